@@ -1,0 +1,29 @@
+"""Patron's Chalice app: wiring only. Each blueprint is one event source or API area."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Chalice
+
+from chalicelib.handlers import admin, streams, webhooks
+from chalicelib.handlers.http import logger, metrics
+
+app = Chalice(app_name="patron")
+app.register_blueprint(webhooks.bp)
+app.register_blueprint(admin.bp)
+app.register_blueprint(streams.bp)
+
+
+@app.middleware("all")
+def observability(event: Any, get_response: Any) -> Any:
+    """Logger context and metrics flushing, attached once for every handler."""
+    context = getattr(event, "context", None)
+    if context is not None and hasattr(context, "aws_request_id"):
+        logger.set_correlation_id(context.aws_request_id)
+    try:
+        return get_response(event)
+    finally:
+        if metrics.metric_set:
+            metrics.flush_metrics()
+        logger.remove_keys(["workspace_id", "customer_id", "order_id", "webhook_id"])

@@ -1,0 +1,1 @@
+"""Patron Lambda code: domain core, adapters and Chalice blueprints."""

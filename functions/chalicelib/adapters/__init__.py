@@ -1,0 +1,1 @@
+"""Adapters: DynamoDB, Secrets Manager and friends behind the domain's ports."""

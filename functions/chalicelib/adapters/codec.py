@@ -1,0 +1,69 @@
+"""DynamoDB attribute-value codec (wire format), without boto3's slower serializer.
+
+Numbers travel as Decimal, never float: a float given here is a bug and raises.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+AttributeValue = dict[str, Any]
+
+
+def to_av(value: Any) -> AttributeValue:
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int | Decimal):
+        return {"N": str(value)}
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, dict):
+        return {"M": {k: to_av(v) for k, v in value.items()}}
+    if isinstance(value, list | tuple):
+        return {"L": [to_av(v) for v in value]}
+    if isinstance(value, bytes | bytearray):
+        return {"B": bytes(value)}
+    if isinstance(value, set | frozenset):
+        if all(isinstance(v, str) for v in value):
+            return {"SS": sorted(value)}
+        raise TypeError("only string sets are supported")
+    raise TypeError(f"cannot store {type(value).__name__} in DynamoDB")
+
+
+def to_item(values: dict[str, Any]) -> dict[str, AttributeValue]:
+    return {k: to_av(v) for k, v in values.items() if v is not None}
+
+
+def from_av(av: AttributeValue) -> Any:
+    (kind, value), = av.items()
+    if kind == "S":
+        return value
+    if kind == "N":
+        number = Decimal(value)
+        return int(number) if number == number.to_integral_value() and "." not in value else number
+    if kind == "BOOL":
+        return value
+    if kind == "NULL":
+        return None
+    if kind == "M":
+        return {k: from_av(v) for k, v in value.items()}
+    if kind == "L":
+        return [from_av(v) for v in value]
+    if kind == "B":
+        return value
+    if kind == "SS":
+        return set(value)
+    if kind == "NS":
+        return {Decimal(v) for v in value}
+    if kind == "BS":
+        return set(value)
+    raise TypeError(f"unknown attribute type {kind}")
+
+
+def from_item(item: dict[str, AttributeValue] | None) -> dict[str, Any] | None:
+    if item is None:
+        return None
+    return {k: from_av(v) for k, v in item.items()}

@@ -1,0 +1,297 @@
+"""DynamoDB CRM table: workspaces, API keys, sources, profiles, merges, quarantine."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.adapters.cache import TtlCache
+from chalicelib.adapters.codec import from_item, to_av, to_item
+from chalicelib.domain.errors import Conflict
+from chalicelib.domain.identity import customer_id_for, identity_kind
+from chalicelib.domain.models import Platform, Source, now_utc
+from chalicelib.domain.profiles import WorkspaceSettings, profile_pk
+from chalicelib.domain.records import iso
+
+MAX_POINTER_HOPS = 5
+
+
+class CrmTable:
+    """Shared low-level access to the CRM table."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        self.client = client
+        self.table = table
+
+    def get(self, pk: str, sk: str, consistent: bool = False) -> dict[str, Any] | None:
+        response = self.client.get_item(
+            TableName=self.table, Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=consistent
+        )
+        return from_item(response.get("Item"))
+
+    def batch_get(self, keys: list[tuple[str, str]], consistent: bool = True) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 100):
+            request: dict[str, Any] = {self.table: {
+                "Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in unique[start:start + 100]],
+                "ConsistentRead": consistent,
+            }}
+            while request:
+                response = self.client.batch_get_item(RequestItems=request)
+                out.extend(from_item(i) or {} for i in response["Responses"].get(self.table, []))
+                request = response.get("UnprocessedKeys") or {}
+        return out
+
+    def put(self, values: dict[str, Any], condition: str | None = None,
+            values_for_condition: dict[str, Any] | None = None) -> None:
+        kwargs: dict[str, Any] = {"TableName": self.table, "Item": to_item(values)}
+        if condition:
+            kwargs["ConditionExpression"] = condition
+        if values_for_condition:
+            kwargs["ExpressionAttributeValues"] = {k: to_av(v) for k, v in values_for_condition.items()}
+        self.client.put_item(**kwargs)
+
+    def query(self, pk: str, limit: int = 50, start: str | None = None,
+              newest_first: bool = True) -> tuple[list[dict[str, Any]], str | None]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.table, "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}}, "Limit": limit,
+            "ScanIndexForward": not newest_first,
+        }
+        if start:
+            kwargs["ExclusiveStartKey"] = {"pk": {"S": pk}, "sk": {"S": start}}
+        response = self.client.query(**kwargs)
+        items = [from_item(i) or {} for i in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return items, (last["sk"]["S"] if last else None)
+
+    def query_index(self, index: str, attribute: str, value: str) -> list[dict[str, Any]]:
+        response = self.client.query(
+            TableName=self.table, IndexName=index, KeyConditionExpression="#k = :v",
+            ExpressionAttributeNames={"#k": attribute}, ExpressionAttributeValues={":v": {"S": value}},
+            Limit=10,
+        )
+        return [from_item(i) or {} for i in response.get("Items", [])]
+
+
+class DynamoWorkspaceStore:
+    """Workspaces, their API keys (hashed) and storefront sources."""
+
+    def __init__(self, table: CrmTable, cache_seconds: float = 300) -> None:
+        self.t = table
+        self._settings: TtlCache[WorkspaceSettings | None] = TtlCache(min(cache_seconds, 60))
+        self._sources: TtlCache[Source | None] = TtlCache(cache_seconds)
+        self._keys: TtlCache[str | None] = TtlCache(cache_seconds)
+
+    # workspaces
+    def create_workspace(self, workspace_id: str, name: str, currency: str,
+                         api_key_hash: str) -> None:
+        at = iso(now_utc())
+        self.t.put({"pk": f"WS#{workspace_id}", "sk": "WS", "t": "workspace", "ws": workspace_id,
+                    "name": name, "currency": currency, "salt": secrets.token_hex(16),
+                    "rates": {}, "ca": at}, "attribute_not_exists(pk)")
+        self.t.put({"pk": f"KEY#{api_key_hash}", "sk": "KEY", "t": "api_key", "ws": workspace_id,
+                    "ca": at}, "attribute_not_exists(pk)")
+
+    def settings(self, workspace_id: str) -> WorkspaceSettings | None:
+        def load() -> WorkspaceSettings | None:
+            item = self.t.get(f"WS#{workspace_id}", "WS")
+            if item is None:
+                return None
+            return WorkspaceSettings(
+                workspace_id=workspace_id, currency=item["currency"], id_salt=item["salt"],
+                rates={k: Decimal(str(v)) for k, v in (item.get("rates") or {}).items()},
+            )
+        return self._settings.get(workspace_id, load)
+
+    def workspace(self, workspace_id: str) -> dict[str, Any] | None:
+        item = self.t.get(f"WS#{workspace_id}", "WS")
+        if item:
+            item.pop("salt", None)
+        return item
+
+    def set_rate(self, workspace_id: str, currency: str, rate: Decimal) -> None:
+        self.t.client.update_item(
+            TableName=self.t.table, Key={"pk": {"S": f"WS#{workspace_id}"}, "sk": {"S": "WS"}},
+            UpdateExpression="SET rates.#c = :r", ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#c": currency}, ExpressionAttributeValues={":r": to_av(rate)},
+        )
+        self._settings.invalidate(workspace_id)
+
+    def workspace_for_key(self, api_key_hash: str) -> str | None:
+        def load() -> str | None:
+            item = self.t.get(f"KEY#{api_key_hash}", "KEY")
+            return str(item["ws"]) if item else None
+        return self._keys.get(api_key_hash, load)
+
+    # sources
+    def add_source(self, source: Source) -> None:
+        item = {"pk": f"SRC#{source.platform.value}#{source.shop_domain}", "sk": "SRC",
+                "t": "source", "ws": source.workspace_id, "sid": source.source_id,
+                "pl": source.platform.value, "shop": source.shop_domain,
+                "secret": source.secret_ref, "ca": iso(now_utc())}
+        self.t.put(item, "attribute_not_exists(pk)")
+        self.t.put({**item, "pk": f"W#{source.workspace_id}#SRC", "sk": source.source_id})
+
+    def find_source(self, platform: str, shop_key: str) -> Source | None:
+        def load() -> Source | None:
+            item = self.t.get(f"SRC#{platform}#{shop_key}", "SRC")
+            if item is None:
+                return None
+            return Source(workspace_id=item["ws"], source_id=item["sid"],
+                          platform=Platform(item["pl"]), shop_domain=item["shop"],
+                          secret_ref=item["secret"])
+        return self._sources.get(f"{platform}#{shop_key}", load)
+
+    def sources(self, workspace_id: str) -> list[dict[str, Any]]:
+        items, _ = self.t.query(f"W#{workspace_id}#SRC", limit=100, newest_first=False)
+        return items
+
+
+class DynamoProfileStore:
+    """Profiles with optimistic locking, identity pointers and merge records."""
+
+    def __init__(self, table: CrmTable, phone_index: str = "by_phone",
+                 ext_index: str = "by_ext") -> None:
+        self.t = table
+        self.phone_index = phone_index
+        self.ext_index = ext_index
+
+    def get(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None:
+        item = self.t.get(profile_pk(workspace_id, customer_id), "P")
+        for _ in range(MAX_POINTER_HOPS):
+            if item is None or "into" not in item:
+                return item
+            item = self.t.get(profile_pk(workspace_id, item["into"]), "P")
+        return None
+
+    def find(self, workspace_id: str, salt: str, keys: list[str]) -> list[dict[str, Any]]:
+        direct = self.t.batch_get(
+            [(profile_pk(workspace_id, customer_id_for(salt, k)), "P") for k in keys]
+        )
+        found_ids = {i["cid"] for i in direct}
+        items = list(direct)
+        for key in keys:
+            if customer_id_for(salt, key) in found_ids:
+                continue
+            kind, _, value = key.partition(":")
+            if kind == "phone":
+                hits = self.t.query_index(self.phone_index, "phone_k", f"{workspace_id}#{value}")
+            elif kind == "ext":
+                hits = self.t.query_index(self.ext_index, "ext_k", f"{workspace_id}#{value}")
+            else:
+                continue
+            ids = {h["pk"].rsplit("#", 1)[1] for h in hits} - {i["cid"] for i in items}
+            items.extend(self.t.batch_get([(profile_pk(workspace_id, c), "P") for c in ids]))
+        live: dict[str, dict[str, Any]] = {}
+        for item in items:
+            for _ in range(MAX_POINTER_HOPS):
+                if "into" not in item:
+                    live[item["cid"]] = item
+                    break
+                nxt = self.t.get(profile_pk(workspace_id, item["into"]), "P", consistent=True)
+                if nxt is None:
+                    break
+                item = nxt
+        return list(live.values())
+
+    def save(self, profile: dict[str, Any], expected_rev: int | None,
+             extra: list[dict[str, Any]], retired: list[tuple[dict[str, Any], int]]) -> None:
+        condition, cvalues = _rev_condition(expected_rev)
+        if not extra and not retired:
+            try:
+                self.t.put(profile, condition, cvalues)
+            except self.t.client.exceptions.ConditionalCheckFailedException as exc:
+                raise Conflict("profile changed") from exc
+            return
+        actions: list[dict[str, Any]] = [_put(self.t.table, profile, condition, cvalues)]
+        for item in extra:
+            actions.append(_put(self.t.table, item, "attribute_not_exists(pk)", None))
+        for old, rev in retired:
+            pointer = {k: old[k] for k in ("pk", "sk", "ws", "cid", "phone_k", "ext_k", "ca")
+                       if k in old}
+            pointer.update({"t": "pointer", "into": profile["cid"], "rev": rev + 1,
+                            "kind": "merge"})
+            cond, vals = _rev_condition(rev)
+            actions.append(_put(self.t.table, pointer, cond, vals))
+        try:
+            self.t.client.transact_write_items(TransactItems=actions)
+        except self.t.client.exceptions.TransactionCanceledException as exc:
+            raise Conflict("profile or identity changed during merge") from exc
+
+    def merges(self, workspace_id: str, limit: int = 50) -> list[dict[str, Any]]:
+        items, _ = self.t.query(f"W#{workspace_id}#MERGE", limit=limit)
+        return items
+
+
+def _rev_condition(rev: int | None) -> tuple[str, dict[str, Any] | None]:
+    if rev is None:
+        return "attribute_not_exists(pk)", None
+    return "rev = :rev", {":rev": rev}
+
+
+def _put(table: str, item: dict[str, Any], condition: str,
+         values: dict[str, Any] | None) -> dict[str, Any]:
+    put: dict[str, Any] = {"TableName": table, "Item": to_item(item), "ConditionExpression": condition}
+    if values:
+        put["ExpressionAttributeValues"] = {k: to_av(v) for k, v in values.items()}
+    return {"Put": put}
+
+
+class DynamoQuarantine:
+    """Raw bodies that were signed but could not be parsed, kept (gzip) with a TTL."""
+
+    def __init__(self, table: CrmTable, ttl_days: int = 30) -> None:
+        self.t = table
+        self.ttl_days = ttl_days
+
+    def put(self, workspace_id: str, source_id: str, platform: str, headers: Mapping[str, str],
+            body: bytes, errors: list[dict[str, Any]]) -> str:
+        at = now_utc()
+        qid = f"q_{at:%Y%m%dT%H%M%S}_{secrets.token_hex(4)}"
+        self.t.put({
+            "pk": f"W#{workspace_id}#Q", "sk": qid, "t": "quarantine", "qid": qid,
+            "ws": workspace_id, "src": source_id, "pl": platform, "hdr": dict(headers), "body": gzip.compress(body),
+            "errors": json.dumps(errors), "at": iso(at), "state": "open",
+            "ttl": int((at + timedelta(days=self.ttl_days)).timestamp()),
+        })
+        return qid
+
+    def list(self, workspace_id: str, limit: int = 50) -> list[dict[str, Any]]:
+        items, _ = self.t.query(f"W#{workspace_id}#Q", limit=limit)
+        return [_quarantine_view(i) for i in items]
+
+    def get(self, workspace_id: str, qid: str) -> dict[str, Any] | None:
+        item = self.t.get(f"W#{workspace_id}#Q", qid, consistent=True)
+        if item is None:
+            return None
+        view = _quarantine_view(item)
+        view["body"] = gzip.decompress(item["body"])
+        return view
+
+    def mark(self, workspace_id: str, qid: str, state: str, detail: str) -> None:
+        self.t.client.update_item(
+            TableName=self.t.table, Key={"pk": {"S": f"W#{workspace_id}#Q"}, "sk": {"S": qid}},
+            UpdateExpression="SET #s = :s, detail = :d, replayed_at = :at",
+            ExpressionAttributeNames={"#s": "state"},
+            ExpressionAttributeValues={":s": {"S": state}, ":d": {"S": detail},
+                                       ":at": {"S": iso(now_utc()) or ""}},
+        )
+
+
+def _quarantine_view(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "quarantine_id": item["qid"], "platform": item["pl"], "source_id": item.get("src"), "received_at": item["at"],
+        "headers": item.get("hdr", {}), "errors": json.loads(item.get("errors", "[]")),
+        "state": item.get("state", "open"), "detail": item.get("detail"),
+    }
+
+
+def identity_kinds(keys: list[str]) -> list[str]:
+    return sorted({identity_kind(k) for k in keys})

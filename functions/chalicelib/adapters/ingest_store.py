@@ -1,0 +1,167 @@
+"""DynamoDB ingest table: the latest state of every storefront resource.
+
+Each delivery is one conditional write. Versions only move forward: a
+redelivered or older state fails the condition and changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.adapters.codec import from_item, to_av, to_item
+from chalicelib.domain import records
+from chalicelib.domain.models import (
+    Checkout,
+    Customer,
+    Delivery,
+    IngestPayload,
+    Order,
+    PrivacyRequest,
+    RecordVersion,
+    RefundEvent,
+)
+from chalicelib.domain.ports import WriteOutcome
+
+# A newer version wins; the same body again (another topic, a retry) is no change.
+NEWER = "attribute_not_exists(ver) OR (ver < :ver AND (attribute_not_exists(h) OR h <> :h))"
+
+
+class DynamoIngestStore:
+    def __init__(self, client: Any, table: str) -> None:
+        self._client = client
+        self.table = table
+
+    def apply(self, delivery: Delivery, payload: IngestPayload) -> WriteOutcome:
+        if isinstance(payload, Order):
+            return self._order(delivery, payload)
+        if isinstance(payload, RefundEvent):
+            return self._refund(delivery, payload)
+        if isinstance(payload, Customer):
+            pk = records.customer_pk(delivery.workspace_id, delivery.source_id, payload.customer_id)
+            return self._put_versioned(pk, delivery, "customer", records.customer_fields(payload),
+                                       payload.updated_at)
+        if isinstance(payload, Checkout):
+            pk = records.checkout_pk(delivery.workspace_id, delivery.source_id, payload.checkout_id)
+            return self._put_versioned(pk, delivery, "checkout", records.checkout_fields(payload),
+                                       payload.updated_at)
+        if isinstance(payload, PrivacyRequest):
+            return self._privacy(delivery, payload)
+        raise TypeError(f"unsupported payload {type(payload).__name__}")
+
+    def _version(self, delivery: Delivery, updated_at: Any) -> str:
+        return RecordVersion(updated_at=updated_at, triggered_at=delivery.triggered_at).key()
+
+    def _order(self, delivery: Delivery, order: Order) -> WriteOutcome:
+        ver = self._version(delivery, order.updated_at)
+        values = records.header_fields(delivery, "order") | records.order_fields(order)
+        values["ver"] = ver
+        values["h"] = delivery.body_hash
+        for refund in order.refunds:
+            values[records.REFUND_PREFIX + refund.refund_id] = records.refund_value(
+                refund.amount, refund.created_at
+            )
+        event = [order.status.value, records.iso(order.updated_at)]
+        return self._update(
+            records.order_pk(delivery.workspace_id, delivery.source_id, order.order_id),
+            values, NEWER, {":ver": to_av(ver), ":h": to_av(delivery.body_hash or "")}, event,
+        )
+
+    def _refund(self, delivery: Delivery, event: RefundEvent) -> WriteOutcome:
+        name = records.REFUND_PREFIX + event.refund.refund_id
+        values = records.header_fields(delivery, "order") | {
+            "oid": event.order_id,
+            name: records.refund_value(event.refund.amount, event.refund.created_at),
+        }
+        entry = ["refund", records.iso(event.refund.created_at), str(event.refund.amount)]
+        return self._update(
+            records.order_pk(delivery.workspace_id, delivery.source_id, event.order_id),
+            values, "attribute_not_exists(#c0)", {}, entry, condition_names={"#c0": name},
+        )
+
+    def _update(
+        self,
+        pk: str,
+        values: dict[str, Any],
+        condition: str,
+        condition_values: dict[str, Any],
+        history_entry: list[str],
+        condition_names: dict[str, str] | None = None,
+    ) -> WriteOutcome:
+        """SET the given attributes, REMOVE the null ones, bump `v`, append to `hist`."""
+        names: dict[str, str] = dict(condition_names or {})
+        vals: dict[str, Any] = dict(condition_values)
+        sets, removes = [], []
+        for i, (key, value) in enumerate(values.items()):
+            names[f"#a{i}"] = key
+            if value is None:
+                removes.append(f"#a{i}")
+            else:
+                vals[f":a{i}"] = to_av(value)
+                sets.append(f"#a{i} = :a{i}")
+        sets.append("v = if_not_exists(v, :zero) + :one")
+        sets.append("hist = list_append(if_not_exists(hist, :empty), :hist)")
+        vals[":zero"] = {"N": "0"}
+        vals[":one"] = {"N": "1"}
+        vals[":empty"] = {"L": []}
+        vals[":hist"] = {"L": [to_av(history_entry)]}
+        expression = "SET " + ", ".join(sets)
+        if removes:
+            expression += " REMOVE " + ", ".join(removes)
+        return self._write(
+            "update_item",
+            Key={"pk": {"S": pk}},
+            UpdateExpression=expression,
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=vals,
+        )
+
+    def _put_versioned(
+        self, pk: str, delivery: Delivery, kind: str, fields: dict[str, Any], updated_at: Any
+    ) -> WriteOutcome:
+        ver = self._version(delivery, updated_at)
+        item = to_item({"pk": pk, "ver": ver, "h": delivery.body_hash,
+                        **records.header_fields(delivery, kind), **fields})
+        return self._write(
+            "put_item", Item=item, ConditionExpression=NEWER,
+            ExpressionAttributeValues={":ver": {"S": ver}, ":h": {"S": delivery.body_hash or ""}},
+        )
+
+    def _privacy(self, delivery: Delivery, request: PrivacyRequest) -> WriteOutcome:
+        pk = records.privacy_pk(delivery.workspace_id, delivery.source_id, request.request_id)
+        item = to_item({"pk": pk, **records.header_fields(delivery, "privacy"),
+                        **records.privacy_fields(request)})
+        return self._write("put_item", Item=item, ConditionExpression="attribute_not_exists(pk)")
+
+    def _write(self, operation: str, **kwargs: Any) -> WriteOutcome:
+        client = self._client
+        try:
+            getattr(client, operation)(
+                TableName=self.table, ReturnValuesOnConditionCheckFailure="ALL_OLD", **kwargs
+            )
+        except client.exceptions.ConditionalCheckFailedException as exc:
+            old = exc.response.get("Item") or {}
+            mine = kwargs.get("ExpressionAttributeValues", {}).get(":ver", {}).get("S")
+            stored = old.get("ver", {}).get("S")
+            if mine is not None and stored is not None and stored > mine:
+                return "stale"
+            return "duplicate"
+        return "stored"
+
+
+class DynamoOrderReader:
+    def __init__(self, client: Any, table: str) -> None:
+        self._client = client
+        self.table = table
+
+    def get_orders(self, keys: list[str]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 100):
+            request: dict[str, Any] = {self.table: {
+                "Keys": [{"pk": {"S": k}} for k in unique[start:start + 100]]}}
+            while request:
+                response = self._client.batch_get_item(RequestItems=request)
+                out.extend(from_item(i) or {} for i in response["Responses"].get(self.table, []))
+                request = response.get("UnprocessedKeys") or {}
+        return out

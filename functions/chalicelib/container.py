@@ -1,0 +1,119 @@
+"""Wiring: adapters built lazily on first use, so importing a handler costs no AWS setup."""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from typing import Any
+
+from chalicelib.settings import Settings
+
+
+class Container:
+    def __init__(self, settings: Settings, session: Any = None) -> None:
+        self.settings = settings
+        self._session = session
+        self._lock = threading.Lock()
+
+    def client(self, service: str) -> Any:
+        with self._lock:
+            import boto3
+            from botocore.config import Config
+
+            session = self._session or boto3.session.Session()
+            config = Config(retries={"mode": "standard", "max_attempts": 5},
+                            connect_timeout=2, read_timeout=5)
+            return session.client(service, region_name=self.settings.region,
+                                  endpoint_url=self.settings.aws_endpoint_url, config=config)
+
+    @cached_property
+    def dynamodb(self) -> Any:
+        return self.client("dynamodb")
+
+    @cached_property
+    def crm(self) -> Any:
+        from chalicelib.adapters.crm_store import CrmTable
+
+        return CrmTable(self.dynamodb, self.settings.crm_table)
+
+    @cached_property
+    def workspaces(self) -> Any:
+        from chalicelib.adapters.crm_store import DynamoWorkspaceStore
+
+        return DynamoWorkspaceStore(self.crm, self.settings.cache_seconds)
+
+    @cached_property
+    def secrets(self) -> Any:
+        from chalicelib.adapters.secrets import SecretsManagerStore
+
+        return SecretsManagerStore(self.client("secretsmanager"), self.settings.cache_seconds)
+
+    @cached_property
+    def quarantine(self) -> Any:
+        from chalicelib.adapters.crm_store import DynamoQuarantine
+
+        return DynamoQuarantine(self.crm, self.settings.quarantine_ttl_days)
+
+    @cached_property
+    def ingest(self) -> Any:
+        from chalicelib.adapters.ingest_store import DynamoIngestStore
+        from chalicelib.domain.ingest import IngestService
+        from chalicelib.parsers import generic, shopify, woocommerce
+        from chalicelib.domain.models import Platform
+
+        return IngestService(
+            sources=self.workspaces,
+            secrets=self.secrets,
+            store=DynamoIngestStore(self.dynamodb, self.settings.ingest_table),
+            quarantine=self.quarantine,
+            parsers={Platform.SHOPIFY: shopify.PARSERS, Platform.WOOCOMMERCE: woocommerce.PARSERS,
+                     Platform.GENERIC: generic.PARSERS},
+            max_body_bytes=self.settings.max_body_bytes,
+        )
+
+    @cached_property
+    def tenancy(self) -> Any:
+        from chalicelib.domain.tenancy import TenancyService
+
+        return TenancyService(self.workspaces, self.secrets, self.settings.stage)
+
+    @cached_property
+    def profile_store(self) -> Any:
+        from chalicelib.adapters.crm_store import DynamoProfileStore
+
+        return DynamoProfileStore(self.crm)
+
+    @cached_property
+    def profiles(self) -> Any:
+        from chalicelib.domain.profiles import ProfileService
+
+        return ProfileService(self.profile_store, self.workspaces)
+
+    @cached_property
+    def customers(self) -> Any:
+        from chalicelib.adapters.ingest_store import DynamoOrderReader
+        from chalicelib.domain.customers import CustomerService
+
+        return CustomerService(self.profile_store,
+                               DynamoOrderReader(self.dynamodb, self.settings.ingest_table),
+                               self.workspaces)
+
+
+_container: Container | None = None
+_container_lock = threading.Lock()
+
+
+def container() -> Container:
+    """The process-wide container, created (and settings validated) on first call."""
+    global _container
+    if _container is None:
+        with _container_lock:
+            if _container is None:
+                _container = Container(Settings())  # type: ignore[call-arg]
+    return _container
+
+
+def set_container(value: Container | None) -> None:
+    """For tests and the local stack: replace the wiring."""
+    global _container
+    _container = value

@@ -1,0 +1,227 @@
+"""Read side of the admin API: profiles, timelines and orders as JSON-ready models."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from chalicelib.domain import records
+from chalicelib.domain.errors import BadRequest, NotFound
+from chalicelib.domain.identity import customer_id_for, normalize_email
+from chalicelib.domain.profiles import WorkspaceReader
+
+CENT = Decimal("0.01")
+TIMELINE_ORDERS = 100
+
+
+class ProfileReader(Protocol):
+    def get(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None: ...
+
+
+class OrderReader(Protocol):
+    def get_orders(self, keys: list[str]) -> list[dict[str, Any]]: ...
+
+
+def money(value: Any) -> str | None:
+    return None if value is None else str(Decimal(value).quantize(CENT))
+
+
+class ConsentView(BaseModel):
+    state: str
+    updated_at: str | None = None
+
+
+class ProfileView(BaseModel):
+    customer_id: str
+    email: str | None
+    phone: str | None
+    first_name: str | None
+    last_name: str | None
+    orders_count: int
+    total_spent: str
+    total_refunded: str
+    net_spent: str
+    currency: str | None
+    unconverted_spent: dict[str, str]
+    first_order_at: str | None
+    last_order_at: str | None
+    average_order_value: str | None
+    average_days_between_orders: str | None
+    products: list[str]
+    categories: list[str]
+    sources: list[str]
+    channels: list[str]
+    is_member: bool
+    email_consent: ConsentView | None
+    sms_consent: ConsentView | None
+    emails: list[str]
+    phones: list[str]
+    merged_from: list[str]
+    created_at: str | None
+    updated_at: str | None
+
+    @classmethod
+    def of(cls, item: dict[str, Any]) -> ProfileView:
+        def consent(c: dict[str, Any] | None) -> ConsentView | None:
+            return ConsentView(state=c["s"], updated_at=c.get("at")) if c else None
+
+        return cls(
+            customer_id=item["cid"], email=item.get("e"), phone=item.get("ph"),
+            first_name=item.get("fn"), last_name=item.get("ln"),
+            orders_count=int(item.get("n", 0)), total_spent=money(item.get("spent", 0)) or "0.00",
+            total_refunded=money(item.get("refd", 0)) or "0.00",
+            net_spent=money(item.get("net", 0)) or "0.00", currency=item.get("cur"),
+            unconverted_spent={k: money(v) or "0.00" for k, v in (item.get("unconv") or {}).items()},
+            first_order_at=item.get("first"), last_order_at=item.get("last"),
+            average_order_value=money(item.get("aov")),
+            average_days_between_orders=str(item["gap"]) if item.get("gap") is not None else None,
+            products=list(item.get("prods") or []), categories=list(item.get("cats") or []),
+            sources=sorted(item.get("srcs") or []), channels=sorted(item.get("chs") or []),
+            is_member=bool(item.get("m")), email_consent=consent(item.get("ce")),
+            sms_consent=consent(item.get("cs")), emails=sorted(item.get("ems") or []),
+            phones=sorted(item.get("phs") or []), merged_from=list(item.get("mrg") or []),
+            created_at=item.get("ca"), updated_at=item.get("ua"),
+        )
+
+
+class TimelineEvent(BaseModel):
+    at: str
+    type: str
+    order_id: str
+    order_number: str | None = None
+    amount: str | None = None
+    currency: str | None = None
+
+
+class CustomerDetail(ProfileView):
+    timeline: list[TimelineEvent]
+
+
+class LineItemView(BaseModel):
+    product_id: str | None = None
+    sku: str | None = None
+    title: str | None = None
+    quantity: int
+    price: str
+    category: str | None = None
+
+
+class RefundView(BaseModel):
+    refund_id: str
+    amount: str
+    created_at: str | None
+
+
+class OrderView(BaseModel):
+    order_id: str
+    source_id: str
+    platform_order_id: str
+    number: str | None
+    status: str | None
+    financial_status: str | None
+    fulfillment_status: str | None
+    currency: str | None
+    total: str | None
+    total_refunded: str
+    created_at: str | None
+    updated_at: str | None
+    cancelled_at: str | None
+    channel: str | None
+    line_items: list[LineItemView]
+    refunds: list[RefundView]
+    tracking: list[str]
+    history: list[TimelineEvent]
+
+    @classmethod
+    def of(cls, item: dict[str, Any]) -> OrderView:
+        snap = records.snapshot(item)
+        oid = records.public_order_id(snap.source_id, snap.order_id)
+        return cls(
+            order_id=oid, source_id=snap.source_id, platform_order_id=snap.order_id,
+            number=item.get("num"), status=item.get("st"), financial_status=item.get("fs"),
+            fulfillment_status=item.get("ffs"), currency=item.get("cur"),
+            total=money(item.get("tot")), total_refunded=money(snap.refunded) or "0.00",
+            created_at=item.get("ca"), updated_at=item.get("ua"), cancelled_at=item.get("cx"),
+            channel=item.get("ch"),
+            line_items=[
+                LineItemView(product_id=li.get("p"), sku=li.get("s"), title=li.get("t"),
+                             quantity=int(li.get("q", 0)), price=money(li.get("a", 0)) or "0.00",
+                             category=li.get("c"))
+                for li in item.get("li") or []
+            ],
+            refunds=[
+                RefundView(refund_id=k[len(records.REFUND_PREFIX):], amount=money(v["a"]) or "0",
+                           created_at=v.get("at"))
+                for k, v in sorted(item.items()) if k.startswith(records.REFUND_PREFIX)
+            ],
+            tracking=list(item.get("trk") or []),
+            history=history(item),
+        )
+
+
+def history(item: dict[str, Any]) -> list[TimelineEvent]:
+    """Status changes of one order, newest first; repeated states collapse into one."""
+    oid = records.public_order_id(item["src"], item["oid"])
+    events: list[TimelineEvent] = []
+    last_status = None
+    for entry in item.get("hist") or []:
+        kind, at = str(entry[0]), str(entry[1])
+        if kind == "refund":
+            events.append(TimelineEvent(at=at, type="refund", order_id=oid,
+                                        order_number=item.get("num"), amount=money(entry[2]),
+                                        currency=item.get("cur")))
+            continue
+        if kind == last_status:
+            continue
+        event_type = "order_placed" if last_status is None else f"order_{kind}"
+        last_status = kind
+        events.append(TimelineEvent(at=item.get("ca") if event_type == "order_placed" and
+                                    item.get("ca") else at, type=event_type, order_id=oid,
+                                    order_number=item.get("num"), amount=money(item.get("tot")),
+                                    currency=item.get("cur")))
+    events.sort(key=lambda e: e.at, reverse=True)
+    return events
+
+
+class CustomerService:
+    def __init__(self, profiles: ProfileReader, orders: OrderReader,
+                 workspaces: WorkspaceReader) -> None:
+        self.profiles = profiles
+        self.orders = orders
+        self.workspaces = workspaces
+
+    def find_by_email(self, workspace_id: str, email: str) -> list[ProfileView]:
+        normalized = normalize_email(email)
+        if normalized is None:
+            raise BadRequest("email is not a valid address", {"field": "email"})
+        ws = self.workspaces.settings(workspace_id)
+        if ws is None:
+            raise NotFound("workspace not found")
+        item = self.profiles.get(workspace_id, customer_id_for(ws.id_salt, "email:" + normalized))
+        return [ProfileView.of(item)] if item and item.get("t") == "profile" else []
+
+    def get(self, workspace_id: str, customer_id: str) -> CustomerDetail:
+        item = self.profiles.get(workspace_id, customer_id)
+        if item is None or item.get("t") != "profile":
+            raise NotFound("customer not found")
+        entries = sorted((item.get("o") or {}).items(), key=lambda kv: kv[1].get("t", ""),
+                         reverse=True)[:TIMELINE_ORDERS]
+        keys = []
+        for key, _ in entries:
+            parts = records.split_public_order_id(key)
+            if parts:
+                keys.append(records.order_pk(workspace_id, *parts))
+        timeline = [e for order in self.orders.get_orders(keys) for e in history(order)]
+        timeline.sort(key=lambda e: e.at, reverse=True)
+        return CustomerDetail(**ProfileView.of(item).model_dump(), timeline=timeline)
+
+    def order(self, workspace_id: str, order_id: str) -> OrderView:
+        parts = records.split_public_order_id(order_id)
+        if parts is None:
+            raise NotFound("order not found")
+        found = self.orders.get_orders([records.order_pk(workspace_id, *parts)])
+        if not found or "ver" not in found[0]:
+            raise NotFound("order not found")
+        return OrderView.of(found[0])

@@ -1,0 +1,48 @@
+"""Domain errors. The HTTP layer maps these to status codes in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class PatronError(Exception):
+    """Base of every error the API reports to a caller."""
+
+    code = "error"
+
+    def __init__(self, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class Unauthorized(PatronError):
+    code = "unauthorized"
+
+
+class NotFound(PatronError):
+    code = "not_found"
+
+
+class InvalidPayload(PatronError):
+    """A well-signed body that could not be parsed; it was quarantined."""
+
+    code = "invalid_payload"
+
+    def __init__(self, message: str, details: Any = None, quarantine_id: str | None = None):
+        super().__init__(message, details)
+        self.quarantine_id = quarantine_id
+
+
+class BadRequest(PatronError):
+    code = "bad_request"
+
+
+class PayloadTooLarge(PatronError):
+    code = "payload_too_large"
+
+
+class Conflict(PatronError):
+    """Optimistic-lock conflict; the caller retries."""
+
+    code = "conflict"

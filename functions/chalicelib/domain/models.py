@@ -1,0 +1,183 @@
+"""Canonical models every storefront payload is parsed into.
+
+Money is Decimal everywhere; times are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+class Platform(StrEnum):
+    SHOPIFY = "shopify"
+    WOOCOMMERCE = "woocommerce"
+    GENERIC = "generic"
+
+
+class OrderStatus(StrEnum):
+    PENDING = "pending"
+    PAID = "paid"
+    FULFILLED = "fulfilled"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+    PARTIALLY_REFUNDED = "partially_refunded"
+
+
+class ConsentState(StrEnum):
+    SUBSCRIBED = "subscribed"
+    UNSUBSCRIBED = "unsubscribed"
+    NOT_SUBSCRIBED = "not_subscribed"
+    PENDING = "pending"
+    UNKNOWN = "unknown"
+
+
+def utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("timestamp without a time zone")
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(utc)]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Consent(Frozen):
+    state: ConsentState = ConsentState.UNKNOWN
+    updated_at: UtcDatetime | None = None
+
+
+class Person(Frozen):
+    """Who a record belongs to, normalized."""
+
+    email: str | None = None
+    phone: str | None = None
+    ext: str | None = None  # platform:source:customer-id
+    first_name: str | None = None
+    last_name: str | None = None
+    is_member: bool | None = None  # None: the record does not say
+    email_consent: Consent | None = None
+    sms_consent: Consent | None = None
+
+
+class LineItem(Frozen):
+    product_id: str | None = None
+    variant_id: str | None = None
+    sku: str | None = None
+    title: str = ""
+    quantity: int = Field(ge=0)
+    price: Decimal
+    category: str | None = None
+
+
+class Refund(Frozen):
+    refund_id: str
+    amount: Decimal = Field(ge=0)
+    created_at: UtcDatetime
+
+
+class RecordVersion(Frozen):
+    """Orders state of a resource: newer versions win, equal ones are duplicates."""
+
+    updated_at: UtcDatetime
+    triggered_at: UtcDatetime | None = None
+
+    def key(self) -> str:
+        # Fixed-width UTC strings compare in time order, also inside DynamoDB conditions.
+        trig = self.triggered_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if self.triggered_at else ""
+        return self.updated_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ") + "|" + trig
+
+
+class Order(Frozen):
+    kind: Literal["order"] = "order"
+    order_id: str  # the platform's id, as a string
+    number: str | None = None
+    currency: str = Field(min_length=3, max_length=3)
+    total: Decimal = Field(ge=0)
+    subtotal: Decimal | None = None
+    tax: Decimal | None = None
+    shipping: Decimal | None = None
+    discounts: Decimal | None = None
+    status: OrderStatus
+    financial_status: str | None = None
+    fulfillment_status: str | None = None
+    cancelled_at: UtcDatetime | None = None
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+    channel: str = "web"
+    person: Person
+    line_items: tuple[LineItem, ...] = ()
+    refunds: tuple[Refund, ...] = ()
+    tracking: tuple[str, ...] = ()
+
+
+class RefundEvent(Frozen):
+    """A refund delivered on its own (Shopify refunds/create)."""
+
+    kind: Literal["refund"] = "refund"
+    order_id: str
+    refund: Refund
+
+
+class Customer(Frozen):
+    kind: Literal["customer"] = "customer"
+    customer_id: str
+    created_at: UtcDatetime | None = None
+    updated_at: UtcDatetime
+    person: Person
+
+
+class Checkout(Frozen):
+    kind: Literal["checkout"] = "checkout"
+    checkout_id: str
+    currency: str
+    total: Decimal = Field(ge=0)
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+    completed_at: UtcDatetime | None = None
+    recovery_url: str | None = None
+    person: Person
+    line_items: tuple[LineItem, ...] = ()
+
+
+class PrivacyRequest(Frozen):
+    kind: Literal["privacy"] = "privacy"
+    request: Literal["customers_data_request", "customers_redact", "shop_redact"]
+    request_id: str
+    person: Person | None = None
+    orders: tuple[str, ...] = ()
+
+
+IngestPayload = Order | RefundEvent | Customer | Checkout | PrivacyRequest
+
+
+class Delivery(Frozen):
+    """One webhook delivery, as received, after its signature was verified."""
+
+    workspace_id: str
+    source_id: str
+    platform: Platform
+    topic: str
+    webhook_id: str | None = None
+    triggered_at: UtcDatetime | None = None
+    received_at: UtcDatetime
+    body_hash: str | None = None  # identical bodies are the same state, whatever the topic
+
+
+class Source(Frozen):
+    workspace_id: str
+    source_id: str
+    platform: Platform
+    shop_domain: str
+    secret_ref: str
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,36 @@
+"""Ports: what the domain needs from the outside world. Adapters implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, Protocol
+
+from chalicelib.domain.models import Delivery, IngestPayload, Source
+
+WriteOutcome = Literal["stored", "duplicate", "stale"]
+
+
+class SourceDirectory(Protocol):
+    def find_source(self, platform: str, shop_key: str) -> Source | None: ...
+
+
+class SecretStore(Protocol):
+    def webhook_secrets(self, secret_ref: str) -> Sequence[str]: ...
+
+
+class IngestStore(Protocol):
+    """Holds the latest state of each storefront resource; one conditional write per delivery."""
+
+    def apply(self, delivery: Delivery, payload: IngestPayload) -> WriteOutcome: ...
+
+
+class Quarantine(Protocol):
+    def put(
+        self,
+        workspace_id: str,
+        source_id: str,
+        platform: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        errors: list[dict[str, Any]],
+    ) -> str: ...

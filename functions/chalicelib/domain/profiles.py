@@ -1,0 +1,369 @@
+"""Customer profiles: identity resolution and exactly-once aggregates.
+
+A profile keeps one entry per order it holds (version, time, counted flag,
+converted amounts, products). Aggregates are derived from those entries, never
+incremented, so applying the same stream record twice, replaying an order or
+cancelling and refunding after payment all leave them exactly right: an entry is
+only replaced by a newer version of the same order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from chalicelib.domain import records
+from chalicelib.domain.errors import Conflict
+from chalicelib.domain.identity import customer_id_for, identity_keys, identity_kind
+from chalicelib.domain.models import Consent, ConsentState, Person, now_utc
+
+CENT = Decimal("0.01")
+MAX_ATTEMPTS = 8
+
+
+def profile_pk(workspace_id: str, customer_id: str) -> str:
+    return f"W#{workspace_id}#P#{customer_id}"
+
+
+@dataclass(frozen=True)
+class WorkspaceSettings:
+    workspace_id: str
+    currency: str
+    id_salt: str
+    rates: dict[str, Decimal] = field(default_factory=dict)  # 1 unit of key = rate x currency
+
+    def convert(self, amount: Decimal, currency: str | None) -> Decimal | None:
+        if currency is None or currency == self.currency:
+            return amount
+        rate = self.rates.get(currency)
+        if rate is None:
+            return None
+        return (amount * rate).quantize(CENT)
+
+
+class WorkspaceReader(Protocol):
+    def settings(self, workspace_id: str) -> WorkspaceSettings | None: ...
+
+
+class ProfileStore(Protocol):
+    def find(self, workspace_id: str, salt: str, keys: list[str]) -> list[dict[str, Any]]:
+        """Live profile items holding any of the identity keys (pointers followed)."""
+        ...
+
+    def save(self, profile: dict[str, Any], expected_rev: int | None,
+             extra: list[dict[str, Any]], retired: list[tuple[dict[str, Any], int]]) -> None:
+        """Write the profile if its rev is unchanged; raise Conflict otherwise.
+
+        `extra` items (identity pointers, merge records) are created with it, and
+        `retired` profiles become pointers to it, atomically.
+        """
+        ...
+
+
+@dataclass
+class Profile:
+    workspace_id: str
+    customer_id: str
+    rev: int = 0
+    created_at: str = ""
+    item: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def new(cls, workspace_id: str, customer_id: str, at: datetime) -> Profile:
+        stamp = records.iso(at) or ""
+        return cls(workspace_id, customer_id, 0, stamp, {
+            "pk": profile_pk(workspace_id, customer_id), "sk": "P", "t": "profile",
+            "ws": workspace_id, "cid": customer_id, "ca": stamp, "o": {},
+        })
+
+    @classmethod
+    def load(cls, item: dict[str, Any]) -> Profile:
+        item.setdefault("o", {})
+        return cls(item["ws"], item["cid"], int(item.get("rev", 0)), item.get("ca", ""), item)
+
+    # -- identity -----------------------------------------------------------------
+    def identity_keys(self) -> set[str]:
+        return (
+            {"email:" + e for e in self.item.get("ems", set())}
+            | {"phone:" + p for p in self.item.get("phs", set())}
+            | {"ext:" + x for x in self.item.get("xs", set())}
+        )
+
+    def absorb(self, person: Person, at: datetime | None) -> list[str]:
+        """Take identities, names, membership and consent from a record.
+
+        Returns the identity keys this profile did not have before.
+        """
+        item = self.item
+        stamp = records.iso(at) or ""
+        before = self.identity_keys()
+        newer = stamp >= item.get("pat", "")
+        for attr, value in (("ems", person.email), ("phs", person.phone), ("xs", person.ext)):
+            if value:
+                item.setdefault(attr, set()).add(value)
+        if newer:
+            item["pat"] = stamp
+            for attr, value in (("e", person.email), ("ph", person.phone),
+                                ("fn", person.first_name), ("ln", person.last_name)):
+                if value:
+                    item[attr] = value
+        if item.get("e") is None and person.email:
+            item["e"] = person.email
+        if item.get("ph") is None and person.phone:
+            item["ph"] = person.phone
+        if person.is_member:
+            item["m"] = True
+        else:
+            item.setdefault("m", False)
+        for attr, consent in (("ce", person.email_consent), ("cs", person.sms_consent)):
+            if consent is not None:
+                self._consent(attr, consent, stamp)
+        return sorted(self.identity_keys() - before)
+
+    def _consent(self, attr: str, consent: Consent, fallback_at: str) -> None:
+        at = records.iso(consent.updated_at) or fallback_at
+        current = self.item.get(attr)
+        if consent.state is ConsentState.UNKNOWN:
+            return
+        if current is None or at >= current.get("at", ""):
+            self.item[attr] = {"s": consent.state.value, "at": at}
+
+    # -- orders -------------------------------------------------------------------
+    def order_version(self, key: str) -> int:
+        entry = self.item["o"].get(key)
+        return int(entry["v"]) if entry else -1
+
+    def set_order(self, key: str, snap: records.OrderSnapshot, ws: WorkspaceSettings) -> None:
+        entry: dict[str, Any] = {"v": snap.version, "c": snap.counted, "s": snap.source_id}
+        if snap.created_at:
+            entry["t"] = records.iso(snap.created_at)
+        if snap.is_order:
+            entry["ch"] = snap.channel or "web"
+            entry["cur"] = snap.currency
+            if snap.currency != ws.currency:
+                entry["oa"] = snap.total
+                entry["or"] = snap.refunded
+            total = ws.convert(snap.total, snap.currency)
+            refunded = ws.convert(snap.refunded, snap.currency)
+            if total is not None and refunded is not None:
+                entry["a"] = total
+                entry["r"] = refunded
+            if snap.products:
+                entry["p"] = list(snap.products)
+            if snap.categories:
+                entry["k"] = list(snap.categories)
+        self.item["o"][key] = entry
+
+    def merge_from(self, other: Profile) -> None:
+        """Fold another profile of the same person into this one."""
+        mine, theirs = self.item, other.item
+        for key, entry in theirs.get("o", {}).items():
+            if key not in mine["o"] or int(mine["o"][key]["v"]) < int(entry["v"]):
+                mine["o"][key] = entry
+        for attr in ("ems", "phs", "xs"):
+            if theirs.get(attr):
+                mine.setdefault(attr, set()).update(theirs[attr])
+        if theirs.get("m"):
+            mine["m"] = True
+        if theirs.get("pat", "") > mine.get("pat", ""):
+            for attr in ("e", "ph", "fn", "ln", "pat"):
+                if theirs.get(attr):
+                    mine[attr] = theirs[attr]
+        for attr in ("e", "ph", "fn", "ln"):
+            if not mine.get(attr) and theirs.get(attr):
+                mine[attr] = theirs[attr]
+        for attr in ("ce", "cs"):
+            if theirs.get(attr) and (
+                not mine.get(attr) or theirs[attr].get("at", "") > mine[attr].get("at", "")
+            ):
+                mine[attr] = theirs[attr]
+        mine.setdefault("mrg", []).append(other.customer_id)
+        mine["mrg"].extend(theirs.get("mrg", []))
+        if theirs.get("ca", "") and theirs["ca"] < mine.get("ca", "~"):
+            mine["ca"] = theirs["ca"]
+
+    def recompute(self, ws: WorkspaceSettings) -> None:
+        """Derive every aggregate from the order entries."""
+        item = self.item
+        counted = [e for e in item["o"].values() if e.get("c")]
+        converted = [e for e in counted if "a" in e]
+        spent = sum((Decimal(e["a"]) for e in converted), Decimal(0))
+        refunded = sum((Decimal(e["r"]) for e in converted), Decimal(0))
+        times = sorted(e["t"] for e in counted if e.get("t"))
+        unconverted: dict[str, Decimal] = {}
+        for e in counted:
+            if "a" not in e:
+                unconverted[e["cur"]] = unconverted.get(e["cur"], Decimal(0)) + Decimal(e["oa"])
+        item["n"] = len(counted)
+        item["cur"] = ws.currency
+        item["spent"] = spent
+        item["refd"] = refunded
+        item["net"] = spent - refunded
+        item["aov"] = (spent / len(converted)).quantize(CENT) if converted else None
+        item["first"] = times[0] if times else None
+        item["last"] = times[-1] if times else None
+        if len(times) >= 2:
+            span = records.parse_iso(times[-1]) - records.parse_iso(times[0])  # type: ignore[operator]
+            days = Decimal(span.total_seconds()) / Decimal(86400) / (len(times) - 1)
+            item["gap"] = days.quantize(CENT)
+        else:
+            item["gap"] = None
+        item["unconv"] = unconverted or None
+        item["prods"] = sorted({p for e in counted for p in e.get("p", [])}) or None
+        item["cats"] = sorted({k for e in counted for k in e.get("k", [])}) or None
+        item["srcs"] = {e["s"] for e in item["o"].values()} | set(item.get("srcx", set())) or None
+        item["chs"] = {e["ch"] for e in counted if e.get("ch")} or None
+        # Sparse GSI keys: the first phone and platform id are findable without pointers.
+        phones, exts = sorted(item.get("phs", set())), sorted(item.get("xs", set()))
+        if phones and not item.get("phone_k"):
+            item["phone_k"] = f"{self.workspace_id}#{item.get('ph') or phones[0]}"
+        if exts and not item.get("ext_k"):
+            item["ext_k"] = f"{self.workspace_id}#{exts[0]}"
+
+    def indexed_keys(self, salt: str) -> set[str]:
+        """Identity keys that find this profile without a pointer item."""
+        found = set()
+        for key in self.identity_keys():
+            if customer_id_for(salt, key) == self.customer_id:
+                found.add(key)
+        if self.item.get("phone_k"):
+            found.add("phone:" + self.item["phone_k"].split("#", 1)[1])
+        if self.item.get("ext_k"):
+            found.add("ext:" + self.item["ext_k"].split("#", 1)[1])
+        return found
+
+
+@dataclass
+class ApplyResult:
+    customer_id: str | None
+    outcome: str  # applied | already_applied | no_identity | skipped
+    merged: list[str] = field(default_factory=list)
+
+
+class ProfileService:
+    def __init__(self, store: ProfileStore, workspaces: WorkspaceReader) -> None:
+        self.store = store
+        self.workspaces = workspaces
+
+    def _settings(self, workspace_id: str) -> WorkspaceSettings:
+        ws = self.workspaces.settings(workspace_id)
+        if ws is None:
+            raise LookupError(f"workspace {workspace_id} not found")
+        return ws
+
+    def apply_change(self, old: dict[str, Any] | None, new: dict[str, Any] | None) -> ApplyResult:
+        """Apply one ingest-table change (a stream record's images)."""
+        current = new or old
+        if current is None:
+            return ApplyResult(None, "skipped")
+        kind = current.get("t")
+        if new is None:
+            return ApplyResult(None, "skipped")  # deletions carry no purchase information
+        if kind == "order":
+            return self.apply_order(old, new)
+        if kind == "customer":
+            return self.apply_customer(new)
+        return ApplyResult(None, "skipped")
+
+    def apply_order(self, old: dict[str, Any] | None, new: dict[str, Any]) -> ApplyResult:
+        snap = records.snapshot(new)
+        persons = [snap.person] + ([records.snapshot(old).person] if old else [])
+        keys = _keys(persons)
+        if not keys:
+            return ApplyResult(None, "no_identity")
+        ws = self._settings(snap.workspace_id)
+        key = records.public_order_id(snap.source_id, snap.order_id)
+        at = records.parse_iso(new.get("ua")) or snap.created_at
+
+        def change(profile: Profile) -> list[str] | None:
+            if profile.order_version(key) >= snap.version:
+                return None
+            profile.set_order(key, snap, ws)
+            if snap.is_order:
+                return profile.absorb(snap.person, at)
+            return []
+
+        return self._upsert(ws, keys, change, snap.created_at or now_utc())
+
+    def apply_customer(self, new: dict[str, Any]) -> ApplyResult:
+        person = records.person_from(new.get("p"))
+        keys = _keys([person])
+        if not keys:
+            return ApplyResult(None, "no_identity")
+        ws = self._settings(new["ws"])
+        at = records.parse_iso(new.get("ua"))
+
+        def change(profile: Profile) -> list[str] | None:
+            before = dict(profile.item)
+            added = profile.absorb(person, at)
+            profile.item.setdefault("srcx", set()).add(new["src"])
+            return added if profile.item != before or added else None
+
+        return self._upsert(ws, keys, change, records.parse_iso(new.get("ca")) or now_utc())
+
+    def _upsert(self, ws: WorkspaceSettings, keys: list[str], change: Any,
+                created_at: datetime) -> ApplyResult:
+        for _ in range(MAX_ATTEMPTS):
+            found = [Profile.load(i) for i in self.store.find(ws.workspace_id, ws.id_salt, keys)]
+            merged: list[str] = []
+            retired: list[tuple[dict[str, Any], int]] = []
+            extra: list[dict[str, Any]] = []
+            if not found:
+                profile = Profile.new(ws.workspace_id, customer_id_for(ws.id_salt, keys[0]),
+                                      created_at)
+                expected: int | None = None
+            else:
+                found.sort(key=lambda p: (p.created_at, p.customer_id))
+                profile, others = found[0], found[1:]
+                expected = profile.rev
+                for other in others:
+                    profile.merge_from(other)
+                    retired.append((other.item, other.rev))
+                    merged.append(other.customer_id)
+                    extra.append(_merge_record(ws.workspace_id, profile, other, keys))
+            added = change(profile)
+            if added is None and not merged:
+                return ApplyResult(profile.customer_id, "already_applied")
+            profile.recompute(ws)
+            indexed = profile.indexed_keys(ws.id_salt)
+            # Identities that nothing finds yet get a pointer item (rare: a second email...).
+            pointer_keys = sorted(profile.identity_keys() - indexed) if (added or merged) else []
+            for k in pointer_keys:
+                pointer_id = customer_id_for(ws.id_salt, k)
+                if pointer_id in merged:
+                    continue  # the retired profile itself becomes the pointer
+                extra.append({
+                    "pk": profile_pk(ws.workspace_id, pointer_id), "sk": "P", "t": "pointer",
+                    "ws": ws.workspace_id, "cid": pointer_id, "into": profile.customer_id,
+                    "kind": identity_kind(k),
+                })
+            profile.rev += 1
+            profile.item["rev"] = profile.rev
+            profile.item["ua"] = records.iso(now_utc())
+            try:
+                self.store.save(profile.item, expected, extra, retired)
+            except Conflict:
+                continue
+            return ApplyResult(profile.customer_id, "applied", merged)
+        raise Conflict("profile kept changing under concurrent updates; retry the record")
+
+
+def _keys(persons: list[Person]) -> list[str]:
+    keys: list[str] = []
+    for person in persons:
+        for k in identity_keys(person.email, person.phone, person.ext):
+            if k not in keys:
+                keys.append(k)
+    return keys
+
+
+def _merge_record(ws: str, into: Profile, other: Profile, keys: list[str]) -> dict[str, Any]:
+    shared = sorted({identity_kind(k) for k in other.identity_keys() & set(keys)}) or ["order"]
+    at = records.iso(now_utc()) or ""
+    return {
+        "pk": f"W#{ws}#MERGE", "sk": f"{at}#{other.customer_id}", "t": "merge", "ws": ws,
+        "into": into.customer_id, "from": other.customer_id, "reason": "shared " + "+".join(shared),
+        "at": at, "orders_moved": len(other.item.get("o", {})),
+    }

@@ -1,0 +1,212 @@
+"""How canonical records are laid out as stored items (plain dicts, no AWS types).
+
+Short attribute names keep items under 1 KB, which keeps each write at 1 WCU.
+See docs/data-model.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.domain.models import (
+    Checkout,
+    Consent,
+    ConsentState,
+    Customer,
+    Delivery,
+    LineItem,
+    Order,
+    OrderStatus,
+    Person,
+    PrivacyRequest,
+)
+
+REFUND_PREFIX = "rf_"
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if value else None
+
+
+def parse_iso(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def order_pk(workspace_id: str, source_id: str, order_id: str) -> str:
+    return f"W#{workspace_id}#O#{source_id}#{order_id}"
+
+
+def customer_pk(workspace_id: str, source_id: str, customer_id: str) -> str:
+    return f"W#{workspace_id}#C#{source_id}#{customer_id}"
+
+
+def checkout_pk(workspace_id: str, source_id: str, checkout_id: str) -> str:
+    return f"W#{workspace_id}#K#{source_id}#{checkout_id}"
+
+
+def privacy_pk(workspace_id: str, source_id: str, request_id: str) -> str:
+    return f"W#{workspace_id}#R#{source_id}#{request_id}"
+
+
+def public_order_id(source_id: str, order_id: str) -> str:
+    """The id the admin API uses: source and platform id, so two shops never collide."""
+    return f"{source_id}.{order_id}"
+
+
+def split_public_order_id(value: str) -> tuple[str, str] | None:
+    source_id, sep, order_id = value.partition(".")
+    return (source_id, order_id) if sep and source_id and order_id else None
+
+
+def _consent(c: Consent | None) -> dict[str, Any] | None:
+    if c is None:
+        return None
+    return {"s": c.state.value, "at": iso(c.updated_at)}
+
+
+def person_fields(p: Person) -> dict[str, Any]:
+    values = {
+        "e": p.email,
+        "ph": p.phone,
+        "x": p.ext,
+        "fn": p.first_name,
+        "ln": p.last_name,
+        "m": p.is_member,
+        "ce": _consent(p.email_consent),
+        "cs": _consent(p.sms_consent),
+    }
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def person_from(values: dict[str, Any] | None) -> Person:
+    v = values or {}
+
+    def consent(c: dict[str, Any] | None) -> Consent | None:
+        if not c:
+            return None
+        return Consent(state=ConsentState(c["s"]), updated_at=parse_iso(c.get("at")))
+
+    return Person(
+        email=v.get("e"), phone=v.get("ph"), ext=v.get("x"), first_name=v.get("fn"),
+        last_name=v.get("ln"), is_member=v.get("m"), email_consent=consent(v.get("ce")),
+        sms_consent=consent(v.get("cs")),
+    )
+
+
+def _line(li: LineItem) -> dict[str, Any]:
+    values = {"p": li.product_id, "s": li.sku, "t": li.title, "q": li.quantity, "a": li.price,
+              "c": li.category}
+    return {k: v for k, v in values.items() if v is not None and v != ""}
+
+
+def header_fields(delivery: Delivery, kind: str) -> dict[str, Any]:
+    return {
+        "t": kind,
+        "ws": delivery.workspace_id,
+        "src": delivery.source_id,
+        "pl": delivery.platform.value,
+        "wh": delivery.webhook_id,
+        "rcv": iso(delivery.received_at),
+    }
+
+
+def order_fields(order: Order) -> dict[str, Any]:
+    """Order attributes set on every accepted version (refunds are stored separately)."""
+    values: dict[str, Any] = {
+        "oid": order.order_id,
+        "num": order.number,
+        "cur": order.currency,
+        "tot": order.total,
+        "sub": order.subtotal,
+        "tax": order.tax,
+        "shp": order.shipping,
+        "dsc": order.discounts,
+        "st": order.status.value,
+        "fs": order.financial_status,
+        "ffs": order.fulfillment_status,
+        "cx": iso(order.cancelled_at),
+        "ca": iso(order.created_at),
+        "ua": iso(order.updated_at),
+        "ch": order.channel,
+        "p": person_fields(order.person),
+        "li": [_line(li) for li in order.line_items],
+        "trk": list(order.tracking) or None,
+    }
+    return values
+
+
+def refund_value(amount: Decimal, at: datetime) -> dict[str, Any]:
+    return {"a": amount, "at": iso(at)}
+
+
+def customer_fields(c: Customer) -> dict[str, Any]:
+    return {"cid": c.customer_id, "ca": iso(c.created_at), "ua": iso(c.updated_at),
+            "p": person_fields(c.person)}
+
+
+def checkout_fields(k: Checkout) -> dict[str, Any]:
+    return {
+        "kid": k.checkout_id, "cur": k.currency, "tot": k.total, "ca": iso(k.created_at),
+        "ua": iso(k.updated_at), "cpl": iso(k.completed_at), "url": k.recovery_url,
+        "p": person_fields(k.person), "li": [_line(li) for li in k.line_items],
+    }
+
+
+def privacy_fields(r: PrivacyRequest) -> dict[str, Any]:
+    return {"req": r.request, "rid": r.request_id,
+            "p": person_fields(r.person) if r.person else None, "ords": list(r.orders) or None}
+
+
+@dataclass(frozen=True)
+class OrderSnapshot:
+    """One stored version of an order item, as the profile processor needs it."""
+
+    workspace_id: str
+    source_id: str
+    order_id: str
+    version: int
+    is_order: bool  # False while only a refund has arrived for it
+    status: OrderStatus | None
+    currency: str | None
+    total: Decimal
+    refunded: Decimal
+    created_at: datetime | None
+    channel: str | None
+    person: Person
+    products: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    history: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def counted(self) -> bool:
+        """Cancelled and voided orders count for nothing, refunds included."""
+        return self.is_order and self.status is not OrderStatus.CANCELLED
+
+
+def snapshot(item: dict[str, Any]) -> OrderSnapshot:
+    refunded = sum(
+        (Decimal(v["a"]) for k, v in item.items() if k.startswith(REFUND_PREFIX)), Decimal(0)
+    )
+    lines = item.get("li") or []
+    products = tuple(sorted({str(li.get("p") or li.get("s")) for li in lines if li.get("p") or li.get("s")}))
+    categories = tuple(sorted({str(li["c"]) for li in lines if li.get("c")}))
+    return OrderSnapshot(
+        workspace_id=item["ws"],
+        source_id=item["src"],
+        order_id=item["oid"],
+        version=int(item.get("v", 0)),
+        is_order="ver" in item,
+        status=OrderStatus(item["st"]) if "st" in item else None,
+        currency=item.get("cur"),
+        total=Decimal(item.get("tot", 0)),
+        refunded=refunded,
+        created_at=parse_iso(item.get("ca")),
+        channel=item.get("ch"),
+        person=person_from(item.get("p")),
+        products=products,
+        categories=categories,
+        history=tuple((str(h[0]), str(h[1])) for h in item.get("hist") or []),
+    )

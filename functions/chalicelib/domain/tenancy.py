@@ -1,0 +1,104 @@
+"""Workspaces (one brand each), their API keys and storefront sources."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from decimal import Decimal
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from chalicelib.domain.errors import BadRequest, NotFound
+from chalicelib.domain.ingest import shop_key
+from chalicelib.domain.models import Platform, Source
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+class WorkspaceAdmin(Protocol):
+    def create_workspace(self, workspace_id: str, name: str, currency: str,
+                         api_key_hash: str) -> None: ...
+    def workspace(self, workspace_id: str) -> dict[str, Any] | None: ...
+    def add_source(self, source: Source) -> None: ...
+    def set_rate(self, workspace_id: str, currency: str, rate: Decimal) -> None: ...
+
+
+class SecretWriter(Protocol):
+    def create(self, name: str, secret: str, tags: dict[str, str]) -> str: ...
+    def rotate(self, secret_ref: str, new_secret: str) -> None: ...
+
+
+class NewWorkspace(BaseModel):
+    workspace_id: str
+    api_key: str
+    name: str
+    currency: str
+
+
+class SourceInfo(BaseModel):
+    workspace_id: str
+    source_id: str
+    platform: str
+    shop_domain: str
+    webhook_path: str
+
+
+def hash_api_key(api_key: str) -> str:
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+class TenancyService:
+    def __init__(self, store: WorkspaceAdmin, secrets_store: SecretWriter, stage: str) -> None:
+        self.store = store
+        self.secrets = secrets_store
+        self.stage = stage
+
+    def create_workspace(self, name: str, currency: str = "USD") -> NewWorkspace:
+        name = name.strip()
+        if not name or len(name) > 120:
+            raise BadRequest("workspace name must be 1-120 characters")
+        currency = currency.upper()
+        if not _CURRENCY.match(currency):
+            raise BadRequest("currency must be an ISO 4217 code such as USD")
+        workspace_id = "ws_" + secrets.token_hex(8)
+        api_key = "pk_" + secrets.token_urlsafe(32)
+        # Only the hash is stored; the key is shown once.
+        self.store.create_workspace(workspace_id, name, currency, hash_api_key(api_key))
+        return NewWorkspace(workspace_id=workspace_id, api_key=api_key, name=name, currency=currency)
+
+    def add_source(self, workspace_id: str, platform: str, shop_domain: str,
+                   secret: str) -> SourceInfo:
+        if self.store.workspace(workspace_id) is None:
+            raise NotFound(f"workspace {workspace_id} not found")
+        try:
+            plat = Platform(platform)
+        except ValueError as exc:
+            raise BadRequest("platform must be shopify, woocommerce or generic") from exc
+        key = shop_key(shop_domain)
+        if not key:
+            raise BadRequest("shop domain is empty")
+        if len(secret) < 16:
+            raise BadRequest("webhook secret must be at least 16 characters")
+        source_id = "src_" + secrets.token_hex(4)
+        ref = self.secrets.create(
+            f"patron/{self.stage}/{workspace_id}/{source_id}", secret,
+            {"patron:workspace": workspace_id, "patron:source": source_id},
+        )
+        self.store.add_source(Source(workspace_id=workspace_id, source_id=source_id,
+                                     platform=plat, shop_domain=key, secret_ref=ref))
+        return SourceInfo(workspace_id=workspace_id, source_id=source_id, platform=plat.value,
+                          shop_domain=key, webhook_path=f"/webhooks/{plat.value}")
+
+    def set_rate(self, workspace_id: str, currency: str, rate: str) -> None:
+        currency = currency.upper()
+        if not _CURRENCY.match(currency):
+            raise BadRequest("currency must be an ISO 4217 code")
+        try:
+            value = Decimal(rate)
+        except ArithmeticError as exc:
+            raise BadRequest("rate must be a decimal number") from exc
+        if not value.is_finite() or value <= 0:
+            raise BadRequest("rate must be positive")
+        self.store.set_rate(workspace_id, currency, value)

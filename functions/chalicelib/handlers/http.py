@@ -1,0 +1,79 @@
+"""The one place where domain errors become HTTP responses."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from chalice import Response
+from pydantic import BaseModel
+
+from chalicelib.domain import errors
+
+logger = Logger(service="patron")
+metrics = Metrics(namespace="Patron", service="patron")
+
+STATUS: dict[type[errors.PatronError], int] = {
+    errors.BadRequest: 400,
+    errors.InvalidPayload: 400,
+    errors.Unauthorized: 401,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.PayloadTooLarge: 413,
+}
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    if isinstance(body, BaseModel):
+        text = body.model_dump_json()
+    else:
+        text = json.dumps(body, default=str)
+    return Response(body=text, status_code=status, headers={"Content-Type": "application/json"})
+
+
+def error_response(exc: errors.PatronError) -> Response:
+    status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 500)
+    body: dict[str, Any] = {"error": exc.code, "message": exc.message}
+    if exc.details is not None:
+        body["details"] = exc.details
+    if isinstance(exc, errors.InvalidPayload) and exc.quarantine_id:
+        body["quarantine_id"] = exc.quarantine_id
+    return json_response(body, status)
+
+
+def api(view: Callable[..., Any]) -> Callable[..., Response]:
+    """Wrap a view: models become JSON, domain errors become their status code."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            result = view(*args, **kwargs)
+        except errors.PatronError as exc:
+            return error_response(exc)
+        return result if isinstance(result, Response) else json_response(result)
+
+    return wrapper
+
+
+def bearer_key_hash(authorization: str | None) -> str:
+    if not authorization or not authorization.startswith("Bearer "):
+        raise errors.Unauthorized("missing bearer API key")
+    key = authorization[len("Bearer "):].strip()
+    if not key:
+        raise errors.Unauthorized("missing bearer API key")
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def count(name: str, value: float = 1, **dimensions: str) -> None:
+    if dimensions:
+        with single_metric(name=name, unit=MetricUnit.Count, value=value,
+                           namespace="Patron") as metric:
+            for key, dim in dimensions.items():
+                metric.add_dimension(name=key, value=dim)
+    else:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)

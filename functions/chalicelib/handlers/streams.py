@@ -1,0 +1,45 @@
+"""Ingest-table stream -> customer profiles, with partial batch failure reporting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+)
+from chalice import Blueprint
+
+from chalicelib.adapters.codec import from_item
+from chalicelib.container import container
+from chalicelib.handlers.http import count, logger
+
+bp = Blueprint(__name__)
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def handle_record(record: DynamoDBRecord) -> str:
+    change = record.raw_event["dynamodb"]
+    old = from_item(change.get("OldImage"))
+    new = from_item(change.get("NewImage"))
+    result = container().profiles.apply_change(old, new)
+    if result.customer_id:
+        logger.debug("profile change", extra={"customer_id": result.customer_id,
+                                              "outcome": result.outcome})
+    if result.outcome == "applied":
+        count("ProfileUpdates")
+    if result.merged:
+        count("ProfileMerges", len(result.merged))
+    return result.outcome
+
+
+@bp.lambda_function(name="ingest_stream")
+def ingest_stream(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Wired to the ingest table's stream by infra/ (bisect, retries, on-failure destination)."""
+    return process_partial_response(
+        event=event, record_handler=handle_record, processor=processor, context=context
+    )

@@ -1,0 +1,56 @@
+"""Storefront webhooks: POST /webhooks/{shopify,woocommerce,generic}."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib.container import container
+from chalicelib.domain.errors import InvalidPayload, PatronError
+from chalicelib.domain.ingest import WebhookRejected
+from chalicelib.domain.models import Platform
+from chalicelib.handlers.http import count, error_response, json_response, logger
+
+bp = Blueprint(__name__)
+CONTENT_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
+
+
+def _receive(platform: Platform) -> Response:
+    request = bp.current_request
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    body: bytes = request.raw_body or b""
+    try:
+        result = container().ingest.receive(platform, headers, body)
+    except WebhookRejected as exc:
+        # Security log line: who and why, never the body or the signature.
+        logger.warning("webhook rejected", extra={"platform": exc.platform, "reason": exc.reason,
+                                                  "shop": exc.shop, "bytes": len(body)})
+        count("WebhooksRejected", reason=exc.reason)
+        return error_response(exc)
+    except InvalidPayload as exc:
+        logger.warning("webhook quarantined", extra={"platform": platform.value,
+                                                     "quarantine_id": exc.quarantine_id,
+                                                     "fields": [e.get("field") for e in
+                                                                exc.details or []]})
+        count("WebhooksRejected", reason="invalid_payload")
+        return error_response(exc)
+    except PatronError as exc:
+        count("WebhooksRejected", reason=exc.code)
+        return error_response(exc)
+    logger.append_keys(webhook_id=result.webhook_id)
+    count("WebhooksAccepted", outcome=result.status)
+    return json_response(result)
+
+
+@bp.route("/webhooks/shopify", methods=["POST"], content_types=CONTENT_TYPES)
+def shopify() -> Response:
+    return _receive(Platform.SHOPIFY)
+
+
+@bp.route("/webhooks/woocommerce", methods=["POST"], content_types=CONTENT_TYPES)
+def woocommerce() -> Response:
+    return _receive(Platform.WOOCOMMERCE)
+
+
+@bp.route("/webhooks/generic", methods=["POST"], content_types=CONTENT_TYPES)
+def generic() -> Response:
+    return _receive(Platform.GENERIC)

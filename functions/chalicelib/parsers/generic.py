@@ -1,0 +1,134 @@
+"""Patron's generic JSON schema, for any shop able to send signed JSON.
+
+See docs/webhooks.md. Money must be a decimal string ("19.90"), never a JSON
+number; timestamps must carry an offset.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from chalicelib.domain.identity import normalize_email, normalize_phone, platform_key
+from chalicelib.domain.models import (
+    Consent,
+    ConsentState,
+    Customer,
+    Delivery,
+    IngestPayload,
+    LineItem,
+    Order,
+    OrderStatus,
+    Person,
+    Refund,
+)
+from chalicelib.parsers import Parser
+
+MoneyStr = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,4})?$")]
+
+
+class _M(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class GenericCustomerRef(_M):
+    id: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    is_member: bool | None = None
+    email_consent: ConsentState | None = None
+    sms_consent: ConsentState | None = None
+    consent_updated_at: AwareDatetime | None = None
+
+
+class GenericLineItem(_M):
+    product_id: str | None = None
+    sku: str | None = None
+    title: str = ""
+    quantity: int = Field(ge=0)
+    price: MoneyStr
+    category: str | None = None
+
+
+class GenericRefund(_M):
+    id: str
+    amount: MoneyStr
+    created_at: AwareDatetime
+
+
+class GenericOrder(_M):
+    type: Literal["order"]
+    id: str = Field(min_length=1, max_length=128)
+    number: str | None = None
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    total: MoneyStr
+    status: OrderStatus
+    channel: str = "web"
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    customer: GenericCustomerRef
+    line_items: list[GenericLineItem] = []
+    refunds: list[GenericRefund] = []
+
+
+class GenericCustomer(GenericCustomerRef):
+    type: Literal["customer"]
+    id: str = Field(min_length=1, max_length=128)  # type: ignore[assignment]
+    created_at: AwareDatetime | None = None
+    updated_at: AwareDatetime
+
+
+def _consent(state: ConsentState | None, at: datetime | None) -> Consent | None:
+    return Consent(state=state, updated_at=at) if state else None
+
+
+def _person(delivery: Delivery, c: GenericCustomerRef) -> Person:
+    return Person(
+        email=normalize_email(c.email),
+        phone=normalize_phone(c.phone),
+        ext=platform_key("generic", delivery.source_id, c.id),
+        first_name=c.first_name,
+        last_name=c.last_name,
+        is_member=c.is_member,
+        email_consent=_consent(c.email_consent, c.consent_updated_at),
+        sms_consent=_consent(c.sms_consent, c.consent_updated_at),
+    )
+
+
+def parse_order(body: bytes, delivery: Delivery) -> IngestPayload:
+    o = GenericOrder.model_validate_json(body)
+    return Order(
+        order_id=o.id,
+        number=o.number,
+        currency=o.currency,
+        total=Decimal(o.total),
+        status=o.status,
+        cancelled_at=o.updated_at if o.status is OrderStatus.CANCELLED else None,
+        created_at=o.created_at,
+        updated_at=o.updated_at,
+        channel=o.channel,
+        person=_person(delivery, o.customer),
+        line_items=tuple(
+            LineItem(product_id=li.product_id, sku=li.sku, title=li.title[:120],
+                     quantity=li.quantity, price=Decimal(li.price), category=li.category)
+            for li in o.line_items
+        ),
+        refunds=tuple(
+            Refund(refund_id=r.id, amount=Decimal(r.amount), created_at=r.created_at)
+            for r in o.refunds
+        ),
+    )
+
+
+def parse_customer(body: bytes, delivery: Delivery) -> IngestPayload:
+    c = GenericCustomer.model_validate_json(body)
+    return Customer(customer_id=c.id, created_at=c.created_at, updated_at=c.updated_at,
+                    person=_person(delivery, c))
+
+
+PARSERS: dict[str, Parser] = {"order": parse_order, "customer": parse_customer}

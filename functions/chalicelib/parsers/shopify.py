@@ -1,0 +1,328 @@
+"""Shopify Admin REST webhook bodies (orders, refunds, customers, checkouts, privacy)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict
+
+from chalicelib.domain.identity import normalize_email, normalize_phone, platform_key
+from chalicelib.domain.models import (
+    Checkout,
+    Consent,
+    ConsentState,
+    Customer,
+    Delivery,
+    IngestPayload,
+    LineItem,
+    Order,
+    OrderStatus,
+    Person,
+    PrivacyRequest,
+    Refund,
+    RefundEvent,
+)
+from chalicelib.parsers import Parser
+
+
+class _M(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class ShopifyConsent(_M):
+    state: str | None = None
+    consent_updated_at: datetime | None = None
+
+
+class ShopifyCustomer(_M):
+    id: int
+    email: str | None = None
+    phone: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    state: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    accepts_marketing: bool | None = None
+    email_marketing_consent: ShopifyConsent | None = None
+    sms_marketing_consent: ShopifyConsent | None = None
+
+
+class ShopifyLineItem(_M):
+    id: int | None = None
+    product_id: int | None = None
+    variant_id: int | None = None
+    sku: str | None = None
+    title: str = ""
+    quantity: int
+    price: Decimal
+    product_type: str | None = None
+
+
+class ShopifyTransaction(_M):
+    kind: str | None = None
+    status: str | None = None
+    amount: Decimal
+
+
+class ShopifyRefundLine(_M):
+    subtotal: Decimal = Decimal(0)
+    total_tax: Decimal = Decimal(0)
+
+
+class ShopifyRefund(_M):
+    id: int
+    order_id: int
+    created_at: datetime
+    transactions: list[ShopifyTransaction] = []
+    refund_line_items: list[ShopifyRefundLine] = []
+
+    def amount(self) -> Decimal:
+        paid = [t.amount for t in self.transactions if t.kind == "refund" and t.status == "success"]
+        if paid:
+            return sum(paid, Decimal(0))
+        return sum((r.subtotal + r.total_tax for r in self.refund_line_items), Decimal(0))
+
+
+class ShopifyAddress(_M):
+    phone: str | None = None
+
+
+class ShopifyFulfillment(_M):
+    tracking_number: str | None = None
+
+
+class ShopifyOrder(_M):
+    id: int
+    name: str | None = None
+    order_number: int | None = None
+    email: str | None = None
+    contact_email: str | None = None
+    phone: str | None = None
+    currency: str
+    total_price: Decimal
+    subtotal_price: Decimal | None = None
+    total_tax: Decimal | None = None
+    total_discounts: Decimal | None = None
+    financial_status: str | None = None
+    fulfillment_status: str | None = None
+    cancelled_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+    source_name: str | None = None
+    buyer_accepts_marketing: bool | None = None
+    customer: ShopifyCustomer | None = None
+    billing_address: ShopifyAddress | None = None
+    line_items: list[ShopifyLineItem] = []
+    refunds: list[ShopifyRefund] = []
+    fulfillments: list[ShopifyFulfillment] = []
+
+
+class ShopifyCheckout(_M):
+    id: int | None = None
+    token: str
+    email: str | None = None
+    phone: str | None = None
+    currency: str
+    total_price: Decimal
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None = None
+    abandoned_checkout_url: str | None = None
+    buyer_accepts_marketing: bool | None = None
+    customer: ShopifyCustomer | None = None
+    line_items: list[ShopifyLineItem] = []
+
+
+class PrivacyCustomer(_M):
+    id: int | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+class DataRequest(_M):
+    id: int
+
+
+class ShopifyPrivacy(_M):
+    shop_id: int
+    shop_domain: str
+    customer: PrivacyCustomer | None = None
+    orders_to_redact: list[int] = []
+    orders_requested: list[int] = []
+    data_request: DataRequest | None = None
+
+
+CHANNELS = {"web": "web", "pos": "pos", "iphone": "app", "android": "app", "mobile_app": "app"}
+
+
+def _consent(c: ShopifyConsent | None) -> Consent | None:
+    if c is None or c.state is None:
+        return None
+    try:
+        state = ConsentState(c.state)
+    except ValueError:
+        state = ConsentState.UNKNOWN
+    return Consent(state=state, updated_at=c.consent_updated_at)
+
+
+def _person(
+    delivery: Delivery,
+    customer: ShopifyCustomer | None,
+    email: str | None,
+    phone: str | None,
+    accepts_marketing: bool | None = None,
+    at: datetime | None = None,
+) -> Person:
+    c = customer
+    email_consent = _consent(c.email_marketing_consent) if c else None
+    if email_consent is None and accepts_marketing is not None:
+        state = ConsentState.SUBSCRIBED if accepts_marketing else ConsentState.NOT_SUBSCRIBED
+        email_consent = Consent(state=state, updated_at=at)
+    return Person(
+        email=normalize_email(email or (c.email if c else None)),
+        phone=normalize_phone(phone or (c.phone if c else None)),
+        ext=platform_key("shopify", delivery.source_id, c.id if c else None),
+        first_name=c.first_name if c else None,
+        last_name=c.last_name if c else None,
+        is_member=(c.state == "enabled") if c and c.state else None,
+        email_consent=email_consent,
+        sms_consent=_consent(c.sms_marketing_consent) if c else None,
+    )
+
+
+def _lines(items: list[ShopifyLineItem]) -> tuple[LineItem, ...]:
+    return tuple(
+        LineItem(
+            product_id=str(li.product_id) if li.product_id is not None else None,
+            variant_id=str(li.variant_id) if li.variant_id is not None else None,
+            sku=li.sku or None,
+            title=li.title[:120],
+            quantity=li.quantity,
+            price=li.price,
+            category=li.product_type or None,
+        )
+        for li in items
+    )
+
+
+def _status(o: ShopifyOrder) -> OrderStatus:
+    if o.cancelled_at is not None or o.financial_status == "voided":
+        return OrderStatus.CANCELLED
+    if o.financial_status == "refunded":
+        return OrderStatus.REFUNDED
+    if o.financial_status == "partially_refunded":
+        return OrderStatus.PARTIALLY_REFUNDED
+    if o.fulfillment_status == "fulfilled":
+        return OrderStatus.FULFILLED
+    if o.financial_status == "paid":
+        return OrderStatus.PAID
+    return OrderStatus.PENDING
+
+
+def parse_order(body: bytes, delivery: Delivery) -> IngestPayload:
+    o = ShopifyOrder.model_validate_json(body)
+    phone = o.phone or (o.billing_address.phone if o.billing_address else None)
+    return Order(
+        order_id=str(o.id),
+        number=o.name or (str(o.order_number) if o.order_number else None),
+        currency=o.currency.upper(),
+        total=o.total_price,
+        subtotal=o.subtotal_price,
+        tax=o.total_tax,
+        discounts=o.total_discounts,
+        status=_status(o),
+        financial_status=o.financial_status,
+        fulfillment_status=o.fulfillment_status,
+        cancelled_at=o.cancelled_at,
+        created_at=o.created_at,
+        updated_at=o.updated_at,
+        channel=CHANNELS.get(o.source_name or "web", o.source_name or "web"),
+        person=_person(
+            delivery, o.customer, o.email or o.contact_email, phone, o.buyer_accepts_marketing,
+            o.created_at,
+        ),
+        line_items=_lines(o.line_items),
+        refunds=tuple(
+            Refund(refund_id=str(r.id), amount=r.amount(), created_at=r.created_at)
+            for r in o.refunds
+        ),
+        tracking=tuple(f.tracking_number for f in o.fulfillments if f.tracking_number),
+    )
+
+
+def parse_refund(body: bytes, delivery: Delivery) -> IngestPayload:
+    r = ShopifyRefund.model_validate_json(body)
+    return RefundEvent(
+        order_id=str(r.order_id),
+        refund=Refund(refund_id=str(r.id), amount=r.amount(), created_at=r.created_at),
+    )
+
+
+def parse_customer(body: bytes, delivery: Delivery) -> IngestPayload:
+    c = ShopifyCustomer.model_validate_json(body)
+    at = c.updated_at or c.created_at or delivery.received_at
+    return Customer(
+        customer_id=str(c.id),
+        created_at=c.created_at,
+        updated_at=at,
+        person=_person(delivery, c, c.email, c.phone, c.accepts_marketing, at),
+    )
+
+
+def parse_checkout(body: bytes, delivery: Delivery) -> IngestPayload:
+    k = ShopifyCheckout.model_validate_json(body)
+    return Checkout(
+        checkout_id=k.token,
+        currency=k.currency.upper(),
+        total=k.total_price,
+        created_at=k.created_at,
+        updated_at=k.updated_at,
+        completed_at=k.completed_at,
+        recovery_url=k.abandoned_checkout_url,
+        person=_person(delivery, k.customer, k.email, k.phone, k.buyer_accepts_marketing,
+                       k.updated_at),
+        line_items=_lines(k.line_items),
+    )
+
+
+def _privacy(kind: str) -> Parser:
+    def parse(body: bytes, delivery: Delivery) -> IngestPayload:
+        p = ShopifyPrivacy.model_validate_json(body)
+        person = None
+        if p.customer is not None:
+            person = Person(
+                email=normalize_email(p.customer.email),
+                phone=normalize_phone(p.customer.phone),
+                ext=platform_key("shopify", delivery.source_id, p.customer.id),
+            )
+        if p.data_request is not None:
+            request_id = str(p.data_request.id)
+        else:
+            request_id = delivery.webhook_id or f"{kind}:{p.shop_id}:{delivery.received_at:%s}"
+        return PrivacyRequest(
+            request=kind,  # type: ignore[arg-type]
+            request_id=request_id,
+            person=person,
+            orders=tuple(str(o) for o in (p.orders_to_redact or p.orders_requested)),
+        )
+
+    return parse
+
+
+PARSERS: dict[str, Parser] = {
+    "orders/create": parse_order,
+    "orders/updated": parse_order,
+    "orders/paid": parse_order,
+    "orders/cancelled": parse_order,
+    "orders/fulfilled": parse_order,
+    "refunds/create": parse_refund,
+    "customers/create": parse_customer,
+    "customers/update": parse_customer,
+    "checkouts/create": parse_checkout,
+    "checkouts/update": parse_checkout,
+    "customers/data_request": _privacy("customers_data_request"),
+    "customers/redact": _privacy("customers_redact"),
+    "shop/redact": _privacy("shop_redact"),
+}

@@ -1,0 +1,163 @@
+"""WooCommerce REST v3 webhook bodies (order.*, customer.*).
+
+WooCommerce's `*_gmt` timestamps carry no offset; they are UTC by definition.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict
+
+from chalicelib.domain.identity import normalize_email, normalize_phone, platform_key
+from chalicelib.domain.models import (
+    Customer,
+    Delivery,
+    IngestPayload,
+    LineItem,
+    Order,
+    OrderStatus,
+    Person,
+    Refund,
+)
+from chalicelib.parsers import Parser
+
+
+class _M(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class WooContact(_M):
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+class WooLineItem(_M):
+    product_id: int | None = None
+    variation_id: int | None = None
+    sku: str | None = None
+    name: str = ""
+    quantity: int
+    total: Decimal
+    subtotal: Decimal | None = None
+
+
+class WooRefund(_M):
+    id: int
+    total: Decimal
+
+
+class WooOrder(_M):
+    id: int
+    number: str | None = None
+    status: str
+    currency: str
+    total: Decimal
+    total_tax: Decimal | None = None
+    shipping_total: Decimal | None = None
+    discount_total: Decimal | None = None
+    date_created_gmt: datetime
+    date_modified_gmt: datetime
+    customer_id: int = 0
+    created_via: str | None = None
+    billing: WooContact = WooContact()
+    line_items: list[WooLineItem] = []
+    refunds: list[WooRefund] = []
+
+
+class WooCustomer(_M):
+    id: int
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    date_created_gmt: datetime | None = None
+    date_modified_gmt: datetime | None = None
+    billing: WooContact = WooContact()
+
+
+STATUS = {
+    "processing": OrderStatus.PAID,
+    "completed": OrderStatus.FULFILLED,
+    "cancelled": OrderStatus.CANCELLED,
+    "failed": OrderStatus.CANCELLED,
+    "trash": OrderStatus.CANCELLED,
+    "refunded": OrderStatus.REFUNDED,
+}
+CHANNELS = {"checkout": "web", "admin": "offline", "rest-api": "api", "pos": "pos"}
+
+
+def gmt(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _person(delivery: Delivery, customer_id: int, contact: WooContact, email: str | None) -> Person:
+    return Person(
+        email=normalize_email(email or contact.email),
+        phone=normalize_phone(contact.phone),
+        ext=platform_key("woocommerce", delivery.source_id, customer_id),
+        first_name=contact.first_name or None,
+        last_name=contact.last_name or None,
+        is_member=customer_id > 0,
+    )
+
+
+def parse_order(body: bytes, delivery: Delivery) -> IngestPayload:
+    o = WooOrder.model_validate_json(body)
+    status = STATUS.get(o.status, OrderStatus.PENDING)
+    modified = gmt(o.date_modified_gmt)
+    if o.refunds and status not in (OrderStatus.REFUNDED, OrderStatus.CANCELLED):
+        status = OrderStatus.PARTIALLY_REFUNDED
+    return Order(
+        order_id=str(o.id),
+        number=o.number,
+        currency=o.currency.upper(),
+        total=o.total,
+        tax=o.total_tax,
+        shipping=o.shipping_total,
+        discounts=o.discount_total,
+        status=status,
+        financial_status=o.status,
+        cancelled_at=modified if status is OrderStatus.CANCELLED else None,
+        created_at=gmt(o.date_created_gmt),
+        updated_at=modified,
+        channel=CHANNELS.get(o.created_via or "checkout", o.created_via or "web"),
+        person=_person(delivery, o.customer_id, o.billing, None),
+        line_items=tuple(
+            LineItem(
+                product_id=str(li.product_id) if li.product_id else None,
+                variant_id=str(li.variation_id) if li.variation_id else None,
+                sku=li.sku or None,
+                title=li.name[:120],
+                quantity=li.quantity,
+                price=(li.total / li.quantity).quantize(Decimal("0.01")) if li.quantity else li.total,
+            )
+            for li in o.line_items
+        ),
+        # Woo reports refunds as negative totals without their own timestamps.
+        refunds=tuple(
+            Refund(refund_id=str(r.id), amount=abs(r.total), created_at=modified) for r in o.refunds
+        ),
+    )
+
+
+def parse_customer(body: bytes, delivery: Delivery) -> IngestPayload:
+    c = WooCustomer.model_validate_json(body)
+    updated = c.date_modified_gmt or c.date_created_gmt
+    return Customer(
+        customer_id=str(c.id),
+        created_at=gmt(c.date_created_gmt) if c.date_created_gmt else None,
+        updated_at=gmt(updated) if updated else delivery.received_at,
+        person=_person(delivery, c.id, c.billing, c.email),
+    )
+
+
+PARSERS: dict[str, Parser] = {
+    "order.created": parse_order,
+    "order.updated": parse_order,
+    "order.restored": parse_order,
+    "customer.created": parse_customer,
+    "customer.updated": parse_customer,
+}

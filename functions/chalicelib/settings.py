@@ -1,0 +1,20 @@
+"""Settings, validated once at cold start (first invocation), from the environment."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PATRON_", extra="ignore")
+
+    stage: str = Field(min_length=1)
+    ingest_table: str = Field(min_length=3)
+    crm_table: str = Field(min_length=3)
+    region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
+    # Only set for the embedded AWS (moto server) on a laptop; never in a region.
+    aws_endpoint_url: str | None = None
+    cache_seconds: float = Field(default=300, ge=0)
+    max_body_bytes: int = Field(default=256 * 1024, gt=0)
+    quarantine_ttl_days: int = Field(default=30, gt=0)

@@ -1,0 +1,1 @@
+"""Patron tooling: CLI, local stack, demo and benchmarks (not deployed to Lambda)."""

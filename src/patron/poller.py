@@ -1,0 +1,194 @@
+"""A local stand-in for Lambda's DynamoDB stream event source mapping.
+
+It reads the real DynamoDB Streams API (of the embedded AWS), builds the same
+event Lambda would, invokes the handler, honours `batchItemFailures` by
+retrying from the first failed record, and after `max_retries` sends the failed
+records to an on-failure destination, as the deployed mapping does
+(see infra/wiring.json). moto wipes a stream when a Lambda mapping is attached
+to it, so locally this poller replaces the mapping.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+log = logging.getLogger("patron.poller")
+
+Handler = Callable[[dict[str, Any], Any], Any]
+FailureSink = Callable[[list[dict[str, Any]], str], None]
+
+
+@dataclass
+class LambdaContext:
+    function_name: str
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    memory_limit_in_mb: int = 512
+    timeout_ms: int = 60_000
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int(self.timeout_ms - (time.monotonic() - self.started) * 1000))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode()
+    if isinstance(value, datetime):
+        return int(value.timestamp())
+    return value
+
+
+def lambda_record(record: dict[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
+    """Shape a GetRecords record the way Lambda delivers it."""
+    return {
+        "eventID": record["eventID"],
+        "eventName": record["eventName"],
+        "eventVersion": record.get("eventVersion", "1.1"),
+        "eventSource": "aws:dynamodb",
+        "awsRegion": record.get("awsRegion", region),
+        "dynamodb": _jsonable(record["dynamodb"]),
+        "eventSourceARN": stream_arn,
+    }
+
+
+@dataclass
+class PollerStats:
+    records: int = 0
+    invocations: int = 0
+    retries: int = 0
+    failed_to_destination: int = 0
+
+
+class StreamPoller:
+    def __init__(
+        self,
+        streams: Any,
+        stream_arn: str,
+        handler: Handler,
+        function_name: str = "ingest_stream",
+        batch_size: int = 100,
+        max_retries: int = 3,
+        on_failure: FailureSink | None = None,
+        region: str = "us-east-1",
+        duplicate_deliveries: bool = False,
+    ) -> None:
+        self.streams = streams
+        self.stream_arn = stream_arn
+        self.handler = handler
+        self.function_name = function_name
+        self.batch_size = batch_size
+        self.max_retries = max_retries
+        self.on_failure = on_failure
+        self.region = region
+        self.duplicate_deliveries = duplicate_deliveries
+        self.stats = PollerStats()
+        self._iterators: dict[str, str | None] = {}
+        self._pending: dict[str, list[dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def _shards(self) -> list[str]:
+        shards: list[str] = []
+        kwargs: dict[str, Any] = {"StreamArn": self.stream_arn}
+        while True:
+            description = self.streams.describe_stream(**kwargs)["StreamDescription"]
+            shards.extend(s["ShardId"] for s in description.get("Shards", []))
+            last = description.get("LastEvaluatedShardId")
+            if not last:
+                return shards
+            kwargs["ExclusiveStartShardId"] = last
+
+    def poll_once(self) -> int:
+        """Read every shard once and deliver what is there. Returns records handled."""
+        with self._lock:
+            handled = 0
+            for shard in self._shards():
+                if shard not in self._iterators:
+                    self._iterators[shard] = self.streams.get_shard_iterator(
+                        StreamArn=self.stream_arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+                    )["ShardIterator"]
+                pending = self._pending.setdefault(shard, [])
+                iterator = self._iterators[shard]
+                if iterator and len(pending) < self.batch_size:
+                    response = self.streams.get_records(ShardIterator=iterator, Limit=self.batch_size)
+                    self._iterators[shard] = response.get("NextShardIterator")
+                    pending.extend(
+                        lambda_record(r, self.stream_arn, self.region) for r in response["Records"]
+                    )
+                while pending:
+                    batch = pending[: self.batch_size]
+                    handled += self._deliver(shard, batch)
+            return handled
+
+    def drain(self, max_rounds: int = 1000) -> int:
+        """Poll until a round finds nothing (tests and the demo use this)."""
+        total = 0
+        for _ in range(max_rounds):
+            n = self.poll_once()
+            total += n
+            if n == 0:
+                return total
+        return total
+
+    def _invoke(self, batch: list[dict[str, Any]]) -> set[str]:
+        self.stats.invocations += 1
+        context = LambdaContext(self.function_name)
+        response = self.handler({"Records": batch}, context) or {}
+        return {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+
+    def _deliver(self, shard: str, batch: list[dict[str, Any]]) -> int:
+        pending = self._pending[shard]
+        attempts = 0
+        while True:
+            failed = self._invoke(batch)
+            if self.duplicate_deliveries and not failed:
+                failed = self._invoke(batch)  # at-least-once: the same batch again
+            if not failed:
+                del pending[: len(batch)]
+                self.stats.records += len(batch)
+                return len(batch)
+            # Lambda checkpoints before the first failure and retries from there.
+            first = min(i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] in failed)
+            del pending[:first]
+            self.stats.records += first
+            batch = pending[: self.batch_size]
+            attempts += 1
+            self.stats.retries += 1
+            if attempts > self.max_retries:
+                bad = [r for r in batch if r["dynamodb"]["SequenceNumber"] in failed]
+                log.warning("stream records sent to the on-failure destination: %d", len(bad))
+                if self.on_failure is not None:
+                    self.on_failure(bad, shard)
+                self.stats.failed_to_destination += len(bad)
+                # Like a mapping after its retries: skip what failed, keep the rest.
+                done = {r["dynamodb"]["SequenceNumber"] for r in bad}
+                rest = [r for r in batch if r["dynamodb"]["SequenceNumber"] not in done]
+                del pending[: len(batch)]
+                pending[:0] = rest
+                self.stats.records += len(bad)
+                return first + len(bad)
+
+    def run(self, stop: threading.Event, interval: float = 0.1) -> None:
+        while not stop.is_set():
+            try:
+                n = self.poll_once()
+            except Exception:  # noqa: BLE001 - a local poller must survive a bad poll
+                log.exception("stream poll failed")
+                n = 0
+            if n == 0:
+                stop.wait(interval)
