@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -70,6 +71,8 @@ def bearer_key_hash(authorization: str | None) -> str:
 
 
 def count(name: str, value: float = 1, **dimensions: str) -> None:
+    if os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() == "true":
+        return
     if dimensions:
         with single_metric(name=name, unit=MetricUnit.Count, value=value,
                            namespace="Patron") as metric:
