@@ -73,6 +73,7 @@ class PollerStats:
     invocations: int = 0
     retries: int = 0
     failed_to_destination: int = 0
+    empty_polls: int = 0  # rounds that found nothing new: the stream is caught up
 
 
 class StreamPoller:
@@ -133,6 +134,8 @@ class StreamPoller:
                 while pending:
                     batch = pending[: self.batch_size]
                     handled += self._deliver(shard, batch)
+            if handled == 0:
+                self.stats.empty_polls += 1
             return handled
 
     def drain(self, max_rounds: int = 1000) -> int:

@@ -269,7 +269,8 @@ class ProfileService:
 
     def apply_order(self, old: dict[str, Any] | None, new: dict[str, Any]) -> ApplyResult:
         snap = records.snapshot(new)
-        persons = [snap.person] + ([records.snapshot(old).person] if old else [])
+        # The old image's identities belong to the same order, hence the same person.
+        persons = [snap.person] + ([records.person_from(old.get("p"))] if old else [])
         keys = _keys(persons)
         if not keys:
             return ApplyResult(None, "no_identity")

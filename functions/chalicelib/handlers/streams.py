@@ -26,7 +26,15 @@ def handle_record(record: DynamoDBRecord) -> str:
     change = record.raw_event["dynamodb"]
     old = from_item(change.get("OldImage"))
     new = from_item(change.get("NewImage"))
-    result = container().profiles.apply_change(old, new)
+    try:
+        result = container().profiles.apply_change(old, new)
+    except Exception:
+        # Logged with the record's keys only (no images: they hold personal data), then
+        # re-raised so the batch reports this record as failed.
+        logger.exception("stream record failed", extra={
+            "event_id": record.event_id, "sequence_number": change.get("SequenceNumber"),
+            "item": (change.get("Keys") or {}).get("pk", {}).get("S", "").split("#")[2:3]})
+        raise
     if result.customer_id:
         logger.debug("profile change", extra={"customer_id": result.customer_id,
                                               "outcome": result.outcome})

@@ -1,0 +1,214 @@
+"""The `patron` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from chalicelib.domain.errors import PatronError
+
+
+def _container(args: argparse.Namespace) -> Any:
+    """Wiring for the stage a command acts on: the running local stack unless --stage."""
+    import boto3
+
+    from chalicelib.container import Container
+    from chalicelib.settings import Settings
+    from patron import stack
+
+    if getattr(args, "stage", None):
+        config = json.loads((stack.ROOT / "chalice.json").read_text())
+        stage_config = config["stages"].get(args.stage)
+        if stage_config is None:
+            raise SystemExit(f"unknown stage {args.stage}; see chalice.json")
+        region = stage_config.get("tags", {}).get("patron:region", "us-east-1")
+        session = boto3.session.Session(region_name=region)
+        info = stack.describe(session.client("cloudformation"), args.stage, region)
+        endpoint = None
+    else:
+        from patron.local import attach, isolate_from_real_aws
+
+        state = attach()
+        isolate_from_real_aws()
+        session = boto3.session.Session(region_name=state["region"])
+        endpoint = state["aws_url"]
+        info = stack.describe(session.client("cloudformation", endpoint_url=endpoint),
+                              state["stage"], state["region"])
+    settings = Settings(stage=info.stage, ingest_table=info.ingest_table,  # type: ignore[call-arg]
+                        crm_table=info.crm_table, region=info.region, aws_endpoint_url=endpoint)
+    return Container(settings, session=session)
+
+
+def _print(value: Any, as_json: bool = True) -> None:
+    if hasattr(value, "model_dump"):
+        value = value.model_dump(mode="json")
+    print(json.dumps(value, indent=2 if as_json else None, default=str))
+
+
+def cmd_local(args: argparse.Namespace) -> int:
+    from patron.local import serve
+
+    return serve(args.port, args.aws_port)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from patron.demo import run_demo
+
+    return run_demo(customers=args.customers, seed=args.seed, port=args.port,
+                    aws_port=args.aws_port, keep_running=args.keep_running)
+
+
+def cmd_workspace_create(args: argparse.Namespace) -> int:
+    created = _container(args).tenancy.create_workspace(args.name, args.currency)
+    if args.json:
+        print(json.dumps({"workspace_id": created.workspace_id, "api_key": created.api_key}))
+    else:
+        print(f"workspace {created.workspace_id} created; API key (shown once): {created.api_key}")
+    return 0
+
+
+def cmd_workspace_set_rate(args: argparse.Namespace) -> int:
+    _container(args).tenancy.set_rate(args.workspace_id, args.currency, args.rate)
+    print(f"1 {args.currency.upper()} = {args.rate} (workspace currency) from now on")
+    return 0
+
+
+def cmd_source_add(args: argparse.Namespace) -> int:
+    info = _container(args).tenancy.add_source(args.workspace_id, args.platform,
+                                               args.shop_domain, args.secret)
+    _print(info)
+    return 0
+
+
+def cmd_quarantine_list(args: argparse.Namespace) -> int:
+    container = _container(args)
+    workspaces = [args.workspace] if args.workspace else _all_workspaces(container)
+    entries = [e for ws in workspaces for e in container.quarantine.list(ws)]
+    _print({"quarantine": entries})
+    return 0
+
+
+def _all_workspaces(container: Any) -> list[str]:
+    client, table = container.crm.client, container.crm.table
+    found: list[str] = []
+    kwargs: dict[str, Any] = {"TableName": table, "FilterExpression": "#t = :t",
+                              "ExpressionAttributeNames": {"#t": "t"},
+                              "ExpressionAttributeValues": {":t": {"S": "workspace"}},
+                              "ProjectionExpression": "ws"}
+    while True:
+        page = client.scan(**kwargs)
+        found.extend(i["ws"]["S"] for i in page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return found
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def cmd_quarantine_replay(args: argparse.Namespace) -> int:
+    from patron.operations import replay_quarantined
+
+    container = _container(args)
+    body = Path(args.body).read_bytes() if args.body else None
+    workspace = args.workspace or _workspace_of_quarantine(container, args.quarantine_id)
+    result = replay_quarantined(container, workspace, args.quarantine_id, body)
+    _print(result)
+    return 0
+
+
+def _workspace_of_quarantine(container: Any, qid: str) -> str:
+    for ws in _all_workspaces(container):
+        if container.quarantine.get(ws, qid) is not None:
+            return ws
+    raise SystemExit(f"quarantine entry {qid} not found")
+
+
+def cmd_bench_ingest(args: argparse.Namespace) -> int:
+    from patron.bench.ingest import run
+
+    result = run(orders=args.orders, seed=args.seed)
+    print(json.dumps(result, indent=None if args.json else 2))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="patron", description="Patron: serverless CRM for online stores")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def stage_opt(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--stage", help="act on a deployed stage (default: the local stack)")
+
+    sp = sub.add_parser("local", help="run the whole stack locally on an embedded AWS")
+    sp.add_argument("--port", type=int, default=8000)
+    sp.add_argument("--aws-port", type=int, default=5000)
+    sp.set_defaults(func=cmd_local)
+
+    sp = sub.add_parser("demo", help="run the local stack and a simulated store against it")
+    sp.add_argument("--customers", type=int, default=300)
+    sp.add_argument("--seed", type=int, default=7)
+    sp.add_argument("--port", type=int, default=8000)
+    sp.add_argument("--aws-port", type=int, default=5000)
+    sp.add_argument("--keep-running", action="store_true", help="keep serving after the summary")
+    sp.set_defaults(func=cmd_demo)
+
+    ws = sub.add_parser("workspace", help="workspaces (one brand each)").add_subparsers(
+        dest="action", required=True)
+    sp = ws.add_parser("create")
+    sp.add_argument("name")
+    sp.add_argument("--currency", default="USD", help="the reporting currency")
+    sp.add_argument("--json", action="store_true")
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_workspace_create)
+    sp = ws.add_parser("set-rate", help="conversion rate into the workspace currency")
+    sp.add_argument("workspace_id")
+    sp.add_argument("currency")
+    sp.add_argument("rate")
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_workspace_set_rate)
+
+    src = sub.add_parser("source", help="storefronts sending webhooks").add_subparsers(
+        dest="action", required=True)
+    sp = src.add_parser("add")
+    sp.add_argument("workspace_id")
+    sp.add_argument("--platform", required=True, choices=["shopify", "woocommerce", "generic"])
+    sp.add_argument("--shop-domain", required=True)
+    sp.add_argument("--secret", required=True, help="the webhook signing secret")
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_source_add)
+
+    q = sub.add_parser("quarantine", help="signed deliveries that could not be parsed").add_subparsers(
+        dest="action", required=True)
+    sp = q.add_parser("list")
+    sp.add_argument("--workspace")
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_quarantine_list)
+    sp = q.add_parser("replay")
+    sp.add_argument("quarantine_id")
+    sp.add_argument("--workspace")
+    sp.add_argument("--body", help="a corrected body to ingest instead of the kept one")
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_quarantine_replay)
+
+    bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="action", required=True)
+    sp = bench.add_parser("ingest", help="AWS writes per order, handler CPU and import time")
+    sp.add_argument("--orders", type=int, default=1000)
+    sp.add_argument("--seed", type=int, default=11)
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_bench_ingest)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except PatronError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        if exc.details:
+            print(json.dumps(exc.details, indent=2, default=str), file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

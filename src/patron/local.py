@@ -1,0 +1,198 @@
+"""`patron local`: the whole stack in one process on a laptop.
+
+- moto server on 127.0.0.1 as the embedded AWS,
+- infra/resources.json provisioned into it through CloudFormation,
+- the Chalice app served over HTTP (Chalice's own local server),
+- a poller reading the real DynamoDB Streams API and invoking the stream handler
+  as Lambda does,
+- the app's scheduled functions run at their rate.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from patron import stack
+
+log = logging.getLogger("patron.local")
+STATE_DIR = Path(os.environ.get("PATRON_HOME", Path.cwd() / ".patron"))
+STATE_FILE = STATE_DIR / "local.json"
+LOCAL_ENV = {
+    "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+    "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+}
+_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_UNIT = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
+
+
+def isolate_from_real_aws() -> None:
+    """The local stack signs with fake keys and talks to loopback only."""
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        os.environ.pop(name, None)
+    os.environ.update(LOCAL_ENV)
+
+
+def _quiet_handler() -> Any:
+    from chalice.local import ChaliceRequestHandler
+
+    class Quiet(ChaliceRequestHandler):  # type: ignore[misc]
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            return
+
+    return Quiet
+
+
+class _QuietHandlerProxy:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return _quiet_handler()(*args, **kwargs)
+
+
+_QuietHandler = _QuietHandlerProxy()
+
+
+class LocalStack:
+    def __init__(self, port: int = 8000, aws_port: int = 5000, stage: str = "local") -> None:
+        self.port = port
+        self.aws_port = aws_port
+        self.stage = stage
+        self.stop_event = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self._moto: Any = None
+        self._http: Any = None
+        self.harness: Any = None
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def aws_url(self) -> str:
+        return f"http://127.0.0.1:{self.aws_port}"
+
+    def start(self) -> LocalStack:
+        isolate_from_real_aws()
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
+        self._moto.start()
+        from patron.harness import Harness
+
+        self.harness = Harness(stage=self.stage, endpoint_url=self.aws_url)
+        self._serve_http()
+        self._spawn("stream-poller", lambda: self.harness.poller.run(self.stop_event, 0.25))
+        self._spawn("scheduler", self._run_schedules)
+        STATE_DIR.mkdir(parents=True, exist_ok=True)
+        STATE_FILE.write_text(json.dumps({
+            "api_url": self.api_url, "aws_url": self.aws_url, "stage": self.stage,
+            "region": self.harness.region, "pid": os.getpid(),
+        }))
+        return self
+
+    def _serve_http(self) -> None:
+        from chalice.cli.factory import CLIFactory
+
+        from chalice import local as chalice_local
+
+        factory = CLIFactory(project_dir=str(stack.FUNCTIONS))
+        app = factory.load_chalice_app()
+        config = factory.create_config_obj(chalice_stage_name=self.stage)
+        # As chalice.local.create_local_server, with a request handler that keeps quiet.
+        chalice_local.CustomLocalChalice.__bases__ = (chalice_local.LocalChalice, app.__class__)
+        app.__class__ = chalice_local.CustomLocalChalice
+        self._http = chalice_local.LocalDevServer(app, config, "127.0.0.1", self.port,
+                                                  handler_cls=_QuietHandler)
+        self._spawn("http", self._http.server.serve_forever)
+
+    def _spawn(self, name: str, target: Any) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def _run_schedules(self) -> None:
+        """Run every @app.schedule handler at its rate (EventBridge does this in a region)."""
+        from chalice.app import ScheduledEventConfig
+
+        app = stack.load_app()
+        jobs = []
+        for source in app.event_sources:
+            if isinstance(source, ScheduledEventConfig):
+                match = _RATE.match(str(source.schedule_expression))
+                if match:
+                    seconds = int(match.group(1)) * _UNIT[match.group(2)]
+                    jobs.append([source, seconds, time.monotonic() + seconds])
+        while not self.stop_event.wait(1.0):
+            for job in jobs:
+                if time.monotonic() >= job[2]:
+                    job[2] = time.monotonic() + job[1]
+                    self.run_schedule(job[0].name)
+
+    def run_schedule(self, name: str) -> Any:
+        from patron.poller import LambdaContext
+
+        app = stack.load_app()
+        for source in app.event_sources:
+            if source.name == name:
+                module = __import__(source.handler_string.rsplit(".", 1)[0], fromlist=["_"])
+                handler = getattr(module, source.handler_string.rsplit(".", 1)[1])
+                event = {"id": "local", "detail-type": "Scheduled Event", "source": "aws.events",
+                         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                         "resources": [], "detail": {}, "region": "us-east-1",
+                         "account": "123456789012"}
+                return handler(event, LambdaContext(name))
+        raise KeyError(name)
+
+    def wait_idle(self, timeout: float = 300.0) -> bool:
+        """Block until the stream poller has caught up with everything written so far."""
+        stats = self.harness.poller.stats
+        start = stats.empty_polls
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if stats.empty_polls >= start + 2:  # two rounds in a row found nothing new
+                return True
+            time.sleep(0.05)
+        return False
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        if self._http is not None:
+            self._http.shutdown()
+        if self._moto is not None:
+            self._moto.stop()
+        if STATE_FILE.exists():
+            STATE_FILE.unlink()
+
+
+def serve(port: int, aws_port: int) -> int:
+    local = LocalStack(port=port, aws_port=aws_port).start()
+    stopped = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stopped.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    print(f"ready {local.api_url}", flush=True)
+    print(f"embedded AWS at {local.aws_url}; Ctrl-C stops", flush=True)
+    stopped.wait()
+    local.stop()
+    print("stopped", flush=True)
+    return 0
+
+
+def attach() -> dict[str, Any]:
+    """Connection details of the running local stack (for CLI commands)."""
+    if not STATE_FILE.exists():
+        raise SystemExit("no local stack is running: start one with `patron local` "
+                         "(or pass --stage STAGE for a deployed stage)")
+    return dict(json.loads(STATE_FILE.read_text()))

@@ -1,0 +1,206 @@
+"""In-memory stand-ins for the profile ports, and ingest-item builders, for unit tests.
+
+The fake profile store keeps the same conditions as DynamoProfileStore: the profile
+is written only if its rev is unchanged (or it does not exist yet), `extra` items
+are created only if absent, retired profiles become pointers only if their rev is
+unchanged, all or nothing. Items go through the DynamoDB codec, as they would on
+the wire.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from tests.conftest import event_bytes
+
+from chalicelib.adapters.codec import from_item, to_item
+from chalicelib.domain import records
+from chalicelib.domain.errors import Conflict
+from chalicelib.domain.identity import customer_id_for
+from chalicelib.domain.models import Delivery, Order, Platform, RecordVersion, RefundEvent
+from chalicelib.domain.profiles import ProfileService, WorkspaceSettings, profile_pk
+from chalicelib.parsers import generic, run_parser, shopify, woocommerce
+
+WS = "ws_test"
+SALT = "salt"
+MAX_POINTER_HOPS = 5
+REGISTRIES = {
+    Platform.SHOPIFY: shopify.PARSERS,
+    Platform.WOOCOMMERCE: woocommerce.PARSERS,
+    Platform.GENERIC: generic.PARSERS,
+}
+RECEIVED = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+def stored(item: dict[str, Any]) -> dict[str, Any]:
+    """What DynamoDB would hand back for an item written now (None attributes dropped)."""
+    for name, value in item.items():
+        if isinstance(value, set | frozenset) and not value:
+            raise ValueError(f"DynamoDB rejects the empty set in {name!r}")
+    result = from_item(to_item(item))
+    assert result is not None
+    return result
+
+
+class FakeWorkspaces:
+    def __init__(self, *known: str) -> None:
+        self.known = set(known or (WS,))
+
+    def settings(self, workspace_id: str) -> WorkspaceSettings | None:
+        if workspace_id not in self.known:
+            return None
+        return WorkspaceSettings(workspace_id, currency="USD", id_salt=SALT,
+                                 rates={"EUR": Decimal("1.10")})
+
+
+class FakeProfileStore:
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], dict[str, Any]] = {}
+        self.saves: list[dict[str, Any]] = []  # every successful save, as given
+        self.attempts = 0
+        self.before_save: Callable[[], None] | None = None  # runs once, before the next save
+
+    # -- reads -------------------------------------------------------------------
+    def _get(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None:
+        return self.items.get((profile_pk(workspace_id, customer_id), "P"))
+
+    def get(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None:
+        item = self._get(workspace_id, customer_id)
+        for _ in range(MAX_POINTER_HOPS):
+            if item is None or "into" not in item:
+                return stored(item) if item else None
+            item = self._get(workspace_id, item["into"])
+        return None
+
+    def find(self, workspace_id: str, salt: str, keys: list[str]) -> list[dict[str, Any]]:
+        hits: list[dict[str, Any]] = []
+        for key in keys:
+            direct = self._get(workspace_id, customer_id_for(salt, key))
+            if direct is not None:
+                hits.append(direct)
+            kind, _, value = key.partition(":")
+            attr = {"phone": "phone_k", "ext": "ext_k"}.get(kind)
+            if attr:
+                wanted = f"{workspace_id}#{value}"
+                hits.extend(i for i in self.items.values()
+                            if i.get("ws") == workspace_id and i.get(attr) == wanted)
+        live: dict[str, dict[str, Any]] = {}
+        for hit in hits:
+            item: dict[str, Any] | None = hit
+            for _ in range(MAX_POINTER_HOPS):
+                if item is None:
+                    break
+                if "into" not in item:
+                    live[item["cid"]] = item
+                    break
+                item = self._get(workspace_id, item["into"])
+        return [stored(i) for i in live.values()]  # copies: the caller mutates them
+
+    # -- writes ------------------------------------------------------------------
+    def save(self, profile: dict[str, Any], expected_rev: int | None,
+             extra: list[dict[str, Any]], retired: list[tuple[dict[str, Any], int]]) -> None:
+        self.attempts += 1
+        if self.before_save is not None:
+            hook, self.before_save = self.before_save, None
+            hook()
+        key = (profile["pk"], profile["sk"])
+        current = self.items.get(key)
+        if expected_rev is None:
+            if current is not None:
+                raise Conflict("profile already exists")
+        elif current is None or current.get("rev") != expected_rev:
+            raise Conflict("profile changed")
+        for item in extra:
+            if (item["pk"], item["sk"]) in self.items:
+                raise Conflict(f"{item['pk']} already exists")
+        for old, rev in retired:
+            now = self.items.get((old["pk"], old["sk"]))
+            if now is None or now.get("rev") != rev:
+                raise Conflict("retired profile changed")
+        # Every condition holds: write all of it.
+        self.items[key] = stored(profile)
+        for item in extra:
+            self.items[(item["pk"], item["sk"])] = stored(item)
+        for old, rev in retired:
+            pointer = {k: old[k] for k in ("pk", "sk", "ws", "cid", "phone_k", "ext_k", "ca")
+                       if k in old}
+            pointer.update({"t": "pointer", "into": profile["cid"], "rev": rev + 1,
+                            "kind": "merge"})
+            self.items[(old["pk"], old["sk"])] = stored(pointer)
+        self.saves.append({"profile": stored(profile), "expected_rev": expected_rev,
+                           "extra": [stored(i) for i in extra],
+                           "retired": [(stored(o), r) for o, r in retired]})
+
+    # -- views for assertions ---------------------------------------------------------
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        return [stored(i) for i in self.items.values() if i.get("t") == kind]
+
+    def profiles(self) -> list[dict[str, Any]]:
+        return self.of_type("profile")
+
+    def profile(self) -> dict[str, Any]:
+        (only,) = self.profiles()
+        return only
+
+    def snapshot(self) -> dict[tuple[str, str], dict[str, Any]]:
+        return {k: stored(v) for k, v in self.items.items()}
+
+
+def new_service(*workspaces: str) -> tuple[ProfileService, FakeProfileStore]:
+    store = FakeProfileStore()
+    return ProfileService(store, FakeWorkspaces(*workspaces)), store
+
+
+# -- ingest items, laid out as DynamoIngestStore writes them ---------------------------
+
+def make_delivery(platform: Platform, topic: str, workspace_id: str = WS,
+                  source_id: str = "src_1") -> Delivery:
+    return Delivery(workspace_id=workspace_id, source_id=source_id, platform=platform,
+                    topic=topic, webhook_id="wh-" + topic, received_at=RECEIVED)
+
+
+def body_of(fixture: str | dict[str, Any] | bytes) -> bytes:
+    if isinstance(fixture, bytes):
+        return fixture
+    if isinstance(fixture, dict):
+        return json.dumps(fixture).encode()
+    return event_bytes(fixture)
+
+
+def order_item(platform: Platform, topic: str, fixture: str | dict[str, Any] | bytes,
+               v: int = 1, workspace_id: str = WS, source_id: str = "src_1") -> dict[str, Any]:
+    """The ingest-table item after `v` accepted writes, the last one being this order."""
+    delivery = make_delivery(platform, topic, workspace_id, source_id)
+    order = run_parser(REGISTRIES[platform], body_of(fixture), delivery)
+    assert isinstance(order, Order)
+    values = records.header_fields(delivery, "order") | records.order_fields(order)
+    values["pk"] = records.order_pk(workspace_id, source_id, order.order_id)
+    values["ver"] = RecordVersion(updated_at=order.updated_at,
+                                  triggered_at=delivery.triggered_at).key()
+    values["v"] = v
+    values["hist"] = [[order.status.value, records.iso(order.updated_at)]]
+    for refund in order.refunds:
+        values[records.REFUND_PREFIX + refund.refund_id] = records.refund_value(
+            refund.amount, refund.created_at)
+    return stored(values)
+
+
+def with_refund(item: dict[str, Any], fixture: str | dict[str, Any] | bytes,
+                platform: Platform = Platform.SHOPIFY,
+                topic: str = "refunds/create") -> dict[str, Any]:
+    """The same item after a separately delivered refund was written to it."""
+    delivery = make_delivery(platform, topic, item["ws"], item["src"])
+    event = run_parser(REGISTRIES[platform], body_of(fixture), delivery)
+    assert isinstance(event, RefundEvent)
+    assert event.order_id == item["oid"]
+    values = dict(item) | records.header_fields(delivery, "order")
+    values[records.REFUND_PREFIX + event.refund.refund_id] = records.refund_value(
+        event.refund.amount, event.refund.created_at)
+    values["v"] = int(item["v"]) + 1
+    values["hist"] = [*item.get("hist", []),
+                      ["refund", records.iso(event.refund.created_at), str(event.refund.amount)]]
+    return stored(values)
