@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.settings import Settings
+if TYPE_CHECKING:
+    from chalicelib.settings import Settings
 
 
 class Container:
@@ -109,6 +110,8 @@ def container() -> Container:
     if _container is None:
         with _container_lock:
             if _container is None:
+                from chalicelib.settings import Settings
+
                 _container = Container(Settings())  # type: ignore[call-arg]
     return _container
 

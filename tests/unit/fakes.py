@@ -15,8 +15,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from tests.conftest import event_bytes
-
 from chalicelib.adapters.codec import from_item, to_item
 from chalicelib.domain import records
 from chalicelib.domain.errors import Conflict
@@ -24,6 +22,7 @@ from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.models import Delivery, Order, Platform, RecordVersion, RefundEvent
 from chalicelib.domain.profiles import ProfileService, WorkspaceSettings, profile_pk
 from chalicelib.parsers import generic, run_parser, shopify, woocommerce
+from tests.conftest import event_bytes
 
 WS = "ws_test"
 SALT = "salt"

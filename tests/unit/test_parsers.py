@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from tests.conftest import event_bytes, load_event
 
 from chalicelib.domain.models import (
     Checkout,
@@ -20,6 +19,7 @@ from chalicelib.domain.models import (
     RefundEvent,
 )
 from chalicelib.parsers import PayloadError, UnknownTopic, generic, run_parser, shopify, woocommerce
+from tests.conftest import event_bytes, load_event
 
 REGISTRIES = {
     Platform.SHOPIFY: shopify.PARSERS,

@@ -7,9 +7,9 @@ import hashlib
 import hmac
 
 import pytest
-from tests.conftest import event_bytes
 
 from chalicelib.domain.signatures import sign, verify
+from tests.conftest import event_bytes
 
 SECRET = "shpss_" + "a1b2c3d4" * 4
 NEW_SECRET = "shpss_" + "e5f6a7b8" * 4

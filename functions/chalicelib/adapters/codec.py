@@ -12,14 +12,29 @@ AttributeValue = dict[str, Any]
 
 
 def to_av(value: Any) -> AttributeValue:
-    if isinstance(value, str):
+    kind = type(value)
+    if kind is str:
         return {"S": value}
-    if isinstance(value, bool):
+    if kind is dict:
+        return {"M": {k: to_av(v) for k, v in value.items()}}
+    if kind is list or kind is tuple:
+        return {"L": [to_av(v) for v in value]}
+    if kind is bool:
         return {"BOOL": value}
-    if isinstance(value, int | Decimal):
+    if kind is int or kind is Decimal:
         return {"N": str(value)}
     if value is None:
         return {"NULL": True}
+    return _other(value)
+
+
+def _other(value: Any) -> AttributeValue:
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, str):
+        return {"S": str(value)}
+    if isinstance(value, int | Decimal):
+        return {"N": str(value)}
     if isinstance(value, dict):
         return {"M": {k: to_av(v) for k, v in value.items()}}
     if isinstance(value, list | tuple):

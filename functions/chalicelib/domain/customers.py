@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from chalicelib.domain import records
 from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.identity import customer_id_for, normalize_email
-from chalicelib.domain.profiles import WorkspaceReader
+from chalicelib.domain.profiles import WorkspaceReader, bought
 
 CENT = Decimal("0.01")
 TIMELINE_ORDERS = 100
@@ -77,7 +77,7 @@ class ProfileView(BaseModel):
             first_order_at=item.get("first"), last_order_at=item.get("last"),
             average_order_value=money(item.get("aov")),
             average_days_between_orders=str(item["gap"]) if item.get("gap") is not None else None,
-            products=list(item.get("prods") or []), categories=list(item.get("cats") or []),
+            products=bought(item, "p"), categories=bought(item, "k"),
             sources=sorted(item.get("srcs") or []), channels=sorted(item.get("chs") or []),
             is_member=bool(item.get("m")), email_consent=consent(item.get("ce")),
             sms_consent=consent(item.get("cs")), emails=sorted(item.get("ems") or []),
@@ -206,7 +206,7 @@ class CustomerService:
         item = self.profiles.get(workspace_id, customer_id)
         if item is None or item.get("t") != "profile":
             raise NotFound("customer not found")
-        entries = sorted((item.get("o") or {}).items(), key=lambda kv: kv[1].get("t", ""),
+        entries = sorted((item.get("o") or {}).items(), key=lambda kv: int(kv[1].get("t", 0)),
                          reverse=True)[:TIMELINE_ORDERS]
         keys = []
         for key, _ in entries:

@@ -91,8 +91,11 @@ class RecordVersion(Frozen):
 
     def key(self) -> str:
         # Fixed-width UTC strings compare in time order, also inside DynamoDB conditions.
-        trig = self.triggered_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if self.triggered_at else ""
-        return self.updated_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ") + "|" + trig
+        def text(value: datetime) -> str:
+            return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+        trig = text(self.triggered_at) if self.triggered_at else ""
+        return text(self.updated_at) + "|" + trig
 
 
 class Order(Frozen):

@@ -10,7 +10,7 @@ only replaced by a newer version of the same order.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -25,6 +25,20 @@ MAX_ATTEMPTS = 8
 
 def profile_pk(workspace_id: str, customer_id: str) -> str:
     return f"W#{workspace_id}#P#{customer_id}"
+
+
+def entry_source(order_key: str) -> str:
+    return order_key.split(".", 1)[0]
+
+
+def _iso_seconds(epoch: int) -> str:
+    return records.iso(datetime.fromtimestamp(epoch, UTC)) or ""
+
+
+def bought(item: dict[str, Any], attribute: str) -> list[str]:
+    """Products ('p') or categories ('k') of the orders that count."""
+    return sorted({v for e in (item.get("o") or {}).values() if not e.get("x")
+                   for v in e.get(attribute, [])})
 
 
 @dataclass(frozen=True)
@@ -136,20 +150,32 @@ class Profile:
         return int(entry["v"]) if entry else -1
 
     def set_order(self, key: str, snap: records.OrderSnapshot, ws: WorkspaceSettings) -> None:
-        entry: dict[str, Any] = {"v": snap.version, "c": snap.counted, "s": snap.source_id}
+        """Record one order version. Entries are compact: a profile stays near 1 KB.
+
+        v: version, t: placed at (epoch seconds), x: present when the order does not
+        count (cancelled, or only a refund seen so far), a/r: amount and refunds in the
+        workspace currency, cur/oa/or: original currency and amounts when they differ,
+        ch: channel when not web, p/k: products and categories.
+        """
+        entry: dict[str, Any] = {"v": snap.version}
         if snap.created_at:
-            entry["t"] = records.iso(snap.created_at)
+            entry["t"] = int(snap.created_at.timestamp())
+        if not snap.counted:
+            entry["x"] = True
         if snap.is_order:
-            entry["ch"] = snap.channel or "web"
-            entry["cur"] = snap.currency
-            if snap.currency != ws.currency:
+            if snap.channel and snap.channel != "web":
+                entry["ch"] = snap.channel
+            if snap.currency and snap.currency != ws.currency:
+                entry["cur"] = snap.currency
                 entry["oa"] = snap.total
-                entry["or"] = snap.refunded
+                if snap.refunded:
+                    entry["or"] = snap.refunded
             total = ws.convert(snap.total, snap.currency)
             refunded = ws.convert(snap.refunded, snap.currency)
             if total is not None and refunded is not None:
                 entry["a"] = total
-                entry["r"] = refunded
+                if refunded:
+                    entry["r"] = refunded
             if snap.products:
                 entry["p"] = list(snap.products)
             if snap.categories:
@@ -187,11 +213,11 @@ class Profile:
     def recompute(self, ws: WorkspaceSettings) -> None:
         """Derive every aggregate from the order entries."""
         item = self.item
-        counted = [e for e in item["o"].values() if e.get("c")]
+        counted = [e for e in item["o"].values() if not e.get("x")]
         converted = [e for e in counted if "a" in e]
         spent = sum((Decimal(e["a"]) for e in converted), Decimal(0))
-        refunded = sum((Decimal(e["r"]) for e in converted), Decimal(0))
-        times = sorted(e["t"] for e in counted if e.get("t"))
+        refunded = sum((Decimal(e.get("r", 0)) for e in converted), Decimal(0))
+        times = sorted(int(e["t"]) for e in counted if e.get("t"))
         unconverted: dict[str, Decimal] = {}
         for e in counted:
             if "a" not in e:
@@ -202,19 +228,16 @@ class Profile:
         item["refd"] = refunded
         item["net"] = spent - refunded
         item["aov"] = (spent / len(converted)).quantize(CENT) if converted else None
-        item["first"] = times[0] if times else None
-        item["last"] = times[-1] if times else None
+        item["first"] = _iso_seconds(times[0]) if times else None
+        item["last"] = _iso_seconds(times[-1]) if times else None
         if len(times) >= 2:
-            span = records.parse_iso(times[-1]) - records.parse_iso(times[0])  # type: ignore[operator]
-            days = Decimal(span.total_seconds()) / Decimal(86400) / (len(times) - 1)
+            days = Decimal(times[-1] - times[0]) / Decimal(86400) / (len(times) - 1)
             item["gap"] = days.quantize(CENT)
         else:
             item["gap"] = None
         item["unconv"] = unconverted or None
-        item["prods"] = sorted({p for e in counted for p in e.get("p", [])}) or None
-        item["cats"] = sorted({k for e in counted for k in e.get("k", [])}) or None
-        item["srcs"] = {e["s"] for e in item["o"].values()} | set(item.get("srcx", set())) or None
-        item["chs"] = {e["ch"] for e in counted if e.get("ch")} or None
+        item["srcs"] = {entry_source(k) for k in item["o"]} | set(item.get("srcx", set())) or None
+        item["chs"] = {e.get("ch", "web") for e in counted} or None
         # Sparse GSI keys: the first phone and platform id are findable without pointers.
         phones, exts = sorted(item.get("phs", set())), sorted(item.get("xs", set()))
         if phones and not item.get("phone_k"):
@@ -329,8 +352,9 @@ class ProfileService:
                 return ApplyResult(profile.customer_id, "already_applied")
             profile.recompute(ws)
             indexed = profile.indexed_keys(ws.id_salt)
-            # Identities that nothing finds yet get a pointer item (rare: a second email...).
-            pointer_keys = sorted(profile.identity_keys() - indexed) if (added or merged) else []
+            # New identities that nothing finds yet get a pointer item (rare: a second email).
+            # Identities of a retired profile stay findable through it: it becomes a pointer.
+            pointer_keys = sorted(set(added or []) - indexed)
             for k in pointer_keys:
                 pointer_id = customer_id_for(ws.id_salt, k)
                 if pointer_id in merged:

@@ -10,9 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from chalice import Response
-from pydantic import BaseModel
 
 from chalicelib.domain import errors
 
@@ -30,7 +28,7 @@ STATUS: dict[type[errors.PatronError], int] = {
 
 
 def json_response(body: Any, status: int = 200) -> Response:
-    if isinstance(body, BaseModel):
+    if hasattr(body, "model_dump_json"):
         text = body.model_dump_json()
     else:
         text = json.dumps(body, default=str)
@@ -73,6 +71,8 @@ def bearer_key_hash(authorization: str | None) -> str:
 def count(name: str, value: float = 1, **dimensions: str) -> None:
     if os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() == "true":
         return
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
     if dimensions:
         with single_metric(name=name, unit=MetricUnit.Count, value=value,
                            namespace="Patron") as metric:

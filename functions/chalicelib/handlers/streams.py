@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
-    DynamoDBRecord,
-)
 from chalice import Blueprint
 
-from chalicelib.adapters.codec import from_item
 from chalicelib.container import container
 from chalicelib.handlers.http import count, logger
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch import BatchProcessor
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+        DynamoDBRecord,
+    )
+
 bp = Blueprint(__name__)
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+@cache
+def processor() -> BatchProcessor:
+    # Imported on first use: the API function shares this module and never needs it.
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+
+    return BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def handle_record(record: DynamoDBRecord) -> str:
+    from chalicelib.adapters.codec import from_item
+
     change = record.raw_event["dynamodb"]
     old = from_item(change.get("OldImage"))
     new = from_item(change.get("NewImage"))
@@ -42,12 +49,14 @@ def handle_record(record: DynamoDBRecord) -> str:
         count("ProfileUpdates")
     if result.merged:
         count("ProfileMerges", len(result.merged))
-    return result.outcome
+    return str(result.outcome)
 
 
 @bp.lambda_function(name="ingest_stream")
 def ingest_stream(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Wired to the ingest table's stream by infra/ (bisect, retries, on-failure destination)."""
+    from aws_lambda_powertools.utilities.batch import process_partial_response
+
     return process_partial_response(
-        event=event, record_handler=handle_record, processor=processor, context=context
+        event=event, record_handler=handle_record, processor=processor(), context=context
     )

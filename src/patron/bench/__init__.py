@@ -1,0 +1,1 @@
+"""Benchmarks: `patron bench ...`. Numbers go to docs/benchmarks.md, never into tests."""

@@ -1,0 +1,246 @@
+"""`patron bench ingest`: AWS writes per order, handler CPU against its floor, import time.
+
+All figures come from one run on this machine; see docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from patron import stack
+
+SHOP = "bench-store.myshopify.com"
+SECRET = "shpss_bench_secret_0123456789abcdef"
+BENCH_ENV = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+             "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+             "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_TRACE_DISABLED": "true",
+             "POWERTOOLS_LOG_LEVEL": "ERROR"}
+PRODUCTS = [(7_000_000 + i, f"SKU-{i:03d}", f"Product {i}", Decimal(10 + (i * 7) % 60))
+            for i in range(200)]
+
+
+def _fixture() -> dict[str, Any]:
+    return dict(json.loads((stack.ROOT / "events" / "shopify" / "orders_create.json").read_text()))
+
+
+def order_body(template: dict[str, Any], rng: random.Random, order_id: int,
+               customer: tuple[int, str, str | None], at: datetime) -> bytes:
+    """A Shopify orders/create body of about three line items for one customer."""
+    body = copy.deepcopy(template)
+    cid, email, phone = customer
+    lines = rng.sample(PRODUCTS, rng.choice([2, 3, 3, 4]))
+    total = sum((price for *_, price in lines), Decimal(0))
+    stamp = at.isoformat(timespec="seconds")
+    body.update({"id": order_id, "order_number": order_id % 10**6, "name": f"#{order_id % 10**6}",
+                 "email": email, "contact_email": email, "created_at": stamp, "updated_at": stamp,
+                 "processed_at": stamp, "total_price": str(total), "subtotal_price": str(total),
+                 "total_tax": "0.00", "total_discounts": "0.00", "phone": None})
+    body["line_items"] = [
+        dict(body["line_items"][0], id=order_id * 10 + k, product_id=pid, sku=sku, title=title,
+             name=title, quantity=1, price=str(price))
+        for k, (pid, sku, title, price) in enumerate(lines)
+    ]
+    body["customer"] = dict(body["customer"], id=cid, email=email, phone=phone)
+    for address in ("billing_address", "shipping_address"):
+        if body.get(address):
+            body[address] = dict(body[address], phone=phone)
+    return json.dumps(body).encode()
+
+
+def measure_writes(orders: int, seed: int, duplicate_share: float = 0.2) -> dict[str, Any]:
+    from moto import mock_aws
+
+    from chalicelib.container import Container, set_container
+    from patron.bench.capacity import WriteCounter
+    from patron.harness import Harness
+    from patron.storefront import shopify_headers
+
+    rng = random.Random(seed)
+    template = _fixture()
+    pool = max(1, int(orders * 0.6))
+    customers = [(8_000_000 + i, f"customer.{i}@example.com",
+                  f"+1646555{i % 10000:04d}" if rng.random() < 0.5 else None) for i in range(pool)]
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    with mock_aws():
+        harness = Harness(stage="bench")
+        ws = harness.create_workspace("Bench")
+        harness.add_source(ws, "shopify", SHOP, SECRET)
+        counter = WriteCounter(reader=harness.client("dynamodb"))
+        counter.install(harness.session)
+        # Fresh clients, created after the counter is installed.
+        harness.container = Container(harness.settings, session=harness.session)
+        set_container(harness.container)
+        harness.poller = harness.new_poller()
+        http = harness.http.http
+        dup_requests, dup_wcu, duplicates, seen_customers = 0, 0.0, 0, set()
+        outcomes: dict[str, int] = {}
+        for i in range(orders):
+            customer = rng.choice(customers)
+            seen_customers.add(customer[0])
+            body = order_body(template, rng, 6_000_000_000 + i, customer,
+                              start + timedelta(minutes=17 * i))
+            headers = shopify_headers(SHOP, "orders/create", SECRET, body, f"wh-{i}")
+            status = json.loads(http.post("/webhooks/shopify", headers=headers, body=body).body)
+            outcomes[status["status"]] = outcomes.get(status["status"], 0) + 1
+            if rng.random() < duplicate_share:
+                before = counter.snapshot()
+                again = json.loads(http.post("/webhooks/shopify", headers=headers, body=body).body)
+                after = counter.snapshot()
+                dup_requests += after[0] - before[0]
+                dup_wcu += after[1] - before[1]
+                duplicates += 1
+                outcomes["duplicate:" + again["status"]] = outcomes.get("duplicate:" + again["status"], 0) + 1
+            if i % 100 == 99:
+                harness.drain()
+        harness.drain()
+        total_requests, total_wcu = counter.snapshot()
+        harness.close()
+    new_requests = total_requests - dup_requests
+    new_wcu = total_wcu - dup_wcu
+    return {
+        "orders": orders,
+        "distinct_customers": len(seen_customers),
+        "write_requests_per_order": round(new_requests / orders, 3),
+        "wcu_per_order": round(new_wcu / orders, 3),
+        "duplicates": duplicates,
+        "write_requests_per_duplicate": round(dup_requests / duplicates, 3) if duplicates else None,
+        "wcu_per_duplicate": round(dup_wcu / duplicates, 3) if duplicates else None,
+        "write_requests_by_operation": dict(sorted(counter.requests.items())),
+        "webhook_outcomes": outcomes,
+    }
+
+
+class _StubClient:
+    """Stands in for the DynamoDB client: the handler does all its work, AWS does none."""
+
+    class exceptions:  # noqa: N801 - mirrors botocore's client.exceptions
+        class ConditionalCheckFailedException(Exception):
+            response: dict[str, Any] = {}
+
+    def update_item(self, **kwargs: Any) -> dict[str, Any]:
+        return {}
+
+    def put_item(self, **kwargs: Any) -> dict[str, Any]:
+        return {}
+
+
+def _api_gateway_event(path: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
+    return {
+        "resource": path, "path": path, "httpMethod": "POST", "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": None, "multiValueQueryStringParameters": None,
+        "pathParameters": None, "stageVariables": None,
+        "requestContext": {"resourcePath": path, "httpMethod": "POST", "path": f"/api{path}",
+                           "stage": "api", "requestId": "bench", "identity": {"sourceIp": "127.0.0.1"}},
+        "body": body.decode(), "isBase64Encoded": False,
+    }
+
+
+def measure_cpu(iterations: int = 2000) -> dict[str, Any]:
+    from chalicelib.adapters.ingest_store import DynamoIngestStore
+    from chalicelib.container import set_container
+    from chalicelib.domain.ingest import IngestService
+    from chalicelib.domain.models import Platform, Source
+    from chalicelib.parsers import generic, shopify, woocommerce
+    from patron.poller import LambdaContext
+    from patron.storefront import shopify_headers
+
+    body = (stack.ROOT / "events" / "shopify" / "orders_create.json").read_bytes()
+    source = Source(workspace_id="ws_bench", source_id="src_bench", platform=Platform.SHOPIFY,
+                    shop_domain=SHOP, secret_ref="arn:bench")
+
+    class Sources:
+        def find_source(self, platform: str, key: str) -> Source | None:
+            return source if key == SHOP else None
+
+    class Secrets:
+        def webhook_secrets(self, ref: str) -> tuple[str, ...]:
+            return (SECRET,)
+
+    class Stubbed:
+        ingest = IngestService(Sources(), Secrets(), DynamoIngestStore(_StubClient(), "t"),
+                               quarantine=None,  # type: ignore[arg-type]
+                               parsers={Platform.SHOPIFY: shopify.PARSERS,
+                                        Platform.WOOCOMMERCE: woocommerce.PARSERS,
+                                        Platform.GENERIC: generic.PARSERS})
+
+    app = stack.load_app()
+    set_container(Stubbed())  # type: ignore[arg-type]
+    headers = shopify_headers(SHOP, "orders/create", SECRET, body, "bench")
+    event = _api_gateway_event("/webhooks/shopify", headers, body)
+    context = LambdaContext("api_handler")
+    response = app(event, context)
+    if response["statusCode"] != 200 or json.loads(response["body"])["status"] != "stored":
+        raise RuntimeError(f"stubbed handler did not store the order: {response}")
+
+    def timed(fn: Any) -> float:
+        samples = []
+        for _ in range(iterations):
+            t0 = time.thread_time_ns()
+            fn()
+            samples.append(time.thread_time_ns() - t0)
+        return statistics.median(samples) / 1000
+
+    key = SECRET.encode()
+
+    def floor() -> None:
+        json.loads(body)
+        hmac.new(key, body, hashlib.sha256).digest()
+
+    for _ in range(200):
+        app(event, context)
+        floor()
+    handler_us = timed(lambda: app(event, context))
+    floor_us = timed(floor)
+    set_container(None)
+    return {"body_bytes": len(body), "handler_cpu_us_median": round(handler_us, 1),
+            "floor_cpu_us_median": round(floor_us, 1),
+            "handler_to_floor": round(handler_us / floor_us, 2)}
+
+
+def _import_ms(statement: str, cwd: str, runs: int) -> float:
+    code = f"import time; t=time.perf_counter(); {statement}; print((time.perf_counter()-t)*1000)"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | BENCH_ENV
+    samples = []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, check=True,  # noqa: S603
+                             capture_output=True, text=True).stdout
+        samples.append(float(out.strip().splitlines()[-1]))
+    return statistics.median(samples)
+
+
+def measure_imports(runs: int = 9) -> dict[str, Any]:
+    functions = str(stack.FUNCTIONS)
+    app_ms = _import_ms("import app", functions, runs)
+    boto3_ms = _import_ms("import boto3", functions, runs)
+    return {"import_ms": round(app_ms, 1), "boto3_import_ms": round(boto3_ms, 1),
+            "import_to_boto3": round(app_ms / boto3_ms, 2)}
+
+
+def run(orders: int = 1000, seed: int = 11) -> dict[str, Any]:
+    for key, value in BENCH_ENV.items():
+        os.environ.setdefault(key, value)
+    result: dict[str, Any] = {"benchmark": "ingest"}
+    result |= measure_writes(orders, seed)
+    result |= measure_cpu()
+    result |= measure_imports()
+    result["targets"] = {
+        "write_requests_per_order<=2": result["write_requests_per_order"] <= 2,
+        "wcu_per_order<=3": result["wcu_per_order"] <= 3,
+        "write_requests_per_duplicate<=1": (result["write_requests_per_duplicate"] or 0) <= 1,
+        "handler_cpu<=3x_floor": result["handler_to_floor"] <= 3,
+        "import<=1.5x_boto3": result["import_to_boto3"] <= 1.5,
+    }
+    return result
