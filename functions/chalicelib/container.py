@@ -22,10 +22,15 @@ class Container:
             from botocore.config import Config
 
             session = self._session or boto3.session.Session()
-            config = Config(retries={"mode": "standard", "max_attempts": 5},
-                            connect_timeout=2, read_timeout=5)
-            return session.client(service, region_name=self.settings.region,
-                                  endpoint_url=self.settings.aws_endpoint_url, config=config)
+            config = Config(
+                retries={"mode": "standard", "max_attempts": 5}, connect_timeout=2, read_timeout=5
+            )
+            return session.client(
+                service,
+                region_name=self.settings.region,
+                endpoint_url=self.settings.aws_endpoint_url,
+                config=config,
+            )
 
     @cached_property
     def dynamodb(self) -> Any:
@@ -59,16 +64,19 @@ class Container:
     def ingest(self) -> Any:
         from chalicelib.adapters.ingest_store import DynamoIngestStore
         from chalicelib.domain.ingest import IngestService
-        from chalicelib.parsers import generic, shopify, woocommerce
         from chalicelib.domain.models import Platform
+        from chalicelib.parsers import generic, shopify, woocommerce
 
         return IngestService(
             sources=self.workspaces,
             secrets=self.secrets,
             store=DynamoIngestStore(self.dynamodb, self.settings.ingest_table),
             quarantine=self.quarantine,
-            parsers={Platform.SHOPIFY: shopify.PARSERS, Platform.WOOCOMMERCE: woocommerce.PARSERS,
-                     Platform.GENERIC: generic.PARSERS},
+            parsers={
+                Platform.SHOPIFY: shopify.PARSERS,
+                Platform.WOOCOMMERCE: woocommerce.PARSERS,
+                Platform.GENERIC: generic.PARSERS,
+            },
             max_body_bytes=self.settings.max_body_bytes,
         )
 
@@ -95,9 +103,9 @@ class Container:
         from chalicelib.adapters.ingest_store import DynamoOrderReader
         from chalicelib.domain.customers import CustomerService
 
-        return CustomerService(self.profile_store,
-                               DynamoOrderReader(self.dynamodb, self.settings.ingest_table),
-                               self.workspaces)
+        return CustomerService(
+            self.profile_store, DynamoOrderReader(self.dynamodb, self.settings.ingest_table), self.workspaces
+        )
 
 
 _container: Container | None = None
@@ -112,7 +120,7 @@ def container() -> Container:
             if _container is None:
                 from chalicelib.settings import Settings
 
-                _container = Container(Settings())  # type: ignore[call-arg]
+                _container = Container(Settings())
     return _container
 
 

@@ -35,10 +35,16 @@ def _container(args: argparse.Namespace) -> Any:
         isolate_from_real_aws()
         session = boto3.session.Session(region_name=state["region"])
         endpoint = state["aws_url"]
-        info = stack.describe(session.client("cloudformation", endpoint_url=endpoint),
-                              state["stage"], state["region"])
-    settings = Settings(stage=info.stage, ingest_table=info.ingest_table,  # type: ignore[call-arg]
-                        crm_table=info.crm_table, region=info.region, aws_endpoint_url=endpoint)
+        info = stack.describe(
+            session.client("cloudformation", endpoint_url=endpoint), state["stage"], state["region"]
+        )
+    settings = Settings(
+        stage=info.stage,
+        ingest_table=info.ingest_table,
+        crm_table=info.crm_table,
+        region=info.region,
+        aws_endpoint_url=endpoint,
+    )
     return Container(settings, session=session)
 
 
@@ -57,8 +63,13 @@ def cmd_local(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from patron.demo import run_demo
 
-    return run_demo(customers=args.customers, seed=args.seed, port=args.port,
-                    aws_port=args.aws_port, keep_running=args.keep_running)
+    return run_demo(
+        customers=args.customers,
+        seed=args.seed,
+        port=args.port,
+        aws_port=args.aws_port,
+        keep_running=args.keep_running,
+    )
 
 
 def cmd_workspace_create(args: argparse.Namespace) -> int:
@@ -77,8 +88,9 @@ def cmd_workspace_set_rate(args: argparse.Namespace) -> int:
 
 
 def cmd_source_add(args: argparse.Namespace) -> int:
-    info = _container(args).tenancy.add_source(args.workspace_id, args.platform,
-                                               args.shop_domain, args.secret)
+    info = _container(args).tenancy.add_source(
+        args.workspace_id, args.platform, args.shop_domain, args.secret
+    )
     _print(info)
     return 0
 
@@ -94,10 +106,13 @@ def cmd_quarantine_list(args: argparse.Namespace) -> int:
 def _all_workspaces(container: Any) -> list[str]:
     client, table = container.crm.client, container.crm.table
     found: list[str] = []
-    kwargs: dict[str, Any] = {"TableName": table, "FilterExpression": "#t = :t",
-                              "ExpressionAttributeNames": {"#t": "t"},
-                              "ExpressionAttributeValues": {":t": {"S": "workspace"}},
-                              "ProjectionExpression": "ws"}
+    kwargs: dict[str, Any] = {
+        "TableName": table,
+        "FilterExpression": "#t = :t",
+        "ExpressionAttributeNames": {"#t": "t"},
+        "ExpressionAttributeValues": {":t": {"S": "workspace"}},
+        "ProjectionExpression": "ws",
+    }
     while True:
         page = client.scan(**kwargs)
         found.extend(i["ws"]["S"] for i in page.get("Items", []))
@@ -153,7 +168,8 @@ def parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_demo)
 
     ws = sub.add_parser("workspace", help="workspaces (one brand each)").add_subparsers(
-        dest="action", required=True)
+        dest="action", required=True
+    )
     sp = ws.add_parser("create")
     sp.add_argument("name")
     sp.add_argument("--currency", default="USD", help="the reporting currency")
@@ -168,7 +184,8 @@ def parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_workspace_set_rate)
 
     src = sub.add_parser("source", help="storefronts sending webhooks").add_subparsers(
-        dest="action", required=True)
+        dest="action", required=True
+    )
     sp = src.add_parser("add")
     sp.add_argument("workspace_id")
     sp.add_argument("--platform", required=True, choices=["shopify", "woocommerce", "generic"])
@@ -178,7 +195,8 @@ def parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_source_add)
 
     q = sub.add_parser("quarantine", help="signed deliveries that could not be parsed").add_subparsers(
-        dest="action", required=True)
+        dest="action", required=True
+    )
     sp = q.add_parser("list")
     sp.add_argument("--workspace")
     stage_opt(sp)

@@ -28,16 +28,69 @@ SHOP = "demo-store.myshopify.com"
 SITE = "https://shop.example.org"
 EUR_RATE = Decimal("1.08")
 CENT = Decimal("0.01")
-FIRST = ["Ada", "Ben", "Chloe", "Dev", "Emma", "Farid", "Grace", "Hugo", "Iris", "Jonas", "Kira",
-         "Liam", "Maya", "Noah", "Olga", "Pablo", "Quinn", "Rosa", "Sami", "Tara", "Uma", "Victor",
-         "Wen", "Xavi", "Yara", "Zane"]
-LAST = ["Smith", "Garcia", "Chen", "Okafor", "Novak", "Rossi", "Tanaka", "Muller", "Dubois",
-        "Silva", "Kowalski", "Haddad", "Larsen", "Nguyen", "Moreau", "Ivanova"]
-CATALOG = [(f"series-{s}-vol-{v}", f"The Long Road, Vol. {v}" if s == 1 else f"Series {s} Vol. {v}",
-            Decimal(p)) for s, v, p in [(1, 1, "14.00"), (1, 2, "16.00"), (1, 3, "18.00"),
-                                        (2, 1, "22.50"), (2, 2, "22.50"), (3, 1, "9.90"),
-                                        (3, 2, "11.90"), (4, 1, "35.00"), (5, 1, "48.00"),
-                                        (6, 1, "7.50"), (7, 1, "64.00"), (8, 1, "19.99")]]
+FIRST = [
+    "Ada",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Emma",
+    "Farid",
+    "Grace",
+    "Hugo",
+    "Iris",
+    "Jonas",
+    "Kira",
+    "Liam",
+    "Maya",
+    "Noah",
+    "Olga",
+    "Pablo",
+    "Quinn",
+    "Rosa",
+    "Sami",
+    "Tara",
+    "Uma",
+    "Victor",
+    "Wen",
+    "Xavi",
+    "Yara",
+    "Zane",
+]
+LAST = [
+    "Smith",
+    "Garcia",
+    "Chen",
+    "Okafor",
+    "Novak",
+    "Rossi",
+    "Tanaka",
+    "Muller",
+    "Dubois",
+    "Silva",
+    "Kowalski",
+    "Haddad",
+    "Larsen",
+    "Nguyen",
+    "Moreau",
+    "Ivanova",
+]
+CATALOG = [
+    (f"series-{s}-vol-{v}", f"The Long Road, Vol. {v}" if s == 1 else f"Series {s} Vol. {v}", Decimal(p))
+    for s, v, p in [
+        (1, 1, "14.00"),
+        (1, 2, "16.00"),
+        (1, 3, "18.00"),
+        (2, 1, "22.50"),
+        (2, 2, "22.50"),
+        (3, 1, "9.90"),
+        (3, 2, "11.90"),
+        (4, 1, "35.00"),
+        (5, 1, "48.00"),
+        (6, 1, "7.50"),
+        (7, 1, "64.00"),
+        (8, 1, "19.99"),
+    ]
+]
 
 
 @dataclass
@@ -72,15 +125,24 @@ def _people(rng: random.Random, n: int) -> list[Person]:
     for i in range(n):
         first, last = rng.choice(FIRST), rng.choice(LAST)
         roll = rng.random()
-        platforms = ["shopify"] if roll < 0.6 else ["woocommerce"] if roll < 0.9 else ["shopify", "woocommerce"]
+        platforms = (
+            ["shopify"] if roll < 0.6 else ["woocommerce"] if roll < 0.9 else ["shopify", "woocommerce"]
+        )
         member = rng.random() < 0.55
-        people.append(Person(
-            index=i, first=first, last=last,
-            email=f"{first}.{last}.{i}@example.com".lower(),
-            phone=f"+1212555{i:04d}" if rng.random() < 0.5 else None,
-            member=member, registers_later=(not member) and rng.random() < 0.3,
-            platforms=platforms, shopify_id=7_100_000_000 + i, woo_id=1000 + i,
-        ))
+        people.append(
+            Person(
+                index=i,
+                first=first,
+                last=last,
+                email=f"{first}.{last}.{i}@example.com".lower(),
+                phone=f"+1212555{i:04d}" if rng.random() < 0.5 else None,
+                member=member,
+                registers_later=(not member) and rng.random() < 0.3,
+                platforms=platforms,
+                shopify_id=7_100_000_000 + i,
+                woo_id=1000 + i,
+            )
+        )
     return people
 
 
@@ -94,57 +156,119 @@ def _messy(rng: random.Random, email: str) -> str:
 
 
 def _ts(value: datetime, offset_hours: int = -5) -> str:
-    return value.astimezone(UTC).astimezone(
-        __import__("datetime").timezone(timedelta(hours=offset_hours))).isoformat(timespec="seconds")
+    return (
+        value.astimezone(UTC)
+        .astimezone(__import__("datetime").timezone(timedelta(hours=offset_hours)))
+        .isoformat(timespec="seconds")
+    )
 
 
 def _shopify_order(rng: random.Random, o: SimOrder, state: str, at: datetime) -> dict[str, Any]:
     body = copy.deepcopy(_fixture("shopify/orders_create.json"))
     p = o.person
     member_now = p.member or (p.registers_later and state != "create")
-    body.update({
-        "id": o.order_id, "order_number": o.order_id % 100000, "name": f"#{o.order_id % 100000}",
-        "email": _messy(rng, p.email), "contact_email": p.email, "phone": None,
-        "created_at": _ts(o.created), "processed_at": _ts(o.created), "updated_at": _ts(at),
-        "total_price": str(o.total), "subtotal_price": str(o.total), "total_tax": "0.00",
-        "total_discounts": "0.00", "currency": "USD", "financial_status": "paid",
-        "fulfillment_status": None, "cancelled_at": None, "refunds": [], "fulfillments": [],
-    })
-    body["total_price_set"] = {"shop_money": {"amount": str(o.total), "currency_code": "USD"},
-                               "presentment_money": {"amount": str(o.total), "currency_code": "USD"}}
+    body.update(
+        {
+            "id": o.order_id,
+            "order_number": o.order_id % 100000,
+            "name": f"#{o.order_id % 100000}",
+            "email": _messy(rng, p.email),
+            "contact_email": p.email,
+            "phone": None,
+            "created_at": _ts(o.created),
+            "processed_at": _ts(o.created),
+            "updated_at": _ts(at),
+            "total_price": str(o.total),
+            "subtotal_price": str(o.total),
+            "total_tax": "0.00",
+            "total_discounts": "0.00",
+            "currency": "USD",
+            "financial_status": "paid",
+            "fulfillment_status": None,
+            "cancelled_at": None,
+            "refunds": [],
+            "fulfillments": [],
+        }
+    )
+    body["total_price_set"] = {
+        "shop_money": {"amount": str(o.total), "currency_code": "USD"},
+        "presentment_money": {"amount": str(o.total), "currency_code": "USD"},
+    }
     body["line_items"] = [
-        {"id": o.order_id * 10 + k, "product_id": abs(hash(sku)) % 10**10, "variant_id": None,
-         "sku": sku, "title": title, "name": title, "quantity": qty, "price": str(price),
-         "product_exists": True, "requires_shipping": True, "taxable": True, "total_discount": "0.00"}
+        {
+            "id": o.order_id * 10 + k,
+            "product_id": abs(hash(sku)) % 10**10,
+            "variant_id": None,
+            "sku": sku,
+            "title": title,
+            "name": title,
+            "quantity": qty,
+            "price": str(price),
+            "product_exists": True,
+            "requires_shipping": True,
+            "taxable": True,
+            "total_discount": "0.00",
+        }
         for k, (sku, title, price, qty) in enumerate(o.lines)
     ]
     customer = body["customer"]
-    customer.update({"id": p.shopify_id, "email": p.email, "first_name": p.first, "last_name": p.last,
-                     "phone": p.phone, "state": "enabled" if member_now else "disabled"})
-    customer["email_marketing_consent"] = {"state": "subscribed" if p.index % 3 else "not_subscribed",
-                                           "opt_in_level": "single_opt_in",
-                                           "consent_updated_at": _ts(o.created)}
+    customer.update(
+        {
+            "id": p.shopify_id,
+            "email": p.email,
+            "first_name": p.first,
+            "last_name": p.last,
+            "phone": p.phone,
+            "state": "enabled" if member_now else "disabled",
+        }
+    )
+    customer["email_marketing_consent"] = {
+        "state": "subscribed" if p.index % 3 else "not_subscribed",
+        "opt_in_level": "single_opt_in",
+        "consent_updated_at": _ts(o.created),
+    }
     customer["sms_marketing_consent"] = None
     for address in ("billing_address", "shipping_address"):
         if body.get(address):
             body[address].update({"first_name": p.first, "last_name": p.last, "phone": p.phone})
     if state == "fulfilled":
         body["fulfillment_status"] = "fulfilled"
-        body["fulfillments"] = [{"id": o.order_id + 1, "status": "success",
-                                 "tracking_number": f"1Z{o.order_id}", "tracking_company": "UPS"}]
+        body["fulfillments"] = [
+            {
+                "id": o.order_id + 1,
+                "status": "success",
+                "tracking_number": f"1Z{o.order_id}",
+                "tracking_company": "UPS",
+            }
+        ]
     if state == "cancelled":
-        body.update({"cancelled_at": _ts(at), "cancel_reason": "customer",
-                     "financial_status": "voided"})
+        body.update({"cancelled_at": _ts(at), "cancel_reason": "customer", "financial_status": "voided"})
     return body
 
 
 def _shopify_refund(o: SimOrder, at: datetime) -> dict[str, Any]:
     body = copy.deepcopy(_fixture("shopify/refunds_create.json"))
-    body.update({"id": o.order_id + 7, "order_id": o.order_id, "created_at": _ts(at),
-                 "processed_at": _ts(at), "order_adjustments": []})
-    body["transactions"] = [{"id": o.order_id + 8, "order_id": o.order_id, "kind": "refund",
-                             "gateway": "shopify_payments", "status": "success",
-                             "amount": str(o.refund), "currency": "USD", "created_at": _ts(at)}]
+    body.update(
+        {
+            "id": o.order_id + 7,
+            "order_id": o.order_id,
+            "created_at": _ts(at),
+            "processed_at": _ts(at),
+            "order_adjustments": [],
+        }
+    )
+    body["transactions"] = [
+        {
+            "id": o.order_id + 8,
+            "order_id": o.order_id,
+            "kind": "refund",
+            "gateway": "shopify_payments",
+            "status": "success",
+            "amount": str(o.refund),
+            "currency": "USD",
+            "created_at": _ts(at),
+        }
+    ]
     return body
 
 
@@ -153,20 +277,44 @@ def _woo_order(rng: random.Random, o: SimOrder, state: str, at: datetime) -> dic
     p = o.person
     member_now = p.member or (p.registers_later and state != "create")
     gmt = "%Y-%m-%dT%H:%M:%S"
-    body.update({
-        "id": o.order_id, "number": str(o.order_id), "currency": "EUR", "total": str(o.total),
-        "total_tax": "0.00", "shipping_total": "0.00", "discount_total": "0.00",
-        "status": {"create": "processing", "fulfilled": "completed", "cancelled": "cancelled",
-                   "refunded": "completed"}[state],
-        "date_created_gmt": o.created.strftime(gmt), "date_modified_gmt": at.strftime(gmt),
-        "customer_id": p.woo_id if member_now else 0, "refunds": [],
-    })
-    body["billing"].update({"email": _messy(rng, p.email), "phone": p.phone or "",
-                            "first_name": p.first, "last_name": p.last})
+    body.update(
+        {
+            "id": o.order_id,
+            "number": str(o.order_id),
+            "currency": "EUR",
+            "total": str(o.total),
+            "total_tax": "0.00",
+            "shipping_total": "0.00",
+            "discount_total": "0.00",
+            "status": {
+                "create": "processing",
+                "fulfilled": "completed",
+                "cancelled": "cancelled",
+                "refunded": "completed",
+            }[state],
+            "date_created_gmt": o.created.strftime(gmt),
+            "date_modified_gmt": at.strftime(gmt),
+            "customer_id": p.woo_id if member_now else 0,
+            "refunds": [],
+        }
+    )
+    body["billing"].update(
+        {"email": _messy(rng, p.email), "phone": p.phone or "", "first_name": p.first, "last_name": p.last}
+    )
     body["line_items"] = [
-        {"id": o.order_id * 10 + k, "name": title, "product_id": 500 + k, "variation_id": 0,
-         "quantity": qty, "subtotal": str(price * qty), "total": str(price * qty), "sku": sku,
-         "price": float(price), "taxes": [], "meta_data": []}
+        {
+            "id": o.order_id * 10 + k,
+            "name": title,
+            "product_id": 500 + k,
+            "variation_id": 0,
+            "quantity": qty,
+            "subtotal": str(price * qty),
+            "total": str(price * qty),
+            "sku": sku,
+            "price": float(price),
+            "taxes": [],
+            "meta_data": [],
+        }
         for k, (sku, title, price, qty) in enumerate(o.lines)
     ]
     if state == "refunded":
@@ -183,7 +331,9 @@ def _fixture(name: str) -> Any:
     return _FIXTURES[name]
 
 
-def simulate(seed: int, customers: int, now: datetime) -> tuple[list[Person], list[SimOrder], list[tuple[str, str, bytes, str]]]:
+def simulate(
+    seed: int, customers: int, now: datetime
+) -> tuple[list[Person], list[SimOrder], list[tuple[str, str, bytes, str]]]:
     """People, their orders with true final state, and the deliveries in arrival order."""
     rng = random.Random(seed)
     people = _people(rng, customers)
@@ -194,24 +344,39 @@ def simulate(seed: int, customers: int, now: datetime) -> tuple[list[Person], li
         for _ in range(1 + min(int(rng.expovariate(0.7)), 6)):
             platform = rng.choice(person.platforms)
             created = now - timedelta(days=rng.uniform(2, 365), minutes=rng.randint(0, 1440))
-            lines = [(sku, title, price, rng.randint(1, 2))
-                     for sku, title, price in rng.sample(CATALOG, rng.randint(1, 3))]
+            lines = [
+                (sku, title, price, rng.randint(1, 2))
+                for sku, title, price in rng.sample(CATALOG, rng.randint(1, 3))
+            ]
             total = sum((price * qty for _, _, price, qty in lines), Decimal(0)).quantize(CENT)
             next_id += rng.randint(1, 50)
-            order = SimOrder(person, platform, next_id if platform == "shopify" else next_id % 10**6,
-                             created, lines, total)
+            order = SimOrder(
+                person, platform, next_id if platform == "shopify" else next_id % 10**6, created, lines, total
+            )
             events: list[tuple[str, bytes]] = []
             make = _shopify_order if platform == "shopify" else _woo_order
             create_topic = "orders/create" if platform == "shopify" else "order.created"
             update_topic = "orders/updated" if platform == "shopify" else "order.updated"
-            events.append((create_topic, json.dumps(make(rng, order, "create", created + timedelta(seconds=5))).encode()))
+            events.append(
+                (
+                    create_topic,
+                    json.dumps(make(rng, order, "create", created + timedelta(seconds=5))).encode(),
+                )
+            )
             roll = rng.random()
             if roll < 0.06:
                 order.cancelled = True
                 topic = "orders/cancelled" if platform == "shopify" else update_topic
-                events.append((topic, json.dumps(make(rng, order, "cancelled", created + timedelta(hours=3))).encode()))
+                events.append(
+                    (topic, json.dumps(make(rng, order, "cancelled", created + timedelta(hours=3))).encode())
+                )
             else:
-                events.append((update_topic, json.dumps(make(rng, order, "fulfilled", created + timedelta(days=1))).encode()))
+                events.append(
+                    (
+                        update_topic,
+                        json.dumps(make(rng, order, "fulfilled", created + timedelta(days=1))).encode(),
+                    )
+                )
                 if roll < 0.16:
                     order.refund = (total * Decimal(rng.choice(["0.25", "0.5", "1"]))).quantize(CENT)
                     at = created + timedelta(days=4)
@@ -234,25 +399,50 @@ def simulate(seed: int, customers: int, now: datetime) -> tuple[list[Person], li
             platform = person.platforms[0]
             if platform == "shopify":
                 body = copy.deepcopy(_fixture("shopify/customers_create.json"))
-                body.update({"id": person.shopify_id, "email": person.email, "first_name": person.first,
-                             "last_name": person.last, "phone": person.phone, "state": "enabled",
-                             "created_at": _ts(now - timedelta(days=1)),
-                             "updated_at": _ts(now - timedelta(days=1))})
-                deliveries.append((platform, "customers/create", json.dumps(body).encode(), f"demo-c-{person.index}"))
+                body.update(
+                    {
+                        "id": person.shopify_id,
+                        "email": person.email,
+                        "first_name": person.first,
+                        "last_name": person.last,
+                        "phone": person.phone,
+                        "state": "enabled",
+                        "created_at": _ts(now - timedelta(days=1)),
+                        "updated_at": _ts(now - timedelta(days=1)),
+                    }
+                )
+                deliveries.append(
+                    (platform, "customers/create", json.dumps(body).encode(), f"demo-c-{person.index}")
+                )
             else:
                 body = copy.deepcopy(_fixture("woocommerce/customer_created.json"))
                 stamp = (now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S")
-                body.update({"id": person.woo_id, "email": person.email, "first_name": person.first,
-                             "last_name": person.last, "date_created_gmt": stamp, "date_modified_gmt": stamp})
+                body.update(
+                    {
+                        "id": person.woo_id,
+                        "email": person.email,
+                        "first_name": person.first,
+                        "last_name": person.last,
+                        "date_created_gmt": stamp,
+                        "date_modified_gmt": stamp,
+                    }
+                )
                 body["billing"].update({"email": person.email, "phone": person.phone or ""})
-                deliveries.append((platform, "customer.created", json.dumps(body).encode(), f"demo-c-{person.index}"))
+                deliveries.append(
+                    (platform, "customer.created", json.dumps(body).encode(), f"demo-c-{person.index}")
+                )
     return people, orders, deliveries
 
 
 def expected_profiles(people: list[Person], orders: list[SimOrder]) -> dict[str, dict[str, Any]]:
     expected: dict[str, dict[str, Any]] = {
-        p.email: {"orders_count": 0, "total_spent": Decimal(0), "total_refunded": Decimal(0),
-                  "is_member": p.member or p.registers_later} for p in people
+        p.email: {
+            "orders_count": 0,
+            "total_spent": Decimal(0),
+            "total_refunded": Decimal(0),
+            "is_member": p.member or p.registers_later,
+        }
+        for p in people
     }
     for o in orders:
         if o.cancelled:
@@ -268,7 +458,7 @@ def expected_profiles(people: list[Person], orders: list[SimOrder]) -> dict[str,
 def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read() or b"{}")
@@ -276,12 +466,13 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str
 
 def _get(url: str, api_key: str) -> Any:
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {api_key}"})
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback only
+    with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
 
 
-def run_demo(customers: int = 300, seed: int = 7, port: int = 8000, aws_port: int = 5000,
-             keep_running: bool = False) -> int:
+def run_demo(
+    customers: int = 300, seed: int = 7, port: int = 8000, aws_port: int = 5000, keep_running: bool = False
+) -> int:
     from patron.local import LocalStack
 
     print(f"starting the local stack (API :{port}, embedded AWS :{aws_port}) ...", flush=True)
@@ -308,8 +499,9 @@ def _run(local: Any, customers: int, seed: int, keep_running: bool) -> int:
     def deliver(item: tuple[str, str, bytes, str]) -> str:
         platform, topic, body, delivery_id = item
         if platform == "shopify":
-            headers = shopify_headers(SHOP, topic, shop_secret, body, delivery_id,
-                                      triggered_at=datetime(2026, 1, 1, tzinfo=UTC))
+            headers = shopify_headers(
+                SHOP, topic, shop_secret, body, delivery_id, triggered_at=datetime(2026, 1, 1, tzinfo=UTC)
+            )
         else:
             headers = woocommerce_headers(SITE, topic, woo_secret, body, delivery_id)
         status, answer = _post(f"{local.api_url}/webhooks/{platform}", body, headers)
@@ -332,8 +524,12 @@ def _run(local: Any, customers: int, seed: int, keep_running: bool) -> int:
             mismatches += 1
             continue
         got = found[0]
-        actual = {"orders_count": got["orders_count"], "total_spent": Decimal(got["total_spent"]),
-                  "total_refunded": Decimal(got["total_refunded"]), "is_member": got["is_member"]}
+        actual = {
+            "orders_count": got["orders_count"],
+            "total_spent": Decimal(got["total_spent"]),
+            "total_refunded": Decimal(got["total_refunded"]),
+            "is_member": got["is_member"],
+        }
         if actual != want:
             mismatches += 1
             print(f"  MISMATCH customer {got['customer_id']}: expected {want}, got {actual}")
@@ -349,23 +545,31 @@ def _run(local: Any, customers: int, seed: int, keep_running: bool) -> int:
     print("Patron demo summary")
     print("-------------------")
     print(f"customers simulated           {len(people)}")
-    print(f"orders simulated              {len(orders)} ({sum(o.cancelled for o in orders)} cancelled, "
-          f"{sum(o.refund > 0 for o in orders)} refunded)")
+    print(
+        f"orders simulated              {len(orders)} ({sum(o.cancelled for o in orders)} cancelled, "
+        f"{sum(o.refund > 0 for o in orders)} refunded)"
+    )
     print(f"webhook deliveries sent       {len(deliveries)} in {sent_seconds:.1f}s over HTTP")
     for outcome, n in sorted(outcomes.items()):
         print(f"  {outcome:<27} {n}")
-    print(f"stream records processed      {stats.records} in {stats.invocations} invocations "
-          f"({stats.failed_to_destination} to the failure queue)")
-    print(f"profiles                      {members + guests} ({members} members, {guests} guests, "
-          f"{merged} buying on both stores)")
+    print(
+        f"stream records processed      {stats.records} in {stats.invocations} invocations "
+        f"({stats.failed_to_destination} to the failure queue)"
+    )
+    print(
+        f"profiles                      {members + guests} ({members} members, {guests} guests, "
+        f"{merged} buying on both stores)"
+    )
     print(f"revenue (USD, EUR at {EUR_RATE})    {spent:.2f}, refunded {refunded:.2f}")
     print("top customers by spend:")
     for value, cid, n in sorted(top, reverse=True)[:5]:
         print(f"  {cid}  {n} orders  {value:.2f} USD")
     verdict = "all profiles match the simulated truth" if mismatches == 0 else f"{mismatches} MISMATCHES"
     print(f"check                         {verdict}")
-    print(f"try: curl -H 'Authorization: Bearer {ws.api_key}' "
-          f"'{local.api_url}/customers?email={people[0].email}'")
+    print(
+        f"try: curl -H 'Authorization: Bearer {ws.api_key}' "
+        f"'{local.api_url}/customers?email={people[0].email}'"
+    )
     if keep_running:
         print(f"ready {local.api_url} (Ctrl-C stops)", flush=True)
         try:

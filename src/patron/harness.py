@@ -27,19 +27,29 @@ class Workspace:
 
 
 class Harness:
-    def __init__(self, stage: str = "test", region: str = "us-east-1",
-                 endpoint_url: str | None = None, provision: bool = True) -> None:
+    def __init__(
+        self,
+        stage: str = "test",
+        region: str = "us-east-1",
+        endpoint_url: str | None = None,
+        provision: bool = True,
+    ) -> None:
         self.stage = stage
         self.region = region
         self.endpoint_url = endpoint_url
         self.session = boto3.session.Session(region_name=region)
         cf = self.client("cloudformation")
         ddb = self.client("dynamodb")
-        self.info = (stack.provision(cf, ddb, stage, region) if provision
-                     else stack.describe(cf, stage, region))
-        self.settings = Settings(stage=stage, ingest_table=self.info.ingest_table,
-                                 crm_table=self.info.crm_table, region=region,
-                                 aws_endpoint_url=endpoint_url)  # type: ignore[call-arg]
+        self.info = (
+            stack.provision(cf, ddb, stage, region) if provision else stack.describe(cf, stage, region)
+        )
+        self.settings = Settings(
+            stage=stage,
+            ingest_table=self.info.ingest_table,
+            crm_table=self.info.crm_table,
+            region=region,
+            aws_endpoint_url=endpoint_url,
+        )
         self.container = Container(self.settings, session=self.session)
         set_container(self.container)
         self._client: Any = None
@@ -60,13 +70,25 @@ class Harness:
 
         def to_destination(records: list[dict[str, Any]], shard: str) -> None:
             self.failures.extend(records)
-            sqs.send_message(QueueUrl=self.info.stream_failure_queue_url, MessageBody=json.dumps(
-                {"shard": shard, "streamArn": self.info.ingest_stream_arn,
-                 "sequenceNumbers": [r["dynamodb"]["SequenceNumber"] for r in records]}))
+            sqs.send_message(
+                QueueUrl=self.info.stream_failure_queue_url,
+                MessageBody=json.dumps(
+                    {
+                        "shard": shard,
+                        "streamArn": self.info.ingest_stream_arn,
+                        "sequenceNumbers": [r["dynamodb"]["SequenceNumber"] for r in records],
+                    }
+                ),
+            )
 
-        return StreamPoller(self.client("dynamodbstreams"), self.info.ingest_stream_arn,
-                            streams.ingest_stream, region=self.region,
-                            on_failure=to_destination, **kwargs)
+        return StreamPoller(
+            self.client("dynamodbstreams"),
+            self.info.ingest_stream_arn,
+            streams.ingest_stream,
+            region=self.region,
+            on_failure=to_destination,
+            **kwargs,
+        )
 
     # -- tenancy ----------------------------------------------------------------------
     def create_workspace(self, name: str = "Demo Brand", currency: str = "USD") -> Workspace:
@@ -87,8 +109,15 @@ class Harness:
             self._client = Client(stack.load_app(), stage_name="local", project_dir=str(stack.FUNCTIONS))
         return self._client
 
-    def send(self, ws: Workspace, platform: str, topic: str, body: bytes | dict[str, Any],
-             delivery_id: str | None = None, headers: dict[str, str] | None = None) -> Any:
+    def send(
+        self,
+        ws: Workspace,
+        platform: str,
+        topic: str,
+        body: bytes | dict[str, Any],
+        delivery_id: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
         src = ws.sources[platform]
         h = headers_for(platform, src["shop"], topic, src["secret"], raw, delivery_id)

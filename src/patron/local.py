@@ -17,6 +17,7 @@ import re
 import signal
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,12 @@ log = logging.getLogger("patron.local")
 STATE_DIR = Path(os.environ.get("PATRON_HOME", Path.cwd() / ".patron"))
 STATE_FILE = STATE_DIR / "local.json"
 LOCAL_ENV = {
-    "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-    "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
-    "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_TRACE_DISABLED": "true",
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
 }
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
@@ -45,8 +49,8 @@ def isolate_from_real_aws() -> None:
 def _quiet_handler() -> Any:
     from chalice.local import ChaliceRequestHandler
 
-    class Quiet(ChaliceRequestHandler):  # type: ignore[misc]
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    class Quiet(ChaliceRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
     return Quiet
@@ -58,6 +62,13 @@ class _QuietHandlerProxy:
 
 
 _QuietHandler = _QuietHandlerProxy()
+
+
+@dataclass
+class _Job:
+    name: str
+    every: float
+    due: float
 
 
 class LocalStack:
@@ -93,16 +104,22 @@ class LocalStack:
         self._spawn("stream-poller", lambda: self.harness.poller.run(self.stop_event, 0.25))
         self._spawn("scheduler", self._run_schedules)
         STATE_DIR.mkdir(parents=True, exist_ok=True)
-        STATE_FILE.write_text(json.dumps({
-            "api_url": self.api_url, "aws_url": self.aws_url, "stage": self.stage,
-            "region": self.harness.region, "pid": os.getpid(),
-        }))
+        STATE_FILE.write_text(
+            json.dumps(
+                {
+                    "api_url": self.api_url,
+                    "aws_url": self.aws_url,
+                    "stage": self.stage,
+                    "region": self.harness.region,
+                    "pid": os.getpid(),
+                }
+            )
+        )
         return self
 
     def _serve_http(self) -> None:
-        from chalice.cli.factory import CLIFactory
-
         from chalice import local as chalice_local
+        from chalice.cli.factory import CLIFactory
 
         factory = CLIFactory(project_dir=str(stack.FUNCTIONS))
         app = factory.load_chalice_app()
@@ -110,8 +127,9 @@ class LocalStack:
         # As chalice.local.create_local_server, with a request handler that keeps quiet.
         chalice_local.CustomLocalChalice.__bases__ = (chalice_local.LocalChalice, app.__class__)
         app.__class__ = chalice_local.CustomLocalChalice
-        self._http = chalice_local.LocalDevServer(app, config, "127.0.0.1", self.port,
-                                                  handler_cls=_QuietHandler)
+        self._http = chalice_local.LocalDevServer(
+            app, config, "127.0.0.1", self.port, handler_cls=_QuietHandler
+        )
         self._spawn("http", self._http.server.serve_forever)
 
     def _spawn(self, name: str, target: Any) -> None:
@@ -124,18 +142,18 @@ class LocalStack:
         from chalice.app import ScheduledEventConfig
 
         app = stack.load_app()
-        jobs = []
+        jobs: list[_Job] = []
         for source in app.event_sources:
             if isinstance(source, ScheduledEventConfig):
                 match = _RATE.match(str(source.schedule_expression))
                 if match:
                     seconds = int(match.group(1)) * _UNIT[match.group(2)]
-                    jobs.append([source, seconds, time.monotonic() + seconds])
+                    jobs.append(_Job(source.name, seconds, time.monotonic() + seconds))
         while not self.stop_event.wait(1.0):
             for job in jobs:
-                if time.monotonic() >= job[2]:
-                    job[2] = time.monotonic() + job[1]
-                    self.run_schedule(job[0].name)
+                if time.monotonic() >= job.due:
+                    job.due = time.monotonic() + job.every
+                    self.run_schedule(job.name)
 
     def run_schedule(self, name: str) -> Any:
         from patron.poller import LambdaContext
@@ -145,10 +163,16 @@ class LocalStack:
             if source.name == name:
                 module = __import__(source.handler_string.rsplit(".", 1)[0], fromlist=["_"])
                 handler = getattr(module, source.handler_string.rsplit(".", 1)[1])
-                event = {"id": "local", "detail-type": "Scheduled Event", "source": "aws.events",
-                         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                         "resources": [], "detail": {}, "region": "us-east-1",
-                         "account": "123456789012"}
+                event = {
+                    "id": "local",
+                    "detail-type": "Scheduled Event",
+                    "source": "aws.events",
+                    "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    "resources": [],
+                    "detail": {},
+                    "region": "us-east-1",
+                    "account": "123456789012",
+                }
                 return handler(event, LambdaContext(name))
         raise KeyError(name)
 
@@ -193,6 +217,8 @@ def serve(port: int, aws_port: int) -> int:
 def attach() -> dict[str, Any]:
     """Connection details of the running local stack (for CLI commands)."""
     if not STATE_FILE.exists():
-        raise SystemExit("no local stack is running: start one with `patron local` "
-                         "(or pass --stage STAGE for a deployed stage)")
+        raise SystemExit(
+            "no local stack is running: start one with `patron local` "
+            "(or pass --stage STAGE for a deployed stage)"
+        )
     return dict(json.loads(STATE_FILE.read_text()))

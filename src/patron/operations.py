@@ -13,14 +13,19 @@ from chalicelib.domain.models import Platform, Source
 def source_by_id(container: Container, workspace_id: str, source_id: str) -> Source:
     for item in container.workspaces.sources(workspace_id):
         if item["sid"] == source_id:
-            return Source(workspace_id=workspace_id, source_id=source_id,
-                          platform=Platform(item["pl"]), shop_domain=item["shop"],
-                          secret_ref=item["secret"])
+            return Source(
+                workspace_id=workspace_id,
+                source_id=source_id,
+                platform=Platform(item["pl"]),
+                shop_domain=item["shop"],
+                secret_ref=item["secret"],
+            )
     raise NotFound(f"source {source_id} not found in workspace {workspace_id}")
 
 
-def replay_quarantined(container: Container, workspace_id: str, quarantine_id: str,
-                       body: bytes | None = None) -> IngestResult:
+def replay_quarantined(
+    container: Container, workspace_id: str, quarantine_id: str, body: bytes | None = None
+) -> IngestResult:
     """Send a quarantined delivery through ingest again, optionally with a corrected body."""
     entry: dict[str, Any] | None = container.quarantine.get(workspace_id, quarantine_id)
     if entry is None:

@@ -190,7 +190,7 @@ class StreamPoller:
         while not stop.is_set():
             try:
                 n = self.poll_once()
-            except Exception:  # noqa: BLE001 - a local poller must survive a bad poll
+            except Exception:
                 log.exception("stream poll failed")
                 n = 0
             if n == 0:

@@ -29,14 +29,21 @@ class StackInfo:
     @classmethod
     def from_outputs(cls, stage: str, region: str, outputs: dict[str, str]) -> StackInfo:
         return cls(
-            stage=stage, region=region, ingest_table=outputs["IngestTableName"],
-            crm_table=outputs["CrmTableName"], ingest_stream_arn=outputs["IngestStreamArn"],
+            stage=stage,
+            region=region,
+            ingest_table=outputs["IngestTableName"],
+            crm_table=outputs["CrmTableName"],
+            ingest_stream_arn=outputs["IngestStreamArn"],
             stream_failure_queue_url=outputs["StreamFailureQueueUrl"],
         )
 
     def environment(self) -> dict[str, str]:
-        return {"PATRON_STAGE": self.stage, "PATRON_INGEST_TABLE": self.ingest_table,
-                "PATRON_CRM_TABLE": self.crm_table, "AWS_REGION": self.region}
+        return {
+            "PATRON_STAGE": self.stage,
+            "PATRON_INGEST_TABLE": self.ingest_table,
+            "PATRON_CRM_TABLE": self.crm_table,
+            "AWS_REGION": self.region,
+        }
 
 
 def outputs(cloudformation: Any, stage: str) -> dict[str, str]:
@@ -56,7 +63,8 @@ def provision(cloudformation: Any, dynamodb: Any, stage: str, region: str) -> St
         ttl = resource.get("Properties", {}).get("TimeToLiveSpecification")
         if resource["Type"] == "AWS::DynamoDB::Table" and ttl:
             name = resource["Properties"]["TableName"]["Fn::Sub"].replace(
-                "${AWS::StackName}", stack_name(stage))
+                "${AWS::StackName}", stack_name(stage)
+            )
             dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
     return StackInfo.from_outputs(stage, region, waiter_outputs)
 

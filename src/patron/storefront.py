@@ -8,8 +8,14 @@ from datetime import UTC, datetime
 from chalicelib.domain.signatures import sign
 
 
-def shopify_headers(shop: str, topic: str, secret: str, body: bytes,
-                    webhook_id: str | None = None, triggered_at: datetime | None = None) -> dict[str, str]:
+def shopify_headers(
+    shop: str,
+    topic: str,
+    secret: str,
+    body: bytes,
+    webhook_id: str | None = None,
+    triggered_at: datetime | None = None,
+) -> dict[str, str]:
     at = triggered_at or datetime.now(UTC)
     return {
         "Content-Type": "application/json",
@@ -22,8 +28,9 @@ def shopify_headers(shop: str, topic: str, secret: str, body: bytes,
     }
 
 
-def woocommerce_headers(site: str, topic: str, secret: str, body: bytes,
-                        delivery_id: str | None = None) -> dict[str, str]:
+def woocommerce_headers(
+    site: str, topic: str, secret: str, body: bytes, delivery_id: str | None = None
+) -> dict[str, str]:
     resource, _, event = topic.partition(".")
     return {
         "Content-Type": "application/json",
@@ -37,8 +44,9 @@ def woocommerce_headers(site: str, topic: str, secret: str, body: bytes,
     }
 
 
-def generic_headers(source: str, topic: str, secret: str, body: bytes,
-                    webhook_id: str | None = None) -> dict[str, str]:
+def generic_headers(
+    source: str, topic: str, secret: str, body: bytes, webhook_id: str | None = None
+) -> dict[str, str]:
     return {
         "Content-Type": "application/json",
         "X-Patron-Source": source,
@@ -48,8 +56,9 @@ def generic_headers(source: str, topic: str, secret: str, body: bytes,
     }
 
 
-def headers_for(platform: str, shop: str, topic: str, secret: str, body: bytes,
-                delivery_id: str | None = None) -> dict[str, str]:
+def headers_for(
+    platform: str, shop: str, topic: str, secret: str, body: bytes, delivery_id: str | None = None
+) -> dict[str, str]:
     if platform == "shopify":
         return shopify_headers(shop, topic, secret, body, delivery_id)
     if platform == "woocommerce":

@@ -35,10 +35,17 @@ def test_refund_then_cancellation_leave_aggregates_exact(stage, ws):
     stage.drain()
     after_cancel = profile(stage, ws, JANE)
     # Then the refund counted while the order stood, and the cancelled order counts for nothing
-    assert (after_refund["orders_count"], after_refund["total_spent"],
-            after_refund["total_refunded"], after_refund["net_spent"]) == (1, "122.00", "42.93", "79.07")
-    assert (after_cancel["orders_count"], after_cancel["total_spent"],
-            after_cancel["total_refunded"]) == (0, "0.00", "0.00")
+    assert (
+        after_refund["orders_count"],
+        after_refund["total_spent"],
+        after_refund["total_refunded"],
+        after_refund["net_spent"],
+    ) == (1, "122.00", "42.93", "79.07")
+    assert (after_cancel["orders_count"], after_cancel["total_spent"], after_cancel["total_refunded"]) == (
+        0,
+        "0.00",
+        "0.00",
+    )
     timeline = detail(stage, ws, after_cancel["customer_id"])["timeline"]
     assert [e["type"] for e in timeline] == ["order_cancelled", "refund", "order_placed"]
     assert timeline == sorted(timeline, key=lambda e: e["at"], reverse=True)
@@ -58,8 +65,11 @@ def test_refund_arriving_before_its_order_is_not_lost(stage, ws):
 def test_redelivered_stream_batches_do_not_double_count(stage, ws):
     # Given a poller that delivers every batch twice (at-least-once)
     stage.poller = stage.new_poller(duplicate_deliveries=True)
-    for name, topic in (("orders_create", "orders/create"), ("refunds_create", "refunds/create"),
-                        ("orders_updated_paid", "orders/updated")):
+    for name, topic in (
+        ("orders_create", "orders/create"),
+        ("refunds_create", "refunds/create"),
+        ("orders_updated_paid", "orders/updated"),
+    ):
         stage.send(ws, "shopify", topic, event_bytes(f"shopify/{name}.json"))
         stage.drain()
     # When an order is replayed later as a fresh delivery
@@ -78,8 +88,9 @@ def test_guest_checkout_then_account_with_same_email_is_one_member_profile(stage
     guest = profile(stage, ws, "tobias.wimmer@example.org")
     # When the same person registers an account (same email, new customer id)
     account = load_event("woocommerce/customer_created.json")
-    account.update({"id": 77, "email": "Tobias.Wimmer@example.org", "first_name": "Tobias",
-                    "last_name": "Wimmer"})
+    account.update(
+        {"id": 77, "email": "Tobias.Wimmer@example.org", "first_name": "Tobias", "last_name": "Wimmer"}
+    )
     account["billing"]["email"] = "tobias.wimmer@example.org"
     stage.send(ws, "woocommerce", "customer.created", account)
     stage.drain()
@@ -161,9 +172,24 @@ def test_a_poison_record_neither_blocks_the_shard_nor_is_lost(stage, ws):
     from chalicelib.adapters.codec import to_item
 
     stage.send(ws, "shopify", "orders/create", event_bytes("shopify/orders_create.json"))
-    stage.client("dynamodb").put_item(TableName=stage.info.ingest_table, Item=to_item({
-        "pk": "W#ws_gone#O#src_x#1", "t": "order", "ws": "ws_gone", "src": "src_x", "oid": "1",
-        "ver": "x", "v": 1, "cur": "USD", "tot": 1, "st": "paid", "p": {"e": "x@example.com"}}))
+    stage.client("dynamodb").put_item(
+        TableName=stage.info.ingest_table,
+        Item=to_item(
+            {
+                "pk": "W#ws_gone#O#src_x#1",
+                "t": "order",
+                "ws": "ws_gone",
+                "src": "src_x",
+                "oid": "1",
+                "ver": "x",
+                "v": 1,
+                "cur": "USD",
+                "tot": 1,
+                "st": "paid",
+                "p": {"e": "x@example.com"},
+            }
+        ),
+    )
     stage.send(ws, "woocommerce", "order.created", event_bytes("woocommerce/order_guest_created.json"))
     # When the stream is processed
     stage.drain()
@@ -187,7 +213,6 @@ def test_api_keys_are_scoped_to_one_workspace(stage, ws):
     assert json.loads(stage.get(other, f"/customers?email={JANE}").body)["customers"] == []
     # and no key or a wrong key is 401
     assert stage.http.http.get(f"/customers/{mine['customer_id']}").status_code == 401
-    bad = stage.http.http.get("/customers?email=x@example.com",
-                              headers={"Authorization": "Bearer pk_nope"})
+    bad = stage.http.http.get("/customers?email=x@example.com", headers={"Authorization": "Bearer pk_nope"})
     assert bad.status_code == 401
     assert stage.get(ws, "/customers?email=not-an-email").status_code == 400

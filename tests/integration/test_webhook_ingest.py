@@ -47,8 +47,9 @@ def test_duplicate_delivery_changes_nothing(stage, ws):
     body = event_bytes("shopify/orders_create.json")
     from patron.storefront import shopify_headers
 
-    headers = shopify_headers(SHOP, "orders/create", ws.sources["shopify"]["secret"], body,
-                              webhook_id="dup-1")
+    headers = shopify_headers(
+        SHOP, "orders/create", ws.sources["shopify"]["secret"], body, webhook_id="dup-1"
+    )
     first = stage.http.http.post("/webhooks/shopify", headers=headers, body=body)
     stage.drain()
     before = scan(stage, stage.info.ingest_table)
@@ -87,12 +88,15 @@ def test_tampered_or_missing_signature_is_401_and_stores_nothing(stage, ws):
     tampered = body.replace(b'"122.00"', b'"1.00"')
     # When the body is altered after signing, the signature is missing, or the secret is wrong
     r1 = stage.http.http.post("/webhooks/shopify", headers=headers, body=tampered)
-    r2 = stage.http.http.post("/webhooks/shopify", body=body,
-                              headers={k: v for k, v in headers.items() if "Hmac" not in k})
-    r3 = stage.http.http.post("/webhooks/shopify", body=body,
-                              headers={**headers, "X-Shopify-Hmac-Sha256": sign("wrong" * 8, body)})
-    unknown = stage.http.http.post("/webhooks/shopify", body=body,
-                                   headers={**headers, "X-Shopify-Shop-Domain": "evil.myshopify.com"})
+    r2 = stage.http.http.post(
+        "/webhooks/shopify", body=body, headers={k: v for k, v in headers.items() if "Hmac" not in k}
+    )
+    r3 = stage.http.http.post(
+        "/webhooks/shopify", body=body, headers={**headers, "X-Shopify-Hmac-Sha256": sign("wrong" * 8, body)}
+    )
+    unknown = stage.http.http.post(
+        "/webhooks/shopify", body=body, headers={**headers, "X-Shopify-Shop-Domain": "evil.myshopify.com"}
+    )
     # Then every one is 401 and neither the order nor a quarantine entry exists
     assert [r.status_code for r in (r1, r2, r3, unknown)] == [401, 401, 401, 401]
     assert json.loads(r1.body)["details"]["reason"] == "bad_signature"
@@ -122,8 +126,7 @@ def test_malformed_body_is_400_quarantined_and_replayable(stage, ws):
     from patron import operations
 
     fixed = event_bytes("shopify/orders_create.json")
-    result = operations.replay_quarantined(stage.container, ws.workspace_id,
-                                           body["quarantine_id"], fixed)
+    result = operations.replay_quarantined(stage.container, ws.workspace_id, body["quarantine_id"], fixed)
     stage.drain()
     # Then the order is in and the entry is marked replayed
     assert result.status == "stored"
@@ -140,7 +143,8 @@ def test_unknown_topic_is_quarantined(stage, ws):
 
 def test_woocommerce_ping_is_acknowledged_and_nothing_stored(stage, ws):
     response = stage.http.http.post(
-        "/webhooks/woocommerce", body=b"webhook_id=7",
+        "/webhooks/woocommerce",
+        body=b"webhook_id=7",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert response.status_code == 200

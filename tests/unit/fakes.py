@@ -52,8 +52,7 @@ class FakeWorkspaces:
     def settings(self, workspace_id: str) -> WorkspaceSettings | None:
         if workspace_id not in self.known:
             return None
-        return WorkspaceSettings(workspace_id, currency="USD", id_salt=SALT,
-                                 rates={"EUR": Decimal("1.10")})
+        return WorkspaceSettings(workspace_id, currency="USD", id_salt=SALT, rates={"EUR": Decimal("1.10")})
 
 
 class FakeProfileStore:
@@ -85,8 +84,9 @@ class FakeProfileStore:
             attr = {"phone": "phone_k", "ext": "ext_k"}.get(kind)
             if attr:
                 wanted = f"{workspace_id}#{value}"
-                hits.extend(i for i in self.items.values()
-                            if i.get("ws") == workspace_id and i.get(attr) == wanted)
+                hits.extend(
+                    i for i in self.items.values() if i.get("ws") == workspace_id and i.get(attr) == wanted
+                )
         live: dict[str, dict[str, Any]] = {}
         for hit in hits:
             item: dict[str, Any] | None = hit
@@ -100,8 +100,13 @@ class FakeProfileStore:
         return [stored(i) for i in live.values()]  # copies: the caller mutates them
 
     # -- writes ------------------------------------------------------------------
-    def save(self, profile: dict[str, Any], expected_rev: int | None,
-             extra: list[dict[str, Any]], retired: list[tuple[dict[str, Any], int]]) -> None:
+    def save(
+        self,
+        profile: dict[str, Any],
+        expected_rev: int | None,
+        extra: list[dict[str, Any]],
+        retired: list[tuple[dict[str, Any], int]],
+    ) -> None:
         self.attempts += 1
         if self.before_save is not None:
             hook, self.before_save = self.before_save, None
@@ -125,14 +130,17 @@ class FakeProfileStore:
         for item in extra:
             self.items[(item["pk"], item["sk"])] = stored(item)
         for old, rev in retired:
-            pointer = {k: old[k] for k in ("pk", "sk", "ws", "cid", "phone_k", "ext_k", "ca")
-                       if k in old}
-            pointer.update({"t": "pointer", "into": profile["cid"], "rev": rev + 1,
-                            "kind": "merge"})
+            pointer = {k: old[k] for k in ("pk", "sk", "ws", "cid", "phone_k", "ext_k", "ca") if k in old}
+            pointer.update({"t": "pointer", "into": profile["cid"], "rev": rev + 1, "kind": "merge"})
             self.items[(old["pk"], old["sk"])] = stored(pointer)
-        self.saves.append({"profile": stored(profile), "expected_rev": expected_rev,
-                           "extra": [stored(i) for i in extra],
-                           "retired": [(stored(o), r) for o, r in retired]})
+        self.saves.append(
+            {
+                "profile": stored(profile),
+                "expected_rev": expected_rev,
+                "extra": [stored(i) for i in extra],
+                "retired": [(stored(o), r) for o, r in retired],
+            }
+        )
 
     # -- views for assertions ---------------------------------------------------------
     def of_type(self, kind: str) -> list[dict[str, Any]]:
@@ -156,10 +164,18 @@ def new_service(*workspaces: str) -> tuple[ProfileService, FakeProfileStore]:
 
 # -- ingest items, laid out as DynamoIngestStore writes them ---------------------------
 
-def make_delivery(platform: Platform, topic: str, workspace_id: str = WS,
-                  source_id: str = "src_1") -> Delivery:
-    return Delivery(workspace_id=workspace_id, source_id=source_id, platform=platform,
-                    topic=topic, webhook_id="wh-" + topic, received_at=RECEIVED)
+
+def make_delivery(
+    platform: Platform, topic: str, workspace_id: str = WS, source_id: str = "src_1"
+) -> Delivery:
+    return Delivery(
+        workspace_id=workspace_id,
+        source_id=source_id,
+        platform=platform,
+        topic=topic,
+        webhook_id="wh-" + topic,
+        received_at=RECEIVED,
+    )
 
 
 def body_of(fixture: str | dict[str, Any] | bytes) -> bytes:
@@ -170,27 +186,36 @@ def body_of(fixture: str | dict[str, Any] | bytes) -> bytes:
     return event_bytes(fixture)
 
 
-def order_item(platform: Platform, topic: str, fixture: str | dict[str, Any] | bytes,
-               v: int = 1, workspace_id: str = WS, source_id: str = "src_1") -> dict[str, Any]:
+def order_item(
+    platform: Platform,
+    topic: str,
+    fixture: str | dict[str, Any] | bytes,
+    v: int = 1,
+    workspace_id: str = WS,
+    source_id: str = "src_1",
+) -> dict[str, Any]:
     """The ingest-table item after `v` accepted writes, the last one being this order."""
     delivery = make_delivery(platform, topic, workspace_id, source_id)
     order = run_parser(REGISTRIES[platform], body_of(fixture), delivery)
     assert isinstance(order, Order)
     values = records.header_fields(delivery, "order") | records.order_fields(order)
     values["pk"] = records.order_pk(workspace_id, source_id, order.order_id)
-    values["ver"] = RecordVersion(updated_at=order.updated_at,
-                                  triggered_at=delivery.triggered_at).key()
+    values["ver"] = RecordVersion(updated_at=order.updated_at, triggered_at=delivery.triggered_at).key()
     values["v"] = v
     values["hist"] = [[order.status.value, records.iso(order.updated_at)]]
     for refund in order.refunds:
         values[records.REFUND_PREFIX + refund.refund_id] = records.refund_value(
-            refund.amount, refund.created_at)
+            refund.amount, refund.created_at
+        )
     return stored(values)
 
 
-def with_refund(item: dict[str, Any], fixture: str | dict[str, Any] | bytes,
-                platform: Platform = Platform.SHOPIFY,
-                topic: str = "refunds/create") -> dict[str, Any]:
+def with_refund(
+    item: dict[str, Any],
+    fixture: str | dict[str, Any] | bytes,
+    platform: Platform = Platform.SHOPIFY,
+    topic: str = "refunds/create",
+) -> dict[str, Any]:
     """The same item after a separately delivered refund was written to it."""
     delivery = make_delivery(platform, topic, item["ws"], item["src"])
     event = run_parser(REGISTRIES[platform], body_of(fixture), delivery)
@@ -198,8 +223,11 @@ def with_refund(item: dict[str, Any], fixture: str | dict[str, Any] | bytes,
     assert event.order_id == item["oid"]
     values = dict(item) | records.header_fields(delivery, "order")
     values[records.REFUND_PREFIX + event.refund.refund_id] = records.refund_value(
-        event.refund.amount, event.refund.created_at)
+        event.refund.amount, event.refund.created_at
+    )
     values["v"] = int(item["v"]) + 1
-    values["hist"] = [*item.get("hist", []),
-                      ["refund", records.iso(event.refund.created_at), str(event.refund.amount)]]
+    values["hist"] = [
+        *item.get("hist", []),
+        ["refund", records.iso(event.refund.created_at), str(event.refund.amount)],
+    ]
     return stored(values)

@@ -37,8 +37,12 @@ def test_nested_structure_round_trips():
         "ems": {"jane.doe@example.com", "jane@work.example"},
         "o": {
             "src_1.5829104638011": {
-                "v": 2, "c": True, "a": Decimal("122.00"), "r": Decimal("42.93"),
-                "p": ["8012345678901", "8012345679011"], "t": "2026-11-20T15:15:30.000000Z",
+                "v": 2,
+                "c": True,
+                "a": Decimal("122.00"),
+                "r": Decimal("42.93"),
+                "p": ["8012345678901", "8012345679011"],
+                "t": "2026-11-20T15:15:30.000000Z",
             },
             "src_2.5127": {"v": 1, "c": False, "oa": Decimal("104.88"), "cur": "EUR"},
         },
@@ -73,8 +77,13 @@ def test_wire_format_is_json_serialisable_like_a_stream_record():
 
 @pytest.mark.parametrize(
     ("text", "expected", "kind"),
-    [("42", 42, int), ("42.50", Decimal("42.50"), Decimal), ("-3", -3, int),
-     ("1.0", Decimal("1.0"), Decimal), ("0.1", Decimal("0.1"), Decimal)],
+    [
+        ("42", 42, int),
+        ("42.50", Decimal("42.50"), Decimal),
+        ("-3", -3, int),
+        ("1.0", Decimal("1.0"), Decimal),
+        ("0.1", Decimal("0.1"), Decimal),
+    ],
 )
 def test_numbers_decode_as_int_or_exact_decimal(text, expected, kind):
     # Given a DynamoDB number

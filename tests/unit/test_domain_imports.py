@@ -9,16 +9,15 @@ import pytest
 
 CHALICELIB = Path(__file__).resolve().parents[2] / "functions" / "chalicelib"
 FORBIDDEN = ("chalice", "boto3", "botocore")
-MODULES = sorted(
-    [*(CHALICELIB / "domain").glob("*.py"), *(CHALICELIB / "parsers").glob("*.py")]
-)
+MODULES = sorted([*(CHALICELIB / "domain").glob("*.py"), *(CHALICELIB / "parsers").glob("*.py")])
 
 
 def _dynamic_import_target(node: ast.Call) -> str | None:
     """The module named by __import__("x") or importlib.import_module("x")."""
     func = node.func
     dynamic = (isinstance(func, ast.Name) and func.id == "__import__") or (
-        isinstance(func, ast.Attribute) and func.attr == "import_module")
+        isinstance(func, ast.Attribute) and func.attr == "import_module"
+    )
     if dynamic and node.args and isinstance(node.args[0], ast.Constant):
         value = node.args[0].value
         return value if isinstance(value, str) else None
@@ -47,8 +46,7 @@ def test_the_walk_finds_the_modules():
     # When the domain and parser modules are listed
     names = {p.relative_to(CHALICELIB).as_posix() for p in MODULES}
     # Then the core modules are among them (the walk is not silently empty)
-    assert {"domain/profiles.py", "domain/ingest.py", "parsers/shopify.py",
-            "parsers/__init__.py"} <= names
+    assert {"domain/profiles.py", "domain/ingest.py", "parsers/shopify.py", "parsers/__init__.py"} <= names
 
 
 def test_the_checker_detects_forbidden_imports():

@@ -35,8 +35,7 @@ FIXTURES = [
     (Platform.SHOPIFY, "refunds/create", "shopify/refunds_create.json", RefundEvent),
     (Platform.SHOPIFY, "customers/create", "shopify/customers_create.json", Customer),
     (Platform.SHOPIFY, "checkouts/create", "shopify/checkouts_create.json", Checkout),
-    (Platform.SHOPIFY, "customers/data_request", "shopify/customers_data_request.json",
-     PrivacyRequest),
+    (Platform.SHOPIFY, "customers/data_request", "shopify/customers_data_request.json", PrivacyRequest),
     (Platform.SHOPIFY, "customers/redact", "shopify/customers_redact.json", PrivacyRequest),
     (Platform.SHOPIFY, "shop/redact", "shopify/shop_redact.json", PrivacyRequest),
     (Platform.WOOCOMMERCE, "order.created", "woocommerce/order_created.json", Order),
@@ -51,8 +50,14 @@ RECEIVED = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
 def delivery(platform: Platform, topic: str, webhook_id: str | None = "wh-1") -> Delivery:
-    return Delivery(workspace_id="ws_test", source_id="src_1", platform=platform, topic=topic,
-                    webhook_id=webhook_id, received_at=RECEIVED)
+    return Delivery(
+        workspace_id="ws_test",
+        source_id="src_1",
+        platform=platform,
+        topic=topic,
+        webhook_id=webhook_id,
+        received_at=RECEIVED,
+    )
 
 
 def parse(platform: Platform, topic: str, fixture: str | bytes):
@@ -72,8 +77,7 @@ def leaves(value):
         yield value
 
 
-@pytest.mark.parametrize(("platform", "topic", "fixture", "model"), FIXTURES,
-                         ids=[f[2] for f in FIXTURES])
+@pytest.mark.parametrize(("platform", "topic", "fixture", "model"), FIXTURES, ids=[f[2] for f in FIXTURES])
 def test_every_fixture_parses_into_its_model_with_utc_times(platform, topic, fixture, model):
     # Given a real storefront body and the topic it is delivered under
     # When it goes through its platform's parser registry
@@ -88,9 +92,11 @@ def test_every_fixture_parses_into_its_model_with_utc_times(platform, topic, fix
         assert times, "a record without any timestamp"
 
 
-@pytest.mark.parametrize(("platform", "topic", "fixture", "model"),
-                         [f for f in FIXTURES if f[3] in (Order, Checkout, RefundEvent)],
-                         ids=[f[2] for f in FIXTURES if f[3] in (Order, Checkout, RefundEvent)])
+@pytest.mark.parametrize(
+    ("platform", "topic", "fixture", "model"),
+    [f for f in FIXTURES if f[3] in (Order, Checkout, RefundEvent)],
+    ids=[f[2] for f in FIXTURES if f[3] in (Order, Checkout, RefundEvent)],
+)
 def test_money_is_decimal_never_float(platform, topic, fixture, model):
     # Given a body with money amounts
     # When it is parsed
@@ -105,10 +111,8 @@ def test_money_is_decimal_never_float(platform, topic, fixture, model):
     ("platform", "topic", "fixture", "field", "expected"),
     [
         (Platform.SHOPIFY, "orders/create", "shopify/orders_create.json", "total_price", "122.00"),
-        (Platform.WOOCOMMERCE, "order.created", "woocommerce/order_created.json", "total",
-         "104.88"),
-        (Platform.WOOCOMMERCE, "order.created", "woocommerce/order_guest_created.json", "total",
-         "52.80"),
+        (Platform.WOOCOMMERCE, "order.created", "woocommerce/order_created.json", "total", "104.88"),
+        (Platform.WOOCOMMERCE, "order.created", "woocommerce/order_guest_created.json", "total", "52.80"),
         (Platform.GENERIC, "order", "generic/order.json", "total", "64.00"),
     ],
 )
@@ -232,8 +236,17 @@ def test_shopify_cancelled_order_carries_its_refunds():
     # Given the cancelled Shopify order, which embeds its refunds
     raw = load_event("shopify/orders_cancelled.json")["refunds"]
     expected = [
-        (str(r["id"]), sum((Decimal(t["amount"]) for t in r["transactions"]
-                            if t["kind"] == "refund" and t["status"] == "success"), Decimal(0)))
+        (
+            str(r["id"]),
+            sum(
+                (
+                    Decimal(t["amount"])
+                    for t in r["transactions"]
+                    if t["kind"] == "refund" and t["status"] == "success"
+                ),
+                Decimal(0),
+            ),
+        )
         for r in raw
     ]
     # When it is parsed
@@ -302,21 +315,44 @@ def test_generic_order_has_pos_channel_and_phone_identity():
 @pytest.mark.parametrize(
     ("platform", "topic", "fixture", "mutate", "field"),
     [
-        (Platform.SHOPIFY, "orders/create", "shopify/orders_create.json",
-         lambda b: b.update(total_price="lots", email="secret.person@example.com"),
-         "total_price"),
-        (Platform.SHOPIFY, "orders/create", "shopify/orders_create.json",
-         lambda b: b.pop("created_at"), "created_at"),
-        (Platform.WOOCOMMERCE, "order.created", "woocommerce/order_created.json",
-         lambda b: b.update(id="secret-5127"), "id"),
-        (Platform.GENERIC, "order", "generic/order.json",
-         lambda b: b.update(currency="usd-secret"), "currency"),
-        (Platform.GENERIC, "order", "generic/order.json",
-         lambda b: b["customer"].update(phone=["secret-555-0147"]), "customer.phone"),
+        (
+            Platform.SHOPIFY,
+            "orders/create",
+            "shopify/orders_create.json",
+            lambda b: b.update(total_price="lots", email="secret.person@example.com"),
+            "total_price",
+        ),
+        (
+            Platform.SHOPIFY,
+            "orders/create",
+            "shopify/orders_create.json",
+            lambda b: b.pop("created_at"),
+            "created_at",
+        ),
+        (
+            Platform.WOOCOMMERCE,
+            "order.created",
+            "woocommerce/order_created.json",
+            lambda b: b.update(id="secret-5127"),
+            "id",
+        ),
+        (
+            Platform.GENERIC,
+            "order",
+            "generic/order.json",
+            lambda b: b.update(currency="usd-secret"),
+            "currency",
+        ),
+        (
+            Platform.GENERIC,
+            "order",
+            "generic/order.json",
+            lambda b: b["customer"].update(phone=["secret-555-0147"]),
+            "customer.phone",
+        ),
     ],
 )
-def test_invalid_body_raises_payload_error_with_fields_not_values(platform, topic, fixture,
-                                                                   mutate, field):
+def test_invalid_body_raises_payload_error_with_fields_not_values(platform, topic, fixture, mutate, field):
     # Given a body with an invalid field holding a recognisable value
     body = load_event(fixture)
     mutate(body)
@@ -359,8 +395,12 @@ def test_malformed_json_is_a_payload_error():
 
 @pytest.mark.parametrize(
     ("platform", "topic"),
-    [(Platform.SHOPIFY, "orders/deleted"), (Platform.WOOCOMMERCE, "coupon.created"),
-     (Platform.GENERIC, "checkout"), (Platform.SHOPIFY, "")],
+    [
+        (Platform.SHOPIFY, "orders/deleted"),
+        (Platform.WOOCOMMERCE, "coupon.created"),
+        (Platform.GENERIC, "checkout"),
+        (Platform.SHOPIFY, ""),
+    ],
 )
 def test_unknown_topic_raises_unknown_topic(platform, topic):
     # Given a well-formed body delivered under a topic no parser handles
@@ -419,13 +459,11 @@ def test_generic_unknown_field_is_rejected():
 
 def test_shopify_privacy_request_id_prefers_the_data_request_then_the_webhook_id():
     # Given a data request (has its own id) and a redact (has none)
-    request = parse(Platform.SHOPIFY, "customers/data_request",
-                    "shopify/customers_data_request.json")
+    request = parse(Platform.SHOPIFY, "customers/data_request", "shopify/customers_data_request.json")
     redact = parse(Platform.SHOPIFY, "customers/redact", "shopify/customers_redact.json")
     # When their request ids are read
     # Then the data request uses its id and the redact the delivery's webhook id
-    assert request.request_id == str(load_event("shopify/customers_data_request.json")
-                                     ["data_request"]["id"])
+    assert request.request_id == str(load_event("shopify/customers_data_request.json")["data_request"]["id"])
     assert redact.request_id == "wh-1"
     assert redact.orders == ("5829104638011",)
     assert redact.person is not None

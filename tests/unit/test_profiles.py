@@ -36,17 +36,31 @@ def view(item: dict[str, Any]) -> ProfileView:
     return ProfileView.of(item)
 
 
-def generic_order(order_id: str, created_at: str, *, email: str | None = None,
-                  phone: str | None = None, customer_id: str | None = None,
-                  currency: str = "USD", total: str = "10.00",
-                  status: str = "paid") -> dict[str, Any]:
+def generic_order(
+    order_id: str,
+    created_at: str,
+    *,
+    email: str | None = None,
+    phone: str | None = None,
+    customer_id: str | None = None,
+    currency: str = "USD",
+    total: str = "10.00",
+    status: str = "paid",
+) -> dict[str, Any]:
     """A generic-schema order body, from the fixture, for one customer."""
     body = load_event("generic/order.json")
-    customer = {k: v for k, v in (("email", email), ("phone", phone), ("id", customer_id))
-                if v is not None}
-    body.update(id=order_id, currency=currency, total=total, status=status,
-                created_at=created_at, updated_at=created_at, customer=customer,
-                line_items=[], refunds=[])
+    customer = {k: v for k, v in (("email", email), ("phone", phone), ("id", customer_id)) if v is not None}
+    body.update(
+        id=order_id,
+        currency=currency,
+        total=total,
+        status=status,
+        created_at=created_at,
+        updated_at=created_at,
+        customer=customer,
+        line_items=[],
+        refunds=[],
+    )
     return body
 
 
@@ -56,6 +70,7 @@ def shopify_order(fixture: str = "shopify/orders_create.json", v: int = 1) -> di
 
 
 # -- idempotence ------------------------------------------------------------------------
+
 
 def test_applying_the_same_change_twice_changes_nothing():
     # Given a Shopify order applied once
@@ -95,6 +110,7 @@ def test_replaying_an_older_version_after_a_newer_one_changes_nothing():
 
 # -- aggregates -------------------------------------------------------------------------
 
+
 def test_first_order_sets_the_aggregates():
     # Given an empty workspace
     service, store = new_service()
@@ -106,8 +122,7 @@ def test_first_order_sets_the_aggregates():
     assert result.customer_id == customer_id_for(SALT, "email:" + JANE)
     assert profile["cid"] == result.customer_id
     v = view(profile)
-    assert (v.orders_count, v.total_spent, v.total_refunded, v.net_spent) == (
-        1, "122.00", "0.00", "122.00")
+    assert (v.orders_count, v.total_spent, v.total_refunded, v.net_spent) == (1, "122.00", "0.00", "122.00")
     assert v.average_order_value == "122.00"
     assert v.first_order_at == v.last_order_at == "2026-11-20T15:15:30.000000Z"
     assert v.average_days_between_orders is None
@@ -194,9 +209,11 @@ def test_eur_refund_is_converted_too():
 def test_unknown_currency_goes_to_unconverted_not_total_spent():
     # Given a USD workspace without a GBP rate, and a GBP order
     service, store = new_service()
-    item = order_item(GENERIC, "order", generic_order("G-1", "2026-11-21T17:02:00+01:00",
-                                                      email=JANE, currency="GBP",
-                                                      total="64.00"))
+    item = order_item(
+        GENERIC,
+        "order",
+        generic_order("G-1", "2026-11-21T17:02:00+01:00", email=JANE, currency="GBP", total="64.00"),
+    )
     # When it is applied
     service.apply_change(None, item)
     # Then it counts as an order, but its amount is kept apart, per currency
@@ -246,21 +263,31 @@ def test_three_orders_average_the_gaps():
 
 # -- identity ---------------------------------------------------------------------------
 
+
 def test_phone_only_and_email_only_orders_then_one_with_both_merge_the_profiles():
     # Given a phone-only order and, a day later, an email-only order of the same person
     service, store = new_service()
-    phone_only = order_item(GENERIC, "order", generic_order(
-        "G-1", "2026-11-01T10:00:00+00:00", phone="+1 212 555 0147", total="10.00"))
-    email_only = order_item(GENERIC, "order", generic_order(
-        "G-2", "2026-11-02T10:00:00+00:00", email="Jane.Doe@Example.com", total="20.00"))
+    phone_only = order_item(
+        GENERIC,
+        "order",
+        generic_order("G-1", "2026-11-01T10:00:00+00:00", phone="+1 212 555 0147", total="10.00"),
+    )
+    email_only = order_item(
+        GENERIC,
+        "order",
+        generic_order("G-2", "2026-11-02T10:00:00+00:00", email="Jane.Doe@Example.com", total="20.00"),
+    )
     service.apply_change(None, phone_only)
     service.apply_change(None, email_only)
     assert len(store.profiles()) == 2
     phone_id = customer_id_for(SALT, "phone:" + JANE_PHONE)
     email_id = customer_id_for(SALT, "email:" + JANE)
     # When an order carrying both her email and her phone arrives
-    both = order_item(GENERIC, "order", generic_order(
-        "G-3", "2026-11-03T10:00:00+00:00", email=JANE, phone=JANE_PHONE, total="30.00"))
+    both = order_item(
+        GENERIC,
+        "order",
+        generic_order("G-3", "2026-11-03T10:00:00+00:00", email=JANE, phone=JANE_PHONE, total="30.00"),
+    )
     result = service.apply_change(None, both)
     # Then one live profile remains (the older one), holding all three orders
     assert result.outcome == "applied"
@@ -289,8 +316,7 @@ def test_after_a_merge_the_email_finds_the_live_profile():
     # Given two profiles merged by an order carrying both identities
     service, store = new_service()
     for n, (email, phone) in enumerate(((None, JANE_PHONE), (JANE, None), (JANE, JANE_PHONE))):
-        body = generic_order(f"G-{n}", f"2026-11-0{n + 1}T10:00:00+00:00", email=email,
-                             phone=phone)
+        body = generic_order(f"G-{n}", f"2026-11-0{n + 1}T10:00:00+00:00", email=email, phone=phone)
         service.apply_change(None, order_item(GENERIC, "order", body))
     # When the admin API looks her up by email, and a later email-only order arrives
     customers = CustomerService(store, orders=None, workspaces=FakeWorkspaces())  # type: ignore[arg-type]
@@ -312,8 +338,7 @@ def test_a_second_email_gets_a_pointer_and_finds_the_profile_again():
     service.apply_change(None, order_item(GENERIC, "order", first))
     # When an order with her work email and the same phone arrives, then one with only the
     # work email
-    second = generic_order("G-2", "2026-11-02T10:00:00+00:00", email="jane@work.example",
-                           phone=JANE_PHONE)
+    second = generic_order("G-2", "2026-11-02T10:00:00+00:00", email="jane@work.example", phone=JANE_PHONE)
     service.apply_change(None, order_item(GENERIC, "order", second))
     third = generic_order("G-3", "2026-11-03T10:00:00+00:00", email="jane@work.example")
     service.apply_change(None, order_item(GENERIC, "order", third))
@@ -330,13 +355,11 @@ def test_a_third_identity_is_applied_when_a_pointer_already_exists():
     # Given Jane's profile with her email and phone, and a pointer for her work email
     service, store = new_service()
     for n, email in enumerate((JANE, "jane@work.example")):
-        body = generic_order(f"G-{n}", f"2026-11-0{n + 1}T10:00:00+00:00", email=email,
-                             phone=JANE_PHONE)
+        body = generic_order(f"G-{n}", f"2026-11-0{n + 1}T10:00:00+00:00", email=email, phone=JANE_PHONE)
         service.apply_change(None, order_item(GENERIC, "order", body))
     assert len(store.of_type("pointer")) == 1
     # When an order with a third email and the same phone arrives
-    third = generic_order("G-3", "2026-11-03T10:00:00+00:00", email="jd@home.example",
-                          phone=JANE_PHONE)
+    third = generic_order("G-3", "2026-11-03T10:00:00+00:00", email="jd@home.example", phone=JANE_PHONE)
     result = service.apply_change(None, order_item(GENERIC, "order", third))
     # Then it is applied to her profile and the new email gets its own pointer
     assert result.outcome == "applied"
@@ -382,11 +405,22 @@ def test_customer_record_creates_a_profile_without_orders():
     # Given a Shopify customers/create item
     service, store = new_service()
     customer = load_event("shopify/customers_create.json")
-    item = {"t": "customer", "ws": WS, "src": "src_1", "cid": str(customer["id"]),
-            "ca": "2026-11-20T15:06:51.000000Z", "ua": "2026-11-20T15:06:51.000000Z",
-            "p": {"e": JANE, "ph": JANE_PHONE, "x": f"shopify:src_1:{customer['id']}",
-                  "fn": "Jane", "m": True, "ce": {"s": "subscribed",
-                                                   "at": "2026-11-20T15:06:51.000000Z"}}}
+    item = {
+        "t": "customer",
+        "ws": WS,
+        "src": "src_1",
+        "cid": str(customer["id"]),
+        "ca": "2026-11-20T15:06:51.000000Z",
+        "ua": "2026-11-20T15:06:51.000000Z",
+        "p": {
+            "e": JANE,
+            "ph": JANE_PHONE,
+            "x": f"shopify:src_1:{customer['id']}",
+            "fn": "Jane",
+            "m": True,
+            "ce": {"s": "subscribed", "at": "2026-11-20T15:06:51.000000Z"},
+        },
+    }
     # When it is applied twice
     first = service.apply_change(None, item)
     second = service.apply_change(item, item)
@@ -401,16 +435,19 @@ def test_customer_record_creates_a_profile_without_orders():
 
 # -- optimistic locking -------------------------------------------------------------------
 
+
 def test_a_conflict_on_the_first_save_is_retried_and_both_orders_count():
     # Given two orders of Jane processed concurrently: while the first attempt to save
     # order A runs, another processor creates her profile with order B
     store = FakeProfileStore()
     service = ProfileService(store, FakeWorkspaces())
     other = ProfileService(store, FakeWorkspaces())
-    a = order_item(GENERIC, "order", generic_order("G-A", "2026-11-01T10:00:00+00:00",
-                                                   email=JANE, total="10.00"))
-    b = order_item(GENERIC, "order", generic_order("G-B", "2026-11-02T10:00:00+00:00",
-                                                   email=JANE, total="20.00"))
+    a = order_item(
+        GENERIC, "order", generic_order("G-A", "2026-11-01T10:00:00+00:00", email=JANE, total="10.00")
+    )
+    b = order_item(
+        GENERIC, "order", generic_order("G-B", "2026-11-02T10:00:00+00:00", email=JANE, total="20.00")
+    )
     store.before_save = lambda: other.apply_change(None, b)
     # When order A is applied
     result = service.apply_change(None, a)

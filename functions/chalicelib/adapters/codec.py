@@ -53,7 +53,7 @@ def to_item(values: dict[str, Any]) -> dict[str, AttributeValue]:
 
 
 def from_av(av: AttributeValue) -> Any:
-    (kind, value), = av.items()
+    ((kind, value),) = av.items()
     if kind == "S":
         return value
     if kind == "N":

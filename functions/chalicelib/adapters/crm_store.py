@@ -38,18 +38,24 @@ class CrmTable:
         out: list[dict[str, Any]] = []
         unique = list(dict.fromkeys(keys))
         for start in range(0, len(unique), 100):
-            request: dict[str, Any] = {self.table: {
-                "Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in unique[start:start + 100]],
-                "ConsistentRead": consistent,
-            }}
+            request: dict[str, Any] = {
+                self.table: {
+                    "Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in unique[start : start + 100]],
+                    "ConsistentRead": consistent,
+                }
+            }
             while request:
                 response = self.client.batch_get_item(RequestItems=request)
                 out.extend(from_item(i) or {} for i in response["Responses"].get(self.table, []))
                 request = response.get("UnprocessedKeys") or {}
         return out
 
-    def put(self, values: dict[str, Any], condition: str | None = None,
-            values_for_condition: dict[str, Any] | None = None) -> None:
+    def put(
+        self,
+        values: dict[str, Any],
+        condition: str | None = None,
+        values_for_condition: dict[str, Any] | None = None,
+    ) -> None:
         kwargs: dict[str, Any] = {"TableName": self.table, "Item": to_item(values)}
         if condition:
             kwargs["ConditionExpression"] = condition
@@ -57,11 +63,14 @@ class CrmTable:
             kwargs["ExpressionAttributeValues"] = {k: to_av(v) for k, v in values_for_condition.items()}
         self.client.put_item(**kwargs)
 
-    def query(self, pk: str, limit: int = 50, start: str | None = None,
-              newest_first: bool = True) -> tuple[list[dict[str, Any]], str | None]:
+    def query(
+        self, pk: str, limit: int = 50, start: str | None = None, newest_first: bool = True
+    ) -> tuple[list[dict[str, Any]], str | None]:
         kwargs: dict[str, Any] = {
-            "TableName": self.table, "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": pk}}, "Limit": limit,
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+            "Limit": limit,
             "ScanIndexForward": not newest_first,
         }
         if start:
@@ -73,8 +82,11 @@ class CrmTable:
 
     def query_index(self, index: str, attribute: str, value: str) -> list[dict[str, Any]]:
         response = self.client.query(
-            TableName=self.table, IndexName=index, KeyConditionExpression="#k = :v",
-            ExpressionAttributeNames={"#k": attribute}, ExpressionAttributeValues={":v": {"S": value}},
+            TableName=self.table,
+            IndexName=index,
+            KeyConditionExpression="#k = :v",
+            ExpressionAttributeNames={"#k": attribute},
+            ExpressionAttributeValues={":v": {"S": value}},
             Limit=10,
         )
         return [from_item(i) or {} for i in response.get("Items", [])]
@@ -90,14 +102,26 @@ class DynamoWorkspaceStore:
         self._keys: TtlCache[str | None] = TtlCache(cache_seconds)
 
     # workspaces
-    def create_workspace(self, workspace_id: str, name: str, currency: str,
-                         api_key_hash: str) -> None:
+    def create_workspace(self, workspace_id: str, name: str, currency: str, api_key_hash: str) -> None:
         at = iso(now_utc())
-        self.t.put({"pk": f"WS#{workspace_id}", "sk": "WS", "t": "workspace", "ws": workspace_id,
-                    "name": name, "currency": currency, "salt": secrets.token_hex(16),
-                    "rates": {}, "ca": at}, "attribute_not_exists(pk)")
-        self.t.put({"pk": f"KEY#{api_key_hash}", "sk": "KEY", "t": "api_key", "ws": workspace_id,
-                    "ca": at}, "attribute_not_exists(pk)")
+        self.t.put(
+            {
+                "pk": f"WS#{workspace_id}",
+                "sk": "WS",
+                "t": "workspace",
+                "ws": workspace_id,
+                "name": name,
+                "currency": currency,
+                "salt": secrets.token_hex(16),
+                "rates": {},
+                "ca": at,
+            },
+            "attribute_not_exists(pk)",
+        )
+        self.t.put(
+            {"pk": f"KEY#{api_key_hash}", "sk": "KEY", "t": "api_key", "ws": workspace_id, "ca": at},
+            "attribute_not_exists(pk)",
+        )
 
     def settings(self, workspace_id: str) -> WorkspaceSettings | None:
         def load() -> WorkspaceSettings | None:
@@ -105,9 +129,12 @@ class DynamoWorkspaceStore:
             if item is None:
                 return None
             return WorkspaceSettings(
-                workspace_id=workspace_id, currency=item["currency"], id_salt=item["salt"],
+                workspace_id=workspace_id,
+                currency=item["currency"],
+                id_salt=item["salt"],
                 rates={k: Decimal(str(v)) for k, v in (item.get("rates") or {}).items()},
             )
+
         return self._settings.get(workspace_id, load)
 
     def workspace(self, workspace_id: str) -> dict[str, Any] | None:
@@ -118,9 +145,12 @@ class DynamoWorkspaceStore:
 
     def set_rate(self, workspace_id: str, currency: str, rate: Decimal) -> None:
         self.t.client.update_item(
-            TableName=self.t.table, Key={"pk": {"S": f"WS#{workspace_id}"}, "sk": {"S": "WS"}},
-            UpdateExpression="SET rates.#c = :r", ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeNames={"#c": currency}, ExpressionAttributeValues={":r": to_av(rate)},
+            TableName=self.t.table,
+            Key={"pk": {"S": f"WS#{workspace_id}"}, "sk": {"S": "WS"}},
+            UpdateExpression="SET rates.#c = :r",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#c": currency},
+            ExpressionAttributeValues={":r": to_av(rate)},
         )
         self._settings.invalidate(workspace_id)
 
@@ -128,14 +158,22 @@ class DynamoWorkspaceStore:
         def load() -> str | None:
             item = self.t.get(f"KEY#{api_key_hash}", "KEY")
             return str(item["ws"]) if item else None
+
         return self._keys.get(api_key_hash, load)
 
     # sources
     def add_source(self, source: Source) -> None:
-        item = {"pk": f"SRC#{source.platform.value}#{source.shop_domain}", "sk": "SRC",
-                "t": "source", "ws": source.workspace_id, "sid": source.source_id,
-                "pl": source.platform.value, "shop": source.shop_domain,
-                "secret": source.secret_ref, "ca": iso(now_utc())}
+        item = {
+            "pk": f"SRC#{source.platform.value}#{source.shop_domain}",
+            "sk": "SRC",
+            "t": "source",
+            "ws": source.workspace_id,
+            "sid": source.source_id,
+            "pl": source.platform.value,
+            "shop": source.shop_domain,
+            "secret": source.secret_ref,
+            "ca": iso(now_utc()),
+        }
         self.t.put(item, "attribute_not_exists(pk)")
         self.t.put({**item, "pk": f"W#{source.workspace_id}#SRC", "sk": source.source_id})
 
@@ -144,9 +182,14 @@ class DynamoWorkspaceStore:
             item = self.t.get(f"SRC#{platform}#{shop_key}", "SRC")
             if item is None:
                 return None
-            return Source(workspace_id=item["ws"], source_id=item["sid"],
-                          platform=Platform(item["pl"]), shop_domain=item["shop"],
-                          secret_ref=item["secret"])
+            return Source(
+                workspace_id=item["ws"],
+                source_id=item["sid"],
+                platform=Platform(item["pl"]),
+                shop_domain=item["shop"],
+                secret_ref=item["secret"],
+            )
+
         return self._sources.get(f"{platform}#{shop_key}", load)
 
     def sources(self, workspace_id: str) -> list[dict[str, Any]]:
@@ -157,8 +200,7 @@ class DynamoWorkspaceStore:
 class DynamoProfileStore:
     """Profiles with optimistic locking, identity pointers and merge records."""
 
-    def __init__(self, table: CrmTable, phone_index: str = "by_phone",
-                 ext_index: str = "by_ext") -> None:
+    def __init__(self, table: CrmTable, phone_index: str = "by_phone", ext_index: str = "by_ext") -> None:
         self.t = table
         self.phone_index = phone_index
         self.ext_index = ext_index
@@ -172,9 +214,7 @@ class DynamoProfileStore:
         return None
 
     def find(self, workspace_id: str, salt: str, keys: list[str]) -> list[dict[str, Any]]:
-        direct = self.t.batch_get(
-            [(profile_pk(workspace_id, customer_id_for(salt, k)), "P") for k in keys]
-        )
+        direct = self.t.batch_get([(profile_pk(workspace_id, customer_id_for(salt, k)), "P") for k in keys])
         found_ids = {i["cid"] for i in direct}
         items = list(direct)
         for key in keys:
@@ -201,8 +241,13 @@ class DynamoProfileStore:
                 item = nxt
         return list(live.values())
 
-    def save(self, profile: dict[str, Any], expected_rev: int | None,
-             extra: list[dict[str, Any]], retired: list[tuple[dict[str, Any], int]]) -> None:
+    def save(
+        self,
+        profile: dict[str, Any],
+        expected_rev: int | None,
+        extra: list[dict[str, Any]],
+        retired: list[tuple[dict[str, Any], int]],
+    ) -> None:
         condition, cvalues = _rev_condition(expected_rev)
         if not extra and not retired:
             try:
@@ -214,10 +259,10 @@ class DynamoProfileStore:
         for item in extra:
             actions.append(_put(self.t.table, item, "attribute_not_exists(pk)", None))
         for old, rev in retired:
-            pointer = {k: old[k] for k in ("pk", "sk", "ws", "cid", "phone_k", "ext_k", "ca")
-                       if k in old}
-            pointer.update({"t": "pointer", "into": profile["cid"], "rev": rev + 1,
-                            "kind": "merge"})
+            pointer: dict[str, Any] = {
+                k: old[k] for k in ("pk", "sk", "ws", "cid", "phone_k", "ext_k", "ca") if k in old
+            }
+            pointer.update({"t": "pointer", "into": profile["cid"], "rev": rev + 1, "kind": "merge"})
             cond, vals = _rev_condition(rev)
             actions.append(_put(self.t.table, pointer, cond, vals))
         try:
@@ -236,8 +281,7 @@ def _rev_condition(rev: int | None) -> tuple[str, dict[str, Any] | None]:
     return "rev = :rev", {":rev": rev}
 
 
-def _put(table: str, item: dict[str, Any], condition: str,
-         values: dict[str, Any] | None) -> dict[str, Any]:
+def _put(table: str, item: dict[str, Any], condition: str, values: dict[str, Any] | None) -> dict[str, Any]:
     put: dict[str, Any] = {"TableName": table, "Item": to_item(item), "ConditionExpression": condition}
     if values:
         put["ExpressionAttributeValues"] = {k: to_av(v) for k, v in values.items()}
@@ -251,16 +295,34 @@ class DynamoQuarantine:
         self.t = table
         self.ttl_days = ttl_days
 
-    def put(self, workspace_id: str, source_id: str, platform: str, headers: Mapping[str, str],
-            body: bytes, errors: list[dict[str, Any]]) -> str:
+    def put(
+        self,
+        workspace_id: str,
+        source_id: str,
+        platform: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        errors: list[dict[str, Any]],
+    ) -> str:
         at = now_utc()
         qid = f"q_{at:%Y%m%dT%H%M%S}_{secrets.token_hex(4)}"
-        self.t.put({
-            "pk": f"W#{workspace_id}#Q", "sk": qid, "t": "quarantine", "qid": qid,
-            "ws": workspace_id, "src": source_id, "pl": platform, "hdr": dict(headers), "body": gzip.compress(body),
-            "errors": json.dumps(errors), "at": iso(at), "state": "open",
-            "ttl": int((at + timedelta(days=self.ttl_days)).timestamp()),
-        })
+        self.t.put(
+            {
+                "pk": f"W#{workspace_id}#Q",
+                "sk": qid,
+                "t": "quarantine",
+                "qid": qid,
+                "ws": workspace_id,
+                "src": source_id,
+                "pl": platform,
+                "hdr": dict(headers),
+                "body": gzip.compress(body),
+                "errors": json.dumps(errors),
+                "at": iso(at),
+                "state": "open",
+                "ttl": int((at + timedelta(days=self.ttl_days)).timestamp()),
+            }
+        )
         return qid
 
     def list(self, workspace_id: str, limit: int = 50) -> list[dict[str, Any]]:
@@ -277,19 +339,28 @@ class DynamoQuarantine:
 
     def mark(self, workspace_id: str, qid: str, state: str, detail: str) -> None:
         self.t.client.update_item(
-            TableName=self.t.table, Key={"pk": {"S": f"W#{workspace_id}#Q"}, "sk": {"S": qid}},
+            TableName=self.t.table,
+            Key={"pk": {"S": f"W#{workspace_id}#Q"}, "sk": {"S": qid}},
             UpdateExpression="SET #s = :s, detail = :d, replayed_at = :at",
             ExpressionAttributeNames={"#s": "state"},
-            ExpressionAttributeValues={":s": {"S": state}, ":d": {"S": detail},
-                                       ":at": {"S": iso(now_utc()) or ""}},
+            ExpressionAttributeValues={
+                ":s": {"S": state},
+                ":d": {"S": detail},
+                ":at": {"S": iso(now_utc()) or ""},
+            },
         )
 
 
 def _quarantine_view(item: dict[str, Any]) -> dict[str, Any]:
     return {
-        "quarantine_id": item["qid"], "platform": item["pl"], "source_id": item.get("src"), "received_at": item["at"],
-        "headers": item.get("hdr", {}), "errors": json.loads(item.get("errors", "[]")),
-        "state": item.get("state", "open"), "detail": item.get("detail"),
+        "quarantine_id": item["qid"],
+        "platform": item["pl"],
+        "source_id": item.get("src"),
+        "received_at": item["at"],
+        "headers": item.get("hdr", {}),
+        "errors": json.loads(item.get("errors", "[]")),
+        "state": item.get("state", "open"),
+        "detail": item.get("detail"),
     }
 
 

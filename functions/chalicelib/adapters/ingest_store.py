@@ -38,12 +38,14 @@ class DynamoIngestStore:
             return self._refund(delivery, payload)
         if isinstance(payload, Customer):
             pk = records.customer_pk(delivery.workspace_id, delivery.source_id, payload.customer_id)
-            return self._put_versioned(pk, delivery, "customer", records.customer_fields(payload),
-                                       payload.updated_at)
+            return self._put_versioned(
+                pk, delivery, "customer", records.customer_fields(payload), payload.updated_at
+            )
         if isinstance(payload, Checkout):
             pk = records.checkout_pk(delivery.workspace_id, delivery.source_id, payload.checkout_id)
-            return self._put_versioned(pk, delivery, "checkout", records.checkout_fields(payload),
-                                       payload.updated_at)
+            return self._put_versioned(
+                pk, delivery, "checkout", records.checkout_fields(payload), payload.updated_at
+            )
         if isinstance(payload, PrivacyRequest):
             return self._privacy(delivery, payload)
         raise TypeError(f"unsupported payload {type(payload).__name__}")
@@ -63,7 +65,10 @@ class DynamoIngestStore:
         event = [order.status.value, records.iso(order.updated_at)]
         return self._update(
             records.order_pk(delivery.workspace_id, delivery.source_id, order.order_id),
-            values, NEWER, {":ver": to_av(ver), ":h": to_av(delivery.body_hash or "")}, event,
+            values,
+            NEWER,
+            {":ver": to_av(ver), ":h": to_av(delivery.body_hash or "")},
+            event,
         )
 
     def _refund(self, delivery: Delivery, event: RefundEvent) -> WriteOutcome:
@@ -75,7 +80,11 @@ class DynamoIngestStore:
         entry = ["refund", records.iso(event.refund.created_at), str(event.refund.amount)]
         return self._update(
             records.order_pk(delivery.workspace_id, delivery.source_id, event.order_id),
-            values, "attribute_not_exists(#c0)", {}, entry, condition_names={"#c0": name},
+            values,
+            "attribute_not_exists(#c0)",
+            {},
+            entry,
+            condition_names={"#c0": name},
         )
 
     def _update(
@@ -84,7 +93,7 @@ class DynamoIngestStore:
         values: dict[str, Any],
         condition: str,
         condition_values: dict[str, Any],
-        history_entry: list[str],
+        history_entry: list[Any],
         condition_names: dict[str, str] | None = None,
     ) -> WriteOutcome:
         """SET the given attributes, REMOVE the null ones, bump `v`, append to `hist`."""
@@ -120,17 +129,21 @@ class DynamoIngestStore:
         self, pk: str, delivery: Delivery, kind: str, fields: dict[str, Any], updated_at: Any
     ) -> WriteOutcome:
         ver = self._version(delivery, updated_at)
-        item = to_item({"pk": pk, "ver": ver, "h": delivery.body_hash,
-                        **records.header_fields(delivery, kind), **fields})
+        item = to_item(
+            {"pk": pk, "ver": ver, "h": delivery.body_hash, **records.header_fields(delivery, kind), **fields}
+        )
         return self._write(
-            "put_item", Item=item, ConditionExpression=NEWER,
+            "put_item",
+            Item=item,
+            ConditionExpression=NEWER,
             ExpressionAttributeValues={":ver": {"S": ver}, ":h": {"S": delivery.body_hash or ""}},
         )
 
     def _privacy(self, delivery: Delivery, request: PrivacyRequest) -> WriteOutcome:
         pk = records.privacy_pk(delivery.workspace_id, delivery.source_id, request.request_id)
-        item = to_item({"pk": pk, **records.header_fields(delivery, "privacy"),
-                        **records.privacy_fields(request)})
+        item = to_item(
+            {"pk": pk, **records.header_fields(delivery, "privacy"), **records.privacy_fields(request)}
+        )
         return self._write("put_item", Item=item, ConditionExpression="attribute_not_exists(pk)")
 
     def _write(self, operation: str, **kwargs: Any) -> WriteOutcome:
@@ -158,8 +171,9 @@ class DynamoOrderReader:
         out: list[dict[str, Any]] = []
         unique = list(dict.fromkeys(keys))
         for start in range(0, len(unique), 100):
-            request: dict[str, Any] = {self.table: {
-                "Keys": [{"pk": {"S": k}} for k in unique[start:start + 100]]}}
+            request: dict[str, Any] = {
+                self.table: {"Keys": [{"pk": {"S": k}} for k in unique[start : start + 100]]}
+            }
             while request:
                 response = self._client.batch_get_item(RequestItems=request)
                 out.extend(from_item(i) or {} for i in response["Responses"].get(self.table, []))

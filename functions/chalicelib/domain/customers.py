@@ -68,21 +68,33 @@ class ProfileView(BaseModel):
             return ConsentView(state=c["s"], updated_at=c.get("at")) if c else None
 
         return cls(
-            customer_id=item["cid"], email=item.get("e"), phone=item.get("ph"),
-            first_name=item.get("fn"), last_name=item.get("ln"),
-            orders_count=int(item.get("n", 0)), total_spent=money(item.get("spent", 0)) or "0.00",
+            customer_id=item["cid"],
+            email=item.get("e"),
+            phone=item.get("ph"),
+            first_name=item.get("fn"),
+            last_name=item.get("ln"),
+            orders_count=int(item.get("n", 0)),
+            total_spent=money(item.get("spent", 0)) or "0.00",
             total_refunded=money(item.get("refd", 0)) or "0.00",
-            net_spent=money(item.get("net", 0)) or "0.00", currency=item.get("cur"),
+            net_spent=money(item.get("net", 0)) or "0.00",
+            currency=item.get("cur"),
             unconverted_spent={k: money(v) or "0.00" for k, v in (item.get("unconv") or {}).items()},
-            first_order_at=item.get("first"), last_order_at=item.get("last"),
+            first_order_at=item.get("first"),
+            last_order_at=item.get("last"),
             average_order_value=money(item.get("aov")),
             average_days_between_orders=str(item["gap"]) if item.get("gap") is not None else None,
-            products=bought(item, "p"), categories=bought(item, "k"),
-            sources=sorted(item.get("srcs") or []), channels=sorted(item.get("chs") or []),
-            is_member=bool(item.get("m")), email_consent=consent(item.get("ce")),
-            sms_consent=consent(item.get("cs")), emails=sorted(item.get("ems") or []),
-            phones=sorted(item.get("phs") or []), merged_from=list(item.get("mrg") or []),
-            created_at=item.get("ca"), updated_at=item.get("ua"),
+            products=bought(item, "p"),
+            categories=bought(item, "k"),
+            sources=sorted(item.get("srcs") or []),
+            channels=sorted(item.get("chs") or []),
+            is_member=bool(item.get("m")),
+            email_consent=consent(item.get("ce")),
+            sms_consent=consent(item.get("cs")),
+            emails=sorted(item.get("ems") or []),
+            phones=sorted(item.get("phs") or []),
+            merged_from=list(item.get("mrg") or []),
+            created_at=item.get("ca"),
+            updated_at=item.get("ua"),
         )
 
 
@@ -139,22 +151,39 @@ class OrderView(BaseModel):
         snap = records.snapshot(item)
         oid = records.public_order_id(snap.source_id, snap.order_id)
         return cls(
-            order_id=oid, source_id=snap.source_id, platform_order_id=snap.order_id,
-            number=item.get("num"), status=item.get("st"), financial_status=item.get("fs"),
-            fulfillment_status=item.get("ffs"), currency=item.get("cur"),
-            total=money(item.get("tot")), total_refunded=money(snap.refunded) or "0.00",
-            created_at=item.get("ca"), updated_at=item.get("ua"), cancelled_at=item.get("cx"),
+            order_id=oid,
+            source_id=snap.source_id,
+            platform_order_id=snap.order_id,
+            number=item.get("num"),
+            status=item.get("st"),
+            financial_status=item.get("fs"),
+            fulfillment_status=item.get("ffs"),
+            currency=item.get("cur"),
+            total=money(item.get("tot")),
+            total_refunded=money(snap.refunded) or "0.00",
+            created_at=item.get("ca"),
+            updated_at=item.get("ua"),
+            cancelled_at=item.get("cx"),
             channel=item.get("ch"),
             line_items=[
-                LineItemView(product_id=li.get("p"), sku=li.get("s"), title=li.get("t"),
-                             quantity=int(li.get("q", 0)), price=money(li.get("a", 0)) or "0.00",
-                             category=li.get("c"))
+                LineItemView(
+                    product_id=li.get("p"),
+                    sku=li.get("s"),
+                    title=li.get("t"),
+                    quantity=int(li.get("q", 0)),
+                    price=money(li.get("a", 0)) or "0.00",
+                    category=li.get("c"),
+                )
                 for li in item.get("li") or []
             ],
             refunds=[
-                RefundView(refund_id=k[len(records.REFUND_PREFIX):], amount=money(v["a"]) or "0",
-                           created_at=v.get("at"))
-                for k, v in sorted(item.items()) if k.startswith(records.REFUND_PREFIX)
+                RefundView(
+                    refund_id=k[len(records.REFUND_PREFIX) :],
+                    amount=money(v["a"]) or "0",
+                    created_at=v.get("at"),
+                )
+                for k, v in sorted(item.items())
+                if k.startswith(records.REFUND_PREFIX)
             ],
             tracking=list(item.get("trk") or []),
             history=history(item),
@@ -169,25 +198,37 @@ def history(item: dict[str, Any]) -> list[TimelineEvent]:
     for entry in item.get("hist") or []:
         kind, at = str(entry[0]), str(entry[1])
         if kind == "refund":
-            events.append(TimelineEvent(at=at, type="refund", order_id=oid,
-                                        order_number=item.get("num"), amount=money(entry[2]),
-                                        currency=item.get("cur")))
+            events.append(
+                TimelineEvent(
+                    at=at,
+                    type="refund",
+                    order_id=oid,
+                    order_number=item.get("num"),
+                    amount=money(entry[2]),
+                    currency=item.get("cur"),
+                )
+            )
             continue
         if kind == last_status:
             continue
         event_type = "order_placed" if last_status is None else f"order_{kind}"
         last_status = kind
-        events.append(TimelineEvent(at=item.get("ca") if event_type == "order_placed" and
-                                    item.get("ca") else at, type=event_type, order_id=oid,
-                                    order_number=item.get("num"), amount=money(item.get("tot")),
-                                    currency=item.get("cur")))
+        events.append(
+            TimelineEvent(
+                at=item.get("ca") if event_type == "order_placed" and item.get("ca") else at,
+                type=event_type,
+                order_id=oid,
+                order_number=item.get("num"),
+                amount=money(item.get("tot")),
+                currency=item.get("cur"),
+            )
+        )
     events.sort(key=lambda e: e.at, reverse=True)
     return events
 
 
 class CustomerService:
-    def __init__(self, profiles: ProfileReader, orders: OrderReader,
-                 workspaces: WorkspaceReader) -> None:
+    def __init__(self, profiles: ProfileReader, orders: OrderReader, workspaces: WorkspaceReader) -> None:
         self.profiles = profiles
         self.orders = orders
         self.workspaces = workspaces
@@ -206,8 +247,9 @@ class CustomerService:
         item = self.profiles.get(workspace_id, customer_id)
         if item is None or item.get("t") != "profile":
             raise NotFound("customer not found")
-        entries = sorted((item.get("o") or {}).items(), key=lambda kv: int(kv[1].get("t", 0)),
-                         reverse=True)[:TIMELINE_ORDERS]
+        entries = sorted((item.get("o") or {}).items(), key=lambda kv: int(kv[1].get("t", 0)), reverse=True)[
+            :TIMELINE_ORDERS
+        ]
         keys = []
         for key, _ in entries:
             parts = records.split_public_order_id(key)

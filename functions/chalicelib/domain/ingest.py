@@ -34,16 +34,25 @@ class PlatformHeaders:
 
 HEADERS = {
     Platform.SHOPIFY: PlatformHeaders(
-        "x-shopify-shop-domain", "x-shopify-topic", "x-shopify-hmac-sha256",
-        "x-shopify-webhook-id", "x-shopify-triggered-at",
+        "x-shopify-shop-domain",
+        "x-shopify-topic",
+        "x-shopify-hmac-sha256",
+        "x-shopify-webhook-id",
+        "x-shopify-triggered-at",
     ),
     Platform.WOOCOMMERCE: PlatformHeaders(
-        "x-wc-webhook-source", "x-wc-webhook-topic", "x-wc-webhook-signature",
-        "x-wc-webhook-delivery-id", None,
+        "x-wc-webhook-source",
+        "x-wc-webhook-topic",
+        "x-wc-webhook-signature",
+        "x-wc-webhook-delivery-id",
+        None,
     ),
     Platform.GENERIC: PlatformHeaders(
-        "x-patron-source", "x-patron-topic", "x-patron-signature",
-        "x-patron-webhook-id", "x-patron-triggered-at",
+        "x-patron-source",
+        "x-patron-topic",
+        "x-patron-signature",
+        "x-patron-webhook-id",
+        "x-patron-triggered-at",
     ),
 }
 
@@ -55,7 +64,7 @@ def shop_key(value: str) -> str:
     key = value.strip().lower()
     for prefix in ("https://", "http://"):
         if key.startswith(prefix):
-            key = key[len(prefix):]
+            key = key[len(prefix) :]
     return key.rstrip("/")
 
 
@@ -115,11 +124,7 @@ class IngestService:
             raise PayloadTooLarge(
                 f"webhook body over {self.max_body_bytes} bytes", {"limit": self.max_body_bytes}
             )
-        if (
-            platform is Platform.WOOCOMMERCE
-            and names.topic not in headers
-            and _WOO_PING.match(body.strip())
-        ):
+        if platform is Platform.WOOCOMMERCE and names.topic not in headers and _WOO_PING.match(body.strip()):
             # WooCommerce pings a new webhook unsigned and form-encoded; nothing is stored.
             return IngestResult(status="ping")
         shop = headers.get(names.source)
@@ -151,16 +156,23 @@ class IngestService:
         """Ingest a kept body again (quarantine replay); a failure is reported, not re-kept."""
         names = HEADERS[source.platform]
         delivery = Delivery(
-            workspace_id=source.workspace_id, source_id=source.source_id,
-            platform=source.platform, topic=headers.get(names.topic, ""),
+            workspace_id=source.workspace_id,
+            source_id=source.source_id,
+            platform=source.platform,
+            topic=headers.get(names.topic, ""),
             webhook_id=headers.get(names.webhook_id),
             triggered_at=_parse_time(headers.get(names.triggered_at)) if names.triggered_at else None,
-            received_at=now_utc(), body_hash=body_hash(body),
+            received_at=now_utc(),
+            body_hash=body_hash(body),
         )
         return self.ingest(source, delivery, headers, body, quarantine=False)
 
     def ingest(
-        self, source: Source, delivery: Delivery, headers: Mapping[str, str], body: bytes,
+        self,
+        source: Source,
+        delivery: Delivery,
+        headers: Mapping[str, str],
+        body: bytes,
         quarantine: bool = True,
     ) -> IngestResult:
         """Parse and store a verified delivery (also the path quarantine replays take)."""
@@ -169,8 +181,14 @@ class IngestService:
         except PayloadError as exc:
             qid = None
             if quarantine:
-                qid = self.quarantine.put(source.workspace_id, source.source_id, source.platform,
-                                          _kept_headers(headers), body, exc.errors)
+                qid = self.quarantine.put(
+                    source.workspace_id,
+                    source.source_id,
+                    source.platform,
+                    _kept_headers(headers),
+                    body,
+                    exc.errors,
+                )
             raise InvalidPayload(str(exc), exc.errors, quarantine_id=qid) from exc
         outcome: WriteOutcome = self.store.apply(delivery, payload)
         return IngestResult(status=outcome, topic=delivery.topic, webhook_id=delivery.webhook_id)
@@ -180,6 +198,4 @@ def _kept_headers(headers: Mapping[str, str]) -> dict[str, Any]:
     """Headers worth keeping for a replay: platform metadata, never auth material."""
     keep = ("x-shopify-", "x-wc-webhook-", "x-patron-", "content-type")
     drop = ("signature", "hmac")
-    return {
-        k: v for k, v in headers.items() if k.startswith(keep) and not any(d in k for d in drop)
-    }
+    return {k: v for k, v in headers.items() if k.startswith(keep) and not any(d in k for d in drop)}

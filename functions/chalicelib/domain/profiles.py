@@ -37,8 +37,7 @@ def _iso_seconds(epoch: int) -> str:
 
 def bought(item: dict[str, Any], attribute: str) -> list[str]:
     """Products ('p') or categories ('k') of the orders that count."""
-    return sorted({v for e in (item.get("o") or {}).values() if not e.get("x")
-                   for v in e.get(attribute, [])})
+    return sorted({v for e in (item.get("o") or {}).values() if not e.get("x") for v in e.get(attribute, [])})
 
 
 @dataclass(frozen=True)
@@ -66,8 +65,13 @@ class ProfileStore(Protocol):
         """Live profile items holding any of the identity keys (pointers followed)."""
         ...
 
-    def save(self, profile: dict[str, Any], expected_rev: int | None,
-             extra: list[dict[str, Any]], retired: list[tuple[dict[str, Any], int]]) -> None:
+    def save(
+        self,
+        profile: dict[str, Any],
+        expected_rev: int | None,
+        extra: list[dict[str, Any]],
+        retired: list[tuple[dict[str, Any], int]],
+    ) -> None:
         """Write the profile if its rev is unchanged; raise Conflict otherwise.
 
         `extra` items (identity pointers, merge records) are created with it, and
@@ -87,10 +91,21 @@ class Profile:
     @classmethod
     def new(cls, workspace_id: str, customer_id: str, at: datetime) -> Profile:
         stamp = records.iso(at) or ""
-        return cls(workspace_id, customer_id, 0, stamp, {
-            "pk": profile_pk(workspace_id, customer_id), "sk": "P", "t": "profile",
-            "ws": workspace_id, "cid": customer_id, "ca": stamp, "o": {},
-        })
+        return cls(
+            workspace_id,
+            customer_id,
+            0,
+            stamp,
+            {
+                "pk": profile_pk(workspace_id, customer_id),
+                "sk": "P",
+                "t": "profile",
+                "ws": workspace_id,
+                "cid": customer_id,
+                "ca": stamp,
+                "o": {},
+            },
+        )
 
     @classmethod
     def load(cls, item: dict[str, Any]) -> Profile:
@@ -119,8 +134,12 @@ class Profile:
                 item.setdefault(attr, set()).add(value)
         if newer:
             item["pat"] = stamp
-            for attr, value in (("e", person.email), ("ph", person.phone),
-                                ("fn", person.first_name), ("ln", person.last_name)):
+            for attr, value in (
+                ("e", person.email),
+                ("ph", person.phone),
+                ("fn", person.first_name),
+                ("ln", person.last_name),
+            ):
                 if value:
                     item[attr] = value
         if item.get("e") is None and person.email:
@@ -327,16 +346,16 @@ class ProfileService:
 
         return self._upsert(ws, keys, change, records.parse_iso(new.get("ca")) or now_utc())
 
-    def _upsert(self, ws: WorkspaceSettings, keys: list[str], change: Any,
-                created_at: datetime) -> ApplyResult:
+    def _upsert(
+        self, ws: WorkspaceSettings, keys: list[str], change: Any, created_at: datetime
+    ) -> ApplyResult:
         for _ in range(MAX_ATTEMPTS):
             found = [Profile.load(i) for i in self.store.find(ws.workspace_id, ws.id_salt, keys)]
             merged: list[str] = []
             retired: list[tuple[dict[str, Any], int]] = []
             extra: list[dict[str, Any]] = []
             if not found:
-                profile = Profile.new(ws.workspace_id, customer_id_for(ws.id_salt, keys[0]),
-                                      created_at)
+                profile = Profile.new(ws.workspace_id, customer_id_for(ws.id_salt, keys[0]), created_at)
                 expected: int | None = None
             else:
                 found.sort(key=lambda p: (p.created_at, p.customer_id))
@@ -359,11 +378,17 @@ class ProfileService:
                 pointer_id = customer_id_for(ws.id_salt, k)
                 if pointer_id in merged:
                     continue  # the retired profile itself becomes the pointer
-                extra.append({
-                    "pk": profile_pk(ws.workspace_id, pointer_id), "sk": "P", "t": "pointer",
-                    "ws": ws.workspace_id, "cid": pointer_id, "into": profile.customer_id,
-                    "kind": identity_kind(k),
-                })
+                extra.append(
+                    {
+                        "pk": profile_pk(ws.workspace_id, pointer_id),
+                        "sk": "P",
+                        "t": "pointer",
+                        "ws": ws.workspace_id,
+                        "cid": pointer_id,
+                        "into": profile.customer_id,
+                        "kind": identity_kind(k),
+                    }
+                )
             profile.rev += 1
             profile.item["rev"] = profile.rev
             profile.item["ua"] = records.iso(now_utc())
@@ -388,7 +413,13 @@ def _merge_record(ws: str, into: Profile, other: Profile, keys: list[str]) -> di
     shared = sorted({identity_kind(k) for k in other.identity_keys() & set(keys)}) or ["order"]
     at = records.iso(now_utc()) or ""
     return {
-        "pk": f"W#{ws}#MERGE", "sk": f"{at}#{other.customer_id}", "t": "merge", "ws": ws,
-        "into": into.customer_id, "from": other.customer_id, "reason": "shared " + "+".join(shared),
-        "at": at, "orders_moved": len(other.item.get("o", {})),
+        "pk": f"W#{ws}#MERGE",
+        "sk": f"{at}#{other.customer_id}",
+        "t": "merge",
+        "ws": ws,
+        "into": into.customer_id,
+        "from": other.customer_id,
+        "reason": "shared " + "+".join(shared),
+        "at": at,
+        "orders_moved": len(other.item.get("o", {})),
     }

@@ -95,15 +95,26 @@ def person_from(values: dict[str, Any] | None) -> Person:
         return Consent(state=ConsentState(c["s"]), updated_at=parse_iso(c.get("at")))
 
     return Person(
-        email=v.get("e"), phone=v.get("ph"), ext=v.get("x"), first_name=v.get("fn"),
-        last_name=v.get("ln"), is_member=v.get("m"), email_consent=consent(v.get("ce")),
+        email=v.get("e"),
+        phone=v.get("ph"),
+        ext=v.get("x"),
+        first_name=v.get("fn"),
+        last_name=v.get("ln"),
+        is_member=v.get("m"),
+        email_consent=consent(v.get("ce")),
         sms_consent=consent(v.get("cs")),
     )
 
 
 def _line(li: LineItem) -> dict[str, Any]:
-    values = {"p": li.product_id, "s": li.sku, "t": li.title, "q": li.quantity, "a": li.price,
-              "c": li.category}
+    values = {
+        "p": li.product_id,
+        "s": li.sku,
+        "t": li.title,
+        "q": li.quantity,
+        "a": li.price,
+        "c": li.category,
+    }
     return {k: v for k, v in values.items() if v is not None and v != ""}
 
 
@@ -148,21 +159,35 @@ def refund_value(amount: Decimal, at: datetime) -> dict[str, Any]:
 
 
 def customer_fields(c: Customer) -> dict[str, Any]:
-    return {"cid": c.customer_id, "ca": iso(c.created_at), "ua": iso(c.updated_at),
-            "p": person_fields(c.person)}
+    return {
+        "cid": c.customer_id,
+        "ca": iso(c.created_at),
+        "ua": iso(c.updated_at),
+        "p": person_fields(c.person),
+    }
 
 
 def checkout_fields(k: Checkout) -> dict[str, Any]:
     return {
-        "kid": k.checkout_id, "cur": k.currency, "tot": k.total, "ca": iso(k.created_at),
-        "ua": iso(k.updated_at), "cpl": iso(k.completed_at), "url": k.recovery_url,
-        "p": person_fields(k.person), "li": [_line(li) for li in k.line_items],
+        "kid": k.checkout_id,
+        "cur": k.currency,
+        "tot": k.total,
+        "ca": iso(k.created_at),
+        "ua": iso(k.updated_at),
+        "cpl": iso(k.completed_at),
+        "url": k.recovery_url,
+        "p": person_fields(k.person),
+        "li": [_line(li) for li in k.line_items],
     }
 
 
 def privacy_fields(r: PrivacyRequest) -> dict[str, Any]:
-    return {"req": r.request, "rid": r.request_id,
-            "p": person_fields(r.person) if r.person else None, "ords": list(r.orders) or None}
+    return {
+        "req": r.request,
+        "rid": r.request_id,
+        "p": person_fields(r.person) if r.person else None,
+        "ords": list(r.orders) or None,
+    }
 
 
 @dataclass(frozen=True)
@@ -192,9 +217,7 @@ class OrderSnapshot:
 
 
 def snapshot(item: dict[str, Any]) -> OrderSnapshot:
-    refunded = sum(
-        (Decimal(v["a"]) for k, v in item.items() if k.startswith(REFUND_PREFIX)), Decimal(0)
-    )
+    refunded = sum((Decimal(v["a"]) for k, v in item.items() if k.startswith(REFUND_PREFIX)), Decimal(0))
     lines = item.get("li") or []
     products = tuple(sorted({str(li.get("p") or li.get("s")) for li in lines if li.get("p") or li.get("s")}))
     categories = tuple(sorted({str(li["c"]) for li in lines if li.get("c")}))

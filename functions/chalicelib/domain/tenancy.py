@@ -18,8 +18,7 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 class WorkspaceAdmin(Protocol):
-    def create_workspace(self, workspace_id: str, name: str, currency: str,
-                         api_key_hash: str) -> None: ...
+    def create_workspace(self, workspace_id: str, name: str, currency: str, api_key_hash: str) -> None: ...
     def workspace(self, workspace_id: str) -> dict[str, Any] | None: ...
     def add_source(self, source: Source) -> None: ...
     def set_rate(self, workspace_id: str, currency: str, rate: Decimal) -> None: ...
@@ -68,8 +67,7 @@ class TenancyService:
         self.store.create_workspace(workspace_id, name, currency, hash_api_key(api_key))
         return NewWorkspace(workspace_id=workspace_id, api_key=api_key, name=name, currency=currency)
 
-    def add_source(self, workspace_id: str, platform: str, shop_domain: str,
-                   secret: str) -> SourceInfo:
+    def add_source(self, workspace_id: str, platform: str, shop_domain: str, secret: str) -> SourceInfo:
         if self.store.workspace(workspace_id) is None:
             raise NotFound(f"workspace {workspace_id} not found")
         try:
@@ -83,13 +81,22 @@ class TenancyService:
             raise BadRequest("webhook secret must be at least 16 characters")
         source_id = "src_" + secrets.token_hex(4)
         ref = self.secrets.create(
-            f"patron/{self.stage}/{workspace_id}/{source_id}", secret,
+            f"patron/{self.stage}/{workspace_id}/{source_id}",
+            secret,
             {"patron:workspace": workspace_id, "patron:source": source_id},
         )
-        self.store.add_source(Source(workspace_id=workspace_id, source_id=source_id,
-                                     platform=plat, shop_domain=key, secret_ref=ref))
-        return SourceInfo(workspace_id=workspace_id, source_id=source_id, platform=plat.value,
-                          shop_domain=key, webhook_path=f"/webhooks/{plat.value}")
+        self.store.add_source(
+            Source(
+                workspace_id=workspace_id, source_id=source_id, platform=plat, shop_domain=key, secret_ref=ref
+            )
+        )
+        return SourceInfo(
+            workspace_id=workspace_id,
+            source_id=source_id,
+            platform=plat.value,
+            shop_domain=key,
+            webhook_path=f"/webhooks/{plat.value}",
+        )
 
     def set_rate(self, workspace_id: str, currency: str, rate: str) -> None:
         currency = currency.upper()

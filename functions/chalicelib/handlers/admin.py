@@ -24,13 +24,12 @@ def workspace_id() -> str:
 
 
 def _param(name: str, max_length: int) -> str:
-    value = (bp.current_request.query_params or {}).get(name)
+    params: dict[str, str] = dict(bp.current_request.query_params or {})
+    value = params.get(name)
     if not value:
-        raise BadRequest(f"query parameter {name!r} is required", [{"field": name,
-                                                                     "error": "missing"}])
+        raise BadRequest(f"query parameter {name!r} is required", [{"field": name, "error": "missing"}])
     if len(value) > max_length:
-        raise BadRequest(f"query parameter {name!r} is too long", [{"field": name,
-                                                                     "error": "too long"}])
+        raise BadRequest(f"query parameter {name!r} is too long", [{"field": name, "error": "too long"}])
     return str(value)
 
 

@@ -28,10 +28,7 @@ STATUS: dict[type[errors.PatronError], int] = {
 
 
 def json_response(body: Any, status: int = 200) -> Response:
-    if hasattr(body, "model_dump_json"):
-        text = body.model_dump_json()
-    else:
-        text = json.dumps(body, default=str)
+    text = body.model_dump_json() if hasattr(body, "model_dump_json") else json.dumps(body, default=str)
     return Response(body=text, status_code=status, headers={"Content-Type": "application/json"})
 
 
@@ -62,7 +59,7 @@ def api(view: Callable[..., Any]) -> Callable[..., Response]:
 def bearer_key_hash(authorization: str | None) -> str:
     if not authorization or not authorization.startswith("Bearer "):
         raise errors.Unauthorized("missing bearer API key")
-    key = authorization[len("Bearer "):].strip()
+    key = authorization[len("Bearer ") :].strip()
     if not key:
         raise errors.Unauthorized("missing bearer API key")
     return hashlib.sha256(key.encode()).hexdigest()
@@ -74,8 +71,7 @@ def count(name: str, value: float = 1, **dimensions: str) -> None:
     from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
     if dimensions:
-        with single_metric(name=name, unit=MetricUnit.Count, value=value,
-                           namespace="Patron") as metric:
+        with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace="Patron") as metric:
             for key, dim in dimensions.items():
                 metric.add_dimension(name=key, value=dim)
     else:

@@ -38,13 +38,17 @@ def handle_record(record: DynamoDBRecord) -> str:
     except Exception:
         # Logged with the record's keys only (no images: they hold personal data), then
         # re-raised so the batch reports this record as failed.
-        logger.exception("stream record failed", extra={
-            "event_id": record.event_id, "sequence_number": change.get("SequenceNumber"),
-            "item": (change.get("Keys") or {}).get("pk", {}).get("S", "").split("#")[2:3]})
+        logger.exception(
+            "stream record failed",
+            extra={
+                "event_id": record.event_id,
+                "sequence_number": change.get("SequenceNumber"),
+                "item": (change.get("Keys") or {}).get("pk", {}).get("S", "").split("#")[2:3],
+            },
+        )
         raise
     if result.customer_id:
-        logger.debug("profile change", extra={"customer_id": result.customer_id,
-                                              "outcome": result.outcome})
+        logger.debug("profile change", extra={"customer_id": result.customer_id, "outcome": result.outcome})
     if result.outcome == "applied":
         count("ProfileUpdates")
     if result.merged:
@@ -57,6 +61,7 @@ def ingest_stream(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Wired to the ingest table's stream by infra/ (bisect, retries, on-failure destination)."""
     from aws_lambda_powertools.utilities.batch import process_partial_response
 
-    return process_partial_response(
+    response = process_partial_response(
         event=event, record_handler=handle_record, processor=processor(), context=context
     )
+    return dict(response)

@@ -19,20 +19,28 @@ def _receive(platform_name: str) -> Response:
 
     request = bp.current_request
     headers = {k.lower(): v for k, v in request.headers.items()}
-    body: bytes = request.raw_body or b""
+    raw = request.raw_body or b""
+    body = raw.encode() if isinstance(raw, str) else bytes(raw)
     platform = Platform(platform_name)
     try:
         result = container().ingest.receive(platform, headers, body)
     except WebhookRejected as exc:
         # Security log line: who and why, never the body or the signature.
-        logger.warning("webhook rejected", extra={"platform": exc.platform, "reason": exc.reason,
-                                                  "shop": exc.shop, "bytes": len(body)})
+        logger.warning(
+            "webhook rejected",
+            extra={"platform": exc.platform, "reason": exc.reason, "shop": exc.shop, "bytes": len(body)},
+        )
         count("WebhooksRejected", reason=exc.reason)
         return error_response(exc)
     except InvalidPayload as exc:
-        logger.warning("webhook quarantined", extra={
-            "platform": platform.value, "quarantine_id": exc.quarantine_id,
-            "fields": [e.get("field") for e in exc.details or []]})
+        logger.warning(
+            "webhook quarantined",
+            extra={
+                "platform": platform.value,
+                "quarantine_id": exc.quarantine_id,
+                "fields": [e.get("field") for e in exc.details or []],
+            },
+        )
         count("WebhooksRejected", reason="invalid_payload")
         return error_response(exc)
     except PatronError as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -33,7 +33,7 @@ def field_errors(exc: ValidationError) -> list[dict[str, Any]]:
     ]
 
 
-def run_parser(parsers: dict[str, Parser], body: bytes, delivery: Delivery) -> IngestPayload:
+def run_parser(parsers: Mapping[str, Parser], body: bytes, delivery: Delivery) -> IngestPayload:
     parser = parsers.get(delivery.topic)
     if parser is None:
         raise UnknownTopic(

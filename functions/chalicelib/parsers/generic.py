@@ -78,7 +78,7 @@ class GenericOrder(_M):
 
 class GenericCustomer(GenericCustomerRef):
     type: Literal["customer"]
-    id: str = Field(min_length=1, max_length=128)  # type: ignore[assignment]
+    id: str = Field(min_length=1, max_length=128)
     created_at: AwareDatetime | None = None
     updated_at: AwareDatetime
 
@@ -114,21 +114,27 @@ def parse_order(body: bytes, delivery: Delivery) -> IngestPayload:
         channel=o.channel,
         person=_person(delivery, o.customer),
         line_items=tuple(
-            LineItem(product_id=li.product_id, sku=li.sku, title=li.title[:120],
-                     quantity=li.quantity, price=Decimal(li.price), category=li.category)
+            LineItem(
+                product_id=li.product_id,
+                sku=li.sku,
+                title=li.title[:120],
+                quantity=li.quantity,
+                price=Decimal(li.price),
+                category=li.category,
+            )
             for li in o.line_items
         ),
         refunds=tuple(
-            Refund(refund_id=r.id, amount=Decimal(r.amount), created_at=r.created_at)
-            for r in o.refunds
+            Refund(refund_id=r.id, amount=Decimal(r.amount), created_at=r.created_at) for r in o.refunds
         ),
     )
 
 
 def parse_customer(body: bytes, delivery: Delivery) -> IngestPayload:
     c = GenericCustomer.model_validate_json(body)
-    return Customer(customer_id=c.id, created_at=c.created_at, updated_at=c.updated_at,
-                    person=_person(delivery, c))
+    return Customer(
+        customer_id=c.id, created_at=c.created_at, updated_at=c.updated_at, person=_person(delivery, c)
+    )
 
 
 PARSERS: dict[str, Parser] = {"order": parse_order, "customer": parse_customer}

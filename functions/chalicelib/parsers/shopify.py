@@ -240,13 +240,16 @@ def parse_order(body: bytes, delivery: Delivery) -> IngestPayload:
         updated_at=o.updated_at,
         channel=CHANNELS.get(o.source_name or "web", o.source_name or "web"),
         person=_person(
-            delivery, o.customer, o.email or o.contact_email, phone, o.buyer_accepts_marketing,
+            delivery,
+            o.customer,
+            o.email or o.contact_email,
+            phone,
+            o.buyer_accepts_marketing,
             o.created_at,
         ),
         line_items=_lines(o.line_items),
         refunds=tuple(
-            Refund(refund_id=str(r.id), amount=r.amount(), created_at=r.created_at)
-            for r in o.refunds
+            Refund(refund_id=str(r.id), amount=r.amount(), created_at=r.created_at) for r in o.refunds
         ),
         tracking=tuple(f.tracking_number for f in o.fulfillments if f.tracking_number),
     )
@@ -281,8 +284,7 @@ def parse_checkout(body: bytes, delivery: Delivery) -> IngestPayload:
         updated_at=k.updated_at,
         completed_at=k.completed_at,
         recovery_url=k.abandoned_checkout_url,
-        person=_person(delivery, k.customer, k.email, k.phone, k.buyer_accepts_marketing,
-                       k.updated_at),
+        person=_person(delivery, k.customer, k.email, k.phone, k.buyer_accepts_marketing, k.updated_at),
         line_items=_lines(k.line_items),
     )
 
@@ -302,7 +304,7 @@ def _privacy(kind: str) -> Parser:
         else:
             request_id = delivery.webhook_id or f"{kind}:{p.shop_id}:{delivery.received_at:%s}"
         return PrivacyRequest(
-            request=kind,  # type: ignore[arg-type]
+            request=kind,
             request_id=request_id,
             person=person,
             orders=tuple(str(o) for o in (p.orders_to_redact or p.orders_requested)),

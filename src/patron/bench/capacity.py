@@ -37,7 +37,7 @@ INDEX_KEYS = ("phone_k", "ext_k")
 
 
 def av_size(av: dict[str, Any]) -> int:
-    (kind, value), = av.items()
+    ((kind, value),) = av.items()
     if kind == "S":
         return len(value.encode())
     if kind == "N":
@@ -105,8 +105,9 @@ class WriteCounter:
             return self.total_requests, self.wcu
 
     def _get(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
-        item: dict[str, Any] | None = self.reader.get_item(TableName=table, Key=key,
-                                                           ConsistentRead=True).get("Item")
+        item: dict[str, Any] | None = self.reader.get_item(TableName=table, Key=key, ConsistentRead=True).get(
+            "Item"
+        )
         return item
 
     def _key(self, table: str, item: dict[str, Any]) -> dict[str, Any]:
@@ -121,7 +122,7 @@ class WriteCounter:
         if operation == "TransactWriteItems":
             out = []
             for action in params["TransactItems"]:
-                (kind, body), = action.items()
+                ((kind, body),) = action.items()
                 if kind == "ConditionCheck":
                     continue
                 key = body.get("Key") or self._key(body["TableName"], body["Item"])
@@ -131,7 +132,7 @@ class WriteCounter:
             out = []
             for table, requests in params["RequestItems"].items():
                 for request in requests:
-                    (kind, body), = request.items()
+                    ((kind, body),) = request.items()
                     key = body.get("Key") or self._key(table, body["Item"])
                     out.append((table, key, 1))
             return out
@@ -161,7 +162,8 @@ class WriteCounter:
                 total += units(item_size(before)) * multiplier
                 continue
             after = self._get(table, key)
-            total += (units(max(item_size(before), item_size(after)))
-                      + index_units(before, after)) * multiplier
+            total += (
+                units(max(item_size(before), item_size(after))) + index_units(before, after)
+            ) * multiplier
         with self._lock:
             self.wcu += total

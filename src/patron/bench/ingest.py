@@ -23,33 +23,63 @@ from patron import stack
 
 SHOP = "bench-store.myshopify.com"
 SECRET = "shpss_bench_secret_0123456789abcdef"
-BENCH_ENV = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-             "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
-             "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_TRACE_DISABLED": "true",
-             "POWERTOOLS_LOG_LEVEL": "ERROR"}
-PRODUCTS = [(7_000_000 + i, f"SKU-{i:03d}", f"Product {i}", Decimal(10 + (i * 7) % 60))
-            for i in range(200)]
+BENCH_ENV = {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "ERROR",
+}
+PRODUCTS = [(7_000_000 + i, f"SKU-{i:03d}", f"Product {i}", Decimal(10 + (i * 7) % 60)) for i in range(200)]
 
 
 def _fixture() -> dict[str, Any]:
     return dict(json.loads((stack.ROOT / "events" / "shopify" / "orders_create.json").read_text()))
 
 
-def order_body(template: dict[str, Any], rng: random.Random, order_id: int,
-               customer: tuple[int, str, str | None], at: datetime) -> bytes:
+def order_body(
+    template: dict[str, Any],
+    rng: random.Random,
+    order_id: int,
+    customer: tuple[int, str, str | None],
+    at: datetime,
+) -> bytes:
     """A Shopify orders/create body of about three line items for one customer."""
     body = copy.deepcopy(template)
     cid, email, phone = customer
     lines = rng.sample(PRODUCTS, rng.choice([2, 3, 3, 4]))
     total = sum((price for *_, price in lines), Decimal(0))
     stamp = at.isoformat(timespec="seconds")
-    body.update({"id": order_id, "order_number": order_id % 10**6, "name": f"#{order_id % 10**6}",
-                 "email": email, "contact_email": email, "created_at": stamp, "updated_at": stamp,
-                 "processed_at": stamp, "total_price": str(total), "subtotal_price": str(total),
-                 "total_tax": "0.00", "total_discounts": "0.00", "phone": None})
+    body.update(
+        {
+            "id": order_id,
+            "order_number": order_id % 10**6,
+            "name": f"#{order_id % 10**6}",
+            "email": email,
+            "contact_email": email,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "processed_at": stamp,
+            "total_price": str(total),
+            "subtotal_price": str(total),
+            "total_tax": "0.00",
+            "total_discounts": "0.00",
+            "phone": None,
+        }
+    )
     body["line_items"] = [
-        dict(body["line_items"][0], id=order_id * 10 + k, product_id=pid, sku=sku, title=title,
-             name=title, quantity=1, price=str(price))
+        dict(
+            body["line_items"][0],
+            id=order_id * 10 + k,
+            product_id=pid,
+            sku=sku,
+            title=title,
+            name=title,
+            quantity=1,
+            price=str(price),
+        )
         for k, (pid, sku, title, price) in enumerate(lines)
     ]
     body["customer"] = dict(body["customer"], id=cid, email=email, phone=phone)
@@ -70,8 +100,14 @@ def measure_writes(orders: int, seed: int, duplicate_share: float = 0.2) -> dict
     rng = random.Random(seed)
     template = _fixture()
     pool = max(1, int(orders * 0.6))
-    customers = [(8_000_000 + i, f"customer.{i}@example.com",
-                  f"+1646555{i % 10000:04d}" if rng.random() < 0.5 else None) for i in range(pool)]
+    customers = [
+        (
+            8_000_000 + i,
+            f"customer.{i}@example.com",
+            f"+1646555{i % 10000:04d}" if rng.random() < 0.5 else None,
+        )
+        for i in range(pool)
+    ]
     start = datetime(2026, 1, 1, tzinfo=UTC)
     with mock_aws():
         harness = Harness(stage="bench")
@@ -89,8 +125,7 @@ def measure_writes(orders: int, seed: int, duplicate_share: float = 0.2) -> dict
         for i in range(orders):
             customer = rng.choice(customers)
             seen_customers.add(customer[0])
-            body = order_body(template, rng, 6_000_000_000 + i, customer,
-                              start + timedelta(minutes=17 * i))
+            body = order_body(template, rng, 6_000_000_000 + i, customer, start + timedelta(minutes=17 * i))
             headers = shopify_headers(SHOP, "orders/create", SECRET, body, f"wh-{i}")
             status = json.loads(http.post("/webhooks/shopify", headers=headers, body=body).body)
             outcomes[status["status"]] = outcomes.get(status["status"], 0) + 1
@@ -125,7 +160,7 @@ def measure_writes(orders: int, seed: int, duplicate_share: float = 0.2) -> dict
 class _StubClient:
     """Stands in for the DynamoDB client: the handler does all its work, AWS does none."""
 
-    class exceptions:  # noqa: N801 - mirrors botocore's client.exceptions
+    class exceptions:
         class ConditionalCheckFailedException(Exception):
             response: dict[str, Any] = {}
 
@@ -138,13 +173,25 @@ class _StubClient:
 
 def _api_gateway_event(path: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
     return {
-        "resource": path, "path": path, "httpMethod": "POST", "headers": headers,
+        "resource": path,
+        "path": path,
+        "httpMethod": "POST",
+        "headers": headers,
         "multiValueHeaders": {k: [v] for k, v in headers.items()},
-        "queryStringParameters": None, "multiValueQueryStringParameters": None,
-        "pathParameters": None, "stageVariables": None,
-        "requestContext": {"resourcePath": path, "httpMethod": "POST", "path": f"/api{path}",
-                           "stage": "api", "requestId": "bench", "identity": {"sourceIp": "127.0.0.1"}},
-        "body": body.decode(), "isBase64Encoded": False,
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": path,
+            "httpMethod": "POST",
+            "path": f"/api{path}",
+            "stage": "api",
+            "requestId": "bench",
+            "identity": {"sourceIp": "127.0.0.1"},
+        },
+        "body": body.decode(),
+        "isBase64Encoded": False,
     }
 
 
@@ -158,8 +205,13 @@ def measure_cpu(iterations: int = 2000) -> dict[str, Any]:
     from patron.storefront import shopify_headers
 
     body = (stack.ROOT / "events" / "shopify" / "orders_create.json").read_bytes()
-    source = Source(workspace_id="ws_bench", source_id="src_bench", platform=Platform.SHOPIFY,
-                    shop_domain=SHOP, secret_ref="arn:bench")
+    source = Source(
+        workspace_id="ws_bench",
+        source_id="src_bench",
+        platform=Platform.SHOPIFY,
+        shop_domain=SHOP,
+        secret_ref="arn:bench",
+    )
 
     class Sources:
         def find_source(self, platform: str, key: str) -> Source | None:
@@ -170,11 +222,17 @@ def measure_cpu(iterations: int = 2000) -> dict[str, Any]:
             return (SECRET,)
 
     class Stubbed:
-        ingest = IngestService(Sources(), Secrets(), DynamoIngestStore(_StubClient(), "t"),
-                               quarantine=None,  # type: ignore[arg-type]
-                               parsers={Platform.SHOPIFY: shopify.PARSERS,
-                                        Platform.WOOCOMMERCE: woocommerce.PARSERS,
-                                        Platform.GENERIC: generic.PARSERS})
+        ingest = IngestService(
+            Sources(),
+            Secrets(),
+            DynamoIngestStore(_StubClient(), "t"),
+            quarantine=None,  # type: ignore[arg-type]
+            parsers={
+                Platform.SHOPIFY: shopify.PARSERS,
+                Platform.WOOCOMMERCE: woocommerce.PARSERS,
+                Platform.GENERIC: generic.PARSERS,
+            },
+        )
 
     app = stack.load_app()
     set_container(Stubbed())  # type: ignore[arg-type]
@@ -205,9 +263,12 @@ def measure_cpu(iterations: int = 2000) -> dict[str, Any]:
     handler_us = timed(lambda: app(event, context))
     floor_us = timed(floor)
     set_container(None)
-    return {"body_bytes": len(body), "handler_cpu_us_median": round(handler_us, 1),
-            "floor_cpu_us_median": round(floor_us, 1),
-            "handler_to_floor": round(handler_us / floor_us, 2)}
+    return {
+        "body_bytes": len(body),
+        "handler_cpu_us_median": round(handler_us, 1),
+        "floor_cpu_us_median": round(floor_us, 1),
+        "handler_to_floor": round(handler_us / floor_us, 2),
+    }
 
 
 def _import_ms(statement: str, cwd: str, runs: int) -> float:
@@ -215,8 +276,14 @@ def _import_ms(statement: str, cwd: str, runs: int) -> float:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | BENCH_ENV
     samples = []
     for _ in range(runs):
-        out = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, check=True,  # noqa: S603
-                             capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=cwd,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         samples.append(float(out.strip().splitlines()[-1]))
     return statistics.median(samples)
 
@@ -225,8 +292,11 @@ def measure_imports(runs: int = 9) -> dict[str, Any]:
     functions = str(stack.FUNCTIONS)
     app_ms = _import_ms("import app", functions, runs)
     boto3_ms = _import_ms("import boto3", functions, runs)
-    return {"import_ms": round(app_ms, 1), "boto3_import_ms": round(boto3_ms, 1),
-            "import_to_boto3": round(app_ms / boto3_ms, 2)}
+    return {
+        "import_ms": round(app_ms, 1),
+        "boto3_import_ms": round(boto3_ms, 1),
+        "import_to_boto3": round(app_ms / boto3_ms, 2),
+    }
 
 
 def run(orders: int = 1000, seed: int = 11) -> dict[str, Any]:
