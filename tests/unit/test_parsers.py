@@ -468,3 +468,14 @@ def test_shopify_privacy_request_id_prefers_the_data_request_then_the_webhook_id
     assert redact.orders == ("5829104638011",)
     assert redact.person is not None
     assert redact.person.email == "jane.doe@example.com"
+
+
+@pytest.mark.parametrize("amount", ["1e400", "1" * 41, "NaN", "-5.00"])
+def test_out_of_range_money_is_a_payload_error_not_a_storage_failure(amount):
+    # Given a signed Shopify order whose total DynamoDB could not hold (or is negative)
+    order = load_event("shopify/orders_create.json")
+    order["total_price"] = amount
+    # When it is parsed, Then it is rejected with the field named, before any write
+    with pytest.raises(PayloadError) as caught:
+        parse(Platform.SHOPIFY, "orders/create", json.dumps(order).encode())
+    assert {e["field"] for e in caught.value.errors} & {"total", "total_price"}

@@ -43,6 +43,9 @@ def utc(value: datetime) -> datetime:
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(utc)]
+# Amounts as storefronts send them: finite, at most 18 digits, 6 decimals (DynamoDB holds 38).
+Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6, allow_inf_nan=False)]
+SignedMoney = Annotated[Decimal, Field(max_digits=18, decimal_places=6, allow_inf_nan=False)]
 
 
 class Frozen(BaseModel):
@@ -73,13 +76,13 @@ class LineItem(Frozen):
     sku: str | None = None
     title: str = ""
     quantity: int = Field(ge=0)
-    price: Decimal
+    price: Money
     category: str | None = None
 
 
 class Refund(Frozen):
     refund_id: str
-    amount: Decimal = Field(ge=0)
+    amount: Money
     created_at: UtcDatetime
 
 
@@ -103,11 +106,11 @@ class Order(Frozen):
     order_id: str  # the platform's id, as a string
     number: str | None = None
     currency: str = Field(min_length=3, max_length=3)
-    total: Decimal = Field(ge=0)
-    subtotal: Decimal | None = None
-    tax: Decimal | None = None
-    shipping: Decimal | None = None
-    discounts: Decimal | None = None
+    total: Money
+    subtotal: SignedMoney | None = None
+    tax: SignedMoney | None = None
+    shipping: SignedMoney | None = None
+    discounts: SignedMoney | None = None
     status: OrderStatus
     financial_status: str | None = None
     fulfillment_status: str | None = None
@@ -141,7 +144,7 @@ class Checkout(Frozen):
     kind: Literal["checkout"] = "checkout"
     checkout_id: str
     currency: str
-    total: Decimal = Field(ge=0)
+    total: Money
     created_at: UtcDatetime
     updated_at: UtcDatetime
     completed_at: UtcDatetime | None = None

@@ -9,6 +9,7 @@ only replaced by a newer version of the same order.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -339,7 +340,7 @@ class ProfileService:
         at = records.parse_iso(new.get("ua"))
 
         def change(profile: Profile) -> list[str] | None:
-            before = dict(profile.item)
+            before = copy.deepcopy(profile.item)
             added = profile.absorb(person, at)
             profile.item.setdefault("srcx", set()).add(new["src"])
             return added if profile.item != before or added else None

@@ -302,7 +302,7 @@ def _privacy(kind: str) -> Parser:
         if p.data_request is not None:
             request_id = str(p.data_request.id)
         else:
-            request_id = delivery.webhook_id or f"{kind}:{p.shop_id}:{delivery.received_at:%s}"
+            request_id = delivery.webhook_id or f"{kind}:{p.shop_id}:{int(delivery.received_at.timestamp())}"
         return PrivacyRequest(
             request=kind,
             request_id=request_id,
