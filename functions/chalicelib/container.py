@@ -93,10 +93,18 @@ class Container:
         return DynamoProfileStore(self.crm)
 
     @cached_property
+    def privacy_store(self) -> Any:
+        from chalicelib.adapters.crm_store import DynamoPrivacyStore
+
+        return DynamoPrivacyStore(self.crm, self.dynamodb, self.settings.ingest_table)
+
+    @cached_property
     def profiles(self) -> Any:
+        from chalicelib.domain.privacy import PrivacyService
         from chalicelib.domain.profiles import ProfileService
 
-        return ProfileService(self.profile_store, self.workspaces)
+        privacy = PrivacyService(self.profile_store, self.workspaces, self.privacy_store, self.customers)
+        return ProfileService(self.profile_store, self.workspaces, privacy)
 
     @cached_property
     def customers(self) -> Any:

@@ -139,6 +139,20 @@ def _workspace_of_quarantine(container: Any, qid: str) -> str:
     raise SystemExit(f"quarantine entry {qid} not found")
 
 
+def cmd_privacy_list(args: argparse.Namespace) -> int:
+    _print({"requests": _container(args).privacy_store.requests(args.workspace)})
+    return 0
+
+
+def cmd_privacy_export(args: argparse.Namespace) -> int:
+    export = _container(args).privacy_store.export(args.workspace_id, args.request_id)
+    if export is None:
+        print(f"no export for request {args.request_id}", file=sys.stderr)
+        return 1
+    _print(export)
+    return 0
+
+
 def cmd_bench_ingest(args: argparse.Namespace) -> int:
     from patron.bench.ingest import run
 
@@ -207,6 +221,19 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--body", help="a corrected body to ingest instead of the kept one")
     stage_opt(sp)
     sp.set_defaults(func=cmd_quarantine_replay)
+
+    pv = sub.add_parser("privacy", help="privacy requests: redactions and data exports").add_subparsers(
+        dest="action", required=True
+    )
+    sp = pv.add_parser("list")
+    sp.add_argument("--workspace", required=True)
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_privacy_list)
+    sp = pv.add_parser("export", help="print the export made for a customers/data_request")
+    sp.add_argument("workspace_id")
+    sp.add_argument("request_id")
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_privacy_export)
 
     bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="action", required=True)
     sp = bench.add_parser("ingest", help="AWS writes per order, handler CPU and import time")

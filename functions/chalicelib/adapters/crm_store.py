@@ -366,3 +366,84 @@ def _quarantine_view(item: dict[str, Any]) -> dict[str, Any]:
 
 def identity_kinds(keys: list[str]) -> list[str]:
     return sorted({identity_kind(k) for k in keys})
+
+
+class DynamoPrivacyStore:
+    """Erasure of profiles, redaction of ingest items, privacy audit and exports."""
+
+    def __init__(self, table: CrmTable, ingest_client: Any, ingest_table: str) -> None:
+        self.t = table
+        self.ingest_client = ingest_client
+        self.ingest_table = ingest_table
+
+    def erase_profile(self, workspace_id: str, profile: dict[str, Any], pointer_ids: list[str]) -> int:
+        deleted = 0
+        client = self.t.client
+        for customer_id in dict.fromkeys(pointer_ids):
+            try:  # only pointers into this profile; a shared id that moved elsewhere stays
+                client.delete_item(
+                    TableName=self.t.table,
+                    Key={"pk": {"S": profile_pk(workspace_id, customer_id)}, "sk": {"S": "P"}},
+                    ConditionExpression="#into = :cid",
+                    ExpressionAttributeNames={"#into": "into"},
+                    ExpressionAttributeValues={":cid": {"S": profile["cid"]}},
+                )
+                deleted += 1
+            except client.exceptions.ConditionalCheckFailedException:
+                continue
+        client.delete_item(TableName=self.t.table, Key={"pk": {"S": profile["pk"]}, "sk": {"S": "P"}})
+        return deleted + 1
+
+    def redact_records(self, keys: list[str]) -> int:
+        changed = 0
+        client = self.ingest_client
+        for key in dict.fromkeys(keys):
+            try:
+                client.update_item(
+                    TableName=self.ingest_table,
+                    Key={"pk": {"S": key}},
+                    UpdateExpression="REMOVE p SET rdx = :yes",
+                    ConditionExpression="attribute_exists(pk)",
+                    ExpressionAttributeValues={":yes": {"BOOL": True}},
+                )
+                changed += 1
+            except client.exceptions.ConditionalCheckFailedException:
+                continue
+        return changed
+
+    def record(self, workspace_id: str, request_id: str, entry: dict[str, Any]) -> None:
+        self.t.put(
+            {
+                "pk": f"W#{workspace_id}#PRIVACY",
+                "sk": f"req#{request_id}",
+                "t": "privacy",
+                "rid": request_id,
+                **entry,
+            }
+        )
+
+    def save_export(self, workspace_id: str, request_id: str, payload: bytes, ttl_days: int) -> None:
+        at = now_utc()
+        self.t.put(
+            {
+                "pk": f"W#{workspace_id}#PRIVACY",
+                "sk": f"export#{request_id}",
+                "t": "export",
+                "rid": request_id,
+                "body": payload,
+                "at": iso(at),
+                "ttl": int((at + timedelta(days=ttl_days)).timestamp()),
+            }
+        )
+
+    def requests(self, workspace_id: str) -> list[dict[str, Any]]:
+        items, _ = self.t.query(f"W#{workspace_id}#PRIVACY", limit=100, newest_first=False)
+        return [
+            {k: v for k, v in i.items() if k not in ("pk", "sk", "t", "body")}
+            for i in items
+            if i.get("t") == "privacy"
+        ]
+
+    def export(self, workspace_id: str, request_id: str) -> dict[str, Any] | None:
+        item = self.t.get(f"W#{workspace_id}#PRIVACY", f"export#{request_id}", consistent=True)
+        return json.loads(gzip.decompress(item["body"])) if item else None

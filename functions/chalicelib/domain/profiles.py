@@ -278,6 +278,10 @@ class Profile:
         return found
 
 
+class PrivacyHandler(Protocol):
+    def handle(self, item: dict[str, Any]) -> ApplyResult: ...
+
+
 @dataclass
 class ApplyResult:
     customer_id: str | None
@@ -286,9 +290,12 @@ class ApplyResult:
 
 
 class ProfileService:
-    def __init__(self, store: ProfileStore, workspaces: WorkspaceReader) -> None:
+    def __init__(
+        self, store: ProfileStore, workspaces: WorkspaceReader, privacy: PrivacyHandler | None = None
+    ) -> None:
         self.store = store
         self.workspaces = workspaces
+        self.privacy = privacy
 
     def _settings(self, workspace_id: str) -> WorkspaceSettings:
         ws = self.workspaces.settings(workspace_id)
@@ -308,9 +315,13 @@ class ProfileService:
             return self.apply_order(old, new)
         if kind == "customer":
             return self.apply_customer(new)
+        if kind == "privacy" and self.privacy is not None:
+            return self.privacy.handle(new)
         return ApplyResult(None, "skipped")
 
     def apply_order(self, old: dict[str, Any] | None, new: dict[str, Any]) -> ApplyResult:
+        if new.get("rdx"):
+            return ApplyResult(None, "redacted")  # erased on request: never re-attributed
         snap = records.snapshot(new)
         # The old image's identities belong to the same order, hence the same person.
         persons = [snap.person] + ([records.person_from(old.get("p"))] if old else [])
@@ -332,6 +343,8 @@ class ProfileService:
         return self._upsert(ws, keys, change, snap.created_at or now_utc())
 
     def apply_customer(self, new: dict[str, Any]) -> ApplyResult:
+        if new.get("rdx"):
+            return ApplyResult(None, "redacted")
         person = records.person_from(new.get("p"))
         keys = _keys([person])
         if not keys:
