@@ -153,6 +153,20 @@ def cmd_privacy_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from patron.deploy import build
+
+    if not args.dry_run:
+        print(
+            "error: only --dry-run is available yet; deploy the written template with "
+            "`aws cloudformation deploy` (see docs/deploy.md)",
+            file=sys.stderr,
+        )
+        return 2
+    _print(build(args.stage, Path(args.out)))
+    return 0
+
+
 def cmd_bench_ingest(args: argparse.Namespace) -> int:
     from patron.bench.ingest import run
 
@@ -234,6 +248,12 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("request_id")
     stage_opt(sp)
     sp.set_defaults(func=cmd_privacy_export)
+
+    sp = sub.add_parser("deploy", help="package a regional stage (template, artefacts, summary)")
+    sp.add_argument("--stage", required=True)
+    sp.add_argument("--dry-run", action="store_true", help="write everything to --out, touch no AWS")
+    sp.add_argument("--out", default="out/deploy")
+    sp.set_defaults(func=cmd_deploy)
 
     bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="action", required=True)
     sp = bench.add_parser("ingest", help="AWS writes per order, handler CPU and import time")

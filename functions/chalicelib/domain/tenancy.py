@@ -81,7 +81,7 @@ class TenancyService:
             raise BadRequest("webhook secret must be at least 16 characters")
         source_id = "src_" + secrets.token_hex(4)
         ref = self.secrets.create(
-            f"patron/{self.stage}/{workspace_id}/{source_id}",
+            f"patron-{self.stage}/{workspace_id}/{source_id}",  # under the stack name: IAM scope
             secret,
             {"patron:workspace": workspace_id, "patron:source": source_id},
         )

@@ -1,0 +1,58 @@
+"""The regional template: Chalice package + infra/, linted, with the stream wired properly."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from patron.deploy import build
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module", params=["prod-use1", "prod-euw1"])
+def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict]:
+    out = tmp_path_factory.mktemp(request.param)
+    summary = build(request.param, out)
+    return summary, json.loads((out / "sam.json").read_text())
+
+
+def test_template_is_lint_clean_and_regional(built):
+    summary, template = built
+    lint = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), summary["template"]], capture_output=True, text=True
+    )
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert summary["stack"] == f"patron-{summary['stage']}"
+    assert {"IngestTable", "CrmTable", "StreamFailureQueue"} <= set(summary["resources"])
+    env = template["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert env["PATRON_STAGE"] == summary["stage"] and env["PATRON_INGEST_TABLE"] == {"Ref": "IngestTable"}
+
+
+def test_stream_has_what_chalice_cannot_express(built):
+    _, template = built
+    events = template["Resources"]["IngestStream"]["Properties"]["Events"]
+    (stream,) = events.values()
+    props = stream["Properties"]
+    assert props["Stream"] == {"Fn::GetAtt": ["IngestTable", "StreamArn"]}
+    assert props["BisectBatchOnFunctionError"] is True
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert 0 < props["MaximumRetryAttempts"] <= 10
+    assert props["MaximumRecordAgeInSeconds"] <= 6 * 3600  # nothing waits 24 h behind a poison record
+    assert props["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["StreamFailureQueue", "Arn"]
+    }
+
+
+def test_function_policy_grants_no_wildcard_actions_on_data(built):
+    _, template = built
+    (policy,) = template["Resources"]["DefaultRole"]["Properties"]["Policies"]
+    for statement in policy["PolicyDocument"]["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert all("*" not in a for a in actions), statement
+        if statement["Resource"] == "*":
+            assert actions == ["dynamodb:ListStreams"], statement
