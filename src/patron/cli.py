@@ -13,6 +13,11 @@ from chalicelib.domain.errors import PatronError
 
 def _container(args: argparse.Namespace) -> Any:
     """Wiring for the stage a command acts on: the running local stack unless --stage."""
+    return _connect(args)[0]
+
+
+def _connect(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    """(container, stack info, client factory) for the local stack or --stage."""
     import boto3
 
     from chalicelib.container import Container
@@ -20,11 +25,9 @@ def _container(args: argparse.Namespace) -> Any:
     from patron import stack
 
     if getattr(args, "stage", None):
-        config = json.loads((stack.ROOT / "chalice.json").read_text())
-        stage_config = config["stages"].get(args.stage)
-        if stage_config is None:
-            raise SystemExit(f"unknown stage {args.stage}; see chalice.json")
-        region = stage_config.get("tags", {}).get("patron:region", "us-east-1")
+        from patron.deploy import stage_region
+
+        region = stage_region(args.stage)
         session = boto3.session.Session(region_name=region)
         info = stack.describe(session.client("cloudformation"), args.stage, region)
         endpoint = None
@@ -38,6 +41,12 @@ def _container(args: argparse.Namespace) -> Any:
         info = stack.describe(
             session.client("cloudformation", endpoint_url=endpoint), state["stage"], state["region"]
         )
+    from botocore.config import Config
+
+    def client(service: str) -> Any:
+        config = Config(account_id_endpoint_mode="disabled") if endpoint else None
+        return session.client(service, endpoint_url=endpoint, config=config)
+
     settings = Settings(
         stage=info.stage,
         ingest_table=info.ingest_table,
@@ -45,7 +54,7 @@ def _container(args: argparse.Namespace) -> Any:
         region=info.region,
         aws_endpoint_url=endpoint,
     )
-    return Container(settings, session=session)
+    return Container(settings, session=session), info, client
 
 
 def _print(value: Any, as_json: bool = True) -> None:
@@ -153,6 +162,25 @@ def cmd_privacy_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dlq_list(args: argparse.Namespace) -> int:
+    from patron.operations import stream_failures
+
+    _, info, client = _connect(args)
+    _print({"stream_failures": stream_failures(client("sqs"), info.stream_failure_queue_url)})
+    return 0
+
+
+def cmd_dlq_redrive(args: argparse.Namespace) -> int:
+    from patron.operations import redrive_stream_failures
+
+    container, info, client = _connect(args)
+    counts = redrive_stream_failures(
+        container, client("sqs"), client("dynamodbstreams"), info.stream_failure_queue_url
+    )
+    _print(counts)
+    return 0 if counts["failed"] == 0 else 1
+
+
 def cmd_deploy(args: argparse.Namespace) -> int:
     from patron.deploy import build
 
@@ -248,6 +276,16 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("request_id")
     stage_opt(sp)
     sp.set_defaults(func=cmd_privacy_export)
+
+    dlq = sub.add_parser("dlq", help="stream batches that failed every retry").add_subparsers(
+        dest="action", required=True
+    )
+    sp = dlq.add_parser("list")
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_dlq_list)
+    sp = dlq.add_parser("redrive", help="apply the current state of what failed; keep what still fails")
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_dlq_redrive)
 
     sp = sub.add_parser("deploy", help="package a regional stage (template, artefacts, summary)")
     sp.add_argument("--stage", required=True)

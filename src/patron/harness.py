@@ -15,7 +15,7 @@ import boto3
 from chalicelib.container import Container, set_container
 from chalicelib.settings import Settings
 from patron import stack
-from patron.poller import StreamPoller
+from patron.poller import StreamPoller, failure_message
 from patron.storefront import headers_for
 
 
@@ -72,13 +72,7 @@ class Harness:
             self.failures.extend(records)
             sqs.send_message(
                 QueueUrl=self.info.stream_failure_queue_url,
-                MessageBody=json.dumps(
-                    {
-                        "shard": shard,
-                        "streamArn": self.info.ingest_stream_arn,
-                        "sequenceNumbers": [r["dynamodb"]["SequenceNumber"] for r in records],
-                    }
-                ),
+                MessageBody=json.dumps(failure_message(records, shard, self.info.ingest_stream_arn)),
             )
 
         return StreamPoller(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from typing import Any
 
 from chalicelib.container import Container
-from chalicelib.domain.errors import InvalidPayload, NotFound
+from chalicelib.domain.errors import InvalidPayload, NotFound, PatronError
 from chalicelib.domain.ingest import IngestResult
 from chalicelib.domain.models import Platform, Source
 
@@ -40,3 +42,87 @@ def replay_quarantined(
         raise
     container.quarantine.mark(workspace_id, quarantine_id, "replayed", result.status)
     return result
+
+
+def stream_failures(sqs: Any, queue_url: str, max_messages: int = 100) -> list[dict[str, Any]]:
+    """Peek at the stream failure queue without hiding its messages."""
+    found: dict[str, dict[str, Any]] = {}
+    for _ in range(max_messages):
+        response = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0, WaitTimeSeconds=0
+        )
+        fresh = [m for m in response.get("Messages", []) if m["MessageId"] not in found]
+        if not fresh:
+            break
+        for message in fresh:
+            found[message["MessageId"]] = {"message_id": message["MessageId"], **json.loads(message["Body"])}
+    return list(found.values())[:max_messages]
+
+
+def _keys_in_batch(streams: Any, info: dict[str, Any]) -> list[dict[str, Any]]:
+    """Keys of the records a failure message names, read back from the stream (24 h retention)."""
+    iterator = streams.get_shard_iterator(
+        StreamArn=info["streamArn"],
+        ShardId=info["shardId"],
+        ShardIteratorType="AT_SEQUENCE_NUMBER",
+        SequenceNumber=info["startSequenceNumber"],
+    )["ShardIterator"]
+    end = int(info["endSequenceNumber"])
+    keys: list[dict[str, Any]] = []
+    while iterator:
+        response = streams.get_records(ShardIterator=iterator, Limit=100)
+        for record in response["Records"]:
+            if int(record["dynamodb"]["SequenceNumber"]) > end:
+                return keys
+            keys.append(record["dynamodb"]["Keys"])
+        if not response["Records"]:
+            break
+        iterator = response.get("NextShardIterator")
+    return keys
+
+
+def redrive_stream_failures(container: Container, sqs: Any, streams: Any, queue_url: str) -> dict[str, int]:
+    """Apply the current state of every item a failed stream batch touched, then drop the message.
+
+    The ingest item is the source of truth and profile updates are versioned, so applying
+    its current state is exactly what the lost records would have done; a record that
+    fails again stays on the queue.
+    """
+    from chalicelib.adapters.codec import from_item
+
+    client, table = container.dynamodb, container.settings.ingest_table
+    counts = {"messages": 0, "records": 0, "applied": 0, "failed": 0}
+    seen: set[str] = set()
+    while True:
+        response = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=60)
+        received = response.get("Messages", [])
+        messages = [m for m in received if m["MessageId"] not in seen]
+        for message in received:
+            if message["MessageId"] in seen:  # kept for a later redrive: visible again
+                sqs.change_message_visibility(
+                    QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
+        if not messages:
+            return counts
+        for message in messages:
+            seen.add(message["MessageId"])
+            counts["messages"] += 1
+            info = json.loads(message["Body"])["DDBStreamBatchInfo"]
+            ok = True
+            for key in _keys_in_batch(streams, info):
+                counts["records"] += 1
+                item = from_item(client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item"))
+                try:
+                    container.profiles.apply_change(None, item)
+                except (PatronError, LookupError, KeyError, ValueError) as exc:
+                    counts["failed"] += 1
+                    ok = False
+                    print(f"still failing: {type(exc).__name__}: {exc}", file=sys.stderr)
+                    continue
+                counts["applied"] += 1
+            if ok:
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            else:  # visible again for the next redrive, once the cause is fixed
+                sqs.change_message_visibility(
+                    QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )

@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 log = logging.getLogger("patron.poller")
@@ -64,6 +64,26 @@ def lambda_record(record: dict[str, Any], stream_arn: str, region: str) -> dict[
         "awsRegion": record.get("awsRegion", region),
         "dynamodb": _jsonable(record["dynamodb"]),
         "eventSourceARN": stream_arn,
+    }
+
+
+def failure_message(records: list[dict[str, Any]], shard: str, stream_arn: str) -> dict[str, Any]:
+    """What Lambda's on-failure destination receives for a stream batch it gave up on."""
+    sequences = sorted((r["dynamodb"]["SequenceNumber"] for r in records), key=int)
+    return {
+        "requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": 4},
+        "responseContext": {"statusCode": 200, "functionError": None},
+        "version": "1.0",
+        "timestamp": datetime.now(UTC).isoformat(),
+        "DDBStreamBatchInfo": {
+            "shardId": shard,
+            "startSequenceNumber": sequences[0],
+            "endSequenceNumber": sequences[-1],
+            "approximateArrivalOfFirstRecord": datetime.now(UTC).isoformat(),
+            "approximateArrivalOfLastRecord": datetime.now(UTC).isoformat(),
+            "batchSize": len(records),
+            "streamArn": stream_arn,
+        },
     }
 
 

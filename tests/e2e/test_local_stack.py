@@ -147,3 +147,4 @@ def test_tampered_and_malformed_deliveries_over_http(local):
     assert status == 400 and answer["details"][0]["field"] == "line_items.0.quantity"
     listed = json.loads(local["cli"]("quarantine", "list", "--workspace", local["workspace_id"]))
     assert [e["quarantine_id"] for e in listed["quarantine"]] == [answer["quarantine_id"]]
+    assert json.loads(local["cli"]("dlq", "list")) == {"stream_failures": []}

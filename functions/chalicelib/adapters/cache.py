@@ -11,8 +11,11 @@ T = TypeVar("T")
 
 
 class TtlCache(Generic[T]):
-    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, seconds: float, clock: Callable[[], float] = time.monotonic, negative_seconds: float = 0
+    ) -> None:
         self.seconds = seconds
+        self.negative_seconds = negative_seconds  # how long "not found" (None) is remembered
         self.clock = clock
         self._values: dict[str, tuple[float, T]] = {}
         self._lock = threading.Lock()
@@ -23,8 +26,10 @@ class TtlCache(Generic[T]):
         if hit is not None and hit[0] > now:
             return hit[1]
         value = load()
-        with self._lock:
-            self._values[key] = (now + self.seconds, value)
+        ttl = self.seconds if value is not None else self.negative_seconds
+        if ttl > 0:
+            with self._lock:
+                self._values[key] = (now + ttl, value)
         return value
 
     def invalidate(self, key: str | None = None) -> None:

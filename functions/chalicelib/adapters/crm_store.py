@@ -98,8 +98,9 @@ class DynamoWorkspaceStore:
     def __init__(self, table: CrmTable, cache_seconds: float = 300) -> None:
         self.t = table
         self._settings: TtlCache[WorkspaceSettings | None] = TtlCache(min(cache_seconds, 60))
-        self._sources: TtlCache[Source | None] = TtlCache(cache_seconds)
-        self._keys: TtlCache[str | None] = TtlCache(cache_seconds)
+        # Unknown shops and keys are remembered briefly: a flood of them costs few reads.
+        self._sources: TtlCache[Source | None] = TtlCache(cache_seconds, negative_seconds=5)
+        self._keys: TtlCache[str | None] = TtlCache(cache_seconds, negative_seconds=5)
 
     # workspaces
     def create_workspace(self, workspace_id: str, name: str, currency: str, api_key_hash: str) -> None:

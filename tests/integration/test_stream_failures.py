@@ -1,0 +1,50 @@
+"""Stream records that failed all their retries are kept on the failure queue and redriven."""
+
+from __future__ import annotations
+
+from chalicelib.adapters.codec import to_item
+from patron import operations
+from tests.conftest import event_bytes
+
+POISON = {
+    "pk": "W#ws_late#O#src_x#1",
+    "t": "order",
+    "ws": "ws_late",
+    "src": "src_x",
+    "oid": "1",
+    "ver": "2026-11-20T10:00:00.000000Z|",
+    "v": 1,
+    "cur": "USD",
+    "tot": 25,
+    "st": "paid",
+    "ca": "2026-11-20T10:00:00.000000Z",
+    "p": {"e": "late@example.com"},
+}
+
+
+def test_a_failed_record_is_redriven_once_its_cause_is_fixed(stage, ws):
+    # Given an order for a workspace that does not exist yet, between two good orders
+    stage.send(ws, "shopify", "orders/create", event_bytes("shopify/orders_create.json"))
+    stage.client("dynamodb").put_item(TableName=stage.info.ingest_table, Item=to_item(POISON))
+    stage.send(ws, "woocommerce", "order.created", event_bytes("woocommerce/order_guest_created.json"))
+    stage.drain()
+    sqs, streams = stage.client("sqs"), stage.client("dynamodbstreams")
+    queue = stage.info.stream_failure_queue_url
+    # Then the failure queue holds the batch info Lambda's on-failure destination sends
+    (failure,) = operations.stream_failures(sqs, queue)
+    info = failure["DDBStreamBatchInfo"]
+    assert info["batchSize"] == 1 and info["streamArn"] == stage.info.ingest_stream_arn
+    # When redriven before the cause is fixed, it stays on the queue
+    first = operations.redrive_stream_failures(stage.container, sqs, streams, queue)
+    assert (first["applied"], first["failed"]) == (0, 1)
+    # When the workspace is created (the fix) and the queue is redriven
+    stage.container.workspaces.create_workspace("ws_late", "Late Brand", "USD", "0" * 64)
+    second = operations.redrive_stream_failures(stage.container, sqs, streams, queue)
+    # Then the order reached its profile and the queue is empty
+    assert (second["messages"], second["applied"], second["failed"]) == (1, 1, 0)
+    settings = stage.container.workspaces.settings("ws_late")
+    (profile,) = stage.container.profile_store.find("ws_late", settings.id_salt, ["email:late@example.com"])
+    assert profile["n"] == 1 and profile["spent"] == 25
+    assert operations.stream_failures(sqs, queue) == []
+    # and redriving again changes nothing
+    assert operations.redrive_stream_failures(stage.container, sqs, streams, queue)["messages"] == 0
