@@ -6,13 +6,14 @@ from typing import Any
 
 from chalice import Chalice
 
-from chalicelib.handlers import admin, streams, webhooks
+from chalicelib.handlers import admin, jobs, streams, webhooks
 from chalicelib.handlers.http import logger, metrics
 
 app = Chalice(app_name="patron")
 app.register_blueprint(webhooks.bp)
 app.register_blueprint(admin.bp)
 app.register_blueprint(streams.bp)
+app.register_blueprint(jobs.bp)
 
 
 @app.middleware("all")

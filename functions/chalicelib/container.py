@@ -93,6 +93,12 @@ class Container:
         return DynamoProfileStore(self.crm)
 
     @cached_property
+    def reports(self) -> Any:
+        from chalicelib.domain.reports import ReportService
+
+        return ReportService(self.workspaces, self.quarantine)
+
+    @cached_property
     def privacy_store(self) -> Any:
         from chalicelib.adapters.crm_store import DynamoPrivacyStore
 

@@ -113,21 +113,7 @@ def cmd_quarantine_list(args: argparse.Namespace) -> int:
 
 
 def _all_workspaces(container: Any) -> list[str]:
-    client, table = container.crm.client, container.crm.table
-    found: list[str] = []
-    kwargs: dict[str, Any] = {
-        "TableName": table,
-        "FilterExpression": "#t = :t",
-        "ExpressionAttributeNames": {"#t": "t"},
-        "ExpressionAttributeValues": {":t": {"S": "workspace"}},
-        "ProjectionExpression": "ws",
-    }
-    while True:
-        page = client.scan(**kwargs)
-        found.extend(i["ws"]["S"] for i in page.get("Items", []))
-        if "LastEvaluatedKey" not in page:
-            return found
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return list(container.workspaces.workspace_ids())
 
 
 def cmd_quarantine_replay(args: argparse.Namespace) -> int:

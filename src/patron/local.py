@@ -17,6 +17,7 @@ import re
 import signal
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -164,11 +165,12 @@ class LocalStack:
                 module = __import__(source.handler_string.rsplit(".", 1)[0], fromlist=["_"])
                 handler = getattr(module, source.handler_string.rsplit(".", 1)[1])
                 event = {
-                    "id": "local",
+                    "version": "0",
+                    "id": str(uuid.uuid4()),
                     "detail-type": "Scheduled Event",
                     "source": "aws.events",
                     "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                    "resources": [],
+                    "resources": [f"arn:aws:events:us-east-1:123456789012:rule/patron-local-{name}"],
                     "detail": {},
                     "region": "us-east-1",
                     "account": "123456789012",

@@ -119,6 +119,8 @@ class DynamoWorkspaceStore:
             },
             "attribute_not_exists(pk)",
         )
+        # The directory of workspaces: scheduled jobs and ops list it without a scan.
+        self.t.put({"pk": "WSLIST", "sk": workspace_id, "t": "workspace_ref", "name": name, "ca": at})
         self.t.put(
             {"pk": f"KEY#{api_key_hash}", "sk": "KEY", "t": "api_key", "ws": workspace_id, "ca": at},
             "attribute_not_exists(pk)",
@@ -154,6 +156,15 @@ class DynamoWorkspaceStore:
             ExpressionAttributeValues={":r": to_av(rate)},
         )
         self._settings.invalidate(workspace_id)
+
+    def workspace_ids(self) -> list[str]:
+        ids: list[str] = []
+        start = None
+        while True:
+            items, start = self.t.query("WSLIST", limit=1000, start=start, newest_first=False)
+            ids.extend(i["sk"] for i in items)
+            if start is None:
+                return ids
 
     def workspace_for_key(self, api_key_hash: str) -> str | None:
         def load() -> str | None:
@@ -325,6 +336,23 @@ class DynamoQuarantine:
             }
         )
         return qid
+
+    def count_open(self, workspace_id: str) -> int:
+        kwargs: dict[str, Any] = {
+            "TableName": self.t.table,
+            "KeyConditionExpression": "pk = :pk",
+            "FilterExpression": "#s = :open",
+            "Select": "COUNT",
+            "ExpressionAttributeNames": {"#s": "state"},
+            "ExpressionAttributeValues": {":pk": {"S": f"W#{workspace_id}#Q"}, ":open": {"S": "open"}},
+        }
+        total = 0
+        while True:
+            page = self.t.client.query(**kwargs)
+            total += int(page.get("Count", 0))
+            if "LastEvaluatedKey" not in page:
+                return total
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def list(self, workspace_id: str, limit: int = 50) -> list[dict[str, Any]]:
         items, _ = self.t.query(f"W#{workspace_id}#Q", limit=limit)

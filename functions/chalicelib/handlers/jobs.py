@@ -1,0 +1,22 @@
+"""Scheduled jobs (EventBridge rules in a region, the local stack's scheduler on a laptop)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint, Rate
+
+from chalicelib.container import container
+from chalicelib.handlers.http import count, logger
+
+bp = Blueprint(__name__)
+
+
+@bp.schedule(Rate(1, unit=Rate.HOURS), name="quarantine_report")
+def quarantine_report(event: Any) -> dict[str, Any]:
+    """Open quarantine entries per workspace: a metric to alarm on, a log line to act on."""
+    report = container().reports.quarantine_report()
+    count("QuarantineOpen", report.open_entries)
+    if report.open_entries:
+        logger.warning("quarantine has open entries", extra=report.model_dump())
+    return report.model_dump()
