@@ -25,8 +25,13 @@ from typing import Any
 from patron import stack
 
 log = logging.getLogger("patron.local")
-STATE_DIR = Path(os.environ.get("PATRON_HOME", Path.cwd() / ".patron"))
-STATE_FILE = STATE_DIR / "local.json"
+
+
+def state_file() -> Path:
+    """Where the running local stack says how to reach it (PATRON_HOME, default ./.patron)."""
+    return Path(os.environ.get("PATRON_HOME", Path.cwd() / ".patron")) / "local.json"
+
+
 LOCAL_ENV = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
@@ -65,6 +70,40 @@ class _QuietHandlerProxy:
 _QuietHandler = _QuietHandlerProxy()
 
 
+def _atomic_moto_server(port: int) -> Any:
+    """moto's threaded server on 127.0.0.1, one request at a time.
+
+    DynamoDB evaluates a condition and applies its update atomically; moto's backends
+    do not lock, so two concurrent conditional writes to one item could both pass.
+    Serializing requests gives the local stack the guarantee the real service gives.
+    """
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    lock = threading.Lock()
+
+    class Atomic(ThreadedMotoServer):
+        def _server_entry(self) -> None:
+            dispatcher = DomainDispatcherApplication(create_backend_app)
+
+            def app(environ: Any, start_response: Any) -> Any:
+                with lock:
+                    return list(dispatcher(environ, start_response))
+
+            self._server = make_server(
+                self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
+            )
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return Atomic(ip_address="127.0.0.1", port=port, verbose=False)
+
+
 @dataclass
 class _Job:
     name: str
@@ -93,10 +132,8 @@ class LocalStack:
 
     def start(self) -> LocalStack:
         isolate_from_real_aws()
-        from moto.server import ThreadedMotoServer
-
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
+        self._moto = _atomic_moto_server(self.aws_port)
         self._moto.start()
         from patron.harness import Harness
 
@@ -104,8 +141,9 @@ class LocalStack:
         self._serve_http()
         self._spawn("stream-poller", lambda: self.harness.poller.run(self.stop_event, 0.25))
         self._spawn("scheduler", self._run_schedules)
-        STATE_DIR.mkdir(parents=True, exist_ok=True)
-        STATE_FILE.write_text(
+        state = state_file()
+        state.parent.mkdir(parents=True, exist_ok=True)
+        state.write_text(
             json.dumps(
                 {
                     "api_url": self.api_url,
@@ -195,8 +233,9 @@ class LocalStack:
             self._http.shutdown()
         if self._moto is not None:
             self._moto.stop()
-        if STATE_FILE.exists():
-            STATE_FILE.unlink()
+        state = state_file()
+        if state.exists():
+            state.unlink()
 
 
 def serve(port: int, aws_port: int) -> int:
@@ -218,9 +257,10 @@ def serve(port: int, aws_port: int) -> int:
 
 def attach() -> dict[str, Any]:
     """Connection details of the running local stack (for CLI commands)."""
-    if not STATE_FILE.exists():
+    state = state_file()
+    if not state.exists():
         raise SystemExit(
             "no local stack is running: start one with `patron local` "
             "(or pass --stage STAGE for a deployed stage)"
         )
-    return dict(json.loads(STATE_FILE.read_text()))
+    return dict(json.loads(state.read_text()))
