@@ -88,6 +88,7 @@ class WriteCounter:
     reader: Any  # an uninstrumented DynamoDB client used to see items before and after
     requests: Counter[str] = field(default_factory=Counter)
     wcu: float = 0.0
+    wcu_by: Counter[str] = field(default_factory=Counter)  # per table, and GSI entries
     enabled: bool = True
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _local: threading.local = field(default_factory=threading.local)
@@ -156,14 +157,14 @@ class WriteCounter:
             return
         self._local.pending = None
         failed = "Error" in parsed
-        total = 0.0
+        parts: Counter[str] = Counter()
         for table, key, multiplier, before in pending:
             if failed:
-                total += units(item_size(before)) * multiplier
+                parts[table] += units(item_size(before)) * multiplier
                 continue
             after = self._get(table, key)
-            total += (
-                units(max(item_size(before), item_size(after))) + index_units(before, after)
-            ) * multiplier
+            parts[table] += units(max(item_size(before), item_size(after))) * multiplier
+            parts[table + " (GSI)"] += index_units(before, after) * multiplier
         with self._lock:
-            self.wcu += total
+            self.wcu += sum(parts.values())
+            self.wcu_by.update(parts)
