@@ -163,3 +163,17 @@ def test_generic_money_must_be_a_string(stage, ws):
     response = stage.send(ws, "generic", "order", json.dumps(order).encode())
     assert response.status_code == 400
     assert json.loads(response.body)["details"][0]["field"] == "total"
+
+
+def test_two_woocommerce_changes_within_one_second_are_both_kept(stage, ws):
+    # Given an order created, then completed within the same second (Woo stamps seconds)
+    created = load_event("woocommerce/order_created.json")
+    completed = dict(created, status="completed")
+    first = stage.send(ws, "woocommerce", "order.created", created)
+    second = stage.send(ws, "woocommerce", "order.updated", completed)
+    # When the first is redelivered afterwards
+    again = stage.send(ws, "woocommerce", "order.created", created)
+    # Then the later change is kept, and the late redelivery of the earlier one is stale
+    assert [json.loads(r.body)["status"] for r in (first, second, again)] == ["stored", "stored", "stale"]
+    order = json.loads(stage.get(ws, f"/orders/{ws.sources['woocommerce']['source_id']}.5127").body)
+    assert order["status"] == "fulfilled"

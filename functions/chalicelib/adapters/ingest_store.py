@@ -22,8 +22,10 @@ from chalicelib.domain.models import (
 )
 from chalicelib.domain.ports import WriteOutcome
 
-# A newer version wins; the same body again (another topic, a retry) is no change.
-NEWER = "attribute_not_exists(ver) OR (ver < :ver AND (attribute_not_exists(h) OR h <> :h))"
+# A newer version wins; the same body again (another topic, a retry) is no change. Two
+# different bodies with the same version (WooCommerce stamps seconds and sends no trigger
+# time, so two changes within one second tie): the later arrival wins rather than be lost.
+NEWER = "attribute_not_exists(ver) OR (ver <= :ver AND (attribute_not_exists(h) OR h <> :h))"
 
 
 class DynamoIngestStore:
@@ -50,11 +52,13 @@ class DynamoIngestStore:
             return self._privacy(delivery, payload)
         raise TypeError(f"unsupported payload {type(payload).__name__}")
 
-    def _version(self, delivery: Delivery, updated_at: Any) -> str:
-        return RecordVersion(updated_at=updated_at, triggered_at=delivery.triggered_at).key()
+    def _version(self, delivery: Delivery, updated_at: Any, progress: int = 0) -> str:
+        return RecordVersion(
+            updated_at=updated_at, triggered_at=delivery.triggered_at, progress=progress
+        ).key()
 
     def _order(self, delivery: Delivery, order: Order) -> WriteOutcome:
-        ver = self._version(delivery, order.updated_at)
+        ver = self._version(delivery, order.updated_at, order.progress)
         values = records.header_fields(delivery, "order") | records.order_fields(order)
         values["ver"] = ver
         values["h"] = delivery.body_hash

@@ -87,10 +87,16 @@ class Refund(Frozen):
 
 
 class RecordVersion(Frozen):
-    """Orders state of a resource: newer versions win, equal ones are duplicates."""
+    """Orders states of a resource: newer versions win, equal ones are duplicates.
+
+    `updated_at` first; then the delivery's trigger time (Shopify stamps microseconds);
+    then, for two states stamped in the same second with no trigger time (WooCommerce),
+    how far the order has progressed: a completed order is newer than a paid one.
+    """
 
     updated_at: UtcDatetime
     triggered_at: UtcDatetime | None = None
+    progress: int = Field(default=0, ge=0, le=99)
 
     def key(self) -> str:
         # Fixed-width UTC strings compare in time order, also inside DynamoDB conditions.
@@ -98,7 +104,11 @@ class RecordVersion(Frozen):
             return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
         trig = text(self.triggered_at) if self.triggered_at else ""
-        return text(self.updated_at) + "|" + trig
+        return f"{text(self.updated_at)}|{trig}|{self.progress:02d}"
+
+
+PROGRESS = {"pending": 1, "paid": 2, "fulfilled": 3, "partially_refunded": 4, "refunded": 5,
+            "cancelled": 6}
 
 
 class Order(Frozen):
@@ -122,6 +132,11 @@ class Order(Frozen):
     line_items: tuple[LineItem, ...] = ()
     refunds: tuple[Refund, ...] = ()
     tracking: tuple[str, ...] = ()
+
+    @property
+    def progress(self) -> int:
+        """Status rank, then refunds seen: orders its same-second states."""
+        return PROGRESS[self.status.value] * 10 + min(len(self.refunds), 9)
 
 
 class RefundEvent(Frozen):
