@@ -13,15 +13,13 @@ import copy
 import json
 import random
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from patron import stack
+from patron import http, stack
 from patron.storefront import shopify_headers, woocommerce_headers
 
 SHOP = "demo-store.myshopify.com"
@@ -455,21 +453,6 @@ def expected_profiles(people: list[Person], orders: list[SimOrder]) -> dict[str,
     return expected
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"{}")
-
-
-def _get(url: str, api_key: str) -> Any:
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {api_key}"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
-
-
 def run_demo(
     customers: int = 300, seed: int = 7, port: int = 8000, aws_port: int = 5000, keep_running: bool = False
 ) -> int:
@@ -504,7 +487,7 @@ def _run(local: Any, customers: int, seed: int, keep_running: bool) -> int:
             )
         else:
             headers = woocommerce_headers(SITE, topic, woo_secret, body, delivery_id)
-        status, answer = _post(f"{local.api_url}/webhooks/{platform}", body, headers)
+        status, answer = http.post(f"{local.api_url}/webhooks/{platform}", body, headers)
         return answer.get("status", str(status)) if status == 200 else f"http {status}"
 
     # Two senders at a time: deliveries overlap as they do from real storefronts.
@@ -518,7 +501,8 @@ def _run(local: Any, customers: int, seed: int, keep_running: bool) -> int:
     mismatches, members, guests, spent, refunded, merged = 0, 0, 0, Decimal(0), Decimal(0), 0
     top: list[tuple[Decimal, str, int]] = []
     for person in people:
-        found = _get(f"{local.api_url}/customers?email={person.email}", ws.api_key)["customers"]
+        _, answer = http.get(f"{local.api_url}/customers?email={person.email}", ws.api_key)
+        found = answer["customers"]
         want = expected[person.email]
         if len(found) != 1:
             mismatches += 1

@@ -13,7 +13,7 @@ from typing import Any
 from chalicelib.adapters.cache import TtlCache
 from chalicelib.adapters.codec import from_item, to_av, to_item
 from chalicelib.domain.errors import Conflict
-from chalicelib.domain.identity import customer_id_for, identity_kind
+from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.models import Platform, Source, now_utc
 from chalicelib.domain.profiles import WorkspaceSettings, profile_pk
 from chalicelib.domain.records import iso
@@ -391,10 +391,6 @@ def _quarantine_view(item: dict[str, Any]) -> dict[str, Any]:
         "state": item.get("state", "open"),
         "detail": item.get("detail"),
     }
-
-
-def identity_kinds(keys: list[str]) -> list[str]:
-    return sorted({identity_kind(k) for k in keys})
 
 
 class DynamoPrivacyStore:

@@ -107,8 +107,7 @@ class RecordVersion(Frozen):
         return f"{text(self.updated_at)}|{trig}|{self.progress:02d}"
 
 
-PROGRESS = {"pending": 1, "paid": 2, "fulfilled": 3, "partially_refunded": 4, "refunded": 5,
-            "cancelled": 6}
+PROGRESS = {"pending": 1, "paid": 2, "fulfilled": 3, "partially_refunded": 4, "refunded": 5, "cancelled": 6}
 
 
 class Order(Frozen):

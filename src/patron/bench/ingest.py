@@ -281,21 +281,21 @@ def measure_cpu(iterations: int = 5000) -> dict[str, Any]:
     }
 
 
-def _import_ms(statement: str, cwd: str, runs: int) -> float:
-    code = f"import time; t=time.perf_counter(); {statement}; print((time.perf_counter()-t)*1000)"
+def _fresh_median_ms(code: str, cwd: str, runs: int) -> float:
+    """Median of what `code` prints (milliseconds), each run in a fresh interpreter."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | BENCH_ENV
     samples = []
     for _ in range(runs):
         out = subprocess.run(
-            [sys.executable, "-c", code],
-            cwd=cwd,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
+            [sys.executable, "-c", code], cwd=cwd, env=env, check=True, capture_output=True, text=True
         ).stdout
         samples.append(float(out.strip().splitlines()[-1]))
     return statistics.median(samples)
+
+
+def _import_ms(statement: str, cwd: str, runs: int) -> float:
+    code = f"import time; t=time.perf_counter(); {statement}; print((time.perf_counter()-t)*1000)"
+    return _fresh_median_ms(code, cwd, runs)
 
 
 def cold_first_request_ms() -> float:
@@ -320,23 +320,14 @@ def measure_imports(runs: int = 9) -> dict[str, Any]:
     functions = str(stack.FUNCTIONS)
     app_ms = _import_ms("import app", functions, runs)
     boto3_ms = _import_ms("import boto3", functions, runs)
-    cold = []
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | BENCH_ENV
-    for _ in range(runs):
-        out = subprocess.run(
-            [sys.executable, "-c", "from patron.bench.ingest import cold_first_request_ms as f; print(f())"],
-            cwd=functions,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        cold.append(float(out.strip().splitlines()[-1]))
+    cold_ms = _fresh_median_ms(
+        "from patron.bench.ingest import cold_first_request_ms as f; print(f())", functions, runs
+    )
     return {
         "import_ms": round(app_ms, 1),
         "boto3_import_ms": round(boto3_ms, 1),
         "import_to_boto3": round(app_ms / boto3_ms, 2),
-        "cold_import_plus_first_webhook_ms": round(statistics.median(cold), 1),
+        "cold_import_plus_first_webhook_ms": round(cold_ms, 1),
     }
 
 
