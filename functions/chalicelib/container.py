@@ -22,8 +22,10 @@ class Container:
             from botocore.config import Config
 
             session = self._session or boto3.session.Session()
+            # Short timeouts, few retries: a webhook answers well inside Shopify's 5 s, and a
+            # failure surfaces as a 5xx the storefront retries (streams retry on their own).
             config = Config(
-                retries={"mode": "standard", "max_attempts": 5}, connect_timeout=2, read_timeout=5
+                retries={"mode": "standard", "max_attempts": 3}, connect_timeout=1, read_timeout=2
             )
             return session.client(
                 service,

@@ -148,6 +148,12 @@ def cmd_privacy_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_merges_list(args: argparse.Namespace) -> int:
+    merges = _container(args).profile_store.merges(args.workspace, limit=args.limit)
+    _print({"merges": [{k: v for k, v in m.items() if k not in ("pk", "sk", "t")} for m in merges]})
+    return 0
+
+
 def cmd_dlq_list(args: argparse.Namespace) -> int:
     from patron.operations import stream_failures
 
@@ -262,6 +268,15 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("request_id")
     stage_opt(sp)
     sp.set_defaults(func=cmd_privacy_export)
+
+    mg = sub.add_parser("merges", help="profile merges: what was merged into what, and why").add_subparsers(
+        dest="action", required=True
+    )
+    sp = mg.add_parser("list")
+    sp.add_argument("--workspace", required=True)
+    sp.add_argument("--limit", type=int, default=50)
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_merges_list)
 
     dlq = sub.add_parser("dlq", help="stream batches that failed every retry").add_subparsers(
         dest="action", required=True

@@ -479,6 +479,8 @@ def _run(local: Any, customers: int, seed: int, keep_running: bool) -> int:
     outcomes: dict[str, int] = {}
     started = time.monotonic()
 
+    latencies: list[float] = []
+
     def deliver(item: tuple[str, str, bytes, str]) -> str:
         platform, topic, body, delivery_id = item
         if platform == "shopify":
@@ -487,7 +489,9 @@ def _run(local: Any, customers: int, seed: int, keep_running: bool) -> int:
             )
         else:
             headers = woocommerce_headers(SITE, topic, woo_secret, body, delivery_id)
+        t0 = time.perf_counter()
         status, answer = http.post(f"{local.api_url}/webhooks/{platform}", body, headers)
+        latencies.append(time.perf_counter() - t0)
         return answer.get("status", str(status)) if status == 200 else f"http {status}"
 
     # Two senders at a time: deliveries overlap as they do from real storefronts.
@@ -536,6 +540,12 @@ def _run(local: Any, customers: int, seed: int, keep_running: bool) -> int:
     print(f"webhook deliveries sent       {len(deliveries)} in {sent_seconds:.1f}s over HTTP")
     for outcome, n in sorted(outcomes.items()):
         print(f"  {outcome:<27} {n}")
+    ordered = sorted(latencies)
+    p50, p99 = ordered[len(ordered) // 2], ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    print(
+        f"webhook answer time           p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, "
+        f"max {ordered[-1] * 1000:.0f} ms (local stack on moto; Shopify allows 5 s)"
+    )
     print(
         f"stream records processed      {stats.records} in {stats.invocations} invocations "
         f"({stats.failed_to_destination} to the failure queue)"

@@ -1,0 +1,102 @@
+"""The local stand-in for Lambda's stream event source mapping, against a fake Streams API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from patron.poller import StreamPoller, failure_message
+
+ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/2026"
+
+
+class FakeStreams:
+    """One shard holding records 1..n; GetRecords pages through them."""
+
+    def __init__(self, n: int) -> None:
+        self.records = [
+            {
+                "eventID": f"e{i}",
+                "eventName": "INSERT",
+                "awsRegion": "us-east-1",
+                "dynamodb": {
+                    "Keys": {"pk": {"S": f"k{i}"}},
+                    "SequenceNumber": str(100 + i),
+                    "NewImage": {"pk": {"S": f"k{i}"}},
+                    "StreamViewType": "NEW_AND_OLD_IMAGES",
+                },
+            }
+            for i in range(1, n + 1)
+        ]
+
+    def describe_stream(self, **kwargs: Any) -> dict[str, Any]:
+        return {"StreamDescription": {"Shards": [{"ShardId": "shard-1"}]}}
+
+    def get_shard_iterator(self, **kwargs: Any) -> dict[str, Any]:
+        return {"ShardIterator": "0"}
+
+    def get_records(self, ShardIterator: str, Limit: int) -> dict[str, Any]:
+        start = int(ShardIterator)
+        page = self.records[start : start + Limit]
+        return {"Records": page, "NextShardIterator": str(start + len(page))}
+
+
+class Handler:
+    """Fails the records whose key is in `poison`; remembers every batch it saw."""
+
+    def __init__(self, poison: set[str]) -> None:
+        self.poison = poison
+        self.batches: list[list[str]] = []
+
+    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        keys = [r["dynamodb"]["Keys"]["pk"]["S"] for r in event["Records"]]
+        self.batches.append(keys)
+        assert all(
+            r["eventSource"] == "aws:dynamodb" and r["eventSourceARN"] == ARN for r in event["Records"]
+        )
+        assert context.get_remaining_time_in_millis() > 0
+        return {
+            "batchItemFailures": [
+                {"itemIdentifier": r["dynamodb"]["SequenceNumber"]}
+                for r in event["Records"]
+                if r["dynamodb"]["Keys"]["pk"]["S"] in self.poison
+            ]
+        }
+
+
+def test_clean_batches_are_delivered_once_in_order():
+    handler = Handler(set())
+    poller = StreamPoller(FakeStreams(5), ARN, handler, batch_size=2)
+    assert poller.drain() == 5
+    assert handler.batches == [["k1", "k2"], ["k3", "k4"], ["k5"]]
+    assert poller.stats.empty_polls == 1
+
+
+def test_a_failure_retries_from_the_first_failed_record_then_goes_to_the_destination():
+    # Given a batch whose third record always fails
+    sent: list[tuple[list[dict[str, Any]], str]] = []
+    handler = Handler({"k3"})
+    poller = StreamPoller(
+        FakeStreams(5),
+        ARN,
+        handler,
+        batch_size=5,
+        max_retries=2,
+        on_failure=lambda records, shard: sent.append((records, shard)),
+    )
+    # When the stream is drained
+    poller.drain()
+    # Then the records before it were checkpointed, retries restart at it, it is handed to
+    # the on-failure destination after the retries, and the records after it still arrive
+    assert handler.batches[0] == ["k1", "k2", "k3", "k4", "k5"]
+    assert handler.batches[1:3] == [["k3", "k4", "k5"], ["k3", "k4", "k5"]]
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in sent[0][0]] == ["k3"]
+    assert handler.batches[-1] == ["k4", "k5"]
+    assert poller.stats.failed_to_destination == 1
+
+
+def test_failure_message_has_lambdas_on_failure_shape():
+    records = FakeStreams(3).records
+    message = failure_message(records, "shard-1", ARN)
+    info = message["DDBStreamBatchInfo"]
+    assert (info["startSequenceNumber"], info["endSequenceNumber"], info["batchSize"]) == ("101", "103", 3)
+    assert message["requestContext"]["condition"] == "RetryAttemptsExhausted"
