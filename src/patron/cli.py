@@ -187,6 +187,43 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_model_fit(args: argparse.Namespace) -> int:
+    from patron import model
+
+    if bool(args.summary) == bool(args.transactions):
+        print("error: give exactly one of --summary FILE or --transactions FILE", file=sys.stderr)
+        return 2
+    if args.scores and args.horizon is None:
+        print("error: --scores needs --horizon (in the data's time unit)", file=sys.stderr)
+        return 2
+    try:
+        if args.summary:
+            summary = model.read_summary(Path(args.summary))
+        else:
+            summary = model.read_transactions(Path(args.transactions), args.unit, args.observation_end)
+        result, scores = model.fit(summary, args.horizon)
+    except (model.InputError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.scores and scores is not None:
+        model.write_scores(Path(args.scores), summary["customer_id"], scores)
+        result["scores"] = {"file": args.scores, "horizon": args.horizon, "method": scores.method}
+    print(json.dumps(result, indent=None if args.json else 2))
+    return 0
+
+
+def cmd_bench_model(args: argparse.Namespace) -> int:
+    from patron.bench.model import run
+
+    print(
+        json.dumps(
+            run(customers=args.customers, seed=args.seed, lifetimes=not args.no_lifetimes),
+            indent=None if args.json else 2,
+        )
+    )
+    return 0
+
+
 def cmd_bench_ingest(args: argparse.Namespace) -> int:
     from patron.bench.ingest import run
 
@@ -294,12 +331,31 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", default="out/deploy")
     sp.set_defaults(func=cmd_deploy)
 
+    md = sub.add_parser("model", help="customer-base models (BG/NBD, Gamma-Gamma)").add_subparsers(
+        dest="action", required=True
+    )
+    sp = md.add_parser("fit", help="fit on an RFM summary or raw transactions; optionally score")
+    sp.add_argument("--summary", help="CSV: customer_id,frequency,recency,T,monetary_value")
+    sp.add_argument("--transactions", help="CSV: customer_id,date,amount")
+    sp.add_argument("--unit", choices=["days", "weeks"], default="days", help="time unit for --transactions")
+    sp.add_argument("--observation-end", help="end of observation for --transactions (default: last date)")
+    sp.add_argument("--scores", help="write customer_id,p_alive,expected_purchases,expected_avg_value,clv")
+    sp.add_argument("--horizon", type=float, help="scoring horizon, in the data's time unit")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_model_fit)
+
     bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="action", required=True)
     sp = bench.add_parser("ingest", help="AWS writes per order, handler CPU and import time")
     sp.add_argument("--orders", type=int, default=1000)
     sp.add_argument("--seed", type=int, default=11)
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_bench_ingest)
+    sp = bench.add_parser("model", help="BG/NBD fit on simulated customers, against lifetimes")
+    sp.add_argument("--customers", type=int, default=1_000_000)
+    sp.add_argument("--seed", type=int, default=5)
+    sp.add_argument("--no-lifetimes", action="store_true", help="skip the reference fit")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_bench_model)
     return p
 
 

@@ -1,0 +1,1 @@
+"""Numerical analytics (numpy/scipy): customer-base models. Imported only where used."""
