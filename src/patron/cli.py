@@ -224,6 +224,18 @@ def cmd_bench_model(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_segments(args: argparse.Namespace) -> int:
+    from patron.bench.segments import run
+
+    print(
+        json.dumps(
+            run(profiles=args.profiles, seed=args.seed, model=not args.no_model),
+            indent=None if args.json else 2,
+        )
+    )
+    return 0
+
+
 def cmd_bench_ingest(args: argparse.Namespace) -> int:
     from patron.bench.ingest import run
 
@@ -350,6 +362,12 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=int, default=11)
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_bench_ingest)
+    sp = bench.add_parser("segments", help="RFM, lifecycle and 20 segments vs pandas; BG/NBD vs lifetimes")
+    sp.add_argument("--profiles", type=int, default=1_000_000)
+    sp.add_argument("--seed", type=int, default=9)
+    sp.add_argument("--no-model", action="store_true", help="skip the BG/NBD part")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_bench_segments)
     sp = bench.add_parser("model", help="BG/NBD fit on simulated customers, against lifetimes")
     sp.add_argument("--customers", type=int, default=1_000_000)
     sp.add_argument("--seed", type=int, default=5)

@@ -131,7 +131,7 @@ def lifecycle(
     if orders <= 0 or last_order_at is None:
         return Stage("prospect", None)
     store = store_rhythm_days or DEFAULT_RHYTHM_DAYS
-    rhythm = own_rhythm_days if orders >= 2 and own_rhythm_days else store
+    rhythm = own_rhythm_days if orders >= 2 and own_rhythm_days and own_rhythm_days > 0 else store
     since = now - last_order_at
     if orders == 1 and since <= DAY * (2 * store):
         bounds = [("new", 2 * store)] + [
