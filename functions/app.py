@@ -6,12 +6,13 @@ from typing import Any
 
 from chalice import Chalice
 
-from chalicelib.handlers import admin, jobs, streams, webhooks
+from chalicelib.handlers import admin, jobs, segments_api, streams, webhooks
 from chalicelib.handlers.http import logger, metrics
 
 app = Chalice(app_name="patron")
 app.register_blueprint(webhooks.bp)
 app.register_blueprint(admin.bp)
+app.register_blueprint(segments_api.bp)
 app.register_blueprint(streams.bp)
 app.register_blueprint(jobs.bp)
 

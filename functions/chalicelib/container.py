@@ -95,6 +95,13 @@ class Container:
         return DynamoProfileStore(self.crm)
 
     @cached_property
+    def segments(self) -> Any:
+        from chalicelib.adapters.crm_store import DynamoSegmentStore
+        from chalicelib.domain.segment_service import SegmentService
+
+        return SegmentService(DynamoSegmentStore(self.crm), self.profile_store)
+
+    @cached_property
     def reports(self) -> Any:
         from chalicelib.domain.reports import ReportService
 

@@ -154,6 +154,21 @@ def cmd_merges_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_segment_create(args: argparse.Namespace) -> int:
+    _print(_container(args).segments.create(args.workspace, args.name, args.definition))
+    return 0
+
+
+def cmd_segment_list(args: argparse.Namespace) -> int:
+    _print({"segments": [s.model_dump() for s in _container(args).segments.list(args.workspace)]})
+    return 0
+
+
+def cmd_segment_show(args: argparse.Namespace) -> int:
+    _print(_container(args).segments.get(args.workspace, args.segment_id))
+    return 0
+
+
 def cmd_dlq_list(args: argparse.Namespace) -> int:
     from patron.operations import stream_failures
 
@@ -317,6 +332,25 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("request_id")
     stage_opt(sp)
     sp.set_defaults(func=cmd_privacy_export)
+
+    sg = sub.add_parser("segment", help="segments in the segment language (docs/segments.md)").add_subparsers(
+        dest="action", required=True
+    )
+    sp = sg.add_parser("create")
+    sp.add_argument("--workspace", required=True)
+    sp.add_argument("name")
+    sp.add_argument("definition", help='e.g. "orders_count >= 3 AND last_order_days <= 90"')
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_segment_create)
+    sp = sg.add_parser("list")
+    sp.add_argument("--workspace", required=True)
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_segment_list)
+    sp = sg.add_parser("show")
+    sp.add_argument("--workspace", required=True)
+    sp.add_argument("segment_id")
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_segment_show)
 
     mg = sub.add_parser("merges", help="profile merges: what was merged into what, and why").add_subparsers(
         dest="action", required=True

@@ -129,3 +129,22 @@ def test_tampered_and_malformed_deliveries_over_http(local):
     listed = json.loads(local["cli"]("quarantine", "list", "--workspace", local["workspace_id"]))
     assert [e["quarantine_id"] for e in listed["quarantine"]] == [answer["quarantine_id"]]
     assert json.loads(local["cli"]("dlq", "list")) == {"stream_failures": []}
+
+
+def test_segments_from_the_cli(local):
+    created = json.loads(
+        local["cli"](
+            "segment",
+            "create",
+            "--workspace",
+            local["workspace_id"],
+            "Loyal",
+            "orders_count >= 3 and last_order_days <= 90",
+        )
+    )
+    assert created["definition"] == "orders_count >= 3 AND last_order_days <= 90"
+    assert created["time_based"] is True
+    shown = json.loads(
+        local["cli"]("segment", "show", "--workspace", local["workspace_id"], created["segment_id"])
+    )
+    assert shown == created

@@ -472,3 +472,26 @@ class DynamoPrivacyStore:
     def export(self, workspace_id: str, request_id: str) -> dict[str, Any] | None:
         item = self.t.get(f"W#{workspace_id}#PRIVACY", f"export#{request_id}", consistent=True)
         return json.loads(gzip.decompress(item["body"])) if item else None
+
+
+class DynamoSegmentStore:
+    def __init__(self, table: CrmTable) -> None:
+        self.t = table
+
+    def put_segment(self, workspace_id: str, item: dict[str, Any]) -> None:
+        self.t.put(item, "attribute_not_exists(pk)")
+
+    def get_segment(self, workspace_id: str, segment_id: str) -> dict[str, Any] | None:
+        return self.t.get(f"W#{workspace_id}#SEG", segment_id, consistent=True)
+
+    def list_segments(self, workspace_id: str) -> list[dict[str, Any]]:
+        items, _ = self.t.query(f"W#{workspace_id}#SEG", limit=1000, newest_first=False)
+        return items
+
+    def delete_segment(self, workspace_id: str, segment_id: str) -> bool:
+        response = self.t.client.delete_item(
+            TableName=self.t.table,
+            Key={"pk": {"S": f"W#{workspace_id}#SEG"}, "sk": {"S": segment_id}},
+            ReturnValues="ALL_OLD",
+        )
+        return "Attributes" in response

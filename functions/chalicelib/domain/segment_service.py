@@ -1,0 +1,139 @@
+"""Segment definitions per workspace, and evaluation for one customer on read.
+
+Definitions are parsed and validated before they are stored, so a stored segment always
+evaluates. Evaluating for one customer happens on read, with the current time, so it is
+exact for time-based conditions too; the membership index that lists a segment's members
+and sizes is the next step (see docs/segments.md).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from chalicelib.domain import records, scoring, segments
+from chalicelib.domain.customers import ProfileReader
+from chalicelib.domain.errors import BadRequest, NotFound
+from chalicelib.domain.models import now_utc
+
+MAX_SEGMENTS = 200
+_NAME = re.compile(r"^[\w .,'&()-]{1,80}$")
+
+
+class SegmentStore(Protocol):
+    def put_segment(self, workspace_id: str, item: dict[str, Any]) -> None: ...
+    def get_segment(self, workspace_id: str, segment_id: str) -> dict[str, Any] | None: ...
+    def list_segments(self, workspace_id: str) -> list[dict[str, Any]]: ...
+    def delete_segment(self, workspace_id: str, segment_id: str) -> bool: ...
+
+
+class SegmentView(BaseModel):
+    segment_id: str
+    name: str
+    definition: str
+    time_based: bool
+    fields: list[str]
+    created_at: str
+
+
+class Membership(BaseModel):
+    segment_id: str
+    name: str
+    member: bool
+    next_check: str | None
+
+
+class CustomerSegments(BaseModel):
+    customer_id: str
+    evaluated_at: str
+    lifecycle: str
+    lifecycle_next_change: str | None
+    segments: list[Membership]
+
+
+def _view(item: dict[str, Any]) -> SegmentView:
+    tree = segments.parse(item["definition"])
+    return SegmentView(
+        segment_id=item["sk"],
+        name=item["name"],
+        definition=item["definition"],
+        time_based=segments.is_time_based(tree),
+        fields=sorted(segments.fields_used(tree)),
+        created_at=item["ca"],
+    )
+
+
+class SegmentService:
+    def __init__(self, store: SegmentStore, profiles: ProfileReader) -> None:
+        self.store = store
+        self.profiles = profiles
+
+    def create(self, workspace_id: str, name: str, definition: str) -> SegmentView:
+        name = name.strip()
+        if not _NAME.match(name):
+            raise BadRequest("name must be 1-80 letters, digits, spaces or .,'&()-", {"field": "name"})
+        tree = segments.parse(definition)  # raises a 400 that points at the token
+        if len(self.store.list_segments(workspace_id)) >= MAX_SEGMENTS:
+            raise BadRequest(f"a workspace holds at most {MAX_SEGMENTS} segments")
+        item = {
+            "pk": f"W#{workspace_id}#SEG",
+            "sk": "seg_" + secrets.token_hex(6),
+            "t": "segment",
+            "ws": workspace_id,
+            "name": name,
+            "definition": segments.to_text(tree),
+            "ca": records.iso(now_utc()),
+        }
+        self.store.put_segment(workspace_id, item)
+        return _view(item)
+
+    def list(self, workspace_id: str) -> list[SegmentView]:
+        return [_view(i) for i in self.store.list_segments(workspace_id)]
+
+    def get(self, workspace_id: str, segment_id: str) -> SegmentView:
+        item = self.store.get_segment(workspace_id, segment_id)
+        if item is None:
+            raise NotFound("segment not found")
+        return _view(item)
+
+    def delete(self, workspace_id: str, segment_id: str) -> None:
+        if not self.store.delete_segment(workspace_id, segment_id):
+            raise NotFound("segment not found")
+
+    def for_customer(
+        self, workspace_id: str, customer_id: str, now: datetime | None = None
+    ) -> CustomerSegments:
+        item = self.profiles.get(workspace_id, customer_id)
+        if item is None or item.get("t") != "profile":
+            raise NotFound("customer not found")
+        at = now or now_utc()
+        stage = scoring.lifecycle(
+            int(item.get("n", 0)),
+            records.parse_iso(item.get("last")),
+            float(item["gap"]) if item.get("gap") is not None else None,
+            None,
+            at,
+        )
+        facts = scoring.profile_facts(item, stage=stage)
+        results = []
+        for definition in self.store.list_segments(workspace_id):
+            verdict = segments.evaluate(segments.parse(definition["definition"]), facts, at)
+            results.append(
+                Membership(
+                    segment_id=definition["sk"],
+                    name=definition["name"],
+                    member=verdict.member,
+                    next_check=records.iso(verdict.next_check),
+                )
+            )
+        return CustomerSegments(
+            customer_id=item["cid"],
+            evaluated_at=records.iso(at) or "",
+            lifecycle=stage.stage,
+            lifecycle_next_change=records.iso(stage.next_change),
+            segments=results,
+        )
