@@ -57,10 +57,11 @@ def _connect(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     return Container(settings, session=session), info, client
 
 
-def _print(value: Any, as_json: bool = True) -> None:
+def _print(value: Any, compact: bool = False) -> None:
+    """JSON on stdout: indented for people, one line with --json (for scripts)."""
     if hasattr(value, "model_dump"):
         value = value.model_dump(mode="json")
-    print(json.dumps(value, indent=2 if as_json else None, default=str))
+    print(json.dumps(value, indent=None if compact else 2, default=str))
 
 
 def cmd_local(args: argparse.Namespace) -> int:
@@ -223,39 +224,28 @@ def cmd_model_fit(args: argparse.Namespace) -> int:
     if args.scores and scores is not None:
         model.write_scores(Path(args.scores), summary["customer_id"], scores)
         result["scores"] = {"file": args.scores, "horizon": args.horizon, "method": scores.method}
-    print(json.dumps(result, indent=None if args.json else 2))
+    _print(result, compact=args.json)
     return 0
 
 
 def cmd_bench_model(args: argparse.Namespace) -> int:
     from patron.bench.model import run
 
-    print(
-        json.dumps(
-            run(customers=args.customers, seed=args.seed, lifetimes=not args.no_lifetimes),
-            indent=None if args.json else 2,
-        )
-    )
+    _print(run(customers=args.customers, seed=args.seed, lifetimes=not args.no_lifetimes), compact=args.json)
     return 0
 
 
 def cmd_bench_segments(args: argparse.Namespace) -> int:
     from patron.bench.segments import run
 
-    print(
-        json.dumps(
-            run(profiles=args.profiles, seed=args.seed, model=not args.no_model),
-            indent=None if args.json else 2,
-        )
-    )
+    _print(run(profiles=args.profiles, seed=args.seed, model=not args.no_model), compact=args.json)
     return 0
 
 
 def cmd_bench_ingest(args: argparse.Namespace) -> int:
     from patron.bench.ingest import run
 
-    result = run(orders=args.orders, seed=args.seed)
-    print(json.dumps(result, indent=None if args.json else 2))
+    _print(run(orders=args.orders, seed=args.seed), compact=args.json)
     return 0
 
 
