@@ -9,7 +9,9 @@ from chalice import Chalice
 from chalicelib.handlers import admin, jobs, segments_api, streams, webhooks
 from chalicelib.handlers.http import logger, metrics
 
-app = Chalice(app_name="patron")
+# Powertools owns the "patron" logger (JSON, correlation ids); Chalice must not reset it
+# to ERROR, which would drop the security and quarantine warnings.
+app = Chalice(app_name="patron", configure_logs=False)
 app.register_blueprint(webhooks.bp)
 app.register_blueprint(admin.bp)
 app.register_blueprint(segments_api.bp)

@@ -171,7 +171,12 @@ class StreamPoller:
     def _invoke(self, batch: list[dict[str, Any]]) -> set[str]:
         self.stats.invocations += 1
         context = LambdaContext(self.function_name)
-        response = self.handler({"Records": batch}, context) or {}
+        try:
+            response = self.handler({"Records": batch}, context) or {}
+        except Exception:  # noqa: BLE001 - a function error, as Lambda sees it: the whole batch failed
+            # (Powertools raises when every record of a batch failed.)
+            log.warning("stream handler failed the whole batch of %d records", len(batch))
+            return {r["dynamodb"]["SequenceNumber"] for r in batch}
         return {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
 
     def _deliver(self, shard: str, batch: list[dict[str, Any]]) -> int:

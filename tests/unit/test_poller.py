@@ -100,3 +100,31 @@ def test_failure_message_has_lambdas_on_failure_shape():
     info = message["DDBStreamBatchInfo"]
     assert (info["startSequenceNumber"], info["endSequenceNumber"], info["batchSize"]) == ("101", "103", 3)
     assert message["requestContext"]["condition"] == "RetryAttemptsExhausted"
+
+
+def test_a_function_error_fails_the_whole_batch_like_lambda():
+    # Given a handler that raises when every record of its batch fails (as Powertools does)
+    sent: list[list[dict[str, Any]]] = []
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if all(r["dynamodb"]["Keys"]["pk"]["S"] == "k2" for r in event["Records"]):
+            raise RuntimeError("All records failed processing")
+        return {
+            "batchItemFailures": [
+                {"itemIdentifier": r["dynamodb"]["SequenceNumber"]}
+                for r in event["Records"]
+                if r["dynamodb"]["Keys"]["pk"]["S"] == "k2"
+            ]
+        }
+
+    poller = StreamPoller(
+        FakeStreams(3),
+        ARN,
+        handler,
+        batch_size=1,
+        max_retries=1,
+        on_failure=lambda records, shard: sent.append(records),
+    )
+    # When drained, Then the failing record goes to the destination and the rest is delivered
+    assert poller.drain() == 3
+    assert [[r["dynamodb"]["Keys"]["pk"]["S"] for r in batch] for batch in sent] == [["k2"]]
