@@ -25,7 +25,9 @@ class Container:
             # Short timeouts, few retries: a webhook answers well inside Shopify's 5 s, and a
             # failure surfaces as a 5xx the storefront retries (streams retry on their own).
             config = Config(
-                retries={"mode": "standard", "max_attempts": 3}, connect_timeout=1, read_timeout=2
+                retries={"mode": "standard", "total_max_attempts": self.settings.aws_max_attempts},
+                connect_timeout=1,
+                read_timeout=2,
             )
             return session.client(
                 service,

@@ -1,0 +1,118 @@
+"""Faults: throttling and errors injected into AWS calls end with the same profiles as a clean run.
+
+A share of DynamoDB requests is answered with a throttling error before it reaches
+moto (botocore retries some; the rest surface). A webhook that fails answers 5xx and
+the storefront sends it again, as Shopify does; a stream batch that fails is retried
+from its first failed record, as Lambda does.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, datetime
+
+from botocore.awsrequest import AWSResponse
+
+from patron import demo
+from patron.harness import Harness, Workspace
+
+THROTTLE = (
+    b'{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",'
+    b'"message":"injected by the fault test"}'
+)
+
+
+class Faults:
+    """Answers a share of DynamoDB requests with HTTP 400 throttling, deterministically."""
+
+    def __init__(self, share: float, seed: int) -> None:
+        self.share = share
+        self.rng = random.Random(seed)
+        self.injected = 0
+        self.enabled = False
+
+    def __call__(self, request: object, **kwargs: object) -> AWSResponse | None:
+        if not self.enabled or self.rng.random() >= self.share:
+            return None
+        self.injected += 1
+        response = AWSResponse(url="", status_code=400, headers={}, raw=None)
+        response._content = THROTTLE
+        return response
+
+
+def setup_store(stage: Harness) -> Workspace:
+    ws = stage.create_workspace("Faulty Brand")
+    stage.container.tenancy.set_rate(ws.workspace_id, "EUR", str(demo.EUR_RATE))
+    stage.add_source(ws, "shopify", demo.SHOP, "shpss_fault_secret_0001")
+    stage.add_source(ws, "woocommerce", demo.SITE, "wc_fault_secret_00000001")
+    return ws
+
+
+def run_store(stage: Harness, ws: Workspace, deliveries: list, max_rounds: int = 50) -> int:
+    """Deliver everything as a retrying storefront would, then drain; returns the resends."""
+    resent = 0
+    for platform, topic, body, delivery_id in deliveries:
+        for _ in range(max_rounds):  # the storefront retries until it gets a 2xx
+            response = stage.send(ws, platform, topic, body, delivery_id=delivery_id)
+            if response.status_code < 500:
+                assert response.status_code == 200, response.body
+                break
+            resent += 1
+        else:
+            raise AssertionError("a delivery never got through")
+    for _ in range(max_rounds):
+        stage.drain()
+        if not stage.failures:
+            break
+    return resent
+
+
+def profiles(stage: Harness, ws, people) -> dict[str, tuple]:
+    out = {}
+    for person in people:
+        (found,) = json.loads(stage.get(ws, f"/customers?email={person.email}").body)["customers"]
+        out[person.email] = (
+            found["orders_count"],
+            found["total_spent"],
+            found["total_refunded"],
+            found["is_member"],
+            tuple(found["sources"] and [len(found["sources"])]),
+        )
+    return out
+
+
+def test_throttling_everywhere_ends_with_the_same_profiles_as_a_clean_run(aws):
+    people, orders, deliveries = demo.simulate(seed=21, customers=15, now=datetime(2026, 11, 22, tzinfo=UTC))
+    expected = demo.expected_profiles(people, orders)
+
+    # Given a stage where a fifth of all DynamoDB requests are throttled
+    faults = Faults(share=0.2, seed=5)
+    stage = Harness(stage="faults")
+    stage.session.events.register("before-send.dynamodb", faults)
+    from chalicelib.container import Container, set_container
+
+    # no botocore retries: every injected fault reaches Patron's own retry paths
+    settings = stage.settings.model_copy(update={"aws_max_attempts": 1})
+    stage.container = Container(settings, session=stage.session)
+    set_container(stage.container)
+    stage.poller = stage.new_poller(max_retries=50)
+    ws = setup_store(stage)
+    faults.enabled = True
+    # When the store's deliveries (duplicates and out-of-order included) go through
+    resent = run_store(stage, ws, deliveries)
+    faults.enabled = False
+    # Then faults really happened, nothing went to the failure queue, and every profile is exact
+    assert faults.injected > 50 and resent > 0
+    assert stage.failures == []
+    got = profiles(stage, ws, people)
+    for person in people:
+        want = expected[person.email]
+        count, spent, refunded, member, _ = got[person.email]
+        assert (count, spent, refunded, member) == (
+            want["orders_count"],
+            f"{want['total_spent']:.2f}",
+            f"{want['total_refunded']:.2f}",
+            want["is_member"],
+        ), person.email
+    stage.close()
