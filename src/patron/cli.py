@@ -105,6 +105,23 @@ def cmd_source_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_source_rotate(args: argparse.Namespace) -> int:
+    from patron.operations import source_by_id
+
+    container = _container(args)
+    source = source_by_id(container, args.workspace_id, args.source_id)
+    if args.finish:
+        container.tenancy.finish_rotation(source)
+        print("rotation finished: only the current secret verifies now")
+    else:
+        if not args.secret:
+            print("error: give --secret NEW (or --finish)", file=sys.stderr)
+            return 2
+        container.tenancy.rotate_secret(source, args.secret)
+        print("rotation started: the old and the new secret both verify until `--finish`")
+    return 0
+
+
 def cmd_quarantine_list(args: argparse.Namespace) -> int:
     container = _container(args)
     workspaces = [args.workspace] if args.workspace else _all_workspaces(container)
@@ -295,6 +312,14 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--secret", required=True, help="the webhook signing secret")
     stage_opt(sp)
     sp.set_defaults(func=cmd_source_add)
+
+    sp = src.add_parser("rotate-secret", help="rotate a webhook secret with a window where both verify")
+    sp.add_argument("workspace_id")
+    sp.add_argument("source_id")
+    sp.add_argument("--secret", help="the new signing secret")
+    sp.add_argument("--finish", action="store_true", help="end the window: drop the previous secret")
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_source_rotate)
 
     q = sub.add_parser("quarantine", help="signed deliveries that could not be parsed").add_subparsers(
         dest="action", required=True

@@ -177,3 +177,23 @@ def test_two_woocommerce_changes_within_one_second_are_both_kept(stage, ws):
     assert [json.loads(r.body)["status"] for r in (first, second, again)] == ["stored", "stored", "stale"]
     order = json.loads(stage.get(ws, f"/orders/{ws.sources['woocommerce']['source_id']}.5127").body)
     assert order["status"] == "fulfilled"
+
+
+def test_secret_rotation_accepts_both_secrets_until_finished(stage, ws):
+    from patron.operations import source_by_id
+
+    source = source_by_id(stage.container, ws.workspace_id, ws.sources["shopify"]["source_id"])
+    old = ws.sources["shopify"]["secret"]
+    new = "shpss_rotated_secret_000000000001"
+    body = event_bytes("shopify/orders_create.json")
+    # When a rotation starts, both secrets verify
+    stage.container.tenancy.rotate_secret(source, new)
+    ws.sources["shopify"]["secret"] = old
+    assert stage.send(ws, "shopify", "orders/create", body).status_code == 200
+    ws.sources["shopify"]["secret"] = new
+    assert stage.send(ws, "shopify", "orders/updated", body).status_code == 200
+    # When it is finished, only the new one does
+    stage.container.tenancy.finish_rotation(source)
+    assert stage.send(ws, "shopify", "orders/paid", body).status_code == 200
+    ws.sources["shopify"]["secret"] = old
+    assert stage.send(ws, "shopify", "orders/paid", body).status_code == 401

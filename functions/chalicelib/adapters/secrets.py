@@ -35,7 +35,17 @@ class SecretsManagerStore:
         return str(response["ARN"])
 
     def rotate(self, secret_ref: str, new_secret: str) -> None:
+        """The new secret becomes current; the current one still verifies until finished."""
         current = self._load(secret_ref)
         value = {"current": new_secret, "previous": current[0] if current else None}
         self._client.put_secret_value(SecretId=secret_ref, SecretString=json.dumps(value))
+        self._cache.invalidate(secret_ref)
+
+    def finish_rotation(self, secret_ref: str) -> None:
+        """Only the current secret verifies from now on (warm Lambdas: within the cache time)."""
+        current = self._load(secret_ref)
+        if current:
+            self._client.put_secret_value(
+                SecretId=secret_ref, SecretString=json.dumps({"current": current[0]})
+            )
         self._cache.invalidate(secret_ref)

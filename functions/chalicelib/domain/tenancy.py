@@ -27,6 +27,7 @@ class WorkspaceAdmin(Protocol):
 class SecretWriter(Protocol):
     def create(self, name: str, secret: str, tags: dict[str, str]) -> str: ...
     def rotate(self, secret_ref: str, new_secret: str) -> None: ...
+    def finish_rotation(self, secret_ref: str) -> None: ...
 
 
 class NewWorkspace(BaseModel):
@@ -97,6 +98,15 @@ class TenancyService:
             shop_domain=key,
             webhook_path=f"/webhooks/{plat.value}",
         )
+
+    def rotate_secret(self, source: Source, new_secret: str) -> None:
+        """Start a rotation: both the old and the new secret verify until it is finished."""
+        if len(new_secret) < 16:
+            raise BadRequest("webhook secret must be at least 16 characters")
+        self.secrets.rotate(source.secret_ref, new_secret)
+
+    def finish_rotation(self, source: Source) -> None:
+        self.secrets.finish_rotation(source.secret_ref)
 
     def set_rate(self, workspace_id: str, currency: str, rate: str) -> None:
         currency = currency.upper()
