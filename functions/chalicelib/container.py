@@ -104,6 +104,15 @@ class Container:
         return SegmentService(DynamoSegmentStore(self.crm), self.profile_store)
 
     @cached_property
+    def audience(self) -> Any:
+        from chalicelib.adapters.exports import S3ExportWriter
+        from chalicelib.domain.audience import AudienceService
+
+        bucket = self.settings.export_bucket
+        writer = S3ExportWriter(self.client("s3"), bucket) if bucket else None
+        return AudienceService(self.profile_store, self.segments, writer)
+
+    @cached_property
     def reports(self) -> Any:
         from chalicelib.domain.reports import ReportService
 

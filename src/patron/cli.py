@@ -53,6 +53,7 @@ def _connect(args: argparse.Namespace) -> tuple[Any, Any, Any]:
         crm_table=info.crm_table,
         region=info.region,
         aws_endpoint_url=endpoint,
+        export_bucket=info.export_bucket,
     )
     return Container(settings, session=session), info, client
 
@@ -184,6 +185,11 @@ def cmd_segment_list(args: argparse.Namespace) -> int:
 
 def cmd_segment_show(args: argparse.Namespace) -> int:
     _print(_container(args).segments.get(args.workspace, args.segment_id))
+    return 0
+
+
+def cmd_segment_export(args: argparse.Namespace) -> int:
+    _print(_container(args).audience.export(args.workspace, args.segment_id, args.format))
     return 0
 
 
@@ -366,6 +372,13 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("segment_id")
     stage_opt(sp)
     sp.set_defaults(func=cmd_segment_show)
+
+    sp = sg.add_parser("export", help="hashed emails/phones of consenting members, to S3")
+    sp.add_argument("--workspace", required=True)
+    sp.add_argument("segment_id")
+    sp.add_argument("--format", default="customer-match", choices=["customer-match"])
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_segment_export)
 
     mg = sub.add_parser("merges", help="profile merges: what was merged into what, and why").add_subparsers(
         dest="action", required=True

@@ -49,6 +49,7 @@ class Harness:
             crm_table=self.info.crm_table,
             region=region,
             aws_endpoint_url=endpoint_url,
+            export_bucket=self.info.export_bucket,
         )
         self.container = Container(self.settings, session=self.session)
         set_container(self.container)

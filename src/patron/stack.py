@@ -25,6 +25,7 @@ class StackInfo:
     crm_table: str
     ingest_stream_arn: str
     stream_failure_queue_url: str
+    export_bucket: str | None = None
 
     @classmethod
     def from_outputs(cls, stage: str, region: str, outputs: dict[str, str]) -> StackInfo:
@@ -35,6 +36,7 @@ class StackInfo:
             crm_table=outputs["CrmTableName"],
             ingest_stream_arn=outputs["IngestStreamArn"],
             stream_failure_queue_url=outputs["StreamFailureQueueUrl"],
+            export_bucket=outputs.get("ExportBucketName"),
         )
 
     def environment(self) -> dict[str, str]:

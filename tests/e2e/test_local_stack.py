@@ -148,3 +148,16 @@ def test_segments_from_the_cli(local):
         local["cli"]("segment", "show", "--workspace", local["workspace_id"], created["segment_id"])
     )
     assert shown == created
+    exported = json.loads(
+        local["cli"](
+            "segment",
+            "export",
+            "--workspace",
+            local["workspace_id"],
+            created["segment_id"],
+            "--format",
+            "customer-match",
+        )
+    )
+    assert exported["uri"].startswith("s3://patron-local-exports-")
+    assert exported["profiles_scanned"] >= 1 and exported["rows"] == 0  # nobody has 3 orders

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -281,6 +281,22 @@ class DynamoProfileStore:
             self.t.client.transact_write_items(TransactItems=actions)
         except self.t.client.exceptions.TransactionCanceledException as exc:
             raise Conflict("profile or identity changed during merge") from exc
+
+    def scan_workspace(self, workspace_id: str) -> Iterator[dict[str, Any]]:
+        """Every live profile of a workspace: a full-table scan, for batch exports only."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.t.table,
+            "FilterExpression": "#t = :profile AND ws = :ws",
+            "ExpressionAttributeNames": {"#t": "t"},
+            "ExpressionAttributeValues": {":profile": {"S": "profile"}, ":ws": {"S": workspace_id}},
+        }
+        while True:
+            page = self.t.client.scan(**kwargs)
+            for raw in page.get("Items", []):
+                yield from_item(raw) or {}
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def merges(self, workspace_id: str, limit: int = 50) -> list[dict[str, Any]]:
         items, _ = self.t.query(f"W#{workspace_id}#MERGE", limit=limit)
