@@ -6,7 +6,7 @@ from typing import Any
 
 from chalice import Chalice
 
-from chalicelib.handlers import admin, jobs, segments_api, streams, webhooks
+from chalicelib.handlers import admin, analytics_api, jobs, segments_api, streams, webhooks
 from chalicelib.handlers.http import logger, metrics
 
 # Powertools owns the "patron" logger (JSON, correlation ids); Chalice must not reset it
@@ -15,6 +15,7 @@ app = Chalice(app_name="patron", configure_logs=False)
 app.register_blueprint(webhooks.bp)
 app.register_blueprint(admin.bp)
 app.register_blueprint(segments_api.bp)
+app.register_blueprint(analytics_api.bp)
 app.register_blueprint(streams.bp)
 app.register_blueprint(jobs.bp)
 

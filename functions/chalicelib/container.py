@@ -113,6 +113,12 @@ class Container:
         return AudienceService(self.profile_store, self.segments, writer)
 
     @cached_property
+    def analytics(self) -> Any:
+        from chalicelib.domain.report import AnalyticsService
+
+        return AnalyticsService(self.profile_store)
+
+    @cached_property
     def reports(self) -> Any:
         from chalicelib.domain.reports import ReportService
 

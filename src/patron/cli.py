@@ -193,6 +193,15 @@ def cmd_segment_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from chalicelib.domain.report import parse_date
+
+    start, end = parse_date("--from", args.date_from), parse_date("--to", args.date_to)
+    report = _container(args).analytics.report(args.workspace, start, end)
+    _print(report, compact=args.json)
+    return 0
+
+
 def cmd_dlq_list(args: argparse.Namespace) -> int:
     from patron.operations import stream_failures
 
@@ -379,6 +388,14 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--format", default="customer-match", choices=["customer-match"])
     stage_opt(sp)
     sp.set_defaults(func=cmd_segment_export)
+
+    sp = sub.add_parser("report", help="KPIs, members vs guests, cohorts, rhythm, churn points")
+    sp.add_argument("--workspace", required=True)
+    sp.add_argument("--from", dest="date_from", help="ISO date (UTC unless an offset is given)")
+    sp.add_argument("--to", dest="date_to", help="ISO date; default now")
+    sp.add_argument("--json", action="store_true")
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_report)
 
     mg = sub.add_parser("merges", help="profile merges: what was merged into what, and why").add_subparsers(
         dest="action", required=True

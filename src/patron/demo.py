@@ -555,6 +555,16 @@ def _run(local: Any, customers: int, seed: int, keep_running: bool) -> int:
         f"{merged} buying on both stores)"
     )
     print(f"revenue (USD, EUR at {EUR_RATE})    {spent:.2f}, refunded {refunded:.2f}")
+    report = local.harness.container.analytics.report(ws.workspace_id, None, None)
+    k, mg = report["kpis"], report["members_vs_guests"]
+    print(
+        f"last 12 months                AOV {k['average_order_value']}, repeat purchase rate "
+        f"{k['repeat_purchase_rate']}, churn rate {k['churn_rate']}"
+    )
+    print(
+        f"members vs guests             revenue {mg['members']['revenue']} vs {mg['guests']['revenue']}, "
+        f"repeat rate {mg['members']['repeat_purchase_rate']} vs {mg['guests']['repeat_purchase_rate']}"
+    )
     print("top customers by spend:")
     for value, cid, n in sorted(top, reverse=True)[:5]:
         print(f"  {cid}  {n} orders  {value:.2f} USD")

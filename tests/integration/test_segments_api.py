@@ -84,3 +84,17 @@ def test_a_customers_segments_are_evaluated_on_read(stage, ws):
     assert members[recent["segment_id"]]["next_check"] is not None
     assert members[yes["segment_id"]]["next_check"] is None
     assert result["lifecycle"] in ("new", "at_risk", "lapsed", "churned")
+
+
+def test_analytics_report_over_the_api(stage, ws):
+    stage.send(ws, "shopify", "orders/create", event_bytes("shopify/orders_create.json"))
+    stage.send(ws, "shopify", "refunds/create", event_bytes("shopify/refunds_create.json"))
+    stage.drain()
+    report = json.loads(stage.get(ws, "/analytics/report?from=2026-11-01&to=2026-12-01").body)
+    assert (report["kpis"]["orders"], report["kpis"]["revenue"], report["kpis"]["refunds"]) == (
+        1,
+        "122.00",
+        "42.93",
+    )
+    assert report["members_vs_guests"]["members"]["buyers"] == 1
+    assert stage.get(ws, "/analytics/report?from=soon").status_code == 400

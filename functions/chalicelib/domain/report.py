@@ -1,0 +1,235 @@
+"""Workspace analytics from profiles: KPIs, members vs guests, cohorts, rhythm, churn points.
+
+Everything is derived from the profiles' order entries (time, converted amount, refunds,
+products, counted or not), so a report agrees with the profiles exactly. Amounts are
+Decimal in the workspace currency; orders in a currency without a rate are left out of
+money figures and counted in `unconverted_orders`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.domain import scoring
+
+CENT = Decimal("0.01")
+GAP_BUCKETS = (
+    (7, "0-7"),
+    (14, "8-14"),
+    (30, "15-30"),
+    (60, "31-60"),
+    (90, "61-90"),
+    (180, "91-180"),
+    (365, "181-365"),
+)
+
+
+@dataclass
+class _Order:
+    at: datetime
+    amount: Decimal | None
+    refunded: Decimal
+    products: tuple[str, ...]
+
+
+@dataclass
+class _Customer:
+    member: bool
+    orders: list[_Order] = field(default_factory=list)
+
+
+def _customers(items: Iterable[dict[str, Any]]) -> list[_Customer]:
+    out = []
+    for item in items:
+        customer = _Customer(member=bool(item.get("m")))
+        for entry in (item.get("o") or {}).values():
+            if entry.get("x") or not entry.get("t"):
+                continue
+            amount = Decimal(entry["a"]) if "a" in entry else None
+            customer.orders.append(
+                _Order(
+                    datetime.fromtimestamp(int(entry["t"]), UTC),
+                    amount,
+                    Decimal(entry.get("r", 0)),
+                    tuple(entry.get("p", [])),
+                )
+            )
+        customer.orders.sort(key=lambda o: o.at)
+        out.append(customer)
+    return out
+
+
+def _money(value: Decimal) -> str:
+    return str(value.quantize(CENT))
+
+
+def _ratio(part: int | Decimal, whole: int | Decimal) -> float | None:
+    return round(float(part) / float(whole), 4) if whole else None
+
+
+def _kpis(customers: list[_Customer], start: datetime, end: datetime) -> dict[str, Any]:
+    in_period = [(c, [o for o in c.orders if start <= o.at < end]) for c in customers]
+    orders = [o for _, os in in_period for o in os]
+    converted = [o for o in orders if o.amount is not None]
+    revenue = sum((o.amount for o in converted if o.amount is not None), Decimal(0))
+    refunds = sum((o.refunded for o in converted), Decimal(0))
+    buyers = [c for c in customers if any(o.at < end for o in c.orders)]
+    repeaters = [c for c in buyers if sum(1 for o in c.orders if o.at < end) >= 2]
+    active = [c for c, os in in_period if os]
+    rhythm = _store_rhythm(buyers, end)
+    churned = [c for c in buyers if _stage(c, end, rhythm) == "churned"]
+    return {
+        "customers": len(customers),
+        "buyers": len(buyers),
+        "active_customers": len(active),
+        "orders": len(orders),
+        "revenue": _money(revenue),
+        "refunds": _money(refunds),
+        "net_revenue": _money(revenue - refunds),
+        "average_order_value": _money(revenue / len(converted)) if converted else None,
+        "orders_per_active_customer": _ratio(len(orders), len(active)),
+        "repeat_purchase_rate": _ratio(len(repeaters), len(buyers)),
+        "churn_rate": _ratio(len(churned), len(buyers)),
+        "unconverted_orders": len(orders) - len(converted),
+    }
+
+
+def _gap_days(customer: _Customer, end: datetime) -> float | None:
+    times = [o.at for o in customer.orders if o.at < end]
+    if len(times) < 2:
+        return None
+    return (times[-1] - times[0]).total_seconds() / 86400 / (len(times) - 1)
+
+
+def _store_rhythm(buyers: list[_Customer], end: datetime) -> float | None:
+    return scoring.store_rhythm([g for c in buyers if (g := _gap_days(c, end)) is not None])
+
+
+def _stage(customer: _Customer, end: datetime, store_rhythm: float | None) -> str:
+    times = [o.at for o in customer.orders if o.at < end]
+    return scoring.lifecycle(
+        len(times), times[-1] if times else None, _gap_days(customer, end), store_rhythm, end
+    ).stage
+
+
+def _month(value: datetime) -> str:
+    return f"{value.year:04d}-{value.month:02d}"
+
+
+def _months_between(a: datetime, b: datetime) -> int:
+    return (b.year - a.year) * 12 + (b.month - a.month)
+
+
+def build_report(
+    items: Iterable[dict[str, Any]], start: datetime, end: datetime, cohort_months: int = 12
+) -> dict[str, Any]:
+    customers = _customers(items)
+    members = [c for c in customers if c.member]
+    guests = [c for c in customers if not c.member]
+
+    # cohort retention: share of each first-order month's customers ordering k months later
+    cohorts: dict[str, list[_Customer]] = defaultdict(list)
+    for c in customers:
+        if c.orders and c.orders[0].at < end:
+            cohorts[_month(c.orders[0].at)].append(c)
+    matrix = {}
+    for month, group in sorted(cohorts.items()):
+        first = group[0].orders[0].at
+        row = []
+        for k in range(cohort_months):
+            if _months_between(first, end) < k:
+                break
+            active = sum(
+                1 for c in group if any(_months_between(c.orders[0].at, o.at) == k for o in c.orders)
+            )
+            row.append(round(active / len(group), 4))
+        matrix[month] = {"customers": len(group), "retention": row}
+
+    # days between consecutive orders
+    gaps: Counter[str] = Counter()
+    for c in customers:
+        times = [o.at for o in c.orders if o.at < end]
+        for a, b in itertools.pairwise(times):
+            days = (b - a).total_seconds() / 86400
+            label = next((name for limit, name in GAP_BUCKETS if days <= limit), ">365")
+            gaps[label] += 1
+
+    # churn points: after how many orders, and after which products, customers stop
+    buyers = [c for c in customers if any(o.at < end for o in c.orders)]
+    rhythm = _store_rhythm(buyers, end)
+    churned = [c for c in buyers if _stage(c, end, rhythm) in ("churned", "lapsed")]
+    after_orders: Counter[str] = Counter()
+    last_products: Counter[str] = Counter()
+    bought: Counter[str] = Counter()
+    for c in buyers:
+        for product in {p for o in c.orders for p in o.products}:
+            bought[product] += 1
+    for c in churned:
+        n = sum(1 for o in c.orders if o.at < end)
+        after_orders[str(n) if n < 5 else "5+"] += 1
+        for product in set(c.orders[-1].products):
+            last_products[product] += 1
+    churn_products = sorted(
+        (
+            {
+                "product": p,
+                "last_order_of_lost_customers": k,
+                "buyers": bought[p],
+                "share": round(k / bought[p], 4),
+            }
+            for p, k in last_products.items()
+            if bought[p] >= 5
+        ),
+        key=lambda row: (-float(str(row["share"])), str(row["product"])),
+    )[:10]
+
+    return {
+        "period": {"from": start.isoformat(), "to": end.isoformat()},
+        "kpis": _kpis(customers, start, end),
+        "members_vs_guests": {"members": _kpis(members, start, end), "guests": _kpis(guests, start, end)},
+        "cohort_retention": matrix,
+        "days_between_orders": {name: gaps.get(name, 0) for _, name in [*GAP_BUCKETS, (0, ">365")]},
+        "churn_points": {
+            "lost_customers": len(churned),
+            "after_orders": dict(sorted(after_orders.items())),
+            "after_products": churn_products,
+        },
+    }
+
+
+def parse_date(name: str, value: str | None) -> datetime | None:
+    """An ISO-8601 date or time from a caller; UTC unless it carries an offset."""
+    from chalicelib.domain.errors import BadRequest
+
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise BadRequest(
+            f"{name} must be an ISO-8601 date", [{"field": name, "error": "not a date"}]
+        ) from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+class AnalyticsService:
+    """Reports over a workspace's profiles (a scan for now; see docs/segments.md)."""
+
+    def __init__(self, scanner: Any) -> None:
+        self.scanner = scanner
+
+    def report(self, workspace_id: str, start: datetime | None, end: datetime | None) -> dict[str, Any]:
+        from chalicelib.domain.errors import BadRequest
+        from chalicelib.domain.models import now_utc
+
+        end = end or now_utc()
+        start = start or end.replace(year=end.year - 1)
+        if start >= end:
+            raise BadRequest("'from' must be before 'to'", {"field": "from"})
+        return build_report(self.scanner.scan_workspace(workspace_id), start, end)

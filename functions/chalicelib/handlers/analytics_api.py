@@ -1,0 +1,24 @@
+"""Admin API for analytics: GET /analytics/report?from=&to= (ISO dates, UTC by default)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.container import container
+from chalicelib.domain.report import parse_date
+from chalicelib.handlers.admin import workspace_id
+from chalicelib.handlers.http import api
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/analytics/report", methods=["GET"])
+@api
+def report() -> dict[str, Any]:
+    params: dict[str, str] = dict(bp.current_request.query_params or {})
+    start = parse_date("from", params.get("from"))
+    end = parse_date("to", params.get("to"))
+    result: dict[str, Any] = container().analytics.report(workspace_id(), start, end)
+    return result
