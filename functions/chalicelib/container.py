@@ -101,7 +101,7 @@ class Container:
         from chalicelib.adapters.crm_store import DynamoSegmentStore
         from chalicelib.domain.segment_service import SegmentService
 
-        return SegmentService(DynamoSegmentStore(self.crm), self.profile_store)
+        return SegmentService(DynamoSegmentStore(self.crm), self.profile_store, self.workspaces)
 
     @cached_property
     def audience(self) -> Any:
@@ -117,6 +117,12 @@ class Container:
         from chalicelib.domain.report import AnalyticsService
 
         return AnalyticsService(self.profile_store)
+
+    @cached_property
+    def scoring(self) -> Any:
+        from chalicelib.domain.scoring import ScoringService
+
+        return ScoringService(self.workspaces, self.profile_store)
 
     @cached_property
     def reports(self) -> Any:

@@ -17,6 +17,7 @@ from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.models import Platform, Source, now_utc
 from chalicelib.domain.profiles import WorkspaceSettings, profile_pk
 from chalicelib.domain.records import iso
+from chalicelib.domain.scoring import RfmEdges
 
 MAX_POINTER_HOPS = 5
 
@@ -131,14 +132,35 @@ class DynamoWorkspaceStore:
             item = self.t.get(f"WS#{workspace_id}", "WS")
             if item is None:
                 return None
+            edges = item.get("rfm")
             return WorkspaceSettings(
                 workspace_id=workspace_id,
                 currency=item["currency"],
                 id_salt=item["salt"],
                 rates={k: Decimal(str(v)) for k, v in (item.get("rates") or {}).items()},
+                rfm_edges=RfmEdges.from_dict(edges) if edges else None,
+                rhythm_days=float(item["rhythm"]) if item.get("rhythm") is not None else None,
             )
 
         return self._settings.get(workspace_id, load)
+
+    def save_scores(self, workspace_id: str, edges: RfmEdges, rhythm_days: float | None) -> None:
+        values: dict[str, Any] = {
+            ":rfm": to_av({k: [Decimal(str(round(v, 6))) for v in vs] for k, vs in edges.as_dict().items()}),
+            ":at": to_av(iso(now_utc())),
+        }
+        expression = "SET rfm = :rfm, scored_at = :at"
+        if rhythm_days is not None:
+            values[":rhythm"] = to_av(Decimal(str(round(rhythm_days, 4))))
+            expression += ", rhythm = :rhythm"
+        self.t.client.update_item(
+            TableName=self.t.table,
+            Key={"pk": {"S": f"WS#{workspace_id}"}, "sk": {"S": "WS"}},
+            UpdateExpression=expression,
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues=values,
+        )
+        self._settings.invalidate(workspace_id)
 
     def workspace(self, workspace_id: str) -> dict[str, Any] | None:
         item = self.t.get(f"WS#{workspace_id}", "WS")

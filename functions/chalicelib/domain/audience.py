@@ -11,13 +11,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from chalicelib.domain import records, scoring, segments
+from chalicelib.domain import segments
 from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.identity import normalize_email, normalize_phone
 from chalicelib.domain.models import now_utc
@@ -59,20 +59,16 @@ def customer_match_row(item: dict[str, Any]) -> tuple[str, str] | None:
 
 
 def build_rows(
-    profiles: Iterable[dict[str, Any]], condition: segments.Condition, now: datetime
+    profiles: Iterable[dict[str, Any]],
+    condition: segments.Condition,
+    now: datetime,
+    facts: Callable[[dict[str, Any]], segments.Facts],
 ) -> tuple[list[tuple[str, str]], int, int, int]:
     rows: list[tuple[str, str]] = []
     scanned = members = unconsented = 0
     for item in profiles:
         scanned += 1
-        stage = scoring.lifecycle(
-            int(item.get("n", 0)),
-            records.parse_iso(item.get("last")),
-            float(item["gap"]) if item.get("gap") is not None else None,
-            None,
-            now,
-        )
-        if not segments.evaluate(condition, scoring.profile_facts(item, stage=stage), now).member:
+        if not segments.evaluate(condition, facts(item), now).member:
             continue
         members += 1
         row = customer_match_row(item)
@@ -97,7 +93,10 @@ class AudienceService:
         segment = self.segments.get(workspace_id, segment_id)
         at = now_utc()
         rows, scanned, members, unconsented = build_rows(
-            self.scanner.scan_workspace(workspace_id), segments.parse(segment.definition), at
+            self.scanner.scan_workspace(workspace_id),
+            segments.parse(segment.definition),
+            at,
+            lambda item: self.segments.facts(workspace_id, item, at)[0],
         )
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")

@@ -37,6 +37,14 @@ class RfmEdges:
     frequency: tuple[float, float, float, float]
     monetary: tuple[float, float, float, float]
 
+    @classmethod
+    def from_dict(cls, value: dict[str, Any]) -> RfmEdges:
+        def four(key: str) -> tuple[float, float, float, float]:
+            a, b, c, d = (float(v) for v in value[key])
+            return (a, b, c, d)
+
+        return cls(four("recency_days"), four("frequency"), four("monetary"))
+
     def as_dict(self) -> dict[str, list[float]]:
         return {
             "recency_days": list(self.recency_days),
@@ -213,3 +221,63 @@ def profile_facts(
             "created_at": parse_iso(item.get("ca")),
         },
     )
+
+
+def score_profile(
+    item: dict[str, Any], edges: RfmEdges | None, store_rhythm_days: float | None, now: datetime
+) -> tuple[Rfm | None, Stage]:
+    """RFM (when the workspace has edges and the customer has orders) and lifecycle, now."""
+    from chalicelib.domain.records import parse_iso
+
+    orders = int(item.get("n", 0))
+    last = parse_iso(item.get("last"))
+    own = float(item["gap"]) if item.get("gap") is not None else None
+    stage = lifecycle(orders, last, own, store_rhythm_days, now)
+    scores = None
+    if edges is not None and orders > 0 and last is not None:
+        days = float((now - last) // DAY)
+        scores = rfm(days, orders, float(item.get("net", 0)), edges)
+    return scores, stage
+
+
+class ScoringService:
+    """Nightly: each workspace's RFM quintile edges and store rhythm, written only on change."""
+
+    def __init__(self, workspaces: Any, scanner: Any) -> None:
+        self.workspaces = workspaces
+        self.scanner = scanner
+
+    def nightly(self, now: datetime) -> dict[str, Any]:
+        from chalicelib.domain.records import parse_iso
+
+        changed, scanned = 0, 0
+        for workspace_id in self.workspaces.workspace_ids():
+            recency: list[float] = []
+            orders: list[float] = []
+            monetary: list[float] = []
+            gaps: list[float] = []
+            for item in self.scanner.scan_workspace(workspace_id):
+                scanned += 1
+                last = parse_iso(item.get("last"))
+                if not item.get("n") or last is None:
+                    continue
+                recency.append(float((now - last) // DAY))
+                orders.append(float(item["n"]))
+                monetary.append(float(item.get("net", 0)))
+                if item.get("gap") is not None and int(item["n"]) >= 2:
+                    gaps.append(float(item["gap"]))
+            if not orders:
+                continue
+            edges = RfmEdges(quintile_edges(recency), quintile_edges(orders), quintile_edges(monetary))
+            rhythm = store_rhythm(gaps)
+            current = self.workspaces.settings(workspace_id)
+            rounded = RfmEdges.from_dict({k: [round(v, 6) for v in vs] for k, vs in edges.as_dict().items()})
+            if (
+                current is not None
+                and current.rfm_edges == rounded
+                and (current.rhythm_days == (round(rhythm, 4) if rhythm is not None else None))
+            ):
+                continue  # nothing moved: no write
+            self.workspaces.save_scores(workspace_id, edges, rhythm)
+            changed += 1
+        return {"profiles_read": scanned, "workspaces_updated": changed}

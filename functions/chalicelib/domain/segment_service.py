@@ -19,6 +19,7 @@ from chalicelib.domain import records, scoring, segments
 from chalicelib.domain.customers import ProfileReader
 from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.models import now_utc
+from chalicelib.domain.profiles import WorkspaceReader
 
 MAX_SEGMENTS = 200
 _NAME = re.compile(r"^[\w .,'&()-]{1,80}$")
@@ -68,9 +69,18 @@ def _view(item: dict[str, Any]) -> SegmentView:
 
 
 class SegmentService:
-    def __init__(self, store: SegmentStore, profiles: ProfileReader) -> None:
+    def __init__(self, store: SegmentStore, profiles: ProfileReader, workspaces: WorkspaceReader) -> None:
         self.store = store
         self.profiles = profiles
+        self.workspaces = workspaces
+
+    def facts(self, workspace_id: str, item: dict[str, Any], at: datetime) -> tuple[Any, scoring.Stage]:
+        """A profile's segment facts now, with its RFM scores and lifecycle stage."""
+        settings = self.workspaces.settings(workspace_id)
+        edges = settings.rfm_edges if settings else None
+        rhythm = settings.rhythm_days if settings else None
+        rfm_scores, stage = scoring.score_profile(item, edges, rhythm, at)
+        return scoring.profile_facts(item, rfm_scores, stage), stage
 
     def create(self, workspace_id: str, name: str, definition: str) -> SegmentView:
         name = name.strip()
@@ -111,14 +121,7 @@ class SegmentService:
         if item is None or item.get("t") != "profile":
             raise NotFound("customer not found")
         at = now or now_utc()
-        stage = scoring.lifecycle(
-            int(item.get("n", 0)),
-            records.parse_iso(item.get("last")),
-            float(item["gap"]) if item.get("gap") is not None else None,
-            None,
-            at,
-        )
-        facts = scoring.profile_facts(item, stage=stage)
+        facts, stage = self.facts(workspace_id, item, at)
         results = []
         for definition in self.store.list_segments(workspace_id):
             verdict = segments.evaluate(segments.parse(definition["definition"]), facts, at)

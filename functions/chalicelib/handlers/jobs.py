@@ -20,3 +20,13 @@ def quarantine_report(event: Any) -> dict[str, Any]:
     if report.open_entries:
         logger.warning("quarantine has open entries", extra=report.model_dump())
     return report.model_dump()
+
+
+@bp.schedule(Rate(1, unit=Rate.DAYS), name="nightly_scores")
+def nightly_scores(event: Any) -> dict[str, Any]:
+    """Each workspace's RFM quintile edges and store rhythm; a write only where they moved."""
+    from chalicelib.domain.models import now_utc
+
+    result: dict[str, Any] = container().scoring.nightly(now_utc())
+    count("WorkspacesRescored", result["workspaces_updated"])
+    return result
