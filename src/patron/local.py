@@ -53,6 +53,7 @@ def isolate_from_real_aws() -> None:
 
 
 def _quiet_handler() -> Any:
+    """Chalice's request handler without a log line per request."""
     from chalice.local import ChaliceRequestHandler
 
     class Quiet(ChaliceRequestHandler):
@@ -60,14 +61,6 @@ def _quiet_handler() -> Any:
             return
 
     return Quiet
-
-
-class _QuietHandlerProxy:
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return _quiet_handler()(*args, **kwargs)
-
-
-_QuietHandler = _QuietHandlerProxy()
 
 
 def _atomic_moto_server(port: int) -> Any:
@@ -167,7 +160,7 @@ class LocalStack:
         chalice_local.CustomLocalChalice.__bases__ = (chalice_local.LocalChalice, app.__class__)
         app.__class__ = chalice_local.CustomLocalChalice
         self._http = chalice_local.LocalDevServer(
-            app, config, "127.0.0.1", self.port, handler_cls=_QuietHandler
+            app, config, "127.0.0.1", self.port, handler_cls=_quiet_handler()
         )
         self._spawn("http", self._http.server.serve_forever)
 

@@ -33,8 +33,11 @@ def test_nightly_scores_feed_rfm_segments_and_write_only_on_change(stage):
     assert settings.rfm_edges is not None and settings.rhythm_days is not None
     # And an RFM segment evaluates on read with those edges
     body = json.dumps({"name": "Champions", "definition": "rfm_group = 'champions' OR r_score >= 1"})
-    created = stage.http.http.post("/segments", body=body, headers={
-        "Authorization": f"Bearer {ws.api_key}", "Content-Type": "application/json"})
+    created = stage.http.http.post(
+        "/segments",
+        body=body,
+        headers={"Authorization": f"Bearer {ws.api_key}", "Content-Type": "application/json"},
+    )
     segment_id = json.loads(created.body)["segment_id"]
     (customer,) = json.loads(stage.get(ws, f"/customers?email={people[0].email}").body)["customers"]
     result = json.loads(stage.get(ws, f"/customers/{customer['customer_id']}/segments").body)
