@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from patron.harness import Harness, Workspace
+from tests.conftest import load_event
 
 SHOP = "demo-store.myshopify.com"
 WOO = "https://shop.example.org"
@@ -28,3 +29,13 @@ def ws(stage: Harness) -> Workspace:
     stage.add_source(workspace, "woocommerce", WOO, WOO_SECRET)
     stage.add_source(workspace, "generic", GENERIC, GENERIC_SECRET)
     return workspace
+
+
+def put_order_of_unknown_workspace(stage: Harness, workspace_id: str = "ws_gone") -> str:
+    """Write, behind the webhook's back, an order item whose workspace does not exist: a
+    record the stream processor cannot apply until the workspace appears. Returns its pk."""
+    item = load_event("dynamodb/order_item_unknown_workspace.json")
+    pk = item["pk"]["S"].replace("ws_gone", workspace_id)
+    item.update(pk={"S": pk}, ws={"S": workspace_id})
+    stage.client("dynamodb").put_item(TableName=stage.info.ingest_table, Item=item)
+    return pk

@@ -8,6 +8,7 @@ import re
 
 from chalicelib.handlers.http import logger
 from tests.conftest import event_bytes, load_event
+from tests.integration.conftest import put_order_of_unknown_workspace
 
 PERSONAL = re.compile(r"@example\.(com|org)|\+?1?\s?\(?212\)?[\s.-]?555|Jane|Doe|Hofer|Wimmer|Main St", re.I)
 
@@ -33,26 +34,7 @@ def test_a_full_run_logs_no_email_phone_name_or_address(stage, ws):
             event_bytes("shopify/orders_create.json"),
             headers={"X-Shopify-Hmac-Sha256": "AAAA"},
         )
-        from chalicelib.adapters.codec import to_item
-
-        stage.client("dynamodb").put_item(
-            TableName=stage.info.ingest_table,
-            Item=to_item(
-                {
-                    "pk": "W#ws_gone#O#s#1",
-                    "t": "order",
-                    "ws": "ws_gone",
-                    "src": "s",
-                    "oid": "1",
-                    "ver": "x",
-                    "v": 1,
-                    "cur": "USD",
-                    "tot": 1,
-                    "st": "paid",
-                    "p": {"e": "jane.doe@example.com"},
-                }
-            ),
-        )
+        put_order_of_unknown_workspace(stage)  # a stream record that fails, and is logged
         stage.drain()
         stage.get(ws, "/customers?email=jane.doe@example.com")
     finally:

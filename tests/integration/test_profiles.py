@@ -6,6 +6,7 @@ import json
 
 from patron.harness import Harness, Workspace
 from tests.conftest import event_bytes, load_event
+from tests.integration.conftest import put_order_of_unknown_workspace
 
 
 def profile(stage: Harness, ws: Workspace, email: str) -> dict:
@@ -169,34 +170,15 @@ def test_same_person_across_shopify_and_woocommerce_is_one_profile(stage, ws):
 
 def test_a_poison_record_neither_blocks_the_shard_nor_is_lost(stage, ws):
     # Given an order item whose workspace does not exist, between two good orders
-    from chalicelib.adapters.codec import to_item
-
     stage.send(ws, "shopify", "orders/create", event_bytes("shopify/orders_create.json"))
-    stage.client("dynamodb").put_item(
-        TableName=stage.info.ingest_table,
-        Item=to_item(
-            {
-                "pk": "W#ws_gone#O#src_x#1",
-                "t": "order",
-                "ws": "ws_gone",
-                "src": "src_x",
-                "oid": "1",
-                "ver": "x",
-                "v": 1,
-                "cur": "USD",
-                "tot": 1,
-                "st": "paid",
-                "p": {"e": "x@example.com"},
-            }
-        ),
-    )
+    poison = put_order_of_unknown_workspace(stage)
     stage.send(ws, "woocommerce", "order.created", event_bytes("woocommerce/order_guest_created.json"))
     # When the stream is processed
     stage.drain()
     # Then both good orders made profiles and the poison record went to the failure queue
     assert profile(stage, ws, JANE)["orders_count"] == 1
     assert profile(stage, ws, "tobias.wimmer@example.org")["orders_count"] == 1
-    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in stage.failures] == ["W#ws_gone#O#src_x#1"]
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in stage.failures] == [poison]
     messages = stage.client("sqs").receive_message(QueueUrl=stage.info.stream_failure_queue_url)
     assert len(messages["Messages"]) == 1
 

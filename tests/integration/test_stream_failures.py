@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from chalicelib.adapters.codec import to_item
 from patron import operations
 from tests.conftest import event_bytes
-
-POISON = {
-    "pk": "W#ws_late#O#src_x#1",
-    "t": "order",
-    "ws": "ws_late",
-    "src": "src_x",
-    "oid": "1",
-    "ver": "2026-11-20T10:00:00.000000Z|",
-    "v": 1,
-    "cur": "USD",
-    "tot": 25,
-    "st": "paid",
-    "ca": "2026-11-20T10:00:00.000000Z",
-    "p": {"e": "late@example.com"},
-}
+from tests.integration.conftest import put_order_of_unknown_workspace
 
 
 def test_a_failed_record_is_redriven_once_its_cause_is_fixed(stage, ws):
     # Given an order for a workspace that does not exist yet, between two good orders
     stage.send(ws, "shopify", "orders/create", event_bytes("shopify/orders_create.json"))
-    stage.client("dynamodb").put_item(TableName=stage.info.ingest_table, Item=to_item(POISON))
+    put_order_of_unknown_workspace(stage, "ws_late")
     stage.send(ws, "woocommerce", "order.created", event_bytes("woocommerce/order_guest_created.json"))
     stage.drain()
     sqs, streams = stage.client("sqs"), stage.client("dynamodbstreams")
