@@ -82,3 +82,17 @@ def from_item(item: dict[str, AttributeValue] | None) -> dict[str, Any] | None:
     if item is None:
         return None
     return {k: from_av(v) for k, v in item.items()}
+
+
+def batch_get(
+    client: Any, table: str, keys: list[dict[str, AttributeValue]], consistent: bool = False
+) -> list[dict[str, Any]]:
+    """BatchGetItem in pages of 100, following UnprocessedKeys; items decoded."""
+    out: list[dict[str, Any]] = []
+    for start in range(0, len(keys), 100):
+        request: dict[str, Any] = {table: {"Keys": keys[start : start + 100], "ConsistentRead": consistent}}
+        while request:
+            response = client.batch_get_item(RequestItems=request)
+            out.extend(from_item(i) or {} for i in response["Responses"].get(table, []))
+            request = response.get("UnprocessedKeys") or {}
+    return out

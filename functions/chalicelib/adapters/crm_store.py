@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.adapters.cache import TtlCache
-from chalicelib.adapters.codec import from_item, to_av, to_item
+from chalicelib.adapters.codec import batch_get, from_item, to_av, to_item
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.models import Platform, Source, now_utc
@@ -36,20 +36,10 @@ class CrmTable:
         return from_item(response.get("Item"))
 
     def batch_get(self, keys: list[tuple[str, str]], consistent: bool = True) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
         unique = list(dict.fromkeys(keys))
-        for start in range(0, len(unique), 100):
-            request: dict[str, Any] = {
-                self.table: {
-                    "Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in unique[start : start + 100]],
-                    "ConsistentRead": consistent,
-                }
-            }
-            while request:
-                response = self.client.batch_get_item(RequestItems=request)
-                out.extend(from_item(i) or {} for i in response["Responses"].get(self.table, []))
-                request = response.get("UnprocessedKeys") or {}
-        return out
+        return batch_get(
+            self.client, self.table, [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in unique], consistent
+        )
 
     def put(
         self,

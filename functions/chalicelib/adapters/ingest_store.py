@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.adapters.codec import from_item, to_av, to_item
+from chalicelib.adapters.codec import batch_get, to_av, to_item
 from chalicelib.domain import records
 from chalicelib.domain.models import (
     Checkout,
@@ -172,14 +172,5 @@ class DynamoOrderReader:
         self.table = table
 
     def get_orders(self, keys: list[str]) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
         unique = list(dict.fromkeys(keys))
-        for start in range(0, len(unique), 100):
-            request: dict[str, Any] = {
-                self.table: {"Keys": [{"pk": {"S": k}} for k in unique[start : start + 100]]}
-            }
-            while request:
-                response = self._client.batch_get_item(RequestItems=request)
-                out.extend(from_item(i) or {} for i in response["Responses"].get(self.table, []))
-                request = response.get("UnprocessedKeys") or {}
-        return out
+        return batch_get(self._client, self.table, [{"pk": {"S": k}} for k in unique])
