@@ -104,6 +104,15 @@ class Container:
         return SegmentService(DynamoSegmentStore(self.crm), self.profile_store, self.workspaces)
 
     @cached_property
+    def membership(self) -> Any:
+        from chalicelib.adapters.crm_store import DynamoMembershipStore, SqsEventSink
+        from chalicelib.domain.membership import MembershipService
+
+        url = self.settings.segment_events_queue_url
+        events = SqsEventSink(self.client("sqs"), url) if url else None
+        return MembershipService(DynamoMembershipStore(self.crm), self.segments, self.profile_store, events)
+
+    @cached_property
     def audience(self) -> Any:
         from chalicelib.adapters.exports import S3ExportWriter
         from chalicelib.domain.audience import AudienceService

@@ -18,5 +18,6 @@ class Settings(BaseSettings):
     cache_seconds: float = Field(default=300, ge=0)
     max_body_bytes: int = Field(default=256 * 1024, gt=0)
     quarantine_ttl_days: int = Field(default=30, gt=0)
-    export_bucket: str | None = None  # audience exports; optional for stages without one
+    export_bucket: str | None = None
+    segment_events_queue_url: str | None = None  # audience exports; optional for stages without one
     aws_max_attempts: int = Field(default=3, ge=1, le=10)  # botocore attempts per call

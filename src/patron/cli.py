@@ -54,6 +54,7 @@ def _connect(args: argparse.Namespace) -> tuple[Any, Any, Any]:
         region=info.region,
         aws_endpoint_url=endpoint,
         export_bucket=info.export_bucket,
+        segment_events_queue_url=info.segment_events_queue_url,
     )
     return Container(settings, session=session), info, client
 

@@ -50,12 +50,14 @@ class Harness:
             region=region,
             aws_endpoint_url=endpoint_url,
             export_bucket=self.info.export_bucket,
+            segment_events_queue_url=self.info.segment_events_queue_url,
         )
         self.container = Container(self.settings, session=self.session)
         set_container(self.container)
         self._client: Any = None
         self.failures: list[dict[str, Any]] = []
         self.poller = self.new_poller()
+        self.profile_poller = self.new_profile_poller()
 
     def client(self, service: str) -> Any:
         from botocore.config import Config
@@ -80,6 +82,32 @@ class Harness:
             self.client("dynamodbstreams"),
             self.info.ingest_stream_arn,
             streams.ingest_stream,
+            region=self.region,
+            on_failure=to_destination,
+            **kwargs,
+        )
+
+    def new_profile_poller(self, **kwargs: Any) -> StreamPoller | None:
+        """The CRM table's stream -> segment memberships (None for a stack without it)."""
+        from chalicelib.handlers import streams
+
+        if not self.info.crm_stream_arn:
+            return None
+        sqs = self.client("sqs")
+        arn = self.info.crm_stream_arn
+
+        def to_destination(records: list[dict[str, Any]], shard: str) -> None:
+            self.failures.extend(records)
+            sqs.send_message(
+                QueueUrl=self.info.stream_failure_queue_url,
+                MessageBody=json.dumps(failure_message(records, shard, arn)),
+            )
+
+        return StreamPoller(
+            self.client("dynamodbstreams"),
+            arn,
+            streams.profile_stream,
+            function_name="profile_stream",
             region=self.region,
             on_failure=to_destination,
             **kwargs,
@@ -123,7 +151,15 @@ class Harness:
         return self.http.http.get(path, headers={"Authorization": f"Bearer {ws.api_key}"})
 
     def drain(self) -> int:
-        return self.poller.drain()
+        """Process both streams until neither has anything left (profiles feed memberships)."""
+        total = 0
+        while True:
+            handled = self.poller.drain()
+            if self.profile_poller is not None:
+                handled += self.profile_poller.drain()
+            total += handled
+            if handled == 0:
+                return total
 
     def close(self) -> None:
         set_container(None)

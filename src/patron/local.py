@@ -133,6 +133,8 @@ class LocalStack:
         self.harness = Harness(stage=self.stage, endpoint_url=self.aws_url)
         self._serve_http()
         self._spawn("stream-poller", lambda: self.harness.poller.run(self.stop_event, 0.25))
+        if self.harness.profile_poller is not None:
+            self._spawn("profile-poller", lambda: self.harness.profile_poller.run(self.stop_event, 0.25))
         self._spawn("scheduler", self._run_schedules)
         state = state_file()
         state.parent.mkdir(parents=True, exist_ok=True)
@@ -211,11 +213,12 @@ class LocalStack:
 
     def wait_idle(self, timeout: float = 300.0) -> bool:
         """Block until the stream poller has caught up with everything written so far."""
-        stats = self.harness.poller.stats
-        start = stats.empty_polls
+        pollers = [p for p in (self.harness.poller, self.harness.profile_poller) if p is not None]
+        starts = [p.stats.empty_polls for p in pollers]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if stats.empty_polls >= start + 2:  # two rounds in a row found nothing new
+            # two rounds in a row found nothing new, on every stream
+            if all(p.stats.empty_polls >= s + 2 for p, s in zip(pollers, starts, strict=True)):
                 return True
             time.sleep(0.05)
         return False

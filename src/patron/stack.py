@@ -26,6 +26,8 @@ class StackInfo:
     ingest_stream_arn: str
     stream_failure_queue_url: str
     export_bucket: str | None = None
+    crm_stream_arn: str | None = None
+    segment_events_queue_url: str | None = None
 
     @classmethod
     def from_outputs(cls, stage: str, region: str, outputs: dict[str, str]) -> StackInfo:
@@ -37,6 +39,8 @@ class StackInfo:
             ingest_stream_arn=outputs["IngestStreamArn"],
             stream_failure_queue_url=outputs["StreamFailureQueueUrl"],
             export_bucket=outputs.get("ExportBucketName"),
+            crm_stream_arn=outputs.get("CrmStreamArn"),
+            segment_events_queue_url=outputs.get("SegmentEventsQueueUrl"),
         )
 
     def environment(self) -> dict[str, str]:

@@ -33,12 +33,15 @@ def test_template_is_lint_clean_and_regional(built):
     assert env["PATRON_STAGE"] == summary["stage"] and env["PATRON_INGEST_TABLE"] == {"Ref": "IngestTable"}
 
 
-def test_stream_has_what_chalice_cannot_express(built):
+@pytest.mark.parametrize(
+    ("function", "table"), [("IngestStream", "IngestTable"), ("ProfileStream", "CrmTable")]
+)
+def test_stream_has_what_chalice_cannot_express(built, function, table):
     _, template = built
-    events = template["Resources"]["IngestStream"]["Properties"]["Events"]
+    events = template["Resources"][function]["Properties"]["Events"]
     (stream,) = events.values()
     props = stream["Properties"]
-    assert props["Stream"] == {"Fn::GetAtt": ["IngestTable", "StreamArn"]}
+    assert props["Stream"] == {"Fn::GetAtt": [table, "StreamArn"]}
     assert props["BisectBatchOnFunctionError"] is True
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert 0 < props["MaximumRetryAttempts"] <= 10

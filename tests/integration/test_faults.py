@@ -97,6 +97,7 @@ def test_throttling_everywhere_ends_with_the_same_profiles_as_a_clean_run(aws):
     stage.container = Container(settings, session=stage.session)
     set_container(stage.container)
     stage.poller = stage.new_poller(max_retries=50)
+    stage.profile_poller = stage.new_profile_poller(max_retries=50)
     ws = setup_store(stage)
     faults.enabled = True
     # When the store's deliveries (duplicates and out-of-order included) go through

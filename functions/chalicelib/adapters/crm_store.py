@@ -503,18 +503,24 @@ class DynamoPrivacyStore:
 
 
 class DynamoSegmentStore:
-    def __init__(self, table: CrmTable) -> None:
+    def __init__(self, table: CrmTable, cache_seconds: float = 30) -> None:
         self.t = table
+        # A warm stream processor sees a new or deleted segment within this many seconds.
+        self._lists: TtlCache[list[dict[str, Any]]] = TtlCache(cache_seconds)
 
     def put_segment(self, workspace_id: str, item: dict[str, Any]) -> None:
         self.t.put(item, "attribute_not_exists(pk)")
+        self._lists.invalidate(workspace_id)
 
     def get_segment(self, workspace_id: str, segment_id: str) -> dict[str, Any] | None:
         return self.t.get(f"W#{workspace_id}#SEG", segment_id, consistent=True)
 
     def list_segments(self, workspace_id: str) -> list[dict[str, Any]]:
-        items, _ = self.t.query(f"W#{workspace_id}#SEG", limit=1000, newest_first=False)
-        return items
+        def load() -> list[dict[str, Any]]:
+            items, _ = self.t.query(f"W#{workspace_id}#SEG", limit=1000, newest_first=False)
+            return items
+
+        return self._lists.get(workspace_id, load)
 
     def delete_segment(self, workspace_id: str, segment_id: str) -> bool:
         response = self.t.client.delete_item(
@@ -522,4 +528,136 @@ class DynamoSegmentStore:
             Key={"pk": {"S": f"W#{workspace_id}#SEG"}, "sk": {"S": segment_id}},
             ReturnValues="ALL_OLD",
         )
+        self._lists.invalidate(workspace_id)
         return "Attributes" in response
+
+
+class DynamoMembershipStore:
+    """Membership records (sparse recheck index), member index items, size counters."""
+
+    def __init__(self, table: CrmTable, recheck_index: str = "by_recheck") -> None:
+        self.t = table
+        self.recheck_index = recheck_index
+
+    def get_record(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None:
+        return self.t.get(f"W#{workspace_id}#PM#{customer_id}", "M", consistent=True)
+
+    def save(
+        self,
+        workspace_id: str,
+        customer_id: str,
+        members: set[str],
+        next_check: str | None,
+        shard_key: str | None,
+        entered: list[str],
+        exited: list[str],
+        expected_version: str | None,
+    ) -> None:
+        """Index items first (idempotent), then the record and the size counters atomically.
+
+        The record is the commit point: a crash before it leaves the old record, so a retry
+        computes the same difference again; the counters move in the same transaction, so
+        they move exactly once. A concurrent change fails the condition: Conflict, retry.
+        """
+        requests = [
+            {
+                "PutRequest": {
+                    "Item": to_item({"pk": f"W#{workspace_id}#SEGM#{s}", "sk": customer_id, "t": "member"})
+                }
+            }
+            for s in entered
+        ]
+        requests += [
+            {"DeleteRequest": {"Key": {"pk": {"S": f"W#{workspace_id}#SEGM#{s}"}, "sk": {"S": customer_id}}}}
+            for s in exited
+        ]
+        for start in range(0, len(requests), 25):
+            pending: dict[str, Any] = {self.t.table: requests[start : start + 25]}
+            while pending:
+                response = self.t.client.batch_write_item(RequestItems=pending)
+                pending = response.get("UnprocessedItems") or {}
+        version = iso(now_utc())
+        record = {
+            "pk": f"W#{workspace_id}#PM#{customer_id}",
+            "sk": "M",
+            "t": "membership",
+            "ws": workspace_id,
+            "cid": customer_id,
+            "segs": set(members) or None,
+            "nchk": next_check,
+            "rk": shard_key,
+            "ver": version,
+        }
+        if expected_version is None:
+            condition, values = "attribute_not_exists(pk)", None
+        else:
+            condition, values = "ver = :ver", {":ver": expected_version}
+        actions = [_put(self.t.table, record, condition, values)]
+        for segment_id, delta in [(s, 1) for s in entered] + [(s, -1) for s in exited]:
+            actions.append(
+                {
+                    "Update": {
+                        "TableName": self.t.table,
+                        "Key": {"pk": {"S": f"W#{workspace_id}#SEGC"}, "sk": {"S": segment_id}},
+                        "UpdateExpression": "ADD #n :d",
+                        "ExpressionAttributeNames": {"#n": "size"},
+                        "ExpressionAttributeValues": {":d": {"N": str(delta)}},
+                    }
+                }
+            )
+        try:
+            if len(actions) == 1:
+                self.t.put(record, condition, values)
+            else:
+                for start in range(0, len(actions), 100):
+                    self.t.client.transact_write_items(TransactItems=actions[start : start + 100])
+        except (
+            self.t.client.exceptions.ConditionalCheckFailedException,
+            self.t.client.exceptions.TransactionCanceledException,
+        ) as exc:
+            raise Conflict("membership record changed") from exc
+
+    def due(self, bucket: str, until: str) -> list[str]:
+        keys: list[str] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.t.table,
+            "IndexName": self.recheck_index,
+            "KeyConditionExpression": "rk = :b AND nchk <= :u",
+            "ExpressionAttributeValues": {":b": {"S": bucket}, ":u": {"S": until}},
+        }
+        while True:
+            page = self.t.client.query(**kwargs)
+            for item in page.get("Items", []):
+                _, workspace_id, _, customer_id = item["pk"]["S"].split("#", 3)
+                keys.append(f"{workspace_id}|{customer_id}")
+            if "LastEvaluatedKey" not in page:
+                return keys
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def size(self, workspace_id: str, segment_id: str) -> int:
+        item = self.t.get(f"W#{workspace_id}#SEGC", segment_id)
+        return int(item.get("size", 0)) if item else 0
+
+    def members(
+        self, workspace_id: str, segment_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[str], str | None]:
+        items, last = self.t.query(
+            f"W#{workspace_id}#SEGM#{segment_id}", limit=limit, start=cursor, newest_first=False
+        )
+        return [i["sk"] for i in items], last
+
+
+class SqsEventSink:
+    """Segment enter/exit events to the stage's queue, ten per request."""
+
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self._client = client
+        self.queue_url = queue_url
+
+    def publish(self, events: list[dict[str, Any]]) -> None:
+        for start in range(0, len(events), 10):
+            chunk = events[start : start + 10]
+            self._client.send_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(i), "MessageBody": json.dumps(event)} for i, event in enumerate(chunk)],
+            )

@@ -101,6 +101,10 @@ class SegmentService:
         self.store.put_segment(workspace_id, item)
         return _view(item)
 
+    def definitions(self, workspace_id: str) -> list[dict[str, Any]]:
+        """The stored definitions (the store may cache them for a few seconds)."""
+        return self.store.list_segments(workspace_id)
+
     def list(self, workspace_id: str) -> list[SegmentView]:
         return [_view(i) for i in self.store.list_segments(workspace_id)]
 

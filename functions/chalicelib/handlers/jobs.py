@@ -30,3 +30,11 @@ def nightly_scores(event: Any) -> dict[str, Any]:
     result: dict[str, Any] = container().scoring.nightly(now_utc())
     count("WorkspacesRescored", result["workspaces_updated"])
     return result
+
+
+@bp.schedule(Rate(1, unit=Rate.HOURS), name="segment_recheck")
+def segment_recheck(event: Any) -> dict[str, Any]:
+    """Customers whose segments may have changed by the passage of time alone, and only them."""
+    result: dict[str, Any] = container().membership.recheck()
+    count("SegmentRechecks", result["rechecked"])
+    return result

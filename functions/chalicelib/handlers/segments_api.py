@@ -41,7 +41,22 @@ def list_segments() -> dict[str, Any]:
 @bp.route("/segments/{segment_id}", methods=["GET"])
 @api
 def get_segment(segment_id: str) -> Any:
-    return container().segments.get(workspace_id(), segment_id)
+    from chalicelib.domain.membership import segment_detail
+
+    return segment_detail(container().membership, workspace_id(), segment_id)
+
+
+@bp.route("/segments/{segment_id}/members", methods=["GET"])
+@api
+def get_segment_members(segment_id: str) -> Any:
+    from chalicelib.domain.membership import segment_members
+
+    params: dict[str, str] = dict(bp.current_request.query_params or {})
+    try:
+        limit = max(1, min(int(params.get("limit", "100")), 1000))
+    except ValueError as exc:
+        raise BadRequest("limit must be a number", [{"field": "limit", "error": "not a number"}]) from exc
+    return segment_members(container().membership, workspace_id(), segment_id, limit, params.get("cursor"))
 
 
 @bp.route("/segments/{segment_id}", methods=["DELETE"])

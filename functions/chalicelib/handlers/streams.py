@@ -20,8 +20,11 @@ bp = Blueprint(__name__)
 
 
 @cache
-def processor() -> BatchProcessor:
-    # Imported on first use: the API function shares this module and never needs it.
+def processor(stream: str) -> BatchProcessor:
+    """One batch processor per stream function (a processor holds the state of its batch).
+
+    Imported on first use: the API function shares this module and never needs it.
+    """
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 
     return BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -62,6 +65,36 @@ def ingest_stream(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from aws_lambda_powertools.utilities.batch import process_partial_response
 
     response = process_partial_response(
-        event=event, record_handler=handle_record, processor=processor(), context=context
+        event=event, record_handler=handle_record, processor=processor("ingest"), context=context
+    )
+    return dict(response)
+
+
+def handle_profile_record(record: DynamoDBRecord) -> str:
+    """A CRM-table change: only profiles (and profiles merged away or erased) matter."""
+    from chalicelib.adapters.codec import from_item
+
+    change = record.raw_event["dynamodb"]
+    old = from_item(change.get("OldImage")) or {}
+    new = from_item(change.get("NewImage"))
+    current = new or old
+    if current.get("t") not in ("profile", "pointer") and old.get("t") != "profile":
+        return "skipped"
+    if (new or {}).get("t") == "pointer" and old.get("t") != "profile":
+        return "skipped"  # an identity pointer: no customer of its own
+    profile = new if new and new.get("t") == "profile" else None
+    result = container().membership.apply(current["ws"], current["cid"], profile)
+    if result.entered or result.exited:
+        count("SegmentChanges", len(result.entered) + len(result.exited))
+    return "changed" if result.written else "unchanged"
+
+
+@bp.lambda_function(name="profile_stream")
+def profile_stream(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Wired to the CRM table's stream by infra/: keeps segment memberships fresh."""
+    from aws_lambda_powertools.utilities.batch import process_partial_response
+
+    response = process_partial_response(
+        event=event, record_handler=handle_profile_record, processor=processor("profiles"), context=context
     )
     return dict(response)

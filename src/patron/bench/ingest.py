@@ -138,9 +138,15 @@ def measure_writes(orders: int, seed: int, duplicate_share: float = 0.2) -> dict
                 duplicates += 1
                 outcomes["duplicate:" + again["status"]] = outcomes.get("duplicate:" + again["status"], 0) + 1
             if i % 100 == 99:
-                harness.drain()
-        harness.drain()
+                harness.poller.drain()
+        harness.poller.drain()
         total_requests, total_wcu = counter.snapshot()
+        # The segment path (CRM stream -> memberships) is measured on its own, after.
+        segment_requests = segment_wcu = 0.0
+        if harness.profile_poller is not None:
+            harness.profile_poller.drain()
+            after_requests, after_wcu = counter.snapshot()
+            segment_requests, segment_wcu = after_requests - total_requests, after_wcu - total_wcu
         harness.close()
     new_requests = total_requests - dup_requests
     new_wcu = total_wcu - dup_wcu
@@ -155,6 +161,8 @@ def measure_writes(orders: int, seed: int, duplicate_share: float = 0.2) -> dict
         "write_requests_by_operation": dict(sorted(counter.requests.items())),
         "wcu_by_table_incl_duplicates": {k: v for k, v in sorted(counter.wcu_by.items()) if v},
         "webhook_outcomes": outcomes,
+        "segment_path_write_requests_per_order": round(segment_requests / orders, 3),
+        "segment_path_wcu_per_order": round(segment_wcu / orders, 3),
     }
 
 

@@ -1,0 +1,210 @@
+"""Segment membership kept fresh: evaluated when a profile changes, and when time says so.
+
+A second stream processor reads profile changes (the CRM table's stream), evaluates the
+workspace's segments plus the built-in lifecycle stages and RFM groups, and compares
+with the customer's membership record. Only a difference is written: the record (with
+the next time its answer can change by time alone, on a sparse index), one index item
+per entered segment (removed on exit), a size counter per segment, and one event per
+enter or exit for the automations. The order path never pays for any of this.
+
+Built-in segment ids: `lifecycle:<stage>` and `rfm:<group>`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from chalicelib.domain import records, scoring, segments
+from chalicelib.domain.errors import Conflict
+from chalicelib.domain.models import now_utc
+from chalicelib.domain.segment_service import SegmentService
+
+SHARDS = 16
+MAX_ATTEMPTS = 5
+
+
+def _event(
+    kind: str, workspace_id: str, customer_id: str, segment_id: str, at: datetime, rev: Any
+) -> dict[str, Any]:
+    basis = f"{workspace_id}|{customer_id}|{segment_id}|{kind}|{rev}"
+    return {
+        "event_id": hashlib.sha256(basis.encode()).hexdigest()[:32],
+        "type": kind,
+        "workspace_id": workspace_id,
+        "customer_id": customer_id,
+        "segment_id": segment_id,
+        "at": records.iso(at),
+        "profile_rev": rev,
+    }
+
+
+@dataclass
+class MembershipChange:
+    customer_id: str
+    entered: list[str] = field(default_factory=list)
+    exited: list[str] = field(default_factory=list)
+    next_check: datetime | None = None
+    written: bool = False
+
+
+class MembershipStore(Protocol):
+    def get_record(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None: ...
+    def save(
+        self,
+        workspace_id: str,
+        customer_id: str,
+        members: set[str],
+        next_check: str | None,
+        shard_key: str | None,
+        entered: list[str],
+        exited: list[str],
+        expected_version: str | None,
+    ) -> None: ...
+    def due(self, bucket: str, until: str) -> list[str]: ...  # customer ids (with workspace)
+    def size(self, workspace_id: str, segment_id: str) -> int: ...
+    def members(
+        self, workspace_id: str, segment_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[str], str | None]: ...
+
+
+class EventSink(Protocol):
+    def publish(self, events: list[dict[str, Any]]) -> None: ...
+
+
+def recheck_bucket(at: datetime, customer_id: str) -> str:
+    """Hash key of the sparse recheck index: the day, spread over SHARDS partitions."""
+    shard = int(customer_id[-4:], 16) % SHARDS if customer_id[-4:].isalnum() else 0
+    return f"R#{at:%Y-%m-%d}#{shard:02d}"
+
+
+class MembershipService:
+    def __init__(
+        self, store: MembershipStore, segment_service: SegmentService, profiles: Any, events: EventSink | None
+    ) -> None:
+        self.store = store
+        self.segments = segment_service
+        self.profiles = profiles
+        self.events = events
+
+    def evaluate(
+        self, workspace_id: str, item: dict[str, Any], now: datetime
+    ) -> tuple[set[str], datetime | None]:
+        facts, stage = self.segments.facts(workspace_id, item, now)
+        members: set[str] = {f"lifecycle:{stage.stage}"}
+        checks = [stage.next_change] if stage.next_change else []
+        group = facts.values.get("rfm_group")
+        if group:
+            members.add(f"rfm:{group}")
+            settings = self.segments.workspaces.settings(workspace_id)
+            last = records.parse_iso(item.get("last"))
+            if settings and settings.rfm_edges and last:
+                change = scoring.rfm_next_change(last, settings.rfm_edges, now)
+                if change:
+                    checks.append(change)
+        for definition in self.segments.definitions(workspace_id):
+            verdict = segments.evaluate(segments.parse(definition["definition"]), facts, now)
+            if verdict.member:
+                members.add(definition["sk"])
+            if verdict.next_check:
+                checks.append(verdict.next_check)
+        return members, min(checks) if checks else None
+
+    def apply(
+        self, workspace_id: str, customer_id: str, item: dict[str, Any] | None, now: datetime | None = None
+    ) -> MembershipChange:
+        """Bring one customer's memberships up to date with their profile (None: erased).
+
+        Events go out before the record commits (at least once; each carries an `event_id`
+        that is the same on a retry, for consumers to deduplicate); the record and the size
+        counters then commit together, so a retry after any failure repeats nothing else.
+        """
+        at = now or now_utc()
+        for _ in range(MAX_ATTEMPTS):
+            change = MembershipChange(customer_id)
+            record = self.store.get_record(workspace_id, customer_id)
+            before = set(record.get("segs", set())) if record else set()
+            if item is None or item.get("t") != "profile":
+                after: set[str] = set()
+                next_check = None
+            else:
+                after, next_check = self.evaluate(workspace_id, item, at)
+            change.entered, change.exited = sorted(after - before), sorted(before - after)
+            change.next_check = next_check
+            stamp = records.iso(next_check)
+            if not change.entered and not change.exited and (record or {}).get("nchk") == stamp:
+                return change  # nothing moved: no write
+            if self.events is not None and (change.entered or change.exited):
+                rev = (item or {}).get("rev")
+                self.events.publish(
+                    [_event("segment.entered", workspace_id, customer_id, s, at, rev) for s in change.entered]
+                    + [_event("segment.exited", workspace_id, customer_id, s, at, rev) for s in change.exited]
+                )
+            shard_key = recheck_bucket(next_check, customer_id) if next_check else None
+            try:
+                self.store.save(
+                    workspace_id,
+                    customer_id,
+                    after,
+                    stamp,
+                    shard_key,
+                    change.entered,
+                    change.exited,
+                    (record or {}).get("ver"),
+                )
+            except Conflict:
+                continue
+            change.written = True
+            return change
+        raise Conflict("membership record kept changing; retry the record")
+
+    def recheck(self, now: datetime | None = None) -> dict[str, int]:
+        """Re-evaluate the customers whose answer may have changed by time (today and yesterday)."""
+        at = now or now_utc()
+        until = records.iso(at) or ""
+        seen = changed = 0
+        for day in (at - timedelta(days=1), at):
+            for shard in range(SHARDS):
+                for key in self.store.due(f"R#{day:%Y-%m-%d}#{shard:02d}", until):
+                    workspace_id, customer_id = key.split("|", 1)
+                    seen += 1
+                    item = self.profiles.get(workspace_id, customer_id)
+                    if self.apply(workspace_id, customer_id, item, at).written:
+                        changed += 1
+        return {"rechecked": seen, "changed": changed}
+
+
+BUILTIN_PREFIXES = ("lifecycle:", "rfm:")
+
+
+def _check_builtin(segment_id: str) -> None:
+    from chalicelib.domain.errors import NotFound
+
+    kind, _, value = segment_id.partition(":")
+    allowed = segments.LIFECYCLE_STAGES if kind == "lifecycle" else segments.RFM_GROUPS
+    if value not in allowed:
+        raise NotFound("segment not found")
+
+
+def segment_detail(service: MembershipService, workspace_id: str, segment_id: str) -> dict[str, Any]:
+    """A segment (stored or built-in) with its size and a sample of members."""
+    if segment_id.startswith(BUILTIN_PREFIXES):
+        _check_builtin(segment_id)
+        view: dict[str, Any] = {"segment_id": segment_id, "builtin": True}
+    else:
+        view = service.segments.get(workspace_id, segment_id).model_dump() | {"builtin": False}
+    sample, _ = service.store.members(workspace_id, segment_id, 10, None)
+    return view | {"size": service.store.size(workspace_id, segment_id), "sample": sample}
+
+
+def segment_members(
+    service: MembershipService, workspace_id: str, segment_id: str, limit: int, cursor: str | None
+) -> dict[str, Any]:
+    if segment_id.startswith(BUILTIN_PREFIXES):
+        _check_builtin(segment_id)
+    else:
+        service.segments.get(workspace_id, segment_id)  # 404 for another workspace's id
+    customers, next_cursor = service.store.members(workspace_id, segment_id, limit, cursor)
+    return {"customers": customers, "cursor": next_cursor}

@@ -1,0 +1,92 @@
+"""Segment memberships kept fresh from the profile stream, and by time through the recheck job."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from chalicelib.domain import records
+from tests.conftest import event_bytes
+
+JANE = "jane.doe@example.com"
+
+
+def create_segment(stage, ws, name: str, definition: str) -> str:
+    response = stage.http.http.post(
+        "/segments",
+        body=json.dumps({"name": name, "definition": definition}),
+        headers={"Authorization": f"Bearer {ws.api_key}", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 201, response.body
+    return str(json.loads(response.body)["segment_id"])
+
+
+def events(stage) -> list[dict]:
+    sqs = stage.client("sqs")
+    found = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=stage.info.segment_events_queue_url, MaxNumberOfMessages=10)
+        messages = batch.get("Messages", [])
+        if not messages:
+            return found
+        for message in messages:
+            found.append(json.loads(message["Body"]))
+            sqs.delete_message(
+                QueueUrl=stage.info.segment_events_queue_url, ReceiptHandle=message["ReceiptHandle"]
+            )
+
+
+def test_an_order_enters_segments_and_a_cancellation_exits_them(stage, ws):
+    # Given a segment of customers who spent over 100
+    big = create_segment(stage, ws, "Over 100", "total_spent > 100")
+    # When Jane orders for 122.00
+    stage.send(ws, "shopify", "orders/create", event_bytes("shopify/orders_create.json"))
+    stage.drain()
+    (jane,) = json.loads(stage.get(ws, f"/customers?email={JANE}").body)["customers"]
+    # Then she is a member, counted, listed, and an event says she entered
+    shown = json.loads(stage.get(ws, f"/segments/{big}").body)
+    assert shown["size"] == 1 and shown["sample"] == [jane["customer_id"]]
+    page = json.loads(stage.get(ws, f"/segments/{big}/members").body)
+    assert page == {"customers": [jane["customer_id"]], "cursor": None}
+    entered = {(e["type"], e["segment_id"]) for e in events(stage)}
+    assert ("segment.entered", big) in entered and ("segment.entered", "lifecycle:new") in entered
+    # When the order is cancelled
+    stage.send(ws, "shopify", "orders/cancelled", event_bytes("shopify/orders_cancelled.json"))
+    stage.drain()
+    # Then she left the segment (and the lifecycle moved back to prospect)
+    assert json.loads(stage.get(ws, f"/segments/{big}").body)["size"] == 0
+    assert json.loads(stage.get(ws, f"/segments/{big}/members").body)["customers"] == []
+    left = {(e["type"], e["segment_id"]) for e in events(stage)}
+    assert ("segment.exited", big) in left and ("segment.entered", "lifecycle:prospect") in left
+
+
+def test_a_redelivered_profile_change_emits_nothing_twice(stage, ws):
+    create_segment(stage, ws, "Over 100", "total_spent > 100")
+    stage.profile_poller = stage.new_profile_poller(duplicate_deliveries=True)
+    stage.send(ws, "shopify", "orders/create", event_bytes("shopify/orders_create.json"))
+    stage.drain()
+    emitted = events(stage)
+    assert len(emitted) == len({(e["type"], e["segment_id"]) for e in emitted}) == 2
+
+
+def test_time_based_membership_flips_through_the_recheck_job_only(stage, ws):
+    # Given a segment of customers who ordered within 30 days, and Jane's order
+    recent = create_segment(stage, ws, "Recent", "last_order_days <= 30")
+    stage.send(ws, "shopify", "orders/create", event_bytes("shopify/orders_create.json"))
+    stage.drain()
+    (jane,) = json.loads(stage.get(ws, f"/customers?email={JANE}").body)["customers"]
+    record = stage.container.membership.store.get_record(ws.workspace_id, jane["customer_id"])
+    next_check = records.parse_iso(record["nchk"])
+    events(stage)
+    # When the hourly job runs before that time, nothing is touched
+    assert stage.container.membership.recheck(next_check - timedelta(days=2)) == {
+        "rechecked": 0,
+        "changed": 0,
+    }
+    # When it runs once 31 days have passed since her order
+    last = records.parse_iso(jane["last_order_at"])
+    result = stage.container.membership.recheck(last + timedelta(days=31, hours=1))
+    # Then exactly her record was read, and she left the segment
+    assert result["rechecked"] >= 1 and result["changed"] == 1
+    assert json.loads(stage.get(ws, f"/segments/{recent}").body)["size"] == 0
+    assert ("segment.exited", recent) in {(e["type"], e["segment_id"]) for e in events(stage)}
