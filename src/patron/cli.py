@@ -278,7 +278,7 @@ def cmd_bench_segments(args: argparse.Namespace) -> int:
 def cmd_bench_ingest(args: argparse.Namespace) -> int:
     from patron.bench.ingest import run
 
-    _print(run(orders=args.orders, seed=args.seed), compact=args.json)
+    _print(run(orders=args.orders, seed=args.seed, segment_path=args.segment_path), compact=args.json)
     return 0
 
 
@@ -440,6 +440,11 @@ def parser() -> argparse.ArgumentParser:
     sp = bench.add_parser("ingest", help="AWS writes per order, handler CPU and import time")
     sp.add_argument("--orders", type=int, default=1000)
     sp.add_argument("--seed", type=int, default=11)
+    sp.add_argument(
+        "--segment-path",
+        action="store_true",
+        help="also count the writes of the segment processor after the order path",
+    )
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_bench_ingest)
     sp = bench.add_parser("segments", help="RFM, lifecycle and 20 segments vs pandas; BG/NBD vs lifetimes")
