@@ -23,6 +23,7 @@ from chalicelib.domain.models import now_utc
 from chalicelib.domain.segment_service import SegmentService
 
 SHARDS = 16
+LOOKBACK_DAYS = 7  # due buckets the hourly job still reads, should it have been down
 MAX_ATTEMPTS = 5
 
 
@@ -161,11 +162,12 @@ class MembershipService:
         raise Conflict("membership record kept changing; retry the record")
 
     def recheck(self, now: datetime | None = None) -> dict[str, int]:
-        """Re-evaluate the customers whose answer may have changed by time (today and yesterday)."""
+        """Re-evaluate the customers whose answer may have changed by time (due buckets of the
+        last LOOKBACK_DAYS days, so an outage of a few days is caught up)."""
         at = now or now_utc()
         until = records.iso(at) or ""
         seen = changed = 0
-        for day in (at - timedelta(days=1), at):
+        for day in (at - timedelta(days=back) for back in range(LOOKBACK_DAYS, -1, -1)):
             for shard in range(SHARDS):
                 for key in self.store.due(f"R#{day:%Y-%m-%d}#{shard:02d}", until):
                     workspace_id, customer_id = key.split("|", 1)
