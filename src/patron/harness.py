@@ -66,26 +66,32 @@ class Harness:
         config = Config(account_id_endpoint_mode="disabled")
         return self.session.client(service, endpoint_url=self.endpoint_url, config=config)
 
-    def new_poller(self, **kwargs: Any) -> StreamPoller:
-        from chalicelib.handlers import streams
-
+    def _poller(self, stream_arn: str, handler: Any, function_name: str, **kwargs: Any) -> StreamPoller:
+        """A Lambda-like mapping on one stream; exhausted batches go to the failure queue."""
         sqs = self.client("sqs")
 
         def to_destination(records: list[dict[str, Any]], shard: str) -> None:
             self.failures.extend(records)
             sqs.send_message(
                 QueueUrl=self.info.stream_failure_queue_url,
-                MessageBody=json.dumps(failure_message(records, shard, self.info.ingest_stream_arn)),
+                MessageBody=json.dumps(failure_message(records, shard, stream_arn)),
             )
 
         return StreamPoller(
             self.client("dynamodbstreams"),
-            self.info.ingest_stream_arn,
-            streams.ingest_stream,
+            stream_arn,
+            handler,
+            function_name=function_name,
             region=self.region,
             on_failure=to_destination,
             **kwargs,
         )
+
+    def new_poller(self, **kwargs: Any) -> StreamPoller:
+        """The ingest table's stream -> profiles."""
+        from chalicelib.handlers import streams
+
+        return self._poller(self.info.ingest_stream_arn, streams.ingest_stream, "ingest_stream", **kwargs)
 
     def new_profile_poller(self, **kwargs: Any) -> StreamPoller | None:
         """The CRM table's stream -> segment memberships (None for a stack without it)."""
@@ -93,25 +99,7 @@ class Harness:
 
         if not self.info.crm_stream_arn:
             return None
-        sqs = self.client("sqs")
-        arn = self.info.crm_stream_arn
-
-        def to_destination(records: list[dict[str, Any]], shard: str) -> None:
-            self.failures.extend(records)
-            sqs.send_message(
-                QueueUrl=self.info.stream_failure_queue_url,
-                MessageBody=json.dumps(failure_message(records, shard, arn)),
-            )
-
-        return StreamPoller(
-            self.client("dynamodbstreams"),
-            arn,
-            streams.profile_stream,
-            function_name="profile_stream",
-            region=self.region,
-            on_failure=to_destination,
-            **kwargs,
-        )
+        return self._poller(self.info.crm_stream_arn, streams.profile_stream, "profile_stream", **kwargs)
 
     # -- tenancy ----------------------------------------------------------------------
     def create_workspace(self, name: str = "Demo Brand", currency: str = "USD") -> Workspace:
