@@ -98,10 +98,19 @@ class Container:
 
     @cached_property
     def segments(self) -> Any:
-        from chalicelib.adapters.crm_store import DynamoSegmentStore
+        from chalicelib.adapters.crm_store import DynamoSegmentStore, DynamoSweepStore
         from chalicelib.domain.segment_service import SegmentService
 
-        return SegmentService(DynamoSegmentStore(self.crm), self.profile_store, self.workspaces)
+        return SegmentService(
+            DynamoSegmentStore(self.crm), self.profile_store, self.workspaces, DynamoSweepStore(self.crm)
+        )
+
+    @cached_property
+    def backfill(self) -> Any:
+        from chalicelib.adapters.crm_store import DynamoSweepStore
+        from chalicelib.domain.backfill import BackfillService
+
+        return BackfillService(DynamoSweepStore(self.crm), self.membership, self.profile_store)
 
     @cached_property
     def membership(self) -> Any:
@@ -131,7 +140,7 @@ class Container:
     def scoring(self) -> Any:
         from chalicelib.domain.scoring import ScoringService
 
-        return ScoringService(self.workspaces, self.profile_store)
+        return ScoringService(self.workspaces, self.profile_store, self.membership, _fit_workspace)
 
     @cached_property
     def reports(self) -> Any:
@@ -183,3 +192,10 @@ def set_container(value: Container | None) -> None:
     """For tests and the local stack: replace the wiring."""
     global _container
     _container = value
+
+
+def _fit_workspace(x: Any, tx: Any, T: Any, m: Any, fitted_at: str) -> Any:
+    """The nightly fit (numpy and scipy are imported here, by the nightly job only)."""
+    from chalicelib.analytics.btyd import fit_workspace
+
+    return fit_workspace(x, tx, T, m, fitted_at)

@@ -43,7 +43,54 @@ def merge_template() -> dict[str, Any]:
     return deep_merge(resources, wiring)
 
 
-def build(stage: str, out: Path) -> dict[str, Any]:
+ANALYTICS_REQUIREMENTS = stack.ROOT / "layers" / "analytics" / "requirements.txt"
+
+
+def build_analytics_layer(out: Path) -> Path:
+    """numpy and scipy as manylinux wheels for the Lambda runtime, zipped as a layer.
+
+    Only the nightly job needs them (the fit); scoring one profile is plain Python. The
+    runtime's Python version is this interpreter's, as Chalice's own packaging assumes."""
+    import shutil
+    import tempfile
+
+    target = out / "analytics-layer.zip"
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    with tempfile.TemporaryDirectory() as tmp:
+        site = Path(tmp) / "python"
+        subprocess.run(  # noqa: S603 - our own pip, pinned requirements
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--no-compile",
+                "--only-binary=:all:",
+                "--platform",
+                "manylinux2014_x86_64",
+                "--implementation",
+                "cp",
+                "--python-version",
+                version,
+                "--target",
+                str(site),
+                "-r",
+                str(ANALYTICS_REQUIREMENTS),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        for tests in [*site.glob("*/tests"), *site.glob("scipy/*/tests")]:
+            shutil.rmtree(tests, ignore_errors=True)
+        archive = shutil.make_archive(str(target.with_suffix("")), "zip", tmp, "python")
+    return Path(archive)
+
+
+def build(stage: str, out: Path, analytics_layer: bool = True) -> dict[str, Any]:
+    """Package the stage; `analytics_layer=False` skips downloading numpy and scipy (the
+    template still references the layer's zip, which must then be built before deploying)."""
     out.mkdir(parents=True, exist_ok=True)
     region = stage_region(stage)
     merge_file = out / "merge-template.json"
@@ -67,6 +114,8 @@ def build(stage: str, out: Path) -> dict[str, Any]:
         capture_output=True,
         text=True,
     )
+    if analytics_layer:
+        build_analytics_layer(out)
     template = json.loads((out / "sam.json").read_text())
     summary = summarize(stage, region, template, out)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))

@@ -111,12 +111,64 @@ def test_every_handler_imports_from_the_built_package_in_a_clean_interpreter(pac
 
 
 @pytest.mark.slow
+def test_the_nightly_fit_runs_from_its_analytics_layer_in_a_clean_interpreter(package: Path):
+    # Given the code zip, the dependency layer and the analytics layer (numpy, scipy), unpacked
+    from patron.deploy import build_analytics_layer
+
+    build = package / "build"
+    archive = build_analytics_layer(build)
+    code, layer, analytics = package / "code2", package / "layer2", package / "analytics"
+    zipfile.ZipFile(build / "deployment.zip").extractall(code)
+    zipfile.ZipFile(build / "layer-deployment.zip").extractall(layer)
+    zipfile.ZipFile(archive).extractall(analytics)
+    sizes = [
+        sum(i.file_size for i in zipfile.ZipFile(z).infolist())
+        for z in (build / "layer-deployment.zip", archive)
+    ]
+    # When a fresh interpreter fits a simulated workspace with the handler's own fit
+    script = textwrap.dedent("""
+        import json, random
+        from chalicelib import container
+        import numpy
+        rng = random.Random(4)
+        rows = []
+        for _ in range(400):
+            T = rng.randint(30, 700)
+            x = rng.choice([0, 0, 1, 2, 5, 9])
+            tx = 0 if x == 0 else rng.randint(x, T)
+            rows.append((x, tx, T, 0.0 if x == 0 else rng.uniform(10, 90)))
+        x, tx, T, m = zip(*rows)
+        params = container._fit_workspace(list(x), list(tx), list(T), list(m), "2026-11-22T00:00:00Z")
+        print(json.dumps({"method": params.method, "r": params.r, "numpy": numpy.__file__}))
+    """)
+    paths = [code, next(layer.glob("python/lib/python3.*/site-packages")), analytics / "python"]
+    env = {"PYTHONPATH": os.pathsep.join(map(str, [*paths, _runtime_dir(package)]))}
+    result = subprocess.run([sys.executable, "-S", "-c", script], env=env, capture_output=True, text=True)
+    # Then the models are fitted with the layer's numpy, and both layers fit Lambda's 250 MB
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["method"] == "bgnbd+gamma_gamma" and report["r"] > 0
+    assert report["numpy"].startswith(str(analytics))
+    assert sum(sizes) < 250 * 1024 * 1024
+
+
+@pytest.mark.slow
 def test_package_holds_only_the_lambda_code(package: Path):
     names = zipfile.ZipFile(package / "build" / "deployment.zip").namelist()
     assert "app.py" in names
     assert all(n.startswith(("chalicelib/", "chalice/", "app.py")) for n in names), names
     assert not any(n.startswith(("tests/", "patron/", "src/")) for n in names)
     assert (package / "build" / "deployment.zip").stat().st_size < 5 * 1024 * 1024
+
+
+def test_analytics_layer_pins_what_the_project_uses():
+    pins = [
+        line
+        for line in (stack.ROOT / "layers" / "analytics" / "requirements.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert sorted(p.split("==")[0] for p in pins) == ["numpy", "scipy"]
+    assert all("==" in p for p in pins)
 
 
 def test_layer_requirements_match_the_project_pins():

@@ -15,6 +15,7 @@ from chalicelib.adapters.codec import batch_get, from_item, to_av, to_item
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.models import Platform, Source, now_utc
+from chalicelib.domain.predict import ModelParams
 from chalicelib.domain.profiles import WorkspaceSettings, profile_pk
 from chalicelib.domain.records import iso
 from chalicelib.domain.scoring import RfmEdges
@@ -130,11 +131,18 @@ class DynamoWorkspaceStore:
                 rates={k: Decimal(str(v)) for k, v in (item.get("rates") or {}).items()},
                 rfm_edges=RfmEdges.from_dict(edges) if edges else None,
                 rhythm_days=float(item["rhythm"]) if item.get("rhythm") is not None else None,
+                model=ModelParams.from_dict(item["model"]) if item.get("model") else None,
             )
 
         return self._settings.get(workspace_id, load)
 
-    def save_scores(self, workspace_id: str, edges: RfmEdges, rhythm_days: float | None) -> None:
+    def save_scores(
+        self,
+        workspace_id: str,
+        edges: RfmEdges,
+        rhythm_days: float | None,
+        model: ModelParams | None = None,
+    ) -> None:
         values: dict[str, Any] = {
             ":rfm": to_av({k: [Decimal(str(round(v, 6))) for v in vs] for k, vs in edges.as_dict().items()}),
             ":at": to_av(iso(now_utc())),
@@ -143,6 +151,11 @@ class DynamoWorkspaceStore:
         if rhythm_days is not None:
             values[":rhythm"] = to_av(Decimal(str(round(rhythm_days, 4))))
             expression += ", rhythm = :rhythm"
+        if model is not None:
+            values[":model"] = to_av(
+                {k: Decimal(f"{v:.8g}") if isinstance(v, float) else v for k, v in model.as_dict().items()}
+            )
+            expression += ", model = :model"
         self.t.client.update_item(
             TableName=self.t.table,
             Key={"pk": {"S": f"WS#{workspace_id}"}, "sk": {"S": "WS"}},
@@ -294,13 +307,25 @@ class DynamoProfileStore:
         except self.t.client.exceptions.TransactionCanceledException as exc:
             raise Conflict("profile or identity changed during merge") from exc
 
+    def get_many(self, workspace_id: str, customer_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Profile items by id, eventually consistent (batch jobs); missing ids are absent."""
+        items = self.t.batch_get([(profile_pk(workspace_id, c), "P") for c in customer_ids], consistent=False)
+        return {i["pk"].rsplit("#", 1)[1]: i for i in items}
+
     def scan_workspace(self, workspace_id: str) -> Iterator[dict[str, Any]]:
         """Every live profile of a workspace: a full-table scan, for batch exports only."""
+        return self._scan("#t = :profile AND ws = :ws", {":ws": {"S": workspace_id}})
+
+    def scan_profiles(self) -> Iterator[dict[str, Any]]:
+        """Every live profile of every workspace in one pass (the nightly job)."""
+        return self._scan("#t = :profile", {})
+
+    def _scan(self, condition: str, values: dict[str, Any]) -> Iterator[dict[str, Any]]:
         kwargs: dict[str, Any] = {
             "TableName": self.t.table,
-            "FilterExpression": "#t = :profile AND ws = :ws",
+            "FilterExpression": condition,
             "ExpressionAttributeNames": {"#t": "t"},
-            "ExpressionAttributeValues": {":profile": {"S": "profile"}, ":ws": {"S": workspace_id}},
+            "ExpressionAttributeValues": {":profile": {"S": "profile"}, **values},
         }
         while True:
             page = self.t.client.scan(**kwargs)
@@ -645,6 +670,61 @@ class DynamoMembershipStore:
             f"W#{workspace_id}#SEGM#{segment_id}", limit=limit, start=cursor, newest_first=False
         )
         return [i["sk"] for i in items], last
+
+
+class DynamoSweepStore:
+    """Pending segment backfills: one small partition (`SWEEP`) the minute job reads."""
+
+    PK = "SWEEP"
+
+    def __init__(self, table: CrmTable) -> None:
+        self.t = table
+
+    def add(self, workspace_id: str, segment_id: str, not_before: str) -> None:
+        self.t.put(
+            {
+                "pk": self.PK,
+                "sk": f"{workspace_id}#{segment_id}",
+                "t": "sweep",
+                "ws": workspace_id,
+                "seg": segment_id,
+                "nb": not_before,
+                "n": 0,
+                "ca": iso(now_utc()),
+            }
+        )
+
+    def pending(self) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            page, cursor = self.t.query(self.PK, limit=100, start=cursor, newest_first=False)
+            items.extend(page)
+            if cursor is None:
+                return items
+
+    def advance(self, workspace_id: str, segment_id: str, cursor: str, processed: int) -> bool:
+        """Record progress; False when the sweep is gone (its segment was deleted)."""
+        try:
+            self.t.client.update_item(
+                TableName=self.t.table,
+                Key={"pk": {"S": self.PK}, "sk": {"S": f"{workspace_id}#{segment_id}"}},
+                UpdateExpression="SET cur = :c ADD n :n",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":c": {"S": cursor}, ":n": {"N": str(processed)}},
+            )
+        except self.t.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def finish(self, workspace_id: str, segment_id: str) -> None:
+        self.t.client.delete_item(
+            TableName=self.t.table,
+            Key={"pk": {"S": self.PK}, "sk": {"S": f"{workspace_id}#{segment_id}"}},
+        )
+
+    def get(self, workspace_id: str, segment_id: str) -> dict[str, Any] | None:
+        return self.t.get(self.PK, f"{workspace_id}#{segment_id}")
 
 
 class SqsEventSink:

@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 from scipy import optimize, special
 
+from chalicelib.domain.predict import ModelParams
+
 MIN_CUSTOMERS = 100
 MIN_REPEATERS = 20
 
@@ -252,16 +254,50 @@ def heuristic(x: np.ndarray, tx: np.ndarray, T: np.ndarray, m: np.ndarray, horiz
     - value: the customer's own mean, or the store's.
     """
     rate = np.where(T > 0, x / np.maximum(T, 1e-9), 0.0)
-    store_rate = float(np.mean(rate[x > 0])) if np.any(x > 0) else 0.0
-    gap = np.where(x > 0, tx / np.maximum(x, 1), np.nan)
-    store_gap = float(np.nanmean(gap)) if np.any(x > 0) else float(np.mean(T)) or 1.0
-    gap = np.where(np.isnan(gap), store_gap, np.maximum(gap, 1e-9))
+    store_rate, store_gap, store_value = store_figures(x, tx, T, m)
+    gap = np.where(x > 0, tx / np.maximum(x, 1), store_gap)
+    gap = np.maximum(gap, 1e-9)
     since = T - tx
     alive = np.clip(np.where(since <= 2 * gap, 1.0, 2 * gap / np.maximum(since, 1e-9)), 0.0, 1.0)
     purchases = alive * np.where(x > 0, rate, store_rate) * horizon
-    store_value = float(np.mean(m[x > 0])) if np.any(x > 0) else 0.0
     value = np.where(x > 0, m, store_value)
     return Scores("heuristic", "", alive, purchases, value, purchases * value)
+
+
+def store_figures(x: np.ndarray, tx: np.ndarray, T: np.ndarray, m: np.ndarray) -> tuple[float, float, float]:
+    """The store's mean purchase rate and gap of its repeat buyers, and their mean value."""
+    repeat = x > 0
+    if not np.any(repeat):
+        return 0.0, (float(np.mean(T)) if len(T) else 0.0) or 1.0, 0.0
+    rate = float(np.mean(x[repeat] / np.maximum(T[repeat], 1e-9)))
+    return rate, float(np.mean(tx[repeat] / x[repeat])), float(np.mean(m[repeat]))
+
+
+def fit_workspace(x: Any, tx: Any, T: Any, m: Any, fitted_at: str) -> ModelParams:
+    """The parameters a workspace's customers are scored with until the next fit.
+
+    The models when there is enough data and the fit is sound, else the heuristic's store
+    figures, with the reason."""
+    x, tx, T, m = (np.asarray(v, dtype=float) for v in (x, tx, T, m))
+    _check_summary(x, tx, T)
+    rate, gap, value = store_figures(x, tx, T, m)
+    base: dict[str, Any] = {
+        "customers": len(x),
+        "repeat_buyers": int(np.sum(x > 0)),
+        "fitted_at": fitted_at,
+        "store_rate": rate,
+        "store_gap": gap,
+        "store_value": value,
+    }
+    ok, why = enough_data(x)
+    if ok:
+        bg = fit_bgnbd(x, tx, T)
+        gg = fit_gamma_gamma(x, m)
+        numbers = [*asdict(bg).values(), *asdict(gg).values()]
+        if all(np.isfinite(numbers)) and abs(bg.a - 1) > 1e-9 and gg.q > 1:
+            return ModelParams(method="bgnbd+gamma_gamma", reason=why, **asdict(bg), **asdict(gg), **base)
+        why = "the fit did not give usable parameters (needs a != 1 and q > 1)"
+    return ModelParams(method="heuristic", reason=why, **base)
 
 
 def score(

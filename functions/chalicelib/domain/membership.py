@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from chalicelib.domain import records, scoring, segments
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.models import now_utc
+from chalicelib.domain.profiles import WorkspaceSettings
 from chalicelib.domain.segment_service import SegmentService
 
 SHARDS = 16
@@ -75,6 +76,21 @@ class EventSink(Protocol):
     def publish(self, events: list[dict[str, Any]]) -> None: ...
 
 
+def _check_still_good(record: dict[str, Any] | None, next_check: datetime | None, now: datetime) -> bool:
+    """Whether the stored record's recheck time can stay as it is.
+
+    It can when it is the same, or when it is still ahead and no later than the new one:
+    an early recheck only costs a read then (and writes the right time), while rewriting
+    the record now would cost a write on most orders (a new order pushes the time later).
+    """
+    if record is None:
+        return False
+    stored = records.parse_iso(record.get("nchk"))
+    if stored == next_check:
+        return True
+    return stored is not None and stored > now and (next_check is None or stored <= next_check)
+
+
 def recheck_bucket(at: datetime, customer_id: str) -> str:
     """Hash key of the sparse recheck index: the day, spread over SHARDS partitions."""
     shard = int(customer_id[-4:], 16) % SHARDS if customer_id[-4:].isalnum() else 0
@@ -91,15 +107,22 @@ class MembershipService:
         self.events = events
 
     def evaluate(
-        self, workspace_id: str, item: dict[str, Any], now: datetime
+        self,
+        workspace_id: str,
+        item: dict[str, Any],
+        now: datetime,
+        settings: WorkspaceSettings | None = None,
     ) -> tuple[set[str], datetime | None]:
-        facts, stage = self.segments.facts(workspace_id, item, now)
+        """The segments a live profile belongs to now, and when that can next change by time.
+
+        `settings` overrides the stored workspace settings (edges, rhythm, model)."""
+        settings = settings or self.segments.workspaces.settings(workspace_id)
+        facts, stage = self.segments.facts(workspace_id, item, now, settings)
         members: set[str] = {f"lifecycle:{stage.stage}"}
         checks = [stage.next_change] if stage.next_change else []
         group = facts.values.get("rfm_group")
         if group:
             members.add(f"rfm:{group}")
-            settings = self.segments.workspaces.settings(workspace_id)
             last = records.parse_iso(item.get("last"))
             if settings and settings.rfm_edges and last:
                 change = scoring.rfm_next_change(last, settings.rfm_edges, now)
@@ -135,7 +158,7 @@ class MembershipService:
             change.entered, change.exited = sorted(after - before), sorted(before - after)
             change.next_check = next_check
             stamp = records.iso(next_check)
-            if not change.entered and not change.exited and (record or {}).get("nchk") == stamp:
+            if not change.entered and not change.exited and _check_still_good(record, next_check, at):
                 return change  # nothing moved: no write
             if self.events is not None and (change.entered or change.exited):
                 rev = (item or {}).get("rev")
@@ -196,7 +219,10 @@ def segment_detail(service: MembershipService, workspace_id: str, segment_id: st
         _check_builtin(segment_id)
         view: dict[str, Any] = {"segment_id": segment_id, "builtin": True}
     else:
-        view = service.segments.get(workspace_id, segment_id).model_dump() | {"builtin": False}
+        view = service.segments.get(workspace_id, segment_id).model_dump() | {
+            "builtin": False,
+            "backfill": service.segments.backfill_status(workspace_id, segment_id),
+        }
     sample, _ = service.store.members(workspace_id, segment_id, 10, None)
     return view | {"size": service.store.size(workspace_id, segment_id), "sample": sample}
 

@@ -19,6 +19,7 @@ from chalicelib.domain import records
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for, identity_keys, identity_kind
 from chalicelib.domain.models import Consent, ConsentState, Person, now_utc
+from chalicelib.domain.predict import ModelParams
 from chalicelib.domain.scoring import RfmEdges
 
 CENT = Decimal("0.01")
@@ -51,6 +52,8 @@ class WorkspaceSettings:
     # Set nightly (chalicelib.domain.scoring.ScoringService): RFM quintile edges, store rhythm.
     rfm_edges: RfmEdges | None = None
     rhythm_days: float | None = None
+    # Set nightly: the fitted BG/NBD + Gamma-Gamma parameters (chalicelib.domain.predict).
+    model: ModelParams | None = None
 
     def convert(self, amount: Decimal, currency: str | None) -> Decimal | None:
         if currency is None or currency == self.currency:

@@ -19,7 +19,7 @@ one, the store's otherwise, so "at risk" means late *for this customer*:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -191,6 +191,7 @@ def profile_facts(
     rfm_scores: Rfm | None = None,
     stage: Stage | None = None,
     model: dict[str, Decimal] | None = None,
+    projection: Any = None,
 ) -> Any:
     """The segment-language view of a stored profile, with its computed scores."""
     from chalicelib.domain.profiles import bought, entry_source
@@ -220,6 +221,7 @@ def profile_facts(
             "first_order_at": parse_iso(item.get("first")),
             "created_at": parse_iso(item.get("ca")),
         },
+        projection=projection,
     )
 
 
@@ -240,44 +242,94 @@ def score_profile(
     return scores, stage
 
 
-class ScoringService:
-    """Nightly: each workspace's RFM quintile edges and store rhythm, written only on change."""
+@dataclass
+class _Workspace:
+    """What the nightly job gathers about one workspace in its single read pass."""
 
-    def __init__(self, workspaces: Any, scanner: Any) -> None:
+    recency: list[float] = field(default_factory=list)
+    orders: list[float] = field(default_factory=list)
+    monetary: list[float] = field(default_factory=list)
+    gaps: list[float] = field(default_factory=list)
+    x: list[int] = field(default_factory=list)
+    tx: list[float] = field(default_factory=list)
+    T: list[float] = field(default_factory=list)
+    m: list[float] = field(default_factory=list)
+
+
+class ScoringService:
+    """Nightly, per workspace: RFM quintile edges, store rhythm and the predictive models.
+
+    One pass over the table's profiles (all workspaces at once) gathers the numbers; the
+    settings are written only where they moved. Only for those workspaces, a second pass
+    compares each profile's segments under the old and the new settings, and hands the
+    profiles whose answer (or recheck time) moved to the membership service: a score
+    change that changes nothing writes nothing.
+    """
+
+    def __init__(self, workspaces: Any, profiles: Any, membership: Any = None, fitter: Any = None) -> None:
         self.workspaces = workspaces
-        self.scanner = scanner
+        self.profiles = profiles
+        self.membership = membership
+        self.fitter = fitter  # (x, tx, T, m, fitted_at) -> ModelParams; numpy/scipy, so injected
 
     def nightly(self, now: datetime) -> dict[str, Any]:
-        from chalicelib.domain.records import parse_iso
+        from chalicelib.domain import predict
+        from chalicelib.domain.records import iso, parse_iso
 
-        changed, scanned = 0, 0
-        for workspace_id in self.workspaces.workspace_ids():
-            recency: list[float] = []
-            orders: list[float] = []
-            monetary: list[float] = []
-            gaps: list[float] = []
-            for item in self.scanner.scan_workspace(workspace_id):
-                scanned += 1
-                last = parse_iso(item.get("last"))
-                if not item.get("n") or last is None:
-                    continue
-                recency.append(float((now - last) // DAY))
-                orders.append(float(item["n"]))
-                monetary.append(float(item.get("net", 0)))
-                if item.get("gap") is not None and int(item["n"]) >= 2:
-                    gaps.append(float(item["gap"]))
-            if not orders:
+        gathered: dict[str, _Workspace] = {}
+        scanned = 0
+        for item in self.profiles.scan_profiles():
+            scanned += 1
+            last = parse_iso(item.get("last"))
+            if not item.get("n") or last is None:
                 continue
-            edges = RfmEdges(quintile_edges(recency), quintile_edges(orders), quintile_edges(monetary))
-            rhythm = store_rhythm(gaps)
+            w = gathered.setdefault(item["ws"], _Workspace())
+            w.recency.append(float((now - last) // DAY))
+            w.orders.append(float(item["n"]))
+            w.monetary.append(float(item.get("net", 0)))
+            if item.get("gap") is not None and int(item["n"]) >= 2:
+                w.gaps.append(float(item["gap"]))
+            summary = predict.summary(item, now)
+            if summary is not None:
+                w.x.append(summary.x)
+                w.tx.append(summary.tx)
+                w.T.append(summary.T)
+                w.m.append(summary.m)
+        changed: dict[str, tuple[Any, Any]] = {}
+        for workspace_id, w in gathered.items():
             current = self.workspaces.settings(workspace_id)
+            if current is None:
+                continue
+            edges = RfmEdges(quintile_edges(w.recency), quintile_edges(w.orders), quintile_edges(w.monetary))
+            rhythm = store_rhythm(w.gaps)
+            model = self.fitter(w.x, w.tx, w.T, w.m, iso(now)) if self.fitter and w.x else None
             rounded = RfmEdges.from_dict({k: [round(v, 6) for v in vs] for k, vs in edges.as_dict().items()})
+            same_model = model is None or model.same_as(current.model)
             if (
-                current is not None
-                and current.rfm_edges == rounded
-                and (current.rhythm_days == (round(rhythm, 4) if rhythm is not None else None))
+                current.rfm_edges == rounded
+                and current.rhythm_days == (round(rhythm, 4) if rhythm is not None else None)
+                and same_model
             ):
                 continue  # nothing moved: no write
-            self.workspaces.save_scores(workspace_id, edges, rhythm)
-            changed += 1
-        return {"profiles_read": scanned, "workspaces_updated": changed}
+            self.workspaces.save_scores(workspace_id, edges, rhythm, None if same_model else model)
+            changed[workspace_id] = (current, self.workspaces.settings(workspace_id))
+        moved = self._reevaluate(changed, now) if changed and self.membership else 0
+        return {
+            "profiles_read": scanned,
+            "workspaces_updated": len(changed),
+            "profiles_reevaluated": moved,
+        }
+
+    def _reevaluate(self, changed: dict[str, tuple[Any, Any]], now: datetime) -> int:
+        """Apply memberships for the profiles whose answer differs under the new settings."""
+        moved = 0
+        for item in self.profiles.scan_profiles():
+            settings = changed.get(item["ws"])
+            if settings is None:
+                continue
+            before = self.membership.evaluate(item["ws"], item, now, settings[0])
+            after = self.membership.evaluate(item["ws"], item, now, settings[1])
+            if before != after:
+                self.membership.apply(item["ws"], item["cid"], item, now)
+                moved += 1
+        return moved

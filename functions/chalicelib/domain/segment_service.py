@@ -15,11 +15,12 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from chalicelib.domain import records, scoring, segments
+from chalicelib.domain import backfill, predict, records, scoring, segments
+from chalicelib.domain.backfill import SweepStore
 from chalicelib.domain.customers import ProfileReader
 from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.models import now_utc
-from chalicelib.domain.profiles import WorkspaceReader
+from chalicelib.domain.profiles import WorkspaceReader, WorkspaceSettings
 
 MAX_SEGMENTS = 200
 _NAME = re.compile(r"^[\w .,'&()-]{1,80}$")
@@ -53,6 +54,7 @@ class CustomerSegments(BaseModel):
     evaluated_at: str
     lifecycle: str
     lifecycle_next_change: str | None
+    scores: dict[str, Any] | None  # model scores (None until the workspace has a model)
     segments: list[Membership]
 
 
@@ -69,18 +71,48 @@ def _view(item: dict[str, Any]) -> SegmentView:
 
 
 class SegmentService:
-    def __init__(self, store: SegmentStore, profiles: ProfileReader, workspaces: WorkspaceReader) -> None:
+    def __init__(
+        self,
+        store: SegmentStore,
+        profiles: ProfileReader,
+        workspaces: WorkspaceReader,
+        sweeps: SweepStore | None = None,
+    ) -> None:
         self.store = store
         self.profiles = profiles
         self.workspaces = workspaces
+        self.sweeps = sweeps  # backfills of new segments (chalicelib.domain.backfill)
 
-    def facts(self, workspace_id: str, item: dict[str, Any], at: datetime) -> tuple[Any, scoring.Stage]:
-        """A profile's segment facts now, with its RFM scores and lifecycle stage."""
-        settings = self.workspaces.settings(workspace_id)
+    def facts(
+        self,
+        workspace_id: str,
+        item: dict[str, Any],
+        at: datetime,
+        settings: WorkspaceSettings | None = None,
+    ) -> tuple[Any, scoring.Stage]:
+        """A profile's segment facts now: RFM scores, lifecycle stage and model scores.
+
+        `settings` overrides the stored workspace settings (the nightly job compares the
+        answers under yesterday's and today's edges and models)."""
+        settings = settings or self.workspaces.settings(workspace_id)
         edges = settings.rfm_edges if settings else None
         rhythm = settings.rhythm_days if settings else None
         rfm_scores, stage = scoring.score_profile(item, edges, rhythm, at)
-        return scoring.profile_facts(item, rfm_scores, stage), stage
+        params = settings.model if settings else None
+        summary = predict.summary(item, at) if params else None
+        if params is None or summary is None:
+            return scoring.profile_facts(item, rfm_scores, stage), stage
+        model, s = params, summary
+        return (
+            scoring.profile_facts(
+                item,
+                rfm_scores,
+                stage,
+                model=predict.values(model, s),
+                projection=lambda days: predict.values(model, s, days),
+            ),
+            stage,
+        )
 
     def create(self, workspace_id: str, name: str, definition: str) -> SegmentView:
         name = name.strip()
@@ -89,9 +121,10 @@ class SegmentService:
         tree = segments.parse(definition)  # raises a 400 that points at the token
         if len(self.store.list_segments(workspace_id)) >= MAX_SEGMENTS:
             raise BadRequest(f"a workspace holds at most {MAX_SEGMENTS} segments")
+        segment_id = "seg_" + secrets.token_hex(6)
         item = {
             "pk": f"W#{workspace_id}#SEG",
-            "sk": "seg_" + secrets.token_hex(6),
+            "sk": segment_id,
             "t": "segment",
             "ws": workspace_id,
             "name": name,
@@ -99,7 +132,15 @@ class SegmentService:
             "ca": records.iso(now_utc()),
         }
         self.store.put_segment(workspace_id, item)
+        if self.sweeps is not None:
+            self.sweeps.add(workspace_id, segment_id, records.iso(now_utc() + backfill.START_DELAY) or "")
         return _view(item)
+
+    def backfill_status(self, workspace_id: str, segment_id: str) -> dict[str, Any]:
+        sweep = self.sweeps.get(workspace_id, segment_id) if self.sweeps is not None else None
+        if sweep is None:
+            return {"state": "complete"}
+        return {"state": "running" if sweep.get("cur") else "queued", "processed": int(sweep.get("n", 0))}
 
     def definitions(self, workspace_id: str) -> list[dict[str, Any]]:
         """The stored definitions (the store may cache them for a few seconds)."""
@@ -117,6 +158,8 @@ class SegmentService:
     def delete(self, workspace_id: str, segment_id: str) -> None:
         if not self.store.delete_segment(workspace_id, segment_id):
             raise NotFound("segment not found")
+        if self.sweeps is not None:
+            self.sweeps.finish(workspace_id, segment_id)
 
     def for_customer(
         self, workspace_id: str, customer_id: str, now: datetime | None = None
@@ -125,7 +168,8 @@ class SegmentService:
         if item is None or item.get("t") != "profile":
             raise NotFound("customer not found")
         at = now or now_utc()
-        facts, stage = self.facts(workspace_id, item, at)
+        settings = self.workspaces.settings(workspace_id)
+        facts, stage = self.facts(workspace_id, item, at, settings)
         results = []
         for definition in self.store.list_segments(workspace_id):
             verdict = segments.evaluate(segments.parse(definition["definition"]), facts, at)
@@ -142,5 +186,6 @@ class SegmentService:
             evaluated_at=records.iso(at) or "",
             lifecycle=stage.stage,
             lifecycle_next_change=records.iso(stage.next_change),
+            scores=predict.view(settings.model if settings else None, item, at),
             segments=results,
         )

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -64,6 +65,7 @@ class FieldSpec:
     description: str
     choices: tuple[str, ...] = ()
     since: str | None = None  # for *_days fields: the timestamp the days count from
+    decays: bool = False  # a model score: falls, day by day, while no order comes
 
 
 FIELDS: dict[str, FieldSpec] = {
@@ -86,9 +88,9 @@ FIELDS: dict[str, FieldSpec] = {
     "f_score": FieldSpec(FieldType.NUMBER, "frequency quintile score 1-5"),
     "m_score": FieldSpec(FieldType.NUMBER, "monetary quintile score 1-5"),
     "lifecycle": FieldSpec(FieldType.TEXT, "lifecycle stage", LIFECYCLE_STAGES),
-    "p_alive": FieldSpec(FieldType.NUMBER, "probability of still being active (BG/NBD)"),
-    "expected_purchases_90": FieldSpec(FieldType.NUMBER, "expected purchases in 90 days"),
-    "clv": FieldSpec(FieldType.NUMBER, "expected value over the model horizon"),
+    "p_alive": FieldSpec(FieldType.NUMBER, "probability of still being active (BG/NBD)", decays=True),
+    "expected_purchases_90": FieldSpec(FieldType.NUMBER, "expected purchases in 90 days", decays=True),
+    "clv": FieldSpec(FieldType.NUMBER, "expected value over the next 365 days", decays=True),
 }
 FUNCTIONS: dict[str, str] = {
     "bought_product": "bought any of these product ids or SKUs",
@@ -383,6 +385,36 @@ class Facts:
     sources: frozenset[str] = frozenset()
     channels: frozenset[str] = frozenset()
     times: dict[str, datetime | None] | None = None  # last_order_at, first_order_at, created_at
+    # model scores as they will be n whole days from today with no new order
+    projection: Callable[[int], dict[str, Any]] | None = None
+
+
+DECAY_HORIZON_DAYS = 180  # a model-score condition is rechecked at least this often
+
+
+def _decay_flip(condition: Compare, facts: Facts, now: datetime, current: bool) -> datetime:
+    """The start of the first UTC day on which a model-score comparison flips.
+
+    Model scores only fall while no order comes, so the answer flips at most once:
+    bisect the days ahead. Past the horizon, ask for a recheck at the horizon anyway.
+    """
+    project = facts.projection
+    assert project is not None
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def flipped(days: int) -> bool:
+        return _compare(condition.op, project(days).get(condition.field), condition.value) != current
+
+    if not flipped(DECAY_HORIZON_DAYS):
+        return today + DAY * DECAY_HORIZON_DAYS
+    low, high = 0, DECAY_HORIZON_DAYS  # not flipped at low, flipped at high
+    while high - low > 1:
+        middle = (low + high) // 2
+        if flipped(middle):
+            high = middle
+        else:
+            low = middle
+    return today + DAY * high
 
 
 def _days(facts: Facts, field: str, now: datetime) -> tuple[Decimal | None, datetime | None]:
@@ -426,6 +458,11 @@ def evaluate(condition: Condition, facts: Facts, now: datetime) -> Verdict:
 def _eval(condition: Condition, facts: Facts, now: datetime, flips: list[datetime]) -> bool:
     if isinstance(condition, Compare):
         spec = FIELDS[condition.field]
+        if spec.decays:
+            result = _compare(condition.op, facts.values.get(condition.field), condition.value)
+            if facts.projection is not None and facts.values.get(condition.field) is not None:
+                flips.append(_decay_flip(condition, facts, now, result))
+            return result
         if spec.since is None:
             return _compare(condition.op, facts.values.get(condition.field), condition.value)
         days, stamp = _days(facts, condition.field, now)
@@ -464,7 +501,7 @@ def fields_used(condition: Condition) -> set[str]:
 
 
 def is_time_based(condition: Condition) -> bool:
-    time_fields = {name for name, spec in FIELDS.items() if spec.since} | {
+    time_fields = {name for name, spec in FIELDS.items() if spec.since or spec.decays} | {
         "lifecycle",
         "r_score",
         "rfm_group",

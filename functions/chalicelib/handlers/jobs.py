@@ -24,11 +24,25 @@ def quarantine_report(event: Any) -> dict[str, Any]:
 
 @bp.schedule(Rate(1, unit=Rate.DAYS), name="nightly_scores")
 def nightly_scores(event: Any) -> dict[str, Any]:
-    """Each workspace's RFM quintile edges and store rhythm; a write only where they moved."""
+    """Each workspace's RFM edges, store rhythm and models; memberships moved only where they change."""
     from chalicelib.domain.models import now_utc
 
     result: dict[str, Any] = container().scoring.nightly(now_utc())
     count("WorkspacesRescored", result["workspaces_updated"])
+    count("ProfilesReevaluated", result["profiles_reevaluated"])
+    return result
+
+
+@bp.schedule(Rate(1, unit=Rate.MINUTES), name="segment_backfill")
+def segment_backfill(event: Any) -> dict[str, Any]:
+    """Fill newly created segments from the existing customers, resuming where it stopped."""
+    context = event.context
+
+    def time_left() -> float:
+        return float(context.get_remaining_time_in_millis()) / 1000 if context else 60.0
+
+    result: dict[str, Any] = container().backfill.run(time_left)
+    count("BackfillCustomers", result["customers_evaluated"])
     return result
 
 

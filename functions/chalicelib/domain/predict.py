@@ -1,0 +1,196 @@
+"""Per-customer predictions from a workspace's fitted models, in plain Python.
+
+The nightly job fits BG/NBD and Gamma-Gamma per workspace (numpy/scipy, in
+`chalicelib.analytics.btyd`) and stores the parameters on the workspace. Scoring one
+customer is closed-form, so it happens wherever a profile is evaluated (the stream, the
+recheck job, the API) with no numpy: the scores are always those of the profile as it
+is now, never a day old.
+
+Time is in whole UTC days, as the fit: x is the number of repeat purchase days, t_x the
+days from the first to the last purchase day, T the days from the first purchase day to
+today. All three scores fall as days pass without a purchase, which lets a segment such
+as `p_alive < 0.3` know the day it will flip (see `segments.evaluate`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+DAY_SECONDS = 86400
+PURCHASES_HORIZON_DAYS = 90
+CLV_HORIZON_DAYS = 365
+MODEL_FIELDS = ("p_alive", "expected_purchases_90", "clv")
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    """What the nightly fit stores on the workspace item."""
+
+    method: str  # "bgnbd+gamma_gamma" or "heuristic"
+    reason: str
+    customers: int
+    repeat_buyers: int
+    fitted_at: str
+    r: float = 0.0
+    alpha: float = 0.0
+    a: float = 0.0
+    b: float = 0.0
+    p: float = 0.0
+    q: float = 0.0
+    v: float = 0.0
+    # the store-level figures the heuristic falls back on (per day, per order)
+    store_rate: float = 0.0
+    store_gap: float = 1.0
+    store_value: float = 0.0
+
+    @property
+    def fitted(self) -> bool:
+        return self.method == "bgnbd+gamma_gamma"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, value: dict[str, Any]) -> ModelParams:
+        known = cls.__dataclass_fields__
+        kwargs: dict[str, Any] = {}
+        for key, raw in value.items():
+            if key not in known:
+                continue
+            kind = known[key].type
+            kwargs[key] = int(raw) if kind == "int" else float(raw) if kind == "float" else str(raw)
+        return cls(**kwargs)
+
+    def same_as(self, other: ModelParams | None, digits: int = 4) -> bool:
+        """Equal to `digits` significant digits (what is worth a write and a re-evaluation)."""
+        if other is None or other.method != self.method:
+            return False
+        for name in ("r", "alpha", "a", "b", "p", "q", "v", "store_rate", "store_gap", "store_value"):
+            if _sig(getattr(self, name), digits) != _sig(getattr(other, name), digits):
+                return False
+        return True
+
+
+def _sig(value: float, digits: int) -> float:
+    return float(f"{value:.{digits}g}")
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One customer's RFM summary in whole days (x repeat days, t_x, T, mean repeat value)."""
+
+    x: int
+    tx: float
+    T: float
+    m: float
+
+
+def summary(item: dict[str, Any], now: datetime) -> Summary | None:
+    """The summary of a stored profile's counted orders (None before the first order).
+
+    Orders on the same UTC day count once, their amounts summed, as the models assume;
+    amounts are net of refunds, in the workspace currency (orders with no rate count as
+    purchases with no value).
+    """
+    days: dict[int, float] = {}
+    for entry in (item.get("o") or {}).values():
+        if entry.get("x") or entry.get("t") is None:
+            continue
+        day = int(entry["t"]) // DAY_SECONDS
+        value = float(entry.get("a", 0) or 0) - float(entry.get("r", 0) or 0)
+        days[day] = days.get(day, 0.0) + value
+    if not days:
+        return None
+    ordered = sorted(days)
+    first, last = ordered[0], ordered[-1]
+    today = int(now.astimezone(UTC).timestamp()) // DAY_SECONDS
+    repeats = [days[d] for d in ordered[1:]]
+    mean = sum(repeats) / len(repeats) if repeats else 0.0
+    return Summary(len(ordered) - 1, last - first, max(today - first, last - first), max(mean, 0.0))
+
+
+def hyp2f1(a: float, b: float, c: float, z: float) -> float:
+    """Gauss's hypergeometric function by its series, for 0 <= z < 1."""
+    term = total = 1.0
+    k = 0
+    while k < 100_000:
+        term *= (a + k) * (b + k) / ((c + k) * (k + 1)) * z
+        total += term
+        k += 1
+        if abs(term) <= 1e-13 * abs(total):
+            return total
+    return total
+
+
+def _ratio(params: ModelParams, s: Summary, T: float) -> float:
+    """a / (b + x - 1) * ((alpha + T) / (alpha + t_x))^(r + x), 0 for one-time buyers."""
+    if s.x == 0:
+        return 0.0
+    return (
+        params.a
+        / max(params.b + s.x - 1, 1e-12)
+        * math.exp((params.r + s.x) * (math.log(params.alpha + T) - math.log(params.alpha + s.tx)))
+    )
+
+
+def p_alive(params: ModelParams, s: Summary, days_ahead: int = 0) -> float:
+    T = s.T + days_ahead
+    if params.fitted:
+        return 1.0 / (1.0 + _ratio(params, s, T))
+    gap = s.tx / s.x if s.x > 0 else params.store_gap
+    gap = max(gap, 1e-9)
+    since = T - s.tx
+    return min(max(1.0 if since <= 2 * gap else 2 * gap / max(since, 1e-9), 0.0), 1.0)
+
+
+def expected_purchases(params: ModelParams, s: Summary, horizon: float, days_ahead: int = 0) -> float:
+    """E[Y(horizon) | x, t_x, T] (Fader, Hardie and Lee 2005, eq. 10), or the heuristic."""
+    T = s.T + days_ahead
+    if not params.fitted:
+        rate = s.x / T if s.x > 0 and T > 0 else params.store_rate
+        return p_alive(params, s, days_ahead) * rate * horizon
+    r, alpha, a, b, x = params.r, params.alpha, params.a, params.b, s.x
+    hyp = hyp2f1(r + x, b + x, a + b + x - 1, horizon / (alpha + T + horizon))
+    first = (a + b + x - 1) / (a - 1) * (1 - ((alpha + T) / (alpha + T + horizon)) ** (r + x) * hyp)
+    return first / (1 + _ratio(params, s, T))
+
+
+def expected_value(params: ModelParams, s: Summary) -> float:
+    """E[M | x, m_x]: the customer's mean shrunk towards the store's (Gamma-Gamma)."""
+    if not params.fitted:
+        return s.m if s.x > 0 else params.store_value
+    population = params.v * params.p / (params.q - 1) if params.q > 1 else params.store_value
+    if s.x == 0:
+        return population
+    weight = params.p * s.x / (params.p * s.x + params.q - 1)
+    return (1 - weight) * population + weight * s.m
+
+
+def values(params: ModelParams, s: Summary, days_ahead: int = 0) -> dict[str, Decimal]:
+    """The segment fields, as they will be `days_ahead` days from today with no new order."""
+    purchases_90 = expected_purchases(params, s, PURCHASES_HORIZON_DAYS, days_ahead)
+    purchases_year = expected_purchases(params, s, CLV_HORIZON_DAYS, days_ahead)
+    return {
+        "p_alive": Decimal(str(round(p_alive(params, s, days_ahead), 4))),
+        "expected_purchases_90": Decimal(str(round(purchases_90, 3))),
+        "clv": Decimal(str(round(purchases_year * expected_value(params, s), 2))),
+    }
+
+
+def view(params: ModelParams | None, item: dict[str, Any], now: datetime) -> dict[str, Any] | None:
+    """A customer's scores for the API: values, method, and when the model was fitted."""
+    if params is None:
+        return None
+    s = summary(item, now)
+    if s is None:
+        return {"method": params.method, "scored": False, "reason": "no order yet"}
+    out: dict[str, Any] = {k: str(v) for k, v in values(params, s).items()}
+    out["expected_avg_value"] = str(round(Decimal(str(expected_value(params, s))), 2))
+    out.update(method=params.method, model_fitted_at=params.fitted_at, scored=True)
+    if not params.fitted:
+        out["reason"] = params.reason
+    return out
