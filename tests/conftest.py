@@ -40,5 +40,8 @@ def event_bytes(relative: str) -> bytes:
 def aws() -> Iterator[None]:
     from moto import mock_aws
 
+    from patron import motofast
+
+    motofast.install()
     with mock_aws():
         yield

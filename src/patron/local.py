@@ -78,6 +78,9 @@ def _atomic_moto_server(port: int) -> Any:
     )
     from werkzeug.serving import make_server
 
+    from patron import motofast
+
+    motofast.install()
     lock = threading.Lock()
 
     class Atomic(ThreadedMotoServer):

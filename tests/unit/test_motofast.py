@@ -1,0 +1,103 @@
+"""The embedded AWS's faster transactions keep DynamoDB's all-or-nothing behaviour."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from patron import motofast
+
+
+@pytest.fixture
+def table():
+    motofast.install()
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName="t",
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )
+        yield client
+
+
+def stream_records(client) -> int:
+    """Records on the table's stream, read from moto's backend (this tests moto itself)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    return len(dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].tables["t"].stream_shard.items)
+
+
+def key(pk: str, sk: str = "s") -> dict:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def test_a_cancelled_transaction_changes_nothing(table):
+    # Given a counter at 5, a record at version 1, and two stream records
+    table.put_item(TableName="t", Item={**key("counter"), "n": {"N": "5"}})
+    table.put_item(TableName="t", Item={**key("record"), "ver": {"S": "1"}})
+    before = stream_records(table)
+    # When a transaction adds to the counter, creates an item, and fails on the record's condition
+    with pytest.raises(table.exceptions.TransactionCanceledException):
+        table.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": "t",
+                        "Key": key("counter"),
+                        "UpdateExpression": "ADD n :d",
+                        "ExpressionAttributeValues": {":d": {"N": "1"}},
+                    }
+                },
+                {"Put": {"TableName": "t", "Item": {**key("new"), "x": {"S": "y"}}}},
+                {
+                    "Put": {
+                        "TableName": "t",
+                        "Item": {**key("record"), "ver": {"S": "2"}},
+                        "ConditionExpression": "ver = :v",
+                        "ExpressionAttributeValues": {":v": {"S": "0"}},
+                    }
+                },
+            ]
+        )
+    # Then nothing moved: the counter, the absent item, the record, and the stream
+    assert table.get_item(TableName="t", Key=key("counter"))["Item"]["n"] == {"N": "5"}
+    assert "Item" not in table.get_item(TableName="t", Key=key("new"))
+    assert table.get_item(TableName="t", Key=key("record"))["Item"]["ver"] == {"S": "1"}
+    assert stream_records(table) == before
+
+
+def test_a_successful_transaction_applies_every_action(table):
+    table.put_item(TableName="t", Item={**key("counter"), "n": {"N": "5"}})
+    table.transact_write_items(
+        TransactItems=[
+            {
+                "Update": {
+                    "TableName": "t",
+                    "Key": key("counter"),
+                    "UpdateExpression": "ADD n :d",
+                    "ExpressionAttributeValues": {":d": {"N": "2"}},
+                }
+            },
+            {
+                "Put": {
+                    "TableName": "t",
+                    "Item": {**key("new"), "x": {"S": "y"}},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        ]
+    )
+    assert table.get_item(TableName="t", Key=key("counter"))["Item"]["n"] == {"N": "7"}
+    assert table.get_item(TableName="t", Key=key("new"))["Item"]["x"] == {"S": "y"}
+    assert stream_records(table) == 3
