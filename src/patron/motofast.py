@@ -34,7 +34,7 @@ def install() -> None:
     def table_deepcopy(self: Table, memo: dict[int, Any]) -> Table:
         if getattr(_state, "shallow", False):
             return self  # the transaction's own snapshot below replaces it
-        new: Table = object.__new__(Table)
+        new: Table = copy.copy(self)  # then every attribute deep-copied below
         memo[id(self)] = new
         for key, value in self.__dict__.items():
             setattr(new, key, copy.deepcopy(value, memo))
