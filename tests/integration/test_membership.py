@@ -79,14 +79,17 @@ def test_time_based_membership_flips_through_the_recheck_job_only(stage, ws):
     next_check = records.parse_iso(record["nchk"])
     events(stage)
     # When the hourly job runs before that time, nothing is touched
-    assert stage.container.membership.recheck(next_check - timedelta(days=2)) == {
-        "rechecked": 0,
-        "changed": 0,
-    }
+    early = stage.container.membership.recheck(next_check - timedelta(days=2))
+    early_day = (next_check - timedelta(days=2)).date()
+    assert early["rechecked"] == 0 and early["changed"] == 0
     # When it runs once 31 days have passed since her order
     last = records.parse_iso(jane["last_order_at"])
     result = stage.container.membership.recheck(last + timedelta(days=31, hours=1))
-    # Then exactly her record was read, and she left the segment
+    # Then exactly her record was read, and she left the segment; the run read every day's
+    # buckets since the previous run (its watermark), a month of them, 16 shards a day
     assert result["rechecked"] >= 1 and result["changed"] == 1
+    assert result["bucket_queries"] == 16 * ((last + timedelta(days=31)).date() - early_day).days + 16
+    # And the next run starts where this one ended: one day's buckets
+    assert stage.container.membership.recheck(last + timedelta(days=31, hours=2))["bucket_queries"] == 16
     assert json.loads(stage.get(ws, f"/segments/{recent}").body)["size"] == 0
     assert ("segment.exited", recent) in {(e["type"], e["segment_id"]) for e in events(stage)}

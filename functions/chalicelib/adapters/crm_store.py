@@ -659,6 +659,24 @@ class DynamoMembershipStore:
                 return keys
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def recheck_watermark(self) -> str | None:
+        item = self.t.get("RECHECK", "WM", consistent=True)
+        return str(item["until"]) if item else None
+
+    def set_recheck_watermark(self, until: str) -> None:
+        """Moves forward only (a late, overlapping run cannot move it back)."""
+        try:
+            self.t.client.update_item(
+                TableName=self.t.table,
+                Key={"pk": {"S": "RECHECK"}, "sk": {"S": "WM"}},
+                UpdateExpression="SET #u = :u",
+                ConditionExpression="attribute_not_exists(#u) OR #u < :u",
+                ExpressionAttributeNames={"#u": "until"},
+                ExpressionAttributeValues={":u": {"S": until}},
+            )
+        except self.t.client.exceptions.ConditionalCheckFailedException:
+            return
+
     def size(self, workspace_id: str, segment_id: str) -> int:
         item = self.t.get(f"W#{workspace_id}#SEGC", segment_id)
         return int(item.get("size", 0)) if item else 0

@@ -24,7 +24,7 @@ from chalicelib.domain.profiles import WorkspaceSettings
 from chalicelib.domain.segment_service import SegmentService
 
 SHARDS = 16
-LOOKBACK_DAYS = 7  # due buckets the hourly job still reads, should it have been down
+LOOKBACK_DAYS = 7  # due buckets the first recheck run reads (later runs start at their watermark)
 MAX_ATTEMPTS = 5
 
 
@@ -66,6 +66,8 @@ class MembershipStore(Protocol):
         expected_version: str | None,
     ) -> None: ...
     def due(self, bucket: str, until: str) -> list[str]: ...  # customer ids (with workspace)
+    def recheck_watermark(self) -> str | None: ...
+    def set_recheck_watermark(self, until: str) -> None: ...
     def size(self, workspace_id: str, segment_id: str) -> int: ...
     def members(
         self, workspace_id: str, segment_id: str, limit: int, cursor: str | None
@@ -185,20 +187,29 @@ class MembershipService:
         raise Conflict("membership record kept changing; retry the record")
 
     def recheck(self, now: datetime | None = None) -> dict[str, int]:
-        """Re-evaluate the customers whose answer may have changed by time (due buckets of the
-        last LOOKBACK_DAYS days, so an outage of a few days is caught up)."""
+        """Re-evaluate the customers whose answer may have changed by time.
+
+        Reads the due buckets from the day of the last completed run (its watermark) to
+        today: normally one day's 16 shards, and after an outage of any length, every day
+        missed. Without a watermark yet, the last LOOKBACK_DAYS days."""
         at = now or now_utc()
         until = records.iso(at) or ""
-        seen = changed = 0
-        for day in (at - timedelta(days=back) for back in range(LOOKBACK_DAYS, -1, -1)):
+        mark = records.parse_iso(self.store.recheck_watermark())
+        start = mark if mark is not None and mark <= at else at - timedelta(days=LOOKBACK_DAYS)
+        seen = changed = queries = 0
+        day = start.replace(hour=0, minute=0, second=0, microsecond=0)
+        while day <= at:
             for shard in range(SHARDS):
+                queries += 1
                 for key in self.store.due(f"R#{day:%Y-%m-%d}#{shard:02d}", until):
                     workspace_id, customer_id = key.split("|", 1)
                     seen += 1
                     item = self.profiles.get(workspace_id, customer_id)
                     if self.apply(workspace_id, customer_id, item, at).written:
                         changed += 1
-        return {"rechecked": seen, "changed": changed}
+            day += timedelta(days=1)
+        self.store.set_recheck_watermark(until)
+        return {"rechecked": seen, "changed": changed, "bucket_queries": queries}
 
 
 BUILTIN_PREFIXES = ("lifecycle:", "rfm:")
