@@ -275,6 +275,14 @@ def cmd_bench_segments(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_freshness(args: argparse.Namespace) -> int:
+    from patron.bench.freshness import run
+
+    result = run(customers=args.customers, orders=args.orders, seed=args.seed, skip_latency=args.skip_latency)
+    _print(result, compact=args.json)
+    return 0
+
+
 def cmd_bench_ingest(args: argparse.Namespace) -> int:
     from patron.bench.ingest import run
 
@@ -459,6 +467,15 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--no-lifetimes", action="store_true", help="skip the reference fit")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_bench_model)
+    sp = bench.add_parser(
+        "freshness", help="segment jobs' reads and writes per customer per day; order-to-event latency"
+    )
+    sp.add_argument("--customers", type=int, default=100_000)
+    sp.add_argument("--orders", type=int, default=20, help="orders timed on the local stack")
+    sp.add_argument("--seed", type=int, default=5)
+    sp.add_argument("--skip-latency", action="store_true", help="only the jobs' cost")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_bench_freshness)
     return p
 
 

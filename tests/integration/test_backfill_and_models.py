@@ -13,8 +13,8 @@ import pytest
 from chalicelib.analytics import btyd
 from chalicelib.domain import backfill, predict
 from chalicelib.domain.models import now_utc
-from chalicelib.domain.profiles import Profile
 from chalicelib.handlers import jobs
+from patron import synthetic
 from patron.poller import LambdaContext
 from tests.conftest import load_event
 from tests.integration.test_membership import create_segment, events
@@ -22,30 +22,17 @@ from tests.integration.test_membership import create_segment, events
 
 def seed_profiles(stage, ws, count: int, seed: int) -> dict[str, dict]:
     """Customers with order histories over two years, saved through the profile store as the
-    order pipeline saves them (aggregates derived from the order entries)."""
+    order pipeline saves them."""
     rng = random.Random(seed)
     settings = stage.container.workspaces.settings(ws.workspace_id)
     now = now_utc()
     saved = {}
     for n in range(count):
-        profile = Profile.new(ws.workspace_id, f"c_{n:04d}{rng.randrange(16**4):04x}", now)
-        first = rng.uniform(20, 700)
-        rate = rng.choice([0.0, 0.0, 0.01, 0.03, 0.08])  # orders per day while alive
-        life = rng.expovariate(1 / 200)
-        days = [first]
-        day = first
-        while rate and (day := day - rng.expovariate(rate)) > max(0.0, first - life):
-            days.append(day)
-        for k, ago in enumerate(days):
-            at = now - timedelta(days=ago)
-            profile.item["o"][f"src_x.{k}"] = {
-                "v": 1,
-                "t": int(at.timestamp()),
-                "a": Decimal(rng.randint(20, 90)),
-            }
-        profile.recompute(settings)
-        stage.container.profile_store.save(profile.item, None, [], [])
-        saved[profile.customer_id] = stage.container.profile_store.get(ws.workspace_id, profile.customer_id)
+        customer_id = f"c_{n:04d}{rng.randrange(16**4):04x}"
+        stage.container.profile_store.save(
+            synthetic.profile_item(settings, customer_id, rng, now), None, [], []
+        )
+        saved[customer_id] = stage.container.profile_store.get(ws.workspace_id, customer_id)
     stage.drain()
     return saved
 

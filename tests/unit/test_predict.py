@@ -13,7 +13,7 @@ from lifetimes.datasets import load_cdnow_summary_data_with_monetary_value
 
 from chalicelib.analytics import btyd
 from chalicelib.domain import predict, records, scoring, segments
-from chalicelib.domain.membership import _check_still_good
+from chalicelib.domain.membership import check_still_good
 
 NOW = datetime(2026, 11, 22, 15, 30, tzinfo=UTC)
 DAY = 86400
@@ -156,7 +156,7 @@ def test_the_membership_record_is_rewritten_only_when_its_recheck_would_come_lat
 
     stamp = at(stored)
     record = None if stored is None and new is None else {"nchk": records.iso(stamp)}
-    assert _check_still_good(record, at(new), NOW) is keep
+    assert check_still_good(record, at(new), NOW) is keep
 
 
 def test_model_params_compare_to_four_significant_digits(cdnow_params):

@@ -78,7 +78,7 @@ class EventSink(Protocol):
     def publish(self, events: list[dict[str, Any]]) -> None: ...
 
 
-def _check_still_good(record: dict[str, Any] | None, next_check: datetime | None, now: datetime) -> bool:
+def check_still_good(record: dict[str, Any] | None, next_check: datetime | None, now: datetime) -> bool:
     """Whether the stored record's recheck time can stay as it is.
 
     It can when it is the same, or when it is still ahead and no later than the new one:
@@ -160,7 +160,7 @@ class MembershipService:
             change.entered, change.exited = sorted(after - before), sorted(before - after)
             change.next_check = next_check
             stamp = records.iso(next_check)
-            if not change.entered and not change.exited and _check_still_good(record, next_check, at):
+            if not change.entered and not change.exited and check_still_good(record, next_check, at):
                 return change  # nothing moved: no write
             if self.events is not None and (change.entered or change.exited):
                 rev = (item or {}).get("rev")

@@ -322,14 +322,19 @@ class ScoringService:
 
     def _reevaluate(self, changed: dict[str, tuple[Any, Any]], now: datetime) -> int:
         """Apply memberships for the profiles whose answer differs under the new settings."""
+        from chalicelib.domain.membership import check_still_good
+        from chalicelib.domain.records import iso
+
         moved = 0
         for item in self.profiles.scan_profiles():
             settings = changed.get(item["ws"])
             if settings is None:
                 continue
-            before = self.membership.evaluate(item["ws"], item, now, settings[0])
-            after = self.membership.evaluate(item["ws"], item, now, settings[1])
-            if before != after:
+            before, before_check = self.membership.evaluate(item["ws"], item, now, settings[0])
+            after, after_check = self.membership.evaluate(item["ws"], item, now, settings[1])
+            # the stored record holds the answer under the old settings; as in the stream,
+            # a recheck time that moved later needs no write (an early recheck is harmless)
+            if before != after or not check_still_good({"nchk": iso(before_check)}, after_check, now):
                 self.membership.apply(item["ws"], item["cid"], item, now)
                 moved += 1
         return moved

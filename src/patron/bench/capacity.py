@@ -33,7 +33,8 @@ WRITE_OPERATIONS = {
     "ssm": {"PutParameter"},
     "events": {"PutEvents"},
 }
-INDEX_KEYS = ("phone_k", "ext_k")
+# The CRM table's sparse KEYS_ONLY indexes, by their key attributes: by_phone, by_ext, by_recheck.
+INDEX_KEYS = (("phone_k",), ("ext_k",), ("rk", "nchk"))
 
 
 def av_size(av: dict[str, Any]) -> int:
@@ -71,14 +72,67 @@ def units(size: int) -> int:
 
 
 def index_units(before: dict[str, Any] | None, after: dict[str, Any] | None) -> int:
+    """Index entries written or deleted: an entry exists while all its key attributes do."""
     total = 0
-    for key in INDEX_KEYS:
-        old = (before or {}).get(key)
-        new = (after or {}).get(key)
+    for keys in INDEX_KEYS:
+        old = tuple((before or {}).get(k) for k in keys)
+        new = tuple((after or {}).get(k) for k in keys)
         if old == new:
             continue
-        total += (1 if old is not None else 0) + (1 if new is not None else 0)
+        total += (1 if None not in old else 0) + (1 if None not in new else 0)
     return total
+
+
+def read_units(size: int, consistent: bool) -> float:
+    """A read of `size` bytes: 4 KB units, half for eventually consistent reads."""
+    return max(1, math.ceil(size / 4096)) * (1.0 if consistent else 0.5)
+
+
+@dataclass
+class ReadCounter:
+    """Counts DynamoDB read requests and read units from what each response returned.
+
+    Scans are billed on the bytes *scanned*, not returned: they are counted as passes and
+    pages here, and priced from the table's size by the caller."""
+
+    requests: Counter[str] = field(default_factory=Counter)
+    rcu: float = 0.0
+    scan_passes: int = 0
+    enabled: bool = True
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def install(self, session: Any) -> None:
+        session.events.register("before-parameter-build.dynamodb", self._keep_params)
+        session.events.register("after-call.dynamodb", self._after)
+
+    @staticmethod
+    def _keep_params(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["patron_params"] = dict(params)
+
+    def snapshot(self) -> tuple[int, float, int]:
+        with self._lock:
+            return sum(self.requests.values()), self.rcu, self.scan_passes
+
+    def _after(self, model: Any, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        name = model.name
+        if not self.enabled or name not in ("GetItem", "BatchGetItem", "Query", "Scan"):
+            return
+        params = context.get("patron_params") or {}
+        units = 0.0
+        if name == "GetItem":
+            units = read_units(item_size(parsed.get("Item")), bool(params.get("ConsistentRead")))
+        elif name == "BatchGetItem":
+            for table, items in parsed.get("Responses", {}).items():
+                consistent = bool(params.get("RequestItems", {}).get(table, {}).get("ConsistentRead"))
+                units += sum(read_units(item_size(i), consistent) for i in items)
+        elif name == "Query":
+            size = sum(item_size(i) for i in parsed.get("Items", []))
+            units = read_units(size, bool(params.get("ConsistentRead")))
+        with self._lock:
+            self.requests[name] += 1
+            self.rcu += units
+            if name == "Scan" and "ExclusiveStartKey" not in params:
+                self.scan_passes += 1
 
 
 @dataclass
