@@ -185,7 +185,17 @@ def cmd_segment_list(args: argparse.Namespace) -> int:
 
 
 def cmd_segment_show(args: argparse.Namespace) -> int:
-    _print(_container(args).segments.get(args.workspace, args.segment_id))
+    from chalicelib.domain.membership import segment_detail
+
+    _print(segment_detail(_container(args).membership, args.workspace, args.segment_id))
+    return 0
+
+
+def cmd_segment_members(args: argparse.Namespace) -> int:
+    from chalicelib.domain.membership import segment_members
+
+    membership = _container(args).membership
+    _print(segment_members(membership, args.workspace, args.segment_id, args.limit, args.cursor))
     return 0
 
 
@@ -390,6 +400,13 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("segment_id")
     stage_opt(sp)
     sp.set_defaults(func=cmd_segment_show)
+    sp = sg.add_parser("members", help="a page of member customer ids (built-ins too: lifecycle:at_risk)")
+    sp.add_argument("--workspace", required=True)
+    sp.add_argument("segment_id")
+    sp.add_argument("--limit", type=int, default=100)
+    sp.add_argument("--cursor", help="the cursor the previous page returned")
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_segment_members)
 
     sp = sg.add_parser("export", help="hashed emails/phones of consenting members, to S3")
     sp.add_argument("--workspace", required=True)

@@ -81,16 +81,41 @@ def _keys_in_batch(streams: Any, info: dict[str, Any]) -> list[dict[str, Any]]:
     return keys
 
 
-def redrive_stream_failures(container: Container, sqs: Any, streams: Any, queue_url: str) -> dict[str, int]:
-    """Apply the current state of every item a failed stream batch touched, then drop the message.
-
-    The ingest item is the source of truth and profile updates are versioned, so applying
-    its current state is exactly what the lost records would have done; a record that
-    fails again stays on the queue.
-    """
+def _redrive_ingest(container: Container, key: dict[str, Any]) -> None:
+    """An ingest-table record: apply the order item's current state to its profile."""
     from chalicelib.adapters.codec import from_item
 
     client, table = container.dynamodb, container.settings.ingest_table
+    item = from_item(client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item"))
+    container.profiles.apply_change(None, item)
+
+
+def _redrive_crm(container: Container, key: dict[str, Any]) -> None:
+    """A CRM-table record: bring that customer's memberships up to date with the profile
+    item as it is now (a pointer or a deleted item: the customer left every segment)."""
+    from chalicelib.adapters.codec import from_item
+
+    pk, sk = key["pk"]["S"], key["sk"]["S"]
+    parts = pk.split("#")
+    if sk != "P" or len(parts) != 4 or parts[2] != "P":
+        return  # not a profile: the segment processor ignores it too
+    workspace_id, customer_id = parts[1], parts[3]
+    client, table = container.dynamodb, container.settings.crm_table
+    item = from_item(client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item"))
+    profile = item if item and item.get("t") == "profile" else None
+    container.membership.apply(workspace_id, customer_id, profile)
+
+
+def redrive_stream_failures(container: Container, sqs: Any, streams: Any, queue_url: str) -> dict[str, int]:
+    """Apply the current state of every item a failed stream batch touched, then drop the message.
+
+    Both streams' failures land on one queue; the batch's stream ARN says which table. An
+    ingest item is the source of truth for its profile, and a profile for its
+    memberships, and both updates are versioned or write only differences; so applying
+    the current state is exactly what the lost records would have done. A record that
+    fails again stays on the queue.
+    """
+    crm_stream = f":table/{container.settings.crm_table}/stream/"
     counts = {"messages": 0, "records": 0, "applied": 0, "failed": 0}
     seen: set[str] = set()
     while True:
@@ -108,12 +133,12 @@ def redrive_stream_failures(container: Container, sqs: Any, streams: Any, queue_
             seen.add(message["MessageId"])
             counts["messages"] += 1
             info = json.loads(message["Body"])["DDBStreamBatchInfo"]
+            redrive = _redrive_crm if crm_stream in info["streamArn"] else _redrive_ingest
             ok = True
             for key in _keys_in_batch(streams, info):
                 counts["records"] += 1
-                item = from_item(client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item"))
                 try:
-                    container.profiles.apply_change(None, item)
+                    redrive(container, key)
                 except (PatronError, LookupError, KeyError, ValueError) as exc:
                     counts["failed"] += 1
                     ok = False

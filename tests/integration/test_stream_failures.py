@@ -33,3 +33,38 @@ def test_a_failed_record_is_redriven_once_its_cause_is_fixed(stage, ws):
     assert operations.stream_failures(sqs, queue) == []
     # and redriving again changes nothing
     assert operations.redrive_stream_failures(stage.container, sqs, streams, queue)["messages"] == 0
+
+
+def test_a_failed_profile_stream_batch_is_redriven_into_memberships(stage, ws, monkeypatch):
+    import json
+
+    from chalicelib.domain.errors import Conflict
+    from tests.integration.test_membership import create_segment
+
+    # Given a segment, and a segment processor whose membership store keeps failing
+    big = create_segment(stage, ws, "Over 100", "total_spent > 100")
+    membership = stage.container.membership
+
+    def down(*args, **kwargs):
+        raise Conflict("membership store unavailable")
+
+    monkeypatch.setattr(membership, "apply", down)
+    # When Jane orders and the profile stream's retries are exhausted
+    stage.send(ws, "shopify", "orders/create", event_bytes("shopify/orders_create.json"))
+    stage.drain()
+    sqs, streams = stage.client("sqs"), stage.client("dynamodbstreams")
+    queue = stage.info.stream_failure_queue_url
+    # Then the failure is on the queue, from the CRM table's stream, and Jane is in no segment
+    (failure,) = operations.stream_failures(sqs, queue)
+    assert failure["DDBStreamBatchInfo"]["streamArn"] == stage.info.crm_stream_arn
+    assert json.loads(stage.get(ws, f"/segments/{big}").body)["size"] == 0
+    # When the store is back and the queue is redriven
+    monkeypatch.undo()
+    counts = operations.redrive_stream_failures(stage.container, sqs, streams, queue)
+    # Then Jane's memberships are what the stream would have made them, and the queue is empty
+    assert counts["failed"] == 0 and counts["applied"] >= 1
+    shown = json.loads(stage.get(ws, f"/segments/{big}").body)
+    assert shown["size"] == 1
+    assert operations.stream_failures(sqs, queue) == []
+    # and a second redrive finds nothing
+    assert operations.redrive_stream_failures(stage.container, sqs, streams, queue)["messages"] == 0
