@@ -50,6 +50,11 @@ def test_an_order_enters_segments_and_a_cancellation_exits_them(stage, ws):
     assert page == {"customers": [jane["customer_id"]], "cursor": None}
     entered = {(e["type"], e["segment_id"]) for e in events(stage)}
     assert ("segment.entered", big) in entered and ("segment.entered", "lifecycle:new") in entered
+    # and the built-in member-vs-guest segments hold her as a member (she has an account)
+    assert ("segment.entered", "account:member") in entered
+    assert json.loads(stage.get(ws, "/segments/account:member").body)["size"] == 1
+    assert json.loads(stage.get(ws, "/segments/account:guest").body)["size"] == 0
+    assert stage.get(ws, "/segments/account:nobody").status_code == 404
     # When the order is cancelled
     stage.send(ws, "shopify", "orders/cancelled", event_bytes("shopify/orders_cancelled.json"))
     stage.drain()
@@ -66,7 +71,8 @@ def test_a_redelivered_profile_change_emits_nothing_twice(stage, ws):
     stage.send(ws, "shopify", "orders/create", event_bytes("shopify/orders_create.json"))
     stage.drain()
     emitted = events(stage)
-    assert len(emitted) == len({(e["type"], e["segment_id"]) for e in emitted}) == 2
+    # one each for the segment, the lifecycle stage and the account kind
+    assert len(emitted) == len({(e["type"], e["segment_id"]) for e in emitted}) == 3
 
 
 def test_time_based_membership_flips_through_the_recheck_job_only(stage, ws):

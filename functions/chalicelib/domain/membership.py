@@ -7,7 +7,7 @@ the next time its answer can change by time alone, on a sparse index), one index
 per entered segment (removed on exit), a size counter per segment, and one event per
 enter or exit for the automations. The order path never pays for any of this.
 
-Built-in segment ids: `lifecycle:<stage>` and `rfm:<group>`.
+Built-in segment ids: `lifecycle:<stage>`, `rfm:<group>` and `account:member|guest`.
 """
 
 from __future__ import annotations
@@ -120,7 +120,8 @@ class MembershipService:
         `settings` overrides the stored workspace settings (edges, rhythm, model)."""
         settings = settings or self.segments.workspaces.settings(workspace_id)
         facts, stage = self.segments.facts(workspace_id, item, now, settings)
-        members: set[str] = {f"lifecycle:{stage.stage}"}
+        account = "account:member" if facts.values.get("is_member") else "account:guest"
+        members: set[str] = {f"lifecycle:{stage.stage}", account}
         checks = [stage.next_change] if stage.next_change else []
         group = facts.values.get("rfm_group")
         if group:
@@ -212,14 +213,19 @@ class MembershipService:
         return {"rechecked": seen, "changed": changed, "bucket_queries": queries}
 
 
-BUILTIN_PREFIXES = ("lifecycle:", "rfm:")
+BUILTIN_PREFIXES = ("lifecycle:", "rfm:", "account:")
+ACCOUNT_KINDS = ("member", "guest")
 
 
 def _check_builtin(segment_id: str) -> None:
     from chalicelib.domain.errors import NotFound
 
     kind, _, value = segment_id.partition(":")
-    allowed = segments.LIFECYCLE_STAGES if kind == "lifecycle" else segments.RFM_GROUPS
+    allowed = {
+        "lifecycle": segments.LIFECYCLE_STAGES,
+        "rfm": segments.RFM_GROUPS,
+        "account": ACCOUNT_KINDS,
+    }[kind]
     if value not in allowed:
         raise NotFound("segment not found")
 
