@@ -13,6 +13,7 @@ import copy
 import json
 import random
 import time
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -195,7 +196,7 @@ def _shopify_order(rng: random.Random, o: SimOrder, state: str, at: datetime) ->
     body["line_items"] = [
         {
             "id": o.order_id * 10 + k,
-            "product_id": abs(hash(sku)) % 10**10,
+            "product_id": zlib.crc32(sku.encode()),
             "variant_id": None,
             "sku": sku,
             "title": title,
@@ -453,6 +454,54 @@ def expected_profiles(people: list[Person], orders: list[SimOrder]) -> dict[str,
     return expected
 
 
+def _segments_summary(local: Any, workspace_id: str, customers: int, custom: list[Any]) -> int:
+    """Run the nightly job, print the segments, and check what must hold; returns failures."""
+    from chalicelib.domain import segments as language
+    from chalicelib.domain.membership import segment_detail
+
+    nightly = local.run_schedule("nightly_scores")
+    local.wait_idle()
+    container = local.harness.container
+    model = container.workspaces.settings(workspace_id).model
+    size = {}
+    for sid in (
+        [f"lifecycle:{s}" for s in language.LIFECYCLE_STAGES]
+        + [f"rfm:{g}" for g in language.RFM_GROUPS]
+        + ["account:member", "account:guest"]
+        + [c.segment_id for c in custom]
+    ):
+        size[sid] = segment_detail(container.membership, workspace_id, sid)["size"]
+    print(
+        f"nightly job                   {nightly['profiles_read']} profiles read, model "
+        f"{model.method if model else 'none'} ({model.reason if model else ''}), "
+        f"{nightly['profiles_reevaluated']} memberships moved"
+    )
+    print(
+        "lifecycle                     "
+        + ", ".join(f"{s} {size['lifecycle:' + s]}" for s in language.LIFECYCLE_STAGES)
+    )
+    print(
+        "RFM groups                    "
+        + ", ".join(f"{g} {size['rfm:' + g]}" for g in language.RFM_GROUPS if size["rfm:" + g])
+    )
+    for c in custom:
+        print(f"segment {c.name!r:<21} {size[c.segment_id]} members  ({c.definition})")
+    failures = 0
+    lifecycle_total = sum(size[f"lifecycle:{s}"] for s in language.LIFECYCLE_STAGES)
+    accounts = size["account:member"] + size["account:guest"]
+    rfm_total = sum(size[f"rfm:{g}"] for g in language.RFM_GROUPS)
+    buyers = customers - size["lifecycle:prospect"]  # RFM scores customers with an order
+    for name, total, expected in (
+        ("lifecycle stages", lifecycle_total, customers),
+        ("member/guest", accounts, customers),
+        ("RFM groups", rfm_total, buyers),
+    ):
+        if total != expected:
+            print(f"  MISMATCH {name} hold {total} customers, expected {expected}")
+            failures += 1
+    return failures
+
+
 def run_demo(
     customers: int = 300, seed: int = 7, port: int = 8000, aws_port: int = 5000, keep_running: bool = False
 ) -> int:
@@ -474,6 +523,14 @@ def _run(local: Any, customers: int, seed: int, keep_running: bool) -> int:
     tenancy.add_source(ws.workspace_id, "shopify", SHOP, shop_secret)
     tenancy.add_source(ws.workspace_id, "woocommerce", SITE, woo_secret)
     print(f"workspace {ws.workspace_id} with a Shopify shop and a WooCommerce site", flush=True)
+
+    segments = local.harness.container.segments
+    slipping = segments.create(ws.workspace_id, "Slipping away", "p_alive < 0.3 AND orders_count >= 2")
+    next_volume = segments.create(
+        ws.workspace_id,
+        "Ready for vol. 2",
+        "bought_product('series-1-vol-1') AND NOT bought_product('series-1-vol-2')",
+    )
 
     people, orders, deliveries = simulate(seed, customers, datetime.now(UTC))
     outcomes: dict[str, int] = {}
@@ -565,10 +622,16 @@ def _run(local: Any, customers: int, seed: int, keep_running: bool) -> int:
         f"members vs guests             revenue {mg['members']['revenue']} vs {mg['guests']['revenue']}, "
         f"repeat rate {mg['members']['repeat_purchase_rate']} vs {mg['guests']['repeat_purchase_rate']}"
     )
+    segment_failures = _segments_summary(local, ws.workspace_id, len(people), [slipping, next_volume])
+    mismatches += segment_failures
     print("top customers by spend:")
     for value, cid, n in sorted(top, reverse=True)[:5]:
         print(f"  {cid}  {n} orders  {value:.2f} USD")
-    verdict = "all profiles match the simulated truth" if mismatches == 0 else f"{mismatches} MISMATCHES"
+    verdict = (
+        "all profiles and segment totals match the simulated truth"
+        if mismatches == 0
+        else f"{mismatches} MISMATCHES"
+    )
     print(f"check                         {verdict}")
     print(
         f"try: curl -H 'Authorization: Bearer {ws.api_key}' "

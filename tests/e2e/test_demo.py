@@ -22,6 +22,7 @@ def test_demo_profiles_match_the_simulated_store(tmp_path, capsys, monkeypatch):
     out = capsys.readouterr().out
     # Then the summary says every profile matches, and no record was given up on
     assert code == 0, out
-    assert "all profiles match the simulated truth" in out
+    assert "all profiles and segment totals match the simulated truth" in out
+    assert "nightly job" in out and "segment 'Slipping away'" in out
     assert "(0 to the failure queue)" in out
     assert "duplicate" in out and "stale" in out

@@ -477,3 +477,13 @@ def test_a_profile_that_keeps_changing_gives_up_with_conflict():
         service.apply_change(None, shopify_order())
     assert store.attempts == MAX_ATTEMPTS
     assert store.items == {}
+
+
+def test_an_order_counts_both_its_product_ids_and_skus():
+    # Given a Shopify order whose line items carry a product id and a SKU
+    body = load_event("shopify/orders_create.json")
+    line = body["line_items"][0]
+    # When it is snapshotted for the profile
+    snap = records.snapshot(order_item(SHOPIFY, "orders/create", body))
+    # Then `bought_product` can match either
+    assert {str(line["product_id"]), line["sku"]} <= set(snap.products)

@@ -219,7 +219,8 @@ class OrderSnapshot:
 def snapshot(item: dict[str, Any]) -> OrderSnapshot:
     refunded = sum((Decimal(v["a"]) for k, v in item.items() if k.startswith(REFUND_PREFIX)), Decimal(0))
     lines = item.get("li") or []
-    products = tuple(sorted({str(li.get("p") or li.get("s")) for li in lines if li.get("p") or li.get("s")}))
+    # both the product id and the SKU, so `bought_product('id or sku')` matches either
+    products = tuple(sorted({str(v) for li in lines for v in (li.get("p"), li.get("s")) if v}))
     categories = tuple(sorted({str(li["c"]) for li in lines if li.get("c")}))
     return OrderSnapshot(
         workspace_id=item["ws"],
