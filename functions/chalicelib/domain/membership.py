@@ -4,7 +4,7 @@ A second stream processor reads profile changes (the CRM table's stream), evalua
 workspace's segments plus the built-in lifecycle stages and RFM groups, and compares
 with the customer's membership record. Only a difference is written: the record (with
 the next time its answer can change by time alone, on a sparse index), one index item
-per entered segment (removed on exit), a size counter per segment, and one event per
+per entered segment (removed on exit; sizes are counted from these), and one event per
 enter or exit for the automations. The order path never pays for any of this.
 
 Built-in segment ids: `lifecycle:<stage>`, `rfm:<group>` and `account:member|guest`.
@@ -145,8 +145,9 @@ class MembershipService:
         """Bring one customer's memberships up to date with their profile (None: erased).
 
         Events go out before the record commits (at least once; each carries an `event_id`
-        that is the same on a retry, for consumers to deduplicate); the record and the size
-        counters then commit together, so a retry after any failure repeats nothing else.
+        that is the same on a retry, for consumers to deduplicate); the member index items
+        are written next (idempotent), and the record last, conditioned on its version: a
+        retry after any failure recomputes the same difference.
         """
         at = now or now_utc()
         for _ in range(MAX_ATTEMPTS):

@@ -62,11 +62,9 @@ def _load(harness: Any, ws: Any, customers: int, seed: int, now: datetime) -> in
     container.scoring.membership, saved = None, container.scoring.membership
     container.scoring.nightly(now)
     container.scoring.membership = saved
-    sizes: Counter[str] = Counter()
     extra: list[dict[str, Any]] = []
     for item in profiles:
         members, next_check = container.membership.evaluate(ws.workspace_id, item, now)
-        sizes.update(members)
         extra.append(
             {
                 "pk": f"W#{ws.workspace_id}#PM#{item['cid']}",
@@ -83,7 +81,6 @@ def _load(harness: Any, ws: Any, customers: int, seed: int, now: datetime) -> in
         extra.extend(
             {"pk": f"W#{ws.workspace_id}#SEGM#{s}", "sk": item["cid"], "t": "member"} for s in members
         )
-    extra.extend({"pk": f"W#{ws.workspace_id}#SEGC", "sk": s, "size": n} for s, n in sizes.items())
     write(extra)
     for sweep in container.segments.sweeps.pending():  # the segments above are current already
         container.segments.sweeps.finish(sweep["ws"], sweep["seg"])
