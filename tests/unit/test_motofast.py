@@ -42,6 +42,17 @@ def key(pk: str, sk: str = "s") -> dict:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
 
 
+def add_to_counter(n: int) -> dict:
+    return {
+        "Update": {
+            "TableName": "t",
+            "Key": key("counter"),
+            "UpdateExpression": "ADD n :d",
+            "ExpressionAttributeValues": {":d": {"N": str(n)}},
+        }
+    }
+
+
 def test_a_cancelled_transaction_changes_nothing(table):
     # Given a counter at 5, a record at version 1, and two stream records
     table.put_item(TableName="t", Item={**key("counter"), "n": {"N": "5"}})
@@ -51,14 +62,7 @@ def test_a_cancelled_transaction_changes_nothing(table):
     with pytest.raises(table.exceptions.TransactionCanceledException):
         table.transact_write_items(
             TransactItems=[
-                {
-                    "Update": {
-                        "TableName": "t",
-                        "Key": key("counter"),
-                        "UpdateExpression": "ADD n :d",
-                        "ExpressionAttributeValues": {":d": {"N": "1"}},
-                    }
-                },
+                add_to_counter(1),
                 {"Put": {"TableName": "t", "Item": {**key("new"), "x": {"S": "y"}}}},
                 {
                     "Put": {
@@ -81,14 +85,7 @@ def test_a_successful_transaction_applies_every_action(table):
     table.put_item(TableName="t", Item={**key("counter"), "n": {"N": "5"}})
     table.transact_write_items(
         TransactItems=[
-            {
-                "Update": {
-                    "TableName": "t",
-                    "Key": key("counter"),
-                    "UpdateExpression": "ADD n :d",
-                    "ExpressionAttributeValues": {":d": {"N": "2"}},
-                }
-            },
+            add_to_counter(2),
             {
                 "Put": {
                     "TableName": "t",

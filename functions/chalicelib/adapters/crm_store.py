@@ -72,6 +72,17 @@ class CrmTable:
         last = response.get("LastEvaluatedKey")
         return items, (last["sk"]["S"] if last else None)
 
+    def count(self, **query: Any) -> int:
+        """Items a query matches (Select=COUNT), over all its pages."""
+        kwargs: dict[str, Any] = {"TableName": self.table, "Select": "COUNT", **query}
+        total = 0
+        while True:
+            page = self.client.query(**kwargs)
+            total += int(page.get("Count", 0))
+            if "LastEvaluatedKey" not in page:
+                return total
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def query_index(self, index: str, attribute: str, value: str) -> list[dict[str, Any]]:
         response = self.client.query(
             TableName=self.table,
@@ -391,21 +402,12 @@ class DynamoQuarantine:
         return qid
 
     def count_open(self, workspace_id: str) -> int:
-        kwargs: dict[str, Any] = {
-            "TableName": self.t.table,
-            "KeyConditionExpression": "pk = :pk",
-            "FilterExpression": "#s = :open",
-            "Select": "COUNT",
-            "ExpressionAttributeNames": {"#s": "state"},
-            "ExpressionAttributeValues": {":pk": {"S": f"W#{workspace_id}#Q"}, ":open": {"S": "open"}},
-        }
-        total = 0
-        while True:
-            page = self.t.client.query(**kwargs)
-            total += int(page.get("Count", 0))
-            if "LastEvaluatedKey" not in page:
-                return total
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return self.t.count(
+            KeyConditionExpression="pk = :pk",
+            FilterExpression="#s = :open",
+            ExpressionAttributeNames={"#s": "state"},
+            ExpressionAttributeValues={":pk": {"S": f"W#{workspace_id}#Q"}, ":open": {"S": "open"}},
+        )
 
     def list(self, workspace_id: str, limit: int = 50) -> list[dict[str, Any]]:
         items, _ = self.t.query(f"W#{workspace_id}#Q", limit=limit)
@@ -661,19 +663,10 @@ class DynamoMembershipStore:
     def size(self, workspace_id: str, segment_id: str) -> int:
         """Members counted from the index: about 70 members per read unit (a million-member
         segment costs about 7,000 eventually consistent units, about $0.001, and 1 MB pages)."""
-        total = 0
-        kwargs: dict[str, Any] = {
-            "TableName": self.t.table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": f"W#{workspace_id}#SEGM#{segment_id}"}},
-            "Select": "COUNT",
-        }
-        while True:
-            page = self.t.client.query(**kwargs)
-            total += int(page.get("Count", 0))
-            if "LastEvaluatedKey" not in page:
-                return total
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return self.t.count(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"W#{workspace_id}#SEGM#{segment_id}"}},
+        )
 
     def members(
         self, workspace_id: str, segment_id: str, limit: int, cursor: str | None
