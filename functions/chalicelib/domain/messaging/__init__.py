@@ -1,0 +1,1 @@
+"""Messaging: templates, channels and the guardrails every send goes through (issue 4)."""

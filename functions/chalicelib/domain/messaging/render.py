@@ -1,0 +1,93 @@
+"""A safe template renderer: placeholders filled from a fixed set of variables, nothing else.
+
+    Hi {{ first_name | default: 'there' }}, your order {{ order_number }} has shipped.
+
+A template is text with `{{ variable }}` placeholders, each with an optional default. There
+is no expression language, no attribute access and no code: template text written by a
+marketer can only ever print the listed variables. Unknown variables and malformed
+placeholders are refused when the template is saved, with the position of the offending
+text. In HTML bodies every value is HTML-escaped; text and SMS bodies are left as is.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.domain.errors import BadRequest
+
+VARIABLES: dict[str, str] = {
+    "first_name": "the customer's first name",
+    "last_name": "the customer's last name",
+    "store_name": "the workspace's name",
+    "order_number": "the order's number as the storefront shows it",
+    "order_total": "the order's total with its currency",
+    "tracking_url": "the shipment's tracking link",
+    "refund_amount": "the refunded amount with its currency",
+    "last_product": "the last product the customer bought",
+    "recommended_products": "products recommended for the customer, comma-separated",
+    "tier": "the customer's loyalty tier",
+    "points": "the customer's loyalty points",
+    "coupon_code": "a unique coupon code for this message",
+    "coupon_expires": "when the coupon expires, in the customer's local time",
+    "unsubscribe_url": "the signed one-click unsubscribe link",
+}
+_PLACEHOLDER = re.compile(
+    r"\{\{\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*(?:\|\s*default\s*:\s*'(?P<default>[^'{}]*)'\s*)?\}\}"
+)
+_OPEN = re.compile(r"\{\{|\}\}")
+
+
+@dataclass(frozen=True)
+class Part:
+    literal: str
+    name: str | None = None
+    default: str = ""
+
+
+def parse(text: str, field: str = "body") -> list[Part]:
+    """Split a template into literals and placeholders; refuse anything else in braces."""
+    parts: list[Part] = []
+    position = 0
+    for match in _PLACEHOLDER.finditer(text):
+        _check_literal(text, position, match.start(), field)
+        name = match.group("name")
+        if name not in VARIABLES:
+            raise BadRequest(
+                f"unknown variable {name!r} in {field} at position {match.start()}",
+                {"field": field, "position": match.start(), "token": name, "expected": sorted(VARIABLES)},
+            )
+        parts.append(Part(text[position : match.start()]))
+        parts.append(Part("", name, match.group("default") or ""))
+        position = match.end()
+    _check_literal(text, position, len(text), field)
+    parts.append(Part(text[position:]))
+    return [p for p in parts if p.literal or p.name]
+
+
+def _check_literal(text: str, start: int, end: int, field: str) -> None:
+    stray = _OPEN.search(text, start, end)
+    if stray:
+        raise BadRequest(
+            f"malformed placeholder in {field} at position {stray.start()}: "
+            "write {{ variable }} or {{ variable | default: 'text' }}",
+            {"field": field, "position": stray.start(), "token": stray.group()},
+        )
+
+
+def render(text: str, values: dict[str, Any], escape_html: bool = False, field: str = "body") -> str:
+    out = []
+    for part in parse(text, field):
+        if part.name is None:
+            out.append(part.literal)
+            continue
+        value = values.get(part.name)
+        shown = part.default if value is None or value == "" else str(value)
+        out.append(html.escape(shown) if escape_html else shown)
+    return "".join(out)
+
+
+def variables_used(*texts: str) -> set[str]:
+    return {p.name for text in texts for p in parse(text) if p.name}

@@ -1,0 +1,245 @@
+"""One way out for every message: the guardrails, in an order that cannot be replayed around.
+
+`MessagingService.send` takes one message for one customer and decides, in this order:
+
+1. **consent** (marketing only): the channel's consent on the profile must be `subscribed`;
+2. **address**: the profile has an email, or an E.164 phone;
+3. **suppression**: the address has not hard-bounced or complained in this workspace;
+4. **quiet hours** (marketing only): not between the quiet hours in the customer's local
+   time; the message is *deferred* to the end of them, never lost;
+5. **exactly once**: the message key (customer x flow step, customer x campaign, order x
+   notification) is claimed with a conditional write. A redelivered queue message, a
+   replayed stream record or a re-run schedule finds it claimed and sends nothing;
+6. **frequency cap** (marketing only): one more message today, by the customer's
+   engagement tier, or *deferred* to tomorrow (or dropped, as the flow says);
+7. **SMS credits**: the parts the text takes, from the workspace's balance;
+8. render and hand to the channel; the claim becomes `sent` with the provider's id.
+
+A throttled provider releases the claim and raises `Throttled`, so the queue redelivers
+the message later; nothing is dropped. A crash after the claim and before the provider
+answered leaves a `sending` claim with a lease: once the lease has passed, a retry sends
+it (the provider may have it already: at most one duplicate, and only on a crash inside
+that window; see docs/messaging.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from chalicelib.domain.messaging import render, sms
+
+LEASE = timedelta(minutes=5)
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+
+
+class Purpose(StrEnum):
+    TRANSACTIONAL = "transactional"
+    MARKETING = "marketing"
+
+
+class Throttled(Exception):
+    """The provider refused for rate: retry later (the claim has been released)."""
+
+
+@dataclass(frozen=True)
+class Template:
+    template_id: str
+    version: int
+    subject: str = ""
+    html: str = ""
+    text: str = ""
+    sms: str = ""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    workspace_id: str
+    customer_id: str
+    key: str  # what makes it the same message: e.g. "txn:<order>:shipped", "flow:<flow>:<step>"
+    channel: Channel
+    purpose: Purpose
+    template_id: str
+    values: dict[str, Any] = field(default_factory=dict)
+    over_cap: str = "defer"  # or "drop"
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: str  # sent, duplicate, deferred, dropped, refused
+    reason: str = ""
+    until: datetime | None = None
+    provider_id: str | None = None
+    parts: int = 0
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Per-workspace sending rules (defaults shown)."""
+
+    quiet_start: int = 21  # local hour quiet hours begin
+    quiet_end: int = 9  # local hour they end
+    daily_caps: dict[str, int] = field(default_factory=lambda: {"high": 2, "medium": 1, "low": 1})
+    low_every_days: int = 3  # a low-engagement customer gets at most one message in this many days
+    sender_email: str = ""
+    sms_sender_id: str = ""
+    default_timezone: str = "UTC"
+
+
+class Ledger(Protocol):
+    def claim(
+        self, workspace_id: str, customer_id: str, key: str, now: datetime, lease: timedelta
+    ) -> bool: ...
+    def finish(self, workspace_id: str, customer_id: str, key: str, status: str, detail: str) -> None: ...
+    def release(self, workspace_id: str, customer_id: str, key: str) -> None: ...
+
+
+class Limits(Protocol):
+    def is_suppressed(self, workspace_id: str, channel: str, address: str) -> bool: ...
+    def take_cap(self, workspace_id: str, customer_id: str, period: str, cap: int) -> bool: ...
+    def return_cap(self, workspace_id: str, customer_id: str, period: str) -> None: ...
+    def take_spacing(self, workspace_id: str, customer_id: str, now: datetime, gap: timedelta) -> bool: ...
+    def take_sms_credits(self, workspace_id: str, parts: int) -> bool: ...
+    def return_sms_credits(self, workspace_id: str, parts: int) -> None: ...
+
+
+class Channels(Protocol):
+    def send_email(
+        self,
+        sender: str,
+        to: str,
+        subject: str,
+        html: str,
+        text: str,
+        headers: dict[str, str],
+        tags: dict[str, str],
+    ) -> str: ...
+    def send_sms(self, phone: str, text: str, sender_id: str, tags: dict[str, str]) -> str: ...
+
+
+def local_zone(profile: dict[str, Any], policy: Policy) -> ZoneInfo:
+    return ZoneInfo(profile.get("tz") or policy.default_timezone)
+
+
+def quiet_until(now: datetime, zone: ZoneInfo, policy: Policy) -> datetime | None:
+    """The end of the quiet hours if `now` is inside them, else None."""
+    local = now.astimezone(zone)
+    start, end = policy.quiet_start, policy.quiet_end
+    inside = (local.hour >= start or local.hour < end) if start > end else (start <= local.hour < end)
+    if not inside:
+        return None
+    day = local if local.hour < end else local + timedelta(days=1)
+    return day.replace(hour=end, minute=0, second=0, microsecond=0).astimezone(now.tzinfo)
+
+
+class MessagingService:
+    def __init__(self, ledger: Ledger, limits: Limits, channels: Channels, templates: Any) -> None:
+        self.ledger = ledger
+        self.limits = limits
+        self.channels = channels
+        self.templates = templates
+
+    def send(self, message: Outgoing, profile: dict[str, Any], policy: Policy, now: datetime) -> Decision:
+        marketing = message.purpose is Purpose.MARKETING
+        consent_key = "ce" if message.channel is Channel.EMAIL else "cs"
+        if marketing and (profile.get(consent_key) or {}).get("s") != "subscribed":
+            return Decision("dropped", f"no {message.channel.value} marketing consent")
+        address = profile.get("e") if message.channel is Channel.EMAIL else profile.get("ph")
+        if not address:
+            return Decision("dropped", f"no {message.channel.value} address")
+        if self.limits.is_suppressed(message.workspace_id, message.channel.value, str(address)):
+            return Decision("dropped", "address suppressed (bounce or complaint)")
+        zone = local_zone(profile, policy)
+        if marketing:
+            until = quiet_until(now, zone, policy)
+            if until is not None:
+                return Decision("deferred", "quiet hours", until)
+        if not self.ledger.claim(message.workspace_id, message.customer_id, message.key, now, LEASE):
+            return Decision("duplicate", "already sent or being sent")
+        try:
+            return self._send_claimed(message, profile, policy, now, zone, str(address))
+        except Throttled:
+            self.ledger.release(message.workspace_id, message.customer_id, message.key)
+            raise
+
+    def _send_claimed(
+        self,
+        message: Outgoing,
+        profile: dict[str, Any],
+        policy: Policy,
+        now: datetime,
+        zone: ZoneInfo,
+        address: str,
+    ) -> Decision:
+        ws, cid, key = message.workspace_id, message.customer_id, message.key
+        taken: list[Callable[[], None]] = []  # what to give back if the provider throttles
+        if message.purpose is Purpose.MARKETING:
+            tier = str(profile.get("eng") or "medium")
+            local = now.astimezone(zone)
+            if tier == "low":
+                allowed = self.limits.take_spacing(ws, cid, now, timedelta(days=policy.low_every_days))
+            else:
+                period = f"{local:%Y-%m-%d}"
+                allowed = self.limits.take_cap(ws, cid, period, policy.daily_caps.get(tier, 1))
+                taken.append(lambda: self.limits.return_cap(ws, cid, period))
+            if not allowed:
+                if message.over_cap == "drop":
+                    self.ledger.finish(ws, cid, key, "dropped", "frequency cap")
+                    return Decision("dropped", "frequency cap")
+                self.ledger.release(ws, cid, key)
+                tomorrow = (local + timedelta(days=1)).replace(hour=policy.quiet_end, minute=0, second=0)
+                return Decision("deferred", "frequency cap", tomorrow.astimezone(now.tzinfo))
+        try:
+            return self._deliver(message, profile, policy, address, taken)
+        except Throttled:
+            for give_back in taken:
+                give_back()
+            raise
+
+    def _deliver(
+        self,
+        message: Outgoing,
+        profile: dict[str, Any],
+        policy: Policy,
+        address: str,
+        taken: list[Callable[[], None]],
+    ) -> Decision:
+        ws, cid, key = message.workspace_id, message.customer_id, message.key
+        template = self.templates.latest(ws, message.template_id)
+        values = {"first_name": profile.get("fn"), "last_name": profile.get("ln"), **message.values}
+        tags = {"workspace": ws, "message_key": key[:200]}
+        if message.channel is Channel.SMS:
+            text = render.render(template.sms or template.text, values, field="sms")
+            length = sms.measure(text)
+            if length.parts > sms.MAX_PARTS:
+                self.ledger.finish(ws, cid, key, "refused", "SMS too long")
+                return Decision("refused", f"SMS takes {length.parts} parts; at most {sms.MAX_PARTS}")
+            if not self.limits.take_sms_credits(ws, length.parts):
+                self.ledger.finish(ws, cid, key, "refused", "no SMS credits")
+                return Decision("refused", "no SMS credits left in this workspace", parts=length.parts)
+            taken.append(lambda: self.limits.return_sms_credits(ws, length.parts))
+            provider_id = self.channels.send_sms(address, text, policy.sms_sender_id, tags)
+            self.ledger.finish(ws, cid, key, "sent", provider_id)
+            return Decision("sent", provider_id=provider_id, parts=length.parts)
+        subject = render.render(template.subject, values, field="subject")
+        html_body = render.render(template.html, values, escape_html=True, field="html")
+        text_body = render.render(template.text, values, field="text")
+        headers: dict[str, str] = {}
+        if message.values.get("unsubscribe_url"):
+            headers = {
+                "List-Unsubscribe": f"<{message.values['unsubscribe_url']}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            }
+        provider_id = self.channels.send_email(
+            policy.sender_email, address, subject, html_body, text_body, headers, tags
+        )
+        self.ledger.finish(ws, cid, key, "sent", provider_id)
+        return Decision("sent", provider_id=provider_id)

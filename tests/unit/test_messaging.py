@@ -1,0 +1,277 @@
+"""The messaging core: a renderer that runs no code, SMS length, and guardrails that hold
+under redelivery, throttling and caps."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from chalicelib.domain.errors import BadRequest
+from chalicelib.domain.messaging import render, sms
+from chalicelib.domain.messaging.service import (
+    Channel,
+    MessagingService,
+    Outgoing,
+    Policy,
+    Purpose,
+    Template,
+    Throttled,
+    quiet_until,
+)
+
+AFTERNOON = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)  # 13:00 in New York
+
+
+# -- renderer ---------------------------------------------------------------------------
+def test_placeholders_render_with_defaults_and_html_escaping():
+    text = "Hi {{ first_name | default: 'there' }}, order {{order_number}} shipped: {{ tracking_url }}"
+    values = {"first_name": "<b>Ana</b>", "order_number": "#1001", "tracking_url": "https://t.example/1"}
+    assert render.render(text, values) == "Hi <b>Ana</b>, order #1001 shipped: https://t.example/1"
+    assert render.render(text, values, escape_html=True).startswith("Hi &lt;b&gt;Ana&lt;/b&gt;")
+    assert render.render(text, {"order_number": "#2"}).startswith("Hi there, order #2")
+
+
+@pytest.mark.parametrize(
+    ("text", "position", "token"),
+    [
+        ("Hello {{ password }}", 6, "password"),
+        ("Hello {{ first_name.__class__ }}", 6, "{{"),
+        ("{{ first_name }} and {% for x in y %}{{", 37, "{{"),
+        ("Total: {{ order_total | upper }}", 7, "{{"),
+    ],
+)
+def test_anything_but_a_listed_variable_is_refused_with_its_position(text, position, token):
+    with pytest.raises(BadRequest) as caught:
+        render.parse(text)
+    assert caught.value.details["position"] == position and caught.value.details["token"] == token
+
+
+# -- SMS length -------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "encoding", "units", "parts"),
+    [
+        ("a" * 160, "GSM-7", 160, 1),
+        ("a" * 161, "GSM-7", 161, 2),
+        ("€" * 80, "GSM-7", 160, 1),  # the euro sign is an extension character: 2 septets
+        ("a" * 306, "GSM-7", 306, 2),
+        ("a" * 307, "GSM-7", 307, 3),
+        ("ą" * 70, "UCS-2", 70, 1),
+        ("ą" * 71, "UCS-2", 71, 2),
+        ("Hi 😀", "UCS-2", 5, 1),  # an emoji is two UTF-16 code units
+    ],
+)
+def test_sms_encoding_and_parts_are_counted_before_sending(text, encoding, units, parts):
+    assert sms.measure(text) == sms.SmsLength(encoding, units, parts)
+
+
+# -- guardrails -------------------------------------------------------------------------
+class FakeLedger:
+    def __init__(self) -> None:
+        self.entries: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    def claim(self, ws: str, cid: str, key: str, now: datetime, lease: timedelta) -> bool:
+        entry = self.entries.get((ws, cid, key))
+        if entry and not (entry["status"] == "sending" and entry["lease"] < now):
+            return False
+        self.entries[(ws, cid, key)] = {"status": "sending", "lease": now + lease}
+        return True
+
+    def finish(self, ws: str, cid: str, key: str, status: str, detail: str) -> None:
+        self.entries[(ws, cid, key)] = {"status": status, "detail": detail}
+
+    def release(self, ws: str, cid: str, key: str) -> None:
+        self.entries.pop((ws, cid, key), None)
+
+
+class FakeLimits:
+    def __init__(self, credits: int = 50) -> None:
+        self.suppressed: set[str] = set()
+        self.counts: dict[tuple[str, str, str], int] = {}
+        self.last: dict[tuple[str, str], datetime] = {}
+        self.credits = credits
+
+    def is_suppressed(self, ws: str, channel: str, address: str) -> bool:
+        return address in self.suppressed
+
+    def take_cap(self, ws: str, cid: str, period: str, cap: int) -> bool:
+        used = self.counts.get((ws, cid, period), 0)
+        if used >= cap:
+            return False
+        self.counts[(ws, cid, period)] = used + 1
+        return True
+
+    def return_cap(self, ws: str, cid: str, period: str) -> None:
+        self.counts[(ws, cid, period)] -= 1
+
+    def take_spacing(self, ws: str, cid: str, now: datetime, gap: timedelta) -> bool:
+        last = self.last.get((ws, cid))
+        if last is not None and now - last < gap:
+            return False
+        self.last[(ws, cid)] = now
+        return True
+
+    def return_sms_credits(self, ws: str, parts: int) -> None:
+        self.credits += parts
+
+    def take_sms_credits(self, ws: str, parts: int) -> bool:
+        if self.credits < parts:
+            return False
+        self.credits -= parts
+        return True
+
+
+class FakeChannels:
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self.throttle = 0
+
+    def send_email(self, sender, to, subject, html, text, headers, tags) -> str:
+        if self.throttle:
+            self.throttle -= 1
+            raise Throttled("slow down")
+        self.sent.append({"to": to, "subject": subject, "html": html, "headers": headers})
+        return f"ses-{len(self.sent)}"
+
+    def send_sms(self, phone, text, sender_id, tags) -> str:
+        self.sent.append({"to": phone, "text": text})
+        return f"sns-{len(self.sent)}"
+
+
+class FakeTemplates:
+    def latest(self, ws: str, template_id: str) -> Template:
+        return Template(
+            template_id,
+            1,
+            subject="For {{ first_name }}",
+            html="<p>{{ coupon_code }}</p>",
+            sms="Code {{ coupon_code }}",
+        )
+
+
+@pytest.fixture
+def world():
+    ledger, limits, channels = FakeLedger(), FakeLimits(), FakeChannels()
+    return MessagingService(ledger, limits, channels, FakeTemplates()), ledger, limits, channels
+
+
+def profile(**extra: Any) -> dict[str, Any]:
+    return {
+        "cid": "c_1",
+        "fn": "Ana",
+        "e": "ana@example.com",
+        "ph": "+14155550100",
+        "tz": "America/New_York",
+        "ce": {"s": "subscribed"},
+        "cs": {"s": "subscribed"},
+        **extra,
+    }
+
+
+def message(key: str = "flow:welcome:1", channel: Channel = Channel.EMAIL, **extra: Any) -> Outgoing:
+    return Outgoing("ws_1", "c_1", key, channel, extra.pop("purpose", Purpose.MARKETING), "tpl_1", **extra)
+
+
+def test_a_redelivered_message_is_sent_once(world):
+    service, _, _, channels = world
+    first = service.send(message(values={"coupon_code": "X1"}), profile(), Policy(), AFTERNOON)
+    again = service.send(message(values={"coupon_code": "X1"}), profile(), Policy(), AFTERNOON)
+    assert (first.status, again.status) == ("sent", "duplicate")
+    assert len(channels.sent) == 1 and channels.sent[0]["subject"] == "For Ana"
+
+
+def test_marketing_needs_consent_but_transactional_does_not(world):
+    service, _, _, channels = world
+    unconsented = profile(ce={"s": "unsubscribed"})
+    assert service.send(message(), unconsented, Policy(), AFTERNOON).status == "dropped"
+    receipt = message("txn:o1:shipped", purpose=Purpose.TRANSACTIONAL)
+    assert service.send(receipt, unconsented, Policy(), AFTERNOON).status == "sent"
+    assert len(channels.sent) == 1
+
+
+def test_suppressed_addresses_get_nothing(world):
+    service, _, limits, channels = world
+    limits.suppressed.add("ana@example.com")
+    receipt = message("txn:o1:shipped", purpose=Purpose.TRANSACTIONAL)
+    assert service.send(receipt, profile(), Policy(), AFTERNOON).reason.startswith("address suppressed")
+    assert channels.sent == []
+
+
+def test_quiet_hours_defer_marketing_to_the_local_morning(world):
+    service, ledger, _, channels = world
+    late_in_new_york = datetime(2026, 11, 24, 3, 30, tzinfo=UTC)  # 22:30 local
+    decision = service.send(message(), profile(), Policy(), late_in_new_york)
+    assert decision.status == "deferred" and decision.until == datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+    assert channels.sent == [] and ledger.entries == {}  # deferred, not claimed: it will be sent
+    assert service.send(message(), profile(), Policy(), decision.until).status == "sent"
+
+
+def test_quiet_hours_end_in_the_morning_of_the_same_night():
+    zone = ZoneInfo(profile()["tz"])
+    just_after_midnight = datetime(2026, 11, 24, 5, 30, tzinfo=UTC)  # 00:30 in New York
+    assert quiet_until(just_after_midnight, zone, Policy()) == datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+    seven_am = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # 07:00 in New York: still quiet
+    assert quiet_until(seven_am, zone, Policy()) == datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+    assert quiet_until(AFTERNOON, zone, Policy()) is None
+
+
+def test_frequency_caps_follow_engagement_and_defer_or_drop(world):
+    service, _, _, channels = world
+    afternoon = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)  # 13:00 local
+    high = profile(eng="high")
+    results = [service.send(message(f"camp:{n}"), high, Policy(), afternoon).status for n in range(3)]
+    assert results == ["sent", "sent", "deferred"]  # two a day for the highly engaged
+    low = profile(cid="c_2", eng="low")
+    low_message = Outgoing(
+        "ws_1", "c_2", "camp:a", Channel.EMAIL, Purpose.MARKETING, "tpl_1", over_cap="drop"
+    )
+    assert service.send(low_message, low, Policy(), afternoon).status == "sent"
+    second = Outgoing("ws_1", "c_2", "camp:b", Channel.EMAIL, Purpose.MARKETING, "tpl_1", over_cap="drop")
+    assert service.send(second, low, Policy(), afternoon + timedelta(days=1)).status == "dropped"
+    third = Outgoing("ws_1", "c_2", "camp:c", Channel.EMAIL, Purpose.MARKETING, "tpl_1")
+    assert service.send(third, low, Policy(), afternoon + timedelta(days=3)).status == "sent"  # 3 days on
+    assert len(channels.sent) == 4
+
+
+def test_sms_spends_credits_by_parts_and_refuses_when_none_are_left(world):
+    service, _, limits, channels = world
+    afternoon = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
+    limits.credits = 3
+    long_code = "a" * 200  # 206 characters: two GSM-7 parts
+    first = service.send(
+        message("camp:1", Channel.SMS, values={"coupon_code": long_code}),
+        profile(eng="high"),
+        Policy(),
+        afternoon,
+    )
+    second = service.send(
+        message("camp:2", Channel.SMS, values={"coupon_code": long_code}),
+        profile(eng="high"),
+        Policy(),
+        afternoon,
+    )
+    assert (first.status, first.parts, second.status) == ("sent", 2, "refused")
+    assert "no SMS credits" in second.reason and limits.credits == 1 and len(channels.sent) == 1
+
+
+def test_a_throttled_send_is_released_and_sent_once_on_retry(world):
+    service, _, _, channels = world
+    channels.throttle = 1
+    with pytest.raises(Throttled):
+        service.send(message(), profile(), Policy(), datetime(2026, 11, 23, 18, 0, tzinfo=UTC))
+    retry = service.send(message(), profile(), Policy(), datetime(2026, 11, 23, 18, 1, tzinfo=UTC))
+    assert retry.status == "sent" and len(channels.sent) == 1
+
+
+def test_unsubscribe_headers_for_one_click(world):
+    service, _, _, channels = world
+    url = "https://crm.example/u/tok"
+    service.send(
+        message(values={"unsubscribe_url": url}), profile(), Policy(), datetime(2026, 11, 23, 18, tzinfo=UTC)
+    )
+    assert channels.sent[0]["headers"] == {
+        "List-Unsubscribe": f"<{url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
