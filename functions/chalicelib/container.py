@@ -122,6 +122,29 @@ class Container:
         return MembershipService(DynamoMembershipStore(self.crm), self.segments, self.profile_store, events)
 
     @cached_property
+    def templates(self) -> Any:
+        from chalicelib.adapters.messaging import DynamoTemplates
+
+        return DynamoTemplates(self.crm)
+
+    @cached_property
+    def messaging(self) -> Any:
+        from chalicelib.adapters.messaging import AwsChannels, DynamoLedger, DynamoLimits
+        from chalicelib.domain.messaging.notifications import WithDefaults
+        from chalicelib.domain.messaging.service import MessagingService
+
+        channels = AwsChannels(self.client("ses"), self.client("sns"))
+        return MessagingService(
+            DynamoLedger(self.crm), DynamoLimits(self.crm), channels, WithDefaults(self.templates)
+        )
+
+    @cached_property
+    def notifications(self) -> Any:
+        from chalicelib.domain.messaging.notifications import NotificationService
+
+        return NotificationService(self.messaging, self.workspaces)
+
+    @cached_property
     def audience(self) -> Any:
         from chalicelib.adapters.exports import S3ExportWriter
         from chalicelib.domain.audience import AudienceService

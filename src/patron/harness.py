@@ -58,6 +58,7 @@ class Harness:
         self.failures: list[dict[str, Any]] = []
         self.poller = self.new_poller()
         self.profile_poller = self.new_profile_poller()
+        self.notification_poller = self.new_notification_poller()
 
     def client(self, service: str) -> Any:
         from botocore.config import Config
@@ -74,7 +75,7 @@ class Harness:
             self.failures.extend(records)
             sqs.send_message(
                 QueueUrl=self.info.stream_failure_queue_url,
-                MessageBody=json.dumps(failure_message(records, shard, stream_arn)),
+                MessageBody=json.dumps(failure_message(records, shard, stream_arn, function_name)),
             )
 
         return StreamPoller(
@@ -100,6 +101,18 @@ class Harness:
         if not self.info.crm_stream_arn:
             return None
         return self._poller(self.info.crm_stream_arn, streams.profile_stream, "profile_stream", **kwargs)
+
+    def new_notification_poller(self, **kwargs: Any) -> StreamPoller:
+        """The ingest table's stream, second consumer -> transactional notifications."""
+        from chalicelib.handlers import streams
+
+        return self._poller(
+            self.info.ingest_stream_arn, streams.order_notifications, "order_notifications", **kwargs
+        )
+
+    @property
+    def pollers(self) -> list[StreamPoller]:
+        return [p for p in (self.poller, self.notification_poller, self.profile_poller) if p is not None]
 
     # -- tenancy ----------------------------------------------------------------------
     def create_workspace(self, name: str = "Demo Brand", currency: str = "USD") -> Workspace:
@@ -139,12 +152,10 @@ class Harness:
         return self.http.http.get(path, headers={"Authorization": f"Bearer {ws.api_key}"})
 
     def drain(self) -> int:
-        """Process both streams until neither has anything left (profiles feed memberships)."""
+        """Process the streams until none has anything left (profiles feed memberships)."""
         total = 0
         while True:
-            handled = self.poller.drain()
-            if self.profile_poller is not None:
-                handled += self.profile_poller.drain()
+            handled = sum(p.drain() for p in self.pollers)
             total += handled
             if handled == 0:
                 return total

@@ -138,6 +138,9 @@ class LocalStack:
         self._spawn("stream-poller", lambda: self.harness.poller.run(self.stop_event, 0.25))
         if self.harness.profile_poller is not None:
             self._spawn("profile-poller", lambda: self.harness.profile_poller.run(self.stop_event, 0.25))
+        self._spawn(
+            "notification-poller", lambda: self.harness.notification_poller.run(self.stop_event, 0.25)
+        )
         self._spawn("scheduler", self._run_schedules)
         state = state_file()
         state.parent.mkdir(parents=True, exist_ok=True)
@@ -216,7 +219,7 @@ class LocalStack:
 
     def wait_idle(self, timeout: float = 300.0) -> bool:
         """Block until the stream poller has caught up with everything written so far."""
-        pollers = [p for p in (self.harness.poller, self.harness.profile_poller) if p is not None]
+        pollers = self.harness.pollers
         starts = [p.stats.empty_polls for p in pollers]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -106,10 +106,23 @@ def _redrive_crm(container: Container, key: dict[str, Any]) -> None:
     container.membership.apply(workspace_id, customer_id, profile)
 
 
+def _redrive_notifications(container: Container, key: dict[str, Any]) -> None:
+    """An ingest-table record the notifications consumer gave up on: its order item as it is
+    now, as if first seen. Every notification it implies is claimed by its message key, so
+    what was sent already is not sent again."""
+    from chalicelib.adapters.codec import from_item
+    from chalicelib.domain.models import now_utc
+
+    client, table = container.dynamodb, container.settings.ingest_table
+    item = from_item(client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item"))
+    container.notifications.on_order_change(None, item, now_utc())
+
+
 def redrive_stream_failures(container: Container, sqs: Any, streams: Any, queue_url: str) -> dict[str, int]:
     """Apply the current state of every item a failed stream batch touched, then drop the message.
 
-    Both streams' failures land on one queue; the batch's stream ARN says which table. An
+    Every stream consumer's failures land on one queue; the batch's stream ARN says which
+    table, and the function ARN which consumer of the ingest stream. An
     ingest item is the source of truth for its profile, and a profile for its
     memberships, and both updates are versioned or write only differences; so applying
     the current state is exactly what the lost records would have done. A record that
@@ -132,8 +145,15 @@ def redrive_stream_failures(container: Container, sqs: Any, streams: Any, queue_
         for message in messages:
             seen.add(message["MessageId"])
             counts["messages"] += 1
-            info = json.loads(message["Body"])["DDBStreamBatchInfo"]
-            redrive = _redrive_crm if crm_stream in info["streamArn"] else _redrive_ingest
+            body = json.loads(message["Body"])
+            info = body["DDBStreamBatchInfo"]
+            function = body.get("requestContext", {}).get("functionArn", "")
+            if crm_stream in info["streamArn"]:
+                redrive = _redrive_crm
+            elif function.endswith("order_notifications"):
+                redrive = _redrive_notifications
+            else:
+                redrive = _redrive_ingest
             ok = True
             for key in _keys_in_batch(streams, info):
                 counts["records"] += 1

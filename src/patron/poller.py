@@ -67,11 +67,17 @@ def lambda_record(record: dict[str, Any], stream_arn: str, region: str) -> dict[
     }
 
 
-def failure_message(records: list[dict[str, Any]], shard: str, stream_arn: str) -> dict[str, Any]:
+def failure_message(
+    records: list[dict[str, Any]], shard: str, stream_arn: str, function_name: str = ""
+) -> dict[str, Any]:
     """What Lambda's on-failure destination receives for a stream batch it gave up on."""
     sequences = sorted((r["dynamodb"]["SequenceNumber"] for r in records), key=int)
     return {
-        "requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": 4},
+        "requestContext": {
+            "functionArn": f"arn:aws:lambda:us-east-1:123456789012:function:patron-local-{function_name}",
+            "condition": "RetryAttemptsExhausted",
+            "approximateInvokeCount": 4,
+        },
         "responseContext": {"statusCode": 200, "functionError": None},
         "version": "1.0",
         "timestamp": datetime.now(UTC).isoformat(),

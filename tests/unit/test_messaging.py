@@ -12,7 +12,9 @@ import pytest
 from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.messaging import render, sms
 from chalicelib.domain.messaging.service import (
+    AlreadySent,
     Channel,
+    InFlight,
     MessagingService,
     Outgoing,
     Policy,
@@ -72,12 +74,14 @@ class FakeLedger:
     def __init__(self) -> None:
         self.entries: dict[tuple[str, str, str], dict[str, Any]] = {}
 
-    def claim(self, ws: str, cid: str, key: str, now: datetime, lease: timedelta) -> bool:
+    def claim(self, ws: str, cid: str, key: str, now: datetime, lease: timedelta) -> str:
         entry = self.entries.get((ws, cid, key))
-        if entry and not (entry["status"] == "sending" and entry["lease"] < now):
-            return False
+        if entry and entry["status"] != "sending":
+            return "done"
+        if entry and entry["lease"] >= now:
+            return "busy"
         self.entries[(ws, cid, key)] = {"status": "sending", "lease": now + lease}
-        return True
+        return "claimed"
 
     def finish(self, ws: str, cid: str, key: str, status: str, detail: str) -> None:
         self.entries[(ws, cid, key)] = {"status": status, "detail": detail}
@@ -275,3 +279,48 @@ def test_unsubscribe_headers_for_one_click(world):
         "List-Unsubscribe": f"<{url}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
+
+
+def test_a_claim_left_by_a_crash_is_retried_not_skipped(world):
+    service, ledger, _, channels = world
+    # Given an attempt that claimed the message and died before sending
+    ledger.claim("ws_1", "c_1", "flow:welcome:1", AFTERNOON, timedelta(minutes=5))
+    # When the message is retried within the lease, it is in flight: an error, so it is retried
+    with pytest.raises(InFlight):
+        service.send(message(), profile(), Policy(), AFTERNOON + timedelta(minutes=1))
+    # When it is retried after the lease, it is sent, once
+    assert service.send(message(), profile(), Policy(), AFTERNOON + timedelta(minutes=6)).status == "sent"
+    assert (
+        service.send(message(), profile(), Policy(), AFTERNOON + timedelta(minutes=7)).status == "duplicate"
+    )
+    assert len(channels.sent) == 1
+
+
+def test_a_provider_error_frees_the_claim_for_the_retry(world):
+    service, ledger, _, channels = world
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("SES unavailable")
+
+    real, channels.send_email = channels.send_email, broken
+    with pytest.raises(RuntimeError):
+        service.send(message(), profile(), Policy(), AFTERNOON)
+    assert ledger.entries == {}
+    channels.send_email = real
+    assert service.send(message(), profile(), Policy(), AFTERNOON).status == "sent"
+
+
+def test_a_send_the_ledger_could_not_record_is_never_freed_for_a_resend(world):
+    service, ledger, _, channels = world
+
+    def broken_finish(*args, **kwargs):
+        raise RuntimeError("table unavailable")
+
+    ledger.finish = broken_finish
+    with pytest.raises(AlreadySent):
+        service.send(message(), profile(), Policy(), AFTERNOON)
+    # the claim is kept: a retry within the lease is in flight, not a second send
+    assert ledger.entries[("ws_1", "c_1", "flow:welcome:1")]["status"] == "sending"
+    with pytest.raises(InFlight):
+        service.send(message(), profile(), Policy(), AFTERNOON + timedelta(minutes=1))
+    assert len(channels.sent) == 1

@@ -21,6 +21,7 @@ from chalicelib.domain.records import iso
 from chalicelib.domain.scoring import RfmEdges
 
 MAX_POINTER_HOPS = 5
+FREE_SMS = 50  # a new workspace's SMS credits
 
 
 class CrmTable:
@@ -118,6 +119,7 @@ class DynamoWorkspaceStore:
                 "currency": currency,
                 "salt": secrets.token_hex(16),
                 "rates": {},
+                "smsc": FREE_SMS,
                 "ca": at,
             },
             "attribute_not_exists(pk)",
@@ -143,6 +145,10 @@ class DynamoWorkspaceStore:
                 rfm_edges=RfmEdges.from_dict(edges) if edges else None,
                 rhythm_days=float(item["rhythm"]) if item.get("rhythm") is not None else None,
                 model=ModelParams.from_dict(item["model"]) if item.get("model") else None,
+                name=item.get("name", ""),
+                notifications=frozenset(item.get("notify") or ()),
+                sender_email=item.get("sender", ""),
+                sms_sender_id=item.get("smsid", ""),
             )
 
         return self._settings.get(workspace_id, load)
@@ -174,6 +180,40 @@ class DynamoWorkspaceStore:
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeValues=values,
         )
+        self._settings.invalidate(workspace_id)
+
+    def set_messaging(
+        self,
+        workspace_id: str,
+        notifications: list[str],
+        sender_email: str | None,
+        sms_sender_id: str | None,
+    ) -> None:
+        """Switch transactional notifications and set the senders (None: unchanged)."""
+        names = {"#n": "notify"}
+        sets: list[str] = []
+        values: dict[str, Any] = {}
+        if notifications:
+            sets.append("#n = :n")
+            values[":n"] = {"SS": sorted(set(notifications))}
+        for attribute, value in (("sender", sender_email), ("smsid", sms_sender_id)):
+            if value is not None:
+                sets.append(f"{attribute} = :{attribute}")
+                values[f":{attribute}"] = {"S": value}
+        clauses = ["SET " + ", ".join(sets)] if sets else []
+        if not notifications:
+            clauses.append("REMOVE #n")
+        expression = " ".join(clauses)
+        kwargs: dict[str, Any] = {
+            "TableName": self.t.table,
+            "Key": {"pk": {"S": f"WS#{workspace_id}"}, "sk": {"S": "WS"}},
+            "UpdateExpression": expression,
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeNames": names,
+        }
+        if values:
+            kwargs["ExpressionAttributeValues"] = values
+        self.t.client.update_item(**kwargs)
         self._settings.invalidate(workspace_id)
 
     def workspace(self, workspace_id: str) -> dict[str, Any] | None:

@@ -54,6 +54,11 @@ class WorkspaceSettings:
     rhythm_days: float | None = None
     # Set nightly: the fitted BG/NBD + Gamma-Gamma parameters (chalicelib.domain.predict).
     model: ModelParams | None = None
+    # Messaging: the workspace's name, the transactional notifications switched on, senders.
+    name: str = ""
+    notifications: frozenset[str] = frozenset()
+    sender_email: str = ""
+    sms_sender_id: str = ""
 
     def convert(self, amount: Decimal, currency: str | None) -> Decimal | None:
         if currency is None or currency == self.currency:

@@ -98,3 +98,31 @@ def profile_stream(event: dict[str, Any], context: Any) -> dict[str, Any]:
         event=event, record_handler=handle_profile_record, processor=processor("profiles"), context=context
     )
     return dict(response)
+
+
+def handle_notification_record(record: DynamoDBRecord) -> str:
+    """An ingest-table change: the transactional notifications it brings (order changes only)."""
+    from chalicelib.adapters.codec import from_item
+    from chalicelib.domain.models import now_utc
+
+    change = record.raw_event["dynamodb"]
+    decisions = container().notifications.on_order_change(
+        from_item(change.get("OldImage")), from_item(change.get("NewImage")), now_utc()
+    )
+    for decision in decisions:
+        count(f"Messages{decision.status.capitalize()}")
+    return ",".join(d.status for d in decisions) or "none"
+
+
+@bp.lambda_function(name="order_notifications")
+def order_notifications(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A second consumer of the ingest table's stream: order confirmations, shipping notices."""
+    from aws_lambda_powertools.utilities.batch import process_partial_response
+
+    response = process_partial_response(
+        event=event,
+        record_handler=handle_notification_record,
+        processor=processor("notifications"),
+        context=context,
+    )
+    return dict(response)

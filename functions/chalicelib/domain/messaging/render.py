@@ -24,7 +24,7 @@ VARIABLES: dict[str, str] = {
     "store_name": "the workspace's name",
     "order_number": "the order's number as the storefront shows it",
     "order_total": "the order's total with its currency",
-    "tracking_url": "the shipment's tracking link",
+    "tracking_url": "the shipment's tracking link or number",
     "refund_amount": "the refunded amount with its currency",
     "last_product": "the last product the customer bought",
     "recommended_products": "products recommended for the customer, comma-separated",

@@ -15,11 +15,12 @@
 7. **SMS credits**: the parts the text takes, from the workspace's balance;
 8. render and hand to the channel; the claim becomes `sent` with the provider's id.
 
-A throttled provider releases the claim and raises `Throttled`, so the queue redelivers
-the message later; nothing is dropped. A crash after the claim and before the provider
-answered leaves a `sending` claim with a lease: once the lease has passed, a retry sends
-it (the provider may have it already: at most one duplicate, and only on a crash inside
-that window; see docs/messaging.md).
+A provider error (throttling included) releases the claim and raises, so the stream or
+queue retries the message later; nothing is dropped. A process that dies after the claim
+leaves a `sending` claim with a lease: a retry meanwhile raises `InFlight` (so it is
+retried, not counted as sent), and once the lease has passed a retry takes the claim and
+sends. If the provider had accepted the message just before the process died, that is
+the one case that sends twice (see docs/messaging.md).
 """
 
 from __future__ import annotations
@@ -48,6 +49,15 @@ class Purpose(StrEnum):
 
 class Throttled(Exception):
     """The provider refused for rate: retry later (the claim has been released)."""
+
+
+class AlreadySent(Exception):
+    """The provider accepted the message but recording it failed: never retried by release."""
+
+
+class InFlight(Exception):
+    """Another attempt holds this message's claim and has not finished (or crashed before
+    its lease ran out): retry later, when it is either sent or free to take."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +107,7 @@ class Policy:
 class Ledger(Protocol):
     def claim(
         self, workspace_id: str, customer_id: str, key: str, now: datetime, lease: timedelta
-    ) -> bool: ...
+    ) -> str: ...  # "claimed", "done" (sent, dropped or refused before) or "busy"
     def finish(self, workspace_id: str, customer_id: str, key: str, status: str, detail: str) -> None: ...
     def release(self, workspace_id: str, customer_id: str, key: str) -> None: ...
 
@@ -162,11 +172,17 @@ class MessagingService:
             until = quiet_until(now, zone, policy)
             if until is not None:
                 return Decision("deferred", "quiet hours", until)
-        if not self.ledger.claim(message.workspace_id, message.customer_id, message.key, now, LEASE):
-            return Decision("duplicate", "already sent or being sent")
+        claim = self.ledger.claim(message.workspace_id, message.customer_id, message.key, now, LEASE)
+        if claim == "done":
+            return Decision("duplicate", "already sent (or dropped) before")
+        if claim == "busy":
+            raise InFlight(message.key)
         try:
             return self._send_claimed(message, profile, policy, now, zone, str(address))
-        except Throttled:
+        except AlreadySent:
+            raise
+        except Exception:
+            # nothing was sent: free the claim so that the retry this raise causes can send
             self.ledger.release(message.workspace_id, message.customer_id, message.key)
             raise
 
@@ -180,7 +196,7 @@ class MessagingService:
         address: str,
     ) -> Decision:
         ws, cid, key = message.workspace_id, message.customer_id, message.key
-        taken: list[Callable[[], None]] = []  # what to give back if the provider throttles
+        taken: list[Callable[[], None]] = []  # what to give back if the provider fails
         if message.purpose is Purpose.MARKETING:
             tier = str(profile.get("eng") or "medium")
             local = now.astimezone(zone)
@@ -199,8 +215,10 @@ class MessagingService:
                 return Decision("deferred", "frequency cap", tomorrow.astimezone(now.tzinfo))
         try:
             return self._deliver(message, profile, policy, address, taken)
-        except Throttled:
-            for give_back in taken:
+        except AlreadySent:
+            raise
+        except Exception:
+            for give_back in taken:  # the cap and credits this attempt took: nothing was sent
                 give_back()
             raise
 
@@ -227,7 +245,7 @@ class MessagingService:
                 return Decision("refused", "no SMS credits left in this workspace", parts=length.parts)
             taken.append(lambda: self.limits.return_sms_credits(ws, length.parts))
             provider_id = self.channels.send_sms(address, text, policy.sms_sender_id, tags)
-            self.ledger.finish(ws, cid, key, "sent", provider_id)
+            self._sent(ws, cid, key, provider_id)
             return Decision("sent", provider_id=provider_id, parts=length.parts)
         subject = render.render(template.subject, values, field="subject")
         html_body = render.render(template.html, values, escape_html=True, field="html")
@@ -241,5 +259,13 @@ class MessagingService:
         provider_id = self.channels.send_email(
             policy.sender_email, address, subject, html_body, text_body, headers, tags
         )
-        self.ledger.finish(ws, cid, key, "sent", provider_id)
+        self._sent(ws, cid, key, provider_id)
         return Decision("sent", provider_id=provider_id)
+
+    def _sent(self, ws: str, cid: str, key: str, provider_id: str) -> None:
+        """The provider has it: from here on, a failure must not free the claim (a retry
+        would send again); the claim stays `sending` and the error is raised for the log."""
+        try:
+            self.ledger.finish(ws, cid, key, "sent", provider_id)
+        except Exception as exc:
+            raise AlreadySent(key) from exc

@@ -1,0 +1,294 @@
+"""Messaging adapters: the send ledger, caps, suppressions and credits in the CRM table;
+templates; SES (email) and SNS (SMS)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+from chalicelib.adapters.crm_store import CrmTable
+from chalicelib.domain.errors import Conflict
+from chalicelib.domain.messaging.service import Template, Throttled
+from chalicelib.domain.models import now_utc
+from chalicelib.domain.records import iso
+
+LEDGER_DAYS = 400  # a message key is remembered this long
+THROTTLE_CODES = {"Throttling", "ThrottlingException", "MaxSendingRateExceeded", "TooManyRequestsException"}
+
+
+def _key(pk: str, sk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+class DynamoLedger:
+    """`W#<ws>#MSG#<cid>` / `<message key>`: claimed once, then sent, dropped or refused."""
+
+    def __init__(self, table: CrmTable) -> None:
+        self.t = table
+
+    def claim(self, workspace_id: str, customer_id: str, key: str, now: datetime, lease: timedelta) -> str:
+        try:
+            self.t.client.put_item(
+                TableName=self.t.table,
+                Item={
+                    **_key(f"W#{workspace_id}#MSG#{customer_id}", key),
+                    "t": {"S": "message"},
+                    "st": {"S": "sending"},
+                    "lease": {"S": iso(now + lease) or ""},
+                    "at": {"S": iso(now) or ""},
+                    "ttl": {"N": str(int((now + timedelta(days=LEDGER_DAYS)).timestamp()))},
+                },
+                # a claim whose lease ran out (a crash before the provider answered) is retaken
+                ConditionExpression="attribute_not_exists(pk) OR (st = :sending AND lease < :now)",
+                ExpressionAttributeValues={":sending": {"S": "sending"}, ":now": {"S": iso(now) or ""}},
+            )
+        except self.t.client.exceptions.ConditionalCheckFailedException:
+            held = self.t.get(f"W#{workspace_id}#MSG#{customer_id}", key, consistent=True)
+            return "busy" if held and held.get("st") == "sending" else "done"
+        return "claimed"
+
+    def finish(self, workspace_id: str, customer_id: str, key: str, status: str, detail: str) -> None:
+        self.t.client.update_item(
+            TableName=self.t.table,
+            Key=_key(f"W#{workspace_id}#MSG#{customer_id}", key),
+            UpdateExpression="SET st = :s, detail = :d REMOVE lease",
+            ExpressionAttributeValues={":s": {"S": status}, ":d": {"S": detail[:500]}},
+        )
+
+    def release(self, workspace_id: str, customer_id: str, key: str) -> None:
+        try:
+            self.t.client.delete_item(
+                TableName=self.t.table,
+                Key=_key(f"W#{workspace_id}#MSG#{customer_id}", key),
+                ConditionExpression="st = :sending",
+                ExpressionAttributeValues={":sending": {"S": "sending"}},
+            )
+        except self.t.client.exceptions.ConditionalCheckFailedException:
+            return  # already finished (a refusal or a drop): nothing to free
+
+    def entries(self, workspace_id: str, customer_id: str) -> list[dict[str, Any]]:
+        items, _ = self.t.query(f"W#{workspace_id}#MSG#{customer_id}", limit=100)
+        return items
+
+
+def address_hash(address: str) -> str:
+    return hashlib.sha256(address.strip().lower().encode()).hexdigest()
+
+
+class DynamoLimits:
+    """Suppressions, frequency caps, spacing and the SMS credit balance."""
+
+    def __init__(self, table: CrmTable) -> None:
+        self.t = table
+
+    def suppress(self, workspace_id: str, channel: str, address: str, reason: str) -> None:
+        self.t.put(
+            {
+                "pk": f"W#{workspace_id}#SUP",
+                "sk": f"{channel}#{address_hash(address)}",
+                "t": "suppression",
+                "why": reason,
+                "at": iso(now_utc()),
+            }
+        )
+
+    def is_suppressed(self, workspace_id: str, channel: str, address: str) -> bool:
+        return self.t.get(f"W#{workspace_id}#SUP", f"{channel}#{address_hash(address)}") is not None
+
+    def take_cap(self, workspace_id: str, customer_id: str, period: str, cap: int) -> bool:
+        try:
+            self.t.client.update_item(
+                TableName=self.t.table,
+                Key=_key(f"W#{workspace_id}#CAP#{customer_id}", period),
+                UpdateExpression="ADD n :one SET #ttl = :ttl",
+                ConditionExpression="attribute_not_exists(n) OR n < :cap",
+                ExpressionAttributeNames={"#ttl": "ttl"},
+                ExpressionAttributeValues={
+                    ":one": {"N": "1"},
+                    ":cap": {"N": str(cap)},
+                    ":ttl": {"N": str(int((now_utc() + timedelta(days=3)).timestamp()))},
+                },
+            )
+        except self.t.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def return_cap(self, workspace_id: str, customer_id: str, period: str) -> None:
+        self.t.client.update_item(
+            TableName=self.t.table,
+            Key=_key(f"W#{workspace_id}#CAP#{customer_id}", period),
+            UpdateExpression="ADD n :minus",
+            ExpressionAttributeValues={":minus": {"N": "-1"}},
+        )
+
+    def take_spacing(self, workspace_id: str, customer_id: str, now: datetime, gap: timedelta) -> bool:
+        try:
+            self.t.client.update_item(
+                TableName=self.t.table,
+                Key=_key(f"W#{workspace_id}#CAP#{customer_id}", "LAST"),
+                UpdateExpression="SET #at = :now",
+                ConditionExpression="attribute_not_exists(#at) OR #at <= :earliest",
+                ExpressionAttributeNames={"#at": "at"},
+                ExpressionAttributeValues={
+                    ":now": {"S": iso(now) or ""},
+                    ":earliest": {"S": iso(now - gap) or ""},
+                },
+            )
+        except self.t.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def take_sms_credits(self, workspace_id: str, parts: int) -> bool:
+        try:
+            self.t.client.update_item(
+                TableName=self.t.table,
+                Key=_key(f"WS#{workspace_id}", "WS"),
+                UpdateExpression="SET smsc = smsc - :p",
+                ConditionExpression="smsc >= :p",
+                ExpressionAttributeValues={":p": {"N": str(parts)}},
+            )
+        except self.t.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def return_sms_credits(self, workspace_id: str, parts: int) -> None:
+        self.t.client.update_item(
+            TableName=self.t.table,
+            Key=_key(f"WS#{workspace_id}", "WS"),
+            UpdateExpression="ADD smsc :p",
+            ExpressionAttributeValues={":p": {"N": str(parts)}},
+        )
+
+
+class DynamoTemplates:
+    """`W#<ws>#TPL` / `<template id>`: the latest version, kept whole for one read;
+    `W#<ws>#TPLV#<template id>` / `v<version>`: every version, for the record."""
+
+    def __init__(self, table: CrmTable) -> None:
+        self.t = table
+
+    def save(self, workspace_id: str, template: Template, name: str, previous: int | None) -> None:
+        body = {
+            "subject": template.subject,
+            "html": template.html,
+            "text": template.text,
+            "sms": template.sms,
+        }
+        at = iso(now_utc())
+        self.t.put(
+            {
+                "pk": f"W#{workspace_id}#TPLV#{template.template_id}",
+                "sk": f"v{template.version:06d}",
+                "t": "template_version",
+                "ca": at,
+                **body,
+            },
+            "attribute_not_exists(pk)",
+        )
+        condition, values = (
+            ("attribute_not_exists(pk)", None) if previous is None else ("ver = :prev", {":prev": previous})
+        )
+        try:
+            self.t.put(
+                {
+                    "pk": f"W#{workspace_id}#TPL",
+                    "sk": template.template_id,
+                    "t": "template",
+                    "name": name,
+                    "ver": template.version,
+                    "ua": at,
+                    **body,
+                },
+                condition,
+                values,
+            )
+        except self.t.client.exceptions.ConditionalCheckFailedException as exc:
+            raise Conflict("the template changed meanwhile; reload it and save again") from exc
+
+    def get(self, workspace_id: str, template_id: str) -> dict[str, Any] | None:
+        return self.t.get(f"W#{workspace_id}#TPL", template_id, consistent=True)
+
+    def latest(self, workspace_id: str, template_id: str) -> Template:
+        item = self.get(workspace_id, template_id)
+        if item is None:
+            raise LookupError(f"template {template_id} not found")
+        return Template(
+            template_id,
+            int(item["ver"]),
+            item.get("subject", ""),
+            item.get("html", ""),
+            item.get("text", ""),
+            item.get("sms", ""),
+        )
+
+    def list(self, workspace_id: str) -> list[dict[str, Any]]:
+        items, _ = self.t.query(f"W#{workspace_id}#TPL", limit=200, newest_first=False)
+        return items
+
+
+class AwsChannels:
+    """SES v1 SendRawEmail (for the List-Unsubscribe headers) and SNS SMS."""
+
+    def __init__(self, ses: Any, sns: Any, configuration_set: str | None = None) -> None:
+        self.ses = ses
+        self.sns = sns
+        self.configuration_set = configuration_set
+
+    def _throttled(self, exc: Any) -> bool:
+        return exc.response.get("Error", {}).get("Code") in THROTTLE_CODES
+
+    def send_email(
+        self,
+        sender: str,
+        to: str,
+        subject: str,
+        html: str,
+        text: str,
+        headers: dict[str, str],
+        tags: dict[str, str],
+    ) -> str:
+        from botocore.exceptions import ClientError
+
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = sender, to, subject
+        for name, value in headers.items():
+            message[name] = value
+        message.set_content(text or " ")
+        if html:
+            message.add_alternative(html, subtype="html")
+        kwargs: dict[str, Any] = {
+            "Source": sender,
+            "Destinations": [to],
+            "RawMessage": {"Data": message.as_bytes()},
+            "Tags": [{"Name": k, "Value": _tag(v)} for k, v in tags.items()],
+        }
+        if self.configuration_set:
+            kwargs["ConfigurationSetName"] = self.configuration_set
+        try:
+            return str(self.ses.send_raw_email(**kwargs)["MessageId"])
+        except ClientError as exc:
+            if self._throttled(exc):
+                raise Throttled(str(exc)) from exc
+            raise
+
+    def send_sms(self, phone: str, text: str, sender_id: str, tags: dict[str, str]) -> str:
+        from botocore.exceptions import ClientError
+
+        attributes = {"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}}
+        if sender_id:
+            attributes["AWS.SNS.SMS.SenderID"] = {"DataType": "String", "StringValue": sender_id}
+        try:
+            return str(
+                self.sns.publish(PhoneNumber=phone, Message=text, MessageAttributes=attributes)["MessageId"]
+            )
+        except ClientError as exc:
+            if self._throttled(exc):
+                raise Throttled(str(exc)) from exc
+            raise
+
+
+def _tag(value: str) -> str:
+    """SES tag values: letters, digits, _ and - only."""
+    return "".join(c if c.isalnum() or c in "_-" else "_" for c in value)[:256] or "_"

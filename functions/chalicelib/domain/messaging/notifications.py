@@ -1,0 +1,179 @@
+"""Transactional notifications from the order changes the pipeline already sees.
+
+A second consumer of the ingest table's stream compares an order item's status history
+before and after each change:
+
+- first seen: `order_confirmation`;
+- each later status: `payment_received` (paid), `shipped` (fulfilled, with the tracking
+  link), `cancellation` (cancelled), `refund_processed` (refunded, partially refunded).
+
+Each kind is switched on per workspace (off by default: most storefronts send their own).
+Messages older than `FRESH` are not sent: an order delivered a day late does not get a
+"payment received" email after it shipped. The message key is the order and the kind,
+so a replayed record, a redelivered webhook or an out-of-order update sends nothing
+twice. Consent is not needed (these are transactional), but suppressions hold.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.domain import records
+from chalicelib.domain.identity import customer_id_for, identity_keys
+from chalicelib.domain.messaging.service import (
+    Channel,
+    Decision,
+    MessagingService,
+    Outgoing,
+    Policy,
+    Purpose,
+    Template,
+)
+
+FRESH = timedelta(hours=48)
+KIND_BY_STATUS = {
+    "paid": "payment_received",
+    "fulfilled": "shipped",
+    "cancelled": "cancellation",
+    "refunded": "refund_processed",
+    "partially_refunded": "refund_processed",
+}
+KINDS = ("order_confirmation", "payment_received", "shipped", "cancellation", "refund_processed")
+DEFAULT_TEMPLATES = {
+    "order_confirmation": Template(
+        "txn_order_confirmation",
+        0,
+        subject="Thank you for your order {{ order_number }}",
+        html="<p>Hi {{ first_name | default: 'there' }},</p><p>we have your order {{ order_number }} "
+        "({{ order_total }}).</p><p>{{ store_name }}</p>",
+        text="Hi {{ first_name | default: 'there' }}, we have your order {{ order_number }} "
+        "({{ order_total }}).",
+        sms="{{ store_name }}: we have your order {{ order_number }}.",
+    ),
+    "payment_received": Template(
+        "txn_payment_received",
+        0,
+        subject="Payment received for {{ order_number }}",
+        html="<p>We received your payment of {{ order_total }} for order {{ order_number }}.</p>",
+        text="We received your payment of {{ order_total }} for order {{ order_number }}.",
+        sms="{{ store_name }}: payment received for {{ order_number }}.",
+    ),
+    "shipped": Template(
+        "txn_shipped",
+        0,
+        subject="Your order {{ order_number }} is on its way",
+        html="<p>Your order {{ order_number }} has shipped.</p><p>Track it: {{ tracking_url }}</p>",
+        text="Your order {{ order_number }} has shipped. Track it: {{ tracking_url }}",
+        sms="{{ store_name }}: order {{ order_number }} shipped. {{ tracking_url }}",
+    ),
+    "cancellation": Template(
+        "txn_cancellation",
+        0,
+        subject="Your order {{ order_number }} was cancelled",
+        html="<p>Your order {{ order_number }} was cancelled.</p>",
+        text="Your order {{ order_number }} was cancelled.",
+        sms="{{ store_name }}: order {{ order_number }} was cancelled.",
+    ),
+    "refund_processed": Template(
+        "txn_refund_processed",
+        0,
+        subject="Your refund for {{ order_number }}",
+        html="<p>We refunded {{ refund_amount }} for order {{ order_number }}.</p>",
+        text="We refunded {{ refund_amount }} for order {{ order_number }}.",
+        sms="{{ store_name }}: refunded {{ refund_amount }} for {{ order_number }}.",
+    ),
+}
+
+
+class WithDefaults:
+    """A workspace's own `txn_<kind>` template when it has one, else the built-in one."""
+
+    def __init__(self, templates: Any) -> None:
+        self.templates = templates
+
+    def latest(self, workspace_id: str, template_id: str) -> Template:
+        try:
+            latest: Template = self.templates.latest(workspace_id, template_id)
+            return latest
+        except LookupError:
+            kind = template_id.removeprefix("txn_")
+            if kind in DEFAULT_TEMPLATES:
+                return DEFAULT_TEMPLATES[kind]
+            raise
+
+
+def kinds_to_send(old: dict[str, Any] | None, new: dict[str, Any], now: datetime) -> list[tuple[str, str]]:
+    """(kind, status time) for each notification this change brings, oldest first."""
+    if new.get("t") != "order":
+        return []
+    before = {tuple(h) for h in (old or {}).get("hist", []) if (old or {}).get("t") == "order"}
+    history = [tuple(h) for h in new.get("hist", [])]
+    found: list[tuple[str, str]] = []
+    if not before and history:
+        found.append(("order_confirmation", history[0][1]))
+    for status, at in history[1:] if not before else history:
+        if (status, at) in before or status not in KIND_BY_STATUS:
+            continue
+        found.append((KIND_BY_STATUS[status], at))
+    kinds: list[tuple[str, str]] = []
+    for kind, at in found:
+        stamp = records.parse_iso(at)
+        stale = stamp is not None and now - stamp > FRESH
+        if not stale and kind not in {k for k, _ in kinds}:
+            kinds.append((kind, at))
+    return kinds
+
+
+class NotificationService:
+    def __init__(self, messaging: MessagingService, workspaces: Any) -> None:
+        self.messaging = messaging
+        self.workspaces = workspaces
+
+    def on_order_change(
+        self, old: dict[str, Any] | None, new: dict[str, Any] | None, now: datetime
+    ) -> list[Decision]:
+        if new is None:
+            return []
+        settings = self.workspaces.settings(new.get("ws", ""))
+        if settings is None or not settings.notifications:
+            return []
+        kinds = [(k, at) for k, at in kinds_to_send(old, new, now) if k in settings.notifications]
+        person = new.get("p") or {}
+        keys = identity_keys(person.get("e"), person.get("ph"), person.get("x"))
+        if not kinds or not keys:
+            return []
+        customer_id = customer_id_for(settings.id_salt, keys[0])
+        recipient = {k: person[k] for k in ("e", "ph", "fn", "ln") if person.get(k)}
+        tracking = new.get("trk") or []
+        values = {
+            "store_name": settings.name,
+            "order_number": new.get("num") or new.get("oid"),
+            "order_total": f"{new.get('tot')} {new.get('cur')}".strip(),
+            "tracking_url": next((str(t) for t in tracking if t), None),
+            "refund_amount": _refunded(new),
+        }
+        channel = Channel.EMAIL if recipient.get("e") else Channel.SMS
+        policy = Policy(sender_email=settings.sender_email, sms_sender_id=settings.sms_sender_id)
+        decisions = []
+        for kind, _ in kinds:
+            message = Outgoing(
+                new["ws"],
+                customer_id,
+                f"txn:{new['pk']}:{kind}",
+                channel,
+                Purpose.TRANSACTIONAL,
+                f"txn_{kind}",
+                values,
+            )
+            decisions.append(self.messaging.send(message, recipient, policy, now))
+        return decisions
+
+
+def _refunded(item: dict[str, Any]) -> str | None:
+    total = sum(
+        (Decimal(str(v.get("a", 0))) for k, v in item.items() if k.startswith(records.REFUND_PREFIX)),
+        Decimal(0),
+    )
+    return f"{total.quantize(Decimal('0.01'))} {item.get('cur') or ''}".strip() if total else None

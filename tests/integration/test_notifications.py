@@ -1,0 +1,101 @@
+"""Transactional notifications: sent through SES once per order and kind, whatever is replayed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from email import message_from_bytes, policy
+
+import pytest
+
+from chalicelib.domain.messaging import notifications
+from tests.conftest import event_bytes
+
+SENDER = "orders@demo-brand.example"
+
+
+def sent_emails(stage) -> list:
+    """What moto's SES accepted, parsed (the embedded AWS's outbox)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    backend = ses_backends[DEFAULT_ACCOUNT_ID][stage.region]
+    return [message_from_bytes(m.raw_data.encode(), policy=policy.default) for m in backend.sent_messages]
+
+
+@pytest.fixture
+def notifying(stage, ws, monkeypatch):
+    # the fixtures' orders are from 2026-11-20: widen the freshness window for them
+    monkeypatch.setattr(notifications, "FRESH", timedelta(days=3650))
+    stage.client("ses").verify_email_identity(EmailAddress=SENDER)
+    stage.container.workspaces.set_messaging(ws.workspace_id, ["order_confirmation", "shipped"], SENDER, None)
+    return ws
+
+
+def test_an_order_gets_its_confirmation_and_shipping_notice_once(stage, notifying):
+    ws = notifying
+    # When Jane orders, the webhook comes twice, and the order is then paid and fulfilled
+    created = event_bytes("shopify/orders_create.json")
+    stage.send(ws, "shopify", "orders/create", created, delivery_id="n-1")
+    stage.send(ws, "shopify", "orders/create", created, delivery_id="n-2")
+    stage.drain()
+    stage.send(ws, "shopify", "orders/updated", event_bytes("shopify/orders_updated_paid.json"))
+    stage.drain()
+    # Then she got one confirmation and one shipping notice, with the tracking number
+    emails = sent_emails(stage)
+    assert [e["Subject"] for e in emails] == [
+        "Thank you for your order #1001",
+        "Your order #1001 is on its way",
+    ]
+    assert all(e["To"] == "jane.doe@example.com" and e["From"] == SENDER for e in emails)
+    assert "1Z999AA10123456784" in emails[1].get_body(("plain",)).get_content()
+    # When the whole ingest stream is replayed to the notifications consumer
+    stage.notification_poller = stage.new_notification_poller()
+    stage.drain()
+    # Then nothing more is sent
+    assert len(sent_emails(stage)) == 2
+
+
+def test_kinds_that_are_switched_off_send_nothing(stage, notifying):
+    ws = notifying
+    stage.container.workspaces.set_messaging(ws.workspace_id, [], None, None)
+    stage.send(ws, "shopify", "orders/create", event_bytes("shopify/orders_create.json"))
+    stage.drain()
+    assert sent_emails(stage) == []
+
+
+def test_a_suppressed_address_gets_no_notification(stage, notifying):
+    from chalicelib.adapters.messaging import DynamoLimits
+
+    ws = notifying
+    DynamoLimits(stage.container.crm).suppress(ws.workspace_id, "email", "jane.doe@example.com", "bounce")
+    stage.send(ws, "shopify", "orders/create", event_bytes("shopify/orders_create.json"))
+    stage.drain()
+    assert sent_emails(stage) == []
+
+
+def test_a_notification_that_failed_every_retry_is_redriven_once(stage, notifying, monkeypatch):
+    from patron import operations
+
+    ws = notifying
+    channels = stage.container.messaging.channels
+    real = channels.send_email
+
+    def rejected(*args, **kwargs):
+        raise RuntimeError("SES unavailable")
+
+    # Given SES failing for longer than the stream retries last
+    monkeypatch.setattr(channels, "send_email", rejected)
+    stage.send(ws, "shopify", "orders/create", event_bytes("shopify/orders_create.json"))
+    stage.drain()
+    sqs, streams = stage.client("sqs"), stage.client("dynamodbstreams")
+    queue = stage.info.stream_failure_queue_url
+    (failure,) = operations.stream_failures(sqs, queue)
+    assert failure["requestContext"]["functionArn"].endswith("order_notifications")
+    assert sent_emails(stage) == []
+    # When SES is back and the failure queue is redriven, twice
+    monkeypatch.setattr(channels, "send_email", real)
+    first = operations.redrive_stream_failures(stage.container, sqs, streams, queue)
+    second = operations.redrive_stream_failures(stage.container, sqs, streams, queue)
+    # Then the confirmation went out exactly once and the queue is empty
+    assert (first["applied"], first["failed"], second["messages"]) == (1, 0, 0)
+    assert [e["Subject"] for e in sent_emails(stage)] == ["Thank you for your order #1001"]
