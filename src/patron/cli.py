@@ -99,6 +99,27 @@ def cmd_workspace_set_rate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_workspace_messaging(args: argparse.Namespace) -> int:
+    from chalicelib.domain.messaging.notifications import KINDS
+
+    kinds = [k.strip() for k in (args.notify or "").split(",") if k.strip()]
+    unknown = sorted(set(kinds) - set(KINDS))
+    if unknown:
+        print(f"error: unknown notification {', '.join(unknown)}; known: {', '.join(KINDS)}", file=sys.stderr)
+        return 2
+    container = _container(args)
+    container.workspaces.set_messaging(args.workspace_id, kinds, args.sender, args.sms_sender_id)
+    settings = container.workspaces.settings(args.workspace_id)
+    _print(
+        {
+            "notifications": sorted(settings.notifications),
+            "sender_email": settings.sender_email,
+            "sms_sender_id": settings.sms_sender_id,
+        }
+    )
+    return 0
+
+
 def cmd_source_add(args: argparse.Namespace) -> int:
     info = _container(args).tenancy.add_source(
         args.workspace_id, args.platform, args.shop_domain, args.secret
@@ -335,6 +356,13 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("rate")
     stage_opt(sp)
     sp.set_defaults(func=cmd_workspace_set_rate)
+    sp = ws.add_parser("messaging", help="transactional notifications switched on, and the senders")
+    sp.add_argument("workspace_id")
+    sp.add_argument("--notify", help="comma-separated: order_confirmation,payment_received,shipped,...")
+    sp.add_argument("--sender", help="the verified SES sender address")
+    sp.add_argument("--sms-sender-id", help="the SMS sender id, where the country allows one")
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_workspace_messaging)
 
     src = sub.add_parser("source", help="storefronts sending webhooks").add_subparsers(
         dest="action", required=True

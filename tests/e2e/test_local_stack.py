@@ -169,3 +169,22 @@ def test_segments_from_the_cli(local):
     )
     assert exported["uri"].startswith("s3://patron-local-exports-")
     assert exported["profiles_scanned"] >= 1 and exported["rows"] == 0  # nobody has 3 orders
+
+
+def test_transactional_notifications_are_switched_on_from_the_cli(local):
+    shown = json.loads(
+        local["cli"](
+            "workspace",
+            "messaging",
+            local["workspace_id"],
+            "--notify",
+            "shipped,order_confirmation",
+            "--sender",
+            "orders@demo-brand.example",
+        )
+    )
+    assert shown == {
+        "notifications": ["order_confirmation", "shipped"],
+        "sender_email": "orders@demo-brand.example",
+        "sms_sender_id": "",
+    }
