@@ -98,6 +98,7 @@ def test_throttling_everywhere_ends_with_the_same_profiles_as_a_clean_run(aws):
     set_container(stage.container)
     stage.poller = stage.new_poller(max_retries=50)
     stage.profile_poller = stage.new_profile_poller(max_retries=50)
+    stage.notification_poller = stage.new_notification_poller(max_retries=50)
     ws = setup_store(stage)
     faults.enabled = True
     # When the store's deliveries (duplicates and out-of-order included) go through
