@@ -128,6 +128,12 @@ class Container:
         return DynamoTemplates(self.crm)
 
     @cached_property
+    def template_service(self) -> Any:
+        from chalicelib.domain.messaging.templates import TemplateService
+
+        return TemplateService(self.templates, self.profile_store, self.workspaces, self.messaging.channels)
+
+    @cached_property
     def messaging(self) -> Any:
         from chalicelib.adapters.messaging import AwsChannels, DynamoLedger, DynamoLimits
         from chalicelib.domain.messaging.notifications import WithDefaults

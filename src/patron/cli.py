@@ -120,6 +120,52 @@ def cmd_workspace_messaging(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_text(value: str | None) -> str:
+    """A literal, or @FILE for a file's contents."""
+    if value and value.startswith("@"):
+        return Path(value[1:]).read_text()
+    return value or ""
+
+
+def cmd_template_save(args: argparse.Namespace) -> int:
+    from chalicelib.domain.messaging.templates import TemplateIn
+
+    body = TemplateIn(
+        name=args.name,
+        subject=_read_text(args.subject),
+        html=_read_text(args.html),
+        text=_read_text(args.text),
+        sms=_read_text(args.sms),
+    )
+    _print(_container(args).template_service.save(args.workspace, args.template_id, body))
+    return 0
+
+
+def cmd_template_list(args: argparse.Namespace) -> int:
+    templates = _container(args).template_service.list(args.workspace)
+    _print(
+        {
+            "templates": [
+                {"template_id": t.template_id, "name": t.name, "version": t.version} for t in templates
+            ]
+        }
+    )
+    return 0
+
+
+def cmd_template_preview(args: argparse.Namespace) -> int:
+    _print(_container(args).template_service.preview(args.workspace, args.template_id, args.customer, {}))
+    return 0
+
+
+def cmd_template_test_send(args: argparse.Namespace) -> int:
+    result = _container(args).template_service.test_send(
+        args.workspace, args.template_id, args.customer, args.to
+    )
+    _print(result)
+    return 0
+
+
 def cmd_source_add(args: argparse.Namespace) -> int:
     info = _container(args).tenancy.add_source(
         args.workspace_id, args.platform, args.shop_domain, args.secret
@@ -435,6 +481,35 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--cursor", help="the cursor the previous page returned")
     stage_opt(sp)
     sp.set_defaults(func=cmd_segment_members)
+
+    tp = sub.add_parser("template", help="message templates (docs/messaging.md)").add_subparsers(
+        dest="action", required=True
+    )
+    sp = tp.add_parser("save", help="create a template or add a version; texts as literals or @FILE")
+    sp.add_argument("--workspace", required=True)
+    sp.add_argument("template_id")
+    sp.add_argument("--name", required=True)
+    for name in ("subject", "html", "text", "sms"):
+        sp.add_argument(f"--{name}")
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_template_save)
+    sp = tp.add_parser("list")
+    sp.add_argument("--workspace", required=True)
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_template_list)
+    sp = tp.add_parser("preview", help="render for a customer")
+    sp.add_argument("--workspace", required=True)
+    sp.add_argument("template_id")
+    sp.add_argument("--customer", required=True)
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_template_preview)
+    sp = tp.add_parser("test-send", help="send the preview to your own address or phone")
+    sp.add_argument("--workspace", required=True)
+    sp.add_argument("template_id")
+    sp.add_argument("--customer", required=True, help="whose values fill the template")
+    sp.add_argument("--to", required=True, help="an email address or an E.164 phone")
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_template_test_send)
 
     sp = sg.add_parser("export", help="hashed emails/phones of consenting members, to S3")
     sp.add_argument("--workspace", required=True)

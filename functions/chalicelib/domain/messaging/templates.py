@@ -1,0 +1,148 @@
+"""Templates per workspace: versioned, validated when saved, previewed for a real customer."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Protocol
+
+from pydantic import BaseModel, Field
+
+from chalicelib.domain.errors import BadRequest, NotFound
+from chalicelib.domain.messaging import render, sms
+from chalicelib.domain.messaging.service import Template
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+class TemplateStore(Protocol):
+    def save(self, workspace_id: str, template: Template, name: str, previous: int | None) -> None: ...
+    def get(self, workspace_id: str, template_id: str) -> dict[str, Any] | None: ...
+    def list(self, workspace_id: str) -> list[dict[str, Any]]: ...
+
+
+class TemplateIn(BaseModel):
+    name: str = Field(min_length=1, max_length=120)
+    subject: str = Field(default="", max_length=998)
+    html: str = Field(default="", max_length=200_000)
+    text: str = Field(default="", max_length=100_000)
+    sms: str = Field(default="", max_length=1_600)
+
+
+class TemplateView(BaseModel):
+    template_id: str
+    name: str
+    version: int
+    subject: str
+    html: str
+    text: str
+    sms: str
+    variables: list[str]
+
+
+class Preview(BaseModel):
+    template_id: str
+    version: int
+    customer_id: str
+    subject: str
+    html: str
+    text: str
+    sms: str
+    sms_encoding: str | None
+    sms_parts: int | None
+
+
+def _view(template_id: str, item: dict[str, Any]) -> TemplateView:
+    texts = [item.get(k, "") for k in ("subject", "html", "text", "sms")]
+    return TemplateView(
+        template_id=template_id,
+        name=item.get("name", template_id),
+        version=int(item["ver"]),
+        subject=texts[0],
+        html=texts[1],
+        text=texts[2],
+        sms=texts[3],
+        variables=sorted(render.variables_used(*texts)),
+    )
+
+
+class TemplateService:
+    def __init__(self, store: TemplateStore, profiles: Any, workspaces: Any, channels: Any = None) -> None:
+        self.store = store
+        self.profiles = profiles
+        self.workspaces = workspaces
+        self.channels = channels  # for test sends (chalicelib.domain.messaging.service.Channels)
+
+    def save(self, workspace_id: str, template_id: str, body: TemplateIn) -> TemplateView:
+        """Create the template, or add a version; every text is checked first."""
+        if not _ID.match(template_id):
+            raise BadRequest(
+                "template id: 1-64 lower-case letters, digits, _ and -", {"field": "template_id"}
+            )
+        for field in ("subject", "html", "text", "sms"):
+            render.parse(getattr(body, field), field)  # 400 with the position of what is wrong
+        if not (body.html or body.text or body.sms):
+            raise BadRequest("a template needs an html, text or sms body", {"field": "text"})
+        current = self.store.get(workspace_id, template_id)
+        previous = int(current["ver"]) if current else None
+        template = Template(template_id, (previous or 0) + 1, body.subject, body.html, body.text, body.sms)
+        self.store.save(workspace_id, template, body.name, previous)
+        return self.get(workspace_id, template_id)
+
+    def get(self, workspace_id: str, template_id: str) -> TemplateView:
+        item = self.store.get(workspace_id, template_id)
+        if item is None:
+            raise NotFound("template not found")
+        return _view(template_id, item)
+
+    def list(self, workspace_id: str) -> list[TemplateView]:
+        return [_view(i["sk"], i) for i in self.store.list(workspace_id)]
+
+    def preview(
+        self, workspace_id: str, template_id: str, customer_id: str, values: dict[str, Any]
+    ) -> Preview:
+        """The template rendered for one customer, with sample values for the rest."""
+        view = self.get(workspace_id, template_id)
+        profile = self.profiles.get(workspace_id, customer_id)
+        if profile is None or profile.get("t") != "profile":
+            raise NotFound("customer not found")
+        settings = self.workspaces.settings(workspace_id)
+        known = {
+            "first_name": profile.get("fn"),
+            "last_name": profile.get("ln"),
+            "store_name": settings.name if settings else "",
+            "coupon_code": "PREVIEW-CODE",
+            "unsubscribe_url": "https://example.invalid/unsubscribe/preview",
+            **{k: v for k, v in values.items() if k in render.VARIABLES},
+        }
+        sms_text = render.render(view.sms, known) if view.sms else ""
+        length = sms.measure(sms_text) if sms_text else None
+        return Preview(
+            template_id=template_id,
+            version=view.version,
+            customer_id=customer_id,
+            subject=render.render(view.subject, known),
+            html=render.render(view.html, known, escape_html=True),
+            text=render.render(view.text, known),
+            sms=sms_text,
+            sms_encoding=length.encoding if length else None,
+            sms_parts=length.parts if length else None,
+        )
+
+    def test_send(self, workspace_id: str, template_id: str, customer_id: str, to: str) -> dict[str, Any]:
+        """Send the preview for a customer to an operator's address or phone (not to the
+        customer: no claim, no cap). Email when `to` holds an @, SMS otherwise."""
+        shown = self.preview(workspace_id, template_id, customer_id, {})
+        settings = self.workspaces.settings(workspace_id)
+        tags = {"workspace": workspace_id, "message_key": f"test:{template_id}"}
+        if "@" in to:
+            if not settings or not settings.sender_email:
+                raise BadRequest("set the workspace's sender first (patron workspace messaging --sender)")
+            subject = "[test] " + shown.subject
+            provider_id = self.channels.send_email(
+                settings.sender_email, to, subject, shown.html, shown.text, {}, tags
+            )
+            return {"channel": "email", "to": to, "provider_id": provider_id, "subject": subject}
+        if not shown.sms:
+            raise BadRequest("this template has no SMS text")
+        provider_id = self.channels.send_sms(to, shown.sms, settings.sms_sender_id if settings else "", tags)
+        return {"channel": "sms", "to": to, "provider_id": provider_id, "parts": shown.sms_parts}
