@@ -139,10 +139,17 @@ class Container:
         from chalicelib.domain.messaging.notifications import WithDefaults
         from chalicelib.domain.messaging.service import MessagingService
 
-        channels = AwsChannels(self.client("ses"), self.client("sns"))
+        channels = AwsChannels(self.client("ses"), self.client("sns"), self.settings.ses_configuration_set)
         return MessagingService(
             DynamoLedger(self.crm), DynamoLimits(self.crm), channels, WithDefaults(self.templates)
         )
+
+    @cached_property
+    def feedback(self) -> Any:
+        from chalicelib.adapters.messaging import DynamoLedger, DynamoLimits
+        from chalicelib.domain.messaging.feedback import FeedbackService
+
+        return FeedbackService(DynamoLimits(self.crm), DynamoLedger(self.crm))
 
     @cached_property
     def notifications(self) -> Any:

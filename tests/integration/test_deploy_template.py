@@ -61,3 +61,18 @@ def test_function_policy_grants_no_wildcard_actions_on_data(built):
         if statement["Resource"] == "*":
             # ListStreams has no resource; an SMS to a phone number is published to no topic
             assert actions in (["dynamodb:ListStreams"], ["sns:Publish"]), statement
+
+
+def test_ses_events_reach_their_function_through_sns_and_sqs(built):
+    _, template = built
+    resources = template["Resources"]
+    destination = resources["SesEventDestination"]["Properties"]["EventDestination"]
+    assert {"bounce", "complaint"} <= set(destination["MatchingEventTypes"])
+    assert destination["SnsDestination"]["TopicARN"] == {"Ref": "SesEventsTopic"}
+    subscription = resources["SesEventsSubscription"]["Properties"]
+    assert subscription["Endpoint"] == {"Fn::GetAtt": ["SesEventsQueue", "Arn"]}
+    (source,) = resources["SesEvents"]["Properties"]["Events"].values()
+    assert source["Type"] == "SQS"
+    assert source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    env = resources["OrderNotifications"]["Properties"]["Environment"]["Variables"]
+    assert env["PATRON_SES_CONFIGURATION_SET"] == {"Ref": "SesConfigurationSet"}

@@ -99,3 +99,77 @@ def test_a_notification_that_failed_every_retry_is_redriven_once(stage, notifyin
     # Then the confirmation went out exactly once and the queue is empty
     assert (first["applied"], first["failed"], second["messages"]) == (1, 0, 0)
     assert [e["Subject"] for e in sent_emails(stage)] == ["Thank you for your order #1001"]
+
+
+def ses_event(fixture: str, workspace_id: str, customer_id: str, key: str) -> dict:
+    """An SQS batch of one SES event (as the SNS subscription delivers it), from a fixture."""
+    from chalicelib.domain.messaging.feedback import key_tag
+
+    body = (
+        event_bytes(f"ses/{fixture}")
+        .decode()
+        .replace("WS_PLACEHOLDER", workspace_id)
+        .replace("CUSTOMER_PLACEHOLDER", customer_id)
+        .replace("MK_PLACEHOLDER", key_tag(key))
+    )
+    return {
+        "Records": [
+            {
+                "messageId": "c5d1d0e2-0000-4000-8000-000000000001",
+                "receiptHandle": "handle",
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:patron-test-ses-events",
+                "awsRegion": "us-east-1",
+            }
+        ]
+    }
+
+
+@pytest.mark.parametrize(
+    ("fixture", "suppressed"),
+    [("bounce_permanent.json", True), ("complaint.json", True), ("bounce_transient.json", False)],
+)
+def test_hard_bounces_and_complaints_suppress_the_address_for_the_next_message(
+    stage, notifying, fixture, suppressed
+):
+    from chalicelib.domain.identity import customer_id_for
+    from chalicelib.handlers import streams
+    from patron.poller import LambdaContext
+
+    ws = notifying
+    # Given Jane's order confirmation went out
+    stage.send(ws, "shopify", "orders/create", event_bytes("shopify/orders_create.json"))
+    stage.drain()
+    ledger = stage.container.messaging.ledger
+    settings = stage.container.workspaces.settings(ws.workspace_id)
+    customer = customer_id_for(settings.id_salt, "email:jane.doe@example.com")
+    (entry,) = ledger.entries(ws.workspace_id, customer)
+    # When SES reports a bounce or complaint for it
+    result = streams.ses_events(
+        ses_event(fixture, ws.workspace_id, customer, entry["sk"]), LambdaContext("ses")
+    )
+    # Then the batch succeeded, the event is on the claim, and the address is (or is not) suppressed
+    assert result == {"batchItemFailures": []}
+    (entry,) = ledger.entries(ws.workspace_id, customer)
+    assert any(k.startswith("ev_") for k in entry)
+    limits = stage.container.messaging.limits
+    assert limits.is_suppressed(ws.workspace_id, "email", "Jane.Doe@example.com") is suppressed
+    # And the shipping notice that follows is sent only if the address is not suppressed
+    stage.send(ws, "shopify", "orders/updated", event_bytes("shopify/orders_updated_paid.json"))
+    stage.drain()
+    assert len(sent_emails(stage)) == (1 if suppressed else 2)
+
+
+def test_a_malformed_ses_event_fails_only_its_record(stage, notifying):
+    from chalicelib.handlers import streams
+    from patron.poller import LambdaContext
+
+    batch = ses_event("bounce_transient.json", notifying.workspace_id, "c_x", "k")
+    bad = dict(batch["Records"][0], messageId="c5d1d0e2-0000-4000-8000-000000000002", body='{"Message": "{"}')
+    batch["Records"].append(bad)
+    result = streams.ses_events(batch, LambdaContext("ses"))
+    assert result == {"batchItemFailures": [{"itemIdentifier": "c5d1d0e2-0000-4000-8000-000000000002"}]}

@@ -68,6 +68,20 @@ class DynamoLedger:
         except self.t.client.exceptions.ConditionalCheckFailedException:
             return  # already finished (a refusal or a drop): nothing to free
 
+    def record_event(self, workspace_id: str, customer_id: str, key: str, event: str, at: str) -> None:
+        """`ev_<event>`: when SES reported it (delivery, bounce, complaint, open, click)."""
+        try:
+            self.t.client.update_item(
+                TableName=self.t.table,
+                Key=_key(f"W#{workspace_id}#MSG#{customer_id}", key),
+                UpdateExpression="SET #e = if_not_exists(#e, :at)",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#e": f"ev_{event}"},
+                ExpressionAttributeValues={":at": {"S": at}},
+            )
+        except self.t.client.exceptions.ConditionalCheckFailedException:
+            return  # a message this workspace has no claim for (a test send): nothing to record
+
     def entries(self, workspace_id: str, customer_id: str) -> list[dict[str, Any]]:
         items, _ = self.t.query(f"W#{workspace_id}#MSG#{customer_id}", limit=100)
         return items

@@ -126,3 +126,33 @@ def order_notifications(event: dict[str, Any], context: Any) -> dict[str, Any]:
         context=context,
     )
     return dict(response)
+
+
+def handle_ses_event(record: Any) -> str:
+    """One SES event (via SNS, via SQS): suppress on a hard bounce or complaint, record it."""
+    from chalicelib.domain.messaging.feedback import parse_notification
+    from chalicelib.domain.models import now_utc
+    from chalicelib.domain.records import iso
+
+    result = container().feedback.handle(parse_notification(record.body), iso(now_utc()) or "")
+    if result.get("suppressed"):
+        count("AddressesSuppressed", result["suppressed"])
+    return str(result.get("event", "ignored"))
+
+
+@bp.lambda_function(name="ses_events")
+def ses_events(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The SES events queue (configuration set -> SNS -> SQS), partial batch failures reported."""
+    from aws_lambda_powertools.utilities.batch import process_partial_response
+
+    response = process_partial_response(
+        event=event, record_handler=handle_ses_event, processor=_sqs_processor(), context=context
+    )
+    return dict(response)
+
+
+@cache
+def _sqs_processor() -> BatchProcessor:
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+
+    return BatchProcessor(event_type=EventType.SQS)

@@ -32,7 +32,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from chalicelib.domain.messaging import render, sms
+from chalicelib.domain.messaging import feedback, render, sms
 
 LEASE = timedelta(minutes=5)
 
@@ -233,7 +233,7 @@ class MessagingService:
         ws, cid, key = message.workspace_id, message.customer_id, message.key
         template = self.templates.latest(ws, message.template_id)
         values = {"first_name": profile.get("fn"), "last_name": profile.get("ln"), **message.values}
-        tags = {"workspace": ws, "message_key": key[:200]}
+        tags = {"workspace": ws, "customer": cid, "mk": feedback.key_tag(key)}
         if message.channel is Channel.SMS:
             text = render.render(template.sms or template.text, values, field="sms")
             length = sms.measure(text)

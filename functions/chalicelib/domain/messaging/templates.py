@@ -8,7 +8,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field
 
 from chalicelib.domain.errors import BadRequest, NotFound
-from chalicelib.domain.messaging import render, sms
+from chalicelib.domain.messaging import feedback, render, sms
 from chalicelib.domain.messaging.service import Template
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -133,7 +133,7 @@ class TemplateService:
         customer: no claim, no cap). Email when `to` holds an @, SMS otherwise."""
         shown = self.preview(workspace_id, template_id, customer_id, {})
         settings = self.workspaces.settings(workspace_id)
-        tags = {"workspace": workspace_id, "message_key": f"test:{template_id}"}
+        tags = {"workspace": workspace_id, "mk": feedback.key_tag(f"test:{template_id}")}
         if "@" in to:
             if not settings or not settings.sender_email:
                 raise BadRequest("set the workspace's sender first (patron workspace messaging --sender)")
