@@ -6,7 +6,16 @@ from typing import Any
 
 from chalice import Chalice
 
-from chalicelib.handlers import admin, analytics_api, jobs, segments_api, streams, templates_api, webhooks
+from chalicelib.handlers import (
+    admin,
+    analytics_api,
+    jobs,
+    segments_api,
+    streams,
+    templates_api,
+    unsubscribe_api,
+    webhooks,
+)
 from chalicelib.handlers.http import logger, metrics
 
 # Powertools owns the "patron" logger (JSON, correlation ids); Chalice must not reset it
@@ -17,6 +26,7 @@ app.register_blueprint(admin.bp)
 app.register_blueprint(segments_api.bp)
 app.register_blueprint(analytics_api.bp)
 app.register_blueprint(templates_api.bp)
+app.register_blueprint(unsubscribe_api.bp)
 app.register_blueprint(streams.bp)
 app.register_blueprint(jobs.bp)
 

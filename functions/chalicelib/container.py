@@ -141,8 +141,19 @@ class Container:
 
         channels = AwsChannels(self.client("ses"), self.client("sns"), self.settings.ses_configuration_set)
         return MessagingService(
-            DynamoLedger(self.crm), DynamoLimits(self.crm), channels, WithDefaults(self.templates)
+            DynamoLedger(self.crm),
+            DynamoLimits(self.crm),
+            channels,
+            WithDefaults(self.templates),
+            self.unsubscribe.link,
         )
+
+    @cached_property
+    def unsubscribe(self) -> Any:
+        from chalicelib.adapters.messaging import DynamoLimits
+        from chalicelib.domain.messaging.unsubscribe import UnsubscribeService
+
+        return UnsubscribeService(DynamoLimits(self.crm), self.workspaces, self.settings.public_url)
 
     @cached_property
     def feedback(self) -> Any:

@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=256 * 1024, gt=0)
     quarantine_ttl_days: int = Field(default=30, gt=0)
     export_bucket: str | None = None
+    public_url: str | None = None  # the API's public base URL, for unsubscribe links
     ses_configuration_set: str | None = None  # SES events (bounces, complaints) are published through it
     segment_events_queue_url: str | None = None  # audience exports; optional for stages without one
     aws_max_attempts: int = Field(default=3, ge=1, le=10)  # botocore attempts per call

@@ -93,12 +93,16 @@ class FakeLedger:
 class FakeLimits:
     def __init__(self, credits: int = 50) -> None:
         self.suppressed: set[str] = set()
+        self.opted_out: set[tuple[str, str]] = set()
         self.counts: dict[tuple[str, str, str], int] = {}
         self.last: dict[tuple[str, str], datetime] = {}
         self.credits = credits
 
     def is_suppressed(self, ws: str, channel: str, address: str) -> bool:
         return address in self.suppressed
+
+    def is_opted_out(self, ws: str, channel: str, cid: str) -> bool:
+        return (channel, cid) in self.opted_out
 
     def take_cap(self, ws: str, cid: str, period: str, cap: int) -> bool:
         used = self.counts.get((ws, cid, period), 0)
@@ -323,4 +327,13 @@ def test_a_send_the_ledger_could_not_record_is_never_freed_for_a_resend(world):
     assert ledger.entries[("ws_1", "c_1", "flow:welcome:1")]["status"] == "sending"
     with pytest.raises(InFlight):
         service.send(message(), profile(), Policy(), AFTERNOON + timedelta(minutes=1))
+    assert len(channels.sent) == 1
+
+
+def test_an_unsubscribed_customer_gets_no_marketing_but_still_gets_receipts(world):
+    service, _, limits, channels = world
+    limits.opted_out.add(("email", "c_1"))
+    assert service.send(message(), profile(), Policy(), AFTERNOON).reason.startswith("unsubscribed")
+    receipt = message("txn:o1:shipped", purpose=Purpose.TRANSACTIONAL)
+    assert service.send(receipt, profile(), Policy(), AFTERNOON).status == "sent"
     assert len(channels.sent) == 1

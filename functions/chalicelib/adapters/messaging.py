@@ -108,6 +108,20 @@ class DynamoLimits:
             }
         )
 
+    def opt_out(self, workspace_id: str, channel: str, customer_id: str, source: str) -> None:
+        self.t.put(
+            {
+                "pk": f"W#{workspace_id}#OPT",
+                "sk": f"{channel}#{customer_id}",
+                "t": "opt_out",
+                "src": source,
+                "at": iso(now_utc()),
+            }
+        )
+
+    def is_opted_out(self, workspace_id: str, channel: str, customer_id: str) -> bool:
+        return self.t.get(f"W#{workspace_id}#OPT", f"{channel}#{customer_id}", consistent=True) is not None
+
     def is_suppressed(self, workspace_id: str, channel: str, address: str) -> bool:
         return self.t.get(f"W#{workspace_id}#SUP", f"{channel}#{address_hash(address)}") is not None
 

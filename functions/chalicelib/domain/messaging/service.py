@@ -2,7 +2,8 @@
 
 `MessagingService.send` takes one message for one customer and decides, in this order:
 
-1. **consent** (marketing only): the channel's consent on the profile must be `subscribed`;
+1. **consent** (marketing only): the channel's consent on the profile must be `subscribed`,
+   and the customer must not have unsubscribed through Patron (link, one-click, STOP);
 2. **address**: the profile has an email, or an E.164 phone;
 3. **suppression**: the address has not hard-bounced or complained in this workspace;
 4. **quiet hours** (marketing only): not between the quiet hours in the customer's local
@@ -114,6 +115,7 @@ class Ledger(Protocol):
 
 class Limits(Protocol):
     def is_suppressed(self, workspace_id: str, channel: str, address: str) -> bool: ...
+    def is_opted_out(self, workspace_id: str, channel: str, customer_id: str) -> bool: ...
     def take_cap(self, workspace_id: str, customer_id: str, period: str, cap: int) -> bool: ...
     def return_cap(self, workspace_id: str, customer_id: str, period: str) -> None: ...
     def take_spacing(self, workspace_id: str, customer_id: str, now: datetime, gap: timedelta) -> bool: ...
@@ -151,17 +153,29 @@ def quiet_until(now: datetime, zone: ZoneInfo, policy: Policy) -> datetime | Non
 
 
 class MessagingService:
-    def __init__(self, ledger: Ledger, limits: Limits, channels: Channels, templates: Any) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        limits: Limits,
+        channels: Channels,
+        templates: Any,
+        unsubscribe_link: Callable[[str, str, str], str | None] | None = None,
+    ) -> None:
         self.ledger = ledger
         self.limits = limits
         self.channels = channels
         self.templates = templates
+        self.unsubscribe_link = unsubscribe_link  # (workspace, customer, channel) -> signed URL
 
     def send(self, message: Outgoing, profile: dict[str, Any], policy: Policy, now: datetime) -> Decision:
         marketing = message.purpose is Purpose.MARKETING
         consent_key = "ce" if message.channel is Channel.EMAIL else "cs"
         if marketing and (profile.get(consent_key) or {}).get("s") != "subscribed":
             return Decision("dropped", f"no {message.channel.value} marketing consent")
+        if marketing and self.limits.is_opted_out(
+            message.workspace_id, message.channel.value, message.customer_id
+        ):
+            return Decision("dropped", "unsubscribed (link, one-click or STOP)")
         address = profile.get("e") if message.channel is Channel.EMAIL else profile.get("ph")
         if not address:
             return Decision("dropped", f"no {message.channel.value} address")
@@ -211,7 +225,9 @@ class MessagingService:
                     self.ledger.finish(ws, cid, key, "dropped", "frequency cap")
                     return Decision("dropped", "frequency cap")
                 self.ledger.release(ws, cid, key)
-                tomorrow = (local + timedelta(days=1)).replace(hour=policy.quiet_end, minute=0, second=0)
+                tomorrow = (local + timedelta(days=1)).replace(
+                    hour=policy.quiet_end, minute=0, second=0, microsecond=0
+                )
                 return Decision("deferred", "frequency cap", tomorrow.astimezone(now.tzinfo))
         try:
             return self._deliver(message, profile, policy, address, taken)
@@ -233,6 +249,12 @@ class MessagingService:
         ws, cid, key = message.workspace_id, message.customer_id, message.key
         template = self.templates.latest(ws, message.template_id)
         values = {"first_name": profile.get("fn"), "last_name": profile.get("ln"), **message.values}
+        if (
+            message.purpose is Purpose.MARKETING
+            and not values.get("unsubscribe_url")
+            and self.unsubscribe_link
+        ):
+            values["unsubscribe_url"] = self.unsubscribe_link(ws, cid, message.channel.value)
         tags = {"workspace": ws, "customer": cid, "mk": feedback.key_tag(key)}
         if message.channel is Channel.SMS:
             text = render.render(template.sms or template.text, values, field="sms")
@@ -251,9 +273,9 @@ class MessagingService:
         html_body = render.render(template.html, values, escape_html=True, field="html")
         text_body = render.render(template.text, values, field="text")
         headers: dict[str, str] = {}
-        if message.values.get("unsubscribe_url"):
+        if values.get("unsubscribe_url"):
             headers = {
-                "List-Unsubscribe": f"<{message.values['unsubscribe_url']}>",
+                "List-Unsubscribe": f"<{values['unsubscribe_url']}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             }
         provider_id = self.channels.send_email(
