@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from email import message_from_bytes, policy
 
@@ -173,3 +174,38 @@ def test_a_malformed_ses_event_fails_only_its_record(stage, notifying):
     batch["Records"].append(bad)
     result = streams.ses_events(batch, LambdaContext("ses"))
     assert result == {"batchItemFailures": [{"itemIdentifier": "c5d1d0e2-0000-4000-8000-000000000002"}]}
+
+
+def sent_sms(stage) -> list[tuple[str, str]]:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sns.models import sns_backends
+
+    return list(sns_backends[DEFAULT_ACCOUNT_ID][stage.region].sms_messages.values())
+
+
+def phone_only_order(phone: str) -> bytes:
+    """The Shopify fixture with the email taken out: the customer is reachable by SMS only."""
+    body = json.loads(event_bytes("shopify/orders_create.json"))
+    for holder in (body, body["customer"]):
+        for key in ("email", "contact_email"):
+            holder.pop(key, None)
+        holder["phone"] = phone
+    body["billing_address"]["phone"] = phone
+    return json.dumps(body).encode()
+
+
+@pytest.mark.parametrize(("phone", "sent"), [("+12125550147", True), ("+12125550199", False)])
+def test_a_customer_without_email_gets_an_sms_unless_the_number_replied_stop(stage, notifying, phone, sent):
+    ws = notifying
+    # Given a 50-SMS trial balance, an order from a customer known by phone only
+    stage.send(ws, "shopify", "orders/create", phone_only_order(phone))
+    stage.drain()
+    # Then the confirmation went by SMS (moto lists numbers ending in 99 as opted out: STOP)
+    messages = sent_sms(stage)
+    if sent:
+        ((to, text),) = messages
+        assert to == phone and text == "Demo Brand: we have your order #1001."
+    else:
+        assert messages == []
+    credits = stage.container.workspaces.workspace(ws.workspace_id)["smsc"]
+    assert credits == (49 if sent else 50)

@@ -135,6 +135,7 @@ class FakeChannels:
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
         self.throttle = 0
+        self.stopped: set[str] = set()
 
     def send_email(self, sender, to, subject, html, text, headers, tags) -> str:
         if self.throttle:
@@ -142,6 +143,9 @@ class FakeChannels:
             raise Throttled("slow down")
         self.sent.append({"to": to, "subject": subject, "html": html, "headers": headers})
         return f"ses-{len(self.sent)}"
+
+    def sms_opted_out(self, phone: str) -> bool:
+        return phone in self.stopped
 
     def send_sms(self, phone, text, sender_id, tags) -> str:
         self.sent.append({"to": phone, "text": text})
@@ -337,3 +341,11 @@ def test_an_unsubscribed_customer_gets_no_marketing_but_still_gets_receipts(worl
     receipt = message("txn:o1:shipped", purpose=Purpose.TRANSACTIONAL)
     assert service.send(receipt, profile(), Policy(), AFTERNOON).status == "sent"
     assert len(channels.sent) == 1
+
+
+def test_a_number_that_replied_stop_gets_no_sms_of_any_kind(world):
+    service, _, _, channels = world
+    channels.stopped.add("+14155550100")
+    receipt = message("txn:o1:shipped", Channel.SMS, purpose=Purpose.TRANSACTIONAL)
+    assert service.send(receipt, profile(), Policy(), AFTERNOON).reason == "the number replied STOP"
+    assert channels.sent == []

@@ -301,6 +301,10 @@ class AwsChannels:
                 raise Throttled(str(exc)) from exc
             raise
 
+    def sms_opted_out(self, phone: str) -> bool:
+        """SNS keeps the numbers that replied STOP (or were opted out in the console)."""
+        return bool(self.sns.check_if_phone_number_is_opted_out(phoneNumber=phone)["isOptedOut"])
+
     def send_sms(self, phone: str, text: str, sender_id: str, tags: dict[str, str]) -> str:
         from botocore.exceptions import ClientError
 

@@ -5,7 +5,8 @@
 1. **consent** (marketing only): the channel's consent on the profile must be `subscribed`,
    and the customer must not have unsubscribed through Patron (link, one-click, STOP);
 2. **address**: the profile has an email, or an E.164 phone;
-3. **suppression**: the address has not hard-bounced or complained in this workspace;
+3. **suppression**: the address has not hard-bounced or complained in this workspace, and a
+   phone has not replied STOP (the SMS provider's opt-out list, for every kind of SMS);
 4. **quiet hours** (marketing only): not between the quiet hours in the customer's local
    time; the message is *deferred* to the end of them, never lost;
 5. **exactly once**: the message key (customer x flow step, customer x campaign, order x
@@ -135,6 +136,7 @@ class Channels(Protocol):
         tags: dict[str, str],
     ) -> str: ...
     def send_sms(self, phone: str, text: str, sender_id: str, tags: dict[str, str]) -> str: ...
+    def sms_opted_out(self, phone: str) -> bool: ...  # replied STOP (the SMS provider's list)
 
 
 def local_zone(profile: dict[str, Any], policy: Policy) -> ZoneInfo:
@@ -181,6 +183,8 @@ class MessagingService:
             return Decision("dropped", f"no {message.channel.value} address")
         if self.limits.is_suppressed(message.workspace_id, message.channel.value, str(address)):
             return Decision("dropped", "address suppressed (bounce or complaint)")
+        if message.channel is Channel.SMS and self.channels.sms_opted_out(str(address)):
+            return Decision("dropped", "the number replied STOP")
         zone = local_zone(profile, policy)
         if marketing:
             until = quiet_until(now, zone, policy)
