@@ -355,7 +355,13 @@ def cmd_bench_segments(args: argparse.Namespace) -> int:
 def cmd_bench_freshness(args: argparse.Namespace) -> int:
     from patron.bench.freshness import run
 
-    result = run(customers=args.customers, orders=args.orders, seed=args.seed, skip_latency=args.skip_latency)
+    result = run(
+        customers=args.customers,
+        orders=args.orders,
+        seed=args.seed,
+        skip_latency=args.skip_latency,
+        skip_backfill=args.skip_backfill,
+    )
     _print(result, compact=args.json)
     return 0
 
@@ -594,6 +600,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--orders", type=int, default=20, help="orders timed on the local stack")
     sp.add_argument("--seed", type=int, default=5)
     sp.add_argument("--skip-latency", action="store_true", help="only the jobs' cost")
+    sp.add_argument("--skip-backfill", action="store_true", help="leave out the new segment's backfill")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_bench_freshness)
     return p
