@@ -131,14 +131,15 @@ def fit_bgnbd(frequency: Any, recency: Any, T: Any, penalty: float = 0.0) -> BgN
     scale = float(np.max(t_obs)) / 10 if np.max(t_obs) > 0 else 1.0  # start alpha near the data
     best = None
     for guess in (np.log([1.0, scale, 1.0, 1.0]), np.log([0.5, scale / 2, 0.5, 2.0])):
-        result = optimize.minimize(
-            _bgnbd_nll,
-            guess,
-            args=(data, penalty),
-            jac=True,
-            method="L-BFGS-B",
-            options={"maxiter": 500, "gtol": 1e-9, "ftol": 1e-13},
-        )
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            result = optimize.minimize(
+                _bgnbd_nll,
+                guess,
+                args=(data, penalty),
+                jac=True,
+                method="L-BFGS-B",
+                options={"maxiter": 500, "gtol": 1e-9, "ftol": 1e-13},
+            )
         if best is None or result.fun < best.fun:
             best = result
         if result.success:
@@ -176,14 +177,15 @@ def fit_gamma_gamma(frequency: Any, monetary_value: Any) -> GammaGamma:
     (ux, um), w = _compress(x[keep], m[keep])
     best = None
     for guess in (np.log([1.0, 1.0, float(np.mean(um))]), np.log([5.0, 3.0, 10.0])):
-        result = optimize.minimize(
-            _gg_nll,
-            guess,
-            args=(ux, um, w),
-            jac=True,
-            method="L-BFGS-B",
-            options={"maxiter": 1000, "gtol": 1e-10, "ftol": 1e-14},
-        )
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            result = optimize.minimize(
+                _gg_nll,
+                guess,
+                args=(ux, um, w),
+                jac=True,
+                method="L-BFGS-B",
+                options={"maxiter": 1000, "gtol": 1e-10, "ftol": 1e-14},
+            )
         if best is None or result.fun < best.fun:
             best = result
     assert best is not None
