@@ -81,27 +81,28 @@ def _keys_in_batch(streams: Any, info: dict[str, Any]) -> list[dict[str, Any]]:
     return keys
 
 
-def _redrive_ingest(container: Container, key: dict[str, Any]) -> None:
-    """An ingest-table record: apply the order item's current state to its profile."""
+def _current(container: Container, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
+    """The item as it is now (a redrive applies current state, not the lost records)."""
     from chalicelib.adapters.codec import from_item
 
-    client, table = container.dynamodb, container.settings.ingest_table
-    item = from_item(client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item"))
-    container.profiles.apply_change(None, item)
+    response = container.dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)
+    return from_item(response.get("Item"))
+
+
+def _redrive_ingest(container: Container, key: dict[str, Any]) -> None:
+    """An ingest-table record: apply the order item's current state to its profile."""
+    container.profiles.apply_change(None, _current(container, container.settings.ingest_table, key))
 
 
 def _redrive_crm(container: Container, key: dict[str, Any]) -> None:
     """A CRM-table record: bring that customer's memberships up to date with the profile
     item as it is now (a pointer or a deleted item: the customer left every segment)."""
-    from chalicelib.adapters.codec import from_item
-
     pk, sk = key["pk"]["S"], key["sk"]["S"]
     parts = pk.split("#")
     if sk != "P" or len(parts) != 4 or parts[2] != "P":
         return  # not a profile: the segment processor ignores it too
     workspace_id, customer_id = parts[1], parts[3]
-    client, table = container.dynamodb, container.settings.crm_table
-    item = from_item(client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item"))
+    item = _current(container, container.settings.crm_table, key)
     profile = item if item and item.get("t") == "profile" else None
     container.membership.apply(workspace_id, customer_id, profile)
 
@@ -110,11 +111,9 @@ def _redrive_notifications(container: Container, key: dict[str, Any]) -> None:
     """An ingest-table record the notifications consumer gave up on: its order item as it is
     now, as if first seen. Every notification it implies is claimed by its message key, so
     what was sent already is not sent again."""
-    from chalicelib.adapters.codec import from_item
     from chalicelib.domain.models import now_utc
 
-    client, table = container.dynamodb, container.settings.ingest_table
-    item = from_item(client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item"))
+    item = _current(container, container.settings.ingest_table, key)
     container.notifications.on_order_change(None, item, now_utc())
 
 

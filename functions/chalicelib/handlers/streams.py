@@ -20,14 +20,15 @@ bp = Blueprint(__name__)
 
 
 @cache
-def processor(stream: str) -> BatchProcessor:
-    """One batch processor per stream function (a processor holds the state of its batch).
+def processor(consumer: str, source: str = "DynamoDBStreams") -> BatchProcessor:
+    """One batch processor per consumer function (a processor holds the state of its batch);
+    `source` names the powertools event type ("DynamoDBStreams" or "SQS").
 
     Imported on first use: the API function shares this module and never needs it.
     """
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 
-    return BatchProcessor(event_type=EventType.DynamoDBStreams)
+    return BatchProcessor(event_type=EventType[source])
 
 
 def handle_record(record: DynamoDBRecord) -> str:
@@ -146,13 +147,6 @@ def ses_events(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from aws_lambda_powertools.utilities.batch import process_partial_response
 
     response = process_partial_response(
-        event=event, record_handler=handle_ses_event, processor=_sqs_processor(), context=context
+        event=event, record_handler=handle_ses_event, processor=processor("ses", "SQS"), context=context
     )
     return dict(response)
-
-
-@cache
-def _sqs_processor() -> BatchProcessor:
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
-
-    return BatchProcessor(event_type=EventType.SQS)

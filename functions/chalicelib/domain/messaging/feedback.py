@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -50,7 +50,7 @@ class Mail(_Loose):
 
 
 class SesEvent(_Loose):
-    eventType: Literal["Send", "Delivery", "Bounce", "Complaint", "Open", "Click", "Reject"] | str
+    eventType: str  # SES field name: Send, Delivery, Bounce, Complaint, Open, Click, Reject
     mail: Mail
     bounce: Bounce | None = None
     complaint: Complaint | None = None
