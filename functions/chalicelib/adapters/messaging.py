@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
+from decimal import Decimal
 from email.message import EmailMessage
 from typing import Any
 
+from chalicelib.adapters.codec import to_av
 from chalicelib.adapters.crm_store import CrmTable
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.messaging.service import Template, Throttled
+from chalicelib.domain.messaging.stats import COUNTERS
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.records import iso
 
@@ -85,6 +88,31 @@ class DynamoLedger:
     def entries(self, workspace_id: str, customer_id: str) -> list[dict[str, Any]]:
         items, _ = self.t.query(f"W#{workspace_id}#MSG#{customer_id}", limit=100)
         return items
+
+
+class DynamoStats:
+    """`W#<ws>#STATS` / `<scope>`: counters per campaign and flow, added atomically."""
+
+    def __init__(self, table: CrmTable) -> None:
+        self.t = table
+
+    def add(self, workspace_id: str, scope: str, counts: dict[str, int | Decimal]) -> None:
+        moving = {name: value for name, value in counts.items() if value}
+        if not moving:
+            return
+        names = {f"#c{i}": name for i, name in enumerate(moving)}
+        values = {f":c{i}": to_av(value) for i, value in enumerate(moving.values())}
+        self.t.client.update_item(
+            TableName=self.t.table,
+            Key=_key(f"W#{workspace_id}#STATS", scope),
+            UpdateExpression="SET t = :t ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(moving))),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={**values, ":t": {"S": "stats"}},
+        )
+
+    def get(self, workspace_id: str, scope: str) -> dict[str, int | Decimal]:
+        item = self.t.get(f"W#{workspace_id}#STATS", scope) or {}
+        return {name: item.get(name, 0) for name in COUNTERS}
 
 
 def address_hash(address: str) -> str:

@@ -1,0 +1,51 @@
+"""Message statistics per campaign and per flow: one counter item per scope.
+
+A message key names its scope: `camp:<campaign>[:...]` counts for the campaign,
+`flow:<flow>:...` for the flow; transactional keys (`txn:...`) count for neither.
+Counters (all added atomically, never read-modify-write): `sent`, `delivered`, `opened`,
+`clicked`, `bounced`, `complained`, `unsubscribed`, `deferred`, `dropped`, `orders`,
+`revenue` (Decimal, in the workspace currency).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Protocol
+
+COUNTERS = (
+    "sent",
+    "delivered",
+    "opened",
+    "clicked",
+    "bounced",
+    "complained",
+    "unsubscribed",
+    "deferred",
+    "dropped",
+    "orders",
+    "revenue",
+)
+
+
+def scope_of(key: str) -> str | None:
+    """`camp#<id>` or `flow#<id>` for a marketing message key; None for anything else."""
+    kind, _, rest = key.partition(":")
+    name = rest.split(":", 1)[0]
+    if kind in ("camp", "flow") and name:
+        return f"{kind}#{name}"
+    return None
+
+
+class Stats(Protocol):
+    def add(self, workspace_id: str, scope: str, counts: dict[str, int | Decimal]) -> None: ...
+    def get(self, workspace_id: str, scope: str) -> dict[str, int | Decimal]: ...
+
+
+class NoStats:
+    """For callers that keep no statistics (and for tests that do not look at them)."""
+
+    def add(self, workspace_id: str, scope: str, counts: dict[str, int | Decimal]) -> None:
+        return None
+
+    def get(self, workspace_id: str, scope: str) -> dict[str, int | Decimal]:
+        return {}

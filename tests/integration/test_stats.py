@@ -1,0 +1,29 @@
+"""Campaign and flow counters: added atomically in the CRM table."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from chalicelib.adapters.messaging import DynamoStats
+from chalicelib.domain.messaging.stats import scope_of
+
+
+def test_scope_of_message_keys():
+    assert scope_of("camp:spring:b") == "camp#spring"
+    assert scope_of("flow:abandoned:K1:1") == "flow#abandoned"
+    assert scope_of("txn:W#ws#O#1:shipped") is None
+    assert scope_of("camp:") is None
+
+
+def test_counters_add_up_across_writers(stage, ws):
+    # Given the stats of one campaign
+    stats = DynamoStats(stage.container.crm)
+    # When two writers add sends, opens and revenue
+    stats.add(ws.workspace_id, "camp#spring", {"sent": 50, "opened": 0})
+    stats.add(ws.workspace_id, "camp#spring", {"sent": 3, "opened": 2, "revenue": Decimal("19.90")})
+    stats.add(ws.workspace_id, "flow#welcome", {"sent": 1})
+    # Then each scope holds its own sums, zeros for the counters never touched
+    spring = stats.get(ws.workspace_id, "camp#spring")
+    assert spring["sent"] == 53 and spring["opened"] == 2 and spring["revenue"] == Decimal("19.90")
+    assert spring["clicked"] == 0
+    assert stats.get(ws.workspace_id, "flow#welcome")["sent"] == 1
