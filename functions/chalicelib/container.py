@@ -116,10 +116,39 @@ class Container:
     def membership(self) -> Any:
         from chalicelib.adapters.crm_store import DynamoMembershipStore, SqsEventSink
         from chalicelib.domain.membership import MembershipService
+        from chalicelib.domain.messaging.triggers import FanOutSink
 
         url = self.settings.segment_events_queue_url
-        events = SqsEventSink(self.client("sqs"), url) if url else None
+        queue = SqsEventSink(self.client("sqs"), url) if url else None
+        events = FanOutSink(queue, self.flow_triggers)
         return MembershipService(DynamoMembershipStore(self.crm), self.segments, self.profile_store, events)
+
+    @cached_property
+    def flows(self) -> Any:
+        from chalicelib.adapters.flows import DynamoCoupons, DynamoFlowStore
+        from chalicelib.domain.messaging.flows import FlowService
+        from chalicelib.domain.messaging.notifications import WithDefaults
+        from chalicelib.domain.messaging.templates import TemplateIn
+
+        def save_template(workspace_id: str, template_id: str, text: Any) -> Any:
+            return self.template_service.save(workspace_id, template_id, TemplateIn(**text.model_dump()))
+
+        return FlowService(
+            DynamoFlowStore(self.crm),
+            self.messaging,
+            self.profile_store,
+            self.segments,
+            self.workspaces,
+            WithDefaults(self.templates),
+            DynamoCoupons(self.crm),
+            save_template,
+        )
+
+    @cached_property
+    def flow_triggers(self) -> Any:
+        from chalicelib.domain.messaging.triggers import FlowTriggers
+
+        return FlowTriggers(self.flows, self.workspaces, self.profile_store)
 
     @cached_property
     def templates(self) -> Any:

@@ -166,6 +166,62 @@ def cmd_template_test_send(args: argparse.Namespace) -> int:
     return 0
 
 
+def flow_files(paths: list[str]) -> list[Path]:
+    """JSON flow files, a directory standing for the `*.json` files in it."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        found.extend(sorted(path.glob("*.json")) if path.is_dir() else [path])
+    return found
+
+
+def cmd_flow_apply(args: argparse.Namespace) -> int:
+    service = _container(args).flows
+    applied = []
+    for path in flow_files(args.files):
+        try:
+            body = json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            print(f"error: {path}: not JSON: {exc}", file=sys.stderr)
+            return 2
+        view = service.apply(args.workspace, body)
+        applied.append(
+            {
+                "file": str(path),
+                "flow_id": view["flow_id"],
+                "version": view["version"],
+                "changed": not view.get("unchanged"),
+            }
+        )
+    _print({"applied": applied})
+    return 0
+
+
+def cmd_flow_list(args: argparse.Namespace) -> int:
+    flows = _container(args).flows.all(args.workspace)
+    _print(
+        {"flows": [{k: f[k] for k in ("flow_id", "name", "version", "enabled", "trigger")} for f in flows]}
+    )
+    return 0
+
+
+def cmd_flow_dry_run(args: argparse.Namespace) -> int:
+    from chalicelib.domain.models import now_utc
+    from chalicelib.domain.records import parse_iso
+
+    at = parse_iso(args.at) if args.at else now_utc()
+    if at is None or at.tzinfo is None:
+        print("error: --at needs a time zone offset, e.g. 2026-11-23T10:00:00Z", file=sys.stderr)
+        return 2
+    _print(_container(args).flows.dry_run(args.workspace, args.flow_id, args.customer, at))
+    return 0
+
+
+def cmd_flow_runs(args: argparse.Namespace) -> int:
+    _print({"runs": _container(args).flows.runs(args.workspace, args.customer)})
+    return 0
+
+
 def cmd_source_add(args: argparse.Namespace) -> int:
     info = _container(args).tenancy.add_source(
         args.workspace_id, args.platform, args.shop_domain, args.secret
@@ -516,6 +572,31 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--to", required=True, help="an email address or an E.164 phone")
     stage_opt(sp)
     sp.set_defaults(func=cmd_template_test_send)
+
+    fp = sub.add_parser("flow", help="automated flows (docs/messaging.md)").add_subparsers(
+        dest="action", required=True
+    )
+    sp = fp.add_parser("apply", help="create or update flows from JSON files (or directories of them)")
+    sp.add_argument("--workspace", required=True)
+    sp.add_argument("files", nargs="+")
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_flow_apply)
+    sp = fp.add_parser("list")
+    sp.add_argument("--workspace", required=True)
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_flow_list)
+    sp = fp.add_parser("dry-run", help="what the flow would send a customer, and when")
+    sp.add_argument("--workspace", required=True)
+    sp.add_argument("flow_id")
+    sp.add_argument("--customer", required=True)
+    sp.add_argument("--at", help="trigger time (ISO with offset); default now")
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_flow_dry_run)
+    sp = fp.add_parser("runs", help="a customer's flow runs and what each step did")
+    sp.add_argument("--workspace", required=True)
+    sp.add_argument("--customer", required=True)
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_flow_runs)
 
     sp = sg.add_parser("export", help="hashed emails/phones of consenting members, to S3")
     sp.add_argument("--workspace", required=True)

@@ -33,6 +33,7 @@ class Harness:
         region: str = "us-east-1",
         endpoint_url: str | None = None,
         provision: bool = True,
+        public_url: str = "http://127.0.0.1:8000",  # where unsubscribe links point
     ) -> None:
         self.stage = stage
         self.region = region
@@ -51,6 +52,7 @@ class Harness:
             aws_endpoint_url=endpoint_url,
             export_bucket=self.info.export_bucket,
             segment_events_queue_url=self.info.segment_events_queue_url,
+            public_url=public_url,
         )
         self.container = Container(self.settings, session=self.session)
         set_container(self.container)

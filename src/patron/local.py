@@ -133,7 +133,7 @@ class LocalStack:
         self._moto.start()
         from patron.harness import Harness
 
-        self.harness = Harness(stage=self.stage, endpoint_url=self.aws_url)
+        self.harness = Harness(stage=self.stage, endpoint_url=self.aws_url, public_url=self.api_url)
         self._serve_http()
         self._spawn("stream-poller", lambda: self.harness.poller.run(self.stop_event, 0.25))
         if self.harness.profile_poller is not None:

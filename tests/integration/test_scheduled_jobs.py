@@ -21,3 +21,34 @@ def test_quarantine_report_counts_open_entries_per_workspace(stage, ws):
 def test_the_local_scheduler_finds_and_runs_the_apps_schedules(stage, ws):
     report = LocalStack().run_schedule("quarantine_report")
     assert report["workspaces"] == 1 and report["open_entries"] == 0
+
+
+def test_the_flow_tick_job_advances_due_runs(stage, ws):
+    import json
+    from pathlib import Path
+
+    from tests.integration.test_notifications import SENDER, sent_emails
+
+    # Given the welcome flow with no wait, and a subscribed customer's first order
+    stage.client("ses").verify_email_identity(EmailAddress=SENDER)
+    stage.container.workspaces.set_messaging(ws.workspace_id, [], SENDER, None)
+    welcome = json.loads((Path(__file__).resolve().parents[2] / "flows" / "welcome.json").read_text())
+    welcome["steps"] = welcome["steps"][1:]
+    stage.container.flows.apply(ws.workspace_id, welcome)
+    body = json.loads(load_event_text("shopify/orders_create.json"))
+    body["customer"]["email_marketing_consent"] = {"state": "subscribed", "opt_in_level": "single_opt_in"}
+    stage.send(ws, "shopify", "orders/create", json.dumps(body).encode())
+    stage.drain()
+    # When the minute job runs on a scheduled event (now: no quiet hours in the job's clock
+    # are assumed, so the outcome is either sent now or waiting for the morning)
+    result = jobs.flow_tick(load_event("eventbridge/scheduled_event.json"), LambdaContext("job"))
+    # Then the run was advanced: the welcome went out, or waits for the end of quiet hours
+    assert result["errors"] == []
+    assert result.get("done", 0) + result.get("waiting", 0) == 1
+    assert len(sent_emails(stage)) == result.get("done", 0)
+
+
+def load_event_text(name: str) -> str:
+    from tests.conftest import event_bytes
+
+    return event_bytes(name).decode()

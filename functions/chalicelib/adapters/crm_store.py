@@ -48,10 +48,13 @@ class CrmTable:
         values: dict[str, Any],
         condition: str | None = None,
         values_for_condition: dict[str, Any] | None = None,
+        names: dict[str, str] | None = None,
     ) -> None:
         kwargs: dict[str, Any] = {"TableName": self.table, "Item": to_item(values)}
         if condition:
             kwargs["ConditionExpression"] = condition
+        if names:
+            kwargs["ExpressionAttributeNames"] = names
         if values_for_condition:
             kwargs["ExpressionAttributeValues"] = {k: to_av(v) for k, v in values_for_condition.items()}
         self.client.put_item(**kwargs)
@@ -83,6 +86,42 @@ class CrmTable:
             if "LastEvaluatedKey" not in page:
                 return total
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def due_keys(self, index: str, bucket: str, until: str) -> list[tuple[str, str]]:
+        """(pk, sk) of the items in a due-time bucket of the sparse index (`rk`, `nchk`)
+        that are due by `until`: membership rechecks (`R#...`) and flow runs (`F#...`)."""
+        keys: list[tuple[str, str]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": index,
+            "KeyConditionExpression": "rk = :b AND nchk <= :u",
+            "ExpressionAttributeValues": {":b": {"S": bucket}, ":u": {"S": until}},
+        }
+        while True:
+            page = self.client.query(**kwargs)
+            keys.extend((i["pk"]["S"], i["sk"]["S"]) for i in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return keys
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def watermark(self, name: str) -> str | None:
+        """How far a scheduled job got (`<name>` / `WM`)."""
+        item = self.get(name, "WM", consistent=True)
+        return str(item["until"]) if item else None
+
+    def set_watermark(self, name: str, until: str) -> None:
+        """Moves forward only (a late, overlapping run cannot move it back)."""
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={"pk": {"S": name}, "sk": {"S": "WM"}},
+                UpdateExpression="SET #u = :u",
+                ConditionExpression="attribute_not_exists(#u) OR #u < :u",
+                ExpressionAttributeNames={"#u": "until"},
+                ExpressionAttributeValues={":u": {"S": until}},
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return
 
     def query_index(self, index: str, attribute: str, value: str) -> list[dict[str, Any]]:
         response = self.client.query(
@@ -666,39 +705,17 @@ class DynamoMembershipStore:
             raise Conflict("membership record changed") from exc
 
     def due(self, bucket: str, until: str) -> list[str]:
-        keys: list[str] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self.t.table,
-            "IndexName": self.recheck_index,
-            "KeyConditionExpression": "rk = :b AND nchk <= :u",
-            "ExpressionAttributeValues": {":b": {"S": bucket}, ":u": {"S": until}},
-        }
-        while True:
-            page = self.t.client.query(**kwargs)
-            for item in page.get("Items", []):
-                _, workspace_id, _, customer_id = item["pk"]["S"].split("#", 3)
-                keys.append(f"{workspace_id}|{customer_id}")
-            if "LastEvaluatedKey" not in page:
-                return keys
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        keys = []
+        for pk, _ in self.t.due_keys(self.recheck_index, bucket, until):
+            _, workspace_id, _, customer_id = pk.split("#", 3)
+            keys.append(f"{workspace_id}|{customer_id}")
+        return keys
 
     def recheck_watermark(self) -> str | None:
-        item = self.t.get("RECHECK", "WM", consistent=True)
-        return str(item["until"]) if item else None
+        return self.t.watermark("RECHECK")
 
     def set_recheck_watermark(self, until: str) -> None:
-        """Moves forward only (a late, overlapping run cannot move it back)."""
-        try:
-            self.t.client.update_item(
-                TableName=self.t.table,
-                Key={"pk": {"S": "RECHECK"}, "sk": {"S": "WM"}},
-                UpdateExpression="SET #u = :u",
-                ConditionExpression="attribute_not_exists(#u) OR #u < :u",
-                ExpressionAttributeNames={"#u": "until"},
-                ExpressionAttributeValues={":u": {"S": until}},
-            )
-        except self.t.client.exceptions.ConditionalCheckFailedException:
-            return
+        self.t.set_watermark("RECHECK", until)
 
     def size(self, workspace_id: str, segment_id: str) -> int:
         """Members counted from the index: about 70 members per read unit (a million-member

@@ -66,6 +66,8 @@ class Person(Frozen):
     first_name: str | None = None
     last_name: str | None = None
     is_member: bool | None = None  # None: the record does not say
+    birthday: str | None = Field(default=None, pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")  # MM-DD
+    timezone: str | None = None  # an IANA zone, when the source knows it
     email_consent: Consent | None = None
     sms_consent: Consent | None = None
 

@@ -152,6 +152,8 @@ class Profile:
                 ("ph", person.phone),
                 ("fn", person.first_name),
                 ("ln", person.last_name),
+                ("bd", person.birthday),
+                ("tz", person.timezone),
             ):
                 if value:
                     item[attr] = value

@@ -80,6 +80,8 @@ def person_fields(p: Person) -> dict[str, Any]:
         "fn": p.first_name,
         "ln": p.last_name,
         "m": p.is_member,
+        "bd": p.birthday,
+        "tz": p.timezone,
         "ce": _consent(p.email_consent),
         "cs": _consent(p.sms_consent),
     }
@@ -101,6 +103,8 @@ def person_from(values: dict[str, Any] | None) -> Person:
         first_name=v.get("fn"),
         last_name=v.get("ln"),
         is_member=v.get("m"),
+        birthday=v.get("bd"),
+        timezone=v.get("tz"),
         email_consent=consent(v.get("ce")),
         sms_consent=consent(v.get("cs")),
     )

@@ -52,3 +52,22 @@ def segment_recheck(event: Any) -> dict[str, Any]:
     result: dict[str, Any] = container().membership.recheck()
     count("SegmentRechecks", result["rechecked"])
     return result
+
+
+@bp.schedule(Rate(1, unit=Rate.MINUTES), name="flow_tick")
+def flow_tick(event: Any) -> dict[str, Any]:
+    """Advance the flow runs that are due: waits that ended, sends deferred to now."""
+    from chalicelib.domain.models import now_utc
+
+    context = event.context
+
+    def time_left() -> float:
+        return float(context.get_remaining_time_in_millis()) / 1000 if context else 60.0
+
+    result: dict[str, Any] = container().flows.tick(now_utc(), time_left)
+    count("FlowRunsAdvanced", sum(v for k, v in result.items() if isinstance(v, int)))
+    if result.get("errors"):
+        # recorded on each run (retried with backoff, parked as failed after a few attempts)
+        logger.warning("flow runs failed", extra={"errors": result["errors"]})
+        count("FlowRunFailures", len(result["errors"]))
+    return result

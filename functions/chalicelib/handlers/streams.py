@@ -84,6 +84,11 @@ def handle_profile_record(record: DynamoDBRecord) -> str:
     if (new or {}).get("t") == "pointer" and old.get("t") != "profile":
         return "skipped"  # an identity pointer: no customer of its own
     profile = new if new and new.get("t") == "profile" else None
+    from chalicelib.domain.models import now_utc
+
+    started = container().flow_triggers.on_profile_change(old, new, now_utc())
+    if started:
+        count("FlowRunsStarted", len(started))
     result = container().membership.apply(current["ws"], current["cid"], profile)
     if result.entered or result.exited:
         count("SegmentChanges", len(result.entered) + len(result.exited))
@@ -102,16 +107,19 @@ def profile_stream(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def handle_notification_record(record: DynamoDBRecord) -> str:
-    """An ingest-table change: the transactional notifications it brings (order changes only)."""
+    """An ingest-table change: the transactional notifications it brings (order changes only),
+    and the flow runs it starts or ends (orders and checkouts)."""
     from chalicelib.adapters.codec import from_item
     from chalicelib.domain.models import now_utc
 
     change = record.raw_event["dynamodb"]
-    decisions = container().notifications.on_order_change(
-        from_item(change.get("OldImage")), from_item(change.get("NewImage")), now_utc()
-    )
+    old, new, now = from_item(change.get("OldImage")), from_item(change.get("NewImage")), now_utc()
+    decisions = container().notifications.on_order_change(old, new, now)
     for decision in decisions:
         count(f"Messages{decision.status.capitalize()}")
+    runs = container().flow_triggers.on_ingest_change(old, new, now)
+    if runs:
+        count("FlowRunsChanged", len(runs))
     return ",".join(d.status for d in decisions) or "none"
 
 

@@ -6,11 +6,13 @@ number; timestamps must carry an offset.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from chalicelib.domain.identity import normalize_email, normalize_phone, platform_key
 from chalicelib.domain.models import (
@@ -41,6 +43,30 @@ class GenericCustomerRef(_M):
     first_name: str | None = None
     last_name: str | None = None
     is_member: bool | None = None
+    birthday: str | None = None  # YYYY-MM-DD or MM-DD; only the month and day are kept
+    timezone: str | None = None  # IANA, e.g. Asia/Shanghai
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("birthday")
+    @classmethod
+    def _month_day(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        text = value[5:] if len(value) == 10 else value
+        if not re.fullmatch(r"(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])", text):
+            raise ValueError("birthday must be YYYY-MM-DD or MM-DD")
+        return text
+
     email_consent: ConsentState | None = None
     sms_consent: ConsentState | None = None
     consent_updated_at: AwareDatetime | None = None
@@ -95,6 +121,8 @@ def _person(delivery: Delivery, c: GenericCustomerRef) -> Person:
         first_name=c.first_name,
         last_name=c.last_name,
         is_member=c.is_member,
+        birthday=c.birthday,
+        timezone=c.timezone,
         email_consent=_consent(c.email_consent, c.consent_updated_at),
         sms_consent=_consent(c.sms_consent, c.consent_updated_at),
     )

@@ -33,6 +33,8 @@ VARIABLES: dict[str, str] = {
     "coupon_code": "a unique coupon code for this message",
     "coupon_expires": "when the coupon expires, in the customer's local time",
     "unsubscribe_url": "the signed one-click unsubscribe link",
+    "checkout_url": "the link back to an abandoned checkout",
+    "checkout_total": "an abandoned checkout's total with its currency",
 }
 _PLACEHOLDER = re.compile(
     r"\{\{\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*(?:\|\s*default\s*:\s*'(?P<default>[^'{}]*)'\s*)?\}\}"

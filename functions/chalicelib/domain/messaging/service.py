@@ -35,6 +35,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.messaging import feedback, render, sms
+from chalicelib.domain.timezones import zone_for_phone
 
 LEASE = timedelta(minutes=5)
 
@@ -86,7 +87,7 @@ class Outgoing:
 
 @dataclass(frozen=True)
 class Decision:
-    status: str  # sent, duplicate, deferred, dropped, refused
+    status: str  # sent, duplicate, deferred, dropped, refused (flows: skipped; checks: ok)
     reason: str = ""
     until: datetime | None = None
     provider_id: str | None = None
@@ -140,7 +141,8 @@ class Channels(Protocol):
 
 
 def local_zone(profile: dict[str, Any], policy: Policy) -> ZoneInfo:
-    return ZoneInfo(profile.get("tz") or policy.default_timezone)
+    """The profile's zone, else its phone country's (when that has one), else the default."""
+    return ZoneInfo(profile.get("tz") or zone_for_phone(profile.get("ph")) or policy.default_timezone)
 
 
 def quiet_until(now: datetime, zone: ZoneInfo, policy: Policy) -> datetime | None:
@@ -169,27 +171,46 @@ class MessagingService:
         self.templates = templates
         self.unsubscribe_link = unsubscribe_link  # (workspace, customer, channel) -> signed URL
 
-    def send(self, message: Outgoing, profile: dict[str, Any], policy: Policy, now: datetime) -> Decision:
-        marketing = message.purpose is Purpose.MARKETING
-        consent_key = "ce" if message.channel is Channel.EMAIL else "cs"
+    def check(
+        self,
+        channel: Channel,
+        purpose: Purpose,
+        workspace_id: str,
+        customer_id: str,
+        profile: dict[str, Any],
+        policy: Policy,
+        now: datetime,
+    ) -> Decision:
+        """The guardrails that need no write, in order: consent, opt-out, address,
+        suppression, STOP, quiet hours. `ok`, or why not (`dropped`, or `deferred` with
+        when). `send` runs these first; `patron flow dry-run` runs only these."""
+        marketing = purpose is Purpose.MARKETING
+        consent_key = "ce" if channel is Channel.EMAIL else "cs"
         if marketing and (profile.get(consent_key) or {}).get("s") != "subscribed":
-            return Decision("dropped", f"no {message.channel.value} marketing consent")
-        if marketing and self.limits.is_opted_out(
-            message.workspace_id, message.channel.value, message.customer_id
-        ):
+            return Decision("dropped", f"no {channel.value} marketing consent")
+        if marketing and self.limits.is_opted_out(workspace_id, channel.value, customer_id):
             return Decision("dropped", "unsubscribed (link, one-click or STOP)")
-        address = profile.get("e") if message.channel is Channel.EMAIL else profile.get("ph")
+        address = profile.get("e") if channel is Channel.EMAIL else profile.get("ph")
         if not address:
-            return Decision("dropped", f"no {message.channel.value} address")
-        if self.limits.is_suppressed(message.workspace_id, message.channel.value, str(address)):
+            return Decision("dropped", f"no {channel.value} address")
+        if self.limits.is_suppressed(workspace_id, channel.value, str(address)):
             return Decision("dropped", "address suppressed (bounce or complaint)")
-        if message.channel is Channel.SMS and self.channels.sms_opted_out(str(address)):
+        if channel is Channel.SMS and self.channels.sms_opted_out(str(address)):
             return Decision("dropped", "the number replied STOP")
-        zone = local_zone(profile, policy)
         if marketing:
-            until = quiet_until(now, zone, policy)
+            until = quiet_until(now, local_zone(profile, policy), policy)
             if until is not None:
                 return Decision("deferred", "quiet hours", until)
+        return Decision("ok")
+
+    def send(self, message: Outgoing, profile: dict[str, Any], policy: Policy, now: datetime) -> Decision:
+        verdict = self.check(
+            message.channel, message.purpose, message.workspace_id, message.customer_id, profile, policy, now
+        )
+        if verdict.status != "ok":
+            return verdict
+        address = profile.get("e") if message.channel is Channel.EMAIL else profile.get("ph")
+        zone = local_zone(profile, policy)
         claim = self.ledger.claim(message.workspace_id, message.customer_id, message.key, now, LEASE)
         if claim == "done":
             return Decision("duplicate", "already sent (or dropped) before")

@@ -1,0 +1,151 @@
+"""Flow definitions, flow runs (in the sparse due index) and coupons, in the CRM table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.adapters.cache import TtlCache
+from chalicelib.adapters.crm_store import CrmTable
+from chalicelib.domain.errors import Conflict
+from chalicelib.domain.models import now_utc
+from chalicelib.domain.records import iso
+
+WATERMARK = "FLOWTICK"
+REENTRY = "~last#"  # sorts after every run of the customer
+
+
+def _run_pk(workspace_id: str, customer_id: str) -> str:
+    return f"W#{workspace_id}#FR#{customer_id}"
+
+
+class DynamoFlowStore:
+    """`W#<ws>#FLOW` / `<flow>`: definitions. `W#<ws>#FR#<cid>` / `<flow>#<key>`: runs, with
+    `rk` = `F#<day>#<shard>` and `nchk` = due time in the sparse `by_recheck` index while
+    active. `W#<ws>#FR#<cid>` / `~last#<flow>`: when the customer last entered the flow."""
+
+    def __init__(self, table: CrmTable, cache_seconds: float = 30, due_index: str = "by_recheck") -> None:
+        self.t = table
+        self.due_index = due_index
+        self._lists: TtlCache[list[dict[str, Any]]] = TtlCache(cache_seconds)
+
+    # -- definitions ----------------------------------------------------------------
+    def put_flow(self, workspace_id: str, item: dict[str, Any], expected_version: int | None) -> None:
+        values = {"pk": f"W#{workspace_id}#FLOW", "sk": item["id"], "t": "flow", "ws": workspace_id, **item}
+        values["ua"] = iso(now_utc())
+        if expected_version is None:
+            condition, check = "attribute_not_exists(pk)", None
+        else:
+            condition, check = "ver = :ver", {":ver": expected_version}
+        try:
+            self.t.put(values, condition, check)
+        except self.t.client.exceptions.ConditionalCheckFailedException as exc:
+            raise Conflict("flow changed") from exc
+        self._lists.invalidate(workspace_id)
+
+    def get_flow(self, workspace_id: str, flow_id: str) -> dict[str, Any] | None:
+        return next((f for f in self.list_flows(workspace_id) if f["id"] == flow_id), None)
+
+    def list_flows(self, workspace_id: str) -> list[dict[str, Any]]:
+        """Cached briefly: every order, checkout and profile change asks which flows it starts."""
+
+        def load() -> list[dict[str, Any]]:
+            items, cursor = self.t.query(f"W#{workspace_id}#FLOW", limit=100, newest_first=False)
+            while cursor:
+                more, cursor = self.t.query(
+                    f"W#{workspace_id}#FLOW", limit=100, start=cursor, newest_first=False
+                )
+                items.extend(more)
+            return items
+
+        return self._lists.get(workspace_id, load)
+
+    # -- runs -----------------------------------------------------------------------
+    def start_run(self, run: dict[str, Any]) -> bool:
+        item = _run_item(run)
+        try:
+            self.t.put(item, "attribute_not_exists(pk)")
+        except self.t.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def take_reentry(self, workspace_id: str, customer_id: str, flow_id: str, at: str, cutoff: str) -> bool:
+        try:
+            self.t.client.update_item(
+                TableName=self.t.table,
+                Key={"pk": {"S": _run_pk(workspace_id, customer_id)}, "sk": {"S": REENTRY + flow_id}},
+                UpdateExpression="SET #at = :at, t = :t",
+                ConditionExpression="attribute_not_exists(#at) OR #at < :cutoff",
+                ExpressionAttributeNames={"#at": "at"},
+                ExpressionAttributeValues={
+                    ":at": {"S": at},
+                    ":cutoff": {"S": cutoff},
+                    ":t": {"S": "reentry"},
+                },
+            )
+        except self.t.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def runs(self, workspace_id: str, customer_id: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            page, cursor = self.t.query(
+                _run_pk(workspace_id, customer_id), limit=100, start=cursor, newest_first=False
+            )
+            found.extend(i for i in page if i.get("t") == "flowrun")
+            if cursor is None:
+                return found
+
+    def get_run(self, workspace_id: str, customer_id: str, run_id: str) -> dict[str, Any] | None:
+        return self.t.get(_run_pk(workspace_id, customer_id), run_id, consistent=True)
+
+    def save_run(self, run: dict[str, Any], expected_step: int, expected_due: str | None) -> bool:
+        """Conditioned on the step and due time it was read at: two ticks, or a tick and an
+        exit event, cannot both move a run."""
+        try:
+            self.t.put(
+                _run_item(run),
+                "#step = :step AND #due = :due AND st = :active",
+                {":step": expected_step, ":due": expected_due or "", ":active": "active"},
+                names={"#step": "step", "#due": "due"},
+            )
+        except self.t.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def due(self, bucket: str, until: str) -> list[tuple[str, str]]:
+        return self.t.due_keys(self.due_index, bucket, until)
+
+    def watermark(self) -> str | None:
+        return self.t.watermark(WATERMARK)
+
+    def set_watermark(self, until: str) -> None:
+        self.t.set_watermark(WATERMARK, until)
+
+
+def _run_item(run: dict[str, Any]) -> dict[str, Any]:
+    item = {k: v for k, v in run.items() if k not in ("rk", "nchk")}
+    item.update(pk=_run_pk(run["ws"], run["cid"]), sk=run["id"], t="flowrun")
+    if run.get("st") == "active" and run.get("rk"):
+        item["rk"], item["nchk"] = run["rk"], run["due"]  # in the due index only while active
+    return item
+
+
+class DynamoCoupons:
+    """`W#<ws>#CPN` / `<code>`: issued once (conditional put); a retry gets the stored one."""
+
+    def __init__(self, table: CrmTable) -> None:
+        self.t = table
+
+    def issue(self, workspace_id: str, code: str, values: dict[str, Any]) -> dict[str, Any]:
+        item = {"pk": f"W#{workspace_id}#CPN", "sk": code, "t": "coupon", "ws": workspace_id, **values}
+        item["ia"] = iso(now_utc())
+        try:
+            self.t.put(item, "attribute_not_exists(pk)")
+        except self.t.client.exceptions.ConditionalCheckFailedException:
+            return self.t.get(f"W#{workspace_id}#CPN", code, consistent=True) or item
+        return item
+
+    def get(self, workspace_id: str, code: str) -> dict[str, Any] | None:
+        return self.t.get(f"W#{workspace_id}#CPN", code)

@@ -1,0 +1,149 @@
+"""What starts and ends flow runs: changes the streams already carry.
+
+- the ingest stream (`order_notifications` consumer): a checkout starts `checkout.started`
+  runs, its completion ends them; a new order starts `order.placed` runs and ends the
+  customer's runs that exit on `ordered`;
+- the CRM stream (`profile_stream`): a profile's first order (`order.first`), becoming a
+  member (`member.joined`), a birthday learned (`birthday`);
+- segment membership events (published before each membership change is saved):
+  `segment.entered`, and `segment.exited` for runs that exit on it.
+
+Every trigger is safe to repeat: runs are keyed by flow and trigger key, so the at-least-
+once streams enroll each customer once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from chalicelib.domain import records
+from chalicelib.domain.identity import customer_id_for, identity_keys
+from chalicelib.domain.messaging.flows import FlowService, TriggerEvent, birthday_event
+
+
+class FlowTriggers:
+    def __init__(self, flows: FlowService, workspaces: Any, profiles: Any) -> None:
+        self.flows = flows
+        self.workspaces = workspaces
+        self.profiles = profiles
+
+    # -- the ingest stream ----------------------------------------------------------
+    def on_ingest_change(
+        self, old: dict[str, Any] | None, new: dict[str, Any] | None, now: datetime
+    ) -> list[str]:
+        if new is None or new.get("t") not in ("order", "checkout") or new.get("rdx"):
+            return []
+        workspace_id = new["ws"]
+        if not self.flows.store.list_flows(workspace_id):
+            return []  # no flows in this workspace: nothing to resolve
+        customer_id = self._customer(workspace_id, new.get("p") or {})
+        if customer_id is None:
+            return []
+        if new["t"] == "checkout":
+            return self._checkout(workspace_id, customer_id, new, now)
+        if old is not None and old.get("t") == "order":
+            return []  # a later state of an order already seen
+        placed = records.parse_iso(new.get("ca")) or now
+        ended = self.flows.on_exit_event(workspace_id, customer_id, "ordered", placed)
+        products = [
+            str(li.get("t") or li.get("p")) for li in new.get("li") or [] if li.get("t") or li.get("p")
+        ]
+        context = {"num": new.get("num") or new.get("oid"), "products": products or None}
+        started = self.flows.trigger(
+            TriggerEvent("order.placed", workspace_id, customer_id, str(new.get("oid")), placed, context)
+        )
+        return ended + started
+
+    def _checkout(
+        self, workspace_id: str, customer_id: str, item: dict[str, Any], now: datetime
+    ) -> list[str]:
+        key = str(item.get("kid"))
+        if item.get("cpl"):
+            at = records.parse_iso(item["cpl"]) or now
+            return self.flows.on_exit_event(workspace_id, customer_id, "checkout.completed", at, key=key)
+        person = item.get("p") or {}
+        context = {
+            "url": item.get("url"),
+            "total": item.get("tot"),
+            "cur": item.get("cur"),
+            "products": [str(li["t"]) for li in item.get("li") or [] if li.get("t")] or None,
+            # a guest has no profile yet: the run keeps what sending needs
+            "p": {k: person[k] for k in ("e", "ph", "fn", "ln", "ce", "cs", "tz") if person.get(k)},
+        }
+        started_at = records.parse_iso(item.get("ca")) or now
+        return self.flows.trigger(
+            TriggerEvent("checkout.started", workspace_id, customer_id, key, started_at, context)
+        )
+
+    def _customer(self, workspace_id: str, person: dict[str, Any]) -> str | None:
+        settings = self.workspaces.settings(workspace_id)
+        keys = identity_keys(person.get("e"), person.get("ph"), person.get("x"))
+        if settings is None or not keys:
+            return None
+        found = self.profiles.find(workspace_id, settings.id_salt, keys)
+        if found:
+            return str(found[0]["cid"])
+        return customer_id_for(settings.id_salt, keys[0])
+
+    # -- the CRM stream -------------------------------------------------------------
+    def on_profile_change(
+        self, old: dict[str, Any] | None, new: dict[str, Any] | None, now: datetime
+    ) -> list[str]:
+        if new is None or new.get("t") != "profile":
+            return []
+        before = old if old and old.get("t") == "profile" else {}
+        workspace_id, customer_id = new["ws"], new["cid"]
+        if not self.flows.store.list_flows(workspace_id):
+            return []
+        started: list[str] = []
+        if int(new.get("n") or 0) > 0 and int(before.get("n") or 0) == 0:
+            first = records.parse_iso(new.get("first")) or now
+            started += self.flows.trigger(
+                TriggerEvent("order.first", workspace_id, customer_id, "first", first)
+            )
+        if new.get("m") and not before.get("m"):
+            started += self.flows.trigger(
+                TriggerEvent("member.joined", workspace_id, customer_id, "member", now)
+            )
+        if new.get("bd") and new.get("bd") != before.get("bd"):
+            started += self.flows.trigger(birthday_event(workspace_id, customer_id, new, now))
+        return started
+
+    # -- segment events (an EventSink of MembershipService) ---------------------------
+    def publish(self, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            at = records.parse_iso(event.get("at"))
+            if at is None:
+                continue
+            workspace_id, customer_id, segment = (
+                event["workspace_id"],
+                event["customer_id"],
+                event["segment_id"],
+            )
+            if not self.flows.store.list_flows(workspace_id):
+                continue
+            if event["type"] == "segment.entered":
+                self.flows.trigger(
+                    TriggerEvent(
+                        "segment.entered",
+                        workspace_id,
+                        customer_id,
+                        f"{segment}#{at:%Y-%m-%d}",
+                        at,
+                        segment=segment,
+                    )
+                )
+            elif event["type"] == "segment.exited":
+                self.flows.on_exit_event(workspace_id, customer_id, "segment.exited", at, key=segment)
+
+
+class FanOutSink:
+    """Membership events to several sinks (the stage's queue, the flow triggers)."""
+
+    def __init__(self, *sinks: Any) -> None:
+        self.sinks = [s for s in sinks if s is not None]
+
+    def publish(self, events: list[dict[str, Any]]) -> None:
+        for sink in self.sinks:
+            sink.publish(events)

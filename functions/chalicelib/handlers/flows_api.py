@@ -1,0 +1,68 @@
+"""Admin API for automated flows: apply a definition, list, show, dry-run, a customer's runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from chalicelib.container import container
+from chalicelib.domain.errors import BadRequest
+from chalicelib.handlers.admin import workspace_id
+from chalicelib.handlers.http import api, json_response
+
+bp = Blueprint(__name__)
+
+
+def _json() -> dict[str, Any]:
+    body = bp.current_request.json_body
+    if not isinstance(body, dict):
+        raise BadRequest("expected a JSON object")
+    return body
+
+
+@bp.route("/flows/{flow_id}", methods=["PUT"])
+@api
+def apply_flow(flow_id: str) -> Response:
+    body = _json()
+    if body.get("id", flow_id) != flow_id:
+        raise BadRequest("the body's id differs from the path's", [{"field": "id", "error": "mismatch"}])
+    view = container().flows.apply(workspace_id(), {**body, "id": flow_id})
+    return json_response(view, 201 if view["version"] == 1 and not view.get("unchanged") else 200)
+
+
+@bp.route("/flows", methods=["GET"])
+@api
+def list_flows() -> dict[str, Any]:
+    return {"flows": container().flows.all(workspace_id())}
+
+
+@bp.route("/flows/{flow_id}", methods=["GET"])
+@api
+def get_flow(flow_id: str) -> Any:
+    return container().flows.get(workspace_id(), flow_id)
+
+
+@bp.route("/flows/{flow_id}/dry-run", methods=["POST"])
+@api
+def dry_run(flow_id: str) -> Any:
+    from chalicelib.domain.models import now_utc
+    from chalicelib.domain.records import parse_iso
+
+    body = _json()
+    customer_id = body.get("customer_id")
+    if not isinstance(customer_id, str):
+        raise BadRequest("customer_id is required", [{"field": "customer_id", "error": "missing"}])
+    try:
+        at = parse_iso(body["at"]) if isinstance(body.get("at"), str) else now_utc()
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None:
+        raise BadRequest("at must be an ISO time with its offset", [{"field": "at", "error": "invalid"}])
+    return container().flows.dry_run(workspace_id(), flow_id, customer_id, at)
+
+
+@bp.route("/customers/{customer_id}/flows", methods=["GET"])
+@api
+def customer_runs(customer_id: str) -> dict[str, Any]:
+    return {"customer_id": customer_id, "runs": container().flows.runs(workspace_id(), customer_id)}
