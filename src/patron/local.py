@@ -107,6 +107,22 @@ class _Job:
     due: float
 
 
+def scheduled_jobs() -> list[tuple[str, int]]:
+    """(name, every N seconds) of the app's `@schedule` handlers with a rate expression."""
+    from chalice.app import ScheduledEventConfig
+
+    found = []
+    for source in stack.load_app().event_sources:
+        if isinstance(source, ScheduledEventConfig):
+            expression = source.schedule_expression
+            # chalice's Rate and Cron objects render through to_string(); str() is their repr
+            text = expression.to_string() if hasattr(expression, "to_string") else str(expression)
+            match = _RATE.match(text)
+            if match:
+                found.append((source.name, int(match.group(1)) * _UNIT[match.group(2)]))
+    return found
+
+
 class LocalStack:
     def __init__(self, port: int = 8000, aws_port: int = 5000, stage: str = "local") -> None:
         self.port = port
@@ -179,21 +195,16 @@ class LocalStack:
 
     def _run_schedules(self) -> None:
         """Run every @app.schedule handler at its rate (EventBridge does this in a region)."""
-        from chalice.app import ScheduledEventConfig
 
-        app = stack.load_app()
-        jobs: list[_Job] = []
-        for source in app.event_sources:
-            if isinstance(source, ScheduledEventConfig):
-                match = _RATE.match(str(source.schedule_expression))
-                if match:
-                    seconds = int(match.group(1)) * _UNIT[match.group(2)]
-                    jobs.append(_Job(source.name, seconds, time.monotonic() + seconds))
+        jobs = [_Job(name, seconds, time.monotonic() + seconds) for name, seconds in scheduled_jobs()]
         while not self.stop_event.wait(1.0):
             for job in jobs:
                 if time.monotonic() >= job.due:
                     job.due = time.monotonic() + job.every
-                    self.run_schedule(job.name)
+                    try:
+                        self.run_schedule(job.name)
+                    except Exception:  # as EventBridge: logged, and the next run still comes
+                        logging.getLogger("patron.local").exception("scheduled job %s failed", job.name)
 
     def run_schedule(self, name: str) -> Any:
         from patron.poller import LambdaContext

@@ -76,7 +76,11 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         "--secret",
         SECRET,
     )
-    yield {"url": ready, "cli": cli, "process": process, **created}
+    # the shipped flows are on from the start, as a store would have them (a flow applied
+    # later is seen by the stack's stream consumers within their 30 s definitions cache)
+    flows_dir = Path(__file__).resolve().parents[2] / "flows"
+    applied = json.loads(cli("flow", "apply", "--workspace", created["workspace_id"], str(flows_dir)))
+    yield {"url": ready, "cli": cli, "process": process, "flows": applied, **created}
     process.send_signal(signal.SIGTERM)
     output, _ = process.communicate(timeout=60)
     assert process.returncode == 0
@@ -188,3 +192,52 @@ def test_transactional_notifications_are_switched_on_from_the_cli(local):
         "sender_email": "orders@demo-brand.example",
         "sms_sender_id": "",
     }
+
+
+def test_flows_from_the_cli(local):
+    flows_dir = Path(__file__).resolve().parents[2] / "flows"
+    ws = local["workspace_id"]
+    # Given the shipped flows, applied when the stack started; applying them again changes nothing
+    first = local["flows"]
+    again = json.loads(local["cli"]("flow", "apply", "--workspace", ws, str(flows_dir)))
+    assert {a["flow_id"] for a in first["applied"]} >= {"welcome", "abandoned-checkout", "win-back"}
+    assert all(a["changed"] for a in first["applied"]) and not any(a["changed"] for a in again["applied"])
+    listed = json.loads(local["cli"]("flow", "list", "--workspace", ws))
+    assert {f["flow_id"]: f["version"] for f in listed["flows"]}["birthday"] == 1
+    # When a customer who has ordered sends a checkout that is older than her order
+    body = event_bytes("shopify/checkouts_create.json")
+    status, _ = post(
+        f"{local['url']}/webhooks/shopify", body, shopify_headers(SHOP, "checkouts/create", SECRET, body)
+    )
+    assert status == 200
+    _, found = get(f"{local['url']}/customers?email=jane.doe@example.com", local["api_key"])
+    customer_id = found["customers"][0]["customer_id"]
+
+    def recovery_run(status: str) -> Any:
+        code, answer = get(f"{local['url']}/customers/{customer_id}/flows", local["api_key"])
+        runs = (
+            [r for r in answer.get("runs", []) if r["flow_id"] == "abandoned-checkout"] if code == 200 else []
+        )
+        return runs if runs and runs[0]["status"] == status else None
+
+    # Then the minute tick ends her recovery run without sending: her order came after it
+    (run,) = eventually(lambda: recovery_run("exited"), attempts=1200)
+    assert run["reason"] == "ordered" and run["log"] == []
+    shown = json.loads(local["cli"]("flow", "runs", "--workspace", ws, "--customer", customer_id))
+    assert any(r["run_id"] == run["run_id"] and r["status"] == "exited" for r in shown["runs"])
+    # And the dry-run shows when the reminder would go for a checkout at noon
+    plan = json.loads(
+        local["cli"](
+            "flow",
+            "dry-run",
+            "--workspace",
+            ws,
+            "abandoned-checkout",
+            "--customer",
+            customer_id,
+            "--at",
+            "2026-11-23T12:00:00Z",
+        )
+    )
+    assert plan["steps"][0]["wait_until"].startswith("2026-11-23T16:00:00")
+    assert plan["steps"][1]["template"] == "flow_abandoned_checkout"

@@ -52,3 +52,12 @@ def load_event_text(name: str) -> str:
     from tests.conftest import event_bytes
 
     return event_bytes(name).decode()
+
+
+def test_the_local_scheduler_knows_every_job_and_its_rate():
+    from patron.local import scheduled_jobs
+
+    jobs = dict(scheduled_jobs())
+    assert jobs["flow_tick"] == 60 and jobs["segment_backfill"] == 60
+    assert jobs["segment_recheck"] == 3600 and jobs["quarantine_report"] == 3600
+    assert jobs["nightly_scores"] == 86400
