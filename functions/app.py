@@ -10,6 +10,7 @@ from chalicelib.handlers import (
     admin,
     analytics_api,
     jobs,
+    messaging_api,
     segments_api,
     streams,
     templates_api,
@@ -27,6 +28,7 @@ app.register_blueprint(segments_api.bp)
 app.register_blueprint(analytics_api.bp)
 app.register_blueprint(templates_api.bp)
 app.register_blueprint(unsubscribe_api.bp)
+app.register_blueprint(messaging_api.bp)
 app.register_blueprint(streams.bp)
 app.register_blueprint(jobs.bp)
 

@@ -112,6 +112,12 @@ def handle_notification_record(record: DynamoDBRecord) -> str:
     )
     for decision in decisions:
         count(f"Messages{decision.status.capitalize()}")
+    # Attribution: an order first seen within the window after a marketing click
+    attributed = container().attribution.on_order(
+        from_item(change.get("OldImage")), from_item(change.get("NewImage")), now_utc()
+    )
+    if attributed:
+        count("OrdersAttributed")
     return ",".join(d.status for d in decisions) or "none"
 
 
