@@ -274,3 +274,14 @@ def test_engagement_times_only_move_forward(stage, ws):
     )
     assert item["lk"] == {"k": "camp:b", "s": "camp#b", "at": "2026-11-13T00:00:00.000000Z"}
     assert set(engagement.get_many(w, ["c_1", "c_2", "c_3"])) == {"c_1", "c_2"}
+
+
+def test_erasing_a_customer_erases_her_engagement(stage, ws, jane):
+    # Given Jane's engagement from a click
+    deliver(stage, ws, jane, "click.json")
+    assert stage.container.engagement.last_click(ws.workspace_id, jane) is not None
+    # When Shopify asks to redact her
+    stage.send(ws, "shopify", "customers/redact", event_bytes("shopify/customers_redact.json"))
+    stage.drain()
+    # Then her engagement item is gone with the profile
+    assert stage.container.engagement.store.get(ws.workspace_id, jane) is None

@@ -538,6 +538,11 @@ class DynamoPrivacyStore:
             except client.exceptions.ConditionalCheckFailedException:
                 continue
         client.delete_item(TableName=self.t.table, Key={"pk": {"S": profile["pk"]}, "sk": {"S": "P"}})
+        # the customer's engagement (opens, clicks, the last click) goes with the profile
+        client.delete_item(
+            TableName=self.t.table,
+            Key={"pk": {"S": f"W#{workspace_id}#ENG#{profile['cid']}"}, "sk": {"S": "E"}},
+        )
         return deleted + 1
 
     def redact_records(self, keys: list[str]) -> int:
