@@ -408,3 +408,23 @@ def test_the_report_lists_every_scope_or_one():
     assert service.report(WS, "flow#welcome").scopes[0].sent == 3
     with pytest.raises(NotFound):
         service.report(WS, "camp#nothing")
+
+
+def test_an_order_under_a_merged_away_id_finds_the_survivors_click(attribution):
+    _, store, engagement, jane = attribution
+
+    class Pointers:
+        def get(self, ws: str, cid: str) -> dict[str, Any] | None:
+            return {"cid": "c_survivor"} if cid == jane else None
+
+    # Given Jane's id was merged into another profile, which got the mail and clicked
+    engagement.items["c_survivor"] = engagement.items.pop(jane)
+    service = AttributionService(
+        FakeWorkspaces(), EngagementService(engagement, FakeWorkspaces()), store, Pointers()
+    )
+    # When an order under her own id comes in
+    result = service.on_order(None, order("2026-11-20T15:15:30.000000Z"), NOW)
+    # Then it is attributed to the survivor's click
+    assert (
+        result is not None and result["cid"] == "c_survivor" and store.counted["camp#spring"]["orders"] == 1
+    )

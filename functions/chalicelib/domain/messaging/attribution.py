@@ -2,13 +2,14 @@
 
 The `order_notifications` consumer of the ingest stream calls `on_order` for every
 change. When an order is first seen, the customer's last marketing click is read from
-the engagement item (`lk`: message key, scope, A/B variant, time). If the order was
-created at or after the click and within the workspace's window (5 days unless set with
-`patron workspace messaging WS --attribution-days N`), the attribution is written once,
-`W#<ws>#ATTR` / `<order pk>`, in the same transaction as `orders` 1 and `revenue` (the
-order total in the workspace currency, converted as the profile pipeline converts it)
-added to the clicked message's scope and its variant's scope. A replayed stream record,
-or a redelivered webhook that changes the order, finds the attribution and adds nothing.
+the engagement item (`lk`: message key, scope, A/B variant, time; the survivor's, when
+the order's identity was merged away). If the order was created at or after the click
+and within the workspace's window (5 days unless set with `patron workspace messaging
+WS --attribution-days N`), the attribution is written once, `W#<ws>#ATTR` /
+`<order pk>`, in the same transaction as `orders` 1 and `revenue` (the order total in
+the workspace currency, converted as the profile pipeline converts it) added to the
+clicked message's scope and its variant's scope. A replayed stream record, or a
+redelivered webhook that changes the order, finds the attribution and adds nothing.
 
 Last click wins; refunds and cancellations after the order do not take revenue back.
 """
@@ -83,11 +84,13 @@ class AttributionService:
         if not keys:
             return None
         customer_id = customer_id_for(settings.id_salt, keys[0])
-        if self.profiles is not None:  # a merged-away id points to the survivor, who got the mail
-            profile = self.profiles.get(new["ws"], customer_id)
-            if profile and profile.get("cid"):
-                customer_id = str(profile["cid"])
         click = self.clicks.last_click(new["ws"], customer_id)
+        if click is None and self.profiles is not None:
+            # a merged-away id points to the survivor, who got the mail
+            profile = self.profiles.get(new["ws"], customer_id)
+            if profile and profile.get("cid") and profile["cid"] != customer_id:
+                customer_id = str(profile["cid"])
+                click = self.clicks.last_click(new["ws"], customer_id)
         created = records.parse_iso(new.get("ca")) or records.parse_iso(new["hist"][0][1])
         clicked = records.parse_iso(click.at) if click else None
         if click is None or click.scope is None or created is None or clicked is None:
