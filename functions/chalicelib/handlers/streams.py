@@ -144,6 +144,8 @@ def handle_ses_event(record: Any) -> str:
     result = container().feedback.handle(parse_notification(record.body), iso(now_utc()) or "")
     if result.get("suppressed"):
         count("AddressesSuppressed", result["suppressed"])
+    if result.get("counted"):
+        count("MessageEventsCounted")
     return str(result.get("event", "ignored"))
 
 

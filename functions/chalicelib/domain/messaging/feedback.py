@@ -8,8 +8,8 @@ recorded only. The workspace, customer and message key come from the tags every 
 carries; an event without them (a message not sent by Patron) is ignored.
 
 Every event is recorded on the message's claim as `ev_<type>`, once: the first delivery,
-open, click, bounce and complaint of a message are counted, in the same conditional
-write, into the statistics of the message's scope (`camp#<id>`, `flow#<id>`) and, with a
+open, click, bounce and complaint of a message are counted, in the same transaction
+as that conditional update, into the statistics of the message's scope (`camp#<id>`, `flow#<id>`) and, with a
 `v` tag (an A/B variant), of `<scope>#v#<variant>`. A second open of the same message,
 or a redelivered event, counts nothing. Deliveries, opens and clicks then update the
 customer's engagement (`engagement.py`). A `Send` event marks a claim whose sender died
@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain import records
 from chalicelib.domain.messaging.engagement import EngagementStore
-from chalicelib.domain.messaging.stats import NoStats, Stats, scope_of, variant_scope
+from chalicelib.domain.messaging.stats import scope_of, variant_scope
 
 
 def key_tag(key: str) -> str:
@@ -137,12 +137,10 @@ class FeedbackService:
         self,
         suppressions: SuppressionStore,
         ledger: EventLedger,
-        stats: Stats | None = None,
         engagement: EngagementStore | None = None,
     ) -> None:
         self.suppressions = suppressions
-        self.ledger = ledger
-        self.stats: Stats = stats or NoStats()
+        self.ledger = ledger  # the claims, and the statistics counted with them
         self.engagement = engagement
 
     def handle(self, event: SesEvent, at: str) -> dict[str, Any]:
