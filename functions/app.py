@@ -11,6 +11,7 @@ from chalicelib.handlers import (
     analytics_api,
     flows_api,
     jobs,
+    messaging_api,
     segments_api,
     streams,
     templates_api,
@@ -29,6 +30,7 @@ app.register_blueprint(analytics_api.bp)
 app.register_blueprint(templates_api.bp)
 app.register_blueprint(flows_api.bp)
 app.register_blueprint(unsubscribe_api.bp)
+app.register_blueprint(messaging_api.bp)
 app.register_blueprint(streams.bp)
 app.register_blueprint(jobs.bp)
 

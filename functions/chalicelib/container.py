@@ -175,21 +175,28 @@ class Container:
             channels,
             WithDefaults(self.templates),
             self.unsubscribe.link,
+            engagement=self.engagement,
         )
 
     @cached_property
     def unsubscribe(self) -> Any:
+        from chalicelib.adapters.engagement import DynamoOptOuts
         from chalicelib.adapters.messaging import DynamoLimits
         from chalicelib.domain.messaging.unsubscribe import UnsubscribeService
 
-        return UnsubscribeService(DynamoLimits(self.crm), self.workspaces, self.settings.public_url)
+        return UnsubscribeService(
+            DynamoLimits(self.crm), self.workspaces, self.settings.public_url, DynamoOptOuts(self.crm)
+        )
 
     @cached_property
     def feedback(self) -> Any:
+        from chalicelib.adapters.engagement import DynamoEngagement
         from chalicelib.adapters.messaging import DynamoLedger, DynamoLimits
         from chalicelib.domain.messaging.feedback import FeedbackService
 
-        return FeedbackService(DynamoLimits(self.crm), DynamoLedger(self.crm))
+        return FeedbackService(
+            DynamoLimits(self.crm), DynamoLedger(self.crm), engagement=DynamoEngagement(self.crm)
+        )
 
     @cached_property
     def notifications(self) -> Any:
@@ -244,8 +251,35 @@ class Container:
         from chalicelib.domain.customers import CustomerService
 
         return CustomerService(
-            self.profile_store, DynamoOrderReader(self.dynamodb, self.settings.ingest_table), self.workspaces
+            self.profile_store,
+            DynamoOrderReader(self.dynamodb, self.settings.ingest_table),
+            self.workspaces,
+            engagement=self.engagement,
         )
+
+    # -- engagement, attribution and the messaging report (issue 4) ----------------------
+    @cached_property
+    def engagement(self) -> Any:
+        from chalicelib.adapters.engagement import DynamoEngagement
+        from chalicelib.domain.messaging.engagement import EngagementService
+
+        return EngagementService(DynamoEngagement(self.crm), self.workspaces)
+
+    @cached_property
+    def attribution(self) -> Any:
+        from chalicelib.adapters.engagement import DynamoAttributions
+        from chalicelib.domain.messaging.attribution import AttributionService
+
+        return AttributionService(
+            self.workspaces, self.engagement, DynamoAttributions(self.crm), self.profile_store
+        )
+
+    @cached_property
+    def messaging_stats(self) -> Any:
+        from chalicelib.adapters.engagement import DynamoStatsReport
+        from chalicelib.domain.messaging.reporting import MessagingStatsService
+
+        return MessagingStatsService(DynamoStatsReport(self.crm), self.workspaces)
 
 
 _container: Container | None = None

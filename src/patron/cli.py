@@ -108,15 +108,84 @@ def cmd_workspace_messaging(args: argparse.Namespace) -> int:
         print(f"error: unknown notification {', '.join(unknown)}; known: {', '.join(KINDS)}", file=sys.stderr)
         return 2
     container = _container(args)
-    container.workspaces.set_messaging(args.workspace_id, kinds, args.sender, args.sms_sender_id)
+    engagement_given = args.attribution_days is not None or args.engagement is not None
+    if not (engagement_given and args.notify is None and args.sender is None and args.sms_sender_id is None):
+        container.workspaces.set_messaging(args.workspace_id, kinds, args.sender, args.sms_sender_id)
+    if engagement_given:
+        _set_engagement(container, args)
     settings = container.workspaces.settings(args.workspace_id)
     _print(
         {
             "notifications": sorted(settings.notifications),
             "sender_email": settings.sender_email,
             "sms_sender_id": settings.sms_sender_id,
+            "attribution_days": settings.attribution_days,
+            "engagement": _rules(settings.engagement_rules).as_dict(),
         }
     )
+    return 0
+
+
+def _rules(values: dict[str, int]) -> Any:
+    from chalicelib.domain.messaging.engagement import Rules
+
+    return Rules.of(values)
+
+
+def _set_engagement(container: Any, args: argparse.Namespace) -> None:
+    """--attribution-days N and --engagement name=value,... (the tier thresholds)."""
+    from chalicelib.domain.errors import BadRequest
+    from chalicelib.domain.messaging.engagement import Rules
+
+    rules = None
+    if args.engagement is not None:
+        pairs = [p.strip() for p in args.engagement.split(",") if p.strip()]
+        values: dict[str, int] = {}
+        for pair in pairs:
+            name, _, value = pair.partition("=")
+            if name not in Rules.__dataclass_fields__ or not value.strip().isdigit():
+                raise BadRequest(
+                    f"--engagement takes name=number pairs of {', '.join(Rules.__dataclass_fields__)}"
+                )
+            values[name] = int(value)
+        merged = Rules.of(
+            {**_rules(container.workspaces.settings(args.workspace_id).engagement_rules).as_dict(), **values}
+        )
+        merged.check()
+        rules = merged.as_dict()
+    if args.attribution_days is not None and not 1 <= args.attribution_days <= 90:
+        raise BadRequest("--attribution-days is between 1 and 90")
+    container.workspaces.set_engagement(args.workspace_id, rules, args.attribution_days)
+
+
+def cmd_messaging_stats(args: argparse.Namespace) -> int:
+    report = _container(args).messaging_stats.report(args.workspace, args.scope)
+    if args.json:
+        _print(report, compact=True)
+        return 0
+    header = ("scope", "sent", "deliv", "open%", "click%", "bnc%", "unsub%", "orders", "revenue")
+    print("{:<32} {:>7} {:>7} {:>6} {:>6} {:>6} {:>6} {:>6} {}".format(*header))
+
+    def pct(rate: float | None) -> str:
+        return "-" if rate is None else f"{100 * rate:.1f}"
+
+    for row in report.scopes:
+        rates = (pct(row.open_rate), pct(row.click_rate), pct(row.bounce_rate), pct(row.unsubscribe_rate))
+        money = f"{row.revenue} {report.currency}"
+        cells = (row.scope, row.sent, row.delivered, *rates, row.orders, money)
+        print("{:<32} {:>7} {:>7} {:>6} {:>6} {:>6} {:>6} {:>6} {}".format(*cells))
+    return 0
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    from patron.local import attach
+    from patron.outbox import fetch, render
+
+    messages = fetch(attach()["aws_url"], args.limit)
+    if args.json:
+        print(json.dumps([m.as_dict() for m in messages]))
+    else:
+        print(render(messages))
     return 0
 
 
@@ -469,8 +538,31 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--notify", help="comma-separated: order_confirmation,payment_received,shipped,...")
     sp.add_argument("--sender", help="the verified SES sender address")
     sp.add_argument("--sms-sender-id", help="the SMS sender id, where the country allows one")
+    sp.add_argument(
+        "--attribution-days", type=int, help="orders this many days after a click are attributed to it (5)"
+    )
+    sp.add_argument(
+        "--engagement",
+        help="tier thresholds, name=number pairs: recent_days (30), high_opens (2), "
+        "low_deliveries (3), low_quiet_days (90)",
+    )
     stage_opt(sp)
     sp.set_defaults(func=cmd_workspace_messaging)
+
+    ms = sub.add_parser("messaging", help="messaging results (docs/messaging.md)").add_subparsers(
+        dest="action", required=True
+    )
+    sp = ms.add_parser("stats", help="each campaign's and flow's counters, rates, orders and revenue")
+    sp.add_argument("--workspace", required=True)
+    sp.add_argument("--scope", help="one scope: camp#<id>, flow#<id>, camp#<id>#v#<variant>")
+    sp.add_argument("--json", action="store_true")
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_messaging_stats)
+
+    sp = sub.add_parser("outbox", help="the email and SMS the local stack sent (newest first)")
+    sp.add_argument("--limit", type=int, default=20)
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_outbox)
 
     src = sub.add_parser("source", help="storefronts sending webhooks").add_subparsers(
         dest="action", required=True

@@ -79,17 +79,24 @@ def _atomic_moto_server(port: int) -> Any:
     from werkzeug.serving import make_server
 
     from patron import motofast
+    from patron.outbox import PATH, OutboxRecorder
 
     motofast.install()
     lock = threading.Lock()
+    outbox = OutboxRecorder()  # what SES and SNS sent, for `patron outbox` (patron/outbox.py)
 
     class Atomic(ThreadedMotoServer):
         def _server_entry(self) -> None:
             dispatcher = DomainDispatcherApplication(create_backend_app)
 
             def app(environ: Any, start_response: Any) -> Any:
+                if environ.get("PATH_INFO") == PATH:
+                    return outbox.respond(environ, start_response)
                 with lock:
-                    return list(dispatcher(environ, start_response))
+                    body = outbox.capture(environ)
+                    answer = list(dispatcher(environ, start_response))
+                    outbox.observe(environ, body)
+                    return answer
 
             self._server = make_server(
                 self._ip_address, self._port, app, True, request_handler=MotoRequestHandler

@@ -23,6 +23,7 @@ pytestmark = pytest.mark.e2e
 PATRON = str(Path(sys.executable).parent / "patron")
 SHOP = "demo-store.myshopify.com"
 SECRET = "shpss_e2e_secret_0123456789abcdef"
+SENDER = "orders@e2e-brand.example"
 
 
 def free_port() -> int:
@@ -80,7 +81,7 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     # later is seen by the stack's stream consumers within their 30 s definitions cache)
     flows_dir = Path(__file__).resolve().parents[2] / "flows"
     applied = json.loads(cli("flow", "apply", "--workspace", created["workspace_id"], str(flows_dir)))
-    yield {"url": ready, "cli": cli, "process": process, "flows": applied, **created}
+    yield {"url": ready, "cli": cli, "process": process, "flows": applied, "home": home, **created}
     process.send_signal(signal.SIGTERM)
     output, _ = process.communicate(timeout=60)
     assert process.returncode == 0
@@ -191,6 +192,8 @@ def test_transactional_notifications_are_switched_on_from_the_cli(local):
         "notifications": ["order_confirmation", "shipped"],
         "sender_email": "orders@demo-brand.example",
         "sms_sender_id": "",
+        "attribution_days": 5,
+        "engagement": {"recent_days": 30, "high_opens": 2, "low_deliveries": 3, "low_quiet_days": 90},
     }
 
 
@@ -241,3 +244,83 @@ def test_flows_from_the_cli(local):
     )
     assert plan["steps"][0]["wait_until"].startswith("2026-11-23T16:00:00")
     assert plan["steps"][1]["template"] == "flow_abandoned_checkout"
+
+
+def test_attribution_window_and_engagement_thresholds_from_the_cli(local):
+    ws = local["workspace_id"]
+    # Given notifications switched on; when only the attribution window and a threshold change
+    local["cli"]("workspace", "messaging", ws, "--notify", "order_confirmation", "--sender", SENDER)
+    shown = json.loads(
+        local["cli"](
+            "workspace", "messaging", ws, "--attribution-days", "7", "--engagement", "recent_days=14"
+        )
+    )
+    # Then they are stored, and the notifications are left as they were
+    assert shown["attribution_days"] == 7 and shown["engagement"]["recent_days"] == 14
+    assert shown["notifications"] == ["order_confirmation"] and shown["sender_email"] == SENDER
+    # And the messaging report answers (no campaign has run on this stack)
+    assert json.loads(local["cli"]("messaging", "stats", "--workspace", ws, "--json")) == {
+        "currency": "USD",
+        "scopes": [],
+    }
+
+
+def test_the_outbox_lists_what_the_stack_sent_newest_first(local):
+    import boto3
+
+    from patron.outbox import summary
+
+    ws, cli = local["workspace_id"], local["cli"]
+    aws_url = json.loads((local["home"] / "local.json").read_text())["aws_url"]
+    # Given Jane (the fixture order), a template, and a sender the embedded SES has verified
+    body = event_bytes("shopify/orders_create.json")
+    post(
+        f"{local['url']}/webhooks/shopify",
+        body,
+        shopify_headers(SHOP, "orders/create", SECRET, body, "e2e-1"),
+    )
+
+    def jane() -> Any:
+        status, answer = get(f"{local['url']}/customers?email=jane.doe@example.com", local["api_key"])
+        return answer["customers"][0]["customer_id"] if status == 200 and answer["customers"] else None
+
+    customer = eventually(jane)
+    cli("workspace", "messaging", ws, "--notify", "order_confirmation", "--sender", SENDER)
+    boto3.client("ses", endpoint_url=aws_url, region_name="us-east-1").verify_email_identity(
+        EmailAddress=SENDER
+    )
+    cli(
+        "template",
+        "save",
+        "--workspace",
+        ws,
+        "hello",
+        "--name",
+        "Hello",
+        "--subject",
+        "Hi {{ first_name }}",
+        "--sms",
+        "Hello {{ first_name }}\nbye",
+    )
+    # When the CLI test-sends it by email, then by SMS (through the stack's embedded SES and SNS)
+    cli(
+        "template",
+        "test-send",
+        "--workspace",
+        ws,
+        "hello",
+        "--customer",
+        customer,
+        "--to",
+        "me@brand.example",
+    )
+    cli("template", "test-send", "--workspace", ws, "hello", "--customer", customer, "--to", "+12125550147")
+    # Then `patron outbox` lists the SMS, then the email, with the workspace the email was tagged with
+    sms, mail = json.loads(cli("outbox", "--json", "--limit", "10"))
+    assert (sms["channel"], sms["to"], sms["subject"]) == ("sms", "+12125550147", "Hello Jane")
+    assert (mail["channel"], mail["to"], mail["subject"]) == ("email", "me@brand.example", "[test] Hi Jane")
+    assert mail["workspace"] == ws and sms["seq"] > mail["seq"] and sms["at"] >= mail["at"]
+    assert json.loads(cli("outbox", "--json", "--limit", "1")) == [sms]
+    # And the demo's summary counts them; the table shows them
+    assert summary(aws_url).startswith("Outbox: 1 email(s), 1 SMS sent")
+    assert "[test] Hi Jane" in cli("outbox")

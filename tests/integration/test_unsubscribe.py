@@ -50,10 +50,8 @@ def test_one_click_unsubscribe_stops_marketing_and_forged_links_do_nothing(stage
     (email,) = sent_emails(stage)
     link = email["List-Unsubscribe"].strip("<>")
     token = link.rsplit("/", 1)[1]
-    assert (
-        link
-        == f"https://crm.example/unsubscribe/{make_token(ws.workspace_id, jane, 'email', settings.id_salt)}"
-    )
+    expected = make_token(ws.workspace_id, jane, "email", settings.id_salt, scope="camp#news-1")
+    assert link == f"https://crm.example/unsubscribe/{expected}"  # the token names the campaign
     assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     # Then a forged or altered link is refused and changes nothing
     forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")

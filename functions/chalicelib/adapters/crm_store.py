@@ -188,6 +188,8 @@ class DynamoWorkspaceStore:
                 notifications=frozenset(item.get("notify") or ()),
                 sender_email=item.get("sender", ""),
                 sms_sender_id=item.get("smsid", ""),
+                engagement_rules={k: int(v) for k, v in (item.get("engr") or {}).items()},
+                attribution_days=int(item.get("attrd") or 5),
             )
 
         return self._settings.get(workspace_id, load)
@@ -253,6 +255,30 @@ class DynamoWorkspaceStore:
         if values:
             kwargs["ExpressionAttributeValues"] = values
         self.t.client.update_item(**kwargs)
+        self._settings.invalidate(workspace_id)
+
+    def set_engagement(
+        self, workspace_id: str, rules: dict[str, int] | None, attribution_days: int | None
+    ) -> None:
+        """Engagement tier thresholds (`engr`, replaced whole) and the attribution window in
+        days (`attrd`); None leaves either unchanged."""
+        sets: list[str] = []
+        values: dict[str, Any] = {}
+        if rules is not None:
+            sets.append("engr = :r")
+            values[":r"] = to_av({k: int(v) for k, v in rules.items()})
+        if attribution_days is not None:
+            sets.append("attrd = :d")
+            values[":d"] = to_av(int(attribution_days))
+        if not sets:
+            return
+        self.t.client.update_item(
+            TableName=self.t.table,
+            Key={"pk": {"S": f"WS#{workspace_id}"}, "sk": {"S": "WS"}},
+            UpdateExpression="SET " + ", ".join(sets),
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues=values,
+        )
         self._settings.invalidate(workspace_id)
 
     def workspace(self, workspace_id: str) -> dict[str, Any] | None:
@@ -551,6 +577,11 @@ class DynamoPrivacyStore:
             except client.exceptions.ConditionalCheckFailedException:
                 continue
         client.delete_item(TableName=self.t.table, Key={"pk": {"S": profile["pk"]}, "sk": {"S": "P"}})
+        # the customer's engagement (opens, clicks, the last click) goes with the profile
+        client.delete_item(
+            TableName=self.t.table,
+            Key={"pk": {"S": f"W#{workspace_id}#ENG#{profile['cid']}"}, "sk": {"S": "E"}},
+        )
         return deleted + 1
 
     def redact_records(self, keys: list[str]) -> int:

@@ -4,6 +4,7 @@ templates; SES (email) and SNS (SMS)."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from email.message import EmailMessage
@@ -43,14 +44,39 @@ class DynamoLedger:
                     "at": {"S": iso(now) or ""},
                     "ttl": {"N": str(int((now + timedelta(days=LEDGER_DAYS)).timestamp()))},
                 },
-                # a claim whose lease ran out (a crash before the provider answered) is retaken
-                ConditionExpression="attribute_not_exists(pk) OR (st = :sending AND lease < :now)",
+                # a claim whose lease ran out (a crash before the provider answered) is retaken,
+                # unless SES reported it sent (`ev_send`): then the crash came after the send
+                ConditionExpression=(
+                    "attribute_not_exists(pk) OR "
+                    "(st = :sending AND lease < :now AND attribute_not_exists(ev_send))"
+                ),
                 ExpressionAttributeValues={":sending": {"S": "sending"}, ":now": {"S": iso(now) or ""}},
             )
         except self.t.client.exceptions.ConditionalCheckFailedException:
             held = self.t.get(f"W#{workspace_id}#MSG#{customer_id}", key, consistent=True)
+            if held and held.get("st") == "sending" and held.get("ev_send"):
+                self.confirm_sent(workspace_id, customer_id, key, "reported sent by SES")
+                return "done"
             return "busy" if held and held.get("st") == "sending" else "done"
         return "claimed"
+
+    def confirm_sent(self, workspace_id: str, customer_id: str, key: str, provider_id: str) -> None:
+        """SES's Send event: a claim still `sending` (its sender died after SES accepted the
+        message) becomes `sent`; a claim already finished is left as it is."""
+        try:
+            self.t.client.update_item(
+                TableName=self.t.table,
+                Key=_key(f"W#{workspace_id}#MSG#{customer_id}", key),
+                UpdateExpression="SET st = :sent, detail = :d REMOVE lease",
+                ConditionExpression="st = :sending",
+                ExpressionAttributeValues={
+                    ":sent": {"S": "sent"},
+                    ":sending": {"S": "sending"},
+                    ":d": {"S": provider_id[:500]},
+                },
+            )
+        except self.t.client.exceptions.ConditionalCheckFailedException:
+            return  # finished already (the usual case), or no claim (a test send)
 
     def finish(self, workspace_id: str, customer_id: str, key: str, status: str, detail: str) -> None:
         self.t.client.update_item(
@@ -71,23 +97,69 @@ class DynamoLedger:
         except self.t.client.exceptions.ConditionalCheckFailedException:
             return  # already finished (a refusal or a drop): nothing to free
 
-    def record_event(self, workspace_id: str, customer_id: str, key: str, event: str, at: str) -> None:
-        """`ev_<event>`: when SES reported it (delivery, bounce, complaint, open, click)."""
-        try:
-            self.t.client.update_item(
-                TableName=self.t.table,
-                Key=_key(f"W#{workspace_id}#MSG#{customer_id}", key),
-                UpdateExpression="SET #e = if_not_exists(#e, :at)",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeNames={"#e": f"ev_{event}"},
-                ExpressionAttributeValues={":at": {"S": at}},
-            )
-        except self.t.client.exceptions.ConditionalCheckFailedException:
-            return  # a message this workspace has no claim for (a test send): nothing to record
+    def record_event(
+        self,
+        workspace_id: str,
+        customer_id: str,
+        key: str,
+        event: str,
+        at: str,
+        counts: dict[str, dict[str, int]] | None = None,
+    ) -> bool:
+        """`ev_<event>`: when SES reported it (send, delivery, open, click, bounce, complaint),
+        set once. With `counts`, the statistics are added in the same transaction, so the
+        first report of an event counts exactly once. False if already recorded (or no claim)."""
+        claim_update = {
+            "TableName": self.t.table,
+            "Key": _key(f"W#{workspace_id}#MSG#{customer_id}", key),
+            "UpdateExpression": "SET #e = :at",
+            "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(#e)",
+            "ExpressionAttributeNames": {"#e": f"ev_{event}"},
+            "ExpressionAttributeValues": {":at": {"S": at}},
+        }
+        if not counts:
+            try:
+                self.t.client.update_item(**claim_update)
+            except self.t.client.exceptions.ConditionalCheckFailedException:
+                return False  # recorded before, or a message with no claim (a test send)
+            return True
+        stats = [_stats_add(self.t.table, workspace_id, scope, c) for scope, c in counts.items()]
+        return transact_once(self.t, [{"Update": claim_update}, *stats])
 
     def entries(self, workspace_id: str, customer_id: str) -> list[dict[str, Any]]:
         items, _ = self.t.query(f"W#{workspace_id}#MSG#{customer_id}", limit=100)
         return items
+
+
+def transact_once(table: CrmTable, actions: list[dict[str, Any]]) -> bool:
+    """All of `actions` or none; False when the first one's condition (the guard that makes
+    it happen once) failed, any other cancellation raised."""
+    try:
+        table.client.transact_write_items(TransactItems=actions)
+    except table.client.exceptions.TransactionCanceledException as exc:
+        reasons = exc.response.get("CancellationReasons") or []
+        if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+            return False
+        raise
+    return True
+
+
+def _stats_add(
+    table: str, workspace_id: str, scope: str, counts: Mapping[str, int | Decimal]
+) -> dict[str, Any]:
+    """A TransactWriteItems `Update` adding `counts` to one scope's statistics."""
+    moving = {name: value for name, value in counts.items() if value}
+    names = {f"#c{i}": name for i, name in enumerate(moving)}
+    values = {f":c{i}": to_av(value) for i, value in enumerate(moving.values())}
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": _key(f"W#{workspace_id}#STATS", scope),
+            "UpdateExpression": "SET t = :t ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(moving))),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": {**values, ":t": {"S": "stats"}},
+        }
+    }
 
 
 class DynamoStats:

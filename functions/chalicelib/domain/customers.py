@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -10,6 +11,8 @@ from pydantic import BaseModel
 from chalicelib.domain import records
 from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.identity import customer_id_for, normalize_email
+from chalicelib.domain.messaging.engagement import EngagementView
+from chalicelib.domain.models import now_utc
 from chalicelib.domain.profiles import WorkspaceReader, bought
 
 CENT = Decimal("0.01")
@@ -22,6 +25,10 @@ class ProfileReader(Protocol):
 
 class OrderReader(Protocol):
     def get_orders(self, keys: list[str]) -> list[dict[str, Any]]: ...
+
+
+class EngagementReader(Protocol):
+    def view(self, workspace_id: str, customer_id: str, now: datetime) -> EngagementView: ...
 
 
 def money(value: Any) -> str | None:
@@ -109,6 +116,7 @@ class TimelineEvent(BaseModel):
 
 class CustomerDetail(ProfileView):
     timeline: list[TimelineEvent]
+    engagement: EngagementView | None = None  # tier and score from opens and clicks
 
 
 class LineItemView(BaseModel):
@@ -228,10 +236,17 @@ def history(item: dict[str, Any]) -> list[TimelineEvent]:
 
 
 class CustomerService:
-    def __init__(self, profiles: ProfileReader, orders: OrderReader, workspaces: WorkspaceReader) -> None:
+    def __init__(
+        self,
+        profiles: ProfileReader,
+        orders: OrderReader,
+        workspaces: WorkspaceReader,
+        engagement: EngagementReader | None = None,
+    ) -> None:
         self.profiles = profiles
         self.orders = orders
         self.workspaces = workspaces
+        self.engagement = engagement
 
     def find_by_email(self, workspace_id: str, email: str) -> list[ProfileView]:
         normalized = normalize_email(email)
@@ -257,7 +272,8 @@ class CustomerService:
                 keys.append(records.order_pk(workspace_id, *parts))
         timeline = [e for order in self.orders.get_orders(keys) for e in history(order)]
         timeline.sort(key=lambda e: e.at, reverse=True)
-        return CustomerDetail(**ProfileView.of(item).model_dump(), timeline=timeline)
+        engagement = self.engagement.view(workspace_id, item["cid"], now_utc()) if self.engagement else None
+        return CustomerDetail(**ProfileView.of(item).model_dump(), timeline=timeline, engagement=engagement)
 
     def order(self, workspace_id: str, order_id: str) -> OrderView:
         parts = records.split_public_order_id(order_id)

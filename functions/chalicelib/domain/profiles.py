@@ -59,6 +59,10 @@ class WorkspaceSettings:
     notifications: frozenset[str] = frozenset()
     sender_email: str = ""
     sms_sender_id: str = ""
+    # Engagement tiers' thresholds (chalicelib.domain.messaging.engagement.Rules; empty:
+    # the defaults) and the days after a click an order is attributed to it.
+    engagement_rules: dict[str, int] = field(default_factory=dict)
+    attribution_days: int = 5
 
     def convert(self, amount: Decimal, currency: str | None) -> Decimal | None:
         if currency is None or currency == self.currency:

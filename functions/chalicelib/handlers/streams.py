@@ -120,6 +120,9 @@ def handle_notification_record(record: DynamoDBRecord) -> str:
     runs = container().flow_triggers.on_ingest_change(old, new, now)
     if runs:
         count("FlowRunsChanged", len(runs))
+    # Attribution: an order first seen within the window after a marketing click
+    if container().attribution.on_order(old, new, now):
+        count("OrdersAttributed")
     return ",".join(d.status for d in decisions) or "none"
 
 
@@ -146,6 +149,8 @@ def handle_ses_event(record: Any) -> str:
     result = container().feedback.handle(parse_notification(record.body), iso(now_utc()) or "")
     if result.get("suppressed"):
         count("AddressesSuppressed", result["suppressed"])
+    if result.get("counted"):
+        count("MessageEventsCounted")
     return str(result.get("event", "ignored"))
 
 

@@ -6,6 +6,14 @@ suppresses the address (`W#<ws>#SUP`), which every later send checks first; deli
 bounce and complaint are also recorded on the message's claim. A transient bounce is
 recorded only. The workspace, customer and message key come from the tags every send
 carries; an event without them (a message not sent by Patron) is ignored.
+
+Every event is recorded on the message's claim as `ev_<type>`, once: the first delivery,
+open, click, bounce and complaint of a message are counted, in the same transaction
+as that conditional update, into the statistics of the message's scope (`camp#<id>`, `flow#<id>`) and, with a
+`v` tag (an A/B variant), of `<scope>#v#<variant>`. A second open of the same message,
+or a redelivered event, counts nothing. Deliveries, opens and clicks then update the
+customer's engagement (`engagement.py`). A `Send` event marks a claim whose sender died
+before recording it as `sent`, so that no retry sends it again.
 """
 
 from __future__ import annotations
@@ -15,6 +23,10 @@ import json
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.domain import records
+from chalicelib.domain.messaging.engagement import EngagementStore
+from chalicelib.domain.messaging.stats import scope_of, variant_scope
 
 
 def key_tag(key: str) -> str:
@@ -38,14 +50,23 @@ class Recipient(_Loose):
 class Bounce(_Loose):
     bounceType: str
     bouncedRecipients: list[Recipient] = Field(default_factory=list)
+    timestamp: str | None = None
 
 
 class Complaint(_Loose):
     complainedRecipients: list[Recipient] = Field(default_factory=list)
+    timestamp: str | None = None
+
+
+class Stamped(_Loose):
+    """The detail of a delivery, open or click: when it happened (and more, ignored)."""
+
+    timestamp: str | None = None
 
 
 class Mail(_Loose):
     messageId: str
+    timestamp: str | None = None
     tags: dict[str, list[str]] = Field(default_factory=dict)
 
 
@@ -54,10 +75,30 @@ class SesEvent(_Loose):
     mail: Mail
     bounce: Bounce | None = None
     complaint: Complaint | None = None
+    delivery: Stamped | None = None
+    open: Stamped | None = None
+    click: Stamped | None = None
 
     def tag(self, name: str) -> str | None:
         values = self.mail.tags.get(name) or []
         return values[0] if values else None
+
+    def happened_at(self) -> str | None:
+        """When SES says the event happened (its own detail's timestamp, else the send's)."""
+        detail = getattr(self, self.eventType.lower(), None) if self.eventType in DETAILED else None
+        stamp = getattr(detail, "timestamp", None) or self.mail.timestamp
+        parsed = records.parse_iso(stamp) if stamp else None
+        return records.iso(parsed) if parsed else None
+
+
+DETAILED = ("Bounce", "Complaint", "Delivery", "Open", "Click")
+COUNTED = {  # SES event -> the statistics counter it adds to, once per message
+    "delivery": "delivered",
+    "open": "opened",
+    "click": "clicked",
+    "bounce": "bounced",
+    "complaint": "complained",
+}
 
 
 class SuppressionStore(Protocol):
@@ -65,7 +106,23 @@ class SuppressionStore(Protocol):
 
 
 class EventLedger(Protocol):
-    def record_event(self, workspace_id: str, customer_id: str, key: str, event: str, at: str) -> None: ...
+    def record_event(
+        self,
+        workspace_id: str,
+        customer_id: str,
+        key: str,
+        event: str,
+        at: str,
+        counts: dict[str, dict[str, int]] | None = None,
+    ) -> bool:
+        """Set `ev_<event>` on the message's claim and add `counts` (scope -> counters) to the
+        statistics, all or nothing; True only the first time (and only if the message has a
+        claim), so a redelivered event or a second open counts nothing."""
+        ...
+
+    def confirm_sent(self, workspace_id: str, customer_id: str, key: str, provider_id: str) -> None:
+        """SES accepted it: a claim still `sending` (its sender died) becomes `sent`."""
+        ...
 
 
 def parse_notification(body: str) -> SesEvent:
@@ -76,11 +133,18 @@ def parse_notification(body: str) -> SesEvent:
 
 
 class FeedbackService:
-    def __init__(self, suppressions: SuppressionStore, ledger: EventLedger) -> None:
+    def __init__(
+        self,
+        suppressions: SuppressionStore,
+        ledger: EventLedger,
+        engagement: EngagementStore | None = None,
+    ) -> None:
         self.suppressions = suppressions
-        self.ledger = ledger
+        self.ledger = ledger  # the claims, and the statistics counted with them
+        self.engagement = engagement
 
     def handle(self, event: SesEvent, at: str) -> dict[str, Any]:
+        """`at`: when the event is processed, used when the event carries no time of its own."""
         workspace_id = event.tag("workspace")
         if not workspace_id:
             return {"ignored": "no workspace tag"}
@@ -93,9 +157,40 @@ class FeedbackService:
             for r in event.complaint.complainedRecipients:
                 self.suppressions.suppress(workspace_id, "email", r.emailAddress, "complaint")
                 suppressed += 1
+        result: dict[str, Any] = {"event": event.eventType, "suppressed": suppressed, "counted": False}
         customer, tagged_key = event.tag("customer"), event.tag("mk")
-        if customer and tagged_key:
-            self.ledger.record_event(
-                workspace_id, customer, key_from_tag(tagged_key), event.eventType.lower(), at
-            )
-        return {"event": event.eventType, "suppressed": suppressed}
+        if not (customer and tagged_key):
+            return result
+        key, name = key_from_tag(tagged_key), event.eventType.lower()
+        when = event.happened_at() or at
+        counts: dict[str, dict[str, int]] = {}
+        scope, variant = scope_of(key), event.tag("v")
+        if scope and name in COUNTED:
+            counts[scope] = {COUNTED[name]: 1}
+            if variant:
+                counts[variant_scope(scope, variant)] = {COUNTED[name]: 1}
+        first = self.ledger.record_event(workspace_id, customer, key, name, when, counts or None)
+        result["counted"] = first and bool(counts)
+        if name == "send":  # after `ev_send` is on the claim: a claim retaken later checks it
+            self.ledger.confirm_sent(workspace_id, customer, key, event.mail.messageId)
+        if first and self.engagement is not None:
+            self._engage(workspace_id, customer, key, name, when, scope, variant)
+        return result
+
+    def _engage(
+        self,
+        workspace_id: str,
+        customer: str,
+        key: str,
+        name: str,
+        at: str,
+        scope: str | None,
+        variant: str | None,
+    ) -> None:
+        assert self.engagement is not None
+        if name == "delivery":
+            self.engagement.delivered(workspace_id, customer, at)
+        elif name == "open":
+            self.engagement.opened(workspace_id, customer, at)
+        elif name == "click":
+            self.engagement.clicked(workspace_id, customer, at, key, scope, variant)

@@ -21,8 +21,9 @@ A provider error (throttling included) releases the claim and raises, so the str
 queue retries the message later; nothing is dropped. A process that dies after the claim
 leaves a `sending` claim with a lease: a retry meanwhile raises `InFlight` (so it is
 retried, not counted as sent), and once the lease has passed a retry takes the claim and
-sends. If the provider had accepted the message just before the process died, that is
-the one case that sends twice (see docs/messaging.md).
+sends, unless SES's own Send event for the message has reached the claim meanwhile: then
+the provider had accepted it before the process died, and the retry sends nothing (see
+docs/messaging.md for the window that remains).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.messaging import feedback, render, sms
+from chalicelib.domain.messaging.stats import scope_of
 from chalicelib.domain.timezones import zone_for_phone
 
 LEASE = timedelta(minutes=5)
@@ -115,6 +117,10 @@ class Ledger(Protocol):
     def release(self, workspace_id: str, customer_id: str, key: str) -> None: ...
 
 
+class EngagementTiers(Protocol):
+    def tier(self, workspace_id: str, customer_id: str, now: datetime) -> str: ...  # high, medium, low
+
+
 class Limits(Protocol):
     def is_suppressed(self, workspace_id: str, channel: str, address: str) -> bool: ...
     def is_opted_out(self, workspace_id: str, channel: str, customer_id: str) -> bool: ...
@@ -163,13 +169,16 @@ class MessagingService:
         limits: Limits,
         channels: Channels,
         templates: Any,
-        unsubscribe_link: Callable[[str, str, str], str | None] | None = None,
+        unsubscribe_link: Callable[..., str | None] | None = None,
+        engagement: EngagementTiers | None = None,
     ) -> None:
         self.ledger = ledger
         self.limits = limits
         self.channels = channels
         self.templates = templates
-        self.unsubscribe_link = unsubscribe_link  # (workspace, customer, channel) -> signed URL
+        # (workspace, customer, channel, scope) -> signed URL
+        self.unsubscribe_link = unsubscribe_link
+        self.engagement = engagement  # the customer's tier, from opens and clicks
 
     def check(
         self,
@@ -237,7 +246,7 @@ class MessagingService:
         ws, cid, key = message.workspace_id, message.customer_id, message.key
         taken: list[Callable[[], None]] = []  # what to give back if the provider fails
         if message.purpose is Purpose.MARKETING:
-            tier = str(profile.get("eng") or "medium")
+            tier = self._tier(message, profile, now)
             local = now.astimezone(zone)
             if tier == "low":
                 allowed = self.limits.take_spacing(ws, cid, now, timedelta(days=policy.low_every_days))
@@ -279,7 +288,7 @@ class MessagingService:
             and not values.get("unsubscribe_url")
             and self.unsubscribe_link
         ):
-            values["unsubscribe_url"] = self.unsubscribe_link(ws, cid, message.channel.value)
+            values["unsubscribe_url"] = self.unsubscribe_link(ws, cid, message.channel.value, scope_of(key))
         tags = {"workspace": ws, "customer": cid, "mk": feedback.key_tag(key)}
         if message.channel is Channel.SMS:
             text = render.render(template.sms or template.text, values, field="sms")
@@ -316,3 +325,11 @@ class MessagingService:
             self.ledger.finish(ws, cid, key, "sent", provider_id)
         except Exception as exc:
             raise AlreadySent(key) from exc
+
+    def _tier(self, message: Outgoing, profile: dict[str, Any], now: datetime) -> str:
+        """An explicit `eng` on the profile wins; else the engagement port's; else medium."""
+        if profile.get("eng"):
+            return str(profile["eng"])
+        if self.engagement is None:
+            return "medium"
+        return self.engagement.tier(message.workspace_id, message.customer_id, now) or "medium"

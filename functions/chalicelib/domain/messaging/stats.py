@@ -36,6 +36,11 @@ def scope_of(key: str) -> str | None:
     return None
 
 
+def variant_scope(scope: str, variant: str) -> str:
+    """The counters of one A/B variant of a campaign or flow: `<scope>#v#<variant>`."""
+    return f"{scope}#v#{variant}"
+
+
 class Stats(Protocol):
     def add(self, workspace_id: str, scope: str, counts: dict[str, int | Decimal]) -> None: ...
     def get(self, workspace_id: str, scope: str) -> dict[str, int | Decimal]: ...

@@ -7,6 +7,11 @@ send for `List-Unsubscribe-Post`) records the opt-out; `GET` shows a page whose 
 posts, so a link scanner that follows links unsubscribes nobody. The opt-out is an item
 of its own (`W#<ws>#OPT` / `<channel>#<cid>`), checked before every marketing send: a
 later storefront consent update cannot silently undo it.
+
+A token may also name the message's scope (`camp#<id>`, `flow#<id>`) and A/B variant:
+the first unsubscribe through it adds `unsubscribed` to that scope's statistics (and
+the variant's), together with the opt-out, once. Tokens without them (older links, and
+transactional messages) still work and count nowhere.
 """
 
 from __future__ import annotations
@@ -14,9 +19,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 from chalicelib.domain.errors import BadRequest, NotFound
+from chalicelib.domain.messaging.stats import variant_scope
+from chalicelib.domain.models import now_utc
+from chalicelib.domain.records import iso
 
 CHANNELS = ("email", "sms")
 
@@ -24,6 +35,29 @@ CHANNELS = ("email", "sms")
 class OptOutStore(Protocol):
     def opt_out(self, workspace_id: str, channel: str, customer_id: str, source: str) -> None: ...
     def is_opted_out(self, workspace_id: str, channel: str, customer_id: str) -> bool: ...
+
+
+class CountedOptOuts(Protocol):
+    def opt_out_once(
+        self,
+        workspace_id: str,
+        channel: str,
+        customer_id: str,
+        source: str,
+        at: str,
+        counts: dict[str, dict[str, int | Decimal]],
+    ) -> bool:
+        """The opt-out, only if absent, with `counts` added to the statistics: all or nothing."""
+        ...
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    workspace_id: str
+    customer_id: str
+    channel: str
+    scope: str = ""  # the message's campaign or flow, when the link came in one
+    variant: str = ""
 
 
 def _b64(raw: bytes) -> str:
@@ -38,52 +72,82 @@ def _key(salt: str) -> bytes:
     return hmac.new(salt.encode(), b"patron-unsubscribe-v1", hashlib.sha256).digest()
 
 
-def make_token(workspace_id: str, customer_id: str, channel: str, salt: str) -> str:
-    payload = f"{workspace_id}|{customer_id}|{channel}".encode()
+def make_token(
+    workspace_id: str, customer_id: str, channel: str, salt: str, scope: str = "", variant: str = ""
+) -> str:
+    fields = [workspace_id, customer_id, channel] + ([scope, variant] if scope else [])
+    payload = "|".join(fields).encode()
     signature = hmac.new(_key(salt), payload, hashlib.sha256).digest()[:16]
     return f"{_b64(payload)}.{_b64(signature)}"
 
 
-def read_token(token: str, salt_for: Any) -> tuple[str, str, str]:
-    """(workspace, customer, channel) from a token whose signature holds; else a 404."""
+def read_token(token: str, salt_for: Any) -> TokenClaims:
+    """What a token whose signature holds names; else a 404. Three fields (older links) or
+    five (with the message's scope and variant)."""
     try:
         payload_text, signature_text = token.split(".", 1)
         payload = _unb64(payload_text)
-        workspace_id, customer_id, channel = payload.decode().split("|")
+        fields = payload.decode().split("|")
         signature = _unb64(signature_text)
+        if len(fields) not in (3, 5):
+            raise ValueError("unknown token layout")
     except (ValueError, UnicodeDecodeError) as exc:
         raise NotFound("unknown unsubscribe link") from exc
-    salt = salt_for(workspace_id)
+    claims = TokenClaims(*fields)
+    salt = salt_for(claims.workspace_id)
     expected = hmac.new(_key(salt or ""), payload, hashlib.sha256).digest()[:16]
-    if salt is None or channel not in CHANNELS or not hmac.compare_digest(signature, expected):
+    if salt is None or claims.channel not in CHANNELS or not hmac.compare_digest(signature, expected):
         raise NotFound("unknown unsubscribe link")
-    return workspace_id, customer_id, channel
+    return claims
 
 
 class UnsubscribeService:
-    def __init__(self, store: OptOutStore, workspaces: Any, public_url: str | None) -> None:
+    def __init__(
+        self,
+        store: OptOutStore,
+        workspaces: Any,
+        public_url: str | None,
+        counted: CountedOptOuts | None = None,
+    ) -> None:
         self.store = store
         self.workspaces = workspaces
         self.public_url = (public_url or "").rstrip("/")
+        self.counted = counted
 
     def _salt(self, workspace_id: str) -> str | None:
         settings = self.workspaces.settings(workspace_id)
         return settings.id_salt if settings else None
 
-    def link(self, workspace_id: str, customer_id: str, channel: str = "email") -> str | None:
+    def link(
+        self,
+        workspace_id: str,
+        customer_id: str,
+        channel: str = "email",
+        scope: str | None = None,
+        variant: str | None = None,
+    ) -> str | None:
         salt = self._salt(workspace_id)
         if not self.public_url or salt is None:
             return None
-        return f"{self.public_url}/unsubscribe/{make_token(workspace_id, customer_id, channel, salt)}"
+        token = make_token(workspace_id, customer_id, channel, salt, scope or "", variant or "")
+        return f"{self.public_url}/unsubscribe/{token}"
 
-    def unsubscribe(self, token: str) -> dict[str, str]:
+    def unsubscribe(self, token: str, now: datetime | None = None) -> dict[str, str]:
         if len(token) > 400:
             raise BadRequest("unsubscribe link too long")
-        workspace_id, customer_id, channel = read_token(token, self._salt)
-        self.store.opt_out(workspace_id, channel, customer_id, "unsubscribe link")
+        claims = read_token(token, self._salt)
+        ws, cid, channel = claims.workspace_id, claims.customer_id, claims.channel
+        if claims.scope and self.counted is not None:
+            counts: dict[str, dict[str, int | Decimal]] = {claims.scope: {"unsubscribed": 1}}
+            if claims.variant:
+                counts[variant_scope(claims.scope, claims.variant)] = {"unsubscribed": 1}
+            at = iso(now or now_utc()) or ""
+            self.counted.opt_out_once(ws, channel, cid, "unsubscribe link", at, counts)
+        else:
+            self.store.opt_out(ws, channel, cid, "unsubscribe link")
         return {"status": "unsubscribed", "channel": channel}
 
     def check(self, token: str) -> dict[str, str]:
-        workspace_id, _, channel = read_token(token, self._salt)
-        settings = self.workspaces.settings(workspace_id)
-        return {"store": settings.name if settings else "", "channel": channel}
+        claims = read_token(token, self._salt)
+        settings = self.workspaces.settings(claims.workspace_id)
+        return {"store": settings.name if settings else "", "channel": claims.channel}

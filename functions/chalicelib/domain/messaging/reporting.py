@@ -1,0 +1,99 @@
+"""The messaging report: each campaign's and flow's counters, with the rates derived.
+
+Rates are computed when read, from the counters (`stats.py`), never stored:
+
+- open rate, click rate, unsubscribe rate: per delivered message;
+- bounce rate: per sent message (per delivered + bounced while nothing is counted sent);
+- revenue: attributed orders' totals in the workspace currency (`attribution.py`).
+
+A rate whose denominator is 0 is null.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from chalicelib.domain.errors import NotFound
+
+CENT = Decimal("0.01")
+
+
+class StatsReader(Protocol):
+    def all(self, workspace_id: str) -> dict[str, dict[str, int | Decimal]]: ...
+    def get(self, workspace_id: str, scope: str) -> dict[str, int | Decimal] | None: ...
+
+
+class ScopeStats(BaseModel):
+    scope: str
+    kind: str  # campaign or flow
+    id: str
+    variant: str | None = None
+    sent: int = 0
+    delivered: int = 0
+    opened: int = 0
+    clicked: int = 0
+    bounced: int = 0
+    complained: int = 0
+    unsubscribed: int = 0
+    deferred: int = 0
+    dropped: int = 0
+    orders: int = 0
+    revenue: str = "0.00"
+    open_rate: float | None = None
+    click_rate: float | None = None
+    bounce_rate: float | None = None
+    unsubscribe_rate: float | None = None
+
+    @classmethod
+    def of(cls, scope: str, counters: dict[str, Any]) -> ScopeStats:
+        base, _, variant = scope.partition("#v#")
+        kind, _, name = base.partition("#")
+        n = {k: int(counters.get(k) or 0) for k in cls.model_fields if k in counters and k != "revenue"}
+
+        def rate(part: int, whole: int) -> float | None:
+            return round(part / whole, 4) if whole else None
+
+        delivered, sent = n.get("delivered", 0), n.get("sent", 0)
+        bounced = n.get("bounced", 0)
+        return cls(
+            scope=scope,
+            kind={"camp": "campaign", "flow": "flow"}.get(kind, kind),
+            id=name,
+            variant=variant or None,
+            **n,
+            revenue=str(Decimal(str(counters.get("revenue") or 0)).quantize(CENT)),
+            open_rate=rate(n.get("opened", 0), delivered),
+            click_rate=rate(n.get("clicked", 0), delivered),
+            bounce_rate=rate(bounced, sent or delivered + bounced),
+            unsubscribe_rate=rate(n.get("unsubscribed", 0), delivered),
+        )
+
+
+class StatsReport(BaseModel):
+    currency: str
+    scopes: list[ScopeStats]
+
+
+class MessagingStatsService:
+    def __init__(self, reader: StatsReader, workspaces: Any) -> None:
+        self.reader = reader
+        self.workspaces = workspaces
+
+    def report(self, workspace_id: str, scope: str | None = None) -> StatsReport:
+        settings = self.workspaces.settings(workspace_id)
+        if settings is None:
+            raise NotFound("workspace not found")
+        if scope:
+            counters = self.reader.get(workspace_id, scope)
+            if counters is None:
+                raise NotFound(f"no statistics for {scope}")
+            found = {scope: counters}
+        else:
+            found = self.reader.all(workspace_id)
+        return StatsReport(
+            currency=settings.currency,
+            scopes=[ScopeStats.of(name, counters) for name, counters in sorted(found.items())],
+        )
