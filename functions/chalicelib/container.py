@@ -126,6 +126,7 @@ class Container:
     @cached_property
     def flows(self) -> Any:
         from chalicelib.adapters.flows import DynamoCoupons, DynamoFlowStore
+        from chalicelib.adapters.messaging import DynamoStats
         from chalicelib.domain.messaging.flows import FlowService
         from chalicelib.domain.messaging.notifications import WithDefaults
         from chalicelib.domain.messaging.templates import TemplateIn
@@ -142,6 +143,7 @@ class Container:
             WithDefaults(self.templates),
             DynamoCoupons(self.crm),
             save_template,
+            stats=DynamoStats(self.crm),
         )
 
     @cached_property

@@ -65,6 +65,8 @@ def test_abandoned_checkout_gets_one_reminder_with_a_coupon(stage, flows_ws):
     assert coupon["pct"] == 10 and coupon["exp"].startswith("2026-11-22T19:13:44")
     assert "2026-11-22 19:13 UTC" in text  # the expiry, in Jane's local time (no zone known: UTC)
     assert email["List-Unsubscribe"]
+    stats = stage.container.flows.stats.get(ws.workspace_id, "flow#abandoned-checkout")
+    assert stats["sent"] == 1 and stats["dropped"] == 0
     finished = runs(stage, ws, jane(stage, ws))["abandoned-checkout"]
     assert finished["status"] == "done" and [e["status"] for e in finished["log"]] == ["sent"]
 

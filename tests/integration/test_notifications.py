@@ -56,6 +56,23 @@ def test_an_order_gets_its_confirmation_and_shipping_notice_once(stage, notifyin
     assert len(sent_emails(stage)) == 2
 
 
+def test_delivery_reported_by_the_carrier_is_announced_once(stage, notifying):
+    ws = notifying
+    stage.container.workspaces.set_messaging(ws.workspace_id, ["delivered"], SENDER, None)
+    # Given Jane's order, shipped
+    stage.send(ws, "shopify", "orders/create", event_bytes("shopify/orders_create.json"))
+    stage.send(ws, "shopify", "orders/updated", event_bytes("shopify/orders_updated_paid.json"))
+    stage.drain()
+    assert sent_emails(stage) == []  # only "delivered" is switched on
+    # When the carrier reports it delivered, and that update comes twice
+    delivered = event_bytes("shopify/orders_updated_delivered.json")
+    stage.send(ws, "shopify", "orders/updated", delivered, delivery_id="d-1")
+    stage.send(ws, "shopify", "orders/updated", delivered, delivery_id="d-2")
+    stage.drain()
+    # Then one "delivered" email went out
+    assert [e["Subject"] for e in sent_emails(stage)] == ["Your order #1001 was delivered"]
+
+
 def test_kinds_that_are_switched_off_send_nothing(stage, notifying):
     ws = notifying
     stage.container.workspaces.set_messaging(ws.workspace_id, [], None, None)

@@ -133,6 +133,7 @@ class Order(Frozen):
     line_items: tuple[LineItem, ...] = ()
     refunds: tuple[Refund, ...] = ()
     tracking: tuple[str, ...] = ()
+    delivered_at: UtcDatetime | None = None  # the carrier reported it delivered
 
     @property
     def progress(self) -> int:

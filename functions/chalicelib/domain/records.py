@@ -154,6 +154,7 @@ def order_fields(order: Order) -> dict[str, Any]:
         "p": person_fields(order.person),
         "li": [_line(li) for li in order.line_items],
         "trk": list(order.tracking) or None,
+        "dlv": iso(order.delivered_at),
     }
     return values
 

@@ -100,6 +100,8 @@ class GenericOrder(_M):
     customer: GenericCustomerRef
     line_items: list[GenericLineItem] = []
     refunds: list[GenericRefund] = []
+    tracking: list[str] = []
+    delivered_at: AwareDatetime | None = None
 
 
 class GenericCustomer(GenericCustomerRef):
@@ -155,6 +157,8 @@ def parse_order(body: bytes, delivery: Delivery) -> IngestPayload:
         refunds=tuple(
             Refund(refund_id=r.id, amount=Decimal(r.amount), created_at=r.created_at) for r in o.refunds
         ),
+        tracking=tuple(o.tracking),
+        delivered_at=o.delivered_at,
     )
 
 

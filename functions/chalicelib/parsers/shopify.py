@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from chalicelib.domain.identity import normalize_email, normalize_phone, platform_key
 from chalicelib.domain.models import (
@@ -91,6 +91,8 @@ class ShopifyAddress(_M):
 
 class ShopifyFulfillment(_M):
     tracking_number: str | None = None
+    shipment_status: str | None = None  # the carrier's: ..., out_for_delivery, delivered
+    updated_at: AwareDatetime | None = None
 
 
 class ShopifyOrder(_M):
@@ -252,7 +254,15 @@ def parse_order(body: bytes, delivery: Delivery) -> IngestPayload:
             Refund(refund_id=str(r.id), amount=r.amount(), created_at=r.created_at) for r in o.refunds
         ),
         tracking=tuple(f.tracking_number for f in o.fulfillments if f.tracking_number),
+        delivered_at=_delivered(o),
     )
+
+
+def _delivered(o: ShopifyOrder) -> datetime | None:
+    """When the last fulfillment was delivered, once every fulfillment is."""
+    if not o.fulfillments or any(f.shipment_status != "delivered" for f in o.fulfillments):
+        return None
+    return max((f.updated_at or o.updated_at for f in o.fulfillments), default=None)
 
 
 def parse_refund(body: bytes, delivery: Delivery) -> IngestPayload:

@@ -45,6 +45,7 @@ from chalicelib.domain.messaging.service import (
     Throttled,
     local_zone,
 )
+from chalicelib.domain.messaging.stats import NoStats, Stats
 from chalicelib.domain.models import now_utc
 
 SHARDS = 16
@@ -277,6 +278,7 @@ class FlowService:
         coupons: CouponStore,
         save_template: Callable[[str, str, TemplateText], Any] | None = None,
         clock: Callable[[], datetime] = now_utc,
+        stats: Stats | None = None,
     ) -> None:
         self.store = store
         self.messaging = messaging
@@ -286,6 +288,7 @@ class FlowService:
         self.templates = templates
         self.coupons = coupons
         self.save_template = save_template
+        self.stats = stats or NoStats()  # sent/deferred/dropped per flow (SES events add the rest)
         self.clock = clock  # a run due in the past is filed under today: the tick reads from today on
 
     # -- definitions ----------------------------------------------------------------
@@ -485,6 +488,8 @@ class FlowService:
                 return self._ended(run, "exited", reason)
             decision = self._send(flow, run, index, step.send, profile, settings, policy, zone, now)
             _log(run, index, decision, now)
+            if decision.status in ("sent", "deferred", "dropped"):
+                self.stats.add(ws, f"flow#{flow.id}", {decision.status: 1})
             if decision.status == "deferred" and decision.until is not None:
                 self._schedule(run, decision.until, now)
                 return Outcome(run["id"], "waiting", decision.reason)

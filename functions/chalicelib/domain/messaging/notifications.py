@@ -5,7 +5,8 @@ before and after each change:
 
 - first seen: `order_confirmation`;
 - each later status: `payment_received` (paid), `shipped` (fulfilled, with the tracking
-  link), `cancellation` (cancelled), `refund_processed` (refunded, partially refunded).
+  link), `cancellation` (cancelled), `refund_processed` (refunded, partially refunded);
+- the carrier reporting every fulfillment delivered: `delivered`.
 
 Each kind is switched on per workspace (off by default: most storefronts send their own).
 Messages older than `FRESH` are not sent: an order delivered a day late does not get a
@@ -40,7 +41,7 @@ KIND_BY_STATUS = {
     "refunded": "refund_processed",
     "partially_refunded": "refund_processed",
 }
-KINDS = ("order_confirmation", "payment_received", "shipped", "cancellation", "refund_processed")
+KINDS = ("order_confirmation", "payment_received", "shipped", "delivered", "cancellation", "refund_processed")
 DEFAULT_TEMPLATES = {
     "order_confirmation": Template(
         "txn_order_confirmation",
@@ -67,6 +68,15 @@ DEFAULT_TEMPLATES = {
         html="<p>Your order {{ order_number }} has shipped.</p><p>Track it: {{ tracking_url }}</p>",
         text="Your order {{ order_number }} has shipped. Track it: {{ tracking_url }}",
         sms="{{ store_name }}: order {{ order_number }} shipped. {{ tracking_url }}",
+    ),
+    "delivered": Template(
+        "txn_delivered",
+        0,
+        subject="Your order {{ order_number }} was delivered",
+        html="<p>Your order {{ order_number }} was delivered. We hope you enjoy it.</p>"
+        "<p>{{ store_name }}</p>",
+        text="Your order {{ order_number }} was delivered. We hope you enjoy it.",
+        sms="{{ store_name }}: order {{ order_number }} was delivered.",
     ),
     "cancellation": Template(
         "txn_cancellation",
@@ -117,6 +127,8 @@ def kinds_to_send(old: dict[str, Any] | None, new: dict[str, Any], now: datetime
         if (status, at) in before or status not in KIND_BY_STATUS:
             continue
         found.append((KIND_BY_STATUS[status], at))
+    if new.get("dlv") and not (old or {}).get("dlv"):
+        found.append(("delivered", new["dlv"]))  # the carrier's report, not an order status
     kinds: list[tuple[str, str]] = []
     for kind, at in found:
         stamp = records.parse_iso(at)
