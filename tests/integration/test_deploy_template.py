@@ -76,3 +76,25 @@ def test_ses_events_reach_their_function_through_sns_and_sqs(built):
     assert source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     env = resources["OrderNotifications"]["Properties"]["Environment"]["Variables"]
     assert env["PATRON_SES_CONFIGURATION_SET"] == {"Ref": "SesConfigurationSet"}
+
+
+def test_every_function_that_sends_marketing_knows_its_configuration_set_and_public_url(built):
+    _, template = built
+    resources = template["Resources"]
+    # flows send from the minute tick; notifications from the ingest stream's second consumer
+    for name in ("FlowTick", "OrderNotifications", "APIHandler"):
+        env = resources[name]["Properties"]["Environment"]["Variables"]
+        assert env["PATRON_SES_CONFIGURATION_SET"] == {"Ref": "SesConfigurationSet"}, name
+        assert "RestAPI" in env["PATRON_PUBLIC_URL"]["Fn::Sub"], name
+    assert resources["FlowTick"]["Properties"]["Timeout"] == 60
+
+
+def test_the_profile_stream_only_wakes_for_profile_changes(built):
+    import json
+
+    _, template = built
+    (source,) = template["Resources"]["ProfileStream"]["Properties"]["Events"].values()
+    patterns = [json.loads(f["Pattern"]) for f in source["Properties"]["FilterCriteria"]["Filters"]]
+    # flow runs, coupons, stats and claims also live in the CRM table: they wake nothing
+    assert {"dynamodb": {"NewImage": {"t": {"S": ["profile", "pointer"]}}}} in patterns
+    assert {"dynamodb": {"OldImage": {"t": {"S": ["profile"]}}}} in patterns
