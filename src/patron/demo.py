@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from patron import http, stack
-from patron.storefront import shopify_headers, woocommerce_headers
+from patron.storefront import generic_headers, shopify_headers, woocommerce_headers
 
 SHOP = "demo-store.myshopify.com"
 SITE = "https://shop.example.org"
@@ -502,6 +502,135 @@ def _segments_summary(local: Any, workspace_id: str, customers: int, custom: lis
     return failures
 
 
+SENDER = "hello@demo-books.example"
+LOYALTY = "loyalty.demo-books.example"
+SHOPPER_ZONES = (
+    "America/Los_Angeles",
+    "America/New_York",
+    "Europe/London",
+    "Europe/Berlin",
+    "Asia/Kolkata",
+    "Asia/Shanghai",
+    "Pacific/Auckland",
+)
+
+
+def daytime_zone(now: datetime) -> str:
+    """A time zone where it is between 10:00 and 20:00 now (marketing waits out quiet hours)."""
+    from zoneinfo import ZoneInfo
+
+    for zone in SHOPPER_ZONES:
+        if 10 <= now.astimezone(ZoneInfo(zone)).hour < 20:
+            return zone
+    return SHOPPER_ZONES[0]  # not reached: the zones are at most 10 hours apart
+
+
+def _recovery_demo(local: Any, ws: Any, shop_secret: str, seed: int) -> tuple[list[str], int]:
+    """Two shoppers leave checkouts five hours ago; one of them orders half an hour later.
+    The flows send the other one reminder with a coupon, and the buyer a welcome, nothing
+    more. Returns the summary lines and the number of failed checks."""
+    container = local.harness.container
+    local.harness.client("ses").verify_email_identity(EmailAddress=SENDER)
+    container.workspaces.set_messaging(ws.workspace_id, [], SENDER, None)
+    for path in sorted((stack.ROOT / "flows").glob("*.json")):
+        container.flows.apply(ws.workspace_id, json.loads(path.read_text()))
+    loyalty_secret = f"gen_demo_{seed:08d}_secret_0000"
+    container.tenancy.add_source(ws.workspace_id, "generic", LOYALTY, loyalty_secret)
+    now = datetime.now(UTC)
+    zone = daytime_zone(now)
+    started = now - timedelta(hours=5)
+    leaver, buyer = f"lea.{seed}@example.net", f"bo.{seed}@example.net"
+
+    def post(platform: str, topic: str, body: dict[str, Any]) -> None:
+        raw = json.dumps(body).encode()
+        if platform == "shopify":
+            headers = shopify_headers(SHOP, topic, shop_secret, raw)
+        else:
+            headers = generic_headers(LOYALTY, topic, loyalty_secret, raw)
+        status, answer = http.post(f"{local.api_url}/webhooks/{platform}", raw, headers)
+        if status != 200:
+            raise RuntimeError(f"demo webhook {topic} answered {status}: {answer}")
+
+    for n, (email, first) in enumerate(((leaver, "Lea"), (buyer, "Bo"))):
+        # the loyalty app knows the shopper: subscribed to email, in a zone where it is daytime
+        post(
+            "generic",
+            "customer",
+            {
+                "type": "customer",
+                "id": f"demo-{seed}-{n}",
+                "email": email,
+                "first_name": first,
+                "email_consent": "subscribed",
+                "consent_updated_at": _ts(started - timedelta(days=1)),
+                "timezone": zone,
+                "updated_at": _ts(started - timedelta(days=1)),
+            },
+        )
+        checkout = copy.deepcopy(_fixture("shopify/checkouts_create.json"))
+        checkout.update(
+            id=seed * 1000 + n,
+            token=f"demo-{seed}-{n}",
+            email=email,
+            created_at=_ts(started),
+            updated_at=_ts(started),
+            sms_marketing_phone=None,
+            abandoned_checkout_url=f"https://{SHOP}/checkouts/demo-{seed}-{n}/recover",
+        )
+        checkout["shipping_address"] = None
+        post("shopify", "checkouts/create", checkout)
+    local.wait_idle()
+    # Bo orders 30 minutes after the checkout
+    ordered_at = _ts(started + timedelta(minutes=30))
+    order = copy.deepcopy(_fixture("shopify/orders_create.json"))
+    order.update(id=seed * 1000 + 7, name=f"#D{seed}", email=buyer, contact_email=buyer, phone=None)
+    order.update(created_at=ordered_at, updated_at=ordered_at, processed_at=ordered_at)
+    order["customer"].update(id=seed * 1000 + 7, email=buyer, phone=None, first_name="Bo")
+    order["billing_address"] = order["shipping_address"] = None
+    post("shopify", "orders/create", order)
+    local.wait_idle()
+    # the minute job (it also runs on its own every minute)
+    local.run_schedule("flow_tick")
+    return _recovery_outcome(local, ws, leaver, buyer, zone)
+
+
+def _recovery_outcome(local: Any, ws: Any, leaver: str, buyer: str, zone: str) -> tuple[list[str], int]:
+    from patron import outbox
+
+    sent = outbox.fetch(local.aws_url, outbox.KEEP)
+    to_leaver = [m for m in sent if m.to == leaver]
+    to_buyer = [m for m in sent if m.to == buyer]
+    reminder = [m for m in to_leaver if "cart" in m.subject]
+    failures = 0
+    lines = [f"abandoned checkouts           2 five hours ago (shoppers in {zone}); one ordered after 30 min"]
+    if len(reminder) == 1 and not [m for m in to_buyer if "cart" in m.subject]:
+        code = _coupon_of(local, ws, leaver)
+        lines.append(f"  recovery email              1, to the one who did not order, coupon {code} (48 h)")
+    else:
+        failures += 1
+        lines.append(
+            f"  MISMATCH recovery emails: {len(reminder)} to the leaver, {len(to_buyer)} to the buyer"
+        )
+    welcome = [m for m in to_buyer if m.subject.startswith("Welcome")]
+    lines.append(f"  welcome after a first order {len(welcome)} (to the buyer)")
+    failures += len(welcome) != 1
+    stats = local.harness.container.flows.stats.get(ws.workspace_id, "flow#abandoned-checkout")
+    lines.append(f"  flow statistics             abandoned-checkout sent {stats['sent']}")
+    lines.append(outbox.summary(local.aws_url, limit=3))
+    return lines, failures
+
+
+def _coupon_of(local: Any, ws: Any, email: str) -> str:
+    _, found = http.get(f"{local.api_url}/customers?email={email}", ws.api_key)
+    customer_id = found["customers"][0]["customer_id"]
+    for run in local.harness.container.flows.runs(ws.workspace_id, customer_id):
+        if run["flow_id"] == "abandoned-checkout":
+            key = f"flow:abandoned-checkout:{run['run_id'].split('#', 1)[1]}:1"
+            coupons, _ = local.harness.container.crm.query(f"W#{ws.workspace_id}#CPN", limit=100)
+            return next((str(c["sk"]) for c in coupons if c.get("mk") == key), "none")
+    return "none"
+
+
 def run_demo(
     customers: int = 300, seed: int = 7, port: int = 8000, aws_port: int = 5000, keep_running: bool = False
 ) -> int:
@@ -624,11 +753,15 @@ def _run(local: Any, customers: int, seed: int, keep_running: bool) -> int:
     )
     segment_failures = _segments_summary(local, ws.workspace_id, len(people), [slipping, next_volume])
     mismatches += segment_failures
+    recovery_lines, recovery_failures = _recovery_demo(local, ws, shop_secret, seed)
+    for line in recovery_lines:
+        print(line)
+    mismatches += recovery_failures
     print("top customers by spend:")
     for value, cid, n in sorted(top, reverse=True)[:5]:
         print(f"  {cid}  {n} orders  {value:.2f} USD")
     verdict = (
-        "all profiles and segment totals match the simulated truth"
+        "all profiles, segment totals and messages match the simulated truth"
         if mismatches == 0
         else f"{mismatches} MISMATCHES"
     )

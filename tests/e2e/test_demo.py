@@ -22,7 +22,10 @@ def test_demo_profiles_match_the_simulated_store(tmp_path, capsys, monkeypatch):
     out = capsys.readouterr().out
     # Then the summary says every profile matches, and no record was given up on
     assert code == 0, out
-    assert "all profiles and segment totals match the simulated truth" in out
+    assert "all profiles, segment totals and messages match the simulated truth" in out
     assert "nightly job" in out and "segment 'Slipping away'" in out
     assert "(0 to the failure queue)" in out
     assert "duplicate" in out and "stale" in out
+    # And the abandoned-checkout flow recovered the shopper who did not order, once
+    assert "recovery email              1, to the one who did not order, coupon BACK" in out
+    assert "Outbox: 2 email(s)" in out
