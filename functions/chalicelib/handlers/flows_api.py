@@ -9,16 +9,13 @@ from chalice import Blueprint, Response
 from chalicelib.container import container
 from chalicelib.domain.errors import BadRequest
 from chalicelib.handlers.admin import workspace_id
-from chalicelib.handlers.http import api, json_response
+from chalicelib.handlers.http import api, json_object, json_response, required_text
 
 bp = Blueprint(__name__)
 
 
 def _json() -> dict[str, Any]:
-    body = bp.current_request.json_body
-    if not isinstance(body, dict):
-        raise BadRequest("expected a JSON object")
-    return body
+    return json_object(bp)
 
 
 @bp.route("/flows/{flow_id}", methods=["PUT"])
@@ -50,9 +47,7 @@ def dry_run(flow_id: str) -> Any:
     from chalicelib.domain.records import parse_iso
 
     body = _json()
-    customer_id = body.get("customer_id")
-    if not isinstance(customer_id, str):
-        raise BadRequest("customer_id is required", [{"field": "customer_id", "error": "missing"}])
+    customer_id = required_text(body, "customer_id")
     try:
         at = parse_iso(body["at"]) if isinstance(body.get("at"), str) else now_utc()
     except ValueError:

@@ -76,3 +76,18 @@ def count(name: str, value: float = 1, **dimensions: str) -> None:
                 metric.add_dimension(name=key, value=dim)
     else:
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def json_object(blueprint: Any) -> dict[str, Any]:
+    """The request's JSON body, which must be an object."""
+    body = blueprint.current_request.json_body
+    if not isinstance(body, dict):
+        raise errors.BadRequest("expected a JSON object")
+    return body
+
+
+def required_text(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value:
+        raise errors.BadRequest(f"{name} is required", [{"field": name, "error": "missing"}])
+    return value

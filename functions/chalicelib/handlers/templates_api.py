@@ -9,16 +9,13 @@ from chalice import Blueprint, Response
 from chalicelib.container import container
 from chalicelib.domain.errors import BadRequest
 from chalicelib.handlers.admin import workspace_id
-from chalicelib.handlers.http import api, json_response
+from chalicelib.handlers.http import api, json_object, json_response, required_text
 
 bp = Blueprint(__name__)
 
 
 def _json() -> dict[str, Any]:
-    body = bp.current_request.json_body
-    if not isinstance(body, dict):
-        raise BadRequest("expected a JSON object")
-    return body
+    return json_object(bp)
 
 
 @bp.route("/templates/{template_id}", methods=["PUT"])
@@ -53,9 +50,7 @@ def get_template(template_id: str) -> Any:
 @api
 def preview_template(template_id: str) -> Any:
     body = _json()
-    customer_id = body.get("customer_id")
-    if not isinstance(customer_id, str):
-        raise BadRequest("customer_id is required", [{"field": "customer_id", "error": "missing"}])
+    customer_id = required_text(body, "customer_id")
     values = body.get("values") or {}
     if not isinstance(values, dict):
         raise BadRequest("values must be an object", [{"field": "values", "error": "not an object"}])
