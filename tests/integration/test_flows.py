@@ -128,6 +128,8 @@ def test_welcome_follows_a_first_order_once_and_needs_consent(stage, flows_ws):
     # Then Jane got one welcome, and Rob none
     welcomes = [e for e in sent_emails(stage) if str(e["Subject"]).startswith("Welcome")]
     assert [str(e["To"]) for e in welcomes] == ["jane.doe@example.com"]
+    title = json.loads(event_bytes("shopify/orders_create.json"))["line_items"][0]["title"]
+    assert f"We hope you enjoy {title}" in welcomes[0].get_body(("html",)).get_content()
     settings = stage.container.workspaces.settings(ws.workspace_id)
     rob_id = customer_id_for(settings.id_salt, "email:rob.roe@example.com")
     (log,) = runs(stage, ws, rob_id)["welcome"]["log"]

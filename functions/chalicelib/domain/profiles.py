@@ -198,6 +198,9 @@ class Profile:
         entry: dict[str, Any] = {"v": snap.version}
         if snap.created_at:
             entry["t"] = int(snap.created_at.timestamp())
+            latest = self.item.get("lpt") or {}
+            if snap.counted and snap.titles and entry["t"] >= int(latest.get("t", 0)):
+                self.item["lpt"] = {"t": entry["t"], "n": list(snap.titles)}  # the latest order's titles
         if not snap.counted:
             entry["x"] = True
         if snap.is_order:
@@ -238,6 +241,8 @@ class Profile:
         for attr in ("e", "ph", "fn", "ln"):
             if not mine.get(attr) and theirs.get(attr):
                 mine[attr] = theirs[attr]
+        if int((theirs.get("lpt") or {}).get("t", 0)) > int((mine.get("lpt") or {}).get("t", 0)):
+            mine["lpt"] = theirs["lpt"]
         for attr in ("ce", "cs"):
             if theirs.get(attr) and (
                 not mine.get(attr) or theirs[attr].get("at", "") > mine[attr].get("at", "")

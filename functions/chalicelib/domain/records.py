@@ -214,6 +214,7 @@ class OrderSnapshot:
     products: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     history: tuple[tuple[str, str], ...] = field(default=())
+    titles: tuple[str, ...] = ()  # the line items' titles, for messages ("last product")
 
     @property
     def counted(self) -> bool:
@@ -243,4 +244,5 @@ def snapshot(item: dict[str, Any]) -> OrderSnapshot:
         products=products,
         categories=categories,
         history=tuple((str(h[0]), str(h[1])) for h in item.get("hist") or []),
+        titles=tuple(str(li["t"]) for li in lines if li.get("t"))[:3],
     )

@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from chalicelib.domain import records, segments
 from chalicelib.domain.errors import BadRequest, Conflict, NotFound
+from chalicelib.domain.messaging.personalize import profile_values
 from chalicelib.domain.messaging.service import (
     Channel,
     Decision,
@@ -554,10 +555,9 @@ class FlowService:
 
     def _values(self, run: dict[str, Any], profile: dict[str, Any], settings: Any) -> dict[str, Any]:
         ctx = run.get("ctx") or {}
-        values: dict[str, Any] = {"store_name": settings.name}
-        products = ctx.get("products") or _last_products(profile)
-        if products:
-            values["last_product"] = products[0]
+        values = profile_values(profile, settings.name)
+        if ctx.get("products"):
+            values["last_product"] = ctx["products"][0]  # what this checkout or order held
         if ctx.get("url"):
             values["checkout_url"] = ctx["url"]
         if ctx.get("total") is not None:
@@ -687,14 +687,6 @@ def birthday_event(
 
 def _bought(profile: dict[str, Any]) -> set[str]:
     return {p for e in (profile.get("o") or {}).values() if not e.get("x") for p in e.get("p", [])}
-
-
-def _last_products(profile: dict[str, Any]) -> list[str]:
-    entries = [e for e in (profile.get("o") or {}).values() if not e.get("x") and e.get("p")]
-    if not entries:
-        return []
-    latest = max(entries, key=lambda e: int(e.get("t") or 0))
-    return list(latest["p"])
 
 
 def _log(run: dict[str, Any], index: int, decision: Decision, now: datetime) -> None:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.messaging import feedback, render, sms
+from chalicelib.domain.messaging.personalize import profile_values
 from chalicelib.domain.messaging.service import Template
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -107,9 +108,7 @@ class TemplateService:
             raise NotFound("customer not found")
         settings = self.workspaces.settings(workspace_id)
         known = {
-            "first_name": profile.get("fn"),
-            "last_name": profile.get("ln"),
-            "store_name": settings.name if settings else "",
+            **profile_values(profile, settings.name if settings else ""),
             "coupon_code": "PREVIEW-CODE",
             "unsubscribe_url": "https://example.invalid/unsubscribe/preview",
             **{k: v for k, v in values.items() if k in render.VARIABLES},
