@@ -47,6 +47,13 @@ class Container:
         return CrmTable(self.dynamodb, self.settings.crm_table)
 
     @cached_property
+    def request_limits(self) -> Any:
+        from chalicelib.adapters.crm_store import DynamoWindowCounter
+        from chalicelib.domain.limits import RequestLimits
+
+        return RequestLimits(DynamoWindowCounter(self.crm), self.settings.admin_requests_per_minute)
+
+    @cached_property
     def workspaces(self) -> Any:
         from chalicelib.adapters.crm_store import DynamoWorkspaceStore
 

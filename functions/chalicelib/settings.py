@@ -22,4 +22,5 @@ class Settings(BaseSettings):
     public_url: str | None = None  # the API's public base URL, for unsubscribe links
     ses_configuration_set: str | None = None  # SES events (bounces, complaints) are published through it
     segment_events_queue_url: str | None = None  # audience exports; optional for stages without one
+    admin_requests_per_minute: int = Field(default=600, ge=1)  # per workspace (429 beyond)
     aws_max_attempts: int = Field(default=3, ge=1, le=10)  # botocore attempts per call

@@ -42,6 +42,16 @@ class PayloadTooLarge(PatronError):
     code = "payload_too_large"
 
 
+class TooManyRequests(PatronError):
+    """Over the workspace's request limit: try again after `retry_after` seconds."""
+
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, {"retry_after_seconds": retry_after})
+        self.retry_after = retry_after
+
+
 class Conflict(PatronError):
     """Optimistic-lock conflict; the caller retries."""
 

@@ -20,6 +20,9 @@ def workspace_id() -> str:
     if ws is None:
         raise Unauthorized("unknown API key")
     logger.append_keys(workspace_id=ws)
+    from chalicelib.domain.models import now_utc
+
+    container().request_limits.check(str(ws), now_utc())  # 429 beyond the per-minute limit
     return str(ws)
 
 

@@ -24,6 +24,7 @@ STATUS: dict[type[errors.PatronError], int] = {
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.PayloadTooLarge: 413,
+    errors.TooManyRequests: 429,
 }
 
 
@@ -39,7 +40,10 @@ def error_response(exc: errors.PatronError) -> Response:
         body["details"] = exc.details
     if isinstance(exc, errors.InvalidPayload) and exc.quarantine_id:
         body["quarantine_id"] = exc.quarantine_id
-    return json_response(body, status)
+    response = json_response(body, status)
+    if isinstance(exc, errors.TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def api(view: Callable[..., Any]) -> Callable[..., Response]:
