@@ -218,6 +218,7 @@ def test_the_cap_defers_a_second_flow_to_the_next_morning_in_local_time(world):
     result = service.tick(NOON + timedelta(hours=1, minutes=5))
     # Then one is sent and the other waits for 09:00 in Paris tomorrow (08:00 UTC)
     assert len(channels.sent) == 1 and result["done"] == 1 and result["waiting"] == 1
+    assert result["messages"] == {"sent": 1, "deferred": 1}
     waiting = next(r for r in store.runs("ws_1", "c_000a") if r["st"] == "active")
     assert waiting["due"].startswith("2026-11-24T08:00:00")
     service.tick(datetime(2026, 11, 24, 8, 1, tzinfo=UTC))

@@ -66,6 +66,8 @@ def flow_tick(event: Any) -> dict[str, Any]:
 
     result: dict[str, Any] = container().flows.tick(now_utc(), time_left)
     count("FlowRunsAdvanced", sum(v for k, v in result.items() if isinstance(v, int)))
+    for status, n in result["messages"].items():
+        count(f"Messages{status.capitalize()}", n)  # sent, deferred, dropped, skipped, refused
     if result.get("errors"):
         # recorded on each run (retried with backoff, parked as failed after a few attempts)
         logger.warning("flow runs failed", extra={"errors": result["errors"]})

@@ -265,6 +265,7 @@ class Outcome:
     run: str
     status: str  # waiting, sent, done, exited, retry, failed
     detail: str = ""
+    messages: list[str] = field(default_factory=list)  # this advance's send decisions
 
 
 class FlowService:
@@ -415,23 +416,27 @@ class FlowService:
         until = records.iso(now) or ""
         counts: dict[str, Any] = {}
         errors: list[dict[str, str]] = []
+        messages: dict[str, int] = {}
         day = start.replace(hour=0, minute=0, second=0, microsecond=0)
         while day <= now:
             for shard in range(SHARDS):
                 for pk, sk in self.store.due(f"F#{day:%Y-%m-%d}#{shard:02d}", until):
                     if time_left is not None and time_left() < 10:
-                        return counts | {"stopped_early": 1, "errors": errors}  # the next tick goes on
+                        # the next tick goes on from here
+                        return counts | {"stopped_early": 1, "errors": errors, "messages": messages}
                     _, workspace_id, _, customer_id = pk.split("#", 3)
                     run = self.store.get_run(workspace_id, customer_id, sk)
                     if run is None or run.get("st") != "active":
                         continue
                     outcome = self.advance(run, now)
                     counts[outcome.status] = counts.get(outcome.status, 0) + 1
+                    for status in outcome.messages:
+                        messages[status] = messages.get(status, 0) + 1
                     if outcome.status == "failed":
                         errors.append({"run": outcome.run, "error": outcome.detail.split(":")[0]})
             day += timedelta(days=1)
         self.store.set_watermark(until)
-        return counts | {"errors": errors}
+        return counts | {"errors": errors, "messages": messages}
 
     def advance(self, run: dict[str, Any], now: datetime) -> Outcome:
         """Take a due run as far as it goes now: through elapsed waits and sends, up to the
@@ -447,6 +452,7 @@ class FlowService:
             # a failure of this run must not stop the others: it is recorded on the run,
             # reported to the job (which logs and counts it), retried with backoff, and
             # parked as `failed` after MAX_ATTEMPTS
+            run.pop("_decided", None)
             attempts = int(run.get("tries") or 0) + 1
             run["tries"], run["err"] = attempts, f"{type(exc).__name__}: {exc}"[:300]
             if attempts >= MAX_ATTEMPTS:
@@ -455,8 +461,9 @@ class FlowService:
                 self._schedule(run, now + timedelta(minutes=2**attempts), now)
             self.store.save_run(run, step0, due0)
             return Outcome(run["id"], "failed", run["err"])
+        outcome.messages = run.pop("_decided", [])
         if not self.store.save_run(run, step0, due0):
-            return Outcome(run["id"], "retry", "changed meanwhile")
+            return Outcome(run["id"], "retry", "changed meanwhile", outcome.messages)
         if outcome.status == "done" and run.get("bday"):
             self._next_birthday(run, now)
         return outcome
@@ -489,6 +496,7 @@ class FlowService:
                 return self._ended(run, "exited", reason)
             decision = self._send(flow, run, index, step.send, profile, settings, policy, zone, now)
             _log(run, index, decision, now)
+            run.setdefault("_decided", []).append(decision.status)
             if decision.status in ("sent", "deferred", "dropped"):
                 self.stats.add(ws, f"flow#{flow.id}", {decision.status: 1})
             if decision.status == "deferred" and decision.until is not None:
