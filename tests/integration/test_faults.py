@@ -118,3 +118,71 @@ def test_throttling_everywhere_ends_with_the_same_profiles_as_a_clean_run(aws):
             want["is_member"],
         ), person.email
     stage.close()
+
+
+def timing_out(handler, times: int):
+    """A stream function that, `times` times, gets through half of its batch and then is
+    killed by its timeout (Lambda sees a function error: the whole batch is retried)."""
+    state = {"left": times, "timeouts": 0}
+
+    def run(event, context):
+        records = event["Records"]
+        if state["left"] > 0 and len(records) > 1:
+            state["left"] -= 1
+            state["timeouts"] += 1
+            handler({"Records": records[: len(records) // 2]}, context)  # work done before the kill
+            raise TimeoutError("Task timed out after 60.00 seconds")
+        return handler(event, context)
+
+    run.state = state  # type: ignore[attr-defined]
+    return run
+
+
+def test_lambda_timeouts_mid_batch_end_with_the_same_profiles_and_no_message_twice(aws, monkeypatch):
+    from datetime import timedelta
+    from email import message_from_bytes
+    from email import policy as email_policy
+
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    from chalicelib.domain.messaging import notifications
+
+    people, orders, deliveries = demo.simulate(seed=8, customers=12, now=datetime(2026, 11, 22, tzinfo=UTC))
+    expected = demo.expected_profiles(people, orders)
+    # Given order confirmations switched on, and every stream function timing out halfway
+    # through its batch three times
+    monkeypatch.setattr(notifications, "FRESH", timedelta(days=3650))
+    stage = Harness(stage="timeouts")
+    ws = setup_store(stage)
+    stage.client("ses").verify_email_identity(EmailAddress="orders@faulty.example")
+    stage.container.workspaces.set_messaging(
+        ws.workspace_id, ["order_confirmation"], "orders@faulty.example", None
+    )
+    for poller in stage.pollers:
+        poller.handler = timing_out(poller.handler, times=3)
+        poller.batch_size = 10
+        poller.max_retries = 5  # as infra/wiring.json sets MaximumRetryAttempts
+    # When the store's deliveries go through
+    run_store(stage, ws, deliveries)
+    # Then every function really timed out, nothing was given up, and every profile is exact
+    assert all(p.handler.state["timeouts"] == 3 for p in stage.pollers)
+    assert stage.failures == []
+    got = profiles(stage, ws, people)
+    for person in people:
+        want = expected[person.email]
+        count, spent, refunded, member, _ = got[person.email]
+        assert (count, spent, refunded, member) == (
+            want["orders_count"],
+            f"{want['total_spent']:.2f}",
+            f"{want['total_refunded']:.2f}",
+            want["is_member"],
+        ), person.email
+    # And each order got its confirmation exactly once, however often its records ran
+    backend = ses_backends[DEFAULT_ACCOUNT_ID][stage.region]
+    sent = [
+        message_from_bytes(m.raw_data.encode(), policy=email_policy.default) for m in backend.sent_messages
+    ]
+    subjects = [str(m["Subject"]) for m in sent]
+    assert subjects and len(subjects) == len(set(subjects))
+    stage.close()

@@ -349,3 +349,16 @@ def test_a_number_that_replied_stop_gets_no_sms_of_any_kind(world):
     receipt = message("txn:o1:shipped", Channel.SMS, purpose=Purpose.TRANSACTIONAL)
     assert service.send(receipt, profile(), Policy(), AFTERNOON).reason == "the number replied STOP"
     assert channels.sent == []
+
+
+def test_a_refund_delivered_on_its_own_is_announced_and_breaks_nothing():
+    from chalicelib.domain.messaging.notifications import kinds_to_send
+
+    # Given an order seen before, and then a refunds/create entry (three fields) in its history
+    old = {"t": "order", "hist": [["paid", "2026-11-20T10:00:00Z"]]}
+    new = {
+        "t": "order",
+        "hist": [["paid", "2026-11-20T10:00:00Z"], ["refund", "2026-11-21T09:00:00Z", "5.00"]],
+    }
+    # Then the change is a refund notice, and the older status is not announced again
+    assert kinds_to_send(old, new, AFTERNOON) == [("refund_processed", "2026-11-21T09:00:00Z")]

@@ -40,6 +40,7 @@ KIND_BY_STATUS = {
     "cancelled": "cancellation",
     "refunded": "refund_processed",
     "partially_refunded": "refund_processed",
+    "refund": "refund_processed",  # a refund delivered on its own (Shopify refunds/create)
 }
 KINDS = ("order_confirmation", "payment_received", "shipped", "delivered", "cancellation", "refund_processed")
 DEFAULT_TEMPLATES = {
@@ -118,8 +119,9 @@ def kinds_to_send(old: dict[str, Any] | None, new: dict[str, Any], now: datetime
     """(kind, status time) for each notification this change brings, oldest first."""
     if new.get("t") != "order":
         return []
-    before = {tuple(h) for h in (old or {}).get("hist", []) if (old or {}).get("t") == "order"}
-    history = [tuple(h) for h in new.get("hist", [])]
+    # entries are (status, at), or ("refund", at, amount) for a refund delivered on its own
+    before = {(str(h[0]), str(h[1])) for h in (old or {}).get("hist", []) if (old or {}).get("t") == "order"}
+    history = [(str(h[0]), str(h[1])) for h in new.get("hist", [])]
     found: list[tuple[str, str]] = []
     if not before and history:
         found.append(("order_confirmation", history[0][1]))
