@@ -358,7 +358,7 @@ def test_a_refund_delivered_on_its_own_is_announced_and_breaks_nothing():
     old = {"t": "order", "hist": [["paid", "2026-11-20T10:00:00Z"]]}
     new = {
         "t": "order",
-        "hist": [["paid", "2026-11-20T10:00:00Z"], ["refund", "2026-11-21T09:00:00Z", "5.00"]],
+        "hist": [["paid", "2026-11-20T10:00:00Z"], ["refund", "2026-11-23T09:00:00Z", "5.00"]],
     }
     # Then the change is a refund notice, and the older status is not announced again
-    assert kinds_to_send(old, new, AFTERNOON) == [("refund_processed", "2026-11-21T09:00:00Z")]
+    assert kinds_to_send(old, new, AFTERNOON) == [("refund_processed", "2026-11-23T09:00:00Z")]
