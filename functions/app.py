@@ -15,6 +15,7 @@ from chalicelib.handlers import (
     segments_api,
     streams,
     templates_api,
+    tracing,
     unsubscribe_api,
     webhooks,
 )
@@ -35,15 +36,25 @@ app.register_blueprint(streams.bp)
 app.register_blueprint(jobs.bp)
 
 
+CORRELATION_KEYS = ("workspace_id", "customer_id", "order_id", "webhook_id", "campaign_id")
+
+
 @app.middleware("all")
 def observability(event: Any, get_response: Any) -> Any:
-    """Logger context and metrics flushing, attached once for every handler."""
+    """Logger context, tracing and metrics flushing, attached once for every handler."""
     context = getattr(event, "context", None)
     if context is not None and hasattr(context, "aws_request_id"):
         logger.set_correlation_id(context.aws_request_id)
+    name = getattr(context, "function_name", None) or "patron"
+
+    def annotations() -> dict[str, str]:
+        keys = logger.get_current_keys()  # the correlation ids the handler appended (no personal data)
+        return {k: str(keys[k]) for k in CORRELATION_KEYS if keys.get(k)}
+
     try:
-        return get_response(event)
+        with tracing.traced(name, annotations):
+            return get_response(event)
     finally:
         if metrics.metric_set:
             metrics.flush_metrics()
-        logger.remove_keys(["workspace_id", "customer_id", "order_id", "webhook_id"])
+        logger.remove_keys(list(CORRELATION_KEYS))
