@@ -9,6 +9,7 @@ from chalice import Chalice
 from chalicelib.handlers import (
     admin,
     analytics_api,
+    campaigns_api,
     jobs,
     segments_api,
     streams,
@@ -27,6 +28,7 @@ app.register_blueprint(segments_api.bp)
 app.register_blueprint(analytics_api.bp)
 app.register_blueprint(templates_api.bp)
 app.register_blueprint(unsubscribe_api.bp)
+app.register_blueprint(campaigns_api.bp)
 app.register_blueprint(streams.bp)
 app.register_blueprint(jobs.bp)
 

@@ -52,3 +52,16 @@ def segment_recheck(event: Any) -> dict[str, Any]:
     result: dict[str, Any] = container().membership.recheck()
     count("SegmentRechecks", result["rechecked"])
     return result
+
+
+@bp.schedule(Rate(1, unit=Rate.MINUTES), name="campaign_dispatch")
+def campaign_dispatch(event: Any) -> dict[str, Any]:
+    """Campaign batches onto the queue, paced to the sending rate; held batches when due."""
+    context = event.context
+
+    def time_left() -> float:
+        return float(context.get_remaining_time_in_millis()) / 1000 if context else 60.0
+
+    result: dict[str, Any] = container().campaigns.dispatch(time_left)
+    count("CampaignRecipientsEnqueued", result.get("enqueued", 0))
+    return result
