@@ -276,3 +276,14 @@ def test_the_api_validates_and_maps_errors(world):
     # A draft cannot be resumed
     campaign_id = create(stage, ws)
     assert post(stage, ws, f"/campaigns/{campaign_id}/resume").status_code == 409
+
+
+def test_the_benchmark_sends_no_duplicate_no_unconsented_and_nothing_in_quiet_hours():
+    from patron.bench.campaign import run
+
+    # When the benchmark runs on a small audience (every queue message delivered twice)
+    result = run(recipients=300, seed=3)
+    # Then its guarantees hold, and it sent to everyone it could
+    assert (result["duplicates"], result["sent_to_unconsented"], result["sent_in_quiet_hours"]) == (0, 0, 0)
+    assert result["recipients"] > 200 and result["ses_calls"] >= 5
+    assert result["progress"]["remaining"] == 0 and result["progress"]["status"] == "sent"

@@ -16,7 +16,9 @@ counters:
   `recipients_per_call`;
 - `duplicates`: destinations beyond the first for one customer (the same campaign);
 - `sent_to_unconsented`: destinations whose customer had no email consent, had
-  unsubscribed, or whose address was suppressed;
+  unsubscribed, or whose address was suppressed, including the customers who unsubscribe
+  during the campaign (a few each minute, between queueing and sending) when they are
+  sent after that;
 - `sent_in_quiet_hours`: destinations sent while it was 21:00-09:00 for the customer;
 - `dynamodb_requests_per_recipient`: every DynamoDB request of the dispatcher and sender
   (not of the seeding) over the recipients sent.
@@ -184,10 +186,16 @@ def run(recipients: int = 2000, seed: int = 7) -> dict[str, Any]:
 
         harness.container.dynamodb.meta.events.register("after-call.dynamodb", count_request)
         sent_at: list[datetime] = []  # the clock when each destination was accepted
+        late: dict[str, datetime] = {}  # customers who unsubscribed mid-campaign, and when
+        open_ = [c["cid"] for c in customers if c["cid"] not in blocked]
         rounds = 0
         while clock["now"] < START + timedelta(days=2):
             rounds += 1
             campaigns.dispatch()
+            # between queueing and sending, a few customers unsubscribe: the sender must see it
+            for cid in rng.sample(open_, min(len(open_), max(1, recipients // 4000))):
+                limits.opt_out(ws.workspace_id, "email", cid, "link")
+                late.setdefault(cid, clock["now"])
             harness.drain_campaigns()
             seen = len(bulk_destinations(harness))
             sent_at.extend([clock["now"]] * (seen - len(sent_at)))
@@ -202,6 +210,11 @@ def run(recipients: int = 2000, seed: int = 7) -> dict[str, Any]:
         by_customer = Counter(d["tags"].get("customer") for d in destinations)
         zones = {c["cid"]: c["tz"] for c in customers}
         policy = Policy()
+        after_opt_out = sum(
+            1
+            for d, at in zip(destinations, sent_at, strict=True)
+            if d["tags"]["customer"] in late and at >= late[d["tags"]["customer"]]
+        )
         in_quiet = sum(
             1
             for d, at in zip(destinations, sent_at, strict=True)
@@ -216,9 +229,10 @@ def run(recipients: int = 2000, seed: int = 7) -> dict[str, Any]:
             "ses_calls": calls,
             "recipients_per_call": round(sent / calls, 2) if calls else 0,
             "duplicates": sum(n - 1 for n in by_customer.values()),
-            "sent_to_unconsented": sum(1 for cid in by_customer if cid in blocked),
+            "sent_to_unconsented": sum(1 for cid in by_customer if cid in blocked) + after_opt_out,
+            "unsubscribed_mid_campaign": len(late),
             "sent_in_quiet_hours": in_quiet,
-            "eligible": recipients - len(blocked),
+            "eligible_at_start": recipients - len(blocked),
             "queue_deliveries_per_message": 2,
             "dynamodb_requests_per_recipient": round(sum(requests.values()) / sent, 2) if sent else 0,
             "dynamodb_requests": dict(requests),
