@@ -188,3 +188,45 @@ def test_transactional_notifications_are_switched_on_from_the_cli(local):
         "sender_email": "orders@demo-brand.example",
         "sms_sender_id": "",
     }
+
+
+def test_a_campaign_is_driven_from_the_cli(local):
+    cli, ws = local["cli"], local["workspace_id"]
+    # Given a template
+    cli(
+        "template",
+        "save",
+        "--workspace",
+        ws,
+        "winter",
+        "--name",
+        "Winter",
+        "--subject",
+        "Hi {{ first_name }}",
+        "--text",
+        "Winter sale. {{ unsubscribe_url }}",
+    )
+    # When a campaign to a built-in segment is created, started, paused, resumed and cancelled
+    created = json.loads(
+        cli(
+            "campaign",
+            "create",
+            "--workspace",
+            ws,
+            "--name",
+            "Winter",
+            "--segment",
+            "lifecycle:new",
+            "--variant",
+            "a=winter",
+        )
+    )
+    campaign_id = created["campaign_id"]
+    states = [created["status"]]
+    for action in ("start", "pause", "resume", "cancel"):
+        states.append(json.loads(cli("campaign", action, "--workspace", ws, campaign_id))["status"])
+    shown = json.loads(cli("campaign", "show", "--workspace", ws, campaign_id))
+    # Then each step took, and the campaign shows its progress and variants
+    assert states == ["draft", "sending", "paused", "sending", "cancelled"]
+    assert shown["status"] == "cancelled" and shown["variants"] == [{"id": "a", "template_id": "winter"}]
+    assert set(shown["stats"]) >= {"sent", "clicked", "revenue"}
