@@ -9,6 +9,7 @@ from chalice import Chalice
 from chalicelib.handlers import (
     admin,
     analytics_api,
+    campaigns_api,
     flows_api,
     jobs,
     messaging_api,
@@ -32,6 +33,7 @@ app.register_blueprint(templates_api.bp)
 app.register_blueprint(flows_api.bp)
 app.register_blueprint(unsubscribe_api.bp)
 app.register_blueprint(messaging_api.bp)
+app.register_blueprint(campaigns_api.bp)
 app.register_blueprint(streams.bp)
 app.register_blueprint(jobs.bp)
 

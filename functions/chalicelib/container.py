@@ -177,7 +177,12 @@ class Container:
         from chalicelib.domain.messaging.notifications import WithDefaults
         from chalicelib.domain.messaging.service import MessagingService
 
-        channels = AwsChannels(self.client("ses"), self.client("sns"), self.settings.ses_configuration_set)
+        channels = AwsChannels(
+            self.client("ses"),
+            self.client("sns"),
+            self.settings.ses_configuration_set,
+            self.settings.ses_bulk_template,
+        )
         return MessagingService(
             DynamoLedger(self.crm),
             DynamoLimits(self.crm),
@@ -289,6 +294,45 @@ class Container:
         from chalicelib.domain.messaging.reporting import MessagingStatsService
 
         return MessagingStatsService(DynamoStatsReport(self.crm), self.workspaces)
+
+    @cached_property
+    def campaigns(self) -> Any:
+        from chalicelib.adapters.campaigns import DynamoCampaigns, SqsCampaignQueue
+        from chalicelib.adapters.messaging import DynamoLimits, DynamoStats
+        from chalicelib.domain.messaging.campaigns import CampaignService
+        from chalicelib.domain.models import now_utc
+
+        url = self.settings.campaign_queue_url
+        queue = (
+            SqsCampaignQueue(self.client("sqs"), url, self.settings.campaign_max_delay_seconds)
+            if url
+            else None
+        )
+        return CampaignService(
+            DynamoCampaigns(self.crm),
+            queue,
+            self.membership.store,
+            self.profile_store,
+            self.messaging,
+            DynamoLimits(self.crm),
+            DynamoStats(self.crm),
+            self.workspaces,
+            self.segments,
+            self.templates,
+            self._send_rate,
+            now_utc,
+        )
+
+    def _send_rate(self) -> float:
+        """Recipients per second campaigns are paced to: the setting, else SES's MaxSendRate
+        (asked once per container, that is once per warm Lambda)."""
+        if self.settings.campaign_send_rate:
+            return self.settings.campaign_send_rate
+        if self._ses_rate is None:
+            self._ses_rate = self.messaging.channels.max_send_rate()
+        return self._ses_rate
+
+    _ses_rate: float | None = None
 
 
 _container: Container | None = None

@@ -24,3 +24,10 @@ class Settings(BaseSettings):
     segment_events_queue_url: str | None = None  # audience exports; optional for stages without one
     admin_requests_per_minute: int = Field(default=600, ge=1)  # per workspace (429 beyond)
     aws_max_attempts: int = Field(default=3, ge=1, le=10)  # botocore attempts per call
+    # Campaigns: the queue their batches go through; the sending rate the dispatcher paces
+    # to (recipients per second; unset: SES GetSendQuota's MaxSendRate); the longest delay
+    # put on a queued batch (SQS allows 900 s; a longer wait is held in the table instead).
+    campaign_queue_url: str | None = None
+    campaign_send_rate: float | None = Field(default=None, gt=0)
+    campaign_max_delay_seconds: int = Field(default=900, ge=0, le=900)
+    ses_bulk_template: str = "patron-passthrough-v1"  # the pass-through SES template of bulk sends

@@ -55,6 +55,7 @@ def _connect(args: argparse.Namespace) -> tuple[Any, Any, Any]:
         aws_endpoint_url=endpoint,
         export_bucket=info.export_bucket,
         segment_events_queue_url=info.segment_events_queue_url,
+        campaign_queue_url=info.campaign_queue_url,
     )
     return Container(settings, session=session), info, client
 
@@ -396,6 +397,44 @@ def cmd_segment_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_campaign_create(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from chalicelib.domain.messaging.campaigns import CampaignIn
+
+    variants = []
+    for spec in args.variant:
+        variant_id, sep, template_id = spec.partition("=")
+        if not sep:
+            raise SystemExit(f"error: --variant takes ID=TEMPLATE, not {spec!r}")
+        variants.append({"id": variant_id, "template_id": template_id})
+    try:
+        body = CampaignIn.model_validate(
+            {
+                "name": args.name,
+                "segment_id": args.segment,
+                "channel": args.channel,
+                "variants": variants,
+                "test_share": args.test_share,
+                "winner_metric": args.winner_metric,
+                "decide_after_hours": args.decide_after_hours,
+                "send_at": args.send_at,
+                "over_cap": args.over_cap,
+            }
+        )
+    except ValidationError as exc:
+        raise SystemExit(f"error: {exc}") from exc
+    _print(_container(args).campaigns.create(args.workspace, body))
+    return 0
+
+
+def cmd_campaign_action(args: argparse.Namespace) -> int:
+    campaigns = _container(args).campaigns
+    method = {"show": campaigns.progress}.get(args.action) or getattr(campaigns, args.action)
+    _print(method(args.workspace, args.campaign_id))
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from chalicelib.domain.report import parse_date
 
@@ -488,6 +527,13 @@ def cmd_bench_freshness(args: argparse.Namespace) -> int:
         skip_backfill=args.skip_backfill,
     )
     _print(result, compact=args.json)
+    return 0
+
+
+def cmd_bench_campaign(args: argparse.Namespace) -> int:
+    from patron.bench.campaign import run
+
+    _print(run(recipients=args.recipients, seed=args.seed), compact=args.json)
     return 0
 
 
@@ -690,6 +736,35 @@ def parser() -> argparse.ArgumentParser:
     stage_opt(sp)
     sp.set_defaults(func=cmd_flow_runs)
 
+    cp = sub.add_parser("campaign", help="campaigns to a segment (docs/messaging.md)").add_subparsers(
+        dest="action", required=True
+    )
+    sp = cp.add_parser("create", help="a draft campaign; `start` sends it (or schedules it with --send-at)")
+    sp.add_argument("--workspace", required=True)
+    sp.add_argument("--name", required=True)
+    sp.add_argument("--segment", required=True, help="a segment id, or a built-in one (lifecycle:active)")
+    sp.add_argument("--variant", action="append", required=True, help="ID=TEMPLATE; repeat for A/B variants")
+    sp.add_argument("--channel", default="email", choices=["email", "sms"])
+    sp.add_argument("--test-share", type=float, help="A/B: the share that gets the test (0-1)")
+    sp.add_argument("--winner-metric", default="clicks", choices=["clicks", "revenue"])
+    sp.add_argument("--decide-after-hours", type=float, default=4)
+    sp.add_argument("--send-at", help="ISO time with offset, e.g. 2026-12-01T09:00:00+00:00")
+    sp.add_argument("--over-cap", default="defer", choices=["defer", "drop"])
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_campaign_create)
+    for action, text in (
+        ("start", "send now, or at its --send-at"),
+        ("show", "status and progress: enqueued, sent, deferred, dropped, remaining, per variant"),
+        ("pause", "stop sending; queued batches are parked"),
+        ("resume", "send again, parked batches first"),
+        ("cancel", "stop for good; queued batches are dropped and counted"),
+    ):
+        sp = cp.add_parser(action, help=text)
+        sp.add_argument("--workspace", required=True)
+        sp.add_argument("campaign_id")
+        stage_opt(sp)
+        sp.set_defaults(func=cmd_campaign_action)
+
     sp = sg.add_parser("export", help="hashed emails/phones of consenting members, to S3")
     sp.add_argument("--workspace", required=True)
     sp.add_argument("segment_id")
@@ -776,6 +851,13 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--skip-backfill", action="store_true", help="leave out the new segment's backfill")
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_bench_freshness)
+    sp = bench.add_parser(
+        "campaign", help="a campaign with every queue message delivered twice: SES calls, duplicates"
+    )
+    sp.add_argument("--recipients", type=int, default=20_000)
+    sp.add_argument("--seed", type=int, default=7)
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_bench_campaign)
     return p
 
 

@@ -164,6 +164,8 @@ class LocalStack:
         self._spawn(
             "notification-poller", lambda: self.harness.notification_poller.run(self.stop_event, 0.25)
         )
+        if self.harness.campaign_poller is not None:
+            self._spawn("campaign-poller", lambda: self.harness.campaign_poller.run(self.stop_event, 0.25))
         self._spawn("scheduler", self._run_schedules)
         state = state_file()
         state.parent.mkdir(parents=True, exist_ok=True)

@@ -226,3 +226,104 @@ class StreamPoller:
                 n = 0
             if n == 0:
                 stop.wait(interval)
+
+
+def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
+    """Shape a ReceiveMessage message the way Lambda delivers it."""
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": message.get("MessageAttributes", {}),
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    }
+
+
+class QueuePoller:
+    """A local stand-in for Lambda's SQS event source mapping (ReportBatchItemFailures).
+
+    Receives up to `batch_size` messages, invokes the handler, deletes the messages that
+    did not fail and makes the failed ones visible again at once (the queue's redrive
+    policy moves a message to its dead-letter queue after its receives run out). With
+    `duplicate_deliveries`, every batch is handed to the handler twice, as an
+    at-least-once queue may."""
+
+    def __init__(
+        self,
+        sqs: Any,
+        queue_url: str,
+        queue_arn: str,
+        handler: Handler,
+        function_name: str,
+        batch_size: int = 10,
+        region: str = "us-east-1",
+        duplicate_deliveries: bool = False,
+    ) -> None:
+        self.sqs = sqs
+        self.queue_url = queue_url
+        self.queue_arn = queue_arn
+        self.handler = handler
+        self.function_name = function_name
+        self.batch_size = batch_size
+        self.region = region
+        self.duplicate_deliveries = duplicate_deliveries
+        self.stats = PollerStats()
+        self._lock = threading.Lock()
+
+    def _invoke(self, batch: list[dict[str, Any]]) -> set[str]:
+        self.stats.invocations += 1
+        try:
+            response = self.handler({"Records": batch}, LambdaContext(self.function_name)) or {}
+        except Exception:  # noqa: BLE001 - a function error, as Lambda sees it: the whole batch failed
+            log.warning("queue handler failed the whole batch of %d messages", len(batch))
+            return {r["messageId"] for r in batch}
+        return {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+
+    def poll_once(self) -> int:
+        with self._lock:
+            messages = self.sqs.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=self.batch_size,
+                VisibilityTimeout=60,
+                AttributeNames=["All"],
+            ).get("Messages", [])
+            if not messages:
+                self.stats.empty_polls += 1
+                return 0
+            batch = [sqs_record(m, self.queue_arn, self.region) for m in messages]
+            failed = self._invoke(batch)
+            if self.duplicate_deliveries:
+                failed |= self._invoke(batch)
+            for message in messages:
+                if message["MessageId"] in failed:
+                    self.stats.retries += 1
+                    self.sqs.change_message_visibility(
+                        QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                    )
+                else:
+                    self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+                    self.stats.records += 1
+            return len(messages)
+
+    def drain(self, max_rounds: int = 100_000) -> int:
+        total = 0
+        for _ in range(max_rounds):
+            n = self.poll_once()
+            total += n
+            if n == 0:
+                return total
+        return total
+
+    def run(self, stop: threading.Event, interval: float = 0.1) -> None:
+        while not stop.is_set():
+            try:
+                n = self.poll_once()
+            except Exception:
+                log.exception("queue poll failed")
+                n = 0
+            if n == 0:
+                stop.wait(interval)

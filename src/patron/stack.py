@@ -28,6 +28,8 @@ class StackInfo:
     export_bucket: str | None = None
     crm_stream_arn: str | None = None
     segment_events_queue_url: str | None = None
+    campaign_queue_url: str | None = None
+    campaign_queue_arn: str | None = None
 
     @classmethod
     def from_outputs(cls, stage: str, region: str, outputs: dict[str, str]) -> StackInfo:
@@ -41,6 +43,8 @@ class StackInfo:
             export_bucket=outputs.get("ExportBucketName"),
             crm_stream_arn=outputs.get("CrmStreamArn"),
             segment_events_queue_url=outputs.get("SegmentEventsQueueUrl"),
+            campaign_queue_url=outputs.get("CampaignQueueUrl"),
+            campaign_queue_arn=outputs.get("CampaignQueueArn"),
         )
 
     def environment(self) -> dict[str, str]:

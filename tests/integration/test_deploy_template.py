@@ -59,8 +59,9 @@ def test_function_policy_grants_no_wildcard_actions_on_data(built):
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         assert all("*" not in a for a in actions), statement
         if statement["Resource"] == "*":
-            # ListStreams has no resource; an SMS to a phone number is published to no topic
-            assert actions in (["dynamodb:ListStreams"], ["sns:Publish"]), statement
+            # ListStreams has no resource; an SMS to a phone number is published to no topic;
+            # the account's SES sending rate belongs to no resource either
+            assert actions in (["dynamodb:ListStreams"], ["sns:Publish"], ["ses:GetSendQuota"]), statement
 
 
 def test_ses_events_reach_their_function_through_sns_and_sqs(built):
@@ -98,3 +99,37 @@ def test_the_profile_stream_only_wakes_for_profile_changes(built):
     # flow runs, coupons, stats and claims also live in the CRM table: they wake nothing
     assert {"dynamodb": {"NewImage": {"t": {"S": ["profile", "pointer"]}}}} in patterns
     assert {"dynamodb": {"OldImage": {"t": {"S": ["profile"]}}}} in patterns
+
+
+def test_campaign_batches_reach_their_sender_through_a_queue_with_a_dead_letter_queue(built):
+    _, template = built
+    resources = template["Resources"]
+    # The queue: a visibility timeout longer than the sender runs, a DLQ after its retries
+    queue = resources["CampaignQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["CampaignDlq", "Arn"]}
+    assert resources["CampaignDlq"]["Type"] == "AWS::SQS::Queue"
+    sender = resources["CampaignSender"]["Properties"]
+    assert queue["VisibilityTimeout"] >= 6 * sender["Timeout"]
+    # The sender: partial batch failures, bounded concurrency (SES's rate is per account)
+    (source,) = sender["Events"].values()
+    assert source["Type"] == "SQS"
+    assert source["Properties"]["Queue"] == {"Fn::GetAtt": ["CampaignQueue", "Arn"]}
+    assert source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert 1 <= source["Properties"]["ScalingConfig"]["MaximumConcurrency"] <= 10
+    env = sender["Environment"]["Variables"]
+    assert env["PATRON_SES_CONFIGURATION_SET"] == {"Ref": "SesConfigurationSet"}
+    assert env["PATRON_SES_BULK_TEMPLATE"] == {"Ref": "CampaignPassthroughTemplate"}
+    # Whoever enqueues knows the queue: the minute job, the sender (deferrals), the API (resume)
+    for function in ("CampaignSender", "CampaignDispatch", "APIHandler"):
+        variables = resources[function]["Properties"]["Environment"]["Variables"]
+        assert variables["PATRON_CAMPAIGN_QUEUE_URL"] == {"Ref": "CampaignQueue"}, function
+    assert "rate(1 minute)" in json.dumps(resources["CampaignDispatch"]["Properties"]["Events"])
+    # The pass-through template prints Patron's own rendered texts, unescaped
+    passthrough = resources["CampaignPassthroughTemplate"]["Properties"]["Template"]
+    assert (passthrough["SubjectPart"], passthrough["HtmlPart"]) == ("{{{subject}}}", "{{{html}}}")
+    # And the functions may use the queue and send in bulk, nothing more
+    (policy,) = resources["DefaultRole"]["Properties"]["Policies"]
+    grants = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    assert "sqs:SendMessage" in grants["CampaignQueue"]["Action"]
+    assert grants["CampaignQueue"]["Resource"] == [{"Fn::GetAtt": ["CampaignQueue", "Arn"]}]
+    assert grants["SendBulkEmail"]["Action"] == ["ses:SendBulkTemplatedEmail"]

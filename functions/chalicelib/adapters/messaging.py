@@ -4,6 +4,7 @@ templates; SES (email) and SNS (SMS)."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -13,13 +14,24 @@ from typing import Any
 from chalicelib.adapters.codec import to_av
 from chalicelib.adapters.crm_store import CrmTable
 from chalicelib.domain.errors import Conflict
-from chalicelib.domain.messaging.service import Template, Throttled
+from chalicelib.domain.messaging.service import BulkEmail, BulkResult, Template, Throttled
 from chalicelib.domain.messaging.stats import COUNTERS
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.records import iso
 
 LEDGER_DAYS = 400  # a message key is remembered this long
 THROTTLE_CODES = {"Throttling", "ThrottlingException", "MaxSendingRateExceeded", "TooManyRequestsException"}
+PASSTHROUGH_TEMPLATE = "patron-passthrough-v1"
+# SendBulkTemplatedEmail statuses per destination that mean "not sent, try again later";
+# any other status but Success is a rejection of that destination.
+BULK_RETRY_STATUSES = {
+    "AccountThrottled",
+    "AccountDailyQuotaExceeded",
+    "AccountSendingPaused",
+    "ConfigurationSetSendingPaused",
+    "TransientFailure",
+    "Failed",
+}
 
 
 def _key(pk: str, sk: str) -> dict[str, Any]:
@@ -225,6 +237,14 @@ class DynamoLimits:
     def is_suppressed(self, workspace_id: str, channel: str, address: str) -> bool:
         return self.t.get(f"W#{workspace_id}#SUP", f"{channel}#{address_hash(address)}") is not None
 
+    def blocked(self, workspace_id: str, channel: str, addresses: dict[str, str]) -> set[str]:
+        """Of these customers (id -> address), those who opted out or whose address is
+        suppressed: one batched read (100 keys a call) instead of two reads per customer."""
+        opt = {(f"W#{workspace_id}#OPT", f"{channel}#{cid}"): cid for cid in addresses}
+        sup = {(f"W#{workspace_id}#SUP", f"{channel}#{address_hash(a)}"): cid for cid, a in addresses.items()}
+        found = self.t.batch_get([*opt, *sup], consistent=False)
+        return {({**opt, **sup})[(i["pk"], i["sk"])] for i in found}
+
     def take_cap(self, workspace_id: str, customer_id: str, period: str, cap: int) -> bool:
         try:
             self.t.client.update_item(
@@ -359,10 +379,17 @@ class DynamoTemplates:
 class AwsChannels:
     """SES v1 SendRawEmail (for the List-Unsubscribe headers) and SNS SMS."""
 
-    def __init__(self, ses: Any, sns: Any, configuration_set: str | None = None) -> None:
+    def __init__(
+        self,
+        ses: Any,
+        sns: Any,
+        configuration_set: str | None = None,
+        bulk_template: str = PASSTHROUGH_TEMPLATE,
+    ) -> None:
         self.ses = ses
         self.sns = sns
         self.configuration_set = configuration_set
+        self.bulk_template = bulk_template
 
     def _throttled(self, exc: Any) -> bool:
         return exc.response.get("Error", {}).get("Code") in THROTTLE_CODES
@@ -400,6 +427,76 @@ class AwsChannels:
             if self._throttled(exc):
                 raise Throttled(str(exc)) from exc
             raise
+
+    def send_bulk_email(self, sender: str, emails: list[BulkEmail]) -> list[BulkResult]:
+        """SES v1 SendBulkTemplatedEmail through a pass-through template: each destination's
+        subject and bodies are Patron's own, rendered safely (render.py), and handed over as
+        that destination's template data; the template only prints them unescaped. The
+        template is created on first use if missing (the regional stack creates it).
+
+        SES v1 bulk sends cannot carry per-destination headers: no List-Unsubscribe header
+        here, the body's signed link stays."""
+        from botocore.exceptions import ClientError
+
+        kwargs: dict[str, Any] = {
+            "Source": sender,
+            "Template": self.bulk_template,
+            "DefaultTemplateData": json.dumps({"subject": "", "html": "", "text": ""}),
+            "Destinations": [
+                {
+                    "Destination": {"ToAddresses": [e.to]},
+                    "ReplacementTemplateData": json.dumps(
+                        {"subject": e.subject, "html": e.html, "text": e.text or " "}
+                    ),
+                    "ReplacementTags": [{"Name": k, "Value": _tag(v)} for k, v in e.tags.items()],
+                }
+                for e in emails
+            ],
+        }
+        if self.configuration_set:
+            kwargs["ConfigurationSetName"] = self.configuration_set
+        for attempt in range(2):
+            try:
+                response = self.ses.send_bulk_templated_email(**kwargs)
+                break
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code")
+                if code == "TemplateDoesNotExist" and attempt == 0:
+                    self._create_passthrough()
+                    continue
+                if self._throttled(exc):
+                    raise Throttled(str(exc)) from exc
+                raise
+        results = []
+        for status in response["Status"]:
+            code = status.get("Status", "Success")
+            if code == "Success":
+                results.append(BulkResult("sent", str(status["MessageId"])))
+            elif code in BULK_RETRY_STATUSES:
+                results.append(BulkResult("retry", code))
+            else:
+                results.append(BulkResult("rejected", f"{code}: {status.get('Error', '')}"[:200]))
+        return results
+
+    def _create_passthrough(self) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.ses.create_template(
+                Template={
+                    "TemplateName": self.bulk_template,
+                    "SubjectPart": "{{{subject}}}",
+                    "HtmlPart": "{{{html}}}",
+                    "TextPart": "{{{text}}}",
+                }
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "AlreadyExists":
+                raise
+
+    def max_send_rate(self) -> float:
+        """The account's SES sending rate (messages per second), from GetSendQuota."""
+        return float(self.ses.get_send_quota()["MaxSendRate"])
 
     def sms_opted_out(self, phone: str) -> bool:
         """SNS keeps the numbers that replied STOP (or were opted out in the console)."""

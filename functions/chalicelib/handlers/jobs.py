@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from chalice import Blueprint, Rate
@@ -36,12 +37,7 @@ def nightly_scores(event: Any) -> dict[str, Any]:
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="segment_backfill")
 def segment_backfill(event: Any) -> dict[str, Any]:
     """Fill newly created segments from the existing customers, resuming where it stopped."""
-    context = event.context
-
-    def time_left() -> float:
-        return float(context.get_remaining_time_in_millis()) / 1000 if context else 60.0
-
-    result: dict[str, Any] = container().backfill.run(time_left)
+    result: dict[str, Any] = container().backfill.run(_time_left(event))
     count("BackfillCustomers", result["customers_evaluated"])
     return result
 
@@ -59,12 +55,7 @@ def flow_tick(event: Any) -> dict[str, Any]:
     """Advance the flow runs that are due: waits that ended, sends deferred to now."""
     from chalicelib.domain.models import now_utc
 
-    context = event.context
-
-    def time_left() -> float:
-        return float(context.get_remaining_time_in_millis()) / 1000 if context else 60.0
-
-    result: dict[str, Any] = container().flows.tick(now_utc(), time_left)
+    result: dict[str, Any] = container().flows.tick(now_utc(), _time_left(event))
     count("FlowRunsAdvanced", sum(v for k, v in result.items() if isinstance(v, int)))
     for status, n in result["messages"].items():
         count(f"Messages{status.capitalize()}", n)  # sent, deferred, dropped, skipped, refused
@@ -73,3 +64,21 @@ def flow_tick(event: Any) -> dict[str, Any]:
         logger.warning("flow runs failed", extra={"errors": result["errors"]})
         count("FlowRunFailures", len(result["errors"]))
     return result
+
+
+@bp.schedule(Rate(1, unit=Rate.MINUTES), name="campaign_dispatch")
+def campaign_dispatch(event: Any) -> dict[str, Any]:
+    """Campaign batches onto the queue, paced to the sending rate; held batches when due."""
+    result: dict[str, Any] = container().campaigns.dispatch(_time_left(event))
+    count("CampaignRecipientsEnqueued", result.get("enqueued", 0))
+    return result
+
+
+def _time_left(event: Any) -> Callable[[], float]:
+    """Seconds the invocation has left (a minute when run outside Lambda)."""
+    context = event.context
+
+    def time_left() -> float:
+        return float(context.get_remaining_time_in_millis()) / 1000 if context else 60.0
+
+    return time_left

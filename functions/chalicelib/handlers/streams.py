@@ -163,3 +163,44 @@ def ses_events(event: dict[str, Any], context: Any) -> dict[str, Any]:
         event=event, record_handler=handle_ses_event, processor=processor("ses", "SQS"), context=context
     )
     return dict(response)
+
+
+def handle_campaign_batch(record: Any) -> str:
+    """One campaign batch (up to 50 recipients): one bulk send; a failed call raises, and
+    only this record is reported failed (its claims were freed: the retry sends them)."""
+    import json
+
+    from chalicelib.domain.messaging.service import Throttled
+
+    body = json.loads(record.body)
+    try:
+        outcome = container().campaigns.handle_batch(body)
+    except Throttled:
+        # nothing of it was sent (the claims are free): back off before the queue redelivers it
+        receives = int(record.attributes.approximate_receive_count or 1)
+        delay = container().campaigns.backoff(record.receipt_handle, receives)
+        logger.warning("campaign batch throttled", extra={"campaign": body.get("camp"), "retry_in_s": delay})
+        raise
+    except Exception:
+        logger.exception(
+            "campaign batch failed",
+            extra={"campaign": body.get("camp"), "batch": body.get("b"), "size": len(body.get("to", []))},
+        )
+        raise
+    for status, n in outcome.items():
+        count(f"Campaign{status.capitalize()}", n)
+    return ",".join(f"{k}={v}" for k, v in sorted(outcome.items()))
+
+
+@bp.lambda_function(name="campaign_sender")
+def campaign_sender(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The campaign queue: each record a batch of recipients, partial batch failures reported."""
+    from aws_lambda_powertools.utilities.batch import process_partial_response
+
+    response = process_partial_response(
+        event=event,
+        record_handler=handle_campaign_batch,
+        processor=processor("campaigns", "SQS"),
+        context=context,
+    )
+    return dict(response)

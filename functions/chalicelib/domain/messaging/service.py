@@ -85,6 +85,7 @@ class Outgoing:
     template_id: str
     values: dict[str, Any] = field(default_factory=dict)
     over_cap: str = "defer"  # or "drop"
+    tags: dict[str, str] = field(default_factory=dict)  # extra provider tags, e.g. {"v": variant}
 
 
 @dataclass(frozen=True)
@@ -117,10 +118,6 @@ class Ledger(Protocol):
     def release(self, workspace_id: str, customer_id: str, key: str) -> None: ...
 
 
-class EngagementTiers(Protocol):
-    def tier(self, workspace_id: str, customer_id: str, now: datetime) -> str: ...  # high, medium, low
-
-
 class Limits(Protocol):
     def is_suppressed(self, workspace_id: str, channel: str, address: str) -> bool: ...
     def is_opted_out(self, workspace_id: str, channel: str, customer_id: str) -> bool: ...
@@ -129,6 +126,33 @@ class Limits(Protocol):
     def take_spacing(self, workspace_id: str, customer_id: str, now: datetime, gap: timedelta) -> bool: ...
     def take_sms_credits(self, workspace_id: str, parts: int) -> bool: ...
     def return_sms_credits(self, workspace_id: str, parts: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class BulkEmail:
+    """One destination of a bulk send: Patron's own rendered texts, and its tags."""
+
+    to: str
+    subject: str
+    html: str
+    text: str
+    tags: dict[str, str]
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """The provider's answer for one destination: `sent` (with its id), `retry` (a transient
+    refusal: nothing was sent, try again later) or `rejected` (never to be retried)."""
+
+    status: str
+    detail: str = ""
+
+
+BULK_MAX = 50  # destinations per bulk call (SES SendBulkTemplatedEmail's limit)
+
+
+class EngagementTiers(Protocol):
+    def tier(self, workspace_id: str, customer_id: str, now: datetime) -> str: ...  # high, medium, low
 
 
 class Channels(Protocol):
@@ -143,6 +167,7 @@ class Channels(Protocol):
         tags: dict[str, str],
     ) -> str: ...
     def send_sms(self, phone: str, text: str, sender_id: str, tags: dict[str, str]) -> str: ...
+    def send_bulk_email(self, sender: str, emails: list[BulkEmail]) -> list[BulkResult]: ...
     def sms_opted_out(self, phone: str) -> bool: ...  # replied STOP (the SMS provider's list)
 
 
@@ -176,7 +201,7 @@ class MessagingService:
         self.limits = limits
         self.channels = channels
         self.templates = templates
-        # (workspace, customer, channel, scope) -> signed URL
+        # (workspace, customer, channel, scope, variant) -> signed URL
         self.unsubscribe_link = unsubscribe_link
         self.engagement = engagement  # the customer's tier, from opens and clicks
 
@@ -190,49 +215,58 @@ class MessagingService:
         policy: Policy,
         now: datetime,
     ) -> Decision:
-        """The guardrails that need no write, in order: consent, opt-out, address,
-        suppression, STOP, quiet hours. `ok`, or why not (`dropped`, or `deferred` with
-        when). `send` runs these first; `patron flow dry-run` runs only these."""
-        marketing = purpose is Purpose.MARKETING
-        consent_key = "ce" if channel is Channel.EMAIL else "cs"
-        if marketing and (profile.get(consent_key) or {}).get("s") != "subscribed":
-            return Decision("dropped", f"no {channel.value} marketing consent")
-        if marketing and self.limits.is_opted_out(workspace_id, channel.value, customer_id):
-            return Decision("dropped", "unsubscribed (link, one-click or STOP)")
-        address = profile.get("e") if channel is Channel.EMAIL else profile.get("ph")
-        if not address:
-            return Decision("dropped", f"no {channel.value} address")
-        if self.limits.is_suppressed(workspace_id, channel.value, str(address)):
-            return Decision("dropped", "address suppressed (bounce or complaint)")
-        if channel is Channel.SMS and self.channels.sms_opted_out(str(address)):
-            return Decision("dropped", "the number replied STOP")
-        if marketing:
-            until = quiet_until(now, local_zone(profile, policy), policy)
-            if until is not None:
-                return Decision("deferred", "quiet hours", until)
-        return Decision("ok")
+        """The guardrails that need no write (consent, opt-out, address, suppression, STOP,
+        quiet hours): `ok`, or why not (`dropped`, or `deferred` with when). `send` runs the
+        same checks first; `patron flow dry-run` runs only these."""
+        probe = Outgoing(workspace_id, customer_id, "", channel, purpose, "")
+        screened = self._screen(probe, profile, policy, now)
+        return screened if isinstance(screened, Decision) else Decision("ok")
 
     def send(self, message: Outgoing, profile: dict[str, Any], policy: Policy, now: datetime) -> Decision:
-        verdict = self.check(
-            message.channel, message.purpose, message.workspace_id, message.customer_id, profile, policy, now
-        )
-        if verdict.status != "ok":
-            return verdict
-        address = profile.get("e") if message.channel is Channel.EMAIL else profile.get("ph")
-        zone = local_zone(profile, policy)
+        screened = self._screen(message, profile, policy, now)
+        if isinstance(screened, Decision):
+            return screened
+        zone, address = screened
         claim = self.ledger.claim(message.workspace_id, message.customer_id, message.key, now, LEASE)
         if claim == "done":
             return Decision("duplicate", "already sent (or dropped) before")
         if claim == "busy":
             raise InFlight(message.key)
         try:
-            return self._send_claimed(message, profile, policy, now, zone, str(address))
+            return self._send_claimed(message, profile, policy, now, zone, address)
         except AlreadySent:
             raise
         except Exception:
             # nothing was sent: free the claim so that the retry this raise causes can send
             self.ledger.release(message.workspace_id, message.customer_id, message.key)
             raise
+
+    def _screen(
+        self, message: Outgoing, profile: dict[str, Any], policy: Policy, now: datetime
+    ) -> Decision | tuple[ZoneInfo, str]:
+        """Guardrails 1 to 4 (consent, opt-out, address, suppression, STOP, quiet hours): a
+        Decision that stops the message, or the customer's zone and address to go on with."""
+        marketing = message.purpose is Purpose.MARKETING
+        consent_key = "ce" if message.channel is Channel.EMAIL else "cs"
+        if marketing and (profile.get(consent_key) or {}).get("s") != "subscribed":
+            return Decision("dropped", f"no {message.channel.value} marketing consent")
+        if marketing and self.limits.is_opted_out(
+            message.workspace_id, message.channel.value, message.customer_id
+        ):
+            return Decision("dropped", "unsubscribed (link, one-click or STOP)")
+        address = profile.get("e") if message.channel is Channel.EMAIL else profile.get("ph")
+        if not address:
+            return Decision("dropped", f"no {message.channel.value} address")
+        if self.limits.is_suppressed(message.workspace_id, message.channel.value, str(address)):
+            return Decision("dropped", "address suppressed (bounce or complaint)")
+        if message.channel is Channel.SMS and self.channels.sms_opted_out(str(address)):
+            return Decision("dropped", "the number replied STOP")
+        zone = local_zone(profile, policy)
+        if marketing:
+            until = quiet_until(now, zone, policy)
+            if until is not None:
+                return Decision("deferred", "quiet hours", until)
+        return zone, str(address)
 
     def _send_claimed(
         self,
@@ -243,26 +277,10 @@ class MessagingService:
         zone: ZoneInfo,
         address: str,
     ) -> Decision:
-        ws, cid, key = message.workspace_id, message.customer_id, message.key
         taken: list[Callable[[], None]] = []  # what to give back if the provider fails
-        if message.purpose is Purpose.MARKETING:
-            tier = self._tier(message, profile, now)
-            local = now.astimezone(zone)
-            if tier == "low":
-                allowed = self.limits.take_spacing(ws, cid, now, timedelta(days=policy.low_every_days))
-            else:
-                period = f"{local:%Y-%m-%d}"
-                allowed = self.limits.take_cap(ws, cid, period, policy.daily_caps.get(tier, 1))
-                taken.append(lambda: self.limits.return_cap(ws, cid, period))
-            if not allowed:
-                if message.over_cap == "drop":
-                    self.ledger.finish(ws, cid, key, "dropped", "frequency cap")
-                    return Decision("dropped", "frequency cap")
-                self.ledger.release(ws, cid, key)
-                tomorrow = (local + timedelta(days=1)).replace(
-                    hour=policy.quiet_end, minute=0, second=0, microsecond=0
-                )
-                return Decision("deferred", "frequency cap", tomorrow.astimezone(now.tzinfo))
+        over = self._take_cap(message, profile, policy, now, zone, taken)
+        if over is not None:
+            return over
         try:
             return self._deliver(message, profile, policy, address, taken)
         except AlreadySent:
@@ -271,6 +289,60 @@ class MessagingService:
             for give_back in taken:  # the cap and credits this attempt took: nothing was sent
                 give_back()
             raise
+
+    def _take_cap(
+        self,
+        message: Outgoing,
+        profile: dict[str, Any],
+        policy: Policy,
+        now: datetime,
+        zone: ZoneInfo,
+        taken: list[Callable[[], None]],
+    ) -> Decision | None:
+        """Guardrail 6 on a claimed message: None when it may go (what it took is appended to
+        `taken`), else the deferral (claim released) or the drop (claim finished)."""
+        if message.purpose is not Purpose.MARKETING:
+            return None
+        ws, cid, key = message.workspace_id, message.customer_id, message.key
+        tier = self._tier(message, profile, now)
+        local = now.astimezone(zone)
+        if tier == "low":
+            allowed = self.limits.take_spacing(ws, cid, now, timedelta(days=policy.low_every_days))
+        else:
+            period = f"{local:%Y-%m-%d}"
+            allowed = self.limits.take_cap(ws, cid, period, policy.daily_caps.get(tier, 1))
+            taken.append(lambda: self.limits.return_cap(ws, cid, period))
+        if allowed:
+            return None
+        if message.over_cap == "drop":
+            self.ledger.finish(ws, cid, key, "dropped", "frequency cap")
+            return Decision("dropped", "frequency cap")
+        self.ledger.release(ws, cid, key)
+        tomorrow = (local + timedelta(days=1)).replace(
+            hour=policy.quiet_end, minute=0, second=0, microsecond=0
+        )
+        return Decision("deferred", "frequency cap", tomorrow.astimezone(now.tzinfo))
+
+    def _values(self, message: Outgoing, profile: dict[str, Any]) -> dict[str, Any]:
+        ws, cid = message.workspace_id, message.customer_id
+        values = {"first_name": profile.get("fn"), "last_name": profile.get("ln"), **message.values}
+        if (
+            message.purpose is Purpose.MARKETING
+            and not values.get("unsubscribe_url")
+            and self.unsubscribe_link
+        ):
+            values["unsubscribe_url"] = self.unsubscribe_link(
+                ws, cid, message.channel.value, scope_of(message.key), message.tags.get("v")
+            )
+        return values
+
+    def _tags(self, message: Outgoing) -> dict[str, str]:
+        return {
+            "workspace": message.workspace_id,
+            "customer": message.customer_id,
+            "mk": feedback.key_tag(message.key),
+            **message.tags,
+        }
 
     def _deliver(
         self,
@@ -282,14 +354,8 @@ class MessagingService:
     ) -> Decision:
         ws, cid, key = message.workspace_id, message.customer_id, message.key
         template = self.templates.latest(ws, message.template_id)
-        values = {"first_name": profile.get("fn"), "last_name": profile.get("ln"), **message.values}
-        if (
-            message.purpose is Purpose.MARKETING
-            and not values.get("unsubscribe_url")
-            and self.unsubscribe_link
-        ):
-            values["unsubscribe_url"] = self.unsubscribe_link(ws, cid, message.channel.value, scope_of(key))
-        tags = {"workspace": ws, "customer": cid, "mk": feedback.key_tag(key)}
+        values = self._values(message, profile)
+        tags = self._tags(message)
         if message.channel is Channel.SMS:
             text = render.render(template.sms or template.text, values, field="sms")
             length = sms.measure(text)
@@ -318,6 +384,14 @@ class MessagingService:
         self._sent(ws, cid, key, provider_id)
         return Decision("sent", provider_id=provider_id)
 
+    def _tier(self, message: Outgoing, profile: dict[str, Any], now: datetime) -> str:
+        """An explicit `eng` on the profile wins; else the engagement port's; else medium."""
+        if profile.get("eng"):
+            return str(profile["eng"])
+        if self.engagement is None:
+            return "medium"
+        return self.engagement.tier(message.workspace_id, message.customer_id, now) or "medium"
+
     def _sent(self, ws: str, cid: str, key: str, provider_id: str) -> None:
         """The provider has it: from here on, a failure must not free the claim (a retry
         would send again); the claim stays `sending` and the error is raised for the log."""
@@ -326,10 +400,140 @@ class MessagingService:
         except Exception as exc:
             raise AlreadySent(key) from exc
 
-    def _tier(self, message: Outgoing, profile: dict[str, Any], now: datetime) -> str:
-        """An explicit `eng` on the profile wins; else the engagement port's; else medium."""
-        if profile.get("eng"):
-            return str(profile["eng"])
-        if self.engagement is None:
-            return "medium"
-        return self.engagement.tier(message.workspace_id, message.customer_id, now) or "medium"
+    # -- many recipients, one provider call per 50 ------------------------------------------
+    def send_bulk(
+        self,
+        messages: list[Outgoing],
+        profiles: dict[str, dict[str, Any]],
+        policy: Policy,
+        now: datetime,
+    ) -> list[Decision]:
+        """The same guardrails as `send`, per recipient, then one bulk email call per
+        `BULK_MAX` claimed recipients; one Decision per message, in order.
+
+        Unlike `send`, a recipient stopped before the claim (no consent, no address, a
+        suppressed address) is recorded in the ledger as dropped, so that a redelivered
+        batch counts it as a duplicate rather than dropping (and counting) it again. A claim
+        another attempt holds is answered `busy` (retry that recipient later), not raised,
+        so that the rest of the batch goes out. SMS messages go one by one through `send`.
+
+        A bulk call that fails as a whole (throttling included) gives back the caps and frees
+        the claims of every recipient not yet sent, then raises: the queue retries the batch
+        and the recipients already sent are duplicates then. A destination the provider
+        refuses for now (`retry`) is freed and given back; one it rejects is `refused`.
+        """
+        decisions: dict[int, Decision] = {}
+        ready: list[tuple[int, Outgoing, BulkEmail, list[Callable[[], None]]]] = []
+        templates: dict[str, Template] = {}
+        try:
+            for i, message in enumerate(messages):
+                profile = profiles.get(message.customer_id)
+                if message.channel is Channel.SMS:
+                    decisions[i] = self._send_one(message, profile, policy, now)
+                    continue
+                if profile is None:
+                    decisions[i] = self._record_drop(message, now, "no profile (erased or merged)")
+                    continue
+                screened = self._screen(message, profile, policy, now)
+                if isinstance(screened, Decision):
+                    if screened.status == "dropped":
+                        screened = self._record_drop(message, now, screened.reason)
+                    decisions[i] = screened
+                    continue
+                zone, address = screened
+                claimed = self._claim(message, now)
+                if claimed is not None:
+                    decisions[i] = claimed
+                    continue
+                taken: list[Callable[[], None]] = []
+                try:
+                    over = self._take_cap(message, profile, policy, now, zone, taken)
+                    if over is not None:
+                        decisions[i] = over
+                        continue
+                    email = self._render_bulk(message, profile, address, templates)
+                except Exception:
+                    self._give_back([(message, taken)])
+                    raise
+                ready.append((i, message, email, taken))
+        except Exception:
+            self._give_back([(m, t) for _, m, _, t in ready])
+            raise
+        unrecorded: list[str] = []
+        for start in range(0, len(ready), BULK_MAX):
+            chunk = ready[start : start + BULK_MAX]
+            try:
+                results = self.channels.send_bulk_email(policy.sender_email, [e for _, _, e, _ in chunk])
+                if len(results) != len(chunk):
+                    raise RuntimeError(f"{len(results)} statuses for {len(chunk)} destinations")
+            except Exception:
+                self._give_back([(m, t) for _, m, _, t in ready[start:]])
+                raise
+            for (i, message, _, taken), result in zip(chunk, results, strict=True):
+                ws, cid, key = message.workspace_id, message.customer_id, message.key
+                if result.status == "sent":
+                    try:
+                        self.ledger.finish(ws, cid, key, "sent", result.detail)
+                    except Exception:  # noqa: BLE001 - kept `sending`: never freed for a resend
+                        unrecorded.append(key)
+                    decisions[i] = Decision("sent", provider_id=result.detail)
+                    continue
+                for give_back in taken:
+                    give_back()
+                if result.status == "retry":
+                    self.ledger.release(ws, cid, key)
+                    decisions[i] = Decision("retry", result.detail)
+                else:
+                    self.ledger.finish(ws, cid, key, "refused", result.detail)
+                    decisions[i] = Decision("refused", result.detail)
+        if unrecorded:
+            raise AlreadySent(", ".join(unrecorded))
+        return [decisions[i] for i in range(len(messages))]
+
+    def _send_one(
+        self, message: Outgoing, profile: dict[str, Any] | None, policy: Policy, now: datetime
+    ) -> Decision:
+        if profile is None:
+            return self._record_drop(message, now, "no profile (erased or merged)")
+        try:
+            return self.send(message, profile, policy, now)
+        except InFlight:
+            return Decision("busy", "another attempt holds the claim")
+
+    def _claim(self, message: Outgoing, now: datetime) -> Decision | None:
+        """None when claimed; else the Decision for a claim that is done or busy."""
+        claim = self.ledger.claim(message.workspace_id, message.customer_id, message.key, now, LEASE)
+        if claim == "done":
+            return Decision("duplicate", "already sent (or dropped) before")
+        if claim == "busy":
+            return Decision("busy", "another attempt holds the claim")
+        return None
+
+    def _record_drop(self, message: Outgoing, now: datetime, reason: str) -> Decision:
+        held = self._claim(message, now)
+        if held is not None:
+            return held
+        self.ledger.finish(message.workspace_id, message.customer_id, message.key, "dropped", reason)
+        return Decision("dropped", reason)
+
+    def _render_bulk(
+        self, message: Outgoing, profile: dict[str, Any], address: str, templates: dict[str, Template]
+    ) -> BulkEmail:
+        if message.template_id not in templates:
+            templates[message.template_id] = self.templates.latest(message.workspace_id, message.template_id)
+        template = templates[message.template_id]
+        values = self._values(message, profile)
+        return BulkEmail(
+            to=address,
+            subject=render.render(template.subject, values, field="subject"),
+            html=render.render(template.html, values, escape_html=True, field="html"),
+            text=render.render(template.text, values, field="text"),
+            tags=self._tags(message),
+        )
+
+    def _give_back(self, claimed: list[tuple[Outgoing, list[Callable[[], None]]]]) -> None:
+        """Nothing was sent to these: their caps back, their claims freed for the retry."""
+        for message, taken in claimed:
+            for give_back in taken:
+                give_back()
+            self.ledger.release(message.workspace_id, message.customer_id, message.key)

@@ -1,0 +1,624 @@
+"""Campaigns: one-off or scheduled sends to a segment, fanned out through a queue.
+
+A campaign is created as a draft and armed with `start`. A minute job (`dispatch`) pages
+through the segment's member index from the campaign's stored cursor and enqueues batches
+of at most `BATCH` recipients, paced to the provider's sending rate (`rate` recipients per
+second, so at most `rate x 60` per run), with the queue delays spread over the minute. It
+reads each page's profiles first, so that customers without consent or address are left
+out (counted as `skipped`) and customers in their quiet hours are held until the hours end:
+the batches that reach the sender are full ones. The sender (`handle_batch`) runs every
+guardrail again per recipient (`MessagingService.send_bulk`) and makes one provider call
+per batch.
+
+- **Exactly once.** The message key is `camp:<campaign>`, one per customer per campaign
+  (A/B variants included). A redelivered batch, a re-run page, a batch re-enqueued on
+  resume: the ledger answers `duplicate` for whoever was sent before.
+- **Nothing lost.** The dispatcher enqueues a page *before* saving the cursor (a
+  conditional update): a crash in between enqueues that page again, and the ledger keeps
+  it from being sent twice. A failed bulk call frees its claims and raises: the queue
+  redelivers the batch.
+- **Pause, resume, cancel.** A paused campaign's batches are parked (stored) by the sender
+  and re-enqueued on resume; a cancelled campaign's batches are dropped and counted.
+- **Deferrals.** Recipients deferred by quiet hours or caps are re-enqueued with a queue
+  delay when that is short enough (SQS: 15 minutes at most), else held as due items that
+  the dispatcher re-enqueues when due. Recipients whose claim is busy, or whom the provider
+  refused for now, are retried a minute later the same way.
+- **A/B.** With `test_share`, the dispatcher first sends to that share of the segment
+  (each customer's variant from a stable hash of the campaign and customer ids), waits
+  `decide_after_hours`, picks the variant with the best clicks (or attributed revenue) per
+  message sent from the variant counters (`camp#<id>#v#<variant>`), and sends it to the
+  rest. Without a test share, several variants split the whole audience by the same hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal, Protocol
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from chalicelib.domain.errors import BadRequest, Conflict, NotFound
+from chalicelib.domain.messaging.service import (
+    Channel,
+    MessagingService,
+    Outgoing,
+    Policy,
+    Purpose,
+    local_zone,
+    quiet_until,
+)
+from chalicelib.domain.messaging.stats import COUNTERS, Stats
+from chalicelib.domain.records import iso, parse_iso
+
+BATCH = 50  # recipients per queue message: one bulk provider call
+PAGE = 500  # member ids read per page at most
+RETRY_AFTER = timedelta(seconds=60)  # a busy claim or a transient refusal, tried again
+GIVE_UP_AFTER = timedelta(days=3)  # a campaign is `sent` this long after its last page at most
+DUE_PER_RUN = 2000  # held batches re-enqueued per dispatcher run at most
+_VARIANT_ID = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
+
+Status = Literal["draft", "scheduled", "sending", "paused", "cancelled", "sent"]
+
+
+class VariantIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1, max_length=20, pattern=_VARIANT_ID.pattern)
+    template_id: str = Field(min_length=1, max_length=100)
+
+
+class CampaignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    segment_id: str = Field(min_length=1, max_length=200)
+    channel: Literal["email", "sms"] = "email"
+    variants: list[VariantIn] = Field(min_length=1, max_length=5)
+    test_share: float | None = Field(default=None, gt=0, lt=1)
+    winner_metric: Literal["clicks", "revenue"] = "clicks"
+    decide_after_hours: float = Field(default=4, ge=0, le=24 * 14)
+    send_at: AwareDatetime | None = None
+    over_cap: Literal["defer", "drop"] = "defer"
+
+    @model_validator(mode="after")
+    def _variants(self) -> CampaignIn:
+        ids = [v.id for v in self.variants]
+        if len(set(ids)) != len(ids):
+            raise ValueError("variant ids must be unique")
+        if self.test_share is not None and len(ids) < 2:
+            raise ValueError("test_share needs at least two variants")
+        return self
+
+
+class CampaignStore(Protocol):
+    def create(self, workspace_id: str, item: dict[str, Any]) -> None: ...
+    def get(self, workspace_id: str, campaign_id: str) -> dict[str, Any] | None: ...
+    def transition(
+        self,
+        workspace_id: str,
+        campaign_id: str,
+        allowed: tuple[str, ...],
+        status: str,
+        extra: dict[str, Any] | None = None,
+    ) -> bool: ...  # conditional on the current status
+    def set_phase(
+        self, workspace_id: str, campaign_id: str, phase: str, new_phase: str, extra: dict[str, Any]
+    ) -> bool: ...  # conditional on the phase and on status `sending`
+    def advance(
+        self,
+        workspace_id: str,
+        campaign_id: str,
+        phase: str,
+        cursor: str | None,
+        new_cursor: str | None,
+        counts: dict[str, int],
+        carry: list[dict[str, str]],
+    ) -> bool: ...  # conditional on phase, cursor and status `sending`
+    def add(self, workspace_id: str, campaign_id: str, counts: dict[str, int]) -> None: ...
+    def active(self) -> list[tuple[str, str]]: ...
+    def deactivate(self, workspace_id: str, campaign_id: str) -> None: ...
+    def park(self, workspace_id: str, campaign_id: str, batch: dict[str, Any]) -> None: ...
+    def parked(self, workspace_id: str, campaign_id: str) -> list[dict[str, Any]]: ...
+    def unpark(self, workspace_id: str, campaign_id: str, batch_id: str) -> bool: ...
+    def drop_once(self, workspace_id: str, campaign_id: str, batch_id: str) -> bool: ...
+    def hold(self, due: datetime, batch: dict[str, Any]) -> None: ...
+    def due(self, now: datetime, limit: int) -> list[tuple[str, dict[str, Any]]]: ...
+    def release(self, due_key: str) -> None: ...
+
+
+class Blocklist(Protocol):
+    def blocked(self, workspace_id: str, channel: str, addresses: dict[str, str]) -> set[str]: ...
+
+    # the customers (of customer id -> address) who opted out, or whose address is suppressed
+
+
+class CampaignQueue(Protocol):
+    max_delay: int  # seconds a message can be delayed in the queue (SQS: 900)
+
+    def enqueue(self, batches: list[tuple[dict[str, Any], int]]) -> None: ...  # (body, delay s)
+    def retry_in(self, receipt: str, seconds: int) -> None: ...  # a received message, later
+
+
+def stable_share(campaign_id: str, customer_id: str) -> float:
+    """A customer's place in [0, 1) for this campaign: the same on every run and retry."""
+    digest = hashlib.sha256(f"{campaign_id}:{customer_id}".encode()).hexdigest()
+    return int(digest[:13], 16) / 16**13
+
+
+def variant_scope(campaign_id: str, variant: str) -> str:
+    return f"camp#{campaign_id}#v#{variant}"
+
+
+def _child_id(parent: str, *parts: str) -> str:
+    """A batch id derived from its parent's: a redelivered parent holds the same child."""
+    return hashlib.sha256(":".join((parent, *parts)).encode()).hexdigest()[:20]
+
+
+class CampaignService:
+    def __init__(
+        self,
+        store: CampaignStore,
+        queue: CampaignQueue | None,
+        members: Any,  # MembershipStore: members(ws, segment, limit, cursor)
+        profiles: Any,  # get_many(ws, ids) -> {id: profile}
+        messaging: MessagingService,
+        blocklist: Blocklist,
+        stats: Stats,
+        workspaces: Any,
+        segments: Any,
+        templates: Any,
+        rate: Callable[[], float],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.store = store
+        self.queue = queue
+        self.members = members
+        self.profiles = profiles
+        self.messaging = messaging
+        self.blocklist = blocklist
+        self.stats = stats
+        self.workspaces = workspaces
+        self.segments = segments
+        self.templates = templates
+        self.rate = rate  # recipients per second the provider accepts
+        self.clock = clock
+
+    # -- the admin side ---------------------------------------------------------------------
+    def create(self, workspace_id: str, body: CampaignIn) -> dict[str, Any]:
+        from chalicelib.domain.membership import BUILTIN_PREFIXES, _check_builtin
+
+        if body.segment_id.startswith(BUILTIN_PREFIXES):
+            _check_builtin(body.segment_id)
+        else:
+            self.segments.get(workspace_id, body.segment_id)  # NotFound for an unknown segment
+        for variant in body.variants:
+            if self.templates.get(workspace_id, variant.template_id) is None:
+                raise BadRequest(
+                    f"template {variant.template_id} not found",
+                    [{"field": "variants", "error": f"unknown template {variant.template_id}"}],
+                )
+        campaign_id = "cmp" + secrets.token_hex(6)
+        ab = body.test_share is not None
+        item = {
+            "id": campaign_id,
+            "ws": workspace_id,
+            "name": body.name,
+            "seg": body.segment_id,
+            "ch": body.channel,
+            "vars": [{"id": v.id, "tpl": v.template_id} for v in body.variants],
+            "ts": Decimal(str(body.test_share)) if ab else None,
+            "wm": body.winner_metric,
+            "dah": Decimal(str(body.decide_after_hours)),
+            "sat": iso(body.send_at),
+            "oc": body.over_cap,
+            "st": "draft",
+            "ph": "test" if ab else "all",
+            "enq": 0,
+            "skip": 0,
+            "dup": 0,
+            "fail": 0,
+            "canc": 0,
+            "ca": iso(self.clock()),
+        }
+        self.store.create(workspace_id, item)
+        return self.progress(workspace_id, campaign_id)
+
+    def _get(self, workspace_id: str, campaign_id: str) -> dict[str, Any]:
+        item = self.store.get(workspace_id, campaign_id)
+        if item is None:
+            raise NotFound("campaign not found")
+        return item
+
+    def start(self, workspace_id: str, campaign_id: str) -> dict[str, Any]:
+        item = self._get(workspace_id, campaign_id)
+        send_at = parse_iso(item.get("sat"))
+        status = "scheduled" if send_at is not None and send_at > self.clock() else "sending"
+        if not self.store.transition(workspace_id, campaign_id, ("draft",), status):
+            raise Conflict(f"only a draft can be started; this campaign is {item['st']}")
+        return self.progress(workspace_id, campaign_id)
+
+    def pause(self, workspace_id: str, campaign_id: str) -> dict[str, Any]:
+        item = self._get(workspace_id, campaign_id)
+        if not self.store.transition(workspace_id, campaign_id, ("scheduled", "sending"), "paused"):
+            raise Conflict(f"only a scheduled or sending campaign can be paused; this one is {item['st']}")
+        return self.progress(workspace_id, campaign_id)
+
+    def resume(self, workspace_id: str, campaign_id: str) -> dict[str, Any]:
+        """Sending again; the batches parked meanwhile are enqueued again (then unparked: a
+        crash in between enqueues them twice, and the ledger sends each recipient once)."""
+        item = self._get(workspace_id, campaign_id)
+        if not self.store.transition(workspace_id, campaign_id, ("paused",), "sending"):
+            raise Conflict(f"only a paused campaign can be resumed; this one is {item['st']}")
+        parked = self.store.parked(workspace_id, campaign_id)
+        if parked:
+            self._queue().enqueue([(batch, 0) for batch in parked])
+            for batch in parked:
+                self.store.unpark(workspace_id, campaign_id, batch["b"])
+        return self.progress(workspace_id, campaign_id)
+
+    def cancel(self, workspace_id: str, campaign_id: str) -> dict[str, Any]:
+        item = self._get(workspace_id, campaign_id)
+        allowed = ("draft", "scheduled", "sending", "paused")
+        if not self.store.transition(workspace_id, campaign_id, allowed, "cancelled"):
+            raise Conflict(f"this campaign is {item['st']}: nothing to cancel")
+        self.store.deactivate(workspace_id, campaign_id)
+        for batch in self.store.parked(workspace_id, campaign_id):
+            if self.store.unpark(workspace_id, campaign_id, batch["b"]):
+                self._cancelled(workspace_id, campaign_id, batch)
+        return self.progress(workspace_id, campaign_id)
+
+    def progress(self, workspace_id: str, campaign_id: str) -> dict[str, Any]:
+        item = self._get(workspace_id, campaign_id)
+        totals = self.stats.get(workspace_id, f"camp#{campaign_id}")
+        by_variant = {
+            v["id"]: self.stats.get(workspace_id, variant_scope(campaign_id, v["id"])) for v in item["vars"]
+        }
+        remaining = self._remaining(item, totals)
+        status = item["st"]
+        if status == "sending" and item["ph"] == "done" and remaining == 0:
+            status = "sent"  # the minute job records it on its next run
+        return {
+            "campaign_id": campaign_id,
+            "name": item["name"],
+            "status": status,
+            "phase": item["ph"],
+            "segment_id": item["seg"],
+            "channel": item["ch"],
+            "variants": [{"id": v["id"], "template_id": v["tpl"]} for v in item["vars"]],
+            "test_share": float(item["ts"]) if item.get("ts") is not None else None,
+            "winner_metric": item["wm"],
+            "winner": item.get("win"),
+            "send_at": item.get("sat"),
+            "decide_at": item.get("dec"),
+            "enqueued": int(item["enq"]),
+            "skipped": int(item["skip"]),  # no consent or no address, seen when enqueuing
+            "sent": int(totals.get("sent", 0)),
+            "deferred": int(totals.get("deferred", 0)),
+            "dropped": int(totals.get("dropped", 0)),
+            "duplicates": int(item["dup"]),
+            "failed": int(item["fail"]),
+            "cancelled": int(item["canc"]),
+            "remaining": remaining,
+            "stats": {k: _plain(totals.get(k, 0)) for k in COUNTERS},
+            "variant_stats": {v: {k: _plain(s.get(k, 0)) for k in COUNTERS} for v, s in by_variant.items()},
+        }
+
+    # -- the dispatcher (every minute) --------------------------------------------------------
+    def dispatch(self, time_left: Callable[[], float] = lambda: 60.0) -> dict[str, int]:
+        now = self.clock()
+        result: Counter[str] = Counter(released=self._release_due(now))
+        budget = max(BATCH, int(self.rate() * 60))
+        result["budget"] = budget
+        for workspace_id, campaign_id in self.store.active():
+            if budget <= 0 or time_left() < 10:
+                break
+            item = self.store.get(workspace_id, campaign_id)
+            if item is None or item["st"] in ("cancelled", "sent"):
+                self.store.deactivate(workspace_id, campaign_id)
+                continue
+            send_at = parse_iso(item.get("sat"))
+            due = item["st"] == "scheduled" and (send_at is None or send_at <= now)
+            if due and self.store.transition(workspace_id, campaign_id, ("scheduled",), "sending"):
+                item["st"] = "sending"
+            if item["st"] != "sending" or (send_at is not None and send_at > now):
+                continue
+            if item["ph"] == "done":
+                result["finished"] += int(self._finish(item, now))
+                continue
+            if item["ph"] == "wait":
+                decide_at = parse_iso(item.get("dec"))
+                if decide_at is None or decide_at > now:
+                    continue
+                winner = self.pick_winner(workspace_id, item)
+                if not self.store.set_phase(workspace_id, campaign_id, "wait", "rest", {"win": winner}):
+                    continue
+                item.update(ph="rest", win=winner, cur=None)
+                result["winners"] += 1
+            used = self._enqueue_pages(item, now, budget, time_left, result)
+            budget -= used
+        return dict(result)
+
+    def _enqueue_pages(
+        self,
+        item: dict[str, Any],
+        now: datetime,
+        budget: int,
+        time_left: Callable[[], float],
+        result: Counter[str],
+    ) -> int:
+        """Pages of members onto the queue, in full batches: the ready recipients short of a
+        batch are carried (saved with the cursor, in the same conditional update) to the
+        next page, and only the audience's last page sends a short batch."""
+        workspace_id, campaign_id = item["ws"], item["id"]
+        policy = _policy(self.workspaces.settings(workspace_id))
+        cursor: str | None = item.get("cur")
+        carry = [(r["c"], r["v"]) for r in item.get("carry") or []]
+        queue = self._queue()
+        used = 0
+        while used + BATCH <= budget and time_left() >= 10:
+            limit = min(PAGE, budget - used - len(carry))
+            ids, next_cursor = self.members.members(workspace_id, item["seg"], limit, cursor)
+            chosen = [(cid, v) for cid in ids if (v := self._variant_for(item, cid)) is not None]
+            profiles = self.profiles.get_many(workspace_id, [c for c, _ in chosen]) if chosen else {}
+            ready, held, skipped = self._triage(item, chosen, profiles, policy, now)
+            ready = carry + ready
+            cut = len(ready) if next_cursor is None else len(ready) // BATCH * BATCH
+            ready, carry = ready[:cut], ready[cut:]
+            batches = []
+            for n, start in enumerate(range(0, len(ready), BATCH)):
+                delay = min(queue.max_delay, 59, int(60 * (used + n * BATCH) / budget))
+                batches.append((self._body(item, ready[start : start + BATCH]), delay))
+            if batches:
+                queue.enqueue(batches)
+            for until, group in held.items():
+                for i in range(0, len(group), BATCH):
+                    self._later(self._body(item, group[i : i + BATCH]), until, now)
+            deferred = sum(len(g) for g in held.values())
+            moved = self.store.advance(
+                workspace_id,
+                campaign_id,
+                item["ph"],
+                cursor,
+                next_cursor,
+                {"enq": len(ready) + deferred, "skip": skipped},
+                [{"c": c, "v": v} for c, v in carry],
+            )
+            if not moved:
+                break  # paused, cancelled, or another run moved on: that run continues
+            if deferred:
+                self.stats.add(workspace_id, f"camp#{campaign_id}", {"deferred": deferred})
+            used += len(ready)
+            result["enqueued"] += len(ready) + deferred
+            result["skipped"] += skipped
+            result["batches"] += len(batches)
+            cursor = next_cursor
+            if cursor is None:
+                self._end_of_audience(item, now)
+                break
+        return used
+
+    def _end_of_audience(self, item: dict[str, Any], now: datetime) -> None:
+        """The whole segment has been enqueued (for this phase). A test phase waits for its
+        decision; otherwise the campaign stays `sending` until its batches are all
+        accounted for (`_finish`): until then it can still be paused or cancelled."""
+        workspace_id, campaign_id = item["ws"], item["id"]
+        if item["ph"] == "test":
+            decide_at = now + timedelta(hours=float(item["dah"]))
+            self.store.set_phase(workspace_id, campaign_id, "test", "wait", {"dec": iso(decide_at)})
+            return
+        self.store.set_phase(workspace_id, campaign_id, item["ph"], "done", {"fin": iso(now)})
+
+    def _finish(self, item: dict[str, Any], now: datetime) -> bool:
+        """`sent` once nothing remains (or, should a crash have left a counter short, once
+        the last page is `GIVE_UP_AFTER` old: every held batch has been due by then)."""
+        finished_at = parse_iso(item.get("fin"))
+        done = self._remaining(item) == 0 or (finished_at is not None and now - finished_at > GIVE_UP_AFTER)
+        if done and self.store.transition(item["ws"], item["id"], ("sending",), "sent"):
+            self.store.deactivate(item["ws"], item["id"])
+            return True
+        return False
+
+    def _remaining(self, item: dict[str, Any], totals: dict[str, Any] | None = None) -> int:
+        if totals is None:
+            totals = self.stats.get(item["ws"], f"camp#{item['id']}")
+        finished = int(totals.get("sent", 0)) + int(totals.get("dropped", 0))
+        return max(0, int(item["enq"]) - finished - int(item["fail"]) - int(item["canc"]))
+
+    def _variant_for(self, item: dict[str, Any], customer_id: str) -> str | None:
+        """The variant this customer gets in the campaign's current phase, or None (not now)."""
+        variants = [v["id"] for v in item["vars"]]
+        share = stable_share(item["id"], customer_id)
+        if item.get("ts") is None:
+            return variants[int(share * len(variants))]
+        test_share = float(item["ts"])
+        if item["ph"] == "test":
+            return variants[int(share / test_share * len(variants))] if share < test_share else None
+        if item["ph"] == "rest":
+            return str(item["win"]) if share >= test_share else None
+        return None
+
+    def _triage(
+        self,
+        item: dict[str, Any],
+        chosen: list[tuple[str, str]],
+        profiles: dict[str, dict[str, Any]],
+        policy: Policy,
+        now: datetime,
+    ) -> tuple[list[tuple[str, str]], dict[datetime, list[tuple[str, str]]], int]:
+        """(ready, held until the end of their quiet hours, skipped): consent, address,
+        opt-out and suppression (one batched read) and quiet hours, checked here so that
+        the batches reach the sender full. The sender checks everything again."""
+        consent, address = ("ce", "e") if item["ch"] == "email" else ("cs", "ph")
+        ready: list[tuple[str, str]] = []
+        held: dict[datetime, list[tuple[str, str]]] = {}
+        skipped = 0
+        eligible = {
+            cid: str(p[address])
+            for cid, p in profiles.items()
+            if (p.get(consent) or {}).get("s") == "subscribed" and p.get(address)
+        }
+        blocked = self.blocklist.blocked(item["ws"], item["ch"], eligible) if eligible else set()
+        for customer_id, variant in chosen:
+            profile = profiles.get(customer_id)
+            if profile is None or customer_id not in eligible or customer_id in blocked:
+                skipped += 1
+                continue
+            until = quiet_until(now, local_zone(profile, policy), policy)
+            if until is None:
+                ready.append((customer_id, variant))
+            else:
+                held.setdefault(until, []).append((customer_id, variant))
+        return ready, held, skipped
+
+    def pick_winner(self, workspace_id: str, item: dict[str, Any]) -> str:
+        """The variant with the most clicks (or attributed revenue) per message sent; the
+        first listed wins a tie (and when nothing was measured)."""
+        metric = "clicked" if item["wm"] == "clicks" else "revenue"
+        best, best_rate = item["vars"][0]["id"], Decimal(-1)
+        for variant in item["vars"]:
+            counts = self.stats.get(workspace_id, variant_scope(item["id"], variant["id"]))
+            sent = Decimal(counts.get("sent", 0) or 0)
+            rate = Decimal(counts.get(metric, 0) or 0) / sent if sent else Decimal(0)
+            if rate > best_rate:
+                best, best_rate = variant["id"], rate
+        return str(best)
+
+    def _release_due(self, now: datetime) -> int:
+        """Held batches whose time has come, merged per campaign into full batches and
+        enqueued again (then released: a crash in between enqueues them twice, and the
+        ledger sends each recipient once)."""
+        due = self.store.due(now, DUE_PER_RUN)
+        if not due:
+            return 0
+        groups: dict[tuple[str, str], list[dict[str, str]]] = {}
+        keys: dict[tuple[str, str], list[str]] = {}
+        for key, batch in due:
+            groups.setdefault((batch["ws"], batch["camp"]), []).extend(batch["to"])
+            keys.setdefault((batch["ws"], batch["camp"]), []).append(key)
+        bodies: list[tuple[dict[str, Any], int]] = []
+        for (workspace_id, campaign_id), recipients in groups.items():
+            parent = _child_id(*keys[(workspace_id, campaign_id)])
+            for start in range(0, len(recipients), BATCH):
+                body = {
+                    "ws": workspace_id,
+                    "camp": campaign_id,
+                    "b": _child_id(parent, str(start)),
+                    "to": recipients[start : start + BATCH],
+                }
+                bodies.append((body, 0))
+        self._queue().enqueue(bodies)
+        for key, _ in due:
+            self.store.release(key)
+        return sum(len(g) for g in groups.values())
+
+    # -- the sender (one queue message) --------------------------------------------------------
+    def handle_batch(self, body: dict[str, Any]) -> dict[str, int]:
+        workspace_id, campaign_id = body["ws"], body["camp"]
+        recipients = [(r["c"], r["v"]) for r in body["to"]]
+        item = self.store.get(workspace_id, campaign_id)
+        if item is None:
+            return {"gone": len(recipients)}
+        if item["st"] == "cancelled":
+            return self._cancelled(workspace_id, campaign_id, body)
+        if item["st"] == "paused":
+            self.store.park(workspace_id, campaign_id, body)
+            # a resume between the read above and the park would not see this batch: look again
+            item = self.store.get(workspace_id, campaign_id) or item
+            if item["st"] == "paused" or not self.store.unpark(workspace_id, campaign_id, body["b"]):
+                return {"parked": len(recipients)}
+            if item["st"] == "cancelled":
+                return self._cancelled(workspace_id, campaign_id, body)
+        now = self.clock()
+        templates = {v["id"]: v["tpl"] for v in item["vars"]}
+        channel = Channel(item["ch"])
+        messages = [
+            Outgoing(
+                workspace_id,
+                customer_id,
+                f"camp:{campaign_id}",
+                channel,
+                Purpose.MARKETING,
+                templates[variant],
+                over_cap=item["oc"],
+                tags={"v": variant},
+            )
+            for customer_id, variant in recipients
+        ]
+        profiles = self.profiles.get_many(workspace_id, [c for c, _ in recipients])
+        policy = _policy(self.workspaces.settings(workspace_id))
+        decisions = self.messaging.send_bulk(messages, profiles, policy, now)
+        per_variant: dict[str, Counter[str]] = {}
+        later: dict[datetime, list[tuple[str, str]]] = {}
+        outcome: Counter[str] = Counter()
+        for (customer_id, variant), decision in zip(recipients, decisions, strict=True):
+            outcome[decision.status] += 1
+            if decision.status in ("sent", "dropped", "deferred"):
+                per_variant.setdefault(variant, Counter())[decision.status] += 1
+            if decision.status == "deferred" and decision.until is not None:
+                later.setdefault(decision.until, []).append((customer_id, variant))
+            elif decision.status in ("busy", "retry"):
+                later.setdefault(now + RETRY_AFTER, []).append((customer_id, variant))
+        for until, group in later.items():
+            self._later(self._body(item, group, parent=body["b"], salt=iso(until) or ""), until, now)
+        total: Counter[str] = Counter()
+        for variant, counts in per_variant.items():
+            self.stats.add(workspace_id, variant_scope(campaign_id, variant), dict(counts))
+            total.update(counts)
+        self.stats.add(workspace_id, f"camp#{campaign_id}", dict(total))
+        self.store.add(workspace_id, campaign_id, {"dup": outcome["duplicate"], "fail": outcome["refused"]})
+        return dict(outcome)
+
+    def _cancelled(self, workspace_id: str, campaign_id: str, body: dict[str, Any]) -> dict[str, int]:
+        """A cancelled campaign's batch is dropped, and counted once (not per delivery)."""
+        if self.store.drop_once(workspace_id, campaign_id, body["b"]):
+            self.store.add(workspace_id, campaign_id, {"canc": len(body["to"])})
+        return {"cancelled": len(body["to"])}
+
+    def backoff(self, receipt: str, receives: int) -> int:
+        """A batch the provider throttled: seen again after 30 s, doubling per receive up to
+        15 minutes (the queue's dead-letter queue takes it after its receives run out)."""
+        seconds = min(900, 30 * 2 ** max(0, receives - 1))
+        self._queue().retry_in(receipt, seconds)
+        return seconds
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _queue(self) -> CampaignQueue:
+        if self.queue is None:
+            raise RuntimeError("no campaign queue configured (PATRON_CAMPAIGN_QUEUE_URL)")
+        return self.queue
+
+    def _body(
+        self, item: dict[str, Any], recipients: list[tuple[str, str]], parent: str = "", salt: str = ""
+    ) -> dict[str, Any]:
+        batch_id = _child_id(parent, salt) if parent else secrets.token_hex(10)
+        return {
+            "ws": item["ws"],
+            "camp": item["id"],
+            "b": batch_id,
+            "to": [{"c": c, "v": v} for c, v in recipients],
+        }
+
+    def _later(self, body: dict[str, Any], until: datetime, now: datetime) -> None:
+        """Enqueued with a queue delay when it is short enough, else held until due."""
+        wait = max(0, int((until - now).total_seconds()) + 1)
+        queue = self._queue()
+        if wait <= queue.max_delay:
+            queue.enqueue([(body, wait)])
+        else:
+            self.store.hold(until, body)
+
+
+def _policy(settings: Any) -> Policy:
+    if settings is None:
+        return Policy()
+    return Policy(sender_email=settings.sender_email, sms_sender_id=settings.sms_sender_id)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else str(value)
+    return value

@@ -1,0 +1,51 @@
+"""Admin API for campaigns: create, start, pause, resume, cancel, and progress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from chalicelib.container import container
+from chalicelib.domain.errors import BadRequest
+from chalicelib.handlers.admin import workspace_id
+from chalicelib.handlers.http import api, json_response
+
+bp = Blueprint(__name__)
+ACTIONS = ("start", "pause", "resume", "cancel")
+
+
+@bp.route("/campaigns", methods=["POST"])
+@api
+def create_campaign() -> Response:
+    from pydantic import ValidationError
+
+    from chalicelib.domain.messaging.campaigns import CampaignIn
+    from chalicelib.parsers import field_errors
+
+    ws = workspace_id()
+    body = bp.current_request.json_body
+    if not isinstance(body, dict):
+        raise BadRequest("expected a JSON object")
+    try:
+        campaign = CampaignIn.model_validate(body)
+    except ValidationError as exc:
+        raise BadRequest("invalid campaign", field_errors(exc)) from exc
+    return json_response(container().campaigns.create(ws, campaign), 201)
+
+
+@bp.route("/campaigns/{campaign_id}", methods=["GET"])
+@api
+def get_campaign(campaign_id: str) -> dict[str, Any]:
+    result: dict[str, Any] = container().campaigns.progress(workspace_id(), campaign_id)
+    return result
+
+
+@bp.route("/campaigns/{campaign_id}/{action}", methods=["POST"])
+@api
+def campaign_action(campaign_id: str, action: str) -> dict[str, Any]:
+    ws = workspace_id()
+    if action not in ACTIONS:
+        raise BadRequest(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
+    result: dict[str, Any] = getattr(container().campaigns, action)(ws, campaign_id)
+    return result

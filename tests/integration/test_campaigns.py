@@ -1,0 +1,289 @@
+"""Campaigns end to end in moto: the HTTP API, the minute dispatcher, the SQS consumer
+(every message delivered twice), SES bulk sends, pause/resume/cancel, A/B, schedules and
+quiet hours."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from chalicelib.domain.messaging.campaigns import variant_scope
+from chalicelib.domain.messaging.feedback import key_from_tag
+from patron.bench.campaign import START, bulk_destinations, customer, prepare, put_customers
+from tests.conftest import load_event
+
+
+@pytest.fixture
+def world(stage, ws):
+    """A workspace with a verified sender and templates, a fixed clock at START (15:00 UTC),
+    an SES rate that lets one dispatcher run enqueue everything, and a queue poller that
+    hands every message to the handler twice."""
+    stage.container.settings.public_url = "https://patron.example/api"  # for unsubscribe links
+    prepare(stage, ws.workspace_id)
+    clock = {"now": START}
+    campaigns = stage.container.campaigns
+    campaigns.clock = lambda: clock["now"]
+    campaigns.rate = lambda: 100.0
+    stage.campaign_poller = stage.new_campaign_poller(duplicate_deliveries=True)
+    return stage, ws, clock
+
+
+def post(stage, ws, path, body=None):
+    headers = {"Authorization": f"Bearer {ws.api_key}", "Content-Type": "application/json"}
+    return stage.http.http.post(path, headers=headers, body=json.dumps(body or {}))
+
+
+def create(stage, ws, fixture="campaigns/create_one_variant.json", **changes):
+    response = post(stage, ws, "/campaigns", {**load_event(fixture), **changes})
+    assert response.status_code == 201, response.body
+    return json.loads(response.body)["campaign_id"]
+
+
+def progress(stage, ws, campaign_id):
+    response = stage.get(ws, f"/campaigns/{campaign_id}")
+    assert response.status_code == 200, response.body
+    return json.loads(response.body)
+
+
+def run_minute(stage):
+    """One run of the minute job, then the queue drained."""
+    result = stage.container.campaigns.dispatch()
+    stage.drain_campaigns()
+    return result
+
+
+def test_each_consenting_customer_gets_one_email_though_every_message_comes_twice(world):
+    stage, ws, _ = world
+    # Given six subscribed customers, one never subscribed and one with a suppressed address
+    from chalicelib.adapters.messaging import DynamoLimits
+
+    # (that address bounces after the batch was enqueued: the sender checks again)
+    people = [customer(n) for n in range(6)] + [customer(6, consent="not_subscribed"), customer(7)]
+    put_customers(stage, ws.workspace_id, people)
+    # When a campaign is created, started and runs, every queue message delivered twice
+    campaign_id = create(stage, ws)
+    assert post(stage, ws, f"/campaigns/{campaign_id}/start").status_code == 200
+    stage.container.campaigns.dispatch()
+    DynamoLimits(stage.container.crm).suppress(ws.workspace_id, "email", people[7]["e"], "hard bounce")
+    stage.drain_campaigns()
+    # Then SES took one bulk call with the six subscribed customers, once each
+    sent = bulk_destinations(stage)
+    assert sorted(d["to"] for d in sent) == sorted(p["e"] for p in people[:6])
+    assert len({d["call"] for d in sent}) == 1
+    first = next(d for d in sent if d["to"] == people[0]["e"])
+    assert first["template"] == "patron-passthrough-v1"
+    assert first["data"]["subject"] == "Spring sale, Ana0"
+    assert 'href="https://patron.example/api/unsubscribe/' in first["data"]["html"]
+    assert first["tags"]["workspace"] == ws.workspace_id and first["tags"]["v"] == "a"
+    assert key_from_tag(first["tags"]["mk"]) == f"camp:{campaign_id}"
+    # And the progress tells it: the second deliveries were all duplicates, nothing remains
+    view = progress(stage, ws, campaign_id)
+    assert view["status"] == "sent"
+    assert (view["enqueued"], view["skipped"], view["sent"], view["dropped"]) == (7, 1, 6, 1)
+    assert view["duplicates"] == 7 and view["remaining"] == 0
+    assert view["stats"]["sent"] == 6 and view["variant_stats"]["a"]["sent"] == 6
+
+
+def test_the_dispatcher_paces_to_the_sending_rate(world):
+    stage, ws, _ = world
+    # Given 130 customers and an SES rate of one message a second (60 a minute)
+    put_customers(stage, ws.workspace_id, [customer(n) for n in range(130)])
+    stage.container.campaigns.rate = lambda: 1.0
+    campaign_id = create(stage, ws)
+    post(stage, ws, f"/campaigns/{campaign_id}/start")
+    # When the minute job runs once
+    result = run_minute(stage)
+    # Then it enqueued no more than a minute's worth, in full batches (the ten more it read
+    # are carried with the cursor), and the next runs continue from there
+    assert result["enqueued"] == 50 and len(bulk_destinations(stage)) == 50
+    run_minute(stage)
+    run_minute(stage)
+    assert len({d["to"] for d in bulk_destinations(stage)}) == 130 == len(bulk_destinations(stage))
+    assert progress(stage, ws, campaign_id)["status"] == "sent"
+
+
+def test_pause_parks_the_queued_batches_and_resume_sends_them_once(world):
+    stage, ws, _ = world
+    put_customers(stage, ws.workspace_id, [customer(n) for n in range(120)])
+    campaign_id = create(stage, ws)
+    post(stage, ws, f"/campaigns/{campaign_id}/start")
+    # Given batches already on the queue
+    stage.container.campaigns.dispatch()
+    # When the campaign is paused before they are sent
+    assert post(stage, ws, f"/campaigns/{campaign_id}/pause").status_code == 200
+    stage.drain_campaigns()
+    # Then nothing went out: the batches are parked
+    assert bulk_destinations(stage) == []
+    assert progress(stage, ws, campaign_id)["status"] == "paused"
+    assert len(stage.container.campaigns.store.parked(ws.workspace_id, campaign_id)) == 3
+    # When it is resumed
+    assert post(stage, ws, f"/campaigns/{campaign_id}/resume").status_code == 200
+    stage.drain_campaigns()
+    # Then every customer got it once, and nothing is parked any more
+    sent = [d["to"] for d in bulk_destinations(stage)]
+    assert len(sent) == 120 == len(set(sent))
+    assert stage.container.campaigns.store.parked(ws.workspace_id, campaign_id) == []
+    assert progress(stage, ws, campaign_id)["remaining"] == 0
+
+
+def test_cancel_drops_the_queued_batches_and_counts_them(world):
+    stage, ws, _ = world
+    put_customers(stage, ws.workspace_id, [customer(n) for n in range(75)])
+    campaign_id = create(stage, ws)
+    post(stage, ws, f"/campaigns/{campaign_id}/start")
+    stage.container.campaigns.dispatch()
+    # When the campaign is cancelled with its batches on the queue
+    assert post(stage, ws, f"/campaigns/{campaign_id}/cancel").status_code == 200
+    stage.drain_campaigns()
+    run_minute(stage)
+    # Then nothing is sent, the recipients are counted as cancelled, and it cannot resume
+    assert bulk_destinations(stage) == []
+    view = progress(stage, ws, campaign_id)
+    assert view["status"] == "cancelled" and view["remaining"] == 0
+    assert view["cancelled"] == 75  # each batch came twice, and is counted once
+    assert post(stage, ws, f"/campaigns/{campaign_id}/resume").status_code == 409
+
+
+def test_ab_test_share_first_then_the_winner_to_the_rest(world):
+    stage, ws, clock = world
+    put_customers(stage, ws.workspace_id, [customer(n) for n in range(100)])
+    campaign_id = create(stage, ws, "campaigns/create_ab.json")
+    post(stage, ws, f"/campaigns/{campaign_id}/start")
+    # When the test share is sent
+    run_minute(stage)
+    test = bulk_destinations(stage)
+    variants = {d["tags"]["v"] for d in test}
+    assert 20 <= len(test) <= 60 and variants == {"a", "b"}
+    assert {d["data"]["subject"].startswith("Spring sale") for d in test if d["tags"]["v"] == "a"} == {True}
+    view = progress(stage, ws, campaign_id)
+    assert view["phase"] == "wait" and view["winner"] is None
+    # And variant b gets the clicks (as the SES event handler adds them), before the decision
+    stats = stage.container.campaigns.stats
+    stats.add(ws.workspace_id, variant_scope(campaign_id, "a"), {"clicked": 1})
+    stats.add(ws.workspace_id, variant_scope(campaign_id, "b"), {"clicked": 6})
+    run_minute(stage)
+    assert len(bulk_destinations(stage)) == len(test)  # too early to decide
+    clock["now"] += timedelta(hours=4)
+    run_minute(stage)
+    # Then b won, and the rest of the segment got b, each customer exactly once
+    everyone = bulk_destinations(stage)
+    rest = everyone[len(test) :]
+    assert {d["tags"]["v"] for d in rest} == {"b"}
+    assert len(everyone) == 100 == len({d["to"] for d in everyone})
+    view = progress(stage, ws, campaign_id)
+    assert view["winner"] == "b" and view["status"] == "sent"
+
+
+def test_a_scheduled_campaign_waits_for_its_time(world):
+    stage, ws, clock = world
+    put_customers(stage, ws.workspace_id, [customer(n) for n in range(3)])
+    send_at = (START + timedelta(hours=2)).isoformat()
+    campaign_id = create(stage, ws, send_at=send_at)
+    assert json.loads(post(stage, ws, f"/campaigns/{campaign_id}/start").body)["status"] == "scheduled"
+    # When the minute job runs before the time, nothing is sent
+    run_minute(stage)
+    assert bulk_destinations(stage) == []
+    # When it runs at the time, the campaign goes out
+    clock["now"] += timedelta(hours=2)
+    run_minute(stage)
+    assert len(bulk_destinations(stage)) == 3
+    assert progress(stage, ws, campaign_id)["status"] == "sent"
+
+
+def test_quiet_hours_hold_recipients_until_their_morning(world):
+    stage, ws, clock = world
+    # Given one customer in Tokyo (midnight there) and one in New York (10:00 there)
+    put_customers(stage, ws.workspace_id, [customer(0, "Asia/Tokyo"), customer(1, "America/New_York")])
+    campaign_id = create(stage, ws)
+    post(stage, ws, f"/campaigns/{campaign_id}/start")
+    # When the campaign runs now, only New York gets it
+    run_minute(stage)
+    assert [d["to"] for d in bulk_destinations(stage)] == ["customer1@example.com"]
+    assert progress(stage, ws, campaign_id)["deferred"] == 1
+    # When the clock reaches 09:00 in Tokyo, the held recipient goes out
+    clock["now"] = START + timedelta(hours=9)
+    run_minute(stage)
+    assert [d["to"] for d in bulk_destinations(stage)] == ["customer1@example.com", "customer0@example.com"]
+    assert progress(stage, ws, campaign_id)["remaining"] == 0
+
+
+def test_a_batch_that_reaches_the_sender_in_quiet_hours_is_deferred_then_sent(world):
+    stage, ws, clock = world
+    put_customers(stage, ws.workspace_id, [customer(0, "America/New_York")])
+    campaign_id = create(stage, ws)
+    post(stage, ws, f"/campaigns/{campaign_id}/start")
+    # Given a batch enqueued at 10:00 in New York, that reaches the sender at 22:00
+    stage.container.campaigns.dispatch()
+    clock["now"] = START + timedelta(hours=12)
+    stage.drain_campaigns()
+    assert bulk_destinations(stage) == []
+    # When the next morning comes, the dispatcher re-enqueues it and it is sent once
+    clock["now"] = START + timedelta(hours=23)
+    run_minute(stage)
+    assert [d["to"] for d in bulk_destinations(stage)] == ["customer0@example.com"]
+
+
+def test_a_throttled_bulk_call_is_retried_by_the_queue_and_sends_once(world, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    stage, ws, _ = world
+    put_customers(stage, ws.workspace_id, [customer(n) for n in range(10)])
+    campaign_id = create(stage, ws)
+    post(stage, ws, f"/campaigns/{campaign_id}/start")
+    # Given SES throttles the first bulk call
+    ses = stage.container.messaging.channels.ses
+    real = ses.send_bulk_templated_email
+    calls = {"n": 0}
+
+    def throttled_once(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ClientError(
+                {"Error": {"Code": "Throttling", "Message": "slow down"}}, "SendBulkTemplatedEmail"
+            )
+        return real(**kwargs)
+
+    monkeypatch.setattr(ses, "send_bulk_templated_email", throttled_once)
+    queue = stage.container.campaigns.queue
+    backoffs = []
+    real_retry_in = queue.retry_in
+    monkeypatch.setattr(queue, "retry_in", lambda receipt, s: backoffs.append(s) or real_retry_in(receipt, s))
+    # When the campaign runs
+    run_minute(stage)
+    # Then the record failed once, was put back for 30 s, and each customer got one email
+    sent = [d["to"] for d in bulk_destinations(stage)]
+    assert calls["n"] >= 2 and len(sent) == 10 == len(set(sent))
+    assert stage.campaign_poller.stats.retries >= 1 and backoffs[:1] == [30]
+    assert progress(stage, ws, campaign_id)["sent"] == 10
+
+
+def test_the_api_validates_and_maps_errors(world):
+    stage, ws, _ = world
+    # A test share needs two variants
+    bad = post(
+        stage, ws, "/campaigns", {**load_event("campaigns/create_one_variant.json"), "test_share": 0.2}
+    )
+    assert bad.status_code == 400
+    # An unknown template is refused
+    unknown = load_event("campaigns/create_one_variant.json")
+    unknown["variants"] = [{"id": "a", "template_id": "nope"}]
+    assert post(stage, ws, "/campaigns", unknown).status_code == 400
+    # Another workspace's (or no) campaign is a 404; no API key is a 401
+    assert stage.get(ws, "/campaigns/cmp000000000000").status_code == 404
+    assert stage.http.http.get("/campaigns/cmp000000000000").status_code == 401
+    # A draft cannot be resumed
+    campaign_id = create(stage, ws)
+    assert post(stage, ws, f"/campaigns/{campaign_id}/resume").status_code == 409
+
+
+def test_the_benchmark_sends_no_duplicate_no_unconsented_and_nothing_in_quiet_hours():
+    from patron.bench.campaign import run
+
+    # When the benchmark runs on a small audience (every queue message delivered twice)
+    result = run(recipients=300, seed=3)
+    # Then its guarantees hold, and it sent to everyone it could
+    assert (result["duplicates"], result["sent_to_unconsented"], result["sent_in_quiet_hours"]) == (0, 0, 0)
+    assert result["recipients"] > 200 and result["ses_calls"] >= 5
+    assert result["progress"]["remaining"] == 0 and result["progress"]["status"] == "sent"
