@@ -185,3 +185,33 @@ def test_variants_split_by_a_stable_hash():
     assert shares[:3] == [stable_share(body["camp"], f"c_{n}") for n in range(3)]
     assert 0.45 < sum(s < 0.5 for s in shares) / 2000 < 0.55
     assert all(0 <= s < 1 for s in shares)
+
+
+class CountingTiers:
+    """Engagement tiers: c_0 is low (one message in three days), the rest high."""
+
+    def __init__(self) -> None:
+        self.single_reads = 0
+        self.batch_reads = 0
+
+    def tier(self, workspace_id: str, customer_id: str, now: Any) -> str:
+        self.single_reads += 1
+        return "low" if customer_id == "c_0" else "high"
+
+    def tiers(self, workspace_id: str, customer_ids: list[str], now: Any) -> dict[str, str]:
+        self.batch_reads += 1
+        return {cid: self.tier(workspace_id, cid, now) for cid in customer_ids}
+
+
+def test_a_bulk_send_reads_every_recipients_tier_in_one_batch():
+    ledger, limits, channels = FakeLedger(), FakeLimits(), FakeBulkChannels()
+    tiers = CountingTiers()
+    service = MessagingService(ledger, limits, channels, FakeTemplates(), engagement=tiers)
+    people = audience(30)
+    limits.last[("ws_1", "c_0")] = AFTERNOON  # c_0 (low) had a message today
+    # When a batch of 30 goes out
+    decisions = service.send_bulk(messages(people), people, Policy(), AFTERNOON)
+    # Then the tiers came from one batch read, and the low-engagement customer waits
+    assert tiers.batch_reads == 1 and tiers.single_reads == 30
+    assert decisions[0].status == "deferred" and decisions[0].reason == "frequency cap"
+    assert {d.status for d in decisions[1:]} == {"sent"}

@@ -384,6 +384,20 @@ class MessagingService:
         self._sent(ws, cid, key, provider_id)
         return Decision("sent", provider_id=provider_id)
 
+    def _with_tiers(
+        self, messages: list[Outgoing], profiles: dict[str, dict[str, Any]], now: datetime
+    ) -> dict[str, dict[str, Any]]:
+        """The recipients' engagement tiers in one batch read (not one read per recipient)."""
+        batch_read = getattr(self.engagement, "tiers", None)
+        marketing = [m for m in messages if m.purpose is Purpose.MARKETING and m.customer_id in profiles]
+        if batch_read is None or not marketing:
+            return profiles
+        tiers = batch_read(marketing[0].workspace_id, [m.customer_id for m in marketing], now)
+        return {
+            cid: p if p.get("eng") or cid not in tiers else {**p, "eng": tiers[cid]}
+            for cid, p in profiles.items()
+        }
+
     def _tier(self, message: Outgoing, profile: dict[str, Any], now: datetime) -> str:
         """An explicit `eng` on the profile wins; else the engagement port's; else medium."""
         if profile.get("eng"):
@@ -422,6 +436,7 @@ class MessagingService:
         and the recipients already sent are duplicates then. A destination the provider
         refuses for now (`retry`) is freed and given back; one it rejects is `refused`.
         """
+        profiles = self._with_tiers(messages, profiles, now)
         decisions: dict[int, Decision] = {}
         ready: list[tuple[int, Outgoing, BulkEmail, list[Callable[[], None]]]] = []
         templates: dict[str, Template] = {}
