@@ -594,6 +594,118 @@ def _recovery_demo(local: Any, ws: Any, shop_secret: str, seed: int) -> tuple[li
     return _recovery_outcome(local, ws, leaver, buyer, zone)
 
 
+def night_zone(now: datetime) -> str:
+    """A time zone in its quiet hours now (22:00 to 07:00)."""
+    from zoneinfo import ZoneInfo
+
+    for zone in SHOPPER_ZONES:
+        hour = now.astimezone(ZoneInfo(zone)).hour
+        if hour >= 22 or hour < 7:
+            return zone
+    return SHOPPER_ZONES[0]  # not reached: the zones are at most 10 hours apart
+
+
+def _campaign_demo(local: Any, ws: Any, seed: int, segment_id: str) -> tuple[list[str], int]:
+    """A newsletter to the prospects (customers with no order yet) through the campaign
+    queue: the loyalty app's new subscribers, some in their night, some without consent,
+    one who unsubscribed by the link first. Returns summary lines and failed checks."""
+    from chalicelib.domain.messaging.templates import TemplateIn
+    from patron import outbox
+
+    container = local.harness.container
+    now = datetime.now(UTC)
+    day, night = daytime_zone(now), night_zone(now)
+    loyalty_secret = f"gen_demo_{seed:08d}_secret_0000"
+    people = [(f"reader.{seed}.{i}@example.net", day, "subscribed") for i in range(18)]
+    people += [(f"owl.{seed}.{i}@example.net", night, "subscribed") for i in range(4)]
+    people += [(f"quiet.{seed}.{i}@example.net", day, "not_subscribed") for i in range(4)]
+    for n, (email, zone, consent) in enumerate(people):
+        body = {
+            "type": "customer",
+            "id": f"reader-{seed}-{n}",
+            "email": email,
+            "first_name": FIRST[n % len(FIRST)],
+            "email_consent": consent,
+            "consent_updated_at": _ts(now - timedelta(days=2)),
+            "timezone": zone,
+            "updated_at": _ts(now - timedelta(days=2)),
+        }
+        raw = json.dumps(body).encode()
+        status, answer = http.post(
+            f"{local.api_url}/webhooks/generic",
+            raw,
+            generic_headers(LOYALTY, "customer", loyalty_secret, raw),
+        )
+        if status != 200:
+            raise RuntimeError(f"demo webhook answered {status}: {answer}")
+    local.wait_idle()
+    # the first reader unsubscribes with the one-click link of an earlier newsletter
+    _, found = http.get(f"{local.api_url}/customers?email={people[0][0]}", ws.api_key)
+    link = container.unsubscribe.link(ws.workspace_id, found["customers"][0]["customer_id"], "email")
+    http.post(link, b"List-Unsubscribe=One-Click", {"Content-Type": "application/x-www-form-urlencoded"})
+    container.template_service.save(
+        ws.workspace_id,
+        "newsletter",
+        TemplateIn(
+            name="Newsletter",
+            subject="New this week at {{ store_name }}",
+            html="<p>Hi {{ first_name | default: 'there' }}, here is what is new.</p>"
+            '<p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>',
+            text="Hi {{ first_name | default: 'there' }}, here is what is new. "
+            "Unsubscribe: {{ unsubscribe_url }}",
+        ),
+    )
+    request = {
+        "name": "Weekly news",
+        "segment_id": segment_id,
+        "variants": [{"id": "a", "template_id": "newsletter"}],
+    }
+    _, created = http.post(f"{local.api_url}/campaigns", json.dumps(request).encode(), _auth(ws))
+    campaign_id = created["campaign_id"]
+    http.post(f"{local.api_url}/campaigns/{campaign_id}/start", b"{}", _auth(ws))
+    local.run_schedule("campaign_dispatch")  # the minute job (it also runs on its own)
+    readers = {email for email, zone, consent in people[1:18]}
+    subject = "New this week at Demo Books & Co"
+
+    def delivered() -> list[Any]:
+        return [m for m in outbox.fetch(local.aws_url, outbox.KEEP) if m.subject == subject]
+
+    for _ in range(600):  # the campaign poller sends the queued batches (a bound, not a timing)
+        if {m.to for m in delivered()} >= readers:
+            break
+        time.sleep(0.1)
+    sent = delivered()
+    for _ in range(100):  # the batch's counters are added just after its bulk call
+        _, progress = http.get(f"{local.api_url}/campaigns/{campaign_id}", ws.api_key)
+        if progress["sent"] >= len(sent):
+            break
+        time.sleep(0.1)
+    to = [m.to for m in sent]
+    checks = {
+        "every subscribed reader in daytime got it once": sorted(t for t in to if t in readers)
+        == sorted(readers),
+        "nobody got it twice": len(to) == len(set(to)),
+        "no one in quiet hours, unsubscribed or without consent got it": not any(
+            email in to for email, _, _ in people if email not in readers
+        ),
+    }
+    lines = [
+        f"campaign 'Weekly news'        to the Prospects segment: sent {progress['sent']}, "
+        f"deferred {progress['deferred']} (quiet hours in {night}, caps), "
+        f"not sendable {progress['skipped'] + progress['dropped']} (no consent, unsubscribed)",
+    ]
+    failures = 0
+    for name, ok in checks.items():
+        if not ok:
+            failures += 1
+            lines.append(f"  MISMATCH campaign: {name}")
+    return lines, failures
+
+
+def _auth(ws: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {ws.api_key}", "Content-Type": "application/json"}
+
+
 def _recovery_outcome(local: Any, ws: Any, leaver: str, buyer: str, zone: str) -> tuple[list[str], int]:
     from patron import outbox
 
@@ -616,7 +728,6 @@ def _recovery_outcome(local: Any, ws: Any, leaver: str, buyer: str, zone: str) -
     failures += len(welcome) != 1
     stats = local.harness.container.flows.stats.get(ws.workspace_id, "flow#abandoned-checkout")
     lines.append(f"  flow statistics             abandoned-checkout sent {stats['sent']}")
-    lines.append(outbox.summary(local.aws_url, limit=3))
     return lines, failures
 
 
@@ -655,6 +766,7 @@ def _run(local: Any, customers: int, seed: int, keep_running: bool) -> int:
 
     segments = local.harness.container.segments
     slipping = segments.create(ws.workspace_id, "Slipping away", "p_alive < 0.3 AND orders_count >= 2")
+    prospects = segments.create(ws.workspace_id, "Prospects", "orders_count = 0")
     next_volume = segments.create(
         ws.workspace_id,
         "Ready for vol. 2",
@@ -757,6 +869,13 @@ def _run(local: Any, customers: int, seed: int, keep_running: bool) -> int:
     for line in recovery_lines:
         print(line)
     mismatches += recovery_failures
+    campaign_lines, campaign_failures = _campaign_demo(local, ws, seed, prospects.segment_id)
+    for line in campaign_lines:
+        print(line)
+    mismatches += campaign_failures
+    from patron import outbox
+
+    print(outbox.summary(local.aws_url, limit=3))
     print("top customers by spend:")
     for value, cid, n in sorted(top, reverse=True)[:5]:
         print(f"  {cid}  {n} orders  {value:.2f} USD")

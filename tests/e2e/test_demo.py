@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -28,4 +29,6 @@ def test_demo_profiles_match_the_simulated_store(tmp_path, capsys, monkeypatch):
     assert "duplicate" in out and "stale" in out
     # And the abandoned-checkout flow recovered the shopper who did not order, once
     assert "recovery email              1, to the one who did not order, coupon BACK" in out
-    assert "Outbox: 2 email(s)" in out
+    # And a campaign went through the queue to the prospects; the outbox shows what was sent
+    assert "campaign 'Weekly news'        to the Prospects segment: sent " in out
+    assert re.search(r"Outbox: (\d+) email", out) and int(re.search(r"Outbox: (\d+) email", out)[1]) >= 19

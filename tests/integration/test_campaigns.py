@@ -75,6 +75,7 @@ def test_each_consenting_customer_gets_one_email_though_every_message_comes_twic
     first = next(d for d in sent if d["to"] == people[0]["e"])
     assert first["template"] == "patron-passthrough-v1"
     assert first["data"]["subject"] == "Spring sale, Ana0"
+    assert "20% off at Demo Brand." in first["data"]["html"]  # the workspace's name, from its settings
     assert 'href="https://patron.example/api/unsubscribe/' in first["data"]["html"]
     assert first["tags"]["workspace"] == ws.workspace_id and first["tags"]["v"] == "a"
     assert key_from_tag(first["tags"]["mk"]) == f"camp:{campaign_id}"

@@ -50,7 +50,7 @@ ZONES = (
 TEMPLATES = {
     "spring": {
         "subject": "Spring sale, {{ first_name | default: 'friend' }}",
-        "html": "<p>Hi {{ first_name | default: 'there' }}, 20% off.</p>"
+        "html": "<p>Hi {{ first_name | default: 'there' }}, 20% off at {{ store_name }}.</p>"
         '<p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>',
         "text": "Hi {{ first_name | default: 'there' }}, 20% off. Unsubscribe: {{ unsubscribe_url }}",
     },

@@ -51,6 +51,7 @@ from chalicelib.domain.messaging.service import (
     Policy,
     Purpose,
     local_zone,
+    policy_for,
     quiet_until,
 )
 from chalicelib.domain.messaging.stats import COUNTERS, Stats
@@ -354,7 +355,7 @@ class CampaignService:
         batch are carried (saved with the cursor, in the same conditional update) to the
         next page, and only the audience's last page sends a short batch."""
         workspace_id, campaign_id = item["ws"], item["id"]
-        policy = _policy(self.workspaces.settings(workspace_id))
+        policy = policy_for(self.workspaces.settings(workspace_id))
         cursor: str | None = item.get("cur")
         carry = [(r["c"], r["v"]) for r in item.get("carry") or []]
         queue = self._queue()
@@ -549,7 +550,7 @@ class CampaignService:
             for customer_id, variant in recipients
         ]
         profiles = self.profiles.get_many(workspace_id, [c for c, _ in recipients])
-        policy = _policy(self.workspaces.settings(workspace_id))
+        policy = policy_for(self.workspaces.settings(workspace_id))
         decisions = self.messaging.send_bulk(messages, profiles, policy, now)
         per_variant: dict[str, Counter[str]] = {}
         later: dict[datetime, list[tuple[str, str]]] = {}
@@ -610,12 +611,6 @@ class CampaignService:
             queue.enqueue([(body, wait)])
         else:
             self.store.hold(until, body)
-
-
-def _policy(settings: Any) -> Policy:
-    if settings is None:
-        return Policy()
-    return Policy(sender_email=settings.sender_email, sms_sender_id=settings.sms_sender_id)
 
 
 def _plain(value: Any) -> Any:

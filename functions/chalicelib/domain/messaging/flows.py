@@ -45,6 +45,7 @@ from chalicelib.domain.messaging.service import (
     Purpose,
     Throttled,
     local_zone,
+    policy_for,
 )
 from chalicelib.domain.messaging.stats import NoStats, Stats
 from chalicelib.domain.models import now_utc
@@ -475,7 +476,7 @@ class FlowService:
             return self._ended(run, "exited", "flow deleted or disabled")
         settings = self.workspaces.settings(ws)
         profile = self._profile(ws, cid, run)
-        policy = Policy(sender_email=settings.sender_email, sms_sender_id=settings.sms_sender_id)
+        policy = policy_for(settings)
         zone = local_zone(profile, policy)
         step_start = records.parse_iso(run.get("at")) or now
         sent = ""
@@ -640,7 +641,7 @@ class FlowService:
         profile = self._profile(workspace_id, customer_id, {})
         if not profile:
             raise NotFound("customer not found")
-        policy = Policy(sender_email=settings.sender_email, sms_sender_id=settings.sms_sender_id)
+        policy = policy_for(settings)
         zone = local_zone(profile, policy)
         clock = at
         steps: list[dict[str, Any]] = []

@@ -28,9 +28,9 @@ from chalicelib.domain.messaging.service import (
     Decision,
     MessagingService,
     Outgoing,
-    Policy,
     Purpose,
     Template,
+    policy_for,
 )
 
 FRESH = timedelta(hours=48)
@@ -169,7 +169,7 @@ class NotificationService:
             "refund_amount": _refunded(new),
         }
         channel = Channel.EMAIL if recipient.get("e") else Channel.SMS
-        policy = Policy(sender_email=settings.sender_email, sms_sender_id=settings.sms_sender_id)
+        policy = policy_for(settings)
         decisions = []
         for kind, _ in kinds:
             message = Outgoing(

@@ -36,6 +36,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.messaging import feedback, render, sms
+from chalicelib.domain.messaging.personalize import profile_values
 from chalicelib.domain.messaging.stats import scope_of
 from chalicelib.domain.timezones import zone_for_phone
 
@@ -108,6 +109,16 @@ class Policy:
     sender_email: str = ""
     sms_sender_id: str = ""
     default_timezone: str = "UTC"
+    store_name: str = ""  # every message's {{ store_name }}
+
+
+def policy_for(settings: Any) -> Policy:
+    """The sending rules of a workspace (its WorkspaceSettings; None: the defaults)."""
+    if settings is None:
+        return Policy()
+    return Policy(
+        sender_email=settings.sender_email, sms_sender_id=settings.sms_sender_id, store_name=settings.name
+    )
 
 
 class Ledger(Protocol):
@@ -323,9 +334,9 @@ class MessagingService:
         )
         return Decision("deferred", "frequency cap", tomorrow.astimezone(now.tzinfo))
 
-    def _values(self, message: Outgoing, profile: dict[str, Any]) -> dict[str, Any]:
+    def _values(self, message: Outgoing, profile: dict[str, Any], policy: Policy) -> dict[str, Any]:
         ws, cid = message.workspace_id, message.customer_id
-        values = {"first_name": profile.get("fn"), "last_name": profile.get("ln"), **message.values}
+        values = {**profile_values(profile, policy.store_name), **message.values}
         if (
             message.purpose is Purpose.MARKETING
             and not values.get("unsubscribe_url")
@@ -354,7 +365,7 @@ class MessagingService:
     ) -> Decision:
         ws, cid, key = message.workspace_id, message.customer_id, message.key
         template = self.templates.latest(ws, message.template_id)
-        values = self._values(message, profile)
+        values = self._values(message, profile, policy)
         tags = self._tags(message)
         if message.channel is Channel.SMS:
             text = render.render(template.sms or template.text, values, field="sms")
@@ -466,7 +477,7 @@ class MessagingService:
                     if over is not None:
                         decisions[i] = over
                         continue
-                    email = self._render_bulk(message, profile, address, templates)
+                    email = self._render_bulk(message, profile, policy, address, templates)
                 except Exception:
                     self._give_back([(message, taken)])
                     raise
@@ -532,12 +543,17 @@ class MessagingService:
         return Decision("dropped", reason)
 
     def _render_bulk(
-        self, message: Outgoing, profile: dict[str, Any], address: str, templates: dict[str, Template]
+        self,
+        message: Outgoing,
+        profile: dict[str, Any],
+        policy: Policy,
+        address: str,
+        templates: dict[str, Template],
     ) -> BulkEmail:
         if message.template_id not in templates:
             templates[message.template_id] = self.templates.latest(message.workspace_id, message.template_id)
         template = templates[message.template_id]
-        values = self._values(message, profile)
+        values = self._values(message, profile, policy)
         return BulkEmail(
             to=address,
             subject=render.render(template.subject, values, field="subject"),
