@@ -464,16 +464,20 @@ def cmd_dlq_redrive(args: argparse.Namespace) -> int:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
-    from patron.deploy import build
+    from patron.deploy import build, deploy
 
-    if not args.dry_run:
-        print(
-            "error: only --dry-run is available yet; deploy the written template with "
-            "`aws cloudformation deploy` (see docs/deploy.md)",
-            file=sys.stderr,
-        )
-        return 2
-    _print(build(args.stage, Path(args.out)))
+    if args.dry_run:
+        _print(build(args.stage, Path(args.out)))
+        return 0
+    result = deploy(
+        args.stage,
+        Path(args.out),
+        endpoint_url=args.endpoint_url,
+        bucket=args.bucket,
+        analytics_layer=Path(args.analytics_layer) if args.analytics_layer else None,
+        embedded=bool(args.endpoint_url),
+    )
+    _print(result)
     return 0
 
 
@@ -799,10 +803,17 @@ def parser() -> argparse.ArgumentParser:
     stage_opt(sp)
     sp.set_defaults(func=cmd_dlq_redrive)
 
-    sp = sub.add_parser("deploy", help="package a regional stage (template, artefacts, summary)")
+    sp = sub.add_parser(
+        "deploy", help="package a regional stage and create or update its stack patron-<stage>"
+    )
     sp.add_argument("--stage", required=True)
     sp.add_argument("--dry-run", action="store_true", help="write everything to --out, touch no AWS")
     sp.add_argument("--out", default="out/deploy")
+    sp.add_argument(
+        "--bucket", help="artefact bucket in the stage's region (default: patron-artefacts-ACCOUNT-REGION)"
+    )
+    sp.add_argument("--analytics-layer", help="a built analytics-layer.zip to reuse instead of building it")
+    sp.add_argument("--endpoint-url", help="the embedded AWS (moto) to deploy into instead of the region")
     sp.set_defaults(func=cmd_deploy)
 
     md = sub.add_parser("model", help="customer-base models (BG/NBD, Gamma-Gamma)").add_subparsers(
