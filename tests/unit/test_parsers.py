@@ -479,3 +479,22 @@ def test_out_of_range_money_is_a_payload_error_not_a_storage_failure(amount):
     with pytest.raises(PayloadError) as caught:
         parse(Platform.SHOPIFY, "orders/create", json.dumps(order).encode())
     assert {e["field"] for e in caught.value.errors} & {"total", "total_price"}
+
+
+@pytest.mark.parametrize(
+    ("country", "zone"), [("DE", "Europe/Berlin"), ("cn", "Asia/Shanghai"), ("US", None), (None, None)]
+)
+def test_a_shopify_shipping_country_with_one_time_zone_gives_the_customer_that_zone(country, zone):
+    # Given an order shipped to a country (the US has several zones: none is guessed)
+    body = load_event("shopify/orders_create.json")
+    body["shipping_address"]["country_code"] = country
+    body["billing_address"]["country_code"] = country
+    # When it is parsed
+    order = parse(Platform.SHOPIFY, "orders/create", json.dumps(body).encode())
+    # Then the person's time zone follows the country
+    assert order.person.timezone == zone
+
+
+def test_a_woocommerce_billing_country_gives_the_customer_its_zone():
+    order = parse(Platform.WOOCOMMERCE, "order.created", "woocommerce/order_created.json")
+    assert order.person.timezone == "Europe/Vienna"  # the fixture bills to Austria

@@ -1,7 +1,9 @@
-"""A customer's time zone when the profile names none: from the phone's country code.
+"""A customer's time zone when no source names one: from the address's country, or the
+phone's country code.
 
 Only countries with one time zone (or one that nearly everyone lives in) are mapped;
-elsewhere (+1, +7, +61, +55...) the workspace's default zone applies.
+elsewhere (US, CA, RU, AU, BR, MX... and +1, +7, +61, +55) the workspace's default zone
+applies.
 """
 
 from __future__ import annotations
@@ -54,3 +56,44 @@ def zone_for_phone(phone: str | None) -> str | None:
         if zone:
             return zone
     return None
+
+
+ZONE_BY_COUNTRY = {
+    "CN": "Asia/Shanghai",
+    "HK": "Asia/Hong_Kong",
+    "MO": "Asia/Macau",
+    "TW": "Asia/Taipei",
+    "JP": "Asia/Tokyo",
+    "KR": "Asia/Seoul",
+    "SG": "Asia/Singapore",
+    "MY": "Asia/Kuala_Lumpur",
+    "TH": "Asia/Bangkok",
+    "VN": "Asia/Ho_Chi_Minh",
+    "PH": "Asia/Manila",
+    "IN": "Asia/Kolkata",
+    "AE": "Asia/Dubai",
+    "IL": "Asia/Jerusalem",
+    "TR": "Europe/Istanbul",
+    "GB": "Europe/London",
+    "IE": "Europe/Dublin",
+    "FR": "Europe/Paris",
+    "DE": "Europe/Berlin",
+    "IT": "Europe/Rome",
+    "NL": "Europe/Amsterdam",
+    "BE": "Europe/Brussels",
+    "CH": "Europe/Zurich",
+    "AT": "Europe/Vienna",
+    "DK": "Europe/Copenhagen",
+    "SE": "Europe/Stockholm",
+    "NO": "Europe/Oslo",
+    "PL": "Europe/Warsaw",
+    "GR": "Europe/Athens",
+    "FI": "Europe/Helsinki",
+    "NZ": "Pacific/Auckland",
+    "ZA": "Africa/Johannesburg",
+}
+
+
+def zone_for_country(code: str | None) -> str | None:
+    """The zone of an ISO 3166 alpha-2 country, when that country has one."""
+    return ZONE_BY_COUNTRY.get((code or "").strip().upper()) or None

@@ -23,6 +23,7 @@ from chalicelib.domain.models import (
     Refund,
     RefundEvent,
 )
+from chalicelib.domain.timezones import zone_for_country
 from chalicelib.parsers import Parser
 
 
@@ -47,6 +48,7 @@ class ShopifyCustomer(_M):
     accepts_marketing: bool | None = None
     email_marketing_consent: ShopifyConsent | None = None
     sms_marketing_consent: ShopifyConsent | None = None
+    default_address: ShopifyAddress | None = None
 
 
 class ShopifyLineItem(_M):
@@ -87,6 +89,7 @@ class ShopifyRefund(_M):
 
 class ShopifyAddress(_M):
     phone: str | None = None
+    country_code: str | None = None
 
 
 class ShopifyFulfillment(_M):
@@ -116,6 +119,7 @@ class ShopifyOrder(_M):
     buyer_accepts_marketing: bool | None = None
     customer: ShopifyCustomer | None = None
     billing_address: ShopifyAddress | None = None
+    shipping_address: ShopifyAddress | None = None
     line_items: list[ShopifyLineItem] = []
     refunds: list[ShopifyRefund] = []
     fulfillments: list[ShopifyFulfillment] = []
@@ -133,6 +137,7 @@ class ShopifyCheckout(_M):
     completed_at: datetime | None = None
     abandoned_checkout_url: str | None = None
     buyer_accepts_marketing: bool | None = None
+    shipping_address: ShopifyAddress | None = None
     customer: ShopifyCustomer | None = None
     line_items: list[ShopifyLineItem] = []
 
@@ -176,8 +181,10 @@ def _person(
     phone: str | None,
     accepts_marketing: bool | None = None,
     at: datetime | None = None,
+    address: ShopifyAddress | None = None,
 ) -> Person:
     c = customer
+    where = address or (c.default_address if c else None)
     email_consent = _consent(c.email_marketing_consent) if c else None
     if email_consent is None and accepts_marketing is not None:
         state = ConsentState.SUBSCRIBED if accepts_marketing else ConsentState.NOT_SUBSCRIBED
@@ -191,6 +198,7 @@ def _person(
         is_member=(c.state == "enabled") if c and c.state else None,
         email_consent=email_consent,
         sms_consent=_consent(c.sms_marketing_consent) if c else None,
+        timezone=zone_for_country(where.country_code if where else None),
     )
 
 
@@ -248,6 +256,7 @@ def parse_order(body: bytes, delivery: Delivery) -> IngestPayload:
             phone,
             o.buyer_accepts_marketing,
             o.created_at,
+            o.shipping_address or o.billing_address,
         ),
         line_items=_lines(o.line_items),
         refunds=tuple(
@@ -294,7 +303,15 @@ def parse_checkout(body: bytes, delivery: Delivery) -> IngestPayload:
         updated_at=k.updated_at,
         completed_at=k.completed_at,
         recovery_url=k.abandoned_checkout_url,
-        person=_person(delivery, k.customer, k.email, k.phone, k.buyer_accepts_marketing, k.updated_at),
+        person=_person(
+            delivery,
+            k.customer,
+            k.email,
+            k.phone,
+            k.buyer_accepts_marketing,
+            k.updated_at,
+            k.shipping_address,
+        ),
         line_items=_lines(k.line_items),
     )
 

@@ -21,6 +21,7 @@ from chalicelib.domain.models import (
     Person,
     Refund,
 )
+from chalicelib.domain.timezones import zone_for_country
 from chalicelib.parsers import Parser
 
 
@@ -33,6 +34,7 @@ class WooContact(_M):
     last_name: str | None = None
     email: str | None = None
     phone: str | None = None
+    country: str | None = None  # ISO 3166 alpha-2
 
 
 class WooLineItem(_M):
@@ -101,6 +103,7 @@ def _person(delivery: Delivery, customer_id: int, contact: WooContact, email: st
         first_name=contact.first_name or None,
         last_name=contact.last_name or None,
         is_member=customer_id > 0,
+        timezone=zone_for_country(contact.country),
     )
 
 
