@@ -82,6 +82,20 @@ def profiles(stage: Harness, ws, people) -> dict[str, tuple]:
     return out
 
 
+def assert_profiles_exact(stage: Harness, ws: Workspace, people: list, expected: dict) -> None:
+    """Every simulated person's profile, as the API shows it, against the store's truth."""
+    got = profiles(stage, ws, people)
+    for person in people:
+        want = expected[person.email]
+        count, spent, refunded, member, _ = got[person.email]
+        assert (count, spent, refunded, member) == (
+            want["orders_count"],
+            f"{want['total_spent']:.2f}",
+            f"{want['total_refunded']:.2f}",
+            want["is_member"],
+        ), person.email
+
+
 def test_throttling_everywhere_ends_with_the_same_profiles_as_a_clean_run(aws):
     people, orders, deliveries = demo.simulate(seed=21, customers=15, now=datetime(2026, 11, 22, tzinfo=UTC))
     expected = demo.expected_profiles(people, orders)
@@ -107,16 +121,7 @@ def test_throttling_everywhere_ends_with_the_same_profiles_as_a_clean_run(aws):
     # Then faults really happened, nothing went to the failure queue, and every profile is exact
     assert faults.injected > 50 and resent > 0
     assert stage.failures == []
-    got = profiles(stage, ws, people)
-    for person in people:
-        want = expected[person.email]
-        count, spent, refunded, member, _ = got[person.email]
-        assert (count, spent, refunded, member) == (
-            want["orders_count"],
-            f"{want['total_spent']:.2f}",
-            f"{want['total_refunded']:.2f}",
-            want["is_member"],
-        ), person.email
+    assert_profiles_exact(stage, ws, people, expected)
     stage.close()
 
 
@@ -168,16 +173,7 @@ def test_lambda_timeouts_mid_batch_end_with_the_same_profiles_and_no_message_twi
     # Then every function really timed out, nothing was given up, and every profile is exact
     assert all(p.handler.state["timeouts"] == 3 for p in stage.pollers)
     assert stage.failures == []
-    got = profiles(stage, ws, people)
-    for person in people:
-        want = expected[person.email]
-        count, spent, refunded, member, _ = got[person.email]
-        assert (count, spent, refunded, member) == (
-            want["orders_count"],
-            f"{want['total_spent']:.2f}",
-            f"{want['total_refunded']:.2f}",
-            want["is_member"],
-        ), person.email
+    assert_profiles_exact(stage, ws, people, expected)
     # And each order got its confirmation exactly once, however often its records ran
     backend = ses_backends[DEFAULT_ACCOUNT_ID][stage.region]
     sent = [

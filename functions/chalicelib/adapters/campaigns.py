@@ -159,19 +159,7 @@ class DynamoCampaigns:
         return self._update(workspace_id, campaign_id, update, condition, values, None)
 
     def add(self, workspace_id: str, campaign_id: str, counts: dict[str, int]) -> None:
-        moving = {name: value for name, value in counts.items() if value}
-        if not moving:
-            return
-        names = {f"#c{i}": name for i, name in enumerate(moving)}
-        values = {f":c{i}": to_av(value) for i, value in enumerate(moving.values())}
-        self.t.client.update_item(
-            TableName=self.t.table,
-            Key=_key(self._pk(workspace_id), campaign_id),
-            UpdateExpression="ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(moving))),
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-        )
+        self.t.add_counts(self._pk(workspace_id), campaign_id, counts, must_exist=True)
 
     def active(self) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []

@@ -87,6 +87,33 @@ class CrmTable:
                 return total
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def add_counts(
+        self,
+        pk: str,
+        sk: str,
+        counts: Mapping[str, int | Decimal],
+        kind: str | None = None,
+        must_exist: bool = False,
+    ) -> None:
+        """ADD each non-zero count to the item's counters, atomically (no read). `kind` sets
+        `t` on an item the ADD creates; `must_exist` refuses to create one."""
+        moving = {name: value for name, value in counts.items() if value}
+        if not moving:
+            return
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": {"pk": {"S": pk}, "sk": {"S": sk}},
+            "UpdateExpression": ("SET t = :t " if kind else "")
+            + "ADD "
+            + ", ".join(f"#c{i} :c{i}" for i in range(len(moving))),
+            "ExpressionAttributeNames": {f"#c{i}": name for i, name in enumerate(moving)},
+            "ExpressionAttributeValues": {f":c{i}": to_av(v) for i, v in enumerate(moving.values())}
+            | ({":t": {"S": kind}} if kind else {}),
+        }
+        if must_exist:
+            kwargs["ConditionExpression"] = "attribute_exists(pk)"
+        self.client.update_item(**kwargs)
+
     def due_keys(self, index: str, bucket: str, until: str) -> list[tuple[str, str]]:
         """(pk, sk) of the items in a due-time bucket of the sparse index (`rk`, `nchk`)
         that are due by `until`: membership rechecks (`R#...`) and flow runs (`F#...`)."""

@@ -181,18 +181,7 @@ class DynamoStats:
         self.t = table
 
     def add(self, workspace_id: str, scope: str, counts: dict[str, int | Decimal]) -> None:
-        moving = {name: value for name, value in counts.items() if value}
-        if not moving:
-            return
-        names = {f"#c{i}": name for i, name in enumerate(moving)}
-        values = {f":c{i}": to_av(value) for i, value in enumerate(moving.values())}
-        self.t.client.update_item(
-            TableName=self.t.table,
-            Key=_key(f"W#{workspace_id}#STATS", scope),
-            UpdateExpression="SET t = :t ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(moving))),
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues={**values, ":t": {"S": "stats"}},
-        )
+        self.t.add_counts(f"W#{workspace_id}#STATS", scope, counts, kind="stats")
 
     def get(self, workspace_id: str, scope: str) -> dict[str, int | Decimal]:
         item = self.t.get(f"W#{workspace_id}#STATS", scope) or {}
