@@ -182,6 +182,7 @@ class Container:
             self.client("sns"),
             self.settings.ses_configuration_set,
             self.settings.ses_bulk_template,
+            self.client("sesv2") if self.settings.ses_bulk_api == "v2" else None,
         )
         return MessagingService(
             DynamoLedger(self.crm),

@@ -53,6 +53,7 @@ class Harness:
             export_bucket=self.info.export_bucket,
             segment_events_queue_url=self.info.segment_events_queue_url,
             public_url=public_url,
+            ses_bulk_api="v1",  # moto sends bulk email through SES v1 only
             campaign_queue_url=self.info.campaign_queue_url,
             # no queue delays in process (moto keeps them in wall-clock time): a deferral
             # is held as a due item, released by the dispatcher when the clock gets there

@@ -215,3 +215,22 @@ def test_a_bulk_send_reads_every_recipients_tier_in_one_batch():
     assert tiers.batch_reads == 1 and tiers.single_reads == 30
     assert decisions[0].status == "deferred" and decisions[0].reason == "frequency cap"
     assert {d.status for d in decisions[1:]} == {"sent"}
+
+
+def test_each_bulk_recipient_gets_its_own_one_click_unsubscribe_headers():
+    ledger, limits, channels = FakeLedger(), FakeLimits(), FakeBulkChannels()
+
+    def link(ws: str, cid: str, channel: str, scope: str | None = None, variant: str | None = None) -> str:
+        return f"https://crm.example/unsubscribe/{cid}-{scope}-{variant}"
+
+    service = MessagingService(ledger, limits, channels, FakeTemplates(), link)
+    people = audience(2)
+    service.send_bulk(messages(people), people, Policy(), AFTERNOON)
+    (call,) = channels.calls
+    assert [e.headers for e in call] == [
+        {
+            "List-Unsubscribe": f"<https://crm.example/unsubscribe/c_{i}-camp#spring-a>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+        for i in range(2)
+    ]

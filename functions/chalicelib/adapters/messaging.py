@@ -34,6 +34,16 @@ BULK_RETRY_STATUSES = {
 }
 
 
+BULK_V2_RETRY_STATUSES = {
+    "ACCOUNT_THROTTLED",
+    "ACCOUNT_DAILY_QUOTA_EXCEEDED",
+    "ACCOUNT_SENDING_PAUSED",
+    "CONFIGURATION_SET_SENDING_PAUSED",
+    "TRANSIENT_FAILURE",
+    "FAILED",
+}
+
+
 def _key(pk: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
 
@@ -374,11 +384,16 @@ class AwsChannels:
         sns: Any,
         configuration_set: str | None = None,
         bulk_template: str = PASSTHROUGH_TEMPLATE,
+        sesv2: Any = None,
     ) -> None:
         self.ses = ses
         self.sns = sns
         self.configuration_set = configuration_set
         self.bulk_template = bulk_template
+        # SES v2 SendBulkEmail when given: it carries each recipient's List-Unsubscribe
+        # headers, which v1 bulk sends cannot (moto implements only v1: tests and the
+        # local stack use v1; regional stages use v2, PATRON_SES_BULK_API)
+        self.sesv2 = sesv2
 
     def _throttled(self, exc: Any) -> bool:
         return exc.response.get("Error", {}).get("Code") in THROTTLE_CODES
@@ -424,8 +439,12 @@ class AwsChannels:
         template is created on first use if missing (the regional stack creates it).
 
         SES v1 bulk sends cannot carry per-destination headers: no List-Unsubscribe header
-        here, the body's signed link stays."""
+        here, the body's signed link stays. With an SES v2 client, SendBulkEmail is used
+        instead, with the headers (`_send_bulk_v2`)."""
         from botocore.exceptions import ClientError
+
+        if self.sesv2 is not None:
+            return self._send_bulk_v2(sender, emails)
 
         kwargs: dict[str, Any] = {
             "Source": sender,
@@ -465,6 +484,60 @@ class AwsChannels:
                 results.append(BulkResult("retry", code))
             else:
                 results.append(BulkResult("rejected", f"{code}: {status.get('Error', '')}"[:200]))
+        return results
+
+    def _send_bulk_v2(self, sender: str, emails: list[BulkEmail]) -> list[BulkResult]:
+        """SES v2 SendBulkEmail with the same pass-through template (SES keeps one template
+        store for v1 and v2), and each destination's List-Unsubscribe headers."""
+        from botocore.exceptions import ClientError
+
+        kwargs: dict[str, Any] = {
+            "FromEmailAddress": sender,
+            "DefaultContent": {
+                "Template": {
+                    "TemplateName": self.bulk_template,
+                    "TemplateData": json.dumps({"subject": "", "html": "", "text": " "}),
+                }
+            },
+            "BulkEmailEntries": [
+                {
+                    "Destination": {"ToAddresses": [e.to]},
+                    "ReplacementTags": [{"Name": k, "Value": _tag(v)} for k, v in e.tags.items()],
+                    "ReplacementEmailContent": {
+                        "ReplacementTemplate": {
+                            "ReplacementTemplateData": json.dumps(
+                                {"subject": e.subject, "html": e.html, "text": e.text or " "}
+                            )
+                        }
+                    },
+                    "ReplacementHeaders": [{"Name": k, "Value": v} for k, v in e.headers.items()],
+                }
+                for e in emails
+            ],
+        }
+        if self.configuration_set:
+            kwargs["ConfigurationSetName"] = self.configuration_set
+        for attempt in range(2):
+            try:
+                response = self.sesv2.send_bulk_email(**kwargs)
+            except ClientError as exc:
+                if self._throttled(exc):
+                    raise Throttled(str(exc)) from exc
+                raise
+            statuses = [r.get("Status", "FAILED") for r in response["BulkEmailEntryResults"]]
+            if attempt == 0 and statuses and set(statuses) == {"TEMPLATE_NOT_FOUND"}:
+                self._create_passthrough()
+                continue
+            break
+        results = []
+        for entry in response["BulkEmailEntryResults"]:
+            code = entry.get("Status", "FAILED")
+            if code == "SUCCESS":
+                results.append(BulkResult("sent", str(entry["MessageId"])))
+            elif code in BULK_V2_RETRY_STATUSES:
+                results.append(BulkResult("retry", code))
+            else:
+                results.append(BulkResult("rejected", f"{code}: {entry.get('Error', '')}"[:200]))
         return results
 
     def _create_passthrough(self) -> None:

@@ -148,6 +148,7 @@ class BulkEmail:
     html: str
     text: str
     tags: dict[str, str]
+    headers: dict[str, str] = field(default_factory=dict)  # List-Unsubscribe, per recipient
 
 
 @dataclass(frozen=True)
@@ -383,12 +384,7 @@ class MessagingService:
         subject = render.render(template.subject, values, field="subject")
         html_body = render.render(template.html, values, escape_html=True, field="html")
         text_body = render.render(template.text, values, field="text")
-        headers: dict[str, str] = {}
-        if values.get("unsubscribe_url"):
-            headers = {
-                "List-Unsubscribe": f"<{values['unsubscribe_url']}>",
-                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            }
+        headers = _unsubscribe_headers(values)
         provider_id = self.channels.send_email(
             policy.sender_email, address, subject, html_body, text_body, headers, tags
         )
@@ -560,6 +556,7 @@ class MessagingService:
             html=render.render(template.html, values, escape_html=True, field="html"),
             text=render.render(template.text, values, field="text"),
             tags=self._tags(message),
+            headers=_unsubscribe_headers(values),
         )
 
     def _give_back(self, claimed: list[tuple[Outgoing, list[Callable[[], None]]]]) -> None:
@@ -568,3 +565,13 @@ class MessagingService:
             for give_back in taken:
                 give_back()
             self.ledger.release(message.workspace_id, message.customer_id, message.key)
+
+
+def _unsubscribe_headers(values: dict[str, Any]) -> dict[str, str]:
+    """One-click unsubscribe (RFC 8058) when the message carries a signed link."""
+    if not values.get("unsubscribe_url"):
+        return {}
+    return {
+        "List-Unsubscribe": f"<{values['unsubscribe_url']}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
