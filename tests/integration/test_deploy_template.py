@@ -174,3 +174,15 @@ def test_campaign_batches_reach_their_sender_through_a_queue_with_a_dead_letter_
     )
     assert {"sqs:SendMessage", "ses:GetSendQuota"} <= actions("CampaignDispatch")
     assert "ses:SendBulkTemplatedEmail" not in actions("CampaignDispatch") | actions("APIHandler")
+
+
+def test_regional_stages_trace_every_function(built):
+    # X-Ray on, the middleware's subsegments switched on, and each role may write segments
+    _, template = built
+    functions = {
+        n: r["Properties"] for n, r in template["Resources"].items() if r["Type"].endswith("Function")
+    }
+    assert functions
+    for name, props in functions.items():
+        assert props.get("Tracing") == "Active", name
+        assert props["Environment"]["Variables"]["PATRON_TRACING"] == "active", name
