@@ -85,6 +85,7 @@ CAMPAIGN_RECORDED: dict[str, Any] = {
     "first_delivery_reads": 2.0,  # opt-out and suppression GetItem
     "first_delivery_writes": 3.0,  # claim PutItem, cap and `sent` UpdateItem
     "recipients_per_call": 49.42,
+    "deferred_share": 0.377,  # 6,384 deferrals (quiet hours) of 16,941 enqueued
 }
 
 SECONDS_PER_MONTH = 30 * 24 * 3600
