@@ -542,6 +542,28 @@ def cmd_bench_campaign(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_cost(args: argparse.Namespace) -> int:
+    from patron.bench.cost import ASSUMPTIONS, run
+
+    assumptions = {}
+    for item in args.assume or []:
+        name, _, value = item.partition("=")
+        if name not in ASSUMPTIONS or not value:
+            print(f"error: --assume NAME=VALUE; names: {', '.join(ASSUMPTIONS)}", file=sys.stderr)
+            return 2
+        assumptions[name] = float(value)
+    measured = json.loads(Path(args.measured).read_text()) if args.measured else None
+    result = run(
+        orders=args.orders,
+        measured=measured,
+        assumptions=assumptions,
+        arch=args.arch,
+        campaign_recipients=args.campaign_recipients,
+    )
+    _print(result, compact=args.json)
+    return 0
+
+
 def cmd_bench_ingest(args: argparse.Namespace) -> int:
     from patron.bench.ingest import run
 
@@ -870,6 +892,21 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=int, default=7)
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_bench_campaign)
+    sp = bench.add_parser(
+        "cost",
+        help="cost per million orders (per webhook front door) and per million emails, from measured counts",
+    )
+    sp.add_argument(
+        "--orders", type=int, default=300, help="orders the ingest bench runs to measure the counts"
+    )
+    sp.add_argument("--measured", help="a JSON file of counts (the output's `measured`) instead of measuring")
+    sp.add_argument(
+        "--campaign-recipients", type=int, help="run the campaign bench too (default: its recorded figures)"
+    )
+    sp.add_argument("--assume", action="append", metavar="NAME=VALUE", help="override a stated assumption")
+    sp.add_argument("--arch", choices=["x86_64", "arm64"], default="x86_64")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_bench_cost)
     return p
 
 

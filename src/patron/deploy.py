@@ -234,7 +234,8 @@ def for_embedded_aws(template: dict[str, Any]) -> tuple[dict[str, Any], list[str
 
     moto has no CloudFormation model for the SES configuration set, its event destination
     and the campaigns' pass-through template, the SNS subscription and the SQS queue policy
-    (the SES events route); a
+    (the SES events route), nor for the webhook function's URL (`AWS::Lambda::Url`: its
+    function and permissions are deployed, its address output is left out); a
     reference to one of them loops in moto's parser. moto's RestApi ignores its OpenAPI
     body, so the API's deployment (stage) would have no methods. These are left out, and
     each `Ref` to one becomes its name, as CloudFormation would resolve it. Everything
@@ -276,13 +277,39 @@ def for_embedded_aws(template: dict[str, Any]) -> tuple[dict[str, Any], list[str
         return value
 
     kept = {n: inline(r) for n, r in resources.items() if n not in skipped}
+    # An output that reads an attribute of a left-out resource (the webhook Function URL's
+    # address: moto has no AWS::Lambda::Url) is left out with it.
+    outputs = dict(template.get("Outputs", {}))
+    unreadable = {n for n, o in outputs.items() if _reads_attribute_of(o, set(names))}
+    outputs = {n: o for n, o in outputs.items() if n not in unreadable}
     for resource in kept.values():
         depends = resource.get("DependsOn")
         if depends is not None:
             listed = [depends] if isinstance(depends, str) else depends
             resource["DependsOn"] = [d for d in listed if d not in skipped]
-    view = {**template, "Resources": kept, "Outputs": inline(template.get("Outputs", {}))}
-    return view, sorted(f"{n} ({r['Type']})" for n, r in skipped.items())
+    view = {**template, "Resources": kept, "Outputs": inline(outputs)}
+    left_out = [f"{n} ({r['Type']})" for n, r in skipped.items()] + [f"{n} (Output)" for n in unreadable]
+    return view, sorted(left_out)
+
+
+def _reads_attribute_of(value: Any, names: set[str]) -> bool:
+    if isinstance(value, dict):
+        attribute = value.get("Fn::GetAtt")
+        if isinstance(attribute, list) and attribute and attribute[0] in names:
+            return True
+        return any(_reads_attribute_of(v, names) for v in value.values())
+    if isinstance(value, list):
+        return any(_reads_attribute_of(v, names) for v in value)
+    return False
+
+
+def webhook_urls(outputs: dict[str, str]) -> dict[str, str] | None:
+    """What to give each storefront: the Function URL (the default front door) plus its path.
+    None where the stack has no Function URL (the embedded AWS: moto cannot create one)."""
+    base = outputs.get("WebhookBaseUrl")
+    if not base:
+        return None
+    return {p: base.rstrip("/") + f"/webhooks/{p}" for p in ("shopify", "woocommerce", "generic")}
 
 
 def deploy(
@@ -368,6 +395,7 @@ def deploy(
             raise DeployError(
                 f"stack {name} did not {action}: " + "; ".join(_failures(cloudformation, name) or [str(exc)])
             ) from exc
+    outputs = stack.outputs(cloudformation, stage)
     return {
         "stage": stage,
         "region": region,
@@ -376,6 +404,7 @@ def deploy(
         "bucket": bucket,
         "template": url,
         "artefacts_bytes": summary["artefacts_bytes"],
-        "outputs": stack.outputs(cloudformation, stage),
+        "outputs": outputs,
+        "webhook_urls": webhook_urls(outputs),
         **({"left_out_for_embedded_aws": skipped} if embedded else {}),
     }

@@ -93,7 +93,8 @@ def test_the_expanded_template_is_lint_clean_and_has_no_cycle(built, tmp_path):
     kinds = [r["Type"] for r in expanded["Resources"].values()]
     # two ingest consumers, profiles, SES events, campaign batches
     assert kinds.count("AWS::Lambda::EventSourceMapping") == 5
-    assert kinds.count("AWS::Events::Rule") == kinds.count("AWS::Lambda::Permission") - 1  # + API's
+    # one permission per rule, plus the API's and the webhook Function URL's two
+    assert kinds.count("AWS::Events::Rule") == kinds.count("AWS::Lambda::Permission") - 3
 
 
 def test_ses_events_reach_their_function_through_sns_and_sqs(built):
@@ -186,3 +187,39 @@ def test_regional_stages_trace_every_function(built):
     for name, props in functions.items():
         assert props.get("Tracing") == "Active", name
         assert props["Environment"]["Variables"]["PATRON_TRACING"] == "active", name
+
+
+def test_the_webhook_function_url_is_public_signed_and_its_address_an_output(built):
+    _, template = built
+    resources = template["Resources"]
+    # Given the webhook function: the Function URL handler of the webhooks blueprint
+    fn = resources["WebhookUrl"]["Properties"]
+    assert fn["Handler"] == "chalicelib.handlers.webhooks.webhook_url"
+    assert fn["MemorySize"] == 256 and fn["Timeout"] == 10
+    env = fn["Environment"]["Variables"]
+    assert env["PATRON_INGEST_TABLE"] == {"Ref": "IngestTable"} and env["PATRON_CRM_TABLE"] == {
+        "Ref": "CrmTable"
+    }
+    # Then its URL has no IAM auth (deliveries are HMAC-signed) and targets that function
+    url = resources["WebhookFunctionUrl"]
+    assert url["Type"] == "AWS::Lambda::Url"
+    assert url["Properties"]["AuthType"] == "NONE"
+    assert url["Properties"]["TargetFunctionArn"] == {"Fn::GetAtt": ["WebhookUrl", "Arn"]}
+    # and anyone may invoke it through the URL, and only through the URL
+    permissions = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::Permission" and r["Properties"]["FunctionName"] == {"Ref": "WebhookUrl"}
+    ]
+    assert sorted(p["Action"] for p in permissions) == ["lambda:InvokeFunction", "lambda:InvokeFunctionUrl"]
+    assert all(p["Principal"] == "*" for p in permissions)
+    by_action = {p["Action"]: p for p in permissions}
+    assert by_action["lambda:InvokeFunctionUrl"]["FunctionUrlAuthType"] == "NONE"
+    assert by_action["lambda:InvokeFunction"]["InvokedViaFunctionUrl"] is True
+    # and the stack tells the operator its address
+    assert template["Outputs"]["WebhookBaseUrl"]["Value"] == {
+        "Fn::GetAtt": ["WebhookFunctionUrl", "FunctionUrl"]
+    }
+    # while the admin API stays on API Gateway, webhook routes included
+    paths = resources["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    assert "/webhooks/shopify" in paths and "/customers" in paths

@@ -95,7 +95,7 @@ def measure_writes(
     from moto import mock_aws
 
     from chalicelib.container import Container, set_container
-    from patron.bench.capacity import WriteCounter
+    from patron.bench.capacity import ReadCounter, WriteCounter
     from patron.harness import Harness
     from patron.storefront import shopify_headers
 
@@ -117,12 +117,15 @@ def measure_writes(
         harness.add_source(ws, "shopify", SHOP, SECRET)
         counter = WriteCounter(reader=harness.client("dynamodb"))
         counter.install(harness.session)
+        reads = ReadCounter()  # after the counter's own reader: its reads are not counted
+        reads.install(harness.session)
         # Fresh clients, created after the counter is installed.
         harness.container = Container(harness.settings, session=harness.session)
         set_container(harness.container)
         harness.poller = harness.new_poller()
         http = harness.http.http
         dup_requests, dup_wcu, duplicates, seen_customers = 0, 0.0, 0, set()
+        dup_reads, dup_rcu = 0, 0.0
         outcomes: dict[str, int] = {}
         for i in range(orders):
             customer = rng.choice(customers)
@@ -132,23 +135,28 @@ def measure_writes(
             status = json.loads(http.post("/webhooks/shopify", headers=headers, body=body).body)
             outcomes[status["status"]] = outcomes.get(status["status"], 0) + 1
             if rng.random() < duplicate_share:
-                before = counter.snapshot()
+                before, read_before = counter.snapshot(), reads.snapshot()
                 again = json.loads(http.post("/webhooks/shopify", headers=headers, body=body).body)
-                after = counter.snapshot()
+                after, read_after = counter.snapshot(), reads.snapshot()
                 dup_requests += after[0] - before[0]
                 dup_wcu += after[1] - before[1]
+                dup_reads += read_after[0] - read_before[0]
+                dup_rcu += read_after[1] - read_before[1]
                 duplicates += 1
                 outcomes["duplicate:" + again["status"]] = outcomes.get("duplicate:" + again["status"], 0) + 1
             if i % 100 == 99:
                 harness.poller.drain()
         harness.poller.drain()
         total_requests, total_wcu = counter.snapshot()
+        total_reads, total_rcu, _ = reads.snapshot()
         # The segment path (CRM stream -> memberships) is measured on its own, after.
-        segment_requests = segment_wcu = 0.0
+        segment_requests = segment_wcu = segment_reads = segment_rcu = 0.0
         if segment_path and harness.profile_poller is not None:
             harness.profile_poller.drain()
             after_requests, after_wcu = counter.snapshot()
             segment_requests, segment_wcu = after_requests - total_requests, after_wcu - total_wcu
+            after_reads, after_rcu, _ = reads.snapshot()
+            segment_reads, segment_rcu = after_reads - total_reads, after_rcu - total_rcu
         harness.close()
     new_requests = total_requests - dup_requests
     new_wcu = total_wcu - dup_wcu
@@ -160,6 +168,10 @@ def measure_writes(
         "duplicates": duplicates,
         "write_requests_per_duplicate": round(dup_requests / duplicates, 3) if duplicates else None,
         "wcu_per_duplicate": round(dup_wcu / duplicates, 3) if duplicates else None,
+        # reads (DynamoDB's sizing rules: 4 KB units, half when eventually consistent)
+        "read_requests_per_order": round((total_reads - dup_reads) / orders, 3),
+        "rcu_per_order": round((total_rcu - dup_rcu) / orders, 3),
+        "read_requests_per_duplicate": round(dup_reads / duplicates, 3) if duplicates else None,
         "write_requests_by_operation": dict(sorted(counter.requests.items())),
         "wcu_by_table_incl_duplicates": {k: v for k, v in sorted(counter.wcu_by.items()) if v},
         "webhook_outcomes": outcomes,
@@ -167,6 +179,8 @@ def measure_writes(
             {
                 "segment_path_write_requests_per_order": round(segment_requests / orders, 3),
                 "segment_path_wcu_per_order": round(segment_wcu / orders, 3),
+                "segment_path_read_requests_per_order": round(segment_reads / orders, 3),
+                "segment_path_rcu_per_order": round(segment_rcu / orders, 3),
             }
             if segment_path
             else {}

@@ -1,0 +1,105 @@
+"""`patron bench cost`: the figures are computed from the measured counts and the price
+table, and docs/cost.md holds what the computation gives for its recorded counts."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from patron import stack
+from patron.bench import cost
+
+DOC = stack.ROOT / "docs" / "cost.md"
+
+
+def recorded() -> tuple[dict[str, Any], str]:
+    """The measured counts recorded in docs/cost.md (its JSON block), and the document."""
+    text = DOC.read_text()
+    block = re.search(r"<!-- measured -->\s*```json\n(.*?)```", text, re.S)
+    assert block, "docs/cost.md has no recorded counts"
+    return json.loads(block.group(1)), text
+
+
+def total(result: dict[str, Any], door: str = cost.DEFAULT_FRONT_DOOR, volume: str = "1x") -> float:
+    return float(result["orders"][volume]["front_doors"][door]["usd_per_million_orders"]["total"])
+
+
+def test_the_default_path_figure_in_the_docs_is_what_the_recorded_counts_give():
+    # Given the counts recorded in docs/cost.md
+    measured, text = recorded()
+    # When the cost is computed from them
+    result = cost.compute(measured)
+    # Then the default path's figure, the target verdict and every door's 1x total match the doc
+    stated = re.search(r"default path[^\n]*?\*\*\$(\d+\.\d+)\*\*", text, re.I)
+    assert stated and float(stated.group(1)) == pytest.approx(
+        result["default_usd_per_million_orders"], abs=0.01
+    )
+    assert result["meets_target"] is (result["default_usd_per_million_orders"] <= 2.0)
+    for door in cost.FRONT_DOORS:
+        assert f"${total(result, door):.2f}" in text, door
+
+
+def test_a_changed_count_changes_the_cost_by_what_the_price_says():
+    measured, _ = recorded()
+    base = cost.compute(measured)
+    # When a new order costs one more write unit
+    more = cost.compute(measured | {"wcu_per_order": measured["wcu_per_order"] + 1})
+    # Then each million orders costs one million more write units: $0.625 at the listed price
+    price = cost.PRICES["dynamodb_write_request_units_per_million"]
+    assert total(more) - total(base) == pytest.approx(price, abs=0.011)
+    # and a duplicate that reads nothing more, or a slower handler, cost what they add
+    slower = cost.compute(measured | {"handler_cpu_us_median": measured["handler_cpu_us_median"] * 20})
+    assert total(slower) > total(base)
+    reads = cost.compute(measured | {"rcu_per_order": measured["rcu_per_order"] + 1})
+    read_price = cost.PRICES["dynamodb_read_request_units_per_million"]
+    stored = cost.ASSUMPTIONS["new_order_deliveries"][0] + cost.ASSUMPTIONS["change_deliveries"][0]
+    assert total(reads) - total(base) == pytest.approx(stored * read_price, abs=0.011)
+
+
+def test_the_front_doors_differ_by_their_request_price_only_where_the_function_is_the_same():
+    measured, _ = recorded()
+    orders = cost.compute(measured)["orders"]["1x"]
+    doors = {d: v["usd_per_million_orders"] for d, v in orders["front_doors"].items()}
+    deliveries = orders["deliveries_per_order"]
+    # HTTP API and Function URL invoke the same webhook function: only the request price differs
+    assert doors["function_url"]["front_door"] == 0
+    assert doors["apigateway_http"]["front_door"] == pytest.approx(deliveries * 1.00, abs=0.001)
+    assert doors["apigateway_rest"]["front_door"] == pytest.approx(deliveries * 3.50, abs=0.001)
+    assert doors["apigateway_http"]["lambda_webhook"] == doors["function_url"]["lambda_webhook"]
+    # and the default door is the cheapest
+    assert min(doors, key=lambda d: doors[d]["total"]) == cost.DEFAULT_FRONT_DOOR
+
+
+def test_an_assumption_is_stated_in_the_output_and_moves_the_figure():
+    measured, _ = recorded()
+    # Given no delivery that repeats a stored state (one assumption changed)
+    fewer = cost.compute(measured, assumptions={"same_state_deliveries": 0.0})
+    base = cost.compute(measured)
+    # Then it costs less, and the output says what it assumed
+    assert total(fewer) < total(base)
+    assert fewer["assumptions"]["same_state_deliveries"]["value"] == 0.0
+    assert base["assumptions"]["same_state_deliveries"]["why"]
+
+
+def test_batches_fill_as_volume_grows_so_a_million_orders_cost_less_at_100x():
+    measured, _ = recorded()
+    result = cost.compute(measured)
+    streams = [result["orders"][v]["stream_consumers"]["ingest_stream"] for v in ("1x", "10x", "100x")]
+    assert [s["records_per_invocation"] for s in streams] == sorted(
+        s["records_per_invocation"] for s in streams
+    )
+    assert total(result, volume="100x") < total(result, volume="1x")
+    # and at 100x the campaign statistics item is over one partition's write limit
+    (stats,) = [k for k in result["hot_keys"]["100x"] if k["key"].startswith("W#<ws>#STATS")]
+    assert stats["hot"] and stats["per_second_at_peak"] > 1000
+
+
+def test_the_email_cost_keeps_ses_apart_from_patrons_share():
+    measured, _ = recorded()
+    emails = cost.compute(measured)["emails"]["usd_per_million_emails"]
+    assert emails["ses"] == pytest.approx(100.0)  # $0.10 per 1,000
+    assert emails["total"] == pytest.approx(emails["ses"] + emails["patron_total"], abs=0.02)
+    assert 0 < emails["patron_total"] < emails["ses"]
