@@ -44,6 +44,21 @@ BULK_V2_RETRY_STATUSES = {
 }
 
 
+def _bulk_results(entries: list[dict[str, Any]], success: str, retry: set[str]) -> list[BulkResult]:
+    """SES's per-destination answers (v1 `Status`, v2 `BulkEmailEntryResults`): sent, to
+    retry later (nothing was sent), or rejected for good."""
+    results = []
+    for entry in entries:
+        code = entry.get("Status", success)
+        if code == success:
+            results.append(BulkResult("sent", str(entry["MessageId"])))
+        elif code in retry:
+            results.append(BulkResult("retry", code))
+        else:
+            results.append(BulkResult("rejected", f"{code}: {entry.get('Error', '')}"[:200]))
+    return results
+
+
 def _key(pk: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
 
@@ -475,16 +490,7 @@ class AwsChannels:
                 if self._throttled(exc):
                     raise Throttled(str(exc)) from exc
                 raise
-        results = []
-        for status in response["Status"]:
-            code = status.get("Status", "Success")
-            if code == "Success":
-                results.append(BulkResult("sent", str(status["MessageId"])))
-            elif code in BULK_RETRY_STATUSES:
-                results.append(BulkResult("retry", code))
-            else:
-                results.append(BulkResult("rejected", f"{code}: {status.get('Error', '')}"[:200]))
-        return results
+        return _bulk_results(response["Status"], "Success", BULK_RETRY_STATUSES)
 
     def _send_bulk_v2(self, sender: str, emails: list[BulkEmail]) -> list[BulkResult]:
         """SES v2 SendBulkEmail with the same pass-through template (SES keeps one template
@@ -529,16 +535,7 @@ class AwsChannels:
                 self._create_passthrough()
                 continue
             break
-        results = []
-        for entry in response["BulkEmailEntryResults"]:
-            code = entry.get("Status", "FAILED")
-            if code == "SUCCESS":
-                results.append(BulkResult("sent", str(entry["MessageId"])))
-            elif code in BULK_V2_RETRY_STATUSES:
-                results.append(BulkResult("retry", code))
-            else:
-                results.append(BulkResult("rejected", f"{code}: {entry.get('Error', '')}"[:200]))
-        return results
+        return _bulk_results(response["BulkEmailEntryResults"], "SUCCESS", BULK_V2_RETRY_STATUSES)
 
     def _create_passthrough(self) -> None:
         from botocore.exceptions import ClientError
