@@ -13,8 +13,13 @@ from typing import Any
 
 from chalicelib.adapters.codec import to_av, to_item
 from chalicelib.adapters.crm_store import CrmTable
-from chalicelib.adapters.messaging import _key, _stats_add, transact_once
-from chalicelib.domain.messaging.stats import COUNTERS
+from chalicelib.adapters.messaging import (
+    _key,
+    _stats_add,
+    stats_keys,
+    sum_counters,
+    transact_once,
+)
 
 
 class DynamoEngagement:
@@ -195,15 +200,18 @@ class DynamoStatsReport:
         self.t = table
 
     def all(self, workspace_id: str) -> dict[str, dict[str, int | Decimal]]:
-        found: dict[str, dict[str, int | Decimal]] = {}
-        start = None
-        while True:
-            items, start = self.t.query(f"W#{workspace_id}#STATS", limit=500, start=start, newest_first=False)
-            for item in items:
-                found[item["sk"]] = {name: item.get(name, 0) for name in COUNTERS}
-            if start is None:
-                return found
+        """Every scope, summed over the base partition and the event shards."""
+        by_scope: dict[str, list[dict[str, Any]]] = {}
+        for pk, _ in stats_keys(workspace_id, ""):
+            start = None
+            while True:
+                items, start = self.t.query(pk, limit=500, start=start, newest_first=False)
+                for item in items:
+                    by_scope.setdefault(item["sk"], []).append(item)
+                if start is None:
+                    break
+        return {scope: sum_counters(items) for scope, items in sorted(by_scope.items())}
 
     def get(self, workspace_id: str, scope: str) -> dict[str, int | Decimal] | None:
-        item = self.t.get(f"W#{workspace_id}#STATS", scope)
-        return {name: item.get(name, 0) for name in COUNTERS} if item else None
+        items = self.t.batch_get(stats_keys(workspace_id, scope), consistent=False)
+        return sum_counters(items) if items else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -181,17 +182,33 @@ def transact_once(table: CrmTable, actions: list[dict[str, Any]]) -> bool:
     return True
 
 
+STATS_SHARDS = 16  # SES events spread over this many partitions per workspace (see below)
+
+
+def stats_keys(workspace_id: str, scope: str) -> list[tuple[str, str]]:
+    """Every item a scope's counters live in: the base item and its event shards."""
+    return [(f"W#{workspace_id}#STATS", scope)] + [
+        (f"W#{workspace_id}#STATS#{n:02d}", scope) for n in range(STATS_SHARDS)
+    ]
+
+
 def _stats_add(
     table: str, workspace_id: str, scope: str, counts: Mapping[str, int | Decimal]
 ) -> dict[str, Any]:
-    """A TransactWriteItems `Update` adding `counts` to one scope's statistics."""
+    """A TransactWriteItems `Update` adding `counts` to one scope's statistics.
+
+    SES events of a big campaign all count for one scope (hundreds a second): they go to
+    one of `STATS_SHARDS` partitions, `W#<ws>#STATS#NN`, at random (the ADDs commute, and
+    the transaction's condition on the claim counts each event once), so no single
+    partition takes more than its share. Readers sum the base item and the shards."""
     moving = {name: value for name, value in counts.items() if value}
     names = {f"#c{i}": name for i, name in enumerate(moving)}
     values = {f":c{i}": to_av(value) for i, value in enumerate(moving.values())}
+    shard = secrets.randbelow(STATS_SHARDS)
     return {
         "Update": {
             "TableName": table,
-            "Key": _key(f"W#{workspace_id}#STATS", scope),
+            "Key": _key(f"W#{workspace_id}#STATS#{shard:02d}", scope),
             "UpdateExpression": "SET t = :t ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(moving))),
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": {**values, ":t": {"S": "stats"}},
@@ -209,8 +226,16 @@ class DynamoStats:
         self.t.add_counts(f"W#{workspace_id}#STATS", scope, counts, kind="stats")
 
     def get(self, workspace_id: str, scope: str) -> dict[str, int | Decimal]:
-        item = self.t.get(f"W#{workspace_id}#STATS", scope) or {}
-        return {name: item.get(name, 0) for name in COUNTERS}
+        """The base item and the event shards, summed (one BatchGetItem)."""
+        return sum_counters(self.t.batch_get(stats_keys(workspace_id, scope), consistent=False))
+
+
+def sum_counters(items: list[dict[str, Any]]) -> dict[str, int | Decimal]:
+    totals: dict[str, int | Decimal] = dict.fromkeys(COUNTERS, 0)
+    for item in items:
+        for name in COUNTERS:
+            totals[name] += item.get(name, 0)
+    return totals
 
 
 def address_hash(address: str) -> str:

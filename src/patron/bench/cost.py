@@ -20,6 +20,7 @@ import math
 import os
 from typing import Any
 
+from chalicelib.adapters.messaging import STATS_SHARDS
 from patron import stack
 
 # us-east-1 list prices (USD), as published on the AWS pricing pages; DynamoDB's are the
@@ -317,11 +318,12 @@ def hot_keys(volume: int, measured: dict[str, Any], a: dict[str, float]) -> list
     shard_capacity = 1000 / per_record_ms * a["parallelization_factor"]  # records a second per shard
     rows = [
         (
-            "W#<ws>#STATS camp#<id> (one item)",
+            f"W#<ws>#STATS#NN camp#<id> (one of {STATS_SHARDS} partitions)",
             "write",
-            send_rate * a["ses_events_per_email"],
+            send_rate * a["ses_events_per_email"] / STATS_SHARDS,
             1000,
-            "not sharded: every SES event of the campaign ADDs to one item",
+            f"sharded: each SES event's ADD goes to one of {STATS_SHARDS} partitions at random; "
+            "readers sum them. Past 10x, raise STATS_SHARDS",
         ),
         (
             "W#<ws>#OPT and W#<ws>#SUP (one partition each)",
