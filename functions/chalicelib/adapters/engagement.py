@@ -16,6 +16,7 @@ from chalicelib.adapters.crm_store import CrmTable
 from chalicelib.adapters.messaging import (
     _key,
     _stats_add,
+    opt_out_key,
     stats_keys,
     sum_counters,
     transact_once,
@@ -175,9 +176,10 @@ class DynamoOptOuts:
         at: str,
         counts: dict[str, dict[str, int | Decimal]],
     ) -> bool:
+        pk, sk = opt_out_key(workspace_id, channel, customer_id)
         item = {
-            "pk": f"W#{workspace_id}#OPT",
-            "sk": f"{channel}#{customer_id}",
+            "pk": pk,
+            "sk": sk,
             "t": "opt_out",
             "src": source,
             "at": at,

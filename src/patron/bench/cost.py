@@ -20,7 +20,7 @@ import math
 import os
 from typing import Any
 
-from chalicelib.adapters.messaging import STATS_SHARDS
+from chalicelib.adapters.messaging import LIST_SHARDS, STATS_SHARDS
 from patron import stack
 
 # us-east-1 list prices (USD), as published on the AWS pricing pages; DynamoDB's are the
@@ -326,11 +326,11 @@ def hot_keys(volume: int, measured: dict[str, Any], a: dict[str, float]) -> list
             "readers sum them. Past 10x, raise STATS_SHARDS",
         ),
         (
-            "W#<ws>#OPT and W#<ws>#SUP (one partition each)",
+            f"W#<ws>#OPT#NN and W#<ws>#SUP#NN (each one of {LIST_SHARDS} partitions)",
             "read",
-            send_rate,
+            send_rate / LIST_SHARDS,
             3000,
-            "not sharded: every send reads both; DynamoDB splits a hot collection by sort key, over minutes",
+            f"sharded: by the customer id's or the address's hash over {LIST_SHARDS} partitions each",
         ),
         (
             "W#<ws>#SEGM#<segment> (a built-in segment's members)",

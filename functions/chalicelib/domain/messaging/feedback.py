@@ -2,7 +2,7 @@
 
 SES publishes each message's events (through the configuration set) to an SNS topic;
 the topic feeds a queue that `ses_events` drains. A permanent bounce or a complaint
-suppresses the address (`W#<ws>#SUP`), which every later send checks first; delivery,
+suppresses the address (`W#<ws>#SUP#<NN>`), which every later send checks first; delivery,
 bounce and complaint are also recorded on the message's claim. A transient bounce is
 recorded only. The workspace, customer and message key come from the tags every send
 carries; an event without them (a message not sent by Patron) is ignored.

@@ -5,7 +5,7 @@ under a key derived from the workspace's secret salt, so it cannot be forged or 
 another customer. `POST /unsubscribe/{token}` (RFC 8058 one-click, what mail clients
 send for `List-Unsubscribe-Post`) records the opt-out; `GET` shows a page whose button
 posts, so a link scanner that follows links unsubscribes nobody. The opt-out is an item
-of its own (`W#<ws>#OPT` / `<channel>#<cid>`), checked before every marketing send: a
+of its own (`W#<ws>#OPT#<NN>` / `<channel>#<cid>`), checked before every marketing send: a
 later storefront consent update cannot silently undo it.
 
 A token may also name the message's scope (`camp#<id>`, `flow#<id>`) and A/B variant:
