@@ -446,10 +446,14 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_dlq_list(args: argparse.Namespace) -> int:
-    from patron.operations import stream_failures
+    from patron.operations import queue_depth, stream_failures
 
     _, info, client = _connect(args)
-    _print({"stream_failures": stream_failures(client("sqs"), info.stream_failure_queue_url)})
+    sqs = client("sqs")
+    shown: dict[str, Any] = {"stream_failures": stream_failures(sqs, info.stream_failure_queue_url)}
+    if info.campaign_dlq_url:
+        shown["campaign_batches_dead_lettered"] = queue_depth(sqs, info.campaign_dlq_url)
+    _print(shown)
     return 0
 
 
@@ -457,9 +461,17 @@ def cmd_dlq_redrive(args: argparse.Namespace) -> int:
     from patron.operations import redrive_stream_failures
 
     container, info, client = _connect(args)
-    counts = redrive_stream_failures(
+    counts: dict[str, Any] = redrive_stream_failures(
         container, client("sqs"), client("dynamodbstreams"), info.stream_failure_queue_url
     )
+    if info.campaign_dlq_url and info.campaign_queue_url:
+        from patron.operations import redrive_queue
+
+        # campaign batches that failed every receive: back on the queue (the ledger keeps
+        # the recipients already sent from getting them again)
+        counts["campaign_batches"] = redrive_queue(
+            client("sqs"), info.campaign_dlq_url, info.campaign_queue_url
+        )["moved"]
     _print(counts)
     return 0 if counts["failed"] == 0 else 1
 

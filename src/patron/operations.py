@@ -170,3 +170,36 @@ def redrive_stream_failures(container: Container, sqs: Any, streams: Any, queue_
                 sqs.change_message_visibility(
                     QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
                 )
+
+
+def redrive_queue(
+    sqs: Any, dead_letter_url: str, target_url: str, max_messages: int = 10_000
+) -> dict[str, int]:
+    """Move what a queue's dead-letter queue holds back onto the queue, bodies unchanged.
+
+    Each message is deleted from the dead-letter queue only after it was sent again, so a
+    crash in between leaves it in both: the consumer handles it twice, and the message
+    ledger (campaign batches) or the claim (SES events) makes the second time a no-op."""
+    moved = 0
+    while moved < max_messages:
+        response = sqs.receive_message(
+            QueueUrl=dead_letter_url, MaxNumberOfMessages=10, VisibilityTimeout=60, WaitTimeSeconds=0
+        )
+        messages = response.get("Messages", [])
+        if not messages:
+            break
+        sqs.send_message_batch(
+            QueueUrl=target_url,
+            Entries=[{"Id": str(i), "MessageBody": m["Body"]} for i, m in enumerate(messages)],
+        )
+        sqs.delete_message_batch(
+            QueueUrl=dead_letter_url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+        )
+        moved += len(messages)
+    return {"moved": moved}
+
+
+def queue_depth(sqs: Any, queue_url: str) -> int:
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"])
+    return int(attributes["Attributes"]["ApproximateNumberOfMessages"])

@@ -30,6 +30,7 @@ class StackInfo:
     segment_events_queue_url: str | None = None
     campaign_queue_url: str | None = None
     campaign_queue_arn: str | None = None
+    campaign_dlq_url: str | None = None
 
     @classmethod
     def from_outputs(cls, stage: str, region: str, outputs: dict[str, str]) -> StackInfo:
@@ -45,6 +46,7 @@ class StackInfo:
             segment_events_queue_url=outputs.get("SegmentEventsQueueUrl"),
             campaign_queue_url=outputs.get("CampaignQueueUrl"),
             campaign_queue_arn=outputs.get("CampaignQueueArn"),
+            campaign_dlq_url=outputs.get("CampaignDlqUrl"),
         )
 
     def environment(self) -> dict[str, str]:

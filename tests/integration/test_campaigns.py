@@ -288,3 +288,31 @@ def test_the_benchmark_sends_no_duplicate_no_unconsented_and_nothing_in_quiet_ho
     assert (result["duplicates"], result["sent_to_unconsented"], result["sent_in_quiet_hours"]) == (0, 0, 0)
     assert result["recipients"] > 200 and result["ses_calls"] >= 5
     assert result["progress"]["remaining"] == 0 and result["progress"]["status"] == "sent"
+
+
+def test_batches_that_died_in_the_dead_letter_queue_are_redriven_without_resending(world):
+    from patron.operations import queue_depth, redrive_queue
+
+    stage, ws, _ = world
+    sqs = stage.client("sqs")
+    # Given a campaign whose queued batch failed every receive and went to the DLQ, while
+    # one of its recipients had already been sent by an earlier attempt
+    people = [customer(n) for n in range(4)]
+    put_customers(stage, ws.workspace_id, people)
+    campaign_id = create(stage, ws)
+    post(stage, ws, f"/campaigns/{campaign_id}/start")
+    stage.container.campaigns.dispatch()
+    queue, dlq = stage.info.campaign_queue_url, stage.info.campaign_dlq_url
+    (message,) = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    batch = json.loads(message["Body"])
+    stage.container.campaigns.handle_batch({**batch, "to": batch["to"][:1]})  # the earlier attempt
+    sqs.send_message(QueueUrl=dlq, MessageBody=message["Body"])
+    sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+    assert queue_depth(sqs, dlq) == 1 and len(bulk_destinations(stage)) == 1
+    # When the operator redrives the dead-letter queue, and the sender runs
+    assert redrive_queue(sqs, dlq, queue) == {"moved": 1}
+    stage.drain_campaigns()
+    # Then every recipient has exactly one email, and the DLQ is empty
+    sent = sorted(d["to"] for d in bulk_destinations(stage))
+    assert sent == sorted(p["e"] for p in people)
+    assert queue_depth(sqs, dlq) == 0
