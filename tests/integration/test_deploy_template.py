@@ -223,3 +223,10 @@ def test_the_webhook_function_url_is_public_signed_and_its_address_an_output(bui
     # while the admin API stays on API Gateway, webhook routes included
     paths = resources["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
     assert "/webhooks/shopify" in paths and "/customers" in paths
+
+
+@pytest.mark.parametrize("function", ["IngestStream", "OrderNotifications", "ProfileStream"])
+def test_stream_consumers_take_up_to_ten_batches_per_shard(built, function):
+    _, template = built
+    (source,) = template["Resources"][function]["Properties"]["Events"].values()
+    assert source["Properties"]["ParallelizationFactor"] == 10
