@@ -133,7 +133,10 @@ def test_tampered_and_malformed_deliveries_over_http(local):
     assert status == 400 and answer["details"][0]["field"] == "line_items.0.quantity"
     listed = json.loads(local["cli"]("quarantine", "list", "--workspace", local["workspace_id"]))
     assert [e["quarantine_id"] for e in listed["quarantine"]] == [answer["quarantine_id"]]
-    assert json.loads(local["cli"]("dlq", "list")) == {"stream_failures": []}
+    assert json.loads(local["cli"]("dlq", "list")) == {
+        "stream_failures": [],
+        "campaign_batches_dead_lettered": 0,
+    }
 
 
 def test_segments_from_the_cli(local):
