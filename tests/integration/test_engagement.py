@@ -12,40 +12,16 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.identity import customer_id_for
-from chalicelib.domain.messaging.feedback import key_tag
 from chalicelib.domain.messaging.service import Channel, Outgoing, Policy, Purpose
 from tests.conftest import event_bytes
-from tests.integration.test_notifications import SENDER, sent_emails
+from tests.integration.test_notifications import SENDER, sent_emails, ses_event
 
 SPRING = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)  # when the campaign went out (after her order)
 NO_QUIET_HOURS = Policy(sender_email=SENDER, quiet_start=0, quiet_end=0)
 
 
 def ses_batch(fixture: str, workspace_id: str, customer_id: str, key: str, variant: str = "b") -> dict:
-    """An SQS batch of one SES event, as the SNS subscription delivers it, from a fixture."""
-    body = (
-        event_bytes(f"ses/{fixture}")
-        .decode()
-        .replace("WS_PLACEHOLDER", workspace_id)
-        .replace("CUSTOMER_PLACEHOLDER", customer_id)
-        .replace("MK_PLACEHOLDER", key_tag(key))
-        .replace("V_PLACEHOLDER", variant)
-    )
-    return {
-        "Records": [
-            {
-                "messageId": f"msg-{fixture}",
-                "receiptHandle": "handle",
-                "body": body,
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:patron-test-ses-events",
-                "awsRegion": "us-east-1",
-            }
-        ]
-    }
+    return ses_event(fixture, workspace_id, customer_id, key, variant)
 
 
 def deliver(stage, ws, jane: str, *fixtures: str, key: str = "camp:spring") -> None:

@@ -119,7 +119,7 @@ def test_a_notification_that_failed_every_retry_is_redriven_once(stage, notifyin
     assert [e["Subject"] for e in sent_emails(stage)] == ["Thank you for your order #1001"]
 
 
-def ses_event(fixture: str, workspace_id: str, customer_id: str, key: str) -> dict:
+def ses_event(fixture: str, workspace_id: str, customer_id: str, key: str, variant: str = "b") -> dict:
     """An SQS batch of one SES event (as the SNS subscription delivers it), from a fixture."""
     from chalicelib.domain.messaging.feedback import key_tag
 
@@ -129,6 +129,7 @@ def ses_event(fixture: str, workspace_id: str, customer_id: str, key: str) -> di
         .replace("WS_PLACEHOLDER", workspace_id)
         .replace("CUSTOMER_PLACEHOLDER", customer_id)
         .replace("MK_PLACEHOLDER", key_tag(key))
+        .replace("V_PLACEHOLDER", variant)
     )
     return {
         "Records": [

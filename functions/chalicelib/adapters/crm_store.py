@@ -24,6 +24,26 @@ MAX_POINTER_HOPS = 5
 FREE_SMS = 50  # a new workspace's SMS credits
 
 
+def counter_update(
+    table: str, pk: str, sk: str, counts: Mapping[str, int | Decimal], kind: str | None = None
+) -> dict[str, Any] | None:
+    """UpdateItem arguments that ADD each non-zero count to the item's counters (None: no
+    count moves). `kind` sets `t` on an item the ADD creates. Also a transaction's `Update`."""
+    moving = {name: value for name, value in counts.items() if value}
+    if not moving:
+        return None
+    return {
+        "TableName": table,
+        "Key": {"pk": {"S": pk}, "sk": {"S": sk}},
+        "UpdateExpression": ("SET t = :t " if kind else "")
+        + "ADD "
+        + ", ".join(f"#c{i} :c{i}" for i in range(len(moving))),
+        "ExpressionAttributeNames": {f"#c{i}": name for i, name in enumerate(moving)},
+        "ExpressionAttributeValues": {f":c{i}": to_av(v) for i, v in enumerate(moving.values())}
+        | ({":t": {"S": kind}} if kind else {}),
+    }
+
+
 class CrmTable:
     """Shared low-level access to the CRM table."""
 
@@ -87,6 +107,18 @@ class CrmTable:
                 return total
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def put_versioned(self, values: dict[str, Any], expected_version: Any, what: str) -> None:
+        """Create the item (`expected_version` None) or replace it only at the `ver` it was
+        read with: Conflict when another writer moved it meanwhile."""
+        if expected_version is None:
+            condition, check = "attribute_not_exists(pk)", None
+        else:
+            condition, check = "ver = :ver", {":ver": expected_version}
+        try:
+            self.put(values, condition, check)
+        except self.client.exceptions.ConditionalCheckFailedException as exc:
+            raise Conflict(f"{what} changed") from exc
+
     def add_counts(
         self,
         pk: str,
@@ -97,22 +129,12 @@ class CrmTable:
     ) -> None:
         """ADD each non-zero count to the item's counters, atomically (no read). `kind` sets
         `t` on an item the ADD creates; `must_exist` refuses to create one."""
-        moving = {name: value for name, value in counts.items() if value}
-        if not moving:
+        update = counter_update(self.table, pk, sk, counts, kind)
+        if update is None:
             return
-        kwargs: dict[str, Any] = {
-            "TableName": self.table,
-            "Key": {"pk": {"S": pk}, "sk": {"S": sk}},
-            "UpdateExpression": ("SET t = :t " if kind else "")
-            + "ADD "
-            + ", ".join(f"#c{i} :c{i}" for i in range(len(moving))),
-            "ExpressionAttributeNames": {f"#c{i}": name for i, name in enumerate(moving)},
-            "ExpressionAttributeValues": {f":c{i}": to_av(v) for i, v in enumerate(moving.values())}
-            | ({":t": {"S": kind}} if kind else {}),
-        }
         if must_exist:
-            kwargs["ConditionExpression"] = "attribute_exists(pk)"
-        self.client.update_item(**kwargs)
+            update["ConditionExpression"] = "attribute_exists(pk)"
+        self.client.update_item(**update)
 
     def due_keys(self, index: str, bucket: str, until: str) -> list[tuple[str, str]]:
         """(pk, sk) of the items in a due-time bucket of the sparse index (`rk`, `nchk`)
@@ -753,14 +775,7 @@ class DynamoMembershipStore:
             "rk": shard_key,
             "ver": iso(now_utc()),
         }
-        if expected_version is None:
-            condition, values = "attribute_not_exists(pk)", None
-        else:
-            condition, values = "ver = :ver", {":ver": expected_version}
-        try:
-            self.t.put(record, condition, values)
-        except self.t.client.exceptions.ConditionalCheckFailedException as exc:
-            raise Conflict("membership record changed") from exc
+        self.t.put_versioned(record, expected_version, "membership record")
 
     def due(self, bucket: str, until: str) -> list[str]:
         keys = []

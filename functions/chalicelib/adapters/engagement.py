@@ -11,15 +11,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.adapters.codec import to_av, to_item
+from chalicelib.adapters.codec import to_av
 from chalicelib.adapters.crm_store import CrmTable
 from chalicelib.adapters.messaging import (
     _key,
-    _stats_add,
+    once_with_counts,
     opt_out_key,
+    put_if_absent,
     stats_keys,
     sum_counters,
-    transact_once,
 )
 
 
@@ -146,15 +146,7 @@ class DynamoAttributions:
         counts: dict[str, dict[str, int | Decimal]],
     ) -> bool:
         item = {"pk": f"W#{workspace_id}#ATTR", "sk": order_pk, "t": "attribution", **attribution}
-        put = {
-            "Put": {
-                "TableName": self.t.table,
-                "Item": to_item(item),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
-        stats = [_stats_add(self.t.table, workspace_id, scope, c) for scope, c in counts.items()]
-        return transact_once(self.t, [put, *stats])
+        return once_with_counts(self.t, workspace_id, put_if_absent(self.t, item), counts)
 
     def get(self, workspace_id: str, order_pk: str) -> dict[str, Any] | None:
         return self.t.get(f"W#{workspace_id}#ATTR", order_pk)
@@ -184,19 +176,11 @@ class DynamoOptOuts:
             "src": source,
             "at": at,
         }
-        put = {
-            "Put": {
-                "TableName": self.t.table,
-                "Item": to_item(item),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
-        stats = [_stats_add(self.t.table, workspace_id, scope, c) for scope, c in counts.items()]
-        return transact_once(self.t, [put, *stats])
+        return once_with_counts(self.t, workspace_id, put_if_absent(self.t, item), counts)
 
 
 class DynamoStatsReport:
-    """Every scope's counters of a workspace: one Query of `W#<ws>#STATS` (paged)."""
+    """Every scope's counters of a workspace: the base partition and the event shards."""
 
     def __init__(self, table: CrmTable) -> None:
         self.t = table

@@ -6,7 +6,6 @@ from typing import Any
 
 from chalicelib.adapters.cache import TtlCache
 from chalicelib.adapters.crm_store import CrmTable
-from chalicelib.domain.errors import Conflict
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.records import iso
 
@@ -32,14 +31,7 @@ class DynamoFlowStore:
     def put_flow(self, workspace_id: str, item: dict[str, Any], expected_version: int | None) -> None:
         values = {"pk": f"W#{workspace_id}#FLOW", "sk": item["id"], "t": "flow", "ws": workspace_id, **item}
         values["ua"] = iso(now_utc())
-        if expected_version is None:
-            condition, check = "attribute_not_exists(pk)", None
-        else:
-            condition, check = "ver = :ver", {":ver": expected_version}
-        try:
-            self.t.put(values, condition, check)
-        except self.t.client.exceptions.ConditionalCheckFailedException as exc:
-            raise Conflict("flow changed") from exc
+        self.t.put_versioned(values, expected_version, "flow")
         self._lists.invalidate(workspace_id)
 
     def get_flow(self, workspace_id: str, flow_id: str) -> dict[str, Any] | None:

@@ -12,8 +12,8 @@ from decimal import Decimal
 from email.message import EmailMessage
 from typing import Any
 
-from chalicelib.adapters.codec import to_av
-from chalicelib.adapters.crm_store import CrmTable
+from chalicelib.adapters.codec import to_item
+from chalicelib.adapters.crm_store import CrmTable, counter_update
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.messaging.service import BulkEmail, BulkResult, Template, Throttled
 from chalicelib.domain.messaging.stats import COUNTERS
@@ -43,6 +43,15 @@ BULK_V2_RETRY_STATUSES = {
     "TRANSIENT_FAILURE",
     "FAILED",
 }
+
+
+def _passthrough_data(email: BulkEmail) -> str:
+    """One destination's template data: Patron's rendered texts, printed by the template."""
+    return json.dumps({"subject": email.subject, "html": email.html, "text": email.text or " "})
+
+
+def _ses_tags(email: BulkEmail) -> list[dict[str, str]]:
+    return [{"Name": k, "Value": _tag(v)} for k, v in email.tags.items()]
 
 
 def _bulk_results(entries: list[dict[str, Any]], success: str, retry: set[str]) -> list[BulkResult]:
@@ -161,8 +170,7 @@ class DynamoLedger:
             except self.t.client.exceptions.ConditionalCheckFailedException:
                 return False  # recorded before, or a message with no claim (a test send)
             return True
-        stats = [_stats_add(self.t.table, workspace_id, scope, c) for scope, c in counts.items()]
-        return transact_once(self.t, [{"Update": claim_update}, *stats])
+        return once_with_counts(self.t, workspace_id, {"Update": claim_update}, counts)
 
     def entries(self, workspace_id: str, customer_id: str) -> list[dict[str, Any]]:
         items, _ = self.t.query(f"W#{workspace_id}#MSG#{customer_id}", limit=100)
@@ -201,17 +209,34 @@ def _stats_add(
     one of `STATS_SHARDS` partitions, `W#<ws>#STATS#NN`, at random (the ADDs commute, and
     the transaction's condition on the claim counts each event once), so no single
     partition takes more than its share. Readers sum the base item and the shards."""
-    moving = {name: value for name, value in counts.items() if value}
-    names = {f"#c{i}": name for i, name in enumerate(moving)}
-    values = {f":c{i}": to_av(value) for i, value in enumerate(moving.values())}
     shard = secrets.randbelow(STATS_SHARDS)
+    update = counter_update(table, f"W#{workspace_id}#STATS#{shard:02d}", scope, counts, "stats")
+    if update is None:
+        raise ValueError(f"no count moves for {scope}")
+    return {"Update": update}
+
+
+def once_with_counts(
+    table: CrmTable,
+    workspace_id: str,
+    guard: dict[str, Any],
+    counts: Mapping[str, Mapping[str, int | Decimal]],
+) -> bool:
+    """The guarded action (a conditional Put or Update that makes it happen once) and the
+    statistics it brings, in one transaction: False when the guard found it done before."""
+    stats = [
+        _stats_add(table.table, workspace_id, scope, c) for scope, c in counts.items() if any(c.values())
+    ]
+    return transact_once(table, [guard, *stats])
+
+
+def put_if_absent(table: CrmTable, item: dict[str, Any]) -> dict[str, Any]:
+    """A transaction's `Put` that only creates."""
     return {
-        "Update": {
-            "TableName": table,
-            "Key": _key(f"W#{workspace_id}#STATS#{shard:02d}", scope),
-            "UpdateExpression": "SET t = :t ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(moving))),
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": {**values, ":t": {"S": "stats"}},
+        "Put": {
+            "TableName": table.table,
+            "Item": to_item(item),
+            "ConditionExpression": "attribute_not_exists(pk)",
         }
     }
 
@@ -511,10 +536,8 @@ class AwsChannels:
             "Destinations": [
                 {
                     "Destination": {"ToAddresses": [e.to]},
-                    "ReplacementTemplateData": json.dumps(
-                        {"subject": e.subject, "html": e.html, "text": e.text or " "}
-                    ),
-                    "ReplacementTags": [{"Name": k, "Value": _tag(v)} for k, v in e.tags.items()],
+                    "ReplacementTemplateData": _passthrough_data(e),
+                    "ReplacementTags": _ses_tags(e),
                 }
                 for e in emails
             ],
@@ -551,13 +574,9 @@ class AwsChannels:
             "BulkEmailEntries": [
                 {
                     "Destination": {"ToAddresses": [e.to]},
-                    "ReplacementTags": [{"Name": k, "Value": _tag(v)} for k, v in e.tags.items()],
+                    "ReplacementTags": _ses_tags(e),
                     "ReplacementEmailContent": {
-                        "ReplacementTemplate": {
-                            "ReplacementTemplateData": json.dumps(
-                                {"subject": e.subject, "html": e.html, "text": e.text or " "}
-                            )
-                        }
+                        "ReplacementTemplate": {"ReplacementTemplateData": _passthrough_data(e)}
                     },
                     "ReplacementHeaders": [{"Name": k, "Value": v} for k, v in e.headers.items()],
                 }

@@ -34,7 +34,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from chalicelib.domain import records, segments
 from chalicelib.domain.errors import BadRequest, Conflict, NotFound
-from chalicelib.domain.messaging.personalize import profile_values
 from chalicelib.domain.messaging.service import (
     Channel,
     Decision,
@@ -341,6 +340,10 @@ class FlowService:
             raise NotFound("flow not found")
         return _flow_view(item)
 
+    def has_flows(self, workspace_id: str) -> bool:
+        """Whether any flow is defined (cached): events of a workspace without flows cost nothing."""
+        return bool(self.store.list_flows(workspace_id))
+
     def all(self, workspace_id: str) -> list[dict[str, Any]]:
         return [_flow_view(i) for i in self.store.list_flows(workspace_id)]
 
@@ -443,8 +446,9 @@ class FlowService:
         """Take a due run as far as it goes now: through elapsed waits and sends, up to the
         next wait in the future (or the end). Saved once, conditioned on where it stood."""
         step0, due0 = int(run["step"]), run.get("due")
+        decided: list[str] = []  # this advance's send decisions, for the job's metrics
         try:
-            outcome = self._advance(run, now)
+            outcome = self._advance(run, now, decided)
         except (InFlight, Throttled) as exc:
             # another attempt holds the message, or the provider asked us to slow down:
             # the run stays due and the next tick retries it
@@ -453,7 +457,6 @@ class FlowService:
             # a failure of this run must not stop the others: it is recorded on the run,
             # reported to the job (which logs and counts it), retried with backoff, and
             # parked as `failed` after MAX_ATTEMPTS
-            run.pop("_decided", None)
             attempts = int(run.get("tries") or 0) + 1
             run["tries"], run["err"] = attempts, f"{type(exc).__name__}: {exc}"[:300]
             if attempts >= MAX_ATTEMPTS:
@@ -462,14 +465,14 @@ class FlowService:
                 self._schedule(run, now + timedelta(minutes=2**attempts), now)
             self.store.save_run(run, step0, due0)
             return Outcome(run["id"], "failed", run["err"])
-        outcome.messages = run.pop("_decided", [])
+        outcome.messages = decided
         if not self.store.save_run(run, step0, due0):
             return Outcome(run["id"], "retry", "changed meanwhile", outcome.messages)
         if outcome.status == "done" and run.get("bday"):
             self._next_birthday(run, now)
         return outcome
 
-    def _advance(self, run: dict[str, Any], now: datetime) -> Outcome:
+    def _advance(self, run: dict[str, Any], now: datetime, decided: list[str]) -> Outcome:
         ws, cid = run["ws"], run["cid"]
         flow = self._definition(ws, run["flow"])
         if flow is None:
@@ -497,7 +500,7 @@ class FlowService:
                 return self._ended(run, "exited", reason)
             decision = self._send(flow, run, index, step.send, profile, settings, policy, zone, now)
             _log(run, index, decision, now)
-            run.setdefault("_decided", []).append(decision.status)
+            decided.append(decision.status)
             if decision.status in ("sent", "deferred", "dropped"):
                 self.stats.add(ws, f"flow#{flow.id}", {decision.status: 1})
             if decision.status == "deferred" and decision.until is not None:
@@ -516,9 +519,6 @@ class FlowService:
         last = records.parse_iso(profile.get("last"))
         if "ordered" in flow.exit_on and last is not None and started is not None and last > started:
             return "ordered"
-        ctx = run.get("ctx") or {}
-        if "checkout.completed" in flow.exit_on and ctx.get("completed"):
-            return "checkout.completed"
         if flow.conditions and not self._holds(run["ws"], flow.conditions, profile, now):
             return "conditions no longer met"
         return None
@@ -548,7 +548,7 @@ class FlowService:
         if send.when and not self._holds(ws, send.when, profile, now):
             return Decision("skipped", "condition false")
         key = f"flow:{flow.id}:{run['key']}:{index}"
-        values = self._values(run, profile, settings)
+        values = self._values(run)
         if send.recommend:
             have = set(profile.get("prods") or ()) | _bought(profile)
             offers = [o.name for o in send.recommend if o.after in have and o.offer not in have]
@@ -562,9 +562,11 @@ class FlowService:
         )
         return self.messaging.send(message, profile, policy, now)
 
-    def _values(self, run: dict[str, Any], profile: dict[str, Any], settings: Any) -> dict[str, Any]:
+    def _values(self, run: dict[str, Any]) -> dict[str, Any]:
+        """What the trigger knew; the profile's own values (name, store, last product) are
+        added by `MessagingService`, and these win over them."""
         ctx = run.get("ctx") or {}
-        values = profile_values(profile, settings.name)
+        values: dict[str, Any] = {}
         if ctx.get("products"):
             values["last_product"] = ctx["products"][0]  # what this checkout or order held
         if ctx.get("url"):

@@ -35,7 +35,7 @@ class FlowTriggers:
         if new is None or new.get("t") not in ("order", "checkout") or new.get("rdx"):
             return []
         workspace_id = new["ws"]
-        if not self.flows.store.list_flows(workspace_id):
+        if not self.flows.has_flows(workspace_id):
             return []  # no flows in this workspace: nothing to resolve
         customer_id = self._customer(workspace_id, new.get("p") or {})
         if customer_id is None:
@@ -94,7 +94,7 @@ class FlowTriggers:
             return []
         before = old if old and old.get("t") == "profile" else {}
         workspace_id, customer_id = new["ws"], new["cid"]
-        if not self.flows.store.list_flows(workspace_id):
+        if not self.flows.has_flows(workspace_id):
             return []
         started: list[str] = []
         if int(new.get("n") or 0) > 0 and int(before.get("n") or 0) == 0:
@@ -121,7 +121,7 @@ class FlowTriggers:
                 event["customer_id"],
                 event["segment_id"],
             )
-            if not self.flows.store.list_flows(workspace_id):
+            if not self.flows.has_flows(workspace_id):
                 continue
             if event["type"] == "segment.entered":
                 self.flows.trigger(
