@@ -214,6 +214,12 @@ class Container:
         )
 
     @cached_property
+    def ingest_pipeline(self) -> Any:
+        from chalicelib.domain.pipeline import IngestPipeline
+
+        return IngestPipeline(self.profiles, self.notifications, self.flow_triggers, self.attribution)
+
+    @cached_property
     def notifications(self) -> Any:
         from chalicelib.domain.messaging.notifications import NotificationService
 

@@ -476,6 +476,17 @@ def cmd_dlq_redrive(args: argparse.Namespace) -> int:
     return 0 if counts["failed"] == 0 else 1
 
 
+def _capacity_parameters(args: argparse.Namespace) -> dict[str, str]:
+    """The stack parameters the capacity options name (patron.capacity); none: as it is."""
+    named = {
+        "TableCapacity": args.table_capacity,
+        "CapacityMin": args.capacity_min,
+        "CapacityMax": args.capacity_max,
+        "CapacityTarget": args.capacity_target,
+    }
+    return {k: str(v) for k, v in named.items() if v is not None}
+
+
 def cmd_deploy(args: argparse.Namespace) -> int:
     from patron.deploy import build, deploy
 
@@ -489,6 +500,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         bucket=args.bucket,
         analytics_layer=Path(args.analytics_layer) if args.analytics_layer else None,
         embedded=bool(args.endpoint_url),
+        parameters=_capacity_parameters(args),
     )
     _print(result)
     return 0
@@ -849,6 +861,14 @@ def parser() -> argparse.ArgumentParser:
     )
     sp.add_argument("--analytics-layer", help="a built analytics-layer.zip to reuse instead of building it")
     sp.add_argument("--endpoint-url", help="the embedded AWS (moto) to deploy into instead of the region")
+    sp.add_argument(
+        "--table-capacity",
+        choices=["on-demand", "provisioned"],
+        help="DynamoDB billing (first deploy: on-demand; later: as it was). See docs/cost.md",
+    )
+    sp.add_argument("--capacity-min", type=int, help="provisioned: fewest units per table and index")
+    sp.add_argument("--capacity-max", type=int, help="provisioned: most units per table and index")
+    sp.add_argument("--capacity-target", type=int, help="provisioned: utilization kept, percent")
     sp.set_defaults(func=cmd_deploy)
 
     md = sub.add_parser("model", help="customer-base models (BG/NBD, Gamma-Gamma)").add_subparsers(

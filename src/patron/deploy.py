@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from patron import iam, stack
+from patron import capacity, iam, stack
 
 
 def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -120,7 +120,7 @@ def build(stage: str, out: Path, analytics_layer: bool = True) -> dict[str, Any]
     if analytics_layer:
         build_analytics_layer(out)
     # One role per function from infra/permissions.json, in place of Chalice's shared role.
-    template = iam.apply(json.loads((out / "sam.json").read_text()))
+    template = capacity.apply(iam.apply(json.loads((out / "sam.json").read_text())))
     (out / "sam.json").write_text(json.dumps(template, indent=2))
     summary = summarize(stage, region, template, out)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
@@ -321,6 +321,7 @@ def deploy(
     analytics_layer: Path | None = None,
     wait_delay: int = 10,
     embedded: bool = False,
+    parameters: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Package the stage, upload its artefacts and template to a bucket in its region,
     and create or update the stack `patron-<stage>`, waiting for it; returns its outputs.
@@ -328,7 +329,9 @@ def deploy(
     `session` and `endpoint_url` are injected for the embedded AWS (tests); in a region
     they come from the environment (profile, role) as for the AWS CLI. `analytics_layer`
     reuses a built numpy/scipy layer zip instead of building it (49 MB from PyPI).
-    `embedded` deploys what moto's CloudFormation can create (`for_embedded_aws`)."""
+    `embedded` deploys what moto's CloudFormation can create (`for_embedded_aws`).
+    `parameters` are the stack's (`TableCapacity`, `CapacityMin`, ...: patron.capacity);
+    on an update, one not given keeps its previous value."""
     import shutil
 
     import boto3
@@ -357,7 +360,7 @@ def deploy(
     template = sam.expand(packaged)
     skipped: list[str] = []
     if embedded:
-        template, skipped = for_embedded_aws(template)
+        template, skipped = for_embedded_aws(capacity.resolve(template, parameters or {}))
     (out / "cloudformation.json").write_text(json.dumps(template, indent=2))
     location = upload(s3, bucket, name, out / "cloudformation.json")
     url = f"https://{bucket}.s3.{region}.amazonaws.com/{location['Key']}"
@@ -367,8 +370,11 @@ def deploy(
         "Capabilities": CAPABILITIES,
         "Tags": [{"Key": "patron:stage", "Value": stage}, {"Key": "patron:region", "Value": region}],
     }
+    previous: dict[str, str] = {}
     try:
-        existing = cloudformation.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+        described = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+        existing = described["StackStatus"]
+        previous = {p["ParameterKey"]: p["ParameterValue"] for p in described.get("Parameters", [])}
     except ClientError as exc:
         if "does not exist" not in exc.response["Error"]["Message"]:
             raise
@@ -378,6 +384,14 @@ def deploy(
             f"stack {name} failed its first creation (ROLLBACK_COMPLETE): delete it, then deploy"
         )
     action = "create" if existing is None else "update"
+    given = parameters or {}
+    # An update keeps the values the stack has for what is not given. (The embedded AWS
+    # gets a template with the values decided, and no parameters: capacity.resolve.)
+    kept = {k: v for k, v in previous.items() if k in capacity.PARAMETERS}
+    if not embedded:
+        request["Parameters"] = [
+            {"ParameterKey": k, "ParameterValue": str(v)} for k, v in (kept | given).items()
+        ]
     try:
         if action == "create":
             cloudformation.create_stack(**request, OnFailure="ROLLBACK")
@@ -401,6 +415,7 @@ def deploy(
         "region": region,
         "stack": name,
         "action": {"create": "created", "update": "updated"}.get(action, action),
+        "parameters": given,
         "bucket": bucket,
         "template": url,
         "artefacts_bytes": summary["artefacts_bytes"],

@@ -65,7 +65,6 @@ class Harness:
         self.failures: list[dict[str, Any]] = []
         self.poller = self.new_poller()
         self.profile_poller = self.new_profile_poller()
-        self.notification_poller = self.new_notification_poller()
         self.campaign_poller = self.new_campaign_poller()
 
     def client(self, service: str) -> Any:
@@ -97,7 +96,7 @@ class Harness:
         )
 
     def new_poller(self, **kwargs: Any) -> StreamPoller:
-        """The ingest table's stream -> profiles."""
+        """The ingest table's stream -> profiles, notifications, flow triggers, attribution."""
         from chalicelib.handlers import streams
 
         return self._poller(self.info.ingest_stream_arn, streams.ingest_stream, "ingest_stream", **kwargs)
@@ -109,14 +108,6 @@ class Harness:
         if not self.info.crm_stream_arn:
             return None
         return self._poller(self.info.crm_stream_arn, streams.profile_stream, "profile_stream", **kwargs)
-
-    def new_notification_poller(self, **kwargs: Any) -> StreamPoller:
-        """The ingest table's stream, second consumer -> transactional notifications."""
-        from chalicelib.handlers import streams
-
-        return self._poller(
-            self.info.ingest_stream_arn, streams.order_notifications, "order_notifications", **kwargs
-        )
 
     def new_campaign_poller(self, **kwargs: Any) -> QueuePoller | None:
         """The campaign queue -> campaign_sender (None for a stack without the queue)."""
@@ -140,7 +131,7 @@ class Harness:
 
     @property
     def pollers(self) -> list[StreamPoller]:
-        return [p for p in (self.poller, self.notification_poller, self.profile_poller) if p is not None]
+        return [p for p in (self.poller, self.profile_poller) if p is not None]
 
     # -- tenancy ----------------------------------------------------------------------
     def create_workspace(self, name: str = "Demo Brand", currency: str = "USD") -> Workspace:

@@ -161,9 +161,6 @@ class LocalStack:
         self._spawn("stream-poller", lambda: self.harness.poller.run(self.stop_event, 0.25))
         if self.harness.profile_poller is not None:
             self._spawn("profile-poller", lambda: self.harness.profile_poller.run(self.stop_event, 0.25))
-        self._spawn(
-            "notification-poller", lambda: self.harness.notification_poller.run(self.stop_event, 0.25)
-        )
         if self.harness.campaign_poller is not None:
             self._spawn("campaign-poller", lambda: self.harness.campaign_poller.run(self.stop_event, 0.25))
         self._spawn("scheduler", self._run_schedules)

@@ -90,8 +90,15 @@ def _current(container: Container, table: str, key: dict[str, Any]) -> dict[str,
 
 
 def _redrive_ingest(container: Container, key: dict[str, Any]) -> None:
-    """An ingest-table record: apply the order item's current state to its profile."""
-    container.profiles.apply_change(None, _current(container, container.settings.ingest_table, key))
+    """An ingest-table record: the order item's current state, as if first seen, through the
+    same pipeline as the stream (profile, notifications, flow runs, attribution). The
+    profile write is versioned and every message is claimed by its key, so what was done
+    already is not done again."""
+    from chalicelib.domain.models import now_utc
+
+    container.ingest_pipeline.apply(
+        None, _current(container, container.settings.ingest_table, key), now_utc()
+    )
 
 
 def _redrive_crm(container: Container, key: dict[str, Any]) -> None:
@@ -107,21 +114,11 @@ def _redrive_crm(container: Container, key: dict[str, Any]) -> None:
     container.membership.apply(workspace_id, customer_id, profile)
 
 
-def _redrive_notifications(container: Container, key: dict[str, Any]) -> None:
-    """An ingest-table record the notifications consumer gave up on: its order item as it is
-    now, as if first seen. Every notification it implies is claimed by its message key, so
-    what was sent already is not sent again."""
-    from chalicelib.domain.models import now_utc
-
-    item = _current(container, container.settings.ingest_table, key)
-    container.notifications.on_order_change(None, item, now_utc())
-
-
 def redrive_stream_failures(container: Container, sqs: Any, streams: Any, queue_url: str) -> dict[str, int]:
     """Apply the current state of every item a failed stream batch touched, then drop the message.
 
     Every stream consumer's failures land on one queue; the batch's stream ARN says which
-    table, and the function ARN which consumer of the ingest stream. An
+    table (each table's stream has one consumer). An
     ingest item is the source of truth for its profile, and a profile for its
     memberships, and both updates are versioned or write only differences; so applying
     the current state is exactly what the lost records would have done. A record that
@@ -146,13 +143,7 @@ def redrive_stream_failures(container: Container, sqs: Any, streams: Any, queue_
             counts["messages"] += 1
             body = json.loads(message["Body"])
             info = body["DDBStreamBatchInfo"]
-            function = body.get("requestContext", {}).get("functionArn", "")
-            if crm_stream in info["streamArn"]:
-                redrive = _redrive_crm
-            elif function.endswith("order_notifications"):
-                redrive = _redrive_notifications
-            else:
-                redrive = _redrive_ingest
+            redrive = _redrive_crm if crm_stream in info["streamArn"] else _redrive_ingest
             ok = True
             for key in _keys_in_batch(streams, info):
                 counts["records"] += 1

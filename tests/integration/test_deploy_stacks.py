@@ -21,6 +21,7 @@ from patron.cli import main
 pytestmark = pytest.mark.slow
 
 STAGES = {"prod-use1": "us-east-1", "prod-euw1": "eu-west-1"}
+PROVISIONED = {"prod-use1": ("--table-capacity", "provisioned", "--capacity-min", "2")}
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,7 @@ def client(endpoint: str, service: str, region: str) -> Any:
     )
 
 
-def deploy(endpoint: str, stage: str, out: Path, layer: Path) -> dict[str, Any]:
+def deploy(endpoint: str, stage: str, out: Path, layer: Path, *more: str) -> dict[str, Any]:
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         code = main(
@@ -54,6 +55,7 @@ def deploy(endpoint: str, stage: str, out: Path, layer: Path) -> dict[str, Any]:
                 str(layer),
                 "--endpoint-url",
                 endpoint,
+                *more,
             ]
         )
     assert code == 0
@@ -67,8 +69,10 @@ def deployed(endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     layer = root / "analytics-layer.zip"
     with zipfile.ZipFile(layer, "w") as archive:
         archive.writestr("python/analytics_stand_in.py", "")
-    # When both regional stages are deployed with the CLI
-    return {stage: deploy(endpoint, stage, root / stage, layer) for stage in STAGES}
+    # When both regional stages are deployed with the CLI, us-east-1's tables provisioned
+    return {
+        stage: deploy(endpoint, stage, root / stage, layer, *PROVISIONED.get(stage, ())) for stage in STAGES
+    }
 
 
 def stack_resources(endpoint: str, stage: str) -> dict[str, dict[str, str]]:
@@ -125,8 +129,14 @@ def test_both_stages_are_created_in_their_regions_with_their_artefacts(deployed)
         assert result["bucket"].endswith(f"-{region}") and f".s3.{region}." in result["template"]
         assert result["outputs"]["CrmTableName"] == f"patron-{stage}-crm"
         # what moto's CloudFormation cannot create (docs/deploy.md), and nothing else, was left out
-        assert sorted(n.split(" ")[1] for n in result["left_out_for_embedded_aws"]) == [
+        # (and, where the tables are provisioned, their auto scaling)
+        scaling = [
+            "(AWS::ApplicationAutoScaling::ScalableTarget)",
+            "(AWS::ApplicationAutoScaling::ScalingPolicy)",
+        ]
+        assert sorted({n.split(" ")[1] for n in result["left_out_for_embedded_aws"]}) == [
             "(AWS::ApiGateway::Deployment)",
+            *(scaling if stage in PROVISIONED else []),
             "(AWS::Lambda::Url)",
             "(AWS::SES::ConfigurationSet)",
             "(AWS::SES::ConfigurationSetEventDestination)",
@@ -138,6 +148,27 @@ def test_both_stages_are_created_in_their_regions_with_their_artefacts(deployed)
         # moto has no Function URL, so no webhook address is printed here (a region prints it)
         assert "WebhookBaseUrl (Output)" in result["left_out_for_embedded_aws"]
         assert result["webhook_urls"] is None
+
+
+def test_each_stack_has_the_table_capacity_it_was_deployed_with(deployed, endpoint):
+    # Then us-east-1's tables and indexes are provisioned at the minimum it was given,
+    # and eu-west-1's, deployed without the option, are on demand
+    for stage, region in STAGES.items():
+        ddb = client(endpoint, "dynamodb", region)
+        for table in (f"patron-{stage}-ingest", f"patron-{stage}-crm"):
+            described = ddb.describe_table(TableName=table)["Table"]
+            mode = described["BillingModeSummary"]["BillingMode"]
+            units = [described["ProvisionedThroughput"]] + [
+                i["ProvisionedThroughput"] for i in described.get("GlobalSecondaryIndexes", [])
+            ]
+            if stage in PROVISIONED:
+                assert mode == "PROVISIONED", table
+                assert {(u["ReadCapacityUnits"], u["WriteCapacityUnits"]) for u in units} == {(2, 2)}
+            else:
+                assert mode == "PAY_PER_REQUEST", table
+        assert deployed[stage]["parameters"] == (
+            {"TableCapacity": "provisioned", "CapacityMin": "2"} if stage in PROVISIONED else {}
+        )
 
 
 def test_each_stack_stands_alone_in_its_region(deployed, endpoint):
@@ -153,17 +184,17 @@ def test_each_stack_stands_alone_in_its_region(deployed, endpoint):
         }
         assert all(f":{region}:" in t["LatestStreamArn"] for t in mine["tables"].values())
         assert mine["queues"] and all(f"/patron-{stage}-" in q for q in mine["queues"])
-        assert len(mine["functions"]) == 13
+        assert len(mine["functions"]) == 12
         for name, config in mine["functions"].items():
             assert config["FunctionName"] == f"patron-{stage}-{name}"
             assert f":{region}:" in config["FunctionArn"]
             # each function runs under the role generated for it in this stack
             assert config["Role"].endswith("/" + mine["resources"][f"{name}Role"])
             assert config["Environment"]["Variables"]["PATRON_CRM_TABLE"] == f"patron-{stage}-crm"
-        assert len(set(mine["resources"][f"{n}Role"] for n in mine["functions"])) == 13
+        assert len(set(mine["resources"][f"{n}Role"] for n in mine["functions"])) == 12
         # the stream and queue consumers read their own region's stream and queue
         sources = sorted(m["EventSourceArn"] for m in mine["mappings"])
-        assert len(sources) == 5 and all(f":{region}:" in s and f"patron-{stage}-" in s for s in sources)
+        assert len(sources) == 4 and all(f":{region}:" in s and f"patron-{stage}-" in s for s in sources)
         bucket = mine["resources"]["ExportBucket"]
         location = client(endpoint, "s3", region).get_bucket_location(Bucket=bucket)["LocationConstraint"]
         assert (location or "us-east-1") == region
@@ -197,7 +228,7 @@ def test_a_second_deploy_updates_in_place_and_removing_one_stage_leaves_the_othe
     client(endpoint, "cloudformation", "us-east-1").delete_stack(StackName="patron-prod-use1")
     # Then this one still serves: its tables, functions and queues are all there
     euw1 = everything_in(endpoint, "prod-euw1")
-    assert len(euw1["functions"]) == 13 and len(euw1["tables"]) == 2 and euw1["queues"]
+    assert len(euw1["functions"]) == 12 and len(euw1["tables"]) == 2 and euw1["queues"]
     # while the other region's functions are gone (its tables are kept: DeletionPolicy Retain)
     assert client(endpoint, "lambda", "us-east-1").list_functions()["Functions"] == []
     assert sorted(client(endpoint, "dynamodb", "us-east-1").list_tables()["TableNames"]) == [

@@ -35,7 +35,7 @@ def test_template_is_lint_clean_and_regional(built):
 
 @pytest.mark.parametrize(
     ("function", "table"),
-    [("IngestStream", "IngestTable"), ("OrderNotifications", "IngestTable"), ("ProfileStream", "CrmTable")],
+    [("IngestStream", "IngestTable"), ("ProfileStream", "CrmTable")],
 )
 def test_stream_has_what_chalice_cannot_express(built, function, table):
     _, template = built
@@ -91,8 +91,8 @@ def test_the_expanded_template_is_lint_clean_and_has_no_cycle(built, tmp_path):
     assert lint.returncode == 0, lint.stdout + lint.stderr
     assert not any(r["Type"].startswith("AWS::Serverless::") for r in expanded["Resources"].values())
     kinds = [r["Type"] for r in expanded["Resources"].values()]
-    # two ingest consumers, profiles, SES events, campaign batches
-    assert kinds.count("AWS::Lambda::EventSourceMapping") == 5
+    # one consumer per table stream (ingest, profiles), SES events, campaign batches
+    assert kinds.count("AWS::Lambda::EventSourceMapping") == 4
     # one permission per rule, plus the API's and the webhook Function URL's two
     assert kinds.count("AWS::Events::Rule") == kinds.count("AWS::Lambda::Permission") - 3
 
@@ -108,15 +108,15 @@ def test_ses_events_reach_their_function_through_sns_and_sqs(built):
     (source,) = resources["SesEvents"]["Properties"]["Events"].values()
     assert source["Type"] == "SQS"
     assert source["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    env = resources["OrderNotifications"]["Properties"]["Environment"]["Variables"]
+    env = resources["IngestStream"]["Properties"]["Environment"]["Variables"]
     assert env["PATRON_SES_CONFIGURATION_SET"] == {"Ref": "SesConfigurationSet"}
 
 
 def test_every_function_that_sends_marketing_knows_its_configuration_set_and_public_url(built):
     _, template = built
     resources = template["Resources"]
-    # flows send from the minute tick; notifications from the ingest stream's second consumer
-    for name in ("FlowTick", "OrderNotifications"):
+    # flows send from the minute tick; notifications from the ingest stream's consumer
+    for name in ("FlowTick", "IngestStream"):
         env = resources[name]["Properties"]["Environment"]["Variables"]
         assert env["PATRON_SES_CONFIGURATION_SET"] == {"Ref": "SesConfigurationSet"}, name
         assert "RestAPI" in env["PATRON_PUBLIC_URL"]["Fn::Sub"], name
@@ -225,8 +225,50 @@ def test_the_webhook_function_url_is_public_signed_and_its_address_an_output(bui
     assert "/webhooks/shopify" in paths and "/customers" in paths
 
 
-@pytest.mark.parametrize("function", ["IngestStream", "OrderNotifications", "ProfileStream"])
+@pytest.mark.parametrize("function", ["IngestStream", "ProfileStream"])
 def test_stream_consumers_take_up_to_ten_batches_per_shard(built, function):
     _, template = built
     (source,) = template["Resources"][function]["Properties"]["Events"].values()
     assert source["Properties"]["ParallelizationFactor"] == 10
+
+
+def test_every_table_and_index_can_be_provisioned_with_auto_scaling(built):
+    _, template = built
+    resources = template["Resources"]
+    # Given the stack's capacity parameter: on demand unless the deploy says otherwise
+    assert template["Parameters"]["TableCapacity"]["Default"] == "on-demand"
+    condition = template["Conditions"]["ProvisionedCapacity"]
+    assert condition == {"Fn::Equals": [{"Ref": "TableCapacity"}, "provisioned"]}
+    targets = {
+        (t["Properties"]["ResourceId"]["Fn::Sub"], t["Properties"]["ScalableDimension"]): name
+        for name, t in resources.items()
+        if t["Type"] == "AWS::ApplicationAutoScaling::ScalableTarget"
+    }
+    policies = {
+        p["Properties"]["ScalingTargetId"]["Ref"]: p["Properties"]
+        for p in resources.values()
+        if p["Type"] == "AWS::ApplicationAutoScaling::ScalingPolicy"
+    }
+    tables = {n: r["Properties"] for n, r in resources.items() if r["Type"] == "AWS::DynamoDB::Table"}
+    assert set(tables) == {"IngestTable", "CrmTable"}
+    for name, props in tables.items():
+        # Then its billing mode follows the parameter, for the table and each of its indexes
+        assert props["BillingMode"] == {"Fn::If": ["ProvisionedCapacity", "PROVISIONED", "PAY_PER_REQUEST"]}
+        scopes = [(f"table/${{{name}}}", "table", props)] + [
+            (f"table/${{{name}}}/index/{i['IndexName']}", "index", i)
+            for i in props.get("GlobalSecondaryIndexes", [])
+        ]
+        for resource_id, scope, where in scopes:
+            assert where["ProvisionedThroughput"]["Fn::If"][0] == "ProvisionedCapacity"
+            # and reads and writes each scale to keep the target utilization, only when provisioned
+            for units, metric in (
+                ("Read", "DynamoDBReadCapacityUtilization"),
+                ("Write", "DynamoDBWriteCapacityUtilization"),
+            ):
+                target = targets[(resource_id, f"dynamodb:{scope}:{units}CapacityUnits")]
+                assert resources[target]["Condition"] == "ProvisionedCapacity"
+                tracking = policies[target]["TargetTrackingScalingPolicyConfiguration"]
+                assert tracking["PredefinedMetricSpecification"]["PredefinedMetricType"] == metric
+                assert tracking["TargetValue"] == {"Ref": "CapacityTarget"}
+    # one read and one write target for each table and index: nothing scales twice
+    assert len(targets) == len(policies) == 2 * (2 + len(tables["CrmTable"]["GlobalSecondaryIndexes"]))

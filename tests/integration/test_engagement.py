@@ -132,7 +132,7 @@ def test_an_order_after_a_click_is_attributed_once_within_the_window(stage, ws, 
     # When she orders the next day, and the whole stream is replayed to the consumer
     stage.send(ws, "shopify", "orders/create", order_body(1002, "2026-11-21T09:00:00-05:00", "80.00"))
     stage.drain()
-    stage.notification_poller = stage.new_notification_poller()
+    stage.poller = stage.new_poller()
     stage.drain()
     # Then the order counts once for the campaign and its variant (her first order came before)
     for scope in ("camp#spring", "camp#spring#v#b"):

@@ -110,9 +110,11 @@ def test_throttling_everywhere_ends_with_the_same_profiles_as_a_clean_run(aws):
     settings = stage.settings.model_copy(update={"aws_max_attempts": 1})
     stage.container = Container(settings, session=stage.session)
     set_container(stage.container)
-    stage.poller = stage.new_poller(max_retries=50)
-    stage.profile_poller = stage.new_profile_poller(max_retries=50)
-    stage.notification_poller = stage.new_notification_poller(max_retries=50)
+    # A batch's retries count until all of it is through: one ingest record makes about
+    # seven DynamoDB calls (profile, notifications, flows, attribution), each failing a fifth
+    # of the time here, so a batch of many records needs many retries.
+    stage.poller = stage.new_poller(max_retries=500)
+    stage.profile_poller = stage.new_profile_poller(max_retries=500)
     ws = setup_store(stage)
     faults.enabled = True
     # When the store's deliveries (duplicates and out-of-order included) go through

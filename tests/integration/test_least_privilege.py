@@ -186,8 +186,8 @@ def test_sms_is_granted_only_to_the_functions_that_send(template):
         for function in functions(template)
         if any("sns:Publish" in as_list(s["Action"]) for s in policy(template, function))
     }
-    # notifications (ingest stream), the flow tick and the campaign sender send; nothing else
-    assert senders == {"OrderNotifications", "FlowTick", "CampaignSender"}
+    # notifications (the ingest stream's consumer), the flow tick and the campaign sender send; nothing else
+    assert senders == {"IngestStream", "FlowTick", "CampaignSender"}
 
 
 def test_every_event_source_and_queue_the_function_names_is_granted(template):

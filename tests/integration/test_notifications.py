@@ -49,8 +49,8 @@ def test_an_order_gets_its_confirmation_and_shipping_notice_once(stage, notifyin
     ]
     assert all(e["To"] == "jane.doe@example.com" and e["From"] == SENDER for e in emails)
     assert "1Z999AA10123456784" in emails[1].get_body(("plain",)).get_content()
-    # When the whole ingest stream is replayed to the notifications consumer
-    stage.notification_poller = stage.new_notification_poller()
+    # When the whole ingest stream is replayed to the ingest consumer
+    stage.poller = stage.new_poller()
     stage.drain()
     # Then nothing more is sent
     assert len(sent_emails(stage)) == 2
@@ -108,7 +108,7 @@ def test_a_notification_that_failed_every_retry_is_redriven_once(stage, notifyin
     sqs, streams = stage.client("sqs"), stage.client("dynamodbstreams")
     queue = stage.info.stream_failure_queue_url
     (failure,) = operations.stream_failures(sqs, queue)
-    assert failure["requestContext"]["functionArn"].endswith("order_notifications")
+    assert failure["requestContext"]["functionArn"].endswith("ingest_stream")
     assert sent_emails(stage) == []
     # When SES is back and the failure queue is redriven, twice
     monkeypatch.setattr(channels, "send_email", real)

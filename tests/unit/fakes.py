@@ -231,3 +231,22 @@ def with_refund(
         ["refund", records.iso(event.refund.created_at), str(event.refund.amount)],
     ]
     return stored(values)
+
+
+class RecordingEffects:
+    """Notifications, flow triggers and attribution for the ingest pipeline: each call is
+    recorded (kind, the record's `t`, the customer id the triggers were given); none acts."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str | None, str | None]] = []
+
+    def on_order_change(self, old: Any, new: Any, now: Any) -> list[Any]:
+        self.calls.append(("notifications", (new or {}).get("t"), None))
+        return []
+
+    def on_ingest_change(self, old: Any, new: Any, now: Any, customer_id: str | None = None) -> list[str]:
+        self.calls.append(("triggers", (new or {}).get("t"), customer_id))
+        return []
+
+    def on_order(self, old: Any, new: Any, now: Any, customer_id: str | None = None) -> None:
+        self.calls.append(("attribution", (new or {}).get("t"), customer_id))

@@ -83,6 +83,32 @@ def test_one_call_per_fifty_with_each_recipients_own_texts_and_tags(bulk):
     assert key_from_tag(first.tags["mk"]) == "camp:spring"
 
 
+def test_opt_outs_and_suppressions_are_read_once_per_batch_not_per_recipient(bulk, monkeypatch):
+    service, _, limits, channels = bulk
+    # Given 60 recipients, one of whom unsubscribed and one whose address bounced
+    people = audience(60)
+    limits.opted_out.add(("email", "c_7"))
+    limits.suppressed.add("c9@example.com")
+
+    def one_by_one(*args: Any) -> bool:
+        raise AssertionError("a per-recipient read in the bulk path")
+
+    monkeypatch.setattr(limits, "is_opted_out", one_by_one)
+    monkeypatch.setattr(limits, "is_suppressed", one_by_one)
+    # When the batch is sent
+    decisions = {
+        m.customer_id: d
+        for m, d in zip(
+            messages(people), service.send_bulk(messages(people), people, Policy(), AFTERNOON), strict=True
+        )
+    }
+    # Then both lists were read in one batch, and those two were dropped for their reasons
+    assert limits.batch_reads == 1
+    assert decisions["c_7"].reason == "unsubscribed (link, one-click or STOP)"
+    assert decisions["c_9"].reason == "address suppressed (bounce or complaint)"
+    assert sum(len(c) for c in channels.calls) == 58
+
+
 def test_a_redelivered_batch_sends_nothing_twice(bulk):
     service, _, _, channels = bulk
     people = audience(5)

@@ -42,21 +42,35 @@ def test_the_default_path_figure_in_the_docs_is_what_the_recorded_counts_give():
         assert f"${total(result, door):.2f}" in text, door
 
 
+def with_phase(measured: dict[str, Any], phase: str, **more: float) -> dict[str, Any]:
+    """The counts with one phase's figures raised by `more`."""
+    phases = dict(measured["phases"])
+    phases[phase] = {k: v + more.get(k, 0) for k, v in phases[phase].items()}
+    return measured | {"phases": phases}
+
+
 def test_a_changed_count_changes_the_cost_by_what_the_price_says():
     measured, _ = recorded()
     base = cost.compute(measured)
-    # When a new order costs one more write unit
-    more = cost.compute(measured | {"wcu_per_order": measured["wcu_per_order"] + 1})
+    # When the ingest consumer spends one more write unit on a new order
+    more = cost.compute(with_phase(measured, "consumer_new", wcu=1))
     # Then each million orders costs one million more write units: $0.625 at the listed price
     price = cost.PRICES["dynamodb_write_request_units_per_million"]
     assert total(more) - total(base) == pytest.approx(price, abs=0.011)
-    # and a duplicate that reads nothing more, or a slower handler, cost what they add
+    # and a slower handler, or a read more per delivery of a repeated state, cost what they add
     slower = cost.compute(measured | {"handler_cpu_us_median": measured["handler_cpu_us_median"] * 20})
     assert total(slower) > total(base)
-    reads = cost.compute(measured | {"rcu_per_order": measured["rcu_per_order"] + 1})
+    reads = cost.compute(with_phase(measured, "webhook_duplicate", rcu=1))
     read_price = cost.PRICES["dynamodb_read_request_units_per_million"]
-    stored = cost.ASSUMPTIONS["new_order_deliveries"][0] + cost.ASSUMPTIONS["change_deliveries"][0]
-    assert total(reads) - total(base) == pytest.approx(stored * read_price, abs=0.011)
+    duplicates = base["orders"]["1x"]["duplicates_per_order"]
+    assert total(reads) - total(base) == pytest.approx(duplicates * read_price, abs=0.011)
+    # and a fulfilment that rewrote the profile would cost its write and a profile-stream record
+    rewrite = cost.compute(with_phase(measured, "consumer_change", wcu=1, write_requests=1, profile_writes=1))
+    streams = rewrite["orders"]["1x"]["stream_consumers"]["profile_stream"]
+    assert streams["records_per_order"] == pytest.approx(
+        base["orders"]["1x"]["stream_consumers"]["profile_stream"]["records_per_order"] + 1
+    )
+    assert total(rewrite) - total(base) > price
 
 
 def test_the_front_doors_differ_by_their_request_price_only_where_the_function_is_the_same():
@@ -103,3 +117,26 @@ def test_the_email_cost_keeps_ses_apart_from_patrons_share():
     assert emails["ses"] == pytest.approx(100.0)  # $0.10 per 1,000
     assert emails["total"] == pytest.approx(emails["ses"] + emails["patron_total"], abs=0.02)
     assert 0 < emails["patron_total"] < emails["ses"]
+
+
+def test_provisioned_capacity_costs_its_minimum_at_low_volume_and_its_use_at_high_volume():
+    measured, text = recorded()
+    result = cost.compute(measured)
+    prices = cost.provisioned_prices()
+    # Given one unit of each kind held on every table and index all month
+    assert cost.scaled_capacities() == 5  # ingest, crm and the crm table's 3 indexes
+    floor = prices["dynamodb_floor_usd_per_month"]
+    assert floor == pytest.approx(5 * cost.HOURS_PER_MONTH * (0.00065 + 0.00013), abs=0.01)
+    # Then at a million orders a month the floor is what DynamoDB costs (more than is used)
+    low = result["orders_provisioned"]["1x"]
+    assert low["dynamodb"] == pytest.approx(floor, abs=0.001)
+    # and at a hundred million it is the units used, at provisioned's price
+    units = result["orders"]["100x"]["dynamodb_units_per_order"]
+    used = (
+        units["write_units"] * prices["dynamodb_write_request_units_per_million"]
+        + units["read_units"] * prices["dynamodb_read_request_units_per_million"]
+    )
+    assert result["orders_provisioned"]["100x"]["dynamodb"] == pytest.approx(used, abs=0.002)
+    # and the page states both figures
+    assert f"**${low['total']:.2f}** at 1x" in text
+    assert f"${result['orders_provisioned']['100x']['total']:.2f} at 100x" in text

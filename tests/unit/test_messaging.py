@@ -104,6 +104,14 @@ class FakeLimits:
     def is_opted_out(self, ws: str, channel: str, cid: str) -> bool:
         return (channel, cid) in self.opted_out
 
+    def listed(
+        self, ws: str, channel: str, cids: list[str], addresses: list[str]
+    ) -> tuple[set[str], set[str]]:
+        self.batch_reads = getattr(self, "batch_reads", 0) + 1
+        return {c for c in cids if (channel, c) in self.opted_out}, {
+            a for a in addresses if a in self.suppressed
+        }
+
     def take_cap(self, ws: str, cid: str, period: str, cap: int) -> bool:
         used = self.counts.get((ws, cid, period), 0)
         if used >= cap:

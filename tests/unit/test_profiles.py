@@ -108,6 +108,27 @@ def test_replaying_an_older_version_after_a_newer_one_changes_nothing():
     assert store.profile()["o"][key]["v"] == 2
 
 
+def test_a_later_state_that_moves_no_figure_leaves_the_profile_unwritten():
+    # Given Jane's order applied when it was created
+    service, store = new_service()
+    created = shopify_order("shopify/orders_create.json", v=1)
+    service.apply_change(None, created)
+    saved = store.snapshot()
+    # When its paid-and-fulfilled state, then its delivered state arrive (same totals, same person)
+    paid = shopify_order("shopify/orders_updated_paid.json", v=2)
+    delivered = shopify_order("shopify/orders_updated_delivered.json", v=3)
+    results = [service.apply_change(created, paid), service.apply_change(paid, delivered)]
+    # Then the profile is not written again: nothing it shows has moved. (It is still read:
+    # the comparison is with the profile itself, so a profile that missed a state heals.)
+    assert [r.outcome for r in results] == ["already_applied", "already_applied"]
+    assert len(store.saves) == 1 and store.snapshot() == saved
+    assert results[0].customer_id == store.profile()["cid"]
+    # And when a state that does move a figure (a refund) comes after them, it is written
+    refunded = with_refund(delivered, "shopify/refunds_create.json")
+    assert service.apply_change(delivered, refunded).outcome == "applied"
+    assert len(store.saves) == 2 and view(store.profile()).total_refunded == "42.93"
+
+
 # -- aggregates -------------------------------------------------------------------------
 
 

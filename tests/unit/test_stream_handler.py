@@ -13,10 +13,11 @@ import pytest
 from chalicelib.adapters.codec import from_item
 from chalicelib.container import set_container
 from chalicelib.domain.identity import customer_id_for
+from chalicelib.domain.pipeline import IngestPipeline
 from chalicelib.domain.profiles import ProfileService
 from chalicelib.handlers import streams
 from tests.conftest import load_event
-from tests.unit.fakes import SALT, WS, FakeProfileStore, FakeWorkspaces
+from tests.unit.fakes import SALT, WS, FakeProfileStore, FakeWorkspaces, RecordingEffects
 
 BATCH = "dynamodb/ingest_stream_batch.json"
 
@@ -25,6 +26,8 @@ class FakeContainer:
     def __init__(self) -> None:
         self.store = FakeProfileStore()
         self.profiles = ProfileService(self.store, FakeWorkspaces(WS))
+        self.effects = RecordingEffects()
+        self.ingest_pipeline = IngestPipeline(self.profiles, self.effects, self.effects, self.effects)
 
 
 @pytest.fixture
@@ -81,6 +84,17 @@ def test_poison_record_is_reported_alone_and_the_others_become_profiles(wiring):
         assert profile["e"] == order["p"]["e"]
     # And nothing was written for the unknown workspace
     assert all(i.get("ws") == WS for i in wiring.store.items.values())
+    # And each valid order then went to notifications, flow triggers and attribution (these
+    # two told the profile's id, so they need not look the customer up); the poison one to none
+    assert wiring.effects.calls == [
+        call
+        for order in valid
+        for call in (
+            ("notifications", "order", None),
+            ("triggers", "order", customer_id_for(SALT, "email:" + order["p"]["e"])),
+            ("attribution", "order", customer_id_for(SALT, "email:" + order["p"]["e"])),
+        )
+    ]
 
 
 def test_a_retried_batch_changes_nothing_and_fails_the_same_record(wiring):

@@ -308,7 +308,7 @@ class PrivacyHandler(Protocol):
 @dataclass
 class ApplyResult:
     customer_id: str | None
-    outcome: str  # applied | already_applied | no_identity | skipped
+    outcome: str  # applied | already_applied | no_identity | skipped | redacted
     merged: list[str] = field(default_factory=list)
 
 
@@ -358,10 +358,12 @@ class ProfileService:
         def change(profile: Profile) -> list[str] | None:
             if profile.order_version(key) >= snap.version:
                 return None
+            before = copy.deepcopy(profile.item) if key in profile.item["o"] else None
             profile.set_order(key, snap, ws)
-            if snap.is_order:
-                return profile.absorb(snap.person, at)
-            return []
+            added = profile.absorb(snap.person, at) if snap.is_order else []
+            if before is not None and not added and _moves_nothing(before, profile.item, key):
+                return None  # a later state that moves no figure (fulfilled, tagged): no write
+            return added
 
         return self._upsert(ws, keys, change, snap.created_at or now_utc())
 
@@ -435,6 +437,21 @@ class ProfileService:
                 continue
             return ApplyResult(profile.customer_id, "applied", merged)
         raise Conflict("profile kept changing under concurrent updates; retry the record")
+
+
+def _moves_nothing(before: dict[str, Any], after: dict[str, Any], key: str) -> bool:
+    """True when a later state of a known order changed nothing but its version and the
+    stamp of the person data (`pat`): a fulfilment, a tag, a note. The profile is then left
+    as it is; a retry of the record compares again and skips again. (The stamp not moving
+    means a customer record dated between the two order states can still update names and
+    addresses, which the skipped state repeated unchanged.)"""
+
+    def figures(item: dict[str, Any]) -> dict[str, Any]:
+        orders = dict(item["o"])
+        orders[key] = {k: v for k, v in orders[key].items() if k != "v"}
+        return {k: v for k, v in item.items() if k != "pat"} | {"o": orders}
+
+    return figures(before) == figures(after)
 
 
 def _keys(persons: list[Person]) -> list[str]:

@@ -1,4 +1,4 @@
-"""Ingest-table stream -> customer profiles, with partial batch failure reporting."""
+"""Stream and queue consumers, each with partial batch failure reporting."""
 
 from __future__ import annotations
 
@@ -32,13 +32,16 @@ def processor(consumer: str, source: str = "DynamoDBStreams") -> BatchProcessor:
 
 
 def handle_record(record: DynamoDBRecord) -> str:
+    """One ingest-table change: the profile, then the notifications, flow runs and
+    attribution it brings (domain/pipeline.py)."""
     from chalicelib.adapters.codec import from_item
+    from chalicelib.domain.models import now_utc
 
     change = record.raw_event["dynamodb"]
     old = from_item(change.get("OldImage"))
     new = from_item(change.get("NewImage"))
     try:
-        result = container().profiles.apply_change(old, new)
+        outcome = container().ingest_pipeline.apply(old, new, now_utc())
     except Exception:
         # Logged with the record's keys only (no images: they hold personal data), then
         # re-raised so the batch reports this record as failed.
@@ -51,18 +54,26 @@ def handle_record(record: DynamoDBRecord) -> str:
             },
         )
         raise
+    result = outcome.profile
     if result.customer_id:
         logger.debug("profile change", extra={"customer_id": result.customer_id, "outcome": result.outcome})
     if result.outcome == "applied":
         count("ProfileUpdates")
     if result.merged:
         count("ProfileMerges", len(result.merged))
+    for decision in outcome.decisions:
+        count(f"Messages{decision.status.capitalize()}")
+    if outcome.runs:
+        count("FlowRunsChanged", len(outcome.runs))
+    if outcome.attributed:
+        count("OrdersAttributed")
     return str(result.outcome)
 
 
 @bp.lambda_function(name="ingest_stream")
 def ingest_stream(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Wired to the ingest table's stream by infra/ (bisect, retries, on-failure destination)."""
+    """The ingest table's one consumer, wired by infra/ (bisect, retries, on-failure
+    destination): profiles, transactional notifications, flow triggers, attribution."""
     from aws_lambda_powertools.utilities.batch import process_partial_response
 
     response = process_partial_response(
@@ -102,40 +113,6 @@ def profile_stream(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
     response = process_partial_response(
         event=event, record_handler=handle_profile_record, processor=processor("profiles"), context=context
-    )
-    return dict(response)
-
-
-def handle_notification_record(record: DynamoDBRecord) -> str:
-    """An ingest-table change: the transactional notifications it brings (order changes only),
-    and the flow runs it starts or ends (orders and checkouts)."""
-    from chalicelib.adapters.codec import from_item
-    from chalicelib.domain.models import now_utc
-
-    change = record.raw_event["dynamodb"]
-    old, new, now = from_item(change.get("OldImage")), from_item(change.get("NewImage")), now_utc()
-    decisions = container().notifications.on_order_change(old, new, now)
-    for decision in decisions:
-        count(f"Messages{decision.status.capitalize()}")
-    runs = container().flow_triggers.on_ingest_change(old, new, now)
-    if runs:
-        count("FlowRunsChanged", len(runs))
-    # Attribution: an order first seen within the window after a marketing click
-    if container().attribution.on_order(old, new, now):
-        count("OrdersAttributed")
-    return ",".join(d.status for d in decisions) or "none"
-
-
-@bp.lambda_function(name="order_notifications")
-def order_notifications(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """A second consumer of the ingest table's stream: order confirmations, shipping notices."""
-    from aws_lambda_powertools.utilities.batch import process_partial_response
-
-    response = process_partial_response(
-        event=event,
-        record_handler=handle_notification_record,
-        processor=processor("notifications"),
-        context=context,
     )
     return dict(response)
 

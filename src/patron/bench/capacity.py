@@ -143,6 +143,7 @@ class WriteCounter:
     requests: Counter[str] = field(default_factory=Counter)
     wcu: float = 0.0
     wcu_by: Counter[str] = field(default_factory=Counter)  # per table, and GSI entries
+    profile_writes: int = 0  # profile and pointer items (sk "P") written: the CRM stream's records
     enabled: bool = True
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _local: threading.local = field(default_factory=threading.local)
@@ -212,13 +213,17 @@ class WriteCounter:
         self._local.pending = None
         failed = "Error" in parsed
         parts: Counter[str] = Counter()
+        profiles = 0
         for table, key, multiplier, before in pending:
             if failed:
                 parts[table] += units(item_size(before)) * multiplier
                 continue
             after = self._get(table, key)
+            if key.get("sk", {}).get("S") == "P":
+                profiles += 1
             parts[table] += units(max(item_size(before), item_size(after))) * multiplier
             parts[table + " (GSI)"] += index_units(before, after) * multiplier
         with self._lock:
             self.wcu += sum(parts.values())
             self.wcu_by.update(parts)
+            self.profile_writes += profiles

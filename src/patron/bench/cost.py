@@ -47,14 +47,13 @@ ASSUMPTIONS: dict[str, tuple[float, str]] = {
     "new_order_deliveries": (1.0, "orders/create: the order is new (costs as the ingest bench measures)"),
     "change_deliveries": (
         1.0,
-        "one later change that is stored (e.g. orders/updated when fulfilled); costs the "
-        "order item and the profile, 1 WCU each (the bench's write requests per order)",
+        "one later change that is stored (e.g. orders/updated when fulfilled); costs what the "
+        "ingest bench measures for a fulfilment",
     ),
     "same_state_deliveries": (
         1.0,
         "one delivery that repeats a stored state (e.g. orders/paid after orders/create): a duplicate",
     ),
-    "change_rewrites_profile": (1.0, "a stored change rewrites the profile (1) or leaves it as it is (0)"),
     "segment_path_share": (1.0, "share of orders whose segment path writes as the bench's worst case"),
     "retry_share": (0.05, "storefront retries, as a share of all deliveries: each a duplicate"),
     "dynamodb_call_ms": (6.0, "one DynamoDB request, warm connection, same region"),
@@ -105,7 +104,6 @@ FUNCTIONS = (
     "api_handler",
     "webhook_url",
     "ingest_stream",
-    "order_notifications",
     "profile_stream",
     "campaign_sender",
     "ses_events",
@@ -157,44 +155,58 @@ def orders_cost(
         p["dynamodb_read_request_units_per_million"] / 1e6,
     )
 
-    stored = a["new_order_deliveries"] + a["change_deliveries"]
-    profile_records = a["new_order_deliveries"] + a["change_deliveries"] * a["change_rewrites_profile"]
+    ph = measured["phases"]
+    new, change = a["new_order_deliveries"], a["change_deliveries"]
+    stored = new + change
     base = stored + a["same_state_deliveries"]
     deliveries = base / (1 - a["retry_share"])
     duplicates = a["same_state_deliveries"] + deliveries - base
 
-    # DynamoDB units per order, from the ingest bench's counts
-    wcu = (
-        a["new_order_deliveries"] * measured["wcu_per_order"]
-        # a change: the order item (1 KB), and the profile (1 KB) if the change rewrites it
-        + a["change_deliveries"] * (measured["write_requests_per_order"] - 1 + a["change_rewrites_profile"])
-        + duplicates * measured["wcu_per_duplicate"]
-        # once: the order moves the customer's segments (the bench's worst case)
-        + a["segment_path_share"] * measured["segment_path_wcu_per_order"]
-    )
-    rcu = (
-        stored * measured["rcu_per_order"]
-        + duplicates * (measured.get("rcu_per_duplicate") or 0.0)
-        + profile_records * measured["segment_path_rcu_per_order"]
-    )
+    def requests_of(phase: str) -> float:
+        """DynamoDB requests per event of a phase."""
+        return float(ph[phase]["read_requests"] + ph[phase]["write_requests"])
+
+    def per_order(*keys: str) -> float:
+        """Per order, from the measured phases: the sum of `keys` of each phase, weighted."""
+
+        def of(phase: str) -> float:
+            return sum(ph[phase][k] for k in keys)
+
+        return (
+            new * (of("webhook_new") + of("consumer_new"))
+            + change * (of("webhook_change") + of("consumer_change"))
+            + duplicates * of("webhook_duplicate")
+            + a["segment_path_share"] * of("segment_path")
+        )
+
+    # DynamoDB units per order, from the ingest bench's phases (the segment path once per
+    # order, as measured: its worst case, where every order moves the customer's segments)
+    wcu, rcu = per_order("wcu"), per_order("rcu")
     dynamodb = {"write_units": round(wcu, 3), "read_units": round(rcu, 3)}
     dynamodb_cost = wcu * wru + rcu * rru
+    # provisioned: what is used, or the minimum capacity held all month if that is more
+    dynamodb_cost = max(dynamodb_cost, p.get("dynamodb_floor_usd_per_month", 0.0) / volume)
 
     # Stream consumers: invocations shrink as batches fill at higher volume
     rate = volume / SECONDS_PER_MONTH  # orders a second, on average
     ingest_records = stored  # duplicates write nothing, so no stream record
-    stream_calls = measured["read_requests_per_order"] + measured["write_requests_per_order"] - 1
-    segment_calls = (
-        measured["segment_path_read_requests_per_order"] + measured["segment_path_write_requests_per_order"]
+    ingest_calls = (new * requests_of("consumer_new") + change * requests_of("consumer_change")) / stored
+    webhook_calls = (
+        new * requests_of("webhook_new")
+        + change * requests_of("webhook_change")
+        + duplicates * requests_of("webhook_duplicate")
+    ) / deliveries
+    profile_records = (
+        new * ph["consumer_new"]["profile_writes"] + change * ph["consumer_change"]["profile_writes"]
+    )
+    segment = ph["segment_path"]
+    # the bench's segment path took the profile records of its new orders
+    segment_calls = (segment["read_requests"] + a["segment_path_share"] * segment["write_requests"]) / max(
+        ph["consumer_new"]["profile_writes"], 1e-9
     )
     consumers = {
         # name: (function, records per order, DynamoDB calls per record)
-        "ingest_stream": ("ingest_stream", ingest_records, stream_calls),
-        "order_notifications": (
-            "order_notifications",
-            ingest_records,
-            0.0,
-        ),  # settings cached; sends priced per message
+        "ingest_stream": ("ingest_stream", ingest_records, ingest_calls),
         "profile_stream": ("profile_stream", profile_records, segment_calls),
     }
     lambda_streams = 0.0
@@ -219,7 +231,8 @@ def orders_cost(
     for door, (price_key, function) in FRONT_DOORS.items():
         handler_ms = measured["handler_cpu_us_median"] / 1000 * scale[function]
         billed = _billed(
-            a["invoke_overhead_ms"] + handler_ms + a["dynamodb_call_ms"],  # one conditional write
+            # the read of what is stored, and the conditional write when it is new
+            a["invoke_overhead_ms"] + handler_ms + webhook_calls * a["dynamodb_call_ms"],
             measured["cold_ms"] * scale[function],
             a,
         )
@@ -312,7 +325,7 @@ def hot_keys(volume: int, measured: dict[str, Any], a: dict[str, float]) -> list
     memory = memory_of()
     per_record_ms = (
         a["stream_record_cpu_ms"] * max(1.0, a["full_vcpu_mb"] / memory["ingest_stream"])
-        + (measured["read_requests_per_order"] + measured["write_requests_per_order"] - 1)
+        + sum(measured["phases"]["consumer_new"][k] for k in ("read_requests", "write_requests"))
         * a["dynamodb_call_ms"]
     )
     shard_capacity = 1000 / per_record_ms * a["parallelization_factor"]  # records a second per shard
@@ -377,16 +390,28 @@ def hot_keys(volume: int, measured: dict[str, Any], a: dict[str, float]) -> list
     ]
 
 
-PROVISIONED_UTILIZATION = 0.7  # auto scaling's usual target
+PROVISIONED_UTILIZATION = 0.7  # auto scaling's target (patron.capacity: CapacityTarget)
+HOURS_PER_MONTH = SECONDS_PER_MONTH / 3600
 
 
-def provisioned_prices() -> dict[str, Any]:
+def scaled_capacities() -> int:
+    """Tables plus their global indexes: each holds its own read and write capacity."""
+    resources = json.loads(stack.RESOURCES.read_text())["Resources"].values()
+    tables = [r["Properties"] for r in resources if r["Type"] == "AWS::DynamoDB::Table"]
+    return sum(1 + len(t.get("GlobalSecondaryIndexes", [])) for t in tables)
+
+
+def provisioned_prices(minimum_units: int = 1) -> dict[str, Any]:
     """On-demand unit prices replaced by provisioned capacity's ($0.00065 per WCU-hour and
-    $0.00013 per RCU-hour in us-east-1) at auto scaling's 70% utilization."""
+    $0.00013 per RCU-hour in us-east-1) at auto scaling's 70% utilization; and the floor
+    a month that `minimum_units` of each kind on every table and index cost however
+    little is used (`patron deploy --table-capacity provisioned --capacity-min N`)."""
     hours = 1e6 / 3600 / PROVISIONED_UTILIZATION  # capacity-hours per million units consumed
+    floor = scaled_capacities() * minimum_units * HOURS_PER_MONTH * (0.00065 + 0.00013)
     return PRICES | {
         "dynamodb_write_request_units_per_million": round(0.00065 * hours, 4),
         "dynamodb_read_request_units_per_million": round(0.00013 * hours, 4),
+        "dynamodb_floor_usd_per_month": round(floor, 2),
     }
 
 
@@ -395,11 +420,6 @@ LEVERS: dict[str, tuple[dict[str, float], bool, str]] = {
         {"same_state_deliveries": 0.0},
         False,
         "no delivery that repeats a stored state (no orders/paid beside orders/updated)",
-    ),
-    "status_change_keeps_profile": (
-        {"change_rewrites_profile": 0.0},
-        False,
-        "a change that moves no profile figure (fulfilled) does not rewrite the profile",
     ),
     "no_segment_move": (
         {"segment_path_share": 0.0},
@@ -445,24 +465,10 @@ def measure(orders: int, seed: int = 11) -> dict[str, Any]:
 
     for key, value in ingest.BENCH_ENV.items():
         os.environ.setdefault(key, value)
-    writes = ingest.measure_writes(orders, seed, segment_path=True)
+    writes = ingest.measure_writes(orders, seed, segment_path=True, changes=True)
     cpu = ingest.measure_cpu()
     imports = ingest.measure_imports()
-    keep = (
-        "orders",
-        "write_requests_per_order",
-        "wcu_per_order",
-        "write_requests_per_duplicate",
-        "wcu_per_duplicate",
-        "read_requests_per_order",
-        "rcu_per_order",
-        "read_requests_per_duplicate",
-        "segment_path_write_requests_per_order",
-        "segment_path_wcu_per_order",
-        "segment_path_read_requests_per_order",
-        "segment_path_rcu_per_order",
-    )
-    out = {k: writes[k] for k in keep}
+    out: dict[str, Any] = {"orders": orders, "phases": writes["phases"]}
     out["handler_cpu_us_median"] = cpu["handler_cpu_us_median"]
     out["cold_ms"] = imports["cold_import_plus_first_webhook_ms"]
     return out
@@ -479,6 +485,13 @@ def compute(
     campaign = campaign or CAMPAIGN_RECORDED
     volumes = {name: orders_cost(measured, v, assumptions=a, arch=arch) for name, v in VOLUMES.items()}
     default = volumes["1x"]["front_doors"][DEFAULT_FRONT_DOOR]["usd_per_million_orders"]["total"]
+    # the same default path with the tables provisioned (patron deploy --table-capacity provisioned)
+    provisioned = {
+        name: orders_cost(measured, v, provisioned_prices(), a, arch)["front_doors"][DEFAULT_FRONT_DOOR][
+            "usd_per_million_orders"
+        ]
+        for name, v in VOLUMES.items()
+    }
     return {
         "benchmark": "cost",
         "prices": PRICES,
@@ -488,6 +501,7 @@ def compute(
         "architecture": arch,
         "default_front_door": DEFAULT_FRONT_DOOR,
         "orders": volumes,
+        "orders_provisioned": provisioned,
         "emails": emails_cost(campaign, assumptions=a, arch=arch),
         "levers": levers(measured, a, arch),
         "hot_keys": {name: hot_keys(v, measured, a) for name, v in VOLUMES.items()},

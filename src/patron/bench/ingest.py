@@ -89,9 +89,43 @@ def order_body(
     return json.dumps(body).encode()
 
 
+def fulfilled_body(body: bytes, template_fulfillment: dict[str, Any]) -> bytes:
+    """The same order a day later, fulfilled and shipped: a change every store sends."""
+    order = json.loads(body)
+    shipped = (datetime.fromisoformat(order["updated_at"]) + timedelta(days=1)).isoformat(timespec="seconds")
+    order.update(
+        updated_at=shipped,
+        fulfillment_status="fulfilled",
+        fulfillments=[
+            dict(template_fulfillment, id=order["id"] * 10, created_at=shipped, updated_at=shipped)
+        ],
+    )
+    return json.dumps(order).encode()
+
+
+PHASES = (
+    "webhook_new",
+    "webhook_duplicate",
+    "webhook_change",
+    "consumer_new",
+    "consumer_change",
+    "segment_path",
+)
+
+
 def measure_writes(
-    orders: int, seed: int, duplicate_share: float = 0.2, segment_path: bool = False
+    orders: int, seed: int, duplicate_share: float = 0.2, segment_path: bool = False, changes: bool = False
 ) -> dict[str, Any]:
+    """DynamoDB requests and units, by where they are spent (`phases`, per event of each):
+
+    - `webhook_new`, `webhook_duplicate`, `webhook_change`: the webhook function, for a new
+      order, a delivery that repeats a stored state, and a later state (fulfilled);
+    - `consumer_new`, `consumer_change`: the ingest stream's consumer for those records;
+    - `segment_path`: the CRM stream's consumer (memberships), per order.
+
+    `profile_writes` in each phase counts the profile items written: each is a record the
+    CRM stream's consumer takes.
+    """
     from moto import mock_aws
 
     from chalicelib.container import Container, set_container
@@ -101,6 +135,9 @@ def measure_writes(
 
     rng = random.Random(seed)
     template = _fixture()
+    fulfillment = json.loads((stack.ROOT / "events" / "shopify" / "orders_updated_paid.json").read_text())[
+        "fulfillments"
+    ][0]
     pool = max(1, int(orders * 0.6))
     customers = [
         (
@@ -111,6 +148,8 @@ def measure_writes(
         for i in range(pool)
     ]
     start = datetime(2026, 1, 1, tzinfo=UTC)
+    totals: dict[str, list[float]] = {name: [0.0] * 5 for name in PHASES}
+    events: dict[str, int] = dict.fromkeys(PHASES, 0)
     with mock_aws():
         harness = Harness(stage="bench")
         ws = harness.create_workspace("Bench")
@@ -124,65 +163,106 @@ def measure_writes(
         set_container(harness.container)
         harness.poller = harness.new_poller()
         http = harness.http.http
-        dup_requests, dup_wcu, duplicates, seen_customers = 0, 0.0, 0, set()
-        dup_reads, dup_rcu = 0, 0.0
+
+        def snap() -> tuple[float, ...]:
+            (w, wu), (r, ru, _) = counter.snapshot(), reads.snapshot()
+            return (w, wu, r, ru, counter.profile_writes)
+
+        def spend(phase: str, before: tuple[float, ...], n: int = 1) -> None:
+            after = snap()
+            totals[phase] = [t + (a - b) for t, a, b in zip(totals[phase], after, before, strict=True)]
+            events[phase] += n
+
+        def post(topic: str, body: bytes, delivery: str, phase: str) -> str:
+            before = snap()
+            headers = shopify_headers(SHOP, topic, SECRET, body, delivery)
+            status = str(
+                json.loads(http.post("/webhooks/shopify", headers=headers, body=body).body)["status"]
+            )
+            spend(phase, before)
+            return status
+
+        def drain(phase: str, records: int) -> None:
+            before = snap()
+            harness.poller.drain()
+            spend(phase, before, records)
+
         outcomes: dict[str, int] = {}
+        bodies: list[bytes] = []
+        pending = 0
+        seen_customers = set()
         for i in range(orders):
             customer = rng.choice(customers)
             seen_customers.add(customer[0])
             body = order_body(template, rng, 6_000_000_000 + i, customer, start + timedelta(minutes=17 * i))
-            headers = shopify_headers(SHOP, "orders/create", SECRET, body, f"wh-{i}")
-            status = json.loads(http.post("/webhooks/shopify", headers=headers, body=body).body)
-            outcomes[status["status"]] = outcomes.get(status["status"], 0) + 1
+            bodies.append(body)
+            status = post("orders/create", body, f"wh-{i}", "webhook_new")
+            outcomes[status] = outcomes.get(status, 0) + 1
+            pending += 1
             if rng.random() < duplicate_share:
-                before, read_before = counter.snapshot(), reads.snapshot()
-                again = json.loads(http.post("/webhooks/shopify", headers=headers, body=body).body)
-                after, read_after = counter.snapshot(), reads.snapshot()
-                dup_requests += after[0] - before[0]
-                dup_wcu += after[1] - before[1]
-                dup_reads += read_after[0] - read_before[0]
-                dup_rcu += read_after[1] - read_before[1]
-                duplicates += 1
-                outcomes["duplicate:" + again["status"]] = outcomes.get("duplicate:" + again["status"], 0) + 1
+                again = post("orders/create", body, f"wh-{i}", "webhook_duplicate")
+                outcomes["duplicate:" + again] = outcomes.get("duplicate:" + again, 0) + 1
             if i % 100 == 99:
-                harness.poller.drain()
-        harness.poller.drain()
-        total_requests, total_wcu = counter.snapshot()
-        total_reads, total_rcu, _ = reads.snapshot()
+                drain("consumer_new", pending)
+                pending = 0
+        drain("consumer_new", pending)
+        if changes:
+            pending = 0
+            for i, body in enumerate(bodies):
+                status = post(
+                    "orders/updated", fulfilled_body(body, fulfillment), f"wh-f{i}", "webhook_change"
+                )
+                outcomes["change:" + status] = outcomes.get("change:" + status, 0) + 1
+                pending += 1
+                if i % 100 == 99:
+                    drain("consumer_change", pending)
+                    pending = 0
+            drain("consumer_change", pending)
         # The segment path (CRM stream -> memberships) is measured on its own, after.
-        segment_requests = segment_wcu = segment_reads = segment_rcu = 0.0
         if segment_path and harness.profile_poller is not None:
+            before = snap()
             harness.profile_poller.drain()
-            after_requests, after_wcu = counter.snapshot()
-            segment_requests, segment_wcu = after_requests - total_requests, after_wcu - total_wcu
-            after_reads, after_rcu, _ = reads.snapshot()
-            segment_reads, segment_rcu = after_reads - total_reads, after_rcu - total_rcu
+            spend("segment_path", before, orders)
         harness.close()
-    new_requests = total_requests - dup_requests
-    new_wcu = total_wcu - dup_wcu
+    phases = {
+        name: {
+            "events": events[name],
+            "write_requests": round(t[0] / events[name], 3),
+            "wcu": round(t[1] / events[name], 3),
+            "read_requests": round(t[2] / events[name], 3),
+            "rcu": round(t[3] / events[name], 3),
+            "profile_writes": round(t[4] / events[name], 3),
+        }
+        for name, t in totals.items()
+        if events[name]
+    }
+    new = [totals["webhook_new"][k] + totals["consumer_new"][k] for k in range(4)]
+    dup = totals["webhook_duplicate"]
+    duplicates = events["webhook_duplicate"]
     return {
         "orders": orders,
         "distinct_customers": len(seen_customers),
-        "write_requests_per_order": round(new_requests / orders, 3),
-        "wcu_per_order": round(new_wcu / orders, 3),
+        "write_requests_per_order": round(new[0] / orders, 3),
+        "wcu_per_order": round(new[1] / orders, 3),
         "duplicates": duplicates,
-        "write_requests_per_duplicate": round(dup_requests / duplicates, 3) if duplicates else None,
-        "wcu_per_duplicate": round(dup_wcu / duplicates, 3) if duplicates else None,
+        "write_requests_per_duplicate": round(dup[0] / duplicates, 3) if duplicates else None,
+        "wcu_per_duplicate": round(dup[1] / duplicates, 3) if duplicates else None,
         # reads (DynamoDB's sizing rules: 4 KB units, half when eventually consistent)
-        "read_requests_per_order": round((total_reads - dup_reads) / orders, 3),
-        "rcu_per_order": round((total_rcu - dup_rcu) / orders, 3),
-        "read_requests_per_duplicate": round(dup_reads / duplicates, 3) if duplicates else None,
+        "read_requests_per_order": round(new[2] / orders, 3),
+        "rcu_per_order": round(new[3] / orders, 3),
+        "read_requests_per_duplicate": round(dup[2] / duplicates, 3) if duplicates else None,
         "write_requests_by_operation": dict(sorted(counter.requests.items())),
         "wcu_by_table_incl_duplicates": {k: v for k, v in sorted(counter.wcu_by.items()) if v},
         "webhook_outcomes": outcomes,
+        "phases": phases,
         **(
             {
-                "segment_path_write_requests_per_order": round(segment_requests / orders, 3),
-                "segment_path_wcu_per_order": round(segment_wcu / orders, 3),
-                "segment_path_read_requests_per_order": round(segment_reads / orders, 3),
-                "segment_path_rcu_per_order": round(segment_rcu / orders, 3),
+                "segment_path_write_requests_per_order": phases["segment_path"]["write_requests"],
+                "segment_path_wcu_per_order": phases["segment_path"]["wcu"],
+                "segment_path_read_requests_per_order": phases["segment_path"]["read_requests"],
+                "segment_path_rcu_per_order": phases["segment_path"]["rcu"],
             }
-            if segment_path
+            if "segment_path" in phases
             else {}
         ),
     }
@@ -194,6 +274,9 @@ class _StubClient:
     class exceptions:
         class ConditionalCheckFailedException(Exception):
             response: dict[str, Any] = {}
+
+    def get_item(self, **kwargs: Any) -> dict[str, Any]:
+        return {}  # nothing stored yet: the delivery is written
 
     def update_item(self, **kwargs: Any) -> dict[str, Any]:
         return {}

@@ -1,6 +1,6 @@
 """Attribution: an order placed within a few days after a click belongs to that message.
 
-The `order_notifications` consumer of the ingest stream calls `on_order` for every
+The ingest stream's consumer (`domain/pipeline.py`) calls `on_order` for every
 change. When an order is first seen, the customer's last marketing click is read from
 the engagement item (`lk`: message key, scope, A/B variant, time; the survivor's, when
 the order's identity was merged away). If the order was created at or after the click
@@ -70,9 +70,17 @@ class AttributionService:
         self.profiles = profiles
 
     def on_order(
-        self, old: dict[str, Any] | None, new: dict[str, Any] | None, now: datetime
+        self,
+        old: dict[str, Any] | None,
+        new: dict[str, Any] | None,
+        now: datetime,
+        customer_id: str | None = None,
     ) -> dict[str, Any] | None:
-        """The attribution recorded for this change (None: nothing to attribute)."""
+        """The attribution recorded for this change (None: nothing to attribute).
+
+        `customer_id`: the profile the same record just updated, when known; when it is the
+        id the order's identity gives (no merge), there is no survivor to look up."""
+        survivor = customer_id
         if not first_seen(old, new):
             return None
         assert new is not None
@@ -85,7 +93,10 @@ class AttributionService:
             return None
         customer_id = customer_id_for(settings.id_salt, keys[0])
         click = self.clicks.last_click(new["ws"], customer_id)
-        if click is None and self.profiles is not None:
+        if click is None and survivor is not None and survivor != customer_id:
+            customer_id = survivor
+            click = self.clicks.last_click(new["ws"], customer_id)
+        elif click is None and survivor is None and self.profiles is not None:
             # a merged-away id points to the survivor, who got the mail
             profile = self.profiles.get(new["ws"], customer_id)
             if profile and profile.get("cid") and profile["cid"] != customer_id:

@@ -1,6 +1,6 @@
 """What starts and ends flow runs: changes the streams already carry.
 
-- the ingest stream (`order_notifications` consumer): a checkout starts `checkout.started`
+- the ingest stream (`ingest_stream`, after the profile is updated): a checkout starts `checkout.started`
   runs, its completion ends them; a new order starts `order.placed` runs and ends the
   customer's runs that exit on `ordered`;
 - the CRM stream (`profile_stream`): a profile's first order (`order.first`), becoming a
@@ -30,20 +30,27 @@ class FlowTriggers:
 
     # -- the ingest stream ----------------------------------------------------------
     def on_ingest_change(
-        self, old: dict[str, Any] | None, new: dict[str, Any] | None, now: datetime
+        self,
+        old: dict[str, Any] | None,
+        new: dict[str, Any] | None,
+        now: datetime,
+        customer_id: str | None = None,
     ) -> list[str]:
+        """`customer_id`: the profile the same record just updated, when it did (an order);
+        otherwise (a checkout, a guest) the customer is looked up here."""
         if new is None or new.get("t") not in ("order", "checkout") or new.get("rdx"):
             return []
         workspace_id = new["ws"]
         if not self.flows.has_flows(workspace_id):
             return []  # no flows in this workspace: nothing to resolve
-        customer_id = self._customer(workspace_id, new.get("p") or {})
+        if new["t"] == "order" and old is not None and old.get("t") == "order":
+            return []  # a later state of an order already seen
+        if customer_id is None or new["t"] != "order":
+            customer_id = self._customer(workspace_id, new.get("p") or {})
         if customer_id is None:
             return []
         if new["t"] == "checkout":
             return self._checkout(workspace_id, customer_id, new, now)
-        if old is not None and old.get("t") == "order":
-            return []  # a later state of an order already seen
         placed = records.parse_iso(new.get("ca")) or now
         ended = self.flows.on_exit_event(workspace_id, customer_id, "ordered", placed)
         products = [
