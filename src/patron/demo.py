@@ -547,7 +547,7 @@ def _recovery_demo(local: Any, ws: Any, shop_secret: str, seed: int) -> tuple[li
             headers = shopify_headers(SHOP, topic, shop_secret, raw)
         else:
             headers = generic_headers(LOYALTY, topic, loyalty_secret, raw)
-        status, answer = http.post(f"{local.api_url}/webhooks/{platform}", raw, headers)
+        status, answer = http.post(f"{local.webhook_url}/webhooks/{platform}", raw, headers)
         if status != 200:
             raise RuntimeError(f"demo webhook {topic} answered {status}: {answer}")
 
@@ -632,7 +632,7 @@ def _campaign_demo(local: Any, ws: Any, seed: int, segment_id: str) -> tuple[lis
         }
         raw = json.dumps(body).encode()
         status, answer = http.post(
-            f"{local.api_url}/webhooks/generic",
+            f"{local.webhook_url}/webhooks/generic",
             raw,
             generic_headers(LOYALTY, "customer", loyalty_secret, raw),
         )
@@ -788,7 +788,7 @@ def _run(local: Any, customers: int, seed: int, keep_running: bool) -> int:
         else:
             headers = woocommerce_headers(SITE, topic, woo_secret, body, delivery_id)
         t0 = time.perf_counter()
-        status, answer = http.post(f"{local.api_url}/webhooks/{platform}", body, headers)
+        status, answer = http.post(f"{local.webhook_url}/webhooks/{platform}", body, headers)
         latencies.append(time.perf_counter() - t0)
         return answer.get("status", str(status)) if status == 200 else f"http {status}"
 

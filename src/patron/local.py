@@ -131,9 +131,13 @@ def scheduled_jobs() -> list[tuple[str, int]]:
 
 
 class LocalStack:
-    def __init__(self, port: int = 8000, aws_port: int = 5000, stage: str = "local") -> None:
+    def __init__(
+        self, port: int = 8000, aws_port: int = 5000, stage: str = "local", url_port: int = 0
+    ) -> None:
         self.port = port
         self.aws_port = aws_port
+        self.url_port = url_port  # the webhook function's local Function URL (0: any free port)
+        self._url: Any = None
         self.stage = stage
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
@@ -144,6 +148,14 @@ class LocalStack:
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def webhook_url(self) -> str:
+        """The default front door: the `webhook_url` function as its Function URL runs it
+        (POST <this>/webhooks/{shopify,woocommerce,generic})."""
+        if self._url is None:
+            raise RuntimeError("the local stack is not started")
+        return str(self._url.url)
 
     @property
     def aws_url(self) -> str:
@@ -158,6 +170,10 @@ class LocalStack:
 
         self.harness = Harness(stage=self.stage, endpoint_url=self.aws_url, public_url=self.api_url)
         self._serve_http()
+        from chalicelib.handlers.webhooks import webhook_url
+        from patron.function_url import FunctionUrlServer
+
+        self._url = FunctionUrlServer(webhook_url, "webhook_url", self.url_port).start()
         self._spawn("stream-poller", lambda: self.harness.poller.run(self.stop_event, 0.25))
         if self.harness.profile_poller is not None:
             self._spawn("profile-poller", lambda: self.harness.profile_poller.run(self.stop_event, 0.25))
@@ -170,6 +186,7 @@ class LocalStack:
             json.dumps(
                 {
                     "api_url": self.api_url,
+                    "webhook_url": self.webhook_url,
                     "aws_url": self.aws_url,
                     "stage": self.stage,
                     "region": self.harness.region,
@@ -250,6 +267,8 @@ class LocalStack:
         self.stop_event.set()
         if self._http is not None:
             self._http.shutdown()
+        if self._url is not None:
+            self._url.stop()
         if self._moto is not None:
             self._moto.stop()
         state = state_file()
@@ -266,6 +285,10 @@ def serve(port: int, aws_port: int) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    print(
+        f"webhooks {local.webhook_url}/webhooks/{{shopify,woocommerce,generic}} (the Function URL)",
+        flush=True,
+    )
     print(f"ready {local.api_url}", flush=True)
     print(f"embedded AWS at {local.aws_url}; Ctrl-C stops", flush=True)
     stopped.wait()

@@ -47,8 +47,10 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         text=True,
     )
     assert process.stdout is not None
-    ready = ""
+    ready = webhooks = ""
     for line in process.stdout:  # the stack says when it serves
+        if line.startswith("webhooks "):
+            webhooks = line.split()[1].split("/webhooks/")[0]
         if line.startswith("ready "):
             ready = line.split()[1]
             break
@@ -81,7 +83,15 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     # later is seen by the stack's stream consumers within their 30 s definitions cache)
     flows_dir = Path(__file__).resolve().parents[2] / "flows"
     applied = json.loads(cli("flow", "apply", "--workspace", created["workspace_id"], str(flows_dir)))
-    yield {"url": ready, "cli": cli, "process": process, "flows": applied, "home": home, **created}
+    yield {
+        "url": ready,
+        "webhook_url": webhooks,
+        "cli": cli,
+        "process": process,
+        "flows": applied,
+        "home": home,
+        **created,
+    }
     process.send_signal(signal.SIGTERM)
     output, _ = process.communicate(timeout=60)
     assert process.returncode == 0
@@ -117,6 +127,40 @@ def test_a_signed_shopify_order_shows_up_with_the_right_totals(local):
     assert (profile["orders_count"], profile["total_spent"], profile["currency"]) == (1, "122.00", "USD")
     status, detail = get(f"{local['url']}/customers/{profile['customer_id']}", local["api_key"])
     assert status == 200 and detail["timeline"][0]["type"] == "order_placed"
+
+
+def test_the_function_url_front_door_serves_the_same_webhooks(local):
+    # Given the stack's local Function URL (the default front door in a region) on its own port
+    assert local["webhook_url"].startswith("http://127.0.0.1:") and local["webhook_url"] != local["url"]
+    # When another shopper's order is posted to it, and then again through the API route
+    order = load_event("shopify/orders_create.json")
+    order.update(id=order["id"] + 1, name="#1002", order_number=1002, email="url.buyer@example.com")
+    order.update(contact_email="url.buyer@example.com", phone=None)
+    order["customer"] = dict(order["customer"], id=order["customer"]["id"] + 1, email="url.buyer@example.com")
+    order["customer"]["phone"] = None
+    for address in ("billing_address", "shipping_address"):
+        order[address] = dict(order[address], phone=None)
+    body = json.dumps(order).encode()
+    headers = shopify_headers(SHOP, "orders/create", SECRET, body, "e2e-url-1")
+    first = post(f"{local['webhook_url']}/webhooks/shopify", body, headers)
+    again = post(f"{local['url']}/webhooks/shopify", body, headers)
+    # Then it is stored once, whichever door it came through
+    assert first == (200, {"status": "stored", "topic": "orders/create", "webhook_id": "e2e-url-1"})
+    assert again[1]["status"] == "duplicate"
+
+    # and it becomes her profile
+    def found() -> Any:
+        status, answer = get(f"{local['url']}/customers?email=url.buyer@example.com", local["api_key"])
+        return status == 200 and answer["customers"]
+
+    (profile,) = eventually(found)
+    assert (profile["orders_count"], profile["total_spent"]) == (1, "122.00")
+    # And a tampered body and a wrong path are refused there as on the API
+    status, answer = post(
+        f"{local['webhook_url']}/webhooks/shopify", body.replace(b"#1002", b"#9999"), headers
+    )
+    assert status == 401 and answer["details"]["reason"] == "bad_signature"
+    assert post(f"{local['webhook_url']}/elsewhere", body, headers)[0] == 404
 
 
 def test_tampered_and_malformed_deliveries_over_http(local):

@@ -5,7 +5,7 @@ redelivered or older state fails the condition and changes nothing.
 
 A failed conditional write is billed a whole write unit, and a third of all deliveries
 repeat a stored state (another topic of the same change, storefront retries). So each
-delivery first reads what is stored, eventually consistent (half a read unit, an eighth
+delivery first reads what is stored, eventually consistent (half a read unit, a tenth
 of a write's price), and writes only when the read does not already settle it. The read
 can lag, but only towards letting a write through: the write's condition still decides.
 """

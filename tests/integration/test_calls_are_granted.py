@@ -1,0 +1,108 @@
+"""Every AWS call a function makes is in its role: the calls are recorded while the real
+handlers run against moto (which does not enforce IAM), then read against the function's
+grants in infra/permissions.json (what `patron.iam` turns into its role)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from chalicelib.container import Container, set_container
+from chalicelib.handlers import webhooks
+from patron import iam
+from patron.harness import Harness, Workspace
+from tests.conftest import event_bytes
+from tests.integration.test_function_url import signed
+from tests.integration.test_notifications import SENDER
+
+PERMISSIONS = json.loads(iam.PERMISSIONS.read_text())
+
+
+TABLES = {"IngestTable": "ingest", "CrmTable": "crm"}  # logical name -> the stage's table, below
+
+
+def granted(function: str, tables: dict[str, str]) -> set[tuple[str, str]]:
+    """What a function's role allows (its named grants): (IAM action, table) for DynamoDB,
+    (IAM action, "*") for the rest (those resources are checked by test_least_privilege)."""
+    allowed = set()
+    for grant in PERMISSIONS["functions"][function]["grants"]:
+        spec = PERMISSIONS["grants"][grant]
+        for action in spec["Action"]:
+            if not action.startswith("dynamodb:"):
+                allowed.add((action, "*"))
+                continue
+            for resource in spec["Resource"]:
+                logical = resource.split("}")[0].removeprefix("${").removesuffix(".Arn")
+                suffix = resource.split("}", 1)[1]
+                if not suffix.startswith("/stream"):  # stream reads name the stream, not the table
+                    allowed.add((action, tables[logical]))
+    return allowed
+
+
+# TransactWriteItems is authorized item by item, as the item's own action
+TRANSACT = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
+
+
+class Calls:
+    """AWS calls by the function they were made for (`now`), as (IAM action, table)."""
+
+    def __init__(self) -> None:
+        self.now = ""
+        self.made: dict[str, set[tuple[str, str]]] = defaultdict(set)
+
+    def install(self, session: Any) -> None:
+        session.events.register("before-parameter-build", self._record)
+
+    def _record(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        service = model.service_model
+        prefix = service.signing_name or service.endpoint_prefix
+        made = self.made[self.now]
+        if model.name in ("DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"):
+            return  # the local poller's: in a region the event source mapping reads the stream
+        if prefix != "dynamodb":
+            made.add((f"{prefix}:{model.name}", "*"))
+        elif model.name == "TransactWriteItems":
+            for action in params["TransactItems"]:
+                ((kind, body),) = action.items()
+                made.add((f"dynamodb:{TRANSACT[kind]}", body["TableName"]))
+        elif model.name in ("BatchGetItem", "BatchWriteItem"):
+            made.update((f"dynamodb:{model.name}", table) for table in params["RequestItems"])
+        else:
+            made.add((f"dynamodb:{model.name}", params["TableName"]))
+
+
+def test_the_webhook_and_ingest_functions_call_only_what_their_roles_grant(stage: Harness, ws: Workspace):
+    # Given notifications on (so the ingest consumer sends), and every call recorded from
+    # clients made after the recorder is in place
+    stage.client("ses").verify_email_identity(EmailAddress=SENDER)
+    stage.container.workspaces.set_messaging(ws.workspace_id, ["order_confirmation", "shipped"], SENDER, None)
+    calls = Calls()
+    calls.install(stage.session)
+    stage.container = Container(stage.settings, session=stage.session)
+    set_container(stage.container)
+    stage.poller = stage.new_poller()
+    # When an order comes through the Function URL twice (new, then a repeat)
+    calls.now = "WebhookUrl"
+    for _ in range(2):
+        assert webhooks.webhook_url(signed(ws, "shopify_orders_create.json"), None)["statusCode"] == 200
+    # and its fulfilment through the API Gateway route
+    calls.now = "APIHandler"
+    stage.send(ws, "shopify", "orders/updated", event_bytes("shopify/orders_updated_paid.json"))
+    # and the ingest stream's consumer takes both
+    calls.now = "IngestStream"
+    assert stage.poller.drain() >= 2
+    # Then each function made calls, and its role grants every one of them, on that table
+    tables = {logical: getattr(stage.settings, f"{name}_table") for logical, name in TABLES.items()}
+    ingest = stage.settings.ingest_table
+    assert {("dynamodb:GetItem", ingest), ("dynamodb:UpdateItem", ingest)} <= calls.made["WebhookUrl"]
+    assert {a for a, _ in calls.made["IngestStream"]} & {"ses:SendEmail", "ses:SendRawEmail"}
+    for function in ("WebhookUrl", "APIHandler", "IngestStream"):
+        allowed = granted(function, tables)
+        assert calls.made[function], function
+        assert calls.made[function] <= allowed, (function, calls.made[function] - allowed)
