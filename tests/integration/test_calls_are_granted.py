@@ -9,12 +9,14 @@ from collections import defaultdict
 from typing import Any
 
 from chalicelib.container import Container, set_container
-from chalicelib.handlers import webhooks
+from chalicelib.handlers import streams, webhooks
 from patron import iam
+from patron.bench.campaign import START, bulk_destinations, customer, prepare, put_customers
 from patron.harness import Harness, Workspace
-from tests.conftest import event_bytes
+from patron.poller import LambdaContext
+from tests.conftest import event_bytes, load_event
 from tests.integration.test_function_url import signed
-from tests.integration.test_notifications import SENDER
+from tests.integration.test_notifications import SENDER, ses_event
 
 PERMISSIONS = json.loads(iam.PERMISSIONS.read_text())
 
@@ -40,6 +42,12 @@ def granted(function: str, tables: dict[str, str]) -> set[tuple[str, str]]:
     return allowed
 
 
+# SQS authorizes a batch call as its single-message action
+BATCHES = {
+    "sqs:SendMessageBatch": "sqs:SendMessage",
+    "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
+}
 # TransactWriteItems is authorized item by item, as the item's own action
 TRANSACT = {
     "Put": "PutItem",
@@ -66,7 +74,8 @@ class Calls:
         if model.name in ("DescribeStream", "GetRecords", "GetShardIterator", "ListStreams"):
             return  # the local poller's: in a region the event source mapping reads the stream
         if prefix != "dynamodb":
-            made.add((f"{prefix}:{model.name}", "*"))
+            action = f"{prefix}:{model.name}"
+            made.add((BATCHES.get(action, action), "*"))
         elif model.name == "TransactWriteItems":
             for action in params["TransactItems"]:
                 ((kind, body),) = action.items()
@@ -77,16 +86,32 @@ class Calls:
             made.add((f"dynamodb:{model.name}", params["TableName"]))
 
 
-def test_the_webhook_and_ingest_functions_call_only_what_their_roles_grant(stage: Harness, ws: Workspace):
-    # Given notifications on (so the ingest consumer sends), and every call recorded from
-    # clients made after the recorder is in place
-    stage.client("ses").verify_email_identity(EmailAddress=SENDER)
-    stage.container.workspaces.set_messaging(ws.workspace_id, ["order_confirmation", "shipped"], SENDER, None)
+def recording(stage: Harness) -> Calls:
+    """A recorder on the stage's session, and the stage's clients made again after it."""
     calls = Calls()
     calls.install(stage.session)
     stage.container = Container(stage.settings, session=stage.session)
     set_container(stage.container)
     stage.poller = stage.new_poller()
+    stage.profile_poller = stage.new_profile_poller()
+    stage.campaign_poller = stage.new_campaign_poller()
+    return calls
+
+
+def assert_granted(stage: Harness, calls: Calls, *functions: str) -> None:
+    tables = {logical: getattr(stage.settings, f"{name}_table") for logical, name in TABLES.items()}
+    for function in functions:
+        allowed = granted(function, tables)
+        assert calls.made[function], function
+        assert calls.made[function] <= allowed, (function, calls.made[function] - allowed)
+
+
+def test_the_webhook_and_ingest_functions_call_only_what_their_roles_grant(stage: Harness, ws: Workspace):
+    # Given notifications on (so the ingest consumer sends), and every call recorded from
+    # clients made after the recorder is in place
+    stage.client("ses").verify_email_identity(EmailAddress=SENDER)
+    stage.container.workspaces.set_messaging(ws.workspace_id, ["order_confirmation", "shipped"], SENDER, None)
+    calls = recording(stage)
     # When an order comes through the Function URL twice (new, then a repeat)
     calls.now = "WebhookUrl"
     for _ in range(2):
@@ -97,12 +122,46 @@ def test_the_webhook_and_ingest_functions_call_only_what_their_roles_grant(stage
     # and the ingest stream's consumer takes both
     calls.now = "IngestStream"
     assert stage.poller.drain() >= 2
+    # and the CRM stream's consumer takes the profile the order made
+    calls.now = "ProfileStream"
+    assert stage.profile_poller is not None and stage.profile_poller.drain() >= 1
     # Then each function made calls, and its role grants every one of them, on that table
-    tables = {logical: getattr(stage.settings, f"{name}_table") for logical, name in TABLES.items()}
     ingest = stage.settings.ingest_table
     assert {("dynamodb:GetItem", ingest), ("dynamodb:UpdateItem", ingest)} <= calls.made["WebhookUrl"]
     assert {a for a, _ in calls.made["IngestStream"]} & {"ses:SendEmail", "ses:SendRawEmail"}
-    for function in ("WebhookUrl", "APIHandler", "IngestStream"):
-        allowed = granted(function, tables)
-        assert calls.made[function], function
-        assert calls.made[function] <= allowed, (function, calls.made[function] - allowed)
+    assert_granted(stage, calls, "WebhookUrl", "APIHandler", "IngestStream", "ProfileStream")
+
+
+def test_the_campaign_and_ses_event_functions_call_only_what_their_roles_grant(stage: Harness, ws: Workspace):
+    # Given subscribed customers and a started campaign, every call recorded
+    stage.container.settings.public_url = "https://patron.example/api"
+    prepare(stage, ws.workspace_id)
+    people = [customer(n) for n in range(3)]
+    put_customers(stage, ws.workspace_id, people)
+    calls = recording(stage)
+    campaigns = stage.container.campaigns
+    campaigns.clock = lambda: START
+    campaigns.rate = lambda: 100.0
+    calls.now = "APIHandler"
+    headers = {"Authorization": f"Bearer {ws.api_key}", "Content-Type": "application/json"}
+    created = stage.http.http.post(
+        "/campaigns", headers=headers, body=json.dumps(load_event("campaigns/create_one_variant.json"))
+    )
+    campaign_id = json.loads(created.body)["campaign_id"]
+    assert (
+        stage.http.http.post(f"/campaigns/{campaign_id}/start", headers=headers, body="{}").status_code == 200
+    )
+    # When the minute dispatcher runs, the sender takes the queue, and SES reports a delivery
+    calls.now = "CampaignDispatch"
+    campaigns.dispatch()
+    calls.now = "CampaignSender"
+    assert stage.drain_campaigns() >= 1
+    sent = bulk_destinations(stage)
+    assert sorted(d["to"] for d in sent) == sorted(p["e"] for p in people)
+    calls.now = "SesEvents"
+    first = people[0]
+    batch = ses_event("delivery.json", ws.workspace_id, first["cid"], f"camp:{campaign_id}", "a")
+    assert streams.ses_events(batch, LambdaContext("ses_events")) == {"batchItemFailures": []}
+    # Then each function's calls are all in its role
+    assert {a for a, _ in calls.made["CampaignSender"]} & {"ses:SendBulkTemplatedEmail", "ses:SendBulkEmail"}
+    assert_granted(stage, calls, "APIHandler", "CampaignDispatch", "CampaignSender", "SesEvents")
