@@ -165,3 +165,41 @@ def test_the_campaign_and_ses_event_functions_call_only_what_their_roles_grant(s
     # Then each function's calls are all in its role
     assert {a for a, _ in calls.made["CampaignSender"]} & {"ses:SendBulkTemplatedEmail", "ses:SendBulkEmail"}
     assert_granted(stage, calls, "APIHandler", "CampaignDispatch", "CampaignSender", "SesEvents")
+
+
+def test_the_scheduled_jobs_call_only_what_their_roles_grant(stage: Harness, ws: Workspace):
+    from pathlib import Path
+
+    from chalicelib.handlers import jobs
+
+    # Given a subscribed customer's first order, the welcome flow without its wait, a
+    # quarantined delivery and a new segment to fill
+    stage.client("ses").verify_email_identity(EmailAddress=SENDER)
+    stage.container.workspaces.set_messaging(ws.workspace_id, [], SENDER, None)
+    welcome = json.loads((Path(__file__).resolve().parents[2] / "flows" / "welcome.json").read_text())
+    welcome["steps"] = welcome["steps"][1:]
+    stage.container.flows.apply(ws.workspace_id, welcome)
+    order = load_event("shopify/orders_create.json")
+    order["customer"]["email_marketing_consent"] = {"state": "subscribed", "opt_in_level": "single_opt_in"}
+    stage.send(ws, "shopify", "orders/create", json.dumps(order).encode())
+    stage.send(ws, "shopify", "orders/create", b'{"id": "not an order"}')
+    stage.drain()
+    headers = {"Authorization": f"Bearer {ws.api_key}", "Content-Type": "application/json"}
+    segment = {"name": "Big spenders", "definition": "total_spent >= 100"}
+    assert stage.http.http.post("/segments", headers=headers, body=json.dumps(segment)).status_code == 201
+    calls = recording(stage)
+    scheduled = load_event("eventbridge/scheduled_event.json")
+    # When each job runs on its scheduled event
+    for function, job in (
+        ("FlowTick", jobs.flow_tick),
+        ("QuarantineReport", jobs.quarantine_report),
+        ("SegmentBackfill", jobs.segment_backfill),
+        ("SegmentRecheck", jobs.segment_recheck),
+        ("NightlyScores", jobs.nightly_scores),
+    ):
+        calls.now = function
+        job(scheduled, LambdaContext(function))
+    # Then each one's calls are all in its role
+    assert_granted(
+        stage, calls, "FlowTick", "QuarantineReport", "SegmentBackfill", "SegmentRecheck", "NightlyScores"
+    )
