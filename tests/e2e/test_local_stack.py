@@ -108,22 +108,33 @@ def eventually(check: Any, attempts: int = 300) -> Any:
     return check()
 
 
+def stored_once(first_door: str, second_door: str, body: bytes, delivery_id: str) -> None:
+    """POST a signed orders/create to one door, then the same again to another (a retry):
+    stored the first time, a duplicate the second."""
+    headers = shopify_headers(SHOP, "orders/create", SECRET, body, delivery_id)
+    first = post(f"{first_door}/webhooks/shopify", body, headers)
+    again = post(f"{second_door}/webhooks/shopify", body, headers)
+    assert first == (200, {"status": "stored", "topic": "orders/create", "webhook_id": delivery_id})
+    assert again[1]["status"] == "duplicate"
+
+
+def customers_with(local: dict[str, Any], email: str) -> list[dict[str, Any]]:
+    """The profiles with that email, once the stream consumer has made one (or none)."""
+
+    def found() -> Any:
+        status, answer = get(f"{local['url']}/customers?email={email}", local["api_key"])
+        return answer["customers"] if status == 200 and answer["customers"] else None
+
+    return list(eventually(found) or [])
+
+
 def test_a_signed_shopify_order_shows_up_with_the_right_totals(local):
     # Given a real Shopify orders/create body, signed with the shop's secret
     body = event_bytes("shopify/orders_create.json")
-    headers = shopify_headers(SHOP, "orders/create", SECRET, body, "e2e-1")
-    # When it is posted to the local stack, twice (a Shopify retry)
-    first = post(f"{local['url']}/webhooks/shopify", body, headers)
-    again = post(f"{local['url']}/webhooks/shopify", body, headers)
-    # Then it is stored once and the profile appears with the right totals
-    assert first == (200, {"status": "stored", "topic": "orders/create", "webhook_id": "e2e-1"})
-    assert again[1]["status"] == "duplicate"
-
-    def found() -> Any:
-        status, answer = get(f"{local['url']}/customers?email=jane.doe@example.com", local["api_key"])
-        return answer["customers"] if status == 200 and answer["customers"] else None
-
-    (profile,) = eventually(found)
+    # When it is posted to the local stack, twice (a Shopify retry): then it is stored once
+    stored_once(local["url"], local["url"], body, "e2e-1")
+    # Then the profile appears with the right totals
+    (profile,) = customers_with(local, "jane.doe@example.com")
     assert (profile["orders_count"], profile["total_spent"], profile["currency"]) == (1, "122.00", "USD")
     status, detail = get(f"{local['url']}/customers/{profile['customer_id']}", local["api_key"])
     assert status == 200 and detail["timeline"][0]["type"] == "order_placed"
@@ -141,21 +152,13 @@ def test_the_function_url_front_door_serves_the_same_webhooks(local):
     for address in ("billing_address", "shipping_address"):
         order[address] = dict(order[address], phone=None)
     body = json.dumps(order).encode()
-    headers = shopify_headers(SHOP, "orders/create", SECRET, body, "e2e-url-1")
-    first = post(f"{local['webhook_url']}/webhooks/shopify", body, headers)
-    again = post(f"{local['url']}/webhooks/shopify", body, headers)
     # Then it is stored once, whichever door it came through
-    assert first == (200, {"status": "stored", "topic": "orders/create", "webhook_id": "e2e-url-1"})
-    assert again[1]["status"] == "duplicate"
-
+    stored_once(local["webhook_url"], local["url"], body, "e2e-url-1")
     # and it becomes her profile
-    def found() -> Any:
-        status, answer = get(f"{local['url']}/customers?email=url.buyer@example.com", local["api_key"])
-        return status == 200 and answer["customers"]
-
-    (profile,) = eventually(found)
+    (profile,) = customers_with(local, "url.buyer@example.com")
     assert (profile["orders_count"], profile["total_spent"]) == (1, "122.00")
     # And a tampered body and a wrong path are refused there as on the API
+    headers = shopify_headers(SHOP, "orders/create", SECRET, body, "e2e-url-2")
     status, answer = post(
         f"{local['webhook_url']}/webhooks/shopify", body.replace(b"#1002", b"#9999"), headers
     )

@@ -77,12 +77,12 @@ ASSUMPTIONS: dict[str, tuple[float, str]] = {
 }
 
 # The campaign bench's recorded figures (docs/benchmarks.md, 2026-11-23, 20,000 recipients,
-# every queue message delivered twice).
+# every queue message delivered twice; the sender reads a batch's opt-outs and
+# suppressions in one consistent BatchGetItem).
 CAMPAIGN_RECORDED: dict[str, Any] = {
     "source": "docs/benchmarks.md, patron bench campaign --recipients 20000, 2026-11-23",
-    "dynamodb_requests_per_recipient": 9.32,
-    "second_delivery_requests": 4.0,  # opt-out, suppression, failed claim, consistent read
-    "first_delivery_reads": 2.0,  # opt-out and suppression GetItem
+    "dynamodb_requests_per_recipient": 5.40,
+    "second_delivery_requests": 2.0,  # the failed claim and its consistent read
     "first_delivery_writes": 3.0,  # claim PutItem, cap and `sent` UpdateItem
     "recipients_per_call": 49.42,
     "deferred_share": 0.377,  # 6,384 deferrals (quiet hours) of 16,941 enqueued
