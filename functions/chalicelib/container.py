@@ -215,9 +215,18 @@ class Container:
 
     @cached_property
     def ingest_pipeline(self) -> Any:
+        from chalicelib.adapters.ingest_store import DynamoOrderReader
+        from chalicelib.adapters.messaging import DynamoHeldNotifications
         from chalicelib.domain.pipeline import IngestPipeline
 
-        return IngestPipeline(self.profiles, self.notifications, self.flow_triggers, self.attribution)
+        return IngestPipeline(
+            self.profiles,
+            self.notifications,
+            self.flow_triggers,
+            self.attribution,
+            later=DynamoHeldNotifications(self.crm),
+            orders=DynamoOrderReader(self.dynamodb, self.settings.ingest_table),
+        )
 
     @cached_property
     def notifications(self) -> Any:

@@ -119,6 +119,43 @@ def test_a_notification_that_failed_every_retry_is_redriven_once(stage, notifyin
     assert [e["Subject"] for e in sent_emails(stage)] == ["Thank you for your order #1001"]
 
 
+def test_a_throttled_confirmation_waits_for_the_minute_job_and_holds_back_no_profile(
+    stage, notifying, monkeypatch
+):
+    from botocore.exceptions import ClientError
+
+    from chalicelib.handlers import jobs
+    from patron.poller import LambdaContext
+    from tests.conftest import load_event
+
+    ws = notifying
+    ses = stage.container.messaging.channels.ses
+    real = ses.send_raw_email
+
+    def throttled(**kwargs):
+        error = {"Error": {"Code": "Throttling", "Message": "Maximum sending rate exceeded."}}
+        raise ClientError(error, "SendRawEmail")
+
+    # Given SES throttling every send
+    monkeypatch.setattr(ses, "send_raw_email", throttled)
+    # When Jane's order comes, and the stream is drained
+    stage.send(ws, "shopify", "orders/create", event_bytes("shopify/orders_create.json"))
+    stage.drain()
+    # Then her profile is there and nothing failed: the confirmation is held, not retried
+    (found,) = json.loads(stage.get(ws, "/customers?email=jane.doe@example.com").body)["customers"]
+    assert found["orders_count"] == 1
+    assert stage.failures == [] and sent_emails(stage) == []
+    # When the minute job runs while SES still throttles, then once it takes mail, then again
+    tick = load_event("eventbridge/scheduled_event.json")
+    still = jobs.flow_tick(tick, LambdaContext("flow_tick"))["held_notifications"]
+    monkeypatch.setattr(ses, "send_raw_email", real)
+    sent = jobs.flow_tick(tick, LambdaContext("flow_tick"))["held_notifications"]
+    after = jobs.flow_tick(tick, LambdaContext("flow_tick"))["held_notifications"]
+    # Then the confirmation went out once, on the run after SES came back
+    assert (still["still_held"], sent["sent"], after["released"]) == (1, 1, 0)
+    assert [e["Subject"] for e in sent_emails(stage)] == ["Thank you for your order #1001"]
+
+
 def ses_event(fixture: str, workspace_id: str, customer_id: str, key: str, variant: str = "b") -> dict:
     """An SQS batch of one SES event (as the SNS subscription delivers it), from a fixture."""
     from chalicelib.domain.messaging.feedback import key_tag

@@ -73,6 +73,32 @@ def _key(pk: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
 
 
+HELD_PK = "NOTEHELD"
+
+
+class DynamoHeldNotifications:
+    """`NOTEHELD` / `<ws>#<ingest key>`: orders whose notifications the provider refused
+    for now (domain/pipeline.py). One partition for all workspaces: it is written only
+    while a provider throttles, and emptied by the minute job."""
+
+    def __init__(self, table: CrmTable) -> None:
+        self.t = table
+
+    def hold(self, workspace_id: str, item_key: str, at: datetime) -> None:
+        self.t.put({"pk": HELD_PK, "sk": f"{workspace_id}#{item_key}", "t": "held", "at": iso(at)})
+
+    def held(self, limit: int) -> list[tuple[str, str]]:
+        items, _ = self.t.query(HELD_PK, limit=limit, newest_first=False)
+        out = []
+        for item in items:
+            workspace_id, _, item_key = str(item["sk"]).partition("#")  # workspace ids have no '#'
+            out.append((workspace_id, item_key))
+        return out
+
+    def release(self, workspace_id: str, item_key: str) -> None:
+        self.t.client.delete_item(TableName=self.t.table, Key=_key(HELD_PK, f"{workspace_id}#{item_key}"))
+
+
 class DynamoLedger:
     """`W#<ws>#MSG#<cid>` / `<message key>`: claimed once, then sent, dropped or refused."""
 

@@ -6,6 +6,12 @@ order to a recent click. One consumer, not two reading the same stream, halves t
 invocations per order (docs/cost.md). A retry is safe at every step: the profile write
 is versioned (`already_applied` the second time), every message is claimed by its key,
 flow runs by their trigger key, and an attribution by its order.
+
+A notification the provider refuses for now (throttled, or its claim held by another
+attempt) does not hold back the profiles behind it on the shard: the record succeeds,
+the order is kept in a small list of held notifications, and the minute job
+(`retry_held`, from `flow_tick`) sends them from the order's current state, claimed by
+key as always. Any other failure fails the record, as before.
 """
 
 from __future__ import annotations
@@ -13,6 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
+
+from chalicelib.domain.messaging.service import InFlight, Throttled
+
+RETRY_LATER = (Throttled, InFlight)
 
 
 class ProfileApplier(Protocol):
@@ -45,12 +55,25 @@ class OrderAttribution(Protocol):
     ) -> dict[str, Any] | None: ...
 
 
+class HeldNotifications(Protocol):
+    """Orders whose notifications the provider refused for now, by their ingest key."""
+
+    def hold(self, workspace_id: str, item_key: str, at: datetime) -> None: ...  # idempotent
+    def held(self, limit: int) -> list[tuple[str, str]]: ...  # (workspace_id, item key), oldest first
+    def release(self, workspace_id: str, item_key: str) -> None: ...
+
+
+class OrderItems(Protocol):
+    def get_orders(self, keys: list[str]) -> list[dict[str, Any]]: ...
+
+
 @dataclass
 class IngestOutcome:
     profile: Any  # profiles.ApplyResult
     decisions: list[Any] = field(default_factory=list)  # notification decisions
     runs: list[str] = field(default_factory=list)  # flow runs started or ended
     attributed: bool = False
+    held: bool = False  # the notifications wait for the minute job (the provider refused for now)
 
 
 class IngestPipeline:
@@ -60,19 +83,49 @@ class IngestPipeline:
         notifications: OrderNotifier,
         triggers: IngestTriggers,
         attribution: OrderAttribution,
+        later: HeldNotifications | None = None,
+        orders: OrderItems | None = None,
     ) -> None:
         self.profiles = profiles
         self.notifications = notifications
         self.triggers = triggers
         self.attribution = attribution
+        self.later = later
+        self.orders = orders
 
     def apply(self, old: dict[str, Any] | None, new: dict[str, Any] | None, now: datetime) -> IngestOutcome:
         result = self.profiles.apply_change(old, new)
         outcome = IngestOutcome(result)
-        outcome.decisions = self.notifications.on_order_change(old, new, now)
+        try:
+            outcome.decisions = self.notifications.on_order_change(old, new, now)
+        except RETRY_LATER:
+            if self.later is None or new is None:
+                raise
+            self.later.hold(str(new["ws"]), str(new["pk"]), now)
+            outcome.held = True
         # the profile just written names the customer: the triggers and attribution need not
         # look them up
         customer_id = result.customer_id
         outcome.runs = self.triggers.on_ingest_change(old, new, now, customer_id=customer_id)
         outcome.attributed = self.attribution.on_order(old, new, now, customer_id=customer_id) is not None
         return outcome
+
+    def retry_held(self, now: datetime, limit: int = 100) -> dict[str, int]:
+        """Send the held notifications from their orders' current state (as if first seen:
+        what went out already is a duplicate by its key). Stops at the first refusal."""
+        counts = {"sent": 0, "released": 0, "still_held": 0}
+        if self.later is None or self.orders is None:
+            return counts
+        held = self.later.held(limit)
+        items = {str(i["pk"]): i for i in self.orders.get_orders([key for _, key in held])}
+        for n, (workspace_id, key) in enumerate(held):
+            item = items.get(key)
+            try:
+                decisions = self.notifications.on_order_change(None, item, now) if item else []
+            except RETRY_LATER:
+                counts["still_held"] = len(held) - n
+                break
+            counts["sent"] += sum(1 for d in decisions if d.status == "sent")
+            self.later.release(workspace_id, key)
+            counts["released"] += 1
+        return counts

@@ -52,10 +52,15 @@ def segment_recheck(event: Any) -> dict[str, Any]:
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="flow_tick")
 def flow_tick(event: Any) -> dict[str, Any]:
-    """Advance the flow runs that are due: waits that ended, sends deferred to now."""
+    """Advance the flow runs that are due: waits that ended, sends deferred to now; then send
+    the transactional notifications the provider refused for now (domain/pipeline.py)."""
     from chalicelib.domain.models import now_utc
 
     result: dict[str, Any] = container().flows.tick(now_utc(), _time_left(event))
+    held = container().ingest_pipeline.retry_held(now_utc())
+    result["held_notifications"] = held
+    if held["released"]:
+        count("HeldNotificationsSent", held["released"])
     count("FlowRunsAdvanced", sum(v for k, v in result.items() if isinstance(v, int)))
     for status, n in result["messages"].items():
         count(f"Messages{status.capitalize()}", n)  # sent, deferred, dropped, skipped, refused

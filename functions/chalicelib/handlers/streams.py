@@ -67,6 +67,8 @@ def handle_record(record: DynamoDBRecord) -> str:
         count("FlowRunsChanged", len(outcome.runs))
     if outcome.attributed:
         count("OrdersAttributed")
+    if outcome.held:
+        count("NotificationsHeld")
     return str(result.outcome)
 
 
