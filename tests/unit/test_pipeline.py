@@ -77,11 +77,11 @@ def test_the_minute_job_sends_what_was_held_then_lets_it_go():
     ingest, _, provider, held = pipeline(order)
     ingest.apply(None, order, NOW)
     # When the job runs while SES still throttles, the order stays held
-    assert ingest.retry_held(NOW) == {"sent": 0, "released": 0, "still_held": 1}
+    assert ingest.retry_held(NOW) == {"sent": 0, "released": 0, "still_held": 1, "errors": []}
     assert held.items
     # When it runs once SES takes mail again, the notification goes from the order as it is now
     provider.down = False
-    assert ingest.retry_held(NOW) == {"sent": 1, "released": 1, "still_held": 0}
+    assert ingest.retry_held(NOW) == {"sent": 1, "released": 1, "still_held": 0, "errors": []}
     assert held.items == {}
     assert provider.calls[-1] == ("notifications", "order", None)
 
@@ -97,3 +97,17 @@ def test_a_failure_that_is_not_a_refusal_for_now_still_fails_the_record():
     with pytest.raises(RuntimeError):
         ingest.apply(None, order, NOW)
     assert held.items == {}
+
+
+def test_a_held_order_whose_send_fails_otherwise_stays_held_and_is_reported_by_its_key():
+    order = order_item(Platform.SHOPIFY, "orders/create", "shopify/orders_create.json")
+    ingest, _, provider, held = pipeline(order)
+    ingest.apply(None, order, NOW)
+
+    def rejected(*args: Any) -> list[Any]:
+        raise RuntimeError("message rejected")
+
+    provider.on_order_change = rejected  # type: ignore[method-assign]
+    result = ingest.retry_held(NOW)
+    assert result["errors"] == [{"item": order["pk"], "error": "RuntimeError"}]
+    assert result["released"] == 0 and list(held.items) == [(order["ws"], order["pk"])]

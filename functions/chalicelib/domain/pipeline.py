@@ -59,7 +59,7 @@ class HeldNotifications(Protocol):
     """Orders whose notifications the provider refused for now, by their ingest key."""
 
     def hold(self, workspace_id: str, item_key: str, at: datetime) -> None: ...  # idempotent
-    def held(self, limit: int) -> list[tuple[str, str]]: ...  # (workspace_id, item key), oldest first
+    def held(self, limit: int) -> list[tuple[str, str]]: ...  # (workspace_id, item key)
     def release(self, workspace_id: str, item_key: str) -> None: ...
 
 
@@ -110,10 +110,12 @@ class IngestPipeline:
         outcome.attributed = self.attribution.on_order(old, new, now, customer_id=customer_id) is not None
         return outcome
 
-    def retry_held(self, now: datetime, limit: int = 100) -> dict[str, int]:
+    def retry_held(self, now: datetime, limit: int = 100) -> dict[str, Any]:
         """Send the held notifications from their orders' current state (as if first seen:
-        what went out already is a duplicate by its key). Stops at the first refusal."""
-        counts = {"sent": 0, "released": 0, "still_held": 0}
+        what went out already is a duplicate by its key). Stops at the first refusal for
+        now; an order whose send fails otherwise stays held and is reported in `errors`
+        (by its key: no personal data), and the others still go."""
+        counts: dict[str, Any] = {"sent": 0, "released": 0, "still_held": 0, "errors": []}
         if self.later is None or self.orders is None:
             return counts
         held = self.later.held(limit)
@@ -125,6 +127,9 @@ class IngestPipeline:
             except RETRY_LATER:
                 counts["still_held"] = len(held) - n
                 break
+            except Exception as exc:  # noqa: BLE001 - kept held, reported and logged; retried next minute
+                counts["errors"].append({"item": key, "error": type(exc).__name__})
+                continue
             counts["sent"] += sum(1 for d in decisions if d.status == "sent")
             self.later.release(workspace_id, key)
             counts["released"] += 1

@@ -61,6 +61,8 @@ def flow_tick(event: Any) -> dict[str, Any]:
     result["held_notifications"] = held
     if held["released"]:
         count("HeldNotificationsSent", held["released"])
+    if held["errors"]:
+        logger.warning("held notifications failed", extra={"errors": held["errors"]})
     count("FlowRunsAdvanced", sum(v for k, v in result.items() if isinstance(v, int)))
     for status, n in result["messages"].items():
         count(f"Messages{status.capitalize()}", n)  # sent, deferred, dropped, skipped, refused
