@@ -102,7 +102,56 @@ class PollerStats:
     empty_polls: int = 0  # rounds that found nothing new: the stream is caught up
 
 
-class StreamPoller:
+class _BatchPoller:
+    """What the stream and queue pollers share: invoking the handler as Lambda does
+    (a raised error fails the whole batch), draining, and running until stopped."""
+
+    kind = "stream"  # in log lines
+    drain_rounds = 1000
+    handler: Handler
+    function_name: str
+    stats: PollerStats
+
+    def poll_once(self) -> int:
+        raise NotImplementedError
+
+    @staticmethod
+    def record_id(record: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+    def _invoke(self, batch: list[dict[str, Any]]) -> set[str]:
+        """The ids of the records the handler reported failed (all of them if it raised)."""
+        self.stats.invocations += 1
+        try:
+            response = self.handler({"Records": batch}, LambdaContext(self.function_name)) or {}
+        except Exception:  # noqa: BLE001 - a function error, as Lambda sees it: the whole batch failed
+            # (Powertools raises when every record of a batch failed.)
+            log.warning("%s handler failed the whole batch of %d records", self.kind, len(batch))
+            return {self.record_id(r) for r in batch}
+        return {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+
+    def drain(self, max_rounds: int | None = None) -> int:
+        """Poll until a round finds nothing (tests and the demo use this)."""
+        total = 0
+        for _ in range(max_rounds or self.drain_rounds):
+            n = self.poll_once()
+            total += n
+            if n == 0:
+                return total
+        return total
+
+    def run(self, stop: threading.Event, interval: float = 0.1) -> None:
+        while not stop.is_set():
+            try:
+                n = self.poll_once()
+            except Exception:
+                log.exception("%s poll failed", self.kind)
+                n = 0
+            if n == 0:
+                stop.wait(interval)
+
+
+class StreamPoller(_BatchPoller):
     def __init__(
         self,
         streams: Any,
@@ -164,26 +213,9 @@ class StreamPoller:
                 self.stats.empty_polls += 1
             return handled
 
-    def drain(self, max_rounds: int = 1000) -> int:
-        """Poll until a round finds nothing (tests and the demo use this)."""
-        total = 0
-        for _ in range(max_rounds):
-            n = self.poll_once()
-            total += n
-            if n == 0:
-                return total
-        return total
-
-    def _invoke(self, batch: list[dict[str, Any]]) -> set[str]:
-        self.stats.invocations += 1
-        context = LambdaContext(self.function_name)
-        try:
-            response = self.handler({"Records": batch}, context) or {}
-        except Exception:  # noqa: BLE001 - a function error, as Lambda sees it: the whole batch failed
-            # (Powertools raises when every record of a batch failed.)
-            log.warning("stream handler failed the whole batch of %d records", len(batch))
-            return {r["dynamodb"]["SequenceNumber"] for r in batch}
-        return {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+    @staticmethod
+    def record_id(record: dict[str, Any]) -> str:
+        return str(record["dynamodb"]["SequenceNumber"])
 
     def _deliver(self, shard: str, batch: list[dict[str, Any]]) -> int:
         pending = self._pending[shard]
@@ -217,16 +249,6 @@ class StreamPoller:
                 self.stats.records += len(bad)
                 return first + len(bad)
 
-    def run(self, stop: threading.Event, interval: float = 0.1) -> None:
-        while not stop.is_set():
-            try:
-                n = self.poll_once()
-            except Exception:
-                log.exception("stream poll failed")
-                n = 0
-            if n == 0:
-                stop.wait(interval)
-
 
 def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
     """Shape a ReceiveMessage message the way Lambda delivers it."""
@@ -243,7 +265,7 @@ def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str
     }
 
 
-class QueuePoller:
+class QueuePoller(_BatchPoller):
     """A local stand-in for Lambda's SQS event source mapping (ReportBatchItemFailures).
 
     Receives up to `batch_size` messages, invokes the handler, deletes the messages that
@@ -251,6 +273,13 @@ class QueuePoller:
     policy moves a message to its dead-letter queue after its receives run out). With
     `duplicate_deliveries`, every batch is handed to the handler twice, as an
     at-least-once queue may."""
+
+    kind = "queue"
+    drain_rounds = 100_000
+
+    @staticmethod
+    def record_id(record: dict[str, Any]) -> str:
+        return str(record["messageId"])
 
     def __init__(
         self,
@@ -273,15 +302,6 @@ class QueuePoller:
         self.duplicate_deliveries = duplicate_deliveries
         self.stats = PollerStats()
         self._lock = threading.Lock()
-
-    def _invoke(self, batch: list[dict[str, Any]]) -> set[str]:
-        self.stats.invocations += 1
-        try:
-            response = self.handler({"Records": batch}, LambdaContext(self.function_name)) or {}
-        except Exception:  # noqa: BLE001 - a function error, as Lambda sees it: the whole batch failed
-            log.warning("queue handler failed the whole batch of %d messages", len(batch))
-            return {r["messageId"] for r in batch}
-        return {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
 
     def poll_once(self) -> int:
         with self._lock:
@@ -308,22 +328,3 @@ class QueuePoller:
                     self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
                     self.stats.records += 1
             return len(messages)
-
-    def drain(self, max_rounds: int = 100_000) -> int:
-        total = 0
-        for _ in range(max_rounds):
-            n = self.poll_once()
-            total += n
-            if n == 0:
-                return total
-        return total
-
-    def run(self, stop: threading.Event, interval: float = 0.1) -> None:
-        while not stop.is_set():
-            try:
-                n = self.poll_once()
-            except Exception:
-                log.exception("queue poll failed")
-                n = 0
-            if n == 0:
-                stop.wait(interval)
