@@ -229,21 +229,21 @@ class StreamPoller(_BatchPoller):
                 self.stats.records += len(batch)
                 return len(batch)
             # Lambda checkpoints before the first failure and retries from there.
-            first = min(i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] in failed)
+            first = min(i for i, r in enumerate(batch) if self.record_id(r) in failed)
             del pending[:first]
             self.stats.records += first
             batch = pending[: self.batch_size]
             attempts += 1
             self.stats.retries += 1
             if attempts > self.max_retries:
-                bad = [r for r in batch if r["dynamodb"]["SequenceNumber"] in failed]
+                bad = [r for r in batch if self.record_id(r) in failed]
                 log.warning("stream records sent to the on-failure destination: %d", len(bad))
                 if self.on_failure is not None:
                     self.on_failure(bad, shard)
                 self.stats.failed_to_destination += len(bad)
                 # Like a mapping after its retries: skip what failed, keep the rest.
-                done = {r["dynamodb"]["SequenceNumber"] for r in bad}
-                rest = [r for r in batch if r["dynamodb"]["SequenceNumber"] not in done]
+                done = {self.record_id(r) for r in bad}
+                rest = [r for r in batch if self.record_id(r) not in done]
                 del pending[: len(batch)]
                 pending[:0] = rest
                 self.stats.records += len(bad)

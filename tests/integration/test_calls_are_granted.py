@@ -15,8 +15,10 @@ from patron.bench.campaign import START, bulk_destinations, customer, prepare, p
 from patron.harness import Harness, Workspace
 from patron.poller import LambdaContext
 from tests.conftest import event_bytes, load_event
+from tests.integration.test_campaigns import create, post
 from tests.integration.test_function_url import signed
 from tests.integration.test_notifications import SENDER, ses_event
+from tests.integration.test_scheduled_jobs import welcome_due
 
 PERMISSIONS = json.loads(iam.PERMISSIONS.read_text())
 
@@ -143,14 +145,8 @@ def test_the_campaign_and_ses_event_functions_call_only_what_their_roles_grant(s
     campaigns.clock = lambda: START
     campaigns.rate = lambda: 100.0
     calls.now = "APIHandler"
-    headers = {"Authorization": f"Bearer {ws.api_key}", "Content-Type": "application/json"}
-    created = stage.http.http.post(
-        "/campaigns", headers=headers, body=json.dumps(load_event("campaigns/create_one_variant.json"))
-    )
-    campaign_id = json.loads(created.body)["campaign_id"]
-    assert (
-        stage.http.http.post(f"/campaigns/{campaign_id}/start", headers=headers, body="{}").status_code == 200
-    )
+    campaign_id = create(stage, ws)
+    assert post(stage, ws, f"/campaigns/{campaign_id}/start").status_code == 200
     # When the minute dispatcher runs, the sender takes the queue, and SES reports a delivery
     calls.now = "CampaignDispatch"
     campaigns.dispatch()
@@ -168,25 +164,14 @@ def test_the_campaign_and_ses_event_functions_call_only_what_their_roles_grant(s
 
 
 def test_the_scheduled_jobs_call_only_what_their_roles_grant(stage: Harness, ws: Workspace):
-    from pathlib import Path
-
     from chalicelib.handlers import jobs
 
     # Given a subscribed customer's first order, the welcome flow without its wait, a
     # quarantined delivery and a new segment to fill
-    stage.client("ses").verify_email_identity(EmailAddress=SENDER)
-    stage.container.workspaces.set_messaging(ws.workspace_id, [], SENDER, None)
-    welcome = json.loads((Path(__file__).resolve().parents[2] / "flows" / "welcome.json").read_text())
-    welcome["steps"] = welcome["steps"][1:]
-    stage.container.flows.apply(ws.workspace_id, welcome)
-    order = load_event("shopify/orders_create.json")
-    order["customer"]["email_marketing_consent"] = {"state": "subscribed", "opt_in_level": "single_opt_in"}
-    stage.send(ws, "shopify", "orders/create", json.dumps(order).encode())
+    welcome_due(stage, ws)
     stage.send(ws, "shopify", "orders/create", b'{"id": "not an order"}')
-    stage.drain()
-    headers = {"Authorization": f"Bearer {ws.api_key}", "Content-Type": "application/json"}
     segment = {"name": "Big spenders", "definition": "total_spent >= 100"}
-    assert stage.http.http.post("/segments", headers=headers, body=json.dumps(segment)).status_code == 201
+    assert post(stage, ws, "/segments", segment).status_code == 201
     calls = recording(stage)
     # (and a notification held while SES throttled: the flow tick sends those too)
     stage.container.ingest_pipeline.later.hold(ws.workspace_id, f"W#{ws.workspace_id}#O#held", START)

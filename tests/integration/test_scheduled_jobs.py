@@ -23,13 +23,14 @@ def test_the_local_scheduler_finds_and_runs_the_apps_schedules(stage, ws):
     assert report["workspaces"] == 1 and report["open_entries"] == 0
 
 
-def test_the_flow_tick_job_advances_due_runs(stage, ws):
+def welcome_due(stage, ws) -> None:
+    """The welcome flow without its wait, and a subscribed customer's first order, drained:
+    a welcome run due now."""
     import json
     from pathlib import Path
 
-    from tests.integration.test_notifications import SENDER, sent_emails
+    from tests.integration.test_notifications import SENDER
 
-    # Given the welcome flow with no wait, and a subscribed customer's first order
     stage.client("ses").verify_email_identity(EmailAddress=SENDER)
     stage.container.workspaces.set_messaging(ws.workspace_id, [], SENDER, None)
     welcome = json.loads((Path(__file__).resolve().parents[2] / "flows" / "welcome.json").read_text())
@@ -39,6 +40,13 @@ def test_the_flow_tick_job_advances_due_runs(stage, ws):
     body["customer"]["email_marketing_consent"] = {"state": "subscribed", "opt_in_level": "single_opt_in"}
     stage.send(ws, "shopify", "orders/create", json.dumps(body).encode())
     stage.drain()
+
+
+def test_the_flow_tick_job_advances_due_runs(stage, ws):
+    from tests.integration.test_notifications import sent_emails
+
+    # Given the welcome flow with no wait, and a subscribed customer's first order
+    welcome_due(stage, ws)
     # When the minute job runs on a scheduled event (now: no quiet hours in the job's clock
     # are assumed, so the outcome is either sent now or waiting for the morning)
     result = jobs.flow_tick(load_event("eventbridge/scheduled_event.json"), LambdaContext("job"))
