@@ -10,7 +10,7 @@ the wire.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -60,6 +60,7 @@ class FakeProfileStore:
         self.items: dict[tuple[str, str], dict[str, Any]] = {}
         self.saves: list[dict[str, Any]] = []  # every successful save, as given
         self.attempts = 0
+        self.moved_reads = 0
         self.before_save: Callable[[], None] | None = None  # runs once, before the next save
 
     # -- reads -------------------------------------------------------------------
@@ -99,6 +100,20 @@ class FakeProfileStore:
                 item = self._get(workspace_id, item["into"])
         return [stored(i) for i in live.values()]  # copies: the caller mutates them
 
+    def moved_entries(
+        self, workspace_id: str, customer_ids: list[str], keys: list[str] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        self.moved_reads += 1
+        out: dict[str, dict[str, Any]] = {}
+        for customer_id in customer_ids:
+            pk = profile_pk(workspace_id, customer_id)
+            for (ipk, sk), item in self.items.items():
+                if ipk != pk or not sk.startswith("O#") or (keys is not None and item["k"] not in keys):
+                    continue
+                if item["k"] not in out or int(out[item["k"]]["v"]) < int(item["e"]["v"]):
+                    out[item["k"]] = stored(item["e"])
+        return out
+
     # -- writes ------------------------------------------------------------------
     def save(
         self,
@@ -106,8 +121,17 @@ class FakeProfileStore:
         expected_rev: int | None,
         extra: list[dict[str, Any]],
         retired: list[tuple[dict[str, Any], int]],
+        moved: Sequence[tuple[str, dict[str, Any]]] = (),
     ) -> None:
         self.attempts += 1
+        # Moved entries are written first, each only over an older version (as DynamoDB's
+        # conditional put in entry_store); the profile's own conditions decide after.
+        for key, entry in moved:
+            at = (profile["pk"], "O#" + key)
+            if at not in self.items or int(self.items[at]["v"]) <= int(entry["v"]):
+                self.items[at] = stored(
+                    {"pk": at[0], "sk": at[1], "t": "entry", "k": key, "v": entry["v"], "e": entry}
+                )
         if self.before_save is not None:
             hook, self.before_save = self.before_save, None
             hook()

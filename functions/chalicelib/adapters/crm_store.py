@@ -5,13 +5,14 @@ from __future__ import annotations
 import gzip
 import json
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from chalicelib.adapters.cache import TtlCache
 from chalicelib.adapters.codec import batch_get, from_item, to_av, to_item
+from chalicelib.adapters.entry_store import EntryItems
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.models import Platform, Source, now_utc
@@ -406,6 +407,12 @@ class DynamoProfileStore:
         self.t = table
         self.phone_index = phone_index
         self.ext_index = ext_index
+        self.entries = EntryItems(table.client, table.table)
+
+    def moved_entries(
+        self, workspace_id: str, customer_ids: list[str], keys: list[str] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        return self.entries.newest(workspace_id, customer_ids, keys)
 
     def get(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None:
         item = self.t.get(profile_pk(workspace_id, customer_id), "P")
@@ -449,7 +456,9 @@ class DynamoProfileStore:
         expected_rev: int | None,
         extra: list[dict[str, Any]],
         retired: list[tuple[dict[str, Any], int]],
+        moved: Sequence[tuple[str, dict[str, Any]]] = (),
     ) -> None:
+        self.entries.write(profile["ws"], profile["cid"], moved)  # before the profile: see entry_store
         condition, cvalues = _rev_condition(expected_rev)
         if not extra and not retired:
             try:
@@ -625,6 +634,11 @@ class DynamoPrivacyStore:
                 deleted += 1
             except client.exceptions.ConditionalCheckFailedException:
                 continue
+        # Its moved order entries, and those of the profiles merged into it, go first: a
+        # retry of the request finds the profile again until everything is gone.
+        entries = EntryItems(client, self.t.table)
+        for customer_id in dict.fromkeys([profile["cid"], *pointer_ids]):
+            deleted += entries.delete_all(workspace_id, customer_id)
         client.delete_item(TableName=self.t.table, Key={"pk": {"S": profile["pk"]}, "sk": {"S": "P"}})
         # the customer's engagement (opens, clicks, the last click) goes with the profile
         client.delete_item(

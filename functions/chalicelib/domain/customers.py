@@ -13,7 +13,7 @@ from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.identity import customer_id_for, normalize_email
 from chalicelib.domain.messaging.engagement import EngagementView
 from chalicelib.domain.models import now_utc
-from chalicelib.domain.profiles import WorkspaceReader, bought
+from chalicelib.domain.profiles import WorkspaceReader, bought, entry_partitions
 
 CENT = Decimal("0.01")
 TIMELINE_ORDERS = 100
@@ -21,6 +21,10 @@ TIMELINE_ORDERS = 100
 
 class ProfileReader(Protocol):
     def get(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None: ...
+
+    def moved_entries(
+        self, workspace_id: str, customer_ids: list[str], keys: list[str] | None = None
+    ) -> dict[str, dict[str, Any]]: ...
 
 
 class OrderReader(Protocol):
@@ -262,9 +266,11 @@ class CustomerService:
         item = self.profiles.get(workspace_id, customer_id)
         if item is None or item.get("t") != "profile":
             raise NotFound("customer not found")
-        entries = sorted((item.get("o") or {}).items(), key=lambda kv: int(kv[1].get("t", 0)), reverse=True)[
-            :TIMELINE_ORDERS
-        ]
+        held = dict(item.get("o") or {})
+        if item.get("so"):  # older orders moved to their own items: one query of the partition
+            moved = self.profiles.moved_entries(workspace_id, entry_partitions(item))
+            held = {k: e for k, e in moved.items() if k not in held} | held
+        entries = sorted(held.items(), key=lambda kv: int(kv[1].get("t", 0)), reverse=True)[:TIMELINE_ORDERS]
         keys = []
         for key, _ in entries:
             parts = records.split_public_order_id(key)

@@ -96,21 +96,16 @@ def summary(item: dict[str, Any], now: datetime) -> Summary | None:
     amounts are net of refunds, in the workspace currency (orders with no rate count as
     purchases with no value).
     """
-    days: dict[int, float] = {}
-    for entry in (item.get("o") or {}).values():
-        if entry.get("x") or entry.get("t") is None:
-            continue
-        day = int(entry["t"]) // DAY_SECONDS
-        value = float(entry.get("a", 0) or 0) - float(entry.get("r", 0) or 0)
-        days[day] = days.get(day, 0.0) + value
-    if not days:
+    from chalicelib.domain.order_entries import of_profile
+
+    orders = of_profile(item)  # the recent entries and the summary of the moved ones
+    first, last = orders.day0, orders.last_day()
+    if first is None or last is None:
         return None
-    ordered = sorted(days)
-    first, last = ordered[0], ordered[-1]
     today = int(now.astimezone(UTC).timestamp()) // DAY_SECONDS
-    repeats = [days[d] for d in ordered[1:]]
-    mean = sum(repeats) / len(repeats) if repeats else 0.0
-    return Summary(len(ordered) - 1, last - first, max(today - first, last - first), max(mean, 0.0))
+    repeats = orders.order_days() - 1
+    mean = float(orders.value - orders.day0_value) / repeats if repeats else 0.0
+    return Summary(repeats, last - first, max(today - first, last - first), max(mean, 0.0))
 
 
 def hyp2f1(a: float, b: float, c: float, z: float) -> float:

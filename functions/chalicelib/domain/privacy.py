@@ -15,7 +15,7 @@ from chalicelib.domain import records
 from chalicelib.domain.customers import CustomerService, OrderView
 from chalicelib.domain.identity import customer_id_for, identity_keys
 from chalicelib.domain.models import now_utc
-from chalicelib.domain.profiles import ApplyResult, ProfileStore, WorkspaceReader
+from chalicelib.domain.profiles import ApplyResult, ProfileStore, WorkspaceReader, entry_partitions
 
 EXPORT_TTL_DAYS = 30
 
@@ -66,9 +66,14 @@ class PrivacyService:
         if request == "customers_redact":
             deleted, redacted = 0, 0
             for profile in found:
+                moved = (
+                    self.profiles.moved_entries(workspace_id, entry_partitions(profile))
+                    if profile.get("so")
+                    else {}
+                )
                 order_keys = [
                     records.order_pk(workspace_id, *parts)
-                    for key in profile.get("o", {})
+                    for key in [*profile.get("o", {}), *moved]
                     if (parts := records.split_public_order_id(key))
                 ]
                 customer_keys = []

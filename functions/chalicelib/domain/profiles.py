@@ -1,21 +1,24 @@
 """Customer profiles: identity resolution and exactly-once aggregates.
 
-A profile keeps one entry per order it holds (version, time, counted flag,
-converted amounts, products). Aggregates are derived from those entries, never
-incremented, so applying the same stream record twice, replaying an order or
-cancelling and refunding after payment all leave them exactly right: an entry is
-only replaced by a newer version of the same order.
+A profile keeps one entry per recent order (version, time, counted flag, converted
+amounts, products), at most RECENT_ORDERS of them; older entries move to their own
+items, and what they add up to stays in the profile as a summary
+(chalicelib.domain.order_entries). Aggregates are derived from the summary and the
+recent entries, never incremented, so applying the same stream record twice,
+replaying an order or cancelling and refunding after payment all leave them exactly
+right: an entry is only replaced by a newer version of the same order.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from chalicelib.domain import records
+from chalicelib.domain import order_entries, records
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for, identity_keys, identity_kind
 from chalicelib.domain.models import Consent, ConsentState, Person, now_utc
@@ -24,23 +27,46 @@ from chalicelib.domain.scoring import RfmEdges
 
 CENT = Decimal("0.01")
 MAX_ATTEMPTS = 8
+# Order entries kept in the profile item; older ones move to their own items. A profile
+# stays near 2 KB however many orders the customer places (docs/data-model.md).
+RECENT_ORDERS = 8
 
 
 def profile_pk(workspace_id: str, customer_id: str) -> str:
     return f"W#{workspace_id}#P#{customer_id}"
 
 
-def entry_source(order_key: str) -> str:
-    return order_key.split(".", 1)[0]
-
-
-def _iso_seconds(epoch: int) -> str:
-    return records.iso(datetime.fromtimestamp(epoch, UTC)) or ""
+entry_source = order_entries.entry_source
 
 
 def bought(item: dict[str, Any], attribute: str) -> list[str]:
-    """Products ('p') or categories ('k') of the orders that count."""
-    return sorted({v for e in (item.get("o") or {}).values() if not e.get("x") for v in e.get(attribute, [])})
+    """Products ('p') or categories ('k') of the orders that count, moved entries included."""
+    moved = set((item.get("so") or {}).get(attribute) or ())
+    recent = {v for e in (item.get("o") or {}).values() if not e.get("x") for v in e.get(attribute, [])}
+    return sorted(moved | recent)
+
+
+def order_sources(item: dict[str, Any]) -> set[str]:
+    """Sources of every order entry of a profile (moved ones included)."""
+    moved = set((item.get("so") or {}).get("src") or ())
+    return moved | {entry_source(k) for k in item.get("o") or {}}
+
+
+def order_channels(item: dict[str, Any]) -> set[str]:
+    """Channels of the orders that count (moved ones included)."""
+    moved = set((item.get("so") or {}).get("ch") or ())
+    return moved | {e.get("ch", "web") for e in (item.get("o") or {}).values() if not e.get("x")}
+
+
+def orders_held(item: dict[str, Any]) -> int:
+    """Order entries of a profile: the recent ones and the moved ones."""
+    return len(item.get("o") or {}) + int((item.get("so") or {}).get("c", 0))
+
+
+def entry_partitions(item: dict[str, Any]) -> list[str]:
+    """Customer ids under whose partitions the profile's moved entries live: its own and
+    those of the profiles merged into it (their moved entries stay where they are)."""
+    return list(dict.fromkeys([item["cid"], *item.get("mrg", [])]))
 
 
 @dataclass(frozen=True)
@@ -82,17 +108,27 @@ class ProfileStore(Protocol):
         """Live profile items holding any of the identity keys (pointers followed)."""
         ...
 
+    def moved_entries(
+        self, workspace_id: str, customer_ids: list[str], keys: list[str] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Moved order entries under those customers' partitions (consistent reads), the
+        newest version of each order key; only `keys` when given, else all of them."""
+        ...
+
     def save(
         self,
         profile: dict[str, Any],
         expected_rev: int | None,
         extra: list[dict[str, Any]],
         retired: list[tuple[dict[str, Any], int]],
+        moved: Sequence[tuple[str, dict[str, Any]]] = (),
     ) -> None:
         """Write the profile if its rev is unchanged; raise Conflict otherwise.
 
-        `extra` items (identity pointers, merge records) are created with it, and
-        `retired` profiles become pointers to it, atomically.
+        `moved` entries (order key, entry) are first written to their own items, each
+        only over an older version; the profile write that drops them from `o` decides.
+        `extra` items (identity pointers, merge records) are created with the profile,
+        and `retired` profiles become pointers to it, atomically.
         """
         ...
 
@@ -104,6 +140,12 @@ class Profile:
     rev: int = 0
     created_at: str = ""
     item: dict[str, Any] = field(default_factory=dict)
+    # Entry keys in `o` as stored (only those may move out: their moved item is shadowed
+    # by `o` until the profile write commits), keys this write must keep in `o`, and
+    # whether the moved entries' summary must be rebuilt from their items.
+    committed: frozenset[str] = frozenset()
+    pinned: set[str] = field(default_factory=set)
+    rebuild: bool = False
 
     @classmethod
     def new(cls, workspace_id: str, customer_id: str, at: datetime) -> Profile:
@@ -127,7 +169,9 @@ class Profile:
     @classmethod
     def load(cls, item: dict[str, Any]) -> Profile:
         item.setdefault("o", {})
-        return cls(item["ws"], item["cid"], int(item.get("rev", 0)), item.get("ca", ""), item)
+        return cls(
+            item["ws"], item["cid"], int(item.get("rev", 0)), item.get("ca", ""), item, frozenset(item["o"])
+        )
 
     # -- identity -----------------------------------------------------------------
     def identity_keys(self) -> set[str]:
@@ -224,11 +268,17 @@ class Profile:
         self.item["o"][key] = entry
 
     def merge_from(self, other: Profile) -> None:
-        """Fold another profile of the same person into this one."""
+        """Fold another profile of the same person into this one.
+
+        Its recent entries join `o` (they move out on later writes); its moved entries
+        stay in its partition, listed through `mrg`, and the summary is rebuilt.
+        """
         mine, theirs = self.item, other.item
         for key, entry in theirs.get("o", {}).items():
             if key not in mine["o"] or int(mine["o"][key]["v"]) < int(entry["v"]):
                 mine["o"][key] = entry
+        if mine.get("so") or theirs.get("so"):
+            self.rebuild = True
         for attr in ("ems", "phs", "xs"):
             if theirs.get(attr):
                 mine.setdefault(attr, set()).update(theirs[attr])
@@ -253,34 +303,47 @@ class Profile:
         if theirs.get("ca", "") and theirs["ca"] < mine.get("ca", "~"):
             mine["ca"] = theirs["ca"]
 
+    def rebuild_moved(self, moved: dict[str, dict[str, Any]]) -> None:
+        """Rebuild the moved entries' summary from their items (all of them, as read).
+
+        A moved entry that is also in `o` is shadowed by it, unless the moved one is newer
+        (a merge can bring an older copy of an order): then `o` takes the newer one.
+        """
+        o = self.item["o"]
+        for key, entry in moved.items():
+            if key in o and int(o[key]["v"]) < int(entry["v"]):
+                o[key] = entry
+        summary = order_entries.summarize({k: e for k, e in moved.items() if k not in o})
+        self.item["so"] = summary.to_item()
+        self.rebuild = False
+
+    def move_out(self, limit: int | None = None) -> list[tuple[str, dict[str, Any]]]:
+        """Move the oldest entries beyond `limit` out of `o`, into the summary.
+
+        Only entries `o` held when it was read may move (their items are written before
+        the profile, and `o` shadows them until it commits), never a pinned one.
+        """
+        o = self.item["o"]
+        excess = len(o) - (RECENT_ORDERS if limit is None else limit)
+        if excess <= 0:
+            return []
+        movable = sorted(
+            (k for k in o if k in self.committed and k not in self.pinned),
+            key=lambda k: (int(o[k].get("t", 0)), k),
+        )[:excess]
+        if not movable:
+            return []
+        out = [(k, o.pop(k)) for k in movable]
+        summary = order_entries.Summary.of_item(self.item.get("so"))
+        self.item["so"] = summary.combine(order_entries.summarize(dict(out))).to_item()
+        return out
+
     def recompute(self, ws: WorkspaceSettings) -> None:
-        """Derive every aggregate from the order entries."""
+        """Derive every aggregate from the moved entries' summary and the recent entries."""
         item = self.item
-        counted = [e for e in item["o"].values() if not e.get("x")]
-        converted = [e for e in counted if "a" in e]
-        spent = sum((Decimal(e["a"]) for e in converted), Decimal(0))
-        refunded = sum((Decimal(e.get("r", 0)) for e in converted), Decimal(0))
-        times = sorted(int(e["t"]) for e in counted if e.get("t"))
-        unconverted: dict[str, Decimal] = {}
-        for e in counted:
-            if "a" not in e:
-                unconverted[e["cur"]] = unconverted.get(e["cur"], Decimal(0)) + Decimal(e["oa"])
-        item["n"] = len(counted)
-        item["cur"] = ws.currency
-        item["spent"] = spent
-        item["refd"] = refunded
-        item["net"] = spent - refunded
-        item["aov"] = (spent / len(converted)).quantize(CENT) if converted else None
-        item["first"] = _iso_seconds(times[0]) if times else None
-        item["last"] = _iso_seconds(times[-1]) if times else None
-        if len(times) >= 2:
-            days = Decimal(times[-1] - times[0]) / Decimal(86400) / (len(times) - 1)
-            item["gap"] = days.quantize(CENT)
-        else:
-            item["gap"] = None
-        item["unconv"] = unconverted or None
-        item["srcs"] = {entry_source(k) for k in item["o"]} | set(item.get("srcx", set())) or None
-        item["chs"] = {e.get("ch", "web") for e in counted} or None
+        summary = order_entries.of_profile(item)
+        item.update(order_entries.aggregates(summary, ws.currency))
+        item["srcs"] = summary.sources | set(item.get("srcx", set())) or None
         # Sparse GSI keys: the first phone and platform id are findable without pointers.
         phones, exts = sorted(item.get("phs", set())), sorted(item.get("xs", set()))
         if phones and not item.get("phone_k"):
@@ -356,6 +419,9 @@ class ProfileService:
         at = records.parse_iso(new.get("ua")) or snap.created_at
 
         def change(profile: Profile) -> list[str] | None:
+            profile.pinned.add(key)
+            if key not in profile.item["o"] and profile.item.get("so"):
+                return self._change_moved(profile, key, snap, ws, at)
             if profile.order_version(key) >= snap.version:
                 return None
             before = copy.deepcopy(profile.item) if key in profile.item["o"] else None
@@ -366,6 +432,30 @@ class ProfileService:
             return added
 
         return self._upsert(ws, keys, change, snap.created_at or now_utc())
+
+    def _change_moved(
+        self,
+        profile: Profile,
+        key: str,
+        snap: records.OrderSnapshot,
+        ws: WorkspaceSettings,
+        at: datetime | None,
+    ) -> list[str] | None:
+        """An order not in `o` of a profile that has moved entries: it may be one of them."""
+        moved = self.store.moved_entries(ws.workspace_id, entry_partitions(profile.item), [key]).get(key)
+        if moved is not None and int(moved["v"]) >= snap.version:
+            return None
+        before = copy.deepcopy(profile.item)
+        profile.set_order(key, snap, ws)
+        added = profile.absorb(snap.person, at) if snap.is_order else []
+        if moved is None:
+            return added  # a new order
+        if _same_figures(moved, profile.item["o"][key]):
+            # A later state that moves no figure: the entry stays moved, at its version.
+            del profile.item["o"][key]
+            return added if added or _without_stamp(before) != _without_stamp(profile.item) else None
+        profile.rebuild = True  # it comes back to `o`, and the summary is rebuilt without it
+        return added
 
     def apply_customer(self, new: dict[str, Any]) -> ApplyResult:
         if new.get("rdx"):
@@ -408,6 +498,11 @@ class ProfileService:
             added = change(profile)
             if added is None and not merged:
                 return ApplyResult(profile.customer_id, "already_applied")
+            if profile.rebuild:
+                profile.rebuild_moved(
+                    self.store.moved_entries(ws.workspace_id, entry_partitions(profile.item))
+                )
+            moved_out = profile.move_out()
             profile.recompute(ws)
             indexed = profile.indexed_keys(ws.id_salt)
             # New identities that nothing finds yet get a pointer item (rare: a second email).
@@ -432,7 +527,7 @@ class ProfileService:
             profile.item["rev"] = profile.rev
             profile.item["ua"] = records.iso(now_utc())
             try:
-                self.store.save(profile.item, expected, extra, retired)
+                self.store.save(profile.item, expected, extra, retired, moved_out)
             except Conflict:
                 continue
             return ApplyResult(profile.customer_id, "applied", merged)
@@ -452,6 +547,14 @@ def _moves_nothing(before: dict[str, Any], after: dict[str, Any], key: str) -> b
         return {k: v for k, v in item.items() if k != "pat"} | {"o": orders}
 
     return figures(before) == figures(after)
+
+
+def _same_figures(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return {k: v for k, v in a.items() if k != "v"} == {k: v for k, v in b.items() if k != "v"}
+
+
+def _without_stamp(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k != "pat"}
 
 
 def _keys(persons: list[Person]) -> list[str]:
@@ -475,5 +578,5 @@ def _merge_record(ws: str, into: Profile, other: Profile, keys: list[str]) -> di
         "from": other.customer_id,
         "reason": "shared " + "+".join(shared),
         "at": at,
-        "orders_moved": len(other.item.get("o", {})),
+        "orders_moved": orders_held(other.item),
     }

@@ -194,7 +194,7 @@ def profile_facts(
     projection: Any = None,
 ) -> Any:
     """The segment-language view of a stored profile, with its computed scores."""
-    from chalicelib.domain.profiles import bought, entry_source
+    from chalicelib.domain.profiles import bought, order_channels, order_sources
     from chalicelib.domain.records import parse_iso
     from chalicelib.domain.segments import Facts
 
@@ -209,13 +209,12 @@ def profile_facts(
     if stage is not None:
         values["lifecycle"] = stage.stage
     values.update(model or {})
-    orders = item.get("o") or {}
     return Facts(
         values=values,
         products=frozenset(bought(item, "p")),
         categories=frozenset(bought(item, "k")),
-        sources=frozenset(entry_source(k) for k in orders),
-        channels=frozenset(e.get("ch", "web") for e in orders.values() if not e.get("x")),
+        sources=frozenset(order_sources(item)),
+        channels=frozenset(order_channels(item)),
         times={
             "last_order_at": parse_iso(item.get("last")),
             "first_order_at": parse_iso(item.get("first")),

@@ -697,7 +697,9 @@ def birthday_event(
 
 
 def _bought(profile: dict[str, Any]) -> set[str]:
-    return {p for e in (profile.get("o") or {}).values() if not e.get("x") for p in e.get("p", [])}
+    from chalicelib.domain.profiles import bought
+
+    return set(bought(profile, "p"))
 
 
 def _log(run: dict[str, Any], index: int, decision: Decision, now: datetime) -> None:

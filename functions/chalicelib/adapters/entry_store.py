@@ -1,0 +1,95 @@
+"""Moved order entries: a profile's older orders, one item each, under its partition.
+
+Item: pk `W#<ws>#P#<cid>`, sk `O#<order key>`, `t` = "entry", `k` (order key), `v` (the
+entry's version, for the write condition) and `e` (the entry, as in the profile's `o`).
+See docs/data-model.md ("Profiles").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from chalicelib.adapters.codec import batch_get, from_item, to_av, to_item
+from chalicelib.domain.profiles import profile_pk
+
+PREFIX = "O#"
+
+
+class EntryItems:
+    def __init__(self, client: Any, table: str) -> None:
+        self.client = client
+        self.table = table
+
+    def newest(
+        self, workspace_id: str, customer_ids: list[str], keys: list[str] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """The newest version of each moved entry under those partitions (consistent)."""
+        if keys is None:
+            items: Iterator[dict[str, Any]] | list[dict[str, Any]] = (
+                i for c in dict.fromkeys(customer_ids) for i in self.under(workspace_id, c)
+            )
+        else:
+            wanted = [
+                {"pk": {"S": profile_pk(workspace_id, c)}, "sk": {"S": PREFIX + k}}
+                for c in dict.fromkeys(customer_ids)
+                for k in dict.fromkeys(keys)
+            ]
+            items = batch_get(self.client, self.table, wanted, consistent=True)
+        out: dict[str, dict[str, Any]] = {}
+        for item in items:
+            key, entry = item["k"], item["e"]
+            if key not in out or int(out[key]["v"]) < int(entry["v"]):
+                out[key] = entry
+        return out
+
+    def under(self, workspace_id: str, customer_id: str, consistent: bool = True) -> Iterator[dict[str, Any]]:
+        """Every moved entry item under one customer's partition, page by page."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :o)",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": profile_pk(workspace_id, customer_id)},
+                ":o": {"S": PREFIX},
+            },
+            "ConsistentRead": consistent,
+        }
+        while True:
+            page = self.client.query(**kwargs)
+            for raw in page.get("Items", []):
+                yield from_item(raw) or {}
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def write(self, workspace_id: str, customer_id: str, moved: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        """Write moved entries, each only over an older version of itself (a retry that
+        lost to a newer write of the same order leaves the newer one)."""
+        for key, entry in moved:
+            item = {
+                "pk": profile_pk(workspace_id, customer_id),
+                "sk": PREFIX + key,
+                "t": "entry",
+                "k": key,
+                "v": entry["v"],
+                "e": entry,
+            }
+            try:
+                self.client.put_item(
+                    TableName=self.table,
+                    Item=to_item(item),
+                    ConditionExpression="attribute_not_exists(pk) OR v <= :v",
+                    ExpressionAttributeValues={":v": to_av(entry["v"])},
+                )
+            except self.client.exceptions.ConditionalCheckFailedException:
+                continue
+
+    def delete_all(self, workspace_id: str, customer_id: str) -> int:
+        """Delete every moved entry under one partition (erasure); returns how many."""
+        keys = [{"pk": {"S": i["pk"]}, "sk": {"S": i["sk"]}} for i in self.under(workspace_id, customer_id)]
+        for start in range(0, len(keys), 25):
+            request = {self.table: [{"DeleteRequest": {"Key": k}} for k in keys[start : start + 25]]}
+            while request:
+                response = self.client.batch_write_item(RequestItems=request)
+                request = response.get("UnprocessedItems") or {}
+        return len(keys)
