@@ -62,3 +62,39 @@ def test_shop_redact_is_recorded_for_the_operator(stage, ws):
     stage.drain()
     (audit,) = stage.container.privacy_store.requests(ws.workspace_id)
     assert audit["request"] == "shop_redact" and audit["state"] == "needs_operator"
+
+
+def test_redact_erases_the_older_orders_moved_out_of_the_profile(stage, ws):
+    # Given Jane's 12 orders: more than a profile keeps, so the older ones have their own items
+    from chalicelib.domain.profiles import RECENT_ORDERS
+
+    template = json.loads(event_bytes("shopify/orders_create.json"))
+    for n in range(12):
+        placed = f"2026-10-{n + 1:02d}T10:00:00-04:00"
+        body = template | {"id": 9_100_000 + n, "created_at": placed, "updated_at": placed}
+        stage.send(ws, "shopify", "orders/create", json.dumps(body).encode())
+    stage.drain()
+    (profile,) = json.loads(stage.get(ws, f"/customers?email={JANE}").body)["customers"]
+    detail = json.loads(stage.get(ws, f"/customers/{profile['customer_id']}").body)
+    placed_events = [e for e in detail["timeline"] if e["type"] == "order_placed"]
+    assert profile["orders_count"] == 12 and len(placed_events) == 12
+    dynamodb = stage.client("dynamodb")
+    entries = [
+        i
+        for i in dynamodb.scan(TableName=stage.info.crm_table)["Items"]
+        if i.get("t", {}).get("S") == "entry"
+    ]
+    assert len(entries) == 12 - RECENT_ORDERS
+    # When Shopify asks to redact her
+    stage.send(ws, "shopify", "customers/redact", event_bytes("shopify/customers_redact.json"))
+    stage.drain()
+    stage.drain()
+    # Then the moved order entries went with the profile, and every order lost the person
+    crm = dynamodb.scan(TableName=stage.info.crm_table)["Items"]
+    assert [i for i in crm if i.get("t", {}).get("S") in ("entry", "profile")] == []
+    orders = [
+        i
+        for i in dynamodb.scan(TableName=stage.info.ingest_table)["Items"]
+        if i.get("t", {}).get("S") == "order"
+    ]
+    assert len(orders) == 12 and all("p" not in i for i in orders)
