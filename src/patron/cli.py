@@ -591,6 +591,11 @@ def cmd_bench_cost(args: argparse.Namespace) -> int:
 def cmd_bench_ingest(args: argparse.Namespace) -> int:
     from patron.bench.ingest import run
 
+    if args.heavy_customer:
+        from patron.bench.heavy import run as run_heavy
+
+        _print(run_heavy(orders=args.heavy_customer, seed=args.seed), compact=args.json)
+        return 0
     _print(run(orders=args.orders, seed=args.seed, segment_path=args.segment_path), compact=args.json)
     return 0
 
@@ -892,6 +897,12 @@ def parser() -> argparse.ArgumentParser:
         "--segment-path",
         action="store_true",
         help="also count the writes of the segment processor after the order path",
+    )
+    sp.add_argument(
+        "--heavy-customer",
+        type=int,
+        metavar="N",
+        help="instead: one customer places N orders; the last 20 orders' cost against the first 20's",
     )
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_bench_ingest)

@@ -45,11 +45,12 @@ def order_body(
     order_id: int,
     customer: tuple[int, str, str | None],
     at: datetime,
+    catalog: list[tuple[int, str, str, Decimal]] = PRODUCTS,
 ) -> bytes:
     """A Shopify orders/create body of about three line items for one customer."""
     body = copy.deepcopy(template)
     cid, email, phone = customer
-    lines = rng.sample(PRODUCTS, rng.choice([2, 3, 3, 4]))
+    lines = rng.sample(catalog, rng.choice([2, 3, 3, 4]))
     total = sum((price for *_, price in lines), Decimal(0))
     stamp = at.isoformat(timespec="seconds")
     body.update(
