@@ -319,3 +319,18 @@ def _with_contact(item: dict[str, Any], phone: str) -> dict[str, Any]:
     if item["oid"].startswith("G-") and int(item["oid"][2:]) < 100:
         person.pop("e", None)
     return item | {"p": person}
+
+
+def test_an_order_dated_decades_away_does_not_inflate_the_profile():
+    # Given a customer's orders over a month, and one dated 55 years earlier (a test order)
+    states = [State(n, 1, n, "USD", Decimal("10.00"), Decimal(0), False, (0,)) for n in range(20)]
+    states.append(State(99, 1, -20_000, "USD", Decimal("10.00"), Decimal(0), False, (0,)))
+    # When they are applied, the old one first
+    store = apply_all([delivery(s) for s in states[-1:] + states[:-1]])
+    # Then the profile stays small (the days with an order are a compressed bitmap) and exact
+    profile = store.profile()
+    assert item_size(to_item(profile)) < 3000
+    assert figures(ProfileView.of(profile)) == straightforward(states)
+    assert predict.summary(profile, NOW) == predict.summary(
+        apply_all([delivery(s) for s in states], bound=10**6).profile(), NOW
+    )

@@ -12,6 +12,7 @@ rebuilt from the moved items when one of them changes or profiles merge.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -107,7 +108,9 @@ class Summary:
             item["t0"], item["t1"] = self.first, self.last
         if self.day0 is not None:
             item["d0"], item["d0v"] = self.day0, self.day0_value
-            item["dm"] = self.days.to_bytes((self.days.bit_length() + 7) // 8, "little")
+            # zlib: a year of daily orders is 46 bytes, and a date decades off (a test order
+            # dated 1970) costs a few bytes of zeros, not kilobytes
+            item["dm"] = zlib.compress(self.days.to_bytes((self.days.bit_length() + 7) // 8, "little"))
         return item
 
     @classmethod
@@ -129,7 +132,7 @@ class Summary:
             int(item["t1"]) if item.get("t1") is not None else None,
             int(item.get("nt", 0)),
             int(item["d0"]) if item.get("d0") is not None else None,
-            int.from_bytes(bytes(item.get("dm") or b""), "little"),
+            int.from_bytes(zlib.decompress(bytes(item["dm"])), "little") if item.get("dm") else 0,
             Decimal(item.get("d0v", 0)),
             Decimal(item.get("v", 0)),
         )
