@@ -102,6 +102,12 @@ def relative_to(now: datetime, *bodies: Any, ago: timedelta = timedelta(minutes=
     return [_shift(body, now - ago - latest) for body in bodies]
 
 
+def fresh_events(now: datetime, *relative: str) -> list[bytes]:
+    """Webhook fixtures under `events/`, moved together to just before `now`."""
+    bodies = relative_to(now, *(load_event(r) for r in relative))
+    return [json.dumps(body).encode() for body in bodies]
+
+
 def load_event(relative: str) -> dict[str, Any]:
     return json.loads((EVENTS / relative).read_text())
 
