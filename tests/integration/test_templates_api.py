@@ -127,11 +127,16 @@ def test_a_marketing_email_from_a_template_without_the_link_still_carries_it(sta
     # When it goes out on the bulk path (a campaign)
     (bulk,) = service.send_bulk([news("camp:news")], {cid: profile}, policy, now_utc())
     assert bulk.status == "sent"
-    # Then the bulk email (SES v1 bulk: no per-destination headers) has its own link in both bodies
+    # Then the bulk email (SES v2 bulk, as a regional stage sends it) has its own link in both
+    # bodies and in its one-click headers
     (destination,) = bulk_destinations(stage)
     bulk_link = destination["data"]["text"].rsplit("Unsubscribe: ", 1)[1].strip()
     assert bulk_link.startswith("http://127.0.0.1:8000/unsubscribe/") and bulk_link != link
     assert f'<a href="{bulk_link}">Unsubscribe</a>' in destination["data"]["html"]
+    assert destination["headers"] == {
+        "List-Unsubscribe": f"<{bulk_link}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
     # And transactional templates are left as written
     receipt = Outgoing(ws.workspace_id, cid, "txn:x", Channel.EMAIL, Purpose.TRANSACTIONAL, "news")
     template = stage.container.templates.latest(ws.workspace_id, "news")
