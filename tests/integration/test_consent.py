@@ -181,3 +181,24 @@ def _policy():
     from chalicelib.domain.messaging.service import Policy
 
     return Policy(sender_email="news@demo-brand.example", quiet_start=0, quiet_end=0)
+
+
+def test_a_withdrawal_follows_a_merged_away_id_and_never_recreates_an_erased_profile(stage, ws, jane):
+    from chalicelib.adapters.consent import DynamoProfileConsent
+    from chalicelib.domain.profiles import profile_pk
+
+    crm, consent = stage.container.crm, DynamoProfileConsent(stage.container.crm)
+    # Given an id merged into Jane's profile (a pointer), and an id whose profile was erased
+    crm.put({"pk": profile_pk(ws.workspace_id, "c_merged"), "sk": "P", "t": "pointer", "into": jane["cid"]})
+    at = "2026-11-25T00:00:00.000000Z"
+    # When a bounce of another address than hers comes for Jane, nothing changes
+    assert not consent.withdraw(ws.workspace_id, jane["cid"], "email", at, "hard bounce", "old@example.com")
+    # When an unsubscribe names the erased id, nothing is written
+    assert not consent.withdraw(ws.workspace_id, "c_erased", "email", at, "unsubscribe link")
+    assert crm.get(profile_pk(ws.workspace_id, "c_erased"), "P") is None
+    # When it names the merged-away id, Jane's profile takes it, once
+    assert consent.withdraw(ws.workspace_id, "c_merged", "email", at, "unsubscribe link")
+    assert not consent.withdraw(ws.workspace_id, "c_merged", "email", at, "unsubscribe link")
+    stage.drain()
+    assert shown(stage, ws)["email_consent"] == {"state": "unsubscribed", "updated_at": at}
+    assert members(stage, ws, jane["email"]) == []

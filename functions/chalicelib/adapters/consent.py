@@ -47,11 +47,9 @@ class DynamoProfileConsent:
             if self._update(workspace_id, cid, attribute, at, reason, address):
                 return True
             item = self.t.get(profile_pk(workspace_id, cid), "P", consistent=True)
-            if item is None or item.get("t") not in ("pointer", "profile"):
-                return False
-            if item.get("t") == "profile" or not item.get("into"):
-                return False  # the profile's own report is newer, or it is this one already
-            cid = item["into"]
+            if item is None or item.get("t") != "pointer" or not item.get("into"):
+                return False  # erased, or the profile holds this withdrawal or a newer report
+            cid = item["into"]  # merged away: the survivor
         return False
 
     def _update(

@@ -161,9 +161,7 @@ class FeedbackService:
             for r in recipients:
                 self.suppressions.suppress(workspace_id, "email", r.emailAddress, reason)
                 suppressed += 1
-                if (
-                    customer and self.consent is not None
-                ):  # the recipient's profile, if that is still its address
+                if customer and self.consent is not None:  # while the profile still has this address
                     address = r.emailAddress.strip().lower()
                     self.consent.withdraw(workspace_id, customer, "email", when, reason, address)
         result: dict[str, Any] = {"event": event.eventType, "suppressed": suppressed, "counted": False}
