@@ -28,3 +28,19 @@ def test_the_ingest_bench_counts_each_phase_of_an_order():
     assert phases["webhook_change"]["write_requests"] == 1.0  # the order item's new state is kept
     # and the segment path's reads and writes are counted on their own
     assert phases["segment_path"]["read_requests"] > 0 and phases["segment_path"]["write_requests"] > 0
+
+
+def test_a_heavy_customers_later_orders_cost_the_same_writes_and_keep_the_profile_small():
+    # Given one customer placing 60 orders, each processed before the next (its own moto)
+    from patron.bench.heavy import measure_heavy
+
+    counts = measure_heavy(60, seed=5)
+    # Then their last 20 orders cost at most 1.5 times the write units of their first 20:
+    # the order item, the profile (under 2 KB) and the oldest entry's own item, 4 units,
+    # however many orders came before (before this change it grew by a unit every few orders)
+    assert counts["heavy_customer_wcu_last_order"] == 4
+    assert counts["heavy_customer_write_units_ratio"] <= 1.5
+    assert counts["heavy_customer_write_units_ratio_vs_orders_21_40"] == 1.0
+    # and the profile item stays near its size at the bound, far from DynamoDB's 400 KB
+    assert counts["max_profile_item_bytes"] < 2500
+    assert counts["profile_item_bytes_last_order"] > counts["profile_item_bytes_first_order"]
