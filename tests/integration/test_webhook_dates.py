@@ -41,7 +41,9 @@ CASES = [
 
 @pytest.mark.parametrize("stamp", [FAR_FUTURE, EPOCH], ids=["year-9999", "epoch-0"])
 @pytest.mark.parametrize(("platform", "topic", "make", "field"), CASES, ids=[c[0] for c in CASES])
-def test_an_order_dated_outside_the_window_is_400_and_quarantined(stage, ws, platform, topic, make, field, stamp):
+def test_an_order_dated_outside_the_window_is_400_and_quarantined(
+    stage, ws, platform, topic, make, field, stamp
+):
     # Given a well-signed order dated in year 9999 or at the epoch
     body = make(stamp)
     # When it is delivered

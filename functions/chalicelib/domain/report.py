@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.domain import scoring
+from chalicelib.domain import scoring, timemath
 
 CENT = Decimal("0.01")
 GAP_BUCKETS = (
@@ -49,12 +49,12 @@ def _customers(items: Iterable[dict[str, Any]]) -> list[_Customer]:
     for item in items:
         customer = _Customer(member=bool(item.get("m")))
         for entry in (item.get("o") or {}).values():
-            if entry.get("x") or not entry.get("t"):
+            if entry.get("x") or entry.get("t") is None:  # 0: placed at the epoch
                 continue
             amount = Decimal(entry["a"]) if "a" in entry else None
             customer.orders.append(
                 _Order(
-                    datetime.fromtimestamp(int(entry["t"]), UTC),
+                    timemath.from_epoch(int(entry["t"])),
                     amount,
                     Decimal(entry.get("r", 0)),
                     tuple(entry.get("p", [])),
