@@ -126,9 +126,9 @@ PARAMS = st.builds(
 
 @settings(max_examples=150, deadline=None)
 @given(times=st.lists(EPOCHS, min_size=1, max_size=40), params=PARAMS, now=NOW)
-@example(  # 60 repeat days at the epoch, scored decades later: exp() overflowed
-    times=[i * 86400 for i in range(60)],
-    params=predict.ModelParams("bgnbd+gamma_gamma", "", 10, 5, "", r=20, alpha=1, a=2, b=2, p=1, q=2, v=1),
+@example(  # 200 days of orders from the epoch on, scored decades later: exp() overflowed
+    times=[i * 86400 for i in range(200)],
+    params=predict.ModelParams("bgnbd+gamma_gamma", "", 10, 5, "", r=50, alpha=1, a=2, b=2, p=1, q=2, v=1),
     now=NOW_FIXED,
 )
 def test_model_scores_are_total_and_finite_for_any_stored_order_times(times, params, now):
