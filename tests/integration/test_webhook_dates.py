@@ -100,3 +100,14 @@ def test_an_offset_that_leaves_the_calendar_is_a_400_not_a_500(stage, ws):
     # Then it is refused and quarantined like any other invalid body
     assert response.status_code == 400, response.body
     assert len(stage.container.quarantine.list(ws.workspace_id)) == 1
+
+
+def test_a_trigger_time_header_off_the_calendar_is_ignored_not_a_500(stage, ws):
+    # Given a good order whose trigger-time header would be in year 10000 in UTC
+    body = load_event("shopify/orders_create.json")
+    headers = {"X-Shopify-Triggered-At": "9999-12-31T23:59:59-14:00"}
+    # When it is delivered
+    response = stage.send(ws, "shopify", "orders/create", json.dumps(body).encode(), headers=headers)
+    # Then the order is stored (the header only breaks ties between versions)
+    assert response.status_code == 200, response.body
+    assert json.loads(response.body)["status"] == "stored"
