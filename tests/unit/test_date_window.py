@@ -130,3 +130,16 @@ def test_a_skip_reason_names_the_error_without_the_values():
     assert reason(errors[0]) == "ValueError: Invalid isoformat string: '…'"
     text = json.dumps(report)
     assert "@" not in text and "555" not in text and "10000" not in text
+
+
+def test_an_analyst_s_transaction_off_the_calendar_is_an_input_error(tmp_path):
+    from patron.model import InputError, read_transactions
+
+    # Given a transactions file with a date whose offset takes it past year 9999 in UTC
+    path = tmp_path / "transactions.csv"
+    path.write_text("customer_id,date,amount\nc1,2026-01-02,10\nc1,9999-12-31T23:59:59-14:00,5\n")
+    # When it is read for a fit
+    with pytest.raises(InputError) as caught:
+        read_transactions(path, "days", None)
+    # Then the line is named (it was an OverflowError traceback)
+    assert "line 3" in str(caught.value)
