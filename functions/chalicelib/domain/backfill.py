@@ -66,7 +66,7 @@ class BackfillService:
                 done += 1
             if time_left() < RESERVE_SECONDS:
                 break
-        return {"sweeps_finished": done, "customers_evaluated": processed, **skipped.report()}
+        return {"sweeps_finished": done, "customers_evaluated": processed, **skipped.report_if_any()}
 
     def _walk(
         self, sweep: dict[str, Any], time_left: Callable[[], float], at: datetime, skipped: Skipped

@@ -42,3 +42,7 @@ class Skipped:
 
     def report(self) -> dict[str, object]:
         return {"failed": self.count, "failures": list(self.records)}
+
+    def report_if_any(self) -> dict[str, object]:
+        """The report for a job's result: nothing when nothing was skipped."""
+        return self.report() if self.count else {}

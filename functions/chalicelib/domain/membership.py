@@ -217,7 +217,7 @@ class MembershipService:
                         skipped.add(exc, workspace_id=workspace_id, customer_id=customer_id)
             day += timedelta(days=1)
         self.store.set_recheck_watermark(until)
-        return {"rechecked": seen, "changed": changed, "bucket_queries": queries, **skipped.report()}
+        return {"rechecked": seen, "changed": changed, "bucket_queries": queries, **skipped.report_if_any()}
 
 
 BUILTIN_PREFIXES = ("lifecycle:", "rfm:", "account:")

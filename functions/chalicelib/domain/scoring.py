@@ -335,7 +335,7 @@ class ScoringService:
             "profiles_read": scanned,
             "workspaces_updated": len(changed),
             "profiles_reevaluated": moved,
-            **skipped.report(),
+            **skipped.report_if_any(),
         }
 
     def _reevaluate(self, changed: dict[str, tuple[Any, Any]], now: datetime, skipped: Skipped) -> int:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 EARLIEST = datetime.min.replace(tzinfo=UTC)
 LATEST = datetime.max.replace(tzinfo=UTC)
 LONGEST = timedelta.max
+ONE_DAY = timedelta(days=1)
 
 
 def span(days: float) -> timedelta:
@@ -23,7 +24,7 @@ def span(days: float) -> timedelta:
         return timedelta(0)
     if abs(days) >= LONGEST.days:
         return LONGEST if days > 0 else timedelta.min
-    return timedelta(days=days)
+    return ONE_DAY * days  # as `DAY * days` always computed it, to the microsecond
 
 
 def later(at: datetime, delta: timedelta) -> datetime | None:
@@ -48,6 +49,15 @@ def local(at: datetime, zone: tzinfo | None) -> datetime:
         return at.astimezone(zone)
     except (OverflowError, ValueError):
         return at
+
+
+def back(at: datetime, zone: tzinfo | None) -> datetime:
+    """A local time back in `zone` (UTC, usually), held at the calendar's first or last
+    instant when it is off the calendar there."""
+    try:
+        return at.astimezone(zone)
+    except (OverflowError, ValueError):
+        return LATEST if at.year > 1 else EARLIEST
 
 
 def from_epoch(seconds: float) -> datetime:

@@ -98,7 +98,7 @@ class Wait(_Strict):
         target = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
         if target < local:
             target = timemath.shift(target, timedelta(days=1))
-        return timemath.local(target, start.tzinfo)
+        return timemath.back(target, start.tzinfo)
 
 
 class Coupon(_Strict):

@@ -202,7 +202,7 @@ def quiet_until(now: datetime, zone: ZoneInfo, policy: Policy) -> datetime | Non
     day = local if local.hour < end else timemath.later(local, timedelta(days=1))
     if day is None:  # the calendar ends inside the quiet hours
         return timemath.LATEST
-    return timemath.local(day.replace(hour=end, minute=0, second=0, microsecond=0), now.tzinfo)
+    return timemath.back(day.replace(hour=end, minute=0, second=0, microsecond=0), now.tzinfo)
 
 
 class MessagingService:
