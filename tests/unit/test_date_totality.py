@@ -248,3 +248,19 @@ def test_a_profile_with_a_year_9999_order_scores_and_reports():
     # Then it is a new customer whose stage never changes by time, and the report answers
     assert (rfm, stage.stage, stage.next_change) == (None, "new", None)
     assert shown["kpis"]["buyers"] == 0
+
+
+class _NoProfiles:
+    def scan_workspace(self, workspace_id: str) -> list:
+        return []
+
+
+@given(end=st.datetimes(min_value=datetime(1, 1, 2), timezones=st.just(UTC)))  # a year or a day before
+@example(end=datetime(2028, 2, 29, 12, tzinfo=UTC))  # raised ValueError: a year before 29 February
+@example(end=datetime(1, 6, 1, tzinfo=UTC))
+def test_the_report_s_default_period_is_total(end):
+    # When the report is asked up to any time, with no start
+    shown = report.AnalyticsService(_NoProfiles()).report("ws_test", None, end)
+    # Then it covers the year (or 365 days) before it
+    assert shown["period"]["to"] == end.isoformat()
+    assert datetime.fromisoformat(shown["period"]["from"]) < end

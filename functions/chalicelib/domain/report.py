@@ -12,7 +12,7 @@ import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -229,7 +229,15 @@ class AnalyticsService:
         from chalicelib.domain.models import now_utc
 
         end = end or now_utc()
-        start = start or end.replace(year=end.year - 1)
+        start = start or _year_before(end)
         if start >= end:
             raise BadRequest("'from' must be before 'to'", {"field": "from"})
         return build_report(self.scanner.scan_workspace(workspace_id), start, end)
+
+
+def _year_before(at: datetime) -> datetime:
+    """The same instant a year earlier; 365 days earlier from 29 February (or year 1)."""
+    try:
+        return at.replace(year=at.year - 1)
+    except ValueError:
+        return timemath.shift(at, -timedelta(days=365))
