@@ -4,7 +4,8 @@ Webhooks refuse dates outside a window (chalicelib.parsers.dates), but items sto
 before that check, or written by hand, may hold any time Python can represent: year
 9999, year 1, epoch 0. Adding days to them, converting them to a customer's zone or
 reading an epoch number back must not raise: a time past the end of the calendar is a
-time that never comes (None), and a conversion that cannot be made keeps the time in UTC.
+time that never comes (None) or its last instant, a conversion to a local zone that
+cannot be made keeps the time in UTC, and one back to UTC is held at the calendar's end.
 """
 
 from __future__ import annotations
