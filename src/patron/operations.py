@@ -6,6 +6,7 @@ import json
 import sys
 from typing import Any
 
+from chalicelib.adapters.retry import send_message_batch
 from chalicelib.container import Container
 from chalicelib.domain.errors import InvalidPayload, NotFound, PatronError
 from chalicelib.domain.ingest import IngestResult
@@ -179,9 +180,9 @@ def redrive_queue(
         messages = response.get("Messages", [])
         if not messages:
             break
-        sqs.send_message_batch(
-            QueueUrl=target_url,
-            Entries=[{"Id": str(i), "MessageBody": m["Body"]} for i, m in enumerate(messages)],
+        # entries SQS answers as Failed are sent again; raises before any is deleted if not
+        send_message_batch(
+            sqs, target_url, [{"Id": str(i), "MessageBody": m["Body"]} for i, m in enumerate(messages)]
         )
         sqs.delete_message_batch(
             QueueUrl=dead_letter_url,
