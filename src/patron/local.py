@@ -63,6 +63,19 @@ def _quiet_handler() -> Any:
     return Quiet
 
 
+def _burst_server() -> Any:
+    """Chalice's threaded local server with the front doors' listen backlog (a burst of
+    deliveries waits to be accepted instead of being reset; see patron/function_url.py)."""
+    from chalice.local import ThreadedHTTPServer
+
+    from patron.function_url import LISTEN_BACKLOG
+
+    class Burst(ThreadedHTTPServer):
+        request_queue_size = LISTEN_BACKLOG
+
+    return Burst
+
+
 def _atomic_moto_server(port: int) -> Any:
     """moto's threaded server on 127.0.0.1, one request at a time.
 
@@ -207,7 +220,7 @@ class LocalStack:
         chalice_local.CustomLocalChalice.__bases__ = (chalice_local.LocalChalice, app.__class__)
         app.__class__ = chalice_local.CustomLocalChalice
         self._http = chalice_local.LocalDevServer(
-            app, config, "127.0.0.1", self.port, handler_cls=_quiet_handler()
+            app, config, "127.0.0.1", self.port, handler_cls=_quiet_handler(), server_cls=_burst_server()
         )
         self._spawn("http", self._http.server.serve_forever)
 

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -164,6 +165,50 @@ def test_the_function_url_front_door_serves_the_same_webhooks(local):
     )
     assert status == 401 and answer["details"]["reason"] == "bad_signature"
     assert post(f"{local['webhook_url']}/elsewhere", body, headers)[0] == 404
+
+
+def burst_order(n: int) -> bytes:
+    """A distinct guest order (its own id, number and address) for the burst tests."""
+    order = load_event("shopify/orders_create.json")
+    email = f"burst.{n}@example.com"
+    order.update(id=order["id"] + 10_000 + n, name=f"#B{n}", order_number=20_000 + n, email=email)
+    order.update(contact_email=email, phone=None, customer=None)
+    for address in ("billing_address", "shipping_address"):
+        order[address] = dict(order[address], phone=None)
+    return json.dumps(order).encode()
+
+
+def burst(door: str, orders: list[int]) -> list[Any]:
+    """POST the orders to one front door all at once (one thread each); a connection
+    reset or refusal is kept as its exception's name instead of a status."""
+    from multiprocessing.pool import ThreadPool
+
+    def deliver(n: int) -> Any:
+        body = burst_order(n)
+        headers = shopify_headers(SHOP, "orders/create", SECRET, body, f"e2e-burst-{n}")
+        try:
+            status, answer = post(f"{door}/webhooks/shopify", body, headers)
+        except OSError as exc:  # URLError, ConnectionResetError, RemoteDisconnected
+            return type(getattr(exc, "reason", exc)).__name__
+        return status, answer["status"]
+
+    with ThreadPool(len(orders)) as pool:
+        return pool.map(deliver, orders)
+
+
+def test_both_front_doors_answer_a_burst_of_64_deliveries(local):
+    doors = {"function_url": local["webhook_url"], "api": local["url"]}
+    first, second = list(range(64)), list(range(64, 128))
+    # Given 64 signed deliveries of distinct orders, fired at once at each front door
+    answers = {"function_url": burst(doors["function_url"], first), "api": burst(doors["api"], second)}
+    # Then every one was answered 200 and stored, none reset
+    assert {door: Counter(answers[door]) for door in doors} == {door: {(200, "stored"): 64} for door in doors}
+    # When the same 64 are fired again at once, each at the other door (a storefront retry)
+    again = {"api": burst(doors["api"], first), "function_url": burst(doors["function_url"], second)}
+    # Then each is a duplicate: every order was stored exactly once
+    assert {door: Counter(again[door]) for door in doors} == {
+        door: {(200, "duplicate"): 64} for door in doors
+    }
 
 
 def test_tampered_and_malformed_deliveries_over_http(local):
