@@ -58,6 +58,8 @@ class Harness:
             # no queue delays in process (moto keeps them in wall-clock time): a deferral
             # is held as a due item, released by the dispatcher when the clock gets there
             campaign_max_delay_seconds=0 if endpoint_url is None else 900,
+            # the embedded AWS serializes requests: a burst of deliveries queues behind it
+            aws_read_timeout=2 if endpoint_url is None else 30,
         )
         self.container = Container(self.settings, session=self.session)
         set_container(self.container)

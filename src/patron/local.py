@@ -304,7 +304,10 @@ def serve(port: int, aws_port: int) -> int:
     )
     print(f"ready {local.api_url}", flush=True)
     print(f"embedded AWS at {local.aws_url}; Ctrl-C stops", flush=True)
-    stopped.wait()
+    # Wake now and then: a signal the kernel hands to another thread (a burst leaves many)
+    # runs its Python handler only when the main thread runs, not while it blocks for good.
+    while not stopped.wait(0.5):
+        pass
     local.stop()
     print("stopped", flush=True)
     return 0

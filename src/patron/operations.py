@@ -45,19 +45,11 @@ def replay_quarantined(
     return result
 
 
-def stream_failures(sqs: Any, queue_url: str, max_messages: int = 100) -> list[dict[str, Any]]:
-    """Peek at the stream failure queue without hiding its messages."""
-    found: dict[str, dict[str, Any]] = {}
-    for _ in range(max_messages):
-        response = sqs.receive_message(
-            QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0, WaitTimeSeconds=0
-        )
-        fresh = [m for m in response.get("Messages", []) if m["MessageId"] not in found]
-        if not fresh:
-            break
-        for message in fresh:
-            found[message["MessageId"]] = {"message_id": message["MessageId"], **json.loads(message["Body"])}
-    return list(found.values())[:max_messages]
+def stream_failures(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
+    """Every message on the stream failure queue, left on it (patron/failures.py)."""
+    from patron.failures import failure_messages
+
+    return failure_messages(sqs, queue_url)
 
 
 def _keys_in_batch(streams: Any, info: dict[str, Any]) -> list[dict[str, Any]]:
