@@ -317,7 +317,12 @@ class StreamPoller(_BatchPoller):
             self.stats.retries += 1
             if attempts > self.max_retries:
                 bad = [r for r in batch if self.record_id(r) in failed]
-                log.warning("stream records sent to the on-failure destination: %d", len(bad))
+                log.warning(
+                    "stream records sent to the on-failure destination after %d retries: %d (%s)",
+                    self.max_retries,
+                    len(bad),
+                    ", ".join(self.record_id(r) for r in bad),  # sequence numbers; the reasons: dlq list
+                )
                 if self.on_failure is not None:
                     self.on_failure(bad, shard)
                 self.stats.failed_to_destination += len(bad)
