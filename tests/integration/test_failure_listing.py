@@ -14,7 +14,7 @@ from tests.integration.conftest import put_order_of_unknown_workspace
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
-def test_every_failed_stream_record_is_listed_with_its_reason_page_by_page(stage, ws):
+def test_every_failed_stream_record_is_listed_with_its_reason_page_by_page(stage, ws, caplog):
     # Given twelve orders of workspaces that do not exist, each failing every retry in its own
     # batch (more failure messages than one receive returns)
     keys = []
@@ -43,6 +43,11 @@ def test_every_failed_stream_record_is_listed_with_its_reason_page_by_page(stage
     assert dlq_page(stage.container, sqs, streams, queue, 1, limit=50)["batches"] == 12
     text = json.dumps(records)
     assert "@" not in text
+    # And the consumer logged each reason, naming the item by workspace and kind only
+    logged = [r for r in caplog.records if r.getMessage() == "stream record failed" and hasattr(r, "reason")]
+    assert {(r.item, r.reason) for r in logged} == {
+        (f"W#ws_gone{n:02d}#O", f"LookupError: workspace ws_gone{n:02d} not found") for n in range(12)
+    }
 
 
 def quarantine_at(monkeypatch, stage, ws, at: datetime, source: str, field: str) -> str:

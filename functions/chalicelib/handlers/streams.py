@@ -45,7 +45,11 @@ def record_failure(record: DynamoDBRecord, exc: BaseException) -> None:
     reason = reason_of(exc)
     logger.warning(
         "stream record failed",
-        extra={"sequence_number": change.get("SequenceNumber"), "item_key": item_key, "reason": reason},
+        extra={
+            "sequence_number": change.get("SequenceNumber"),
+            "item": "#".join(item_key.split("#")[:3]),  # workspace and kind: no platform ids in logs
+            "reason": reason,
+        },
     )
     try:
         container().stream_failures.record(
