@@ -8,6 +8,7 @@ import csv
 import hashlib
 import io
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -175,6 +176,52 @@ def test_a_profile_write_racing_the_withdrawal_retries_and_keeps_it(stage, ws, j
     stage.drain()
     profile = shown(stage, ws)
     assert (profile["first_name"], profile["email_consent"]["state"]) == ("Janet", "unsubscribed")
+
+
+def jane_orders_again(order_id: int, placed: str, consent_at: str | None = None) -> bytes:
+    """A later order of Jane's at the store: with `consent_at`, her customer's
+    `email_marketing_consent` (subscribed then); without, only Shopify's legacy
+    `buyer_accepts_marketing: true`, which carries no consent time."""
+    body = json.loads(jane_order())
+    body.update(id=order_id, name=f"#{order_id}", created_at=placed, updated_at=placed)
+    body["buyer_accepts_marketing"] = True
+    body["customer"].pop("email_marketing_consent")
+    if consent_at is not None:
+        body["customer"]["email_marketing_consent"] = {
+            "state": "subscribed",
+            "consent_updated_at": consent_at,
+        }
+    return json.dumps(body).encode()
+
+
+def test_a_storefront_report_without_a_consent_time_does_not_undo_an_unsubscribe(stage, ws, jane):
+    # Given Jane unsubscribed from email with one click
+    token = make_token(ws.workspace_id, jane["cid"], "email", jane["salt"])
+    assert one_click(stage, token).status_code == 200
+    stage.drain()
+    after = now_utc() + timedelta(minutes=1)
+    # When she orders again, and the order says only `accepts_marketing: true` (no consent time)
+    stage.send(ws, "shopify", "orders/create", jane_orders_again(2001, after.isoformat()))
+    stage.drain()
+    # Then she stays unsubscribed on the profile and out of the email segment
+    assert shown(stage, ws)["orders_count"] == 2
+    assert shown(stage, ws)["email_consent"]["state"] == "unsubscribed"
+    assert members(stage, ws, jane["email"]) == []
+    # When a later order carries a subscription with its own consent time, after the unsubscribe
+    opted_in = after + timedelta(minutes=1)
+    stage.send(
+        ws, "shopify", "orders/create", jane_orders_again(2002, opted_in.isoformat(), opted_in.isoformat())
+    )
+    stage.drain()
+    # Then the profile and the segment show the store's newer consent
+    assert shown(stage, ws)["email_consent"]["state"] == "subscribed"
+    assert members(stage, ws, jane["email"]) == [jane["cid"]]
+    # But her unsubscribe through Patron still blocks every marketing email (the opt-out item)
+    item = stage.container.profile_store.get(ws.workspace_id, jane["cid"])
+    decision = stage.container.messaging.check(
+        Channel.EMAIL, Purpose.MARKETING, ws.workspace_id, jane["cid"], item, _policy(), now_utc()
+    )
+    assert (decision.status, decision.reason) == ("dropped", "unsubscribed (link, one-click or STOP)")
 
 
 def _policy():
