@@ -17,7 +17,7 @@ from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.messaging.service import Channel, Purpose
 from chalicelib.domain.messaging.unsubscribe import make_token
 from chalicelib.domain.models import now_utc
-from tests.conftest import event_bytes
+from tests.conftest import event_bytes, load_event
 from tests.integration.test_notifications import ses_event
 from tests.integration.test_unsubscribe import one_click
 
@@ -222,6 +222,65 @@ def test_a_storefront_report_without_a_consent_time_does_not_undo_an_unsubscribe
         Channel.EMAIL, Purpose.MARKETING, ws.workspace_id, jane["cid"], item, _policy(), now_utc()
     )
     assert (decision.status, decision.reason) == ("dropped", "unsubscribed (link, one-click or STOP)")
+
+
+def stop_list(stage) -> list[str]:
+    """The account's numbers that replied STOP, as moto's SNS keeps them."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sns.models import sns_backends
+
+    return sns_backends[DEFAULT_ACCOUNT_ID][stage.region].opt_out_numbers
+
+
+def crm_items(stage) -> list[dict]:
+    """Every item of the CRM table (a test's view of it, to show nothing was written)."""
+    pages = stage.client("dynamodb").get_paginator("scan").paginate(TableName=stage.settings.crm_table)
+    return sorted((i for page in pages for i in page["Items"]), key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
+
+
+def run_stop_sync() -> dict:
+    from chalicelib.handlers import jobs
+    from patron.poller import LambdaContext
+
+    return jobs.sms_stop_sync(load_event("eventbridge/scheduled_event.json"), LambdaContext("sms_stop_sync"))
+
+
+def test_a_stop_reply_to_an_sms_shows_on_the_profile_in_segments_in_the_export_and_blocks_sends(
+    stage, ws, jane
+):
+    # Given Jane is a customer of a second workspace too, subscribed to its SMS as well
+    other = stage.create_workspace("Other Brand")
+    stage.add_source(other, "shopify", "other-brand.myshopify.com", "other-brand-webhook-secret")
+    stage.send(other, "shopify", "orders/create", jane_order())
+    stage.drain()
+    assert shown(stage, other)["sms_consent"]["state"] == "subscribed"
+    # When she replies STOP to an SMS (SNS puts her number on the account's opted-out list)
+    stop_list(stage).append("+12125550147")
+    # and the hourly STOP sync runs
+    result = run_stop_sync()
+    stage.drain()
+    # Then both her profiles show it, and her email consent is untouched
+    assert (result["done"], result["customers"]) == (True, 2)
+    for workspace in (ws, other):
+        profile = shown(stage, workspace)
+        assert profile["sms_consent"]["state"] == "unsubscribed", workspace.workspace_id
+        assert profile["email_consent"]["state"] == "subscribed"
+    # And the SMS segment drops her, and the export keeps only her email hash
+    assert members(stage, ws, jane["sms"]) == []
+    assert members(stage, ws, jane["email"]) == [jane["cid"]]
+    assert exported(stage, ws, jane["everyone"]) == [[sha("jane.doe@example.com"), ""]]
+    # And no SMS marketing send would go to her, even were her consent reported again
+    item = stage.container.profile_store.get(ws.workspace_id, jane["cid"])
+    item["cs"] = {"s": "subscribed", "at": now_utc().isoformat()}
+    decision = stage.container.messaging.check(
+        Channel.SMS, Purpose.MARKETING, ws.workspace_id, jane["cid"], item, _policy(), now_utc()
+    )
+    assert (decision.status, decision.reason) == ("dropped", "unsubscribed (link, one-click or STOP)")
+    # When the job runs again over the same list, then it writes nothing
+    before = crm_items(stage)
+    again = run_stop_sync()
+    assert (again["done"], again["handled"], again["customers"]) == (True, 0, 0)
+    assert crm_items(stage) == before
 
 
 def _policy():
