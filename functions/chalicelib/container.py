@@ -230,6 +230,22 @@ class Container:
         )
 
     @cached_property
+    def sms_stop(self) -> Any:
+        from chalicelib.adapters.consent import DynamoProfileConsent
+        from chalicelib.adapters.messaging import DynamoLimits
+        from chalicelib.adapters.sms_stop import DynamoStopLedger, SnsOptedOutNumbers
+        from chalicelib.domain.messaging.sms_stop import SmsStopSync
+
+        return SmsStopSync(
+            SnsOptedOutNumbers(self.client("sns")),
+            DynamoStopLedger(self.crm),
+            self.workspaces,
+            self.profile_store,
+            DynamoLimits(self.crm),
+            DynamoProfileConsent(self.crm),
+        )
+
+    @cached_property
     def ingest_pipeline(self) -> Any:
         from chalicelib.adapters.ingest_store import DynamoOrderReader
         from chalicelib.adapters.messaging import DynamoHeldNotifications
