@@ -6,8 +6,10 @@ import json
 import sys
 from typing import Any
 
+from chalicelib.adapters.retry import send_message_batch
 from chalicelib.container import Container
-from chalicelib.domain.errors import InvalidPayload, NotFound, PatronError
+from chalicelib.domain.errors import InvalidPayload, NotFound
+from chalicelib.domain.failures import Skipped, reason
 from chalicelib.domain.ingest import IngestResult
 from chalicelib.domain.models import Platform, Source
 
@@ -44,19 +46,11 @@ def replay_quarantined(
     return result
 
 
-def stream_failures(sqs: Any, queue_url: str, max_messages: int = 100) -> list[dict[str, Any]]:
-    """Peek at the stream failure queue without hiding its messages."""
-    found: dict[str, dict[str, Any]] = {}
-    for _ in range(max_messages):
-        response = sqs.receive_message(
-            QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0, WaitTimeSeconds=0
-        )
-        fresh = [m for m in response.get("Messages", []) if m["MessageId"] not in found]
-        if not fresh:
-            break
-        for message in fresh:
-            found[message["MessageId"]] = {"message_id": message["MessageId"], **json.loads(message["Body"])}
-    return list(found.values())[:max_messages]
+def stream_failures(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
+    """Every message on the stream failure queue, left on it (patron/failures.py)."""
+    from patron.failures import failure_messages
+
+    return failure_messages(sqs, queue_url)
 
 
 def _keys_in_batch(streams: Any, info: dict[str, Any]) -> list[dict[str, Any]]:
@@ -114,7 +108,7 @@ def _redrive_crm(container: Container, key: dict[str, Any]) -> None:
     container.membership.apply(workspace_id, customer_id, profile)
 
 
-def redrive_stream_failures(container: Container, sqs: Any, streams: Any, queue_url: str) -> dict[str, int]:
+def redrive_stream_failures(container: Container, sqs: Any, streams: Any, queue_url: str) -> dict[str, Any]:
     """Apply the current state of every item a failed stream batch touched, then drop the message.
 
     Every stream consumer's failures land on one queue; the batch's stream ARN says which
@@ -122,10 +116,12 @@ def redrive_stream_failures(container: Container, sqs: Any, streams: Any, queue_
     ingest item is the source of truth for its profile, and a profile for its
     memberships, and both updates are versioned or write only differences; so applying
     the current state is exactly what the lost records would have done. A record that
-    fails again stays on the queue.
+    fails again, whatever the error, is reported (its key and why, no personal data) and
+    stays on the queue; the redrive goes on with the others.
     """
     crm_stream = f":table/{container.settings.crm_table}/stream/"
-    counts = {"messages": 0, "records": 0, "applied": 0, "failed": 0}
+    counts = {"messages": 0, "records": 0, "applied": 0}
+    skipped = Skipped()
     seen: set[str] = set()
     while True:
         response = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=60)
@@ -137,7 +133,7 @@ def redrive_stream_failures(container: Container, sqs: Any, streams: Any, queue_
                     QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
                 )
         if not messages:
-            return counts
+            return counts | skipped.report()
         for message in messages:
             seen.add(message["MessageId"])
             counts["messages"] += 1
@@ -145,14 +141,15 @@ def redrive_stream_failures(container: Container, sqs: Any, streams: Any, queue_
             info = body["DDBStreamBatchInfo"]
             redrive = _redrive_crm if crm_stream in info["streamArn"] else _redrive_ingest
             ok = True
+            table = "crm" if redrive is _redrive_crm else "ingest"
             for key in _keys_in_batch(streams, info):
                 counts["records"] += 1
                 try:
                     redrive(container, key)
-                except (PatronError, LookupError, KeyError, ValueError) as exc:
-                    counts["failed"] += 1
+                except Exception as exc:  # noqa: BLE001 - reported and kept; the others go on
                     ok = False
-                    print(f"still failing: {type(exc).__name__}: {exc}", file=sys.stderr)
+                    skipped.add(exc, table=table, key=_key_text(key))
+                    print(f"still failing: {table} {_key_text(key)}: {reason(exc)}", file=sys.stderr)
                     continue
                 counts["applied"] += 1
             if ok:
@@ -161,6 +158,11 @@ def redrive_stream_failures(container: Container, sqs: Any, streams: Any, queue_
                 sqs.change_message_visibility(
                     QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
                 )
+
+
+def _key_text(key: dict[str, Any]) -> str:
+    """A table key as text (`pk|sk`): workspace, source and platform ids, no personal data."""
+    return "|".join(str(next(iter(key[k].values()))) for k in ("pk", "sk") if k in key)
 
 
 def redrive_queue(
@@ -179,9 +181,9 @@ def redrive_queue(
         messages = response.get("Messages", [])
         if not messages:
             break
-        sqs.send_message_batch(
-            QueueUrl=target_url,
-            Entries=[{"Id": str(i), "MessageBody": m["Body"]} for i, m in enumerate(messages)],
+        # entries SQS answers as Failed are sent again; raises before any is deleted if not
+        send_message_batch(
+            sqs, target_url, [{"Id": str(i), "MessageBody": m["Body"]} for i, m in enumerate(messages)]
         )
         sqs.delete_message_batch(
             QueueUrl=dead_letter_url,

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from chalicelib.adapters.codec import batch_get, from_item, to_av, to_item
+from chalicelib.adapters.retry import drain_unprocessed
 from chalicelib.domain.profiles import profile_pk
 
 PREFIX = "O#"
@@ -88,8 +89,10 @@ class EntryItems:
         """Delete every moved entry under one partition (erasure); returns how many."""
         keys = [{"pk": {"S": i["pk"]}, "sk": {"S": i["sk"]}} for i in self.under(workspace_id, customer_id)]
         for start in range(0, len(keys), 25):
-            request = {self.table: [{"DeleteRequest": {"Key": k}} for k in keys[start : start + 25]]}
-            while request:
-                response = self.client.batch_write_item(RequestItems=request)
-                request = response.get("UnprocessedItems") or {}
+            drain_unprocessed(
+                lambda pending: self.client.batch_write_item(RequestItems=pending),
+                {self.table: [{"DeleteRequest": {"Key": k}} for k in keys[start : start + 25]]},
+                "UnprocessedItems",
+                "BatchWriteItem",
+            )
         return len(keys)

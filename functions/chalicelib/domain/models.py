@@ -39,7 +39,10 @@ class ConsentState(StrEnum):
 def utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("timestamp without a time zone")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:  # an offset that takes it past year 9999 (or before year 1)
+        raise ValueError("timestamp outside the calendar in UTC") from exc
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(utc)]
@@ -55,6 +58,10 @@ class Frozen(BaseModel):
 class Consent(Frozen):
     state: ConsentState = ConsentState.UNKNOWN
     updated_at: UtcDatetime | None = None
+    # True when `updated_at` is the record's time, not a consent time the source reported
+    # (Shopify's legacy `accepts_marketing`). Such a report, like one without any time,
+    # never overrides a withdrawal recorded by Patron (`Profile._consent`).
+    record_time: bool = False
 
 
 class Person(Frozen):

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.domain import records
+from chalicelib.domain import records, timemath
 
 DAY_SECONDS = 86400
 CENT = Decimal("0.01")
@@ -189,7 +188,7 @@ def of_profile(item: dict[str, Any]) -> Summary:
 
 
 def _iso_seconds(epoch: int | None) -> str | None:
-    return None if epoch is None else records.iso(datetime.fromtimestamp(epoch, UTC))
+    return None if epoch is None else records.iso(timemath.from_epoch(epoch))
 
 
 def aggregates(summary: Summary, currency: str) -> dict[str, Any]:

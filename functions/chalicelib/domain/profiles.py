@@ -219,9 +219,15 @@ class Profile:
         return sorted(self.identity_keys() - before)
 
     def _consent(self, attr: str, consent: Consent, fallback_at: str) -> None:
+        """The latest report wins, except over a withdrawal Patron recorded (`src`: an
+        unsubscribe, STOP, bounce or complaint): that gives way only to a report with a
+        consent time of its own (not the record's time) after it."""
+        own = None if consent.record_time else records.iso(consent.updated_at)
         at = records.iso(consent.updated_at) or fallback_at
         current = self.item.get(attr)
         if consent.state is ConsentState.UNKNOWN:
+            return
+        if current is not None and current.get("src") and (own is None or own <= current.get("at", "")):
             return
         if current is None or at >= current.get("at", ""):
             self.item[attr] = {"s": consent.state.value, "at": at}
@@ -242,8 +248,9 @@ class Profile:
         entry: dict[str, Any] = {"v": snap.version}
         if snap.created_at:
             entry["t"] = int(snap.created_at.timestamp())
-            latest = self.item.get("lpt") or {}
-            if snap.counted and snap.titles and entry["t"] >= int(latest.get("t", 0)):
+            latest = self.item.get("lpt")
+            # (0 is an order placed at the epoch, not "no order": compare with None)
+            if snap.counted and snap.titles and (latest is None or entry["t"] >= int(latest["t"])):
                 self.item["lpt"] = {"t": entry["t"], "n": list(snap.titles)}  # the latest order's titles
         if not snap.counted:
             entry["x"] = True
@@ -291,7 +298,7 @@ class Profile:
         for attr in ("e", "ph", "fn", "ln"):
             if not mine.get(attr) and theirs.get(attr):
                 mine[attr] = theirs[attr]
-        if int((theirs.get("lpt") or {}).get("t", 0)) > int((mine.get("lpt") or {}).get("t", 0)):
+        if theirs.get("lpt") and (not mine.get("lpt") or int(theirs["lpt"]["t"]) > int(mine["lpt"]["t"])):
             mine["lpt"] = theirs["lpt"]
         for attr in ("ce", "cs"):
             if theirs.get(attr) and (

@@ -24,6 +24,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.domain.failures import Skipped
+from chalicelib.domain.timemath import later, span
+
 DAY = timedelta(days=1)
 DEFAULT_RHYTHM_DAYS = 60.0  # a store with no repeat buyers yet
 LIFECYCLE_BOUNDS = (("active", 1.5), ("at_risk", 3.0), ("lapsed", 6.0))
@@ -117,10 +120,15 @@ def rfm(days_since_last: float, orders: float, monetary: float, edges: RfmEdges)
 
 
 def rfm_next_change(last_order_at: datetime, edges: RfmEdges, now: datetime) -> datetime | None:
-    """When the recency score (and so maybe the group) next changes by time alone."""
-    future = [last_order_at + DAY * math.floor(edge) + DAY for edge in edges.recency_days]
-    later = [t for t in future if t > now]
-    return min(later) if later else None
+    """When the recency score (and so maybe the group) next changes by time alone (None:
+    never, also when that is past the end of the calendar)."""
+    future = [later(last_order_at, span(_floor(edge) + 1)) for edge in edges.recency_days]
+    coming = [t for t in future if t is not None and t > now]
+    return min(coming) if coming else None
+
+
+def _floor(value: float) -> float:
+    return float(math.floor(value)) if math.isfinite(value) else value
 
 
 @dataclass(frozen=True)
@@ -140,17 +148,19 @@ def lifecycle(
         return Stage("prospect", None)
     store = store_rhythm_days or DEFAULT_RHYTHM_DAYS
     rhythm = own_rhythm_days if orders >= 2 and own_rhythm_days and own_rhythm_days > 0 else store
-    since = now - last_order_at
-    if orders == 1 and since <= DAY * (2 * store):
+    since = now - last_order_at  # negative for an order stamped in the future: "new"
+    if orders == 1 and since <= span(2 * store):
         bounds = [("new", 2 * store)] + [
             (name, k * rhythm) for name, k in LIFECYCLE_BOUNDS if k * rhythm > 2 * store
         ]
     else:
         bounds = [(name, k * rhythm) for name, k in LIFECYCLE_BOUNDS]
     for name, limit_days in bounds:
-        limit = DAY * limit_days
+        limit = span(limit_days)
         if since <= limit:
-            return Stage(name, last_order_at + limit + timedelta(microseconds=1))
+            # past the end of the calendar (an order stamped in year 9999): it never changes
+            end = later(last_order_at, limit)
+            return Stage(name, later(end, timedelta(microseconds=1)) if end else None)
     return Stage("churned", None)
 
 
@@ -277,18 +287,25 @@ class ScoringService:
 
         gathered: dict[str, _Workspace] = {}
         scanned = 0
+        skipped = Skipped()
         for item in self.profiles.scan_profiles():
             scanned += 1
-            last = parse_iso(item.get("last"))
-            if not item.get("n") or last is None:
+            try:  # every number first, so that a bad item adds none of them
+                last = parse_iso(item.get("last"))
+                if not item.get("n") or last is None:
+                    continue
+                numbers = (float((now - last) // DAY), float(item["n"]), float(item.get("net", 0)))
+                gap = float(item["gap"]) if item.get("gap") is not None and int(item["n"]) >= 2 else None
+                summary = predict.summary(item, now)
+            except Exception as exc:  # noqa: BLE001 - skipped and reported; the others are scored
+                skipped.add(exc, workspace_id=str(item.get("ws")), customer_id=str(item.get("cid")))
                 continue
             w = gathered.setdefault(item["ws"], _Workspace())
-            w.recency.append(float((now - last) // DAY))
-            w.orders.append(float(item["n"]))
-            w.monetary.append(float(item.get("net", 0)))
-            if item.get("gap") is not None and int(item["n"]) >= 2:
-                w.gaps.append(float(item["gap"]))
-            summary = predict.summary(item, now)
+            w.recency.append(numbers[0])
+            w.orders.append(numbers[1])
+            w.monetary.append(numbers[2])
+            if gap is not None:
+                w.gaps.append(gap)
             if summary is not None:
                 w.x.append(summary.x)
                 w.tx.append(summary.tx)
@@ -312,14 +329,15 @@ class ScoringService:
                 continue  # nothing moved: no write
             self.workspaces.save_scores(workspace_id, edges, rhythm, None if same_model else model)
             changed[workspace_id] = (current, self.workspaces.settings(workspace_id))
-        moved = self._reevaluate(changed, now) if changed and self.membership else 0
+        moved = self._reevaluate(changed, now, skipped) if changed and self.membership else 0
         return {
             "profiles_read": scanned,
             "workspaces_updated": len(changed),
             "profiles_reevaluated": moved,
+            **skipped.report_if_any(),
         }
 
-    def _reevaluate(self, changed: dict[str, tuple[Any, Any]], now: datetime) -> int:
+    def _reevaluate(self, changed: dict[str, tuple[Any, Any]], now: datetime, skipped: Skipped) -> int:
         """Apply memberships for the profiles whose answer differs under the new settings."""
         from chalicelib.domain.membership import check_still_good
         from chalicelib.domain.records import iso
@@ -329,11 +347,14 @@ class ScoringService:
             settings = changed.get(item["ws"])
             if settings is None:
                 continue
-            before, before_check = self.membership.evaluate(item["ws"], item, now, settings[0])
-            after, after_check = self.membership.evaluate(item["ws"], item, now, settings[1])
-            # the stored record holds the answer under the old settings; as in the stream,
-            # a recheck time that moved later needs no write (an early recheck is harmless)
-            if before != after or not check_still_good({"nchk": iso(before_check)}, after_check, now):
-                self.membership.apply(item["ws"], item["cid"], item, now)
-                moved += 1
+            try:
+                before, before_check = self.membership.evaluate(item["ws"], item, now, settings[0])
+                after, after_check = self.membership.evaluate(item["ws"], item, now, settings[1])
+                # the stored record holds the answer under the old settings; as in the stream,
+                # a recheck time that moved later needs no write (an early recheck is harmless)
+                if before != after or not check_still_good({"nchk": iso(before_check)}, after_check, now):
+                    self.membership.apply(item["ws"], item["cid"], item, now)
+                    moved += 1
+            except Exception as exc:  # noqa: BLE001 - skipped and reported; the others go on
+                skipped.add(exc, workspace_id=str(item["ws"]), customer_id=str(item.get("cid")))
         return moved

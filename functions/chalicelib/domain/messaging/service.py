@@ -35,6 +35,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from chalicelib.domain import timemath
 from chalicelib.domain.messaging import feedback, render, sms, unsubscribe
 from chalicelib.domain.messaging.personalize import profile_values
 from chalicelib.domain.messaging.stats import scope_of
@@ -193,13 +194,15 @@ def local_zone(profile: dict[str, Any], policy: Policy) -> ZoneInfo:
 
 def quiet_until(now: datetime, zone: ZoneInfo, policy: Policy) -> datetime | None:
     """The end of the quiet hours if `now` is inside them, else None."""
-    local = now.astimezone(zone)
+    local = timemath.local(now, zone)  # total: a dry run may ask about year 9999
     start, end = policy.quiet_start, policy.quiet_end
     inside = (local.hour >= start or local.hour < end) if start > end else (start <= local.hour < end)
     if not inside:
         return None
-    day = local if local.hour < end else local + timedelta(days=1)
-    return day.replace(hour=end, minute=0, second=0, microsecond=0).astimezone(now.tzinfo)
+    day = local if local.hour < end else timemath.later(local, timedelta(days=1))
+    if day is None:  # the calendar ends inside the quiet hours
+        return timemath.LATEST
+    return timemath.back(day.replace(hour=end, minute=0, second=0, microsecond=0), now.tzinfo)
 
 
 class MessagingService:
