@@ -17,6 +17,8 @@ from chalicelib.handlers import jobs
 from patron import synthetic
 from patron.poller import LambdaContext
 from tests.conftest import load_event
+
+NIGHTLY_MS = 900_000  # the nightly function's timeout (chalice.json): its time budget
 from tests.integration.test_membership import create_segment, events
 
 
@@ -109,7 +111,7 @@ def test_the_nightly_fit_scores_every_profile_and_moves_only_changed_answers(sta
     assert json.loads(stage.get(ws, f"/segments/{segment_id}").body)["size"] == 0  # no p_alive yet
     event = load_event("eventbridge/scheduled_event.json")
     # When the nightly job runs
-    result = jobs.nightly_scores(event, LambdaContext("nightly"))
+    result = jobs.nightly_scores(event, LambdaContext("nightly", timeout_ms=NIGHTLY_MS))
     # Then the workspace has fitted models
     model = stage.container.workspaces.settings(ws.workspace_id).model
     assert model is not None and model.method == "bgnbd+gamma_gamma" and model.customers == 60
@@ -132,5 +134,5 @@ def test_the_nightly_fit_scores_every_profile_and_moves_only_changed_answers(sta
     assert shown["scores"]["method"] == "bgnbd+gamma_gamma" and Decimal(shown["scores"]["p_alive"]) < 0.5
     assert {s["segment_id"]: s["member"] for s in shown["segments"]} == {segment_id: True}
     # When the job runs again the same day, nothing has moved and nothing is written
-    again = jobs.nightly_scores(event, LambdaContext("nightly"))
+    again = jobs.nightly_scores(event, LambdaContext("nightly", timeout_ms=NIGHTLY_MS))
     assert again["workspaces_updated"] == 0 and again["profiles_reevaluated"] == 0

@@ -4,6 +4,8 @@ The large ad platforms accept a CSV of SHA-256 hashes of normalized identifiers:
 emails trimmed and lower-cased, phones in E.164. Only customers whose consent allows it
 are exported: the email hash when email marketing consent is `subscribed`, the phone
 hash when SMS marketing consent is `subscribed`; a customer with neither is left out.
+The workspace's profiles are read through its own customer lists (`domain/walk.py`), never
+a table scan.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -22,12 +24,9 @@ from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.identity import normalize_email, normalize_phone
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.segment_service import SegmentService
+from chalicelib.domain.walk import CustomerWalk
 
 HEADER = ("email_sha256", "phone_sha256")
-
-
-class ProfileScanner(Protocol):
-    def scan_workspace(self, workspace_id: str) -> Iterator[dict[str, Any]]: ...
 
 
 class ExportWriter(Protocol):
@@ -80,8 +79,8 @@ def build_rows(
 
 
 class AudienceService:
-    def __init__(self, scanner: ProfileScanner, segment_service: SegmentService, writer: ExportWriter | None):
-        self.scanner = scanner
+    def __init__(self, walk: CustomerWalk, segment_service: SegmentService, writer: ExportWriter | None):
+        self.walk = walk
         self.segments = segment_service
         self.writer = writer
 
@@ -93,7 +92,7 @@ class AudienceService:
         segment = self.segments.get(workspace_id, segment_id)
         at = now_utc()
         rows, scanned, members, unconsented = build_rows(
-            self.scanner.scan_workspace(workspace_id),
+            self.walk.profiles_of(workspace_id),
             segments.parse(segment.definition),
             at,
             lambda item: self.segments.facts(workspace_id, item, at)[0],
