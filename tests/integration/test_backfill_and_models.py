@@ -17,9 +17,9 @@ from chalicelib.handlers import jobs
 from patron import synthetic
 from patron.poller import LambdaContext
 from tests.conftest import load_event
+from tests.integration.test_membership import create_segment, events
 
 NIGHTLY_MS = 900_000  # the nightly function's timeout (chalice.json): its time budget
-from tests.integration.test_membership import create_segment, events
 
 
 def seed_profiles(stage, ws, count: int, seed: int) -> dict[str, dict]:

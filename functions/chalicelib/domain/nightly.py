@@ -249,9 +249,9 @@ class ScoringService:
                 new, new_check = self.membership.evaluate(workspace_id, item, now, after)
                 # the stored record holds the answer under the old settings; as in the stream,
                 # a recheck time that moved later needs no write (an early recheck is harmless)
+                # counted when written: a customer met again after an interruption writes nothing
                 if old != new or not check_still_good({"nchk": iso(old_check)}, new_check, now):
-                    self.membership.apply(workspace_id, customer_id, item, now)
-                    moved += 1
+                    moved += self.membership.apply(workspace_id, customer_id, item, now).written
             advanced = self.store.advance(cursor, cur=page.after.dumps(), moved=int(cursor["moved"]) + moved)
             if advanced is None:
                 return False
