@@ -29,7 +29,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from chalicelib.domain.scoring import DAY, RfmEdges, quintile_edges, store_rhythm
@@ -99,7 +99,7 @@ class ScoringService:
     def nightly(self, now: datetime, time_left: Callable[[], float] | None = None) -> dict[str, Any]:
         """Advance every workspace's run for `now`'s UTC day while time is left."""
         budget = time_left or (lambda: math.inf)
-        day = f"{now:%Y-%m-%d}"
+        day = f"{now.astimezone(UTC):%Y-%m-%d}"
         totals: Counter[str] = Counter(profiles_read=0, workspaces_updated=0, profiles_reevaluated=0)
         cursors = self.store.cursors()
         pending = 0

@@ -34,6 +34,7 @@ def nightly_scores(event: Any) -> dict[str, Any]:
     result: dict[str, Any] = container().scoring.nightly(now_utc(), _time_left(event))
     count("WorkspacesRescored", result["workspaces_updated"])
     count("ProfilesReevaluated", result["profiles_reevaluated"])
+    count("NightlyWorkspacesPending", result["workspaces_pending"])  # resumed by the next hourly run
     return result
 
 
