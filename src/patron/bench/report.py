@@ -123,6 +123,7 @@ def run(profiles: int = 100_000, other_workspaces: int = 10, seed: int = SEED) -
         items, size = _table_bytes(table)
         counter.enabled = True
         units, requests, seconds, report = _measure(harness, counter, ws.workspace_id, now)
+        harness.close()
     assert report == alone, "the report changed when other workspaces were added"
     return {
         "profiles": profiles,
