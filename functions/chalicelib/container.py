@@ -203,22 +203,31 @@ class Container:
 
     @cached_property
     def unsubscribe(self) -> Any:
+        from chalicelib.adapters.consent import DynamoProfileConsent
         from chalicelib.adapters.engagement import DynamoOptOuts
         from chalicelib.adapters.messaging import DynamoLimits
         from chalicelib.domain.messaging.unsubscribe import UnsubscribeService
 
         return UnsubscribeService(
-            DynamoLimits(self.crm), self.workspaces, self.settings.public_url, DynamoOptOuts(self.crm)
+            DynamoLimits(self.crm),
+            self.workspaces,
+            self.settings.public_url,
+            DynamoOptOuts(self.crm),
+            DynamoProfileConsent(self.crm),
         )
 
     @cached_property
     def feedback(self) -> Any:
+        from chalicelib.adapters.consent import DynamoProfileConsent
         from chalicelib.adapters.engagement import DynamoEngagement
         from chalicelib.adapters.messaging import DynamoLedger, DynamoLimits
         from chalicelib.domain.messaging.feedback import FeedbackService
 
         return FeedbackService(
-            DynamoLimits(self.crm), DynamoLedger(self.crm), engagement=DynamoEngagement(self.crm)
+            DynamoLimits(self.crm),
+            DynamoLedger(self.crm),
+            engagement=DynamoEngagement(self.crm),
+            consent=DynamoProfileConsent(self.crm),
         )
 
     @cached_property
@@ -245,11 +254,12 @@ class Container:
     @cached_property
     def audience(self) -> Any:
         from chalicelib.adapters.exports import S3ExportWriter
+        from chalicelib.adapters.messaging import DynamoLimits
         from chalicelib.domain.audience import AudienceService
 
         bucket = self.settings.export_bucket
         writer = S3ExportWriter(self.client("s3"), bucket) if bucket else None
-        return AudienceService(self.customer_walk, self.segments, writer)
+        return AudienceService(self.customer_walk, self.segments, writer, DynamoLimits(self.crm))
 
     @cached_property
     def analytics(self) -> Any:

@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     # to (recipients per second; unset: SES GetSendQuota's MaxSendRate); the longest delay
     # put on a queued batch (SQS allows 900 s; a longer wait is held in the table instead).
     campaign_queue_url: str | None = None
-    ses_bulk_api: Literal["v1", "v2"] = "v2"  # v2 carries List-Unsubscribe headers; moto has v1 only
+    ses_bulk_api: Literal["v1", "v2"] = "v2"  # v2 carries List-Unsubscribe headers (moto too)
     campaign_send_rate: float | None = Field(default=None, gt=0)
     campaign_max_delay_seconds: int = Field(default=900, ge=0, le=900)
     ses_bulk_template: str = "patron-passthrough-v1"  # the pass-through SES template of bulk sends

@@ -54,7 +54,7 @@ def _connect(args: argparse.Namespace) -> tuple[Any, Any, Any]:
         region=info.region,
         aws_endpoint_url=endpoint,
         export_bucket=info.export_bucket,
-        ses_bulk_api="v1" if endpoint else "v2",  # the embedded AWS (moto) sends bulk email through v1
+        ses_bulk_api="v2",  # the embedded AWS answers SES v2 bulk sends too (patron/sesv2_bulk.py)
         segment_events_queue_url=info.segment_events_queue_url,
         campaign_queue_url=info.campaign_queue_url,
     )

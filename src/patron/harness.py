@@ -35,6 +35,9 @@ class Harness:
         provision: bool = True,
         public_url: str = "http://127.0.0.1:8000",  # where unsubscribe links point
     ) -> None:
+        from patron import sesv2_bulk
+
+        sesv2_bulk.install()  # in process (mock_aws); `patron local` installs it in its server
         self.stage = stage
         self.region = region
         self.endpoint_url = endpoint_url
@@ -53,7 +56,7 @@ class Harness:
             export_bucket=self.info.export_bucket,
             segment_events_queue_url=self.info.segment_events_queue_url,
             public_url=public_url,
-            ses_bulk_api="v1",  # moto sends bulk email through SES v1 only
+            ses_bulk_api="v2",  # as regional stages: moto's SES v2 bulk sends are patron.sesv2_bulk
             campaign_queue_url=self.info.campaign_queue_url,
             # no queue delays in process (moto keeps them in wall-clock time): a deferral
             # is held as a due item, released by the dispatcher when the clock gets there

@@ -78,10 +78,11 @@ def _atomic_moto_server(port: int) -> Any:
     )
     from werkzeug.serving import make_server
 
-    from patron import motofast
+    from patron import motofast, sesv2_bulk
     from patron.outbox import PATH, OutboxRecorder
 
     motofast.install()
+    sesv2_bulk.install()  # SES v2 SendBulkEmail, with each recipient's headers
     lock = threading.Lock()
     outbox = OutboxRecorder()  # what SES and SNS sent, for `patron outbox` (patron/outbox.py)
 

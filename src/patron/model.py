@@ -61,9 +61,11 @@ def _day(value: str, line: int) -> float:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
             if parsed.tzinfo is None:
                 raise InputError(f"line {line}: timestamp {value!r} needs an offset (or give a date)")
+        return parsed.astimezone(UTC).timestamp() / 86400
     except ValueError as exc:
         raise InputError(f"line {line}: {value!r} is not an ISO-8601 date") from exc
-    return parsed.astimezone(UTC).timestamp() / 86400
+    except OverflowError as exc:  # an offset that takes it off the calendar in UTC
+        raise InputError(f"line {line}: {value!r} is outside the calendar in UTC") from exc
 
 
 def read_transactions(path: Path, unit: str, observation_end: str | None) -> dict[str, np.ndarray]:

@@ -7,7 +7,8 @@ import sys
 from typing import Any
 
 from chalicelib.container import Container
-from chalicelib.domain.errors import InvalidPayload, NotFound, PatronError
+from chalicelib.domain.errors import InvalidPayload, NotFound
+from chalicelib.domain.failures import Skipped, reason
 from chalicelib.domain.ingest import IngestResult
 from chalicelib.domain.models import Platform, Source
 
@@ -114,7 +115,7 @@ def _redrive_crm(container: Container, key: dict[str, Any]) -> None:
     container.membership.apply(workspace_id, customer_id, profile)
 
 
-def redrive_stream_failures(container: Container, sqs: Any, streams: Any, queue_url: str) -> dict[str, int]:
+def redrive_stream_failures(container: Container, sqs: Any, streams: Any, queue_url: str) -> dict[str, Any]:
     """Apply the current state of every item a failed stream batch touched, then drop the message.
 
     Every stream consumer's failures land on one queue; the batch's stream ARN says which
@@ -122,10 +123,12 @@ def redrive_stream_failures(container: Container, sqs: Any, streams: Any, queue_
     ingest item is the source of truth for its profile, and a profile for its
     memberships, and both updates are versioned or write only differences; so applying
     the current state is exactly what the lost records would have done. A record that
-    fails again stays on the queue.
+    fails again, whatever the error, is reported (its key and why, no personal data) and
+    stays on the queue; the redrive goes on with the others.
     """
     crm_stream = f":table/{container.settings.crm_table}/stream/"
-    counts = {"messages": 0, "records": 0, "applied": 0, "failed": 0}
+    counts = {"messages": 0, "records": 0, "applied": 0}
+    skipped = Skipped()
     seen: set[str] = set()
     while True:
         response = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=60)
@@ -137,7 +140,7 @@ def redrive_stream_failures(container: Container, sqs: Any, streams: Any, queue_
                     QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
                 )
         if not messages:
-            return counts
+            return counts | skipped.report()
         for message in messages:
             seen.add(message["MessageId"])
             counts["messages"] += 1
@@ -145,14 +148,15 @@ def redrive_stream_failures(container: Container, sqs: Any, streams: Any, queue_
             info = body["DDBStreamBatchInfo"]
             redrive = _redrive_crm if crm_stream in info["streamArn"] else _redrive_ingest
             ok = True
+            table = "crm" if redrive is _redrive_crm else "ingest"
             for key in _keys_in_batch(streams, info):
                 counts["records"] += 1
                 try:
                     redrive(container, key)
-                except (PatronError, LookupError, KeyError, ValueError) as exc:
-                    counts["failed"] += 1
+                except Exception as exc:  # noqa: BLE001 - reported and kept; the others go on
                     ok = False
-                    print(f"still failing: {type(exc).__name__}: {exc}", file=sys.stderr)
+                    skipped.add(exc, table=table, key=_key_text(key))
+                    print(f"still failing: {table} {_key_text(key)}: {reason(exc)}", file=sys.stderr)
                     continue
                 counts["applied"] += 1
             if ok:
@@ -161,6 +165,11 @@ def redrive_stream_failures(container: Container, sqs: Any, streams: Any, queue_
                 sqs.change_message_visibility(
                     QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
                 )
+
+
+def _key_text(key: dict[str, Any]) -> str:
+    """A table key as text (`pk|sk`): workspace, source and platform ids, no personal data."""
+    return "|".join(str(next(iter(key[k].values()))) for k in ("pk", "sk") if k in key)
 
 
 def redrive_queue(

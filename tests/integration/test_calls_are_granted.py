@@ -4,8 +4,10 @@ grants in infra/permissions.json (what `patron.iam` turns into its role)."""
 
 from __future__ import annotations
 
+import base64
 import json
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 from chalicelib.container import Container, set_container
@@ -14,7 +16,7 @@ from patron import iam
 from patron.bench.campaign import START, bulk_destinations, customer, prepare, put_customers
 from patron.harness import Harness, Workspace
 from patron.poller import LambdaContext
-from tests.conftest import event_bytes, load_event
+from tests.conftest import load_event, relative_to
 from tests.integration.test_campaigns import create, post
 from tests.integration.test_function_url import signed
 from tests.integration.test_notifications import SENDER, ses_event
@@ -108,19 +110,33 @@ def assert_granted(stage: Harness, calls: Calls, *functions: str) -> None:
         assert calls.made[function] <= allowed, (function, calls.made[function] - allowed)
 
 
-def test_the_webhook_and_ingest_functions_call_only_what_their_roles_grant(stage: Harness, ws: Workspace):
-    # Given notifications on (so the ingest consumer sends), and every call recorded from
+def fresh_order(now: datetime) -> tuple[bytes, bytes]:
+    """The Function URL fixture's order and its payment, placed minutes before `now`
+    (notifications are for orders under 48 hours old)."""
+    event = load_event("function_url/shopify_orders_create.json")
+    raw = base64.b64decode(event["body"]) if event["isBase64Encoded"] else event["body"].encode()
+    created, paid = relative_to(now, json.loads(raw), load_event("shopify/orders_updated_paid.json"))
+    return json.dumps(created).encode(), json.dumps(paid).encode()
+
+
+def test_the_webhook_and_ingest_functions_call_only_what_their_roles_grant(
+    frozen_now: datetime, stage: Harness, ws: Workspace
+):
+    # Given an order placed minutes ago, and its payment
+    created, paid = fresh_order(frozen_now)
+    # and notifications on (so the ingest consumer sends), and every call recorded from
     # clients made after the recorder is in place
     stage.client("ses").verify_email_identity(EmailAddress=SENDER)
     stage.container.workspaces.set_messaging(ws.workspace_id, ["order_confirmation", "shipped"], SENDER, None)
     calls = recording(stage)
     # When an order comes through the Function URL twice (new, then a repeat)
     calls.now = "WebhookUrl"
+    event = signed(ws, "shopify_orders_create.json", created)
     for _ in range(2):
-        assert webhooks.webhook_url(signed(ws, "shopify_orders_create.json"), None)["statusCode"] == 200
+        assert webhooks.webhook_url(event, None)["statusCode"] == 200
     # and its fulfilment through the API Gateway route
     calls.now = "APIHandler"
-    stage.send(ws, "shopify", "orders/updated", event_bytes("shopify/orders_updated_paid.json"))
+    stage.send(ws, "shopify", "orders/updated", paid)
     # and the ingest stream's consumer takes both
     calls.now = "IngestStream"
     assert stage.poller.drain() >= 2

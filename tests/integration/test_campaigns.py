@@ -234,19 +234,17 @@ def test_a_throttled_bulk_call_is_retried_by_the_queue_and_sends_once(world, mon
     campaign_id = create(stage, ws)
     post(stage, ws, f"/campaigns/{campaign_id}/start")
     # Given SES throttles the first bulk call
-    ses = stage.container.messaging.channels.ses
-    real = ses.send_bulk_templated_email
+    ses = stage.container.messaging.channels.sesv2
+    real = ses.send_bulk_email
     calls = {"n": 0}
 
     def throttled_once(**kwargs):
         calls["n"] += 1
         if calls["n"] == 1:
-            raise ClientError(
-                {"Error": {"Code": "Throttling", "Message": "slow down"}}, "SendBulkTemplatedEmail"
-            )
+            raise ClientError({"Error": {"Code": "Throttling", "Message": "slow down"}}, "SendBulkEmail")
         return real(**kwargs)
 
-    monkeypatch.setattr(ses, "send_bulk_templated_email", throttled_once)
+    monkeypatch.setattr(ses, "send_bulk_email", throttled_once)
     queue = stage.container.campaigns.queue
     backoffs = []
     real_retry_in = queue.retry_in

@@ -4,8 +4,10 @@ tick, the guardrails, and exits, with the flows shipped in `flows/`."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from calendar import isleap
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -136,29 +138,55 @@ def test_welcome_follows_a_first_order_once_and_needs_consent(stage, flows_ws):
     assert log["status"] == "dropped" and "consent" in log["reason"]
 
 
-def test_birthday_greeting_at_ten_in_the_customers_time_zone(stage, flows_ws):
+def test_birthday_greeting_at_ten_in_the_customers_time_zone(frozen_now, stage, flows_ws):
     ws = flows_ws
-    # Given a customer in Shanghai whose birthday is 3 December, subscribed to email
+    shanghai = ZoneInfo("Asia/Shanghai")
+    # Given a customer in Shanghai whose birthday is ten days from today there, subscribed
+    # to email (born in a leap year, so every day of the calendar exists)
+    birthday = frozen_now.astimezone(shanghai).date() + timedelta(days=10)
     customer = json.loads(event_bytes("generic/customer.json"))
-    customer.update(birthday="1990-12-03", timezone="Asia/Shanghai", phone=None)
+    customer.update(birthday=f"1992-{birthday:%m-%d}", timezone="Asia/Shanghai", phone=None)
     stage.send(ws, "generic", "customer", json.dumps(customer).encode())
     stage.drain()
     settings = stage.container.workspaces.settings(ws.workspace_id)
     cid = customer_id_for(settings.id_salt, "email:jane.doe@example.com")
     run = runs(stage, ws, cid)["birthday"]
-    # Then the run waits for her next birthday, from midnight in Shanghai (16:00 UTC the day before)
-    assert run["run_id"].endswith("#2026") and run["due"].startswith("2026-12-02T16:00:00")
+    # Then the run waits for that day, from midnight in Shanghai (16:00 UTC the day before)
+    midnight = datetime.combine(birthday, time(0), tzinfo=shanghai).astimezone(UTC)
+    assert run["run_id"] == f"birthday#{birthday.year}"
+    assert run["due"].startswith(f"{midnight:%Y-%m-%dT%H:%M:%S}")
     # When the tick runs at 09:59 in Shanghai: nothing yet; at 10:01: the greeting
-    stage.container.flows.tick(datetime(2026, 12, 3, 1, 59, tzinfo=UTC))
+    ten = datetime.combine(birthday, time(10), tzinfo=shanghai).astimezone(UTC)
+    stage.container.flows.tick(ten - timedelta(minutes=1))
     assert sent_emails(stage) == []
-    stage.container.flows.tick(datetime(2026, 12, 3, 2, 1, tzinfo=UTC))
+    stage.container.flows.tick(ten + timedelta(minutes=1))
     (email,) = sent_emails(stage)
     assert str(email["Subject"]).startswith("Happy birthday")
-    # And next year's run is waiting
+    # And next year's run is waiting, from midnight in Shanghai on the same day
     after = {r["run_id"]: r for r in stage.container.flows.runs(ws.workspace_id, cid)}
-    assert after["birthday#2026"]["status"] == "done"
-    assert after["birthday#2027"]["status"] == "active"
-    assert after["birthday#2027"]["due"].startswith("2027-12-02T16:00:00")
+    assert after[f"birthday#{birthday.year}"]["status"] == "done"
+    following = after[f"birthday#{birthday.year + 1}"]
+    next_midnight = datetime.combine(birthday.replace(year=birthday.year + 1), time(0), tzinfo=shanghai)
+    assert following["status"] == "active"
+    assert following["due"].startswith(f"{next_midnight.astimezone(UTC):%Y-%m-%dT%H:%M:%S}")
+
+
+def test_a_29_february_birthday_is_greeted_on_28_february_in_a_common_year(frozen_now, stage, flows_ws):
+    ws = flows_ws
+    # Given a customer in UTC born on 29 February
+    customer = json.loads(event_bytes("generic/customer.json"))
+    customer.update(birthday="1992-02-29", timezone="UTC", phone=None)
+    stage.send(ws, "generic", "customer", json.dumps(customer).encode())
+    stage.drain()
+    settings = stage.container.workspaces.settings(ws.workspace_id)
+    cid = customer_id_for(settings.id_salt, "email:jane.doe@example.com")
+    # Then the run waits for the next 29 February, or the 28th in a common year, from today on
+    today = frozen_now.date()
+    days = [date(y, 2, 29) if isleap(y) else date(y, 2, 28) for y in (today.year, today.year + 1)]
+    expected = next(d for d in days if d >= today)
+    run = runs(stage, ws, cid)["birthday"]
+    assert run["run_id"] == f"birthday#{expected.year}"
+    assert run["due"].startswith(f"{expected:%Y-%m-%d}T00:00:00")
 
 
 def test_win_back_starts_when_a_customer_enters_at_risk_and_respects_reentry(stage, flows_ws):

@@ -69,3 +69,34 @@ def test_bulk_templated_sends_are_listed_per_recipient_with_their_tags(server):
 def test_the_outbox_is_read_over_loopback_only():
     with pytest.raises(ValueError, match="loopback only"):
         fetch("http://192.0.2.1:5000")
+
+
+def test_ses_v2_bulk_sends_keep_each_recipients_one_click_headers(server):
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    from chalicelib.adapters.messaging import AwsChannels
+    from chalicelib.domain.messaging.service import BulkEmail
+
+    # Given the embedded SES with a verified sender, reached through SES v2 as a region's stack is
+    client(server, "ses").verify_email_identity(EmailAddress="news@brand.example")
+    channels = AwsChannels(client(server, "ses"), None, sesv2=client(server, "sesv2"))
+    one_click = {"List-Unsubscribe": "<https://crm.example/unsubscribe/t1>"}
+    one_click["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    # When one SendBulkEmail call goes to two customers (the pass-through template made on first use)
+    results = channels.send_bulk_email(
+        "news@brand.example",
+        [
+            BulkEmail("ana@example.com", "Spring, Ana", "<p>Hi</p>", "Hi", {"workspace": "ws_a"}, one_click),
+            BulkEmail("bo@example.com", "Spring, Bo", "", "Hi", {"workspace": "ws_a"}, {}),
+        ],
+    )
+    # Then both were sent, each with its own headers, and the outbox lists each with its workspace
+    assert [r.status for r in results] == ["sent", "sent"]
+    message = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages[-1]  # the server is in process
+    headers = [{h["Name"]: h["Value"] for h in d["ReplacementHeaders"]} for d in message.destinations]
+    assert headers == [one_click, {}]
+    assert [(m.to, m.subject, m.workspace) for m in fetch(server, 2)] == [
+        ("bo@example.com", "Spring, Bo", "ws_a"),
+        ("ana@example.com", "Spring, Ana", "ws_a"),
+    ]

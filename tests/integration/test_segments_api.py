@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import event_bytes
+from tests.conftest import event_bytes, fresh_events
 
 
 def post(stage, ws, path, body):
@@ -55,9 +55,10 @@ def test_a_bad_definition_is_a_400_that_points_at_the_token(stage, ws):
     assert json.loads(stage.get(ws, "/segments").body)["segments"] == []
 
 
-def test_a_customers_segments_are_evaluated_on_read(stage, ws):
-    # Given Jane's order (a member, 122.00, bought three products) and three segments
-    stage.send(ws, "shopify", "orders/create", event_bytes("shopify/orders_create.json"))
+def test_a_customers_segments_are_evaluated_on_read(frozen_now, stage, ws):
+    # Given Jane's order of today (a member, 122.00, bought three products) and three segments
+    (created,) = fresh_events(frozen_now, "shopify/orders_create.json")
+    stage.send(ws, "shopify", "orders/create", created)
     stage.drain()
     (jane,) = json.loads(stage.get(ws, "/customers?email=jane.doe@example.com").body)["customers"]
     yes = json.loads(

@@ -85,3 +85,59 @@ def test_a_test_send_goes_to_the_operator_not_the_customer(stage, ws):
     (email,) = sent_emails(stage)
     assert result["channel"] == "email" and email["To"] == "me@brand.example"
     assert email["Subject"] == "[test] Hi Jane"
+
+
+def test_a_marketing_email_from_a_template_without_the_link_still_carries_it(stage, ws):
+    from chalicelib.domain.messaging.service import Channel, Outgoing, Policy, Purpose
+    from chalicelib.domain.models import now_utc
+    from patron.bench.campaign import bulk_destinations
+    from tests.integration.test_notifications import SENDER, sent_emails
+
+    # Given Jane, subscribed, and a marketing template that does not show {{ unsubscribe_url }}
+    stage.send(ws, "shopify", "orders/create", event_bytes("shopify/orders_create.json"))
+    stage.drain()
+    (jane,) = json.loads(stage.get(ws, "/customers?email=jane.doe@example.com").body)["customers"]
+    cid = jane["customer_id"]
+    saved = put(
+        stage,
+        ws,
+        "news",
+        {"name": "News", "subject": "News", "html": "<html><body><p>Hi</p></body></html>", "text": "Hi"},
+    )
+    assert saved.status_code == 201
+    stage.client("ses").verify_email_identity(EmailAddress=SENDER)
+    service = stage.container.messaging
+    profile = dict(stage.container.profile_store.get(ws.workspace_id, cid), eng="high")
+    policy = Policy(sender_email=SENDER, quiet_start=0, quiet_end=0)
+
+    def news(key: str) -> Outgoing:
+        return Outgoing(ws.workspace_id, cid, key, Channel.EMAIL, Purpose.MARKETING, "news")
+
+    # When it goes out on the single path (a flow's send)
+    assert service.send(news("flow:news:first:1"), profile, policy, now_utc()).status == "sent"
+    # Then the email has the signed link in both bodies and the one-click headers
+    (email,) = sent_emails(stage)
+    link = email["List-Unsubscribe"].strip("<>")
+    assert link.startswith("http://127.0.0.1:8000/unsubscribe/")
+    assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    text = email.get_body(("plain",)).get_content()
+    html = email.get_body(("html",)).get_content()
+    assert text.startswith("Hi") and f"Unsubscribe: {link}" in text
+    assert f'<a href="{link}">Unsubscribe</a>' in html and html.rstrip().endswith("</body></html>")
+    # When it goes out on the bulk path (a campaign)
+    (bulk,) = service.send_bulk([news("camp:news")], {cid: profile}, policy, now_utc())
+    assert bulk.status == "sent"
+    # Then the bulk email (SES v2 bulk, as a regional stage sends it) has its own link in both
+    # bodies and in its one-click headers
+    (destination,) = bulk_destinations(stage)
+    bulk_link = destination["data"]["text"].rsplit("Unsubscribe: ", 1)[1].strip()
+    assert bulk_link.startswith("http://127.0.0.1:8000/unsubscribe/") and bulk_link != link
+    assert f'<a href="{bulk_link}">Unsubscribe</a>' in destination["data"]["html"]
+    assert destination["headers"] == {
+        "List-Unsubscribe": f"<{bulk_link}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    # And transactional templates are left as written
+    receipt = Outgoing(ws.workspace_id, cid, "txn:x", Channel.EMAIL, Purpose.TRANSACTIONAL, "news")
+    template = stage.container.templates.latest(ws.workspace_id, "news")
+    assert service._bodies(receipt, template, {"unsubscribe_url": link}) == (template.html, "Hi")

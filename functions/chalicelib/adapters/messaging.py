@@ -512,8 +512,8 @@ class AwsChannels:
         self.configuration_set = configuration_set
         self.bulk_template = bulk_template
         # SES v2 SendBulkEmail when given: it carries each recipient's List-Unsubscribe
-        # headers, which v1 bulk sends cannot (moto implements only v1: tests and the
-        # local stack use v1; regional stages use v2, PATRON_SES_BULK_API)
+        # headers, which v1 bulk sends cannot (PATRON_SES_BULK_API; every stage and the
+        # embedded AWS use v2, which patron/sesv2_bulk.py adds to moto)
         self.sesv2 = sesv2
 
     def _throttled(self, exc: Any) -> bool:
@@ -560,8 +560,8 @@ class AwsChannels:
         template is created on first use if missing (the regional stack creates it).
 
         SES v1 bulk sends cannot carry per-destination headers: no List-Unsubscribe header
-        here, the body's signed link stays. With an SES v2 client, SendBulkEmail is used
-        instead, with the headers (`_send_bulk_v2`)."""
+        here, only the body's signed link. With an SES v2 client (every stage, and the
+        embedded AWS), SendBulkEmail is used instead, with the headers (`_send_bulk_v2`)."""
         from botocore.exceptions import ClientError
 
         if self.sesv2 is not None:

@@ -4,6 +4,9 @@ The large ad platforms accept a CSV of SHA-256 hashes of normalized identifiers:
 emails trimmed and lower-cased, phones in E.164. Only customers whose consent allows it
 are exported: the email hash when email marketing consent is `subscribed`, the phone
 hash when SMS marketing consent is `subscribed`; a customer with neither is left out.
+The opt-outs (`OPT`) and suppressions (`SUP`) are read too, 100 members at a time: an
+unsubscribe, a STOP or a bounce leaves the customer out even before the profile's consent
+shows it, and even when a storefront reported a newer subscription since.
 The workspace's profiles are read through its own customer lists (`domain/walk.py`), never
 a table scan.
 """
@@ -29,6 +32,12 @@ from chalicelib.domain.walk import CustomerWalk
 HEADER = ("email_sha256", "phone_sha256")
 
 
+class ConsentLists(Protocol):
+    def listed(
+        self, workspace_id: str, channel: str, customer_ids: list[str], addresses: list[str]
+    ) -> tuple[set[str], set[str]]: ...  # (opted out, suppressed) of these
+
+
 class ExportWriter(Protocol):
     def write(self, key: str, body: bytes, content_type: str) -> str: ...
 
@@ -47,11 +56,22 @@ def sha256(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def customer_match_row(item: dict[str, Any]) -> tuple[str, str] | None:
+SCREEN_BATCH = 100  # members whose opt-outs and suppressions are read together
+
+
+def customer_match_row(
+    item: dict[str, Any], withdrawn: frozenset[str] = frozenset()
+) -> tuple[str, str] | None:
+    """`withdrawn`: the channels ("email", "sms") the customer opted out of or whose address
+    is suppressed."""
     email = normalize_email(item.get("e"))
     phone = normalize_phone(item.get("ph"))
-    email_ok = (item.get("ce") or {}).get("s") == "subscribed" and email is not None
-    phone_ok = (item.get("cs") or {}).get("s") == "subscribed" and phone is not None
+    email_ok = (
+        (item.get("ce") or {}).get("s") == "subscribed" and email is not None and "email" not in withdrawn
+    )
+    phone_ok = (
+        (item.get("cs") or {}).get("s") == "subscribed" and phone is not None and "sms" not in withdrawn
+    )
     if not email_ok and not phone_ok:
         return None
     return (sha256(email) if email_ok and email else "", sha256(phone) if phone_ok and phone else "")
@@ -62,27 +82,73 @@ def build_rows(
     condition: segments.Condition,
     now: datetime,
     facts: Callable[[dict[str, Any]], segments.Facts],
+    withdrawn: Callable[[list[dict[str, Any]]], dict[str, frozenset[str]]] | None = None,
 ) -> tuple[list[tuple[str, str]], int, int, int]:
+    """`withdrawn`: for a batch of member profiles, the channels each customer id opted out
+    of or had its address suppressed on (absent: none)."""
     rows: list[tuple[str, str]] = []
     scanned = members = unconsented = 0
+    batch: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        nonlocal unconsented
+        listed = withdrawn(batch) if withdrawn is not None and batch else {}
+        for member in batch:
+            row = customer_match_row(member, listed.get(member.get("cid", ""), frozenset()))
+            if row is None:
+                unconsented += 1
+            else:
+                rows.append(row)
+        batch.clear()
+
     for item in profiles:
         scanned += 1
         if not segments.evaluate(condition, facts(item), now).member:
             continue
         members += 1
-        row = customer_match_row(item)
-        if row is None:
-            unconsented += 1
-        else:
-            rows.append(row)
+        batch.append(item)
+        if len(batch) >= SCREEN_BATCH:
+            flush()
+    flush()
     return rows, scanned, members, unconsented
 
 
+def withdrawals(
+    lists: ConsentLists, workspace_id: str
+) -> Callable[[list[dict[str, Any]]], dict[str, frozenset[str]]]:
+    """The channels each of a batch of profiles opted out of or is suppressed on: one
+    batched read per channel."""
+
+    def read(items: list[dict[str, Any]]) -> dict[str, frozenset[str]]:
+        found: dict[str, set[str]] = {}
+        for channel, attribute, normalize in (
+            ("email", "e", normalize_email),
+            ("sms", "ph", normalize_phone),
+        ):
+            addresses = {str(i["cid"]): normalize(i.get(attribute)) for i in items}
+            opted, suppressed = lists.listed(
+                workspace_id, channel, list(addresses), sorted({a for a in addresses.values() if a})
+            )
+            for cid, address in addresses.items():
+                if cid in opted or (address and address in suppressed):
+                    found.setdefault(cid, set()).add(channel)
+        return {cid: frozenset(channels) for cid, channels in found.items()}
+
+    return read
+
+
 class AudienceService:
-    def __init__(self, walk: CustomerWalk, segment_service: SegmentService, writer: ExportWriter | None):
+    def __init__(
+        self,
+        walk: CustomerWalk,
+        segment_service: SegmentService,
+        writer: ExportWriter | None,
+        lists: ConsentLists | None = None,
+    ):
         self.walk = walk
         self.segments = segment_service
         self.writer = writer
+        self.lists = lists  # opt-outs and suppressions
 
     def export(self, workspace_id: str, segment_id: str, fmt: str = "customer-match") -> ExportResult:
         if fmt != "customer-match":
@@ -96,6 +162,7 @@ class AudienceService:
             segments.parse(segment.definition),
             at,
             lambda item: self.segments.facts(workspace_id, item, at)[0],
+            withdrawals(self.lists, workspace_id) if self.lists is not None else None,
         )
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from chalicelib.domain import records
+from chalicelib.domain.failures import Skipped
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.walk import CustomerWalk, Position
 
@@ -45,23 +46,29 @@ class BackfillService:
         self.profiles = profiles
         self.walk = CustomerWalk(membership.store, profiles)
 
-    def run(self, time_left: Callable[[], float], now: datetime | None = None) -> dict[str, int]:
-        """Advance every due sweep while the invocation has time; finish the ones walked."""
+    def run(self, time_left: Callable[[], float], now: datetime | None = None) -> dict[str, Any]:
+        """Advance every due sweep while the invocation has time; finish the ones walked.
+
+        A customer whose memberships cannot be evaluated (a poisoned profile item) is
+        skipped and reported: the sweep goes on and finishes with everyone else."""
         at = now or now_utc()
         done = processed = 0
+        skipped = Skipped()
         for sweep in self.sweeps.pending():
             if (records.parse_iso(sweep.get("nb")) or at) > at:
                 continue
-            finished, count = self._walk(sweep, time_left, at)
+            finished, count = self._walk(sweep, time_left, at, skipped)
             processed += count
             if finished:
                 self.sweeps.finish(sweep["ws"], sweep["seg"])
                 done += 1
             if time_left() < RESERVE_SECONDS:
                 break
-        return {"sweeps_finished": done, "customers_evaluated": processed}
+        return {"sweeps_finished": done, "customers_evaluated": processed, **skipped.report_if_any()}
 
-    def _walk(self, sweep: dict[str, Any], time_left: Callable[[], float], at: datetime) -> tuple[bool, int]:
+    def _walk(
+        self, sweep: dict[str, Any], time_left: Callable[[], float], at: datetime, skipped: Skipped
+    ) -> tuple[bool, int]:
         workspace_id = sweep["ws"]
         start = Position.loads(sweep.get("cur"))
         processed = 0
@@ -73,7 +80,10 @@ class BackfillService:
                 return False, processed
             page = next(pages)
             for customer_id in page.ids:
-                self.membership.apply(workspace_id, customer_id, page.profiles.get(customer_id), at)
+                try:
+                    self.membership.apply(workspace_id, customer_id, page.profiles.get(customer_id), at)
+                except Exception as exc:  # noqa: BLE001 - skipped and reported; the others go on
+                    skipped.add(exc, workspace_id=workspace_id, customer_id=customer_id)
             processed += len(page.ids)
             if not self.sweeps.advance(workspace_id, sweep["seg"], page.after.dumps(), len(page.ids)):
                 return False, processed  # the segment was deleted meanwhile

@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -91,13 +91,14 @@ def signature_hash(signature: str) -> str:
 
 
 def _parse_time(value: str | None) -> datetime | None:
+    """A header's time in UTC; None when absent, unreadable or off the calendar in UTC."""
     if not value:
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return parsed.astimezone(UTC) if parsed.tzinfo else None
+    except (ValueError, OverflowError):
         return None
-    return parsed if parsed.tzinfo else None
 
 
 class IngestService:

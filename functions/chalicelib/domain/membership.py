@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from chalicelib.domain import records, scoring, segments
 from chalicelib.domain.errors import Conflict
+from chalicelib.domain.failures import Skipped
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.profiles import WorkspaceSettings
 from chalicelib.domain.segment_service import SegmentService
@@ -188,17 +189,19 @@ class MembershipService:
             return change
         raise Conflict("membership record kept changing; retry the record")
 
-    def recheck(self, now: datetime | None = None) -> dict[str, int]:
+    def recheck(self, now: datetime | None = None) -> dict[str, Any]:
         """Re-evaluate the customers whose answer may have changed by time.
 
         Reads the due buckets from the day of the last completed run (its watermark) to
         today: normally one day's 16 shards, and after an outage of any length, every day
-        missed. Without a watermark yet, the last LOOKBACK_DAYS days."""
+        missed. Without a watermark yet, the last LOOKBACK_DAYS days. A customer whose
+        memberships cannot be evaluated is skipped and reported; the others go on."""
         at = now or now_utc()
         until = records.iso(at) or ""
         mark = records.parse_iso(self.store.recheck_watermark())
         start = mark if mark is not None and mark <= at else at - timedelta(days=LOOKBACK_DAYS)
         seen = changed = queries = 0
+        skipped = Skipped()
         day = start.replace(hour=0, minute=0, second=0, microsecond=0)
         while day <= at:
             for shard in range(SHARDS):
@@ -206,12 +209,15 @@ class MembershipService:
                 for key in self.store.due(f"R#{day:%Y-%m-%d}#{shard:02d}", until):
                     workspace_id, customer_id = key.split("|", 1)
                     seen += 1
-                    item = self.profiles.get(workspace_id, customer_id)
-                    if self.apply(workspace_id, customer_id, item, at).written:
-                        changed += 1
+                    try:
+                        item = self.profiles.get(workspace_id, customer_id)
+                        if self.apply(workspace_id, customer_id, item, at).written:
+                            changed += 1
+                    except Exception as exc:  # noqa: BLE001 - skipped and reported; the others go on
+                        skipped.add(exc, workspace_id=workspace_id, customer_id=customer_id)
             day += timedelta(days=1)
         self.store.set_recheck_watermark(until)
-        return {"rechecked": seen, "changed": changed, "bucket_queries": queries}
+        return {"rechecked": seen, "changed": changed, "bucket_queries": queries, **skipped.report_if_any()}
 
 
 BUILTIN_PREFIXES = ("lifecycle:", "rfm:", "account:")

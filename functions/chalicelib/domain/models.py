@@ -39,7 +39,10 @@ class ConsentState(StrEnum):
 def utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("timestamp without a time zone")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:  # an offset that takes it past year 9999 (or before year 1)
+        raise ValueError("timestamp outside the calendar in UTC") from exc
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(utc)]

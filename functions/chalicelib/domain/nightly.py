@@ -32,6 +32,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from chalicelib.domain.failures import Skipped
 from chalicelib.domain.scoring import DAY, RfmEdges, quintile_edges, store_rhythm
 from chalicelib.domain.walk import PAGE, CustomerWalk, Position
 
@@ -101,6 +102,7 @@ class ScoringService:
         budget = time_left or (lambda: math.inf)
         day = f"{now.astimezone(UTC):%Y-%m-%d}"
         totals: Counter[str] = Counter(profiles_read=0, workspaces_updated=0, profiles_reevaluated=0)
+        skipped = Skipped()  # profiles no code can read: reported, and the others are scored
         cursors = self.store.cursors()
         pending = 0
         for workspace_id in self.workspaces.workspace_ids():
@@ -112,17 +114,22 @@ class ScoringService:
                 continue
             if cursor is None or cursor["day"] != day:
                 cursor = self.store.start(workspace_id, day)
-            if cursor is None or not self._run(cursor, now, budget, totals):
+            if cursor is None or not self._run(cursor, now, budget, totals, skipped):
                 pending += 1
-        return {**totals, "workspaces_pending": pending}
+        return {**totals, "workspaces_pending": pending, **skipped.report_if_any()}
 
     def _run(
-        self, cursor: dict[str, Any], now: datetime, budget: Callable[[], float], totals: Counter[str]
+        self,
+        cursor: dict[str, Any],
+        now: datetime,
+        budget: Callable[[], float],
+        totals: Counter[str],
+        skipped: Skipped,
     ) -> bool:
         """Take one workspace's run as far as time allows; True when it is done."""
         saved = False
         if cursor["ph"] == "gather":
-            gathered = self._gather(cursor, now, budget, totals)
+            gathered = self._gather(cursor, now, budget, totals, skipped)
             if gathered is None or budget() < RESERVE_SECONDS:
                 return False
             scored, saved = self._score(gathered, now, totals)
@@ -130,11 +137,16 @@ class ScoringService:
                 return False
             cursor = scored
         if cursor["ph"] == "apply":
-            return self._apply(cursor, now, budget, totals, saved)
+            return self._apply(cursor, now, budget, totals, saved, skipped)
         return True
 
     def _gather(
-        self, cursor: dict[str, Any], now: datetime, budget: Callable[[], float], totals: Counter[str]
+        self,
+        cursor: dict[str, Any],
+        now: datetime,
+        budget: Callable[[], float],
+        totals: Counter[str],
+        skipped: Skipped,
     ) -> dict[str, Any] | None:
         """Store the numbers of every page; the cursor at the walk's end, or None (stopped)."""
         workspace_id, day = cursor["ws"], cursor["day"]
@@ -147,7 +159,15 @@ class ScoringService:
             live = [
                 i for c in page.ids if (i := page.profiles.get(c)) is not None and i.get("t") == "profile"
             ]
-            rows = [row for item in live if (row := _row(item, now)) is not None]
+            rows = []
+            for item in live:
+                try:  # every number first, so that a bad item adds none of them
+                    row = _row(item, now)
+                except Exception as exc:  # noqa: BLE001 - skipped and reported; the others are scored
+                    skipped.add(exc, workspace_id=workspace_id, customer_id=str(item.get("cid")))
+                    continue
+                if row is not None:
+                    rows.append(row)
             if rows:
                 self.store.put_rows(workspace_id, day, int(cursor["pg"]), rows)
             moved = self.store.advance(
@@ -218,6 +238,7 @@ class ScoringService:
         budget: Callable[[], float],
         totals: Counter[str],
         saved: bool,
+        skipped: Skipped,
     ) -> bool:
         """Apply memberships for the profiles whose answer differs under the new scores."""
         from chalicelib.domain.membership import check_still_good
@@ -245,13 +266,16 @@ class ScoringService:
                 if item is None or item.get("t") != "profile" or customer_id in seen:
                     continue
                 seen.add(customer_id)
-                old, old_check = self.membership.evaluate(workspace_id, item, now, before)
-                new, new_check = self.membership.evaluate(workspace_id, item, now, after)
-                # the stored record holds the answer under the old settings; as in the stream,
-                # a recheck time that moved later needs no write (an early recheck is harmless)
-                # counted when written: a customer met again after an interruption writes nothing
-                if old != new or not check_still_good({"nchk": iso(old_check)}, new_check, now):
-                    moved += self.membership.apply(workspace_id, customer_id, item, now).written
+                try:
+                    old, old_check = self.membership.evaluate(workspace_id, item, now, before)
+                    new, new_check = self.membership.evaluate(workspace_id, item, now, after)
+                    # the stored record holds the answer under the old settings; as in the stream,
+                    # a recheck time that moved later needs no write (an early recheck is
+                    # harmless); counted when written: met again after an interruption, none
+                    if old != new or not check_still_good({"nchk": iso(old_check)}, new_check, now):
+                        moved += self.membership.apply(workspace_id, customer_id, item, now).written
+                except Exception as exc:  # noqa: BLE001 - skipped and reported; the others go on
+                    skipped.add(exc, workspace_id=workspace_id, customer_id=customer_id)
             advanced = self.store.advance(cursor, cur=page.after.dumps(), moved=int(cursor["moved"]) + moved)
             if advanced is None:
                 return False

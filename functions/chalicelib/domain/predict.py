@@ -23,6 +23,7 @@ from typing import Any
 DAY_SECONDS = 86400
 PURCHASES_HORIZON_DAYS = 90
 CLV_HORIZON_DAYS = 365
+MAX_EXPONENT = 700.0  # exp() of more overflows a float
 MODEL_FIELDS = ("p_alive", "expected_purchases_90", "clv")
 
 
@@ -130,11 +131,11 @@ def _ratio(params: ModelParams, s: Summary, T: float) -> float:
     """a / (b + x - 1) * ((alpha + T) / (alpha + t_x))^(r + x), 0 for one-time buyers."""
     if s.x == 0:
         return 0.0
-    return (
-        params.a
-        / max(params.b + s.x - 1, 1e-12)
-        * math.exp((params.r + s.x) * (math.log(params.alpha + T) - math.log(params.alpha + s.tx)))
-    )
+    try:
+        power = (params.r + s.x) * (math.log(params.alpha + T) - math.log(params.alpha + s.tx))
+        return params.a / max(params.b + s.x - 1, 1e-12) * math.exp(min(power, MAX_EXPONENT))
+    except (ValueError, OverflowError):  # parameters the fit never gives: no evidence of life
+        return math.inf
 
 
 def p_alive(params: ModelParams, s: Summary, days_ahead: int = 0) -> float:
@@ -175,10 +176,17 @@ def values(params: ModelParams, s: Summary, days_ahead: int = 0) -> dict[str, De
     purchases_90 = expected_purchases(params, s, PURCHASES_HORIZON_DAYS, days_ahead)
     purchases_year = expected_purchases(params, s, CLV_HORIZON_DAYS, days_ahead)
     return {
-        "p_alive": Decimal(str(round(p_alive(params, s, days_ahead), 4))),
-        "expected_purchases_90": Decimal(str(round(purchases_90, 3))),
-        "clv": Decimal(str(round(purchases_year * expected_value(params, s), 2))),
+        "p_alive": _decimal(p_alive(params, s, days_ahead), 4),
+        "expected_purchases_90": _decimal(purchases_90, 3),
+        "clv": _decimal(purchases_year * expected_value(params, s), 2),
     }
+
+
+def _decimal(value: float, digits: int) -> Decimal:
+    """A score as a Decimal; 0 for what the formulas cannot give a number for (they are
+    total over the days any stored order can have, but a value that is not finite must
+    never reach a comparison or a DynamoDB item)."""
+    return Decimal(str(round(value, digits))) if math.isfinite(value) else Decimal(0)
 
 
 def view(params: ModelParams | None, item: dict[str, Any], now: datetime) -> dict[str, Any] | None:
@@ -189,7 +197,8 @@ def view(params: ModelParams | None, item: dict[str, Any], now: datetime) -> dic
     if s is None:
         return {"method": params.method, "scored": False, "reason": "no order yet"}
     out: dict[str, Any] = {k: str(v) for k, v in values(params, s).items()}
-    out["expected_avg_value"] = str(round(Decimal(str(expected_value(params, s))), 2))
+    value = expected_value(params, s)
+    out["expected_avg_value"] = str(round(Decimal(str(value)), 2)) if math.isfinite(value) else "0.00"
     out.update(method=params.method, model_fitted_at=params.fitted_at, scored=True)
     if not params.fitted:
         out["reason"] = params.reason

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from chalicelib.domain import records
+from chalicelib.domain import records, timemath
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for, identity_keys, identity_kind
 from chalicelib.domain.models import Consent, ConsentState, Person, now_utc
@@ -35,7 +35,7 @@ def entry_source(order_key: str) -> str:
 
 
 def _iso_seconds(epoch: int) -> str:
-    return records.iso(datetime.fromtimestamp(epoch, UTC)) or ""
+    return records.iso(timemath.from_epoch(epoch)) or ""
 
 
 def bought(item: dict[str, Any], attribute: str) -> list[str]:
@@ -198,8 +198,9 @@ class Profile:
         entry: dict[str, Any] = {"v": snap.version}
         if snap.created_at:
             entry["t"] = int(snap.created_at.timestamp())
-            latest = self.item.get("lpt") or {}
-            if snap.counted and snap.titles and entry["t"] >= int(latest.get("t", 0)):
+            latest = self.item.get("lpt")
+            # (0 is an order placed at the epoch, not "no order": compare with None)
+            if snap.counted and snap.titles and (latest is None or entry["t"] >= int(latest["t"])):
                 self.item["lpt"] = {"t": entry["t"], "n": list(snap.titles)}  # the latest order's titles
         if not snap.counted:
             entry["x"] = True
@@ -241,7 +242,7 @@ class Profile:
         for attr in ("e", "ph", "fn", "ln"):
             if not mine.get(attr) and theirs.get(attr):
                 mine[attr] = theirs[attr]
-        if int((theirs.get("lpt") or {}).get("t", 0)) > int((mine.get("lpt") or {}).get("t", 0)):
+        if theirs.get("lpt") and (not mine.get("lpt") or int(theirs["lpt"]["t"]) > int(mine["lpt"]["t"])):
             mine["lpt"] = theirs["lpt"]
         for attr in ("ce", "cs"):
             if theirs.get(attr) and (
@@ -260,7 +261,7 @@ class Profile:
         converted = [e for e in counted if "a" in e]
         spent = sum((Decimal(e["a"]) for e in converted), Decimal(0))
         refunded = sum((Decimal(e.get("r", 0)) for e in converted), Decimal(0))
-        times = sorted(int(e["t"]) for e in counted if e.get("t"))
+        times = sorted(int(e["t"]) for e in counted if e.get("t") is not None)
         unconverted: dict[str, Decimal] = {}
         for e in counted:
             if "a" not in e:

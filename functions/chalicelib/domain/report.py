@@ -12,11 +12,11 @@ import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.domain import scoring
+from chalicelib.domain import scoring, timemath
 from chalicelib.domain.walk import CustomerWalk
 
 CENT = Decimal("0.01")
@@ -50,12 +50,12 @@ def _customers(items: Iterable[dict[str, Any]]) -> list[_Customer]:
     for item in items:
         customer = _Customer(member=bool(item.get("m")))
         for entry in (item.get("o") or {}).values():
-            if entry.get("x") or not entry.get("t"):
+            if entry.get("x") or entry.get("t") is None:  # 0: placed at the epoch
                 continue
             amount = Decimal(entry["a"]) if "a" in entry else None
             customer.orders.append(
                 _Order(
-                    datetime.fromtimestamp(int(entry["t"]), UTC),
+                    timemath.from_epoch(int(entry["t"])),
                     amount,
                     Decimal(entry.get("r", 0)),
                     tuple(entry.get("p", [])),
@@ -231,7 +231,15 @@ class AnalyticsService:
         from chalicelib.domain.models import now_utc
 
         end = end or now_utc()
-        start = start or end.replace(year=end.year - 1)
+        start = start or _year_before(end)
         if start >= end:
             raise BadRequest("'from' must be before 'to'", {"field": "from"})
         return build_report(self.walk.profiles_of(workspace_id), start, end)
+
+
+def _year_before(at: datetime) -> datetime:
+    """The same instant a year earlier; 365 days earlier from 29 February (or year 1)."""
+    try:
+        return at.replace(year=at.year - 1)
+    except ValueError:
+        return timemath.shift(at, -timedelta(days=365))

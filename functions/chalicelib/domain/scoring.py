@@ -24,6 +24,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.domain.timemath import later, span
+
 DAY = timedelta(days=1)
 DEFAULT_RHYTHM_DAYS = 60.0  # a store with no repeat buyers yet
 LIFECYCLE_BOUNDS = (("active", 1.5), ("at_risk", 3.0), ("lapsed", 6.0))
@@ -117,10 +119,15 @@ def rfm(days_since_last: float, orders: float, monetary: float, edges: RfmEdges)
 
 
 def rfm_next_change(last_order_at: datetime, edges: RfmEdges, now: datetime) -> datetime | None:
-    """When the recency score (and so maybe the group) next changes by time alone."""
-    future = [last_order_at + DAY * math.floor(edge) + DAY for edge in edges.recency_days]
-    later = [t for t in future if t > now]
-    return min(later) if later else None
+    """When the recency score (and so maybe the group) next changes by time alone (None:
+    never, also when that is past the end of the calendar)."""
+    future = [later(last_order_at, span(_floor(edge) + 1)) for edge in edges.recency_days]
+    coming = [t for t in future if t is not None and t > now]
+    return min(coming) if coming else None
+
+
+def _floor(value: float) -> float:
+    return float(math.floor(value)) if math.isfinite(value) else value
 
 
 @dataclass(frozen=True)
@@ -140,17 +147,19 @@ def lifecycle(
         return Stage("prospect", None)
     store = store_rhythm_days or DEFAULT_RHYTHM_DAYS
     rhythm = own_rhythm_days if orders >= 2 and own_rhythm_days and own_rhythm_days > 0 else store
-    since = now - last_order_at
-    if orders == 1 and since <= DAY * (2 * store):
+    since = now - last_order_at  # negative for an order stamped in the future: "new"
+    if orders == 1 and since <= span(2 * store):
         bounds = [("new", 2 * store)] + [
             (name, k * rhythm) for name, k in LIFECYCLE_BOUNDS if k * rhythm > 2 * store
         ]
     else:
         bounds = [(name, k * rhythm) for name, k in LIFECYCLE_BOUNDS]
     for name, limit_days in bounds:
-        limit = DAY * limit_days
+        limit = span(limit_days)
         if since <= limit:
-            return Stage(name, last_order_at + limit + timedelta(microseconds=1))
+            # past the end of the calendar (an order stamped in year 9999): it never changes
+            end = later(last_order_at, limit)
+            return Stage(name, later(end, timedelta(microseconds=1)) if end else None)
     return Stage("churned", None)
 
 

@@ -34,6 +34,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.errors import BadRequest
+from chalicelib.domain.timemath import later, span
 
 
 class FieldType(StrEnum):
@@ -471,7 +472,8 @@ def _eval(condition: Condition, facts: Facts, now: datetime, flips: list[datetim
             # whole days grow by one each day: the comparison can flip when days reaches the
             # bound or the bound + 1
             bound = int(condition.value.to_integral_value(rounding="ROUND_FLOOR"))
-            flips.extend(stamp + DAY * k for k in (bound, bound + 1) if k >= 0)
+            # (a flip past the end of the calendar never comes)
+            flips.extend(t for k in (bound, bound + 1) if k >= 0 and (t := later(stamp, span(k))) is not None)
         return _compare(condition.op, days, condition.value)
     if isinstance(condition, Call):
         pool = {

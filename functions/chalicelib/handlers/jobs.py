@@ -35,6 +35,7 @@ def nightly_scores(event: Any) -> dict[str, Any]:
     count("WorkspacesRescored", result["workspaces_updated"])
     count("ProfilesReevaluated", result["profiles_reevaluated"])
     count("NightlyWorkspacesPending", result["workspaces_pending"])  # resumed by the next hourly run
+    _report_skipped("nightly scores", result)
     return result
 
 
@@ -43,6 +44,7 @@ def segment_backfill(event: Any) -> dict[str, Any]:
     """Fill newly created segments from the existing customers, resuming where it stopped."""
     result: dict[str, Any] = container().backfill.run(_time_left(event))
     count("BackfillCustomers", result["customers_evaluated"])
+    _report_skipped("segment backfill", result)
     return result
 
 
@@ -51,6 +53,7 @@ def segment_recheck(event: Any) -> dict[str, Any]:
     """Customers whose segments may have changed by the passage of time alone, and only them."""
     result: dict[str, Any] = container().membership.recheck()
     count("SegmentRechecks", result["rechecked"])
+    _report_skipped("segment recheck", result)
     return result
 
 
@@ -83,6 +86,14 @@ def campaign_dispatch(event: Any) -> dict[str, Any]:
     result: dict[str, Any] = container().campaigns.dispatch(_time_left(event))
     count("CampaignRecipientsEnqueued", result.get("enqueued", 0))
     return result
+
+
+def _report_skipped(job: str, result: dict[str, Any]) -> None:
+    """Records a job skipped (domain/failures.py): a metric to alarm on, a log line with
+    their ids and reasons (no personal data) to act on."""
+    if result.get("failed"):
+        logger.warning(f"{job} skipped records", extra={"failures": result["failures"]})
+        count("RecordsSkipped", result["failed"], job=job.replace(" ", "_"))
 
 
 def _time_left(event: Any) -> Callable[[], float]:

@@ -6,13 +6,12 @@ number; timestamps must carry an offset.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from chalicelib.domain.identity import normalize_email, normalize_phone, platform_key
 from chalicelib.domain.models import (
@@ -28,6 +27,7 @@ from chalicelib.domain.models import (
     Refund,
 )
 from chalicelib.parsers import Parser
+from chalicelib.parsers.dates import AwareStamp, birth_month_day, window
 
 MoneyStr = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,4})?$")]
 
@@ -59,17 +59,12 @@ class GenericCustomerRef(_M):
 
     @field_validator("birthday")
     @classmethod
-    def _month_day(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        text = value[5:] if len(value) == 10 else value
-        if not re.fullmatch(r"(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])", text):
-            raise ValueError("birthday must be YYYY-MM-DD or MM-DD")
-        return text
+    def _month_day(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else birth_month_day(value, info)
 
     email_consent: ConsentState | None = None
     sms_consent: ConsentState | None = None
-    consent_updated_at: AwareDatetime | None = None
+    consent_updated_at: AwareStamp | None = None
 
 
 class GenericLineItem(_M):
@@ -84,7 +79,7 @@ class GenericLineItem(_M):
 class GenericRefund(_M):
     id: str
     amount: MoneyStr
-    created_at: AwareDatetime
+    created_at: AwareStamp
 
 
 class GenericOrder(_M):
@@ -95,20 +90,20 @@ class GenericOrder(_M):
     total: MoneyStr
     status: OrderStatus
     channel: str = "web"
-    created_at: AwareDatetime
-    updated_at: AwareDatetime
+    created_at: AwareStamp
+    updated_at: AwareStamp
     customer: GenericCustomerRef
     line_items: list[GenericLineItem] = []
     refunds: list[GenericRefund] = []
     tracking: list[str] = []
-    delivered_at: AwareDatetime | None = None
+    delivered_at: AwareStamp | None = None
 
 
 class GenericCustomer(GenericCustomerRef):
     type: Literal["customer"]
     id: str = Field(min_length=1, max_length=128)
-    created_at: AwareDatetime | None = None
-    updated_at: AwareDatetime
+    created_at: AwareStamp | None = None
+    updated_at: AwareStamp
 
 
 def _consent(state: ConsentState | None, at: datetime | None) -> Consent | None:
@@ -131,7 +126,7 @@ def _person(delivery: Delivery, c: GenericCustomerRef) -> Person:
 
 
 def parse_order(body: bytes, delivery: Delivery) -> IngestPayload:
-    o = GenericOrder.model_validate_json(body)
+    o = GenericOrder.model_validate_json(body, context=window(delivery))
     return Order(
         order_id=o.id,
         number=o.number,
@@ -163,7 +158,7 @@ def parse_order(body: bytes, delivery: Delivery) -> IngestPayload:
 
 
 def parse_customer(body: bytes, delivery: Delivery) -> IngestPayload:
-    c = GenericCustomer.model_validate_json(body)
+    c = GenericCustomer.model_validate_json(body, context=window(delivery))
     return Customer(
         customer_id=c.id, created_at=c.created_at, updated_at=c.updated_at, person=_person(delivery, c)
     )

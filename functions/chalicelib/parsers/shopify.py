@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict
 
 from chalicelib.domain.identity import normalize_email, normalize_phone, platform_key
 from chalicelib.domain.models import (
@@ -25,6 +25,7 @@ from chalicelib.domain.models import (
 )
 from chalicelib.domain.timezones import zone_for_country
 from chalicelib.parsers import Parser
+from chalicelib.parsers.dates import AwareStamp, Stamp, window
 
 
 class _M(BaseModel):
@@ -33,7 +34,7 @@ class _M(BaseModel):
 
 class ShopifyConsent(_M):
     state: str | None = None
-    consent_updated_at: datetime | None = None
+    consent_updated_at: Stamp | None = None
 
 
 class ShopifyCustomer(_M):
@@ -43,8 +44,8 @@ class ShopifyCustomer(_M):
     first_name: str | None = None
     last_name: str | None = None
     state: str | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
+    created_at: Stamp | None = None
+    updated_at: Stamp | None = None
     accepts_marketing: bool | None = None
     email_marketing_consent: ShopifyConsent | None = None
     sms_marketing_consent: ShopifyConsent | None = None
@@ -76,7 +77,7 @@ class ShopifyRefundLine(_M):
 class ShopifyRefund(_M):
     id: int
     order_id: int
-    created_at: datetime
+    created_at: Stamp
     transactions: list[ShopifyTransaction] = []
     refund_line_items: list[ShopifyRefundLine] = []
 
@@ -95,7 +96,7 @@ class ShopifyAddress(_M):
 class ShopifyFulfillment(_M):
     tracking_number: str | None = None
     shipment_status: str | None = None  # the carrier's: ..., out_for_delivery, delivered
-    updated_at: AwareDatetime | None = None
+    updated_at: AwareStamp | None = None
 
 
 class ShopifyOrder(_M):
@@ -112,9 +113,9 @@ class ShopifyOrder(_M):
     total_discounts: Decimal | None = None
     financial_status: str | None = None
     fulfillment_status: str | None = None
-    cancelled_at: datetime | None = None
-    created_at: datetime
-    updated_at: datetime
+    cancelled_at: Stamp | None = None
+    created_at: Stamp
+    updated_at: Stamp
     source_name: str | None = None
     buyer_accepts_marketing: bool | None = None
     customer: ShopifyCustomer | None = None
@@ -132,9 +133,9 @@ class ShopifyCheckout(_M):
     phone: str | None = None
     currency: str
     total_price: Decimal
-    created_at: datetime
-    updated_at: datetime
-    completed_at: datetime | None = None
+    created_at: Stamp
+    updated_at: Stamp
+    completed_at: Stamp | None = None
     abandoned_checkout_url: str | None = None
     buyer_accepts_marketing: bool | None = None
     shipping_address: ShopifyAddress | None = None
@@ -232,7 +233,7 @@ def _status(o: ShopifyOrder) -> OrderStatus:
 
 
 def parse_order(body: bytes, delivery: Delivery) -> IngestPayload:
-    o = ShopifyOrder.model_validate_json(body)
+    o = ShopifyOrder.model_validate_json(body, context=window(delivery))
     phone = o.phone or (o.billing_address.phone if o.billing_address else None)
     return Order(
         order_id=str(o.id),
@@ -275,7 +276,7 @@ def _delivered(o: ShopifyOrder) -> datetime | None:
 
 
 def parse_refund(body: bytes, delivery: Delivery) -> IngestPayload:
-    r = ShopifyRefund.model_validate_json(body)
+    r = ShopifyRefund.model_validate_json(body, context=window(delivery))
     return RefundEvent(
         order_id=str(r.order_id),
         refund=Refund(refund_id=str(r.id), amount=r.amount(), created_at=r.created_at),
@@ -283,7 +284,7 @@ def parse_refund(body: bytes, delivery: Delivery) -> IngestPayload:
 
 
 def parse_customer(body: bytes, delivery: Delivery) -> IngestPayload:
-    c = ShopifyCustomer.model_validate_json(body)
+    c = ShopifyCustomer.model_validate_json(body, context=window(delivery))
     at = c.updated_at or c.created_at or delivery.received_at
     return Customer(
         customer_id=str(c.id),
@@ -294,7 +295,7 @@ def parse_customer(body: bytes, delivery: Delivery) -> IngestPayload:
 
 
 def parse_checkout(body: bytes, delivery: Delivery) -> IngestPayload:
-    k = ShopifyCheckout.model_validate_json(body)
+    k = ShopifyCheckout.model_validate_json(body, context=window(delivery))
     return Checkout(
         checkout_id=k.token,
         currency=k.currency.upper(),
@@ -318,7 +319,7 @@ def parse_checkout(body: bytes, delivery: Delivery) -> IngestPayload:
 
 def _privacy(kind: str) -> Parser:
     def parse(body: bytes, delivery: Delivery) -> IngestPayload:
-        p = ShopifyPrivacy.model_validate_json(body)
+        p = ShopifyPrivacy.model_validate_json(body, context=window(delivery))
         person = None
         if p.customer is not None:
             person = Person(

@@ -23,6 +23,7 @@ from chalicelib.domain.models import (
 )
 from chalicelib.domain.timezones import zone_for_country
 from chalicelib.parsers import Parser
+from chalicelib.parsers.dates import Stamp, window
 
 
 class _M(BaseModel):
@@ -61,8 +62,8 @@ class WooOrder(_M):
     total_tax: Decimal | None = None
     shipping_total: Decimal | None = None
     discount_total: Decimal | None = None
-    date_created_gmt: datetime
-    date_modified_gmt: datetime
+    date_created_gmt: Stamp
+    date_modified_gmt: Stamp
     customer_id: int = 0
     created_via: str | None = None
     billing: WooContact = WooContact()
@@ -75,8 +76,8 @@ class WooCustomer(_M):
     email: str | None = None
     first_name: str | None = None
     last_name: str | None = None
-    date_created_gmt: datetime | None = None
-    date_modified_gmt: datetime | None = None
+    date_created_gmt: Stamp | None = None
+    date_modified_gmt: Stamp | None = None
     billing: WooContact = WooContact()
 
 
@@ -108,7 +109,7 @@ def _person(delivery: Delivery, customer_id: int, contact: WooContact, email: st
 
 
 def parse_order(body: bytes, delivery: Delivery) -> IngestPayload:
-    o = WooOrder.model_validate_json(body)
+    o = WooOrder.model_validate_json(body, context=window(delivery))
     status = STATUS.get(o.status, OrderStatus.PENDING)
     modified = gmt(o.date_modified_gmt)
     if o.refunds and status not in (OrderStatus.REFUNDED, OrderStatus.CANCELLED):
@@ -147,7 +148,7 @@ def parse_order(body: bytes, delivery: Delivery) -> IngestPayload:
 
 
 def parse_customer(body: bytes, delivery: Delivery) -> IngestPayload:
-    c = WooCustomer.model_validate_json(body)
+    c = WooCustomer.model_validate_json(body, context=window(delivery))
     updated = c.date_modified_gmt or c.date_created_gmt
     return Customer(
         customer_id=str(c.id),

@@ -12,7 +12,7 @@ comes (the dispatcher re-enqueues them).
 Everything is counted from moto's SES backend (what SES accepted), not from Patron's own
 counters:
 
-- `recipients`: destinations SES accepted; `ses_calls`: SendBulkTemplatedEmail calls;
+- `recipients`: destinations SES accepted; `ses_calls`: bulk calls (SES v2 SendBulkEmail);
   `recipients_per_call`;
 - `duplicates`: destinations beyond the first for one customer (the same campaign);
 - `sent_to_unconsented`: destinations whose customer had no email consent, had
@@ -104,8 +104,9 @@ def put_customers(
 
 
 def bulk_destinations(harness: Any) -> list[dict[str, Any]]:
-    """Every destination moto's SES accepted through SendBulkTemplatedEmail, with its tags
-    and its template data (one entry per call in `calls`)."""
+    """Every destination moto's SES accepted through a bulk send (SES v2 SendBulkEmail, as
+    regional stages send, `patron/sesv2_bulk.py`; or v1 SendBulkTemplatedEmail), with its
+    tags, headers and template data (one entry per call in `calls`)."""
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
 
@@ -122,6 +123,7 @@ def bulk_destinations(harness: Any) -> list[dict[str, Any]]:
                     "to": d["Destination"]["ToAddresses"][0],
                     "tags": tags,
                     "data": json.loads(d.get("ReplacementTemplateData") or "{}"),
+                    "headers": {h["Name"]: h["Value"] for h in d.get("ReplacementHeaders", [])},
                     "template": message.template,
                 }
             )

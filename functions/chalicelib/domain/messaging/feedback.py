@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib.domain import records
 from chalicelib.domain.messaging.engagement import EngagementStore
 from chalicelib.domain.messaging.stats import scope_of, variant_scope
+from chalicelib.domain.messaging.unsubscribe import ProfileConsent
 
 
 def key_tag(key: str) -> str:
@@ -138,31 +139,36 @@ class FeedbackService:
         suppressions: SuppressionStore,
         ledger: EventLedger,
         engagement: EngagementStore | None = None,
+        consent: ProfileConsent | None = None,
     ) -> None:
         self.suppressions = suppressions
         self.ledger = ledger  # the claims, and the statistics counted with them
         self.engagement = engagement
+        self.consent = consent  # a suppression also withdraws the profile's email consent
 
     def handle(self, event: SesEvent, at: str) -> dict[str, Any]:
         """`at`: when the event is processed, used when the event carries no time of its own."""
         workspace_id = event.tag("workspace")
         if not workspace_id:
             return {"ignored": "no workspace tag"}
+        customer, when = event.tag("customer"), event.happened_at() or at
         suppressed = 0
-        if event.bounce is not None and event.bounce.bounceType == "Permanent":
-            for r in event.bounce.bouncedRecipients:
-                self.suppressions.suppress(workspace_id, "email", r.emailAddress, "hard bounce")
+        bounced = (
+            event.bounce.bouncedRecipients if event.bounce and event.bounce.bounceType == "Permanent" else []
+        )
+        complained = event.complaint.complainedRecipients if event.complaint else []
+        for recipients, reason in ((bounced, "hard bounce"), (complained, "complaint")):
+            for r in recipients:
+                self.suppressions.suppress(workspace_id, "email", r.emailAddress, reason)
                 suppressed += 1
-        if event.complaint is not None:
-            for r in event.complaint.complainedRecipients:
-                self.suppressions.suppress(workspace_id, "email", r.emailAddress, "complaint")
-                suppressed += 1
+                if customer and self.consent is not None:  # while the profile still has this address
+                    address = r.emailAddress.strip().lower()
+                    self.consent.withdraw(workspace_id, customer, "email", when, reason, address)
         result: dict[str, Any] = {"event": event.eventType, "suppressed": suppressed, "counted": False}
-        customer, tagged_key = event.tag("customer"), event.tag("mk")
+        tagged_key = event.tag("mk")
         if not (customer and tagged_key):
             return result
         key, name = key_from_tag(tagged_key), event.eventType.lower()
-        when = event.happened_at() or at
         counts: dict[str, dict[str, int]] = {}
         scope, variant = scope_of(key), event.tag("v")
         if scope and name in COUNTED:

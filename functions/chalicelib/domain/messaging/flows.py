@@ -20,6 +20,7 @@ sparse due index (`F#<day>#<shard>`); the minute tick advances the runs that are
 from __future__ import annotations
 
 import base64
+import calendar
 import hashlib
 import hmac
 import re
@@ -32,7 +33,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from chalicelib.domain import records, segments
+from chalicelib.domain import records, segments, timemath
 from chalicelib.domain.errors import BadRequest, Conflict, NotFound
 from chalicelib.domain.messaging.service import (
     Channel,
@@ -83,15 +84,21 @@ class Wait(_Strict):
         return value
 
     def until(self, start: datetime, zone: ZoneInfo) -> datetime:
-        at = start + timedelta(days=self.days, hours=self.hours, minutes=self.minutes)
+        """When the wait ends; held at the calendar's last instant (a run started from a
+        time stamped in year 9999 waits for ever rather than failing)."""
+        try:
+            delta = timedelta(days=self.days, hours=self.hours, minutes=self.minutes)
+        except OverflowError:
+            delta = timemath.LONGEST
+        at = timemath.shift(start, delta)
         if self.until_local is None:
             return at
         hour, minute = (int(x) for x in self.until_local.split(":"))
-        local = at.astimezone(zone)
+        local = timemath.local(at, zone)
         target = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
         if target < local:
-            target += timedelta(days=1)
-        return target.astimezone(start.tzinfo)
+            target = timemath.shift(target, timedelta(days=1))
+        return timemath.back(target, start.tzinfo)
 
 
 class Coupon(_Strict):
@@ -251,10 +258,9 @@ def coupon_code(salt: str, message_key: str, prefix: str) -> str:
 def next_birthday(month_day: str, today: date) -> date:
     month, day = (int(x) for x in month_day.split("-"))
     for year in (today.year, today.year + 1):
-        try:
-            candidate = date(year, month, day)
-        except ValueError:  # 29 February in a common year: the 28th
-            candidate = date(year, month, day - 1)
+        # 29 February in a common year: the 28th (and a day the month does not have, kept
+        # before webhooks checked birthdays, its last day)
+        candidate = date(year, month, min(day, calendar.monthrange(year, month)[1]))
         if candidate >= today:
             return candidate
     raise ValueError(month_day)
@@ -363,7 +369,7 @@ class FlowService:
                 continue
             run_id = f"{flow.id}#{event.key}"
             if flow.reentry_days is not None:
-                cutoff = event.at - timedelta(days=flow.reentry_days)
+                cutoff = timemath.shift(event.at, -timemath.span(flow.reentry_days))
                 if not self.store.take_reentry(
                     event.workspace_id,
                     event.customer_id,
@@ -594,7 +600,7 @@ class FlowService:
             },
         )
         expires = records.parse_iso(stored.get("exp")) or now + timedelta(hours=spec.valid_hours)
-        return {"coupon_code": code, "coupon_expires": f"{expires.astimezone(zone):%Y-%m-%d %H:%M %Z}"}
+        return {"coupon_code": code, "coupon_expires": f"{timemath.local(expires, zone):%Y-%m-%d %H:%M %Z}"}
 
     def _profile(self, ws: str, cid: str, run: dict[str, Any]) -> dict[str, Any]:
         """The customer's profile (following a merge), or for a guest the trigger's person."""
@@ -672,7 +678,7 @@ class FlowService:
                 {
                     "step": index,
                     "send_at": records.iso(send_at),
-                    "send_at_local": f"{send_at.astimezone(zone):%Y-%m-%d %H:%M %Z}",
+                    "send_at_local": f"{timemath.local(send_at, zone):%Y-%m-%d %H:%M %Z}",
                     "template": send.template,
                     "channel": send.channel.value,
                     "outcome": verdict_text,

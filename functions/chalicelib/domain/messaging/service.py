@@ -35,7 +35,8 @@ from enum import StrEnum
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from chalicelib.domain.messaging import feedback, render, sms
+from chalicelib.domain import timemath
+from chalicelib.domain.messaging import feedback, render, sms, unsubscribe
 from chalicelib.domain.messaging.personalize import profile_values
 from chalicelib.domain.messaging.stats import scope_of
 from chalicelib.domain.timezones import zone_for_phone
@@ -193,13 +194,15 @@ def local_zone(profile: dict[str, Any], policy: Policy) -> ZoneInfo:
 
 def quiet_until(now: datetime, zone: ZoneInfo, policy: Policy) -> datetime | None:
     """The end of the quiet hours if `now` is inside them, else None."""
-    local = now.astimezone(zone)
+    local = timemath.local(now, zone)  # total: a dry run may ask about year 9999
     start, end = policy.quiet_start, policy.quiet_end
     inside = (local.hour >= start or local.hour < end) if start > end else (start <= local.hour < end)
     if not inside:
         return None
-    day = local if local.hour < end else local + timedelta(days=1)
-    return day.replace(hour=end, minute=0, second=0, microsecond=0).astimezone(now.tzinfo)
+    day = local if local.hour < end else timemath.later(local, timedelta(days=1))
+    if day is None:  # the calendar ends inside the quiet hours
+        return timemath.LATEST
+    return timemath.back(day.replace(hour=end, minute=0, second=0, microsecond=0), now.tzinfo)
 
 
 class MessagingService:
@@ -399,9 +402,8 @@ class MessagingService:
             self._sent(ws, cid, key, provider_id)
             return Decision("sent", provider_id=provider_id, parts=length.parts)
         subject = render.render(template.subject, values, field="subject")
-        html_body = render.render(template.html, values, escape_html=True, field="html")
-        text_body = render.render(template.text, values, field="text")
-        headers = _unsubscribe_headers(values)
+        html_body, text_body = self._bodies(message, template, values)
+        headers = unsubscribe.one_click_headers(values.get("unsubscribe_url"))
         provider_id = self.channels.send_email(
             policy.sender_email, address, subject, html_body, text_body, headers, tags
         )
@@ -581,13 +583,24 @@ class MessagingService:
             templates[message.template_id] = self.templates.latest(message.workspace_id, message.template_id)
         template = templates[message.template_id]
         values = self._values(message, profile, policy)
+        html_body, text_body = self._bodies(message, template, values)
         return BulkEmail(
             to=address,
             subject=render.render(template.subject, values, field="subject"),
-            html=render.render(template.html, values, escape_html=True, field="html"),
-            text=render.render(template.text, values, field="text"),
+            html=html_body,
+            text=text_body,
             tags=self._tags(message),
-            headers=_unsubscribe_headers(values),
+            headers=unsubscribe.one_click_headers(values.get("unsubscribe_url")),
+        )
+
+    def _bodies(self, message: Outgoing, template: Template, values: dict[str, Any]) -> tuple[str, str]:
+        """An email's rendered HTML and text; a marketing one always shows its signed link."""
+        html, text = template.html, template.text
+        if message.purpose is Purpose.MARKETING and values.get("unsubscribe_url"):
+            html, text = unsubscribe.with_link(html, text)
+        return (
+            render.render(html, values, escape_html=True, field="html"),
+            render.render(text, values, field="text"),
         )
 
     def _give_back(self, claimed: list[tuple[Outgoing, list[Callable[[], None]]]]) -> None:
@@ -596,13 +609,3 @@ class MessagingService:
             for give_back in taken:
                 give_back()
             self.ledger.release(message.workspace_id, message.customer_id, message.key)
-
-
-def _unsubscribe_headers(values: dict[str, Any]) -> dict[str, str]:
-    """One-click unsubscribe (RFC 8058) when the message carries a signed link."""
-    if not values.get("unsubscribe_url"):
-        return {}
-    return {
-        "List-Unsubscribe": f"<{values['unsubscribe_url']}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }

@@ -6,7 +6,9 @@ another customer. `POST /unsubscribe/{token}` (RFC 8058 one-click, what mail cli
 send for `List-Unsubscribe-Post`) records the opt-out; `GET` shows a page whose button
 posts, so a link scanner that follows links unsubscribes nobody. The opt-out is an item
 of its own (`W#<ws>#OPT#<NN>` / `<channel>#<cid>`), checked before every marketing send: a
-later storefront consent update cannot silently undo it.
+later storefront consent update cannot silently undo it. The profile's consent for the
+channel is then set to `unsubscribed` (`ProfileConsent.withdraw`), so the profile, the
+segments on consent and the exports show it too.
 
 A token may also name the message's scope (`camp#<id>`, `flow#<id>`) and A/B variant:
 the first unsubscribe through it adds `unsubscribed` to that scope's statistics (and
@@ -19,12 +21,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
 from chalicelib.domain.errors import BadRequest, NotFound
+from chalicelib.domain.messaging.render import variables_used
 from chalicelib.domain.messaging.stats import variant_scope
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.records import iso
@@ -35,6 +39,22 @@ CHANNELS = ("email", "sms")
 class OptOutStore(Protocol):
     def opt_out(self, workspace_id: str, channel: str, customer_id: str, source: str) -> None: ...
     def is_opted_out(self, workspace_id: str, channel: str, customer_id: str) -> bool: ...
+
+
+class ProfileConsent(Protocol):
+    def withdraw(
+        self,
+        workspace_id: str,
+        customer_id: str,
+        channel: str,
+        at: str,
+        reason: str,
+        address: str | None = None,
+    ) -> bool:
+        """Set the profile's consent for `channel` to `unsubscribed` as of `at` if that is
+        newer than what it holds, once (a retry changes nothing); with `address`, only if
+        the profile's address for the channel is that one. False when nothing changed."""
+        ...
 
 
 class CountedOptOuts(Protocol):
@@ -49,6 +69,32 @@ class CountedOptOuts(Protocol):
     ) -> bool:
         """The opt-out, only if absent, with `counts` added to the statistics: all or nothing."""
         ...
+
+
+HTML_FOOTER = (
+    '<p style="font-size:12px;color:#666">'
+    '<a href="{{ unsubscribe_url }}">Unsubscribe</a> from these emails.</p>'
+)
+TEXT_FOOTER = "\n\nUnsubscribe: {{ unsubscribe_url }}\n"
+_BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
+
+
+def with_link(html: str, text: str) -> tuple[str, str]:
+    """A marketing email's template bodies, each with the signed link: a body that does not
+    show `{{ unsubscribe_url }}` gets a footer that does (before `</body>` in HTML)."""
+    if html and "unsubscribe_url" not in variables_used(html):
+        end = _BODY_END.search(html)
+        html = html[: end.start()] + HTML_FOOTER + html[end.start() :] if end else html + HTML_FOOTER
+    if (text and "unsubscribe_url" not in variables_used(text)) or not (html or text):
+        text = text + TEXT_FOOTER
+    return html, text
+
+
+def one_click_headers(url: str | None) -> dict[str, str]:
+    """One-click unsubscribe (RFC 8058) when the message carries a signed link."""
+    if not url:
+        return {}
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
 @dataclass(frozen=True)
@@ -108,11 +154,13 @@ class UnsubscribeService:
         workspaces: Any,
         public_url: str | None,
         counted: CountedOptOuts | None = None,
+        consent: ProfileConsent | None = None,
     ) -> None:
         self.store = store
         self.workspaces = workspaces
         self.public_url = (public_url or "").rstrip("/")
         self.counted = counted
+        self.consent = consent
 
     def _salt(self, workspace_id: str) -> str | None:
         settings = self.workspaces.settings(workspace_id)
@@ -137,14 +185,16 @@ class UnsubscribeService:
             raise BadRequest("unsubscribe link too long")
         claims = read_token(token, self._salt)
         ws, cid, channel = claims.workspace_id, claims.customer_id, claims.channel
+        at = iso(now or now_utc()) or ""
         if claims.scope and self.counted is not None:
             counts: dict[str, dict[str, int | Decimal]] = {claims.scope: {"unsubscribed": 1}}
             if claims.variant:
                 counts[variant_scope(claims.scope, claims.variant)] = {"unsubscribed": 1}
-            at = iso(now or now_utc()) or ""
             self.counted.opt_out_once(ws, channel, cid, "unsubscribe link", at, counts)
         else:
             self.store.opt_out(ws, channel, cid, "unsubscribe link")
+        if self.consent is not None:  # after the opt-out: a retry of a failure here redoes both
+            self.consent.withdraw(ws, cid, channel, at, "unsubscribe link")
         return {"status": "unsubscribed", "channel": channel}
 
     def check(self, token: str) -> dict[str, str]:
