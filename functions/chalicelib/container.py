@@ -27,7 +27,7 @@ class Container:
             config = Config(
                 retries={"mode": "standard", "total_max_attempts": self.settings.aws_max_attempts},
                 connect_timeout=1,
-                read_timeout=2,
+                read_timeout=self.settings.aws_read_timeout,
             )
             return session.client(
                 service,
@@ -67,9 +67,16 @@ class Container:
 
     @cached_property
     def quarantine(self) -> Any:
-        from chalicelib.adapters.crm_store import DynamoQuarantine
+        from chalicelib.adapters.quarantine import DynamoQuarantinePages
 
-        return DynamoQuarantine(self.crm, self.settings.quarantine_ttl_days)
+        return DynamoQuarantinePages(self.crm, self.settings.quarantine_ttl_days)
+
+    @cached_property
+    def stream_failures(self) -> Any:
+        """Why stream records failed (`SFAIL#<table>`), for `patron dlq list`."""
+        from chalicelib.adapters.failures import DynamoStreamFailures
+
+        return DynamoStreamFailures(self.dynamodb, self.settings.crm_table)
 
     @cached_property
     def ingest(self) -> Any:
@@ -228,6 +235,22 @@ class Container:
             DynamoLedger(self.crm),
             engagement=DynamoEngagement(self.crm),
             consent=DynamoProfileConsent(self.crm),
+        )
+
+    @cached_property
+    def sms_stop(self) -> Any:
+        from chalicelib.adapters.consent import DynamoProfileConsent
+        from chalicelib.adapters.messaging import DynamoLimits
+        from chalicelib.adapters.sms_stop import DynamoStopLedger, SnsOptedOutNumbers
+        from chalicelib.domain.messaging.sms_stop import SmsStopSync
+
+        return SmsStopSync(
+            SnsOptedOutNumbers(self.client("sns")),
+            DynamoStopLedger(self.crm),
+            self.workspaces,
+            self.profile_store,
+            DynamoLimits(self.crm),
+            DynamoProfileConsent(self.crm),
         )
 
     @cached_property

@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     segment_events_queue_url: str | None = None  # audience exports; optional for stages without one
     admin_requests_per_minute: int = Field(default=600, ge=1)  # per workspace (429 beyond)
     aws_max_attempts: int = Field(default=3, ge=1, le=10)  # botocore attempts per call
+    # botocore's read timeout per call. The embedded AWS answers one request at a time, so
+    # in a burst a call can queue longer than 2 s: the local stack gives it longer, or a
+    # write that did land is retried and answered `duplicate`.
+    aws_read_timeout: float = Field(default=2, gt=0, le=60)
     # Campaigns: the queue their batches go through; the sending rate the dispatcher paces
     # to (recipients per second; unset: SES GetSendQuota's MaxSendRate); the longest delay
     # put on a queued batch (SQS allows 900 s; a longer wait is held in the table instead).

@@ -319,10 +319,26 @@ def cmd_source_rotate(args: argparse.Namespace) -> int:
 
 
 def cmd_quarantine_list(args: argparse.Namespace) -> int:
+    from datetime import UTC
+
+    from chalicelib.adapters.quarantine import QuarantineFilter
+    from chalicelib.domain.report import parse_date
+    from patron.failures import quarantine_page
+
+    since, until = parse_date("--since", args.since), parse_date("--until", args.until)
+    where = QuarantineFilter(
+        source_id=args.source,
+        reason=args.reason,
+        since=since.astimezone(UTC) if since else None,
+        until=until.astimezone(UTC) if until else None,
+    )
     container = _container(args)
     workspaces = [args.workspace] if args.workspace else _all_workspaces(container)
-    entries = [e for ws in workspaces for e in container.quarantine.list(ws)]
-    _print({"quarantine": entries})
+    try:
+        shown = quarantine_page(container, workspaces, where, args.limit, args.cursor)
+    except ValueError as exc:
+        raise SystemExit(f"--cursor: {exc}") from exc
+    _print(shown, compact=args.json)
     return 0
 
 
@@ -446,11 +462,21 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_dlq_list(args: argparse.Namespace) -> int:
-    from patron.operations import queue_depth, stream_failures
+    from patron.failures import dlq_page
+    from patron.operations import queue_depth
 
-    _, info, client = _connect(args)
+    container, info, client = _connect(args)
     sqs = client("sqs")
-    shown: dict[str, Any] = {"stream_failures": stream_failures(sqs, info.stream_failure_queue_url)}
+    shown: dict[str, Any] = {
+        "stream_failures": dlq_page(
+            container,
+            sqs,
+            client("dynamodbstreams"),
+            info.stream_failure_queue_url,
+            args.page,
+            args.limit,
+        )
+    }
     if info.campaign_dlq_url:
         shown["campaign_batches_dead_lettered"] = queue_depth(sqs, info.campaign_dlq_url)
     _print(shown)
@@ -603,6 +629,13 @@ def cmd_bench_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="patron", description="Patron: serverless CRM for online stores")
     sub = p.add_subparsers(dest="command", required=True)
@@ -691,8 +724,15 @@ def parser() -> argparse.ArgumentParser:
     q = sub.add_parser("quarantine", help="signed deliveries that could not be parsed").add_subparsers(
         dest="action", required=True
     )
-    sp = q.add_parser("list")
+    sp = q.add_parser("list", help="newest first, a page at a time, with the total that matches")
     sp.add_argument("--workspace")
+    sp.add_argument("--source", help="only this source id")
+    sp.add_argument("--reason", help="only entries whose field errors contain this text")
+    sp.add_argument("--since", help="kept at or after this ISO date or time (UTC unless it has an offset)")
+    sp.add_argument("--until", help="kept before this ISO date or time")
+    sp.add_argument("--limit", type=_positive, default=50, help="entries per page (50)")
+    sp.add_argument("--cursor", help="the next_cursor a previous page printed")
+    sp.add_argument("--json", action="store_true", help="one line")
     stage_opt(sp)
     sp.set_defaults(func=cmd_quarantine_list)
     sp = q.add_parser("replay")
@@ -851,7 +891,9 @@ def parser() -> argparse.ArgumentParser:
     dlq = sub.add_parser("dlq", help="stream batches that failed every retry").add_subparsers(
         dest="action", required=True
     )
-    sp = dlq.add_parser("list")
+    sp = dlq.add_parser("list", help="every failed stream record, a page at a time, and why it failed")
+    sp.add_argument("--page", type=_positive, default=1)
+    sp.add_argument("--limit", type=_positive, default=50, help="records per page (50)")
     stage_opt(sp)
     sp.set_defaults(func=cmd_dlq_list)
     sp = dlq.add_parser("redrive", help="apply the current state of what failed; keep what still fails")

@@ -24,6 +24,19 @@ log = logging.getLogger("patron.function_url")
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
+# Connections the kernel queues before the server accepts them. socketserver's default
+# (5) made a burst of simultaneous deliveries (Shopify sends bursts) get connection
+# resets; the local front doors keep this many waiting instead, one thread each once
+# accepted.
+LISTEN_BACKLOG = 256
+
+
+class BurstServer(ThreadingHTTPServer):
+    """A threaded HTTP server that queues a burst of connections instead of resetting them."""
+
+    request_queue_size = LISTEN_BACKLOG
+    daemon_threads = True
+
 
 def request_event(
     method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
@@ -95,8 +108,7 @@ class FunctionUrlServer:
             def log_message(self, format: str, *args: Any) -> None:
                 return  # quiet, like the local API server
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Request)
-        self._server.daemon_threads = True
+        self._server = BurstServer(("127.0.0.1", port), Request)
         self._thread: threading.Thread | None = None
 
     @property

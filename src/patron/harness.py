@@ -15,7 +15,7 @@ import boto3
 from chalicelib.container import Container, set_container
 from chalicelib.settings import Settings
 from patron import stack
-from patron.poller import QueuePoller, StreamPoller, failure_message
+from patron.poller import QueuePoller, StreamPoller, failure_message, mapping_settings
 from patron.storefront import headers_for
 
 
@@ -61,6 +61,8 @@ class Harness:
             # no queue delays in process (moto keeps them in wall-clock time): a deferral
             # is held as a due item, released by the dispatcher when the clock gets there
             campaign_max_delay_seconds=0 if endpoint_url is None else 900,
+            # the embedded AWS serializes requests: a burst of deliveries queues behind it
+            aws_read_timeout=2 if endpoint_url is None else 30,
         )
         self.container = Container(self.settings, session=self.session)
         set_container(self.container)
@@ -78,25 +80,33 @@ class Harness:
         return self.session.client(service, endpoint_url=self.endpoint_url, config=config)
 
     def _poller(self, stream_arn: str, handler: Any, function_name: str, **kwargs: Any) -> StreamPoller:
-        """A Lambda-like mapping on one stream; exhausted batches go to the failure queue."""
+        """A Lambda-like mapping on one stream, with the batch size, retries and bisection
+        infra/wiring.json gives the regional mapping; exhausted batches go to the failure queue."""
         sqs = self.client("sqs")
+        pollers: list[StreamPoller] = []
 
         def to_destination(records: list[dict[str, Any]], shard: str) -> None:
             self.failures.extend(records)
+            invocations = pollers[0].max_retries + 1
             sqs.send_message(
                 QueueUrl=self.info.stream_failure_queue_url,
-                MessageBody=json.dumps(failure_message(records, shard, stream_arn, function_name)),
+                MessageBody=json.dumps(
+                    failure_message(records, shard, stream_arn, function_name, invocations)
+                ),
             )
 
-        return StreamPoller(
-            self.client("dynamodbstreams"),
-            stream_arn,
-            handler,
-            function_name=function_name,
-            region=self.region,
-            on_failure=to_destination,
-            **kwargs,
+        pollers.append(
+            StreamPoller.from_wiring(
+                self.client("dynamodbstreams"),
+                stream_arn,
+                handler,
+                function_name,
+                region=self.region,
+                on_failure=to_destination,
+                **kwargs,
+            )
         )
+        return pollers[0]
 
     def new_poller(self, **kwargs: Any) -> StreamPoller:
         """The ingest table's stream -> profiles, notifications, flow triggers, attribution."""
@@ -118,6 +128,7 @@ class Harness:
 
         if not (self.info.campaign_queue_url and self.info.campaign_queue_arn):
             return None
+        options = {"batch_size": mapping_settings("campaign_sender").batch_size} | kwargs
         return QueuePoller(
             self.client("sqs"),
             self.info.campaign_queue_url,
@@ -125,7 +136,7 @@ class Harness:
             streams.campaign_sender,
             "campaign_sender",
             region=self.region,
-            **kwargs,
+            **options,
         )
 
     def drain_campaigns(self) -> int:

@@ -63,6 +63,19 @@ def _quiet_handler() -> Any:
     return Quiet
 
 
+def _burst_server() -> Any:
+    """Chalice's threaded local server with the front doors' listen backlog (a burst of
+    deliveries waits to be accepted instead of being reset; see patron/function_url.py)."""
+    from chalice.local import ThreadedHTTPServer
+
+    from patron.function_url import LISTEN_BACKLOG
+
+    class Burst(ThreadedHTTPServer):
+        request_queue_size = LISTEN_BACKLOG
+
+    return Burst
+
+
 def _atomic_moto_server(port: int) -> Any:
     """moto's threaded server on 127.0.0.1, one request at a time.
 
@@ -208,7 +221,7 @@ class LocalStack:
         chalice_local.CustomLocalChalice.__bases__ = (chalice_local.LocalChalice, app.__class__)
         app.__class__ = chalice_local.CustomLocalChalice
         self._http = chalice_local.LocalDevServer(
-            app, config, "127.0.0.1", self.port, handler_cls=_quiet_handler()
+            app, config, "127.0.0.1", self.port, handler_cls=_quiet_handler(), server_cls=_burst_server()
         )
         self._spawn("http", self._http.server.serve_forever)
 
@@ -295,7 +308,10 @@ def serve(port: int, aws_port: int) -> int:
     )
     print(f"ready {local.api_url}", flush=True)
     print(f"embedded AWS at {local.aws_url}; Ctrl-C stops", flush=True)
-    stopped.wait()
+    # Wake now and then: a signal the kernel hands to another thread (a burst leaves many)
+    # runs its Python handler only when the main thread runs, not while it blocks for good.
+    while not stopped.wait(0.5):
+        pass
     local.stop()
     print("stopped", flush=True)
     return 0

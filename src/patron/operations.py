@@ -6,6 +6,7 @@ import json
 import sys
 from typing import Any
 
+from chalicelib.adapters.retry import send_message_batch
 from chalicelib.container import Container
 from chalicelib.domain.errors import InvalidPayload, NotFound
 from chalicelib.domain.failures import Skipped, reason
@@ -45,19 +46,11 @@ def replay_quarantined(
     return result
 
 
-def stream_failures(sqs: Any, queue_url: str, max_messages: int = 100) -> list[dict[str, Any]]:
-    """Peek at the stream failure queue without hiding its messages."""
-    found: dict[str, dict[str, Any]] = {}
-    for _ in range(max_messages):
-        response = sqs.receive_message(
-            QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0, WaitTimeSeconds=0
-        )
-        fresh = [m for m in response.get("Messages", []) if m["MessageId"] not in found]
-        if not fresh:
-            break
-        for message in fresh:
-            found[message["MessageId"]] = {"message_id": message["MessageId"], **json.loads(message["Body"])}
-    return list(found.values())[:max_messages]
+def stream_failures(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
+    """Every message on the stream failure queue, left on it (patron/failures.py)."""
+    from patron.failures import failure_messages
+
+    return failure_messages(sqs, queue_url)
 
 
 def _keys_in_batch(streams: Any, info: dict[str, Any]) -> list[dict[str, Any]]:
@@ -188,9 +181,9 @@ def redrive_queue(
         messages = response.get("Messages", [])
         if not messages:
             break
-        sqs.send_message_batch(
-            QueueUrl=target_url,
-            Entries=[{"Id": str(i), "MessageBody": m["Body"]} for i, m in enumerate(messages)],
+        # entries SQS answers as Failed are sent again; raises before any is deleted if not
+        send_message_batch(
+            sqs, target_url, [{"Id": str(i), "MessageBody": m["Body"]} for i, m in enumerate(messages)]
         )
         sqs.delete_message_batch(
             QueueUrl=dead_letter_url,

@@ -2,15 +2,18 @@
 
 It reads the real DynamoDB Streams API (of the embedded AWS), builds the same
 event Lambda would, invokes the handler, honours `batchItemFailures` by
-retrying from the first failed record, and after `max_retries` sends the failed
-records to an on-failure destination, as the deployed mapping does
-(see infra/wiring.json). moto wipes a stream when a Lambda mapping is attached
-to it, so locally this poller replaces the mapping.
+retrying from the first failed record, splits a batch in halves when the function
+fails as a whole (BisectBatchOnFunctionError), and after `max_retries` sends the failed
+records to an on-failure destination, as the deployed mapping does. The batch size,
+retries and bisection come from the mapping's settings in infra/wiring.json
+(`from_wiring`), the same the regional stack gets. moto wipes a stream when a Lambda
+mapping is attached to it, so locally this poller replaces the mapping.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import threading
 import time
@@ -18,12 +21,44 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+
+from patron.stack import INFRA
 
 log = logging.getLogger("patron.poller")
 
 Handler = Callable[[dict[str, Any], Any], Any]
 FailureSink = Callable[[list[dict[str, Any]], str], None]
+
+
+WIRING = INFRA / "wiring.json"
+
+
+@dataclass(frozen=True)
+class MappingSettings:
+    """An event source mapping's batch size, retries and bisection (infra/wiring.json)."""
+
+    batch_size: int
+    max_retries: int
+    bisect: bool
+
+
+def mapping_settings(function_name: str, wiring: Path = WIRING) -> MappingSettings:
+    """The settings of `function_name`'s event source mapping in the wiring file (its
+    resource is the function's name in CamelCase, as Chalice names it). Lambda's defaults
+    where the wiring says nothing: retries -1 (until the record expires; here: none
+    given up) and no bisection."""
+    resource = "".join(part.capitalize() for part in function_name.split("_"))
+    events = json.loads(wiring.read_text())["Resources"][resource]["Properties"]["Events"]
+    (event,) = events.values()
+    props = event["Properties"]
+    retries = int(props.get("MaximumRetryAttempts", -1))
+    return MappingSettings(
+        batch_size=int(props["BatchSize"]),
+        max_retries=retries if retries >= 0 else 10_000,
+        bisect=bool(props.get("BisectBatchOnFunctionError", False)),
+    )
 
 
 @dataclass
@@ -68,7 +103,11 @@ def lambda_record(record: dict[str, Any], stream_arn: str, region: str) -> dict[
 
 
 def failure_message(
-    records: list[dict[str, Any]], shard: str, stream_arn: str, function_name: str = ""
+    records: list[dict[str, Any]],
+    shard: str,
+    stream_arn: str,
+    function_name: str = "",
+    invocations: int = 4,
 ) -> dict[str, Any]:
     """What Lambda's on-failure destination receives for a stream batch it gave up on."""
     sequences = sorted((r["dynamodb"]["SequenceNumber"] for r in records), key=int)
@@ -76,7 +115,7 @@ def failure_message(
         "requestContext": {
             "functionArn": f"arn:aws:lambda:us-east-1:123456789012:function:patron-local-{function_name}",
             "condition": "RetryAttemptsExhausted",
-            "approximateInvokeCount": 4,
+            "approximateInvokeCount": invocations,
         },
         "responseContext": {"statusCode": 200, "functionError": None},
         "version": "1.0",
@@ -99,6 +138,7 @@ class PollerStats:
     invocations: int = 0
     retries: int = 0
     failed_to_destination: int = 0
+    bisections: int = 0  # batches split in halves after a function error
     empty_polls: int = 0  # rounds that found nothing new: the stream is caught up
 
 
@@ -121,14 +161,18 @@ class _BatchPoller:
 
     def _invoke(self, batch: list[dict[str, Any]]) -> set[str]:
         """The ids of the records the handler reported failed (all of them if it raised)."""
+        return self._call(batch)[0]
+
+    def _call(self, batch: list[dict[str, Any]]) -> tuple[set[str], bool]:
+        """(failed record ids, whether the function itself failed: an error, not a report)."""
         self.stats.invocations += 1
         try:
             response = self.handler({"Records": batch}, LambdaContext(self.function_name)) or {}
         except Exception:  # noqa: BLE001 - a function error, as Lambda sees it: the whole batch failed
             # (Powertools raises when every record of a batch failed.)
             log.warning("%s handler failed the whole batch of %d records", self.kind, len(batch))
-            return {self.record_id(r) for r in batch}
-        return {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+            return {self.record_id(r) for r in batch}, True
+        return {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}, False
 
     def drain(self, max_rounds: int | None = None) -> int:
         """Poll until a round finds nothing (tests and the demo use this)."""
@@ -159,10 +203,11 @@ class StreamPoller(_BatchPoller):
         handler: Handler,
         function_name: str = "ingest_stream",
         batch_size: int = 100,
-        max_retries: int = 3,
+        max_retries: int = 5,
         on_failure: FailureSink | None = None,
         region: str = "us-east-1",
         duplicate_deliveries: bool = False,
+        bisect: bool = True,
     ) -> None:
         self.streams = streams
         self.stream_arn = stream_arn
@@ -170,6 +215,7 @@ class StreamPoller(_BatchPoller):
         self.function_name = function_name
         self.batch_size = batch_size
         self.max_retries = max_retries
+        self.bisect = bisect
         self.on_failure = on_failure
         self.region = region
         self.duplicate_deliveries = duplicate_deliveries
@@ -177,6 +223,26 @@ class StreamPoller(_BatchPoller):
         self._iterators: dict[str, str | None] = {}
         self._pending: dict[str, list[dict[str, Any]]] = {}
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_wiring(
+        cls,
+        streams: Any,
+        stream_arn: str,
+        handler: Handler,
+        function_name: str,
+        wiring: Path = WIRING,
+        **kwargs: Any,
+    ) -> StreamPoller:
+        """A poller with the function's mapping settings from the wiring file (`kwargs`
+        override them: tests that need more retries say so)."""
+        settings = mapping_settings(function_name, wiring)
+        options: dict[str, Any] = {
+            "batch_size": settings.batch_size,
+            "max_retries": settings.max_retries,
+            "bisect": settings.bisect,
+        }
+        return cls(streams, stream_arn, handler, function_name=function_name, **(options | kwargs))
 
     def _shards(self) -> list[str]:
         shards: list[str] = []
@@ -218,36 +284,51 @@ class StreamPoller(_BatchPoller):
         return str(record["dynamodb"]["SequenceNumber"])
 
     def _deliver(self, shard: str, batch: list[dict[str, Any]]) -> int:
-        pending = self._pending[shard]
-        attempts = 0
-        while True:
-            failed = self._invoke(batch)
+        """Deliver the batch at the head of the shard's pending records; returns how many
+        records are done with (handled, or given to the on-failure destination)."""
+        self._process(shard, batch, 0)
+        del self._pending[shard][: len(batch)]
+        self.stats.records += len(batch)
+        return len(batch)
+
+    def _process(self, shard: str, batch: list[dict[str, Any]], attempts: int) -> None:
+        """As a mapping with ReportBatchItemFailures: a reported failure checkpoints before
+        the first failed record and retries from there; a function error (the handler
+        raised) splits the batch in halves, each delivered in order on its own, when
+        bisection is on (a split is not a retry: a poison record is isolated however big
+        the batch); after `max_retries` the failed records go to the destination and the
+        rest carries on."""
+        while batch:
+            failed, errored = self._call(batch)
             if self.duplicate_deliveries and not failed:
-                failed = self._invoke(batch)  # at-least-once: the same batch again
+                failed, errored = self._call(batch)  # at-least-once: the same batch again
             if not failed:
-                del pending[: len(batch)]
-                self.stats.records += len(batch)
-                return len(batch)
+                return
+            if errored and self.bisect and len(batch) > 1:
+                self.stats.bisections += 1
+                half = len(batch) // 2
+                self._process(shard, batch[:half], attempts)
+                self._process(shard, batch[half:], attempts)
+                return
             # Lambda checkpoints before the first failure and retries from there.
             first = min(i for i, r in enumerate(batch) if self.record_id(r) in failed)
-            del pending[:first]
-            self.stats.records += first
-            batch = pending[: self.batch_size]
+            batch = batch[first:]
             attempts += 1
             self.stats.retries += 1
             if attempts > self.max_retries:
                 bad = [r for r in batch if self.record_id(r) in failed]
-                log.warning("stream records sent to the on-failure destination: %d", len(bad))
+                log.warning(
+                    "stream records sent to the on-failure destination after %d retries: %d (%s)",
+                    self.max_retries,
+                    len(bad),
+                    ", ".join(self.record_id(r) for r in bad),  # sequence numbers; the reasons: dlq list
+                )
                 if self.on_failure is not None:
                     self.on_failure(bad, shard)
                 self.stats.failed_to_destination += len(bad)
                 # Like a mapping after its retries: skip what failed, keep the rest.
-                done = {self.record_id(r) for r in bad}
-                rest = [r for r in batch if self.record_id(r) not in done]
-                del pending[: len(batch)]
-                pending[:0] = rest
-                self.stats.records += len(bad)
-                return first + len(bad)
+                batch = [r for r in batch if self.record_id(r) not in failed]
+                attempts = 0
 
 
 def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:

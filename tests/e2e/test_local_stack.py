@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -166,6 +167,74 @@ def test_the_function_url_front_door_serves_the_same_webhooks(local):
     assert post(f"{local['webhook_url']}/elsewhere", body, headers)[0] == 404
 
 
+def burst_order(n: int) -> bytes:
+    """A distinct guest order (its own id, number and address) for the burst tests."""
+    order = load_event("shopify/orders_create.json")
+    email = f"burst.{n}@example.com"
+    order.update(id=order["id"] + 10_000 + n, name=f"#B{n}", order_number=20_000 + n, email=email)
+    order.update(contact_email=email, phone=None, customer=None)
+    for address in ("billing_address", "shipping_address"):
+        order[address] = dict(order[address], phone=None)
+    return json.dumps(order).encode()
+
+
+def burst(door: str, orders: list[int]) -> list[Any]:
+    """POST the orders to one front door all at once (one thread each); a connection
+    reset or refusal is kept as its exception's name instead of a status."""
+    from multiprocessing.pool import ThreadPool
+
+    def deliver(n: int) -> Any:
+        body = burst_order(n)
+        headers = shopify_headers(SHOP, "orders/create", SECRET, body, f"e2e-burst-{n}")
+        try:
+            status, answer = post(f"{door}/webhooks/shopify", body, headers)
+        except OSError as exc:  # URLError, ConnectionResetError, RemoteDisconnected
+            return type(getattr(exc, "reason", exc)).__name__
+        return status, answer.get("status") if isinstance(answer, dict) and "status" in answer else str(
+            answer
+        )
+
+    with ThreadPool(len(orders)) as pool:
+        return pool.map(deliver, orders)
+
+
+def test_both_front_doors_answer_a_burst_of_64_deliveries(local):
+    doors = {"function_url": local["webhook_url"], "api": local["url"]}
+    first, second = list(range(64)), list(range(64, 128))
+    # Given 64 signed deliveries of distinct orders, fired at once at each front door
+    answers = {"function_url": burst(doors["function_url"], first), "api": burst(doors["api"], second)}
+    # Then every one was answered 200 and stored, none reset
+    assert {door: Counter(answers[door]) for door in doors} == {door: {(200, "stored"): 64} for door in doors}
+    # When the same 64 are fired again at once, each at the other door (a storefront retry)
+    again = {"api": burst(doors["api"], first), "function_url": burst(doors["function_url"], second)}
+    # Then each is a duplicate: every order was stored exactly once (one write each)
+    assert {door: Counter(again[door]) for door in doors} == {
+        door: {(200, "duplicate"): 64} for door in doors
+    }
+    ids = [str(json.loads(burst_order(n))["id"]) for n in first + second]
+    writes = order_writes(local)
+    assert {i: writes.get(i) for i in ids} == dict.fromkeys(ids, 1)
+
+
+def order_writes(local: dict[str, Any]) -> dict[str, int]:
+    """The write counter `v` of each order item in the embedded AWS's ingest table, by
+    platform order id (a test-only scan of a small table)."""
+    import boto3
+
+    aws_url = json.loads((local["home"] / "local.json").read_text())["aws_url"]
+    ddb = boto3.client("dynamodb", endpoint_url=aws_url, region_name="us-east-1")
+    (table,) = [t for t in ddb.list_tables()["TableNames"] if t.endswith("-ingest")]
+    writes: dict[str, int] = {}
+    for page in ddb.get_paginator("scan").paginate(
+        TableName=table,
+        FilterExpression="begins_with(pk, :orders)",
+        ExpressionAttributeValues={":orders": {"S": f"W#{local['workspace_id']}#O#"}},
+    ):
+        for item in page["Items"]:
+            writes[item["pk"]["S"].rsplit("#", 1)[1]] = int(item["v"]["N"])
+    return writes
+
+
 def test_tampered_and_malformed_deliveries_over_http(local):
     body = event_bytes("shopify/orders_create.json")
     headers = shopify_headers(SHOP, "orders/create", SECRET, body, "e2e-2")
@@ -180,8 +249,15 @@ def test_tampered_and_malformed_deliveries_over_http(local):
     assert status == 400 and answer["details"][0]["field"] == "line_items.0.quantity"
     listed = json.loads(local["cli"]("quarantine", "list", "--workspace", local["workspace_id"]))
     assert [e["quarantine_id"] for e in listed["quarantine"]] == [answer["quarantine_id"]]
-    assert json.loads(local["cli"]("dlq", "list")) == {
-        "stream_failures": [],
+    assert (listed["total"], listed["next_cursor"]) == (1, None)
+    # filtered by reason and source, and by a date range it is not in
+    source = listed["quarantine"][0]["source_id"]
+    found = local["cli"]("quarantine", "list", "--reason", "quantity", "--source", source)
+    assert json.loads(found)["total"] == 1
+    future = json.loads(local["cli"]("quarantine", "list", "--since", "2999-01-01", "--json"))
+    assert (future["total"], future["quarantine"]) == (0, [])
+    assert json.loads(local["cli"]("dlq", "list", "--limit", "10")) == {
+        "stream_failures": {"total": 0, "batches": 0, "page": 1, "pages": 1, "limit": 10, "records": []},
         "campaign_batches_dead_lettered": 0,
     }
 

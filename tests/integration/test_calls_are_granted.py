@@ -18,6 +18,7 @@ from patron.harness import Harness, Workspace
 from patron.poller import LambdaContext
 from tests.conftest import load_event, relative_to
 from tests.integration.test_campaigns import create, post
+from tests.integration.test_consent import stop_list
 from tests.integration.test_function_url import signed
 from tests.integration.test_notifications import SENDER, ses_event
 from tests.integration.test_scheduled_jobs import welcome_due
@@ -191,6 +192,8 @@ def test_the_scheduled_jobs_call_only_what_their_roles_grant(stage: Harness, ws:
     calls = recording(stage)
     # (and a notification held while SES throttled: the flow tick sends those too)
     stage.container.ingest_pipeline.later.hold(ws.workspace_id, f"W#{ws.workspace_id}#O#held", START)
+    # (and the customer's number on SNS's STOP list: the STOP sync opts her out)
+    stop_list(stage).append("+12125550147")
     scheduled = load_event("eventbridge/scheduled_event.json")
     # When each job runs on its scheduled event
     for function, job in (
@@ -199,11 +202,22 @@ def test_the_scheduled_jobs_call_only_what_their_roles_grant(stage: Harness, ws:
         ("SegmentBackfill", jobs.segment_backfill),
         ("SegmentRecheck", jobs.segment_recheck),
         ("NightlyScores", jobs.nightly_scores),
+        ("SmsStopSync", jobs.sms_stop_sync),
     ):
         calls.now = function
         job(scheduled, LambdaContext(function))
     # Then each one's calls are all in its role (the flow tick read the held order's item)
+    # and the STOP sync read the list and withdrew her consent
     assert ("dynamodb:BatchGetItem", stage.settings.ingest_table) in calls.made["FlowTick"]
+    crm = stage.settings.crm_table
+    assert {("sns:ListPhoneNumbersOptedOut", "*"), ("dynamodb:UpdateItem", crm)} <= calls.made["SmsStopSync"]
     assert_granted(
-        stage, calls, "FlowTick", "QuarantineReport", "SegmentBackfill", "SegmentRecheck", "NightlyScores"
+        stage,
+        calls,
+        "FlowTick",
+        "QuarantineReport",
+        "SegmentBackfill",
+        "SegmentRecheck",
+        "NightlyScores",
+        "SmsStopSync",
     )

@@ -8,6 +8,7 @@ import csv
 import hashlib
 import io
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -16,7 +17,7 @@ from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.messaging.service import Channel, Purpose
 from chalicelib.domain.messaging.unsubscribe import make_token
 from chalicelib.domain.models import now_utc
-from tests.conftest import event_bytes
+from tests.conftest import event_bytes, load_event
 from tests.integration.test_notifications import ses_event
 from tests.integration.test_unsubscribe import one_click
 
@@ -175,6 +176,111 @@ def test_a_profile_write_racing_the_withdrawal_retries_and_keeps_it(stage, ws, j
     stage.drain()
     profile = shown(stage, ws)
     assert (profile["first_name"], profile["email_consent"]["state"]) == ("Janet", "unsubscribed")
+
+
+def jane_orders_again(order_id: int, placed: str, consent_at: str | None = None) -> bytes:
+    """A later order of Jane's at the store: with `consent_at`, her customer's
+    `email_marketing_consent` (subscribed then); without, only Shopify's legacy
+    `buyer_accepts_marketing: true`, which carries no consent time."""
+    body = json.loads(jane_order())
+    body.update(id=order_id, name=f"#{order_id}", created_at=placed, updated_at=placed)
+    body["buyer_accepts_marketing"] = True
+    body["customer"].pop("email_marketing_consent")
+    if consent_at is not None:
+        body["customer"]["email_marketing_consent"] = {
+            "state": "subscribed",
+            "consent_updated_at": consent_at,
+        }
+    return json.dumps(body).encode()
+
+
+def test_a_storefront_report_without_a_consent_time_does_not_undo_an_unsubscribe(stage, ws, jane):
+    # Given Jane unsubscribed from email with one click
+    token = make_token(ws.workspace_id, jane["cid"], "email", jane["salt"])
+    assert one_click(stage, token).status_code == 200
+    stage.drain()
+    after = now_utc() + timedelta(minutes=1)
+    # When she orders again, and the order says only `accepts_marketing: true` (no consent time)
+    stage.send(ws, "shopify", "orders/create", jane_orders_again(2001, after.isoformat()))
+    stage.drain()
+    # Then she stays unsubscribed on the profile and out of the email segment
+    assert shown(stage, ws)["orders_count"] == 2
+    assert shown(stage, ws)["email_consent"]["state"] == "unsubscribed"
+    assert members(stage, ws, jane["email"]) == []
+    # When a later order carries a subscription with its own consent time, after the unsubscribe
+    opted_in = after + timedelta(minutes=1)
+    stage.send(
+        ws, "shopify", "orders/create", jane_orders_again(2002, opted_in.isoformat(), opted_in.isoformat())
+    )
+    stage.drain()
+    # Then the profile and the segment show the store's newer consent
+    assert shown(stage, ws)["email_consent"]["state"] == "subscribed"
+    assert members(stage, ws, jane["email"]) == [jane["cid"]]
+    # But her unsubscribe through Patron still blocks every marketing email (the opt-out item)
+    item = stage.container.profile_store.get(ws.workspace_id, jane["cid"])
+    decision = stage.container.messaging.check(
+        Channel.EMAIL, Purpose.MARKETING, ws.workspace_id, jane["cid"], item, _policy(), now_utc()
+    )
+    assert (decision.status, decision.reason) == ("dropped", "unsubscribed (link, one-click or STOP)")
+
+
+def stop_list(stage) -> list[str]:
+    """The account's numbers that replied STOP, as moto's SNS keeps them."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sns.models import sns_backends
+
+    return sns_backends[DEFAULT_ACCOUNT_ID][stage.region].opt_out_numbers
+
+
+def crm_items(stage) -> list[dict]:
+    """Every item of the CRM table (a test's view of it, to show nothing was written)."""
+    pages = stage.client("dynamodb").get_paginator("scan").paginate(TableName=stage.settings.crm_table)
+    return sorted((i for page in pages for i in page["Items"]), key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
+
+
+def run_stop_sync() -> dict:
+    from chalicelib.handlers import jobs
+    from patron.poller import LambdaContext
+
+    return jobs.sms_stop_sync(load_event("eventbridge/scheduled_event.json"), LambdaContext("sms_stop_sync"))
+
+
+def test_a_stop_reply_to_an_sms_shows_on_the_profile_in_segments_in_the_export_and_blocks_sends(
+    stage, ws, jane
+):
+    # Given Jane is a customer of a second workspace too, subscribed to its SMS as well
+    other = stage.create_workspace("Other Brand")
+    stage.add_source(other, "shopify", "other-brand.myshopify.com", "other-brand-webhook-secret")
+    stage.send(other, "shopify", "orders/create", jane_order())
+    stage.drain()
+    assert shown(stage, other)["sms_consent"]["state"] == "subscribed"
+    # When she replies STOP to an SMS (SNS puts her number on the account's opted-out list)
+    stop_list(stage).append("+12125550147")
+    # and the hourly STOP sync runs
+    result = run_stop_sync()
+    stage.drain()
+    # Then both her profiles show it, and her email consent is untouched
+    assert (result["done"], result["customers"]) == (True, 2)
+    for workspace in (ws, other):
+        profile = shown(stage, workspace)
+        assert profile["sms_consent"]["state"] == "unsubscribed", workspace.workspace_id
+        assert profile["email_consent"]["state"] == "subscribed"
+    # And the SMS segment drops her, and the export keeps only her email hash
+    assert members(stage, ws, jane["sms"]) == []
+    assert members(stage, ws, jane["email"]) == [jane["cid"]]
+    assert exported(stage, ws, jane["everyone"]) == [[sha("jane.doe@example.com"), ""]]
+    # And no SMS marketing send would go to her, even were her consent reported again
+    item = stage.container.profile_store.get(ws.workspace_id, jane["cid"])
+    item["cs"] = {"s": "subscribed", "at": now_utc().isoformat()}
+    decision = stage.container.messaging.check(
+        Channel.SMS, Purpose.MARKETING, ws.workspace_id, jane["cid"], item, _policy(), now_utc()
+    )
+    assert (decision.status, decision.reason) == ("dropped", "unsubscribed (link, one-click or STOP)")
+    # When the job runs again over the same list, then it writes nothing
+    before = crm_items(stage)
+    again = run_stop_sync()
+    assert (again["done"], again["handled"], again["customers"]) == (True, 0, 0)
+    assert crm_items(stage) == before
 
 
 def _policy():

@@ -20,11 +20,12 @@ pytestmark = pytest.mark.slow
 PERMISSIONS = json.loads(iam.PERMISSIONS.read_text())
 REGION = re.compile(r"\b(?:us|eu|ap|sa|ca|me|af|il|mx)(?:-gov)?-[a-z]+-\d\b")
 # Actions IAM cannot scope to a resource: an SMS to a phone number has no topic, the STOP
-# list and the SES sending rate are the account's, and X-Ray takes trace segments from the
-# account. Nothing else may name "*".
+# list (checked or listed) and the SES sending rate are the account's, and X-Ray takes
+# trace segments from the account. Nothing else may name "*".
 RESOURCE_LESS = {
     "sns:Publish",
     "sns:CheckIfPhoneNumberIsOptedOut",
+    "sns:ListPhoneNumbersOptedOut",
     "ses:GetSendQuota",
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",

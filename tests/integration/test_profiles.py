@@ -193,6 +193,11 @@ def test_api_keys_are_scoped_to_one_workspace(stage, ws):
     order_id = ws.sources["shopify"]["source_id"] + ".5829104638011"
     assert stage.get(other, f"/orders/{order_id}").status_code == 404
     assert json.loads(stage.get(other, f"/customers?email={JANE}").body)["customers"] == []
+    # and every per-customer route answers 404 alike, as it does for an unknown id
+    for path in ("segments", "flows"):
+        assert stage.get(other, f"/customers/{mine['customer_id']}/{path}").status_code == 404
+        assert stage.get(ws, f"/customers/c_unknown/{path}").status_code == 404
+    assert json.loads(stage.get(ws, f"/customers/{mine['customer_id']}/flows").body)["runs"] == []
     # and no key or a wrong key is 401
     assert stage.http.http.get(f"/customers/{mine['customer_id']}").status_code == 401
     bad = stage.http.http.get("/customers?email=x@example.com", headers={"Authorization": "Bearer pk_nope"})

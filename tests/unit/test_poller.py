@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
-from patron.poller import StreamPoller, failure_message
+from patron.poller import WIRING, StreamPoller, failure_message, mapping_settings
 
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/2026"
 
@@ -128,3 +130,94 @@ def test_a_function_error_fails_the_whole_batch_like_lambda():
     # When drained, Then the failing record goes to the destination and the rest is delivered
     assert poller.drain() == 3
     assert [[r["dynamodb"]["Keys"]["pk"]["S"] for r in batch] for batch in sent] == [["k2"]]
+
+
+def wiring_file(tmp_path: Path, batch_size: int, retries: int, bisect: bool) -> Path:
+    """A copy of infra/wiring.json whose ingest stream mapping has other settings."""
+    wiring = json.loads(WIRING.read_text())
+    props = wiring["Resources"]["IngestStream"]["Properties"]["Events"]["IngestTableStream"]["Properties"]
+    props.update(BatchSize=batch_size, MaximumRetryAttempts=retries, BisectBatchOnFunctionError=bisect)
+    path = tmp_path / "wiring.json"
+    path.write_text(json.dumps(wiring))
+    return path
+
+
+def crashing_on(poison: str, seen: list[list[str]]) -> Any:
+    """A function that fails as a whole (raises) whenever its batch holds the poison record."""
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        keys = [r["dynamodb"]["Keys"]["pk"]["S"] for r in event["Records"]]
+        seen.append(keys)
+        if poison in keys:
+            raise RuntimeError("function error")
+        return {"batchItemFailures": []}
+
+    return handler
+
+
+def test_the_local_mapping_takes_its_settings_from_the_wiring_file(tmp_path):
+    # Given the regional stack's wiring, and a copy with other values
+    props = json.loads(WIRING.read_text())["Resources"]["ProfileStream"]["Properties"]["Events"]
+    regional = props["CrmTableStream"]["Properties"]
+    other = wiring_file(tmp_path, batch_size=3, retries=2, bisect=False)
+    # When the local mappings are configured from them
+    real = mapping_settings("profile_stream")
+    poller = StreamPoller.from_wiring(FakeStreams(7), ARN, Handler({"k5"}), "ingest_stream", wiring=other)
+    # Then they take the stack's retries, bisection and batch size
+    assert (real.max_retries, real.bisect, real.batch_size) == (
+        regional["MaximumRetryAttempts"],
+        regional["BisectBatchOnFunctionError"],
+        regional["BatchSize"],
+    )
+    assert (poller.max_retries, poller.bisect, poller.batch_size) == (2, False, 3)
+    # and deliver by them: batches of 3, the failing record tried 1 + 2 times, then given up
+    poller.drain()
+    assert poller.handler.batches[0] == ["k1", "k2", "k3"]
+    assert sum("k5" in batch for batch in poller.handler.batches) == 1 + 2
+    assert poller.stats.failed_to_destination == 1
+
+
+def test_bisect_on_function_error_isolates_a_poison_record(tmp_path):
+    # Given a mapping wired with bisection and 2 retries, and a function that crashes on
+    # any batch holding record k6
+    sent: list[list[str]] = []
+    seen: list[list[str]] = []
+    poller = StreamPoller.from_wiring(
+        FakeStreams(8),
+        ARN,
+        crashing_on("k6", seen),
+        "ingest_stream",
+        wiring=wiring_file(tmp_path, batch_size=8, retries=2, bisect=True),
+        on_failure=lambda records, shard: sent.append([r["dynamodb"]["Keys"]["pk"]["S"] for r in records]),
+    )
+    # When the stream is drained
+    assert poller.drain() == 8
+    # Then the batch was split in halves down to the poison record alone, which went to the
+    # destination after its retries, and every other record was delivered, in order
+    assert seen[:4] == [
+        [f"k{i}" for i in range(1, 9)],
+        ["k1", "k2", "k3", "k4"],
+        ["k5", "k6", "k7", "k8"],
+        ["k5", "k6"],
+    ]
+    assert sent == [["k6"]]
+    assert seen.count(["k6"]) == 1 + 2
+    delivered = [k for batch in seen if "k6" not in batch for k in batch]
+    assert delivered == ["k1", "k2", "k3", "k4", "k5", "k7", "k8"]
+    assert poller.stats.bisections == 3
+
+
+def test_without_bisection_a_crashing_batch_goes_to_the_destination_whole(tmp_path):
+    # Given the same crash on k6, wired without bisection
+    sent: list[list[str]] = []
+    poller = StreamPoller.from_wiring(
+        FakeStreams(8),
+        ARN,
+        crashing_on("k6", []),
+        "ingest_stream",
+        wiring=wiring_file(tmp_path, batch_size=8, retries=1, bisect=False),
+        on_failure=lambda records, shard: sent.append([r["dynamodb"]["Keys"]["pk"]["S"] for r in records]),
+    )
+    # When drained, Then the innocent records are lost with it (what bisection prevents)
+    poller.drain()
+    assert sent == [[f"k{i}" for i in range(1, 9)]]

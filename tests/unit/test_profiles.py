@@ -454,6 +454,59 @@ def test_customer_record_creates_a_profile_without_orders():
     assert store.profile()["rev"] == 1
 
 
+# -- consent --------------------------------------------------------------------------
+
+
+WITHDRAWN_AT = "2026-11-25T00:00:00.000000Z"  # when Patron recorded Jane's unsubscribe
+
+
+def jane_orders_again(
+    order_id: int, consent_at: str | None = None, accepts: bool = True, day: str = "2026-11-30"
+) -> dict[str, Any]:
+    """A later Shopify order of Jane's, placed on `day`: with `consent_at`, her customer's
+    `email_marketing_consent` (subscribed then); without, only the legacy
+    `buyer_accepts_marketing`, which carries no consent time."""
+    body = load_event("shopify/orders_create.json")
+    body.update(id=order_id, created_at=f"{day}T10:00:00+00:00", updated_at=f"{day}T10:00:00+00:00")
+    body["buyer_accepts_marketing"] = accepts
+    body["customer"].pop("email_marketing_consent")
+    if consent_at is not None:
+        body["customer"]["email_marketing_consent"] = {
+            "state": "subscribed",
+            "consent_updated_at": consent_at,
+        }
+    return order_item(SHOPIFY, "orders/create", body)
+
+
+def test_a_patron_withdrawal_gives_way_only_to_a_newer_consent_time_of_the_storefronts_own():
+    # Given Jane subscribed at the store, then unsubscribed through Patron (the profile's
+    # `ce` as `DynamoProfileConsent` writes it)
+    service, store = new_service()
+    service.apply_change(None, shopify_order())
+    key = next(k for k, i in store.items.items() if i.get("t") == "profile")
+    store.items[key]["ce"] = {"s": "unsubscribed", "at": WITHDRAWN_AT, "src": "unsubscribe link"}
+
+    def consent() -> str:
+        return str(store.profile()["ce"]["s"])
+
+    # When a later order reports only the legacy `accepts_marketing` (the record's time,
+    # after the withdrawal, stands in for a consent time)
+    service.apply_change(None, jane_orders_again(1))
+    # Then she stays unsubscribed
+    assert consent() == "unsubscribed"
+    # When one reports a subscription whose own consent time is before the withdrawal
+    service.apply_change(None, jane_orders_again(2, consent_at="2026-11-24T00:00:00Z"))
+    # Then too
+    assert consent() == "unsubscribed"
+    # When one reports a subscription whose own consent time is after it (she opted in again)
+    service.apply_change(None, jane_orders_again(3, consent_at="2026-11-26T00:00:00Z"))
+    # Then the profile shows it
+    assert store.profile()["ce"] == {"s": "subscribed", "at": "2026-11-26T00:00:00.000000Z"}
+    # And from then on storefront reports compete on time as before: a later legacy report wins
+    service.apply_change(None, jane_orders_again(4, accepts=False, day="2026-12-01"))
+    assert consent() == "not_subscribed"
+
+
 # -- optimistic locking -------------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from chalicelib.adapters.codec import to_av
 from chalicelib.adapters.crm_store import CrmTable
+from chalicelib.adapters.retry import send_message_batch
 from chalicelib.domain.records import iso
 
 DUE_PK = "CAMPDUE"
@@ -259,7 +260,7 @@ class DynamoCampaigns:
 
 class SqsCampaignQueue:
     """Campaign batches on SQS, ten messages per SendMessageBatch; a failed entry is sent
-    again, and raises if it still fails (the caller has not saved its cursor yet)."""
+    again with backoff, and raises if it still fails (the caller has not saved its cursor yet)."""
 
     def __init__(self, client: Any, queue_url: str, max_delay: int = 900) -> None:
         self._client = client
@@ -276,14 +277,7 @@ class SqsCampaignQueue:
                 }
                 for i, (body, delay) in enumerate(batches[start : start + 10])
             ]
-            for _ in range(3):
-                response = self._client.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
-                failed = {f["Id"] for f in response.get("Failed", [])}
-                entries = [e for e in entries if e["Id"] in failed]
-                if not entries:
-                    break
-            if entries:
-                raise RuntimeError(f"{len(entries)} campaign batches could not be enqueued")
+            send_message_batch(self._client, self.queue_url, entries)
 
     def retry_in(self, receipt: str, seconds: int) -> None:
         self._client.change_message_visibility(

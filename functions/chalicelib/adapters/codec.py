@@ -8,6 +8,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.adapters.retry import DEFAULT, Backoff, drain_unprocessed
+
 AttributeValue = dict[str, Any]
 
 
@@ -85,14 +87,22 @@ def from_item(item: dict[str, AttributeValue] | None) -> dict[str, Any] | None:
 
 
 def batch_get(
-    client: Any, table: str, keys: list[dict[str, AttributeValue]], consistent: bool = False
+    client: Any,
+    table: str,
+    keys: list[dict[str, AttributeValue]],
+    consistent: bool = False,
+    backoff: Backoff = DEFAULT,
 ) -> list[dict[str, Any]]:
-    """BatchGetItem in pages of 100, following UnprocessedKeys; items decoded."""
+    """BatchGetItem in pages of 100, asking again for the UnprocessedKeys with backoff
+    (bounded: BatchIncomplete when they are still unprocessed); items decoded."""
     out: list[dict[str, Any]] = []
+
+    def call(request: dict[str, Any]) -> dict[str, Any]:
+        response: dict[str, Any] = client.batch_get_item(RequestItems=request)
+        out.extend(from_item(i) or {} for i in response["Responses"].get(table, []))
+        return response
+
     for start in range(0, len(keys), 100):
         request: dict[str, Any] = {table: {"Keys": keys[start : start + 100], "ConsistentRead": consistent}}
-        while request:
-            response = client.batch_get_item(RequestItems=request)
-            out.extend(from_item(i) or {} for i in response["Responses"].get(table, []))
-            request = response.get("UnprocessedKeys") or {}
+        drain_unprocessed(call, request, "UnprocessedKeys", "BatchGetItem", backoff)
     return out

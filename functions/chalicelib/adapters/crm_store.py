@@ -12,6 +12,7 @@ from typing import Any
 
 from chalicelib.adapters.cache import TtlCache
 from chalicelib.adapters.codec import batch_get, from_item, to_av, to_item
+from chalicelib.adapters.retry import DEFAULT, Backoff, drain_unprocessed, send_message_batch
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.models import Platform, Source, now_utc
@@ -737,10 +738,12 @@ class DynamoMembershipStore:
             for s in exited
         ]
         for start in range(0, len(requests), 25):
-            pending: dict[str, Any] = {self.t.table: requests[start : start + 25]}
-            while pending:
-                response = self.t.client.batch_write_item(RequestItems=pending)
-                pending = response.get("UnprocessedItems") or {}
+            drain_unprocessed(
+                lambda pending: self.t.client.batch_write_item(RequestItems=pending),
+                {self.t.table: requests[start : start + 25]},
+                "UnprocessedItems",
+                "BatchWriteItem",
+            )
         record = {
             "pk": f"W#{workspace_id}#PM#{customer_id}",
             "sk": "M",
@@ -840,18 +843,23 @@ class DynamoSweepStore:
 
 
 class SqsEventSink:
-    """Segment enter/exit events to the stage's queue, ten per request."""
+    """Segment enter/exit events to the stage's queue, ten per request. Entries the answer
+    lists as `Failed` are sent again with backoff; if they still fail it raises, so the
+    stream record fails and is retried (no event is dropped without a trace)."""
 
-    def __init__(self, client: Any, queue_url: str) -> None:
+    def __init__(self, client: Any, queue_url: str, backoff: Backoff = DEFAULT) -> None:
         self._client = client
         self.queue_url = queue_url
+        self.backoff = backoff
 
     def publish(self, events: list[dict[str, Any]]) -> None:
         for start in range(0, len(events), 10):
             chunk = events[start : start + 10]
-            self._client.send_message_batch(
-                QueueUrl=self.queue_url,
-                Entries=[{"Id": str(i), "MessageBody": json.dumps(event)} for i, event in enumerate(chunk)],
+            send_message_batch(
+                self._client,
+                self.queue_url,
+                [{"Id": str(i), "MessageBody": json.dumps(event)} for i, event in enumerate(chunk)],
+                self.backoff,
             )
 
 

@@ -58,6 +58,10 @@ class Frozen(BaseModel):
 class Consent(Frozen):
     state: ConsentState = ConsentState.UNKNOWN
     updated_at: UtcDatetime | None = None
+    # True when `updated_at` is the record's time, not a consent time the source reported
+    # (Shopify's legacy `accepts_marketing`). Such a report, like one without any time,
+    # never overrides a withdrawal recorded by Patron (`Profile._consent`).
+    record_time: bool = False
 
 
 class Person(Frozen):

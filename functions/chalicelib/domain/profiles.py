@@ -175,9 +175,15 @@ class Profile:
         return sorted(self.identity_keys() - before)
 
     def _consent(self, attr: str, consent: Consent, fallback_at: str) -> None:
+        """The latest report wins, except over a withdrawal Patron recorded (`src`: an
+        unsubscribe, STOP, bounce or complaint): that gives way only to a report with a
+        consent time of its own (not the record's time) after it."""
+        own = None if consent.record_time else records.iso(consent.updated_at)
         at = records.iso(consent.updated_at) or fallback_at
         current = self.item.get(attr)
         if consent.state is ConsentState.UNKNOWN:
+            return
+        if current is not None and current.get("src") and (own is None or own <= current.get("at", "")):
             return
         if current is None or at >= current.get("at", ""):
             self.item[attr] = {"s": consent.state.value, "at": at}

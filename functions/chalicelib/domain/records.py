@@ -69,7 +69,7 @@ def split_public_order_id(value: str) -> tuple[str, str] | None:
 def _consent(c: Consent | None) -> dict[str, Any] | None:
     if c is None:
         return None
-    return {"s": c.state.value, "at": iso(c.updated_at)}
+    return {"s": c.state.value, "at": iso(c.updated_at)} | ({"rt": True} if c.record_time else {})
 
 
 def person_fields(p: Person) -> dict[str, Any]:
@@ -94,7 +94,9 @@ def person_from(values: dict[str, Any] | None) -> Person:
     def consent(c: dict[str, Any] | None) -> Consent | None:
         if not c:
             return None
-        return Consent(state=ConsentState(c["s"]), updated_at=parse_iso(c.get("at")))
+        return Consent(
+            state=ConsentState(c["s"]), updated_at=parse_iso(c.get("at")), record_time=bool(c.get("rt"))
+        )
 
     return Person(
         email=v.get("e"),

@@ -88,6 +88,16 @@ def campaign_dispatch(event: Any) -> dict[str, Any]:
     return result
 
 
+@bp.schedule(Rate(1, unit=Rate.HOURS), name="sms_stop_sync")
+def sms_stop_sync(event: Any) -> dict[str, Any]:
+    """Numbers that replied STOP (SNS's opted-out list) onto the profiles: the SMS opt-out
+    and `sms_consent: unsubscribed`, once per number (domain/messaging/sms_stop.py)."""
+    result: dict[str, Any] = container().sms_stop.run(_time_left(event))
+    count("SmsStopNumbersHandled", result["handled"])
+    count("SmsStopCustomersOptedOut", result["customers"])
+    return result
+
+
 def _report_skipped(job: str, result: dict[str, Any]) -> None:
     """Records a job skipped (domain/failures.py): a metric to alarm on, a log line with
     their ids and reasons (no personal data) to act on."""

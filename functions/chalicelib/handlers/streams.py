@@ -31,6 +31,38 @@ def processor(consumer: str, source: str = "DynamoDBStreams") -> BatchProcessor:
     return BatchProcessor(event_type=EventType[source])
 
 
+def record_failure(record: DynamoDBRecord, exc: BaseException) -> None:
+    """Log why a stream record failed (its keys and the error, never its images) and keep
+    the reason where `patron dlq list` reads it: Lambda's on-failure destination gets
+    only the batch's sequence range. Every attempt records it (the handler cannot know
+    which is the last); keeping it must not hide the record's own failure."""
+    from chalicelib.adapters.failures import reason_of
+    from chalicelib.domain.models import now_utc
+
+    change = record.raw_event["dynamodb"]
+    keys = change.get("Keys") or {}
+    item_key = "/".join(keys[name]["S"] for name in ("pk", "sk") if "S" in keys.get(name, {}))
+    reason = reason_of(exc)
+    logger.warning(
+        "stream record failed",
+        extra={
+            "sequence_number": change.get("SequenceNumber"),
+            "item": "#".join(item_key.split("#")[:3]),  # workspace and kind: no platform ids in logs
+            "reason": reason,
+        },
+    )
+    try:
+        container().stream_failures.record(
+            record.raw_event.get("eventSourceARN", ""),
+            str(change.get("SequenceNumber", "")),
+            item_key,
+            reason,
+            now_utc(),
+        )
+    except Exception:  # noqa: BLE001 - the record's own error is what the batch reports
+        logger.exception("could not record why a stream record failed")
+
+
 def handle_record(record: DynamoDBRecord) -> str:
     """One ingest-table change: the profile, then the notifications, flow runs and
     attribution it brings (domain/pipeline.py)."""
@@ -42,7 +74,7 @@ def handle_record(record: DynamoDBRecord) -> str:
     new = from_item(change.get("NewImage"))
     try:
         outcome = container().ingest_pipeline.apply(old, new, now_utc())
-    except Exception:
+    except Exception as exc:
         # Logged with the record's keys only (no images: they hold personal data), then
         # re-raised so the batch reports this record as failed.
         logger.exception(
@@ -53,6 +85,7 @@ def handle_record(record: DynamoDBRecord) -> str:
                 "item": (change.get("Keys") or {}).get("pk", {}).get("S", "").split("#")[2:3],
             },
         )
+        record_failure(record, exc)
         raise
     result = outcome.profile
     if result.customer_id:
@@ -86,6 +119,14 @@ def ingest_stream(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def handle_profile_record(record: DynamoDBRecord) -> str:
     """A CRM-table change: only profiles (and profiles merged away or erased) matter."""
+    try:
+        return _profile_record(record)
+    except Exception as exc:
+        record_failure(record, exc)
+        raise
+
+
+def _profile_record(record: DynamoDBRecord) -> str:
     from chalicelib.adapters.codec import from_item
 
     change = record.raw_event["dynamodb"]

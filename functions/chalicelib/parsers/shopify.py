@@ -189,7 +189,7 @@ def _person(
     email_consent = _consent(c.email_marketing_consent) if c else None
     if email_consent is None and accepts_marketing is not None:
         state = ConsentState.SUBSCRIBED if accepts_marketing else ConsentState.NOT_SUBSCRIBED
-        email_consent = Consent(state=state, updated_at=at)
+        email_consent = Consent(state=state, updated_at=at, record_time=True)  # no consent time of its own
     return Person(
         email=normalize_email(email or (c.email if c else None)),
         phone=normalize_phone(phone or (c.phone if c else None)),

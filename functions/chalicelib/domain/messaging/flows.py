@@ -689,7 +689,12 @@ class FlowService:
         return {"flow": flow.id, "customer_id": customer_id, "trigger_at": records.iso(at), "steps": steps}
 
     def runs(self, workspace_id: str, customer_id: str) -> list[dict[str, Any]]:
-        return [_run_view(r) for r in self.store.runs(workspace_id, customer_id)]
+        """The customer's flow runs; NotFound (as every other route) when the workspace has
+        neither a profile nor a run for the id (an unknown id, or another workspace's)."""
+        runs = self.store.runs(workspace_id, customer_id)
+        if not runs and self.profiles.get(workspace_id, customer_id) is None:
+            raise NotFound("customer not found")
+        return [_run_view(r) for r in runs]
 
 
 def birthday_event(
