@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.domain import scoring, timemath
+from chalicelib.domain.walk import CustomerWalk
 
 CENT = Decimal("0.01")
 GAP_BUCKETS = (
@@ -219,10 +220,11 @@ def parse_date(name: str, value: str | None) -> datetime | None:
 
 
 class AnalyticsService:
-    """Reports over a workspace's profiles (a scan for now; see docs/segments.md)."""
+    """Reports over a workspace's profiles, read through the workspace's own customer lists
+    (`domain/walk.py`): the cost is the workspace's size, whatever else the table holds."""
 
-    def __init__(self, scanner: Any) -> None:
-        self.scanner = scanner
+    def __init__(self, walk: CustomerWalk) -> None:
+        self.walk = walk
 
     def report(self, workspace_id: str, start: datetime | None, end: datetime | None) -> dict[str, Any]:
         from chalicelib.domain.errors import BadRequest
@@ -232,7 +234,7 @@ class AnalyticsService:
         start = start or _year_before(end)
         if start >= end:
             raise BadRequest("'from' must be before 'to'", {"field": "from"})
-        return build_report(self.scanner.scan_workspace(workspace_id), start, end)
+        return build_report(self.walk.profiles_of(workspace_id), start, end)
 
 
 def _year_before(at: datetime) -> datetime:
