@@ -37,6 +37,7 @@ bench: setup
 	$(BIN)/patron bench segments --profiles 1000000 --json
 	$(BIN)/patron bench freshness --customers 100000 --json
 	$(BIN)/patron bench campaign --recipients 20000 --json
+	$(BIN)/patron bench report --profiles 10000 --other-workspaces 10 --json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache functions/.chalice/deployments

@@ -111,6 +111,14 @@ class Container:
         return DynamoProfileStore(self.crm)
 
     @cached_property
+    def customer_walk(self) -> Any:
+        """A workspace's customers page by page, through its lifecycle member lists (no scan)."""
+        from chalicelib.adapters.crm_store import DynamoMembershipStore
+        from chalicelib.domain.walk import CustomerWalk
+
+        return CustomerWalk(DynamoMembershipStore(self.crm), self.profile_store)
+
+    @cached_property
     def segments(self) -> Any:
         from chalicelib.adapters.crm_store import DynamoSegmentStore, DynamoSweepStore
         from chalicelib.domain.segment_service import SegmentService
@@ -274,19 +282,22 @@ class Container:
 
         bucket = self.settings.export_bucket
         writer = S3ExportWriter(self.client("s3"), bucket) if bucket else None
-        return AudienceService(self.profile_store, self.segments, writer, DynamoLimits(self.crm))
+        return AudienceService(self.customer_walk, self.segments, writer, DynamoLimits(self.crm))
 
     @cached_property
     def analytics(self) -> Any:
         from chalicelib.domain.report import AnalyticsService
 
-        return AnalyticsService(self.profile_store)
+        return AnalyticsService(self.customer_walk, self.profile_store)
 
     @cached_property
     def scoring(self) -> Any:
-        from chalicelib.domain.scoring import ScoringService
+        from chalicelib.adapters.nightly_store import DynamoNightlyStore
+        from chalicelib.domain.nightly import ScoringService
 
-        return ScoringService(self.workspaces, self.profile_store, self.membership, _fit_workspace)
+        return ScoringService(
+            self.workspaces, self.customer_walk, DynamoNightlyStore(self.crm), self.membership, _fit_workspace
+        )
 
     @cached_property
     def reports(self) -> Any:

@@ -585,6 +585,14 @@ def cmd_bench_freshness(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_report(args: argparse.Namespace) -> int:
+    from patron.bench.report import run
+
+    result = run(profiles=args.profiles, other_workspaces=args.other_workspaces, seed=args.seed)
+    _print(result, compact=args.json)
+    return 0
+
+
 def cmd_bench_campaign(args: argparse.Namespace) -> int:
     from patron.bench.campaign import run
 
@@ -977,6 +985,14 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=int, default=7)
     sp.add_argument("--json", action="store_true")
     sp.set_defaults(func=cmd_bench_campaign)
+    sp = bench.add_parser(
+        "report", help="read units of the analytics report, alone and among other workspaces of the same size"
+    )
+    sp.add_argument("--profiles", type=int, default=100_000)
+    sp.add_argument("--other-workspaces", type=int, default=10)
+    sp.add_argument("--seed", type=int, default=11)
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(func=cmd_bench_report)
     sp = bench.add_parser(
         "cost",
         help="cost per million orders (per webhook front door) and per million emails, from measured counts",

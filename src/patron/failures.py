@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,30 +59,36 @@ def failure_messages(sqs: Any, queue_url: str, visibility: int = 30) -> list[dic
     return sorted(found.values(), key=lambda m: (m["sent"], m["message_id"]))
 
 
+def batch_records(streams: Any, info: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The stream records a failure message's batch names (`DDBStreamBatchInfo`), read
+    back from the stream, in order (24 h retention: raises once the stream trimmed them)."""
+    iterator = streams.get_shard_iterator(
+        StreamArn=info["streamArn"],
+        ShardId=info["shardId"],
+        ShardIteratorType="AT_SEQUENCE_NUMBER",
+        SequenceNumber=info["startSequenceNumber"],
+    )["ShardIterator"]
+    end = int(info["endSequenceNumber"])
+    while iterator:
+        response = streams.get_records(ShardIterator=iterator, Limit=100)
+        for record in response["Records"]:
+            if int(record["dynamodb"]["SequenceNumber"]) > end:
+                return
+            yield record
+        if not response["Records"]:
+            return
+        iterator = response.get("NextShardIterator")
+
+
 def _stream_records(streams: Any, info: dict[str, Any]) -> list[tuple[str, str]] | None:
-    """(sequence number, item key) of the records a failure message names, read back from
-    the stream; None once the stream no longer has them (24 h retention)."""
+    """(sequence number, item key) of the records a failure message names; None once the
+    stream no longer has them."""
     try:
-        iterator = streams.get_shard_iterator(
-            StreamArn=info["streamArn"],
-            ShardId=info["shardId"],
-            ShardIteratorType="AT_SEQUENCE_NUMBER",
-            SequenceNumber=info["startSequenceNumber"],
-        )["ShardIterator"]
-        end = int(info["endSequenceNumber"])
         found: list[tuple[str, str]] = []
-        while iterator:
-            response = streams.get_records(ShardIterator=iterator, Limit=100)
-            for record in response["Records"]:
-                sequence = str(record["dynamodb"]["SequenceNumber"])
-                if int(sequence) > end:
-                    return found
-                keys = record["dynamodb"].get("Keys", {})
-                key = "/".join(keys[name]["S"] for name in ("pk", "sk") if "S" in keys.get(name, {}))
-                found.append((sequence, key))
-            if not response["Records"]:
-                break
-            iterator = response.get("NextShardIterator")
+        for record in batch_records(streams, info):
+            keys = record["dynamodb"].get("Keys", {})
+            key = "/".join(keys[name]["S"] for name in ("pk", "sk") if "S" in keys.get(name, {}))
+            found.append((str(record["dynamodb"]["SequenceNumber"]), key))
         return found
     except Exception:  # noqa: BLE001 - trimmed, expired shard, no such stream: use what was recorded
         return None

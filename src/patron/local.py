@@ -262,7 +262,10 @@ class LocalStack:
                     "region": "us-east-1",
                     "account": "123456789012",
                 }
-                return handler(event, LambdaContext(name))
+                # the function's own timeout (chalice.json): jobs that work to a time budget use it
+                config = json.loads((stack.ROOT / "chalice.json").read_text())["lambda_functions"]
+                timeout_ms = int(config.get(name, {}).get("lambda_timeout", 60)) * 1000
+                return handler(event, LambdaContext(name, timeout_ms=timeout_ms))
         raise KeyError(name)
 
     def wait_idle(self, timeout: float = 300.0) -> bool:

@@ -55,24 +55,9 @@ def stream_failures(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
 
 def _keys_in_batch(streams: Any, info: dict[str, Any]) -> list[dict[str, Any]]:
     """Keys of the records a failure message names, read back from the stream (24 h retention)."""
-    iterator = streams.get_shard_iterator(
-        StreamArn=info["streamArn"],
-        ShardId=info["shardId"],
-        ShardIteratorType="AT_SEQUENCE_NUMBER",
-        SequenceNumber=info["startSequenceNumber"],
-    )["ShardIterator"]
-    end = int(info["endSequenceNumber"])
-    keys: list[dict[str, Any]] = []
-    while iterator:
-        response = streams.get_records(ShardIterator=iterator, Limit=100)
-        for record in response["Records"]:
-            if int(record["dynamodb"]["SequenceNumber"]) > end:
-                return keys
-            keys.append(record["dynamodb"]["Keys"])
-        if not response["Records"]:
-            break
-        iterator = response.get("NextShardIterator")
-    return keys
+    from patron.failures import batch_records
+
+    return [record["dynamodb"]["Keys"] for record in batch_records(streams, info)]
 
 
 def _current(container: Container, table: str, key: dict[str, Any]) -> dict[str, Any] | None:

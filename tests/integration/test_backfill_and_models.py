@@ -19,6 +19,8 @@ from patron.poller import LambdaContext
 from tests.conftest import load_event
 from tests.integration.test_membership import create_segment, events
 
+NIGHTLY_MS = 900_000  # the nightly function's timeout (chalice.json): its time budget
+
 
 def seed_profiles(stage, ws, count: int, seed: int) -> dict[str, dict]:
     """Customers with order histories over two years, saved through the profile store as the
@@ -109,7 +111,7 @@ def test_the_nightly_fit_scores_every_profile_and_moves_only_changed_answers(sta
     assert json.loads(stage.get(ws, f"/segments/{segment_id}").body)["size"] == 0  # no p_alive yet
     event = load_event("eventbridge/scheduled_event.json")
     # When the nightly job runs
-    result = jobs.nightly_scores(event, LambdaContext("nightly"))
+    result = jobs.nightly_scores(event, LambdaContext("nightly", timeout_ms=NIGHTLY_MS))
     # Then the workspace has fitted models
     model = stage.container.workspaces.settings(ws.workspace_id).model
     assert model is not None and model.method == "bgnbd+gamma_gamma" and model.customers == 60
@@ -132,5 +134,5 @@ def test_the_nightly_fit_scores_every_profile_and_moves_only_changed_answers(sta
     assert shown["scores"]["method"] == "bgnbd+gamma_gamma" and Decimal(shown["scores"]["p_alive"]) < 0.5
     assert {s["segment_id"]: s["member"] for s in shown["segments"]} == {segment_id: True}
     # When the job runs again the same day, nothing has moved and nothing is written
-    again = jobs.nightly_scores(event, LambdaContext("nightly"))
+    again = jobs.nightly_scores(event, LambdaContext("nightly", timeout_ms=NIGHTLY_MS))
     assert again["workspaces_updated"] == 0 and again["profiles_reevaluated"] == 0

@@ -11,6 +11,8 @@ from patron import demo
 from patron.poller import LambdaContext
 from tests.conftest import load_event
 
+NIGHTLY_MS = 900_000  # the nightly function's timeout (chalice.json): its time budget
+
 
 def test_nightly_scores_feed_rfm_segments_and_write_only_on_change(stage):
     # Given a store of 30 simulated customers
@@ -24,8 +26,8 @@ def test_nightly_scores_feed_rfm_segments_and_write_only_on_change(stage):
     stage.drain()
     event = load_event("eventbridge/scheduled_event.json")
     # When the nightly job runs twice
-    first = jobs.nightly_scores(event, LambdaContext("nightly"))
-    second = jobs.nightly_scores(event, LambdaContext("nightly"))
+    first = jobs.nightly_scores(event, LambdaContext("nightly", timeout_ms=NIGHTLY_MS))
+    second = jobs.nightly_scores(event, LambdaContext("nightly", timeout_ms=NIGHTLY_MS))
     # Then the first stores the edges, the second finds nothing moved and writes nothing
     assert first["workspaces_updated"] == 1 and first["profiles_read"] == 30
     assert second["workspaces_updated"] == 0

@@ -112,7 +112,7 @@ def test_the_nightly_job_scores_the_others_and_reports_the_poisoned_profile(stag
     bad = sorted(profiles)[7]
     poison(stage, ws.workspace_id, bad)
     # When the nightly job runs
-    result = jobs.nightly_scores(load_event(SCHEDULED), LambdaContext("nightly"))
+    result = jobs.nightly_scores(load_event(SCHEDULED), LambdaContext("nightly", timeout_ms=900_000))
     # Then the workspace is scored from the others, and the bad one is reported
     assert result["profiles_read"] == 30
     assert result["workspaces_updated"] == 1

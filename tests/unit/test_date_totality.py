@@ -251,7 +251,7 @@ def test_a_profile_with_a_year_9999_order_scores_and_reports():
 
 
 class _NoProfiles:
-    def scan_workspace(self, workspace_id: str) -> list:
+    def profiles_of(self, workspace_id: str) -> list:
         return []
 
 

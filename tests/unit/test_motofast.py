@@ -98,3 +98,31 @@ def test_a_successful_transaction_applies_every_action(table):
     assert table.get_item(TableName="t", Key=key("counter"))["Item"]["n"] == {"N": "7"}
     assert table.get_item(TableName="t", Key=key("new"))["Item"]["x"] == {"S": "y"}
     assert stream_records(table) == 3
+
+
+def test_a_query_pages_one_partition_in_key_order(table):
+    # Given two partitions whose items were written out of order
+    for sk in ("c", "a", "e", "b", "d"):
+        table.put_item(TableName="t", Item={**key("p1", sk), "v": {"S": sk}})
+        table.put_item(TableName="t", Item={**key("p2", sk)})
+
+    # When one partition is queried in pages of two, forwards and backwards
+    def pages(forward: bool) -> list[list[str]]:
+        out, kwargs = [], {"TableName": "t", "KeyConditionExpression": "pk = :p", "Limit": 2}
+        kwargs.update(ExpressionAttributeValues={":p": {"S": "p1"}}, ScanIndexForward=forward)
+        while True:
+            page = table.query(**kwargs)
+            out.append([i["sk"]["S"] for i in page["Items"]])
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # Then the pages hold that partition's items only, in key order, as DynamoDB pages them
+    assert [sk for page in pages(True) for sk in page] == ["a", "b", "c", "d", "e"]
+    assert pages(False)[0] == ["e", "d"]
+    assert (
+        table.query(
+            TableName="t", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "p3"}}
+        )["Items"]
+        == []
+    )

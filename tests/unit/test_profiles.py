@@ -461,7 +461,7 @@ WITHDRAWN_AT = "2026-11-25T00:00:00.000000Z"  # when Patron recorded Jane's unsu
 
 
 def jane_orders_again(
-    order_id: int, consent_at: str | None = None, accepts: bool = True, day: str = "2026-11-30"
+    order_id: int, consent_at: str | None = None, accepts: bool = True, day: str = "2026-11-26"
 ) -> dict[str, Any]:
     """A later Shopify order of Jane's, placed on `day`: with `consent_at`, her customer's
     `email_marketing_consent` (subscribed then); without, only the legacy
@@ -503,7 +503,7 @@ def test_a_patron_withdrawal_gives_way_only_to_a_newer_consent_time_of_the_store
     # Then the profile shows it
     assert store.profile()["ce"] == {"s": "subscribed", "at": "2026-11-26T00:00:00.000000Z"}
     # And from then on storefront reports compete on time as before: a later legacy report wins
-    service.apply_change(None, jane_orders_again(4, accepts=False, day="2026-12-01"))
+    service.apply_change(None, jane_orders_again(4, accepts=False, day="2026-11-28"))
     assert consent() == "not_subscribed"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -486,29 +486,6 @@ class DynamoProfileStore:
         """Profile items by id, eventually consistent (batch jobs); missing ids are absent."""
         items = self.t.batch_get([(profile_pk(workspace_id, c), "P") for c in customer_ids], consistent=False)
         return {i["pk"].rsplit("#", 1)[1]: i for i in items}
-
-    def scan_workspace(self, workspace_id: str) -> Iterator[dict[str, Any]]:
-        """Every live profile of a workspace: a full-table scan, for batch exports only."""
-        return self._scan("#t = :profile AND ws = :ws", {":ws": {"S": workspace_id}})
-
-    def scan_profiles(self) -> Iterator[dict[str, Any]]:
-        """Every live profile of every workspace in one pass (the nightly job)."""
-        return self._scan("#t = :profile", {})
-
-    def _scan(self, condition: str, values: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        kwargs: dict[str, Any] = {
-            "TableName": self.t.table,
-            "FilterExpression": condition,
-            "ExpressionAttributeNames": {"#t": "t"},
-            "ExpressionAttributeValues": {":profile": {"S": "profile"}, **values},
-        }
-        while True:
-            page = self.t.client.scan(**kwargs)
-            for raw in page.get("Items", []):
-                yield from_item(raw) or {}
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def merges(self, workspace_id: str, limit: int = 50) -> list[dict[str, Any]]:
         items, _ = self.t.query(f"W#{workspace_id}#MERGE", limit=limit)

@@ -7,6 +7,8 @@ hash when SMS marketing consent is `subscribed`; a customer with neither is left
 The opt-outs (`OPT`) and suppressions (`SUP`) are read too, 100 members at a time: an
 unsubscribe, a STOP or a bounce leaves the customer out even before the profile's consent
 shows it, and even when a storefront reported a newer subscription since.
+The workspace's profiles are read through its own customer lists (`domain/walk.py`), never
+a table scan.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -25,12 +27,9 @@ from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.identity import normalize_email, normalize_phone
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.segment_service import SegmentService
+from chalicelib.domain.walk import CustomerWalk
 
 HEADER = ("email_sha256", "phone_sha256")
-
-
-class ProfileScanner(Protocol):
-    def scan_workspace(self, workspace_id: str) -> Iterator[dict[str, Any]]: ...
 
 
 class ConsentLists(Protocol):
@@ -141,12 +140,12 @@ def withdrawals(
 class AudienceService:
     def __init__(
         self,
-        scanner: ProfileScanner,
+        walk: CustomerWalk,
         segment_service: SegmentService,
         writer: ExportWriter | None,
         lists: ConsentLists | None = None,
     ):
-        self.scanner = scanner
+        self.walk = walk
         self.segments = segment_service
         self.writer = writer
         self.lists = lists  # opt-outs and suppressions
@@ -159,7 +158,7 @@ class AudienceService:
         segment = self.segments.get(workspace_id, segment_id)
         at = now_utc()
         rows, scanned, members, unconsented = build_rows(
-            self.scanner.scan_workspace(workspace_id),
+            self.walk.profiles_of(workspace_id),
             segments.parse(segment.definition),
             at,
             lambda item: self.segments.facts(workspace_id, item, at)[0],

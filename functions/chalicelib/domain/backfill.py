@@ -4,7 +4,8 @@ Creating a segment records a sweep. A job that runs every minute walks the works
 customers and brings each one's memberships up to date, which enters the new segment
 where it matches (with its events). The walk needs no table scan: every live customer
 is in exactly one built-in lifecycle segment, so the six `lifecycle:<stage>` member
-lists are the workspace's customer list, read page by page. Progress is committed after
+lists are the workspace's customer list, read page by page (`domain/walk.py`, the walk
+the nightly job, the report and the export share). Progress is committed after
 each page, so a timeout or a crash resumes where it stopped; redoing a page writes
 nothing twice, because memberships only ever write differences.
 
@@ -15,14 +16,14 @@ sweep still lists. A profile with no membership record yet is the stream's to ev
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from chalicelib.domain import records, segments
+from chalicelib.domain import records
 from chalicelib.domain.failures import Skipped
 from chalicelib.domain.models import now_utc
+from chalicelib.domain.walk import CustomerWalk, Position
 
 DEFINITION_CACHE_SECONDS = 30  # DynamoSegmentStore's; the sweep waits a little longer
 START_DELAY = timedelta(seconds=DEFINITION_CACHE_SECONDS + 5)
@@ -38,15 +39,12 @@ class SweepStore(Protocol):
     def get(self, workspace_id: str, segment_id: str) -> dict[str, Any] | None: ...
 
 
-def _cursor(stage: int, key: str | None) -> str:
-    return json.dumps({"stage": stage, "key": key})
-
-
 class BackfillService:
     def __init__(self, sweeps: SweepStore, membership: Any, profiles: Any) -> None:
         self.sweeps = sweeps
         self.membership = membership
         self.profiles = profiles
+        self.walk = CustomerWalk(membership.store, profiles)
 
     def run(self, time_left: Callable[[], float], now: datetime | None = None) -> dict[str, Any]:
         """Advance every due sweep while the invocation has time; finish the ones walked.
@@ -72,23 +70,22 @@ class BackfillService:
         self, sweep: dict[str, Any], time_left: Callable[[], float], at: datetime, skipped: Skipped
     ) -> tuple[bool, int]:
         workspace_id = sweep["ws"]
-        position = json.loads(sweep.get("cur") or _cursor(0, None))
-        stage, key = int(position["stage"]), position["key"]
+        start = Position.loads(sweep.get("cur"))
         processed = 0
-        while stage < len(segments.LIFECYCLE_STAGES):
+        if start.finished:
+            return True, processed
+        pages = self.walk.pages(workspace_id, start, PAGE)
+        while True:
             if time_left() < RESERVE_SECONDS:
                 return False, processed
-            builtin = f"lifecycle:{segments.LIFECYCLE_STAGES[stage]}"
-            ids, key = self.membership.store.members(workspace_id, builtin, PAGE, key)
-            items = self.profiles.get_many(workspace_id, ids) if ids else {}
-            for customer_id in ids:
+            page = next(pages)
+            for customer_id in page.ids:
                 try:
-                    self.membership.apply(workspace_id, customer_id, items.get(customer_id), at)
+                    self.membership.apply(workspace_id, customer_id, page.profiles.get(customer_id), at)
                 except Exception as exc:  # noqa: BLE001 - skipped and reported; the others go on
                     skipped.add(exc, workspace_id=workspace_id, customer_id=customer_id)
-            processed += len(ids)
-            if key is None:
-                stage += 1
-            if not self.sweeps.advance(workspace_id, sweep["seg"], _cursor(stage, key), len(ids)):
+            processed += len(page.ids)
+            if not self.sweeps.advance(workspace_id, sweep["seg"], page.after.dumps(), len(page.ids)):
                 return False, processed  # the segment was deleted meanwhile
-        return True, processed
+            if page.after.finished:
+                return True, processed

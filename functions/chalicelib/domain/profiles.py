@@ -75,7 +75,7 @@ class WorkspaceSettings:
     currency: str
     id_salt: str
     rates: dict[str, Decimal] = field(default_factory=dict)  # 1 unit of key = rate x currency
-    # Set nightly (chalicelib.domain.scoring.ScoringService): RFM quintile edges, store rhythm.
+    # Set nightly (chalicelib.domain.nightly.ScoringService): RFM quintile edges, store rhythm.
     rfm_edges: RfmEdges | None = None
     rhythm_days: float | None = None
     # Set nightly: the fitted BG/NBD + Gamma-Gamma parameters (chalicelib.domain.predict).

@@ -14,9 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from chalicelib.domain import scoring, timemath
+from chalicelib.domain.walk import CustomerWalk
 
 CENT = Decimal("0.01")
 GAP_BUCKETS = (
@@ -218,11 +219,19 @@ def parse_date(name: str, value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-class AnalyticsService:
-    """Reports over a workspace's profiles (a scan for now; see docs/segments.md)."""
+class MovedEntries(Protocol):
+    def moved_entries(
+        self, workspace_id: str, customer_ids: list[str], keys: list[str] | None = None
+    ) -> dict[str, dict[str, Any]]: ...
 
-    def __init__(self, scanner: Any) -> None:
-        self.scanner = scanner
+
+class AnalyticsService:
+    """Reports over a workspace's profiles, read through the workspace's own customer lists
+    (`domain/walk.py`): the cost is the workspace's size, whatever else the table holds."""
+
+    def __init__(self, walk: CustomerWalk, entries: MovedEntries | None = None) -> None:
+        self.walk = walk
+        self.entries = entries  # a customer's older order entries (chalicelib.domain.profiles)
 
     def report(self, workspace_id: str, start: datetime | None, end: datetime | None) -> dict[str, Any]:
         from chalicelib.domain.errors import BadRequest
@@ -232,9 +241,7 @@ class AnalyticsService:
         start = start or _year_before(end)
         if start >= end:
             raise BadRequest("'from' must be before 'to'", {"field": "from"})
-        return build_report(
-            self._with_moved(workspace_id, self.scanner.scan_workspace(workspace_id)), start, end
-        )
+        return build_report(self._with_moved(workspace_id, self.walk.profiles_of(workspace_id)), start, end)
 
     def _with_moved(self, workspace_id: str, items: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
         """Profiles with all their order entries: a customer's older entries live in their
@@ -242,8 +249,8 @@ class AnalyticsService:
         from chalicelib.domain.profiles import entry_partitions
 
         for item in items:
-            if item.get("so"):
-                moved = self.scanner.moved_entries(workspace_id, entry_partitions(item))
+            if item.get("so") and self.entries is not None:
+                moved = self.entries.moved_entries(workspace_id, entry_partitions(item))
                 recent = item.get("o") or {}
                 item = {**item, "o": {k: e for k, e in moved.items() if k not in recent} | recent}
             yield item

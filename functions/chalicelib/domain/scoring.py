@@ -19,12 +19,11 @@ one, the store's otherwise, so "at risk" means late *for this customer*:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.domain.failures import Skipped
 from chalicelib.domain.timemath import later, span
 
 DAY = timedelta(days=1)
@@ -249,112 +248,3 @@ def score_profile(
         days = float((now - last) // DAY)
         scores = rfm(days, orders, float(item.get("net", 0)), edges)
     return scores, stage
-
-
-@dataclass
-class _Workspace:
-    """What the nightly job gathers about one workspace in its single read pass."""
-
-    recency: list[float] = field(default_factory=list)
-    orders: list[float] = field(default_factory=list)
-    monetary: list[float] = field(default_factory=list)
-    gaps: list[float] = field(default_factory=list)
-    x: list[int] = field(default_factory=list)
-    tx: list[float] = field(default_factory=list)
-    T: list[float] = field(default_factory=list)
-    m: list[float] = field(default_factory=list)
-
-
-class ScoringService:
-    """Nightly, per workspace: RFM quintile edges, store rhythm and the predictive models.
-
-    One pass over the table's profiles (all workspaces at once) gathers the numbers; the
-    settings are written only where they moved. Only for those workspaces, a second pass
-    compares each profile's segments under the old and the new settings, and hands the
-    profiles whose answer (or recheck time) moved to the membership service: a score
-    change that changes nothing writes nothing.
-    """
-
-    def __init__(self, workspaces: Any, profiles: Any, membership: Any = None, fitter: Any = None) -> None:
-        self.workspaces = workspaces
-        self.profiles = profiles
-        self.membership = membership
-        self.fitter = fitter  # (x, tx, T, m, fitted_at) -> ModelParams; numpy/scipy, so injected
-
-    def nightly(self, now: datetime) -> dict[str, Any]:
-        from chalicelib.domain import predict
-        from chalicelib.domain.records import iso, parse_iso
-
-        gathered: dict[str, _Workspace] = {}
-        scanned = 0
-        skipped = Skipped()
-        for item in self.profiles.scan_profiles():
-            scanned += 1
-            try:  # every number first, so that a bad item adds none of them
-                last = parse_iso(item.get("last"))
-                if not item.get("n") or last is None:
-                    continue
-                numbers = (float((now - last) // DAY), float(item["n"]), float(item.get("net", 0)))
-                gap = float(item["gap"]) if item.get("gap") is not None and int(item["n"]) >= 2 else None
-                summary = predict.summary(item, now)
-            except Exception as exc:  # noqa: BLE001 - skipped and reported; the others are scored
-                skipped.add(exc, workspace_id=str(item.get("ws")), customer_id=str(item.get("cid")))
-                continue
-            w = gathered.setdefault(item["ws"], _Workspace())
-            w.recency.append(numbers[0])
-            w.orders.append(numbers[1])
-            w.monetary.append(numbers[2])
-            if gap is not None:
-                w.gaps.append(gap)
-            if summary is not None:
-                w.x.append(summary.x)
-                w.tx.append(summary.tx)
-                w.T.append(summary.T)
-                w.m.append(summary.m)
-        changed: dict[str, tuple[Any, Any]] = {}
-        for workspace_id, w in gathered.items():
-            current = self.workspaces.settings(workspace_id)
-            if current is None:
-                continue
-            edges = RfmEdges(quintile_edges(w.recency), quintile_edges(w.orders), quintile_edges(w.monetary))
-            rhythm = store_rhythm(w.gaps)
-            model = self.fitter(w.x, w.tx, w.T, w.m, iso(now)) if self.fitter and w.x else None
-            rounded = RfmEdges.from_dict({k: [round(v, 6) for v in vs] for k, vs in edges.as_dict().items()})
-            same_model = model is None or model.same_as(current.model)
-            if (
-                current.rfm_edges == rounded
-                and current.rhythm_days == (round(rhythm, 4) if rhythm is not None else None)
-                and same_model
-            ):
-                continue  # nothing moved: no write
-            self.workspaces.save_scores(workspace_id, edges, rhythm, None if same_model else model)
-            changed[workspace_id] = (current, self.workspaces.settings(workspace_id))
-        moved = self._reevaluate(changed, now, skipped) if changed and self.membership else 0
-        return {
-            "profiles_read": scanned,
-            "workspaces_updated": len(changed),
-            "profiles_reevaluated": moved,
-            **skipped.report_if_any(),
-        }
-
-    def _reevaluate(self, changed: dict[str, tuple[Any, Any]], now: datetime, skipped: Skipped) -> int:
-        """Apply memberships for the profiles whose answer differs under the new settings."""
-        from chalicelib.domain.membership import check_still_good
-        from chalicelib.domain.records import iso
-
-        moved = 0
-        for item in self.profiles.scan_profiles():
-            settings = changed.get(item["ws"])
-            if settings is None:
-                continue
-            try:
-                before, before_check = self.membership.evaluate(item["ws"], item, now, settings[0])
-                after, after_check = self.membership.evaluate(item["ws"], item, now, settings[1])
-                # the stored record holds the answer under the old settings; as in the stream,
-                # a recheck time that moved later needs no write (an early recheck is harmless)
-                if before != after or not check_still_good({"nchk": iso(before_check)}, after_check, now):
-                    self.membership.apply(item["ws"], item["cid"], item, now)
-                    moved += 1
-            except Exception as exc:  # noqa: BLE001 - skipped and reported; the others go on
-                skipped.add(exc, workspace_id=str(item["ws"]), customer_id=str(item.get("cid")))
-        return moved

@@ -41,6 +41,7 @@ def _load(harness: Any, ws: Any, customers: int, seed: int, now: datetime) -> in
     from chalicelib.adapters.codec import to_item
     from chalicelib.domain.membership import recheck_bucket
     from chalicelib.domain.records import iso
+    from chalicelib.domain.scoring import score_profile
     from patron import synthetic
 
     container = harness.container
@@ -60,13 +61,18 @@ def _load(harness: Any, ws: Any, customers: int, seed: int, now: datetime) -> in
         for n in range(customers)
     ]
     write(profiles)
-    # the nightly job's first run sets edges, rhythm and model (not counted)
+    # the nightly job's first run sets edges, rhythm and model (not counted). It walks the
+    # lifecycle member lists, so each customer is listed first under its stage without scores
+    provisional = {i["cid"]: f"lifecycle:{score_profile(i, None, None, now)[1].stage}" for i in profiles}
+    write([{"pk": f"W#{ws.workspace_id}#SEGM#{s}", "sk": c, "t": "member"} for c, s in provisional.items()])
     container.scoring.membership, saved = None, container.scoring.membership
     container.scoring.nightly(now)
     container.scoring.membership = saved
+    final: dict[str, set[str]] = {}
     extra: list[dict[str, Any]] = []
     for item in profiles:
         members, next_check = container.membership.evaluate(ws.workspace_id, item, now)
+        final[item["cid"]] = members
         extra.append(
             {
                 "pk": f"W#{ws.workspace_id}#PM#{item['cid']}",
@@ -84,6 +90,15 @@ def _load(harness: Any, ws: Any, customers: int, seed: int, now: datetime) -> in
             {"pk": f"W#{ws.workspace_id}#SEGM#{s}", "sk": item["cid"], "t": "member"} for s in members
         )
     write(extra)
+    stale = [(c, s) for c, s in provisional.items() if s not in final[c]]  # stages the scores moved
+    for start in range(0, len(stale), 25):
+        keys = [
+            {"pk": {"S": f"W#{ws.workspace_id}#SEGM#{s}"}, "sk": {"S": c}}
+            for c, s in stale[start : start + 25]
+        ]
+        pending = {table: [{"DeleteRequest": {"Key": key}} for key in keys]}
+        while pending:
+            pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
     for sweep in container.segments.sweeps.pending():  # the segments above are current already
         container.segments.sweeps.finish(sweep["ws"], sweep["seg"])
     return len(profiles) + len(extra)
