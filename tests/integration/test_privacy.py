@@ -78,6 +78,8 @@ def test_redact_erases_the_older_orders_moved_out_of_the_profile(stage, ws):
     detail = json.loads(stage.get(ws, f"/customers/{profile['customer_id']}").body)
     placed_events = [e for e in detail["timeline"] if e["type"] == "order_placed"]
     assert profile["orders_count"] == 12 and len(placed_events) == 12
+    report = json.loads(stage.get(ws, "/analytics/report?from=2026-09-01&to=2026-11-01").body)
+    assert (report["kpis"]["orders"], report["kpis"]["revenue"]) == (12, "1464.00")  # 12 x 122.00
     dynamodb = stage.client("dynamodb")
     entries = [
         i
