@@ -21,7 +21,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from patron.bench.ingest import PRODUCTS, SECRET, SHOP, _fixture, order_body
+from patron.bench.ingest import PRODUCTS, SECRET, SHOP, _fixture, counted_stage, order_body
 
 WINDOW = 20  # orders in each window: the first WINDOW against the last WINDOW
 WARMUP = 20  # orders of other customers first, so the first window is not a cold start
@@ -34,11 +34,9 @@ BASKET = PRODUCTS[:24]
 def measure_heavy(orders: int, seed: int = 11, basket: int = len(BASKET)) -> dict[str, Any]:
     from moto import mock_aws
 
-    from chalicelib.container import Container, set_container
     from chalicelib.domain import profiles
     from chalicelib.domain.identity import customer_id_for
-    from patron.bench.capacity import ReadCounter, WriteCounter, item_size
-    from patron.harness import Harness
+    from patron.bench.capacity import item_size
     from patron.storefront import shopify_headers
 
     if orders < 2 * WINDOW:
@@ -51,16 +49,7 @@ def measure_heavy(orders: int, seed: int = 11, basket: int = len(BASKET)) -> dic
     units: list[float] = []
     sizes: list[int] = []
     with mock_aws():
-        harness = Harness(stage="bench")
-        ws = harness.create_workspace("Bench")
-        harness.add_source(ws, "shopify", SHOP, SECRET)
-        counter = WriteCounter(reader=harness.client("dynamodb"))
-        counter.install(harness.session)
-        reads = ReadCounter()
-        reads.install(harness.session)
-        harness.container = Container(harness.settings, session=harness.session)
-        set_container(harness.container)
-        harness.poller = harness.new_poller()
+        harness, ws, counter, _reads = counted_stage()
         spent = [0.0]
         handler = harness.poller.handler
 

@@ -114,6 +114,27 @@ PHASES = (
 )
 
 
+def counted_stage() -> tuple[Any, Any, Any, Any]:
+    """A bench stage (inside `mock_aws`) with one Shopify source, whose clients count
+    DynamoDB writes and reads: (harness, workspace, write counter, read counter)."""
+    from chalicelib.container import Container, set_container
+    from patron.bench.capacity import ReadCounter, WriteCounter
+    from patron.harness import Harness
+
+    harness = Harness(stage="bench")
+    ws = harness.create_workspace("Bench")
+    harness.add_source(ws, "shopify", SHOP, SECRET)
+    counter = WriteCounter(reader=harness.client("dynamodb"))
+    counter.install(harness.session)
+    reads = ReadCounter()  # after the counter's own reader: its reads are not counted
+    reads.install(harness.session)
+    # Fresh clients, created after the counters are installed.
+    harness.container = Container(harness.settings, session=harness.session)
+    set_container(harness.container)
+    harness.poller = harness.new_poller()
+    return harness, ws, counter, reads
+
+
 def measure_writes(
     orders: int, seed: int, duplicate_share: float = 0.2, segment_path: bool = False, changes: bool = False
 ) -> dict[str, Any]:
@@ -129,9 +150,6 @@ def measure_writes(
     """
     from moto import mock_aws
 
-    from chalicelib.container import Container, set_container
-    from patron.bench.capacity import ReadCounter, WriteCounter
-    from patron.harness import Harness
     from patron.storefront import shopify_headers
 
     rng = random.Random(seed)
@@ -152,17 +170,7 @@ def measure_writes(
     totals: dict[str, list[float]] = {name: [0.0] * 5 for name in PHASES}
     events: dict[str, int] = dict.fromkeys(PHASES, 0)
     with mock_aws():
-        harness = Harness(stage="bench")
-        ws = harness.create_workspace("Bench")
-        harness.add_source(ws, "shopify", SHOP, SECRET)
-        counter = WriteCounter(reader=harness.client("dynamodb"))
-        counter.install(harness.session)
-        reads = ReadCounter()  # after the counter's own reader: its reads are not counted
-        reads.install(harness.session)
-        # Fresh clients, created after the counter is installed.
-        harness.container = Container(harness.settings, session=harness.session)
-        set_container(harness.container)
-        harness.poller = harness.new_poller()
+        harness, _ws, counter, reads = counted_stage()
         http = harness.http.http
 
         def snap() -> tuple[float, ...]:
