@@ -288,7 +288,7 @@ class Container:
     def analytics(self) -> Any:
         from chalicelib.domain.report import AnalyticsService
 
-        return AnalyticsService(self.customer_walk, self.profile_store)
+        return AnalyticsService(self.customer_walk, self.profile_store, self.workspaces)
 
     @cached_property
     def scoring(self) -> Any:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.domain.money import round_money
 from patron import http, stack
 from patron.storefront import generic_headers, shopify_headers, woocommerce_headers
 
@@ -449,8 +450,8 @@ def expected_profiles(people: list[Person], orders: list[SimOrder]) -> dict[str,
         rate = EUR_RATE if o.platform == "woocommerce" else Decimal(1)
         e = expected[o.person.email]
         e["orders_count"] += 1
-        e["total_spent"] += (o.total * rate).quantize(CENT)
-        e["total_refunded"] += (o.refund * rate).quantize(CENT)
+        e["total_spent"] += round_money(o.total * rate, "USD")
+        e["total_refunded"] += round_money(o.refund * rate, "USD")
     return expected
 
 

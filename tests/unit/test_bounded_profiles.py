@@ -21,6 +21,7 @@ from chalicelib.adapters.codec import to_item
 from chalicelib.domain import predict, profiles, records
 from chalicelib.domain.customers import CustomerService, ProfileView
 from chalicelib.domain.models import Platform
+from chalicelib.domain.money import round_money
 from chalicelib.domain.profiles import RECENT_ORDERS, bought
 from patron.bench.capacity import item_size
 from tests.conftest import load_event
@@ -104,8 +105,9 @@ def straightforward(final: list[State]) -> dict[str, Any]:
     """The aggregates summed directly over every order's latest state."""
     counted = [s for s in final if not s.cancelled]
     converted = [s for s in counted if s.currency in RATES]
-    spent = sum(((s.total * RATES[s.currency]).quantize(Decimal("0.01")) for s in converted), Decimal(0))
-    refunded = sum(((s.refund * RATES[s.currency]).quantize(Decimal("0.01")) for s in converted), Decimal(0))
+    # converted into the USD workspace, rounded half up to cents (chalicelib.domain.money)
+    spent = sum((round_money(s.total * RATES[s.currency], "USD") for s in converted), Decimal(0))
+    refunded = sum((round_money(s.refund * RATES[s.currency], "USD") for s in converted), Decimal(0))
     times = sorted(START + timedelta(days=s.day, minutes=s.order) for s in counted)
     unconverted: dict[str, Decimal] = {}
     for s in counted:

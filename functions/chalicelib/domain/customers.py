@@ -13,9 +13,9 @@ from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.identity import customer_id_for, normalize_email
 from chalicelib.domain.messaging.engagement import EngagementView
 from chalicelib.domain.models import now_utc
+from chalicelib.domain.money import round_money
 from chalicelib.domain.profiles import WorkspaceReader, bought, entry_partitions
 
-CENT = Decimal("0.01")
 TIMELINE_ORDERS = 100
 
 
@@ -35,8 +35,9 @@ class EngagementReader(Protocol):
     def view(self, workspace_id: str, customer_id: str, now: datetime) -> EngagementView: ...
 
 
-def money(value: Any) -> str | None:
-    return None if value is None else str(Decimal(value).quantize(CENT))
+def money(value: Any, currency: str | None = None) -> str | None:
+    """An amount as text, rounded to the minor units of its currency (ISO 4217)."""
+    return None if value is None else str(round_money(Decimal(value), currency))
 
 
 class ConsentView(BaseModel):
@@ -78,6 +79,7 @@ class ProfileView(BaseModel):
         def consent(c: dict[str, Any] | None) -> ConsentView | None:
             return ConsentView(state=c["s"], updated_at=c.get("at")) if c else None
 
+        cur = item.get("cur")
         return cls(
             customer_id=item["cid"],
             email=item.get("e"),
@@ -85,14 +87,14 @@ class ProfileView(BaseModel):
             first_name=item.get("fn"),
             last_name=item.get("ln"),
             orders_count=int(item.get("n", 0)),
-            total_spent=money(item.get("spent", 0)) or "0.00",
-            total_refunded=money(item.get("refd", 0)) or "0.00",
-            net_spent=money(item.get("net", 0)) or "0.00",
+            total_spent=money(item.get("spent", 0), cur) or "0.00",
+            total_refunded=money(item.get("refd", 0), cur) or "0.00",
+            net_spent=money(item.get("net", 0), cur) or "0.00",
             currency=item.get("cur"),
-            unconverted_spent={k: money(v) or "0.00" for k, v in (item.get("unconv") or {}).items()},
+            unconverted_spent={k: money(v, k) or "0.00" for k, v in (item.get("unconv") or {}).items()},
             first_order_at=item.get("first"),
             last_order_at=item.get("last"),
-            average_order_value=money(item.get("aov")),
+            average_order_value=money(item.get("aov"), cur),
             average_days_between_orders=str(item["gap"]) if item.get("gap") is not None else None,
             products=bought(item, "p"),
             categories=bought(item, "k"),
@@ -171,8 +173,8 @@ class OrderView(BaseModel):
             financial_status=item.get("fs"),
             fulfillment_status=item.get("ffs"),
             currency=item.get("cur"),
-            total=money(item.get("tot")),
-            total_refunded=money(snap.refunded) or "0.00",
+            total=money(item.get("tot"), item.get("cur")),
+            total_refunded=money(snap.refunded, item.get("cur")) or "0.00",
             created_at=item.get("ca"),
             updated_at=item.get("ua"),
             cancelled_at=item.get("cx"),
@@ -183,7 +185,7 @@ class OrderView(BaseModel):
                     sku=li.get("s"),
                     title=li.get("t"),
                     quantity=int(li.get("q", 0)),
-                    price=money(li.get("a", 0)) or "0.00",
+                    price=money(li.get("a", 0), item.get("cur")) or "0.00",
                     category=li.get("c"),
                 )
                 for li in item.get("li") or []
@@ -191,7 +193,7 @@ class OrderView(BaseModel):
             refunds=[
                 RefundView(
                     refund_id=k[len(records.REFUND_PREFIX) :],
-                    amount=money(v["a"]) or "0",
+                    amount=money(v["a"], item.get("cur")) or "0",
                     created_at=v.get("at"),
                 )
                 for k, v in sorted(item.items())
@@ -216,7 +218,7 @@ def history(item: dict[str, Any]) -> list[TimelineEvent]:
                     type="refund",
                     order_id=oid,
                     order_number=item.get("num"),
-                    amount=money(entry[2]),
+                    amount=money(entry[2], item.get("cur")),
                     currency=item.get("cur"),
                 )
             )
@@ -231,7 +233,7 @@ def history(item: dict[str, Any]) -> list[TimelineEvent]:
                 type=event_type,
                 order_id=oid,
                 order_number=item.get("num"),
-                amount=money(item.get("tot")),
+                amount=money(item.get("tot"), item.get("cur")),
                 currency=item.get("cur"),
             )
         )

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.domain import records, timemath
+from chalicelib.domain.money import round_money
 
 DAY_SECONDS = 86400
 CENT = Decimal("0.01")
@@ -203,7 +204,7 @@ def aggregates(summary: Summary, currency: str) -> dict[str, Any]:
         "spent": s.spent,
         "refd": s.refunded,
         "net": s.spent - s.refunded,
-        "aov": (s.spent / s.converted).quantize(CENT) if s.converted else None,
+        "aov": round_money(s.spent / s.converted, currency) if s.converted else None,
         "first": _iso_seconds(s.first),
         "last": _iso_seconds(s.last),
         "gap": gap,

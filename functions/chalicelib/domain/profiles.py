@@ -22,10 +22,10 @@ from chalicelib.domain import order_entries, records
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for, identity_keys, identity_kind
 from chalicelib.domain.models import Consent, ConsentState, Person, now_utc
+from chalicelib.domain.money import round_money
 from chalicelib.domain.predict import ModelParams
 from chalicelib.domain.scoring import RfmEdges
 
-CENT = Decimal("0.01")
 MAX_ATTEMPTS = 8
 # Order entries kept in the profile item; older ones move to their own items. A profile
 # stays near 2 KB however many orders the customer places (docs/data-model.md).
@@ -96,7 +96,7 @@ class WorkspaceSettings:
         rate = self.rates.get(currency)
         if rate is None:
             return None
-        return (amount * rate).quantize(CENT)
+        return round_money(amount * rate, self.currency)
 
 
 class WorkspaceReader(Protocol):

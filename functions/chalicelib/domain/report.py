@@ -14,12 +14,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.domain import scoring, timemath
+from chalicelib.domain.money import round_money
 from chalicelib.domain.walk import CustomerWalk
 
-CENT = Decimal("0.01")
+if TYPE_CHECKING:
+    from chalicelib.domain.profiles import WorkspaceReader
+
 GAP_BUCKETS = (
     (7, "0-7"),
     (14, "8-14"),
@@ -66,15 +69,17 @@ def _customers(items: Iterable[dict[str, Any]]) -> list[_Customer]:
     return out
 
 
-def _money(value: Decimal) -> str:
-    return str(value.quantize(CENT))
+def _money(value: Decimal, currency: str | None) -> str:
+    return str(round_money(value, currency))
 
 
 def _ratio(part: int | Decimal, whole: int | Decimal) -> float | None:
     return round(float(part) / float(whole), 4) if whole else None
 
 
-def _kpis(customers: list[_Customer], start: datetime, end: datetime) -> dict[str, Any]:
+def _kpis(
+    customers: list[_Customer], start: datetime, end: datetime, currency: str | None = None
+) -> dict[str, Any]:
     in_period = [(c, [o for o in c.orders if start <= o.at < end]) for c in customers]
     orders = [o for _, os in in_period for o in os]
     converted = [o for o in orders if o.amount is not None]
@@ -90,10 +95,10 @@ def _kpis(customers: list[_Customer], start: datetime, end: datetime) -> dict[st
         "buyers": len(buyers),
         "active_customers": len(active),
         "orders": len(orders),
-        "revenue": _money(revenue),
-        "refunds": _money(refunds),
-        "net_revenue": _money(revenue - refunds),
-        "average_order_value": _money(revenue / len(converted)) if converted else None,
+        "revenue": _money(revenue, currency),
+        "refunds": _money(refunds, currency),
+        "net_revenue": _money(revenue - refunds, currency),
+        "average_order_value": _money(revenue / len(converted), currency) if converted else None,
         "orders_per_active_customer": _ratio(len(orders), len(active)),
         "repeat_purchase_rate": _ratio(len(repeaters), len(buyers)),
         "churn_rate": _ratio(len(churned), len(buyers)),
@@ -128,8 +133,13 @@ def _months_between(a: datetime, b: datetime) -> int:
 
 
 def build_report(
-    items: Iterable[dict[str, Any]], start: datetime, end: datetime, cohort_months: int = 12
+    items: Iterable[dict[str, Any]],
+    start: datetime,
+    end: datetime,
+    cohort_months: int = 12,
+    currency: str | None = None,
 ) -> dict[str, Any]:
+    """The report; money figures in `currency` (the workspace's), rounded to its minor units."""
     customers = _customers(items)
     members = [c for c in customers if c.member]
     guests = [c for c in customers if not c.member]
@@ -192,8 +202,11 @@ def build_report(
 
     return {
         "period": {"from": start.isoformat(), "to": end.isoformat()},
-        "kpis": _kpis(customers, start, end),
-        "members_vs_guests": {"members": _kpis(members, start, end), "guests": _kpis(guests, start, end)},
+        "kpis": _kpis(customers, start, end, currency),
+        "members_vs_guests": {
+            "members": _kpis(members, start, end, currency),
+            "guests": _kpis(guests, start, end, currency),
+        },
         "cohort_retention": matrix,
         "days_between_orders": {name: gaps.get(name, 0) for _, name in [*GAP_BUCKETS, (0, ">365")]},
         "churn_points": {
@@ -229,9 +242,15 @@ class AnalyticsService:
     """Reports over a workspace's profiles, read through the workspace's own customer lists
     (`domain/walk.py`): the cost is the workspace's size, whatever else the table holds."""
 
-    def __init__(self, walk: CustomerWalk, entries: MovedEntries | None = None) -> None:
+    def __init__(
+        self,
+        walk: CustomerWalk,
+        entries: MovedEntries | None = None,
+        workspaces: WorkspaceReader | None = None,
+    ) -> None:
         self.walk = walk
         self.entries = entries  # a customer's older order entries (chalicelib.domain.profiles)
+        self.workspaces = workspaces  # the workspace's currency (one GetItem)
 
     def report(self, workspace_id: str, start: datetime | None, end: datetime | None) -> dict[str, Any]:
         from chalicelib.domain.errors import BadRequest
@@ -241,7 +260,10 @@ class AnalyticsService:
         start = start or _year_before(end)
         if start >= end:
             raise BadRequest("'from' must be before 'to'", {"field": "from"})
-        return build_report(self._with_moved(workspace_id, self.walk.profiles_of(workspace_id)), start, end)
+        settings = self.workspaces.settings(workspace_id) if self.workspaces is not None else None
+        currency = settings.currency if settings is not None else None
+        items = self._with_moved(workspace_id, self.walk.profiles_of(workspace_id))
+        return build_report(items, start, end, currency=currency)
 
     def _with_moved(self, workspace_id: str, items: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
         """Profiles with all their order entries: a customer's older entries live in their

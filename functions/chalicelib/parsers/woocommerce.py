@@ -21,6 +21,7 @@ from chalicelib.domain.models import (
     Person,
     Refund,
 )
+from chalicelib.domain.money import round_money
 from chalicelib.domain.timezones import zone_for_country
 from chalicelib.parsers import Parser
 from chalicelib.parsers.dates import Stamp, window
@@ -136,7 +137,7 @@ def parse_order(body: bytes, delivery: Delivery) -> IngestPayload:
                 sku=li.sku or None,
                 title=li.name[:120],
                 quantity=li.quantity,
-                price=(li.total / li.quantity).quantize(Decimal("0.01")) if li.quantity else li.total,
+                price=round_money(li.total / li.quantity, o.currency) if li.quantity else li.total,
             )
             for li in o.line_items
         ),

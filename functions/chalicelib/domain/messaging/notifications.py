@@ -32,6 +32,7 @@ from chalicelib.domain.messaging.service import (
     Template,
     policy_for,
 )
+from chalicelib.domain.money import round_money
 
 FRESH = timedelta(hours=48)
 KIND_BY_STATUS = {
@@ -164,7 +165,7 @@ class NotificationService:
         values = {
             "store_name": settings.name,
             "order_number": new.get("num") or new.get("oid"),
-            "order_total": f"{new.get('tot')} {new.get('cur')}".strip(),
+            "order_total": _total(new),
             "tracking_url": next((str(t) for t in tracking if t), None),
             "refund_amount": _refunded(new),
         }
@@ -185,9 +186,16 @@ class NotificationService:
         return decisions
 
 
+def _total(item: dict[str, Any]) -> str:
+    """The order's total rounded to its currency's minor units, with the currency."""
+    total = item.get("tot")
+    shown = round_money(Decimal(str(total)), item.get("cur")) if total is not None else None
+    return f"{shown} {item.get('cur')}".strip()
+
+
 def _refunded(item: dict[str, Any]) -> str | None:
     total = sum(
         (Decimal(str(v.get("a", 0))) for k, v in item.items() if k.startswith(records.REFUND_PREFIX)),
         Decimal(0),
     )
-    return f"{total.quantize(Decimal('0.01'))} {item.get('cur') or ''}".strip() if total else None
+    return f"{round_money(total, item.get('cur'))} {item.get('cur') or ''}".strip() if total else None
