@@ -666,7 +666,9 @@ def parser() -> argparse.ArgumentParser:
     )
     sp = ws.add_parser("create")
     sp.add_argument("name")
-    sp.add_argument("--currency", default="USD", help="the reporting currency")
+    sp.add_argument(
+        "--currency", help="the reporting currency (default: the currency of the first order processed)"
+    )
     sp.add_argument("--json", action="store_true")
     stage_opt(sp)
     sp.set_defaults(func=cmd_workspace_create)

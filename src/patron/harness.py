@@ -148,7 +148,7 @@ class Harness:
         return [p for p in (self.poller, self.profile_poller) if p is not None]
 
     # -- tenancy ----------------------------------------------------------------------
-    def create_workspace(self, name: str = "Demo Brand", currency: str = "USD") -> Workspace:
+    def create_workspace(self, name: str = "Demo Brand", currency: str | None = "USD") -> Workspace:
         created = self.container.tenancy.create_workspace(name, currency)
         return Workspace(created.workspace_id, created.api_key)
 

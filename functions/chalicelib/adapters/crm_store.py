@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import secrets
@@ -186,6 +187,25 @@ class CrmTable:
         return [from_item(i) or {} for i in response.get("Items", [])]
 
 
+def _workspace_settings(workspace_id: str, item: dict[str, Any]) -> WorkspaceSettings:
+    edges = item.get("rfm")
+    return WorkspaceSettings(
+        workspace_id=workspace_id,
+        currency=item.get("currency", ""),
+        id_salt=item["salt"],
+        rates={k: Decimal(str(v)) for k, v in (item.get("rates") or {}).items()},
+        rfm_edges=RfmEdges.from_dict(edges) if edges else None,
+        rhythm_days=float(item["rhythm"]) if item.get("rhythm") is not None else None,
+        model=ModelParams.from_dict(item["model"]) if item.get("model") else None,
+        name=item.get("name", ""),
+        notifications=frozenset(item.get("notify") or ()),
+        sender_email=item.get("sender", ""),
+        sms_sender_id=item.get("smsid", ""),
+        engagement_rules={k: int(v) for k, v in (item.get("engr") or {}).items()},
+        attribution_days=int(item.get("attrd") or 5),
+    )
+
+
 class DynamoWorkspaceStore:
     """Workspaces, their API keys (hashed) and storefront sources."""
 
@@ -197,23 +217,22 @@ class DynamoWorkspaceStore:
         self._keys: TtlCache[str | None] = TtlCache(cache_seconds, negative_seconds=5)
 
     # workspaces
-    def create_workspace(self, workspace_id: str, name: str, currency: str, api_key_hash: str) -> None:
+    def create_workspace(self, workspace_id: str, name: str, currency: str | None, api_key_hash: str) -> None:
         at = iso(now_utc())
-        self.t.put(
-            {
-                "pk": f"WS#{workspace_id}",
-                "sk": "WS",
-                "t": "workspace",
-                "ws": workspace_id,
-                "name": name,
-                "currency": currency,
-                "salt": secrets.token_hex(16),
-                "rates": {},
-                "smsc": FREE_SMS,
-                "ca": at,
-            },
-            "attribute_not_exists(pk)",
-        )
+        item = {
+            "pk": f"WS#{workspace_id}",
+            "sk": "WS",
+            "t": "workspace",
+            "ws": workspace_id,
+            "name": name,
+            "salt": secrets.token_hex(16),
+            "rates": {},
+            "smsc": FREE_SMS,
+            "ca": at,
+        }
+        if currency is not None:  # absent: pending, set by the first order (adopt_currency)
+            item["currency"] = currency
+        self.t.put(item, "attribute_not_exists(pk)")
         # The directory of workspaces: scheduled jobs and ops list it without a scan.
         self.t.put({"pk": "WSLIST", "sk": workspace_id, "t": "workspace_ref", "name": name, "ca": at})
         self.t.put(
@@ -224,26 +243,27 @@ class DynamoWorkspaceStore:
     def settings(self, workspace_id: str) -> WorkspaceSettings | None:
         def load() -> WorkspaceSettings | None:
             item = self.t.get(f"WS#{workspace_id}", "WS")
-            if item is None:
-                return None
-            edges = item.get("rfm")
-            return WorkspaceSettings(
-                workspace_id=workspace_id,
-                currency=item["currency"],
-                id_salt=item["salt"],
-                rates={k: Decimal(str(v)) for k, v in (item.get("rates") or {}).items()},
-                rfm_edges=RfmEdges.from_dict(edges) if edges else None,
-                rhythm_days=float(item["rhythm"]) if item.get("rhythm") is not None else None,
-                model=ModelParams.from_dict(item["model"]) if item.get("model") else None,
-                name=item.get("name", ""),
-                notifications=frozenset(item.get("notify") or ()),
-                sender_email=item.get("sender", ""),
-                sms_sender_id=item.get("smsid", ""),
-                engagement_rules={k: int(v) for k, v in (item.get("engr") or {}).items()},
-                attribution_days=int(item.get("attrd") or 5),
-            )
+            return None if item is None else _workspace_settings(workspace_id, item)
 
         return self._settings.get(workspace_id, load)
+
+    def adopt_currency(self, workspace_id: str, currency: str) -> WorkspaceSettings:
+        """The first order's currency becomes the workspace's, if it has none yet: a
+        conditional write, so of two first orders racing, one sets it and both see it."""
+        # a failed condition: another order set it first
+        with contextlib.suppress(self.t.client.exceptions.ConditionalCheckFailedException):
+            self.t.client.update_item(
+                TableName=self.t.table,
+                Key={"pk": {"S": f"WS#{workspace_id}"}, "sk": {"S": "WS"}},
+                UpdateExpression="SET currency = :c",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(currency)",
+                ExpressionAttributeValues={":c": {"S": currency}},
+            )
+        self._settings.invalidate(workspace_id)
+        item = self.t.get(f"WS#{workspace_id}", "WS", consistent=True)
+        if item is None:
+            raise LookupError(f"workspace {workspace_id} not found")
+        return _workspace_settings(workspace_id, item)
 
     def save_scores(
         self,

@@ -72,7 +72,7 @@ def entry_partitions(item: dict[str, Any]) -> list[str]:
 @dataclass(frozen=True)
 class WorkspaceSettings:
     workspace_id: str
-    currency: str
+    currency: str  # "": pending, the first order processed sets it (ProfileService.apply_order)
     id_salt: str
     rates: dict[str, Decimal] = field(default_factory=dict)  # 1 unit of key = rate x currency
     # Set nightly (chalicelib.domain.nightly.ScoringService): RFM quintile edges, store rhythm.
@@ -101,6 +101,10 @@ class WorkspaceSettings:
 
 class WorkspaceReader(Protocol):
     def settings(self, workspace_id: str) -> WorkspaceSettings | None: ...
+
+    def adopt_currency(self, workspace_id: str, currency: str) -> WorkspaceSettings:
+        """Set a pending (empty) workspace currency, only if still unset; the settings after."""
+        ...
 
 
 class ProfileStore(Protocol):
@@ -422,6 +426,8 @@ class ProfileService:
         if not keys:
             return ApplyResult(None, "no_identity")
         ws = self._settings(snap.workspace_id)
+        if not ws.currency and snap.currency:  # created without one: the first order's
+            ws = self.workspaces.adopt_currency(ws.workspace_id, snap.currency)
         key = records.public_order_id(snap.source_id, snap.order_id)
         at = records.parse_iso(new.get("ua")) or snap.created_at
 

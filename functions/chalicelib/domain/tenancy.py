@@ -18,7 +18,9 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 class WorkspaceAdmin(Protocol):
-    def create_workspace(self, workspace_id: str, name: str, currency: str, api_key_hash: str) -> None: ...
+    def create_workspace(
+        self, workspace_id: str, name: str, currency: str | None, api_key_hash: str
+    ) -> None: ...
     def workspace(self, workspace_id: str) -> dict[str, Any] | None: ...
     def add_source(self, source: Source) -> None: ...
     def set_rate(self, workspace_id: str, currency: str, rate: Decimal) -> None: ...
@@ -34,7 +36,7 @@ class NewWorkspace(BaseModel):
     workspace_id: str
     api_key: str
     name: str
-    currency: str
+    currency: str | None  # None: the first order processed sets it
 
 
 class SourceInfo(BaseModel):
@@ -55,13 +57,16 @@ class TenancyService:
         self.secrets = secrets_store
         self.stage = stage
 
-    def create_workspace(self, name: str, currency: str = "USD") -> NewWorkspace:
+    def create_workspace(self, name: str, currency: str | None = "USD") -> NewWorkspace:
+        """A new workspace. With `currency` None its reporting currency is pending: the
+        first order processed sets it (WorkspaceStore.adopt_currency, a conditional write)."""
         name = name.strip()
         if not name or len(name) > 120:
             raise BadRequest("workspace name must be 1-120 characters")
-        currency = currency.upper()
-        if not _CURRENCY.match(currency):
-            raise BadRequest("currency must be an ISO 4217 code such as USD")
+        if currency is not None:
+            currency = currency.upper()
+            if not _CURRENCY.match(currency):
+                raise BadRequest("currency must be an ISO 4217 code such as USD")
         workspace_id = "ws_" + secrets.token_hex(8)
         api_key = "pk_" + secrets.token_urlsafe(32)
         # Only the hash is stored; the key is shown once.
