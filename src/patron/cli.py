@@ -101,6 +101,34 @@ def cmd_workspace_set_rate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_workspace_show(args: argparse.Namespace) -> int:
+    """The workspace's currency and rates, and the currencies of orders without a rate."""
+    from chalicelib.domain.errors import NotFound
+    from chalicelib.domain.report import currency_warnings
+
+    container = _container(args)
+    settings = container.workspaces.settings(args.workspace_id)
+    if settings is None:
+        raise NotFound(f"workspace {args.workspace_id} not found")
+    unconverted = container.analytics.unconverted(args.workspace_id)
+    shown = {
+        "workspace_id": settings.workspace_id,
+        "name": settings.name,
+        "currency": settings.currency or None,
+        "rates": {k: str(v) for k, v in sorted(settings.rates.items())},
+        "warnings": currency_warnings(unconverted, settings.workspace_id, settings.currency),
+    }
+    if args.json:
+        print(json.dumps(shown))
+        return 0
+    print(f"{shown['name']} ({shown['workspace_id']}), currency {shown['currency'] or 'pending'}")
+    for cur, rate in shown["rates"].items():
+        print(f"  rate: 1 {cur} = {rate} {settings.currency}")
+    for warning in shown["warnings"]:
+        print(f"  warning: {warning['message']}; set a rate with: {warning['command']}")
+    return 0
+
+
 def cmd_workspace_messaging(args: argparse.Namespace) -> int:
     from chalicelib.domain.messaging.notifications import KINDS
 
@@ -678,6 +706,11 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("rate")
     stage_opt(sp)
     sp.set_defaults(func=cmd_workspace_set_rate)
+    sp = ws.add_parser("show", help="currency, rates, and orders in currencies without a rate")
+    sp.add_argument("workspace_id")
+    sp.add_argument("--json", action="store_true")
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_workspace_show)
     sp = ws.add_parser("messaging", help="transactional notifications switched on, and the senders")
     sp.add_argument("workspace_id")
     sp.add_argument("--notify", help="comma-separated: order_confirmation,payment_received,shipped,...")

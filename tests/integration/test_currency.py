@@ -73,3 +73,41 @@ def test_currency_given_at_creation_is_kept(cli_on, capsys):
     # Then the workspace stays in USD and the EUR amount is unconverted
     assert stage.container.workspaces.settings(ws.workspace_id).currency == "USD"
     assert profile(stage, ws, LENA)["unconverted_spent"] == {"EUR": "104.88"}
+
+
+def test_orders_without_a_rate_are_reported_with_the_command_that_sets_it(cli_on, ws, capsys):
+    stage = cli_on
+    # Given a USD workspace with no EUR rate, a USD order and a EUR order (104.88)
+    stage.send(ws, "shopify", "orders/create", event_bytes("shopify/orders_create.json"))
+    stage.send(ws, "woocommerce", "order.created", event_bytes("woocommerce/order_created.json"))
+    stage.drain()
+    # When the operator reads the analytics report and `patron workspace show`
+    report = json.loads(stage.get(ws, "/analytics/report?from=2026-01-01&to=2027-01-01").body)
+    assert cli.main(["workspace", "show", ws.workspace_id, "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert cli.main(["workspace", "show", ws.workspace_id]) == 0
+    text = capsys.readouterr().out
+    # Then both say which currency has no rate, its orders and amount, and the fix
+    command = f"patron workspace set-rate {ws.workspace_id} EUR RATE"
+    expected = {"kind": "unconverted_currency", "currency": "EUR", "orders": 1, "amount": "104.88"}
+    (warning,) = report["warnings"]
+    assert {k: warning[k] for k in expected} == expected
+    assert warning["command"] == command
+    assert shown["warnings"] == report["warnings"]
+    assert (shown["currency"], shown["rates"]) == ("USD", {})
+    assert command in text and "1 order (104.88 EUR) without a EUR rate into USD" in text
+
+
+def test_a_report_without_unconverted_orders_has_no_warning(cli_on, ws, capsys):
+    stage = cli_on
+    # Given a USD workspace with a EUR rate and a EUR order
+    stage.container.tenancy.set_rate(ws.workspace_id, "EUR", "1.10")
+    stage.send(ws, "woocommerce", "order.created", event_bytes("woocommerce/order_created.json"))
+    stage.drain()
+    # When the report and `workspace show` are read
+    report = json.loads(stage.get(ws, "/analytics/report?from=2026-01-01&to=2027-01-01").body)
+    assert cli.main(["workspace", "show", ws.workspace_id, "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    # Then there is nothing to warn about, and the rate is listed
+    assert report["warnings"] == []
+    assert (shown["warnings"], shown["rates"]) == ([], {"EUR": "1.10"})

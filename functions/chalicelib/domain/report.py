@@ -48,10 +48,51 @@ class _Customer:
     orders: list[_Order] = field(default_factory=list)
 
 
-def _customers(items: Iterable[dict[str, Any]]) -> list[_Customer]:
+@dataclass
+class Unconverted:
+    """Counted orders in one currency without a rate into the workspace's."""
+
+    orders: int = 0
+    amount: Decimal = Decimal(0)  # in that currency, gross
+
+
+def unconverted_orders(entries: Iterable[dict[str, Any]], into: dict[str, Unconverted]) -> None:
+    """Add the counted order entries that have no converted amount to `into`, per currency."""
+    for entry in entries:
+        if not entry.get("x") and "a" not in entry and entry.get("cur"):
+            found = into.setdefault(str(entry["cur"]), Unconverted())
+            found.orders += 1
+            found.amount += Decimal(str(entry.get("oa", 0)))
+
+
+def currency_warnings(
+    unconverted: dict[str, Unconverted], workspace_id: str, currency: str | None
+) -> list[dict[str, Any]]:
+    """One warning per currency without a rate: its orders, their amount, and the command
+    that sets the rate (orders processed after it are converted)."""
+    into = currency or "the workspace currency"
+    return [
+        {
+            "kind": "unconverted_currency",
+            "currency": cur,
+            "orders": u.orders,
+            "amount": _money(u.amount, cur),
+            "message": f"{u.orders} order{'' if u.orders == 1 else 's'} ({_money(u.amount, cur)} {cur}) "
+            f"without a {cur} rate into {into}: left out of money figures",
+            "command": f"patron workspace set-rate {workspace_id} {cur} RATE",
+        }
+        for cur, u in sorted(unconverted.items())
+    ]
+
+
+def _customers(
+    items: Iterable[dict[str, Any]], unconverted: dict[str, Unconverted] | None = None
+) -> list[_Customer]:
     out = []
     for item in items:
         customer = _Customer(member=bool(item.get("m")))
+        if unconverted is not None:
+            unconverted_orders((item.get("o") or {}).values(), unconverted)
         for entry in (item.get("o") or {}).values():
             if entry.get("x") or entry.get("t") is None:  # 0: placed at the epoch
                 continue
@@ -138,9 +179,12 @@ def build_report(
     end: datetime,
     cohort_months: int = 12,
     currency: str | None = None,
+    workspace_id: str = "WS",
 ) -> dict[str, Any]:
-    """The report; money figures in `currency` (the workspace's), rounded to its minor units."""
-    customers = _customers(items)
+    """The report; money figures in `currency` (the workspace's), rounded to its minor units.
+    `warnings` lists the currencies of the workspace's orders (of any date) without a rate."""
+    unconverted: dict[str, Unconverted] = {}
+    customers = _customers(items, unconverted)
     members = [c for c in customers if c.member]
     guests = [c for c in customers if not c.member]
 
@@ -214,6 +258,7 @@ def build_report(
             "after_orders": dict(sorted(after_orders.items())),
             "after_products": churn_products,
         },
+        "warnings": currency_warnings(unconverted, workspace_id, currency),
     }
 
 
@@ -263,7 +308,14 @@ class AnalyticsService:
         settings = self.workspaces.settings(workspace_id) if self.workspaces is not None else None
         currency = settings.currency if settings is not None else None
         items = self._with_moved(workspace_id, self.walk.profiles_of(workspace_id))
-        return build_report(items, start, end, currency=currency)
+        return build_report(items, start, end, currency=currency, workspace_id=workspace_id)
+
+    def unconverted(self, workspace_id: str) -> dict[str, Unconverted]:
+        """Orders without a rate, per currency: one walk of the workspace, as a report."""
+        found: dict[str, Unconverted] = {}
+        for item in self._with_moved(workspace_id, self.walk.profiles_of(workspace_id)):
+            unconverted_orders((item.get("o") or {}).values(), found)
+        return found
 
     def _with_moved(self, workspace_id: str, items: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
         """Profiles with all their order entries: a customer's older entries live in their
