@@ -95,3 +95,13 @@ def test_the_report_rounds_in_the_workspace_currency():
     # Then revenue is whole yen and the average 1000.5 rounds half up to 1001
     assert kpis["revenue"] == "2001"
     assert kpis["average_order_value"] == "1001"
+
+
+def test_messaging_revenue_is_shown_in_the_workspace_currency_digits():
+    # Given a campaign's attributed revenue in a JPY workspace
+    from chalicelib.domain.messaging.reporting import ScopeStats
+
+    # When its statistics are shown
+    row = ScopeStats.of("camp#spring", {"sent": 1, "revenue": Decimal("1234.5")}, "JPY")
+    # Then the revenue is whole yen
+    assert row.revenue == "1235"

@@ -17,8 +17,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from chalicelib.domain.errors import NotFound
-
-CENT = Decimal("0.01")
+from chalicelib.domain.money import round_money
 
 
 class StatsReader(Protocol):
@@ -48,7 +47,7 @@ class ScopeStats(BaseModel):
     unsubscribe_rate: float | None = None
 
     @classmethod
-    def of(cls, scope: str, counters: dict[str, Any]) -> ScopeStats:
+    def of(cls, scope: str, counters: dict[str, Any], currency: str | None = None) -> ScopeStats:
         base, _, variant = scope.partition("#v#")
         kind, _, name = base.partition("#")
         n = {k: int(counters.get(k) or 0) for k in cls.model_fields if k in counters and k != "revenue"}
@@ -64,7 +63,7 @@ class ScopeStats(BaseModel):
             id=name,
             variant=variant or None,
             **n,
-            revenue=str(Decimal(str(counters.get("revenue") or 0)).quantize(CENT)),
+            revenue=str(round_money(Decimal(str(counters.get("revenue") or 0)), currency)),
             open_rate=rate(n.get("opened", 0), delivered),
             click_rate=rate(n.get("clicked", 0), delivered),
             bounce_rate=rate(bounced, sent or delivered + bounced),
@@ -95,5 +94,7 @@ class MessagingStatsService:
             found = self.reader.all(workspace_id)
         return StatsReport(
             currency=settings.currency,
-            scopes=[ScopeStats.of(name, counters) for name, counters in sorted(found.items())],
+            scopes=[
+                ScopeStats.of(name, counters, settings.currency) for name, counters in sorted(found.items())
+            ],
         )
