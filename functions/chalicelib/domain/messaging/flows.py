@@ -49,6 +49,7 @@ from chalicelib.domain.messaging.service import (
 )
 from chalicelib.domain.messaging.stats import NoStats, Stats
 from chalicelib.domain.models import now_utc
+from chalicelib.domain.money import round_money
 
 SHARDS = 16
 LOOKBACK_DAYS = 2  # the first tick (no watermark yet) looks this far back for due runs
@@ -578,7 +579,8 @@ class FlowService:
         if ctx.get("url"):
             values["checkout_url"] = ctx["url"]
         if ctx.get("total") is not None:
-            values["checkout_total"] = f"{ctx['total']} {ctx.get('cur') or ''}".strip()
+            total = round_money(Decimal(str(ctx["total"])), ctx.get("cur"))
+            values["checkout_total"] = f"{total} {ctx.get('cur') or ''}".strip()
         if ctx.get("num"):
             values["order_number"] = ctx["num"]
         return values
@@ -594,7 +596,7 @@ class FlowService:
                 "cid": cid,
                 "mk": key,
                 "pct": spec.percent_off,
-                "amt": spec.amount_off,
+                "amt": None if spec.amount_off is None else round_money(spec.amount_off, settings.currency),
                 "cur": settings.currency if spec.amount_off is not None else None,
                 "exp": records.iso(now + timedelta(hours=spec.valid_hours)),
             },
