@@ -295,7 +295,7 @@ def cmd_flow_runs(args: argparse.Namespace) -> int:
 
 def cmd_source_add(args: argparse.Namespace) -> int:
     info = _container(args).tenancy.add_source(
-        args.workspace_id, args.platform, args.shop_domain, args.secret
+        args.workspace_id, args.platform, args.shop_domain, args.secret, args.default_region
     )
     _print(info)
     return 0
@@ -715,6 +715,10 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--platform", required=True, choices=["shopify", "woocommerce", "generic"])
     sp.add_argument("--shop-domain", required=True)
     sp.add_argument("--secret", required=True, help="the webhook signing secret")
+    sp.add_argument(
+        "--default-region",
+        help="ISO 3166 country (e.g. FR) for national phone numbers when the order has no address country",
+    )
     stage_opt(sp)
     sp.set_defaults(func=cmd_source_add)
 

@@ -199,6 +199,7 @@ class Delivery(Frozen):
     triggered_at: UtcDatetime | None = None
     received_at: UtcDatetime
     body_hash: str | None = None  # identical bodies are the same state, whatever the topic
+    default_region: str | None = None  # the source's: reads national phone numbers without an address
 
 
 class Source(Frozen):
@@ -207,6 +208,7 @@ class Source(Frozen):
     platform: Platform
     shop_domain: str
     secret_ref: str
+    default_region: str | None = None  # ISO 3166 alpha-2, for national phones without an address country
 
 
 def now_utc() -> datetime:

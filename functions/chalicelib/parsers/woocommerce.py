@@ -99,7 +99,7 @@ def gmt(value: datetime) -> datetime:
 def _person(delivery: Delivery, customer_id: int, contact: WooContact, email: str | None) -> Person:
     return Person(
         email=normalize_email(email or contact.email),
-        phone=normalize_phone(contact.phone),
+        phone=normalize_phone(contact.phone, contact.country or delivery.default_region),
         ext=platform_key("woocommerce", delivery.source_id, customer_id),
         first_name=contact.first_name or None,
         last_name=contact.last_name or None,
