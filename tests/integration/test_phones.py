@@ -55,3 +55,22 @@ def test_the_source_default_region_reads_numbers_without_an_address(stage):
     stage.drain()
     # Then the Italian number keeps its leading zero
     assert profile(stage, ws, "giulia@example.it")["phones"] == ["+390669821234"]
+
+
+def test_a_number_not_valid_for_its_country_is_kept_flagged_and_merges_nothing(stage, ws):
+    # Given two US-billed customers who both wrote the same Austrian national number
+    stage.send(
+        ws, "woocommerce", "order.created", woo_order(9101, 601, "ann@example.com", "0660 1234567", "US")
+    )
+    stage.send(
+        ws, "woocommerce", "order.created", woo_order(9102, 602, "bob@example.com", "0660 1234567", "US")
+    )
+    # When the orders are processed
+    stage.drain()
+    # Then each profile keeps the number as written, flagged, with no phone identity, and they do not merge
+    ann, bob = profile(stage, ws, "ann@example.com"), profile(stage, ws, "bob@example.com")
+    assert ann["customer_id"] != bob["customer_id"]
+    for found in (ann, bob):
+        assert (found["phone"], found["phones"]) == (None, [])
+        assert found["phone_valid"] is False
+        assert found["phone_as_written"] == "0660 1234567"

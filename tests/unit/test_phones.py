@@ -7,10 +7,21 @@ from datetime import UTC, datetime
 
 import pytest
 
+from chalicelib.domain.audience import customer_match_row, sha256
 from chalicelib.domain.identity import identity_keys, invalid_phone, normalize_phone
+from chalicelib.domain.messaging.service import Channel, MessagingService, Policy, Purpose
 from chalicelib.domain.models import Delivery, Platform
 from chalicelib.parsers import generic, run_parser, shopify, woocommerce
 from tests.conftest import load_event
+from tests.unit.test_messaging import (
+    AFTERNOON,
+    FakeChannels,
+    FakeLedger,
+    FakeLimits,
+    FakeTemplates,
+    message,
+    profile,
+)
 
 # Real-world formats: national as a shopper types it, and international (+ and 00).
 NUMBERS = [
@@ -32,19 +43,12 @@ NUMBERS = [
 
 
 @pytest.mark.parametrize(("region", "national", "international", "expected"), NUMBERS)
-def test_national_number_is_read_in_its_country(region, national, international, expected):
-    # Given a number written the national way, with the country of the address
-    # When it is normalized
-    phone = normalize_phone(national, region)
-    # Then it is the E.164 form in that country, not a North American one
-    assert phone == expected
-
-
-@pytest.mark.parametrize(("region", "national", "international", "expected"), NUMBERS)
-def test_international_number_needs_no_region(region, national, international, expected):
-    # Given the same number written with its country code (+ or 00)
-    # When it is normalized without any region, and with another country's
-    # Then the country code written wins
+def test_national_and_international_forms_are_the_same_number(region, national, international, expected):
+    # Given a number written the national way in the country of the address,
+    # and the same number written with its country code (+ or 00)
+    # When both are normalized (the international one without a region, and with another country's)
+    # Then both are the E.164 form in that country, not a North American one
+    assert normalize_phone(national, region) == expected
     assert normalize_phone(international) == expected
     assert normalize_phone(international, "US") == expected
 
@@ -178,3 +182,39 @@ def test_generic_phone_is_read_in_the_customer_country_or_the_source_region():
     # Then the leading zero of the Italian number is kept
     assert with_country.person.phone == "+390669821234"
     assert from_source.person.phone == "+390669821234"
+
+
+def test_a_number_not_valid_for_its_country_is_flagged_on_the_person_not_a_key():
+    # Given a WooCommerce order billed to the US whose phone is an Austrian national number
+    body = load_event("woocommerce/order_created.json")
+    body["billing"]["phone"] = "0660 1234567"
+    body["billing"]["country"] = "US"
+    # When it is parsed
+    person = _parse(Platform.WOOCOMMERCE, "order.created", body).person
+    # Then the number is kept as written and flagged, and is no identity key
+    assert person.phone is None
+    assert person.phone_invalid == "0660 1234567"
+    assert not any(k.startswith("phone:") for k in identity_keys(person.email, person.phone, person.ext))
+
+
+def test_a_stored_number_not_valid_for_its_country_gets_no_sms():
+    # Given a profile whose stored number was read as North American by the old rule (+1 + a French mobile)
+    channels = FakeChannels()
+    service = MessagingService(FakeLedger(), FakeLimits(), channels, FakeTemplates())
+    bad = profile(ph="+1612345678")
+    # When a receipt is sent to it by SMS
+    receipt = message("txn:o1:shipped", Channel.SMS, purpose=Purpose.TRANSACTIONAL)
+    decision = service.send(receipt, bad, Policy(), AFTERNOON)
+    # Then nothing is sent
+    assert (decision.status, decision.reason) == ("dropped", "sms number not valid for its country")
+    assert channels.sent == []
+
+
+def test_a_stored_number_not_valid_for_its_country_is_not_in_the_audience_export():
+    # Given an SMS-subscribed profile whose stored number is not valid (the old +1 reading of 0612345678)
+    item = {"cid": "c_1", "ph": "+1612345678", "cs": {"s": "subscribed"}}
+    # When its customer-match row is built
+    row = customer_match_row(item)
+    # Then there is no phone hash, so no row at all
+    assert row is None
+    assert customer_match_row({**item, "ph": "+33612345678"}) == ("", sha256("+33612345678"))

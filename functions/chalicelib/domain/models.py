@@ -68,7 +68,8 @@ class Person(Frozen):
     """Who a record belongs to, normalized."""
 
     email: str | None = None
-    phone: str | None = None
+    phone: str | None = None  # E.164, valid for its country: an identity key and SMS target
+    phone_invalid: str | None = None  # a number not valid for its country, as written: kept, flagged, unused
     ext: str | None = None  # platform:source:customer-id
     first_name: str | None = None
     last_name: str | None = None

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
-from chalicelib.domain.identity import normalize_email, normalize_phone, platform_key
+from chalicelib.domain.identity import invalid_phone, normalize_email, normalize_phone, platform_key
 from chalicelib.domain.models import (
     Consent,
     ConsentState,
@@ -115,6 +115,7 @@ def _person(delivery: Delivery, c: GenericCustomerRef) -> Person:
     return Person(
         email=normalize_email(c.email),
         phone=normalize_phone(c.phone, c.country or delivery.default_region),
+        phone_invalid=invalid_phone(c.phone, c.country or delivery.default_region),
         ext=platform_key("generic", delivery.source_id, c.id),
         first_name=c.first_name,
         last_name=c.last_name,
