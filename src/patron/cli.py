@@ -401,6 +401,13 @@ def cmd_segment_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_phones_renormalize(args: argparse.Namespace) -> int:
+    from patron.phones import renormalize
+
+    _print(renormalize(_container(args), args.workspace, args.cursor, args.pages))
+    return 0
+
+
 def cmd_segment_members(args: argparse.Namespace) -> int:
     from chalicelib.domain.membership import segment_members
 
@@ -789,6 +796,16 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--cursor", help="the cursor the previous page returned")
     stage_opt(sp)
     sp.set_defaults(func=cmd_segment_members)
+
+    ph = sub.add_parser("phones", help="one-off phone migrations (docs/data-model.md)").add_subparsers(
+        dest="action", required=True
+    )
+    sp = ph.add_parser("renormalize", help="take numbers not valid for their country off stored profiles")
+    sp.add_argument("--workspace", required=True)
+    sp.add_argument("--cursor", help="the next_cursor a cut-short run printed")
+    sp.add_argument("--pages", type=int, help="stop after this many pages of 100 customers")
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_phones_renormalize)
 
     tp = sub.add_parser("template", help="message templates (docs/messaging.md)").add_subparsers(
         dest="action", required=True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from patron.harness import Harness, Workspace
+from patron.phones import renormalize
 from tests.conftest import load_event
 
 
@@ -74,3 +75,47 @@ def test_a_number_not_valid_for_its_country_is_kept_flagged_and_merges_nothing(s
         assert (found["phone"], found["phones"]) == (None, [])
         assert found["phone_valid"] is False
         assert found["phone_as_written"] == "0660 1234567"
+
+
+def test_renormalize_takes_old_plus_one_numbers_off_profiles_and_reports_merges(stage, ws):
+    # Given two profiles, one of them stored by the old rule: the French 0612345678 read as
+    # +1612345678 (a phone identity, the current number and the by_phone entry), merged once
+    stage.send(
+        ws, "woocommerce", "order.created", woo_order(9201, 701, "amelie@example.fr", "0612345678", "FR")
+    )
+    stage.send(
+        ws, "woocommerce", "order.created", woo_order(9202, 702, "ann@example.com", "(212) 555-0147", "US")
+    )
+    stage.drain()
+    store = stage.container.profile_store
+    old = store.get(ws.workspace_id, profile(stage, ws, "amelie@example.fr")["customer_id"])
+    old.update(
+        phs={"+1612345678"}, ph="+1612345678", phone_k=f"{ws.workspace_id}#+1612345678", mrg=["c_gone"]
+    )
+    store.t.put(old)
+    stage.drain()
+    bad_entry = f"{ws.workspace_id}#+1612345678"
+    assert len(store.t.query_index(store.phone_index, "phone_k", bad_entry)) == 1
+    # When the migration runs one page at a time, resuming from the cursor it prints
+    reports, cursor = [], None
+    while True:
+        report = renormalize(stage.container, ws.workspace_id, cursor, pages=1)
+        reports.append(report)
+        cursor = report["next_cursor"]
+        if cursor is None:
+            break
+    again = renormalize(stage.container, ws.workspace_id)
+    # Then the bad number is no identity, no current number and no index entry, but kept flagged
+    fixed = profile(stage, ws, "amelie@example.fr")
+    assert (fixed["phone"], fixed["phones"]) == (None, [])
+    assert fixed["phone_valid"] is False and fixed["phone_as_written"] == "+1612345678"
+    assert store.t.query_index(store.phone_index, "phone_k", bad_entry) == []
+    # and the merged profile is reported for review; the valid US number is untouched
+    assert len(reports) > 1
+    assert sum(r["profiles_changed"] for r in reports) == 1
+    assert [r for report in reports for r in report["review"]] == [
+        {"customer_id": old["cid"], "merged_from": ["c_gone"], "phones_not_valid": 1}
+    ]
+    assert profile(stage, ws, "ann@example.com")["phones"] == ["+12125550147"]
+    # and running it again changes nothing
+    assert (again["profiles_read"], again["profiles_changed"], again["review"]) == (2, 0, [])

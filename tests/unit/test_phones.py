@@ -12,6 +12,7 @@ from chalicelib.domain.identity import identity_keys, invalid_phone, normalize_p
 from chalicelib.domain.messaging.service import Channel, MessagingService, Policy, Purpose
 from chalicelib.domain.models import Delivery, Platform
 from chalicelib.parsers import generic, run_parser, shopify, woocommerce
+from patron.phones import renormalized
 from tests.conftest import load_event
 from tests.unit.test_messaging import (
     AFTERNOON,
@@ -218,3 +219,23 @@ def test_a_stored_number_not_valid_for_its_country_is_not_in_the_audience_export
     # Then there is no phone hash, so no row at all
     assert row is None
     assert customer_match_row({**item, "ph": "+33612345678"}) == ("", sha256("+33612345678"))
+
+
+def test_renormalized_profile_keeps_its_valid_phone_as_current_and_indexed():
+    # Given a stored profile with a valid French number and an old +1 reading as current and indexed
+    item = {
+        "ws": "ws_1",
+        "cid": "c_1",
+        "phs": {"+1612345678", "+33612345678"},
+        "ph": "+1612345678",
+        "phone_k": "ws_1#+1612345678",
+    }
+    # When it is renormalized, then renormalized again
+    new, dropped = renormalized(item)
+    assert new is not None
+    again, _ = renormalized(new)
+    # Then the valid number takes the bad one's places, the bad one is kept flagged, and once is enough
+    assert dropped == ["+1612345678"]
+    assert new["phs"] == {"+33612345678"}
+    assert (new["ph"], new["phone_k"], new["phx"]) == ("+33612345678", "ws_1#+33612345678", "+1612345678")
+    assert again is None
