@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from chalicelib.domain.errors import BadRequest
 from patron.harness import Harness, Workspace
 from patron.phones import renormalize
 from tests.conftest import load_event
@@ -119,3 +122,15 @@ def test_renormalize_takes_old_plus_one_numbers_off_profiles_and_reports_merges(
     assert profile(stage, ws, "ann@example.com")["phones"] == ["+12125550147"]
     # and running it again changes nothing
     assert (again["profiles_read"], again["profiles_changed"], again["review"]) == (2, 0, [])
+
+
+def test_a_default_region_that_is_no_country_is_refused(stage):
+    # Given a workspace
+    ws = stage.create_workspace("Shop", "EUR")
+    # When a source is added with a default region that is no ISO 3166 country
+    # Then it is refused, and a lower-case code is taken as the country
+    with pytest.raises(BadRequest, match="ISO 3166"):
+        stage.add_source(ws, "generic", "pos.example.fr", "gen_" + "fr" * 8, default_region="XX")
+    stage.add_source(ws, "generic", "pos.example.fr", "gen_" + "fr" * 8, default_region="fr")
+    (source,) = stage.container.workspaces.sources(ws.workspace_id)
+    assert source["rg"] == "FR"
