@@ -323,7 +323,7 @@ def cmd_flow_runs(args: argparse.Namespace) -> int:
 
 def cmd_source_add(args: argparse.Namespace) -> int:
     info = _container(args).tenancy.add_source(
-        args.workspace_id, args.platform, args.shop_domain, args.secret
+        args.workspace_id, args.platform, args.shop_domain, args.secret, args.default_region
     )
     _print(info)
     return 0
@@ -426,6 +426,13 @@ def cmd_segment_show(args: argparse.Namespace) -> int:
     from chalicelib.domain.membership import segment_detail
 
     _print(segment_detail(_container(args).membership, args.workspace, args.segment_id))
+    return 0
+
+
+def cmd_phones_renormalize(args: argparse.Namespace) -> int:
+    from patron.phones import renormalize
+
+    _print(renormalize(_container(args), args.workspace, args.cursor, args.pages))
     return 0
 
 
@@ -750,6 +757,10 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--platform", required=True, choices=["shopify", "woocommerce", "generic"])
     sp.add_argument("--shop-domain", required=True)
     sp.add_argument("--secret", required=True, help="the webhook signing secret")
+    sp.add_argument(
+        "--default-region",
+        help="ISO 3166 country (e.g. FR) for national phone numbers when the order has no address country",
+    )
     stage_opt(sp)
     sp.set_defaults(func=cmd_source_add)
 
@@ -820,6 +831,16 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--cursor", help="the cursor the previous page returned")
     stage_opt(sp)
     sp.set_defaults(func=cmd_segment_members)
+
+    ph = sub.add_parser("phones", help="one-off phone migrations (docs/data-model.md)").add_subparsers(
+        dest="action", required=True
+    )
+    sp = ph.add_parser("renormalize", help="take numbers not valid for their country off stored profiles")
+    sp.add_argument("--workspace", required=True)
+    sp.add_argument("--cursor", help="the next_cursor a cut-short run printed")
+    sp.add_argument("--pages", type=int, help="stop after this many pages of 100 customers")
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_phones_renormalize)
 
     tp = sub.add_parser("template", help="message templates (docs/messaging.md)").add_subparsers(
         dest="action", required=True

@@ -152,8 +152,10 @@ class Harness:
         created = self.container.tenancy.create_workspace(name, currency)
         return Workspace(created.workspace_id, created.api_key)
 
-    def add_source(self, ws: Workspace, platform: str, shop: str, secret: str) -> dict[str, str]:
-        info = self.container.tenancy.add_source(ws.workspace_id, platform, shop, secret)
+    def add_source(
+        self, ws: Workspace, platform: str, shop: str, secret: str, default_region: str | None = None
+    ) -> dict[str, str]:
+        info = self.container.tenancy.add_source(ws.workspace_id, platform, shop, secret, default_region)
         ws.sources[platform] = {"source_id": info.source_id, "shop": shop, "secret": secret}
         return ws.sources[platform]
 

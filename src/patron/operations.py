@@ -23,6 +23,7 @@ def source_by_id(container: Container, workspace_id: str, source_id: str) -> Sou
                 platform=Platform(item["pl"]),
                 shop_domain=item["shop"],
                 secret_ref=item["secret"],
+                default_region=item.get("rg"),
             )
     raise NotFound(f"source {source_id} not found in workspace {workspace_id}")
 

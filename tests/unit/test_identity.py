@@ -37,16 +37,16 @@ def test_invalid_email_is_none(raw):
 @pytest.mark.parametrize(
     ("raw", "default", "expected"),
     [
-        ("+1 (212) 555-0147", "1", "+12125550147"),
-        ("00 43 664 1234567", "1", "+436641234567"),
-        ("212-555-0147", "1", "+12125550147"),
-        ("1-212-555-0147", "1", "+12125550147"),
-        ("0664 1234567", "43", "+436641234567"),
+        ("+1 (212) 555-0147", "US", "+12125550147"),
+        ("00 43 664 1234567", "US", "+436641234567"),
+        ("212-555-0147", "US", "+12125550147"),
+        ("1-212-555-0147", "US", "+12125550147"),
+        ("0664 1234567", "AT", "+436641234567"),
     ],
 )
 def test_phone_becomes_e164(raw, default, expected):
     # Given a phone number written in international or national form
-    # When it is normalized with the workspace's default country code
+    # When it is normalized in the country of the address
     phone = normalize_phone(raw, default)
     # Then it is the E.164 form
     assert phone == expected
@@ -73,14 +73,14 @@ def test_garbage_or_too_long_phone_is_none(raw):
     assert phone is None
 
 
-def test_phone_length_limit_is_fifteen_digits():
-    # Given international numbers of 15 and 16 digits
-    fifteen = "+" + "4" + "1" * 14
+def test_phone_longer_than_e164_or_invalid_for_its_country_is_none():
+    # Given an international number of 16 digits and one of 15 that no country assigns
     sixteen = "+" + "4" + "1" * 15
+    fifteen = "+" + "4" + "1" * 14
     # When they are normalized
-    # Then the 15-digit one is kept and the 16-digit one rejected
-    assert normalize_phone(fifteen) == fifteen
+    # Then neither is a phone (libphonenumber validates the number for its country)
     assert normalize_phone(sixteen) is None
+    assert normalize_phone(fifteen) is None
 
 
 def test_customer_id_is_deterministic_for_a_salt():

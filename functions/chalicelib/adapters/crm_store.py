@@ -398,6 +398,8 @@ class DynamoWorkspaceStore:
             "secret": source.secret_ref,
             "ca": iso(now_utc()),
         }
+        if source.default_region:
+            item["rg"] = source.default_region
         self.t.put(item, "attribute_not_exists(pk)")
         self.t.put({**item, "pk": f"W#{source.workspace_id}#SRC", "sk": source.source_id})
 
@@ -412,6 +414,7 @@ class DynamoWorkspaceStore:
                 platform=Platform(item["pl"]),
                 shop_domain=item["shop"],
                 secret_ref=item["secret"],
+                default_region=item.get("rg"),
             )
 
         return self._sources.get(f"{platform}#{shop_key}", load)

@@ -49,6 +49,8 @@ class ProfileView(BaseModel):
     customer_id: str
     email: str | None
     phone: str | None
+    phone_valid: bool | None  # False: the last number given is not valid for its country (phone_as_written)
+    phone_as_written: str | None
     first_name: str | None
     last_name: str | None
     orders_count: int
@@ -84,6 +86,8 @@ class ProfileView(BaseModel):
             customer_id=item["cid"],
             email=item.get("e"),
             phone=item.get("ph"),
+            phone_valid=None if not (item.get("ph") or item.get("phx")) else not item.get("phx"),
+            phone_as_written=item.get("phx"),
             first_name=item.get("fn"),
             last_name=item.get("ln"),
             orders_count=int(item.get("n", 0)),

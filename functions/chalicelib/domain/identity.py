@@ -2,7 +2,8 @@
 
 One person is one profile per workspace. Identities are normalized so that the
 same person written differently by two storefronts yields the same key:
-emails are trimmed and lower-cased, phones are E.164, platform customer ids are
+emails are trimmed and lower-cased, phones are E.164 (read in the country of the address, else the
+source's default region), platform customer ids are
 namespaced by platform and source.
 """
 
@@ -11,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+
+import phonenumbers
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _NON_DIGITS = re.compile(r"[^\d]")
@@ -25,30 +28,47 @@ def normalize_email(value: str | None) -> str | None:
     return email
 
 
-def normalize_phone(value: str | None, default_country_code: str = "1") -> str | None:
-    """Return the E.164 form of a phone number, or None when it cannot be one.
+def normalize_phone(value: str | None, region: str | None = None) -> str | None:
+    """Return the E.164 form of a valid phone number, or None.
 
-    Numbers already in international form (+ or 00 prefix) keep their country
-    code; national numbers get the workspace's default country code (NANP '1'
-    unless configured). E.164 allows at most 15 digits.
+    Numbers in international form (+ or 00 prefix) carry their own country code;
+    a national number is read in `region` (ISO 3166 alpha-2: the country of the
+    order's address, else the source's default region). Without a region a
+    national number is not valid: there is no silent +1. Validity is
+    libphonenumber's (`phonenumbers.is_valid_number`) for the number's region.
     """
+    parsed = _parse_phone(value, region)
+    if parsed is None or not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def invalid_phone(value: str | None, region: str | None = None) -> str | None:
+    """The number as written when there is one but it is not valid, else None.
+
+    Such a number is kept on the profile, flagged, and is neither an identity
+    key nor an SMS target.
+    """
+    if value is None or not value.strip() or normalize_phone(value, region) is not None:
+        return None
+    return value.strip()[:64]
+
+
+def _parse_phone(value: str | None, region: str | None) -> phonenumbers.PhoneNumber | None:
     if value is None:
         return None
     raw = value.strip()
-    if not raw:
+    if not raw or len(_NON_DIGITS.sub("", raw)) > 17:
         return None
-    international = raw.startswith("+") or raw.startswith("00")
-    digits = _NON_DIGITS.sub("", raw)
     if raw.startswith("00"):
-        digits = digits[2:]
-    if not international:
-        if default_country_code == "1" and len(digits) == 11 and digits.startswith("1"):
-            pass
-        else:
-            digits = default_country_code + digits.lstrip("0")
-    if not 8 <= len(digits) <= 15 or digits.startswith("0"):
+        raw = "+" + raw[2:]
+    region = region.strip().upper() if region else None
+    if not raw.startswith("+") and not region:
         return None
-    return "+" + digits
+    try:
+        return phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
 
 
 def platform_key(platform: str, source_id: str, platform_customer_id: str | int | None) -> str | None:

@@ -150,6 +150,7 @@ class IngestService:
             # The verified signature is a keyed hash of the body: the same body again
             # (a retry, another topic of the same state) carries the same value.
             body_hash=signature_hash(headers[names.signature]),
+            default_region=source.default_region,
         )
         return self.ingest(source, delivery, headers, body)
 
@@ -165,6 +166,7 @@ class IngestService:
             triggered_at=_parse_time(headers.get(names.triggered_at)) if names.triggered_at else None,
             received_at=now_utc(),
             body_hash=body_hash(body),
+            default_region=source.default_region,
         )
         return self.ingest(source, delivery, headers, body, quarantine=False)
 

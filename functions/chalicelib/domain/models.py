@@ -68,7 +68,8 @@ class Person(Frozen):
     """Who a record belongs to, normalized."""
 
     email: str | None = None
-    phone: str | None = None
+    phone: str | None = None  # E.164, valid for its country: an identity key and SMS target
+    phone_invalid: str | None = None  # a number not valid for its country, as written: kept, flagged, unused
     ext: str | None = None  # platform:source:customer-id
     first_name: str | None = None
     last_name: str | None = None
@@ -199,6 +200,7 @@ class Delivery(Frozen):
     triggered_at: UtcDatetime | None = None
     received_at: UtcDatetime
     body_hash: str | None = None  # identical bodies are the same state, whatever the topic
+    default_region: str | None = None  # the source's: reads national phone numbers without an address
 
 
 class Source(Frozen):
@@ -207,6 +209,7 @@ class Source(Frozen):
     platform: Platform
     shop_domain: str
     secret_ref: str
+    default_region: str | None = None  # ISO 3166 alpha-2, for national phones without an address country
 
 
 def now_utc() -> datetime:

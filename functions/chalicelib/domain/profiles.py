@@ -213,6 +213,10 @@ class Profile:
             item["e"] = person.email
         if item.get("ph") is None and person.phone:
             item["ph"] = person.phone
+        if person.phone_invalid and (newer or not item.get("phx")):
+            item["phx"] = person.phone_invalid  # kept as written and flagged; never a key nor a target
+        elif person.phone and newer:
+            item.pop("phx", None)
         if person.is_member:
             item["m"] = True
         else:
@@ -299,7 +303,7 @@ class Profile:
             for attr in ("e", "ph", "fn", "ln", "pat"):
                 if theirs.get(attr):
                     mine[attr] = theirs[attr]
-        for attr in ("e", "ph", "fn", "ln"):
+        for attr in ("e", "ph", "phx", "fn", "ln"):
             if not mine.get(attr) and theirs.get(attr):
                 mine[attr] = theirs[attr]
         if theirs.get("lpt") and (not mine.get("lpt") or int(theirs["lpt"]["t"]) > int(mine["lpt"]["t"])):

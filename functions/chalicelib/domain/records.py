@@ -76,6 +76,7 @@ def person_fields(p: Person) -> dict[str, Any]:
     values = {
         "e": p.email,
         "ph": p.phone,
+        "phx": p.phone_invalid,
         "x": p.ext,
         "fn": p.first_name,
         "ln": p.last_name,
@@ -101,6 +102,7 @@ def person_from(values: dict[str, Any] | None) -> Person:
     return Person(
         email=v.get("e"),
         phone=v.get("ph"),
+        phone_invalid=v.get("phx"),
         ext=v.get("x"),
         first_name=v.get("fn"),
         last_name=v.get("ln"),

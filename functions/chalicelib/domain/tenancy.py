@@ -8,6 +8,7 @@ import secrets
 from decimal import Decimal
 from typing import Any, Protocol
 
+import phonenumbers
 from pydantic import BaseModel
 
 from chalicelib.domain.errors import BadRequest, NotFound
@@ -73,7 +74,14 @@ class TenancyService:
         self.store.create_workspace(workspace_id, name, currency, hash_api_key(api_key))
         return NewWorkspace(workspace_id=workspace_id, api_key=api_key, name=name, currency=currency)
 
-    def add_source(self, workspace_id: str, platform: str, shop_domain: str, secret: str) -> SourceInfo:
+    def add_source(
+        self,
+        workspace_id: str,
+        platform: str,
+        shop_domain: str,
+        secret: str,
+        default_region: str | None = None,
+    ) -> SourceInfo:
         if self.store.workspace(workspace_id) is None:
             raise NotFound(f"workspace {workspace_id} not found")
         try:
@@ -85,6 +93,9 @@ class TenancyService:
             raise BadRequest("shop domain is empty")
         if len(secret) < 16:
             raise BadRequest("webhook secret must be at least 16 characters")
+        region = default_region.strip().upper() if default_region else None
+        if region and region not in phonenumbers.SUPPORTED_REGIONS:
+            raise BadRequest("default region must be an ISO 3166 alpha-2 country code, e.g. FR")
         source_id = "src_" + secrets.token_hex(4)
         ref = self.secrets.create(
             f"patron-{self.stage}/{workspace_id}/{source_id}",  # under the stack name: IAM scope
@@ -93,7 +104,12 @@ class TenancyService:
         )
         self.store.add_source(
             Source(
-                workspace_id=workspace_id, source_id=source_id, platform=plat, shop_domain=key, secret_ref=ref
+                workspace_id=workspace_id,
+                source_id=source_id,
+                platform=plat,
+                shop_domain=key,
+                secret_ref=ref,
+                default_region=region,
             )
         )
         return SourceInfo(

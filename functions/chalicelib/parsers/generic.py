@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
-from chalicelib.domain.identity import normalize_email, normalize_phone, platform_key
+from chalicelib.domain.identity import invalid_phone, normalize_email, normalize_phone, platform_key
 from chalicelib.domain.models import (
     Consent,
     ConsentState,
@@ -45,6 +45,7 @@ class GenericCustomerRef(_M):
     is_member: bool | None = None
     birthday: str | None = None  # YYYY-MM-DD or MM-DD; only the month and day are kept
     timezone: str | None = None  # IANA, e.g. Asia/Shanghai
+    country: str | None = None  # ISO 3166 alpha-2 of the address: reads a national phone number
 
     @field_validator("timezone")
     @classmethod
@@ -113,7 +114,8 @@ def _consent(state: ConsentState | None, at: datetime | None) -> Consent | None:
 def _person(delivery: Delivery, c: GenericCustomerRef) -> Person:
     return Person(
         email=normalize_email(c.email),
-        phone=normalize_phone(c.phone),
+        phone=normalize_phone(c.phone, c.country or delivery.default_region),
+        phone_invalid=invalid_phone(c.phone, c.country or delivery.default_region),
         ext=platform_key("generic", delivery.source_id, c.id),
         first_name=c.first_name,
         last_name=c.last_name,

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
-from chalicelib.domain.identity import normalize_email, normalize_phone, platform_key
+from chalicelib.domain.identity import invalid_phone, normalize_email, normalize_phone, platform_key
 from chalicelib.domain.models import (
     Checkout,
     Consent,
@@ -186,13 +186,16 @@ def _person(
 ) -> Person:
     c = customer
     where = address or (c.default_address if c else None)
+    region = (where.country_code if where else None) or delivery.default_region
+    number = phone or (c.phone if c else None)
     email_consent = _consent(c.email_marketing_consent) if c else None
     if email_consent is None and accepts_marketing is not None:
         state = ConsentState.SUBSCRIBED if accepts_marketing else ConsentState.NOT_SUBSCRIBED
         email_consent = Consent(state=state, updated_at=at, record_time=True)  # no consent time of its own
     return Person(
         email=normalize_email(email or (c.email if c else None)),
-        phone=normalize_phone(phone or (c.phone if c else None)),
+        phone=normalize_phone(number, region),
+        phone_invalid=invalid_phone(number, region),
         ext=platform_key("shopify", delivery.source_id, c.id if c else None),
         first_name=c.first_name if c else None,
         last_name=c.last_name if c else None,
@@ -324,7 +327,7 @@ def _privacy(kind: str) -> Parser:
         if p.customer is not None:
             person = Person(
                 email=normalize_email(p.customer.email),
-                phone=normalize_phone(p.customer.phone),
+                phone=normalize_phone(p.customer.phone, delivery.default_region),
                 ext=platform_key("shopify", delivery.source_id, p.customer.id),
             )
         if p.data_request is not None:

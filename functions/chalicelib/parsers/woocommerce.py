@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
-from chalicelib.domain.identity import normalize_email, normalize_phone, platform_key
+from chalicelib.domain.identity import invalid_phone, normalize_email, normalize_phone, platform_key
 from chalicelib.domain.models import (
     Customer,
     Delivery,
@@ -98,9 +98,11 @@ def gmt(value: datetime) -> datetime:
 
 
 def _person(delivery: Delivery, customer_id: int, contact: WooContact, email: str | None) -> Person:
+    region = contact.country or delivery.default_region
     return Person(
         email=normalize_email(email or contact.email),
-        phone=normalize_phone(contact.phone),
+        phone=normalize_phone(contact.phone, region),
+        phone_invalid=invalid_phone(contact.phone, region),
         ext=platform_key("woocommerce", delivery.source_id, customer_id),
         first_name=contact.first_name or None,
         last_name=contact.last_name or None,

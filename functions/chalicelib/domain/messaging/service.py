@@ -36,6 +36,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain import timemath
+from chalicelib.domain.identity import normalize_phone
 from chalicelib.domain.messaging import feedback, render, sms, unsubscribe
 from chalicelib.domain.messaging.personalize import profile_values
 from chalicelib.domain.messaging.stats import scope_of
@@ -285,6 +286,8 @@ class MessagingService:
         address = profile.get("e") if message.channel is Channel.EMAIL else profile.get("ph")
         if not address:
             return Decision("dropped", f"no {message.channel.value} address")
+        if message.channel is Channel.SMS and normalize_phone(str(address)) is None:
+            return Decision("dropped", "sms number not valid for its country")
         if (
             str(address) in lists[1]
             if lists is not None
