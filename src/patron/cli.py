@@ -470,6 +470,7 @@ def cmd_campaign_create(args: argparse.Namespace) -> int:
                 "test_share": args.test_share,
                 "winner_metric": args.winner_metric,
                 "decide_after_hours": args.decide_after_hours,
+                "min_sample_per_variant": args.min_sample_per_variant,
                 "send_at": args.send_at,
                 "over_cap": args.over_cap,
             }
@@ -908,6 +909,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--test-share", type=float, help="A/B: the share that gets the test (0-1)")
     sp.add_argument("--winner-metric", default="clicks", choices=["clicks", "revenue"])
     sp.add_argument("--decide-after-hours", type=float, default=4)
+    sp.add_argument("--min-sample-per-variant", type=int, default=100, help="A/B: sent per variant to decide")
     sp.add_argument("--send-at", help="ISO time with offset, e.g. 2026-12-01T09:00:00+00:00")
     sp.add_argument("--over-cap", default="defer", choices=["defer", "drop"])
     stage_opt(sp)

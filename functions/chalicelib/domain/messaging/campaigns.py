@@ -25,9 +25,11 @@ per batch.
   refused for now, are retried a minute later the same way.
 - **A/B.** With `test_share`, the dispatcher first sends to that share of the segment
   (each customer's variant from a stable hash of the campaign and customer ids), waits
-  `decide_after_hours`, picks the variant with the best clicks (or attributed revenue) per
-  message sent from the variant counters (`camp#<id>#v#<variant>`), and sends it to the
-  rest. Without a test share, several variants split the whole audience by the same hash.
+  `decide_after_hours`, decides from the variant counters (`camp#<id>#v#<variant>`) by the
+  rule of `abtest.py` (a minimum sample per variant and a significance test), and sends
+  the winner to the rest; without a winner (tie, insufficient sample, no data) the rest is
+  split evenly across the variants. The decision is stored (`abd`) and shown. Without a
+  test share, several variants split the whole audience by the same hash.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from typing import Any, Literal, Protocol
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from chalicelib.domain.errors import BadRequest, Conflict, NotFound
+from chalicelib.domain.messaging.abtest import MIN_SAMPLE, Decision, Sample, decide, shown, stored
 from chalicelib.domain.messaging.service import (
     Channel,
     MessagingService,
@@ -82,6 +85,7 @@ class CampaignIn(BaseModel):
     test_share: float | None = Field(default=None, gt=0, lt=1)
     winner_metric: Literal["clicks", "revenue"] = "clicks"
     decide_after_hours: float = Field(default=4, ge=0, le=24 * 14)
+    min_sample_per_variant: int = Field(default=MIN_SAMPLE, ge=1, le=10_000_000)
     send_at: AwareDatetime | None = None
     over_cap: Literal["defer", "drop"] = "defer"
 
@@ -214,6 +218,7 @@ class CampaignService:
             "ts": Decimal(str(body.test_share)) if ab else None,
             "wm": body.winner_metric,
             "dah": Decimal(str(body.decide_after_hours)),
+            "mss": body.min_sample_per_variant,
             "sat": iso(body.send_at),
             "oc": body.over_cap,
             "st": "draft",
@@ -293,6 +298,8 @@ class CampaignService:
             "test_share": float(item["ts"]) if item.get("ts") is not None else None,
             "winner_metric": item["wm"],
             "winner": item.get("win"),
+            "min_sample_per_variant": int(item.get("mss", MIN_SAMPLE)),
+            "decision": shown(item.get("abd")),
             "send_at": item.get("sat"),
             "decide_at": item.get("dec"),
             "enqueued": int(item["enq"]),
@@ -334,11 +341,14 @@ class CampaignService:
                 decide_at = parse_iso(item.get("dec"))
                 if decide_at is None or decide_at > now:
                     continue
-                winner = self.pick_winner(workspace_id, item)
-                if not self.store.set_phase(workspace_id, campaign_id, "wait", "rest", {"win": winner}):
+                decision = self.decide_ab(workspace_id, item)
+                extra: dict[str, Any] = {"abd": stored(decision)}
+                if decision.winner is not None:
+                    extra["win"] = decision.winner
+                if not self.store.set_phase(workspace_id, campaign_id, "wait", "rest", extra):
                     continue
-                item.update(ph="rest", win=winner, cur=None)
-                result["winners"] += 1
+                item.update(ph="rest", win=decision.winner, cur=None, **extra)
+                result["winners" if decision.winner is not None else "no_winners"] += 1
             used = self._enqueue_pages(item, now, budget, time_left, result)
             budget -= used
         return dict(result)
@@ -438,8 +448,12 @@ class CampaignService:
         test_share = float(item["ts"])
         if item["ph"] == "test":
             return variants[int(share / test_share * len(variants))] if share < test_share else None
-        if item["ph"] == "rest":
-            return str(item["win"]) if share >= test_share else None
+        if item["ph"] == "rest" and share >= test_share:
+            if item.get("win"):
+                return str(item["win"])
+            # no winner: the rest split evenly across the variants, by the same hash
+            place = (share - test_share) / (1 - test_share)
+            return variants[min(len(variants) - 1, int(place * len(variants)))]
         return None
 
     def _triage(
@@ -475,18 +489,19 @@ class CampaignService:
                 held.setdefault(until, []).append((customer_id, variant))
         return ready, held, skipped
 
-    def pick_winner(self, workspace_id: str, item: dict[str, Any]) -> str:
-        """The variant with the most clicks (or attributed revenue) per message sent; the
-        first listed wins a tie (and when nothing was measured)."""
-        metric = "clicked" if item["wm"] == "clicks" else "revenue"
-        best, best_rate = item["vars"][0]["id"], Decimal(-1)
+    def decide_ab(self, workspace_id: str, item: dict[str, Any]) -> Decision:
+        """The A/B decision from the variant counters, by the rule of `abtest.py`: a winner,
+        or no winner with its reason (`insufficient_sample`, `tie`, `no_data`)."""
+        samples = {}
         for variant in item["vars"]:
             counts = self.stats.get(workspace_id, variant_scope(item["id"], variant["id"]))
-            sent = Decimal(counts.get("sent", 0) or 0)
-            rate = Decimal(counts.get(metric, 0) or 0) / sent if sent else Decimal(0)
-            if rate > best_rate:
-                best, best_rate = variant["id"], rate
-        return str(best)
+            samples[variant["id"]] = Sample(
+                sent=int(counts.get("sent", 0) or 0),
+                clicked=int(counts.get("clicked", 0) or 0),
+                orders=int(counts.get("orders", 0) or 0),
+                revenue=Decimal(counts.get("revenue", 0) or 0),
+            )
+        return decide(item["wm"], samples, int(item.get("mss", MIN_SAMPLE)))
 
     def _release_due(self, now: datetime) -> int:
         """Held batches whose time has come, merged per campaign into full batches and
