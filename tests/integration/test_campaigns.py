@@ -150,7 +150,8 @@ def test_cancel_drops_the_queued_batches_and_counts_them(world):
 def test_ab_test_share_first_then_the_winner_to_the_rest(world):
     stage, ws, clock = world
     put_customers(stage, ws.workspace_id, [customer(n) for n in range(100)])
-    campaign_id = create(stage, ws, "campaigns/create_ab.json")
+    # (a small test: its minimum sample per variant is lowered from the default 100)
+    campaign_id = create(stage, ws, "campaigns/create_ab.json", min_sample_per_variant=10)
     post(stage, ws, f"/campaigns/{campaign_id}/start")
     # When the test share is sent
     run_minute(stage)
@@ -163,7 +164,7 @@ def test_ab_test_share_first_then_the_winner_to_the_rest(world):
     # And variant b gets the clicks (as the SES event handler adds them), before the decision
     stats = stage.container.campaigns.stats
     stats.add(ws.workspace_id, variant_scope(campaign_id, "a"), {"clicked": 1})
-    stats.add(ws.workspace_id, variant_scope(campaign_id, "b"), {"clicked": 6})
+    stats.add(ws.workspace_id, variant_scope(campaign_id, "b"), {"clicked": 10})
     run_minute(stage)
     assert len(bulk_destinations(stage)) == len(test)  # too early to decide
     clock["now"] += timedelta(hours=4)
@@ -175,6 +176,58 @@ def test_ab_test_share_first_then_the_winner_to_the_rest(world):
     assert len(everyone) == 100 == len({d["to"] for d in everyone})
     view = progress(stage, ws, campaign_id)
     assert view["winner"] == "b" and view["status"] == "sent"
+    decision = view["decision"]
+    assert decision["outcome"] == "winner" and decision["p_value"] < 0.05
+    assert decision["samples"]["b"]["clicked"] == 10
+
+
+def test_ab_tie_is_reported_and_the_rest_is_split_across_the_variants(world):
+    stage, ws, clock = world
+    put_customers(stage, ws.workspace_id, [customer(n) for n in range(100)])
+    campaign_id = create(stage, ws, "campaigns/create_ab.json", min_sample_per_variant=10)
+    post(stage, ws, f"/campaigns/{campaign_id}/start")
+    # Given the test share sent, and both variants clicked alike
+    run_minute(stage)
+    test = bulk_destinations(stage)
+    per_variant = {v: sum(d["tags"]["v"] == v for d in test) for v in ("a", "b")}
+    stats = stage.container.campaigns.stats
+    for variant in ("a", "b"):
+        stats.add(ws.workspace_id, variant_scope(campaign_id, variant), {"clicked": 3})
+    # When the decision is due
+    clock["now"] += timedelta(hours=4)
+    run_minute(stage)
+    # Then there is no winner, and the campaign says why, with its rule, p-value and samples
+    view = progress(stage, ws, campaign_id)
+    assert view["winner"] is None and view["status"] == "sent"
+    decision = view["decision"]
+    assert (decision["outcome"], decision["reason"], decision["winner"]) == ("no_winner", "tie", None)
+    assert decision["p_value"] > 0.05 and "two-proportion z-test" in decision["rule"]
+    assert decision["samples"] == {v: {"sent": per_variant[v], "clicked": 3} for v in ("a", "b")}
+    # And the rest was split across both variants (not the first one), each customer once
+    everyone = bulk_destinations(stage)
+    rest = everyone[len(test) :]
+    assert {d["tags"]["v"] for d in rest} == {"a", "b"}
+    assert min(sum(d["tags"]["v"] == v for d in rest) for v in ("a", "b")) >= len(rest) // 4
+    assert len(everyone) == 100 == len({d["to"] for d in everyone})
+
+
+def test_ab_below_the_default_minimum_sample_is_not_decided(world):
+    stage, ws, clock = world
+    put_customers(stage, ws.workspace_id, [customer(n) for n in range(100)])
+    # Given an A/B campaign with the default minimum (100 sent per variant) and a test of 40
+    campaign_id = create(stage, ws, "campaigns/create_ab.json")
+    post(stage, ws, f"/campaigns/{campaign_id}/start")
+    run_minute(stage)
+    stats = stage.container.campaigns.stats
+    stats.add(ws.workspace_id, variant_scope(campaign_id, "b"), {"clicked": 10})
+    # When the decision is due
+    clock["now"] += timedelta(hours=4)
+    run_minute(stage)
+    # Then b's lead is not a win: too little sample, said so
+    view = progress(stage, ws, campaign_id)
+    assert view["winner"] is None and view["min_sample_per_variant"] == 100
+    assert (view["decision"]["outcome"], view["decision"]["reason"]) == ("no_winner", "insufficient_sample")
+    assert {d["tags"]["v"] for d in bulk_destinations(stage)} == {"a", "b"}
 
 
 def test_a_scheduled_campaign_waits_for_its_time(world):

@@ -347,7 +347,7 @@ class CampaignService:
                     extra["win"] = decision.winner
                 if not self.store.set_phase(workspace_id, campaign_id, "wait", "rest", extra):
                     continue
-                item.update(ph="rest", win=decision.winner, cur=None, **extra)
+                item.update({"win": None, **extra}, ph="rest", cur=None)
                 result["winners" if decision.winner is not None else "no_winners"] += 1
             used = self._enqueue_pages(item, now, budget, time_left, result)
             budget -= used
