@@ -106,3 +106,16 @@ def batch_get(
         request: dict[str, Any] = {table: {"Keys": keys[start : start + 100], "ConsistentRead": consistent}}
         drain_unprocessed(call, request, "UnprocessedKeys", "BatchGetItem", backoff)
     return out
+
+
+def batch_write(client: Any, table: str, requests: list[dict[str, Any]], backoff: Backoff = DEFAULT) -> None:
+    """BatchWriteItem of Put/Delete requests in pages of 25, asking again for the
+    UnprocessedItems with backoff (bounded: BatchIncomplete when they are still left)."""
+    for start in range(0, len(requests), 25):
+        drain_unprocessed(
+            lambda pending: client.batch_write_item(RequestItems=pending),
+            {table: requests[start : start + 25]},
+            "UnprocessedItems",
+            "BatchWriteItem",
+            backoff,
+        )

@@ -12,9 +12,9 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.adapters.cache import TtlCache
-from chalicelib.adapters.codec import batch_get, from_item, to_av, to_item
+from chalicelib.adapters.codec import batch_get, batch_write, from_item, to_av, to_item
 from chalicelib.adapters.entry_store import EntryItems
-from chalicelib.adapters.retry import DEFAULT, Backoff, drain_unprocessed, send_message_batch
+from chalicelib.adapters.retry import DEFAULT, Backoff, send_message_batch
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.models import Platform, Source, now_utc
@@ -774,13 +774,7 @@ class DynamoMembershipStore:
             {"DeleteRequest": {"Key": {"pk": {"S": f"W#{workspace_id}#SEGM#{s}"}, "sk": {"S": customer_id}}}}
             for s in exited
         ]
-        for start in range(0, len(requests), 25):
-            drain_unprocessed(
-                lambda pending: self.t.client.batch_write_item(RequestItems=pending),
-                {self.t.table: requests[start : start + 25]},
-                "UnprocessedItems",
-                "BatchWriteItem",
-            )
+        batch_write(self.t.client, self.t.table, requests)
         record = {
             "pk": f"W#{workspace_id}#PM#{customer_id}",
             "sk": "M",

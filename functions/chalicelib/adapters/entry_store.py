@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from chalicelib.adapters.codec import batch_get, from_item, to_av, to_item
-from chalicelib.adapters.retry import drain_unprocessed
+from chalicelib.adapters.codec import batch_get, batch_write, from_item, to_av, to_item
 from chalicelib.domain.profiles import profile_pk
 
 PREFIX = "O#"
@@ -88,11 +87,5 @@ class EntryItems:
     def delete_all(self, workspace_id: str, customer_id: str) -> int:
         """Delete every moved entry under one partition (erasure); returns how many."""
         keys = [{"pk": {"S": i["pk"]}, "sk": {"S": i["sk"]}} for i in self.under(workspace_id, customer_id)]
-        for start in range(0, len(keys), 25):
-            drain_unprocessed(
-                lambda pending: self.client.batch_write_item(RequestItems=pending),
-                {self.table: [{"DeleteRequest": {"Key": k}} for k in keys[start : start + 25]]},
-                "UnprocessedItems",
-                "BatchWriteItem",
-            )
+        batch_write(self.client, self.table, [{"DeleteRequest": {"Key": k}} for k in keys])
         return len(keys)
