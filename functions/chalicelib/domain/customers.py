@@ -14,7 +14,8 @@ from chalicelib.domain.identity import customer_id_for, normalize_email
 from chalicelib.domain.messaging.engagement import EngagementView
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.money import round_money
-from chalicelib.domain.profiles import WorkspaceReader, bought, entry_partitions
+from chalicelib.domain.order_entries import all_entries
+from chalicelib.domain.profiles import WorkspaceReader, bought
 
 TIMELINE_ORDERS = 100
 
@@ -272,10 +273,7 @@ class CustomerService:
         item = self.profiles.get(workspace_id, customer_id)
         if item is None or item.get("t") != "profile":
             raise NotFound("customer not found")
-        held = dict(item.get("o") or {})
-        if item.get("so"):  # older orders moved to their own items: one query of the partition
-            moved = self.profiles.moved_entries(workspace_id, entry_partitions(item))
-            held = {k: e for k, e in moved.items() if k not in held} | held
+        held = all_entries(self.profiles, workspace_id, item)
         entries = sorted(held.items(), key=lambda kv: int(kv[1].get("t", 0)), reverse=True)[:TIMELINE_ORDERS]
         keys = []
         for key, _ in entries:

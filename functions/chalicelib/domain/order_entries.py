@@ -15,13 +15,35 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from chalicelib.domain import records, timemath
 from chalicelib.domain.money import round_money
 
 DAY_SECONDS = 86400
 CENT = Decimal("0.01")
+
+
+class MovedEntries(Protocol):
+    def moved_entries(
+        self, workspace_id: str, customer_ids: list[str], keys: list[str] | None = None
+    ) -> dict[str, dict[str, Any]]: ...
+
+
+def entry_partitions(item: dict[str, Any]) -> list[str]:
+    """Customer ids under whose partitions the profile's moved entries live: its own and
+    those of the profiles merged into it (their moved entries stay where they are)."""
+    return list(dict.fromkeys([item["cid"], *item.get("mrg", [])]))
+
+
+def all_entries(store: MovedEntries, workspace_id: str, item: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every order entry of a profile item: its recent ones (`o`) over the moved ones, read
+    with one query per partition, and only when some have moved (`so`)."""
+    recent = dict(item.get("o") or {})
+    if not item.get("so"):
+        return recent
+    moved = store.moved_entries(workspace_id, entry_partitions(item))
+    return {k: e for k, e in moved.items() if k not in recent} | recent
 
 
 def entry_source(order_key: str) -> str:

@@ -15,7 +15,8 @@ from chalicelib.domain import records
 from chalicelib.domain.customers import CustomerService, OrderView
 from chalicelib.domain.identity import customer_id_for, identity_keys
 from chalicelib.domain.models import now_utc
-from chalicelib.domain.profiles import ApplyResult, ProfileStore, WorkspaceReader, entry_partitions
+from chalicelib.domain.order_entries import all_entries
+from chalicelib.domain.profiles import ApplyResult, ProfileStore, WorkspaceReader
 
 EXPORT_TTL_DAYS = 30
 
@@ -66,14 +67,9 @@ class PrivacyService:
         if request == "customers_redact":
             deleted, redacted = 0, 0
             for profile in found:
-                moved = (
-                    self.profiles.moved_entries(workspace_id, entry_partitions(profile))
-                    if profile.get("so")
-                    else {}
-                )
                 order_keys = [
                     records.order_pk(workspace_id, *parts)
-                    for key in [*profile.get("o", {}), *moved]
+                    for key in all_entries(self.profiles, workspace_id, profile)
                     if (parts := records.split_public_order_id(key))
                 ]
                 customer_keys = []

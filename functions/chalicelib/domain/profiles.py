@@ -23,6 +23,7 @@ from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for, identity_keys, identity_kind
 from chalicelib.domain.models import Consent, ConsentState, Person, now_utc
 from chalicelib.domain.money import round_money
+from chalicelib.domain.order_entries import entry_partitions
 from chalicelib.domain.predict import ModelParams
 from chalicelib.domain.scoring import RfmEdges
 
@@ -61,12 +62,6 @@ def order_channels(item: dict[str, Any]) -> set[str]:
 def orders_held(item: dict[str, Any]) -> int:
     """Order entries of a profile: the recent ones and the moved ones."""
     return len(item.get("o") or {}) + int((item.get("so") or {}).get("c", 0))
-
-
-def entry_partitions(item: dict[str, Any]) -> list[str]:
-    """Customer ids under whose partitions the profile's moved entries live: its own and
-    those of the profiles merged into it (their moved entries stay where they are)."""
-    return list(dict.fromkeys([item["cid"], *item.get("mrg", [])]))
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain import scoring, timemath
 from chalicelib.domain.money import round_money
+from chalicelib.domain.order_entries import MovedEntries, all_entries
 from chalicelib.domain.walk import CustomerWalk
 
 if TYPE_CHECKING:
@@ -277,12 +278,6 @@ def parse_date(name: str, value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-class MovedEntries(Protocol):
-    def moved_entries(
-        self, workspace_id: str, customer_ids: list[str], keys: list[str] | None = None
-    ) -> dict[str, dict[str, Any]]: ...
-
-
 class AnalyticsService:
     """Reports over a workspace's profiles, read through the workspace's own customer lists
     (`domain/walk.py`): the cost is the workspace's size, whatever else the table holds."""
@@ -320,13 +315,9 @@ class AnalyticsService:
     def _with_moved(self, workspace_id: str, items: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
         """Profiles with all their order entries: a customer's older entries live in their
         own items (one query of the customer's partition, only for those who have some)."""
-        from chalicelib.domain.profiles import entry_partitions
-
         for item in items:
             if item.get("so") and self.entries is not None:
-                moved = self.entries.moved_entries(workspace_id, entry_partitions(item))
-                recent = item.get("o") or {}
-                item = {**item, "o": {k: e for k, e in moved.items() if k not in recent} | recent}
+                item = {**item, "o": all_entries(self.entries, workspace_id, item)}
             yield item
 
 
