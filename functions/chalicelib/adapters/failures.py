@@ -4,7 +4,7 @@ Lambda's on-failure destination gets only its own invocation record (the shard a
 range of sequence numbers it gave up on), never the error. So each stream consumer
 records a failing record's reason itself, on every failed attempt (the last one wins):
 `SFAIL#<table>` / `<sequence number, zero-padded>` in the CRM table, with the record's
-item key, the reason (the error's type and message, without personal data), the
+item key, the reason (`domain.failures.reason`: the error's type and message, without personal data), the
 attempts counted and a TTL of 14 days (the failure queue's retention). The CLI queries
 the partition by the sequence range of each failure message. Written only when a
 record fails.
@@ -12,7 +12,6 @@ record fails.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,8 +20,6 @@ from chalicelib.adapters.codec import from_item
 PK = "SFAIL#"
 WIDTH = 40  # DynamoDB stream sequence numbers are decimal strings of up to 40 digits
 TTL = timedelta(days=14)
-_EMAIL = re.compile(r"[^\s@'\"<>]+@[^\s@'\"<>]+")
-_PHONE = re.compile(r"\+\d[\d ().-]{6,}\d")
 
 
 def table_of(stream_arn: str) -> str:
@@ -32,14 +29,6 @@ def table_of(stream_arn: str) -> str:
 
 def sequence_key(sequence: str) -> str:
     return sequence.zfill(WIDTH)
-
-
-def reason_of(exc: BaseException, limit: int = 300) -> str:
-    """`<error type>: <message>`, with anything shaped like an email or a phone number
-    redacted (domain errors carry ids, never personal data; this guards the rest)."""
-    message = _PHONE.sub("[phone]", _EMAIL.sub("[email]", str(exc)))
-    text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-    return text[:limit]
 
 
 class DynamoStreamFailures:

@@ -36,19 +36,19 @@ def record_failure(record: DynamoDBRecord, exc: BaseException) -> None:
     the reason where `patron dlq list` reads it: Lambda's on-failure destination gets
     only the batch's sequence range. Every attempt records it (the handler cannot know
     which is the last); keeping it must not hide the record's own failure."""
-    from chalicelib.adapters.failures import reason_of
+    from chalicelib.domain.failures import reason
     from chalicelib.domain.models import now_utc
 
     change = record.raw_event["dynamodb"]
     keys = change.get("Keys") or {}
     item_key = "/".join(keys[name]["S"] for name in ("pk", "sk") if "S" in keys.get(name, {}))
-    reason = reason_of(exc)
+    why = reason(exc)  # without the values the message quotes, emails or phone numbers
     logger.warning(
         "stream record failed",
         extra={
             "sequence_number": change.get("SequenceNumber"),
             "item": "#".join(item_key.split("#")[:3]),  # workspace and kind: no platform ids in logs
-            "reason": reason,
+            "reason": why,
         },
     )
     try:
@@ -56,7 +56,7 @@ def record_failure(record: DynamoDBRecord, exc: BaseException) -> None:
             record.raw_event.get("eventSourceARN", ""),
             str(change.get("SequenceNumber", "")),
             item_key,
-            reason,
+            why,
             now_utc(),
         )
     except Exception:  # noqa: BLE001 - the record's own error is what the batch reports
