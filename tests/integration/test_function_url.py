@@ -81,7 +81,7 @@ def test_a_bad_signature_is_401_with_its_reason_and_stores_nothing(stage, ws):
     assert (status, body["details"]["reason"]) == (401, "bad_signature")
     assert (unknown_status, unknown_body["details"]["reason"]) == (401, "unknown_source")
     assert ingest_items(stage) == []
-    assert stage.container.quarantine.list(ws.workspace_id) == []
+    assert stage.container.quarantine.page(ws.workspace_id)[0] == []
 
 
 def test_a_body_over_the_cap_is_413(stage, ws):
@@ -103,7 +103,7 @@ def test_a_malformed_order_is_400_and_quarantined(stage, ws):
     status, body, _ = invoke(event)
     # Then it is 400 with the field named, and kept in quarantine
     assert status == 400 and "total_price" in {e["field"] for e in body["details"]}
-    (entry,) = stage.container.quarantine.list(ws.workspace_id)
+    (entry,) = stage.container.quarantine.page(ws.workspace_id)[0]
     assert entry["quarantine_id"] == body["quarantine_id"]
 
 

@@ -103,7 +103,7 @@ def test_tampered_or_missing_signature_is_401_and_stores_nothing(stage, ws):
     assert json.loads(r2.body)["details"]["reason"] == "missing_signature"
     assert json.loads(unknown.body)["details"]["reason"] == "unknown_source"
     assert scan(stage, stage.info.ingest_table) == []
-    assert stage.container.quarantine.list(ws.workspace_id) == []
+    assert stage.container.quarantine.page(ws.workspace_id)[0] == []
 
 
 def test_malformed_body_is_400_quarantined_and_replayable(stage, ws):
@@ -118,7 +118,7 @@ def test_malformed_body_is_400_quarantined_and_replayable(stage, ws):
     fields = {e["field"] for e in body["details"]}
     assert {"total_price", "created_at"} <= fields
     assert "twelve" not in response.body.decode()  # values are not echoed back
-    (entry,) = stage.container.quarantine.list(ws.workspace_id)
+    (entry,) = stage.container.quarantine.page(ws.workspace_id)[0]
     assert entry["quarantine_id"] == body["quarantine_id"]
     assert entry["headers"]["x-shopify-topic"] == "orders/create"
     assert not any("hmac" in k for k in entry["headers"])
@@ -131,14 +131,14 @@ def test_malformed_body_is_400_quarantined_and_replayable(stage, ws):
     # Then the order is in and the entry is marked replayed
     assert result.status == "stored"
     assert customers(stage, ws, "jane.doe@example.com")[0]["total_spent"] == "122.00"
-    assert stage.container.quarantine.list(ws.workspace_id)[0]["state"] == "replayed"
+    assert stage.container.quarantine.page(ws.workspace_id)[0][0]["state"] == "replayed"
 
 
 def test_unknown_topic_is_quarantined(stage, ws):
     response = stage.send(ws, "shopify", "products/create", b'{"id": 1}')
     assert response.status_code == 400
     assert json.loads(response.body)["details"][0]["field"] == "topic"
-    assert len(stage.container.quarantine.list(ws.workspace_id)) == 1
+    assert len(stage.container.quarantine.page(ws.workspace_id)[0]) == 1
 
 
 def test_woocommerce_ping_is_acknowledged_and_nothing_stored(stage, ws):

@@ -573,10 +573,6 @@ class DynamoQuarantine:
             ExpressionAttributeValues={":pk": {"S": f"W#{workspace_id}#Q"}, ":open": {"S": "open"}},
         )
 
-    def list(self, workspace_id: str, limit: int = 50) -> list[dict[str, Any]]:
-        items, _ = self.t.query(f"W#{workspace_id}#Q", limit=limit)
-        return [_quarantine_view(i) for i in items]
-
     def get(self, workspace_id: str, qid: str) -> dict[str, Any] | None:
         item = self.t.get(f"W#{workspace_id}#Q", qid, consistent=True)
         if item is None:
