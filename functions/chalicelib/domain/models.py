@@ -201,6 +201,7 @@ class Delivery(Frozen):
     received_at: UtcDatetime
     body_hash: str | None = None  # identical bodies are the same state, whatever the topic
     default_region: str | None = None  # the source's: reads national phone numbers without an address
+    birthday_meta_key: str | None = None  # the source's: WooCommerce meta key holding a birth date
 
 
 class Source(Frozen):
@@ -210,6 +211,8 @@ class Source(Frozen):
     shop_domain: str
     secret_ref: str
     default_region: str | None = None  # ISO 3166 alpha-2, for national phones without an address country
+    timezone: str | None = None  # the shop's zone (Shopify's iana_timezone): a workspace default
+    birthday_meta_key: str | None = None  # WooCommerce: the customer/order meta key of a birth date
 
 
 def now_utc() -> datetime:

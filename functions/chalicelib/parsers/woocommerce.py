@@ -22,9 +22,9 @@ from chalicelib.domain.models import (
     Refund,
 )
 from chalicelib.domain.money import round_money
-from chalicelib.domain.timezones import zone_for_country
+from chalicelib.domain.timezones import zone_for_address
 from chalicelib.parsers import Parser
-from chalicelib.parsers.dates import Stamp, window
+from chalicelib.parsers.dates import Stamp, month_day_or_none, window
 
 
 class _M(BaseModel):
@@ -37,6 +37,12 @@ class WooContact(_M):
     email: str | None = None
     phone: str | None = None
     country: str | None = None  # ISO 3166 alpha-2
+    state: str | None = None  # WooCommerce's state code (ISO 3166-2 for most countries)
+
+
+class WooMetaEntry(_M):
+    key: str | None = None
+    value: object = None
 
 
 class WooLineItem(_M):
@@ -70,6 +76,7 @@ class WooOrder(_M):
     billing: WooContact = WooContact()
     line_items: list[WooLineItem] = []
     refunds: list[WooRefund] = []
+    meta_data: list[WooMetaEntry] = []
 
 
 class WooCustomer(_M):
@@ -80,6 +87,7 @@ class WooCustomer(_M):
     date_created_gmt: Stamp | None = None
     date_modified_gmt: Stamp | None = None
     billing: WooContact = WooContact()
+    meta_data: list[WooMetaEntry] = []
 
 
 STATUS = {
@@ -97,7 +105,21 @@ def gmt(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _person(delivery: Delivery, customer_id: int, contact: WooContact, email: str | None) -> Person:
+DEFAULT_BIRTHDAY_KEY = "birthday"  # a source's --birthday-meta-key replaces it (docs/webhooks.md)
+
+
+def _birthday(meta: list[WooMetaEntry], delivery: Delivery) -> str | None:
+    """MM-DD of the birth date under the source's meta key (YYYY-MM-DD or MM-DD), if any."""
+    key = delivery.birthday_meta_key or DEFAULT_BIRTHDAY_KEY
+    for entry in meta:
+        if entry.key == key:
+            return month_day_or_none(entry.value, delivery.received_at)
+    return None
+
+
+def _person(
+    delivery: Delivery, customer_id: int, contact: WooContact, email: str | None, birthday: str | None = None
+) -> Person:
     region = contact.country or delivery.default_region
     return Person(
         email=normalize_email(email or contact.email),
@@ -107,7 +129,8 @@ def _person(delivery: Delivery, customer_id: int, contact: WooContact, email: st
         first_name=contact.first_name or None,
         last_name=contact.last_name or None,
         is_member=customer_id > 0,
-        timezone=zone_for_country(contact.country),
+        birthday=birthday,
+        timezone=zone_for_address(contact.country, contact.state),
     )
 
 
@@ -131,7 +154,7 @@ def parse_order(body: bytes, delivery: Delivery) -> IngestPayload:
         created_at=gmt(o.date_created_gmt),
         updated_at=modified,
         channel=CHANNELS.get(o.created_via or "checkout", o.created_via or "web"),
-        person=_person(delivery, o.customer_id, o.billing, None),
+        person=_person(delivery, o.customer_id, o.billing, None, _birthday(o.meta_data, delivery)),
         line_items=tuple(
             LineItem(
                 product_id=str(li.product_id) if li.product_id else None,
@@ -157,7 +180,7 @@ def parse_customer(body: bytes, delivery: Delivery) -> IngestPayload:
         customer_id=str(c.id),
         created_at=gmt(c.date_created_gmt) if c.date_created_gmt else None,
         updated_at=gmt(updated) if updated else delivery.received_at,
-        person=_person(delivery, c.id, c.billing, c.email),
+        person=_person(delivery, c.id, c.billing, c.email, _birthday(c.meta_data, delivery)),
     )
 
 
