@@ -149,3 +149,25 @@ def test_a_shopify_birth_date_metafield_starts_the_birthday_flow_at_sydney_midni
     midnight = datetime.combine(birthday, time(0), tzinfo=sydney).astimezone(UTC)
     assert run["run_id"] == f"birthday#{birthday.year}"
     assert run["due"].startswith(f"{midnight:%Y-%m-%dT%H:%M:%S}")
+
+
+def test_the_cli_sets_and_shows_the_sending_settings(stage, ws, monkeypatch, capsys):
+    import patron.cli
+
+    monkeypatch.setattr(patron.cli, "_container", lambda args: stage.container)
+    # When the operator sets quiet hours, a cap and the default zone from the command line
+    assert patron.cli.main(["workspace", "sending", ws.workspace_id, "--quiet-hours", "22-7"]) == 0
+    code = patron.cli.main(
+        ["workspace", "sending", ws.workspace_id, "--caps", "high=3", "--default-timezone", "Europe/Lisbon"]
+    )
+    assert code == 0
+    capsys.readouterr()
+    # Then `workspace show` lists them, beside today's defaults
+    assert patron.cli.main(["workspace", "show", ws.workspace_id, "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)["sending"]
+    assert shown["quiet_hours"] == "22-07" and shown["daily_caps"] == {"high": 3, "medium": 1}
+    assert (shown["low_every_days"], shown["default_timezone"]) == (3, "Europe/Lisbon")
+    assert shown["defaults"]["quiet_hours"] == "21-09"
+    # And a value out of range is an error, changing nothing
+    assert patron.cli.main(["workspace", "sending", ws.workspace_id, "--quiet-hours", "25-7"]) == 2
+    assert policy_for(stage.container.workspaces.settings(ws.workspace_id)).quiet_start == 22
