@@ -50,7 +50,9 @@ def test_every_zone_in_the_data_lies_in_its_country():
     # Then every zone is in its subdivision's country, and every alias names a known subdivision
     wrong = {code: zone for code, zone in data["zones"].items() if zone not in by_country[code[:2]]}
     assert wrong == {}
-    assert set(data["aliases"]["shopify"].values()) <= set(data["zones"])
+    assert set(data["aliases"]) == {"shopify", "woocommerce"}
+    for table in data["aliases"].values():
+        assert set(table.values()) <= set(data["zones"])
     assert "KDE ki18n" in data["sources"]["ki18n"] and "worldwide" in data["sources"]["worldwide"]
 
 
@@ -63,12 +65,25 @@ CUSTOMERS = [
     ("Lisbon", "PT", "PT-11", "Europe/Lisbon"),
     ("Lisbon, no district", "PT", None, "Europe/Lisbon"),
     ("Las Palmas", "ES", "GC", "Atlantic/Canary"),
+]
+SHOPIFY_ONLY = [
     ("Guadalajara (Shopify's JAL)", "MX", "JAL", "America/Mexico_City"),
     ("Tijuana (Shopify's BC)", "MX", "BC", "America/Tijuana"),
+    ("Cancún (Shopify's Q ROO)", "MX", "Q ROO", "America/Cancun"),
+]
+WOOCOMMERCE_ONLY = [
+    ("Guadalajara (Woo's JA)", "MX", "JA", "America/Mexico_City"),
+    ("Toluca (Woo's MX)", "MX", "MX", "America/Mexico_City"),
+    ("Hermosillo (Woo's SO)", "MX", "SO", "America/Hermosillo"),
+    ("Cancún (Woo's QR)", "MX", "QR", "America/Cancun"),
 ]
 
 
-@pytest.mark.parametrize(("who", "country", "province", "zone"), CUSTOMERS, ids=[c[0] for c in CUSTOMERS])
+@pytest.mark.parametrize(
+    ("who", "country", "province", "zone"),
+    CUSTOMERS + SHOPIFY_ONLY,
+    ids=[c[0] for c in CUSTOMERS + SHOPIFY_ONLY],
+)
 def test_a_shopify_customer_gets_the_zone_of_their_address(who, country, province, zone):
     # Given a Shopify order shipped to the address
     body = load_event("shopify/orders_create.json")
@@ -81,7 +96,9 @@ def test_a_shopify_customer_gets_the_zone_of_their_address(who, country, provinc
 
 
 @pytest.mark.parametrize(
-    ("who", "country", "province", "zone"), CUSTOMERS[:7], ids=[c[0] for c in CUSTOMERS[:7]]
+    ("who", "country", "province", "zone"),
+    CUSTOMERS + WOOCOMMERCE_ONLY,
+    ids=[c[0] for c in CUSTOMERS + WOOCOMMERCE_ONLY],
 )
 def test_a_woocommerce_customer_gets_the_zone_of_their_billing_address(who, country, province, zone):
     # Given a WooCommerce customer billed at the address (Woo's `state`)
@@ -93,9 +110,7 @@ def test_a_woocommerce_customer_gets_the_zone_of_their_billing_address(who, coun
     assert customer.person.timezone == zone
 
 
-@pytest.mark.parametrize(
-    ("who", "country", "province", "zone"), CUSTOMERS[:7], ids=[c[0] for c in CUSTOMERS[:7]]
-)
+@pytest.mark.parametrize(("who", "country", "province", "zone"), CUSTOMERS, ids=[c[0] for c in CUSTOMERS])
 def test_a_generic_customer_gets_the_zone_of_their_address(who, country, province, zone):
     # Given a generic customer with an address's country and state, and no zone of its own
     body = load_event("generic/customer.json")

@@ -47,12 +47,9 @@ def country_zones() -> dict[str, tuple[str, ...]]:
 
 
 @cache
-def _subdivisions() -> tuple[dict[str, str], dict[str, str]]:
+def _subdivisions() -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     data = json.loads(SUBDIVISIONS.read_text())
-    aliases: dict[str, str] = {}
-    for table in data["aliases"].values():
-        aliases.update(table)
-    return data["zones"], aliases
+    return data["zones"], data["aliases"]
 
 
 def subdivision_zones() -> dict[str, str]:
@@ -75,8 +72,9 @@ def zone_for_country(code: str | None) -> str | None:
     return zones[0] if len(offsets) == 1 else _zone_tab()[1].get(country)
 
 
-def zone_for_address(country: str | None, subdivision: str | None) -> str | None:
-    """The zone of an address: its subdivision's, else its country's when that has one."""
+def zone_for_address(country: str | None, subdivision: str | None, platform: str = "") -> str | None:
+    """The zone of an address: its subdivision's (an ISO 3166-2 code, or the platform's own
+    where it differs: Shopify's `JAL`, WooCommerce's `JA`), else its country's when that has one."""
     country = (country or "").strip().upper()
     if not country:
         return None
@@ -84,7 +82,7 @@ def zone_for_address(country: str | None, subdivision: str | None) -> str | None
     if code:
         key = code if code.startswith(f"{country}-") else f"{country}-{code}"
         zones, aliases = _subdivisions()
-        key = aliases.get(key, key)
+        key = aliases.get(platform, {}).get(key, key)
         if key in zones:
             return zones[key]
     return zone_for_country(country)

@@ -212,7 +212,7 @@ def _person(
         email_consent=email_consent,
         sms_consent=_consent(c.sms_marketing_consent) if c else None,
         birthday=_birthday(c, delivery),
-        timezone=zone_for_address(where.country_code, where.province_code) if where else None,
+        timezone=zone_for_address(where.country_code, where.province_code, "shopify") if where else None,
     )
 
 

@@ -130,7 +130,7 @@ def _person(
         last_name=contact.last_name or None,
         is_member=customer_id > 0,
         birthday=birthday,
-        timezone=zone_for_address(contact.country, contact.state),
+        timezone=zone_for_address(contact.country, contact.state, "woocommerce"),
     )
 
 
