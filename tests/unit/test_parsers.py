@@ -483,7 +483,7 @@ def test_out_of_range_money_is_a_payload_error_not_a_storage_failure(amount):
 
 @pytest.mark.parametrize(
     ("country", "zone"),
-    [("DE", "Europe/Berlin"), ("es", "Europe/Madrid"), ("CN", None), ("US", None), (None, None)],
+    [("DE", "Europe/Berlin"), ("es", "Europe/Madrid"), ("CN", "Asia/Shanghai"), ("US", None), (None, None)],
 )
 def test_a_shopify_shipping_country_with_one_time_zone_gives_the_customer_that_zone(country, zone):
     # Given an order shipped to a country, without a province (the US and China have zones

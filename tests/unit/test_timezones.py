@@ -131,3 +131,13 @@ def test_the_address_comes_before_the_phone_and_the_phone_before_the_default():
     assert local_zone({"ph": "+12125550147"}, policy).key == "Europe/Berlin"  # +1: several zones
     assert local_zone({}, Policy()).key == "UTC"
     assert zone_for_phone("+351912345678") == "Europe/Lisbon"
+
+
+def test_a_chinese_customer_without_a_province_keeps_beijing_time():
+    # Given a Chinese mobile number and a Chinese address without a province
+    # When their zones are resolved
+    # Then both are China's one legal time, not the workspace default (Xinjiang's customary
+    # zone is in zone.tab too, so "all zones agree" alone would give no zone)
+    assert zone_for_phone("+8613812345678") == "Asia/Shanghai"
+    assert zone_for_address("CN", None) == "Asia/Shanghai"
+    assert zone_for_address("CN", "XJ") == "Asia/Shanghai"

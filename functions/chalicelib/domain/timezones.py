@@ -25,6 +25,10 @@ SUBDIVISIONS = Path(__file__).parent / "zones" / "subdivisions.json"
 # Zones of one country keep the same time when their offsets agree on these instants (fixed,
 # so the answer does not depend on the day it is asked).
 SAME_TIME_AT = (datetime(2026, 1, 15, 12, tzinfo=UTC), datetime(2026, 7, 15, 12, tzinfo=UTC))
+# Countries with one legal time whose zone.tab also lists a customary local one: China's
+# legal time is Beijing Time nationwide (OpenStreetMap's map gives it for every province,
+# CN-XJ included); Xinjiang's own time (zone.tab's Asia/Urumqi) is used alongside it there.
+LEGAL_TIME = {"CN": "Asia/Shanghai"}
 
 
 @cache
@@ -62,12 +66,14 @@ def zone_for_country(code: str | None) -> str | None:
     """The zone of a country that has one: all its zones keep the same time (Germany's
     Berlin and Busingen), or zone.tab says one covers the country but islands or a corner
     ("Spain (mainland)", "most of New Zealand"). Else None: the US, Canada, Australia,
-    Brazil, Mexico, Russia, Indonesia, and China (Xinjiang keeps its own time) need a
-    subdivision."""
+    Brazil, Mexico, Russia and Indonesia need a subdivision. China has one legal time
+    (LEGAL_TIME)."""
     country = (code or "").strip().upper()
     zones = country_zones().get(country)
     if not zones:
         return None
+    if country in LEGAL_TIME:
+        return LEGAL_TIME[country]
     offsets = {tuple(at.astimezone(ZoneInfo(z)).utcoffset() for at in SAME_TIME_AT) for z in zones}
     return zones[0] if len(offsets) == 1 else _zone_tab()[1].get(country)
 
