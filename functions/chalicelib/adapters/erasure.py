@@ -46,8 +46,10 @@ class S3Exports:
         """Rewrite the CSV without the rows holding any of these hashes; True if it changed."""
         try:
             body = self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read().decode()
-        except self._client.exceptions.NoSuchKey:
-            return False  # expired or removed
+        except self._client.exceptions.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return False  # expired (30 days) or removed
+            raise
         rows = list(csv.reader(io.StringIO(body)))
         kept = [r for r in rows if not hashes.intersection(r)]
         if len(kept) == len(rows):

@@ -106,8 +106,9 @@ class PrivacyService:
             "request": request,
             "source_id": source_id,
             "at": records.iso(now_utc()),
-            "profiles_found": len(found),
         }
+        # ADDed: a redelivered request, finding nothing left, adds 0
+        self.store.tally(workspace_id, request_id, {"profiles_found": len(found)})
         if request == "customers_redact":
             self._erase(workspace_id, settings.id_salt, request_id, found, keys, listed)
             entry |= {"state": "erased"}
