@@ -22,6 +22,7 @@ from typing import Any
 from chalicelib.adapters.codec import batch_write, to_item
 from chalicelib.adapters.crm_store import CrmTable
 from chalicelib.adapters.person_index import index_items, index_pk
+from chalicelib.domain.errors import Conflict
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.records import iso, privacy_pk
 
@@ -42,28 +43,42 @@ class S3Exports:
         self._client = client
         self.bucket = bucket
 
-    def without(self, key: str, hashes: set[str]) -> bool:
-        """Rewrite the CSV without the rows holding any of these hashes; True if it changed."""
-        try:
-            body = self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read().decode()
-        except self._client.exceptions.ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                return False  # expired (30 days) or removed
-            raise
-        rows = list(csv.reader(io.StringIO(body)))
-        kept = [r for r in rows if not hashes.intersection(r)]
-        if len(kept) == len(rows):
-            return False
-        out = io.StringIO()
-        csv.writer(out, lineterminator="\n").writerows(kept)
-        self._client.put_object(
-            Bucket=self.bucket,
-            Key=key,
-            Body=out.getvalue().encode(),
-            ContentType="text/csv",
-            ServerSideEncryption="AES256",
-        )
-        return True
+    def without(self, key: str, hashes: set[str], attempts: int = 5) -> bool:
+        """Rewrite the CSV without the rows holding any of these hashes; True if it changed.
+        The write is conditioned on the ETag read (`If-Match`): two erasures rewriting the
+        same file at once cannot undo each other's; the loser reads it again."""
+        for _ in range(attempts):
+            try:
+                got = self._client.get_object(Bucket=self.bucket, Key=key)
+            except self._client.exceptions.ClientError as exc:
+                if _code(exc) in ("NoSuchKey", "404"):
+                    return False  # expired (30 days) or removed
+                raise
+            rows = list(csv.reader(io.StringIO(got["Body"].read().decode())))
+            kept = [r for r in rows if not hashes.intersection(r)]
+            if len(kept) == len(rows):
+                return False
+            out = io.StringIO()
+            csv.writer(out, lineterminator="\n").writerows(kept)
+            try:
+                self._client.put_object(
+                    Bucket=self.bucket,
+                    Key=key,
+                    Body=out.getvalue().encode(),
+                    ContentType="text/csv",
+                    ServerSideEncryption="AES256",
+                    IfMatch=got["ETag"],
+                )
+            except self._client.exceptions.ClientError as exc:
+                if _code(exc) in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
+                    continue  # rewritten meanwhile: read it again
+                raise
+            return True
+        raise Conflict(f"export {key} kept changing; retry the request")
+
+
+def _code(exc: Exception) -> str:
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
 
 
 class DynamoErasure:

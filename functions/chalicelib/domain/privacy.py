@@ -120,7 +120,13 @@ class PrivacyService:
                 ],
                 "orders": [
                     OrderView.of(o).model_dump(mode="json")
-                    for o in self.customers.orders.get_orders(listed)
+                    for o in self.customers.orders.get_orders(
+                        list(
+                            dict.fromkeys(
+                                listed + [k for p in found for k in self._order_keys(workspace_id, p)]
+                            )
+                        )
+                    )
                     if "ver" in o
                 ],
             }
@@ -171,11 +177,7 @@ class PrivacyService:
                     workspace_id, request_id, self.erasure.erase_person(workspace_id, person_id, hashes)
                 )
         for profile in found:
-            order_keys = [
-                records.order_pk(workspace_id, *parts)
-                for key in all_entries(self.profiles, workspace_id, profile)
-                if (parts := records.split_public_order_id(key))
-            ]
+            order_keys = self._order_keys(workspace_id, profile)
             customer_keys = []
             for ext in profile.get("xs", set()):
                 _, _, rest = ext.partition(":")
@@ -193,6 +195,14 @@ class PrivacyService:
             deleted = self.store.erase_profile(workspace_id, profile, pointers)
             self.store.tally(workspace_id, request_id, {"items_deleted": deleted})
         self.store.tally(workspace_id, request_id, {"records_redacted": self.store.redact_records(listed)})
+
+    def _order_keys(self, workspace_id: str, profile: dict[str, Any]) -> list[str]:
+        """The ingest keys of every order of the profile (moved entries included)."""
+        return [
+            records.order_pk(workspace_id, *parts)
+            for key in all_entries(self.profiles, workspace_id, profile)
+            if (parts := records.split_public_order_id(key))
+        ]
 
     # -- indexing what holds a person outside their profile ------------------------------
     def index_checkout(self, old: dict[str, Any] | None, new: dict[str, Any]) -> ApplyResult:
