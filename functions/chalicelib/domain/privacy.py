@@ -107,8 +107,6 @@ class PrivacyService:
             "source_id": source_id,
             "at": records.iso(now_utc()),
         }
-        # ADDed: a redelivered request, finding nothing left, adds 0
-        self.store.tally(workspace_id, request_id, {"profiles_found": len(found)})
         if request == "customers_redact":
             self._erase(workspace_id, settings.id_salt, request_id, found, keys, listed)
             entry |= {"state": "erased"}
@@ -139,6 +137,9 @@ class PrivacyService:
             entry |= {"state": "export_ready", "orders_exported": len(export["orders"])}
         else:  # shop_redact: 48 h after uninstall; the operator removes the source's data
             entry |= {"state": "needs_operator"}
+        # ADDed once the work is done: a retry after a crash counts the profiles once, a
+        # redelivery after completion finds none left and adds 0
+        self.store.tally(workspace_id, request_id, {"profiles_found": len(found)})
         self.store.record(workspace_id, request_id, entry)
         if request != "shop_redact" and self.erasure is not None and item.get("pk"):
             self.erasure.redact_ingest(str(item["pk"]))  # the request itself held the person
