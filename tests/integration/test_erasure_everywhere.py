@@ -92,9 +92,16 @@ def everything_stored(stage) -> dict[str, str]:
             found[f"s3 {bucket['Name']}/{obj['Key']}"] = obj["Key"] + " " + _text(body)
     sqs = stage.client("sqs")
     for url in sqs.list_queues().get("QueueUrls", []):
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
-        for m in messages.get("Messages", []):
-            found[f"sqs {url} {m['MessageId']}"] = m["Body"]
+        handles = []
+        while True:  # each message once: received ones stay invisible until the queue is read
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=300)
+            if not messages.get("Messages"):
+                break
+            for m in messages["Messages"]:
+                found[f"sqs {url} {m['MessageId']}"] = m["Body"]
+                handles.append(m["ReceiptHandle"])
+        for handle in handles:  # then visible again, for the next scan
+            sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
     return found
 
 
@@ -209,6 +216,8 @@ def journey(stage, flows_ws):  # noqa: F811
     before = totals(stage, ws)
     # (the journey reached every kind: otherwise the scan below proves nothing)
     assert len(leaks(stage)) > 10 and before["orders"] == 3
+    places = {where.split(" ", 1)[0] for where in everything_stored(stage)}
+    assert places == {"dynamodb", "s3", "sqs"}  # the scan reads every kind of store there is
     reached = " ".join(linked(stage, ws))
     assert all(f"#{kind}" in reached for kind in ("MSG#", "CPN", "ATTR", "FR#", "ENG#", "SEGM#"))
     assert [s[2:] for s in before["stats"] if s[0] == "camp#spring"] == [(1, 1, "64.00")]
