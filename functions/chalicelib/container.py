@@ -96,7 +96,15 @@ class Container:
                 Platform.GENERIC: generic.PARSERS,
             },
             max_body_bytes=self.settings.max_body_bytes,
+            people=self._people_in,
         )
+
+    def _people_in(self, workspace_id: str, body: bytes) -> list[str]:
+        """The customer ids of the emails in a quarantined body (the person index)."""
+        from chalicelib.domain.identity import person_ids_in
+
+        settings = self.workspaces.settings(workspace_id)
+        return person_ids_in(settings.id_salt, body) if settings is not None else []
 
     @cached_property
     def tenancy(self) -> Any:
@@ -282,7 +290,9 @@ class Container:
 
         bucket = self.settings.export_bucket
         writer = S3ExportWriter(self.client("s3"), bucket) if bucket else None
-        return AudienceService(self.customer_walk, self.segments, writer, DynamoLimits(self.crm))
+        return AudienceService(
+            self.customer_walk, self.segments, writer, DynamoLimits(self.crm), self.erasure
+        )
 
     @cached_property
     def analytics(self) -> Any:
@@ -312,11 +322,30 @@ class Container:
         return DynamoPrivacyStore(self.crm, self.dynamodb, self.settings.ingest_table)
 
     @cached_property
+    def erasure(self) -> Any:
+        """The person index and what an erasure reaches outside the profile."""
+        from chalicelib.adapters.erasure import DynamoErasure, S3Exports
+
+        bucket = self.settings.export_bucket
+        exports = S3Exports(self.client("s3"), bucket) if bucket else None
+        return DynamoErasure(self.crm, self.dynamodb, self.settings.ingest_table, exports)
+
+    @cached_property
+    def privacy_requests(self) -> Any:
+        from chalicelib.adapters.erasure import DynamoPrivacyRequests
+        from chalicelib.domain.privacy import PrivacyRequests
+
+        sink = DynamoPrivacyRequests(self.dynamodb, self.settings.ingest_table)
+        return PrivacyRequests(self.profile_store, sink, self.privacy_store)
+
+    @cached_property
     def profiles(self) -> Any:
         from chalicelib.domain.privacy import PrivacyService
         from chalicelib.domain.profiles import ProfileService
 
-        privacy = PrivacyService(self.profile_store, self.workspaces, self.privacy_store, self.customers)
+        privacy = PrivacyService(
+            self.profile_store, self.workspaces, self.privacy_store, self.customers, self.erasure
+        )
         return ProfileService(self.profile_store, self.workspaces, privacy)
 
     @cached_property

@@ -420,6 +420,14 @@ def cmd_privacy_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_customers_request(args: argparse.Namespace) -> int:
+    """`customers erase` / `customers export`: the admin API's privacy requests, any source."""
+    request = {"erase": "customers_redact", "export": "customers_data_request"}[args.action]
+    request_id = _container(args).privacy_requests.request(args.workspace, args.customer_id, request)
+    _print({"request_id": request_id, "request": request})
+    return 0
+
+
 def cmd_merges_list(args: argparse.Namespace) -> int:
     merges = _container(args).profile_store.merges(args.workspace, limit=args.limit)
     _print({"merges": [{k: v for k, v in m.items() if k not in ("pk", "sk", "t")} for m in merges]})
@@ -829,6 +837,19 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("request_id")
     stage_opt(sp)
     sp.set_defaults(func=cmd_privacy_export)
+
+    cu = sub.add_parser("customers", help="erase or export a customer of any source").add_subparsers(
+        dest="action", required=True
+    )
+    for action, about in (
+        ("erase", "erase the customer everywhere (as customers/redact); see `privacy list`"),
+        ("export", "export the customer's data (as customers/data_request); see `privacy export`"),
+    ):
+        sp = cu.add_parser(action, help=about)
+        sp.add_argument("customer_id")
+        sp.add_argument("--workspace", required=True)
+        stage_opt(sp)
+        sp.set_defaults(func=cmd_customers_request)
 
     sg = sub.add_parser("segment", help="segments in the segment language (docs/segments.md)").add_subparsers(
         dest="action", required=True

@@ -221,3 +221,38 @@ def test_the_scheduled_jobs_call_only_what_their_roles_grant(stage: Harness, ws:
         "NightlyScores",
         "SmsStopSync",
     )
+
+
+def test_an_erasure_calls_only_what_the_roles_grant(stage: Harness, ws: Workspace):
+    # Given Jane's order with email consent, so that an audience export holds her
+    order = load_event("shopify/orders_create.json")
+    order["customer"]["email_marketing_consent"] = {
+        "state": "subscribed",
+        "consent_updated_at": "2026-11-20T10:06:51-05:00",
+    }
+    stage.send(ws, "shopify", "orders/create", json.dumps(order).encode())
+    stage.drain()
+    segment = json.loads(
+        post(stage, ws, "/segments", {"name": "All", "definition": "orders_count >= 0"}).body
+    )
+    assert stage.container.audience.export(ws.workspace_id, segment["segment_id"]).rows == 1
+    customer = stage.container.profile_store.find(
+        ws.workspace_id,
+        stage.container.workspaces.settings(ws.workspace_id).id_salt,
+        ["email:jane.doe@example.com"],
+    )[0]["cid"]
+    calls = recording(stage)
+    # When a delivery naming her is quarantined through the Function URL (the person index)
+    calls.now = "WebhookUrl"
+    rejected = json.dumps(order | {"id": 1, "total_price": "twelve"}).encode()
+    assert webhooks.webhook_url(signed(ws, "shopify_orders_create.json", rejected), None)["statusCode"] == 400
+    # and she is erased through the API, and the ingest stream carries it out
+    calls.now = "APIHandler"
+    auth = {"Authorization": f"Bearer {ws.api_key}"}
+    assert stage.http.http.delete(f"/customers/{customer}", headers=auth).status_code == 202
+    calls.now = "IngestStream"
+    assert stage.poller.drain() >= 1
+    # Then the export was rewritten by the stream, and every call is in its function's role
+    assert {("s3:GetObject", "*"), ("s3:PutObject", "*")} <= calls.made["IngestStream"]
+    assert ("dynamodb:BatchWriteItem", stage.settings.crm_table) in calls.made["WebhookUrl"]
+    assert_granted(stage, calls, "WebhookUrl", "APIHandler", "IngestStream")

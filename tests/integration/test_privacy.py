@@ -100,3 +100,121 @@ def test_redact_erases_the_older_orders_moved_out_of_the_profile(stage, ws):
         if i.get("t", {}).get("S") == "order"
     ]
     assert len(orders) == 12 and all("p" not in i for i in orders)
+
+
+LENA = "lena.hofer@example.org"  # the WooCommerce order's customer
+
+
+def _lena(stage, ws) -> str:
+    stage.send(ws, "woocommerce", "order.created", event_bytes("woocommerce/order_created.json"))
+    stage.drain()
+    (profile,) = json.loads(stage.get(ws, f"/customers?email={LENA}").body)["customers"]
+    return profile["customer_id"]
+
+
+def test_a_woocommerce_customer_is_exported_and_erased_on_demand(stage, ws):
+    # Given Lena, who ordered on the WooCommerce store only
+    lena = _lena(stage, ws)
+    auth = {"Authorization": f"Bearer {ws.api_key}"}
+    # When her data is asked for: accepted, and fetched once the stream has made it
+    asked = stage.http.http.post(f"/customers/{lena}/export", headers=auth)
+    request_id = json.loads(asked.body)["request_id"]
+    not_yet = stage.get(ws, f"/exports/{request_id}")
+    stage.drain()
+    export = json.loads(stage.get(ws, f"/exports/{request_id}").body)
+    # Then it holds her profile and her order
+    assert asked.status_code == 202 and not_yet.status_code == 404
+    assert [c["email"] for c in export["customers"]] == [LENA]
+    assert [o["total"] for o in export["orders"]] == ["104.88"]
+    # When she is erased
+    erased = stage.http.http.delete(f"/customers/{lena}", headers=auth)
+    stage.drain()
+    stage.drain()
+    # Then she, her order's person and the export are gone, and the audit counts it all
+    assert erased.status_code == 202
+    assert stage.get(ws, f"/customers/{lena}").status_code == 404
+    assert stage.get(ws, f"/exports/{request_id}").status_code == 404
+    orders = [
+        i
+        for i in stage.client("dynamodb").scan(TableName=stage.info.ingest_table)["Items"]
+        if i["t"]["S"] == "order"
+    ]
+    assert orders and all("p" not in i for i in orders)
+    audits = {a["rid"]: a for a in stage.container.privacy_store.requests(ws.workspace_id)}
+    audit = audits[json.loads(erased.body)["request_id"]]
+    assert (audit["request"], audit["state"], audit["source_id"]) == ("customers_redact", "erased", "api")
+    assert audit["records_redacted"] == 1 and audit["data_exports_deleted"] == 1
+    assert LENA not in json.dumps(audit, default=str)
+
+
+def test_unknown_customers_and_other_workspaces_get_404(stage, ws):
+    lena = _lena(stage, ws)
+    other = stage.create_workspace("Other Brand", "USD")
+    auth = {"Authorization": f"Bearer {other.api_key}"}
+    assert stage.http.http.delete(f"/customers/{lena}", headers=auth).status_code == 404
+    assert stage.http.http.post(f"/customers/{lena}/export", headers=auth).status_code == 404
+    assert stage.http.http.delete("/customers/c_nobody", headers={}).status_code == 401
+    assert stage.get(ws, "/exports/api_0000").status_code == 404
+
+
+def test_a_redelivered_erasure_counts_each_item_once(stage, ws):
+    # Given Jane's order and customer record, and a stream that delivers every batch twice
+    stage.poller = stage.new_poller(duplicate_deliveries=True)
+    stage.send(ws, "shopify", "orders/create", event_bytes("shopify/orders_create.json"))
+    stage.send(ws, "shopify", "customers/create", event_bytes("shopify/customers_create.json"))
+    stage.drain()
+    # When the redaction's stream record is delivered twice
+    stage.send(ws, "shopify", "customers/redact", event_bytes("shopify/customers_redact.json"))
+    stage.drain()
+    stage.drain()
+    # Then each item was counted once, and the request no longer holds her
+    (audit,) = stage.container.privacy_store.requests(ws.workspace_id)
+    # (her profile; her order and her customer record)
+    assert (audit["profiles_found"], audit["items_deleted"], audit["records_redacted"]) == (1, 1, 2)
+    items = stage.client("dynamodb").scan(TableName=stage.info.ingest_table)["Items"]
+    requests = [i for i in items if i["t"]["S"] == "privacy"]
+    assert stage.failures == [] and requests and JANE not in json.dumps(requests)
+
+
+def test_the_cli_erases_and_exports_a_customer(stage, ws, monkeypatch, capsys):
+    from patron import cli
+
+    monkeypatch.setattr(cli, "_container", lambda args: stage.container)
+    lena = _lena(stage, ws)
+    assert cli.main(["customers", "export", lena, "--workspace", ws.workspace_id]) == 0
+    exported = json.loads(capsys.readouterr().out)
+    stage.drain()
+    assert cli.main(["privacy", "export", ws.workspace_id, exported["request_id"]]) == 0
+    assert LENA in capsys.readouterr().out
+    assert cli.main(["customers", "erase", lena, "--workspace", ws.workspace_id]) == 0
+    erased = json.loads(capsys.readouterr().out)
+    stage.drain()
+    assert erased["request"] == "customers_redact"
+    assert stage.get(ws, f"/customers/{lena}").status_code == 404
+
+
+def test_an_export_rewritten_meanwhile_is_read_again(stage, ws):
+    from chalicelib.adapters.erasure import S3Exports
+
+    # Given an audience export of two rows, and a reader that sees it as it was before a
+    # concurrent rewrite (its ETag is stale once)
+    s3 = stage.client("s3")
+    bucket, key = stage.info.export_bucket, "exports/ws/seg/customer-match.csv"
+    s3.put_object(Bucket=bucket, Key=key, Body=b"email_sha256,phone_sha256\naaa,\nbbb,\n")
+    exports = S3Exports(s3, bucket)
+    reads = []
+    real = s3.get_object
+
+    def stale_once(**kwargs):
+        got = real(**kwargs)
+        reads.append(got["ETag"])
+        return got | {"ETag": '"stale"'} if len(reads) == 1 else got
+
+    s3.get_object = stale_once
+    # When a person's row is taken out
+    changed = exports.without(key, {"aaa"})
+    # Then the conditional write refused the stale read, the file was read again, and only
+    # the other row is left
+    assert changed and len(reads) == 2
+    assert real(Bucket=bucket, Key=key)["Body"].read() == b"email_sha256,phone_sha256\nbbb,\n"
+    assert exports.without(key, {"aaa"}) is False  # nothing left to take out

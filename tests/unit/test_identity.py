@@ -10,6 +10,7 @@ from chalicelib.domain.identity import (
     identity_kind,
     normalize_email,
     normalize_phone,
+    person_ids_in,
     platform_key,
 )
 
@@ -138,3 +139,18 @@ def test_guest_has_no_platform_key(customer_id):
     key = platform_key("woocommerce", "src_1", customer_id)
     # Then there is none
     assert key is None
+
+
+def test_the_emails_of_an_unparsable_body_give_the_ids_the_person_index_uses():
+    # Given a body that is not even JSON, naming Jane twice (in two spellings) and Rob
+    body = b'{"email": " Jane.Doe@Example.com", broken, "contact": "jane.doe@example.com"; rob@example.org'
+    # When the person index reads it
+    ids = person_ids_in("salt", body)
+    # Then each person is listed once, under the id their email key gives
+    assert ids == sorted(
+        {
+            customer_id_for("salt", "email:jane.doe@example.com"),
+            customer_id_for("salt", "email:rob@example.org"),
+        }
+    )
+    assert person_ids_in("salt", b'{"total_price": "twelve"}') == []

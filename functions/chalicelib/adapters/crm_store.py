@@ -14,6 +14,7 @@ from typing import Any
 from chalicelib.adapters.cache import TtlCache
 from chalicelib.adapters.codec import batch_get, batch_write, from_item, to_av, to_item
 from chalicelib.adapters.entry_store import EntryItems
+from chalicelib.adapters.person_index import index_items
 from chalicelib.adapters.retry import DEFAULT, Backoff, send_message_batch
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for
@@ -582,7 +583,9 @@ class DynamoQuarantine:
         headers: Mapping[str, str],
         body: bytes,
         errors: list[dict[str, Any]],
+        people: Sequence[str] = (),
     ) -> str:
+        """`people`: the customer ids of the persons in the body, for the person index."""
         at = now_utc()
         qid = f"q_{at:%Y%m%dT%H%M%S}_{secrets.token_hex(4)}"
         self.t.put(
@@ -602,6 +605,9 @@ class DynamoQuarantine:
                 "ttl": int((at + timedelta(days=self.ttl_days)).timestamp()),
             }
         )
+        index = index_items(workspace_id, [(pid, f"Q#{qid}") for pid in people], self.ttl_days)
+        if index:
+            batch_write(self.t.client, self.t.table, [{"PutRequest": {"Item": to_item(i)}} for i in index])
         return qid
 
     def count_open(self, workspace_id: str) -> int:
@@ -684,32 +690,38 @@ class DynamoPrivacyStore:
         return deleted + 1
 
     def redact_records(self, keys: list[str]) -> int:
+        """Items that held a person (a retry counts none twice)."""
         changed = 0
         client = self.ingest_client
         for key in dict.fromkeys(keys):
             try:
-                client.update_item(
+                answer = client.update_item(
                     TableName=self.ingest_table,
                     Key={"pk": {"S": key}},
                     UpdateExpression="REMOVE p SET rdx = :yes",
                     ConditionExpression="attribute_exists(pk)",
                     ExpressionAttributeValues={":yes": {"BOOL": True}},
+                    ReturnValues="UPDATED_OLD",
                 )
-                changed += 1
             except client.exceptions.ConditionalCheckFailedException:
                 continue
+            changed += "p" in answer.get("Attributes", {})
         return changed
 
     def record(self, workspace_id: str, request_id: str, entry: dict[str, Any]) -> None:
-        self.t.put(
-            {
-                "pk": f"W#{workspace_id}#PRIVACY",
-                "sk": f"req#{request_id}",
-                "t": "privacy",
-                "rid": request_id,
-                **entry,
-            }
+        """SET the entry's fields, keeping the counts `tally` added."""
+        values = {"t": "privacy", "rid": request_id, **entry}
+        names = {f"#f{i}": name for i, name in enumerate(values)}
+        self.t.client.update_item(
+            TableName=self.t.table,
+            Key={"pk": {"S": f"W#{workspace_id}#PRIVACY"}, "sk": {"S": f"req#{request_id}"}},
+            UpdateExpression="SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(values))),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={f":f{i}": to_av(v) for i, v in enumerate(values.values())},
         )
+
+    def tally(self, workspace_id: str, request_id: str, counts: dict[str, int]) -> None:
+        self.t.add_counts(f"W#{workspace_id}#PRIVACY", f"req#{request_id}", counts, kind="privacy")
 
     def save_export(self, workspace_id: str, request_id: str, payload: bytes, ttl_days: int) -> None:
         at = now_utc()

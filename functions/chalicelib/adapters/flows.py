@@ -6,6 +6,7 @@ from typing import Any
 
 from chalicelib.adapters.cache import TtlCache
 from chalicelib.adapters.crm_store import CrmTable
+from chalicelib.adapters.person_index import index_items
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.records import iso
 
@@ -125,7 +126,8 @@ def _run_item(run: dict[str, Any]) -> dict[str, Any]:
 
 
 class DynamoCoupons:
-    """`W#<ws>#CPN` / `<code>`: issued once (conditional put); a retry gets the stored one."""
+    """`W#<ws>#CPN` / `<code>`: issued once (conditional put); a retry gets the stored one.
+    Each is listed in its customer's person index (`W#<ws>#PX#<cid>` / `CPN#<code>`)."""
 
     def __init__(self, table: CrmTable) -> None:
         self.t = table
@@ -137,6 +139,8 @@ class DynamoCoupons:
             self.t.put(item, "attribute_not_exists(pk)")
         except self.t.client.exceptions.ConditionalCheckFailedException:
             return self.t.get(f"W#{workspace_id}#CPN", code, consistent=True) or item
+        if values.get("cid"):  # the person index: an erasure of the customer deletes it
+            self.t.put(index_items(workspace_id, [(str(values["cid"]), f"CPN#{code}")])[0])
         return item
 
     def get(self, workspace_id: str, code: str) -> dict[str, Any] | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -40,6 +40,15 @@ class ConsentLists(Protocol):
 
 class ExportWriter(Protocol):
     def write(self, key: str, body: bytes, content_type: str) -> str: ...
+
+
+class PersonIndex(Protocol):
+    def add(
+        self, workspace_id: str, refs: Sequence[tuple[str, str]], ttl_days: int | None = None
+    ) -> None: ...
+
+
+EXPORT_DAYS = 30  # the bucket's expiry
 
 
 class ExportResult(BaseModel):
@@ -83,9 +92,11 @@ def build_rows(
     now: datetime,
     facts: Callable[[dict[str, Any]], segments.Facts],
     withdrawn: Callable[[list[dict[str, Any]]], dict[str, frozenset[str]]] | None = None,
+    exported: list[str] | None = None,
 ) -> tuple[list[tuple[str, str]], int, int, int]:
     """`withdrawn`: for a batch of member profiles, the channels each customer id opted out
-    of or had its address suppressed on (absent: none)."""
+    of or had its address suppressed on (absent: none). `exported` collects the customer ids
+    of the rows."""
     rows: list[tuple[str, str]] = []
     scanned = members = unconsented = 0
     batch: list[dict[str, Any]] = []
@@ -99,6 +110,8 @@ def build_rows(
                 unconsented += 1
             else:
                 rows.append(row)
+                if exported is not None:
+                    exported.append(str(member.get("cid", "")))
         batch.clear()
 
     for item in profiles:
@@ -144,11 +157,13 @@ class AudienceService:
         segment_service: SegmentService,
         writer: ExportWriter | None,
         lists: ConsentLists | None = None,
+        index: PersonIndex | None = None,
     ):
         self.walk = walk
         self.segments = segment_service
         self.writer = writer
         self.lists = lists  # opt-outs and suppressions
+        self.index = index  # each exported customer -> the file, for an erasure to rewrite
 
     def export(self, workspace_id: str, segment_id: str, fmt: str = "customer-match") -> ExportResult:
         if fmt != "customer-match":
@@ -157,12 +172,14 @@ class AudienceService:
             raise BadRequest("this stage has no export bucket")
         segment = self.segments.get(workspace_id, segment_id)
         at = now_utc()
+        exported: list[str] = []
         rows, scanned, members, unconsented = build_rows(
             self.walk.profiles_of(workspace_id),
             segments.parse(segment.definition),
             at,
             lambda item: self.segments.facts(workspace_id, item, at)[0],
             withdrawals(self.lists, workspace_id) if self.lists is not None else None,
+            exported,
         )
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -170,6 +187,8 @@ class AudienceService:
         writer.writerows(sorted(rows))
         key = f"exports/{workspace_id}/{segment_id}/customer-match-{at:%Y%m%dT%H%M%SZ}.csv"
         uri = self.writer.write(key, buffer.getvalue().encode(), "text/csv")
+        if self.index is not None:
+            self.index.add(workspace_id, [(cid, f"XP#{key}") for cid in exported], EXPORT_DAYS)
         return ExportResult(
             uri=uri,
             format=fmt,

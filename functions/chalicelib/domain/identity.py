@@ -102,3 +102,13 @@ def customer_id_for(salt: str, key: str) -> str:
     """
     digest = hmac.new(salt.encode(), key.encode(), hashlib.sha256).hexdigest()
     return "c_" + digest[:24]
+
+
+_EMAIL_IN_TEXT = re.compile(rb"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+
+
+def person_ids_in(salt: str, body: bytes) -> list[str]:
+    """The customer ids of the email addresses written anywhere in a raw body (one that could
+    not be parsed, kept in the quarantine): where the person index lists it."""
+    emails = {normalize_email(m.decode("ascii", "ignore")) for m in _EMAIL_IN_TEXT.findall(body)}
+    return sorted({customer_id_for(salt, "email:" + e) for e in emails if e})

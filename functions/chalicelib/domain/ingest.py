@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -110,6 +110,7 @@ class IngestService:
         quarantine: Quarantine,
         parsers: Mapping[Platform, Mapping[str, Parser]],
         max_body_bytes: int = 256 * 1024,
+        people: Callable[[str, bytes], list[str]] | None = None,
     ) -> None:
         self.sources = sources
         self.secrets = secrets
@@ -117,6 +118,7 @@ class IngestService:
         self.quarantine = quarantine
         self.parsers = parsers
         self.max_body_bytes = max_body_bytes
+        self.people = people  # (workspace, raw body) -> the customer ids of the emails in it
 
     def receive(self, platform: Platform, headers: Mapping[str, str], body: bytes) -> IngestResult:
         """Handle one delivery. `headers` must have lower-cased names."""
@@ -193,6 +195,7 @@ class IngestService:
                     _kept_headers(headers),
                     body,
                     exc.errors,
+                    self.people(source.workspace_id, body) if self.people is not None else (),
                 )
             raise InvalidPayload(str(exc), exc.errors, quarantine_id=qid) from exc
         outcome: WriteOutcome = self.store.apply(delivery, payload)

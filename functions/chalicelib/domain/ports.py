@@ -33,4 +33,5 @@ class Quarantine(Protocol):
         headers: Mapping[str, str],
         body: bytes,
         errors: list[dict[str, Any]],
+        people: Sequence[str] = (),
     ) -> str: ...

@@ -1,24 +1,33 @@
-"""Privacy requests (Shopify's mandatory topics): erase, export, record.
+"""Privacy requests (Shopify's mandatory topics, and the admin API's erase and export for
+any source): erase, export, record.
 
 Runs in the stream processor when a privacy request item is stored. Every step is
-idempotent, so a redelivered record repeats nothing harmful. The audit entry holds
-counts, never personal data.
+idempotent and counts only what it changed, so a redelivered record repeats nothing
+harmful and adds nothing to the counts. The audit entry holds counts, never personal data.
+An erasure reaches everything of the person without a scan: their profile's partitions,
+the partitions of every customer id their identity keys give (a guest's flow runs), and
+the person index (docs/data-model.md, "Erasure: one person, everywhere").
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
+import secrets
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from chalicelib.domain import records
 from chalicelib.domain.customers import CustomerService, OrderView
+from chalicelib.domain.errors import NotFound
 from chalicelib.domain.identity import customer_id_for, identity_keys
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.order_entries import all_entries
 from chalicelib.domain.profiles import ApplyResult, ProfileStore, WorkspaceReader
 
 EXPORT_TTL_DAYS = 30
+MAX_POINTER_HOPS = 5
 
 
 class PrivacyStore(Protocol):
@@ -34,21 +43,53 @@ class PrivacyStore(Protocol):
 
     def save_export(self, workspace_id: str, request_id: str, payload: bytes, ttl_days: int) -> None: ...
 
+    def tally(self, workspace_id: str, request_id: str, counts: dict[str, int]) -> None:
+        """ADD these counts to the request's audit entry."""
+        ...
+
+    def export(self, workspace_id: str, request_id: str) -> dict[str, Any] | None: ...
+
+
+class ErasureStore(Protocol):
+    """What holds a person outside their profile (adapters/erasure.py)."""
+
+    def add(self, workspace_id: str, refs: Sequence[tuple[str, str]], ttl_days: int | None = None) -> None:
+        """Person-index items: (customer id, `<kind>#<ref>`)."""
+        ...
+
+    def erase_person(self, workspace_id: str, person_id: str, hashes: set[str]) -> dict[str, int]: ...
+
+    def redact_attributions(self, workspace_id: str, order_pks: Sequence[str]) -> int: ...
+
+    def redact_ingest(self, pk: str) -> bool: ...
+
+
+class Profiles(ProfileStore, Protocol):
+    def get(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None: ...
+
+
+class RequestSink(Protocol):
+    def put(self, workspace_id: str, request_id: str, request: str, customer_id: str) -> None: ...
+
 
 class PrivacyService:
     def __init__(
         self,
-        profiles: ProfileStore,
+        profiles: Profiles,
         workspaces: WorkspaceReader,
         store: PrivacyStore,
         customers: CustomerService,
+        erasure: ErasureStore | None = None,
     ) -> None:
         self.profiles = profiles
         self.workspaces = workspaces
         self.store = store
         self.customers = customers
+        self.erasure = erasure
 
     def handle(self, item: dict[str, Any]) -> ApplyResult:
+        if item.get("rdx"):
+            return ApplyResult(None, "privacy:handled")  # the request's own redaction
         workspace_id, source_id = item["ws"], item["src"]
         request, request_id = item["req"], item["rid"]
         settings = self.workspaces.settings(workspace_id)
@@ -56,36 +97,19 @@ class PrivacyService:
             raise LookupError(f"workspace {workspace_id} not found")
         person = records.person_from(item.get("p"))
         keys = identity_keys(person.email, person.phone, person.ext)
-        found = self.profiles.find(workspace_id, settings.id_salt, keys) if keys else []
+        if item.get("cid"):  # made through the admin API: the customer, by id
+            found = self._by_id(workspace_id, str(item["cid"]))
+        else:
+            found = self.profiles.find(workspace_id, settings.id_salt, keys) if keys else []
         listed = [records.order_pk(workspace_id, source_id, o) for o in item.get("ords") or []]
         entry: dict[str, Any] = {
             "request": request,
             "source_id": source_id,
             "at": records.iso(now_utc()),
-            "profiles_found": len(found),
         }
         if request == "customers_redact":
-            deleted, redacted = 0, 0
-            for profile in found:
-                order_keys = [
-                    records.order_pk(workspace_id, *parts)
-                    for key in all_entries(self.profiles, workspace_id, profile)
-                    if (parts := records.split_public_order_id(key))
-                ]
-                customer_keys = []
-                for ext in profile.get("xs", set()):
-                    _, _, rest = ext.partition(":")
-                    ext_source, _, ext_id = rest.partition(":")
-                    customer_keys.append(records.customer_pk(workspace_id, ext_source, ext_id))
-                pointers = [
-                    customer_id_for(settings.id_salt, k)
-                    for k in _profile_keys(profile)
-                    if customer_id_for(settings.id_salt, k) != profile["cid"]
-                ] + list(profile.get("mrg", []))
-                redacted += self.store.redact_records(order_keys + customer_keys)
-                deleted += self.store.erase_profile(workspace_id, profile, pointers)
-            redacted += self.store.redact_records(listed)
-            entry |= {"state": "erased", "items_deleted": deleted, "records_redacted": redacted}
+            self._erase(workspace_id, settings.id_salt, request_id, found, keys, listed)
+            entry |= {"state": "erased"}
         elif request == "customers_data_request":
             export = {
                 "request_id": request_id,
@@ -94,18 +118,146 @@ class PrivacyService:
                 ],
                 "orders": [
                     OrderView.of(o).model_dump(mode="json")
-                    for o in self.customers.orders.get_orders(listed)
+                    for o in self.customers.orders.get_orders(
+                        list(
+                            dict.fromkeys(
+                                listed + [k for p in found for k in self._order_keys(workspace_id, p)]
+                            )
+                        )
+                    )
                     if "ver" in o
                 ],
             }
             self.store.save_export(
                 workspace_id, request_id, gzip.compress(json.dumps(export).encode()), EXPORT_TTL_DAYS
             )
+            if self.erasure is not None:  # an erasure of the customer deletes the export too
+                refs = [(p["cid"], f"DR#{request_id}") for p in found]
+                self.erasure.add(workspace_id, refs, EXPORT_TTL_DAYS)
             entry |= {"state": "export_ready", "orders_exported": len(export["orders"])}
         else:  # shop_redact: 48 h after uninstall; the operator removes the source's data
             entry |= {"state": "needs_operator"}
+        # ADDed once the work is done: a retry after a crash counts the profiles once, a
+        # redelivery after completion finds none left and adds 0
+        self.store.tally(workspace_id, request_id, {"profiles_found": len(found)})
         self.store.record(workspace_id, request_id, entry)
+        if request != "shop_redact" and self.erasure is not None and item.get("pk"):
+            self.erasure.redact_ingest(str(item["pk"]))  # the request itself held the person
         return ApplyResult(None, f"privacy:{entry['state']}")
+
+    def _by_id(self, workspace_id: str, customer_id: str) -> list[dict[str, Any]]:
+        """The profile of this id, following a merged-away id to the survivor."""
+        item = self.profiles.get(workspace_id, customer_id)
+        for _ in range(MAX_POINTER_HOPS):
+            if item is None or item.get("t") != "pointer":
+                break
+            item = self.profiles.get(workspace_id, item["into"])
+        return [item] if item is not None and item.get("t") == "profile" else []
+
+    def _erase(
+        self,
+        workspace_id: str,
+        salt: str,
+        request_id: str,
+        found: list[dict[str, Any]],
+        keys: list[str],
+        listed: list[str],
+    ) -> None:
+        """Everything of the person: what their ids and the person index reach first, the
+        profile last (a retry finds the profile, hence every id, until all is gone)."""
+        person_ids = {customer_id_for(salt, k) for k in keys}
+        hashes = _hashes(keys)
+        for profile in found:
+            profile_keys = _profile_keys(profile)
+            person_ids |= {profile["cid"], *profile.get("mrg", [])}
+            person_ids |= {customer_id_for(salt, k) for k in profile_keys}
+            hashes |= _hashes(profile_keys)
+        if self.erasure is not None:
+            for person_id in sorted(person_ids):
+                self.store.tally(
+                    workspace_id, request_id, self.erasure.erase_person(workspace_id, person_id, hashes)
+                )
+        for profile in found:
+            order_keys = self._order_keys(workspace_id, profile)
+            customer_keys = []
+            for ext in profile.get("xs", set()):
+                _, _, rest = ext.partition(":")
+                ext_source, _, ext_id = rest.partition(":")
+                customer_keys.append(records.customer_pk(workspace_id, ext_source, ext_id))
+            pointers = [
+                customer_id_for(salt, k)
+                for k in _profile_keys(profile)
+                if customer_id_for(salt, k) != profile["cid"]
+            ] + list(profile.get("mrg", []))
+            counts = {"records_redacted": self.store.redact_records(order_keys + customer_keys)}
+            if self.erasure is not None:
+                counts["attributions_redacted"] = self.erasure.redact_attributions(workspace_id, order_keys)
+            self.store.tally(workspace_id, request_id, counts)
+            deleted = self.store.erase_profile(workspace_id, profile, pointers)
+            self.store.tally(workspace_id, request_id, {"items_deleted": deleted})
+        self.store.tally(workspace_id, request_id, {"records_redacted": self.store.redact_records(listed)})
+
+    def _order_keys(self, workspace_id: str, profile: dict[str, Any]) -> list[str]:
+        """The ingest keys of every order of the profile (moved entries included)."""
+        return [
+            records.order_pk(workspace_id, *parts)
+            for key in all_entries(self.profiles, workspace_id, profile)
+            if (parts := records.split_public_order_id(key))
+        ]
+
+    # -- indexing what holds a person outside their profile ------------------------------
+    def index_checkout(self, old: dict[str, Any] | None, new: dict[str, Any]) -> ApplyResult:
+        """A checkout under each identity key of its person (only when those keys change)."""
+        if self.erasure is None or new.get("rdx"):
+            return ApplyResult(None, "skipped")
+        keys = _item_keys(new)
+        if not keys or (old is not None and set(keys) <= set(_item_keys(old))):
+            return ApplyResult(None, "skipped")
+        settings = self.workspaces.settings(new["ws"])
+        if settings is None:
+            raise LookupError(f"workspace {new['ws']} not found")
+        refs = [(customer_id_for(settings.id_salt, k), f"K#{new['pk']}") for k in keys]
+        self.erasure.add(new["ws"], refs)
+        return ApplyResult(None, "indexed")
+
+
+class PrivacyRequests:
+    """Erase and export on demand, for a customer of any source: stored as a privacy item
+    that the ingest stream carries out with `PrivacyService`, as it does Shopify's."""
+
+    def __init__(self, profiles: Profiles, sink: RequestSink, store: PrivacyStore) -> None:
+        self.profiles = profiles
+        self.sink = sink
+        self.store = store
+
+    def request(self, workspace_id: str, customer_id: str, request: str) -> str:
+        item = self.profiles.get(workspace_id, customer_id)
+        if item is None or item.get("t") not in ("profile", "pointer"):
+            raise NotFound("customer not found")
+        request_id = "api_" + secrets.token_hex(8)
+        self.sink.put(workspace_id, request_id, request, customer_id)
+        return request_id
+
+    def export(self, workspace_id: str, request_id: str) -> dict[str, Any]:
+        export = self.store.export(workspace_id, request_id)
+        if export is None:
+            raise NotFound("no export for this request yet")
+        return export
+
+
+def _item_keys(item: dict[str, Any]) -> list[str]:
+    person = records.person_from(item.get("p"))
+    return identity_keys(person.email, person.phone, person.ext)
+
+
+def _hashes(keys: list[str]) -> set[str]:
+    """What an audience export holds of these emails and phones: their SHA-256."""
+    return {
+        hashlib.sha256(value.encode()).hexdigest()
+        for key in keys
+        for kind, _, value in [key.partition(":")]
+        if kind in ("email", "phone")
+    }
 
 
 def _profile_keys(profile: dict[str, Any]) -> list[str]:

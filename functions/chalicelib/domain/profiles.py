@@ -384,6 +384,7 @@ class Profile:
 
 class PrivacyHandler(Protocol):
     def handle(self, item: dict[str, Any]) -> ApplyResult: ...
+    def index_checkout(self, old: dict[str, Any] | None, new: dict[str, Any]) -> ApplyResult: ...
 
 
 @dataclass
@@ -421,6 +422,8 @@ class ProfileService:
             return self.apply_customer(new)
         if kind == "privacy" and self.privacy is not None:
             return self.privacy.handle(new)
+        if kind == "checkout" and self.privacy is not None:
+            return self.privacy.index_checkout(old, new)  # reachable by an erasure
         return ApplyResult(None, "skipped")
 
     def apply_order(self, old: dict[str, Any] | None, new: dict[str, Any]) -> ApplyResult:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
 from chalicelib.container import container
 from chalicelib.domain.errors import BadRequest, Unauthorized
-from chalicelib.handlers.http import api, bearer_key_hash, logger
+from chalicelib.handlers.http import api, bearer_key_hash, json_response, logger
 
 bp = Blueprint(__name__)
 MAX_EMAIL = 320
@@ -50,6 +50,34 @@ def get_customer(customer_id: str) -> Any:
     ws = workspace_id()
     logger.append_keys(customer_id=customer_id)
     return container().customers.get(ws, customer_id)
+
+
+@bp.route("/customers/{customer_id}", methods=["DELETE"])
+@api
+def erase_customer(customer_id: str) -> Response:
+    """Erase the customer everywhere, whatever their source: carried out by the ingest stream
+    as Shopify's customers/redact is (audit: `patron privacy list`)."""
+    ws = workspace_id()
+    logger.append_keys(customer_id=customer_id)
+    request_id = container().privacy_requests.request(ws, customer_id, "customers_redact")
+    return json_response({"request_id": request_id, "state": "accepted"}, 202)
+
+
+@bp.route("/customers/{customer_id}/export", methods=["POST"])
+@api
+def export_customer(customer_id: str) -> Response:
+    """A data export of the customer, made by the ingest stream as for customers/data_request."""
+    ws = workspace_id()
+    logger.append_keys(customer_id=customer_id)
+    request_id = container().privacy_requests.request(ws, customer_id, "customers_data_request")
+    return json_response({"request_id": request_id, "state": "accepted"}, 202)
+
+
+@bp.route("/exports/{request_id}", methods=["GET"])
+@api
+def get_export(request_id: str) -> Any:
+    """The export a data request made (404 until it is ready)."""
+    return container().privacy_requests.export(workspace_id(), request_id)
 
 
 @bp.route("/orders/{order_id}", methods=["GET"])
