@@ -323,9 +323,24 @@ def cmd_flow_runs(args: argparse.Namespace) -> int:
 
 def cmd_source_add(args: argparse.Namespace) -> int:
     info = _container(args).tenancy.add_source(
-        args.workspace_id, args.platform, args.shop_domain, args.secret, args.default_region
+        args.workspace_id,
+        args.platform,
+        args.shop_domain,
+        args.secret,
+        args.default_region,
+        args.email_consent_keys,
+        args.sms_consent_keys,
     )
     _print(info)
+    return 0
+
+
+def cmd_source_update(args: argparse.Namespace) -> int:
+    from patron.operations import source_by_id
+
+    container = _container(args)
+    source = source_by_id(container, args.workspace_id, args.source_id)
+    _print(container.tenancy.set_consent_keys(source, args.email_consent_keys, args.sms_consent_keys))
     return 0
 
 
@@ -684,6 +699,14 @@ def parser() -> argparse.ArgumentParser:
     def stage_opt(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--stage", help="act on a deployed stage (default: the local stack)")
 
+    def consent_opts(sp: argparse.ArgumentParser) -> None:
+        for channel in ("email", "sms"):
+            sp.add_argument(
+                f"--{channel}-consent-keys",
+                help=f"WooCommerce order/customer meta keys read as {channel} marketing opt-in, "
+                "comma-separated, each KEY or KEY@TIME_KEY; 'none', or 'default' for the plugins' keys",
+            )
+
     sp = sub.add_parser("local", help="run the whole stack locally on an embedded AWS")
     sp.add_argument("--port", type=int, default=8000)
     sp.add_argument("--aws-port", type=int, default=5000)
@@ -762,8 +785,16 @@ def parser() -> argparse.ArgumentParser:
         "--default-region",
         help="ISO 3166 country (e.g. FR) for national phone numbers when the order has no address country",
     )
+    consent_opts(sp)
     stage_opt(sp)
     sp.set_defaults(func=cmd_source_add)
+
+    sp = src.add_parser("update", help="a WooCommerce source's consent meta keys")
+    sp.add_argument("workspace_id")
+    sp.add_argument("source_id")
+    consent_opts(sp)
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_source_update)
 
     sp = src.add_parser("rotate-secret", help="rotate a webhook secret with a window where both verify")
     sp.add_argument("workspace_id")

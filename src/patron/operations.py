@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from chalicelib.adapters.retry import send_message_batch
+from chalicelib.adapters.source_settings import consent_keys_of
 from chalicelib.container import Container
 from chalicelib.domain.errors import InvalidPayload, NotFound
 from chalicelib.domain.failures import Skipped, reason
@@ -24,6 +25,7 @@ def source_by_id(container: Container, workspace_id: str, source_id: str) -> Sou
                 shop_domain=item["shop"],
                 secret_ref=item["secret"],
                 default_region=item.get("rg"),
+                **consent_keys_of(item),
             )
     raise NotFound(f"source {source_id} not found in workspace {workspace_id}")
 

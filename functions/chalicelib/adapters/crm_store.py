@@ -15,6 +15,7 @@ from chalicelib.adapters.cache import TtlCache
 from chalicelib.adapters.codec import batch_get, batch_write, from_item, to_av, to_item
 from chalicelib.adapters.entry_store import EntryItems
 from chalicelib.adapters.retry import DEFAULT, Backoff, send_message_batch
+from chalicelib.adapters.source_settings import consent_key_fields, consent_keys_of, update_consent_keys
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.models import Platform, Source, now_utc
@@ -400,6 +401,7 @@ class DynamoWorkspaceStore:
         }
         if source.default_region:
             item["rg"] = source.default_region
+        item |= consent_key_fields(source.email_consent_keys, source.sms_consent_keys)
         self.t.put(item, "attribute_not_exists(pk)")
         self.t.put({**item, "pk": f"W#{source.workspace_id}#SRC", "sk": source.source_id})
 
@@ -415,9 +417,16 @@ class DynamoWorkspaceStore:
                 shop_domain=item["shop"],
                 secret_ref=item["secret"],
                 default_region=item.get("rg"),
+                **consent_keys_of(item),
             )
 
         return self._sources.get(f"{platform}#{shop_key}", load)
+
+    def set_consent_keys(
+        self, source: Source, email_keys: tuple[str, ...] | None, sms_keys: tuple[str, ...] | None
+    ) -> None:
+        update_consent_keys(self.t.client, self.t.table, source, email_keys, sms_keys)
+        self._sources.invalidate(f"{source.platform.value}#{source.shop_domain}")
 
     def sources(self, workspace_id: str) -> list[dict[str, Any]]:
         items, _ = self.t.query(f"W#{workspace_id}#SRC", limit=100, newest_first=False)

@@ -151,6 +151,8 @@ class IngestService:
             # (a retry, another topic of the same state) carries the same value.
             body_hash=signature_hash(headers[names.signature]),
             default_region=source.default_region,
+            email_consent_keys=source.email_consent_keys,
+            sms_consent_keys=source.sms_consent_keys,
         )
         return self.ingest(source, delivery, headers, body)
 
@@ -167,6 +169,8 @@ class IngestService:
             received_at=now_utc(),
             body_hash=body_hash(body),
             default_region=source.default_region,
+            email_consent_keys=source.email_consent_keys,
+            sms_consent_keys=source.sms_consent_keys,
         )
         return self.ingest(source, delivery, headers, body, quarantine=False)
 

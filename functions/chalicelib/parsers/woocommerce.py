@@ -1,6 +1,7 @@
 """WooCommerce REST v3 webhook bodies (order.*, customer.*).
 
-WooCommerce's `*_gmt` timestamps carry no offset; they are UTC by definition.
+WooCommerce's `*_gmt` timestamps carry no offset; they are UTC by definition. Marketing
+consent and shipment tracking come from plugins' `meta_data` (parsers/woo_meta.py).
 """
 
 from __future__ import annotations
@@ -14,17 +15,20 @@ from chalicelib.domain.identity import invalid_phone, normalize_email, normalize
 from chalicelib.domain.models import (
     Customer,
     Delivery,
+    DiscountCode,
     IngestPayload,
     LineItem,
     Order,
+    OrderDeletion,
     OrderStatus,
     Person,
     Refund,
 )
 from chalicelib.domain.money import round_money
 from chalicelib.domain.timezones import zone_for_country
-from chalicelib.parsers import Parser
+from chalicelib.parsers import Parser, woo_meta
 from chalicelib.parsers.dates import Stamp, window
+from chalicelib.parsers.woo_meta import WooMeta
 
 
 class _M(BaseModel):
@@ -54,6 +58,11 @@ class WooRefund(_M):
     total: Decimal
 
 
+class WooCoupon(_M):
+    code: str
+    discount: Decimal | None = None
+
+
 class WooOrder(_M):
     id: int
     number: str | None = None
@@ -70,6 +79,12 @@ class WooOrder(_M):
     billing: WooContact = WooContact()
     line_items: list[WooLineItem] = []
     refunds: list[WooRefund] = []
+    coupon_lines: list[WooCoupon] = []
+    meta_data: list[WooMeta] = []
+
+
+class WooDeleted(_M):
+    id: int
 
 
 class WooCustomer(_M):
@@ -80,6 +95,7 @@ class WooCustomer(_M):
     date_created_gmt: Stamp | None = None
     date_modified_gmt: Stamp | None = None
     billing: WooContact = WooContact()
+    meta_data: list[WooMeta] = []
 
 
 STATUS = {
@@ -97,8 +113,18 @@ def gmt(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _person(delivery: Delivery, customer_id: int, contact: WooContact, email: str | None) -> Person:
+def _person(
+    delivery: Delivery,
+    customer_id: int,
+    contact: WooContact,
+    email: str | None,
+    meta: list[WooMeta],
+    at: datetime,
+) -> Person:
     region = contact.country or delivery.default_region
+    values = woo_meta.as_map(meta)
+    email_keys = delivery.email_consent_keys
+    sms_keys = delivery.sms_consent_keys
     return Person(
         email=normalize_email(email or contact.email),
         phone=normalize_phone(contact.phone, region),
@@ -108,13 +134,28 @@ def _person(delivery: Delivery, customer_id: int, contact: WooContact, email: st
         last_name=contact.last_name or None,
         is_member=customer_id > 0,
         timezone=zone_for_country(contact.country),
+        email_consent=woo_meta.consent(
+            values,
+            woo_meta.DEFAULT_EMAIL_CONSENT_KEYS if email_keys is None else email_keys,
+            at,
+            delivery.received_at,
+        ),
+        sms_consent=woo_meta.consent(
+            values,
+            woo_meta.DEFAULT_SMS_CONSENT_KEYS if sms_keys is None else sms_keys,
+            at,
+            delivery.received_at,
+        ),
     )
 
 
 def parse_order(body: bytes, delivery: Delivery) -> IngestPayload:
     o = WooOrder.model_validate_json(body, context=window(delivery))
     status = STATUS.get(o.status, OrderStatus.PENDING)
-    modified = gmt(o.date_modified_gmt)
+    created, modified = gmt(o.date_created_gmt), gmt(o.date_modified_gmt)
+    tracking = woo_meta.shipments(woo_meta.as_map(o.meta_data))
+    if tracking and status is OrderStatus.PAID:
+        status = OrderStatus.FULFILLED  # Shipment Tracking keeps a shipment: it has shipped
     if o.refunds and status not in (OrderStatus.REFUNDED, OrderStatus.CANCELLED):
         status = OrderStatus.PARTIALLY_REFUNDED
     return Order(
@@ -127,11 +168,13 @@ def parse_order(body: bytes, delivery: Delivery) -> IngestPayload:
         discounts=o.discount_total,
         status=status,
         financial_status=o.status,
+        fulfillment_status="shipped" if tracking else None,
         cancelled_at=modified if status is OrderStatus.CANCELLED else None,
-        created_at=gmt(o.date_created_gmt),
+        created_at=created,
         updated_at=modified,
         channel=CHANNELS.get(o.created_via or "checkout", o.created_via or "web"),
-        person=_person(delivery, o.customer_id, o.billing, None),
+        # consent given at checkout: the order's own time
+        person=_person(delivery, o.customer_id, o.billing, None, o.meta_data, created),
         line_items=tuple(
             LineItem(
                 product_id=str(li.product_id) if li.product_id else None,
@@ -147,7 +190,18 @@ def parse_order(body: bytes, delivery: Delivery) -> IngestPayload:
         refunds=tuple(
             Refund(refund_id=str(r.id), amount=abs(r.total), created_at=modified) for r in o.refunds
         ),
+        tracking=tracking,
+        discount_codes=tuple(
+            DiscountCode(code=c.code[:120], amount=c.discount) for c in o.coupon_lines if c.code.strip()
+        ),
+        restores=delivery.topic == "order.restored",
     )
+
+
+def parse_deleted(body: bytes, delivery: Delivery) -> IngestPayload:
+    """order.deleted: WooCommerce sends only `{"id": N}` for a trashed or deleted order."""
+    d = WooDeleted.model_validate_json(body, context=window(delivery))
+    return OrderDeletion(order_id=str(d.id), at=delivery.received_at)
 
 
 def parse_customer(body: bytes, delivery: Delivery) -> IngestPayload:
@@ -157,7 +211,14 @@ def parse_customer(body: bytes, delivery: Delivery) -> IngestPayload:
         customer_id=str(c.id),
         created_at=gmt(c.date_created_gmt) if c.date_created_gmt else None,
         updated_at=gmt(updated) if updated else delivery.received_at,
-        person=_person(delivery, c.id, c.billing, c.email),
+        person=_person(
+            delivery,
+            c.id,
+            c.billing,
+            c.email,
+            c.meta_data,
+            gmt(updated) if updated else delivery.received_at,
+        ),
     )
 
 
@@ -165,6 +226,7 @@ PARSERS: dict[str, Parser] = {
     "order.created": parse_order,
     "order.updated": parse_order,
     "order.restored": parse_order,
+    "order.deleted": parse_deleted,
     "customer.created": parse_customer,
     "customer.updated": parse_customer,
 }
