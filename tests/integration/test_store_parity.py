@@ -68,18 +68,28 @@ def test_a_woo_buyer_who_opted_in_through_a_plugin_can_get_marketing_and_one_wit
     assert [e["To"] for e in sent_emails(stage)] == [LENA]
 
 
-def test_a_source_reads_its_own_consent_key_once_updated(stage, ws):
+def test_a_source_reads_its_own_consent_key_once_updated(stage, ws, monkeypatch, capsys):
+    from patron import cli
+
+    monkeypatch.setattr(cli, "_container", lambda args: stage.container)  # the CLI on this stage
     # Given a shop whose checkout keeps the opt-in under its own key
     body = woo_order()
     body["meta_data"].append({"id": 1, "key": "_wc_other/my-shop/newsletter", "value": "yes"})
     stage.send(ws, "woocommerce", "order.created", body)
     stage.drain()
     assert profile(stage, ws, LENA)["email_consent"] is None  # not a default key
-    # When the operator names that key for the source (as `patron source update` does)
-    from patron.operations import source_by_id
-
-    source = source_by_id(stage.container, ws.workspace_id, ws.sources["woocommerce"]["source_id"])
-    shown = stage.container.tenancy.set_consent_keys(source, "_wc_other/my-shop/newsletter", None)
+    # When the operator names that key for the source
+    source_id = ws.sources["woocommerce"]["source_id"]
+    argv = [
+        "source",
+        "update",
+        ws.workspace_id,
+        source_id,
+        "--email-consent-keys",
+        "_wc_other/my-shop/newsletter",
+    ]
+    assert cli.main(argv) == 0
+    shown = json.loads(capsys.readouterr().out)
     assert shown["email_consent_keys"] == ["_wc_other/my-shop/newsletter"]
     assert shown["sms_consent_keys"] == "default"
     # And the order is updated
@@ -88,6 +98,31 @@ def test_a_source_reads_its_own_consent_key_once_updated(stage, ws):
     stage.drain()
     # Then she is subscribed
     assert profile(stage, ws, LENA)["email_consent"]["state"] == "subscribed"
+    # And a malformed key list is refused
+    assert cli.main([*argv[:4], "--email-consent-keys", "a b"]) != 0
+
+
+def test_source_add_keeps_the_consent_keys_it_is_given(stage, ws, monkeypatch, capsys):
+    from patron import cli
+
+    monkeypatch.setattr(cli, "_container", lambda args: stage.container)
+    # When a WooCommerce source is added with its own keys and no SMS key
+    argv = [
+        "source",
+        "add",
+        ws.workspace_id,
+        "--platform",
+        "woocommerce",
+        "--shop-domain",
+        "other.example.org",
+    ]
+    argv += ["--secret", "s" * 16, "--email-consent-keys", "k1,k2@k2_at", "--sms-consent-keys", "none"]
+    assert cli.main(argv) == 0
+    # Then the webhook path finds them on the source; a source added without them has the defaults
+    source = stage.container.workspaces.find_source("woocommerce", "other.example.org")
+    assert (source.email_consent_keys, source.sms_consent_keys) == (("k1", "k2@k2_at"), ())
+    default = stage.container.workspaces.find_source("woocommerce", "shop.example.org")
+    assert (default.email_consent_keys, default.sms_consent_keys) == (None, None)
 
 
 @pytest.fixture
