@@ -156,6 +156,20 @@ def test_a_woo_order_tracked_by_shipment_tracking_gets_the_shipping_notice_with_
     assert view["discount_codes"] == [{"code": "welcome10", "amount": "4.00"}]
 
 
+def test_a_deleted_order_gets_no_notification(stage, notifying):
+    ws = notifying
+    # Given Lena's order, trashed
+    stage.send(ws, "woocommerce", "order.created", woo_order(5131))
+    stage.send(ws, "woocommerce", "order.deleted", {"id": 5131}, delivery_id="del-1")
+    stage.drain()
+    # When a completed, tracked state of it arrives late
+    shipped = load_event("woocommerce/order_updated_shipped.json") | {"status": "completed"}
+    stage.send(ws, "woocommerce", "order.updated", shipped)
+    stage.drain()
+    # Then no shipping notice goes out for the deleted order
+    assert sent_emails(stage) == []
+
+
 @pytest.mark.parametrize(
     "restored_first", [False, True], ids=["deleted-then-restored", "restored-then-deleted"]
 )
