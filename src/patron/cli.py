@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.domain.errors import PatronError
+from patron import sending_cli
 
 
 def _container(args: argparse.Namespace) -> Any:
@@ -104,6 +105,7 @@ def cmd_workspace_set_rate(args: argparse.Namespace) -> int:
 def cmd_workspace_show(args: argparse.Namespace) -> int:
     """The workspace's currency and rates, and the currencies of orders without a rate."""
     from chalicelib.domain.errors import NotFound
+    from chalicelib.domain.messaging.sending import shown as sending
     from chalicelib.domain.report import currency_warnings
 
     container = _container(args)
@@ -117,6 +119,7 @@ def cmd_workspace_show(args: argparse.Namespace) -> int:
         "currency": settings.currency or None,
         "rates": {k: str(v) for k, v in sorted(settings.rates.items())},
         "warnings": currency_warnings(unconverted, settings.workspace_id, settings.currency),
+        "sending": sending(settings),
     }
     if args.json:
         print(json.dumps(shown))
@@ -126,6 +129,11 @@ def cmd_workspace_show(args: argparse.Namespace) -> int:
         print(f"  rate: 1 {cur} = {rate} {settings.currency}")
     for warning in shown["warnings"]:
         print(f"  warning: {warning['message']}; set a rate with: {warning['command']}")
+    rules = shown["sending"]
+    print(
+        f"  sending: quiet hours {rules['quiet_hours']}, caps {rules['daily_caps']}, low: one in "
+        f"{rules['low_every_days']} days, default zone {rules['default_timezone']}"
+    )
     return 0
 
 
@@ -327,9 +335,11 @@ def cmd_source_add(args: argparse.Namespace) -> int:
         args.platform,
         args.shop_domain,
         args.secret,
-        args.default_region,
-        args.email_consent_keys,
-        args.sms_consent_keys,
+        default_region=args.default_region,
+        timezone=args.timezone,
+        birthday_meta_key=args.birthday_meta_key,
+        email_consent_keys=args.email_consent_keys,
+        sms_consent_keys=args.sms_consent_keys,
     )
     _print(info)
     return 0
@@ -742,6 +752,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true")
     stage_opt(sp)
     sp.set_defaults(func=cmd_workspace_show)
+    sending_cli.add_parser(ws, stage_opt)
     sp = ws.add_parser("messaging", help="transactional notifications switched on, and the senders")
     sp.add_argument("workspace_id")
     sp.add_argument("--notify", help="comma-separated: order_confirmation,payment_received,shipped,...")
@@ -784,6 +795,14 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "--default-region",
         help="ISO 3166 country (e.g. FR) for national phone numbers when the order has no address country",
+    )
+    sp.add_argument(
+        "--timezone",
+        help="the shop's IANA zone (Shopify: the shop's iana_timezone); the workspace default if it has none",
+    )
+    sp.add_argument(
+        "--birthday-meta-key",
+        help="WooCommerce: the customer/order meta key holding a birth date (default: birthday)",
     )
     consent_opts(sp)
     stage_opt(sp)

@@ -25,6 +25,8 @@ def source_by_id(container: Container, workspace_id: str, source_id: str) -> Sou
                 shop_domain=item["shop"],
                 secret_ref=item["secret"],
                 default_region=item.get("rg"),
+                timezone=item.get("tz"),
+                birthday_meta_key=item.get("bk"),
                 **consent_keys_of(item),
             )
     raise NotFound(f"source {source_id} not found in workspace {workspace_id}")

@@ -65,7 +65,7 @@ def test_abandoned_checkout_gets_one_reminder_with_a_coupon(stage, flows_ws):
     assert code.startswith("BACK") and len(code) == 14
     coupon = stage.container.flows.coupons.get(ws.workspace_id, code)
     assert coupon["pct"] == 10 and coupon["exp"].startswith("2026-11-22T19:13:44")
-    assert "2026-11-22 19:13 UTC" in text  # the expiry, in Jane's local time (no zone known: UTC)
+    assert "2026-11-22 14:13 EST" in text  # the expiry, in Jane's local time (Michigan: America/Detroit)
     assert email["List-Unsubscribe"]
     stats = stage.container.flows.stats.get(ws.workspace_id, "flow#abandoned-checkout")
     assert stats["sent"] == 1 and stats["dropped"] == 0
@@ -212,8 +212,8 @@ def test_win_back_starts_when_a_customer_enters_at_risk_and_respects_reentry(sta
 
     again = TriggerEvent("segment.entered", ws.workspace_id, cid, "x", later + timedelta(days=30))
     assert flows.trigger(again.__class__(**{**again.__dict__, "segment": "lifecycle:at_risk"})) == []
-    # When the first message falls due at 10:00 (UTC for her), it is sent
-    flows.tick(later.replace(hour=10, minute=5) + timedelta(days=1))
+    # When the first message falls due at 10:00 (her time: she lives in Michigan), it is sent
+    flows.tick(datetime.combine(later.date() + timedelta(days=1), time(10, 5), ZoneInfo("America/Detroit")))
     assert [str(e["Subject"]) for e in sent_emails(stage) if "miss" in str(e["Subject"])]
 
 
@@ -240,14 +240,15 @@ def test_flow_api_validates_and_dry_runs(stage, flows_ws):
     stage.drain()
     response = stage.http.http.post(
         "/flows/abandoned-checkout/dry-run",
-        body=json.dumps({"customer_id": jane(stage, ws), "at": "2026-11-23T19:00:00Z"}),
+        body=json.dumps({"customer_id": jane(stage, ws), "at": "2026-11-24T00:00:00Z"}),
         headers=headers,
     )
-    # Then it shows the wait and the send moved out of quiet hours (23:00 -> 09:00 UTC)
+    # Then it shows the wait and the send moved out of quiet hours in her zone (Michigan:
+    # 23:00 -> 09:00 EST, 04:00 -> 14:00 UTC)
     assert response.status_code == 200
     wait, send = json.loads(response.body)["steps"]
-    assert wait["wait_until"].startswith("2026-11-23T23:00:00")
-    assert send["send_at"].startswith("2026-11-24T09:00:00") and send["coupon"] is True
+    assert wait["wait_until"].startswith("2026-11-24T04:00:00")
+    assert send["send_at"].startswith("2026-11-24T14:00:00") and send["coupon"] is True
     assert send["outcome"] == "would send" and send["reason"] == "quiet hours"
     # And applying the same file again creates no new version
     again = stage.http.http.put(

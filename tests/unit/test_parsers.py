@@ -482,13 +482,16 @@ def test_out_of_range_money_is_a_payload_error_not_a_storage_failure(amount):
 
 
 @pytest.mark.parametrize(
-    ("country", "zone"), [("DE", "Europe/Berlin"), ("cn", "Asia/Shanghai"), ("US", None), (None, None)]
+    ("country", "zone"),
+    [("DE", "Europe/Berlin"), ("es", "Europe/Madrid"), ("CN", "Asia/Shanghai"), ("US", None), (None, None)],
 )
 def test_a_shopify_shipping_country_with_one_time_zone_gives_the_customer_that_zone(country, zone):
-    # Given an order shipped to a country (the US has several zones: none is guessed)
+    # Given an order shipped to a country, without a province (the US and China have zones
+    # that keep different times: none is guessed; Spain's mainland zone is zone.tab's)
     body = load_event("shopify/orders_create.json")
-    body["shipping_address"]["country_code"] = country
-    body["billing_address"]["country_code"] = country
+    for address in ("shipping_address", "billing_address"):
+        body[address]["country_code"] = country
+        body[address]["province_code"] = None
     # When it is parsed
     order = parse(Platform.SHOPIFY, "orders/create", json.dumps(body).encode())
     # Then the person's time zone follows the country

@@ -204,6 +204,11 @@ def _workspace_settings(workspace_id: str, item: dict[str, Any]) -> WorkspaceSet
         sms_sender_id=item.get("smsid", ""),
         engagement_rules={k: int(v) for k, v in (item.get("engr") or {}).items()},
         attribution_days=int(item.get("attrd") or 5),
+        quiet_start=int(item.get("qs", 21)),
+        quiet_end=int(item.get("qe", 9)),
+        daily_caps={k: int(v) for k, v in (item.get("caps") or {}).items()},
+        low_every_days=int(item.get("lowd") or 3),
+        default_timezone=item.get("dtz") or "UTC",
     )
 
 
@@ -353,6 +358,34 @@ class DynamoWorkspaceStore:
         )
         self._settings.invalidate(workspace_id)
 
+    def set_sending(self, workspace_id: str, values: dict[str, Any]) -> None:
+        """Sending settings (checked by chalicelib.domain.messaging.sending): quiet hours
+        `qs`/`qe`, caps by tier `caps` (replaced whole), `lowd`, default zone `dtz`."""
+        if not values:
+            return
+        names = {f"#{k}": k for k in values}
+        self.t.client.update_item(
+            TableName=self.t.table,
+            Key={"pk": {"S": f"WS#{workspace_id}"}, "sk": {"S": "WS"}},
+            UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in values),
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={f":{k}": to_av(v) for k, v in values.items()},
+        )
+        self._settings.invalidate(workspace_id)
+
+    def adopt_default_zone(self, workspace_id: str, zone: str) -> None:
+        """A source's shop zone becomes the workspace's default zone if it has none yet."""
+        with contextlib.suppress(self.t.client.exceptions.ConditionalCheckFailedException):
+            self.t.client.update_item(
+                TableName=self.t.table,
+                Key={"pk": {"S": f"WS#{workspace_id}"}, "sk": {"S": "WS"}},
+                UpdateExpression="SET dtz = :z",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(dtz)",
+                ExpressionAttributeValues={":z": {"S": zone}},
+            )
+        self._settings.invalidate(workspace_id)
+
     def workspace(self, workspace_id: str) -> dict[str, Any] | None:
         item = self.t.get(f"WS#{workspace_id}", "WS")
         if item:
@@ -401,6 +434,10 @@ class DynamoWorkspaceStore:
         }
         if source.default_region:
             item["rg"] = source.default_region
+        if source.timezone:
+            item["tz"] = source.timezone
+        if source.birthday_meta_key:
+            item["bk"] = source.birthday_meta_key
         item |= consent_key_fields(source.email_consent_keys, source.sms_consent_keys)
         self.t.put(item, "attribute_not_exists(pk)")
         self.t.put({**item, "pk": f"W#{source.workspace_id}#SRC", "sk": source.source_id})
@@ -417,6 +454,8 @@ class DynamoWorkspaceStore:
                 shop_domain=item["shop"],
                 secret_ref=item["secret"],
                 default_region=item.get("rg"),
+                timezone=item.get("tz"),
+                birthday_meta_key=item.get("bk"),
                 **consent_keys_of(item),
             )
 

@@ -151,6 +151,7 @@ class IngestService:
             # (a retry, another topic of the same state) carries the same value.
             body_hash=signature_hash(headers[names.signature]),
             default_region=source.default_region,
+            birthday_meta_key=source.birthday_meta_key,
             email_consent_keys=source.email_consent_keys,
             sms_consent_keys=source.sms_consent_keys,
         )
@@ -169,6 +170,7 @@ class IngestService:
             received_at=now_utc(),
             body_hash=body_hash(body),
             default_region=source.default_region,
+            birthday_meta_key=source.birthday_meta_key,
             email_consent_keys=source.email_consent_keys,
             sms_consent_keys=source.sms_consent_keys,
         )

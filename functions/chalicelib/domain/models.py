@@ -220,6 +220,7 @@ class Delivery(Frozen):
     received_at: UtcDatetime
     body_hash: str | None = None  # identical bodies are the same state, whatever the topic
     default_region: str | None = None  # the source's: reads national phone numbers without an address
+    birthday_meta_key: str | None = None  # the source's: WooCommerce meta key holding a birth date
     # the source's WooCommerce meta keys read as marketing consent (None: the documented defaults)
     email_consent_keys: tuple[str, ...] | None = None
     sms_consent_keys: tuple[str, ...] | None = None
@@ -232,6 +233,8 @@ class Source(Frozen):
     shop_domain: str
     secret_ref: str
     default_region: str | None = None  # ISO 3166 alpha-2, for national phones without an address country
+    timezone: str | None = None  # the shop's zone (Shopify's iana_timezone): a workspace default
+    birthday_meta_key: str | None = None  # WooCommerce: the customer/order meta key of a birth date
     email_consent_keys: tuple[str, ...] | None = None  # WooCommerce meta keys; None: the defaults
     sms_consent_keys: tuple[str, ...] | None = None
 

@@ -84,6 +84,14 @@ class WorkspaceSettings:
     # the defaults) and the days after a click an order is attributed to it.
     engagement_rules: dict[str, int] = field(default_factory=dict)
     attribution_days: int = 5
+    # Sending rules (chalicelib.domain.messaging.service.Policy; `patron workspace sending`):
+    # quiet hours in the customer's local time, daily caps by engagement tier (empty: the
+    # defaults), a low-engagement customer's spacing, the zone of customers without one.
+    quiet_start: int = 21
+    quiet_end: int = 9
+    daily_caps: dict[str, int] = field(default_factory=dict)
+    low_every_days: int = 3
+    default_timezone: str = "UTC"
 
     def convert(self, amount: Decimal, currency: str | None) -> Decimal | None:
         if currency is None or currency == self.currency:

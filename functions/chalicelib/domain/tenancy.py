@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.ingest import shop_key
 from chalicelib.domain.models import Platform, Source
+from chalicelib.domain.timezones import is_zone
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _META_KEY = re.compile(r"^[^\s,@]{1,120}(@[^\s,@]{1,120})?$")
@@ -47,6 +48,7 @@ class WorkspaceAdmin(Protocol):
         self, source: Source, email_keys: tuple[str, ...] | None, sms_keys: tuple[str, ...] | None
     ) -> None: ...
     def set_rate(self, workspace_id: str, currency: str, rate: Decimal) -> None: ...
+    def adopt_default_zone(self, workspace_id: str, zone: str) -> None: ...  # only if it has none
 
 
 class SecretWriter(Protocol):
@@ -103,9 +105,13 @@ class TenancyService:
         shop_domain: str,
         secret: str,
         default_region: str | None = None,
+        timezone: str | None = None,
+        birthday_meta_key: str | None = None,
         email_consent_keys: str | None = None,
         sms_consent_keys: str | None = None,
     ) -> SourceInfo:
+        """A storefront. `timezone` (a Shopify shop's `iana_timezone`) becomes the workspace's
+        default zone unless it has one; `birthday_meta_key` names a WooCommerce meta key."""
         if self.store.workspace(workspace_id) is None:
             raise NotFound(f"workspace {workspace_id} not found")
         try:
@@ -120,6 +126,10 @@ class TenancyService:
         region = default_region.strip().upper() if default_region else None
         if region and region not in phonenumbers.SUPPORTED_REGIONS:
             raise BadRequest("default region must be an ISO 3166 alpha-2 country code, e.g. FR")
+        if timezone is not None and not is_zone(timezone):
+            raise BadRequest("timezone must be an IANA zone, e.g. Europe/Madrid")
+        if birthday_meta_key is not None and not 0 < len(birthday_meta_key) <= 255:
+            raise BadRequest("birthday meta key must be 1-255 characters")
         email_keys, sms_keys = consent_keys(email_consent_keys), consent_keys(sms_consent_keys)
         source_id = "src_" + secrets.token_hex(4)
         ref = self.secrets.create(
@@ -135,10 +145,14 @@ class TenancyService:
                 shop_domain=key,
                 secret_ref=ref,
                 default_region=region,
+                timezone=timezone,
+                birthday_meta_key=birthday_meta_key,
                 email_consent_keys=email_keys,
                 sms_consent_keys=sms_keys,
             )
         )
+        if timezone is not None:
+            self.store.adopt_default_zone(workspace_id, timezone)
         return SourceInfo(
             workspace_id=workspace_id,
             source_id=source_id,

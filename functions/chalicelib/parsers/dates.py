@@ -64,17 +64,27 @@ _BIRTHDAY = re.compile(r"((?P<y>[0-9]{4})-)?(?P<m>[0-9]{2})-(?P<d>[0-9]{2})")
 def birth_month_day(value: str, info: ValidationInfo) -> str:
     """'YYYY-MM-DD' or 'MM-DD' as 'MM-DD': a real calendar day (29 February included), and a
     year, when given, from EARLIEST_BIRTH_YEAR to the year the delivery was received."""
-    match = _BIRTHDAY.fullmatch(value)
-    if match is not None:
-        year, month, day = match.group("y"), int(match.group("m")), int(match.group("d"))
-        try:
-            born = date(int(year) if year else 2000, month, day)  # 2000 is a leap year: 02-29
-        except ValueError:
-            born = None
-        if born is not None and (not year or EARLIEST_BIRTH_YEAR <= born.year <= _received(info).year):
-            return f"{month:02d}-{day:02d}"
+    found = month_day_or_none(value, _received(info))
+    if found is not None:
+        return found
     raise PydanticCustomError(
         "birthday",
         "birthday must be a real date, YYYY-MM-DD (born {earliest} or later) or MM-DD",
         {"earliest": EARLIEST_BIRTH_YEAR},
     )
+
+
+def month_day_or_none(value: object, received: datetime) -> str | None:
+    """`birth_month_day` for a value a store keeps in free-form meta (a Shopify metafield, a
+    WooCommerce meta key): 'MM-DD', or None when it is not a real birth date."""
+    match = _BIRTHDAY.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        return None
+    year, month, day = match.group("y"), int(match.group("m")), int(match.group("d"))
+    try:
+        born = date(int(year) if year else 2000, month, day)  # 2000 is a leap year: 02-29
+    except ValueError:
+        return None
+    if year and not EARLIEST_BIRTH_YEAR <= born.year <= received.year:
+        return None
+    return f"{month:02d}-{day:02d}"

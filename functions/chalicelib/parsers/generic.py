@@ -29,6 +29,7 @@ from chalicelib.domain.models import (
     Refund,
     RefundEvent,
 )
+from chalicelib.domain.timezones import zone_for_address
 from chalicelib.parsers import Parser, PayloadError
 from chalicelib.parsers.dates import AwareStamp, birth_month_day, window
 
@@ -47,8 +48,10 @@ class GenericCustomerRef(_M):
     last_name: str | None = None
     is_member: bool | None = None
     birthday: str | None = None  # YYYY-MM-DD or MM-DD; only the month and day are kept
+    birth_date: str | None = None  # the same, under the name Shopify and others use
     timezone: str | None = None  # IANA, e.g. Asia/Shanghai
     country: str | None = None  # ISO 3166 alpha-2 of the address: reads a national phone number
+    state: str | None = None  # its province/state code (ISO 3166-2, e.g. CA, NSW): the time zone
 
     @field_validator("timezone")
     @classmethod
@@ -61,7 +64,7 @@ class GenericCustomerRef(_M):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
-    @field_validator("birthday")
+    @field_validator("birthday", "birth_date")
     @classmethod
     def _month_day(cls, value: str | None, info: ValidationInfo) -> str | None:
         return None if value is None else birth_month_day(value, info)
@@ -168,8 +171,8 @@ def _person(delivery: Delivery, c: GenericCustomerRef) -> Person:
         first_name=c.first_name,
         last_name=c.last_name,
         is_member=c.is_member,
-        birthday=c.birthday,
-        timezone=c.timezone,
+        birthday=c.birthday or c.birth_date,
+        timezone=c.timezone or zone_for_address(c.country, c.state),
         email_consent=_consent(c.email_consent, c.consent_updated_at),
         sms_consent=_consent(c.sms_consent, c.consent_updated_at),
     )

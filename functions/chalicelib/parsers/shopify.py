@@ -24,9 +24,9 @@ from chalicelib.domain.models import (
     Refund,
     RefundEvent,
 )
-from chalicelib.domain.timezones import zone_for_country
+from chalicelib.domain.timezones import zone_for_address
 from chalicelib.parsers import Parser
-from chalicelib.parsers.dates import AwareStamp, Stamp, window
+from chalicelib.parsers.dates import AwareStamp, Stamp, month_day_or_none, window
 
 
 class _M(BaseModel):
@@ -36,6 +36,12 @@ class _M(BaseModel):
 class ShopifyConsent(_M):
     state: str | None = None
     consent_updated_at: Stamp | None = None
+
+
+class ShopifyMetafield(_M):
+    namespace: str | None = None
+    key: str | None = None
+    value: object = None
 
 
 class ShopifyCustomer(_M):
@@ -51,6 +57,8 @@ class ShopifyCustomer(_M):
     email_marketing_consent: ShopifyConsent | None = None
     sms_marketing_consent: ShopifyConsent | None = None
     default_address: ShopifyAddress | None = None
+    # Only those of the namespaces the webhook subscription includes (metafield_namespaces)
+    metafields: list[ShopifyMetafield] = []
 
 
 class ShopifyLineItem(_M):
@@ -92,6 +100,7 @@ class ShopifyRefund(_M):
 class ShopifyAddress(_M):
     phone: str | None = None
     country_code: str | None = None
+    province_code: str | None = None
 
 
 class ShopifyFulfillment(_M):
@@ -209,8 +218,20 @@ def _person(
         is_member=(c.state == "enabled") if c and c.state else None,
         email_consent=email_consent,
         sms_consent=_consent(c.sms_marketing_consent) if c else None,
-        timezone=zone_for_country(where.country_code if where else None),
+        birthday=_birthday(c, delivery),
+        timezone=zone_for_address(where.country_code, where.province_code, "shopify") if where else None,
     )
+
+
+BIRTH_DATE = ("facts", "birth_date")  # Shopify's standard "Birth date" customer metafield
+
+
+def _birthday(c: ShopifyCustomer | None, delivery: Delivery) -> str | None:
+    """MM-DD of the customer's `facts.birth_date` metafield, when the webhook carries it."""
+    for field in c.metafields if c else ():
+        if (field.namespace, field.key) == BIRTH_DATE:
+            return month_day_or_none(field.value, delivery.received_at)
+    return None
 
 
 def _lines(items: list[ShopifyLineItem]) -> tuple[LineItem, ...]:

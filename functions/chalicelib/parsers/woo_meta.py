@@ -43,13 +43,13 @@ FALSE = frozenset(
 class WooMeta(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    key: str = ""
+    key: str | None = None
     value: Any = None
 
 
 def as_map(meta: Iterable[WooMeta]) -> dict[str, Any]:
     """Meta by key; the last entry of a key wins (WordPress returns them in insertion order)."""
-    return {m.key: m.value for m in meta}
+    return {m.key: m.value for m in meta if m.key is not None}
 
 
 def truthy(value: Any) -> bool | None:

@@ -25,9 +25,9 @@ from chalicelib.domain.models import (
     Refund,
 )
 from chalicelib.domain.money import round_money
-from chalicelib.domain.timezones import zone_for_country
+from chalicelib.domain.timezones import zone_for_address
 from chalicelib.parsers import Parser, woo_meta
-from chalicelib.parsers.dates import Stamp, window
+from chalicelib.parsers.dates import Stamp, month_day_or_none, window
 from chalicelib.parsers.woo_meta import WooMeta
 
 
@@ -41,6 +41,7 @@ class WooContact(_M):
     email: str | None = None
     phone: str | None = None
     country: str | None = None  # ISO 3166 alpha-2
+    state: str | None = None  # WooCommerce's state code (ISO 3166-2 for most countries)
 
 
 class WooLineItem(_M):
@@ -113,6 +114,18 @@ def gmt(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+DEFAULT_BIRTHDAY_KEY = "birthday"  # a source's --birthday-meta-key replaces it (docs/webhooks.md)
+
+
+def _birthday(meta: list[WooMeta], delivery: Delivery) -> str | None:
+    """MM-DD of the birth date under the source's meta key (YYYY-MM-DD or MM-DD), if any."""
+    key = delivery.birthday_meta_key or DEFAULT_BIRTHDAY_KEY
+    for entry in meta:
+        if entry.key == key:
+            return month_day_or_none(entry.value, delivery.received_at)
+    return None
+
+
 def _person(
     delivery: Delivery,
     customer_id: int,
@@ -133,7 +146,8 @@ def _person(
         first_name=contact.first_name or None,
         last_name=contact.last_name or None,
         is_member=customer_id > 0,
-        timezone=zone_for_country(contact.country),
+        birthday=_birthday(meta, delivery),
+        timezone=zone_for_address(contact.country, contact.state, "woocommerce"),
         email_consent=woo_meta.consent(
             values,
             woo_meta.DEFAULT_EMAIL_CONSENT_KEYS if email_keys is None else email_keys,

@@ -637,7 +637,8 @@ class FlowService:
     def _next_birthday(self, run: dict[str, Any], now: datetime) -> None:
         profile = self._profile(run["ws"], run["cid"], run)
         if profile.get("bd"):
-            self.trigger(birthday_event(run["ws"], run["cid"], profile, now + timedelta(days=1)))
+            settings = self.workspaces.settings(run["ws"])
+            self.trigger(birthday_event(run["ws"], run["cid"], profile, now + timedelta(days=1), settings))
 
     # -- what would happen ----------------------------------------------------------
     def dry_run(self, workspace_id: str, flow_id: str, customer_id: str, at: datetime) -> dict[str, Any]:
@@ -700,10 +701,11 @@ class FlowService:
 
 
 def birthday_event(
-    workspace_id: str, customer_id: str, profile: dict[str, Any], now: datetime
+    workspace_id: str, customer_id: str, profile: dict[str, Any], now: datetime, settings: Any = None
 ) -> TriggerEvent:
-    """The next birthday (today included), starting at local midnight."""
-    zone = local_zone(profile, Policy())
+    """The next birthday (today included), starting at local midnight (the workspace's
+    default zone when the profile's own is unknown)."""
+    zone = local_zone(profile, policy_for(settings))
     day = next_birthday(str(profile["bd"]), now.astimezone(zone).date())
     midnight = datetime.combine(day, time(0), tzinfo=zone).astimezone(now.tzinfo)
     return TriggerEvent("birthday", workspace_id, customer_id, str(day.year), midnight)

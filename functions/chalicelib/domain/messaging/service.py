@@ -115,11 +115,20 @@ class Policy:
 
 
 def policy_for(settings: Any) -> Policy:
-    """The sending rules of a workspace (its WorkspaceSettings; None: the defaults)."""
+    """The sending rules of a workspace (its WorkspaceSettings; None: the defaults). Quiet
+    hours, caps and the default zone are workspace settings (`patron workspace sending`)."""
     if settings is None:
         return Policy()
+    default = Policy()
     return Policy(
-        sender_email=settings.sender_email, sms_sender_id=settings.sms_sender_id, store_name=settings.name
+        quiet_start=settings.quiet_start,
+        quiet_end=settings.quiet_end,
+        daily_caps={**default.daily_caps, **settings.daily_caps},
+        low_every_days=settings.low_every_days,
+        sender_email=settings.sender_email,
+        sms_sender_id=settings.sms_sender_id,
+        default_timezone=settings.default_timezone,
+        store_name=settings.name,
     )
 
 
@@ -189,7 +198,8 @@ class Channels(Protocol):
 
 
 def local_zone(profile: dict[str, Any], policy: Policy) -> ZoneInfo:
-    """The profile's zone, else its phone country's (when that has one), else the default."""
+    """The profile's zone (from its address, chalicelib.domain.timezones), else its phone
+    country's (when that has one), else the workspace's default zone (UTC unless set)."""
     return ZoneInfo(profile.get("tz") or zone_for_phone(profile.get("ph")) or policy.default_timezone)
 
 

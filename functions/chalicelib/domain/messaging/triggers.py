@@ -114,7 +114,8 @@ class FlowTriggers:
                 TriggerEvent("member.joined", workspace_id, customer_id, "member", now)
             )
         if new.get("bd") and new.get("bd") != before.get("bd"):
-            started += self.flows.trigger(birthday_event(workspace_id, customer_id, new, now))
+            settings = self.workspaces.settings(workspace_id)
+            started += self.flows.trigger(birthday_event(workspace_id, customer_id, new, now, settings))
         return started
 
     # -- segment events (an EventSink of MembershipService) ---------------------------
