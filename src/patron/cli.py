@@ -335,11 +335,22 @@ def cmd_source_add(args: argparse.Namespace) -> int:
         args.platform,
         args.shop_domain,
         args.secret,
-        args.default_region,
-        args.timezone,
-        args.birthday_meta_key,
+        default_region=args.default_region,
+        timezone=args.timezone,
+        birthday_meta_key=args.birthday_meta_key,
+        email_consent_keys=args.email_consent_keys,
+        sms_consent_keys=args.sms_consent_keys,
     )
     _print(info)
+    return 0
+
+
+def cmd_source_update(args: argparse.Namespace) -> int:
+    from patron.operations import source_by_id
+
+    container = _container(args)
+    source = source_by_id(container, args.workspace_id, args.source_id)
+    _print(container.tenancy.set_consent_keys(source, args.email_consent_keys, args.sms_consent_keys))
     return 0
 
 
@@ -706,6 +717,14 @@ def parser() -> argparse.ArgumentParser:
     def stage_opt(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--stage", help="act on a deployed stage (default: the local stack)")
 
+    def consent_opts(sp: argparse.ArgumentParser) -> None:
+        for channel in ("email", "sms"):
+            sp.add_argument(
+                f"--{channel}-consent-keys",
+                help=f"WooCommerce order/customer meta keys read as {channel} marketing opt-in, "
+                "comma-separated, each KEY or KEY@TIME_KEY; 'none', or 'default' for the plugins' keys",
+            )
+
     sp = sub.add_parser("local", help="run the whole stack locally on an embedded AWS")
     sp.add_argument("--port", type=int, default=8000)
     sp.add_argument("--aws-port", type=int, default=5000)
@@ -793,8 +812,16 @@ def parser() -> argparse.ArgumentParser:
         "--birthday-meta-key",
         help="WooCommerce: the customer/order meta key holding a birth date (default: birthday)",
     )
+    consent_opts(sp)
     stage_opt(sp)
     sp.set_defaults(func=cmd_source_add)
+
+    sp = src.add_parser("update", help="a WooCommerce source's consent meta keys")
+    sp.add_argument("workspace_id")
+    sp.add_argument("source_id")
+    consent_opts(sp)
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_source_update)
 
     sp = src.add_parser("rotate-secret", help="rotate a webhook secret with a window where both verify")
     sp.add_argument("workspace_id")

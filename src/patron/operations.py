@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from chalicelib.adapters.retry import send_message_batch
+from chalicelib.adapters.source_settings import consent_keys_of
 from chalicelib.container import Container
 from chalicelib.domain.errors import InvalidPayload, NotFound
 from chalicelib.domain.failures import Skipped, reason
@@ -26,6 +27,7 @@ def source_by_id(container: Container, workspace_id: str, source_id: str) -> Sou
                 default_region=item.get("rg"),
                 timezone=item.get("tz"),
                 birthday_meta_key=item.get("bk"),
+                **consent_keys_of(item),
             )
     raise NotFound(f"source {source_id} not found in workspace {workspace_id}")
 

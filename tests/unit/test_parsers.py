@@ -398,7 +398,7 @@ def test_malformed_json_is_a_payload_error():
     [
         (Platform.SHOPIFY, "orders/deleted"),
         (Platform.WOOCOMMERCE, "coupon.created"),
-        (Platform.GENERIC, "checkout"),
+        (Platform.GENERIC, "product"),
         (Platform.SHOPIFY, ""),
     ],
 )

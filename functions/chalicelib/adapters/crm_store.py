@@ -16,6 +16,7 @@ from chalicelib.adapters.codec import batch_get, batch_write, from_item, to_av, 
 from chalicelib.adapters.entry_store import EntryItems
 from chalicelib.adapters.person_index import index_items
 from chalicelib.adapters.retry import DEFAULT, Backoff, send_message_batch
+from chalicelib.adapters.source_settings import consent_key_fields, consent_keys_of, update_consent_keys
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.models import Platform, Source, now_utc
@@ -438,6 +439,7 @@ class DynamoWorkspaceStore:
             item["tz"] = source.timezone
         if source.birthday_meta_key:
             item["bk"] = source.birthday_meta_key
+        item |= consent_key_fields(source.email_consent_keys, source.sms_consent_keys)
         self.t.put(item, "attribute_not_exists(pk)")
         self.t.put({**item, "pk": f"W#{source.workspace_id}#SRC", "sk": source.source_id})
 
@@ -455,9 +457,16 @@ class DynamoWorkspaceStore:
                 default_region=item.get("rg"),
                 timezone=item.get("tz"),
                 birthday_meta_key=item.get("bk"),
+                **consent_keys_of(item),
             )
 
         return self._sources.get(f"{platform}#{shop_key}", load)
+
+    def set_consent_keys(
+        self, source: Source, email_keys: tuple[str, ...] | None, sms_keys: tuple[str, ...] | None
+    ) -> None:
+        update_consent_keys(self.t.client, self.t.table, source, email_keys, sms_keys)
+        self._sources.invalidate(f"{source.platform.value}#{source.shop_domain}")
 
     def sources(self, workspace_id: str) -> list[dict[str, Any]]:
         items, _ = self.t.query(f"W#{workspace_id}#SRC", limit=100, newest_first=False)

@@ -22,6 +22,7 @@ from chalicelib.domain.models import (
     Delivery,
     IngestPayload,
     Order,
+    OrderDeletion,
     PrivacyRequest,
     RecordVersion,
     RefundEvent,
@@ -44,6 +45,8 @@ class DynamoIngestStore:
             return self._order(delivery, payload)
         if isinstance(payload, RefundEvent):
             return self._refund(delivery, payload)
+        if isinstance(payload, OrderDeletion):
+            return self._mark(delivery, payload.order_id, records.DELETIONS, "deleted", payload.at)
         if isinstance(payload, Customer):
             pk = records.customer_pk(delivery.workspace_id, delivery.source_id, payload.customer_id)
             return self._put_versioned(
@@ -64,6 +67,17 @@ class DynamoIngestStore:
         ).key()
 
     def _order(self, delivery: Delivery, order: Order) -> WriteOutcome:
+        if order.restores:
+            # the restoration counts whatever the state's version: a restore that arrives
+            # after a later update still undoes one deletion
+            marked = self._mark(
+                delivery, order.order_id, records.RESTORATIONS, "restored", delivery.received_at
+            )
+            outcome = self._state(delivery, order)
+            return "stored" if "stored" in (marked, outcome) else outcome
+        return self._state(delivery, order)
+
+    def _state(self, delivery: Delivery, order: Order) -> WriteOutcome:
         ver = self._version(delivery, order.updated_at, order.progress)
         values = records.header_fields(delivery, "order") | records.order_fields(order)
         values["ver"] = ver
@@ -102,6 +116,39 @@ class DynamoIngestStore:
             {},
             entry,
             condition_names={"#c0": name},
+        )
+
+    def _mark(self, delivery: Delivery, order_id: str, attr: str, event: str, at: Any) -> WriteOutcome:
+        """Add this delivery's id to the order's deletions or restorations (a string set):
+        once per delivery, whatever the order's version; `v` moves so the profile follows."""
+        mark = delivery.webhook_id or delivery.body_hash or records.iso(at) or ""
+        pk = records.order_pk(delivery.workspace_id, delivery.source_id, order_id)
+        stored = self._stored(pk, attr) or {}
+        if mark in stored.get(attr, {}).get("SS", []):
+            return "duplicate"
+        header = records.header_fields(delivery, "order") | {"oid": order_id}
+        values = {k: v for k, v in header.items() if v is not None}
+        names = {f"#a{i}": k for i, k in enumerate(values)} | {"#m": attr}
+        vals = {f":a{i}": to_av(v) for i, v in enumerate(values.values())}
+        sets = [f"#a{i} = :a{i}" for i in range(len(values))] + [
+            "v = if_not_exists(v, :zero) + :one",
+            "hist = list_append(if_not_exists(hist, :empty), :hist)",
+        ]
+        vals |= {
+            ":m": {"SS": [mark]},
+            ":ms": {"S": mark},
+            ":zero": {"N": "0"},
+            ":one": {"N": "1"},
+            ":empty": {"L": []},
+            ":hist": {"L": [to_av([event, records.iso(at)])]},
+        }
+        return self._write(
+            "update_item",
+            Key={"pk": {"S": pk}},
+            UpdateExpression="SET " + ", ".join(sets) + " ADD #m :m",
+            ConditionExpression="attribute_not_exists(#m) OR NOT contains(#m, :ms)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=vals,
         )
 
     def _update(

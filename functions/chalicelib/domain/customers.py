@@ -145,6 +145,11 @@ class RefundView(BaseModel):
     created_at: str | None
 
 
+class DiscountCodeView(BaseModel):
+    code: str
+    amount: str | None
+
+
 class OrderView(BaseModel):
     order_id: str
     source_id: str
@@ -163,6 +168,8 @@ class OrderView(BaseModel):
     line_items: list[LineItemView]
     refunds: list[RefundView]
     tracking: list[str]
+    discount_codes: list[DiscountCodeView]
+    deleted: bool  # WooCommerce order.deleted (trash) more often than order.restored
     history: list[TimelineEvent]
 
     @classmethod
@@ -205,6 +212,11 @@ class OrderView(BaseModel):
                 if k.startswith(records.REFUND_PREFIX)
             ],
             tracking=list(item.get("trk") or []),
+            discount_codes=[
+                DiscountCodeView(code=str(d["c"]), amount=money(d.get("a"), item.get("cur")))
+                for d in item.get("dcs") or []
+            ],
+            deleted=snap.deleted,
             history=history(item),
         )
 
@@ -216,6 +228,11 @@ def history(item: dict[str, Any]) -> list[TimelineEvent]:
     last_status = None
     for entry in item.get("hist") or []:
         kind, at = str(entry[0]), str(entry[1])
+        if kind in ("deleted", "restored"):  # WooCommerce order.deleted / order.restored
+            events.append(
+                TimelineEvent(at=at, type=f"order_{kind}", order_id=oid, order_number=item.get("num"))
+            )
+            continue
         if kind == "refund":
             events.append(
                 TimelineEvent(

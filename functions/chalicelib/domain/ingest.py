@@ -154,6 +154,8 @@ class IngestService:
             body_hash=signature_hash(headers[names.signature]),
             default_region=source.default_region,
             birthday_meta_key=source.birthday_meta_key,
+            email_consent_keys=source.email_consent_keys,
+            sms_consent_keys=source.sms_consent_keys,
         )
         return self.ingest(source, delivery, headers, body)
 
@@ -171,6 +173,8 @@ class IngestService:
             body_hash=body_hash(body),
             default_region=source.default_region,
             birthday_meta_key=source.birthday_meta_key,
+            email_consent_keys=source.email_consent_keys,
+            sms_consent_keys=source.sms_consent_keys,
         )
         return self.ingest(source, delivery, headers, body, quarantine=False)
 

@@ -90,6 +90,13 @@ class LineItem(Frozen):
     category: str | None = None
 
 
+class DiscountCode(Frozen):
+    """A code the buyer entered (Shopify `discount_codes`, WooCommerce `coupon_lines`)."""
+
+    code: str = Field(min_length=1, max_length=120)
+    amount: SignedMoney | None = None
+
+
 class Refund(Frozen):
     refund_id: str
     amount: Money
@@ -142,6 +149,8 @@ class Order(Frozen):
     refunds: tuple[Refund, ...] = ()
     tracking: tuple[str, ...] = ()
     delivered_at: UtcDatetime | None = None  # the carrier reported it delivered
+    discount_codes: tuple[DiscountCode, ...] = ()
+    restores: bool = False  # this state restores a deleted order (WooCommerce order.restored)
 
     @property
     def progress(self) -> int:
@@ -150,11 +159,21 @@ class Order(Frozen):
 
 
 class RefundEvent(Frozen):
-    """A refund delivered on its own (Shopify refunds/create)."""
+    """A refund delivered on its own (Shopify refunds/create, the generic `refund`)."""
 
     kind: Literal["refund"] = "refund"
     order_id: str
     refund: Refund
+
+
+class OrderDeletion(Frozen):
+    """WooCommerce `order.deleted` (trashed or deleted: the body is only the id). An order
+    is deleted while it has more deletions than restorations (`Order.restores`), whatever
+    order they arrive in."""
+
+    kind: Literal["deletion"] = "deletion"
+    order_id: str
+    at: UtcDatetime  # when it was received: the deletion carries no time of its own
 
 
 class Customer(Frozen):
@@ -186,7 +205,7 @@ class PrivacyRequest(Frozen):
     orders: tuple[str, ...] = ()
 
 
-IngestPayload = Order | RefundEvent | Customer | Checkout | PrivacyRequest
+IngestPayload = Order | RefundEvent | OrderDeletion | Customer | Checkout | PrivacyRequest
 
 
 class Delivery(Frozen):
@@ -202,6 +221,9 @@ class Delivery(Frozen):
     body_hash: str | None = None  # identical bodies are the same state, whatever the topic
     default_region: str | None = None  # the source's: reads national phone numbers without an address
     birthday_meta_key: str | None = None  # the source's: WooCommerce meta key holding a birth date
+    # the source's WooCommerce meta keys read as marketing consent (None: the documented defaults)
+    email_consent_keys: tuple[str, ...] | None = None
+    sms_consent_keys: tuple[str, ...] | None = None
 
 
 class Source(Frozen):
@@ -213,6 +235,8 @@ class Source(Frozen):
     default_region: str | None = None  # ISO 3166 alpha-2, for national phones without an address country
     timezone: str | None = None  # the shop's zone (Shopify's iana_timezone): a workspace default
     birthday_meta_key: str | None = None  # WooCommerce: the customer/order meta key of a birth date
+    email_consent_keys: tuple[str, ...] | None = None  # WooCommerce meta keys; None: the defaults
+    sms_consent_keys: tuple[str, ...] | None = None
 
 
 def now_utc() -> datetime:

@@ -17,6 +17,7 @@ from chalicelib.domain.models import (
     ConsentState,
     Customer,
     Delivery,
+    DiscountCode,
     LineItem,
     Order,
     OrderStatus,
@@ -25,6 +26,8 @@ from chalicelib.domain.models import (
 )
 
 REFUND_PREFIX = "rf_"
+DELETIONS = "dels"  # string sets of the delivery ids of an order's deletions and restorations
+RESTORATIONS = "rsts"
 
 
 def iso(value: datetime | None) -> str | None:
@@ -159,8 +162,13 @@ def order_fields(order: Order) -> dict[str, Any]:
         "li": [_line(li) for li in order.line_items],
         "trk": list(order.tracking) or None,
         "dlv": iso(order.delivered_at),
+        "dcs": [_code(d) for d in order.discount_codes] or None,
     }
     return values
+
+
+def _code(d: DiscountCode) -> dict[str, Any]:
+    return {"c": d.code} | ({"a": d.amount} if d.amount is not None else {})
 
 
 def refund_value(amount: Decimal, at: datetime) -> dict[str, Any]:
@@ -219,11 +227,18 @@ class OrderSnapshot:
     categories: tuple[str, ...] = ()
     history: tuple[tuple[str, str], ...] = field(default=())
     titles: tuple[str, ...] = ()  # the line items' titles, for messages ("last product")
+    deleted: bool = False  # more deletions than restorations seen (WooCommerce order.deleted)
 
     @property
     def counted(self) -> bool:
-        """Cancelled and voided orders count for nothing, refunds included."""
-        return self.is_order and self.status is not OrderStatus.CANCELLED
+        """Cancelled, voided and deleted orders count for nothing, refunds included."""
+        return self.is_order and self.status is not OrderStatus.CANCELLED and not self.deleted
+
+
+def is_deleted(item: dict[str, Any]) -> bool:
+    """Deleted while it has had more deletions than restorations: sets of delivery ids, so
+    the answer does not depend on the order they arrived in, nor on repeats."""
+    return len(item.get(DELETIONS) or ()) > len(item.get(RESTORATIONS) or ())
 
 
 def snapshot(item: dict[str, Any]) -> OrderSnapshot:
@@ -249,4 +264,5 @@ def snapshot(item: dict[str, Any]) -> OrderSnapshot:
         categories=categories,
         history=tuple((str(h[0]), str(h[1])) for h in item.get("hist") or []),
         titles=tuple(str(li["t"]) for li in lines if li.get("t"))[:3],
+        deleted=is_deleted(item),
     )

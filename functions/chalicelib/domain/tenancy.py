@@ -17,6 +17,25 @@ from chalicelib.domain.models import Platform, Source
 from chalicelib.domain.timezones import is_zone
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+_META_KEY = re.compile(r"^[^\s,@]{1,120}(@[^\s,@]{1,120})?$")
+MAX_CONSENT_KEYS = 10
+
+
+def consent_keys(value: str | None) -> tuple[str, ...] | None:
+    """A `--email-consent-keys`/`--sms-consent-keys` value: comma-separated meta keys, each
+    optionally `KEY@TIME_KEY`; "default" (or nothing) for the documented defaults (None),
+    "none" for no key at all."""
+    if value is None or value.strip().lower() == "default":
+        return None
+    if value.strip().lower() == "none":
+        return ()
+    keys = tuple(dict.fromkeys(k.strip() for k in value.split(",") if k.strip()))
+    if not keys or len(keys) > MAX_CONSENT_KEYS or not all(_META_KEY.match(k) for k in keys):
+        raise BadRequest(
+            f"consent keys: 1-{MAX_CONSENT_KEYS} comma-separated meta keys (KEY or KEY@TIME_KEY), "
+            "'none' or 'default'"
+        )
+    return keys
 
 
 class WorkspaceAdmin(Protocol):
@@ -25,6 +44,9 @@ class WorkspaceAdmin(Protocol):
     ) -> None: ...
     def workspace(self, workspace_id: str) -> dict[str, Any] | None: ...
     def add_source(self, source: Source) -> None: ...
+    def set_consent_keys(
+        self, source: Source, email_keys: tuple[str, ...] | None, sms_keys: tuple[str, ...] | None
+    ) -> None: ...
     def set_rate(self, workspace_id: str, currency: str, rate: Decimal) -> None: ...
     def adopt_default_zone(self, workspace_id: str, zone: str) -> None: ...  # only if it has none
 
@@ -85,6 +107,8 @@ class TenancyService:
         default_region: str | None = None,
         timezone: str | None = None,
         birthday_meta_key: str | None = None,
+        email_consent_keys: str | None = None,
+        sms_consent_keys: str | None = None,
     ) -> SourceInfo:
         """A storefront. `timezone` (a Shopify shop's `iana_timezone`) becomes the workspace's
         default zone unless it has one; `birthday_meta_key` names a WooCommerce meta key."""
@@ -106,6 +130,7 @@ class TenancyService:
             raise BadRequest("timezone must be an IANA zone, e.g. Europe/Madrid")
         if birthday_meta_key is not None and not 0 < len(birthday_meta_key) <= 255:
             raise BadRequest("birthday meta key must be 1-255 characters")
+        email_keys, sms_keys = consent_keys(email_consent_keys), consent_keys(sms_consent_keys)
         source_id = "src_" + secrets.token_hex(4)
         ref = self.secrets.create(
             f"patron-{self.stage}/{workspace_id}/{source_id}",  # under the stack name: IAM scope
@@ -122,6 +147,8 @@ class TenancyService:
                 default_region=region,
                 timezone=timezone,
                 birthday_meta_key=birthday_meta_key,
+                email_consent_keys=email_keys,
+                sms_consent_keys=sms_keys,
             )
         )
         if timezone is not None:
@@ -133,6 +160,18 @@ class TenancyService:
             shop_domain=key,
             webhook_path=f"/webhooks/{plat.value}",
         )
+
+    def set_consent_keys(
+        self, source: Source, email_consent_keys: str | None, sms_consent_keys: str | None
+    ) -> dict[str, Any]:
+        """Which WooCommerce meta keys this source reads as marketing consent (docs/webhooks.md)."""
+        email_keys, sms_keys = consent_keys(email_consent_keys), consent_keys(sms_consent_keys)
+        self.store.set_consent_keys(source, email_keys, sms_keys)
+        return {
+            "source_id": source.source_id,
+            "email_consent_keys": "default" if email_keys is None else list(email_keys),
+            "sms_consent_keys": "default" if sms_keys is None else list(sms_keys),
+        }
 
     def rotate_secret(self, source: Source, new_secret: str) -> None:
         """Start a rotation: both the old and the new secret verify until it is finished."""

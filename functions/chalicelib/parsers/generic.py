@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from chalicelib.domain.identity import invalid_phone, normalize_email, normalize_phone, platform_key
 from chalicelib.domain.models import (
+    Checkout,
     Consent,
     ConsentState,
     Customer,
@@ -24,10 +25,12 @@ from chalicelib.domain.models import (
     Order,
     OrderStatus,
     Person,
+    PrivacyRequest,
     Refund,
+    RefundEvent,
 )
 from chalicelib.domain.timezones import zone_for_address
-from chalicelib.parsers import Parser
+from chalicelib.parsers import Parser, PayloadError
 from chalicelib.parsers.dates import AwareStamp, birth_month_day, window
 
 MoneyStr = Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,4})?$")]
@@ -110,6 +113,51 @@ class GenericCustomer(GenericCustomerRef):
     updated_at: AwareStamp
 
 
+class GenericCheckout(_M):
+    """An open cart with contact details: abandoned-checkout flows start from it; a later
+    update with `completed_at` (or an order) ends them."""
+
+    type: Literal["checkout"]
+    id: str = Field(min_length=1, max_length=128)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    total: MoneyStr
+    created_at: AwareStamp
+    updated_at: AwareStamp
+    completed_at: AwareStamp | None = None
+    recovery_url: str | None = Field(default=None, max_length=2000)
+    customer: GenericCustomerRef
+    line_items: list[GenericLineItem] = []
+
+
+class GenericRefundEvent(GenericRefund):
+    """A refund on its own, for an order sent before (or after: it waits on the order)."""
+
+    type: Literal["refund"]
+    order_id: str = Field(min_length=1, max_length=128)
+
+
+class GenericPrivacyCustomer(_M):
+    id: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+PRIVACY_REQUESTS: dict[str, Literal["customers_redact", "customers_data_request", "shop_redact"]] = {
+    "customer_redact": "customers_redact",
+    "customer_data_request": "customers_data_request",
+    "shop_redact": "shop_redact",
+}
+
+
+class GenericPrivacy(_M):
+    """A privacy request: erase a customer, export their data, or erase the whole shop."""
+
+    type: Literal["customer_redact", "customer_data_request", "shop_redact"]
+    id: str = Field(min_length=1, max_length=128)  # the request's id: a repeat is a duplicate
+    customer: GenericPrivacyCustomer | None = None
+    orders: list[str] = []
+
+
 def _consent(state: ConsentState | None, at: datetime | None) -> Consent | None:
     return Consent(state=state, updated_at=at) if state else None
 
@@ -143,17 +191,7 @@ def parse_order(body: bytes, delivery: Delivery) -> IngestPayload:
         updated_at=o.updated_at,
         channel=o.channel,
         person=_person(delivery, o.customer),
-        line_items=tuple(
-            LineItem(
-                product_id=li.product_id,
-                sku=li.sku,
-                title=li.title[:120],
-                quantity=li.quantity,
-                price=Decimal(li.price),
-                category=li.category,
-            )
-            for li in o.line_items
-        ),
+        line_items=_lines(o.line_items),
         refunds=tuple(
             Refund(refund_id=r.id, amount=Decimal(r.amount), created_at=r.created_at) for r in o.refunds
         ),
@@ -169,4 +207,72 @@ def parse_customer(body: bytes, delivery: Delivery) -> IngestPayload:
     )
 
 
-PARSERS: dict[str, Parser] = {"order": parse_order, "customer": parse_customer}
+def _lines(items: list[GenericLineItem]) -> tuple[LineItem, ...]:
+    return tuple(
+        LineItem(
+            product_id=li.product_id,
+            sku=li.sku,
+            title=li.title[:120],
+            quantity=li.quantity,
+            price=Decimal(li.price),
+            category=li.category,
+        )
+        for li in items
+    )
+
+
+def parse_checkout(body: bytes, delivery: Delivery) -> IngestPayload:
+    k = GenericCheckout.model_validate_json(body, context=window(delivery))
+    return Checkout(
+        checkout_id=k.id,
+        currency=k.currency,
+        total=Decimal(k.total),
+        created_at=k.created_at,
+        updated_at=k.updated_at,
+        completed_at=k.completed_at,
+        recovery_url=k.recovery_url,
+        person=_person(delivery, k.customer),
+        line_items=_lines(k.line_items),
+    )
+
+
+def parse_refund(body: bytes, delivery: Delivery) -> IngestPayload:
+    r = GenericRefundEvent.model_validate_json(body, context=window(delivery))
+    return RefundEvent(
+        order_id=r.order_id,
+        refund=Refund(refund_id=r.id, amount=Decimal(r.amount), created_at=r.created_at),
+    )
+
+
+def parse_privacy(body: bytes, delivery: Delivery) -> IngestPayload:
+    p = GenericPrivacy.model_validate_json(body, context=window(delivery))
+    if p.type != delivery.topic:
+        raise PayloadError(
+            f"invalid {delivery.topic} payload",
+            [{"field": "type", "error": f"must be {delivery.topic!r}, the topic", "type": "literal_error"}],
+        )
+    c = p.customer
+    person = None
+    if c is not None:
+        person = Person(
+            email=normalize_email(c.email),
+            phone=normalize_phone(c.phone, delivery.default_region),
+            ext=platform_key("generic", delivery.source_id, c.id),
+        )
+    return PrivacyRequest(
+        request=PRIVACY_REQUESTS[p.type],
+        request_id=p.id,
+        person=person,
+        orders=tuple(p.orders),
+    )
+
+
+PARSERS: dict[str, Parser] = {
+    "order": parse_order,
+    "customer": parse_customer,
+    "checkout": parse_checkout,
+    "refund": parse_refund,
+    "customer_redact": parse_privacy,
+    "customer_data_request": parse_privacy,
+    "shop_redact": parse_privacy,
+}

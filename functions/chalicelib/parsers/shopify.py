@@ -14,6 +14,7 @@ from chalicelib.domain.models import (
     ConsentState,
     Customer,
     Delivery,
+    DiscountCode,
     IngestPayload,
     LineItem,
     Order,
@@ -108,6 +109,11 @@ class ShopifyFulfillment(_M):
     updated_at: AwareStamp | None = None
 
 
+class ShopifyDiscountCode(_M):
+    code: str
+    amount: Decimal | None = None
+
+
 class ShopifyOrder(_M):
     id: int
     name: str | None = None
@@ -133,6 +139,7 @@ class ShopifyOrder(_M):
     line_items: list[ShopifyLineItem] = []
     refunds: list[ShopifyRefund] = []
     fulfillments: list[ShopifyFulfillment] = []
+    discount_codes: list[ShopifyDiscountCode] = []
 
 
 class ShopifyCheckout(_M):
@@ -289,6 +296,9 @@ def parse_order(body: bytes, delivery: Delivery) -> IngestPayload:
         ),
         tracking=tuple(f.tracking_number for f in o.fulfillments if f.tracking_number),
         delivered_at=_delivered(o),
+        discount_codes=tuple(
+            DiscountCode(code=d.code[:120], amount=d.amount) for d in o.discount_codes if d.code.strip()
+        ),
     )
 
 

@@ -1,6 +1,7 @@
 """WooCommerce REST v3 webhook bodies (order.*, customer.*).
 
-WooCommerce's `*_gmt` timestamps carry no offset; they are UTC by definition.
+WooCommerce's `*_gmt` timestamps carry no offset; they are UTC by definition. Marketing
+consent and shipment tracking come from plugins' `meta_data` (parsers/woo_meta.py).
 """
 
 from __future__ import annotations
@@ -14,17 +15,20 @@ from chalicelib.domain.identity import invalid_phone, normalize_email, normalize
 from chalicelib.domain.models import (
     Customer,
     Delivery,
+    DiscountCode,
     IngestPayload,
     LineItem,
     Order,
+    OrderDeletion,
     OrderStatus,
     Person,
     Refund,
 )
 from chalicelib.domain.money import round_money
 from chalicelib.domain.timezones import zone_for_address
-from chalicelib.parsers import Parser
+from chalicelib.parsers import Parser, woo_meta
 from chalicelib.parsers.dates import Stamp, month_day_or_none, window
+from chalicelib.parsers.woo_meta import WooMeta
 
 
 class _M(BaseModel):
@@ -40,11 +44,6 @@ class WooContact(_M):
     state: str | None = None  # WooCommerce's state code (ISO 3166-2 for most countries)
 
 
-class WooMetaEntry(_M):
-    key: str | None = None
-    value: object = None
-
-
 class WooLineItem(_M):
     product_id: int | None = None
     variation_id: int | None = None
@@ -58,6 +57,11 @@ class WooLineItem(_M):
 class WooRefund(_M):
     id: int
     total: Decimal
+
+
+class WooCoupon(_M):
+    code: str
+    discount: Decimal | None = None
 
 
 class WooOrder(_M):
@@ -76,7 +80,12 @@ class WooOrder(_M):
     billing: WooContact = WooContact()
     line_items: list[WooLineItem] = []
     refunds: list[WooRefund] = []
-    meta_data: list[WooMetaEntry] = []
+    coupon_lines: list[WooCoupon] = []
+    meta_data: list[WooMeta] = []
+
+
+class WooDeleted(_M):
+    id: int
 
 
 class WooCustomer(_M):
@@ -87,7 +96,7 @@ class WooCustomer(_M):
     date_created_gmt: Stamp | None = None
     date_modified_gmt: Stamp | None = None
     billing: WooContact = WooContact()
-    meta_data: list[WooMetaEntry] = []
+    meta_data: list[WooMeta] = []
 
 
 STATUS = {
@@ -108,7 +117,7 @@ def gmt(value: datetime) -> datetime:
 DEFAULT_BIRTHDAY_KEY = "birthday"  # a source's --birthday-meta-key replaces it (docs/webhooks.md)
 
 
-def _birthday(meta: list[WooMetaEntry], delivery: Delivery) -> str | None:
+def _birthday(meta: list[WooMeta], delivery: Delivery) -> str | None:
     """MM-DD of the birth date under the source's meta key (YYYY-MM-DD or MM-DD), if any."""
     key = delivery.birthday_meta_key or DEFAULT_BIRTHDAY_KEY
     for entry in meta:
@@ -118,9 +127,17 @@ def _birthday(meta: list[WooMetaEntry], delivery: Delivery) -> str | None:
 
 
 def _person(
-    delivery: Delivery, customer_id: int, contact: WooContact, email: str | None, birthday: str | None = None
+    delivery: Delivery,
+    customer_id: int,
+    contact: WooContact,
+    email: str | None,
+    meta: list[WooMeta],
+    at: datetime,
 ) -> Person:
     region = contact.country or delivery.default_region
+    values = woo_meta.as_map(meta)
+    email_keys = delivery.email_consent_keys
+    sms_keys = delivery.sms_consent_keys
     return Person(
         email=normalize_email(email or contact.email),
         phone=normalize_phone(contact.phone, region),
@@ -129,15 +146,30 @@ def _person(
         first_name=contact.first_name or None,
         last_name=contact.last_name or None,
         is_member=customer_id > 0,
-        birthday=birthday,
+        birthday=_birthday(meta, delivery),
         timezone=zone_for_address(contact.country, contact.state, "woocommerce"),
+        email_consent=woo_meta.consent(
+            values,
+            woo_meta.DEFAULT_EMAIL_CONSENT_KEYS if email_keys is None else email_keys,
+            at,
+            delivery.received_at,
+        ),
+        sms_consent=woo_meta.consent(
+            values,
+            woo_meta.DEFAULT_SMS_CONSENT_KEYS if sms_keys is None else sms_keys,
+            at,
+            delivery.received_at,
+        ),
     )
 
 
 def parse_order(body: bytes, delivery: Delivery) -> IngestPayload:
     o = WooOrder.model_validate_json(body, context=window(delivery))
     status = STATUS.get(o.status, OrderStatus.PENDING)
-    modified = gmt(o.date_modified_gmt)
+    created, modified = gmt(o.date_created_gmt), gmt(o.date_modified_gmt)
+    tracking = woo_meta.shipments(woo_meta.as_map(o.meta_data))
+    if tracking and status is OrderStatus.PAID:
+        status = OrderStatus.FULFILLED  # Shipment Tracking keeps a shipment: it has shipped
     if o.refunds and status not in (OrderStatus.REFUNDED, OrderStatus.CANCELLED):
         status = OrderStatus.PARTIALLY_REFUNDED
     return Order(
@@ -150,11 +182,13 @@ def parse_order(body: bytes, delivery: Delivery) -> IngestPayload:
         discounts=o.discount_total,
         status=status,
         financial_status=o.status,
+        fulfillment_status="shipped" if tracking else None,
         cancelled_at=modified if status is OrderStatus.CANCELLED else None,
-        created_at=gmt(o.date_created_gmt),
+        created_at=created,
         updated_at=modified,
         channel=CHANNELS.get(o.created_via or "checkout", o.created_via or "web"),
-        person=_person(delivery, o.customer_id, o.billing, None, _birthday(o.meta_data, delivery)),
+        # consent given at checkout: the order's own time
+        person=_person(delivery, o.customer_id, o.billing, None, o.meta_data, created),
         line_items=tuple(
             LineItem(
                 product_id=str(li.product_id) if li.product_id else None,
@@ -170,7 +204,18 @@ def parse_order(body: bytes, delivery: Delivery) -> IngestPayload:
         refunds=tuple(
             Refund(refund_id=str(r.id), amount=abs(r.total), created_at=modified) for r in o.refunds
         ),
+        tracking=tracking,
+        discount_codes=tuple(
+            DiscountCode(code=c.code[:120], amount=c.discount) for c in o.coupon_lines if c.code.strip()
+        ),
+        restores=delivery.topic == "order.restored",
     )
+
+
+def parse_deleted(body: bytes, delivery: Delivery) -> IngestPayload:
+    """order.deleted: WooCommerce sends only `{"id": N}` for a trashed or deleted order."""
+    d = WooDeleted.model_validate_json(body, context=window(delivery))
+    return OrderDeletion(order_id=str(d.id), at=delivery.received_at)
 
 
 def parse_customer(body: bytes, delivery: Delivery) -> IngestPayload:
@@ -180,7 +225,14 @@ def parse_customer(body: bytes, delivery: Delivery) -> IngestPayload:
         customer_id=str(c.id),
         created_at=gmt(c.date_created_gmt) if c.date_created_gmt else None,
         updated_at=gmt(updated) if updated else delivery.received_at,
-        person=_person(delivery, c.id, c.billing, c.email, _birthday(c.meta_data, delivery)),
+        person=_person(
+            delivery,
+            c.id,
+            c.billing,
+            c.email,
+            c.meta_data,
+            gmt(updated) if updated else delivery.received_at,
+        ),
     )
 
 
@@ -188,6 +240,7 @@ PARSERS: dict[str, Parser] = {
     "order.created": parse_order,
     "order.updated": parse_order,
     "order.restored": parse_order,
+    "order.deleted": parse_deleted,
     "customer.created": parse_customer,
     "customer.updated": parse_customer,
 }

@@ -149,8 +149,8 @@ class NotificationService:
     def on_order_change(
         self, old: dict[str, Any] | None, new: dict[str, Any] | None, now: datetime
     ) -> list[Decision]:
-        if new is None or new.get("t") != "order":
-            return []  # customers, checkouts and refunds-only items bring no notification
+        if new is None or new.get("t") != "order" or records.is_deleted(new):
+            return []  # customers, checkouts, refunds-only items and deleted orders bring none
         settings = self.workspaces.settings(new.get("ws", ""))
         if settings is None or not settings.notifications:
             return []

@@ -1,0 +1,49 @@
+"""A source's WooCommerce consent keys on its two items (`SRC#<platform>#<shop>` / `SRC` and
+`W#<ws>#SRC` / `<source id>`): `cke` and `cks`, lists of meta keys; no attribute means the
+documented defaults (parsers/woo_meta.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from chalicelib.adapters.codec import to_av
+from chalicelib.domain.models import Source
+
+
+def consent_key_fields(email: tuple[str, ...] | None, sms: tuple[str, ...] | None) -> dict[str, Any]:
+    """The keys as stored: a list (possibly empty) when set, no attribute for the defaults."""
+    return {k: list(v) for k, v in (("cke", email), ("cks", sms)) if v is not None}
+
+
+def consent_keys_of(item: Mapping[str, Any]) -> dict[str, tuple[str, ...] | None]:
+    return {
+        "email_consent_keys": tuple(item["cke"]) if "cke" in item else None,
+        "sms_consent_keys": tuple(item["cks"]) if "cks" in item else None,
+    }
+
+
+def update_consent_keys(
+    client: Any, table: str, source: Source, email: tuple[str, ...] | None, sms: tuple[str, ...] | None
+) -> None:
+    """Set (a tuple, possibly empty) or reset to the defaults (None) both items' keys, each
+    with one UpdateItem on an existing item."""
+    fields = consent_key_fields(email, sms)
+    parts = []
+    if fields:
+        parts.append("SET " + ", ".join(f"{name} = :{name}" for name in fields))
+    removes = [name for name in ("cke", "cks") if name not in fields]
+    if removes:
+        parts.append("REMOVE " + ", ".join(removes))
+    extra = {"ExpressionAttributeValues": {f":{k}": to_av(v) for k, v in fields.items()}} if fields else {}
+    for pk, sk in (
+        (f"SRC#{source.platform.value}#{source.shop_domain}", "SRC"),
+        (f"W#{source.workspace_id}#SRC", source.source_id),
+    ):
+        client.update_item(
+            TableName=table,
+            Key={"pk": {"S": pk}, "sk": {"S": sk}},
+            UpdateExpression=" ".join(parts),
+            ConditionExpression="attribute_exists(pk)",
+            **extra,
+        )
