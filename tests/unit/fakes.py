@@ -100,6 +100,10 @@ class FakeProfileStore:
                 item = self._get(workspace_id, item["into"])
         return [stored(i) for i in live.values()]  # copies: the caller mutates them
 
+    def erased_at(self, workspace_id: str, customer_ids: list[str]) -> datetime | None:
+        marks = [self.items.get((profile_pk(workspace_id, c), "X")) for c in customer_ids]
+        return max((m["at"] for m in marks if m), default=None)
+
     def moved_entries(
         self, workspace_id: str, customer_ids: list[str], keys: list[str] | None = None
     ) -> dict[str, dict[str, Any]]:

@@ -7,7 +7,7 @@ import gzip
 import json
 import secrets
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,10 +22,11 @@ from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.models import Platform, Source, now_utc
 from chalicelib.domain.predict import ModelParams
 from chalicelib.domain.profiles import WorkspaceSettings, profile_pk
-from chalicelib.domain.records import iso
+from chalicelib.domain.records import iso, parse_iso
 from chalicelib.domain.scoring import RfmEdges
 
 MAX_POINTER_HOPS = 5
+ERASED_SK = "X"  # an erasure mark in a customer id's partition (mark_erased)
 FREE_SMS = 50  # a new workspace's SMS credits
 
 
@@ -554,6 +555,13 @@ class DynamoProfileStore:
         except self.t.client.exceptions.TransactionCanceledException as exc:
             raise Conflict("profile or identity changed during merge") from exc
 
+    def erased_at(self, workspace_id: str, customer_ids: list[str]) -> datetime | None:
+        marks = self.t.batch_get(
+            [(profile_pk(workspace_id, c), ERASED_SK) for c in dict.fromkeys(customer_ids)]
+        )
+        times = [t for m in marks if (t := parse_iso(m.get("at"))) is not None]
+        return max(times, default=None)
+
     def get_many(self, workspace_id: str, customer_ids: list[str]) -> dict[str, dict[str, Any]]:
         """Profile items by id, eventually consistent (batch jobs); missing ids are absent."""
         items = self.t.batch_get([(profile_pk(workspace_id, c), "P") for c in customer_ids], consistent=False)
@@ -697,6 +705,16 @@ class DynamoPrivacyStore:
             Key={"pk": {"S": f"W#{workspace_id}#ENG#{profile['cid']}"}, "sk": {"S": "E"}},
         )
         return deleted + 1
+
+    def mark_erased(self, workspace_id: str, customer_ids: list[str], at: datetime) -> None:
+        for customer_id in dict.fromkeys(customer_ids):
+            self.t.client.update_item(
+                TableName=self.t.table,
+                Key={"pk": {"S": profile_pk(workspace_id, customer_id)}, "sk": {"S": ERASED_SK}},
+                UpdateExpression="SET #t = :t, #at = if_not_exists(#at, :at)",
+                ExpressionAttributeNames={"#t": "t", "#at": "at"},
+                ExpressionAttributeValues={":t": {"S": "erased"}, ":at": {"S": iso(at)}},
+            )
 
     def redact_records(self, keys: list[str]) -> int:
         """Items that held a person (a retry counts none twice)."""

@@ -88,16 +88,20 @@ class DynamoIngestStore:
             )
         event = [order.status.value, records.iso(order.updated_at)]
         pk = records.order_pk(delivery.workspace_id, delivery.source_id, order.order_id)
-        known = self._known(pk, ver, delivery.body_hash)
+        stored = self._stored(pk, "ver", "h", "rdx") or {}
+        known = self._settled(stored, ver, delivery.body_hash)
         if known is not None:
             return known
-        return self._update(
-            pk,
-            values,
-            NEWER,
-            {":ver": to_av(ver), ":h": to_av(delivery.body_hash or "")},
-            event,
-        )
+        condition_values = {":ver": to_av(ver), ":h": to_av(delivery.body_hash or "")}
+        if "rdx" not in stored:
+            outcome = self._update(
+                pk, values, f"({NEWER}) AND attribute_not_exists(rdx)", condition_values, event
+            )
+            if outcome == "stored" or "rdx" not in (self._stored(pk, "rdx") or {}):
+                return outcome
+        # The person was erased from this order (a privacy request): its later states still
+        # count, anonymously; the store's copy of the person is not taken back.
+        return self._update(pk, values | {"p": None}, NEWER, condition_values, event)
 
     def _refund(self, delivery: Delivery, event: RefundEvent) -> WriteOutcome:
         name = records.REFUND_PREFIX + event.refund.refund_id
@@ -231,7 +235,10 @@ class DynamoIngestStore:
         """'stale' or 'duplicate' when the stored state already settles this delivery, None
         to write. The same signature is the same body, hence no newer state than the one
         read: a read that lags can only return None where the write would fail."""
-        stored = self._stored(pk, "ver", "h") or {}
+        return self._settled(self._stored(pk, "ver", "h") or {}, ver, body_hash)
+
+    @staticmethod
+    def _settled(stored: dict[str, Any], ver: str, body_hash: str | None) -> WriteOutcome | None:
         stored_ver = stored.get("ver", {}).get("S")
         if stored_ver is not None and stored_ver > ver:
             return "stale"

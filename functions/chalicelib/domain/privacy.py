@@ -16,6 +16,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from chalicelib.domain import records
@@ -37,6 +38,11 @@ class PrivacyStore(Protocol):
 
     def redact_records(self, keys: list[str]) -> int:
         """Remove the person from ingest items (orders, customers); returns items changed."""
+        ...
+
+    def mark_erased(self, workspace_id: str, customer_ids: list[str], at: datetime) -> None:
+        """Leave an erasure mark under each id (the first time kept): data the stores made
+        before it, delivered or replayed later, must not make a profile again."""
         ...
 
     def record(self, workspace_id: str, request_id: str, entry: dict[str, Any]) -> None: ...
@@ -172,6 +178,9 @@ class PrivacyService:
             person_ids |= {profile["cid"], *profile.get("mrg", [])}
             person_ids |= {customer_id_for(salt, k) for k in profile_keys}
             hashes |= _hashes(profile_keys)
+        # First: an order or stream record of the person applied meanwhile or replayed later
+        # finds the mark instead of making a new profile from what is being erased.
+        self.store.mark_erased(workspace_id, sorted(person_ids), now_utc())
         if self.erasure is not None:
             for person_id in sorted(person_ids):
                 self.store.tally(

@@ -122,6 +122,10 @@ class ProfileStore(Protocol):
         newest version of each order key; only `keys` when given, else all of them."""
         ...
 
+    def erased_at(self, workspace_id: str, customer_ids: list[str]) -> datetime | None:
+        """The latest erasure mark under these ids (PrivacyStore.mark_erased), if any."""
+        ...
+
     def save(
         self,
         profile: dict[str, Any],
@@ -454,7 +458,7 @@ class ProfileService:
                 return None  # a later state that moves no figure (fulfilled, tagged): no write
             return added
 
-        return self._upsert(ws, keys, change, snap.created_at or now_utc())
+        return self._upsert(ws, keys, change, snap.created_at or now_utc(), made_at=snap.created_at)
 
     def _change_moved(
         self,
@@ -496,16 +500,30 @@ class ProfileService:
             profile.item.setdefault("srcx", set()).add(new["src"])
             return added if profile.item != before or added else None
 
-        return self._upsert(ws, keys, change, records.parse_iso(new.get("ca")) or now_utc())
+        made_at = at or records.parse_iso(new.get("ca"))
+        return self._upsert(ws, keys, change, records.parse_iso(new.get("ca")) or now_utc(), made_at=made_at)
 
     def _upsert(
-        self, ws: WorkspaceSettings, keys: list[str], change: Any, created_at: datetime
+        self,
+        ws: WorkspaceSettings,
+        keys: list[str],
+        change: Any,
+        created_at: datetime,
+        made_at: datetime | None = None,
     ) -> ApplyResult:
+        """`made_at`: when the store made this data (an order's creation, a customer's last
+        update); data made before the person was erased never makes a profile again."""
         for _ in range(MAX_ATTEMPTS):
             found = [Profile.load(i) for i in self.store.find(ws.workspace_id, ws.id_salt, keys)]
             merged: list[str] = []
             retired: list[tuple[dict[str, Any], int]] = []
             extra: list[dict[str, Any]] = []
+            if not found and made_at is not None:
+                # Only a new profile reads the marks (one read per new customer): an erased
+                # person has no profile, so an order that finds one cannot be theirs.
+                erased = self.store.erased_at(ws.workspace_id, [customer_id_for(ws.id_salt, k) for k in keys])
+                if erased is not None and made_at <= erased:
+                    return ApplyResult(None, "redacted")
             if not found:
                 profile = Profile.new(ws.workspace_id, customer_id_for(ws.id_salt, keys[0]), created_at)
                 expected: int | None = None
