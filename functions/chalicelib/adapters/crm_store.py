@@ -415,6 +415,7 @@ class DynamoWorkspaceStore:
                 shop_domain=item["shop"],
                 secret_ref=item["secret"],
                 default_region=item.get("rg"),
+                erasing=bool(item.get("ers")),
             )
 
         return self._sources.get(f"{platform}#{shop_key}", load)

@@ -210,6 +210,7 @@ class Source(Frozen):
     shop_domain: str
     secret_ref: str
     default_region: str | None = None  # ISO 3166 alpha-2, for national phones without an address country
+    erasing: bool = False  # shop/redact: its data is being (or was) erased; its webhooks are refused
 
 
 def now_utc() -> datetime:

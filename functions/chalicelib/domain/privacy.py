@@ -102,10 +102,15 @@ class PrivacyService:
                 workspace_id, request_id, gzip.compress(json.dumps(export).encode()), EXPORT_TTL_DAYS
             )
             entry |= {"state": "export_ready", "orders_exported": len(export["orders"])}
-        else:  # shop_redact: 48 h after uninstall; the operator removes the source's data
+        elif self.source_erasure is not None:  # shop_redact: the source's data, resumably
+            return self.source_erasure.handle(item)  # (domain/source_erasure.py)
+        else:
             entry |= {"state": "needs_operator"}
         self.store.record(workspace_id, request_id, entry)
         return ApplyResult(None, f"privacy:{entry['state']}")
+
+    # shop/redact's executor (domain/source_erasure.py), set by the container
+    source_erasure: Any = None
 
 
 def _profile_keys(profile: dict[str, Any]) -> list[str]:

@@ -1,0 +1,211 @@
+"""shop/redact carried out: everything that came from the shop is erased, resumably."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from chalicelib.adapters.codec import from_item
+from chalicelib.domain.identity import customer_id_for
+from chalicelib.domain.messaging import notifications
+from chalicelib.domain.models import now_utc
+from tests.conftest import event_bytes
+from tests.integration.test_flows import CHECKOUT_AT, FLOWS
+from tests.integration.test_notifications import SENDER
+
+JANE = "jane.doe@example.com"
+BOB = "bob.stone@example.net"
+SHOPIFY_PHONE = "+12125550147"  # Jane's number as the shop gave it
+WOO_PHONE = "+16465550163"  # Jane's number as the WooCommerce site gave it
+BOB_PHONE = "+12125550199"
+
+
+def bob_order() -> bytes:
+    text = event_bytes("shopify/orders_create.json").decode()
+    for old, new in (
+        ("Jane.Doe@Example.com", BOB),
+        (JANE, BOB),
+        ("555-0147", "555-0199"),
+        (SHOPIFY_PHONE, BOB_PHONE),
+        ("Jane", "Bob"),
+        ("Doe", "Stone"),
+    ):
+        text = text.replace(old, new)
+    body = json.loads(text)
+    body["id"], body["name"], body["order_number"] = 5829104639999, "#1002", 1002
+    body["customer"]["id"] = 7204518399999
+    return json.dumps(body).encode()
+
+
+def jane_woo_order() -> bytes:
+    body = json.loads(event_bytes("woocommerce/order_created.json"))
+    body["currency"] = "USD"
+    body["billing"] |= {"email": JANE, "first_name": "Jana", "last_name": "Dove", "phone": "+1 646-555-0163"}
+    body["shipping"] |= {"first_name": "Jana", "last_name": "Dove"}
+    return json.dumps(body).encode()
+
+
+@pytest.fixture
+def shop_ws(stage, ws, monkeypatch):
+    """Jane bought on the Shopify shop (after abandoning a checkout there, reminded with a
+    coupon) and on the WooCommerce site; Bob only on the Shopify shop. Each store kept a
+    delivery it could not parse; every order got its confirmation."""
+    monkeypatch.setattr(notifications, "FRESH", timedelta(days=3650))
+    stage.client("ses").verify_email_identity(EmailAddress=SENDER)
+    stage.container.workspaces.set_messaging(ws.workspace_id, ["order_confirmation"], SENDER, None)
+    stage.container.flows.clock = lambda: CHECKOUT_AT
+    for path in sorted(FLOWS.glob("*.json")):
+        stage.container.flows.apply(ws.workspace_id, json.loads(path.read_text()))
+    stage.send(ws, "shopify", "checkouts/create", event_bytes("shopify/checkouts_create.json"))
+    stage.drain()
+    stage.container.flows.tick(CHECKOUT_AT + timedelta(hours=4, minutes=5))  # the reminder, with a coupon
+    stage.send(ws, "shopify", "orders/create", event_bytes("shopify/orders_create.json"))
+    stage.send(ws, "woocommerce", "order.created", jane_woo_order())
+    stage.send(ws, "shopify", "orders/create", bob_order())
+    assert stage.send(ws, "shopify", "orders/create", b'{"id": "not an order"}').status_code == 400
+    assert stage.send(ws, "woocommerce", "order.created", b'{"id": "not an order"}').status_code == 400
+    stage.drain()
+    stage.container.source_erasure.page_size = 1  # a page per customer: the work spans records
+    return ws
+
+
+def customers(stage, ws, email: str) -> list[dict]:
+    return json.loads(stage.get(ws, f"/customers?email={email}").body)["customers"]
+
+
+def crm_items(stage) -> list[dict]:
+    return stage.client("dynamodb").scan(TableName=stage.info.crm_table)["Items"]
+
+
+def ingest_items(stage) -> list[dict]:
+    return stage.client("dynamodb").scan(TableName=stage.info.ingest_table)["Items"]
+
+
+def audit(stage, ws) -> dict:
+    (entry,) = [
+        r for r in stage.container.privacy_store.requests(ws.workspace_id) if r["request"] == "shop_redact"
+    ]
+    return entry
+
+
+# What the shop gave, removed: Bob's profile (and his 2 segment memberships) and Jane's
+# Shopify side. Flow runs: Jane's checkout reminder and her Shopify order's cross-sell; Bob's
+# welcome, member welcome and cross-sell. Send claims: the reminder, the two Shopify
+# confirmations.
+REMOVED = {
+    "checkouts": 1,
+    "coupons": 1,
+    "flow_runs": 5,
+    "orders": 2,
+    "profiles_erased": 1,
+    "profiles_rewritten": 1,
+    "quarantined": 1,
+    "segment_memberships": 2,
+    "send_claims": 3,
+}
+
+
+def assert_only_the_woocommerce_side_is_left(stage, ws) -> None:
+    shop = ws.sources["shopify"]["source_id"]
+    woo = ws.sources["woocommerce"]["source_id"]
+    # Bob is gone entirely
+    assert customers(stage, ws, BOB) == []
+    crm, ingest = json.dumps(crm_items(stage), default=str), json.dumps(ingest_items(stage), default=str)
+    for personal in (BOB, BOB_PHONE, "Stone", SHOPIFY_PHONE, "Jane"):
+        assert personal not in crm and personal not in ingest, personal
+    # Jane keeps only what the WooCommerce site gave: its order, figures, identities and names
+    (jane,) = customers(stage, ws, JANE)
+    assert jane["sources"] == [woo]
+    assert (jane["orders_count"], jane["total_spent"], jane["net_spent"]) == (1, "104.88", "104.88")
+    assert jane["phones"] == [WOO_PHONE] and jane["phone"] == WOO_PHONE
+    assert (jane["first_name"], jane["last_name"]) == ("Jana", "Dove")
+    detail = json.loads(stage.get(ws, f"/customers/{jane['customer_id']}").body)
+    assert [e["order_id"] for e in detail["timeline"] if e["type"] == "order_placed"] == [f"{woo}.5127"]
+    # The shop's orders, checkout, flow runs, claims and coupon are gone; the site's stay
+    settings = stage.container.workspaces.settings(ws.workspace_id)
+    jane_id = customer_id_for(settings.id_salt, f"email:{JANE}")
+    runs = stage.container.flows.runs(ws.workspace_id, jane_id)
+    assert "abandoned-checkout" not in {r["flow_id"] for r in runs} and runs
+    claims = [i["sk"]["S"] for i in crm_items(stage) if i["pk"]["S"].startswith(f"W#{ws.workspace_id}#MSG#")]
+    assert claims and all(f"#O#{shop}#" not in c and "abandoned-checkout" not in c for c in claims)
+    assert any(f"#O#{woo}#" in c for c in claims)
+    assert not [i for i in crm_items(stage) if i.get("t", {}).get("S") == "coupon"]
+    kinds = {
+        i["pk"]["S"].split("#")[2] + ":" + i["pk"]["S"].split("#")[3]: i["t"]["S"]
+        for i in ingest_items(stage)
+    }
+    assert kinds[f"O:{woo}"] == "order" and kinds[f"O:{shop}"] == "erased" and kinds[f"K:{shop}"] == "erased"
+    # The shop's quarantined delivery is gone, the site's stays
+    kept = [i["src"]["S"] for i in crm_items(stage) if i.get("t", {}).get("S") == "quarantine"]
+    assert kept == [woo]
+
+
+def test_shop_redact_erases_what_the_shop_gave_and_keeps_what_other_stores_gave(stage, shop_ws):
+    ws = shop_ws
+    (bob,) = customers(stage, ws, BOB)
+    assert customers(stage, ws, JANE)[0]["orders_count"] == 2
+    # When Shopify sends shop/redact
+    response = stage.send(ws, "shopify", "shop/redact", event_bytes("shopify/shop_redact.json"))
+    stage.drain()
+    stage.drain()  # the erasure's own records (tombstones, profile changes) settle
+    # Then everything the shop gave is gone, and what the WooCommerce site gave is left
+    assert json.loads(response.body)["status"] == "stored" and stage.failures == []
+    assert_only_the_woocommerce_side_is_left(stage, ws)
+    assert stage.get(ws, f"/customers/{bob['customer_id']}").status_code == 404
+    # And Bob left every segment (the segments refreshed)
+    members = [i for i in crm_items(stage) if i["pk"]["S"].startswith(f"W#{ws.workspace_id}#SEGM#")]
+    assert members and all(i["sk"]["S"] != bob["customer_id"] for i in members)
+    # And the audit says what was removed, in counts, with no personal data
+    entry = audit(stage, ws)
+    assert entry["state"] == "source_erased" and entry["source_id"] == ws.sources["shopify"]["source_id"]
+    assert entry["removed"] == REMOVED
+    assert JANE not in json.dumps(entry, default=str)
+    # And the shop's webhooks are refused from now on (once the source cache has expired)
+    stage.container.workspaces._sources.invalidate()
+    refused = stage.send(ws, "shopify", "orders/create", event_bytes("shopify/orders_create.json"))
+    assert refused.status_code == 401
+    # When the erasure is run again, and the shop/redact record is delivered again
+    before = (crm_items(stage), ingest_items(stage))
+    status = stage.container.source_erasure.run(ws.workspace_id, ws.sources["shopify"]["source_id"])
+    (request,) = [from_item(i) for i in ingest_items(stage) if i["t"]["S"] == "privacy"]
+    stage.container.ingest_pipeline.apply(None, request, now_utc())
+    stage.drain()
+    # Then nothing changes: a no-op
+    assert status["state"] == "source_erased" and status["removed"] == entry["removed"]
+    assert (crm_items(stage), ingest_items(stage)) == before
+
+
+def test_an_erasure_cut_short_resumes_and_counts_everything_once(stage, shop_ws):
+    ws = shop_ws
+    # Given the stream consumer fails after the first profile of a page was half erased,
+    # on every attempt, until the fault is repaired
+    erasure = stage.container.source_erasure
+    real = erasure.audit.erase_profile
+    broken = {"on": True, "calls": 0}
+
+    def erase_profile(*args, **kwargs):
+        broken["calls"] += 1
+        if broken["on"]:
+            raise RuntimeError("the Lambda timed out")
+        return real(*args, **kwargs)
+
+    erasure.audit.erase_profile = erase_profile
+    # When Shopify sends shop/redact
+    stage.send(ws, "shopify", "shop/redact", event_bytes("shopify/shop_redact.json"))
+    stage.drain()
+    # Then the erasure stopped mid-way: the failed record is parked, the progress kept
+    shop = ws.sources["shopify"]["source_id"]
+    halted = erasure.status(ws.workspace_id, shop)
+    assert stage.failures and broken["calls"] > 1 and halted["state"] == "erasing"
+    # When the fault is repaired and the operator resumes it (`patron privacy erase-source`)
+    broken["on"] = False
+    resumed = erasure.run(ws.workspace_id, shop)
+    stage.drain()
+    stage.drain()
+    # Then it finished, and every kind was counted once: the same as an uninterrupted run
+    assert resumed["state"] == "source_erased"
+    assert resumed["removed"] == REMOVED
+    assert audit(stage, ws)["removed"] == resumed["removed"]
+    assert_only_the_woocommerce_side_is_left(stage, ws)
