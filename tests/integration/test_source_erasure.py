@@ -209,3 +209,54 @@ def test_an_erasure_cut_short_resumes_and_counts_everything_once(stage, shop_ws)
     assert resumed["removed"] == REMOVED
     assert audit(stage, ws)["removed"] == resumed["removed"]
     assert_only_the_woocommerce_side_is_left(stage, ws)
+
+
+def test_a_long_history_keeps_the_other_stores_orders_moved_out_and_their_totals(stage, ws):
+    # Given Jane's 12 orders, alternating between the shop and the WooCommerce site: more
+    # than a profile keeps, so the oldest four (two of each store) have their own items
+    shop, woo = ws.sources["shopify"]["source_id"], ws.sources["woocommerce"]["source_id"]
+    shopify_order = json.loads(event_bytes("shopify/orders_create.json"))
+    woo_order = json.loads(jane_woo_order())
+    for n in range(6):
+        placed = f"2026-10-{2 * n + 1:02d}T10:00:00-04:00"
+        body = shopify_order | {"id": 9_100_000 + n, "created_at": placed, "updated_at": placed}
+        stage.send(ws, "shopify", "orders/create", json.dumps(body).encode())
+        placed = f"2026-10-{2 * n + 2:02d}T14:00:00"
+        body = woo_order | {"id": 6_000 + n, "date_created_gmt": placed, "date_modified_gmt": placed}
+        stage.send(ws, "woocommerce", "order.created", json.dumps(body).encode())
+    stage.drain()
+    # and an order of each store attributed to a message (as the ingest consumer records it)
+    for source, order in ((shop, 9_100_000), (woo, 6_000)):
+        stage.client("dynamodb").put_item(
+            TableName=stage.info.crm_table,
+            Item={
+                "pk": {"S": f"W#{ws.workspace_id}#ATTR"},
+                "sk": {"S": f"W#{ws.workspace_id}#O#{source}#{order}"},
+                "t": {"S": "attribution"},
+            },
+        )
+
+    def entries() -> list[str]:
+        return sorted(i["sk"]["S"] for i in crm_items(stage) if i.get("t", {}).get("S") == "entry")
+
+    assert len(entries()) == 4 and customers(stage, ws, JANE)[0]["orders_count"] == 12
+    # When Shopify sends shop/redact
+    stage.send(ws, "shopify", "shop/redact", event_bytes("shopify/shop_redact.json"))
+    stage.drain()
+    stage.drain()
+    # Then Jane keeps the site's six orders, moved ones included, and their exact totals
+    (jane,) = customers(stage, ws, JANE)
+    assert (jane["orders_count"], jane["total_spent"], jane["sources"]) == (6, "629.28", [woo])  # 6 x 104.88
+    assert (jane["first_order_at"], jane["last_order_at"]) == (
+        "2026-10-02T14:00:00.000000Z",
+        "2026-10-12T14:00:00.000000Z",
+    )
+    assert entries() == [f"O#{woo}.6000", f"O#{woo}.6001"]
+    detail = json.loads(stage.get(ws, f"/customers/{jane['customer_id']}").body)
+    placed = sorted(e["order_id"] for e in detail["timeline"] if e["type"] == "order_placed")
+    assert placed == [f"{woo}.{6_000 + n}" for n in range(6)]
+    # And only the site's attribution is left
+    attributions = [i["sk"]["S"] for i in crm_items(stage) if i.get("t", {}).get("S") == "attribution"]
+    assert attributions == [f"W#{ws.workspace_id}#O#{woo}#6000"]
+    removed = audit(stage, ws)["removed"]
+    assert (removed["orders"], removed["moved_entries"], removed["attributions"]) == (6, 2, 1)
