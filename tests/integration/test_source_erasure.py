@@ -11,6 +11,7 @@ from chalicelib.adapters.codec import from_item
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.messaging import notifications
 from chalicelib.domain.models import now_utc
+from patron import cli
 from tests.conftest import event_bytes
 from tests.integration.test_flows import CHECKOUT_AT, FLOWS
 from tests.integration.test_notifications import SENDER
@@ -177,8 +178,9 @@ def test_shop_redact_erases_what_the_shop_gave_and_keeps_what_other_stores_gave(
     assert (crm_items(stage), ingest_items(stage)) == before
 
 
-def test_an_erasure_cut_short_resumes_and_counts_everything_once(stage, shop_ws):
+def test_an_erasure_cut_short_resumes_and_counts_everything_once(stage, shop_ws, monkeypatch, capsys):
     ws = shop_ws
+    monkeypatch.setattr(cli, "_container", lambda args: stage.container)  # the CLI on this stage
     # Given the stream consumer fails after the first profile of a page was half erased,
     # on every attempt, until the fault is repaired
     erasure = stage.container.source_erasure
@@ -197,17 +199,22 @@ def test_an_erasure_cut_short_resumes_and_counts_everything_once(stage, shop_ws)
     stage.drain()
     # Then the erasure stopped mid-way: the failed record is parked, the progress kept
     shop = ws.sources["shopify"]["source_id"]
-    halted = erasure.status(ws.workspace_id, shop)
+    capsys.readouterr()
+    assert cli.main(["privacy", "erase-source", "--workspace", ws.workspace_id, shop, "--status"]) == 0
+    halted = json.loads(capsys.readouterr().out)
     assert stage.failures and broken["calls"] > 1 and halted["state"] == "erasing"
-    # When the fault is repaired and the operator resumes it (`patron privacy erase-source`)
+    # When the fault is repaired and the operator resumes it
     broken["on"] = False
-    resumed = erasure.run(ws.workspace_id, shop)
+    assert cli.main(["privacy", "erase-source", "--workspace", ws.workspace_id, shop]) == 0
+    resumed = json.loads(capsys.readouterr().out)
     stage.drain()
     stage.drain()
     # Then it finished, and every kind was counted once: the same as an uninterrupted run
-    assert resumed["state"] == "source_erased"
+    assert resumed["state"] == "source_erased" and resumed["pages"] > halted["pages"]
     assert resumed["removed"] == REMOVED
-    assert audit(stage, ws)["removed"] == resumed["removed"]
+    assert cli.main(["privacy", "list", "--workspace", ws.workspace_id]) == 0
+    (listed,) = [r for r in json.loads(capsys.readouterr().out)["requests"] if r["request"] == "shop_redact"]
+    assert listed["state"] == "source_erased" and listed["removed"] == REMOVED
     assert_only_the_woocommerce_side_is_left(stage, ws)
 
 
