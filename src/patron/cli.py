@@ -411,13 +411,24 @@ def cmd_privacy_erase_source(args: argparse.Namespace) -> int:
     from chalicelib.domain.errors import NotFound
     from chalicelib.domain.models import now_utc
 
-    erasure = _container(args).source_erasure
+    container = _container(args)
+    erasure = container.source_erasure
     try:
         if args.status:
             _print(erasure.status(args.workspace, args.source_id))
             return 0
         request_id = f"operator-{now_utc():%Y%m%dT%H%M%SZ}" if args.start else None
-        _print(erasure.run(args.workspace, args.source_id, request_id, args.pages))
+        status = erasure.run(args.workspace, args.source_id, request_id, args.pages)
+        bucket = container.settings.export_bucket
+        if status["state"] == "source_erased" and bucket:
+            # audience exports (every source mixed, hashed) made before: the operator's rights
+            from chalicelib.adapters.source_erasure_store import S3ExportPurge
+
+            if erasure.purge_exports(
+                args.workspace, args.source_id, S3ExportPurge(container.client("s3"), bucket)
+            ):
+                status = erasure.status(args.workspace, args.source_id)
+        _print(status)
     except NotFound:
         print(f"no erasure of source {args.source_id} (start one with --start)", file=sys.stderr)
         return 1

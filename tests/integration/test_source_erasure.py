@@ -194,6 +194,12 @@ def test_an_erasure_cut_short_resumes_and_counts_everything_once(stage, shop_ws,
         return real(*args, **kwargs)
 
     erasure.audit.erase_profile = erase_profile
+    # and an audience export of this workspace (every store's customers, hashed) and another's
+    s3, bucket = stage.client("s3"), stage.info.export_bucket
+    for workspace_id in (ws.workspace_id, "ws_other"):
+        s3.put_object(
+            Bucket=bucket, Key=f"exports/{workspace_id}/rfm:champions/customer-match.csv", Body=b"h"
+        )
     # When Shopify sends shop/redact
     stage.send(ws, "shopify", "shop/redact", event_bytes("shopify/shop_redact.json"))
     stage.drain()
@@ -211,10 +217,16 @@ def test_an_erasure_cut_short_resumes_and_counts_everything_once(stage, shop_ws,
     stage.drain()
     # Then it finished, and every kind was counted once: the same as an uninterrupted run
     assert resumed["state"] == "source_erased" and resumed["pages"] > halted["pages"]
-    assert resumed["removed"] == REMOVED
+    assert resumed["removed"] == REMOVED | {"audience_exports": 1}
     assert cli.main(["privacy", "list", "--workspace", ws.workspace_id]) == 0
     (listed,) = [r for r in json.loads(capsys.readouterr().out)["requests"] if r["request"] == "shop_redact"]
-    assert listed["state"] == "source_erased" and listed["removed"] == REMOVED
+    assert listed["state"] == "source_erased" and listed["removed"] == resumed["removed"]
+    # And the workspace's older audience export is gone, the other workspace's stays
+    kept = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    assert kept == ["exports/ws_other/rfm:champions/customer-match.csv"]
+    # When the operator runs it again: nothing more is removed
+    assert cli.main(["privacy", "erase-source", "--workspace", ws.workspace_id, shop]) == 0
+    assert json.loads(capsys.readouterr().out)["removed"] == resumed["removed"]
     assert_only_the_woocommerce_side_is_left(stage, ws)
 
 

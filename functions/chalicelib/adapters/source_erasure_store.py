@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from chalicelib.adapters.codec import batch_get, batch_write, from_item, to_av, to_item
@@ -127,6 +128,13 @@ class DynamoSourceErasureStore:
         except self.t.client.exceptions.ConditionalCheckFailedException as exc:
             raise Overtaken("source erasure progressed elsewhere") from exc
 
+    def add(self, workspace_id: str, source_id: str, version: int, counts: Mapping[str, int]) -> None:
+        """Counts added after the walk (the operator's purge of audience exports)."""
+        names = {f"#c{i}": COUNTER + k for i, k in enumerate(counts)}
+        values: dict[str, Any] = {f":c{i}": int(n) for i, n in enumerate(counts.values())}
+        adds = ", ".join(f"#c{i} :c{i}" for i in range(len(counts)))
+        self._update(workspace_id, source_id, version, "SET v = v + :one ADD " + adds, values, names)
+
     def mark_source(self, workspace_id: str, source_id: str, request_id: str) -> bool:
         """`ers` on both items of the source (its webhooks are refused); False: no source."""
         listed = self.t.get(f"W#{workspace_id}#SRC", source_id, consistent=True)
@@ -237,3 +245,24 @@ class DynamoSourceErasureStore:
             if "LastEvaluatedKey" not in page:
                 return out
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+class S3ExportPurge:
+    """Audience exports (`exports/<ws>/...` in the stage's bucket) made before a time: they
+    mix every source's customers, so an erasure takes them all. Operator credentials only
+    (no function has S3 rights)."""
+
+    def __init__(self, client: Any, bucket: str) -> None:
+        self._client = client
+        self.bucket = bucket
+
+    def older(self, prefix: str, before: datetime) -> list[str]:
+        keys: list[str] = []
+        for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            keys += [o["Key"] for o in page.get("Contents", []) if o["LastModified"] <= before]
+        return keys
+
+    def delete(self, keys: list[str]) -> None:
+        for start in range(0, len(keys), 1000):
+            chunk = [{"Key": k} for k in keys[start : start + 1000]]
+            self._client.delete_objects(Bucket=self.bucket, Delete={"Objects": chunk, "Quiet": True})

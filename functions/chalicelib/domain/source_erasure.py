@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from chalicelib.domain import records
@@ -50,6 +51,7 @@ class ErasureStore(Protocol):
         counts: dict[str, int],
         done_at: str | None = None,
     ) -> None: ...
+    def add(self, workspace_id: str, source_id: str, version: int, counts: dict[str, int]) -> None: ...
     def mark_source(self, workspace_id: str, source_id: str, request_id: str) -> bool: ...
     def continue_later(self, ingest_key: str, pages: int) -> None: ...
     def ingest_items(self, keys: list[str]) -> dict[str, dict[str, Any]]: ...
@@ -82,6 +84,11 @@ class Audit(Protocol):
 
 class Flows(Protocol):
     def get_flow(self, workspace_id: str, flow_id: str) -> dict[str, Any] | None: ...
+
+
+class ExportFiles(Protocol):
+    def older(self, prefix: str, before: datetime) -> list[str]: ...
+    def delete(self, keys: list[str]) -> None: ...
 
 
 class Workspaces(Protocol):
@@ -183,6 +190,23 @@ class SourceErasure:
             "finished_at": progress.get("done_at"),
             "removed": dict(sorted(progress["counts"].items())),
         }
+
+    def purge_exports(self, workspace_id: str, source_id: str, files: ExportFiles) -> int:
+        """After the erasure: the workspace's audience exports made before it started (they
+        mix every source's customers, hashed). Operator credentials only: no function may
+        touch the bucket. Returns how many went; a second purge finds none."""
+        progress = self.store.progress(workspace_id, source_id)
+        if progress is None or progress["ph"] != "done":
+            return 0
+        started = records.parse_iso(progress.get("at")) or now_utc()
+        keys = files.older(f"exports/{workspace_id}/", started)
+        if not keys:
+            return 0
+        files.delete(keys)
+        self.store.add(workspace_id, source_id, int(progress["v"]), {"audience_exports": len(keys)})
+        final = self.store.progress(workspace_id, source_id) or progress
+        self.audit.record(workspace_id, final["rid"], self._entry(final, "source_erased"))
+        return len(keys)
 
     # -- the steps -----------------------------------------------------------------------
     def _begin(self, workspace_id: str, source_id: str, request_id: str) -> dict[str, Any]:
