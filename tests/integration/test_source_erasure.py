@@ -280,3 +280,39 @@ def test_a_long_history_keeps_the_other_stores_orders_moved_out_and_their_totals
     assert attributions == [f"W#{ws.workspace_id}#O#{woo}#6000"]
     removed = audit(stage, ws)["removed"]
     assert (removed["orders"], removed["moved_entries"], removed["attributions"]) == (6, 2, 1)
+
+
+def test_a_merged_customer_keeps_the_other_stores_identities_and_is_not_found_by_the_shops(stage, ws):
+    # Given Jane's order on the WooCommerce site under her work address, her order on the
+    # shop under her own, and then the shop's customer record giving the site's phone: one
+    # person, two profiles merged
+    work = "jana.dove@example.org"
+    woo = ws.sources["woocommerce"]["source_id"]
+    body = json.loads(jane_woo_order())
+    body["billing"]["email"] = work
+    stage.send(ws, "woocommerce", "order.created", json.dumps(body).encode())
+    stage.send(ws, "shopify", "orders/create", event_bytes("shopify/orders_create.json"))
+    stage.drain()
+    record = event_bytes("shopify/customers_create.json").decode()
+    record = record.replace(SHOPIFY_PHONE, WOO_PHONE).replace("+1 (212) 555-0147", "+1 646-555-0163")
+    record = record.replace(
+        '"updated_at": "2026-11-20T10:06:51-05:00"', '"updated_at": "2026-11-21T10:00:00-05:00"'
+    )
+    stage.send(ws, "shopify", "customers/update", record.encode())
+    stage.drain()
+    (merged,) = customers(stage, ws, work)
+    assert merged["orders_count"] == 2 and sorted(merged["emails"]) == [work, JANE]
+    # When Shopify sends shop/redact
+    stage.send(ws, "shopify", "shop/redact", event_bytes("shopify/shop_redact.json"))
+    stage.drain()
+    stage.drain()
+    # Then she keeps the site's order, address and phone, and the shop's address finds nobody
+    (jane,) = customers(stage, ws, work)
+    assert (jane["orders_count"], jane["emails"], jane["phones"]) == (1, [work], [WOO_PHONE])
+    assert jane["sources"] == [woo] and jane["customer_id"] == merged["customer_id"]
+    assert customers(stage, ws, JANE) == []
+    crm, ingest = json.dumps(crm_items(stage), default=str), json.dumps(ingest_items(stage), default=str)
+    for personal in (JANE, SHOPIFY_PHONE, "Jane"):
+        assert personal not in crm and personal not in ingest, personal
+    removed = audit(stage, ws)["removed"]
+    assert (removed["orders"], removed["customer_records"], removed["profiles_rewritten"]) == (1, 1, 1)
