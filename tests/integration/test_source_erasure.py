@@ -316,3 +316,30 @@ def test_a_merged_customer_keeps_the_other_stores_identities_and_is_not_found_by
         assert personal not in crm and personal not in ingest, personal
     removed = audit(stage, ws)["removed"]
     assert (removed["orders"], removed["customer_records"], removed["profiles_rewritten"]) == (1, 1, 1)
+
+
+def test_a_customer_the_first_walk_misses_is_met_by_the_second(stage, shop_ws):
+    # Given Bob moves to a lifecycle stage the first walk has already passed, so that walk
+    # does not list him (as when an order on another store brings a customer back)
+    ws = shop_ws
+    (bob,) = customers(stage, ws, BOB)
+    erasure = stage.container.source_erasure
+    lists = erasure.walk.members
+    real = lists.members
+    shop = ws.sources["shopify"]["source_id"]
+
+    def members(workspace_id, segment_id, limit, cursor):
+        ids, last = real(workspace_id, segment_id, limit, cursor)
+        if erasure.store.progress(workspace_id, shop)["ph"] == "walk":
+            ids = [i for i in ids if i != bob["customer_id"]]
+        return ids, last
+
+    lists.members = members
+    # When Shopify sends shop/redact
+    stage.send(ws, "shopify", "shop/redact", event_bytes("shopify/shop_redact.json"))
+    stage.drain()
+    stage.drain()
+    # Then the second walk erased him all the same, and counted everything once
+    assert customers(stage, ws, BOB) == []
+    assert audit(stage, ws)["removed"] == REMOVED
+    assert_only_the_woocommerce_side_is_left(stage, ws)

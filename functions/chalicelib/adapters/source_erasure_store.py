@@ -1,8 +1,8 @@
 """DynamoDB side of erasing a source (`shop/redact`): the progress item, the source mark,
 the source's items found by key, and their erasure.
 
-- `ERASE` / `<ws>#<source id>`: the progress item (`ph`, `cur`, `pg`, `pcur`, `pend`,
-  counters `c_<kind>`, `v`), every change conditioned on `v`;
+- `ERASE` / `<ws>#<source id>`: the progress item (`ph` walk/verify/rest/done, `cur`, `pg`,
+  `pcur`, `pend`, counters `c_<kind>`, `v`), every change conditioned on `v`;
 - `SRC#<platform>#<shop>` and `W#<ws>#SRC` / `<source id>`: `ers` marks the source;
 - ingest items are erased by a tombstone (`t` = `erased`): no function may delete there.
 

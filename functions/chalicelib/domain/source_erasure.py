@@ -1,8 +1,8 @@
 """Erasing a source (Shopify's `shop/redact`): everything that came from one storefront.
 
 `shop/redact` arrives 48 hours after a shop uninstalled. The source is marked (its
-webhooks are refused), then the workspace's customers are walked (domain/walk.py, no
-scan), one page at a time, resumably: each page plans what it removes (reads only),
+webhooks are refused), then the workspace's customers are walked twice (domain/walk.py,
+no scan), one page at a time, resumably: each page plans what it removes (reads only),
 journals the counts on the progress item, acts (every step idempotent), then commits the
 counts and the cursor in one conditional write. A profile the source alone fed is erased
 by the profile erasure path; a profile other sources fed too loses the source's orders,
@@ -30,6 +30,9 @@ from chalicelib.domain.walk import CustomerWalk, Position
 
 PAGE = 100  # customers a page (one BatchGetItem of profiles)
 PAGES_PER_RECORD = 1  # pages one stream record carries out before handing on
+# The customers are walked twice: one who moved to a stage already walked while the first
+# walk ran (an order on another store brings them back to `active`) is met by the second.
+WALKS = {"walk": "verify", "verify": "rest"}
 MOVED = "O#"
 # Person data a profile takes from records; rebuilt from the remaining sources' records.
 PERSON = ("ems", "phs", "xs", "e", "ph", "phx", "fn", "ln", "bd", "tz", "m", "pat", "lpt", "srcx")
@@ -230,7 +233,7 @@ class SourceErasure:
             raise LookupError(f"workspace {workspace_id} not found")
         cursor = progress.get("cur") or ""
         version = int(progress["v"])
-        if progress["ph"] == "walk":
+        if progress["ph"] in WALKS:
             page = next(self.walk.pages(workspace_id, Position.loads(cursor or None), self.page_size))
             plans = [
                 plan
@@ -239,7 +242,11 @@ class SourceErasure:
                 if (plan := self._plan(settings, source_id, item)) is not None
             ]
             after = page.after
-            phase, next_cursor = ("rest", None) if after.finished else ("walk", after.dumps())
+            phase, next_cursor = (
+                (WALKS.get(progress["ph"], "rest"), None)
+                if after.finished
+                else (progress["ph"], after.dumps())
+            )
         else:
             plans = [self._rest(settings, source_id, progress["rid"])]
             phase, next_cursor = "done", None
