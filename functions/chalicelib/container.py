@@ -346,7 +346,24 @@ class Container:
         privacy = PrivacyService(
             self.profile_store, self.workspaces, self.privacy_store, self.customers, self.erasure
         )
+        privacy.source_erasure = self.source_erasure
         return ProfileService(self.profile_store, self.workspaces, privacy)
+
+    @cached_property
+    def source_erasure(self) -> Any:
+        """shop/redact carried out: everything that came from one source (resumable)."""
+        from chalicelib.adapters.flows import DynamoFlowStore
+        from chalicelib.adapters.source_erasure_store import DynamoSourceErasureStore
+        from chalicelib.domain.source_erasure import SourceErasure
+
+        return SourceErasure(
+            DynamoSourceErasureStore(self.crm, self.dynamodb, self.settings.ingest_table),
+            self.customer_walk,
+            self.profile_store,
+            self.workspaces,
+            self.privacy_store,
+            DynamoFlowStore(self.crm),
+        )
 
     @cached_property
     def customers(self) -> Any:

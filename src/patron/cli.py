@@ -439,6 +439,35 @@ def cmd_customers_request(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_privacy_erase_source(args: argparse.Namespace) -> int:
+    """Run, resume or show the erasure of a source (what shop/redact starts)."""
+    from chalicelib.domain.errors import NotFound
+    from chalicelib.domain.models import now_utc
+
+    container = _container(args)
+    erasure = container.source_erasure
+    try:
+        if args.status:
+            _print(erasure.status(args.workspace, args.source_id))
+            return 0
+        request_id = f"operator-{now_utc():%Y%m%dT%H%M%SZ}" if args.start else None
+        status = erasure.run(args.workspace, args.source_id, request_id, args.pages)
+        bucket = container.settings.export_bucket
+        if status["state"] == "source_erased" and bucket:
+            # audience exports (every source mixed, hashed) made before: the operator's rights
+            from chalicelib.adapters.source_erasure_store import S3ExportPurge
+
+            if erasure.purge_exports(
+                args.workspace, args.source_id, S3ExportPurge(container.client("s3"), bucket)
+            ):
+                status = erasure.status(args.workspace, args.source_id)
+        _print(status)
+    except NotFound:
+        print(f"no erasure of source {args.source_id} (start one with --start)", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_merges_list(args: argparse.Namespace) -> int:
     merges = _container(args).profile_store.merges(args.workspace, limit=args.limit)
     _print({"merges": [{k: v for k, v in m.items() if k not in ("pk", "sk", "t")} for m in merges]})
@@ -864,6 +893,17 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("request_id")
     stage_opt(sp)
     sp.set_defaults(func=cmd_privacy_export)
+    sp = pv.add_parser(
+        "erase-source",
+        help="erase everything that came from a source (shop/redact starts it): resume, --status, --start",
+    )
+    sp.add_argument("--workspace", required=True)
+    sp.add_argument("source_id")
+    sp.add_argument("--start", action="store_true", help="start one if none is under way (any platform)")
+    sp.add_argument("--status", action="store_true", help="only show how far it got and what it removed")
+    sp.add_argument("--pages", type=int, help="stop after this many pages of 100 customers")
+    stage_opt(sp)
+    sp.set_defaults(func=cmd_privacy_erase_source)
 
     cu = sub.add_parser("customers", help="erase or export a customer of any source").add_subparsers(
         dest="action", required=True

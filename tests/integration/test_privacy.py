@@ -57,11 +57,12 @@ def test_redelivered_redact_is_harmless_and_a_later_order_starts_afresh(stage, w
     assert stage.failures == []
 
 
-def test_shop_redact_is_recorded_for_the_operator(stage, ws):
+def test_shop_redact_is_carried_out_and_audited(stage, ws):
+    # (what it erases: tests/integration/test_source_erasure.py)
     stage.send(ws, "shopify", "shop/redact", event_bytes("shopify/shop_redact.json"))
     stage.drain()
     (audit,) = stage.container.privacy_store.requests(ws.workspace_id)
-    assert audit["request"] == "shop_redact" and audit["state"] == "needs_operator"
+    assert audit["request"] == "shop_redact" and audit["state"] == "source_erased"
 
 
 def test_redact_erases_the_older_orders_moved_out_of_the_profile(stage, ws):

@@ -459,6 +459,7 @@ class DynamoWorkspaceStore:
                 timezone=item.get("tz"),
                 birthday_meta_key=item.get("bk"),
                 **consent_keys_of(item),
+                erasing=bool(item.get("ers")),
             )
 
         return self._sources.get(f"{platform}#{shop_key}", load)

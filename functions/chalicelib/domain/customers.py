@@ -284,7 +284,9 @@ class CustomerService:
         if ws is None:
             raise NotFound("workspace not found")
         item = self.profiles.get(workspace_id, customer_id_for(ws.id_salt, "email:" + normalized))
-        return [ProfileView.of(item)] if item and item.get("t") == "profile" else []
+        if not item or item.get("t") != "profile" or normalized not in (item.get("ems") or ()):
+            return []  # (an id keeps its key's hash when a source's erasure took the address away)
+        return [ProfileView.of(item)]
 
     def get(self, workspace_id: str, customer_id: str) -> CustomerDetail:
         item = self.profiles.get(workspace_id, customer_id)

@@ -140,6 +140,8 @@ class IngestService:
         if not signatures.verify(secrets, body, headers.get(names.signature)):
             reason = "missing_signature" if not headers.get(names.signature) else "bad_signature"
             raise WebhookRejected(reason, platform, source.shop_domain)
+        if source.erasing:  # shop/redact: nothing more is taken from it (docs/data-model.md)
+            raise WebhookRejected("source_erased", platform, source.shop_domain)
         topic = headers.get(names.topic, "")
         delivery = Delivery(
             workspace_id=source.workspace_id,

@@ -237,6 +237,7 @@ class Source(Frozen):
     birthday_meta_key: str | None = None  # WooCommerce: the customer/order meta key of a birth date
     email_consent_keys: tuple[str, ...] | None = None  # WooCommerce meta keys; None: the defaults
     sms_consent_keys: tuple[str, ...] | None = None
+    erasing: bool = False  # shop/redact: its data is being (or was) erased; its webhooks are refused
 
 
 def now_utc() -> datetime:

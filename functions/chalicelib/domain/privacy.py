@@ -141,7 +141,9 @@ class PrivacyService:
                 refs = [(p["cid"], f"DR#{request_id}") for p in found]
                 self.erasure.add(workspace_id, refs, EXPORT_TTL_DAYS)
             entry |= {"state": "export_ready", "orders_exported": len(export["orders"])}
-        else:  # shop_redact: 48 h after uninstall; the operator removes the source's data
+        elif self.source_erasure is not None:  # shop_redact: the source's data, resumably
+            return self.source_erasure.handle(item)  # (domain/source_erasure.py)
+        else:
             entry |= {"state": "needs_operator"}
         # ADDed once the work is done: a retry after a crash counts the profiles once, a
         # redelivery after completion finds none left and adds 0
@@ -150,6 +152,9 @@ class PrivacyService:
         if request != "shop_redact" and self.erasure is not None and item.get("pk"):
             self.erasure.redact_ingest(str(item["pk"]))  # the request itself held the person
         return ApplyResult(None, f"privacy:{entry['state']}")
+
+    # shop/redact's executor (domain/source_erasure.py), set by the container
+    source_erasure: Any = None
 
     def _by_id(self, workspace_id: str, customer_id: str) -> list[dict[str, Any]]:
         """The profile of this id, following a merged-away id to the survivor."""

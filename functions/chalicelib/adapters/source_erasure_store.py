@@ -1,0 +1,268 @@
+"""DynamoDB side of erasing a source (`shop/redact`): the progress item, the source mark,
+the source's items found by key, and their erasure.
+
+- `ERASE` / `<ws>#<source id>`: the progress item (`ph` walk/verify/rest/done, `cur`, `pg`,
+  `pcur`, `pend`, counters `c_<kind>`, `v`), every change conditioned on `v`;
+- `SRC#<platform>#<shop>` and `W#<ws>#SRC` / `<source id>`: `ers` marks the source;
+- ingest items are erased by a tombstone (`t` = `erased`): no function may delete there.
+
+See docs/data-model.md ("Erasing a source").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from chalicelib.adapters.codec import batch_get, batch_write, from_item, to_av, to_item
+from chalicelib.adapters.crm_store import CrmTable
+from chalicelib.domain.profiles import profile_pk
+from chalicelib.domain.source_erasure import Overtaken
+
+PK = "ERASE"
+COUNTER = "c_"
+TOMBSTONE = "erased"
+
+
+def _sk(workspace_id: str, source_id: str) -> str:
+    return f"{workspace_id}#{source_id}"
+
+
+class DynamoSourceErasureStore:
+    def __init__(self, table: CrmTable, ingest_client: Any, ingest_table: str) -> None:
+        self.t = table
+        self.ingest = ingest_client
+        self.ingest_table = ingest_table
+
+    # -- progress ------------------------------------------------------------------
+    def progress(self, workspace_id: str, source_id: str) -> dict[str, Any] | None:
+        item = self.t.get(PK, _sk(workspace_id, source_id), consistent=True)
+        if item is None:
+            return None
+        item["counts"] = {k[len(COUNTER) :]: int(v) for k, v in item.items() if k.startswith(COUNTER)}
+        item["pend"] = json.loads(item["pend"]) if item.get("pend") else None
+        return item
+
+    def begin(self, workspace_id: str, source_id: str, request_id: str, at: str) -> dict[str, Any]:
+        """The progress item, created once (a second start reads the first one's)."""
+        item = {
+            "pk": PK,
+            "sk": _sk(workspace_id, source_id),
+            "t": "source_erasure",
+            "ws": workspace_id,
+            "src": source_id,
+            "rid": request_id,
+            "ph": "walk",
+            "pg": 0,
+            "v": 0,
+            "at": at,
+        }
+        with contextlib.suppress(self.t.client.exceptions.ConditionalCheckFailedException):
+            self.t.put(item, "attribute_not_exists(pk)")  # a second start reads the first's
+        found = self.progress(workspace_id, source_id)
+        assert found is not None
+        return found
+
+    def journal(
+        self, workspace_id: str, source_id: str, version: int, cursor: str, counts: Mapping[str, int]
+    ) -> None:
+        """What the page starting at `cursor` removes, before it acts."""
+        self._update(
+            workspace_id,
+            source_id,
+            version,
+            "SET pcur = :pc, pend = :pe, v = v + :one",
+            {":pc": cursor, ":pe": json.dumps(dict(counts), sort_keys=True)},
+        )
+
+    def commit(
+        self,
+        workspace_id: str,
+        source_id: str,
+        version: int,
+        phase: str,
+        cursor: str | None,
+        counts: Mapping[str, int],
+        done_at: str | None = None,
+    ) -> None:
+        """The page's counts added, the cursor moved, the journal cleared: one write."""
+        values: dict[str, Any] = {":ph": phase, ":cur": cursor or ""}
+        adds = []
+        names: dict[str, str] = {}
+        for i, (kind, n) in enumerate(sorted(counts.items())):
+            if n:
+                names[f"#c{i}"] = COUNTER + kind
+                values[f":c{i}"] = int(n)
+                adds.append(f"#c{i} :c{i}")
+        sets = "SET ph = :ph, cur = :cur, v = v + :one, pg = pg + :one"
+        if done_at:
+            sets += ", done_at = :done"
+            values[":done"] = done_at
+        expression = sets + " REMOVE pcur, pend" + (" ADD " + ", ".join(adds) if adds else "")
+        self._update(workspace_id, source_id, version, expression, values, names)
+
+    def _update(
+        self,
+        workspace_id: str,
+        source_id: str,
+        version: int,
+        expression: str,
+        values: dict[str, Any],
+        names: dict[str, str] | None = None,
+    ) -> None:
+        kwargs: dict[str, Any] = {
+            "TableName": self.t.table,
+            "Key": {"pk": {"S": PK}, "sk": {"S": _sk(workspace_id, source_id)}},
+            "UpdateExpression": expression,
+            "ConditionExpression": "v = :v",
+            "ExpressionAttributeValues": {k: to_av(v) for k, v in values.items()}
+            | {":v": to_av(version), ":one": to_av(1)},
+        }
+        if names:
+            kwargs["ExpressionAttributeNames"] = names
+        try:
+            self.t.client.update_item(**kwargs)
+        except self.t.client.exceptions.ConditionalCheckFailedException as exc:
+            raise Overtaken("source erasure progressed elsewhere") from exc
+
+    def add(self, workspace_id: str, source_id: str, version: int, counts: Mapping[str, int]) -> None:
+        """Counts added after the walk (the operator's purge of audience exports)."""
+        names = {f"#c{i}": COUNTER + k for i, k in enumerate(counts)}
+        values: dict[str, Any] = {f":c{i}": int(n) for i, n in enumerate(counts.values())}
+        adds = ", ".join(f"#c{i} :c{i}" for i in range(len(counts)))
+        self._update(workspace_id, source_id, version, "SET v = v + :one ADD " + adds, values, names)
+
+    def mark_source(self, workspace_id: str, source_id: str, request_id: str) -> bool:
+        """`ers` on both items of the source (its webhooks are refused); False: no source."""
+        listed = self.t.get(f"W#{workspace_id}#SRC", source_id, consistent=True)
+        if listed is None:
+            return False
+        for pk, sk in ((f"SRC#{listed['pl']}#{listed['shop']}", "SRC"), (f"W#{workspace_id}#SRC", source_id)):
+            self.t.client.update_item(
+                TableName=self.t.table,
+                Key={"pk": {"S": pk}, "sk": {"S": sk}},
+                UpdateExpression="SET ers = :r",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":r": {"S": request_id}},
+            )
+        return True
+
+    def continue_later(self, ingest_key: str, pages: int) -> None:
+        """A new stream record of the request's ingest item carries the work on (only when
+        it moves forward: a stale attempt starts no second chain)."""
+        try:
+            self.ingest.update_item(
+                TableName=self.ingest_table,
+                Key={"pk": {"S": ingest_key}},
+                UpdateExpression="SET stp = :n",
+                ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(stp) OR stp < :n)",
+                ExpressionAttributeValues={":n": {"N": str(pages)}},
+            )
+        except self.ingest.exceptions.ConditionalCheckFailedException:
+            return
+
+    # -- ingest items ----------------------------------------------------------------
+    def ingest_items(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        """Live (not erased) ingest items by key, eventually consistent."""
+        unique = list(dict.fromkeys(keys))
+        items = batch_get(self.ingest, self.ingest_table, [{"pk": {"S": k}} for k in unique])
+        return {i["pk"]: i for i in items if i.get("t") != TOMBSTONE}
+
+    def erase_ingest(self, keys: list[str]) -> None:
+        """Overwrite each item with a tombstone (only an item that exists, not one already)."""
+        for key in dict.fromkeys(keys):
+            parts = key.split("#")
+            try:
+                self.ingest.put_item(
+                    TableName=self.ingest_table,
+                    Item=to_item({"pk": key, "t": TOMBSTONE, "ws": parts[1], "rdx": True}),
+                    ConditionExpression="attribute_exists(pk) AND t <> :t",
+                    ExpressionAttributeValues={":t": {"S": TOMBSTONE}},
+                )
+            except self.ingest.exceptions.ConditionalCheckFailedException:
+                continue
+
+    # -- CRM items ---------------------------------------------------------------------
+    def partition(self, pk: str, prefix: str | None = None) -> list[dict[str, Any]]:
+        """Every item of one partition (optionally: whose sort key begins with `prefix`)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.t.table,
+            "KeyConditionExpression": "pk = :pk" + (" AND begins_with(sk, :p)" if prefix else ""),
+            "ExpressionAttributeValues": {":pk": {"S": pk}} | ({":p": {"S": prefix}} if prefix else {}),
+            "ConsistentRead": True,
+        }
+        out: list[dict[str, Any]] = []
+        while True:
+            page = self.t.client.query(**kwargs)
+            out.extend(from_item(i) or {} for i in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def existing(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        found = self.t.batch_get(keys, consistent=True)
+        return {(i["pk"], i["sk"]): i for i in found}
+
+    def delete(self, keys: list[tuple[str, str]]) -> None:
+        requests = [
+            {"DeleteRequest": {"Key": {"pk": {"S": pk}, "sk": {"S": sk}}}} for pk, sk in dict.fromkeys(keys)
+        ]
+        batch_write(self.t.client, self.t.table, requests)
+
+    def profile(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None:
+        return self.t.get(profile_pk(workspace_id, customer_id), "P", consistent=True)
+
+    def drop_pointer_keys(self, workspace_id: str, customer_id: str, into: str, names: list[str]) -> None:
+        """REMOVE the named index keys (`phone_k`, `ext_k`) of a pointer into `into`."""
+        try:
+            self.t.client.update_item(
+                TableName=self.t.table,
+                Key={"pk": {"S": profile_pk(workspace_id, customer_id)}, "sk": {"S": "P"}},
+                UpdateExpression="REMOVE " + ", ".join(names),
+                ConditionExpression="#into = :into",
+                ExpressionAttributeNames={"#into": "into"},
+                ExpressionAttributeValues={":into": {"S": into}},
+            )
+        except self.t.client.exceptions.ConditionalCheckFailedException:
+            return
+
+    def quarantined(self, workspace_id: str, source_id: str) -> list[str]:
+        """Ids of the source's quarantined bodies (a filter on the workspace's partition)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.t.table,
+            "KeyConditionExpression": "pk = :pk",
+            "FilterExpression": "src = :src",
+            "ProjectionExpression": "sk",
+            "ExpressionAttributeValues": {":pk": {"S": f"W#{workspace_id}#Q"}, ":src": {"S": source_id}},
+        }
+        out: list[str] = []
+        while True:
+            page = self.t.client.query(**kwargs)
+            out.extend(i["sk"]["S"] for i in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+class S3ExportPurge:
+    """Audience exports (`exports/<ws>/...` in the stage's bucket) made before a time: they
+    mix every source's customers, so an erasure takes them all. Operator credentials only
+    (no function has S3 rights)."""
+
+    def __init__(self, client: Any, bucket: str) -> None:
+        self._client = client
+        self.bucket = bucket
+
+    def older(self, prefix: str, before: datetime) -> list[str]:
+        keys: list[str] = []
+        for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            keys += [o["Key"] for o in page.get("Contents", []) if o["LastModified"] <= before]
+        return keys
+
+    def delete(self, keys: list[str]) -> None:
+        for start in range(0, len(keys), 1000):
+            chunk = [{"Key": k} for k in keys[start : start + 1000]]
+            self._client.delete_objects(Bucket=self.bucket, Delete={"Objects": chunk, "Quiet": True})
