@@ -184,8 +184,9 @@ def jane_ids(stage, ws) -> set[str]:
 
 
 # What may still name an erased customer id (pseudonymous, no personal data): the membership
-# bookkeeping item, and the segment.exited events the erasure published for consumers.
-BOOKKEEPING = re.compile(r"#PM#c_\w+ M #|/patron-test-segment-events ")
+# bookkeeping item, the segment.exited events the erasure published for consumers, and the
+# erasure marks (`X`, a time only) that keep data made before the erasure from coming back.
+BOOKKEEPING = re.compile(r"#PM#c_\w+ M #|/patron-test-segment-events |#P#c_\w+ X #")
 
 
 def linked(stage, ws) -> list[str]:

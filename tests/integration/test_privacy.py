@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
-from tests.conftest import event_bytes
+from chalicelib.adapters.codec import from_item
+from chalicelib.domain import records
+
+from tests.conftest import event_bytes, load_event, relative_to
 
 JANE = "jane.doe@example.com"
 
@@ -219,3 +223,43 @@ def test_an_export_rewritten_meanwhile_is_read_again(stage, ws):
     assert changed and len(reads) == 2
     assert real(Bucket=bucket, Key=key)["Body"].read() == b"email_sha256,phone_sha256\nbbb,\n"
     assert exports.without(key, {"aaa"}) is False  # nothing left to take out
+
+
+def test_what_the_store_made_before_an_erasure_never_brings_the_person_back(frozen_now, stage, ws):
+    # Given Jane's order, as its stream record carries it, and then her erasure
+    (order,) = relative_to(frozen_now, load_event("shopify/orders_create.json"))
+    stage.send(ws, "shopify", "orders/create", order)
+    stage.drain()
+    ddb, table = stage.client("dynamodb"), stage.info.ingest_table
+    key = {
+        "pk": {"S": records.order_pk(ws.workspace_id, ws.sources["shopify"]["source_id"], str(order["id"]))}
+    }
+    image = from_item(ddb.get_item(TableName=table, Key=key)["Item"])
+    stage.send(ws, "shopify", "customers/redact", event_bytes("shopify/customers_redact.json"))
+    stage.drain()
+    stage.drain()
+    # When that stream record is delivered again (a late retry from another shard)
+    replayed = stage.container.profiles.apply_change(None, image)
+    # And the store sends a later state of the same order, with her on it
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    stage.send(ws, "shopify", "orders/updated", order | {"updated_at": later.isoformat(), "note": "gift"})
+    stage.drain()
+    # Then neither makes a profile, and the order's new state is stored without her
+    assert replayed.outcome == "redacted"
+    assert json.loads(stage.get(ws, f"/customers?email={JANE}").body)["customers"] == []
+    stored = ddb.get_item(TableName=table, Key=key)["Item"]
+    assert "p" not in stored and stored["rdx"] == {"BOOL": True}
+    assert stored["ua"]["S"] == records.iso(later)  # the later state was taken
+    # When she comes back and orders again after the erasure
+    again = datetime.now(UTC) + timedelta(minutes=2)
+    stamp = again.isoformat()
+    stage.send(
+        ws,
+        "shopify",
+        "orders/create",
+        order | {"id": 5829104638999, "created_at": stamp, "updated_at": stamp},
+    )
+    stage.drain()
+    # Then that new order makes a new profile, holding only it
+    (back,) = json.loads(stage.get(ws, f"/customers?email={JANE}").body)["customers"]
+    assert back["orders_count"] == 1
