@@ -88,6 +88,21 @@ def read_units(size: int, consistent: bool) -> float:
     return max(1, math.ceil(size / 4096)) * (1.0 if consistent else 0.5)
 
 
+def batch_get_units(params: dict[str, Any], parsed: dict[str, Any]) -> float:
+    """A BatchGetItem bills every key it read, found or not: each item found as its own
+    GetItem (4 KB units), each key not found as the smallest read (1 unit consistent,
+    0.5 eventually consistent). Keys returned unprocessed were not read: the retry bills them."""
+    units = 0.0
+    for table, request in (params.get("RequestItems") or {}).items():
+        consistent = bool(request.get("ConsistentRead"))
+        found = parsed.get("Responses", {}).get(table, [])
+        unprocessed = (parsed.get("UnprocessedKeys") or {}).get(table, {}).get("Keys", [])
+        absent = len(request.get("Keys", [])) - len(unprocessed) - len(found)
+        units += sum(read_units(item_size(i), consistent) for i in found)
+        units += max(0, absent) * read_units(0, consistent)
+    return units
+
+
 @dataclass
 class ReadCounter:
     """Counts DynamoDB read requests and read units from what each response returned.
@@ -97,6 +112,7 @@ class ReadCounter:
 
     requests: Counter[str] = field(default_factory=Counter)
     rcu: float = 0.0
+    rcu_by: dict[str, float] = field(default_factory=dict)  # read units by operation
     scan_passes: int = 0
     enabled: bool = True
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -122,15 +138,14 @@ class ReadCounter:
         if name == "GetItem":
             units = read_units(item_size(parsed.get("Item")), bool(params.get("ConsistentRead")))
         elif name == "BatchGetItem":
-            for table, items in parsed.get("Responses", {}).items():
-                consistent = bool(params.get("RequestItems", {}).get(table, {}).get("ConsistentRead"))
-                units += sum(read_units(item_size(i), consistent) for i in items)
+            units = batch_get_units(params, parsed)
         elif name == "Query":
             size = sum(item_size(i) for i in parsed.get("Items", []))
             units = read_units(size, bool(params.get("ConsistentRead")))
         with self._lock:
             self.requests[name] += 1
             self.rcu += units
+            self.rcu_by[name] = self.rcu_by.get(name, 0.0) + units
             if name == "Scan" and "ExclusiveStartKey" not in params:
                 self.scan_passes += 1
 
