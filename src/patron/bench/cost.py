@@ -90,10 +90,10 @@ ASSUMPTIONS: dict[str, tuple[float, str]] = {
 # sender, and the part of them the second deliveries took.
 CAMPAIGN_RECORDED: dict[str, Any] = {
     "source": "docs/benchmarks.md, patron bench campaign --recipients 20000, 2026-12-05",
-    "dynamodb_requests_per_recipient": 5.40,
-    "dynamodb_read_units_per_recipient": 0.0,
-    "dynamodb_write_units_per_recipient": 0.0,
-    "second_delivery_per_recipient": {"requests": 2.0, "read_units": 0.0, "write_units": 0.0},
+    "dynamodb_requests_per_recipient": 5.377,
+    "dynamodb_read_units_per_recipient": 8.771,
+    "dynamodb_write_units_per_recipient": 4.139,
+    "second_delivery_per_recipient": {"requests": 2.106, "read_units": 4.03, "write_units": 1.023},
     "first_delivery_writes": 3.0,  # claim PutItem, cap and `sent` UpdateItem
     "recipients_per_call": 49.42,
     "deferred_share": 0.377,  # 6,384 deferrals (quiet hours) of 16,941 enqueued
