@@ -13,6 +13,10 @@ the items themselves, as DynamoDB bills them:
   costs 1 unit per index entry written or deleted (the indexes are KEYS_ONLY);
 - TransactWriteItems costs twice the units of each item it writes;
 - BatchWriteItem costs the units of each item.
+
+Read units likewise (`ReadCounter`): 4 KB units, half when eventually consistent; a key
+asked for and not found costs the smallest read, in a GetItem or in a BatchGetItem,
+which bills every key it asks for (`batch_get_units`).
 """
 
 from __future__ import annotations
@@ -105,7 +109,8 @@ def batch_get_units(params: dict[str, Any], parsed: dict[str, Any]) -> float:
 
 @dataclass
 class ReadCounter:
-    """Counts DynamoDB read requests and read units from what each response returned.
+    """Counts DynamoDB read requests and read units from each request and its response:
+    the bytes returned, and the smallest read for each key asked for and not found.
 
     Scans are billed on the bytes *scanned*, not returned: they are counted as passes and
     pages here, and priced from the table's size by the caller."""
