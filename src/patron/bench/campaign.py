@@ -143,11 +143,11 @@ def counted(harness: Any) -> tuple[Any, Any, Any]:
     from chalicelib.container import Container, set_container
     from patron.bench.capacity import ReadCounter, WriteCounter
 
+    _ = harness.container.dynamodb  # the harness's own client, made before the counters: uncounted
     writes = WriteCounter(reader=harness.client("dynamodb"))  # made before: its reads are not counted
     reads = ReadCounter()
     writes.install(harness.session)
     reads.install(harness.session)
-    _ = harness.container.dynamodb  # the harness's own client exists before the counters: uncounted
     container = Container(harness.settings, session=harness.session)
     set_container(container)
     return container, writes, reads
