@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from patron.bench.ingest import measure_writes
 
 
@@ -44,3 +46,46 @@ def test_a_heavy_customers_later_orders_cost_the_same_writes_and_keep_the_profil
     # and the profile item stays near its size at the bound, far from DynamoDB's 400 KB
     assert counts["max_profile_item_bytes"] < 2500
     assert counts["profile_item_bytes_last_order"] > counts["profile_item_bytes_first_order"]
+
+
+def test_the_campaign_bench_counts_the_dispatcher_and_sender_but_not_its_own_checks(monkeypatch):
+    from moto import mock_aws
+
+    from patron.bench.campaign import counted
+    from patron.bench.ingest import BENCH_ENV
+    from patron.harness import Harness
+
+    for key, value in BENCH_ENV.items():
+        monkeypatch.setenv(key, os.environ.get(key, value))
+    with mock_aws():
+        # Given a bench stage with a workspace, and the campaign bench's counters
+        harness = Harness(stage="bench")
+        ws = harness.create_workspace("Counted")
+        container, writes, reads = counted(harness)
+        before = (reads.snapshot(), writes.snapshot())
+        # When the bench verifies through the harness's own container (a read and a write)
+        harness.container.workspaces.settings(ws.workspace_id)
+        harness.container.campaigns.dispatch()
+        # Then nothing is counted
+        assert (reads.snapshot(), writes.snapshot()) == before
+        # and when the same work runs through the counted container (as the sender's does), it is
+        container.workspaces.settings(ws.workspace_id)
+        container.campaigns.dispatch()
+        assert reads.snapshot()[0] > before[0][0]
+        harness.close()
+
+
+def test_the_campaign_bench_counts_units_as_billed_and_the_second_deliveries_apart():
+    from patron.bench.campaign import run
+
+    # When the campaign bench runs on a small audience (every queue message delivered twice)
+    result = run(recipients=150, seed=4)
+    # Then it counts read and write units per recipient, beside the requests
+    assert (
+        result["dynamodb_read_units_per_recipient"] > 0 and result["dynamodb_write_units_per_recipient"] > 0
+    )
+    # and the second deliveries apart: at least the failed claim (billed a write unit) and the
+    # consistent read that tells it is done (a unit), per recipient
+    second = result["second_delivery_per_recipient"]
+    assert second["write_units"] >= 1.0 and second["read_units"] >= 1.0
+    assert second["requests"] < result["dynamodb_requests_per_recipient"]

@@ -119,6 +119,30 @@ def test_the_email_cost_keeps_ses_apart_from_patrons_share():
     assert 0 < emails["patron_total"] < emails["ses"]
 
 
+def test_the_email_cost_follows_read_and_write_units_not_requests():
+    measured, _ = recorded()
+    base = cost.CAMPAIGN_RECORDED
+
+    def dynamodb(**changed: float) -> float:
+        emails = cost.compute(measured, base | changed)["emails"]["usd_per_million_emails"]
+        return float(emails["patron_dynamodb"])
+
+    # Given the campaign bench's recorded counts
+    # When a recipient costs one more read unit, or one more write unit, in the same requests
+    reads = dynamodb(dynamodb_read_units_per_recipient=base["dynamodb_read_units_per_recipient"] + 1)
+    writes = dynamodb(dynamodb_write_units_per_recipient=base["dynamodb_write_units_per_recipient"] + 1)
+    # Then a million emails cost a million units more, at the unit's price
+    assert reads - dynamodb() == pytest.approx(
+        cost.PRICES["dynamodb_read_request_units_per_million"], abs=0.011
+    )
+    assert writes - dynamodb() == pytest.approx(
+        cost.PRICES["dynamodb_write_request_units_per_million"], abs=0.011
+    )
+    # and one more request for the same units costs DynamoDB nothing more
+    more_requests = dynamodb(dynamodb_requests_per_recipient=base["dynamodb_requests_per_recipient"] + 1)
+    assert more_requests == pytest.approx(dynamodb())
+
+
 def test_provisioned_capacity_costs_its_minimum_at_low_volume_and_its_use_at_high_volume():
     measured, text = recorded()
     result = cost.compute(measured)

@@ -64,6 +64,15 @@ def _compress(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     return [unique[:, i] for i in range(unique.shape[1])], counts.astype(float)
 
 
+def compress_summary(
+    frequency: Any, recency: Any, T: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct (frequency, recency, T) rows and how many customers each stands for:
+    what `fit_bgnbd` fits, weighted (a weighted fit of these rows has the same likelihood)."""
+    (x, tx, t_obs), weights = _compress(*(np.asarray(v, dtype=float) for v in (frequency, recency, T)))
+    return x, tx, t_obs, weights
+
+
 class _BgNbdData:
     """Distinct (x, t_x, T) rows with weights, and the few distinct values of each column.
 

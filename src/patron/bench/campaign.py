@@ -20,8 +20,14 @@ counters:
   during the campaign (a few each minute, between queueing and sending) when they are
   sent after that;
 - `sent_in_quiet_hours`: destinations sent while it was 21:00-09:00 for the customer;
-- `dynamodb_requests_per_recipient`: every DynamoDB request of the dispatcher and sender
-  (not of the seeding) over the recipients sent.
+- `dynamodb_requests_per_recipient`, `dynamodb_read_units_per_recipient`,
+  `dynamodb_write_units_per_recipient`: every DynamoDB request of the dispatcher and the
+  sender, both deliveries of each message, over the recipients sent; units as DynamoDB
+  bills them (`bench/capacity.py`: a BatchGetItem bills every key it asks for, found or
+  not); `second_delivery_per_recipient`: the part of those the second deliveries took.
+  The bench's own calls are not counted: the seeding, the simulated unsubscribes, and the
+  progress and held-batch checks after each run go through the harness's container, whose
+  clients the counters do not see (`counted`).
 """
 
 from __future__ import annotations
@@ -130,6 +136,30 @@ def bulk_destinations(harness: Any) -> list[dict[str, Any]]:
     return found
 
 
+def counted(harness: Any) -> tuple[Any, Any, Any]:
+    """(container, write counter, read counter): a container whose DynamoDB requests and
+    units are counted, set as the one the handlers use. The harness's own container, and
+    its clients already made, stay uncounted: the bench checks and seeds through them."""
+    from chalicelib.container import Container, set_container
+    from patron.bench.capacity import ReadCounter, WriteCounter
+
+    _ = harness.container.dynamodb  # the harness's own client, made before the counters: uncounted
+    writes = WriteCounter(reader=harness.client("dynamodb"))  # made before: its reads are not counted
+    reads = ReadCounter()
+    writes.install(harness.session)
+    reads.install(harness.session)
+    container = Container(harness.settings, session=harness.session)
+    set_container(container)
+    return container, writes, reads
+
+
+def _totals(writes: Any, reads: Any) -> tuple[float, float, float]:
+    """(DynamoDB requests, read units, write units) so far."""
+    read_requests, read_units, _ = reads.snapshot()
+    write_requests = sum(n for op, n in writes.requests.items() if op.startswith("dynamodb:"))
+    return read_requests + write_requests, read_units, writes.wcu
+
+
 def run(recipients: int = 2000, seed: int = 7) -> dict[str, Any]:
     from moto import mock_aws
 
@@ -148,7 +178,9 @@ def run(recipients: int = 2000, seed: int = 7) -> dict[str, Any]:
     rng = random.Random(seed)
     with mock_aws():
         harness = Harness(stage="bench")
-        harness.campaign_poller = harness.new_campaign_poller(duplicate_deliveries=True)
+        poller = harness.new_campaign_poller(duplicate_deliveries=True)
+        assert poller is not None, "the bench stage has a campaign queue"
+        harness.campaign_poller = poller
         ws = harness.create_workspace("Bench Brand", "USD")
         prepare(harness, ws.workspace_id)
         customers = []
@@ -166,11 +198,14 @@ def run(recipients: int = 2000, seed: int = 7) -> dict[str, Any]:
             elif rng.random() < 0.02:  # unsubscribed through the link
                 limits.opt_out(ws.workspace_id, "email", c["cid"], "link")
                 blocked.add(c["cid"])
-        campaigns = harness.container.campaigns
+        own = harness.container  # the bench's own reads and the simulated unsubscribes: not counted
+        container, writes, reads = counted(harness)
         clock = {"now": START}
-        campaigns.clock = lambda: clock["now"]
-        campaigns.rate = lambda: 14.0  # an SES production account's starting rate: 840 a minute
-        created = campaigns.create(
+        for service in (own.campaigns, container.campaigns):
+            service.clock = lambda: clock["now"]
+            service.rate = lambda: 14.0  # an SES production account's starting rate: 840 a minute
+        campaigns = container.campaigns
+        created = own.campaigns.create(
             ws.workspace_id,
             CampaignIn(
                 name="Bench",
@@ -179,14 +214,25 @@ def run(recipients: int = 2000, seed: int = 7) -> dict[str, Any]:
             ),
         )
         campaign_id = created["campaign_id"]
-        campaigns.start(ws.workspace_id, campaign_id)
+        own.campaigns.start(ws.workspace_id, campaign_id)
+        start = _totals(writes, reads)
+        second = [0.0, 0.0, 0.0]  # what the second deliveries took
+        delivered: set[str] = set()
+        handler = poller.handler
 
-        requests: Counter[str] = Counter()
+        def sender(event: dict[str, Any], context: Any) -> Any:
+            ids = {r["messageId"] for r in event["Records"]}
+            again = ids <= delivered
+            delivered.update(ids)
+            before = _totals(writes, reads)
+            try:
+                return handler(event, context)
+            finally:
+                if again:
+                    for k, (a, b) in enumerate(zip(_totals(writes, reads), before, strict=True)):
+                        second[k] += a - b
 
-        def count_request(model: Any, **_: Any) -> None:
-            requests[model.name] += 1
-
-        harness.container.dynamodb.meta.events.register("after-call.dynamodb", count_request)
+        poller.handler = sender
         sent_at: list[datetime] = []  # the clock when each destination was accepted
         late: dict[str, datetime] = {}  # customers who unsubscribed mid-campaign, and when
         open_ = [c["cid"] for c in customers if c["cid"] not in blocked]
@@ -201,8 +247,8 @@ def run(recipients: int = 2000, seed: int = 7) -> dict[str, Any]:
             harness.drain_campaigns()
             seen = len(bulk_destinations(harness))
             sent_at.extend([clock["now"]] * (seen - len(sent_at)))
-            progress = campaigns.progress(ws.workspace_id, campaign_id)
-            held = harness.container.campaigns.store.due(clock["now"] + timedelta(days=2), 1)
+            progress = own.campaigns.progress(ws.workspace_id, campaign_id)
+            held = own.campaigns.store.due(clock["now"] + timedelta(days=2), 1)
             if progress["status"] == "sent" and not held:
                 break
             # a minute per run while the segment is paged through, as the minute job runs;
@@ -224,7 +270,15 @@ def run(recipients: int = 2000, seed: int = 7) -> dict[str, Any]:
         )
         calls = len({d["call"] for d in destinations})
         sent = len(destinations)
-        progress = campaigns.progress(ws.workspace_id, campaign_id)
+        progress = own.campaigns.progress(ws.workspace_id, campaign_id)
+        total = [a - b for a, b in zip(_totals(writes, reads), start, strict=True)]
+        requests = Counter(reads.requests) + Counter(
+            {op.split(":", 1)[1]: n for op, n in writes.requests.items() if op.startswith("dynamodb:")}
+        )
+
+        def per(value: float) -> float:
+            return round(value / sent, 3) if sent else 0.0
+
         return {
             "recipients": sent,
             "audience": recipients,
@@ -236,8 +290,16 @@ def run(recipients: int = 2000, seed: int = 7) -> dict[str, Any]:
             "sent_in_quiet_hours": in_quiet,
             "eligible_at_start": recipients - len(blocked),
             "queue_deliveries_per_message": 2,
-            "dynamodb_requests_per_recipient": round(sum(requests.values()) / sent, 2) if sent else 0,
-            "dynamodb_requests": dict(requests),
+            "dynamodb_requests_per_recipient": per(total[0]),
+            "dynamodb_read_units_per_recipient": per(total[1]),
+            "dynamodb_write_units_per_recipient": per(total[2]),
+            "second_delivery_per_recipient": {
+                "requests": per(second[0]),
+                "read_units": per(second[1]),
+                "write_units": per(second[2]),
+            },
+            "dynamodb_requests": dict(sorted(requests.items())),
+            "dynamodb_read_units": {op: round(n, 1) for op, n in sorted(reads.rcu_by.items())},
             "dispatcher_runs": rounds,
             "progress": {
                 k: progress[k]

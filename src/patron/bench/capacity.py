@@ -13,6 +13,10 @@ the items themselves, as DynamoDB bills them:
   costs 1 unit per index entry written or deleted (the indexes are KEYS_ONLY);
 - TransactWriteItems costs twice the units of each item it writes;
 - BatchWriteItem costs the units of each item.
+
+Read units likewise (`ReadCounter`): 4 KB units, half when eventually consistent; a key
+asked for and not found costs the smallest read, in a GetItem or in a BatchGetItem,
+which bills every key it asks for (`batch_get_units`).
 """
 
 from __future__ import annotations
@@ -88,15 +92,32 @@ def read_units(size: int, consistent: bool) -> float:
     return max(1, math.ceil(size / 4096)) * (1.0 if consistent else 0.5)
 
 
+def batch_get_units(params: dict[str, Any], parsed: dict[str, Any]) -> float:
+    """A BatchGetItem bills every key it read, found or not: each item found as its own
+    GetItem (4 KB units), each key not found as the smallest read (1 unit consistent,
+    0.5 eventually consistent). Keys returned unprocessed were not read: the retry bills them."""
+    units = 0.0
+    for table, request in (params.get("RequestItems") or {}).items():
+        consistent = bool(request.get("ConsistentRead"))
+        found = parsed.get("Responses", {}).get(table, [])
+        unprocessed = (parsed.get("UnprocessedKeys") or {}).get(table, {}).get("Keys", [])
+        absent = len(request.get("Keys", [])) - len(unprocessed) - len(found)
+        units += sum(read_units(item_size(i), consistent) for i in found)
+        units += max(0, absent) * read_units(0, consistent)
+    return units
+
+
 @dataclass
 class ReadCounter:
-    """Counts DynamoDB read requests and read units from what each response returned.
+    """Counts DynamoDB read requests and read units from each request and its response:
+    the bytes returned, and the smallest read for each key asked for and not found.
 
     Scans are billed on the bytes *scanned*, not returned: they are counted as passes and
     pages here, and priced from the table's size by the caller."""
 
     requests: Counter[str] = field(default_factory=Counter)
     rcu: float = 0.0
+    rcu_by: dict[str, float] = field(default_factory=dict)  # read units by operation
     scan_passes: int = 0
     enabled: bool = True
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -122,15 +143,14 @@ class ReadCounter:
         if name == "GetItem":
             units = read_units(item_size(parsed.get("Item")), bool(params.get("ConsistentRead")))
         elif name == "BatchGetItem":
-            for table, items in parsed.get("Responses", {}).items():
-                consistent = bool(params.get("RequestItems", {}).get(table, {}).get("ConsistentRead"))
-                units += sum(read_units(item_size(i), consistent) for i in items)
+            units = batch_get_units(params, parsed)
         elif name == "Query":
             size = sum(item_size(i) for i in parsed.get("Items", []))
             units = read_units(size, bool(params.get("ConsistentRead")))
         with self._lock:
             self.requests[name] += 1
             self.rcu += units
+            self.rcu_by[name] = self.rcu_by.get(name, 0.0) + units
             if name == "Scan" and "ExclusiveStartKey" not in params:
                 self.scan_passes += 1
 

@@ -69,6 +69,15 @@ ASSUMPTIONS: dict[str, tuple[float, str]] = {
     ),
     "ses_event_writes": (1.15, "DynamoDB writes per SES event: the counter, plus engagement on opens/clicks"),
     "ses_event_reads": (1.0, "DynamoDB reads per SES event: the message's ledger entry"),
+    "ses_event_write_units": (
+        3.73,
+        "DynamoDB write units per SES event, by DynamoDB's rules over feedback.handle's writes: "
+        "send 2 (the claim's ev_send, and confirm_sent's conditional update, billed when it "
+        "fails); delivery and open 5 (a transaction of the claim and one statistics shard, "
+        "doubled, plus the engagement update); click 5; bounce about 7 (and the suppression): "
+        "8.72 an email over 2.34 events",
+    ),
+    "ses_event_read_units": (0.0, "DynamoDB read units per SES event: its writes are conditional, no read"),
     "ses_call_ms": (100.0, "one SendBulkTemplatedEmail call"),
     "peak_factor": (10.0, "a sale's peak rate over the month's average (for hot keys)"),
     "audience_per_monthly_order": (1.0, "a campaign's audience per order a month (for hot keys)"),
@@ -76,17 +85,26 @@ ASSUMPTIONS: dict[str, tuple[float, str]] = {
     "parallelization_factor": (10.0, "concurrent batches per stream shard (infra/wiring.json)"),
 }
 
-# The campaign bench's recorded figures (docs/benchmarks.md, 2026-11-23, 20,000 recipients,
-# every queue message delivered twice; the sender reads a batch's opt-outs and
-# suppressions in one consistent BatchGetItem).
+# The campaign bench's recorded figures (docs/benchmarks.md, 20,000 recipients, every queue
+# message delivered twice): requests and units per recipient of the dispatcher and the
+# sender, and the part of them the second deliveries took.
 CAMPAIGN_RECORDED: dict[str, Any] = {
-    "source": "docs/benchmarks.md, patron bench campaign --recipients 20000, 2026-11-23",
-    "dynamodb_requests_per_recipient": 5.40,
-    "second_delivery_requests": 2.0,  # the failed claim and its consistent read
+    "source": "docs/benchmarks.md, patron bench campaign --recipients 20000, 2026-12-05",
+    "dynamodb_requests_per_recipient": 5.377,
+    "dynamodb_read_units_per_recipient": 8.771,
+    "dynamodb_write_units_per_recipient": 4.139,
+    "second_delivery_per_recipient": {"requests": 2.106, "read_units": 4.03, "write_units": 1.023},
     "first_delivery_writes": 3.0,  # claim PutItem, cap and `sent` UpdateItem
     "recipients_per_call": 49.42,
     "deferred_share": 0.377,  # 6,384 deferrals (quiet hours) of 16,941 enqueued
 }
+CAMPAIGN_MEASURED = (  # what a fresh campaign run replaces
+    "dynamodb_requests_per_recipient",
+    "dynamodb_read_units_per_recipient",
+    "dynamodb_write_units_per_recipient",
+    "second_delivery_per_recipient",
+    "recipients_per_call",
+)
 
 SECONDS_PER_MONTH = 30 * 24 * 3600
 VOLUMES = {"1x": 1_000_000, "10x": 10_000_000, "100x": 100_000_000}  # orders a month
@@ -280,9 +298,13 @@ def emails_cost(
         p["dynamodb_write_request_units_per_million"] / 1e6,
         p["dynamodb_read_request_units_per_million"] / 1e6,
     )
-    single = campaign["dynamodb_requests_per_recipient"] - campaign["second_delivery_requests"]
+    # one delivery of each recipient: the bench delivers every message twice
+    second = campaign["second_delivery_per_recipient"]
+    single = campaign["dynamodb_requests_per_recipient"] - second["requests"]
     writes = campaign["first_delivery_writes"]
-    reads = single - writes  # the two guardrail reads plus the per-batch share (status, profiles, template)
+    reads = single - writes  # the guardrail reads plus the per-batch share (status, profiles, template)
+    read_units = campaign["dynamodb_read_units_per_recipient"] - second["read_units"]
+    write_units = campaign["dynamodb_write_units_per_recipient"] - second["write_units"]
     per_call = campaign["recipients_per_call"]
     events = a["ses_events_per_email"]
     # the sender: guardrail calls one recipient after another, one SES call per batch
@@ -293,7 +315,10 @@ def emails_cost(
         a["invoke_overhead_ms"] + 10 * (a["ses_event_writes"] + a["ses_event_reads"]) * a["dynamodb_call_ms"]
     )
     event_lambda = _lambda_cost(events / 10, math.ceil(events_ms), memory["ses_events"], p, arch)
-    dynamodb = (writes + events * a["ses_event_writes"]) * wru + (reads + events * a["ses_event_reads"]) * rru
+    # priced from units, as DynamoDB bills: not from requests
+    dynamodb = (write_units + events * a["ses_event_write_units"]) * wru + (
+        read_units + events * a["ses_event_read_units"]
+    ) * rru
     sqs_requests = 3 / per_call + events * (
         1 + 2 / 10
     )  # batch send/receive/delete; event send, receive, delete
@@ -303,6 +328,14 @@ def emails_cost(
     patron = sender + event_lambda + dynamodb + sqs + sns
     return {
         "dynamodb_requests_per_email": {"reads": round(reads, 2), "writes": round(writes, 2)},
+        "dynamodb_units_per_email": {
+            "read_units": round(read_units + events * a["ses_event_read_units"], 3),
+            "write_units": round(write_units + events * a["ses_event_write_units"], 3),
+            "of_which_ses_events": {
+                "read_units": round(events * a["ses_event_read_units"], 3),
+                "write_units": round(events * a["ses_event_write_units"], 3),
+            },
+        },
         "usd_per_million_emails": {
             "ses": round(ses * 1e6, 2),
             "patron_lambda": round((sender + event_lambda) * 1e6, 2),
@@ -526,7 +559,6 @@ def run(
         campaign = {
             **CAMPAIGN_RECORDED,
             "source": f"patron bench campaign --recipients {campaign_recipients}, this run",
-            "dynamodb_requests_per_recipient": result["dynamodb_requests_per_recipient"],
-            "recipients_per_call": result["recipients_per_call"],
+            **{k: result[k] for k in CAMPAIGN_MEASURED},
         }
     return compute(measured or measure(orders), campaign, assumptions, arch)

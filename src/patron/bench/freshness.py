@@ -7,9 +7,10 @@ Two measurements:
   Then one day of scheduled work runs, counted at botocore: 24 hourly rechecks, then the
   nightly job (edges, rhythm, the model fit, and re-evaluation where answers move). A
   segment created afterwards is backfilled and counted on its own. Read units come from
-  the bytes each response returned; scans are billed on the bytes scanned, so they are
-  priced from the table's size (all items, by DynamoDB's item-size rules). Write units
-  come from the items before and after each write, indexes included.
+  the bytes each response returned, and the smallest read for each key asked for and not
+  found; scans are billed on the bytes scanned, so they are priced from the table's size
+  (all items, by DynamoDB's item-size rules). Write units come from the items before and
+  after each write, indexes included.
 - **Latency** (`latency`): on the local stack (HTTP API, embedded AWS, stream pollers),
   orders for new customers are posted one at a time, and the time to the matching
   `segment.entered` event on the segment-events queue is measured.

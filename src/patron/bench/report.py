@@ -2,8 +2,8 @@
 
 A workspace of N simulated customers is loaded into the embedded AWS (profiles, membership
 records and the member items the segment processor keeps), and its report is built by
-the real service over the real adapters and boto3, with read units counted from the bytes
-each response returned (`capacity.ReadCounter`, as DynamoDB bills them). Then K other
+the real service over the real adapters and boto3, with read units counted as DynamoDB bills
+them (`capacity.ReadCounter`: the bytes returned, and each key asked for and not found). Then K other
 workspaces of the same size are loaded into the same table and the same report is read
 again. A report that reads only its own workspace reads the same units both times:
 `other_workspaces_read_ratio` is 1.0. A table scan would read every workspace's items

@@ -268,9 +268,13 @@ def run(profiles: int = 1_000_000, seed: int = 9, model: bool = True) -> dict[st
         result.update(
             bgnbd_fit_seconds=fit["bgnbd_fit_seconds"],
             lifetimes_fit_seconds=fit.get("lifetimes_fit_seconds"),
+            lifetimes_weighted_fit_seconds=fit.get("lifetimes_weighted_fit_seconds"),
+            lifetimes_speedup=fit.get("speedup"),
+            lifetimes_weighted_speedup=fit.get("weighted_speedup"),
             bgnbd_estimates=fit["bgnbd_estimates"],
             lifetimes_estimates=fit.get("lifetimes_estimates"),
             bgnbd_max_relative_difference=fit.get("max_relative_difference"),
+            bgnbd_weighted_max_relative_difference=fit.get("weighted_max_relative_difference"),
         )
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return result
