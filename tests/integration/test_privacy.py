@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 from chalicelib.adapters.codec import from_item
 from chalicelib.domain import records
-
 from tests.conftest import event_bytes, load_event, relative_to
 
 JANE = "jane.doe@example.com"
