@@ -35,7 +35,7 @@ unit: setup
 bench: setup
 	$(BIN)/patron bench ingest --orders 1000 --json
 	$(BIN)/patron bench segments --profiles 1000000 --json
-	$(BIN)/patron bench freshness --customers 100000 --json
+	$(BIN)/patron bench freshness --customers 5000 --orders 20 --json
 	$(BIN)/patron bench campaign --recipients 20000 --json
 	$(BIN)/patron bench report --profiles 10000 --other-workspaces 10 --json
 

@@ -49,9 +49,16 @@ def invalid_phone(value: str | None, region: str | None = None) -> str | None:
     Such a number is kept on the profile, flagged, and is neither an identity
     key nor an SMS target.
     """
-    if value is None or not value.strip() or normalize_phone(value, region) is not None:
-        return None
-    return value.strip()[:64]
+    return read_phone(value, region)[1]
+
+
+def read_phone(value: str | None, region: str | None = None) -> tuple[str | None, str | None]:
+    """(`normalize_phone`, `invalid_phone`) of one number, parsed once: what a parser
+    stores on a person (the E.164 form, or the number as written when it is not valid)."""
+    e164 = normalize_phone(value, region)
+    if e164 is not None or value is None or not value.strip():
+        return e164, None
+    return None, value.strip()[:64]
 
 
 def _parse_phone(value: str | None, region: str | None) -> phonenumbers.PhoneNumber | None:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
-from chalicelib.domain.identity import invalid_phone, normalize_email, normalize_phone, platform_key
+from chalicelib.domain.identity import normalize_email, normalize_phone, platform_key, read_phone
 from chalicelib.domain.models import (
     Checkout,
     Consent,
@@ -163,10 +163,11 @@ def _consent(state: ConsentState | None, at: datetime | None) -> Consent | None:
 
 
 def _person(delivery: Delivery, c: GenericCustomerRef) -> Person:
+    phone, phone_invalid = read_phone(c.phone, c.country or delivery.default_region)
     return Person(
         email=normalize_email(c.email),
-        phone=normalize_phone(c.phone, c.country or delivery.default_region),
-        phone_invalid=invalid_phone(c.phone, c.country or delivery.default_region),
+        phone=phone,
+        phone_invalid=phone_invalid,
         ext=platform_key("generic", delivery.source_id, c.id),
         first_name=c.first_name,
         last_name=c.last_name,

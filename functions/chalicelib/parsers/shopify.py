@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
-from chalicelib.domain.identity import invalid_phone, normalize_email, normalize_phone, platform_key
+from chalicelib.domain.identity import normalize_email, normalize_phone, platform_key, read_phone
 from chalicelib.domain.models import (
     Checkout,
     Consent,
@@ -208,10 +208,11 @@ def _person(
     if email_consent is None and accepts_marketing is not None:
         state = ConsentState.SUBSCRIBED if accepts_marketing else ConsentState.NOT_SUBSCRIBED
         email_consent = Consent(state=state, updated_at=at, record_time=True)  # no consent time of its own
+    phone_e164, phone_invalid = read_phone(number, region)
     return Person(
         email=normalize_email(email or (c.email if c else None)),
-        phone=normalize_phone(number, region),
-        phone_invalid=invalid_phone(number, region),
+        phone=phone_e164,
+        phone_invalid=phone_invalid,
         ext=platform_key("shopify", delivery.source_id, c.id if c else None),
         first_name=c.first_name if c else None,
         last_name=c.last_name if c else None,

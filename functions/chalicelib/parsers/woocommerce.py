@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
-from chalicelib.domain.identity import invalid_phone, normalize_email, normalize_phone, platform_key
+from chalicelib.domain.identity import normalize_email, platform_key, read_phone
 from chalicelib.domain.models import (
     Customer,
     Delivery,
@@ -138,10 +138,11 @@ def _person(
     values = woo_meta.as_map(meta)
     email_keys = delivery.email_consent_keys
     sms_keys = delivery.sms_consent_keys
+    phone, phone_invalid = read_phone(contact.phone, region)
     return Person(
         email=normalize_email(email or contact.email),
-        phone=normalize_phone(contact.phone, region),
-        phone_invalid=invalid_phone(contact.phone, region),
+        phone=phone,
+        phone_invalid=phone_invalid,
         ext=platform_key("woocommerce", delivery.source_id, customer_id),
         first_name=contact.first_name or None,
         last_name=contact.last_name or None,
