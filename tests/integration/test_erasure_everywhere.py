@@ -209,6 +209,21 @@ def totals(stage, ws) -> dict[str, Any]:
     }
 
 
+def assert_gone_and_totals_add_up(stage, ws, before) -> None:
+    """No store holds Jane, nothing links to her ids, and the anonymous totals add up: the
+    report without her two orders (Lena's is in euros, without a rate), the statistics
+    (sent, clicked, attributed revenue) unchanged."""
+    left = leaks(stage)
+    assert not left, "\n" + "\n".join(left)
+    assert linked(stage, ws) == []
+    after = totals(stage, ws)
+    assert (after["orders"], Decimal(after["revenue"])) == (
+        before["orders"] - 2,
+        Decimal(before["revenue"]) - JANES,
+    )
+    assert after["stats"] == before["stats"]
+
+
 @pytest.fixture
 def journey(stage, flows_ws):  # noqa: F811
     ws = flows_ws
@@ -231,20 +246,10 @@ def test_erase_on_demand_leaves_no_trace_of_the_person_anywhere(stage, journey):
     response = stage.http.http.delete(f"/customers/{jane}", headers={"Authorization": f"Bearer {ws.api_key}"})
     stage.drain()
     stage.drain()
-    # Then it was accepted as a request, and nothing anywhere holds her
+    # Then it was accepted as a request, nothing anywhere holds her, and the totals add up
     assert response.status_code == 202
     request_id = json.loads(response.body)["request_id"]
-    left = leaks(stage)
-    assert not left, "\n" + "\n".join(left)
-    assert linked(stage, ws) == []
-    # And the anonymous totals add up: the report without Jane's two orders (Lena's is in
-    # euros, without a rate), the statistics (sent, clicked, attributed revenue) unchanged
-    after = totals(stage, ws)
-    assert (after["orders"], Decimal(after["revenue"])) == (
-        before["orders"] - 2,
-        Decimal(before["revenue"]) - JANES,
-    )
-    assert after["stats"] == before["stats"]
+    assert_gone_and_totals_add_up(stage, ws, before)
     # And the audit counts what went, kind by kind, with no personal data
     (audit,) = [r for r in stage.container.privacy_store.requests(ws.workspace_id) if r["rid"] == request_id]
     assert audit["state"] == "erased" and not [w for w, p in FORBIDDEN.items() if p.search(json.dumps(audit))]
@@ -257,12 +262,4 @@ def test_customers_redact_leaves_no_trace_of_the_person_anywhere(stage, journey)
     stage.drain()
     stage.drain()
     # Then nothing anywhere holds her, and the totals add up
-    left = leaks(stage)
-    assert not left, "\n" + "\n".join(left)
-    assert linked(stage, ws) == []
-    after = totals(stage, ws)
-    assert (after["orders"], Decimal(after["revenue"])) == (
-        before["orders"] - 2,
-        Decimal(before["revenue"]) - JANES,
-    )
-    assert after["stats"] == before["stats"]
+    assert_gone_and_totals_add_up(stage, ws, before)

@@ -230,13 +230,19 @@ def test_a_generic_refund_on_its_own_lowers_the_net_spend(stage, ws):
     assert (jane["total_spent"], jane["total_refunded"], jane["net_spent"]) == ("64.00", "24.00", "40.00")
 
 
-def test_a_generic_checkout_without_an_order_gets_the_abandoned_checkout_reminder(stage, ws):
+def recovery_flow(stage, ws) -> tuple[dict, datetime]:
+    """The shipped abandoned-checkout flow, on, with the clock at the generic checkout's start."""
     checkout = load_event("generic/checkout.json")
     started = datetime.fromisoformat(checkout["created_at"]).astimezone(UTC)
     stage.client("ses").verify_email_identity(EmailAddress=SENDER)
     stage.container.workspaces.set_messaging(ws.workspace_id, [], SENDER, None)
     stage.container.flows.clock = lambda: started
     stage.container.flows.apply(ws.workspace_id, json.loads((FLOWS / "abandoned_checkout.json").read_text()))
+    return checkout, started
+
+
+def test_a_generic_checkout_without_an_order_gets_the_abandoned_checkout_reminder(stage, ws):
+    checkout, started = recovery_flow(stage, ws)
     # Given Sam's checkout from a generic shop, and no order
     assert json.loads(stage.send(ws, "generic", "checkout", checkout).body)["status"] == "stored"
     stage.drain()
@@ -250,12 +256,7 @@ def test_a_generic_checkout_without_an_order_gets_the_abandoned_checkout_reminde
 
 
 def test_a_completed_generic_checkout_ends_the_recovery(stage, ws):
-    checkout = load_event("generic/checkout.json")
-    started = datetime.fromisoformat(checkout["created_at"]).astimezone(UTC)
-    stage.client("ses").verify_email_identity(EmailAddress=SENDER)
-    stage.container.workspaces.set_messaging(ws.workspace_id, [], SENDER, None)
-    stage.container.flows.clock = lambda: started
-    stage.container.flows.apply(ws.workspace_id, json.loads((FLOWS / "abandoned_checkout.json").read_text()))
+    checkout, started = recovery_flow(stage, ws)
     # Given Sam's checkout, then its completion an hour later
     stage.send(ws, "generic", "checkout", checkout)
     done = checkout | {"updated_at": "2026-11-21T12:12:30+01:00", "completed_at": "2026-11-21T12:12:00+01:00"}

@@ -25,7 +25,14 @@ from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.order_entries import all_entries, entry_partitions, entry_source
-from chalicelib.domain.profiles import MAX_ATTEMPTS, ApplyResult, Profile, WorkspaceSettings, profile_pk
+from chalicelib.domain.profiles import (
+    MAX_ATTEMPTS,
+    ApplyResult,
+    Profile,
+    ProfileStore,
+    WorkspaceSettings,
+    profile_pk,
+)
 from chalicelib.domain.walk import CustomerWalk, Position
 
 PAGE = 100  # customers a page (one BatchGetItem of profiles)
@@ -65,19 +72,6 @@ class ErasureStore(Protocol):
     def profile(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None: ...
     def drop_pointer_keys(self, workspace_id: str, customer_id: str, into: str, names: list[str]) -> None: ...
     def quarantined(self, workspace_id: str, source_id: str) -> list[str]: ...
-
-
-class Profiles(Protocol):
-    def moved_entries(
-        self, workspace_id: str, customer_ids: list[str], keys: list[str] | None = None
-    ) -> dict[str, dict[str, Any]]: ...
-    def save(
-        self,
-        profile: dict[str, Any],
-        expected_rev: int | None,
-        extra: list[dict[str, Any]],
-        retired: list[tuple[dict[str, Any], int]],
-    ) -> None: ...
 
 
 class Audit(Protocol):
@@ -135,7 +129,7 @@ class SourceErasure:
         self,
         store: ErasureStore,
         walk: CustomerWalk,
-        profiles: Profiles,
+        profiles: ProfileStore,
         workspaces: Workspaces,
         audit: Audit,
         flows: Flows,
