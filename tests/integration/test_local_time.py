@@ -171,3 +171,29 @@ def test_the_cli_sets_and_shows_the_sending_settings(stage, ws, monkeypatch, cap
     # And a value out of range is an error, changing nothing
     assert patron.cli.main(["workspace", "sending", ws.workspace_id, "--quiet-hours", "25-7"]) == 2
     assert policy_for(stage.container.workspaces.settings(ws.workspace_id)).quiet_start == 22
+
+
+def test_a_shopify_shop_update_gives_the_shops_zone_to_the_source_and_the_workspace(stage):
+    # Given a new workspace with a Shopify source added without a zone
+    ws = stage.create_workspace("Shop Zone Brand", "USD")
+    stage.add_source(ws, "shopify", "zone-update." + SHOP, "z" * 24)
+    assert stage.container.workspaces.settings(ws.workspace_id).default_timezone == "UTC"
+    body = json.loads(event_bytes("shopify/shop_update.json"))
+    # When Shopify sends shop/update with the shop's iana_timezone, twice
+    first = stage.send(ws, "shopify", "shop/update", body)
+    again = stage.send(ws, "shopify", "shop/update", body)
+    # Then the source and the workspace's default zone are the shop's, written once
+    assert [json.loads(r.body)["status"] for r in (first, again)] == ["stored", "duplicate"]
+    assert stage.container.workspaces.settings(ws.workspace_id).default_timezone == "America/Los_Angeles"
+    (source,) = stage.container.workspaces.sources(ws.workspace_id)
+    assert source["tz"] == "America/Los_Angeles"
+    # When the shop moves to another zone, Then the source follows and the default set stays
+    moved = stage.send(ws, "shopify", "shop/update", body | {"iana_timezone": "America/New_York"})
+    assert json.loads(moved.body)["status"] == "stored"
+    assert stage.container.workspaces.sources(ws.workspace_id)[0]["tz"] == "America/New_York"
+    assert stage.container.workspaces.settings(ws.workspace_id).default_timezone == "America/Los_Angeles"
+    # And a zone no runtime knows is a clear error, the body kept for replay
+    bad = stage.send(ws, "shopify", "shop/update", body | {"iana_timezone": "Pacific Time"})
+    answer = json.loads(bad.body)
+    assert bad.status_code == 400 and answer["quarantine_id"]
+    assert [d["field"] for d in answer["details"]] == ["iana_timezone"]

@@ -501,3 +501,16 @@ def test_a_shopify_shipping_country_with_one_time_zone_gives_the_customer_that_z
 def test_a_woocommerce_billing_country_gives_the_customer_its_zone():
     order = parse(Platform.WOOCOMMERCE, "order.created", "woocommerce/order_created.json")
     assert order.person.timezone == "Europe/Vienna"  # the fixture bills to Austria
+
+
+def test_shopify_shop_update_gives_the_shops_zone_and_refuses_an_unknown_one():
+    # Given Shopify's shop/update payload
+    body = load_event("shopify/shop_update.json")
+    shop = delivery(Platform.SHOPIFY, "shop/update")
+    # When it is parsed, Then the shop's IANA zone is what it carries
+    parsed = run_parser(shopify.PARSERS, json.dumps(body).encode(), shop)
+    assert parsed.kind == "shop" and parsed.timezone == "America/Los_Angeles"
+    # And a Windows-style or made-up zone is a field error, not a silent UTC
+    with pytest.raises(PayloadError) as error:
+        run_parser(shopify.PARSERS, json.dumps(body | {"iana_timezone": "Pacific Time"}).encode(), shop)
+    assert [e["field"] for e in error.value.errors] == ["iana_timezone"]

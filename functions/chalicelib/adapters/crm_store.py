@@ -464,6 +464,28 @@ class DynamoWorkspaceStore:
 
         return self._sources.get(f"{platform}#{shop_key}", load)
 
+    def set_shop_zone(self, source: Source, zone: str) -> bool:
+        """`tz` on both source items, each only if it differs (a repeat writes nothing more);
+        then the workspace's default zone, if it has none."""
+        changed = False
+        for pk, sk in (
+            (f"SRC#{source.platform.value}#{source.shop_domain}", "SRC"),
+            (f"W#{source.workspace_id}#SRC", source.source_id),
+        ):
+            with contextlib.suppress(self.t.client.exceptions.ConditionalCheckFailedException):
+                self.t.client.update_item(
+                    TableName=self.t.table,
+                    Key={"pk": {"S": pk}, "sk": {"S": sk}},
+                    UpdateExpression="SET tz = :z",
+                    ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(tz) OR tz <> :z)",
+                    ExpressionAttributeValues={":z": {"S": zone}},
+                )
+                changed = True
+        self._sources.invalidate(f"{source.platform.value}#{source.shop_domain}")
+        if changed:
+            self.adopt_default_zone(source.workspace_id, zone)
+        return changed
+
     def set_consent_keys(
         self, source: Source, email_keys: tuple[str, ...] | None, sms_keys: tuple[str, ...] | None
     ) -> None:

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from chalicelib.domain import signatures
 from chalicelib.domain.errors import InvalidPayload, PayloadTooLarge, Unauthorized
-from chalicelib.domain.models import Delivery, Platform, Source, now_utc
+from chalicelib.domain.models import Delivery, Platform, ShopSettings, Source, now_utc
 from chalicelib.domain.ports import IngestStore, Quarantine, SecretStore, SourceDirectory, WriteOutcome
 from chalicelib.parsers import Parser, PayloadError, run_parser
 
@@ -204,6 +204,13 @@ class IngestService:
                     self.people(source.workspace_id, body) if self.people is not None else (),
                 )
             raise InvalidPayload(str(exc), exc.errors, quarantine_id=qid) from exc
+        if isinstance(payload, ShopSettings):  # the store's own settings, not a record
+            changed = payload.timezone is not None and self.sources.set_shop_zone(source, payload.timezone)
+            return IngestResult(
+                status="stored" if changed else "duplicate",
+                topic=delivery.topic,
+                webhook_id=delivery.webhook_id,
+            )
         outcome: WriteOutcome = self.store.apply(delivery, payload)
         return IngestResult(status=outcome, topic=delivery.topic, webhook_id=delivery.webhook_id)
 

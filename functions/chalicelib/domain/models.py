@@ -205,7 +205,14 @@ class PrivacyRequest(Frozen):
     orders: tuple[str, ...] = ()
 
 
-IngestPayload = Order | RefundEvent | OrderDeletion | Customer | Checkout | PrivacyRequest
+class ShopSettings(Frozen):
+    """What a store says of itself (Shopify `shop/update`): its zone, an IANA name."""
+
+    kind: Literal["shop"] = "shop"
+    timezone: str | None = None
+
+
+IngestPayload = Order | RefundEvent | OrderDeletion | Customer | Checkout | PrivacyRequest | ShopSettings
 
 
 class Delivery(Frozen):

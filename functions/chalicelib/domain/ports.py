@@ -13,6 +13,11 @@ WriteOutcome = Literal["stored", "duplicate", "stale"]
 class SourceDirectory(Protocol):
     def find_source(self, platform: str, shop_key: str) -> Source | None: ...
 
+    def set_shop_zone(self, source: Source, zone: str) -> bool:
+        """The shop's own zone on its source, and the workspace's default zone if it has
+        none yet; False when the source already had this zone (nothing written)."""
+        ...
+
 
 class SecretStore(Protocol):
     def webhook_secrets(self, secret_ref: str) -> Sequence[str]: ...

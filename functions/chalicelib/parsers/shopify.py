@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from chalicelib.domain.identity import normalize_email, normalize_phone, platform_key, read_phone
 from chalicelib.domain.models import (
@@ -23,8 +23,9 @@ from chalicelib.domain.models import (
     PrivacyRequest,
     Refund,
     RefundEvent,
+    ShopSettings,
 )
-from chalicelib.domain.timezones import zone_for_address
+from chalicelib.domain.timezones import is_zone, zone_for_address
 from chalicelib.parsers import Parser
 from chalicelib.parsers.dates import AwareStamp, Stamp, month_day_or_none, window
 
@@ -376,6 +377,22 @@ def _privacy(kind: str) -> Parser:
     return parse
 
 
+class ShopifyShop(_M):
+    iana_timezone: str | None = None
+
+    @field_validator("iana_timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None and not is_zone(value):
+            raise ValueError("not an IANA time zone this runtime knows")
+        return value
+
+
+def parse_shop(body: bytes, delivery: Delivery) -> ShopSettings:
+    """`shop/update`: the shop's zone, a default for its customers without an address zone."""
+    return ShopSettings(timezone=ShopifyShop.model_validate_json(body).iana_timezone)
+
+
 PARSERS: dict[str, Parser] = {
     "orders/create": parse_order,
     "orders/updated": parse_order,
@@ -390,4 +407,5 @@ PARSERS: dict[str, Parser] = {
     "customers/data_request": _privacy("customers_data_request"),
     "customers/redact": _privacy("customers_redact"),
     "shop/redact": _privacy("shop_redact"),
+    "shop/update": parse_shop,
 }

@@ -340,6 +340,9 @@ def _stubbed_webhook(body: bytes) -> tuple[dict[str, Any], Any]:
         def find_source(self, platform: str, key: str) -> Source | None:
             return source if key == SHOP else None
 
+        def set_shop_zone(self, source: Source, zone: str) -> bool:
+            return False
+
     class Secrets:
         def webhook_secrets(self, ref: str) -> tuple[str, ...]:
             return (SECRET,)
