@@ -20,7 +20,7 @@ from chalicelib.domain import signatures
 from chalicelib.domain.errors import InvalidPayload, PayloadTooLarge, Unauthorized
 from chalicelib.domain.models import Delivery, Platform, ShopSettings, Source, now_utc
 from chalicelib.domain.ports import IngestStore, Quarantine, SecretStore, SourceDirectory, WriteOutcome
-from chalicelib.parsers import Parser, PayloadError, run_parser
+from chalicelib.domain.translation import Parser, PayloadError, run_parser
 
 
 @dataclass(frozen=True)
