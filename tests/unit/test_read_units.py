@@ -7,6 +7,7 @@ import pytest
 from moto import mock_aws
 
 from patron.bench.capacity import ReadCounter
+from tests.unit.test_motofast import create_pk_sk_table
 
 
 @pytest.fixture
@@ -14,18 +15,7 @@ def counted_client():
     with mock_aws():
         session = boto3.session.Session(region_name="us-east-1")
         client = session.client("dynamodb")
-        client.create_table(
-            TableName="t",
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_pk_sk_table(client, "t")
         for n in range(3):
             client.put_item(TableName="t", Item={"pk": {"S": f"k{n}"}, "sk": {"S": "P"}, "v": {"S": "x"}})
         counter = ReadCounter()
