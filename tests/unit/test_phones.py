@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from chalicelib.domain.audience import customer_match_row, sha256
-from chalicelib.domain.identity import identity_keys, invalid_phone, normalize_phone
+from chalicelib.domain.identity import identity_keys, normalize_phone, read_phone
 from chalicelib.domain.messaging.service import Channel, MessagingService, Policy, Purpose
 from chalicelib.domain.models import Delivery, Platform
 from chalicelib.parsers import generic, run_parser, shopify, woocommerce
@@ -61,7 +61,7 @@ def test_national_number_without_a_region_is_not_valid(national):
     phone = normalize_phone(national)
     # Then it is not a phone: there is no silent +1
     assert phone is None
-    assert invalid_phone(national) == national
+    assert read_phone(national)[1] == national
 
 
 @pytest.mark.parametrize(
@@ -82,16 +82,16 @@ def test_number_not_valid_for_its_region_is_kept_as_written_but_not_a_key(raw, r
     # Then it is no phone and no identity key, and it is kept as written to be flagged
     assert phone is None
     assert keys == ["email:jane@example.com"]
-    assert invalid_phone(raw, region) == raw
+    assert read_phone(raw, region)[1] == raw
 
 
 def test_valid_number_is_not_flagged():
     # Given a valid French mobile
     # When the invalid form is asked for
     # Then there is none
-    assert invalid_phone("06 12 34 56 78", "FR") is None
-    assert invalid_phone(None, "FR") is None
-    assert invalid_phone("  ", "FR") is None
+    assert read_phone("06 12 34 56 78", "FR")[1] is None
+    assert read_phone(None, "FR")[1] is None
+    assert read_phone("  ", "FR")[1] is None
 
 
 def test_same_national_digits_in_two_countries_are_two_numbers():

@@ -16,7 +16,12 @@ from chalicelib.adapters.codec import batch_get, batch_write, from_item, to_av, 
 from chalicelib.adapters.entry_store import EntryItems
 from chalicelib.adapters.person_index import index_items
 from chalicelib.adapters.retry import DEFAULT, Backoff, send_message_batch
-from chalicelib.adapters.source_settings import consent_key_fields, consent_keys_of, update_consent_keys
+from chalicelib.adapters.source_settings import (
+    consent_key_fields,
+    consent_keys_of,
+    keys_of,
+    update_consent_keys,
+)
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.models import Platform, Source, now_utc
@@ -258,16 +263,7 @@ class DynamoWorkspaceStore:
     def adopt_currency(self, workspace_id: str, currency: str) -> WorkspaceSettings:
         """The first order's currency becomes the workspace's, if it has none yet: a
         conditional write, so of two first orders racing, one sets it and both see it."""
-        # a failed condition: another order set it first
-        with contextlib.suppress(self.t.client.exceptions.ConditionalCheckFailedException):
-            self.t.client.update_item(
-                TableName=self.t.table,
-                Key={"pk": {"S": f"WS#{workspace_id}"}, "sk": {"S": "WS"}},
-                UpdateExpression="SET currency = :c",
-                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(currency)",
-                ExpressionAttributeValues={":c": {"S": currency}},
-            )
-        self._settings.invalidate(workspace_id)
+        self._set_if_unset(workspace_id, "currency", currency)
         item = self.t.get(f"WS#{workspace_id}", "WS", consistent=True)
         if item is None:
             raise LookupError(f"workspace {workspace_id} not found")
@@ -378,13 +374,19 @@ class DynamoWorkspaceStore:
 
     def adopt_default_zone(self, workspace_id: str, zone: str) -> None:
         """A source's shop zone becomes the workspace's default zone if it has none yet."""
+        self._set_if_unset(workspace_id, "dtz", zone)
+
+    def _set_if_unset(self, workspace_id: str, attribute: str, value: str) -> None:
+        """SET one workspace attribute only if it has none (a failed condition: another
+        writer set it first, and theirs stands); the cached settings are dropped."""
         with contextlib.suppress(self.t.client.exceptions.ConditionalCheckFailedException):
             self.t.client.update_item(
                 TableName=self.t.table,
                 Key={"pk": {"S": f"WS#{workspace_id}"}, "sk": {"S": "WS"}},
-                UpdateExpression="SET dtz = :z",
-                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(dtz)",
-                ExpressionAttributeValues={":z": {"S": zone}},
+                UpdateExpression="SET #a = :v",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(#a)",
+                ExpressionAttributeNames={"#a": attribute},
+                ExpressionAttributeValues={":v": {"S": value}},
             )
         self._settings.invalidate(workspace_id)
 
@@ -423,9 +425,10 @@ class DynamoWorkspaceStore:
 
     # sources
     def add_source(self, source: Source) -> None:
+        (by_shop, by_shop_sk), (listed, listed_sk) = keys_of(source)
         item = {
-            "pk": f"SRC#{source.platform.value}#{source.shop_domain}",
-            "sk": "SRC",
+            "pk": by_shop,
+            "sk": by_shop_sk,
             "t": "source",
             "ws": source.workspace_id,
             "sid": source.source_id,
@@ -442,7 +445,7 @@ class DynamoWorkspaceStore:
             item["bk"] = source.birthday_meta_key
         item |= consent_key_fields(source.email_consent_keys, source.sms_consent_keys)
         self.t.put(item, "attribute_not_exists(pk)")
-        self.t.put({**item, "pk": f"W#{source.workspace_id}#SRC", "sk": source.source_id})
+        self.t.put({**item, "pk": listed, "sk": listed_sk})
 
     def find_source(self, platform: str, shop_key: str) -> Source | None:
         def load() -> Source | None:
@@ -468,10 +471,7 @@ class DynamoWorkspaceStore:
         """`tz` on both source items, each only if it differs (a repeat writes nothing more);
         then the workspace's default zone, if it has none."""
         changed = False
-        for pk, sk in (
-            (f"SRC#{source.platform.value}#{source.shop_domain}", "SRC"),
-            (f"W#{source.workspace_id}#SRC", source.source_id),
-        ):
+        for pk, sk in keys_of(source):
             with contextlib.suppress(self.t.client.exceptions.ConditionalCheckFailedException):
                 self.t.client.update_item(
                     TableName=self.t.table,

@@ -19,6 +19,7 @@ from typing import Any
 
 from chalicelib.adapters.codec import batch_get, batch_write, from_item, to_av, to_item
 from chalicelib.adapters.crm_store import CrmTable
+from chalicelib.adapters.source_settings import source_keys
 from chalicelib.domain.profiles import profile_pk
 from chalicelib.domain.source_erasure import Overtaken
 
@@ -140,7 +141,7 @@ class DynamoSourceErasureStore:
         listed = self.t.get(f"W#{workspace_id}#SRC", source_id, consistent=True)
         if listed is None:
             return False
-        for pk, sk in ((f"SRC#{listed['pl']}#{listed['shop']}", "SRC"), (f"W#{workspace_id}#SRC", source_id)):
+        for pk, sk in source_keys(listed["pl"], listed["shop"], workspace_id, source_id):
             self.t.client.update_item(
                 TableName=self.t.table,
                 Key={"pk": {"S": pk}, "sk": {"S": sk}},

@@ -11,6 +11,18 @@ from chalicelib.adapters.codec import to_av
 from chalicelib.domain.models import Source
 
 
+def source_keys(
+    platform: str, shop_domain: str, workspace_id: str, source_id: str
+) -> tuple[tuple[str, str], tuple[str, str]]:
+    """The (pk, sk) of a source's two items: by shop (webhooks find their source through
+    it) and in its workspace (listings). Every change to a source writes both."""
+    return (f"SRC#{platform}#{shop_domain}", "SRC"), (f"W#{workspace_id}#SRC", source_id)
+
+
+def keys_of(source: Source) -> tuple[tuple[str, str], tuple[str, str]]:
+    return source_keys(source.platform.value, source.shop_domain, source.workspace_id, source.source_id)
+
+
 def consent_key_fields(email: tuple[str, ...] | None, sms: tuple[str, ...] | None) -> dict[str, Any]:
     """The keys as stored: a list (possibly empty) when set, no attribute for the defaults."""
     return {k: list(v) for k, v in (("cke", email), ("cks", sms)) if v is not None}
@@ -36,10 +48,7 @@ def update_consent_keys(
     if removes:
         parts.append("REMOVE " + ", ".join(removes))
     extra = {"ExpressionAttributeValues": {f":{k}": to_av(v) for k, v in fields.items()}} if fields else {}
-    for pk, sk in (
-        (f"SRC#{source.platform.value}#{source.shop_domain}", "SRC"),
-        (f"W#{source.workspace_id}#SRC", source.source_id),
-    ):
+    for pk, sk in keys_of(source):
         client.update_item(
             TableName=table,
             Key={"pk": {"S": pk}, "sk": {"S": sk}},

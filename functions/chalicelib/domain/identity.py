@@ -43,18 +43,10 @@ def normalize_phone(value: str | None, region: str | None = None) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-def invalid_phone(value: str | None, region: str | None = None) -> str | None:
-    """The number as written when there is one but it is not valid, else None.
-
-    Such a number is kept on the profile, flagged, and is neither an identity
-    key nor an SMS target.
-    """
-    return read_phone(value, region)[1]
-
-
 def read_phone(value: str | None, region: str | None = None) -> tuple[str | None, str | None]:
-    """(`normalize_phone`, `invalid_phone`) of one number, parsed once: what a parser
-    stores on a person (the E.164 form, or the number as written when it is not valid)."""
+    """What a parser stores of one number, parsed once: (its E.164 form, None) when it is
+    valid for its region, else (None, the number as written). A number that is not valid
+    is kept on the profile, flagged, and is neither an identity key nor an SMS target."""
     e164 = normalize_phone(value, region)
     if e164 is not None or value is None or not value.strip():
         return e164, None

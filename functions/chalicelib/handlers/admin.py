@@ -57,19 +57,21 @@ def get_customer(customer_id: str) -> Any:
 def erase_customer(customer_id: str) -> Response:
     """Erase the customer everywhere, whatever their source: carried out by the ingest stream
     as Shopify's customers/redact is (audit: `patron privacy list`)."""
-    ws = workspace_id()
-    logger.append_keys(customer_id=customer_id)
-    request_id = container().privacy_requests.request(ws, customer_id, "customers_redact")
-    return json_response({"request_id": request_id, "state": "accepted"}, 202)
+    return _privacy_request(customer_id, "customers_redact")
 
 
 @bp.route("/customers/{customer_id}/export", methods=["POST"])
 @api
 def export_customer(customer_id: str) -> Response:
     """A data export of the customer, made by the ingest stream as for customers/data_request."""
+    return _privacy_request(customer_id, "customers_data_request")
+
+
+def _privacy_request(customer_id: str, request: str) -> Response:
+    """Store the request for the ingest stream; 202 with the id to follow it by."""
     ws = workspace_id()
     logger.append_keys(customer_id=customer_id)
-    request_id = container().privacy_requests.request(ws, customer_id, "customers_data_request")
+    request_id = container().privacy_requests.request(ws, customer_id, request)
     return json_response({"request_id": request_id, "state": "accepted"}, 202)
 
 
