@@ -42,20 +42,20 @@ class Container:
 
     @cached_property
     def crm(self) -> Any:
-        from chalicelib.adapters.crm_store import CrmTable
+        from chalicelib.adapters.crm_table import CrmTable
 
         return CrmTable(self.dynamodb, self.settings.crm_table)
 
     @cached_property
     def request_limits(self) -> Any:
-        from chalicelib.adapters.crm_store import DynamoWindowCounter
+        from chalicelib.adapters.window_counter import DynamoWindowCounter
         from chalicelib.domain.limits import RequestLimits
 
         return RequestLimits(DynamoWindowCounter(self.crm), self.settings.admin_requests_per_minute)
 
     @cached_property
     def workspaces(self) -> Any:
-        from chalicelib.adapters.crm_store import DynamoWorkspaceStore
+        from chalicelib.adapters.workspace_store import DynamoWorkspaceStore
 
         return DynamoWorkspaceStore(self.crm, self.settings.cache_seconds)
 
@@ -114,21 +114,22 @@ class Container:
 
     @cached_property
     def profile_store(self) -> Any:
-        from chalicelib.adapters.crm_store import DynamoProfileStore
+        from chalicelib.adapters.profile_store import DynamoProfileStore
 
         return DynamoProfileStore(self.crm)
 
     @cached_property
     def customer_walk(self) -> Any:
         """A workspace's customers page by page, through its lifecycle member lists (no scan)."""
-        from chalicelib.adapters.crm_store import DynamoMembershipStore
+        from chalicelib.adapters.membership_store import DynamoMembershipStore
         from chalicelib.domain.walk import CustomerWalk
 
         return CustomerWalk(DynamoMembershipStore(self.crm), self.profile_store)
 
     @cached_property
     def segments(self) -> Any:
-        from chalicelib.adapters.crm_store import DynamoSegmentStore, DynamoSweepStore
+        from chalicelib.adapters.segment_store import DynamoSegmentStore
+        from chalicelib.adapters.sweep_store import DynamoSweepStore
         from chalicelib.domain.segment_service import SegmentService
 
         return SegmentService(
@@ -137,14 +138,15 @@ class Container:
 
     @cached_property
     def backfill(self) -> Any:
-        from chalicelib.adapters.crm_store import DynamoSweepStore
+        from chalicelib.adapters.sweep_store import DynamoSweepStore
         from chalicelib.domain.backfill import BackfillService
 
         return BackfillService(DynamoSweepStore(self.crm), self.membership, self.profile_store)
 
     @cached_property
     def membership(self) -> Any:
-        from chalicelib.adapters.crm_store import DynamoMembershipStore, SqsEventSink
+        from chalicelib.adapters.event_sink import SqsEventSink
+        from chalicelib.adapters.membership_store import DynamoMembershipStore
         from chalicelib.domain.membership import MembershipService
         from chalicelib.domain.messaging.triggers import FanOutSink
 
@@ -296,7 +298,7 @@ class Container:
 
     @cached_property
     def analytics(self) -> Any:
-        from chalicelib.domain.report import AnalyticsService
+        from chalicelib.domain.workspace_analytics import AnalyticsService
 
         return AnalyticsService(self.customer_walk, self.profile_store, self.workspaces)
 
@@ -311,13 +313,13 @@ class Container:
 
     @cached_property
     def reports(self) -> Any:
-        from chalicelib.domain.reports import ReportService
+        from chalicelib.domain.ops_report import ReportService
 
         return ReportService(self.workspaces, self.quarantine)
 
     @cached_property
     def privacy_store(self) -> Any:
-        from chalicelib.adapters.crm_store import DynamoPrivacyStore
+        from chalicelib.adapters.privacy_store import DynamoPrivacyStore
 
         return DynamoPrivacyStore(self.crm, self.dynamodb, self.settings.ingest_table)
 
@@ -397,7 +399,7 @@ class Container:
     @cached_property
     def messaging_stats(self) -> Any:
         from chalicelib.adapters.engagement import DynamoStatsReport
-        from chalicelib.domain.messaging.reporting import MessagingStatsService
+        from chalicelib.domain.messaging.performance import MessagingStatsService
 
         return MessagingStatsService(DynamoStatsReport(self.crm), self.workspaces)
 

@@ -106,7 +106,7 @@ def cmd_workspace_show(args: argparse.Namespace) -> int:
     """The workspace's currency and rates, and the currencies of orders without a rate."""
     from chalicelib.domain.errors import NotFound
     from chalicelib.domain.messaging.sending import shown as sending
-    from chalicelib.domain.report import currency_warnings
+    from chalicelib.domain.workspace_analytics import currency_warnings
 
     container = _container(args)
     settings = container.workspaces.settings(args.workspace_id)
@@ -314,7 +314,7 @@ def cmd_flow_list(args: argparse.Namespace) -> int:
 
 def cmd_flow_dry_run(args: argparse.Namespace) -> int:
     from chalicelib.domain.models import now_utc
-    from chalicelib.domain.records import parse_iso
+    from chalicelib.domain.timemath import parse_iso
 
     at = parse_iso(args.at) if args.at else now_utc()
     if at is None or at.tzinfo is None:
@@ -375,7 +375,7 @@ def cmd_quarantine_list(args: argparse.Namespace) -> int:
     from datetime import UTC
 
     from chalicelib.adapters.quarantine import QuarantineFilter
-    from chalicelib.domain.report import parse_date
+    from chalicelib.domain.workspace_analytics import parse_date
     from patron.failures import quarantine_page
 
     since, until = parse_date("--since", args.since), parse_date("--until", args.until)
@@ -551,7 +551,7 @@ def cmd_campaign_action(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from chalicelib.domain.report import parse_date
+    from chalicelib.domain.workspace_analytics import parse_date
 
     start, end = parse_date("--from", args.date_from), parse_date("--to", args.date_to)
     report = _container(args).analytics.report(args.workspace, start, end)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from chalicelib.adapters import crm_store
+from chalicelib.adapters import quarantine_store
 from chalicelib.adapters.quarantine import QuarantineFilter
 from patron.failures import dlq_page, quarantine_page
 from tests.integration.conftest import put_order_of_unknown_workspace
@@ -51,7 +51,7 @@ def test_every_failed_stream_record_is_listed_with_its_reason_page_by_page(stage
 
 
 def quarantine_at(monkeypatch, stage, ws, at: datetime, source: str, field: str) -> str:
-    monkeypatch.setattr(crm_store, "now_utc", lambda: at)
+    monkeypatch.setattr(quarantine_store, "now_utc", lambda: at)
     errors = [{"field": field, "error": "Input should be a valid integer", "type": "int_parsing"}]
     return str(stage.container.quarantine.put(ws.workspace_id, source, "shopify", {}, b"{}", errors))
 

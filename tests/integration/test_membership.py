@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from chalicelib.domain import records
+from chalicelib.domain import timemath
 from tests.conftest import event_bytes, fresh_events
 
 JANE = "jane.doe@example.com"
@@ -86,14 +86,14 @@ def test_time_based_membership_flips_through_the_recheck_job_only(frozen_now, st
     stage.drain()
     (jane,) = json.loads(stage.get(ws, f"/customers?email={JANE}").body)["customers"]
     record = stage.container.membership.store.get_record(ws.workspace_id, jane["customer_id"])
-    next_check = records.parse_iso(record["nchk"])
+    next_check = timemath.parse_iso(record["nchk"])
     events(stage)
     # When the hourly job runs before that time, nothing is touched
     early = stage.container.membership.recheck(next_check - timedelta(days=2))
     early_day = (next_check - timedelta(days=2)).date()
     assert early["rechecked"] == 0 and early["changed"] == 0
     # When it runs once 31 days have passed since her order
-    last = records.parse_iso(jane["last_order_at"])
+    last = timemath.parse_iso(jane["last_order_at"])
     run_at = last + timedelta(days=31, hours=1)
     result = stage.container.membership.recheck(run_at)
     # Then exactly her record was read, and she left the segment; the run read every day's

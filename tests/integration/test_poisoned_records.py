@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from chalicelib.adapters.codec import to_item
-from chalicelib.domain import records
+from chalicelib.domain import timemath
 from chalicelib.domain.models import Platform
 from chalicelib.handlers import jobs
 from patron import operations
@@ -126,7 +126,7 @@ def test_the_hourly_recheck_skips_a_poisoned_profile_and_rechecks_the_others(sta
     ws = stage.create_workspace("Poisoned recheck")
     profiles = seed_profiles(stage, ws, 40, seed=5)
     store = stage.container.membership.store
-    due = {cid: records.parse_iso(store.get_record(ws.workspace_id, cid).get("nchk")) for cid in profiles}
+    due = {cid: timemath.parse_iso(store.get_record(ws.workspace_id, cid).get("nchk")) for cid in profiles}
     due = {cid: at for cid, at in due.items() if at is not None}
     # the poisoned one is due after at least one other within the recheck's first look-back
     bad, at = next(
@@ -141,7 +141,7 @@ def test_the_hourly_recheck_skips_a_poisoned_profile_and_rechecks_the_others(sta
     assert result["rechecked"] >= 2
     assert result["changed"] == result["rechecked"] - 1
     assert_reported(result, bad)
-    assert store.recheck_watermark() == records.iso(at + timedelta(seconds=1))
+    assert store.recheck_watermark() == timemath.iso(at + timedelta(seconds=1))
 
 
 def test_the_redrive_applies_the_good_records_and_reports_the_poisoned_one(stage, ws, monkeypatch):

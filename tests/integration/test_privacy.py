@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from chalicelib.adapters.codec import from_item
-from chalicelib.domain import records
+from chalicelib.domain import records, timemath
 from tests.conftest import event_bytes, load_event, relative_to
 
 JANE = "jane.doe@example.com"
@@ -248,7 +248,7 @@ def test_what_the_store_made_before_an_erasure_never_brings_the_person_back(froz
     assert json.loads(stage.get(ws, f"/customers?email={JANE}").body)["customers"] == []
     stored = ddb.get_item(TableName=table, Key=key)["Item"]
     assert "p" not in stored and stored["rdx"] == {"BOOL": True}
-    assert stored["ua"]["S"] == records.iso(later)  # the later state was taken
+    assert stored["ua"]["S"] == timemath.iso(later)  # the later state was taken
     # When she comes back and orders again after the erasure
     again = datetime.now(UTC) + timedelta(minutes=2)
     stamp = again.isoformat()

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.adapters.codec import from_item, to_item
-from chalicelib.domain import records
+from chalicelib.domain import records, timemath
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.models import Delivery, Order, Platform, RecordVersion, RefundEvent
@@ -230,7 +230,7 @@ def order_item(
     values["pk"] = records.order_pk(workspace_id, source_id, order.order_id)
     values["ver"] = RecordVersion(updated_at=order.updated_at, triggered_at=delivery.triggered_at).key()
     values["v"] = v
-    values["hist"] = [[order.status.value, records.iso(order.updated_at)]]
+    values["hist"] = [[order.status.value, timemath.iso(order.updated_at)]]
     for refund in order.refunds:
         values[records.REFUND_PREFIX + refund.refund_id] = records.refund_value(
             refund.amount, refund.created_at
@@ -256,7 +256,7 @@ def with_refund(
     values["v"] = int(item["v"]) + 1
     values["hist"] = [
         *item.get("hist", []),
-        ["refund", records.iso(event.refund.created_at), str(event.refund.amount)],
+        ["refund", timemath.iso(event.refund.created_at), str(event.refund.amount)],
     ]
     return stored(values)
 

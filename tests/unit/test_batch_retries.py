@@ -10,7 +10,7 @@ import pytest
 from botocore.stub import Stubber
 
 from chalicelib.adapters.codec import batch_get
-from chalicelib.adapters.crm_store import SqsEventSink
+from chalicelib.adapters.event_sink import SqsEventSink
 from chalicelib.adapters.retry import Backoff, BatchIncomplete
 
 QUEUE = "https://sqs.us-east-1.amazonaws.com/123456789012/segment-events"

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.adapters.codec import to_item
-from chalicelib.domain import predict, profiles, records
+from chalicelib.domain import predict, profiles, timemath
 from chalicelib.domain.customers import CustomerService, ProfileView
 from chalicelib.domain.models import Platform
 from chalicelib.domain.money import round_money
@@ -331,7 +331,7 @@ def test_an_order_dated_decades_away_does_not_inflate_the_profile():
     # stored item is dated as it was)
     old = states[-1]
     stored_old = delivery(State(old.order, 1, 0, "USD", old.total, Decimal(0), False, old.products))
-    stored_old["ca"] = records.iso(START + timedelta(days=old.day, minutes=old.order))
+    stored_old["ca"] = timemath.iso(START + timedelta(days=old.day, minutes=old.order))
     # When they are applied, the old one first
     store = apply_all([stored_old] + [delivery(s) for s in states[:-1]])
     # Then the profile stays small (the days with an order are a compressed bitmap) and exact

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.domain import predict, records, report, scoring, segments, timemath
+from chalicelib.domain import predict, records, scoring, segments, timemath
+from chalicelib.domain import workspace_analytics as report
 from chalicelib.domain.messaging.flows import Wait, next_birthday
 from chalicelib.domain.messaging.service import Policy, quiet_until
 from chalicelib.domain.models import Platform
@@ -69,7 +70,7 @@ def test_rfm_next_change_is_total(last, recency, now):
 @example(last=YEAR_9999, now=NOW_FIXED, orders=1)
 def test_score_profile_is_total_for_any_stored_last_order(last, now, orders):
     # Given a stored profile whose last order is at any time
-    item = {"n": orders, "last": records.iso(last), "net": Decimal("10"), "gap": Decimal("30")}
+    item = {"n": orders, "last": timemath.iso(last), "net": Decimal("10"), "gap": Decimal("30")}
     edges = scoring.RfmEdges((10, 30, 90, 180), (1, 2, 3, 4), (10, 20, 30, 40))
     # When it is scored
     rfm, stage = scoring.score_profile(item, edges, 60.0, now)
@@ -241,7 +242,7 @@ def test_the_report_counts_an_order_placed_at_the_epoch():
 
 def test_a_profile_with_a_year_9999_order_scores_and_reports():
     # Given a profile whose only order is stamped 9999-12-31T09:59:59Z
-    item = _profile_with_order_at(records.iso(YEAR_9999))
+    item = _profile_with_order_at(timemath.iso(YEAR_9999))
     # When it is scored and reported
     rfm, stage = scoring.score_profile(item, None, None, NOW_FIXED)
     shown = report.build_report([item], EPOCH, NOW_FIXED)

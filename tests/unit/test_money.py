@@ -11,7 +11,7 @@ from chalicelib.domain.customers import ProfileView
 from chalicelib.domain.money import minor_units, round_money
 from chalicelib.domain.order_entries import Summary, aggregates
 from chalicelib.domain.profiles import WorkspaceSettings
-from chalicelib.domain.report import build_report
+from chalicelib.domain.workspace_analytics import build_report
 
 
 @pytest.mark.parametrize(
@@ -99,7 +99,7 @@ def test_the_report_rounds_in_the_workspace_currency():
 
 def test_messaging_revenue_is_shown_in_the_workspace_currency_digits():
     # Given a campaign's attributed revenue in a JPY workspace
-    from chalicelib.domain.messaging.reporting import ScopeStats
+    from chalicelib.domain.messaging.performance import ScopeStats
 
     # When its statistics are shown
     row = ScopeStats.of("camp#spring", {"sent": 1, "revenue": Decimal("1234.5")}, "JPY")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain import records
+from chalicelib.domain import records, timemath
 from chalicelib.domain.customers import CustomerService, ProfileView
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for
@@ -257,7 +257,7 @@ def test_two_orders_give_the_average_days_between_orders():
     # Then one profile holds both, with the days between them
     profile = store.profile()
     assert result.customer_id == profile["cid"]
-    first, last = records.parse_iso(web["ca"]), records.parse_iso(pos["ca"])
+    first, last = timemath.parse_iso(web["ca"]), timemath.parse_iso(pos["ca"])
     assert isinstance(first, datetime) and isinstance(last, datetime)
     days = Decimal((last - first).total_seconds()) / Decimal(86400)
     v = view(profile)

@@ -18,9 +18,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.adapters.codec import to_av
-from chalicelib.adapters.crm_store import CrmTable
+from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.adapters.retry import send_message_batch
-from chalicelib.domain.records import iso
+from chalicelib.domain.timemath import iso
 
 DUE_PK = "CAMPDUE"
 ACTIVE_PK = "CAMPQ"

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.adapters.codec import to_av
-from chalicelib.adapters.crm_store import CrmTable
+from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.adapters.messaging import (
     _key,
     once_with_counts,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.adapters.cache import TtlCache
-from chalicelib.adapters.crm_store import CrmTable
+from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.adapters.person_index import index_items
 from chalicelib.domain.models import now_utc
-from chalicelib.domain.records import iso
+from chalicelib.domain.timemath import iso
 
 WATERMARK = "FLOWTICK"
 REENTRY = "~last#"  # sorts after every run of the customer

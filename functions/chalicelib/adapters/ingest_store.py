@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.adapters.codec import batch_get, to_av, to_item
-from chalicelib.domain import records
+from chalicelib.domain import records, timemath
 from chalicelib.domain.models import (
     Checkout,
     Customer,
@@ -86,7 +86,7 @@ class DynamoIngestStore:
             values[records.REFUND_PREFIX + refund.refund_id] = records.refund_value(
                 refund.amount, refund.created_at
             )
-        event = [order.status.value, records.iso(order.updated_at)]
+        event = [order.status.value, timemath.iso(order.updated_at)]
         pk = records.order_pk(delivery.workspace_id, delivery.source_id, order.order_id)
         stored = self._stored(pk, "ver", "h", "rdx") or {}
         known = self._settled(stored, ver, delivery.body_hash)
@@ -109,7 +109,7 @@ class DynamoIngestStore:
             "oid": event.order_id,
             name: records.refund_value(event.refund.amount, event.refund.created_at),
         }
-        entry = ["refund", records.iso(event.refund.created_at), str(event.refund.amount)]
+        entry = ["refund", timemath.iso(event.refund.created_at), str(event.refund.amount)]
         pk = records.order_pk(delivery.workspace_id, delivery.source_id, event.order_id)
         if self._stored(pk, name):
             return "duplicate"
@@ -125,7 +125,7 @@ class DynamoIngestStore:
     def _mark(self, delivery: Delivery, order_id: str, attr: str, event: str, at: Any) -> WriteOutcome:
         """Add this delivery's id to the order's deletions or restorations (a string set):
         once per delivery, whatever the order's version; `v` moves so the profile follows."""
-        mark = delivery.webhook_id or delivery.body_hash or records.iso(at) or ""
+        mark = delivery.webhook_id or delivery.body_hash or timemath.iso(at) or ""
         pk = records.order_pk(delivery.workspace_id, delivery.source_id, order_id)
         stored = self._stored(pk, attr) or {}
         if mark in stored.get(attr, {}).get("SS", []):
@@ -144,7 +144,7 @@ class DynamoIngestStore:
             ":zero": {"N": "0"},
             ":one": {"N": "1"},
             ":empty": {"L": []},
-            ":hist": {"L": [to_av([event, records.iso(at)])]},
+            ":hist": {"L": [to_av([event, timemath.iso(at)])]},
         }
         return self._write(
             "update_item",

@@ -13,12 +13,12 @@ from email.message import EmailMessage
 from typing import Any
 
 from chalicelib.adapters.codec import to_item
-from chalicelib.adapters.crm_store import CrmTable, counter_update
+from chalicelib.adapters.crm_table import CrmTable, counter_update
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.messaging.service import BulkEmail, BulkResult, Template, Throttled
 from chalicelib.domain.messaging.stats import COUNTERS
 from chalicelib.domain.models import now_utc
-from chalicelib.domain.records import iso
+from chalicelib.domain.timemath import iso
 
 LEDGER_DAYS = 400  # a message key is remembered this long
 THROTTLE_CODES = {"Throttling", "ThrottlingException", "MaxSendingRateExceeded", "TooManyRequestsException"}

@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from chalicelib.adapters.codec import from_item, to_av
-from chalicelib.adapters.crm_store import CrmTable
+from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.domain.models import now_utc
 
 CURSORS = "NIGHTLY"

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.adapters.codec import from_item
-from chalicelib.adapters.crm_store import DynamoQuarantine, _quarantine_view
+from chalicelib.adapters.quarantine_store import DynamoQuarantine, _quarantine_view
 
 
 @dataclass(frozen=True)

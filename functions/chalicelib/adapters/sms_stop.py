@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from chalicelib.adapters.crm_store import CrmTable
+from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.domain.messaging.sms_stop import CursorExpired
 
 PK = "SMSSTOP"

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from chalicelib.domain import records
+from chalicelib.domain import timemath
 from chalicelib.domain.failures import Skipped
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.walk import CustomerWalk, Position
@@ -55,7 +55,7 @@ class BackfillService:
         done = processed = 0
         skipped = Skipped()
         for sweep in self.sweeps.pending():
-            if (records.parse_iso(sweep.get("nb")) or at) > at:
+            if (timemath.parse_iso(sweep.get("nb")) or at) > at:
                 continue
             finished, count = self._walk(sweep, time_left, at, skipped)
             processed += count

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from chalicelib.domain import records, scoring, segments
+from chalicelib.domain import scoring, segments, timemath
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.failures import Skipped
 from chalicelib.domain.models import now_utc
@@ -39,7 +39,7 @@ def _event(
         "workspace_id": workspace_id,
         "customer_id": customer_id,
         "segment_id": segment_id,
-        "at": records.iso(at),
+        "at": timemath.iso(at),
         "profile_rev": rev,
     }
 
@@ -88,7 +88,7 @@ def check_still_good(record: dict[str, Any] | None, next_check: datetime | None,
     """
     if record is None:
         return False
-    stored = records.parse_iso(record.get("nchk"))
+    stored = timemath.parse_iso(record.get("nchk"))
     if stored == next_check:
         return True
     return stored is not None and stored > now and (next_check is None or stored <= next_check)
@@ -127,7 +127,7 @@ class MembershipService:
         group = facts.values.get("rfm_group")
         if group:
             members.add(f"rfm:{group}")
-            last = records.parse_iso(item.get("last"))
+            last = timemath.parse_iso(item.get("last"))
             if settings and settings.rfm_edges and last:
                 change = scoring.rfm_next_change(last, settings.rfm_edges, now)
                 if change:
@@ -162,7 +162,7 @@ class MembershipService:
                 after, next_check = self.evaluate(workspace_id, item, at)
             change.entered, change.exited = sorted(after - before), sorted(before - after)
             change.next_check = next_check
-            stamp = records.iso(next_check)
+            stamp = timemath.iso(next_check)
             if not change.entered and not change.exited and check_still_good(record, next_check, at):
                 return change  # nothing moved: no write
             if self.events is not None and (change.entered or change.exited):
@@ -197,8 +197,8 @@ class MembershipService:
         missed. Without a watermark yet, the last LOOKBACK_DAYS days. A customer whose
         memberships cannot be evaluated is skipped and reported; the others go on."""
         at = now or now_utc()
-        until = records.iso(at) or ""
-        mark = records.parse_iso(self.store.recheck_watermark())
+        until = timemath.iso(at) or ""
+        mark = timemath.parse_iso(self.store.recheck_watermark())
         start = mark if mark is not None and mark <= at else at - timedelta(days=LOOKBACK_DAYS)
         seen = changed = queries = 0
         skipped = Skipped()

@@ -50,7 +50,7 @@ class NightlyStore(Protocol):
 def _row(item: dict[str, Any], now: datetime) -> list[Any] | None:
     """[cid, recency days, orders, net, rhythm or None, x, tx, T, m (None without a summary)]."""
     from chalicelib.domain import predict
-    from chalicelib.domain.records import parse_iso
+    from chalicelib.domain.timemath import parse_iso
 
     last = parse_iso(item.get("last"))
     if not item.get("n") or last is None:
@@ -186,7 +186,7 @@ class ScoringService:
         self, cursor: dict[str, Any], now: datetime, totals: Counter[str]
     ) -> tuple[dict[str, Any] | None, bool]:
         """Edges, rhythm and model from the day's rows; saved only where they moved."""
-        from chalicelib.domain.records import iso
+        from chalicelib.domain.timemath import iso
 
         workspace_id = cursor["ws"]
         by_customer = {row[0]: row for row in self.store.rows(workspace_id, cursor["day"])}
@@ -242,7 +242,7 @@ class ScoringService:
     ) -> bool:
         """Apply memberships for the profiles whose answer differs under the new scores."""
         from chalicelib.domain.membership import check_still_good
-        from chalicelib.domain.records import iso
+        from chalicelib.domain.timemath import iso
 
         workspace_id = cursor["ws"]
         edges, rhythm, model = _scores(cursor["next"])

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
-from chalicelib.domain import records, timemath
+from chalicelib.domain import timemath
 from chalicelib.domain.money import round_money
 
 DAY_SECONDS = 86400
@@ -211,7 +211,7 @@ def of_profile(item: dict[str, Any]) -> Summary:
 
 
 def _iso_seconds(epoch: int | None) -> str | None:
-    return None if epoch is None else records.iso(timemath.from_epoch(epoch))
+    return None if epoch is None else timemath.iso(timemath.from_epoch(epoch))
 
 
 def aggregates(summary: Summary, currency: str) -> dict[str, Any]:

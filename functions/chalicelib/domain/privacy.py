@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from chalicelib.domain import records
+from chalicelib.domain import records, timemath
 from chalicelib.domain.customers import CustomerService, OrderView
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.identity import customer_id_for, identity_keys
@@ -111,7 +111,7 @@ class PrivacyService:
         entry: dict[str, Any] = {
             "request": request,
             "source_id": source_id,
-            "at": records.iso(now_utc()),
+            "at": timemath.iso(now_utc()),
         }
         if request == "customers_redact":
             self._erase(workspace_id, settings.id_salt, request_id, found, keys, listed)

@@ -18,7 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from chalicelib.domain import order_entries, records
+from chalicelib.domain import order_entries, records, timemath
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for, identity_keys, identity_kind
 from chalicelib.domain.models import Consent, ConsentState, Person, now_utc
@@ -160,7 +160,7 @@ class Profile:
 
     @classmethod
     def new(cls, workspace_id: str, customer_id: str, at: datetime) -> Profile:
-        stamp = records.iso(at) or ""
+        stamp = timemath.iso(at) or ""
         return cls(
             workspace_id,
             customer_id,
@@ -198,7 +198,7 @@ class Profile:
         Returns the identity keys this profile did not have before.
         """
         item = self.item
-        stamp = records.iso(at) or ""
+        stamp = timemath.iso(at) or ""
         before = self.identity_keys()
         newer = stamp >= item.get("pat", "")
         for attr, value in (("ems", person.email), ("phs", person.phone), ("xs", person.ext)):
@@ -237,8 +237,8 @@ class Profile:
         """The latest report wins, except over a withdrawal Patron recorded (`src`: an
         unsubscribe, STOP, bounce or complaint): that gives way only to a report with a
         consent time of its own (not the record's time) after it."""
-        own = None if consent.record_time else records.iso(consent.updated_at)
-        at = records.iso(consent.updated_at) or fallback_at
+        own = None if consent.record_time else timemath.iso(consent.updated_at)
+        at = timemath.iso(consent.updated_at) or fallback_at
         current = self.item.get(attr)
         if consent.state is ConsentState.UNKNOWN:
             return
@@ -443,7 +443,7 @@ class ProfileService:
         if not ws.currency and snap.currency:  # created without one: the first order's
             ws = self.workspaces.adopt_currency(ws.workspace_id, snap.currency)
         key = records.public_order_id(snap.source_id, snap.order_id)
-        at = records.parse_iso(new.get("ua")) or snap.created_at
+        at = timemath.parse_iso(new.get("ua")) or snap.created_at
 
         def change(profile: Profile) -> list[str] | None:
             profile.pinned.add(key)
@@ -492,7 +492,7 @@ class ProfileService:
         if not keys:
             return ApplyResult(None, "no_identity")
         ws = self._settings(new["ws"])
-        at = records.parse_iso(new.get("ua"))
+        at = timemath.parse_iso(new.get("ua"))
 
         def change(profile: Profile) -> list[str] | None:
             before = copy.deepcopy(profile.item)
@@ -500,8 +500,8 @@ class ProfileService:
             profile.item.setdefault("srcx", set()).add(new["src"])
             return added if profile.item != before or added else None
 
-        made_at = at or records.parse_iso(new.get("ca"))
-        return self._upsert(ws, keys, change, records.parse_iso(new.get("ca")) or now_utc(), made_at=made_at)
+        made_at = at or timemath.parse_iso(new.get("ca"))
+        return self._upsert(ws, keys, change, timemath.parse_iso(new.get("ca")) or now_utc(), made_at=made_at)
 
     def _upsert(
         self,
@@ -566,7 +566,7 @@ class ProfileService:
                 )
             profile.rev += 1
             profile.item["rev"] = profile.rev
-            profile.item["ua"] = records.iso(now_utc())
+            profile.item["ua"] = timemath.iso(now_utc())
             try:
                 self.store.save(profile.item, expected, extra, retired, moved_out)
             except Conflict:
@@ -609,7 +609,7 @@ def _keys(persons: list[Person]) -> list[str]:
 
 def _merge_record(ws: str, into: Profile, other: Profile, keys: list[str]) -> dict[str, Any]:
     shared = sorted({identity_kind(k) for k in other.identity_keys() & set(keys)}) or ["order"]
-    at = records.iso(now_utc()) or ""
+    at = timemath.iso(now_utc()) or ""
     return {
         "pk": f"W#{ws}#MERGE",
         "sk": f"{at}#{other.customer_id}",

@@ -7,7 +7,7 @@ See docs/data-model.md.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -24,23 +24,11 @@ from chalicelib.domain.models import (
     Person,
     PrivacyRequest,
 )
+from chalicelib.domain.timemath import iso, parse_iso
 
 REFUND_PREFIX = "rf_"
 DELETIONS = "dels"  # string sets of the delivery ids of an order's deletions and restorations
 RESTORATIONS = "rsts"
-
-
-def iso(value: datetime | None) -> str | None:
-    """Fixed-width UTC text ('2026-11-20T15:15:30.000000Z'): sorts in time order."""
-    if value is None:
-        return None
-    if value.utcoffset():
-        value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
-
-
-def parse_iso(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
 def order_pk(workspace_id: str, source_id: str, order_id: str) -> str:

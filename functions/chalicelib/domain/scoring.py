@@ -204,8 +204,8 @@ def profile_facts(
 ) -> Any:
     """The segment-language view of a stored profile, with its computed scores."""
     from chalicelib.domain.profiles import bought, order_channels, order_sources
-    from chalicelib.domain.records import parse_iso
     from chalicelib.domain.segments import Facts
+    from chalicelib.domain.timemath import parse_iso
 
     values = facts_from_profile(item)
     if rfm_scores is not None:
@@ -237,7 +237,7 @@ def score_profile(
     item: dict[str, Any], edges: RfmEdges | None, store_rhythm_days: float | None, now: datetime
 ) -> tuple[Rfm | None, Stage]:
     """RFM (when the workspace has edges and the customer has orders) and lifecycle, now."""
-    from chalicelib.domain.records import parse_iso
+    from chalicelib.domain.timemath import parse_iso
 
     orders = int(item.get("n", 0))
     last = parse_iso(item.get("last"))

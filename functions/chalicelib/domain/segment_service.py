@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from chalicelib.domain import backfill, predict, records, scoring, segments
+from chalicelib.domain import backfill, predict, scoring, segments, timemath
 from chalicelib.domain.backfill import SweepStore
 from chalicelib.domain.customers import ProfileReader
 from chalicelib.domain.errors import BadRequest, NotFound
@@ -129,11 +129,11 @@ class SegmentService:
             "ws": workspace_id,
             "name": name,
             "definition": segments.to_text(tree),
-            "ca": records.iso(now_utc()),
+            "ca": timemath.iso(now_utc()),
         }
         self.store.put_segment(workspace_id, item)
         if self.sweeps is not None:
-            self.sweeps.add(workspace_id, segment_id, records.iso(now_utc() + backfill.START_DELAY) or "")
+            self.sweeps.add(workspace_id, segment_id, timemath.iso(now_utc() + backfill.START_DELAY) or "")
         return _view(item)
 
     def backfill_status(self, workspace_id: str, segment_id: str) -> dict[str, Any]:
@@ -178,14 +178,14 @@ class SegmentService:
                     segment_id=definition["sk"],
                     name=definition["name"],
                     member=verdict.member,
-                    next_check=records.iso(verdict.next_check),
+                    next_check=timemath.iso(verdict.next_check),
                 )
             )
         return CustomerSegments(
             customer_id=item["cid"],
-            evaluated_at=records.iso(at) or "",
+            evaluated_at=timemath.iso(at) or "",
             lifecycle=stage.stage,
-            lifecycle_next_change=records.iso(stage.next_change),
+            lifecycle_next_change=timemath.iso(stage.next_change),
             scores=predict.view(settings.model if settings else None, item, at),
             segments=results,
         )

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from chalicelib.domain import records
+from chalicelib.domain import records, timemath
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.models import now_utc
@@ -195,7 +195,7 @@ class SourceErasure:
         progress = self.store.progress(workspace_id, source_id)
         if progress is None or progress["ph"] != "done":
             return 0
-        started = records.parse_iso(progress.get("at")) or now_utc()
+        started = timemath.parse_iso(progress.get("at")) or now_utc()
         keys = files.older(f"exports/{workspace_id}/", started)
         if not keys:
             return 0
@@ -208,7 +208,7 @@ class SourceErasure:
     # -- the steps -----------------------------------------------------------------------
     def _begin(self, workspace_id: str, source_id: str, request_id: str) -> dict[str, Any]:
         self.store.mark_source(workspace_id, source_id, request_id)
-        progress = self.store.begin(workspace_id, source_id, request_id, records.iso(now_utc()) or "")
+        progress = self.store.begin(workspace_id, source_id, request_id, timemath.iso(now_utc()) or "")
         self.audit.record(workspace_id, progress["rid"], self._entry(progress, "erasing"))
         return progress
 
@@ -252,7 +252,7 @@ class SourceErasure:
             version += 1
         for plan in plans:
             self._act(settings, source_id, plan)
-        done_at = records.iso(now_utc()) if phase == "done" else None
+        done_at = timemath.iso(now_utc()) if phase == "done" else None
         self.store.commit(workspace_id, source_id, version, phase, next_cursor, dict(counts), done_at)
         if phase == "done":
             final = self.store.progress(workspace_id, source_id) or progress
@@ -442,7 +442,7 @@ class SourceErasure:
                 profile.item.setdefault("srcx", set()).add(record["src"])
             elif record.get("t") != "order" or "ver" not in record:
                 continue
-            profile.absorb(records.person_from(record.get("p")), records.parse_iso(record.get("ua")))
+            profile.absorb(records.person_from(record.get("p")), timemath.parse_iso(record.get("ua")))
             snap = records.snapshot(record) if record.get("t") == "order" else None
             if snap is not None and snap.counted and snap.titles and snap.created_at:
                 t = int(snap.created_at.timestamp())
@@ -475,7 +475,7 @@ class SourceErasure:
         rebuild again (the source's moved items are gone by then: rebuilding skips them)."""
         for _ in range(MAX_ATTEMPTS):
             rev = int(item.get("rev", 0))
-            item["rev"], item["ua"] = rev + 1, records.iso(now_utc())
+            item["rev"], item["ua"] = rev + 1, timemath.iso(now_utc())
             try:
                 self.profiles.save(item, rev, [], [])
                 return

@@ -67,3 +67,16 @@ def from_epoch(seconds: float) -> datetime:
         return datetime.fromtimestamp(seconds, UTC)
     except (OverflowError, ValueError, OSError):
         return LATEST if seconds > 0 else EARLIEST
+
+
+def iso(value: datetime | None) -> str | None:
+    """Fixed-width UTC text ('2026-11-20T15:15:30.000000Z'): sorts in time order."""
+    if value is None:
+        return None
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def parse_iso(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None

@@ -7,7 +7,7 @@ from typing import Any
 from chalice import Blueprint
 
 from chalicelib.container import container
-from chalicelib.domain.report import parse_date
+from chalicelib.domain.workspace_analytics import parse_date
 from chalicelib.handlers.admin import workspace_id
 from chalicelib.handlers.http import api
 

@@ -44,7 +44,7 @@ def get_flow(flow_id: str) -> Any:
 @api
 def dry_run(flow_id: str) -> Any:
     from chalicelib.domain.models import now_utc
-    from chalicelib.domain.records import parse_iso
+    from chalicelib.domain.timemath import parse_iso
 
     body = _json()
     customer_id = required_text(body, "customer_id")

@@ -164,7 +164,7 @@ def handle_ses_event(record: Any) -> str:
     """One SES event (via SNS, via SQS): suppress on a hard bounce or complaint, record it."""
     from chalicelib.domain.messaging.feedback import parse_notification
     from chalicelib.domain.models import now_utc
-    from chalicelib.domain.records import iso
+    from chalicelib.domain.timemath import iso
 
     result = container().feedback.handle(parse_notification(record.body), iso(now_utc()) or "")
     if result.get("suppressed"):

@@ -41,8 +41,8 @@ def _load(harness: Any, ws: Any, customers: int, seed: int, now: datetime) -> in
     """Profiles, then memberships as the stream would have left them; returns items written."""
     from chalicelib.adapters.codec import to_item
     from chalicelib.domain.membership import recheck_bucket
-    from chalicelib.domain.records import iso
     from chalicelib.domain.scoring import score_profile
+    from chalicelib.domain.timemath import iso
     from patron import synthetic
 
     container = harness.container

@@ -44,8 +44,8 @@ def _insert(table: Any, items: list[dict[str, Any]]) -> None:
 
 def _load(harness: Any, table: Any, workspace_id: str, customers: int, seed: int, now: datetime) -> None:
     """One workspace's customers as the order pipeline and the segment processor leave them."""
-    from chalicelib.domain.records import iso
     from chalicelib.domain.scoring import score_profile
+    from chalicelib.domain.timemath import iso
     from patron import synthetic
 
     settings = harness.container.workspaces.settings(workspace_id)

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from chalicelib.domain import records
+from chalicelib.domain import timemath
 from chalicelib.domain.identity import customer_id_for, identity_keys
 from chalicelib.domain.messaging.engagement import LastClick
 from chalicelib.domain.messaging.stats import variant_scope
@@ -102,8 +102,8 @@ class AttributionService:
             if profile and profile.get("cid") and profile["cid"] != customer_id:
                 customer_id = str(profile["cid"])
                 click = self.clicks.last_click(new["ws"], customer_id)
-        created = records.parse_iso(new.get("ca")) or records.parse_iso(new["hist"][0][1])
-        clicked = records.parse_iso(click.at) if click else None
+        created = timemath.parse_iso(new.get("ca")) or timemath.parse_iso(new["hist"][0][1])
+        clicked = timemath.parse_iso(click.at) if click else None
         if click is None or click.scope is None or created is None or clicked is None:
             return None
         window = timedelta(days=getattr(settings, "attribution_days", None) or DEFAULT_WINDOW_DAYS)
@@ -122,10 +122,10 @@ class AttributionService:
             "scope": click.scope,
             "v": click.variant,
             "clicked": click.at,
-            "ordered": records.iso(created),
+            "ordered": timemath.iso(created),
             "rev": revenue,
             "cur": settings.currency,
-            "at": records.iso(now),
+            "at": timemath.iso(now),
         }
         if not self.store.record(new["ws"], new["pk"], attribution, scopes):
             return None  # attributed before: a replay

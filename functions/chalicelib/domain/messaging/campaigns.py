@@ -58,7 +58,7 @@ from chalicelib.domain.messaging.service import (
     quiet_until,
 )
 from chalicelib.domain.messaging.stats import COUNTERS, Stats
-from chalicelib.domain.records import iso, parse_iso
+from chalicelib.domain.timemath import iso, parse_iso
 
 BATCH = 50  # recipients per queue message: one bulk provider call
 PAGE = 500  # member ids read per page at most

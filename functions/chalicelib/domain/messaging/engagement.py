@@ -33,7 +33,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from chalicelib.domain.errors import BadRequest
-from chalicelib.domain.records import parse_iso
+from chalicelib.domain.timemath import parse_iso
 
 TIERS = ("high", "medium", "low")
 

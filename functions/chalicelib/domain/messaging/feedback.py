@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.domain import records
+from chalicelib.domain import timemath
 from chalicelib.domain.messaging.engagement import EngagementStore
 from chalicelib.domain.messaging.stats import scope_of, variant_scope
 from chalicelib.domain.messaging.unsubscribe import ProfileConsent
@@ -88,8 +88,8 @@ class SesEvent(_Loose):
         """When SES says the event happened (its own detail's timestamp, else the send's)."""
         detail = getattr(self, self.eventType.lower(), None) if self.eventType in DETAILED else None
         stamp = getattr(detail, "timestamp", None) or self.mail.timestamp
-        parsed = records.parse_iso(stamp) if stamp else None
-        return records.iso(parsed) if parsed else None
+        parsed = timemath.parse_iso(stamp) if stamp else None
+        return timemath.iso(parsed) if parsed else None
 
 
 DETAILED = ("Bounce", "Complaint", "Delivery", "Open", "Click")

@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from chalicelib.domain import records, segments, timemath
+from chalicelib.domain import segments, timemath
 from chalicelib.domain.errors import BadRequest, Conflict, NotFound
 from chalicelib.domain.messaging.service import (
     Channel,
@@ -375,11 +375,11 @@ class FlowService:
                     event.workspace_id,
                     event.customer_id,
                     flow.id,
-                    records.iso(event.at) or "",
-                    records.iso(cutoff) or "",
+                    timemath.iso(event.at) or "",
+                    timemath.iso(cutoff) or "",
                 ):
                     continue
-            stamp = records.iso(event.at) or ""
+            stamp = timemath.iso(event.at) or ""
             run = {
                 "ws": event.workspace_id,
                 "cid": event.customer_id,
@@ -414,7 +414,7 @@ class FlowService:
                 continue
             if key is not None and key not in (run.get("key"), run.get("seg")):
                 continue
-            if exit_event == "ordered" and (records.parse_iso(run.get("started")) or at) >= at:
+            if exit_event == "ordered" and (timemath.parse_iso(run.get("started")) or at) >= at:
                 continue  # the order that started it, or an older one delivered late
             if self._end(run, "exited", exit_event):
                 ended.append(run["id"])
@@ -422,9 +422,9 @@ class FlowService:
 
     # -- the minute tick ------------------------------------------------------------
     def tick(self, now: datetime, time_left: Callable[[], float] | None = None) -> dict[str, Any]:
-        mark = records.parse_iso(self.store.watermark())
+        mark = timemath.parse_iso(self.store.watermark())
         start = mark if mark is not None and mark <= now else now - timedelta(days=LOOKBACK_DAYS)
-        until = records.iso(now) or ""
+        until = timemath.iso(now) or ""
         counts: dict[str, Any] = {}
         errors: list[dict[str, str]] = []
         messages: dict[str, int] = {}
@@ -488,7 +488,7 @@ class FlowService:
         profile = self._profile(ws, cid, run)
         policy = policy_for(settings)
         zone = local_zone(profile, policy)
-        step_start = records.parse_iso(run.get("at")) or now
+        step_start = timemath.parse_iso(run.get("at")) or now
         sent = ""
         while int(run["step"]) < len(flow.steps):
             index = int(run["step"])
@@ -497,9 +497,9 @@ class FlowService:
                 until = step.wait.until(step_start, zone)
                 if until > now:
                     self._schedule(run, until, now)
-                    return Outcome(run["id"], "waiting", records.iso(until) or "")
+                    return Outcome(run["id"], "waiting", timemath.iso(until) or "")
                 step_start = until
-                run["step"], run["at"] = index + 1, records.iso(until)
+                run["step"], run["at"] = index + 1, timemath.iso(until)
                 continue
             assert step.send is not None
             reason = self._exit_reason(flow, run, profile, now)
@@ -515,15 +515,15 @@ class FlowService:
                 return Outcome(run["id"], "waiting", decision.reason)
             sent = decision.status
             step_start = now
-            run["step"], run["at"] = index + 1, records.iso(now)
+            run["step"], run["at"] = index + 1, timemath.iso(now)
         self._ended(run, "done", sent or "no send")
         return Outcome(run["id"], "done", sent)
 
     def _exit_reason(
         self, flow: FlowDef, run: dict[str, Any], profile: dict[str, Any], now: datetime
     ) -> str | None:
-        started = records.parse_iso(run.get("started"))
-        last = records.parse_iso(profile.get("last"))
+        started = timemath.parse_iso(run.get("started"))
+        last = timemath.parse_iso(profile.get("last"))
         if "ordered" in flow.exit_on and last is not None and started is not None and last > started:
             return "ordered"
         if flow.conditions and not self._holds(run["ws"], flow.conditions, profile, now):
@@ -549,7 +549,7 @@ class FlowService:
         now: datetime,
     ) -> Decision:
         ws, cid = run["ws"], run["cid"]
-        due = records.parse_iso(run.get("due")) or now
+        due = timemath.parse_iso(run.get("due")) or now
         if send.skip_if_late_hours is not None and now - due > timedelta(hours=send.skip_if_late_hours):
             return Decision("skipped", "too late")
         if send.when and not self._holds(ws, send.when, profile, now):
@@ -598,10 +598,10 @@ class FlowService:
                 "pct": spec.percent_off,
                 "amt": None if spec.amount_off is None else round_money(spec.amount_off, settings.currency),
                 "cur": settings.currency if spec.amount_off is not None else None,
-                "exp": records.iso(now + timedelta(hours=spec.valid_hours)),
+                "exp": timemath.iso(now + timedelta(hours=spec.valid_hours)),
             },
         )
-        expires = records.parse_iso(stored.get("exp")) or now + timedelta(hours=spec.valid_hours)
+        expires = timemath.parse_iso(stored.get("exp")) or now + timedelta(hours=spec.valid_hours)
         return {"coupon_code": code, "coupon_expires": f"{timemath.local(expires, zone):%Y-%m-%d %H:%M %Z}"}
 
     def _profile(self, ws: str, cid: str, run: dict[str, Any]) -> dict[str, Any]:
@@ -622,7 +622,7 @@ class FlowService:
         return FlowDef.model_validate(item["def"])
 
     def _schedule(self, run: dict[str, Any], due: datetime, now: datetime) -> None:
-        run["due"], run["rk"] = records.iso(due), due_bucket(max(due, now), run["cid"])
+        run["due"], run["rk"] = timemath.iso(due), due_bucket(max(due, now), run["cid"])
 
     def _ended(self, run: dict[str, Any], status: str, why: str) -> Outcome:
         run["st"], run["why"] = status, why
@@ -659,7 +659,7 @@ class FlowService:
         for index, step in enumerate(flow.steps):
             if step.wait is not None:
                 clock = step.wait.until(clock, zone)
-                steps.append({"step": index, "wait_until": records.iso(clock)})
+                steps.append({"step": index, "wait_until": timemath.iso(clock)})
                 continue
             assert step.send is not None
             send = step.send
@@ -680,7 +680,7 @@ class FlowService:
             steps.append(
                 {
                     "step": index,
-                    "send_at": records.iso(send_at),
+                    "send_at": timemath.iso(send_at),
                     "send_at_local": f"{timemath.local(send_at, zone):%Y-%m-%d %H:%M %Z}",
                     "template": send.template,
                     "channel": send.channel.value,
@@ -689,7 +689,7 @@ class FlowService:
                     "coupon": send.coupon is not None,
                 }
             )
-        return {"flow": flow.id, "customer_id": customer_id, "trigger_at": records.iso(at), "steps": steps}
+        return {"flow": flow.id, "customer_id": customer_id, "trigger_at": timemath.iso(at), "steps": steps}
 
     def runs(self, workspace_id: str, customer_id: str) -> list[dict[str, Any]]:
         """The customer's flow runs; NotFound (as every other route) when the workspace has
@@ -718,7 +718,7 @@ def _bought(profile: dict[str, Any]) -> set[str]:
 
 
 def _log(run: dict[str, Any], index: int, decision: Decision, now: datetime) -> None:
-    entry = {"step": index, "status": decision.status, "at": records.iso(now)}
+    entry = {"step": index, "status": decision.status, "at": timemath.iso(now)}
     if decision.reason:
         entry["reason"] = decision.reason
     run["log"] = [*(run.get("log") or [])[-19:], entry]

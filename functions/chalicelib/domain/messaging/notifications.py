@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.domain import records
+from chalicelib.domain import records, timemath
 from chalicelib.domain.identity import customer_id_for, identity_keys
 from chalicelib.domain.messaging.service import (
     Channel,
@@ -134,7 +134,7 @@ def kinds_to_send(old: dict[str, Any] | None, new: dict[str, Any], now: datetime
         found.append(("delivered", new["dlv"]))  # the carrier's report, not an order status
     kinds: list[tuple[str, str]] = []
     for kind, at in found:
-        stamp = records.parse_iso(at)
+        stamp = timemath.parse_iso(at)
         stale = stamp is not None and now - stamp > FRESH
         if not stale and kind not in {k for k, _ in kinds}:
             kinds.append((kind, at))

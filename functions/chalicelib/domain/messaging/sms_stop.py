@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from chalicelib.domain.messaging.unsubscribe import OptOutStore, ProfileConsent
 from chalicelib.domain.models import now_utc
-from chalicelib.domain.records import iso
+from chalicelib.domain.timemath import iso
 
 REASON = "stop"
 RESERVE_SECONDS = 10.0  # stop taking numbers when the invocation has less than this left

@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from chalicelib.domain import records
+from chalicelib.domain import timemath
 from chalicelib.domain.identity import customer_id_for, identity_keys
 from chalicelib.domain.messaging.flows import FlowService, TriggerEvent, birthday_event
 
@@ -51,7 +51,7 @@ class FlowTriggers:
             return []
         if new["t"] == "checkout":
             return self._checkout(workspace_id, customer_id, new, now)
-        placed = records.parse_iso(new.get("ca")) or now
+        placed = timemath.parse_iso(new.get("ca")) or now
         ended = self.flows.on_exit_event(workspace_id, customer_id, "ordered", placed)
         products = [
             str(li.get("t") or li.get("p")) for li in new.get("li") or [] if li.get("t") or li.get("p")
@@ -67,7 +67,7 @@ class FlowTriggers:
     ) -> list[str]:
         key = str(item.get("kid"))
         if item.get("cpl"):
-            at = records.parse_iso(item["cpl"]) or now
+            at = timemath.parse_iso(item["cpl"]) or now
             return self.flows.on_exit_event(workspace_id, customer_id, "checkout.completed", at, key=key)
         person = item.get("p") or {}
         context = {
@@ -78,7 +78,7 @@ class FlowTriggers:
             # a guest has no profile yet: the run keeps what sending needs
             "p": {k: person[k] for k in ("e", "ph", "fn", "ln", "ce", "cs", "tz") if person.get(k)},
         }
-        started_at = records.parse_iso(item.get("ca")) or now
+        started_at = timemath.parse_iso(item.get("ca")) or now
         return self.flows.trigger(
             TriggerEvent("checkout.started", workspace_id, customer_id, key, started_at, context)
         )
@@ -105,7 +105,7 @@ class FlowTriggers:
             return []
         started: list[str] = []
         if int(new.get("n") or 0) > 0 and int(before.get("n") or 0) == 0:
-            first = records.parse_iso(new.get("first")) or now
+            first = timemath.parse_iso(new.get("first")) or now
             started += self.flows.trigger(
                 TriggerEvent("order.first", workspace_id, customer_id, "first", first)
             )
@@ -121,7 +121,7 @@ class FlowTriggers:
     # -- segment events (an EventSink of MembershipService) ---------------------------
     def publish(self, events: list[dict[str, Any]]) -> None:
         for event in events:
-            at = records.parse_iso(event.get("at"))
+            at = timemath.parse_iso(event.get("at"))
             if at is None:
                 continue
             workspace_id, customer_id, segment = (

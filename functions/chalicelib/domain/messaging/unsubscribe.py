@@ -31,7 +31,7 @@ from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.messaging.render import variables_used
 from chalicelib.domain.messaging.stats import variant_scope
 from chalicelib.domain.models import now_utc
-from chalicelib.domain.records import iso
+from chalicelib.domain.timemath import iso
 
 CHANNELS = ("email", "sms")
 

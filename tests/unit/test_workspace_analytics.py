@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from chalicelib.domain.errors import BadRequest
-from chalicelib.domain.report import build_report, parse_date
+from chalicelib.domain.workspace_analytics import build_report, parse_date
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 END = datetime(2026, 7, 1, tzinfo=UTC)
