@@ -12,7 +12,7 @@ import pytest
 from lifetimes.datasets import load_cdnow_summary_data_with_monetary_value
 
 from chalicelib.analytics import btyd
-from chalicelib.domain import predict, scoring, segments, timemath
+from chalicelib.domain import predict, profile_facts, segments, timemath
 from chalicelib.domain.membership import check_still_good
 
 NOW = datetime(2026, 11, 22, 15, 30, tzinfo=UTC)
@@ -106,7 +106,7 @@ def test_scores_fall_while_no_order_comes(cdnow_params):
 def facts_for(params: predict.ModelParams, item: dict, at: datetime = NOW) -> segments.Facts:
     s = predict.summary(item, at)
     assert s is not None
-    return scoring.profile_facts(
+    return profile_facts.profile_facts(
         item, model=predict.values(params, s), projection=lambda days: predict.values(params, s, days)
     )
 
@@ -134,7 +134,7 @@ def test_a_model_score_segment_knows_the_day_it_flips(cdnow_params):
 
 def test_without_a_model_a_score_condition_matches_nothing_and_never_rechecks():
     item = profile_with_orders((10, "30", False))
-    facts = scoring.profile_facts(item)
+    facts = profile_facts.profile_facts(item)
     verdict = segments.evaluate(segments.parse("p_alive < 0.3"), facts, NOW)
     assert verdict == segments.Verdict(False, None)
 

@@ -21,8 +21,9 @@ from chalicelib.domain import scoring, segments, timemath
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.failures import Skipped
 from chalicelib.domain.models import now_utc
-from chalicelib.domain.profiles import WorkspaceSettings
 from chalicelib.domain.segment_service import SegmentService
+from chalicelib.domain.segments import BUILTIN_PREFIXES, check_builtin
+from chalicelib.domain.workspace_settings import WorkspaceSettings
 
 SHARDS = 16
 LOOKBACK_DAYS = 7  # due buckets the first recheck run reads (later runs start at their watermark)
@@ -220,27 +221,14 @@ class MembershipService:
         return {"rechecked": seen, "changed": changed, "bucket_queries": queries, **skipped.report_if_any()}
 
 
-BUILTIN_PREFIXES = ("lifecycle:", "rfm:", "account:")
-ACCOUNT_KINDS = ("member", "guest")
-
-
-def _check_builtin(segment_id: str) -> None:
-    from chalicelib.domain.errors import NotFound
-
-    kind, _, value = segment_id.partition(":")
-    allowed = {
-        "lifecycle": segments.LIFECYCLE_STAGES,
-        "rfm": segments.RFM_GROUPS,
-        "account": ACCOUNT_KINDS,
-    }[kind]
-    if value not in allowed:
-        raise NotFound("segment not found")
+# (messaging.campaigns reads the built-in segments' check from here too)
+_check_builtin = check_builtin
 
 
 def segment_detail(service: MembershipService, workspace_id: str, segment_id: str) -> dict[str, Any]:
     """A segment (stored or built-in) with its size and a sample of members."""
     if segment_id.startswith(BUILTIN_PREFIXES):
-        _check_builtin(segment_id)
+        check_builtin(segment_id)
         view: dict[str, Any] = {"segment_id": segment_id, "builtin": True}
     else:
         view = service.segments.get(workspace_id, segment_id).model_dump() | {
@@ -255,7 +243,7 @@ def segment_members(
     service: MembershipService, workspace_id: str, segment_id: str, limit: int, cursor: str | None
 ) -> dict[str, Any]:
     if segment_id.startswith(BUILTIN_PREFIXES):
-        _check_builtin(segment_id)
+        check_builtin(segment_id)
     else:
         service.segments.get(workspace_id, segment_id)  # 404 for another workspace's id
     customers, next_cursor = service.store.members(workspace_id, segment_id, limit, cursor)

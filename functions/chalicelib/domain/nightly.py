@@ -32,8 +32,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from chalicelib.domain import predict
 from chalicelib.domain.failures import Skipped
+from chalicelib.domain.membership import check_still_good
+from chalicelib.domain.predict import ModelParams
 from chalicelib.domain.scoring import DAY, RfmEdges, quintile_edges, store_rhythm
+from chalicelib.domain.timemath import iso, parse_iso
 from chalicelib.domain.walk import PAGE, CustomerWalk, Position
 
 RESERVE_SECONDS = 20.0  # no new page (or fit) with less than this left in the invocation
@@ -49,9 +53,6 @@ class NightlyStore(Protocol):
 
 def _row(item: dict[str, Any], now: datetime) -> list[Any] | None:
     """[cid, recency days, orders, net, rhythm or None, x, tx, T, m (None without a summary)]."""
-    from chalicelib.domain import predict
-    from chalicelib.domain.timemath import parse_iso
-
     last = parse_iso(item.get("last"))
     if not item.get("n") or last is None:
         return None
@@ -72,8 +73,6 @@ def _scores_json(edges: RfmEdges | None, rhythm: float | None, model: Any) -> st
 
 
 def _scores(raw: str) -> tuple[RfmEdges | None, float | None, Any]:
-    from chalicelib.domain.predict import ModelParams
-
     value = json.loads(raw)
     edges = RfmEdges.from_dict(value["rfm"]) if value["rfm"] else None
     model = ModelParams.from_dict(value["model"]) if value["model"] else None
@@ -186,8 +185,6 @@ class ScoringService:
         self, cursor: dict[str, Any], now: datetime, totals: Counter[str]
     ) -> tuple[dict[str, Any] | None, bool]:
         """Edges, rhythm and model from the day's rows; saved only where they moved."""
-        from chalicelib.domain.timemath import iso
-
         workspace_id = cursor["ws"]
         by_customer = {row[0]: row for row in self.store.rows(workspace_id, cursor["day"])}
         rows = [by_customer[c] for c in sorted(by_customer)]
@@ -241,9 +238,6 @@ class ScoringService:
         skipped: Skipped,
     ) -> bool:
         """Apply memberships for the profiles whose answer differs under the new scores."""
-        from chalicelib.domain.membership import check_still_good
-        from chalicelib.domain.timemath import iso
-
         workspace_id = cursor["ws"]
         edges, rhythm, model = _scores(cursor["next"])
         if not saved and edges is not None:

@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.domain.order_entries import of_profile
+
 DAY_SECONDS = 86400
 PURCHASES_HORIZON_DAYS = 90
 CLV_HORIZON_DAYS = 365
@@ -97,8 +99,6 @@ def summary(item: dict[str, Any], now: datetime) -> Summary | None:
     amounts are net of refunds, in the workspace currency (orders with no rate count as
     purchases with no value).
     """
-    from chalicelib.domain.order_entries import of_profile
-
     orders = of_profile(item)  # the recent entries and the summary of the moved ones
     first, last = orders.day0, orders.last_day()
     if first is None or last is None:

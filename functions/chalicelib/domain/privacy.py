@@ -25,7 +25,8 @@ from chalicelib.domain.errors import NotFound
 from chalicelib.domain.identity import customer_id_for, identity_keys
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.order_entries import all_entries
-from chalicelib.domain.profiles import ApplyResult, ProfileStore, WorkspaceReader
+from chalicelib.domain.ports import ProfileStore, WorkspaceReader
+from chalicelib.domain.profiles import ApplyResult
 
 EXPORT_TTL_DAYS = 30
 MAX_POINTER_HOPS = 5

@@ -15,12 +15,12 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from chalicelib.domain import backfill, predict, scoring, segments, timemath
+from chalicelib.domain import backfill, predict, profile_facts, scoring, segments, timemath
 from chalicelib.domain.backfill import SweepStore
-from chalicelib.domain.customers import ProfileReader
 from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.models import now_utc
-from chalicelib.domain.profiles import WorkspaceReader, WorkspaceSettings
+from chalicelib.domain.ports import ProfileReader, WorkspaceReader
+from chalicelib.domain.workspace_settings import WorkspaceSettings
 
 MAX_SEGMENTS = 200
 _NAME = re.compile(r"^[\w .,'&()-]{1,80}$")
@@ -89,7 +89,7 @@ class SegmentService:
         item: dict[str, Any],
         at: datetime,
         settings: WorkspaceSettings | None = None,
-    ) -> tuple[Any, scoring.Stage]:
+    ) -> tuple[segments.Facts, scoring.Stage]:
         """A profile's segment facts now: RFM scores, lifecycle stage and model scores.
 
         `settings` overrides the stored workspace settings (the nightly job compares the
@@ -101,10 +101,10 @@ class SegmentService:
         params = settings.model if settings else None
         summary = predict.summary(item, at) if params else None
         if params is None or summary is None:
-            return scoring.profile_facts(item, rfm_scores, stage), stage
+            return profile_facts.profile_facts(item, rfm_scores, stage), stage
         model, s = params, summary
         return (
-            scoring.profile_facts(
+            profile_facts.profile_facts(
                 item,
                 rfm_scores,
                 stage,

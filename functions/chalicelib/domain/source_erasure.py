@@ -25,15 +25,11 @@ from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.order_entries import all_entries, entry_partitions, entry_source
-from chalicelib.domain.profiles import (
-    MAX_ATTEMPTS,
-    ApplyResult,
-    Profile,
-    ProfileStore,
-    WorkspaceSettings,
-    profile_pk,
-)
+from chalicelib.domain.ports import ProfileStore
+from chalicelib.domain.profile_model import Profile, profile_pk
+from chalicelib.domain.profiles import MAX_ATTEMPTS, ApplyResult
 from chalicelib.domain.walk import CustomerWalk, Position
+from chalicelib.domain.workspace_settings import WorkspaceSettings
 
 PAGE = 100  # customers a page (one BatchGetItem of profiles)
 PAGES_PER_RECORD = 1  # pages one stream record carries out before handing on
