@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.domain import timemath
 from chalicelib.domain.failures import Skipped
 from chalicelib.domain.models import now_utc
+from chalicelib.domain.ports import MembershipApplier, ProfilePages, SweepStore
 from chalicelib.domain.walk import CustomerWalk, Position
 
 DEFINITION_CACHE_SECONDS = 30  # DynamoSegmentStore's; the sweep waits a little longer
@@ -31,16 +32,8 @@ PAGE = 100
 RESERVE_SECONDS = 20.0  # stop taking pages when the invocation has less than this left
 
 
-class SweepStore(Protocol):
-    def add(self, workspace_id: str, segment_id: str, not_before: str) -> None: ...
-    def pending(self) -> list[dict[str, Any]]: ...
-    def advance(self, workspace_id: str, segment_id: str, cursor: str, processed: int) -> bool: ...
-    def finish(self, workspace_id: str, segment_id: str) -> None: ...
-    def get(self, workspace_id: str, segment_id: str) -> dict[str, Any] | None: ...
-
-
 class BackfillService:
-    def __init__(self, sweeps: SweepStore, membership: Any, profiles: Any) -> None:
+    def __init__(self, sweeps: SweepStore, membership: MembershipApplier, profiles: ProfilePages) -> None:
         self.sweeps = sweeps
         self.membership = membership
         self.profiles = profiles

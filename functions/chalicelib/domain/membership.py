@@ -13,14 +13,15 @@ Built-in segment ids: `lifecycle:<stage>`, `rfm:<group>` and `account:member|gue
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.domain import scoring, segments, timemath
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.failures import Skipped
 from chalicelib.domain.models import now_utc
+from chalicelib.domain.outcomes import MembershipChange
+from chalicelib.domain.ports import EventSink, MembershipStore, ProfileReader
 from chalicelib.domain.segment_service import SegmentService
 from chalicelib.domain.segments import BUILTIN_PREFIXES, check_builtin
 from chalicelib.domain.workspace_settings import WorkspaceSettings
@@ -43,41 +44,6 @@ def _event(
         "at": timemath.iso(at),
         "profile_rev": rev,
     }
-
-
-@dataclass
-class MembershipChange:
-    customer_id: str
-    entered: list[str] = field(default_factory=list)
-    exited: list[str] = field(default_factory=list)
-    next_check: datetime | None = None
-    written: bool = False
-
-
-class MembershipStore(Protocol):
-    def get_record(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None: ...
-    def save(
-        self,
-        workspace_id: str,
-        customer_id: str,
-        members: set[str],
-        next_check: str | None,
-        shard_key: str | None,
-        entered: list[str],
-        exited: list[str],
-        expected_version: str | None,
-    ) -> None: ...
-    def due(self, bucket: str, until: str) -> list[str]: ...  # customer ids (with workspace)
-    def recheck_watermark(self) -> str | None: ...
-    def set_recheck_watermark(self, until: str) -> None: ...
-    def size(self, workspace_id: str, segment_id: str) -> int: ...
-    def members(
-        self, workspace_id: str, segment_id: str, limit: int, cursor: str | None
-    ) -> tuple[list[str], str | None]: ...
-
-
-class EventSink(Protocol):
-    def publish(self, events: list[dict[str, Any]]) -> None: ...
 
 
 def check_still_good(record: dict[str, Any] | None, next_check: datetime | None, now: datetime) -> bool:
@@ -103,7 +69,11 @@ def recheck_bucket(at: datetime, customer_id: str) -> str:
 
 class MembershipService:
     def __init__(
-        self, store: MembershipStore, segment_service: SegmentService, profiles: Any, events: EventSink | None
+        self,
+        store: MembershipStore,
+        segment_service: SegmentService,
+        profiles: ProfileReader,
+        events: EventSink | None,
     ) -> None:
         self.store = store
         self.segments = segment_service

@@ -30,25 +30,18 @@ import math
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.domain import predict
 from chalicelib.domain.failures import Skipped
 from chalicelib.domain.membership import check_still_good
+from chalicelib.domain.ports import MembershipApplier, NightlyStore, WorkspaceScores
 from chalicelib.domain.predict import ModelParams
 from chalicelib.domain.scoring import DAY, RfmEdges, quintile_edges, store_rhythm
 from chalicelib.domain.timemath import iso, parse_iso
 from chalicelib.domain.walk import PAGE, CustomerWalk, Position
 
 RESERVE_SECONDS = 20.0  # no new page (or fit) with less than this left in the invocation
-
-
-class NightlyStore(Protocol):
-    def cursors(self) -> dict[str, dict[str, Any]]: ...
-    def start(self, workspace_id: str, day: str) -> dict[str, Any] | None: ...
-    def advance(self, cursor: dict[str, Any], **changes: Any) -> dict[str, Any] | None: ...
-    def put_rows(self, workspace_id: str, day: str, page: int, rows: list[list[Any]]) -> None: ...
-    def rows(self, workspace_id: str, day: str) -> list[list[Any]]: ...
 
 
 def _row(item: dict[str, Any], now: datetime) -> list[Any] | None:
@@ -62,7 +55,7 @@ def _row(item: dict[str, Any], now: datetime) -> list[Any] | None:
     return [item["cid"], float((now - last) // DAY), float(item["n"]), float(item.get("net", 0)), gap, *model]
 
 
-def _scores_json(edges: RfmEdges | None, rhythm: float | None, model: Any) -> str:
+def _scores_json(edges: RfmEdges | None, rhythm: float | None, model: ModelParams | None) -> str:
     return json.dumps(
         {
             "rfm": edges.as_dict() if edges else None,
@@ -72,7 +65,7 @@ def _scores_json(edges: RfmEdges | None, rhythm: float | None, model: Any) -> st
     )
 
 
-def _scores(raw: str) -> tuple[RfmEdges | None, float | None, Any]:
+def _scores(raw: str) -> tuple[RfmEdges | None, float | None, ModelParams | None]:
     value = json.loads(raw)
     edges = RfmEdges.from_dict(value["rfm"]) if value["rfm"] else None
     model = ModelParams.from_dict(value["model"]) if value["model"] else None
@@ -84,11 +77,11 @@ class ScoringService:
 
     def __init__(
         self,
-        workspaces: Any,
+        workspaces: WorkspaceScores,
         walk: CustomerWalk,
         store: NightlyStore,
-        membership: Any = None,
-        fitter: Any = None,
+        membership: MembershipApplier | None = None,
+        fitter: Callable[..., ModelParams] | None = None,
     ) -> None:
         self.workspaces = workspaces
         self.walk = walk
@@ -239,6 +232,9 @@ class ScoringService:
     ) -> bool:
         """Apply memberships for the profiles whose answer differs under the new scores."""
         workspace_id = cursor["ws"]
+        membership = self.membership
+        if membership is None:  # (no run reaches `apply` without one: _score ends it at `done`)
+            return self.store.advance(cursor, ph="done") is not None
         edges, rhythm, model = _scores(cursor["next"])
         if not saved and edges is not None:
             self.workspaces.save_scores(workspace_id, edges, rhythm, model)
@@ -261,13 +257,13 @@ class ScoringService:
                     continue
                 seen.add(customer_id)
                 try:
-                    old, old_check = self.membership.evaluate(workspace_id, item, now, before)
-                    new, new_check = self.membership.evaluate(workspace_id, item, now, after)
+                    old, old_check = membership.evaluate(workspace_id, item, now, before)
+                    new, new_check = membership.evaluate(workspace_id, item, now, after)
                     # the stored record holds the answer under the old settings; as in the stream,
                     # a recheck time that moved later needs no write (an early recheck is
                     # harmless); counted when written: met again after an interruption, none
                     if old != new or not check_still_good({"nchk": iso(old_check)}, new_check, now):
-                        moved += self.membership.apply(workspace_id, customer_id, item, now).written
+                        moved += membership.apply(workspace_id, customer_id, item, now).written
                 except Exception as exc:  # noqa: BLE001 - skipped and reported; the others go on
                     skipped.add(exc, workspace_id=workspace_id, customer_id=customer_id)
             advanced = self.store.advance(cursor, cur=page.after.dumps(), moved=int(cursor["moved"]) + moved)

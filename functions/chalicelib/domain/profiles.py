@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.domain import records, timemath
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for, identity_keys, identity_kind
 from chalicelib.domain.models import Person, now_utc
 from chalicelib.domain.order_entries import entry_partitions
-from chalicelib.domain.ports import ProfileStore, WorkspaceReader
+from chalicelib.domain.outcomes import ApplyResult
+from chalicelib.domain.ports import PrivacyHandler, ProfileStore, WorkspaceReader
 from chalicelib.domain.profile_model import (  # noqa: F401 - also read from here by the CLI and benches
     RECENT_ORDERS,
     Profile,
@@ -33,18 +33,6 @@ from chalicelib.domain.profile_model import (  # noqa: F401 - also read from her
 from chalicelib.domain.workspace_settings import WorkspaceSettings
 
 MAX_ATTEMPTS = 8
-
-
-class PrivacyHandler(Protocol):
-    def handle(self, item: dict[str, Any]) -> ApplyResult: ...
-    def index_checkout(self, old: dict[str, Any] | None, new: dict[str, Any]) -> ApplyResult: ...
-
-
-@dataclass
-class ApplyResult:
-    customer_id: str | None
-    outcome: str  # applied | already_applied | no_identity | skipped | redacted
-    merged: list[str] = field(default_factory=list)
 
 
 class ProfileService:

@@ -11,26 +11,18 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel
 
 from chalicelib.domain import backfill, predict, profile_facts, scoring, segments, timemath
-from chalicelib.domain.backfill import SweepStore
 from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.models import now_utc
-from chalicelib.domain.ports import ProfileReader, WorkspaceReader
+from chalicelib.domain.ports import ProfileReader, SegmentStore, SweepStore, WorkspaceReader
 from chalicelib.domain.workspace_settings import WorkspaceSettings
 
 MAX_SEGMENTS = 200
 _NAME = re.compile(r"^[\w .,'&()-]{1,80}$")
-
-
-class SegmentStore(Protocol):
-    def put_segment(self, workspace_id: str, item: dict[str, Any]) -> None: ...
-    def get_segment(self, workspace_id: str, segment_id: str) -> dict[str, Any] | None: ...
-    def list_segments(self, workspace_id: str) -> list[dict[str, Any]]: ...
-    def delete_segment(self, workspace_id: str, segment_id: str) -> bool: ...
 
 
 class SegmentView(BaseModel):

@@ -20,8 +20,8 @@ from chalicelib.domain import scoring, timemath
 from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.money import round_money
-from chalicelib.domain.order_entries import MovedEntries, all_entries
-from chalicelib.domain.ports import WorkspaceReader
+from chalicelib.domain.order_entries import all_entries
+from chalicelib.domain.ports import MovedEntries, WorkspaceReader
 from chalicelib.domain.walk import CustomerWalk
 
 GAP_BUCKETS = (

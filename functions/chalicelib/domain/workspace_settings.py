@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from chalicelib.domain.model_params import ModelParams
 from chalicelib.domain.money import round_money
-from chalicelib.domain.predict import ModelParams
 from chalicelib.domain.scoring import RfmEdges
 
 
