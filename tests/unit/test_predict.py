@@ -14,6 +14,7 @@ from lifetimes.datasets import load_cdnow_summary_data_with_monetary_value
 from chalicelib.analytics import btyd
 from chalicelib.domain import predict, profile_facts, segments, timemath
 from chalicelib.domain.membership import check_still_good
+from chalicelib.domain.segment_values import MembershipRecord
 
 NOW = datetime(2026, 11, 22, 15, 30, tzinfo=UTC)
 DAY = 86400
@@ -155,7 +156,9 @@ def test_the_membership_record_is_rewritten_only_when_its_recheck_would_come_lat
         return None if day is None else datetime.fromisoformat(day).replace(tzinfo=UTC)
 
     stamp = at(stored)
-    record = None if stored is None and new is None else {"nchk": timemath.iso(stamp)}
+    record = (
+        None if stored is None and new is None else MembershipRecord(frozenset(), timemath.iso(stamp), None)
+    )
     assert check_still_good(record, at(new), NOW) is keep
 
 

@@ -23,6 +23,7 @@ from chalicelib.domain.models import now_utc
 from chalicelib.domain.outcomes import MembershipChange
 from chalicelib.domain.ports import EventSink, MembershipStore, ProfileReader
 from chalicelib.domain.segment_service import SegmentService
+from chalicelib.domain.segment_values import MembershipRecord
 from chalicelib.domain.segments import BUILTIN_PREFIXES, check_builtin
 from chalicelib.domain.workspace_settings import WorkspaceSettings
 
@@ -46,7 +47,7 @@ def _event(
     }
 
 
-def check_still_good(record: dict[str, Any] | None, next_check: datetime | None, now: datetime) -> bool:
+def check_still_good(record: MembershipRecord | None, next_check: datetime | None, now: datetime) -> bool:
     """Whether the stored record's recheck time can stay as it is.
 
     It can when it is the same, or when it is still ahead and no later than the new one:
@@ -55,7 +56,7 @@ def check_still_good(record: dict[str, Any] | None, next_check: datetime | None,
     """
     if record is None:
         return False
-    stored = timemath.parse_iso(record.get("nchk"))
+    stored = timemath.parse_iso(record.next_check)
     if stored == next_check:
         return True
     return stored is not None and stored > now and (next_check is None or stored <= next_check)
@@ -104,9 +105,9 @@ class MembershipService:
                 if change:
                     checks.append(change)
         for definition in self.segments.definitions(workspace_id):
-            verdict = segments.evaluate(segments.parse(definition["definition"]), facts, now)
+            verdict = segments.evaluate(segments.parse(definition.definition), facts, now)
             if verdict.member:
-                members.add(definition["sk"])
+                members.add(definition.segment_id)
             if verdict.next_check:
                 checks.append(verdict.next_check)
         return members, min(checks) if checks else None
@@ -125,7 +126,7 @@ class MembershipService:
         for _ in range(MAX_ATTEMPTS):
             change = MembershipChange(customer_id)
             record = self.store.get_record(workspace_id, customer_id)
-            before = set(record.get("segs", set())) if record else set()
+            before = set(record.segments) if record else set()
             if item is None or item.get("t") != "profile":
                 after: set[str] = set()
                 next_check = None
@@ -152,7 +153,7 @@ class MembershipService:
                     shard_key,
                     change.entered,
                     change.exited,
-                    (record or {}).get("ver"),
+                    record.version if record else None,
                 )
             except Conflict:
                 continue

@@ -38,6 +38,7 @@ from chalicelib.domain.membership import check_still_good
 from chalicelib.domain.ports import MembershipApplier, NightlyStore, WorkspaceScores
 from chalicelib.domain.predict import ModelParams
 from chalicelib.domain.scoring import DAY, RfmEdges, quintile_edges, store_rhythm
+from chalicelib.domain.segment_values import MembershipRecord
 from chalicelib.domain.timemath import iso, parse_iso
 from chalicelib.domain.walk import PAGE, CustomerWalk, Position
 
@@ -262,7 +263,9 @@ class ScoringService:
                     # the stored record holds the answer under the old settings; as in the stream,
                     # a recheck time that moved later needs no write (an early recheck is
                     # harmless); counted when written: met again after an interruption, none
-                    if old != new or not check_still_good({"nchk": iso(old_check)}, new_check, now):
+                    if old != new or not check_still_good(
+                        MembershipRecord(frozenset(), iso(old_check), None), new_check, now
+                    ):
                         moved += membership.apply(workspace_id, customer_id, item, now).written
                 except Exception as exc:  # noqa: BLE001 - skipped and reported; the others go on
                     skipped.add(exc, workspace_id=workspace_id, customer_id=customer_id)

@@ -18,6 +18,7 @@ from chalicelib.domain.model_params import ModelParams
 from chalicelib.domain.models import Delivery, IngestPayload, Source
 from chalicelib.domain.outcomes import ApplyResult, MembershipChange
 from chalicelib.domain.scoring import RfmEdges
+from chalicelib.domain.segment_values import MembershipRecord, SegmentDefinition
 from chalicelib.domain.workspace_settings import WorkspaceSettings
 
 WriteOutcome = Literal["stored", "duplicate", "stale"]
@@ -138,9 +139,9 @@ class OrderReader(Protocol):
 
 # -- segments ------------------------------------------------------------------
 class SegmentStore(Protocol):
-    def put_segment(self, workspace_id: str, item: dict[str, Any]) -> None: ...
-    def get_segment(self, workspace_id: str, segment_id: str) -> dict[str, Any] | None: ...
-    def list_segments(self, workspace_id: str) -> list[dict[str, Any]]: ...
+    def put_segment(self, segment: SegmentDefinition) -> None: ...
+    def get_segment(self, workspace_id: str, segment_id: str) -> SegmentDefinition | None: ...
+    def list_segments(self, workspace_id: str) -> list[SegmentDefinition]: ...
     def delete_segment(self, workspace_id: str, segment_id: str) -> bool: ...
 
 
@@ -154,7 +155,7 @@ class SweepStore(Protocol):
 
 # -- membership ----------------------------------------------------------------
 class MembershipStore(Protocol):
-    def get_record(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None: ...
+    def get_record(self, workspace_id: str, customer_id: str) -> MembershipRecord | None: ...
     def save(
         self,
         workspace_id: str,
