@@ -105,7 +105,15 @@ class FakeProfileStore:
 
     def erased_at(self, workspace_id: str, customer_ids: list[str]) -> datetime | None:
         marks = [self.items.get((profile_pk(workspace_id, c), "X")) for c in customer_ids]
-        return max((m["at"] for m in marks if m), default=None)
+        times = [t for m in marks if m and (t := timemath.parse_iso(m.get("at"))) is not None]
+        return max(times, default=None)
+
+    def mark_erased(self, workspace_id: str, customer_ids: list[str], at: datetime) -> None:
+        """As DynamoPrivacyStore.mark_erased: the first mark's time stays."""
+        for customer_id in dict.fromkeys(customer_ids):
+            key = (profile_pk(workspace_id, customer_id), "X")
+            mark = self.items.setdefault(key, {"pk": key[0], "sk": "X", "t": "erased"})
+            mark.setdefault("at", timemath.iso(at))
 
     def moved_entries(
         self, workspace_id: str, customer_ids: list[str], keys: list[str] | None = None
