@@ -60,6 +60,6 @@ def test_services_take_typed_collaborators(service, parameter):
 
 def test_the_privacy_service_names_the_port_of_its_source_eraser():
     # Given the privacy service's hook for shop/redact's executor
-    annotation = privacy.PrivacyService.__annotations__["source_erasure"]
+    annotation = inspect.signature(privacy.PrivacyService.__init__).parameters["source_erasure"].annotation
     # Then it is a port, not Any
     assert annotation == "SourceEraser | None"

@@ -45,12 +45,14 @@ class PrivacyService:
         store: PrivacyStore,
         customers: CustomerService,
         erasure: ErasureStore | None = None,
+        source_erasure: SourceEraser | None = None,  # shop/redact's executor
     ) -> None:
         self.profiles = profiles
         self.workspaces = workspaces
         self.store = store
         self.customers = customers
         self.erasure = erasure
+        self.source_erasure = source_erasure
 
     def handle(self, item: dict[str, Any]) -> ApplyResult:
         if item.get("rdx"):
@@ -111,9 +113,6 @@ class PrivacyService:
         if request != "shop_redact" and self.erasure is not None and item.get("pk"):
             self.erasure.redact_ingest(str(item["pk"]))  # the request itself held the person
         return ApplyResult(None, f"privacy:{entry['state']}")
-
-    # shop/redact's executor (domain/source_erasure.py), set by the container
-    source_erasure: SourceEraser | None = None
 
     def _by_id(self, workspace_id: str, customer_id: str) -> list[dict[str, Any]]:
         """The profile of this id, following a merged-away id to the survivor."""
