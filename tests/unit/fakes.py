@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -22,7 +23,7 @@ from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.models import Delivery, Order, Platform, RecordVersion, RefundEvent
 from chalicelib.domain.profile_model import profile_pk
 from chalicelib.domain.profiles import ProfileService
-from chalicelib.domain.segment_values import MembershipRecord, SegmentDefinition
+from chalicelib.domain.segment_values import MembershipRecord, SegmentDefinition, Sweep
 from chalicelib.domain.workspace_settings import WorkspaceSettings
 from chalicelib.parsers import generic, run_parser, shopify, woocommerce
 from tests.conftest import event_bytes
@@ -377,3 +378,30 @@ class FakeMembershipStore:
         ids = sorted(c for c in listed if cursor is None or c > cursor)
         page = ids[:limit]
         return page, (page[-1] if page and len(ids) >= limit else None)
+
+
+class FakeSweepStore:
+    """Pending segment backfills, in (workspace, segment) order as the `SWEEP` partition."""
+
+    def __init__(self) -> None:
+        self.sweeps: dict[tuple[str, str], Sweep] = {}
+
+    def add(self, workspace_id: str, segment_id: str, not_before: str) -> None:
+        self.sweeps[(workspace_id, segment_id)] = Sweep(workspace_id, segment_id, not_before)
+
+    def pending(self) -> list[Sweep]:
+        return [s for _, s in sorted(self.sweeps.items(), key=lambda kv: f"{kv[0][0]}#{kv[0][1]}")]
+
+    def advance(self, workspace_id: str, segment_id: str, cursor: str, processed: int) -> bool:
+        sweep = self.sweeps.get((workspace_id, segment_id))
+        if sweep is None:
+            return False  # the segment was deleted
+        moved = replace(sweep, cursor=cursor, processed=sweep.processed + processed)
+        self.sweeps[(workspace_id, segment_id)] = moved
+        return True
+
+    def finish(self, workspace_id: str, segment_id: str) -> None:
+        self.sweeps.pop((workspace_id, segment_id), None)
+
+    def get(self, workspace_id: str, segment_id: str) -> Sweep | None:
+        return self.sweeps.get((workspace_id, segment_id))

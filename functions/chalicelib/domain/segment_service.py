@@ -131,7 +131,7 @@ class SegmentService:
         sweep = self.sweeps.get(workspace_id, segment_id) if self.sweeps is not None else None
         if sweep is None:
             return {"state": "complete"}
-        return {"state": "running" if sweep.get("cur") else "queued", "processed": int(sweep.get("n", 0))}
+        return {"state": "running" if sweep.cursor else "queued", "processed": sweep.processed}
 
     def definitions(self, workspace_id: str) -> list[SegmentDefinition]:
         """The stored definitions (the store may cache them for a few seconds)."""

@@ -1,7 +1,8 @@
-"""Segment value types: a stored definition and a customer's membership record (leaves).
+"""Segment value types: a stored definition, a customer's membership record, a backfill.
 
-The stores map them to and from their items (adapters/segment_store.py and
-adapters/membership_store.py); the domain never sees keys or short attribute names.
+The stores map them to and from their items (adapters/segment_store.py,
+adapters/membership_store.py, adapters/sweep_store.py); the domain never sees keys or
+short attribute names.
 """
 
 from __future__ import annotations
@@ -28,3 +29,15 @@ class MembershipRecord:
     segments: frozenset[str]
     next_check: str | None  # ISO-8601 UTC
     version: str | None
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A new segment's pending backfill: not before when, how far the walk got (a stored
+    walk position), and how many customers it evaluated so far."""
+
+    workspace_id: str
+    segment_id: str
+    not_before: str | None = None  # ISO-8601 UTC
+    cursor: str | None = None
+    processed: int = 0
