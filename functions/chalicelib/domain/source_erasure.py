@@ -22,6 +22,7 @@ from typing import Any
 from chalicelib.domain import records, timemath
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.identity import customer_id_for
+from chalicelib.domain.messaging.flows import coupon_code
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.order_entries import all_entries, entry_partitions, entry_source
 from chalicelib.domain.outcomes import ApplyResult
@@ -476,6 +477,4 @@ def _identity_keys(item: dict[str, Any]) -> set[str]:
 
 
 def _coupon_code(salt: str, message_key: str, prefix: str) -> str:
-    from chalicelib.domain.messaging.flows import coupon_code
-
     return coupon_code(salt, message_key, prefix)
