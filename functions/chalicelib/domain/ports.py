@@ -12,14 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from chalicelib.domain.model_params import ModelParams
-from chalicelib.domain.models import Delivery, IngestPayload, Source
-from chalicelib.domain.outcomes import ApplyResult, MembershipChange
-from chalicelib.domain.scoring import RfmEdges
-from chalicelib.domain.segment_values import MembershipRecord, SegmentDefinition, Sweep
-from chalicelib.domain.workspace_settings import WorkspaceSettings
+if TYPE_CHECKING:  # annotations only: importing the ports costs nothing at cold start
+    from chalicelib.domain.model_params import ModelParams
+    from chalicelib.domain.models import Delivery, IngestPayload, Source
+    from chalicelib.domain.outcomes import ApplyResult, MembershipChange
+    from chalicelib.domain.scoring import RfmEdges
+    from chalicelib.domain.segment_values import MembershipRecord, SegmentDefinition, Sweep
+    from chalicelib.domain.workspace_settings import WorkspaceSettings
 
 WriteOutcome = Literal["stored", "duplicate", "stale"]
 

@@ -18,10 +18,10 @@ from typing import Any
 
 from chalicelib.domain import scoring, timemath
 from chalicelib.domain.errors import BadRequest
-from chalicelib.domain.models import now_utc
 from chalicelib.domain.money import round_money
 from chalicelib.domain.order_entries import all_entries
 from chalicelib.domain.ports import MovedEntries, WorkspaceReader
+from chalicelib.domain.timemath import now_utc
 from chalicelib.domain.walk import CustomerWalk
 
 GAP_BUCKETS = (
