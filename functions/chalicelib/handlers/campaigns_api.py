@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalice import Blueprint, Response
+from pydantic import ValidationError
 
 from chalicelib.container import container
 from chalicelib.domain.errors import BadRequest
@@ -18,8 +19,7 @@ ACTIONS = ("start", "pause", "resume", "cancel")
 @bp.route("/campaigns", methods=["POST"])
 @api
 def create_campaign() -> Response:
-    from pydantic import ValidationError
-
+    # lazy: cold start (handlers/__init__.py)
     from chalicelib.domain.messaging.campaigns import CampaignIn
     from chalicelib.parsers import field_errors
 

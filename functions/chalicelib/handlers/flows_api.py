@@ -8,6 +8,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.container import container
 from chalicelib.domain.errors import BadRequest
+from chalicelib.domain.timemath import parse_iso
 from chalicelib.handlers.admin import workspace_id
 from chalicelib.handlers.http import api, json_object, json_response, required_text
 
@@ -43,8 +44,7 @@ def get_flow(flow_id: str) -> Any:
 @bp.route("/flows/{flow_id}/dry-run", methods=["POST"])
 @api
 def dry_run(flow_id: str) -> Any:
-    from chalicelib.domain.models import now_utc
-    from chalicelib.domain.timemath import parse_iso
+    from chalicelib.domain.models import now_utc  # lazy: cold start (handlers/__init__.py)
 
     body = _json()
     customer_id = required_text(body, "customer_id")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalice import Blueprint, Response
+from pydantic import ValidationError
 
 from chalicelib.container import container
 from chalicelib.domain.errors import BadRequest
@@ -21,8 +22,7 @@ def _json() -> dict[str, Any]:
 @bp.route("/templates/{template_id}", methods=["PUT"])
 @api
 def save_template(template_id: str) -> Response:
-    from pydantic import ValidationError
-
+    # lazy: cold start (handlers/__init__.py)
     from chalicelib.domain.messaging.templates import TemplateIn
     from chalicelib.parsers import field_errors
 

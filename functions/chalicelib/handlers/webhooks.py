@@ -16,7 +16,7 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from chalicelib.container import container
-from chalicelib.domain.errors import PatronError
+from chalicelib.domain.errors import InvalidPayload, PatronError
 from chalicelib.handlers.http import count, error_response, json_response, logger
 
 bp = Blueprint(__name__)
@@ -26,7 +26,7 @@ PLATFORMS = ("shopify", "woocommerce", "generic")
 
 def deliver(platform_name: str, headers: Mapping[str, str], body: bytes) -> Response:
     """One delivery, whichever front door it came through: headers lower-cased, raw bytes."""
-    from chalicelib.domain.errors import InvalidPayload
+    # lazy: cold start (handlers/__init__.py)
     from chalicelib.domain.ingest import WebhookRejected
     from chalicelib.domain.models import Platform
 
