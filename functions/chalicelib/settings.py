@@ -91,10 +91,17 @@ def load_settings(
             campaign_queue_url=stack.campaign_queue_url,
         )
     values.update(overrides)
-    return Settings(**values)
+    # A field read from another variable (region: AWS_REGION) is given under that name:
+    # under its own, pydantic would drop it silently and keep the environment's.
+    return Settings(**{_alias(name) or name: value for name, value in values.items()})
+
+
+def _alias(name: str) -> str | None:
+    field = Settings.model_fields.get(name)
+    alias = field.validation_alias if field is not None else None
+    return alias if isinstance(alias, str) else None
 
 
 def _in_environment(name: str) -> bool:
-    alias = Settings.model_fields[name].validation_alias
-    variable = alias if isinstance(alias, str) else f"{Settings.model_config.get('env_prefix', '')}{name}"
+    variable = _alias(name) or f"{Settings.model_config.get('env_prefix', '')}{name}"
     return variable.upper() in {key.upper() for key in os.environ}
