@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import inspect
+import subprocess
+import sys
 from collections import defaultdict
 from functools import cached_property, partial
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -27,6 +30,7 @@ INFO = StackInfo(
     campaign_queue_url="https://sqs.eu-west-1.amazonaws.com/123456789012/campaigns",
 )
 EMBEDDED = "http://127.0.0.1:4566"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _services(wiring: Container) -> list[Any]:
@@ -147,3 +151,23 @@ def test_an_environment_override_reaches_the_app_the_cli_and_the_harness(aws, en
         assert (harness.settings.stage, harness.settings.crm_table) == ("wiring", harness.info.crm_table)
     finally:
         harness.close()
+
+
+def test_loading_the_app_builds_nothing_and_imports_no_adapter_or_aws_sdk():
+    # Given a fresh interpreter, as a Lambda's cold start
+    script = (
+        "import sys, app\n"
+        "heavy = ('boto3', 'numpy', 'scipy', 'pydantic_settings', 'chalicelib.settings',\n"
+        "         'chalicelib.adapters', 'chalicelib.parsers', 'chalicelib.analytics',\n"
+        "         'chalicelib.domain.messaging', 'chalicelib.domain.ingest')\n"
+        "print('\\n'.join(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+
+    # When it loads the app (every handler module, the container)
+    loaded = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT / "functions", capture_output=True, text=True, check=True
+    ).stdout.split()
+
+    # Then no adapter, parser, AWS SDK client, settings or messaging service was imported:
+    # each waits for the first request that needs it
+    assert loaded == []
