@@ -12,6 +12,7 @@ from chalicelib.domain.timemath import parse_iso
 from chalicelib.handlers.admin import workspace_id
 from chalicelib.handlers.http import api, json_object, json_response, required_text
 
+# Domain modules are imported in the handler that uses them: cold start (handlers/__init__.py).
 bp = Blueprint(__name__)
 
 
@@ -44,7 +45,7 @@ def get_flow(flow_id: str) -> Any:
 @bp.route("/flows/{flow_id}/dry-run", methods=["POST"])
 @api
 def dry_run(flow_id: str) -> Any:
-    from chalicelib.domain.models import now_utc  # lazy: cold start (handlers/__init__.py)
+    from chalicelib.domain.models import now_utc
 
     body = _json()
     customer_id = required_text(body, "customer_id")

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         DynamoDBRecord,
     )
 
+# Domain modules are imported in the handler that uses them: cold start (handlers/__init__.py).
 bp = Blueprint(__name__)
 
 

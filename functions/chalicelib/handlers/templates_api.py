@@ -12,6 +12,7 @@ from chalicelib.domain.errors import BadRequest
 from chalicelib.handlers.admin import workspace_id
 from chalicelib.handlers.http import api, json_object, json_response, required_text
 
+# Domain modules are imported in the handler that uses them: cold start (handlers/__init__.py).
 bp = Blueprint(__name__)
 
 
@@ -22,7 +23,6 @@ def _json() -> dict[str, Any]:
 @bp.route("/templates/{template_id}", methods=["PUT"])
 @api
 def save_template(template_id: str) -> Response:
-    # lazy: cold start (handlers/__init__.py)
     from chalicelib.domain.messaging.templates import TemplateIn
     from chalicelib.parsers import field_errors
 
