@@ -33,7 +33,7 @@ class PatronGroup(click.Group):
     """The root group: every error, a usage mistake included, ends in one line on stderr and a
     non-zero exit; `--debug` adds the traceback."""
 
-    def main(  # type: ignore[override]
+    def main(
         self,
         args: Sequence[str] | None = None,
         prog_name: str | None = None,
@@ -52,7 +52,7 @@ class PatronGroup(click.Group):
                 **extra,
             )
             code = rv if isinstance(rv, int) else 0
-        except BrokenPipeError:
+        except _PipeClosed:
             code = _quiet_broken_pipe()
         except SystemExit as exc:
             if isinstance(exc.code, str):
@@ -68,6 +68,16 @@ class PatronGroup(click.Group):
         if standalone_mode:
             sys.exit(code)
         return code
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise _PipeClosed() from None  # before click's own handling turns it into exit 1
+
+
+class _PipeClosed(Exception):
+    """stdout's reader left (`patron flow list | head`)."""
 
 
 def _quiet_broken_pipe() -> int:

@@ -20,7 +20,7 @@ class CliError(click.ClickException):
 
     def __init__(self, message: str, code: int = 1) -> None:
         super().__init__(message)
-        self.exit_code = code
+        self.code = code
 
 
 @dataclass

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from chalicelib.domain.errors import PatronError
+from patron.cli.base import CliError
 
 DEBUG_HINT = "(--debug shows the traceback)"
 
@@ -17,6 +18,8 @@ def one_line(exc: BaseException) -> tuple[str, int]:
     if isinstance(exc, click.UsageError):
         where = exc.ctx.command_path if exc.ctx else "patron"
         return f"error: {exc.format_message()} (see `{where} --help`)", exc.exit_code
+    if isinstance(exc, CliError):
+        return f"error: {exc.format_message()}", exc.code
     if isinstance(exc, click.ClickException):
         return f"error: {exc.format_message()}", exc.exit_code
     if isinstance(exc, click.Abort):

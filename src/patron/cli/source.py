@@ -122,11 +122,8 @@ def update(
 ) -> None:
     """Change a WooCommerce source's consent meta keys."""
     found = container()
-    print_json(
-        found.tenancy.set_consent_keys(
-            _source(found, workspace, source_id), email_consent_keys, sms_consent_keys
-        )
-    )
+    chosen = _source(found, workspace, source_id)
+    print_json(found.tenancy.set_consent_keys(chosen, email_consent_keys, sms_consent_keys))
 
 
 @source.command("rotate-secret", cls=LegacyWorkspace)
