@@ -120,7 +120,10 @@ def test_workspace_list_shows_every_workspace(on):
     on(fake_container(workspaces=FakeWorkspaces()))
     as_json = run("workspace", "list", "--json")
     table = run("workspace", "list")
-    assert as_json.stdout == '{"workspaces": [{"workspace_id": "ws_known", "name": "Known", "currency": "USD"}]}\n'
+    assert (
+        as_json.stdout
+        == '{"workspaces": [{"workspace_id": "ws_known", "name": "Known", "currency": "USD"}]}\n'
+    )
     assert KNOWN in table.stdout and "Known" in table.stdout
 
 

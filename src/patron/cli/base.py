@@ -156,8 +156,10 @@ def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequen
     from rich.table import Table
 
     table = Table(title=title, show_edge=False, header_style="bold")
-    for i, column in enumerate(columns):
-        table.add_column(column, justify="left" if i == 0 else "right" if column.isupper() else "left")
+    for column in columns:
+        table.add_column(column, overflow="fold")  # ids are never cut short
     for row in rows:
         table.add_row(*("-" if cell is None else str(cell) for cell in row))
-    Console(file=sys.stdout, soft_wrap=True).print(table)
+    # a terminal's width; piped, wide enough for a row on one line
+    width = None if sys.stdout.isatty() else 200
+    Console(file=sys.stdout, width=width).print(table)

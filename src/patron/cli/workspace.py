@@ -135,7 +135,8 @@ def sender_state(found: Any, email: str) -> dict[str, Any]:
     except (BotoCoreError, ClientError):  # shown, not needed: without the permission, the rest shows
         return {"email": email, "state": "unknown"}
     state = answer.get("VerificationAttributes", {}).get(email, {}).get("VerificationStatus")
-    return {"email": email, "state": {"Success": "verified", None: "not verified"}.get(state, state.lower())}
+    shown = {"Success": "verified", None: "not verified"}.get(state) or str(state).lower()
+    return {"email": email, "state": shown}
 
 
 workspace.add_command(sending)
