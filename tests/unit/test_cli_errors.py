@@ -238,7 +238,7 @@ def test_a_closed_pipe_ends_quietly(on, monkeypatch, capsys):
     assert capsys.readouterr().err == ""
 
 
-def test_a_read_only_local_stack_error_is_one_line(monkeypatch, tmp_path):
+def test_no_running_local_stack_is_one_line(monkeypatch, tmp_path):
     # Given no local stack running (an empty PATRON_HOME)
     monkeypatch.setenv("PATRON_HOME", str(tmp_path))
     monkeypatch.chdir(tmp_path)
