@@ -59,7 +59,10 @@ def _aws(exc: BaseException) -> str | None:
         error = exc.response.get("Error", {})
         code, message = error.get("Code", "error"), error.get("Message", "")
         if code == "ConditionalCheckFailedException":
-            return "error: the item to change does not exist (check the workspace and ids you gave)"
+            return (
+                "error: the change conflicts with what is stored (an item that is not there, or is "
+                "already there: check the ids, shop domain or name you gave)"
+            )
         return f"error: AWS answered {code}: {message}".rstrip(": ")
     if isinstance(exc, BotoCoreError):
         return f"error: {exc}"

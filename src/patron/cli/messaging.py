@@ -59,6 +59,10 @@ def _stats(workspace: str, scope: str | None, campaign: str | None, flow: str | 
         print_json(report, compact=True)
         return
 
+    if not report.scopes:
+        click.echo("no statistics yet: they start with the first campaign or flow message sent")
+        return
+
     def pct(rate: float | None) -> str:
         return "-" if rate is None else f"{100 * rate:.1f}"
 
