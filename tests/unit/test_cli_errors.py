@@ -239,8 +239,9 @@ def test_a_closed_pipe_ends_quietly(on, monkeypatch, capsys):
 
 
 def test_no_running_local_stack_is_one_line(monkeypatch, tmp_path):
-    # Given no local stack running (an empty PATRON_HOME)
-    monkeypatch.setenv("PATRON_HOME", str(tmp_path))
+    # Given no local stack running (an empty PATRON_HOME, and a home without state)
+    for name in ("PATRON_HOME", "HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR"):
+        monkeypatch.setenv(name, str(tmp_path))
     monkeypatch.chdir(tmp_path)
     # When a command needs it
     result = run("workspace", "list")
