@@ -212,10 +212,19 @@ class FakeWorkspaceDirectory:
         self.by_shop: dict[tuple[str, str], Source] = {}
 
     def create_workspace(
-        self, workspace_id: str, currency: str | None, salt: str = "salt", rates: Image | None = None
+        self,
+        workspace_id: str,
+        name: str,
+        currency: str | None,
+        api_key_hash: str = "",
+        *,
+        salt: str = "salt",
+        rates: Image | None = None,
     ) -> None:
-        item: Image = {"ws": workspace_id, "salt": salt, "rates": dict(rates or {})}
-        if currency is not None:
+        if workspace_id in self.workspaces:
+            raise ValueError("workspace exists")
+        item: Image = {"ws": workspace_id, "name": name, "salt": salt, "rates": dict(rates or {})}
+        if currency is not None:  # absent: pending, set by the first order (adopt_currency)
             item["currency"] = currency
         self.workspaces[workspace_id] = item
 

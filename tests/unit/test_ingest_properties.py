@@ -52,7 +52,7 @@ class Stage:
 
     def __init__(self) -> None:
         self.directory = FakeWorkspaceDirectory()
-        self.directory.create_workspace(WS, "USD", rates={"EUR": Decimal("1.10")})
+        self.directory.create_workspace(WS, "Demo Brand", "USD", rates={"EUR": Decimal("1.10")})
         self.secrets = FakeSecretStore()
         for n, (platform, shop) in enumerate(SHOPS.items()):
             ref = self.secrets.create(f"{platform}-secret", SECRETS[platform], {})
