@@ -157,16 +157,29 @@ PROFILE_FIELDS = (
 )  # fmt: skip
 
 
-def profile_views(items: dict[tuple[str, str], dict[str, Any]]) -> dict[frozenset[str], dict[str, Any]]:
+def profile_views(
+    items: dict[tuple[str, str], dict[str, Any]], sources: dict[str, str] | None = None
+) -> dict[frozenset[str], dict[str, Any]]:
     """Each live profile, keyed by its identities: its fields and every order entry (recent
-    and moved: where an entry lives depends on when it moved, not what it says)."""
+    and moved: where an entry lives depends on when it moved, not what it says). `sources`
+    renames source ids (to compare workspaces whose sources have other ids)."""
+    names = sources or {}
+
+    def source(value: str) -> str:
+        head, dot, tail = value.partition(".")
+        return names.get(head, head) + dot + tail
+
+    def ext(value: str) -> str:  # <platform>:<source>:<customer id>
+        platform, src, rest = value.split(":", 2)
+        return f"{platform}:{names.get(src, src)}:{rest}"
+
     moved: dict[str, dict[str, dict[str, Any]]] = {}
     for (pk, sk), item in items.items():
         if sk.startswith("O#"):
             moved.setdefault(pk, {})[item["k"]] = item["e"]
     views: dict[frozenset[str], dict[str, Any]] = {}
-    for (pk, _), item in items.items():
-        if item.get("t") != "profile":
+    for (pk, sk), item in items.items():
+        if sk != "P" or item.get("t") != "profile":
             continue
         entries: dict[str, Any] = {}
         partitions = [pk] + [pk.rsplit("#", 1)[0] + "#" + cid for cid in item.get("mrg", [])]
@@ -178,10 +191,15 @@ def profile_views(items: dict[tuple[str, str], dict[str, Any]]) -> dict[frozense
         identities = frozenset(
             [f"email:{e}" for e in item.get("ems", ())]
             + [f"phone:{p}" for p in item.get("phs", ())]
-            + [f"ext:{x}" for x in item.get("xs", ())]
+            + [f"ext:{ext(x)}" for x in item.get("xs", ())]
         )
         view = {name: item.get(name) for name in PROFILE_FIELDS}
+        for name in ("srcs", "srcx"):
+            if view[name] is not None:
+                view[name] = {source(v) for v in view[name]}
+        if view["xs"] is not None:
+            view["xs"] = {ext(v) for v in view["xs"]}
         # the version counts the item's writes, which duplicates and ordering change
-        view["orders"] = {k: {n: v for n, v in e.items() if n != "v"} for k, e in entries.items()}
+        view["orders"] = {source(k): {n: v for n, v in e.items() if n != "v"} for k, e in entries.items()}
         views[identities] = view
     return views
