@@ -151,7 +151,7 @@ class Stream:
 
 PROFILE_FIELDS = (
     # identities, the person, consent
-    "ems", "phs", "xs", "e", "ph", "phx", "fn", "ln", "bd", "tz", "m", "ce", "cs", "pat",
+    "ems", "phs", "xs", "e", "ph", "phx", "fn", "ln", "bd", "tz", "m", "ce", "cs", "pat", "ca",
     # totals and what they are made of
     "n", "spent", "refd", "net", "aov", "first", "last", "gap", "unconv", "srcs", "srcx", "chs", "lpt",
 )  # fmt: skip

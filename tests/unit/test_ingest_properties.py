@@ -138,3 +138,16 @@ def test_any_permutation_duplication_and_delay_gives_the_in_order_profiles(sched
     # (which identities share a profile), fields, order entries and totals
     assert set(statuses) <= {"stored", "duplicate", "stale"}
     assert stage.views() == expected
+
+
+@pytest.mark.parametrize("late", [False, True], ids=["in-order", "stream-late"])
+def test_a_profile_begins_at_its_earliest_record_whatever_order_they_are_processed_in(late: bool):
+    # Given Jane's Shopify order (made 20 Nov) and her POS customer record (made 21 Nov)
+    order, customer = BASE[2], next(d for d in BASE if d.fixture == "generic/customer.json")
+    # When both are delivered, and the stream handles them as they come, or late: the
+    # customer record first (shrunk from the property above)
+    stage = Stage()
+    stage.run(Schedule([order, customer], [[] if late else [(0, None)]] * 2))
+    # Then the profile began when the order was made (`created_at`, `customer_days`)
+    (view,) = stage.views().values()
+    assert view["ca"] == "2026-11-20T15:15:30.000000Z"
