@@ -44,7 +44,8 @@ class Delivery:
 
     @property
     def delivery_id(self) -> str:
-        return "d-" + self.fixture.replace("/", "-").removesuffix(".json")
+        name = self.fixture.replace("/", "-").removesuffix(".json")
+        return f"d-{name}-{self.topic.replace('/', '-')}"
 
     @property
     def body(self) -> bytes:
@@ -67,6 +68,7 @@ BASE: tuple[Delivery, ...] = (
     Delivery("woocommerce", "customer.created", "woocommerce/customer_created.json"),
     Delivery("woocommerce", "order.created", "woocommerce/order_created.json"),
     _shopify("orders/updated", "orders_updated_paid"),
+    _shopify("orders/paid", "orders_updated_paid"),  # the same state under another topic
     Delivery("generic", "checkout", "generic/checkout.json"),
     Delivery("woocommerce", "order.updated", "woocommerce/order_updated_shipped.json"),
     Delivery("woocommerce", "customer.updated", "woocommerce/customer_updated_opted_in.json"),
