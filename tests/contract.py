@@ -30,7 +30,10 @@ class MotoStage:
     session: boto3.session.Session
 
     def client(self, service: str) -> Any:
-        return self.session.client(service)
+        from botocore.config import Config
+
+        # moto does not know the account-based endpoints botocore picks for stream ARNs
+        return self.session.client(service, config=Config(account_id_endpoint_mode="disabled"))
 
     @property
     def dynamodb(self) -> Any:
