@@ -41,12 +41,13 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from chalicelib.domain.errors import BadRequest, Conflict, NotFound
 from chalicelib.domain.messaging.abtest import MIN_SAMPLE, Decision, Sample, decide, shown, stored
+from chalicelib.domain.messaging.ports import Blocklist, CampaignQueue, CampaignStore
 from chalicelib.domain.messaging.service import (
     Channel,
     MessagingService,
@@ -97,55 +98,6 @@ class CampaignIn(BaseModel):
         if self.test_share is not None and len(ids) < 2:
             raise ValueError("test_share needs at least two variants")
         return self
-
-
-class CampaignStore(Protocol):
-    def create(self, workspace_id: str, item: dict[str, Any]) -> None: ...
-    def get(self, workspace_id: str, campaign_id: str) -> dict[str, Any] | None: ...
-    def transition(
-        self,
-        workspace_id: str,
-        campaign_id: str,
-        allowed: tuple[str, ...],
-        status: str,
-        extra: dict[str, Any] | None = None,
-    ) -> bool: ...  # conditional on the current status
-    def set_phase(
-        self, workspace_id: str, campaign_id: str, phase: str, new_phase: str, extra: dict[str, Any]
-    ) -> bool: ...  # conditional on the phase and on status `sending`
-    def advance(
-        self,
-        workspace_id: str,
-        campaign_id: str,
-        phase: str,
-        cursor: str | None,
-        new_cursor: str | None,
-        counts: dict[str, int],
-        carry: list[dict[str, str]],
-    ) -> bool: ...  # conditional on phase, cursor and status `sending`
-    def add(self, workspace_id: str, campaign_id: str, counts: dict[str, int]) -> None: ...
-    def active(self) -> list[tuple[str, str]]: ...
-    def deactivate(self, workspace_id: str, campaign_id: str) -> None: ...
-    def park(self, workspace_id: str, campaign_id: str, batch: dict[str, Any]) -> None: ...
-    def parked(self, workspace_id: str, campaign_id: str) -> list[dict[str, Any]]: ...
-    def unpark(self, workspace_id: str, campaign_id: str, batch_id: str) -> bool: ...
-    def drop_once(self, workspace_id: str, campaign_id: str, batch_id: str) -> bool: ...
-    def hold(self, due: datetime, batch: dict[str, Any]) -> None: ...
-    def due(self, now: datetime, limit: int) -> list[tuple[str, dict[str, Any]]]: ...
-    def release(self, due_key: str) -> None: ...
-
-
-class Blocklist(Protocol):
-    def blocked(self, workspace_id: str, channel: str, addresses: dict[str, str]) -> set[str]: ...
-
-    # the customers (of customer id -> address) who opted out, or whose address is suppressed
-
-
-class CampaignQueue(Protocol):
-    max_delay: int  # seconds a message can be delayed in the queue (SQS: 900)
-
-    def enqueue(self, batches: list[tuple[dict[str, Any], int]]) -> None: ...  # (body, delay s)
-    def retry_in(self, receipt: str, seconds: int) -> None: ...  # a received message, later
 
 
 def stable_share(campaign_id: str, customer_id: str) -> float:

@@ -1,0 +1,121 @@
+"""The messaging context's value types: what a message is, what was decided about it, the
+workspace's sending rules, and the provider's answers. No storage layout here: the adapters
+map these to and from their items."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+
+
+class Purpose(StrEnum):
+    TRANSACTIONAL = "transactional"
+    MARKETING = "marketing"
+
+
+class Throttled(Exception):
+    """The provider refused for rate: retry later (the claim has been released)."""
+
+
+class AlreadySent(Exception):
+    """The provider accepted the message but recording it failed: never retried by release."""
+
+
+class InFlight(Exception):
+    """Another attempt holds this message's claim and has not finished (or crashed before
+    its lease ran out): retry later, when it is either sent or free to take."""
+
+
+@dataclass(frozen=True)
+class Template:
+    template_id: str
+    version: int
+    subject: str = ""
+    html: str = ""
+    text: str = ""
+    sms: str = ""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    workspace_id: str
+    customer_id: str
+    key: str  # what makes it the same message: e.g. "txn:<order>:shipped", "flow:<flow>:<step>"
+    channel: Channel
+    purpose: Purpose
+    template_id: str
+    values: dict[str, Any] = field(default_factory=dict)
+    over_cap: str = "defer"  # or "drop"
+    tags: dict[str, str] = field(default_factory=dict)  # extra provider tags, e.g. {"v": variant}
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: str  # sent, duplicate, deferred, dropped, refused (flows: skipped; checks: ok)
+    reason: str = ""
+    until: datetime | None = None
+    provider_id: str | None = None
+    parts: int = 0
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Per-workspace sending rules (defaults shown)."""
+
+    quiet_start: int = 21  # local hour quiet hours begin
+    quiet_end: int = 9  # local hour they end
+    daily_caps: dict[str, int] = field(default_factory=lambda: {"high": 2, "medium": 1, "low": 1})
+    low_every_days: int = 3  # a low-engagement customer gets at most one message in this many days
+    sender_email: str = ""
+    sms_sender_id: str = ""
+    default_timezone: str = "UTC"
+    store_name: str = ""  # every message's {{ store_name }}
+
+
+def policy_for(settings: Any) -> Policy:
+    """The sending rules of a workspace (its WorkspaceSettings; None: the defaults). Quiet
+    hours, caps and the default zone are workspace settings (`patron workspace sending`)."""
+    if settings is None:
+        return Policy()
+    default = Policy()
+    return Policy(
+        quiet_start=settings.quiet_start,
+        quiet_end=settings.quiet_end,
+        daily_caps={**default.daily_caps, **settings.daily_caps},
+        low_every_days=settings.low_every_days,
+        sender_email=settings.sender_email,
+        sms_sender_id=settings.sms_sender_id,
+        default_timezone=settings.default_timezone,
+        store_name=settings.name,
+    )
+
+
+@dataclass(frozen=True)
+class BulkEmail:
+    """One destination of a bulk send: Patron's own rendered texts, and its tags."""
+
+    to: str
+    subject: str
+    html: str
+    text: str
+    tags: dict[str, str]
+    headers: dict[str, str] = field(default_factory=dict)  # List-Unsubscribe, per recipient
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """The provider's answer for one destination: `sent` (with its id), `retry` (a transient
+    refusal: nothing was sent, try again later) or `rejected` (never to be retried)."""
+
+    status: str
+    detail: str = ""
+
+
+BULK_MAX = 50  # destinations per bulk call (SES SendBulkTemplatedEmail's limit)
