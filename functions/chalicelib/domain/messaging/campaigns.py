@@ -47,7 +47,16 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from chalicelib.domain.errors import BadRequest, Conflict, NotFound
 from chalicelib.domain.messaging.abtest import MIN_SAMPLE, Decision, Sample, decide, shown, stored
-from chalicelib.domain.messaging.ports import Blocklist, CampaignQueue, CampaignStore
+from chalicelib.domain.messaging.ports import (
+    Blocklist,
+    CampaignQueue,
+    CampaignStore,
+    MemberPages,
+    ProfileReader,
+    SegmentReader,
+    TemplateLookup,
+    WorkspaceReader,
+)
 from chalicelib.domain.messaging.service import (
     Channel,
     MessagingService,
@@ -120,14 +129,14 @@ class CampaignService:
         self,
         store: CampaignStore,
         queue: CampaignQueue | None,
-        members: Any,  # MembershipStore: members(ws, segment, limit, cursor)
-        profiles: Any,  # get_many(ws, ids) -> {id: profile}
+        members: MemberPages,
+        profiles: ProfileReader,
         messaging: MessagingService,
         blocklist: Blocklist,
         stats: Stats,
-        workspaces: Any,
-        segments: Any,
-        templates: Any,
+        workspaces: WorkspaceReader,
+        segments: SegmentReader,
+        templates: TemplateLookup,
         rate: Callable[[], float],
         clock: Callable[[], datetime],
     ) -> None:

@@ -28,11 +28,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel
 
 from chalicelib.domain.errors import BadRequest
+from chalicelib.domain.messaging.ports import EngagementStore as EngagementStore
+from chalicelib.domain.messaging.ports import WorkspaceReader
 from chalicelib.domain.timemath import parse_iso
 
 TIERS = ("high", "medium", "low")
@@ -153,20 +155,10 @@ def view_of(item: dict[str, Any] | None, rules: Rules, now: datetime) -> Engagem
     )
 
 
-class EngagementStore(Protocol):
-    def delivered(self, workspace_id: str, customer_id: str, at: str) -> None: ...
-    def opened(self, workspace_id: str, customer_id: str, at: str) -> None: ...
-    def clicked(
-        self, workspace_id: str, customer_id: str, at: str, key: str, scope: str | None, variant: str | None
-    ) -> None: ...
-    def get(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None: ...
-    def get_many(self, workspace_id: str, customer_ids: list[str]) -> dict[str, dict[str, Any]]: ...
-
-
 class EngagementService:
     """The tier port `MessagingService` asks before a marketing send, and the read side."""
 
-    def __init__(self, store: EngagementStore, workspaces: Any) -> None:
+    def __init__(self, store: EngagementStore, workspaces: WorkspaceReader) -> None:
         self.store = store
         self.workspaces = workspaces
 

@@ -37,7 +37,13 @@ from chalicelib.domain.messaging.model import (
     Throttled,
     policy_for,
 )
-from chalicelib.domain.messaging.ports import CouponStore, FlowStore
+from chalicelib.domain.messaging.ports import (
+    CouponStore,
+    FlowStore,
+    ProfileReader,
+    SegmentReader,
+    WorkspaceReader,
+)
 from chalicelib.domain.messaging.service import MessagingService, local_zone
 from chalicelib.domain.messaging.stats import Stats
 from chalicelib.domain.money import round_money
@@ -73,9 +79,9 @@ class FlowEngine:
         self,
         store: FlowStore,
         messaging: MessagingService,
-        profiles: Any,
-        segment_service: Any,
-        workspaces: Any,
+        profiles: ProfileReader,
+        segment_service: SegmentReader,
+        workspaces: WorkspaceReader,
         coupons: CouponStore,
         stats: Stats,
         enroll: Callable[[TriggerEvent], list[str]],

@@ -38,7 +38,14 @@ from chalicelib.domain.messaging.flow_engine import Outcome as Outcome
 from chalicelib.domain.messaging.flow_engine import coupon_code as coupon_code
 from chalicelib.domain.messaging.flow_engine import due_bucket as due_bucket
 from chalicelib.domain.messaging.model import Channel, Purpose, policy_for
-from chalicelib.domain.messaging.ports import CouponStore, FlowStore
+from chalicelib.domain.messaging.ports import (
+    CouponStore,
+    FlowStore,
+    ProfileReader,
+    SegmentReader,
+    TemplateReader,
+    WorkspaceReader,
+)
 from chalicelib.domain.messaging.service import MessagingService, local_zone
 from chalicelib.domain.messaging.stats import NoStats, Stats
 from chalicelib.domain.models import now_utc
@@ -49,10 +56,10 @@ class FlowService:
         self,
         store: FlowStore,
         messaging: MessagingService,
-        profiles: Any,
-        segment_service: Any,
-        workspaces: Any,
-        templates: Any,
+        profiles: ProfileReader,
+        segment_service: SegmentReader,
+        workspaces: WorkspaceReader,
+        templates: TemplateReader,
         coupons: CouponStore,
         save_template: Callable[[str, str, TemplateText], Any] | None = None,
         clock: Callable[[], datetime] = now_utc,

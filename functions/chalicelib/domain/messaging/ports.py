@@ -6,9 +6,78 @@ scenario suite against both)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Protocol
 
-from chalicelib.domain.messaging.model import BulkEmail, BulkResult
+from chalicelib.domain.messaging.model import BulkEmail, BulkResult, Template
+
+if TYPE_CHECKING:  # engagement.py imports these ports
+    from chalicelib.domain.messaging.engagement import LastClick
+
+
+class WorkspaceSettingsView(Protocol):
+    """What messaging reads of a workspace's settings (chalicelib.domain.profiles.WorkspaceSettings)."""
+
+    @property
+    def id_salt(self) -> str: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def notifications(self) -> frozenset[str]: ...
+    @property
+    def sender_email(self) -> str: ...
+    @property
+    def sms_sender_id(self) -> str: ...
+    @property
+    def engagement_rules(self) -> dict[str, int]: ...
+    @property
+    def attribution_days(self) -> int: ...
+    @property
+    def quiet_start(self) -> int: ...
+    @property
+    def quiet_end(self) -> int: ...
+    @property
+    def daily_caps(self) -> dict[str, int]: ...
+    @property
+    def low_every_days(self) -> int: ...
+    @property
+    def default_timezone(self) -> str: ...
+    def convert(self, amount: Decimal, currency: str | None) -> Decimal | None: ...
+
+
+class WorkspaceReader(Protocol):
+    def settings(self, workspace_id: str) -> WorkspaceSettingsView | None: ...
+
+
+class WorkspaceDirectory(WorkspaceReader, Protocol):
+    def workspace_ids(self) -> list[str]: ...
+
+
+class ProfileReader(Protocol):
+    def get(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None: ...
+    def get_many(self, workspace_id: str, customer_ids: list[str]) -> dict[str, dict[str, Any]]: ...
+    def find(self, workspace_id: str, salt: str, keys: list[str]) -> list[dict[str, Any]]: ...
+
+
+class TemplateReader(Protocol):
+    def latest(self, workspace_id: str, template_id: str) -> Template: ...  # LookupError if none
+
+
+class TemplateLookup(TemplateReader, Protocol):
+    def get(self, workspace_id: str, template_id: str) -> dict[str, Any] | None: ...
+
+
+class SegmentReader(Protocol):
+    def get(self, workspace_id: str, segment_id: str) -> object: ...  # NotFound if none
+    def facts(self, workspace_id: str, item: dict[str, Any], at: datetime) -> tuple[Any, Any]: ...
+
+
+class MemberPages(Protocol):
+    def members(
+        self, workspace_id: str, segment_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[str], str | None]: ...
 
 
 class Ledger(Protocol):
@@ -119,3 +188,146 @@ class CampaignQueue(Protocol):
 
     def enqueue(self, batches: list[tuple[dict[str, Any], int]]) -> None: ...  # (body, delay s)
     def retry_in(self, receipt: str, seconds: int) -> None: ...  # a received message, later
+
+
+# attribution.py
+class ClickReader(Protocol):
+    def last_click(self, workspace_id: str, customer_id: str) -> LastClick | None: ...
+
+
+# attribution.py
+class AttributionStore(Protocol):
+    def record(
+        self,
+        workspace_id: str,
+        order_pk: str,
+        attribution: dict[str, Any],
+        counts: dict[str, dict[str, int | Decimal]],
+    ) -> bool:
+        """Write the attribution and add `counts` to the statistics, once: False if the
+        order was attributed before."""
+        ...
+
+
+# attribution.py
+class ProfileLookup(Protocol):
+    def get(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None: ...
+
+
+# engagement.py
+class EngagementStore(Protocol):
+    def delivered(self, workspace_id: str, customer_id: str, at: str) -> None: ...
+    def opened(self, workspace_id: str, customer_id: str, at: str) -> None: ...
+    def clicked(
+        self, workspace_id: str, customer_id: str, at: str, key: str, scope: str | None, variant: str | None
+    ) -> None: ...
+    def get(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None: ...
+    def get_many(self, workspace_id: str, customer_ids: list[str]) -> dict[str, dict[str, Any]]: ...
+
+
+# feedback.py
+class SuppressionStore(Protocol):
+    def suppress(self, workspace_id: str, channel: str, address: str, reason: str) -> None: ...
+
+
+# feedback.py
+class EventLedger(Protocol):
+    def record_event(
+        self,
+        workspace_id: str,
+        customer_id: str,
+        key: str,
+        event: str,
+        at: str,
+        counts: dict[str, dict[str, int]] | None = None,
+    ) -> bool:
+        """Set `ev_<event>` on the message's claim and add `counts` (scope -> counters) to the
+        statistics, all or nothing; True only the first time (and only if the message has a
+        claim), so a redelivered event or a second open counts nothing."""
+        ...
+
+    def confirm_sent(self, workspace_id: str, customer_id: str, key: str, provider_id: str) -> None:
+        """SES accepted it: a claim still `sending` (its sender died) becomes `sent`."""
+        ...
+
+
+# performance.py
+class StatsReader(Protocol):
+    def all(self, workspace_id: str) -> dict[str, dict[str, int | Decimal]]: ...
+    def get(self, workspace_id: str, scope: str) -> dict[str, int | Decimal] | None: ...
+
+
+# sms_stop.py
+class OptedOutNumbers(Protocol):
+    def page(self, token: str | None) -> tuple[list[str], str | None]:
+        """One page of the opted-out numbers (E.164) and the next page's token (None: the
+        last page). Raises CursorExpired for a token the provider no longer accepts."""
+        ...
+
+
+# sms_stop.py
+class StopLedger(Protocol):
+    def handled(self, numbers: list[str]) -> set[str]:
+        """Those of `numbers` already taken onto the profiles."""
+        ...
+
+    def mark(self, number: str, at: str, customers: int) -> None:
+        """Record the number as handled, if it is not already."""
+        ...
+
+    def cursor(self) -> str | None: ...
+
+    def set_cursor(self, token: str | None) -> None:
+        """Save the page token to resume at (None: remove it)."""
+        ...
+
+
+# stats.py
+class Stats(Protocol):
+    def add(self, workspace_id: str, scope: str, counts: dict[str, int | Decimal]) -> None: ...
+    def get(self, workspace_id: str, scope: str) -> dict[str, int | Decimal]: ...
+
+
+# templates.py
+class TemplateStore(Protocol):
+    def save(self, workspace_id: str, template: Template, name: str, previous: int | None) -> None: ...
+    def get(self, workspace_id: str, template_id: str) -> dict[str, Any] | None: ...
+    def list(self, workspace_id: str) -> list[dict[str, Any]]: ...
+
+
+# unsubscribe.py
+class OptOutStore(Protocol):
+    def opt_out(self, workspace_id: str, channel: str, customer_id: str, source: str) -> None: ...
+    def is_opted_out(self, workspace_id: str, channel: str, customer_id: str) -> bool: ...
+
+
+# unsubscribe.py
+class ProfileConsent(Protocol):
+    def withdraw(
+        self,
+        workspace_id: str,
+        customer_id: str,
+        channel: str,
+        at: str,
+        reason: str,
+        address: str | None = None,
+    ) -> bool:
+        """Set the profile's consent for `channel` to `unsubscribed` as of `at` if that is
+        newer than what it holds, once (a retry changes nothing); with `address`, only if
+        the profile's address for the channel is that one. False when nothing changed."""
+        ...
+
+
+# unsubscribe.py
+class CountedOptOuts(Protocol):
+    def opt_out_once(
+        self,
+        workspace_id: str,
+        channel: str,
+        customer_id: str,
+        source: str,
+        at: str,
+        counts: dict[str, dict[str, int | Decimal]],
+    ) -> bool:
+        """The opt-out, only if absent, with `counts` added to the statistics: all or nothing."""
+        ...

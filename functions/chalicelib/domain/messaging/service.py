@@ -56,6 +56,7 @@ from chalicelib.domain.messaging.ports import Channels as Channels
 from chalicelib.domain.messaging.ports import EngagementTiers as EngagementTiers
 from chalicelib.domain.messaging.ports import Ledger as Ledger
 from chalicelib.domain.messaging.ports import Limits as Limits
+from chalicelib.domain.messaging.ports import TemplateReader
 from chalicelib.domain.messaging.stats import scope_of
 from chalicelib.domain.timezones import zone_for_phone
 
@@ -87,7 +88,7 @@ class MessagingService:
         ledger: Ledger,
         limits: Limits,
         channels: Channels,
-        templates: Any,
+        templates: TemplateReader,
         unsubscribe_link: Callable[..., str | None] | None = None,
         engagement: EngagementTiers | None = None,
     ) -> None:
