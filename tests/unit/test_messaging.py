@@ -87,7 +87,10 @@ class FakeLedger:
         self.entries[(ws, cid, key)] = {"status": status, "detail": detail}
 
     def release(self, ws: str, cid: str, key: str) -> None:
-        self.entries.pop((ws, cid, key), None)
+        # as DynamoLedger (conditional on `st = sending`): a finished message stays finished
+        entry = self.entries.get((ws, cid, key))
+        if entry is not None and entry["status"] == "sending":
+            del self.entries[(ws, cid, key)]
 
 
 class FakeLimits:
