@@ -143,10 +143,14 @@ class FakeLimits:
 
 
 class FakeChannels:
-    def __init__(self) -> None:
+    def __init__(self, verified: set[str] | None = None) -> None:
         self.sent: list[dict[str, Any]] = []
         self.throttle = 0
         self.stopped: set[str] = set()
+        self.verified = verified  # the verified senders (None: every sender is)
+
+    def sender_verified(self, sender: str) -> bool:
+        return self.verified is None or sender in self.verified
 
     def send_email(self, sender, to, subject, html, text, headers, tags) -> str:
         if self.throttle:

@@ -217,6 +217,14 @@ class AwsChannels:
         """The account's SES sending rate (messages per second), from GetSendQuota."""
         return float(self.ses.get_send_quota()["MaxSendRate"])
 
+    def sender_verified(self, sender: str) -> bool:
+        """SES GetIdentityVerificationAttributes: the address, or its domain, is `Success`."""
+        address = sender.strip()
+        identities = [address, address.rpartition("@")[2].lower()]
+        found = self.ses.get_identity_verification_attributes(Identities=identities)
+        statuses = found.get("VerificationAttributes") or {}
+        return any((statuses.get(i) or {}).get("VerificationStatus") == "Success" for i in identities)
+
     def sms_opted_out(self, phone: str) -> bool:
         """SNS keeps the numbers that replied STOP (or were opted out in the console)."""
         return bool(self.sns.check_if_phone_number_is_opted_out(phoneNumber=phone)["isOptedOut"])

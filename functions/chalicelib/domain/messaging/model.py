@@ -9,6 +9,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from chalicelib.domain.errors import Conflict
+
 
 class Channel(StrEnum):
     EMAIL = "email"
@@ -18,6 +20,13 @@ class Channel(StrEnum):
 class Purpose(StrEnum):
     TRANSACTIONAL = "transactional"
     MARKETING = "marketing"
+
+
+class SenderNotVerified(Conflict):
+    """A campaign cannot go out: the workspace has no sender address, or the provider has
+    not verified it (409, with the commands that fix it)."""
+
+    code = "sender_not_verified"
 
 
 class Throttled(Exception):

@@ -119,6 +119,7 @@ class Channels(Protocol):
     def send_sms(self, phone: str, text: str, sender_id: str, tags: dict[str, str]) -> str: ...
     def send_bulk_email(self, sender: str, emails: list[BulkEmail]) -> list[BulkResult]: ...
     def sms_opted_out(self, phone: str) -> bool: ...  # replied STOP (the SMS provider's list)
+    def sender_verified(self, sender: str) -> bool: ...  # the address, or its domain, is verified
 
 
 class FlowStore(Protocol):

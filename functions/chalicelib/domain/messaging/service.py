@@ -48,6 +48,7 @@ from chalicelib.domain.messaging.model import InFlight as InFlight
 from chalicelib.domain.messaging.model import Outgoing as Outgoing
 from chalicelib.domain.messaging.model import Policy as Policy
 from chalicelib.domain.messaging.model import Purpose as Purpose
+from chalicelib.domain.messaging.model import SenderNotVerified as SenderNotVerified
 from chalicelib.domain.messaging.model import Template as Template
 from chalicelib.domain.messaging.model import Throttled as Throttled
 from chalicelib.domain.messaging.model import policy_for as policy_for
@@ -99,6 +100,10 @@ class MessagingService:
         # (workspace, customer, channel, scope, variant) -> signed URL
         self.unsubscribe_link = unsubscribe_link
         self.engagement = engagement  # the customer's tier, from opens and clicks
+
+    def sender_verified(self, sender: str) -> bool:
+        """Whether the email provider sends from this address (it, or its domain, is verified)."""
+        return self.channels.sender_verified(sender)
 
     def check(
         self,
