@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,6 +29,7 @@ from chalicelib.domain import segments, timemath
 from chalicelib.domain.messaging.flow_definition import Coupon, FlowDef, Send, TriggerEvent, birthday_event
 from chalicelib.domain.messaging.model import (
     Decision,
+    FlowRun,
     InFlight,
     Outgoing,
     Policy,
@@ -48,14 +48,8 @@ from chalicelib.domain.messaging.service import MessagingService, local_zone
 from chalicelib.domain.messaging.stats import Stats
 from chalicelib.domain.money import round_money
 
-SHARDS = 16
 LOOKBACK_DAYS = 2  # the first tick (no watermark yet) looks this far back for due runs
 MAX_ATTEMPTS = 8  # a run whose step fails this often is parked as `failed` (replayable)
-
-
-def due_bucket(at: datetime, customer_id: str) -> str:
-    shard = int(customer_id[-4:], 16) % SHARDS if re.fullmatch(r"[0-9a-f]{4}", customer_id[-4:]) else 0
-    return f"F#{at:%Y-%m-%d}#{shard:02d}"
 
 
 def coupon_code(salt: str, message_key: str, prefix: str) -> str:
@@ -104,76 +98,74 @@ class FlowEngine:
         messages: dict[str, int] = {}
         day = start.replace(hour=0, minute=0, second=0, microsecond=0)
         while day <= now:
-            for shard in range(SHARDS):
-                for pk, sk in self.store.due(f"F#{day:%Y-%m-%d}#{shard:02d}", until):
-                    if time_left is not None and time_left() < 10:
-                        # the next tick goes on from here
-                        return counts | {"stopped_early": 1, "errors": errors, "messages": messages}
-                    _, workspace_id, _, customer_id = pk.split("#", 3)
-                    run = self.store.get_run(workspace_id, customer_id, sk)
-                    if run is None or run.get("st") != "active":
-                        continue
-                    outcome = self.advance(run, now)
-                    counts[outcome.status] = counts.get(outcome.status, 0) + 1
-                    for status in outcome.messages:
-                        messages[status] = messages.get(status, 0) + 1
-                    if outcome.status == "failed":
-                        errors.append({"run": outcome.run, "error": outcome.detail.split(":")[0]})
+            for workspace_id, customer_id, run_id in self.store.due(day.date(), until):
+                if time_left is not None and time_left() < 10:
+                    # the next tick goes on from here
+                    return counts | {"stopped_early": 1, "errors": errors, "messages": messages}
+                run = self.store.get_run(workspace_id, customer_id, run_id)
+                if run is None or run.status != "active":
+                    continue
+                outcome = self.advance(run, now)
+                counts[outcome.status] = counts.get(outcome.status, 0) + 1
+                for status in outcome.messages:
+                    messages[status] = messages.get(status, 0) + 1
+                if outcome.status == "failed":
+                    errors.append({"run": outcome.run, "error": outcome.detail.split(":")[0]})
             day += timedelta(days=1)
         self.store.set_watermark(until)
         return counts | {"errors": errors, "messages": messages}
 
-    def advance(self, run: dict[str, Any], now: datetime) -> Outcome:
+    def advance(self, run: FlowRun, now: datetime) -> Outcome:
         """Take a due run as far as it goes now: through elapsed waits and sends, up to the
         next wait in the future (or the end). Saved once, conditioned on where it stood."""
-        step0, due0 = int(run["step"]), run.get("due")
+        step0, due0 = run.step, run.due
         decided: list[str] = []  # this advance's send decisions, for the job's metrics
         try:
             outcome = self._advance(run, now, decided)
         except (InFlight, Throttled) as exc:
             # another attempt holds the message, or the provider asked us to slow down:
             # the run stays due and the next tick retries it
-            return Outcome(run["id"], "retry", type(exc).__name__)
+            return Outcome(run.run_id, "retry", type(exc).__name__)
         except Exception as exc:  # noqa: BLE001 - isolated, recorded on the run, reported
             # a failure of this run must not stop the others: it is recorded on the run,
             # reported to the job (which logs and counts it), retried with backoff, and
             # parked as `failed` after MAX_ATTEMPTS
-            attempts = int(run.get("tries") or 0) + 1
-            run["tries"], run["err"] = attempts, f"{type(exc).__name__}: {exc}"[:300]
+            attempts = (run.tries or 0) + 1
+            run.tries, run.error = attempts, f"{type(exc).__name__}: {exc}"[:300]
             if attempts >= MAX_ATTEMPTS:
-                run["st"] = "failed"
+                run.status = "failed"
             else:
                 self._schedule(run, now + timedelta(minutes=2**attempts), now)
             self.store.save_run(run, step0, due0)
-            return Outcome(run["id"], "failed", run["err"])
+            return Outcome(run.run_id, "failed", run.error)
         outcome.messages = decided
         if not self.store.save_run(run, step0, due0):
-            return Outcome(run["id"], "retry", "changed meanwhile", outcome.messages)
-        if outcome.status == "done" and run.get("bday"):
+            return Outcome(run.run_id, "retry", "changed meanwhile", outcome.messages)
+        if outcome.status == "done" and run.birthday:
             self._next_birthday(run, now)
         return outcome
 
-    def _advance(self, run: dict[str, Any], now: datetime, decided: list[str]) -> Outcome:
-        ws, cid = run["ws"], run["cid"]
-        flow = self.definition(ws, run["flow"])
+    def _advance(self, run: FlowRun, now: datetime, decided: list[str]) -> Outcome:
+        ws, cid = run.workspace_id, run.customer_id
+        flow = self.definition(ws, run.flow_id)
         if flow is None:
             return self._ended(run, "exited", "flow deleted or disabled")
         settings = self.workspaces.settings(ws)
-        profile = self.profile(ws, cid, run)
+        profile = self.profile(ws, cid, run.context)
         policy = policy_for(settings)
         zone = local_zone(profile, policy)
-        step_start = timemath.parse_iso(run.get("at")) or now
+        step_start = timemath.parse_iso(run.at) or now
         sent = ""
-        while int(run["step"]) < len(flow.steps):
-            index = int(run["step"])
+        while run.step < len(flow.steps):
+            index = run.step
             step = flow.steps[index]
             if step.wait is not None:
                 until = step.wait.until(step_start, zone)
                 if until > now:
                     self._schedule(run, until, now)
-                    return Outcome(run["id"], "waiting", timemath.iso(until) or "")
+                    return Outcome(run.run_id, "waiting", timemath.iso(until) or "")
                 step_start = until
-                run["step"], run["at"] = index + 1, timemath.iso(until)
+                run.step, run.at = index + 1, timemath.iso(until)
                 continue
             assert step.send is not None
             reason = self._exit_reason(flow, run, profile, now)
@@ -186,21 +178,19 @@ class FlowEngine:
                 self.stats.add(ws, f"flow#{flow.id}", {decision.status: 1})
             if decision.status == "deferred" and decision.until is not None:
                 self._schedule(run, decision.until, now)
-                return Outcome(run["id"], "waiting", decision.reason)
+                return Outcome(run.run_id, "waiting", decision.reason)
             sent = decision.status
             step_start = now
-            run["step"], run["at"] = index + 1, timemath.iso(now)
+            run.step, run.at = index + 1, timemath.iso(now)
         self._ended(run, "done", sent or "no send")
-        return Outcome(run["id"], "done", sent)
+        return Outcome(run.run_id, "done", sent)
 
-    def _exit_reason(
-        self, flow: FlowDef, run: dict[str, Any], profile: dict[str, Any], now: datetime
-    ) -> str | None:
-        started = timemath.parse_iso(run.get("started"))
+    def _exit_reason(self, flow: FlowDef, run: FlowRun, profile: dict[str, Any], now: datetime) -> str | None:
+        started = timemath.parse_iso(run.started)
         last = timemath.parse_iso(profile.get("last"))
         if "ordered" in flow.exit_on and last is not None and started is not None and last > started:
             return "ordered"
-        if flow.conditions and not self.holds(run["ws"], flow.conditions, profile, now):
+        if flow.conditions and not self.holds(run.workspace_id, flow.conditions, profile, now):
             return "conditions no longer met"
         return None
 
@@ -213,7 +203,7 @@ class FlowEngine:
     def _send(
         self,
         flow: FlowDef,
-        run: dict[str, Any],
+        run: FlowRun,
         index: int,
         send: Send,
         profile: dict[str, Any],
@@ -222,13 +212,13 @@ class FlowEngine:
         zone: ZoneInfo,
         now: datetime,
     ) -> Decision:
-        ws, cid = run["ws"], run["cid"]
-        due = timemath.parse_iso(run.get("due")) or now
+        ws, cid = run.workspace_id, run.customer_id
+        due = timemath.parse_iso(run.due) or now
         if send.skip_if_late_hours is not None and now - due > timedelta(hours=send.skip_if_late_hours):
             return Decision("skipped", "too late")
         if send.when and not self.holds(ws, send.when, profile, now):
             return Decision("skipped", "condition false")
-        key = f"flow:{flow.id}:{run['key']}:{index}"
+        key = f"flow:{flow.id}:{run.key}:{index}"
         values = self._values(run)
         if send.recommend:
             have = set(profile.get("prods") or ()) | _bought(profile)
@@ -243,10 +233,10 @@ class FlowEngine:
         )
         return self.messaging.send(message, profile, policy, now)
 
-    def _values(self, run: dict[str, Any]) -> dict[str, Any]:
+    def _values(self, run: FlowRun) -> dict[str, Any]:
         """What the trigger knew; the profile's own values (name, store, last product) are
         added by `MessagingService`, and these win over them."""
-        ctx = run.get("ctx") or {}
+        ctx = run.context or {}
         values: dict[str, Any] = {}
         if ctx.get("products"):
             values["last_product"] = ctx["products"][0]  # what this checkout or order held
@@ -278,7 +268,7 @@ class FlowEngine:
         expires = timemath.parse_iso(stored.get("exp")) or now + timedelta(hours=spec.valid_hours)
         return {"coupon_code": code, "coupon_expires": f"{timemath.local(expires, zone):%Y-%m-%d %H:%M %Z}"}
 
-    def profile(self, ws: str, cid: str, run: dict[str, Any]) -> dict[str, Any]:
+    def profile(self, ws: str, cid: str, context: dict[str, Any] | None) -> dict[str, Any]:
         """The customer's profile (following a merge), or for a guest the trigger's person."""
         profile = self.profiles.get(ws, cid)
         for _ in range(3):
@@ -287,7 +277,7 @@ class FlowEngine:
             profile = self.profiles.get(ws, profile["into"])
         if profile is not None and profile.get("t") == "profile":
             return dict(profile)
-        return dict((run.get("ctx") or {}).get("p") or {})
+        return dict((context or {}).get("p") or {})
 
     def definition(self, workspace_id: str, flow_id: str) -> FlowDef | None:
         item = self.store.get_flow(workspace_id, flow_id)
@@ -295,24 +285,25 @@ class FlowEngine:
             return None
         return FlowDef.model_validate(item["def"])
 
-    def _schedule(self, run: dict[str, Any], due: datetime, now: datetime) -> None:
-        run["due"], run["rk"] = timemath.iso(due), due_bucket(max(due, now), run["cid"])
+    def _schedule(self, run: FlowRun, due: datetime, now: datetime) -> None:
+        run.due, run.filed = timemath.iso(due), max(due, now).date()
 
-    def _ended(self, run: dict[str, Any], status: str, why: str) -> Outcome:
-        run["st"], run["why"] = status, why
-        run["rk"] = None
-        return Outcome(run["id"], status, why)
+    def _ended(self, run: FlowRun, status: str, why: str) -> Outcome:
+        run.status, run.reason = status, why
+        run.filed = None
+        return Outcome(run.run_id, status, why)
 
-    def end(self, run: dict[str, Any], status: str, why: str) -> bool:
-        step, due = int(run["step"]), run.get("due")
+    def end(self, run: FlowRun, status: str, why: str) -> bool:
+        step, due = run.step, run.due
         self._ended(run, status, why)
         return self.store.save_run(run, step, due)
 
-    def _next_birthday(self, run: dict[str, Any], now: datetime) -> None:
-        profile = self.profile(run["ws"], run["cid"], run)
+    def _next_birthday(self, run: FlowRun, now: datetime) -> None:
+        ws, cid = run.workspace_id, run.customer_id
+        profile = self.profile(ws, cid, run.context)
         if profile.get("bd"):
-            settings = self.workspaces.settings(run["ws"])
-            self.enroll(birthday_event(run["ws"], run["cid"], profile, now + timedelta(days=1), settings))
+            settings = self.workspaces.settings(ws)
+            self.enroll(birthday_event(ws, cid, profile, now + timedelta(days=1), settings))
 
 
 def _bought(profile: dict[str, Any]) -> set[str]:
@@ -321,8 +312,8 @@ def _bought(profile: dict[str, Any]) -> set[str]:
     return set(bought(profile, "p"))
 
 
-def _log(run: dict[str, Any], index: int, decision: Decision, now: datetime) -> None:
+def _log(run: FlowRun, index: int, decision: Decision, now: datetime) -> None:
     entry = {"step": index, "status": decision.status, "at": timemath.iso(now)}
     if decision.reason:
         entry["reason"] = decision.reason
-    run["log"] = [*(run.get("log") or [])[-19:], entry]
+    run.log = [*(run.log or [])[-19:], entry]

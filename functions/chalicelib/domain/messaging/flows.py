@@ -32,12 +32,10 @@ from chalicelib.domain.messaging.flow_definition import next_birthday as next_bi
 from chalicelib.domain.messaging.flow_definition import parse_flow as parse_flow
 from chalicelib.domain.messaging.flow_engine import LOOKBACK_DAYS as LOOKBACK_DAYS
 from chalicelib.domain.messaging.flow_engine import MAX_ATTEMPTS as MAX_ATTEMPTS
-from chalicelib.domain.messaging.flow_engine import SHARDS as SHARDS
 from chalicelib.domain.messaging.flow_engine import FlowEngine
 from chalicelib.domain.messaging.flow_engine import Outcome as Outcome
 from chalicelib.domain.messaging.flow_engine import coupon_code as coupon_code
-from chalicelib.domain.messaging.flow_engine import due_bucket as due_bucket
-from chalicelib.domain.messaging.model import Channel, Purpose, policy_for
+from chalicelib.domain.messaging.model import Channel, FlowRun, Purpose, policy_for
 from chalicelib.domain.messaging.ports import (
     CouponStore,
     FlowStore,
@@ -159,22 +157,22 @@ class FlowService:
                 ):
                     continue
             stamp = timemath.iso(event.at) or ""
-            run = {
-                "ws": event.workspace_id,
-                "cid": event.customer_id,
-                "id": run_id,
-                "flow": flow.id,
-                "key": event.key,
-                "st": "active",
-                "step": 0,
-                "at": stamp,
-                "started": stamp,
-                "due": stamp,
-                "rk": due_bucket(max(event.at, self.clock()), event.customer_id),
-                "ctx": event.context or None,
-                "seg": event.segment,
-                "bday": event.kind == "birthday" or None,
-            }
+            run = FlowRun(
+                workspace_id=event.workspace_id,
+                customer_id=event.customer_id,
+                run_id=run_id,
+                flow_id=flow.id,
+                key=event.key,
+                status="active",
+                step=0,
+                at=stamp,
+                started=stamp,
+                due=stamp,
+                filed=max(event.at, self.clock()).date(),
+                context=event.context or None,
+                segment=event.segment,
+                birthday=event.kind == "birthday" or None,
+            )
             if self.store.start_run(run):
                 started.append(run_id)
         return started
@@ -186,24 +184,24 @@ class FlowService:
         or segment). Returns the runs ended."""
         ended = []
         for run in self.store.runs(workspace_id, customer_id):
-            if run.get("st") != "active":
+            if run.status != "active":
                 continue
-            flow = self.engine.definition(workspace_id, run["flow"])
+            flow = self.engine.definition(workspace_id, run.flow_id)
             if flow is None or exit_event not in flow.exit_on:
                 continue
-            if key is not None and key not in (run.get("key"), run.get("seg")):
+            if key is not None and key not in (run.key, run.segment):
                 continue
-            if exit_event == "ordered" and (timemath.parse_iso(run.get("started")) or at) >= at:
+            if exit_event == "ordered" and (timemath.parse_iso(run.started) or at) >= at:
                 continue  # the order that started it, or an older one delivered late
             if self.engine.end(run, "exited", exit_event):
-                ended.append(run["id"])
+                ended.append(run.run_id)
         return ended
 
     # -- the minute tick (flow_engine.py) ---------------------------------------------
     def tick(self, now: datetime, time_left: Callable[[], float] | None = None) -> dict[str, Any]:
         return self.engine.tick(now, time_left)
 
-    def advance(self, run: dict[str, Any], now: datetime) -> Outcome:
+    def advance(self, run: FlowRun, now: datetime) -> Outcome:
         return self.engine.advance(run, now)
 
     # -- what would happen ----------------------------------------------------------
@@ -215,7 +213,7 @@ class FlowService:
             raise NotFound("flow not found")
         flow = FlowDef.model_validate(item["def"])
         settings = self.workspaces.settings(workspace_id)
-        profile = self.engine.profile(workspace_id, customer_id, {})
+        profile = self.engine.profile(workspace_id, customer_id, None)
         if not profile:
             raise NotFound("customer not found")
         policy = policy_for(settings)
@@ -277,14 +275,14 @@ def _flow_view(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _run_view(run: dict[str, Any]) -> dict[str, Any]:
+def _run_view(run: FlowRun) -> dict[str, Any]:
     return {
-        "run_id": run["id"],
-        "flow_id": run["flow"],
-        "status": run["st"],
-        "step": int(run["step"]),
-        "due": run.get("due") if run.get("st") == "active" else None,
-        "started": run.get("started"),
-        "reason": run.get("why"),
-        "log": run.get("log") or [],
+        "run_id": run.run_id,
+        "flow_id": run.flow_id,
+        "status": run.status,
+        "step": run.step,
+        "due": run.due if run.status == "active" else None,
+        "started": run.started,
+        "reason": run.reason,
+        "log": run.log or [],
     }

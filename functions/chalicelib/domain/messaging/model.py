@@ -5,7 +5,7 @@ map these to and from their items."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -27,6 +27,32 @@ class SenderNotVerified(Conflict):
     not verified it (409, with the commands that fix it)."""
 
     code = "sender_not_verified"
+
+
+@dataclass
+class FlowRun:
+    """One customer's run of a flow: one per flow and trigger key (the checkout, the order,
+    the year...). The engine moves it on; the store keeps it (adapters/flows.py maps it)."""
+
+    workspace_id: str
+    customer_id: str
+    run_id: str  # <flow>#<trigger key>
+    flow_id: str
+    key: str  # the trigger key
+    status: str  # active, done, exited, failed
+    step: int  # the next step to take
+    at: str | None  # when the current step's clock started (ISO)
+    started: str | None  # when the trigger happened
+    due: str | None  # when the run is next due (ISO)
+    filed: date | None = None  # the day the due index files it under (None: not in the index)
+    context: dict[str, Any] | None = None  # what the trigger knew: products, url, total, person
+    segment: str | None = None  # for segment.entered
+    birthday: bool | None = None  # a birthday run: the next year's is enrolled when it ends
+    tries: int | None = None  # failed attempts so far
+    error: str | None = None  # the last failure
+    reason: str | None = None  # why it ended
+    log: list[dict[str, Any]] | None = None  # the last 20 send decisions
+    extra: dict[str, Any] = field(default_factory=dict)  # stored attributes kept as they are
 
 
 class Throttled(Exception):
