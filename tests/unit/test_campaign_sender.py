@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.messaging.campaigns import CampaignIn, CampaignService
-from chalicelib.domain.messaging.model import SenderNotVerified
+from chalicelib.domain.messaging.model import SenderNotVerified, Template
 from chalicelib.domain.messaging.service import MessagingService
 from chalicelib.domain.messaging.stats import NoStats
 from chalicelib.domain.profiles import WorkspaceSettings
@@ -52,8 +52,8 @@ class FakeCampaignStore:
 
 
 class Templates(FakeTemplates):
-    def get(self, workspace_id: str, template_id: str) -> dict[str, Any] | None:
-        return {"id": template_id, "ver": 1}
+    def get(self, workspace_id: str, template_id: str) -> Template | None:
+        return self.latest(workspace_id, template_id)
 
 
 def service(sender: str, verified: set[str]) -> tuple[CampaignService, FakeCampaignStore]:

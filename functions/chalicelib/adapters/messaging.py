@@ -264,16 +264,20 @@ class DynamoTemplates:
             "sms": template.sms,
         }
         at = iso(now_utc())
-        self.t.put(
-            {
-                "pk": f"W#{workspace_id}#TPLV#{template.template_id}",
-                "sk": f"v{template.version:06d}",
-                "t": "template_version",
-                "ca": at,
-                **body,
-            },
-            "attribute_not_exists(pk)",
-        )
+        try:
+            self.t.put(
+                {
+                    "pk": f"W#{workspace_id}#TPLV#{template.template_id}",
+                    "sk": f"v{template.version:06d}",
+                    "t": "template_version",
+                    "ca": at,
+                    **body,
+                },
+                "attribute_not_exists(pk)",
+            )
+        except self.t.client.exceptions.ConditionalCheckFailedException as exc:
+            # another save made this version first (it raced this one from the same version)
+            raise Conflict("the template changed meanwhile; reload it and save again") from exc
         condition, values = (
             ("attribute_not_exists(pk)", None) if previous is None else ("ver = :prev", {":prev": previous})
         )
@@ -294,22 +298,29 @@ class DynamoTemplates:
         except self.t.client.exceptions.ConditionalCheckFailedException as exc:
             raise Conflict("the template changed meanwhile; reload it and save again") from exc
 
-    def get(self, workspace_id: str, template_id: str) -> dict[str, Any] | None:
-        return self.t.get(f"W#{workspace_id}#TPL", template_id, consistent=True)
+    def get(self, workspace_id: str, template_id: str) -> Template | None:
+        item = self.t.get(f"W#{workspace_id}#TPL", template_id, consistent=True)
+        return None if item is None else template_from_item(item)
 
     def latest(self, workspace_id: str, template_id: str) -> Template:
-        item = self.get(workspace_id, template_id)
-        if item is None:
+        template = self.get(workspace_id, template_id)
+        if template is None:
             raise LookupError(f"template {template_id} not found")
-        return Template(
-            template_id,
-            int(item["ver"]),
-            item.get("subject", ""),
-            item.get("html", ""),
-            item.get("text", ""),
-            item.get("sms", ""),
-        )
+        return template
 
-    def list(self, workspace_id: str) -> list[dict[str, Any]]:
+    def list(self, workspace_id: str) -> list[Template]:
         items, _ = self.t.query(f"W#{workspace_id}#TPL", limit=200, newest_first=False)
-        return items
+        return [template_from_item(i) for i in items]
+
+
+def template_from_item(item: dict[str, Any]) -> Template:
+    """`W#<ws>#TPL` / `<template id>`: `ver`, `name`, `subject`, `html`, `text`, `sms`."""
+    return Template(
+        str(item["sk"]),
+        int(item["ver"]),
+        item.get("subject", ""),
+        item.get("html", ""),
+        item.get("text", ""),
+        item.get("sms", ""),
+        name=item.get("name", ""),
+    )

@@ -76,6 +76,7 @@ class Template:
     html: str = ""
     text: str = ""
     sms: str = ""
+    name: str = ""  # what the operator calls it (the id when unnamed)
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,7 @@ class TemplateReader(Protocol):
 
 
 class TemplateLookup(TemplateReader, Protocol):
-    def get(self, workspace_id: str, template_id: str) -> dict[str, Any] | None: ...
+    def get(self, workspace_id: str, template_id: str) -> Template | None: ...
 
 
 class SegmentReader(Protocol):
@@ -294,8 +294,8 @@ class Stats(Protocol):
 # templates.py
 class TemplateStore(Protocol):
     def save(self, workspace_id: str, template: Template, name: str, previous: int | None) -> None: ...
-    def get(self, workspace_id: str, template_id: str) -> dict[str, Any] | None: ...
-    def list(self, workspace_id: str) -> list[dict[str, Any]]: ...
+    def get(self, workspace_id: str, template_id: str) -> Template | None: ...  # the latest version
+    def list(self, workspace_id: str) -> list[Template]: ...
 
 
 # unsubscribe.py

@@ -48,12 +48,12 @@ class Preview(BaseModel):
     sms_parts: int | None
 
 
-def _view(template_id: str, item: dict[str, Any]) -> TemplateView:
-    texts = [item.get(k, "") for k in ("subject", "html", "text", "sms")]
+def _view(template: Template) -> TemplateView:
+    texts = [template.subject, template.html, template.text, template.sms]
     return TemplateView(
-        template_id=template_id,
-        name=item.get("name", template_id),
-        version=int(item["ver"]),
+        template_id=template.template_id,
+        name=template.name or template.template_id,
+        version=template.version,
         subject=texts[0],
         html=texts[1],
         text=texts[2],
@@ -86,19 +86,19 @@ class TemplateService:
         if not (body.html or body.text or body.sms):
             raise BadRequest("a template needs an html, text or sms body", {"field": "text"})
         current = self.store.get(workspace_id, template_id)
-        previous = int(current["ver"]) if current else None
+        previous = current.version if current else None
         template = Template(template_id, (previous or 0) + 1, body.subject, body.html, body.text, body.sms)
         self.store.save(workspace_id, template, body.name, previous)
         return self.get(workspace_id, template_id)
 
     def get(self, workspace_id: str, template_id: str) -> TemplateView:
-        item = self.store.get(workspace_id, template_id)
-        if item is None:
+        template = self.store.get(workspace_id, template_id)
+        if template is None:
             raise NotFound("template not found")
-        return _view(template_id, item)
+        return _view(template)
 
     def list(self, workspace_id: str) -> list[TemplateView]:
-        return [_view(i["sk"], i) for i in self.store.list(workspace_id)]
+        return [_view(t) for t in self.store.list(workspace_id)]
 
     def preview(
         self, workspace_id: str, template_id: str, customer_id: str, values: dict[str, Any]
