@@ -9,6 +9,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from pydantic import BaseModel
+
 from chalicelib.domain.errors import Conflict
 
 
@@ -53,6 +55,28 @@ class FlowRun:
     reason: str | None = None  # why it ended
     log: list[dict[str, Any]] | None = None  # the last 20 send decisions
     extra: dict[str, Any] = field(default_factory=dict)  # stored attributes kept as they are
+
+
+class LastClick(BaseModel):
+    key: str  # the message key
+    scope: str | None = None  # camp#<id> or flow#<id>
+    variant: str | None = None
+    at: str
+
+
+@dataclass(frozen=True)
+class EngagementState:
+    """What a customer did with the messages they got (adapters/engagement.py maps the item)."""
+
+    deliveries: int = 0
+    opens: int = 0  # opened messages
+    clicks: int = 0  # clicked messages
+    since_engaged: int = 0  # deliveries since the last open or click
+    last_delivery: str | None = None
+    last_open: str | None = None
+    prior_open: str | None = None  # the open before the last one
+    last_click_at: str | None = None
+    last_click: LastClick | None = None  # the last marketing click (for attribution)
 
 
 class Throttled(Exception):

@@ -8,12 +8,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-from chalicelib.domain.messaging.model import BulkEmail, BulkResult, FlowRun, Template
-
-if TYPE_CHECKING:  # engagement.py imports these ports
-    from chalicelib.domain.messaging.engagement import LastClick
+from chalicelib.domain.messaging.model import (
+    BulkEmail,
+    BulkResult,
+    EngagementState,
+    FlowRun,
+    LastClick,
+    Template,
+)
 
 
 class WorkspaceSettingsView(Protocol):
@@ -224,8 +228,8 @@ class EngagementStore(Protocol):
     def clicked(
         self, workspace_id: str, customer_id: str, at: str, key: str, scope: str | None, variant: str | None
     ) -> None: ...
-    def get(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None: ...
-    def get_many(self, workspace_id: str, customer_ids: list[str]) -> dict[str, dict[str, Any]]: ...
+    def get(self, workspace_id: str, customer_id: str) -> EngagementState | None: ...
+    def get_many(self, workspace_id: str, customer_ids: list[str]) -> dict[str, EngagementState]: ...
 
 
 # feedback.py
