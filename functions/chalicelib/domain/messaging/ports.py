@@ -197,12 +197,12 @@ class CampaignQueue(Protocol):
     def retry_in(self, receipt: str, seconds: int) -> None: ...  # a received message, later
 
 
-# attribution.py
+# used by attribution.py
 class ClickReader(Protocol):
     def last_click(self, workspace_id: str, customer_id: str) -> LastClick | None: ...
 
 
-# attribution.py
+# used by attribution.py
 class AttributionStore(Protocol):
     def record(
         self,
@@ -216,12 +216,12 @@ class AttributionStore(Protocol):
         ...
 
 
-# attribution.py
+# used by attribution.py
 class ProfileLookup(Protocol):
     def get(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None: ...
 
 
-# engagement.py
+# used by engagement.py
 class EngagementStore(Protocol):
     def delivered(self, workspace_id: str, customer_id: str, at: str) -> None: ...
     def opened(self, workspace_id: str, customer_id: str, at: str) -> None: ...
@@ -232,12 +232,12 @@ class EngagementStore(Protocol):
     def get_many(self, workspace_id: str, customer_ids: list[str]) -> dict[str, EngagementState]: ...
 
 
-# feedback.py
+# used by feedback.py
 class SuppressionStore(Protocol):
     def suppress(self, workspace_id: str, channel: str, address: str, reason: str) -> None: ...
 
 
-# feedback.py
+# used by feedback.py
 class EventLedger(Protocol):
     def record_event(
         self,
@@ -258,13 +258,13 @@ class EventLedger(Protocol):
         ...
 
 
-# performance.py
+# used by performance.py
 class StatsReader(Protocol):
     def all(self, workspace_id: str) -> dict[str, dict[str, int | Decimal]]: ...
     def get(self, workspace_id: str, scope: str) -> dict[str, int | Decimal] | None: ...
 
 
-# sms_stop.py
+# used by sms_stop.py
 class OptedOutNumbers(Protocol):
     def page(self, token: str | None) -> tuple[list[str], str | None]:
         """One page of the opted-out numbers (E.164) and the next page's token (None: the
@@ -272,7 +272,7 @@ class OptedOutNumbers(Protocol):
         ...
 
 
-# sms_stop.py
+# used by sms_stop.py
 class StopLedger(Protocol):
     def handled(self, numbers: list[str]) -> set[str]:
         """Those of `numbers` already taken onto the profiles."""
@@ -289,26 +289,26 @@ class StopLedger(Protocol):
         ...
 
 
-# stats.py
+# used by stats.py
 class Stats(Protocol):
     def add(self, workspace_id: str, scope: str, counts: dict[str, int | Decimal]) -> None: ...
     def get(self, workspace_id: str, scope: str) -> dict[str, int | Decimal]: ...
 
 
-# templates.py
+# used by templates.py
 class TemplateStore(Protocol):
     def save(self, workspace_id: str, template: Template, name: str, previous: int | None) -> None: ...
     def get(self, workspace_id: str, template_id: str) -> Template | None: ...  # the latest version
     def list(self, workspace_id: str) -> list[Template]: ...
 
 
-# unsubscribe.py
+# used by unsubscribe.py
 class OptOutStore(Protocol):
     def opt_out(self, workspace_id: str, channel: str, customer_id: str, source: str) -> None: ...
     def is_opted_out(self, workspace_id: str, channel: str, customer_id: str) -> bool: ...
 
 
-# unsubscribe.py
+# used by unsubscribe.py
 class ProfileConsent(Protocol):
     def withdraw(
         self,
@@ -325,7 +325,7 @@ class ProfileConsent(Protocol):
         ...
 
 
-# unsubscribe.py
+# used by unsubscribe.py
 class CountedOptOuts(Protocol):
     def opt_out_once(
         self,
