@@ -21,6 +21,7 @@ from chalicelib.adapters.limits import address_hash as address_hash
 from chalicelib.adapters.limits import opt_out_key as opt_out_key
 from chalicelib.adapters.limits import suppression_key as suppression_key
 from chalicelib.domain.errors import Conflict
+from chalicelib.domain.messaging.model import Claim
 from chalicelib.domain.messaging.service import Template
 from chalicelib.domain.messaging.stats import COUNTERS
 from chalicelib.domain.models import now_utc
@@ -65,7 +66,7 @@ class DynamoLedger:
     def __init__(self, table: CrmTable) -> None:
         self.t = table
 
-    def claim(self, workspace_id: str, customer_id: str, key: str, now: datetime, lease: timedelta) -> str:
+    def claim(self, workspace_id: str, customer_id: str, key: str, now: datetime, lease: timedelta) -> Claim:
         try:
             self.t.client.put_item(
                 TableName=self.t.table,

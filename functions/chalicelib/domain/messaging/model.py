@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -55,6 +55,11 @@ class FlowRun:
     reason: str | None = None  # why it ended
     log: list[dict[str, Any]] | None = None  # the last 20 send decisions
     extra: dict[str, Any] = field(default_factory=dict)  # stored attributes kept as they are
+
+
+# What claiming a message's key answers: "claimed" (this attempt sends it), "done" (sent,
+# dropped or refused before: nothing to do) or "busy" (another attempt holds it, within its lease)
+Claim = Literal["claimed", "done", "busy"]
 
 
 class LastClick(BaseModel):

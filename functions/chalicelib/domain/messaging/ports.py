@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from chalicelib.domain.messaging.model import (
     BulkEmail,
     BulkResult,
+    Claim,
     EngagementState,
     FlowRun,
     LastClick,
@@ -88,7 +89,7 @@ class MemberPages(Protocol):
 class Ledger(Protocol):
     def claim(
         self, workspace_id: str, customer_id: str, key: str, now: datetime, lease: timedelta
-    ) -> str: ...  # "claimed", "done" (sent, dropped or refused before) or "busy"
+    ) -> Claim: ...
     def finish(self, workspace_id: str, customer_id: str, key: str, status: str, detail: str) -> None: ...
     def release(self, workspace_id: str, customer_id: str, key: str) -> None: ...
 
