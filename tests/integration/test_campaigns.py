@@ -332,6 +332,39 @@ def test_the_api_validates_and_maps_errors(world):
     assert post(stage, ws, f"/campaigns/{campaign_id}/resume").status_code == 409
 
 
+def test_a_campaign_without_a_verified_sender_is_refused_with_the_fix(stage, ws):
+    from chalicelib.domain.messaging.templates import TemplateIn
+    from patron.bench.campaign import SENDER, TEMPLATES
+
+    # Given a workspace with the campaign's templates and customers, but no sender yet
+    for template_id, body in TEMPLATES.items():
+        stage.container.template_service.save(
+            ws.workspace_id, template_id, TemplateIn(name=template_id, **body)
+        )
+    put_customers(stage, ws.workspace_id, [customer(0)])
+    # When a campaign is created
+    missing = post(stage, ws, "/campaigns", load_event("campaigns/create_one_variant.json"))
+    # Then it is refused (409) with the commands that set and verify a sender
+    assert missing.status_code == 409, missing.body
+    refusal = json.loads(missing.body)
+    assert refusal["error"] == "sender_not_verified"
+    assert f"workspace {ws.workspace_id} has no verified sender" in refusal["message"]
+    assert "patron workspace messaging" in refusal["message"] and "patron sender verify" in refusal["message"]
+    # And with a sender SES has not verified, it is refused too, naming the command for it
+    stage.container.workspaces.set_messaging(ws.workspace_id, [], SENDER, None)
+    unverified = post(stage, ws, "/campaigns", load_event("campaigns/create_one_variant.json"))
+    assert unverified.status_code == 409, unverified.body
+    assert f"patron sender verify {SENDER}" in json.loads(unverified.body)["message"]
+    # Once SES has verified it, the campaign is created; a sender that loses it cannot start
+    stage.client("ses").verify_email_identity(EmailAddress=SENDER)
+    campaign_id = create(stage, ws)
+    stage.client("ses").delete_identity(Identity=SENDER)
+    started = post(stage, ws, f"/campaigns/{campaign_id}/start")
+    assert started.status_code == 409, started.body
+    assert progress(stage, ws, campaign_id)["status"] == "draft"
+    assert bulk_destinations(stage) == []
+
+
 def test_the_benchmark_sends_no_duplicate_no_unconsented_and_nothing_in_quiet_hours():
     from patron.bench.campaign import run
 

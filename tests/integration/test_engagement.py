@@ -240,7 +240,7 @@ def test_engagement_times_only_move_forward(stage, ws):
     engagement.clicked(w, "c_1", "2026-11-12T00:00:00.000000Z", "camp:a", "camp#a", "x")  # late
     engagement.delivered(w, "c_2", "2026-11-10T00:00:00.000000Z")
     # Then counts add up and the times are the newest ones
-    item: dict[str, Any] = engagement.get(w, "c_1") or {}
+    item: dict[str, Any] = stage.container.crm.get(f"W#{w}#ENG#c_1", "E") or {}  # as stored
     assert (item["nd"], item["no"], item["nc"], item["ds"]) == (2, 3, 2, 0)
     assert (item["ld"], item["lo"], item["po"], item["lc"]) == (
         "2026-11-10T00:00:00.000000Z",
@@ -250,6 +250,13 @@ def test_engagement_times_only_move_forward(stage, ws):
     )
     assert item["lk"] == {"k": "camp:b", "s": "camp#b", "at": "2026-11-13T00:00:00.000000Z"}
     assert set(engagement.get_many(w, ["c_1", "c_2", "c_3"])) == {"c_1", "c_2"}
+    # And the domain reads the item as its engagement state
+    state = engagement.get(w, "c_1")
+    assert state is not None and (state.deliveries, state.opens, state.clicks) == (2, 3, 2)
+    assert state.last_click is not None and (state.last_click.key, state.last_click.scope) == (
+        "camp:b",
+        "camp#b",
+    )
 
 
 def test_erasing_a_customer_erases_her_engagement(stage, ws, jane):

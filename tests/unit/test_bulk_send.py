@@ -87,8 +87,8 @@ def test_opt_outs_and_suppressions_are_read_once_per_batch_not_per_recipient(bul
     service, _, limits, channels = bulk
     # Given 60 recipients, one of whom unsubscribed and one whose address bounced
     people = audience(60)
-    limits.opted_out.add(("email", "c_7"))
-    limits.suppressed.add("c9@example.com")
+    limits.opt_out("ws_1", "email", "c_7", "link")
+    limits.suppress("ws_1", "email", "c9@example.com", "hard bounce")
 
     def one_by_one(*args: Any) -> bool:
         raise AssertionError("a per-recipient read in the bulk path")
@@ -124,7 +124,7 @@ def test_guardrails_apply_per_recipient_and_drops_are_recorded(bulk):
     service, ledger, limits, channels = bulk
     people = audience(5)
     people["c_1"]["ce"] = {"s": "unsubscribed"}
-    limits.suppressed.add("c2@example.com")
+    limits.suppress("ws_1", "email", "c2@example.com", "hard bounce")
     people["c_3"]["tz"] = "Asia/Tokyo"  # 03:00 there: quiet hours
     limits.counts[("ws_1", "c_4", "2026-11-23")] = 1  # already had today's message
     # When they are sent in bulk

@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 
+from chalicelib.adapters.engagement import engagement_from_item
 from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.messaging.attribution import AttributionService
 from chalicelib.domain.messaging.engagement import EngagementService, Rules, score_of, tier_of
 from chalicelib.domain.messaging.feedback import FeedbackService, key_tag, parse_notification
+from chalicelib.domain.messaging.model import EngagementState
 from chalicelib.domain.messaging.performance import MessagingStatsService, ScopeStats
 from chalicelib.domain.messaging.service import Channel, MessagingService, Outgoing, Policy, Purpose
 from chalicelib.domain.messaging.unsubscribe import UnsubscribeService, make_token, read_token
@@ -26,6 +28,11 @@ NOW = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)  # 13:00 in New York: no quiet h
 
 def ago(days: float) -> str:
     return iso(NOW - timedelta(days=days)) or ""
+
+
+def state(item: dict[str, Any] | None) -> EngagementState | None:
+    """An engagement item (as stored) read as the domain sees it."""
+    return None if item is None else engagement_from_item(item)
 
 
 # -- tiers ------------------------------------------------------------------------------
@@ -45,23 +52,24 @@ def ago(days: float) -> str:
     ],
 )
 def test_tiers_follow_opens_and_clicks(item, tier):
-    assert tier_of(item, Rules(), NOW) == tier
+    assert tier_of(state(item), Rules(), NOW) == tier
 
 
 def test_thresholds_are_per_workspace_and_checked():
     # Given a workspace that calls one open within a week "high", and low after 5 deliveries
     rules = Rules.of({"recent_days": 7, "high_opens": 1, "low_deliveries": 5, "unknown": 9})
-    assert tier_of({"lo": ago(3)}, rules, NOW) == "high"
-    assert tier_of({"lc": ago(10)}, rules, NOW) == "medium"
-    assert tier_of({"ds": 4}, rules, NOW) == "medium" and tier_of({"ds": 5}, rules, NOW) == "low"
+    assert tier_of(state({"lo": ago(3)}), rules, NOW) == "high"
+    assert tier_of(state({"lc": ago(10)}), rules, NOW) == "medium"
+    assert tier_of(state({"ds": 4}), rules, NOW) == "medium"
+    assert tier_of(state({"ds": 5}), rules, NOW) == "low"
     with pytest.raises(BadRequest):
         Rules(high_opens=3).check()  # only the last two opens are kept
 
 
 def test_the_score_ranks_recent_clickers_above_silent_recipients():
-    clicker = score_of({"lc": ago(2), "lo": ago(2)}, Rules(), NOW)
-    opener = score_of({"lo": ago(2)}, Rules(), NOW)
-    silent = score_of({"ds": 6}, Rules(), NOW)
+    clicker = score_of(state({"lc": ago(2), "lo": ago(2)}), Rules(), NOW)
+    opener = score_of(state({"lo": ago(2)}), Rules(), NOW)
+    silent = score_of(state({"ds": 6}), Rules(), NOW)
     assert 0 <= silent < score_of(None, Rules(), NOW) < opener < clicker <= 100
 
 
@@ -94,11 +102,12 @@ class FakeEngagementStore:
         if scope:
             item["lk"] = {"k": key, "s": scope, "at": at, **({"v": variant} if variant else {})}
 
-    def get(self, ws: str, cid: str) -> dict[str, Any] | None:
-        return self.items.get(cid)
+    # kept as the adapter stores the item, read through its mapping
+    def get(self, ws: str, cid: str) -> EngagementState | None:
+        return state(self.items.get(cid))
 
-    def get_many(self, ws: str, cids: list[str]) -> dict[str, dict[str, Any]]:
-        return {c: self.items[c] for c in cids if c in self.items}
+    def get_many(self, ws: str, cids: list[str]) -> dict[str, EngagementState]:
+        return {c: engagement_from_item(self.items[c]) for c in cids if c in self.items}
 
 
 def test_the_batch_read_gives_every_customer_a_tier():
@@ -216,7 +225,7 @@ def test_each_event_of_a_message_counts_once_for_its_campaign_and_variant():
         "v": "b",
         "at": "2026-11-20T16:31:00.000000Z",
     }
-    assert tier_of(item, Rules(), datetime(2026, 11, 20, tzinfo=UTC)) == "high"
+    assert tier_of(state(item), Rules(), datetime(2026, 11, 20, tzinfo=UTC)) == "high"
 
 
 def test_a_transactional_message_moves_engagement_but_no_statistics_and_no_last_click():

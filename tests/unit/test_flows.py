@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from chalicelib.adapters.flows import SHARDS, run_from_item, run_item
 from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.messaging.flows import (
     MAX_ATTEMPTS,
@@ -19,6 +21,7 @@ from chalicelib.domain.messaging.flows import (
     next_birthday,
     parse_flow,
 )
+from chalicelib.domain.messaging.model import FlowRun
 from chalicelib.domain.messaging.service import MessagingService
 from chalicelib.domain.segment_service import SegmentService
 from tests.unit.fakes import FakeWorkspaces
@@ -43,11 +46,12 @@ class FakeFlowStore:
     def list_flows(self, ws: str) -> list[dict[str, Any]]:
         return [f for (w, _), f in self.flows.items() if w == ws]
 
-    def start_run(self, run: dict[str, Any]) -> bool:
-        key = (run["ws"], run["cid"], run["id"])
+    # runs are kept as the DynamoDB adapter lays them out (adapters/flows.py's mapping)
+    def start_run(self, run: FlowRun) -> bool:
+        key = (run.workspace_id, run.customer_id, run.run_id)
         if key in self.runs_:
             return False
-        self.runs_[key] = copy.deepcopy(run)
+        self.runs_[key] = run_item(copy.deepcopy(run))
         return True
 
     def take_reentry(self, ws: str, cid: str, flow_id: str, at: str, cutoff: str) -> bool:
@@ -57,26 +61,34 @@ class FakeFlowStore:
         self.reentry[(ws, cid, flow_id)] = at
         return True
 
-    def runs(self, ws: str, cid: str) -> list[dict[str, Any]]:
-        return [copy.deepcopy(r) for (w, c, _), r in self.runs_.items() if (w, c) == (ws, cid)]
+    def runs(self, ws: str, cid: str) -> list[FlowRun]:
+        return [run_from_item(copy.deepcopy(r)) for r in self.items(ws, cid)]
 
-    def get_run(self, ws: str, cid: str, run_id: str) -> dict[str, Any] | None:
-        run = self.runs_.get((ws, cid, run_id))
-        return copy.deepcopy(run) if run else None
+    def get_run(self, ws: str, cid: str, run_id: str) -> FlowRun | None:
+        item = self.runs_.get((ws, cid, run_id))
+        return run_from_item(copy.deepcopy(item)) if item else None
 
-    def save_run(self, run: dict[str, Any], expected_step: int, expected_due: str | None) -> bool:
-        stored = self.runs_[(run["ws"], run["cid"], run["id"])]
+    def save_run(self, run: FlowRun, expected_step: int, expected_due: str | None) -> bool:
+        key = (run.workspace_id, run.customer_id, run.run_id)
+        stored = self.runs_[key]
         if stored["step"] != expected_step or stored["due"] != expected_due or stored["st"] != "active":
             return False
-        self.runs_[(run["ws"], run["cid"], run["id"])] = copy.deepcopy(run)
+        self.runs_[key] = run_item(copy.deepcopy(run))
         return True
 
-    def due(self, bucket: str, until: str) -> list[tuple[str, str]]:
-        return [
-            (f"W#{w}#FR#{c}", r["id"])
-            for (w, c, _), r in self.runs_.items()
-            if r["st"] == "active" and r.get("rk") == bucket and r["due"] <= until
-        ]
+    def due(self, day: date, until: str) -> Iterator[tuple[str, str, str]]:
+        for shard in range(SHARDS):
+            bucket = f"F#{day:%Y-%m-%d}#{shard:02d}"
+            for (w, c, _), r in list(self.runs_.items()):
+                if r["st"] == "active" and r.get("rk") == bucket and r["due"] <= until:
+                    yield w, c, r["id"]
+
+    # what the tests read: the stored items
+    def item(self, ws: str, cid: str, run_id: str) -> dict[str, Any]:
+        return self.runs_[(ws, cid, run_id)]
+
+    def items(self, ws: str, cid: str) -> list[dict[str, Any]]:
+        return [r for (w, c, _), r in self.runs_.items() if (w, c) == (ws, cid)]
 
     def watermark(self) -> str | None:
         return self.mark
@@ -204,7 +216,7 @@ def test_a_trigger_enrolls_once_and_the_tick_sends_after_the_wait(world):
     service.tick(NOON + timedelta(hours=1, minutes=6))
     # Then one message, and the run is done
     assert [m["to"] for m in channels.sent] == ["ana@example.com"]
-    assert store.get_run("ws_1", "c_000a", "nudge#k1")["st"] == "done"
+    assert store.item("ws_1", "c_000a", "nudge#k1")["st"] == "done"
 
 
 def test_the_cap_defers_a_second_flow_to_the_next_morning_in_local_time(world):
@@ -219,7 +231,7 @@ def test_the_cap_defers_a_second_flow_to_the_next_morning_in_local_time(world):
     # Then one is sent and the other waits for 09:00 in Paris tomorrow (08:00 UTC)
     assert len(channels.sent) == 1 and result["done"] == 1 and result["waiting"] == 1
     assert result["messages"] == {"sent": 1, "deferred": 1}
-    waiting = next(r for r in store.runs("ws_1", "c_000a") if r["st"] == "active")
+    waiting = next(r for r in store.items("ws_1", "c_000a") if r["st"] == "active")
     assert waiting["due"].startswith("2026-11-24T08:00:00")
     service.tick(datetime(2026, 11, 24, 8, 1, tzinfo=UTC))
     assert len(channels.sent) == 2
@@ -233,7 +245,7 @@ def test_an_order_after_the_start_ends_the_run_before_sending(world):
     profiles.items["c_000a"]["last"] = "2026-11-23T12:20:00Z"
     service.tick(NOON + timedelta(hours=2))
     # Then the run exits and nothing is sent
-    run = store.get_run("ws_1", "c_000a", "nudge#k1")
+    run = store.item("ws_1", "c_000a", "nudge#k1")
     assert channels.sent == [] and run["st"] == "exited" and run["why"] == "ordered"
 
 
@@ -247,7 +259,7 @@ def test_an_exit_event_ends_only_runs_that_exit_on_it_and_not_for_the_starting_o
     ended = service.on_exit_event("ws_1", "c_000a", "ordered", NOON + timedelta(minutes=5))
     # Then only the checkout's run ends
     assert ended == ["nudge#k1"]
-    assert store.get_run("ws_1", "c_000a", "thanks#o1")["st"] == "active"
+    assert store.item("ws_1", "c_000a", "thanks#o1")["st"] == "active"
 
 
 def test_flow_conditions_and_step_conditions(world):
@@ -269,8 +281,8 @@ def test_flow_conditions_and_step_conditions(world):
     service.tick(NOON + timedelta(hours=2))
     # Then the first run exits on its condition, the second skips its step: nothing sent
     assert channels.sent == []
-    assert store.get_run("ws_1", "c_000a", "nudge#k1")["why"] == "conditions no longer met"
-    skipped = store.get_run("ws_1", "c_000a", "members-only#o1")
+    assert store.item("ws_1", "c_000a", "nudge#k1")["why"] == "conditions no longer met"
+    skipped = store.item("ws_1", "c_000a", "members-only#o1")
     assert skipped["st"] == "done" and skipped["log"][0]["status"] == "skipped"
 
 
@@ -309,14 +321,14 @@ def test_a_failing_run_is_retried_with_backoff_then_parked_and_others_go_on(worl
     result = service.tick(NOON + timedelta(minutes=1))
     assert result["failed"] == 1 and [m["to"] for m in channels.sent] == ["bo@example.com"]
     assert result["errors"] == [{"run": "nudge#k1", "error": "RuntimeError"}]
-    run = store.get_run("ws_1", "c_000a", "nudge#k1")
+    run = store.item("ws_1", "c_000a", "nudge#k1")
     assert run["st"] == "active" and run["tries"] == 1 and run["due"] > "2026-11-23T12:02"
     # When it keeps failing, it is parked after MAX_ATTEMPTS, kept with its error
     at = NOON
     for _ in range(MAX_ATTEMPTS):
         at += timedelta(days=1)
         service.tick(at)
-    run = store.get_run("ws_1", "c_000a", "nudge#k1")
+    run = store.item("ws_1", "c_000a", "nudge#k1")
     assert run["st"] == "failed" and run["tries"] == MAX_ATTEMPTS and "provider down" in run["err"]
 
 
@@ -331,7 +343,7 @@ def test_two_ticks_racing_on_one_run_send_once(world):
     outcome = service.advance(stale, NOON + timedelta(minutes=1))
     # Then the message went once (the ledger), and the stale save lost (the condition)
     assert len(channels.sent) == 1 and outcome.status == "retry"
-    assert store.get_run("ws_1", "c_000a", "nudge#k1")["log"][0]["status"] == "sent"
+    assert store.item("ws_1", "c_000a", "nudge#k1")["log"][0]["status"] == "sent"
 
 
 def test_reentry_window_limits_how_often_a_customer_enters(world):
@@ -349,4 +361,4 @@ def test_a_disabled_flow_starts_nothing_and_its_runs_exit(world):
     service.apply("ws_1", flow(enabled=False))
     assert start(service, key="k2") == []
     service.tick(NOON + timedelta(hours=2))
-    assert channels.sent == [] and store.get_run("ws_1", "c_000a", "nudge#k1")["st"] == "exited"
+    assert channels.sent == [] and store.item("ws_1", "c_000a", "nudge#k1")["st"] == "exited"

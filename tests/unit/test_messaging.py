@@ -3,6 +3,7 @@ under redelivery, throttling and caps."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -87,29 +88,41 @@ class FakeLedger:
         self.entries[(ws, cid, key)] = {"status": status, "detail": detail}
 
     def release(self, ws: str, cid: str, key: str) -> None:
-        self.entries.pop((ws, cid, key), None)
+        # as DynamoLedger (conditional on `st = sending`): a finished message stays finished
+        entry = self.entries.get((ws, cid, key))
+        if entry is not None and entry["status"] == "sending":
+            del self.entries[(ws, cid, key)]
 
 
 class FakeLimits:
+    """As DynamoLimits: suppressions and opt-outs per workspace and channel (an address
+    compared trimmed and lower-cased), caps per customer and period, SMS credits per workspace."""
+
     def __init__(self, credits: int = 50) -> None:
-        self.suppressed: set[str] = set()
-        self.opted_out: set[tuple[str, str]] = set()
+        self.suppressed: set[tuple[str, str, str]] = set()  # (ws, channel, address)
+        self.opted_out: set[tuple[str, str, str]] = set()  # (ws, channel, customer)
         self.counts: dict[tuple[str, str, str], int] = {}
         self.last: dict[tuple[str, str], datetime] = {}
-        self.credits = credits
+        self.credits: dict[str, int] = defaultdict(lambda: credits)  # the SMS parts left per workspace
+
+    def suppress(self, ws: str, channel: str, address: str, reason: str) -> None:
+        self.suppressed.add((ws, channel, address.strip().lower()))
+
+    def opt_out(self, ws: str, channel: str, cid: str, source: str) -> None:
+        self.opted_out.add((ws, channel, cid))
 
     def is_suppressed(self, ws: str, channel: str, address: str) -> bool:
-        return address in self.suppressed
+        return (ws, channel, address.strip().lower()) in self.suppressed
 
     def is_opted_out(self, ws: str, channel: str, cid: str) -> bool:
-        return (channel, cid) in self.opted_out
+        return (ws, channel, cid) in self.opted_out
 
     def listed(
         self, ws: str, channel: str, cids: list[str], addresses: list[str]
     ) -> tuple[set[str], set[str]]:
         self.batch_reads = getattr(self, "batch_reads", 0) + 1
-        return {c for c in cids if (channel, c) in self.opted_out}, {
-            a for a in addresses if a in self.suppressed
+        return {c for c in cids if (ws, channel, c) in self.opted_out}, {
+            a for a in addresses if (ws, channel, a.strip().lower()) in self.suppressed
         }
 
     def take_cap(self, ws: str, cid: str, period: str, cap: int) -> bool:
@@ -120,7 +133,7 @@ class FakeLimits:
         return True
 
     def return_cap(self, ws: str, cid: str, period: str) -> None:
-        self.counts[(ws, cid, period)] -= 1
+        self.counts[(ws, cid, period)] = self.counts.get((ws, cid, period), 0) - 1
 
     def take_spacing(self, ws: str, cid: str, now: datetime, gap: timedelta) -> bool:
         last = self.last.get((ws, cid))
@@ -130,20 +143,24 @@ class FakeLimits:
         return True
 
     def return_sms_credits(self, ws: str, parts: int) -> None:
-        self.credits += parts
+        self.credits[ws] += parts
 
     def take_sms_credits(self, ws: str, parts: int) -> bool:
-        if self.credits < parts:
+        if self.credits[ws] < parts:
             return False
-        self.credits -= parts
+        self.credits[ws] -= parts
         return True
 
 
 class FakeChannels:
-    def __init__(self) -> None:
+    def __init__(self, verified: set[str] | None = None) -> None:
         self.sent: list[dict[str, Any]] = []
         self.throttle = 0
         self.stopped: set[str] = set()
+        self.verified = verified  # the verified senders (None: every sender is)
+
+    def sender_verified(self, sender: str) -> bool:
+        return self.verified is None or sender in self.verified
 
     def send_email(self, sender, to, subject, html, text, headers, tags) -> str:
         if self.throttle:
@@ -213,7 +230,7 @@ def test_marketing_needs_consent_but_transactional_does_not(world):
 
 def test_suppressed_addresses_get_nothing(world):
     service, _, limits, channels = world
-    limits.suppressed.add("ana@example.com")
+    limits.suppress("ws_1", "email", "ana@example.com", "hard bounce")
     receipt = message("txn:o1:shipped", purpose=Purpose.TRANSACTIONAL)
     assert service.send(receipt, profile(), Policy(), AFTERNOON).reason.startswith("address suppressed")
     assert channels.sent == []
@@ -258,7 +275,7 @@ def test_frequency_caps_follow_engagement_and_defer_or_drop(world):
 def test_sms_spends_credits_by_parts_and_refuses_when_none_are_left(world):
     service, _, limits, channels = world
     afternoon = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
-    limits.credits = 3
+    limits.credits["ws_1"] = 3
     long_code = "a" * 200  # 206 characters: two GSM-7 parts
     first = service.send(
         message("camp:1", Channel.SMS, values={"coupon_code": long_code}),
@@ -273,7 +290,7 @@ def test_sms_spends_credits_by_parts_and_refuses_when_none_are_left(world):
         afternoon,
     )
     assert (first.status, first.parts, second.status) == ("sent", 2, "refused")
-    assert "no SMS credits" in second.reason and limits.credits == 1 and len(channels.sent) == 1
+    assert "no SMS credits" in second.reason and limits.credits["ws_1"] == 1 and len(channels.sent) == 1
 
 
 def test_a_throttled_send_is_released_and_sent_once_on_retry(world):
@@ -344,7 +361,7 @@ def test_a_send_the_ledger_could_not_record_is_never_freed_for_a_resend(world):
 
 def test_an_unsubscribed_customer_gets_no_marketing_but_still_gets_receipts(world):
     service, _, limits, channels = world
-    limits.opted_out.add(("email", "c_1"))
+    limits.opt_out("ws_1", "email", "c_1", "link")
     assert service.send(message(), profile(), Policy(), AFTERNOON).reason.startswith("unsubscribed")
     receipt = message("txn:o1:shipped", purpose=Purpose.TRANSACTIONAL)
     assert service.send(receipt, profile(), Policy(), AFTERNOON).status == "sent"

@@ -21,6 +21,7 @@ from chalicelib.adapters.messaging import (
     stats_keys,
     sum_counters,
 )
+from chalicelib.domain.messaging.model import EngagementState, LastClick
 
 
 class DynamoEngagement:
@@ -121,14 +122,36 @@ class DynamoEngagement:
             condition="attribute_not_exists(lk) OR lk.#at <= :at",
         )
 
-    def get(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None:
-        return self.t.get(f"W#{workspace_id}#ENG#{customer_id}", "E")
+    def get(self, workspace_id: str, customer_id: str) -> EngagementState | None:
+        item = self.t.get(f"W#{workspace_id}#ENG#{customer_id}", "E")
+        return None if item is None else engagement_from_item(item)
 
-    def get_many(self, workspace_id: str, customer_ids: list[str]) -> dict[str, dict[str, Any]]:
-        """Engagement items by customer id (one BatchGetItem per 100), eventually consistent;
+    def get_many(self, workspace_id: str, customer_ids: list[str]) -> dict[str, EngagementState]:
+        """Engagement by customer id (one BatchGetItem per 100), eventually consistent;
         customers never messaged are absent."""
         items = self.t.batch_get([(f"W#{workspace_id}#ENG#{c}", "E") for c in customer_ids], consistent=False)
-        return {str(i["cid"]): i for i in items}
+        return {str(i["cid"]): engagement_from_item(i) for i in items}
+
+
+def engagement_from_item(item: dict[str, Any]) -> EngagementState:
+    """`W#<ws>#ENG#<cid>` / `E`: `nd`, `no`, `nc`, `ds`, `ld`, `lo`, `po`, `lc` and the last
+    click `lk` (`k` key, `s` scope, `v` variant, `at`)."""
+    click = item.get("lk")
+    return EngagementState(
+        deliveries=int(item.get("nd", 0)),
+        opens=int(item.get("no", 0)),
+        clicks=int(item.get("nc", 0)),
+        since_engaged=int(item.get("ds", 0)),
+        last_delivery=item.get("ld"),
+        last_open=item.get("lo"),
+        prior_open=item.get("po"),
+        last_click_at=item.get("lc"),
+        last_click=None
+        if not click
+        else LastClick(
+            key=click["k"], scope=click.get("s") or None, variant=click.get("v") or None, at=click["at"]
+        ),
+    )
 
 
 class DynamoAttributions:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 from chalicelib.adapters.cache import TtlCache
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.adapters.person_index import index_items
+from chalicelib.domain.messaging.model import FlowRun
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.timemath import iso
 
 WATERMARK = "FLOWTICK"
 REENTRY = "~last#"  # sorts after every run of the customer
+SHARDS = 16  # the due index spreads a day's runs over this many buckets (by customer id)
 
 
 def _run_pk(workspace_id: str, customer_id: str) -> str:
@@ -53,8 +58,8 @@ class DynamoFlowStore:
         return self._lists.get(workspace_id, load)
 
     # -- runs -----------------------------------------------------------------------
-    def start_run(self, run: dict[str, Any]) -> bool:
-        item = _run_item(run)
+    def start_run(self, run: FlowRun) -> bool:
+        item = run_item(run)
         try:
             self.t.put(item, "attribute_not_exists(pk)")
         except self.t.client.exceptions.ConditionalCheckFailedException:
@@ -79,26 +84,27 @@ class DynamoFlowStore:
             return False
         return True
 
-    def runs(self, workspace_id: str, customer_id: str) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
+    def runs(self, workspace_id: str, customer_id: str) -> list[FlowRun]:
+        found: list[FlowRun] = []
         cursor = None
         while True:
             page, cursor = self.t.query(
                 _run_pk(workspace_id, customer_id), limit=100, start=cursor, newest_first=False
             )
-            found.extend(i for i in page if i.get("t") == "flowrun")
+            found.extend(run_from_item(i) for i in page if i.get("t") == "flowrun")
             if cursor is None:
                 return found
 
-    def get_run(self, workspace_id: str, customer_id: str, run_id: str) -> dict[str, Any] | None:
-        return self.t.get(_run_pk(workspace_id, customer_id), run_id, consistent=True)
+    def get_run(self, workspace_id: str, customer_id: str, run_id: str) -> FlowRun | None:
+        item = self.t.get(_run_pk(workspace_id, customer_id), run_id, consistent=True)
+        return None if item is None else run_from_item(item)
 
-    def save_run(self, run: dict[str, Any], expected_step: int, expected_due: str | None) -> bool:
+    def save_run(self, run: FlowRun, expected_step: int, expected_due: str | None) -> bool:
         """Conditioned on the step and due time it was read at: two ticks, or a tick and an
         exit event, cannot both move a run."""
         try:
             self.t.put(
-                _run_item(run),
+                run_item(run),
                 "#step = :step AND #due = :due AND st = :active",
                 {":step": expected_step, ":due": expected_due or "", ":active": "active"},
                 names={"#step": "step", "#due": "due"},
@@ -107,8 +113,12 @@ class DynamoFlowStore:
             return False
         return True
 
-    def due(self, bucket: str, until: str) -> list[tuple[str, str]]:
-        return self.t.due_keys(self.due_index, bucket, until)
+    def due(self, day: date, until: str) -> Iterator[tuple[str, str, str]]:
+        """The day's buckets one after the other, each read when the previous is done."""
+        for shard in range(SHARDS):
+            for pk, sk in self.t.due_keys(self.due_index, f"F#{day:%Y-%m-%d}#{shard:02d}", until):
+                _, workspace_id, _, customer_id = pk.split("#", 3)
+                yield workspace_id, customer_id, sk
 
     def watermark(self) -> str | None:
         return self.t.watermark(WATERMARK)
@@ -117,12 +127,57 @@ class DynamoFlowStore:
         self.t.set_watermark(WATERMARK, until)
 
 
-def _run_item(run: dict[str, Any]) -> dict[str, Any]:
-    item = {k: v for k, v in run.items() if k not in ("rk", "nchk")}
-    item.update(pk=_run_pk(run["ws"], run["cid"]), sk=run["id"], t="flowrun")
-    if run.get("st") == "active" and run.get("rk"):
-        item["rk"], item["nchk"] = run["rk"], run["due"]  # in the due index only while active
+def due_bucket(day: date, customer_id: str) -> str:
+    """`F#<day>#<shard>`: the shard from the customer id's last four hex digits."""
+    shard = int(customer_id[-4:], 16) % SHARDS if re.fullmatch(r"[0-9a-f]{4}", customer_id[-4:]) else 0
+    return f"F#{day:%Y-%m-%d}#{shard:02d}"
+
+
+# a run's attributes: `ws`, `cid`, `id` (<flow>#<key>), `flow`, `key`, `st`, `step`, `at`,
+# `started`, `due`, `ctx`, `seg`, `bday`, `tries`, `err`, `why`, `log`; `rk` and `nchk` (the
+# due index) while active. Absent values are not stored.
+_RUN_LAYOUT = ("pk", "sk", "t", "rk", "nchk")
+_RUN_FIELDS = {
+    "ws": "workspace_id",
+    "cid": "customer_id",
+    "id": "run_id",
+    "flow": "flow_id",
+    "key": "key",
+    "st": "status",
+    "step": "step",
+    "at": "at",
+    "started": "started",
+    "due": "due",
+    "ctx": "context",
+    "seg": "segment",
+    "bday": "birthday",
+    "tries": "tries",
+    "err": "error",
+    "why": "reason",
+    "log": "log",
+}
+
+
+def run_item(run: FlowRun) -> dict[str, Any]:
+    """The stored item of a run (None values are left out when written)."""
+    item: dict[str, Any] = {**run.extra}
+    item.update({name: getattr(run, field) for name, field in _RUN_FIELDS.items()})
+    item.update(pk=_run_pk(run.workspace_id, run.customer_id), sk=run.run_id, t="flowrun")
+    if run.status == "active" and run.filed is not None:
+        # in the due index only while active
+        item["rk"], item["nchk"] = due_bucket(run.filed, run.customer_id), run.due
     return item
+
+
+def run_from_item(item: dict[str, Any]) -> FlowRun:
+    values: dict[str, Any] = {field: item.get(name) for name, field in _RUN_FIELDS.items()}
+    values["step"] = int(item["step"])
+    if item.get("tries") is not None:
+        values["tries"] = int(item["tries"])
+    rk = item.get("rk")
+    filed = date.fromisoformat(rk.split("#")[1]) if isinstance(rk, str) and rk.startswith("F#") else None
+    extra = {k: v for k, v in item.items() if k not in _RUN_FIELDS and k not in _RUN_LAYOUT}
+    return FlowRun(**values, filed=filed, extra=extra)
 
 
 class DynamoCoupons:

@@ -1,72 +1,33 @@
-"""Messaging adapters: the send ledger, caps, suppressions and credits in the CRM table;
-templates; SES (email) and SNS (SMS)."""
+"""Messaging adapters: the send ledger, held notifications, counters and templates in the
+CRM table. The limits (opt-outs, suppressions, caps, credits) are in limits.py, the SES and
+SNS channels in channels.py (both re-exported here, where the rest imports them from)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
-from email.message import EmailMessage
 from typing import Any
 
+from chalicelib.adapters.channels import PASSTHROUGH_TEMPLATE as PASSTHROUGH_TEMPLATE
+from chalicelib.adapters.channels import THROTTLE_CODES as THROTTLE_CODES
+from chalicelib.adapters.channels import AwsChannels as AwsChannels
 from chalicelib.adapters.codec import to_item
 from chalicelib.adapters.crm_table import CrmTable, counter_update
+from chalicelib.adapters.limits import LIST_SHARDS as LIST_SHARDS
+from chalicelib.adapters.limits import DynamoLimits as DynamoLimits
+from chalicelib.adapters.limits import address_hash as address_hash
+from chalicelib.adapters.limits import opt_out_key as opt_out_key
+from chalicelib.adapters.limits import suppression_key as suppression_key
 from chalicelib.domain.errors import Conflict
-from chalicelib.domain.messaging.service import BulkEmail, BulkResult, Template, Throttled
+from chalicelib.domain.messaging.model import Claim
+from chalicelib.domain.messaging.service import Template
 from chalicelib.domain.messaging.stats import COUNTERS
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.timemath import iso
 
 LEDGER_DAYS = 400  # a message key is remembered this long
-THROTTLE_CODES = {"Throttling", "ThrottlingException", "MaxSendingRateExceeded", "TooManyRequestsException"}
-PASSTHROUGH_TEMPLATE = "patron-passthrough-v1"
-# SendBulkTemplatedEmail statuses per destination that mean "not sent, try again later";
-# any other status but Success is a rejection of that destination.
-BULK_RETRY_STATUSES = {
-    "AccountThrottled",
-    "AccountDailyQuotaExceeded",
-    "AccountSendingPaused",
-    "ConfigurationSetSendingPaused",
-    "TransientFailure",
-    "Failed",
-}
-
-
-BULK_V2_RETRY_STATUSES = {
-    "ACCOUNT_THROTTLED",
-    "ACCOUNT_DAILY_QUOTA_EXCEEDED",
-    "ACCOUNT_SENDING_PAUSED",
-    "CONFIGURATION_SET_SENDING_PAUSED",
-    "TRANSIENT_FAILURE",
-    "FAILED",
-}
-
-
-def _passthrough_data(email: BulkEmail) -> str:
-    """One destination's template data: Patron's rendered texts, printed by the template."""
-    return json.dumps({"subject": email.subject, "html": email.html, "text": email.text or " "})
-
-
-def _ses_tags(email: BulkEmail) -> list[dict[str, str]]:
-    return [{"Name": k, "Value": _tag(v)} for k, v in email.tags.items()]
-
-
-def _bulk_results(entries: list[dict[str, Any]], success: str, retry: set[str]) -> list[BulkResult]:
-    """SES's per-destination answers (v1 `Status`, v2 `BulkEmailEntryResults`): sent, to
-    retry later (nothing was sent), or rejected for good."""
-    results = []
-    for entry in entries:
-        code = entry.get("Status", success)
-        if code == success:
-            results.append(BulkResult("sent", str(entry["MessageId"])))
-        elif code in retry:
-            results.append(BulkResult("retry", code))
-        else:
-            results.append(BulkResult("rejected", f"{code}: {entry.get('Error', '')}"[:200]))
-    return results
 
 
 def _key(pk: str, sk: str) -> dict[str, Any]:
@@ -105,7 +66,7 @@ class DynamoLedger:
     def __init__(self, table: CrmTable) -> None:
         self.t = table
 
-    def claim(self, workspace_id: str, customer_id: str, key: str, now: datetime, lease: timedelta) -> str:
+    def claim(self, workspace_id: str, customer_id: str, key: str, now: datetime, lease: timedelta) -> Claim:
         try:
             self.t.client.put_item(
                 TableName=self.t.table,
@@ -289,147 +250,6 @@ def sum_counters(items: list[dict[str, Any]]) -> dict[str, int | Decimal]:
     return totals
 
 
-def address_hash(address: str) -> str:
-    return hashlib.sha256(address.strip().lower().encode()).hexdigest()
-
-
-LIST_SHARDS = 16  # opt-outs and suppressions: every send reads them, so they are spread
-
-
-def opt_out_key(workspace_id: str, channel: str, customer_id: str) -> tuple[str, str]:
-    """`W#<ws>#OPT#<NN>` / `<channel>#<cid>`: NN from the customer id's hash, so the reads
-    of a big campaign fall on 16 partitions, not one."""
-    shard = int(hashlib.sha256(customer_id.encode()).hexdigest()[:4], 16) % LIST_SHARDS
-    return f"W#{workspace_id}#OPT#{shard:02d}", f"{channel}#{customer_id}"
-
-
-def suppression_key(workspace_id: str, channel: str, address: str) -> tuple[str, str]:
-    """`W#<ws>#SUP#<NN>` / `<channel>#<sha256(address)>`: NN from the address's hash."""
-    digest = address_hash(address)
-    return f"W#{workspace_id}#SUP#{int(digest[:4], 16) % LIST_SHARDS:02d}", f"{channel}#{digest}"
-
-
-class DynamoLimits:
-    """Suppressions, frequency caps, spacing and the SMS credit balance."""
-
-    def __init__(self, table: CrmTable) -> None:
-        self.t = table
-
-    def suppress(self, workspace_id: str, channel: str, address: str, reason: str) -> None:
-        pk, sk = suppression_key(workspace_id, channel, address)
-        self.t.put(
-            {
-                "pk": pk,
-                "sk": sk,
-                "t": "suppression",
-                "why": reason,
-                "at": iso(now_utc()),
-            }
-        )
-
-    def opt_out(self, workspace_id: str, channel: str, customer_id: str, source: str) -> None:
-        pk, sk = opt_out_key(workspace_id, channel, customer_id)
-        self.t.put(
-            {
-                "pk": pk,
-                "sk": sk,
-                "t": "opt_out",
-                "src": source,
-                "at": iso(now_utc()),
-            }
-        )
-
-    def is_opted_out(self, workspace_id: str, channel: str, customer_id: str) -> bool:
-        return self.t.get(*opt_out_key(workspace_id, channel, customer_id), consistent=True) is not None
-
-    def is_suppressed(self, workspace_id: str, channel: str, address: str) -> bool:
-        return self.t.get(*suppression_key(workspace_id, channel, address)) is not None
-
-    def listed(
-        self, workspace_id: str, channel: str, customer_ids: list[str], addresses: list[str]
-    ) -> tuple[set[str], set[str]]:
-        """Of these customers, those who opted out; of these addresses, those suppressed:
-        one consistent batched read (100 keys a call), not a read for each."""
-        opt = {opt_out_key(workspace_id, channel, cid): cid for cid in customer_ids}
-        sup = {suppression_key(workspace_id, channel, a): a for a in addresses}
-        found = {(i["pk"], i["sk"]) for i in self.t.batch_get([*opt, *sup], consistent=True)}
-        return {cid for key, cid in opt.items() if key in found}, {
-            a for key, a in sup.items() if key in found
-        }
-
-    def blocked(self, workspace_id: str, channel: str, addresses: dict[str, str]) -> set[str]:
-        """Of these customers (id -> address), those who opted out or whose address is
-        suppressed: one batched read (100 keys a call) instead of two reads per customer."""
-        opt = {opt_out_key(workspace_id, channel, cid): cid for cid in addresses}
-        sup = {suppression_key(workspace_id, channel, a): cid for cid, a in addresses.items()}
-        found = self.t.batch_get([*opt, *sup], consistent=False)
-        return {({**opt, **sup})[(i["pk"], i["sk"])] for i in found}
-
-    def take_cap(self, workspace_id: str, customer_id: str, period: str, cap: int) -> bool:
-        try:
-            self.t.client.update_item(
-                TableName=self.t.table,
-                Key=_key(f"W#{workspace_id}#CAP#{customer_id}", period),
-                UpdateExpression="ADD n :one SET #ttl = :ttl",
-                ConditionExpression="attribute_not_exists(n) OR n < :cap",
-                ExpressionAttributeNames={"#ttl": "ttl"},
-                ExpressionAttributeValues={
-                    ":one": {"N": "1"},
-                    ":cap": {"N": str(cap)},
-                    ":ttl": {"N": str(int((now_utc() + timedelta(days=3)).timestamp()))},
-                },
-            )
-        except self.t.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
-
-    def return_cap(self, workspace_id: str, customer_id: str, period: str) -> None:
-        self.t.client.update_item(
-            TableName=self.t.table,
-            Key=_key(f"W#{workspace_id}#CAP#{customer_id}", period),
-            UpdateExpression="ADD n :minus",
-            ExpressionAttributeValues={":minus": {"N": "-1"}},
-        )
-
-    def take_spacing(self, workspace_id: str, customer_id: str, now: datetime, gap: timedelta) -> bool:
-        try:
-            self.t.client.update_item(
-                TableName=self.t.table,
-                Key=_key(f"W#{workspace_id}#CAP#{customer_id}", "LAST"),
-                UpdateExpression="SET #at = :now",
-                ConditionExpression="attribute_not_exists(#at) OR #at <= :earliest",
-                ExpressionAttributeNames={"#at": "at"},
-                ExpressionAttributeValues={
-                    ":now": {"S": iso(now) or ""},
-                    ":earliest": {"S": iso(now - gap) or ""},
-                },
-            )
-        except self.t.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
-
-    def take_sms_credits(self, workspace_id: str, parts: int) -> bool:
-        try:
-            self.t.client.update_item(
-                TableName=self.t.table,
-                Key=_key(f"WS#{workspace_id}", "WS"),
-                UpdateExpression="SET smsc = smsc - :p",
-                ConditionExpression="smsc >= :p",
-                ExpressionAttributeValues={":p": {"N": str(parts)}},
-            )
-        except self.t.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
-
-    def return_sms_credits(self, workspace_id: str, parts: int) -> None:
-        self.t.client.update_item(
-            TableName=self.t.table,
-            Key=_key(f"WS#{workspace_id}", "WS"),
-            UpdateExpression="ADD smsc :p",
-            ExpressionAttributeValues={":p": {"N": str(parts)}},
-        )
-
-
 class DynamoTemplates:
     """`W#<ws>#TPL` / `<template id>`: the latest version, kept whole for one read;
     `W#<ws>#TPLV#<template id>` / `v<version>`: every version, for the record."""
@@ -445,16 +265,20 @@ class DynamoTemplates:
             "sms": template.sms,
         }
         at = iso(now_utc())
-        self.t.put(
-            {
-                "pk": f"W#{workspace_id}#TPLV#{template.template_id}",
-                "sk": f"v{template.version:06d}",
-                "t": "template_version",
-                "ca": at,
-                **body,
-            },
-            "attribute_not_exists(pk)",
-        )
+        try:
+            self.t.put(
+                {
+                    "pk": f"W#{workspace_id}#TPLV#{template.template_id}",
+                    "sk": f"v{template.version:06d}",
+                    "t": "template_version",
+                    "ca": at,
+                    **body,
+                },
+                "attribute_not_exists(pk)",
+            )
+        except self.t.client.exceptions.ConditionalCheckFailedException as exc:
+            # another save made this version first (it raced this one from the same version)
+            raise Conflict("the template changed meanwhile; reload it and save again") from exc
         condition, values = (
             ("attribute_not_exists(pk)", None) if previous is None else ("ver = :prev", {":prev": previous})
         )
@@ -475,208 +299,29 @@ class DynamoTemplates:
         except self.t.client.exceptions.ConditionalCheckFailedException as exc:
             raise Conflict("the template changed meanwhile; reload it and save again") from exc
 
-    def get(self, workspace_id: str, template_id: str) -> dict[str, Any] | None:
-        return self.t.get(f"W#{workspace_id}#TPL", template_id, consistent=True)
+    def get(self, workspace_id: str, template_id: str) -> Template | None:
+        item = self.t.get(f"W#{workspace_id}#TPL", template_id, consistent=True)
+        return None if item is None else template_from_item(item)
 
     def latest(self, workspace_id: str, template_id: str) -> Template:
-        item = self.get(workspace_id, template_id)
-        if item is None:
+        template = self.get(workspace_id, template_id)
+        if template is None:
             raise LookupError(f"template {template_id} not found")
-        return Template(
-            template_id,
-            int(item["ver"]),
-            item.get("subject", ""),
-            item.get("html", ""),
-            item.get("text", ""),
-            item.get("sms", ""),
-        )
+        return template
 
-    def list(self, workspace_id: str) -> list[dict[str, Any]]:
+    def list(self, workspace_id: str) -> list[Template]:
         items, _ = self.t.query(f"W#{workspace_id}#TPL", limit=200, newest_first=False)
-        return items
+        return [template_from_item(i) for i in items]
 
 
-class AwsChannels:
-    """SES v1 SendRawEmail (for the List-Unsubscribe headers) and SNS SMS."""
-
-    def __init__(
-        self,
-        ses: Any,
-        sns: Any,
-        configuration_set: str | None = None,
-        bulk_template: str = PASSTHROUGH_TEMPLATE,
-        sesv2: Any = None,
-    ) -> None:
-        self.ses = ses
-        self.sns = sns
-        self.configuration_set = configuration_set
-        self.bulk_template = bulk_template
-        # SES v2 SendBulkEmail when given: it carries each recipient's List-Unsubscribe
-        # headers, which v1 bulk sends cannot (PATRON_SES_BULK_API; every stage and the
-        # embedded AWS use v2, which patron/sesv2_bulk.py adds to moto)
-        self.sesv2 = sesv2
-
-    def _throttled(self, exc: Any) -> bool:
-        return exc.response.get("Error", {}).get("Code") in THROTTLE_CODES
-
-    def send_email(
-        self,
-        sender: str,
-        to: str,
-        subject: str,
-        html: str,
-        text: str,
-        headers: dict[str, str],
-        tags: dict[str, str],
-    ) -> str:
-        from botocore.exceptions import ClientError
-
-        message = EmailMessage()
-        message["From"], message["To"], message["Subject"] = sender, to, subject
-        for name, value in headers.items():
-            message[name] = value
-        message.set_content(text or " ")
-        if html:
-            message.add_alternative(html, subtype="html")
-        kwargs: dict[str, Any] = {
-            "Source": sender,
-            "Destinations": [to],
-            "RawMessage": {"Data": message.as_bytes()},
-            "Tags": [{"Name": k, "Value": _tag(v)} for k, v in tags.items()],
-        }
-        if self.configuration_set:
-            kwargs["ConfigurationSetName"] = self.configuration_set
-        try:
-            return str(self.ses.send_raw_email(**kwargs)["MessageId"])
-        except ClientError as exc:
-            if self._throttled(exc):
-                raise Throttled(str(exc)) from exc
-            raise
-
-    def send_bulk_email(self, sender: str, emails: list[BulkEmail]) -> list[BulkResult]:
-        """SES v1 SendBulkTemplatedEmail through a pass-through template: each destination's
-        subject and bodies are Patron's own, rendered safely (render.py), and handed over as
-        that destination's template data; the template only prints them unescaped. The
-        template is created on first use if missing (the regional stack creates it).
-
-        SES v1 bulk sends cannot carry per-destination headers: no List-Unsubscribe header
-        here, only the body's signed link. With an SES v2 client (every stage, and the
-        embedded AWS), SendBulkEmail is used instead, with the headers (`_send_bulk_v2`)."""
-        from botocore.exceptions import ClientError
-
-        if self.sesv2 is not None:
-            return self._send_bulk_v2(sender, emails)
-
-        kwargs: dict[str, Any] = {
-            "Source": sender,
-            "Template": self.bulk_template,
-            "DefaultTemplateData": json.dumps({"subject": "", "html": "", "text": ""}),
-            "Destinations": [
-                {
-                    "Destination": {"ToAddresses": [e.to]},
-                    "ReplacementTemplateData": _passthrough_data(e),
-                    "ReplacementTags": _ses_tags(e),
-                }
-                for e in emails
-            ],
-        }
-        if self.configuration_set:
-            kwargs["ConfigurationSetName"] = self.configuration_set
-        for attempt in range(2):
-            try:
-                response = self.ses.send_bulk_templated_email(**kwargs)
-                break
-            except ClientError as exc:
-                code = exc.response.get("Error", {}).get("Code")
-                if code == "TemplateDoesNotExist" and attempt == 0:
-                    self._create_passthrough()
-                    continue
-                if self._throttled(exc):
-                    raise Throttled(str(exc)) from exc
-                raise
-        return _bulk_results(response["Status"], "Success", BULK_RETRY_STATUSES)
-
-    def _send_bulk_v2(self, sender: str, emails: list[BulkEmail]) -> list[BulkResult]:
-        """SES v2 SendBulkEmail with the same pass-through template (SES keeps one template
-        store for v1 and v2), and each destination's List-Unsubscribe headers."""
-        from botocore.exceptions import ClientError
-
-        kwargs: dict[str, Any] = {
-            "FromEmailAddress": sender,
-            "DefaultContent": {
-                "Template": {
-                    "TemplateName": self.bulk_template,
-                    "TemplateData": json.dumps({"subject": "", "html": "", "text": " "}),
-                }
-            },
-            "BulkEmailEntries": [
-                {
-                    "Destination": {"ToAddresses": [e.to]},
-                    "ReplacementTags": _ses_tags(e),
-                    "ReplacementEmailContent": {
-                        "ReplacementTemplate": {"ReplacementTemplateData": _passthrough_data(e)}
-                    },
-                    "ReplacementHeaders": [{"Name": k, "Value": v} for k, v in e.headers.items()],
-                }
-                for e in emails
-            ],
-        }
-        if self.configuration_set:
-            kwargs["ConfigurationSetName"] = self.configuration_set
-        for attempt in range(2):
-            try:
-                response = self.sesv2.send_bulk_email(**kwargs)
-            except ClientError as exc:
-                if self._throttled(exc):
-                    raise Throttled(str(exc)) from exc
-                raise
-            statuses = [r.get("Status", "FAILED") for r in response["BulkEmailEntryResults"]]
-            if attempt == 0 and statuses and set(statuses) == {"TEMPLATE_NOT_FOUND"}:
-                self._create_passthrough()
-                continue
-            break
-        return _bulk_results(response["BulkEmailEntryResults"], "SUCCESS", BULK_V2_RETRY_STATUSES)
-
-    def _create_passthrough(self) -> None:
-        from botocore.exceptions import ClientError
-
-        try:
-            self.ses.create_template(
-                Template={
-                    "TemplateName": self.bulk_template,
-                    "SubjectPart": "{{{subject}}}",
-                    "HtmlPart": "{{{html}}}",
-                    "TextPart": "{{{text}}}",
-                }
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "AlreadyExists":
-                raise
-
-    def max_send_rate(self) -> float:
-        """The account's SES sending rate (messages per second), from GetSendQuota."""
-        return float(self.ses.get_send_quota()["MaxSendRate"])
-
-    def sms_opted_out(self, phone: str) -> bool:
-        """SNS keeps the numbers that replied STOP (or were opted out in the console)."""
-        return bool(self.sns.check_if_phone_number_is_opted_out(phoneNumber=phone)["isOptedOut"])
-
-    def send_sms(self, phone: str, text: str, sender_id: str, tags: dict[str, str]) -> str:
-        from botocore.exceptions import ClientError
-
-        attributes = {"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}}
-        if sender_id:
-            attributes["AWS.SNS.SMS.SenderID"] = {"DataType": "String", "StringValue": sender_id}
-        try:
-            return str(
-                self.sns.publish(PhoneNumber=phone, Message=text, MessageAttributes=attributes)["MessageId"]
-            )
-        except ClientError as exc:
-            if self._throttled(exc):
-                raise Throttled(str(exc)) from exc
-            raise
-
-
-def _tag(value: str) -> str:
-    """SES tag values: letters, digits, _ and - only."""
-    return "".join(c if c.isalnum() or c in "_-" else "_" for c in value)[:256] or "_"
+def template_from_item(item: dict[str, Any]) -> Template:
+    """`W#<ws>#TPL` / `<template id>`: `ver`, `name`, `subject`, `html`, `text`, `sms`."""
+    return Template(
+        str(item["sk"]),
+        int(item["ver"]),
+        item.get("subject", ""),
+        item.get("html", ""),
+        item.get("text", ""),
+        item.get("sms", ""),
+        name=item.get("name", ""),
+    )

@@ -18,35 +18,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.domain import timemath
 from chalicelib.domain.identity import customer_id_for, identity_keys
-from chalicelib.domain.messaging.engagement import LastClick
+from chalicelib.domain.messaging.ports import AttributionStore as AttributionStore
+from chalicelib.domain.messaging.ports import ClickReader as ClickReader
+from chalicelib.domain.messaging.ports import ProfileLookup as ProfileLookup
+from chalicelib.domain.messaging.ports import WorkspaceReader
 from chalicelib.domain.messaging.stats import variant_scope
 
 DEFAULT_WINDOW_DAYS = 5
-
-
-class ClickReader(Protocol):
-    def last_click(self, workspace_id: str, customer_id: str) -> LastClick | None: ...
-
-
-class AttributionStore(Protocol):
-    def record(
-        self,
-        workspace_id: str,
-        order_pk: str,
-        attribution: dict[str, Any],
-        counts: dict[str, dict[str, int | Decimal]],
-    ) -> bool:
-        """Write the attribution and add `counts` to the statistics, once: False if the
-        order was attributed before."""
-        ...
-
-
-class ProfileLookup(Protocol):
-    def get(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None: ...
 
 
 def first_seen(old: dict[str, Any] | None, new: dict[str, Any] | None) -> bool:
@@ -59,7 +41,7 @@ def first_seen(old: dict[str, Any] | None, new: dict[str, Any] | None) -> bool:
 class AttributionService:
     def __init__(
         self,
-        workspaces: Any,
+        workspaces: WorkspaceReader,
         clicks: ClickReader,
         store: AttributionStore,
         profiles: ProfileLookup | None = None,

@@ -35,18 +35,31 @@ per batch.
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal, Protocol
-
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from typing import Any
 
 from chalicelib.domain.errors import BadRequest, Conflict, NotFound
 from chalicelib.domain.messaging.abtest import MIN_SAMPLE, Decision, Sample, decide, shown, stored
+from chalicelib.domain.messaging.campaign_model import CampaignIn as CampaignIn
+from chalicelib.domain.messaging.campaign_model import Status as Status
+from chalicelib.domain.messaging.campaign_model import VariantIn as VariantIn
+from chalicelib.domain.messaging.campaign_model import stable_share as stable_share
+from chalicelib.domain.messaging.campaign_model import variant_scope as variant_scope
+from chalicelib.domain.messaging.model import SenderNotVerified
+from chalicelib.domain.messaging.ports import (
+    Blocklist,
+    CampaignQueue,
+    CampaignStore,
+    MemberPages,
+    ProfileReader,
+    SegmentReader,
+    TemplateLookup,
+    WorkspaceReader,
+)
 from chalicelib.domain.messaging.service import (
     Channel,
     MessagingService,
@@ -65,98 +78,6 @@ PAGE = 500  # member ids read per page at most
 RETRY_AFTER = timedelta(seconds=60)  # a busy claim or a transient refusal, tried again
 GIVE_UP_AFTER = timedelta(days=3)  # a campaign is `sent` this long after its last page at most
 DUE_PER_RUN = 2000  # held batches re-enqueued per dispatcher run at most
-_VARIANT_ID = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
-
-Status = Literal["draft", "scheduled", "sending", "paused", "cancelled", "sent"]
-
-
-class VariantIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    id: str = Field(min_length=1, max_length=20, pattern=_VARIANT_ID.pattern)
-    template_id: str = Field(min_length=1, max_length=100)
-
-
-class CampaignIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
-    segment_id: str = Field(min_length=1, max_length=200)
-    channel: Literal["email", "sms"] = "email"
-    variants: list[VariantIn] = Field(min_length=1, max_length=5)
-    test_share: float | None = Field(default=None, gt=0, lt=1)
-    winner_metric: Literal["clicks", "revenue"] = "clicks"
-    decide_after_hours: float = Field(default=4, ge=0, le=24 * 14)
-    min_sample_per_variant: int = Field(default=MIN_SAMPLE, ge=1, le=10_000_000)
-    send_at: AwareDatetime | None = None
-    over_cap: Literal["defer", "drop"] = "defer"
-
-    @model_validator(mode="after")
-    def _variants(self) -> CampaignIn:
-        ids = [v.id for v in self.variants]
-        if len(set(ids)) != len(ids):
-            raise ValueError("variant ids must be unique")
-        if self.test_share is not None and len(ids) < 2:
-            raise ValueError("test_share needs at least two variants")
-        return self
-
-
-class CampaignStore(Protocol):
-    def create(self, workspace_id: str, item: dict[str, Any]) -> None: ...
-    def get(self, workspace_id: str, campaign_id: str) -> dict[str, Any] | None: ...
-    def all(self, workspace_id: str) -> list[dict[str, Any]]: ...
-    def transition(
-        self,
-        workspace_id: str,
-        campaign_id: str,
-        allowed: tuple[str, ...],
-        status: str,
-        extra: dict[str, Any] | None = None,
-    ) -> bool: ...  # conditional on the current status
-    def set_phase(
-        self, workspace_id: str, campaign_id: str, phase: str, new_phase: str, extra: dict[str, Any]
-    ) -> bool: ...  # conditional on the phase and on status `sending`
-    def advance(
-        self,
-        workspace_id: str,
-        campaign_id: str,
-        phase: str,
-        cursor: str | None,
-        new_cursor: str | None,
-        counts: dict[str, int],
-        carry: list[dict[str, str]],
-    ) -> bool: ...  # conditional on phase, cursor and status `sending`
-    def add(self, workspace_id: str, campaign_id: str, counts: dict[str, int]) -> None: ...
-    def active(self) -> list[tuple[str, str]]: ...
-    def deactivate(self, workspace_id: str, campaign_id: str) -> None: ...
-    def park(self, workspace_id: str, campaign_id: str, batch: dict[str, Any]) -> None: ...
-    def parked(self, workspace_id: str, campaign_id: str) -> list[dict[str, Any]]: ...
-    def unpark(self, workspace_id: str, campaign_id: str, batch_id: str) -> bool: ...
-    def drop_once(self, workspace_id: str, campaign_id: str, batch_id: str) -> bool: ...
-    def hold(self, due: datetime, batch: dict[str, Any]) -> None: ...
-    def due(self, now: datetime, limit: int) -> list[tuple[str, dict[str, Any]]]: ...
-    def release(self, due_key: str) -> None: ...
-
-
-class Blocklist(Protocol):
-    def blocked(self, workspace_id: str, channel: str, addresses: dict[str, str]) -> set[str]: ...
-
-    # the customers (of customer id -> address) who opted out, or whose address is suppressed
-
-
-class CampaignQueue(Protocol):
-    max_delay: int  # seconds a message can be delayed in the queue (SQS: 900)
-
-    def enqueue(self, batches: list[tuple[dict[str, Any], int]]) -> None: ...  # (body, delay s)
-    def retry_in(self, receipt: str, seconds: int) -> None: ...  # a received message, later
-
-
-def stable_share(campaign_id: str, customer_id: str) -> float:
-    """A customer's place in [0, 1) for this campaign: the same on every run and retry."""
-    digest = hashlib.sha256(f"{campaign_id}:{customer_id}".encode()).hexdigest()
-    return int(digest[:13], 16) / 16**13
-
-
-def variant_scope(campaign_id: str, variant: str) -> str:
-    return f"camp#{campaign_id}#v#{variant}"
 
 
 def _child_id(parent: str, *parts: str) -> str:
@@ -169,14 +90,14 @@ class CampaignService:
         self,
         store: CampaignStore,
         queue: CampaignQueue | None,
-        members: Any,  # MembershipStore: members(ws, segment, limit, cursor)
-        profiles: Any,  # get_many(ws, ids) -> {id: profile}
+        members: MemberPages,
+        profiles: ProfileReader,
         messaging: MessagingService,
         blocklist: Blocklist,
         stats: Stats,
-        workspaces: Any,
-        segments: Any,
-        templates: Any,
+        workspaces: WorkspaceReader,
+        segments: SegmentReader,
+        templates: TemplateLookup,
         rate: Callable[[], float],
         clock: Callable[[], datetime],
     ) -> None:
@@ -207,6 +128,7 @@ class CampaignService:
                     f"template {variant.template_id} not found",
                     [{"field": "variants", "error": f"unknown template {variant.template_id}"}],
                 )
+        self._check_sender(workspace_id, body.channel)
         campaign_id = "cmp" + secrets.token_hex(6)
         ab = body.test_share is not None
         item = {
@@ -257,8 +179,30 @@ class CampaignService:
             raise NotFound("campaign not found")
         return item
 
+    def _check_sender(self, workspace_id: str, channel: str) -> None:
+        """An email campaign needs a sender the provider sends from, else it would wait at
+        `sending` for ever: refused, with the commands that fix it."""
+        if channel != Channel.EMAIL:
+            return
+        settings = self.workspaces.settings(workspace_id)
+        sender = settings.sender_email if settings is not None else ""
+        if not sender:
+            raise SenderNotVerified(
+                f"workspace {workspace_id} has no verified sender: set one with "
+                f"`patron workspace messaging {workspace_id} --sender EMAIL` "
+                "and verify it with `patron sender verify EMAIL`"
+            )
+        if not self.messaging.sender_verified(sender):
+            raise SenderNotVerified(
+                f"workspace {workspace_id} has no verified sender: {sender} is not verified; "
+                f"verify it with `patron sender verify {sender}` (or set another with "
+                f"`patron workspace messaging {workspace_id} --sender EMAIL`)"
+            )
+
     def start(self, workspace_id: str, campaign_id: str) -> dict[str, Any]:
         item = self._get(workspace_id, campaign_id)
+        if item["st"] == "draft":
+            self._check_sender(workspace_id, item["ch"])
         send_at = parse_iso(item.get("sat"))
         status = "scheduled" if send_at is not None and send_at > self.clock() else "sending"
         if not self.store.transition(workspace_id, campaign_id, ("draft",), status):

@@ -28,11 +28,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel
 
 from chalicelib.domain.errors import BadRequest
+from chalicelib.domain.messaging.model import EngagementState as EngagementState
+from chalicelib.domain.messaging.model import LastClick as LastClick
+from chalicelib.domain.messaging.ports import EngagementStore as EngagementStore
+from chalicelib.domain.messaging.ports import WorkspaceReader
 from chalicelib.domain.timemath import parse_iso
 
 TIERS = ("high", "medium", "low")
@@ -63,13 +67,6 @@ class Rules:
         return {name: int(getattr(self, name)) for name in self.__dataclass_fields__}
 
 
-class LastClick(BaseModel):
-    key: str
-    scope: str | None = None
-    variant: str | None = None
-    at: str
-
-
 class EngagementView(BaseModel):
     tier: str
     score: int
@@ -83,8 +80,7 @@ class EngagementView(BaseModel):
     last_click: LastClick | None = None
 
 
-def _at(item: dict[str, Any], name: str) -> datetime | None:
-    value = item.get(name)
+def _at(value: str | None) -> datetime | None:
     return parse_iso(value) if value else None
 
 
@@ -92,23 +88,23 @@ def _within(when: datetime | None, now: datetime, days: int) -> bool:
     return when is not None and now - when <= timedelta(days=days)
 
 
-def tier_of(item: dict[str, Any] | None, rules: Rules, now: datetime) -> str:
-    """high, medium or low from an engagement item (None: a customer never messaged)."""
-    if not item:
+def tier_of(state: EngagementState | None, rules: Rules, now: datetime) -> str:
+    """high, medium or low from a customer's engagement (None: never messaged)."""
+    if state is None:
         return "medium"
-    last_open, last_click = _at(item, "lo"), _at(item, "lc")
-    nth_open = last_open if rules.high_opens <= 1 else _at(item, "po")  # two kept: lo and po
+    last_open, last_click = _at(state.last_open), _at(state.last_click_at)
+    nth_open = last_open if rules.high_opens <= 1 else _at(state.prior_open)  # two kept
     if _within(last_click, now, rules.recent_days) or _within(nth_open, now, rules.recent_days):
         return "high"
     active = max((t for t in (last_open, last_click) if t is not None), default=None)
-    if int(item.get("ds", 0)) >= rules.low_deliveries and not _within(active, now, rules.low_quiet_days):
+    if state.since_engaged >= rules.low_deliveries and not _within(active, now, rules.low_quiet_days):
         return "low"
     return "medium"
 
 
-def score_of(item: dict[str, Any] | None, rules: Rules, now: datetime) -> int:
+def score_of(state: EngagementState | None, rules: Rules, now: datetime) -> int:
     """0-100: recent clicks weigh most, then recent opens; unanswered deliveries cost."""
-    if not item:
+    if state is None:
         return 50
 
     def recency(when: datetime | None, days: int) -> float:
@@ -120,53 +116,34 @@ def score_of(item: dict[str, Any] | None, rules: Rules, now: datetime) -> int:
     window = max(rules.low_quiet_days, rules.recent_days)
     score = (
         30
-        + 45 * recency(_at(item, "lc"), window)
-        + 25 * recency(_at(item, "lo"), window)
-        + 10 * recency(_at(item, "po"), window)
-        - 5 * min(int(item.get("ds", 0)), 6)
+        + 45 * recency(_at(state.last_click_at), window)
+        + 25 * recency(_at(state.last_open), window)
+        + 10 * recency(_at(state.prior_open), window)
+        - 5 * min(state.since_engaged, 6)
     )
     return int(max(0, min(100, round(score))))
 
 
-def last_click_of(item: dict[str, Any] | None) -> LastClick | None:
-    click = (item or {}).get("lk")
-    if not click:
-        return None
-    return LastClick(
-        key=click["k"], scope=click.get("s") or None, variant=click.get("v") or None, at=click["at"]
-    )
-
-
-def view_of(item: dict[str, Any] | None, rules: Rules, now: datetime) -> EngagementView:
-    item = item or {}
+def view_of(state: EngagementState | None, rules: Rules, now: datetime) -> EngagementView:
+    seen = state or EngagementState()
     return EngagementView(
-        tier=tier_of(item, rules, now),
-        score=score_of(item, rules, now),
-        deliveries=int(item.get("nd", 0)),
-        opens=int(item.get("no", 0)),
-        clicks=int(item.get("nc", 0)),
-        deliveries_since_engaged=int(item.get("ds", 0)),
-        last_delivery_at=item.get("ld"),
-        last_open_at=item.get("lo"),
-        last_click_at=item.get("lc"),
-        last_click=last_click_of(item),
+        tier=tier_of(seen, rules, now),
+        score=score_of(seen, rules, now),
+        deliveries=seen.deliveries,
+        opens=seen.opens,
+        clicks=seen.clicks,
+        deliveries_since_engaged=seen.since_engaged,
+        last_delivery_at=seen.last_delivery,
+        last_open_at=seen.last_open,
+        last_click_at=seen.last_click_at,
+        last_click=seen.last_click,
     )
-
-
-class EngagementStore(Protocol):
-    def delivered(self, workspace_id: str, customer_id: str, at: str) -> None: ...
-    def opened(self, workspace_id: str, customer_id: str, at: str) -> None: ...
-    def clicked(
-        self, workspace_id: str, customer_id: str, at: str, key: str, scope: str | None, variant: str | None
-    ) -> None: ...
-    def get(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None: ...
-    def get_many(self, workspace_id: str, customer_ids: list[str]) -> dict[str, dict[str, Any]]: ...
 
 
 class EngagementService:
     """The tier port `MessagingService` asks before a marketing send, and the read side."""
 
-    def __init__(self, store: EngagementStore, workspaces: Any) -> None:
+    def __init__(self, store: EngagementStore, workspaces: WorkspaceReader) -> None:
         self.store = store
         self.workspaces = workspaces
 
@@ -187,4 +164,5 @@ class EngagementService:
         return view_of(self.store.get(workspace_id, customer_id), self.rules(workspace_id), now)
 
     def last_click(self, workspace_id: str, customer_id: str) -> LastClick | None:
-        return last_click_of(self.store.get(workspace_id, customer_id))
+        state = self.store.get(workspace_id, customer_id)
+        return None if state is None else state.last_click

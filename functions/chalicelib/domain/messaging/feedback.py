@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain import timemath
 from chalicelib.domain.messaging.engagement import EngagementStore
+from chalicelib.domain.messaging.ports import EventLedger as EventLedger
+from chalicelib.domain.messaging.ports import SuppressionStore as SuppressionStore
 from chalicelib.domain.messaging.stats import scope_of, variant_scope
 from chalicelib.domain.messaging.unsubscribe import ProfileConsent
 
@@ -100,30 +102,6 @@ COUNTED = {  # SES event -> the statistics counter it adds to, once per message
     "bounce": "bounced",
     "complaint": "complained",
 }
-
-
-class SuppressionStore(Protocol):
-    def suppress(self, workspace_id: str, channel: str, address: str, reason: str) -> None: ...
-
-
-class EventLedger(Protocol):
-    def record_event(
-        self,
-        workspace_id: str,
-        customer_id: str,
-        key: str,
-        event: str,
-        at: str,
-        counts: dict[str, dict[str, int]] | None = None,
-    ) -> bool:
-        """Set `ev_<event>` on the message's claim and add `counts` (scope -> counters) to the
-        statistics, all or nothing; True only the first time (and only if the message has a
-        claim), so a redelivered event or a second open counts nothing."""
-        ...
-
-    def confirm_sent(self, workspace_id: str, customer_id: str, key: str, provider_id: str) -> None:
-        """SES accepted it: a claim still `sending` (its sender died) becomes `sent`."""
-        ...
 
 
 def parse_notification(body: str) -> SesEvent:

@@ -23,6 +23,7 @@ from typing import Any
 
 from chalicelib.domain import records, timemath
 from chalicelib.domain.identity import customer_id_for, identity_keys
+from chalicelib.domain.messaging.ports import TemplateReader, WorkspaceReader
 from chalicelib.domain.messaging.service import (
     Channel,
     Decision,
@@ -102,7 +103,7 @@ DEFAULT_TEMPLATES = {
 class WithDefaults:
     """A workspace's own `txn_<kind>` template when it has one, else the built-in one."""
 
-    def __init__(self, templates: Any) -> None:
+    def __init__(self, templates: TemplateReader) -> None:
         self.templates = templates
 
     def latest(self, workspace_id: str, template_id: str) -> Template:
@@ -142,7 +143,7 @@ def kinds_to_send(old: dict[str, Any] | None, new: dict[str, Any], now: datetime
 
 
 class NotificationService:
-    def __init__(self, messaging: MessagingService, workspaces: Any) -> None:
+    def __init__(self, messaging: MessagingService, workspaces: WorkspaceReader) -> None:
         self.messaging = messaging
         self.workspaces = workspaces
 

@@ -12,17 +12,14 @@ A rate whose denominator is 0 is null.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel
 
 from chalicelib.domain.errors import NotFound
+from chalicelib.domain.messaging.ports import StatsReader as StatsReader
+from chalicelib.domain.messaging.ports import WorkspaceReader
 from chalicelib.domain.money import round_money
-
-
-class StatsReader(Protocol):
-    def all(self, workspace_id: str) -> dict[str, dict[str, int | Decimal]]: ...
-    def get(self, workspace_id: str, scope: str) -> dict[str, int | Decimal] | None: ...
 
 
 class ScopeStats(BaseModel):
@@ -77,7 +74,7 @@ class StatsReport(BaseModel):
 
 
 class MessagingStatsService:
-    def __init__(self, reader: StatsReader, workspaces: Any) -> None:
+    def __init__(self, reader: StatsReader, workspaces: WorkspaceReader) -> None:
         self.reader = reader
         self.workspaces = workspaces
 

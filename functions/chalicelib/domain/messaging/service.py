@@ -29,172 +29,39 @@ docs/messaging.md for the window that remains).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain import timemath
 from chalicelib.domain.identity import normalize_phone
 from chalicelib.domain.messaging import feedback, render, sms, unsubscribe
+
+# the context's types and ports, where the rest of Patron has always imported them from
+from chalicelib.domain.messaging.model import BULK_MAX as BULK_MAX
+from chalicelib.domain.messaging.model import AlreadySent as AlreadySent
+from chalicelib.domain.messaging.model import BulkEmail as BulkEmail
+from chalicelib.domain.messaging.model import BulkResult as BulkResult
+from chalicelib.domain.messaging.model import Channel as Channel
+from chalicelib.domain.messaging.model import Decision as Decision
+from chalicelib.domain.messaging.model import InFlight as InFlight
+from chalicelib.domain.messaging.model import Outgoing as Outgoing
+from chalicelib.domain.messaging.model import Policy as Policy
+from chalicelib.domain.messaging.model import Purpose as Purpose
+from chalicelib.domain.messaging.model import SenderNotVerified as SenderNotVerified
+from chalicelib.domain.messaging.model import Template as Template
+from chalicelib.domain.messaging.model import Throttled as Throttled
+from chalicelib.domain.messaging.model import policy_for as policy_for
 from chalicelib.domain.messaging.personalize import profile_values
+from chalicelib.domain.messaging.ports import Channels as Channels
+from chalicelib.domain.messaging.ports import EngagementTiers as EngagementTiers
+from chalicelib.domain.messaging.ports import Ledger as Ledger
+from chalicelib.domain.messaging.ports import Limits as Limits
+from chalicelib.domain.messaging.ports import TemplateReader
 from chalicelib.domain.messaging.stats import scope_of
 from chalicelib.domain.timezones import zone_for_phone
 
 LEASE = timedelta(minutes=5)
-
-
-class Channel(StrEnum):
-    EMAIL = "email"
-    SMS = "sms"
-
-
-class Purpose(StrEnum):
-    TRANSACTIONAL = "transactional"
-    MARKETING = "marketing"
-
-
-class Throttled(Exception):
-    """The provider refused for rate: retry later (the claim has been released)."""
-
-
-class AlreadySent(Exception):
-    """The provider accepted the message but recording it failed: never retried by release."""
-
-
-class InFlight(Exception):
-    """Another attempt holds this message's claim and has not finished (or crashed before
-    its lease ran out): retry later, when it is either sent or free to take."""
-
-
-@dataclass(frozen=True)
-class Template:
-    template_id: str
-    version: int
-    subject: str = ""
-    html: str = ""
-    text: str = ""
-    sms: str = ""
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    workspace_id: str
-    customer_id: str
-    key: str  # what makes it the same message: e.g. "txn:<order>:shipped", "flow:<flow>:<step>"
-    channel: Channel
-    purpose: Purpose
-    template_id: str
-    values: dict[str, Any] = field(default_factory=dict)
-    over_cap: str = "defer"  # or "drop"
-    tags: dict[str, str] = field(default_factory=dict)  # extra provider tags, e.g. {"v": variant}
-
-
-@dataclass(frozen=True)
-class Decision:
-    status: str  # sent, duplicate, deferred, dropped, refused (flows: skipped; checks: ok)
-    reason: str = ""
-    until: datetime | None = None
-    provider_id: str | None = None
-    parts: int = 0
-
-
-@dataclass(frozen=True)
-class Policy:
-    """Per-workspace sending rules (defaults shown)."""
-
-    quiet_start: int = 21  # local hour quiet hours begin
-    quiet_end: int = 9  # local hour they end
-    daily_caps: dict[str, int] = field(default_factory=lambda: {"high": 2, "medium": 1, "low": 1})
-    low_every_days: int = 3  # a low-engagement customer gets at most one message in this many days
-    sender_email: str = ""
-    sms_sender_id: str = ""
-    default_timezone: str = "UTC"
-    store_name: str = ""  # every message's {{ store_name }}
-
-
-def policy_for(settings: Any) -> Policy:
-    """The sending rules of a workspace (its WorkspaceSettings; None: the defaults). Quiet
-    hours, caps and the default zone are workspace settings (`patron workspace sending`)."""
-    if settings is None:
-        return Policy()
-    default = Policy()
-    return Policy(
-        quiet_start=settings.quiet_start,
-        quiet_end=settings.quiet_end,
-        daily_caps={**default.daily_caps, **settings.daily_caps},
-        low_every_days=settings.low_every_days,
-        sender_email=settings.sender_email,
-        sms_sender_id=settings.sms_sender_id,
-        default_timezone=settings.default_timezone,
-        store_name=settings.name,
-    )
-
-
-class Ledger(Protocol):
-    def claim(
-        self, workspace_id: str, customer_id: str, key: str, now: datetime, lease: timedelta
-    ) -> str: ...  # "claimed", "done" (sent, dropped or refused before) or "busy"
-    def finish(self, workspace_id: str, customer_id: str, key: str, status: str, detail: str) -> None: ...
-    def release(self, workspace_id: str, customer_id: str, key: str) -> None: ...
-
-
-class Limits(Protocol):
-    def is_suppressed(self, workspace_id: str, channel: str, address: str) -> bool: ...
-    def is_opted_out(self, workspace_id: str, channel: str, customer_id: str) -> bool: ...
-    def listed(
-        self, workspace_id: str, channel: str, customer_ids: list[str], addresses: list[str]
-    ) -> tuple[set[str], set[str]]: ...  # (opted out, suppressed) of these, read consistently at once
-    def take_cap(self, workspace_id: str, customer_id: str, period: str, cap: int) -> bool: ...
-    def return_cap(self, workspace_id: str, customer_id: str, period: str) -> None: ...
-    def take_spacing(self, workspace_id: str, customer_id: str, now: datetime, gap: timedelta) -> bool: ...
-    def take_sms_credits(self, workspace_id: str, parts: int) -> bool: ...
-    def return_sms_credits(self, workspace_id: str, parts: int) -> None: ...
-
-
-@dataclass(frozen=True)
-class BulkEmail:
-    """One destination of a bulk send: Patron's own rendered texts, and its tags."""
-
-    to: str
-    subject: str
-    html: str
-    text: str
-    tags: dict[str, str]
-    headers: dict[str, str] = field(default_factory=dict)  # List-Unsubscribe, per recipient
-
-
-@dataclass(frozen=True)
-class BulkResult:
-    """The provider's answer for one destination: `sent` (with its id), `retry` (a transient
-    refusal: nothing was sent, try again later) or `rejected` (never to be retried)."""
-
-    status: str
-    detail: str = ""
-
-
-BULK_MAX = 50  # destinations per bulk call (SES SendBulkTemplatedEmail's limit)
-
-
-class EngagementTiers(Protocol):
-    def tier(self, workspace_id: str, customer_id: str, now: datetime) -> str: ...  # high, medium, low
-
-
-class Channels(Protocol):
-    def send_email(
-        self,
-        sender: str,
-        to: str,
-        subject: str,
-        html: str,
-        text: str,
-        headers: dict[str, str],
-        tags: dict[str, str],
-    ) -> str: ...
-    def send_sms(self, phone: str, text: str, sender_id: str, tags: dict[str, str]) -> str: ...
-    def send_bulk_email(self, sender: str, emails: list[BulkEmail]) -> list[BulkResult]: ...
-    def sms_opted_out(self, phone: str) -> bool: ...  # replied STOP (the SMS provider's list)
 
 
 def local_zone(profile: dict[str, Any], policy: Policy) -> ZoneInfo:
@@ -222,7 +89,7 @@ class MessagingService:
         ledger: Ledger,
         limits: Limits,
         channels: Channels,
-        templates: Any,
+        templates: TemplateReader,
         unsubscribe_link: Callable[..., str | None] | None = None,
         engagement: EngagementTiers | None = None,
     ) -> None:
@@ -233,6 +100,10 @@ class MessagingService:
         # (workspace, customer, channel, scope, variant) -> signed URL
         self.unsubscribe_link = unsubscribe_link
         self.engagement = engagement  # the customer's tier, from opens and clicks
+
+    def sender_verified(self, sender: str) -> bool:
+        """Whether the email provider sends from this address (it, or its domain, is verified)."""
+        return self.channels.sender_verified(sender)
 
     def check(
         self,

@@ -17,8 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
+from chalicelib.domain.messaging.ports import OptedOutNumbers as OptedOutNumbers
+from chalicelib.domain.messaging.ports import ProfileReader, WorkspaceDirectory
+from chalicelib.domain.messaging.ports import StopLedger as StopLedger
 from chalicelib.domain.messaging.unsubscribe import OptOutStore, ProfileConsent
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.timemath import iso
@@ -31,36 +34,13 @@ class CursorExpired(Exception):
     """The provider no longer accepts a saved page token: start the list again."""
 
 
-class OptedOutNumbers(Protocol):
-    def page(self, token: str | None) -> tuple[list[str], str | None]:
-        """One page of the opted-out numbers (E.164) and the next page's token (None: the
-        last page). Raises CursorExpired for a token the provider no longer accepts."""
-        ...
-
-
-class StopLedger(Protocol):
-    def handled(self, numbers: list[str]) -> set[str]:
-        """Those of `numbers` already taken onto the profiles."""
-        ...
-
-    def mark(self, number: str, at: str, customers: int) -> None:
-        """Record the number as handled, if it is not already."""
-        ...
-
-    def cursor(self) -> str | None: ...
-
-    def set_cursor(self, token: str | None) -> None:
-        """Save the page token to resume at (None: remove it)."""
-        ...
-
-
 class SmsStopSync:
     def __init__(
         self,
         numbers: OptedOutNumbers,
         ledger: StopLedger,
-        workspaces: Any,
-        profiles: Any,
+        workspaces: WorkspaceDirectory,
+        profiles: ProfileReader,
         opt_outs: OptOutStore,
         consent: ProfileConsent,
         clock: Callable[[], datetime] = now_utc,

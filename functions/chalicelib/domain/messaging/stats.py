@@ -10,7 +10,8 @@ Counters (all added atomically, never read-modify-write): `sent`, `delivered`, `
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Protocol
+
+from chalicelib.domain.messaging.ports import Stats as Stats
 
 COUNTERS = (
     "sent",
@@ -39,11 +40,6 @@ def scope_of(key: str) -> str | None:
 def variant_scope(scope: str, variant: str) -> str:
     """The counters of one A/B variant of a campaign or flow: `<scope>#v#<variant>`."""
     return f"{scope}#v#{variant}"
-
-
-class Stats(Protocol):
-    def add(self, workspace_id: str, scope: str, counts: dict[str, int | Decimal]) -> None: ...
-    def get(self, workspace_id: str, scope: str) -> dict[str, int | Decimal]: ...
 
 
 class NoStats:

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.messaging import feedback, render, sms
 from chalicelib.domain.messaging.personalize import profile_values
+from chalicelib.domain.messaging.ports import Channels, ProfileReader, WorkspaceReader
+from chalicelib.domain.messaging.ports import TemplateStore as TemplateStore
 from chalicelib.domain.messaging.service import Template
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-
-
-class TemplateStore(Protocol):
-    def save(self, workspace_id: str, template: Template, name: str, previous: int | None) -> None: ...
-    def get(self, workspace_id: str, template_id: str) -> dict[str, Any] | None: ...
-    def list(self, workspace_id: str) -> list[dict[str, Any]]: ...
 
 
 class TemplateIn(BaseModel):
@@ -52,12 +48,12 @@ class Preview(BaseModel):
     sms_parts: int | None
 
 
-def _view(template_id: str, item: dict[str, Any]) -> TemplateView:
-    texts = [item.get(k, "") for k in ("subject", "html", "text", "sms")]
+def _view(template: Template) -> TemplateView:
+    texts = [template.subject, template.html, template.text, template.sms]
     return TemplateView(
-        template_id=template_id,
-        name=item.get("name", template_id),
-        version=int(item["ver"]),
+        template_id=template.template_id,
+        name=template.name or template.template_id,
+        version=template.version,
         subject=texts[0],
         html=texts[1],
         text=texts[2],
@@ -67,7 +63,13 @@ def _view(template_id: str, item: dict[str, Any]) -> TemplateView:
 
 
 class TemplateService:
-    def __init__(self, store: TemplateStore, profiles: Any, workspaces: Any, channels: Any = None) -> None:
+    def __init__(
+        self,
+        store: TemplateStore,
+        profiles: ProfileReader,
+        workspaces: WorkspaceReader,
+        channels: Channels | None = None,
+    ) -> None:
         self.store = store
         self.profiles = profiles
         self.workspaces = workspaces
@@ -84,19 +86,19 @@ class TemplateService:
         if not (body.html or body.text or body.sms):
             raise BadRequest("a template needs an html, text or sms body", {"field": "text"})
         current = self.store.get(workspace_id, template_id)
-        previous = int(current["ver"]) if current else None
+        previous = current.version if current else None
         template = Template(template_id, (previous or 0) + 1, body.subject, body.html, body.text, body.sms)
         self.store.save(workspace_id, template, body.name, previous)
         return self.get(workspace_id, template_id)
 
     def get(self, workspace_id: str, template_id: str) -> TemplateView:
-        item = self.store.get(workspace_id, template_id)
-        if item is None:
+        template = self.store.get(workspace_id, template_id)
+        if template is None:
             raise NotFound("template not found")
-        return _view(template_id, item)
+        return _view(template)
 
     def list(self, workspace_id: str) -> list[TemplateView]:
-        return [_view(i["sk"], i) for i in self.store.list(workspace_id)]
+        return [_view(t) for t in self.store.list(workspace_id)]
 
     def preview(
         self, workspace_id: str, template_id: str, customer_id: str, values: dict[str, Any]
@@ -133,15 +135,18 @@ class TemplateService:
         shown = self.preview(workspace_id, template_id, customer_id, {})
         settings = self.workspaces.settings(workspace_id)
         tags = {"workspace": workspace_id, "mk": feedback.key_tag(f"test:{template_id}")}
+        channels = self.channels
+        if channels is None:
+            raise RuntimeError("no channels configured for test sends")
         if "@" in to:
             if not settings or not settings.sender_email:
                 raise BadRequest("set the workspace's sender first (patron workspace messaging --sender)")
             subject = "[test] " + shown.subject
-            provider_id = self.channels.send_email(
+            provider_id = channels.send_email(
                 settings.sender_email, to, subject, shown.html, shown.text, {}, tags
             )
             return {"channel": "email", "to": to, "provider_id": provider_id, "subject": subject}
         if not shown.sms:
             raise BadRequest("this template has no SMS text")
-        provider_id = self.channels.send_sms(to, shown.sms, settings.sms_sender_id if settings else "", tags)
+        provider_id = channels.send_sms(to, shown.sms, settings.sms_sender_id if settings else "", tags)
         return {"channel": "sms", "to": to, "provider_id": provider_id, "parts": shown.sms_parts}

@@ -20,10 +20,11 @@ from typing import Any
 from chalicelib.domain import timemath
 from chalicelib.domain.identity import customer_id_for, identity_keys
 from chalicelib.domain.messaging.flows import FlowService, TriggerEvent, birthday_event
+from chalicelib.domain.messaging.ports import ProfileReader, WorkspaceReader
 
 
 class FlowTriggers:
-    def __init__(self, flows: FlowService, workspaces: Any, profiles: Any) -> None:
+    def __init__(self, flows: FlowService, workspaces: WorkspaceReader, profiles: ProfileReader) -> None:
         self.flows = flows
         self.workspaces = workspaces
         self.profiles = profiles

@@ -25,50 +25,19 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.domain.errors import BadRequest, NotFound
+from chalicelib.domain.messaging.ports import CountedOptOuts as CountedOptOuts
+from chalicelib.domain.messaging.ports import OptOutStore as OptOutStore
+from chalicelib.domain.messaging.ports import ProfileConsent as ProfileConsent
+from chalicelib.domain.messaging.ports import WorkspaceReader
 from chalicelib.domain.messaging.render import variables_used
 from chalicelib.domain.messaging.stats import variant_scope
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.timemath import iso
 
 CHANNELS = ("email", "sms")
-
-
-class OptOutStore(Protocol):
-    def opt_out(self, workspace_id: str, channel: str, customer_id: str, source: str) -> None: ...
-    def is_opted_out(self, workspace_id: str, channel: str, customer_id: str) -> bool: ...
-
-
-class ProfileConsent(Protocol):
-    def withdraw(
-        self,
-        workspace_id: str,
-        customer_id: str,
-        channel: str,
-        at: str,
-        reason: str,
-        address: str | None = None,
-    ) -> bool:
-        """Set the profile's consent for `channel` to `unsubscribed` as of `at` if that is
-        newer than what it holds, once (a retry changes nothing); with `address`, only if
-        the profile's address for the channel is that one. False when nothing changed."""
-        ...
-
-
-class CountedOptOuts(Protocol):
-    def opt_out_once(
-        self,
-        workspace_id: str,
-        channel: str,
-        customer_id: str,
-        source: str,
-        at: str,
-        counts: dict[str, dict[str, int | Decimal]],
-    ) -> bool:
-        """The opt-out, only if absent, with `counts` added to the statistics: all or nothing."""
-        ...
 
 
 HTML_FOOTER = (
@@ -151,7 +120,7 @@ class UnsubscribeService:
     def __init__(
         self,
         store: OptOutStore,
-        workspaces: Any,
+        workspaces: WorkspaceReader,
         public_url: str | None,
         counted: CountedOptOuts | None = None,
         consent: ProfileConsent | None = None,

@@ -1,0 +1,54 @@
+"""A campaign's input (what the API and the CLI accept) and its audience split."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from chalicelib.domain.messaging.abtest import MIN_SAMPLE
+
+_VARIANT_ID = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
+
+Status = Literal["draft", "scheduled", "sending", "paused", "cancelled", "sent"]
+
+
+class VariantIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1, max_length=20, pattern=_VARIANT_ID.pattern)
+    template_id: str = Field(min_length=1, max_length=100)
+
+
+class CampaignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    segment_id: str = Field(min_length=1, max_length=200)
+    channel: Literal["email", "sms"] = "email"
+    variants: list[VariantIn] = Field(min_length=1, max_length=5)
+    test_share: float | None = Field(default=None, gt=0, lt=1)
+    winner_metric: Literal["clicks", "revenue"] = "clicks"
+    decide_after_hours: float = Field(default=4, ge=0, le=24 * 14)
+    min_sample_per_variant: int = Field(default=MIN_SAMPLE, ge=1, le=10_000_000)
+    send_at: AwareDatetime | None = None
+    over_cap: Literal["defer", "drop"] = "defer"
+
+    @model_validator(mode="after")
+    def _variants(self) -> CampaignIn:
+        ids = [v.id for v in self.variants]
+        if len(set(ids)) != len(ids):
+            raise ValueError("variant ids must be unique")
+        if self.test_share is not None and len(ids) < 2:
+            raise ValueError("test_share needs at least two variants")
+        return self
+
+
+def stable_share(campaign_id: str, customer_id: str) -> float:
+    """A customer's place in [0, 1) for this campaign: the same on every run and retry."""
+    digest = hashlib.sha256(f"{campaign_id}:{customer_id}".encode()).hexdigest()
+    return int(digest[:13], 16) / 16**13
+
+
+def variant_scope(campaign_id: str, variant: str) -> str:
+    return f"camp#{campaign_id}#v#{variant}"

@@ -1,0 +1,319 @@
+"""The flow engine: stepping the runs that are due.
+
+A run waits in the sparse due index (`F#<day>#<shard>`); the minute tick advances the runs
+that are due:
+
+- each send goes through `MessagingService.send` with the key
+  `flow:<flow>:<run key>:<step>`, so consent, opt-outs, suppressions, quiet hours, caps,
+  credits and exactly-once hold for flows as for everything else;
+- a message deferred by quiet hours or the cap moves the run's due time, nothing is lost;
+- the flow's condition is checked before every send, and an order placed after the run
+  began ends runs that exit on `ordered`, both when the order arrives (the ingest stream)
+  and again before each send (the profile), so a customer who has ordered never gets the
+  reminder.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from chalicelib.domain import segments, timemath
+from chalicelib.domain.messaging.flow_definition import Coupon, FlowDef, Send, TriggerEvent, birthday_event
+from chalicelib.domain.messaging.model import (
+    Decision,
+    FlowRun,
+    InFlight,
+    Outgoing,
+    Policy,
+    Purpose,
+    Throttled,
+    policy_for,
+)
+from chalicelib.domain.messaging.ports import (
+    CouponStore,
+    FlowStore,
+    ProfileReader,
+    SegmentReader,
+    WorkspaceReader,
+)
+from chalicelib.domain.messaging.service import MessagingService, local_zone
+from chalicelib.domain.messaging.stats import Stats
+from chalicelib.domain.money import round_money
+
+LOOKBACK_DAYS = 2  # the first tick (no watermark yet) looks this far back for due runs
+MAX_ATTEMPTS = 8  # a run whose step fails this often is parked as `failed` (replayable)
+
+
+def coupon_code(salt: str, message_key: str, prefix: str) -> str:
+    """Unique per message, unguessable, and the same on every retry of that message."""
+    digest = hmac.new(salt.encode(), message_key.encode(), hashlib.sha256).digest()
+    return prefix + base64.b32encode(digest).decode()[:10]
+
+
+@dataclass
+class Outcome:
+    run: str
+    status: str  # waiting, sent, done, exited, retry, failed
+    detail: str = ""
+    messages: list[str] = field(default_factory=list)  # this advance's send decisions
+
+
+class FlowEngine:
+    """Takes due runs forward: through elapsed waits and sends, up to the next wait."""
+
+    def __init__(
+        self,
+        store: FlowStore,
+        messaging: MessagingService,
+        profiles: ProfileReader,
+        segment_service: SegmentReader,
+        workspaces: WorkspaceReader,
+        coupons: CouponStore,
+        stats: Stats,
+        enroll: Callable[[TriggerEvent], list[str]],
+    ) -> None:
+        self.store = store
+        self.messaging = messaging
+        self.profiles = profiles
+        self.segments = segment_service
+        self.workspaces = workspaces
+        self.coupons = coupons
+        self.stats = stats
+        self.enroll = enroll  # a finished birthday run enrolls next year's
+
+    def tick(self, now: datetime, time_left: Callable[[], float] | None = None) -> dict[str, Any]:
+        mark = timemath.parse_iso(self.store.watermark())
+        start = mark if mark is not None and mark <= now else now - timedelta(days=LOOKBACK_DAYS)
+        until = timemath.iso(now) or ""
+        counts: dict[str, Any] = {}
+        errors: list[dict[str, str]] = []
+        messages: dict[str, int] = {}
+        day = start.replace(hour=0, minute=0, second=0, microsecond=0)
+        while day <= now:
+            for workspace_id, customer_id, run_id in self.store.due(day.date(), until):
+                if time_left is not None and time_left() < 10:
+                    # the next tick goes on from here
+                    return counts | {"stopped_early": 1, "errors": errors, "messages": messages}
+                run = self.store.get_run(workspace_id, customer_id, run_id)
+                if run is None or run.status != "active":
+                    continue
+                outcome = self.advance(run, now)
+                counts[outcome.status] = counts.get(outcome.status, 0) + 1
+                for status in outcome.messages:
+                    messages[status] = messages.get(status, 0) + 1
+                if outcome.status == "failed":
+                    errors.append({"run": outcome.run, "error": outcome.detail.split(":")[0]})
+            day += timedelta(days=1)
+        self.store.set_watermark(until)
+        return counts | {"errors": errors, "messages": messages}
+
+    def advance(self, run: FlowRun, now: datetime) -> Outcome:
+        """Take a due run as far as it goes now: through elapsed waits and sends, up to the
+        next wait in the future (or the end). Saved once, conditioned on where it stood."""
+        step0, due0 = run.step, run.due
+        decided: list[str] = []  # this advance's send decisions, for the job's metrics
+        try:
+            outcome = self._advance(run, now, decided)
+        except (InFlight, Throttled) as exc:
+            # another attempt holds the message, or the provider asked us to slow down:
+            # the run stays due and the next tick retries it
+            return Outcome(run.run_id, "retry", type(exc).__name__)
+        except Exception as exc:  # noqa: BLE001 - isolated, recorded on the run, reported
+            # a failure of this run must not stop the others: it is recorded on the run,
+            # reported to the job (which logs and counts it), retried with backoff, and
+            # parked as `failed` after MAX_ATTEMPTS
+            attempts = (run.tries or 0) + 1
+            run.tries, run.error = attempts, f"{type(exc).__name__}: {exc}"[:300]
+            if attempts >= MAX_ATTEMPTS:
+                run.status = "failed"
+            else:
+                self._schedule(run, now + timedelta(minutes=2**attempts), now)
+            self.store.save_run(run, step0, due0)
+            return Outcome(run.run_id, "failed", run.error)
+        outcome.messages = decided
+        if not self.store.save_run(run, step0, due0):
+            return Outcome(run.run_id, "retry", "changed meanwhile", outcome.messages)
+        if outcome.status == "done" and run.birthday:
+            self._next_birthday(run, now)
+        return outcome
+
+    def _advance(self, run: FlowRun, now: datetime, decided: list[str]) -> Outcome:
+        ws, cid = run.workspace_id, run.customer_id
+        flow = self.definition(ws, run.flow_id)
+        if flow is None:
+            return self._ended(run, "exited", "flow deleted or disabled")
+        settings = self.workspaces.settings(ws)
+        profile = self.profile(ws, cid, run.context)
+        policy = policy_for(settings)
+        zone = local_zone(profile, policy)
+        step_start = timemath.parse_iso(run.at) or now
+        sent = ""
+        while run.step < len(flow.steps):
+            index = run.step
+            step = flow.steps[index]
+            if step.wait is not None:
+                until = step.wait.until(step_start, zone)
+                if until > now:
+                    self._schedule(run, until, now)
+                    return Outcome(run.run_id, "waiting", timemath.iso(until) or "")
+                step_start = until
+                run.step, run.at = index + 1, timemath.iso(until)
+                continue
+            assert step.send is not None
+            reason = self._exit_reason(flow, run, profile, now)
+            if reason:
+                return self._ended(run, "exited", reason)
+            decision = self._send(flow, run, index, step.send, profile, settings, policy, zone, now)
+            _log(run, index, decision, now)
+            decided.append(decision.status)
+            if decision.status in ("sent", "deferred", "dropped"):
+                self.stats.add(ws, f"flow#{flow.id}", {decision.status: 1})
+            if decision.status == "deferred" and decision.until is not None:
+                self._schedule(run, decision.until, now)
+                return Outcome(run.run_id, "waiting", decision.reason)
+            sent = decision.status
+            step_start = now
+            run.step, run.at = index + 1, timemath.iso(now)
+        self._ended(run, "done", sent or "no send")
+        return Outcome(run.run_id, "done", sent)
+
+    def _exit_reason(self, flow: FlowDef, run: FlowRun, profile: dict[str, Any], now: datetime) -> str | None:
+        started = timemath.parse_iso(run.started)
+        last = timemath.parse_iso(profile.get("last"))
+        if "ordered" in flow.exit_on and last is not None and started is not None and last > started:
+            return "ordered"
+        if flow.conditions and not self.holds(run.workspace_id, flow.conditions, profile, now):
+            return "conditions no longer met"
+        return None
+
+    def holds(self, workspace_id: str, condition: str, profile: dict[str, Any], now: datetime) -> bool:
+        if profile.get("t") != "profile":
+            profile = {**profile, "o": {}}  # a guest with no orders yet: facts of an empty profile
+        facts, _ = self.segments.facts(workspace_id, profile, now)
+        return segments.evaluate(segments.parse(condition), facts, now).member
+
+    def _send(
+        self,
+        flow: FlowDef,
+        run: FlowRun,
+        index: int,
+        send: Send,
+        profile: dict[str, Any],
+        settings: Any,
+        policy: Policy,
+        zone: ZoneInfo,
+        now: datetime,
+    ) -> Decision:
+        ws, cid = run.workspace_id, run.customer_id
+        due = timemath.parse_iso(run.due) or now
+        if send.skip_if_late_hours is not None and now - due > timedelta(hours=send.skip_if_late_hours):
+            return Decision("skipped", "too late")
+        if send.when and not self.holds(ws, send.when, profile, now):
+            return Decision("skipped", "condition false")
+        key = f"flow:{flow.id}:{run.key}:{index}"
+        values = self._values(run)
+        if send.recommend:
+            have = set(profile.get("prods") or ()) | _bought(profile)
+            offers = [o.name for o in send.recommend if o.after in have and o.offer not in have]
+            if not offers:
+                return Decision("skipped", "nothing to recommend")
+            values["recommended_products"] = ", ".join(offers)
+        if send.coupon is not None:
+            values.update(self._coupon(ws, cid, key, send.coupon, settings, zone, now))
+        message = Outgoing(
+            ws, cid, key, send.channel, Purpose.MARKETING, send.template, values, send.over_cap
+        )
+        return self.messaging.send(message, profile, policy, now)
+
+    def _values(self, run: FlowRun) -> dict[str, Any]:
+        """What the trigger knew; the profile's own values (name, store, last product) are
+        added by `MessagingService`, and these win over them."""
+        ctx = run.context or {}
+        values: dict[str, Any] = {}
+        if ctx.get("products"):
+            values["last_product"] = ctx["products"][0]  # what this checkout or order held
+        if ctx.get("url"):
+            values["checkout_url"] = ctx["url"]
+        if ctx.get("total") is not None:
+            total = round_money(Decimal(str(ctx["total"])), ctx.get("cur"))
+            values["checkout_total"] = f"{total} {ctx.get('cur') or ''}".strip()
+        if ctx.get("num"):
+            values["order_number"] = ctx["num"]
+        return values
+
+    def _coupon(
+        self, ws: str, cid: str, key: str, spec: Coupon, settings: Any, zone: ZoneInfo, now: datetime
+    ) -> dict[str, str]:
+        code = coupon_code(settings.id_salt, f"{ws}|{cid}|{key}", spec.prefix)
+        stored = self.coupons.issue(
+            ws,
+            code,
+            {
+                "cid": cid,
+                "mk": key,
+                "pct": spec.percent_off,
+                "amt": None if spec.amount_off is None else round_money(spec.amount_off, settings.currency),
+                "cur": settings.currency if spec.amount_off is not None else None,
+                "exp": timemath.iso(now + timedelta(hours=spec.valid_hours)),
+            },
+        )
+        expires = timemath.parse_iso(stored.get("exp")) or now + timedelta(hours=spec.valid_hours)
+        return {"coupon_code": code, "coupon_expires": f"{timemath.local(expires, zone):%Y-%m-%d %H:%M %Z}"}
+
+    def profile(self, ws: str, cid: str, context: dict[str, Any] | None) -> dict[str, Any]:
+        """The customer's profile (following a merge), or for a guest the trigger's person."""
+        profile = self.profiles.get(ws, cid)
+        for _ in range(3):
+            if profile is None or profile.get("t") != "pointer":
+                break
+            profile = self.profiles.get(ws, profile["into"])
+        if profile is not None and profile.get("t") == "profile":
+            return dict(profile)
+        return dict((context or {}).get("p") or {})
+
+    def definition(self, workspace_id: str, flow_id: str) -> FlowDef | None:
+        item = self.store.get_flow(workspace_id, flow_id)
+        if item is None or not item.get("on"):
+            return None
+        return FlowDef.model_validate(item["def"])
+
+    def _schedule(self, run: FlowRun, due: datetime, now: datetime) -> None:
+        run.due, run.filed = timemath.iso(due), max(due, now).date()
+
+    def _ended(self, run: FlowRun, status: str, why: str) -> Outcome:
+        run.status, run.reason = status, why
+        run.filed = None
+        return Outcome(run.run_id, status, why)
+
+    def end(self, run: FlowRun, status: str, why: str) -> bool:
+        step, due = run.step, run.due
+        self._ended(run, status, why)
+        return self.store.save_run(run, step, due)
+
+    def _next_birthday(self, run: FlowRun, now: datetime) -> None:
+        ws, cid = run.workspace_id, run.customer_id
+        profile = self.profile(ws, cid, run.context)
+        if profile.get("bd"):
+            settings = self.workspaces.settings(ws)
+            self.enroll(birthday_event(ws, cid, profile, now + timedelta(days=1), settings))
+
+
+def _bought(profile: dict[str, Any]) -> set[str]:
+    from chalicelib.domain.profiles import bought
+
+    return set(bought(profile, "p"))
+
+
+def _log(run: FlowRun, index: int, decision: Decision, now: datetime) -> None:
+    entry = {"step": index, "status": decision.status, "at": timemath.iso(now)}
+    if decision.reason:
+        entry["reason"] = decision.reason
+    run.log = [*(run.log or [])[-19:], entry]

@@ -1,0 +1,342 @@
+"""The messaging context's ports, in one place: what its services need from storage, the
+providers and the rest of Patron. The DynamoDB, SES and SNS adapters implement them
+(chalicelib.adapters), the tests' fakes too (tests/integration/test_contract_*.py runs one
+scenario suite against both)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+from chalicelib.domain.messaging.model import (
+    BulkEmail,
+    BulkResult,
+    Claim,
+    EngagementState,
+    FlowRun,
+    LastClick,
+    Template,
+)
+
+
+class WorkspaceSettingsView(Protocol):
+    """What messaging reads of a workspace's settings (chalicelib.domain.profiles.WorkspaceSettings)."""
+
+    @property
+    def id_salt(self) -> str: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def notifications(self) -> frozenset[str]: ...
+    @property
+    def sender_email(self) -> str: ...
+    @property
+    def sms_sender_id(self) -> str: ...
+    @property
+    def engagement_rules(self) -> dict[str, int]: ...
+    @property
+    def attribution_days(self) -> int: ...
+    @property
+    def quiet_start(self) -> int: ...
+    @property
+    def quiet_end(self) -> int: ...
+    @property
+    def daily_caps(self) -> dict[str, int]: ...
+    @property
+    def low_every_days(self) -> int: ...
+    @property
+    def default_timezone(self) -> str: ...
+    def convert(self, amount: Decimal, currency: str | None) -> Decimal | None: ...
+
+
+class WorkspaceReader(Protocol):
+    def settings(self, workspace_id: str) -> WorkspaceSettingsView | None: ...
+
+
+class WorkspaceDirectory(WorkspaceReader, Protocol):
+    def workspace_ids(self) -> list[str]: ...
+
+
+class ProfileReader(Protocol):
+    def get(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None: ...
+    def get_many(self, workspace_id: str, customer_ids: list[str]) -> dict[str, dict[str, Any]]: ...
+    def find(self, workspace_id: str, salt: str, keys: list[str]) -> list[dict[str, Any]]: ...
+
+
+class TemplateReader(Protocol):
+    def latest(self, workspace_id: str, template_id: str) -> Template: ...  # LookupError if none
+
+
+class TemplateLookup(TemplateReader, Protocol):
+    def get(self, workspace_id: str, template_id: str) -> Template | None: ...
+
+
+class SegmentReader(Protocol):
+    def get(self, workspace_id: str, segment_id: str) -> object: ...  # NotFound if none
+    def facts(self, workspace_id: str, item: dict[str, Any], at: datetime) -> tuple[Any, Any]: ...
+
+
+class MemberPages(Protocol):
+    def members(
+        self, workspace_id: str, segment_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[str], str | None]: ...
+
+
+class Ledger(Protocol):
+    def claim(
+        self, workspace_id: str, customer_id: str, key: str, now: datetime, lease: timedelta
+    ) -> Claim: ...
+    def finish(self, workspace_id: str, customer_id: str, key: str, status: str, detail: str) -> None: ...
+    def release(self, workspace_id: str, customer_id: str, key: str) -> None: ...
+
+
+class Limits(Protocol):
+    def is_suppressed(self, workspace_id: str, channel: str, address: str) -> bool: ...
+    def is_opted_out(self, workspace_id: str, channel: str, customer_id: str) -> bool: ...
+    def listed(
+        self, workspace_id: str, channel: str, customer_ids: list[str], addresses: list[str]
+    ) -> tuple[set[str], set[str]]: ...  # (opted out, suppressed) of these, read consistently at once
+    def take_cap(self, workspace_id: str, customer_id: str, period: str, cap: int) -> bool: ...
+    def return_cap(self, workspace_id: str, customer_id: str, period: str) -> None: ...
+    def take_spacing(self, workspace_id: str, customer_id: str, now: datetime, gap: timedelta) -> bool: ...
+    def take_sms_credits(self, workspace_id: str, parts: int) -> bool: ...
+    def return_sms_credits(self, workspace_id: str, parts: int) -> None: ...
+
+
+class EngagementTiers(Protocol):
+    def tier(self, workspace_id: str, customer_id: str, now: datetime) -> str: ...  # high, medium, low
+
+
+class Channels(Protocol):
+    def send_email(
+        self,
+        sender: str,
+        to: str,
+        subject: str,
+        html: str,
+        text: str,
+        headers: dict[str, str],
+        tags: dict[str, str],
+    ) -> str: ...
+    def send_sms(self, phone: str, text: str, sender_id: str, tags: dict[str, str]) -> str: ...
+    def send_bulk_email(self, sender: str, emails: list[BulkEmail]) -> list[BulkResult]: ...
+    def sms_opted_out(self, phone: str) -> bool: ...  # replied STOP (the SMS provider's list)
+    def sender_verified(self, sender: str) -> bool: ...  # the address, or its domain, is verified
+
+
+class FlowStore(Protocol):
+    def put_flow(self, workspace_id: str, item: dict[str, Any], expected_version: int | None) -> None: ...
+    def get_flow(self, workspace_id: str, flow_id: str) -> dict[str, Any] | None: ...
+    def list_flows(self, workspace_id: str) -> list[dict[str, Any]]: ...
+    def start_run(self, run: FlowRun) -> bool: ...  # False: this run exists already
+    def take_reentry(
+        self, workspace_id: str, customer_id: str, flow_id: str, at: str, cutoff: str
+    ) -> bool: ...
+    def runs(self, workspace_id: str, customer_id: str) -> list[FlowRun]: ...
+    def get_run(self, workspace_id: str, customer_id: str, run_id: str) -> FlowRun | None: ...
+    def save_run(self, run: FlowRun, expected_step: int, expected_due: str | None) -> bool: ...
+    def due(self, day: date, until: str) -> Iterable[tuple[str, str, str]]: ...
+    # (workspace, customer, run id) of the runs filed under `day` and due by `until`, read lazily
+    def watermark(self) -> str | None: ...
+    def set_watermark(self, until: str) -> None: ...
+
+
+class CouponStore(Protocol):
+    def issue(self, workspace_id: str, code: str, values: dict[str, Any]) -> dict[str, Any]: ...
+
+
+class CampaignStore(Protocol):
+    def create(self, workspace_id: str, item: dict[str, Any]) -> None: ...
+    def get(self, workspace_id: str, campaign_id: str) -> dict[str, Any] | None: ...
+    def all(self, workspace_id: str) -> list[dict[str, Any]]: ...
+    def transition(
+        self,
+        workspace_id: str,
+        campaign_id: str,
+        allowed: tuple[str, ...],
+        status: str,
+        extra: dict[str, Any] | None = None,
+    ) -> bool: ...  # conditional on the current status
+    def set_phase(
+        self, workspace_id: str, campaign_id: str, phase: str, new_phase: str, extra: dict[str, Any]
+    ) -> bool: ...  # conditional on the phase and on status `sending`
+    def advance(
+        self,
+        workspace_id: str,
+        campaign_id: str,
+        phase: str,
+        cursor: str | None,
+        new_cursor: str | None,
+        counts: dict[str, int],
+        carry: list[dict[str, str]],
+    ) -> bool: ...  # conditional on phase, cursor and status `sending`
+    def add(self, workspace_id: str, campaign_id: str, counts: dict[str, int]) -> None: ...
+    def active(self) -> list[tuple[str, str]]: ...
+    def deactivate(self, workspace_id: str, campaign_id: str) -> None: ...
+    def park(self, workspace_id: str, campaign_id: str, batch: dict[str, Any]) -> None: ...
+    def parked(self, workspace_id: str, campaign_id: str) -> list[dict[str, Any]]: ...
+    def unpark(self, workspace_id: str, campaign_id: str, batch_id: str) -> bool: ...
+    def drop_once(self, workspace_id: str, campaign_id: str, batch_id: str) -> bool: ...
+    def hold(self, due: datetime, batch: dict[str, Any]) -> None: ...
+    def due(self, now: datetime, limit: int) -> list[tuple[str, dict[str, Any]]]: ...
+    def release(self, due_key: str) -> None: ...
+
+
+class Blocklist(Protocol):
+    def blocked(self, workspace_id: str, channel: str, addresses: dict[str, str]) -> set[str]: ...
+
+    # the customers (of customer id -> address) who opted out, or whose address is suppressed
+
+
+class CampaignQueue(Protocol):
+    max_delay: int  # seconds a message can be delayed in the queue (SQS: 900)
+
+    def enqueue(self, batches: list[tuple[dict[str, Any], int]]) -> None: ...  # (body, delay s)
+    def retry_in(self, receipt: str, seconds: int) -> None: ...  # a received message, later
+
+
+# used by attribution.py
+class ClickReader(Protocol):
+    def last_click(self, workspace_id: str, customer_id: str) -> LastClick | None: ...
+
+
+# used by attribution.py
+class AttributionStore(Protocol):
+    def record(
+        self,
+        workspace_id: str,
+        order_pk: str,
+        attribution: dict[str, Any],
+        counts: dict[str, dict[str, int | Decimal]],
+    ) -> bool:
+        """Write the attribution and add `counts` to the statistics, once: False if the
+        order was attributed before."""
+        ...
+
+
+# used by attribution.py
+class ProfileLookup(Protocol):
+    def get(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None: ...
+
+
+# used by engagement.py
+class EngagementStore(Protocol):
+    def delivered(self, workspace_id: str, customer_id: str, at: str) -> None: ...
+    def opened(self, workspace_id: str, customer_id: str, at: str) -> None: ...
+    def clicked(
+        self, workspace_id: str, customer_id: str, at: str, key: str, scope: str | None, variant: str | None
+    ) -> None: ...
+    def get(self, workspace_id: str, customer_id: str) -> EngagementState | None: ...
+    def get_many(self, workspace_id: str, customer_ids: list[str]) -> dict[str, EngagementState]: ...
+
+
+# used by feedback.py
+class SuppressionStore(Protocol):
+    def suppress(self, workspace_id: str, channel: str, address: str, reason: str) -> None: ...
+
+
+# used by feedback.py
+class EventLedger(Protocol):
+    def record_event(
+        self,
+        workspace_id: str,
+        customer_id: str,
+        key: str,
+        event: str,
+        at: str,
+        counts: dict[str, dict[str, int]] | None = None,
+    ) -> bool:
+        """Set `ev_<event>` on the message's claim and add `counts` (scope -> counters) to the
+        statistics, all or nothing; True only the first time (and only if the message has a
+        claim), so a redelivered event or a second open counts nothing."""
+        ...
+
+    def confirm_sent(self, workspace_id: str, customer_id: str, key: str, provider_id: str) -> None:
+        """SES accepted it: a claim still `sending` (its sender died) becomes `sent`."""
+        ...
+
+
+# used by performance.py
+class StatsReader(Protocol):
+    def all(self, workspace_id: str) -> dict[str, dict[str, int | Decimal]]: ...
+    def get(self, workspace_id: str, scope: str) -> dict[str, int | Decimal] | None: ...
+
+
+# used by sms_stop.py
+class OptedOutNumbers(Protocol):
+    def page(self, token: str | None) -> tuple[list[str], str | None]:
+        """One page of the opted-out numbers (E.164) and the next page's token (None: the
+        last page). Raises CursorExpired for a token the provider no longer accepts."""
+        ...
+
+
+# used by sms_stop.py
+class StopLedger(Protocol):
+    def handled(self, numbers: list[str]) -> set[str]:
+        """Those of `numbers` already taken onto the profiles."""
+        ...
+
+    def mark(self, number: str, at: str, customers: int) -> None:
+        """Record the number as handled, if it is not already."""
+        ...
+
+    def cursor(self) -> str | None: ...
+
+    def set_cursor(self, token: str | None) -> None:
+        """Save the page token to resume at (None: remove it)."""
+        ...
+
+
+# used by stats.py
+class Stats(Protocol):
+    def add(self, workspace_id: str, scope: str, counts: dict[str, int | Decimal]) -> None: ...
+    def get(self, workspace_id: str, scope: str) -> dict[str, int | Decimal]: ...
+
+
+# used by templates.py
+class TemplateStore(Protocol):
+    def save(self, workspace_id: str, template: Template, name: str, previous: int | None) -> None: ...
+    def get(self, workspace_id: str, template_id: str) -> Template | None: ...  # the latest version
+    def list(self, workspace_id: str) -> list[Template]: ...
+
+
+# used by unsubscribe.py
+class OptOutStore(Protocol):
+    def opt_out(self, workspace_id: str, channel: str, customer_id: str, source: str) -> None: ...
+    def is_opted_out(self, workspace_id: str, channel: str, customer_id: str) -> bool: ...
+
+
+# used by unsubscribe.py
+class ProfileConsent(Protocol):
+    def withdraw(
+        self,
+        workspace_id: str,
+        customer_id: str,
+        channel: str,
+        at: str,
+        reason: str,
+        address: str | None = None,
+    ) -> bool:
+        """Set the profile's consent for `channel` to `unsubscribed` as of `at` if that is
+        newer than what it holds, once (a retry changes nothing); with `address`, only if
+        the profile's address for the channel is that one. False when nothing changed."""
+        ...
+
+
+# used by unsubscribe.py
+class CountedOptOuts(Protocol):
+    def opt_out_once(
+        self,
+        workspace_id: str,
+        channel: str,
+        customer_id: str,
+        source: str,
+        at: str,
+        counts: dict[str, dict[str, int | Decimal]],
+    ) -> bool:
+        """The opt-out, only if absent, with `counts` added to the statistics: all or nothing."""
+        ...

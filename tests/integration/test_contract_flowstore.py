@@ -1,0 +1,157 @@
+"""The FlowStore port's contract for runs: one scenario suite, run against the unit tests'
+fake and the DynamoDB adapter on moto; and the run item's layout, which the mapping in
+adapters/flows.py must keep byte for byte (the benchmarks count units by item size)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+
+import boto3
+import pytest
+
+from chalicelib.adapters.codec import to_item
+from chalicelib.adapters.crm_table import CrmTable
+from chalicelib.adapters.flows import DynamoFlowStore, run_from_item, run_item
+from chalicelib.domain.messaging.model import FlowRun
+from chalicelib.domain.messaging.ports import FlowStore
+from tests.unit.test_flows import FakeFlowStore
+
+DAY = date(2026, 11, 23)
+DUE = "2026-11-23T13:00:00.000000Z"
+UNTIL = "2026-11-23T13:05:00.000000Z"
+
+
+def a_run(**changes: object) -> FlowRun:
+    run = FlowRun(
+        workspace_id="ws_1",
+        customer_id="c_000a",
+        run_id="nudge#k1",
+        flow_id="nudge",
+        key="k1",
+        status="active",
+        step=0,
+        at="2026-11-23T12:00:00.000000Z",
+        started="2026-11-23T12:00:00.000000Z",
+        due=DUE,
+        filed=DAY,
+        context={"products": ["Mug"], "total": Decimal("19.90"), "cur": "EUR", "p": {"e": "ana@example.com"}},
+    )
+    return dataclasses.replace(run, **changes)
+
+
+@pytest.fixture(params=["fake", "dynamodb"])
+def store(request: pytest.FixtureRequest) -> Iterator[FlowStore]:
+    if request.param == "fake":
+        yield FakeFlowStore()
+        return
+    request.getfixturevalue("aws")
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    client.create_table(
+        TableName="crm",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "rk", "nchk")
+        ],
+        BillingMode="PAY_PER_REQUEST",
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by_recheck",
+                "KeySchema": [
+                    {"AttributeName": "rk", "KeyType": "HASH"},
+                    {"AttributeName": "nchk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+    )
+    yield DynamoFlowStore(CrmTable(client, "crm"))
+
+
+def test_a_run_is_stored_once_and_read_back_whole(store: FlowStore):
+    # Given a run started by a trigger
+    run = a_run(segment="seg_1", birthday=True, log=[{"step": 0, "status": "sent", "at": DUE}])
+    # When it is started twice (a redelivered trigger)
+    first, second = store.start_run(run), store.start_run(a_run(step=1))
+    # Then the first start holds, and the run reads back as it was
+    assert (first, second) == (True, False)
+    assert store.get_run("ws_1", "c_000a", "nudge#k1") == run
+    assert store.runs("ws_1", "c_000a") == [run]
+    assert store.get_run("ws_1", "c_000a", "other#k") is None
+
+
+def test_a_save_is_conditioned_on_the_step_and_due_time_it_was_read_at(store: FlowStore):
+    # Given a run, and a copy of it that another tick moved on
+    store.start_run(a_run())
+    moved = a_run(step=1, at=DUE, due="2026-11-24T08:00:00.000000Z", filed=date(2026, 11, 24))
+    assert store.save_run(moved, 0, DUE)
+    # When a stale copy is saved, conditioned on what it read
+    stale = store.save_run(a_run(step=1, status="done", filed=None), 0, DUE)
+    # Then it loses, and the run is the one the first tick saved
+    assert stale is False
+    assert store.get_run("ws_1", "c_000a", "nudge#k1") == moved
+
+
+def test_the_due_index_holds_active_runs_by_day_until_their_due_time(store: FlowStore):
+    # Given a run due at 13:00, one due at 15:00 the same day, and one that ended
+    store.start_run(a_run())
+    store.start_run(
+        a_run(customer_id="c_000b", run_id="nudge#k2", key="k2", due="2026-11-23T15:00:00.000000Z")
+    )
+    store.start_run(a_run(customer_id="c_000c", run_id="nudge#k3", key="k3"))
+    assert store.save_run(
+        a_run(customer_id="c_000c", run_id="nudge#k3", key="k3", status="exited", filed=None), 0, DUE
+    )
+    # When the tick asks for the day's runs due by 13:05
+    due = list(store.due(DAY, UNTIL))
+    # Then only the first is due; the next day holds none
+    assert due == [("ws_1", "c_000a", "nudge#k1")]
+    assert list(store.due(date(2026, 11, 24), "2026-11-24T23:59:59.000000Z")) == []
+    # And an ended run reads back out of the index
+    assert store.get_run("ws_1", "c_000c", "nudge#k3").filed is None
+
+
+def test_the_run_item_layout_is_unchanged():
+    # Given an active run and an ended one
+    active = a_run(tries=2, error="RuntimeError: down", log=[{"step": 0, "status": "deferred", "at": DUE}])
+    ended = a_run(status="done", filed=None, reason="sent")
+    # When they are mapped to items
+    # Then the attributes are those the dict-shaped runs were stored with, None left out
+    assert to_item(run_item(active)) == to_item(
+        {
+            "pk": "W#ws_1#FR#c_000a",
+            "sk": "nudge#k1",
+            "t": "flowrun",
+            "ws": "ws_1",
+            "cid": "c_000a",
+            "id": "nudge#k1",
+            "flow": "nudge",
+            "key": "k1",
+            "st": "active",
+            "step": 0,
+            "at": "2026-11-23T12:00:00.000000Z",
+            "started": "2026-11-23T12:00:00.000000Z",
+            "due": DUE,
+            "ctx": active.context,
+            "tries": 2,
+            "err": "RuntimeError: down",
+            "log": active.log,
+            "rk": "F#2026-11-23#10",  # the shard from the customer id's last hex digits
+            "nchk": DUE,
+        }
+    )
+    item = to_item(run_item(ended))
+    assert "rk" not in item and "nchk" not in item and item["why"] == {"S": "sent"}
+    assert "seg" not in item and "bday" not in item and "tries" not in item
+
+
+def test_the_mapping_round_trips_and_keeps_attributes_it_does_not_know():
+    # Given a stored item with an attribute the domain does not read
+    stored = run_item(a_run(log=[{"step": 0, "status": "sent", "at": DUE}])) | {"xtra": "kept"}
+    # When it is read and written back
+    again = run_item(run_from_item(stored))
+    # Then the item is the same, attribute for attribute
+    assert again == stored
+    assert run_from_item(stored).filed == DAY and run_from_item(stored).extra == {"xtra": "kept"}
