@@ -50,7 +50,7 @@ def test_the_demo_matches_the_simulated_store_and_logs_no_personal_data(
     tmp_path, capsys, monkeypatch, every_log_line
 ):
     # Given a seeded store with duplicates, out-of-order deliveries, refunds and cancellations
-    monkeypatch.setenv("PATRON_HOME", str(tmp_path))
+    monkeypatch.setenv("PATRON_STATE_DIR", str(tmp_path))
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
         os.environ.pop(name, None)
     # When it runs against the local stack over HTTP

@@ -36,7 +36,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     home = tmp_path_factory.mktemp("patron-home")
-    env = {**os.environ, "PATRON_HOME": str(home)}
+    env = {**os.environ, "PATRON_STATE_DIR": str(home)}
     for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         env.pop(name, None)
     port, aws_port = free_port(), free_port()
