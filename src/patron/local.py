@@ -457,6 +457,8 @@ class LocalStack:
         return False
 
     def stop(self) -> None:
+        if self.stop_event.is_set():  # stopped already
+            return
         self.stop_event.set()
         if self._http is not None:
             self._http.shutdown()
