@@ -84,7 +84,9 @@ def _send(local: Any, deliveries: list[Any], secrets: tuple[str, str], console: 
                 progress.advance(sent)
                 lag()
         seconds = time.monotonic() - started
-        while not local.wait_idle(timeout=1.0):  # the stream catching up, shown as it goes
+        for _ in range(300):  # the stream catching up, shown as it goes (at most 300 s, as before)
+            if local.wait_idle(timeout=1.0):
+                break
             lag()
         lag()
     return {"deliveries": len(deliveries), "outcomes": outcomes, "latencies": latencies, "seconds": seconds}
