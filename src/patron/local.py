@@ -288,9 +288,16 @@ def scheduled_jobs() -> list[tuple[str, int]]:
 
 class LocalStack:
     def __init__(
-        self, port: int = 8000, aws_port: int = 5000, stage: str = "local", url_port: int = 0
+        self,
+        port: int = 8000,
+        aws_port: int = 5000,
+        stage: str = "local",
+        url_port: int = 0,
+        record: bool = True,
     ) -> None:
         self.port = port
+        # record in the state file, for the CLI (a benchmark's private stack does not)
+        self.record = record
         self.aws_port = aws_port
         self.url_port = url_port  # the webhook function's local Function URL (0: any free port)
         self._url: Any = None
@@ -325,7 +332,7 @@ class LocalStack:
         path = state_file()
         state = _read_state(path)
         live = state if state is not None and _alive(state) else None
-        if state is not None and live is None:
+        if self.record and state is not None and live is None:
             path.unlink(missing_ok=True)
         for port, what, option in (
             (self.port, "the API", "--port"),
@@ -340,7 +347,7 @@ class LocalStack:
                 )
                 fix = f"stop it, or pass another {option}" if option else "stop it"
                 raise LocalStackError(f"port {port} (for {what}) is in use by {owner}: {fix}")
-        if live is not None:
+        if self.record and live is not None:
             raise LocalStackError(
                 f"a local stack is already running ({live.get('api_url')}, pid {live.get('pid')}, "
                 f"recorded in {path}): stop it, or set PATRON_STATE_DIR to record a second one elsewhere"
@@ -368,22 +375,23 @@ class LocalStack:
         if self.harness.campaign_poller is not None:
             self._spawn("campaign-poller", lambda: self.harness.campaign_poller.run(self.stop_event, 0.25))
         self._spawn("scheduler", self._run_schedules)
-        state = state_file()
-        state.parent.mkdir(parents=True, exist_ok=True)
-        written = state.with_name(f".{state.name}.{os.getpid()}")
-        written.write_text(
-            json.dumps(
-                {
-                    "api_url": self.api_url,
-                    "webhook_url": self.webhook_url,
-                    "aws_url": self.aws_url,
-                    "stage": self.stage,
-                    "region": self.harness.region,
-                    "pid": os.getpid(),
-                }
+        if self.record:
+            state = state_file()
+            state.parent.mkdir(parents=True, exist_ok=True)
+            written = state.with_name(f".{state.name}.{os.getpid()}")
+            written.write_text(
+                json.dumps(
+                    {
+                        "api_url": self.api_url,
+                        "webhook_url": self.webhook_url,
+                        "aws_url": self.aws_url,
+                        "stage": self.stage,
+                        "region": self.harness.region,
+                        "pid": os.getpid(),
+                    }
+                )
             )
-        )
-        written.replace(state)  # whole, or not at all, for a CLI reading it meanwhile
+            written.replace(state)  # whole, or not at all, for a CLI reading it meanwhile
         return self
 
     def _serve_http(self) -> None:
@@ -467,7 +475,7 @@ class LocalStack:
         if self._moto is not None:
             self._moto.stop()
         state = state_file()
-        if (_read_state(state) or {}).get("pid") == os.getpid():  # ours, not another stack's
+        if self.record and (_read_state(state) or {}).get("pid") == os.getpid():  # ours only
             state.unlink(missing_ok=True)
 
 

@@ -216,7 +216,7 @@ def latency(orders: int = 20, port: int = 8765, aws_port: int = 5765) -> dict[st
     from patron.synthetic.orders import order_body, order_template
 
     shop, secret = "fresh-bench.myshopify.com", "shpss_freshness_bench_0001"
-    local = LocalStack(port=port, aws_port=aws_port).start()
+    local = LocalStack(port=port, aws_port=aws_port, record=False).start()  # not the CLI's
     try:
         container = local.harness.container
         ws = container.tenancy.create_workspace("Freshness", "USD")
