@@ -32,8 +32,10 @@ def run_demo(
     from patron.local import MEMORY_NOTE, LocalStack, serve_until_stopped
 
     console = Console(stderr=True, highlight=False)
+    local = LocalStack(port=port, aws_port=aws_port)
+    local.preflight()  # one line and exit, before anything else, if a port or the record is taken
     console.print(f"[bold]1/{PHASES}[/] starting the local stack (API :{port}, embedded AWS :{aws_port})")
-    local = LocalStack(port=port, aws_port=aws_port).start()  # exits at once if a port is taken
+    local.start()
     try:
         code = _run(local, customers, seed, keep_running, console)
         if keep_running:
