@@ -262,6 +262,19 @@ def test_tampered_and_malformed_deliveries_over_http(local):
     }
 
 
+def test_an_unknown_workspace_is_one_line_from_the_real_command(local):
+    env = {**os.environ, "PATRON_STATE_DIR": str(local["home"])}
+    # When the operator sets a rate and creates a segment in a workspace that does not exist
+    for args in (
+        ["workspace", "set-rate", "-w", "ws_doesnotexist", "EUR", "1.08"],
+        ["segment", "create", "-w", "ws_doesnotexist", "vips", "orders_count >= 3"],
+    ):
+        done = subprocess.run([PATRON, *args], env=env, capture_output=True, text=True, timeout=120)
+        # Then each ends in one line naming it and how to list workspaces, exit 1
+        assert done.returncode == 1
+        assert done.stderr == "error: workspace ws_doesnotexist not found (patron workspace list)\n"
+
+
 def test_segments_from_the_cli(local):
     created = json.loads(
         local["cli"](

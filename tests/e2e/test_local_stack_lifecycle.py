@@ -179,7 +179,9 @@ def test_a_dead_stack_is_reported_in_one_line_and_its_record_removed(tmp_path, w
     done = patron(environment(state_dir), "outbox", cwd=tmp_path)
     # Then it says so in one line, with no traceback, and removes the stale record
     assert done.returncode != 0
-    assert done.stderr == f"the local stack recorded in {state} is not running: start it with patron local\n"
+    assert done.stderr == (
+        f"error: the local stack recorded in {state} is not running: start it with patron local\n"
+    )
     assert not state.exists()
 
 

@@ -88,7 +88,7 @@ def test_orders_without_a_rate_are_reported_with_the_command_that_sets_it(cli_on
     assert cli.main(["workspace", "show", ws.workspace_id]) == 0
     text = capsys.readouterr().out
     # Then both say which currency has no rate, its orders and amount, and the fix
-    command = f"patron workspace set-rate {ws.workspace_id} EUR RATE"
+    command = f"patron workspace set-rate -w {ws.workspace_id} EUR RATE"
     expected = {"kind": "unconverted_currency", "currency": "EUR", "orders": 1, "amount": "104.88"}
     (warning,) = report["warnings"]
     assert {k: warning[k] for k in expected} == expected

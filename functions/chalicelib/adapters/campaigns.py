@@ -162,6 +162,16 @@ class DynamoCampaigns:
     def add(self, workspace_id: str, campaign_id: str, counts: dict[str, int]) -> None:
         self.t.add_counts(self._pk(workspace_id), campaign_id, counts, must_exist=True)
 
+    def all(self, workspace_id: str) -> list[dict[str, Any]]:
+        """The workspace's campaigns (`patron campaign list`): one Query of its partition."""
+        found: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            page, cursor = self.t.query(self._pk(workspace_id), limit=200, start=cursor, newest_first=False)
+            found.extend(page)
+            if cursor is None:
+                return found
+
     def active(self) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
         cursor = None

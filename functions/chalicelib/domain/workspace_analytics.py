@@ -80,7 +80,7 @@ def currency_warnings(
             "amount": _money(u.amount, cur),
             "message": f"{u.orders} order{'' if u.orders == 1 else 's'} ({_money(u.amount, cur)} {cur}) "
             f"without a {cur} rate into {into}: left out of money figures",
-            "command": f"patron workspace set-rate {workspace_id} {cur} RATE",
+            "command": f"patron workspace set-rate -w {workspace_id} {cur} RATE",
         }
         for cur, u in sorted(unconverted.items())
     ]

@@ -102,6 +102,7 @@ class CampaignIn(BaseModel):
 class CampaignStore(Protocol):
     def create(self, workspace_id: str, item: dict[str, Any]) -> None: ...
     def get(self, workspace_id: str, campaign_id: str) -> dict[str, Any] | None: ...
+    def all(self, workspace_id: str) -> list[dict[str, Any]]: ...
     def transition(
         self,
         workspace_id: str,
@@ -232,6 +233,23 @@ class CampaignService:
         }
         self.store.create(workspace_id, item)
         return self.progress(workspace_id, campaign_id)
+
+    def list_all(self, workspace_id: str) -> list[dict[str, Any]]:
+        """The workspace's campaigns, newest first, as `campaign show` names them."""
+        items = sorted(self.store.all(workspace_id), key=lambda i: i.get("ca") or "", reverse=True)
+        return [
+            {
+                "campaign_id": i["id"],
+                "name": i["name"],
+                "status": i["st"],
+                "channel": i["ch"],
+                "segment_id": i["seg"],
+                "send_at": i.get("sat"),
+                "created_at": i.get("ca"),
+                "enqueued": int(i.get("enq", 0)),
+            }
+            for i in items
+        ]
 
     def _get(self, workspace_id: str, campaign_id: str) -> dict[str, Any]:
         item = self.store.get(workspace_id, campaign_id)
