@@ -29,7 +29,7 @@ from patron import stack
 log = logging.getLogger("patron.local")
 
 # The embedded SES verifies this sender at start-up, so a campaign or a flow on the
-# local stack sends (`patron workspace messaging WS --sender hello@demo-books.example`).
+# local stack sends (`patron workspace messaging -w WS --sender hello@demo-books.example`).
 DEMO_SENDER = "hello@demo-books.example"
 MEMORY_NOTE = "data lives in memory: everything is gone when the stack stops"
 
