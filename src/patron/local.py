@@ -139,17 +139,6 @@ def running_stack() -> dict[str, Any]:
 attach = running_stack  # the name CLI commands have used
 
 
-def verify_sender(address: str, aws_url: str | None = None) -> None:
-    """Verify a sender address in the embedded SES of the running local stack (or of the
-    one at aws_url), as `aws ses verify-email-identity` does in a region."""
-    import boto3
-
-    isolate_from_real_aws()
-    state = running_stack() if aws_url is None else {"aws_url": aws_url, "region": LOCAL_ENV["AWS_REGION"]}
-    ses = boto3.session.Session(region_name=state["region"]).client("ses", endpoint_url=state["aws_url"])
-    ses.verify_email_identity(EmailAddress=address)
-
-
 LOCAL_ENV = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
