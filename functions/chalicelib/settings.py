@@ -1,8 +1,14 @@
-"""Settings, validated once at cold start (first invocation), from the environment."""
+"""Settings, validated once at cold start (first invocation), from the environment.
+
+`load_settings` is the one way they are built: by the Lambda functions (the environment
+alone), by the CLI and by the test harness (a stack's outputs, and the embedded AWS's
+endpoint on a laptop).
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+import os
+from typing import Any, Literal, Protocol
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,3 +44,64 @@ class Settings(BaseSettings):
     campaign_send_rate: float | None = Field(default=None, gt=0)
     campaign_max_delay_seconds: int = Field(default=900, ge=0, le=900)
     ses_bulk_template: str = "patron-passthrough-v1"  # the pass-through SES template of bulk sends
+
+
+class StackOutputs(Protocol):
+    """What a deployed stage's outputs say about it (patron.stack.StackInfo)."""
+
+    @property
+    def stage(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def ingest_table(self) -> str: ...
+    @property
+    def crm_table(self) -> str: ...
+    @property
+    def export_bucket(self) -> str | None: ...
+    @property
+    def segment_events_queue_url(self) -> str | None: ...
+    @property
+    def campaign_queue_url(self) -> str | None: ...
+
+
+# On the embedded AWS (moto server), which answers one request at a time, so a call in a
+# burst can queue longer than the 2 s a region needs. The environment still wins.
+EMBEDDED_AWS_DEFAULTS: dict[str, Any] = {"aws_read_timeout": 30}
+
+
+def load_settings(
+    stack: StackOutputs | None = None, *, aws_endpoint_url: str | None = None, **overrides: Any
+) -> Settings:
+    """The settings of a Patron process. From lowest to highest precedence: the defaults
+    above, the embedded AWS's defaults (when `aws_endpoint_url` is given), the environment
+    (PATRON_*, AWS_REGION), the stack's outputs, then `overrides`."""
+    values: dict[str, Any] = {}
+    if aws_endpoint_url:
+        values.update({k: v for k, v in EMBEDDED_AWS_DEFAULTS.items() if not _in_environment(k)})
+        values["aws_endpoint_url"] = aws_endpoint_url
+    if stack is not None:
+        values.update(
+            stage=stack.stage,
+            region=stack.region,
+            ingest_table=stack.ingest_table,
+            crm_table=stack.crm_table,
+            export_bucket=stack.export_bucket,
+            segment_events_queue_url=stack.segment_events_queue_url,
+            campaign_queue_url=stack.campaign_queue_url,
+        )
+    values.update(overrides)
+    # A field read from another variable (region: AWS_REGION) is given under that name:
+    # under its own, pydantic would drop it silently and keep the environment's.
+    return Settings(**{_alias(name) or name: value for name, value in values.items()})
+
+
+def _alias(name: str) -> str | None:
+    field = Settings.model_fields.get(name)
+    alias = field.validation_alias if field is not None else None
+    return alias if isinstance(alias, str) else None
+
+
+def _in_environment(name: str) -> bool:
+    variable = _alias(name) or f"{Settings.model_config.get('env_prefix', '')}{name}"
+    return variable.upper() in {key.upper() for key in os.environ}

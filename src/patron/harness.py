@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 
 from chalicelib.container import Container, set_container
-from chalicelib.settings import Settings
+from chalicelib.settings import load_settings
 from patron import stack
 from patron.poller import QueuePoller, StreamPoller, failure_message, mapping_settings
 from patron.storefront import headers_for
@@ -47,22 +47,11 @@ class Harness:
         self.info = (
             stack.provision(cf, ddb, stage, region) if provision else stack.describe(cf, stage, region)
         )
-        self.settings = Settings(
-            stage=stage,
-            ingest_table=self.info.ingest_table,
-            crm_table=self.info.crm_table,
-            region=region,
-            aws_endpoint_url=endpoint_url,
-            export_bucket=self.info.export_bucket,
-            segment_events_queue_url=self.info.segment_events_queue_url,
-            public_url=public_url,
-            ses_bulk_api="v2",  # as regional stages: moto's SES v2 bulk sends are patron.sesv2_bulk
-            campaign_queue_url=self.info.campaign_queue_url,
-            # no queue delays in process (moto keeps them in wall-clock time): a deferral
-            # is held as a due item, released by the dispatcher when the clock gets there
-            campaign_max_delay_seconds=0 if endpoint_url is None else 900,
-            # the embedded AWS serializes requests: a burst of deliveries queues behind it
-            aws_read_timeout=2 if endpoint_url is None else 30,
+        # In process (mock_aws) no queue delays: moto keeps them in wall-clock time, so a
+        # deferral is held as a due item, released by the dispatcher when the clock gets there.
+        in_process = {"campaign_max_delay_seconds": 0} if endpoint_url is None else {}
+        self.settings = load_settings(
+            self.info, aws_endpoint_url=endpoint_url, public_url=public_url, **in_process
         )
         self.container = Container(self.settings, session=self.session)
         set_container(self.container)

@@ -17,7 +17,7 @@ import json
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.domain import records, timemath
 from chalicelib.domain.customers import CustomerService, OrderView
@@ -26,6 +26,9 @@ from chalicelib.domain.identity import customer_id_for, identity_keys
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.order_entries import all_entries
 from chalicelib.domain.profiles import ApplyResult, ProfileStore, WorkspaceReader
+
+if TYPE_CHECKING:
+    from chalicelib.domain.source_erasure import SourceErasure
 
 EXPORT_TTL_DAYS = 30
 MAX_POINTER_HOPS = 5
@@ -86,12 +89,14 @@ class PrivacyService:
         store: PrivacyStore,
         customers: CustomerService,
         erasure: ErasureStore | None = None,
+        source_erasure: SourceErasure | None = None,  # shop/redact's executor
     ) -> None:
         self.profiles = profiles
         self.workspaces = workspaces
         self.store = store
         self.customers = customers
         self.erasure = erasure
+        self.source_erasure = source_erasure
 
     def handle(self, item: dict[str, Any]) -> ApplyResult:
         if item.get("rdx"):
@@ -152,9 +157,6 @@ class PrivacyService:
         if request != "shop_redact" and self.erasure is not None and item.get("pk"):
             self.erasure.redact_ingest(str(item["pk"]))  # the request itself held the person
         return ApplyResult(None, f"privacy:{entry['state']}")
-
-    # shop/redact's executor (domain/source_erasure.py), set by the container
-    source_erasure: Any = None
 
     def _by_id(self, workspace_id: str, customer_id: str) -> list[dict[str, Any]]:
         """The profile of this id, following a merged-away id to the survivor."""

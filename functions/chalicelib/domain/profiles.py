@@ -537,7 +537,8 @@ class ProfileService:
                     merged.append(other.customer_id)
                     extra.append(_merge_record(ws.workspace_id, profile, other, keys))
             added = change(profile)
-            if added is None and not merged:
+            earlier = bool(found) and _began_earlier(profile, created_at)
+            if added is None and not merged and not earlier:
                 return ApplyResult(profile.customer_id, "already_applied")
             if profile.rebuild:
                 profile.rebuild_moved(
@@ -573,6 +574,16 @@ class ProfileService:
                 continue
             return ApplyResult(profile.customer_id, "applied", merged)
         raise Conflict("profile kept changing under concurrent updates; retry the record")
+
+
+def _began_earlier(profile: Profile, created_at: datetime) -> bool:
+    """A profile began when the earliest of its records was made, whatever the order they
+    are processed in (a merge keeps the older of two): True when this record moves it back."""
+    stamp = timemath.iso(created_at) or ""
+    if not stamp or stamp >= profile.item.get("ca", "~"):
+        return False
+    profile.item["ca"] = profile.created_at = stamp
+    return True
 
 
 def _moves_nothing(before: dict[str, Any], after: dict[str, Any], key: str) -> bool:

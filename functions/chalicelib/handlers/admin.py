@@ -10,6 +10,7 @@ from chalicelib.container import container
 from chalicelib.domain.errors import BadRequest, Unauthorized
 from chalicelib.handlers.http import api, bearer_key_hash, json_response, logger
 
+# Domain modules are imported in the handler that uses them: cold start (handlers/__init__.py).
 bp = Blueprint(__name__)
 MAX_EMAIL = 320
 

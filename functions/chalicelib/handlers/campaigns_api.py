@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from chalice import Blueprint, Response
+from pydantic import ValidationError
 
 from chalicelib.container import container
 from chalicelib.domain.errors import BadRequest
 from chalicelib.handlers.admin import workspace_id
 from chalicelib.handlers.http import api, json_response
 
+# Domain modules are imported in the handler that uses them: cold start (handlers/__init__.py).
 bp = Blueprint(__name__)
 ACTIONS = ("start", "pause", "resume", "cancel")
 
@@ -18,8 +20,6 @@ ACTIONS = ("start", "pause", "resume", "cancel")
 @bp.route("/campaigns", methods=["POST"])
 @api
 def create_campaign() -> Response:
-    from pydantic import ValidationError
-
     from chalicelib.domain.messaging.campaigns import CampaignIn
     from chalicelib.parsers import field_errors
 

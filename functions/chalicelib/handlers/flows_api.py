@@ -8,9 +8,11 @@ from chalice import Blueprint, Response
 
 from chalicelib.container import container
 from chalicelib.domain.errors import BadRequest
+from chalicelib.domain.timemath import parse_iso
 from chalicelib.handlers.admin import workspace_id
 from chalicelib.handlers.http import api, json_object, json_response, required_text
 
+# Domain modules are imported in the handler that uses them: cold start (handlers/__init__.py).
 bp = Blueprint(__name__)
 
 
@@ -44,7 +46,6 @@ def get_flow(flow_id: str) -> Any:
 @api
 def dry_run(flow_id: str) -> Any:
     from chalicelib.domain.models import now_utc
-    from chalicelib.domain.timemath import parse_iso
 
     body = _json()
     customer_id = required_text(body, "customer_id")

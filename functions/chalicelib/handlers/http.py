@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from chalice import Response
 
 from chalicelib.domain import errors
@@ -72,8 +73,6 @@ def bearer_key_hash(authorization: str | None) -> str:
 def count(name: str, value: float = 1, **dimensions: str) -> None:
     if os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() == "true":
         return
-    from aws_lambda_powertools.metrics import MetricUnit, single_metric
-
     if dimensions:
         with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace="Patron") as metric:
             for key, dim in dimensions.items():

@@ -10,6 +10,7 @@ from chalice import Blueprint, Rate
 from chalicelib.container import container
 from chalicelib.handlers.http import count, logger
 
+# Domain modules are imported in the handler that uses them: cold start (handlers/__init__.py).
 bp = Blueprint(__name__)
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
 from chalicelib.container import container
+from chalicelib.domain.timemath import iso
 from chalicelib.handlers.http import count, logger
 
 if TYPE_CHECKING:
@@ -16,6 +18,7 @@ if TYPE_CHECKING:
         DynamoDBRecord,
     )
 
+# Domain modules are imported in the handler that uses them: cold start (handlers/__init__.py).
 bp = Blueprint(__name__)
 
 
@@ -164,7 +167,6 @@ def handle_ses_event(record: Any) -> str:
     """One SES event (via SNS, via SQS): suppress on a hard bounce or complaint, record it."""
     from chalicelib.domain.messaging.feedback import parse_notification
     from chalicelib.domain.models import now_utc
-    from chalicelib.domain.timemath import iso
 
     result = container().feedback.handle(parse_notification(record.body), iso(now_utc()) or "")
     if result.get("suppressed"):
@@ -188,8 +190,6 @@ def ses_events(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def handle_campaign_batch(record: Any) -> str:
     """One campaign batch (up to 50 recipients): one bulk send; a failed call raises, and
     only this record is reported failed (its claims were freed: the retry sends them)."""
-    import json
-
     from chalicelib.domain.messaging.service import Throttled
 
     body = json.loads(record.body)

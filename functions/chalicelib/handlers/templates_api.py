@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from chalice import Blueprint, Response
+from pydantic import ValidationError
 
 from chalicelib.container import container
 from chalicelib.domain.errors import BadRequest
 from chalicelib.handlers.admin import workspace_id
 from chalicelib.handlers.http import api, json_object, json_response, required_text
 
+# Domain modules are imported in the handler that uses them: cold start (handlers/__init__.py).
 bp = Blueprint(__name__)
 
 
@@ -21,8 +23,6 @@ def _json() -> dict[str, Any]:
 @bp.route("/templates/{template_id}", methods=["PUT"])
 @api
 def save_template(template_id: str) -> Response:
-    from pydantic import ValidationError
-
     from chalicelib.domain.messaging.templates import TemplateIn
     from chalicelib.parsers import field_errors
 

@@ -24,7 +24,7 @@ def active() -> bool:
 def tracer() -> Any:
     global _tracer
     if _tracer is None:
-        from aws_lambda_powertools import Tracer
+        from aws_lambda_powertools import Tracer  # the X-Ray SDK: only where tracing is active
 
         _tracer = Tracer(service="patron")
     return _tracer

@@ -16,9 +16,10 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from chalicelib.container import container
-from chalicelib.domain.errors import PatronError
+from chalicelib.domain.errors import InvalidPayload, PatronError
 from chalicelib.handlers.http import count, error_response, json_response, logger
 
+# Domain modules are imported in the handler that uses them: cold start (handlers/__init__.py).
 bp = Blueprint(__name__)
 CONTENT_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/plain"]
 PLATFORMS = ("shopify", "woocommerce", "generic")
@@ -26,7 +27,6 @@ PLATFORMS = ("shopify", "woocommerce", "generic")
 
 def deliver(platform_name: str, headers: Mapping[str, str], body: bytes) -> Response:
     """One delivery, whichever front door it came through: headers lower-cased, raw bytes."""
-    from chalicelib.domain.errors import InvalidPayload
     from chalicelib.domain.ingest import WebhookRejected
     from chalicelib.domain.models import Platform
 

@@ -11,7 +11,7 @@ def connect(stage_name: str | None) -> tuple[Any, Any, Any]:
     from botocore.config import Config
 
     from chalicelib.container import Container
-    from chalicelib.settings import Settings
+    from chalicelib.settings import load_settings
     from patron import stack
 
     if stage_name:
@@ -36,15 +36,6 @@ def connect(stage_name: str | None) -> tuple[Any, Any, Any]:
         config = Config(account_id_endpoint_mode="disabled") if endpoint else None
         return session.client(service, endpoint_url=endpoint, config=config)
 
-    settings = Settings(
-        stage=info.stage,
-        ingest_table=info.ingest_table,
-        crm_table=info.crm_table,
-        region=info.region,
-        aws_endpoint_url=endpoint,
-        export_bucket=info.export_bucket,
-        ses_bulk_api="v2",  # the embedded AWS answers SES v2 bulk sends too (patron/sesv2_bulk.py)
-        segment_events_queue_url=info.segment_events_queue_url,
-        campaign_queue_url=info.campaign_queue_url,
-    )
+    # the embedded AWS answers SES v2 bulk sends too (patron/sesv2_bulk.py)
+    settings = load_settings(info, aws_endpoint_url=endpoint, ses_bulk_api="v2")
     return Container(settings, session=session), info, client
