@@ -207,26 +207,31 @@ def test_the_demo_kept_running_serves_its_curl_hint_until_sigterm(tmp_path):
         stderr=subprocess.DEVNULL,
         text=True,
     )
-    assert process.stdout is not None
-    hint, seen = "", []
-    for line in process.stdout:  # the summary, then the hint, then "ready URL"
-        seen.append(line)
-        if line.startswith("try: curl "):
-            hint = line
-        if line.startswith("ready "):
-            break
-    assert hint, "".join(seen)
-    # When the summary is done, the curl it suggests is tried, and the CLI looks for the stack
-    key, url = hint.split("Bearer ")[1].split("'")[0], hint.split("'")[-2]
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"})
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        customers = json.loads(answer.read())["customers"]
-    outbox = patron(env, "outbox", "--json")
-    # Then the stack still serves: the customer is found, the CLI reaches the stack
-    assert url.startswith(f"http://127.0.0.1:{port}/customers?email=") and len(customers) == 1
-    assert outbox.returncode == 0 and json.loads(outbox.stdout), outbox.stderr
-    # And SIGTERM stops it cleanly, its state record removed
-    process.send_signal(signal.SIGTERM)
-    process.communicate(timeout=60)
-    assert process.returncode == 0
-    assert not (tmp_path / "state" / "local.json").exists()
+    try:
+        assert process.stdout is not None
+        hint, seen = "", []
+        for line in process.stdout:  # the summary, then the hint, then "ready URL"
+            seen.append(line)
+            if line.startswith("try: curl "):
+                hint = line
+            if line.startswith("ready "):
+                break
+        assert hint, "".join(seen)
+        # When the summary is done, the curl it suggests is tried, and the CLI looks for the stack
+        key, url = hint.split("Bearer ")[1].split("'")[0], hint.split("'")[-2]
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            customers = json.loads(answer.read())["customers"]
+        outbox = patron(env, "outbox", "--json")
+        # Then the stack still serves: the customer is found, the CLI reaches the stack
+        assert url.startswith(f"http://127.0.0.1:{port}/customers?email=") and len(customers) == 1
+        assert outbox.returncode == 0 and json.loads(outbox.stdout), outbox.stderr
+        # And SIGTERM stops it cleanly, its state record removed
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=60)
+        assert process.returncode == 0
+        assert not (tmp_path / "state" / "local.json").exists()
+    finally:  # a failed step leaves no stack behind
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=60)
