@@ -58,7 +58,10 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
         lines.append(line)
         if line.startswith("ready "):
             break
-    assert lines[-1] == f"ready http://127.0.0.1:{port}\n", "".join(lines)
+    if lines[-1:] != [f"ready http://127.0.0.1:{port}\n"]:
+        process.kill()  # no stack left behind
+        process.communicate(timeout=60)
+        pytest.fail("the local stack did not become ready: " + "".join(lines))
     yield {
         "env": env,
         "state_dir": state_dir,
