@@ -86,7 +86,7 @@ def test_time_based_membership_flips_through_the_recheck_job_only(frozen_now, st
     stage.drain()
     (jane,) = json.loads(stage.get(ws, f"/customers?email={JANE}").body)["customers"]
     record = stage.container.membership.store.get_record(ws.workspace_id, jane["customer_id"])
-    next_check = timemath.parse_iso(record["nchk"])
+    next_check = timemath.parse_iso(record.next_check)
     events(stage)
     # When the hourly job runs before that time, nothing is touched
     early = stage.container.membership.recheck(next_check - timedelta(days=2))

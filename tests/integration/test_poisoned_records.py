@@ -126,7 +126,7 @@ def test_the_hourly_recheck_skips_a_poisoned_profile_and_rechecks_the_others(sta
     ws = stage.create_workspace("Poisoned recheck")
     profiles = seed_profiles(stage, ws, 40, seed=5)
     store = stage.container.membership.store
-    due = {cid: timemath.parse_iso(store.get_record(ws.workspace_id, cid).get("nchk")) for cid in profiles}
+    due = {cid: timemath.parse_iso(store.get_record(ws.workspace_id, cid).next_check) for cid in profiles}
     due = {cid: at for cid, at in due.items() if at is not None}
     # the poisoned one is due after at least one other within the recheck's first look-back
     bad, at = next(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -20,7 +21,10 @@ from chalicelib.domain import records, timemath
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.models import Delivery, Order, Platform, RecordVersion, RefundEvent
-from chalicelib.domain.profiles import ProfileService, WorkspaceSettings, profile_pk
+from chalicelib.domain.profile_model import profile_pk
+from chalicelib.domain.profiles import ProfileService
+from chalicelib.domain.segment_values import MembershipRecord, SegmentDefinition, Sweep
+from chalicelib.domain.workspace_settings import WorkspaceSettings
 from chalicelib.parsers import generic, run_parser, shopify, woocommerce
 from tests.conftest import event_bytes
 
@@ -102,7 +106,15 @@ class FakeProfileStore:
 
     def erased_at(self, workspace_id: str, customer_ids: list[str]) -> datetime | None:
         marks = [self.items.get((profile_pk(workspace_id, c), "X")) for c in customer_ids]
-        return max((m["at"] for m in marks if m), default=None)
+        times = [t for m in marks if m and (t := timemath.parse_iso(m.get("at"))) is not None]
+        return max(times, default=None)
+
+    def mark_erased(self, workspace_id: str, customer_ids: list[str], at: datetime) -> None:
+        """As DynamoPrivacyStore.mark_erased: the first mark's time stays."""
+        for customer_id in dict.fromkeys(customer_ids):
+            key = (profile_pk(workspace_id, customer_id), "X")
+            mark = self.items.setdefault(key, {"pk": key[0], "sk": "X", "t": "erased"})
+            mark.setdefault("at", timemath.iso(at))
 
     def moved_entries(
         self, workspace_id: str, customer_ids: list[str], keys: list[str] | None = None
@@ -278,3 +290,118 @@ class RecordingEffects:
 
     def on_order(self, old: Any, new: Any, now: Any, customer_id: str | None = None) -> None:
         self.calls.append(("attribution", (new or {}).get("t"), customer_id))
+
+
+# -- segments and memberships, with DynamoSegmentStore's and DynamoMembershipStore's rules --
+
+
+class FakeSegmentStore:
+    """Segment definitions of each workspace, listed in id order (the table's sort key)."""
+
+    def __init__(self) -> None:
+        self.segments: dict[tuple[str, str], SegmentDefinition] = {}
+
+    def put_segment(self, segment: SegmentDefinition) -> None:
+        key = (segment.workspace_id, segment.segment_id)
+        if key in self.segments:
+            raise Conflict("segment already exists")  # (the adapter's put is conditional too)
+        self.segments[key] = segment
+
+    def get_segment(self, workspace_id: str, segment_id: str) -> SegmentDefinition | None:
+        return self.segments.get((workspace_id, segment_id))
+
+    def list_segments(self, workspace_id: str) -> list[SegmentDefinition]:
+        return [s for (ws, _), s in sorted(self.segments.items()) if ws == workspace_id]
+
+    def delete_segment(self, workspace_id: str, segment_id: str) -> bool:
+        return self.segments.pop((workspace_id, segment_id), None) is not None
+
+
+class FakeMembershipStore:
+    """Membership records (written only at the version they were read with), the member
+    index in customer-id order, the recheck buckets and a watermark that only moves on."""
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], tuple[MembershipRecord, str | None]] = {}
+        self.index: dict[tuple[str, str], set[str]] = {}
+        self.watermark: str | None = None
+        self.versions = 0
+
+    def get_record(self, workspace_id: str, customer_id: str) -> MembershipRecord | None:
+        found = self.records.get((workspace_id, customer_id))
+        return found[0] if found else None
+
+    def save(
+        self,
+        workspace_id: str,
+        customer_id: str,
+        members: set[str],
+        next_check: str | None,
+        shard_key: str | None,
+        entered: list[str],
+        exited: list[str],
+        expected_version: str | None,
+    ) -> None:
+        for segment_id in entered:
+            self.index.setdefault((workspace_id, segment_id), set()).add(customer_id)
+        for segment_id in exited:
+            self.index.get((workspace_id, segment_id), set()).discard(customer_id)
+        current = self.get_record(workspace_id, customer_id)
+        if (current.version if current else None) != expected_version:
+            raise Conflict("membership record changed")
+        self.versions += 1
+        version = f"v{self.versions:08d}"
+        record = MembershipRecord(frozenset(members), next_check, version)
+        self.records[(workspace_id, customer_id)] = (record, shard_key)
+
+    def due(self, bucket: str, until: str) -> list[str]:
+        return sorted(
+            f"{ws}|{cid}"
+            for (ws, cid), (record, shard) in self.records.items()
+            if shard == bucket and record.next_check is not None and record.next_check <= until
+        )
+
+    def recheck_watermark(self) -> str | None:
+        return self.watermark
+
+    def set_recheck_watermark(self, until: str) -> None:
+        if self.watermark is None or self.watermark < until:
+            self.watermark = until
+
+    def size(self, workspace_id: str, segment_id: str) -> int:
+        return len(self.index.get((workspace_id, segment_id), set()))
+
+    def members(
+        self, workspace_id: str, segment_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[str], str | None]:
+        listed = self.index.get((workspace_id, segment_id), set())
+        ids = sorted(c for c in listed if cursor is None or c > cursor)
+        page = ids[:limit]
+        return page, (page[-1] if page and len(ids) >= limit else None)
+
+
+class FakeSweepStore:
+    """Pending segment backfills, in (workspace, segment) order as the `SWEEP` partition."""
+
+    def __init__(self) -> None:
+        self.sweeps: dict[tuple[str, str], Sweep] = {}
+
+    def add(self, workspace_id: str, segment_id: str, not_before: str) -> None:
+        self.sweeps[(workspace_id, segment_id)] = Sweep(workspace_id, segment_id, not_before)
+
+    def pending(self) -> list[Sweep]:
+        return [s for _, s in sorted(self.sweeps.items(), key=lambda kv: f"{kv[0][0]}#{kv[0][1]}")]
+
+    def advance(self, workspace_id: str, segment_id: str, cursor: str, processed: int) -> bool:
+        sweep = self.sweeps.get((workspace_id, segment_id))
+        if sweep is None:
+            return False  # the segment was deleted
+        moved = replace(sweep, cursor=cursor, processed=sweep.processed + processed)
+        self.sweeps[(workspace_id, segment_id)] = moved
+        return True
+
+    def finish(self, workspace_id: str, segment_id: str) -> None:
+        self.sweeps.pop((workspace_id, segment_id), None)
+
+    def get(self, workspace_id: str, segment_id: str) -> Sweep | None:
+        return self.sweeps.get((workspace_id, segment_id))

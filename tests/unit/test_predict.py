@@ -12,8 +12,9 @@ import pytest
 from lifetimes.datasets import load_cdnow_summary_data_with_monetary_value
 
 from chalicelib.analytics import btyd
-from chalicelib.domain import predict, scoring, segments, timemath
+from chalicelib.domain import predict, profile_facts, segments, timemath
 from chalicelib.domain.membership import check_still_good
+from chalicelib.domain.segment_values import MembershipRecord
 
 NOW = datetime(2026, 11, 22, 15, 30, tzinfo=UTC)
 DAY = 86400
@@ -106,7 +107,7 @@ def test_scores_fall_while_no_order_comes(cdnow_params):
 def facts_for(params: predict.ModelParams, item: dict, at: datetime = NOW) -> segments.Facts:
     s = predict.summary(item, at)
     assert s is not None
-    return scoring.profile_facts(
+    return profile_facts.profile_facts(
         item, model=predict.values(params, s), projection=lambda days: predict.values(params, s, days)
     )
 
@@ -134,7 +135,7 @@ def test_a_model_score_segment_knows_the_day_it_flips(cdnow_params):
 
 def test_without_a_model_a_score_condition_matches_nothing_and_never_rechecks():
     item = profile_with_orders((10, "30", False))
-    facts = scoring.profile_facts(item)
+    facts = profile_facts.profile_facts(item)
     verdict = segments.evaluate(segments.parse("p_alive < 0.3"), facts, NOW)
     assert verdict == segments.Verdict(False, None)
 
@@ -155,7 +156,9 @@ def test_the_membership_record_is_rewritten_only_when_its_recheck_would_come_lat
         return None if day is None else datetime.fromisoformat(day).replace(tzinfo=UTC)
 
     stamp = at(stored)
-    record = None if stored is None and new is None else {"nchk": timemath.iso(stamp)}
+    record = (
+        None if stored is None and new is None else MembershipRecord(frozenset(), timemath.iso(stamp), None)
+    )
     assert check_still_good(record, at(new), NOW) is keep
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from chalicelib.adapters.codec import batch_get, batch_write, from_item, to_av, to_item
-from chalicelib.domain.profiles import profile_pk
+from chalicelib.domain.profile_model import profile_pk
 
 PREFIX = "O#"
 

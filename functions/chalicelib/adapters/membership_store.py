@@ -7,7 +7,13 @@ from typing import Any
 from chalicelib.adapters.codec import batch_write, to_item
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.domain.models import now_utc
+from chalicelib.domain.segment_values import MembershipRecord
 from chalicelib.domain.timemath import iso
+
+
+def membership_of(item: dict[str, Any]) -> MembershipRecord:
+    """A stored membership record (`segs` is absent when the customer is in no segment)."""
+    return MembershipRecord(frozenset(item.get("segs") or ()), item.get("nchk"), item.get("ver"))
 
 
 class DynamoMembershipStore:
@@ -17,8 +23,9 @@ class DynamoMembershipStore:
         self.t = table
         self.recheck_index = recheck_index
 
-    def get_record(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None:
-        return self.t.get(f"W#{workspace_id}#PM#{customer_id}", "M", consistent=True)
+    def get_record(self, workspace_id: str, customer_id: str) -> MembershipRecord | None:
+        item = self.t.get(f"W#{workspace_id}#PM#{customer_id}", "M", consistent=True)
+        return membership_of(item) if item is not None else None
 
     def save(
         self,

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 from datetime import timedelta
@@ -20,8 +21,39 @@ from typing import Any
 from chalicelib.adapters.codec import from_item, to_av
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.domain.models import now_utc
+from chalicelib.domain.nightly_cursor import NightlyCursor
 
 CURSORS = "NIGHTLY"
+# NightlyCursor's fields by their attribute names in the cursor item
+ATTRIBUTES = {
+    "workspace_id": "ws",
+    "day": "day",
+    "phase": "ph",
+    "position": "cur",
+    "pages": "pg",
+    "profiles_read": "n",
+    "moved": "moved",
+    "prev": "prev",
+    "next": "next",
+    "version": "v",
+}
+
+
+def cursor_of(item: dict[str, Any]) -> NightlyCursor:
+    return NightlyCursor(
+        workspace_id=item["ws"],
+        day=item["day"],
+        phase=item["ph"],
+        position=item.get("cur", ""),
+        pages=int(item.get("pg", 0)),
+        profiles_read=int(item.get("n", 0)),
+        moved=int(item.get("moved", 0)),
+        prev=item.get("prev"),
+        next=item.get("next"),
+        version=int(item["v"]),
+    )
+
+
 PAGE_TTL = timedelta(days=3)
 
 
@@ -29,9 +61,9 @@ class DynamoNightlyStore:
     def __init__(self, table: CrmTable) -> None:
         self.t = table
 
-    def cursors(self) -> dict[str, dict[str, Any]]:
+    def cursors(self) -> dict[str, NightlyCursor]:
         """Every workspace's cursor (consistent: a resumed run sees the last commit)."""
-        found: dict[str, dict[str, Any]] = {}
+        found: dict[str, NightlyCursor] = {}
         kwargs: dict[str, Any] = {
             "TableName": self.t.table,
             "KeyConditionExpression": "pk = :pk",
@@ -42,12 +74,12 @@ class DynamoNightlyStore:
             page = self.t.client.query(**kwargs)
             for raw in page.get("Items", []):
                 item = from_item(raw) or {}
-                found[item["sk"]] = item
+                found[item["sk"]] = cursor_of(item)
             if "LastEvaluatedKey" not in page:
                 return found
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def start(self, workspace_id: str, day: str) -> dict[str, Any] | None:
+    def start(self, workspace_id: str, day: str) -> NightlyCursor | None:
         """A new day's run for the workspace; None when another invocation started it."""
         item = {
             "ws": workspace_id,
@@ -68,18 +100,18 @@ class DynamoNightlyStore:
             )
         except self.t.client.exceptions.ConditionalCheckFailedException:
             return None
-        return item
+        return cursor_of(item)
 
-    def advance(self, cursor: dict[str, Any], **changes: Any) -> dict[str, Any] | None:
+    def advance(self, cursor: NightlyCursor, **changes: Any) -> NightlyCursor | None:
         """Commit progress at the version read; None when another invocation moved it."""
-        names = {f"#a{i}": name for i, name in enumerate(changes)}
+        names = {f"#a{i}": ATTRIBUTES[name] for i, name in enumerate(changes)}
         values = {f":a{i}": to_av(value) for i, value in enumerate(changes.values())}
         sets = ", ".join(f"#a{i} = :a{i}" for i in range(len(changes)))
-        version = int(cursor["v"])
+        version = cursor.version
         try:
             self.t.client.update_item(
                 TableName=self.t.table,
-                Key={"pk": {"S": CURSORS}, "sk": {"S": cursor["ws"]}},
+                Key={"pk": {"S": CURSORS}, "sk": {"S": cursor.workspace_id}},
                 UpdateExpression=f"SET {sets + ', ' if sets else ''}#v = :next",
                 ConditionExpression="#v = :v",
                 ExpressionAttributeNames={**names, "#v": "v"},
@@ -91,7 +123,7 @@ class DynamoNightlyStore:
             )
         except self.t.client.exceptions.ConditionalCheckFailedException:
             return None
-        return {**cursor, **changes, "v": version + 1}
+        return dataclasses.replace(cursor, **changes, version=version + 1)
 
     def put_rows(self, workspace_id: str, day: str, page: int, rows: list[list[Any]]) -> None:
         """A page's numbers (rewritten whole when a page is redone: the same key)."""

@@ -12,7 +12,7 @@ from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.adapters.entry_store import EntryItems
 from chalicelib.adapters.profile_store import ERASED_SK
 from chalicelib.domain.models import now_utc
-from chalicelib.domain.profiles import profile_pk
+from chalicelib.domain.profile_model import profile_pk
 from chalicelib.domain.timemath import iso
 
 

@@ -11,7 +11,7 @@ from chalicelib.adapters.crm_table import MAX_POINTER_HOPS, CrmTable
 from chalicelib.adapters.entry_store import EntryItems
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for
-from chalicelib.domain.profiles import profile_pk
+from chalicelib.domain.profile_model import profile_pk
 from chalicelib.domain.timemath import parse_iso
 
 ERASED_SK = "X"  # an erasure mark in a customer id's partition (mark_erased)

@@ -20,7 +20,7 @@ from typing import Any
 from chalicelib.adapters.codec import batch_get, batch_write, from_item, to_av, to_item
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.adapters.source_settings import source_keys
-from chalicelib.domain.profiles import profile_pk
+from chalicelib.domain.profile_model import profile_pk
 from chalicelib.domain.source_erasure import Overtaken
 
 PK = "ERASE"

@@ -6,7 +6,13 @@ from typing import Any
 
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.domain.models import now_utc
+from chalicelib.domain.segment_values import Sweep
 from chalicelib.domain.timemath import iso
+
+
+def sweep_of(item: dict[str, Any]) -> Sweep:
+    """A stored sweep (`nb` not before, `cur` the walk's position, `n` customers so far)."""
+    return Sweep(item["ws"], item["seg"], item.get("nb"), item.get("cur"), int(item.get("n", 0)))
 
 
 class DynamoSweepStore:
@@ -31,14 +37,14 @@ class DynamoSweepStore:
             }
         )
 
-    def pending(self) -> list[dict[str, Any]]:
+    def pending(self) -> list[Sweep]:
         items: list[dict[str, Any]] = []
         cursor = None
         while True:
             page, cursor = self.t.query(self.PK, limit=100, start=cursor, newest_first=False)
             items.extend(page)
             if cursor is None:
-                return items
+                return [sweep_of(i) for i in items]
 
     def advance(self, workspace_id: str, segment_id: str, cursor: str, processed: int) -> bool:
         """Record progress; False when the sweep is gone (its segment was deleted)."""
@@ -60,5 +66,6 @@ class DynamoSweepStore:
             Key={"pk": {"S": self.PK}, "sk": {"S": f"{workspace_id}#{segment_id}"}},
         )
 
-    def get(self, workspace_id: str, segment_id: str) -> dict[str, Any] | None:
-        return self.t.get(self.PK, f"{workspace_id}#{segment_id}")
+    def get(self, workspace_id: str, segment_id: str) -> Sweep | None:
+        item = self.t.get(self.PK, f"{workspace_id}#{segment_id}")
+        return sweep_of(item) if item is not None else None

@@ -18,9 +18,9 @@ from chalicelib.adapters.source_settings import (
 )
 from chalicelib.domain.models import Platform, Source, now_utc
 from chalicelib.domain.predict import ModelParams
-from chalicelib.domain.profiles import WorkspaceSettings
 from chalicelib.domain.scoring import RfmEdges
 from chalicelib.domain.timemath import iso
+from chalicelib.domain.workspace_settings import WorkspaceSettings
 
 FREE_SMS = 50  # a new workspace's SMS credits
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -26,26 +26,11 @@ from chalicelib.domain import segments
 from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.identity import normalize_email, normalize_phone
 from chalicelib.domain.models import now_utc
+from chalicelib.domain.ports import ConsentLists, ExportWriter, PersonIndex
 from chalicelib.domain.segment_service import SegmentService
 from chalicelib.domain.walk import CustomerWalk
 
 HEADER = ("email_sha256", "phone_sha256")
-
-
-class ConsentLists(Protocol):
-    def listed(
-        self, workspace_id: str, channel: str, customer_ids: list[str], addresses: list[str]
-    ) -> tuple[set[str], set[str]]: ...  # (opted out, suppressed) of these
-
-
-class ExportWriter(Protocol):
-    def write(self, key: str, body: bytes, content_type: str) -> str: ...
-
-
-class PersonIndex(Protocol):
-    def add(
-        self, workspace_id: str, refs: Sequence[tuple[str, str]], ttl_days: int | None = None
-    ) -> None: ...
 
 
 EXPORT_DAYS = 30  # the bucket's expiry

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.domain import timemath
 from chalicelib.domain.failures import Skipped
 from chalicelib.domain.models import now_utc
+from chalicelib.domain.ports import MembershipApplier, ProfilePages, SweepStore
+from chalicelib.domain.segment_values import Sweep
 from chalicelib.domain.walk import CustomerWalk, Position
 
 DEFINITION_CACHE_SECONDS = 30  # DynamoSegmentStore's; the sweep waits a little longer
@@ -31,16 +33,8 @@ PAGE = 100
 RESERVE_SECONDS = 20.0  # stop taking pages when the invocation has less than this left
 
 
-class SweepStore(Protocol):
-    def add(self, workspace_id: str, segment_id: str, not_before: str) -> None: ...
-    def pending(self) -> list[dict[str, Any]]: ...
-    def advance(self, workspace_id: str, segment_id: str, cursor: str, processed: int) -> bool: ...
-    def finish(self, workspace_id: str, segment_id: str) -> None: ...
-    def get(self, workspace_id: str, segment_id: str) -> dict[str, Any] | None: ...
-
-
 class BackfillService:
-    def __init__(self, sweeps: SweepStore, membership: Any, profiles: Any) -> None:
+    def __init__(self, sweeps: SweepStore, membership: MembershipApplier, profiles: ProfilePages) -> None:
         self.sweeps = sweeps
         self.membership = membership
         self.profiles = profiles
@@ -55,22 +49,22 @@ class BackfillService:
         done = processed = 0
         skipped = Skipped()
         for sweep in self.sweeps.pending():
-            if (timemath.parse_iso(sweep.get("nb")) or at) > at:
+            if (timemath.parse_iso(sweep.not_before) or at) > at:
                 continue
             finished, count = self._walk(sweep, time_left, at, skipped)
             processed += count
             if finished:
-                self.sweeps.finish(sweep["ws"], sweep["seg"])
+                self.sweeps.finish(sweep.workspace_id, sweep.segment_id)
                 done += 1
             if time_left() < RESERVE_SECONDS:
                 break
         return {"sweeps_finished": done, "customers_evaluated": processed, **skipped.report_if_any()}
 
     def _walk(
-        self, sweep: dict[str, Any], time_left: Callable[[], float], at: datetime, skipped: Skipped
+        self, sweep: Sweep, time_left: Callable[[], float], at: datetime, skipped: Skipped
     ) -> tuple[bool, int]:
-        workspace_id = sweep["ws"]
-        start = Position.loads(sweep.get("cur"))
+        workspace_id = sweep.workspace_id
+        start = Position.loads(sweep.cursor)
         processed = 0
         if start.finished:
             return True, processed
@@ -85,7 +79,7 @@ class BackfillService:
                 except Exception as exc:  # noqa: BLE001 - skipped and reported; the others go on
                     skipped.add(exc, workspace_id=workspace_id, customer_id=customer_id)
             processed += len(page.ids)
-            if not self.sweeps.advance(workspace_id, sweep["seg"], page.after.dumps(), len(page.ids)):
+            if not self.sweeps.advance(workspace_id, sweep.segment_id, page.after.dumps(), len(page.ids)):
                 return False, processed  # the segment was deleted meanwhile
             if page.after.finished:
                 return True, processed

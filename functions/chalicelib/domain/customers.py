@@ -15,21 +15,10 @@ from chalicelib.domain.messaging.engagement import EngagementView
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.money import round_money
 from chalicelib.domain.order_entries import all_entries
-from chalicelib.domain.profiles import WorkspaceReader, bought
+from chalicelib.domain.ports import OrderReader, ProfileReader, WorkspaceReader
+from chalicelib.domain.profile_model import bought
 
 TIMELINE_ORDERS = 100
-
-
-class ProfileReader(Protocol):
-    def get(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None: ...
-
-    def moved_entries(
-        self, workspace_id: str, customer_ids: list[str], keys: list[str] | None = None
-    ) -> dict[str, dict[str, Any]]: ...
-
-
-class OrderReader(Protocol):
-    def get_orders(self, keys: list[str]) -> list[dict[str, Any]]: ...
 
 
 class EngagementReader(Protocol):

@@ -9,13 +9,9 @@ are not limited here: a storefront retries what it is refused, and their size is
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
 
 from chalicelib.domain.errors import TooManyRequests
-
-
-class WindowCounter(Protocol):
-    def take(self, workspace_id: str, window: str, limit: int, expires: int) -> bool: ...
+from chalicelib.domain.ports import WindowCounter
 
 
 class RequestLimits:

@@ -13,16 +13,19 @@ Built-in segment ids: `lifecycle:<stage>`, `rfm:<group>` and `account:member|gue
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.domain import scoring, segments, timemath
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.failures import Skipped
 from chalicelib.domain.models import now_utc
-from chalicelib.domain.profiles import WorkspaceSettings
+from chalicelib.domain.outcomes import MembershipChange
+from chalicelib.domain.ports import EventSink, MembershipStore, ProfileReader
 from chalicelib.domain.segment_service import SegmentService
+from chalicelib.domain.segment_values import MembershipRecord
+from chalicelib.domain.segments import BUILTIN_PREFIXES, check_builtin
+from chalicelib.domain.workspace_settings import WorkspaceSettings
 
 SHARDS = 16
 LOOKBACK_DAYS = 7  # due buckets the first recheck run reads (later runs start at their watermark)
@@ -44,42 +47,7 @@ def _event(
     }
 
 
-@dataclass
-class MembershipChange:
-    customer_id: str
-    entered: list[str] = field(default_factory=list)
-    exited: list[str] = field(default_factory=list)
-    next_check: datetime | None = None
-    written: bool = False
-
-
-class MembershipStore(Protocol):
-    def get_record(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None: ...
-    def save(
-        self,
-        workspace_id: str,
-        customer_id: str,
-        members: set[str],
-        next_check: str | None,
-        shard_key: str | None,
-        entered: list[str],
-        exited: list[str],
-        expected_version: str | None,
-    ) -> None: ...
-    def due(self, bucket: str, until: str) -> list[str]: ...  # customer ids (with workspace)
-    def recheck_watermark(self) -> str | None: ...
-    def set_recheck_watermark(self, until: str) -> None: ...
-    def size(self, workspace_id: str, segment_id: str) -> int: ...
-    def members(
-        self, workspace_id: str, segment_id: str, limit: int, cursor: str | None
-    ) -> tuple[list[str], str | None]: ...
-
-
-class EventSink(Protocol):
-    def publish(self, events: list[dict[str, Any]]) -> None: ...
-
-
-def check_still_good(record: dict[str, Any] | None, next_check: datetime | None, now: datetime) -> bool:
+def check_still_good(record: MembershipRecord | None, next_check: datetime | None, now: datetime) -> bool:
     """Whether the stored record's recheck time can stay as it is.
 
     It can when it is the same, or when it is still ahead and no later than the new one:
@@ -88,7 +56,7 @@ def check_still_good(record: dict[str, Any] | None, next_check: datetime | None,
     """
     if record is None:
         return False
-    stored = timemath.parse_iso(record.get("nchk"))
+    stored = timemath.parse_iso(record.next_check)
     if stored == next_check:
         return True
     return stored is not None and stored > now and (next_check is None or stored <= next_check)
@@ -102,7 +70,11 @@ def recheck_bucket(at: datetime, customer_id: str) -> str:
 
 class MembershipService:
     def __init__(
-        self, store: MembershipStore, segment_service: SegmentService, profiles: Any, events: EventSink | None
+        self,
+        store: MembershipStore,
+        segment_service: SegmentService,
+        profiles: ProfileReader,
+        events: EventSink | None,
     ) -> None:
         self.store = store
         self.segments = segment_service
@@ -133,9 +105,9 @@ class MembershipService:
                 if change:
                     checks.append(change)
         for definition in self.segments.definitions(workspace_id):
-            verdict = segments.evaluate(segments.parse(definition["definition"]), facts, now)
+            verdict = segments.evaluate(segments.parse(definition.definition), facts, now)
             if verdict.member:
-                members.add(definition["sk"])
+                members.add(definition.segment_id)
             if verdict.next_check:
                 checks.append(verdict.next_check)
         return members, min(checks) if checks else None
@@ -154,7 +126,7 @@ class MembershipService:
         for _ in range(MAX_ATTEMPTS):
             change = MembershipChange(customer_id)
             record = self.store.get_record(workspace_id, customer_id)
-            before = set(record.get("segs", set())) if record else set()
+            before = set(record.segments) if record else set()
             if item is None or item.get("t") != "profile":
                 after: set[str] = set()
                 next_check = None
@@ -181,7 +153,7 @@ class MembershipService:
                     shard_key,
                     change.entered,
                     change.exited,
-                    (record or {}).get("ver"),
+                    record.version if record else None,
                 )
             except Conflict:
                 continue
@@ -220,27 +192,14 @@ class MembershipService:
         return {"rechecked": seen, "changed": changed, "bucket_queries": queries, **skipped.report_if_any()}
 
 
-BUILTIN_PREFIXES = ("lifecycle:", "rfm:", "account:")
-ACCOUNT_KINDS = ("member", "guest")
-
-
-def _check_builtin(segment_id: str) -> None:
-    from chalicelib.domain.errors import NotFound
-
-    kind, _, value = segment_id.partition(":")
-    allowed = {
-        "lifecycle": segments.LIFECYCLE_STAGES,
-        "rfm": segments.RFM_GROUPS,
-        "account": ACCOUNT_KINDS,
-    }[kind]
-    if value not in allowed:
-        raise NotFound("segment not found")
+# (messaging.campaigns reads the built-in segments' check from here too)
+_check_builtin = check_builtin
 
 
 def segment_detail(service: MembershipService, workspace_id: str, segment_id: str) -> dict[str, Any]:
     """A segment (stored or built-in) with its size and a sample of members."""
     if segment_id.startswith(BUILTIN_PREFIXES):
-        _check_builtin(segment_id)
+        check_builtin(segment_id)
         view: dict[str, Any] = {"segment_id": segment_id, "builtin": True}
     else:
         view = service.segments.get(workspace_id, segment_id).model_dump() | {
@@ -255,7 +214,7 @@ def segment_members(
     service: MembershipService, workspace_id: str, segment_id: str, limit: int, cursor: str | None
 ) -> dict[str, Any]:
     if segment_id.startswith(BUILTIN_PREFIXES):
-        _check_builtin(segment_id)
+        check_builtin(segment_id)
     else:
         service.segments.get(workspace_id, segment_id)  # 404 for another workspace's id
     customers, next_cursor = service.store.members(workspace_id, segment_id, limit, cursor)

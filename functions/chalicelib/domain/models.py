@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from chalicelib.domain.timemath import now_utc as now_utc  # (read from here by most modules)
+
 
 class Platform(StrEnum):
     SHOPIFY = "shopify"
@@ -245,7 +247,3 @@ class Source(Frozen):
     email_consent_keys: tuple[str, ...] | None = None  # WooCommerce meta keys; None: the defaults
     sms_consent_keys: tuple[str, ...] | None = None
     erasing: bool = False  # shop/redact: its data is being (or was) erased; its webhooks are refused
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

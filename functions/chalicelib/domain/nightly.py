@@ -30,28 +30,24 @@ import math
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
+from chalicelib.domain import predict
 from chalicelib.domain.failures import Skipped
+from chalicelib.domain.membership import check_still_good
+from chalicelib.domain.nightly_cursor import NightlyCursor
+from chalicelib.domain.ports import MembershipApplier, NightlyStore, WorkspaceScores
+from chalicelib.domain.predict import ModelParams
 from chalicelib.domain.scoring import DAY, RfmEdges, quintile_edges, store_rhythm
+from chalicelib.domain.segment_values import MembershipRecord
+from chalicelib.domain.timemath import iso, parse_iso
 from chalicelib.domain.walk import PAGE, CustomerWalk, Position
 
 RESERVE_SECONDS = 20.0  # no new page (or fit) with less than this left in the invocation
 
 
-class NightlyStore(Protocol):
-    def cursors(self) -> dict[str, dict[str, Any]]: ...
-    def start(self, workspace_id: str, day: str) -> dict[str, Any] | None: ...
-    def advance(self, cursor: dict[str, Any], **changes: Any) -> dict[str, Any] | None: ...
-    def put_rows(self, workspace_id: str, day: str, page: int, rows: list[list[Any]]) -> None: ...
-    def rows(self, workspace_id: str, day: str) -> list[list[Any]]: ...
-
-
 def _row(item: dict[str, Any], now: datetime) -> list[Any] | None:
     """[cid, recency days, orders, net, rhythm or None, x, tx, T, m (None without a summary)]."""
-    from chalicelib.domain import predict
-    from chalicelib.domain.timemath import parse_iso
-
     last = parse_iso(item.get("last"))
     if not item.get("n") or last is None:
         return None
@@ -61,7 +57,7 @@ def _row(item: dict[str, Any], now: datetime) -> list[Any] | None:
     return [item["cid"], float((now - last) // DAY), float(item["n"]), float(item.get("net", 0)), gap, *model]
 
 
-def _scores_json(edges: RfmEdges | None, rhythm: float | None, model: Any) -> str:
+def _scores_json(edges: RfmEdges | None, rhythm: float | None, model: ModelParams | None) -> str:
     return json.dumps(
         {
             "rfm": edges.as_dict() if edges else None,
@@ -71,9 +67,7 @@ def _scores_json(edges: RfmEdges | None, rhythm: float | None, model: Any) -> st
     )
 
 
-def _scores(raw: str) -> tuple[RfmEdges | None, float | None, Any]:
-    from chalicelib.domain.predict import ModelParams
-
+def _scores(raw: str) -> tuple[RfmEdges | None, float | None, ModelParams | None]:
     value = json.loads(raw)
     edges = RfmEdges.from_dict(value["rfm"]) if value["rfm"] else None
     model = ModelParams.from_dict(value["model"]) if value["model"] else None
@@ -85,11 +79,11 @@ class ScoringService:
 
     def __init__(
         self,
-        workspaces: Any,
+        workspaces: WorkspaceScores,
         walk: CustomerWalk,
         store: NightlyStore,
-        membership: Any = None,
-        fitter: Any = None,
+        membership: MembershipApplier | None = None,
+        fitter: Callable[..., ModelParams] | None = None,
     ) -> None:
         self.workspaces = workspaces
         self.walk = walk
@@ -107,12 +101,12 @@ class ScoringService:
         pending = 0
         for workspace_id in self.workspaces.workspace_ids():
             cursor = cursors.get(workspace_id)
-            if cursor is not None and cursor["day"] == day and cursor["ph"] == "done":
+            if cursor is not None and cursor.day == day and cursor.phase == "done":
                 continue
             if budget() < RESERVE_SECONDS:
                 pending += 1
                 continue
-            if cursor is None or cursor["day"] != day:
+            if cursor is None or cursor.day != day:
                 cursor = self.store.start(workspace_id, day)
             if cursor is None or not self._run(cursor, now, budget, totals, skipped):
                 pending += 1
@@ -120,7 +114,7 @@ class ScoringService:
 
     def _run(
         self,
-        cursor: dict[str, Any],
+        cursor: NightlyCursor,
         now: datetime,
         budget: Callable[[], float],
         totals: Counter[str],
@@ -128,7 +122,7 @@ class ScoringService:
     ) -> bool:
         """Take one workspace's run as far as time allows; True when it is done."""
         saved = False
-        if cursor["ph"] == "gather":
+        if cursor.phase == "gather":
             gathered = self._gather(cursor, now, budget, totals, skipped)
             if gathered is None or budget() < RESERVE_SECONDS:
                 return False
@@ -136,21 +130,21 @@ class ScoringService:
             if scored is None:
                 return False
             cursor = scored
-        if cursor["ph"] == "apply":
+        if cursor.phase == "apply":
             return self._apply(cursor, now, budget, totals, saved, skipped)
         return True
 
     def _gather(
         self,
-        cursor: dict[str, Any],
+        cursor: NightlyCursor,
         now: datetime,
         budget: Callable[[], float],
         totals: Counter[str],
         skipped: Skipped,
-    ) -> dict[str, Any] | None:
+    ) -> NightlyCursor | None:
         """Store the numbers of every page; the cursor at the walk's end, or None (stopped)."""
-        workspace_id, day = cursor["ws"], cursor["day"]
-        position = Position.loads(cursor["cur"])
+        workspace_id, day = cursor.workspace_id, cursor.day
+        position = Position.loads(cursor.position)
         pages = self.walk.pages(workspace_id, position, PAGE)
         while not position.finished:
             if budget() < RESERVE_SECONDS:
@@ -169,12 +163,12 @@ class ScoringService:
                 if row is not None:
                     rows.append(row)
             if rows:
-                self.store.put_rows(workspace_id, day, int(cursor["pg"]), rows)
+                self.store.put_rows(workspace_id, day, cursor.pages, rows)
             moved = self.store.advance(
                 cursor,
-                cur=page.after.dumps(),
-                pg=int(cursor["pg"]) + (1 if rows else 0),
-                n=int(cursor["n"]) + len(live),
+                position=page.after.dumps(),
+                pages=cursor.pages + (1 if rows else 0),
+                profiles_read=cursor.profiles_read + len(live),
             )
             if moved is None:
                 return None  # another invocation runs this workspace
@@ -183,17 +177,15 @@ class ScoringService:
         return cursor
 
     def _score(
-        self, cursor: dict[str, Any], now: datetime, totals: Counter[str]
-    ) -> tuple[dict[str, Any] | None, bool]:
+        self, cursor: NightlyCursor, now: datetime, totals: Counter[str]
+    ) -> tuple[NightlyCursor | None, bool]:
         """Edges, rhythm and model from the day's rows; saved only where they moved."""
-        from chalicelib.domain.timemath import iso
-
-        workspace_id = cursor["ws"]
-        by_customer = {row[0]: row for row in self.store.rows(workspace_id, cursor["day"])}
+        workspace_id = cursor.workspace_id
+        by_customer = {row[0]: row for row in self.store.rows(workspace_id, cursor.day)}
         rows = [by_customer[c] for c in sorted(by_customer)]
         current = self.workspaces.settings(workspace_id)
         if current is None or not rows:
-            return self.store.advance(cursor, ph="done"), False
+            return self.store.advance(cursor, phase="done"), False
         edges = RfmEdges(
             quintile_edges([r[1] for r in rows]),
             quintile_edges([r[2] for r in rows]),
@@ -211,15 +203,15 @@ class ScoringService:
             and current.rhythm_days == (round(rhythm, 4) if rhythm is not None else None)
             and same_model
         ):
-            return self.store.advance(cursor, ph="done"), False  # nothing moved: no write
+            return self.store.advance(cursor, phase="done"), False  # nothing moved: no write
         new_model = None if same_model else model
-        after: dict[str, Any] | None = cursor
+        after: NightlyCursor | None = cursor
         if self.membership is not None:
             # the scores before and after are committed first: a resumed run can still apply them
             after = self.store.advance(
                 cursor,
-                ph="apply",
-                cur="",
+                phase="apply",
+                position="",
                 prev=_scores_json(current.rfm_edges, current.rhythm_days, current.model),
                 next=_scores_json(edges, rhythm, new_model),
             )
@@ -228,12 +220,12 @@ class ScoringService:
         self.workspaces.save_scores(workspace_id, edges, rhythm, new_model)
         totals["workspaces_updated"] += 1
         if self.membership is None:
-            return self.store.advance(cursor, ph="done"), True
+            return self.store.advance(cursor, phase="done"), True
         return after, True
 
     def _apply(
         self,
-        cursor: dict[str, Any],
+        cursor: NightlyCursor,
         now: datetime,
         budget: Callable[[], float],
         totals: Counter[str],
@@ -241,19 +233,19 @@ class ScoringService:
         skipped: Skipped,
     ) -> bool:
         """Apply memberships for the profiles whose answer differs under the new scores."""
-        from chalicelib.domain.membership import check_still_good
-        from chalicelib.domain.timemath import iso
-
-        workspace_id = cursor["ws"]
-        edges, rhythm, model = _scores(cursor["next"])
+        workspace_id = cursor.workspace_id
+        membership = self.membership
+        if membership is None:  # (no run reaches `apply` without one: _score ends it at `done`)
+            return self.store.advance(cursor, phase="done") is not None
+        edges, rhythm, model = _scores(cursor.next or "")
         if not saved and edges is not None:
             self.workspaces.save_scores(workspace_id, edges, rhythm, model)
         after = self.workspaces.settings(workspace_id)
         if after is None:
-            return self.store.advance(cursor, ph="done") is not None
-        old_edges, old_rhythm, old_model = _scores(cursor["prev"])
+            return self.store.advance(cursor, phase="done") is not None
+        old_edges, old_rhythm, old_model = _scores(cursor.prev or "")
         before = dataclasses.replace(after, rfm_edges=old_edges, rhythm_days=old_rhythm, model=old_model)
-        position = Position.loads(cursor["cur"])
+        position = Position.loads(cursor.position)
         pages = self.walk.pages(workspace_id, position, PAGE)
         seen: set[str] = set()
         while not position.finished:
@@ -267,18 +259,20 @@ class ScoringService:
                     continue
                 seen.add(customer_id)
                 try:
-                    old, old_check = self.membership.evaluate(workspace_id, item, now, before)
-                    new, new_check = self.membership.evaluate(workspace_id, item, now, after)
+                    old, old_check = membership.evaluate(workspace_id, item, now, before)
+                    new, new_check = membership.evaluate(workspace_id, item, now, after)
                     # the stored record holds the answer under the old settings; as in the stream,
                     # a recheck time that moved later needs no write (an early recheck is
                     # harmless); counted when written: met again after an interruption, none
-                    if old != new or not check_still_good({"nchk": iso(old_check)}, new_check, now):
-                        moved += self.membership.apply(workspace_id, customer_id, item, now).written
+                    if old != new or not check_still_good(
+                        MembershipRecord(frozenset(), iso(old_check), None), new_check, now
+                    ):
+                        moved += membership.apply(workspace_id, customer_id, item, now).written
                 except Exception as exc:  # noqa: BLE001 - skipped and reported; the others go on
                     skipped.add(exc, workspace_id=workspace_id, customer_id=customer_id)
-            advanced = self.store.advance(cursor, cur=page.after.dumps(), moved=int(cursor["moved"]) + moved)
+            advanced = self.store.advance(cursor, position=page.after.dumps(), moved=cursor.moved + moved)
             if advanced is None:
                 return False
             cursor, position = advanced, page.after
             totals["profiles_reevaluated"] += moved
-        return self.store.advance(cursor, ph="done") is not None
+        return self.store.advance(cursor, phase="done") is not None

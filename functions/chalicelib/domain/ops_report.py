@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from pydantic import BaseModel
 
-
-class WorkspaceDirectory(Protocol):
-    def workspace_ids(self) -> list[str]: ...
-
-
-class QuarantineCounter(Protocol):
-    def count_open(self, workspace_id: str) -> int: ...
+from chalicelib.domain.ports import QuarantineCounter, WorkspaceDirectory
 
 
 class QuarantineReport(BaseModel):

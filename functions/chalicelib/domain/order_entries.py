@@ -15,19 +15,14 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.domain import timemath
 from chalicelib.domain.money import round_money
+from chalicelib.domain.ports import MovedEntries
 
 DAY_SECONDS = 86400
 CENT = Decimal("0.01")
-
-
-class MovedEntries(Protocol):
-    def moved_entries(
-        self, workspace_id: str, customer_ids: list[str], keys: list[str] | None = None
-    ) -> dict[str, dict[str, Any]]: ...
 
 
 def entry_partitions(item: dict[str, Any]) -> list[str]:

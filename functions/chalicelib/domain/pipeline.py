@@ -18,58 +18,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.domain.messaging.service import InFlight, Throttled
+from chalicelib.domain.outcomes import ApplyResult
+from chalicelib.domain.ports import (
+    HeldNotifications,
+    IngestTriggers,
+    OrderAttribution,
+    OrderItems,
+    OrderNotifier,
+    ProfileApplier,
+)
 
 RETRY_LATER = (Throttled, InFlight)
 
 
-class ProfileApplier(Protocol):
-    def apply_change(self, old: dict[str, Any] | None, new: dict[str, Any] | None) -> Any: ...
-
-
-class OrderNotifier(Protocol):
-    def on_order_change(
-        self, old: dict[str, Any] | None, new: dict[str, Any] | None, now: datetime
-    ) -> list[Any]: ...
-
-
-class IngestTriggers(Protocol):
-    def on_ingest_change(
-        self,
-        old: dict[str, Any] | None,
-        new: dict[str, Any] | None,
-        now: datetime,
-        customer_id: str | None = None,
-    ) -> list[str]: ...
-
-
-class OrderAttribution(Protocol):
-    def on_order(
-        self,
-        old: dict[str, Any] | None,
-        new: dict[str, Any] | None,
-        now: datetime,
-        customer_id: str | None = None,
-    ) -> dict[str, Any] | None: ...
-
-
-class HeldNotifications(Protocol):
-    """Orders whose notifications the provider refused for now, by their ingest key."""
-
-    def hold(self, workspace_id: str, item_key: str, at: datetime) -> None: ...  # idempotent
-    def held(self, limit: int) -> list[tuple[str, str]]: ...  # (workspace_id, item key)
-    def release(self, workspace_id: str, item_key: str) -> None: ...
-
-
-class OrderItems(Protocol):
-    def get_orders(self, keys: list[str]) -> list[dict[str, Any]]: ...
-
-
 @dataclass
 class IngestOutcome:
-    profile: Any  # profiles.ApplyResult
+    profile: ApplyResult
     decisions: list[Any] = field(default_factory=list)  # notification decisions
     runs: list[str] = field(default_factory=list)  # flow runs started or ended
     attributed: bool = False

@@ -1,15 +1,32 @@
-"""Ports: what the domain needs from the outside world. Adapters implement them."""
+"""Ports: what the domain needs from the outside world. Adapters implement them.
+
+Every Protocol of the domain outside messaging is here, by context (the messaging
+context keeps its own). Their value types come from leaf modules (models, outcomes,
+workspace_settings, scoring, model_params), so every service can import this module.
+One exception: customers.EngagementReader speaks messaging's EngagementView and stays
+with the customers service (this module imports nothing from messaging).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, Protocol
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from chalicelib.domain.models import Delivery, IngestPayload, Source
+if TYPE_CHECKING:  # annotations only: importing the ports costs nothing at cold start
+    from chalicelib.domain.model_params import ModelParams
+    from chalicelib.domain.models import Delivery, IngestPayload, Source
+    from chalicelib.domain.nightly_cursor import NightlyCursor
+    from chalicelib.domain.outcomes import ApplyResult, MembershipChange
+    from chalicelib.domain.scoring import RfmEdges
+    from chalicelib.domain.segment_values import MembershipRecord, SegmentDefinition, Sweep
+    from chalicelib.domain.workspace_settings import WorkspaceSettings
 
 WriteOutcome = Literal["stored", "duplicate", "stale"]
 
 
+# -- ingest ------------------------------------------------------------------------
 class SourceDirectory(Protocol):
     def find_source(self, platform: str, shop_key: str) -> Source | None: ...
 
@@ -40,3 +57,365 @@ class Quarantine(Protocol):
         errors: list[dict[str, Any]],
         people: Sequence[str] = (),
     ) -> str: ...
+
+
+# -- profiles ----------------------------------------------------------------------
+class WorkspaceReader(Protocol):
+    def settings(self, workspace_id: str) -> WorkspaceSettings | None: ...
+
+    def adopt_currency(self, workspace_id: str, currency: str) -> WorkspaceSettings:
+        """Set a pending (empty) workspace currency, only if still unset; the settings after."""
+        ...
+
+
+class ProfileStore(Protocol):
+    def find(self, workspace_id: str, salt: str, keys: list[str]) -> list[dict[str, Any]]:
+        """Live profile items holding any of the identity keys (pointers followed)."""
+        ...
+
+    def moved_entries(
+        self, workspace_id: str, customer_ids: list[str], keys: list[str] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Moved order entries under those customers' partitions (consistent reads), the
+        newest version of each order key; only `keys` when given, else all of them."""
+        ...
+
+    def erased_at(self, workspace_id: str, customer_ids: list[str]) -> datetime | None:
+        """The latest erasure mark under these ids (PrivacyStore.mark_erased), if any."""
+        ...
+
+    def save(
+        self,
+        profile: dict[str, Any],
+        expected_rev: int | None,
+        extra: list[dict[str, Any]],
+        retired: list[tuple[dict[str, Any], int]],
+        moved: Sequence[tuple[str, dict[str, Any]]] = (),
+    ) -> None:
+        """Write the profile if its rev is unchanged; raise Conflict otherwise.
+
+        `moved` entries (order key, entry) are first written to their own items, each
+        only over an older version; the profile write that drops them from `o` decides.
+        `extra` items (identity pointers, merge records) are created with the profile,
+        and `retired` profiles become pointers to it, atomically.
+        """
+        ...
+
+
+class ProfileReader(Protocol):
+    def get(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None: ...
+
+    def moved_entries(
+        self, workspace_id: str, customer_ids: list[str], keys: list[str] | None = None
+    ) -> dict[str, dict[str, Any]]: ...
+
+
+# -- order entries -------------------------------------------------------------
+class MovedEntries(Protocol):
+    def moved_entries(
+        self, workspace_id: str, customer_ids: list[str], keys: list[str] | None = None
+    ) -> dict[str, dict[str, Any]]: ...
+
+
+# -- customer walks ------------------------------------------------------------
+class MemberLists(Protocol):
+    def members(
+        self, workspace_id: str, segment_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[str], str | None]: ...
+
+
+class ProfilePages(Protocol):
+    def get_many(self, workspace_id: str, customer_ids: list[str]) -> dict[str, dict[str, Any]]: ...
+
+
+# -- privacy records met by the profile stream -----------------------------------
+class PrivacyHandler(Protocol):
+    def handle(self, item: dict[str, Any]) -> ApplyResult: ...
+    def index_checkout(self, old: dict[str, Any] | None, new: dict[str, Any]) -> ApplyResult: ...
+
+
+# -- customers -----------------------------------------------------------------
+class OrderReader(Protocol):
+    def get_orders(self, keys: list[str]) -> list[dict[str, Any]]: ...
+
+
+# -- segments ------------------------------------------------------------------
+class SegmentStore(Protocol):
+    def put_segment(self, segment: SegmentDefinition) -> None: ...
+    def get_segment(self, workspace_id: str, segment_id: str) -> SegmentDefinition | None: ...
+    def list_segments(self, workspace_id: str) -> list[SegmentDefinition]: ...
+    def delete_segment(self, workspace_id: str, segment_id: str) -> bool: ...
+
+
+class SweepStore(Protocol):
+    def add(self, workspace_id: str, segment_id: str, not_before: str) -> None: ...
+    def pending(self) -> list[Sweep]: ...
+    def advance(self, workspace_id: str, segment_id: str, cursor: str, processed: int) -> bool: ...
+    def finish(self, workspace_id: str, segment_id: str) -> None: ...
+    def get(self, workspace_id: str, segment_id: str) -> Sweep | None: ...
+
+
+# -- membership ----------------------------------------------------------------
+class MembershipStore(Protocol):
+    def get_record(self, workspace_id: str, customer_id: str) -> MembershipRecord | None: ...
+    def save(
+        self,
+        workspace_id: str,
+        customer_id: str,
+        members: set[str],
+        next_check: str | None,
+        shard_key: str | None,
+        entered: list[str],
+        exited: list[str],
+        expected_version: str | None,
+    ) -> None: ...
+    def due(self, bucket: str, until: str) -> list[str]: ...  # customer ids (with workspace)
+    def recheck_watermark(self) -> str | None: ...
+    def set_recheck_watermark(self, until: str) -> None: ...
+    def size(self, workspace_id: str, segment_id: str) -> int: ...
+    def members(
+        self, workspace_id: str, segment_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[str], str | None]: ...
+
+
+class EventSink(Protocol):
+    def publish(self, events: list[dict[str, Any]]) -> None: ...
+
+
+class MembershipApplier(Protocol):
+    """The membership service as the segment backfill and the nightly job use it."""
+
+    @property
+    def store(self) -> MemberLists: ...
+
+    def evaluate(
+        self,
+        workspace_id: str,
+        item: dict[str, Any],
+        now: datetime,
+        settings: WorkspaceSettings | None = None,
+    ) -> tuple[set[str], datetime | None]: ...
+
+    def apply(
+        self, workspace_id: str, customer_id: str, item: dict[str, Any] | None, now: datetime | None = None
+    ) -> MembershipChange: ...
+
+
+# -- nightly scores ------------------------------------------------------------
+class NightlyStore(Protocol):
+    def cursors(self) -> dict[str, NightlyCursor]: ...
+    def start(self, workspace_id: str, day: str) -> NightlyCursor | None: ...
+    def advance(self, cursor: NightlyCursor, **changes: Any) -> NightlyCursor | None:
+        """Commit `changes` (NightlyCursor fields) at the version read; None when another
+        invocation moved the cursor meanwhile."""
+        ...
+
+    def put_rows(self, workspace_id: str, day: str, page: int, rows: list[list[Any]]) -> None: ...
+    def rows(self, workspace_id: str, day: str) -> list[list[Any]]: ...
+
+
+# -- ingest pipeline -----------------------------------------------------------
+class ProfileApplier(Protocol):
+    def apply_change(self, old: dict[str, Any] | None, new: dict[str, Any] | None) -> ApplyResult: ...
+
+
+class OrderNotifier(Protocol):
+    def on_order_change(
+        self, old: dict[str, Any] | None, new: dict[str, Any] | None, now: datetime
+    ) -> list[Any]: ...
+
+
+class IngestTriggers(Protocol):
+    def on_ingest_change(
+        self,
+        old: dict[str, Any] | None,
+        new: dict[str, Any] | None,
+        now: datetime,
+        customer_id: str | None = None,
+    ) -> list[str]: ...
+
+
+class OrderAttribution(Protocol):
+    def on_order(
+        self,
+        old: dict[str, Any] | None,
+        new: dict[str, Any] | None,
+        now: datetime,
+        customer_id: str | None = None,
+    ) -> dict[str, Any] | None: ...
+
+
+class HeldNotifications(Protocol):
+    """Orders whose notifications the provider refused for now, by their ingest key."""
+
+    def hold(self, workspace_id: str, item_key: str, at: datetime) -> None: ...  # idempotent
+    def held(self, limit: int) -> list[tuple[str, str]]: ...  # (workspace_id, item key)
+    def release(self, workspace_id: str, item_key: str) -> None: ...
+
+
+class OrderItems(Protocol):
+    def get_orders(self, keys: list[str]) -> list[dict[str, Any]]: ...
+
+
+# -- privacy requests ----------------------------------------------------------
+class PrivacyStore(Protocol):
+    def erase_profile(self, workspace_id: str, profile: dict[str, Any], pointer_ids: list[str]) -> int:
+        """Delete the profile and the pointers into it; returns items deleted."""
+        ...
+
+    def redact_records(self, keys: list[str]) -> int:
+        """Remove the person from ingest items (orders, customers); returns items changed."""
+        ...
+
+    def mark_erased(self, workspace_id: str, customer_ids: list[str], at: datetime) -> None:
+        """Leave an erasure mark under each id (the first time kept): data the stores made
+        before it, delivered or replayed later, must not make a profile again."""
+        ...
+
+    def record(self, workspace_id: str, request_id: str, entry: dict[str, Any]) -> None: ...
+
+    def save_export(self, workspace_id: str, request_id: str, payload: bytes, ttl_days: int) -> None: ...
+
+    def tally(self, workspace_id: str, request_id: str, counts: dict[str, int]) -> None:
+        """ADD these counts to the request's audit entry."""
+        ...
+
+    def export(self, workspace_id: str, request_id: str) -> dict[str, Any] | None: ...
+
+
+class ErasureStore(Protocol):
+    """What holds a person outside their profile (adapters/erasure.py)."""
+
+    def add(self, workspace_id: str, refs: Sequence[tuple[str, str]], ttl_days: int | None = None) -> None:
+        """Person-index items: (customer id, `<kind>#<ref>`)."""
+        ...
+
+    def erase_person(self, workspace_id: str, person_id: str, hashes: set[str]) -> dict[str, int]: ...
+
+    def redact_attributions(self, workspace_id: str, order_pks: Sequence[str]) -> int: ...
+
+    def redact_ingest(self, pk: str) -> bool: ...
+
+
+class ProfileLookup(ProfileStore, Protocol):
+    def get(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None: ...
+
+
+class RequestSink(Protocol):
+    def put(self, workspace_id: str, request_id: str, request: str, customer_id: str) -> None: ...
+
+
+# -- erasing a source ----------------------------------------------------------
+class SourceErasureStore(Protocol):
+    def progress(self, workspace_id: str, source_id: str) -> dict[str, Any] | None: ...
+    def begin(self, workspace_id: str, source_id: str, request_id: str, at: str) -> dict[str, Any]: ...
+    def journal(
+        self, workspace_id: str, source_id: str, version: int, cursor: str, counts: dict[str, int]
+    ) -> None: ...
+    def commit(
+        self,
+        workspace_id: str,
+        source_id: str,
+        version: int,
+        phase: str,
+        cursor: str | None,
+        counts: dict[str, int],
+        done_at: str | None = None,
+    ) -> None: ...
+    def add(self, workspace_id: str, source_id: str, version: int, counts: dict[str, int]) -> None: ...
+    def mark_source(self, workspace_id: str, source_id: str, request_id: str) -> bool: ...
+    def continue_later(self, ingest_key: str, pages: int) -> None: ...
+    def ingest_items(self, keys: list[str]) -> dict[str, dict[str, Any]]: ...
+    def erase_ingest(self, keys: list[str]) -> None: ...
+    def partition(self, pk: str, prefix: str | None = None) -> list[dict[str, Any]]: ...
+    def existing(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]: ...
+    def delete(self, keys: list[tuple[str, str]]) -> None: ...
+    def profile(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None: ...
+    def drop_pointer_keys(self, workspace_id: str, customer_id: str, into: str, names: list[str]) -> None: ...
+    def quarantined(self, workspace_id: str, source_id: str) -> list[str]: ...
+
+
+class ErasureAudit(Protocol):
+    def erase_profile(self, workspace_id: str, profile: dict[str, Any], pointer_ids: list[str]) -> int: ...
+    def record(self, workspace_id: str, request_id: str, entry: dict[str, Any]) -> None: ...
+
+
+class FlowReader(Protocol):
+    def get_flow(self, workspace_id: str, flow_id: str) -> dict[str, Any] | None: ...
+
+
+class ExportFiles(Protocol):
+    def older(self, prefix: str, before: datetime) -> list[str]: ...
+    def delete(self, keys: list[str]) -> None: ...
+
+
+class SettingsReader(Protocol):
+    def settings(self, workspace_id: str) -> WorkspaceSettings | None: ...
+
+
+# -- audience exports ----------------------------------------------------------
+class ConsentLists(Protocol):
+    def listed(
+        self, workspace_id: str, channel: str, customer_ids: list[str], addresses: list[str]
+    ) -> tuple[set[str], set[str]]: ...  # (opted out, suppressed) of these
+
+
+class ExportWriter(Protocol):
+    def write(self, key: str, body: bytes, content_type: str) -> str: ...
+
+
+class PersonIndex(Protocol):
+    def add(
+        self, workspace_id: str, refs: Sequence[tuple[str, str]], ttl_days: int | None = None
+    ) -> None: ...
+
+
+# -- tenancy -------------------------------------------------------------------
+class WorkspaceAdmin(Protocol):
+    def create_workspace(
+        self, workspace_id: str, name: str, currency: str | None, api_key_hash: str
+    ) -> None: ...
+    def workspace(self, workspace_id: str) -> dict[str, Any] | None: ...
+    def add_source(self, source: Source) -> None: ...
+    def set_consent_keys(
+        self, source: Source, email_keys: tuple[str, ...] | None, sms_keys: tuple[str, ...] | None
+    ) -> None: ...
+    def set_rate(self, workspace_id: str, currency: str, rate: Decimal) -> None: ...
+    def adopt_default_zone(self, workspace_id: str, zone: str) -> None: ...  # only if it has none
+
+
+class SecretWriter(Protocol):
+    def create(self, name: str, secret: str, tags: dict[str, str]) -> str: ...
+    def rotate(self, secret_ref: str, new_secret: str) -> None: ...
+    def finish_rotation(self, secret_ref: str) -> None: ...
+
+
+class WorkspaceScores(Protocol):
+    """The workspaces as the nightly job reads and scores them."""
+
+    def workspace_ids(self) -> list[str]: ...
+
+    def settings(self, workspace_id: str) -> WorkspaceSettings | None: ...
+
+    def save_scores(
+        self, workspace_id: str, edges: RfmEdges, rhythm_days: float | None, model: ModelParams | None = None
+    ) -> None: ...
+
+
+class SourceEraser(Protocol):
+    """shop/redact's executor (chalicelib.domain.source_erasure.SourceErasureService)."""
+
+    def handle(self, item: dict[str, Any]) -> ApplyResult: ...
+
+
+# -- request limits and operational reports ------------------------------------------
+class WindowCounter(Protocol):
+    def take(self, workspace_id: str, window: str, limit: int, expires: int) -> bool: ...
+
+
+class WorkspaceDirectory(Protocol):
+    def workspace_ids(self) -> list[str]: ...
+
+
+class QuarantineCounter(Protocol):
+    def count_open(self, workspace_id: str) -> int: ...

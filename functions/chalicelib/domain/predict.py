@@ -15,69 +15,19 @@ as `p_alive < 0.3` know the day it will flip (see `segments.evaluate`).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+
+from chalicelib.domain.model_params import ModelParams
+from chalicelib.domain.order_entries import of_profile
 
 DAY_SECONDS = 86400
 PURCHASES_HORIZON_DAYS = 90
 CLV_HORIZON_DAYS = 365
 MAX_EXPONENT = 700.0  # exp() of more overflows a float
 MODEL_FIELDS = ("p_alive", "expected_purchases_90", "clv")
-
-
-@dataclass(frozen=True)
-class ModelParams:
-    """What the nightly fit stores on the workspace item."""
-
-    method: str  # "bgnbd+gamma_gamma" or "heuristic"
-    reason: str
-    customers: int
-    repeat_buyers: int
-    fitted_at: str
-    r: float = 0.0
-    alpha: float = 0.0
-    a: float = 0.0
-    b: float = 0.0
-    p: float = 0.0
-    q: float = 0.0
-    v: float = 0.0
-    # the store-level figures the heuristic falls back on (per day, per order)
-    store_rate: float = 0.0
-    store_gap: float = 1.0
-    store_value: float = 0.0
-
-    @property
-    def fitted(self) -> bool:
-        return self.method == "bgnbd+gamma_gamma"
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, value: dict[str, Any]) -> ModelParams:
-        known = cls.__dataclass_fields__
-        kwargs: dict[str, Any] = {}
-        for key, raw in value.items():
-            if key not in known:
-                continue
-            kind = known[key].type
-            kwargs[key] = int(raw) if kind == "int" else float(raw) if kind == "float" else str(raw)
-        return cls(**kwargs)
-
-    def same_as(self, other: ModelParams | None, digits: int = 4) -> bool:
-        """Equal to `digits` significant digits (what is worth a write and a re-evaluation)."""
-        if other is None or other.method != self.method:
-            return False
-        for name in ("r", "alpha", "a", "b", "p", "q", "v", "store_rate", "store_gap", "store_value"):
-            if _sig(getattr(self, name), digits) != _sig(getattr(other, name), digits):
-                return False
-        return True
-
-
-def _sig(value: float, digits: int) -> float:
-    return float(f"{value:.{digits}g}")
 
 
 @dataclass(frozen=True)
@@ -97,8 +47,6 @@ def summary(item: dict[str, Any], now: datetime) -> Summary | None:
     amounts are net of refunds, in the workspace currency (orders with no rate count as
     purchases with no value).
     """
-    from chalicelib.domain.order_entries import of_profile
-
     orders = of_profile(item)  # the recent entries and the summary of the moved ones
     first, last = orders.day0, orders.last_day()
     if first is None or last is None:

@@ -15,9 +15,7 @@ import gzip
 import hashlib
 import json
 import secrets
-from collections.abc import Sequence
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
 from chalicelib.domain import records, timemath
 from chalicelib.domain.customers import CustomerService, OrderView
@@ -25,71 +23,29 @@ from chalicelib.domain.errors import NotFound
 from chalicelib.domain.identity import customer_id_for, identity_keys
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.order_entries import all_entries
-from chalicelib.domain.profiles import ApplyResult, ProfileStore, WorkspaceReader
-
-if TYPE_CHECKING:
-    from chalicelib.domain.source_erasure import SourceErasure
+from chalicelib.domain.outcomes import ApplyResult
+from chalicelib.domain.ports import (
+    ErasureStore,
+    PrivacyStore,
+    ProfileLookup,
+    RequestSink,
+    SourceEraser,
+    WorkspaceReader,
+)
 
 EXPORT_TTL_DAYS = 30
 MAX_POINTER_HOPS = 5
 
 
-class PrivacyStore(Protocol):
-    def erase_profile(self, workspace_id: str, profile: dict[str, Any], pointer_ids: list[str]) -> int:
-        """Delete the profile and the pointers into it; returns items deleted."""
-        ...
-
-    def redact_records(self, keys: list[str]) -> int:
-        """Remove the person from ingest items (orders, customers); returns items changed."""
-        ...
-
-    def mark_erased(self, workspace_id: str, customer_ids: list[str], at: datetime) -> None:
-        """Leave an erasure mark under each id (the first time kept): data the stores made
-        before it, delivered or replayed later, must not make a profile again."""
-        ...
-
-    def record(self, workspace_id: str, request_id: str, entry: dict[str, Any]) -> None: ...
-
-    def save_export(self, workspace_id: str, request_id: str, payload: bytes, ttl_days: int) -> None: ...
-
-    def tally(self, workspace_id: str, request_id: str, counts: dict[str, int]) -> None:
-        """ADD these counts to the request's audit entry."""
-        ...
-
-    def export(self, workspace_id: str, request_id: str) -> dict[str, Any] | None: ...
-
-
-class ErasureStore(Protocol):
-    """What holds a person outside their profile (adapters/erasure.py)."""
-
-    def add(self, workspace_id: str, refs: Sequence[tuple[str, str]], ttl_days: int | None = None) -> None:
-        """Person-index items: (customer id, `<kind>#<ref>`)."""
-        ...
-
-    def erase_person(self, workspace_id: str, person_id: str, hashes: set[str]) -> dict[str, int]: ...
-
-    def redact_attributions(self, workspace_id: str, order_pks: Sequence[str]) -> int: ...
-
-    def redact_ingest(self, pk: str) -> bool: ...
-
-
-class Profiles(ProfileStore, Protocol):
-    def get(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None: ...
-
-
-class RequestSink(Protocol):
-    def put(self, workspace_id: str, request_id: str, request: str, customer_id: str) -> None: ...
-
-
 class PrivacyService:
     def __init__(
         self,
-        profiles: Profiles,
+        profiles: ProfileLookup,
         workspaces: WorkspaceReader,
         store: PrivacyStore,
         customers: CustomerService,
         erasure: ErasureStore | None = None,
-        source_erasure: SourceErasure | None = None,  # shop/redact's executor
+        source_erasure: SourceEraser | None = None,  # shop/redact's executor
     ) -> None:
         self.profiles = profiles
         self.workspaces = workspaces
@@ -241,7 +197,7 @@ class PrivacyRequests:
     """Erase and export on demand, for a customer of any source: stored as a privacy item
     that the ingest stream carries out with `PrivacyService`, as it does Shopify's."""
 
-    def __init__(self, profiles: Profiles, sink: RequestSink, store: PrivacyStore) -> None:
+    def __init__(self, profiles: ProfileLookup, sink: RequestSink, store: PrivacyStore) -> None:
         self.profiles = profiles
         self.sink = sink
         self.store = store

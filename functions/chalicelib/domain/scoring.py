@@ -21,10 +21,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
-from chalicelib.domain.timemath import later, span
+from chalicelib.domain.timemath import later, parse_iso, span
 
 DAY = timedelta(days=1)
 DEFAULT_RHYTHM_DAYS = 60.0  # a store with no repeat buyers yet
@@ -172,73 +171,10 @@ def store_rhythm(gaps: list[float]) -> float | None:
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def facts_from_profile(item: dict[str, Any]) -> dict[str, Any]:
-    """Plain values of a stored profile item, by segment field name."""
-
-    def number(key: str) -> Decimal | None:
-        value = item.get(key)
-        return None if value is None else Decimal(value)
-
-    consent = {
-        k: (item.get(a) or {}).get("s", "unknown")
-        for k, a in (("email_consent", "ce"), ("sms_consent", "cs"))
-    }
-    return {
-        "orders_count": Decimal(item.get("n", 0)),
-        "total_spent": number("spent") or Decimal(0),
-        "total_refunded": number("refd") or Decimal(0),
-        "net_spent": number("net") or Decimal(0),
-        "average_order_value": number("aov"),
-        "average_days_between_orders": number("gap"),
-        "is_member": bool(item.get("m")),
-        **consent,
-    }
-
-
-def profile_facts(
-    item: dict[str, Any],
-    rfm_scores: Rfm | None = None,
-    stage: Stage | None = None,
-    model: dict[str, Decimal] | None = None,
-    projection: Any = None,
-) -> Any:
-    """The segment-language view of a stored profile, with its computed scores."""
-    from chalicelib.domain.profiles import bought, order_channels, order_sources
-    from chalicelib.domain.segments import Facts
-    from chalicelib.domain.timemath import parse_iso
-
-    values = facts_from_profile(item)
-    if rfm_scores is not None:
-        values.update(
-            r_score=Decimal(rfm_scores.r),
-            f_score=Decimal(rfm_scores.f),
-            m_score=Decimal(rfm_scores.m),
-            rfm_group=rfm_scores.group,
-        )
-    if stage is not None:
-        values["lifecycle"] = stage.stage
-    values.update(model or {})
-    return Facts(
-        values=values,
-        products=frozenset(bought(item, "p")),
-        categories=frozenset(bought(item, "k")),
-        sources=frozenset(order_sources(item)),
-        channels=frozenset(order_channels(item)),
-        times={
-            "last_order_at": parse_iso(item.get("last")),
-            "first_order_at": parse_iso(item.get("first")),
-            "created_at": parse_iso(item.get("ca")),
-        },
-        projection=projection,
-    )
-
-
 def score_profile(
     item: dict[str, Any], edges: RfmEdges | None, store_rhythm_days: float | None, now: datetime
 ) -> tuple[Rfm | None, Stage]:
     """RFM (when the workspace has edges and the customer has orders) and lifecycle, now."""
-    from chalicelib.domain.timemath import parse_iso
-
     orders = int(item.get("n", 0))
     last = parse_iso(item.get("last"))
     own = float(item["gap"]) if item.get("gap") is not None else None

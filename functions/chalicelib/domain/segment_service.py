@@ -11,26 +11,19 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel
 
-from chalicelib.domain import backfill, predict, scoring, segments, timemath
-from chalicelib.domain.backfill import SweepStore
-from chalicelib.domain.customers import ProfileReader
+from chalicelib.domain import backfill, predict, profile_facts, scoring, segments, timemath
 from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.models import now_utc
-from chalicelib.domain.profiles import WorkspaceReader, WorkspaceSettings
+from chalicelib.domain.ports import ProfileReader, SegmentStore, SweepStore, WorkspaceReader
+from chalicelib.domain.segment_values import SegmentDefinition
+from chalicelib.domain.workspace_settings import WorkspaceSettings
 
 MAX_SEGMENTS = 200
 _NAME = re.compile(r"^[\w .,'&()-]{1,80}$")
-
-
-class SegmentStore(Protocol):
-    def put_segment(self, workspace_id: str, item: dict[str, Any]) -> None: ...
-    def get_segment(self, workspace_id: str, segment_id: str) -> dict[str, Any] | None: ...
-    def list_segments(self, workspace_id: str) -> list[dict[str, Any]]: ...
-    def delete_segment(self, workspace_id: str, segment_id: str) -> bool: ...
 
 
 class SegmentView(BaseModel):
@@ -58,15 +51,15 @@ class CustomerSegments(BaseModel):
     segments: list[Membership]
 
 
-def _view(item: dict[str, Any]) -> SegmentView:
-    tree = segments.parse(item["definition"])
+def _view(segment: SegmentDefinition) -> SegmentView:
+    tree = segments.parse(segment.definition)
     return SegmentView(
-        segment_id=item["sk"],
-        name=item["name"],
-        definition=item["definition"],
+        segment_id=segment.segment_id,
+        name=segment.name,
+        definition=segment.definition,
         time_based=segments.is_time_based(tree),
         fields=sorted(segments.fields_used(tree)),
-        created_at=item["ca"],
+        created_at=segment.created_at,
     )
 
 
@@ -89,7 +82,7 @@ class SegmentService:
         item: dict[str, Any],
         at: datetime,
         settings: WorkspaceSettings | None = None,
-    ) -> tuple[Any, scoring.Stage]:
+    ) -> tuple[segments.Facts, scoring.Stage]:
         """A profile's segment facts now: RFM scores, lifecycle stage and model scores.
 
         `settings` overrides the stored workspace settings (the nightly job compares the
@@ -101,10 +94,10 @@ class SegmentService:
         params = settings.model if settings else None
         summary = predict.summary(item, at) if params else None
         if params is None or summary is None:
-            return scoring.profile_facts(item, rfm_scores, stage), stage
+            return profile_facts.profile_facts(item, rfm_scores, stage), stage
         model, s = params, summary
         return (
-            scoring.profile_facts(
+            profile_facts.profile_facts(
                 item,
                 rfm_scores,
                 stage,
@@ -122,27 +115,25 @@ class SegmentService:
         if len(self.store.list_segments(workspace_id)) >= MAX_SEGMENTS:
             raise BadRequest(f"a workspace holds at most {MAX_SEGMENTS} segments")
         segment_id = "seg_" + secrets.token_hex(6)
-        item = {
-            "pk": f"W#{workspace_id}#SEG",
-            "sk": segment_id,
-            "t": "segment",
-            "ws": workspace_id,
-            "name": name,
-            "definition": segments.to_text(tree),
-            "ca": timemath.iso(now_utc()),
-        }
-        self.store.put_segment(workspace_id, item)
+        segment = SegmentDefinition(
+            workspace_id=workspace_id,
+            segment_id=segment_id,
+            name=name,
+            definition=segments.to_text(tree),
+            created_at=timemath.iso(now_utc()) or "",
+        )
+        self.store.put_segment(segment)
         if self.sweeps is not None:
             self.sweeps.add(workspace_id, segment_id, timemath.iso(now_utc() + backfill.START_DELAY) or "")
-        return _view(item)
+        return _view(segment)
 
     def backfill_status(self, workspace_id: str, segment_id: str) -> dict[str, Any]:
         sweep = self.sweeps.get(workspace_id, segment_id) if self.sweeps is not None else None
         if sweep is None:
             return {"state": "complete"}
-        return {"state": "running" if sweep.get("cur") else "queued", "processed": int(sweep.get("n", 0))}
+        return {"state": "running" if sweep.cursor else "queued", "processed": sweep.processed}
 
-    def definitions(self, workspace_id: str) -> list[dict[str, Any]]:
+    def definitions(self, workspace_id: str) -> list[SegmentDefinition]:
         """The stored definitions (the store may cache them for a few seconds)."""
         return self.store.list_segments(workspace_id)
 
@@ -150,10 +141,10 @@ class SegmentService:
         return [_view(i) for i in self.store.list_segments(workspace_id)]
 
     def get(self, workspace_id: str, segment_id: str) -> SegmentView:
-        item = self.store.get_segment(workspace_id, segment_id)
-        if item is None:
+        segment = self.store.get_segment(workspace_id, segment_id)
+        if segment is None:
             raise NotFound("segment not found")
-        return _view(item)
+        return _view(segment)
 
     def delete(self, workspace_id: str, segment_id: str) -> None:
         if not self.store.delete_segment(workspace_id, segment_id):
@@ -172,11 +163,11 @@ class SegmentService:
         facts, stage = self.facts(workspace_id, item, at, settings)
         results = []
         for definition in self.store.list_segments(workspace_id):
-            verdict = segments.evaluate(segments.parse(definition["definition"]), facts, at)
+            verdict = segments.evaluate(segments.parse(definition.definition), facts, at)
             results.append(
                 Membership(
-                    segment_id=definition["sk"],
-                    name=definition["name"],
+                    segment_id=definition.segment_id,
+                    name=definition.name,
                     member=verdict.member,
                     next_check=timemath.iso(verdict.next_check),
                 )

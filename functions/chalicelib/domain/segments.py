@@ -33,7 +33,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.domain.errors import BadRequest
+from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.timemath import later, span
 
 
@@ -57,6 +57,20 @@ RFM_GROUPS = (
     "lost",
 )
 LIFECYCLE_STAGES = ("prospect", "new", "active", "at_risk", "lapsed", "churned")
+
+# Built-in segment ids: `lifecycle:<stage>`, `rfm:<group>` and `account:member|guest`.
+BUILTIN_PREFIXES = ("lifecycle:", "rfm:", "account:")
+ACCOUNT_KINDS = ("member", "guest")
+
+
+def check_builtin(segment_id: str) -> None:
+    """A 404 for a built-in segment id that names no stage, group or account kind."""
+    kind, _, value = segment_id.partition(":")
+    allowed = {"lifecycle": LIFECYCLE_STAGES, "rfm": RFM_GROUPS, "account": ACCOUNT_KINDS}[kind]
+    if value not in allowed:
+        raise NotFound("segment not found")
+
+
 CONSENT_STATES = ("subscribed", "unsubscribed", "not_subscribed", "pending", "unknown")
 
 

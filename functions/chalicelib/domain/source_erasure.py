@@ -17,23 +17,27 @@ from __future__ import annotations
 import copy
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.domain import records, timemath
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.identity import customer_id_for
+from chalicelib.domain.messaging.flows import coupon_code
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.order_entries import all_entries, entry_partitions, entry_source
-from chalicelib.domain.profiles import (
-    MAX_ATTEMPTS,
-    ApplyResult,
-    Profile,
+from chalicelib.domain.outcomes import ApplyResult
+from chalicelib.domain.ports import (
+    ErasureAudit,
+    ExportFiles,
+    FlowReader,
     ProfileStore,
-    WorkspaceSettings,
-    profile_pk,
+    SettingsReader,
+    SourceErasureStore,
 )
+from chalicelib.domain.profile_model import Profile, profile_pk
+from chalicelib.domain.profiles import MAX_ATTEMPTS
 from chalicelib.domain.walk import CustomerWalk, Position
+from chalicelib.domain.workspace_settings import WorkspaceSettings
 
 PAGE = 100  # customers a page (one BatchGetItem of profiles)
 PAGES_PER_RECORD = 1  # pages one stream record carries out before handing on
@@ -43,53 +47,6 @@ WALKS = {"walk": "verify", "verify": "rest"}
 MOVED = "O#"
 # Person data a profile takes from records; rebuilt from the remaining sources' records.
 PERSON = ("ems", "phs", "xs", "e", "ph", "phx", "fn", "ln", "bd", "tz", "m", "pat", "lpt", "srcx")
-
-
-class ErasureStore(Protocol):
-    def progress(self, workspace_id: str, source_id: str) -> dict[str, Any] | None: ...
-    def begin(self, workspace_id: str, source_id: str, request_id: str, at: str) -> dict[str, Any]: ...
-    def journal(
-        self, workspace_id: str, source_id: str, version: int, cursor: str, counts: dict[str, int]
-    ) -> None: ...
-    def commit(
-        self,
-        workspace_id: str,
-        source_id: str,
-        version: int,
-        phase: str,
-        cursor: str | None,
-        counts: dict[str, int],
-        done_at: str | None = None,
-    ) -> None: ...
-    def add(self, workspace_id: str, source_id: str, version: int, counts: dict[str, int]) -> None: ...
-    def mark_source(self, workspace_id: str, source_id: str, request_id: str) -> bool: ...
-    def continue_later(self, ingest_key: str, pages: int) -> None: ...
-    def ingest_items(self, keys: list[str]) -> dict[str, dict[str, Any]]: ...
-    def erase_ingest(self, keys: list[str]) -> None: ...
-    def partition(self, pk: str, prefix: str | None = None) -> list[dict[str, Any]]: ...
-    def existing(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]: ...
-    def delete(self, keys: list[tuple[str, str]]) -> None: ...
-    def profile(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None: ...
-    def drop_pointer_keys(self, workspace_id: str, customer_id: str, into: str, names: list[str]) -> None: ...
-    def quarantined(self, workspace_id: str, source_id: str) -> list[str]: ...
-
-
-class Audit(Protocol):
-    def erase_profile(self, workspace_id: str, profile: dict[str, Any], pointer_ids: list[str]) -> int: ...
-    def record(self, workspace_id: str, request_id: str, entry: dict[str, Any]) -> None: ...
-
-
-class Flows(Protocol):
-    def get_flow(self, workspace_id: str, flow_id: str) -> dict[str, Any] | None: ...
-
-
-class ExportFiles(Protocol):
-    def older(self, prefix: str, before: datetime) -> list[str]: ...
-    def delete(self, keys: list[str]) -> None: ...
-
-
-class Workspaces(Protocol):
-    def settings(self, workspace_id: str) -> WorkspaceSettings | None: ...
 
 
 def ext_parts(ext: str) -> tuple[str, str]:
@@ -127,12 +84,12 @@ class Plan:
 class SourceErasure:
     def __init__(
         self,
-        store: ErasureStore,
+        store: SourceErasureStore,
         walk: CustomerWalk,
         profiles: ProfileStore,
-        workspaces: Workspaces,
-        audit: Audit,
-        flows: Flows,
+        workspaces: SettingsReader,
+        audit: ErasureAudit,
+        flows: FlowReader,
         page_size: int = PAGE,
     ) -> None:
         self.store = store
@@ -520,6 +477,4 @@ def _identity_keys(item: dict[str, Any]) -> set[str]:
 
 
 def _coupon_code(salt: str, message_key: str, prefix: str) -> str:
-    from chalicelib.domain.messaging.flows import coupon_code
-
     return coupon_code(salt, message_key, prefix)

@@ -6,7 +6,7 @@ import hashlib
 import re
 import secrets
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 import phonenumbers
 from pydantic import BaseModel
@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.ingest import shop_key
 from chalicelib.domain.models import Platform, Source
+from chalicelib.domain.ports import SecretWriter, WorkspaceAdmin
 from chalicelib.domain.timezones import is_zone
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -36,25 +37,6 @@ def consent_keys(value: str | None) -> tuple[str, ...] | None:
             "'none' or 'default'"
         )
     return keys
-
-
-class WorkspaceAdmin(Protocol):
-    def create_workspace(
-        self, workspace_id: str, name: str, currency: str | None, api_key_hash: str
-    ) -> None: ...
-    def workspace(self, workspace_id: str) -> dict[str, Any] | None: ...
-    def add_source(self, source: Source) -> None: ...
-    def set_consent_keys(
-        self, source: Source, email_keys: tuple[str, ...] | None, sms_keys: tuple[str, ...] | None
-    ) -> None: ...
-    def set_rate(self, workspace_id: str, currency: str, rate: Decimal) -> None: ...
-    def adopt_default_zone(self, workspace_id: str, zone: str) -> None: ...  # only if it has none
-
-
-class SecretWriter(Protocol):
-    def create(self, name: str, secret: str, tags: dict[str, str]) -> str: ...
-    def rotate(self, secret_ref: str, new_secret: str) -> None: ...
-    def finish_rotation(self, secret_ref: str) -> None: ...
 
 
 class NewWorkspace(BaseModel):

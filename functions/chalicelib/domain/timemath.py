@@ -19,6 +19,10 @@ LONGEST = timedelta.max
 ONE_DAY = timedelta(days=1)
 
 
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
 def span(days: float) -> timedelta:
     """`days` as a timedelta, held at timedelta.max or .min (never an OverflowError); NaN is 0."""
     if math.isnan(days):

@@ -18,21 +18,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
+from chalicelib.domain.ports import MemberLists, ProfilePages
 from chalicelib.domain.segments import LIFECYCLE_STAGES
 
 PAGE = 100  # BatchGetItem reads at most 100 keys
-
-
-class MemberLists(Protocol):
-    def members(
-        self, workspace_id: str, segment_id: str, limit: int, cursor: str | None
-    ) -> tuple[list[str], str | None]: ...
-
-
-class ProfileReader(Protocol):
-    def get_many(self, workspace_id: str, customer_ids: list[str]) -> dict[str, dict[str, Any]]: ...
 
 
 @dataclass(frozen=True)
@@ -65,7 +56,7 @@ class Page:
 
 
 class CustomerWalk:
-    def __init__(self, members: MemberLists, profiles: ProfileReader) -> None:
+    def __init__(self, members: MemberLists, profiles: ProfilePages) -> None:
         self.members = members
         self.profiles = profiles
 

@@ -14,15 +14,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chalicelib.domain import scoring, timemath
+from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.money import round_money
-from chalicelib.domain.order_entries import MovedEntries, all_entries
+from chalicelib.domain.order_entries import all_entries
+from chalicelib.domain.ports import MovedEntries, WorkspaceReader
+from chalicelib.domain.timemath import now_utc
 from chalicelib.domain.walk import CustomerWalk
-
-if TYPE_CHECKING:
-    from chalicelib.domain.profiles import WorkspaceReader
 
 GAP_BUCKETS = (
     (7, "0-7"),
@@ -265,8 +265,6 @@ def build_report(
 
 def parse_date(name: str, value: str | None) -> datetime | None:
     """An ISO-8601 date or time from a caller; UTC unless it carries an offset."""
-    from chalicelib.domain.errors import BadRequest
-
     if value is None:
         return None
     try:
@@ -293,9 +291,6 @@ class AnalyticsService:
         self.workspaces = workspaces  # the workspace's currency (one GetItem)
 
     def report(self, workspace_id: str, start: datetime | None, end: datetime | None) -> dict[str, Any]:
-        from chalicelib.domain.errors import BadRequest
-        from chalicelib.domain.models import now_utc
-
         end = end or now_utc()
         start = start or _year_before(end)
         if start >= end:

@@ -101,7 +101,7 @@ def _load(harness: Any, ws: Any, customers: int, seed: int, now: datetime) -> in
         while pending:
             pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
     for sweep in container.segments.sweeps.pending():  # the segments above are current already
-        container.segments.sweeps.finish(sweep["ws"], sweep["seg"])
+        container.segments.sweeps.finish(sweep.workspace_id, sweep.segment_id)
     return len(profiles) + len(extra)
 
 

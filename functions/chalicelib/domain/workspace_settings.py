@@ -1,0 +1,48 @@
+"""A workspace's settings as the domain reads them: a value type, imported by every context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from chalicelib.domain.model_params import ModelParams
+from chalicelib.domain.money import round_money
+from chalicelib.domain.scoring import RfmEdges
+
+
+@dataclass(frozen=True)
+class WorkspaceSettings:
+    workspace_id: str
+    currency: str  # "": pending, the first order processed sets it (ProfileService.apply_order)
+    id_salt: str
+    rates: dict[str, Decimal] = field(default_factory=dict)  # 1 unit of key = rate x currency
+    # Set nightly (chalicelib.domain.nightly.ScoringService): RFM quintile edges, store rhythm.
+    rfm_edges: RfmEdges | None = None
+    rhythm_days: float | None = None
+    # Set nightly: the fitted BG/NBD + Gamma-Gamma parameters (chalicelib.domain.predict).
+    model: ModelParams | None = None
+    # Messaging: the workspace's name, the transactional notifications switched on, senders.
+    name: str = ""
+    notifications: frozenset[str] = frozenset()
+    sender_email: str = ""
+    sms_sender_id: str = ""
+    # Engagement tiers' thresholds (chalicelib.domain.messaging.engagement.Rules; empty:
+    # the defaults) and the days after a click an order is attributed to it.
+    engagement_rules: dict[str, int] = field(default_factory=dict)
+    attribution_days: int = 5
+    # Sending rules (chalicelib.domain.messaging.service.Policy; `patron workspace sending`):
+    # quiet hours in the customer's local time, daily caps by engagement tier (empty: the
+    # defaults), a low-engagement customer's spacing, the zone of customers without one.
+    quiet_start: int = 21
+    quiet_end: int = 9
+    daily_caps: dict[str, int] = field(default_factory=dict)
+    low_every_days: int = 3
+    default_timezone: str = "UTC"
+
+    def convert(self, amount: Decimal, currency: str | None) -> Decimal | None:
+        if currency is None or currency == self.currency:
+            return amount
+        rate = self.rates.get(currency)
+        if rate is None:
+            return None
+        return round_money(amount * rate, self.currency)
