@@ -132,6 +132,11 @@ PARAMS = st.builds(
     params=predict.ModelParams("bgnbd+gamma_gamma", "", 10, 5, "", r=50, alpha=1, a=2, b=2, p=1, q=2, v=1),
     now=NOW_FIXED,
 )
+@example(  # a one-time buyer under a fit with a + b = 1: the series divided by c = 0
+    times=[0],
+    params=predict.ModelParams("bgnbd+gamma_gamma", "", 10, 5, "", r=1, alpha=1, a=0.5, b=0.5, p=1, q=2, v=1),
+    now=NOW_FIXED,
+)
 def test_model_scores_are_total_and_finite_for_any_stored_order_times(times, params, now):
     # Given a profile whose orders are at any epoch seconds a stored item can hold
     item = {"o": {f"s.{i}": {"v": 1, "t": t, "a": Decimal("10")} for i, t in enumerate(times)}}

@@ -98,9 +98,14 @@ def expected_purchases(params: ModelParams, s: Summary, horizon: float, days_ahe
         rate = s.x / T if s.x > 0 and T > 0 else params.store_rate
         return p_alive(params, s, days_ahead) * rate * horizon
     r, alpha, a, b, x = params.r, params.alpha, params.a, params.b, s.x
-    hyp = hyp2f1(r + x, b + x, a + b + x - 1, horizon / (alpha + T + horizon))
-    first = (a + b + x - 1) / (a - 1) * (1 - ((alpha + T) / (alpha + T + horizon)) ** (r + x) * hyp)
-    return first / (1 + _ratio(params, s, T))
+    c, z = a + b + x - 1, horizon / (alpha + T + horizon)
+    held = ((alpha + T) / (alpha + T + horizon)) ** (r + x)
+    if c == 0:  # a one-time buyer with a + b = 1: 2F1 has a pole at c = 0, but
+        # c * 2F1(r+x, b+x; c; z) tends to (r+x)(b+x) z 2F1(r+x+1, b+x+1; 2; z)
+        scaled = -held * (r + x) * (b + x) * z * hyp2f1(r + x + 1, b + x + 1, 2, z)
+    else:
+        scaled = c * (1 - held * hyp2f1(r + x, b + x, c, z))
+    return scaled / (a - 1) / (1 + _ratio(params, s, T))
 
 
 def expected_value(params: ModelParams, s: Summary) -> float:
