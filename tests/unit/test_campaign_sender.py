@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
 from chalicelib.domain.errors import Conflict
+from chalicelib.domain.messaging.campaign_model import Campaign
 from chalicelib.domain.messaging.campaigns import CampaignIn, CampaignService
 from chalicelib.domain.messaging.model import SenderNotVerified, Template
 from chalicelib.domain.messaging.service import MessagingService
@@ -35,19 +35,19 @@ class SenderWorkspaces(FakeWorkspaces):
 
 class FakeCampaignStore:
     def __init__(self) -> None:
-        self.items: dict[tuple[str, str], dict[str, Any]] = {}
+        self.items: dict[tuple[str, str], Campaign] = {}
 
-    def create(self, workspace_id: str, item: dict[str, Any]) -> None:
-        self.items[(workspace_id, item["id"])] = dict(item)
+    def create(self, campaign: Campaign) -> None:
+        self.items[(campaign.workspace_id, campaign.id)] = dataclasses.replace(campaign)
 
-    def get(self, workspace_id: str, campaign_id: str) -> dict[str, Any] | None:
+    def get(self, workspace_id: str, campaign_id: str) -> Campaign | None:
         return self.items.get((workspace_id, campaign_id))
 
-    def transition(self, workspace_id, campaign_id, allowed, status, extra=None) -> bool:
-        item = self.items[(workspace_id, campaign_id)]
-        if item["st"] not in allowed:
+    def transition(self, workspace_id, campaign_id, allowed, status) -> bool:
+        campaign = self.items[(workspace_id, campaign_id)]
+        if campaign.status not in allowed:
             return False
-        item["st"] = status
+        campaign.status = status
         return True
 
 
@@ -73,7 +73,7 @@ def service(sender: str, verified: set[str]) -> tuple[CampaignService, FakeCampa
         lambda: 14.0,
         lambda: NOW,
     )
-    campaigns.progress = lambda ws, cid: store.items[(ws, cid)]
+    campaigns.progress = lambda ws, cid: {"id": cid, "st": store.items[(ws, cid)].status}
     return campaigns, store
 
 
@@ -113,7 +113,7 @@ def test_a_verified_sender_creates_the_campaign_and_starting_checks_again():
     with pytest.raises(SenderNotVerified):
         campaigns.start(WS, created["id"])
     # Then the campaign stays a draft; verified again, it starts
-    assert store.items[(WS, created["id"])]["st"] == "draft"
+    assert store.items[(WS, created["id"])].status == "draft"
     verified.add(SENDER)
     assert campaigns.start(WS, created["id"])["st"] == "sending"
 
