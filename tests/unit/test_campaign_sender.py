@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 import pytest
 
 from chalicelib.domain.errors import Conflict
-from chalicelib.domain.messaging.campaign_model import Campaign
 from chalicelib.domain.messaging.campaigns import CampaignIn, CampaignService
 from chalicelib.domain.messaging.model import SenderNotVerified, Template
 from chalicelib.domain.messaging.service import MessagingService
 from chalicelib.domain.messaging.stats import NoStats
 from chalicelib.domain.profiles import WorkspaceSettings
+from tests.unit.fake_campaigns import FakeCampaignStore
 from tests.unit.fakes import WS, FakeWorkspaces
 from tests.unit.test_messaging import FakeChannels, FakeLedger, FakeLimits, FakeTemplates
 
@@ -31,24 +31,6 @@ class SenderWorkspaces(FakeWorkspaces):
     def settings(self, workspace_id: str) -> WorkspaceSettings | None:
         settings = super().settings(workspace_id)
         return None if settings is None else dataclasses.replace(settings, sender_email=self.sender)
-
-
-class FakeCampaignStore:
-    def __init__(self) -> None:
-        self.items: dict[tuple[str, str], Campaign] = {}
-
-    def create(self, campaign: Campaign) -> None:
-        self.items[(campaign.workspace_id, campaign.id)] = dataclasses.replace(campaign)
-
-    def get(self, workspace_id: str, campaign_id: str) -> Campaign | None:
-        return self.items.get((workspace_id, campaign_id))
-
-    def transition(self, workspace_id, campaign_id, allowed, status) -> bool:
-        campaign = self.items[(workspace_id, campaign_id)]
-        if campaign.status not in allowed:
-            return False
-        campaign.status = status
-        return True
 
 
 class Templates(FakeTemplates):
