@@ -10,6 +10,7 @@ from typing import Any
 from chalicelib.adapters.cache import TtlCache
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.adapters.person_index import index_items
+from chalicelib.domain.messaging.flow_definition import StoredFlow
 from chalicelib.domain.messaging.model import FlowRun
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.timemath import iso
@@ -34,13 +35,21 @@ class DynamoFlowStore:
         self._lists: TtlCache[list[dict[str, Any]]] = TtlCache(cache_seconds)
 
     # -- definitions ----------------------------------------------------------------
-    def put_flow(self, workspace_id: str, item: dict[str, Any], expected_version: int | None) -> None:
-        values = {"pk": f"W#{workspace_id}#FLOW", "sk": item["id"], "t": "flow", "ws": workspace_id, **item}
+    def put_flow(self, workspace_id: str, flow: StoredFlow, expected_version: int | None) -> None:
+        values = flow_item(workspace_id, flow)
         values["ua"] = iso(now_utc())
         self.t.put_versioned(values, expected_version, "flow")
         self._lists.invalidate(workspace_id)
 
+    def flow(self, workspace_id: str, flow_id: str) -> StoredFlow | None:
+        item = self.get_flow(workspace_id, flow_id)
+        return None if item is None else flow_from_item(item)
+
+    def flows(self, workspace_id: str) -> list[StoredFlow]:
+        return [flow_from_item(item) for item in self.list_flows(workspace_id)]
+
     def get_flow(self, workspace_id: str, flow_id: str) -> dict[str, Any] | None:
+        """The stored item (the FlowReader port of source_erasure.py still reads it)."""
         return next((f for f in self.list_flows(workspace_id) if f["id"] == flow_id), None)
 
     def list_flows(self, workspace_id: str) -> list[dict[str, Any]]:
@@ -125,6 +134,38 @@ class DynamoFlowStore:
 
     def set_watermark(self, until: str) -> None:
         self.t.set_watermark(WATERMARK, until)
+
+
+def flow_item(workspace_id: str, flow: StoredFlow) -> dict[str, Any]:
+    """A flow definition's item: `id`, `name`, `ver`, `on`, `def` (the definition's JSON),
+    `trg` (its trigger event), `ua` (saved at)."""
+    item: dict[str, Any] = {
+        "pk": f"W#{workspace_id}#FLOW",
+        "sk": flow.id,
+        "t": "flow",
+        "ws": workspace_id,
+        "id": flow.id,
+        "name": flow.name,
+        "ver": flow.version,
+        "on": flow.enabled,
+        "def": flow.definition,
+        "trg": flow.trigger,
+    }
+    if flow.updated_at is not None:
+        item["ua"] = flow.updated_at
+    return item
+
+
+def flow_from_item(item: dict[str, Any]) -> StoredFlow:
+    return StoredFlow(
+        id=item["id"],
+        name=item["name"],
+        version=int(item["ver"]),
+        enabled=bool(item.get("on")),
+        trigger=item.get("trg"),
+        definition=item["def"],
+        updated_at=item.get("ua"),
+    )
 
 
 def due_bucket(day: date, customer_id: str) -> str:

@@ -280,10 +280,10 @@ class FlowEngine:
         return dict((context or {}).get("p") or {})
 
     def definition(self, workspace_id: str, flow_id: str) -> FlowDef | None:
-        item = self.store.get_flow(workspace_id, flow_id)
-        if item is None or not item.get("on"):
+        stored = self.store.flow(workspace_id, flow_id)
+        if stored is None or not stored.enabled:
             return None
-        return FlowDef.model_validate(item["def"])
+        return stored.flow
 
     def _schedule(self, run: FlowRun, due: datetime, now: datetime) -> None:
         run.due, run.filed = timemath.iso(due), max(due, now).date()

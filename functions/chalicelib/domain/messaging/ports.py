@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.domain.messaging.abtest import Decision
 from chalicelib.domain.messaging.campaign_model import Campaign, CampaignBatch, Recipient
@@ -21,6 +21,9 @@ from chalicelib.domain.messaging.model import (
     LastClick,
     Template,
 )
+
+if TYPE_CHECKING:  # flow_definition imports the sending service, which imports these ports
+    from chalicelib.domain.messaging.flow_definition import StoredFlow
 
 
 class WorkspaceSettingsView(Protocol):
@@ -131,9 +134,9 @@ class Channels(Protocol):
 
 
 class FlowStore(Protocol):
-    def put_flow(self, workspace_id: str, item: dict[str, Any], expected_version: int | None) -> None: ...
-    def get_flow(self, workspace_id: str, flow_id: str) -> dict[str, Any] | None: ...
-    def list_flows(self, workspace_id: str) -> list[dict[str, Any]]: ...
+    def put_flow(self, workspace_id: str, flow: StoredFlow, expected_version: int | None) -> None: ...
+    def flow(self, workspace_id: str, flow_id: str) -> StoredFlow | None: ...
+    def flows(self, workspace_id: str) -> list[StoredFlow]: ...  # cached briefly
     def start_run(self, run: FlowRun) -> bool: ...  # False: this run exists already
     def take_reentry(
         self, workspace_id: str, customer_id: str, flow_id: str, at: str, cutoff: str
