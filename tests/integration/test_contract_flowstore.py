@@ -14,9 +14,17 @@ import pytest
 
 from chalicelib.adapters.codec import to_item
 from chalicelib.adapters.crm_table import CrmTable
-from chalicelib.adapters.flows import DynamoFlowStore, flow_from_item, flow_item, run_from_item, run_item
+from chalicelib.adapters.flows import (
+    DynamoFlowStore,
+    coupon_from_item,
+    coupon_item,
+    flow_from_item,
+    flow_item,
+    run_from_item,
+    run_item,
+)
 from chalicelib.domain.errors import Conflict
-from chalicelib.domain.messaging.flow_definition import StoredFlow, parse_flow
+from chalicelib.domain.messaging.flow_definition import IssuedCoupon, StoredFlow, parse_flow
 from chalicelib.domain.messaging.model import FlowRun
 from chalicelib.domain.messaging.ports import FlowStore
 from tests.unit.test_flows import FakeFlowStore
@@ -213,3 +221,39 @@ def test_the_flow_item_layout_round_trips():
         "trg": "order.first",
         "ua": "2026-11-23T12:00:00.000000Z",
     }
+
+
+def test_the_coupon_item_layout_round_trips():
+    # Given a coupon of an amount off, as issued
+    coupon = IssuedCoupon(
+        code="BACK1234567890",
+        customer_id="c_000a",
+        message_key="flow:nudge:k1:1",
+        expires_at="2026-11-25T12:00:00.000000Z",
+        amount_off=Decimal("5.00"),
+        currency="EUR",
+        issued_at="2026-11-23T12:00:00.000000Z",
+    )
+    # When it is mapped to its item and read back
+    item = coupon_item("ws_1", coupon)
+    # Then the item has the layout coupons have always had (None left out when written), and
+    # reads back the same coupon
+    assert item == {
+        "pk": "W#ws_1#CPN",
+        "sk": "BACK1234567890",
+        "t": "coupon",
+        "ws": "ws_1",
+        "cid": "c_000a",
+        "mk": "flow:nudge:k1:1",
+        "pct": None,
+        "amt": Decimal("5.00"),
+        "cur": "EUR",
+        "exp": "2026-11-25T12:00:00.000000Z",
+        "ia": "2026-11-23T12:00:00.000000Z",
+    }
+    assert coupon_from_item(to_plain(item)) == coupon
+
+
+def to_plain(item: dict[str, object]) -> dict[str, object]:
+    """The item as DynamoDB returns it: no None values."""
+    return {k: v for k, v in item.items() if v is not None}

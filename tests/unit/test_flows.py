@@ -12,7 +12,7 @@ import pytest
 
 from chalicelib.adapters.flows import SHARDS, run_from_item, run_item
 from chalicelib.domain.errors import BadRequest, Conflict
-from chalicelib.domain.messaging.flow_definition import StoredFlow
+from chalicelib.domain.messaging.flow_definition import IssuedCoupon, StoredFlow
 from chalicelib.domain.messaging.flows import (
     MAX_ATTEMPTS,
     FlowService,
@@ -103,10 +103,10 @@ class FakeFlowStore:
 
 class FakeCoupons:
     def __init__(self) -> None:
-        self.issued: dict[str, dict[str, Any]] = {}
+        self.issued: dict[str, IssuedCoupon] = {}
 
-    def issue(self, ws: str, code: str, values: dict[str, Any]) -> dict[str, Any]:
-        return self.issued.setdefault(code, values)
+    def issue(self, ws: str, coupon: IssuedCoupon) -> IssuedCoupon:
+        return self.issued.setdefault(coupon.code, coupon)
 
 
 class FakeProfiles:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from chalicelib.adapters.cache import TtlCache
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.adapters.person_index import index_items
-from chalicelib.domain.messaging.flow_definition import StoredFlow
+from chalicelib.domain.messaging.flow_definition import IssuedCoupon, StoredFlow
 from chalicelib.domain.messaging.model import FlowRun
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.timemath import iso
@@ -228,16 +230,50 @@ class DynamoCoupons:
     def __init__(self, table: CrmTable) -> None:
         self.t = table
 
-    def issue(self, workspace_id: str, code: str, values: dict[str, Any]) -> dict[str, Any]:
-        item = {"pk": f"W#{workspace_id}#CPN", "sk": code, "t": "coupon", "ws": workspace_id, **values}
-        item["ia"] = iso(now_utc())
+    def issue(self, workspace_id: str, coupon: IssuedCoupon) -> IssuedCoupon:
+        item = coupon_item(workspace_id, dataclasses.replace(coupon, issued_at=iso(now_utc())))
         try:
             self.t.put(item, "attribute_not_exists(pk)")
         except self.t.client.exceptions.ConditionalCheckFailedException:
-            return self.t.get(f"W#{workspace_id}#CPN", code, consistent=True) or item
-        if values.get("cid"):  # the person index: an erasure of the customer deletes it
-            self.t.put(index_items(workspace_id, [(str(values["cid"]), f"CPN#{code}")])[0])
-        return item
+            return coupon_from_item(self.t.get(f"W#{workspace_id}#CPN", coupon.code, consistent=True) or item)
+        if coupon.customer_id:  # the person index: an erasure of the customer deletes it
+            self.t.put(index_items(workspace_id, [(coupon.customer_id, f"CPN#{coupon.code}")])[0])
+        return coupon_from_item(item)
 
-    def get(self, workspace_id: str, code: str) -> dict[str, Any] | None:
-        return self.t.get(f"W#{workspace_id}#CPN", code)
+    def get(self, workspace_id: str, code: str) -> IssuedCoupon | None:
+        item = self.t.get(f"W#{workspace_id}#CPN", code)
+        return None if item is None else coupon_from_item(item)
+
+
+def coupon_item(workspace_id: str, coupon: IssuedCoupon) -> dict[str, Any]:
+    """A coupon's item: `cid`, `mk` (the message key), `pct` or `amt` and `cur`, `exp`
+    (expires at), `ia` (issued at); None values are left out when written."""
+    return {
+        "pk": f"W#{workspace_id}#CPN",
+        "sk": coupon.code,
+        "t": "coupon",
+        "ws": workspace_id,
+        "cid": coupon.customer_id,
+        "mk": coupon.message_key,
+        "pct": coupon.percent_off,
+        "amt": coupon.amount_off,
+        "cur": coupon.currency,
+        "exp": coupon.expires_at,
+        "ia": coupon.issued_at,
+    }
+
+
+def coupon_from_item(item: dict[str, Any]) -> IssuedCoupon:
+    def number(name: str) -> Decimal | None:
+        return None if item.get(name) is None else Decimal(str(item[name]))
+
+    return IssuedCoupon(
+        code=item["sk"],
+        customer_id=item.get("cid") or "",
+        message_key=item.get("mk") or "",
+        expires_at=item["exp"],
+        percent_off=number("pct"),
+        amount_off=number("amt"),
+        currency=item.get("cur"),
+        issued_at=item.get("ia"),
+    )

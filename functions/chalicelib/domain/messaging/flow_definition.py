@@ -87,6 +87,21 @@ class Coupon(_Strict):
         return self
 
 
+@dataclass(frozen=True)
+class IssuedCoupon:
+    """A coupon issued to a customer for one message (`message_key`): either a percentage
+    or an amount (in `currency`) off, until `expires_at`."""
+
+    code: str
+    customer_id: str
+    message_key: str
+    expires_at: str
+    percent_off: Decimal | None = None
+    amount_off: Decimal | None = None
+    currency: str | None = None
+    issued_at: str | None = None
+
+
 class Offer(_Strict):
     """Cross-sell: offer `offer` to a customer who bought `after` and not `offer` yet."""
 

@@ -23,7 +23,7 @@ from chalicelib.domain.messaging.model import (
 )
 
 if TYPE_CHECKING:  # flow_definition imports the sending service, which imports these ports
-    from chalicelib.domain.messaging.flow_definition import StoredFlow
+    from chalicelib.domain.messaging.flow_definition import IssuedCoupon, StoredFlow
 
 
 class WorkspaceSettingsView(Protocol):
@@ -151,7 +151,7 @@ class FlowStore(Protocol):
 
 
 class CouponStore(Protocol):
-    def issue(self, workspace_id: str, code: str, values: dict[str, Any]) -> dict[str, Any]: ...
+    def issue(self, workspace_id: str, coupon: IssuedCoupon) -> IssuedCoupon: ...  # a retry: the first one
 
 
 class CampaignStore(Protocol):
