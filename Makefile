@@ -15,8 +15,10 @@ $(STAMP):
 
 setup: $(STAMP)
 
+# In a terminal the demo's stack stays up after the summary until Ctrl-C (its curl hint
+# works); anywhere else (CI, a pipe) it ends, printing the command that keeps it up.
 demo: setup
-	$(BIN)/patron demo
+	@if [ -t 1 ]; then $(BIN)/patron demo --keep-running; else $(BIN)/patron demo; fi
 
 local: setup
 	$(BIN)/patron local

@@ -15,21 +15,128 @@ import logging
 import os
 import re
 import signal
+import socket
 import threading
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from patron import stack
 
 log = logging.getLogger("patron.local")
 
+# The embedded SES verifies this sender at start-up, so a campaign or a flow on the
+# local stack sends (`patron workspace messaging -w WS --sender hello@demo-books.example`).
+DEMO_SENDER = "hello@demo-books.example"
+MEMORY_NOTE = "data lives in memory: everything is gone when the stack stops"
+
+
+class LocalStackError(SystemExit):
+    """Why the local stack cannot start or cannot be reached: one line, exit status 1."""
+
+
+def state_dir() -> Path:
+    """Where the running local stack records how to reach it, one per user, so the CLI finds
+    it from any directory: PATRON_STATE_DIR (PATRON_HOME, its older name), else
+    $XDG_STATE_HOME/patron, else ~/.local/state/patron."""
+    for name in ("PATRON_STATE_DIR", "PATRON_HOME"):
+        if os.environ.get(name):
+            return Path(os.environ[name]).expanduser()
+    xdg = os.environ.get("XDG_STATE_HOME")
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".local" / "state") / "patron"
+
 
 def state_file() -> Path:
-    """Where the running local stack says how to reach it (PATRON_HOME, default ./.patron)."""
-    return Path(os.environ.get("PATRON_HOME", Path.cwd() / ".patron")) / "local.json"
+    return state_dir() / "local.json"
+
+
+def _read_state(path: Path) -> dict[str, Any] | None:
+    """The recorded stack, or None; an unreadable record counts as a stale one."""
+    try:
+        state = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return {}
+    return dict(state) if isinstance(state, dict) else {}
+
+
+def _ports(state: dict[str, Any]) -> set[int]:
+    found = set()
+    for key in ("api_url", "aws_url", "webhook_url"):
+        try:
+            port = urlsplit(str(state.get(key, ""))).port
+        except ValueError:
+            port = None
+        if port:
+            found.add(port)
+    return found
+
+
+def port_open(port: int) -> bool:
+    """Something accepts connections on 127.0.0.1:port."""
+    with socket.socket() as probe:
+        probe.settimeout(1.0)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def port_free(port: int) -> bool:
+    """127.0.0.1:port can be listened on (as the stack's servers bind: SO_REUSEADDR, so a
+    port a stopped stack left in TIME_WAIT counts as free)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _pid_alive(pid: Any) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ProcessLookupError, ValueError, TypeError):
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def _alive(state: dict[str, Any]) -> bool:
+    """The recorded process still runs and still answers on the API and the embedded AWS."""
+    for key in ("api_url", "aws_url"):
+        try:
+            port = urlsplit(str(state.get(key, ""))).port
+        except ValueError:
+            return False
+        if not port or not port_open(port):
+            return False
+    return _pid_alive(state.get("pid"))
+
+
+def running_stack() -> dict[str, Any]:
+    """The running local stack's connection details (api_url, webhook_url, aws_url, stage,
+    region, pid): how every CLI command finds it. A record whose stack is gone (killed,
+    or its ports closed) is removed and reported in one line."""
+    path = state_file()
+    state = _read_state(path)
+    if state is None:
+        raise LocalStackError(
+            "no local stack is running: start one with `patron local` "
+            "(or pass --stage STAGE for a deployed stage)"
+        )
+    if not _alive(state):
+        path.unlink(missing_ok=True)
+        raise LocalStackError(
+            f"the local stack recorded in {path} is not running: start it with patron local"
+        )
+    return state
+
+
+attach = running_stack  # the name CLI commands have used
 
 
 LOCAL_ENV = {
@@ -53,10 +160,34 @@ def isolate_from_real_aws() -> None:
 
 
 def _quiet_handler() -> Any:
-    """Chalice's request handler without a log line per request."""
-    from chalice.local import ChaliceRequestHandler
+    """Chalice's request handler without a log line per request, and with a 404 in the
+    app's error shape for a path no route matches (Chalice's local gateway answers 403
+    with an AWS signing error that echoes the caller's Authorization header back)."""
+    from http.server import BaseHTTPRequestHandler
+
+    from chalice.local import ChaliceRequestHandler, LocalGateway
+
+    class Gateway(LocalGateway):
+        def handle_request(self, method: str, path: str, headers: Any, body: Any) -> Any:
+            try:
+                self._generate_lambda_event(method, path, headers, body)
+            except ValueError:  # no route matches the path
+                message = {"error": "not_found", "message": f"no API route matches {urlsplit(path).path}"}
+                return {
+                    "statusCode": 404,
+                    "headers": {"Content-Type": "application/json"},
+                    "multiValueHeaders": {},
+                    "body": json.dumps(message),
+                }
+            return super().handle_request(method, path, headers, body)
 
     class Quiet(ChaliceRequestHandler):
+        def __init__(
+            self, request: Any, client_address: Any, server: Any, app_object: Any, config: Any
+        ) -> None:
+            self.local_gateway = Gateway(app_object, config)
+            BaseHTTPRequestHandler.__init__(self, request, client_address, server)
+
         def log_message(self, format: str, *args: Any) -> None:
             return
 
@@ -146,9 +277,16 @@ def scheduled_jobs() -> list[tuple[str, int]]:
 
 class LocalStack:
     def __init__(
-        self, port: int = 8000, aws_port: int = 5000, stage: str = "local", url_port: int = 0
+        self,
+        port: int = 8000,
+        aws_port: int = 5000,
+        stage: str = "local",
+        url_port: int = 0,
+        record: bool = True,
     ) -> None:
         self.port = port
+        # record in the state file, for the CLI (a benchmark's private stack does not)
+        self.record = record
         self.aws_port = aws_port
         self.url_port = url_port  # the webhook function's local Function URL (0: any free port)
         self._url: Any = None
@@ -175,7 +313,37 @@ class LocalStack:
     def aws_url(self) -> str:
         return f"http://127.0.0.1:{self.aws_port}"
 
+    def preflight(self) -> None:
+        """Refuse to start, in one line, before anything is started or called: when a port is
+        taken (a second stack would otherwise wait forever for its embedded AWS while
+        talking to the first one's), or when the state file records a stack still running.
+        A record whose stack is gone is removed."""
+        path = state_file()
+        state = _read_state(path)
+        live = state if state is not None and _alive(state) else None
+        if self.record and state is not None and live is None:
+            path.unlink(missing_ok=True)
+        for port, what, option in (
+            (self.port, "the API", "--port"),
+            (self.aws_port, "the embedded AWS", "--aws-port"),
+            (self.url_port, "the webhook Function URL", None),
+        ):
+            if port and not port_free(port):
+                owner = (
+                    f"the local stack recorded in {path} (pid {live.get('pid')}, {live.get('api_url')})"
+                    if live is not None and port in _ports(live)
+                    else "another program"
+                )
+                fix = f"stop it, or pass another {option}" if option else "stop it"
+                raise LocalStackError(f"port {port} (for {what}) is in use by {owner}: {fix}")
+        if self.record and live is not None:
+            raise LocalStackError(
+                f"a local stack is already running ({live.get('api_url')}, pid {live.get('pid')}, "
+                f"recorded in {path}): stop it, or set PATRON_STATE_DIR to record a second one elsewhere"
+            )
+
     def start(self) -> LocalStack:
+        self.preflight()
         isolate_from_real_aws()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._moto = _atomic_moto_server(self.aws_port)
@@ -183,6 +351,8 @@ class LocalStack:
         from patron.harness import Harness
 
         self.harness = Harness(stage=self.stage, endpoint_url=self.aws_url, public_url=self.api_url)
+        # the demo sender, verified in the embedded SES: campaigns and flows send locally
+        self.harness.client("ses").verify_email_identity(EmailAddress=DEMO_SENDER)
         self._serve_http()
         from chalicelib.handlers.webhooks import webhook_url
         from patron.function_url import FunctionUrlServer
@@ -194,20 +364,23 @@ class LocalStack:
         if self.harness.campaign_poller is not None:
             self._spawn("campaign-poller", lambda: self.harness.campaign_poller.run(self.stop_event, 0.25))
         self._spawn("scheduler", self._run_schedules)
-        state = state_file()
-        state.parent.mkdir(parents=True, exist_ok=True)
-        state.write_text(
-            json.dumps(
-                {
-                    "api_url": self.api_url,
-                    "webhook_url": self.webhook_url,
-                    "aws_url": self.aws_url,
-                    "stage": self.stage,
-                    "region": self.harness.region,
-                    "pid": os.getpid(),
-                }
+        if self.record:
+            state = state_file()
+            state.parent.mkdir(parents=True, exist_ok=True)
+            written = state.with_name(f".{state.name}.{os.getpid()}")
+            written.write_text(
+                json.dumps(
+                    {
+                        "api_url": self.api_url,
+                        "webhook_url": self.webhook_url,
+                        "aws_url": self.aws_url,
+                        "stage": self.stage,
+                        "region": self.harness.region,
+                        "pid": os.getpid(),
+                    }
+                )
             )
-        )
+            written.replace(state)  # whole, or not at all, for a CLI reading it meanwhile
         return self
 
     def _serve_http(self) -> None:
@@ -281,6 +454,8 @@ class LocalStack:
         return False
 
     def stop(self) -> None:
+        if self.stop_event.is_set():  # stopped already
+            return
         self.stop_event.set()
         if self._http is not None:
             self._http.shutdown()
@@ -289,40 +464,39 @@ class LocalStack:
         if self._moto is not None:
             self._moto.stop()
         state = state_file()
-        if state.exists():
-            state.unlink()
+        if self.record and (_read_state(state) or {}).get("pid") == os.getpid():  # ours only
+            state.unlink(missing_ok=True)
 
 
 def serve(port: int, aws_port: int) -> int:
     local = LocalStack(port=port, aws_port=aws_port).start()
+    print(
+        f"webhooks {local.webhook_url}/webhooks/{{shopify,woocommerce,generic}} (the Function URL)",
+        flush=True,
+    )
+    print(f"sender {DEMO_SENDER} verified in the embedded SES", flush=True)
+    print(f"{MEMORY_NOTE}; the CLI finds this stack through {state_file()}", flush=True)
+    print(f"ready {local.api_url}", flush=True)
+    print(f"embedded AWS at {local.aws_url}; Ctrl-C stops", flush=True)
+    serve_until_stopped(local)
+    print("stopped", flush=True)
+    return 0
+
+
+def serve_until_stopped(local: LocalStack) -> None:
+    """Keep the started stack serving until Ctrl-C or SIGTERM, then stop it."""
     stopped = threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:
         stopped.set()
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    print(
-        f"webhooks {local.webhook_url}/webhooks/{{shopify,woocommerce,generic}} (the Function URL)",
-        flush=True,
-    )
-    print(f"ready {local.api_url}", flush=True)
-    print(f"embedded AWS at {local.aws_url}; Ctrl-C stops", flush=True)
-    # Wake now and then: a signal the kernel hands to another thread (a burst leaves many)
-    # runs its Python handler only when the main thread runs, not while it blocks for good.
-    while not stopped.wait(0.5):
-        pass
-    local.stop()
-    print("stopped", flush=True)
-    return 0
-
-
-def attach() -> dict[str, Any]:
-    """Connection details of the running local stack (for CLI commands)."""
-    state = state_file()
-    if not state.exists():
-        raise SystemExit(
-            "no local stack is running: start one with `patron local` "
-            "(or pass --stage STAGE for a deployed stage)"
-        )
-    return dict(json.loads(state.read_text()))
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        # Wake now and then: a signal the kernel hands to another thread (a burst leaves many)
+        # runs its Python handler only when the main thread runs, not while it blocks for good.
+        while not stopped.wait(0.5):
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        local.stop()

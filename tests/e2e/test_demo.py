@@ -8,6 +8,7 @@ import logging
 import os
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
@@ -50,7 +51,7 @@ def test_the_demo_matches_the_simulated_store_and_logs_no_personal_data(
     tmp_path, capsys, monkeypatch, every_log_line
 ):
     # Given a seeded store with duplicates, out-of-order deliveries, refunds and cancellations
-    monkeypatch.setenv("PATRON_HOME", str(tmp_path))
+    monkeypatch.setenv("PATRON_STATE_DIR", str(tmp_path))
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
         os.environ.pop(name, None)
     # When it runs against the local stack over HTTP
@@ -68,8 +69,10 @@ def test_the_demo_matches_the_simulated_store_and_logs_no_personal_data(
     assert "campaign 'Weekly news'        to the Prospects segment: sent " in out
     sent = re.search(r"Outbox: (\d+) email", out)
     assert sent is not None and int(sent[1]) >= 19
+    # And, the stack stopping with the run, the summary gives the command that keeps it up
+    assert "to keep exploring, run `.venv/bin/patron demo --keep-running`" in out
     # And of all the log lines that whole run wrote, none holds an email, a phone or a name
-    people, _, _ = demo.simulate(3, 40, demo.datetime.now(demo.UTC))
+    people, _, _ = demo.simulate(3, 40, datetime.now(UTC))
     names = {p.first + " " + p.last for p in people} | {f"{p.first}.{p.last}".lower() for p in people}
     personal = re.compile(
         r"@example\.(com|net|org)|\+1212555|\+1 ?\(?212|" + "|".join(map(re.escape, names)), re.I

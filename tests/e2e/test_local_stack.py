@@ -36,7 +36,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     home = tmp_path_factory.mktemp("patron-home")
-    env = {**os.environ, "PATRON_HOME": str(home)}
+    env = {**os.environ, "PATRON_STATE_DIR": str(home)}
     for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         env.pop(name, None)
     port, aws_port = free_port(), free_port()
@@ -263,7 +263,7 @@ def test_tampered_and_malformed_deliveries_over_http(local):
 
 
 def test_an_unknown_workspace_is_one_line_from_the_real_command(local):
-    env = {**os.environ, "PATRON_HOME": str(local["home"])}
+    env = {**os.environ, "PATRON_STATE_DIR": str(local["home"])}
     # When the operator sets a rate and creates a segment in a workspace that does not exist
     for args in (
         ["workspace", "set-rate", "-w", "ws_doesnotexist", "EUR", "1.08"],

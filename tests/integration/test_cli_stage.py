@@ -60,10 +60,16 @@ def test_campaign_list_gives_the_ids_every_campaign_command_takes(cli_on, ws):
         "Hi",
     )
     assert saved.exit_code == 0, saved.stderr
-    created = run(
-        "campaign", "create", "-w", ws.workspace_id, "--name", "Spring", "--segment", "lifecycle:active",
-        "--variant", "a=hello",
-    )  # fmt: skip
+    create = ("campaign", "create", "-w", ws.workspace_id, "--name", "Spring",
+              "--segment", "lifecycle:active", "--variant", "a=hello")  # fmt: skip
+    # (an email campaign without a verified sender is refused in one line that names the fix)
+    refused = run(*create)
+    assert refused.exit_code != 0 and refused.stderr.count("\n") == 1
+    assert refused.stderr.startswith(f"error: workspace {ws.workspace_id} has no verified sender")
+    assert f"patron workspace messaging -w {ws.workspace_id} --sender EMAIL" in refused.stderr
+    assert run("workspace", "messaging", "-w", ws.workspace_id, "--sender", SENDER).exit_code == 0
+    assert run("sender", "verify", SENDER).exit_code == 0
+    created = run(*create)
     assert created.exit_code == 0, created.stderr
     # When the campaigns are listed
     (listed,) = json.loads(run("campaign", "list", "-w", ws.workspace_id, "--json").stdout)["campaigns"]

@@ -68,7 +68,7 @@ def test_an_email_campaign_without_a_sender_is_refused_with_the_fix():
     # Then it is refused as a conflict (409) that says how to set and verify one, and nothing is stored
     assert isinstance(refused.value, Conflict)
     assert f"workspace {WS} has no verified sender" in refused.value.message
-    assert f"patron workspace messaging {WS} --sender EMAIL" in refused.value.message
+    assert f"patron workspace messaging -w {WS} --sender EMAIL" in refused.value.message
     assert "patron sender verify EMAIL" in refused.value.message
     assert store.items == {}
 

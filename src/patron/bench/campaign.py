@@ -40,6 +40,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from patron.synthetic.audience import customer
+
 SENDER = "news@demo-brand.example"
 SEGMENT = "account:guest"
 START = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # morning in the Americas, night in Asia
@@ -78,13 +80,6 @@ def prepare(harness: Any, workspace_id: str) -> None:
         harness.container.template_service.save(
             workspace_id, template_id, TemplateIn(name=template_id, **body)
         )
-
-
-def customer(n: int, tz: str = "UTC", consent: str = "subscribed", email: bool = True) -> dict[str, Any]:
-    item: dict[str, Any] = {"cid": f"c_{n:07d}", "fn": f"Ana{n}", "tz": tz, "ce": {"s": consent}}
-    if email:
-        item["e"] = f"customer{n}@example.com"
-    return item
 
 
 def put_customers(

@@ -211,12 +211,12 @@ def latency(orders: int = 20, port: int = 8765, aws_port: int = 5765) -> dict[st
     """Order posted -> `segment.entered` on the queue, on the local stack, one order at a time."""
     from chalicelib.domain import identity
     from patron import http
-    from patron.bench.ingest import _fixture, order_body
     from patron.local import LocalStack
     from patron.storefront import shopify_headers
+    from patron.synthetic.orders import order_body, order_template
 
     shop, secret = "fresh-bench.myshopify.com", "shpss_freshness_bench_0001"
-    local = LocalStack(port=port, aws_port=aws_port).start()
+    local = LocalStack(port=port, aws_port=aws_port, record=False).start()  # not the CLI's
     try:
         container = local.harness.container
         ws = container.tenancy.create_workspace("Freshness", "USD")
@@ -225,7 +225,7 @@ def latency(orders: int = 20, port: int = 8765, aws_port: int = 5765) -> dict[st
         settings = container.workspaces.settings(ws.workspace_id)
         sqs = local.harness.client("sqs")
         queue = local.harness.info.segment_events_queue_url
-        template, rng = _fixture(), random.Random(3)
+        template, rng = order_template(), random.Random(3)
         waits: list[float] = []
         stamped: list[float] = []
         now = datetime.now(UTC)

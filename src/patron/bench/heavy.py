@@ -21,7 +21,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from patron.bench.ingest import PRODUCTS, SECRET, SHOP, _fixture, counted_stage, order_body
+from patron.bench.ingest import SECRET, SHOP, counted_stage
+from patron.synthetic.orders import PRODUCTS, order_body, order_template
 
 WINDOW = 20  # orders in each window: the first WINDOW against the last WINDOW
 WARMUP = 20  # orders of other customers first, so the first window is not a cold start
@@ -42,7 +43,7 @@ def measure_heavy(orders: int, seed: int = 11, basket: int = len(BASKET)) -> dic
     if orders < 2 * WINDOW:
         raise ValueError(f"--heavy-customer needs at least {2 * WINDOW} orders")
     rng = random.Random(seed)
-    template = _fixture()
+    template = order_template()
     start = datetime(2026, 1, 1, tzinfo=UTC)
     heavy = (8_900_000, "wholesale.buyer@example.com", "+16465550100")
     times: list[float] = []

@@ -186,14 +186,14 @@ class CampaignService:
         if not sender:
             raise SenderNotVerified(
                 f"workspace {workspace_id} has no verified sender: set one with "
-                f"`patron workspace messaging {workspace_id} --sender EMAIL` "
+                f"`patron workspace messaging -w {workspace_id} --sender EMAIL` "
                 "and verify it with `patron sender verify EMAIL`"
             )
         if not self.messaging.sender_verified(sender):
             raise SenderNotVerified(
                 f"workspace {workspace_id} has no verified sender: {sender} is not verified; "
                 f"verify it with `patron sender verify {sender}` (or set another with "
-                f"`patron workspace messaging {workspace_id} --sender EMAIL`)"
+                f"`patron workspace messaging -w {workspace_id} --sender EMAIL`)"
             )
 
     def start(self, workspace_id: str, campaign_id: str) -> dict[str, Any]:

@@ -1,0 +1,17 @@
+"""`patron demo`: a simulated store sending signed webhooks to the local stack over HTTP.
+
+- `simulation`: the run (the stack, the workspace, the deliveries with progress, keep-alive);
+- `scenarios`: abandoned checkouts through the flows, a campaign through the queue;
+- `summary`: every profile, segment total and message checked against the simulated truth.
+
+The store itself (people, orders, deliveries, the truth) is `patron.synthetic.store`, the
+generator the benchmarks' stores live beside; its names are re-exported here for the tests
+that replay it.
+"""
+
+from __future__ import annotations
+
+from patron.demo.simulation import run_demo
+from patron.synthetic.store import EUR_RATE, SHOP, SITE, expected_profiles, simulate
+
+__all__ = ["EUR_RATE", "SHOP", "SITE", "expected_profiles", "run_demo", "simulate"]
