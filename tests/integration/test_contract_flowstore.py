@@ -14,7 +14,17 @@ import pytest
 
 from chalicelib.adapters.codec import to_item
 from chalicelib.adapters.crm_table import CrmTable
-from chalicelib.adapters.flows import DynamoFlowStore, run_from_item, run_item
+from chalicelib.adapters.flows import (
+    DynamoFlowStore,
+    coupon_from_item,
+    coupon_item,
+    flow_from_item,
+    flow_item,
+    run_from_item,
+    run_item,
+)
+from chalicelib.domain.errors import Conflict
+from chalicelib.domain.messaging.flow_definition import IssuedCoupon, StoredFlow, parse_flow
 from chalicelib.domain.messaging.model import FlowRun
 from chalicelib.domain.messaging.ports import FlowStore
 from tests.unit.test_flows import FakeFlowStore
@@ -155,3 +165,95 @@ def test_the_mapping_round_trips_and_keeps_attributes_it_does_not_know():
     # Then the item is the same, attribute for attribute
     assert again == stored
     assert run_from_item(stored).filed == DAY and run_from_item(stored).extra == {"xtra": "kept"}
+
+
+WELCOME = parse_flow(
+    {
+        "id": "welcome",
+        "name": "Welcome",
+        "trigger": {"event": "order.first"},
+        "steps": [{"wait": {"hours": 2}}, {"send": {"template": "flow_welcome", "channel": "email"}}],
+    }
+).model_dump(mode="json", exclude={"templates"})
+
+
+def a_flow(version: int = 1, **changes: object) -> StoredFlow:
+    flow = StoredFlow("welcome", "Welcome", version, True, "order.first", WELCOME)
+    return dataclasses.replace(flow, **changes)
+
+
+def test_a_definition_is_saved_at_the_version_it_was_read_at(store: FlowStore):
+    # Given a flow saved once, and another workspace's
+    store.put_flow("ws_1", a_flow(1), None)
+    store.put_flow("ws_2", a_flow(1, name="Other"), None)
+    # When it is saved again from version 1, and then again from version 1 (stale)
+    store.put_flow("ws_1", a_flow(2, enabled=False), 1)
+    with pytest.raises(Conflict):
+        store.put_flow("ws_1", a_flow(2, name="Stale"), 1)
+    # Then the second version holds, and reads back typed, its definition validated
+    saved = store.flow("ws_1", "welcome")
+    assert saved is not None and (saved.version, saved.enabled, saved.name) == (2, False, "Welcome")
+    assert saved.trigger == "order.first" and saved.definition == WELCOME
+    assert saved.flow.trigger.event == "order.first" and len(saved.flow.steps) == 2
+    assert [f.name for f in store.flows("ws_1")] == ["Welcome"] and store.flow("ws_1", "nope") is None
+    # And a flow created twice from nothing conflicts too
+    with pytest.raises(Conflict):
+        store.put_flow("ws_2", a_flow(1), None)
+
+
+def test_the_flow_item_layout_round_trips():
+    # Given a stored flow definition item
+    item = flow_item("ws_1", a_flow(3, updated_at="2026-11-23T12:00:00.000000Z"))
+    # When it is read and written back
+    flow = flow_from_item(item)
+    # Then the item is the same, attribute for attribute, with the layout flows have always had
+    assert flow_item("ws_1", flow) == item
+    assert item == {
+        "pk": "W#ws_1#FLOW",
+        "sk": "welcome",
+        "t": "flow",
+        "ws": "ws_1",
+        "id": "welcome",
+        "name": "Welcome",
+        "ver": 3,
+        "on": True,
+        "def": WELCOME,
+        "trg": "order.first",
+        "ua": "2026-11-23T12:00:00.000000Z",
+    }
+
+
+def test_the_coupon_item_layout_round_trips():
+    # Given a coupon of an amount off, as issued
+    coupon = IssuedCoupon(
+        code="BACK1234567890",
+        customer_id="c_000a",
+        message_key="flow:nudge:k1:1",
+        expires_at="2026-11-25T12:00:00.000000Z",
+        amount_off=Decimal("5.00"),
+        currency="EUR",
+        issued_at="2026-11-23T12:00:00.000000Z",
+    )
+    # When it is mapped to its item and read back
+    item = coupon_item("ws_1", coupon)
+    # Then the item has the layout coupons have always had (None left out when written), and
+    # reads back the same coupon
+    assert item == {
+        "pk": "W#ws_1#CPN",
+        "sk": "BACK1234567890",
+        "t": "coupon",
+        "ws": "ws_1",
+        "cid": "c_000a",
+        "mk": "flow:nudge:k1:1",
+        "pct": None,
+        "amt": Decimal("5.00"),
+        "cur": "EUR",
+        "exp": "2026-11-25T12:00:00.000000Z",
+        "ia": "2026-11-23T12:00:00.000000Z",
+    }
+    assert coupon_from_item(to_plain(item)) == coupon
+
+
+def to_plain(item: dict[str, object]) -> dict[str, object]:
+    """The item as DynamoDB returns it: no None values."""
+    return {k: v for k, v in item.items() if v is not None}

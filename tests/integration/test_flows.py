@@ -64,7 +64,11 @@ def test_abandoned_checkout_gets_one_reminder_with_a_coupon(stage, flows_ws):
     code = text.split("Use ", 1)[1].split(" ", 1)[0]
     assert code.startswith("BACK") and len(code) == 14
     coupon = stage.container.flows.coupons.get(ws.workspace_id, code)
-    assert coupon["pct"] == 10 and coupon["exp"].startswith("2026-11-22T19:13:44")
+    assert (
+        coupon is not None
+        and coupon.percent_off == 10
+        and coupon.expires_at.startswith("2026-11-22T19:13:44")
+    )
     assert "2026-11-22 14:13 EST" in text  # the expiry, in Jane's local time (Michigan: America/Detroit)
     assert email["List-Unsubscribe"]
     stats = stage.container.flows.stats.get(ws.workspace_id, "flow#abandoned-checkout")

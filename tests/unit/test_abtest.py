@@ -8,13 +8,13 @@ from decimal import Decimal
 
 import pytest
 
+from chalicelib.adapters.campaigns import decision_from_item, decision_to_item
 from chalicelib.domain.messaging.abtest import (
     ALPHA,
     MIN_SAMPLE,
     Sample,
     decide,
     shown,
-    stored,
     two_proportion_p,
 )
 
@@ -123,9 +123,9 @@ def test_the_z_test_matches_the_normal_distribution():
 def test_a_decision_survives_its_storage():
     # Given a decision, stored as the campaign item holds it (no floats), then read back
     decision = decide("clicks", {"a": Sample(sent=1000, clicked=30), "b": Sample(sent=1000, clicked=70)})
-    item = stored(decision)
+    item = decision_to_item(decision)
     assert not any(isinstance(v, float) for v in item.values())
-    view = shown(item)
+    view = shown(decision_from_item(item))
     # Then the view carries the outcome, rule, p-value and samples
     assert view is not None and view["outcome"] == "winner" and view["winner"] == "b"
     assert view["p_value"] == pytest.approx(decision.p_value, rel=1e-5)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
@@ -15,6 +14,7 @@ from chalicelib.domain.messaging.model import SenderNotVerified, Template
 from chalicelib.domain.messaging.service import MessagingService
 from chalicelib.domain.messaging.stats import NoStats
 from chalicelib.domain.profiles import WorkspaceSettings
+from tests.unit.fake_campaigns import FakeCampaignStore
 from tests.unit.fakes import WS, FakeWorkspaces
 from tests.unit.test_messaging import FakeChannels, FakeLedger, FakeLimits, FakeTemplates
 
@@ -31,24 +31,6 @@ class SenderWorkspaces(FakeWorkspaces):
     def settings(self, workspace_id: str) -> WorkspaceSettings | None:
         settings = super().settings(workspace_id)
         return None if settings is None else dataclasses.replace(settings, sender_email=self.sender)
-
-
-class FakeCampaignStore:
-    def __init__(self) -> None:
-        self.items: dict[tuple[str, str], dict[str, Any]] = {}
-
-    def create(self, workspace_id: str, item: dict[str, Any]) -> None:
-        self.items[(workspace_id, item["id"])] = dict(item)
-
-    def get(self, workspace_id: str, campaign_id: str) -> dict[str, Any] | None:
-        return self.items.get((workspace_id, campaign_id))
-
-    def transition(self, workspace_id, campaign_id, allowed, status, extra=None) -> bool:
-        item = self.items[(workspace_id, campaign_id)]
-        if item["st"] not in allowed:
-            return False
-        item["st"] = status
-        return True
 
 
 class Templates(FakeTemplates):
@@ -73,7 +55,7 @@ def service(sender: str, verified: set[str]) -> tuple[CampaignService, FakeCampa
         lambda: 14.0,
         lambda: NOW,
     )
-    campaigns.progress = lambda ws, cid: store.items[(ws, cid)]
+    campaigns.progress = lambda ws, cid: {"id": cid, "st": store.items[(ws, cid)].status}
     return campaigns, store
 
 
@@ -113,7 +95,7 @@ def test_a_verified_sender_creates_the_campaign_and_starting_checks_again():
     with pytest.raises(SenderNotVerified):
         campaigns.start(WS, created["id"])
     # Then the campaign stays a draft; verified again, it starts
-    assert store.items[(WS, created["id"])]["st"] == "draft"
+    assert store.items[(WS, created["id"])].status == "draft"
     verified.add(SENDER)
     assert campaigns.start(WS, created["id"])["st"] == "sending"
 

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from chalicelib.adapters.flows import SHARDS, run_from_item, run_item
-from chalicelib.domain.errors import BadRequest
+from chalicelib.domain.errors import BadRequest, Conflict
+from chalicelib.domain.messaging.flow_definition import IssuedCoupon, StoredFlow
 from chalicelib.domain.messaging.flows import (
     MAX_ATTEMPTS,
     FlowService,
@@ -32,19 +33,22 @@ NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 class FakeFlowStore:
     def __init__(self) -> None:
-        self.flows: dict[tuple[str, str], dict[str, Any]] = {}
+        self.definitions: dict[tuple[str, str], StoredFlow] = {}
         self.runs_: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.reentry: dict[tuple[str, str, str], str] = {}
         self.mark: str | None = None
 
-    def put_flow(self, ws: str, item: dict[str, Any], expected_version: int | None) -> None:
-        self.flows[(ws, item["id"])] = copy.deepcopy(item)
+    def put_flow(self, ws: str, flow: StoredFlow, expected_version: int | None) -> None:
+        current = self.definitions.get((ws, flow.id))
+        if (current.version if current else None) != expected_version:
+            raise Conflict("flow changed")  # as the adapter's versioned put
+        self.definitions[(ws, flow.id)] = copy.deepcopy(flow)
 
-    def get_flow(self, ws: str, flow_id: str) -> dict[str, Any] | None:
-        return self.flows.get((ws, flow_id))
+    def flow(self, ws: str, flow_id: str) -> StoredFlow | None:
+        return self.definitions.get((ws, flow_id))
 
-    def list_flows(self, ws: str) -> list[dict[str, Any]]:
-        return [f for (w, _), f in self.flows.items() if w == ws]
+    def flows(self, ws: str) -> list[StoredFlow]:
+        return [f for (w, _), f in self.definitions.items() if w == ws]
 
     # runs are kept as the DynamoDB adapter lays them out (adapters/flows.py's mapping)
     def start_run(self, run: FlowRun) -> bool:
@@ -99,10 +103,10 @@ class FakeFlowStore:
 
 class FakeCoupons:
     def __init__(self) -> None:
-        self.issued: dict[str, dict[str, Any]] = {}
+        self.issued: dict[str, IssuedCoupon] = {}
 
-    def issue(self, ws: str, code: str, values: dict[str, Any]) -> dict[str, Any]:
-        return self.issued.setdefault(code, values)
+    def issue(self, ws: str, coupon: IssuedCoupon) -> IssuedCoupon:
+        return self.issued.setdefault(coupon.code, coupon)
 
 
 class FakeProfiles:

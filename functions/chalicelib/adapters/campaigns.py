@@ -9,18 +9,25 @@
   so that a redelivered one is counted once;
 - `CAMPDUE` / `<due time>#<ws>#<campaign id>#<batch id>`: batches held until a time
   further away than the queue can delay (quiet hours, caps).
+
+The campaign item's short attributes are mapped in one place (`campaign_to_item`,
+`campaign_from_item`), its A/B decision (`abd`) in `decision_to_item`, and a batch's body
+(the queue message, a parked or held batch) in `batch_to_body`.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from chalicelib.adapters.codec import to_av
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.adapters.retry import send_message_batch
-from chalicelib.domain.timemath import iso
+from chalicelib.domain.messaging.abtest import Decision
+from chalicelib.domain.messaging.campaign_model import Campaign, CampaignBatch, CampaignVariant, Recipient
+from chalicelib.domain.timemath import iso, parse_iso
 
 DUE_PK = "CAMPDUE"
 ACTIVE_PK = "CAMPQ"
@@ -31,6 +38,106 @@ def _key(pk: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
 
 
+def _carry(recipients: list[Recipient]) -> list[dict[str, str]]:
+    return [{"c": c, "v": v} for c, v in recipients]
+
+
+def campaign_to_item(c: Campaign) -> dict[str, Any]:
+    """The campaign item's attributes (without its key); absent ones left out."""
+    item: dict[str, Any] = {
+        "id": c.id,
+        "ws": c.workspace_id,
+        "name": c.name,
+        "seg": c.segment_id,
+        "ch": c.channel,
+        "vars": [{"id": v.id, "tpl": v.template_id} for v in c.variants],
+        "ts": c.test_share,
+        "wm": c.winner_metric,
+        "dah": c.decide_after_hours,
+        "mss": c.min_sample_per_variant,
+        "sat": iso(c.send_at),
+        "oc": c.over_cap,
+        "st": c.status,
+        "ph": c.phase,
+        "enq": c.enqueued,
+        "skip": c.skipped,
+        "dup": c.duplicates,
+        "fail": c.failed,
+        "canc": c.cancelled,
+        "ca": iso(c.created_at),
+        "cur": c.cursor,
+        "carry": _carry(c.carry) or None,
+        "win": c.winner,
+        "abd": None if c.decision is None else decision_to_item(c.decision),
+        "dec": iso(c.decide_at),
+        "fin": iso(c.finished_at),
+    }
+    return {k: v for k, v in item.items() if v is not None}
+
+
+def campaign_from_item(item: dict[str, Any]) -> Campaign:
+    return Campaign(
+        id=item["id"],
+        workspace_id=item["ws"],
+        name=item["name"],
+        segment_id=item["seg"],
+        channel=item["ch"],
+        variants=[CampaignVariant(v["id"], v["tpl"]) for v in item["vars"]],
+        winner_metric=item["wm"],
+        decide_after_hours=Decimal(str(item["dah"])),
+        over_cap=item["oc"],
+        status=item["st"],
+        phase=item["ph"],
+        test_share=None if item.get("ts") is None else Decimal(str(item["ts"])),
+        min_sample_per_variant=None if item.get("mss") is None else int(item["mss"]),
+        send_at=parse_iso(item.get("sat")),
+        created_at=parse_iso(item.get("ca")),
+        enqueued=int(item.get("enq", 0)),
+        skipped=int(item.get("skip", 0)),
+        duplicates=int(item.get("dup", 0)),
+        failed=int(item.get("fail", 0)),
+        cancelled=int(item.get("canc", 0)),
+        cursor=item.get("cur"),
+        carry=[(r["c"], r["v"]) for r in item.get("carry") or []],
+        winner=item.get("win"),
+        decision=decision_from_item(item["abd"]) if item.get("abd") else None,
+        decide_at=parse_iso(item.get("dec")),
+        finished_at=parse_iso(item.get("fin")),
+    )
+
+
+def decision_to_item(d: Decision) -> dict[str, Any]:
+    """The A/B decision as the campaign item holds it (`abd`; no floats in DynamoDB)."""
+    item: dict[str, Any] = {"out": d.outcome, "rule": d.rule, "n": d.samples}
+    for key, value in (("why", d.reason), ("lead", d.leader), ("win", d.winner)):
+        if value is not None:
+            item[key] = value
+    if d.p_value is not None:
+        item["p"] = Decimal(f"{d.p_value:.6g}")
+    return item
+
+
+def decision_from_item(item: dict[str, Any]) -> Decision:
+    return Decision(
+        outcome=item["out"],
+        winner=item.get("win"),
+        reason=item.get("why"),
+        leader=item.get("lead"),
+        p_value=float(item["p"]) if item.get("p") is not None else None,
+        rule=item["rule"],
+        samples=item["n"],
+    )
+
+
+def batch_to_body(b: CampaignBatch) -> dict[str, Any]:
+    """A batch as the queue message (and a parked or held batch's `body`) carries it."""
+    return {"ws": b.workspace_id, "camp": b.campaign_id, "b": b.batch_id, "to": _carry(b.recipients)}
+
+
+def batch_from_body(body: dict[str, Any]) -> CampaignBatch:
+    return CampaignBatch(body["ws"], body["camp"], body["b"], [(r["c"], r["v"]) for r in body["to"]])
+
+
 class DynamoCampaigns:
     def __init__(self, table: CrmTable) -> None:
         self.t = table
@@ -38,14 +145,20 @@ class DynamoCampaigns:
     def _pk(self, workspace_id: str) -> str:
         return f"W#{workspace_id}#CAMP"
 
-    def create(self, workspace_id: str, item: dict[str, Any]) -> None:
+    def create(self, campaign: Campaign) -> None:
         self.t.put(
-            {"pk": self._pk(workspace_id), "sk": item["id"], "t": "campaign", **item},
+            {
+                "pk": self._pk(campaign.workspace_id),
+                "sk": campaign.id,
+                "t": "campaign",
+                **campaign_to_item(campaign),
+            },
             "attribute_not_exists(pk)",
         )
 
-    def get(self, workspace_id: str, campaign_id: str) -> dict[str, Any] | None:
-        return self.t.get(self._pk(workspace_id), campaign_id, consistent=True)
+    def get(self, workspace_id: str, campaign_id: str) -> Campaign | None:
+        item = self.t.get(self._pk(workspace_id), campaign_id, consistent=True)
+        return None if item is None else campaign_from_item(item)
 
     def _update(
         self,
@@ -77,13 +190,8 @@ class DynamoCampaigns:
         campaign_id: str,
         allowed: tuple[str, ...],
         status: str,
-        extra: dict[str, Any] | None = None,
     ) -> bool:
-        sets = ["st = :to"] + [f"#x{i} = :x{i}" for i in range(len(extra or {}))]
         values: dict[str, Any] = {":to": status}
-        names: dict[str, str] = {}
-        for i, (name, value) in enumerate((extra or {}).items()):
-            names[f"#x{i}"], values[f":x{i}"] = name, value
         allowed_names = []
         for i, state in enumerate(allowed):
             values[f":a{i}"] = state
@@ -91,18 +199,35 @@ class DynamoCampaigns:
         changed = self._update(
             workspace_id,
             campaign_id,
-            "SET " + ", ".join(sets),
+            "SET st = :to",
             f"st IN ({', '.join(allowed_names)})",
             values,
-            names or None,
+            None,
         )
         if changed and status in ("scheduled", "sending"):
             self.t.put({"pk": ACTIVE_PK, "sk": f"{workspace_id}#{campaign_id}", "t": "campaign_active"})
         return changed
 
     def set_phase(
-        self, workspace_id: str, campaign_id: str, phase: str, new_phase: str, extra: dict[str, Any]
+        self,
+        workspace_id: str,
+        campaign_id: str,
+        phase: str,
+        new_phase: str,
+        *,
+        decision: Decision | None = None,
+        decide_at: datetime | None = None,
+        finished_at: datetime | None = None,
     ) -> bool:
+        extra: dict[str, Any] = {}
+        if decision is not None:
+            extra["abd"] = decision_to_item(decision)
+            if decision.winner is not None:
+                extra["win"] = decision.winner
+        if decide_at is not None:
+            extra["dec"] = iso(decide_at)
+        if finished_at is not None:
+            extra["fin"] = iso(finished_at)
         sets = ["ph = :new"] + [f"#x{i} = :x{i}" for i in range(len(extra))]
         values: dict[str, Any] = {":new": new_phase, ":old": phase, ":sending": "sending"}
         names: dict[str, str] = {}
@@ -124,16 +249,17 @@ class DynamoCampaigns:
         phase: str,
         cursor: str | None,
         new_cursor: str | None,
-        counts: dict[str, int],
-        carry: list[dict[str, str]],
+        enqueued: int,
+        skipped: int,
+        carry: list[Recipient],
     ) -> bool:
         """The cursor moves from where this run read to where it stopped, once, with the
         recipients carried to the next page."""
         values: dict[str, Any] = {
             ":ph": phase,
             ":sending": "sending",
-            ":e": counts["enq"],
-            ":s": counts["skip"],
+            ":e": enqueued,
+            ":s": skipped,
         }
         condition = "st = :sending AND ph = :ph AND "
         if cursor is None:
@@ -149,7 +275,7 @@ class DynamoCampaigns:
             values[":new"] = new_cursor
         if carry:
             sets.append("carry = :carry")
-            values[":carry"] = carry
+            values[":carry"] = _carry(carry)
         else:
             removes.append("carry")
         update = (
@@ -159,16 +285,19 @@ class DynamoCampaigns:
         )
         return self._update(workspace_id, campaign_id, update, condition, values, None)
 
-    def add(self, workspace_id: str, campaign_id: str, counts: dict[str, int]) -> None:
+    def add(
+        self, workspace_id: str, campaign_id: str, *, duplicates: int = 0, failed: int = 0, cancelled: int = 0
+    ) -> None:
+        counts = {"dup": duplicates, "fail": failed, "canc": cancelled}
         self.t.add_counts(self._pk(workspace_id), campaign_id, counts, must_exist=True)
 
-    def all(self, workspace_id: str) -> list[dict[str, Any]]:
+    def all(self, workspace_id: str) -> list[Campaign]:
         """The workspace's campaigns (`patron campaign list`): one Query of its partition."""
-        found: list[dict[str, Any]] = []
+        found: list[Campaign] = []
         cursor = None
         while True:
             page, cursor = self.t.query(self._pk(workspace_id), limit=200, start=cursor, newest_first=False)
-            found.extend(page)
+            found.extend(campaign_from_item(item) for item in page)
             if cursor is None:
                 return found
 
@@ -193,25 +322,25 @@ class DynamoCampaigns:
 
         return int((now_utc() + timedelta(days=PARKED_DAYS)).timestamp())
 
-    def park(self, workspace_id: str, campaign_id: str, batch: dict[str, Any]) -> None:
+    def park(self, workspace_id: str, campaign_id: str, batch: CampaignBatch) -> None:
         self.t.put(
             {
                 "pk": f"W#{workspace_id}#CAMPB#{campaign_id}",
-                "sk": batch["b"],
+                "sk": batch.batch_id,
                 "t": "campaign_batch",
-                "body": json.dumps(batch),
+                "body": json.dumps(batch_to_body(batch)),
                 "ttl": self._ttl(),
             }
         )
 
-    def parked(self, workspace_id: str, campaign_id: str) -> list[dict[str, Any]]:
-        batches: list[dict[str, Any]] = []
+    def parked(self, workspace_id: str, campaign_id: str) -> list[CampaignBatch]:
+        batches: list[CampaignBatch] = []
         cursor = None
         while True:
             page, cursor = self.t.query(
                 f"W#{workspace_id}#CAMPB#{campaign_id}", limit=500, start=cursor, newest_first=False
             )
-            batches.extend(json.loads(item["body"]) for item in page)
+            batches.extend(batch_from_body(json.loads(item["body"])) for item in page)
             if cursor is None:
                 return batches
 
@@ -243,18 +372,18 @@ class DynamoCampaigns:
             return False
         return True
 
-    def hold(self, due: datetime, batch: dict[str, Any]) -> None:
+    def hold(self, due: datetime, batch: CampaignBatch) -> None:
         self.t.put(
             {
                 "pk": DUE_PK,
-                "sk": f"{iso(due)}#{batch['ws']}#{batch['camp']}#{batch['b']}",
+                "sk": f"{iso(due)}#{batch.workspace_id}#{batch.campaign_id}#{batch.batch_id}",
                 "t": "campaign_due",
-                "body": json.dumps(batch),
+                "body": json.dumps(batch_to_body(batch)),
                 "ttl": self._ttl(),
             }
         )
 
-    def due(self, now: datetime, limit: int) -> list[tuple[str, dict[str, Any]]]:
+    def due(self, now: datetime, limit: int) -> list[tuple[str, CampaignBatch]]:
         response = self.t.client.query(
             TableName=self.t.table,
             KeyConditionExpression="pk = :pk AND sk <= :now",
@@ -262,7 +391,9 @@ class DynamoCampaigns:
             Limit=limit,
             ConsistentRead=True,
         )
-        return [(i["sk"]["S"], json.loads(i["body"]["S"])) for i in response.get("Items", [])]
+        return [
+            (i["sk"]["S"], batch_from_body(json.loads(i["body"]["S"]))) for i in response.get("Items", [])
+        ]
 
     def release(self, due_key: str) -> None:
         self.t.client.delete_item(TableName=self.t.table, Key=_key(DUE_PK, due_key))
@@ -277,17 +408,21 @@ class SqsCampaignQueue:
         self.queue_url = queue_url
         self.max_delay = max(0, min(900, max_delay))
 
-    def enqueue(self, batches: list[tuple[dict[str, Any], int]]) -> None:
+    def enqueue(self, batches: list[tuple[CampaignBatch, int]]) -> None:
         for start in range(0, len(batches), 10):
             entries = [
                 {
                     "Id": str(i),
-                    "MessageBody": json.dumps(body, separators=(",", ":")),
+                    "MessageBody": json.dumps(batch_to_body(batch), separators=(",", ":")),
                     "DelaySeconds": max(0, min(self.max_delay, delay)),
                 }
-                for i, (body, delay) in enumerate(batches[start : start + 10])
+                for i, (batch, delay) in enumerate(batches[start : start + 10])
             ]
             send_message_batch(self._client, self.queue_url, entries)
+
+    def read(self, body: dict[str, Any]) -> CampaignBatch:
+        """A received message's batch."""
+        return batch_from_body(body)
 
     def retry_in(self, receipt: str, seconds: int) -> None:
         self._client.change_message_visibility(

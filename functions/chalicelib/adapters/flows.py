@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from chalicelib.adapters.cache import TtlCache
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.adapters.person_index import index_items
+from chalicelib.domain.messaging.flow_definition import IssuedCoupon, StoredFlow
 from chalicelib.domain.messaging.model import FlowRun
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.timemath import iso
@@ -34,13 +37,21 @@ class DynamoFlowStore:
         self._lists: TtlCache[list[dict[str, Any]]] = TtlCache(cache_seconds)
 
     # -- definitions ----------------------------------------------------------------
-    def put_flow(self, workspace_id: str, item: dict[str, Any], expected_version: int | None) -> None:
-        values = {"pk": f"W#{workspace_id}#FLOW", "sk": item["id"], "t": "flow", "ws": workspace_id, **item}
+    def put_flow(self, workspace_id: str, flow: StoredFlow, expected_version: int | None) -> None:
+        values = flow_item(workspace_id, flow)
         values["ua"] = iso(now_utc())
         self.t.put_versioned(values, expected_version, "flow")
         self._lists.invalidate(workspace_id)
 
+    def flow(self, workspace_id: str, flow_id: str) -> StoredFlow | None:
+        item = self.get_flow(workspace_id, flow_id)
+        return None if item is None else flow_from_item(item)
+
+    def flows(self, workspace_id: str) -> list[StoredFlow]:
+        return [flow_from_item(item) for item in self.list_flows(workspace_id)]
+
     def get_flow(self, workspace_id: str, flow_id: str) -> dict[str, Any] | None:
+        """The stored item (the FlowReader port of source_erasure.py still reads it)."""
         return next((f for f in self.list_flows(workspace_id) if f["id"] == flow_id), None)
 
     def list_flows(self, workspace_id: str) -> list[dict[str, Any]]:
@@ -127,6 +138,38 @@ class DynamoFlowStore:
         self.t.set_watermark(WATERMARK, until)
 
 
+def flow_item(workspace_id: str, flow: StoredFlow) -> dict[str, Any]:
+    """A flow definition's item: `id`, `name`, `ver`, `on`, `def` (the definition's JSON),
+    `trg` (its trigger event), `ua` (saved at)."""
+    item: dict[str, Any] = {
+        "pk": f"W#{workspace_id}#FLOW",
+        "sk": flow.id,
+        "t": "flow",
+        "ws": workspace_id,
+        "id": flow.id,
+        "name": flow.name,
+        "ver": flow.version,
+        "on": flow.enabled,
+        "def": flow.definition,
+        "trg": flow.trigger,
+    }
+    if flow.updated_at is not None:
+        item["ua"] = flow.updated_at
+    return item
+
+
+def flow_from_item(item: dict[str, Any]) -> StoredFlow:
+    return StoredFlow(
+        id=item["id"],
+        name=item["name"],
+        version=int(item["ver"]),
+        enabled=bool(item.get("on")),
+        trigger=item.get("trg"),
+        definition=item["def"],
+        updated_at=item.get("ua"),
+    )
+
+
 def due_bucket(day: date, customer_id: str) -> str:
     """`F#<day>#<shard>`: the shard from the customer id's last four hex digits."""
     shard = int(customer_id[-4:], 16) % SHARDS if re.fullmatch(r"[0-9a-f]{4}", customer_id[-4:]) else 0
@@ -187,16 +230,50 @@ class DynamoCoupons:
     def __init__(self, table: CrmTable) -> None:
         self.t = table
 
-    def issue(self, workspace_id: str, code: str, values: dict[str, Any]) -> dict[str, Any]:
-        item = {"pk": f"W#{workspace_id}#CPN", "sk": code, "t": "coupon", "ws": workspace_id, **values}
-        item["ia"] = iso(now_utc())
+    def issue(self, workspace_id: str, coupon: IssuedCoupon) -> IssuedCoupon:
+        item = coupon_item(workspace_id, dataclasses.replace(coupon, issued_at=iso(now_utc())))
         try:
             self.t.put(item, "attribute_not_exists(pk)")
         except self.t.client.exceptions.ConditionalCheckFailedException:
-            return self.t.get(f"W#{workspace_id}#CPN", code, consistent=True) or item
-        if values.get("cid"):  # the person index: an erasure of the customer deletes it
-            self.t.put(index_items(workspace_id, [(str(values["cid"]), f"CPN#{code}")])[0])
-        return item
+            return coupon_from_item(self.t.get(f"W#{workspace_id}#CPN", coupon.code, consistent=True) or item)
+        if coupon.customer_id:  # the person index: an erasure of the customer deletes it
+            self.t.put(index_items(workspace_id, [(coupon.customer_id, f"CPN#{coupon.code}")])[0])
+        return coupon_from_item(item)
 
-    def get(self, workspace_id: str, code: str) -> dict[str, Any] | None:
-        return self.t.get(f"W#{workspace_id}#CPN", code)
+    def get(self, workspace_id: str, code: str) -> IssuedCoupon | None:
+        item = self.t.get(f"W#{workspace_id}#CPN", code)
+        return None if item is None else coupon_from_item(item)
+
+
+def coupon_item(workspace_id: str, coupon: IssuedCoupon) -> dict[str, Any]:
+    """A coupon's item: `cid`, `mk` (the message key), `pct` or `amt` and `cur`, `exp`
+    (expires at), `ia` (issued at); None values are left out when written."""
+    return {
+        "pk": f"W#{workspace_id}#CPN",
+        "sk": coupon.code,
+        "t": "coupon",
+        "ws": workspace_id,
+        "cid": coupon.customer_id,
+        "mk": coupon.message_key,
+        "pct": coupon.percent_off,
+        "amt": coupon.amount_off,
+        "cur": coupon.currency,
+        "exp": coupon.expires_at,
+        "ia": coupon.issued_at,
+    }
+
+
+def coupon_from_item(item: dict[str, Any]) -> IssuedCoupon:
+    def number(name: str) -> Decimal | None:
+        return None if item.get(name) is None else Decimal(str(item[name]))
+
+    return IssuedCoupon(
+        code=item["sk"],
+        customer_id=item.get("cid") or "",
+        message_key=item.get("mk") or "",
+        expires_at=item["exp"],
+        percent_off=number("pct"),
+        amount_off=number("amt"),
+        currency=item.get("cur"),
+        issued_at=item.get("ia"),
+    )

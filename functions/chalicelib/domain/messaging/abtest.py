@@ -131,29 +131,18 @@ def _shown(s: Sample, events: int, metric: Metric) -> dict[str, str | int]:
     return out
 
 
-def stored(d: Decision) -> dict[str, Any]:
-    """The decision as stored on the campaign item (`abd`; no floats in DynamoDB)."""
-    item: dict[str, Any] = {"out": d.outcome, "rule": d.rule, "n": d.samples}
-    for key, value in (("why", d.reason), ("lead", d.leader), ("win", d.winner)):
-        if value is not None:
-            item[key] = value
-    if d.p_value is not None:
-        item["p"] = Decimal(f"{d.p_value:.6g}")
-    return item
-
-
-def shown(item: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A stored decision as the API and the CLI show it (None before any decision)."""
-    if not item:
+def shown(d: Decision | None) -> dict[str, Any] | None:
+    """A decision as the API and the CLI show it (None before any decision)."""
+    if d is None:
         return None
     return {
-        "outcome": item["out"],
-        "winner": item.get("win"),
-        "reason": item.get("why"),
-        "leader": item.get("lead"),
-        "p_value": float(item["p"]) if item.get("p") is not None else None,
-        "rule": item["rule"],
+        "outcome": d.outcome,
+        "winner": d.winner,
+        "reason": d.reason,
+        "leader": d.leader,
+        "p_value": d.p_value,
+        "rule": d.rule,
         "samples": {
-            v: {k: str(x) if k == "revenue" else int(x) for k, x in s.items()} for v, s in item["n"].items()
+            v: {k: str(x) if k == "revenue" else int(x) for k, x in s.items()} for v, s in d.samples.items()
         },
     }

@@ -1,14 +1,18 @@
-"""A campaign's input (what the API and the CLI accept) and its audience split."""
+"""A campaign's input (what the API and the CLI accept), the campaign as the domain
+holds it, its queued batches, and its audience split."""
 
 from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from chalicelib.domain.messaging.abtest import MIN_SAMPLE
+from chalicelib.domain.messaging.abtest import MIN_SAMPLE, Decision, Metric
 
 _VARIANT_ID = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
 
@@ -50,5 +54,67 @@ def stable_share(campaign_id: str, customer_id: str) -> float:
     return int(digest[:13], 16) / 16**13
 
 
+def campaign_scope(campaign_id: str) -> str:
+    """The campaign's statistics scope (its variants' are below it)."""
+    return f"camp#{campaign_id}"
+
+
 def variant_scope(campaign_id: str, variant: str) -> str:
     return f"camp#{campaign_id}#v#{variant}"
+
+
+Recipient = tuple[str, str]  # (customer id, variant id)
+
+
+@dataclass(frozen=True)
+class CampaignVariant:
+    id: str
+    template_id: str
+
+
+@dataclass
+class Campaign:
+    """A campaign: what it sends to whom, where it stands (status, phase, the member cursor
+    and the recipients carried to the next page), its counters and its A/B state."""
+
+    id: str
+    workspace_id: str
+    name: str
+    segment_id: str
+    channel: Literal["email", "sms"]
+    variants: list[CampaignVariant]
+    winner_metric: Metric
+    decide_after_hours: Decimal
+    over_cap: Literal["defer", "drop"]
+    status: Status = "draft"
+    phase: str = "all"  # all (no test), test, wait (for the decision), rest, done
+    test_share: Decimal | None = None
+    min_sample_per_variant: int | None = None  # None: MIN_SAMPLE (campaigns older than it)
+    send_at: datetime | None = None
+    created_at: datetime | None = None
+    enqueued: int = 0
+    skipped: int = 0
+    duplicates: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    cursor: str | None = None
+    carry: list[Recipient] = field(default_factory=list)
+    winner: str | None = None
+    decision: Decision | None = None
+    decide_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    @property
+    def min_sample(self) -> int:
+        return MIN_SAMPLE if self.min_sample_per_variant is None else self.min_sample_per_variant
+
+
+@dataclass(frozen=True)
+class CampaignBatch:
+    """Up to a batch of recipients of one campaign: a queue message, a paused campaign's
+    parked batch, or a batch held until it is due."""
+
+    workspace_id: str
+    campaign_id: str
+    batch_id: str
+    recipients: list[Recipient]

@@ -43,10 +43,12 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.domain.errors import BadRequest, Conflict, NotFound
-from chalicelib.domain.messaging.abtest import MIN_SAMPLE, Decision, Sample, decide, shown, stored
+from chalicelib.domain.messaging.abtest import Decision, Sample, decide, shown
+from chalicelib.domain.messaging.campaign_model import Campaign, CampaignBatch, CampaignVariant, Recipient
 from chalicelib.domain.messaging.campaign_model import CampaignIn as CampaignIn
 from chalicelib.domain.messaging.campaign_model import Status as Status
 from chalicelib.domain.messaging.campaign_model import VariantIn as VariantIn
+from chalicelib.domain.messaging.campaign_model import campaign_scope as campaign_scope
 from chalicelib.domain.messaging.campaign_model import stable_share as stable_share
 from chalicelib.domain.messaging.campaign_model import variant_scope as variant_scope
 from chalicelib.domain.messaging.model import SenderNotVerified
@@ -71,7 +73,7 @@ from chalicelib.domain.messaging.service import (
     quiet_until,
 )
 from chalicelib.domain.messaging.stats import COUNTERS, Stats
-from chalicelib.domain.timemath import iso, parse_iso
+from chalicelib.domain.timemath import iso
 
 BATCH = 50  # recipients per queue message: one bulk provider call
 PAGE = 500  # member ids read per page at most
@@ -131,53 +133,48 @@ class CampaignService:
         self._check_sender(workspace_id, body.channel)
         campaign_id = "cmp" + secrets.token_hex(6)
         ab = body.test_share is not None
-        item = {
-            "id": campaign_id,
-            "ws": workspace_id,
-            "name": body.name,
-            "seg": body.segment_id,
-            "ch": body.channel,
-            "vars": [{"id": v.id, "tpl": v.template_id} for v in body.variants],
-            "ts": Decimal(str(body.test_share)) if ab else None,
-            "wm": body.winner_metric,
-            "dah": Decimal(str(body.decide_after_hours)),
-            "mss": body.min_sample_per_variant,
-            "sat": iso(body.send_at),
-            "oc": body.over_cap,
-            "st": "draft",
-            "ph": "test" if ab else "all",
-            "enq": 0,
-            "skip": 0,
-            "dup": 0,
-            "fail": 0,
-            "canc": 0,
-            "ca": iso(self.clock()),
-        }
-        self.store.create(workspace_id, item)
+        campaign = Campaign(
+            id=campaign_id,
+            workspace_id=workspace_id,
+            name=body.name,
+            segment_id=body.segment_id,
+            channel=body.channel,
+            variants=[CampaignVariant(v.id, v.template_id) for v in body.variants],
+            test_share=Decimal(str(body.test_share)) if ab else None,
+            winner_metric=body.winner_metric,
+            decide_after_hours=Decimal(str(body.decide_after_hours)),
+            min_sample_per_variant=body.min_sample_per_variant,
+            send_at=body.send_at,
+            over_cap=body.over_cap,
+            status="draft",
+            phase="test" if ab else "all",
+            created_at=self.clock(),
+        )
+        self.store.create(campaign)
         return self.progress(workspace_id, campaign_id)
 
     def list_all(self, workspace_id: str) -> list[dict[str, Any]]:
         """The workspace's campaigns, newest first, as `campaign show` names them."""
-        items = sorted(self.store.all(workspace_id), key=lambda i: i.get("ca") or "", reverse=True)
+        campaigns = sorted(self.store.all(workspace_id), key=lambda c: iso(c.created_at) or "", reverse=True)
         return [
             {
-                "campaign_id": i["id"],
-                "name": i["name"],
-                "status": i["st"],
-                "channel": i["ch"],
-                "segment_id": i["seg"],
-                "send_at": i.get("sat"),
-                "created_at": i.get("ca"),
-                "enqueued": int(i.get("enq", 0)),
+                "campaign_id": c.id,
+                "name": c.name,
+                "status": c.status,
+                "channel": c.channel,
+                "segment_id": c.segment_id,
+                "send_at": iso(c.send_at),
+                "created_at": iso(c.created_at),
+                "enqueued": c.enqueued,
             }
-            for i in items
+            for c in campaigns
         ]
 
-    def _get(self, workspace_id: str, campaign_id: str) -> dict[str, Any]:
-        item = self.store.get(workspace_id, campaign_id)
-        if item is None:
+    def _get(self, workspace_id: str, campaign_id: str) -> Campaign:
+        campaign = self.store.get(workspace_id, campaign_id)
+        if campaign is None:
             raise NotFound("campaign not found")
-        return item
+        return campaign
 
     def _check_sender(self, workspace_id: str, channel: str) -> None:
         """An email campaign needs a sender the provider sends from, else it would wait at
@@ -200,78 +197,80 @@ class CampaignService:
             )
 
     def start(self, workspace_id: str, campaign_id: str) -> dict[str, Any]:
-        item = self._get(workspace_id, campaign_id)
-        if item["st"] == "draft":
-            self._check_sender(workspace_id, item["ch"])
-        send_at = parse_iso(item.get("sat"))
+        campaign = self._get(workspace_id, campaign_id)
+        if campaign.status == "draft":
+            self._check_sender(workspace_id, campaign.channel)
+        send_at = campaign.send_at
         status = "scheduled" if send_at is not None and send_at > self.clock() else "sending"
         if not self.store.transition(workspace_id, campaign_id, ("draft",), status):
-            raise Conflict(f"only a draft can be started; this campaign is {item['st']}")
+            raise Conflict(f"only a draft can be started; this campaign is {campaign.status}")
         return self.progress(workspace_id, campaign_id)
 
     def pause(self, workspace_id: str, campaign_id: str) -> dict[str, Any]:
-        item = self._get(workspace_id, campaign_id)
+        campaign = self._get(workspace_id, campaign_id)
         if not self.store.transition(workspace_id, campaign_id, ("scheduled", "sending"), "paused"):
-            raise Conflict(f"only a scheduled or sending campaign can be paused; this one is {item['st']}")
+            raise Conflict(
+                f"only a scheduled or sending campaign can be paused; this one is {campaign.status}"
+            )
         return self.progress(workspace_id, campaign_id)
 
     def resume(self, workspace_id: str, campaign_id: str) -> dict[str, Any]:
         """Sending again; the batches parked meanwhile are enqueued again (then unparked: a
         crash in between enqueues them twice, and the ledger sends each recipient once)."""
-        item = self._get(workspace_id, campaign_id)
+        campaign = self._get(workspace_id, campaign_id)
         if not self.store.transition(workspace_id, campaign_id, ("paused",), "sending"):
-            raise Conflict(f"only a paused campaign can be resumed; this one is {item['st']}")
+            raise Conflict(f"only a paused campaign can be resumed; this one is {campaign.status}")
         parked = self.store.parked(workspace_id, campaign_id)
         if parked:
             self._queue().enqueue([(batch, 0) for batch in parked])
             for batch in parked:
-                self.store.unpark(workspace_id, campaign_id, batch["b"])
+                self.store.unpark(workspace_id, campaign_id, batch.batch_id)
         return self.progress(workspace_id, campaign_id)
 
     def cancel(self, workspace_id: str, campaign_id: str) -> dict[str, Any]:
-        item = self._get(workspace_id, campaign_id)
+        campaign = self._get(workspace_id, campaign_id)
         allowed = ("draft", "scheduled", "sending", "paused")
         if not self.store.transition(workspace_id, campaign_id, allowed, "cancelled"):
-            raise Conflict(f"this campaign is {item['st']}: nothing to cancel")
+            raise Conflict(f"this campaign is {campaign.status}: nothing to cancel")
         self.store.deactivate(workspace_id, campaign_id)
         for batch in self.store.parked(workspace_id, campaign_id):
-            if self.store.unpark(workspace_id, campaign_id, batch["b"]):
-                self._cancelled(workspace_id, campaign_id, batch)
+            if self.store.unpark(workspace_id, campaign_id, batch.batch_id):
+                self._cancelled(batch)
         return self.progress(workspace_id, campaign_id)
 
     def progress(self, workspace_id: str, campaign_id: str) -> dict[str, Any]:
-        item = self._get(workspace_id, campaign_id)
-        totals = self.stats.get(workspace_id, f"camp#{campaign_id}")
+        c = self._get(workspace_id, campaign_id)
+        totals = self.stats.get(workspace_id, campaign_scope(campaign_id))
         by_variant = {
-            v["id"]: self.stats.get(workspace_id, variant_scope(campaign_id, v["id"])) for v in item["vars"]
+            v.id: self.stats.get(workspace_id, variant_scope(campaign_id, v.id)) for v in c.variants
         }
-        remaining = self._remaining(item, totals)
-        status = item["st"]
-        if status == "sending" and item["ph"] == "done" and remaining == 0:
+        remaining = self._remaining(c, totals)
+        status = c.status
+        if status == "sending" and c.phase == "done" and remaining == 0:
             status = "sent"  # the minute job records it on its next run
         return {
             "campaign_id": campaign_id,
-            "name": item["name"],
+            "name": c.name,
             "status": status,
-            "phase": item["ph"],
-            "segment_id": item["seg"],
-            "channel": item["ch"],
-            "variants": [{"id": v["id"], "template_id": v["tpl"]} for v in item["vars"]],
-            "test_share": float(item["ts"]) if item.get("ts") is not None else None,
-            "winner_metric": item["wm"],
-            "winner": item.get("win"),
-            "min_sample_per_variant": int(item.get("mss", MIN_SAMPLE)),
-            "decision": shown(item.get("abd")),
-            "send_at": item.get("sat"),
-            "decide_at": item.get("dec"),
-            "enqueued": int(item["enq"]),
-            "skipped": int(item["skip"]),  # no consent or no address, seen when enqueuing
+            "phase": c.phase,
+            "segment_id": c.segment_id,
+            "channel": c.channel,
+            "variants": [{"id": v.id, "template_id": v.template_id} for v in c.variants],
+            "test_share": float(c.test_share) if c.test_share is not None else None,
+            "winner_metric": c.winner_metric,
+            "winner": c.winner,
+            "min_sample_per_variant": c.min_sample,
+            "decision": shown(c.decision),
+            "send_at": iso(c.send_at),
+            "decide_at": iso(c.decide_at),
+            "enqueued": c.enqueued,
+            "skipped": c.skipped,  # no consent or no address, seen when enqueuing
             "sent": int(totals.get("sent", 0)),
             "deferred": int(totals.get("deferred", 0)),
             "dropped": int(totals.get("dropped", 0)),
-            "duplicates": int(item["dup"]),
-            "failed": int(item["fail"]),
-            "cancelled": int(item["canc"]),
+            "duplicates": c.duplicates,
+            "failed": c.failed,
+            "cancelled": c.cancelled,
             "remaining": remaining,
             "stats": {k: _plain(totals.get(k, 0)) for k in COUNTERS},
             "variant_stats": {v: {k: _plain(s.get(k, 0)) for k in COUNTERS} for v, s in by_variant.items()},
@@ -286,38 +285,34 @@ class CampaignService:
         for workspace_id, campaign_id in self.store.active():
             if budget <= 0 or time_left() < 10:
                 break
-            item = self.store.get(workspace_id, campaign_id)
-            if item is None or item["st"] in ("cancelled", "sent"):
+            c = self.store.get(workspace_id, campaign_id)
+            if c is None or c.status in ("cancelled", "sent"):
                 self.store.deactivate(workspace_id, campaign_id)
                 continue
-            send_at = parse_iso(item.get("sat"))
-            due = item["st"] == "scheduled" and (send_at is None or send_at <= now)
+            send_at = c.send_at
+            due = c.status == "scheduled" and (send_at is None or send_at <= now)
             if due and self.store.transition(workspace_id, campaign_id, ("scheduled",), "sending"):
-                item["st"] = "sending"
-            if item["st"] != "sending" or (send_at is not None and send_at > now):
+                c.status = "sending"
+            if c.status != "sending" or (send_at is not None and send_at > now):
                 continue
-            if item["ph"] == "done":
-                result["finished"] += int(self._finish(item, now))
+            if c.phase == "done":
+                result["finished"] += int(self._finish(c, now))
                 continue
-            if item["ph"] == "wait":
-                decide_at = parse_iso(item.get("dec"))
-                if decide_at is None or decide_at > now:
+            if c.phase == "wait":
+                if c.decide_at is None or c.decide_at > now:
                     continue
-                decision = self.decide_ab(workspace_id, item)
-                extra: dict[str, Any] = {"abd": stored(decision)}
-                if decision.winner is not None:
-                    extra["win"] = decision.winner
-                if not self.store.set_phase(workspace_id, campaign_id, "wait", "rest", extra):
+                decision = self.decide_ab(workspace_id, c)
+                if not self.store.set_phase(workspace_id, campaign_id, "wait", "rest", decision=decision):
                     continue
-                item.update({"win": None, **extra}, ph="rest", cur=None)
+                c.decision, c.winner, c.phase, c.cursor = decision, decision.winner, "rest", None
                 result["winners" if decision.winner is not None else "no_winners"] += 1
-            used = self._enqueue_pages(item, now, budget, time_left, result)
+            used = self._enqueue_pages(c, now, budget, time_left, result)
             budget -= used
         return dict(result)
 
     def _enqueue_pages(
         self,
-        item: dict[str, Any],
+        c: Campaign,
         now: datetime,
         budget: int,
         time_left: Callable[[], float],
@@ -326,93 +321,93 @@ class CampaignService:
         """Pages of members onto the queue, in full batches: the ready recipients short of a
         batch are carried (saved with the cursor, in the same conditional update) to the
         next page, and only the audience's last page sends a short batch."""
-        workspace_id, campaign_id = item["ws"], item["id"]
+        workspace_id, campaign_id = c.workspace_id, c.id
         policy = policy_for(self.workspaces.settings(workspace_id))
-        cursor: str | None = item.get("cur")
-        carry = [(r["c"], r["v"]) for r in item.get("carry") or []]
+        cursor = c.cursor
+        carry = list(c.carry)
         queue = self._queue()
         used = 0
         while used + BATCH <= budget and time_left() >= 10:
             limit = min(PAGE, budget - used - len(carry))
-            ids, next_cursor = self.members.members(workspace_id, item["seg"], limit, cursor)
-            chosen = [(cid, v) for cid in ids if (v := self._variant_for(item, cid)) is not None]
-            profiles = self.profiles.get_many(workspace_id, [c for c, _ in chosen]) if chosen else {}
-            ready, held, skipped = self._triage(item, chosen, profiles, policy, now)
+            ids, next_cursor = self.members.members(workspace_id, c.segment_id, limit, cursor)
+            chosen = [(cid, v) for cid in ids if (v := self._variant_for(c, cid)) is not None]
+            profiles = self.profiles.get_many(workspace_id, [cid for cid, _ in chosen]) if chosen else {}
+            ready, held, skipped = self._triage(c, chosen, profiles, policy, now)
             ready = carry + ready
             cut = len(ready) if next_cursor is None else len(ready) // BATCH * BATCH
             ready, carry = ready[:cut], ready[cut:]
             batches = []
             for n, start in enumerate(range(0, len(ready), BATCH)):
                 delay = min(queue.max_delay, 59, int(60 * (used + n * BATCH) / budget))
-                batches.append((self._body(item, ready[start : start + BATCH]), delay))
+                batches.append((self._batch(c, ready[start : start + BATCH]), delay))
             if batches:
                 queue.enqueue(batches)
             for until, group in held.items():
                 for i in range(0, len(group), BATCH):
-                    self._later(self._body(item, group[i : i + BATCH]), until, now)
+                    self._later(self._batch(c, group[i : i + BATCH]), until, now)
             deferred = sum(len(g) for g in held.values())
             moved = self.store.advance(
                 workspace_id,
                 campaign_id,
-                item["ph"],
+                c.phase,
                 cursor,
                 next_cursor,
-                {"enq": len(ready) + deferred, "skip": skipped},
-                [{"c": c, "v": v} for c, v in carry],
+                enqueued=len(ready) + deferred,
+                skipped=skipped,
+                carry=carry,
             )
             if not moved:
                 break  # paused, cancelled, or another run moved on: that run continues
             if deferred:
-                self.stats.add(workspace_id, f"camp#{campaign_id}", {"deferred": deferred})
+                self.stats.add(workspace_id, campaign_scope(campaign_id), {"deferred": deferred})
             used += len(ready)
             result["enqueued"] += len(ready) + deferred
             result["skipped"] += skipped
             result["batches"] += len(batches)
             cursor = next_cursor
             if cursor is None:
-                self._end_of_audience(item, now)
+                self._end_of_audience(c, now)
                 break
         return used
 
-    def _end_of_audience(self, item: dict[str, Any], now: datetime) -> None:
+    def _end_of_audience(self, c: Campaign, now: datetime) -> None:
         """The whole segment has been enqueued (for this phase). A test phase waits for its
         decision; otherwise the campaign stays `sending` until its batches are all
         accounted for (`_finish`): until then it can still be paused or cancelled."""
-        workspace_id, campaign_id = item["ws"], item["id"]
-        if item["ph"] == "test":
-            decide_at = now + timedelta(hours=float(item["dah"]))
-            self.store.set_phase(workspace_id, campaign_id, "test", "wait", {"dec": iso(decide_at)})
+        if c.phase == "test":
+            decide_at = now + timedelta(hours=float(c.decide_after_hours))
+            self.store.set_phase(c.workspace_id, c.id, "test", "wait", decide_at=decide_at)
             return
-        self.store.set_phase(workspace_id, campaign_id, item["ph"], "done", {"fin": iso(now)})
+        self.store.set_phase(c.workspace_id, c.id, c.phase, "done", finished_at=now)
 
-    def _finish(self, item: dict[str, Any], now: datetime) -> bool:
+    def _finish(self, c: Campaign, now: datetime) -> bool:
         """`sent` once nothing remains (or, should a crash have left a counter short, once
         the last page is `GIVE_UP_AFTER` old: every held batch has been due by then)."""
-        finished_at = parse_iso(item.get("fin"))
-        done = self._remaining(item) == 0 or (finished_at is not None and now - finished_at > GIVE_UP_AFTER)
-        if done and self.store.transition(item["ws"], item["id"], ("sending",), "sent"):
-            self.store.deactivate(item["ws"], item["id"])
+        finished_at = c.finished_at
+        done = self._remaining(c) == 0 or (finished_at is not None and now - finished_at > GIVE_UP_AFTER)
+        if done and self.store.transition(c.workspace_id, c.id, ("sending",), "sent"):
+            self.store.deactivate(c.workspace_id, c.id)
             return True
         return False
 
-    def _remaining(self, item: dict[str, Any], totals: dict[str, Any] | None = None) -> int:
+    def _remaining(self, c: Campaign, totals: dict[str, Any] | None = None) -> int:
         if totals is None:
-            totals = self.stats.get(item["ws"], f"camp#{item['id']}")
+            totals = self.stats.get(c.workspace_id, campaign_scope(c.id))
         finished = int(totals.get("sent", 0)) + int(totals.get("dropped", 0))
-        return max(0, int(item["enq"]) - finished - int(item["fail"]) - int(item["canc"]))
+        return max(0, c.enqueued - finished - c.failed - c.cancelled)
 
-    def _variant_for(self, item: dict[str, Any], customer_id: str) -> str | None:
+    def _variant_for(self, c: Campaign, customer_id: str) -> str | None:
         """The variant this customer gets in the campaign's current phase, or None (not now)."""
-        variants = [v["id"] for v in item["vars"]]
-        share = stable_share(item["id"], customer_id)
-        if item.get("ts") is None:
+        variants = [v.id for v in c.variants]
+        share = stable_share(c.id, customer_id)
+        if c.test_share is None:
             return variants[int(share * len(variants))]
-        test_share = float(item["ts"])
-        if item["ph"] == "test":
+        test_share = float(c.test_share)
+        if c.phase == "test":
             return variants[int(share / test_share * len(variants))] if share < test_share else None
-        if item["ph"] == "rest" and share >= test_share:
-            if item.get("win"):
-                return str(item["win"])
+        if c.phase == "rest" and share >= test_share:
+            if c.winner:
+                return c.winner
             # no winner: the rest split evenly across the variants, by the same hash
             place = (share - test_share) / (1 - test_share)
             return variants[min(len(variants) - 1, int(place * len(variants)))]
@@ -420,7 +415,7 @@ class CampaignService:
 
     def _triage(
         self,
-        item: dict[str, Any],
+        c: Campaign,
         chosen: list[tuple[str, str]],
         profiles: dict[str, dict[str, Any]],
         policy: Policy,
@@ -429,7 +424,7 @@ class CampaignService:
         """(ready, held until the end of their quiet hours, skipped): consent, address,
         opt-out and suppression (one batched read) and quiet hours, checked here so that
         the batches reach the sender full. The sender checks everything again."""
-        consent, address = ("ce", "e") if item["ch"] == "email" else ("cs", "ph")
+        consent, address = ("ce", "e") if c.channel == "email" else ("cs", "ph")
         ready: list[tuple[str, str]] = []
         held: dict[datetime, list[tuple[str, str]]] = {}
         skipped = 0
@@ -438,7 +433,7 @@ class CampaignService:
             for cid, p in profiles.items()
             if (p.get(consent) or {}).get("s") == "subscribed" and p.get(address)
         }
-        blocked = self.blocklist.blocked(item["ws"], item["ch"], eligible) if eligible else set()
+        blocked = self.blocklist.blocked(c.workspace_id, c.channel, eligible) if eligible else set()
         for customer_id, variant in chosen:
             profile = profiles.get(customer_id)
             if profile is None or customer_id not in eligible or customer_id in blocked:
@@ -451,19 +446,19 @@ class CampaignService:
                 held.setdefault(until, []).append((customer_id, variant))
         return ready, held, skipped
 
-    def decide_ab(self, workspace_id: str, item: dict[str, Any]) -> Decision:
+    def decide_ab(self, workspace_id: str, c: Campaign) -> Decision:
         """The A/B decision from the variant counters, by the rule of `abtest.py`: a winner,
         or no winner with its reason (`insufficient_sample`, `tie`, `no_data`)."""
         samples = {}
-        for variant in item["vars"]:
-            counts = self.stats.get(workspace_id, variant_scope(item["id"], variant["id"]))
-            samples[variant["id"]] = Sample(
+        for variant in c.variants:
+            counts = self.stats.get(workspace_id, variant_scope(c.id, variant.id))
+            samples[variant.id] = Sample(
                 sent=int(counts.get("sent", 0) or 0),
                 clicked=int(counts.get("clicked", 0) or 0),
                 orders=int(counts.get("orders", 0) or 0),
                 revenue=Decimal(counts.get("revenue", 0) or 0),
             )
-        return decide(item["wm"], samples, int(item.get("mss", MIN_SAMPLE)))
+        return decide(c.winner_metric, samples, c.min_sample)
 
     def _release_due(self, now: datetime) -> int:
         """Held batches whose time has come, merged per campaign into full batches and
@@ -472,47 +467,45 @@ class CampaignService:
         due = self.store.due(now, DUE_PER_RUN)
         if not due:
             return 0
-        groups: dict[tuple[str, str], list[dict[str, str]]] = {}
+        groups: dict[tuple[str, str], list[Recipient]] = {}
         keys: dict[tuple[str, str], list[str]] = {}
         for key, batch in due:
-            groups.setdefault((batch["ws"], batch["camp"]), []).extend(batch["to"])
-            keys.setdefault((batch["ws"], batch["camp"]), []).append(key)
-        bodies: list[tuple[dict[str, Any], int]] = []
+            groups.setdefault((batch.workspace_id, batch.campaign_id), []).extend(batch.recipients)
+            keys.setdefault((batch.workspace_id, batch.campaign_id), []).append(key)
+        batches: list[tuple[CampaignBatch, int]] = []
         for (workspace_id, campaign_id), recipients in groups.items():
             parent = _child_id(*keys[(workspace_id, campaign_id)])
             for start in range(0, len(recipients), BATCH):
-                body = {
-                    "ws": workspace_id,
-                    "camp": campaign_id,
-                    "b": _child_id(parent, str(start)),
-                    "to": recipients[start : start + BATCH],
-                }
-                bodies.append((body, 0))
-        self._queue().enqueue(bodies)
+                child = _child_id(parent, str(start))
+                batches.append(
+                    (CampaignBatch(workspace_id, campaign_id, child, recipients[start : start + BATCH]), 0)
+                )
+        self._queue().enqueue(batches)
         for key, _ in due:
             self.store.release(key)
         return sum(len(g) for g in groups.values())
 
     # -- the sender (one queue message) --------------------------------------------------------
     def handle_batch(self, body: dict[str, Any]) -> dict[str, int]:
-        workspace_id, campaign_id = body["ws"], body["camp"]
-        recipients = [(r["c"], r["v"]) for r in body["to"]]
-        item = self.store.get(workspace_id, campaign_id)
-        if item is None:
+        """One queue message (its body, as received)."""
+        batch = self._queue().read(body)
+        workspace_id, campaign_id, recipients = batch.workspace_id, batch.campaign_id, batch.recipients
+        c = self.store.get(workspace_id, campaign_id)
+        if c is None:
             return {"gone": len(recipients)}
-        if item["st"] == "cancelled":
-            return self._cancelled(workspace_id, campaign_id, body)
-        if item["st"] == "paused":
-            self.store.park(workspace_id, campaign_id, body)
+        if c.status == "cancelled":
+            return self._cancelled(batch)
+        if c.status == "paused":
+            self.store.park(workspace_id, campaign_id, batch)
             # a resume between the read above and the park would not see this batch: look again
-            item = self.store.get(workspace_id, campaign_id) or item
-            if item["st"] == "paused" or not self.store.unpark(workspace_id, campaign_id, body["b"]):
+            c = self.store.get(workspace_id, campaign_id) or c
+            if c.status == "paused" or not self.store.unpark(workspace_id, campaign_id, batch.batch_id):
                 return {"parked": len(recipients)}
-            if item["st"] == "cancelled":
-                return self._cancelled(workspace_id, campaign_id, body)
+            if c.status == "cancelled":
+                return self._cancelled(batch)
         now = self.clock()
-        templates = {v["id"]: v["tpl"] for v in item["vars"]}
-        channel = Channel(item["ch"])
+        templates = {v.id: v.template_id for v in c.variants}
+        channel = Channel(c.channel)
         messages = [
             Outgoing(
                 workspace_id,
@@ -521,7 +514,7 @@ class CampaignService:
                 channel,
                 Purpose.MARKETING,
                 templates[variant],
-                over_cap=item["oc"],
+                over_cap=c.over_cap,
                 tags={"v": variant},
             )
             for customer_id, variant in recipients
@@ -541,20 +534,20 @@ class CampaignService:
             elif decision.status in ("busy", "retry"):
                 later.setdefault(now + RETRY_AFTER, []).append((customer_id, variant))
         for until, group in later.items():
-            self._later(self._body(item, group, parent=body["b"], salt=iso(until) or ""), until, now)
+            self._later(self._batch(c, group, parent=batch.batch_id, salt=iso(until) or ""), until, now)
         total: Counter[str] = Counter()
         for variant, counts in per_variant.items():
             self.stats.add(workspace_id, variant_scope(campaign_id, variant), dict(counts))
             total.update(counts)
-        self.stats.add(workspace_id, f"camp#{campaign_id}", dict(total))
-        self.store.add(workspace_id, campaign_id, {"dup": outcome["duplicate"], "fail": outcome["refused"]})
+        self.stats.add(workspace_id, campaign_scope(campaign_id), dict(total))
+        self.store.add(workspace_id, campaign_id, duplicates=outcome["duplicate"], failed=outcome["refused"])
         return dict(outcome)
 
-    def _cancelled(self, workspace_id: str, campaign_id: str, body: dict[str, Any]) -> dict[str, int]:
+    def _cancelled(self, batch: CampaignBatch) -> dict[str, int]:
         """A cancelled campaign's batch is dropped, and counted once (not per delivery)."""
-        if self.store.drop_once(workspace_id, campaign_id, body["b"]):
-            self.store.add(workspace_id, campaign_id, {"canc": len(body["to"])})
-        return {"cancelled": len(body["to"])}
+        if self.store.drop_once(batch.workspace_id, batch.campaign_id, batch.batch_id):
+            self.store.add(batch.workspace_id, batch.campaign_id, cancelled=len(batch.recipients))
+        return {"cancelled": len(batch.recipients)}
 
     def backoff(self, receipt: str, receives: int) -> int:
         """A batch the provider throttled: seen again after 30 s, doubling per receive up to
@@ -569,25 +562,20 @@ class CampaignService:
             raise RuntimeError("no campaign queue configured (PATRON_CAMPAIGN_QUEUE_URL)")
         return self.queue
 
-    def _body(
-        self, item: dict[str, Any], recipients: list[tuple[str, str]], parent: str = "", salt: str = ""
-    ) -> dict[str, Any]:
+    def _batch(
+        self, c: Campaign, recipients: list[Recipient], parent: str = "", salt: str = ""
+    ) -> CampaignBatch:
         batch_id = _child_id(parent, salt) if parent else secrets.token_hex(10)
-        return {
-            "ws": item["ws"],
-            "camp": item["id"],
-            "b": batch_id,
-            "to": [{"c": c, "v": v} for c, v in recipients],
-        }
+        return CampaignBatch(c.workspace_id, c.id, batch_id, recipients)
 
-    def _later(self, body: dict[str, Any], until: datetime, now: datetime) -> None:
+    def _later(self, batch: CampaignBatch, until: datetime, now: datetime) -> None:
         """Enqueued with a queue delay when it is short enough, else held until due."""
         wait = max(0, int((until - now).total_seconds()) + 1)
         queue = self._queue()
         if wait <= queue.max_delay:
-            queue.enqueue([(body, wait)])
+            queue.enqueue([(batch, wait)])
         else:
-            self.store.hold(until, body)
+            self.store.hold(until, batch)
 
 
 def _plain(value: Any) -> Any:

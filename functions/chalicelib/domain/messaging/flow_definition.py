@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -84,6 +85,21 @@ class Coupon(_Strict):
         if (self.percent_off is None) == (self.amount_off is None):
             raise ValueError("a coupon has either percent_off or amount_off")
         return self
+
+
+@dataclass(frozen=True)
+class IssuedCoupon:
+    """A coupon issued to a customer for one message (`message_key`): either a percentage
+    or an amount (in `currency`) off, until `expires_at`."""
+
+    code: str
+    customer_id: str
+    message_key: str
+    expires_at: str
+    percent_off: Decimal | None = None
+    amount_off: Decimal | None = None
+    currency: str | None = None
+    issued_at: str | None = None
 
 
 class Offer(_Strict):
@@ -171,6 +187,24 @@ def _checked_condition(value: str | None, name: str) -> str | None:
         return segments.to_text(segments.parse(value))
     except segments.SegmentSyntaxError as exc:
         raise ValueError(f"{name}: {exc.message}") from exc
+
+
+@dataclass(frozen=True)
+class StoredFlow:
+    """A flow as saved: its version, whether it is on, its trigger event, and the definition
+    as applied (JSON, what the API shows); `flow` is that definition validated."""
+
+    id: str
+    name: str
+    version: int
+    enabled: bool
+    trigger: str | None
+    definition: dict[str, Any]
+    updated_at: str | None = None
+
+    @cached_property
+    def flow(self) -> FlowDef:
+        return FlowDef.model_validate(self.definition)
 
 
 def parse_flow(body: Any) -> FlowDef:

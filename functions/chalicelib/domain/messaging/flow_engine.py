@@ -26,7 +26,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain import segments, timemath
-from chalicelib.domain.messaging.flow_definition import Coupon, FlowDef, Send, TriggerEvent, birthday_event
+from chalicelib.domain.messaging.flow_definition import (
+    Coupon,
+    FlowDef,
+    IssuedCoupon,
+    Send,
+    TriggerEvent,
+    birthday_event,
+)
 from chalicelib.domain.messaging.model import (
     Decision,
     FlowRun,
@@ -255,17 +262,19 @@ class FlowEngine:
         code = coupon_code(settings.id_salt, f"{ws}|{cid}|{key}", spec.prefix)
         stored = self.coupons.issue(
             ws,
-            code,
-            {
-                "cid": cid,
-                "mk": key,
-                "pct": spec.percent_off,
-                "amt": None if spec.amount_off is None else round_money(spec.amount_off, settings.currency),
-                "cur": settings.currency if spec.amount_off is not None else None,
-                "exp": timemath.iso(now + timedelta(hours=spec.valid_hours)),
-            },
+            IssuedCoupon(
+                code=code,
+                customer_id=cid,
+                message_key=key,
+                expires_at=timemath.iso(now + timedelta(hours=spec.valid_hours)) or "",
+                percent_off=spec.percent_off,
+                amount_off=None
+                if spec.amount_off is None
+                else round_money(spec.amount_off, settings.currency),
+                currency=settings.currency if spec.amount_off is not None else None,
+            ),
         )
-        expires = timemath.parse_iso(stored.get("exp")) or now + timedelta(hours=spec.valid_hours)
+        expires = timemath.parse_iso(stored.expires_at) or now + timedelta(hours=spec.valid_hours)
         return {"coupon_code": code, "coupon_expires": f"{timemath.local(expires, zone):%Y-%m-%d %H:%M %Z}"}
 
     def profile(self, ws: str, cid: str, context: dict[str, Any] | None) -> dict[str, Any]:
@@ -280,10 +289,10 @@ class FlowEngine:
         return dict((context or {}).get("p") or {})
 
     def definition(self, workspace_id: str, flow_id: str) -> FlowDef | None:
-        item = self.store.get_flow(workspace_id, flow_id)
-        if item is None or not item.get("on"):
+        stored = self.store.flow(workspace_id, flow_id)
+        if stored is None or not stored.enabled:
             return None
-        return FlowDef.model_validate(item["def"])
+        return stored.flow
 
     def _schedule(self, run: FlowRun, due: datetime, now: datetime) -> None:
         run.due, run.filed = timemath.iso(due), max(due, now).date()

@@ -23,6 +23,7 @@ from chalicelib.domain.messaging.flow_definition import FlowDef as FlowDef
 from chalicelib.domain.messaging.flow_definition import Offer as Offer
 from chalicelib.domain.messaging.flow_definition import Send as Send
 from chalicelib.domain.messaging.flow_definition import Step as Step
+from chalicelib.domain.messaging.flow_definition import StoredFlow
 from chalicelib.domain.messaging.flow_definition import TemplateText as TemplateText
 from chalicelib.domain.messaging.flow_definition import Trigger as Trigger
 from chalicelib.domain.messaging.flow_definition import TriggerEvent as TriggerEvent
@@ -96,18 +97,23 @@ class FlowService:
                     f"steps.{i}.send.template: no template {step.send.template!r} in this workspace",
                     [{"field": f"steps.{i}.send.template", "error": "unknown template"}],
                 ) from exc
-        current = self.store.get_flow(workspace_id, flow.id)
-        version = int(current["ver"]) + 1 if current else 1
+        current = self.store.flow(workspace_id, flow.id)
         definition = flow.model_dump(mode="json", exclude={"templates"})
-        if current and current.get("def") == definition:
+        if current and current.definition == definition:
             return _flow_view(current) | {"unchanged": True}  # applying the same file twice
-        item = {"id": flow.id, "name": flow.name, "ver": version, "on": flow.enabled, "def": definition}
-        item["trg"] = flow.trigger.event
+        saved = StoredFlow(
+            id=flow.id,
+            name=flow.name,
+            version=current.version + 1 if current else 1,
+            enabled=flow.enabled,
+            trigger=flow.trigger.event,
+            definition=definition,
+        )
         try:
-            self.store.put_flow(workspace_id, item, int(current["ver"]) if current else None)
+            self.store.put_flow(workspace_id, saved, current.version if current else None)
         except Conflict as exc:
             raise Conflict("the flow changed meanwhile; apply again") from exc
-        return _flow_view(item)
+        return _flow_view(saved)
 
     def _same_template(self, workspace_id: str, template_id: str, text: TemplateText) -> bool:
         try:
@@ -119,24 +125,20 @@ class FlowService:
         )
 
     def get(self, workspace_id: str, flow_id: str) -> dict[str, Any]:
-        item = self.store.get_flow(workspace_id, flow_id)
-        if item is None:
+        stored = self.store.flow(workspace_id, flow_id)
+        if stored is None:
             raise NotFound("flow not found")
-        return _flow_view(item)
+        return _flow_view(stored)
 
     def has_flows(self, workspace_id: str) -> bool:
         """Whether any flow is defined (cached): events of a workspace without flows cost nothing."""
-        return bool(self.store.list_flows(workspace_id))
+        return bool(self.store.flows(workspace_id))
 
     def all(self, workspace_id: str) -> list[dict[str, Any]]:
-        return [_flow_view(i) for i in self.store.list_flows(workspace_id)]
+        return [_flow_view(f) for f in self.store.flows(workspace_id)]
 
     def _flows(self, workspace_id: str, trigger: str) -> list[FlowDef]:
-        return [
-            FlowDef.model_validate(i["def"])
-            for i in self.store.list_flows(workspace_id)
-            if i.get("on") and i.get("trg") == trigger
-        ]
+        return [f.flow for f in self.store.flows(workspace_id) if f.enabled and f.trigger == trigger]
 
     # -- triggers -------------------------------------------------------------------
     def trigger(self, event: TriggerEvent) -> list[str]:
@@ -208,10 +210,10 @@ class FlowService:
     def dry_run(self, workspace_id: str, flow_id: str, customer_id: str, at: datetime) -> dict[str, Any]:
         """The flow's steps for this customer if triggered at `at`: when each send would go
         and whether the guardrails would let it (caps and the ledger are not touched)."""
-        item = self.store.get_flow(workspace_id, flow_id)
-        if item is None:
+        stored = self.store.flow(workspace_id, flow_id)
+        if stored is None:
             raise NotFound("flow not found")
-        flow = FlowDef.model_validate(item["def"])
+        flow = stored.flow
         settings = self.workspaces.settings(workspace_id)
         profile = self.engine.profile(workspace_id, customer_id, None)
         if not profile:
@@ -264,14 +266,14 @@ class FlowService:
         return [_run_view(r) for r in runs]
 
 
-def _flow_view(item: dict[str, Any]) -> dict[str, Any]:
+def _flow_view(flow: StoredFlow) -> dict[str, Any]:
     return {
-        "flow_id": item["id"],
-        "name": item["name"],
-        "version": int(item["ver"]),
-        "enabled": bool(item.get("on")),
-        "trigger": item["def"]["trigger"],
-        "definition": item["def"],
+        "flow_id": flow.id,
+        "name": flow.name,
+        "version": flow.version,
+        "enabled": flow.enabled,
+        "trigger": flow.definition["trigger"],
+        "definition": flow.definition,
     }
 
 

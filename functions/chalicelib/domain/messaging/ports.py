@@ -8,8 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from chalicelib.domain.messaging.abtest import Decision
+from chalicelib.domain.messaging.campaign_model import Campaign, CampaignBatch, Recipient
 from chalicelib.domain.messaging.model import (
     BulkEmail,
     BulkResult,
@@ -19,6 +21,9 @@ from chalicelib.domain.messaging.model import (
     LastClick,
     Template,
 )
+
+if TYPE_CHECKING:  # flow_definition imports the sending service, which imports these ports
+    from chalicelib.domain.messaging.flow_definition import IssuedCoupon, StoredFlow
 
 
 class WorkspaceSettingsView(Protocol):
@@ -129,9 +134,9 @@ class Channels(Protocol):
 
 
 class FlowStore(Protocol):
-    def put_flow(self, workspace_id: str, item: dict[str, Any], expected_version: int | None) -> None: ...
-    def get_flow(self, workspace_id: str, flow_id: str) -> dict[str, Any] | None: ...
-    def list_flows(self, workspace_id: str) -> list[dict[str, Any]]: ...
+    def put_flow(self, workspace_id: str, flow: StoredFlow, expected_version: int | None) -> None: ...
+    def flow(self, workspace_id: str, flow_id: str) -> StoredFlow | None: ...
+    def flows(self, workspace_id: str) -> list[StoredFlow]: ...  # cached briefly
     def start_run(self, run: FlowRun) -> bool: ...  # False: this run exists already
     def take_reentry(
         self, workspace_id: str, customer_id: str, flow_id: str, at: str, cutoff: str
@@ -146,24 +151,27 @@ class FlowStore(Protocol):
 
 
 class CouponStore(Protocol):
-    def issue(self, workspace_id: str, code: str, values: dict[str, Any]) -> dict[str, Any]: ...
+    def issue(self, workspace_id: str, coupon: IssuedCoupon) -> IssuedCoupon: ...  # a retry: the first one
 
 
 class CampaignStore(Protocol):
-    def create(self, workspace_id: str, item: dict[str, Any]) -> None: ...
-    def get(self, workspace_id: str, campaign_id: str) -> dict[str, Any] | None: ...
-    def all(self, workspace_id: str) -> list[dict[str, Any]]: ...
+    def create(self, campaign: Campaign) -> None: ...
+    def get(self, workspace_id: str, campaign_id: str) -> Campaign | None: ...
+    def all(self, workspace_id: str) -> list[Campaign]: ...
     def transition(
+        self, workspace_id: str, campaign_id: str, allowed: tuple[str, ...], status: str
+    ) -> bool: ...  # conditional on the current status
+    def set_phase(
         self,
         workspace_id: str,
         campaign_id: str,
-        allowed: tuple[str, ...],
-        status: str,
-        extra: dict[str, Any] | None = None,
-    ) -> bool: ...  # conditional on the current status
-    def set_phase(
-        self, workspace_id: str, campaign_id: str, phase: str, new_phase: str, extra: dict[str, Any]
-    ) -> bool: ...  # conditional on the phase and on status `sending`
+        phase: str,
+        new_phase: str,
+        *,
+        decision: Decision | None = None,
+        decide_at: datetime | None = None,
+        finished_at: datetime | None = None,
+    ) -> bool: ...  # conditional on the phase and on status `sending`; the cursor removed
     def advance(
         self,
         workspace_id: str,
@@ -171,18 +179,21 @@ class CampaignStore(Protocol):
         phase: str,
         cursor: str | None,
         new_cursor: str | None,
-        counts: dict[str, int],
-        carry: list[dict[str, str]],
+        enqueued: int,
+        skipped: int,
+        carry: list[Recipient],
     ) -> bool: ...  # conditional on phase, cursor and status `sending`
-    def add(self, workspace_id: str, campaign_id: str, counts: dict[str, int]) -> None: ...
+    def add(
+        self, workspace_id: str, campaign_id: str, *, duplicates: int = 0, failed: int = 0, cancelled: int = 0
+    ) -> None: ...
     def active(self) -> list[tuple[str, str]]: ...
     def deactivate(self, workspace_id: str, campaign_id: str) -> None: ...
-    def park(self, workspace_id: str, campaign_id: str, batch: dict[str, Any]) -> None: ...
-    def parked(self, workspace_id: str, campaign_id: str) -> list[dict[str, Any]]: ...
+    def park(self, workspace_id: str, campaign_id: str, batch: CampaignBatch) -> None: ...
+    def parked(self, workspace_id: str, campaign_id: str) -> list[CampaignBatch]: ...
     def unpark(self, workspace_id: str, campaign_id: str, batch_id: str) -> bool: ...
     def drop_once(self, workspace_id: str, campaign_id: str, batch_id: str) -> bool: ...
-    def hold(self, due: datetime, batch: dict[str, Any]) -> None: ...
-    def due(self, now: datetime, limit: int) -> list[tuple[str, dict[str, Any]]]: ...
+    def hold(self, due: datetime, batch: CampaignBatch) -> None: ...
+    def due(self, now: datetime, limit: int) -> list[tuple[str, CampaignBatch]]: ...  # (due key, batch)
     def release(self, due_key: str) -> None: ...
 
 
@@ -195,7 +206,8 @@ class Blocklist(Protocol):
 class CampaignQueue(Protocol):
     max_delay: int  # seconds a message can be delayed in the queue (SQS: 900)
 
-    def enqueue(self, batches: list[tuple[dict[str, Any], int]]) -> None: ...  # (body, delay s)
+    def enqueue(self, batches: list[tuple[CampaignBatch, int]]) -> None: ...  # (batch, delay s)
+    def read(self, body: dict[str, Any]) -> CampaignBatch: ...  # a received message's batch
     def retry_in(self, receipt: str, seconds: int) -> None: ...  # a received message, later
 
 
