@@ -193,7 +193,6 @@ class MembershipService:
 
 
 # (messaging.campaigns reads the built-in segments' check from here too)
-_check_builtin = check_builtin
 
 
 def segment_detail(service: MembershipService, workspace_id: str, segment_id: str) -> dict[str, Any]:

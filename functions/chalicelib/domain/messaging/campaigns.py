@@ -73,6 +73,7 @@ from chalicelib.domain.messaging.service import (
     quiet_until,
 )
 from chalicelib.domain.messaging.stats import COUNTERS, Stats
+from chalicelib.domain.segments import BUILTIN_PREFIXES, check_builtin
 from chalicelib.domain.timemath import iso
 
 BATCH = 50  # recipients per queue message: one bulk provider call
@@ -118,10 +119,8 @@ class CampaignService:
 
     # -- the admin side ---------------------------------------------------------------------
     def create(self, workspace_id: str, body: CampaignIn) -> dict[str, Any]:
-        from chalicelib.domain.membership import BUILTIN_PREFIXES, _check_builtin
-
         if body.segment_id.startswith(BUILTIN_PREFIXES):
-            _check_builtin(body.segment_id)
+            check_builtin(body.segment_id)
         else:
             self.segments.get(workspace_id, body.segment_id)  # NotFound for an unknown segment
         for variant in body.variants:

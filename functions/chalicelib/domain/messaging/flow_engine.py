@@ -54,6 +54,7 @@ from chalicelib.domain.messaging.ports import (
 from chalicelib.domain.messaging.service import MessagingService, local_zone
 from chalicelib.domain.messaging.stats import Stats
 from chalicelib.domain.money import round_money
+from chalicelib.domain.profile_model import bought
 
 LOOKBACK_DAYS = 2  # the first tick (no watermark yet) looks this far back for due runs
 MAX_ATTEMPTS = 8  # a run whose step fails this often is parked as `failed` (replayable)
@@ -316,8 +317,6 @@ class FlowEngine:
 
 
 def _bought(profile: dict[str, Any]) -> set[str]:
-    from chalicelib.domain.profiles import bought
-
     return set(bought(profile, "p"))
 
 
