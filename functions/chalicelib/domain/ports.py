@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:  # annotations only: importing the ports costs nothing at cold start
+    from chalicelib.domain.ingest_images import IngestChange, OrderImage
     from chalicelib.domain.model_params import ModelParams
     from chalicelib.domain.models import Delivery, IngestPayload, Source
     from chalicelib.domain.nightly_cursor import NightlyCursor
@@ -220,28 +221,18 @@ class ProfileApplier(Protocol):
 
 
 class OrderNotifier(Protocol):
-    def on_order_change(
-        self, old: dict[str, Any] | None, new: dict[str, Any] | None, now: datetime
-    ) -> list[Any]: ...
+    def on_order_change(self, change: IngestChange, now: datetime) -> list[Any]: ...
 
 
 class IngestTriggers(Protocol):
     def on_ingest_change(
-        self,
-        old: dict[str, Any] | None,
-        new: dict[str, Any] | None,
-        now: datetime,
-        customer_id: str | None = None,
+        self, change: IngestChange, now: datetime, customer_id: str | None = None
     ) -> list[str]: ...
 
 
 class OrderAttribution(Protocol):
     def on_order(
-        self,
-        old: dict[str, Any] | None,
-        new: dict[str, Any] | None,
-        now: datetime,
-        customer_id: str | None = None,
+        self, change: IngestChange, now: datetime, customer_id: str | None = None
     ) -> dict[str, Any] | None: ...
 
 
@@ -254,7 +245,7 @@ class HeldNotifications(Protocol):
 
 
 class OrderItems(Protocol):
-    def get_orders(self, keys: list[str]) -> list[dict[str, Any]]: ...
+    def order_images(self, keys: list[str]) -> list[OrderImage]: ...
 
 
 # -- privacy requests ----------------------------------------------------------

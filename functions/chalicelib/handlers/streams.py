@@ -70,13 +70,14 @@ def handle_record(record: DynamoDBRecord) -> str:
     """One ingest-table change: the profile, then the notifications, flow runs and
     attribution it brings (domain/pipeline.py)."""
     from chalicelib.adapters.codec import from_item
+    from chalicelib.adapters.order_items import ingest_change
     from chalicelib.domain.models import now_utc
 
     change = record.raw_event["dynamodb"]
-    old = from_item(change.get("OldImage"))
-    new = from_item(change.get("NewImage"))
+    # decoded where it enters: the pipeline's consumers read domain values
+    images = ingest_change(from_item(change.get("OldImage")), from_item(change.get("NewImage")))
     try:
-        outcome = container().ingest_pipeline.apply(old, new, now_utc())
+        outcome = container().ingest_pipeline.apply(images, now_utc())
     except Exception as exc:
         # Logged with the record's keys only (no images: they hold personal data), then
         # re-raised so the batch reports this record as failed.
