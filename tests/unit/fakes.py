@@ -293,8 +293,9 @@ class RecordingEffects:
 
 
 def _kind(change: Any) -> str | None:
-    """The kind of the change's new image ("order", "checkout"; None for the others)."""
-    return {"OrderImage": "order", "CheckoutImage": "checkout"}.get(type(change.after).__name__)
+    """The kind of the change's new image ("order", "checkout", "customer", "privacy")."""
+    kinds = {"OrderImage": "order", "CheckoutImage": "checkout", "CustomerImage": "customer"}
+    return (kinds | {"PrivacyRequestImage": "privacy"}).get(type(change.after).__name__)
 
 
 # -- segments and memberships, with DynamoSegmentStore's and DynamoMembershipStore's rules --

@@ -6,7 +6,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from chalicelib.adapters.order_items import checkout_image, ingest_change, order_image
+from chalicelib.adapters.order_items import (
+    checkout_image,
+    customer_image,
+    ingest_change,
+    order_image,
+    privacy_image,
+)
 from chalicelib.domain import records
 from chalicelib.domain.ingest_images import CheckoutImage, OrderImage
 from chalicelib.domain.models import Checkout, Platform
@@ -58,15 +64,15 @@ def test_a_checkout_keeps_the_guest_contact_byte_for_byte():
 
 
 def test_a_stream_record_is_one_change_of_typed_images():
-    # Given a later state of an order, and a checkout, and a customer record
+    # Given a later state of an order, a checkout, and a source erasure's tombstone
     item = order_item(Platform.SHOPIFY, "orders/create", "shopify/orders_create.json")
     # When each stream record is decoded
     order, checkout = ingest_change(item, item), ingest_change(None, checkout_item())
-    customer = ingest_change(None, {"t": "customer", "ws": WS, "pk": "W#ws#C#src_1#1"})
-    # Then orders and checkouts are domain values; other kinds carry none
+    other = ingest_change(None, {"t": "tombstone", "ws": WS, "pk": "W#ws#O#src_1#1", "rdx": True})
+    # Then orders and checkouts are domain values; kinds no consumer reads carry none
     assert isinstance(order.order, OrderImage) and isinstance(order.order_before, OrderImage)
     assert isinstance(checkout.checkout, CheckoutImage) and checkout.order is None
-    assert customer.after is None and customer.new is not None
+    assert other.after is None and other.before is None
 
 
 def test_the_ingest_consumers_read_no_stored_attribute():
@@ -86,3 +92,25 @@ def test_the_ingest_consumers_read_no_stored_attribute():
         ]
     # Then none reads an item's short attributes or keys
     assert found == []
+
+
+def parsed_item(topic: str, fixture: str, kind: str) -> dict:
+    delivery = make_delivery(Platform.SHOPIFY, topic)
+    payload = run_parser(REGISTRIES[Platform.SHOPIFY], body_of(fixture), delivery)
+    fields = {"customer": records.customer_fields, "privacy": records.privacy_fields}[kind]
+    values = records.header_fields(delivery, kind) | fields(payload)  # type: ignore[operator]
+    return stored(values | {"pk": f"W#{WS}#{kind}#1"})
+
+
+def test_a_customer_and_a_privacy_request_decode_to_what_the_services_read():
+    # Given today's stored customer and customers/redact items of the events/ fixtures
+    customer = parsed_item("customers/create", "shopify/customers_create.json", "customer")
+    request = parsed_item("customers/redact", "shopify/customers_redact.json", "privacy")
+    # When each is decoded
+    c, r = customer_image(customer), privacy_image(request)
+    # Then the person is the stored one, field for field, and the request's ids are its own
+    assert records.person_fields(c.person) == customer["p"] and c.source_id == customer["src"]
+    assert c.updated_at is not None and c.updated_at.isoformat().startswith(customer["ua"][:19])
+    assert records.person_fields(r.person) == request["p"] and r.request == "customers_redact"
+    assert (r.request_id, r.orders, r.key) == (request["rid"], tuple(request["ords"]), request["pk"])
+    assert r.customer_id is None and not r.redacted

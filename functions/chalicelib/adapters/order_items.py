@@ -7,7 +7,14 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.domain import records
-from chalicelib.domain.ingest_images import CheckoutImage, Image, IngestChange, OrderImage
+from chalicelib.domain.ingest_images import (
+    CheckoutImage,
+    CustomerImage,
+    Image,
+    IngestChange,
+    OrderImage,
+    PrivacyRequestImage,
+)
 from chalicelib.domain.timemath import parse_iso
 
 # what a guest's checkout flow run keeps of the person (the run's context "p")
@@ -51,14 +58,46 @@ def checkout_image(item: dict[str, Any]) -> CheckoutImage:
     )
 
 
+def customer_image(item: dict[str, Any]) -> CustomerImage:
+    return CustomerImage(
+        key=str(item.get("pk") or ""),
+        workspace_id=str(item["ws"]),
+        source_id=str(item["src"]),
+        person=records.person_from(item.get("p")),
+        created_at=parse_iso(item.get("ca")),
+        updated_at=parse_iso(item.get("ua")),
+        redacted=bool(item.get("rdx")),
+    )
+
+
+def privacy_image(item: dict[str, Any]) -> PrivacyRequestImage:
+    return PrivacyRequestImage(
+        key=str(item.get("pk") or ""),
+        workspace_id=str(item["ws"]),
+        source_id=str(item["src"]),
+        request=str(item["req"]),
+        request_id=str(item["rid"]),
+        person=records.person_from(item.get("p")),
+        customer_id=str(item["cid"]) if item.get("cid") else None,
+        orders=tuple(str(o) for o in item.get("ords") or []),
+        redacted=bool(item.get("rdx")),
+    )
+
+
+DECODERS: dict[str, Any] = {
+    "order": order_image,
+    "checkout": checkout_image,
+    "customer": customer_image,
+    "privacy": privacy_image,
+}
+
+
 def image(item: dict[str, Any] | None) -> Image | None:
-    """The order or checkout an ingest-table item holds (None: another kind, or none)."""
-    kind = (item or {}).get("t")
-    if item is None or kind not in ("order", "checkout"):
-        return None
-    return order_image(item) if kind == "order" else checkout_image(item)
+    """What an ingest-table item holds, decoded (None: none, or a kind no consumer reads)."""
+    decode = DECODERS.get(str((item or {}).get("t")))
+    return None if item is None or decode is None else decode(item)
 
 
 def ingest_change(old: dict[str, Any] | None, new: dict[str, Any] | None) -> IngestChange:
     """A stream record's images, decoded where they enter."""
-    return IngestChange(before=image(old), after=image(new), old=old, new=new)
+    return IngestChange(before=image(old), after=image(new))

@@ -68,18 +68,44 @@ class CheckoutImage:
     redacted: bool = False
 
 
-Image = OrderImage | CheckoutImage
+@dataclass(frozen=True)
+class CustomerImage:
+    """One stored version of a storefront customer."""
+
+    key: str
+    workspace_id: str
+    source_id: str
+    person: Person
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    redacted: bool = False
+
+
+@dataclass(frozen=True)
+class PrivacyRequestImage:
+    """A stored privacy request (Shopify's mandatory topics, or the admin API's)."""
+
+    key: str
+    workspace_id: str
+    source_id: str
+    request: str  # customers_redact, customers_data_request, shop_redact
+    request_id: str
+    person: Person
+    customer_id: str | None = None  # made through the admin API: the customer, by id
+    orders: tuple[str, ...] = ()  # the platform's order ids the request lists
+    redacted: bool = False  # the request's own redaction, once carried out
+
+
+Image = OrderImage | CheckoutImage | CustomerImage | PrivacyRequestImage
 
 
 @dataclass(frozen=True)
 class IngestChange:
-    """One ingest-table change: the decoded orders and checkouts before and after, and the
-    stored images the profile service still reads itself (customers, privacy requests)."""
+    """One ingest-table change: what was stored before and after, decoded (None: nothing,
+    or a kind no consumer reads)."""
 
     before: Image | None = None
     after: Image | None = None
-    old: dict[str, Any] | None = None
-    new: dict[str, Any] | None = None
 
     @property
     def order(self) -> OrderImage | None:

@@ -62,7 +62,7 @@ class IngestPipeline:
         self.orders = orders
 
     def apply(self, change: IngestChange, now: datetime) -> IngestOutcome:
-        result = self.profiles.apply_change(change.old, change.new)
+        result = self.profiles.apply_change(change)
         outcome = IngestOutcome(result)
         try:
             outcome.decisions = self.notifications.on_order_change(change, now)

@@ -37,7 +37,7 @@ class FlowTriggers:
     ) -> list[str]:
         """`customer_id`: the profile the same record just updated, when it did (an order);
         otherwise (a checkout, a guest) the customer is looked up here."""
-        after = change.after
+        after = change.order or change.checkout  # customers and privacy requests start nothing
         if after is None or after.redacted:
             return []
         workspace_id = after.workspace_id
