@@ -132,6 +132,7 @@ def handle_profile_record(record: DynamoDBRecord) -> str:
 
 def _profile_record(record: DynamoDBRecord) -> str:
     from chalicelib.adapters.codec import from_item
+    from chalicelib.adapters.profile_items import profile_change
 
     change = record.raw_event["dynamodb"]
     old = from_item(change.get("OldImage")) or {}
@@ -144,7 +145,8 @@ def _profile_record(record: DynamoDBRecord) -> str:
     profile = new if new and new.get("t") == "profile" else None
     from chalicelib.domain.models import now_utc
 
-    started = container().flow_triggers.on_profile_change(old, new, now_utc())
+    # decoded where it enters: the flow triggers read a ProfileChange
+    started = container().flow_triggers.on_profile_change(profile_change(old, new), now_utc())
     if started:
         count("FlowRunsStarted", len(started))
     result = container().membership.apply(current["ws"], current["cid"], profile)

@@ -23,6 +23,7 @@ from chalicelib.domain.ingest_images import CheckoutImage, IngestChange, OrderIm
 from chalicelib.domain.messaging.flows import FlowService, TriggerEvent, birthday_event
 from chalicelib.domain.messaging.ports import ProfileReader, WorkspaceReader
 from chalicelib.domain.models import Person
+from chalicelib.domain.profile_images import ProfileChange, ProfileImage
 
 
 class FlowTriggers:
@@ -91,28 +92,28 @@ class FlowTriggers:
         return customer_id_for(settings.id_salt, keys[0])
 
     # -- the CRM stream -------------------------------------------------------------
-    def on_profile_change(
-        self, old: dict[str, Any] | None, new: dict[str, Any] | None, now: datetime
-    ) -> list[str]:
-        if new is None or new.get("t") != "profile":
+    def on_profile_change(self, change: ProfileChange, now: datetime) -> list[str]:
+        new = change.after
+        if new is None:
             return []
-        before = old if old and old.get("t") == "profile" else {}
-        workspace_id, customer_id = new["ws"], new["cid"]
+        before = change.before or ProfileImage(new.workspace_id, new.customer_id)
+        workspace_id, customer_id = new.workspace_id, new.customer_id
         if not self.flows.has_flows(workspace_id):
             return []
         started: list[str] = []
-        if int(new.get("n") or 0) > 0 and int(before.get("n") or 0) == 0:
-            first = timemath.parse_iso(new.get("first")) or now
+        if new.orders > 0 and before.orders == 0:
+            first = new.first_order_at or now
             started += self.flows.trigger(
                 TriggerEvent("order.first", workspace_id, customer_id, "first", first)
             )
-        if new.get("m") and not before.get("m"):
+        if new.member and not before.member:
             started += self.flows.trigger(
                 TriggerEvent("member.joined", workspace_id, customer_id, "member", now)
             )
-        if new.get("bd") and new.get("bd") != before.get("bd"):
+        if new.birthday and new.birthday != before.birthday:
             settings = self.workspaces.settings(workspace_id)
-            started += self.flows.trigger(birthday_event(workspace_id, customer_id, new, now, settings))
+            profile = dict(new.item)
+            started += self.flows.trigger(birthday_event(workspace_id, customer_id, profile, now, settings))
         return started
 
     # -- segment events (an EventSink of MembershipService) ---------------------------
