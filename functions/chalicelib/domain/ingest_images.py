@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.domain.models import Person
-from chalicelib.domain.records import OrderSnapshot
+from chalicelib.domain.order_snapshot import OrderSnapshot
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from chalicelib.domain import records, timemath
+from chalicelib.domain import timemath
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for, identity_keys, identity_kind
 from chalicelib.domain.ingest_images import (
@@ -28,6 +28,7 @@ from chalicelib.domain.ingest_images import (
 )
 from chalicelib.domain.models import Person, now_utc
 from chalicelib.domain.order_entries import entry_partitions
+from chalicelib.domain.order_snapshot import OrderSnapshot, public_order_id
 from chalicelib.domain.outcomes import ApplyResult
 from chalicelib.domain.ports import PrivacyHandler, ProfileStore, WorkspaceReader
 from chalicelib.domain.profile_model import (  # noqa: F401 - also read from here by the CLI and benches
@@ -82,7 +83,7 @@ class ProfileService:
         ws = self._settings(snap.workspace_id)
         if not ws.currency and snap.currency:  # created without one: the first order's
             ws = self.workspaces.adopt_currency(ws.workspace_id, snap.currency)
-        key = records.public_order_id(snap.source_id, snap.order_id)
+        key = public_order_id(snap.source_id, snap.order_id)
         at = new.updated_at or snap.created_at
 
         def change(profile: Profile) -> list[str] | None:
@@ -104,7 +105,7 @@ class ProfileService:
         self,
         profile: Profile,
         key: str,
-        snap: records.OrderSnapshot,
+        snap: OrderSnapshot,
         ws: WorkspaceSettings,
         at: datetime | None,
     ) -> list[str] | None:
