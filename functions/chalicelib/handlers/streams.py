@@ -74,9 +74,9 @@ def handle_record(record: DynamoDBRecord) -> str:
     from chalicelib.domain.models import now_utc
 
     change = record.raw_event["dynamodb"]
-    # decoded where it enters: the pipeline's consumers read domain values
-    images = ingest_change(from_item(change.get("OldImage")), from_item(change.get("NewImage")))
     try:
+        # decoded where it enters (a record that cannot be is a failed record, as any other)
+        images = ingest_change(from_item(change.get("OldImage")), from_item(change.get("NewImage")))
         outcome = container().ingest_pipeline.apply(images, now_utc())
     except Exception as exc:
         # Logged with the record's keys only (no images: they hold personal data), then
