@@ -78,11 +78,11 @@ def _redrive_ingest(container: Container, key: dict[str, Any]) -> None:
     same pipeline as the stream (profile, notifications, flow runs, attribution). The
     profile write is versioned and every message is claimed by its key, so what was done
     already is not done again."""
+    from chalicelib.adapters.order_items import ingest_change
     from chalicelib.domain.models import now_utc
 
-    container.ingest_pipeline.apply(
-        None, _current(container, container.settings.ingest_table, key), now_utc()
-    )
+    current = _current(container, container.settings.ingest_table, key)
+    container.ingest_pipeline.apply(ingest_change(None, current), now_utc())
 
 
 def _redrive_crm(container: Container, key: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from chalicelib.adapters.codec import from_item
+from chalicelib.adapters.order_items import ingest_change
 from chalicelib.domain import records, timemath
 from tests.conftest import event_bytes, load_event, relative_to
 
@@ -238,7 +239,7 @@ def test_what_the_store_made_before_an_erasure_never_brings_the_person_back(froz
     stage.drain()
     stage.drain()
     # When that stream record is delivered again (a late retry from another shard)
-    replayed = stage.container.profiles.apply_change(None, image)
+    replayed = stage.container.profiles.apply_change(ingest_change(None, image))
     # And the store sends a later state of the same order, with her on it
     later = datetime.now(UTC) + timedelta(minutes=1)
     stage.send(ws, "shopify", "orders/updated", order | {"updated_at": later.isoformat(), "note": "gift"})

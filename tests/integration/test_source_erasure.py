@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.adapters.codec import from_item
+from chalicelib.adapters.order_items import ingest_change
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.messaging import notifications
 from chalicelib.domain.models import now_utc
@@ -172,7 +173,7 @@ def test_shop_redact_erases_what_the_shop_gave_and_keeps_what_other_stores_gave(
     before = (crm_items(stage), ingest_items(stage))
     status = stage.container.source_erasure.run(ws.workspace_id, ws.sources["shopify"]["source_id"])
     (request,) = [from_item(i) for i in ingest_items(stage) if i["t"]["S"] == "privacy"]
-    stage.container.ingest_pipeline.apply(None, request, now_utc())
+    stage.container.ingest_pipeline.apply(ingest_change(None, request), now_utc())
     stage.drain()
     # Then nothing changes: a no-op
     assert status["state"] == "source_erased" and status["removed"] == entry["removed"]

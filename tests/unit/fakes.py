@@ -280,16 +280,22 @@ class RecordingEffects:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str | None, str | None]] = []
 
-    def on_order_change(self, old: Any, new: Any, now: Any) -> list[Any]:
-        self.calls.append(("notifications", (new or {}).get("t"), None))
+    def on_order_change(self, change: Any, now: Any) -> list[Any]:
+        self.calls.append(("notifications", _kind(change), None))
         return []
 
-    def on_ingest_change(self, old: Any, new: Any, now: Any, customer_id: str | None = None) -> list[str]:
-        self.calls.append(("triggers", (new or {}).get("t"), customer_id))
+    def on_ingest_change(self, change: Any, now: Any, customer_id: str | None = None) -> list[str]:
+        self.calls.append(("triggers", _kind(change), customer_id))
         return []
 
-    def on_order(self, old: Any, new: Any, now: Any, customer_id: str | None = None) -> None:
-        self.calls.append(("attribution", (new or {}).get("t"), customer_id))
+    def on_order(self, change: Any, now: Any, customer_id: str | None = None) -> None:
+        self.calls.append(("attribution", _kind(change), customer_id))
+
+
+def _kind(change: Any) -> str | None:
+    """The kind of the change's new image ("order", "checkout", "customer", "privacy")."""
+    kinds = {"OrderImage": "order", "CheckoutImage": "checkout", "CustomerImage": "customer"}
+    return (kinds | {"PrivacyRequestImage": "privacy"}).get(type(change.after).__name__)
 
 
 # -- segments and memberships, with DynamoSegmentStore's and DynamoMembershipStore's rules --

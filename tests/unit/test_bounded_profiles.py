@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.adapters.codec import to_item
+from chalicelib.adapters.order_items import ingest_change
 from chalicelib.domain import predict, profiles, timemath
 from chalicelib.domain.customers import CustomerService, ProfileView
 from chalicelib.domain.models import Platform
@@ -158,7 +159,7 @@ def apply_all(deliveries: list[dict[str, Any]], bound: int = RECENT_ORDERS) -> A
     service, store = new_service()
     with mock.patch.object(profiles, "RECENT_ORDERS", bound):
         for item in deliveries:
-            service.apply_change(None, item)
+            service.apply_change(ingest_change(None, item))
     return store
 
 
@@ -172,7 +173,7 @@ def test_a_customer_with_many_more_orders_than_the_bound_keeps_a_small_profile_w
     service, store = new_service()
     sizes = []
     for item in deliveries:
-        service.apply_change(None, item)
+        service.apply_change(ingest_change(None, item))
         sizes.append(item_size(to_item(store.profile())))
     # Then the profile item never grew past a fixed size: the first orders' profile, plus
     # the bound's worth of entries and the summary of the moved ones
@@ -250,13 +251,13 @@ def test_a_merge_brings_the_moved_orders_of_both_profiles_and_later_changes_stay
     by_email = [[_renumbered(s, 100) for s in h] for h in histories(rng, 2 * RECENT_ORDERS)]
     service, store = new_service()
     for history in by_phone:
-        service.apply_change(None, _with_contact(delivery(history[0]), phone=PHONE))
+        service.apply_change(ingest_change(None, _with_contact(delivery(history[0]), phone=PHONE)))
     for history in by_email:
-        service.apply_change(None, delivery(history[0]))
+        service.apply_change(ingest_change(None, delivery(history[0])))
     assert len(store.profiles()) == 2
     # When an order with both the email and the phone merges them
     both = State(500, 1, 45, "USD", Decimal("12.00"), Decimal(0), False, (0,))
-    result = service.apply_change(None, _with_contact(delivery(both), phone=PHONE))
+    result = service.apply_change(ingest_change(None, _with_contact(delivery(both), phone=PHONE)))
     # Then one profile holds all of them, moved ones of the merged-away profile included
     assert result.merged
     placed = [h[0] for h in by_phone + by_email] + [both]
@@ -292,7 +293,7 @@ def test_a_merge_brings_the_moved_orders_of_both_profiles_and_later_changes_stay
         item = delivery(later)
         if lost is by_phone:
             item = _with_contact(item, phone=PHONE)
-        service.apply_change(None, item)
+        service.apply_change(ingest_change(None, item))
     final = [cancelled if s.order == merged_away.order else s for s in placed]
     assert figures(ProfileView.of(store.profile())) == straightforward(final)
     # And the merge record counts every order the merged-away profile held

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from chalicelib.adapters.engagement import engagement_from_item
+from chalicelib.adapters.order_items import ingest_change
 from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.messaging.attribution import AttributionService
 from chalicelib.domain.messaging.engagement import EngagementService, Rules, score_of, tier_of
@@ -273,6 +274,8 @@ def order(created: str, total: str = "122.00", currency: str = "USD", pk: str = 
         "pk": pk,
         "t": "order",
         "ws": WS,
+        "src": "src_1",
+        "oid": "1001",
         "ca": created,
         "tot": Decimal(total),
         "cur": currency,
@@ -296,9 +299,11 @@ def attribution():
 def test_an_order_within_five_days_of_a_click_is_attributed_once(attribution):
     service, store, _, jane = attribution
     # When Jane's order is first seen a day after her click, and the record is replayed
-    first = service.on_order(None, order("2026-11-20T15:15:30.000000Z"), NOW)
-    again = service.on_order(None, order("2026-11-20T15:15:30.000000Z"), NOW)
-    later = service.on_order(order("2026-11-20T15:15:30.000000Z"), order("2026-11-20T15:15:30.000000Z"), NOW)
+    first = service.on_order(ingest_change(None, order("2026-11-20T15:15:30.000000Z")), NOW)
+    again = service.on_order(ingest_change(None, order("2026-11-20T15:15:30.000000Z")), NOW)
+    later = service.on_order(
+        ingest_change(order("2026-11-20T15:15:30.000000Z"), order("2026-11-20T15:15:30.000000Z")), NOW
+    )
     # Then the order counts once, for the campaign and the variant
     assert first is not None and first["cid"] == jane and (again, later) == (None, None)
     counts = {"orders": 1, "revenue": Decimal("122.00")}
@@ -316,7 +321,7 @@ def test_an_order_within_five_days_of_a_click_is_attributed_once(attribution):
 )
 def test_the_window_and_the_currency(attribution, created, currency, revenue):
     service, store, _, _ = attribution
-    result = service.on_order(None, order(created, currency=currency), NOW)
+    result = service.on_order(ingest_change(None, order(created, currency=currency)), NOW)
     if revenue is None:
         assert result is None and store.counted == {}
     elif revenue == "no rate":
@@ -329,9 +334,9 @@ def test_a_customer_without_a_click_or_an_unknown_workspace_attributes_nothing(a
     service, store, engagement, _ = attribution
     # Given no click at all (or an order of a workspace that is gone)
     engagement.items.clear()
-    assert service.on_order(None, order("2026-11-20T15:15:30.000000Z"), NOW) is None
+    assert service.on_order(ingest_change(None, order("2026-11-20T15:15:30.000000Z")), NOW) is None
     unknown = dict(order("2026-11-20T15:15:30.000000Z"), ws="ws_gone")
-    assert service.on_order(None, unknown, NOW) is None and store.items == {}
+    assert service.on_order(ingest_change(None, unknown), NOW) is None and store.items == {}
 
 
 # -- unsubscribe links naming their campaign ----------------------------------------------
@@ -432,7 +437,7 @@ def test_an_order_under_a_merged_away_id_finds_the_survivors_click(attribution):
         FakeWorkspaces(), EngagementService(engagement, FakeWorkspaces()), store, Pointers()
     )
     # When an order under her own id comes in
-    result = service.on_order(None, order("2026-11-20T15:15:30.000000Z"), NOW)
+    result = service.on_order(ingest_change(None, order("2026-11-20T15:15:30.000000Z")), NOW)
     # Then it is attributed to the survivor's click
     assert (
         result is not None and result["cid"] == "c_survivor" and store.counted["camp#spring"]["orders"] == 1

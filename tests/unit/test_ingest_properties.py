@@ -18,6 +18,7 @@ import pytest
 import time_machine
 from hypothesis import HealthCheck, given, settings
 
+from chalicelib.adapters.order_items import ingest_change
 from chalicelib.domain.ingest import IngestService, shop_key
 from chalicelib.domain.models import Platform, Source
 from chalicelib.domain.pipeline import IngestPipeline
@@ -69,7 +70,9 @@ class Stage:
         self.ingest = IngestService(self.directory, self.secrets, self.store, FakeQuarantine(), REGISTRIES)
         self.profiles = FakeProfileStore()
         pipeline = IngestPipeline(ProfileService(self.profiles, self.directory), *[RecordingEffects()] * 3)
-        self.stream = Stream(self.store.stream, lambda old, new: pipeline.apply(old, new, RECEIVED))
+        self.stream = Stream(
+            self.store.stream, lambda old, new: pipeline.apply(ingest_change(old, new), RECEIVED)
+        )
 
     def deliver(self, delivery: Delivery) -> str:
         body = delivery.body

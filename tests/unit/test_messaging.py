@@ -377,13 +377,14 @@ def test_a_number_that_replied_stop_gets_no_sms_of_any_kind(world):
 
 
 def test_a_refund_delivered_on_its_own_is_announced_and_breaks_nothing():
+    from chalicelib.adapters.order_items import order_image
     from chalicelib.domain.messaging.notifications import kinds_to_send
 
     # Given an order seen before, and then a refunds/create entry (three fields) in its history
-    old = {"t": "order", "hist": [["paid", "2026-11-20T10:00:00Z"]]}
-    new = {
-        "t": "order",
-        "hist": [["paid", "2026-11-20T10:00:00Z"], ["refund", "2026-11-23T09:00:00Z", "5.00"]],
-    }
+    stored = {"pk": "W#ws#O#src#1", "t": "order", "ws": "ws", "src": "src", "oid": "1"}
+    old = order_image(stored | {"hist": [["paid", "2026-11-20T10:00:00Z"]]})
+    new = order_image(
+        stored | {"hist": [["paid", "2026-11-20T10:00:00Z"], ["refund", "2026-11-23T09:00:00Z", "5.00"]]}
+    )
     # Then the change is a refund notice, and the older status is not announced again
     assert kinds_to_send(old, new, AFTERNOON) == [("refund_processed", "2026-11-23T09:00:00Z")]

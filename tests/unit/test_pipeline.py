@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from chalicelib.adapters.order_items import ingest_change, order_image
+from chalicelib.domain.ingest_images import OrderImage
 from chalicelib.domain.messaging.service import Decision, Throttled
 from chalicelib.domain.models import Platform
 from chalicelib.domain.pipeline import IngestPipeline
@@ -23,8 +25,8 @@ class Provider(RecordingEffects):
         super().__init__()
         self.down = True
 
-    def on_order_change(self, old: Any, new: Any, now: Any) -> list[Any]:
-        super().on_order_change(old, new, now)
+    def on_order_change(self, change: Any, now: Any) -> list[Any]:
+        super().on_order_change(change, now)
         if self.down:
             raise Throttled("Maximum sending rate exceeded")
         return [Decision("sent", provider_id="ses-1")]
@@ -48,8 +50,8 @@ class Orders:
     def __init__(self, *items: dict[str, Any]) -> None:
         self.items = {i["pk"]: i for i in items}
 
-    def get_orders(self, keys: list[str]) -> list[dict[str, Any]]:
-        return [self.items[k] for k in keys if k in self.items]
+    def order_images(self, keys: list[str]) -> list[OrderImage]:
+        return [order_image(self.items[k]) for k in keys if k in self.items]
 
 
 def pipeline(order: dict[str, Any]) -> tuple[IngestPipeline, Any, Provider, Held]:
@@ -63,7 +65,7 @@ def test_a_throttled_notification_is_held_and_the_record_goes_through():
     order = order_item(Platform.SHOPIFY, "orders/create", "shopify/orders_create.json")
     ingest, store, provider, held = pipeline(order)
     # When a new order comes down the stream
-    outcome = ingest.apply(None, order, NOW)
+    outcome = ingest.apply(ingest_change(None, order), NOW)
     # Then the profile is written, and the notification is held instead of failing the record
     assert outcome.profile.outcome == "applied" and store.profile()["n"] == 1
     assert outcome.held and outcome.decisions == []
@@ -75,7 +77,7 @@ def test_a_throttled_notification_is_held_and_the_record_goes_through():
 def test_the_minute_job_sends_what_was_held_then_lets_it_go():
     order = order_item(Platform.SHOPIFY, "orders/create", "shopify/orders_create.json")
     ingest, _, provider, held = pipeline(order)
-    ingest.apply(None, order, NOW)
+    ingest.apply(ingest_change(None, order), NOW)
     # When the job runs while SES still throttles, the order stays held
     assert ingest.retry_held(NOW) == {"sent": 0, "released": 0, "still_held": 1, "errors": []}
     assert held.items
@@ -95,14 +97,14 @@ def test_a_failure_that_is_not_a_refusal_for_now_still_fails_the_record():
 
     provider.on_order_change = broken  # type: ignore[method-assign]
     with pytest.raises(RuntimeError):
-        ingest.apply(None, order, NOW)
+        ingest.apply(ingest_change(None, order), NOW)
     assert held.items == {}
 
 
 def test_a_held_order_whose_send_fails_otherwise_stays_held_and_is_reported_by_its_key():
     order = order_item(Platform.SHOPIFY, "orders/create", "shopify/orders_create.json")
     ingest, _, provider, held = pipeline(order)
-    ingest.apply(None, order, NOW)
+    ingest.apply(ingest_change(None, order), NOW)
 
     def rejected(*args: Any) -> list[Any]:
         raise RuntimeError("message rejected")

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.adapters.order_items import ingest_change
 from chalicelib.domain import records, timemath
 from chalicelib.domain.customers import CustomerService, ProfileView
 from chalicelib.domain.errors import Conflict
@@ -76,10 +77,10 @@ def test_applying_the_same_change_twice_changes_nothing():
     # Given a Shopify order applied once
     service, store = new_service()
     item = shopify_order()
-    first = service.apply_change(None, item)
+    first = service.apply_change(ingest_change(None, item))
     after_first = store.snapshot()
     # When the same stream record is applied again (at-least-once delivery)
-    second = service.apply_change(None, item)
+    second = service.apply_change(ingest_change(None, item))
     # Then nothing moves: same items, same rev, and the second is reported as already applied
     assert first.outcome == "applied"
     assert second.outcome == "already_applied"
@@ -97,10 +98,10 @@ def test_replaying_an_older_version_after_a_newer_one_changes_nothing():
     service, store = new_service()
     created = shopify_order("shopify/orders_create.json", v=1)
     fulfilled = shopify_order("shopify/orders_updated_paid.json", v=2)
-    service.apply_change(created, fulfilled)
+    service.apply_change(ingest_change(created, fulfilled))
     before = store.snapshot()
     # When the older created version (v1) arrives late
-    result = service.apply_change(None, created)
+    result = service.apply_change(ingest_change(None, created))
     # Then the profile keeps the newer entry
     assert result.outcome == "already_applied"
     assert store.snapshot() == before
@@ -112,12 +113,15 @@ def test_a_later_state_that_moves_no_figure_leaves_the_profile_unwritten():
     # Given Jane's order applied when it was created
     service, store = new_service()
     created = shopify_order("shopify/orders_create.json", v=1)
-    service.apply_change(None, created)
+    service.apply_change(ingest_change(None, created))
     saved = store.snapshot()
     # When its paid-and-fulfilled state, then its delivered state arrive (same totals, same person)
     paid = shopify_order("shopify/orders_updated_paid.json", v=2)
     delivered = shopify_order("shopify/orders_updated_delivered.json", v=3)
-    results = [service.apply_change(created, paid), service.apply_change(paid, delivered)]
+    results = [
+        service.apply_change(ingest_change(created, paid)),
+        service.apply_change(ingest_change(paid, delivered)),
+    ]
     # Then the profile is not written again: nothing it shows has moved. (It is still read:
     # the comparison is with the profile itself, so a profile that missed a state heals.)
     assert [r.outcome for r in results] == ["already_applied", "already_applied"]
@@ -125,7 +129,7 @@ def test_a_later_state_that_moves_no_figure_leaves_the_profile_unwritten():
     assert results[0].customer_id == store.profile()["cid"]
     # And when a state that does move a figure (a refund) comes after them, it is written
     refunded = with_refund(delivered, "shopify/refunds_create.json")
-    assert service.apply_change(delivered, refunded).outcome == "applied"
+    assert service.apply_change(ingest_change(delivered, refunded)).outcome == "applied"
     assert len(store.saves) == 2 and view(store.profile()).total_refunded == "42.93"
 
 
@@ -137,7 +141,7 @@ def test_first_order_sets_the_aggregates():
     service, store = new_service()
     item = shopify_order()
     # When Jane's first Shopify order is applied
-    result = service.apply_change(None, item)
+    result = service.apply_change(ingest_change(None, item))
     # Then one profile holds the order, keyed by her email, with her identities
     profile = store.profile()
     assert result.customer_id == customer_id_for(SALT, "email:" + JANE)
@@ -160,11 +164,11 @@ def test_order_then_its_cancellation_counts_nothing():
     # Given Jane's paid order applied
     service, store = new_service()
     created = shopify_order("shopify/orders_create.json", v=1)
-    service.apply_change(None, created)
+    service.apply_change(ingest_change(None, created))
     assert view(store.profile()).orders_count == 1
     # When the order's cancellation (a newer version, refunds included) is applied
     cancelled = shopify_order("shopify/orders_cancelled.json", v=2)
-    result = service.apply_change(created, cancelled)
+    result = service.apply_change(ingest_change(created, cancelled))
     # Then the order counts for nothing
     assert result.outcome == "applied"
     v = view(store.profile())
@@ -180,10 +184,10 @@ def test_refund_counts_in_total_refunded():
     # Given Jane's order applied
     service, store = new_service()
     created = shopify_order("shopify/orders_create.json", v=1)
-    service.apply_change(None, created)
+    service.apply_change(ingest_change(None, created))
     # When a Shopify refunds/create for that order was written to the same item
     refunded = with_refund(created, "shopify/refunds_create.json")
-    result = service.apply_change(created, refunded)
+    result = service.apply_change(ingest_change(created, refunded))
     # Then the refund shows in total_refunded and net, and the order still counts once
     assert result.outcome == "applied"
     v = view(store.profile())
@@ -199,7 +203,7 @@ def test_eur_order_is_converted_at_the_workspace_rate():
     item = order_item(WOO, "order.created", "woocommerce/order_created.json")
     assert item["cur"] == "EUR"
     # When it is applied
-    service.apply_change(None, item)
+    service.apply_change(ingest_change(None, item))
     # Then the total is converted to USD and rounded to the cent
     profile = store.profile()
     v = view(profile)
@@ -218,8 +222,8 @@ def test_eur_refund_is_converted_too():
     created = order_item(WOO, "order.created", "woocommerce/order_created.json", v=1)
     updated = order_item(WOO, "order.updated", "woocommerce/order_updated_refunded.json", v=2)
     # When both are applied
-    service.apply_change(None, created)
-    service.apply_change(created, updated)
+    service.apply_change(ingest_change(None, created))
+    service.apply_change(ingest_change(created, updated))
     # Then the refund is converted at the same rate
     v = view(store.profile())
     assert v.orders_count == 1
@@ -236,7 +240,7 @@ def test_unknown_currency_goes_to_unconverted_not_total_spent():
         generic_order("G-1", "2026-11-21T17:02:00+01:00", email=JANE, currency="GBP", total="64.00"),
     )
     # When it is applied
-    service.apply_change(None, item)
+    service.apply_change(ingest_change(None, item))
     # Then it counts as an order, but its amount is kept apart, per currency
     v = view(store.profile())
     assert v.orders_count == 1
@@ -252,8 +256,8 @@ def test_two_orders_give_the_average_days_between_orders():
     pos = order_item(GENERIC, "order", "generic/order.json")
     assert pos["p"].get("e") is None  # the POS order knows her phone, not her email
     # When both are applied
-    service.apply_change(None, web)
-    result = service.apply_change(None, pos)
+    service.apply_change(ingest_change(None, web))
+    result = service.apply_change(ingest_change(None, pos))
     # Then one profile holds both, with the days between them
     profile = store.profile()
     assert result.customer_id == profile["cid"]
@@ -274,7 +278,7 @@ def test_three_orders_average_the_gaps():
     service, store = new_service()
     for n, day in enumerate(("01", "04", "11")):
         body = generic_order(f"G-{n}", f"2026-11-{day}T10:00:00+00:00", email=JANE)
-        service.apply_change(None, order_item(GENERIC, "order", body))
+        service.apply_change(ingest_change(None, order_item(GENERIC, "order", body)))
     # When the profile is read
     v = view(store.profile())
     # Then the average gap is (11 - 1) / 2 = 5 days
@@ -298,8 +302,8 @@ def test_phone_only_and_email_only_orders_then_one_with_both_merge_the_profiles(
         "order",
         generic_order("G-2", "2026-11-02T10:00:00+00:00", email="Jane.Doe@Example.com", total="20.00"),
     )
-    service.apply_change(None, phone_only)
-    service.apply_change(None, email_only)
+    service.apply_change(ingest_change(None, phone_only))
+    service.apply_change(ingest_change(None, email_only))
     assert len(store.profiles()) == 2
     phone_id = customer_id_for(SALT, "phone:" + JANE_PHONE)
     email_id = customer_id_for(SALT, "email:" + JANE)
@@ -309,7 +313,7 @@ def test_phone_only_and_email_only_orders_then_one_with_both_merge_the_profiles(
         "order",
         generic_order("G-3", "2026-11-03T10:00:00+00:00", email=JANE, phone=JANE_PHONE, total="30.00"),
     )
-    result = service.apply_change(None, both)
+    result = service.apply_change(ingest_change(None, both))
     # Then one live profile remains (the older one), holding all three orders
     assert result.outcome == "applied"
     assert result.customer_id == phone_id
@@ -338,12 +342,12 @@ def test_after_a_merge_the_email_finds_the_live_profile():
     service, store = new_service()
     for n, (email, phone) in enumerate(((None, JANE_PHONE), (JANE, None), (JANE, JANE_PHONE))):
         body = generic_order(f"G-{n}", f"2026-11-0{n + 1}T10:00:00+00:00", email=email, phone=phone)
-        service.apply_change(None, order_item(GENERIC, "order", body))
+        service.apply_change(ingest_change(None, order_item(GENERIC, "order", body)))
     # When the admin API looks her up by email, and a later email-only order arrives
     customers = CustomerService(store, orders=None, workspaces=FakeWorkspaces())  # type: ignore[arg-type]
     found = customers.find_by_email(WS, "JANE.DOE@example.com ")
     later = generic_order("G-9", "2026-11-09T10:00:00+00:00", email=JANE)
-    result = service.apply_change(None, order_item(GENERIC, "order", later))
+    result = service.apply_change(ingest_change(None, order_item(GENERIC, "order", later)))
     # Then both reach the one live profile
     (profile,) = found
     live = store.profile()
@@ -356,13 +360,13 @@ def test_a_second_email_gets_a_pointer_and_finds_the_profile_again():
     # Given Jane's profile created by an order with her email and phone
     service, store = new_service()
     first = generic_order("G-1", "2026-11-01T10:00:00+00:00", email=JANE, phone=JANE_PHONE)
-    service.apply_change(None, order_item(GENERIC, "order", first))
+    service.apply_change(ingest_change(None, order_item(GENERIC, "order", first)))
     # When an order with her work email and the same phone arrives, then one with only the
     # work email
     second = generic_order("G-2", "2026-11-02T10:00:00+00:00", email="jane@work.example", phone=JANE_PHONE)
-    service.apply_change(None, order_item(GENERIC, "order", second))
+    service.apply_change(ingest_change(None, order_item(GENERIC, "order", second)))
     third = generic_order("G-3", "2026-11-03T10:00:00+00:00", email="jane@work.example")
-    service.apply_change(None, order_item(GENERIC, "order", third))
+    service.apply_change(ingest_change(None, order_item(GENERIC, "order", third)))
     # Then the work email is a pointer into her profile, which holds all three orders
     live = store.profile()
     (pointer,) = store.of_type("pointer")
@@ -377,11 +381,11 @@ def test_a_third_identity_is_applied_when_a_pointer_already_exists():
     service, store = new_service()
     for n, email in enumerate((JANE, "jane@work.example")):
         body = generic_order(f"G-{n}", f"2026-11-0{n + 1}T10:00:00+00:00", email=email, phone=JANE_PHONE)
-        service.apply_change(None, order_item(GENERIC, "order", body))
+        service.apply_change(ingest_change(None, order_item(GENERIC, "order", body)))
     assert len(store.of_type("pointer")) == 1
     # When an order with a third email and the same phone arrives
     third = generic_order("G-3", "2026-11-03T10:00:00+00:00", email="jd@home.example", phone=JANE_PHONE)
-    result = service.apply_change(None, order_item(GENERIC, "order", third))
+    result = service.apply_change(ingest_change(None, order_item(GENERIC, "order", third)))
     # Then it is applied to her profile and the new email gets its own pointer
     assert result.outcome == "applied"
     assert view(store.profile()).orders_count == 3
@@ -393,7 +397,7 @@ def test_no_identity_creates_nothing():
     service, store = new_service()
     body = generic_order("G-1", "2026-11-01T10:00:00+00:00")
     # When it is applied
-    result = service.apply_change(None, order_item(GENERIC, "order", body))
+    result = service.apply_change(ingest_change(None, order_item(GENERIC, "order", body)))
     # Then there is no profile
     assert result.outcome == "no_identity"
     assert result.customer_id is None
@@ -404,12 +408,12 @@ def test_deletions_and_other_item_types_are_skipped():
     # Given a stored order and a checkout item
     service, store = new_service()
     item = shopify_order()
-    checkout = {"t": "checkout", "ws": WS, "src": "src_1", "kid": "k1"}
+    checkout = {"pk": f"W#{WS}#K#src_1#k1", "t": "checkout", "ws": WS, "src": "src_1", "kid": "k1"}
     # When a deletion (no new image) and a checkout change are applied
     # Then both are skipped and nothing is written
-    assert service.apply_change(item, None).outcome == "skipped"
-    assert service.apply_change(None, None).outcome == "skipped"
-    assert service.apply_change(None, checkout).outcome == "skipped"
+    assert service.apply_change(ingest_change(item, None)).outcome == "skipped"
+    assert service.apply_change(ingest_change(None, None)).outcome == "skipped"
+    assert service.apply_change(ingest_change(None, checkout)).outcome == "skipped"
     assert store.items == {}
 
 
@@ -419,7 +423,7 @@ def test_unknown_workspace_raises():
     # When the order is applied
     # Then it fails loudly (the stream reports the record as failed)
     with pytest.raises(LookupError):
-        service.apply_change(None, shopify_order())
+        service.apply_change(ingest_change(None, shopify_order()))
 
 
 def test_customer_record_creates_a_profile_without_orders():
@@ -443,8 +447,8 @@ def test_customer_record_creates_a_profile_without_orders():
         },
     }
     # When it is applied twice
-    first = service.apply_change(None, item)
-    second = service.apply_change(item, item)
+    first = service.apply_change(ingest_change(None, item))
+    second = service.apply_change(ingest_change(item, item))
     # Then one profile with no orders but her consent and source exists, written once
     assert (first.outcome, second.outcome) == ("applied", "already_applied")
     v = view(store.profile())
@@ -482,7 +486,7 @@ def test_a_patron_withdrawal_gives_way_only_to_a_newer_consent_time_of_the_store
     # Given Jane subscribed at the store, then unsubscribed through Patron (the profile's
     # `ce` as `DynamoProfileConsent` writes it)
     service, store = new_service()
-    service.apply_change(None, shopify_order())
+    service.apply_change(ingest_change(None, shopify_order()))
     key = next(k for k, i in store.items.items() if i.get("t") == "profile")
     store.items[key]["ce"] = {"s": "unsubscribed", "at": WITHDRAWN_AT, "src": "unsubscribe link"}
 
@@ -491,19 +495,19 @@ def test_a_patron_withdrawal_gives_way_only_to_a_newer_consent_time_of_the_store
 
     # When a later order reports only the legacy `accepts_marketing` (the record's time,
     # after the withdrawal, stands in for a consent time)
-    service.apply_change(None, jane_orders_again(1))
+    service.apply_change(ingest_change(None, jane_orders_again(1)))
     # Then she stays unsubscribed
     assert consent() == "unsubscribed"
     # When one reports a subscription whose own consent time is before the withdrawal
-    service.apply_change(None, jane_orders_again(2, consent_at="2026-11-24T00:00:00Z"))
+    service.apply_change(ingest_change(None, jane_orders_again(2, consent_at="2026-11-24T00:00:00Z")))
     # Then too
     assert consent() == "unsubscribed"
     # When one reports a subscription whose own consent time is after it (she opted in again)
-    service.apply_change(None, jane_orders_again(3, consent_at="2026-11-26T00:00:00Z"))
+    service.apply_change(ingest_change(None, jane_orders_again(3, consent_at="2026-11-26T00:00:00Z")))
     # Then the profile shows it
     assert store.profile()["ce"] == {"s": "subscribed", "at": "2026-11-26T00:00:00.000000Z"}
     # And from then on storefront reports compete on time as before: a later legacy report wins
-    service.apply_change(None, jane_orders_again(4, accepts=False, day="2026-11-28"))
+    service.apply_change(ingest_change(None, jane_orders_again(4, accepts=False, day="2026-11-28")))
     assert consent() == "not_subscribed"
 
 
@@ -522,9 +526,9 @@ def test_a_conflict_on_the_first_save_is_retried_and_both_orders_count():
     b = order_item(
         GENERIC, "order", generic_order("G-B", "2026-11-02T10:00:00+00:00", email=JANE, total="20.00")
     )
-    store.before_save = lambda: other.apply_change(None, b)
+    store.before_save = lambda: other.apply_change(ingest_change(None, b))
     # When order A is applied
-    result = service.apply_change(None, a)
+    result = service.apply_change(ingest_change(None, a))
     # Then the first save conflicted, the retry re-read the profile and both orders count
     assert result.outcome == "applied"
     assert store.attempts == 3  # A (conflict), B, A again
@@ -548,7 +552,7 @@ def test_a_profile_that_keeps_changing_gives_up_with_conflict():
     # When an order is applied
     # Then it is retried a bounded number of times, then the Conflict is raised
     with pytest.raises(Conflict):
-        service.apply_change(None, shopify_order())
+        service.apply_change(ingest_change(None, shopify_order()))
     assert store.attempts == MAX_ATTEMPTS
     assert store.items == {}
 

@@ -15,7 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.adapters.codec import batch_get, to_av, to_item
+from chalicelib.adapters.order_items import order_image
 from chalicelib.domain import records, timemath
+from chalicelib.domain.ingest_images import OrderImage
 from chalicelib.domain.models import (
     Checkout,
     Customer,
@@ -270,3 +272,7 @@ class DynamoOrderReader:
     def get_orders(self, keys: list[str]) -> list[dict[str, Any]]:
         unique = list(dict.fromkeys(keys))
         return batch_get(self._client, self.table, [{"pk": {"S": k}} for k in unique])
+
+    def order_images(self, keys: list[str]) -> list[OrderImage]:
+        """The orders stored under these keys, decoded (adapters/order_items.py)."""
+        return [order_image(i) for i in self.get_orders(keys) if i.get("t") == "order"]

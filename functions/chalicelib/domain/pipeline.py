@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from chalicelib.domain.ingest_images import IngestChange
 from chalicelib.domain.messaging.service import InFlight, Throttled
 from chalicelib.domain.outcomes import ApplyResult
 from chalicelib.domain.ports import (
@@ -60,21 +61,21 @@ class IngestPipeline:
         self.later = later
         self.orders = orders
 
-    def apply(self, old: dict[str, Any] | None, new: dict[str, Any] | None, now: datetime) -> IngestOutcome:
-        result = self.profiles.apply_change(old, new)
+    def apply(self, change: IngestChange, now: datetime) -> IngestOutcome:
+        result = self.profiles.apply_change(change)
         outcome = IngestOutcome(result)
         try:
-            outcome.decisions = self.notifications.on_order_change(old, new, now)
+            outcome.decisions = self.notifications.on_order_change(change, now)
         except RETRY_LATER:
-            if self.later is None or new is None:
+            if self.later is None or change.order is None:
                 raise
-            self.later.hold(str(new["ws"]), str(new["pk"]), now)
+            self.later.hold(change.order.workspace_id, change.order.key, now)
             outcome.held = True
         # the profile just written names the customer: the triggers and attribution need not
         # look them up
         customer_id = result.customer_id
-        outcome.runs = self.triggers.on_ingest_change(old, new, now, customer_id=customer_id)
-        outcome.attributed = self.attribution.on_order(old, new, now, customer_id=customer_id) is not None
+        outcome.runs = self.triggers.on_ingest_change(change, now, customer_id=customer_id)
+        outcome.attributed = self.attribution.on_order(change, now, customer_id=customer_id) is not None
         return outcome
 
     def retry_held(self, now: datetime, limit: int = 100) -> dict[str, Any]:
@@ -86,11 +87,13 @@ class IngestPipeline:
         if self.later is None or self.orders is None:
             return counts
         held = self.later.held(limit)
-        items = {str(i["pk"]): i for i in self.orders.get_orders([key for _, key in held])}
+        orders = {o.key: o for o in self.orders.order_images([key for _, key in held])}
         for n, (workspace_id, key) in enumerate(held):
-            item = items.get(key)
+            order = orders.get(key)
             try:
-                decisions = self.notifications.on_order_change(None, item, now) if item else []
+                decisions = (
+                    self.notifications.on_order_change(IngestChange(after=order), now) if order else []
+                )
             except RETRY_LATER:
                 counts["still_held"] = len(held) - n
                 break

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:  # annotations only: importing the ports costs nothing at cold start
+    from chalicelib.domain.ingest_images import CheckoutImage, IngestChange, OrderImage, PrivacyRequestImage
     from chalicelib.domain.model_params import ModelParams
     from chalicelib.domain.models import Delivery, IngestPayload, Source
     from chalicelib.domain.nightly_cursor import NightlyCursor
@@ -130,8 +131,8 @@ class ProfilePages(Protocol):
 
 # -- privacy records met by the profile stream -----------------------------------
 class PrivacyHandler(Protocol):
-    def handle(self, item: dict[str, Any]) -> ApplyResult: ...
-    def index_checkout(self, old: dict[str, Any] | None, new: dict[str, Any]) -> ApplyResult: ...
+    def handle(self, item: PrivacyRequestImage) -> ApplyResult: ...
+    def index_checkout(self, old: CheckoutImage | None, new: CheckoutImage) -> ApplyResult: ...
 
 
 # -- customers -----------------------------------------------------------------
@@ -216,32 +217,22 @@ class NightlyStore(Protocol):
 
 # -- ingest pipeline -----------------------------------------------------------
 class ProfileApplier(Protocol):
-    def apply_change(self, old: dict[str, Any] | None, new: dict[str, Any] | None) -> ApplyResult: ...
+    def apply_change(self, change: IngestChange) -> ApplyResult: ...
 
 
 class OrderNotifier(Protocol):
-    def on_order_change(
-        self, old: dict[str, Any] | None, new: dict[str, Any] | None, now: datetime
-    ) -> list[Any]: ...
+    def on_order_change(self, change: IngestChange, now: datetime) -> list[Any]: ...
 
 
 class IngestTriggers(Protocol):
     def on_ingest_change(
-        self,
-        old: dict[str, Any] | None,
-        new: dict[str, Any] | None,
-        now: datetime,
-        customer_id: str | None = None,
+        self, change: IngestChange, now: datetime, customer_id: str | None = None
     ) -> list[str]: ...
 
 
 class OrderAttribution(Protocol):
     def on_order(
-        self,
-        old: dict[str, Any] | None,
-        new: dict[str, Any] | None,
-        now: datetime,
-        customer_id: str | None = None,
+        self, change: IngestChange, now: datetime, customer_id: str | None = None
     ) -> dict[str, Any] | None: ...
 
 
@@ -254,7 +245,7 @@ class HeldNotifications(Protocol):
 
 
 class OrderItems(Protocol):
-    def get_orders(self, keys: list[str]) -> list[dict[str, Any]]: ...
+    def order_images(self, keys: list[str]) -> list[OrderImage]: ...
 
 
 # -- privacy requests ----------------------------------------------------------
@@ -405,7 +396,7 @@ class WorkspaceScores(Protocol):
 class SourceEraser(Protocol):
     """shop/redact's executor (chalicelib.domain.source_erasure.SourceErasureService)."""
 
-    def handle(self, item: dict[str, Any]) -> ApplyResult: ...
+    def handle(self, request: PrivacyRequestImage) -> ApplyResult: ...
 
 
 # -- request limits and operational reports ------------------------------------------

@@ -21,7 +21,8 @@ from chalicelib.domain import records, timemath
 from chalicelib.domain.customers import CustomerService, OrderView
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.identity import customer_id_for, identity_keys
-from chalicelib.domain.models import now_utc
+from chalicelib.domain.ingest_images import CheckoutImage, PrivacyRequestImage
+from chalicelib.domain.models import Person, now_utc
 from chalicelib.domain.order_entries import all_entries
 from chalicelib.domain.outcomes import ApplyResult
 from chalicelib.domain.ports import (
@@ -54,21 +55,21 @@ class PrivacyService:
         self.erasure = erasure
         self.source_erasure = source_erasure
 
-    def handle(self, item: dict[str, Any]) -> ApplyResult:
-        if item.get("rdx"):
+    def handle(self, item: PrivacyRequestImage) -> ApplyResult:
+        if item.redacted:
             return ApplyResult(None, "privacy:handled")  # the request's own redaction
-        workspace_id, source_id = item["ws"], item["src"]
-        request, request_id = item["req"], item["rid"]
+        workspace_id, source_id = item.workspace_id, item.source_id
+        request, request_id = item.request, item.request_id
         settings = self.workspaces.settings(workspace_id)
         if settings is None:
             raise LookupError(f"workspace {workspace_id} not found")
-        person = records.person_from(item.get("p"))
+        person = item.person
         keys = identity_keys(person.email, person.phone, person.ext)
-        if item.get("cid"):  # made through the admin API: the customer, by id
-            found = self._by_id(workspace_id, str(item["cid"]))
+        if item.customer_id:  # made through the admin API: the customer, by id
+            found = self._by_id(workspace_id, item.customer_id)
         else:
             found = self.profiles.find(workspace_id, settings.id_salt, keys) if keys else []
-        listed = [records.order_pk(workspace_id, source_id, o) for o in item.get("ords") or []]
+        listed = [records.order_pk(workspace_id, source_id, o) for o in item.orders]
         entry: dict[str, Any] = {
             "request": request,
             "source_id": source_id,
@@ -110,8 +111,8 @@ class PrivacyService:
         # redelivery after completion finds none left and adds 0
         self.store.tally(workspace_id, request_id, {"profiles_found": len(found)})
         self.store.record(workspace_id, request_id, entry)
-        if request != "shop_redact" and self.erasure is not None and item.get("pk"):
-            self.erasure.redact_ingest(str(item["pk"]))  # the request itself held the person
+        if request != "shop_redact" and self.erasure is not None and item.key:
+            self.erasure.redact_ingest(item.key)  # the request itself held the person
         return ApplyResult(None, f"privacy:{entry['state']}")
 
     def _by_id(self, workspace_id: str, customer_id: str) -> list[dict[str, Any]]:
@@ -178,18 +179,18 @@ class PrivacyService:
         ]
 
     # -- indexing what holds a person outside their profile ------------------------------
-    def index_checkout(self, old: dict[str, Any] | None, new: dict[str, Any]) -> ApplyResult:
+    def index_checkout(self, old: CheckoutImage | None, new: CheckoutImage) -> ApplyResult:
         """A checkout under each identity key of its person (only when those keys change)."""
-        if self.erasure is None or new.get("rdx"):
+        if self.erasure is None or new.redacted:
             return ApplyResult(None, "skipped")
-        keys = _item_keys(new)
-        if not keys or (old is not None and set(keys) <= set(_item_keys(old))):
+        keys = _person_keys(new.person)
+        if not keys or (old is not None and set(keys) <= set(_person_keys(old.person))):
             return ApplyResult(None, "skipped")
-        settings = self.workspaces.settings(new["ws"])
+        settings = self.workspaces.settings(new.workspace_id)
         if settings is None:
-            raise LookupError(f"workspace {new['ws']} not found")
-        refs = [(customer_id_for(settings.id_salt, k), f"K#{new['pk']}") for k in keys]
-        self.erasure.add(new["ws"], refs)
+            raise LookupError(f"workspace {new.workspace_id} not found")
+        refs = [(customer_id_for(settings.id_salt, k), f"K#{new.key}") for k in keys]
+        self.erasure.add(new.workspace_id, refs)
         return ApplyResult(None, "indexed")
 
 
@@ -217,8 +218,7 @@ class PrivacyRequests:
         return export
 
 
-def _item_keys(item: dict[str, Any]) -> list[str]:
-    person = records.person_from(item.get("p"))
+def _person_keys(person: Person) -> list[str]:
     return identity_keys(person.email, person.phone, person.ext)
 
 

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from chalicelib.domain import order_entries, records, timemath
+from chalicelib.domain import order_entries, timemath
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.models import Consent, ConsentState, Person
+from chalicelib.domain.order_snapshot import OrderSnapshot
 from chalicelib.domain.workspace_settings import WorkspaceSettings
 
 # Order entries kept in the profile item; older ones move to their own items. A profile
@@ -162,7 +163,7 @@ class Profile:
         entry = self.item["o"].get(key)
         return int(entry["v"]) if entry else -1
 
-    def set_order(self, key: str, snap: records.OrderSnapshot, ws: WorkspaceSettings) -> None:
+    def set_order(self, key: str, snap: OrderSnapshot, ws: WorkspaceSettings) -> None:
         """Record one order version. Entries are compact: a profile stays near 1 KB.
 
         v: version, t: placed at (epoch seconds), x: present when the order does not

@@ -16,11 +16,19 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from chalicelib.domain import records, timemath
+from chalicelib.domain import timemath
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for, identity_keys, identity_kind
+from chalicelib.domain.ingest_images import (
+    CheckoutImage,
+    CustomerImage,
+    IngestChange,
+    OrderImage,
+    PrivacyRequestImage,
+)
 from chalicelib.domain.models import Person, now_utc
 from chalicelib.domain.order_entries import entry_partitions
+from chalicelib.domain.order_snapshot import OrderSnapshot, public_order_id
 from chalicelib.domain.outcomes import ApplyResult
 from chalicelib.domain.ports import PrivacyHandler, ProfileStore, WorkspaceReader
 from chalicelib.domain.profile_model import (  # noqa: F401 - also read from here by the CLI and benches
@@ -49,38 +57,34 @@ class ProfileService:
             raise LookupError(f"workspace {workspace_id} not found")
         return ws
 
-    def apply_change(self, old: dict[str, Any] | None, new: dict[str, Any] | None) -> ApplyResult:
-        """Apply one ingest-table change (a stream record's images)."""
-        current = new or old
-        if current is None:
-            return ApplyResult(None, "skipped")
-        kind = current.get("t")
-        if new is None:
-            return ApplyResult(None, "skipped")  # deletions carry no purchase information
-        if kind == "order":
-            return self.apply_order(old, new)
-        if kind == "customer":
+    def apply_change(self, change: IngestChange) -> ApplyResult:
+        """Apply one ingest-table change (a stream record's images, decoded)."""
+        new = change.after  # None: deleted (deletions carry no purchase information), or no kind of ours
+        if isinstance(new, OrderImage):
+            return self.apply_order(change.order_before, new)
+        if isinstance(new, CustomerImage):
             return self.apply_customer(new)
-        if kind == "privacy" and self.privacy is not None:
+        if isinstance(new, PrivacyRequestImage) and self.privacy is not None:
             return self.privacy.handle(new)
-        if kind == "checkout" and self.privacy is not None:
+        if isinstance(new, CheckoutImage) and self.privacy is not None:
+            old = change.before if isinstance(change.before, CheckoutImage) else None
             return self.privacy.index_checkout(old, new)  # reachable by an erasure
         return ApplyResult(None, "skipped")
 
-    def apply_order(self, old: dict[str, Any] | None, new: dict[str, Any]) -> ApplyResult:
-        if new.get("rdx"):
+    def apply_order(self, old: OrderImage | None, new: OrderImage) -> ApplyResult:
+        if new.redacted:
             return ApplyResult(None, "redacted")  # erased on request: never re-attributed
-        snap = records.snapshot(new)
+        snap = new.snapshot
         # The old image's identities belong to the same order, hence the same person.
-        persons = [snap.person] + ([records.person_from(old.get("p"))] if old else [])
+        persons = [snap.person] + ([old.person] if old else [])
         keys = _keys(persons)
         if not keys:
             return ApplyResult(None, "no_identity")
         ws = self._settings(snap.workspace_id)
         if not ws.currency and snap.currency:  # created without one: the first order's
             ws = self.workspaces.adopt_currency(ws.workspace_id, snap.currency)
-        key = records.public_order_id(snap.source_id, snap.order_id)
-        at = timemath.parse_iso(new.get("ua")) or snap.created_at
+        key = public_order_id(snap.source_id, snap.order_id)
+        at = new.updated_at or snap.created_at
 
         def change(profile: Profile) -> list[str] | None:
             profile.pinned.add(key)
@@ -101,7 +105,7 @@ class ProfileService:
         self,
         profile: Profile,
         key: str,
-        snap: records.OrderSnapshot,
+        snap: OrderSnapshot,
         ws: WorkspaceSettings,
         at: datetime | None,
     ) -> list[str] | None:
@@ -121,24 +125,24 @@ class ProfileService:
         profile.rebuild = True  # it comes back to `o`, and the summary is rebuilt without it
         return added
 
-    def apply_customer(self, new: dict[str, Any]) -> ApplyResult:
-        if new.get("rdx"):
+    def apply_customer(self, new: CustomerImage) -> ApplyResult:
+        if new.redacted:
             return ApplyResult(None, "redacted")
-        person = records.person_from(new.get("p"))
+        person = new.person
         keys = _keys([person])
         if not keys:
             return ApplyResult(None, "no_identity")
-        ws = self._settings(new["ws"])
-        at = timemath.parse_iso(new.get("ua"))
+        ws = self._settings(new.workspace_id)
+        at = new.updated_at
 
         def change(profile: Profile) -> list[str] | None:
             before = copy.deepcopy(profile.item)
             added = profile.absorb(person, at)
-            profile.item.setdefault("srcx", set()).add(new["src"])
+            profile.item.setdefault("srcx", set()).add(new.source_id)
             return added if profile.item != before or added else None
 
-        made_at = at or timemath.parse_iso(new.get("ca"))
-        return self._upsert(ws, keys, change, timemath.parse_iso(new.get("ca")) or now_utc(), made_at=made_at)
+        made_at = at or new.created_at
+        return self._upsert(ws, keys, change, new.created_at or now_utc(), made_at=made_at)
 
     def _upsert(
         self,

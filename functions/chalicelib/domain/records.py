@@ -6,7 +6,6 @@ See docs/data-model.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -23,6 +22,11 @@ from chalicelib.domain.models import (
     OrderStatus,
     Person,
     PrivacyRequest,
+)
+from chalicelib.domain.order_snapshot import (  # noqa: F401 - domain values, read from here by adapters
+    OrderSnapshot,
+    public_order_id,
+    split_public_order_id,
 )
 from chalicelib.domain.timemath import iso, parse_iso
 
@@ -45,16 +49,6 @@ def checkout_pk(workspace_id: str, source_id: str, checkout_id: str) -> str:
 
 def privacy_pk(workspace_id: str, source_id: str, request_id: str) -> str:
     return f"W#{workspace_id}#R#{source_id}#{request_id}"
-
-
-def public_order_id(source_id: str, order_id: str) -> str:
-    """The id the admin API uses: source and platform id, so two shops never collide."""
-    return f"{source_id}.{order_id}"
-
-
-def split_public_order_id(value: str) -> tuple[str, str] | None:
-    source_id, sep, order_id = value.partition(".")
-    return (source_id, order_id) if sep and source_id and order_id else None
 
 
 def _consent(c: Consent | None) -> dict[str, Any] | None:
@@ -193,34 +187,6 @@ def privacy_fields(r: PrivacyRequest) -> dict[str, Any]:
         "p": person_fields(r.person) if r.person else None,
         "ords": list(r.orders) or None,
     }
-
-
-@dataclass(frozen=True)
-class OrderSnapshot:
-    """One stored version of an order item, as the profile processor needs it."""
-
-    workspace_id: str
-    source_id: str
-    order_id: str
-    version: int
-    is_order: bool  # False while only a refund has arrived for it
-    status: OrderStatus | None
-    currency: str | None
-    total: Decimal
-    refunded: Decimal
-    created_at: datetime | None
-    channel: str | None
-    person: Person
-    products: tuple[str, ...] = ()
-    categories: tuple[str, ...] = ()
-    history: tuple[tuple[str, str], ...] = field(default=())
-    titles: tuple[str, ...] = ()  # the line items' titles, for messages ("last product")
-    deleted: bool = False  # more deletions than restorations seen (WooCommerce order.deleted)
-
-    @property
-    def counted(self) -> bool:
-        """Cancelled, voided and deleted orders count for nothing, refunds included."""
-        return self.is_order and self.status is not OrderStatus.CANCELLED and not self.deleted
 
 
 def is_deleted(item: dict[str, Any]) -> bool:

@@ -22,6 +22,7 @@ from typing import Any
 from chalicelib.domain import records, timemath
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.identity import customer_id_for
+from chalicelib.domain.ingest_images import PrivacyRequestImage
 from chalicelib.domain.messaging.flows import coupon_code
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.order_entries import all_entries, entry_partitions, entry_source
@@ -101,11 +102,11 @@ class SourceErasure:
         self.page_size = page_size
 
     # -- entry points ------------------------------------------------------------------
-    def handle(self, item: dict[str, Any]) -> ApplyResult:
+    def handle(self, request: PrivacyRequestImage) -> ApplyResult:
         """A `shop/redact` record of the ingest stream (or the next one of its chain)."""
-        status = self.run(item["ws"], item["src"], item["rid"], PAGES_PER_RECORD)
+        status = self.run(request.workspace_id, request.source_id, request.request_id, PAGES_PER_RECORD)
         if status["phase"] != "done" and not status.get("elsewhere"):
-            self.store.continue_later(item["pk"], int(status["pages"]))
+            self.store.continue_later(request.key, int(status["pages"]))
         return ApplyResult(None, f"privacy:{status['state']}")
 
     def run(

@@ -70,13 +70,14 @@ def handle_record(record: DynamoDBRecord) -> str:
     """One ingest-table change: the profile, then the notifications, flow runs and
     attribution it brings (domain/pipeline.py)."""
     from chalicelib.adapters.codec import from_item
+    from chalicelib.adapters.order_items import ingest_change
     from chalicelib.domain.models import now_utc
 
     change = record.raw_event["dynamodb"]
-    old = from_item(change.get("OldImage"))
-    new = from_item(change.get("NewImage"))
     try:
-        outcome = container().ingest_pipeline.apply(old, new, now_utc())
+        # decoded where it enters (a record that cannot be is a failed record, as any other)
+        images = ingest_change(from_item(change.get("OldImage")), from_item(change.get("NewImage")))
+        outcome = container().ingest_pipeline.apply(images, now_utc())
     except Exception as exc:
         # Logged with the record's keys only (no images: they hold personal data), then
         # re-raised so the batch reports this record as failed.
@@ -131,6 +132,7 @@ def handle_profile_record(record: DynamoDBRecord) -> str:
 
 def _profile_record(record: DynamoDBRecord) -> str:
     from chalicelib.adapters.codec import from_item
+    from chalicelib.adapters.profile_items import profile_change
 
     change = record.raw_event["dynamodb"]
     old = from_item(change.get("OldImage")) or {}
@@ -143,7 +145,8 @@ def _profile_record(record: DynamoDBRecord) -> str:
     profile = new if new and new.get("t") == "profile" else None
     from chalicelib.domain.models import now_utc
 
-    started = container().flow_triggers.on_profile_change(old, new, now_utc())
+    # decoded where it enters: the flow triggers read a ProfileChange
+    started = container().flow_triggers.on_profile_change(profile_change(old, new), now_utc())
     if started:
         count("FlowRunsStarted", len(started))
     result = container().membership.apply(current["ws"], current["cid"], profile)

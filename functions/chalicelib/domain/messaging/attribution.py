@@ -22,6 +22,7 @@ from typing import Any
 
 from chalicelib.domain import timemath
 from chalicelib.domain.identity import customer_id_for, identity_keys
+from chalicelib.domain.ingest_images import IngestChange, OrderImage
 from chalicelib.domain.messaging.ports import AttributionStore as AttributionStore
 from chalicelib.domain.messaging.ports import ClickReader as ClickReader
 from chalicelib.domain.messaging.ports import ProfileLookup as ProfileLookup
@@ -31,11 +32,11 @@ from chalicelib.domain.messaging.stats import variant_scope
 DEFAULT_WINDOW_DAYS = 5
 
 
-def first_seen(old: dict[str, Any] | None, new: dict[str, Any] | None) -> bool:
+def first_seen(before: OrderImage | None, order: OrderImage | None) -> bool:
     """The order itself arrives: a refund that came first left an item without history."""
-    if not new or new.get("t") != "order" or not new.get("hist"):
+    if order is None or not order.history:
         return False
-    return not (old and old.get("t") == "order" and old.get("hist"))
+    return not (before is not None and before.history)
 
 
 class AttributionService:
@@ -52,46 +53,43 @@ class AttributionService:
         self.profiles = profiles
 
     def on_order(
-        self,
-        old: dict[str, Any] | None,
-        new: dict[str, Any] | None,
-        now: datetime,
-        customer_id: str | None = None,
+        self, change: IngestChange, now: datetime, customer_id: str | None = None
     ) -> dict[str, Any] | None:
         """The attribution recorded for this change (None: nothing to attribute).
 
         `customer_id`: the profile the same record just updated, when known; when it is the
         id the order's identity gives (no merge), there is no survivor to look up."""
         survivor = customer_id
-        if not first_seen(old, new):
+        order = change.order
+        if order is None or not first_seen(change.order_before, order):
             return None
-        assert new is not None
-        settings = self.workspaces.settings(new.get("ws", ""))
+        workspace_id = order.workspace_id
+        settings = self.workspaces.settings(workspace_id)
         if settings is None:
             return None
-        person = new.get("p") or {}
-        keys = identity_keys(person.get("e"), person.get("ph"), person.get("x"))
+        person = order.person
+        keys = identity_keys(person.email, person.phone, person.ext)
         if not keys:
             return None
         customer_id = customer_id_for(settings.id_salt, keys[0])
-        click = self.clicks.last_click(new["ws"], customer_id)
+        click = self.clicks.last_click(workspace_id, customer_id)
         if click is None and survivor is not None and survivor != customer_id:
             customer_id = survivor
-            click = self.clicks.last_click(new["ws"], customer_id)
+            click = self.clicks.last_click(workspace_id, customer_id)
         elif click is None and survivor is None and self.profiles is not None:
             # a merged-away id points to the survivor, who got the mail
-            profile = self.profiles.get(new["ws"], customer_id)
+            profile = self.profiles.get(workspace_id, customer_id)
             if profile and profile.get("cid") and profile["cid"] != customer_id:
                 customer_id = str(profile["cid"])
-                click = self.clicks.last_click(new["ws"], customer_id)
-        created = timemath.parse_iso(new.get("ca")) or timemath.parse_iso(new["hist"][0][1])
+                click = self.clicks.last_click(workspace_id, customer_id)
+        created = order.snapshot.created_at or timemath.parse_iso(order.history[0][1])
         clicked = timemath.parse_iso(click.at) if click else None
         if click is None or click.scope is None or created is None or clicked is None:
             return None
         window = timedelta(days=getattr(settings, "attribution_days", None) or DEFAULT_WINDOW_DAYS)
         if not clicked <= created <= clicked + window:
             return None
-        revenue = settings.convert(Decimal(str(new.get("tot") or 0)), new.get("cur"))
+        revenue = settings.convert(order.total or Decimal(0), order.snapshot.currency)
         counts: dict[str, int | Decimal] = {"orders": 1}
         if revenue is not None:
             counts["revenue"] = revenue
@@ -109,6 +107,6 @@ class AttributionService:
             "cur": settings.currency,
             "at": timemath.iso(now),
         }
-        if not self.store.record(new["ws"], new["pk"], attribution, scopes):
+        if not self.store.record(workspace_id, order.key, attribution, scopes):
             return None  # attributed before: a replay
         return attribution

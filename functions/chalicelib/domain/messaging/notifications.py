@@ -18,11 +18,10 @@ twice. Consent is not needed (these are transactional), but suppressions hold.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from decimal import Decimal
-from typing import Any
 
-from chalicelib.domain import records, timemath
+from chalicelib.domain import timemath
 from chalicelib.domain.identity import customer_id_for, identity_keys
+from chalicelib.domain.ingest_images import IngestChange, OrderImage
 from chalicelib.domain.messaging.ports import TemplateReader, WorkspaceReader
 from chalicelib.domain.messaging.service import (
     Channel,
@@ -117,22 +116,20 @@ class WithDefaults:
             raise
 
 
-def kinds_to_send(old: dict[str, Any] | None, new: dict[str, Any], now: datetime) -> list[tuple[str, str]]:
+def kinds_to_send(before: OrderImage | None, order: OrderImage, now: datetime) -> list[tuple[str, str]]:
     """(kind, status time) for each notification this change brings, oldest first."""
-    if new.get("t") != "order":
-        return []
-    # entries are (status, at), or ("refund", at, amount) for a refund delivered on its own
-    before = {(str(h[0]), str(h[1])) for h in (old or {}).get("hist", []) if (old or {}).get("t") == "order"}
-    history = [(str(h[0]), str(h[1])) for h in new.get("hist", [])]
+    # entries are (status, at), or ("refund", at) for a refund delivered on its own
+    seen = set(before.history) if before is not None else set()
+    history = list(order.history)
     found: list[tuple[str, str]] = []
-    if not before and history:
+    if not seen and history:
         found.append(("order_confirmation", history[0][1]))
-    for status, at in history[1:] if not before else history:
-        if (status, at) in before or status not in KIND_BY_STATUS:
+    for status, at in history[1:] if not seen else history:
+        if (status, at) in seen or status not in KIND_BY_STATUS:
             continue
         found.append((KIND_BY_STATUS[status], at))
-    if new.get("dlv") and not (old or {}).get("dlv"):
-        found.append(("delivered", new["dlv"]))  # the carrier's report, not an order status
+    if order.delivered_at and not (before is not None and before.delivered_at):
+        found.append(("delivered", order.delivered_at))  # the carrier's report, not an order status
     kinds: list[tuple[str, str]] = []
     for kind, at in found:
         stamp = timemath.parse_iso(at)
@@ -147,37 +144,38 @@ class NotificationService:
         self.messaging = messaging
         self.workspaces = workspaces
 
-    def on_order_change(
-        self, old: dict[str, Any] | None, new: dict[str, Any] | None, now: datetime
-    ) -> list[Decision]:
-        if new is None or new.get("t") != "order" or records.is_deleted(new):
+    def on_order_change(self, change: IngestChange, now: datetime) -> list[Decision]:
+        order = change.order
+        if order is None or order.snapshot.deleted:
             return []  # customers, checkouts, refunds-only items and deleted orders bring none
-        settings = self.workspaces.settings(new.get("ws", ""))
+        settings = self.workspaces.settings(order.workspace_id)
         if settings is None or not settings.notifications:
             return []
-        kinds = [(k, at) for k, at in kinds_to_send(old, new, now) if k in settings.notifications]
-        person = new.get("p") or {}
-        keys = identity_keys(person.get("e"), person.get("ph"), person.get("x"))
+        kinds = [
+            (k, at) for k, at in kinds_to_send(change.order_before, order, now) if k in settings.notifications
+        ]
+        person = order.person
+        keys = identity_keys(person.email, person.phone, person.ext)
         if not kinds or not keys:
             return []
         customer_id = customer_id_for(settings.id_salt, keys[0])
-        recipient = {k: person[k] for k in ("e", "ph", "fn", "ln") if person.get(k)}
-        tracking = new.get("trk") or []
+        contact = {"e": person.email, "ph": person.phone, "fn": person.first_name, "ln": person.last_name}
+        recipient = {k: v for k, v in contact.items() if v}
         values = {
             "store_name": settings.name,
-            "order_number": new.get("num") or new.get("oid"),
-            "order_total": _total(new),
-            "tracking_url": next((str(t) for t in tracking if t), None),
-            "refund_amount": _refunded(new),
+            "order_number": order.number or order.order_id,
+            "order_total": _total(order),
+            "tracking_url": order.tracking[0] if order.tracking else None,
+            "refund_amount": _refunded(order),
         }
         channel = Channel.EMAIL if recipient.get("e") else Channel.SMS
         policy = policy_for(settings)
         decisions = []
         for kind, _ in kinds:
             message = Outgoing(
-                new["ws"],
+                order.workspace_id,
                 customer_id,
-                f"txn:{new['pk']}:{kind}",
+                f"txn:{order.key}:{kind}",
                 channel,
                 Purpose.TRANSACTIONAL,
                 f"txn_{kind}",
@@ -187,16 +185,13 @@ class NotificationService:
         return decisions
 
 
-def _total(item: dict[str, Any]) -> str:
+def _total(order: OrderImage) -> str:
     """The order's total rounded to its currency's minor units, with the currency."""
-    total = item.get("tot")
-    shown = round_money(Decimal(str(total)), item.get("cur")) if total is not None else None
-    return f"{shown} {item.get('cur')}".strip()
+    currency = order.snapshot.currency
+    shown = round_money(order.total, currency) if order.total is not None else None
+    return f"{shown} {currency}".strip()
 
 
-def _refunded(item: dict[str, Any]) -> str | None:
-    total = sum(
-        (Decimal(str(v.get("a", 0))) for k, v in item.items() if k.startswith(records.REFUND_PREFIX)),
-        Decimal(0),
-    )
-    return f"{round_money(total, item.get('cur'))} {item.get('cur') or ''}".strip() if total else None
+def _refunded(order: OrderImage) -> str | None:
+    total, currency = order.snapshot.refunded, order.snapshot.currency
+    return f"{round_money(total, currency)} {currency or ''}".strip() if total else None

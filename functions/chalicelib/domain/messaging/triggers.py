@@ -19,8 +19,11 @@ from typing import Any
 
 from chalicelib.domain import timemath
 from chalicelib.domain.identity import customer_id_for, identity_keys
+from chalicelib.domain.ingest_images import CheckoutImage, IngestChange, OrderImage
 from chalicelib.domain.messaging.flows import FlowService, TriggerEvent, birthday_event
 from chalicelib.domain.messaging.ports import ProfileReader, WorkspaceReader
+from chalicelib.domain.models import Person
+from chalicelib.domain.profile_images import ProfileChange, ProfileImage
 
 
 class FlowTriggers:
@@ -31,62 +34,56 @@ class FlowTriggers:
 
     # -- the ingest stream ----------------------------------------------------------
     def on_ingest_change(
-        self,
-        old: dict[str, Any] | None,
-        new: dict[str, Any] | None,
-        now: datetime,
-        customer_id: str | None = None,
+        self, change: IngestChange, now: datetime, customer_id: str | None = None
     ) -> list[str]:
         """`customer_id`: the profile the same record just updated, when it did (an order);
         otherwise (a checkout, a guest) the customer is looked up here."""
-        if new is None or new.get("t") not in ("order", "checkout") or new.get("rdx"):
+        after = change.order or change.checkout  # customers and privacy requests start nothing
+        if after is None or after.redacted:
             return []
-        workspace_id = new["ws"]
+        workspace_id = after.workspace_id
         if not self.flows.has_flows(workspace_id):
             return []  # no flows in this workspace: nothing to resolve
-        if new["t"] == "order" and old is not None and old.get("t") == "order":
+        if isinstance(after, OrderImage) and change.order_before is not None:
             return []  # a later state of an order already seen
-        if customer_id is None or new["t"] != "order":
-            customer_id = self._customer(workspace_id, new.get("p") or {})
+        if customer_id is None or not isinstance(after, OrderImage):
+            customer_id = self._customer(workspace_id, after.person)
         if customer_id is None:
             return []
-        if new["t"] == "checkout":
-            return self._checkout(workspace_id, customer_id, new, now)
-        placed = timemath.parse_iso(new.get("ca")) or now
+        if isinstance(after, CheckoutImage):
+            return self._checkout(workspace_id, customer_id, after, now)
+        placed = after.snapshot.created_at or now
         ended = self.flows.on_exit_event(workspace_id, customer_id, "ordered", placed)
-        products = [
-            str(li.get("t") or li.get("p")) for li in new.get("li") or [] if li.get("t") or li.get("p")
-        ]
-        context = {"num": new.get("num") or new.get("oid"), "products": products or None}
+        context = {"num": after.number or after.order_id, "products": list(after.line_names) or None}
         started = self.flows.trigger(
-            TriggerEvent("order.placed", workspace_id, customer_id, str(new.get("oid")), placed, context)
+            TriggerEvent("order.placed", workspace_id, customer_id, str(after.order_id), placed, context)
         )
         return ended + started
 
     def _checkout(
-        self, workspace_id: str, customer_id: str, item: dict[str, Any], now: datetime
+        self, workspace_id: str, customer_id: str, checkout: CheckoutImage, now: datetime
     ) -> list[str]:
-        key = str(item.get("kid"))
-        if item.get("cpl"):
-            at = timemath.parse_iso(item["cpl"]) or now
-            return self.flows.on_exit_event(workspace_id, customer_id, "checkout.completed", at, key=key)
-        person = item.get("p") or {}
+        key = checkout.checkout_id
+        if checkout.completed_at is not None:
+            return self.flows.on_exit_event(
+                workspace_id, customer_id, "checkout.completed", checkout.completed_at, key=key
+            )
         context = {
-            "url": item.get("url"),
-            "total": item.get("tot"),
-            "cur": item.get("cur"),
-            "products": [str(li["t"]) for li in item.get("li") or [] if li.get("t")] or None,
+            "url": checkout.recovery_url,
+            "total": checkout.total,
+            "cur": checkout.currency,
+            "products": list(checkout.titles) or None,
             # a guest has no profile yet: the run keeps what sending needs
-            "p": {k: person[k] for k in ("e", "ph", "fn", "ln", "ce", "cs", "tz") if person.get(k)},
+            "p": dict(checkout.contact),
         }
-        started_at = timemath.parse_iso(item.get("ca")) or now
+        started_at = checkout.created_at or now
         return self.flows.trigger(
             TriggerEvent("checkout.started", workspace_id, customer_id, key, started_at, context)
         )
 
-    def _customer(self, workspace_id: str, person: dict[str, Any]) -> str | None:
+    def _customer(self, workspace_id: str, person: Person) -> str | None:
         settings = self.workspaces.settings(workspace_id)
-        keys = identity_keys(person.get("e"), person.get("ph"), person.get("x"))
+        keys = identity_keys(person.email, person.phone, person.ext)
         if settings is None or not keys:
             return None
         found = self.profiles.find(workspace_id, settings.id_salt, keys)
@@ -95,28 +92,28 @@ class FlowTriggers:
         return customer_id_for(settings.id_salt, keys[0])
 
     # -- the CRM stream -------------------------------------------------------------
-    def on_profile_change(
-        self, old: dict[str, Any] | None, new: dict[str, Any] | None, now: datetime
-    ) -> list[str]:
-        if new is None or new.get("t") != "profile":
+    def on_profile_change(self, change: ProfileChange, now: datetime) -> list[str]:
+        new = change.after
+        if new is None:
             return []
-        before = old if old and old.get("t") == "profile" else {}
-        workspace_id, customer_id = new["ws"], new["cid"]
+        before = change.before or ProfileImage(new.workspace_id, new.customer_id)
+        workspace_id, customer_id = new.workspace_id, new.customer_id
         if not self.flows.has_flows(workspace_id):
             return []
         started: list[str] = []
-        if int(new.get("n") or 0) > 0 and int(before.get("n") or 0) == 0:
-            first = timemath.parse_iso(new.get("first")) or now
+        if new.orders > 0 and before.orders == 0:
+            first = new.first_order_at or now
             started += self.flows.trigger(
                 TriggerEvent("order.first", workspace_id, customer_id, "first", first)
             )
-        if new.get("m") and not before.get("m"):
+        if new.member and not before.member:
             started += self.flows.trigger(
                 TriggerEvent("member.joined", workspace_id, customer_id, "member", now)
             )
-        if new.get("bd") and new.get("bd") != before.get("bd"):
+        if new.birthday and new.birthday != before.birthday:
             settings = self.workspaces.settings(workspace_id)
-            started += self.flows.trigger(birthday_event(workspace_id, customer_id, new, now, settings))
+            profile = dict(new.item)
+            started += self.flows.trigger(birthday_event(workspace_id, customer_id, profile, now, settings))
         return started
 
     # -- segment events (an EventSink of MembershipService) ---------------------------

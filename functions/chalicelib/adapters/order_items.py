@@ -1,0 +1,103 @@
+"""Ingest-table images as the stream's consumers see them: one mapping from the stored
+order and checkout items (short attributes, docs/data-model.md) to domain values."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.domain import records
+from chalicelib.domain.ingest_images import (
+    CheckoutImage,
+    CustomerImage,
+    Image,
+    IngestChange,
+    OrderImage,
+    PrivacyRequestImage,
+)
+from chalicelib.domain.timemath import parse_iso
+
+# what a guest's checkout flow run keeps of the person (the run's context "p")
+CONTACT = ("e", "ph", "fn", "ln", "ce", "cs", "tz")
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def order_image(item: dict[str, Any]) -> OrderImage:
+    lines = item.get("li") or []
+    return OrderImage(
+        key=str(item["pk"]),
+        snapshot=records.snapshot(item),
+        number=item.get("num"),
+        total=_decimal(item.get("tot")),
+        updated_at=parse_iso(item.get("ua")),
+        delivered_at=item.get("dlv"),
+        tracking=tuple(str(t) for t in item.get("trk") or [] if t),
+        line_names=tuple(str(li.get("t") or li.get("p")) for li in lines if li.get("t") or li.get("p")),
+        redacted=bool(item.get("rdx")),
+    )
+
+
+def checkout_image(item: dict[str, Any]) -> CheckoutImage:
+    person = item.get("p") or {}
+    return CheckoutImage(
+        key=str(item["pk"]),
+        workspace_id=str(item["ws"]),
+        checkout_id=str(item.get("kid")),
+        person=records.person_from(person),
+        contact={k: person[k] for k in CONTACT if person.get(k)},
+        currency=item.get("cur"),
+        total=item.get("tot"),
+        created_at=parse_iso(item.get("ca")),
+        completed_at=parse_iso(item.get("cpl")),
+        recovery_url=item.get("url"),
+        titles=tuple(str(li["t"]) for li in item.get("li") or [] if li.get("t")),
+        redacted=bool(item.get("rdx")),
+    )
+
+
+def customer_image(item: dict[str, Any]) -> CustomerImage:
+    return CustomerImage(
+        key=str(item.get("pk") or ""),
+        workspace_id=str(item["ws"]),
+        source_id=str(item["src"]),
+        person=records.person_from(item.get("p")),
+        created_at=parse_iso(item.get("ca")),
+        updated_at=parse_iso(item.get("ua")),
+        redacted=bool(item.get("rdx")),
+    )
+
+
+def privacy_image(item: dict[str, Any]) -> PrivacyRequestImage:
+    return PrivacyRequestImage(
+        key=str(item.get("pk") or ""),
+        workspace_id=str(item["ws"]),
+        source_id=str(item["src"]),
+        request=str(item["req"]),
+        request_id=str(item["rid"]),
+        person=records.person_from(item.get("p")),
+        customer_id=str(item["cid"]) if item.get("cid") else None,
+        orders=tuple(str(o) for o in item.get("ords") or []),
+        redacted=bool(item.get("rdx")),
+    )
+
+
+DECODERS: dict[str, Any] = {
+    "order": order_image,
+    "checkout": checkout_image,
+    "customer": customer_image,
+    "privacy": privacy_image,
+}
+
+
+def image(item: dict[str, Any] | None) -> Image | None:
+    """What an ingest-table item holds, decoded (None: none, or a kind no consumer reads)."""
+    decode = DECODERS.get(str((item or {}).get("t")))
+    return None if item is None or decode is None else decode(item)
+
+
+def ingest_change(old: dict[str, Any] | None, new: dict[str, Any] | None) -> IngestChange:
+    """A stream record's images, decoded where they enter."""
+    return IngestChange(before=image(old), after=image(new))

@@ -1,0 +1,34 @@
+"""What the CRM stream's flow triggers read of a profile change, as domain values.
+
+The stream handler decodes each CRM-table image where it enters (adapters/profile_items.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ProfileImage:
+    """One stored version of a customer's profile."""
+
+    workspace_id: str
+    customer_id: str
+    orders: int = 0  # orders counted
+    first_order_at: datetime | None = None
+    member: bool = False
+    birthday: str | None = None  # as the storefront gave it (YYYY-MM-DD or --MM-DD)
+    # the stored profile, for what still reads it (its zone, for a birthday's local midnight)
+    item: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProfileChange:
+    """A CRM-table change: the profile before and after (None: not a profile, e.g. a
+    pointer it was merged into, or erased)."""
+
+    before: ProfileImage | None = None
+    after: ProfileImage | None = None
