@@ -7,29 +7,18 @@ import sys
 from typing import Any
 
 from chalicelib.adapters.retry import send_message_batch
-from chalicelib.adapters.source_settings import consent_keys_of
 from chalicelib.container import Container
 from chalicelib.domain.errors import InvalidPayload, NotFound
 from chalicelib.domain.failures import Skipped, reason
 from chalicelib.domain.ingest import IngestResult
-from chalicelib.domain.models import Platform, Source
+from chalicelib.domain.models import Source
 
 
 def source_by_id(container: Container, workspace_id: str, source_id: str) -> Source:
-    for item in container.workspaces.sources(workspace_id):
-        if item["sid"] == source_id:
-            return Source(
-                workspace_id=workspace_id,
-                source_id=source_id,
-                platform=Platform(item["pl"]),
-                shop_domain=item["shop"],
-                secret_ref=item["secret"],
-                default_region=item.get("rg"),
-                timezone=item.get("tz"),
-                birthday_meta_key=item.get("bk"),
-                **consent_keys_of(item),
-            )
-    raise NotFound(f"source {source_id} not found in workspace {workspace_id}")
+    source = container.workspaces.source(workspace_id, source_id)
+    if source is None:
+        raise NotFound(f"source {source_id} not found in workspace {workspace_id}")
+    return source
 
 
 def replay_quarantined(

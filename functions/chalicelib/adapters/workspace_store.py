@@ -280,20 +280,7 @@ class DynamoWorkspaceStore:
     def find_source(self, platform: str, shop_key: str) -> Source | None:
         def load() -> Source | None:
             item = self.t.get(f"SRC#{platform}#{shop_key}", "SRC")
-            if item is None:
-                return None
-            return Source(
-                workspace_id=item["ws"],
-                source_id=item["sid"],
-                platform=Platform(item["pl"]),
-                shop_domain=item["shop"],
-                secret_ref=item["secret"],
-                default_region=item.get("rg"),
-                timezone=item.get("tz"),
-                birthday_meta_key=item.get("bk"),
-                **consent_keys_of(item),
-                erasing=bool(item.get("ers")),
-            )
+            return None if item is None else source_of(item)
 
         return self._sources.get(f"{platform}#{shop_key}", load)
 
@@ -325,3 +312,24 @@ class DynamoWorkspaceStore:
     def sources(self, workspace_id: str) -> list[dict[str, Any]]:
         items, _ = self.t.query(f"W#{workspace_id}#SRC", limit=100, newest_first=False)
         return items
+
+    def source(self, workspace_id: str, source_id: str) -> Source | None:
+        """One of the workspace's sources by its id (its listed item, one GetItem)."""
+        item = self.t.get(f"W#{workspace_id}#SRC", source_id)
+        return None if item is None else source_of(item)
+
+
+def source_of(item: dict[str, Any]) -> Source:
+    """A source from either of its two items (the shop's, or the workspace's listed copy)."""
+    return Source(
+        workspace_id=item["ws"],
+        source_id=item["sid"],
+        platform=Platform(item["pl"]),
+        shop_domain=item["shop"],
+        secret_ref=item["secret"],
+        default_region=item.get("rg"),
+        timezone=item.get("tz"),
+        birthday_meta_key=item.get("bk"),
+        **consent_keys_of(item),
+        erasing=bool(item.get("ers")),
+    )
