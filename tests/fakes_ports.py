@@ -20,6 +20,8 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.adapters.codec import from_item, to_item
+from chalicelib.adapters.ingest_store import order_keys
+from chalicelib.adapters.order_items import order_detail
 from chalicelib.domain import records, timemath
 from chalicelib.domain.models import (
     Checkout,
@@ -34,6 +36,7 @@ from chalicelib.domain.models import (
     Source,
     now_utc,
 )
+from chalicelib.domain.order_snapshot import OrderDetail
 from chalicelib.domain.ports import WriteOutcome
 from chalicelib.domain.profiles import WorkspaceSettings
 
@@ -197,6 +200,9 @@ class FakeIngestStore:
     # -- reads (DynamoOrderReader) ---------------------------------------------------------
     def get_orders(self, keys: list[str]) -> list[Image]:
         return [wire(self.items[k]) for k in dict.fromkeys(keys) if k in self.items]
+
+    def order_details(self, workspace_id: str, order_ids: list[str]) -> list[OrderDetail]:
+        return [order_detail(i) for i in self.get_orders(order_keys(workspace_id, order_ids))]
 
 
 # -- SourceDirectory and workspace settings ------------------------------------------------

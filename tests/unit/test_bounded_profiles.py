@@ -18,11 +18,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.adapters.codec import to_item
-from chalicelib.adapters.order_items import ingest_change
+from chalicelib.adapters.order_items import ingest_change, order_detail
 from chalicelib.domain import predict, profiles, timemath
 from chalicelib.domain.customers import CustomerService, ProfileView
 from chalicelib.domain.models import Platform
 from chalicelib.domain.money import round_money
+from chalicelib.domain.order_snapshot import OrderDetail, public_order_id
 from chalicelib.domain.profiles import RECENT_ORDERS, bought
 from patron.bench.capacity import item_size
 from tests.conftest import load_event
@@ -200,7 +201,7 @@ def test_moved_orders_stay_on_the_timeline_and_in_the_model_inputs():
     customers = CustomerService(bounded, orders=latest, workspaces=FakeWorkspaces())
     detail = customers.get("ws_test", bounded.profile()["cid"])
     # Then the timeline asks for the 30 orders, newest first, moved ones included
-    placed = {i["pk"]: i["ca"] for i in latest.items.values()}
+    placed = {k: i["ca"] for k, i in latest.items.items()}
     assert sorted(latest.asked) == sorted(placed)
     assert [placed[k] for k in latest.asked] == sorted(placed.values(), reverse=True)
     assert len([e for e in detail.timeline if e.type == "order_placed"]) == 30
@@ -213,12 +214,12 @@ class _Orders:
     """The ingest table's order items, by key."""
 
     def __init__(self, items: list[dict[str, Any]]) -> None:
-        self.items = {i["pk"]: i for i in items}
+        self.items = {public_order_id(i["src"], i["oid"]): i for i in items}
         self.asked: list[str] = []
 
-    def get_orders(self, keys: list[str]) -> list[dict[str, Any]]:
-        self.asked.extend(keys)
-        return [self.items[k] for k in keys if k in self.items]
+    def order_details(self, workspace_id: str, order_ids: list[str]) -> list[OrderDetail]:
+        self.asked.extend(order_ids)
+        return [order_detail(self.items[k]) for k in order_ids if k in self.items]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.adapters.codec import batch_get, to_av, to_item
-from chalicelib.adapters.order_items import order_image
+from chalicelib.adapters.order_items import order_detail, order_image
 from chalicelib.domain import records, timemath
 from chalicelib.domain.ingest_images import OrderImage
 from chalicelib.domain.models import (
@@ -29,6 +29,7 @@ from chalicelib.domain.models import (
     RecordVersion,
     RefundEvent,
 )
+from chalicelib.domain.order_snapshot import OrderDetail, split_public_order_id
 from chalicelib.domain.ports import WriteOutcome
 
 # A newer version wins; the same body again (another topic, a retry) is no change. Two
@@ -264,6 +265,11 @@ class DynamoIngestStore:
         return "stored"
 
 
+def order_keys(workspace_id: str, order_ids: list[str]) -> list[str]:
+    """The ingest keys of these public order ids (`source.order`; others are no order's)."""
+    return [records.order_pk(workspace_id, *p) for o in order_ids if (p := split_public_order_id(o))]
+
+
 class DynamoOrderReader:
     def __init__(self, client: Any, table: str) -> None:
         self._client = client
@@ -272,6 +278,9 @@ class DynamoOrderReader:
     def get_orders(self, keys: list[str]) -> list[dict[str, Any]]:
         unique = list(dict.fromkeys(keys))
         return batch_get(self._client, self.table, [{"pk": {"S": k}} for k in unique])
+
+    def order_details(self, workspace_id: str, order_ids: list[str]) -> list[OrderDetail]:
+        return [order_detail(i) for i in self.get_orders(order_keys(workspace_id, order_ids))]
 
     def order_images(self, keys: list[str]) -> list[OrderImage]:
         """The orders stored under these keys, decoded (adapters/order_items.py)."""

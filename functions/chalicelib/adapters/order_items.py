@@ -15,6 +15,7 @@ from chalicelib.domain.ingest_images import (
     OrderImage,
     PrivacyRequestImage,
 )
+from chalicelib.domain.order_snapshot import OrderDetail, OrderLine, OrderRefund
 from chalicelib.domain.timemath import parse_iso
 
 # what a guest's checkout flow run keeps of the person (the run's context "p")
@@ -37,6 +38,44 @@ def order_image(item: dict[str, Any]) -> OrderImage:
         tracking=tuple(str(t) for t in item.get("trk") or [] if t),
         line_names=tuple(str(li.get("t") or li.get("p")) for li in lines if li.get("t") or li.get("p")),
         redacted=bool(item.get("rdx")),
+    )
+
+
+def order_detail(item: dict[str, Any]) -> OrderDetail:
+    """A stored order item as the admin API shows it (refunds from its `rf_` attributes)."""
+    return OrderDetail(
+        snapshot=records.snapshot(item),
+        number=item.get("num"),
+        status=item.get("st"),
+        financial_status=item.get("fs"),
+        fulfillment_status=item.get("ffs"),
+        total=_decimal(item.get("tot")),
+        created_at=item.get("ca"),
+        updated_at=item.get("ua"),
+        cancelled_at=item.get("cx"),
+        lines=tuple(
+            OrderLine(
+                product_id=li.get("p"),
+                sku=li.get("s"),
+                title=li.get("t"),
+                quantity=int(li.get("q", 0)),
+                price=Decimal(str(li.get("a", 0))),
+                category=li.get("c"),
+            )
+            for li in item.get("li") or []
+        ),
+        refunds=tuple(
+            OrderRefund(
+                refund_id=k[len(records.REFUND_PREFIX) :], amount=Decimal(str(v["a"])), created_at=v.get("at")
+            )
+            for k, v in sorted(item.items())
+            if k.startswith(records.REFUND_PREFIX)
+        ),
+        tracking=tuple(item.get("trk") or []),
+        discount_codes=tuple((str(d["c"]), _decimal(d.get("a"))) for d in item.get("dcs") or []),
+        events=tuple(
+            (str(e[0]), str(e[1]), _decimal(e[2]) if len(e) > 2 else None) for e in item.get("hist") or []
+        ),
     )
 
 

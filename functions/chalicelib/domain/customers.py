@@ -8,13 +8,13 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from chalicelib.domain import records
 from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.identity import customer_id_for, normalize_email
 from chalicelib.domain.messaging.engagement import EngagementView
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.money import round_money
 from chalicelib.domain.order_entries import all_entries
+from chalicelib.domain.order_snapshot import OrderDetail, public_order_id, split_public_order_id
 from chalicelib.domain.ports import OrderReader, ProfileReader, WorkspaceReader
 from chalicelib.domain.profile_model import bought
 
@@ -162,65 +162,54 @@ class OrderView(BaseModel):
     history: list[TimelineEvent]
 
     @classmethod
-    def of(cls, item: dict[str, Any]) -> OrderView:
-        snap = records.snapshot(item)
-        oid = records.public_order_id(snap.source_id, snap.order_id)
+    def of(cls, order: OrderDetail) -> OrderView:
+        snap, cur = order.snapshot, order.snapshot.currency
         return cls(
-            order_id=oid,
+            order_id=public_order_id(snap.source_id, snap.order_id),
             source_id=snap.source_id,
             platform_order_id=snap.order_id,
-            number=item.get("num"),
-            status=item.get("st"),
-            financial_status=item.get("fs"),
-            fulfillment_status=item.get("ffs"),
-            currency=item.get("cur"),
-            total=money(item.get("tot"), item.get("cur")),
-            total_refunded=money(snap.refunded, item.get("cur")) or "0.00",
-            created_at=item.get("ca"),
-            updated_at=item.get("ua"),
-            cancelled_at=item.get("cx"),
-            channel=item.get("ch"),
+            number=order.number,
+            status=order.status,
+            financial_status=order.financial_status,
+            fulfillment_status=order.fulfillment_status,
+            currency=cur,
+            total=money(order.total, cur),
+            total_refunded=money(snap.refunded, cur) or "0.00",
+            created_at=order.created_at,
+            updated_at=order.updated_at,
+            cancelled_at=order.cancelled_at,
+            channel=snap.channel,
             line_items=[
                 LineItemView(
-                    product_id=li.get("p"),
-                    sku=li.get("s"),
-                    title=li.get("t"),
-                    quantity=int(li.get("q", 0)),
-                    price=money(li.get("a", 0), item.get("cur")) or "0.00",
-                    category=li.get("c"),
+                    product_id=li.product_id,
+                    sku=li.sku,
+                    title=li.title,
+                    quantity=li.quantity,
+                    price=money(li.price, cur) or "0.00",
+                    category=li.category,
                 )
-                for li in item.get("li") or []
+                for li in order.lines
             ],
             refunds=[
-                RefundView(
-                    refund_id=k[len(records.REFUND_PREFIX) :],
-                    amount=money(v["a"], item.get("cur")) or "0",
-                    created_at=v.get("at"),
-                )
-                for k, v in sorted(item.items())
-                if k.startswith(records.REFUND_PREFIX)
+                RefundView(refund_id=r.refund_id, amount=money(r.amount, cur) or "0", created_at=r.created_at)
+                for r in order.refunds
             ],
-            tracking=list(item.get("trk") or []),
-            discount_codes=[
-                DiscountCodeView(code=str(d["c"]), amount=money(d.get("a"), item.get("cur")))
-                for d in item.get("dcs") or []
-            ],
+            tracking=list(order.tracking),
+            discount_codes=[DiscountCodeView(code=c, amount=money(a, cur)) for c, a in order.discount_codes],
             deleted=snap.deleted,
-            history=history(item),
+            history=history(order),
         )
 
 
-def history(item: dict[str, Any]) -> list[TimelineEvent]:
+def history(order: OrderDetail) -> list[TimelineEvent]:
     """Status changes of one order, newest first; repeated states collapse into one."""
-    oid = records.public_order_id(item["src"], item["oid"])
+    snap, cur = order.snapshot, order.snapshot.currency
+    oid = public_order_id(snap.source_id, snap.order_id)
     events: list[TimelineEvent] = []
     last_status = None
-    for entry in item.get("hist") or []:
-        kind, at = str(entry[0]), str(entry[1])
+    for kind, at, amount in order.events:
         if kind in ("deleted", "restored"):  # WooCommerce order.deleted / order.restored
-            events.append(
-                TimelineEvent(at=at, type=f"order_{kind}", order_id=oid, order_number=item.get("num"))
-            )
+            events.append(TimelineEvent(at=at, type=f"order_{kind}", order_id=oid, order_number=order.number))
             continue
         if kind == "refund":
             events.append(
@@ -228,9 +217,9 @@ def history(item: dict[str, Any]) -> list[TimelineEvent]:
                     at=at,
                     type="refund",
                     order_id=oid,
-                    order_number=item.get("num"),
-                    amount=money(entry[2], item.get("cur")),
-                    currency=item.get("cur"),
+                    order_number=order.number,
+                    amount=money(amount, cur),
+                    currency=cur,
                 )
             )
             continue
@@ -240,12 +229,12 @@ def history(item: dict[str, Any]) -> list[TimelineEvent]:
         last_status = kind
         events.append(
             TimelineEvent(
-                at=item.get("ca") if event_type == "order_placed" and item.get("ca") else at,
+                at=order.created_at if event_type == "order_placed" and order.created_at else at,
                 type=event_type,
                 order_id=oid,
-                order_number=item.get("num"),
-                amount=money(item.get("tot"), item.get("cur")),
-                currency=item.get("cur"),
+                order_number=order.number,
+                amount=money(order.total, cur),
+                currency=cur,
             )
         )
     events.sort(key=lambda e: e.at, reverse=True)
@@ -283,21 +272,16 @@ class CustomerService:
             raise NotFound("customer not found")
         held = all_entries(self.profiles, workspace_id, item)
         entries = sorted(held.items(), key=lambda kv: int(kv[1].get("t", 0)), reverse=True)[:TIMELINE_ORDERS]
-        keys = []
-        for key, _ in entries:
-            parts = records.split_public_order_id(key)
-            if parts:
-                keys.append(records.order_pk(workspace_id, *parts))
-        timeline = [e for order in self.orders.get_orders(keys) for e in history(order)]
+        ids = [key for key, _ in entries if split_public_order_id(key)]
+        timeline = [e for order in self.orders.order_details(workspace_id, ids) for e in history(order)]
         timeline.sort(key=lambda e: e.at, reverse=True)
         engagement = self.engagement.view(workspace_id, item["cid"], now_utc()) if self.engagement else None
         return CustomerDetail(**ProfileView.of(item).model_dump(), timeline=timeline, engagement=engagement)
 
     def order(self, workspace_id: str, order_id: str) -> OrderView:
-        parts = records.split_public_order_id(order_id)
-        if parts is None:
+        if split_public_order_id(order_id) is None:
             raise NotFound("order not found")
-        found = self.orders.get_orders([records.order_pk(workspace_id, *parts)])
-        if not found or "ver" not in found[0]:
+        found = self.orders.order_details(workspace_id, [order_id])
+        if not found or not found[0].snapshot.is_order:
             raise NotFound("order not found")
         return OrderView.of(found[0])

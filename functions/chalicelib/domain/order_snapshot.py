@@ -49,3 +49,41 @@ class OrderSnapshot:
     def counted(self) -> bool:
         """Cancelled, voided and deleted orders count for nothing, refunds included."""
         return self.is_order and self.status is not OrderStatus.CANCELLED and not self.deleted
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    product_id: str | None
+    sku: str | None
+    title: str | None
+    quantity: int
+    price: Decimal
+    category: str | None
+
+
+@dataclass(frozen=True)
+class OrderRefund:
+    refund_id: str
+    amount: Decimal
+    created_at: str | None
+
+
+@dataclass(frozen=True)
+class OrderDetail:
+    """A stored order as the admin API shows it: its snapshot and what only the API reads
+    (adapters/order_items.py decodes the item)."""
+
+    snapshot: OrderSnapshot
+    number: str | None
+    status: str | None
+    financial_status: str | None
+    fulfillment_status: str | None
+    total: Decimal | None
+    created_at: str | None
+    updated_at: str | None
+    cancelled_at: str | None
+    lines: tuple[OrderLine, ...] = ()
+    refunds: tuple[OrderRefund, ...] = ()  # by refund id
+    tracking: tuple[str, ...] = ()
+    discount_codes: tuple[tuple[str, Decimal | None], ...] = ()
+    events: tuple[tuple[str, str, Decimal | None], ...] = ()  # status history: kind, at, refund amount

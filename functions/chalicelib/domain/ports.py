@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # annotations only: importing the ports costs nothing at cold
     from chalicelib.domain.model_params import ModelParams
     from chalicelib.domain.models import Delivery, IngestPayload, Source
     from chalicelib.domain.nightly_cursor import NightlyCursor
+    from chalicelib.domain.order_snapshot import OrderDetail
     from chalicelib.domain.outcomes import ApplyResult, MembershipChange
     from chalicelib.domain.scoring import RfmEdges
     from chalicelib.domain.segment_values import MembershipRecord, SegmentDefinition, Sweep
@@ -137,7 +138,9 @@ class PrivacyHandler(Protocol):
 
 # -- customers -----------------------------------------------------------------
 class OrderReader(Protocol):
-    def get_orders(self, keys: list[str]) -> list[dict[str, Any]]: ...
+    def order_details(self, workspace_id: str, order_ids: list[str]) -> list[OrderDetail]:
+        """The stored orders of these public ids (`source.order`), each read once."""
+        ...
 
 
 # -- segments ------------------------------------------------------------------

@@ -24,6 +24,7 @@ from chalicelib.domain.identity import customer_id_for, identity_keys
 from chalicelib.domain.ingest_images import CheckoutImage, PrivacyRequestImage
 from chalicelib.domain.models import Person, now_utc
 from chalicelib.domain.order_entries import all_entries
+from chalicelib.domain.order_snapshot import public_order_id, split_public_order_id
 from chalicelib.domain.outcomes import ApplyResult
 from chalicelib.domain.ports import (
     ErasureStore,
@@ -86,14 +87,16 @@ class PrivacyService:
                 ],
                 "orders": [
                     OrderView.of(o).model_dump(mode="json")
-                    for o in self.customers.orders.get_orders(
+                    for o in self.customers.orders.order_details(
+                        workspace_id,
                         list(
                             dict.fromkeys(
-                                listed + [k for p in found for k in self._order_keys(workspace_id, p)]
+                                [public_order_id(source_id, o) for o in item.orders]
+                                + [k for p in found for k in self._order_ids(workspace_id, p)]
                             )
-                        )
+                        ),
                     )
-                    if "ver" in o
+                    if o.snapshot.is_order
                 ],
             }
             self.store.save_export(
@@ -174,8 +177,14 @@ class PrivacyService:
         """The ingest keys of every order of the profile (moved entries included)."""
         return [
             records.order_pk(workspace_id, *parts)
-            for key in all_entries(self.profiles, workspace_id, profile)
+            for key in self._order_ids(workspace_id, profile)
             if (parts := records.split_public_order_id(key))
+        ]
+
+    def _order_ids(self, workspace_id: str, profile: dict[str, Any]) -> list[str]:
+        """The public ids of every order of the profile (moved entries included)."""
+        return [
+            key for key in all_entries(self.profiles, workspace_id, profile) if split_public_order_id(key)
         ]
 
     # -- indexing what holds a person outside their profile ------------------------------
