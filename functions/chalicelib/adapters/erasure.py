@@ -21,6 +21,7 @@ from typing import Any
 
 from chalicelib.adapters.codec import batch_write, to_item
 from chalicelib.adapters.crm_table import CrmTable
+from chalicelib.adapters.ingest_store import order_keys
 from chalicelib.adapters.person_index import index_items, index_pk
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.models import now_utc
@@ -134,12 +135,12 @@ class DynamoErasure:
             return self.exports is not None and self.exports.without(ref, hashes)
         return False
 
-    def redact_attributions(self, workspace_id: str, order_pks: Sequence[str]) -> int:
+    def redact_attributions(self, workspace_id: str, order_ids: Sequence[str]) -> int:
         """The attributions of these orders lose their customer and message (kept as the
         guard that counts each order once in the statistics)."""
         changed = 0
         client = self.t.client
-        for order_pk in dict.fromkeys(order_pks):
+        for order_pk in dict.fromkeys(order_keys(workspace_id, order_ids)):
             try:
                 answer = client.update_item(
                     TableName=self.t.table,

@@ -12,6 +12,7 @@ can lag, but only towards letting a write through: the write's condition still d
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from chalicelib.adapters.codec import batch_get, to_av, to_item
@@ -265,7 +266,7 @@ class DynamoIngestStore:
         return "stored"
 
 
-def order_keys(workspace_id: str, order_ids: list[str]) -> list[str]:
+def order_keys(workspace_id: str, order_ids: Sequence[str]) -> list[str]:
     """The ingest keys of these public order ids (`source.order`; others are no order's)."""
     return [records.order_pk(workspace_id, *p) for o in order_ids if (p := split_public_order_id(o))]
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.adapters.codec import to_av
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.adapters.entry_store import EntryItems
+from chalicelib.adapters.ingest_store import order_keys
 from chalicelib.adapters.profile_store import ERASED_SK
+from chalicelib.domain import records
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.profile_model import profile_pk
 from chalicelib.domain.timemath import iso
@@ -62,8 +65,13 @@ class DynamoPrivacyStore:
                 ExpressionAttributeValues={":t": {"S": "erased"}, ":at": {"S": iso(at)}},
             )
 
-    def redact_records(self, keys: list[str]) -> int:
+    def redact_records(
+        self, workspace_id: str, order_ids: Sequence[str], customers: Sequence[tuple[str, str]] = ()
+    ) -> int:
         """Items that held a person (a retry counts none twice)."""
+        keys = order_keys(workspace_id, order_ids) + [
+            records.customer_pk(workspace_id, *c) for c in customers
+        ]
         changed = 0
         client = self.ingest_client
         for key in dict.fromkeys(keys):

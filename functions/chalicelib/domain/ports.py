@@ -257,8 +257,11 @@ class PrivacyStore(Protocol):
         """Delete the profile and the pointers into it; returns items deleted."""
         ...
 
-    def redact_records(self, keys: list[str]) -> int:
-        """Remove the person from ingest items (orders, customers); returns items changed."""
+    def redact_records(
+        self, workspace_id: str, order_ids: Sequence[str], customers: Sequence[tuple[str, str]] = ()
+    ) -> int:
+        """Remove the person from ingest items: orders (public ids) and customer records
+        (source id, platform customer id); returns items changed."""
         ...
 
     def mark_erased(self, workspace_id: str, customer_ids: list[str], at: datetime) -> None:
@@ -286,7 +289,9 @@ class ErasureStore(Protocol):
 
     def erase_person(self, workspace_id: str, person_id: str, hashes: set[str]) -> dict[str, int]: ...
 
-    def redact_attributions(self, workspace_id: str, order_pks: Sequence[str]) -> int: ...
+    def redact_attributions(self, workspace_id: str, order_ids: Sequence[str]) -> int:
+        """The attributions of these orders (public ids) lose their customer and message."""
+        ...
 
     def redact_ingest(self, pk: str) -> bool: ...
 

@@ -17,7 +17,7 @@ import json
 import secrets
 from typing import Any
 
-from chalicelib.domain import records, timemath
+from chalicelib.domain import timemath
 from chalicelib.domain.customers import CustomerService, OrderView
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.identity import customer_id_for, identity_keys
@@ -70,7 +70,7 @@ class PrivacyService:
             found = self._by_id(workspace_id, item.customer_id)
         else:
             found = self.profiles.find(workspace_id, settings.id_salt, keys) if keys else []
-        listed = [records.order_pk(workspace_id, source_id, o) for o in item.orders]
+        listed = [public_order_id(source_id, o) for o in item.orders]
         entry: dict[str, Any] = {
             "request": request,
             "source_id": source_id,
@@ -91,8 +91,7 @@ class PrivacyService:
                         workspace_id,
                         list(
                             dict.fromkeys(
-                                [public_order_id(source_id, o) for o in item.orders]
-                                + [k for p in found for k in self._order_ids(workspace_id, p)]
+                                listed + [k for p in found for k in self._order_ids(workspace_id, p)]
                             )
                         ),
                     )
@@ -154,32 +153,25 @@ class PrivacyService:
                     workspace_id, request_id, self.erasure.erase_person(workspace_id, person_id, hashes)
                 )
         for profile in found:
-            order_keys = self._order_keys(workspace_id, profile)
-            customer_keys = []
+            order_ids = self._order_ids(workspace_id, profile)
+            customers = []
             for ext in profile.get("xs", set()):
                 _, _, rest = ext.partition(":")
                 ext_source, _, ext_id = rest.partition(":")
-                customer_keys.append(records.customer_pk(workspace_id, ext_source, ext_id))
+                customers.append((ext_source, ext_id))
             pointers = [
                 customer_id_for(salt, k)
                 for k in _profile_keys(profile)
                 if customer_id_for(salt, k) != profile["cid"]
             ] + list(profile.get("mrg", []))
-            counts = {"records_redacted": self.store.redact_records(order_keys + customer_keys)}
+            counts = {"records_redacted": self.store.redact_records(workspace_id, order_ids, customers)}
             if self.erasure is not None:
-                counts["attributions_redacted"] = self.erasure.redact_attributions(workspace_id, order_keys)
+                counts["attributions_redacted"] = self.erasure.redact_attributions(workspace_id, order_ids)
             self.store.tally(workspace_id, request_id, counts)
             deleted = self.store.erase_profile(workspace_id, profile, pointers)
             self.store.tally(workspace_id, request_id, {"items_deleted": deleted})
-        self.store.tally(workspace_id, request_id, {"records_redacted": self.store.redact_records(listed)})
-
-    def _order_keys(self, workspace_id: str, profile: dict[str, Any]) -> list[str]:
-        """The ingest keys of every order of the profile (moved entries included)."""
-        return [
-            records.order_pk(workspace_id, *parts)
-            for key in self._order_ids(workspace_id, profile)
-            if (parts := records.split_public_order_id(key))
-        ]
+        redacted = self.store.redact_records(workspace_id, listed)
+        self.store.tally(workspace_id, request_id, {"records_redacted": redacted})
 
     def _order_ids(self, workspace_id: str, profile: dict[str, Any]) -> list[str]:
         """The public ids of every order of the profile (moved entries included)."""
