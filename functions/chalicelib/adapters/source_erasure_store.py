@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from chalicelib.adapters.codec import batch_get, batch_write, from_item, to_av, to_item
 from chalicelib.adapters.crm_table import CrmTable
+from chalicelib.adapters.ingest_store import order_keys
+from chalicelib.adapters.order_items import image
 from chalicelib.adapters.source_settings import source_keys
+from chalicelib.domain import records
+from chalicelib.domain.ingest_images import Image
 from chalicelib.domain.profile_model import profile_pk
 from chalicelib.domain.source_erasure import Overtaken
 
@@ -166,6 +170,25 @@ class DynamoSourceErasureStore:
             return
 
     # -- ingest items ----------------------------------------------------------------
+    def order_keys(self, workspace_id: str, order_ids: Sequence[str]) -> list[str]:
+        return order_keys(workspace_id, order_ids)
+
+    def customer_key(self, workspace_id: str, source_id: str, customer_id: str) -> str:
+        return records.customer_pk(workspace_id, source_id, customer_id)
+
+    def checkout_key(self, workspace_id: str, source_id: str, checkout_id: str) -> str:
+        return records.checkout_pk(workspace_id, source_id, checkout_id)
+
+    def privacy_key(self, workspace_id: str, source_id: str, request_id: str) -> str:
+        return records.privacy_pk(workspace_id, source_id, request_id)
+
+    def profile_key(self, workspace_id: str, customer_id: str) -> str:
+        return profile_pk(workspace_id, customer_id)
+
+    def ingest_images(self, keys: list[str]) -> list[Image]:
+        """The live orders and customer records (...) under these keys, decoded."""
+        return [i for item in self.ingest_items(keys).values() if (i := image(item)) is not None]
+
     def ingest_items(self, keys: list[str]) -> dict[str, dict[str, Any]]:
         """Live (not erased) ingest items by key, eventually consistent."""
         unique = list(dict.fromkeys(keys))

@@ -17,12 +17,14 @@ from __future__ import annotations
 import copy
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
-from chalicelib.domain import records, timemath
+from chalicelib.domain import timemath
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.identity import customer_id_for
-from chalicelib.domain.ingest_images import PrivacyRequestImage
+from chalicelib.domain.ingest_images import CustomerImage, Image, OrderImage, PrivacyRequestImage
 from chalicelib.domain.messaging.flows import coupon_code
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.order_entries import all_entries, entry_partitions, entry_source
@@ -35,11 +37,12 @@ from chalicelib.domain.ports import (
     SettingsReader,
     SourceErasureStore,
 )
-from chalicelib.domain.profile_model import Profile, profile_pk
+from chalicelib.domain.profile_model import Profile
 from chalicelib.domain.profiles import MAX_ATTEMPTS
 from chalicelib.domain.walk import CustomerWalk, Position
 from chalicelib.domain.workspace_settings import WorkspaceSettings
 
+EPOCH = datetime.min.replace(tzinfo=UTC)
 PAGE = 100  # customers a page (one BatchGetItem of profiles)
 PAGES_PER_RECORD = 1  # pages one stream record carries out before handing on
 # The customers are walked twice: one who moved to a stage already walked while the first
@@ -228,13 +231,11 @@ class SourceErasure:
         plan = Plan()
         pointer_ids = [customer_id_for(ws.id_salt, k) for k in _identity_keys(item)]
         ids = list(dict.fromkeys([*entry_partitions(item), *pointer_ids]))
-        order_keys = [
-            records.order_pk(workspace_id, *p) for k in own if (p := records.split_public_order_id(k))
-        ]
-        customer_keys = [records.customer_pk(workspace_id, source_id, ext_parts(x)[1]) for x in exts]
+        order_keys = self.store.order_keys(workspace_id, own)
+        customer_keys = [self.store.customer_key(workspace_id, source_id, ext_parts(x)[1]) for x in exts]
         runs = [r for c in ids for r in self.store.partition(f"W#{workspace_id}#FR#{c}")]
         checkout_keys = {
-            r["sk"]: records.checkout_pk(workspace_id, source_id, str(r.get("key")))
+            r["sk"]: self.store.checkout_key(workspace_id, source_id, str(r.get("key")))
             for r in runs
             if r.get("t") == "flowrun"
         }
@@ -313,18 +314,17 @@ class SourceErasure:
         self, ws: WorkspaceSettings, item: dict[str, Any], ids: list[str], pointer_ids: list[str], plan: Plan
     ) -> None:
         workspace_id, cid = ws.workspace_id, item["cid"]
+        key_of = partial(self.store.profile_key, workspace_id)  # a profile's partition
         pointers = [c for c in dict.fromkeys(pointer_ids + list(item.get("mrg") or [])) if c != cid]
         found = self.store.existing(
-            [(profile_pk(workspace_id, c), "P") for c in pointers]
+            [(key_of(c), "P") for c in pointers]
             + [(f"W#{workspace_id}#ENG#{cid}", "E"), (f"W#{workspace_id}#PM#{cid}", "M")]
         )
         plan.erase = (item, pointers)
         plan.counts.update(
             profiles_erased=1,
-            identity_pointers=sum(
-                1 for c in pointers if found.get((profile_pk(workspace_id, c), "P"), {}).get("into") == cid
-            ),
-            moved_entries=sum(len(self.store.partition(profile_pk(workspace_id, c), MOVED)) for c in ids),
+            identity_pointers=sum(1 for c in pointers if found.get((key_of(c), "P"), {}).get("into") == cid),
+            moved_entries=sum(len(self.store.partition(key_of(c), MOVED)) for c in ids),
             engagement=int((f"W#{workspace_id}#ENG#{cid}", "E") in found),
             segment_memberships=len(found.get((f"W#{workspace_id}#PM#{cid}", "M"), {}).get("segs") or ()),
         )
@@ -339,18 +339,17 @@ class SourceErasure:
         plan: Plan,
     ) -> None:
         workspace_id, cid = ws.workspace_id, item["cid"]
+        key_of = partial(self.store.profile_key, workspace_id)  # a profile's partition
         moved_own = [k for k in own if k not in (item.get("o") or {})]
-        plan.crm += [
-            (profile_pk(workspace_id, c), MOVED + k) for c in entry_partitions(item) for k in moved_own
-        ]
+        plan.crm += [(key_of(c), MOVED + k) for c in entry_partitions(item) for k in moved_own]
         rewritten = self.rewritten(ws, source_id, item, entries)
         plan.rewrite = rewritten
         gone = _identity_keys(item) - _identity_keys(rewritten)
         gone_ids = [customer_id_for(ws.id_salt, k) for k in gone]
-        found = self.store.existing([(profile_pk(workspace_id, c), "P") for c in gone_ids if c != cid])
+        found = self.store.existing([(key_of(c), "P") for c in gone_ids if c != cid])
         pointers = [key for key, i in found.items() if i.get("t") == "pointer" and i.get("into") == cid]
         plan.crm += pointers
-        merged = self.store.existing([(profile_pk(workspace_id, c), "P") for c in item.get("mrg") or ()])
+        merged = self.store.existing([(key_of(c), "P") for c in item.get("mrg") or ()])
         kept = {"phone_k": rewritten.get("phs") or set(), "ext_k": rewritten.get("xs") or set()}
         for (_, _), pointer in merged.items():
             drop = [
@@ -383,25 +382,22 @@ class SourceErasure:
         for name in ("ce", "cs"):  # a consent Patron withdrew itself stays; a store's is re-read
             if not (profile.item.get(name) or {}).get("src"):
                 profile.item.pop(name, None)
-        order_keys = [
-            records.order_pk(workspace_id, *p)
-            for k in entries
-            if entry_source(k) != source_id and (p := records.split_public_order_id(k))
-        ]
+        order_keys = self.store.order_keys(workspace_id, [k for k in entries if entry_source(k) != source_id])
         customer_keys = [
-            records.customer_pk(workspace_id, *ext_parts(x))
+            self.store.customer_key(workspace_id, *ext_parts(x))
             for x in item.get("xs") or ()
             if ext_parts(x)[0] != source_id
         ]
-        found = self.store.ingest_items(order_keys + customer_keys)
-        kept = sorted(found.values(), key=lambda r: (r.get("ua") or r.get("ca") or "", r["pk"]))
-        for record in kept:
-            if record.get("t") == "customer":
-                profile.item.setdefault("srcx", set()).add(record["src"])
-            elif record.get("t") != "order" or "ver" not in record:
+        found = self.store.ingest_images(order_keys + customer_keys)
+        for record in sorted(found, key=_in_time_order):
+            if isinstance(record, CustomerImage):
+                profile.item.setdefault("srcx", set()).add(record.source_id)
+                person, snap = record.person, None
+            elif isinstance(record, OrderImage) and record.snapshot.is_order:
+                person, snap = record.snapshot.person, record.snapshot
+            else:
                 continue
-            profile.absorb(records.person_from(record.get("p")), timemath.parse_iso(record.get("ua")))
-            snap = records.snapshot(record) if record.get("t") == "order" else None
+            profile.absorb(person, record.updated_at)
             if snap is not None and snap.counted and snap.titles and snap.created_at:
                 t = int(snap.created_at.timestamp())
                 if "lpt" not in profile.item or t >= int(profile.item["lpt"]["t"]):
@@ -460,13 +456,23 @@ class SourceErasure:
         ]
         exports = self.store.existing([(f"W#{workspace_id}#PRIVACY", f"export#{r}") for r in requests])
         plan.crm += list(exports)
-        keys = [records.privacy_pk(workspace_id, source_id, r) for r in requests]
+        keys = [self.store.privacy_key(workspace_id, source_id, r) for r in requests]
         live = self.store.ingest_items(keys)
         plan.ingest = [k for k in keys if k in live]
         plan.counts.update(
             quarantined=len(quarantined), privacy_exports=len(exports), privacy_requests=len(live)
         )
         return plan
+
+
+def _in_time_order(record: Image) -> tuple[datetime, str]:
+    """A record's last change (else its creation), then its key: the order the stored
+    `ua`/`ca` texts sort in."""
+    if isinstance(record, OrderImage):
+        at = record.updated_at or record.snapshot.created_at
+    else:
+        at = getattr(record, "updated_at", None) or getattr(record, "created_at", None)
+    return (at or EPOCH, record.key)
 
 
 def _identity_keys(item: dict[str, Any]) -> set[str]:
