@@ -19,10 +19,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.adapters import records
 from chalicelib.adapters.codec import from_item, to_item
 from chalicelib.adapters.ingest_store import order_keys
 from chalicelib.adapters.order_items import order_detail
-from chalicelib.domain import records, timemath
+from chalicelib.domain import timemath
 from chalicelib.domain.models import (
     Checkout,
     Customer,

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import time_machine
 
+from chalicelib.adapters import records
 from chalicelib.adapters.codec import from_item
 from chalicelib.adapters.ingest_store import DynamoIngestStore
-from chalicelib.domain import records
 from chalicelib.domain.ingest import body_hash
 from chalicelib.domain.models import Delivery, IngestPayload, Platform
 from chalicelib.domain.ports import IngestStore

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from chalicelib.adapters import records
 from chalicelib.adapters.codec import from_item
 from chalicelib.adapters.order_items import ingest_change
-from chalicelib.domain import records, timemath
+from chalicelib.domain import timemath
 from tests.conftest import event_bytes, load_event, relative_to
 
 JANE = "jane.doe@example.com"

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.domain import records
+from chalicelib.adapters import records
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.messaging import notifications
 from chalicelib.domain.messaging.service import Channel, Outgoing, Policy, Purpose

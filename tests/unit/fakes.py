@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.adapters import records
 from chalicelib.adapters.codec import from_item, to_item
-from chalicelib.domain import records, timemath
+from chalicelib.domain import timemath
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.models import Delivery, Order, Platform, RecordVersion, RefundEvent

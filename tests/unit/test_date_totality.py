@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.domain import predict, records, scoring, segments, timemath
+from chalicelib.adapters import records
+from chalicelib.domain import predict, scoring, segments, timemath
 from chalicelib.domain import workspace_analytics as report
 from chalicelib.domain.messaging.flows import Wait, next_birthday
 from chalicelib.domain.messaging.service import Policy, quiet_until

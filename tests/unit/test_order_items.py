@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from chalicelib.adapters import records
 from chalicelib.adapters.order_items import (
     checkout_image,
     customer_image,
@@ -13,7 +14,6 @@ from chalicelib.adapters.order_items import (
     order_image,
     privacy_image,
 )
-from chalicelib.domain import records
 from chalicelib.domain.ingest_images import CheckoutImage, OrderImage
 from chalicelib.domain.models import Checkout, Platform
 from chalicelib.parsers import run_parser

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from chalicelib.adapters import records
 from chalicelib.adapters.order_items import ingest_change
-from chalicelib.domain import records, timemath
+from chalicelib.domain import timemath
 from chalicelib.domain.customers import CustomerService, ProfileView
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for

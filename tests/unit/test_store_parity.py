@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.domain import records
+from chalicelib.adapters import records
 from chalicelib.domain.models import (
     Checkout,
     ConsentState,

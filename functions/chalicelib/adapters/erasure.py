@@ -23,9 +23,9 @@ from chalicelib.adapters.codec import batch_write, to_item
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.adapters.ingest_store import order_keys
 from chalicelib.adapters.person_index import index_items, index_pk
+from chalicelib.adapters.records import privacy_pk
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.models import now_utc
-from chalicelib.domain.records import privacy_pk
 from chalicelib.domain.timemath import iso
 
 PARTITIONS = {"FR": "flow_runs_deleted", "MSG": "claims_deleted", "CAP": "caps_deleted"}

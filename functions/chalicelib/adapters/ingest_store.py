@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from chalicelib.adapters import records
 from chalicelib.adapters.codec import batch_get, to_av, to_item
 from chalicelib.adapters.order_items import order_detail, order_image
-from chalicelib.domain import records, timemath
+from chalicelib.domain import timemath
 from chalicelib.domain.ingest_images import OrderImage
 from chalicelib.domain.models import (
     Checkout,

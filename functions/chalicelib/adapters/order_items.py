@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.domain import records
+from chalicelib.adapters import records
 from chalicelib.domain.ingest_images import (
     CheckoutImage,
     CustomerImage,

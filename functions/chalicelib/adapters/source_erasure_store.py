@@ -17,12 +17,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from chalicelib.adapters import records
 from chalicelib.adapters.codec import batch_get, batch_write, from_item, to_av, to_item
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.adapters.ingest_store import order_keys
 from chalicelib.adapters.order_items import image
 from chalicelib.adapters.source_settings import source_keys
-from chalicelib.domain import records
 from chalicelib.domain.ingest_images import Image
 from chalicelib.domain.profile_model import profile_pk
 from chalicelib.domain.source_erasure import Overtaken

@@ -1,7 +1,7 @@
 """An order as the profiles see it, and the public id the admin API gives an order.
 
-Domain values, apart from the item layout (records.py, which still maps stored order items
-to snapshots, is to move to the adapters; adapters/order_items.py decodes the ingest stream).
+Domain values, apart from the item layout (adapters/records.py maps stored order items to
+snapshots; adapters/order_items.py decodes the ingest stream and the admin API's orders).
 """
 
 from __future__ import annotations
