@@ -113,6 +113,22 @@ def test_a_short_webhook_secret_is_one_line_and_help_says_the_rule(cli_on, ws):
     assert (result.exit_code, result.stderr) == (2, "error: webhook secret must be at least 16 characters\n")
 
 
+def test_a_shop_added_twice_is_refused_in_one_line_naming_its_source(cli_on, ws):
+    # Given a Shopify shop added to the workspace
+    add = ("source", "add", "-w", ws.workspace_id, "--platform", "shopify",
+           "--shop-domain", "twice.myshopify.com", "--secret", "a-secret-of-16-chars")  # fmt: skip
+    first = run(*add)
+    assert first.exit_code == 0, first.stderr
+    source_id = json.loads(first.stdout)["source_id"]
+    # When the same shop is added again
+    again = run(*add)
+    # Then it is refused in one line that names the source it already is, not a ClientError
+    assert again.exit_code != 0 and again.stderr.count("\n") == 1
+    assert again.stderr == (
+        f"error: shopify shop twice.myshopify.com is already source {source_id} of this workspace\n"
+    )
+
+
 def test_set_rate_and_segment_create_on_an_unknown_workspace_write_nothing(cli_on):
     # When a rate is set and a segment created in a workspace that does not exist
     rate = run("workspace", "set-rate", "ws_doesnotexist", "EUR", "1.08")

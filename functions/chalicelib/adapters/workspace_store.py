@@ -16,6 +16,7 @@ from chalicelib.adapters.source_settings import (
     keys_of,
     update_consent_keys,
 )
+from chalicelib.domain.errors import Conflict
 from chalicelib.domain.models import Platform, Source, now_utc
 from chalicelib.domain.predict import ModelParams
 from chalicelib.domain.scoring import RfmEdges
@@ -274,7 +275,16 @@ class DynamoWorkspaceStore:
         if source.birthday_meta_key:
             item["bk"] = source.birthday_meta_key
         item |= consent_key_fields(source.email_consent_keys, source.sms_consent_keys)
-        self.t.put(item, "attribute_not_exists(pk)")
+        try:
+            self.t.put(item, "attribute_not_exists(pk)")
+        except self.t.client.exceptions.ConditionalCheckFailedException as exc:
+            held = self.t.get(by_shop, by_shop_sk, consistent=True) or {}
+            whose = (
+                f"source {held.get('sid')} of this workspace"
+                if held.get("ws") == source.workspace_id
+                else "a source of another workspace"
+            )
+            raise Conflict(f"{source.platform.value} shop {source.shop_domain} is already {whose}") from exc
         self.t.put({**item, "pk": listed, "sk": listed_sk})
 
     def find_source(self, platform: str, shop_key: str) -> Source | None:
