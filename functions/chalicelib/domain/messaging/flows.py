@@ -67,7 +67,6 @@ class FlowService:
         self.store = store
         self.messaging = messaging
         self.profiles = profiles
-        self.segments = segment_service
         self.workspaces = workspaces
         self.templates = templates
         self.coupons = coupons
