@@ -1,50 +1,112 @@
-"""The CRM stream's profile images are decoded where they enter (adapters/profile_items.py):
-the flow triggers read a ProfileChange, not the profile item's short attributes."""
+"""The profile item mapping (adapters/profile_items.py): a stored profile read into a
+CustomerProfile and written back is the item it was, attribute for attribute, so a write
+that changes nothing in the domain changes nothing stored (and costs no extra bytes)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
 
-from chalicelib.adapters.order_items import ingest_change
-from chalicelib.adapters.profile_items import profile_change, profile_image
-from chalicelib.domain.models import Platform
-from chalicelib.domain.timemath import parse_iso
-from tests.unit.fakes import new_service, order_item
+import pytest
+import time_machine
+from hypothesis import HealthCheck, given, settings
 
-TRIGGERS = Path(__file__).resolve().parents[2] / "functions/chalicelib/domain/messaging/triggers.py"
+from chalicelib.adapters.profile_items import (
+    order_entry,
+    order_entry_item,
+    profile_item,
+    profile_of,
+    summary_item,
+)
+from chalicelib.domain.order_entries import summarize
+from tests.ingest_schedule import RECEIVED, Schedule, draw_schedule
+from tests.unit.test_ingest_properties import Stage, in_order
 
-
-def test_a_stored_profile_decodes_to_what_the_triggers_read():
-    # Given today's profile item after a first order of events/shopify/orders_create.json
-    service, store = new_service()
-    service.apply_change(
-        ingest_change(None, order_item(Platform.SHOPIFY, "orders/create", "shopify/orders_create.json"))
-    )
-    item = store.profile()
-    # When it is decoded
-    image = profile_image(item)
-    # Then its figures are the item's, and the item itself is kept unchanged
-    assert image is not None and (image.workspace_id, image.customer_id) == (item["ws"], item["cid"])
-    assert image.orders == int(item["n"]) == 1 and image.first_order_at == parse_iso(item["first"])
-    assert image.member == bool(item.get("m")) and image.birthday == item.get("bd")
-    assert image.item == item
-
-
-def test_only_profiles_are_decoded():
-    # Given a pointer left by a merge, and an erased profile (no new image)
-    pointer = {"t": "pointer", "ws": "ws_test", "cid": "c1", "into": "c2"}
-    # When the changes are decoded
-    merged, erased = (
-        profile_change(None, pointer),
-        profile_change({"t": "profile", "ws": "w", "cid": "c"}, None),
-    )
-    # Then neither has a profile after it
-    assert merged.after is None and merged.before is None
-    assert erased.after is None and erased.before is not None and erased.before.orders == 0
+ROUND_TRIPS = settings(
+    max_examples=25,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
-def test_the_profile_triggers_read_no_stored_attribute():
-    # Given the CRM stream's part of the flow triggers
-    text = TRIGGERS.read_text().split("# -- the CRM stream")[1].split("# -- segment events")[0]
-    # Then it reads the decoded profile, not the item
-    assert ".get(" not in text and '["' not in text
+@pytest.fixture(autouse=True)
+def _frozen() -> Iterator[None]:
+    with time_machine.travel(RECEIVED, tick=False):
+        yield
+
+
+def profiles_of(stage: Stage) -> list[dict[str, Any]]:
+    return [i for i in stage.profiles.items.values() if i.get("t") == "profile"]
+
+
+def test_every_profile_the_ingest_makes_round_trips():
+    # Given the profiles the store's history makes (merged, refunded, cancelled, foreign currency)
+    items = profiles_of(in_order())
+    assert len(items) == 3
+    for item in items:
+        # When each is read into the domain type and written back
+        profile = profile_of(item)
+        # Then the item is unchanged, and the domain type names what it holds
+        assert profile_item(profile) == item
+        assert profile.customer_id == item["cid"] and profile.emails == set(item.get("ems", ()))
+        assert {k: order_entry_item(e) for k, e in profile.orders.items()} == item["o"]
+
+
+@ROUND_TRIPS
+@given(schedule=draw_schedule())
+def test_profiles_made_in_any_delivery_order_round_trip(schedule: Schedule):
+    stage = Stage()
+    stage.run(schedule)
+    for item in profiles_of(stage):
+        assert profile_item(profile_of(item)) == item
+
+
+def test_a_profile_with_moved_entries_consent_withdrawn_and_unknown_attributes_round_trips():
+    # Given a profile as an older release and Patron's own withdrawals left it
+    entries = {
+        "src_0.1": {"v": 3, "t": 1_700_000_000, "a": Decimal("12.50"), "r": Decimal("2.50"), "p": ["a"]},
+        "src_0.2": {"v": 1, "t": 0, "x": True, "cur": "EUR", "oa": Decimal("9.00"), "ch": "pos"},
+        "src_1.3": {"v": 2, "cur": "JPY", "oa": Decimal("1200"), "or": Decimal("200"), "k": ["c"]},
+    }
+    moved = summarize(entries)
+    item: dict[str, Any] = {
+        "pk": "W#ws_1#P#c_1",
+        "sk": "P",
+        "t": "profile",
+        "ws": "ws_1",
+        "cid": "c_1",
+        "rev": 7,
+        "ca": "2026-01-01T00:00:00.000000Z",
+        "ems": {"a@example.com"},
+        "phs": {"+33612345678"},
+        "e": "a@example.com",
+        "ph": "+33612345678",
+        "phx": "0612",
+        "m": False,
+        "ce": {"s": "unsubscribed", "at": "2026-02-01T00:00:00.000000Z", "src": "stop"},
+        "cs": {"s": "subscribed", "at": "2026-01-02T00:00:00.000000Z"},
+        "mrg": ["c_0"],
+        "lpt": {"t": 1_700_000_000, "n": ["Hook"]},
+        "o": {"src_0.9": {"v": 1, "t": 1_800_000_000, "a": Decimal("5.00")}},
+        "so": summary_item(moved),
+        "n": 2,
+        "cur": "USD",
+        "spent": Decimal("17.50"),
+        "unconv": {"JPY": Decimal("1200")},
+        "srcs": {"src_0", "src_1"},
+        "srcx": {"src_9"},
+        "phone_k": "ws_1#+33612345678",
+        "legacy": "kept as it was",
+    }
+    # When it is read and written back
+    profile = profile_of(item)
+    # Then nothing changes, and each part has its name
+    assert profile_item(profile) == item
+    assert profile.moved == moved and profile.moved.products == {"a"} and profile.moved.day0 == 1_700_000_000 // 86400
+    assert profile.email_consent is not None and profile.email_consent.withdrawn_by == "stop"
+    assert profile.indexed_phone == "+33612345678" and profile.indexed_external_id is None
+    assert profile.unknown == {"legacy": "kept as it was"} and profile.member is False
+    assert [order_entry(e) for e in entries.values()][1].counted is False

@@ -1,11 +1,26 @@
-"""CRM-table profile images as the CRM stream's flow triggers see them: one mapping from the
-stored profile item (short attributes, docs/data-model.md) to a domain ProfileImage."""
+"""The stored profile item (short attributes, docs/data-model.md) and its domain types.
+
+One mapping each way between a CRM-table profile item and a `CustomerProfile` (with its
+order entries and moved-entries summary), and the CRM stream's profile images as the
+flow triggers see them (`ProfileImage`).
+"""
 
 from __future__ import annotations
 
+import zlib
+from decimal import Decimal
 from typing import Any
 
+from chalicelib.domain.customer_profile import (
+    ChannelConsent,
+    CustomerProfile,
+    LatestTitles,
+    OrderEntry,
+    ProfileFigures,
+)
+from chalicelib.domain.order_entries import Summary
 from chalicelib.domain.profile_images import ProfileChange, ProfileImage
+from chalicelib.domain.profile_model import profile_pk
 from chalicelib.domain.timemath import parse_iso
 
 
@@ -26,3 +41,242 @@ def profile_image(item: dict[str, Any] | None) -> ProfileImage | None:
 
 def profile_change(old: dict[str, Any] | None, new: dict[str, Any] | None) -> ProfileChange:
     return ProfileChange(before=profile_image(old), after=profile_image(new))
+
+
+# -- the profile item, both ways (docs/data-model.md, "Profiles") -------------------
+# One attribute per CustomerProfile field; a profile read and written unchanged is the
+# item it was, byte for byte (tests/unit/test_profile_items.py).
+_PERSON_TEXT = (
+    ("ca", "created_at"),
+    ("ua", "updated_at"),
+    ("pat", "person_at"),
+    ("e", "email"),
+    ("ph", "phone"),
+    ("phx", "phone_as_written"),
+    ("fn", "first_name"),
+    ("ln", "last_name"),
+    ("bd", "birthday"),
+    ("tz", "timezone"),
+)
+_SETS = (("ems", "emails"), ("phs", "phones"), ("xs", "external_ids"))
+_FIGURES = (
+    ("n", "orders"),
+    ("cur", "currency"),
+    ("spent", "spent"),
+    ("refd", "refunded"),
+    ("net", "net"),
+    ("aov", "average_order_value"),
+    ("first", "first_order_at"),
+    ("last", "last_order_at"),
+    ("gap", "average_gap_days"),
+    ("unconv", "unconverted"),
+    ("chs", "channels"),
+    ("srcs", "sources"),
+)
+_CONSENT_KEYS = ("s", "at", "src")
+_ENTRY_KEYS = ("v", "t", "x", "a", "r", "cur", "oa", "or", "ch", "p", "k")
+_KNOWN = frozenset(
+    {"pk", "sk", "t", "ws", "cid", "rev", "m", "ce", "cs", "mrg", "lpt", "o", "so", "srcx"}
+    | {"phone_k", "ext_k"}
+    | {a for a, _ in _PERSON_TEXT}
+    | {a for a, _ in _SETS}
+    | {a for a, _ in _FIGURES}
+)
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _dec(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def order_entry(stored: dict[str, Any]) -> OrderEntry:
+    """A recent order entry (the profile's `o`, or a moved entry item's `e`)."""
+    return OrderEntry(
+        version=int(stored["v"]),
+        placed_at=_int(stored.get("t")),
+        counted=not stored.get("x"),
+        amount=_dec(stored.get("a")),
+        refunded=_dec(stored.get("r")),
+        currency=stored.get("cur"),
+        original_amount=_dec(stored.get("oa")),
+        original_refunded=_dec(stored.get("or")),
+        channel=stored.get("ch"),
+        products=list(stored["p"]) if stored.get("p") is not None else None,
+        categories=list(stored["k"]) if stored.get("k") is not None else None,
+    )
+
+
+def order_entry_item(entry: OrderEntry) -> dict[str, Any]:
+    values = (
+        entry.version,
+        entry.placed_at,
+        None if entry.counted else True,
+        entry.amount,
+        entry.refunded,
+        entry.currency,
+        entry.original_amount,
+        entry.original_refunded,
+        entry.channel,
+        entry.products,
+        entry.categories,
+    )
+    return {k: v for k, v in zip(_ENTRY_KEYS, values, strict=True) if v is not None}
+
+
+def summary_of(stored: dict[str, Any] | None) -> Summary | None:
+    """The moved entries' summary (`so`)."""
+    if not stored:
+        return None
+    return Summary(
+        int(stored.get("c", 0)),
+        int(stored.get("n", 0)),
+        int(stored.get("nc", 0)),
+        Decimal(stored.get("s", 0)),
+        Decimal(stored.get("r", 0)),
+        {k: Decimal(v) for k, v in (stored.get("u") or {}).items()},
+        set(stored.get("ch") or ()),
+        set(stored.get("p") or ()),
+        set(stored.get("k") or ()),
+        set(stored.get("src") or ()),
+        _int(stored.get("t0")),
+        _int(stored.get("t1")),
+        int(stored.get("nt", 0)),
+        _int(stored.get("d0")),
+        int.from_bytes(zlib.decompress(bytes(stored["dm"])), "little") if stored.get("dm") else 0,
+        Decimal(stored.get("d0v", 0)),
+        Decimal(stored.get("v", 0)),
+    )
+
+
+def summary_item(summary: Summary | None) -> dict[str, Any] | None:
+    if summary is None or not summary.entries:
+        return None
+    item: dict[str, Any] = {
+        "c": summary.entries,
+        "n": summary.counted,
+        "nc": summary.converted,
+        "s": summary.spent,
+        "r": summary.refunded,
+        "nt": summary.timed,
+        "v": summary.value,
+    }
+    sets = {"ch": summary.channels, "p": summary.products, "k": summary.categories, "src": summary.sources}
+    item |= {name: set(values) for name, values in sets.items() if values}
+    if summary.unconverted:
+        item["u"] = dict(summary.unconverted)
+    if summary.first is not None and summary.last is not None:
+        item["t0"], item["t1"] = summary.first, summary.last
+    if summary.day0 is not None:
+        item["d0"], item["d0v"] = summary.day0, summary.day0_value
+        # zlib: a year of daily orders is 46 bytes, and a date decades off (a test order
+        # dated 1970) costs a few bytes of zeros, not kilobytes
+        days = summary.days
+        item["dm"] = zlib.compress(days.to_bytes((days.bit_length() + 7) // 8, "little"))
+    return item
+
+
+def _consent(stored: dict[str, Any] | None) -> ChannelConsent | None:
+    if stored is None:
+        return None
+    return ChannelConsent(
+        state=str(stored.get("s", "unknown")),
+        at=str(stored.get("at", "")),
+        withdrawn_by=stored.get("src"),
+        unknown={k: v for k, v in stored.items() if k not in _CONSENT_KEYS},
+    )
+
+
+def _consent_item(consent: ChannelConsent | None) -> dict[str, Any] | None:
+    if consent is None:
+        return None
+    item: dict[str, Any] = {"s": consent.state, "at": consent.at}
+    if consent.withdrawn_by is not None:
+        item["src"] = consent.withdrawn_by
+    return item | dict(consent.unknown)
+
+
+def _index_value(stored: Any) -> str | None:
+    return None if stored is None else str(stored).split("#", 1)[1]
+
+
+def profile_of(item: dict[str, Any]) -> CustomerProfile:
+    """The CustomerProfile a stored profile item holds (its `t` is `profile`)."""
+    lpt = item.get("lpt")
+    profile = CustomerProfile(
+        workspace_id=str(item["ws"]),
+        customer_id=str(item["cid"]),
+        rev=_int(item.get("rev")),
+        member=None if item.get("m") is None else bool(item["m"]),
+        email_consent=_consent(item.get("ce")),
+        sms_consent=_consent(item.get("cs")),
+        merged_ids=list(item["mrg"]) if item.get("mrg") is not None else None,
+        latest_titles=LatestTitles(int(lpt["t"]), list(lpt.get("n") or ())) if lpt is not None else None,
+        orders={k: order_entry(e) for k, e in (item.get("o") or {}).items()},
+        moved=summary_of(item.get("so")),
+        figures=ProfileFigures(
+            **{name: _figure(attr, item.get(attr)) for attr, name in _FIGURES},
+        ),
+        erased_sources=set(item["srcx"]) if item.get("srcx") is not None else None,
+        indexed_phone=_index_value(item.get("phone_k")),
+        indexed_external_id=_index_value(item.get("ext_k")),
+        unknown={k: v for k, v in item.items() if k not in _KNOWN},
+    )
+    for attr, name in _PERSON_TEXT:
+        if item.get(attr) is not None:
+            setattr(profile, name, str(item[attr]))
+    for attr, name in _SETS:
+        setattr(profile, name, set(item.get(attr) or ()))
+    return profile
+
+
+def _figure(attr: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if attr == "n":
+        return int(value)
+    if attr in ("spent", "refd", "net", "aov", "gap"):
+        return Decimal(value)
+    if attr == "unconv":
+        return {str(k): Decimal(v) for k, v in value.items()}
+    if attr in ("chs", "srcs"):
+        return set(value)
+    return str(value)
+
+
+def profile_item(profile: CustomerProfile) -> dict[str, Any]:
+    """The stored item of a profile (None values are left out by the codec)."""
+    ws = profile.workspace_id
+    lpt = profile.latest_titles
+    item: dict[str, Any] = {
+        "pk": profile_pk(ws, profile.customer_id),
+        "sk": "P",
+        "t": "profile",
+        "ws": ws,
+        "cid": profile.customer_id,
+        "rev": profile.rev,
+        "m": profile.member,
+        "ce": _consent_item(profile.email_consent),
+        "cs": _consent_item(profile.sms_consent),
+        "mrg": profile.merged_ids,
+        "lpt": {"t": lpt.placed_at, "n": list(lpt.titles)} if lpt is not None else None,
+        "o": {k: order_entry_item(e) for k, e in profile.orders.items()},
+        "so": summary_item(profile.moved),
+        "srcx": set(profile.erased_sources) if profile.erased_sources else None,
+        "phone_k": f"{ws}#{profile.indexed_phone}" if profile.indexed_phone is not None else None,
+        "ext_k": f"{ws}#{profile.indexed_external_id}" if profile.indexed_external_id is not None else None,
+    }
+    for attr, name in _PERSON_TEXT:
+        item[attr] = getattr(profile, name)
+    for attr, name in _SETS:
+        values = getattr(profile, name)
+        item[attr] = set(values) if values else None
+    for attr, name in _FIGURES:
+        value = getattr(profile.figures, name)
+        if isinstance(value, set | dict):
+            value = type(value)(value)  # a copy: the item never shares the profile's values
+        item[attr] = value
+    item.update(profile.unknown)
+    return {k: v for k, v in item.items() if v is not None}

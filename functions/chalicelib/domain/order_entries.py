@@ -15,11 +15,13 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain import timemath
 from chalicelib.domain.money import round_money
-from chalicelib.domain.ports import MovedEntries
+
+if TYPE_CHECKING:
+    from chalicelib.domain.ports import MovedEntries
 
 DAY_SECONDS = 86400
 CENT = Decimal("0.01")

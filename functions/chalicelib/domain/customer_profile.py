@@ -1,0 +1,168 @@
+"""A customer's profile as the domain reads and writes it: named fields, typed values.
+
+The stored form (short attributes, key layout, index keys; docs/data-model.md,
+"Profiles") is the adapters' business: `chalicelib.adapters.profile_items` maps a
+stored item to a `CustomerProfile` and back, one attribute per field, so a profile read
+and written unchanged is byte-for-byte the item it was. Attributes this module does not
+name (written by an older or newer release) travel in `unknown`, untouched and unread.
+
+Optional fields are None when the stored item does not hold the attribute; the writer
+(`chalicelib.domain.profile_model.Profile`) keeps that distinction, because an
+attribute written where there was none costs bytes (write units) on every later write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.domain.order_entries import Summary
+from chalicelib.domain.timemath import parse_iso
+
+
+@dataclass
+class OrderEntry:
+    """One recent order as the profile keeps it (at most RECENT_ORDERS of them)."""
+
+    version: int
+    placed_at: int | None = None  # epoch seconds (0 is an order placed at the epoch)
+    counted: bool = True  # False: cancelled, or only a refund seen so far
+    amount: Decimal | None = None  # in the workspace currency; None: no rate
+    refunded: Decimal | None = None  # in the workspace currency, only when some
+    currency: str | None = None  # the order's currency when not the workspace's
+    original_amount: Decimal | None = None
+    original_refunded: Decimal | None = None
+    channel: str | None = None  # None: web
+    products: list[str] | None = None
+    categories: list[str] | None = None
+
+    @property
+    def channel_name(self) -> str:
+        return self.channel or "web"
+
+    @property
+    def net_value(self) -> Decimal:
+        """An order's value for the models: net of refunds, 0 without a converted amount."""
+        return (self.amount or Decimal(0)) - (self.refunded or Decimal(0))
+
+
+@dataclass
+class ChannelConsent:
+    """Marketing consent on one channel as last reported (or withdrawn by Patron)."""
+
+    state: str  # a ConsentState value
+    at: str  # ISO UTC text of when it was reported (compared as text: fixed width)
+    withdrawn_by: str | None = None  # why Patron withdrew it (unsubscribe link, stop, bounce)
+    unknown: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class LatestTitles:
+    """The latest counted order's time and first line-item titles (`last_product`)."""
+
+    placed_at: int  # epoch seconds
+    titles: list[str]
+
+
+@dataclass
+class ProfileFigures:
+    """Aggregates derived from every order entry on each write (never incremented)."""
+
+    orders: int | None = None  # orders that count
+    currency: str | None = None  # the workspace currency the amounts are in
+    spent: Decimal | None = None
+    refunded: Decimal | None = None
+    net: Decimal | None = None
+    average_order_value: Decimal | None = None
+    first_order_at: str | None = None  # ISO UTC text
+    last_order_at: str | None = None
+    average_gap_days: Decimal | None = None
+    unconverted: dict[str, Decimal] | None = None  # amounts per currency with no rate
+    channels: set[str] | None = None
+    sources: set[str] | None = None
+
+
+@dataclass
+class CustomerProfile:
+    """One customer's profile: identities, person data, consent, orders and figures."""
+
+    workspace_id: str
+    customer_id: str
+    created_at: str | None = None  # ISO UTC text; the earliest of its records
+    rev: int | None = None  # optimistic-lock version; None on a profile never written
+    updated_at: str | None = None
+    person_at: str | None = None  # the time of the newest person data taken
+    emails: set[str] = field(default_factory=set)
+    phones: set[str] = field(default_factory=set)
+    external_ids: set[str] = field(default_factory=set)
+    email: str | None = None
+    phone: str | None = None
+    phone_as_written: str | None = None  # a phone not valid for its country, as given
+    first_name: str | None = None
+    last_name: str | None = None
+    birthday: str | None = None  # MM-DD (or as the storefront gave it)
+    timezone: str | None = None  # IANA
+    member: bool | None = None
+    email_consent: ChannelConsent | None = None
+    sms_consent: ChannelConsent | None = None
+    merged_ids: list[str] | None = None  # customer ids merged into this profile
+    latest_titles: LatestTitles | None = None
+    orders: dict[str, OrderEntry] = field(default_factory=dict)  # recent, by order key
+    moved: Summary | None = None  # what the entries moved to their own items add up to
+    figures: ProfileFigures = field(default_factory=ProfileFigures)
+    erased_sources: set[str] | None = None  # sources kept listed after a source erasure
+    indexed_phone: str | None = None  # the phone the by-phone index finds it by
+    indexed_external_id: str | None = None  # the platform id the by-ext index finds it by
+    unknown: Mapping[str, Any] = field(default_factory=dict)  # attributes not named here
+
+    def identity_keys(self) -> set[str]:
+        return (
+            {"email:" + e for e in self.emails}
+            | {"phone:" + p for p in self.phones}
+            | {"ext:" + x for x in self.external_ids}
+        )
+
+    def consent(self, channel: str) -> ChannelConsent | None:
+        """`email` or `sms`."""
+        return self.email_consent if channel == "email" else self.sms_consent
+
+    def subscribed(self, channel: str) -> bool:
+        found = self.consent(channel)
+        return found is not None and found.state == "subscribed"
+
+    def address(self, channel: str) -> str | None:
+        """Where a message on the channel goes: the latest email or phone."""
+        return self.email if channel == "email" else self.phone
+
+    @property
+    def is_member(self) -> bool:
+        return bool(self.member)
+
+    @property
+    def orders_count(self) -> int:
+        return int(self.figures.orders or 0)
+
+    @property
+    def created(self) -> datetime | None:
+        return parse_iso(self.created_at)
+
+    @property
+    def first_order(self) -> datetime | None:
+        return parse_iso(self.figures.first_order_at)
+
+    @property
+    def last_order(self) -> datetime | None:
+        return parse_iso(self.figures.last_order_at)
+
+    def entry_partitions(self) -> list[str]:
+        """Customer ids under whose partitions the profile's moved entries live: its own
+        and those of the profiles merged into it."""
+        return list(dict.fromkeys([self.customer_id, *(self.merged_ids or ())]))
+
+    def person_ids(self) -> list[str]:
+        """Its own id and the ids merged into it."""
+        return self.entry_partitions()
+
