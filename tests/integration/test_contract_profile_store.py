@@ -123,3 +123,22 @@ def test_the_erasure_time_is_the_latest_first_mark_of_the_ids(store, mark_erased
     # When the marks are read, Then each id keeps its first mark, and the latest of them counts
     assert store.erased_at(WS, [ana]) == datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     assert store.erased_at(WS, [ana, bea]) == datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
+
+
+def test_profiles_are_read_as_domain_types_and_a_merged_away_id_finds_its_survivor(store):
+    # Given Ana's and Bea's profiles, Bea's then merged into Ana's
+    ana, bea = customer_id_for(SALT, ANA), customer_id_for(SALT, BEA)
+    store.save(profile(ANA, fn="Ana", m=True), None, [], [])
+    store.save(profile(BEA), None, [], [])
+    (old_bea,) = store.find(WS, SALT, [BEA])
+    store.save(profile(ANA, rev=2, fn="Ana", m=True, mrg=[bea]), 1, [], [(old_bea, 1)])
+    # When each id is read as a CustomerProfile
+    one = store.load(WS, ana)
+    through_pointer = store.load(WS, bea)
+    # Then both give Ana's profile, typed; a batch read leaves the merged-away id out
+    assert one is not None and through_pointer is not None
+    assert (one.customer_id, one.first_name, one.is_member, one.merged_ids) == (ana, "Ana", True, [bea])
+    assert through_pointer.customer_id == ana and one.emails == {"ana@example.com"}
+    assert set(store.load_many(WS, [ana, bea, "c_nobody"])) == {ana}
+    assert [p.customer_id for p in store.find_profiles(WS, SALT, [BEA])] == [ana]
+    assert store.load(WS, "c_nobody") is None

@@ -18,7 +18,9 @@ from typing import Any
 
 from chalicelib.adapters import records
 from chalicelib.adapters.codec import from_item, to_item
+from chalicelib.adapters.profile_items import profile_of
 from chalicelib.domain import timemath
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.models import Delivery, Order, Platform, RecordVersion, RefundEvent
@@ -79,6 +81,17 @@ class FakeProfileStore:
                 return stored(item) if item else None
             item = self._get(workspace_id, item["into"])
         return None
+
+    def load(self, workspace_id: str, customer_id: str) -> CustomerProfile | None:
+        item = self.get(workspace_id, customer_id)
+        return profile_of(item) if item is not None and item.get("t") == "profile" else None
+
+    def load_many(self, workspace_id: str, customer_ids: list[str]) -> dict[str, CustomerProfile]:
+        found = (self._get(workspace_id, c) for c in dict.fromkeys(customer_ids))
+        return {i["cid"]: profile_of(stored(i)) for i in found if i is not None and i.get("t") == "profile"}
+
+    def find_profiles(self, workspace_id: str, salt: str, keys: list[str]) -> list[CustomerProfile]:
+        return [profile_of(i) for i in self.find(workspace_id, salt, keys)]
 
     def find(self, workspace_id: str, salt: str, keys: list[str]) -> list[dict[str, Any]]:
         hits: list[dict[str, Any]] = []

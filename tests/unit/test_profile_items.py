@@ -105,7 +105,8 @@ def test_a_profile_with_moved_entries_consent_withdrawn_and_unknown_attributes_r
     profile = profile_of(item)
     # Then nothing changes, and each part has its name
     assert profile_item(profile) == item
-    assert profile.moved == moved and profile.moved.products == {"a"} and profile.moved.day0 == 1_700_000_000 // 86400
+    assert profile.moved == moved and profile.moved.products == {"a"}
+    assert profile.moved.day0 == 1_700_000_000 // 86400
     assert profile.email_consent is not None and profile.email_consent.withdrawn_by == "stop"
     assert profile.indexed_phone == "+33612345678" and profile.indexed_external_id is None
     assert profile.unknown == {"legacy": "kept as it was"} and profile.member is False

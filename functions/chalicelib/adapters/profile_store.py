@@ -9,6 +9,8 @@ from typing import Any
 from chalicelib.adapters.codec import to_av, to_item
 from chalicelib.adapters.crm_table import MAX_POINTER_HOPS, CrmTable
 from chalicelib.adapters.entry_store import EntryItems
+from chalicelib.adapters.profile_items import profile_of
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.profile_model import profile_pk
@@ -38,6 +40,21 @@ class DynamoProfileStore:
                 return item
             item = self.t.get(profile_pk(workspace_id, item["into"]), "P")
         return None
+
+    def load(self, workspace_id: str, customer_id: str) -> CustomerProfile | None:
+        """The live profile of a customer id (pointers followed), strongly consistent."""
+        item = self.get(workspace_id, customer_id)
+        return profile_of(item) if item is not None and item.get("t") == "profile" else None
+
+    def load_many(self, workspace_id: str, customer_ids: list[str]) -> dict[str, CustomerProfile]:
+        """Profiles by id, eventually consistent (batch jobs); an id that holds no profile
+        (missing, or a pointer to the profile it was merged into) is absent."""
+        items = self.get_many(workspace_id, customer_ids)
+        return {cid: profile_of(i) for cid, i in items.items() if i.get("t") == "profile"}
+
+    def find_profiles(self, workspace_id: str, salt: str, keys: list[str]) -> list[CustomerProfile]:
+        """Live profiles holding any of the identity keys (pointers followed)."""
+        return [profile_of(i) for i in self.find(workspace_id, salt, keys)]
 
     def find(self, workspace_id: str, salt: str, keys: list[str]) -> list[dict[str, Any]]:
         direct = self.t.batch_get([(profile_pk(workspace_id, customer_id_for(salt, k)), "P") for k in keys])

@@ -165,4 +165,3 @@ class CustomerProfile:
     def person_ids(self) -> list[str]:
         """Its own id and the ids merged into it."""
         return self.entry_partitions()
-

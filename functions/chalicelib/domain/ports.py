@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:  # annotations only: importing the ports costs nothing at cold start
+    from chalicelib.domain.customer_profile import CustomerProfile
     from chalicelib.domain.ingest_images import (
         CheckoutImage,
         Image,
@@ -111,6 +112,18 @@ class ProfileStore(Protocol):
 
 
 class ProfileReader(Protocol):
+    def load(self, workspace_id: str, customer_id: str) -> CustomerProfile | None:
+        """The live profile of a customer id (pointers followed), strongly consistent."""
+        ...
+
+    def load_many(self, workspace_id: str, customer_ids: list[str]) -> dict[str, CustomerProfile]:
+        """Profiles by id, eventually consistent; ids holding no profile are absent."""
+        ...
+
+    def find_profiles(self, workspace_id: str, salt: str, keys: list[str]) -> list[CustomerProfile]:
+        """Live profiles holding any of the identity keys (pointers followed)."""
+        ...
+
     def get(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None: ...
 
     def moved_entries(
