@@ -18,7 +18,7 @@ from typing import Any
 
 from chalicelib.adapters import records
 from chalicelib.adapters.codec import from_item, to_item
-from chalicelib.adapters.profile_items import profile_of
+from chalicelib.adapters.profile_items import profile_item, profile_of
 from chalicelib.domain import timemath
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import Conflict
@@ -89,6 +89,10 @@ class FakeProfileStore:
     def load_many(self, workspace_id: str, customer_ids: list[str]) -> dict[str, CustomerProfile]:
         found = (self._get(workspace_id, c) for c in dict.fromkeys(customer_ids))
         return {i["cid"]: profile_of(stored(i)) for i in found if i is not None and i.get("t") == "profile"}
+
+    def item_of(self, profile: CustomerProfile) -> dict[str, Any]:
+        """TRANSITIONAL (issue 13): the stored item of a profile (ProfilePages.item_of)."""
+        return profile_item(profile)
 
     def find_profiles(self, workspace_id: str, salt: str, keys: list[str]) -> list[CustomerProfile]:
         return [profile_of(i) for i in self.find(workspace_id, salt, keys)]

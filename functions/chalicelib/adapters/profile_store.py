@@ -9,7 +9,7 @@ from typing import Any
 from chalicelib.adapters.codec import to_av, to_item
 from chalicelib.adapters.crm_table import MAX_POINTER_HOPS, CrmTable
 from chalicelib.adapters.entry_store import EntryItems
-from chalicelib.adapters.profile_items import profile_of
+from chalicelib.adapters.profile_items import profile_item, profile_of
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for
@@ -51,6 +51,10 @@ class DynamoProfileStore:
         (missing, or a pointer to the profile it was merged into) is absent."""
         items = self.get_many(workspace_id, customer_ids)
         return {cid: profile_of(i) for cid, i in items.items() if i.get("t") == "profile"}
+
+    def item_of(self, profile: CustomerProfile) -> dict[str, Any]:
+        """TRANSITIONAL (issue 13): the stored item of a profile (ProfilePages.item_of)."""
+        return profile_item(profile)
 
     def find_profiles(self, workspace_id: str, salt: str, keys: list[str]) -> list[CustomerProfile]:
         """Live profiles holding any of the identity keys (pointers followed)."""

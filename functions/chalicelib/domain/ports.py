@@ -146,7 +146,12 @@ class MemberLists(Protocol):
 
 
 class ProfilePages(Protocol):
-    def get_many(self, workspace_id: str, customer_ids: list[str]) -> dict[str, dict[str, Any]]: ...
+    def load_many(self, workspace_id: str, customer_ids: list[str]) -> dict[str, CustomerProfile]: ...
+
+    def item_of(self, profile: CustomerProfile) -> dict[str, Any]:
+        """TRANSITIONAL (issue 13, removed once no service reads stored items): the stored
+        item of a profile, for the walk's consumers still written against items."""
+        ...
 
 
 # -- privacy records met by the profile stream -----------------------------------

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.ports import MemberLists, ProfilePages
 from chalicelib.domain.segments import LIFECYCLE_STAGES
 
@@ -50,9 +51,11 @@ class Position:
 
 @dataclass(frozen=True)
 class Page:
-    ids: list[str]  # as listed; an id whose profile is gone is absent from `profiles`
-    profiles: dict[str, dict[str, Any]]
+    ids: list[str]  # as listed; an id whose profile is gone is absent from `customers`
+    customers: dict[str, CustomerProfile]
     after: Position  # where the next page starts
+    # TRANSITIONAL (issue 13): the same profiles as stored items, for what still reads items
+    profiles: dict[str, dict[str, Any]]
 
 
 class CustomerWalk:
@@ -67,9 +70,21 @@ class CustomerWalk:
         while not position.finished:
             builtin = f"lifecycle:{LIFECYCLE_STAGES[position.stage]}"
             ids, key = self.members.members(workspace_id, builtin, size, position.key)
-            items = self.profiles.get_many(workspace_id, ids) if ids else {}
+            customers = self.profiles.load_many(workspace_id, ids) if ids else {}
             position = Position(position.stage + 1) if key is None else Position(position.stage, key)
-            yield Page(ids, items, position)
+            items = {c: self.profiles.item_of(p) for c, p in customers.items()}
+            yield Page(ids, customers, position, items)
+
+    def customers_of(self, workspace_id: str, size: int = PAGE) -> Iterator[CustomerProfile]:
+        """Every live profile of the workspace, once per walk."""
+        seen: set[str] = set()
+        for page in self.pages(workspace_id, None, size):
+            for customer_id in page.ids:
+                profile = page.customers.get(customer_id)
+                if profile is None or customer_id in seen:
+                    continue
+                seen.add(customer_id)
+                yield profile
 
     def profiles_of(self, workspace_id: str, size: int = PAGE) -> Iterator[dict[str, Any]]:
         """Every live profile of the workspace, once per walk."""
