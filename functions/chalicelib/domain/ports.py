@@ -277,8 +277,9 @@ class OrderItems(Protocol):
 
 # -- privacy requests ----------------------------------------------------------
 class PrivacyStore(Protocol):
-    def erase_profile(self, workspace_id: str, profile: dict[str, Any], pointer_ids: list[str]) -> int:
-        """Delete the profile and the pointers into it; returns items deleted."""
+    def erase_profile(self, workspace_id: str, customer_id: str, pointer_ids: list[str]) -> int:
+        """Delete the customer's profile, its moved entries and engagement, and those of the
+        pointers (ids) that point into it; returns items deleted."""
         ...
 
     def redact_records(
@@ -318,10 +319,6 @@ class ErasureStore(Protocol):
         ...
 
     def redact_ingest(self, pk: str) -> bool: ...
-
-
-class ProfileLookup(ProfileStore, Protocol):
-    def get(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None: ...
 
 
 class RequestSink(Protocol):
@@ -369,7 +366,7 @@ class SourceErasureStore(Protocol):
 
 
 class ErasureAudit(Protocol):
-    def erase_profile(self, workspace_id: str, profile: dict[str, Any], pointer_ids: list[str]) -> int: ...
+    def erase_profile(self, workspace_id: str, customer_id: str, pointer_ids: list[str]) -> int: ...
     def record(self, workspace_id: str, request_id: str, entry: dict[str, Any]) -> None: ...
 
 

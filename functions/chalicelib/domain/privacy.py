@@ -18,31 +18,30 @@ import secrets
 from typing import Any
 
 from chalicelib.domain import timemath
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.customers import CustomerService, OrderView
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.identity import customer_id_for, identity_keys
 from chalicelib.domain.ingest_images import CheckoutImage, PrivacyRequestImage
 from chalicelib.domain.models import Person, now_utc
-from chalicelib.domain.order_entries import all_entries
 from chalicelib.domain.order_snapshot import public_order_id, split_public_order_id
 from chalicelib.domain.outcomes import ApplyResult
 from chalicelib.domain.ports import (
     ErasureStore,
     PrivacyStore,
-    ProfileLookup,
+    ProfileReader,
     RequestSink,
     SourceEraser,
     WorkspaceReader,
 )
 
 EXPORT_TTL_DAYS = 30
-MAX_POINTER_HOPS = 5
 
 
 class PrivacyService:
     def __init__(
         self,
-        profiles: ProfileLookup,
+        profiles: ProfileReader,
         workspaces: WorkspaceReader,
         store: PrivacyStore,
         customers: CustomerService,
@@ -66,10 +65,12 @@ class PrivacyService:
             raise LookupError(f"workspace {workspace_id} not found")
         person = item.person
         keys = identity_keys(person.email, person.phone, person.ext)
-        if item.customer_id:  # made through the admin API: the customer, by id
-            found = self._by_id(workspace_id, item.customer_id)
+        found: list[CustomerProfile]
+        if item.customer_id:  # made through the admin API: the customer, by id (a merged-away
+            live = self.profiles.load(workspace_id, item.customer_id)  # id: its survivor)
+            found = [live] if live is not None else []
         else:
-            found = self.profiles.find(workspace_id, settings.id_salt, keys) if keys else []
+            found = self.profiles.find_profiles(workspace_id, settings.id_salt, keys) if keys else []
         listed = [public_order_id(source_id, o) for o in item.orders]
         entry: dict[str, Any] = {
             "request": request,
@@ -83,7 +84,7 @@ class PrivacyService:
             export = {
                 "request_id": request_id,
                 "customers": [
-                    self.customers.get(workspace_id, p["cid"]).model_dump(mode="json") for p in found
+                    self.customers.get(workspace_id, p.customer_id).model_dump(mode="json") for p in found
                 ],
                 "orders": [
                     OrderView.of(o).model_dump(mode="json")
@@ -102,7 +103,7 @@ class PrivacyService:
                 workspace_id, request_id, gzip.compress(json.dumps(export).encode()), EXPORT_TTL_DAYS
             )
             if self.erasure is not None:  # an erasure of the customer deletes the export too
-                refs = [(p["cid"], f"DR#{request_id}") for p in found]
+                refs = [(p.customer_id, f"DR#{request_id}") for p in found]
                 self.erasure.add(workspace_id, refs, EXPORT_TTL_DAYS)
             entry |= {"state": "export_ready", "orders_exported": len(export["orders"])}
         elif self.source_erasure is not None:  # shop_redact: the source's data, resumably
@@ -117,21 +118,12 @@ class PrivacyService:
             self.erasure.redact_ingest(item.key)  # the request itself held the person
         return ApplyResult(None, f"privacy:{entry['state']}")
 
-    def _by_id(self, workspace_id: str, customer_id: str) -> list[dict[str, Any]]:
-        """The profile of this id, following a merged-away id to the survivor."""
-        item = self.profiles.get(workspace_id, customer_id)
-        for _ in range(MAX_POINTER_HOPS):
-            if item is None or item.get("t") != "pointer":
-                break
-            item = self.profiles.get(workspace_id, item["into"])
-        return [item] if item is not None and item.get("t") == "profile" else []
-
     def _erase(
         self,
         workspace_id: str,
         salt: str,
         request_id: str,
-        found: list[dict[str, Any]],
+        found: list[CustomerProfile],
         keys: list[str],
         listed: list[str],
     ) -> None:
@@ -140,9 +132,8 @@ class PrivacyService:
         person_ids = {customer_id_for(salt, k) for k in keys}
         hashes = _hashes(keys)
         for profile in found:
-            profile_keys = _profile_keys(profile)
-            person_ids |= {profile["cid"], *profile.get("mrg", [])}
-            person_ids |= {customer_id_for(salt, k) for k in profile_keys}
+            profile_keys = sorted(profile.identity_keys())
+            person_ids |= {*profile.person_ids(), *(customer_id_for(salt, k) for k in profile_keys)}
             hashes |= _hashes(profile_keys)
         # First: an order or stream record of the person applied meanwhile or replayed later
         # finds the mark instead of making a new profile from what is being erased.
@@ -155,29 +146,31 @@ class PrivacyService:
         for profile in found:
             order_ids = self._order_ids(workspace_id, profile)
             customers = []
-            for ext in profile.get("xs", set()):
+            for ext in sorted(profile.external_ids):
                 _, _, rest = ext.partition(":")
                 ext_source, _, ext_id = rest.partition(":")
                 customers.append((ext_source, ext_id))
             pointers = [
-                customer_id_for(salt, k)
-                for k in _profile_keys(profile)
-                if customer_id_for(salt, k) != profile["cid"]
-            ] + list(profile.get("mrg", []))
+                pointer
+                for k in sorted(profile.identity_keys())
+                if (pointer := customer_id_for(salt, k)) != profile.customer_id
+            ] + list(profile.merged_ids or ())
             counts = {"records_redacted": self.store.redact_records(workspace_id, order_ids, customers)}
             if self.erasure is not None:
                 counts["attributions_redacted"] = self.erasure.redact_attributions(workspace_id, order_ids)
             self.store.tally(workspace_id, request_id, counts)
-            deleted = self.store.erase_profile(workspace_id, profile, pointers)
+            deleted = self.store.erase_profile(workspace_id, profile.customer_id, pointers)
             self.store.tally(workspace_id, request_id, {"items_deleted": deleted})
         redacted = self.store.redact_records(workspace_id, listed)
         self.store.tally(workspace_id, request_id, {"records_redacted": redacted})
 
-    def _order_ids(self, workspace_id: str, profile: dict[str, Any]) -> list[str]:
-        """The public ids of every order of the profile (moved entries included)."""
-        return [
-            key for key in all_entries(self.profiles, workspace_id, profile) if split_public_order_id(key)
-        ]
+    def _order_ids(self, workspace_id: str, profile: CustomerProfile) -> list[str]:
+        """The public ids of every order of the profile: the moved entries' (read only when
+        some moved), then its recent ones."""
+        recent = list(profile.orders)
+        moved = self.profiles.moved_entries(workspace_id, profile.entry_partitions()) if profile.moved else {}
+        keys = [k for k in moved if k not in profile.orders] + recent
+        return [key for key in keys if split_public_order_id(key)]
 
     # -- indexing what holds a person outside their profile ------------------------------
     def index_checkout(self, old: CheckoutImage | None, new: CheckoutImage) -> ApplyResult:
@@ -199,14 +192,13 @@ class PrivacyRequests:
     """Erase and export on demand, for a customer of any source: stored as a privacy item
     that the ingest stream carries out with `PrivacyService`, as it does Shopify's."""
 
-    def __init__(self, profiles: ProfileLookup, sink: RequestSink, store: PrivacyStore) -> None:
+    def __init__(self, profiles: ProfileReader, sink: RequestSink, store: PrivacyStore) -> None:
         self.profiles = profiles
         self.sink = sink
         self.store = store
 
     def request(self, workspace_id: str, customer_id: str, request: str) -> str:
-        item = self.profiles.get(workspace_id, customer_id)
-        if item is None or item.get("t") not in ("profile", "pointer"):
+        if self.profiles.load(workspace_id, customer_id) is None:  # a merged-away id is its survivor's
             raise NotFound("customer not found")
         request_id = "api_" + secrets.token_hex(8)
         self.sink.put(workspace_id, request_id, request, customer_id)
@@ -231,11 +223,3 @@ def _hashes(keys: list[str]) -> set[str]:
         for kind, _, value in [key.partition(":")]
         if kind in ("email", "phone")
     }
-
-
-def _profile_keys(profile: dict[str, Any]) -> list[str]:
-    return (
-        ["email:" + e for e in profile.get("ems", set())]
-        + ["phone:" + p for p in profile.get("phs", set())]
-        + ["ext:" + x for x in profile.get("xs", set())]
-    )
