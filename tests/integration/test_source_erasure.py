@@ -331,7 +331,7 @@ def test_a_customer_the_first_walk_misses_is_met_by_the_second(stage, shop_ws):
 
     def members(workspace_id, segment_id, limit, cursor):
         ids, last = real(workspace_id, segment_id, limit, cursor)
-        if erasure.store.progress(workspace_id, shop)["ph"] == "walk":
+        if erasure.store.progress(workspace_id, shop).phase == "walk":
             ids = [i for i in ids if i != bob["customer_id"]]
         return ids, last
 

@@ -16,3 +16,12 @@ def test_the_privacy_service_reads_no_stored_attribute():
     found = SHORT_ATTRIBUTE.findall(text) + re.findall(r'"W#|"pointer"|"profile"', text)
     # Then it reads profiles by their named fields only
     assert found == []
+
+
+def test_the_source_erasure_builds_no_storage_key():
+    # Given the source erasure's code
+    text = (DOMAIN / "source_erasure.py").read_text()
+    # When it is searched for key layouts and opaque-key handling
+    found = re.findall(r'W#|MOVED|key_of|"P"\)|\.existing\(|\.partition\(f|\["(?:pk|sk|ph|rid|v)"\]', text)
+    # Then the store names every item by workspace, source, customer and order ids
+    assert found == []

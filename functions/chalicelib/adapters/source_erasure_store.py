@@ -23,6 +23,15 @@ from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.adapters.ingest_store import order_keys
 from chalicelib.adapters.order_items import image
 from chalicelib.adapters.source_settings import source_keys
+from chalicelib.domain.erasure_values import (
+    ErasureProgress,
+    IngestRef,
+    ItemRef,
+    MergedPointer,
+    ProfileRemains,
+    RunItem,
+    SourceRecords,
+)
 from chalicelib.domain.ingest_images import Image
 from chalicelib.domain.profile_model import profile_pk
 from chalicelib.domain.source_erasure import Overtaken
@@ -30,6 +39,30 @@ from chalicelib.domain.source_erasure import Overtaken
 PK = "ERASE"
 COUNTER = "c_"
 TOMBSTONE = "erased"
+MOVED = "O#"  # a moved order entry's sort key prefix, in its customer's profile partition
+INDEX_KEYS = {"phone": "phone_k", "external_id": "ext_k"}  # a pointer's index keys
+
+
+def progress_of(item: dict[str, Any]) -> ErasureProgress:
+    """The progress item (`ERASE` / `<ws>#<source>`) as the domain reads it."""
+    return ErasureProgress(
+        workspace_id=str(item["ws"]),
+        source_id=str(item["src"]),
+        request_id=str(item["rid"]),
+        phase=str(item["ph"]),
+        version=int(item["v"]),
+        pages=int(item.get("pg", 0)),
+        cursor=str(item.get("cur") or ""),
+        started_at=item.get("at"),
+        finished_at=item.get("done_at"),
+        counts={k[len(COUNTER) :]: int(v) for k, v in item.items() if k.startswith(COUNTER)},
+        journal_cursor=str(item.get("pcur", "")),
+        journal=json.loads(item["pend"]) if item.get("pend") else None,
+    )
+
+
+def _index_value(stored: Any) -> str | None:
+    return None if not stored else str(stored).split("#", 1)[1]
 
 
 def _sk(workspace_id: str, source_id: str) -> str:
@@ -43,15 +76,11 @@ class DynamoSourceErasureStore:
         self.ingest_table = ingest_table
 
     # -- progress ------------------------------------------------------------------
-    def progress(self, workspace_id: str, source_id: str) -> dict[str, Any] | None:
+    def progress(self, workspace_id: str, source_id: str) -> ErasureProgress | None:
         item = self.t.get(PK, _sk(workspace_id, source_id), consistent=True)
-        if item is None:
-            return None
-        item["counts"] = {k[len(COUNTER) :]: int(v) for k, v in item.items() if k.startswith(COUNTER)}
-        item["pend"] = json.loads(item["pend"]) if item.get("pend") else None
-        return item
+        return None if item is None else progress_of(item)
 
-    def begin(self, workspace_id: str, source_id: str, request_id: str, at: str) -> dict[str, Any]:
+    def begin(self, workspace_id: str, source_id: str, request_id: str, at: str) -> ErasureProgress:
         """The progress item, created once (a second start reads the first one's)."""
         item = {
             "pk": PK,
@@ -179,11 +208,32 @@ class DynamoSourceErasureStore:
     def checkout_key(self, workspace_id: str, source_id: str, checkout_id: str) -> str:
         return records.checkout_pk(workspace_id, source_id, checkout_id)
 
-    def privacy_key(self, workspace_id: str, source_id: str, request_id: str) -> str:
-        return records.privacy_pk(workspace_id, source_id, request_id)
+    def source_records(
+        self,
+        workspace_id: str,
+        source_id: str,
+        order_ids: Sequence[str],
+        customer_ids: Sequence[str],
+        checkout_ids: Sequence[str],
+    ) -> SourceRecords:
+        """Which of these records of the source are live (one BatchGetItem for them all)."""
+        orders = {o: k for o in order_ids for k in order_keys(workspace_id, [o])}
+        customers = {c: records.customer_pk(workspace_id, source_id, c) for c in customer_ids}
+        checkouts = {c: records.checkout_pk(workspace_id, source_id, c) for c in checkout_ids}
+        live = self.ingest_items([*orders.values(), *customers.values(), *checkouts.values()])
+        return SourceRecords(
+            orders={o: k for o, k in orders.items() if k in live},
+            customers={c: k for c, k in customers.items() if k in live},
+            checkouts={c: k for c, k in checkouts.items() if k in live},
+        )
 
-    def profile_key(self, workspace_id: str, customer_id: str) -> str:
-        return profile_pk(workspace_id, customer_id)
+    def live_privacy_requests(
+        self, workspace_id: str, source_id: str, request_ids: Sequence[str]
+    ) -> list[IngestRef]:
+        """The ingest items of these privacy requests of the source that are not erased."""
+        keys = [records.privacy_pk(workspace_id, source_id, r) for r in request_ids]
+        live = self.ingest_items(keys)
+        return [k for k in keys if k in live]
 
     def ingest_images(self, keys: list[str]) -> list[Image]:
         """The live orders and customer records (...) under these keys, decoded."""
@@ -195,7 +245,7 @@ class DynamoSourceErasureStore:
         items = batch_get(self.ingest, self.ingest_table, [{"pk": {"S": k}} for k in unique])
         return {i["pk"]: i for i in items if i.get("t") != TOMBSTONE}
 
-    def erase_ingest(self, keys: list[str]) -> None:
+    def erase_ingest(self, keys: Sequence[IngestRef]) -> None:
         """Overwrite each item with a tombstone (only an item that exists, not one already)."""
         for key in dict.fromkeys(keys):
             parts = key.split("#")
@@ -209,8 +259,102 @@ class DynamoSourceErasureStore:
             except self.ingest.exceptions.ConditionalCheckFailedException:
                 continue
 
+    # -- CRM items, by the ids they belong to -------------------------------------------
+    def flow_run_items(self, workspace_id: str, customer_ids: Sequence[str]) -> list[RunItem]:
+        """Every item of these customers' flow-run partitions (`W#<ws>#FR#<cid>`), one Query each."""
+        return [
+            RunItem(
+                ref=(i["pk"], i["sk"]),
+                customer_id=str(i.get("cid", "")),
+                is_run=i.get("t") == "flowrun",
+                flow_id=str(i.get("flow")),
+                key=str(i.get("key")),
+            )
+            for c in customer_ids
+            for i in self._partition(f"W#{workspace_id}#FR#{c}")
+        ]
+
+    def send_claims(
+        self,
+        workspace_id: str,
+        customer_id: str,
+        source_id: str | None = None,
+        runs: Sequence[tuple[str, str]] = (),
+    ) -> list[ItemRef]:
+        """The customer's send claims (`W#<ws>#MSG#<cid>`): all of them without a source;
+        with one, those of the source's orders and of these runs (flow id, trigger key)."""
+        pk = f"W#{workspace_id}#MSG#{customer_id}"
+        if source_id is None:
+            claims = self._partition(pk)
+        else:
+            claims = self._partition(pk, f"txn:W#{workspace_id}#O#{source_id}#")
+            for flow_id, key in runs:
+                claims += self._partition(pk, f"flow:{flow_id}:{key}:")
+        return [(i["pk"], i["sk"]) for i in claims]
+
+    def coupons(self, workspace_id: str, codes: Sequence[str]) -> list[ItemRef]:
+        """The issued coupons among these codes (`W#<ws>#CPN` / `<code>`)."""
+        return list(self._existing([(f"W#{workspace_id}#CPN", c) for c in codes]))
+
+    def attributions(self, workspace_id: str, order_ids: Sequence[str]) -> list[ItemRef]:
+        """The attributions of these orders (`W#<ws>#ATTR` / `<order pk>`) that exist."""
+        keys = order_keys(workspace_id, order_ids)
+        return list(self._existing([(f"W#{workspace_id}#ATTR", k) for k in keys]))
+
+    def profile_remains(
+        self, workspace_id: str, customer_id: str, pointer_ids: Sequence[str], entry_ids: Sequence[str]
+    ) -> ProfileRemains:
+        """What erasing the profile also removes: one BatchGetItem (the pointers, its
+        engagement and membership record), one Query per id for moved entries."""
+        engagement = (f"W#{workspace_id}#ENG#{customer_id}", "E")
+        membership = (f"W#{workspace_id}#PM#{customer_id}", "M")
+        pointers = [(profile_pk(workspace_id, c), "P") for c in pointer_ids]
+        found = self._existing([*pointers, engagement, membership])
+        return ProfileRemains(
+            pointers_into=sum(1 for key in pointers if found.get(key, {}).get("into") == customer_id),
+            moved_entries=sum(len(self._partition(profile_pk(workspace_id, c), MOVED)) for c in entry_ids),
+            engagement=engagement in found,
+            segment_memberships=len(found.get(membership, {}).get("segs") or ()),
+        )
+
+    def moved_entry_refs(
+        self, workspace_id: str, customer_ids: Sequence[str], order_ids: Sequence[str]
+    ) -> list[ItemRef]:
+        """The moved entry items these orders may have under these customers' partitions."""
+        return [(profile_pk(workspace_id, c), MOVED + k) for c in customer_ids for k in order_ids]
+
+    def pointers_into(self, workspace_id: str, customer_id: str, pointer_ids: Sequence[str]) -> list[ItemRef]:
+        """The identity pointers among these ids that point into the customer's profile."""
+        found = self._existing([(profile_pk(workspace_id, c), "P") for c in pointer_ids])
+        return [key for key, i in found.items() if i.get("t") == "pointer" and i.get("into") == customer_id]
+
+    def merged_pointers(self, workspace_id: str, customer_ids: Sequence[str]) -> list[MergedPointer]:
+        """The items of these (merged-away) ids, with the identities an index finds them by."""
+        found = self._existing([(profile_pk(workspace_id, c), "P") for c in customer_ids])
+        return [
+            MergedPointer(
+                customer_id=str(i["cid"]),
+                into=i.get("into"),
+                phone=_index_value(i.get("phone_k")),
+                external_id=_index_value(i.get("ext_k")),
+            )
+            for i in found.values()
+        ]
+
+    def privacy_requests(self, workspace_id: str, source_id: str) -> list[str]:
+        """The ids of the source's privacy requests in the workspace's audit."""
+        return [
+            str(i["rid"])
+            for i in self._partition(f"W#{workspace_id}#PRIVACY", "req#")
+            if i.get("source_id") == source_id
+        ]
+
+    def privacy_exports(self, workspace_id: str, request_ids: Sequence[str]) -> list[ItemRef]:
+        """The data exports of these privacy requests that are still there."""
+        return list(self._existing([(f"W#{workspace_id}#PRIVACY", f"export#{r}") for r in request_ids]))
+
     # -- CRM items ---------------------------------------------------------------------
-    def partition(self, pk: str, prefix: str | None = None) -> list[dict[str, Any]]:
+    def _partition(self, pk: str, prefix: str | None = None) -> list[dict[str, Any]]:
         """Every item of one partition (optionally: whose sort key begins with `prefix`)."""
         kwargs: dict[str, Any] = {
             "TableName": self.t.table,
@@ -226,11 +370,11 @@ class DynamoSourceErasureStore:
                 return out
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def existing(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    def _existing(self, keys: list[ItemRef]) -> dict[ItemRef, dict[str, Any]]:
         found = self.t.batch_get(keys, consistent=True)
         return {(i["pk"], i["sk"]): i for i in found}
 
-    def delete(self, keys: list[tuple[str, str]]) -> None:
+    def delete(self, keys: Sequence[ItemRef]) -> None:
         requests = [
             {"DeleteRequest": {"Key": {"pk": {"S": pk}, "sk": {"S": sk}}}} for pk, sk in dict.fromkeys(keys)
         ]
@@ -240,12 +384,13 @@ class DynamoSourceErasureStore:
         return self.t.get(profile_pk(workspace_id, customer_id), "P", consistent=True)
 
     def drop_pointer_keys(self, workspace_id: str, customer_id: str, into: str, names: list[str]) -> None:
-        """REMOVE the named index keys (`phone_k`, `ext_k`) of a pointer into `into`."""
+        """A pointer into `into` is no longer found by these identities (`phone`,
+        `external_id`): REMOVE its index keys (`phone_k`, `ext_k`)."""
         try:
             self.t.client.update_item(
                 TableName=self.t.table,
                 Key={"pk": {"S": profile_pk(workspace_id, customer_id)}, "sk": {"S": "P"}},
-                UpdateExpression="REMOVE " + ", ".join(names),
+                UpdateExpression="REMOVE " + ", ".join(INDEX_KEYS[n] for n in names),
                 ConditionExpression="#into = :into",
                 ExpressionAttributeNames={"#into": "into"},
                 ExpressionAttributeValues={":into": {"S": into}},
@@ -253,8 +398,8 @@ class DynamoSourceErasureStore:
         except self.t.client.exceptions.ConditionalCheckFailedException:
             return
 
-    def quarantined(self, workspace_id: str, source_id: str) -> list[str]:
-        """Ids of the source's quarantined bodies (a filter on the workspace's partition)."""
+    def quarantined(self, workspace_id: str, source_id: str) -> list[ItemRef]:
+        """The source's quarantined bodies (a filter on the workspace's partition)."""
         kwargs: dict[str, Any] = {
             "TableName": self.t.table,
             "KeyConditionExpression": "pk = :pk",
@@ -262,10 +407,10 @@ class DynamoSourceErasureStore:
             "ProjectionExpression": "sk",
             "ExpressionAttributeValues": {":pk": {"S": f"W#{workspace_id}#Q"}, ":src": {"S": source_id}},
         }
-        out: list[str] = []
+        out: list[ItemRef] = []
         while True:
             page = self.t.client.query(**kwargs)
-            out.extend(i["sk"]["S"] for i in page.get("Items", []))
+            out.extend((f"W#{workspace_id}#Q", i["sk"]["S"]) for i in page.get("Items", []))
             if "LastEvaluatedKey" not in page:
                 return out
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

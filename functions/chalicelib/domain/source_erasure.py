@@ -18,10 +18,10 @@ import copy
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 from chalicelib.domain import timemath
+from chalicelib.domain.erasure_values import ErasureProgress, IngestRef, ItemRef, RunItem
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.ingest_images import CustomerImage, Image, OrderImage, PrivacyRequestImage
@@ -48,7 +48,6 @@ PAGES_PER_RECORD = 1  # pages one stream record carries out before handing on
 # The customers are walked twice: one who moved to a stage already walked while the first
 # walk ran (an order on another store brings them back to `active`) is met by the second.
 WALKS = {"walk": "verify", "verify": "rest"}
-MOVED = "O#"
 # Person data a profile takes from records; rebuilt from the remaining sources' records.
 PERSON = ("ems", "phs", "xs", "e", "ph", "phx", "fn", "ln", "bd", "tz", "m", "pat", "lpt", "srcx")
 
@@ -78,8 +77,8 @@ class Plan:
     """What one profile loses: counts (journaled before acting) and the actions."""
 
     counts: Counter[str] = field(default_factory=Counter)
-    ingest: list[str] = field(default_factory=list)
-    crm: list[tuple[str, str]] = field(default_factory=list)
+    ingest: list[IngestRef] = field(default_factory=list)
+    crm: list[ItemRef] = field(default_factory=list)
     erase: tuple[str, list[str]] | None = None  # customer id, pointer ids
     rewrite: dict[str, Any] | None = None  # the profile as the other sources leave it
     pointers: list[tuple[str, list[str]]] = field(default_factory=list)  # merged id, keys to drop
@@ -123,7 +122,7 @@ class SourceErasure:
                 raise NotFound(f"no erasure of source {source_id}")
             progress = self._begin(workspace_id, source_id, request_id)
         done = 0
-        while progress["ph"] != "done" and (pages is None or done < pages):
+        while progress.phase != "done" and (pages is None or done < pages):
             try:
                 self._step(workspace_id, source_id, progress)
             except Overtaken:
@@ -136,17 +135,17 @@ class SourceErasure:
         progress = self.store.progress(workspace_id, source_id)
         if progress is None:
             raise NotFound(f"no erasure of source {source_id}")
-        done = progress["ph"] == "done"
+        done = progress.phase == "done"
         return {
             "workspace_id": workspace_id,
             "source_id": source_id,
-            "request_id": progress["rid"],
+            "request_id": progress.request_id,
             "state": "source_erased" if done else "erasing",
-            "phase": progress["ph"],
-            "pages": int(progress.get("pg", 0)),
-            "started_at": progress.get("at"),
-            "finished_at": progress.get("done_at"),
-            "removed": dict(sorted(progress["counts"].items())),
+            "phase": progress.phase,
+            "pages": progress.pages,
+            "started_at": progress.started_at,
+            "finished_at": progress.finished_at,
+            "removed": dict(sorted(progress.counts.items())),
         }
 
     def purge_exports(self, workspace_id: str, source_id: str, files: ExportFiles) -> int:
@@ -154,41 +153,41 @@ class SourceErasure:
         mix every source's customers, hashed). Operator credentials only: no function may
         touch the bucket. Returns how many went; a second purge finds none."""
         progress = self.store.progress(workspace_id, source_id)
-        if progress is None or progress["ph"] != "done":
+        if progress is None or progress.phase != "done":
             return 0
-        started = timemath.parse_iso(progress.get("at")) or now_utc()
+        started = timemath.parse_iso(progress.started_at) or now_utc()
         keys = files.older(f"exports/{workspace_id}/", started)
         if not keys:
             return 0
         files.delete(keys)
-        self.store.add(workspace_id, source_id, int(progress["v"]), {"audience_exports": len(keys)})
+        self.store.add(workspace_id, source_id, progress.version, {"audience_exports": len(keys)})
         final = self.store.progress(workspace_id, source_id) or progress
-        self.audit.record(workspace_id, final["rid"], self._entry(final, "source_erased"))
+        self.audit.record(workspace_id, final.request_id, self._entry(final, "source_erased"))
         return len(keys)
 
     # -- the steps -----------------------------------------------------------------------
-    def _begin(self, workspace_id: str, source_id: str, request_id: str) -> dict[str, Any]:
+    def _begin(self, workspace_id: str, source_id: str, request_id: str) -> ErasureProgress:
         self.store.mark_source(workspace_id, source_id, request_id)
         progress = self.store.begin(workspace_id, source_id, request_id, timemath.iso(now_utc()) or "")
-        self.audit.record(workspace_id, progress["rid"], self._entry(progress, "erasing"))
+        self.audit.record(workspace_id, progress.request_id, self._entry(progress, "erasing"))
         return progress
 
-    def _entry(self, progress: dict[str, Any], state: str) -> dict[str, Any]:
+    def _entry(self, progress: ErasureProgress, state: str) -> dict[str, Any]:
         return {
             "request": "shop_redact",
-            "source_id": progress["src"],
-            "at": progress.get("at"),
+            "source_id": progress.source_id,
+            "at": progress.started_at,
             "state": state,
-            "removed": dict(sorted(progress["counts"].items())) or None,
+            "removed": dict(sorted(progress.counts.items())) or None,
         }
 
-    def _step(self, workspace_id: str, source_id: str, progress: dict[str, Any]) -> None:
+    def _step(self, workspace_id: str, source_id: str, progress: ErasureProgress) -> None:
         settings = self.workspaces.settings(workspace_id)
         if settings is None:
             raise LookupError(f"workspace {workspace_id} not found")
-        cursor = progress.get("cur") or ""
-        version = int(progress["v"])
-        if progress["ph"] in WALKS:
+        cursor = progress.cursor
+        version = progress.version
+        if progress.phase in WALKS:
             page = next(self.walk.pages(workspace_id, Position.loads(cursor or None), self.page_size))
             plans = [
                 plan
@@ -198,16 +197,16 @@ class SourceErasure:
             ]
             after = page.after
             phase, next_cursor = (
-                (WALKS.get(progress["ph"], "rest"), None)
+                (WALKS.get(progress.phase, "rest"), None)
                 if after.finished
-                else (progress["ph"], after.dumps())
+                else (progress.phase, after.dumps())
             )
         else:
-            plans = [self._rest(settings, source_id, progress["rid"])]
+            plans = [self._rest(settings, source_id, progress.request_id)]
             phase, next_cursor = "done", None
         counts = sum((p.counts for p in plans), Counter())
-        if progress.get("pend") is not None and progress.get("pcur", "") == cursor:
-            counts = Counter(progress["pend"])  # this page was cut short: its first plan counts
+        if progress.journal is not None and progress.journal_cursor == cursor:
+            counts = Counter(progress.journal)  # this page was cut short: its first plan counts
         else:
             self.store.journal(workspace_id, source_id, version, cursor, dict(counts))
             version += 1
@@ -217,7 +216,7 @@ class SourceErasure:
         self.store.commit(workspace_id, source_id, version, phase, next_cursor, dict(counts), done_at)
         if phase == "done":
             final = self.store.progress(workspace_id, source_id) or progress
-            self.audit.record(workspace_id, final["rid"], self._entry(final, "source_erased"))
+            self.audit.record(workspace_id, final.request_id, self._entry(final, "source_erased"))
 
     # -- one profile ------------------------------------------------------------------
     def _plan(self, ws: WorkspaceSettings, source_id: str, item: dict[str, Any]) -> Plan | None:
@@ -231,40 +230,32 @@ class SourceErasure:
         plan = Plan()
         pointer_ids = [customer_id_for(ws.id_salt, k) for k in _identity_keys(item)]
         ids = list(dict.fromkeys([*entry_partitions(item), *pointer_ids]))
-        order_keys = self.store.order_keys(workspace_id, own)
-        customer_keys = [self.store.customer_key(workspace_id, source_id, ext_parts(x)[1]) for x in exts]
-        runs = [r for c in ids for r in self.store.partition(f"W#{workspace_id}#FR#{c}")]
-        checkout_keys = {
-            r["sk"]: self.store.checkout_key(workspace_id, source_id, str(r.get("key")))
-            for r in runs
-            if r.get("t") == "flowrun"
-        }
-        live = self.store.ingest_items(order_keys + customer_keys + list(checkout_keys.values()))
+        runs = self.store.flow_run_items(workspace_id, ids)
+        flow_runs = [r for r in runs if r.is_run]
+        live = self.store.source_records(
+            workspace_id, source_id, own, [ext_parts(x)[1] for x in exts], [r.key for r in flow_runs]
+        )
         other_orders = {k.split(".", 1)[1] for k in entries if entry_source(k) != source_id}
         if not others:
-            chosen = [r for r in runs if r.get("t") == "flowrun"]
+            chosen = flow_runs
         else:
             chosen = [
                 r
-                for r in runs
-                if r.get("t") == "flowrun"
-                and (
-                    (f"{source_id}.{r.get('key')}" in own and str(r.get("key")) not in other_orders)
-                    or checkout_keys[r["sk"]] in live
-                )
+                for r in flow_runs
+                if (f"{source_id}.{r.key}" in own and r.key not in other_orders) or r.key in live.checkouts
             ]
-        checkouts = [checkout_keys[r["sk"]] for r in chosen if checkout_keys[r["sk"]] in live]
-        plan.ingest = [k for k in order_keys + customer_keys + checkouts if k in live]
+        checkouts = [live.checkouts[r.key] for r in chosen if r.key in live.checkouts]
+        plan.ingest = [*live.orders.values(), *live.customers.values(), *checkouts]
         plan.counts.update(
-            orders=sum(1 for k in order_keys if k in live),
-            customer_records=sum(1 for k in customer_keys if k in live),
+            orders=len(live.orders),
+            customer_records=len(live.customers),
             checkouts=len(checkouts),
             flow_runs=len(chosen),
         )
-        plan.crm += [(r["pk"], r["sk"]) for r in (runs if not others else chosen)]
+        plan.crm += [r.ref for r in (runs if not others else chosen)]
         self._claims_and_coupons(ws, source_id, ids, chosen, erase=not others, plan=plan)
-        attributions = self.store.existing([(f"W#{workspace_id}#ATTR", k) for k in order_keys])
-        plan.crm += list(attributions)
+        attributions = self.store.attributions(workspace_id, own)
+        plan.crm += attributions
         plan.counts["attributions"] = len(attributions)
         if not others:
             self._plan_erase(ws, item, ids, pointer_ids, plan)
@@ -277,56 +268,50 @@ class SourceErasure:
         ws: WorkspaceSettings,
         source_id: str,
         ids: list[str],
-        runs: list[dict[str, Any]],
+        runs: list[RunItem],
         erase: bool,
         plan: Plan,
     ) -> None:
         workspace_id = ws.workspace_id
-        claims: list[dict[str, Any]] = []
+        claims: list[ItemRef] = []
         for c in ids:
-            pk = f"W#{workspace_id}#MSG#{c}"
             if erase:
-                claims += self.store.partition(pk)
+                claims += self.store.send_claims(workspace_id, c)
                 continue
-            claims += self.store.partition(pk, f"txn:W#{workspace_id}#O#{source_id}#")
-            for run in (r for r in runs if r.get("cid") == c):
-                claims += self.store.partition(pk, f"flow:{run['flow']}:{run['key']}:")
-        plan.crm += [(i["pk"], i["sk"]) for i in claims]
-        plan.counts["send_claims"] = len({(i["pk"], i["sk"]) for i in claims})
-        codes: list[tuple[str, str]] = []
+            own_runs = [(r.flow_id, r.key) for r in runs if r.customer_id == c]
+            claims += self.store.send_claims(workspace_id, c, source_id, own_runs)
+        plan.crm += claims
+        plan.counts["send_claims"] = len(set(claims))
+        codes: list[str] = []
         for run in runs:
-            flow = self.flows.get_flow(workspace_id, str(run.get("flow")))
+            flow = self.flows.get_flow(workspace_id, run.flow_id)
             steps = ((flow or {}).get("def") or {}).get("steps") or []
             for index, step in enumerate(steps):
                 coupon = (step.get("send") or {}).get("coupon")
                 if coupon is None:
                     continue
-                key = f"flow:{run['flow']}:{run['key']}:{index}"
+                key = f"flow:{run.flow_id}:{run.key}:{index}"
                 code = _coupon_code(
-                    ws.id_salt, f"{workspace_id}|{run['cid']}|{key}", coupon.get("prefix") or ""
+                    ws.id_salt, f"{workspace_id}|{run.customer_id}|{key}", coupon.get("prefix") or ""
                 )
-                codes.append((f"W#{workspace_id}#CPN", code))
-        coupons = self.store.existing(codes)
-        plan.crm += list(coupons)
+                codes.append(code)
+        coupons = self.store.coupons(workspace_id, codes)
+        plan.crm += coupons
         plan.counts["coupons"] = len(coupons)
 
     def _plan_erase(
         self, ws: WorkspaceSettings, item: dict[str, Any], ids: list[str], pointer_ids: list[str], plan: Plan
     ) -> None:
         workspace_id, cid = ws.workspace_id, item["cid"]
-        key_of = partial(self.store.profile_key, workspace_id)  # a profile's partition
         pointers = [c for c in dict.fromkeys(pointer_ids + list(item.get("mrg") or [])) if c != cid]
-        found = self.store.existing(
-            [(key_of(c), "P") for c in pointers]
-            + [(f"W#{workspace_id}#ENG#{cid}", "E"), (f"W#{workspace_id}#PM#{cid}", "M")]
-        )
+        remains = self.store.profile_remains(workspace_id, cid, pointers, ids)
         plan.erase = (cid, pointers)
         plan.counts.update(
             profiles_erased=1,
-            identity_pointers=sum(1 for c in pointers if found.get((key_of(c), "P"), {}).get("into") == cid),
-            moved_entries=sum(len(self.store.partition(key_of(c), MOVED)) for c in ids),
-            engagement=int((f"W#{workspace_id}#ENG#{cid}", "E") in found),
-            segment_memberships=len(found.get((f"W#{workspace_id}#PM#{cid}", "M"), {}).get("segs") or ()),
+            identity_pointers=remains.pointers_into,
+            moved_entries=remains.moved_entries,
+            engagement=int(remains.engagement),
+            segment_memberships=remains.segment_memberships,
         )
 
     def _plan_rewrite(
@@ -339,26 +324,21 @@ class SourceErasure:
         plan: Plan,
     ) -> None:
         workspace_id, cid = ws.workspace_id, item["cid"]
-        key_of = partial(self.store.profile_key, workspace_id)  # a profile's partition
         moved_own = [k for k in own if k not in (item.get("o") or {})]
-        plan.crm += [(key_of(c), MOVED + k) for c in entry_partitions(item) for k in moved_own]
+        plan.crm += self.store.moved_entry_refs(workspace_id, entry_partitions(item), moved_own)
         rewritten = self.rewritten(ws, source_id, item, entries)
         plan.rewrite = rewritten
         gone = _identity_keys(item) - _identity_keys(rewritten)
         gone_ids = [customer_id_for(ws.id_salt, k) for k in gone]
-        found = self.store.existing([(key_of(c), "P") for c in gone_ids if c != cid])
-        pointers = [key for key, i in found.items() if i.get("t") == "pointer" and i.get("into") == cid]
+        pointers = self.store.pointers_into(workspace_id, cid, [c for c in gone_ids if c != cid])
         plan.crm += pointers
-        merged = self.store.existing([(key_of(c), "P") for c in item.get("mrg") or ()])
-        kept = {"phone_k": rewritten.get("phs") or set(), "ext_k": rewritten.get("xs") or set()}
-        for (_, _), pointer in merged.items():
-            drop = [
-                name
-                for name in ("phone_k", "ext_k")
-                if pointer.get(name) and str(pointer[name]).split("#", 1)[1] not in kept[name]
-            ]
-            if drop and pointer.get("into") == cid:
-                plan.pointers.append((pointer["cid"], drop))
+        merged = self.store.merged_pointers(workspace_id, list(item.get("mrg") or ()))
+        kept = {"phone": rewritten.get("phs") or set(), "external_id": rewritten.get("xs") or set()}
+        for pointer in merged:
+            found = {"phone": pointer.phone, "external_id": pointer.external_id}
+            drop = [name for name, value in found.items() if value and value not in kept[name]]
+            if drop and pointer.into == cid:
+                plan.pointers.append((pointer.customer_id, drop))
         plan.counts.update(
             profiles_rewritten=1, moved_entries=len(moved_own), identity_pointers=len(pointers)
         )
@@ -448,17 +428,12 @@ class SourceErasure:
         workspace_id = ws.workspace_id
         plan = Plan()
         quarantined = self.store.quarantined(workspace_id, source_id)
-        plan.crm += [(f"W#{workspace_id}#Q", q) for q in quarantined]
-        requests = [
-            str(i["rid"])
-            for i in self.store.partition(f"W#{workspace_id}#PRIVACY", "req#")
-            if i.get("source_id") == source_id and str(i.get("rid")) != request_id
-        ]
-        exports = self.store.existing([(f"W#{workspace_id}#PRIVACY", f"export#{r}") for r in requests])
-        plan.crm += list(exports)
-        keys = [self.store.privacy_key(workspace_id, source_id, r) for r in requests]
-        live = self.store.ingest_items(keys)
-        plan.ingest = [k for k in keys if k in live]
+        plan.crm += quarantined
+        requests = [r for r in self.store.privacy_requests(workspace_id, source_id) if r != request_id]
+        exports = self.store.privacy_exports(workspace_id, requests)
+        plan.crm += exports
+        live = self.store.live_privacy_requests(workspace_id, source_id, requests)
+        plan.ingest = live
         plan.counts.update(
             quarantined=len(quarantined), privacy_exports=len(exports), privacy_requests=len(live)
         )
