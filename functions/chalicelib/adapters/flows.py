@@ -51,7 +51,7 @@ class DynamoFlowStore:
         return [flow_from_item(item) for item in self.list_flows(workspace_id)]
 
     def get_flow(self, workspace_id: str, flow_id: str) -> dict[str, Any] | None:
-        """The stored item (the FlowReader port of source_erasure.py still reads it)."""
+        """The stored item (`flow` maps it)."""
         return next((f for f in self.list_flows(workspace_id) if f["id"] == flow_id), None)
 
     def list_flows(self, workspace_id: str) -> list[dict[str, Any]]:

@@ -26,13 +26,13 @@ from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.ingest_images import CustomerImage, Image, OrderImage, PrivacyRequestImage
 from chalicelib.domain.messaging.flows import coupon_code
+from chalicelib.domain.messaging.ports import FlowStore
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.order_entries import all_entries, entry_partitions, entry_source
 from chalicelib.domain.outcomes import ApplyResult
 from chalicelib.domain.ports import (
     ErasureAudit,
     ExportFiles,
-    FlowReader,
     ProfileStore,
     SettingsReader,
     SourceErasureStore,
@@ -92,7 +92,7 @@ class SourceErasure:
         profiles: ProfileStore,
         workspaces: SettingsReader,
         audit: ErasureAudit,
-        flows: FlowReader,
+        flows: FlowStore,  # its stored definitions: which run's sends issued coupons
         page_size: int = PAGE,
     ) -> None:
         self.store = store
@@ -284,8 +284,8 @@ class SourceErasure:
         plan.counts["send_claims"] = len(set(claims))
         codes: list[str] = []
         for run in runs:
-            flow = self.flows.get_flow(workspace_id, run.flow_id)
-            steps = ((flow or {}).get("def") or {}).get("steps") or []
+            flow = self.flows.flow(workspace_id, run.flow_id)
+            steps = (flow.definition.get("steps") if flow is not None else None) or []
             for index, step in enumerate(steps):
                 coupon = (step.get("send") or {}).get("coupon")
                 if coupon is None:
