@@ -19,6 +19,7 @@ from chalicelib.adapters import records
 from chalicelib.adapters.ingest_store import order_keys
 from chalicelib.adapters.order_items import image
 from chalicelib.adapters.person_index import index_items, index_pk
+from chalicelib.adapters.profile_items import profile_pk
 from chalicelib.adapters.source_erasure_store import (
     COUNTER,
     INDEX_KEYS,
@@ -39,7 +40,6 @@ from chalicelib.domain.erasure_values import (
 )
 from chalicelib.domain.ingest_images import Image
 from chalicelib.domain.models import now_utc
-from chalicelib.domain.profile_model import profile_pk
 from chalicelib.domain.source_erasure import Overtaken
 from chalicelib.domain.timemath import iso
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from chalicelib.adapters import records
 from chalicelib.adapters.erasure import DynamoErasure
 from chalicelib.adapters.privacy_store import DynamoPrivacyStore
-from chalicelib.domain.profile_model import profile_pk
+from chalicelib.adapters.profile_items import profile_pk
 from tests.contract import MotoStage, moto_stage
 from tests.fakes_erasure import FakeErasure, FakePrivacyStore
 from tests.integration.erasure_tables import side_fixture

@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.adapters import records
+from chalicelib.adapters.profile_items import profile_pk
 from chalicelib.adapters.source_erasure_store import DynamoSourceErasureStore
 from chalicelib.domain.erasure_values import MergedPointer, ProfileRemains, RunItem
-from chalicelib.domain.profile_model import profile_pk
 from chalicelib.domain.source_erasure import Overtaken
 from tests.contract import MotoStage, moto_stage
 from tests.fakes_erasure import FakeSourceErasureStore

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 
+from chalicelib.adapters.profile_items import profile_pk
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.ingest_images import PrivacyRequestImage
 from chalicelib.domain.models import Person
 from chalicelib.domain.privacy import PrivacyRequests, PrivacyService
-from chalicelib.domain.profile_model import profile_pk
 from tests.fakes_erasure import FakeErasure, FakePrivacyStore, FakeTables
 from tests.unit.fakes import SALT, WS, FakeProfileStore, FakeWorkspaces
 
