@@ -23,7 +23,6 @@ from chalicelib.domain.errors import NotFound
 from chalicelib.domain.identity import customer_id_for, identity_keys
 from chalicelib.domain.ingest_images import CheckoutImage, PrivacyRequestImage
 from chalicelib.domain.models import Person, now_utc
-from chalicelib.domain.order_entries import all_entries
 from chalicelib.domain.order_snapshot import public_order_id, split_public_order_id
 from chalicelib.domain.outcomes import ApplyResult
 from chalicelib.domain.ports import (
@@ -175,9 +174,13 @@ class PrivacyService:
 
     def _order_ids(self, workspace_id: str, profile: dict[str, Any]) -> list[str]:
         """The public ids of every order of the profile (moved entries included)."""
-        return [
-            key for key in all_entries(self.profiles, workspace_id, profile) if split_public_order_id(key)
-        ]
+        # TRANSITIONAL (issue 13): order_entries.all_entries once this reads a CustomerProfile
+        recent = list(profile.get("o") or {})
+        moved: list[str] = []
+        if profile.get("so"):
+            partitions = list(dict.fromkeys([profile["cid"], *profile.get("mrg", [])]))
+            moved = [k for k in self.profiles.moved_entries(workspace_id, partitions) if k not in recent]
+        return [key for key in [*moved, *recent] if split_public_order_id(key)]
 
     # -- indexing what holds a person outside their profile ------------------------------
     def index_checkout(self, old: CheckoutImage | None, new: CheckoutImage) -> ApplyResult:
