@@ -27,17 +27,17 @@ class DynamoPrivacyStore:
         self.ingest_client = ingest_client
         self.ingest_table = ingest_table
 
-    def erase_profile(self, workspace_id: str, profile: dict[str, Any], pointer_ids: list[str]) -> int:
+    def erase_profile(self, workspace_id: str, customer_id: str, pointer_ids: list[str]) -> int:
         deleted = 0
         client = self.t.client
-        for customer_id in dict.fromkeys(pointer_ids):
+        for pointer_id in dict.fromkeys(pointer_ids):
             try:  # only pointers into this profile; a shared id that moved elsewhere stays
                 client.delete_item(
                     TableName=self.t.table,
-                    Key={"pk": {"S": profile_pk(workspace_id, customer_id)}, "sk": {"S": "P"}},
+                    Key={"pk": {"S": profile_pk(workspace_id, pointer_id)}, "sk": {"S": "P"}},
                     ConditionExpression="#into = :cid",
                     ExpressionAttributeNames={"#into": "into"},
-                    ExpressionAttributeValues={":cid": {"S": profile["cid"]}},
+                    ExpressionAttributeValues={":cid": {"S": customer_id}},
                 )
                 deleted += 1
             except client.exceptions.ConditionalCheckFailedException:
@@ -45,13 +45,15 @@ class DynamoPrivacyStore:
         # Its moved order entries, and those of the profiles merged into it, go first: a
         # retry of the request finds the profile again until everything is gone.
         entries = EntryItems(client, self.t.table)
-        for customer_id in dict.fromkeys([profile["cid"], *pointer_ids]):
-            deleted += entries.delete_all(workspace_id, customer_id)
-        client.delete_item(TableName=self.t.table, Key={"pk": {"S": profile["pk"]}, "sk": {"S": "P"}})
+        for entry_id in dict.fromkeys([customer_id, *pointer_ids]):
+            deleted += entries.delete_all(workspace_id, entry_id)
+        client.delete_item(
+            TableName=self.t.table, Key={"pk": {"S": profile_pk(workspace_id, customer_id)}, "sk": {"S": "P"}}
+        )
         # the customer's engagement (opens, clicks, the last click) goes with the profile
         client.delete_item(
             TableName=self.t.table,
-            Key={"pk": {"S": f"W#{workspace_id}#ENG#{profile['cid']}"}, "sk": {"S": "E"}},
+            Key={"pk": {"S": f"W#{workspace_id}#ENG#{customer_id}"}, "sk": {"S": "E"}},
         )
         return deleted + 1
 

@@ -280,8 +280,9 @@ class OrderItems(Protocol):
 
 # -- privacy requests ----------------------------------------------------------
 class PrivacyStore(Protocol):
-    def erase_profile(self, workspace_id: str, profile: dict[str, Any], pointer_ids: list[str]) -> int:
-        """Delete the profile and the pointers into it; returns items deleted."""
+    def erase_profile(self, workspace_id: str, customer_id: str, pointer_ids: list[str]) -> int:
+        """Delete the customer's profile, its moved entries and engagement, and those of the
+        pointers (ids) that point into it; returns items deleted."""
         ...
 
     def redact_records(
@@ -379,7 +380,7 @@ class SourceErasureStore(Protocol):
 
 
 class ErasureAudit(Protocol):
-    def erase_profile(self, workspace_id: str, profile: dict[str, Any], pointer_ids: list[str]) -> int: ...
+    def erase_profile(self, workspace_id: str, customer_id: str, pointer_ids: list[str]) -> int: ...
     def record(self, workspace_id: str, request_id: str, entry: dict[str, Any]) -> None: ...
 
 

@@ -167,7 +167,7 @@ class PrivacyService:
             if self.erasure is not None:
                 counts["attributions_redacted"] = self.erasure.redact_attributions(workspace_id, order_ids)
             self.store.tally(workspace_id, request_id, counts)
-            deleted = self.store.erase_profile(workspace_id, profile, pointers)
+            deleted = self.store.erase_profile(workspace_id, profile["cid"], pointers)
             self.store.tally(workspace_id, request_id, {"items_deleted": deleted})
         redacted = self.store.redact_records(workspace_id, listed)
         self.store.tally(workspace_id, request_id, {"records_redacted": redacted})

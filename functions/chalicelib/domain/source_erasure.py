@@ -85,7 +85,7 @@ class Plan:
     counts: Counter[str] = field(default_factory=Counter)
     ingest: list[str] = field(default_factory=list)
     crm: list[tuple[str, str]] = field(default_factory=list)
-    erase: tuple[CustomerProfile, list[str]] | None = None  # profile, pointer ids
+    erase: tuple[str, list[str]] | None = None  # customer id, pointer ids
     rewrite: CustomerProfile | None = None  # the profile as the other sources leave it
     pointers: list[tuple[str, list[str]]] = field(default_factory=list)  # merged id, keys to drop
 
@@ -330,7 +330,7 @@ class SourceErasure:
             [(key_of(c), "P") for c in pointers]
             + [(f"W#{workspace_id}#ENG#{cid}", "E"), (f"W#{workspace_id}#PM#{cid}", "M")]
         )
-        plan.erase = (profile, pointers)
+        plan.erase = (cid, pointers)
         plan.counts.update(
             profiles_erased=1,
             identity_pointers=sum(1 for c in pointers if found.get((key_of(c), "P"), {}).get("into") == cid),
@@ -432,9 +432,8 @@ class SourceErasure:
         self.store.erase_ingest(plan.ingest)
         self.store.delete(plan.crm)
         if plan.erase is not None:
-            profile, pointers = plan.erase
-            # TRANSITIONAL (issue 13): the audit's erasure still takes the stored item
-            self.audit.erase_profile(workspace_id, self.walk.profiles.item_of(profile), pointers)
+            customer_id, pointers = plan.erase
+            self.audit.erase_profile(workspace_id, customer_id, pointers)
         if plan.rewrite is not None:
             self._save(ws, source_id, plan.rewrite)
         for merged_id, names in plan.pointers:
