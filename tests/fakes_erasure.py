@@ -19,7 +19,7 @@ from chalicelib.adapters import records
 from chalicelib.adapters.ingest_store import order_keys
 from chalicelib.adapters.order_items import image
 from chalicelib.adapters.person_index import index_items, index_pk
-from chalicelib.adapters.profile_items import profile_pk
+from chalicelib.adapters.profile_items import profile_of, profile_pk
 from chalicelib.adapters.source_erasure_store import (
     COUNTER,
     INDEX_KEYS,
@@ -29,6 +29,7 @@ from chalicelib.adapters.source_erasure_store import (
     progress_of,
 )
 from chalicelib.adapters.source_settings import source_keys
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.erasure_values import (
     ErasureProgress,
     IngestRef,
@@ -426,8 +427,9 @@ class FakeSourceErasureStore:
         for key in dict.fromkeys(keys):
             self.tables.crm.pop(key, None)
 
-    def profile(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None:
-        return self.tables.get_crm(profile_pk(workspace_id, customer_id), "P")
+    def profile(self, workspace_id: str, customer_id: str) -> CustomerProfile | None:
+        item = self.tables.get_crm(profile_pk(workspace_id, customer_id), "P")
+        return profile_of(item) if item is not None and item.get("t") == "profile" else None
 
     def drop_pointer_keys(self, workspace_id: str, customer_id: str, into: str, names: list[str]) -> None:
         item = self.tables.crm.get((profile_pk(workspace_id, customer_id), "P"))

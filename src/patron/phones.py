@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.adapters.profile_items import profile_of
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import normalize_phone
 from chalicelib.domain.walk import Position
@@ -77,7 +78,7 @@ def renormalize(
             rev = int(item.get("rev", 0))
             new["rev"] = rev + 1
             try:
-                store.save(new, rev, [], [])
+                store.save(profile_of(new), rev, [], [])
             except Conflict:
                 conflicts += 1  # changed while read: the next run sees it again
                 continue

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+from chalicelib.adapters.profile_items import profile_of
 from chalicelib.analytics import btyd
 from chalicelib.domain import backfill, predict
 from chalicelib.domain.models import now_utc
@@ -32,7 +33,7 @@ def seed_profiles(stage, ws, count: int, seed: int) -> dict[str, dict]:
     for n in range(count):
         customer_id = f"c_{n:04d}{rng.randrange(16**4):04x}"
         stage.container.profile_store.save(
-            synthetic.profile_item(settings, customer_id, rng, now), None, [], []
+            profile_of(synthetic.profile_item(settings, customer_id, rng, now)), None, [], []
         )
         saved[customer_id] = stage.container.profile_store.get(ws.workspace_id, customer_id)
     stage.drain()

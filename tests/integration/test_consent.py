@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 
+from chalicelib.adapters.profile_items import profile_of
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.messaging.service import Channel, Purpose
@@ -167,7 +168,7 @@ def test_a_profile_write_racing_the_withdrawal_retries_and_keeps_it(stage, ws, j
     assert one_click(stage, token).status_code == 200
     # When it writes what it read, then its conditional put fails: the withdrawal is not lost
     with pytest.raises(Conflict):
-        store.save(dict(stale, rev=stale["rev"] + 1), stale["rev"], [], [])
+        store.save(profile_of(dict(stale, rev=stale["rev"] + 1)), stale["rev"], [], [])
     # And when the webhook it was applying is retried, it keeps the withdrawal and its own change
     customer = json.loads(event_bytes("shopify/customers_create.json"))
     customer.update(updated_at=now_utc().isoformat(), first_name="Janet")
@@ -291,7 +292,7 @@ def _policy():
 
 def test_a_withdrawal_follows_a_merged_away_id_and_never_recreates_an_erased_profile(stage, ws, jane):
     from chalicelib.adapters.consent import DynamoProfileConsent
-    from chalicelib.domain.profiles import profile_pk
+    from chalicelib.adapters.profile_items import profile_pk
 
     crm, consent = stage.container.crm, DynamoProfileConsent(stage.container.crm)
     # Given an id merged into Jane's profile (a pointer), and an id whose profile was erased

@@ -8,9 +8,11 @@ from decimal import Decimal
 
 import pytest
 
+from chalicelib.adapters.profile_items import profile_of, profile_pk
+from chalicelib.domain.customer_profile import CustomerProfile, OrderEntry
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for
-from chalicelib.domain.profile_model import profile_pk
+from chalicelib.domain.profile_links import IdentityPointer
 from tests.unit.fakes import FakeProfileStore
 
 WS, SALT = "ws_contract", "salt_contract"
@@ -32,22 +34,25 @@ def mark_erased(request, store):
     return request.getfixturevalue("stage").container.privacy_store.mark_erased
 
 
-def profile(key: str, rev: int = 1, **more) -> dict:
+def profile(key: str, rev: int = 1, **more) -> CustomerProfile:
+    """A profile as stored (attributes as in docs/data-model.md), read into its domain type."""
     cid = customer_id_for(SALT, key)
     item = {"pk": profile_pk(WS, cid), "sk": "P", "t": "profile", "ws": WS, "cid": cid}
-    return item | {"ca": "2026-11-01T00:00:00Z", "o": {}, "ems": {key.split(":", 1)[1]}, "rev": rev} | more
+    return profile_of(
+        item | {"ca": "2026-11-01T00:00:00Z", "o": {}, "ems": {key.split(":", 1)[1]}, "rev": rev} | more
+    )
 
 
-def cids(items: list[dict]) -> list[str]:
-    return sorted(i["cid"] for i in items)
+def cids(profiles: list[CustomerProfile]) -> list[str]:
+    return sorted(p.customer_id for p in profiles)
 
 
 def test_a_profile_is_created_once_then_written_only_at_the_rev_read(store):
     # Given a new profile saved
     store.save(profile(ANA), None, [], [])
     # When its identity is looked up, Then it is found, as saved
-    (found,) = store.find(WS, SALT, [ANA])
-    assert found["cid"] == customer_id_for(SALT, ANA) and found["rev"] == 1
+    (found,) = store.find_profiles(WS, SALT, [ANA])
+    assert found.customer_id == customer_id_for(SALT, ANA) and found.rev == 1
     # And creating it again, or writing it at a rev other than the stored one, is refused
     with pytest.raises(Conflict):
         store.save(profile(ANA), None, [], [])
@@ -55,23 +60,23 @@ def test_a_profile_is_created_once_then_written_only_at_the_rev_read(store):
         store.save(profile(ANA, rev=3), 2, [], [])
     # While writing it at the rev read works
     store.save(profile(ANA, rev=2, fn="Ana"), 1, [], [])
-    (found,) = store.find(WS, SALT, [ANA])
-    assert (found["rev"], found["fn"]) == (2, "Ana")
+    (found,) = store.find_profiles(WS, SALT, [ANA])
+    assert (found.rev, found.first_name) == (2, "Ana")
     # And an unknown identity finds nothing
-    assert store.find(WS, SALT, [BEA]) == []
+    assert store.find_profiles(WS, SALT, [BEA]) == []
 
 
 def test_a_pointer_created_with_the_profile_finds_it(store):
     # Given Ana's profile saved with a pointer for her second address
     ana = customer_id_for(SALT, ANA)
     pointer_id = customer_id_for(SALT, BEA)
-    pointer = {"pk": profile_pk(WS, pointer_id), "sk": "P", "t": "pointer", "ws": WS, "cid": pointer_id}
-    store.save(profile(ANA), None, [pointer | {"into": ana, "kind": "email"}], [])
+    pointer = IdentityPointer(pointer_id, ana, "email")
+    store.save(profile(ANA), None, [pointer], [])
     # When the second address is looked up, Then it finds Ana's profile
-    assert cids(store.find(WS, SALT, [BEA])) == [ana]
+    assert cids(store.find_profiles(WS, SALT, [BEA])) == [ana]
     # And the pointer cannot be created twice
     with pytest.raises(Conflict):
-        store.save(profile(ANA, rev=2), 1, [pointer | {"into": ana, "kind": "email"}], [])
+        store.save(profile(ANA, rev=2), 1, [pointer], [])
 
 
 def test_a_retired_profile_becomes_a_pointer_atomically(store):
@@ -83,26 +88,26 @@ def test_a_retired_profile_becomes_a_pointer_atomically(store):
     with pytest.raises(Conflict):
         store.save(profile(ANA, rev=2, mrg=[bea]), 1, [], [(profile(BEA), 7)])
     # Then nothing was written: both are still live profiles
-    assert cids(store.find(WS, SALT, [ANA, BEA])) == sorted([ana, bea])
+    assert cids(store.find_profiles(WS, SALT, [ANA, BEA])) == sorted([ana, bea])
     # When it names it at its rev, Then the merged-away identity finds the survivor only
     store.save(profile(ANA, rev=2, mrg=[bea]), 1, [], [(profile(BEA), 1)])
-    assert cids(store.find(WS, SALT, [BEA])) == [ana]
-    assert cids(store.find(WS, SALT, [ANA, BEA])) == [ana]
+    assert cids(store.find_profiles(WS, SALT, [BEA])) == [ana]
+    assert cids(store.find_profiles(WS, SALT, [ANA, BEA])) == [ana]
 
 
 def test_a_profile_with_a_phone_key_is_found_by_the_phone(store):
     # Given a profile whose first phone is on the sparse phone index
     store.save(profile(ANA, phs={"+14155550101"}, phone_k=f"{WS}#+14155550101"), None, [], [])
     # When the phone is looked up, Then it finds the profile, without a pointer item
-    assert cids(store.find(WS, SALT, ["phone:+14155550101"])) == [customer_id_for(SALT, ANA)]
-    assert store.find(WS, SALT, ["phone:+14155550199"]) == []
+    assert cids(store.find_profiles(WS, SALT, ["phone:+14155550101"])) == [customer_id_for(SALT, ANA)]
+    assert store.find_profiles(WS, SALT, ["phone:+14155550199"]) == []
 
 
 def test_moved_entries_keep_their_newest_version(store):
     # Given a profile that moved two order entries out, one later moved again at an older version
     ana = customer_id_for(SALT, ANA)
-    newer = {"v": 3, "t": 1700000000, "a": Decimal("12.50")}
-    older = {"v": 2, "t": 1700000000, "a": Decimal("10.00")}
+    newer = OrderEntry(3, placed_at=1700000000, amount=Decimal("12.50"), products=["p1"])
+    older = OrderEntry(2, placed_at=1700000000, amount=Decimal("10.00"), counted=False, channel="pos")
     store.save(profile(ANA), None, [], [], moved=[("src_1#1001", newer), ("src_1#1002", older)])
     store.save(profile(ANA, rev=2), 1, [], [], moved=[("src_1#1001", older)])
     # When the moved entries are read, Then each order has its newest version
@@ -130,7 +135,7 @@ def test_profiles_are_read_as_domain_types_and_a_merged_away_id_finds_its_surviv
     ana, bea = customer_id_for(SALT, ANA), customer_id_for(SALT, BEA)
     store.save(profile(ANA, fn="Ana", m=True), None, [], [])
     store.save(profile(BEA), None, [], [])
-    (old_bea,) = store.find(WS, SALT, [BEA])
+    (old_bea,) = store.find_profiles(WS, SALT, [BEA])
     store.save(profile(ANA, rev=2, fn="Ana", m=True, mrg=[bea]), 1, [], [(old_bea, 1)])
     # When each id is read as a CustomerProfile
     one = store.load(WS, ana)

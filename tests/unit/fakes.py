@@ -18,13 +18,21 @@ from typing import Any
 
 from chalicelib.adapters import records
 from chalicelib.adapters.codec import from_item, to_item
-from chalicelib.adapters.profile_items import profile_item, profile_of
+from chalicelib.adapters.entry_store import entry_item
+from chalicelib.adapters.profile_items import (
+    link_item,
+    order_entry,
+    pointer_of_retired,
+    profile_item,
+    profile_of,
+    profile_pk,
+)
 from chalicelib.domain import timemath
-from chalicelib.domain.customer_profile import CustomerProfile
+from chalicelib.domain.customer_profile import CustomerProfile, OrderEntry
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.models import Delivery, Order, Platform, RecordVersion, RefundEvent
-from chalicelib.domain.profile_model import profile_pk
+from chalicelib.domain.profile_links import IdentityPointer, MergeRecord
 from chalicelib.domain.profiles import ProfileService
 from chalicelib.domain.segment_values import MembershipRecord, SegmentDefinition, Sweep
 from chalicelib.domain.workspace_settings import WorkspaceSettings
@@ -136,36 +144,38 @@ class FakeProfileStore:
 
     def moved_entries(
         self, workspace_id: str, customer_ids: list[str], keys: list[str] | None = None
-    ) -> dict[str, dict[str, Any]]:
+    ) -> dict[str, OrderEntry]:
         self.moved_reads += 1
-        out: dict[str, dict[str, Any]] = {}
+        out: dict[str, OrderEntry] = {}
         for customer_id in customer_ids:
             pk = profile_pk(workspace_id, customer_id)
             for (ipk, sk), item in self.items.items():
                 if ipk != pk or not sk.startswith("O#") or (keys is not None and item["k"] not in keys):
                     continue
-                if item["k"] not in out or int(out[item["k"]]["v"]) < int(item["e"]["v"]):
-                    out[item["k"]] = stored(item["e"])
+                if item["k"] not in out or out[item["k"]].version < int(item["e"]["v"]):
+                    out[item["k"]] = order_entry(stored(item["e"]))
         return out
 
     # -- writes ------------------------------------------------------------------
     def save(
         self,
-        profile: dict[str, Any],
+        state: CustomerProfile,
         expected_rev: int | None,
-        extra: list[dict[str, Any]],
-        retired: list[tuple[dict[str, Any], int]],
-        moved: Sequence[tuple[str, dict[str, Any]]] = (),
+        links: Sequence[IdentityPointer | MergeRecord],
+        retiring: Sequence[tuple[CustomerProfile, int]],
+        moved: Sequence[tuple[str, OrderEntry]] = (),
     ) -> None:
         self.attempts += 1
+        # The items DynamoProfileStore would write (the same mapping), under its conditions.
+        profile = profile_item(state)
+        extra = [link_item(state.workspace_id, link) for link in links]
+        retired = [(profile_item(old), rev) for old, rev in retiring]
         # Moved entries are written first, each only over an older version (as DynamoDB's
         # conditional put in entry_store); the profile's own conditions decide after.
         for key, entry in moved:
             at = (profile["pk"], "O#" + key)
-            if at not in self.items or int(self.items[at]["v"]) <= int(entry["v"]):
-                self.items[at] = stored(
-                    {"pk": at[0], "sk": at[1], "t": "entry", "k": key, "v": entry["v"], "e": entry}
-                )
+            if at not in self.items or int(self.items[at]["v"]) <= entry.version:
+                self.items[at] = stored(entry_item(state.workspace_id, state.customer_id, key, entry))
         if self.before_save is not None:
             hook, self.before_save = self.before_save, None
             hook()
@@ -187,10 +197,9 @@ class FakeProfileStore:
         self.items[key] = stored(profile)
         for item in extra:
             self.items[(item["pk"], item["sk"])] = stored(item)
-        for old, rev in retired:
-            pointer = {k: old[k] for k in ("pk", "sk", "ws", "cid", "phone_k", "ext_k", "ca") if k in old}
-            pointer.update({"t": "pointer", "into": profile["cid"], "rev": rev + 1, "kind": "merge"})
-            self.items[(old["pk"], old["sk"])] = stored(pointer)
+        for old_state, rev in retiring:
+            pointer = pointer_of_retired(old_state, state.customer_id, rev)
+            self.items[(pointer["pk"], pointer["sk"])] = stored(pointer)
         self.saves.append(
             {
                 "profile": stored(profile),

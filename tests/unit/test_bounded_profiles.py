@@ -187,7 +187,7 @@ def test_a_customer_with_many_more_orders_than_the_bound_keeps_a_small_profile_w
     # And the moved orders are in their own items, each at its latest version
     moved = store.moved_entries("ws_test", [profile["cid"]])
     assert len(moved) + len(profile["o"]) == 120
-    assert {e["v"] for e in moved.values()} <= {1, 2, 3}
+    assert {e.version for e in moved.values()} <= {1, 2, 3}
 
 
 def test_moved_orders_stay_on_the_timeline_and_in_the_model_inputs():

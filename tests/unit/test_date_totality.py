@@ -14,6 +14,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.adapters import records
+from chalicelib.adapters.profile_items import profile_item
 from chalicelib.domain import predict, scoring, segments, timemath
 from chalicelib.domain import workspace_analytics as report
 from chalicelib.domain.messaging.flows import Wait, next_birthday
@@ -225,7 +226,7 @@ def _profile_with_order_at(stamp: str) -> dict:
     profile = Profile.new("ws_test", "c_0001", NOW_FIXED)
     profile.set_order("src_1.1", records.snapshot(item), SETTINGS)
     profile.recompute(SETTINGS)
-    return profile.item
+    return profile_item(profile.state)
 
 
 def test_an_order_at_the_epoch_sets_first_and_last_order_at():
@@ -258,7 +259,7 @@ def test_a_profile_with_a_year_9999_order_scores_and_reports():
 
 
 class _NoProfiles:
-    def profiles_of(self, workspace_id: str) -> list:
+    def customers_of(self, workspace_id: str) -> list:
         return []
 
 

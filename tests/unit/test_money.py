@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from chalicelib.adapters.profile_items import profile_item
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.customers import ProfileView
 from chalicelib.domain.money import minor_units, round_money
 from chalicelib.domain.order_entries import Summary, aggregates
@@ -71,7 +73,7 @@ def test_a_yen_profile_shows_whole_yen_and_its_average_order_value():
     summary = Summary(counted=3, converted=3, spent=Decimal(10000))
     figures = aggregates(summary, "JPY")
     # When it is shown
-    view = ProfileView.of({"cid": "c1", **figures})
+    view = ProfileView.of(profile_item(CustomerProfile("ws_1", "c1", figures=figures)))
     # Then the amounts have no decimals: 3333.33... is 3333 yen
     assert view.total_spent == "10000"
     assert view.average_order_value == "3333"

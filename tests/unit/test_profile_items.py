@@ -71,7 +71,7 @@ def test_a_profile_with_moved_entries_consent_withdrawn_and_unknown_attributes_r
         "src_0.2": {"v": 1, "t": 0, "x": True, "cur": "EUR", "oa": Decimal("9.00"), "ch": "pos"},
         "src_1.3": {"v": 2, "cur": "JPY", "oa": Decimal("1200"), "or": Decimal("200"), "k": ["c"]},
     }
-    moved = summarize(entries)
+    moved = summarize({k: order_entry(e) for k, e in entries.items()})
     item: dict[str, Any] = {
         "pk": "W#ws_1#P#c_1",
         "sk": "P",

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.adapters.crm_table import MAX_POINTER_HOPS, CrmTable
-from chalicelib.domain.profile_model import profile_pk
+from chalicelib.adapters.profile_items import profile_pk
 
 ATTRIBUTE = {"email": "ce", "sms": "cs"}
 WITHDRAWN = "unsubscribed"

@@ -11,7 +11,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from chalicelib.adapters.codec import batch_get, batch_write, from_item, to_av, to_item
-from chalicelib.domain.profile_model import profile_pk
+from chalicelib.adapters.profile_items import order_entry, order_entry_item, profile_pk
+from chalicelib.domain.customer_profile import OrderEntry
 
 PREFIX = "O#"
 
@@ -23,7 +24,7 @@ class EntryItems:
 
     def newest(
         self, workspace_id: str, customer_ids: list[str], keys: list[str] | None = None
-    ) -> dict[str, dict[str, Any]]:
+    ) -> dict[str, OrderEntry]:
         """The newest version of each moved entry under those partitions (consistent)."""
         if keys is None:
             items: Iterator[dict[str, Any]] | list[dict[str, Any]] = (
@@ -36,10 +37,10 @@ class EntryItems:
                 for k in dict.fromkeys(keys)
             ]
             items = batch_get(self.client, self.table, wanted, consistent=True)
-        out: dict[str, dict[str, Any]] = {}
+        out: dict[str, OrderEntry] = {}
         for item in items:
-            key, entry = item["k"], item["e"]
-            if key not in out or int(out[key]["v"]) < int(entry["v"]):
+            key, entry = item["k"], order_entry(item["e"])
+            if key not in out or out[key].version < entry.version:
                 out[key] = entry
         return out
 
@@ -62,24 +63,17 @@ class EntryItems:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def write(self, workspace_id: str, customer_id: str, moved: Sequence[tuple[str, dict[str, Any]]]) -> None:
+    def write(self, workspace_id: str, customer_id: str, moved: Sequence[tuple[str, OrderEntry]]) -> None:
         """Write moved entries, each only over an older version of itself (a retry that
         lost to a newer write of the same order leaves the newer one)."""
         for key, entry in moved:
-            item = {
-                "pk": profile_pk(workspace_id, customer_id),
-                "sk": PREFIX + key,
-                "t": "entry",
-                "k": key,
-                "v": entry["v"],
-                "e": entry,
-            }
+            item = entry_item(workspace_id, customer_id, key, entry)
             try:
                 self.client.put_item(
                     TableName=self.table,
                     Item=to_item(item),
                     ConditionExpression="attribute_not_exists(pk) OR v <= :v",
-                    ExpressionAttributeValues={":v": to_av(entry["v"])},
+                    ExpressionAttributeValues={":v": to_av(entry.version)},
                 )
             except self.client.exceptions.ConditionalCheckFailedException:
                 continue
@@ -89,3 +83,15 @@ class EntryItems:
         keys = [{"pk": {"S": i["pk"]}, "sk": {"S": i["sk"]}} for i in self.under(workspace_id, customer_id)]
         batch_write(self.client, self.table, [{"DeleteRequest": {"Key": k}} for k in keys])
         return len(keys)
+
+
+def entry_item(workspace_id: str, customer_id: str, key: str, entry: OrderEntry) -> dict[str, Any]:
+    """The moved entry item of one order entry (under the profile's partition)."""
+    return {
+        "pk": profile_pk(workspace_id, customer_id),
+        "sk": PREFIX + key,
+        "t": "entry",
+        "k": key,
+        "v": entry.version,
+        "e": order_entry_item(entry),
+    }

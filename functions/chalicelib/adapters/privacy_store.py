@@ -13,9 +13,9 @@ from chalicelib.adapters.codec import to_av
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.adapters.entry_store import EntryItems
 from chalicelib.adapters.ingest_store import order_keys
+from chalicelib.adapters.profile_items import profile_pk
 from chalicelib.adapters.profile_store import ERASED_SK
 from chalicelib.domain.models import now_utc
-from chalicelib.domain.profile_model import profile_pk
 from chalicelib.domain.timemath import iso
 
 

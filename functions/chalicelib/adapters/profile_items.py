@@ -18,10 +18,15 @@ from chalicelib.domain.customer_profile import (
     OrderEntry,
     ProfileFigures,
 )
-from chalicelib.domain.order_entries import Summary
+from chalicelib.domain.order_summary import Summary
 from chalicelib.domain.profile_images import ProfileChange, ProfileImage
-from chalicelib.domain.profile_model import profile_pk
+from chalicelib.domain.profile_links import IdentityPointer, MergeRecord
 from chalicelib.domain.timemath import parse_iso
+
+
+def profile_pk(workspace_id: str, customer_id: str) -> str:
+    """The partition of a customer id: its profile (or pointer), moved entries and marks."""
+    return f"W#{workspace_id}#P#{customer_id}"
 
 
 def profile_image(item: dict[str, Any] | None) -> ProfileImage | None:
@@ -280,3 +285,38 @@ def profile_item(profile: CustomerProfile) -> dict[str, Any]:
         item[attr] = value
     item.update(profile.unknown)
     return {k: v for k, v in item.items() if v is not None}
+
+
+# -- what a profile write creates besides it ----------------------------------------
+def link_item(workspace_id: str, link: IdentityPointer | MergeRecord) -> dict[str, Any]:
+    """The item of an identity pointer (in the identity's own partition) or of a merge
+    record (in the workspace's merge log)."""
+    if isinstance(link, IdentityPointer):
+        return {
+            "pk": profile_pk(workspace_id, link.customer_id),
+            "sk": "P",
+            "t": "pointer",
+            "ws": workspace_id,
+            "cid": link.customer_id,
+            "into": link.into,
+            "kind": link.kind,
+        }
+    return {
+        "pk": f"W#{workspace_id}#MERGE",
+        "sk": f"{link.at}#{link.merged}",
+        "t": "merge",
+        "ws": workspace_id,
+        "into": link.into,
+        "from": link.merged,
+        "reason": link.reason,
+        "at": link.at,
+        "orders_moved": link.orders_moved,
+    }
+
+
+def pointer_of_retired(old: CustomerProfile, into: str, rev: int) -> dict[str, Any]:
+    """The pointer a profile merged into another becomes: its keys, index keys and
+    creation time stay (its identities stay findable through it)."""
+    stored = profile_item(old)
+    pointer = {k: stored[k] for k in ("pk", "sk", "ws", "cid", "phone_k", "ext_k", "ca") if k in stored}
+    return pointer | {"t": "pointer", "into": into, "rev": rev + 1, "kind": "merge"}

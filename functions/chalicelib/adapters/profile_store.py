@@ -9,11 +9,17 @@ from typing import Any
 from chalicelib.adapters.codec import to_av, to_item
 from chalicelib.adapters.crm_table import MAX_POINTER_HOPS, CrmTable
 from chalicelib.adapters.entry_store import EntryItems
-from chalicelib.adapters.profile_items import profile_item, profile_of
-from chalicelib.domain.customer_profile import CustomerProfile
+from chalicelib.adapters.profile_items import (
+    link_item,
+    pointer_of_retired,
+    profile_item,
+    profile_of,
+    profile_pk,
+)
+from chalicelib.domain.customer_profile import CustomerProfile, OrderEntry
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for
-from chalicelib.domain.profile_model import profile_pk
+from chalicelib.domain.profile_links import IdentityPointer, MergeRecord
 from chalicelib.domain.timemath import parse_iso
 
 ERASED_SK = "X"  # an erasure mark in a customer id's partition (mark_erased)
@@ -30,7 +36,7 @@ class DynamoProfileStore:
 
     def moved_entries(
         self, workspace_id: str, customer_ids: list[str], keys: list[str] | None = None
-    ) -> dict[str, dict[str, Any]]:
+    ) -> dict[str, OrderEntry]:
         return self.entries.newest(workspace_id, customer_ids, keys)
 
     def get(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None:
@@ -90,30 +96,28 @@ class DynamoProfileStore:
 
     def save(
         self,
-        profile: dict[str, Any],
+        profile: CustomerProfile,
         expected_rev: int | None,
-        extra: list[dict[str, Any]],
-        retired: list[tuple[dict[str, Any], int]],
-        moved: Sequence[tuple[str, dict[str, Any]]] = (),
+        extra: Sequence[IdentityPointer | MergeRecord],
+        retired: Sequence[tuple[CustomerProfile, int]],
+        moved: Sequence[tuple[str, OrderEntry]] = (),
     ) -> None:
-        self.entries.write(profile["ws"], profile["cid"], moved)  # before the profile: see entry_store
+        ws, cid = profile.workspace_id, profile.customer_id
+        self.entries.write(ws, cid, moved)  # before the profile: see entry_store
+        item = profile_item(profile)
         condition, cvalues = _rev_condition(expected_rev)
         if not extra and not retired:
             try:
-                self.t.put(profile, condition, cvalues)
+                self.t.put(item, condition, cvalues)
             except self.t.client.exceptions.ConditionalCheckFailedException as exc:
                 raise Conflict("profile changed") from exc
             return
-        actions: list[dict[str, Any]] = [_put(self.t.table, profile, condition, cvalues)]
-        for item in extra:
-            actions.append(_put(self.t.table, item, "attribute_not_exists(pk)", None))
+        actions: list[dict[str, Any]] = [_put(self.t.table, item, condition, cvalues)]
+        for link in extra:
+            actions.append(_put(self.t.table, link_item(ws, link), "attribute_not_exists(pk)", None))
         for old, rev in retired:
-            pointer: dict[str, Any] = {
-                k: old[k] for k in ("pk", "sk", "ws", "cid", "phone_k", "ext_k", "ca") if k in old
-            }
-            pointer.update({"t": "pointer", "into": profile["cid"], "rev": rev + 1, "kind": "merge"})
             cond, vals = _rev_condition(rev)
-            actions.append(_put(self.t.table, pointer, cond, vals))
+            actions.append(_put(self.t.table, pointer_of_retired(old, cid, rev), cond, vals))
         try:
             self.t.client.transact_write_items(TransactItems=actions)
         except self.t.client.exceptions.TransactionCanceledException as exc:

@@ -22,7 +22,9 @@ from chalicelib.adapters.codec import batch_get, batch_write, from_item, to_av, 
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.adapters.ingest_store import order_keys
 from chalicelib.adapters.order_items import image
+from chalicelib.adapters.profile_items import profile_of, profile_pk
 from chalicelib.adapters.source_settings import source_keys
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.erasure_values import (
     ErasureProgress,
     IngestRef,
@@ -33,7 +35,6 @@ from chalicelib.domain.erasure_values import (
     SourceRecords,
 )
 from chalicelib.domain.ingest_images import Image
-from chalicelib.domain.profile_model import profile_pk
 from chalicelib.domain.source_erasure import Overtaken
 
 PK = "ERASE"
@@ -380,8 +381,9 @@ class DynamoSourceErasureStore:
         ]
         batch_write(self.t.client, self.t.table, requests)
 
-    def profile(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None:
-        return self.t.get(profile_pk(workspace_id, customer_id), "P", consistent=True)
+    def profile(self, workspace_id: str, customer_id: str) -> CustomerProfile | None:
+        item = self.t.get(profile_pk(workspace_id, customer_id), "P", consistent=True)
+        return profile_of(item) if item is not None and item.get("t") == "profile" else None
 
     def drop_pointer_keys(self, workspace_id: str, customer_id: str, into: str, names: list[str]) -> None:
         """A pointer into `into` is no longer found by these identities (`phone`,

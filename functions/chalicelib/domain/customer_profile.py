@@ -19,7 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.domain.order_entries import Summary
+from chalicelib.domain.order_summary import Summary
 from chalicelib.domain.timemath import parse_iso
 
 

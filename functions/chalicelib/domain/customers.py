@@ -13,7 +13,6 @@ from chalicelib.domain.identity import customer_id_for, normalize_email
 from chalicelib.domain.messaging.engagement import EngagementView
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.money import round_money
-from chalicelib.domain.order_entries import all_entries
 from chalicelib.domain.order_snapshot import OrderDetail, public_order_id, split_public_order_id
 from chalicelib.domain.ports import OrderReader, ProfileReader, WorkspaceReader
 from chalicelib.domain.profile_model import bought
@@ -270,8 +269,13 @@ class CustomerService:
         item = self.profiles.get(workspace_id, customer_id)
         if item is None or item.get("t") != "profile":
             raise NotFound("customer not found")
-        held = all_entries(self.profiles, workspace_id, item)
-        entries = sorted(held.items(), key=lambda kv: int(kv[1].get("t", 0)), reverse=True)[:TIMELINE_ORDERS]
+        # TRANSITIONAL (issue 13): order_entries.all_entries once this reads a CustomerProfile
+        held = {k: int(e.get("t", 0)) for k, e in (item.get("o") or {}).items()}
+        if item.get("so"):
+            partitions = list(dict.fromkeys([item["cid"], *item.get("mrg", [])]))
+            moved = self.profiles.moved_entries(workspace_id, partitions)
+            held = {k: e.placed_at or 0 for k, e in moved.items() if k not in held} | held
+        entries = sorted(held.items(), key=lambda kv: kv[1], reverse=True)[:TIMELINE_ORDERS]
         ids = [key for key, _ in entries if split_public_order_id(key)]
         timeline = [e for order in self.orders.order_details(workspace_id, ids) for e in history(order)]
         timeline.sort(key=lambda e: e.at, reverse=True)

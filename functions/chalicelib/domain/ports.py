@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:  # annotations only: importing the ports costs nothing at cold start
-    from chalicelib.domain.customer_profile import CustomerProfile
+    from chalicelib.domain.customer_profile import CustomerProfile, OrderEntry
     from chalicelib.domain.erasure_values import (
         ErasureProgress,
         IngestRef,
@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # annotations only: importing the ports costs nothing at cold
     from chalicelib.domain.nightly_cursor import NightlyCursor
     from chalicelib.domain.order_snapshot import OrderDetail
     from chalicelib.domain.outcomes import ApplyResult, MembershipChange
+    from chalicelib.domain.profile_links import IdentityPointer, MergeRecord
     from chalicelib.domain.scoring import RfmEdges
     from chalicelib.domain.segment_values import MembershipRecord, SegmentDefinition, Sweep
     from chalicelib.domain.workspace_settings import WorkspaceSettings
@@ -87,13 +88,13 @@ class WorkspaceReader(Protocol):
 
 
 class ProfileStore(Protocol):
-    def find(self, workspace_id: str, salt: str, keys: list[str]) -> list[dict[str, Any]]:
-        """Live profile items holding any of the identity keys (pointers followed)."""
+    def find_profiles(self, workspace_id: str, salt: str, keys: list[str]) -> list[CustomerProfile]:
+        """Live profiles holding any of the identity keys (pointers followed)."""
         ...
 
     def moved_entries(
         self, workspace_id: str, customer_ids: list[str], keys: list[str] | None = None
-    ) -> dict[str, dict[str, Any]]:
+    ) -> dict[str, OrderEntry]:
         """Moved order entries under those customers' partitions (consistent reads), the
         newest version of each order key; only `keys` when given, else all of them."""
         ...
@@ -104,18 +105,20 @@ class ProfileStore(Protocol):
 
     def save(
         self,
-        profile: dict[str, Any],
+        profile: CustomerProfile,
         expected_rev: int | None,
-        extra: list[dict[str, Any]],
-        retired: list[tuple[dict[str, Any], int]],
-        moved: Sequence[tuple[str, dict[str, Any]]] = (),
+        extra: Sequence[IdentityPointer | MergeRecord],
+        retired: Sequence[tuple[CustomerProfile, int]],
+        moved: Sequence[tuple[str, OrderEntry]] = (),
     ) -> None:
-        """Write the profile if its rev is unchanged; raise Conflict otherwise.
+        """Write the profile if its rev (`expected_rev`; None: it must not exist yet) is
+        unchanged; raise Conflict otherwise.
 
         `moved` entries (order key, entry) are first written to their own items, each
-        only over an older version; the profile write that drops them from `o` decides.
-        `extra` items (identity pointers, merge records) are created with the profile,
-        and `retired` profiles become pointers to it, atomically.
+        only over an older version; the profile write that drops them from its recent
+        entries decides. `extra` identity pointers and merge records are created with
+        the profile, and `retired` profiles (each at its rev) become pointers to it,
+        atomically.
         """
         ...
 
@@ -137,14 +140,14 @@ class ProfileReader(Protocol):
 
     def moved_entries(
         self, workspace_id: str, customer_ids: list[str], keys: list[str] | None = None
-    ) -> dict[str, dict[str, Any]]: ...
+    ) -> dict[str, OrderEntry]: ...
 
 
 # -- order entries -------------------------------------------------------------
 class MovedEntries(Protocol):
     def moved_entries(
         self, workspace_id: str, customer_ids: list[str], keys: list[str] | None = None
-    ) -> dict[str, dict[str, Any]]: ...
+    ) -> dict[str, OrderEntry]: ...
 
 
 # -- customer walks ------------------------------------------------------------
@@ -421,7 +424,10 @@ class SourceErasureStore(Protocol):
     def privacy_exports(self, workspace_id: str, request_ids: Sequence[str]) -> list[ItemRef]: ...
     def quarantined(self, workspace_id: str, source_id: str) -> list[ItemRef]: ...
     def delete(self, keys: Sequence[ItemRef]) -> None: ...
-    def profile(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None: ...
+    def profile(self, workspace_id: str, customer_id: str) -> CustomerProfile | None:
+        """The profile stored under this very id (None: none, or a pointer), consistent."""
+        ...
+
     def drop_pointer_keys(self, workspace_id: str, customer_id: str, into: str, names: list[str]) -> None:
         """The pointer (if into `into`) is no longer found by these identities (`phone`,
         `external_id`)."""

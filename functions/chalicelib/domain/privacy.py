@@ -24,6 +24,7 @@ from chalicelib.domain.errors import NotFound
 from chalicelib.domain.identity import customer_id_for, identity_keys
 from chalicelib.domain.ingest_images import CheckoutImage, PrivacyRequestImage
 from chalicelib.domain.models import Person, now_utc
+from chalicelib.domain.order_entries import all_entries
 from chalicelib.domain.order_snapshot import public_order_id, split_public_order_id
 from chalicelib.domain.outcomes import ApplyResult
 from chalicelib.domain.ports import (
@@ -165,12 +166,10 @@ class PrivacyService:
         self.store.tally(workspace_id, request_id, {"records_redacted": redacted})
 
     def _order_ids(self, workspace_id: str, profile: CustomerProfile) -> list[str]:
-        """The public ids of every order of the profile: the moved entries' (read only when
-        some moved), then its recent ones."""
-        recent = list(profile.orders)
-        moved = self.profiles.moved_entries(workspace_id, profile.entry_partitions()) if profile.moved else {}
-        keys = [k for k in moved if k not in profile.orders] + recent
-        return [key for key in keys if split_public_order_id(key)]
+        """The public ids of every order of the profile (moved entries included)."""
+        return [
+            key for key in all_entries(self.profiles, workspace_id, profile) if split_public_order_id(key)
+        ]
 
     # -- indexing what holds a person outside their profile ------------------------------
     def index_checkout(self, old: CheckoutImage | None, new: CheckoutImage) -> ApplyResult:

@@ -1,19 +1,22 @@
-"""The profile model: one customer's stored profile, its identities and its order entries.
+"""The profile model: how one customer's profile changes, its identities and order entries.
 
 A profile keeps one entry per recent order (version, time, counted flag, converted
 amounts, products), at most RECENT_ORDERS of them; older entries move to their own
 items, and what they add up to stays in the profile as a summary
 (chalicelib.domain.order_entries). The service that applies records to profiles is
-chalicelib.domain.profiles.ProfileService.
+chalicelib.domain.profiles.ProfileService. A `Profile` is the writer's view of a
+`CustomerProfile` (its `state`); how that is stored is the adapters' business.
 """
 
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from chalicelib.domain import order_entries, timemath
+from chalicelib.domain.customer_profile import ChannelConsent, CustomerProfile, LatestTitles, OrderEntry
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.models import Consent, ConsentState, Person
 from chalicelib.domain.order_snapshot import OrderSnapshot
@@ -22,10 +25,6 @@ from chalicelib.domain.workspace_settings import WorkspaceSettings
 # Order entries kept in the profile item; older ones move to their own items. A profile
 # stays near 2 KB however many orders the customer places (docs/data-model.md).
 RECENT_ORDERS = 8
-
-
-def profile_pk(workspace_id: str, customer_id: str) -> str:
-    return f"W#{workspace_id}#P#{customer_id}"
 
 
 entry_source = order_entries.entry_source
@@ -57,232 +56,235 @@ def orders_held(item: dict[str, Any]) -> int:
 
 @dataclass
 class Profile:
-    workspace_id: str
-    customer_id: str
+    state: CustomerProfile
     rev: int = 0
-    created_at: str = ""
-    item: dict[str, Any] = field(default_factory=dict)
-    # Entry keys in `o` as stored (only those may move out: their moved item is shadowed
-    # by `o` until the profile write commits), keys this write must keep in `o`, and
-    # whether the moved entries' summary must be rebuilt from their items.
+    # Recent entry keys as stored (only those may move out: their moved item is shadowed
+    # by the recent entry until the profile write commits), keys this write must keep
+    # recent, and whether the moved entries' summary must be rebuilt from their items.
     committed: frozenset[str] = frozenset()
     pinned: set[str] = field(default_factory=set)
     rebuild: bool = False
 
-    @classmethod
-    def new(cls, workspace_id: str, customer_id: str, at: datetime) -> Profile:
-        stamp = timemath.iso(at) or ""
-        return cls(
-            workspace_id,
-            customer_id,
-            0,
-            stamp,
-            {
-                "pk": profile_pk(workspace_id, customer_id),
-                "sk": "P",
-                "t": "profile",
-                "ws": workspace_id,
-                "cid": customer_id,
-                "ca": stamp,
-                "o": {},
-            },
-        )
+    @property
+    def workspace_id(self) -> str:
+        return self.state.workspace_id
+
+    @property
+    def customer_id(self) -> str:
+        return self.state.customer_id
+
+    @property
+    def created_at(self) -> str:
+        return self.state.created_at or ""
 
     @classmethod
-    def load(cls, item: dict[str, Any]) -> Profile:
-        item.setdefault("o", {})
-        return cls(
-            item["ws"], item["cid"], int(item.get("rev", 0)), item.get("ca", ""), item, frozenset(item["o"])
-        )
+    def new(cls, workspace_id: str, customer_id: str, at: datetime) -> Profile:
+        return cls(CustomerProfile(workspace_id, customer_id, created_at=timemath.iso(at) or ""))
+
+    @classmethod
+    def load(cls, state: CustomerProfile) -> Profile:
+        return cls(state, state.rev or 0, frozenset(state.orders))
 
     # -- identity -----------------------------------------------------------------
     def identity_keys(self) -> set[str]:
-        return (
-            {"email:" + e for e in self.item.get("ems", set())}
-            | {"phone:" + p for p in self.item.get("phs", set())}
-            | {"ext:" + x for x in self.item.get("xs", set())}
-        )
+        return self.state.identity_keys()
 
     def absorb(self, person: Person, at: datetime | None) -> list[str]:
         """Take identities, names, membership and consent from a record.
 
         Returns the identity keys this profile did not have before.
         """
-        item = self.item
+        s = self.state
         stamp = timemath.iso(at) or ""
         before = self.identity_keys()
-        newer = stamp >= item.get("pat", "")
-        for attr, value in (("ems", person.email), ("phs", person.phone), ("xs", person.ext)):
+        newer = stamp >= (s.person_at or "")
+        for values, value in (
+            (s.emails, person.email),
+            (s.phones, person.phone),
+            (s.external_ids, person.ext),
+        ):
             if value:
-                item.setdefault(attr, set()).add(value)
+                values.add(value)
         if newer:
-            item["pat"] = stamp
-            for attr, value in (
-                ("e", person.email),
-                ("ph", person.phone),
-                ("fn", person.first_name),
-                ("ln", person.last_name),
-                ("bd", person.birthday),
-                ("tz", person.timezone),
+            s.person_at = stamp
+            for name, value in (
+                ("email", person.email),
+                ("phone", person.phone),
+                ("first_name", person.first_name),
+                ("last_name", person.last_name),
+                ("birthday", person.birthday),
+                ("timezone", person.timezone),
             ):
                 if value:
-                    item[attr] = value
-        if item.get("e") is None and person.email:
-            item["e"] = person.email
-        if item.get("ph") is None and person.phone:
-            item["ph"] = person.phone
-        if person.phone_invalid and (newer or not item.get("phx")):
-            item["phx"] = person.phone_invalid  # kept as written and flagged; never a key nor a target
+                    setattr(s, name, value)
+        if s.email is None and person.email:
+            s.email = person.email
+        if s.phone is None and person.phone:
+            s.phone = person.phone
+        if person.phone_invalid and (newer or not s.phone_as_written):
+            s.phone_as_written = person.phone_invalid  # kept as written and flagged; never a key nor a target
         elif person.phone and newer:
-            item.pop("phx", None)
+            s.phone_as_written = None
         if person.is_member:
-            item["m"] = True
-        else:
-            item.setdefault("m", False)
-        for attr, consent in (("ce", person.email_consent), ("cs", person.sms_consent)):
+            s.member = True
+        elif s.member is None:
+            s.member = False
+        for channel, consent in (("email", person.email_consent), ("sms", person.sms_consent)):
             if consent is not None:
-                self._consent(attr, consent, stamp)
+                self._consent(channel, consent, stamp)
         return sorted(self.identity_keys() - before)
 
-    def _consent(self, attr: str, consent: Consent, fallback_at: str) -> None:
-        """The latest report wins, except over a withdrawal Patron recorded (`src`: an
+    def _consent(self, channel: str, consent: Consent, fallback_at: str) -> None:
+        """The latest report wins, except over a withdrawal Patron recorded (an
         unsubscribe, STOP, bounce or complaint): that gives way only to a report with a
         consent time of its own (not the record's time) after it."""
         own = None if consent.record_time else timemath.iso(consent.updated_at)
         at = timemath.iso(consent.updated_at) or fallback_at
-        current = self.item.get(attr)
+        current = self.state.consent(channel)
         if consent.state is ConsentState.UNKNOWN:
             return
-        if current is not None and current.get("src") and (own is None or own <= current.get("at", "")):
+        if current is not None and current.withdrawn_by and (own is None or own <= current.at):
             return
-        if current is None or at >= current.get("at", ""):
-            self.item[attr] = {"s": consent.state.value, "at": at}
+        if current is None or at >= current.at:
+            reported = ChannelConsent(consent.state.value, at)
+            if channel == "email":
+                self.state.email_consent = reported
+            else:
+                self.state.sms_consent = reported
 
     # -- orders -------------------------------------------------------------------
     def order_version(self, key: str) -> int:
-        entry = self.item["o"].get(key)
-        return int(entry["v"]) if entry else -1
+        entry = self.state.orders.get(key)
+        return entry.version if entry else -1
 
     def set_order(self, key: str, snap: OrderSnapshot, ws: WorkspaceSettings) -> None:
         """Record one order version. Entries are compact: a profile stays near 1 KB.
 
-        v: version, t: placed at (epoch seconds), x: present when the order does not
-        count (cancelled, or only a refund seen so far), a/r: amount and refunds in the
-        workspace currency, cur/oa/or: original currency and amounts when they differ,
-        ch: channel when not web, p/k: products and categories.
+        Its time, whether it counts (not when cancelled, or only a refund seen so far),
+        amount and refunds in the workspace currency, the original currency and amounts
+        when they differ, its channel, products and categories.
         """
-        entry: dict[str, Any] = {"v": snap.version}
+        entry = OrderEntry(snap.version, counted=snap.counted)
         if snap.created_at:
-            entry["t"] = int(snap.created_at.timestamp())
-            latest = self.item.get("lpt")
+            entry.placed_at = placed = int(snap.created_at.timestamp())
+            latest = self.state.latest_titles
             # (0 is an order placed at the epoch, not "no order": compare with None)
-            if snap.counted and snap.titles and (latest is None or entry["t"] >= int(latest["t"])):
-                self.item["lpt"] = {"t": entry["t"], "n": list(snap.titles)}  # the latest order's titles
-        if not snap.counted:
-            entry["x"] = True
+            if snap.counted and snap.titles and (latest is None or placed >= latest.placed_at):
+                self.state.latest_titles = LatestTitles(placed, list(snap.titles))  # the latest order's
         if snap.is_order:
             if snap.channel and snap.channel != "web":
-                entry["ch"] = snap.channel
+                entry.channel = snap.channel
             if snap.currency and snap.currency != ws.currency:
-                entry["cur"] = snap.currency
-                entry["oa"] = snap.total
+                entry.currency = snap.currency
+                entry.original_amount = snap.total
                 if snap.refunded:
-                    entry["or"] = snap.refunded
+                    entry.original_refunded = snap.refunded
             total = ws.convert(snap.total, snap.currency)
             refunded = ws.convert(snap.refunded, snap.currency)
             if total is not None and refunded is not None:
-                entry["a"] = total
+                entry.amount = total
                 if refunded:
-                    entry["r"] = refunded
+                    entry.refunded = refunded
             if snap.products:
-                entry["p"] = list(snap.products)
+                entry.products = list(snap.products)
             if snap.categories:
-                entry["k"] = list(snap.categories)
-        self.item["o"][key] = entry
+                entry.categories = list(snap.categories)
+        self.state.orders[key] = entry
 
     def merge_from(self, other: Profile) -> None:
         """Fold another profile of the same person into this one.
 
-        Its recent entries join `o` (they move out on later writes); its moved entries
-        stay in its partition, listed through `mrg`, and the summary is rebuilt.
+        Its recent entries join this one's (they move out on later writes); its moved
+        entries stay in its partition, listed through `merged_ids`, and the summary is
+        rebuilt.
         """
-        mine, theirs = self.item, other.item
-        for key, entry in theirs.get("o", {}).items():
-            if key not in mine["o"] or int(mine["o"][key]["v"]) < int(entry["v"]):
-                mine["o"][key] = entry
-        if mine.get("so") or theirs.get("so"):
+        mine, theirs = self.state, deepcopy(other.state)
+        for key, entry in theirs.orders.items():
+            if key not in mine.orders or mine.orders[key].version < entry.version:
+                mine.orders[key] = entry
+        if mine.moved is not None or theirs.moved is not None:
             self.rebuild = True
-        for attr in ("ems", "phs", "xs"):
-            if theirs.get(attr):
-                mine.setdefault(attr, set()).update(theirs[attr])
-        if theirs.get("m"):
-            mine["m"] = True
-        if theirs.get("pat", "") > mine.get("pat", ""):
-            for attr in ("e", "ph", "fn", "ln", "pat"):
-                if theirs.get(attr):
-                    mine[attr] = theirs[attr]
-        for attr in ("e", "ph", "phx", "fn", "ln"):
-            if not mine.get(attr) and theirs.get(attr):
-                mine[attr] = theirs[attr]
-        if theirs.get("lpt") and (not mine.get("lpt") or int(theirs["lpt"]["t"]) > int(mine["lpt"]["t"])):
-            mine["lpt"] = theirs["lpt"]
-        for attr in ("ce", "cs"):
-            if theirs.get(attr) and (
-                not mine.get(attr) or theirs[attr].get("at", "") > mine[attr].get("at", "")
-            ):
-                mine[attr] = theirs[attr]
-        mine.setdefault("mrg", []).append(other.customer_id)
-        mine["mrg"].extend(theirs.get("mrg", []))
-        if theirs.get("ca", "") and theirs["ca"] < mine.get("ca", "~"):
-            mine["ca"] = theirs["ca"]
+        mine.emails |= theirs.emails
+        mine.phones |= theirs.phones
+        mine.external_ids |= theirs.external_ids
+        if theirs.member:
+            mine.member = True
+        if (theirs.person_at or "") > (mine.person_at or ""):
+            for name in ("email", "phone", "first_name", "last_name", "person_at"):
+                if getattr(theirs, name):
+                    setattr(mine, name, getattr(theirs, name))
+        for name in ("email", "phone", "phone_as_written", "first_name", "last_name"):
+            if not getattr(mine, name) and getattr(theirs, name):
+                setattr(mine, name, getattr(theirs, name))
+        latest = theirs.latest_titles
+        if latest is not None and (
+            mine.latest_titles is None or latest.placed_at > mine.latest_titles.placed_at
+        ):
+            mine.latest_titles = latest
+        for channel in ("email", "sms"):
+            ours, its = mine.consent(channel), theirs.consent(channel)
+            if its is not None and (ours is None or its.at > ours.at):
+                if channel == "email":
+                    mine.email_consent = its
+                else:
+                    mine.sms_consent = its
+        mine.merged_ids = [*(mine.merged_ids or ()), other.customer_id, *(theirs.merged_ids or ())]
+        if theirs.created_at and theirs.created_at < (
+            mine.created_at if mine.created_at is not None else "~"
+        ):
+            mine.created_at = theirs.created_at
 
-    def rebuild_moved(self, moved: dict[str, dict[str, Any]]) -> None:
+    def rebuild_moved(self, moved: dict[str, OrderEntry]) -> None:
         """Rebuild the moved entries' summary from their items (all of them, as read).
 
-        A moved entry that is also in `o` is shadowed by it, unless the moved one is newer
-        (a merge can bring an older copy of an order): then `o` takes the newer one.
+        A moved entry that is also recent is shadowed by it, unless the moved one is newer
+        (a merge can bring an older copy of an order): then the recent one becomes it.
         """
-        o = self.item["o"]
+        recent = self.state.orders
         for key, entry in moved.items():
-            if key in o and int(o[key]["v"]) < int(entry["v"]):
-                o[key] = entry
-        summary = order_entries.summarize({k: e for k, e in moved.items() if k not in o})
-        self.item["so"] = summary.to_item()
+            if key in recent and recent[key].version < entry.version:
+                recent[key] = entry
+        self._set_moved(order_entries.summarize({k: e for k, e in moved.items() if k not in recent}))
         self.rebuild = False
 
-    def move_out(self, limit: int | None = None) -> list[tuple[str, dict[str, Any]]]:
-        """Move the oldest entries beyond `limit` out of `o`, into the summary.
+    def move_out(self, limit: int | None = None) -> list[tuple[str, OrderEntry]]:
+        """Move the oldest recent entries beyond `limit` out, into the summary.
 
-        Only entries `o` held when it was read may move (their items are written before
-        the profile, and `o` shadows them until it commits), never a pinned one.
+        Only entries held as recent when the profile was read may move (their items are
+        written before the profile, and the recent entry shadows them until it commits),
+        never a pinned one.
         """
-        o = self.item["o"]
-        excess = len(o) - (RECENT_ORDERS if limit is None else limit)
+        recent = self.state.orders
+        excess = len(recent) - (RECENT_ORDERS if limit is None else limit)
         if excess <= 0:
             return []
         movable = sorted(
-            (k for k in o if k in self.committed and k not in self.pinned),
-            key=lambda k: (int(o[k].get("t", 0)), k),
+            (k for k in recent if k in self.committed and k not in self.pinned),
+            key=lambda k: (recent[k].placed_at or 0, k),
         )[:excess]
         if not movable:
             return []
-        out = [(k, o.pop(k)) for k in movable]
-        summary = order_entries.Summary.of_item(self.item.get("so"))
-        self.item["so"] = summary.combine(order_entries.summarize(dict(out))).to_item()
+        out = [(k, recent.pop(k)) for k in movable]
+        summary = self.state.moved or order_entries.Summary()
+        self._set_moved(summary.combine(order_entries.summarize(dict(out))))
         return out
+
+    def _set_moved(self, summary: order_entries.Summary) -> None:
+        """A summary of no entry is no summary (nothing stored)."""
+        self.state.moved = summary if summary.entries else None
 
     def recompute(self, ws: WorkspaceSettings) -> None:
         """Derive every aggregate from the moved entries' summary and the recent entries."""
-        item = self.item
-        summary = order_entries.of_profile(item)
-        item.update(order_entries.aggregates(summary, ws.currency))
-        item["srcs"] = summary.sources | set(item.get("srcx", set())) or None
-        # Sparse GSI keys: the first phone and platform id are findable without pointers.
-        phones, exts = sorted(item.get("phs", set())), sorted(item.get("xs", set()))
-        if phones and not item.get("phone_k"):
-            item["phone_k"] = f"{self.workspace_id}#{item.get('ph') or phones[0]}"
-        if exts and not item.get("ext_k"):
-            item["ext_k"] = f"{self.workspace_id}#{exts[0]}"
+        s = self.state
+        summary = order_entries.of_profile(s)
+        s.figures = order_entries.aggregates(summary, ws.currency)
+        s.figures.sources = summary.sources | (s.erased_sources or set()) or None
+        # Sparse index keys: the first phone and platform id are findable without pointers.
+        phones, exts = sorted(s.phones), sorted(s.external_ids)
+        if phones and s.indexed_phone is None:
+            s.indexed_phone = s.phone or phones[0]
+        if exts and s.indexed_external_id is None:
+            s.indexed_external_id = exts[0]
 
     def indexed_keys(self, salt: str) -> set[str]:
         """Identity keys that find this profile without a pointer item."""
@@ -290,8 +292,8 @@ class Profile:
         for key in self.identity_keys():
             if customer_id_for(salt, key) == self.customer_id:
                 found.add(key)
-        if self.item.get("phone_k"):
-            found.add("phone:" + self.item["phone_k"].split("#", 1)[1])
-        if self.item.get("ext_k"):
-            found.add("ext:" + self.item["ext_k"].split("#", 1)[1])
+        if self.state.indexed_phone is not None:
+            found.add("phone:" + self.state.indexed_phone)
+        if self.state.indexed_external_id is not None:
+            found.add("ext:" + self.state.indexed_external_id)
         return found

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from chalicelib.domain import timemath
+from chalicelib.domain.customer_profile import CustomerProfile, OrderEntry
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for, identity_keys, identity_kind
 from chalicelib.domain.ingest_images import (
@@ -27,16 +28,14 @@ from chalicelib.domain.ingest_images import (
     PrivacyRequestImage,
 )
 from chalicelib.domain.models import Person, now_utc
-from chalicelib.domain.order_entries import entry_partitions
 from chalicelib.domain.order_snapshot import OrderSnapshot, public_order_id
 from chalicelib.domain.outcomes import ApplyResult
 from chalicelib.domain.ports import PrivacyHandler, ProfileStore, WorkspaceReader
+from chalicelib.domain.profile_links import IdentityPointer, MergeRecord
 from chalicelib.domain.profile_model import (  # noqa: F401 - also read from here by the CLI and benches
     RECENT_ORDERS,
     Profile,
     bought,
-    orders_held,
-    profile_pk,
 )
 from chalicelib.domain.workspace_settings import WorkspaceSettings
 
@@ -88,14 +87,14 @@ class ProfileService:
 
         def change(profile: Profile) -> list[str] | None:
             profile.pinned.add(key)
-            if key not in profile.item["o"] and profile.item.get("so"):
+            if key not in profile.state.orders and profile.state.moved is not None:
                 return self._change_moved(profile, key, snap, ws, at)
             if profile.order_version(key) >= snap.version:
                 return None
-            before = copy.deepcopy(profile.item) if key in profile.item["o"] else None
+            before = copy.deepcopy(profile.state) if key in profile.state.orders else None
             profile.set_order(key, snap, ws)
             added = profile.absorb(snap.person, at) if snap.is_order else []
-            if before is not None and not added and _moves_nothing(before, profile.item, key):
+            if before is not None and not added and _moves_nothing(before, profile.state, key):
                 return None  # a later state that moves no figure (fulfilled, tagged): no write
             return added
 
@@ -109,20 +108,22 @@ class ProfileService:
         ws: WorkspaceSettings,
         at: datetime | None,
     ) -> list[str] | None:
-        """An order not in `o` of a profile that has moved entries: it may be one of them."""
-        moved = self.store.moved_entries(ws.workspace_id, entry_partitions(profile.item), [key]).get(key)
-        if moved is not None and int(moved["v"]) >= snap.version:
+        """An order not among the recent ones of a profile that has moved entries: it may be
+        one of them."""
+        partitions = profile.state.entry_partitions()
+        moved = self.store.moved_entries(ws.workspace_id, partitions, [key]).get(key)
+        if moved is not None and moved.version >= snap.version:
             return None
-        before = copy.deepcopy(profile.item)
+        before = copy.deepcopy(profile.state)
         profile.set_order(key, snap, ws)
         added = profile.absorb(snap.person, at) if snap.is_order else []
         if moved is None:
             return added  # a new order
-        if _same_figures(moved, profile.item["o"][key]):
+        if _same_figures(moved, profile.state.orders[key]):
             # A later state that moves no figure: the entry stays moved, at its version.
-            del profile.item["o"][key]
-            return added if added or _without_stamp(before) != _without_stamp(profile.item) else None
-        profile.rebuild = True  # it comes back to `o`, and the summary is rebuilt without it
+            del profile.state.orders[key]
+            return added if added or _without_stamp(before) != _without_stamp(profile.state) else None
+        profile.rebuild = True  # it comes back to the recent ones; the summary is rebuilt without it
         return added
 
     def apply_customer(self, new: CustomerImage) -> ApplyResult:
@@ -136,10 +137,12 @@ class ProfileService:
         at = new.updated_at
 
         def change(profile: Profile) -> list[str] | None:
-            before = copy.deepcopy(profile.item)
+            before = copy.deepcopy(profile.state)
             added = profile.absorb(person, at)
-            profile.item.setdefault("srcx", set()).add(new.source_id)
-            return added if profile.item != before or added else None
+            if profile.state.erased_sources is None:
+                profile.state.erased_sources = set()
+            profile.state.erased_sources.add(new.source_id)
+            return added if profile.state != before or added else None
 
         made_at = at or new.created_at
         return self._upsert(ws, keys, change, new.created_at or now_utc(), made_at=made_at)
@@ -155,10 +158,10 @@ class ProfileService:
         """`made_at`: when the store made this data (an order's creation, a customer's last
         update); data made before the person was erased never makes a profile again."""
         for _ in range(MAX_ATTEMPTS):
-            found = [Profile.load(i) for i in self.store.find(ws.workspace_id, ws.id_salt, keys)]
+            found = [Profile.load(p) for p in self.store.find_profiles(ws.workspace_id, ws.id_salt, keys)]
             merged: list[str] = []
-            retired: list[tuple[dict[str, Any], int]] = []
-            extra: list[dict[str, Any]] = []
+            retired: list[tuple[CustomerProfile, int]] = []
+            extra: list[IdentityPointer | MergeRecord] = []
             if not found and made_at is not None:
                 # Only a new profile reads the marks (one read per new customer): an erased
                 # person has no profile, so an order that finds one cannot be theirs.
@@ -174,16 +177,16 @@ class ProfileService:
                 expected = profile.rev
                 for other in others:
                     profile.merge_from(other)
-                    retired.append((other.item, other.rev))
+                    retired.append((other.state, other.rev))
                     merged.append(other.customer_id)
-                    extra.append(_merge_record(ws.workspace_id, profile, other, keys))
+                    extra.append(_merge_record(profile, other, keys))
             added = change(profile)
             earlier = bool(found) and _began_earlier(profile, created_at)
             if added is None and not merged and not earlier:
                 return ApplyResult(profile.customer_id, "already_applied")
             if profile.rebuild:
                 profile.rebuild_moved(
-                    self.store.moved_entries(ws.workspace_id, entry_partitions(profile.item))
+                    self.store.moved_entries(ws.workspace_id, profile.state.entry_partitions())
                 )
             moved_out = profile.move_out()
             profile.recompute(ws)
@@ -195,22 +198,12 @@ class ProfileService:
                 pointer_id = customer_id_for(ws.id_salt, k)
                 if pointer_id in merged:
                     continue  # the retired profile itself becomes the pointer
-                extra.append(
-                    {
-                        "pk": profile_pk(ws.workspace_id, pointer_id),
-                        "sk": "P",
-                        "t": "pointer",
-                        "ws": ws.workspace_id,
-                        "cid": pointer_id,
-                        "into": profile.customer_id,
-                        "kind": identity_kind(k),
-                    }
-                )
+                extra.append(IdentityPointer(pointer_id, profile.customer_id, identity_kind(k)))
             profile.rev += 1
-            profile.item["rev"] = profile.rev
-            profile.item["ua"] = timemath.iso(now_utc())
+            profile.state.rev = profile.rev
+            profile.state.updated_at = timemath.iso(now_utc())
             try:
-                self.store.save(profile.item, expected, extra, retired, moved_out)
+                self.store.save(profile.state, expected, extra, retired, moved_out)
             except Conflict:
                 continue
             return ApplyResult(profile.customer_id, "applied", merged)
@@ -221,33 +214,34 @@ def _began_earlier(profile: Profile, created_at: datetime) -> bool:
     """A profile began when the earliest of its records was made, whatever the order they
     are processed in (a merge keeps the older of two): True when this record moves it back."""
     stamp = timemath.iso(created_at) or ""
-    if not stamp or stamp >= profile.item.get("ca", "~"):
+    created = profile.state.created_at
+    if not stamp or stamp >= (created if created is not None else "~"):
         return False
-    profile.item["ca"] = profile.created_at = stamp
+    profile.state.created_at = stamp
     return True
 
 
-def _moves_nothing(before: dict[str, Any], after: dict[str, Any], key: str) -> bool:
+def _moves_nothing(before: CustomerProfile, after: CustomerProfile, key: str) -> bool:
     """True when a later state of a known order changed nothing but its version and the
-    stamp of the person data (`pat`): a fulfilment, a tag, a note. The profile is then left
+    stamp of the person data (`person_at`): a fulfilment, a tag, a note. The profile is then left
     as it is; a retry of the record compares again and skips again. (The stamp not moving
     means a customer record dated between the two order states can still update names and
     addresses, which the skipped state repeated unchanged.)"""
 
-    def figures(item: dict[str, Any]) -> dict[str, Any]:
-        orders = dict(item["o"])
-        orders[key] = {k: v for k, v in orders[key].items() if k != "v"}
-        return {k: v for k, v in item.items() if k != "pat"} | {"o": orders}
+    def figures(profile: CustomerProfile) -> CustomerProfile:
+        orders = dict(profile.orders)
+        orders[key] = replace(orders[key], version=0)
+        return replace(_without_stamp(profile), orders=orders)
 
     return figures(before) == figures(after)
 
 
-def _same_figures(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return {k: v for k, v in a.items() if k != "v"} == {k: v for k, v in b.items() if k != "v"}
+def _same_figures(a: OrderEntry, b: OrderEntry) -> bool:
+    return replace(a, version=0) == replace(b, version=0)
 
 
-def _without_stamp(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in item.items() if k != "pat"}
+def _without_stamp(profile: CustomerProfile) -> CustomerProfile:
+    return replace(profile, person_at=None)
 
 
 def _keys(persons: list[Person]) -> list[str]:
@@ -259,17 +253,8 @@ def _keys(persons: list[Person]) -> list[str]:
     return keys
 
 
-def _merge_record(ws: str, into: Profile, other: Profile, keys: list[str]) -> dict[str, Any]:
+def _merge_record(into: Profile, other: Profile, keys: list[str]) -> MergeRecord:
     shared = sorted({identity_kind(k) for k in other.identity_keys() & set(keys)}) or ["order"]
-    at = timemath.iso(now_utc()) or ""
-    return {
-        "pk": f"W#{ws}#MERGE",
-        "sk": f"{at}#{other.customer_id}",
-        "t": "merge",
-        "ws": ws,
-        "into": into.customer_id,
-        "from": other.customer_id,
-        "reason": "shared " + "+".join(shared),
-        "at": at,
-        "orders_moved": orders_held(other.item),
-    }
+    held = len(other.state.orders) + (other.state.moved.entries if other.state.moved else 0)
+    reason = "shared " + "+".join(shared)
+    return MergeRecord(into.customer_id, other.customer_id, reason, timemath.iso(now_utc()) or "", held)

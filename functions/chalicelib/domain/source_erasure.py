@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.domain import timemath
+from chalicelib.domain.customer_profile import CustomerProfile, LatestTitles, OrderEntry
 from chalicelib.domain.erasure_values import ErasureProgress, IngestRef, ItemRef, RunItem
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.identity import customer_id_for
@@ -28,7 +29,7 @@ from chalicelib.domain.ingest_images import CustomerImage, Image, OrderImage, Pr
 from chalicelib.domain.messaging.flows import coupon_code
 from chalicelib.domain.messaging.ports import FlowStore
 from chalicelib.domain.models import now_utc
-from chalicelib.domain.order_entries import all_entries, entry_partitions, entry_source
+from chalicelib.domain.order_entries import all_entries, entry_source
 from chalicelib.domain.outcomes import ApplyResult
 from chalicelib.domain.ports import (
     ErasureAudit,
@@ -49,7 +50,11 @@ PAGES_PER_RECORD = 1  # pages one stream record carries out before handing on
 # walk ran (an order on another store brings them back to `active`) is met by the second.
 WALKS = {"walk": "verify", "verify": "rest"}
 # Person data a profile takes from records; rebuilt from the remaining sources' records.
-PERSON = ("ems", "phs", "xs", "e", "ph", "phx", "fn", "ln", "bd", "tz", "m", "pat", "lpt", "srcx")
+PERSON_SETS = ("emails", "phones", "external_ids")
+PERSON = (
+    *("email", "phone", "phone_as_written", "first_name", "last_name", "birthday", "timezone"),
+    *("member", "person_at", "latest_titles", "erased_sources"),
+)
 
 
 def ext_parts(ext: str) -> tuple[str, str]:
@@ -59,12 +64,12 @@ def ext_parts(ext: str) -> tuple[str, str]:
     return source_id, customer_id
 
 
-def profile_sources(item: dict[str, Any], entries: dict[str, Any]) -> set[str]:
+def profile_sources(profile: CustomerProfile, entries: dict[str, OrderEntry]) -> set[str]:
     """Every source that gave a profile something: orders, platform ids, customer records."""
     return (
         {entry_source(k) for k in entries}
-        | {ext_parts(x)[0] for x in item.get("xs") or ()}
-        | set(item.get("srcx") or ())
+        | {ext_parts(x)[0] for x in profile.external_ids}
+        | set(profile.erased_sources or ())
     )
 
 
@@ -80,7 +85,7 @@ class Plan:
     ingest: list[IngestRef] = field(default_factory=list)
     crm: list[ItemRef] = field(default_factory=list)
     erase: tuple[str, list[str]] | None = None  # customer id, pointer ids
-    rewrite: dict[str, Any] | None = None  # the profile as the other sources leave it
+    rewrite: CustomerProfile | None = None  # the profile as the other sources leave it
     pointers: list[tuple[str, list[str]]] = field(default_factory=list)  # merged id, keys to drop
 
 
@@ -192,8 +197,8 @@ class SourceErasure:
             plans = [
                 plan
                 for customer_id in dict.fromkeys(page.ids)
-                if (item := page.profiles.get(customer_id)) is not None and item.get("t") == "profile"
-                if (plan := self._plan(settings, source_id, item)) is not None
+                if (profile := page.customers.get(customer_id)) is not None
+                if (plan := self._plan(settings, source_id, profile)) is not None
             ]
             after = page.after
             phase, next_cursor = (
@@ -219,17 +224,17 @@ class SourceErasure:
             self.audit.record(workspace_id, final.request_id, self._entry(final, "source_erased"))
 
     # -- one profile ------------------------------------------------------------------
-    def _plan(self, ws: WorkspaceSettings, source_id: str, item: dict[str, Any]) -> Plan | None:
+    def _plan(self, ws: WorkspaceSettings, source_id: str, profile: CustomerProfile) -> Plan | None:
         workspace_id = ws.workspace_id
-        entries = all_entries(self.profiles, workspace_id, item)
+        entries = all_entries(self.profiles, workspace_id, profile)
         own = sorted(k for k in entries if entry_source(k) == source_id)
-        exts = sorted(x for x in item.get("xs") or () if ext_parts(x)[0] == source_id)
-        if not (own or exts or source_id in (item.get("srcx") or ())):
+        exts = sorted(x for x in profile.external_ids if ext_parts(x)[0] == source_id)
+        if not (own or exts or source_id in (profile.erased_sources or ())):
             return None
-        others = profile_sources(item, entries) - {source_id}
+        others = profile_sources(profile, entries) - {source_id}
         plan = Plan()
-        pointer_ids = [customer_id_for(ws.id_salt, k) for k in _identity_keys(item)]
-        ids = list(dict.fromkeys([*entry_partitions(item), *pointer_ids]))
+        pointer_ids = [customer_id_for(ws.id_salt, k) for k in profile.identity_keys()]
+        ids = list(dict.fromkeys([*profile.entry_partitions(), *pointer_ids]))
         runs = self.store.flow_run_items(workspace_id, ids)
         flow_runs = [r for r in runs if r.is_run]
         live = self.store.source_records(
@@ -258,9 +263,9 @@ class SourceErasure:
         plan.crm += attributions
         plan.counts["attributions"] = len(attributions)
         if not others:
-            self._plan_erase(ws, item, ids, pointer_ids, plan)
+            self._plan_erase(ws, profile, ids, pointer_ids, plan)
         else:
-            self._plan_rewrite(ws, source_id, item, entries, own, plan)
+            self._plan_rewrite(ws, source_id, profile, entries, own, plan)
         return plan
 
     def _claims_and_coupons(
@@ -300,10 +305,15 @@ class SourceErasure:
         plan.counts["coupons"] = len(coupons)
 
     def _plan_erase(
-        self, ws: WorkspaceSettings, item: dict[str, Any], ids: list[str], pointer_ids: list[str], plan: Plan
+        self,
+        ws: WorkspaceSettings,
+        profile: CustomerProfile,
+        ids: list[str],
+        pointer_ids: list[str],
+        plan: Plan,
     ) -> None:
-        workspace_id, cid = ws.workspace_id, item["cid"]
-        pointers = [c for c in dict.fromkeys(pointer_ids + list(item.get("mrg") or [])) if c != cid]
+        workspace_id, cid = ws.workspace_id, profile.customer_id
+        pointers = [c for c in dict.fromkeys(pointer_ids + list(profile.merged_ids or [])) if c != cid]
         remains = self.store.profile_remains(workspace_id, cid, pointers, ids)
         plan.erase = (cid, pointers)
         plan.counts.update(
@@ -318,22 +328,22 @@ class SourceErasure:
         self,
         ws: WorkspaceSettings,
         source_id: str,
-        item: dict[str, Any],
-        entries: dict[str, dict[str, Any]],
+        profile: CustomerProfile,
+        entries: dict[str, OrderEntry],
         own: list[str],
         plan: Plan,
     ) -> None:
-        workspace_id, cid = ws.workspace_id, item["cid"]
-        moved_own = [k for k in own if k not in (item.get("o") or {})]
-        plan.crm += self.store.moved_entry_refs(workspace_id, entry_partitions(item), moved_own)
-        rewritten = self.rewritten(ws, source_id, item, entries)
+        workspace_id, cid = ws.workspace_id, profile.customer_id
+        moved_own = [k for k in own if k not in profile.orders]
+        plan.crm += self.store.moved_entry_refs(workspace_id, profile.entry_partitions(), moved_own)
+        rewritten = self.rewritten(ws, source_id, profile, entries)
         plan.rewrite = rewritten
-        gone = _identity_keys(item) - _identity_keys(rewritten)
+        gone = profile.identity_keys() - rewritten.identity_keys()
         gone_ids = [customer_id_for(ws.id_salt, k) for k in gone]
         pointers = self.store.pointers_into(workspace_id, cid, [c for c in gone_ids if c != cid])
         plan.crm += pointers
-        merged = self.store.merged_pointers(workspace_id, list(item.get("mrg") or ()))
-        kept = {"phone": rewritten.get("phs") or set(), "external_id": rewritten.get("xs") or set()}
+        merged = self.store.merged_pointers(workspace_id, list(profile.merged_ids or ()))
+        kept = {"phone": rewritten.phones, "external_id": rewritten.external_ids}
         for pointer in merged:
             found = {"phone": pointer.phone, "external_id": pointer.external_id}
             drop = [name for name, value in found.items() if value and value not in kept[name]]
@@ -344,34 +354,39 @@ class SourceErasure:
         )
 
     def rewritten(
-        self, ws: WorkspaceSettings, source_id: str, item: dict[str, Any], entries: dict[str, dict[str, Any]]
-    ) -> dict[str, Any]:
+        self, ws: WorkspaceSettings, source_id: str, read: CustomerProfile, entries: dict[str, OrderEntry]
+    ) -> CustomerProfile:
         """The profile as the other sources alone leave it: their order entries (figures
         recomputed), and the person data their own records give, absorbed in time order."""
         workspace_id = ws.workspace_id
-        profile = Profile.load(copy.deepcopy(item))
-        o = profile.item["o"]
-        for key in [k for k in o if entry_source(k) == source_id]:
-            del o[key]
-        if profile.item.get("so"):
-            moved = self.profiles.moved_entries(workspace_id, entry_partitions(item))
+        profile = Profile.load(copy.deepcopy(read))
+        state = profile.state
+        for key in [k for k in state.orders if entry_source(k) == source_id]:
+            del state.orders[key]
+        if state.moved is not None:
+            moved = self.profiles.moved_entries(workspace_id, read.entry_partitions())
             profile.rebuild_moved({k: e for k, e in moved.items() if entry_source(k) != source_id})
-        indexed = {name: profile.item.pop(name, None) for name in ("phone_k", "ext_k")}
+        indexed_phone, indexed_ext = state.indexed_phone, state.indexed_external_id
+        state.indexed_phone = state.indexed_external_id = None
+        for name in PERSON_SETS:
+            setattr(state, name, set())
         for name in PERSON:
-            profile.item.pop(name, None)
-        for name in ("ce", "cs"):  # a consent Patron withdrew itself stays; a store's is re-read
-            if not (profile.item.get(name) or {}).get("src"):
-                profile.item.pop(name, None)
+            setattr(state, name, None)
+        # a consent Patron withdrew itself stays; a store's is re-read
+        if state.email_consent is None or not state.email_consent.withdrawn_by:
+            state.email_consent = None
+        if state.sms_consent is None or not state.sms_consent.withdrawn_by:
+            state.sms_consent = None
         order_keys = self.store.order_keys(workspace_id, [k for k in entries if entry_source(k) != source_id])
         customer_keys = [
             self.store.customer_key(workspace_id, *ext_parts(x))
-            for x in item.get("xs") or ()
+            for x in read.external_ids
             if ext_parts(x)[0] != source_id
         ]
         found = self.store.ingest_images(order_keys + customer_keys)
         for record in sorted(found, key=_in_time_order):
             if isinstance(record, CustomerImage):
-                profile.item.setdefault("srcx", set()).add(record.source_id)
+                state.erased_sources = (state.erased_sources or set()) | {record.source_id}
                 person, snap = record.person, None
             elif isinstance(record, OrderImage) and record.snapshot.is_order:
                 person, snap = record.snapshot.person, record.snapshot
@@ -380,16 +395,17 @@ class SourceErasure:
             profile.absorb(person, record.updated_at)
             if snap is not None and snap.counted and snap.titles and snap.created_at:
                 t = int(snap.created_at.timestamp())
-                if "lpt" not in profile.item or t >= int(profile.item["lpt"]["t"]):
-                    profile.item["lpt"] = {"t": t, "n": list(snap.titles)}
-        profile.item.setdefault("m", False)
+                if state.latest_titles is None or t >= state.latest_titles.placed_at:
+                    state.latest_titles = LatestTitles(t, list(snap.titles))
+        if state.member is None:
+            state.member = False
         # An index key whose identity is still there stays (it is how that identity is found).
-        for name, attr in (("phone_k", "phs"), ("ext_k", "xs")):
-            value = indexed[name]
-            if value and str(value).split("#", 1)[1] in (profile.item.get(attr) or ()):
-                profile.item[name] = value
+        if indexed_phone is not None and indexed_phone in state.phones:
+            state.indexed_phone = indexed_phone
+        if indexed_ext is not None and indexed_ext in state.external_ids:
+            state.indexed_external_id = indexed_ext
         profile.recompute(ws)
-        return profile.item
+        return state
 
     def _act(self, ws: WorkspaceSettings, source_id: str, plan: Plan) -> None:
         workspace_id = ws.workspace_id
@@ -401,24 +417,24 @@ class SourceErasure:
         if plan.rewrite is not None:
             self._save(ws, source_id, plan.rewrite)
         for merged_id, names in plan.pointers:
-            cid = (plan.rewrite or {}).get("cid", "")
+            cid = plan.rewrite.customer_id if plan.rewrite is not None else ""
             self.store.drop_pointer_keys(workspace_id, merged_id, cid, names)
 
-    def _save(self, ws: WorkspaceSettings, source_id: str, item: dict[str, Any]) -> None:
+    def _save(self, ws: WorkspaceSettings, source_id: str, profile: CustomerProfile) -> None:
         """The rewritten profile over the rev it was read at; on a conflict, read and
         rebuild again (the source's moved items are gone by then: rebuilding skips them)."""
         for _ in range(MAX_ATTEMPTS):
-            rev = int(item.get("rev", 0))
-            item["rev"], item["ua"] = rev + 1, timemath.iso(now_utc())
+            rev = profile.rev or 0
+            profile.rev, profile.updated_at = rev + 1, timemath.iso(now_utc())
             try:
-                self.profiles.save(item, rev, [], [])
+                self.profiles.save(profile, rev, [], [])
                 return
             except Conflict:
-                current = self.store.profile(ws.workspace_id, item["cid"])
-                if current is None or current.get("t") != "profile":
+                current = self.store.profile(ws.workspace_id, profile.customer_id)
+                if current is None:
                     return  # erased or merged meanwhile: nothing of the source is left on it here
                 entries = all_entries(self.profiles, ws.workspace_id, current)
-                item = self.rewritten(ws, source_id, current, entries)
+                profile = self.rewritten(ws, source_id, current, entries)
         raise Conflict("profile kept changing while its source was erased; the page is retried")
 
     # -- after the walk -----------------------------------------------------------------
@@ -448,14 +464,6 @@ def _in_time_order(record: Image) -> tuple[datetime, str]:
     else:
         at = getattr(record, "updated_at", None) or getattr(record, "created_at", None)
     return (at or EPOCH, record.key)
-
-
-def _identity_keys(item: dict[str, Any]) -> set[str]:
-    return (
-        {"email:" + e for e in item.get("ems") or ()}
-        | {"phone:" + p for p in item.get("phs") or ()}
-        | {"ext:" + x for x in item.get("xs") or ()}
-    )
 
 
 def _coupon_code(salt: str, message_key: str, prefix: str) -> str:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from chalicelib.domain import scoring, timemath
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.money import round_money
 from chalicelib.domain.order_entries import all_entries
@@ -297,23 +298,24 @@ class AnalyticsService:
             raise BadRequest("'from' must be before 'to'", {"field": "from"})
         settings = self.workspaces.settings(workspace_id) if self.workspaces is not None else None
         currency = settings.currency if settings is not None else None
-        items = self._with_moved(workspace_id, self.walk.profiles_of(workspace_id))
+        items = self._with_moved(workspace_id, self.walk.customers_of(workspace_id))
         return build_report(items, start, end, currency=currency, workspace_id=workspace_id)
 
     def unconverted(self, workspace_id: str) -> dict[str, Unconverted]:
         """Orders without a rate, per currency: one walk of the workspace, as a report."""
         found: dict[str, Unconverted] = {}
-        for item in self._with_moved(workspace_id, self.walk.profiles_of(workspace_id)):
+        for item in self._with_moved(workspace_id, self.walk.customers_of(workspace_id)):
             unconverted_orders((item.get("o") or {}).values(), found)
         return found
 
-    def _with_moved(self, workspace_id: str, items: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+    def _with_moved(self, workspace_id: str, profiles: Iterable[CustomerProfile]) -> Iterable[dict[str, Any]]:
         """Profiles with all their order entries: a customer's older entries live in their
-        own items (one query of the customer's partition, only for those who have some)."""
-        for item in items:
-            if item.get("so") and self.entries is not None:
-                item = {**item, "o": all_entries(self.entries, workspace_id, item)}
-            yield item
+        own items (one query of the customer's partition, only for those who have some).
+        TRANSITIONAL (issue 13): handed on as stored items until the report reads types."""
+        for profile in profiles:
+            if profile.moved is not None and self.entries is not None:
+                profile = replace(profile, orders=all_entries(self.entries, workspace_id, profile))
+            yield self.walk.profiles.item_of(profile)
 
 
 def _year_before(at: datetime) -> datetime:

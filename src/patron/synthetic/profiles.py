@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.adapters.profile_items import profile_item as stored_profile
+from chalicelib.domain.customer_profile import OrderEntry
 from chalicelib.domain.profiles import Profile, WorkspaceSettings
 
 
@@ -26,10 +28,8 @@ def profile_item(
         days.append(day)
     for k, ago in enumerate(days):
         at = now - timedelta(days=ago)
-        profile.item["o"][f"src_x.{k}"] = {
-            "v": 1,
-            "t": int(at.timestamp()),
-            "a": Decimal(rng.randint(20, 90)),
-        }
+        profile.state.orders[f"src_x.{k}"] = OrderEntry(
+            1, placed_at=int(at.timestamp()), amount=Decimal(rng.randint(20, 90))
+        )
     profile.recompute(settings)
-    return profile.item
+    return stored_profile(profile.state)
