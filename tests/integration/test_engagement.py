@@ -59,7 +59,7 @@ def jane(stage, ws) -> str:
 
 
 def campaign(stage, ws, customer: str, name: str, now: datetime) -> str:
-    profile = stage.container.profile_store.get(ws.workspace_id, customer)
+    profile = stage.container.profile_store.load(ws.workspace_id, customer)
     message = Outgoing(ws.workspace_id, customer, f"camp:{name}", Channel.EMAIL, Purpose.MARKETING, "news")
     return str(stage.container.messaging.send(message, profile, NO_QUIET_HOURS, now).status)
 

@@ -10,7 +10,7 @@ the wire.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -18,7 +18,7 @@ from typing import Any
 
 from chalicelib.adapters import records
 from chalicelib.adapters.codec import from_item, to_item
-from chalicelib.adapters.profile_items import profile_item, profile_of
+from chalicelib.adapters.profile_items import guest_profile, profile_item, profile_of
 from chalicelib.domain import timemath
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import Conflict
@@ -96,6 +96,9 @@ class FakeProfileStore:
 
     def find_profiles(self, workspace_id: str, salt: str, keys: list[str]) -> list[CustomerProfile]:
         return [profile_of(i) for i in self.find(workspace_id, salt, keys)]
+
+    def guest(self, workspace_id: str, customer_id: str, contact: Mapping[str, Any]) -> CustomerProfile:
+        return guest_profile(workspace_id, customer_id, contact)
 
     def find(self, workspace_id: str, salt: str, keys: list[str]) -> list[dict[str, Any]]:
         hits: list[dict[str, Any]] = []

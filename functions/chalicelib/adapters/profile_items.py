@@ -8,6 +8,7 @@ flow triggers see them (`ProfileImage`).
 from __future__ import annotations
 
 import zlib
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +37,7 @@ def profile_image(item: dict[str, Any] | None) -> ProfileImage | None:
         member=bool(item.get("m")),
         birthday=str(item["bd"]) if item.get("bd") else None,
         item=item,
+        profile=profile_of(item),
     )
 
 
@@ -232,6 +234,12 @@ def profile_of(item: dict[str, Any]) -> CustomerProfile:
     return profile
 
 
+def guest_profile(workspace_id: str, customer_id: str, contact: Mapping[str, Any]) -> CustomerProfile:
+    """A guest's profile from the contact a stored checkout holds (its attributes are the
+    profile's: order_items.CONTACT), as a flow run keeps it in its context."""
+    return profile_of({**contact, "t": "profile", "ws": workspace_id, "cid": customer_id})
+
+
 def _figure(attr: str, value: Any) -> Any:
     if value is None:
         return None
@@ -280,3 +288,16 @@ def profile_item(profile: CustomerProfile) -> dict[str, Any]:
         item[attr] = value
     item.update(profile.unknown)
     return {k: v for k, v in item.items() if v is not None}
+
+
+class ItemFacts:
+    """TRANSITIONAL (issue 13): a CustomerProfile's segment facts from a segment service
+    that still reads stored items (the flow engine speaks CustomerProfile; drop this when
+    `SegmentService.facts` takes one)."""
+
+    def __init__(self, segments: Any) -> None:
+        self.segments = segments
+
+    def facts(self, workspace_id: str, profile: CustomerProfile, at: Any) -> tuple[Any, Any]:
+        answer: tuple[Any, Any] = self.segments.facts(workspace_id, profile_item(profile), at)
+        return answer

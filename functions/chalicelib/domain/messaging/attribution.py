@@ -78,9 +78,9 @@ class AttributionService:
             click = self.clicks.last_click(workspace_id, customer_id)
         elif click is None and survivor is None and self.profiles is not None:
             # a merged-away id points to the survivor, who got the mail
-            profile = self.profiles.get(workspace_id, customer_id)
-            if profile and profile.get("cid") and profile["cid"] != customer_id:
-                customer_id = str(profile["cid"])
+            profile = self.profiles.load(workspace_id, customer_id)
+            if profile is not None and profile.customer_id != customer_id:
+                customer_id = profile.customer_id
                 click = self.clicks.last_click(workspace_id, customer_id)
         created = order.snapshot.created_at or timemath.parse_iso(order.history[0][1])
         clicked = timemath.parse_iso(click.at) if click else None

@@ -41,7 +41,7 @@ from chalicelib.domain.messaging.ports import (
     CouponStore,
     FlowStore,
     ProfileReader,
-    SegmentReader,
+    SegmentFacts,
     TemplateReader,
     WorkspaceReader,
 )
@@ -56,7 +56,7 @@ class FlowService:
         store: FlowStore,
         messaging: MessagingService,
         profiles: ProfileReader,
-        segment_service: SegmentReader,
+        segment_service: SegmentFacts,
         workspaces: WorkspaceReader,
         templates: TemplateReader,
         coupons: CouponStore,
@@ -215,7 +215,7 @@ class FlowService:
         flow = stored.flow
         settings = self.workspaces.settings(workspace_id)
         profile = self.engine.profile(workspace_id, customer_id, None)
-        if not profile:
+        if profile is None:
             raise NotFound("customer not found")
         policy = policy_for(settings)
         zone = local_zone(profile, policy)
@@ -260,7 +260,7 @@ class FlowService:
         """The customer's flow runs; NotFound (as every other route) when the workspace has
         neither a profile nor a run for the id (an unknown id, or another workspace's)."""
         runs = self.store.runs(workspace_id, customer_id)
-        if not runs and self.profiles.get(workspace_id, customer_id) is None:
+        if not runs and self.profiles.load(workspace_id, customer_id) is None:
             raise NotFound("customer not found")
         return [_run_view(r) for r in runs]
 

@@ -102,10 +102,10 @@ class SmsStopSync:
             settings = self.workspaces.settings(workspace_id)
             if settings is None:
                 continue
-            for item in self.profiles.find(workspace_id, settings.id_salt, [f"phone:{number}"]):
-                if item.get("ph") != number:
+            for profile in self.profiles.find_profiles(workspace_id, settings.id_salt, [f"phone:{number}"]):
+                if profile.phone != number:
                     continue  # a former number of this customer's: their current one still consents
-                self.opt_outs.opt_out(workspace_id, "sms", item["cid"], REASON)
-                self.consent.withdraw(workspace_id, item["cid"], "sms", at, REASON, number)
+                self.opt_outs.opt_out(workspace_id, "sms", profile.customer_id, REASON)
+                self.consent.withdraw(workspace_id, profile.customer_id, "sms", at, REASON, number)
                 customers += 1
         return customers

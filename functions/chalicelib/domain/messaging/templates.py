@@ -105,8 +105,8 @@ class TemplateService:
     ) -> Preview:
         """The template rendered for one customer, with sample values for the rest."""
         view = self.get(workspace_id, template_id)
-        profile = self.profiles.get(workspace_id, customer_id)
-        if profile is None or profile.get("t") != "profile":
+        profile = self.profiles.load(workspace_id, customer_id)
+        if profile is None:
             raise NotFound("customer not found")
         settings = self.workspaces.settings(workspace_id)
         known = {

@@ -18,8 +18,10 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain import timemath
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.identity import customer_id_for, identity_keys
 from chalicelib.domain.ingest_images import CheckoutImage, IngestChange, OrderImage
+from chalicelib.domain.messaging.flow_engine import GUEST
 from chalicelib.domain.messaging.flows import FlowService, TriggerEvent, birthday_event
 from chalicelib.domain.messaging.ports import ProfileReader, WorkspaceReader
 from chalicelib.domain.models import Person
@@ -74,7 +76,7 @@ class FlowTriggers:
             "cur": checkout.currency,
             "products": list(checkout.titles) or None,
             # a guest has no profile yet: the run keeps what sending needs
-            "p": dict(checkout.contact),
+            GUEST: dict(checkout.contact),
         }
         started_at = checkout.created_at or now
         return self.flows.trigger(
@@ -86,9 +88,9 @@ class FlowTriggers:
         keys = identity_keys(person.email, person.phone, person.ext)
         if settings is None or not keys:
             return None
-        found = self.profiles.find(workspace_id, settings.id_salt, keys)
+        found = self.profiles.find_profiles(workspace_id, settings.id_salt, keys)
         if found:
-            return str(found[0]["cid"])
+            return found[0].customer_id
         return customer_id_for(settings.id_salt, keys[0])
 
     # -- the CRM stream -------------------------------------------------------------
@@ -112,7 +114,7 @@ class FlowTriggers:
             )
         if new.birthday and new.birthday != before.birthday:
             settings = self.workspaces.settings(workspace_id)
-            profile = dict(new.item)
+            profile = new.profile or CustomerProfile(workspace_id, customer_id, birthday=new.birthday)
             started += self.flows.trigger(birthday_event(workspace_id, customer_id, profile, now, settings))
         return started
 
