@@ -5,12 +5,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib.adapters.flows import SHARDS, run_from_item, run_item
+from chalicelib.adapters.flows import SHARDS, context_item, context_of, run_from_item, run_item
 from chalicelib.adapters.profile_items import ItemFacts, guest_profile, profile_of
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import BadRequest, Conflict
@@ -377,3 +378,27 @@ def test_a_disabled_flow_starts_nothing_and_its_runs_exit(world):
     assert start(service, key="k2") == []
     service.tick(NOON + timedelta(hours=2))
     assert channels.sent == [] and store.item("ws_1", "c_000a", "nudge#k1")["st"] == "exited"
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        {"num": "1001", "products": ["Mug"]},
+        {"num": "1002", "products": None},
+        {"url": None, "total": None, "cur": None, "products": None, "p": {}},
+        {
+            "url": "https://shop.example/recover/k1",
+            "total": Decimal("19.90"),
+            "cur": "EUR",
+            "products": ["Mug", "Tea"],
+            "p": {"e": "ana@example.com", "ce": {"s": "subscribed", "at": "2026-11-23T12:00:00.000000Z"}},
+        },
+    ],
+)
+def test_a_run_context_read_and_written_back_is_what_was_stored(stored):
+    # Given a run's context as the triggers have always stored it (an order's, a checkout's)
+    context = context_of(stored)
+    # When the flow engine reads it typed and the store writes it back
+    assert context is not None and context.kind == ("order" if "num" in stored else "checkout")
+    # Then it is the same map, key for key (no stored layout changes)
+    assert context_item(context) == stored

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cached_property
@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from chalicelib.domain import segments, timemath
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import BadRequest
-from chalicelib.domain.messaging.model import Channel, policy_for
+from chalicelib.domain.messaging.model import Channel, RunContext, policy_for
 from chalicelib.domain.messaging.service import local_zone
 
 TRIGGERS = (
@@ -225,7 +225,7 @@ class TriggerEvent:
     customer_id: str
     key: str  # one run per flow and key: the order, the checkout, the year, the day
     at: datetime  # when it happened (a run's clock starts here)
-    context: dict[str, Any] = field(default_factory=dict)
+    context: RunContext | None = None
     segment: str | None = None
 
 

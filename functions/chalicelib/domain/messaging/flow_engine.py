@@ -42,6 +42,7 @@ from chalicelib.domain.messaging.model import (
     Outgoing,
     Policy,
     Purpose,
+    RunContext,
     Throttled,
     policy_for,
 )
@@ -56,7 +57,6 @@ from chalicelib.domain.messaging.service import MessagingService, local_zone
 from chalicelib.domain.messaging.stats import Stats
 from chalicelib.domain.money import round_money
 
-GUEST = "p"  # a guest's run context: the checkout's contact, as it stores it (opaque here)
 LOOKBACK_DAYS = 2  # the first tick (no watermark yet) looks this far back for due runs
 MAX_ATTEMPTS = 8  # a run whose step fails this often is parked as `failed` (replayable)
 
@@ -245,17 +245,19 @@ class FlowEngine:
     def _values(self, run: FlowRun) -> dict[str, Any]:
         """What the trigger knew; the profile's own values (name, store, last product) are
         added by `MessagingService`, and these win over them."""
-        ctx = run.context or {}
+        ctx = run.context
         values: dict[str, Any] = {}
-        if ctx.get("products"):
-            values["last_product"] = ctx["products"][0]  # what this checkout or order held
-        if ctx.get("url"):
-            values["checkout_url"] = ctx["url"]
-        if ctx.get("total") is not None:
-            total = round_money(Decimal(str(ctx["total"])), ctx.get("cur"))
-            values["checkout_total"] = f"{total} {ctx.get('cur') or ''}".strip()
-        if ctx.get("num"):
-            values["order_number"] = ctx["num"]
+        if ctx is None:
+            return values
+        if ctx.products:
+            values["last_product"] = ctx.products[0]  # what this checkout or order held
+        if ctx.checkout_url:
+            values["checkout_url"] = ctx.checkout_url
+        if ctx.total is not None:
+            total = round_money(Decimal(str(ctx.total)), ctx.currency)
+            values["checkout_total"] = f"{total} {ctx.currency or ''}".strip()
+        if ctx.order_number:
+            values["order_number"] = ctx.order_number
         return values
 
     def _coupon(
@@ -279,13 +281,13 @@ class FlowEngine:
         expires = timemath.parse_iso(stored.expires_at) or now + timedelta(hours=spec.valid_hours)
         return {"coupon_code": code, "coupon_expires": f"{timemath.local(expires, zone):%Y-%m-%d %H:%M %Z}"}
 
-    def profile(self, ws: str, cid: str, context: dict[str, Any] | None) -> CustomerProfile | None:
+    def profile(self, ws: str, cid: str, context: RunContext | None) -> CustomerProfile | None:
         """The customer's profile (following a merge), or for a guest the trigger's person
         (None: neither)."""
         profile = self.profiles.load(ws, cid)
         if profile is not None:
             return profile
-        contact = (context or {}).get(GUEST)
+        contact = context.guest if context is not None else None
         return self.profiles.guest(ws, cid, contact) if contact else None
 
     def definition(self, workspace_id: str, flow_id: str) -> FlowDef | None:

@@ -170,7 +170,7 @@ class FlowService:
                 started=stamp,
                 due=stamp,
                 filed=max(event.at, self.clock()).date(),
-                context=event.context or None,
+                context=event.context,
                 segment=event.segment,
                 birthday=event.kind == "birthday" or None,
             )
