@@ -15,7 +15,7 @@ import pytest
 from chalicelib.domain.customer_profile import ChannelConsent
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for
-from chalicelib.domain.messaging.service import Channel, Purpose
+from chalicelib.domain.messaging.model import Channel, Purpose
 from chalicelib.domain.messaging.unsubscribe import make_token
 from chalicelib.domain.models import now_utc
 from tests.conftest import event_bytes, load_event
@@ -285,7 +285,7 @@ def test_a_stop_reply_to_an_sms_shows_on_the_profile_in_segments_in_the_export_a
 
 
 def _policy():
-    from chalicelib.domain.messaging.service import Policy
+    from chalicelib.domain.messaging.model import Policy
 
     return Policy(sender_email="news@demo-brand.example", quiet_start=0, quiet_end=0)
 

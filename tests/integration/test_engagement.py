@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.identity import customer_id_for
-from chalicelib.domain.messaging.service import Channel, Outgoing, Policy, Purpose
+from chalicelib.domain.messaging.model import Channel, Outgoing, Policy, Purpose
 from tests.conftest import event_bytes
 from tests.integration.test_notifications import SENDER, sent_emails, ses_event
 

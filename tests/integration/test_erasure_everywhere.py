@@ -148,7 +148,7 @@ def jane_everywhere(stage, ws) -> str:
         body=json.dumps({"name": "News", "subject": "News", "text": "Hello {{ first_name }}"}),
         headers={"Authorization": f"Bearer {ws.api_key}", "Content-Type": "application/json"},
     )
-    from chalicelib.domain.messaging.service import Channel, Outgoing, Purpose
+    from chalicelib.domain.messaging.model import Channel, Outgoing, Purpose
 
     message = Outgoing(ws.workspace_id, jane, "camp:spring", Channel.EMAIL, Purpose.MARKETING, "news")
     profile = stage.container.profile_store.load(ws.workspace_id, jane)

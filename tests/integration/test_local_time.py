@@ -13,7 +13,7 @@ from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.messaging import sending
-from chalicelib.domain.messaging.service import Channel, Purpose, policy_for
+from chalicelib.domain.messaging.model import Channel, Purpose, policy_for
 from tests.conftest import event_bytes
 from tests.integration.conftest import SHOP
 from tests.integration.test_flows import FLOWS, runs

@@ -11,7 +11,7 @@ import pytest
 from chalicelib.adapters import records
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.messaging import notifications
-from chalicelib.domain.messaging.service import Channel, Outgoing, Policy, Purpose
+from chalicelib.domain.messaging.model import Channel, Outgoing, Policy, Purpose
 from tests.conftest import load_event
 from tests.integration.test_notifications import SENDER, sent_emails
 

@@ -88,7 +88,7 @@ def test_a_test_send_goes_to_the_operator_not_the_customer(stage, ws):
 
 
 def test_a_marketing_email_from_a_template_without_the_link_still_carries_it(stage, ws):
-    from chalicelib.domain.messaging.service import Channel, Outgoing, Policy, Purpose
+    from chalicelib.domain.messaging.model import Channel, Outgoing, Policy, Purpose
     from chalicelib.domain.models import now_utc
     from patron.bench.campaign import bulk_destinations
     from tests.integration.test_notifications import SENDER, sent_emails

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from chalicelib.domain.identity import customer_id_for
-from chalicelib.domain.messaging.service import Channel, Outgoing, Policy, Purpose
+from chalicelib.domain.messaging.model import Channel, Outgoing, Policy, Purpose
 from chalicelib.domain.messaging.unsubscribe import make_token
 from chalicelib.domain.models import now_utc
 from tests.conftest import event_bytes

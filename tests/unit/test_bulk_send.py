@@ -9,17 +9,10 @@ import pytest
 
 from chalicelib.adapters.profile_items import profile_of
 from chalicelib.domain.customer_profile import ChannelConsent, CustomerProfile
-from chalicelib.domain.messaging.campaigns import stable_share
+from chalicelib.domain.messaging.campaign_model import stable_share
 from chalicelib.domain.messaging.feedback import key_from_tag
-from chalicelib.domain.messaging.service import (
-    BulkResult,
-    Channel,
-    MessagingService,
-    Outgoing,
-    Policy,
-    Purpose,
-    Throttled,
-)
+from chalicelib.domain.messaging.model import BulkResult, Channel, Outgoing, Policy, Purpose, Throttled
+from chalicelib.domain.messaging.service import MessagingService
 from tests.conftest import load_event
 from tests.unit.test_messaging import AFTERNOON, FakeChannels, FakeLedger, FakeLimits, FakeTemplates
 

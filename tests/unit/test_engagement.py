@@ -16,9 +16,9 @@ from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.messaging.attribution import AttributionService
 from chalicelib.domain.messaging.engagement import EngagementService, Rules, score_of, tier_of
 from chalicelib.domain.messaging.feedback import FeedbackService, key_tag, parse_notification
-from chalicelib.domain.messaging.model import EngagementState
+from chalicelib.domain.messaging.model import Channel, EngagementState, Outgoing, Policy, Purpose
 from chalicelib.domain.messaging.performance import MessagingStatsService, ScopeStats
-from chalicelib.domain.messaging.service import Channel, MessagingService, Outgoing, Policy, Purpose
+from chalicelib.domain.messaging.service import MessagingService
 from chalicelib.domain.messaging.unsubscribe import UnsubscribeService, make_token, read_token
 from chalicelib.domain.timemath import iso
 from tests.conftest import event_bytes

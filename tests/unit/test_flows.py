@@ -15,16 +15,16 @@ from chalicelib.adapters.flows import SHARDS, context_item, context_of, run_from
 from chalicelib.adapters.profile_items import ItemFacts, guest_profile, profile_of
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import BadRequest, Conflict
-from chalicelib.domain.messaging.flow_definition import IssuedCoupon, StoredFlow
-from chalicelib.domain.messaging.flows import (
-    MAX_ATTEMPTS,
-    FlowService,
+from chalicelib.domain.messaging.flow_definition import (
+    IssuedCoupon,
+    StoredFlow,
     TriggerEvent,
     Wait,
-    coupon_code,
     next_birthday,
     parse_flow,
 )
+from chalicelib.domain.messaging.flow_engine import MAX_ATTEMPTS, coupon_code
+from chalicelib.domain.messaging.flows import FlowService
 from chalicelib.domain.messaging.model import FlowRun
 from chalicelib.domain.messaging.service import MessagingService
 from chalicelib.domain.segment_service import SegmentService

@@ -14,18 +14,17 @@ from chalicelib.adapters.profile_items import profile_of
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.messaging import render, sms
-from chalicelib.domain.messaging.service import (
+from chalicelib.domain.messaging.model import (
     AlreadySent,
     Channel,
     InFlight,
-    MessagingService,
     Outgoing,
     Policy,
     Purpose,
     Template,
     Throttled,
-    quiet_until,
 )
+from chalicelib.domain.messaging.service import MessagingService, quiet_until
 
 AFTERNOON = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)  # 13:00 in New York
 

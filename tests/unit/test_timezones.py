@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo, available_timezones
 import pytest
 
 from chalicelib.domain.customer_profile import CustomerProfile
-from chalicelib.domain.messaging.service import Policy, local_zone
+from chalicelib.domain.messaging.model import Policy
+from chalicelib.domain.messaging.service import local_zone
 from chalicelib.domain.models import Platform
 from chalicelib.domain.timezones import SUBDIVISIONS, subdivision_zones, zone_for_address, zone_for_phone
 from tests.conftest import load_event

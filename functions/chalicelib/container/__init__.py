@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from chalicelib.domain.messaging.campaigns import CampaignService
     from chalicelib.domain.messaging.engagement import EngagementService
     from chalicelib.domain.messaging.feedback import FeedbackService
-    from chalicelib.domain.messaging.flows import FlowService, TemplateText
+    from chalicelib.domain.messaging.flow_definition import TemplateText
+    from chalicelib.domain.messaging.flows import FlowService
     from chalicelib.domain.messaging.notifications import NotificationService, WithDefaults
     from chalicelib.domain.messaging.performance import MessagingStatsService
     from chalicelib.domain.messaging.service import MessagingService

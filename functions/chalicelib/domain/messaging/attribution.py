@@ -23,10 +23,7 @@ from typing import Any
 from chalicelib.domain import timemath
 from chalicelib.domain.identity import customer_id_for, identity_keys
 from chalicelib.domain.ingest_images import IngestChange, OrderImage
-from chalicelib.domain.messaging.ports import AttributionStore as AttributionStore
-from chalicelib.domain.messaging.ports import ClickReader as ClickReader
-from chalicelib.domain.messaging.ports import ProfileLookup as ProfileLookup
-from chalicelib.domain.messaging.ports import WorkspaceReader
+from chalicelib.domain.messaging.ports import AttributionStore, ClickReader, ProfileLookup, WorkspaceReader
 from chalicelib.domain.messaging.stats import variant_scope
 
 DEFAULT_WINDOW_DAYS = 5

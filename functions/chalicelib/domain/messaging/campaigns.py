@@ -45,14 +45,24 @@ from typing import Any
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import BadRequest, Conflict, NotFound
 from chalicelib.domain.messaging.abtest import Decision, Sample, decide, shown
-from chalicelib.domain.messaging.campaign_model import Campaign, CampaignBatch, CampaignVariant, Recipient
-from chalicelib.domain.messaging.campaign_model import CampaignIn as CampaignIn
-from chalicelib.domain.messaging.campaign_model import Status as Status
-from chalicelib.domain.messaging.campaign_model import VariantIn as VariantIn
-from chalicelib.domain.messaging.campaign_model import campaign_scope as campaign_scope
-from chalicelib.domain.messaging.campaign_model import stable_share as stable_share
-from chalicelib.domain.messaging.campaign_model import variant_scope as variant_scope
-from chalicelib.domain.messaging.model import SenderNotVerified
+from chalicelib.domain.messaging.campaign_model import (
+    Campaign,
+    CampaignBatch,
+    CampaignIn,
+    CampaignVariant,
+    Recipient,
+    campaign_scope,
+    stable_share,
+    variant_scope,
+)
+from chalicelib.domain.messaging.model import (
+    Channel,
+    Outgoing,
+    Policy,
+    Purpose,
+    SenderNotVerified,
+    policy_for,
+)
 from chalicelib.domain.messaging.ports import (
     Blocklist,
     CampaignQueue,
@@ -60,20 +70,12 @@ from chalicelib.domain.messaging.ports import (
     MemberPages,
     ProfileReader,
     SegmentReader,
+    Stats,
     TemplateLookup,
     WorkspaceReader,
 )
-from chalicelib.domain.messaging.service import (
-    Channel,
-    MessagingService,
-    Outgoing,
-    Policy,
-    Purpose,
-    local_zone,
-    policy_for,
-    quiet_until,
-)
-from chalicelib.domain.messaging.stats import COUNTERS, Stats
+from chalicelib.domain.messaging.service import MessagingService, local_zone, quiet_until
+from chalicelib.domain.messaging.stats import COUNTERS
 from chalicelib.domain.segments import BUILTIN_PREFIXES, check_builtin
 from chalicelib.domain.timemath import iso
 

@@ -51,10 +51,10 @@ from chalicelib.domain.messaging.ports import (
     FlowStore,
     ProfileReader,
     SegmentFacts,
+    Stats,
     WorkspaceReader,
 )
 from chalicelib.domain.messaging.service import MessagingService, local_zone
-from chalicelib.domain.messaging.stats import Stats
 from chalicelib.domain.money import round_money
 
 LOOKBACK_DAYS = 2  # the first tick (no watermark yet) looks this far back for due runs

@@ -14,39 +14,29 @@ from typing import Any
 
 from chalicelib.domain import timemath
 from chalicelib.domain.errors import BadRequest, Conflict, NotFound
-
-# the flow model and the engine, where the rest of Patron has always imported them from
-from chalicelib.domain.messaging.flow_definition import EXITS as EXITS
-from chalicelib.domain.messaging.flow_definition import TRIGGERS as TRIGGERS
-from chalicelib.domain.messaging.flow_definition import Coupon as Coupon
-from chalicelib.domain.messaging.flow_definition import FlowDef as FlowDef
-from chalicelib.domain.messaging.flow_definition import Offer as Offer
-from chalicelib.domain.messaging.flow_definition import Send as Send
-from chalicelib.domain.messaging.flow_definition import Step as Step
-from chalicelib.domain.messaging.flow_definition import StoredFlow
-from chalicelib.domain.messaging.flow_definition import TemplateText as TemplateText
-from chalicelib.domain.messaging.flow_definition import Trigger as Trigger
-from chalicelib.domain.messaging.flow_definition import TriggerEvent as TriggerEvent
-from chalicelib.domain.messaging.flow_definition import Wait as Wait
-from chalicelib.domain.messaging.flow_definition import birthday_event as birthday_event
-from chalicelib.domain.messaging.flow_definition import next_birthday as next_birthday
-from chalicelib.domain.messaging.flow_definition import parse_flow as parse_flow
-from chalicelib.domain.messaging.flow_engine import LOOKBACK_DAYS as LOOKBACK_DAYS
-from chalicelib.domain.messaging.flow_engine import MAX_ATTEMPTS as MAX_ATTEMPTS
-from chalicelib.domain.messaging.flow_engine import FlowEngine
-from chalicelib.domain.messaging.flow_engine import Outcome as Outcome
-from chalicelib.domain.messaging.flow_engine import coupon_code as coupon_code
+from chalicelib.domain.messaging.flow_definition import (
+    FlowDef,
+    StoredFlow,
+    TemplateText,
+    TriggerEvent,
+    parse_flow,
+)
+from chalicelib.domain.messaging.flow_engine import (
+    FlowEngine,
+    Outcome,
+)
 from chalicelib.domain.messaging.model import Channel, FlowRun, Purpose, policy_for
 from chalicelib.domain.messaging.ports import (
     CouponStore,
     FlowStore,
     ProfileReader,
     SegmentFacts,
+    Stats,
     TemplateReader,
     WorkspaceReader,
 )
 from chalicelib.domain.messaging.service import MessagingService, local_zone
-from chalicelib.domain.messaging.stats import NoStats, Stats
+from chalicelib.domain.messaging.stats import NoStats
 from chalicelib.domain.models import now_utc
 
 

@@ -23,16 +23,9 @@ from chalicelib.domain import timemath
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.identity import customer_id_for, identity_keys
 from chalicelib.domain.ingest_images import IngestChange, OrderImage
+from chalicelib.domain.messaging.model import Channel, Decision, Outgoing, Purpose, Template, policy_for
 from chalicelib.domain.messaging.ports import TemplateReader, WorkspaceReader
-from chalicelib.domain.messaging.service import (
-    Channel,
-    Decision,
-    MessagingService,
-    Outgoing,
-    Purpose,
-    Template,
-    policy_for,
-)
+from chalicelib.domain.messaging.service import MessagingService
 from chalicelib.domain.money import round_money
 
 FRESH = timedelta(hours=48)

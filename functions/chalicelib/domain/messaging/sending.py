@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from chalicelib.domain.errors import BadRequest
-from chalicelib.domain.messaging.service import Policy, policy_for
+from chalicelib.domain.messaging.model import Policy, policy_for
 from chalicelib.domain.timezones import is_zone
 
 TIERS = ("high", "medium")  # capped by day; a "low" customer is spaced (low_every_days) instead

@@ -37,28 +37,20 @@ from chalicelib.domain import timemath
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.identity import normalize_phone
 from chalicelib.domain.messaging import feedback, render, sms, unsubscribe
-
-# the context's types and ports, where the rest of Patron has always imported them from
-from chalicelib.domain.messaging.model import BULK_MAX as BULK_MAX
-from chalicelib.domain.messaging.model import AlreadySent as AlreadySent
-from chalicelib.domain.messaging.model import BulkEmail as BulkEmail
-from chalicelib.domain.messaging.model import BulkResult as BulkResult
-from chalicelib.domain.messaging.model import Channel as Channel
-from chalicelib.domain.messaging.model import Decision as Decision
-from chalicelib.domain.messaging.model import InFlight as InFlight
-from chalicelib.domain.messaging.model import Outgoing as Outgoing
-from chalicelib.domain.messaging.model import Policy as Policy
-from chalicelib.domain.messaging.model import Purpose as Purpose
-from chalicelib.domain.messaging.model import SenderNotVerified as SenderNotVerified
-from chalicelib.domain.messaging.model import Template as Template
-from chalicelib.domain.messaging.model import Throttled as Throttled
-from chalicelib.domain.messaging.model import policy_for as policy_for
+from chalicelib.domain.messaging.model import (
+    BULK_MAX,
+    AlreadySent,
+    BulkEmail,
+    Channel,
+    Decision,
+    InFlight,
+    Outgoing,
+    Policy,
+    Purpose,
+    Template,
+)
 from chalicelib.domain.messaging.personalize import profile_values
-from chalicelib.domain.messaging.ports import Channels as Channels
-from chalicelib.domain.messaging.ports import EngagementTiers as EngagementTiers
-from chalicelib.domain.messaging.ports import Ledger as Ledger
-from chalicelib.domain.messaging.ports import Limits as Limits
-from chalicelib.domain.messaging.ports import TemplateReader
+from chalicelib.domain.messaging.ports import Channels, EngagementTiers, Ledger, Limits, TemplateReader
 from chalicelib.domain.messaging.stats import scope_of
 from chalicelib.domain.timezones import zone_for_phone
 

@@ -19,10 +19,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from chalicelib.domain.messaging.ports import OptedOutNumbers as OptedOutNumbers
-from chalicelib.domain.messaging.ports import ProfileReader, WorkspaceDirectory
-from chalicelib.domain.messaging.ports import StopLedger as StopLedger
-from chalicelib.domain.messaging.unsubscribe import OptOutStore, ProfileConsent
+from chalicelib.domain.messaging.ports import (
+    OptedOutNumbers,
+    OptOutStore,
+    ProfileConsent,
+    ProfileReader,
+    StopLedger,
+    WorkspaceDirectory,
+)
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.timemath import iso
 

@@ -9,10 +9,9 @@ from pydantic import BaseModel, Field
 
 from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.messaging import feedback, render, sms
+from chalicelib.domain.messaging.model import Template
 from chalicelib.domain.messaging.personalize import profile_values
-from chalicelib.domain.messaging.ports import Channels, ProfileReader, WorkspaceReader
-from chalicelib.domain.messaging.ports import TemplateStore as TemplateStore
-from chalicelib.domain.messaging.service import Template
+from chalicelib.domain.messaging.ports import Channels, ProfileReader, TemplateStore, WorkspaceReader
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 

@@ -21,7 +21,8 @@ from chalicelib.domain import timemath
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.identity import customer_id_for, identity_keys
 from chalicelib.domain.ingest_images import CheckoutImage, IngestChange, OrderImage
-from chalicelib.domain.messaging.flows import FlowService, TriggerEvent, birthday_event
+from chalicelib.domain.messaging.flow_definition import TriggerEvent, birthday_event
+from chalicelib.domain.messaging.flows import FlowService
 from chalicelib.domain.messaging.model import RunContext
 from chalicelib.domain.messaging.ports import ProfileReader, WorkspaceReader
 from chalicelib.domain.models import Person
