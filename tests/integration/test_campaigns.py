@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.domain.messaging.campaigns import variant_scope
+from chalicelib.domain.messaging.campaign_model import variant_scope
 from chalicelib.domain.messaging.feedback import key_from_tag
 from patron.bench.campaign import START, bulk_destinations, customer, prepare, put_customers
 from tests.conftest import load_event

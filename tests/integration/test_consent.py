@@ -13,9 +13,10 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.adapters.profile_items import profile_of
+from chalicelib.domain.customer_profile import ChannelConsent
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for
-from chalicelib.domain.messaging.service import Channel, Purpose
+from chalicelib.domain.messaging.model import Channel, Purpose
 from chalicelib.domain.messaging.unsubscribe import make_token
 from chalicelib.domain.models import now_utc
 from tests.conftest import event_bytes, load_event
@@ -95,9 +96,9 @@ def test_a_one_click_unsubscribe_shows_on_the_profile_in_segments_and_in_the_exp
     assert members(stage, ws, jane["sms"]) == [jane["cid"]]
     assert exported(stage, ws, jane["everyone"]) == [["", sha("+12125550147")]]
     # And no marketing email path would send to her
-    item = stage.container.profile_store.get(ws.workspace_id, jane["cid"])
+    profile = stage.container.profile_store.load(ws.workspace_id, jane["cid"])
     decision = stage.container.messaging.check(
-        Channel.EMAIL, Purpose.MARKETING, ws.workspace_id, jane["cid"], item, _policy(), now_utc()
+        Channel.EMAIL, Purpose.MARKETING, ws.workspace_id, jane["cid"], profile, _policy(), now_utc()
     )
     assert decision.status == "dropped"
     # When the store replays an older state of her, still subscribed (a later webhook, old consent)
@@ -218,9 +219,9 @@ def test_a_storefront_report_without_a_consent_time_does_not_undo_an_unsubscribe
     assert shown(stage, ws)["email_consent"]["state"] == "subscribed"
     assert members(stage, ws, jane["email"]) == [jane["cid"]]
     # But her unsubscribe through Patron still blocks every marketing email (the opt-out item)
-    item = stage.container.profile_store.get(ws.workspace_id, jane["cid"])
+    profile = stage.container.profile_store.load(ws.workspace_id, jane["cid"])
     decision = stage.container.messaging.check(
-        Channel.EMAIL, Purpose.MARKETING, ws.workspace_id, jane["cid"], item, _policy(), now_utc()
+        Channel.EMAIL, Purpose.MARKETING, ws.workspace_id, jane["cid"], profile, _policy(), now_utc()
     )
     assert (decision.status, decision.reason) == ("dropped", "unsubscribed (link, one-click or STOP)")
 
@@ -271,10 +272,10 @@ def test_a_stop_reply_to_an_sms_shows_on_the_profile_in_segments_in_the_export_a
     assert members(stage, ws, jane["email"]) == [jane["cid"]]
     assert exported(stage, ws, jane["everyone"]) == [[sha("jane.doe@example.com"), ""]]
     # And no SMS marketing send would go to her, even were her consent reported again
-    item = stage.container.profile_store.get(ws.workspace_id, jane["cid"])
-    item["cs"] = {"s": "subscribed", "at": now_utc().isoformat()}
+    profile = stage.container.profile_store.load(ws.workspace_id, jane["cid"])
+    profile.sms_consent = ChannelConsent("subscribed", now_utc().isoformat())
     decision = stage.container.messaging.check(
-        Channel.SMS, Purpose.MARKETING, ws.workspace_id, jane["cid"], item, _policy(), now_utc()
+        Channel.SMS, Purpose.MARKETING, ws.workspace_id, jane["cid"], profile, _policy(), now_utc()
     )
     assert (decision.status, decision.reason) == ("dropped", "unsubscribed (link, one-click or STOP)")
     # When the job runs again over the same list, then it writes nothing
@@ -285,7 +286,7 @@ def test_a_stop_reply_to_an_sms_shows_on_the_profile_in_segments_in_the_export_a
 
 
 def _policy():
-    from chalicelib.domain.messaging.service import Policy
+    from chalicelib.domain.messaging.model import Policy
 
     return Policy(sender_email="news@demo-brand.example", quiet_start=0, quiet_end=0)
 

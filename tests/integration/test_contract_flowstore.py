@@ -25,7 +25,7 @@ from chalicelib.adapters.flows import (
 )
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.messaging.flow_definition import IssuedCoupon, StoredFlow, parse_flow
-from chalicelib.domain.messaging.model import FlowRun
+from chalicelib.domain.messaging.model import FlowRun, RunContext
 from chalicelib.domain.messaging.ports import FlowStore
 from tests.unit.test_flows import FakeFlowStore
 
@@ -47,7 +47,14 @@ def a_run(**changes: object) -> FlowRun:
         started="2026-11-23T12:00:00.000000Z",
         due=DUE,
         filed=DAY,
-        context={"products": ["Mug"], "total": Decimal("19.90"), "cur": "EUR", "p": {"e": "ana@example.com"}},
+        context=RunContext(
+            "checkout",
+            products=["Mug"],
+            checkout_url="https://shop.example/recover/k1",
+            total=Decimal("19.90"),
+            currency="EUR",
+            guest={"e": "ana@example.com"},
+        ),
     )
     return dataclasses.replace(run, **changes)
 
@@ -144,7 +151,13 @@ def test_the_run_item_layout_is_unchanged():
             "at": "2026-11-23T12:00:00.000000Z",
             "started": "2026-11-23T12:00:00.000000Z",
             "due": DUE,
-            "ctx": active.context,
+            "ctx": {  # the checkout's values, under their stored names
+                "url": "https://shop.example/recover/k1",
+                "total": Decimal("19.90"),
+                "cur": "EUR",
+                "products": ["Mug"],
+                "p": {"e": "ana@example.com"},
+            },
             "tries": 2,
             "err": "RuntimeError: down",
             "log": active.log,

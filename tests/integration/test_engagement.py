@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.identity import customer_id_for
-from chalicelib.domain.messaging.service import Channel, Outgoing, Policy, Purpose
+from chalicelib.domain.messaging.model import Channel, Outgoing, Policy, Purpose
 from tests.conftest import event_bytes
 from tests.integration.test_notifications import SENDER, sent_emails, ses_event
 
@@ -59,7 +59,7 @@ def jane(stage, ws) -> str:
 
 
 def campaign(stage, ws, customer: str, name: str, now: datetime) -> str:
-    profile = stage.container.profile_store.get(ws.workspace_id, customer)
+    profile = stage.container.profile_store.load(ws.workspace_id, customer)
     message = Outgoing(ws.workspace_id, customer, f"camp:{name}", Channel.EMAIL, Purpose.MARKETING, "news")
     return str(stage.container.messaging.send(message, profile, NO_QUIET_HOURS, now).status)
 

@@ -148,10 +148,10 @@ def jane_everywhere(stage, ws) -> str:
         body=json.dumps({"name": "News", "subject": "News", "text": "Hello {{ first_name }}"}),
         headers={"Authorization": f"Bearer {ws.api_key}", "Content-Type": "application/json"},
     )
-    from chalicelib.domain.messaging.service import Channel, Outgoing, Purpose
+    from chalicelib.domain.messaging.model import Channel, Outgoing, Purpose
 
     message = Outgoing(ws.workspace_id, jane, "camp:spring", Channel.EMAIL, Purpose.MARKETING, "news")
-    profile = stage.container.profile_store.get(ws.workspace_id, jane)
+    profile = stage.container.profile_store.load(ws.workspace_id, jane)
     uncapped = replace(NO_QUIET_HOURS, daily_caps={"high": 9, "medium": 9, "low": 9}, low_every_days=0)
     assert stage.container.messaging.send(message, profile, uncapped, SPRING).status == "sent"
     deliver(stage, ws, jane, "delivery.json", "open.json", "click.json")

@@ -212,7 +212,7 @@ def test_win_back_starts_when_a_customer_enters_at_risk_and_respects_reentry(sta
     run = runs(stage, ws, cid)["win-back"]
     assert run["status"] == "active" and run["started"].startswith(f"{later:%Y-%m-%d}")
     flows = stage.container.flows
-    from chalicelib.domain.messaging.flows import TriggerEvent
+    from chalicelib.domain.messaging.flow_definition import TriggerEvent
 
     again = TriggerEvent("segment.entered", ws.workspace_id, cid, "x", later + timedelta(days=30))
     assert flows.trigger(again.__class__(**{**again.__dict__, "segment": "lifecycle:at_risk"})) == []

@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.messaging import sending
-from chalicelib.domain.messaging.service import Channel, Purpose, policy_for
+from chalicelib.domain.messaging.model import Channel, Purpose, policy_for
 from tests.conftest import event_bytes
 from tests.integration.conftest import SHOP
 from tests.integration.test_flows import FLOWS, runs
@@ -33,13 +34,13 @@ def order_from(stage, ws, email: str, country: str | None, province: str | None,
     stage.drain()
     salt = stage.container.workspaces.settings(ws.workspace_id).id_salt
     customer_id = customer_id_for(salt, f"email:{email}")
-    return {"cid": customer_id, **stage.container.profile_store.get(ws.workspace_id, customer_id)}
+    return stage.container.profile_store.load(ws.workspace_id, customer_id)
 
 
-def check_at(stage, ws, profile: dict, at: datetime):
+def check_at(stage, ws, profile: CustomerProfile, at: datetime):
     policy = policy_for(stage.container.workspaces.settings(ws.workspace_id))
     return stage.container.messaging.check(
-        Channel.EMAIL, Purpose.MARKETING, ws.workspace_id, profile["cid"], profile, policy, at
+        Channel.EMAIL, Purpose.MARKETING, ws.workspace_id, profile.customer_id, profile, policy, at
     )
 
 
@@ -55,7 +56,7 @@ def test_quiet_hours_are_the_los_angeles_customers_own(frozen_now, stage, ws):
     assert night.until == datetime.combine(day, time(9), tzinfo=LA)
     # And at 10:30 her time it may go: her profile's zone is her address's
     assert check_at(stage, ws, profile, datetime.combine(day, time(10, 30), tzinfo=LA)).status == "ok"
-    assert profile["tz"] == "America/Los_Angeles"
+    assert profile.timezone == "America/Los_Angeles"
 
 
 def test_workspace_settings_override_the_default_sending_rules(frozen_now, stage, ws):
@@ -79,7 +80,7 @@ def test_workspace_settings_override_the_default_sending_rules(frozen_now, stage
     # And a customer with no address country nor phone is quiet from 22:00 Madrid time
     stage.container.workspaces.set_messaging(ws.workspace_id, [], "news@demo-brand.example", None)
     profile = order_from(stage, ws, "noaddress@example.com", None, None, None)
-    assert "tz" not in profile
+    assert profile.timezone is None
     madrid = ZoneInfo("Europe/Madrid")
     day = frozen_now.astimezone(madrid).date() + timedelta(days=1)
     assert check_at(stage, ws, profile, datetime.combine(day, time(21, 30), tzinfo=madrid)).status == "ok"

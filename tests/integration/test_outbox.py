@@ -76,7 +76,7 @@ def test_ses_v2_bulk_sends_keep_each_recipients_one_click_headers(server):
     from moto.ses.models import ses_backends
 
     from chalicelib.adapters.messaging import AwsChannels
-    from chalicelib.domain.messaging.service import BulkEmail
+    from chalicelib.domain.messaging.model import BulkEmail
 
     # Given the embedded SES with a verified sender, reached through SES v2 as a region's stack is
     client(server, "ses").verify_email_identity(EmailAddress="news@brand.example")

@@ -11,7 +11,7 @@ import pytest
 from chalicelib.adapters import records
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.messaging import notifications
-from chalicelib.domain.messaging.service import Channel, Outgoing, Policy, Purpose
+from chalicelib.domain.messaging.model import Channel, Outgoing, Policy, Purpose
 from tests.conftest import load_event
 from tests.integration.test_notifications import SENDER, sent_emails
 
@@ -38,9 +38,9 @@ def profile(stage, ws, email: str) -> dict:
 
 def marketing_email(stage, ws, email: str, name: str) -> str:
     cid = customer_id(stage, ws, email)
-    item = stage.container.profile_store.get(ws.workspace_id, cid)
+    profile = stage.container.profile_store.load(ws.workspace_id, cid)
     message = Outgoing(ws.workspace_id, cid, f"camp:{name}", Channel.EMAIL, Purpose.MARKETING, "news")
-    return str(stage.container.messaging.send(message, item, NO_QUIET_HOURS, datetime.now(UTC)).status)
+    return str(stage.container.messaging.send(message, profile, NO_QUIET_HOURS, datetime.now(UTC)).status)
 
 
 def test_a_woo_buyer_who_opted_in_through_a_plugin_can_get_marketing_and_one_without_cannot(stage, ws):

@@ -88,7 +88,7 @@ def test_a_test_send_goes_to_the_operator_not_the_customer(stage, ws):
 
 
 def test_a_marketing_email_from_a_template_without_the_link_still_carries_it(stage, ws):
-    from chalicelib.domain.messaging.service import Channel, Outgoing, Policy, Purpose
+    from chalicelib.domain.messaging.model import Channel, Outgoing, Policy, Purpose
     from chalicelib.domain.models import now_utc
     from patron.bench.campaign import bulk_destinations
     from tests.integration.test_notifications import SENDER, sent_emails
@@ -107,14 +107,14 @@ def test_a_marketing_email_from_a_template_without_the_link_still_carries_it(sta
     assert saved.status_code == 201
     stage.client("ses").verify_email_identity(EmailAddress=SENDER)
     service = stage.container.messaging
-    profile = dict(stage.container.profile_store.get(ws.workspace_id, cid), eng="high")
+    profile = stage.container.profile_store.load(ws.workspace_id, cid)
     policy = Policy(sender_email=SENDER, quiet_start=0, quiet_end=0)
 
     def news(key: str) -> Outgoing:
         return Outgoing(ws.workspace_id, cid, key, Channel.EMAIL, Purpose.MARKETING, "news")
 
     # When it goes out on the single path (a flow's send)
-    assert service.send(news("flow:news:first:1"), profile, policy, now_utc()).status == "sent"
+    assert service.send(news("flow:news:first:1"), profile, policy, now_utc(), tier="high").status == "sent"
     # Then the email has the signed link in both bodies and the one-click headers
     (email,) = sent_emails(stage)
     link = email["List-Unsubscribe"].strip("<>")
@@ -125,7 +125,7 @@ def test_a_marketing_email_from_a_template_without_the_link_still_carries_it(sta
     assert text.startswith("Hi") and f"Unsubscribe: {link}" in text
     assert f'<a href="{link}">Unsubscribe</a>' in html and html.rstrip().endswith("</body></html>")
     # When it goes out on the bulk path (a campaign)
-    (bulk,) = service.send_bulk([news("camp:news")], {cid: profile}, policy, now_utc())
+    (bulk,) = service.send_bulk([news("camp:news")], {cid: profile}, policy, now_utc(), {cid: "high"})
     assert bulk.status == "sent"
     # Then the bulk email (SES v2 bulk, as a regional stage sends it) has its own link in both
     # bodies and in its one-click headers

@@ -10,7 +10,7 @@ the wire.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -20,6 +20,7 @@ from chalicelib.adapters import records
 from chalicelib.adapters.codec import from_item, to_item
 from chalicelib.adapters.entry_store import entry_item
 from chalicelib.adapters.profile_items import (
+    guest_profile,
     link_item,
     order_entry,
     pointer_of_retired,
@@ -104,6 +105,9 @@ class FakeProfileStore:
 
     def find_profiles(self, workspace_id: str, salt: str, keys: list[str]) -> list[CustomerProfile]:
         return [profile_of(i) for i in self.find(workspace_id, salt, keys)]
+
+    def guest(self, workspace_id: str, customer_id: str, contact: Mapping[str, Any]) -> CustomerProfile:
+        return guest_profile(workspace_id, customer_id, contact)
 
     def find(self, workspace_id: str, salt: str, keys: list[str]) -> list[dict[str, Any]]:
         hits: list[dict[str, Any]] = []

@@ -7,17 +7,12 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain.messaging.campaigns import stable_share
+from chalicelib.adapters.profile_items import profile_of
+from chalicelib.domain.customer_profile import ChannelConsent, CustomerProfile
+from chalicelib.domain.messaging.campaign_model import stable_share
 from chalicelib.domain.messaging.feedback import key_from_tag
-from chalicelib.domain.messaging.service import (
-    BulkResult,
-    Channel,
-    MessagingService,
-    Outgoing,
-    Policy,
-    Purpose,
-    Throttled,
-)
+from chalicelib.domain.messaging.model import BulkResult, Channel, Outgoing, Policy, Purpose, Throttled
+from chalicelib.domain.messaging.service import MessagingService
 from tests.conftest import load_event
 from tests.unit.test_messaging import AFTERNOON, FakeChannels, FakeLedger, FakeLimits, FakeTemplates
 
@@ -47,16 +42,19 @@ def bulk():
     return MessagingService(ledger, limits, channels, FakeTemplates()), ledger, limits, channels
 
 
-def audience(n: int, **extra: Any) -> dict[str, dict[str, Any]]:
+def audience(n: int, **extra: Any) -> dict[str, CustomerProfile]:
     return {
-        f"c_{i}": {
-            "cid": f"c_{i}",
-            "fn": f"Ana{i}",
-            "e": f"c{i}@example.com",
-            "tz": "America/New_York",
-            "ce": {"s": "subscribed"},
-            **extra,
-        }
+        f"c_{i}": profile_of(
+            {
+                "ws": "ws_1",
+                "cid": f"c_{i}",
+                "fn": f"Ana{i}",
+                "e": f"c{i}@example.com",
+                "tz": "America/New_York",
+                "ce": {"s": "subscribed"},
+                **extra,
+            }
+        )
         for i in range(n)
     }
 
@@ -123,9 +121,9 @@ def test_a_redelivered_batch_sends_nothing_twice(bulk):
 def test_guardrails_apply_per_recipient_and_drops_are_recorded(bulk):
     service, ledger, limits, channels = bulk
     people = audience(5)
-    people["c_1"]["ce"] = {"s": "unsubscribed"}
+    people["c_1"].email_consent = ChannelConsent("unsubscribed", "")
     limits.suppress("ws_1", "email", "c2@example.com", "hard bounce")
-    people["c_3"]["tz"] = "Asia/Tokyo"  # 03:00 there: quiet hours
+    people["c_3"].timezone = "Asia/Tokyo"  # 03:00 there: quiet hours
     limits.counts[("ws_1", "c_4", "2026-11-23")] = 1  # already had today's message
     # When they are sent in bulk
     decisions = service.send_bulk(messages(people), people, Policy(), AFTERNOON)

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from chalicelib.domain.errors import Conflict
-from chalicelib.domain.messaging.campaigns import CampaignIn, CampaignService
+from chalicelib.domain.messaging.campaign_model import CampaignIn
+from chalicelib.domain.messaging.campaigns import CampaignService
 from chalicelib.domain.messaging.model import SenderNotVerified, Template
 from chalicelib.domain.messaging.service import MessagingService
 from chalicelib.domain.messaging.stats import NoStats

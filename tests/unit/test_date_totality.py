@@ -17,8 +17,9 @@ from chalicelib.adapters import records
 from chalicelib.adapters.profile_items import profile_item
 from chalicelib.domain import predict, scoring, segments, timemath
 from chalicelib.domain import workspace_analytics as report
-from chalicelib.domain.messaging.flows import Wait, next_birthday
-from chalicelib.domain.messaging.service import Policy, quiet_until
+from chalicelib.domain.messaging.flow_definition import Wait, next_birthday
+from chalicelib.domain.messaging.model import Policy
+from chalicelib.domain.messaging.service import quiet_until
 from chalicelib.domain.models import Platform
 from chalicelib.domain.profiles import Profile, WorkspaceSettings
 from tests.unit.fakes import order_item

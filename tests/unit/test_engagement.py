@@ -11,13 +11,14 @@ import pytest
 
 from chalicelib.adapters.engagement import engagement_from_item
 from chalicelib.adapters.order_items import ingest_change
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.messaging.attribution import AttributionService
 from chalicelib.domain.messaging.engagement import EngagementService, Rules, score_of, tier_of
 from chalicelib.domain.messaging.feedback import FeedbackService, key_tag, parse_notification
-from chalicelib.domain.messaging.model import EngagementState
+from chalicelib.domain.messaging.model import Channel, EngagementState, Outgoing, Policy, Purpose
 from chalicelib.domain.messaging.performance import MessagingStatsService, ScopeStats
-from chalicelib.domain.messaging.service import Channel, MessagingService, Outgoing, Policy, Purpose
+from chalicelib.domain.messaging.service import MessagingService
 from chalicelib.domain.messaging.unsubscribe import UnsubscribeService, make_token, read_token
 from chalicelib.domain.timemath import iso
 from tests.conftest import event_bytes
@@ -135,7 +136,7 @@ class FixedTiers:
     [
         (FixedTiers("high"), None, 2),  # the port's tier: two a day
         (FixedTiers("medium"), None, 1),
-        (FixedTiers("high"), "medium", 1),  # an explicit `eng` on the profile wins
+        (FixedTiers("high"), "medium", 1),  # a tier the caller gives wins
         (None, None, 1),  # no port: medium
     ],
 )
@@ -143,7 +144,7 @@ def test_frequency_caps_use_the_engagement_tier(port, explicit, sent):
     # Given the messaging core wired with (or without) the engagement port
     channels = FakeChannels()
     service = MessagingService(FakeLedger(), FakeLimits(), channels, FakeTemplates(), engagement=port)
-    customer = profile(**({"eng": explicit} if explicit else {}))
+    customer = profile()
     # When three campaigns try to reach the customer on one afternoon
     statuses = [
         service.send(
@@ -151,6 +152,7 @@ def test_frequency_caps_use_the_engagement_tier(port, explicit, sent):
             customer,
             Policy(),
             NOW,
+            tier=explicit,
         ).status
         for n in range(3)
     ]
@@ -428,8 +430,8 @@ def test_an_order_under_a_merged_away_id_finds_the_survivors_click(attribution):
     _, store, engagement, jane = attribution
 
     class Pointers:
-        def get(self, ws: str, cid: str) -> dict[str, Any] | None:
-            return {"cid": "c_survivor"} if cid == jane else None
+        def load(self, ws: str, cid: str) -> CustomerProfile | None:
+            return CustomerProfile(ws, "c_survivor") if cid == jane else None
 
     # Given Jane's id was merged into another profile, which got the mail and clicked
     engagement.items["c_survivor"] = engagement.items.pop(jane)

@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib.adapters.flows import SHARDS, run_from_item, run_item
+from chalicelib.adapters.flows import SHARDS, context_item, context_of, run_from_item, run_item
+from chalicelib.adapters.profile_items import ItemFacts, guest_profile, profile_of
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import BadRequest, Conflict
-from chalicelib.domain.messaging.flow_definition import IssuedCoupon, StoredFlow
-from chalicelib.domain.messaging.flows import (
-    MAX_ATTEMPTS,
-    FlowService,
+from chalicelib.domain.messaging.flow_definition import (
+    IssuedCoupon,
+    StoredFlow,
     TriggerEvent,
     Wait,
-    coupon_code,
     next_birthday,
     parse_flow,
 )
+from chalicelib.domain.messaging.flow_engine import MAX_ATTEMPTS, coupon_code
+from chalicelib.domain.messaging.flows import FlowService
 from chalicelib.domain.messaging.model import FlowRun
 from chalicelib.domain.messaging.service import MessagingService
 from chalicelib.domain.segment_service import SegmentService
@@ -116,6 +119,13 @@ class FakeProfiles:
     def get(self, ws: str, cid: str) -> dict[str, Any] | None:
         return self.items.get(cid)
 
+    def load(self, ws: str, cid: str) -> CustomerProfile | None:
+        item = self.items.get(cid)
+        return profile_of(item) if item is not None else None
+
+    def guest(self, ws: str, cid: str, contact: Mapping[str, Any]) -> CustomerProfile:
+        return guest_profile(ws, cid, contact)
+
 
 def ana(**extra: Any) -> dict[str, Any]:
     return {
@@ -142,7 +152,7 @@ def world():
         store,
         messaging,
         profiles,
-        SegmentService(None, profiles, workspaces, None),
+        ItemFacts(SegmentService(None, profiles, workspaces, None)),
         workspaces,
         FakeTemplates(),
         FakeCoupons(),
@@ -298,9 +308,11 @@ def test_cross_sell_offers_only_what_is_next_and_not_yet_bought(world):
     ]
     steps = [{"send": {"template": "tpl_1", "recommend": offers}}]
     service.apply("ws_1", flow("series", trigger={"event": "order.placed"}, exit_on=[], steps=steps))
-    profiles.items["c_000a"]["o"] = {"s#1": {"p": ["vol-1", "vol-2"], "t": 1}}
+    profiles.items["c_000a"]["o"] = {"s#1": {"v": 1, "p": ["vol-1", "vol-2"], "t": 1}}
     start(service, key="o1", kind="order.placed")
-    profiles.items["c_000b"] = ana(cid="c_000b", e="bo@example.com", o={"s#2": {"p": ["vol-3"], "t": 1}})
+    profiles.items["c_000b"] = ana(
+        cid="c_000b", e="bo@example.com", o={"s#2": {"v": 1, "p": ["vol-3"], "t": 1}}
+    )
     service.trigger(TriggerEvent("order.placed", "ws_1", "c_000b", "o2", NOON))
     service.tick(NOON + timedelta(minutes=1))
     # Then Ana (vol. 1 and 2) is offered vol. 3, and Bo (vol. 3 only) nothing
@@ -366,3 +378,27 @@ def test_a_disabled_flow_starts_nothing_and_its_runs_exit(world):
     assert start(service, key="k2") == []
     service.tick(NOON + timedelta(hours=2))
     assert channels.sent == [] and store.item("ws_1", "c_000a", "nudge#k1")["st"] == "exited"
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        {"num": "1001", "products": ["Mug"]},
+        {"num": "1002", "products": None},
+        {"url": None, "total": None, "cur": None, "products": None, "p": {}},
+        {
+            "url": "https://shop.example/recover/k1",
+            "total": Decimal("19.90"),
+            "cur": "EUR",
+            "products": ["Mug", "Tea"],
+            "p": {"e": "ana@example.com", "ce": {"s": "subscribed", "at": "2026-11-23T12:00:00.000000Z"}},
+        },
+    ],
+)
+def test_a_run_context_read_and_written_back_is_what_was_stored(stored):
+    # Given a run's context as the triggers have always stored it (an order's, a checkout's)
+    context = context_of(stored)
+    # When the flow engine reads it typed and the store writes it back
+    assert context is not None and context.kind == ("order" if "num" in stored else "checkout")
+    # Then it is the same map, key for key (no stored layout changes)
+    assert context_item(context) == stored

@@ -10,20 +10,21 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from chalicelib.adapters.profile_items import profile_of
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.messaging import render, sms
-from chalicelib.domain.messaging.service import (
+from chalicelib.domain.messaging.model import (
     AlreadySent,
     Channel,
     InFlight,
-    MessagingService,
     Outgoing,
     Policy,
     Purpose,
     Template,
     Throttled,
-    quiet_until,
 )
+from chalicelib.domain.messaging.service import MessagingService, quiet_until
 
 AFTERNOON = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)  # 13:00 in New York
 
@@ -194,8 +195,13 @@ def world():
     return MessagingService(ledger, limits, channels, FakeTemplates()), ledger, limits, channels
 
 
-def profile(**extra: Any) -> dict[str, Any]:
+def profile(**extra: Any) -> CustomerProfile:
+    return profile_of(profile_item_of(**extra))
+
+
+def profile_item_of(**extra: Any) -> dict[str, Any]:
     return {
+        "ws": "ws_1",
         "cid": "c_1",
         "fn": "Ana",
         "e": "ana@example.com",
@@ -246,7 +252,7 @@ def test_quiet_hours_defer_marketing_to_the_local_morning(world):
 
 
 def test_quiet_hours_end_in_the_morning_of_the_same_night():
-    zone = ZoneInfo(profile()["tz"])
+    zone = ZoneInfo(str(profile().timezone))
     just_after_midnight = datetime(2026, 11, 24, 5, 30, tzinfo=UTC)  # 00:30 in New York
     assert quiet_until(just_after_midnight, zone, Policy()) == datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
     seven_am = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # 07:00 in New York: still quiet
@@ -257,18 +263,22 @@ def test_quiet_hours_end_in_the_morning_of_the_same_night():
 def test_frequency_caps_follow_engagement_and_defer_or_drop(world):
     service, _, _, channels = world
     afternoon = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)  # 13:00 local
-    high = profile(eng="high")
-    results = [service.send(message(f"camp:{n}"), high, Policy(), afternoon).status for n in range(3)]
+    high = profile()
+    results = [
+        service.send(message(f"camp:{n}"), high, Policy(), afternoon, tier="high").status for n in range(3)
+    ]
     assert results == ["sent", "sent", "deferred"]  # two a day for the highly engaged
-    low = profile(cid="c_2", eng="low")
+    low = profile(cid="c_2")
     low_message = Outgoing(
         "ws_1", "c_2", "camp:a", Channel.EMAIL, Purpose.MARKETING, "tpl_1", over_cap="drop"
     )
-    assert service.send(low_message, low, Policy(), afternoon).status == "sent"
+    assert service.send(low_message, low, Policy(), afternoon, tier="low").status == "sent"
     second = Outgoing("ws_1", "c_2", "camp:b", Channel.EMAIL, Purpose.MARKETING, "tpl_1", over_cap="drop")
-    assert service.send(second, low, Policy(), afternoon + timedelta(days=1)).status == "dropped"
+    assert service.send(second, low, Policy(), afternoon + timedelta(days=1), tier="low").status == "dropped"
     third = Outgoing("ws_1", "c_2", "camp:c", Channel.EMAIL, Purpose.MARKETING, "tpl_1")
-    assert service.send(third, low, Policy(), afternoon + timedelta(days=3)).status == "sent"  # 3 days on
+    assert (
+        service.send(third, low, Policy(), afternoon + timedelta(days=3), tier="low").status == "sent"
+    )  # 3 days on
     assert len(channels.sent) == 4
 
 
@@ -279,15 +289,17 @@ def test_sms_spends_credits_by_parts_and_refuses_when_none_are_left(world):
     long_code = "a" * 200  # 206 characters: two GSM-7 parts
     first = service.send(
         message("camp:1", Channel.SMS, values={"coupon_code": long_code}),
-        profile(eng="high"),
+        profile(),
         Policy(),
         afternoon,
+        tier="high",
     )
     second = service.send(
         message("camp:2", Channel.SMS, values={"coupon_code": long_code}),
-        profile(eng="high"),
+        profile(),
         Policy(),
         afternoon,
+        tier="high",
     )
     assert (first.status, first.parts, second.status) == ("sent", 2, "refused")
     assert "no SMS credits" in second.reason and limits.credits["ws_1"] == 1 and len(channels.sent) == 1

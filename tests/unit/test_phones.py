@@ -9,7 +9,8 @@ import pytest
 
 from chalicelib.domain.audience import customer_match_row, sha256
 from chalicelib.domain.identity import identity_keys, normalize_phone, read_phone
-from chalicelib.domain.messaging.service import Channel, MessagingService, Policy, Purpose
+from chalicelib.domain.messaging.model import Channel, Policy, Purpose
+from chalicelib.domain.messaging.service import MessagingService
 from chalicelib.domain.models import Delivery, Platform
 from chalicelib.parsers import generic, run_parser, shopify, woocommerce
 from patron.phones import renormalized

@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib.adapters.order_items import ingest_change, order_image
 from chalicelib.domain.ingest_images import OrderImage
-from chalicelib.domain.messaging.service import Decision, Throttled
+from chalicelib.domain.messaging.model import Decision, Throttled
 from chalicelib.domain.models import Platform
 from chalicelib.domain.pipeline import IngestPipeline
 from tests.unit.fakes import RecordingEffects, new_service, order_item

@@ -10,7 +10,7 @@ import pytest
 from botocore.stub import Stubber
 
 from chalicelib.adapters.messaging import AwsChannels
-from chalicelib.domain.messaging.service import BulkEmail, Throttled
+from chalicelib.domain.messaging.model import BulkEmail, Throttled
 
 UNSUBSCRIBE = {
     "List-Unsubscribe": "<https://crm.example/unsubscribe/t0k3n>",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.messaging.sms_stop import CursorExpired, SmsStopSync
 
 NOW = datetime(2027, 3, 14, 7, 30, tzinfo=UTC)
@@ -68,12 +69,12 @@ class Profiles:
     Rob's number, a phone she no longer uses (her current one is her own)."""
 
     people = {
-        ("ws_a", JANE): [{"cid": "c_jane_a", "ph": JANE}],
-        ("ws_b", JANE): [{"cid": "c_jane_b", "ph": JANE}],
-        ("ws_b", ROB): [{"cid": "c_ann", "ph": ANN}],
+        ("ws_a", JANE): [CustomerProfile("ws_a", "c_jane_a", phone=JANE)],
+        ("ws_b", JANE): [CustomerProfile("ws_b", "c_jane_b", phone=JANE)],
+        ("ws_b", ROB): [CustomerProfile("ws_b", "c_ann", phone=ANN)],
     }
 
-    def find(self, workspace_id: str, salt: str, keys: list[str]) -> list[dict[str, Any]]:
+    def find_profiles(self, workspace_id: str, salt: str, keys: list[str]) -> list[CustomerProfile]:
         assert salt == f"salt-{workspace_id}"
         ((kind, _, number),) = (k.partition(":") for k in keys)
         assert kind == "phone"

@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
 
-from chalicelib.domain.messaging.service import Policy, local_zone
+from chalicelib.domain.customer_profile import CustomerProfile
+from chalicelib.domain.messaging.model import Policy
+from chalicelib.domain.messaging.service import local_zone
 from chalicelib.domain.models import Platform
 from chalicelib.domain.timezones import SUBDIVISIONS, subdivision_zones, zone_for_address, zone_for_phone
 from tests.conftest import load_event
@@ -124,12 +126,13 @@ def test_a_generic_customer_gets_the_zone_of_their_address(who, country, provinc
 def test_the_address_comes_before_the_phone_and_the_phone_before_the_default():
     # Given the workspace's default zone, and profiles with an address zone, a phone, or neither
     policy = Policy(default_timezone="Europe/Berlin")
-    with_address = {"tz": "America/Los_Angeles", "ph": "+34612345678"}
+    with_address = CustomerProfile("ws_1", "c_1", timezone="America/Los_Angeles", phone="+34612345678")
     # Then the address wins over a Spanish phone, which wins over the default
     assert local_zone(with_address, policy).key == "America/Los_Angeles"
-    assert local_zone({"ph": "+34612345678"}, policy).key == "Europe/Madrid"
-    assert local_zone({"ph": "+12125550147"}, policy).key == "Europe/Berlin"  # +1: several zones
-    assert local_zone({}, Policy()).key == "UTC"
+    assert local_zone(CustomerProfile("ws_1", "c_1", phone="+34612345678"), policy).key == "Europe/Madrid"
+    us_phone = CustomerProfile("ws_1", "c_1", phone="+12125550147")
+    assert local_zone(us_phone, policy).key == "Europe/Berlin"  # +1: several zones
+    assert local_zone(CustomerProfile("ws_1", "c_1"), Policy()).key == "UTC"
     assert zone_for_phone("+351912345678") == "Europe/Lisbon"
 
 

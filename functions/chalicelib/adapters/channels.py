@@ -6,7 +6,7 @@ import json
 from email.message import EmailMessage
 from typing import Any
 
-from chalicelib.domain.messaging.service import BulkEmail, BulkResult, Throttled
+from chalicelib.domain.messaging.model import BulkEmail, BulkResult, Throttled
 
 THROTTLE_CODES = {"Throttling", "ThrottlingException", "MaxSendingRateExceeded", "TooManyRequestsException"}
 PASSTHROUGH_TEMPLATE = "patron-passthrough-v1"

@@ -13,7 +13,7 @@ from chalicelib.adapters.cache import TtlCache
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.adapters.person_index import index_items
 from chalicelib.domain.messaging.flow_definition import IssuedCoupon, StoredFlow
-from chalicelib.domain.messaging.model import FlowRun
+from chalicelib.domain.messaging.model import FlowRun, RunContext
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.timemath import iso
 
@@ -205,6 +205,7 @@ def run_item(run: FlowRun) -> dict[str, Any]:
     """The stored item of a run (None values are left out when written)."""
     item: dict[str, Any] = {**run.extra}
     item.update({name: getattr(run, field) for name, field in _RUN_FIELDS.items()})
+    item["ctx"] = context_item(run.context)
     item.update(pk=_run_pk(run.workspace_id, run.customer_id), sk=run.run_id, t="flowrun")
     if run.status == "active" and run.filed is not None:
         # in the due index only while active
@@ -215,12 +216,55 @@ def run_item(run: FlowRun) -> dict[str, Any]:
 def run_from_item(item: dict[str, Any]) -> FlowRun:
     values: dict[str, Any] = {field: item.get(name) for name, field in _RUN_FIELDS.items()}
     values["step"] = int(item["step"])
+    values["context"] = context_of(item.get("ctx"))
     if item.get("tries") is not None:
         values["tries"] = int(item["tries"])
     rk = item.get("rk")
     filed = date.fromisoformat(rk.split("#")[1]) if isinstance(rk, str) and rk.startswith("F#") else None
     extra = {k: v for k, v in item.items() if k not in _RUN_FIELDS and k not in _RUN_LAYOUT}
     return FlowRun(**values, filed=filed, extra=extra)
+
+
+# a run's context (`ctx`): an order's `num` and `products`; a checkout's `url`, `total`,
+# `cur`, `products` and `p` (the guest's contact, as the checkout stores it)
+_ORDER_CONTEXT = ("num", "products")
+_CHECKOUT_CONTEXT = ("url", "total", "cur", "products", "p")
+
+
+def context_item(context: RunContext | None) -> dict[str, Any] | None:
+    if context is None:
+        return None
+    item: dict[str, Any]
+    if context.kind == "order":
+        item = {"num": context.order_number, "products": context.products}
+    else:
+        item = {
+            "url": context.checkout_url,
+            "total": context.total,
+            "cur": context.currency,
+            "products": context.products,
+            "p": dict(context.guest) if context.guest is not None else None,
+        }
+    return item | dict(context.extra)
+
+
+def context_of(stored: dict[str, Any] | None) -> RunContext | None:
+    if stored is None:
+        return None
+    if "num" in stored:
+        named: tuple[str, ...] = _ORDER_CONTEXT
+        context = RunContext("order", products=stored.get("products"), order_number=stored.get("num"))
+    else:
+        named = _CHECKOUT_CONTEXT
+        context = RunContext(
+            "checkout",
+            products=stored.get("products"),
+            checkout_url=stored.get("url"),
+            total=stored.get("total"),
+            currency=stored.get("cur"),
+            guest=stored.get("p"),
+        )
+    return dataclasses.replace(context, extra={k: v for k, v in stored.items() if k not in named})
 
 
 class DynamoCoupons:

@@ -21,8 +21,7 @@ from chalicelib.adapters.limits import address_hash as address_hash
 from chalicelib.adapters.limits import opt_out_key as opt_out_key
 from chalicelib.adapters.limits import suppression_key as suppression_key
 from chalicelib.domain.errors import Conflict
-from chalicelib.domain.messaging.model import Claim
-from chalicelib.domain.messaging.service import Template
+from chalicelib.domain.messaging.model import Claim, Template
 from chalicelib.domain.messaging.stats import COUNTERS
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.timemath import iso

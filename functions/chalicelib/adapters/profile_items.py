@@ -8,6 +8,7 @@ flow triggers see them (`ProfileImage`).
 from __future__ import annotations
 
 import zlib
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -41,6 +42,7 @@ def profile_image(item: dict[str, Any] | None) -> ProfileImage | None:
         member=bool(item.get("m")),
         birthday=str(item["bd"]) if item.get("bd") else None,
         item=item,
+        profile=profile_of(item),
     )
 
 
@@ -237,6 +239,12 @@ def profile_of(item: dict[str, Any]) -> CustomerProfile:
     return profile
 
 
+def guest_profile(workspace_id: str, customer_id: str, contact: Mapping[str, Any]) -> CustomerProfile:
+    """A guest's profile from the contact a stored checkout holds (its attributes are the
+    profile's: order_items.CONTACT), as a flow run keeps it in its context."""
+    return profile_of({**contact, "t": "profile", "ws": workspace_id, "cid": customer_id})
+
+
 def _figure(attr: str, value: Any) -> Any:
     if value is None:
         return None
@@ -320,3 +328,16 @@ def pointer_of_retired(old: CustomerProfile, into: str, rev: int) -> dict[str, A
     stored = profile_item(old)
     pointer = {k: stored[k] for k in ("pk", "sk", "ws", "cid", "phone_k", "ext_k", "ca") if k in stored}
     return pointer | {"t": "pointer", "into": into, "rev": rev + 1, "kind": "merge"}
+
+
+class ItemFacts:
+    """TRANSITIONAL (issue 13): a CustomerProfile's segment facts from a segment service
+    that still reads stored items (the flow engine speaks CustomerProfile; drop this when
+    `SegmentService.facts` takes one)."""
+
+    def __init__(self, segments: Any) -> None:
+        self.segments = segments
+
+    def facts(self, workspace_id: str, profile: CustomerProfile, at: Any) -> tuple[Any, Any]:
+        answer: tuple[Any, Any] = self.segments.facts(workspace_id, profile_item(profile), at)
+        return answer

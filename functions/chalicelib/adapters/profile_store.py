@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +10,7 @@ from chalicelib.adapters.codec import to_av, to_item
 from chalicelib.adapters.crm_table import MAX_POINTER_HOPS, CrmTable
 from chalicelib.adapters.entry_store import EntryItems
 from chalicelib.adapters.profile_items import (
+    guest_profile,
     link_item,
     pointer_of_retired,
     profile_item,
@@ -65,6 +66,10 @@ class DynamoProfileStore:
     def find_profiles(self, workspace_id: str, salt: str, keys: list[str]) -> list[CustomerProfile]:
         """Live profiles holding any of the identity keys (pointers followed)."""
         return [profile_of(i) for i in self.find(workspace_id, salt, keys)]
+
+    def guest(self, workspace_id: str, customer_id: str, contact: Mapping[str, Any]) -> CustomerProfile:
+        """A guest's profile from a checkout's contact (order_items.CONTACT: profile attributes)."""
+        return guest_profile(workspace_id, customer_id, contact)
 
     def find(self, workspace_id: str, salt: str, keys: list[str]) -> list[dict[str, Any]]:
         direct = self.t.batch_get([(profile_pk(workspace_id, customer_id_for(salt, k)), "P") for k in keys])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.adapters.cache import TtlCache
 from chalicelib.adapters.codec import to_av
@@ -22,6 +22,9 @@ from chalicelib.domain.predict import ModelParams
 from chalicelib.domain.scoring import RfmEdges
 from chalicelib.domain.timemath import iso
 from chalicelib.domain.workspace_settings import WorkspaceSettings
+
+if TYPE_CHECKING:  # the sending rules import the messaging core: not at cold start
+    from chalicelib.domain.messaging.sending import SendingChanges
 
 FREE_SMS = 50  # a new workspace's SMS credits
 
@@ -187,9 +190,17 @@ class DynamoWorkspaceStore:
         )
         self._settings.invalidate(workspace_id)
 
-    def set_sending(self, workspace_id: str, values: dict[str, Any]) -> None:
+    def set_sending(self, workspace_id: str, changes: SendingChanges) -> None:
         """Sending settings (checked by chalicelib.domain.messaging.sending): quiet hours
         `qs`/`qe`, caps by tier `caps` (replaced whole), `lowd`, default zone `dtz`."""
+        stored = {
+            "qs": changes.quiet_start,
+            "qe": changes.quiet_end,
+            "caps": changes.daily_caps,
+            "lowd": changes.low_every_days,
+            "dtz": changes.default_timezone,
+        }
+        values = {k: v for k, v in stored.items() if v is not None}
         if not values:
             return
         names = {f"#{k}": k for k in values}

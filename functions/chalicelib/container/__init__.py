@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from chalicelib.domain.messaging.campaigns import CampaignService
     from chalicelib.domain.messaging.engagement import EngagementService
     from chalicelib.domain.messaging.feedback import FeedbackService
-    from chalicelib.domain.messaging.flows import FlowService, TemplateText
+    from chalicelib.domain.messaging.flow_definition import TemplateText
+    from chalicelib.domain.messaging.flows import FlowService
     from chalicelib.domain.messaging.notifications import NotificationService, WithDefaults
     from chalicelib.domain.messaging.performance import MessagingStatsService
     from chalicelib.domain.messaging.service import MessagingService
@@ -334,13 +335,14 @@ class Container(Adapters):
     # -- messaging: flows and campaigns ----------------------------------------------
     @cached_property
     def flows(self) -> FlowService:
+        from chalicelib.adapters.profile_items import ItemFacts  # TRANSITIONAL (issue 13)
         from chalicelib.domain.messaging.flows import FlowService
 
         return FlowService(
             store=self.flow_store,
             messaging=self.messaging,
             profiles=self.profile_store,
-            segment_service=self.segments,
+            segment_service=ItemFacts(self.segments),
             workspaces=self.workspaces,
             templates=self.template_defaults,
             coupons=self.coupons,

@@ -165,3 +165,16 @@ class CustomerProfile:
     def person_ids(self) -> list[str]:
         """Its own id and the ids merged into it."""
         return self.entry_partitions()
+
+    # -- messaging helper (issue 13): what a message reads of the profile --------------
+    def products_bought(self) -> list[str]:
+        """Products of the orders that count, moved entries included (sorted)."""
+        moved = set(self.moved.products) if self.moved is not None else set()
+        recent = {p for e in self.orders.values() if e.counted for p in e.products or ()}
+        return sorted(moved | recent)
+
+    @property
+    def last_product(self) -> str | None:
+        """The first title of the latest counted order (kept as `latest_titles`)."""
+        titles = self.latest_titles.titles if self.latest_titles is not None else []
+        return str(titles[0]) if titles else None

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.ingest_images import IngestChange
-from chalicelib.domain.messaging.service import InFlight, Throttled
+from chalicelib.domain.messaging.model import InFlight, Throttled
 from chalicelib.domain.outcomes import ApplyResult
 from chalicelib.domain.ports import (
     HeldNotifications,

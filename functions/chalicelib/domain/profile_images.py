@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from chalicelib.domain.customer_profile import CustomerProfile
+
 
 @dataclass(frozen=True)
 class ProfileImage:
@@ -23,6 +25,7 @@ class ProfileImage:
     birthday: str | None = None  # as the storefront gave it (YYYY-MM-DD or --MM-DD)
     # the stored profile, for what still reads it (its zone, for a birthday's local midnight)
     item: Mapping[str, Any] = field(default_factory=dict)
+    profile: CustomerProfile | None = None  # the same, typed (a birthday's zone)
 
 
 @dataclass(frozen=True)

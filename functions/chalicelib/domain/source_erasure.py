@@ -26,7 +26,7 @@ from chalicelib.domain.erasure_values import ErasureProgress, IngestRef, ItemRef
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.ingest_images import CustomerImage, Image, OrderImage, PrivacyRequestImage
-from chalicelib.domain.messaging.flows import coupon_code
+from chalicelib.domain.messaging.flow_engine import coupon_code
 from chalicelib.domain.messaging.ports import FlowStore
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.order_entries import all_entries, entry_source

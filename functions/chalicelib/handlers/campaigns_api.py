@@ -20,7 +20,7 @@ ACTIONS = ("start", "pause", "resume", "cancel")
 @bp.route("/campaigns", methods=["POST"])
 @api
 def create_campaign() -> Response:
-    from chalicelib.domain.messaging.campaigns import CampaignIn
+    from chalicelib.domain.messaging.campaign_model import CampaignIn
     from chalicelib.parsers import field_errors
 
     ws = workspace_id()

@@ -193,7 +193,7 @@ def ses_events(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def handle_campaign_batch(record: Any) -> str:
     """One campaign batch (up to 50 recipients): one bulk send; a failed call raises, and
     only this record is reported failed (its claims were freed: the retry sends them)."""
-    from chalicelib.domain.messaging.service import Throttled
+    from chalicelib.domain.messaging.model import Throttled
 
     body = json.loads(record.body)
     try:

@@ -164,8 +164,9 @@ def run(recipients: int = 2000, seed: int = 7) -> dict[str, Any]:
         os.environ.setdefault(key, value)
 
     from chalicelib.adapters.messaging import DynamoLimits
-    from chalicelib.domain.messaging.campaigns import CampaignIn
-    from chalicelib.domain.messaging.service import Policy, quiet_until
+    from chalicelib.domain.messaging.campaign_model import CampaignIn
+    from chalicelib.domain.messaging.model import Policy
+    from chalicelib.domain.messaging.service import quiet_until
     from patron import motofast
     from patron.harness import Harness
 

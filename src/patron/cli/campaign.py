@@ -78,7 +78,7 @@ def create(
     """A draft campaign; `start` sends it (or schedules it with --send-at)."""
     from pydantic import ValidationError
 
-    from chalicelib.domain.messaging.campaigns import CampaignIn
+    from chalicelib.domain.messaging.campaign_model import CampaignIn
 
     shown = []
     for spec in variants:

@@ -23,10 +23,7 @@ from typing import Any
 from chalicelib.domain import timemath
 from chalicelib.domain.identity import customer_id_for, identity_keys
 from chalicelib.domain.ingest_images import IngestChange, OrderImage
-from chalicelib.domain.messaging.ports import AttributionStore as AttributionStore
-from chalicelib.domain.messaging.ports import ClickReader as ClickReader
-from chalicelib.domain.messaging.ports import ProfileLookup as ProfileLookup
-from chalicelib.domain.messaging.ports import WorkspaceReader
+from chalicelib.domain.messaging.ports import AttributionStore, ClickReader, ProfileLookup, WorkspaceReader
 from chalicelib.domain.messaging.stats import variant_scope
 
 DEFAULT_WINDOW_DAYS = 5
@@ -78,9 +75,9 @@ class AttributionService:
             click = self.clicks.last_click(workspace_id, customer_id)
         elif click is None and survivor is None and self.profiles is not None:
             # a merged-away id points to the survivor, who got the mail
-            profile = self.profiles.get(workspace_id, customer_id)
-            if profile and profile.get("cid") and profile["cid"] != customer_id:
-                customer_id = str(profile["cid"])
+            profile = self.profiles.load(workspace_id, customer_id)
+            if profile is not None and profile.customer_id != customer_id:
+                customer_id = profile.customer_id
                 click = self.clicks.last_click(workspace_id, customer_id)
         created = order.snapshot.created_at or timemath.parse_iso(order.history[0][1])
         clicked = timemath.parse_iso(click.at) if click else None

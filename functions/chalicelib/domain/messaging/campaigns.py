@@ -42,16 +42,27 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import BadRequest, Conflict, NotFound
 from chalicelib.domain.messaging.abtest import Decision, Sample, decide, shown
-from chalicelib.domain.messaging.campaign_model import Campaign, CampaignBatch, CampaignVariant, Recipient
-from chalicelib.domain.messaging.campaign_model import CampaignIn as CampaignIn
-from chalicelib.domain.messaging.campaign_model import Status as Status
-from chalicelib.domain.messaging.campaign_model import VariantIn as VariantIn
-from chalicelib.domain.messaging.campaign_model import campaign_scope as campaign_scope
-from chalicelib.domain.messaging.campaign_model import stable_share as stable_share
-from chalicelib.domain.messaging.campaign_model import variant_scope as variant_scope
-from chalicelib.domain.messaging.model import SenderNotVerified
+from chalicelib.domain.messaging.campaign_model import (
+    Campaign,
+    CampaignBatch,
+    CampaignIn,
+    CampaignVariant,
+    Recipient,
+    campaign_scope,
+    stable_share,
+    variant_scope,
+)
+from chalicelib.domain.messaging.model import (
+    Channel,
+    Outgoing,
+    Policy,
+    Purpose,
+    SenderNotVerified,
+    policy_for,
+)
 from chalicelib.domain.messaging.ports import (
     Blocklist,
     CampaignQueue,
@@ -59,20 +70,12 @@ from chalicelib.domain.messaging.ports import (
     MemberPages,
     ProfileReader,
     SegmentReader,
+    Stats,
     TemplateLookup,
     WorkspaceReader,
 )
-from chalicelib.domain.messaging.service import (
-    Channel,
-    MessagingService,
-    Outgoing,
-    Policy,
-    Purpose,
-    local_zone,
-    policy_for,
-    quiet_until,
-)
-from chalicelib.domain.messaging.stats import COUNTERS, Stats
+from chalicelib.domain.messaging.service import MessagingService, local_zone, quiet_until
+from chalicelib.domain.messaging.stats import COUNTERS
 from chalicelib.domain.segments import BUILTIN_PREFIXES, check_builtin
 from chalicelib.domain.timemath import iso
 
@@ -330,7 +333,7 @@ class CampaignService:
             limit = min(PAGE, budget - used - len(carry))
             ids, next_cursor = self.members.members(workspace_id, c.segment_id, limit, cursor)
             chosen = [(cid, v) for cid in ids if (v := self._variant_for(c, cid)) is not None]
-            profiles = self.profiles.get_many(workspace_id, [cid for cid, _ in chosen]) if chosen else {}
+            profiles = self.profiles.load_many(workspace_id, [cid for cid, _ in chosen]) if chosen else {}
             ready, held, skipped = self._triage(c, chosen, profiles, policy, now)
             ready = carry + ready
             cut = len(ready) if next_cursor is None else len(ready) // BATCH * BATCH
@@ -416,21 +419,20 @@ class CampaignService:
         self,
         c: Campaign,
         chosen: list[tuple[str, str]],
-        profiles: dict[str, dict[str, Any]],
+        profiles: dict[str, CustomerProfile],
         policy: Policy,
         now: datetime,
     ) -> tuple[list[tuple[str, str]], dict[datetime, list[tuple[str, str]]], int]:
         """(ready, held until the end of their quiet hours, skipped): consent, address,
         opt-out and suppression (one batched read) and quiet hours, checked here so that
         the batches reach the sender full. The sender checks everything again."""
-        consent, address = ("ce", "e") if c.channel == "email" else ("cs", "ph")
         ready: list[tuple[str, str]] = []
         held: dict[datetime, list[tuple[str, str]]] = {}
         skipped = 0
         eligible = {
-            cid: str(p[address])
+            cid: address
             for cid, p in profiles.items()
-            if (p.get(consent) or {}).get("s") == "subscribed" and p.get(address)
+            if p.subscribed(c.channel) and (address := p.address(c.channel))
         }
         blocked = self.blocklist.blocked(c.workspace_id, c.channel, eligible) if eligible else set()
         for customer_id, variant in chosen:
@@ -518,7 +520,7 @@ class CampaignService:
             )
             for customer_id, variant in recipients
         ]
-        profiles = self.profiles.get_many(workspace_id, [c for c, _ in recipients])
+        profiles = self.profiles.load_many(workspace_id, [c for c, _ in recipients])
         policy = policy_for(self.workspaces.settings(workspace_id))
         decisions = self.messaging.send_bulk(messages, profiles, policy, now)
         per_variant: dict[str, Counter[str]] = {}

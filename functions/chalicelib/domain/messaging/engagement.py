@@ -33,10 +33,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from chalicelib.domain.errors import BadRequest
-from chalicelib.domain.messaging.model import EngagementState as EngagementState
-from chalicelib.domain.messaging.model import LastClick as LastClick
-from chalicelib.domain.messaging.ports import EngagementStore as EngagementStore
-from chalicelib.domain.messaging.ports import WorkspaceReader
+from chalicelib.domain.messaging.model import EngagementState, LastClick
+from chalicelib.domain.messaging.ports import EngagementStore, WorkspaceReader
 from chalicelib.domain.timemath import parse_iso
 
 TIERS = ("high", "medium", "low")

@@ -25,11 +25,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain import timemath
-from chalicelib.domain.messaging.engagement import EngagementStore
-from chalicelib.domain.messaging.ports import EventLedger as EventLedger
-from chalicelib.domain.messaging.ports import SuppressionStore as SuppressionStore
+from chalicelib.domain.messaging.ports import EngagementStore, EventLedger, ProfileConsent, SuppressionStore
 from chalicelib.domain.messaging.stats import scope_of, variant_scope
-from chalicelib.domain.messaging.unsubscribe import ProfileConsent
 
 
 def key_tag(key: str) -> str:

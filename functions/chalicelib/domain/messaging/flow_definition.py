@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cached_property
@@ -20,8 +20,9 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from chalicelib.domain import segments, timemath
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import BadRequest
-from chalicelib.domain.messaging.model import Channel, policy_for
+from chalicelib.domain.messaging.model import Channel, RunContext, policy_for
 from chalicelib.domain.messaging.service import local_zone
 
 TRIGGERS = (
@@ -224,7 +225,7 @@ class TriggerEvent:
     customer_id: str
     key: str  # one run per flow and key: the order, the checkout, the year, the day
     at: datetime  # when it happened (a run's clock starts here)
-    context: dict[str, Any] = field(default_factory=dict)
+    context: RunContext | None = None
     segment: str | None = None
 
 
@@ -240,11 +241,11 @@ def next_birthday(month_day: str, today: date) -> date:
 
 
 def birthday_event(
-    workspace_id: str, customer_id: str, profile: dict[str, Any], now: datetime, settings: Any = None
+    workspace_id: str, customer_id: str, profile: CustomerProfile, now: datetime, settings: Any = None
 ) -> TriggerEvent:
     """The next birthday (today included), starting at local midnight (the workspace's
     default zone when the profile's own is unknown)."""
     zone = local_zone(profile, policy_for(settings))
-    day = next_birthday(str(profile["bd"]), now.astimezone(zone).date())
+    day = next_birthday(str(profile.birthday), now.astimezone(zone).date())
     midnight = datetime.combine(day, time(0), tzinfo=zone).astimezone(now.tzinfo)
     return TriggerEvent("birthday", workspace_id, customer_id, str(day.year), midnight)

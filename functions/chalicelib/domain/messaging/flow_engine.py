@@ -26,6 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain import segments, timemath
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.messaging.flow_definition import (
     Coupon,
     FlowDef,
@@ -41,6 +42,7 @@ from chalicelib.domain.messaging.model import (
     Outgoing,
     Policy,
     Purpose,
+    RunContext,
     Throttled,
     policy_for,
 )
@@ -48,13 +50,12 @@ from chalicelib.domain.messaging.ports import (
     CouponStore,
     FlowStore,
     ProfileReader,
-    SegmentReader,
+    SegmentFacts,
+    Stats,
     WorkspaceReader,
 )
 from chalicelib.domain.messaging.service import MessagingService, local_zone
-from chalicelib.domain.messaging.stats import Stats
 from chalicelib.domain.money import round_money
-from chalicelib.domain.profile_model import bought
 
 LOOKBACK_DAYS = 2  # the first tick (no watermark yet) looks this far back for due runs
 MAX_ATTEMPTS = 8  # a run whose step fails this often is parked as `failed` (replayable)
@@ -82,7 +83,7 @@ class FlowEngine:
         store: FlowStore,
         messaging: MessagingService,
         profiles: ProfileReader,
-        segment_service: SegmentReader,
+        segment_service: SegmentFacts,
         workspaces: WorkspaceReader,
         coupons: CouponStore,
         stats: Stats,
@@ -159,7 +160,7 @@ class FlowEngine:
         if flow is None:
             return self._ended(run, "exited", "flow deleted or disabled")
         settings = self.workspaces.settings(ws)
-        profile = self.profile(ws, cid, run.context)
+        profile = self.profile(ws, cid, run.context) or CustomerProfile(ws, cid)
         policy = policy_for(settings)
         zone = local_zone(profile, policy)
         step_start = timemath.parse_iso(run.at) or now
@@ -193,18 +194,18 @@ class FlowEngine:
         self._ended(run, "done", sent or "no send")
         return Outcome(run.run_id, "done", sent)
 
-    def _exit_reason(self, flow: FlowDef, run: FlowRun, profile: dict[str, Any], now: datetime) -> str | None:
+    def _exit_reason(
+        self, flow: FlowDef, run: FlowRun, profile: CustomerProfile, now: datetime
+    ) -> str | None:
         started = timemath.parse_iso(run.started)
-        last = timemath.parse_iso(profile.get("last"))
+        last = profile.last_order
         if "ordered" in flow.exit_on and last is not None and started is not None and last > started:
             return "ordered"
         if flow.conditions and not self.holds(run.workspace_id, flow.conditions, profile, now):
             return "conditions no longer met"
         return None
 
-    def holds(self, workspace_id: str, condition: str, profile: dict[str, Any], now: datetime) -> bool:
-        if profile.get("t") != "profile":
-            profile = {**profile, "o": {}}  # a guest with no orders yet: facts of an empty profile
+    def holds(self, workspace_id: str, condition: str, profile: CustomerProfile, now: datetime) -> bool:
         facts, _ = self.segments.facts(workspace_id, profile, now)
         return segments.evaluate(segments.parse(condition), facts, now).member
 
@@ -214,7 +215,7 @@ class FlowEngine:
         run: FlowRun,
         index: int,
         send: Send,
-        profile: dict[str, Any],
+        profile: CustomerProfile,
         settings: Any,
         policy: Policy,
         zone: ZoneInfo,
@@ -229,7 +230,7 @@ class FlowEngine:
         key = f"flow:{flow.id}:{run.key}:{index}"
         values = self._values(run)
         if send.recommend:
-            have = set(profile.get("prods") or ()) | _bought(profile)
+            have = set(profile.products_bought())
             offers = [o.name for o in send.recommend if o.after in have and o.offer not in have]
             if not offers:
                 return Decision("skipped", "nothing to recommend")
@@ -244,17 +245,19 @@ class FlowEngine:
     def _values(self, run: FlowRun) -> dict[str, Any]:
         """What the trigger knew; the profile's own values (name, store, last product) are
         added by `MessagingService`, and these win over them."""
-        ctx = run.context or {}
+        ctx = run.context
         values: dict[str, Any] = {}
-        if ctx.get("products"):
-            values["last_product"] = ctx["products"][0]  # what this checkout or order held
-        if ctx.get("url"):
-            values["checkout_url"] = ctx["url"]
-        if ctx.get("total") is not None:
-            total = round_money(Decimal(str(ctx["total"])), ctx.get("cur"))
-            values["checkout_total"] = f"{total} {ctx.get('cur') or ''}".strip()
-        if ctx.get("num"):
-            values["order_number"] = ctx["num"]
+        if ctx is None:
+            return values
+        if ctx.products:
+            values["last_product"] = ctx.products[0]  # what this checkout or order held
+        if ctx.checkout_url:
+            values["checkout_url"] = ctx.checkout_url
+        if ctx.total is not None:
+            total = round_money(Decimal(str(ctx.total)), ctx.currency)
+            values["checkout_total"] = f"{total} {ctx.currency or ''}".strip()
+        if ctx.order_number:
+            values["order_number"] = ctx.order_number
         return values
 
     def _coupon(
@@ -278,16 +281,14 @@ class FlowEngine:
         expires = timemath.parse_iso(stored.expires_at) or now + timedelta(hours=spec.valid_hours)
         return {"coupon_code": code, "coupon_expires": f"{timemath.local(expires, zone):%Y-%m-%d %H:%M %Z}"}
 
-    def profile(self, ws: str, cid: str, context: dict[str, Any] | None) -> dict[str, Any]:
-        """The customer's profile (following a merge), or for a guest the trigger's person."""
-        profile = self.profiles.get(ws, cid)
-        for _ in range(3):
-            if profile is None or profile.get("t") != "pointer":
-                break
-            profile = self.profiles.get(ws, profile["into"])
-        if profile is not None and profile.get("t") == "profile":
-            return dict(profile)
-        return dict((context or {}).get("p") or {})
+    def profile(self, ws: str, cid: str, context: RunContext | None) -> CustomerProfile | None:
+        """The customer's profile (following a merge), or for a guest the trigger's person
+        (None: neither)."""
+        profile = self.profiles.load(ws, cid)
+        if profile is not None:
+            return profile
+        contact = context.guest if context is not None else None
+        return self.profiles.guest(ws, cid, contact) if contact else None
 
     def definition(self, workspace_id: str, flow_id: str) -> FlowDef | None:
         stored = self.store.flow(workspace_id, flow_id)
@@ -311,13 +312,9 @@ class FlowEngine:
     def _next_birthday(self, run: FlowRun, now: datetime) -> None:
         ws, cid = run.workspace_id, run.customer_id
         profile = self.profile(ws, cid, run.context)
-        if profile.get("bd"):
+        if profile is not None and profile.birthday:
             settings = self.workspaces.settings(ws)
             self.enroll(birthday_event(ws, cid, profile, now + timedelta(days=1), settings))
-
-
-def _bought(profile: dict[str, Any]) -> set[str]:
-    return set(bought(profile, "p"))
 
 
 def _log(run: FlowRun, index: int, decision: Decision, now: datetime) -> None:

@@ -14,39 +14,29 @@ from typing import Any
 
 from chalicelib.domain import timemath
 from chalicelib.domain.errors import BadRequest, Conflict, NotFound
-
-# the flow model and the engine, where the rest of Patron has always imported them from
-from chalicelib.domain.messaging.flow_definition import EXITS as EXITS
-from chalicelib.domain.messaging.flow_definition import TRIGGERS as TRIGGERS
-from chalicelib.domain.messaging.flow_definition import Coupon as Coupon
-from chalicelib.domain.messaging.flow_definition import FlowDef as FlowDef
-from chalicelib.domain.messaging.flow_definition import Offer as Offer
-from chalicelib.domain.messaging.flow_definition import Send as Send
-from chalicelib.domain.messaging.flow_definition import Step as Step
-from chalicelib.domain.messaging.flow_definition import StoredFlow
-from chalicelib.domain.messaging.flow_definition import TemplateText as TemplateText
-from chalicelib.domain.messaging.flow_definition import Trigger as Trigger
-from chalicelib.domain.messaging.flow_definition import TriggerEvent as TriggerEvent
-from chalicelib.domain.messaging.flow_definition import Wait as Wait
-from chalicelib.domain.messaging.flow_definition import birthday_event as birthday_event
-from chalicelib.domain.messaging.flow_definition import next_birthday as next_birthday
-from chalicelib.domain.messaging.flow_definition import parse_flow as parse_flow
-from chalicelib.domain.messaging.flow_engine import LOOKBACK_DAYS as LOOKBACK_DAYS
-from chalicelib.domain.messaging.flow_engine import MAX_ATTEMPTS as MAX_ATTEMPTS
-from chalicelib.domain.messaging.flow_engine import FlowEngine
-from chalicelib.domain.messaging.flow_engine import Outcome as Outcome
-from chalicelib.domain.messaging.flow_engine import coupon_code as coupon_code
+from chalicelib.domain.messaging.flow_definition import (
+    FlowDef,
+    StoredFlow,
+    TemplateText,
+    TriggerEvent,
+    parse_flow,
+)
+from chalicelib.domain.messaging.flow_engine import (
+    FlowEngine,
+    Outcome,
+)
 from chalicelib.domain.messaging.model import Channel, FlowRun, Purpose, policy_for
 from chalicelib.domain.messaging.ports import (
     CouponStore,
     FlowStore,
     ProfileReader,
-    SegmentReader,
+    SegmentFacts,
+    Stats,
     TemplateReader,
     WorkspaceReader,
 )
 from chalicelib.domain.messaging.service import MessagingService, local_zone
-from chalicelib.domain.messaging.stats import NoStats, Stats
+from chalicelib.domain.messaging.stats import NoStats
 from chalicelib.domain.models import now_utc
 
 
@@ -56,7 +46,7 @@ class FlowService:
         store: FlowStore,
         messaging: MessagingService,
         profiles: ProfileReader,
-        segment_service: SegmentReader,
+        segment_service: SegmentFacts,
         workspaces: WorkspaceReader,
         templates: TemplateReader,
         coupons: CouponStore,
@@ -170,7 +160,7 @@ class FlowService:
                 started=stamp,
                 due=stamp,
                 filed=max(event.at, self.clock()).date(),
-                context=event.context or None,
+                context=event.context,
                 segment=event.segment,
                 birthday=event.kind == "birthday" or None,
             )
@@ -215,7 +205,7 @@ class FlowService:
         flow = stored.flow
         settings = self.workspaces.settings(workspace_id)
         profile = self.engine.profile(workspace_id, customer_id, None)
-        if not profile:
+        if profile is None:
             raise NotFound("customer not found")
         policy = policy_for(settings)
         zone = local_zone(profile, policy)
@@ -260,7 +250,7 @@ class FlowService:
         """The customer's flow runs; NotFound (as every other route) when the workspace has
         neither a profile nor a run for the id (an unknown id, or another workspace's)."""
         runs = self.store.runs(workspace_id, customer_id)
-        if not runs and self.profiles.get(workspace_id, customer_id) is None:
+        if not runs and self.profiles.load(workspace_id, customer_id) is None:
             raise NotFound("customer not found")
         return [_run_view(r) for r in runs]
 

@@ -4,8 +4,10 @@ map these to and from their items."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -31,6 +33,22 @@ class SenderNotVerified(Conflict):
     code = "sender_not_verified"
 
 
+@dataclass(frozen=True)
+class RunContext:
+    """What the trigger knew, kept on the run for its sends: an order's number and line
+    titles, or a checkout's recovery link, total, titles and (for a guest, who has no
+    profile yet) contact."""
+
+    kind: Literal["order", "checkout"]
+    products: list[str] | None = None  # line titles, the first shown as `last_product`
+    order_number: str | None = None
+    checkout_url: str | None = None
+    total: Decimal | None = None
+    currency: str | None = None
+    guest: Mapping[str, Any] | None = None  # the checkout's contact as stored (ProfileReader.guest reads it)
+    extra: Mapping[str, Any] = field(default_factory=dict)  # stored values not named here
+
+
 @dataclass
 class FlowRun:
     """One customer's run of a flow: one per flow and trigger key (the checkout, the order,
@@ -47,7 +65,7 @@ class FlowRun:
     started: str | None  # when the trigger happened
     due: str | None  # when the run is next due (ISO)
     filed: date | None = None  # the day the due index files it under (None: not in the index)
-    context: dict[str, Any] | None = None  # what the trigger knew: products, url, total, person
+    context: RunContext | None = None  # what the trigger knew
     segment: str | None = None  # for segment.entered
     birthday: bool | None = None  # a birthday run: the next year's is enrolled when it ends
     tries: int | None = None  # failed attempts so far

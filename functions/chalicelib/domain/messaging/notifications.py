@@ -20,18 +20,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from chalicelib.domain import timemath
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.identity import customer_id_for, identity_keys
 from chalicelib.domain.ingest_images import IngestChange, OrderImage
+from chalicelib.domain.messaging.model import Channel, Decision, Outgoing, Purpose, Template, policy_for
 from chalicelib.domain.messaging.ports import TemplateReader, WorkspaceReader
-from chalicelib.domain.messaging.service import (
-    Channel,
-    Decision,
-    MessagingService,
-    Outgoing,
-    Purpose,
-    Template,
-    policy_for,
-)
+from chalicelib.domain.messaging.service import MessagingService
 from chalicelib.domain.money import round_money
 
 FRESH = timedelta(hours=48)
@@ -159,8 +153,14 @@ class NotificationService:
         if not kinds or not keys:
             return []
         customer_id = customer_id_for(settings.id_salt, keys[0])
-        contact = {"e": person.email, "ph": person.phone, "fn": person.first_name, "ln": person.last_name}
-        recipient = {k: v for k, v in contact.items() if v}
+        recipient = CustomerProfile(
+            order.workspace_id,
+            customer_id,
+            email=person.email or None,
+            phone=person.phone or None,
+            first_name=person.first_name or None,
+            last_name=person.last_name or None,
+        )
         values = {
             "store_name": settings.name,
             "order_number": order.number or order.order_id,
@@ -168,7 +168,7 @@ class NotificationService:
             "tracking_url": order.tracking[0] if order.tracking else None,
             "refund_amount": _refunded(order),
         }
-        channel = Channel.EMAIL if recipient.get("e") else Channel.SMS
+        channel = Channel.EMAIL if recipient.email else Channel.SMS
         policy = policy_for(settings)
         decisions = []
         for kind, _ in kinds:

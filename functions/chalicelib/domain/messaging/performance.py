@@ -17,8 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from chalicelib.domain.errors import NotFound
-from chalicelib.domain.messaging.ports import StatsReader as StatsReader
-from chalicelib.domain.messaging.ports import WorkspaceReader
+from chalicelib.domain.messaging.ports import StatsReader, WorkspaceReader
 from chalicelib.domain.money import round_money
 
 

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-
-def last_product(profile: dict[str, Any]) -> str | None:
-    """The first title of the customer's latest order (kept on the profile as `lpt`)."""
-    names = (profile.get("lpt") or {}).get("n") or []
-    return str(names[0]) if names else None
+from chalicelib.domain.customer_profile import CustomerProfile
 
 
-def profile_values(profile: dict[str, Any], store_name: str) -> dict[str, Any]:
+def profile_values(profile: CustomerProfile, store_name: str) -> dict[str, Any]:
     values = {
-        "first_name": profile.get("fn"),
-        "last_name": profile.get("ln"),
+        "first_name": profile.first_name,
+        "last_name": profile.last_name,
         "store_name": store_name,
-        "last_product": last_product(profile),
+        "last_product": profile.last_product,
     }
     return {k: v for k, v in values.items() if v}

@@ -5,7 +5,7 @@ scenario suite against both)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
@@ -71,9 +71,9 @@ class ProfileReader(Protocol):
     def load(self, workspace_id: str, customer_id: str) -> CustomerProfile | None: ...
     def load_many(self, workspace_id: str, customer_ids: list[str]) -> dict[str, CustomerProfile]: ...
     def find_profiles(self, workspace_id: str, salt: str, keys: list[str]) -> list[CustomerProfile]: ...
-    def get(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None: ...
-    def get_many(self, workspace_id: str, customer_ids: list[str]) -> dict[str, dict[str, Any]]: ...
-    def find(self, workspace_id: str, salt: str, keys: list[str]) -> list[dict[str, Any]]: ...
+    def guest(self, workspace_id: str, customer_id: str, contact: Mapping[str, Any]) -> CustomerProfile:
+        """A guest's profile from the contact a checkout stored (a flow run keeps it)."""
+        ...
 
 
 class TemplateReader(Protocol):
@@ -86,7 +86,10 @@ class TemplateLookup(TemplateReader, Protocol):
 
 class SegmentReader(Protocol):
     def get(self, workspace_id: str, segment_id: str) -> object: ...  # NotFound if none
-    def facts(self, workspace_id: str, item: dict[str, Any], at: datetime) -> tuple[Any, Any]: ...
+
+
+class SegmentFacts(Protocol):
+    def facts(self, workspace_id: str, profile: CustomerProfile, at: datetime) -> tuple[Any, Any]: ...
 
 
 class MemberPages(Protocol):
@@ -236,7 +239,7 @@ class AttributionStore(Protocol):
 
 # used by attribution.py
 class ProfileLookup(Protocol):
-    def get(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None: ...
+    def load(self, workspace_id: str, customer_id: str) -> CustomerProfile | None: ...  # pointers followed
 
 
 # used by engagement.py

@@ -34,40 +34,33 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain import timemath
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.identity import normalize_phone
 from chalicelib.domain.messaging import feedback, render, sms, unsubscribe
-
-# the context's types and ports, where the rest of Patron has always imported them from
-from chalicelib.domain.messaging.model import BULK_MAX as BULK_MAX
-from chalicelib.domain.messaging.model import AlreadySent as AlreadySent
-from chalicelib.domain.messaging.model import BulkEmail as BulkEmail
-from chalicelib.domain.messaging.model import BulkResult as BulkResult
-from chalicelib.domain.messaging.model import Channel as Channel
-from chalicelib.domain.messaging.model import Decision as Decision
-from chalicelib.domain.messaging.model import InFlight as InFlight
-from chalicelib.domain.messaging.model import Outgoing as Outgoing
-from chalicelib.domain.messaging.model import Policy as Policy
-from chalicelib.domain.messaging.model import Purpose as Purpose
-from chalicelib.domain.messaging.model import SenderNotVerified as SenderNotVerified
-from chalicelib.domain.messaging.model import Template as Template
-from chalicelib.domain.messaging.model import Throttled as Throttled
-from chalicelib.domain.messaging.model import policy_for as policy_for
+from chalicelib.domain.messaging.model import (
+    BULK_MAX,
+    AlreadySent,
+    BulkEmail,
+    Channel,
+    Decision,
+    InFlight,
+    Outgoing,
+    Policy,
+    Purpose,
+    Template,
+)
 from chalicelib.domain.messaging.personalize import profile_values
-from chalicelib.domain.messaging.ports import Channels as Channels
-from chalicelib.domain.messaging.ports import EngagementTiers as EngagementTiers
-from chalicelib.domain.messaging.ports import Ledger as Ledger
-from chalicelib.domain.messaging.ports import Limits as Limits
-from chalicelib.domain.messaging.ports import TemplateReader
+from chalicelib.domain.messaging.ports import Channels, EngagementTiers, Ledger, Limits, TemplateReader
 from chalicelib.domain.messaging.stats import scope_of
 from chalicelib.domain.timezones import zone_for_phone
 
 LEASE = timedelta(minutes=5)
 
 
-def local_zone(profile: dict[str, Any], policy: Policy) -> ZoneInfo:
+def local_zone(profile: CustomerProfile, policy: Policy) -> ZoneInfo:
     """The profile's zone (from its address, chalicelib.domain.timezones), else its phone
     country's (when that has one), else the workspace's default zone (UTC unless set)."""
-    return ZoneInfo(profile.get("tz") or zone_for_phone(profile.get("ph")) or policy.default_timezone)
+    return ZoneInfo(profile.timezone or zone_for_phone(profile.phone) or policy.default_timezone)
 
 
 def quiet_until(now: datetime, zone: ZoneInfo, policy: Policy) -> datetime | None:
@@ -111,7 +104,7 @@ class MessagingService:
         purpose: Purpose,
         workspace_id: str,
         customer_id: str,
-        profile: dict[str, Any],
+        profile: CustomerProfile,
         policy: Policy,
         now: datetime,
     ) -> Decision:
@@ -122,7 +115,16 @@ class MessagingService:
         screened = self._screen(probe, profile, policy, now)
         return screened if isinstance(screened, Decision) else Decision("ok")
 
-    def send(self, message: Outgoing, profile: dict[str, Any], policy: Policy, now: datetime) -> Decision:
+    def send(
+        self,
+        message: Outgoing,
+        profile: CustomerProfile,
+        policy: Policy,
+        now: datetime,
+        tier: str | None = None,
+    ) -> Decision:
+        """`tier`: the customer's engagement tier when the caller knows it (else the
+        engagement port's, else medium)."""
         screened = self._screen(message, profile, policy, now)
         if isinstance(screened, Decision):
             return screened
@@ -133,7 +135,7 @@ class MessagingService:
         if claim == "busy":
             raise InFlight(message.key)
         try:
-            return self._send_claimed(message, profile, policy, now, zone, address)
+            return self._send_claimed(message, profile, policy, now, zone, address, tier)
         except AlreadySent:
             raise
         except Exception:
@@ -144,7 +146,7 @@ class MessagingService:
     def _screen(
         self,
         message: Outgoing,
-        profile: dict[str, Any],
+        profile: CustomerProfile,
         policy: Policy,
         now: datetime,
         lists: tuple[set[str], set[str]] | None = None,
@@ -154,8 +156,7 @@ class MessagingService:
         `lists`: the opt-outs and suppressions read for a whole batch (`_lists`); without
         it, each is read for this message."""
         marketing = message.purpose is Purpose.MARKETING
-        consent_key = "ce" if message.channel is Channel.EMAIL else "cs"
-        if marketing and (profile.get(consent_key) or {}).get("s") != "subscribed":
+        if marketing and not profile.subscribed(message.channel.value):
             return Decision("dropped", f"no {message.channel.value} marketing consent")
         ws, channel = message.workspace_id, message.channel.value
         if marketing and (
@@ -164,7 +165,7 @@ class MessagingService:
             else self.limits.is_opted_out(ws, channel, message.customer_id)
         ):
             return Decision("dropped", "unsubscribed (link, one-click or STOP)")
-        address = profile.get("e") if message.channel is Channel.EMAIL else profile.get("ph")
+        address = profile.address(message.channel.value)
         if not address:
             return Decision("dropped", f"no {message.channel.value} address")
         if message.channel is Channel.SMS and normalize_phone(str(address)) is None:
@@ -187,14 +188,15 @@ class MessagingService:
     def _send_claimed(
         self,
         message: Outgoing,
-        profile: dict[str, Any],
+        profile: CustomerProfile,
         policy: Policy,
         now: datetime,
         zone: ZoneInfo,
         address: str,
+        tier: str | None,
     ) -> Decision:
         taken: list[Callable[[], None]] = []  # what to give back if the provider fails
-        over = self._take_cap(message, profile, policy, now, zone, taken)
+        over = self._take_cap(message, tier, policy, now, zone, taken)
         if over is not None:
             return over
         try:
@@ -209,7 +211,7 @@ class MessagingService:
     def _take_cap(
         self,
         message: Outgoing,
-        profile: dict[str, Any],
+        tier: str | None,
         policy: Policy,
         now: datetime,
         zone: ZoneInfo,
@@ -220,7 +222,7 @@ class MessagingService:
         if message.purpose is not Purpose.MARKETING:
             return None
         ws, cid, key = message.workspace_id, message.customer_id, message.key
-        tier = self._tier(message, profile, now)
+        tier = self._tier(message, tier, now)
         local = now.astimezone(zone)
         if tier == "low":
             allowed = self.limits.take_spacing(ws, cid, now, timedelta(days=policy.low_every_days))
@@ -239,7 +241,7 @@ class MessagingService:
         )
         return Decision("deferred", "frequency cap", tomorrow.astimezone(now.tzinfo))
 
-    def _values(self, message: Outgoing, profile: dict[str, Any], policy: Policy) -> dict[str, Any]:
+    def _values(self, message: Outgoing, profile: CustomerProfile, policy: Policy) -> dict[str, Any]:
         ws, cid = message.workspace_id, message.customer_id
         values = {**profile_values(profile, policy.store_name), **message.values}
         if (
@@ -263,7 +265,7 @@ class MessagingService:
     def _deliver(
         self,
         message: Outgoing,
-        profile: dict[str, Any],
+        profile: CustomerProfile,
         policy: Policy,
         address: str,
         taken: list[Callable[[], None]],
@@ -294,22 +296,19 @@ class MessagingService:
         self._sent(ws, cid, key, provider_id)
         return Decision("sent", provider_id=provider_id)
 
-    def _with_tiers(
-        self, messages: list[Outgoing], profiles: dict[str, dict[str, Any]], now: datetime
-    ) -> dict[str, dict[str, Any]]:
+    def _tiers(
+        self, messages: list[Outgoing], profiles: dict[str, CustomerProfile], now: datetime
+    ) -> dict[str, str]:
         """The recipients' engagement tiers in one batch read (not one read per recipient)."""
         batch_read = getattr(self.engagement, "tiers", None)
         marketing = [m for m in messages if m.purpose is Purpose.MARKETING and m.customer_id in profiles]
         if batch_read is None or not marketing:
-            return profiles
-        tiers = batch_read(marketing[0].workspace_id, [m.customer_id for m in marketing], now)
-        return {
-            cid: p if p.get("eng") or cid not in tiers else {**p, "eng": tiers[cid]}
-            for cid, p in profiles.items()
-        }
+            return {}
+        tiers: dict[str, str] = batch_read(marketing[0].workspace_id, [m.customer_id for m in marketing], now)
+        return tiers
 
     def _lists(
-        self, messages: list[Outgoing], profiles: dict[str, dict[str, Any]]
+        self, messages: list[Outgoing], profiles: dict[str, CustomerProfile]
     ) -> tuple[set[str], set[str]]:
         """The opt-outs and suppressions of a batch's email recipients, in one consistent
         batched read (not two reads per recipient): an unsubscribe that landed after the
@@ -318,13 +317,13 @@ class MessagingService:
         if not emails:
             return set(), set()
         marketing = [m.customer_id for m in emails if m.purpose is Purpose.MARKETING]
-        addresses = [str(profiles[m.customer_id]["e"]) for m in emails if profiles[m.customer_id].get("e")]
+        addresses = [e for m in emails if (e := profiles[m.customer_id].email)]
         return self.limits.listed(emails[0].workspace_id, Channel.EMAIL.value, marketing, addresses)
 
-    def _tier(self, message: Outgoing, profile: dict[str, Any], now: datetime) -> str:
-        """An explicit `eng` on the profile wins; else the engagement port's; else medium."""
-        if profile.get("eng"):
-            return str(profile["eng"])
+    def _tier(self, message: Outgoing, tier: str | None, now: datetime) -> str:
+        """The tier the caller gave wins; else the engagement port's; else medium."""
+        if tier:
+            return tier
         if self.engagement is None:
             return "medium"
         return self.engagement.tier(message.workspace_id, message.customer_id, now) or "medium"
@@ -341,12 +340,14 @@ class MessagingService:
     def send_bulk(
         self,
         messages: list[Outgoing],
-        profiles: dict[str, dict[str, Any]],
+        profiles: dict[str, CustomerProfile],
         policy: Policy,
         now: datetime,
+        tiers: dict[str, str] | None = None,
     ) -> list[Decision]:
         """The same guardrails as `send`, per recipient, then one bulk email call per
-        `BULK_MAX` claimed recipients; one Decision per message, in order.
+        `BULK_MAX` claimed recipients; one Decision per message, in order. `tiers`: the
+        engagement tiers the caller knows, by customer (the others are read in one batch).
 
         Unlike `send`, a recipient stopped before the claim (no consent, no address, a
         suppressed address) is recorded in the ledger as dropped, so that a redelivered
@@ -359,7 +360,7 @@ class MessagingService:
         and the recipients already sent are duplicates then. A destination the provider
         refuses for now (`retry`) is freed and given back; one it rejects is `refused`.
         """
-        profiles = self._with_tiers(messages, profiles, now)
+        tiers = {**self._tiers(messages, profiles, now), **(tiers or {})}
         lists = self._lists(messages, profiles)
         decisions: dict[int, Decision] = {}
         ready: list[tuple[int, Outgoing, BulkEmail, list[Callable[[], None]]]] = []
@@ -368,7 +369,9 @@ class MessagingService:
             for i, message in enumerate(messages):
                 profile = profiles.get(message.customer_id)
                 if message.channel is Channel.SMS:
-                    decisions[i] = self._send_one(message, profile, policy, now)
+                    decisions[i] = self._send_one(
+                        message, profile, policy, now, tiers.get(message.customer_id)
+                    )
                     continue
                 if profile is None:
                     decisions[i] = self._record_drop(message, now, "no profile (erased or merged)")
@@ -386,7 +389,7 @@ class MessagingService:
                     continue
                 taken: list[Callable[[], None]] = []
                 try:
-                    over = self._take_cap(message, profile, policy, now, zone, taken)
+                    over = self._take_cap(message, tiers.get(message.customer_id), policy, now, zone, taken)
                     if over is not None:
                         decisions[i] = over
                         continue
@@ -430,12 +433,17 @@ class MessagingService:
         return [decisions[i] for i in range(len(messages))]
 
     def _send_one(
-        self, message: Outgoing, profile: dict[str, Any] | None, policy: Policy, now: datetime
+        self,
+        message: Outgoing,
+        profile: CustomerProfile | None,
+        policy: Policy,
+        now: datetime,
+        tier: str | None,
     ) -> Decision:
         if profile is None:
             return self._record_drop(message, now, "no profile (erased or merged)")
         try:
-            return self.send(message, profile, policy, now)
+            return self.send(message, profile, policy, now, tier)
         except InFlight:
             return Decision("busy", "another attempt holds the claim")
 
@@ -458,7 +466,7 @@ class MessagingService:
     def _render_bulk(
         self,
         message: Outgoing,
-        profile: dict[str, Any],
+        profile: CustomerProfile,
         policy: Policy,
         address: str,
         templates: dict[str, Template],

@@ -19,10 +19,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from chalicelib.domain.messaging.ports import OptedOutNumbers as OptedOutNumbers
-from chalicelib.domain.messaging.ports import ProfileReader, WorkspaceDirectory
-from chalicelib.domain.messaging.ports import StopLedger as StopLedger
-from chalicelib.domain.messaging.unsubscribe import OptOutStore, ProfileConsent
+from chalicelib.domain.messaging.ports import (
+    OptedOutNumbers,
+    OptOutStore,
+    ProfileConsent,
+    ProfileReader,
+    StopLedger,
+    WorkspaceDirectory,
+)
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.timemath import iso
 
@@ -102,10 +106,10 @@ class SmsStopSync:
             settings = self.workspaces.settings(workspace_id)
             if settings is None:
                 continue
-            for item in self.profiles.find(workspace_id, settings.id_salt, [f"phone:{number}"]):
-                if item.get("ph") != number:
+            for profile in self.profiles.find_profiles(workspace_id, settings.id_salt, [f"phone:{number}"]):
+                if profile.phone != number:
                     continue  # a former number of this customer's: their current one still consents
-                self.opt_outs.opt_out(workspace_id, "sms", item["cid"], REASON)
-                self.consent.withdraw(workspace_id, item["cid"], "sms", at, REASON, number)
+                self.opt_outs.opt_out(workspace_id, "sms", profile.customer_id, REASON)
+                self.consent.withdraw(workspace_id, profile.customer_id, "sms", at, REASON, number)
                 customers += 1
         return customers

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from chalicelib.domain.messaging.ports import Stats as Stats
-
 COUNTERS = (
     "sent",
     "delivered",

@@ -9,10 +9,9 @@ from pydantic import BaseModel, Field
 
 from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.messaging import feedback, render, sms
+from chalicelib.domain.messaging.model import Template
 from chalicelib.domain.messaging.personalize import profile_values
-from chalicelib.domain.messaging.ports import Channels, ProfileReader, WorkspaceReader
-from chalicelib.domain.messaging.ports import TemplateStore as TemplateStore
-from chalicelib.domain.messaging.service import Template
+from chalicelib.domain.messaging.ports import Channels, ProfileReader, TemplateStore, WorkspaceReader
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -105,8 +104,8 @@ class TemplateService:
     ) -> Preview:
         """The template rendered for one customer, with sample values for the rest."""
         view = self.get(workspace_id, template_id)
-        profile = self.profiles.get(workspace_id, customer_id)
-        if profile is None or profile.get("t") != "profile":
+        profile = self.profiles.load(workspace_id, customer_id)
+        if profile is None:
             raise NotFound("customer not found")
         settings = self.workspaces.settings(workspace_id)
         known = {

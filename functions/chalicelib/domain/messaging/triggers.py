@@ -18,9 +18,12 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain import timemath
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.identity import customer_id_for, identity_keys
 from chalicelib.domain.ingest_images import CheckoutImage, IngestChange, OrderImage
-from chalicelib.domain.messaging.flows import FlowService, TriggerEvent, birthday_event
+from chalicelib.domain.messaging.flow_definition import TriggerEvent, birthday_event
+from chalicelib.domain.messaging.flows import FlowService
+from chalicelib.domain.messaging.model import RunContext
 from chalicelib.domain.messaging.ports import ProfileReader, WorkspaceReader
 from chalicelib.domain.models import Person
 from chalicelib.domain.profile_images import ProfileChange, ProfileImage
@@ -54,7 +57,9 @@ class FlowTriggers:
             return self._checkout(workspace_id, customer_id, after, now)
         placed = after.snapshot.created_at or now
         ended = self.flows.on_exit_event(workspace_id, customer_id, "ordered", placed)
-        context = {"num": after.number or after.order_id, "products": list(after.line_names) or None}
+        context = RunContext(
+            "order", products=list(after.line_names) or None, order_number=after.number or after.order_id
+        )
         started = self.flows.trigger(
             TriggerEvent("order.placed", workspace_id, customer_id, str(after.order_id), placed, context)
         )
@@ -68,14 +73,15 @@ class FlowTriggers:
             return self.flows.on_exit_event(
                 workspace_id, customer_id, "checkout.completed", checkout.completed_at, key=key
             )
-        context = {
-            "url": checkout.recovery_url,
-            "total": checkout.total,
-            "cur": checkout.currency,
-            "products": list(checkout.titles) or None,
+        context = RunContext(
+            "checkout",
+            products=list(checkout.titles) or None,
+            checkout_url=checkout.recovery_url,
+            total=checkout.total,
+            currency=checkout.currency,
             # a guest has no profile yet: the run keeps what sending needs
-            "p": dict(checkout.contact),
-        }
+            guest=dict(checkout.contact),
+        )
         started_at = checkout.created_at or now
         return self.flows.trigger(
             TriggerEvent("checkout.started", workspace_id, customer_id, key, started_at, context)
@@ -86,9 +92,9 @@ class FlowTriggers:
         keys = identity_keys(person.email, person.phone, person.ext)
         if settings is None or not keys:
             return None
-        found = self.profiles.find(workspace_id, settings.id_salt, keys)
+        found = self.profiles.find_profiles(workspace_id, settings.id_salt, keys)
         if found:
-            return str(found[0]["cid"])
+            return found[0].customer_id
         return customer_id_for(settings.id_salt, keys[0])
 
     # -- the CRM stream -------------------------------------------------------------
@@ -112,7 +118,7 @@ class FlowTriggers:
             )
         if new.birthday and new.birthday != before.birthday:
             settings = self.workspaces.settings(workspace_id)
-            profile = dict(new.item)
+            profile = new.profile or CustomerProfile(workspace_id, customer_id, birthday=new.birthday)
             started += self.flows.trigger(birthday_event(workspace_id, customer_id, profile, now, settings))
         return started
 

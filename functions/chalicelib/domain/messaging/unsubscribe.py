@@ -28,10 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.domain.errors import BadRequest, NotFound
-from chalicelib.domain.messaging.ports import CountedOptOuts as CountedOptOuts
-from chalicelib.domain.messaging.ports import OptOutStore as OptOutStore
-from chalicelib.domain.messaging.ports import ProfileConsent as ProfileConsent
-from chalicelib.domain.messaging.ports import WorkspaceReader
+from chalicelib.domain.messaging.ports import CountedOptOuts, OptOutStore, ProfileConsent, WorkspaceReader
 from chalicelib.domain.messaging.render import variables_used
 from chalicelib.domain.messaging.stats import variant_scope
 from chalicelib.domain.models import now_utc
