@@ -18,9 +18,9 @@ from typing import Any
 
 from chalicelib.adapters import records
 from chalicelib.adapters.codec import from_item, to_item
-from chalicelib.adapters.profile_items import profile_item, profile_of
+from chalicelib.adapters.profile_items import order_entry, profile_item, profile_of
 from chalicelib.domain import timemath
-from chalicelib.domain.customer_profile import CustomerProfile
+from chalicelib.domain.customer_profile import CustomerProfile, OrderEntry
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.models import Delivery, Order, Platform, RecordVersion, RefundEvent
@@ -147,6 +147,15 @@ class FakeProfileStore:
                 if item["k"] not in out or int(out[item["k"]]["v"]) < int(item["e"]["v"]):
                     out[item["k"]] = stored(item["e"])
         return out
+
+    def profile_of_item(self, workspace_id: str, item: dict[str, Any]) -> CustomerProfile:
+        """As DynamoProfileStore.profile_of_item (TRANSITIONAL, issue 13)."""
+        return profile_of({"ws": workspace_id, "cid": "", **item})
+
+    def moved_orders(self, workspace_id: str, customer_ids: list[str]) -> dict[str, OrderEntry]:
+        """As DynamoProfileStore.moved_orders (TRANSITIONAL, issue 13)."""
+        moved = self.moved_entries(workspace_id, customer_ids).items()
+        return {k: e if isinstance(e, OrderEntry) else order_entry(e) for k, e in moved}
 
     # -- writes ------------------------------------------------------------------
     def save(

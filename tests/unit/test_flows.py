@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from chalicelib.adapters.flows import SHARDS, run_from_item, run_item
+from chalicelib.adapters.profile_items import profile_of
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import BadRequest, Conflict
 from chalicelib.domain.messaging.flow_definition import IssuedCoupon, StoredFlow
 from chalicelib.domain.messaging.flows import (
@@ -115,6 +117,9 @@ class FakeProfiles:
 
     def get(self, ws: str, cid: str) -> dict[str, Any] | None:
         return self.items.get(cid)
+
+    def profile_of_item(self, ws: str, item: dict[str, Any]) -> CustomerProfile:
+        return profile_of({"ws": ws, "cid": "", **item})
 
 
 def ana(**extra: Any) -> dict[str, Any]:
@@ -298,9 +303,11 @@ def test_cross_sell_offers_only_what_is_next_and_not_yet_bought(world):
     ]
     steps = [{"send": {"template": "tpl_1", "recommend": offers}}]
     service.apply("ws_1", flow("series", trigger={"event": "order.placed"}, exit_on=[], steps=steps))
-    profiles.items["c_000a"]["o"] = {"s#1": {"p": ["vol-1", "vol-2"], "t": 1}}
+    profiles.items["c_000a"]["o"] = {"s#1": {"v": 1, "p": ["vol-1", "vol-2"], "t": 1}}
     start(service, key="o1", kind="order.placed")
-    profiles.items["c_000b"] = ana(cid="c_000b", e="bo@example.com", o={"s#2": {"p": ["vol-3"], "t": 1}})
+    profiles.items["c_000b"] = ana(
+        cid="c_000b", e="bo@example.com", o={"s#2": {"v": 1, "p": ["vol-3"], "t": 1}}
+    )
     service.trigger(TriggerEvent("order.placed", "ws_1", "c_000b", "o2", NOON))
     service.tick(NOON + timedelta(minutes=1))
     # Then Ana (vol. 1 and 2) is offered vol. 3, and Bo (vol. 3 only) nothing

@@ -9,8 +9,8 @@ from typing import Any
 from chalicelib.adapters.codec import to_av, to_item
 from chalicelib.adapters.crm_table import MAX_POINTER_HOPS, CrmTable
 from chalicelib.adapters.entry_store import EntryItems
-from chalicelib.adapters.profile_items import profile_item, profile_of
-from chalicelib.domain.customer_profile import CustomerProfile
+from chalicelib.adapters.profile_items import order_entry, profile_item, profile_of
+from chalicelib.domain.customer_profile import CustomerProfile, OrderEntry
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.profile_model import profile_pk
@@ -32,6 +32,16 @@ class DynamoProfileStore:
         self, workspace_id: str, customer_ids: list[str], keys: list[str] | None = None
     ) -> dict[str, dict[str, Any]]:
         return self.entries.newest(workspace_id, customer_ids, keys)
+
+    def profile_of_item(self, workspace_id: str, item: dict[str, Any]) -> CustomerProfile:
+        """TRANSITIONAL (issue 13): a profile item, or a guest's person data, decoded."""
+        return profile_of({"ws": workspace_id, "cid": "", **item})
+
+    def moved_orders(self, workspace_id: str, customer_ids: list[str]) -> dict[str, OrderEntry]:
+        """TRANSITIONAL (issue 13): `moved_entries` as OrderEntry values, for the readers
+        (decoded here unless `moved_entries` answers them already)."""
+        moved = self.moved_entries(workspace_id, customer_ids).items()
+        return {k: e if isinstance(e, OrderEntry) else order_entry(e) for k, e in moved}
 
     def get(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None:
         item = self.t.get(profile_pk(workspace_id, customer_id), "P")

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:  # annotations only: importing the ports costs nothing at cold start
-    from chalicelib.domain.customer_profile import CustomerProfile
+    from chalicelib.domain.customer_profile import CustomerProfile, OrderEntry
     from chalicelib.domain.ingest_images import (
         CheckoutImage,
         Image,
@@ -130,12 +130,21 @@ class ProfileReader(Protocol):
         self, workspace_id: str, customer_ids: list[str], keys: list[str] | None = None
     ) -> dict[str, dict[str, Any]]: ...
 
+    def moved_orders(self, workspace_id: str, customer_ids: list[str]) -> dict[str, OrderEntry]:
+        """The order entries moved to their own items under these customer ids, newest
+        version of each (TRANSITIONAL, issue 13: `moved_entries` once it answers OrderEntry)."""
+        ...
+
 
 # -- order entries -------------------------------------------------------------
 class MovedEntries(Protocol):
     def moved_entries(
         self, workspace_id: str, customer_ids: list[str], keys: list[str] | None = None
     ) -> dict[str, dict[str, Any]]: ...
+
+
+class MovedOrders(Protocol):
+    def moved_orders(self, workspace_id: str, customer_ids: list[str]) -> dict[str, OrderEntry]: ...
 
 
 # -- customer walks ------------------------------------------------------------
@@ -219,13 +228,17 @@ class MembershipApplier(Protocol):
     def evaluate(
         self,
         workspace_id: str,
-        item: dict[str, Any],
+        profile: CustomerProfile,
         now: datetime,
         settings: WorkspaceSettings | None = None,
     ) -> tuple[set[str], datetime | None]: ...
 
     def apply(
-        self, workspace_id: str, customer_id: str, item: dict[str, Any] | None, now: datetime | None = None
+        self,
+        workspace_id: str,
+        customer_id: str,
+        profile: CustomerProfile | None,
+        now: datetime | None = None,
     ) -> MembershipChange: ...
 
 

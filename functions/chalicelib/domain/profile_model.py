@@ -28,33 +28,6 @@ def profile_pk(workspace_id: str, customer_id: str) -> str:
     return f"W#{workspace_id}#P#{customer_id}"
 
 
-entry_source = order_entries.entry_source
-
-
-def bought(item: dict[str, Any], attribute: str) -> list[str]:
-    """Products ('p') or categories ('k') of the orders that count, moved entries included."""
-    moved = set((item.get("so") or {}).get(attribute) or ())
-    recent = {v for e in (item.get("o") or {}).values() if not e.get("x") for v in e.get(attribute, [])}
-    return sorted(moved | recent)
-
-
-def order_sources(item: dict[str, Any]) -> set[str]:
-    """Sources of every order entry of a profile (moved ones included)."""
-    moved = set((item.get("so") or {}).get("src") or ())
-    return moved | {entry_source(k) for k in item.get("o") or {}}
-
-
-def order_channels(item: dict[str, Any]) -> set[str]:
-    """Channels of the orders that count (moved ones included)."""
-    moved = set((item.get("so") or {}).get("ch") or ())
-    return moved | {e.get("ch", "web") for e in (item.get("o") or {}).values() if not e.get("x")}
-
-
-def orders_held(item: dict[str, Any]) -> int:
-    """Order entries of a profile: the recent ones and the moved ones."""
-    return len(item.get("o") or {}) + int((item.get("so") or {}).get("c", 0))
-
-
 @dataclass
 class Profile:
     workspace_id: str

@@ -34,8 +34,6 @@ from chalicelib.domain.ports import PrivacyHandler, ProfileStore, WorkspaceReade
 from chalicelib.domain.profile_model import (  # noqa: F401 - also read from here by the CLI and benches
     RECENT_ORDERS,
     Profile,
-    bought,
-    orders_held,
     profile_pk,
 )
 from chalicelib.domain.workspace_settings import WorkspaceSettings
@@ -271,5 +269,5 @@ def _merge_record(ws: str, into: Profile, other: Profile, keys: list[str]) -> di
         "from": other.customer_id,
         "reason": "shared " + "+".join(shared),
         "at": at,
-        "orders_moved": orders_held(other.item),
+        "orders_moved": len(other.item.get("o") or {}) + int((other.item.get("so") or {}).get("c", 0)),
     }

@@ -9,7 +9,7 @@ export all walk with this one iterator.
 
 A position (`Position.dumps`) can be stored and resumed from. A customer whose stage moves
 while a walk runs can be listed twice (once in each stage) or, moving to a stage already
-walked, not at all until the next walk; `profiles` drops the repeats of one walk. A
+walked, not at all until the next walk; `customers_of` drops the repeats of one walk. A
 profile the segment processor has not evaluated yet (its first seconds) is not listed.
 """
 
@@ -20,8 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.domain.customer_profile import CustomerProfile
-from chalicelib.domain.ports import MemberLists, ProfilePages
+from chalicelib.domain.customer_profile import CustomerProfile, OrderEntry
+from chalicelib.domain.ports import MemberLists, MovedOrders, ProfilePages
 from chalicelib.domain.segments import LIFECYCLE_STAGES
 
 PAGE = 100  # BatchGetItem reads at most 100 keys
@@ -86,13 +86,14 @@ class CustomerWalk:
                 seen.add(customer_id)
                 yield profile
 
-    def profiles_of(self, workspace_id: str, size: int = PAGE) -> Iterator[dict[str, Any]]:
-        """Every live profile of the workspace, once per walk."""
-        seen: set[str] = set()
-        for page in self.pages(workspace_id, None, size):
-            for customer_id in page.ids:
-                item = page.profiles.get(customer_id)
-                if item is None or item.get("t") != "profile" or customer_id in seen:
-                    continue
-                seen.add(customer_id)
-                yield item
+
+def held_orders(store: MovedOrders, workspace_id: str, profile: CustomerProfile) -> dict[str, OrderEntry]:
+    """Every order entry of a profile: its recent ones over the moved ones, read with one
+    query per partition, and only when some have moved.
+
+    TRANSITIONAL (issue 13): `order_entries.all_entries(store, workspace_id, profile)` once
+    it takes a CustomerProfile (the writer's branch)."""
+    if profile.moved is None:
+        return dict(profile.orders)
+    moved = store.moved_orders(workspace_id, profile.entry_partitions())
+    return {k: e for k, e in moved.items() if k not in profile.orders} | profile.orders

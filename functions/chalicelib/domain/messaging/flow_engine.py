@@ -26,6 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain import segments, timemath
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.messaging.flow_definition import (
     Coupon,
     FlowDef,
@@ -54,7 +55,6 @@ from chalicelib.domain.messaging.ports import (
 from chalicelib.domain.messaging.service import MessagingService, local_zone
 from chalicelib.domain.messaging.stats import Stats
 from chalicelib.domain.money import round_money
-from chalicelib.domain.profile_model import bought
 
 LOOKBACK_DAYS = 2  # the first tick (no watermark yet) looks this far back for due runs
 MAX_ATTEMPTS = 8  # a run whose step fails this often is parked as `failed` (replayable)
@@ -203,10 +203,15 @@ class FlowEngine:
         return None
 
     def holds(self, workspace_id: str, condition: str, profile: dict[str, Any], now: datetime) -> bool:
+        facts, _ = self.segments.facts(workspace_id, self._typed(workspace_id, profile), now)
+        return segments.evaluate(segments.parse(condition), facts, now).member
+
+    def _typed(self, workspace_id: str, profile: dict[str, Any]) -> CustomerProfile:
+        """TRANSITIONAL (issue 13, until the engine reads profiles typed): the run's profile
+        item as a CustomerProfile."""
         if profile.get("t") != "profile":
             profile = {**profile, "o": {}}  # a guest with no orders yet: facts of an empty profile
-        facts, _ = self.segments.facts(workspace_id, profile, now)
-        return segments.evaluate(segments.parse(condition), facts, now).member
+        return self.profiles.profile_of_item(workspace_id, profile)
 
     def _send(
         self,
@@ -229,7 +234,7 @@ class FlowEngine:
         key = f"flow:{flow.id}:{run.key}:{index}"
         values = self._values(run)
         if send.recommend:
-            have = set(profile.get("prods") or ()) | _bought(profile)
+            have = set(profile.get("prods") or ()) | set(self._typed(ws, profile).products_bought())
             offers = [o.name for o in send.recommend if o.after in have and o.offer not in have]
             if not offers:
                 return Decision("skipped", "nothing to recommend")
@@ -314,10 +319,6 @@ class FlowEngine:
         if profile.get("bd"):
             settings = self.workspaces.settings(ws)
             self.enroll(birthday_event(ws, cid, profile, now + timedelta(days=1), settings))
-
-
-def _bought(profile: dict[str, Any]) -> set[str]:
-    return set(bought(profile, "p"))
 
 
 def _log(run: FlowRun, index: int, decision: Decision, now: datetime) -> None:

@@ -74,6 +74,10 @@ class ProfileReader(Protocol):
     def get(self, workspace_id: str, customer_id: str) -> dict[str, Any] | None: ...
     def get_many(self, workspace_id: str, customer_ids: list[str]) -> dict[str, dict[str, Any]]: ...
     def find(self, workspace_id: str, salt: str, keys: list[str]) -> list[dict[str, Any]]: ...
+    def profile_of_item(self, workspace_id: str, item: dict[str, Any]) -> CustomerProfile:
+        """TRANSITIONAL (issue 13, until the flow engine reads profiles typed): a profile
+        item (or a guest's person data, as a trigger recorded it) as a CustomerProfile."""
+        ...
 
 
 class TemplateReader(Protocol):
@@ -86,7 +90,7 @@ class TemplateLookup(TemplateReader, Protocol):
 
 class SegmentReader(Protocol):
     def get(self, workspace_id: str, segment_id: str) -> object: ...  # NotFound if none
-    def facts(self, workspace_id: str, item: dict[str, Any], at: datetime) -> tuple[Any, Any]: ...
+    def facts(self, workspace_id: str, profile: CustomerProfile, at: datetime) -> tuple[Any, Any]: ...
 
 
 class MemberPages(Protocol):
