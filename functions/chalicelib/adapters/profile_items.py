@@ -35,7 +35,7 @@ def profile_image(item: dict[str, Any] | None) -> ProfileImage | None:
         first_order_at=parse_iso(item.get("first")),
         member=bool(item.get("m")),
         birthday=str(item["bd"]) if item.get("bd") else None,
-        item=item,
+        profile=profile_of(item),
     )
 
 

@@ -112,7 +112,13 @@ class FlowTriggers:
             )
         if new.birthday and new.birthday != before.birthday:
             settings = self.workspaces.settings(workspace_id)
-            profile = dict(new.item)
+            # TRANSITIONAL (issue 13, until birthday_event takes a CustomerProfile): what it reads
+            person = new.profile
+            profile = (
+                {"bd": new.birthday, "tz": person.timezone, "ph": person.phone}
+                if person
+                else {"bd": new.birthday}
+            )
             started += self.flows.trigger(birthday_event(workspace_id, customer_id, profile, now, settings))
         return started
 
