@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from chalicelib.domain.customer_profile import OrderEntry
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.profile_model import profile_pk
@@ -142,3 +143,16 @@ def test_profiles_are_read_as_domain_types_and_a_merged_away_id_finds_its_surviv
     assert set(store.load_many(WS, [ana, bea, "c_nobody"])) == {ana}
     assert [p.customer_id for p in store.find_profiles(WS, SALT, [BEA])] == [ana]
     assert store.load(WS, "c_nobody") is None
+
+
+def test_moved_orders_are_the_newest_moved_entries_as_order_entries(store):
+    # Given a profile that moved an order entry out twice, the later one at an older version
+    ana = customer_id_for(SALT, ANA)
+    newer = {"v": 3, "t": 1700000000, "a": Decimal("12.50"), "p": ["tea"], "ch": "pos"}
+    older = {"v": 2, "t": 1700000000, "x": True}
+    store.save(profile(ANA), None, [], [], moved=[("src_1#1001", newer)])
+    store.save(profile(ANA, rev=2), 1, [], [], moved=[("src_1#1001", older)])
+    # When its moved orders are read, Then each is the newest version, typed
+    expected = OrderEntry(3, 1700000000, amount=Decimal("12.50"), channel="pos", products=["tea"])
+    assert store.moved_orders(WS, [ana]) == {"src_1#1001": expected}
+    assert store.moved_orders(WS, [customer_id_for(SALT, BEA)]) == {}
