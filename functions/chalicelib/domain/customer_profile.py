@@ -19,7 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.domain.order_entries import Summary, entry_source
+from chalicelib.domain.order_entries import Summary
 from chalicelib.domain.timemath import parse_iso
 
 
@@ -181,7 +181,7 @@ class CustomerProfile:
     def order_sources(self) -> set[str]:
         """Sources of every order entry (moved ones included)."""
         moved = self.moved.sources if self.moved is not None else set()
-        return set(moved) | {entry_source(k) for k in self.orders}
+        return set(moved) | {k.split(".", 1)[0] for k in self.orders}  # `<source id>.<order id>`
 
     def order_channels(self) -> set[str]:
         """Channels of the orders that count (moved ones included)."""
