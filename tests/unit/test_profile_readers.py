@@ -1,7 +1,7 @@
 """The profile readers outside messaging and privacy (segment facts, scores, predictions,
 memberships, the backfill, the nightly job, the report, the audience export, the customers
 API) read CustomerProfile: no stored attribute or key in their code, and the reads they share
-on CustomerProfile answer what the stored item holds, moved entries included."""
+on CustomerProfile count the moved entries too."""
 
 from __future__ import annotations
 
@@ -9,15 +9,13 @@ import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from chalicelib.adapters import profile_items
-from chalicelib.adapters.profile_items import profile_of
 from chalicelib.domain import profile_facts, segments
+from chalicelib.domain.customer_profile import CustomerProfile, OrderEntry, ProfileFigures
 from chalicelib.domain.customers import ProfileView
-from chalicelib.domain.order_entries import summarize
+from chalicelib.domain.order_entries import Summary
 from chalicelib.domain.workspace_analytics import AnalyticsService, build_report
-from tests.unit.fakes import FakeProfileStore
 
 DOMAIN = Path(__file__).resolve().parents[2] / "functions" / "chalicelib" / "domain"
 READERS = [
@@ -43,28 +41,18 @@ NOW = datetime(2026, 12, 1, tzinfo=UTC)
 T1, T2, T3 = 1_764_000_000, 1_764_100_000, 1_764_200_000  # late November 2025
 
 
-def stored_profile() -> dict[str, Any]:
-    """Two recent entries (one cancelled) and two moved out, as ingest leaves them."""
-    moved = {
-        "shop_b.7": {"v": 1, "t": T1, "a": Decimal("20"), "p": ["mug"], "k": ["kitchen"], "ch": "pos"},
-        "shop_b.8": {"v": 2, "t": T1 + 60, "x": True, "p": ["lamp"]},
-    }
+def a_profile() -> CustomerProfile:
+    """Two recent entries (one cancelled), and the summary of two moved out (one cancelled)."""
     recent = {
-        "shop_a.1": {"v": 1, "t": T2, "a": Decimal("30"), "r": Decimal("5"), "p": ["tea"], "k": ["food"]},
-        "shop_a.2": {"v": 3, "t": T3, "x": True, "p": ["kettle"], "ch": "app"},
+        "shop_a.1": OrderEntry(
+            1, T2, amount=Decimal(30), refunded=Decimal(5), products=["tea"], categories=["food"]
+        ),
+        "shop_a.2": OrderEntry(3, T3, counted=False, channel="app", products=["kettle"]),
     }
-    return {
-        "pk": "W#ws_1#P#c_1",
-        "sk": "P",
-        "t": "profile",
-        "ws": "ws_1",
-        "cid": "c_1",
-        "n": 2,
-        "net": Decimal("45"),
-        "last": "2025-11-26T19:33:20.000000Z",
-        "o": recent,
-        "so": profile_items.summary_item(summarize(moved)),
-    }
+    moved = Summary(entries=2, counted=1, converted=1, spent=Decimal(20), channels={"pos"}, products={"mug"})
+    moved.categories, moved.sources, moved.first, moved.last, moved.timed = {"kitchen"}, {"shop_b"}, T1, T1, 1
+    figures = ProfileFigures(orders=2, net=Decimal(45), last_order_at="2025-11-26T19:33:20.000000Z")
+    return CustomerProfile("ws_1", "c_1", orders=recent, moved=moved, figures=figures)
 
 
 def test_the_profile_readers_read_no_stored_attribute_or_key():
@@ -76,8 +64,8 @@ def test_the_profile_readers_read_no_stored_attribute_or_key():
 
 
 def test_what_a_profile_bought_and_where_counts_its_moved_entries_and_not_its_cancelled_ones():
-    # Given a stored profile with recent and moved order entries, some cancelled
-    profile = profile_of(stored_profile())
+    # Given a profile with recent and moved order entries, some cancelled
+    profile = a_profile()
     # When its orders are read through CustomerProfile
     # Then products, categories and channels are those of the orders that count, moved ones included
     assert profile.products_bought() == ["mug", "tea"]
@@ -89,8 +77,8 @@ def test_what_a_profile_bought_and_where_counts_its_moved_entries_and_not_its_ca
 
 
 def test_segment_facts_and_the_api_view_read_the_same_orders():
-    # Given the same stored profile
-    profile = profile_of(stored_profile())
+    # Given the same profile
+    profile = a_profile()
     # When its segment facts and its API view are built
     facts = profile_facts.profile_facts(profile)
     view = ProfileView.of(profile)
@@ -104,23 +92,32 @@ def test_segment_facts_and_the_api_view_read_the_same_orders():
 
 def test_the_report_reads_a_customer_s_moved_entries():
     # Given a customer whose older orders moved to their own items
-    store = FakeProfileStore()
-    item = stored_profile()
-    moved = [("shop_b.7", {"v": 1, "t": T1, "a": Decimal("20"), "p": ["mug"], "k": ["kitchen"], "ch": "pos"})]
-    store.save(item, None, [], [], moved=moved)
-    walk = _Walk([profile_of(item)])
+    profile = a_profile()
+    entries = _Moved({"shop_b.7": OrderEntry(1, T1, amount=Decimal(20), channel="pos", products=["mug"])})
+    walk = _Walk([profile])
     # When the report covers the period of every order
-    report = AnalyticsService(walk, entries=store).report("ws_1", datetime(2025, 1, 1, tzinfo=UTC), NOW)  # type: ignore[arg-type]
-    # Then it counts the moved order with the recent one (the cancelled ones aside)
-    assert report["kpis"]["orders"] == 2
-    assert report["kpis"]["revenue"] == "50.00"
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    report = AnalyticsService(walk, entries=entries).report("ws_1", start, NOW)  # type: ignore[arg-type]
+    # Then it counts the moved order with the recent one (the cancelled one aside), read once
+    assert (report["kpis"]["orders"], report["kpis"]["revenue"]) == (2, "50.00")
+    assert entries.asked == [["c_1"]]
     # And without the moved entries it would not
-    assert build_report([profile_of(item)], datetime(2025, 1, 1, tzinfo=UTC), NOW)["kpis"]["orders"] == 1
+    assert build_report([profile], start, NOW)["kpis"]["orders"] == 1
 
 
 class _Walk:
-    def __init__(self, profiles: list[Any]) -> None:
+    def __init__(self, profiles: list[CustomerProfile]) -> None:
         self.profiles = profiles
 
-    def customers_of(self, workspace_id: str) -> list[Any]:
+    def customers_of(self, workspace_id: str) -> list[CustomerProfile]:
         return list(self.profiles)
+
+
+class _Moved:
+    def __init__(self, entries: dict[str, OrderEntry]) -> None:
+        self.entries = entries
+        self.asked: list[list[str]] = []
+
+    def moved_orders(self, workspace_id: str, customer_ids: list[str]) -> dict[str, OrderEntry]:
+        self.asked.append(customer_ids)
+        return dict(self.entries)
