@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.domain.customer_profile import OrderEntry
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.profile_model import profile_pk
@@ -146,13 +145,11 @@ def test_profiles_are_read_as_domain_types_and_a_merged_away_id_finds_its_surviv
 
 
 def test_moved_orders_are_the_newest_moved_entries_as_order_entries(store):
-    # Given a profile that moved an order entry out twice, the later one at an older version
-    ana = customer_id_for(SALT, ANA)
-    newer = {"v": 3, "t": 1700000000, "a": Decimal("12.50"), "p": ["tea"], "ch": "pos"}
-    older = {"v": 2, "t": 1700000000, "x": True}
-    store.save(profile(ANA), None, [], [], moved=[("src_1#1001", newer)])
-    store.save(profile(ANA, rev=2), 1, [], [], moved=[("src_1#1001", older)])
-    # When its moved orders are read, Then each is the newest version, typed
-    expected = OrderEntry(3, 1700000000, amount=Decimal("12.50"), channel="pos", products=["tea"])
-    assert store.moved_orders(WS, [ana]) == {"src_1#1001": expected}
+    # Given the moved entries of the scenario above (one moved again at an older version)
+    test_moved_entries_keep_their_newest_version(store)
+    # When they are read as orders
+    orders = store.moved_orders(WS, [customer_id_for(SALT, ANA)])
+    # Then each is an OrderEntry at its newest version
+    newest = {"src_1#1001": (3, Decimal("12.50")), "src_1#1002": (2, Decimal("10.00"))}
+    assert {k: (e.version, e.amount) for k, e in orders.items()} == newest
     assert store.moved_orders(WS, [customer_id_for(SALT, BEA)]) == {}
