@@ -6,6 +6,7 @@ import json
 import sys
 from typing import Any
 
+from chalicelib.adapters.profile_items import profile_of
 from chalicelib.adapters.retry import send_message_batch
 from chalicelib.container import Container
 from chalicelib.domain.errors import InvalidPayload, NotFound
@@ -83,7 +84,7 @@ def _redrive_crm(container: Container, key: dict[str, Any]) -> None:
         return  # not a profile: the segment processor ignores it too
     workspace_id, customer_id = parts[1], parts[3]
     item = _current(container, container.settings.crm_table, key)
-    profile = item if item and item.get("t") == "profile" else None
+    profile = profile_of(item) if item and item.get("t") == "profile" else None
     container.membership.apply(workspace_id, customer_id, profile)
 
 

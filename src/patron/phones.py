@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.adapters.profile_items import profile_of
+from chalicelib.adapters.profile_items import profile_item, profile_of
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.identity import normalize_phone
 from chalicelib.domain.walk import Position
@@ -68,9 +68,7 @@ def renormalize(
     review: list[dict[str, Any]] = []
     position = start
     for n, page in enumerate(container.customer_walk.pages(workspace_id, start), 1):
-        for item in page.profiles.values():
-            if item.get("t") != "profile":
-                continue
+        for item in map(profile_item, page.customers.values()):
             read += 1
             new, dropped = renormalized(item)
             if new is None:

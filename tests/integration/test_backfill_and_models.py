@@ -122,7 +122,7 @@ def test_the_nightly_fit_scores_every_profile_and_moves_only_changed_answers(sta
         cid
         for cid, item in profiles.items()
         if int(item["n"]) >= 2
-        and predict.values(model, predict.summary(item, now))["p_alive"] < Decimal("0.5")
+        and predict.values(model, predict.summary(profile_of(item), now))["p_alive"] < Decimal("0.5")
     }
     assert 0 < len(expected) < 60
     assert all_members(stage, ws, segment_id) == expected

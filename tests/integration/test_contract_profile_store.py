@@ -147,3 +147,14 @@ def test_profiles_are_read_as_domain_types_and_a_merged_away_id_finds_its_surviv
     assert set(store.load_many(WS, [ana, bea, "c_nobody"])) == {ana}
     assert [p.customer_id for p in store.find_profiles(WS, SALT, [BEA])] == [ana]
     assert store.load(WS, "c_nobody") is None
+
+
+def test_moved_entries_are_read_as_order_entries_at_their_newest_version(store):
+    # Given the moved entries of the scenario above (one moved again at an older version)
+    test_moved_entries_keep_their_newest_version(store)
+    # When they are read as orders
+    orders = store.moved_entries(WS, [customer_id_for(SALT, ANA)])
+    # Then each is an OrderEntry at its newest version
+    newest = {"src_1#1001": (3, Decimal("12.50")), "src_1#1002": (2, Decimal("10.00"))}
+    assert {k: (e.version, e.amount) for k, e in orders.items()} == newest
+    assert store.moved_entries(WS, [customer_id_for(SALT, BEA)]) == {}

@@ -201,7 +201,7 @@ def test_win_back_starts_when_a_customer_enters_at_risk_and_respects_reentry(sta
     stage.send(ws, "shopify", "orders/create", json.dumps(body).encode())
     stage.drain()
     cid = jane(stage, ws)
-    profile = stage.container.profile_store.get(ws.workspace_id, cid)
+    profile = stage.container.profile_store.load(ws.workspace_id, cid)
     # When time passes until her memberships say at risk (the hourly recheck does this)
     membership = stage.container.membership
     later = datetime(2027, 3, 1, 12, tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from chalicelib.domain import scoring
+from chalicelib.domain import profile_facts
 from chalicelib.handlers import jobs
 from patron import demo
 from patron.poller import LambdaContext
@@ -45,6 +45,9 @@ def test_nightly_scores_feed_rfm_segments_and_write_only_on_change(stage):
     result = json.loads(stage.get(ws, f"/customers/{customer['customer_id']}/segments").body)
     (membership,) = result["segments"]
     assert membership["segment_id"] == segment_id and membership["member"] is True  # r_score exists
-    item = stage.container.profile_store.get(ws.workspace_id, customer["customer_id"])
-    rfm, stage_now = scoring.score_profile(item, settings.rfm_edges, settings.rhythm_days, datetime.now(UTC))
+    profile = stage.container.profile_store.load(ws.workspace_id, customer["customer_id"])
+    assert profile is not None
+    rfm, stage_now = profile_facts.score_profile(
+        profile, settings.rfm_edges, settings.rhythm_days, datetime.now(UTC)
+    )
     assert rfm is not None and result["lifecycle"] == stage_now.stage

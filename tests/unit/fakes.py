@@ -99,10 +99,6 @@ class FakeProfileStore:
         found = (self._get(workspace_id, c) for c in dict.fromkeys(customer_ids))
         return {i["cid"]: profile_of(stored(i)) for i in found if i is not None and i.get("t") == "profile"}
 
-    def item_of(self, profile: CustomerProfile) -> dict[str, Any]:
-        """TRANSITIONAL (issue 13): the stored item of a profile (ProfilePages.item_of)."""
-        return profile_item(profile)
-
     def find_profiles(self, workspace_id: str, salt: str, keys: list[str]) -> list[CustomerProfile]:
         return [profile_of(i) for i in self.find(workspace_id, salt, keys)]
 

@@ -19,12 +19,13 @@ from hypothesis import strategies as st
 
 from chalicelib.adapters.codec import to_item
 from chalicelib.adapters.order_items import ingest_change, order_detail
+from chalicelib.adapters.profile_items import profile_of
 from chalicelib.domain import predict, profiles, timemath
 from chalicelib.domain.customers import CustomerService, ProfileView
 from chalicelib.domain.models import Platform
 from chalicelib.domain.money import round_money
 from chalicelib.domain.order_snapshot import OrderDetail, public_order_id
-from chalicelib.domain.profiles import RECENT_ORDERS, bought
+from chalicelib.domain.profiles import RECENT_ORDERS
 from patron.bench.capacity import item_size
 from tests.conftest import load_event
 from tests.unit.fakes import FakeWorkspaces, new_service, order_item
@@ -183,7 +184,7 @@ def test_a_customer_with_many_more_orders_than_the_bound_keeps_a_small_profile_w
     profile = store.profile()
     assert len(profile["o"]) <= RECENT_ORDERS
     # And every aggregate is the straightforward sum over every order's latest state
-    assert figures(ProfileView.of(profile)) == straightforward([states[-1] for states in orders])
+    assert figures(ProfileView.of(profile_of(profile))) == straightforward([states[-1] for states in orders])
     # And the moved orders are in their own items, each at its latest version
     moved = store.moved_entries("ws_test", [profile["cid"]])
     assert len(moved) + len(profile["o"]) == 120
@@ -206,8 +207,9 @@ def test_moved_orders_stay_on_the_timeline_and_in_the_model_inputs():
     assert [placed[k] for k in latest.asked] == sorted(placed.values(), reverse=True)
     assert len([e for e in detail.timeline if e.type == "order_placed"]) == 30
     # And the model inputs and bought products are those of the profile holding every entry
-    assert predict.summary(bounded.profile(), NOW) == predict.summary(everything.profile(), NOW)
-    assert bought(bounded.profile(), "p") == bought(everything.profile(), "p")
+    bounded_profile, everything_profile = profile_of(bounded.profile()), profile_of(everything.profile())
+    assert predict.summary(bounded_profile, NOW) == predict.summary(everything_profile, NOW)
+    assert bounded_profile.products_bought() == everything_profile.products_bought()
 
 
 class _Orders:
@@ -237,11 +239,11 @@ def test_any_permutation_and_duplication_of_deliveries_gives_the_straightforward
     store = apply_all([delivery(s) for s in deliveries])
     # Then the aggregates are those of every order's latest state, summed directly
     profile = store.profile()
-    assert figures(ProfileView.of(profile)) == straightforward([h[-1] for h in states])
+    assert figures(ProfileView.of(profile_of(profile))) == straightforward([h[-1] for h in states])
     assert len(profile["o"]) <= RECENT_ORDERS + 1
     # And the model inputs equal those of a profile that keeps every entry
     reference = apply_all([delivery(h[-1]) for h in states], bound=10**6)
-    assert predict.summary(profile, NOW) == predict.summary(reference.profile(), NOW)
+    assert predict.summary(profile_of(profile), NOW) == predict.summary(profile_of(reference.profile()), NOW)
 
 
 def test_a_merge_brings_the_moved_orders_of_both_profiles_and_later_changes_stay_exact():
@@ -262,7 +264,7 @@ def test_a_merge_brings_the_moved_orders_of_both_profiles_and_later_changes_stay
     # Then one profile holds all of them, moved ones of the merged-away profile included
     assert result.merged
     placed = [h[0] for h in by_phone + by_email] + [both]
-    assert figures(ProfileView.of(store.profile())) == straightforward(placed)
+    assert figures(ProfileView.of(profile_of(store.profile()))) == straightforward(placed)
     # And a later change of a moved order of the merged-away profile (a refund, then a
     # cancellation), delivered twice, is counted exactly once
     lost = by_email if result.customer_id != _email_id() else by_phone
@@ -296,7 +298,7 @@ def test_a_merge_brings_the_moved_orders_of_both_profiles_and_later_changes_stay
             item = _with_contact(item, phone=PHONE)
         service.apply_change(ingest_change(None, item))
     final = [cancelled if s.order == merged_away.order else s for s in placed]
-    assert figures(ProfileView.of(store.profile())) == straightforward(final)
+    assert figures(ProfileView.of(profile_of(store.profile()))) == straightforward(final)
     # And the merge record counts every order the merged-away profile held
     (record,) = store.of_type("merge")
     assert record["orders_moved"] == 2 * RECENT_ORDERS
@@ -339,6 +341,6 @@ def test_an_order_dated_decades_away_does_not_inflate_the_profile():
     # Then the profile stays small (the days with an order are a compressed bitmap) and exact
     profile = store.profile()
     assert item_size(to_item(profile)) < 3000
-    assert figures(ProfileView.of(profile)) == straightforward(states)
+    assert figures(ProfileView.of(profile_of(profile))) == straightforward(states)
     reference = apply_all([stored_old] + [delivery(s) for s in states[:-1]], bound=10**6)
-    assert predict.summary(profile, NOW) == predict.summary(reference.profile(), NOW)
+    assert predict.summary(profile_of(profile), NOW) == predict.summary(profile_of(reference.profile()), NOW)

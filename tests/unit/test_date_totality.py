@@ -14,8 +14,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.adapters import records
-from chalicelib.adapters.profile_items import profile_item
-from chalicelib.domain import predict, scoring, segments, timemath
+from chalicelib.adapters.profile_items import profile_item, profile_of
+from chalicelib.domain import predict, profile_facts, scoring, segments, timemath
 from chalicelib.domain import workspace_analytics as report
 from chalicelib.domain.messaging.flow_definition import Wait, next_birthday
 from chalicelib.domain.messaging.model import Policy
@@ -76,7 +76,9 @@ def test_score_profile_is_total_for_any_stored_last_order(last, now, orders):
     item = {"n": orders, "last": timemath.iso(last), "net": Decimal("10"), "gap": Decimal("30")}
     edges = scoring.RfmEdges((10, 30, 90, 180), (1, 2, 3, 4), (10, 20, 30, 40))
     # When it is scored
-    rfm, stage = scoring.score_profile(item, edges, 60.0, now)
+    rfm, stage = profile_facts.score_profile(
+        profile_of({"ws": "ws_1", "cid": "c_1", **item}), edges, 60.0, now
+    )
     # Then it has scores and a stage
     assert rfm is not None and 1 <= rfm.r <= 5
     assert stage.stage in segments.LIFECYCLE_STAGES
@@ -144,13 +146,14 @@ def test_model_scores_are_total_and_finite_for_any_stored_order_times(times, par
     # Given a profile whose orders are at any epoch seconds a stored item can hold
     item = {"o": {f"s.{i}": {"v": 1, "t": t, "a": Decimal("10")} for i, t in enumerate(times)}}
     # When its summary and scores are computed, today and projected
-    summary = predict.summary(item, now)
+    profile = profile_of({"ws": "ws_1", "cid": "c_1", **item})
+    summary = predict.summary(profile, now)
     assert summary is not None
     for days_ahead in (0, 180):
         scores = predict.values(params, summary, days_ahead)
         # Then every score is a finite number
         assert all(value.is_finite() for value in scores.values())
-    assert predict.view(params, item, now)["scored"] is True
+    assert predict.view(params, profile, now)["scored"] is True
 
 
 # -- flows: due times, birthdays, quiet hours --------------------------------------------------
@@ -243,7 +246,7 @@ def test_the_report_counts_an_order_placed_at_the_epoch():
     # Given a profile whose only order is at the epoch
     item = _profile_with_order_at("1970-01-01T00:00:00.000000Z")
     # When the report covers 1970
-    shown = report.build_report([item], EPOCH, datetime(1971, 1, 1, tzinfo=UTC))
+    shown = report.build_report([profile_of(item)], EPOCH, datetime(1971, 1, 1, tzinfo=UTC))
     # Then the order is in it
     assert shown["kpis"]["orders"] == 1
 
@@ -252,8 +255,8 @@ def test_a_profile_with_a_year_9999_order_scores_and_reports():
     # Given a profile whose only order is stamped 9999-12-31T09:59:59Z
     item = _profile_with_order_at(timemath.iso(YEAR_9999))
     # When it is scored and reported
-    rfm, stage = scoring.score_profile(item, None, None, NOW_FIXED)
-    shown = report.build_report([item], EPOCH, NOW_FIXED)
+    rfm, stage = profile_facts.score_profile(profile_of(item), None, None, NOW_FIXED)
+    shown = report.build_report([profile_of(item)], EPOCH, NOW_FIXED)
     # Then it is a new customer whose stage never changes by time, and the report answers
     assert (rfm, stage.stage, stage.next_change) == (None, "new", None)
     assert shown["kpis"]["buyers"] == 0

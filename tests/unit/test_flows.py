@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from chalicelib.adapters.flows import SHARDS, context_item, context_of, run_from_item, run_item
-from chalicelib.adapters.profile_items import ItemFacts, guest_profile, profile_of
+from chalicelib.adapters.profile_items import guest_profile, profile_of
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import BadRequest, Conflict
 from chalicelib.domain.messaging.flow_definition import (
@@ -152,7 +152,7 @@ def world():
         store,
         messaging,
         profiles,
-        ItemFacts(SegmentService(None, profiles, workspaces, None)),
+        SegmentService(None, profiles, workspaces, None),
         workspaces,
         FakeTemplates(),
         FakeCoupons(),

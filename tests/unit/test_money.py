@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.adapters.profile_items import profile_item
+from chalicelib.adapters.profile_items import profile_of
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.customers import ProfileView
 from chalicelib.domain.money import minor_units, round_money
@@ -73,7 +73,7 @@ def test_a_yen_profile_shows_whole_yen_and_its_average_order_value():
     summary = Summary(counted=3, converted=3, spent=Decimal(10000))
     figures = aggregates(summary, "JPY")
     # When it is shown
-    view = ProfileView.of(profile_item(CustomerProfile("ws_1", "c1", figures=figures)))
+    view = ProfileView.of(CustomerProfile("ws_1", "c1", figures=figures))
     # Then the amounts have no decimals: 3333.33... is 3333 yen
     assert view.total_spent == "10000"
     assert view.average_order_value == "3333"
@@ -92,7 +92,10 @@ def test_the_report_rounds_in_the_workspace_currency():
     }
     # When the report is built in yen
     kpis = build_report(
-        [item], datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 7, 1, tzinfo=UTC), currency="JPY"
+        [profile_of({"ws": "ws_1", "cid": "c_1", **item})],
+        datetime(2026, 1, 1, tzinfo=UTC),
+        datetime(2026, 7, 1, tzinfo=UTC),
+        currency="JPY",
     )["kpis"]
     # Then revenue is whole yen and the average 1000.5 rounds half up to 1001
     assert kpis["revenue"] == "2001"

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from chalicelib.adapters.profile_items import profile_of
 from chalicelib.domain.audience import customer_match_row, sha256
 from chalicelib.domain.identity import identity_keys, normalize_phone, read_phone
 from chalicelib.domain.messaging.model import Channel, Policy, Purpose
@@ -214,12 +215,12 @@ def test_a_stored_number_not_valid_for_its_country_gets_no_sms():
 
 def test_a_stored_number_not_valid_for_its_country_is_not_in_the_audience_export():
     # Given an SMS-subscribed profile whose stored number is not valid (the old +1 reading of 0612345678)
-    item = {"cid": "c_1", "ph": "+1612345678", "cs": {"s": "subscribed"}}
+    item = {"ws": "ws_1", "cid": "c_1", "ph": "+1612345678", "cs": {"s": "subscribed"}}
     # When its customer-match row is built
-    row = customer_match_row(item)
+    row = customer_match_row(profile_of(item))
     # Then there is no phone hash, so no row at all
     assert row is None
-    assert customer_match_row({**item, "ph": "+33612345678"}) == ("", sha256("+33612345678"))
+    assert customer_match_row(profile_of({**item, "ph": "+33612345678"})) == ("", sha256("+33612345678"))
 
 
 def test_renormalized_profile_keeps_its_valid_phone_as_current_and_indexed():

@@ -6,13 +6,16 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pytest
 from lifetimes.datasets import load_cdnow_summary_data_with_monetary_value
 
+from chalicelib.adapters.profile_items import profile_of
 from chalicelib.analytics import btyd
 from chalicelib.domain import predict, profile_facts, segments, timemath
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.membership import check_still_good
 from chalicelib.domain.segment_values import MembershipRecord
 
@@ -84,15 +87,19 @@ def profile_with_orders(*orders: tuple[int, str, bool]) -> dict:
     return {"cid": "c_1", "n": len(orders), "o": entries}
 
 
+def typed(item: dict[str, Any]) -> CustomerProfile:
+    return profile_of({"ws": "ws_1", **item})
+
+
 def test_a_profile_summary_counts_order_days_net_of_cancellations():
     # Given orders 100 days ago, twice 40 days ago (one day), 10 days ago cancelled
     item = profile_with_orders((100, "50", False), (40, "20", False), (40, "15", False), (10, "99", True))
     item["o"]["src_a.1"]["r"] = Decimal("5")  # 5 refunded on one of them
     # When it is summarized
-    s = predict.summary(item, NOW)
+    s = predict.summary(typed(item), NOW)
     # Then one repeat day, 60 days apart, 100 days of age, worth 30 net
     assert s == predict.Summary(x=1, tx=60, T=100, m=30.0)
-    assert predict.summary({"o": {}}, NOW) is None
+    assert predict.summary(typed({"cid": "c_1", "o": {}}), NOW) is None
 
 
 def test_scores_fall_while_no_order_comes(cdnow_params):
@@ -105,10 +112,10 @@ def test_scores_fall_while_no_order_comes(cdnow_params):
 
 
 def facts_for(params: predict.ModelParams, item: dict, at: datetime = NOW) -> segments.Facts:
-    s = predict.summary(item, at)
+    s = predict.summary(typed(item), at)
     assert s is not None
     return profile_facts.profile_facts(
-        item, model=predict.values(params, s), projection=lambda days: predict.values(params, s, days)
+        typed(item), model=predict.values(params, s), projection=lambda days: predict.values(params, s, days)
     )
 
 
@@ -123,7 +130,7 @@ def test_a_model_score_segment_knows_the_day_it_flips(cdnow_params):
     # Then the customer is not in it yet, and the next check is the first day p_alive < 0.3
     assert verdict.member is False and verdict.next_check is not None
     days = (verdict.next_check - NOW.replace(hour=0, minute=0, second=0, microsecond=0)).days
-    s = predict.summary(item, NOW)
+    s = predict.summary(typed(item), NOW)
     assert predict.values(params, s, days)["p_alive"] < Decimal("0.3")
     assert predict.values(params, s, days - 1)["p_alive"] >= Decimal("0.3")
     # And on that day, with no new order, the customer is in it (but not the day before)
@@ -135,7 +142,7 @@ def test_a_model_score_segment_knows_the_day_it_flips(cdnow_params):
 
 def test_without_a_model_a_score_condition_matches_nothing_and_never_rechecks():
     item = profile_with_orders((10, "30", False))
-    facts = profile_facts.profile_facts(item)
+    facts = profile_facts.profile_facts(typed(item))
     verdict = segments.evaluate(segments.parse("p_alive < 0.3"), facts, NOW)
     assert verdict == segments.Verdict(False, None)
 

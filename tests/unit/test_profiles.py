@@ -10,6 +10,7 @@ import pytest
 
 from chalicelib.adapters import records
 from chalicelib.adapters.order_items import ingest_change
+from chalicelib.adapters.profile_items import profile_of
 from chalicelib.domain import timemath
 from chalicelib.domain.customers import CustomerService, ProfileView
 from chalicelib.domain.errors import Conflict
@@ -35,7 +36,7 @@ JANE_PHONE = "+12125550147"
 
 
 def view(item: dict[str, Any]) -> ProfileView:
-    return ProfileView.of(item)
+    return ProfileView.of(profile_of(item))
 
 
 def generic_order(

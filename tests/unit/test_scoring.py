@@ -8,6 +8,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
+from chalicelib.adapters.profile_items import profile_of
 from chalicelib.domain import profile_facts, scoring, segments
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
@@ -107,7 +108,8 @@ def test_profile_facts_feed_the_segment_language():
             "src_b.3": {"v": 2, "t": 3, "x": True, "p": ["sku-9"]},
         },
     }
-    facts = profile_facts.profile_facts(item, scoring.Rfm(5, 3, 3, "loyal"), scoring.Stage("active", None))
+    profile = profile_of({"ws": "ws_1", **item})
+    facts = profile_facts.profile_facts(profile, scoring.Rfm(5, 3, 3, "loyal"), scoring.Stage("active", None))
     check = lambda text: segments.evaluate(segments.parse(text), facts, NOW).member  # noqa: E731
     assert check("is_member = true AND email_consent = 'subscribed' AND rfm_group = 'loyal'")
     assert check("bought_product('sku-2') AND NOT bought_product('sku-9') AND used_channel('pos')")

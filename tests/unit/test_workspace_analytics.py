@@ -1,4 +1,4 @@
-"""Workspace report from profile items: numbers worked out by hand."""
+"""Workspace report from profiles: numbers worked out by hand."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from chalicelib.adapters.profile_items import profile_of
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.workspace_analytics import build_report, parse_date
 
@@ -18,14 +20,14 @@ def ts(month: int, day: int = 1) -> int:
     return int(datetime(2026, month, day, tzinfo=UTC).timestamp())
 
 
-def profile(member: bool, *orders: tuple, cancelled: tuple = ()) -> dict:
+def profile(member: bool, *orders: tuple, cancelled: tuple = ()) -> CustomerProfile:
     entries = {
         f"src.{i}": {"v": 1, "t": t, "a": Decimal(a), "r": Decimal(r), "p": list(p)}
         for i, (t, a, r, p) in enumerate(orders)
     }
     for j, t in enumerate(cancelled):
         entries[f"src.x{j}"] = {"v": 2, "t": t, "x": True, "a": Decimal(999)}
-    return {"m": member, "o": entries}
+    return profile_of({"ws": "ws_1", "cid": "c_1", "m": member, "o": entries})
 
 
 @pytest.fixture

@@ -41,7 +41,6 @@ def profile_image(item: dict[str, Any] | None) -> ProfileImage | None:
         first_order_at=parse_iso(item.get("first")),
         member=bool(item.get("m")),
         birthday=str(item["bd"]) if item.get("bd") else None,
-        item=item,
         profile=profile_of(item),
     )
 
@@ -328,16 +327,3 @@ def pointer_of_retired(old: CustomerProfile, into: str, rev: int) -> dict[str, A
     stored = profile_item(old)
     pointer = {k: stored[k] for k in ("pk", "sk", "ws", "cid", "phone_k", "ext_k", "ca") if k in stored}
     return pointer | {"t": "pointer", "into": into, "rev": rev + 1, "kind": "merge"}
-
-
-class ItemFacts:
-    """TRANSITIONAL (issue 13): a CustomerProfile's segment facts from a segment service
-    that still reads stored items (the flow engine speaks CustomerProfile; drop this when
-    `SegmentService.facts` takes one)."""
-
-    def __init__(self, segments: Any) -> None:
-        self.segments = segments
-
-    def facts(self, workspace_id: str, profile: CustomerProfile, at: Any) -> tuple[Any, Any]:
-        answer: tuple[Any, Any] = self.segments.facts(workspace_id, profile_item(profile), at)
-        return answer

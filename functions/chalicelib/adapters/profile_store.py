@@ -59,10 +59,6 @@ class DynamoProfileStore:
         items = self.get_many(workspace_id, customer_ids)
         return {cid: profile_of(i) for cid, i in items.items() if i.get("t") == "profile"}
 
-    def item_of(self, profile: CustomerProfile) -> dict[str, Any]:
-        """TRANSITIONAL (issue 13): the stored item of a profile (ProfilePages.item_of)."""
-        return profile_item(profile)
-
     def find_profiles(self, workspace_id: str, salt: str, keys: list[str]) -> list[CustomerProfile]:
         """Live profiles holding any of the identity keys (pointers followed)."""
         return [profile_of(i) for i in self.find(workspace_id, salt, keys)]

@@ -335,14 +335,13 @@ class Container(Adapters):
     # -- messaging: flows and campaigns ----------------------------------------------
     @cached_property
     def flows(self) -> FlowService:
-        from chalicelib.adapters.profile_items import ItemFacts  # TRANSITIONAL (issue 13)
         from chalicelib.domain.messaging.flows import FlowService
 
         return FlowService(
             store=self.flow_store,
             messaging=self.messaging,
             profiles=self.profile_store,
-            segment_service=ItemFacts(self.segments),
+            segment_service=self.segments,
             workspaces=self.workspaces,
             templates=self.template_defaults,
             coupons=self.coupons,

@@ -18,11 +18,11 @@ import hashlib
 import io
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel
 
 from chalicelib.domain import segments
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.identity import normalize_email, normalize_phone
 from chalicelib.domain.models import now_utc
@@ -54,29 +54,25 @@ SCREEN_BATCH = 100  # members whose opt-outs and suppressions are read together
 
 
 def customer_match_row(
-    item: dict[str, Any], withdrawn: frozenset[str] = frozenset()
+    profile: CustomerProfile, withdrawn: frozenset[str] = frozenset()
 ) -> tuple[str, str] | None:
     """`withdrawn`: the channels ("email", "sms") the customer opted out of or whose address
     is suppressed."""
-    email = normalize_email(item.get("e"))
-    phone = normalize_phone(item.get("ph"))
-    email_ok = (
-        (item.get("ce") or {}).get("s") == "subscribed" and email is not None and "email" not in withdrawn
-    )
-    phone_ok = (
-        (item.get("cs") or {}).get("s") == "subscribed" and phone is not None and "sms" not in withdrawn
-    )
+    email = normalize_email(profile.email)
+    phone = normalize_phone(profile.phone)
+    email_ok = profile.subscribed("email") and email is not None and "email" not in withdrawn
+    phone_ok = profile.subscribed("sms") and phone is not None and "sms" not in withdrawn
     if not email_ok and not phone_ok:
         return None
     return (sha256(email) if email_ok and email else "", sha256(phone) if phone_ok and phone else "")
 
 
 def build_rows(
-    profiles: Iterable[dict[str, Any]],
+    profiles: Iterable[CustomerProfile],
     condition: segments.Condition,
     now: datetime,
-    facts: Callable[[dict[str, Any]], segments.Facts],
-    withdrawn: Callable[[list[dict[str, Any]]], dict[str, frozenset[str]]] | None = None,
+    facts: Callable[[CustomerProfile], segments.Facts],
+    withdrawn: Callable[[list[CustomerProfile]], dict[str, frozenset[str]]] | None = None,
     exported: list[str] | None = None,
 ) -> tuple[list[tuple[str, str]], int, int, int]:
     """`withdrawn`: for a batch of member profiles, the channels each customer id opted out
@@ -84,27 +80,27 @@ def build_rows(
     of the rows."""
     rows: list[tuple[str, str]] = []
     scanned = members = unconsented = 0
-    batch: list[dict[str, Any]] = []
+    batch: list[CustomerProfile] = []
 
     def flush() -> None:
         nonlocal unconsented
         listed = withdrawn(batch) if withdrawn is not None and batch else {}
         for member in batch:
-            row = customer_match_row(member, listed.get(member.get("cid", ""), frozenset()))
+            row = customer_match_row(member, listed.get(member.customer_id, frozenset()))
             if row is None:
                 unconsented += 1
             else:
                 rows.append(row)
                 if exported is not None:
-                    exported.append(str(member.get("cid", "")))
+                    exported.append(member.customer_id)
         batch.clear()
 
-    for item in profiles:
+    for profile in profiles:
         scanned += 1
-        if not segments.evaluate(condition, facts(item), now).member:
+        if not segments.evaluate(condition, facts(profile), now).member:
             continue
         members += 1
-        batch.append(item)
+        batch.append(profile)
         if len(batch) >= SCREEN_BATCH:
             flush()
     flush()
@@ -113,17 +109,14 @@ def build_rows(
 
 def withdrawals(
     lists: ConsentLists, workspace_id: str
-) -> Callable[[list[dict[str, Any]]], dict[str, frozenset[str]]]:
+) -> Callable[[list[CustomerProfile]], dict[str, frozenset[str]]]:
     """The channels each of a batch of profiles opted out of or is suppressed on: one
     batched read per channel."""
 
-    def read(items: list[dict[str, Any]]) -> dict[str, frozenset[str]]:
+    def read(profiles: list[CustomerProfile]) -> dict[str, frozenset[str]]:
         found: dict[str, set[str]] = {}
-        for channel, attribute, normalize in (
-            ("email", "e", normalize_email),
-            ("sms", "ph", normalize_phone),
-        ):
-            addresses = {str(i["cid"]): normalize(i.get(attribute)) for i in items}
+        for channel, normalize in (("email", normalize_email), ("sms", normalize_phone)):
+            addresses = {p.customer_id: normalize(p.address(channel)) for p in profiles}
             opted, suppressed = lists.listed(
                 workspace_id, channel, list(addresses), sorted({a for a in addresses.values() if a})
             )
@@ -159,10 +152,10 @@ class AudienceService:
         at = now_utc()
         exported: list[str] = []
         rows, scanned, members, unconsented = build_rows(
-            self.walk.profiles_of(workspace_id),
+            self.walk.customers_of(workspace_id),
             segments.parse(segment.definition),
             at,
-            lambda item: self.segments.facts(workspace_id, item, at)[0],
+            lambda profile: self.segments.facts(workspace_id, profile, at)[0],
             withdrawals(self.lists, workspace_id) if self.lists is not None else None,
             exported,
         )

@@ -75,7 +75,7 @@ class BackfillService:
             page = next(pages)
             for customer_id in page.ids:
                 try:
-                    self.membership.apply(workspace_id, customer_id, page.profiles.get(customer_id), at)
+                    self.membership.apply(workspace_id, customer_id, page.customers.get(customer_id), at)
                 except Exception as exc:  # noqa: BLE001 - skipped and reported; the others go on
                     skipped.add(exc, workspace_id=workspace_id, customer_id=customer_id)
             processed += len(page.ids)

@@ -166,12 +166,37 @@ class CustomerProfile:
         """Its own id and the ids merged into it."""
         return self.entry_partitions()
 
-    # -- messaging helper (issue 13): what a message reads of the profile --------------
+    # -- readers helper (issue 13): what the segment facts, the API views and the
+    # reports read of a profile's orders, moved entries included ---------------------
     def products_bought(self) -> list[str]:
-        """Products of the orders that count, moved entries included (sorted)."""
-        moved = set(self.moved.products) if self.moved is not None else set()
-        recent = {p for e in self.orders.values() if e.counted for p in e.products or ()}
-        return sorted(moved | recent)
+        """Products of the orders that count, moved entries included, sorted."""
+        moved = self.moved.products if self.moved is not None else set()
+        return sorted(set(moved) | {p for e in self.orders.values() if e.counted for p in e.products or ()})
+
+    def categories_bought(self) -> list[str]:
+        """Categories of the orders that count, moved entries included, sorted."""
+        moved = self.moved.categories if self.moved is not None else set()
+        return sorted(set(moved) | {c for e in self.orders.values() if e.counted for c in e.categories or ()})
+
+    def order_sources(self) -> set[str]:
+        """Sources of every order entry (moved ones included)."""
+        moved = self.moved.sources if self.moved is not None else set()
+        return set(moved) | {k.split(".", 1)[0] for k in self.orders}  # `<source id>.<order id>`
+
+    def order_channels(self) -> set[str]:
+        """Channels of the orders that count (moved ones included)."""
+        moved = self.moved.channels if self.moved is not None else set()
+        return set(moved) | {e.channel_name for e in self.orders.values() if e.counted}
+
+    def orders_held(self) -> int:
+        """Order entries of the profile: the recent ones and the moved ones."""
+        return len(self.orders) + (self.moved.entries if self.moved is not None else 0)
+
+    @property
+    def average_gap(self) -> float | None:
+        """Average days between orders, as a float (None: fewer than two timed orders)."""
+        gap = self.figures.average_gap_days
+        return None if gap is None else float(gap)
 
     @property
     def last_product(self) -> str | None:

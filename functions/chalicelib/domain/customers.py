@@ -8,14 +8,15 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
+from chalicelib.domain.customer_profile import ChannelConsent, CustomerProfile
 from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.identity import customer_id_for, normalize_email
 from chalicelib.domain.messaging.engagement import EngagementView
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.money import round_money
+from chalicelib.domain.order_entries import all_entries
 from chalicelib.domain.order_snapshot import OrderDetail, public_order_id, split_public_order_id
 from chalicelib.domain.ports import OrderReader, ProfileReader, WorkspaceReader
-from chalicelib.domain.profile_model import bought
 
 TIMELINE_ORDERS = 100
 
@@ -66,41 +67,46 @@ class ProfileView(BaseModel):
     updated_at: str | None
 
     @classmethod
-    def of(cls, item: dict[str, Any]) -> ProfileView:
-        def consent(c: dict[str, Any] | None) -> ConsentView | None:
-            return ConsentView(state=c["s"], updated_at=c.get("at")) if c else None
+    def of(cls, profile: CustomerProfile) -> ProfileView:
+        def consent(c: ChannelConsent | None) -> ConsentView | None:
+            return ConsentView(state=c.state, updated_at=c.at or None) if c else None
 
-        cur = item.get("cur")
+        figures = profile.figures
+        cur = figures.currency
         return cls(
-            customer_id=item["cid"],
-            email=item.get("e"),
-            phone=item.get("ph"),
-            phone_valid=None if not (item.get("ph") or item.get("phx")) else not item.get("phx"),
-            phone_as_written=item.get("phx"),
-            first_name=item.get("fn"),
-            last_name=item.get("ln"),
-            orders_count=int(item.get("n", 0)),
-            total_spent=money(item.get("spent", 0), cur) or "0.00",
-            total_refunded=money(item.get("refd", 0), cur) or "0.00",
-            net_spent=money(item.get("net", 0), cur) or "0.00",
-            currency=item.get("cur"),
-            unconverted_spent={k: money(v, k) or "0.00" for k, v in (item.get("unconv") or {}).items()},
-            first_order_at=item.get("first"),
-            last_order_at=item.get("last"),
-            average_order_value=money(item.get("aov"), cur),
-            average_days_between_orders=str(item["gap"]) if item.get("gap") is not None else None,
-            products=bought(item, "p"),
-            categories=bought(item, "k"),
-            sources=sorted(item.get("srcs") or []),
-            channels=sorted(item.get("chs") or []),
-            is_member=bool(item.get("m")),
-            email_consent=consent(item.get("ce")),
-            sms_consent=consent(item.get("cs")),
-            emails=sorted(item.get("ems") or []),
-            phones=sorted(item.get("phs") or []),
-            merged_from=list(item.get("mrg") or []),
-            created_at=item.get("ca"),
-            updated_at=item.get("ua"),
+            customer_id=profile.customer_id,
+            email=profile.email,
+            phone=profile.phone,
+            phone_valid=None
+            if not (profile.phone or profile.phone_as_written)
+            else not profile.phone_as_written,
+            phone_as_written=profile.phone_as_written,
+            first_name=profile.first_name,
+            last_name=profile.last_name,
+            orders_count=profile.orders_count,
+            total_spent=money(figures.spent or 0, cur) or "0.00",
+            total_refunded=money(figures.refunded or 0, cur) or "0.00",
+            net_spent=money(figures.net or 0, cur) or "0.00",
+            currency=cur,
+            unconverted_spent={k: money(v, k) or "0.00" for k, v in (figures.unconverted or {}).items()},
+            first_order_at=figures.first_order_at,
+            last_order_at=figures.last_order_at,
+            average_order_value=money(figures.average_order_value, cur),
+            average_days_between_orders=(
+                str(figures.average_gap_days) if figures.average_gap_days is not None else None
+            ),
+            products=profile.products_bought(),
+            categories=profile.categories_bought(),
+            sources=sorted(figures.sources or []),
+            channels=sorted(figures.channels or []),
+            is_member=profile.is_member,
+            email_consent=consent(profile.email_consent),
+            sms_consent=consent(profile.sms_consent),
+            emails=sorted(profile.emails),
+            phones=sorted(profile.phones),
+            merged_from=list(profile.merged_ids or []),
+            created_at=profile.created_at,
+            updated_at=profile.updated_at,
         )
 
 
@@ -260,27 +266,26 @@ class CustomerService:
         ws = self.workspaces.settings(workspace_id)
         if ws is None:
             raise NotFound("workspace not found")
-        item = self.profiles.get(workspace_id, customer_id_for(ws.id_salt, "email:" + normalized))
-        if not item or item.get("t") != "profile" or normalized not in (item.get("ems") or ()):
+        profile = self.profiles.load(workspace_id, customer_id_for(ws.id_salt, "email:" + normalized))
+        if profile is None or normalized not in profile.emails:
             return []  # (an id keeps its key's hash when a source's erasure took the address away)
-        return [ProfileView.of(item)]
+        return [ProfileView.of(profile)]
 
     def get(self, workspace_id: str, customer_id: str) -> CustomerDetail:
-        item = self.profiles.get(workspace_id, customer_id)
-        if item is None or item.get("t") != "profile":
+        profile = self.profiles.load(workspace_id, customer_id)
+        if profile is None:
             raise NotFound("customer not found")
-        # TRANSITIONAL (issue 13): order_entries.all_entries once this reads a CustomerProfile
-        held = {k: int(e.get("t", 0)) for k, e in (item.get("o") or {}).items()}
-        if item.get("so"):
-            partitions = list(dict.fromkeys([item["cid"], *item.get("mrg", [])]))
-            moved = self.profiles.moved_entries(workspace_id, partitions)
-            held = {k: e.placed_at or 0 for k, e in moved.items() if k not in held} | held
-        entries = sorted(held.items(), key=lambda kv: kv[1], reverse=True)[:TIMELINE_ORDERS]
+        held = all_entries(self.profiles, workspace_id, profile)
+        entries = sorted(held.items(), key=lambda kv: kv[1].placed_at or 0, reverse=True)[:TIMELINE_ORDERS]
         ids = [key for key, _ in entries if split_public_order_id(key)]
         timeline = [e for order in self.orders.order_details(workspace_id, ids) for e in history(order)]
         timeline.sort(key=lambda e: e.at, reverse=True)
-        engagement = self.engagement.view(workspace_id, item["cid"], now_utc()) if self.engagement else None
-        return CustomerDetail(**ProfileView.of(item).model_dump(), timeline=timeline, engagement=engagement)
+        engagement = (
+            self.engagement.view(workspace_id, profile.customer_id, now_utc()) if self.engagement else None
+        )
+        return CustomerDetail(
+            **ProfileView.of(profile).model_dump(), timeline=timeline, engagement=engagement
+        )
 
     def order(self, workspace_id: str, order_id: str) -> OrderView:
         if split_public_order_id(order_id) is None:

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain import scoring, segments, timemath
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.failures import Skipped
 from chalicelib.domain.models import now_utc
@@ -84,7 +85,7 @@ class MembershipService:
     def evaluate(
         self,
         workspace_id: str,
-        item: dict[str, Any],
+        profile: CustomerProfile,
         now: datetime,
         settings: WorkspaceSettings | None = None,
     ) -> tuple[set[str], datetime | None]:
@@ -92,14 +93,14 @@ class MembershipService:
 
         `settings` overrides the stored workspace settings (edges, rhythm, model)."""
         settings = settings or self.segments.workspaces.settings(workspace_id)
-        facts, stage = self.segments.facts(workspace_id, item, now, settings)
+        facts, stage = self.segments.facts(workspace_id, profile, now, settings)
         account = "account:member" if facts.values.get("is_member") else "account:guest"
         members: set[str] = {f"lifecycle:{stage.stage}", account}
         checks = [stage.next_change] if stage.next_change else []
         group = facts.values.get("rfm_group")
         if group:
             members.add(f"rfm:{group}")
-            last = timemath.parse_iso(item.get("last"))
+            last = profile.last_order
             if settings and settings.rfm_edges and last:
                 change = scoring.rfm_next_change(last, settings.rfm_edges, now)
                 if change:
@@ -113,7 +114,11 @@ class MembershipService:
         return members, min(checks) if checks else None
 
     def apply(
-        self, workspace_id: str, customer_id: str, item: dict[str, Any] | None, now: datetime | None = None
+        self,
+        workspace_id: str,
+        customer_id: str,
+        profile: CustomerProfile | None,
+        now: datetime | None = None,
     ) -> MembershipChange:
         """Bring one customer's memberships up to date with their profile (None: erased).
 
@@ -127,18 +132,18 @@ class MembershipService:
             change = MembershipChange(customer_id)
             record = self.store.get_record(workspace_id, customer_id)
             before = set(record.segments) if record else set()
-            if item is None or item.get("t") != "profile":
+            if profile is None:
                 after: set[str] = set()
                 next_check = None
             else:
-                after, next_check = self.evaluate(workspace_id, item, at)
+                after, next_check = self.evaluate(workspace_id, profile, at)
             change.entered, change.exited = sorted(after - before), sorted(before - after)
             change.next_check = next_check
             stamp = timemath.iso(next_check)
             if not change.entered and not change.exited and check_still_good(record, next_check, at):
                 return change  # nothing moved: no write
             if self.events is not None and (change.entered or change.exited):
-                rev = (item or {}).get("rev")
+                rev = profile.rev if profile is not None else None
                 self.events.publish(
                     [_event("segment.entered", workspace_id, customer_id, s, at, rev) for s in change.entered]
                     + [_event("segment.exited", workspace_id, customer_id, s, at, rev) for s in change.exited]
@@ -182,8 +187,8 @@ class MembershipService:
                     workspace_id, customer_id = key.split("|", 1)
                     seen += 1
                     try:
-                        item = self.profiles.get(workspace_id, customer_id)
-                        if self.apply(workspace_id, customer_id, item, at).written:
+                        profile = self.profiles.load(workspace_id, customer_id)
+                        if self.apply(workspace_id, customer_id, profile, at).written:
                             changed += 1
                     except Exception as exc:  # noqa: BLE001 - skipped and reported; the others go on
                         skipped.add(exc, workspace_id=workspace_id, customer_id=customer_id)

@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.domain import predict
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.failures import Skipped
 from chalicelib.domain.membership import check_still_good
 from chalicelib.domain.nightly_cursor import NightlyCursor
@@ -40,21 +41,23 @@ from chalicelib.domain.ports import MembershipApplier, NightlyStore, WorkspaceSc
 from chalicelib.domain.predict import ModelParams
 from chalicelib.domain.scoring import DAY, RfmEdges, quintile_edges, store_rhythm
 from chalicelib.domain.segment_values import MembershipRecord
-from chalicelib.domain.timemath import iso, parse_iso
+from chalicelib.domain.timemath import iso
 from chalicelib.domain.walk import PAGE, CustomerWalk, Position
 
 RESERVE_SECONDS = 20.0  # no new page (or fit) with less than this left in the invocation
 
 
-def _row(item: dict[str, Any], now: datetime) -> list[Any] | None:
+def _row(profile: CustomerProfile, now: datetime) -> list[Any] | None:
     """[cid, recency days, orders, net, rhythm or None, x, tx, T, m (None without a summary)]."""
-    last = parse_iso(item.get("last"))
-    if not item.get("n") or last is None:
+    last = profile.last_order
+    orders = profile.orders_count
+    if not orders or last is None:
         return None
-    gap = float(item["gap"]) if item.get("gap") is not None and int(item["n"]) >= 2 else None
-    summary = predict.summary(item, now)
+    gap = profile.average_gap if orders >= 2 else None
+    summary = predict.summary(profile, now)
     model = [summary.x, summary.tx, summary.T, summary.m] if summary is not None else [None] * 4
-    return [item["cid"], float((now - last) // DAY), float(item["n"]), float(item.get("net", 0)), gap, *model]
+    net = float(profile.figures.net or 0)
+    return [profile.customer_id, float((now - last) // DAY), float(orders), net, gap, *model]
 
 
 def _scores_json(edges: RfmEdges | None, rhythm: float | None, model: ModelParams | None) -> str:
@@ -150,15 +153,13 @@ class ScoringService:
             if budget() < RESERVE_SECONDS:
                 return None
             page = next(pages)
-            live = [
-                i for c in page.ids if (i := page.profiles.get(c)) is not None and i.get("t") == "profile"
-            ]
+            live = [p for c in page.ids if (p := page.customers.get(c)) is not None]
             rows = []
-            for item in live:
-                try:  # every number first, so that a bad item adds none of them
-                    row = _row(item, now)
+            for profile in live:
+                try:  # every number first, so that a bad profile adds none of them
+                    row = _row(profile, now)
                 except Exception as exc:  # noqa: BLE001 - skipped and reported; the others are scored
-                    skipped.add(exc, workspace_id=workspace_id, customer_id=str(item.get("cid")))
+                    skipped.add(exc, workspace_id=workspace_id, customer_id=profile.customer_id)
                     continue
                 if row is not None:
                     rows.append(row)
@@ -254,20 +255,20 @@ class ScoringService:
             page = next(pages)
             moved = 0
             for customer_id in page.ids:
-                item = page.profiles.get(customer_id)
-                if item is None or item.get("t") != "profile" or customer_id in seen:
+                profile = page.customers.get(customer_id)
+                if profile is None or customer_id in seen:
                     continue
                 seen.add(customer_id)
                 try:
-                    old, old_check = membership.evaluate(workspace_id, item, now, before)
-                    new, new_check = membership.evaluate(workspace_id, item, now, after)
+                    old, old_check = membership.evaluate(workspace_id, profile, now, before)
+                    new, new_check = membership.evaluate(workspace_id, profile, now, after)
                     # the stored record holds the answer under the old settings; as in the stream,
                     # a recheck time that moved later needs no write (an early recheck is
                     # harmless); counted when written: met again after an interruption, none
                     if old != new or not check_still_good(
                         MembershipRecord(frozenset(), iso(old_check), None), new_check, now
                     ):
-                        moved += membership.apply(workspace_id, customer_id, item, now).written
+                        moved += membership.apply(workspace_id, customer_id, profile, now).written
                 except Exception as exc:  # noqa: BLE001 - skipped and reported; the others go on
                     skipped.add(exc, workspace_id=workspace_id, customer_id=customer_id)
             advanced = self.store.advance(cursor, position=page.after.dumps(), moved=cursor.moved + moved)

@@ -160,11 +160,6 @@ class MemberLists(Protocol):
 class ProfilePages(Protocol):
     def load_many(self, workspace_id: str, customer_ids: list[str]) -> dict[str, CustomerProfile]: ...
 
-    def item_of(self, profile: CustomerProfile) -> dict[str, Any]:
-        """TRANSITIONAL (issue 13, removed once no service reads stored items): the stored
-        item of a profile, for the walk's consumers still written against items."""
-        ...
-
 
 # -- privacy records met by the profile stream -----------------------------------
 class PrivacyHandler(Protocol):
@@ -231,13 +226,17 @@ class MembershipApplier(Protocol):
     def evaluate(
         self,
         workspace_id: str,
-        item: dict[str, Any],
+        profile: CustomerProfile,
         now: datetime,
         settings: WorkspaceSettings | None = None,
     ) -> tuple[set[str], datetime | None]: ...
 
     def apply(
-        self, workspace_id: str, customer_id: str, item: dict[str, Any] | None, now: datetime | None = None
+        self,
+        workspace_id: str,
+        customer_id: str,
+        profile: CustomerProfile | None,
+        now: datetime | None = None,
     ) -> MembershipChange: ...
 
 

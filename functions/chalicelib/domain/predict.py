@@ -15,13 +15,15 @@ as `p_alive < 0.3` know the day it will flip (see `segments.evaluate`).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.domain import order_entries
+from chalicelib.domain.customer_profile import CustomerProfile, OrderEntry
 from chalicelib.domain.model_params import ModelParams
-from chalicelib.domain.order_entries import of_profile
 
 DAY_SECONDS = 86400
 PURCHASES_HORIZON_DAYS = 90
@@ -40,14 +42,14 @@ class Summary:
     m: float
 
 
-def summary(item: dict[str, Any], now: datetime) -> Summary | None:
-    """The summary of a stored profile's counted orders (None before the first order).
+def summary(profile: CustomerProfile, now: datetime) -> Summary | None:
+    """The summary of a profile's counted orders (None before the first order).
 
     Orders on the same UTC day count once, their amounts summed, as the models assume;
     amounts are net of refunds, in the workspace currency (orders with no rate count as
     purchases with no value).
     """
-    orders = of_profile(item)  # the recent entries and the summary of the moved ones
+    orders = order_entries.of_profile(profile)  # the recent entries and the moved ones' summary
     first, last = orders.day0, orders.last_day()
     if first is None or last is None:
         return None
@@ -55,6 +57,10 @@ def summary(item: dict[str, Any], now: datetime) -> Summary | None:
     repeats = orders.order_days() - 1
     mean = float(orders.value - orders.day0_value) / repeats if repeats else 0.0
     return Summary(repeats, last - first, max(today - first, last - first), max(mean, 0.0))
+
+
+def _timed(entries: Iterable[OrderEntry]) -> Iterator[OrderEntry]:
+    return (e for e in entries if e.counted and e.placed_at is not None)
 
 
 def hyp2f1(a: float, b: float, c: float, z: float) -> float:
@@ -137,11 +143,11 @@ def _decimal(value: float, digits: int) -> Decimal:
     return Decimal(str(round(value, digits))) if math.isfinite(value) else Decimal(0)
 
 
-def view(params: ModelParams | None, item: dict[str, Any], now: datetime) -> dict[str, Any] | None:
+def view(params: ModelParams | None, profile: CustomerProfile, now: datetime) -> dict[str, Any] | None:
     """A customer's scores for the API: values, method, and when the model was fitted."""
     if params is None:
         return None
-    s = summary(item, now)
+    s = summary(profile, now)
     if s is None:
         return {"method": params.method, "scored": False, "reason": "no order yet"}
     out: dict[str, Any] = {k: str(v) for k, v in values(params, s).items()}

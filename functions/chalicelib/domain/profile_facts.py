@@ -1,4 +1,5 @@
-"""A stored profile as the segment language sees it: its facts, with computed scores.
+"""A profile as the segment language sees it: its facts, with computed scores (RFM and
+lifecycle from the profile's figures).
 
 Kept apart from `scoring` (pure RFM and lifecycle math) and from `segments` (the
 language), which both stay leaves: this module reads a profile and feeds them.
@@ -7,47 +8,43 @@ language), which both stay leaves: this module reads a profile and feeds them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.domain.profile_model import bought, order_channels, order_sources
-from chalicelib.domain.scoring import Rfm, Stage
+from chalicelib.domain.customer_profile import CustomerProfile
+from chalicelib.domain.scoring import DAY, Rfm, RfmEdges, Stage, lifecycle, rfm
 from chalicelib.domain.segments import Facts
-from chalicelib.domain.timemath import parse_iso
 
 
-def facts_from_profile(item: dict[str, Any]) -> dict[str, Any]:
-    """Plain values of a stored profile item, by segment field name."""
-
-    def number(key: str) -> Decimal | None:
-        value = item.get(key)
-        return None if value is None else Decimal(value)
-
+def facts_from_profile(profile: CustomerProfile) -> dict[str, Any]:
+    """Plain values of a profile, by segment field name."""
+    figures = profile.figures
     consent = {
-        k: (item.get(a) or {}).get("s", "unknown")
-        for k, a in (("email_consent", "ce"), ("sms_consent", "cs"))
+        f"{channel}_consent": found.state if (found := profile.consent(channel)) is not None else "unknown"
+        for channel in ("email", "sms")
     }
     return {
-        "orders_count": Decimal(item.get("n", 0)),
-        "total_spent": number("spent") or Decimal(0),
-        "total_refunded": number("refd") or Decimal(0),
-        "net_spent": number("net") or Decimal(0),
-        "average_order_value": number("aov"),
-        "average_days_between_orders": number("gap"),
-        "is_member": bool(item.get("m")),
+        "orders_count": Decimal(figures.orders or 0),
+        "total_spent": figures.spent or Decimal(0),
+        "total_refunded": figures.refunded or Decimal(0),
+        "net_spent": figures.net or Decimal(0),
+        "average_order_value": figures.average_order_value,
+        "average_days_between_orders": figures.average_gap_days,
+        "is_member": profile.is_member,
         **consent,
     }
 
 
 def profile_facts(
-    item: dict[str, Any],
+    profile: CustomerProfile,
     rfm_scores: Rfm | None = None,
     stage: Stage | None = None,
     model: dict[str, Decimal] | None = None,
     projection: Callable[[int], dict[str, Any]] | None = None,
 ) -> Facts:
-    """The segment-language view of a stored profile, with its computed scores."""
-    values = facts_from_profile(item)
+    """The segment-language view of a profile, with its computed scores."""
+    values = facts_from_profile(profile)
     if rfm_scores is not None:
         values.update(
             r_score=Decimal(rfm_scores.r),
@@ -60,14 +57,28 @@ def profile_facts(
     values.update(model or {})
     return Facts(
         values=values,
-        products=frozenset(bought(item, "p")),
-        categories=frozenset(bought(item, "k")),
-        sources=frozenset(order_sources(item)),
-        channels=frozenset(order_channels(item)),
+        products=frozenset(profile.products_bought()),
+        categories=frozenset(profile.categories_bought()),
+        sources=frozenset(profile.order_sources()),
+        channels=frozenset(profile.order_channels()),
         times={
-            "last_order_at": parse_iso(item.get("last")),
-            "first_order_at": parse_iso(item.get("first")),
-            "created_at": parse_iso(item.get("ca")),
+            "last_order_at": profile.last_order,
+            "first_order_at": profile.first_order,
+            "created_at": profile.created,
         },
         projection=projection,
     )
+
+
+def score_profile(
+    profile: CustomerProfile, edges: RfmEdges | None, store_rhythm_days: float | None, now: datetime
+) -> tuple[Rfm | None, Stage]:
+    """RFM (when the workspace has edges and the customer has orders) and lifecycle, now."""
+    orders = profile.orders_count
+    last = profile.last_order
+    stage = lifecycle(orders, last, profile.average_gap, store_rhythm_days, now)
+    scores = None
+    if edges is not None and orders > 0 and last is not None:
+        days = float((now - last) // DAY)
+        scores = rfm(days, orders, float(profile.figures.net or 0), edges)
+    return scores, stage

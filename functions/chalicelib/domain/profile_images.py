@@ -5,10 +5,8 @@ The stream handler decodes each CRM-table image where it enters (adapters/profil
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from chalicelib.domain.customer_profile import CustomerProfile
 
@@ -23,9 +21,8 @@ class ProfileImage:
     first_order_at: datetime | None = None
     member: bool = False
     birthday: str | None = None  # as the storefront gave it (YYYY-MM-DD or --MM-DD)
-    # the stored profile, for what still reads it (its zone, for a birthday's local midnight)
-    item: Mapping[str, Any] = field(default_factory=dict)
-    profile: CustomerProfile | None = None  # the same, typed (a birthday's zone)
+    # the whole profile, for what reads more of it (its zone, for a birthday's local midnight)
+    profile: CustomerProfile | None = None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from chalicelib.domain import order_entries, timemath
 from chalicelib.domain.customer_profile import ChannelConsent, CustomerProfile, LatestTitles, OrderEntry
@@ -25,33 +24,6 @@ from chalicelib.domain.workspace_settings import WorkspaceSettings
 # Order entries kept in the profile item; older ones move to their own items. A profile
 # stays near 2 KB however many orders the customer places (docs/data-model.md).
 RECENT_ORDERS = 8
-
-
-entry_source = order_entries.entry_source
-
-
-def bought(item: dict[str, Any], attribute: str) -> list[str]:
-    """Products ('p') or categories ('k') of the orders that count, moved entries included."""
-    moved = set((item.get("so") or {}).get(attribute) or ())
-    recent = {v for e in (item.get("o") or {}).values() if not e.get("x") for v in e.get(attribute, [])}
-    return sorted(moved | recent)
-
-
-def order_sources(item: dict[str, Any]) -> set[str]:
-    """Sources of every order entry of a profile (moved ones included)."""
-    moved = set((item.get("so") or {}).get("src") or ())
-    return moved | {entry_source(k) for k in item.get("o") or {}}
-
-
-def order_channels(item: dict[str, Any]) -> set[str]:
-    """Channels of the orders that count (moved ones included)."""
-    moved = set((item.get("so") or {}).get("ch") or ())
-    return moved | {e.get("ch", "web") for e in (item.get("o") or {}).values() if not e.get("x")}
-
-
-def orders_held(item: dict[str, Any]) -> int:
-    """Order entries of a profile: the recent ones and the moved ones."""
-    return len(item.get("o") or {}) + int((item.get("so") or {}).get("c", 0))
 
 
 @dataclass

@@ -35,7 +35,6 @@ from chalicelib.domain.profile_links import IdentityPointer, MergeRecord
 from chalicelib.domain.profile_model import (  # noqa: F401 - also read from here by the CLI and benches
     RECENT_ORDERS,
     Profile,
-    bought,
 )
 from chalicelib.domain.workspace_settings import WorkspaceSettings
 
@@ -255,6 +254,6 @@ def _keys(persons: list[Person]) -> list[str]:
 
 def _merge_record(into: Profile, other: Profile, keys: list[str]) -> MergeRecord:
     shared = sorted({identity_kind(k) for k in other.identity_keys() & set(keys)}) or ["order"]
-    held = len(other.state.orders) + (other.state.moved.entries if other.state.moved else 0)
+    held = other.state.orders_held()
     reason = "shared " + "+".join(shared)
     return MergeRecord(into.customer_id, other.customer_id, reason, timemath.iso(now_utc()) or "", held)

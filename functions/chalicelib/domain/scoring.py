@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.domain.timemath import later, parse_iso, span
+from chalicelib.domain.timemath import later, span
 
 DAY = timedelta(days=1)
 DEFAULT_RHYTHM_DAYS = 60.0  # a store with no repeat buyers yet
@@ -169,18 +169,3 @@ def store_rhythm(gaps: list[float]) -> float | None:
         return None
     middle = len(ordered) // 2
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-
-def score_profile(
-    item: dict[str, Any], edges: RfmEdges | None, store_rhythm_days: float | None, now: datetime
-) -> tuple[Rfm | None, Stage]:
-    """RFM (when the workspace has edges and the customer has orders) and lifecycle, now."""
-    orders = int(item.get("n", 0))
-    last = parse_iso(item.get("last"))
-    own = float(item["gap"]) if item.get("gap") is not None else None
-    stage = lifecycle(orders, last, own, store_rhythm_days, now)
-    scores = None
-    if edges is not None and orders > 0 and last is not None:
-        days = float((now - last) // DAY)
-        scores = rfm(days, orders, float(item.get("net", 0)), edges)
-    return scores, stage

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from chalicelib.domain import backfill, predict, profile_facts, scoring, segments, timemath
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.ports import ProfileReader, SegmentStore, SweepStore, WorkspaceReader
@@ -79,7 +80,7 @@ class SegmentService:
     def facts(
         self,
         workspace_id: str,
-        item: dict[str, Any],
+        profile: CustomerProfile,
         at: datetime,
         settings: WorkspaceSettings | None = None,
     ) -> tuple[segments.Facts, scoring.Stage]:
@@ -90,15 +91,15 @@ class SegmentService:
         settings = settings or self.workspaces.settings(workspace_id)
         edges = settings.rfm_edges if settings else None
         rhythm = settings.rhythm_days if settings else None
-        rfm_scores, stage = scoring.score_profile(item, edges, rhythm, at)
+        rfm_scores, stage = profile_facts.score_profile(profile, edges, rhythm, at)
         params = settings.model if settings else None
-        summary = predict.summary(item, at) if params else None
+        summary = predict.summary(profile, at) if params else None
         if params is None or summary is None:
-            return profile_facts.profile_facts(item, rfm_scores, stage), stage
+            return profile_facts.profile_facts(profile, rfm_scores, stage), stage
         model, s = params, summary
         return (
             profile_facts.profile_facts(
-                item,
+                profile,
                 rfm_scores,
                 stage,
                 model=predict.values(model, s),
@@ -155,12 +156,12 @@ class SegmentService:
     def for_customer(
         self, workspace_id: str, customer_id: str, now: datetime | None = None
     ) -> CustomerSegments:
-        item = self.profiles.get(workspace_id, customer_id)
-        if item is None or item.get("t") != "profile":
+        profile = self.profiles.load(workspace_id, customer_id)
+        if profile is None:
             raise NotFound("customer not found")
         at = now or now_utc()
         settings = self.workspaces.settings(workspace_id)
-        facts, stage = self.facts(workspace_id, item, at, settings)
+        facts, stage = self.facts(workspace_id, profile, at, settings)
         results = []
         for definition in self.store.list_segments(workspace_id):
             verdict = segments.evaluate(segments.parse(definition.definition), facts, at)
@@ -173,10 +174,10 @@ class SegmentService:
                 )
             )
         return CustomerSegments(
-            customer_id=item["cid"],
+            customer_id=profile.customer_id,
             evaluated_at=timemath.iso(at) or "",
             lifecycle=stage.stage,
             lifecycle_next_change=timemath.iso(stage.next_change),
-            scores=predict.view(settings.model if settings else None, item, at),
+            scores=predict.view(settings.model if settings else None, profile, at),
             segments=results,
         )

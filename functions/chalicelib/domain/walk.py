@@ -9,7 +9,7 @@ export all walk with this one iterator.
 
 A position (`Position.dumps`) can be stored and resumed from. A customer whose stage moves
 while a walk runs can be listed twice (once in each stage) or, moving to a stage already
-walked, not at all until the next walk; `profiles` drops the repeats of one walk. A
+walked, not at all until the next walk; `customers_of` drops the repeats of one walk. A
 profile the segment processor has not evaluated yet (its first seconds) is not listed.
 """
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.ports import MemberLists, ProfilePages
@@ -54,8 +53,6 @@ class Page:
     ids: list[str]  # as listed; an id whose profile is gone is absent from `customers`
     customers: dict[str, CustomerProfile]
     after: Position  # where the next page starts
-    # TRANSITIONAL (issue 13): the same profiles as stored items, for what still reads items
-    profiles: dict[str, dict[str, Any]]
 
 
 class CustomerWalk:
@@ -72,8 +69,7 @@ class CustomerWalk:
             ids, key = self.members.members(workspace_id, builtin, size, position.key)
             customers = self.profiles.load_many(workspace_id, ids) if ids else {}
             position = Position(position.stage + 1) if key is None else Position(position.stage, key)
-            items = {c: self.profiles.item_of(p) for c, p in customers.items()}
-            yield Page(ids, customers, position, items)
+            yield Page(ids, customers, position)
 
     def customers_of(self, workspace_id: str, size: int = PAGE) -> Iterator[CustomerProfile]:
         """Every live profile of the workspace, once per walk."""
@@ -85,14 +81,3 @@ class CustomerWalk:
                     continue
                 seen.add(customer_id)
                 yield profile
-
-    def profiles_of(self, workspace_id: str, size: int = PAGE) -> Iterator[dict[str, Any]]:
-        """Every live profile of the workspace, once per walk."""
-        seen: set[str] = set()
-        for page in self.pages(workspace_id, None, size):
-            for customer_id in page.ids:
-                item = page.profiles.get(customer_id)
-                if item is None or item.get("t") != "profile" or customer_id in seen:
-                    continue
-                seen.add(customer_id)
-                yield item

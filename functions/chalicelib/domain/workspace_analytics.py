@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.domain import scoring, timemath
-from chalicelib.domain.customer_profile import CustomerProfile
+from chalicelib.domain.customer_profile import CustomerProfile, OrderEntry
 from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.money import round_money
 from chalicelib.domain.order_entries import all_entries
@@ -58,13 +58,13 @@ class Unconverted:
     amount: Decimal = Decimal(0)  # in that currency, gross
 
 
-def unconverted_orders(entries: Iterable[dict[str, Any]], into: dict[str, Unconverted]) -> None:
+def unconverted_orders(entries: Iterable[OrderEntry], into: dict[str, Unconverted]) -> None:
     """Add the counted order entries that have no converted amount to `into`, per currency."""
     for entry in entries:
-        if not entry.get("x") and "a" not in entry and entry.get("cur"):
-            found = into.setdefault(str(entry["cur"]), Unconverted())
+        if entry.counted and entry.amount is None and entry.currency:
+            found = into.setdefault(entry.currency, Unconverted())
             found.orders += 1
-            found.amount += Decimal(str(entry.get("oa", 0)))
+            found.amount += entry.original_amount or Decimal(0)
 
 
 def currency_warnings(
@@ -88,23 +88,22 @@ def currency_warnings(
 
 
 def _customers(
-    items: Iterable[dict[str, Any]], unconverted: dict[str, Unconverted] | None = None
+    profiles: Iterable[CustomerProfile], unconverted: dict[str, Unconverted] | None = None
 ) -> list[_Customer]:
     out = []
-    for item in items:
-        customer = _Customer(member=bool(item.get("m")))
+    for profile in profiles:
+        customer = _Customer(member=profile.is_member)
         if unconverted is not None:
-            unconverted_orders((item.get("o") or {}).values(), unconverted)
-        for entry in (item.get("o") or {}).values():
-            if entry.get("x") or entry.get("t") is None:  # 0: placed at the epoch
+            unconverted_orders(profile.orders.values(), unconverted)
+        for entry in profile.orders.values():
+            if not entry.counted or entry.placed_at is None:  # 0: placed at the epoch
                 continue
-            amount = Decimal(entry["a"]) if "a" in entry else None
             customer.orders.append(
                 _Order(
-                    timemath.from_epoch(int(entry["t"])),
-                    amount,
-                    Decimal(entry.get("r", 0)),
-                    tuple(entry.get("p", [])),
+                    timemath.from_epoch(entry.placed_at),
+                    entry.amount,
+                    entry.refunded or Decimal(0),
+                    tuple(entry.products or ()),
                 )
             )
         customer.orders.sort(key=lambda o: o.at)
@@ -176,7 +175,7 @@ def _months_between(a: datetime, b: datetime) -> int:
 
 
 def build_report(
-    items: Iterable[dict[str, Any]],
+    profiles: Iterable[CustomerProfile],
     start: datetime,
     end: datetime,
     cohort_months: int = 12,
@@ -186,7 +185,7 @@ def build_report(
     """The report; money figures in `currency` (the workspace's), rounded to its minor units.
     `warnings` lists the currencies of the workspace's orders (of any date) without a rate."""
     unconverted: dict[str, Unconverted] = {}
-    customers = _customers(items, unconverted)
+    customers = _customers(profiles, unconverted)
     members = [c for c in customers if c.member]
     guests = [c for c in customers if not c.member]
 
@@ -298,24 +297,25 @@ class AnalyticsService:
             raise BadRequest("'from' must be before 'to'", {"field": "from"})
         settings = self.workspaces.settings(workspace_id) if self.workspaces is not None else None
         currency = settings.currency if settings is not None else None
-        items = self._with_moved(workspace_id, self.walk.customers_of(workspace_id))
-        return build_report(items, start, end, currency=currency, workspace_id=workspace_id)
+        profiles = self._with_moved(workspace_id, self.walk.customers_of(workspace_id))
+        return build_report(profiles, start, end, currency=currency, workspace_id=workspace_id)
 
     def unconverted(self, workspace_id: str) -> dict[str, Unconverted]:
         """Orders without a rate, per currency: one walk of the workspace, as a report."""
         found: dict[str, Unconverted] = {}
-        for item in self._with_moved(workspace_id, self.walk.customers_of(workspace_id)):
-            unconverted_orders((item.get("o") or {}).values(), found)
+        for profile in self._with_moved(workspace_id, self.walk.customers_of(workspace_id)):
+            unconverted_orders(profile.orders.values(), found)
         return found
 
-    def _with_moved(self, workspace_id: str, profiles: Iterable[CustomerProfile]) -> Iterable[dict[str, Any]]:
+    def _with_moved(
+        self, workspace_id: str, profiles: Iterable[CustomerProfile]
+    ) -> Iterable[CustomerProfile]:
         """Profiles with all their order entries: a customer's older entries live in their
-        own items (one query of the customer's partition, only for those who have some).
-        TRANSITIONAL (issue 13): handed on as stored items until the report reads types."""
+        own items (one query of the customer's partition, only for those who have some)."""
         for profile in profiles:
             if profile.moved is not None and self.entries is not None:
                 profile = replace(profile, orders=all_entries(self.entries, workspace_id, profile))
-            yield self.walk.profiles.item_of(profile)
+            yield profile
 
 
 def _year_before(at: datetime) -> datetime:

@@ -132,7 +132,7 @@ def handle_profile_record(record: DynamoDBRecord) -> str:
 
 def _profile_record(record: DynamoDBRecord) -> str:
     from chalicelib.adapters.codec import from_item
-    from chalicelib.adapters.profile_items import profile_change
+    from chalicelib.adapters.profile_items import profile_change, profile_of
 
     change = record.raw_event["dynamodb"]
     old = from_item(change.get("OldImage")) or {}
@@ -149,7 +149,9 @@ def _profile_record(record: DynamoDBRecord) -> str:
     started = container().flow_triggers.on_profile_change(profile_change(old, new), now_utc())
     if started:
         count("FlowRunsStarted", len(started))
-    result = container().membership.apply(current["ws"], current["cid"], profile)
+    result = container().membership.apply(
+        current["ws"], current["cid"], profile_of(profile) if profile else None
+    )
     if result.entered or result.exited:
         count("SegmentChanges", len(result.entered) + len(result.exited))
     return "changed" if result.written else "unchanged"

@@ -40,8 +40,9 @@ CUSTOM_SEGMENTS = {
 def _load(harness: Any, ws: Any, customers: int, seed: int, now: datetime) -> int:
     """Profiles, then memberships as the stream would have left them; returns items written."""
     from chalicelib.adapters.codec import to_item
+    from chalicelib.adapters.profile_items import profile_of
     from chalicelib.domain.membership import recheck_bucket
-    from chalicelib.domain.scoring import score_profile
+    from chalicelib.domain.profile_facts import score_profile
     from chalicelib.domain.timemath import iso
     from patron import synthetic
 
@@ -64,7 +65,9 @@ def _load(harness: Any, ws: Any, customers: int, seed: int, now: datetime) -> in
     write(profiles)
     # the nightly job's first run sets edges, rhythm and model (not counted). It walks the
     # lifecycle member lists, so each customer is listed first under its stage without scores
-    provisional = {i["cid"]: f"lifecycle:{score_profile(i, None, None, now)[1].stage}" for i in profiles}
+    provisional = {
+        i["cid"]: f"lifecycle:{score_profile(profile_of(i), None, None, now)[1].stage}" for i in profiles
+    }
     write([{"pk": f"W#{ws.workspace_id}#SEGM#{s}", "sk": c, "t": "member"} for c, s in provisional.items()])
     container.scoring.membership, saved = None, container.scoring.membership
     container.scoring.nightly(now)
@@ -72,7 +75,7 @@ def _load(harness: Any, ws: Any, customers: int, seed: int, now: datetime) -> in
     final: dict[str, set[str]] = {}
     extra: list[dict[str, Any]] = []
     for item in profiles:
-        members, next_check = container.membership.evaluate(ws.workspace_id, item, now)
+        members, next_check = container.membership.evaluate(ws.workspace_id, profile_of(item), now)
         final[item["cid"]] = members
         extra.append(
             {

@@ -44,7 +44,8 @@ def _insert(table: Any, items: list[dict[str, Any]]) -> None:
 
 def _load(harness: Any, table: Any, workspace_id: str, customers: int, seed: int, now: datetime) -> None:
     """One workspace's customers as the order pipeline and the segment processor leave them."""
-    from chalicelib.domain.scoring import score_profile
+    from chalicelib.adapters.profile_items import profile_of
+    from chalicelib.domain.profile_facts import score_profile
     from chalicelib.domain.timemath import iso
     from patron import synthetic
 
@@ -53,7 +54,7 @@ def _load(harness: Any, table: Any, workspace_id: str, customers: int, seed: int
     batch: list[dict[str, Any]] = []
     for n in range(customers):
         item = synthetic.profile_item(settings, f"c_{n:07d}{rng.randrange(16**4):04x}", rng, now)
-        _, stage = score_profile(item, None, None, now)
+        _, stage = score_profile(profile_of(item), None, None, now)
         members = {f"lifecycle:{stage.stage}", "account:guest"}
         cid = item["cid"]
         batch.append(item)
