@@ -18,7 +18,7 @@ from typing import Any
 from chalicelib.adapters import records
 from chalicelib.adapters.ingest_store import order_keys
 from chalicelib.adapters.order_items import image
-from chalicelib.adapters.person_index import index_items, index_pk
+from chalicelib.adapters.person_index import holding_refs, index_items, index_pk
 from chalicelib.adapters.profile_items import profile_of, profile_pk
 from chalicelib.adapters.source_erasure_store import (
     COUNTER,
@@ -32,6 +32,7 @@ from chalicelib.adapters.source_settings import source_keys
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.erasure_values import (
     ErasureProgress,
+    Holding,
     IngestRef,
     ItemRef,
     MergedPointer,
@@ -170,6 +171,9 @@ class FakeErasure:
 
     def __init__(self, tables: FakeTables | None = None) -> None:
         self.tables = tables or FakeTables()
+
+    def hold(self, workspace_id: str, holdings: Sequence[Holding], ttl_days: int | None = None) -> None:
+        self.add(workspace_id, holding_refs(holdings), ttl_days)
 
     def add(self, workspace_id: str, refs: Sequence[tuple[str, str]], ttl_days: int | None = None) -> None:
         for item in index_items(workspace_id, refs, ttl_days):

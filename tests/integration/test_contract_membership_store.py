@@ -3,6 +3,8 @@ DynamoMembershipStore on moto, so the fake cannot drift from the adapter."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from chalicelib.adapters.membership_store import membership_of
@@ -11,7 +13,7 @@ from chalicelib.domain.segment_values import MembershipRecord
 from tests.unit.fakes import FakeMembershipStore
 
 WS = "ws_contract"
-BUCKET = "R#2026-11-27#03"
+DAY = date(2026, 11, 27)
 
 
 @pytest.fixture(params=["fake", "dynamodb"])
@@ -21,8 +23,8 @@ def store(request):
     return request.getfixturevalue("stage").container.membership.store
 
 
-def save(store, cid, members, expected, entered=(), exited=(), next_check=None, shard=None):
-    store.save(WS, cid, set(members), next_check, shard, list(entered), list(exited), expected)
+def save(store, cid, members, expected, entered=(), exited=(), next_check=None):
+    store.save(WS, cid, set(members), next_check, list(entered), list(exited), expected)
 
 
 def test_a_record_is_created_once_then_replaced_only_at_the_version_read(store):
@@ -68,16 +70,20 @@ def test_the_member_index_counts_and_pages_the_members(store):
 
 
 def test_due_lists_the_records_of_a_bucket_due_by_a_time(store):
-    # Given records in one recheck bucket due at two times, one in another bucket, one never
-    save(store, "c1", {"x"}, None, next_check="2026-11-27T08:00:00Z", shard=BUCKET)
-    save(store, "c2", {"x"}, None, next_check="2026-11-27T20:00:00Z", shard=BUCKET)
-    save(store, "c3", {"x"}, None, next_check="2026-11-27T08:00:00Z", shard="R#2026-11-27#04")
-    save(store, "c4", {"x"}, None)
-    # When the bucket is read up to noon, Then only the first is due
-    assert store.due(BUCKET, "2026-11-27T12:00:00Z") == [f"{WS}|c1"]
+    # Given records in one recheck shard of a day (ids ending 0003 and 0013: shard 3) due
+    # at two times, one in another shard (0004), one due the next day, one never
+    c1, c2, c3, c4, c5 = "c_0003", "c_0013", "c_0004", "c_0023", "c_0033"
+    save(store, c1, {"x"}, None, next_check="2026-11-27T08:00:00.000000Z")
+    save(store, c2, {"x"}, None, next_check="2026-11-27T20:00:00.000000Z")
+    save(store, c3, {"x"}, None, next_check="2026-11-27T08:00:00.000000Z")
+    save(store, c4, {"x"}, None, next_check="2026-11-28T08:00:00.000000Z")
+    save(store, c5, {"x"}, None)
+    # When the shard is read up to noon, Then only the first is due
+    assert store.due(DAY, 3, "2026-11-27T12:00:00Z") == [(WS, c1)]
+    assert store.due(DAY, 4, "2026-11-27T12:00:00Z") == [(WS, c3)]
     # And once its recheck time is cleared, it is no longer due
-    save(store, "c1", {"x"}, store.get_record(WS, "c1").version)
-    assert store.due(BUCKET, "2026-11-27T12:00:00Z") == []
+    save(store, c1, {"x"}, store.get_record(WS, c1).version)
+    assert store.due(DAY, 3, "2026-11-27T12:00:00Z") == []
 
 
 def test_the_recheck_watermark_only_moves_forward(store):
@@ -93,7 +99,7 @@ def test_the_recheck_watermark_only_moves_forward(store):
 def test_the_stored_record_maps_to_the_domain_record():
     # Given a record item as the table holds it (no `segs` when in no segment)
     item = {"pk": f"W#{WS}#PM#c1", "sk": "M", "t": "membership", "ws": WS, "cid": "c1"}
-    full = item | {"segs": {"a", "b"}, "nchk": "2026-12-01T00:00:00Z", "rk": BUCKET, "ver": "v1"}
+    full = item | {"segs": {"a", "b"}, "nchk": "2026-12-01T00:00:00Z", "rk": "R#2026-12-01#01", "ver": "v1"}
     # When it is read, Then the domain record holds its segments, recheck time and version
     assert membership_of(full) == MembershipRecord(frozenset({"a", "b"}), "2026-12-01T00:00:00Z", "v1")
     assert membership_of(item) == MembershipRecord(frozenset(), None, None)

@@ -12,6 +12,7 @@ from chalicelib.adapters import records
 from chalicelib.adapters.erasure import DynamoErasure
 from chalicelib.adapters.privacy_store import DynamoPrivacyStore
 from chalicelib.adapters.profile_items import profile_pk
+from chalicelib.domain.erasure_values import HeldBy, Holding
 from tests.contract import MotoStage, moto_stage
 from tests.fakes_erasure import FakeErasure, FakePrivacyStore
 from tests.integration.erasure_tables import side_fixture
@@ -126,8 +127,9 @@ def test_erasing_a_person_takes_their_partitions_and_what_the_index_names(erasur
     tables.put_crm({"pk": f"W#{WS}#Q", "sk": "q1", "t": "quarantine"})
     tables.put_crm({"pk": f"W#{WS}#CPN", "sk": "WELCOME-AB12", "t": "coupon"})
     tables.put_crm({"pk": f"W#{WS}#PRIVACY", "sk": "export#r2", "t": "export"})
-    refs = [f"K#{checkout}", "Q#q1", "CPN#WELCOME-AB12", "DR#r2", "DR#r_gone"]
-    store.add(WS, [("pid_1", r) for r in refs])
+    held = [(HeldBy.CHECKOUT, checkout), (HeldBy.DATA_EXPORT, "r2"), (HeldBy.DATA_EXPORT, "r_gone")]
+    store.hold(WS, [Holding("pid_1", kind, ref) for kind, ref in held])
+    store.add(WS, [("pid_1", "Q#q1"), ("pid_1", "CPN#WELCOME-AB12")])  # as their adapters list them
     # When the person is erased, twice
     first = store.erase_person(WS, "pid_1", set())
     second = store.erase_person(WS, "pid_1", set())

@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from chalicelib.adapters import records
 from chalicelib.adapters.codec import from_item, to_item
 from chalicelib.adapters.entry_store import entry_item
+from chalicelib.adapters.membership_store import recheck_bucket, recheck_shard
 from chalicelib.adapters.profile_items import (
     guest_profile,
     link_item,
@@ -370,7 +371,6 @@ class FakeMembershipStore:
         customer_id: str,
         members: set[str],
         next_check: str | None,
-        shard_key: str | None,
         entered: list[str],
         exited: list[str],
         expected_version: str | None,
@@ -385,11 +385,13 @@ class FakeMembershipStore:
         self.versions += 1
         version = f"v{self.versions:08d}"
         record = MembershipRecord(frozenset(members), next_check, version)
-        self.records[(workspace_id, customer_id)] = (record, shard_key)
+        shard = recheck_bucket(next_check[:10], recheck_shard(customer_id)) if next_check else None
+        self.records[(workspace_id, customer_id)] = (record, shard)
 
-    def due(self, bucket: str, until: str) -> list[str]:
+    def due(self, day: date, shard: int, until: str) -> list[tuple[str, str]]:
+        bucket = recheck_bucket(day.isoformat(), shard)
         return sorted(
-            f"{ws}|{cid}"
+            (ws, cid)
             for (ws, cid), (record, shard) in self.records.items()
             if shard == bucket and record.next_check is not None and record.next_check <= until
         )

@@ -22,8 +22,9 @@ from typing import Any
 from chalicelib.adapters.codec import batch_write, to_item
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.adapters.ingest_store import order_keys
-from chalicelib.adapters.person_index import index_items, index_pk
+from chalicelib.adapters.person_index import holding_refs, index_items, index_pk
 from chalicelib.adapters.records import privacy_pk
+from chalicelib.domain.erasure_values import Holding
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.timemath import iso
@@ -93,6 +94,9 @@ class DynamoErasure:
         self.exports = exports
 
     # -- the person index ------------------------------------------------------------
+    def hold(self, workspace_id: str, holdings: Sequence[Holding], ttl_days: int | None = None) -> None:
+        self.add(workspace_id, holding_refs(holdings), ttl_days)
+
     def add(self, workspace_id: str, refs: Sequence[tuple[str, str]], ttl_days: int | None = None) -> None:
         items = index_items(workspace_id, refs, ttl_days)
         if len(items) == 1:

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from chalicelib.adapters.codec import batch_write, to_item
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.domain.models import now_utc
-from chalicelib.domain.segment_values import MembershipRecord
+from chalicelib.domain.segment_values import RECHECK_SHARDS, MembershipRecord
 from chalicelib.domain.timemath import iso
 
 
 def membership_of(item: dict[str, Any]) -> MembershipRecord:
     """A stored membership record (`segs` is absent when the customer is in no segment)."""
     return MembershipRecord(frozenset(item.get("segs") or ()), item.get("nchk"), item.get("ver"))
+
+
+def recheck_shard(customer_id: str) -> int:
+    """The recheck shard of a customer: the last four hex digits of its id."""
+    try:
+        return int(customer_id[-4:], 16) % RECHECK_SHARDS
+    except ValueError:
+        return 0
+
+
+def recheck_bucket(day: str, shard: int) -> str:
+    """Hash key of the sparse recheck index (`rk`): the UTC day (YYYY-MM-DD) and shard."""
+    return f"R#{day}#{shard:02d}"
 
 
 class DynamoMembershipStore:
@@ -33,7 +47,6 @@ class DynamoMembershipStore:
         customer_id: str,
         members: set[str],
         next_check: str | None,
-        shard_key: str | None,
         entered: list[str],
         exited: list[str],
         expected_version: str | None,
@@ -67,16 +80,16 @@ class DynamoMembershipStore:
             "cid": customer_id,
             "segs": set(members) or None,
             "nchk": next_check,
-            "rk": shard_key,
+            "rk": recheck_bucket(next_check[:10], recheck_shard(customer_id)) if next_check else None,
             "ver": iso(now_utc()),
         }
         self.t.put_versioned(record, expected_version, "membership record")
 
-    def due(self, bucket: str, until: str) -> list[str]:
+    def due(self, day: date, shard: int, until: str) -> list[tuple[str, str]]:
         keys = []
-        for pk, _ in self.t.due_keys(self.recheck_index, bucket, until):
+        for pk, _ in self.t.due_keys(self.recheck_index, recheck_bucket(day.isoformat(), shard), until):
             _, workspace_id, _, customer_id = pk.split("#", 3)
-            keys.append(f"{workspace_id}|{customer_id}")
+            keys.append((workspace_id, customer_id))
         return keys
 
     def recheck_watermark(self) -> str | None:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
+from chalicelib.domain.erasure_values import HeldBy, Holding
 from chalicelib.domain.models import now_utc
 
 INDEX = "PX"
@@ -15,6 +16,15 @@ INDEX = "PX"
 
 def index_pk(workspace_id: str, person_id: str) -> str:
     return f"W#{workspace_id}#{INDEX}#{person_id}"
+
+
+# The sort-key prefix of each kind of holding the domain lists (docs/data-model.md)
+HOLDING_PREFIX = {HeldBy.CHECKOUT: "K", HeldBy.AUDIENCE_EXPORT: "XP", HeldBy.DATA_EXPORT: "DR"}
+
+
+def holding_refs(holdings: Iterable[Holding]) -> list[tuple[str, str]]:
+    """(customer id, `<kind>#<ref>`) of each holding."""
+    return [(h.customer_id, f"{HOLDING_PREFIX[h.held_by]}#{h.ref}") for h in holdings]
 
 
 def index_items(

@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from chalicelib.domain import segments
 from chalicelib.domain.customer_profile import CustomerProfile
+from chalicelib.domain.erasure_values import HeldBy, Holding
 from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.identity import normalize_email, normalize_phone
 from chalicelib.domain.models import now_utc
@@ -166,7 +167,9 @@ class AudienceService:
         key = f"exports/{workspace_id}/{segment_id}/customer-match-{at:%Y%m%dT%H%M%SZ}.csv"
         uri = self.writer.write(key, buffer.getvalue().encode(), "text/csv")
         if self.index is not None:
-            self.index.add(workspace_id, [(cid, f"XP#{key}") for cid in exported], EXPORT_DAYS)
+            self.index.hold(
+                workspace_id, [Holding(cid, HeldBy.AUDIENCE_EXPORT, key) for cid in exported], EXPORT_DAYS
+            )
         return ExportResult(
             uri=uri,
             format=fmt,

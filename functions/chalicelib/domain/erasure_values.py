@@ -9,6 +9,7 @@ adapters/source_erasure_store.py.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 ItemRef = tuple[str, str]  # a CRM-table item, as the store names it (opaque here)
 IngestRef = str  # an ingest-table item, as the store names it (opaque here)
@@ -71,3 +72,22 @@ class ErasureProgress:
     counts: dict[str, int] = field(default_factory=dict)  # removed, per kind
     journal_cursor: str | None = None  # the page whose counts were journaled before acting
     journal: dict[str, int] | None = None  # those counts (None: no page cut short)
+
+
+class HeldBy(StrEnum):
+    """What can hold a person outside their profile's partitions, for the domain to list
+    in the person index (the others, quarantined bodies and coupons, are listed by the
+    adapters that write them)."""
+
+    CHECKOUT = "checkout"  # ref: the checkout's ingest key
+    AUDIENCE_EXPORT = "audience_export"  # ref: the export's object key
+    DATA_EXPORT = "data_export"  # ref: the data request's id
+
+
+@dataclass(frozen=True)
+class Holding:
+    """One thing that holds a customer id's person (the person index's entry)."""
+
+    customer_id: str
+    held_by: HeldBy
+    ref: str

@@ -24,11 +24,10 @@ from chalicelib.domain.models import now_utc
 from chalicelib.domain.outcomes import MembershipChange
 from chalicelib.domain.ports import EventSink, MembershipStore, ProfileReader
 from chalicelib.domain.segment_service import SegmentService
-from chalicelib.domain.segment_values import MembershipRecord
+from chalicelib.domain.segment_values import RECHECK_SHARDS, MembershipRecord
 from chalicelib.domain.segments import BUILTIN_PREFIXES, check_builtin
 from chalicelib.domain.workspace_settings import WorkspaceSettings
 
-SHARDS = 16
 LOOKBACK_DAYS = 7  # due buckets the first recheck run reads (later runs start at their watermark)
 MAX_ATTEMPTS = 5
 
@@ -61,12 +60,6 @@ def check_still_good(record: MembershipRecord | None, next_check: datetime | Non
     if stored == next_check:
         return True
     return stored is not None and stored > now and (next_check is None or stored <= next_check)
-
-
-def recheck_bucket(at: datetime, customer_id: str) -> str:
-    """Hash key of the sparse recheck index: the day, spread over SHARDS partitions."""
-    shard = int(customer_id[-4:], 16) % SHARDS if customer_id[-4:].isalnum() else 0
-    return f"R#{at:%Y-%m-%d}#{shard:02d}"
 
 
 class MembershipService:
@@ -148,14 +141,12 @@ class MembershipService:
                     [_event("segment.entered", workspace_id, customer_id, s, at, rev) for s in change.entered]
                     + [_event("segment.exited", workspace_id, customer_id, s, at, rev) for s in change.exited]
                 )
-            shard_key = recheck_bucket(next_check, customer_id) if next_check else None
             try:
                 self.store.save(
                     workspace_id,
                     customer_id,
                     after,
                     stamp,
-                    shard_key,
                     change.entered,
                     change.exited,
                     record.version if record else None,
@@ -181,10 +172,9 @@ class MembershipService:
         skipped = Skipped()
         day = start.replace(hour=0, minute=0, second=0, microsecond=0)
         while day <= at:
-            for shard in range(SHARDS):
+            for shard in range(RECHECK_SHARDS):
                 queries += 1
-                for key in self.store.due(f"R#{day:%Y-%m-%d}#{shard:02d}", until):
-                    workspace_id, customer_id = key.split("|", 1)
+                for workspace_id, customer_id in self.store.due(day.date(), shard, until):
                     seen += 1
                     try:
                         profile = self.profiles.load(workspace_id, customer_id)

@@ -13,10 +13,8 @@ entries when one of them changes or profiles merge.
 
 from __future__ import annotations
 
-import zlib
-from collections.abc import Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from chalicelib.domain import timemath
 from chalicelib.domain.customer_profile import OrderEntry, ProfileFigures
@@ -84,10 +82,8 @@ def summarize(entries: dict[str, OrderEntry]) -> Summary:
     return out
 
 
-def of_profile(profile: CustomerProfile | Mapping[str, Any]) -> Summary:
+def of_profile(profile: CustomerProfile) -> Summary:
     """Every order of a profile: the moved entries' summary and the recent entries'."""
-    if isinstance(profile, Mapping):
-        return _of_stored_profile(profile)  # TRANSITIONAL (below)
     return (profile.moved or Summary()).combine(summarize(profile.orders))
 
 
@@ -114,49 +110,4 @@ def aggregates(summary: Summary, currency: str) -> ProfileFigures:
         average_gap_days=gap,
         unconverted=dict(s.unconverted) or None,
         channels=set(s.channels) or None,
-    )
-
-
-# -- TRANSITIONAL (issue 13) ---------------------------------------------------------------
-# predict.summary (the nightly job, the segment facts) still reads stored profile items;
-# this reading of an item's `o` and `so` goes once it takes a CustomerProfile.
-def _of_stored_profile(item: Mapping[str, Any]) -> Summary:
-    so = item.get("so")
-    moved = Summary()
-    if so:
-        moved = Summary(
-            int(so.get("c", 0)),
-            int(so.get("n", 0)),
-            int(so.get("nc", 0)),
-            Decimal(so.get("s", 0)),
-            Decimal(so.get("r", 0)),
-            {k: Decimal(v) for k, v in (so.get("u") or {}).items()},
-            set(so.get("ch") or ()),
-            set(so.get("p") or ()),
-            set(so.get("k") or ()),
-            set(so.get("src") or ()),
-            int(so["t0"]) if so.get("t0") is not None else None,
-            int(so["t1"]) if so.get("t1") is not None else None,
-            int(so.get("nt", 0)),
-            int(so["d0"]) if so.get("d0") is not None else None,
-            int.from_bytes(zlib.decompress(bytes(so["dm"])), "little") if so.get("dm") else 0,
-            Decimal(so.get("d0v", 0)),
-            Decimal(so.get("v", 0)),
-        )
-    recent = {key: _entry(e) for key, e in (item.get("o") or {}).items()}
-    return moved.combine(summarize(recent))
-
-
-def _entry(e: Mapping[str, Any]) -> OrderEntry:
-    return OrderEntry(
-        int(e["v"]),
-        placed_at=int(e["t"]) if e.get("t") is not None else None,
-        counted=not e.get("x"),
-        amount=Decimal(e["a"]) if e.get("a") is not None else None,
-        refunded=Decimal(e["r"]) if e.get("r") is not None else None,
-        currency=e.get("cur"),
-        original_amount=Decimal(e["oa"]) if e.get("oa") is not None else None,
-        channel=e.get("ch"),
-        products=e.get("p"),
-        categories=e.get("k"),
     )

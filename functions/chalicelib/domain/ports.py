@@ -10,7 +10,7 @@ with the customers service (this module imports nothing from messaging).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # annotations only: importing the ports costs nothing at cold
     from chalicelib.domain.customer_profile import CustomerProfile, OrderEntry
     from chalicelib.domain.erasure_values import (
         ErasureProgress,
+        Holding,
         IngestRef,
         ItemRef,
         MergedPointer,
@@ -199,12 +200,14 @@ class MembershipStore(Protocol):
         customer_id: str,
         members: set[str],
         next_check: str | None,
-        shard_key: str | None,
         entered: list[str],
         exited: list[str],
         expected_version: str | None,
     ) -> None: ...
-    def due(self, bucket: str, until: str) -> list[str]: ...  # customer ids (with workspace)
+    def due(self, day: date, shard: int, until: str) -> list[tuple[str, str]]:
+        """(workspace id, customer id) of the records in a day's recheck shard due by `until`."""
+        ...
+
     def recheck_watermark(self) -> str | None: ...
     def set_recheck_watermark(self, until: str) -> None: ...
     def size(self, workspace_id: str, segment_id: str) -> int: ...
@@ -319,8 +322,8 @@ class PrivacyStore(Protocol):
 class ErasureStore(Protocol):
     """What holds a person outside their profile (adapters/erasure.py)."""
 
-    def add(self, workspace_id: str, refs: Sequence[tuple[str, str]], ttl_days: int | None = None) -> None:
-        """Person-index items: (customer id, `<kind>#<ref>`)."""
+    def hold(self, workspace_id: str, holdings: Sequence[Holding], ttl_days: int | None = None) -> None:
+        """List what holds each person, for their erasure (kept `ttl_days` when given)."""
         ...
 
     def erase_person(self, workspace_id: str, person_id: str, hashes: set[str]) -> dict[str, int]: ...
@@ -459,9 +462,9 @@ class ExportWriter(Protocol):
 
 
 class PersonIndex(Protocol):
-    def add(
-        self, workspace_id: str, refs: Sequence[tuple[str, str]], ttl_days: int | None = None
-    ) -> None: ...
+    def hold(self, workspace_id: str, holdings: Sequence[Holding], ttl_days: int | None = None) -> None:
+        """List what holds each person, for their erasure (kept `ttl_days` when given)."""
+        ...
 
 
 # -- tenancy -------------------------------------------------------------------

@@ -20,6 +20,7 @@ from typing import Any
 from chalicelib.domain import timemath
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.customers import CustomerService, OrderView
+from chalicelib.domain.erasure_values import HeldBy, Holding
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.identity import customer_id_for, identity_keys
 from chalicelib.domain.ingest_images import CheckoutImage, PrivacyRequestImage
@@ -104,8 +105,8 @@ class PrivacyService:
                 workspace_id, request_id, gzip.compress(json.dumps(export).encode()), EXPORT_TTL_DAYS
             )
             if self.erasure is not None:  # an erasure of the customer deletes the export too
-                refs = [(p.customer_id, f"DR#{request_id}") for p in found]
-                self.erasure.add(workspace_id, refs, EXPORT_TTL_DAYS)
+                holdings = [Holding(p.customer_id, HeldBy.DATA_EXPORT, request_id) for p in found]
+                self.erasure.hold(workspace_id, holdings, EXPORT_TTL_DAYS)
             entry |= {"state": "export_ready", "orders_exported": len(export["orders"])}
         elif self.source_erasure is not None:  # shop_redact: the source's data, resumably
             return self.source_erasure.handle(item)  # (domain/source_erasure.py)
@@ -182,8 +183,8 @@ class PrivacyService:
         settings = self.workspaces.settings(new.workspace_id)
         if settings is None:
             raise LookupError(f"workspace {new.workspace_id} not found")
-        refs = [(customer_id_for(settings.id_salt, k), f"K#{new.key}") for k in keys]
-        self.erasure.add(new.workspace_id, refs)
+        holdings = [Holding(customer_id_for(settings.id_salt, k), HeldBy.CHECKOUT, new.key) for k in keys]
+        self.erasure.hold(new.workspace_id, holdings)
         return ApplyResult(None, "indexed")
 
 

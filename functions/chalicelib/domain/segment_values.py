@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Customers due for a segment recheck on a day are listed in this many partitions (a
+# shard each, by customer id), so a day's rechecks never crowd one partition.
+RECHECK_SHARDS = 16
+
 
 @dataclass(frozen=True)
 class SegmentDefinition:

@@ -40,8 +40,8 @@ CUSTOM_SEGMENTS = {
 def _load(harness: Any, ws: Any, customers: int, seed: int, now: datetime) -> int:
     """Profiles, then memberships as the stream would have left them; returns items written."""
     from chalicelib.adapters.codec import to_item
+    from chalicelib.adapters.membership_store import recheck_bucket, recheck_shard
     from chalicelib.adapters.profile_items import profile_of
-    from chalicelib.domain.membership import recheck_bucket
     from chalicelib.domain.profile_facts import score_profile
     from chalicelib.domain.timemath import iso
     from patron import synthetic
@@ -86,7 +86,9 @@ def _load(harness: Any, ws: Any, customers: int, seed: int, now: datetime) -> in
                 "cid": item["cid"],
                 "segs": members,
                 "nchk": iso(next_check),
-                "rk": recheck_bucket(next_check, item["cid"]) if next_check else None,
+                "rk": recheck_bucket((iso(next_check) or "")[:10], recheck_shard(item["cid"]))
+                if next_check
+                else None,
                 "ver": iso(now),
             }
         )
