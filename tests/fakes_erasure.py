@@ -12,13 +12,14 @@ import copy
 import gzip
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from chalicelib.adapters import records
 from chalicelib.adapters.ingest_store import order_keys
 from chalicelib.adapters.order_items import image
 from chalicelib.adapters.person_index import holding_refs, index_items, index_pk
+from chalicelib.adapters.privacy_store import export_item
 from chalicelib.adapters.profile_items import profile_of, profile_pk
 from chalicelib.adapters.source_erasure_store import (
     COUNTER,
@@ -26,7 +27,10 @@ from chalicelib.adapters.source_erasure_store import (
     MOVED,
     PK,
     TOMBSTONE,
+    live_records,
+    privacy_request_keys,
     progress_of,
+    source_record_keys,
 )
 from chalicelib.adapters.source_settings import source_keys
 from chalicelib.domain.customer_profile import CustomerProfile
@@ -41,7 +45,6 @@ from chalicelib.domain.erasure_values import (
     SourceRecords,
 )
 from chalicelib.domain.ingest_images import Image
-from chalicelib.domain.models import now_utc
 from chalicelib.domain.source_erasure import Overtaken
 from chalicelib.domain.timemath import iso
 
@@ -136,18 +139,7 @@ class FakePrivacyStore:
             item[name] = item.get(name, 0) + n
 
     def save_export(self, workspace_id: str, request_id: str, payload: bytes, ttl_days: int) -> None:
-        at = now_utc()
-        self.tables.put_crm(
-            {
-                "pk": f"W#{workspace_id}#PRIVACY",
-                "sk": f"export#{request_id}",
-                "t": "export",
-                "rid": request_id,
-                "body": payload,
-                "at": iso(at),
-                "ttl": int((at + timedelta(days=ttl_days)).timestamp()),
-            }
-        )
+        self.tables.put_crm(export_item(workspace_id, request_id, payload, ttl_days))
 
     def requests(self, workspace_id: str) -> list[dict[str, Any]]:
         items = self.tables.partition(f"W#{workspace_id}#PRIVACY")[:100]
@@ -313,20 +305,13 @@ class FakeSourceErasureStore:
         customer_ids: Sequence[str],
         checkout_ids: Sequence[str],
     ) -> SourceRecords:
-        orders = {o: k for o in order_ids for k in order_keys(workspace_id, [o])}
-        customers = {c: records.customer_pk(workspace_id, source_id, c) for c in customer_ids}
-        checkouts = {c: records.checkout_pk(workspace_id, source_id, c) for c in checkout_ids}
-        live = self._live([*orders.values(), *customers.values(), *checkouts.values()])
-        return SourceRecords(
-            orders={o: k for o, k in orders.items() if k in live},
-            customers={c: k for c, k in customers.items() if k in live},
-            checkouts={c: k for c, k in checkouts.items() if k in live},
-        )
+        keys = source_record_keys(workspace_id, source_id, order_ids, customer_ids, checkout_ids)
+        return live_records(keys, self._live([k for kind in keys for k in kind.values()]))
 
     def live_privacy_requests(
         self, workspace_id: str, source_id: str, request_ids: Sequence[str]
     ) -> list[IngestRef]:
-        keys = [records.privacy_pk(workspace_id, source_id, r) for r in request_ids]
+        keys = privacy_request_keys(workspace_id, source_id, request_ids)
         live = self._live(keys)
         return [k for k in keys if k in live]
 

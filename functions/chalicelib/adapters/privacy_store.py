@@ -19,6 +19,20 @@ from chalicelib.domain.models import now_utc
 from chalicelib.domain.timemath import iso
 
 
+def export_item(workspace_id: str, request_id: str, payload: bytes, ttl_days: int) -> dict[str, Any]:
+    """A data-request export, kept `ttl_days` (docs/data-model.md)."""
+    at = now_utc()
+    return {
+        "pk": f"W#{workspace_id}#PRIVACY",
+        "sk": f"export#{request_id}",
+        "t": "export",
+        "rid": request_id,
+        "body": payload,
+        "at": iso(at),
+        "ttl": int((at + timedelta(days=ttl_days)).timestamp()),
+    }
+
+
 class DynamoPrivacyStore:
     """Erasure of profiles, redaction of ingest items, privacy audit and exports."""
 
@@ -107,18 +121,7 @@ class DynamoPrivacyStore:
         self.t.add_counts(f"W#{workspace_id}#PRIVACY", f"req#{request_id}", counts, kind="privacy")
 
     def save_export(self, workspace_id: str, request_id: str, payload: bytes, ttl_days: int) -> None:
-        at = now_utc()
-        self.t.put(
-            {
-                "pk": f"W#{workspace_id}#PRIVACY",
-                "sk": f"export#{request_id}",
-                "t": "export",
-                "rid": request_id,
-                "body": payload,
-                "at": iso(at),
-                "ttl": int((at + timedelta(days=ttl_days)).timestamp()),
-            }
-        )
+        self.t.put(export_item(workspace_id, request_id, payload, ttl_days))
 
     def requests(self, workspace_id: str) -> list[dict[str, Any]]:
         items, _ = self.t.query(f"W#{workspace_id}#PRIVACY", limit=100, newest_first=False)

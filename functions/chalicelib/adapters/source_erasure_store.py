@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -68,6 +68,33 @@ def _index_value(stored: Any) -> str | None:
 
 def _sk(workspace_id: str, source_id: str) -> str:
     return f"{workspace_id}#{source_id}"
+
+
+def source_record_keys(
+    workspace_id: str,
+    source_id: str,
+    order_ids: Sequence[str],
+    customer_ids: Sequence[str],
+    checkout_ids: Sequence[str],
+) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """The ingest keys of a source's orders, customer records and checkouts, by id."""
+    return (
+        {o: k for o in order_ids for k in order_keys(workspace_id, [o])},
+        {c: records.customer_pk(workspace_id, source_id, c) for c in customer_ids},
+        {c: records.checkout_pk(workspace_id, source_id, c) for c in checkout_ids},
+    )
+
+
+def live_records(
+    keys: tuple[dict[str, str], dict[str, str], dict[str, str]], live: Container[str]
+) -> SourceRecords:
+    """The records among `keys` (source_record_keys) whose ingest item is live."""
+    orders, customers, checkouts = ({i: k for i, k in kind.items() if k in live} for kind in keys)
+    return SourceRecords(orders=orders, customers=customers, checkouts=checkouts)
+
+
+def privacy_request_keys(workspace_id: str, source_id: str, request_ids: Sequence[str]) -> list[str]:
+    return [records.privacy_pk(workspace_id, source_id, r) for r in request_ids]
 
 
 class DynamoSourceErasureStore:
@@ -218,21 +245,14 @@ class DynamoSourceErasureStore:
         checkout_ids: Sequence[str],
     ) -> SourceRecords:
         """Which of these records of the source are live (one BatchGetItem for them all)."""
-        orders = {o: k for o in order_ids for k in order_keys(workspace_id, [o])}
-        customers = {c: records.customer_pk(workspace_id, source_id, c) for c in customer_ids}
-        checkouts = {c: records.checkout_pk(workspace_id, source_id, c) for c in checkout_ids}
-        live = self.ingest_items([*orders.values(), *customers.values(), *checkouts.values()])
-        return SourceRecords(
-            orders={o: k for o, k in orders.items() if k in live},
-            customers={c: k for c, k in customers.items() if k in live},
-            checkouts={c: k for c, k in checkouts.items() if k in live},
-        )
+        keys = source_record_keys(workspace_id, source_id, order_ids, customer_ids, checkout_ids)
+        return live_records(keys, self.ingest_items([k for kind in keys for k in kind.values()]))
 
     def live_privacy_requests(
         self, workspace_id: str, source_id: str, request_ids: Sequence[str]
     ) -> list[IngestRef]:
         """The ingest items of these privacy requests of the source that are not erased."""
-        keys = [records.privacy_pk(workspace_id, source_id, r) for r in request_ids]
+        keys = privacy_request_keys(workspace_id, source_id, request_ids)
         live = self.ingest_items(keys)
         return [k for k in keys if k in live]
 
