@@ -38,7 +38,7 @@ FORBIDDEN = {
     "phone": re.compile(_digits("2125550147")),
     "first name": re.compile(r"\bJane\b"),
     "last name": re.compile(r"\bDoe\b"),
-    "address": re.compile(r"418 Maple Ridge|Apt 3B|Ann Arbor|48104", re.I),
+    "address": re.compile(r"418 Maple Ridge|Apt 3B|Ann Arbor|(?<![0-9A-Za-z])48104(?![0-9A-Za-z])", re.I),
     "email hash": re.compile(hashlib.sha256(EMAIL.encode()).hexdigest()),
     "phone hash": re.compile(hashlib.sha256(PHONE.encode()).hexdigest()),
 }
