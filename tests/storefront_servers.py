@@ -1,0 +1,298 @@
+"""Small stand-ins for Shopify's GraphQL Admin API and WooCommerce's REST API on 127.0.0.1.
+
+No emulator of either exists, so these accept exactly the documented request shapes (method,
+path, auth header, JSON body) and answer the documented response shapes: pages with pageInfo /
+X-WP-TotalPages, a throttled answer with throttleStatus, userErrors, error JSON. A test can
+queue answers (`then(...)`) that the next requests get before the normal behaviour resumes;
+every request is recorded. The production clients are pointed at `server.url`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import urllib.parse
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Answer:
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: Any
+
+
+def throttle_extensions(requested: float, available: float, rate: float = 50.0, maximum: float = 1000.0):
+    """`extensions` as Shopify sends it with every answer."""
+    return {
+        "cost": {
+            "requestedQueryCost": requested,
+            "actualQueryCost": None if requested > available else requested,
+            "throttleStatus": {
+                "maximumAvailable": maximum,
+                "currentlyAvailable": available,
+                "restoreRate": rate,
+            },
+        }
+    }
+
+
+def throttled(requested: float, available: float, rate: float = 50.0) -> Answer:
+    """Shopify's answer when the bucket cannot hold the query: HTTP 200, no data."""
+    return Answer(
+        200,
+        {
+            "errors": [
+                {
+                    "message": "Throttled",
+                    "extensions": {
+                        "code": "THROTTLED",
+                        "documentation": "https://shopify.dev/api/usage/limits",
+                    },
+                }
+            ],
+            "extensions": throttle_extensions(requested, available, rate),
+        },
+    )
+
+
+def user_errors(mutation: str, *errors: tuple[list[str], str, str]) -> Answer:
+    """A mutation's payload with `userErrors` (field, message, code), as discountCodeBasicCreate."""
+    return Answer(
+        200,
+        {
+            "data": {
+                mutation: {
+                    "codeDiscountNode": None,
+                    "userErrors": [{"field": f, "message": m, "code": c} for f, m, c in errors],
+                }
+            },
+            "extensions": throttle_extensions(10, 990),
+        },
+    )
+
+
+class _Server:
+    def __init__(self) -> None:
+        self.seen: list[Seen] = []
+        self.queued: deque[Answer] = deque()
+        self._lock = threading.Lock()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                owner._serve(self, "GET")
+
+            def do_POST(self) -> None:
+                owner._serve(self, "POST")
+
+            def log_message(self, *args: Any) -> None:  # quiet
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+
+    def then(self, *answers: Answer) -> None:
+        self.queued.extend(answers)
+
+    def _serve(self, handler: BaseHTTPRequestHandler, method: str) -> None:
+        parsed = urllib.parse.urlsplit(handler.path)
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw
+        seen = Seen(
+            method,
+            parsed.path,
+            dict(urllib.parse.parse_qsl(parsed.query)),
+            {k.lower(): v for k, v in handler.headers.items()},
+            body,
+        )
+        with self._lock:
+            self.seen.append(seen)
+            answer = self.check(seen) or (self.queued.popleft() if self.queued else None) or self.answer(seen)
+        data = json.dumps(answer.body).encode()
+        handler.send_response(answer.status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        for name, value in answer.headers.items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def check(self, seen: Seen) -> Answer | None:  # the request's shape; None when it is right
+        raise NotImplementedError
+
+    def answer(self, seen: Seen) -> Answer:
+        raise NotImplementedError
+
+    @contextmanager
+    def running(self) -> Iterator[_Server]:
+        thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            thread.join()
+
+
+class ShopifyServer(_Server):
+    """POST /admin/api/{version}/graphql.json with X-Shopify-Access-Token; `products` pages of
+    `page_size` nodes with pageInfo, cursors opaque strings."""
+
+    def __init__(self, token: str, version: str, products: int = 5, page_size: int = 2) -> None:
+        super().__init__()
+        self.token, self.version, self.page_size = token, version, page_size
+        self.products = [
+            {"id": f"gid://shopify/Product/{n}", "title": f"Product {n}"} for n in range(1, products + 1)
+        ]
+        self.cost = (12.0, 988.0, 50.0)  # requested, currently available, restore rate
+
+    def check(self, seen: Seen) -> Answer | None:
+        if seen.method != "POST" or seen.path != f"/admin/api/{self.version}/graphql.json":
+            return Answer(404, {"errors": "Not Found"})
+        if seen.headers.get("x-shopify-access-token") != self.token:
+            return Answer(
+                401,
+                {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"},
+            )
+        body = seen.body
+        if (
+            not seen.headers.get("content-type", "").startswith("application/json")
+            or not isinstance(body, dict)
+            or not isinstance(body.get("query"), str)
+            or not isinstance(body.get("variables", {}), dict)
+        ):
+            return Answer(400, {"errors": {"query": "Required parameter missing or invalid"}})
+        return None
+
+    def answer(self, seen: Seen) -> Answer:
+        after = seen.body["variables"].get("after")
+        start = 0 if after is None else int(base64.b64decode(after).decode().split(":")[1])
+        chunk = self.products[start : start + self.page_size]
+        end = start + len(chunk)
+        requested, available, rate = self.cost
+        return Answer(
+            200,
+            {
+                "data": {
+                    "products": {
+                        "nodes": chunk,
+                        "pageInfo": {
+                            "hasNextPage": end < len(self.products),
+                            "endCursor": base64.b64encode(f"cursor:{end}".encode()).decode()
+                            if chunk
+                            else None,
+                        },
+                    }
+                },
+                "extensions": throttle_extensions(requested, available, rate),
+            },
+        )
+
+
+class WooCommerceServer(_Server):
+    """/wp-json/wc/v3/{orders,coupons} with HTTP basic auth (consumer key and secret)."""
+
+    def __init__(self, key: str, secret: str, orders: int = 5) -> None:
+        super().__init__()
+        self.auth = "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
+        self.orders = [
+            {"id": n, "number": str(n), "date_created_gmt": "2025-10-07T07:50:26"}
+            for n in range(1, orders + 1)
+        ]
+        self.coupons: list[dict[str, Any]] = []
+
+    def check(self, seen: Seen) -> Answer | None:
+        if not seen.path.startswith("/wp-json/wc/v3/"):
+            return Answer(
+                404,
+                {
+                    "code": "rest_no_route",
+                    "message": "No route was found matching the URL and request method.",
+                    "data": {"status": 404},
+                },
+            )
+        if seen.headers.get("authorization") != self.auth:
+            return Answer(
+                401,
+                {
+                    "code": "woocommerce_rest_cannot_view",
+                    "message": "Sorry, you cannot list resources.",
+                    "data": {"status": 401},
+                },
+            )
+        per_page = seen.query.get("per_page", "10")
+        if not per_page.isdigit() or not 1 <= int(per_page) <= 100:
+            return Answer(
+                400,
+                {
+                    "code": "rest_invalid_param",
+                    "message": "Invalid parameter(s): per_page",
+                    "data": {
+                        "status": 400,
+                        "params": {"per_page": "per_page must be between 1 (inclusive) and 100 (inclusive)"},
+                    },
+                },
+            )
+        if seen.method == "POST" and not (
+            seen.headers.get("content-type", "").startswith("application/json")
+            and isinstance(seen.body, dict)
+        ):
+            return Answer(
+                400,
+                {
+                    "code": "rest_invalid_json",
+                    "message": "Invalid JSON body passed.",
+                    "data": {"status": 400},
+                },
+            )
+        return None
+
+    def answer(self, seen: Seen) -> Answer:
+        resource = seen.path.removeprefix("/wp-json/wc/v3/")
+        if seen.method == "GET" and resource == "orders":
+            per_page, page = int(seen.query.get("per_page", "10")), int(seen.query.get("page", "1"))
+            chunk = self.orders[(page - 1) * per_page : page * per_page]
+            pages = max(1, -(-len(self.orders) // per_page))
+            return Answer(200, chunk, {"X-WP-Total": str(len(self.orders)), "X-WP-TotalPages": str(pages)})
+        if seen.method == "POST" and resource == "coupons":
+            if any(c["code"] == seen.body.get("code") for c in self.coupons):
+                return Answer(
+                    400,
+                    {
+                        "code": "woocommerce_rest_coupon_code_already_exists",
+                        "message": "The coupon code already exists",
+                        "data": {"status": 400},
+                    },
+                )
+            coupon = {"id": 700 + len(self.coupons), **seen.body}
+            self.coupons.append(coupon)
+            return Answer(201, coupon)
+        return Answer(
+            404,
+            {
+                "code": "rest_no_route",
+                "message": "No route was found matching the URL and request method.",
+                "data": {"status": 404},
+            },
+        )
