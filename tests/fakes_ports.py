@@ -23,6 +23,7 @@ from chalicelib.adapters import records
 from chalicelib.adapters.codec import from_item, to_item
 from chalicelib.adapters.ingest_store import order_keys
 from chalicelib.adapters.order_items import order_detail
+from chalicelib.adapters.secrets import admin_secret, credentials_of
 from chalicelib.domain import timemath
 from chalicelib.domain.models import (
     Checkout,
@@ -40,6 +41,7 @@ from chalicelib.domain.models import (
 from chalicelib.domain.order_snapshot import OrderDetail
 from chalicelib.domain.ports import WriteOutcome
 from chalicelib.domain.profiles import WorkspaceSettings
+from chalicelib.domain.store_admin import AdminCredentials
 
 Image = dict[str, Any]
 
@@ -265,6 +267,16 @@ class FakeWorkspaceDirectory:
     def find_source(self, platform: str, shop_key: str) -> Source | None:
         return self.by_shop.get((platform, shop_key))
 
+    def set_admin_api(self, connected: Source) -> None:
+        key = (connected.platform.value, connected.shop_domain)
+        current = self.by_shop[key]
+        self.by_shop[key] = current.model_copy(
+            update={
+                name: getattr(connected, name)
+                for name in ("admin_ref", "admin_api_version", "admin_endpoint")
+            }
+        )
+
     def set_shop_zone(self, source: Source, zone: str) -> bool:
         key = (source.platform.value, source.shop_domain)
         current = self.by_shop.get(key)
@@ -306,6 +318,16 @@ class FakeSecretStore:
         current = self.webhook_secrets(secret_ref)
         if current:
             self.values[secret_ref] = {"current": current[0]}
+
+    def save_admin_credentials(
+        self, name: str, credentials: AdminCredentials, tags: dict[str, str], secret_ref: str | None
+    ) -> str:
+        ref = secret_ref or self.create(name, "", tags)
+        self.values[ref] = admin_secret(credentials)
+        return ref
+
+    def admin_credentials(self, secret_ref: str, api_version: str | None) -> AdminCredentials:
+        return credentials_of(dict(self.values[secret_ref]), api_version)
 
 
 # -- Quarantine ---------------------------------------------------------------------------

@@ -47,3 +47,35 @@ def test_each_source_has_its_own_secret(secrets):
     assert a != b
     assert tuple(secrets.webhook_secrets(a)) == ("secret-of-a-0123456789",)
     assert tuple(secrets.webhook_secrets(b)) == ("secret-of-b-0123456789",)
+
+
+def test_admin_api_credentials_are_kept_apart_and_replaced_on_reconnecting(secrets):
+    # Given a source's webhook secret and its Shopify Admin API token
+    from chalicelib.domain.store_admin import ShopifyCredentials, WooCommerceCredentials
+
+    webhook = secrets.create("patron/ws_a/src_1", "first-secret-0123456789", {})
+    ref = secrets.save_admin_credentials(
+        "patron/ws_a/src_1/admin", ShopifyCredentials(access_token="shpat_first_token"), {}, None
+    )
+    first = secrets.admin_credentials(ref, "2025-07")
+    # When the source is connected again with a new token (the same secret takes it)
+    again = secrets.save_admin_credentials(
+        "patron/ws_a/src_1/admin", ShopifyCredentials(access_token="shpat_second_token"), {}, ref
+    )
+    # Then the token and the pinned version read back, the new token replaced the old
+    assert first == ShopifyCredentials(access_token="shpat_first_token", api_version="2025-07")
+    assert again == ref
+    assert secrets.admin_credentials(ref, "2025-10") == ShopifyCredentials(
+        access_token="shpat_second_token", api_version="2025-10"
+    )
+    # and the webhook secret is untouched; WooCommerce credentials keep both parts
+    assert tuple(secrets.webhook_secrets(webhook)) == ("first-secret-0123456789",)
+    woo = secrets.save_admin_credentials(
+        "patron/ws_a/src_2/admin",
+        WooCommerceCredentials(consumer_key="ck_1", consumer_secret="cs_1"),
+        {},
+        None,
+    )
+    assert secrets.admin_credentials(woo, None) == WooCommerceCredentials(
+        consumer_key="ck_1", consumer_secret="cs_1"
+    )

@@ -100,3 +100,38 @@ def test_adopting_a_currency_for_an_unknown_workspace_fails(directory):
     with pytest.raises(LookupError):
         directory.adopt_currency("ws_gone", "EUR")
     assert directory.settings("ws_gone") is None
+
+
+def test_a_sources_admin_api_connection_is_read_with_it_and_replaced_on_reconnecting(directory):
+    # Given a registered source, not connected
+    directory.create_workspace("ws_a", "Brand", "USD", "hash-a")
+    directory.add_source(SHOP)
+    before = directory.find_source("shopify", SHOP.shop_domain)
+    # When it is connected with an endpoint override, then again without one
+    directory.set_admin_api(
+        SHOP.model_copy(
+            update={
+                "admin_ref": "arn:adm:1",
+                "admin_api_version": "2025-07",
+                "admin_endpoint": "http://127.0.0.1:9",
+            }
+        )
+    )
+    first = directory.find_source("shopify", SHOP.shop_domain)
+    directory.set_admin_api(
+        SHOP.model_copy(update={"admin_ref": "arn:adm:1", "admin_api_version": "2025-10"})
+    )
+    second = directory.find_source("shopify", SHOP.shop_domain)
+    # Then the source webhooks find carries the connection, and the second replaced the first
+    assert before.admin_ref is None
+    assert (first.admin_ref, first.admin_api_version, first.admin_endpoint) == (
+        "arn:adm:1",
+        "2025-07",
+        "http://127.0.0.1:9",
+    )
+    assert (second.admin_ref, second.admin_api_version, second.admin_endpoint) == (
+        "arn:adm:1",
+        "2025-10",
+        None,
+    )
+    assert second.model_copy(update={"admin_ref": None, "admin_api_version": None}) == SHOP

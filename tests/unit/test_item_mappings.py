@@ -38,3 +38,30 @@ def test_a_new_days_cursor_starts_gathering_from_the_beginning():
     # Given the item a new day's run writes, When it is read, Then it gathers from the start
     item = {"ws": "ws_1", "day": "2026-11-27", "ph": "gather", "cur": "", "pg": 0, "n": 0, "moved": 0, "v": 0}
     assert cursor_of(item) == NightlyCursor("ws_1", "2026-11-27")
+
+
+def test_a_sources_admin_api_connection_round_trips_through_its_attributes():
+    # Given a connected source, and one that is not
+    from chalicelib.adapters.source_settings import admin_fields, admin_of
+    from chalicelib.domain.models import Platform, Source
+
+    plain = Source(
+        workspace_id="ws_1",
+        source_id="src_1",
+        platform=Platform.SHOPIFY,
+        shop_domain="a.myshopify.com",
+        secret_ref="s",
+    )
+    connected = plain.model_copy(
+        update={
+            "admin_ref": "arn:secret:adm",
+            "admin_api_version": "2025-07",
+            "admin_endpoint": "http://127.0.0.1:9",
+        }
+    )
+    # When each is written as attributes and read back
+    written = admin_fields(connected)
+    # Then the attributes are adm, av, aep, and reading them gives the same connection
+    assert written == {"adm": "arn:secret:adm", "av": "2025-07", "aep": "http://127.0.0.1:9"}
+    assert plain.model_copy(update=admin_of(written)) == connected
+    assert admin_fields(plain) == {} and plain.model_copy(update=admin_of({})) == plain

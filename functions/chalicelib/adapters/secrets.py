@@ -1,8 +1,10 @@
-"""Webhook secrets in AWS Secrets Manager.
+"""Webhook secrets and Admin API credentials in AWS Secrets Manager.
 
-A secret's value is JSON: {"current": "...", "previous": "..."}; during a
-rotation both verify. Values are cached for a few minutes in a warm Lambda and
-never logged.
+A webhook secret's value is JSON: {"current": "...", "previous": "..."}; during a
+rotation both verify. Admin API credentials are a secret of their own per source:
+{"access_token"} (Shopify) or {"consumer_key", "consumer_secret"} (WooCommerce); the
+pinned API version lives on the source item. Values are cached for a few minutes in a
+warm Lambda and never logged.
 """
 
 from __future__ import annotations
@@ -12,12 +14,19 @@ from collections.abc import Sequence
 from typing import Any
 
 from chalicelib.adapters.cache import TtlCache
+from chalicelib.domain.store_admin import (
+    SHOPIFY_API_VERSION,
+    AdminCredentials,
+    ShopifyCredentials,
+    WooCommerceCredentials,
+)
 
 
 class SecretsManagerStore:
     def __init__(self, client: Any, cache_seconds: float = 300) -> None:
         self._client = client
         self._cache: TtlCache[tuple[str, ...]] = TtlCache(cache_seconds)
+        self._admin: TtlCache[dict[str, str]] = TtlCache(cache_seconds)
 
     def webhook_secrets(self, secret_ref: str) -> Sequence[str]:
         return self._cache.get(secret_ref, lambda: self._load(secret_ref))
@@ -49,3 +58,42 @@ class SecretsManagerStore:
                 SecretId=secret_ref, SecretString=json.dumps({"current": current[0]})
             )
         self._cache.invalidate(secret_ref)
+
+    def save_admin_credentials(
+        self, name: str, credentials: AdminCredentials, tags: dict[str, str], secret_ref: str | None
+    ) -> str:
+        """The source's Admin API credentials: a new secret `name`, or a new value of
+        `secret_ref` when the source is connected already. Returns the secret's ref."""
+        value = json.dumps(admin_secret(credentials))
+        if secret_ref:
+            self._client.put_secret_value(SecretId=secret_ref, SecretString=value)
+            self._admin.invalidate(secret_ref)
+            return secret_ref
+        response = self._client.create_secret(
+            Name=name, SecretString=value, Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
+        )
+        return str(response["ARN"])
+
+    def admin_credentials(self, secret_ref: str, api_version: str | None) -> AdminCredentials:
+        value = self._admin.get(
+            secret_ref,
+            lambda: json.loads(self._client.get_secret_value(SecretId=secret_ref)["SecretString"]),
+        )
+        return credentials_of(value, api_version)
+
+
+def admin_secret(credentials: AdminCredentials) -> dict[str, str]:
+    """The secret's value: the credentials without the API version (the source item has it)."""
+    if isinstance(credentials, ShopifyCredentials):
+        return {"access_token": credentials.access_token}
+    return {"consumer_key": credentials.consumer_key, "consumer_secret": credentials.consumer_secret}
+
+
+def credentials_of(value: dict[str, str], api_version: str | None) -> AdminCredentials:
+    if "access_token" in value:
+        return ShopifyCredentials(
+            access_token=value["access_token"], api_version=api_version or SHOPIFY_API_VERSION
+        )
+    return WooCommerceCredentials(
+        consumer_key=value["consumer_key"], consumer_secret=value["consumer_secret"]
+    )

@@ -1,6 +1,6 @@
 """A source's WooCommerce consent keys on its two items (`SRC#<platform>#<shop>` / `SRC` and
 `W#<ws>#SRC` / `<source id>`): `cke` and `cks`, lists of meta keys; no attribute means the
-documented defaults (parsers/woo_meta.py)."""
+documented defaults (parsers/woo_meta.py). Its Admin API connection: `adm`, `av`, `aep`."""
 
 from __future__ import annotations
 
@@ -49,6 +49,43 @@ def update_consent_keys(
         parts.append("REMOVE " + ", ".join(removes))
     extra = {"ExpressionAttributeValues": {f":{k}": to_av(v) for k, v in fields.items()}} if fields else {}
     for pk, sk in keys_of(source):
+        client.update_item(
+            TableName=table,
+            Key={"pk": {"S": pk}, "sk": {"S": sk}},
+            UpdateExpression=" ".join(parts),
+            ConditionExpression="attribute_exists(pk)",
+            **extra,
+        )
+
+
+ADMIN_ATTRIBUTES = ("adm", "av", "aep")
+
+
+def admin_fields(source: Source) -> dict[str, str]:
+    """A source's Admin API connection as stored: `adm` the credentials' secret ref, `av` the
+    pinned API version, `aep` the endpoint override; absent when not set."""
+    values = (source.admin_ref, source.admin_api_version, source.admin_endpoint)
+    return {name: value for name, value in zip(ADMIN_ATTRIBUTES, values, strict=True) if value}
+
+
+def admin_of(item: Mapping[str, Any]) -> dict[str, str | None]:
+    return {
+        "admin_ref": item.get("adm"),
+        "admin_api_version": item.get("av"),
+        "admin_endpoint": item.get("aep"),
+    }
+
+
+def update_admin(client: Any, table: str, connected: Source) -> None:
+    """Both items take the connection of `connected` (what it lacks is removed), each with
+    one UpdateItem on an existing item."""
+    fields = admin_fields(connected)
+    parts = ["SET " + ", ".join(f"{name} = :{name}" for name in fields)] if fields else []
+    removes = [name for name in ADMIN_ATTRIBUTES if name not in fields]
+    if removes:
+        parts.append("REMOVE " + ", ".join(removes))
+    extra = {"ExpressionAttributeValues": {f":{k}": {"S": v} for k, v in fields.items()}} if fields else {}
+    for pk, sk in keys_of(connected):
         client.update_item(
             TableName=table,
             Key={"pk": {"S": pk}, "sk": {"S": sk}},

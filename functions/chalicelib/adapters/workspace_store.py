@@ -11,9 +11,12 @@ from chalicelib.adapters.cache import TtlCache
 from chalicelib.adapters.codec import to_av
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.adapters.source_settings import (
+    admin_fields,
+    admin_of,
     consent_key_fields,
     consent_keys_of,
     keys_of,
+    update_admin,
     update_consent_keys,
 )
 from chalicelib.domain.errors import Conflict
@@ -286,6 +289,7 @@ class DynamoWorkspaceStore:
         if source.birthday_meta_key:
             item["bk"] = source.birthday_meta_key
         item |= consent_key_fields(source.email_consent_keys, source.sms_consent_keys)
+        item |= admin_fields(source)
         try:
             self.t.put(item, "attribute_not_exists(pk)")
         except self.t.client.exceptions.ConditionalCheckFailedException as exc:
@@ -330,6 +334,11 @@ class DynamoWorkspaceStore:
         update_consent_keys(self.t.client, self.t.table, source, email_keys, sms_keys)
         self._sources.invalidate(f"{source.platform.value}#{source.shop_domain}")
 
+    def set_admin_api(self, connected: Source) -> None:
+        """The source's Admin API connection (adm, av, aep) on both its items."""
+        update_admin(self.t.client, self.t.table, connected)
+        self._sources.invalidate(f"{connected.platform.value}#{connected.shop_domain}")
+
     def sources(self, workspace_id: str) -> list[dict[str, Any]]:
         items, _ = self.t.query(f"W#{workspace_id}#SRC", limit=100, newest_first=False)
         return items
@@ -353,4 +362,5 @@ def source_of(item: dict[str, Any]) -> Source:
         birthday_meta_key=item.get("bk"),
         **consent_keys_of(item),
         erasing=bool(item.get("ers")),
+        **admin_of(item),
     )

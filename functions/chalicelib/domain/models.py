@@ -247,3 +247,7 @@ class Source(Frozen):
     email_consent_keys: tuple[str, ...] | None = None  # WooCommerce meta keys; None: the defaults
     sms_consent_keys: tuple[str, ...] | None = None
     erasing: bool = False  # shop/redact: its data is being (or was) erased; its webhooks are refused
+    # its store's Admin API (`patron source connect`): the Secrets Manager ref of the credentials
+    admin_ref: str | None = None  # None: not connected
+    admin_api_version: str | None = None  # Shopify: the pinned Admin GraphQL API version
+    admin_endpoint: str | None = None  # an override of https://<shop> (tests, the local stack)

@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # annotations only: importing the ports costs nothing at cold
     from chalicelib.domain.profile_links import IdentityPointer, MergeRecord
     from chalicelib.domain.scoring import RfmEdges
     from chalicelib.domain.segment_values import MembershipRecord, SegmentDefinition, Sweep
+    from chalicelib.domain.store_admin import AdminCredentials
     from chalicelib.domain.workspace_settings import WorkspaceSettings
 
 WriteOutcome = Literal["stored", "duplicate", "stale"]
@@ -479,12 +480,22 @@ class WorkspaceAdmin(Protocol):
     ) -> None: ...
     def set_rate(self, workspace_id: str, currency: str, rate: Decimal) -> None: ...
     def adopt_default_zone(self, workspace_id: str, zone: str) -> None: ...  # only if it has none
+    def set_admin_api(self, connected: Source) -> None: ...  # its admin_ref, version, endpoint
 
 
 class SecretWriter(Protocol):
     def create(self, name: str, secret: str, tags: dict[str, str]) -> str: ...
     def rotate(self, secret_ref: str, new_secret: str) -> None: ...
     def finish_rotation(self, secret_ref: str) -> None: ...
+    def save_admin_credentials(
+        self, name: str, credentials: AdminCredentials, tags: dict[str, str], secret_ref: str | None
+    ) -> str: ...
+
+
+class AdminCredentialStore(Protocol):
+    """A connected source's Admin API credentials (Source.admin_ref, admin_api_version)."""
+
+    def admin_credentials(self, secret_ref: str, api_version: str | None) -> AdminCredentials: ...
 
 
 class WorkspaceScores(Protocol):

@@ -15,10 +15,19 @@ from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.ingest import shop_key
 from chalicelib.domain.models import Platform, Source
 from chalicelib.domain.ports import SecretWriter, WorkspaceAdmin
+from chalicelib.domain.store_admin import (
+    SHOPIFY_API_VERSION,
+    AdminCredentials,
+    ShopifyCredentials,
+    WooCommerceCredentials,
+)
 from chalicelib.domain.timezones import is_zone
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _META_KEY = re.compile(r"^[^\s,@]{1,120}(@[^\s,@]{1,120})?$")
+_API_VERSION = re.compile(r"^\d{4}-(01|04|07|10)$")  # Shopify releases a version each quarter
+_ENDPOINT = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+_CREDENTIAL = re.compile(r"^\S{8,512}$")
 MAX_CONSENT_KEYS = 10
 
 
@@ -155,6 +164,37 @@ class TenancyService:
             "sms_consent_keys": "default" if sms_keys is None else list(sms_keys),
         }
 
+    def connect_source(
+        self,
+        source: Source,
+        *,
+        access_token: str | None = None,
+        api_version: str | None = None,
+        consumer_key: str | None = None,
+        consumer_secret: str | None = None,
+        endpoint: str | None = None,
+    ) -> dict[str, Any]:
+        """Give a source its store's Admin API credentials (Secrets Manager, one secret per
+        source, overwritten on reconnecting); the source items keep its ref, the pinned API
+        version and the endpoint override. What it returns names no credential."""
+        credentials = admin_credentials(
+            source.platform, access_token, api_version, consumer_key, consumer_secret
+        )
+        if endpoint is not None and not _ENDPOINT.match(endpoint):
+            raise BadRequest("endpoint must be an http(s) URL such as https://shop.example")
+        ref = self.secrets.save_admin_credentials(
+            f"patron-{self.stage}/{source.workspace_id}/{source.source_id}/admin",  # IAM scope
+            credentials,
+            {"patron:workspace": source.workspace_id, "patron:source": source.source_id},
+            source.admin_ref,
+        )
+        version = credentials.api_version if isinstance(credentials, ShopifyCredentials) else None
+        connected = source.model_copy(
+            update={"admin_ref": ref, "admin_api_version": version, "admin_endpoint": endpoint}
+        )
+        self.store.set_admin_api(connected)
+        return admin_api_shown(connected)
+
     def rotate_secret(self, source: Source, new_secret: str) -> None:
         """Start a rotation: both the old and the new secret verify until it is finished."""
         if len(new_secret) < 16:
@@ -175,3 +215,41 @@ class TenancyService:
         if not value.is_finite() or value <= 0:
             raise BadRequest("rate must be positive")
         self.store.set_rate(workspace_id, currency, value)
+
+
+def admin_credentials(
+    platform: Platform,
+    access_token: str | None,
+    api_version: str | None,
+    consumer_key: str | None,
+    consumer_secret: str | None,
+) -> AdminCredentials:
+    """The credentials a platform's Admin API takes, checked (messages name no value)."""
+    if platform is Platform.SHOPIFY:
+        if consumer_key or consumer_secret:
+            raise BadRequest("a Shopify source takes --access-token, not a consumer key")
+        if not access_token or not _CREDENTIAL.match(access_token):
+            raise BadRequest("give the custom app's Admin API access token (--access-token)")
+        version = api_version or SHOPIFY_API_VERSION
+        if not _API_VERSION.match(version):
+            raise BadRequest("api version must be a release, e.g. 2025-07")
+        return ShopifyCredentials(access_token=access_token, api_version=version)
+    if platform is Platform.WOOCOMMERCE:
+        if access_token or api_version:
+            raise BadRequest("a WooCommerce source takes --consumer-key and --consumer-secret")
+        if not (consumer_key and consumer_key.startswith("ck_") and _CREDENTIAL.match(consumer_key)):
+            raise BadRequest("give the consumer key (--consumer-key ck_...)")
+        if not (consumer_secret and consumer_secret.startswith("cs_") and _CREDENTIAL.match(consumer_secret)):
+            raise BadRequest("give the consumer secret (--consumer-secret cs_...)")
+        return WooCommerceCredentials(consumer_key=consumer_key, consumer_secret=consumer_secret)
+    raise BadRequest("a generic source has no Admin API to connect")
+
+
+def admin_api_shown(source: Source) -> dict[str, Any]:
+    """Whether a source is connected to its store's Admin API, never a credential."""
+    shown: dict[str, Any] = {"connected": source.admin_ref is not None}
+    if source.admin_api_version:
+        shown["api_version"] = source.admin_api_version
+    if source.admin_endpoint:
+        shown["endpoint"] = source.admin_endpoint
+    return {"source_id": source.source_id, "platform": source.platform.value, "admin_api": shown}

@@ -1,4 +1,5 @@
-"""`patron source ...`: the storefronts that send webhooks, and their signing secrets."""
+"""`patron source ...`: the storefronts that send webhooks, their signing secrets, and their
+Admin API credentials."""
 
 from __future__ import annotations
 
@@ -148,6 +149,75 @@ def rotate_secret(
         raise CliError("give --secret NEW (or --finish)", 2)
     found.tenancy.rotate_secret(chosen, secret)
     click.echo("rotation started: the old and the new secret both verify until `--finish`")
+
+
+@source.command("connect", cls=LegacyWorkspace)
+@workspace_option()
+@click.argument("source_id")
+@click.option("--access-token", metavar="TOKEN", help="Shopify: the custom app's Admin API access token")
+@click.option(
+    "--api-version",
+    metavar="VERSION",
+    help="Shopify: the Admin GraphQL API version to pin (default: 2025-07)",
+)
+@click.option("--consumer-key", metavar="KEY", help="WooCommerce: the REST API consumer key (ck_...)")
+@click.option(
+    "--consumer-secret", metavar="SECRET", help="WooCommerce: the REST API consumer secret (cs_...)"
+)
+@click.option(
+    "--endpoint",
+    metavar="URL",
+    help="call this base URL instead of https://<shop domain> (tests, the local stack)",
+)
+@stage_option
+def connect(
+    workspace: str,
+    source_id: str,
+    access_token: str | None,
+    api_version: str | None,
+    consumer_key: str | None,
+    consumer_secret: str | None,
+    endpoint: str | None,
+    stage: str | None,
+) -> None:
+    """Give a source its store's Admin API credentials (kept in Secrets Manager).
+
+    Shopify: --access-token [--api-version]; WooCommerce: --consumer-key and --consumer-secret.
+    Connecting again replaces them. Nothing printed names a credential.
+    """
+    found = container()
+    chosen = _source(found, workspace, source_id)
+    print_json(
+        found.tenancy.connect_source(
+            chosen,
+            access_token=access_token,
+            api_version=api_version,
+            consumer_key=consumer_key,
+            consumer_secret=consumer_secret,
+            endpoint=endpoint,
+        )
+    )
+
+
+@source.command("show", cls=LegacyWorkspace)
+@workspace_option()
+@click.argument("source_id")
+@stage_option
+def show(workspace: str, source_id: str, stage: str | None) -> None:
+    """A source: its platform, shop, webhook path, and whether its Admin API is connected."""
+    from chalicelib.domain.tenancy import admin_api_shown
+
+    found = container()
+    chosen = _source(found, workspace, source_id)
+    print_json(
+        {
+            "workspace_id": chosen.workspace_id,
+            "shop_domain": chosen.shop_domain,
+            "webhook_path": f"/webhooks/{chosen.platform.value}",
+            "erasing": chosen.erasing,
+            **admin_api_shown(chosen),
+        }
+    )
 
 
 COMMANDS = [source]
