@@ -270,3 +270,32 @@ def test_woocommerce_error_json_raises_a_typed_error_and_429_is_retried(woo):
         "WooCommerce refused the request (woocommerce_rest_coupon_code_already_exists, HTTP 400): "
         "The coupon code already exists"
     )
+
+
+def test_a_429_that_carries_the_throttle_status_waits_for_the_bucket(shop):
+    # Given Shopify answers HTTP 429 with THROTTLED and the bucket's state (requested 200,
+    # available 50, restore 100/s), and no Retry-After
+    answer = throttled(200, 50, 100)
+    shop.then(Answer(429, answer.body))
+    waits = Waits()
+
+    # When a page is asked for
+    data = shopify(shop, waits).query(PRODUCTS, {"after": None})
+
+    # Then it waited (200 - 50) / 100 seconds, not a blind backoff, and got the page
+    assert waits == [1.5]
+    assert data["products"]["nodes"]
+
+
+def test_shopify_counts_throttles_and_failures_as_one_budget_of_tries(shop):
+    # Given a store that throttles, fails, then throttles again
+    shop.then(throttled(100, 0, 50), Answer(502, {}), throttled(100, 50, 50), Answer(200, {"data": {}}))
+    waits = Waits()
+
+    # When a query is sent with 3 tries
+    with pytest.raises(AdminUnavailable, match=r"gave up after 3 tries \(throttled\)"):
+        shopify(shop, waits, attempts=3).query(PRODUCTS)
+
+    # Then exactly 3 requests went out: (100 - 0) / 50 s, then the second backoff step, then no more
+    assert len(shop.seen) == 3
+    assert waits == [2.0, 2.0]

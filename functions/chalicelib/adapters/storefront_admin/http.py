@@ -103,6 +103,21 @@ def retryable(status: int) -> bool:
     return status == 429 or status >= 500
 
 
+def send_once(
+    transport: Transport,
+    policy: RetryPolicy,
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes | None = None,
+) -> HttpResponse | str:
+    """One try: the answer, or why there was none (a timeout, a refused connection)."""
+    try:
+        return transport(method, url, {"User-Agent": USER_AGENT, **headers}, body, policy.timeout)
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+        return f"unreachable ({type(exc).__name__})"
+
+
 def exchange(
     transport: Transport,
     policy: RetryPolicy,
@@ -111,22 +126,21 @@ def exchange(
     headers: Mapping[str, str],
     body: bytes | None = None,
 ) -> HttpResponse:
-    """One request, retried by the policy; the last answer that is not retryable is returned
+    """One request, retried by the policy; the first answer that is not retryable is returned
     (the caller reads its status). Gives up with AdminUnavailable after `attempts` tries."""
     last = "no answer"
     for attempt in range(policy.attempts):
-        response: HttpResponse | None = None
-        try:
-            response = transport(method, url, {"User-Agent": USER_AGENT, **headers}, body, policy.timeout)
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-            last = f"unreachable ({type(exc).__name__})"
-        else:
-            if not retryable(response.status):
-                return response
-            last = f"HTTP {response.status}"
+        response = send_once(transport, policy, method, url, headers, body)
+        if isinstance(response, HttpResponse) and not retryable(response.status):
+            return response
+        last = response if isinstance(response, str) else f"HTTP {response.status}"
         if attempt + 1 < policy.attempts:
-            policy.sleep(policy.backoff(attempt, response))
-    raise AdminUnavailable(
+            policy.sleep(policy.backoff(attempt, response if isinstance(response, HttpResponse) else None))
+    raise gave_up(policy, last, method, url)
+
+
+def gave_up(policy: RetryPolicy, last: str, method: str, url: str) -> AdminUnavailable:
+    return AdminUnavailable(
         f"the store's Admin API gave up after {policy.attempts} tries ({last}): {method} {_path(url)}"
     )
 

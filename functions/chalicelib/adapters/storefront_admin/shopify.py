@@ -20,14 +20,14 @@ from chalicelib.adapters.storefront_admin.http import (
     HttpResponse,
     RetryPolicy,
     Transport,
-    exchange,
+    gave_up,
+    send_once,
     urllib_transport,
 )
 from chalicelib.domain.store_admin import (
     AdminApiError,
     AdminAuthError,
     AdminQueryError,
-    AdminUnavailable,
     AdminUserErrors,
     ShopifyCredentials,
 )
@@ -54,28 +54,37 @@ class ShopifyAdmin:
         self._ready_at: float | None = None  # monotonic time the bucket holds the last cost again
 
     def query(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """The `data` of one query or mutation, waiting for the bucket and through throttling."""
+        """The `data` of one query or mutation, waiting for the bucket and through throttling.
+        One count of tries covers everything retried: THROTTLED, 429, 5xx, timeouts."""
         body = json.dumps({"query": query, "variables": dict(variables or {})}).encode()
         headers = {"Content-Type": "application/json", "X-Shopify-Access-Token": self._token}
+        last = "no answer"
         for attempt in range(self.policy.attempts):
             self._wait_for_bucket()
-            response = exchange(self._transport, self.policy, "POST", self.url, headers, body)
+            response = send_once(self._transport, self.policy, "POST", self.url, headers, body)
+            if isinstance(response, str) or response.status >= 500:
+                last = response if isinstance(response, str) else f"HTTP {response.status}"
+                self._back_off(attempt, None if isinstance(response, str) else response)
+                continue
             answer = _answer(response)
             self._note_cost(answer)
             errors = answer.get("errors") or []
-            if errors and all(_code(e) == "THROTTLED" for e in errors):
-                if attempt + 1 < self.policy.attempts:
-                    if self._ready_at is None:  # no cost figures: back off as for a 429
-                        self._ready_at = self.policy.monotonic() + self.policy.backoff(attempt, None)
-                    continue  # _note_cost set when the bucket holds the query again
-                raise AdminUnavailable(
-                    f"Shopify kept throttling after {self.policy.attempts} tries", response.status
-                )
+            throttled = bool(errors) and all(_code(e) == "THROTTLED" for e in errors)
+            if throttled or response.status == 429:
+                last = "throttled"
+                if self._ready_at is None:  # no cost figures: Retry-After, else the backoff
+                    self._back_off(attempt, response)
+                continue
             if errors:
                 raise AdminQueryError(f"Shopify refused the query: {_messages(errors)}", errors)
             data = answer.get("data")
             return data if isinstance(data, dict) else {}
-        raise AdminUnavailable("Shopify kept throttling")  # pragma: no cover (attempts >= 1)
+        raise gave_up(self.policy, last, "POST", self.url)
+
+    def _back_off(self, attempt: int, response: HttpResponse | None) -> None:
+        """The next try waits (in _wait_for_bucket) as the policy says."""
+        if attempt + 1 < self.policy.attempts:
+            self._ready_at = self.policy.monotonic() + self.policy.backoff(attempt, response)
 
     def mutate(self, mutation: str, variables: Mapping[str, Any], field: str) -> dict[str, Any]:
         """The payload of mutation `field` (e.g. discountCodeBasicCreate); its `userErrors`
@@ -135,11 +144,19 @@ def _answer(response: HttpResponse) -> dict[str, Any]:
             f"Shopify refused the access token (HTTP {response.status}): reconnect the source",
             response.status,
         )
+    if response.status == 429:  # its body, if any, may still say how full the bucket is
+        try:
+            answer = response.json()
+        except AdminApiError:
+            answer = None
+        return answer if isinstance(answer, dict) else {}
     if response.status >= 400:
         raise AdminApiError(f"Shopify answered HTTP {response.status}", response.status)
     answer = response.json()
     if not isinstance(answer, dict):
         raise AdminApiError("Shopify's answer is not a JSON object", response.status)
+    if isinstance(answer.get("errors"), str | dict):  # REST-style errors: one message
+        answer["errors"] = [{"message": str(answer["errors"])}]
     return answer
 
 
