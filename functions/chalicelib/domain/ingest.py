@@ -158,6 +158,7 @@ class IngestService:
             birthday_meta_key=source.birthday_meta_key,
             email_consent_keys=source.email_consent_keys,
             sms_consent_keys=source.sms_consent_keys,
+            shop_domain=source.shop_domain,
         )
         return self.ingest(source, delivery, headers, body)
 
@@ -177,6 +178,7 @@ class IngestService:
             birthday_meta_key=source.birthday_meta_key,
             email_consent_keys=source.email_consent_keys,
             sms_consent_keys=source.sms_consent_keys,
+            shop_domain=source.shop_domain,
         )
         return self.ingest(source, delivery, headers, body, quarantine=False)
 
