@@ -138,3 +138,25 @@ def test_a_bad_product_body_is_quarantined_and_replayable(stage, ws):
     source = ws.sources["shopify"]["source_id"]
     (stored,) = stage.container.catalogue.products(ws.workspace_id, [(source, TEE)])
     assert stored.title == "Organic Cotton Tee (Heavyweight)"
+
+
+def test_get_product_shows_the_stored_product(stage, ws):
+    # Given the tee stored from products/update
+    send(stage, ws, "shopify", "products/update", event_bytes("shopify/products_update.json"))
+    source = ws.sources["shopify"]["source_id"]
+    # When it is fetched by its public id
+    response = stage.get(ws, f"/products/{source}.{TEE}")
+    # Then every field is there, money as text
+    assert response.status_code == 200, response.body
+    p = json.loads(response.body)
+    assert (p["id"], p["title"], p["price"], p["compare_at_price"]) == (
+        f"{source}.{TEE}",
+        "Organic Cotton Tee (Heavyweight)",
+        "24.00",
+        "28.00",
+    )
+    assert p["variants"][0] == {"id": "44918273645011", "sku": "OCT-HGR-M", "price": "24.00", "inventory": 38}
+    assert (p["deleted"], p["updated_at"]) == (False, "2026-11-21T13:30:05.000000Z")
+    # And an unknown product is 404
+    assert stage.get(ws, f"/products/{source}.1").status_code == 404
+    assert stage.get(ws, "/products/no-dot").status_code == 404

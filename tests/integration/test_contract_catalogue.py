@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from chalicelib.adapters.catalogue_store import DynamoCatalogueStore, product_fields, product_of
-from chalicelib.domain.catalogue import CatalogueEntry
+from chalicelib.domain.catalogue import CatalogueEntry, StoredProduct
 from chalicelib.domain.models import Delivery, Platform, Product, ProductDeletion, ProductVariant
 from tests.contract import MotoStage, moto_stage, port_fixture
 from tests.unit.fake_catalogue import FakeCatalogue
@@ -111,3 +111,21 @@ def test_the_product_item_maps_both_ways():
     # Given a product, When it is mapped to its item's fields and back, Then it is the same product
     p = product("Mug", T0)
     assert product_of(product_fields(p)) == p
+
+
+def test_one_product_is_read_whole_deleted_or_not(catalogue):
+    # Given a stored product, and a deletion of a product never seen
+    p = product("Mug", T0)
+    catalogue.save(delivery("b1"), p)
+    gone = ProductDeletion(product_id="99", at=T0 + timedelta(days=1))
+    catalogue.delete(delivery("d1", at=T0 + timedelta(days=1)), gone)
+    # When each is read, Then the first is the product as sent, the second a bare deletion
+    assert catalogue.product("ws_1", "src_1", "42") == StoredProduct(
+        source_id="src_1", product_id="42", product=p
+    )
+    assert catalogue.product("ws_1", "src_1", "99") == StoredProduct(
+        source_id="src_1", product_id="99", deleted_at="2026-11-28T12:00:00.000000Z"
+    )
+    # And an unknown product, or one of another workspace, is not found
+    assert catalogue.product("ws_1", "src_1", "404") is None
+    assert catalogue.product("ws_2", "src_1", "42") is None

@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from chalicelib.domain.catalogue import CatalogueEntry
+from chalicelib.domain.catalogue import CatalogueEntry, StoredProduct
 from chalicelib.domain.models import Delivery, Product, ProductDeletion, RecordVersion
 from chalicelib.domain.ports import WriteOutcome
+from chalicelib.domain.timemath import iso
 
 
 class FakeCatalogue:
@@ -19,11 +20,25 @@ class FakeCatalogue:
     def save(self, delivery: Delivery, product: Product) -> WriteOutcome:
         ver = RecordVersion(updated_at=product.updated_at, triggered_at=delivery.triggered_at).key()
         entry = {"title": product.title, "url": product.url, "image": product.image, "deleted": False}
+        entry |= {"product": product, "deleted_at": None}
         return self._write(delivery, product.product_id, ver, entry)
 
     def delete(self, delivery: Delivery, deletion: ProductDeletion) -> WriteOutcome:
         ver = RecordVersion(updated_at=deletion.at).key()
-        return self._write(delivery, deletion.product_id, ver, {"deleted": True})
+        return self._write(
+            delivery, deletion.product_id, ver, {"deleted": True, "deleted_at": iso(deletion.at)}
+        )
+
+    def product(self, workspace_id: str, source_id: str, product_id: str) -> StoredProduct | None:
+        item = self.items.get((workspace_id, source_id, product_id))
+        if item is None:
+            return None
+        return StoredProduct(
+            source_id=source_id,
+            product_id=product_id,
+            product=item.get("product"),
+            deleted_at=item.get("deleted_at"),
+        )
 
     def products(self, workspace_id: str, refs: Sequence[tuple[str, str]]) -> list[CatalogueEntry]:
         found = [(s, p, self.items.get((workspace_id, s, p))) for s, p in dict.fromkeys(refs)]

@@ -14,7 +14,7 @@ from typing import Any
 
 from chalicelib.adapters.codec import to_av
 from chalicelib.adapters.crm_table import CrmTable
-from chalicelib.domain.catalogue import CatalogueEntry
+from chalicelib.domain.catalogue import CatalogueEntry, StoredProduct
 from chalicelib.domain.models import Delivery, Product, ProductDeletion, ProductVariant, RecordVersion
 from chalicelib.domain.ports import WriteOutcome
 from chalicelib.domain.timemath import iso
@@ -100,6 +100,16 @@ def entry_of(item: dict[str, Any]) -> CatalogueEntry:
     )
 
 
+def stored_product(item: dict[str, Any]) -> StoredProduct:
+    """A catalogue item whole; its product is None when only a deletion was ever stored."""
+    return StoredProduct(
+        source_id=str(item["src"]),
+        product_id=str(item["pid"]),
+        product=product_of(item) if "ti" in item else None,
+        deleted_at=item.get("del"),
+    )
+
+
 class DynamoCatalogueStore:
     def __init__(self, table: CrmTable) -> None:
         self.t = table
@@ -120,6 +130,11 @@ class DynamoCatalogueStore:
         keys = [(k["pk"]["S"], SK) for k in (product_key(workspace_id, s, p) for s, p in refs)]
         items = self.t.batch_get(keys, consistent=False)
         return [entry_of(i) for i in items if i.get("t") == "product"]
+
+    def product(self, workspace_id: str, source_id: str, product_id: str) -> StoredProduct | None:
+        key = product_key(workspace_id, source_id, product_id)
+        item = self.t.get(key["pk"]["S"], SK)
+        return stored_product(item) if item is not None and item.get("t") == "product" else None
 
     def _update(
         self, delivery: Delivery, product_id: str, ver: str, fields: dict[str, Any], remove_deleted: bool

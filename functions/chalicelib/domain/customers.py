@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from chalicelib.domain.catalogue import ProductView, lookups, product_views
+from chalicelib.domain.catalogue import ProductDetail, ProductView, lookups, product_views
 from chalicelib.domain.customer_profile import ChannelConsent, CustomerProfile
 from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.identity import customer_id_for, normalize_email
@@ -300,6 +300,14 @@ class CustomerService:
         return CustomerDetail(
             **self._view(workspace_id, profile).model_dump(), timeline=timeline, engagement=engagement
         )
+
+    def product(self, workspace_id: str, product_id: str) -> ProductDetail:
+        """`GET /products/{source.id}`: one catalogue product, deleted ones too."""
+        ref = split_public_order_id(product_id)  # the same `<source>.<platform id>` form
+        stored = self.catalogue.product(workspace_id, *ref) if ref and self.catalogue else None
+        if stored is None:
+            raise NotFound("product not found")
+        return ProductDetail.of(stored)
 
     def order(self, workspace_id: str, order_id: str) -> OrderView:
         if split_public_order_id(order_id) is None:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:  # annotations only: importing the ports costs nothing at cold start
-    from chalicelib.domain.catalogue import CatalogueEntry
+    from chalicelib.domain.catalogue import CatalogueEntry, StoredProduct
     from chalicelib.domain.customer_profile import CustomerProfile, OrderEntry
     from chalicelib.domain.erasure_values import (
         ErasureProgress,
@@ -81,6 +81,8 @@ class CatalogueReader(Protocol):
     def products(self, workspace_id: str, refs: Sequence[tuple[str, str]]) -> list[CatalogueEntry]:
         """The stored products of these (source id, product id) pairs, one batch read."""
         ...
+
+    def product(self, workspace_id: str, source_id: str, product_id: str) -> StoredProduct | None: ...
 
 
 class Quarantine(Protocol):
