@@ -135,7 +135,7 @@ def test_malformed_body_is_400_quarantined_and_replayable(stage, ws):
 
 
 def test_unknown_topic_is_quarantined(stage, ws):
-    response = stage.send(ws, "shopify", "products/create", b'{"id": 1}')
+    response = stage.send(ws, "shopify", "collections/create", b'{"id": 1}')
     assert response.status_code == 400
     assert json.loads(response.body)["details"][0]["field"] == "topic"
     assert len(stage.container.quarantine.page(ws.workspace_id)[0]) == 1

@@ -84,6 +84,7 @@ class Container(Adapters):
             },
             max_body_bytes=self.settings.max_body_bytes,
             people=self._people_in,
+            catalogue=self.catalogue,
         )
 
     def _people_in(self, workspace_id: str, body: bytes) -> list[str]:
@@ -128,6 +129,7 @@ class Container(Adapters):
             orders=self.order_reader,
             workspaces=self.workspaces,
             engagement=self.engagement,
+            catalogue=self.catalogue,
         )
 
     @cached_property

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from chalicelib.adapters.campaigns import DynamoCampaigns, SqsCampaignQueue
+    from chalicelib.adapters.catalogue_store import DynamoCatalogueStore
     from chalicelib.adapters.consent import DynamoProfileConsent
     from chalicelib.adapters.crm_table import CrmTable
     from chalicelib.adapters.engagement import (
@@ -132,6 +133,12 @@ class Adapters:
         from chalicelib.adapters.segment_store import DynamoSegmentStore
 
         return DynamoSegmentStore(table=self.crm)
+
+    @cached_property
+    def catalogue(self) -> DynamoCatalogueStore:
+        from chalicelib.adapters.catalogue_store import DynamoCatalogueStore
+
+        return DynamoCatalogueStore(table=self.crm)
 
     @cached_property
     def sweeps(self) -> DynamoSweepStore:

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
+from chalicelib.domain.catalogue import ProductDetail, ProductView, lookups, product_views
 from chalicelib.domain.customer_profile import ChannelConsent, CustomerProfile
 from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.identity import customer_id_for, normalize_email
@@ -16,7 +17,7 @@ from chalicelib.domain.models import now_utc
 from chalicelib.domain.money import round_money
 from chalicelib.domain.order_entries import all_entries
 from chalicelib.domain.order_snapshot import OrderDetail, public_order_id, split_public_order_id
-from chalicelib.domain.ports import OrderReader, ProfileReader, WorkspaceReader
+from chalicelib.domain.ports import CatalogueReader, OrderReader, ProfileReader, WorkspaceReader
 
 TIMELINE_ORDERS = 100
 
@@ -54,6 +55,8 @@ class ProfileView(BaseModel):
     average_order_value: str | None
     average_days_between_orders: str | None
     products: list[str]
+    # each of `products` with its catalogue name, page and picture (an unknown id: the id alone)
+    product_details: list[ProductView] = []
     categories: list[str]
     sources: list[str]
     channels: list[str]
@@ -253,11 +256,22 @@ class CustomerService:
         orders: OrderReader,
         workspaces: WorkspaceReader,
         engagement: EngagementReader | None = None,
+        catalogue: CatalogueReader | None = None,
     ) -> None:
         self.profiles = profiles
         self.orders = orders
         self.workspaces = workspaces
         self.engagement = engagement
+        self.catalogue = catalogue
+
+    def _view(self, workspace_id: str, profile: CustomerProfile) -> ProfileView:
+        """The profile's view, its products named from the catalogue (one batch read)."""
+        view = ProfileView.of(profile)
+        if self.catalogue is None or not view.products:
+            return view
+        refs = lookups(view.products, view.sources)
+        found = self.catalogue.products(workspace_id, refs) if refs else []
+        return view.model_copy(update={"product_details": product_views(view.products, view.sources, found)})
 
     def find_by_email(self, workspace_id: str, email: str) -> list[ProfileView]:
         normalized = normalize_email(email)
@@ -269,7 +283,7 @@ class CustomerService:
         profile = self.profiles.load(workspace_id, customer_id_for(ws.id_salt, "email:" + normalized))
         if profile is None or normalized not in profile.emails:
             return []  # (an id keeps its key's hash when a source's erasure took the address away)
-        return [ProfileView.of(profile)]
+        return [self._view(workspace_id, profile)]
 
     def get(self, workspace_id: str, customer_id: str) -> CustomerDetail:
         profile = self.profiles.load(workspace_id, customer_id)
@@ -284,8 +298,16 @@ class CustomerService:
             self.engagement.view(workspace_id, profile.customer_id, now_utc()) if self.engagement else None
         )
         return CustomerDetail(
-            **ProfileView.of(profile).model_dump(), timeline=timeline, engagement=engagement
+            **self._view(workspace_id, profile).model_dump(), timeline=timeline, engagement=engagement
         )
+
+    def product(self, workspace_id: str, product_id: str) -> ProductDetail:
+        """`GET /products/{source.id}`: one catalogue product, deleted ones too."""
+        ref = split_public_order_id(product_id)  # the same `<source>.<platform id>` form
+        stored = self.catalogue.product(workspace_id, *ref) if ref and self.catalogue else None
+        if stored is None:
+            raise NotFound("product not found")
+        return ProductDetail.of(stored)
 
     def order(self, workspace_id: str, order_id: str) -> OrderView:
         if split_public_order_id(order_id) is None:

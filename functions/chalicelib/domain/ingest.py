@@ -18,8 +18,23 @@ from pydantic import BaseModel
 
 from chalicelib.domain import signatures
 from chalicelib.domain.errors import InvalidPayload, PayloadTooLarge, Unauthorized
-from chalicelib.domain.models import Delivery, Platform, ShopSettings, Source, now_utc
-from chalicelib.domain.ports import IngestStore, Quarantine, SecretStore, SourceDirectory, WriteOutcome
+from chalicelib.domain.models import (
+    Delivery,
+    Platform,
+    Product,
+    ProductDeletion,
+    ShopSettings,
+    Source,
+    now_utc,
+)
+from chalicelib.domain.ports import (
+    CatalogueStore,
+    IngestStore,
+    Quarantine,
+    SecretStore,
+    SourceDirectory,
+    WriteOutcome,
+)
 from chalicelib.domain.translation import Parser, PayloadError, run_parser
 
 
@@ -111,6 +126,7 @@ class IngestService:
         parsers: Mapping[Platform, Mapping[str, Parser]],
         max_body_bytes: int = 256 * 1024,
         people: Callable[[str, bytes], list[str]] | None = None,
+        catalogue: CatalogueStore | None = None,
     ) -> None:
         self.sources = sources
         self.secrets = secrets
@@ -119,6 +135,7 @@ class IngestService:
         self.parsers = parsers
         self.max_body_bytes = max_body_bytes
         self.people = people  # (workspace, raw body) -> the customer ids of the emails in it
+        self.catalogue = catalogue  # products: kept apart from orders, they reach no profile
 
     def receive(self, platform: Platform, headers: Mapping[str, str], body: bytes) -> IngestResult:
         """Handle one delivery. `headers` must have lower-cased names."""
@@ -158,6 +175,7 @@ class IngestService:
             birthday_meta_key=source.birthday_meta_key,
             email_consent_keys=source.email_consent_keys,
             sms_consent_keys=source.sms_consent_keys,
+            shop_domain=source.shop_domain,
         )
         return self.ingest(source, delivery, headers, body)
 
@@ -177,6 +195,7 @@ class IngestService:
             birthday_meta_key=source.birthday_meta_key,
             email_consent_keys=source.email_consent_keys,
             sms_consent_keys=source.sms_consent_keys,
+            shop_domain=source.shop_domain,
         )
         return self.ingest(source, delivery, headers, body, quarantine=False)
 
@@ -211,7 +230,19 @@ class IngestService:
                 topic=delivery.topic,
                 webhook_id=delivery.webhook_id,
             )
+        if isinstance(payload, Product | ProductDeletion):
+            return self._catalogue(delivery, payload)
         outcome: WriteOutcome = self.store.apply(delivery, payload)
+        return IngestResult(status=outcome, topic=delivery.topic, webhook_id=delivery.webhook_id)
+
+    def _catalogue(self, delivery: Delivery, payload: Product | ProductDeletion) -> IngestResult:
+        """A product goes to the catalogue, never to the ingest table: no profile, no flow."""
+        if self.catalogue is None:
+            raise TypeError("a product delivery needs the catalogue store")
+        if isinstance(payload, Product):
+            outcome = self.catalogue.save(delivery, payload)
+        else:
+            outcome = self.catalogue.delete(delivery, payload)
         return IngestResult(status=outcome, topic=delivery.topic, webhook_id=delivery.webhook_id)
 
 

@@ -214,7 +214,51 @@ class ShopSettings(Frozen):
     timezone: str | None = None
 
 
-IngestPayload = Order | RefundEvent | OrderDeletion | Customer | Checkout | PrivacyRequest | ShopSettings
+class ProductVariant(Frozen):
+    variant_id: str
+    sku: str | None = None
+    price: Money | None = None
+    inventory: int | None = None  # available, when the store tracks it
+
+
+class Product(Frozen):
+    """A catalogue product (products/*, product.*): kept per source, never touches a profile."""
+
+    kind: Literal["product"] = "product"
+    product_id: str  # the platform's id, as a string
+    title: str
+    handle: str | None = None
+    url: str | None = None  # the storefront page, when known
+    image: str | None = None  # the main image's URL
+    price: Money | None = None
+    compare_at_price: Money | None = None
+    currency: str | None = None  # neither platform's product webhook names one
+    vendor: str | None = None
+    product_type: str | None = None
+    categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    status: str | None = None
+    variants: tuple[ProductVariant, ...] = ()
+    updated_at: UtcDatetime
+
+
+class ProductDeletion(Frozen):
+    kind: Literal["product_deletion"] = "product_deletion"
+    product_id: str
+    at: UtcDatetime  # when it was deleted: the trigger time, else the receipt
+
+
+IngestPayload = (
+    Order
+    | RefundEvent
+    | OrderDeletion
+    | Customer
+    | Checkout
+    | PrivacyRequest
+    | ShopSettings
+    | Product
+    | ProductDeletion
+)
 
 
 class Delivery(Frozen):
@@ -233,6 +277,7 @@ class Delivery(Frozen):
     # the source's WooCommerce meta keys read as marketing consent (None: the documented defaults)
     email_consent_keys: tuple[str, ...] | None = None
     sms_consent_keys: tuple[str, ...] | None = None
+    shop_domain: str | None = None  # the source's: a Shopify product's storefront URL
 
 
 class Source(Frozen):

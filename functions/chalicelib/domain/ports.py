@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:  # annotations only: importing the ports costs nothing at cold start
+    from chalicelib.domain.catalogue import CatalogueEntry, StoredProduct
     from chalicelib.domain.customer_profile import CustomerProfile, OrderEntry
     from chalicelib.domain.erasure_values import (
         ErasureProgress,
@@ -34,7 +35,7 @@ if TYPE_CHECKING:  # annotations only: importing the ports costs nothing at cold
         PrivacyRequestImage,
     )
     from chalicelib.domain.model_params import ModelParams
-    from chalicelib.domain.models import Delivery, IngestPayload, Source
+    from chalicelib.domain.models import Delivery, IngestPayload, Product, ProductDeletion, Source
     from chalicelib.domain.nightly_cursor import NightlyCursor
     from chalicelib.domain.order_snapshot import OrderDetail
     from chalicelib.domain.outcomes import ApplyResult, MembershipChange
@@ -65,6 +66,24 @@ class IngestStore(Protocol):
     """Holds the latest state of each storefront resource; one conditional write per delivery."""
 
     def apply(self, delivery: Delivery, payload: IngestPayload) -> WriteOutcome: ...
+
+
+class CatalogueStore(Protocol):
+    """Products per workspace and source: a write lands only over an older version."""
+
+    def save(self, delivery: Delivery, product: Product) -> WriteOutcome: ...
+
+    def delete(self, delivery: Delivery, deletion: ProductDeletion) -> WriteOutcome:
+        """Mark it deleted, keeping its last known title, URL and image."""
+        ...
+
+
+class CatalogueReader(Protocol):
+    def products(self, workspace_id: str, refs: Sequence[tuple[str, str]]) -> list[CatalogueEntry]:
+        """The stored products of these (source id, product id) pairs, one batch read."""
+        ...
+
+    def product(self, workspace_id: str, source_id: str, product_id: str) -> StoredProduct | None: ...
 
 
 class Quarantine(Protocol):

@@ -89,3 +89,11 @@ def get_order(order_id: str) -> Any:
     ws = workspace_id()
     logger.append_keys(order_id=order_id)
     return container().customers.order(ws, order_id)
+
+
+@bp.route("/products/{product_id}", methods=["GET"])
+@api
+def get_product(product_id: str) -> Any:
+    """One catalogue product by `SOURCE_ID.PLATFORM_PRODUCT_ID`."""
+    ws = workspace_id()
+    return container().customers.product(ws, product_id)

@@ -26,7 +26,7 @@ from chalicelib.domain.models import (
     ShopSettings,
 )
 from chalicelib.domain.timezones import is_zone, zone_for_address
-from chalicelib.parsers import Parser
+from chalicelib.parsers import Parser, products
 from chalicelib.parsers.dates import AwareStamp, Stamp, month_day_or_none, window
 
 
@@ -408,4 +408,7 @@ PARSERS: dict[str, Parser] = {
     "customers/redact": _privacy("customers_redact"),
     "shop/redact": _privacy("shop_redact"),
     "shop/update": parse_shop,
+    "products/create": products.parse_shopify_product,
+    "products/update": products.parse_shopify_product,
+    "products/delete": products.parse_deleted,
 }

@@ -26,7 +26,7 @@ from chalicelib.domain.models import (
 )
 from chalicelib.domain.money import round_money
 from chalicelib.domain.timezones import zone_for_address
-from chalicelib.parsers import Parser, woo_meta
+from chalicelib.parsers import Parser, products, woo_meta
 from chalicelib.parsers.dates import Stamp, month_day_or_none, window
 from chalicelib.parsers.woo_meta import WooMeta
 
@@ -244,4 +244,8 @@ PARSERS: dict[str, Parser] = {
     "order.deleted": parse_deleted,
     "customer.created": parse_customer,
     "customer.updated": parse_customer,
+    "product.created": products.parse_woo_product,
+    "product.updated": products.parse_woo_product,
+    "product.restored": products.parse_woo_product,
+    "product.deleted": products.parse_deleted,
 }

@@ -1,0 +1,138 @@
+"""The store's catalogue: products as the storefront's webhooks describe them.
+
+A product is kept per workspace, source and platform product id, and only ever over an
+older version of itself (the webhook's `updated_at`); a deletion keeps the last known
+title, URL and image, so a profile that bought it still shows its name. Products touch
+no profile and start no flow (docs/data-model.md#the-catalogue).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import BaseModel, ConfigDict
+
+from chalicelib.domain.models import Product
+from chalicelib.domain.timemath import iso
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CatalogueEntry(_Frozen):
+    """What a reader needs of a stored product: its name, page and picture."""
+
+    source_id: str
+    product_id: str
+    title: str | None = None
+    url: str | None = None
+    image: str | None = None
+    deleted: bool = False
+
+
+class StoredProduct(_Frozen):
+    """One catalogue item: the product as last sent (None when only its deletion is known)."""
+
+    source_id: str
+    product_id: str
+    product: Product | None = None
+    deleted_at: str | None = None  # ISO UTC, once deleted
+
+
+class ProductDetail(BaseModel):
+    """`GET /products/{source.id}`: the stored product, money as text."""
+
+    id: str
+    source_id: str
+    title: str | None = None
+    handle: str | None = None
+    url: str | None = None
+    image: str | None = None
+    price: str | None = None
+    compare_at_price: str | None = None
+    currency: str | None = None
+    vendor: str | None = None
+    product_type: str | None = None
+    categories: list[str] = []
+    tags: list[str] = []
+    status: str | None = None
+    variants: list[dict[str, str | int | None]] = []
+    updated_at: str | None = None
+    deleted: bool = False
+    deleted_at: str | None = None
+
+    @classmethod
+    def of(cls, stored: StoredProduct) -> ProductDetail:
+        p = stored.product
+        base = cls(
+            id=f"{stored.source_id}.{stored.product_id}",
+            source_id=stored.source_id,
+            deleted=stored.deleted_at is not None,
+            deleted_at=stored.deleted_at,
+        )
+        if p is None:
+            return base
+        return base.model_copy(
+            update={
+                "title": p.title,
+                "handle": p.handle,
+                "url": p.url,
+                "image": p.image,
+                "price": str(p.price) if p.price is not None else None,
+                "compare_at_price": str(p.compare_at_price) if p.compare_at_price is not None else None,
+                "currency": p.currency,
+                "vendor": p.vendor,
+                "product_type": p.product_type,
+                "categories": list(p.categories),
+                "tags": list(p.tags),
+                "status": p.status,
+                "variants": [
+                    {
+                        "id": v.variant_id,
+                        "sku": v.sku,
+                        "price": str(v.price) if v.price is not None else None,
+                        "inventory": v.inventory,
+                    }
+                    for v in p.variants
+                ],
+                "updated_at": iso(p.updated_at),
+            }
+        )
+
+
+class ProductView(BaseModel):
+    """A product id a profile holds, with its name when the catalogue knows it."""
+
+    id: str
+    title: str | None = None
+    url: str | None = None
+    image: str | None = None
+    deleted: bool = False
+
+
+MAX_LOOKUPS = 100  # one BatchGetItem
+
+
+def product_views(
+    product_ids: Sequence[str], sources: Sequence[str], found: Sequence[CatalogueEntry]
+) -> list[ProductView]:
+    """Each id with the first source's entry that knows it; an unknown id stays an id."""
+    by_ref = {(e.source_id, e.product_id): e for e in found}
+    views = []
+    for pid in product_ids:
+        entry = next((by_ref[(s, pid)] for s in sources if (s, pid) in by_ref), None)
+        if entry is None:
+            views.append(ProductView(id=pid))
+        else:
+            views.append(
+                ProductView(
+                    id=pid, title=entry.title, url=entry.url, image=entry.image, deleted=entry.deleted
+                )
+            )
+    return views
+
+
+def lookups(product_ids: Sequence[str], sources: Sequence[str]) -> list[tuple[str, str]]:
+    """The (source, product id) pairs to read for these ids, at most one batch of them."""
+    return [(s, p) for p in product_ids for s in sources][:MAX_LOOKUPS]

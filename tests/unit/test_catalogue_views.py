@@ -1,0 +1,35 @@
+"""A profile's product ids named from the catalogue: one batch of (source, id) lookups,
+the first source that knows an id wins, an unknown id stays an id."""
+
+from __future__ import annotations
+
+from chalicelib.domain.catalogue import MAX_LOOKUPS, CatalogueEntry, ProductView, lookups, product_views
+
+
+def test_each_id_is_looked_up_in_each_source_within_one_batch():
+    # Given two ids and two sources, When the lookups are made, Then every pair, ids first
+    assert lookups(["42", "SKU-1"], ["src_a", "src_b"]) == [
+        ("src_a", "42"),
+        ("src_b", "42"),
+        ("src_a", "SKU-1"),
+        ("src_b", "SKU-1"),
+    ]
+    # And a profile with very many products asks for one batch at most
+    many = lookups([str(i) for i in range(200)], ["src_a"])
+    assert len(many) == MAX_LOOKUPS
+
+
+def test_known_ids_get_their_names_and_unknown_ones_stay_ids():
+    # Given the catalogue knows 42 in the second source (deleted) and 7 in the first
+    found = [
+        CatalogueEntry(source_id="src_b", product_id="42", title="Mug", url="https://x/mug", deleted=True),
+        CatalogueEntry(source_id="src_a", product_id="7", title="Tee", image="https://x/tee.png"),
+    ]
+    # When the profile's products are named
+    views = product_views(["42", "7", "SKU-1"], ["src_a", "src_b"], found)
+    # Then each known id carries its name, page, picture and deletion; the SKU stays an id
+    assert views == [
+        ProductView(id="42", title="Mug", url="https://x/mug", deleted=True),
+        ProductView(id="7", title="Tee", image="https://x/tee.png"),
+        ProductView(id="SKU-1"),
+    ]
