@@ -3,7 +3,14 @@ the first source that knows an id wins, an unknown id stays an id."""
 
 from __future__ import annotations
 
-from chalicelib.domain.catalogue import MAX_LOOKUPS, CatalogueEntry, ProductView, lookups, product_views
+from chalicelib.domain.catalogue import (
+    MAX_LOOKUPS,
+    CatalogueEntry,
+    ProductView,
+    line_products,
+    lookups,
+    product_views,
+)
 
 
 def test_each_id_is_looked_up_in_each_source_within_one_batch():
@@ -32,4 +39,20 @@ def test_known_ids_get_their_names_and_unknown_ones_stay_ids():
         ProductView(id="42", title="Mug", url="https://x/mug", deleted=True),
         ProductView(id="7", title="Tee", image="https://x/tee.png"),
         ProductView(id="SKU-1"),
+    ]
+
+
+def test_order_lines_take_the_catalogue_title_of_their_own_source_else_the_orders():
+    # Given the catalogue knows 42 in the order's source and 7 only in another source
+    found = [
+        CatalogueEntry(source_id="src_a", product_id="42", title="Mug (large)", url="https://x/mug"),
+        CatalogueEntry(source_id="src_b", product_id="7", title="Tee from b"),
+    ]
+    # When an order of src_a with lines 42, 7 and a line without a product is titled
+    views = line_products("src_a", [("42", "Mug"), ("7", "Tee"), (None, "Gift wrap")], found)
+    # Then 42 has the catalogue's name; 7 and the product-less line keep the order's title
+    assert views == [
+        ProductView(id="42", title="Mug (large)", url="https://x/mug"),
+        ProductView(id="7", title="Tee"),
+        ProductView(id="", title="Gift wrap"),
     ]
