@@ -365,6 +365,7 @@ class Container(Adapters):
             coupons=self.coupons,
             save_template=self._save_flow_template,
             stats=self.stats,
+            catalogue=self.catalogue,
         )
 
     def _save_flow_template(self, workspace_id: str, template_id: str, text: TemplateText) -> TemplateView:
