@@ -153,3 +153,18 @@ def test_a_source_without_admin_api_credentials_is_refused_in_one_line(cli_on, w
     # Then one line says how to connect it
     assert result.exit_code == 1
     assert result.stderr == f"error: source {source_id} is not connected: run `patron source connect`\n"
+
+
+def test_a_record_that_does_not_parse_is_rejected_with_its_reason_and_the_rest_imported(cli_on, ws):
+    with ShopifyServer(TOKEN, "2025-07", products=3).running() as shop:
+        shop.products[1] = shop.products[1] | {"updatedAt": "2026-11-01T10:00:00"}  # no zone
+        source_id = connect_shopify(ws, shop.url)
+        # When the catalogue with one unreadable product is imported
+        result = run("import", "products", "-w", ws.workspace_id, "--source", source_id)
+
+    # Then the other two are stored and the bad one is named with why
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["stored"], summary["rejected"]) == (2, 1)
+    (reason,) = summary["reasons"]
+    assert reason.startswith("product gid://shopify/Product/2: ") and "updatedAt" in reason

@@ -11,6 +11,8 @@ from chalicelib.domain.catalogue import (
     lookups,
     product_views,
 )
+from chalicelib.domain.customer_profile import CustomerProfile, OrderEntry
+from chalicelib.domain.messaging.personalize import latest_product, product_values
 
 
 def test_each_id_is_looked_up_in_each_source_within_one_batch():
@@ -56,3 +58,22 @@ def test_order_lines_take_the_catalogue_title_of_their_own_source_else_the_order
         ProductView(id="7", title="Tee"),
         ProductView(id="", title="Gift wrap"),
     ]
+
+
+def test_a_message_without_a_trigger_product_names_the_latest_counted_orders_first_product():
+    # Given a profile with an older order, a newer one, and a newest one that was cancelled
+    orders = {
+        "src_a.1": OrderEntry(version=1, placed_at=100, products=["7", "8"]),
+        "src_b.2": OrderEntry(version=1, placed_at=200, products=["42", "7"]),
+        "src_a.3": OrderEntry(version=1, placed_at=300, counted=False, products=["99"]),
+    }
+    profile = CustomerProfile("ws_1", "c_1", orders=orders)
+    # When the message's product is chosen, Then it is the newer counted order's first, in its source
+    assert latest_product(profile) == ("src_b", "42")
+    assert latest_product(CustomerProfile("ws_1", "c_2")) is None
+    # And its fields: a deleted product keeps its name, an unknown one gives nothing
+    gone = CatalogueEntry(
+        source_id="src_b", product_id="42", title="Mug", image="https://x/m.png", deleted=True
+    )
+    assert product_values(gone) == {"product.title": "Mug", "product.image": "https://x/m.png"}
+    assert product_values(None) == {}
