@@ -28,6 +28,7 @@ class OrderImage:
     delivered_at: str | None = None  # the carrier's report, as stored
     tracking: tuple[str, ...] = ()
     line_names: tuple[str, ...] = ()  # each line's title, else its product id
+    first_product: str | None = None  # the first line's product id: `{{ product.title }}`
     redacted: bool = False  # erased on request
 
     @property
@@ -66,6 +67,8 @@ class CheckoutImage:
     recovery_url: str | None = None
     titles: tuple[str, ...] = ()
     redacted: bool = False
+    source_id: str | None = None
+    first_product: str | None = None  # the first line's product id: `{{ product.title }}`
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,7 @@ def _register() -> None:
         campaign,
         customers,
         flow,
+        import_products,
         messaging,
         operations,
         privacy,
@@ -132,6 +133,7 @@ def _register() -> None:
         quarantine,
         operations,
         bench,
+        import_products,
     ):
         for command in module.COMMANDS:
             cli.add_command(command)
