@@ -263,8 +263,32 @@ def test_the_coupon_item_layout_round_trips():
         "cur": "EUR",
         "exp": "2026-11-25T12:00:00.000000Z",
         "ia": "2026-11-23T12:00:00.000000Z",
+        "src": None,
+        "sid": None,
+        "reg": None,
     }
     assert coupon_from_item(to_plain(item)) == coupon
+
+
+def test_a_coupon_made_in_the_store_or_only_here_round_trips():
+    # Given a coupon the store created and one its unconnected source could not register
+    base = IssuedCoupon(
+        code="BACK1234567890",
+        customer_id="c_000a",
+        message_key="flow:nudge:k1:1",
+        expires_at="2026-11-25T12:00:00.000000Z",
+        percent_off=Decimal("10"),
+    )
+    made = dataclasses.replace(
+        base, source_id="src_1", store_id="gid://shopify/DiscountCodeNode/1", registered=True
+    )
+    here = dataclasses.replace(base, registered=False)
+    # When each is mapped to its item and read back
+    items = [coupon_item("ws_1", c) for c in (made, here)]
+    # Then the store's id, the source and the registered mark are kept, and read back the same
+    assert (items[0]["src"], items[0]["sid"], items[0]["reg"]) == ("src_1", made.store_id, True)
+    assert items[1]["reg"] is False and items[1]["sid"] is None
+    assert [coupon_from_item(to_plain(i)) for i in items] == [made, here]
 
 
 def to_plain(item: dict[str, object]) -> dict[str, object]:

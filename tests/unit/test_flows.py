@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -110,6 +111,13 @@ class FakeCoupons:
 
     def issue(self, ws: str, coupon: IssuedCoupon) -> IssuedCoupon:
         return self.issued.setdefault(coupon.code, coupon)
+
+    def registered(self, ws: str, code: str, source_id: str, store_id: str) -> bool:
+        held = self.issued[code]
+        if held.store_id is not None:
+            return False
+        self.issued[code] = dataclasses.replace(held, source_id=source_id, store_id=store_id, registered=True)
+        return True
 
 
 class FakeProfiles:

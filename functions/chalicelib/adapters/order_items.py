@@ -94,6 +94,7 @@ def checkout_image(item: dict[str, Any]) -> CheckoutImage:
         recovery_url=item.get("url"),
         titles=tuple(str(li["t"]) for li in item.get("li") or [] if li.get("t")),
         redacted=bool(item.get("rdx")),
+        source_id=item.get("src"),
     )
 
 

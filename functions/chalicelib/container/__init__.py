@@ -349,6 +349,8 @@ class Container(Adapters):
             coupons=self.coupons,
             save_template=self._save_flow_template,
             stats=self.stats,
+            discounts=self.store_discounts,
+            sources=self.workspaces,
         )
 
     def _save_flow_template(self, workspace_id: str, template_id: str, text: TemplateText) -> TemplateView:

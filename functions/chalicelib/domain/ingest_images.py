@@ -66,6 +66,7 @@ class CheckoutImage:
     recovery_url: str | None = None
     titles: tuple[str, ...] = ()
     redacted: bool = False
+    source_id: str | None = None  # the source it came from (its store makes a recovery's coupon)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,9 @@ from chalicelib.domain.messaging.ports import (
     FlowStore,
     ProfileReader,
     SegmentFacts,
+    SourceReader,
     Stats,
+    StoreDiscounts,
     TemplateReader,
     WorkspaceReader,
 )
@@ -53,6 +55,8 @@ class FlowService:
         save_template: Callable[[str, str, TemplateText], Any] | None = None,
         clock: Callable[[], datetime] = now_utc,
         stats: Stats | None = None,
+        discounts: StoreDiscounts | None = None,  # with `sources`: coupons are created in the store
+        sources: SourceReader | None = None,
     ) -> None:
         self.store = store
         self.messaging = messaging
@@ -66,6 +70,7 @@ class FlowService:
         self.engine = FlowEngine(
             store, messaging, profiles, segment_service, workspaces, coupons, self.stats, self.trigger
         )
+        self.engine.discounts, self.engine.sources = discounts, sources
 
     # -- definitions ----------------------------------------------------------------
     def apply(self, workspace_id: str, body: Any) -> dict[str, Any]:
@@ -276,4 +281,7 @@ def _run_view(run: FlowRun) -> dict[str, Any]:
         "started": run.started,
         "reason": run.reason,
         "log": run.log or [],
+        # a step that failed (e.g. the store did not create its coupon): retried with backoff
+        "tries": run.tries or 0,
+        "error": run.error,
     }

@@ -46,6 +46,7 @@ class RunContext:
     total: Decimal | None = None
     currency: str | None = None
     guest: Mapping[str, Any] | None = None  # the checkout's contact as stored (ProfileReader.guest reads it)
+    source_id: str | None = None  # the source of the checkout or order (its store makes the coupons)
     extra: Mapping[str, Any] = field(default_factory=dict)  # stored values not named here
 
 

@@ -58,7 +58,10 @@ class FlowTriggers:
         placed = after.snapshot.created_at or now
         ended = self.flows.on_exit_event(workspace_id, customer_id, "ordered", placed)
         context = RunContext(
-            "order", products=list(after.line_names) or None, order_number=after.number or after.order_id
+            "order",
+            products=list(after.line_names) or None,
+            order_number=after.number or after.order_id,
+            source_id=after.snapshot.source_id,
         )
         started = self.flows.trigger(
             TriggerEvent("order.placed", workspace_id, customer_id, str(after.order_id), placed, context)
@@ -81,6 +84,7 @@ class FlowTriggers:
             currency=checkout.currency,
             # a guest has no profile yet: the run keeps what sending needs
             guest=dict(checkout.contact),
+            source_id=checkout.source_id,
         )
         started_at = checkout.created_at or now
         return self.flows.trigger(
