@@ -226,6 +226,7 @@ class ShopifyServer(_Server):
                 ("title", isinstance(given.get("title"), str) and given["title"]),
                 ("usageLimit", isinstance(given.get("usageLimit"), int)),
                 ("appliesOncePerCustomer", isinstance(given.get("appliesOncePerCustomer"), bool)),
+                ("startsAt", isinstance(given.get("startsAt"), str)),  # required when creating
                 ("endsAt", isinstance(given.get("endsAt"), str)),
                 ("context", _discount_context(given.get("context"))),
                 ("customerGets", _customer_gets(given.get("customerGets"))),

@@ -18,9 +18,10 @@ from chalicelib.adapters.storefront_admin.http import RetryPolicy, Transport, ur
 from chalicelib.adapters.storefront_admin.shopify import ShopifyAdmin
 from chalicelib.adapters.storefront_admin.woocommerce import WooCommerceAdmin
 from chalicelib.domain.messaging.flow_definition import IssuedCoupon, StoreCode
-from chalicelib.domain.models import Source
+from chalicelib.domain.models import Source, now_utc
 from chalicelib.domain.ports import AdminCredentialStore
 from chalicelib.domain.store_admin import AdminUserErrors, WooCommerceApiError
+from chalicelib.domain.timemath import iso
 
 DISCOUNT_CODE_BASIC_CREATE = """
 mutation discountCodeBasicCreate($basicCodeDiscount: DiscountCodeBasicInput!) {
@@ -68,7 +69,7 @@ def shopify_input(coupon: IssuedCoupon, store_customer_id: str | None) -> dict[s
     return {
         "title": f"Patron {coupon.code}",
         "code": coupon.code,
-        "startsAt": coupon.issued_at or None,
+        "startsAt": coupon.issued_at or iso(now_utc()),  # required when creating
         "endsAt": coupon.expires_at,
         "usageLimit": 1,
         "appliesOncePerCustomer": True,
