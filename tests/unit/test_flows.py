@@ -112,6 +112,9 @@ class FakeCoupons:
     def issue(self, ws: str, coupon: IssuedCoupon) -> IssuedCoupon:
         return self.issued.setdefault(coupon.code, coupon)
 
+    def get(self, ws: str, code: str) -> IssuedCoupon | None:
+        return self.issued.get(code)
+
     def registered(self, ws: str, code: str, source_id: str, store_id: str) -> bool:
         held = self.issued[code]
         if held.store_id is not None:
