@@ -171,3 +171,7 @@ def test_an_unconnected_source_issues_the_code_here_only_marked(stage, flows_ws)
     assert finished["log"][-1]["coupon_registered"] is False
     stats = stage.container.flows.stats.get(ws.workspace_id, "flow#abandoned-checkout")
     assert stats["sent"] == 1 and stats["codes_unregistered"] == 1
+    # and the flow list says so for the flows that issue coupons
+    listed = {f["flow_id"]: f for f in stage.container.flows.all(ws.workspace_id)}
+    assert listed["abandoned-checkout"]["codes_unregistered"] == 1
+    assert listed["win-back"]["codes_unregistered"] == 0 and "codes_unregistered" not in listed["welcome"]

@@ -129,7 +129,16 @@ class FlowService:
         return bool(self.store.flows(workspace_id))
 
     def all(self, workspace_id: str) -> list[dict[str, Any]]:
-        return [_flow_view(f) for f in self.store.flows(workspace_id)]
+        """Each flow; one that issues coupons also says how many of its messages went with a
+        code its source's store does not know (`codes_unregistered`: no Admin API credentials)."""
+        views = []
+        for stored in self.store.flows(workspace_id):
+            view = _flow_view(stored)
+            if any(s.send is not None and s.send.coupon is not None for s in stored.flow.steps):
+                counts = self.stats.get(workspace_id, f"flow#{stored.id}") or {}
+                view["codes_unregistered"] = int(counts.get("codes_unregistered", 0))
+            views.append(view)
+        return views
 
     def _flows(self, workspace_id: str, trigger: str) -> list[FlowDef]:
         return [f.flow for f in self.store.flows(workspace_id) if f.enabled and f.trigger == trigger]
