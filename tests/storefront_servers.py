@@ -210,13 +210,16 @@ def woo_product(n: int, modified_gmt: str = "2025-10-07T07:50:26") -> dict[str, 
 
 class ShopifyServer(_Server):
     """POST /admin/api/{version}/graphql.json with X-Shopify-Access-Token; `products` pages of
-    `page_size` nodes with pageInfo, cursors opaque strings."""
+    `page_size` nodes with pageInfo, cursors opaque strings; `discountCodeBasicCreate` keeps
+    each code in `discounts` (a code it has: a `TAKEN` userError; an input without the
+    documented required fields: INVALID / BLANK userErrors)."""
 
     def __init__(self, token: str, version: str, products: int = 5, page_size: int = 2) -> None:
         super().__init__()
         self.token, self.version, self.page_size = token, version, page_size
         self.products = [shopify_product_node(n) for n in range(1, products + 1)]
         self.cost = (12.0, 988.0, 50.0)  # requested, currently available, restore rate
+        self.discounts: list[dict[str, Any]] = []
 
     def check(self, seen: Seen) -> Answer | None:
         if seen.method != "POST" or seen.path != f"/admin/api/{self.version}/graphql.json":
@@ -237,6 +240,8 @@ class ShopifyServer(_Server):
         return None
 
     def answer(self, seen: Seen) -> Answer:
+        if "discountCodeBasicCreate" in seen.body["query"]:
+            return self.discount(seen.body["variables"].get("basicCodeDiscount"))
         after = seen.body["variables"].get("after")
         start = 0 if after is None else int(base64.b64decode(after).decode().split(":")[1])
         chunk = self.products[start : start + self.page_size]
@@ -259,6 +264,62 @@ class ShopifyServer(_Server):
                 "extensions": throttle_extensions(requested, available, rate),
             },
         )
+
+    def discount(self, given: Any) -> Answer:
+        """discountCodeBasicCreate(basicCodeDiscount: DiscountCodeBasicInput!)."""
+        field = "discountCodeBasicCreate"
+        if not isinstance(given, dict):
+            return user_errors(field, (["basicCodeDiscount"], "Basic code discount can't be blank", "BLANK"))
+        wrong = [
+            name
+            for name, ok in (
+                ("code", isinstance(given.get("code"), str) and given["code"]),
+                ("title", isinstance(given.get("title"), str) and given["title"]),
+                ("usageLimit", isinstance(given.get("usageLimit"), int)),
+                ("appliesOncePerCustomer", isinstance(given.get("appliesOncePerCustomer"), bool)),
+                ("startsAt", isinstance(given.get("startsAt"), str)),  # required when creating
+                ("endsAt", isinstance(given.get("endsAt"), str)),
+                ("context", _discount_context(given.get("context"))),
+                ("customerGets", _customer_gets(given.get("customerGets"))),
+            )
+            if not ok
+        ]
+        if wrong:
+            return user_errors(
+                field, *((["basicCodeDiscount", w], f"{w} is invalid", "INVALID") for w in wrong)
+            )
+        if any(d["code"] == given["code"] for d in self.discounts):
+            return user_errors(field, (["basicCodeDiscount", "code"], "Code must be unique.", "TAKEN"))
+        node = {"id": f"gid://shopify/DiscountCodeNode/{900 + len(self.discounts)}"}
+        self.discounts.append({**given, **node})
+        return Answer(
+            200,
+            {
+                "data": {field: {"codeDiscountNode": node, "userErrors": []}},
+                "extensions": throttle_extensions(10, 990),
+            },
+        )
+
+
+def _discount_context(context: Any) -> bool:
+    """DiscountContextInput: `all: ALL` or `customers: {add: [gid]}`."""
+    if not isinstance(context, dict) or len(context) != 1:
+        return False
+    if context.get("all") == "ALL":
+        return True
+    add = (context.get("customers") or {}).get("add")
+    return isinstance(add, list) and all(str(g).startswith("gid://shopify/Customer/") for g in add)
+
+
+def _customer_gets(gets: Any) -> bool:
+    """DiscountCustomerGetsInput: a `percentage` (0..1) or a `discountAmount`, and `items`."""
+    if not isinstance(gets, dict) or not isinstance(gets.get("items"), dict):
+        return False
+    value = gets.get("value") or {}
+    if "percentage" in value:
+        return isinstance(value["percentage"], int | float) and 0 < value["percentage"] <= 1
+    amount = value.get("discountAmount") or {}
+    return isinstance(amount.get("amount"), str) and isinstance(amount.get("appliesOnEachItem"), bool)
 
 
 class WooCommerceServer(_Server):

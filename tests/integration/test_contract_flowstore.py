@@ -8,6 +8,7 @@ import dataclasses
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import boto3
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from chalicelib.adapters.codec import to_item
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.adapters.flows import (
+    DynamoCoupons,
     DynamoFlowStore,
     coupon_from_item,
     coupon_item,
@@ -27,7 +29,7 @@ from chalicelib.domain.errors import Conflict
 from chalicelib.domain.messaging.flow_definition import IssuedCoupon, StoredFlow, parse_flow
 from chalicelib.domain.messaging.model import FlowRun, RunContext
 from chalicelib.domain.messaging.ports import FlowStore
-from tests.unit.test_flows import FakeFlowStore
+from tests.unit.test_flows import FakeCoupons, FakeFlowStore
 
 DAY = date(2026, 11, 23)
 DUE = "2026-11-23T13:00:00.000000Z"
@@ -85,6 +87,46 @@ def store(request: pytest.FixtureRequest) -> Iterator[FlowStore]:
         ],
     )
     yield DynamoFlowStore(CrmTable(client, "crm"))
+
+
+@pytest.fixture
+def coupons(store: FlowStore) -> Any:
+    """The coupon store on the same backend as `store` (the fake's, or the moto table)."""
+    if isinstance(store, FakeFlowStore):
+        return FakeCoupons()
+    assert isinstance(store, DynamoFlowStore)
+    return DynamoCoupons(store.t)
+
+
+def test_a_coupon_is_issued_once_and_its_store_id_recorded_once(coupons: Any):
+    # Given a coupon issued for a message, then issued again by a retried step
+    coupon = IssuedCoupon(
+        code="BACK1234567890",
+        customer_id="c_000a",
+        message_key="flow:nudge:k1:1",
+        expires_at="2026-11-25T12:00:00.000000Z",
+        percent_off=Decimal("10"),
+    )
+    first = coupons.issue("ws_1", coupon)
+    again = coupons.issue("ws_1", dataclasses.replace(coupon, expires_at="2026-11-26T12:00:00.000000Z"))
+    # When the store's id is recorded, and a second attempt records another
+    recorded = coupons.registered("ws_1", coupon.code, "src_1", "gid://shopify/DiscountCodeNode/1")
+    later = coupons.registered("ws_1", coupon.code, "src_1", "exists")
+    # Then the first issue and the first store id hold
+    assert again.expires_at == first.expires_at == coupon.expires_at
+    assert (recorded, later) == (True, False)
+    held = coupons.get("ws_1", coupon.code)
+    node = "gid://shopify/DiscountCodeNode/1"
+    assert (held.store_id, held.source_id, held.registered) == (node, "src_1", True)
+
+
+def test_a_run_keeps_the_source_of_its_trigger(store: FlowStore):
+    # Given a run started by a checkout of source src_1
+    context = RunContext("checkout", checkout_url="https://shop.example/r", source_id="src_1")
+    store.start_run(a_run(context=context))
+    # When it is read back: Then its context names the source
+    run = store.get_run("ws_1", "c_000a", "nudge#k1")
+    assert run is not None and run.context is not None and run.context.source_id == "src_1"
 
 
 def test_a_run_is_stored_once_and_read_back_whole(store: FlowStore):
@@ -263,8 +305,32 @@ def test_the_coupon_item_layout_round_trips():
         "cur": "EUR",
         "exp": "2026-11-25T12:00:00.000000Z",
         "ia": "2026-11-23T12:00:00.000000Z",
+        "src": None,
+        "sid": None,
+        "reg": None,
     }
     assert coupon_from_item(to_plain(item)) == coupon
+
+
+def test_a_coupon_made_in_the_store_or_only_here_round_trips():
+    # Given a coupon the store created and one its unconnected source could not register
+    base = IssuedCoupon(
+        code="BACK1234567890",
+        customer_id="c_000a",
+        message_key="flow:nudge:k1:1",
+        expires_at="2026-11-25T12:00:00.000000Z",
+        percent_off=Decimal("10"),
+    )
+    made = dataclasses.replace(
+        base, source_id="src_1", store_id="gid://shopify/DiscountCodeNode/1", registered=True
+    )
+    here = dataclasses.replace(base, registered=False)
+    # When each is mapped to its item and read back
+    items = [coupon_item("ws_1", c) for c in (made, here)]
+    # Then the store's id, the source and the registered mark are kept, and read back the same
+    assert (items[0]["src"], items[0]["sid"], items[0]["reg"]) == ("src_1", made.store_id, True)
+    assert items[1]["reg"] is False and items[1]["sid"] is None
+    assert [coupon_from_item(to_plain(i)) for i in items] == [made, here]
 
 
 def to_plain(item: dict[str, object]) -> dict[str, object]:

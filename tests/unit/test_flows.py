@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -17,6 +18,7 @@ from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import BadRequest, Conflict
 from chalicelib.domain.messaging.flow_definition import (
     IssuedCoupon,
+    StoreCode,
     StoredFlow,
     TriggerEvent,
     Wait,
@@ -27,7 +29,9 @@ from chalicelib.domain.messaging.flow_engine import MAX_ATTEMPTS, coupon_code
 from chalicelib.domain.messaging.flows import FlowService
 from chalicelib.domain.messaging.model import FlowRun
 from chalicelib.domain.messaging.service import MessagingService
+from chalicelib.domain.models import Platform, Source
 from chalicelib.domain.segment_service import SegmentService
+from chalicelib.domain.store_admin import AdminUnavailable
 from tests.unit.fakes import FakeWorkspaces
 from tests.unit.test_messaging import FakeChannels, FakeLedger, FakeLimits, FakeTemplates
 
@@ -110,6 +114,16 @@ class FakeCoupons:
 
     def issue(self, ws: str, coupon: IssuedCoupon) -> IssuedCoupon:
         return self.issued.setdefault(coupon.code, coupon)
+
+    def get(self, ws: str, code: str) -> IssuedCoupon | None:
+        return self.issued.get(code)
+
+    def registered(self, ws: str, code: str, source_id: str, store_id: str) -> bool:
+        held = self.issued[code]
+        if held.store_id is not None:
+            return False
+        self.issued[code] = dataclasses.replace(held, source_id=source_id, store_id=store_id, registered=True)
+        return True
 
 
 class FakeProfiles:
@@ -405,3 +419,74 @@ def test_a_run_context_read_and_written_back_is_what_was_stored(stored):
     assert context.product == (tuple(stored["prd"]) if "prd" in stored else None)
     # Then it is the same map, key for key (no stored layout changes)
     assert context_item(context) == stored
+
+
+class FakeSources:
+    def __init__(self, *sources: Source) -> None:
+        self.by_id = {s.source_id: s for s in sources}
+
+    def source(self, ws: str, source_id: str) -> Source | None:
+        return self.by_id.get(source_id)
+
+
+class FakeDiscounts:
+    def __init__(self, refuse: bool = False) -> None:
+        self.made: list[tuple[str, str, str | None, str | None]] = []
+        self.refuse = refuse
+
+    def create(self, source: Source, coupon: IssuedCoupon, store_customer_id: str | None, email: str | None):
+        if self.refuse:
+            raise AdminUnavailable("the store answered HTTP 503 after every try", 503)
+        self.made.append((source.source_id, coupon.code, store_customer_id, email))
+        return StoreCode(f"gid://shopify/DiscountCodeNode/{len(self.made)}")
+
+
+def a_source(source_id: str, connected: bool) -> Source:
+    return Source(
+        workspace_id="ws_1",
+        source_id=source_id,
+        platform=Platform.SHOPIFY,
+        shop_domain=f"{source_id}.myshopify.com",
+        secret_ref="ref",
+        admin_ref="admin-ref" if connected else None,
+    )
+
+
+def test_a_run_without_a_trigger_source_uses_the_customers_store_and_id(world):
+    service, _, channels, profiles = world
+    # Given Ana, known to a connected Shopify source by her store id (a win-back or birthday
+    # run: no checkout or order names the source)
+    profiles.items["c_000a"]["xs"] = {"shopify:src_b:7204518390331"}
+    discounts = FakeDiscounts()
+    service.engine.sources = FakeSources(a_source("src_b", connected=True))
+    service.engine.discounts = discounts
+    coupon = {"percent_off": "10", "prefix": "BACK"}
+    service.apply("ws_1", flow(steps=[{"send": {"template": "tpl_1", "coupon": coupon}}]))
+    start(service)
+    # When the send is due
+    service.tick(NOON + timedelta(minutes=5))
+    # Then the code was made in that store for her store id before the message went
+    ((source_id, code, store_customer, email),) = discounts.made
+    assert (source_id, store_customer, email) == ("src_b", "7204518390331", "ana@example.com")
+    assert len(channels.sent) == 1
+    held = service.coupons.get("ws_1", code)
+    assert held.registered is True and held.store_id == "gid://shopify/DiscountCodeNode/1"
+
+
+def test_an_unreachable_store_holds_the_send_and_the_run_says_why(world):
+    service, _, channels, profiles = world
+    # Given Ana's run, her source connected to a store that keeps failing
+    profiles.items["c_000a"]["xs"] = {"shopify:src_b:7204518390331"}
+    service.engine.sources = FakeSources(a_source("src_b", connected=True))
+    service.engine.discounts = FakeDiscounts(refuse=True)
+    coupon = {"percent_off": "10"}
+    service.apply("ws_1", flow(steps=[{"send": {"template": "tpl_1", "coupon": coupon}}]))
+    start(service)
+    # When the send is due
+    service.tick(NOON + timedelta(minutes=5))
+    # Then nothing was sent; the run waits for its retry and names the reason
+    assert channels.sent == []
+    (run,) = service.runs("ws_1", "c_000a")
+    assert run["status"] == "active" and run["tries"] == 1
+    assert run["error"].startswith("CouponNotInStore: the store did not create the coupon:")
+    assert "HTTP 503" in run["error"]

@@ -227,9 +227,9 @@ def run_from_item(item: dict[str, Any]) -> FlowRun:
 
 # a run's context (`ctx`): an order's `num` and `products`; a checkout's `url`, `total`,
 # `cur`, `products` and `p` (the guest's contact, as the checkout stores it); both `prd`, the
-# first line's [source id, product id] when it has one
-_ORDER_CONTEXT = ("num", "products", "prd")
-_CHECKOUT_CONTEXT = ("url", "total", "cur", "products", "p", "prd")
+# first line's [source id, product id] when it has one, and `src`, the source it came from
+_ORDER_CONTEXT = ("num", "products", "prd", "src")
+_CHECKOUT_CONTEXT = ("url", "total", "cur", "products", "p", "prd", "src")
 
 
 def context_item(context: RunContext | None) -> dict[str, Any] | None:
@@ -248,6 +248,8 @@ def context_item(context: RunContext | None) -> dict[str, Any] | None:
         }
     if context.product is not None:
         item["prd"] = list(context.product)
+    if context.source_id is not None:
+        item["src"] = context.source_id  # runs started before it was kept have none
     return item | dict(context.extra)
 
 
@@ -256,7 +258,12 @@ def context_of(stored: dict[str, Any] | None) -> RunContext | None:
         return None
     if "num" in stored:
         named: tuple[str, ...] = _ORDER_CONTEXT
-        context = RunContext("order", products=stored.get("products"), order_number=stored.get("num"))
+        context = RunContext(
+            "order",
+            products=stored.get("products"),
+            order_number=stored.get("num"),
+            source_id=stored.get("src"),
+        )
     else:
         named = _CHECKOUT_CONTEXT
         context = RunContext(
@@ -266,6 +273,7 @@ def context_of(stored: dict[str, Any] | None) -> RunContext | None:
             total=stored.get("total"),
             currency=stored.get("cur"),
             guest=stored.get("p"),
+            source_id=stored.get("src"),
         )
     prd = stored.get("prd")
     product = (str(prd[0]), str(prd[1])) if isinstance(prd, list | tuple) and len(prd) == 2 else None
@@ -295,6 +303,24 @@ class DynamoCoupons:
         item = self.t.get(f"W#{workspace_id}#CPN", code)
         return None if item is None else coupon_from_item(item)
 
+    def registered(self, workspace_id: str, code: str, source_id: str, store_id: str) -> bool:
+        """The store's id of an issued code, set once (`attribute_not_exists(sid)`)."""
+        try:
+            self.t.client.update_item(
+                TableName=self.t.table,
+                Key={"pk": {"S": f"W#{workspace_id}#CPN"}, "sk": {"S": code}},
+                UpdateExpression="SET sid = :sid, src = :src, reg = :reg",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(sid)",
+                ExpressionAttributeValues={
+                    ":sid": {"S": store_id},
+                    ":src": {"S": source_id},
+                    ":reg": {"BOOL": True},
+                },
+            )
+        except self.t.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
 
 def coupon_item(workspace_id: str, coupon: IssuedCoupon) -> dict[str, Any]:
     """A coupon's item: `cid`, `mk` (the message key), `pct` or `amt` and `cur`, `exp`
@@ -311,6 +337,9 @@ def coupon_item(workspace_id: str, coupon: IssuedCoupon) -> dict[str, Any]:
         "cur": coupon.currency,
         "exp": coupon.expires_at,
         "ia": coupon.issued_at,
+        "src": coupon.source_id,
+        "sid": coupon.store_id,
+        "reg": coupon.registered,
     }
 
 
@@ -327,4 +356,7 @@ def coupon_from_item(item: dict[str, Any]) -> IssuedCoupon:
         amount_off=number("amt"),
         currency=item.get("cur"),
         issued_at=item.get("ia"),
+        source_id=item.get("src"),
+        store_id=item.get("sid"),
+        registered=None if item.get("reg") is None else bool(item["reg"]),
     )

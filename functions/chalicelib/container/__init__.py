@@ -366,6 +366,8 @@ class Container(Adapters):
             save_template=self._save_flow_template,
             stats=self.stats,
             catalogue=self.catalogue,
+            discounts=self.store_discounts,
+            sources=self.workspaces,
         )
 
     def _save_flow_template(self, workspace_id: str, template_id: str, text: TemplateText) -> TemplateView:

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.segment_store import DynamoSegmentStore
     from chalicelib.adapters.sms_stop import DynamoStopLedger, SnsOptedOutNumbers
     from chalicelib.adapters.source_erasure_store import DynamoSourceErasureStore
+    from chalicelib.adapters.storefront_admin.discounts import AdminStoreDiscounts
     from chalicelib.adapters.sweep_store import DynamoSweepStore
     from chalicelib.adapters.window_counter import DynamoWindowCounter
     from chalicelib.adapters.workspace_store import DynamoWorkspaceStore
@@ -252,6 +253,13 @@ class Adapters:
         from chalicelib.adapters.flows import DynamoCoupons
 
         return DynamoCoupons(table=self.crm)
+
+    @cached_property
+    def store_discounts(self) -> AdminStoreDiscounts:
+        """Flows' coupons created in a connected source's store (its Admin API)."""
+        from chalicelib.adapters.storefront_admin.discounts import AdminStoreDiscounts
+
+        return AdminStoreDiscounts(credentials=self.secrets)
 
     @cached_property
     def stop_ledger(self) -> DynamoStopLedger:

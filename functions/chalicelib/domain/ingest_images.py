@@ -67,7 +67,7 @@ class CheckoutImage:
     recovery_url: str | None = None
     titles: tuple[str, ...] = ()
     redacted: bool = False
-    source_id: str | None = None
+    source_id: str | None = None  # the source it came from (its store makes a recovery's coupon)
     first_product: str | None = None  # the first line's product id: `{{ product.title }}`
 
 

@@ -70,10 +70,11 @@ def apply(workspace: str, files: tuple[str, ...], stage: str | None) -> None:
 @json_option
 @stage_option
 def list_(workspace: str, as_json: bool, stage: str | None) -> None:
-    """The workspace's flows: id, name, version, enabled, trigger."""
+    """The workspace's flows: id, name, version, enabled, trigger; for a flow with coupons,
+    how many messages went with codes not registered in the store (`codes_unregistered`)."""
     flows = workspace_container(workspace).flows.all(workspace)
-    keys = ("flow_id", "name", "version", "enabled", "trigger")
-    print_json({"flows": [{k: f[k] for k in keys} for f in flows]}, compact=as_json)
+    keys = ("flow_id", "name", "version", "enabled", "trigger", "codes_unregistered")
+    print_json({"flows": [{k: f[k] for k in keys if k in f} for f in flows]}, compact=as_json)
 
 
 @flow.command("dry-run")

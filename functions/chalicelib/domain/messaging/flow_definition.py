@@ -101,6 +101,17 @@ class IssuedCoupon:
     amount_off: Decimal | None = None
     currency: str | None = None
     issued_at: str | None = None
+    source_id: str | None = None  # the source whose store the code is created in
+    store_id: str | None = None  # the store's id of the code once created ("exists": it had it)
+    registered: bool | None = None  # False: its source has no Admin API, the code exists only here
+
+
+@dataclass(frozen=True)
+class StoreCode:
+    """A discount code the store's Admin API created (or already had: `existed`)."""
+
+    store_id: str | None  # Shopify's discount node gid, WooCommerce's coupon id
+    existed: bool = False
 
 
 class Offer(_Strict):

@@ -10,7 +10,13 @@ that are due:
 - the flow's condition is checked before every send, and an order placed after the run
   began ends runs that exit on `ordered`, both when the order arrives (the ingest stream)
   and again before each send (the profile), so a customer who has ordered never gets the
-  reminder.
+  reminder;
+- a send's coupon is created in the store of the run's source (when that source holds
+  Admin API credentials) before the message goes: once, the store's id recorded on the
+  coupon so a retried step reuses it; a store that refuses or cannot be reached fails the
+  step (`CouponNotInStore`, kept on the run), which is retried with backoff, never sent
+  with a dead code. A source without Admin API credentials issues the code here only,
+  marked `registered: false` (the run's log and the flow's `codes_unregistered`).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -32,6 +38,7 @@ from chalicelib.domain.messaging.flow_definition import (
     FlowDef,
     IssuedCoupon,
     Send,
+    StoreCode,
     TriggerEvent,
     birthday_event,
 )
@@ -52,12 +59,16 @@ from chalicelib.domain.messaging.ports import (
     FlowStore,
     ProfileReader,
     SegmentFacts,
+    SourceReader,
     Stats,
+    StoreDiscounts,
     WorkspaceReader,
 )
 from chalicelib.domain.messaging.service import MessagingService, local_zone
+from chalicelib.domain.models import Source
 from chalicelib.domain.money import round_money
 from chalicelib.domain.ports import CatalogueReader
+from chalicelib.domain.store_admin import AdminApiError
 
 LOOKBACK_DAYS = 2  # the first tick (no watermark yet) looks this far back for due runs
 MAX_ATTEMPTS = 8  # a run whose step fails this often is parked as `failed` (replayable)
@@ -67,6 +78,10 @@ def coupon_code(salt: str, message_key: str, prefix: str) -> str:
     """Unique per message, unguessable, and the same on every retry of that message."""
     digest = hmac.new(salt.encode(), message_key.encode(), hashlib.sha256).digest()
     return prefix + base64.b32encode(digest).decode()[:10]
+
+
+class CouponNotInStore(Exception):
+    """The store did not create a send's coupon: the message waits (the step is retried)."""
 
 
 @dataclass
@@ -101,6 +116,8 @@ class FlowEngine:
         self.stats = stats
         self.enroll = enroll  # a finished birthday run enrolls next year's
         self.catalogue = catalogue  # names `{{ product.* }}` (None: those fields stay empty)
+        self.discounts: StoreDiscounts | None = None  # with `sources`: coupons made in the store
+        self.sources: SourceReader | None = None
 
     def tick(self, now: datetime, time_left: Callable[[], float] | None = None) -> dict[str, Any]:
         mark = timemath.parse_iso(self.store.watermark())
@@ -184,11 +201,14 @@ class FlowEngine:
             reason = self._exit_reason(flow, run, profile, now)
             if reason:
                 return self._ended(run, "exited", reason)
-            decision = self._send(flow, run, index, step.send, profile, settings, policy, zone, now)
-            _log(run, index, decision, now)
+            values: dict[str, Any] = {}
+            decision = self._send(flow, run, index, step.send, profile, settings, policy, zone, now, values)
+            _log(run, index, decision, now, values.get("registered"))
             decided.append(decision.status)
             if decision.status in ("sent", "deferred", "dropped"):
                 self.stats.add(ws, f"flow#{flow.id}", {decision.status: 1})
+            if decision.status == "sent" and values.get("registered") is False:
+                self.stats.add(ws, f"flow#{flow.id}", {"codes_unregistered": 1})
             if decision.status == "deferred" and decision.until is not None:
                 self._schedule(run, decision.until, now)
                 return Outcome(run.run_id, "waiting", decision.reason)
@@ -224,6 +244,7 @@ class FlowEngine:
         policy: Policy,
         zone: ZoneInfo,
         now: datetime,
+        noted: dict[str, Any] | None = None,  # gets `registered` when the send has a coupon
     ) -> Decision:
         ws, cid = run.workspace_id, run.customer_id
         due = timemath.parse_iso(run.due) or now
@@ -241,7 +262,14 @@ class FlowEngine:
                 return Decision("skipped", "nothing to recommend")
             values["recommended_products"] = ", ".join(offers)
         if send.coupon is not None:
-            values.update(self._coupon(ws, cid, key, send.coupon, settings, zone, now))
+            source = self._coupon_source(run, profile)
+            coupon = self._coupon(ws, cid, key, send.coupon, settings, now, source)
+            coupon = self._in_store(ws, coupon, source, profile)
+            if noted is not None:
+                noted["registered"] = coupon.registered is not False
+            expires = timemath.parse_iso(coupon.expires_at) or now
+            values["coupon_code"] = coupon.code
+            values["coupon_expires"] = f"{timemath.local(expires, zone):%Y-%m-%d %H:%M %Z}"
         message = Outgoing(
             ws, cid, key, send.channel, Purpose.MARKETING, send.template, values, send.over_cap
         )
@@ -278,10 +306,11 @@ class FlowEngine:
         return values
 
     def _coupon(
-        self, ws: str, cid: str, key: str, spec: Coupon, settings: Any, zone: ZoneInfo, now: datetime
-    ) -> dict[str, str]:
+        self, ws: str, cid: str, key: str, spec: Coupon, settings: Any, now: datetime, source: Source | None
+    ) -> IssuedCoupon:
+        """The message's coupon, issued once (a retry gets the stored one)."""
         code = coupon_code(settings.id_salt, f"{ws}|{cid}|{key}", spec.prefix)
-        stored = self.coupons.issue(
+        return self.coupons.issue(
             ws,
             IssuedCoupon(
                 code=code,
@@ -293,10 +322,38 @@ class FlowEngine:
                 if spec.amount_off is None
                 else round_money(spec.amount_off, settings.currency),
                 currency=settings.currency if spec.amount_off is not None else None,
+                source_id=None if source is None else source.source_id,
+                registered=None if source is not None and source.admin_ref else False,
             ),
         )
-        expires = timemath.parse_iso(stored.expires_at) or now + timedelta(hours=spec.valid_hours)
-        return {"coupon_code": code, "coupon_expires": f"{timemath.local(expires, zone):%Y-%m-%d %H:%M %Z}"}
+
+    def _in_store(
+        self, ws: str, coupon: IssuedCoupon, source: Source | None, profile: CustomerProfile
+    ) -> IssuedCoupon:
+        """The coupon created in its source's store, once: a coupon that has the store's id
+        was created before (a retried step); an unconnected source leaves it here only."""
+        if coupon.store_id or source is None or not source.admin_ref or self.discounts is None:
+            return coupon if coupon.store_id else replace(coupon, registered=False)
+        try:
+            made: StoreCode = self.discounts.create(
+                source, coupon, _store_customer(profile, source), profile.email or _guest_email(profile)
+            )
+        except AdminApiError as exc:
+            raise CouponNotInStore(f"the store did not create the coupon: {exc.message}") from exc
+        store_id = made.store_id or "exists"
+        self.coupons.registered(ws, coupon.code, source.source_id, store_id)
+        return replace(coupon, store_id=store_id, registered=True)
+
+    def _coupon_source(self, run: FlowRun, profile: CustomerProfile) -> Source | None:
+        """The source whose store makes the coupon: the trigger's (a checkout, an order),
+        else the first (by id) the customer has a platform id at; None: none known."""
+        if self.sources is None:
+            return None
+        source_id = run.context.source_id if run.context is not None else None
+        if not source_id:
+            known = sorted(_ext_source(x)[0] for x in profile.external_ids)
+            source_id = known[0] if known else None
+        return self.sources.source(run.workspace_id, source_id) if source_id else None
 
     def profile(self, ws: str, cid: str, context: RunContext | None) -> CustomerProfile | None:
         """The customer's profile (following a merge), or for a guest the trigger's person
@@ -334,8 +391,27 @@ class FlowEngine:
             self.enroll(birthday_event(ws, cid, profile, now + timedelta(days=1), settings))
 
 
-def _log(run: FlowRun, index: int, decision: Decision, now: datetime) -> None:
-    entry = {"step": index, "status": decision.status, "at": timemath.iso(now)}
+def _log(run: FlowRun, index: int, decision: Decision, now: datetime, registered: bool | None) -> None:
+    entry: dict[str, Any] = {"step": index, "status": decision.status, "at": timemath.iso(now)}
     if decision.reason:
         entry["reason"] = decision.reason
+    if registered is False:
+        entry["coupon_registered"] = False  # a code the store's checkout does not know
     run.log = [*(run.log or [])[-19:], entry]
+
+
+def _ext_source(ext: str) -> tuple[str, str]:
+    """(source id, the store's customer id) of a platform id `<platform>:<source>:<id>`."""
+    _, _, rest = ext.partition(":")
+    source_id, _, customer_id = rest.partition(":")
+    return source_id, customer_id
+
+
+def _store_customer(profile: CustomerProfile, source: Source) -> str | None:
+    """The store's own id of the customer, when the profile holds one from this source."""
+    ids = sorted(c for s, c in map(_ext_source, profile.external_ids) if s == source.source_id and c)
+    return ids[0] if ids else None
+
+
+def _guest_email(profile: CustomerProfile) -> str | None:
+    return sorted(profile.emails)[0] if profile.emails else None

@@ -31,7 +31,9 @@ from chalicelib.domain.messaging.ports import (
     FlowStore,
     ProfileReader,
     SegmentFacts,
+    SourceReader,
     Stats,
+    StoreDiscounts,
     TemplateReader,
     WorkspaceReader,
 )
@@ -55,6 +57,8 @@ class FlowService:
         clock: Callable[[], datetime] = now_utc,
         stats: Stats | None = None,
         catalogue: CatalogueReader | None = None,
+        discounts: StoreDiscounts | None = None,  # with `sources`: coupons are created in the store
+        sources: SourceReader | None = None,
     ) -> None:
         self.store = store
         self.messaging = messaging
@@ -76,6 +80,7 @@ class FlowService:
             self.trigger,
             catalogue,
         )
+        self.engine.discounts, self.engine.sources = discounts, sources
 
     # -- definitions ----------------------------------------------------------------
     def apply(self, workspace_id: str, body: Any) -> dict[str, Any]:
@@ -134,7 +139,16 @@ class FlowService:
         return bool(self.store.flows(workspace_id))
 
     def all(self, workspace_id: str) -> list[dict[str, Any]]:
-        return [_flow_view(f) for f in self.store.flows(workspace_id)]
+        """Each flow; one that issues coupons also says how many of its messages went with a
+        code its source's store does not know (`codes_unregistered`: no Admin API credentials)."""
+        views = []
+        for stored in self.store.flows(workspace_id):
+            view = _flow_view(stored)
+            if any(s.send is not None and s.send.coupon is not None for s in stored.flow.steps):
+                counts = self.stats.get(workspace_id, f"flow#{stored.id}") or {}
+                view["codes_unregistered"] = int(counts.get("codes_unregistered", 0))
+            views.append(view)
+        return views
 
     def _flows(self, workspace_id: str, trigger: str) -> list[FlowDef]:
         return [f.flow for f in self.store.flows(workspace_id) if f.enabled and f.trigger == trigger]
@@ -286,4 +300,7 @@ def _run_view(run: FlowRun) -> dict[str, Any]:
         "started": run.started,
         "reason": run.reason,
         "log": run.log or [],
+        # a step that failed (e.g. the store did not create its coupon): retried with backoff
+        "tries": run.tries or 0,
+        "error": run.error,
     }

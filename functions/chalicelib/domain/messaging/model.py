@@ -47,6 +47,7 @@ class RunContext:
     currency: str | None = None
     guest: Mapping[str, Any] | None = None  # the checkout's contact as stored (ProfileReader.guest reads it)
     product: tuple[str, str] | None = None  # (source id, product id) of the first line: `product.*`
+    source_id: str | None = None  # the source of the checkout or order (its store makes the coupons)
     extra: Mapping[str, Any] = field(default_factory=dict)  # stored values not named here
 
 

@@ -24,7 +24,8 @@ from chalicelib.domain.messaging.model import (
 
 if TYPE_CHECKING:  # flow_definition imports the sending service, which imports these ports
     from chalicelib.domain.customer_profile import CustomerProfile
-    from chalicelib.domain.messaging.flow_definition import IssuedCoupon, StoredFlow
+    from chalicelib.domain.messaging.flow_definition import IssuedCoupon, StoreCode, StoredFlow
+    from chalicelib.domain.models import Source
 
 
 class WorkspaceSettingsView(Protocol):
@@ -159,6 +160,21 @@ class FlowStore(Protocol):
 
 class CouponStore(Protocol):
     def issue(self, workspace_id: str, coupon: IssuedCoupon) -> IssuedCoupon: ...  # a retry: the first one
+    def registered(self, workspace_id: str, code: str, source_id: str, store_id: str) -> bool: ...
+
+    # the store's id, recorded once (conditional); False: it was recorded before
+
+
+class StoreDiscounts(Protocol):
+    """A connected source's store: creates one single-use code for one customer."""
+
+    def create(
+        self, source: Source, coupon: IssuedCoupon, store_customer_id: str | None, email: str | None
+    ) -> StoreCode: ...  # raises AdminApiError when the store refuses or cannot be reached
+
+
+class SourceReader(Protocol):
+    def source(self, workspace_id: str, source_id: str) -> Source | None: ...
 
 
 class CampaignStore(Protocol):

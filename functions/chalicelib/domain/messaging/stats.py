@@ -4,7 +4,8 @@ A message key names its scope: `camp:<campaign>[:...]` counts for the campaign,
 `flow:<flow>:...` for the flow; transactional keys (`txn:...`) count for neither.
 Counters (all added atomically, never read-modify-write): `sent`, `delivered`, `opened`,
 `clicked`, `bounced`, `complained`, `unsubscribed`, `deferred`, `dropped`, `orders`,
-`revenue` (Decimal, in the workspace currency).
+`revenue` (Decimal, in the workspace currency), `codes_unregistered` (a flow's messages
+sent with a coupon its source's store was not asked to create: no Admin API credentials).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ COUNTERS = (
     "dropped",
     "orders",
     "revenue",
+    "codes_unregistered",  # flows: sent with a coupon its source's store does not know
 )
 
 

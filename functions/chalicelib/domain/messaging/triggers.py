@@ -62,6 +62,7 @@ class FlowTriggers:
             products=list(after.line_names) or None,
             order_number=after.number or after.order_id,
             product=(after.snapshot.source_id, after.first_product) if after.first_product else None,
+            source_id=after.snapshot.source_id,
         )
         started = self.flows.trigger(
             TriggerEvent("order.placed", workspace_id, customer_id, str(after.order_id), placed, context)
@@ -87,6 +88,7 @@ class FlowTriggers:
             product=(checkout.source_id, checkout.first_product)
             if checkout.source_id and checkout.first_product
             else None,
+            source_id=checkout.source_id,
         )
         started_at = checkout.created_at or now
         return self.flows.trigger(
