@@ -38,6 +38,7 @@ def order_image(item: dict[str, Any]) -> OrderImage:
         tracking=tuple(str(t) for t in item.get("trk") or [] if t),
         line_names=tuple(str(li.get("t") or li.get("p")) for li in lines if li.get("t") or li.get("p")),
         redacted=bool(item.get("rdx")),
+        imported=bool(item.get("imp")),
     )
 
 
@@ -94,6 +95,7 @@ def checkout_image(item: dict[str, Any]) -> CheckoutImage:
         recovery_url=item.get("url"),
         titles=tuple(str(li["t"]) for li in item.get("li") or [] if li.get("t")),
         redacted=bool(item.get("rdx")),
+        imported=bool(item.get("imp")),
     )
 
 
@@ -106,6 +108,7 @@ def customer_image(item: dict[str, Any]) -> CustomerImage:
         created_at=parse_iso(item.get("ca")),
         updated_at=parse_iso(item.get("ua")),
         redacted=bool(item.get("rdx")),
+        imported=bool(item.get("imp")),
     )
 
 

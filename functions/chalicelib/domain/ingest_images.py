@@ -29,6 +29,7 @@ class OrderImage:
     tracking: tuple[str, ...] = ()
     line_names: tuple[str, ...] = ()  # each line's title, else its product id
     redacted: bool = False  # erased on request
+    imported: bool = False  # stored by a history import: quiet (no notification, flow, attribution)
 
     @property
     def workspace_id(self) -> str:
@@ -66,6 +67,7 @@ class CheckoutImage:
     recovery_url: str | None = None
     titles: tuple[str, ...] = ()
     redacted: bool = False
+    imported: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class CustomerImage:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     redacted: bool = False
+    imported: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,11 @@ class IngestChange:
 
     before: Image | None = None
     after: Image | None = None
+
+    @property
+    def quiet(self) -> bool:
+        """A history import's state: it builds the profile, and nothing else follows from it."""
+        return isinstance(self.after, OrderImage | CheckoutImage | CustomerImage) and self.after.imported
 
     @property
     def order(self) -> OrderImage | None:
