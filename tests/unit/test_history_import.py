@@ -111,7 +111,7 @@ def test_an_import_makes_the_profiles_the_webhooks_make_field_by_field():
     expected = by_webhooks().views()
     stage = Stage()
     # When the export file is imported and the stream handled
-    summary = stage.run_import(LINES)
+    stage.run_import(LINES)
     stage.drain()
     # Then every profile is the same, field by field (Ada, Marc and the guest Li)
     assert len(expected) == 3
