@@ -107,6 +107,7 @@ def _register() -> None:
         campaign,
         customers,
         flow,
+        history,
         messaging,
         operations,
         privacy,
@@ -130,6 +131,7 @@ def _register() -> None:
         customers,
         privacy,
         quarantine,
+        history,
         operations,
         bench,
     ):
