@@ -46,14 +46,14 @@ def _frozen() -> Iterator[None]:
 class Stage:
     """One workspace with a generic source, its ingest store and stream consumer, in memory."""
 
-    def __init__(self) -> None:
+    def __init__(self, platform: Platform = Platform.GENERIC) -> None:
         self.directory = FakeWorkspaceDirectory()
         self.directory.create_workspace(WS, "Tea Shop", "EUR", rates={"GBP": Decimal("1.17")})
         secrets = FakeSecretStore()
         self.source = Source(
             workspace_id=WS,
             source_id="src_0",
-            platform=Platform.GENERIC,
+            platform=platform,
             shop_domain=shop_key(SHOP),
             secret_ref=secrets.create("generic-secret", SECRET, {}),
         )

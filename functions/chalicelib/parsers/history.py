@@ -2,7 +2,7 @@
 
 `generic-jsonl`: one generic webhook body per line (`"type"`: order, customer or refund),
 parsed by the generic webhook's own parsers, so an imported order is exactly the order
-the webhook would make.
+the webhook would make. `shopify-csv`: Shopify's orders export (parsers/shopify_csv.py).
 """
 
 from __future__ import annotations
@@ -55,4 +55,15 @@ def generic_jsonl(lines: Iterable[bytes]) -> Reader:
     return read
 
 
-FORMATS = {"generic-jsonl": generic_jsonl}
+FORMATS = ("generic-jsonl", "shopify-csv")
+
+
+def reader_for(fmt: str, data: bytes) -> Reader:
+    """The reader of a whole export file in one of FORMATS."""
+    if fmt == "shopify-csv":
+        from chalicelib.parsers.shopify_csv import shopify_csv
+
+        return shopify_csv(data)
+    if fmt == "generic-jsonl":
+        return generic_jsonl(data.splitlines())
+    raise ValueError(f"unknown format {fmt!r}")

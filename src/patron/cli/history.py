@@ -25,7 +25,7 @@ def import_() -> None:
 def _formats() -> list[str]:
     from chalicelib.parsers.history import FORMATS
 
-    return sorted(FORMATS)
+    return list(FORMATS)
 
 
 @import_.command("orders")
@@ -56,7 +56,7 @@ def orders(
     a re-run changes nothing; no notification, flow or attribution follows."""
     from chalicelib.domain.history_import import HistoryImport, ImportSummary
     from chalicelib.domain.models import now_utc
-    from chalicelib.parsers.history import FORMATS
+    from chalicelib.parsers.history import reader_for
 
     if not file.is_file():
         raise CliError(f"{file}: no such file")
@@ -64,8 +64,9 @@ def orders(
     known = found.workspaces.source(workspace, source)
     if known is None:
         raise CliError(f"source {source} not found in {workspace} (patron source list -w {workspace})")
-    lines = file.read_bytes().splitlines()
-    reader = FORMATS[fmt](lines)
+    data = file.read_bytes()
+    lines = data.splitlines()
+    reader = reader_for(fmt, data)
     last: dict[str, int] = {"cursor": resume_from}
 
     from rich.console import Console
