@@ -57,3 +57,21 @@ def test_an_unknown_source_or_missing_file_is_one_line(cli_on, ws):
     # Then each is an error of one line
     assert unknown.exit_code == 1 and "source src_nope not found" in unknown.output
     assert missing.exit_code == 1 and "no such file" in missing.output
+
+
+def test_a_shopify_orders_export_imports_on_moto(cli_on, ws):
+    # Given a Shopify source and its orders export
+    source = ws.sources["shopify"]["source_id"]
+    export = FILE.with_name("shopify_orders_export.csv")
+    # When it is imported with --format shopify-csv, and the stream handled
+    result = run("import", "orders", str(export), "-w", ws.workspace_id, "--source", source,
+                 "--format", "shopify-csv", "--json")  # fmt: skip
+    cli_on.drain()
+    # Then four orders are written and the bad row is named; Lena's profile has her two orders
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert (summary["orders"], summary["stored"], summary["rejected"][0]["row"]) == (4, 4, 7)
+    found = run("customers", "show", "-w", ws.workspace_id, "--email", "lena.hofer@example.org", "--json")
+    (profile,) = json.loads(found.stdout)["customers"]
+    shown = run("customers", "show", "-w", ws.workspace_id, profile["customer_id"], "--json")
+    assert json.loads(shown.stdout)["orders_count"] == 2
