@@ -177,3 +177,53 @@ def test_an_interrupted_import_resumes_after_its_cursor_with_the_same_profiles()
     whole.run_import(LINES)
     whole.drain()
     assert stage.views() == whole.views()
+
+
+class Flows:
+    """FlowService's side the profile triggers call: every workspace has flows; each trigger
+    is recorded."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def has_flows(self, workspace_id: str) -> bool:
+        return True
+
+    def trigger(self, event: Any) -> list[str]:
+        self.events.append(event.kind if hasattr(event, "kind") else str(event))
+        return ["run"]
+
+
+def first_order_triggers(stage: Stage) -> list[str]:
+    """What the profile stream's flow triggers start for each profile, as if first written."""
+    from chalicelib.adapters.profile_items import profile_change
+    from chalicelib.domain.messaging.triggers import FlowTriggers
+
+    flows = Flows()
+    triggers = FlowTriggers(flows, stage.directory, None)  # type: ignore[arg-type]
+    started: list[str] = []
+    for item in stage.profiles.items.values():
+        if item.get("t") == "profile":
+            started += triggers.on_profile_change(profile_change(None, item), NOW)
+    return started
+
+
+def test_imported_profiles_are_marked_and_start_no_first_order_flow_until_a_live_order():
+    # Given the history once by webhook, once imported
+    hooked, stage = by_webhooks(), Stage()
+    stage.run_import(LINES)
+    stage.drain()
+    # Then the imported profiles are marked, the webhooks' are not
+    marks = [i.get("imp") for i in stage.profiles.items.values() if i.get("t") == "profile"]
+    assert marks == [True] * 3
+    assert all("imp" not in i for i in hooked.profiles.items.values() if i.get("t") == "profile")
+    # And the profile stream starts a first-order flow for the webhooks' customers only
+    assert first_order_triggers(hooked) and first_order_triggers(stage) == []
+    # When a live order of Ada's arrives by webhook after the import
+    live = json.loads(LINES[2])
+    live.update(id="o-6001", created_at="2026-11-26T10:00:00+00:00", updated_at="2026-11-26T10:00:00+00:00")
+    assert stage.webhook(json.dumps(live).encode(), 99) == "stored"
+    stage.drain()
+    # Then her profile is live again: no longer marked
+    ada = [i for i in stage.profiles.items.values() if "ada.lovelace@example.com" in (i.get("ems") or ())]
+    assert len(ada) == 1 and "imp" not in ada[0]
