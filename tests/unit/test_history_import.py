@@ -227,3 +227,40 @@ def test_imported_profiles_are_marked_and_start_no_first_order_flow_until_a_live
     # Then her profile is live again: no longer marked
     ada = [i for i in stage.profiles.items.values() if "ada.lovelace@example.com" in (i.get("ems") or ())]
     assert len(ada) == 1 and "imp" not in ada[0]
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    def publish(self, events: list[dict[str, Any]]) -> None:
+        self.events += events
+
+
+def segment_events(stage: Stage) -> list[dict[str, Any]]:
+    """The segment events each profile's first membership evaluation publishes."""
+    from chalicelib.adapters.profile_items import profile_of
+    from chalicelib.domain.membership import MembershipService
+    from chalicelib.domain.segment_service import SegmentService
+    from tests.unit.fakes import FakeMembershipStore, FakeSegmentStore
+
+    segments = SegmentService(FakeSegmentStore(), stage.profiles, stage.directory)  # type: ignore[arg-type]
+    segments.create(WS, "Buyers", "orders_count >= 1")
+    sink = Sink()
+    membership = MembershipService(FakeMembershipStore(), segments, stage.profiles, sink)  # type: ignore[arg-type]
+    for item in stage.profiles.items.values():
+        if item.get("t") == "profile":
+            change = membership.apply(WS, item["cid"], profile_of(item), NOW)
+            assert change.entered  # the memberships are computed either way
+    return sink.events
+
+
+def test_imported_profiles_enter_their_segments_without_segment_events():
+    # Given the history once by webhook, once imported, and a segment of buyers
+    hooked, stage = by_webhooks(), Stage()
+    stage.run_import(LINES)
+    stage.drain()
+    # When each profile's memberships are brought up to date
+    # Then the webhooks' profiles publish segment.entered, the imported ones enter silently
+    assert len(segment_events(hooked)) == 3
+    assert segment_events(stage) == []
