@@ -155,6 +155,59 @@ class _Server:
             thread.join()
 
 
+def shopify_product_node(n: int, updated_at: str = "2025-10-07T07:50:26Z") -> dict[str, Any]:
+    """A `products` node with the fields Patron's catalogue query selects, as the GraphQL Admin
+    API answers them (ids as global ids, money as strings, status in capitals)."""
+    return {
+        "id": f"gid://shopify/Product/{n}",
+        "title": f"Product {n}",
+        "handle": f"product-{n}",
+        "vendor": "Acme",
+        "productType": "Mugs",
+        "status": "ACTIVE",
+        "tags": ["ceramic", "gift"],
+        "updatedAt": updated_at,
+        "onlineStoreUrl": None if n % 2 else f"https://shop.example/products/product-{n}",
+        "featuredMedia": {"preview": {"image": {"url": f"https://cdn.shopify.com/p{n}.jpg"}}},
+        "priceRangeV2": {"minVariantPrice": {"amount": f"{n}9.50", "currencyCode": "EUR"}},
+        "variants": {
+            "nodes": [
+                {
+                    "id": f"gid://shopify/ProductVariant/{n}0{v}",
+                    "sku": f"SKU-{n}-{v}",
+                    "price": f"{n}9.50" if v == 1 else f"{n + 1}9.50",
+                    "compareAtPrice": None,
+                    "inventoryQuantity": 10 * v,
+                }
+                for v in (1, 2)
+            ]
+        },
+    }
+
+
+def woo_product(n: int, modified_gmt: str = "2025-10-07T07:50:26") -> dict[str, Any]:
+    """A `/wc/v3/products` item of a simple product (the product webhook's shape)."""
+    return {
+        "id": n,
+        "name": f"Woo product {n}",
+        "slug": f"woo-product-{n}",
+        "permalink": f"https://woo.example/product/woo-product-{n}/",
+        "type": "simple",
+        "status": "publish",
+        "sku": f"WOO-{n}",
+        "price": "12.00",
+        "regular_price": "15.00",
+        "sale_price": "12.00",
+        "stock_quantity": 3,
+        "date_modified": modified_gmt,
+        "date_modified_gmt": modified_gmt,
+        "categories": [{"id": 9, "name": "Clothing", "slug": "clothing"}],
+        "tags": [],
+        "images": [{"id": 1, "src": f"https://woo.example/wp-content/uploads/p{n}.jpg"}],
+        "variations": [],
+    }
+
+
 class ShopifyServer(_Server):
     """POST /admin/api/{version}/graphql.json with X-Shopify-Access-Token; `products` pages of
     `page_size` nodes with pageInfo, cursors opaque strings."""
@@ -162,9 +215,7 @@ class ShopifyServer(_Server):
     def __init__(self, token: str, version: str, products: int = 5, page_size: int = 2) -> None:
         super().__init__()
         self.token, self.version, self.page_size = token, version, page_size
-        self.products = [
-            {"id": f"gid://shopify/Product/{n}", "title": f"Product {n}"} for n in range(1, products + 1)
-        ]
+        self.products = [shopify_product_node(n) for n in range(1, products + 1)]
         self.cost = (12.0, 988.0, 50.0)  # requested, currently available, restore rate
 
     def check(self, seen: Seen) -> Answer | None:
@@ -211,9 +262,9 @@ class ShopifyServer(_Server):
 
 
 class WooCommerceServer(_Server):
-    """/wp-json/wc/v3/{orders,coupons} with HTTP basic auth (consumer key and secret)."""
+    """/wp-json/wc/v3/{orders,products,coupons} with HTTP basic auth (consumer key and secret)."""
 
-    def __init__(self, key: str, secret: str, orders: int = 5) -> None:
+    def __init__(self, key: str, secret: str, orders: int = 5, products: int = 0) -> None:
         super().__init__()
         self.auth = "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
         self.orders = [
@@ -221,6 +272,7 @@ class WooCommerceServer(_Server):
             for n in range(1, orders + 1)
         ]
         self.coupons: list[dict[str, Any]] = []
+        self.products = [woo_product(n) for n in range(1, products + 1)]
 
     def check(self, seen: Seen) -> Answer | None:
         if not seen.path.startswith("/wp-json/wc/v3/"):
@@ -270,11 +322,12 @@ class WooCommerceServer(_Server):
 
     def answer(self, seen: Seen) -> Answer:
         resource = seen.path.removeprefix("/wp-json/wc/v3/")
-        if seen.method == "GET" and resource == "orders":
+        if seen.method == "GET" and resource in ("orders", "products"):
+            listed = self.orders if resource == "orders" else self.products
             per_page, page = int(seen.query.get("per_page", "10")), int(seen.query.get("page", "1"))
-            chunk = self.orders[(page - 1) * per_page : page * per_page]
-            pages = max(1, -(-len(self.orders) // per_page))
-            return Answer(200, chunk, {"X-WP-Total": str(len(self.orders)), "X-WP-TotalPages": str(pages)})
+            chunk = listed[(page - 1) * per_page : page * per_page]
+            pages = max(1, -(-len(listed) // per_page))
+            return Answer(200, chunk, {"X-WP-Total": str(len(listed)), "X-WP-TotalPages": str(pages)})
         if seen.method == "POST" and resource == "coupons":
             if any(c["code"] == seen.body.get("code") for c in self.coupons):
                 return Answer(

@@ -385,6 +385,7 @@ def test_a_disabled_flow_starts_nothing_and_its_runs_exit(world):
     [
         {"num": "1001", "products": ["Mug"]},
         {"num": "1002", "products": None},
+        {"num": "1003", "products": ["Mug"], "prd": ["src_1", "42"]},  # the first line's product
         {"url": None, "total": None, "cur": None, "products": None, "p": {}},
         {
             "url": "https://shop.example/recover/k1",
@@ -392,6 +393,7 @@ def test_a_disabled_flow_starts_nothing_and_its_runs_exit(world):
             "cur": "EUR",
             "products": ["Mug", "Tea"],
             "p": {"e": "ana@example.com", "ce": {"s": "subscribed", "at": "2026-11-23T12:00:00.000000Z"}},
+            "prd": ["src_1", "42"],
         },
     ],
 )
@@ -400,5 +402,6 @@ def test_a_run_context_read_and_written_back_is_what_was_stored(stored):
     context = context_of(stored)
     # When the flow engine reads it typed and the store writes it back
     assert context is not None and context.kind == ("order" if "num" in stored else "checkout")
+    assert context.product == (tuple(stored["prd"]) if "prd" in stored else None)
     # Then it is the same map, key for key (no stored layout changes)
     assert context_item(context) == stored

@@ -400,3 +400,17 @@ def test_a_refund_delivered_on_its_own_is_announced_and_breaks_nothing():
     )
     # Then the change is a refund notice, and the older status is not announced again
     assert kinds_to_send(old, new, AFTERNOON) == [("refund_processed", "2026-11-23T09:00:00Z")]
+
+
+def test_the_product_fields_are_names_of_their_own_and_other_dotted_names_are_refused():
+    # Given a template naming the message's product
+    text = "{{ product.title | default: 'it' }} ({{ product.url }}) {{ product.image }}"
+    # When it is rendered with the catalogue's values, and with none
+    named = render.render(text, {"product.title": "Mug", "product.url": "https://x/mug"})
+    empty = render.render(text, {})
+    # Then the fields fill in, or stay empty (defaults apply)
+    assert (named, empty) == ("Mug (https://x/mug) ", "it () ")
+    # And a product field that is not listed is refused by name
+    with pytest.raises(BadRequest) as caught:
+        render.parse("{{ product.cost_price }}")
+    assert caught.value.details["token"] == "product.cost_price"

@@ -226,9 +226,10 @@ def run_from_item(item: dict[str, Any]) -> FlowRun:
 
 
 # a run's context (`ctx`): an order's `num` and `products`; a checkout's `url`, `total`,
-# `cur`, `products` and `p` (the guest's contact, as the checkout stores it)
-_ORDER_CONTEXT = ("num", "products")
-_CHECKOUT_CONTEXT = ("url", "total", "cur", "products", "p")
+# `cur`, `products` and `p` (the guest's contact, as the checkout stores it); both `prd`, the
+# first line's [source id, product id] when it has one
+_ORDER_CONTEXT = ("num", "products", "prd")
+_CHECKOUT_CONTEXT = ("url", "total", "cur", "products", "p", "prd")
 
 
 def context_item(context: RunContext | None) -> dict[str, Any] | None:
@@ -245,6 +246,8 @@ def context_item(context: RunContext | None) -> dict[str, Any] | None:
             "products": context.products,
             "p": dict(context.guest) if context.guest is not None else None,
         }
+    if context.product is not None:
+        item["prd"] = list(context.product)
     return item | dict(context.extra)
 
 
@@ -264,7 +267,11 @@ def context_of(stored: dict[str, Any] | None) -> RunContext | None:
             currency=stored.get("cur"),
             guest=stored.get("p"),
         )
-    return dataclasses.replace(context, extra={k: v for k, v in stored.items() if k not in named})
+    prd = stored.get("prd")
+    product = (str(prd[0]), str(prd[1])) if isinstance(prd, list | tuple) and len(prd) == 2 else None
+    return dataclasses.replace(
+        context, product=product, extra={k: v for k, v in stored.items() if k not in named}
+    )
 
 
 class DynamoCoupons:

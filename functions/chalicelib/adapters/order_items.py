@@ -26,6 +26,10 @@ def _decimal(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
+def _first_product(lines: list[dict[str, Any]]) -> str | None:
+    return next((str(li["p"]) for li in lines if li.get("p")), None)
+
+
 def order_image(item: dict[str, Any]) -> OrderImage:
     lines = item.get("li") or []
     return OrderImage(
@@ -38,6 +42,7 @@ def order_image(item: dict[str, Any]) -> OrderImage:
         tracking=tuple(str(t) for t in item.get("trk") or [] if t),
         line_names=tuple(str(li.get("t") or li.get("p")) for li in lines if li.get("t") or li.get("p")),
         redacted=bool(item.get("rdx")),
+        first_product=_first_product(lines),
         imported=bool(item.get("imp")),
     )
 
@@ -95,6 +100,8 @@ def checkout_image(item: dict[str, Any]) -> CheckoutImage:
         recovery_url=item.get("url"),
         titles=tuple(str(li["t"]) for li in item.get("li") or [] if li.get("t")),
         redacted=bool(item.get("rdx")),
+        source_id=item.get("src"),
+        first_product=_first_product(item.get("li") or []),
         imported=bool(item.get("imp")),
     )
 

@@ -19,6 +19,7 @@ from chalicelib.container.adapters import Adapters
 if TYPE_CHECKING:
     from chalicelib.domain.audience import AudienceService
     from chalicelib.domain.backfill import BackfillService
+    from chalicelib.domain.catalogue_import import CatalogueImport
     from chalicelib.domain.customers import CustomerService
     from chalicelib.domain.ingest import IngestService
     from chalicelib.domain.limits import RequestLimits
@@ -85,6 +86,21 @@ class Container(Adapters):
             max_body_bytes=self.settings.max_body_bytes,
             people=self._people_in,
             catalogue=self.catalogue,
+        )
+
+    @cached_property
+    def catalogue_import(self) -> CatalogueImport:
+        from chalicelib.domain.catalogue_import import CatalogueImport
+        from chalicelib.domain.models import Platform, now_utc
+        from chalicelib.parsers import admin_products
+
+        return CatalogueImport(
+            catalogue=self.catalogue,
+            parsers={
+                Platform.SHOPIFY: admin_products.shopify_node,
+                Platform.WOOCOMMERCE: admin_products.woo_item,
+            },
+            clock=now_utc,
         )
 
     def _people_in(self, workspace_id: str, body: bytes) -> list[str]:
@@ -349,6 +365,7 @@ class Container(Adapters):
             coupons=self.coupons,
             save_template=self._save_flow_template,
             stats=self.stats,
+            catalogue=self.catalogue,
         )
 
     def _save_flow_template(self, workspace_id: str, template_id: str, text: TemplateText) -> TemplateView:

@@ -136,3 +136,27 @@ def product_views(
 def lookups(product_ids: Sequence[str], sources: Sequence[str]) -> list[tuple[str, str]]:
     """The (source, product id) pairs to read for these ids, at most one batch of them."""
     return [(s, p) for p in product_ids for s in sources][:MAX_LOOKUPS]
+
+
+def line_products(
+    source_id: str, lines: Sequence[tuple[str | None, str | None]], found: Sequence[CatalogueEntry]
+) -> list[ProductView]:
+    """An order's lines (product id, the order's own line title) named: the catalogue's title,
+    page and picture when it knows the product, else the title the order carried."""
+    by_ref = {(e.source_id, e.product_id): e for e in found}
+    views = []
+    for pid, line_title in lines:
+        entry = by_ref.get((source_id, pid)) if pid else None
+        if entry is None or entry.title is None:
+            views.append(ProductView(id=pid or "", title=line_title))
+        else:
+            views.append(
+                ProductView(
+                    id=entry.product_id,
+                    title=entry.title,
+                    url=entry.url,
+                    image=entry.image,
+                    deleted=entry.deleted,
+                )
+            )
+    return views

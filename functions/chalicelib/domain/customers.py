@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from chalicelib.domain.catalogue import ProductDetail, ProductView, lookups, product_views
+from chalicelib.domain.catalogue import (
+    MAX_LOOKUPS,
+    CatalogueEntry,
+    ProductDetail,
+    ProductView,
+    line_products,
+    lookups,
+    product_views,
+)
 from chalicelib.domain.customer_profile import ChannelConsent, CustomerProfile
 from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.identity import customer_id_for, normalize_email
@@ -120,6 +129,8 @@ class TimelineEvent(BaseModel):
     order_number: str | None = None
     amount: str | None = None
     currency: str | None = None
+    # order_placed: the order's lines, titled from the catalogue when it knows them
+    products: list[ProductView] = []
 
 
 class CustomerDetail(ProfileView):
@@ -209,8 +220,9 @@ class OrderView(BaseModel):
         )
 
 
-def history(order: OrderDetail) -> list[TimelineEvent]:
-    """Status changes of one order, newest first; repeated states collapse into one."""
+def history(order: OrderDetail, catalogue: Sequence[CatalogueEntry] | None = None) -> list[TimelineEvent]:
+    """Status changes of one order, newest first; repeated states collapse into one. Given the
+    catalogue's entries, the order_placed event names the order's products."""
     snap, cur = order.snapshot, order.snapshot.currency
     oid = public_order_id(snap.source_id, snap.order_id)
     events: list[TimelineEvent] = []
@@ -243,6 +255,11 @@ def history(order: OrderDetail) -> list[TimelineEvent]:
                 order_number=order.number,
                 amount=money(order.total, cur),
                 currency=cur,
+                products=line_products(
+                    snap.source_id, [(li.product_id, li.title) for li in order.lines], catalogue
+                )
+                if catalogue is not None and event_type == "order_placed"
+                else [],
             )
         )
     events.sort(key=lambda e: e.at, reverse=True)
@@ -292,7 +309,9 @@ class CustomerService:
         held = all_entries(self.profiles, workspace_id, profile)
         entries = sorted(held.items(), key=lambda kv: kv[1].placed_at or 0, reverse=True)[:TIMELINE_ORDERS]
         ids = [key for key, _ in entries if split_public_order_id(key)]
-        timeline = [e for order in self.orders.order_details(workspace_id, ids) for e in history(order)]
+        orders = self.orders.order_details(workspace_id, ids)
+        found = self._line_products(workspace_id, orders)
+        timeline = [e for order in orders for e in history(order, found)]
         timeline.sort(key=lambda e: e.at, reverse=True)
         engagement = (
             self.engagement.view(workspace_id, profile.customer_id, now_utc()) if self.engagement else None
@@ -300,6 +319,12 @@ class CustomerService:
         return CustomerDetail(
             **self._view(workspace_id, profile).model_dump(), timeline=timeline, engagement=engagement
         )
+
+    def _line_products(self, workspace_id: str, orders: Sequence[OrderDetail]) -> list[CatalogueEntry]:
+        """The catalogue's entries of the orders' products: one batch read (none without lines)."""
+        refs = [(o.snapshot.source_id, li.product_id) for o in orders for li in o.lines if li.product_id]
+        refs = list(dict.fromkeys(refs))[:MAX_LOOKUPS]
+        return self.catalogue.products(workspace_id, refs) if self.catalogue is not None and refs else []
 
     def product(self, workspace_id: str, product_id: str) -> ProductDetail:
         """`GET /products/{source.id}`: one catalogue product, deleted ones too."""

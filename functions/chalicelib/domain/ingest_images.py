@@ -28,6 +28,7 @@ class OrderImage:
     delivered_at: str | None = None  # the carrier's report, as stored
     tracking: tuple[str, ...] = ()
     line_names: tuple[str, ...] = ()  # each line's title, else its product id
+    first_product: str | None = None  # the first line's product id: `{{ product.title }}`
     redacted: bool = False  # erased on request
     imported: bool = False  # stored by a history import: quiet (no notification, flow, attribution)
 
@@ -67,6 +68,8 @@ class CheckoutImage:
     recovery_url: str | None = None
     titles: tuple[str, ...] = ()
     redacted: bool = False
+    source_id: str | None = None
+    first_product: str | None = None  # the first line's product id: `{{ product.title }}`
     imported: bool = False
 
 

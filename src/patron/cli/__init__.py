@@ -108,6 +108,7 @@ def _register() -> None:
         customers,
         flow,
         history,
+        import_products,
         messaging,
         operations,
         privacy,
@@ -134,6 +135,7 @@ def _register() -> None:
         history,
         operations,
         bench,
+        import_products,
     ):
         for command in module.COMMANDS:
             cli.add_command(command)

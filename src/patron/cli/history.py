@@ -1,4 +1,5 @@
-"""`patron import ...`: a store's history from an export file (docs/import.md)."""
+"""`patron import orders`: a store's history from an export file (docs/import.md), a command
+of the `import` group that `patron import products` defines."""
 
 from __future__ import annotations
 
@@ -15,11 +16,7 @@ from patron.cli.base import (
     workspace_container,
     workspace_option,
 )
-
-
-@click.group("import")
-def import_() -> None:
-    """A store's past orders and customers, quietly (docs/import.md)."""
+from patron.cli.import_products import imports
 
 
 def _formats() -> list[str]:
@@ -28,7 +25,7 @@ def _formats() -> list[str]:
     return list(FORMATS)
 
 
-@import_.command("orders")
+@imports.command("orders")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @workspace_option()
 @click.option("--source", required=True, metavar="ID", help="the source the history belongs to (src_...)")
@@ -106,4 +103,4 @@ def _show(result: dict[str, Any], as_json: bool) -> None:
     click.echo(f"cursor: {result['cursor']}")
 
 
-COMMANDS = [import_]
+COMMANDS: list[click.Command] = []  # `orders` is registered with the `import` group

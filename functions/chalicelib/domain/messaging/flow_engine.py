@@ -46,6 +46,7 @@ from chalicelib.domain.messaging.model import (
     Throttled,
     policy_for,
 )
+from chalicelib.domain.messaging.personalize import latest_product, product_values
 from chalicelib.domain.messaging.ports import (
     CouponStore,
     FlowStore,
@@ -56,6 +57,7 @@ from chalicelib.domain.messaging.ports import (
 )
 from chalicelib.domain.messaging.service import MessagingService, local_zone
 from chalicelib.domain.money import round_money
+from chalicelib.domain.ports import CatalogueReader
 
 LOOKBACK_DAYS = 2  # the first tick (no watermark yet) looks this far back for due runs
 MAX_ATTEMPTS = 8  # a run whose step fails this often is parked as `failed` (replayable)
@@ -88,6 +90,7 @@ class FlowEngine:
         coupons: CouponStore,
         stats: Stats,
         enroll: Callable[[TriggerEvent], list[str]],
+        catalogue: CatalogueReader | None = None,
     ) -> None:
         self.store = store
         self.messaging = messaging
@@ -97,6 +100,7 @@ class FlowEngine:
         self.coupons = coupons
         self.stats = stats
         self.enroll = enroll  # a finished birthday run enrolls next year's
+        self.catalogue = catalogue  # names `{{ product.* }}` (None: those fields stay empty)
 
     def tick(self, now: datetime, time_left: Callable[[], float] | None = None) -> dict[str, Any]:
         mark = timemath.parse_iso(self.store.watermark())
@@ -229,6 +233,7 @@ class FlowEngine:
             return Decision("skipped", "condition false")
         key = f"flow:{flow.id}:{run.key}:{index}"
         values = self._values(run)
+        values.update(self._product(ws, run, profile, send.template))
         if send.recommend:
             have = set(profile.products_bought())
             offers = [o.name for o in send.recommend if o.after in have and o.offer not in have]
@@ -241,6 +246,18 @@ class FlowEngine:
             ws, cid, key, send.channel, Purpose.MARKETING, send.template, values, send.over_cap
         )
         return self.messaging.send(message, profile, policy, now)
+
+    def _product(self, ws: str, run: FlowRun, profile: CustomerProfile, template: str) -> dict[str, Any]:
+        """`product.*`: the checkout's or order's first product, else the profile's latest
+        order's; one GetItem-sized batch read per send, only when the catalogue is wired."""
+        if self.catalogue is None:
+            return {}
+        ref = run.context.product if run.context is not None else None
+        ref = ref or latest_product(profile)
+        if ref is None:
+            return {}
+        found = self.catalogue.products(ws, [ref])
+        return product_values(found[0] if found else None)
 
     def _values(self, run: FlowRun) -> dict[str, Any]:
         """What the trigger knew; the profile's own values (name, store, last product) are

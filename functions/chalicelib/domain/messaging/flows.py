@@ -38,6 +38,7 @@ from chalicelib.domain.messaging.ports import (
 from chalicelib.domain.messaging.service import MessagingService, local_zone
 from chalicelib.domain.messaging.stats import NoStats
 from chalicelib.domain.models import now_utc
+from chalicelib.domain.ports import CatalogueReader
 
 
 class FlowService:
@@ -53,6 +54,7 @@ class FlowService:
         save_template: Callable[[str, str, TemplateText], Any] | None = None,
         clock: Callable[[], datetime] = now_utc,
         stats: Stats | None = None,
+        catalogue: CatalogueReader | None = None,
     ) -> None:
         self.store = store
         self.messaging = messaging
@@ -64,7 +66,15 @@ class FlowService:
         self.stats = stats or NoStats()  # sent/deferred/dropped per flow (SES events add the rest)
         self.clock = clock  # a run due in the past is filed under today: the tick reads from today on
         self.engine = FlowEngine(
-            store, messaging, profiles, segment_service, workspaces, coupons, self.stats, self.trigger
+            store,
+            messaging,
+            profiles,
+            segment_service,
+            workspaces,
+            coupons,
+            self.stats,
+            self.trigger,
+            catalogue,
         )
 
     # -- definitions ----------------------------------------------------------------

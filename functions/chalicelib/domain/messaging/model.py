@@ -46,6 +46,7 @@ class RunContext:
     total: Decimal | None = None
     currency: str | None = None
     guest: Mapping[str, Any] | None = None  # the checkout's contact as stored (ProfileReader.guest reads it)
+    product: tuple[str, str] | None = None  # (source id, product id) of the first line: `product.*`
     extra: Mapping[str, Any] = field(default_factory=dict)  # stored values not named here
 
 

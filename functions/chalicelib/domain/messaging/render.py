@@ -3,7 +3,8 @@
     Hi {{ first_name | default: 'there' }}, your order {{ order_number }} has shipped.
 
 A template is text with `{{ variable }}` placeholders, each with an optional default. There
-is no expression language, no attribute access and no code: template text written by a
+is no expression language, no attribute access and no code (`product.title` is a name like
+any other, not an attribute): template text written by a
 marketer can only ever print the listed variables. Unknown variables and malformed
 placeholders are refused when the template is saved, with the position of the offending
 text. In HTML bodies every value is HTML-escaped; text and SMS bodies are left as is.
@@ -35,9 +36,13 @@ VARIABLES: dict[str, str] = {
     "unsubscribe_url": "the signed one-click unsubscribe link",
     "checkout_url": "the link back to an abandoned checkout",
     "checkout_total": "an abandoned checkout's total with its currency",
+    "product.title": "the message's product (the checkout's or latest order's first) by its catalogue name",
+    "product.url": "that product's storefront page",
+    "product.image": "that product's main image URL",
 }
 _PLACEHOLDER = re.compile(
-    r"\{\{\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*(?:\|\s*default\s*:\s*'(?P<default>[^'{}]*)'\s*)?\}\}"
+    r"\{\{\s*(?P<name>product\.[a-z_]+|[A-Za-z_][A-Za-z0-9_]*)\s*"  # product.*: one level, no more
+    r"(?:\|\s*default\s*:\s*'(?P<default>[^'{}]*)'\s*)?\}\}"
 )
 _OPEN = re.compile(r"\{\{|\}\}")
 

@@ -58,7 +58,10 @@ class FlowTriggers:
         placed = after.snapshot.created_at or now
         ended = self.flows.on_exit_event(workspace_id, customer_id, "ordered", placed)
         context = RunContext(
-            "order", products=list(after.line_names) or None, order_number=after.number or after.order_id
+            "order",
+            products=list(after.line_names) or None,
+            order_number=after.number or after.order_id,
+            product=(after.snapshot.source_id, after.first_product) if after.first_product else None,
         )
         started = self.flows.trigger(
             TriggerEvent("order.placed", workspace_id, customer_id, str(after.order_id), placed, context)
@@ -81,6 +84,9 @@ class FlowTriggers:
             currency=checkout.currency,
             # a guest has no profile yet: the run keeps what sending needs
             guest=dict(checkout.contact),
+            product=(checkout.source_id, checkout.first_product)
+            if checkout.source_id and checkout.first_product
+            else None,
         )
         started_at = checkout.created_at or now
         return self.flows.trigger(
