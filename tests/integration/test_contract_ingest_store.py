@@ -292,3 +292,40 @@ def stream_images(stage: MotoStage) -> list[tuple[dict[str, Any] | None, dict[st
                 images.append((from_item(change.get("OldImage")), from_item(change["NewImage"])))
             iterator = page.get("NextShardIterator") if page["Records"] else None
     return images
+
+
+def imported(platform: str, topic: str, fixture: str) -> tuple[Delivery, IngestPayload]:
+    """A history import's delivery of a state (domain/history_import.py): marked, its trigger
+    time the state's own update time, its hash the file record's."""
+    delivery, payload = parsed(platform, topic, fixture, webhook_id="")
+    at = getattr(payload, "updated_at", None)
+    marked = delivery.model_copy(
+        update={"imported": True, "triggered_at": at, "body_hash": "iabc", "webhook_id": None}
+    )
+    return marked, payload
+
+
+def test_an_imported_state_is_marked_once_and_a_webhooks_state_takes_the_mark_off(ingest: Subject):
+    # Given an order stored by a history import
+    first = ingest.store.apply(*imported(*CREATE))
+    marked = ingest.read(ORDER)
+    assert marked is not None and marked["imp"] is True
+    # When the import runs again, then the same state arrives by webhook
+    again = ingest.store.apply(*imported(*CREATE))
+    hooked = ingest.store.apply(*parsed(*CREATE, webhook_id="wh-2"))
+    after = ingest.store.apply(*imported(*CREATE))
+    # Then the import is stored marked, its re-run is a duplicate; the webhook's state (no
+    # older than the import's) is stored without the mark, and the import never overwrites it
+    assert (first, again, hooked, after) == ("stored", "duplicate", "stored", "stale")
+    item = ingest.read(ORDER)
+    assert item is not None and "imp" not in item and item["v"] == 2 and item["wh"] == "wh-2"
+
+
+def test_an_imported_state_after_its_webhook_changes_nothing(ingest: Subject):
+    # Given an order that came by webhook
+    ingest.store.apply(*parsed(*CREATE))
+    before = ingest.read(ORDER)
+    # When a history import brings the same state
+    outcome = ingest.store.apply(*imported(*CREATE))
+    # Then nothing changes: no mark, no new version
+    assert outcome == "stale" and ingest.read(ORDER) == before

@@ -43,6 +43,7 @@ def order_image(item: dict[str, Any]) -> OrderImage:
         line_names=tuple(str(li.get("t") or li.get("p")) for li in lines if li.get("t") or li.get("p")),
         redacted=bool(item.get("rdx")),
         first_product=_first_product(lines),
+        imported=bool(item.get("imp")),
     )
 
 
@@ -101,6 +102,7 @@ def checkout_image(item: dict[str, Any]) -> CheckoutImage:
         redacted=bool(item.get("rdx")),
         source_id=item.get("src"),
         first_product=_first_product(item.get("li") or []),
+        imported=bool(item.get("imp")),
     )
 
 
@@ -113,6 +115,7 @@ def customer_image(item: dict[str, Any]) -> CustomerImage:
         created_at=parse_iso(item.get("ca")),
         updated_at=parse_iso(item.get("ua")),
         redacted=bool(item.get("rdx")),
+        imported=bool(item.get("imp")),
     )
 
 

@@ -83,7 +83,7 @@ _CONSENT_KEYS = ("s", "at", "src")
 _ENTRY_KEYS = ("v", "t", "x", "a", "r", "cur", "oa", "or", "ch", "p", "k")
 _KNOWN = frozenset(
     {"pk", "sk", "t", "ws", "cid", "rev", "m", "ce", "cs", "mrg", "lpt", "o", "so", "srcx"}
-    | {"phone_k", "ext_k"}
+    | {"phone_k", "ext_k", "imp"}
     | {a for a, _ in _PERSON_TEXT}
     | {a for a, _ in _SETS}
     | {a for a, _ in _FIGURES}
@@ -228,6 +228,7 @@ def profile_of(item: dict[str, Any]) -> CustomerProfile:
         erased_sources=set(item["srcx"]) if item.get("srcx") is not None else None,
         indexed_phone=_index_value(item.get("phone_k")),
         indexed_external_id=_index_value(item.get("ext_k")),
+        imported=bool(item.get("imp")),
         unknown={k: v for k, v in item.items() if k not in _KNOWN},
     )
     for attr, name in _PERSON_TEXT:
@@ -279,6 +280,7 @@ def profile_item(profile: CustomerProfile) -> dict[str, Any]:
         "srcx": set(profile.erased_sources) if profile.erased_sources else None,
         "phone_k": f"{ws}#{profile.indexed_phone}" if profile.indexed_phone is not None else None,
         "ext_k": f"{ws}#{profile.indexed_external_id}" if profile.indexed_external_id is not None else None,
+        "imp": True if profile.imported else None,
     }
     for attr, name in _PERSON_TEXT:
         item[attr] = getattr(profile, name)

@@ -119,6 +119,9 @@ def header_fields(delivery: Delivery, kind: str) -> dict[str, Any]:
         "pl": delivery.platform.value,
         "wh": delivery.webhook_id,
         "rcv": iso(delivery.received_at),
+        # set by a history import, removed by a webhook's state (None: REMOVE): the stream's
+        # notifications, flows and attribution skip an imported state (docs/import.md)
+        "imp": True if delivery.imported else None,
     }
 
 

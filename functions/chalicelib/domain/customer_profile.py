@@ -116,6 +116,8 @@ class CustomerProfile:
     erased_sources: set[str] | None = None  # sources kept listed after a source erasure
     indexed_phone: str | None = None  # the phone the by-phone index finds it by
     indexed_external_id: str | None = None  # the platform id the by-ext index finds it by
+    # its last write came from a history import: its flow triggers and segment events stay quiet
+    imported: bool = False
     unknown: Mapping[str, Any] = field(default_factory=dict)  # attributes not named here
 
     def identity_keys(self) -> set[str]:

@@ -30,6 +30,7 @@ class OrderImage:
     line_names: tuple[str, ...] = ()  # each line's title, else its product id
     first_product: str | None = None  # the first line's product id: `{{ product.title }}`
     redacted: bool = False  # erased on request
+    imported: bool = False  # stored by a history import: quiet (no notification, flow, attribution)
 
     @property
     def workspace_id(self) -> str:
@@ -69,6 +70,7 @@ class CheckoutImage:
     redacted: bool = False
     source_id: str | None = None  # the source it came from (its store makes a recovery's coupon)
     first_product: str | None = None  # the first line's product id: `{{ product.title }}`
+    imported: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ class CustomerImage:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     redacted: bool = False
+    imported: bool = False
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,11 @@ class IngestChange:
 
     before: Image | None = None
     after: Image | None = None
+
+    @property
+    def quiet(self) -> bool:
+        """A history import's state: it builds the profile, and nothing else follows from it."""
+        return isinstance(self.after, OrderImage | CheckoutImage | CustomerImage) and self.after.imported
 
     @property
     def order(self) -> OrderImage | None:

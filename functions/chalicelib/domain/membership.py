@@ -135,7 +135,8 @@ class MembershipService:
             stamp = timemath.iso(next_check)
             if not change.entered and not change.exited and check_still_good(record, next_check, at):
                 return change  # nothing moved: no write
-            if self.events is not None and (change.entered or change.exited):
+            quiet = profile is not None and profile.imported  # a history import: no segment events
+            if self.events is not None and (change.entered or change.exited) and not quiet:
                 rev = profile.rev if profile is not None else None
                 self.events.publish(
                     [_event("segment.entered", workspace_id, customer_id, s, at, rev) for s in change.entered]

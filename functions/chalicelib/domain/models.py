@@ -278,6 +278,9 @@ class Delivery(Frozen):
     email_consent_keys: tuple[str, ...] | None = None
     sms_consent_keys: tuple[str, ...] | None = None
     shop_domain: str | None = None  # the source's: a Shopify product's storefront URL
+    # a history import's record (docs/import.md): builds the profile, starts no notification,
+    # flow or attribution
+    imported: bool = False
 
 
 class Source(Frozen):

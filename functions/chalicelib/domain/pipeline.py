@@ -2,10 +2,12 @@
 
 Each ingest-table change updates the customer's profile first, then sends the
 transactional notifications it implies, starts or ends flow runs, and attributes a new
-order to a recent click. One consumer, not two reading the same stream, halves the
-invocations per order (docs/cost.md). A retry is safe at every step: the profile write
-is versioned (`already_applied` the second time), every message is claimed by its key,
-flow runs by their trigger key, and an attribution by its order.
+order to a recent click. A state a history import stored (`IngestChange.quiet`) builds
+the profile and nothing else: historical orders notify no one and start no flow. One
+consumer, not two reading the same stream, halves the invocations per order
+(docs/cost.md). A retry is safe at every step: the profile write is versioned
+(`already_applied` the second time), every message is claimed by its key, flow runs by
+their trigger key, and an attribution by its order.
 
 A notification the provider refuses for now (throttled, or its claim held by another
 attempt) does not hold back the profiles behind it on the shard: the record succeeds,
@@ -64,6 +66,8 @@ class IngestPipeline:
     def apply(self, change: IngestChange, now: datetime) -> IngestOutcome:
         result = self.profiles.apply_change(change)
         outcome = IngestOutcome(result)
+        if change.quiet:  # a history import's state: the profile only (docs/import.md)
+            return outcome
         try:
             outcome.decisions = self.notifications.on_order_change(change, now)
         except RETRY_LATER:

@@ -86,6 +86,7 @@ class ProfileService:
 
         def change(profile: Profile) -> list[str] | None:
             profile.pinned.add(key)
+            profile.state.imported = new.imported  # a history import's write: quiet triggers
             if key not in profile.state.orders and profile.state.moved is not None:
                 return self._change_moved(profile, key, snap, ws, at)
             if profile.order_version(key) >= snap.version:
@@ -136,6 +137,7 @@ class ProfileService:
         at = new.updated_at
 
         def change(profile: Profile) -> list[str] | None:
+            profile.state.imported = new.imported  # a history import's write: quiet triggers
             before = copy.deepcopy(profile.state)
             added = profile.absorb(person, at)
             if profile.state.erased_sources is None:

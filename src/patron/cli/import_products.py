@@ -16,7 +16,8 @@ from patron.cli.base import (
 
 @click.group("import")
 def imports() -> None:
-    """Bring a store's existing data into Patron through its Admin API."""
+    """Bring a store's existing data into Patron: its catalogue through its Admin API, its
+    orders from an export file."""
 
 
 @imports.command("products")

@@ -108,8 +108,8 @@ class FlowTriggers:
     # -- the CRM stream -------------------------------------------------------------
     def on_profile_change(self, change: ProfileChange, now: datetime) -> list[str]:
         new = change.after
-        if new is None:
-            return []
+        if new is None or (new.profile is not None and new.profile.imported):
+            return []  # a history import's write starts no flow (docs/import.md)
         before = change.before or ProfileImage(new.workspace_id, new.customer_id)
         workspace_id, customer_id = new.workspace_id, new.customer_id
         if not self.flows.has_flows(workspace_id):
