@@ -3,12 +3,14 @@ its fields from the first row, every row a line item, refunds from `Refunded Amo
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 from chalicelib.adapters import records
+from chalicelib.adapters.order_items import order_detail
 from chalicelib.domain.history_import import HistoryImport
-from chalicelib.domain.models import Platform
+from chalicelib.domain.models import Delivery, Order, Platform, Refund, RefundEvent
 from chalicelib.parsers.shopify_csv import shopify_csv
 from tests.unit.test_history_import import NOW, WS, Stage, _frozen  # noqa: F401 - the frozen clock
 
@@ -61,3 +63,66 @@ def test_a_rerun_writes_nothing_and_a_resume_starts_after_the_cursor():
     # Then the re-run writes nothing, and the resumed import reads only the later orders
     assert again.stored == 0 and again.unchanged == 4 and stage.store.writes == writes
     assert resumed.rows == 5 and resumed.orders == 3 and resumed.cursor == 7
+
+
+ORDER = "5801234567891"  # partially refunded: Refunded Amount 18.00, imported as refund `csv`
+REAL = Refund(refund_id="1019283746011", amount=Decimal("18.00"), created_at=datetime(2025, 6, 2, tzinfo=UTC))
+
+
+def webhook(topic: str, n: int) -> Delivery:
+    return Delivery(
+        workspace_id=WS,
+        source_id="src_0",
+        platform=Platform.SHOPIFY,
+        topic=topic,
+        webhook_id=f"wh-{n}",
+        received_at=NOW,
+        body_hash=f"h-{n}",
+    )
+
+
+def imported_order() -> Order:
+    """The order as the export reads it (its summary refund `csv` included)."""
+    found = (r.payload for r in shopify_csv(DATA)(webhook("orders/create", 0)))
+    return next(p for p in found if isinstance(p, Order) and p.order_id == ORDER)
+
+
+def test_a_csv_refund_counts_once_when_the_webhook_state_brings_the_real_refund():
+    # Given an export imported with a partial refund of 18.00 (the synthetic refund `csv`)
+    stage = Stage(Platform.SHOPIFY)
+    run(stage)
+    # When the order's later webhook state arrives with that refund by its real id
+    later = imported_order().model_copy(
+        update={"refunds": (REAL,), "updated_at": datetime(2025, 6, 4, tzinfo=UTC)}
+    )
+    assert stage.store.apply(webhook("orders/updated", 1), later) == "stored"
+    # Then the order's refunds total 18.00 once, and the real refund is the one shown
+    item = stored(stage, ORDER)
+    assert records.snapshot(item).refunded == Decimal("18.00")
+    assert [r.refund_id for r in order_detail(item).refunds] == [REAL.refund_id]
+
+
+def test_a_csv_refund_counts_once_when_the_real_refund_arrived_before_the_import():
+    # Given the order's refund already delivered by webhook (refunds/create), by its real id
+    stage = Stage(Platform.SHOPIFY)
+    assert (
+        stage.store.apply(webhook("refunds/create", 1), RefundEvent(order_id=ORDER, refund=REAL)) == "stored"
+    )
+    # When the export is imported (its state carries the synthetic refund `csv`), then again
+    run(stage)
+    run(stage)
+    # Then the order's refunds total 18.00 once, and the real refund is the one shown
+    item = stored(stage, ORDER)
+    assert records.snapshot(item).refunded == Decimal("18.00")
+    assert [r.refund_id for r in order_detail(item).refunds] == [REAL.refund_id]
+
+
+def test_a_csv_refund_alone_still_counts():
+    # Given an export imported with a partial refund and no webhook since
+    stage = Stage(Platform.SHOPIFY)
+    run(stage)
+    # When the order's totals are read
+    item = stored(stage, ORDER)
+    # Then the synthetic refund is the order's refund
+    assert records.snapshot(item).refunded == Decimal("18.00")
+    assert [r.refund_id for r in order_detail(item).refunds] == ["csv"]

@@ -71,11 +71,8 @@ def order_detail(item: dict[str, Any]) -> OrderDetail:
             for li in item.get("li") or []
         ),
         refunds=tuple(
-            OrderRefund(
-                refund_id=k[len(records.REFUND_PREFIX) :], amount=Decimal(str(v["a"])), created_at=v.get("at")
-            )
-            for k, v in sorted(item.items())
-            if k.startswith(records.REFUND_PREFIX)
+            OrderRefund(refund_id=refund_id, amount=Decimal(str(v["a"])), created_at=v.get("at"))
+            for refund_id, v in records.refunds(item)
         ),
         tracking=tuple(item.get("trk") or []),
         discount_codes=tuple((str(d["c"]), _decimal(d.get("a"))) for d in item.get("dcs") or []),

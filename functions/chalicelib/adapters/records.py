@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.domain.models import (
+    SUMMARY_REFUND_ID,
     Checkout,
     Consent,
     ConsentState,
@@ -160,6 +161,16 @@ def refund_value(amount: Decimal, at: datetime) -> dict[str, Any]:
     return {"a": amount, "at": iso(at)}
 
 
+def refunds(item: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The order's counted refunds (id, stored value), by id. An import's summary refund
+    (`rf_csv`) stands in for the real ones: beside any refund with its own id it is left
+    out, so the amount counts once whichever arrived first (docs/import.md#shopify-csv)."""
+    found = sorted((k[len(REFUND_PREFIX) :], v) for k, v in item.items() if k.startswith(REFUND_PREFIX))
+    if any(refund_id != SUMMARY_REFUND_ID for refund_id, _ in found):
+        return [(refund_id, v) for refund_id, v in found if refund_id != SUMMARY_REFUND_ID]
+    return found
+
+
 def customer_fields(c: Customer) -> dict[str, Any]:
     return {
         "cid": c.customer_id,
@@ -199,7 +210,7 @@ def is_deleted(item: dict[str, Any]) -> bool:
 
 
 def snapshot(item: dict[str, Any]) -> OrderSnapshot:
-    refunded = sum((Decimal(v["a"]) for k, v in item.items() if k.startswith(REFUND_PREFIX)), Decimal(0))
+    refunded = sum((Decimal(v["a"]) for _, v in refunds(item)), Decimal(0))
     lines = item.get("li") or []
     # both the product id and the SKU, so `bought_product('id or sku')` matches either
     products = tuple(sorted({str(v) for li in lines for v in (li.get("p"), li.get("s")) if v}))

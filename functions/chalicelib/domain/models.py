@@ -105,6 +105,11 @@ class Refund(Frozen):
     created_at: UtcDatetime
 
 
+# The one refund a Shopify orders CSV import makes of `Refunded Amount`: it stands in for the
+# order's real refunds and is not counted once any refund with its own id is stored beside it
+SUMMARY_REFUND_ID = "csv"
+
+
 class RecordVersion(Frozen):
     """Orders states of a resource: newer versions win, equal ones are duplicates.
 

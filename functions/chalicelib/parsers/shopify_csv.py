@@ -5,8 +5,9 @@ Times read `2025-10-07 09:50:26 +0200`; a leading apostrophe (the export's guard
 keeps a spreadsheet from reading a postcode or a phone as a number) is dropped from every
 cell. The export has no refunds, only `Refunded Amount` with the Financial Status
 `partially_refunded` or `refunded`: that amount becomes one refund (id `csv`) at the
-order's last known time. `Id` is Shopify's order id, the one its webhooks carry, so an
-imported order and its webhooks share one ingest item.
+order's last known time, ignored once the order holds a refund with its own id. `Id` is
+Shopify's order id, the one its webhooks carry, so an imported order and its webhooks share
+one ingest item.
 """
 
 from __future__ import annotations
@@ -18,13 +19,21 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from chalicelib.domain.history_import import ImportRecord, Reader
-from chalicelib.domain.models import Delivery, DiscountCode, LineItem, Order, OrderStatus, Refund
+from chalicelib.domain.models import (
+    SUMMARY_REFUND_ID,
+    Delivery,
+    DiscountCode,
+    LineItem,
+    Order,
+    OrderStatus,
+    Refund,
+)
 from chalicelib.parsers.dates import EARLIEST, FUTURE_DAYS
 from chalicelib.parsers.history import digest
 from chalicelib.parsers.shopify import CHANNELS, ShopifyAddress, _person
 
 TIME = "%Y-%m-%d %H:%M:%S %z"
-REFUND_ID = "csv"
+REFUND_ID = SUMMARY_REFUND_ID  # docs/import.md#shopify-csv: counted until real refunds arrive
 
 
 class RowError(ValueError):
