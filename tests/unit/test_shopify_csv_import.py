@@ -81,6 +81,13 @@ def webhook(topic: str, n: int) -> Delivery:
     )
 
 
+def refunded_on_profile(stage: Stage) -> Decimal:
+    """The buyer's total refunded, once the stream consumer has seen every change."""
+    stage.drain()
+    views = stage.views()
+    return next(v["refd"] for k, v in views.items() if "email:tom.baker@example.com" in k)
+
+
 def imported_order() -> Order:
     """The order as the export reads it (its summary refund `csv` included)."""
     found = (r.payload for r in shopify_csv(DATA)(webhook("orders/create", 0)))
@@ -91,14 +98,17 @@ def test_a_csv_refund_counts_once_when_the_webhook_state_brings_the_real_refund(
     # Given an export imported with a partial refund of 18.00 (the synthetic refund `csv`)
     stage = Stage(Platform.SHOPIFY)
     run(stage)
+    assert refunded_on_profile(stage) == Decimal("18.00")
     # When the order's later webhook state arrives with that refund by its real id
     later = imported_order().model_copy(
         update={"refunds": (REAL,), "updated_at": datetime(2025, 6, 4, tzinfo=UTC)}
     )
     assert stage.store.apply(webhook("orders/updated", 1), later) == "stored"
-    # Then the order's refunds total 18.00 once, and the real refund is the one shown
+    # Then the order's refunds total 18.00 once, on the buyer's profile too, and the real
+    # refund is the one shown
     item = stored(stage, ORDER)
     assert records.snapshot(item).refunded == Decimal("18.00")
+    assert refunded_on_profile(stage) == Decimal("18.00")
     assert [r.refund_id for r in order_detail(item).refunds] == [REAL.refund_id]
 
 
@@ -111,9 +121,11 @@ def test_a_csv_refund_counts_once_when_the_real_refund_arrived_before_the_import
     # When the export is imported (its state carries the synthetic refund `csv`), then again
     run(stage)
     run(stage)
-    # Then the order's refunds total 18.00 once, and the real refund is the one shown
+    # Then the order's refunds total 18.00 once, on the buyer's profile too, and the real
+    # refund is the one shown
     item = stored(stage, ORDER)
     assert records.snapshot(item).refunded == Decimal("18.00")
+    assert refunded_on_profile(stage) == Decimal("18.00")
     assert [r.refund_id for r in order_detail(item).refunds] == [REAL.refund_id]
 
 
