@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
+import patron.cli
 from patron.harness import Harness, Workspace
 from tests.conftest import load_event
 
@@ -39,3 +40,10 @@ def put_order_of_unknown_workspace(stage: Harness, workspace_id: str = "ws_gone"
     item.update(pk={"S": pk}, ws={"S": workspace_id})
     stage.client("dynamodb").put_item(TableName=stage.info.ingest_table, Item=item)
     return pk
+
+
+@pytest.fixture
+def cli_on(stage: Harness, monkeypatch: pytest.MonkeyPatch) -> Harness:
+    """The CLI acting on the in-process stage instead of a running local stack."""
+    monkeypatch.setattr(patron.cli, "_container", lambda args: stage.container)
+    return stage

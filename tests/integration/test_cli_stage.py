@@ -4,28 +4,12 @@ that need the real stores (a conditional write on an unknown workspace, the secr
 from __future__ import annotations
 
 import json
-from typing import Any
 
-import pytest
-from click.testing import CliRunner
-
-import patron.cli
-from patron.harness import Harness
+from tests.cli_runs import run
 from tests.conftest import event_bytes
 
 JANE = "jane.doe@example.com"
 SENDER = "orders@demo-brand.example"
-
-
-@pytest.fixture
-def cli_on(stage: Harness, monkeypatch: pytest.MonkeyPatch) -> Harness:
-    """The CLI acting on the in-process stage instead of a running local stack."""
-    monkeypatch.setattr(patron.cli, "_container", lambda args: stage.container)
-    return stage
-
-
-def run(*args: str) -> Any:
-    return CliRunner().invoke(patron.cli.cli, list(args), prog_name="patron")
 
 
 def test_workspace_list_and_show_with_the_senders_state(cli_on, ws):

@@ -23,13 +23,6 @@ def profile(stage: Harness, ws: Workspace, email: str) -> dict:
     return found
 
 
-@pytest.fixture
-def cli_on(stage: Harness, monkeypatch: pytest.MonkeyPatch) -> Harness:
-    """The CLI acting on the in-process stage instead of a running local stack."""
-    monkeypatch.setattr(cli, "_container", lambda args: stage.container)
-    return stage
-
-
 def create_without_currency(stage: Harness, capsys: pytest.CaptureFixture[str]) -> Workspace:
     assert cli.main(["workspace", "create", "Euro Shop", "--json"]) == 0
     created = json.loads(capsys.readouterr().out)

@@ -4,26 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
-import pytest
-from click.testing import CliRunner
-
-import patron.cli
-from patron.harness import Harness
+from tests.cli_runs import run
 
 FILE = Path(__file__).resolve().parents[2] / "events" / "import" / "generic_orders.jsonl"
 ADA = "ada.lovelace@example.com"
-
-
-@pytest.fixture
-def cli_on(stage: Harness, monkeypatch: pytest.MonkeyPatch) -> Harness:
-    monkeypatch.setattr(patron.cli, "_container", lambda args: stage.container)
-    return stage
-
-
-def run(*args: str) -> Any:
-    return CliRunner().invoke(patron.cli.cli, list(args), prog_name="patron")
 
 
 def test_an_export_file_imports_into_profiles_once(cli_on, ws):

@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 import time_machine
-from click.testing import CliRunner
 
-import patron.cli
 from patron.harness import Harness
+from tests.cli_runs import run
 from tests.conftest import event_bytes
 from tests.integration.conftest import SHOP
 from tests.storefront_servers import ShopifyServer, WooCommerceServer, shopify_product_node
@@ -29,16 +28,6 @@ TEE = "8012345678901"  # the product fixtures' id; products_update.json is of 20
 def clock() -> Iterator[None]:
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture
-def cli_on(stage: Harness, monkeypatch: pytest.MonkeyPatch) -> Harness:
-    monkeypatch.setattr(patron.cli, "_container", lambda args: stage.container)
-    return stage
-
-
-def run(*args: str) -> Any:
-    return CliRunner().invoke(patron.cli.cli, list(args), prog_name="patron")
 
 
 def connect_shopify(ws: Any, url: str) -> str:

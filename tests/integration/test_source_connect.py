@@ -5,15 +5,12 @@ from the stored connection talks to a local Shopify / WooCommerce stand-in."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-import patron.cli
 from chalicelib.adapters.storefront_admin.clients import admin_client
 from chalicelib.adapters.storefront_admin.http import RetryPolicy
-from patron.harness import Harness
+from tests.cli_runs import run
 from tests.storefront_servers import ShopifyServer, WooCommerceServer
 
 TOKEN = "shpat_connect_token_0123"
@@ -21,16 +18,6 @@ PRODUCTS = (
     "query($after: String) { products(first: 2, after: $after) "
     "{ nodes { id } pageInfo { hasNextPage endCursor } } }"
 )
-
-
-@pytest.fixture
-def cli_on(stage: Harness, monkeypatch: pytest.MonkeyPatch) -> Harness:
-    monkeypatch.setattr(patron.cli, "_container", lambda args: stage.container)
-    return stage
-
-
-def run(*args: str) -> Any:
-    return CliRunner().invoke(patron.cli.cli, list(args), prog_name="patron")
 
 
 def test_a_shopify_source_is_connected_and_its_client_reaches_the_store(cli_on, ws):

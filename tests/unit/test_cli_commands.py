@@ -11,9 +11,9 @@ from typing import Any
 
 import click
 import pytest
-from click.testing import CliRunner
 
 import patron.cli
+from tests.cli_runs import run
 from tests.unit.test_cli_errors import KNOWN, FakeWorkspaces, Recorder, fake_container
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -60,10 +60,6 @@ def commands(group: click.Group = patron.cli.cli, path: str = "") -> dict[str, c
         else:
             found[full] = command
     return found
-
-
-def run(*args: str) -> Any:
-    return CliRunner().invoke(patron.cli.cli, list(args), prog_name="patron")
 
 
 @pytest.fixture

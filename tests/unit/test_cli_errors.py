@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
-from click.testing import CliRunner
 
 import patron.cli
 from chalicelib.domain.errors import BadRequest
+from tests.cli_runs import run
 
 KNOWN = "ws_known"
 
@@ -68,10 +68,6 @@ def on(monkeypatch: pytest.MonkeyPatch):
         return found
 
     return use
-
-
-def run(*args: str) -> Any:
-    return CliRunner().invoke(patron.cli.cli, list(args), prog_name="patron")
 
 
 def test_a_command_on_an_unknown_workspace_says_so_and_writes_nothing(on):
