@@ -23,6 +23,11 @@ from chalicelib.domain.order_summary import Summary
 from chalicelib.domain.timemath import parse_iso
 
 
+def entry_source(order_key: str) -> str:
+    """The source of an order entry's key (`<source id>.<order id>`)."""
+    return order_key.split(".", 1)[0]
+
+
 @dataclass
 class OrderEntry:
     """One recent order as the profile keeps it (at most RECENT_ORDERS of them)."""
@@ -183,7 +188,7 @@ class CustomerProfile:
     def order_sources(self) -> set[str]:
         """Sources of every order entry (moved ones included)."""
         moved = self.moved.sources if self.moved is not None else set()
-        return set(moved) | {k.split(".", 1)[0] for k in self.orders}  # `<source id>.<order id>`
+        return set(moved) | {entry_source(k) for k in self.orders}
 
     def order_channels(self) -> set[str]:
         """Channels of the orders that count (moved ones included)."""

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from chalicelib.domain import timemath
-from chalicelib.domain.customer_profile import OrderEntry, ProfileFigures
+from chalicelib.domain.customer_profile import OrderEntry, ProfileFigures, entry_source
 from chalicelib.domain.money import round_money
 from chalicelib.domain.order_summary import Summary, pick
 
@@ -39,10 +39,6 @@ def all_entries(store: MovedEntries, workspace_id: str, profile: CustomerProfile
         return recent
     moved = store.moved_entries(workspace_id, profile.entry_partitions())
     return {k: e for k, e in moved.items() if k not in recent} | recent
-
-
-def entry_source(order_key: str) -> str:
-    return order_key.split(".", 1)[0]
 
 
 def summarize(entries: dict[str, OrderEntry]) -> Summary:

@@ -15,14 +15,13 @@ as `p_alive < 0.3` know the day it will flip (see `segments.evaluate`).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from chalicelib.domain import order_entries
-from chalicelib.domain.customer_profile import CustomerProfile, OrderEntry
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.model_params import ModelParams
 
 DAY_SECONDS = 86400
@@ -57,10 +56,6 @@ def summary(profile: CustomerProfile, now: datetime) -> Summary | None:
     repeats = orders.order_days() - 1
     mean = float(orders.value - orders.day0_value) / repeats if repeats else 0.0
     return Summary(repeats, last - first, max(today - first, last - first), max(mean, 0.0))
-
-
-def _timed(entries: Iterable[OrderEntry]) -> Iterator[OrderEntry]:
-    return (e for e in entries if e.counted and e.placed_at is not None)
 
 
 def hyp2f1(a: float, b: float, c: float, z: float) -> float:

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.domain import timemath
-from chalicelib.domain.customer_profile import CustomerProfile, LatestTitles, OrderEntry
+from chalicelib.domain.customer_profile import CustomerProfile, LatestTitles, OrderEntry, entry_source
 from chalicelib.domain.erasure_values import ErasureProgress, IngestRef, ItemRef, RunItem
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.identity import customer_id_for
@@ -29,7 +29,7 @@ from chalicelib.domain.ingest_images import CustomerImage, Image, OrderImage, Pr
 from chalicelib.domain.messaging.flow_engine import coupon_code
 from chalicelib.domain.messaging.ports import FlowStore
 from chalicelib.domain.models import now_utc
-from chalicelib.domain.order_entries import all_entries, entry_source
+from chalicelib.domain.order_entries import all_entries
 from chalicelib.domain.outcomes import ApplyResult
 from chalicelib.domain.ports import (
     ErasureAudit,
