@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.backfill import BackfillService
     from chalicelib.domain.catalogue_import import CatalogueImport
     from chalicelib.domain.customers import CustomerService
+    from chalicelib.domain.history_import import HistoryImport
     from chalicelib.domain.ingest import IngestService
     from chalicelib.domain.limits import RequestLimits
     from chalicelib.domain.membership import MembershipService
@@ -87,6 +88,13 @@ class Container(Adapters):
             people=self._people_in,
             catalogue=self.catalogue,
         )
+
+    @cached_property
+    def history_import(self) -> HistoryImport:
+        """`patron import orders|customers|pull`: a store's history (docs/import.md)."""
+        from chalicelib.domain.history_import import HistoryImport
+
+        return HistoryImport(self.ingest_store)
 
     @cached_property
     def catalogue_import(self) -> CatalogueImport:

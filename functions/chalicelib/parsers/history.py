@@ -55,7 +55,8 @@ def generic_jsonl(lines: Iterable[bytes]) -> Reader:
     return read
 
 
-FORMATS = ("generic-jsonl", "shopify-csv")
+FORMATS = ("generic-jsonl", "shopify-csv")  # `patron import orders`
+CUSTOMER_FORMATS = ("generic-jsonl",)  # `patron import customers`
 
 
 def reader_for(fmt: str, data: bytes) -> Reader:

@@ -1,8 +1,9 @@
-"""`patron import orders`: a store's history from an export file (docs/import.md), a command
-of the `import` group that `patron import products` defines."""
+"""`patron import orders|customers|pull`: a store's history from an export file or through its
+Admin API (docs/import.md), commands of the `import` group that `patron import products` defines."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,10 @@ from patron.cli.base import (
 from patron.cli.import_products import imports
 
 
-def _formats() -> list[str]:
-    from chalicelib.parsers.history import FORMATS
+def _formats(what: str = "orders") -> list[str]:
+    from chalicelib.parsers.history import CUSTOMER_FORMATS, FORMATS
 
-    return list(FORMATS)
+    return list(CUSTOMER_FORMATS if what == "customers" else FORMATS)
 
 
 @imports.command("orders")
@@ -51,8 +52,77 @@ def orders(
 ) -> None:
     """Import an export file's orders, customers and refunds through the webhook path's keys:
     a re-run changes nothing; no notification, flow or attribution follows."""
-    from chalicelib.domain.history_import import HistoryImport, ImportSummary
-    from chalicelib.domain.models import now_utc
+    _import_file(file, workspace, source, fmt, resume_from, as_json)
+
+
+@imports.command("customers")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@workspace_option()
+@click.option("--source", required=True, metavar="ID", help="the source the customers belong to (src_...)")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(_formats("customers")),
+    default="generic-jsonl",
+    show_default=True,
+    help="the export file's format (docs/import.md)",
+)
+@click.option(
+    "--resume-from",
+    type=click.IntRange(min=0),
+    default=0,
+    metavar="ROW",
+    help="skip the rows up to this one: the cursor an interrupted import printed",
+)
+@json_option
+@stage_option
+def customers(
+    file: Path, workspace: str, source: str, fmt: str, resume_from: int, as_json: bool, stage: str | None
+) -> None:
+    """Import an export file's customers (their consent, addresses, tags) into profiles, as
+    the customer webhooks would: a re-run changes nothing; no flow starts."""
+    _import_file(file, workspace, source, fmt, resume_from, as_json)
+
+
+@imports.command("pull")
+@workspace_option()
+@click.option("--source", required=True, metavar="ID", help="a connected source's id (patron source connect)")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="only what was created on or after this day (UTC); default: everything",
+)
+@json_option
+@stage_option
+def pull(workspace: str, source: str, since: datetime | None, as_json: bool, stage: str | None) -> None:
+    """Import the store's customers and orders through its Admin API (a connected source),
+    with the same keys, quiet and once, as `patron import orders`."""
+    from chalicelib.adapters.storefront_admin.clients import admin_client
+    from chalicelib.adapters.storefront_admin.history_pull import WHAT, history_reader
+    from chalicelib.domain.store_admin import AdminApiError
+
+    found = workspace_container(workspace)
+    known = found.workspaces.source(workspace, source)
+    if known is None:
+        raise CliError(f"source {source} not found in {workspace} (patron source list -w {workspace})")
+    after = since.replace(tzinfo=UTC) if since is not None else None
+    results: dict[str, Any] = {}
+    try:
+        client = admin_client(known, found.secrets)
+        for what in WHAT:
+            results[what] = _run(found, known, history_reader(client, what, after), None, 0, what)
+    except AdminApiError as exc:
+        raise CliError(exc.message) from exc
+    if as_json:
+        print_json(results, compact=True)
+        return
+    for what, result in results.items():
+        click.echo(f"{what}:")
+        _show(result, False)
+
+
+def _import_file(file: Path, workspace: str, source: str, fmt: str, resume_from: int, as_json: bool) -> None:
     from chalicelib.parsers.history import reader_for
 
     if not file.is_file():
@@ -62,16 +132,24 @@ def orders(
     if known is None:
         raise CliError(f"source {source} not found in {workspace} (patron source list -w {workspace})")
     data = file.read_bytes()
-    lines = data.splitlines()
-    reader = reader_for(fmt, data)
-    last: dict[str, int] = {"cursor": resume_from}
+    total = len(data.splitlines())
+    _show(_run(found, known, reader_for(fmt, data), total, resume_from, "import"), as_json)
 
+
+def _run(
+    found: Any, known: Any, reader: Any, total: int | None, resume_from: int, label: str
+) -> dict[str, Any]:
+    """One import with a progress bar (rows, rate, time left) on stderr; its summary."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"))
+    from chalicelib.domain.history_import import ImportSummary
+    from chalicelib.domain.models import now_utc
+
+    last: dict[str, int] = {"cursor": resume_from}
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"))
     with Progress(*columns, TimeRemainingColumn(), console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("import", total=len(lines), completed=resume_from, rate="")
+        task = bar.add_task(label, total=total, completed=resume_from, rate="")
 
         def progress(summary: ImportSummary) -> None:
             last["cursor"] = summary.cursor
@@ -79,12 +157,13 @@ def orders(
             bar.update(task, completed=summary.cursor, rate=f"{speed:.0f} rows/s" if speed else "")
 
         try:
-            summary = HistoryImport(found.ingest_store).run(
+            summary = found.history_import.run(
                 known, reader, now_utc(), resume_from=resume_from, progress=progress
             )
         except KeyboardInterrupt:
             raise CliError(f"interrupted: go on with --resume-from {last['cursor']}", 130) from None
-    _show(summary.as_dict(), as_json)
+    result: dict[str, Any] = summary.as_dict()
+    return result
 
 
 def _show(result: dict[str, Any], as_json: bool) -> None:
