@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -322,16 +323,66 @@ def _customer_gets(gets: Any) -> bool:
     return isinstance(amount.get("amount"), str) and isinstance(amount.get("appliesOnEachItem"), bool)
 
 
-class WooCommerceServer(_Server):
-    """/wp-json/wc/v3/{orders,products,coupons} with HTTP basic auth (consumer key and secret)."""
+# The collection parameters `GET /wc/v3/orders` and `/wc/v3/customers` document, and their
+# `orderby` values; the stand-in refuses others (WordPress would ignore them: a typo here is
+# a filter that silently does nothing there). The customers list has no date filter.
+LIST_PARAMS = {
+    "orders": {"context", "page", "per_page", "search", "after", "before", "modified_after",
+               "modified_before", "dates_are_gmt", "exclude", "include", "offset", "order",
+               "orderby", "parent", "parent_exclude", "status", "customer", "product", "dp"},
+    "customers": {"context", "page", "per_page", "search", "exclude", "include", "offset",
+                  "order", "orderby", "email", "role"},
+}  # fmt: skip
+ORDERBY = {
+    "orders": ("date", "id", "include", "title", "slug", "modified"),
+    "customers": ("id", "include", "name", "registered_date"),
+}
+DEFAULT_ORDER = {"orders": ("date", "desc"), "customers": ("name", "asc")}
 
-    def __init__(self, key: str, secret: str, orders: int = 5, products: int = 0) -> None:
+
+def invalid_param(name: str, why: str) -> Answer:
+    return Answer(
+        400,
+        {
+            "code": "rest_invalid_param",
+            "message": f"Invalid parameter(s): {name}",
+            "data": {"status": 400, "params": {name: why}},
+        },
+    )
+
+
+def _iso(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+class WooCommerceServer(_Server):
+    """/wp-json/wc/v3/{orders,customers,products,coupons} with HTTP basic auth (consumer key and
+    secret). `orders` is a count (minimal orders) or the REST items themselves; lists are
+    sorted by `orderby`/`order` (orders: newest first by default) and orders filtered by
+    `after`/`before` on their creation date (`*_gmt` with `dates_are_gmt`)."""
+
+    def __init__(
+        self,
+        key: str,
+        secret: str,
+        orders: int | list[dict[str, Any]] = 5,
+        products: int = 0,
+        customers: list[dict[str, Any]] | None = None,
+    ) -> None:
         super().__init__()
         self.auth = "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
-        self.orders = [
-            {"id": n, "number": str(n), "date_created_gmt": "2025-10-07T07:50:26"}
-            for n in range(1, orders + 1)
-        ]
+        self.orders = (
+            orders
+            if isinstance(orders, list)
+            else [
+                {"id": n, "number": str(n), "date_created_gmt": "2025-10-07T07:50:26"}
+                for n in range(1, orders + 1)
+            ]
+        )
+        self.customers = list(customers or [])
         self.coupons: list[dict[str, Any]] = []
         self.products = [woo_product(n) for n in range(1, products + 1)]
 
@@ -367,6 +418,11 @@ class WooCommerceServer(_Server):
                     },
                 },
             )
+        resource = seen.path.removeprefix("/wp-json/wc/v3/")
+        if seen.method == "GET" and resource in LIST_PARAMS:
+            refused = self.check_list(resource, seen.query)
+            if refused is not None:
+                return refused
         if seen.method == "POST" and not (
             seen.headers.get("content-type", "").startswith("application/json")
             and isinstance(seen.body, dict)
@@ -383,8 +439,8 @@ class WooCommerceServer(_Server):
 
     def answer(self, seen: Seen) -> Answer:
         resource = seen.path.removeprefix("/wp-json/wc/v3/")
-        if seen.method == "GET" and resource in ("orders", "products"):
-            listed = self.orders if resource == "orders" else self.products
+        if seen.method == "GET" and resource in ("orders", "customers", "products"):
+            listed = self.products if resource == "products" else self.listed(resource, seen.query)
             per_page, page = int(seen.query.get("per_page", "10")), int(seen.query.get("page", "1"))
             chunk = listed[(page - 1) * per_page : page * per_page]
             pages = max(1, -(-len(listed) // per_page))
@@ -402,6 +458,54 @@ class WooCommerceServer(_Server):
             coupon = {"id": 700 + len(self.coupons), **seen.body}
             self.coupons.append(coupon)
             return Answer(201, coupon)
+        return self.no_route()
+
+    @staticmethod
+    def check_list(resource: str, query: dict[str, str]) -> Answer | None:
+        """The documented collection parameters of `resource`, with valid values."""
+        for name, value in query.items():
+            if name not in LIST_PARAMS[resource]:
+                return invalid_param(name, f"{name} is not a parameter of GET /wc/v3/{resource}")
+            if name == "orderby" and value not in ORDERBY[resource]:
+                return invalid_param(name, f"orderby is not one of {', '.join(ORDERBY[resource])}.")
+            if name == "order" and value not in ("asc", "desc"):
+                return invalid_param(name, "order is not one of asc, desc.")
+            if name in ("after", "before") and _iso(value) is None:
+                return invalid_param(name, "Invalid date.")
+            if name == "dates_are_gmt" and value not in ("true", "false", "1", "0"):
+                return invalid_param(name, "dates_are_gmt is not of type boolean.")
+        return None
+
+    def listed(self, resource: str, query: dict[str, str]) -> list[dict[str, Any]]:
+        """The orders or customers the query selects, in its order."""
+        items = self.orders if resource == "orders" else self.customers
+        gmt = query.get("dates_are_gmt") in ("true", "1")
+        field = "date_created_gmt" if gmt else "date_created"
+
+        def created(item: dict[str, Any]) -> datetime:
+            value = _iso(str(item.get(field) or item.get("date_created_gmt")))
+            assert value is not None, "a stand-in item needs date_created_gmt"
+            return value
+
+        after, before = _iso(query.get("after", "")), _iso(query.get("before", ""))
+        chosen = [
+            i
+            for i in items
+            if (after is None or created(i).replace(tzinfo=None) > after.replace(tzinfo=None))
+            and (before is None or created(i).replace(tzinfo=None) < before.replace(tzinfo=None))
+        ]
+        default_by, default_order = DEFAULT_ORDER[resource]
+        by, order = query.get("orderby", default_by), query.get("order", default_order)
+        keys = {
+            "id": lambda i: i["id"],
+            "date": created,
+            "registered_date": created,
+            "name": lambda i: f"{i.get('first_name', '')} {i.get('last_name', '')}",
+        }
+        return sorted(chosen, key=keys.get(by, keys["id"]), reverse=order == "desc")
+
+    @staticmethod
+    def no_route() -> Answer:
         return Answer(
             404,
             {

@@ -3,6 +3,8 @@
 `generic-jsonl`: one generic webhook body per line (`"type"`: order, customer or refund),
 parsed by the generic webhook's own parsers, so an imported order is exactly the order
 the webhook would make. `shopify-csv`: Shopify's orders export (parsers/shopify_csv.py).
+`woocommerce-orders-json` / `woocommerce-customers-json`: WooCommerce REST list pages
+(parsers/woocommerce_rest.py).
 """
 
 from __future__ import annotations
@@ -55,8 +57,8 @@ def generic_jsonl(lines: Iterable[bytes]) -> Reader:
     return read
 
 
-FORMATS = ("generic-jsonl", "shopify-csv")  # `patron import orders`
-CUSTOMER_FORMATS = ("generic-jsonl",)  # `patron import customers`
+FORMATS = ("generic-jsonl", "shopify-csv", "woocommerce-orders-json")  # `patron import orders`
+CUSTOMER_FORMATS = ("generic-jsonl", "woocommerce-customers-json")  # `patron import customers`
 
 
 def reader_for(fmt: str, data: bytes) -> Reader:
@@ -67,4 +69,8 @@ def reader_for(fmt: str, data: bytes) -> Reader:
         return shopify_csv(data)
     if fmt == "generic-jsonl":
         return generic_jsonl(data.splitlines())
+    if fmt in ("woocommerce-orders-json", "woocommerce-customers-json"):
+        from chalicelib.parsers.woocommerce_rest import woocommerce_json
+
+        return woocommerce_json(data, fmt.split("-")[1])
     raise ValueError(f"unknown format {fmt!r}")
