@@ -155,7 +155,7 @@ def test_a_rerun_writes_nothing_and_a_resume_starts_after_the_cursor():
 
 def test_a_customers_import_makes_the_profiles_the_customer_webhooks_make():
     # Given the store's customers delivered as customer.updated webhooks (all but the bad one)
-    expected = by_webhooks(CUSTOMERS, "customer.updated", skip="sixty-four").views()
+    expected = by_webhooks(CUSTOMERS, "customer.updated", skip=64).views()
     stage = woo_stage()
     # When the customers pages are imported
     summary = run(stage, CUSTOMERS, "woocommerce-customers-json").as_dict()
@@ -164,8 +164,8 @@ def test_a_customers_import_makes_the_profiles_the_customer_webhooks_make():
     assert len(expected) == 3 and stage.views() == expected
     assert (summary["rows"], summary["customers"], summary["stored"]) == (4, 3, 3)
     (bad,) = summary["rejected"]
-    assert bad["row"] == 4 and bad["reason"].startswith("id:") and "date_created_gmt" in bad["reason"]
-    assert "sixty" not in bad["reason"]
+    assert bad["row"] == 4 and bad["reason"].startswith("date_created_gmt:")
+    assert "12/08" not in bad["reason"]
     # And Lena's consent, birthday and customer id are the webhook's
     lena = next(v for k, v in stage.views().items() if "lena.hofer@example.org" in str(k))
     assert "woocommerce:src_0:41" in str(lena)
