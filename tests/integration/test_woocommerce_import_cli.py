@@ -1,5 +1,6 @@
-"""`patron import pull` of a WooCommerce store, on an in-process stage (moto): the source is
-connected to the local WooCommerce stand-in, whose customers and orders (the REST items of
+"""A WooCommerce store's history on an in-process stage (moto): its REST pages imported from
+files (`patron import orders|customers --format woocommerce-*-json`), and `patron import
+pull` from the local WooCommerce stand-in, whose customers and orders (the REST items of
 events/import/woocommerce_*.json) are walked page by page into profiles, quietly and once."""
 
 from __future__ import annotations
@@ -101,6 +102,29 @@ def test_a_woocommerce_store_is_pulled_into_profiles_and_a_rerun_changes_nothing
     assert (rerun["customers"]["stored"], rerun["orders"]["stored"]) == (0, 0)
     assert (rerun["customers"]["unchanged"], rerun["orders"]["unchanged"]) == (3, 5)
     assert rewritten == 0 and profile(ws, LENA) == lena
+
+
+def test_rest_pages_files_import_customers_then_orders(cli_on, euro):
+    source = euro.sources["woocommerce"]["source_id"]
+    base = ("-w", euro.workspace_id, "--source", source, "--json")
+    # When the customers file, then the orders file are imported with their formats
+    people = run("import", "customers", str(EVENTS / "woocommerce_customers.json"), *base,
+                 "--format", "woocommerce-customers-json")  # fmt: skip
+    orders = run("import", "orders", str(EVENTS / "woocommerce_orders.json"), *base,
+                 "--format", "woocommerce-orders-json")  # fmt: skip
+    cli_on.drain()
+    # Then each summary counts records across pages and names the bad one
+    assert people.exit_code == 0 and orders.exit_code == 0, people.stderr + orders.stderr
+    first, second = json.loads(people.stdout), json.loads(orders.stdout)
+    assert (first["stored"], first["cursor"], first["rejected"][0]["row"]) == (3, 4, 4)
+    assert (second["stored"], second["cursor"], second["rejected"][0]["row"]) == (5, 6, 6)
+    # And Lena's profile has her orders and her refund
+    lena = profile(euro, LENA)
+    assert (lena["orders_count"], lena["total_refunded"]) == (2, "39.00")
+    # And an orders file is not a customers format (nor the reverse)
+    wrong = run("import", "customers", str(EVENTS / "woocommerce_orders.json"), *base,
+                "--format", "woocommerce-orders-json")  # fmt: skip
+    assert wrong.exit_code == 2 and "woocommerce-orders-json" in wrong.output
 
 
 # -- the reader against the stand-in, without the stage --------------------------------
