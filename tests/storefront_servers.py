@@ -480,10 +480,10 @@ class WooCommerceServer(_Server):
         """The orders or customers the query selects, in its order."""
         items = self.orders if resource == "orders" else self.customers
         gmt = query.get("dates_are_gmt") in ("true", "1")
-        field = "date_created_gmt" if gmt else "date_created"
+        stamp = "date_created_gmt" if gmt else "date_created"
 
         def created(item: dict[str, Any]) -> datetime:
-            value = _iso(str(item.get(field) or item.get("date_created_gmt")))
+            value = _iso(str(item.get(stamp) or item.get("date_created_gmt")))
             assert value is not None, "a stand-in item needs date_created_gmt"
             return value
 
