@@ -2,7 +2,8 @@
 
 `generic-jsonl`: one generic webhook body per line (`"type"`: order, customer or refund),
 parsed by the generic webhook's own parsers, so an imported order is exactly the order
-the webhook would make. `shopify-csv`: Shopify's orders export (parsers/shopify_csv.py).
+the webhook would make. `shopify-csv`: Shopify's orders export (parsers/shopify_csv.py);
+`shopify-bulk-jsonl`: a Shopify bulk operation's result (parsers/shopify_bulk.py).
 """
 
 from __future__ import annotations
@@ -55,8 +56,8 @@ def generic_jsonl(lines: Iterable[bytes]) -> Reader:
     return read
 
 
-FORMATS = ("generic-jsonl", "shopify-csv")  # `patron import orders`
-CUSTOMER_FORMATS = ("generic-jsonl",)  # `patron import customers`
+FORMATS = ("generic-jsonl", "shopify-csv", "shopify-bulk-jsonl")  # `patron import orders`
+CUSTOMER_FORMATS = ("generic-jsonl", "shopify-bulk-jsonl")  # `patron import customers`
 
 
 def reader_for(fmt: str, data: bytes) -> Reader:
@@ -65,6 +66,10 @@ def reader_for(fmt: str, data: bytes) -> Reader:
         from chalicelib.parsers.shopify_csv import shopify_csv
 
         return shopify_csv(data)
+    if fmt == "shopify-bulk-jsonl":
+        from chalicelib.parsers.shopify_bulk import shopify_bulk_jsonl
+
+        return shopify_bulk_jsonl(data)
     if fmt == "generic-jsonl":
         return generic_jsonl(data.splitlines())
     raise ValueError(f"unknown format {fmt!r}")
