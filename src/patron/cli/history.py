@@ -101,6 +101,7 @@ def pull(workspace: str, source: str, since: datetime | None, as_json: bool, sta
     from chalicelib.adapters.storefront_admin.clients import admin_client
     from chalicelib.adapters.storefront_admin.history_pull import WHAT, history_reader
     from chalicelib.domain.store_admin import AdminApiError
+    from chalicelib.parsers.history import reader_for
 
     found = workspace_container(workspace)
     known = found.workspaces.source(workspace, source)
@@ -111,7 +112,8 @@ def pull(workspace: str, source: str, since: datetime | None, as_json: bool, sta
     try:
         client = admin_client(known, found.secrets)
         for what in WHAT:
-            results[what] = _run(found, known, history_reader(client, what, after), None, 0, what)
+            reader = history_reader(client, what, after, reader_for)
+            results[what] = _run(found, known, reader, None, 0, what)
     except AdminApiError as exc:
         raise CliError(exc.message) from exc
     if as_json:

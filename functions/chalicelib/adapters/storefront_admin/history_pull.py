@@ -8,6 +8,7 @@ code path from the records on (domain/history_import.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from chalicelib.adapters.storefront_admin import shopify_history, woocommerce_history
@@ -20,11 +21,18 @@ WHAT = ("customers", "orders")
 
 
 def history_reader(
-    client: ShopifyAdmin | WooCommerceAdmin, what: str, since: datetime | None = None
+    client: ShopifyAdmin | WooCommerceAdmin,
+    what: str,
+    since: datetime | None = None,
+    files: Callable[[str, bytes], Reader] | None = None,
 ) -> Reader:
-    """The reader of the store's `what` (one of WHAT), created at or after `since` if given."""
+    """The reader of the store's `what` (one of WHAT), created at or after `since` if given.
+    `files` is the export files' readers by format (parsers.history.reader_for), for what
+    arrives as a file (Shopify's bulk operation result): adapters do not import the parsers."""
     if what not in WHAT:
         raise ValueError(f"unknown part of a store's history {what!r}")
     if isinstance(client, ShopifyAdmin):
-        return shopify_history.history_reader(client, what, since)
+        if files is None:
+            raise ValueError("a Shopify pull needs the file readers (parsers.history.reader_for)")
+        return shopify_history.history_reader(client, what, since, files)
     return woocommerce_history.history_reader(client, what, since)
