@@ -1,6 +1,7 @@
 """`patron import pull` for Shopify: a bulk operation (bulkOperationRunQuery), polled by id,
 its JSONL downloaded and read as `shopify-bulk-jsonl` (docs/import.md#patron-import-pull),
-against the local Shopify stand-in. Waits go through an injected sleep: nothing sleeps."""
+against the local Shopify stand-in; and Shopify's customers export through `patron import
+customers`. Waits go through an injected sleep: nothing sleeps."""
 
 from __future__ import annotations
 
@@ -191,3 +192,24 @@ def test_patron_import_pull_fills_profiles_and_a_rerun_changes_nothing(cli_on, w
     assert (repeat["customers"]["stored"], repeat["orders"]["stored"]) == (0, 0)
     assert (repeat["customers"]["unchanged"], repeat["orders"]["unchanged"]) == (2, 3)
     assert cli_on.drain() == 0
+
+
+def test_patron_import_customers_reads_shopifys_customers_export_on_moto(cli_on, ws, clock):
+    # Given a Shopify source and its customers export
+    source = ws.sources["shopify"]["source_id"]
+    export = EVENTS / "shopify_customers_export.csv"
+    args = ("import", "customers", str(export), "-w", ws.workspace_id, "--source", source)
+    # When it is imported with --format shopify-customers-csv, and the stream handled
+    result = run(*args, "--format", "shopify-customers-csv", "--json")
+    cli_on.drain()
+    # Then three customers are written and the row without an id is named
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert (summary["customers"], summary["stored"], summary["rejected"][0]["row"]) == (3, 3, 3)
+    # And Maren's profile is found by her email, with her name
+    found = run("customers", "show", "-w", ws.workspace_id, "--email", "maren.holt@example.com", "--json")
+    (profile,) = json.loads(found.stdout)["customers"]
+    shown = json.loads(
+        run("customers", "show", "-w", ws.workspace_id, profile["customer_id"], "--json").stdout
+    )
+    assert (shown["first_name"], shown["orders_count"]) == ("Maren", 0)

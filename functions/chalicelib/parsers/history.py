@@ -3,7 +3,8 @@
 `generic-jsonl`: one generic webhook body per line (`"type"`: order, customer or refund),
 parsed by the generic webhook's own parsers, so an imported order is exactly the order
 the webhook would make. `shopify-csv`: Shopify's orders export (parsers/shopify_csv.py);
-`shopify-bulk-jsonl`: a Shopify bulk operation's result (parsers/shopify_bulk.py).
+`shopify-bulk-jsonl`: a Shopify bulk operation's result (parsers/shopify_bulk.py);
+`shopify-customers-csv`: Shopify's customers export (parsers/shopify_customers_csv.py).
 """
 
 from __future__ import annotations
@@ -57,11 +58,12 @@ def generic_jsonl(lines: Iterable[bytes]) -> Reader:
 
 
 FORMATS = ("generic-jsonl", "shopify-csv", "shopify-bulk-jsonl")  # `patron import orders`
-CUSTOMER_FORMATS = ("generic-jsonl", "shopify-bulk-jsonl")  # `patron import customers`
+# `patron import customers`
+CUSTOMER_FORMATS = ("generic-jsonl", "shopify-bulk-jsonl", "shopify-customers-csv")
 
 
 def reader_for(fmt: str, data: bytes) -> Reader:
-    """The reader of a whole export file in one of FORMATS."""
+    """The reader of a whole export file in one of FORMATS or CUSTOMER_FORMATS."""
     if fmt == "shopify-csv":
         from chalicelib.parsers.shopify_csv import shopify_csv
 
@@ -70,6 +72,10 @@ def reader_for(fmt: str, data: bytes) -> Reader:
         from chalicelib.parsers.shopify_bulk import shopify_bulk_jsonl
 
         return shopify_bulk_jsonl(data)
+    if fmt == "shopify-customers-csv":
+        from chalicelib.parsers.shopify_customers_csv import shopify_customers_csv
+
+        return shopify_customers_csv(data)
     if fmt == "generic-jsonl":
         return generic_jsonl(data.splitlines())
     raise ValueError(f"unknown format {fmt!r}")
