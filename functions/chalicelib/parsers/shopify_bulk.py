@@ -29,6 +29,30 @@ from chalicelib.parsers.history import digest, reason_of
 
 GID = re.compile(r"^gid://shopify/([A-Za-z]+)/(\d+)(?:\?.*)?$")
 TOPICS = {"Order": "orders/create", "Customer": "customers/update"}
+# The webhook's field names a refusal names, as the bulk file calls them
+GRAPHQL_NAMES = {
+    "currency": "currencyCode",
+    "total_price": "totalPriceSet",
+    "subtotal_price": "subtotalPriceSet",
+    "total_tax": "totalTaxSet",
+    "total_discounts": "totalDiscountsSet",
+    "financial_status": "displayFinancialStatus",
+    "created_at": "createdAt",
+    "updated_at": "updatedAt",
+    "cancelled_at": "cancelledAt",
+    "consent_updated_at": "consentUpdatedAt",
+    "line_items": "lineItems",
+    "price": "originalUnitPriceSet",
+    "transactions": "totalRefundedSet",
+    "first_name": "firstName",
+    "last_name": "lastName",
+    "default_address": "defaultAddress",
+    "shipping_address": "shippingAddress",
+    "billing_address": "billingAddress",
+    "email_marketing_consent": "emailMarketingConsent",
+    "sms_marketing_consent": "smsMarketingConsent",
+    "metafields": "metafield",
+}
 # displayFulfillmentStatus -> the REST `fulfillment_status` (null while nothing is fulfilled)
 FULFILLMENT = {"FULFILLED": "fulfilled", "PARTIALLY_FULFILLED": "partial", "RESTOCKED": "restocked"}
 
@@ -178,16 +202,14 @@ def _groups(lines: list[bytes]) -> list[_Group]:
     current: _Group | None = None
     for row, line in enumerate(lines, start=1):
         text = line.strip()
-        node: Any = None
-        if text:
-            try:
-                node = json.loads(text)
-            except ValueError:
-                node = None
-        if not text:
+        if not text:  # a blank line belongs to the record before it
             if current is not None:
                 current.rows += 1
             continue
+        try:
+            node: Any = json.loads(text)
+        except ValueError:
+            node = None
         if not isinstance(node, dict):
             current = _Group(row, reason="not a JSON object", texts=[text])
             groups.append(current)
@@ -227,8 +249,14 @@ def _record(group: _Group, delivery: Delivery) -> ImportRecord:
             shopify.PARSERS, json.dumps(body).encode(), delivery.model_copy(update={"topic": topic})
         )
     except PayloadError as exc:
-        return ImportRecord(group.row, mark, reason=reason_of(exc.errors), rows=group.rows)
+        errors = [e | {"field": _graphql(str(e.get("field")))} for e in exc.errors]
+        return ImportRecord(group.row, mark, reason=reason_of(errors), rows=group.rows)
     return ImportRecord(group.row, mark, payload=payload, rows=group.rows)
+
+
+def _graphql(path: str) -> str:
+    """A webhook field path (line_items.0.quantity) in the bulk file's names (lineItems.0.quantity)."""
+    return ".".join(GRAPHQL_NAMES.get(part, part) for part in path.split("."))
 
 
 def shopify_bulk_jsonl(data: bytes) -> Reader:
