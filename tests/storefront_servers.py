@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 import urllib.parse
 from collections import deque
@@ -129,9 +130,11 @@ class _Server:
         with self._lock:
             self.seen.append(seen)
             answer = self.check(seen) or (self.queued.popleft() if self.queued else None) or self.answer(seen)
-        data = json.dumps(answer.body).encode()
+        raw_body = isinstance(answer.body, bytes)  # a file (a bulk operation's JSONL), as it is
+        data = answer.body if raw_body else json.dumps(answer.body).encode()
         handler.send_response(answer.status)
-        handler.send_header("Content-Type", "application/json")
+        if "Content-Type" not in answer.headers:
+            handler.send_header("Content-Type", "application/json")
         handler.send_header("Content-Length", str(len(data)))
         for name, value in answer.headers.items():
             handler.send_header(name, value)
@@ -213,7 +216,13 @@ class ShopifyServer(_Server):
     """POST /admin/api/{version}/graphql.json with X-Shopify-Access-Token; `products` pages of
     `page_size` nodes with pageInfo, cursors opaque strings; `discountCodeBasicCreate` keeps
     each code in `discounts` (a code it has: a `TAKEN` userError; an input without the
-    documented required fields: INVALID / BLANK userErrors)."""
+    documented required fields: INVALID / BLANK userErrors).
+
+    Bulk operations: `bulkOperationRunQuery(query:)` over `orders` or `customers` (edges and
+    node) starts one (CREATED), a second while one runs is a userError; `node(id:)` on a
+    BulkOperation answers RUNNING `bulk_polls` times, then `bulk_outcome` (COMPLETED with
+    the `url` of `bulk_results[connection]`, served by GET /bulk/{n}.jsonl without the token,
+    as Shopify's signed storage links are; or FAILED / CANCELED / EXPIRED)."""
 
     def __init__(self, token: str, version: str, products: int = 5, page_size: int = 2) -> None:
         super().__init__()
@@ -221,8 +230,14 @@ class ShopifyServer(_Server):
         self.products = [shopify_product_node(n) for n in range(1, products + 1)]
         self.cost = (12.0, 988.0, 50.0)  # requested, currently available, restore rate
         self.discounts: list[dict[str, Any]] = []
+        self.bulk_results: dict[str, bytes] = {}  # "orders" / "customers" -> the JSONL
+        self.bulk_polls = 1
+        self.bulk_outcome: tuple[str, str | None] = ("COMPLETED", None)  # status, errorCode
+        self.operations: list[dict[str, Any]] = []  # each started: id, connection, query, polls
 
     def check(self, seen: Seen) -> Answer | None:
+        if seen.method == "GET" and seen.path.startswith("/bulk/"):
+            return self.bulk_file(seen.path)
         if seen.method != "POST" or seen.path != f"/admin/api/{self.version}/graphql.json":
             return Answer(404, {"errors": "Not Found"})
         if seen.headers.get("x-shopify-access-token") != self.token:
@@ -243,6 +258,10 @@ class ShopifyServer(_Server):
     def answer(self, seen: Seen) -> Answer:
         if "discountCodeBasicCreate" in seen.body["query"]:
             return self.discount(seen.body["variables"].get("basicCodeDiscount"))
+        if "bulkOperationRunQuery(query: $query)" in seen.body["query"]:
+            return self.run_bulk(seen.body["variables"].get("query"))
+        if "node(id: $id)" in seen.body["query"] and "... on BulkOperation" in seen.body["query"]:
+            return self.bulk_operation(seen.body["variables"].get("id"))
         after = seen.body["variables"].get("after")
         start = 0 if after is None else int(base64.b64decode(after).decode().split(":")[1])
         chunk = self.products[start : start + self.page_size]
@@ -300,6 +319,67 @@ class ShopifyServer(_Server):
                 "extensions": throttle_extensions(10, 990),
             },
         )
+
+    def run_bulk(self, query: Any) -> Answer:
+        """bulkOperationRunQuery(query: String!): one top-level connection, edges and node."""
+        field = "bulkOperationRunQuery"
+
+        def refused(message: str, where: list[str] | None) -> Answer:
+            payload = {"bulkOperation": None, "userErrors": [{"field": where, "message": message}]}
+            return Answer(200, {"data": {field: payload}, "extensions": throttle_extensions(10, 990)})
+
+        head = re.match(
+            r"^\{\s*(orders|customers)(\(query: \"[^\"]*\"\))?\s*\{\s*edges\s*\{\s*node\s*\{",
+            query if isinstance(query, str) else "",
+        )
+        if head is None or query.count("{") != query.count("}"):
+            return refused(
+                "Invalid bulk query: a connection field with edges and node is required", ["query"]
+            )
+        running = [op for op in self.operations if op["status"] in ("CREATED", "RUNNING")]
+        if running:
+            return refused(
+                f"A bulk query operation for this app and shop is already in progress: {running[0]['id']}.",
+                None,
+            )
+        operation = {
+            "id": f"gid://shopify/BulkOperation/{720918 + len(self.operations)}",
+            "status": "CREATED",
+            "connection": head.group(1),
+            "query": query,
+            "polls": 0,
+        }
+        self.operations.append(operation)
+        payload = {"bulkOperation": {"id": operation["id"], "status": "CREATED"}, "userErrors": []}
+        return Answer(200, {"data": {field: payload}, "extensions": throttle_extensions(10, 990)})
+
+    def bulk_operation(self, operation_id: Any) -> Answer:
+        """node(id:) { ... on BulkOperation { id status errorCode objectCount url partialDataUrl } }."""
+        n = next((i for i, op in enumerate(self.operations) if op["id"] == operation_id), None)
+        if n is None:
+            return Answer(200, {"data": {"node": None}, "extensions": throttle_extensions(1, 999)})
+        operation = self.operations[n]
+        operation["polls"] += 1
+        status, code = ("RUNNING", None) if operation["polls"] <= self.bulk_polls else self.bulk_outcome
+        operation["status"] = status
+        data = self.bulk_results.get(operation["connection"], b"")
+        node = {
+            "id": operation["id"],
+            "status": status,
+            "errorCode": code,
+            "objectCount": str(len(data.splitlines())) if status == "COMPLETED" else "0",
+            "url": f"{self.url}/bulk/{n}.jsonl" if status == "COMPLETED" and data else None,
+            "partialDataUrl": None,
+        }
+        return Answer(200, {"data": {"node": node}, "extensions": throttle_extensions(1, 999)})
+
+    def bulk_file(self, path: str) -> Answer:
+        found = re.fullmatch(r"/bulk/(\d+)\.jsonl", path)
+        n = int(found.group(1)) if found else -1
+        if not 0 <= n < len(self.operations) or self.operations[n]["status"] != "COMPLETED":
+            return Answer(404, b"<Error><Code>NoSuchKey</Code></Error>", {"Content-Type": "application/xml"})
+        data = self.bulk_results.get(self.operations[n]["connection"], b"")
+        return Answer(200, data, {"Content-Type": "application/jsonl"})
 
 
 def _discount_context(context: Any) -> bool:

@@ -101,6 +101,7 @@ def pull(workspace: str, source: str, since: datetime | None, as_json: bool, sta
     from chalicelib.adapters.storefront_admin.clients import admin_client
     from chalicelib.adapters.storefront_admin.history_pull import WHAT, history_reader
     from chalicelib.domain.store_admin import AdminApiError
+    from chalicelib.parsers.history import reader_for
     from chalicelib.parsers.woocommerce_rest import records_of
 
     found = workspace_container(workspace)
@@ -112,7 +113,7 @@ def pull(workspace: str, source: str, since: datetime | None, as_json: bool, sta
     try:
         client = admin_client(known, found.secrets)
         for what in WHAT:
-            reader = history_reader(client, what, after, woo_records=records_of)
+            reader = history_reader(client, what, after, reader_for, woo_records=records_of)
             results[what] = _run(found, known, reader, None, 0, what)
     except AdminApiError as exc:
         raise CliError(exc.message) from exc
