@@ -129,12 +129,12 @@ def test_rest_pages_files_import_customers_then_orders(cli_on, euro):
 
 # -- the reader against the stand-in, without the stage --------------------------------
 def many_orders(count: int) -> list[dict[str, Any]]:
-    """`count` orders shaped like the fixture's first, one a day from 2025-01-01, listed in a
-    shuffled order (the stand-in sorts as asked)."""
+    """`count` orders shaped like the fixture's first, one a day at midnight UTC from
+    2025-01-01, listed in a shuffled order (the stand-in sorts as asked)."""
     template = listed("woocommerce_orders.json")[0]
     made = []
     for n in range(count):
-        day = datetime(2025, 1, 1, 9, tzinfo=UTC) + timedelta(days=n)
+        day = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(days=n)
         stamp = day.strftime("%Y-%m-%dT%H:%M:%S")
         made.append({**template, "id": 5000 + n, "date_created_gmt": stamp, "date_modified_gmt": stamp,
                      "date_created": stamp, "date_modified": stamp})  # fmt: skip
@@ -174,15 +174,17 @@ def test_the_reader_walks_every_page_by_id_and_numbers_records_in_walk_order():
 
 
 def test_since_asks_for_orders_after_the_day_in_gmt_and_skips_older_customers():
-    # Given a store of 40 orders, one a day from 2025-01-01, and three customers
+    # Given a store of 40 orders, one a day at midnight from 2025-01-01, and three customers
     customers = listed("woocommerce_customers.json")[:3]  # created 03-14, 06-01, 08-11
     with WooCommerceServer(KEY, SECRET, orders=many_orders(40), customers=customers).running() as woo:
         # When what was created since 2025-02-01 is read
         since = datetime(2025, 2, 1, tzinfo=UTC)
         orders, people = read(woo, "orders", since), read(woo, "customers", since)
         asked = {s.path.rsplit("/", 1)[1]: s.query for s in woo.seen}
-    # Then the orders list was asked with after= the day, its dates in GMT
-    assert asked["orders"]["after"] == "2025-02-01T00:00:00" and asked["orders"]["dates_are_gmt"] == "true"
+    # Then the orders list was asked with after= a second before the day (after is exclusive),
+    # its dates in GMT
+    assert asked["orders"]["after"] == "2025-01-31T23:59:59" and asked["orders"]["dates_are_gmt"] == "true"
+    # (the order made at the very start of the day included)
     assert [r.payload.order_id for r in orders][:2] == ["5031", "5032"] and len(orders) == 9
     # And the customers list, which has no date filter, was not given one; all three are newer
     assert "after" not in asked["customers"] and len(people) == 3

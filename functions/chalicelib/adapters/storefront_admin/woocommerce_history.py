@@ -4,15 +4,15 @@
 page of 100 through the client (its retries and backoff); each item is read by `records`, the
 reader of the `woocommerce-*-json` import files (parsers/woocommerce_rest.records_of, i.e. the
 webhook's parser), handed in by the caller: adapters do not import parsers (the layers
-contract). Records are numbered in walk order. `since`: orders take `after` (their creation time, in
-GMT with `dates_are_gmt`); the customers list has no date filter, so customers created
+contract). Records are numbered in walk order. `since`: orders take `after` (exclusive: a second before
+the day; their creation time, in GMT with `dates_are_gmt`); the customers list has no date filter, so customers created
 before `since` are skipped here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.adapters.storefront_admin.woocommerce import WooCommerceAdmin
@@ -28,7 +28,10 @@ RecordsOf = Callable[[Iterable[Any], Delivery, str], Iterable[ImportRecord]]
 def params_for(what: str, since: datetime | None) -> dict[str, str]:
     params = dict(ORDER)
     if since is not None and what == "orders":
-        params["after"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        # `after` is exclusive (created after it): a second earlier keeps an order created at
+        # the very start of the day
+        start = since.astimezone(UTC) - timedelta(seconds=1)
+        params["after"] = start.strftime("%Y-%m-%dT%H:%M:%S")
         params["dates_are_gmt"] = "true"
     return params
 
