@@ -4,9 +4,9 @@
 page of 100 through the client (its retries and backoff); each item is read by `records`, the
 reader of the `woocommerce-*-json` import files (parsers/woocommerce_rest.records_of, i.e. the
 webhook's parser), handed in by the caller: adapters do not import parsers (the layers
-contract). Records are numbered in walk order. `since`: orders take `after` (exclusive: a second before
-the day; their creation time, in GMT with `dates_are_gmt`); the customers list has no date filter, so customers created
-before `since` are skipped here.
+contract). Records are numbered in walk order. `since`: orders take `after` (exclusive: a
+second before the day; their creation time, in GMT with `dates_are_gmt`); the customers list
+has no date filter, so customers created before `since` are skipped here.
 """
 
 from __future__ import annotations
