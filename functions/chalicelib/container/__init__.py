@@ -209,7 +209,10 @@ class Container(Adapters):
         from chalicelib.domain.workspace_analytics import AnalyticsService
 
         return AnalyticsService(
-            walk=self.customer_walk, entries=self.profile_store, workspaces=self.workspaces
+            walk=self.customer_walk,
+            entries=self.profile_store,
+            workspaces=self.workspaces,
+            catalogue=self.catalogue,
         )
 
     @cached_property
