@@ -262,6 +262,7 @@ class Container(Adapters):
             workspaces=self.workspaces,
             audit=self.privacy_store,
             flows=self.flow_store,
+            secrets=self.secrets,
         )
 
     # -- messaging: sends, consent, engagement ---------------------------------------
