@@ -412,6 +412,7 @@ class Container(Adapters):
             templates=self.templates,
             rate=self._send_rate,
             clock=now_utc,
+            catalogue=self.catalogue,
         )
 
     def _send_rate(self) -> float:
