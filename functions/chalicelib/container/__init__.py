@@ -209,7 +209,10 @@ class Container(Adapters):
         from chalicelib.domain.workspace_analytics import AnalyticsService
 
         return AnalyticsService(
-            walk=self.customer_walk, entries=self.profile_store, workspaces=self.workspaces
+            walk=self.customer_walk,
+            entries=self.profile_store,
+            workspaces=self.workspaces,
+            catalogue=self.catalogue,
         )
 
     @cached_property
@@ -259,6 +262,7 @@ class Container(Adapters):
             workspaces=self.workspaces,
             audit=self.privacy_store,
             flows=self.flow_store,
+            secrets=self.secrets,
         )
 
     # -- messaging: sends, consent, engagement ---------------------------------------
@@ -408,6 +412,7 @@ class Container(Adapters):
             templates=self.templates,
             rate=self._send_rate,
             clock=now_utc,
+            catalogue=self.catalogue,
         )
 
     def _send_rate(self) -> float:

@@ -445,6 +445,18 @@ class SourceErasureStore(Protocol):
     def privacy_requests(self, workspace_id: str, source_id: str) -> list[str]: ...
     def privacy_exports(self, workspace_id: str, request_ids: Sequence[str]) -> list[ItemRef]: ...
     def quarantined(self, workspace_id: str, source_id: str) -> list[ItemRef]: ...
+    def catalogue(self, workspace_id: str, source_id: str) -> list[ItemRef]:
+        """The source's catalogue products (one Query of the source's product partition)."""
+        ...
+
+    def admin_secret(self, workspace_id: str, source_id: str) -> str | None:
+        """The ref of the source's Admin API credentials (None: not connected)."""
+        ...
+
+    def disconnect(self, workspace_id: str, source_id: str) -> None:
+        """Both source items forget their Admin API connection (ref, version, endpoint)."""
+        ...
+
     def delete(self, keys: Sequence[ItemRef]) -> None: ...
     def profile(self, workspace_id: str, customer_id: str) -> CustomerProfile | None:
         """The profile stored under this very id (None: none, or a pointer), consistent."""
@@ -509,6 +521,12 @@ class SecretWriter(Protocol):
     def save_admin_credentials(
         self, name: str, credentials: AdminCredentials, tags: dict[str, str], secret_ref: str | None
     ) -> str: ...
+
+
+class SecretEraser(Protocol):
+    def delete_secret(self, secret_ref: str) -> bool:
+        """Deleted at once, without a recovery window; False when it was gone already."""
+        ...
 
 
 class AdminCredentialStore(Protocol):
