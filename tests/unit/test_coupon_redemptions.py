@@ -33,6 +33,7 @@ from tests.unit.fakes import (
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 CODE = "BACKQ3ZK7M2XPA"
 FLOW_KEY = "flow:abandoned-checkout:K#ws_test#src_1#k-1:1"
+CODE_TIME = "2026-11-24T00:00:00.000000Z"  # before the coupons' expiry
 
 
 def issued(code: str = CODE, key: str = FLOW_KEY, **more: Any) -> IssuedCoupon:
@@ -134,9 +135,6 @@ def test_a_partial_refund_moves_the_revenue_and_a_cancellation_gives_the_coupon_
     assert [(r.change, r.revenue) for r in undone] == [("unredeemed", Decimal("-104.37"))]
     assert ledger.issued[CODE].order_key is None and ledger.issued[CODE].status(CODE_TIME) == "issued"
     assert dict(ledger.stats["flow#abandoned-checkout"]) == {"codes_redeemed": 0, "coupon_revenue": 0}
-
-
-CODE_TIME = "2026-11-24T00:00:00.000000Z"
 
 
 def test_a_fully_refunded_order_redeems_nothing_and_a_code_used_by_another_order_stays_its():
