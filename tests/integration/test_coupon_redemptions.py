@@ -1,6 +1,7 @@
 """A flow's coupon redeemed by an order that arrives by webhook, on moto: the coupon shows
 redeemed with the order's revenue in GET /coupons and `patron coupons list`, the flow's
-statistics and `flow list` count it once however often the order comes."""
+statistics and `flow list` count it once however often the order comes; its cancellation
+gives the coupon back."""
 
 from __future__ import annotations
 
@@ -55,6 +56,19 @@ def test_an_order_with_the_flows_code_redeems_it_once(stage, flows_ws, cli_on):
     assert flows["abandoned-checkout"]["codes_redeemed"] == 1
     assert flows["abandoned-checkout"]["coupon_revenue"] == "122.00"
     assert flows["abandoned-checkout"]["codes_note"] == "codes not registered in the store"
+    table = run("stats", "-w", ws.workspace_id, "--flow", "abandoned-checkout")
+    assert table.exit_code == 0 and "coupons" in table.stdout and "100.0" in table.stdout  # redeem%
+
+    # When the order is then cancelled and refunded
+    cancelled = load_event("shopify/orders_cancelled.json") | {"discount_codes": order["discount_codes"]}
+    assert stage.send(ws, "shopify", "orders/cancelled", cancelled, delivery_id="o-4").status_code == 200
+    stage.drain()
+    # Then the coupon is no longer redeemed, and the flow's counts are taken back
+    assert json.loads(stage.get(ws, "/coupons?status=redeemed").body)["coupons"] == []
+    (coupon,) = json.loads(stage.get(ws, "/coupons?flow=abandoned-checkout").body)["coupons"]
+    assert coupon["code"] == code and coupon["order_key"] is None and coupon["revenue"] is None
+    stats = stage.container.messaging_stats.report(ws.workspace_id, "flow#abandoned-checkout").scopes[0]
+    assert (stats.codes_issued, stats.codes_redeemed, stats.coupon_revenue) == (1, 0, "0.00")
 
 
 def test_an_unknown_status_is_the_one_error_shape(stage, ws):
