@@ -96,8 +96,8 @@ def _stats(workspace: str, scope: str | None, campaign: str | None, flow: str | 
         if row.codes_issued or row.codes_redeemed
     ]
     if coupons:
-        header = ("scope", "codes", "in store", "redeemed", "redeem%", "coupon revenue", "note")
-        print_table("coupons", header, coupons)
+        columns = ("scope", "codes", "in store", "redeemed", "redeem%", "coupon revenue", "note")
+        print_table("coupons", columns, coupons)
 
 
 @click.command("stats")
