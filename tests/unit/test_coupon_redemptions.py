@@ -102,10 +102,10 @@ def test_a_live_order_redeems_the_coupon_once_with_its_net_revenue_in_the_worksp
     # When the order arrives, and its stream record is replayed three times
     first = redemptions.on_order(ingest_change(None, order), NOW)
     replays = [redemptions.on_order(ingest_change(None, order), NOW) for _ in range(3)]
-    # Then the coupon is redeemed by that order, at that time, for 104.88 EUR in USD (x 1.10)
+    # Then the coupon is redeemed by that order, when it was placed, for 104.88 EUR in USD (x 1.10)
     assert [(r.code, r.change, r.revenue) for r in first] == [(CODE, "redeemed", Decimal("115.37"))]
     held = ledger.issued[CODE]
-    assert held.order_key == order["pk"] and held.redeemed_at == "2026-11-23T15:00:00.000000Z"
+    assert held.order_key == order["pk"] and held.redeemed_at == "2026-11-20T15:15:30.000000Z"  # when placed
     assert held.revenue == Decimal("115.37") and held.status("2026-11-26T00:00:00Z") == "redeemed"
     # and it counted once for its flow
     assert replays == [[], [], []]

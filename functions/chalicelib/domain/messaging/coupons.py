@@ -8,9 +8,10 @@ changes nothing). For each code on the order, the issued coupon with that code
 them lower-cased) is read by key, never searched, and then:
 
 - a live order (counted: not cancelled nor deleted) with a net revenue (total less
-  refunds) above zero redeems a coupon not redeemed yet: the order's key, the time, the
-  net revenue in the workspace currency; `codes_redeemed` 1 and `coupon_revenue` are
-  added to the coupon's flow statistics in the same write;
+  refunds) above zero redeems a coupon not redeemed yet: the order's key, the time it was
+  placed (else the time it arrived), the net revenue in the workspace currency;
+  `codes_redeemed` 1 and `coupon_revenue` are added to the coupon's flow statistics in
+  the same write;
 - a later state of the same order with another net revenue (a partial refund) moves the
   recorded revenue, the difference added to `coupon_revenue`;
 - a cancelled, deleted or fully refunded order un-redeems the coupon it redeemed, and its
@@ -69,7 +70,8 @@ class CouponRedemptions:
         revenue = round_money(converted if converted is not None else Decimal(0), settings.currency)
         done = []
         for code in dict.fromkeys(c.strip().upper() for c in order.discount_codes if c.strip()):
-            moved = self._one(order.workspace_id, code, order.key, live, revenue, now)
+            placed = snapshot.created_at or now  # redeemed when the order was placed
+            moved = self._one(order.workspace_id, code, order.key, live, revenue, placed)
             if moved is not None:
                 done.append(moved)
         return done
