@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.membership import MembershipService
     from chalicelib.domain.messaging.attribution import AttributionService
     from chalicelib.domain.messaging.campaigns import CampaignService
+    from chalicelib.domain.messaging.coupons import CouponQueries, CouponRedemptions
     from chalicelib.domain.messaging.engagement import EngagementService
     from chalicelib.domain.messaging.feedback import FeedbackService
     from chalicelib.domain.messaging.flow_definition import TemplateText
@@ -129,6 +130,7 @@ class Container(Adapters):
             attribution=self.attribution,
             later=self.held_notifications,
             orders=self.order_reader,
+            coupons=self.coupon_redemptions,
         )
 
     @cached_property
@@ -355,6 +357,18 @@ class Container(Adapters):
             store=self.attributions,
             profiles=self.profile_store,
         )
+
+    @cached_property
+    def coupon_redemptions(self) -> CouponRedemptions:
+        from chalicelib.domain.messaging.coupons import CouponRedemptions
+
+        return CouponRedemptions(ledger=self.coupon_ledger, workspaces=self.workspaces)
+
+    @cached_property
+    def coupon_queries(self) -> CouponQueries:
+        from chalicelib.domain.messaging.coupons import CouponQueries
+
+        return CouponQueries(listing=self.coupon_ledger)
 
     @cached_property
     def messaging_stats(self) -> MessagingStatsService:

@@ -2,7 +2,8 @@
 
 Each ingest-table change updates the customer's profile first, then sends the
 transactional notifications it implies, starts or ends flow runs, and attributes a new
-order to a recent click. A state a history import stored (`IngestChange.quiet`) builds
+order to a recent click, then marks the coupons its discount codes used as redeemed
+(`messaging/coupons.py`). A state a history import stored (`IngestChange.quiet`) builds
 the profile and nothing else: historical orders notify no one and start no flow. One
 consumer, not two reading the same stream, halves the invocations per order
 (docs/cost.md). A retry is safe at every step: the profile write is versioned
@@ -29,6 +30,7 @@ from chalicelib.domain.ports import (
     HeldNotifications,
     IngestTriggers,
     OrderAttribution,
+    OrderCoupons,
     OrderItems,
     OrderNotifier,
     ProfileApplier,
@@ -44,6 +46,7 @@ class IngestOutcome:
     runs: list[str] = field(default_factory=list)  # flow runs started or ended
     attributed: bool = False
     held: bool = False  # the notifications wait for the minute job (the provider refused for now)
+    redeemed: list[Any] = field(default_factory=list)  # coupons the order's codes redeemed (or gave back)
 
 
 class IngestPipeline:
@@ -55,6 +58,7 @@ class IngestPipeline:
         attribution: OrderAttribution,
         later: HeldNotifications | None = None,
         orders: OrderItems | None = None,
+        coupons: OrderCoupons | None = None,
     ) -> None:
         self.profiles = profiles
         self.notifications = notifications
@@ -62,6 +66,7 @@ class IngestPipeline:
         self.attribution = attribution
         self.later = later
         self.orders = orders
+        self.coupons = coupons
 
     def apply(self, change: IngestChange, now: datetime) -> IngestOutcome:
         result = self.profiles.apply_change(change)
@@ -80,6 +85,8 @@ class IngestPipeline:
         customer_id = result.customer_id
         outcome.runs = self.triggers.on_ingest_change(change, now, customer_id=customer_id)
         outcome.attributed = self.attribution.on_order(change, now, customer_id=customer_id) is not None
+        if self.coupons is not None:  # the order's discount codes redeem Patron's coupons
+            outcome.redeemed = self.coupons.on_order(change, now)
         return outcome
 
     def retry_held(self, now: datetime, limit: int = 100) -> dict[str, Any]:

@@ -297,6 +297,10 @@ class OrderAttribution(Protocol):
     ) -> dict[str, Any] | None: ...
 
 
+class OrderCoupons(Protocol):
+    def on_order(self, change: IngestChange, now: datetime) -> list[Any]: ...  # what it redeemed
+
+
 class HeldNotifications(Protocol):
     """Orders whose notifications the provider refused for now, by their ingest key."""
 
