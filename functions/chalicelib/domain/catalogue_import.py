@@ -1,5 +1,6 @@
-"""`patron import products`: a source's whole catalogue, pulled through its Admin API, into
-the catalogue store with the webhooks' versioning (docs/storefront-admin.md#catalogue-import).
+"""`patron import products`: a source's whole catalogue, pulled through its Admin API or read
+from an export file (parsers/product_files.py, docs/import.md#products), into the catalogue
+store with the webhooks' versioning (docs/storefront-admin.md#catalogue-import).
 
 Each pulled product is written as a delivery of its own with no trigger time, so a product
 the store changed later (a newer `updated_at`, or the same one a Shopify webhook stamped with

@@ -21,8 +21,8 @@ from patron.cli.base import (
 
 @click.group("import")
 def imports() -> None:
-    """Bring a store's existing data into Patron: its catalogue through its Admin API, its
-    orders from an export file."""
+    """Bring a store's existing data into Patron: its catalogue through its Admin API or from
+    an export file, its orders from an export file."""
 
 
 def _product_formats() -> list[str]:
@@ -34,7 +34,7 @@ def _product_formats() -> list[str]:
 @imports.command("products")
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @workspace_option()
-@click.option("--source", "source_id", required=True, metavar="SRC", help="a connected source's id")
+@click.option("--source", "source_id", required=True, metavar="SRC", help="its source (to pull: connected)")
 @click.option(
     "--format",
     "fmt",
