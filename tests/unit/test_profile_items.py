@@ -120,8 +120,8 @@ def test_a_profile_with_moved_entries_consent_withdrawn_and_unknown_attributes_r
     assert profile.unknown == {"legacy": "kept as it was"} and profile.member is False
     assert [order_entry(e) for e in entries.values()][1].counted is False
     # And the titles: each entry's, the moved ones' latest, and an older release's lpt
-    assert item["so"]["lt"] == {"t": 1_700_000_000, "o": "src_0.1", "n": "Hook"}
-    assert profile.moved.latest == (1_700_000_000, "src_0.1", "Hook")
+    assert item["so"]["lt"] == {"t": 1_700_000_000, "n": "Hook"}
+    assert profile.moved.latest == (1_700_000_000, "Hook")
     assert profile.orders["src_0.9"].title == "Line" and profile.last_product == "Line"
     assert profile.latest_titles is not None and profile.latest_titles.titles == ["Hook"]
 

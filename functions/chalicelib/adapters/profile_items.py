@@ -160,9 +160,9 @@ def summary_of(stored: dict[str, Any] | None) -> Summary | None:
     )
 
 
-def _latest(stored: dict[str, Any] | None) -> tuple[int, str, str] | None:
-    """The moved entries' latest counted title (`lt`: time, order key, title)."""
-    return None if stored is None else (int(stored["t"]), str(stored["o"]), str(stored["n"]))
+def _latest(stored: dict[str, Any] | None) -> tuple[int, str] | None:
+    """The moved entries' latest counted title (`lt`: time and title)."""
+    return None if stored is None else (int(stored["t"]), str(stored["n"]))
 
 
 def summary_item(summary: Summary | None) -> dict[str, Any] | None:
@@ -184,8 +184,8 @@ def summary_item(summary: Summary | None) -> dict[str, Any] | None:
     if summary.first is not None and summary.last is not None:
         item["t0"], item["t1"] = summary.first, summary.last
     if summary.latest is not None:
-        t, key, title = summary.latest
-        item["lt"] = {"t": t, "o": key, "n": title}
+        t, title = summary.latest
+        item["lt"] = {"t": t, "n": title}
     if summary.day0 is not None:
         item["d0"], item["d0v"] = summary.day0, summary.day0_value
         # zlib: a year of daily orders is 46 bytes, and a date decades off (a test order

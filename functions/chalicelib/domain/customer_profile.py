@@ -207,16 +207,14 @@ class CustomerProfile:
         gap = self.figures.average_gap_days
         return None if gap is None else float(gap)
 
-    def latest_titled(self) -> tuple[int, str, str] | None:
-        """(placed_at, order key, first title) of the latest counted timed order with a
-        title, moved entries included (ties: the greater key): a function of the orders'
+    def latest_titled(self) -> tuple[int, str] | None:
+        """(placed_at, first title) of the latest counted timed order with a title, moved
+        entries included (equal times: the greater title): a function of the orders'
         states, whatever order they arrived in."""
         found = self.moved.latest if self.moved is not None else None
-        for key, e in self.orders.items():
-            if not e.counted or e.title is None or e.placed_at is None:
-                continue
-            if found is None or (e.placed_at, key) > found[:2]:
-                found = (e.placed_at, key, e.title)
+        for e in self.orders.values():
+            if e.counted and e.title is not None and e.placed_at is not None:
+                found = max(found or (e.placed_at, e.title), (e.placed_at, e.title))
         return found
 
     @property
@@ -226,4 +224,4 @@ class CustomerProfile:
         found, legacy = self.latest_titled(), self.latest_titles
         if legacy is not None and legacy.titles and (found is None or legacy.placed_at > found[0]):
             return str(legacy.titles[0])
-        return found[2] if found is not None else None
+        return found[1] if found is not None else None

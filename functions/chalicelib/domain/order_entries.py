@@ -64,8 +64,8 @@ def summarize(entries: dict[str, OrderEntry]) -> Summary:
         if entry.placed_at is None:
             continue
         t = entry.placed_at
-        if entry.title is not None and (out.latest is None or (t, key) > out.latest[:2]):
-            out.latest = (t, key, entry.title)
+        if entry.title is not None:
+            out.latest = max(out.latest or (t, entry.title), (t, entry.title))
         out.timed += 1
         out.first = pick(min, out.first, t)
         out.last = pick(max, out.last, t)

@@ -31,9 +31,9 @@ class Summary:
     days: int = 0  # bit i: an order on day0 + i
     day0_value: Decimal = Decimal(0)
     value: Decimal = Decimal(0)  # net value of the counted orders with a time
-    # (placed_at, order key, first line title) of the latest counted timed entry with a
-    # title: `last_product` when no recent entry is later (ties: the greater key)
-    latest: tuple[int, str, str] | None = None
+    # (placed_at, first line title) of the latest counted timed entry with a title:
+    # `last_product` when no recent entry is later (equal times: the greater title)
+    latest: tuple[int, str] | None = None
 
     def combine(self, other: Summary) -> Summary:
         """The summary of the union of two disjoint sets of entries."""
