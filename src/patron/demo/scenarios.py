@@ -38,10 +38,11 @@ def daytime_zone(now: datetime) -> str:
     return SHOPPER_ZONES[0]  # not reached: the zones are at most 10 hours apart
 
 
-def recovery(local: Any, ws: Any, shop_secret: str, seed: int) -> tuple[list[str], int]:
+def recovery(local: Any, ws: Any, shop_secret: str, seed: int, store: Any) -> tuple[list[str], int]:
     """Two shoppers leave checkouts five hours ago; one of them orders half an hour later.
-    The flows send the other one reminder with a coupon, and the buyer a welcome, nothing
-    more. Returns the summary lines and the number of failed checks."""
+    The flows send the other one reminder with a coupon, whose code the connected shop's
+    Admin API (`store`, the stand-in) created first, and the buyer a welcome, nothing more.
+    Returns the summary lines and the number of failed checks."""
     container = local.harness.container
     container.workspaces.set_messaging(ws.workspace_id, [], DEMO_SENDER, None)
     for path in sorted((stack.ROOT / "flows").glob("*.json")):
@@ -106,7 +107,7 @@ def recovery(local: Any, ws: Any, shop_secret: str, seed: int) -> tuple[list[str
     local.wait_idle()
     # the minute job (it also runs on its own every minute)
     local.run_schedule("flow_tick")
-    return _recovery_outcome(local, ws, leaver, buyer, zone)
+    return _recovery_outcome(local, ws, leaver, buyer, zone, store)
 
 
 def night_zone(now: datetime) -> str:
@@ -221,7 +222,9 @@ def _auth(ws: Any) -> dict[str, str]:
     return {"Authorization": f"Bearer {ws.api_key}", "Content-Type": "application/json"}
 
 
-def _recovery_outcome(local: Any, ws: Any, leaver: str, buyer: str, zone: str) -> tuple[list[str], int]:
+def _recovery_outcome(
+    local: Any, ws: Any, leaver: str, buyer: str, zone: str, store: Any
+) -> tuple[list[str], int]:
     from patron import outbox
 
     sent = outbox.fetch(local.aws_url, outbox.KEEP)
@@ -233,6 +236,16 @@ def _recovery_outcome(local: Any, ws: Any, leaver: str, buyer: str, zone: str) -
     if len(reminder) == 1 and not [m for m in to_buyer if "cart" in m.subject]:
         code = _coupon_of(local, ws, leaver)
         lines.append(f"  recovery email              1, to the one who did not order, coupon {code} (48 h)")
+        in_email = _code_in_email(local, leaver)
+        made = [d["code"] for d in store.discounts]
+        if code != "none" and in_email == code and made == [code]:
+            lines.append(
+                f"  the code in the email         {in_email}, created by the shop's Admin API "
+                "(discountCodeBasicCreate on the stand-in)"
+            )
+        else:
+            failures += 1
+            lines.append(f"  MISMATCH the code in the email is {in_email}, the shop created {made or 'none'}")
     else:
         failures += 1
         lines.append(
@@ -244,6 +257,30 @@ def _recovery_outcome(local: Any, ws: Any, leaver: str, buyer: str, zone: str) -
     stats = local.harness.container.flows.stats.get(ws.workspace_id, "flow#abandoned-checkout")
     lines.append(f"  flow statistics             abandoned-checkout sent {stats['sent']}")
     return lines, failures
+
+
+def _code_in_email(local: Any, email: str) -> str:
+    """The code the recovery email to `email` gives ("Use CODE for 10% off"), as the embedded
+    SES received it (moto's backend, in this process)."""
+    from email import message_from_bytes, policy
+
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    for sent in ses_backends[DEFAULT_ACCOUNT_ID][local.harness.region].sent_messages:
+        raw = getattr(sent, "raw_data", None)
+        if raw is None:
+            continue
+        message = message_from_bytes(raw.encode(), policy=policy.default)
+        if email not in str(message["To"]) or "Use " not in (text := _plain(message)):
+            continue
+        return text.split("Use ", 1)[1].split(" ", 1)[0]
+    return "none"
+
+
+def _plain(message: Any) -> str:
+    body = message.get_body(("plain",))
+    return "" if body is None else str(body.get_content())
 
 
 def _coupon_of(local: Any, ws: Any, email: str) -> str:

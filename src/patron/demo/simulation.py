@@ -18,11 +18,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from patron import http
-from patron.demo import scenarios, summary
+from patron.demo import day_one, scenarios, summary
+from patron.standins import ShopifyServer
 from patron.storefront import shopify_headers, woocommerce_headers
 from patron.synthetic.store import EUR_RATE, SHOP, SITE, simulate
 
 PHASES = 5
+STORE_TOKEN = "shpat_demo_admin_token_0000"  # noqa: S105 - the stand-in's, not a real store's
+STORE_API_VERSION = "2025-07"
 KEEP_COMMAND = ".venv/bin/patron demo --keep-running"
 
 
@@ -36,11 +39,14 @@ def run_demo(
     local.preflight()  # one line and exit, before anything else, if a port or the record is taken
     console.print(f"[bold]1/{PHASES}[/] starting the local stack (API :{port}, embedded AWS :{aws_port})")
     local.start()
+    # the Shopify shop's Admin API: a stand-in on a free port of 127.0.0.1 (patron.standins)
+    store = ShopifyServer(STORE_TOKEN, STORE_API_VERSION, products=0)
     try:
-        code = _run(local, customers, seed, keep_running, console)
-        if keep_running:
-            print(f"ready {local.api_url} ({MEMORY_NOTE}; Ctrl-C stops)", flush=True)
-            serve_until_stopped(local)
+        with store.running():
+            code = _run(local, store, customers, seed, keep_running, console)
+            if keep_running:
+                print(f"ready {local.api_url} ({MEMORY_NOTE}; Ctrl-C stops)", flush=True)
+                serve_until_stopped(local)
         return code
     finally:
         local.stop()
@@ -94,15 +100,23 @@ def _send(local: Any, deliveries: list[Any], secrets: tuple[str, str], console: 
     return {"deliveries": len(deliveries), "outcomes": outcomes, "latencies": latencies, "seconds": seconds}
 
 
-def _run(local: Any, customers: int, seed: int, keep_running: bool, console: Console) -> int:
+def _run(
+    local: Any, store: ShopifyServer, customers: int, seed: int, keep_running: bool, console: Console
+) -> int:
     tenancy = local.harness.container.tenancy
     ws = tenancy.create_workspace("Demo Books & Co", "USD")
     tenancy.set_rate(ws.workspace_id, "EUR", str(EUR_RATE))
     shop_secret, woo_secret = f"shpss_demo_{seed:08d}_secret", f"wc_demo_{seed:08d}_secret__"
-    tenancy.add_source(ws.workspace_id, "shopify", SHOP, shop_secret)
+    shop = tenancy.add_source(ws.workspace_id, "shopify", SHOP, shop_secret)
     tenancy.add_source(ws.workspace_id, "woocommerce", SITE, woo_secret)
+    # as a user connects a shop: the CLI against the running local stack
+    day_one.patron(
+        "source", "connect", "-w", ws.workspace_id, shop.source_id, "--access-token", STORE_TOKEN,
+        "--api-version", STORE_API_VERSION, "--endpoint", store.url,
+    )  # fmt: skip
     console.print(
-        f"[bold]2/{PHASES}[/] workspace {ws.workspace_id} with a Shopify shop and a WooCommerce site"
+        f"[bold]2/{PHASES}[/] workspace {ws.workspace_id} with a Shopify shop (its Admin API "
+        f"connected: a stand-in at {store.url}) and a WooCommerce site"
     )
 
     segments = local.harness.container.segments
@@ -124,7 +138,7 @@ def _run(local: Any, customers: int, seed: int, keep_running: bool, console: Con
     mismatches += summary.segments(local, ws.workspace_id, len(people), [slipping, next_volume])
 
     console.print(f"[bold]5/{PHASES}[/] abandoned checkouts through the flows, a campaign through the queue")
-    recovery_lines, recovery_failures = scenarios.recovery(local, ws, shop_secret, seed)
+    recovery_lines, recovery_failures = scenarios.recovery(local, ws, shop_secret, seed, store)
     for line in recovery_lines:
         print(line)
     mismatches += recovery_failures
