@@ -63,6 +63,10 @@ def test_the_demo_matches_the_simulated_store_and_logs_no_personal_data(
     assert "nightly job" in out and "segment 'Slipping away'" in out
     assert "(0 to the failure queue)" in out
     assert "duplicate" in out and "stale" in out
+    # And the shop's older orders came from its orders export, imported by the CLI, none rejected
+    imported = out.split("Shopify orders export imported (patron import orders FILE --format shopify-csv):\n")
+    assert len(imported) == 2 and " orders" in imported[1].splitlines()[0], out
+    assert "\n  0 rows rejected\n" in out
     # And the abandoned-checkout flow recovered the shopper who did not order, once
     assert "recovery email              1, to the one who did not order, coupon BACK" in out
     # whose code the connected shop's Admin API (the stand-in) created before the email went

@@ -9,9 +9,12 @@ hints work; without it, the summary ends with the command that does that.
 
 from __future__ import annotations
 
+import re
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -26,6 +29,7 @@ from patron.synthetic.store import EUR_RATE, SHOP, SITE, simulate
 PHASES = 5
 STORE_TOKEN = "shpat_demo_admin_token_0000"  # noqa: S105 - the stand-in's, not a real store's
 STORE_API_VERSION = "2025-07"
+EXPORT_AGE = timedelta(days=120)  # the export file holds the shop's orders older than this
 KEEP_COMMAND = ".venv/bin/patron demo --keep-running"
 
 
@@ -128,12 +132,28 @@ def _run(
         "bought_product('series-1-vol-1') AND NOT bought_product('series-1-vol-2')",
     )
 
-    people, orders, deliveries = simulate(seed, customers, datetime.now(UTC))
-    console.print(f"[bold]3/{PHASES}[/] the store's history: {len(deliveries)} signed deliveries over HTTP")
+    now = datetime.now(UTC)
+    people, orders, deliveries = simulate(seed, customers, now)
+    # day one: the shop's older orders come from its orders export, the rest by webhook
+    exported, deliveries = day_one.split_history(orders, deliveries, now - EXPORT_AGE)
+    console.print(
+        f"[bold]3/{PHASES}[/] the store's history: {len(exported)} Shopify orders from its export "
+        f"file (`patron import orders --format shopify-csv`), then {len(deliveries)} signed deliveries"
+    )
+    with tempfile.TemporaryDirectory(prefix="patron-demo-") as folder:
+        export = Path(folder) / "orders_export_1.csv"
+        export.write_bytes(day_one.shopify_orders_csv(exported))
+        imported = day_one.patron(
+            "import", "orders", str(export), "-w", ws.workspace_id, "--source", shop.source_id,
+            "--format", "shopify-csv",
+        ).splitlines()  # fmt: skip
+    local.wait_idle()
     sending = _send(local, deliveries, (shop_secret, woo_secret), console)
+    sending["imported"] = imported
 
     console.print(f"[bold]4/{PHASES}[/] checking {len(people)} profiles; the nightly job and its segments")
     mismatches, totals = summary.check_profiles(local, ws, people, orders)
+    mismatches += sum(bool(re.fullmatch(r"[1-9]\d* rows rejected", line)) for line in imported)
     summary.print_store(local, ws, people, orders, sending, totals)
     mismatches += summary.segments(local, ws.workspace_id, len(people), [slipping, next_volume])
 

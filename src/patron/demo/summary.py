@@ -111,6 +111,9 @@ def print_store(
         f"orders simulated              {len(orders)} ({sum(o.cancelled for o in orders)} cancelled, "
         f"{sum(o.refund > 0 for o in orders)} refunded)"
     )
+    print("Shopify orders export imported (patron import orders FILE --format shopify-csv):")
+    for line in sending["imported"]:
+        print(f"  {line}")
     print(f"webhook deliveries sent       {deliveries} in {sending['seconds']:.1f}s over HTTP")
     for outcome, n in sorted(outcomes.items()):
         print(f"  {outcome:<27} {n}")
