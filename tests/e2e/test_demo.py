@@ -72,7 +72,7 @@ def test_the_demo_matches_the_simulated_store_and_logs_no_personal_data(
     # whose code the connected shop's Admin API (the stand-in) created before the email went
     code = re.search(r"coupon (BACK\S+) \(48 h\)", out)
     assert code is not None, out
-    assert f"the code in the email         {code[1]}, created by the shop's Admin API" in out
+    assert f"the code in the email       {code[1]}, created by the shop's Admin API" in out
     # And a campaign went through the queue to the prospects; the outbox shows what was sent
     assert "campaign 'Weekly news'        to the Prospects segment: sent " in out
     sent = re.search(r"Outbox: (\d+) email", out)

@@ -1,6 +1,8 @@
 """`patron demo`: a simulated store sending signed webhooks to the local stack over HTTP.
 
 - `simulation`: the run (the stack, the workspace, the deliveries with progress, keep-alive);
+- `day_one`: what a user runs on day one (`patron source connect` to the Shopify Admin API
+  stand-in, the shop's older orders as its orders export through `patron import orders`);
 - `scenarios`: abandoned checkouts through the flows, a campaign through the queue;
 - `summary`: every profile, segment total and message checked against the simulated truth.
 

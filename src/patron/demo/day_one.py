@@ -8,7 +8,9 @@ import csv
 import io
 import subprocess
 import sys
+import tempfile
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from patron.synthetic.store import SimOrder
 from patron.synthetic.storefront_bodies import fixture
@@ -24,6 +26,21 @@ def patron(*args: str) -> str:
     if done.returncode != 0:
         raise RuntimeError(f"patron {args[0]} {args[1]} exited {done.returncode}: {done.stderr.strip()}")
     return done.stdout
+
+
+def import_export(workspace_id: str, source_id: str, exported: list[SimOrder]) -> list[str]:
+    """The shop's orders export written to a file and imported as a user does:
+    `patron import orders FILE -w WS --source SRC --format shopify-csv`; its summary lines."""
+    if not exported:  # a tiny store: nothing older than the cutoff
+        return ["no order older than the export's cutoff: nothing to import"]
+    with tempfile.TemporaryDirectory(prefix="patron-demo-") as folder:
+        export = Path(folder) / "orders_export_1.csv"
+        export.write_bytes(shopify_orders_csv(exported))
+        done = patron(
+            "import", "orders", str(export), "-w", workspace_id, "--source", source_id,
+            "--format", "shopify-csv",
+        )  # fmt: skip
+    return done.splitlines()
 
 
 def split_history(

@@ -240,7 +240,7 @@ def _recovery_outcome(
         made = [d["code"] for d in store.discounts]
         if code != "none" and in_email == code and made == [code]:
             lines.append(
-                f"  the code in the email         {in_email}, created by the shop's Admin API "
+                f"  the code in the email       {in_email}, created by the shop's Admin API "
                 "(discountCodeBasicCreate on the stand-in)"
             )
         else:

@@ -10,11 +10,9 @@ hints work; without it, the summary ends with the command that does that.
 from __future__ import annotations
 
 import re
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -140,13 +138,7 @@ def _run(
         f"[bold]3/{PHASES}[/] the store's history: {len(exported)} Shopify orders from its export "
         f"file (`patron import orders --format shopify-csv`), then {len(deliveries)} signed deliveries"
     )
-    with tempfile.TemporaryDirectory(prefix="patron-demo-") as folder:
-        export = Path(folder) / "orders_export_1.csv"
-        export.write_bytes(day_one.shopify_orders_csv(exported))
-        imported = day_one.patron(
-            "import", "orders", str(export), "-w", ws.workspace_id, "--source", shop.source_id,
-            "--format", "shopify-csv",
-        ).splitlines()  # fmt: skip
+    imported = day_one.import_export(ws.workspace_id, shop.source_id, exported)
     local.wait_idle()
     sending = _send(local, deliveries, (shop_secret, woo_secret), console)
     sending["imported"] = imported
