@@ -22,9 +22,11 @@ from typing import Any
 from chalicelib.adapters import records
 from chalicelib.adapters.codec import from_item, to_item
 from chalicelib.adapters.ingest_store import order_keys
+from chalicelib.adapters.order_items import image as image_of
 from chalicelib.adapters.order_items import order_detail
 from chalicelib.adapters.secrets import admin_secret, credentials_of
 from chalicelib.domain import timemath
+from chalicelib.domain.ingest_images import Image as IngestImage
 from chalicelib.domain.models import (
     Checkout,
     Customer,
@@ -65,6 +67,7 @@ class FakeIngestStore:
         self.items: dict[str, Image] = {}
         self.stream: list[tuple[Image | None, Image]] = []
         self.writes = 0
+        self.images_read = 0
 
     def apply(self, delivery: Delivery, payload: IngestPayload) -> WriteOutcome:
         if isinstance(payload, Order):
@@ -96,6 +99,14 @@ class FakeIngestStore:
             fields = records.header_fields(delivery, "privacy") | records.privacy_fields(payload)
             return self._commit(pk, {"pk": pk, **fields})
         raise TypeError(f"unsupported payload {type(payload).__name__}")
+
+    def stored_images(
+        self, workspace_id: str, source_id: str, payloads: Sequence[IngestPayload]
+    ) -> list[IngestImage]:
+        """As DynamoIngestStore.stored_images: each payload's item as it is now, once."""
+        keys = dict.fromkeys(k for p in payloads if (k := records.payload_pk(workspace_id, source_id, p)))
+        self.images_read += len(keys)
+        return [found for k in keys if (found := image_of(self.items.get(k))) is not None]
 
     # -- the adapter's write rules -------------------------------------------------------
     @staticmethod

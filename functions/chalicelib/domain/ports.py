@@ -68,6 +68,23 @@ class IngestStore(Protocol):
     def apply(self, delivery: Delivery, payload: IngestPayload) -> WriteOutcome: ...
 
 
+class StoredImages(Protocol):
+    """What a history import reads back after writing a chunk (adapters/ingest_store.py)."""
+
+    def stored_images(
+        self, workspace_id: str, source_id: str, payloads: Sequence[IngestPayload]
+    ) -> list[Image]:
+        """The state each payload's item holds now, each item once, in first-named order
+        (one consistent batch read)."""
+        ...
+
+
+class ImportRecompute(Protocol):
+    """After a history import: memberships and scores, once for the workspace."""
+
+    def recompute(self, workspace_id: str, customer_ids: Sequence[str], now: datetime) -> dict[str, Any]: ...
+
+
 class CatalogueStore(Protocol):
     """Products per workspace and source: a write lands only over an older version."""
 
