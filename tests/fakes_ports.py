@@ -100,6 +100,10 @@ class FakeIngestStore:
             return self._commit(pk, {"pk": pk, **fields})
         raise TypeError(f"unsupported payload {type(payload).__name__}")
 
+    def write_chunk(self, writes: Sequence[tuple[Delivery, IngestPayload]]) -> list[WriteOutcome]:
+        """As DynamoIngestStore.write_chunk: each as `apply` writes it."""
+        return [self.apply(delivery, payload) for delivery, payload in writes]
+
     def stored_images(
         self, workspace_id: str, source_id: str, payloads: Sequence[IngestPayload]
     ) -> list[IngestImage]:

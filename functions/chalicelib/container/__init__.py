@@ -97,7 +97,7 @@ class Container(Adapters):
         from chalicelib.domain.import_recompute import WorkspaceRecompute
 
         return BatchImport(
-            store=self.ingest_store,
+            writer=self.ingest_store,
             images=self.ingest_store,
             profiles=self.profile_store,
             workspaces=self.workspaces,

@@ -3,12 +3,16 @@ per chunk, no stream fan-out, and one recompute for the workspace at the end.
 
 Per chunk of CHUNK records (docs/import.md, "How an import runs"):
 
-1. Each record's ingest item is written as before (`HistoryImport.write`): the same key,
-   version and conditional write as the webhook path, marked `imp`, so the rule "an
-   import never overwrites a state a webhook stored" holds item by item. (BatchWriteItem
-   would cost the same write units, since each item is written once either way, but is
-   unconditional: it would need a repair for a webhook state written between a read and
-   the batch. The conditional writes keep that rule with no repair.)
+1. The chunk's ingest items are written (`ImportWriter.write_chunk`): the same keys,
+   versions and conditions as the webhook path, marked `imp`, so the rule "an import
+   never overwrites a state a webhook stored" holds item by item. The adapter reads the
+   chunk's items in one consistent batch first (not one read per record), and writes an
+   order whose item does not exist with a PutItem conditioned on that, rather than the
+   webhook path's UpdateItem: the same item and write units, a cheaper request. Anything
+   else, or a put that finds the item there after all, goes the webhook path's way.
+   (BatchWriteItem would cost the same write units, since each item is written once
+   either way, but is unconditional: it would need a repair for a webhook state written
+   between the read and the batch. Conditional writes keep the rule with no repair.)
 2. The chunk's items are read back in one consistent batch read (`StoredImages`): what a
    refund made of its order, or the newer state a webhook stored, is what the profile
    gets. Every record is applied, stored or duplicate, so a chunk interrupted between
@@ -36,7 +40,7 @@ from chalicelib.domain.ingest_images import IngestChange
 from chalicelib.domain.models import Delivery, IngestPayload, Source
 from chalicelib.domain.ports import (
     ImportRecompute,
-    IngestStore,
+    ImportWriter,
     PrivacyHandler,
     ProfileStore,
     StoredImages,
@@ -51,7 +55,7 @@ CHUNK = 250  # records per chunk: a few hundred keeps a chunk's buffer small and
 class BatchImport:
     def __init__(
         self,
-        store: IngestStore,
+        writer: ImportWriter,
         images: StoredImages,
         profiles: ProfileStore,
         workspaces: WorkspaceReader,
@@ -59,7 +63,7 @@ class BatchImport:
         privacy: PrivacyHandler | None = None,
         chunk: int = CHUNK,
     ) -> None:
-        self.writer = HistoryImport(store)
+        self.writer = writer
         self.images = images
         self.profiles = profiles
         self.workspaces = workspaces
@@ -83,13 +87,15 @@ class BatchImport:
         summary = ImportSummary(cursor=resume_from)
         touched: dict[str, None] = {}
         for records in _chunks((r for r in read(base) if r.row > resume_from), self.chunk):
-            payloads = []
+            writes = []
             for record in records:
                 summary.rows += record.rows
-                written = self.writer.write(base, record, summary)
-                if written is not None:
-                    payloads.append(written)
-            touched.update(dict.fromkeys(self._apply(base, payloads)))
+                prepared = HistoryImport.prepare(base, record, summary)
+                if prepared is not None:
+                    writes.append(prepared)
+            for (_, payload), outcome in zip(writes, self.writer.write_chunk(writes), strict=True):
+                HistoryImport.count(outcome, payload, summary)
+            touched.update(dict.fromkeys(self._apply(base, [payload for _, payload in writes])))
             last = records[-1]
             summary.cursor = last.row + last.rows - 1
             if progress is not None:

@@ -138,6 +138,18 @@ class HistoryImport:
 
     def write(self, base: Delivery, record: ImportRecord, summary: ImportSummary) -> IngestPayload | None:
         """Write one record's ingest item and count it; its payload (None: rejected)."""
+        prepared = self.prepare(base, record, summary)
+        if prepared is None:
+            return None
+        delivery, payload = prepared
+        self.count(self.store.apply(delivery, payload), payload, summary)
+        return payload
+
+    @staticmethod
+    def prepare(
+        base: Delivery, record: ImportRecord, summary: ImportSummary
+    ) -> tuple[Delivery, IngestPayload] | None:
+        """The delivery and payload one record writes (None: rejected, and counted so)."""
         payload = record.payload
         if payload is None or not isinstance(payload, Order | Customer | RefundEvent | Checkout):
             reason = record.reason or f"not importable: {type(payload).__name__}"
@@ -147,7 +159,10 @@ class HistoryImport:
         delivery = base.model_copy(
             update={"topic": payload.kind, "triggered_at": updated, "body_hash": "i" + record.digest}
         )
-        outcome = self.store.apply(delivery, payload)
+        return delivery, payload
+
+    @staticmethod
+    def count(outcome: str, payload: IngestPayload, summary: ImportSummary) -> None:
         if outcome == "stored":
             summary.stored += 1
         else:
@@ -158,6 +173,5 @@ class HistoryImport:
             summary.count_person(payload.person)
         elif isinstance(payload, RefundEvent):
             summary.refunds += 1
-        else:
+        elif isinstance(payload, Customer | Checkout):
             summary.count_person(payload.person)
-        return payload

@@ -68,6 +68,15 @@ class IngestStore(Protocol):
     def apply(self, delivery: Delivery, payload: IngestPayload) -> WriteOutcome: ...
 
 
+class ImportWriter(Protocol):
+    """How a history import writes a chunk's items (adapters/import_writes.py)."""
+
+    def write_chunk(self, writes: Sequence[tuple[Delivery, IngestPayload]]) -> list[WriteOutcome]:
+        """Each (delivery, payload) as `IngestStore.apply` would write it, in order; the
+        outcome of each."""
+        ...
+
+
 class StoredImages(Protocol):
     """What a history import reads back after writing a chunk (adapters/ingest_store.py)."""
 

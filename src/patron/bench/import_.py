@@ -1,0 +1,162 @@
+"""`patron bench import`: the same orders through the webhook path and through a history
+import, in one run on moto: orders per second, write units per order, equal profiles.
+
+The orders are generic-webhook bodies (the generic JSON-lines import's lines are the same
+bodies), with repeat customers. The webhook path is timed from the first HTTP request to
+the last stream record handled (the ingest stream's consumer, then the CRM stream's), as
+`patron bench ingest` runs it; the import from reading the file to the end of its
+recompute (memberships, then the nightly scoring of the workspace), plus the stream
+records it leaves (skipped). Each path has its own workspace; their profiles are then
+compared field by field, leaving out what must differ (ids, revs, write times, `imp`,
+the source id). See docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from patron.bench.ingest import BENCH_ENV
+from patron.synthetic.orders import PRODUCTS
+
+SECRET = "gen_bench_secret_0123456789abcdef"
+HOOKED_SHOP, IMPORTED_SHOP = "hooks.example.com", "import.example.com"
+# differ between the two workspaces by construction: ids, revs, write times, the import's mark
+IGNORED = ("pk", "sk", "ws", "cid", "rev", "ua", "imp", "mrg")
+
+
+def order_bodies(orders: int, seed: int) -> list[dict[str, Any]]:
+    """Generic order bodies of about three lines each; 60% as many customers as orders."""
+    rng = random.Random(seed)
+    pool = max(1, int(orders * 0.6))
+    customers = [
+        {"id": f"cust-{i}", "email": f"customer.{i}@example.com", "country": "US", "state": "NY"}
+        | ({"phone": f"+1646555{i % 10000:04d}"} if rng.random() < 0.5 else {})
+        for i in range(pool)
+    ]
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    bodies = []
+    for i in range(orders):
+        lines = rng.sample(PRODUCTS, rng.choice([2, 3, 3, 4]))
+        stamp = (start + timedelta(minutes=17 * i)).isoformat(timespec="seconds")
+        bodies.append(
+            {
+                "type": "order",
+                "id": f"o-{i}",
+                "number": str(1000 + i),
+                "currency": "USD",
+                "total": str(sum((price for *_, price in lines), Decimal(0))),
+                "status": "paid",
+                "channel": "web",
+                "created_at": stamp,
+                "updated_at": stamp,
+                "customer": rng.choice(customers),
+                "line_items": [
+                    {"product_id": str(pid), "sku": sku, "title": title, "quantity": 1, "price": str(price)}
+                    for pid, sku, title, price in lines
+                ],
+                "refunds": [],
+            }
+        )
+    return bodies
+
+
+def profile_views(client: Any, table: str, workspace_id: str, source_id: str) -> dict[str, str]:
+    """Each live profile of the workspace, keyed by its identities, as comparable text."""
+    views: dict[str, str] = {}
+    kwargs: dict[str, Any] = {"TableName": table}
+    from chalicelib.adapters.codec import from_item
+
+    while True:
+        page = client.scan(**kwargs)  # a bench on moto: the whole table, once
+        for raw in page.get("Items", []):
+            item = from_item(raw) or {}
+            if item.get("t") != "profile" or item.get("ws") != workspace_id:
+                continue
+            view = {k: v for k, v in item.items() if k not in IGNORED}
+            text = json.dumps(
+                view, sort_keys=True, default=lambda v: sorted(v) if isinstance(v, set) else str(v)
+            )
+            identities = sorted(set(item.get("ems") or ()) | set(item.get("phs") or ()))
+            views["|".join(identities)] = text.replace(source_id, "SRC").replace(workspace_id, "WS")
+        if "LastEvaluatedKey" not in page:
+            return views
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _plain(value: Any) -> Any:
+    return sorted(value) if isinstance(value, set) else str(value)
+
+
+def run(orders: int = 1000, seed: int = 11) -> dict[str, Any]:
+    from moto import mock_aws
+
+    from chalicelib.parsers.history import reader_for
+    from patron.bench.ingest import counted_stage
+    from patron.storefront import headers_for
+
+    for key, value in BENCH_ENV.items():
+        os.environ.setdefault(key, value)
+    bodies = order_bodies(orders, seed)
+    with mock_aws():
+        harness, _ws, counter, _reads = counted_stage()
+        hooked = harness.create_workspace("Webhooks", "USD")
+        hooked_src = harness.add_source(hooked, "generic", HOOKED_SHOP, SECRET)["source_id"]
+        imported = harness.create_workspace("Import", "USD")
+        imported_src = harness.add_source(imported, "generic", IMPORTED_SHOP, SECRET)["source_id"]
+        http = harness.http.http
+
+        # The webhook path: HTTP webhook -> ingest stream's consumer -> CRM stream's consumer.
+        w0, t0 = counter.snapshot()[1], time.perf_counter()
+        for i, body in enumerate(bodies):
+            raw = json.dumps(body).encode()
+            headers = headers_for("generic", HOOKED_SHOP, "order", SECRET, raw, f"wh-{i}")
+            http.post("/webhooks/generic", headers=headers, body=raw)
+            if i % 100 == 99:
+                harness.drain()
+        harness.drain()
+        webhook_s, webhook_wcu = time.perf_counter() - t0, counter.snapshot()[1] - w0
+
+        # The import: the same orders as a generic JSON-lines file, the end's recompute included.
+        data = b"\n".join(json.dumps(body).encode() for body in bodies)
+        source = harness.container.workspaces.source(imported.workspace_id, imported_src)
+        w0, t0 = counter.snapshot()[1], time.perf_counter()
+        from chalicelib.domain.models import now_utc
+
+        summary = harness.container.history_import.run(source, reader_for("generic-jsonl", data), now_utc())
+        harness.drain()  # what the import leaves the streams: skipped records
+        import_s, import_wcu = time.perf_counter() - t0, counter.snapshot()[1] - w0
+
+        client, table = harness.client("dynamodb"), harness.info.crm_table
+        hooked_views = profile_views(client, table, hooked.workspace_id, hooked_src)
+        imported_views = profile_views(client, table, imported.workspace_id, imported_src)
+        harness.close()
+    differ = sorted(
+        k for k in hooked_views.keys() | imported_views.keys() if hooked_views.get(k) != imported_views.get(k)
+    )
+    webhook_ops, import_ops = orders / webhook_s, orders / import_s
+    result: dict[str, Any] = {
+        "benchmark": "import",
+        "orders": orders,
+        "customers": len(hooked_views),
+        "webhook_orders_per_second": round(webhook_ops, 1),
+        "import_orders_per_second": round(import_ops, 1),
+        "speedup": round(import_ops / webhook_ops, 2),
+        "webhook_wcu_per_order": round(webhook_wcu / orders, 3),
+        "import_wcu_per_order": round(import_wcu / orders, 3),
+        "wcu_ratio": round(import_wcu / webhook_wcu, 3) if webhook_wcu else None,
+        "profiles_equal": not differ and bool(hooked_views),
+        "profiles_differing": len(differ),
+        "import_summary": {k: summary.as_dict()[k] for k in ("orders", "stored", "customers", "recomputed")},
+    }
+    result["targets"] = {
+        "import>=5x_webhook_orders_per_second": result["speedup"] >= 5,
+        "import_wcu<=webhook_wcu": import_wcu <= webhook_wcu,
+        "profiles_equal": result["profiles_equal"],
+    }
+    return result
