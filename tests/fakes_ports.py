@@ -67,7 +67,6 @@ class FakeIngestStore:
         self.items: dict[str, Image] = {}
         self.stream: list[tuple[Image | None, Image]] = []
         self.writes = 0
-        self.images_read = 0
 
     def apply(self, delivery: Delivery, payload: IngestPayload) -> WriteOutcome:
         if isinstance(payload, Order):
@@ -100,17 +99,15 @@ class FakeIngestStore:
             return self._commit(pk, {"pk": pk, **fields})
         raise TypeError(f"unsupported payload {type(payload).__name__}")
 
-    def write_chunk(self, writes: Sequence[tuple[Delivery, IngestPayload]]) -> list[WriteOutcome]:
-        """As DynamoIngestStore.write_chunk: each as `apply` writes it."""
-        return [self.apply(delivery, payload) for delivery, payload in writes]
-
-    def stored_images(
-        self, workspace_id: str, source_id: str, payloads: Sequence[IngestPayload]
-    ) -> list[IngestImage]:
-        """As DynamoIngestStore.stored_images: each payload's item as it is now, once."""
-        keys = dict.fromkeys(k for p in payloads if (k := records.payload_pk(workspace_id, source_id, p)))
-        self.images_read += len(keys)
-        return [found for k in keys if (found := image_of(self.items.get(k))) is not None]
+    def write_chunk(
+        self, writes: Sequence[tuple[Delivery, IngestPayload]]
+    ) -> tuple[list[WriteOutcome], list[IngestImage]]:
+        """As DynamoIngestStore.write_chunk: each as `apply` writes it; each item after, once."""
+        outcomes = [self.apply(delivery, payload) for delivery, payload in writes]
+        keys = dict.fromkeys(
+            k for d, p in writes if (k := records.payload_pk(d.workspace_id, d.source_id, p))
+        )
+        return outcomes, [found for k in keys if (found := image_of(self.items.get(k))) is not None]
 
     # -- the adapter's write rules -------------------------------------------------------
     @staticmethod

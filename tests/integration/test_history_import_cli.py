@@ -71,6 +71,7 @@ def test_the_import_builds_profiles_memberships_and_scores_itself_and_the_stream
     # Then the three customers' profiles and memberships are there, and the scores computed once
     assert recomputed["customers"] == 3 and recomputed["memberships_written"] == 3
     assert recomputed["scores"]["done"] is True and recomputed["scores"]["profiles_read"] == 3
+    assert recomputed["scores"]["profiles_reevaluated"] == 0  # scores first: each membership written once
     found = run("customers", "show", "-w", ws.workspace_id, "--email", ADA, "--json")
     (profile,) = json.loads(found.stdout)["customers"]
     members = cli_on.container.membership_store

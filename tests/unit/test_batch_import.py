@@ -97,7 +97,7 @@ def test_a_profile_a_webhook_changed_meanwhile_is_built_again_through_the_plain_
 
     stage.profiles.before_save = webhook_wrote_her
     # When the rest is imported
-    engine = BatchImport(stage.store, stage.store, stage.profiles, stage.directory)
+    engine = BatchImport(stage.store, stage.profiles, stage.directory)
     engine.run(stage.source, generic_jsonl(LINES), NOW, resume_from=3)
     # Then the flush met the conflict, the chunk was applied again, and the profiles are right
     assert engine.fallbacks == 1
@@ -117,7 +117,7 @@ def test_the_recompute_runs_once_at_the_end_with_every_customer_touched():
     # Given an engine with a recompute, and a history in four chunks
     stage = Stage()
     recompute = Recompute()
-    engine = BatchImport(stage.store, stage.store, stage.profiles, stage.directory, recompute, chunk=3)
+    engine = BatchImport(stage.store, stage.profiles, stage.directory, recompute, chunk=3)
     # When the history is imported
     summary = engine.run(stage.source, generic_jsonl(LINES), NOW)
     # Then the recompute ran once, for the workspace and its three live customers

@@ -77,7 +77,7 @@ class Stage:
 
     def run_reader(self, read: Reader, resume_from: int = 0, chunk: int = CHUNK) -> ImportSummary:
         """The batch engine (domain/batch_import.py): items, then the profiles it builds."""
-        engine = BatchImport(self.store, self.store, self.profiles, self.directory, chunk=chunk)
+        engine = BatchImport(self.store, self.profiles, self.directory, chunk=chunk)
         return engine.run(self.source, read, NOW, resume_from)
 
     def drain(self) -> int:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from chalicelib.adapters import records
-from chalicelib.adapters.codec import batch_get, to_av, to_item
+from chalicelib.adapters.codec import batch_get, from_item, to_av, to_item
 from chalicelib.adapters.order_items import image, order_detail, order_image
 from chalicelib.domain import timemath
 from chalicelib.domain.ingest_images import Image, OrderImage
@@ -66,22 +66,6 @@ class DynamoIngestStore:
             return self._privacy(delivery, payload)
         raise TypeError(f"unsupported payload {type(payload).__name__}")
 
-    def stored_images(
-        self, workspace_id: str, source_id: str, payloads: Sequence[IngestPayload]
-    ) -> list[Image]:
-        """The state each payload's item holds now, decoded, each item once in first-named
-        order: one consistent BatchGetItem per 100 items (a history import's chunk, read back
-        after its writes: a refund updates its order's item, and a state a webhook stored
-        is what the profile must get). Reading back costs read units only, where asking
-        every write for its new image could not answer for the duplicates a resume meets."""
-        keys = list(
-            dict.fromkeys(k for p in payloads if (k := records.payload_pk(workspace_id, source_id, p)))
-        )
-        found = {
-            i["pk"]: i for i in batch_get(self._client, self.table, [{"pk": {"S": k}} for k in keys], True)
-        }
-        return [decoded for k in keys if (decoded := image(found.get(k))) is not None]
-
     def _version(self, delivery: Delivery, updated_at: Any, progress: int = 0) -> str:
         return RecordVersion(
             updated_at=updated_at, triggered_at=delivery.triggered_at, progress=progress
@@ -110,25 +94,43 @@ class DynamoIngestStore:
         event = [order.status.value, timemath.iso(order.updated_at)]
         return records.order_pk(delivery.workspace_id, delivery.source_id, order.order_id), values, event
 
-    def write_chunk(self, writes: Sequence[tuple[Delivery, IngestPayload]]) -> list[WriteOutcome]:
+    def write_chunk(
+        self, writes: Sequence[tuple[Delivery, IngestPayload]]
+    ) -> tuple[list[WriteOutcome], list[Image]]:
         """A history import's chunk (domain/batch_import.py): one consistent BatchGetItem of
         its items (per 100) instead of a read per record; then an order whose item does not
         exist is put whole, conditioned on that (`v` 1, `hist` its one entry: the item the
         update would make), and everything else, or a put that finds the item after all, is
-        `apply`'d as one delivery."""
+        `apply`'d as one delivery. Returns each outcome, and the state each item holds after
+        the chunk, decoded, each once in first-named order: what was put is known, the rest
+        (a refund updates its order's item, a newer state a webhook stored is the profile's)
+        is read back in one more consistent batch. A webhook that writes a put item in the
+        meantime is applied by the stream's consumer anyway: its version wins."""
         keys = [records.payload_pk(d.workspace_id, d.source_id, p) for d, p in writes]
-        wanted = [{"pk": {"S": k}} for k in dict.fromkeys(k for k in keys if k)]
-        present = {i["pk"] for i in batch_get(self._client, self.table, wanted, True)}
+        unique = list(dict.fromkeys(k for k in keys if k))
+        present = {i["pk"] for i in self._read(unique)}
+        put: dict[str, dict[str, Any]] = {}
         outcomes: list[WriteOutcome] = []
         for (delivery, payload), key in zip(writes, keys, strict=True):
-            outcome = None
+            item = None
             if isinstance(payload, Order) and not payload.restores and key and key not in present:
-                outcome = self._put_new(delivery, payload)
-            outcomes.append(outcome or self.apply(delivery, payload))
+                item = self._put_new(delivery, payload)
+            if item is not None:
+                put[str(key)] = item
+                outcomes.append("stored")
+                present.add(str(key))
+                continue
+            outcomes.append(self.apply(delivery, payload))
+            put.pop(key or "", None)
             present.add(key or "")
-        return outcomes
+        found = {i["pk"]: i for i in self._read([k for k in unique if k not in put])} | put
+        return outcomes, [decoded for k in unique if (decoded := image(found.get(k))) is not None]
 
-    def _put_new(self, delivery: Delivery, order: Order) -> WriteOutcome | None:
+    def _read(self, keys: list[str]) -> list[dict[str, Any]]:
+        return batch_get(self._client, self.table, [{"pk": {"S": k}} for k in keys], True) if keys else []
+
+    def _put_new(self, delivery: Delivery, order: Order) -> dict[str, Any] | None:
+        """The new order's item, put on condition that none is there (None: one is)."""
         pk, values, event = self._order_values(delivery, order)
         item = to_item({"pk": pk, **values, "v": 1, "hist": [event]})
         try:
@@ -137,7 +139,7 @@ class DynamoIngestStore:
             )
         except self._client.exceptions.ConditionalCheckFailedException:
             return None  # written meanwhile (a webhook): the update path decides
-        return "stored"
+        return from_item(item)
 
     def _state(self, delivery: Delivery, order: Order) -> WriteOutcome:
         pk, values, event = self._order_values(delivery, order)

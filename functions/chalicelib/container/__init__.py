@@ -98,7 +98,6 @@ class Container(Adapters):
 
         return BatchImport(
             writer=self.ingest_store,
-            images=self.ingest_store,
             profiles=self.profile_store,
             workspaces=self.workspaces,
             recompute=WorkspaceRecompute(

@@ -13,10 +13,11 @@ Per chunk of CHUNK records (docs/import.md, "How an import runs"):
    (BatchWriteItem would cost the same write units, since each item is written once
    either way, but is unconditional: it would need a repair for a webhook state written
    between the read and the batch. Conditional writes keep the rule with no repair.)
-2. The chunk's items are read back in one consistent batch read (`StoredImages`): what a
-   refund made of its order, or the newer state a webhook stored, is what the profile
-   gets. Every record is applied, stored or duplicate, so a chunk interrupted between
-   its writes and its profiles heals when the import resumes.
+2. The writer answers with the state each item holds after the chunk: what it put is
+   known; the rest (what a refund made of its order, the newer state a webhook stored)
+   is read back in one consistent batch. Every record is applied, stored or duplicate,
+   so a chunk interrupted between its writes and its profiles heals when the import
+   resumes.
 3. Each item's state is applied by the stream consumer's own ProfileService, over a
    write-behind buffer (domain/profile_buffer.py), then flushed: each touched profile is
    written once, at the rev the table held. A Conflict (a webhook changed the profile
@@ -36,14 +37,13 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
 from chalicelib.domain.history_import import HistoryImport, ImportRecord, ImportSummary, Reader
-from chalicelib.domain.ingest_images import IngestChange
-from chalicelib.domain.models import Delivery, IngestPayload, Source
+from chalicelib.domain.ingest_images import Image, IngestChange
+from chalicelib.domain.models import Source
 from chalicelib.domain.ports import (
     ImportRecompute,
     ImportWriter,
     PrivacyHandler,
     ProfileStore,
-    StoredImages,
     WorkspaceReader,
 )
 from chalicelib.domain.profile_buffer import ProfileBuffer
@@ -56,7 +56,6 @@ class BatchImport:
     def __init__(
         self,
         writer: ImportWriter,
-        images: StoredImages,
         profiles: ProfileStore,
         workspaces: WorkspaceReader,
         recompute: ImportRecompute | None = None,
@@ -64,7 +63,6 @@ class BatchImport:
         chunk: int = CHUNK,
     ) -> None:
         self.writer = writer
-        self.images = images
         self.profiles = profiles
         self.workspaces = workspaces
         self.recompute = recompute
@@ -93,9 +91,10 @@ class BatchImport:
                 prepared = HistoryImport.prepare(base, record, summary)
                 if prepared is not None:
                     writes.append(prepared)
-            for (_, payload), outcome in zip(writes, self.writer.write_chunk(writes), strict=True):
+            outcomes, images = self.writer.write_chunk(writes) if writes else ([], [])
+            for (_, payload), outcome in zip(writes, outcomes, strict=True):
                 HistoryImport.count(outcome, payload, summary)
-            touched.update(dict.fromkeys(self._apply(base, [payload for _, payload in writes])))
+            touched.update(dict.fromkeys(self._apply(images)))
             last = records[-1]
             summary.cursor = last.row + last.rows - 1
             if progress is not None:
@@ -104,11 +103,8 @@ class BatchImport:
             summary.recomputed = self.recompute.recompute(source.workspace_id, list(touched), now)
         return summary
 
-    def _apply(self, base: Delivery, payloads: list[IngestPayload]) -> list[str]:
+    def _apply(self, images: list[Image]) -> list[str]:
         """Build the chunk's profiles from what its items hold now; the customers touched."""
-        if not payloads:
-            return []
-        images = self.images.stored_images(base.workspace_id, base.source_id, payloads)
         buffer = ProfileBuffer(self.profiles)
         buffered = ProfileService(buffer, self.workspaces, self.privacy)
         for image in images:

@@ -1,28 +1,33 @@
-"""After a history import: every touched customer's memberships, then the workspace's
-scores, once (domain/batch_import.py).
+"""After a history import: the workspace's scores, then every touched customer's
+memberships, once (domain/batch_import.py).
 
 The import's profiles carry `imp`, which the CRM stream's consumer skips, so none of them
-has memberships yet: they are evaluated here, customer by customer, with every segment of
-the workspace (quietly: an imported profile publishes no segment event). Only then can
-the nightly scoring walk them (its walk reads the lifecycle member lists): its run for
-the workspace is started now (`ScoringService.rescore`), which computes the RFM edges,
-store rhythm and model from the whole history and re-applies the memberships those
-scores move.
+has memberships yet, and the nightly scoring's walk (the lifecycle member lists) cannot
+list them. So the scoring runs first (`ScoringService.rescore`), with the touched
+profiles counted beside the walk's customers: the RFM edges, store rhythm and model are
+computed from the whole history and saved, and the memberships of the customers the walk
+lists are re-applied where they move. Then each touched customer's memberships are
+evaluated once, under those scores, with every segment of the workspace (quietly: an
+imported profile publishes no segment event). Memberships first and scores after would
+write most of them twice: every customer's RFM group moves when the edges appear.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.ports import MembershipApplier, ProfilePages
 
 PAGE = 100
 
 
 class Rescorer(Protocol):
-    def rescore(self, workspace_id: str, now: datetime) -> dict[str, Any]: ...
+    def rescore(
+        self, workspace_id: str, now: datetime, profiles: Iterable[CustomerProfile] = ()
+    ) -> dict[str, Any]: ...
 
 
 class WorkspaceRecompute:
@@ -35,11 +40,17 @@ class WorkspaceRecompute:
 
     def recompute(self, workspace_id: str, customer_ids: Sequence[str], now: datetime) -> dict[str, Any]:
         ids = list(dict.fromkeys(customer_ids))
+        scores = (
+            self.scoring.rescore(workspace_id, now, self._live(workspace_id, ids)) if self.scoring else {}
+        )
         written = 0
         for start in range(0, len(ids), PAGE):
             page = ids[start : start + PAGE]
             live = self.profiles.load_many(workspace_id, page)
             for cid in page:  # absent: merged away since (its memberships go)
                 written += self.membership.apply(workspace_id, cid, live.get(cid), now).written
-        scores = self.scoring.rescore(workspace_id, now) if self.scoring is not None else {}
         return {"customers": len(ids), "memberships_written": written, "scores": scores}
+
+    def _live(self, workspace_id: str, ids: list[str]) -> Iterator[CustomerProfile]:
+        for start in range(0, len(ids), PAGE):
+            yield from self.profiles.load_many(workspace_id, ids[start : start + PAGE]).values()

@@ -69,22 +69,14 @@ class IngestStore(Protocol):
 
 
 class ImportWriter(Protocol):
-    """How a history import writes a chunk's items (adapters/import_writes.py)."""
+    """How a history import writes a chunk's items (adapters/ingest_store.py)."""
 
-    def write_chunk(self, writes: Sequence[tuple[Delivery, IngestPayload]]) -> list[WriteOutcome]:
-        """Each (delivery, payload) as `IngestStore.apply` would write it, in order; the
-        outcome of each."""
-        ...
-
-
-class StoredImages(Protocol):
-    """What a history import reads back after writing a chunk (adapters/ingest_store.py)."""
-
-    def stored_images(
-        self, workspace_id: str, source_id: str, payloads: Sequence[IngestPayload]
-    ) -> list[Image]:
-        """The state each payload's item holds now, each item once, in first-named order
-        (one consistent batch read)."""
+    def write_chunk(
+        self, writes: Sequence[tuple[Delivery, IngestPayload]]
+    ) -> tuple[list[WriteOutcome], list[Image]]:
+        """Each (delivery, payload) as `IngestStore.apply` would write it, in order: the
+        outcome of each, and the state each item holds after the chunk, each item once,
+        in first-named order."""
         ...
 
 
