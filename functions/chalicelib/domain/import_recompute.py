@@ -14,20 +14,14 @@ write most of them twice: every customer's RFM group moves when the edges appear
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.domain.customer_profile import CustomerProfile
-from chalicelib.domain.ports import MembershipApplier, ProfilePages
+from chalicelib.domain.ports import MembershipApplier, ProfilePages, Rescorer
 
 PAGE = 100
-
-
-class Rescorer(Protocol):
-    def rescore(
-        self, workspace_id: str, now: datetime, profiles: Iterable[CustomerProfile] = ()
-    ) -> dict[str, Any]: ...
 
 
 class WorkspaceRecompute:

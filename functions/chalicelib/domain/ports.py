@@ -9,7 +9,7 @@ with the customers service (this module imports nothing from messaging).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -282,6 +282,14 @@ class MembershipApplier(Protocol):
 
 
 # -- nightly scores ------------------------------------------------------------
+class Rescorer(Protocol):
+    """The nightly scoring of one workspace, now (ScoringService.rescore)."""
+
+    def rescore(
+        self, workspace_id: str, now: datetime, profiles: Iterable[CustomerProfile] = ()
+    ) -> dict[str, Any]: ...
+
+
 class NightlyStore(Protocol):
     def cursors(self) -> dict[str, NightlyCursor]: ...
     def start(self, workspace_id: str, day: str) -> NightlyCursor | None: ...
