@@ -2,16 +2,18 @@
 import, in one run on moto: orders per second, write units per order, equal profiles.
 
 The orders are generic-webhook bodies (the generic JSON-lines import's lines are the same
-bodies), with repeat customers. Write units are counted in one run, time measured in
-another without the counters (each of their reads costs moto about what the write it
-sizes does, the same for both paths). The webhook path is timed from the first HTTP
-request to the last stream record handled (the ingest stream's consumer, then the CRM
-stream's), as `patron bench ingest` runs it, plus that workspace's nightly scoring: the
-import's end state has the scores and the memberships they move, so the webhook path's
-must too (`webhook_before_nightly` gives the figures without it). The import is timed
-from reading the file to the end of its recompute, plus the stream records it leaves
-(skipped). Each path has its own workspace; their profiles are then compared field by
-field, leaving out what must differ (ids, revs, write times, `imp`, the source id). See
+bodies), with repeat customers. Each path runs on fresh tables (moto's index queries read
+the whole index, so a path run second would pay for the first one's items), twice: once
+with the write counters (units, profiles), once without them for the time (each of
+their reads costs moto about what the write it sizes does). The webhook path is timed
+from the first HTTP request to the last stream record handled (the ingest stream's
+consumer, then the CRM stream's), as `patron bench ingest` runs it, plus that
+workspace's nightly scoring: the import's end state has the scores and the memberships
+they move, so the webhook path's must too (`webhook_before_nightly`: without it). The
+import is timed from reading the file to the end of its recompute; the stream records
+it leaves (each skipped) are drained after and timed apart (Lambda handles them beside
+the import). The two workspaces' profiles are compared field by field, leaving out what
+must differ (ids, revs, write times, `imp`, workspace and source ids). See
 docs/benchmarks.md.
 """
 
