@@ -412,6 +412,21 @@ class FakeSourceErasureStore:
         items = self.tables.partition(f"W#{workspace_id}#Q")
         return [(i["pk"], i["sk"]) for i in items if i.get("src") == source_id]
 
+    def catalogue(self, workspace_id: str, source_id: str) -> list[ItemRef]:
+        return [(i["pk"], i["sk"]) for i in self.tables.partition(f"W#{workspace_id}#PR#{source_id}")]
+
+    def admin_secret(self, workspace_id: str, source_id: str) -> str | None:
+        listed = self.tables.crm.get((f"W#{workspace_id}#SRC", source_id))
+        return str(listed["adm"]) if listed is not None and listed.get("adm") else None
+
+    def disconnect(self, workspace_id: str, source_id: str) -> None:
+        listed = self.tables.crm.get((f"W#{workspace_id}#SRC", source_id))
+        if listed is None:
+            return
+        for key in source_keys(listed["pl"], listed["shop"], workspace_id, source_id):
+            for name in ("adm", "av", "aep"):
+                self.tables.crm[key].pop(name, None)
+
     def delete(self, keys: Sequence[ItemRef]) -> None:
         for key in dict.fromkeys(keys):
             self.tables.crm.pop(key, None)

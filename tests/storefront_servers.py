@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 import urllib.parse
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -128,9 +130,11 @@ class _Server:
         with self._lock:
             self.seen.append(seen)
             answer = self.check(seen) or (self.queued.popleft() if self.queued else None) or self.answer(seen)
-        data = json.dumps(answer.body).encode()
+        raw_body = isinstance(answer.body, bytes)  # a file (a bulk operation's JSONL), as it is
+        data = answer.body if raw_body else json.dumps(answer.body).encode()
         handler.send_response(answer.status)
-        handler.send_header("Content-Type", "application/json")
+        if "Content-Type" not in answer.headers:
+            handler.send_header("Content-Type", "application/json")
         handler.send_header("Content-Length", str(len(data)))
         for name, value in answer.headers.items():
             handler.send_header(name, value)
@@ -212,7 +216,13 @@ class ShopifyServer(_Server):
     """POST /admin/api/{version}/graphql.json with X-Shopify-Access-Token; `products` pages of
     `page_size` nodes with pageInfo, cursors opaque strings; `discountCodeBasicCreate` keeps
     each code in `discounts` (a code it has: a `TAKEN` userError; an input without the
-    documented required fields: INVALID / BLANK userErrors)."""
+    documented required fields: INVALID / BLANK userErrors).
+
+    Bulk operations: `bulkOperationRunQuery(query:)` over `orders` or `customers` (edges and
+    node) starts one (CREATED), a second while one runs is a userError; `node(id:)` on a
+    BulkOperation answers RUNNING `bulk_polls` times, then `bulk_outcome` (COMPLETED with
+    the `url` of `bulk_results[connection]`, served by GET /bulk/{n}.jsonl without the token,
+    as Shopify's signed storage links are; or FAILED / CANCELED / EXPIRED)."""
 
     def __init__(self, token: str, version: str, products: int = 5, page_size: int = 2) -> None:
         super().__init__()
@@ -220,8 +230,14 @@ class ShopifyServer(_Server):
         self.products = [shopify_product_node(n) for n in range(1, products + 1)]
         self.cost = (12.0, 988.0, 50.0)  # requested, currently available, restore rate
         self.discounts: list[dict[str, Any]] = []
+        self.bulk_results: dict[str, bytes] = {}  # "orders" / "customers" -> the JSONL
+        self.bulk_polls = 1
+        self.bulk_outcome: tuple[str, str | None] = ("COMPLETED", None)  # status, errorCode
+        self.operations: list[dict[str, Any]] = []  # each started: id, connection, query, polls
 
     def check(self, seen: Seen) -> Answer | None:
+        if seen.method == "GET" and seen.path.startswith("/bulk/"):
+            return self.bulk_file(seen.path)
         if seen.method != "POST" or seen.path != f"/admin/api/{self.version}/graphql.json":
             return Answer(404, {"errors": "Not Found"})
         if seen.headers.get("x-shopify-access-token") != self.token:
@@ -242,6 +258,10 @@ class ShopifyServer(_Server):
     def answer(self, seen: Seen) -> Answer:
         if "discountCodeBasicCreate" in seen.body["query"]:
             return self.discount(seen.body["variables"].get("basicCodeDiscount"))
+        if "bulkOperationRunQuery(query: $query)" in seen.body["query"]:
+            return self.run_bulk(seen.body["variables"].get("query"))
+        if "node(id: $id)" in seen.body["query"] and "... on BulkOperation" in seen.body["query"]:
+            return self.bulk_operation(seen.body["variables"].get("id"))
         after = seen.body["variables"].get("after")
         start = 0 if after is None else int(base64.b64decode(after).decode().split(":")[1])
         chunk = self.products[start : start + self.page_size]
@@ -300,6 +320,67 @@ class ShopifyServer(_Server):
             },
         )
 
+    def run_bulk(self, query: Any) -> Answer:
+        """bulkOperationRunQuery(query: String!): one top-level connection, edges and node."""
+        field = "bulkOperationRunQuery"
+
+        def refused(message: str, where: list[str] | None) -> Answer:
+            payload = {"bulkOperation": None, "userErrors": [{"field": where, "message": message}]}
+            return Answer(200, {"data": {field: payload}, "extensions": throttle_extensions(10, 990)})
+
+        head = re.match(
+            r"^\{\s*(orders|customers)(\(query: \"[^\"]*\"\))?\s*\{\s*edges\s*\{\s*node\s*\{",
+            query if isinstance(query, str) else "",
+        )
+        if head is None or query.count("{") != query.count("}"):
+            return refused(
+                "Invalid bulk query: a connection field with edges and node is required", ["query"]
+            )
+        running = [op for op in self.operations if op["status"] in ("CREATED", "RUNNING")]
+        if running:
+            return refused(
+                f"A bulk query operation for this app and shop is already in progress: {running[0]['id']}.",
+                None,
+            )
+        operation = {
+            "id": f"gid://shopify/BulkOperation/{720918 + len(self.operations)}",
+            "status": "CREATED",
+            "connection": head.group(1),
+            "query": query,
+            "polls": 0,
+        }
+        self.operations.append(operation)
+        payload = {"bulkOperation": {"id": operation["id"], "status": "CREATED"}, "userErrors": []}
+        return Answer(200, {"data": {field: payload}, "extensions": throttle_extensions(10, 990)})
+
+    def bulk_operation(self, operation_id: Any) -> Answer:
+        """node(id:) { ... on BulkOperation { id status errorCode objectCount url partialDataUrl } }."""
+        n = next((i for i, op in enumerate(self.operations) if op["id"] == operation_id), None)
+        if n is None:
+            return Answer(200, {"data": {"node": None}, "extensions": throttle_extensions(1, 999)})
+        operation = self.operations[n]
+        operation["polls"] += 1
+        status, code = ("RUNNING", None) if operation["polls"] <= self.bulk_polls else self.bulk_outcome
+        operation["status"] = status
+        data = self.bulk_results.get(operation["connection"], b"")
+        node = {
+            "id": operation["id"],
+            "status": status,
+            "errorCode": code,
+            "objectCount": str(len(data.splitlines())) if status == "COMPLETED" else "0",
+            "url": f"{self.url}/bulk/{n}.jsonl" if status == "COMPLETED" and data else None,
+            "partialDataUrl": None,
+        }
+        return Answer(200, {"data": {"node": node}, "extensions": throttle_extensions(1, 999)})
+
+    def bulk_file(self, path: str) -> Answer:
+        found = re.fullmatch(r"/bulk/(\d+)\.jsonl", path)
+        n = int(found.group(1)) if found else -1
+        if not 0 <= n < len(self.operations) or self.operations[n]["status"] != "COMPLETED":
+            return Answer(404, b"<Error><Code>NoSuchKey</Code></Error>", {"Content-Type": "application/xml"})
+        data = self.bulk_results.get(self.operations[n]["connection"], b"")
+        return Answer(200, data, {"Content-Type": "application/jsonl"})
+
 
 def _discount_context(context: Any) -> bool:
     """DiscountContextInput: `all: ALL` or `customers: {add: [gid]}`."""
@@ -322,16 +403,66 @@ def _customer_gets(gets: Any) -> bool:
     return isinstance(amount.get("amount"), str) and isinstance(amount.get("appliesOnEachItem"), bool)
 
 
-class WooCommerceServer(_Server):
-    """/wp-json/wc/v3/{orders,products,coupons} with HTTP basic auth (consumer key and secret)."""
+# The collection parameters `GET /wc/v3/orders` and `/wc/v3/customers` document, and their
+# `orderby` values; the stand-in refuses others (WordPress would ignore them: a typo here is
+# a filter that silently does nothing there). The customers list has no date filter.
+LIST_PARAMS = {
+    "orders": {"context", "page", "per_page", "search", "after", "before", "modified_after",
+               "modified_before", "dates_are_gmt", "exclude", "include", "offset", "order",
+               "orderby", "parent", "parent_exclude", "status", "customer", "product", "dp"},
+    "customers": {"context", "page", "per_page", "search", "exclude", "include", "offset",
+                  "order", "orderby", "email", "role"},
+}  # fmt: skip
+ORDERBY = {
+    "orders": ("date", "id", "include", "title", "slug", "modified"),
+    "customers": ("id", "include", "name", "registered_date"),
+}
+DEFAULT_ORDER = {"orders": ("date", "desc"), "customers": ("name", "asc")}
 
-    def __init__(self, key: str, secret: str, orders: int = 5, products: int = 0) -> None:
+
+def invalid_param(name: str, why: str) -> Answer:
+    return Answer(
+        400,
+        {
+            "code": "rest_invalid_param",
+            "message": f"Invalid parameter(s): {name}",
+            "data": {"status": 400, "params": {name: why}},
+        },
+    )
+
+
+def _iso(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+class WooCommerceServer(_Server):
+    """/wp-json/wc/v3/{orders,customers,products,coupons} with HTTP basic auth (consumer key and
+    secret). `orders` is a count (minimal orders) or the REST items themselves; lists are
+    sorted by `orderby`/`order` (orders: newest first by default) and orders filtered by
+    `after`/`before` on their creation date (`*_gmt` with `dates_are_gmt`)."""
+
+    def __init__(
+        self,
+        key: str,
+        secret: str,
+        orders: int | list[dict[str, Any]] = 5,
+        products: int = 0,
+        customers: list[dict[str, Any]] | None = None,
+    ) -> None:
         super().__init__()
         self.auth = "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
-        self.orders = [
-            {"id": n, "number": str(n), "date_created_gmt": "2025-10-07T07:50:26"}
-            for n in range(1, orders + 1)
-        ]
+        self.orders = (
+            orders
+            if isinstance(orders, list)
+            else [
+                {"id": n, "number": str(n), "date_created_gmt": "2025-10-07T07:50:26"}
+                for n in range(1, orders + 1)
+            ]
+        )
+        self.customers = list(customers or [])
         self.coupons: list[dict[str, Any]] = []
         self.products = [woo_product(n) for n in range(1, products + 1)]
 
@@ -367,6 +498,11 @@ class WooCommerceServer(_Server):
                     },
                 },
             )
+        resource = seen.path.removeprefix("/wp-json/wc/v3/")
+        if seen.method == "GET" and resource in LIST_PARAMS:
+            refused = self.check_list(resource, seen.query)
+            if refused is not None:
+                return refused
         if seen.method == "POST" and not (
             seen.headers.get("content-type", "").startswith("application/json")
             and isinstance(seen.body, dict)
@@ -383,8 +519,8 @@ class WooCommerceServer(_Server):
 
     def answer(self, seen: Seen) -> Answer:
         resource = seen.path.removeprefix("/wp-json/wc/v3/")
-        if seen.method == "GET" and resource in ("orders", "products"):
-            listed = self.orders if resource == "orders" else self.products
+        if seen.method == "GET" and resource in ("orders", "customers", "products"):
+            listed = self.products if resource == "products" else self.listed(resource, seen.query)
             per_page, page = int(seen.query.get("per_page", "10")), int(seen.query.get("page", "1"))
             chunk = listed[(page - 1) * per_page : page * per_page]
             pages = max(1, -(-len(listed) // per_page))
@@ -402,6 +538,54 @@ class WooCommerceServer(_Server):
             coupon = {"id": 700 + len(self.coupons), **seen.body}
             self.coupons.append(coupon)
             return Answer(201, coupon)
+        return self.no_route()
+
+    @staticmethod
+    def check_list(resource: str, query: dict[str, str]) -> Answer | None:
+        """The documented collection parameters of `resource`, with valid values."""
+        for name, value in query.items():
+            if name not in LIST_PARAMS[resource]:
+                return invalid_param(name, f"{name} is not a parameter of GET /wc/v3/{resource}")
+            if name == "orderby" and value not in ORDERBY[resource]:
+                return invalid_param(name, f"orderby is not one of {', '.join(ORDERBY[resource])}.")
+            if name == "order" and value not in ("asc", "desc"):
+                return invalid_param(name, "order is not one of asc, desc.")
+            if name in ("after", "before") and _iso(value) is None:
+                return invalid_param(name, "Invalid date.")
+            if name == "dates_are_gmt" and value not in ("true", "false", "1", "0"):
+                return invalid_param(name, "dates_are_gmt is not of type boolean.")
+        return None
+
+    def listed(self, resource: str, query: dict[str, str]) -> list[dict[str, Any]]:
+        """The orders or customers the query selects, in its order."""
+        items = self.orders if resource == "orders" else self.customers
+        gmt = query.get("dates_are_gmt") in ("true", "1")
+        stamp = "date_created_gmt" if gmt else "date_created"
+
+        def created(item: dict[str, Any]) -> datetime:
+            value = _iso(str(item.get(stamp) or item.get("date_created_gmt")))
+            assert value is not None, "a stand-in item needs date_created_gmt"
+            return value
+
+        after, before = _iso(query.get("after", "")), _iso(query.get("before", ""))
+        chosen = [
+            i
+            for i in items
+            if (after is None or created(i).replace(tzinfo=None) > after.replace(tzinfo=None))
+            and (before is None or created(i).replace(tzinfo=None) < before.replace(tzinfo=None))
+        ]
+        default_by, default_order = DEFAULT_ORDER[resource]
+        by, order = query.get("orderby", default_by), query.get("order", default_order)
+        keys = {
+            "id": lambda i: i["id"],
+            "date": created,
+            "registered_date": created,
+            "name": lambda i: f"{i.get('first_name', '')} {i.get('last_name', '')}",
+        }
+        return sorted(chosen, key=keys.get(by, keys["id"]), reverse=order == "desc")
+
+    @staticmethod
+    def no_route() -> Answer:
         return Answer(
             404,
             {

@@ -16,7 +16,8 @@ from patron import iam
 from patron.bench.campaign import START, bulk_destinations, customer, prepare, put_customers
 from patron.harness import Harness, Workspace
 from patron.poller import LambdaContext
-from tests.conftest import load_event, relative_to
+from tests.cli_runs import run
+from tests.conftest import event_bytes, load_event, relative_to
 from tests.integration.test_campaigns import create, post
 from tests.integration.test_consent import stop_list
 from tests.integration.test_function_url import signed
@@ -256,3 +257,27 @@ def test_an_erasure_calls_only_what_the_roles_grant(stage: Harness, ws: Workspac
     assert {("s3:GetObject", "*"), ("s3:PutObject", "*")} <= calls.made["IngestStream"]
     assert ("dynamodb:BatchWriteItem", stage.settings.crm_table) in calls.made["WebhookUrl"]
     assert_granted(stage, calls, "WebhookUrl", "APIHandler", "IngestStream")
+
+
+def test_a_source_erasure_calls_only_what_the_roles_grant(stage: Harness, ws: Workspace, cli_on: Harness):
+    # Given a Shopify source connected to its store's Admin API, with a product and an order
+    source_id = ws.sources["shopify"]["source_id"]
+    connected = run(
+        "source", "connect", "-w", ws.workspace_id, source_id, "--access-token", "shpat_grant_0123"
+    )
+    assert connected.exit_code == 0, connected.stderr
+    stage.send(ws, "shopify", "products/update", event_bytes("shopify/products_update.json"))
+    stage.send(ws, "shopify", "orders/create", event_bytes("shopify/orders_create.json"))
+    stage.drain()
+    calls = recording(stage)
+    # When the shop sends shop/redact through the API Gateway route, and the ingest stream
+    # carries the erasure out (catalogue and Admin API secret included)
+    calls.now = "APIHandler"
+    stage.send(ws, "shopify", "shop/redact", event_bytes("shopify/shop_redact.json"))
+    calls.now = "IngestStream"
+    while stage.poller.drain():
+        pass
+    # Then the stream deleted the secret and the products, and every call is in its role
+    assert ("secretsmanager:DeleteSecret", "*") in calls.made["IngestStream"]
+    assert stage.container.source_erasure.status(ws.workspace_id, source_id)["removed"]["products"] == 1
+    assert_granted(stage, calls, "APIHandler", "IngestStream")

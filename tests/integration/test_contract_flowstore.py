@@ -308,6 +308,9 @@ def test_the_coupon_item_layout_round_trips():
         "src": None,
         "sid": None,
         "reg": None,
+        "ro": None,  # not redeemed: the redemption's attributes are left out
+        "rat": None,
+        "rrev": None,
     }
     assert coupon_from_item(to_plain(item)) == coupon
 

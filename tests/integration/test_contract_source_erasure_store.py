@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.adapters import records
+from chalicelib.adapters.catalogue_store import product_key
 from chalicelib.adapters.profile_items import profile_pk
 from chalicelib.adapters.source_erasure_store import DynamoSourceErasureStore
 from chalicelib.domain.erasure_values import MergedPointer, ProfileRemains, RunItem
@@ -252,3 +253,32 @@ def test_the_sources_requests_exports_and_quarantined_bodies_are_found(side):
     store.delete([*quarantined, *store.privacy_exports(WS, ["r1"])])
     assert store.quarantined(WS, SRC) == [] and len(store.quarantined(WS, OTHER)) == 1
     assert store.privacy_exports(WS, ["r1"]) == []
+
+
+def test_the_sources_catalogue_and_admin_connection_are_found_and_forgotten(side):
+    store, tables = side.port, side.tables
+    # Given two connected sources, each with products in its catalogue partition
+    for source, shop in ((SRC, "a.myshopify.com"), (OTHER, "b.example")):
+        connection = {"adm": f"arn:secret:{source}/admin", "av": "2025-07", "aep": "http://127.0.0.1:1"}
+        tables.put_crm(
+            {"pk": f"W#{WS}#SRC", "sk": source, "pl": "shopify", "shop": shop, "t": "source"} | connection
+        )
+        tables.put_crm({"pk": f"SRC#shopify#{shop}", "sk": "SRC", "ws": WS, "t": "source_ref"} | connection)
+        for pid in ("1", "2"):
+            key = product_key(WS, source, pid)
+            tables.put_crm({"pk": key["pk"]["S"], "sk": key["sk"]["S"], "t": "product", "src": source})
+    # When the source's catalogue and Admin API secret are looked up
+    products = store.catalogue(WS, SRC)
+    # Then only its own are found
+    assert sorted(sk for _, sk in products) == ["P#1", "P#2"]
+    assert store.admin_secret(WS, SRC) == f"arn:secret:{SRC}/admin"
+    assert store.admin_secret(WS, "src_unknown") is None
+    # And once deleted and disconnected, both its items forget the connection; the other's stay
+    store.delete(products)
+    store.disconnect(WS, SRC)
+    store.disconnect(WS, "src_unknown")  # nothing to do
+    assert store.catalogue(WS, SRC) == [] and len(store.catalogue(WS, OTHER)) == 2
+    assert store.admin_secret(WS, SRC) is None
+    for pk, sk in ((f"W#{WS}#SRC", SRC), ("SRC#shopify#a.myshopify.com", "SRC")):
+        assert not {"adm", "av", "aep"} & set(tables.get_crm(pk, sk))
+    assert tables.get_crm("SRC#shopify#b.example", "SRC")["adm"] == f"arn:secret:{OTHER}/admin"

@@ -5,6 +5,7 @@ twice; a refusal holds the message; an unconnected source issues the code here o
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -44,6 +45,30 @@ def connect(stage, ws, monkeypatch: pytest.MonkeyPatch, shop: ShopifyServer) -> 
     stage.container.store_discounts.policy = RetryPolicy(sleep=lambda s: None)
 
 
+@pytest.fixture
+def shop(stage, flows_ws, monkeypatch) -> Iterator[ShopifyServer]:
+    """A Shopify stand-in the workspace's Shopify source is connected to, and Jane's
+    abandoned checkout from that source."""
+    with ShopifyServer(TOKEN, VERSION, products=0).running() as server:
+        connect(stage, flows_ws, monkeypatch, server)
+        abandon(stage, flows_ws)
+        yield server
+
+
+def fail_once(monkeypatch: pytest.MonkeyPatch, obj: Any, name: str) -> list[int]:
+    """`obj.name` raises on its first call and works after; the calls are counted."""
+    real, calls = getattr(obj, name), []
+
+    def failing_once(*args: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("lost on the first attempt")
+        return real(*args)
+
+    monkeypatch.setattr(obj, name, failing_once)
+    return calls
+
+
 def abandon(stage, ws) -> None:
     """Jane's Shopify checkout, and no order."""
     stage.send(
@@ -62,30 +87,18 @@ def creations(shop: ShopifyServer) -> int:
 
 
 def test_a_connected_stores_recovery_code_is_created_once_though_the_step_runs_twice(
-    stage, flows_ws, monkeypatch
+    stage, flows_ws, shop, monkeypatch
 ):
     ws = flows_ws
-    with ShopifyServer(TOKEN, VERSION, products=0).running() as shop:
-        # Given Jane's abandoned checkout from a Shopify source connected to its store
-        connect(stage, ws, monkeypatch, shop)
-        abandon(stage, ws)
-        # and a first attempt that fails after the store made the code (the message not sent)
-        messaging = stage.container.flows.engine.messaging
-        real_send, calls = messaging.send, []
-
-        def send_failing_once(*args: Any) -> Any:
-            calls.append(1)
-            if len(calls) == 1:
-                raise RuntimeError("lost before sending")
-            return real_send(*args)
-
-        monkeypatch.setattr(messaging, "send", send_failing_once)
-        # When the tick runs at four hours, then again when the step is retried
-        stage.container.flows.tick(CHECKOUT_AT + timedelta(hours=4, minutes=5))
-        failed = runs(stage, ws, jane(stage, ws))["abandoned-checkout"]
-        nothing_sent = sent_emails(stage)
-        stage.container.flows.tick(CHECKOUT_AT + timedelta(hours=4, minutes=30))
-        stage.container.flows.tick(CHECKOUT_AT + timedelta(hours=5))
+    # Given Jane's abandoned checkout from a Shopify source connected to its store (`shop`)
+    # and a first attempt that fails after the store made the code (the message not sent)
+    calls = fail_once(monkeypatch, stage.container.flows.engine.messaging, "send")
+    # When the tick runs at four hours, then again when the step is retried
+    stage.container.flows.tick(CHECKOUT_AT + timedelta(hours=4, minutes=5))
+    failed = runs(stage, ws, jane(stage, ws))["abandoned-checkout"]
+    nothing_sent = sent_emails(stage)
+    stage.container.flows.tick(CHECKOUT_AT + timedelta(hours=4, minutes=30))
+    stage.container.flows.tick(CHECKOUT_AT + timedelta(hours=5))
 
     # Then the step ran twice and the store was asked for the code once
     assert failed["status"] == "active" and failed["tries"] == 1 and nothing_sent == []
@@ -105,47 +118,32 @@ def test_a_connected_stores_recovery_code_is_created_once_though_the_step_runs_t
     assert finished["status"] == "done" and "coupon_registered" not in finished["log"][-1]
 
 
-def test_a_code_the_store_already_has_counts_as_created(stage, flows_ws, monkeypatch):
+def test_a_code_the_store_already_has_counts_as_created(stage, flows_ws, shop, monkeypatch):
     ws = flows_ws
-    with ShopifyServer(TOKEN, VERSION, products=0).running() as shop:
-        # Given a connected source, and a first attempt that made the code in the store but
-        # crashed before recording the store's id
-        connect(stage, ws, monkeypatch, shop)
-        abandon(stage, ws)
-        coupons = stage.container.flows.engine.coupons
-        real, calls = coupons.registered, []
-
-        def crash_once(*args: Any) -> bool:
-            calls.append(1)
-            if len(calls) == 1:
-                raise RuntimeError("crashed")
-            return real(*args)
-
-        monkeypatch.setattr(coupons, "registered", crash_once)
-        # When the step runs, and again
-        stage.container.flows.tick(CHECKOUT_AT + timedelta(hours=4, minutes=5))
-        stage.container.flows.tick(CHECKOUT_AT + timedelta(hours=5))
+    # Given a connected source (`shop`), and a first attempt that made the code in the store
+    # but crashed before recording the store's id
+    calls = fail_once(monkeypatch, stage.container.flows.engine.coupons, "registered")
+    # When the step runs, and again
+    stage.container.flows.tick(CHECKOUT_AT + timedelta(hours=4, minutes=5))
+    stage.container.flows.tick(CHECKOUT_AT + timedelta(hours=5))
 
     # Then the second creation was refused as TAKEN and taken as done: one code, one email
-    assert creations(shop) == 2 and len(shop.discounts) == 1
+    assert len(calls) == 2 and creations(shop) == 2 and len(shop.discounts) == 1
     (email,) = sent_emails(stage)
     coupon = stage.container.flows.coupons.get(ws.workspace_id, code_of(email))
     assert coupon is not None and coupon.store_id == "exists" and coupon.registered is True
 
 
-def test_a_store_that_refuses_the_code_holds_the_message(stage, flows_ws, monkeypatch):
+def test_a_store_that_refuses_the_code_holds_the_message(stage, flows_ws, shop):
     ws = flows_ws
-    with ShopifyServer(TOKEN, VERSION, products=0).running() as shop:
-        # Given a connected source whose store refuses the discount (a userError)
-        connect(stage, ws, monkeypatch, shop)
-        abandon(stage, ws)
-        shop.then(user_errors(MUTATION, (["basicCodeDiscount", "endsAt"], "Ends at is invalid", "INVALID")))
-        # When the reminder is due
-        stage.container.flows.tick(CHECKOUT_AT + timedelta(hours=4, minutes=5))
-        held = runs(stage, ws, jane(stage, ws))["abandoned-checkout"]
-        nothing_sent = sent_emails(stage)
-        # and the step is retried once the store accepts
-        stage.container.flows.tick(CHECKOUT_AT + timedelta(hours=5))
+    # Given a connected source (`shop`) whose store refuses the discount (a userError)
+    shop.then(user_errors(MUTATION, (["basicCodeDiscount", "endsAt"], "Ends at is invalid", "INVALID")))
+    # When the reminder is due
+    stage.container.flows.tick(CHECKOUT_AT + timedelta(hours=4, minutes=5))
+    held = runs(stage, ws, jane(stage, ws))["abandoned-checkout"]
+    nothing_sent = sent_emails(stage)
+    # and the step is retried once the store accepts
+    stage.container.flows.tick(CHECKOUT_AT + timedelta(hours=5))
 
     # Then no message went with a dead code; the run stayed active and says why
     assert nothing_sent == []

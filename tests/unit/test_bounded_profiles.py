@@ -21,6 +21,7 @@ from chalicelib.adapters.codec import to_item
 from chalicelib.adapters.order_items import ingest_change, order_detail
 from chalicelib.adapters.profile_items import profile_of
 from chalicelib.domain import predict, profiles, timemath
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.customers import CustomerService, ProfileView
 from chalicelib.domain.models import Platform
 from chalicelib.domain.money import round_money
@@ -67,7 +68,7 @@ def body(s: State) -> dict[str, Any]:
         line_items=[
             {
                 "product_id": BASKET[i][0],
-                "title": BASKET[i][0],
+                "title": f"{BASKET[i][0]} of order {s.order}",  # `last_product` names its order
                 "quantity": 1,
                 "price": "1.00",
                 "category": BASKET[i][1],
@@ -133,10 +134,17 @@ def straightforward(final: list[State]) -> dict[str, Any]:
         "products": sorted({BASKET[i][0] for s in counted for i in s.products}),
         "categories": sorted({BASKET[i][1] for s in counted for i in s.products}),
         "channels": sorted({"pos" if s.order % 3 == 0 else "web" for s in counted}),
+        # the first line of the latest order that counts (a refunded one still counts)
+        "last_product": max(
+            ((s.day, s.order, f"{BASKET[s.products[0]][0]} of order {s.order}") for s in counted),
+            default=(None, None, None),
+        )[2],
     }
 
 
-def figures(v: ProfileView) -> dict[str, Any]:
+def figures(profile: CustomerProfile) -> dict[str, Any]:
+    v = ProfileView.of(profile)
+
     def at(text: str | None) -> datetime | None:
         return datetime.fromisoformat(text) if text else None
 
@@ -154,6 +162,7 @@ def figures(v: ProfileView) -> dict[str, Any]:
         "products": v.products,
         "categories": v.categories,
         "channels": v.channels,
+        "last_product": profile.last_product,
     }
 
 
@@ -184,7 +193,7 @@ def test_a_customer_with_many_more_orders_than_the_bound_keeps_a_small_profile_w
     profile = store.profile()
     assert len(profile["o"]) <= RECENT_ORDERS
     # And every aggregate is the straightforward sum over every order's latest state
-    assert figures(ProfileView.of(profile_of(profile))) == straightforward([states[-1] for states in orders])
+    assert figures(profile_of(profile)) == straightforward([states[-1] for states in orders])
     # And the moved orders are in their own items, each at its latest version
     moved = store.moved_entries("ws_test", [profile["cid"]])
     assert len(moved) + len(profile["o"]) == 120
@@ -239,7 +248,7 @@ def test_any_permutation_and_duplication_of_deliveries_gives_the_straightforward
     store = apply_all([delivery(s) for s in deliveries])
     # Then the aggregates are those of every order's latest state, summed directly
     profile = store.profile()
-    assert figures(ProfileView.of(profile_of(profile))) == straightforward([h[-1] for h in states])
+    assert figures(profile_of(profile)) == straightforward([h[-1] for h in states])
     assert len(profile["o"]) <= RECENT_ORDERS + 1
     # And the model inputs equal those of a profile that keeps every entry
     reference = apply_all([delivery(h[-1]) for h in states], bound=10**6)
@@ -264,7 +273,7 @@ def test_a_merge_brings_the_moved_orders_of_both_profiles_and_later_changes_stay
     # Then one profile holds all of them, moved ones of the merged-away profile included
     assert result.merged
     placed = [h[0] for h in by_phone + by_email] + [both]
-    assert figures(ProfileView.of(profile_of(store.profile()))) == straightforward(placed)
+    assert figures(profile_of(store.profile())) == straightforward(placed)
     # And a later change of a moved order of the merged-away profile (a refund, then a
     # cancellation), delivered twice, is counted exactly once
     lost = by_email if result.customer_id != _email_id() else by_phone
@@ -298,7 +307,7 @@ def test_a_merge_brings_the_moved_orders_of_both_profiles_and_later_changes_stay
             item = _with_contact(item, phone=PHONE)
         service.apply_change(ingest_change(None, item))
     final = [cancelled if s.order == merged_away.order else s for s in placed]
-    assert figures(ProfileView.of(profile_of(store.profile()))) == straightforward(final)
+    assert figures(profile_of(store.profile())) == straightforward(final)
     # And the merge record counts every order the merged-away profile held
     (record,) = store.of_type("merge")
     assert record["orders_moved"] == 2 * RECENT_ORDERS
@@ -341,6 +350,6 @@ def test_an_order_dated_decades_away_does_not_inflate_the_profile():
     # Then the profile stays small (the days with an order are a compressed bitmap) and exact
     profile = store.profile()
     assert item_size(to_item(profile)) < 3000
-    assert figures(ProfileView.of(profile_of(profile))) == straightforward(states)
+    assert figures(profile_of(profile)) == straightforward(states)
     reference = apply_all([stored_old] + [delivery(s) for s in states[:-1]], bound=10**6)
     assert predict.summary(profile_of(profile), NOW) == predict.summary(profile_of(reference.profile()), NOW)

@@ -141,3 +141,17 @@ def test_a_decision_and_a_batch_body_round_trip():
         '{"ws":"ws_1","camp":"cmp1","b":"b1","to":[{"c":"c1","v":"a"},{"c":"c2","v":"b"}]}'
     )
     assert batch_from_body(json.loads(json.dumps(body))) == batch
+
+
+def test_a_campaigns_featured_product_reads_back_and_writes_back_the_same():
+    # Given a stored campaign with a featured product (no picture)
+    item = DECIDED | {"prd": {"r": "src_1.42", "t": "Stoneware Mug", "u": "https://demo.example/mug"}}
+    # When it is read as a Campaign and written back
+    campaign = campaign_from_item(item)
+    # Then the domain sees the product and its template values, and the item is the same
+    assert campaign.product is not None and campaign.product.ref == "src_1.42"
+    assert campaign.product.values() == {
+        "product.title": "Stoneware Mug",
+        "product.url": "https://demo.example/mug",
+    }
+    assert campaign_to_item(campaign) == item

@@ -239,7 +239,8 @@ def test_an_order_at_the_epoch_sets_first_and_last_order_at():
     # Then it counts, and it is the first and the last order (it used to leave them empty)
     assert item["n"] == 1
     assert item["first"] == item["last"] == "1970-01-01T00:00:00.000000Z"
-    assert item["lpt"]["t"] == 0  # its products are the latest order's
+    assert item["o"]["src_1.1"]["t"] == 0  # and it names the last product
+    assert profile_of(item).last_product == "Organic Cotton Tee"
 
 
 def test_the_report_counts_an_order_placed_at_the_epoch():

@@ -18,6 +18,7 @@ from chalicelib.adapters.profile_items import (
     profile_item,
     profile_of,
     summary_item,
+    summary_of,
 )
 from chalicelib.domain.order_entries import summarize
 from tests.ingest_schedule import RECEIVED, Schedule, draw_schedule
@@ -67,7 +68,14 @@ def test_profiles_made_in_any_delivery_order_round_trip(schedule: Schedule):
 def test_a_profile_with_moved_entries_consent_withdrawn_and_unknown_attributes_round_trips():
     # Given a profile as an older release and Patron's own withdrawals left it
     entries = {
-        "src_0.1": {"v": 3, "t": 1_700_000_000, "a": Decimal("12.50"), "r": Decimal("2.50"), "p": ["a"]},
+        "src_0.1": {
+            "v": 3,
+            "t": 1_700_000_000,
+            "a": Decimal("12.50"),
+            "r": Decimal("2.50"),
+            "p": ["a"],
+            "n": "Hook",
+        },
         "src_0.2": {"v": 1, "t": 0, "x": True, "cur": "EUR", "oa": Decimal("9.00"), "ch": "pos"},
         "src_1.3": {"v": 2, "cur": "JPY", "oa": Decimal("1200"), "or": Decimal("200"), "k": ["c"]},
     }
@@ -90,7 +98,7 @@ def test_a_profile_with_moved_entries_consent_withdrawn_and_unknown_attributes_r
         "cs": {"s": "subscribed", "at": "2026-01-02T00:00:00.000000Z"},
         "mrg": ["c_0"],
         "lpt": {"t": 1_700_000_000, "n": ["Hook"]},
-        "o": {"src_0.9": {"v": 1, "t": 1_800_000_000, "a": Decimal("5.00")}},
+        "o": {"src_0.9": {"v": 1, "t": 1_800_000_000, "a": Decimal("5.00"), "n": "Line"}},
         "so": summary_item(moved),
         "n": 2,
         "cur": "USD",
@@ -111,3 +119,19 @@ def test_a_profile_with_moved_entries_consent_withdrawn_and_unknown_attributes_r
     assert profile.indexed_phone == "+33612345678" and profile.indexed_external_id is None
     assert profile.unknown == {"legacy": "kept as it was"} and profile.member is False
     assert [order_entry(e) for e in entries.values()][1].counted is False
+    # And the titles: each entry's, the moved ones' latest, and an older release's lpt
+    assert item["so"]["lt"] == {"t": 1_700_000_000, "n": "Hook"}
+    assert profile.moved.latest == (1_700_000_000, "Hook")
+    assert profile.orders["src_0.9"].title == "Line" and profile.last_product == "Line"
+    assert profile.latest_titles is not None and profile.latest_titles.titles == ["Hook"]
+
+
+def test_a_summary_an_older_release_stored_has_no_latest_title_and_round_trips():
+    # Given a moved-entries summary stored before entries had titles
+    old = summary_item(summarize({"src_0.1": order_entry({"v": 1, "t": 1_700_000_000, "a": Decimal(1)})}))
+    assert old is not None and "lt" not in old
+    # When it is read and written back
+    read = summary_of(old)
+    # Then it has no latest title and is the item it was
+    assert read is not None and read.latest is None
+    assert summary_item(read) == old

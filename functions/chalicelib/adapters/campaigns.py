@@ -26,7 +26,13 @@ from chalicelib.adapters.codec import to_av
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.adapters.retry import send_message_batch
 from chalicelib.domain.messaging.abtest import Decision
-from chalicelib.domain.messaging.campaign_model import Campaign, CampaignBatch, CampaignVariant, Recipient
+from chalicelib.domain.messaging.campaign_model import (
+    Campaign,
+    CampaignBatch,
+    CampaignVariant,
+    FeaturedProduct,
+    Recipient,
+)
 from chalicelib.domain.timemath import iso, parse_iso
 
 DUE_PK = "CAMPDUE"
@@ -71,8 +77,18 @@ def campaign_to_item(c: Campaign) -> dict[str, Any]:
         "abd": None if c.decision is None else decision_to_item(c.decision),
         "dec": iso(c.decide_at),
         "fin": iso(c.finished_at),
+        "prd": None if c.product is None else product_to_item(c.product),
     }
     return {k: v for k, v in item.items() if v is not None}
+
+
+def product_to_item(p: FeaturedProduct) -> dict[str, str]:
+    """The featured product as the campaign item keeps it (`prd`): ref, title, url, image."""
+    return {k: v for k, v in {"r": p.ref, "t": p.title, "u": p.url, "i": p.image}.items() if v}
+
+
+def product_from_item(item: dict[str, Any]) -> FeaturedProduct:
+    return FeaturedProduct(ref=item["r"], title=item["t"], url=item.get("u"), image=item.get("i"))
 
 
 def campaign_from_item(item: dict[str, Any]) -> Campaign:
@@ -103,6 +119,7 @@ def campaign_from_item(item: dict[str, Any]) -> Campaign:
         decision=decision_from_item(item["abd"]) if item.get("abd") else None,
         decide_at=parse_iso(item.get("dec")),
         finished_at=parse_iso(item.get("fin")),
+        product=product_from_item(item["prd"]) if item.get("prd") else None,
     )
 
 

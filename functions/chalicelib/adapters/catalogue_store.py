@@ -1,4 +1,5 @@
-"""The catalogue's products in the CRM table: `W#<ws>#PR#<source>#<product id>` / `PR`.
+"""The catalogue's products in the CRM table: `W#<ws>#PR#<source>` / `P#<product id>` (a
+source's products share a partition: erasing the source Queries them, no scan).
 
 Written by the webhook path, one conditional `UpdateItem` per delivery, only over an
 older version (the ingest table's condition); a deletion sets `del` and keeps the rest.
@@ -19,12 +20,17 @@ from chalicelib.domain.models import Delivery, Product, ProductDeletion, Product
 from chalicelib.domain.ports import WriteOutcome
 from chalicelib.domain.timemath import iso
 
-SK = "PR"
+SK = "P#"  # + the platform's product id
 NEWER = "attribute_not_exists(ver) OR (ver <= :ver AND (attribute_not_exists(h) OR h <> :h))"
 
 
+def catalogue_partition(workspace_id: str, source_id: str) -> str:
+    """The partition of one source's products."""
+    return f"W#{workspace_id}#PR#{source_id}"
+
+
 def product_key(workspace_id: str, source_id: str, product_id: str) -> dict[str, Any]:
-    return {"pk": {"S": f"W#{workspace_id}#PR#{source_id}#{product_id}"}, "sk": {"S": SK}}
+    return {"pk": {"S": catalogue_partition(workspace_id, source_id)}, "sk": {"S": SK + product_id}}
 
 
 def product_fields(product: Product) -> dict[str, Any]:
@@ -127,13 +133,13 @@ class DynamoCatalogueStore:
     def products(self, workspace_id: str, refs: Sequence[tuple[str, str]]) -> list[CatalogueEntry]:
         if not refs:
             return []
-        keys = [(k["pk"]["S"], SK) for k in (product_key(workspace_id, s, p) for s, p in refs)]
+        keys = [(k["pk"]["S"], k["sk"]["S"]) for k in (product_key(workspace_id, s, p) for s, p in refs)]
         items = self.t.batch_get(keys, consistent=False)
         return [entry_of(i) for i in items if i.get("t") == "product"]
 
     def product(self, workspace_id: str, source_id: str, product_id: str) -> StoredProduct | None:
         key = product_key(workspace_id, source_id, product_id)
-        item = self.t.get(key["pk"]["S"], SK)
+        item = self.t.get(key["pk"]["S"], key["sk"]["S"])
         return stored_product(item) if item is not None and item.get("t") == "product" else None
 
     def _update(

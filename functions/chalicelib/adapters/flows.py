@@ -324,7 +324,8 @@ class DynamoCoupons:
 
 def coupon_item(workspace_id: str, coupon: IssuedCoupon) -> dict[str, Any]:
     """A coupon's item: `cid`, `mk` (the message key), `pct` or `amt` and `cur`, `exp`
-    (expires at), `ia` (issued at); None values are left out when written."""
+    (expires at), `ia` (issued at); redeemed: `ro` (order key), `rat`, `rrev` (net revenue);
+    None values are left out when written."""
     return {
         "pk": f"W#{workspace_id}#CPN",
         "sk": coupon.code,
@@ -340,6 +341,9 @@ def coupon_item(workspace_id: str, coupon: IssuedCoupon) -> dict[str, Any]:
         "src": coupon.source_id,
         "sid": coupon.store_id,
         "reg": coupon.registered,
+        "ro": coupon.order_key,
+        "rat": coupon.redeemed_at,
+        "rrev": coupon.revenue,
     }
 
 
@@ -359,4 +363,7 @@ def coupon_from_item(item: dict[str, Any]) -> IssuedCoupon:
         source_id=item.get("src"),
         store_id=item.get("sid"),
         registered=None if item.get("reg") is None else bool(item["reg"]),
+        order_key=item.get("ro"),
+        redeemed_at=item.get("rat"),
+        revenue=number("rrev"),
     )

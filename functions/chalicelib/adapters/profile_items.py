@@ -80,7 +80,7 @@ _FIGURES = (
     ("srcs", "sources"),
 )
 _CONSENT_KEYS = ("s", "at", "src")
-_ENTRY_KEYS = ("v", "t", "x", "a", "r", "cur", "oa", "or", "ch", "p", "k")
+_ENTRY_KEYS = ("v", "t", "x", "a", "r", "cur", "oa", "or", "ch", "p", "k", "n")
 _KNOWN = frozenset(
     {"pk", "sk", "t", "ws", "cid", "rev", "m", "ce", "cs", "mrg", "lpt", "o", "so", "srcx"}
     | {"phone_k", "ext_k", "imp"}
@@ -112,6 +112,7 @@ def order_entry(stored: dict[str, Any]) -> OrderEntry:
         channel=stored.get("ch"),
         products=list(stored["p"]) if stored.get("p") is not None else None,
         categories=list(stored["k"]) if stored.get("k") is not None else None,
+        title=str(stored["n"]) if stored.get("n") is not None else None,
     )
 
 
@@ -128,6 +129,7 @@ def order_entry_item(entry: OrderEntry) -> dict[str, Any]:
         entry.channel,
         entry.products,
         entry.categories,
+        entry.title,
     )
     return {k: v for k, v in zip(_ENTRY_KEYS, values, strict=True) if v is not None}
 
@@ -154,7 +156,13 @@ def summary_of(stored: dict[str, Any] | None) -> Summary | None:
         int.from_bytes(zlib.decompress(bytes(stored["dm"])), "little") if stored.get("dm") else 0,
         Decimal(stored.get("d0v", 0)),
         Decimal(stored.get("v", 0)),
+        _latest(stored.get("lt")),
     )
+
+
+def _latest(stored: dict[str, Any] | None) -> tuple[int, str] | None:
+    """The moved entries' latest counted title (`lt`: time and title)."""
+    return None if stored is None else (int(stored["t"]), str(stored["n"]))
 
 
 def summary_item(summary: Summary | None) -> dict[str, Any] | None:
@@ -175,6 +183,9 @@ def summary_item(summary: Summary | None) -> dict[str, Any] | None:
         item["u"] = dict(summary.unconverted)
     if summary.first is not None and summary.last is not None:
         item["t0"], item["t1"] = summary.first, summary.last
+    if summary.latest is not None:
+        t, title = summary.latest
+        item["lt"] = {"t": t, "n": title}
     if summary.day0 is not None:
         item["d0"], item["d0v"] = summary.day0, summary.day0_value
         # zlib: a year of daily orders is 46 bytes, and a date decades off (a test order

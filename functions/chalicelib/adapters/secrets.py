@@ -74,6 +74,17 @@ class SecretsManagerStore:
         )
         return str(response["ARN"])
 
+    def delete_secret(self, secret_ref: str) -> bool:
+        """Deleted at once (ForceDeleteWithoutRecovery: no 7-day window in which the store's
+        credentials live on); False when it was gone already (a retried erasure)."""
+        self._admin.invalidate(secret_ref)
+        self._cache.invalidate(secret_ref)
+        try:
+            self._client.delete_secret(SecretId=secret_ref, ForceDeleteWithoutRecovery=True)
+        except self._client.exceptions.ResourceNotFoundException:
+            return False
+        return True
+
     def admin_credentials(self, secret_ref: str, api_version: str | None) -> AdminCredentials:
         value = self._admin.get(
             secret_ref,

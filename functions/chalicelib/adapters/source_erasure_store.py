@@ -18,12 +18,13 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.adapters import records
+from chalicelib.adapters.catalogue_store import catalogue_partition
 from chalicelib.adapters.codec import batch_get, batch_write, from_item, to_av, to_item
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.adapters.ingest_store import order_keys
 from chalicelib.adapters.order_items import image
 from chalicelib.adapters.profile_items import profile_of, profile_pk
-from chalicelib.adapters.source_settings import source_keys
+from chalicelib.adapters.source_settings import ADMIN_ATTRIBUTES, source_keys
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.erasure_values import (
     ErasureProgress,
@@ -436,6 +437,40 @@ class DynamoSourceErasureStore:
             if "LastEvaluatedKey" not in page:
                 return out
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def catalogue(self, workspace_id: str, source_id: str) -> list[ItemRef]:
+        """The source's catalogue products: a keys-only Query of its product partition."""
+        pk = catalogue_partition(workspace_id, source_id)
+        kwargs: dict[str, Any] = {
+            "TableName": self.t.table,
+            "KeyConditionExpression": "pk = :pk",
+            "ProjectionExpression": "sk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+        }
+        out: list[ItemRef] = []
+        while True:
+            page = self.t.client.query(**kwargs)
+            out.extend((pk, i["sk"]["S"]) for i in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return out
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def admin_secret(self, workspace_id: str, source_id: str) -> str | None:
+        listed = self.t.get(f"W#{workspace_id}#SRC", source_id, consistent=True)
+        return str(listed["adm"]) if listed is not None and listed.get("adm") else None
+
+    def disconnect(self, workspace_id: str, source_id: str) -> None:
+        """REMOVE the Admin API attributes on both source items (once the secret is gone)."""
+        listed = self.t.get(f"W#{workspace_id}#SRC", source_id, consistent=True)
+        if listed is None:
+            return
+        for pk, sk in source_keys(listed["pl"], listed["shop"], workspace_id, source_id):
+            self.t.client.update_item(
+                TableName=self.t.table,
+                Key={"pk": {"S": pk}, "sk": {"S": sk}},
+                UpdateExpression="REMOVE " + ", ".join(ADMIN_ATTRIBUTES),
+                ConditionExpression="attribute_exists(pk)",
+            )
 
 
 class S3ExportPurge:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.membership import MembershipService
     from chalicelib.domain.messaging.attribution import AttributionService
     from chalicelib.domain.messaging.campaigns import CampaignService
+    from chalicelib.domain.messaging.coupons import CouponQueries, CouponRedemptions
     from chalicelib.domain.messaging.engagement import EngagementService
     from chalicelib.domain.messaging.feedback import FeedbackService
     from chalicelib.domain.messaging.flow_definition import TemplateText
@@ -139,6 +140,7 @@ class Container(Adapters):
             attribution=self.attribution,
             later=self.held_notifications,
             orders=self.order_reader,
+            coupons=self.coupon_redemptions,
         )
 
     @cached_property
@@ -219,7 +221,10 @@ class Container(Adapters):
         from chalicelib.domain.workspace_analytics import AnalyticsService
 
         return AnalyticsService(
-            walk=self.customer_walk, entries=self.profile_store, workspaces=self.workspaces
+            walk=self.customer_walk,
+            entries=self.profile_store,
+            workspaces=self.workspaces,
+            catalogue=self.catalogue,
         )
 
     @cached_property
@@ -269,6 +274,7 @@ class Container(Adapters):
             workspaces=self.workspaces,
             audit=self.privacy_store,
             flows=self.flow_store,
+            secrets=self.secrets,
         )
 
     # -- messaging: sends, consent, engagement ---------------------------------------
@@ -363,6 +369,18 @@ class Container(Adapters):
         )
 
     @cached_property
+    def coupon_redemptions(self) -> CouponRedemptions:
+        from chalicelib.domain.messaging.coupons import CouponRedemptions
+
+        return CouponRedemptions(ledger=self.coupon_ledger, workspaces=self.workspaces)
+
+    @cached_property
+    def coupon_queries(self) -> CouponQueries:
+        from chalicelib.domain.messaging.coupons import CouponQueries
+
+        return CouponQueries(listing=self.coupon_ledger)
+
+    @cached_property
     def messaging_stats(self) -> MessagingStatsService:
         from chalicelib.domain.messaging.performance import MessagingStatsService
 
@@ -418,6 +436,7 @@ class Container(Adapters):
             templates=self.templates,
             rate=self._send_rate,
             clock=now_utc,
+            catalogue=self.catalogue,
         )
 
     def _send_rate(self) -> float:

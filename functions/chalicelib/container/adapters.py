@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.campaigns import DynamoCampaigns, SqsCampaignQueue
     from chalicelib.adapters.catalogue_store import DynamoCatalogueStore
     from chalicelib.adapters.consent import DynamoProfileConsent
+    from chalicelib.adapters.coupon_ledger import DynamoCouponLedger
     from chalicelib.adapters.crm_table import CrmTable
     from chalicelib.adapters.engagement import (
         DynamoAttributions,
@@ -247,6 +248,13 @@ class Adapters:
         from chalicelib.adapters.flows import DynamoFlowStore
 
         return DynamoFlowStore(table=self.crm)
+
+    @cached_property
+    def coupon_ledger(self) -> DynamoCouponLedger:
+        """Coupons' redemptions and the coupon list."""
+        from chalicelib.adapters.coupon_ledger import DynamoCouponLedger
+
+        return DynamoCouponLedger(table=self.crm)
 
     @cached_property
     def coupons(self) -> DynamoCoupons:

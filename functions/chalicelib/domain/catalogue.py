@@ -8,7 +8,7 @@ no profile and start no flow (docs/data-model.md#the-catalogue).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict
 
@@ -136,6 +136,31 @@ def product_views(
 def lookups(product_ids: Sequence[str], sources: Sequence[str]) -> list[tuple[str, str]]:
     """The (source, product id) pairs to read for these ids, at most one batch of them."""
     return [(s, p) for p in product_ids for s in sources][:MAX_LOOKUPS]
+
+
+def source_lookups(sources_of: Mapping[str, Iterable[str]]) -> list[tuple[str, str]]:
+    """The (source, product id) pairs to read for product ids with the sources they came
+    from: one batch read for all of them (a report's rows, never one per row)."""
+    return [(s, p) for p, sources in sources_of.items() for s in sorted(set(sources))][:MAX_LOOKUPS]
+
+
+def named_products(
+    sources_of: Mapping[str, Iterable[str]], found: Sequence[CatalogueEntry]
+) -> dict[str, ProductView]:
+    """Each product id as a view named by the first of its sources whose catalogue entry
+    knows it (a deleted one keeps its last name); an unknown id stays an id (title None)."""
+    by_ref = {(e.source_id, e.product_id): e for e in found}
+    views = {}
+    for pid, sources in sources_of.items():
+        entry = next((by_ref[(s, pid)] for s in sorted(set(sources)) if (s, pid) in by_ref), None)
+        views[pid] = (
+            ProductView(id=pid)
+            if entry is None
+            else ProductView(
+                id=pid, title=entry.title, url=entry.url, image=entry.image, deleted=entry.deleted
+            )
+        )
+    return views
 
 
 def line_products(

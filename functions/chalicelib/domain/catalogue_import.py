@@ -1,5 +1,6 @@
-"""`patron import products`: a source's whole catalogue, pulled through its Admin API, into
-the catalogue store with the webhooks' versioning (docs/storefront-admin.md#catalogue-import).
+"""`patron import products`: a source's whole catalogue, pulled through its Admin API or read
+from an export file (parsers/product_files.py, docs/import.md#products), into the catalogue
+store with the webhooks' versioning (docs/storefront-admin.md#catalogue-import).
 
 Each pulled product is written as a delivery of its own with no trigger time, so a product
 the store changed later (a newer `updated_at`, or the same one a Shopify webhook stamped with
@@ -23,6 +24,7 @@ from chalicelib.domain.store_admin import AdminApiError
 
 TOPIC = "products/import"
 MAX_REASONS = 20  # the summary names this many rejected records, then only counts them
+REF = "_ref"  # a file record's own name in a reason (`product <handle>`, `line 3`), when it has one
 
 # A platform's pulled record (a GraphQL node, a REST item) as the catalogue's Product
 RecordParser = Callable[[Mapping[str, Any], Delivery], Product]
@@ -49,8 +51,12 @@ class CatalogueImport:
         self.parsers = parsers
         self.clock = clock
 
-    def run(self, source: Source, records: Iterable[Mapping[str, Any]]) -> ImportSummary:
-        parse = self.parsers.get(source.platform)
+    def run(
+        self, source: Source, records: Iterable[Mapping[str, Any]], parse: RecordParser | None = None
+    ) -> ImportSummary:
+        """Each record as `parse` reads it (an export file's format), else as the source's
+        platform's Admin API parser does."""
+        parse = parse or self.parsers.get(source.platform)
         if parse is None:
             raise AdminApiError(f"a {source.platform} source has no Admin API to import products from")
         summary = ImportSummary(source_id=source.source_id)
@@ -71,7 +77,8 @@ class CatalogueImport:
                 summary.rejected += 1
                 if len(summary.reasons) < MAX_REASONS:
                     why = " ".join(str(exc).split())[:200]
-                    summary.reasons.append(f"product {record.get('id', '?')}: {why}")
+                    ref = record.get(REF) or f"product {record.get('id', '?')}"
+                    summary.reasons.append(f"{ref}: {why}")
                 continue
             digest = hashlib.sha256(product.model_dump_json().encode()).hexdigest()
             outcome = self.catalogue.save(base.model_copy(update={"body_hash": digest}), product)

@@ -43,6 +43,7 @@ class OrderEntry:
     channel: str | None = None  # None: web
     products: list[str] | None = None
     categories: list[str] | None = None
+    title: str | None = None  # a counted order's first line-item title (`last_product`)
 
     @property
     def channel_name(self) -> str:
@@ -66,7 +67,8 @@ class ChannelConsent:
 
 @dataclass
 class LatestTitles:
-    """The latest counted order's time and first line-item titles (`last_product`)."""
+    """`last_product` as releases before the entries' titles kept it (stored `lpt`): an
+    order's time and line titles, read from old items until an entry supersedes it."""
 
     placed_at: int  # epoch seconds
     titles: list[str]
@@ -205,8 +207,21 @@ class CustomerProfile:
         gap = self.figures.average_gap_days
         return None if gap is None else float(gap)
 
+    def latest_titled(self) -> tuple[int, str] | None:
+        """(placed_at, first title) of the latest counted timed order with a title, moved
+        entries included (equal times: the greater title): a function of the orders'
+        states, whatever order they arrived in."""
+        found = self.moved.latest if self.moved is not None else None
+        for e in self.orders.values():
+            if e.counted and e.title is not None and e.placed_at is not None:
+                found = max(found or (e.placed_at, e.title), (e.placed_at, e.title))
+        return found
+
     @property
     def last_product(self) -> str | None:
-        """The first title of the latest counted order (kept as `latest_titles`)."""
-        titles = self.latest_titles.titles if self.latest_titles is not None else []
-        return str(titles[0]) if titles else None
+        """The first title of the latest counted order; an older release's `latest_titles`
+        only while no entry's title is as late."""
+        found, legacy = self.latest_titled(), self.latest_titles
+        if legacy is not None and legacy.titles and (found is None or legacy.placed_at > found[0]):
+            return str(legacy.titles[0])
+        return found[1] if found is not None else None

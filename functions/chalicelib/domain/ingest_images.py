@@ -31,6 +31,7 @@ class OrderImage:
     first_product: str | None = None  # the first line's product id: `{{ product.title }}`
     redacted: bool = False  # erased on request
     imported: bool = False  # stored by a history import: quiet (no notification, flow, attribution)
+    discount_codes: tuple[str, ...] = ()  # the codes the buyer entered, as stored
 
     @property
     def workspace_id(self) -> str:

@@ -64,6 +64,8 @@ def summarize(entries: dict[str, OrderEntry]) -> Summary:
         if entry.placed_at is None:
             continue
         t = entry.placed_at
+        if entry.title is not None:
+            out.latest = max(out.latest or (t, entry.title), (t, entry.title))
         out.timed += 1
         out.first = pick(min, out.first, t)
         out.last = pick(max, out.last, t)

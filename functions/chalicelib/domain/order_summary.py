@@ -31,6 +31,9 @@ class Summary:
     days: int = 0  # bit i: an order on day0 + i
     day0_value: Decimal = Decimal(0)
     value: Decimal = Decimal(0)  # net value of the counted orders with a time
+    # (placed_at, first line title) of the latest counted timed entry with a title:
+    # `last_product` when no recent entry is later (equal times: the greater title)
+    latest: tuple[int, str] | None = None
 
     def combine(self, other: Summary) -> Summary:
         """The summary of the union of two disjoint sets of entries."""
@@ -49,6 +52,7 @@ class Summary:
             pick(max, self.last, other.last),
             self.timed + other.timed,
             value=self.value + other.value,
+            latest=max((t for t in (self.latest, other.latest) if t is not None), default=None),
         )
         for currency, amount in other.unconverted.items():
             out.unconverted[currency] = out.unconverted.get(currency, Decimal(0)) + amount

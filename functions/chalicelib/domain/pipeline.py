@@ -2,7 +2,8 @@
 
 Each ingest-table change updates the customer's profile first, then sends the
 transactional notifications it implies, starts or ends flow runs, and attributes a new
-order to a recent click. A state a history import stored (`IngestChange.quiet`) is
+order to a recent click, then marks the coupons its discount codes used as redeemed
+(`messaging/coupons.py`). A state a history import stored (`IngestChange.quiet`) is
 skipped whole: the import's batch engine built its profile (domain/batch_import.py), and
 historical orders notify no one and start no flow. One
 consumer, not two reading the same stream, halves the invocations per order
@@ -30,6 +31,7 @@ from chalicelib.domain.ports import (
     HeldNotifications,
     IngestTriggers,
     OrderAttribution,
+    OrderCoupons,
     OrderItems,
     OrderNotifier,
     ProfileApplier,
@@ -45,6 +47,7 @@ class IngestOutcome:
     runs: list[str] = field(default_factory=list)  # flow runs started or ended
     attributed: bool = False
     held: bool = False  # the notifications wait for the minute job (the provider refused for now)
+    redeemed: list[Any] = field(default_factory=list)  # coupons the order's codes redeemed (or gave back)
 
 
 class IngestPipeline:
@@ -56,6 +59,7 @@ class IngestPipeline:
         attribution: OrderAttribution,
         later: HeldNotifications | None = None,
         orders: OrderItems | None = None,
+        coupons: OrderCoupons | None = None,
     ) -> None:
         self.profiles = profiles
         self.notifications = notifications
@@ -63,6 +67,7 @@ class IngestPipeline:
         self.attribution = attribution
         self.later = later
         self.orders = orders
+        self.coupons = coupons
 
     def apply(self, change: IngestChange, now: datetime) -> IngestOutcome:
         if change.quiet:  # a history import's state: its batch engine built the profile
@@ -81,6 +86,8 @@ class IngestPipeline:
         customer_id = result.customer_id
         outcome.runs = self.triggers.on_ingest_change(change, now, customer_id=customer_id)
         outcome.attributed = self.attribution.on_order(change, now, customer_id=customer_id) is not None
+        if self.coupons is not None:  # the order's discount codes redeem Patron's coupons
+            outcome.redeemed = self.coupons.on_order(change, now)
         return outcome
 
     def retry_held(self, now: datetime, limit: int = 100) -> dict[str, Any]:

@@ -323,6 +323,10 @@ class OrderAttribution(Protocol):
     ) -> dict[str, Any] | None: ...
 
 
+class OrderCoupons(Protocol):
+    def on_order(self, change: IngestChange, now: datetime) -> list[Any]: ...  # what it redeemed
+
+
 class HeldNotifications(Protocol):
     """Orders whose notifications the provider refused for now, by their ingest key."""
 
@@ -471,6 +475,18 @@ class SourceErasureStore(Protocol):
     def privacy_requests(self, workspace_id: str, source_id: str) -> list[str]: ...
     def privacy_exports(self, workspace_id: str, request_ids: Sequence[str]) -> list[ItemRef]: ...
     def quarantined(self, workspace_id: str, source_id: str) -> list[ItemRef]: ...
+    def catalogue(self, workspace_id: str, source_id: str) -> list[ItemRef]:
+        """The source's catalogue products (one Query of the source's product partition)."""
+        ...
+
+    def admin_secret(self, workspace_id: str, source_id: str) -> str | None:
+        """The ref of the source's Admin API credentials (None: not connected)."""
+        ...
+
+    def disconnect(self, workspace_id: str, source_id: str) -> None:
+        """Both source items forget their Admin API connection (ref, version, endpoint)."""
+        ...
+
     def delete(self, keys: Sequence[ItemRef]) -> None: ...
     def profile(self, workspace_id: str, customer_id: str) -> CustomerProfile | None:
         """The profile stored under this very id (None: none, or a pointer), consistent."""
@@ -535,6 +551,12 @@ class SecretWriter(Protocol):
     def save_admin_credentials(
         self, name: str, credentials: AdminCredentials, tags: dict[str, str], secret_ref: str | None
     ) -> str: ...
+
+
+class SecretEraser(Protocol):
+    def delete_secret(self, secret_ref: str) -> bool:
+        """Deleted at once, without a recovery window; False when it was gone already."""
+        ...
 
 
 class AdminCredentialStore(Protocol):

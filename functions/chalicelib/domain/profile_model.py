@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from chalicelib.domain import order_entries, timemath
-from chalicelib.domain.customer_profile import ChannelConsent, CustomerProfile, LatestTitles, OrderEntry
+from chalicelib.domain.customer_profile import ChannelConsent, CustomerProfile, OrderEntry
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.models import Consent, ConsentState, Person
 from chalicelib.domain.order_snapshot import OrderSnapshot
@@ -138,11 +138,9 @@ class Profile:
         """
         entry = OrderEntry(snap.version, counted=snap.counted)
         if snap.created_at:
-            entry.placed_at = placed = int(snap.created_at.timestamp())
-            latest = self.state.latest_titles
-            # (0 is an order placed at the epoch, not "no order": compare with None)
-            if snap.counted and snap.titles and (latest is None or placed >= latest.placed_at):
-                self.state.latest_titles = LatestTitles(placed, list(snap.titles))  # the latest order's
+            entry.placed_at = int(snap.created_at.timestamp())
+        if snap.counted and snap.titles:
+            entry.title = snap.titles[0]  # `last_product` is derived from the entries
         if snap.is_order:
             if snap.channel and snap.channel != "web":
                 entry.channel = snap.channel
@@ -251,12 +249,26 @@ class Profile:
         summary = order_entries.of_profile(s)
         s.figures = order_entries.aggregates(summary, ws.currency)
         s.figures.sources = summary.sources | (s.erased_sources or set()) or None
+        self._drop_superseded_titles()
         # Sparse index keys: the first phone and platform id are findable without pointers.
         phones, exts = sorted(s.phones), sorted(s.external_ids)
         if phones and s.indexed_phone is None:
             s.indexed_phone = s.phone or phones[0]
         if exts and s.indexed_external_id is None:
             s.indexed_external_id = exts[0]
+
+    def _drop_superseded_titles(self) -> None:
+        """An older release's `latest_titles` goes once an entry's title is as late, or once
+        the order placed at its time is held with its title or no longer counts."""
+        s, legacy = self.state, self.state.latest_titles
+        if legacy is None:
+            return
+        found = s.latest_titled()
+        held = [e for e in s.orders.values() if e.placed_at == legacy.placed_at]
+        if (found is not None and found[0] >= legacy.placed_at) or any(
+            e.title is not None or not e.counted for e in held
+        ):
+            s.latest_titles = None
 
     def indexed_keys(self, salt: str) -> set[str]:
         """Identity keys that find this profile without a pointer item."""

@@ -35,6 +35,7 @@ from chalicelib.domain.ports import (
     ErasureAudit,
     ExportFiles,
     ProfileStore,
+    SecretEraser,
     SettingsReader,
     SourceErasureStore,
 )
@@ -87,6 +88,7 @@ class Plan:
     erase: tuple[str, list[str]] | None = None  # customer id, pointer ids
     rewrite: CustomerProfile | None = None  # the profile as the other sources leave it
     pointers: list[tuple[str, list[str]]] = field(default_factory=list)  # merged id, keys to drop
+    admin_secret: str | None = None  # the source's Admin API credentials, deleted last
 
 
 class SourceErasure:
@@ -99,6 +101,7 @@ class SourceErasure:
         audit: ErasureAudit,
         flows: FlowStore,  # its stored definitions: which run's sends issued coupons
         page_size: int = PAGE,
+        secrets: SecretEraser | None = None,  # the source's Admin API secret (None: kept)
     ) -> None:
         self.store = store
         self.walk = walk
@@ -107,6 +110,7 @@ class SourceErasure:
         self.audit = audit
         self.flows = flows
         self.page_size = page_size
+        self.secrets = secrets
 
     # -- entry points ------------------------------------------------------------------
     def handle(self, request: PrivacyRequestImage) -> ApplyResult:
@@ -419,6 +423,9 @@ class SourceErasure:
         for merged_id, names in plan.pointers:
             cid = plan.rewrite.customer_id if plan.rewrite is not None else ""
             self.store.drop_pointer_keys(workspace_id, merged_id, cid, names)
+        if plan.admin_secret is not None and self.secrets is not None:
+            self.secrets.delete_secret(plan.admin_secret)  # gone already on a retry: fine
+            self.store.disconnect(workspace_id, source_id)  # only once the secret is gone
 
     def _save(self, ws: WorkspaceSettings, source_id: str, profile: CustomerProfile) -> None:
         """The rewritten profile over the rev it was read at; on a conflict, read and
@@ -439,8 +446,8 @@ class SourceErasure:
 
     # -- after the walk -----------------------------------------------------------------
     def _rest(self, ws: WorkspaceSettings, source_id: str, request_id: str) -> Plan:
-        """The source's quarantined bodies, and its earlier privacy requests' exports and
-        ingest items (they hold the person)."""
+        """The source's quarantined bodies, its earlier privacy requests' exports and ingest
+        items (they hold the person), its catalogue, and its Admin API secret."""
         workspace_id = ws.workspace_id
         plan = Plan()
         quarantined = self.store.quarantined(workspace_id, source_id)
@@ -450,8 +457,16 @@ class SourceErasure:
         plan.crm += exports
         live = self.store.live_privacy_requests(workspace_id, source_id, requests)
         plan.ingest = live
+        products = self.store.catalogue(workspace_id, source_id)
+        plan.crm += products
+        if self.secrets is not None:
+            plan.admin_secret = self.store.admin_secret(workspace_id, source_id)
         plan.counts.update(
-            quarantined=len(quarantined), privacy_exports=len(exports), privacy_requests=len(live)
+            quarantined=len(quarantined),
+            privacy_exports=len(exports),
+            privacy_requests=len(live),
+            products=len(products),
+            admin_secrets=int(plan.admin_secret is not None),
         )
         return plan
 

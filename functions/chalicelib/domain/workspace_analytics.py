@@ -17,11 +17,12 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.domain import scoring, timemath
-from chalicelib.domain.customer_profile import CustomerProfile, OrderEntry
+from chalicelib.domain.catalogue import named_products, source_lookups
+from chalicelib.domain.customer_profile import CustomerProfile, OrderEntry, entry_source
 from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.money import round_money
 from chalicelib.domain.order_entries import all_entries
-from chalicelib.domain.ports import MovedEntries, WorkspaceReader
+from chalicelib.domain.ports import CatalogueReader, MovedEntries, WorkspaceReader
 from chalicelib.domain.timemath import now_utc
 from chalicelib.domain.walk import CustomerWalk
 
@@ -42,6 +43,7 @@ class _Order:
     amount: Decimal | None
     refunded: Decimal
     products: tuple[str, ...]
+    source: str = ""  # the source the order came from (its products' catalogue)
 
 
 @dataclass
@@ -95,7 +97,7 @@ def _customers(
         customer = _Customer(member=profile.is_member)
         if unconverted is not None:
             unconverted_orders(profile.orders.values(), unconverted)
-        for entry in profile.orders.values():
+        for key, entry in profile.orders.items():
             if not entry.counted or entry.placed_at is None:  # 0: placed at the epoch
                 continue
             customer.orders.append(
@@ -104,6 +106,7 @@ def _customers(
                     entry.amount,
                     entry.refunded or Decimal(0),
                     tuple(entry.products or ()),
+                    entry_source(key),
                 )
             )
         customer.orders.sort(key=lambda o: o.at)
@@ -181,9 +184,11 @@ def build_report(
     cohort_months: int = 12,
     currency: str | None = None,
     workspace_id: str = "WS",
+    catalogue: CatalogueReader | None = None,
 ) -> dict[str, Any]:
     """The report; money figures in `currency` (the workspace's), rounded to its minor units.
-    `warnings` lists the currencies of the workspace's orders (of any date) without a rate."""
+    `warnings` lists the currencies of the workspace's orders (of any date) without a rate;
+    the products it names carry the catalogue's `title` and `url` (None when unknown)."""
     unconverted: dict[str, Unconverted] = {}
     customers = _customers(profiles, unconverted)
     members = [c for c in customers if c.member]
@@ -222,6 +227,7 @@ def build_report(
     churned = [c for c in buyers if _stage(c, end, rhythm) in ("churned", "lapsed")]
     after_orders: Counter[str] = Counter()
     last_products: Counter[str] = Counter()
+    last_sources: defaultdict[str, set[str]] = defaultdict(set)
     bought: Counter[str] = Counter()
     for c in buyers:
         for product in {p for o in c.orders for p in o.products}:
@@ -231,7 +237,8 @@ def build_report(
         after_orders[str(n) if n < 5 else "5+"] += 1
         for product in set(c.orders[-1].products):
             last_products[product] += 1
-    churn_products = sorted(
+            last_sources[product].add(c.orders[-1].source)
+    churn_products: list[dict[str, Any]] = sorted(
         (
             {
                 "product": p,
@@ -244,6 +251,14 @@ def build_report(
         ),
         key=lambda row: (-float(str(row["share"])), str(row["product"])),
     )[:10]
+    # the rows' products by name: one catalogue read for all of them
+    sources_of = {str(r["product"]): last_sources[str(r["product"])] for r in churn_products}
+    refs = source_lookups(sources_of)
+    found = catalogue.products(workspace_id, refs) if catalogue is not None and refs else []
+    names = named_products(sources_of, found)
+    for churn_row in churn_products:
+        view = names[str(churn_row["product"])]
+        churn_row.update(title=view.title, url=view.url)
 
     return {
         "period": {"from": start.isoformat(), "to": end.isoformat()},
@@ -285,10 +300,12 @@ class AnalyticsService:
         walk: CustomerWalk,
         entries: MovedEntries | None = None,
         workspaces: WorkspaceReader | None = None,
+        catalogue: CatalogueReader | None = None,
     ) -> None:
         self.walk = walk
         self.entries = entries  # a customer's older order entries (chalicelib.domain.profiles)
         self.workspaces = workspaces  # the workspace's currency (one GetItem)
+        self.catalogue = catalogue  # names the report's products (one BatchGetItem a report)
 
     def report(self, workspace_id: str, start: datetime | None, end: datetime | None) -> dict[str, Any]:
         end = end or now_utc()
@@ -298,7 +315,9 @@ class AnalyticsService:
         settings = self.workspaces.settings(workspace_id) if self.workspaces is not None else None
         currency = settings.currency if settings is not None else None
         profiles = self._with_moved(workspace_id, self.walk.customers_of(workspace_id))
-        return build_report(profiles, start, end, currency=currency, workspace_id=workspace_id)
+        return build_report(
+            profiles, start, end, currency=currency, workspace_id=workspace_id, catalogue=self.catalogue
+        )
 
     def unconverted(self, workspace_id: str) -> dict[str, Unconverted]:
         """Orders without a rate, per currency: one walk of the workspace, as a report."""

@@ -1,4 +1,5 @@
-"""Admin API for automated flows: apply a definition, list, show, dry-run, a customer's runs."""
+"""Admin API for automated flows: apply a definition, list, show, dry-run, a customer's runs;
+the coupons flows issued (`GET /coupons`)."""
 
 from __future__ import annotations
 
@@ -62,3 +63,25 @@ def dry_run(flow_id: str) -> Any:
 @api
 def customer_runs(customer_id: str) -> dict[str, Any]:
     return {"customer_id": customer_id, "runs": container().flows.runs(workspace_id(), customer_id)}
+
+
+@bp.route("/coupons", methods=["GET"])
+@api
+def list_coupons() -> dict[str, Any]:
+    """Flows' coupons: `?status=issued|redeemed|expired&flow=&campaign=&limit=&cursor=`."""
+    from chalicelib.domain.models import now_utc
+
+    params: dict[str, str] = dict(bp.current_request.query_params or {})
+    try:
+        limit = max(1, min(int(params.get("limit", "100")), 1000))
+    except ValueError as exc:
+        raise BadRequest("limit must be a number", [{"field": "limit", "error": "not a number"}]) from exc
+    return container().coupon_queries.list(
+        workspace_id(),
+        now_utc(),
+        status=params.get("status") or None,
+        flow=params.get("flow") or None,
+        campaign=params.get("campaign") or None,
+        limit=limit,
+        cursor=params.get("cursor") or None,
+    )

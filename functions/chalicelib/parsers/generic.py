@@ -20,6 +20,7 @@ from chalicelib.domain.models import (
     ConsentState,
     Customer,
     Delivery,
+    DiscountCode,
     IngestPayload,
     LineItem,
     Order,
@@ -104,6 +105,7 @@ class GenericOrder(_M):
     refunds: list[GenericRefund] = []
     tracking: list[str] = []
     delivered_at: AwareStamp | None = None
+    discount_codes: list[str] = []  # the codes the buyer entered
 
 
 class GenericCustomer(GenericCustomerRef):
@@ -198,6 +200,7 @@ def parse_order(body: bytes, delivery: Delivery) -> IngestPayload:
         ),
         tracking=tuple(o.tracking),
         delivered_at=o.delivered_at,
+        discount_codes=tuple(DiscountCode(code=c[:120]) for c in o.discount_codes if c.strip()),
     )
 
 

@@ -3,6 +3,10 @@
 `generic-jsonl`: one generic webhook body per line (`"type"`: order, customer or refund),
 parsed by the generic webhook's own parsers, so an imported order is exactly the order
 the webhook would make. `shopify-csv`: Shopify's orders export (parsers/shopify_csv.py).
+`woocommerce-orders-json` / `woocommerce-customers-json`: WooCommerce REST list pages
+(parsers/woocommerce_rest.py).
+`shopify-bulk-jsonl`: a Shopify bulk operation's result (parsers/shopify_bulk.py);
+`shopify-customers-csv`: Shopify's customers export (parsers/shopify_customers_csv.py).
 """
 
 from __future__ import annotations
@@ -55,16 +59,38 @@ def generic_jsonl(lines: Iterable[bytes]) -> Reader:
     return read
 
 
-FORMATS = ("generic-jsonl", "shopify-csv")  # `patron import orders`
-CUSTOMER_FORMATS = ("generic-jsonl",)  # `patron import customers`
+FORMATS = (  # `patron import orders`
+    "generic-jsonl",
+    "shopify-csv",
+    "shopify-bulk-jsonl",
+    "woocommerce-orders-json",
+)
+CUSTOMER_FORMATS = (  # `patron import customers`
+    "generic-jsonl",
+    "shopify-bulk-jsonl",
+    "shopify-customers-csv",
+    "woocommerce-customers-json",
+)
 
 
 def reader_for(fmt: str, data: bytes) -> Reader:
-    """The reader of a whole export file in one of FORMATS."""
+    """The reader of a whole export file in one of FORMATS or CUSTOMER_FORMATS."""
     if fmt == "shopify-csv":
         from chalicelib.parsers.shopify_csv import shopify_csv
 
         return shopify_csv(data)
+    if fmt == "shopify-bulk-jsonl":
+        from chalicelib.parsers.shopify_bulk import shopify_bulk_jsonl
+
+        return shopify_bulk_jsonl(data)
+    if fmt == "shopify-customers-csv":
+        from chalicelib.parsers.shopify_customers_csv import shopify_customers_csv
+
+        return shopify_customers_csv(data)
     if fmt == "generic-jsonl":
         return generic_jsonl(data.splitlines())
+    if fmt in ("woocommerce-orders-json", "woocommerce-customers-json"):
+        from chalicelib.parsers.woocommerce_rest import woocommerce_json
+
+        return woocommerce_json(data, fmt.split("-")[1])
     raise ValueError(f"unknown format {fmt!r}")

@@ -105,6 +105,7 @@ def _register() -> None:
     from patron.cli import (
         bench,
         campaign,
+        coupons,
         customers,
         flow,
         history,
@@ -127,6 +128,7 @@ def _register() -> None:
         segment,
         template,
         flow,
+        coupons,
         campaign,
         messaging,
         customers,

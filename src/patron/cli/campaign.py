@@ -60,6 +60,11 @@ def campaign() -> None:
     type=click.Choice(["defer", "drop"]),
     help="a recipient over their daily cap: later, or not at all",
 )
+@click.option(
+    "--product",
+    metavar="SOURCE_ID.PRODUCT_ID",
+    help="a catalogue product for {{ product.* }} in the templates",
+)
 @stage_option
 def create(
     workspace: str,
@@ -73,6 +78,7 @@ def create(
     min_sample_per_variant: int,
     send_at: str | None,
     over_cap: str,
+    product: str | None,
     stage: str | None,
 ) -> None:
     """A draft campaign; `start` sends it (or schedules it with --send-at)."""
@@ -99,6 +105,7 @@ def create(
                 "min_sample_per_variant": min_sample_per_variant,
                 "send_at": send_at,
                 "over_cap": over_cap,
+                "product": product,
             }
         )
     except ValidationError as exc:

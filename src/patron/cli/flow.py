@@ -17,6 +17,16 @@ from patron.cli.base import (
     workspace_option,
 )
 
+COUPON_FIGURES = (
+    "codes_issued",
+    "codes_registered",
+    "codes_unregistered",
+    "codes_redeemed",
+    "redemption_rate",
+    "coupon_revenue",
+    "codes_note",
+)
+
 
 @click.group("flow")
 def flow() -> None:
@@ -71,9 +81,10 @@ def apply(workspace: str, files: tuple[str, ...], stage: str | None) -> None:
 @stage_option
 def list_(workspace: str, as_json: bool, stage: str | None) -> None:
     """The workspace's flows: id, name, version, enabled, trigger; for a flow with coupons,
-    how many messages went with codes not registered in the store (`codes_unregistered`)."""
+    codes issued, registered in the store and not (`codes_unregistered`, with `codes_note`:
+    codes not registered in the store), redeemed, the redemption rate and revenue."""
     flows = workspace_container(workspace).flows.all(workspace)
-    keys = ("flow_id", "name", "version", "enabled", "trigger", "codes_unregistered")
+    keys = ("flow_id", "name", "version", "enabled", "trigger", *COUPON_FIGURES)
     print_json({"flows": [{k: f[k] for k in keys if k in f} for f in flows]}, compact=as_json)
 
 

@@ -101,6 +101,8 @@ def pull(workspace: str, source: str, since: datetime | None, as_json: bool, sta
     from chalicelib.adapters.storefront_admin.clients import admin_client
     from chalicelib.adapters.storefront_admin.history_pull import WHAT, history_reader
     from chalicelib.domain.store_admin import AdminApiError
+    from chalicelib.parsers.history import reader_for
+    from chalicelib.parsers.woocommerce_rest import records_of
 
     found = workspace_container(workspace)
     known = found.workspaces.source(workspace, source)
@@ -111,7 +113,8 @@ def pull(workspace: str, source: str, since: datetime | None, as_json: bool, sta
     try:
         client = admin_client(known, found.secrets)
         for what in WHAT:
-            results[what] = _run(found, known, history_reader(client, what, after), None, 0, what)
+            reader = history_reader(client, what, after, reader_for, woo_records=records_of)
+            results[what] = _run(found, known, reader, None, 0, what)
     except AdminApiError as exc:
         raise CliError(exc.message) from exc
     if as_json:
@@ -132,7 +135,8 @@ def _import_file(file: Path, workspace: str, source: str, fmt: str, resume_from:
     if known is None:
         raise CliError(f"source {source} not found in {workspace} (patron source list -w {workspace})")
     data = file.read_bytes()
-    total = len(data.splitlines())
+    # a JSON pages file's lines are not its records: its bar counts records without a total
+    total = None if fmt.endswith("-json") else len(data.splitlines())
     _show(_run(found, known, reader_for(fmt, data), total, resume_from, "import"), as_json)
 
 

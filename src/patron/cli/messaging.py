@@ -82,6 +82,22 @@ def _stats(workspace: str, scope: str | None, campaign: str | None, flow: str | 
     ]
     header = ("scope", "sent", "deliv", "open%", "click%", "bnc%", "unsub%", "orders", "revenue")
     print_table(None, header, rows)
+    coupons = [
+        (
+            row.scope,
+            row.codes_issued,
+            row.codes_registered,
+            row.codes_redeemed,
+            pct(row.redemption_rate),
+            f"{row.coupon_revenue} {report.currency}",
+            row.codes_note or "",
+        )
+        for row in report.scopes
+        if row.codes_issued or row.codes_redeemed
+    ]
+    if coupons:
+        columns = ("scope", "codes", "in store", "redeemed", "redeem%", "coupon revenue", "note")
+        print_table("coupons", columns, coupons)
 
 
 @click.command("stats")

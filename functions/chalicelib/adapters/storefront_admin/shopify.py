@@ -20,6 +20,7 @@ from chalicelib.adapters.storefront_admin.http import (
     HttpResponse,
     RetryPolicy,
     Transport,
+    exchange,
     gave_up,
     send_once,
     urllib_transport,
@@ -116,6 +117,14 @@ class ShopifyAdmin:
             if not info.get("hasNextPage") or not info.get("endCursor"):
                 return
             after = str(info["endCursor"])
+
+    def download(self, url: str) -> bytes:
+        """A file Shopify links to (a bulk operation's result): a signed URL, so no access
+        token is sent; retried by the same policy through the same transport."""
+        response = exchange(self._transport, self.policy, "GET", url, {})
+        if response.status != 200:
+            raise AdminApiError(f"Shopify's file answered HTTP {response.status}", response.status)
+        return response.body
 
     def _wait_for_bucket(self) -> None:
         if self._ready_at is not None:

@@ -37,6 +37,8 @@ class CampaignIn(BaseModel):
     min_sample_per_variant: int = Field(default=MIN_SAMPLE, ge=1, le=10_000_000)
     send_at: AwareDatetime | None = None
     over_cap: Literal["defer", "drop"] = "defer"
+    # the featured product, `SOURCE_ID.PRODUCT_ID`: fills {{ product.* }} for every recipient
+    product: str | None = Field(default=None, max_length=300, pattern=r"^[^.\s]+\.\S+$")
 
     @model_validator(mode="after")
     def _variants(self) -> CampaignIn:
@@ -72,6 +74,22 @@ class CampaignVariant:
     template_id: str
 
 
+@dataclass(frozen=True)
+class FeaturedProduct:
+    """A campaign's product (`ref` = `SOURCE_ID.PRODUCT_ID`) as the catalogue had it when the
+    campaign was created."""
+
+    ref: str
+    title: str
+    url: str | None = None
+    image: str | None = None
+
+    def values(self) -> dict[str, str]:
+        """The template values `product.title`, `product.url`, `product.image` it has."""
+        found = {"product.title": self.title, "product.url": self.url, "product.image": self.image}
+        return {k: v for k, v in found.items() if v}
+
+
 @dataclass
 class Campaign:
     """A campaign: what it sends to whom, where it stands (status, phase, the member cursor
@@ -103,6 +121,7 @@ class Campaign:
     decision: Decision | None = None
     decide_at: datetime | None = None
     finished_at: datetime | None = None
+    product: FeaturedProduct | None = None
 
     @property
     def min_sample(self) -> int:

@@ -55,6 +55,7 @@ from chalicelib.domain.messaging.campaign_model import (
     stable_share,
     variant_scope,
 )
+from chalicelib.domain.messaging.campaign_product import featured_product
 from chalicelib.domain.messaging.model import (
     Channel,
     Outgoing,
@@ -76,6 +77,7 @@ from chalicelib.domain.messaging.ports import (
 )
 from chalicelib.domain.messaging.service import MessagingService, local_zone, quiet_until
 from chalicelib.domain.messaging.stats import COUNTERS
+from chalicelib.domain.ports import CatalogueReader
 from chalicelib.domain.segments import BUILTIN_PREFIXES, check_builtin
 from chalicelib.domain.timemath import iso
 
@@ -106,6 +108,7 @@ class CampaignService:
         templates: TemplateLookup,
         rate: Callable[[], float],
         clock: Callable[[], datetime],
+        catalogue: CatalogueReader | None = None,  # a featured product, checked at creation
     ) -> None:
         self.store = store
         self.queue = queue
@@ -119,6 +122,7 @@ class CampaignService:
         self.templates = templates
         self.rate = rate  # recipients per second the provider accepts
         self.clock = clock
+        self.catalogue = catalogue
 
     # -- the admin side ---------------------------------------------------------------------
     def create(self, workspace_id: str, body: CampaignIn) -> dict[str, Any]:
@@ -126,12 +130,14 @@ class CampaignService:
             check_builtin(body.segment_id)
         else:
             self.segments.get(workspace_id, body.segment_id)  # NotFound for an unknown segment
-        for variant in body.variants:
-            if self.templates.get(workspace_id, variant.template_id) is None:
+        templates = [self.templates.get(workspace_id, v.template_id) for v in body.variants]
+        for variant, template in zip(body.variants, templates, strict=True):
+            if template is None:
                 raise BadRequest(
                     f"template {variant.template_id} not found",
                     [{"field": "variants", "error": f"unknown template {variant.template_id}"}],
                 )
+        product = featured_product(self.catalogue, workspace_id, body.product, [t for t in templates if t])
         self._check_sender(workspace_id, body.channel)
         campaign_id = "cmp" + secrets.token_hex(6)
         ab = body.test_share is not None
@@ -151,6 +157,7 @@ class CampaignService:
             status="draft",
             phase="test" if ab else "all",
             created_at=self.clock(),
+            product=product,
         )
         self.store.create(campaign)
         return self.progress(workspace_id, campaign_id)
@@ -257,6 +264,7 @@ class CampaignService:
             "phase": c.phase,
             "segment_id": c.segment_id,
             "channel": c.channel,
+            "product": c.product.ref if c.product is not None else None,
             "variants": [{"id": v.id, "template_id": v.template_id} for v in c.variants],
             "test_share": float(c.test_share) if c.test_share is not None else None,
             "winner_metric": c.winner_metric,
@@ -515,6 +523,7 @@ class CampaignService:
                 channel,
                 Purpose.MARKETING,
                 templates[variant],
+                values=c.product.values() if c.product is not None else {},
                 over_cap=c.over_cap,
                 tags={"v": variant},
             )

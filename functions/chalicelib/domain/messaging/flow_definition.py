@@ -104,6 +104,15 @@ class IssuedCoupon:
     source_id: str | None = None  # the source whose store the code is created in
     store_id: str | None = None  # the store's id of the code once created ("exists": it had it)
     registered: bool | None = None  # False: its source has no Admin API, the code exists only here
+    order_key: str | None = None  # redeemed: the stored order's key that carried the code
+    redeemed_at: str | None = None
+    revenue: Decimal | None = None  # the order's net revenue, in the workspace currency
+
+    def status(self, now: str) -> str:
+        """`redeemed`, else `expired` once `expires_at` is past (`now`: an ISO time), else `issued`."""
+        if self.order_key:
+            return "redeemed"
+        return "expired" if self.expires_at <= now else "issued"
 
 
 @dataclass(frozen=True)

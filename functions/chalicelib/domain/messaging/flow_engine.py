@@ -207,8 +207,9 @@ class FlowEngine:
             decided.append(decision.status)
             if decision.status in ("sent", "deferred", "dropped"):
                 self.stats.add(ws, f"flow#{flow.id}", {decision.status: 1})
-            if decision.status == "sent" and values.get("registered") is False:
-                self.stats.add(ws, f"flow#{flow.id}", {"codes_unregistered": 1})
+            if decision.status == "sent" and "registered" in values:
+                registered = "codes_registered" if values["registered"] else "codes_unregistered"
+                self.stats.add(ws, f"flow#{flow.id}", {"codes_issued": 1, registered: 1})
             if decision.status == "deferred" and decision.until is not None:
                 self._schedule(run, decision.until, now)
                 return Outcome(run.run_id, "waiting", decision.reason)

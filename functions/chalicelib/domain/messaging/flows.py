@@ -14,6 +14,7 @@ from typing import Any
 
 from chalicelib.domain import timemath
 from chalicelib.domain.errors import BadRequest, Conflict, NotFound
+from chalicelib.domain.messaging.coupons import coupon_figures
 from chalicelib.domain.messaging.flow_definition import (
     FlowDef,
     StoredFlow,
@@ -139,14 +140,16 @@ class FlowService:
         return bool(self.store.flows(workspace_id))
 
     def all(self, workspace_id: str) -> list[dict[str, Any]]:
-        """Each flow; one that issues coupons also says how many of its messages went with a
-        code its source's store does not know (`codes_unregistered`: no Admin API credentials)."""
+        """Each flow; one that issues coupons also has its codes issued, registered in the
+        store and not (`codes_unregistered`: no Admin API credentials, and `codes_note`),
+        redeemed, the redemption rate and the redeemed orders' revenue."""
         views = []
+        settings = self.workspaces.settings(workspace_id)
+        currency = settings.currency if settings is not None else None
         for stored in self.store.flows(workspace_id):
             view = _flow_view(stored)
             if any(s.send is not None and s.send.coupon is not None for s in stored.flow.steps):
-                counts = self.stats.get(workspace_id, f"flow#{stored.id}") or {}
-                view["codes_unregistered"] = int(counts.get("codes_unregistered", 0))
+                view |= coupon_figures(self.stats.get(workspace_id, f"flow#{stored.id}") or {}, currency)
             views.append(view)
         return views
 

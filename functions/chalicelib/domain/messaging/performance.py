@@ -4,7 +4,10 @@ Rates are computed when read, from the counters (`stats.py`), never stored:
 
 - open rate, click rate, unsubscribe rate: per delivered message;
 - bounce rate: per sent message (per delivered + bounced while nothing is counted sent);
-- revenue: attributed orders' totals in the workspace currency (`attribution.py`).
+- revenue: attributed orders' totals in the workspace currency (`attribution.py`);
+- redemption rate: coupons redeemed per coupon issued (`coupons.py`), with their orders'
+  net revenue (`coupon_revenue`); `codes_note` says when some codes were sent that the
+  store does not know (its source has no Admin API credentials).
 
 A rate whose denominator is 0 is null.
 """
@@ -19,6 +22,9 @@ from pydantic import BaseModel
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.messaging.ports import StatsReader, WorkspaceReader
 from chalicelib.domain.money import round_money
+
+MONEY = ("revenue", "coupon_revenue")
+UNREGISTERED = "codes not registered in the store"  # a source without Admin API credentials
 
 
 class ScopeStats(BaseModel):
@@ -37,6 +43,13 @@ class ScopeStats(BaseModel):
     dropped: int = 0
     orders: int = 0
     revenue: str = "0.00"
+    codes_issued: int = 0
+    codes_registered: int = 0
+    codes_unregistered: int = 0
+    codes_redeemed: int = 0
+    coupon_revenue: str = "0.00"
+    redemption_rate: float | None = None
+    codes_note: str | None = None  # UNREGISTERED when some codes exist only in Patron
     open_rate: float | None = None
     click_rate: float | None = None
     bounce_rate: float | None = None
@@ -46,7 +59,7 @@ class ScopeStats(BaseModel):
     def of(cls, scope: str, counters: dict[str, Any], currency: str | None = None) -> ScopeStats:
         base, _, variant = scope.partition("#v#")
         kind, _, name = base.partition("#")
-        n = {k: int(counters.get(k) or 0) for k in cls.model_fields if k in counters and k != "revenue"}
+        n = {k: int(counters.get(k) or 0) for k in cls.model_fields if k in counters and k not in MONEY}
 
         def rate(part: int, whole: int) -> float | None:
             return round(part / whole, 4) if whole else None
@@ -60,6 +73,9 @@ class ScopeStats(BaseModel):
             variant=variant or None,
             **n,
             revenue=str(round_money(Decimal(str(counters.get("revenue") or 0)), currency)),
+            coupon_revenue=str(round_money(Decimal(str(counters.get("coupon_revenue") or 0)), currency)),
+            redemption_rate=rate(n.get("codes_redeemed", 0), n.get("codes_issued", 0)),
+            codes_note=UNREGISTERED if n.get("codes_unregistered") else None,
             open_rate=rate(n.get("opened", 0), delivered),
             click_rate=rate(n.get("clicked", 0), delivered),
             bounce_rate=rate(bounced, sent or delivered + bounced),

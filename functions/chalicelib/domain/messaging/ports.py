@@ -165,6 +165,44 @@ class CouponStore(Protocol):
     # the store's id, recorded once (conditional); False: it was recorded before
 
 
+class CouponLedger(Protocol):
+    """Issued coupons' redemptions. Each change is conditioned on what was read (none yet,
+    or this order with `before`) and moves the scope's `codes_redeemed` / `coupon_revenue`
+    in the same write: False when the coupon moved meanwhile (a replay, a concurrent state)."""
+
+    def get(self, workspace_id: str, code: str) -> IssuedCoupon | None: ...
+    def redeem(
+        self, workspace_id: str, code: str, order_key: str, revenue: Decimal, at: str, scope: str | None
+    ) -> bool: ...
+    def revise(
+        self,
+        workspace_id: str,
+        code: str,
+        order_key: str,
+        before: Decimal,
+        revenue: Decimal,
+        scope: str | None,
+    ) -> bool: ...
+    def unredeem(
+        self, workspace_id: str, code: str, order_key: str, before: Decimal, scope: str | None
+    ) -> bool: ...
+
+
+class CouponListing(Protocol):
+    def page(
+        self,
+        workspace_id: str,
+        status: str | None,
+        key_prefix: str | None,
+        now: str,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[IssuedCoupon], str | None]: ...
+
+    # one page of the workspace's coupons from `cursor`, of `status` (issued, redeemed,
+    # expired at `now`) and whose message key starts with `key_prefix`; the next cursor
+
+
 class StoreDiscounts(Protocol):
     """A connected source's store: creates one single-use code for one customer."""
 

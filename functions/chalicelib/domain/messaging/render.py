@@ -36,7 +36,8 @@ VARIABLES: dict[str, str] = {
     "unsubscribe_url": "the signed one-click unsubscribe link",
     "checkout_url": "the link back to an abandoned checkout",
     "checkout_total": "an abandoned checkout's total with its currency",
-    "product.title": "the message's product (the checkout's or latest order's first) by its catalogue name",
+    "product.title": "the message's product by its catalogue name (a campaign's featured one; "
+    "in flows the checkout's or latest order's first)",
     "product.url": "that product's storefront page",
     "product.image": "that product's main image URL",
 }

@@ -5,7 +5,9 @@ A message key names its scope: `camp:<campaign>[:...]` counts for the campaign,
 Counters (all added atomically, never read-modify-write): `sent`, `delivered`, `opened`,
 `clicked`, `bounced`, `complained`, `unsubscribed`, `deferred`, `dropped`, `orders`,
 `revenue` (Decimal, in the workspace currency), `codes_unregistered` (a flow's messages
-sent with a coupon its source's store was not asked to create: no Admin API credentials).
+sent with a coupon its source's store was not asked to create: no Admin API credentials),
+`codes_issued` and `codes_registered` (sent with a coupon; one the store created),
+`codes_redeemed` and `coupon_revenue` (orders that used a flow's coupons, `coupons.py`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ COUNTERS = (
     "orders",
     "revenue",
     "codes_unregistered",  # flows: sent with a coupon its source's store does not know
+    "codes_issued",  # flows: sent with a coupon
+    "codes_registered",  # flows: sent with a coupon its source's store created
+    "codes_redeemed",  # coupons an order used (taken back when it is cancelled or refunded)
+    "coupon_revenue",  # those orders' net revenue (Decimal, workspace currency)
 )
 
 
