@@ -245,3 +245,21 @@ def test_the_crm_stream_consumer_skips_imported_profiles(monkeypatch, imported):
         assert outcome == "imported" and recorder.calls == []
     else:
         assert recorder.calls == ["triggers", "membership"]
+
+
+def test_a_resumed_import_recomputes_the_customers_of_the_rows_before_its_cursor_too():
+    # Given an import stopped after its first row, the only one of its customer's (its
+    # recompute never ran)
+    lines = [order_line(1, "solo@example.com"), *LINES]
+    stage = Stage()
+    stage.run_import(lines[:1])
+    recompute = Recompute()
+    engine = BatchImport(stage.store, stage.profiles, stage.directory, recompute, chunk=3)
+    # When it resumes from that cursor
+    summary = engine.run(stage.source, generic_jsonl(lines), NOW, resume_from=1)
+    # Then the recompute covers every live customer, the first row's included, and the
+    # row before the cursor was read again, not counted
+    ((_, ids, _),) = recompute.calls
+    live = {i["cid"] for i in stage.profiles.items.values() if i.get("t") == "profile"}
+    assert set(ids) == live and len(live) == 4
+    assert summary.rows == 10 and summary.stored == 8

@@ -38,7 +38,7 @@ from datetime import datetime
 
 from chalicelib.domain.history_import import HistoryImport, ImportRecord, ImportSummary, Reader
 from chalicelib.domain.ingest_images import Image, IngestChange
-from chalicelib.domain.models import Source
+from chalicelib.domain.models import Delivery, Source
 from chalicelib.domain.ports import (
     ImportRecompute,
     ImportWriter,
@@ -87,7 +87,15 @@ class BatchImport:
         base = HistoryImport.base_delivery(source, now)
         summary = ImportSummary(cursor=resume_from)
         touched: dict[str, None] = {}
-        for records in _chunks((r for r in read(base) if r.row > resume_from), self.chunk):
+        for records in _chunks(read(base), self.chunk):
+            if records[-1].row <= resume_from:  # done before: only who it touched
+                touched.update(dict.fromkeys(self._revisit(base, records)))
+                continue
+            if records[0].row <= resume_from:
+                touched.update(
+                    dict.fromkeys(self._revisit(base, [r for r in records if r.row <= resume_from]))
+                )
+                records = [r for r in records if r.row > resume_from]
             writes = []
             for record in records:
                 summary.rows += record.rows
@@ -105,6 +113,17 @@ class BatchImport:
         if self.recompute is not None:
             summary.recomputed = self.recompute.recompute(source.workspace_id, list(touched), now)
         return summary
+
+    def _revisit(self, base: Delivery, records: list[ImportRecord]) -> list[str]:
+        """The customers of records a resumed import imported before its cursor: the
+        recompute at its end must count them too (their profiles carry `imp`, so nothing
+        else gives them memberships). Their items and profiles are there already: this
+        reads (each write a duplicate, each profile `already_applied`) and writes nothing."""
+        ignored = ImportSummary()
+        writes = [p for r in records if (p := HistoryImport.prepare(base, r, ignored)) is not None]
+        _, images = self.writer.write_chunk(writes) if writes else ([], [])
+        results = [self.plain.apply_change(IngestChange(after=image)) for image in images]
+        return [r.customer_id for r in results if r.customer_id]
 
     def _apply(self, images: list[Image]) -> list[str]:
         """Build the chunk's profiles from what its items hold now; the customers touched."""
