@@ -22,9 +22,11 @@ from typing import Any
 from chalicelib.adapters import records
 from chalicelib.adapters.codec import from_item, to_item
 from chalicelib.adapters.ingest_store import order_keys
+from chalicelib.adapters.order_items import image as image_of
 from chalicelib.adapters.order_items import order_detail
 from chalicelib.adapters.secrets import admin_secret, credentials_of
 from chalicelib.domain import timemath
+from chalicelib.domain.ingest_images import Image as IngestImage
 from chalicelib.domain.models import (
     Checkout,
     Customer,
@@ -96,6 +98,16 @@ class FakeIngestStore:
             fields = records.header_fields(delivery, "privacy") | records.privacy_fields(payload)
             return self._commit(pk, {"pk": pk, **fields})
         raise TypeError(f"unsupported payload {type(payload).__name__}")
+
+    def write_chunk(
+        self, writes: Sequence[tuple[Delivery, IngestPayload]]
+    ) -> tuple[list[WriteOutcome], list[IngestImage]]:
+        """As DynamoIngestStore.write_chunk: each as `apply` writes it; each item after, once."""
+        outcomes = [self.apply(delivery, payload) for delivery, payload in writes]
+        keys = dict.fromkeys(
+            k for d, p in writes if (k := records.payload_pk(d.workspace_id, d.source_id, p))
+        )
+        return outcomes, [found for k in keys if (found := image_of(self.items.get(k))) is not None]
 
     # -- the adapter's write rules -------------------------------------------------------
     @staticmethod

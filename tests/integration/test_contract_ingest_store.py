@@ -329,3 +329,26 @@ def test_an_imported_state_after_its_webhook_changes_nothing(ingest: Subject):
     outcome = ingest.store.apply(*imported(*CREATE))
     # Then nothing changes: no mark, no new version
     assert outcome == "stale" and ingest.read(ORDER) == before
+
+
+CHUNK = [CREATE, PAID, REFUND, ("shopify", "customers/create", "shopify/customers_create.json"), CREATE]
+
+
+@pytest.mark.parametrize("hooked_first", [False, True])
+def test_a_chunk_writes_what_one_by_one_writes_and_reads_it_back(ingest: Subject, hooked_first: bool):
+    # Given a history import's chunk (a new order, a later state, its refund, a customer, the
+    # order again), and the same written one by one elsewhere; or the order came by webhook first
+    one_by_one = _fake()
+    if hooked_first:
+        ingest.store.apply(*parsed(*CANCELLED))
+        one_by_one.store.apply(*parsed(*CANCELLED))
+    chunk = [imported(*w) for w in CHUNK]
+    expected = [one_by_one.store.apply(*w) for w in chunk]
+    # When it is written as one chunk
+    outcomes, images = ingest.store.write_chunk(chunk)  # type: ignore[attr-defined]
+    # Then each answer and each item is what writing them one by one gives
+    assert outcomes == expected and "stored" in outcomes
+    assert {pk: ingest.read(pk) for pk in one_by_one.store.items} == one_by_one.store.items
+    # And it answers with each item once as it is now, decoded, in first-named order
+    assert [i.key for i in images] == [ORDER, CUSTOMER]
+    assert images[0].imported is not hooked_first  # a webhook's state is never overwritten

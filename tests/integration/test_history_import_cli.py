@@ -60,3 +60,26 @@ def test_a_shopify_orders_export_imports_on_moto(cli_on, ws):
     (profile,) = json.loads(found.stdout)["customers"]
     shown = run("customers", "show", "-w", ws.workspace_id, profile["customer_id"], "--json")
     assert json.loads(shown.stdout)["orders_count"] == 2
+
+
+def test_the_import_builds_profiles_memberships_and_scores_itself_and_the_streams_add_nothing(cli_on, ws):
+    source = ws.sources["generic"]["source_id"]
+    # When the export is imported (the streams not handled yet)
+    result = run("import", "orders", str(FILE), "-w", ws.workspace_id, "--source", source, "--json")
+    assert result.exit_code == 0, result.output
+    recomputed = json.loads(result.stdout)["recomputed"]
+    # Then the three customers' profiles and memberships are there, and the scores computed once
+    assert recomputed["customers"] == 3 and recomputed["memberships_written"] == 3
+    assert recomputed["scores"]["done"] is True and recomputed["scores"]["profiles_read"] == 3
+    assert recomputed["scores"]["profiles_reevaluated"] == 0  # scores first: each membership written once
+    found = run("customers", "show", "-w", ws.workspace_id, "--email", ADA, "--json")
+    (profile,) = json.loads(found.stdout)["customers"]
+    members = cli_on.container.membership_store
+    before = members.get_record(ws.workspace_id, profile["customer_id"])
+    assert before is not None and any(s.startswith("lifecycle:") for s in before.segments)
+    settings = cli_on.container.workspaces.settings(ws.workspace_id)
+    assert settings is not None and settings.rfm_edges is not None
+    # When the streams are handled
+    cli_on.drain()
+    # Then the memberships are as the recompute left them (the streams skipped the import)
+    assert members.get_record(ws.workspace_id, profile["customer_id"]) == before

@@ -42,6 +42,7 @@ READ_COMMANDS = [
     "dlq list",
     "model fit",
     "bench ingest",
+    "bench import",
     "bench segments",
     "bench model",
     "bench freshness",

@@ -18,7 +18,8 @@ import pytest
 import time_machine
 
 from chalicelib.adapters.order_items import ingest_change
-from chalicelib.domain.history_import import HistoryImport, ImportSummary
+from chalicelib.domain.batch_import import CHUNK, BatchImport
+from chalicelib.domain.history_import import ImportSummary, Reader
 from chalicelib.domain.ingest import IngestService, shop_key
 from chalicelib.domain.models import Platform, Source
 from chalicelib.domain.pipeline import IngestPipeline
@@ -71,8 +72,13 @@ class Stage:
         lowered = {k.lower(): v for k, v in headers.items()}
         return self.ingest.receive(Platform.GENERIC, lowered, line).status
 
-    def run_import(self, lines: list[bytes], resume_from: int = 0) -> ImportSummary:
-        return HistoryImport(self.store).run(self.source, generic_jsonl(lines), NOW, resume_from)
+    def run_import(self, lines: list[bytes], resume_from: int = 0, chunk: int = CHUNK) -> ImportSummary:
+        return self.run_reader(generic_jsonl(lines), resume_from, chunk)
+
+    def run_reader(self, read: Reader, resume_from: int = 0, chunk: int = CHUNK) -> ImportSummary:
+        """The batch engine (domain/batch_import.py): items, then the profiles it builds."""
+        engine = BatchImport(self.store, self.profiles, self.directory, chunk=chunk)
+        return engine.run(self.source, read, NOW, resume_from)
 
     def drain(self) -> int:
         """Hand the new stream records to the consumer; how many there were."""

@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from chalicelib.adapters import records
-from chalicelib.domain.history_import import HistoryImport, ImportSummary
+from chalicelib.domain.history_import import ImportSummary
 from chalicelib.domain.models import Delivery, Order, Platform
 from chalicelib.domain.translation import run_parser
 from chalicelib.parsers import shopify
@@ -32,7 +32,7 @@ DELIVERY_MARKS = {"h", "wh", "imp", "ver", "v", "hist"}
 
 
 def run(stage: Stage, data: bytes, resume_from: int = 0) -> ImportSummary:
-    return HistoryImport(stage.store).run(stage.source, shopify_bulk_jsonl(data), NOW, resume_from)
+    return stage.run_reader(shopify_bulk_jsonl(data), resume_from)
 
 
 def delivery(topic: str, n: int) -> Delivery:

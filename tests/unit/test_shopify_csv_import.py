@@ -9,7 +9,6 @@ from pathlib import Path
 
 from chalicelib.adapters import records
 from chalicelib.adapters.order_items import order_detail
-from chalicelib.domain.history_import import HistoryImport
 from chalicelib.domain.models import Delivery, Order, Platform, Refund, RefundEvent
 from chalicelib.parsers.shopify_csv import shopify_csv
 from tests.unit.test_history_import import NOW, WS, Stage, _frozen  # noqa: F401 - the frozen clock
@@ -19,7 +18,7 @@ DATA = FILE.read_bytes()
 
 
 def run(stage: Stage, resume_from: int = 0):
-    return HistoryImport(stage.store).run(stage.source, shopify_csv(DATA), NOW, resume_from)
+    return stage.run_reader(shopify_csv(DATA), resume_from)
 
 
 def stored(stage: Stage, order_id: str) -> dict:

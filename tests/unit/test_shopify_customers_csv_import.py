@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from chalicelib.adapters import records
-from chalicelib.domain.history_import import HistoryImport, ImportSummary
+from chalicelib.domain.history_import import ImportSummary
 from chalicelib.domain.models import Platform
 from chalicelib.parsers.history import CUSTOMER_FORMATS, FORMATS, reader_for
 from chalicelib.parsers.shopify_bulk import shopify_bulk_jsonl
@@ -18,7 +18,7 @@ DATA = (EVENTS / "shopify_customers_export.csv").read_bytes()
 
 def run(stage: Stage, resume_from: int = 0) -> ImportSummary:
     reader = reader_for("shopify-customers-csv", DATA)
-    return HistoryImport(stage.store).run(stage.source, reader, NOW, resume_from)
+    return stage.run_reader(reader, resume_from)
 
 
 def person(stage: Stage, customer_id: str) -> dict:
@@ -70,7 +70,7 @@ def test_the_exported_customer_and_her_pulled_orders_are_one_profile():
     stage = Stage(Platform.SHOPIFY)
     orders = (EVENTS / "shopify_bulk_orders.jsonl").read_bytes()
     # When both are imported and the stream handled
-    HistoryImport(stage.store).run(stage.source, shopify_bulk_jsonl(orders), NOW)
+    stage.run_reader(shopify_bulk_jsonl(orders))
     run(stage)
     stage.drain()
     # Then Maren is one profile, by her Shopify id, with her two orders and her birthday

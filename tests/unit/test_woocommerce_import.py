@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.adapters import records
-from chalicelib.domain.history_import import HistoryImport, ImportSummary
+from chalicelib.domain.history_import import ImportSummary
 from chalicelib.domain.models import Platform
 from chalicelib.parsers.history import CUSTOMER_FORMATS, FORMATS, reader_for
 from patron.storefront import headers_for
@@ -31,7 +31,7 @@ def woo_stage() -> Stage:
 
 
 def run(stage: Stage, data: bytes = ORDERS, fmt: str = "woocommerce-orders-json", resume_from: int = 0):
-    return HistoryImport(stage.store).run(stage.source, reader_for(fmt, data), NOW, resume_from)
+    return stage.run_reader(reader_for(fmt, data), resume_from)
 
 
 def webhook(stage: Stage, topic: str, item: dict[str, Any], n: int) -> str:

@@ -23,6 +23,7 @@ from chalicelib.domain.models import (
     OrderStatus,
     Person,
     PrivacyRequest,
+    RefundEvent,
 )
 from chalicelib.domain.order_snapshot import (  # noqa: F401 - domain values, read from here by adapters
     OrderSnapshot,
@@ -50,6 +51,18 @@ def checkout_pk(workspace_id: str, source_id: str, checkout_id: str) -> str:
 
 def privacy_pk(workspace_id: str, source_id: str, request_id: str) -> str:
     return f"W#{workspace_id}#R#{source_id}#{request_id}"
+
+
+def payload_pk(workspace_id: str, source_id: str, payload: Any) -> str | None:
+    """The ingest item an order, refund, customer or checkout payload is written to (None:
+    another kind). A refund's item is its order's."""
+    if isinstance(payload, Order | RefundEvent):
+        return order_pk(workspace_id, source_id, payload.order_id)
+    if isinstance(payload, Customer):
+        return customer_pk(workspace_id, source_id, payload.customer_id)
+    if isinstance(payload, Checkout):
+        return checkout_pk(workspace_id, source_id, payload.checkout_id)
+    return None
 
 
 def _consent(c: Consent | None) -> dict[str, Any] | None:

@@ -19,9 +19,9 @@ from chalicelib.container.adapters import Adapters
 if TYPE_CHECKING:
     from chalicelib.domain.audience import AudienceService
     from chalicelib.domain.backfill import BackfillService
+    from chalicelib.domain.batch_import import BatchImport
     from chalicelib.domain.catalogue_import import CatalogueImport
     from chalicelib.domain.customers import CustomerService
-    from chalicelib.domain.history_import import HistoryImport
     from chalicelib.domain.ingest import IngestService
     from chalicelib.domain.limits import RequestLimits
     from chalicelib.domain.membership import MembershipService
@@ -91,11 +91,21 @@ class Container(Adapters):
         )
 
     @cached_property
-    def history_import(self) -> HistoryImport:
-        """`patron import orders|customers|pull`: a store's history (docs/import.md)."""
-        from chalicelib.domain.history_import import HistoryImport
+    def history_import(self) -> BatchImport:
+        """`patron import orders|customers|pull`: a store's history, in chunks, with one
+        recompute at the end (docs/import.md, domain/batch_import.py)."""
+        from chalicelib.domain.batch_import import BatchImport
+        from chalicelib.domain.import_recompute import WorkspaceRecompute
 
-        return HistoryImport(self.ingest_store)
+        return BatchImport(
+            writer=self.ingest_store,
+            profiles=self.profile_store,
+            workspaces=self.workspaces,
+            recompute=WorkspaceRecompute(
+                membership=self.membership, profiles=self.profile_store, scoring=self.scoring
+            ),
+            privacy=self.privacy,
+        )
 
     @cached_property
     def catalogue_import(self) -> CatalogueImport:

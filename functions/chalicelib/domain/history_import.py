@@ -7,7 +7,8 @@ The import's version of a state takes the state's own update time as its trigger
 a webhook of that state (triggered at or after it, or without a trigger time) is never
 older, so the import never overwrites what a webhook stored. Its delivery is marked
 `imported`: the stream consumer builds the profile and skips notifications, flows and
-attribution (domain/pipeline.py).
+attribution (domain/pipeline.py). `HistoryImport` writes the items; the batch engine
+(domain/batch_import.py) builds the profiles from them and recomputes once at the end.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class ImportSummary:
     first_order_at: datetime | None = None
     last_order_at: datetime | None = None
     cursor: int = 0  # the last row done: `--resume-from` this to go on after it
+    recomputed: dict[str, Any] | None = None  # the end's recompute (domain/batch_import.py)
     _people: set[str] = field(default_factory=set, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
@@ -75,7 +77,7 @@ class ImportSummary:
             "currencies": sorted(self.currencies),
             "date_range": [at(self.first_order_at), at(self.last_order_at)],
             "cursor": self.cursor,
-        }
+        } | ({"recomputed": self.recomputed} if self.recomputed is not None else {})
 
     def count_person(self, person: Person) -> None:
         key = person.ext or person.email or person.phone
@@ -128,23 +130,39 @@ class HistoryImport:
             if record.row <= resume_from:
                 continue
             summary.rows += record.rows
-            self._one(base, record, summary)
+            self.write(base, record, summary)
             summary.cursor = record.row + record.rows - 1
             if progress is not None:
                 progress(summary)
         return summary
 
-    def _one(self, base: Delivery, record: ImportRecord, summary: ImportSummary) -> None:
+    def write(self, base: Delivery, record: ImportRecord, summary: ImportSummary) -> IngestPayload | None:
+        """Write one record's ingest item and count it; its payload (None: rejected)."""
+        prepared = self.prepare(base, record, summary)
+        if prepared is None:
+            return None
+        delivery, payload = prepared
+        self.count(self.store.apply(delivery, payload), payload, summary)
+        return payload
+
+    @staticmethod
+    def prepare(
+        base: Delivery, record: ImportRecord, summary: ImportSummary
+    ) -> tuple[Delivery, IngestPayload] | None:
+        """The delivery and payload one record writes (None: rejected, and counted so)."""
         payload = record.payload
         if payload is None or not isinstance(payload, Order | Customer | RefundEvent | Checkout):
             reason = record.reason or f"not importable: {type(payload).__name__}"
             summary.rejected.append({"row": record.row, "reason": reason})
-            return
+            return None
         updated = None if isinstance(payload, RefundEvent) else payload.updated_at
         delivery = base.model_copy(
             update={"topic": payload.kind, "triggered_at": updated, "body_hash": "i" + record.digest}
         )
-        outcome = self.store.apply(delivery, payload)
+        return delivery, payload
+
+    @staticmethod
+    def count(outcome: str, payload: IngestPayload, summary: ImportSummary) -> None:
         if outcome == "stored":
             summary.stored += 1
         else:
@@ -155,5 +173,5 @@ class HistoryImport:
             summary.count_person(payload.person)
         elif isinstance(payload, RefundEvent):
             summary.refunds += 1
-        else:
+        elif isinstance(payload, Customer | Checkout):
             summary.count_person(payload.person)

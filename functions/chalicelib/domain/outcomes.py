@@ -9,7 +9,7 @@ from datetime import datetime
 @dataclass
 class ApplyResult:
     customer_id: str | None
-    outcome: str  # applied | already_applied | no_identity | skipped | redacted
+    outcome: str  # applied | already_applied | no_identity | skipped | redacted | imported
     merged: list[str] = field(default_factory=list)
 
 

@@ -3,8 +3,9 @@
 Each ingest-table change updates the customer's profile first, then sends the
 transactional notifications it implies, starts or ends flow runs, and attributes a new
 order to a recent click, then marks the coupons its discount codes used as redeemed
-(`messaging/coupons.py`). A state a history import stored (`IngestChange.quiet`) builds
-the profile and nothing else: historical orders notify no one and start no flow. One
+(`messaging/coupons.py`). A state a history import stored (`IngestChange.quiet`) is
+skipped whole: the import's batch engine built its profile (domain/batch_import.py), and
+historical orders notify no one and start no flow. One
 consumer, not two reading the same stream, halves the invocations per order
 (docs/cost.md). A retry is safe at every step: the profile write is versioned
 (`already_applied` the second time), every message is claimed by its key, flow runs by
@@ -69,10 +70,10 @@ class IngestPipeline:
         self.coupons = coupons
 
     def apply(self, change: IngestChange, now: datetime) -> IngestOutcome:
+        if change.quiet:  # a history import's state: its batch engine built the profile
+            return IngestOutcome(ApplyResult(None, "imported"))  # (domain/batch_import.py)
         result = self.profiles.apply_change(change)
         outcome = IngestOutcome(result)
-        if change.quiet:  # a history import's state: the profile only (docs/import.md)
-            return outcome
         try:
             outcome.decisions = self.notifications.on_order_change(change, now)
         except RETRY_LATER:

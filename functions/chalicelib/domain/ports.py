@@ -9,7 +9,7 @@ with the customers service (this module imports nothing from messaging).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -66,6 +66,24 @@ class IngestStore(Protocol):
     """Holds the latest state of each storefront resource; one conditional write per delivery."""
 
     def apply(self, delivery: Delivery, payload: IngestPayload) -> WriteOutcome: ...
+
+
+class ImportWriter(Protocol):
+    """How a history import writes a chunk's items (adapters/ingest_store.py)."""
+
+    def write_chunk(
+        self, writes: Sequence[tuple[Delivery, IngestPayload]]
+    ) -> tuple[list[WriteOutcome], list[Image]]:
+        """Each (delivery, payload) as `IngestStore.apply` would write it, in order: the
+        outcome of each, and the state each item holds after the chunk, each item once,
+        in first-named order."""
+        ...
+
+
+class ImportRecompute(Protocol):
+    """After a history import: memberships and scores, once for the workspace."""
+
+    def recompute(self, workspace_id: str, customer_ids: Sequence[str], now: datetime) -> dict[str, Any]: ...
 
 
 class CatalogueStore(Protocol):
@@ -264,6 +282,14 @@ class MembershipApplier(Protocol):
 
 
 # -- nightly scores ------------------------------------------------------------
+class Rescorer(Protocol):
+    """The nightly scoring of one workspace, now (ScoringService.rescore)."""
+
+    def rescore(
+        self, workspace_id: str, now: datetime, profiles: Iterable[CustomerProfile] = ()
+    ) -> dict[str, Any]: ...
+
+
 class NightlyStore(Protocol):
     def cursors(self) -> dict[str, NightlyCursor]: ...
     def start(self, workspace_id: str, day: str) -> NightlyCursor | None: ...

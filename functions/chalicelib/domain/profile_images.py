@@ -32,3 +32,10 @@ class ProfileChange:
 
     before: ProfileImage | None = None
     after: ProfileImage | None = None
+
+    @property
+    def quiet(self) -> bool:
+        """A profile a history import wrote (`imp`): the import's recompute keeps its
+        memberships, and no flow starts from it (domain/batch_import.py)."""
+        after = self.after
+        return after is not None and after.profile is not None and after.profile.imported

@@ -146,7 +146,10 @@ def _profile_record(record: DynamoDBRecord) -> str:
     from chalicelib.domain.models import now_utc
 
     # decoded where it enters: the flow triggers read a ProfileChange
-    started = container().flow_triggers.on_profile_change(profile_change(old, new), now_utc())
+    decoded = profile_change(old, new)
+    if decoded.quiet:
+        return "imported"  # the import's recompute does its memberships, once (docs/import.md)
+    started = container().flow_triggers.on_profile_change(decoded, now_utc())
     if started:
         count("FlowRunsStarted", len(started))
     result = container().membership.apply(

@@ -37,6 +37,17 @@ def ingest(orders: int, seed: int, segment_path: bool, heavy_customer: int | Non
     print_json(run(orders=orders, seed=seed, segment_path=segment_path), compact=as_json)
 
 
+@bench.command("import")
+@click.option("--orders", type=int, default=1000, show_default=True, help="orders, through both paths")
+@click.option("--seed", type=int, default=11, show_default=True, help="seed of the synthetic store")
+@json_option
+def import_(orders: int, seed: int, as_json: bool) -> None:
+    """The same orders as webhooks and as a history import: orders/s, WCU per order, equal profiles."""
+    from patron.bench.import_ import run
+
+    print_json(run(orders=orders, seed=seed), compact=as_json)
+
+
 @bench.command("segments")
 @click.option("--profiles", type=int, default=1_000_000, show_default=True, help="simulated profiles")
 @click.option("--seed", type=int, default=9, show_default=True, help="seed of the simulation")

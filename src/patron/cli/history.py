@@ -184,6 +184,9 @@ def _show(result: dict[str, Any], as_json: bool) -> None:
     for rejected in result["rejected"]:
         click.echo(f"  row {rejected['row']}: {rejected['reason']}")
     click.echo(f"cursor: {result['cursor']}")
+    if result.get("recomputed"):
+        done = result["recomputed"]
+        click.echo(f"recomputed: {done['customers']} customers' segments, then the workspace's scores")
 
 
 COMMANDS: list[click.Command] = []  # `orders` is registered with the `import` group
