@@ -202,3 +202,53 @@ def test_the_stand_in_refuses_an_undocumented_list_parameter():
             list(client.items("customers", {"after": "2025-01-01T00:00:00"}))
     # Then it answers rest_invalid_param, as WooCommerce does for a bad value
     assert refused.value.code == "rest_invalid_param" and refused.value.status == 400
+
+
+class FailingOrdersPage(WooCommerceServer):
+    """The stand-in, refusing the orders list's second page for good (a revoked key)."""
+
+    broken = True
+
+    def check(self, seen: Any) -> Any:
+        if self.broken and seen.path.endswith("/orders") and seen.query.get("page") == "2":
+            return Answer(
+                401,
+                {"code": "woocommerce_rest_cannot_view", "message": "Sorry, you cannot list resources.",
+                 "data": {"status": 401}},
+            )  # fmt: skip
+        return super().check(seen)
+
+
+def test_a_pull_that_fails_names_where_to_resume_and_resumes_there(cli_on, euro):
+    ws = euro
+    source_id = ws.sources["woocommerce"]["source_id"]
+    customers = listed("woocommerce_customers.json")[:3]
+    with FailingOrdersPage(KEY, SECRET, orders=many_orders(150), customers=customers).running() as woo:
+        connected = run(
+            "source", "connect", "-w", ws.workspace_id, source_id,
+            "--consumer-key", KEY, "--consumer-secret", SECRET, "--endpoint", woo.url,
+        )  # fmt: skip
+        assert connected.exit_code == 0, connected.stderr
+        # Given a pull whose orders list fails for good on its second page
+        failed = run("import", "pull", "-w", ws.workspace_id, "--source", source_id, "--json")
+        # When the store answers again and the pull goes on where the message says
+        woo.broken = False
+        hint = failed.stderr.rsplit("--resume-from ", 1)[-1].split()[0] if failed.exit_code else ""
+        woo.seen.clear()
+        resumed = run(
+            "import", "pull", "-w", ws.workspace_id, "--source", source_id, "--resume-from", hint, "--json"
+        )  # fmt: skip
+        asked = [s.path.rsplit("/", 1)[1] for s in woo.seen]
+        bad = run(
+            "import", "pull", "-w", ws.workspace_id, "--source", source_id, "--resume-from", "refunds:3"
+        )
+    # Then the failure named the orders part, none of whose records was done
+    assert failed.exit_code != 0 and "refused the consumer key" in failed.stderr
+    assert hint == "orders:0"
+    # And the resumed pull read no customers again, and imported every order
+    assert resumed.exit_code == 0, resumed.stderr
+    assert "customers" not in asked and asked.count("orders") == 2
+    summary = json.loads(resumed.stdout)
+    assert list(summary) == ["orders"] and summary["orders"]["stored"] == 150
+    # And a resume point of no part is refused in one line
+    assert bad.exit_code != 0 and "PART:ROW" in bad.stderr

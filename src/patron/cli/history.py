@@ -93,11 +93,25 @@ def customers(
     default=None,
     help="only what was created on or after this day (UTC); default: everything",
 )
+@click.option(
+    "--resume-from",
+    default=None,
+    metavar="PART:ROW",
+    help="go on after this record of this part (customers or orders): what an interrupted pull printed",
+)
 @json_option
 @stage_option
-def pull(workspace: str, source: str, since: datetime | None, as_json: bool, stage: str | None) -> None:
+def pull(
+    workspace: str,
+    source: str,
+    since: datetime | None,
+    resume_from: str | None,
+    as_json: bool,
+    stage: str | None,
+) -> None:
     """Import the store's customers and orders through its Admin API (a connected source),
-    with the same keys, quiet and once, as `patron import orders`."""
+    with the same keys, quiet and once, as `patron import orders`. Interrupted (Ctrl-C, or the
+    store's API failing for good), it prints the `--resume-from PART:ROW` to go on with."""
     from chalicelib.adapters.storefront_admin.clients import admin_client
     from chalicelib.adapters.storefront_admin.history_pull import WHAT, history_reader
     from chalicelib.domain.store_admin import AdminApiError
@@ -109,20 +123,35 @@ def pull(workspace: str, source: str, since: datetime | None, as_json: bool, sta
     if known is None:
         raise CliError(f"source {source} not found in {workspace} (patron source list -w {workspace})")
     after = since.replace(tzinfo=UTC) if since is not None else None
+    first, start = _resume_point(resume_from, WHAT)
     results: dict[str, Any] = {}
     try:
         client = admin_client(known, found.secrets)
-        for what in WHAT:
-            reader = history_reader(client, what, after, reader_for, woo_records=records_of)
-            results[what] = _run(found, known, reader, None, 0, what)
     except AdminApiError as exc:
         raise CliError(exc.message) from exc
+    for what in WHAT[WHAT.index(first) :]:
+        row = start if what == first else 0
+        try:
+            reader = history_reader(client, what, after, reader_for, woo_records=records_of)
+        except AdminApiError as exc:
+            raise CliError(f"{exc.message}: go on with --resume-from {what}:{row}") from exc
+        results[what] = _run(found, known, reader, None, row, what, resume_as=f"{what}:")
     if as_json:
         print_json(results, compact=True)
         return
     for what, result in results.items():
         click.echo(f"{what}:")
         _show(result, False)
+
+
+def _resume_point(value: str | None, parts: tuple[str, ...]) -> tuple[str, int]:
+    """`--resume-from PART:ROW` of a pull: the part to go on with and the last row done."""
+    if value is None:
+        return parts[0], 0
+    part, _, row = value.partition(":")
+    if part not in parts or not row.isdigit():
+        raise CliError(f"--resume-from: PART:ROW, PART one of {', '.join(parts)} (e.g. orders:1000)")
+    return part, int(row)
 
 
 def _import_file(file: Path, workspace: str, source: str, fmt: str, resume_from: int, as_json: bool) -> None:
@@ -141,14 +170,23 @@ def _import_file(file: Path, workspace: str, source: str, fmt: str, resume_from:
 
 
 def _run(
-    found: Any, known: Any, reader: Any, total: int | None, resume_from: int, label: str
+    found: Any,
+    known: Any,
+    reader: Any,
+    total: int | None,
+    resume_from: int,
+    label: str,
+    resume_as: str = "",
 ) -> dict[str, Any]:
-    """One import with a progress bar (rows, rate, time left) on stderr; its summary."""
+    """One import with a progress bar (rows, rate, time left) on stderr; its summary. An
+    interruption, or the store's Admin API failing for good, names the `--resume-from` to go
+    on with (`resume_as` + the last row done)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from chalicelib.domain.history_import import ImportSummary
     from chalicelib.domain.models import now_utc
+    from chalicelib.domain.store_admin import AdminApiError
 
     last: dict[str, int] = {"cursor": resume_from}
     columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"))
@@ -165,7 +203,11 @@ def _run(
                 known, reader, now_utc(), resume_from=resume_from, progress=progress
             )
         except KeyboardInterrupt:
-            raise CliError(f"interrupted: go on with --resume-from {last['cursor']}", 130) from None
+            raise CliError(
+                f"interrupted: go on with --resume-from {resume_as}{last['cursor']}", 130
+            ) from None
+        except AdminApiError as exc:
+            raise CliError(f"{exc.message}: go on with --resume-from {resume_as}{last['cursor']}") from exc
     result: dict[str, Any] = summary.as_dict()
     return result
 
