@@ -302,7 +302,8 @@ class ShopifyServer(_Server):
         )
 
     def run_bulk(self, query: Any) -> Answer:
-        """bulkOperationRunQuery(query: String!): one top-level connection, edges and node."""
+        """bulkOperationRunQuery(query: String!): one top-level connection (its arguments among
+        sortKey, query and reverse), edges and node."""
         field = "bulkOperationRunQuery"
 
         def refused(message: str, where: list[str] | None) -> Answer:
@@ -310,7 +311,9 @@ class ShopifyServer(_Server):
             return Answer(200, {"data": {field: payload}, "extensions": throttle_extensions(10, 990)})
 
         head = re.match(
-            r"^\{\s*(orders|customers)(\(query: \"[^\"]*\"\))?\s*\{\s*edges\s*\{\s*node\s*\{",
+            r"^\{\s*(orders|customers)"
+            r"(\((?:\s*(?:sortKey: (?:ID|CREATED_AT|UPDATED_AT)|query: \"[^\"]*\"|reverse: (?:true|false)),?)+\))?"
+            r"\s*\{\s*edges\s*\{\s*node\s*\{",
             query if isinstance(query, str) else "",
         )
         if head is None or query.count("{") != query.count("}"):

@@ -68,7 +68,9 @@ def test_a_pull_runs_a_bulk_query_polls_it_and_reads_its_jsonl(shop):
     # nested connection
     started = [s.body for s in shop.seen if s.method == "POST" and "bulkOperationRunQuery" in s.body["query"]]
     (query,) = [b["variables"]["query"] for b in started]
-    assert query.startswith('{ orders(query: "created_at:>=2025-01-01T00:00:00Z") { edges { node {')
+    assert query.startswith(
+        '{ orders(sortKey: ID, query: "created_at:>=2025-01-01T00:00:00Z") { edges { node {'
+    )
     assert "lineItems { edges { node {" in query and "totalRefundedSet" in query
     # And it was polled by its id until COMPLETED, waiting the interval between polls
     polls = [s.body["variables"] for s in shop.seen if s.method == "POST" and "node(id:" in s.body["query"]]
@@ -91,7 +93,7 @@ def test_customers_are_pulled_the_same_way_without_a_filter(shop):
     ]
     started = [s.body for s in shop.seen if s.method == "POST" and "bulkOperationRunQuery" in s.body["query"]]
     (query,) = [b["variables"]["query"] for b in started]
-    assert query.startswith("{ customers { edges { node { id email")
+    assert query.startswith("{ customers(sortKey: ID) { edges { node { id email")
 
 
 def test_a_throttled_poll_waits_for_the_bucket(shop):

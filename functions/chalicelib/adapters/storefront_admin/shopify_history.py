@@ -66,11 +66,13 @@ POLL = (
 
 def bulk_query(what: str, since: datetime | None = None) -> str:
     """The bulk query of the store's `what`, created at or after `since`."""
-    search = ""
+    # by id: records are numbered in a stable order, so `--resume-from` means the same rows
+    # again, and what the store gains meanwhile comes at the end
+    arguments = "sortKey: ID"
     if since is not None:
         at = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        search = f"(query: {json.dumps(f'created_at:>={at}')})"
-    return f"{{ {what}{search} {{ edges {{ node {{ {FIELDS[what]} }} }} }} }}"
+        arguments += f", query: {json.dumps(f'created_at:>={at}')}"
+    return f"{{ {what}({arguments}) {{ edges {{ node {{ {FIELDS[what]} }} }} }} }}"
 
 
 def run_bulk_query(
