@@ -312,7 +312,8 @@ class ShopifyServer(_Server):
 
         head = re.match(
             r"^\{\s*(orders|customers)"
-            r"(\((?:\s*(?:sortKey: (?:ID|CREATED_AT|UPDATED_AT)|query: \"[^\"]*\"|reverse: (?:true|false)),?)+\))?"
+            r"(\((?:\s*(?:sortKey: (?:ID|CREATED_AT|UPDATED_AT)|query: \"[^\"]*\""
+            r"|reverse: (?:true|false)),?)+\))?"
             r"\s*\{\s*edges\s*\{\s*node\s*\{",
             query if isinstance(query, str) else "",
         )
