@@ -6,9 +6,10 @@ so a re-run, or a state that also arrives by webhook, changes nothing (docs/impo
 The import's version of a state takes the state's own update time as its trigger time:
 a webhook of that state (triggered at or after it, or without a trigger time) is never
 older, so the import never overwrites what a webhook stored. Its delivery is marked
-`imported`: the stream consumer builds the profile and skips notifications, flows and
-attribution (domain/pipeline.py). `HistoryImport` writes the items; the batch engine
-(domain/batch_import.py) builds the profiles from them and recomputes once at the end.
+`imported`: no notification, flow or attribution follows (domain/pipeline.py skips it).
+`HistoryImport` prepares and counts each record's write; the batch engine
+(domain/batch_import.py) writes them a chunk at a time, builds the profiles and
+recomputes once at the end.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from chalicelib.domain.models import (
     RefundEvent,
     Source,
 )
-from chalicelib.domain.ports import IngestStore
 
 
 @dataclass(frozen=True)
@@ -96,8 +96,7 @@ class ImportSummary:
 
 
 class HistoryImport:
-    def __init__(self, store: IngestStore) -> None:
-        self.store = store
+    """What every import engine shares: the base delivery, a record's write, its count."""
 
     @staticmethod
     def base_delivery(source: Source, now: datetime, topic: str = "import") -> Delivery:
@@ -114,36 +113,6 @@ class HistoryImport:
             shop_domain=source.shop_domain,
             imported=True,
         )
-
-    def run(
-        self,
-        source: Source,
-        read: Reader,
-        now: datetime,
-        resume_from: int = 0,
-        progress: Callable[[ImportSummary], None] | None = None,
-    ) -> ImportSummary:
-        """Write each record after row `resume_from`; `progress` hears of each one done."""
-        base = self.base_delivery(source, now)
-        summary = ImportSummary(cursor=resume_from)
-        for record in read(base):
-            if record.row <= resume_from:
-                continue
-            summary.rows += record.rows
-            self.write(base, record, summary)
-            summary.cursor = record.row + record.rows - 1
-            if progress is not None:
-                progress(summary)
-        return summary
-
-    def write(self, base: Delivery, record: ImportRecord, summary: ImportSummary) -> IngestPayload | None:
-        """Write one record's ingest item and count it; its payload (None: rejected)."""
-        prepared = self.prepare(base, record, summary)
-        if prepared is None:
-            return None
-        delivery, payload = prepared
-        self.count(self.store.apply(delivery, payload), payload, summary)
-        return payload
 
     @staticmethod
     def prepare(

@@ -3,6 +3,7 @@ Admin API (docs/import.md), commands of the `import` group that `patron import p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,27 +27,43 @@ def _formats(what: str = "orders") -> list[str]:
     return list(CUSTOMER_FORMATS if what == "customers" else FORMATS)
 
 
+def _file_options(what: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """The options `patron import orders` and `patron import customers` share."""
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        options = (
+            click.argument("file", type=click.Path(dir_okay=False, path_type=Path)),
+            workspace_option(),
+            click.option(
+                "--source", required=True, metavar="ID", help=f"the source the {what} belong to (src_...)"
+            ),
+            click.option(
+                "--format",
+                "fmt",
+                type=click.Choice(_formats(what)),
+                default="generic-jsonl",
+                show_default=True,
+                help="the export file's format (docs/import.md)",
+            ),
+            click.option(
+                "--resume-from",
+                type=click.IntRange(min=0),
+                default=0,
+                metavar="ROW",
+                help="skip the rows up to this one: the cursor an interrupted import printed",
+            ),
+            json_option,
+            stage_option,
+        )
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
 @imports.command("orders")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@workspace_option()
-@click.option("--source", required=True, metavar="ID", help="the source the history belongs to (src_...)")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(_formats()),
-    default="generic-jsonl",
-    show_default=True,
-    help="the export file's format (docs/import.md)",
-)
-@click.option(
-    "--resume-from",
-    type=click.IntRange(min=0),
-    default=0,
-    metavar="ROW",
-    help="skip the rows up to this one: the cursor an interrupted import printed",
-)
-@json_option
-@stage_option
+@_file_options("orders")
 def orders(
     file: Path, workspace: str, source: str, fmt: str, resume_from: int, as_json: bool, stage: str | None
 ) -> None:
@@ -56,31 +73,12 @@ def orders(
 
 
 @imports.command("customers")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@workspace_option()
-@click.option("--source", required=True, metavar="ID", help="the source the customers belong to (src_...)")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(_formats("customers")),
-    default="generic-jsonl",
-    show_default=True,
-    help="the export file's format (docs/import.md)",
-)
-@click.option(
-    "--resume-from",
-    type=click.IntRange(min=0),
-    default=0,
-    metavar="ROW",
-    help="skip the rows up to this one: the cursor an interrupted import printed",
-)
-@json_option
-@stage_option
+@_file_options("customers")
 def customers(
     file: Path, workspace: str, source: str, fmt: str, resume_from: int, as_json: bool, stage: str | None
 ) -> None:
-    """Import an export file's customers (their consent, addresses, tags) into profiles, as
-    the customer webhooks would: a re-run changes nothing; no flow starts."""
+    """Import an export file's customers (their consent, addresses) into profiles, as the
+    customer webhooks would: a re-run changes nothing; no flow starts."""
     _import_file(file, workspace, source, fmt, resume_from, as_json)
 
 
