@@ -15,6 +15,7 @@ from typing import Any
 from chalicelib.domain.customer_profile import (
     ChannelConsent,
     CustomerProfile,
+    Enrolment,
     LatestTitles,
     OrderEntry,
     ProfileFigures,
@@ -82,7 +83,7 @@ _FIGURES = (
 _CONSENT_KEYS = ("s", "at", "src")
 _ENTRY_KEYS = ("v", "t", "x", "a", "r", "cur", "oa", "or", "ch", "p", "k", "n")
 _KNOWN = frozenset(
-    {"pk", "sk", "t", "ws", "cid", "rev", "m", "ce", "cs", "mrg", "lpt", "o", "so", "srcx"}
+    {"pk", "sk", "t", "ws", "cid", "rev", "m", "ms", "ce", "cs", "mrg", "lpt", "o", "so", "srcx"}
     | {"phone_k", "ext_k", "imp"}
     | {a for a, _ in _PERSON_TEXT}
     | {a for a, _ in _SETS}
@@ -215,6 +216,37 @@ def _consent_item(consent: ChannelConsent | None) -> dict[str, Any] | None:
     return item | dict(consent.unknown)
 
 
+def _enrolment(stored: dict[str, Any] | None) -> Enrolment | None:
+    """`ms`: the latest explicit membership fact (absent on profiles that never had one)."""
+    if stored is None:
+        return None
+    number = stored.get("n")
+    return Enrolment(
+        str(stored["k"]), str(stored["at"]), str(stored["ch"]), None if number is None else str(number)
+    )
+
+
+def _enrolment_item(profile: CustomerProfile) -> dict[str, Any] | None:
+    fact = profile.enrolment
+    if fact is None:
+        return None
+    item: dict[str, Any] = {
+        "k": fact.kind,
+        "at": fact.at,
+        "ch": fact.channel,
+        "n": fact.number,
+        "a": profile.member,
+    }
+    return {k: v for k, v in item.items() if v is not None}
+
+
+def _account(item: dict[str, Any]) -> bool | None:
+    """Whether a record reported a storefront account: `m` on a profile without `ms` (as
+    every profile before explicit membership), `ms.a` on one with it (`m` is then derived)."""
+    stored = item["ms"].get("a") if item.get("ms") is not None else item.get("m")
+    return None if stored is None else bool(stored)
+
+
 def _index_value(stored: Any) -> str | None:
     return None if stored is None else str(stored).split("#", 1)[1]
 
@@ -226,7 +258,8 @@ def profile_of(item: dict[str, Any]) -> CustomerProfile:
         workspace_id=str(item["ws"]),
         customer_id=str(item["cid"]),
         rev=_int(item.get("rev")),
-        member=None if item.get("m") is None else bool(item["m"]),
+        member=_account(item),
+        enrolment=_enrolment(item.get("ms")),
         email_consent=_consent(item.get("ce")),
         sms_consent=_consent(item.get("cs")),
         merged_ids=list(item["mrg"]) if item.get("mrg") is not None else None,
@@ -281,7 +314,8 @@ def profile_item(profile: CustomerProfile) -> dict[str, Any]:
         "ws": ws,
         "cid": profile.customer_id,
         "rev": profile.rev,
-        "m": profile.member,
+        "m": profile.member if profile.enrolment is None else profile.is_member,
+        "ms": _enrolment_item(profile),
         "ce": _consent_item(profile.email_consent),
         "cs": _consent_item(profile.sms_consent),
         "mrg": profile.merged_ids,

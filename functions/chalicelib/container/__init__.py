@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.batch_import import BatchImport
     from chalicelib.domain.catalogue_import import CatalogueImport
     from chalicelib.domain.customers import CustomerService
+    from chalicelib.domain.enrolment import EnrolmentService
     from chalicelib.domain.ingest import IngestService
     from chalicelib.domain.limits import RequestLimits
     from chalicelib.domain.membership import MembershipService
@@ -167,6 +168,13 @@ class Container(Adapters):
             engagement=self.engagement,
             catalogue=self.catalogue,
         )
+
+    @cached_property
+    def enrolments(self) -> EnrolmentService:
+        """Loyalty membership: enrol, leave, member numbers (docs/loyalty.md#membership)."""
+        from chalicelib.domain.enrolment import EnrolmentService
+
+        return EnrolmentService(profiles=self.profile_store, store=self.enrolment_store)
 
     @cached_property
     def customer_walk(self) -> CustomerWalk:

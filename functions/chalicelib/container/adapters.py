@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         DynamoOptOuts,
         DynamoStatsReport,
     )
+    from chalicelib.adapters.enrolment_store import DynamoEnrolmentStore
     from chalicelib.adapters.erasure import DynamoErasure, DynamoPrivacyRequests, S3Exports
     from chalicelib.adapters.event_sink import SqsEventSink
     from chalicelib.adapters.exports import S3ExportWriter
@@ -123,6 +124,12 @@ class Adapters:
         from chalicelib.adapters.profile_store import DynamoProfileStore
 
         return DynamoProfileStore(table=self.crm)
+
+    @cached_property
+    def enrolment_store(self) -> DynamoEnrolmentStore:
+        from chalicelib.adapters.enrolment_store import DynamoEnrolmentStore
+
+        return DynamoEnrolmentStore(table=self.crm)
 
     @cached_property
     def membership_store(self) -> DynamoMembershipStore:

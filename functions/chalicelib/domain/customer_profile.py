@@ -65,6 +65,31 @@ class ChannelConsent:
     unknown: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Enrolment:
+    """Membership as last recorded explicitly (an enrolment or a leaving through the API or
+    the CLI; a flow invite later): the latest such fact wins (docs/loyalty.md#membership)."""
+
+    kind: str  # "enrol" or "leave": the latest explicit fact
+    at: str  # ISO UTC text of when it was recorded (compared as text: fixed width)
+    channel: str  # the enrolment's channel (storefront, api, cli); a leaving's: who recorded it
+    number: str | None = None  # the member number, kept after leaving (never reused)
+
+
+@dataclass(frozen=True)
+class EnrolmentAudit:
+    """One enrolment or leaving as recorded (who, when, why): kept next to the profile."""
+
+    workspace_id: str
+    customer_id: str
+    kind: str
+    at: str
+    channel: str
+    by: str  # `cli`, or `key:` and the first 12 hex digits of the API key's SHA-256
+    number: str | None
+    reason: str | None
+
+
 @dataclass
 class LatestTitles:
     """`last_product` as releases before the entries' titles kept it (stored `lpt`): an
@@ -112,7 +137,8 @@ class CustomerProfile:
     last_name: str | None = None
     birthday: str | None = None  # MM-DD (or as the storefront gave it)
     timezone: str | None = None  # IANA
-    member: bool | None = None
+    member: bool | None = None  # a record reported a storefront account (None: none said)
+    enrolment: Enrolment | None = None  # explicit membership facts outrank `member`
     email_consent: ChannelConsent | None = None
     sms_consent: ChannelConsent | None = None
     merged_ids: list[str] | None = None  # customer ids merged into this profile
@@ -148,6 +174,9 @@ class CustomerProfile:
 
     @property
     def is_member(self) -> bool:
+        """The latest explicit fact decides; without one, a storefront account seen."""
+        if self.enrolment is not None:
+            return self.enrolment.kind == "enrol"
         return bool(self.member)
 
     @property

@@ -19,6 +19,7 @@ from chalicelib.domain.catalogue import (
     product_views,
 )
 from chalicelib.domain.customer_profile import ChannelConsent, CustomerProfile
+from chalicelib.domain.enrolment import MembershipView
 from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.identity import customer_id_for, normalize_email
 from chalicelib.domain.messaging.engagement import EngagementView
@@ -70,6 +71,7 @@ class ProfileView(BaseModel):
     sources: list[str]
     channels: list[str]
     is_member: bool
+    membership: MembershipView  # loyalty membership: member, number, since, channel
     email_consent: ConsentView | None
     sms_consent: ConsentView | None
     emails: list[str]
@@ -112,6 +114,7 @@ class ProfileView(BaseModel):
             sources=sorted(figures.sources or []),
             channels=sorted(figures.channels or []),
             is_member=profile.is_member,
+            membership=MembershipView.of(profile),
             email_consent=consent(profile.email_consent),
             sms_consent=consent(profile.sms_consent),
             emails=sorted(profile.emails),

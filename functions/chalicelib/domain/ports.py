@@ -1,10 +1,8 @@
 """Ports: what the domain needs from the outside world. Adapters implement them.
 
-Every Protocol of the domain outside messaging is here, by context (the messaging
-context keeps its own). Their value types come from leaf modules (models, outcomes,
-workspace_settings, scoring, model_params), so every service can import this module.
-One exception: customers.EngagementReader speaks messaging's EngagementView and stays
-with the customers service (this module imports nothing from messaging).
+Every Protocol of the domain outside messaging (which keeps its own) is here, by context; their value
+types come from leaf modules (models, outcomes, workspace_settings, scoring, model_params), so every service
+can import this one. Except customers.EngagementReader (messaging's EngagementView): it stays with it.
 """
 
 from __future__ import annotations
@@ -16,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:  # annotations only: importing the ports costs nothing at cold start
     from chalicelib.domain.catalogue import CatalogueEntry, StoredProduct
-    from chalicelib.domain.customer_profile import CustomerProfile, OrderEntry
+    from chalicelib.domain.customer_profile import CustomerProfile, EnrolmentAudit, OrderEntry
     from chalicelib.domain.erasure_values import (
         ErasureProgress,
         Holding,
@@ -180,6 +178,12 @@ class ProfileReader(Protocol):
     def moved_entries(
         self, workspace_id: str, customer_ids: list[str], keys: list[str] | None = None
     ) -> dict[str, OrderEntry]: ...
+
+
+class EnrolmentStore(Protocol):  # loyalty membership (domain/enrolment.py, docs/loyalty.md)
+    def next_number(self, workspace_id: str) -> int: ...  # the workspace's next member number, atomically
+
+    def record(self, profile: CustomerProfile, expected_rev: int | None, audit: EnrolmentAudit) -> None: ...
 
 
 # -- order entries -------------------------------------------------------------

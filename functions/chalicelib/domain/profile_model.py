@@ -14,7 +14,7 @@ from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from chalicelib.domain import order_entries, timemath
+from chalicelib.domain import enrolment, order_entries, timemath
 from chalicelib.domain.customer_profile import ChannelConsent, CustomerProfile, OrderEntry
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.models import Consent, ConsentState, Person
@@ -179,6 +179,7 @@ class Profile:
         mine.external_ids |= theirs.external_ids
         if theirs.member:
             mine.member = True
+        mine.enrolment = enrolment.join(mine.enrolment, theirs.enrolment)
         if (theirs.person_at or "") > (mine.person_at or ""):
             for name in ("email", "phone", "first_name", "last_name", "person_at"):
                 if getattr(theirs, name):

@@ -76,6 +76,41 @@ def _privacy_request(customer_id: str, request: str) -> Response:
     return json_response({"request_id": request_id, "state": "accepted"}, 202)
 
 
+@bp.route("/customers/{customer_id}/membership", methods=["POST"])
+@api
+def enrol_customer(customer_id: str) -> Response:
+    """Enrol the customer in the loyalty programme (docs/loyalty.md#membership)."""
+    return _membership(customer_id, "enrol")
+
+
+@bp.route("/customers/{customer_id}/membership", methods=["DELETE"])
+@api
+def remove_membership(customer_id: str) -> Response:
+    """The customer leaves the loyalty programme; their number is kept, never reused."""
+    return _membership(customer_id, "leave")
+
+
+def _membership(customer_id: str, kind: str) -> Response:
+    from pydantic import ValidationError
+
+    from chalicelib.domain.enrolment import Actor, MembershipIn
+    from chalicelib.parsers import field_errors
+
+    ws = workspace_id()
+    logger.append_keys(customer_id=customer_id)
+    raw = bp.current_request.raw_body
+    try:
+        body = MembershipIn.model_validate_json(raw) if raw else MembershipIn()
+    except ValidationError as exc:
+        raise BadRequest("invalid membership request", field_errors(exc)) from exc
+    key = bearer_key_hash(bp.current_request.headers.get("authorization"))
+    actor = Actor("api", "key:" + key[:12])  # the key's hash names it; the key is never kept
+    service = container().enrolments
+    change = service.enrol if kind == "enrol" else service.leave
+    view = change(ws, customer_id, actor, body.reason)
+    return json_response(view.model_dump(mode="json"), 200)
+
+
 @bp.route("/exports/{request_id}", methods=["GET"])
 @api
 def get_export(request_id: str) -> Any:

@@ -1,4 +1,5 @@
-"""`patron customers ...`: look a customer up, erase or export one (any source)."""
+"""`patron customers ...`: look a customer up, erase or export one (any source), enrol one in
+the loyalty programme or record their leaving."""
 
 from __future__ import annotations
 
@@ -60,6 +61,43 @@ customers.add_command(
 )
 customers.add_command(
     _request("export", "Export the customer's data (as customers/data_request); see `patron privacy export`.")
+)
+
+
+def _membership(action: str, about: str) -> click.Command:
+    @click.command(action, help=about)
+    @workspace_option()
+    @click.argument("customer_id")
+    @click.option(
+        "--reason", metavar="TEXT", help="why, kept in the enrolment audit (at most 200 characters)"
+    )
+    @stage_option
+    def run(workspace: str, customer_id: str, reason: str | None, stage: str | None) -> None:
+        from chalicelib.domain.enrolment import MAX_REASON, Actor
+        from patron.cli.base import CliError
+
+        if reason is not None and not 0 < len(reason) <= MAX_REASON:
+            raise CliError(f"--reason takes 1 to {MAX_REASON} characters", 2)
+        service = workspace_container(workspace).enrolments
+        change = service.enrol if action == "enrol" else service.leave
+        print_json(plain(change(workspace, customer_id, Actor("cli", "cli"), reason)))
+
+    return run
+
+
+customers.add_command(
+    _membership(
+        "enrol",
+        "Enrol the customer in the loyalty programme (as POST /customers/ID/membership): a member number "
+        "is issued once; a current member is refused.",
+    )
+)
+customers.add_command(
+    _membership(
+        "leave",
+        "Record that the customer leaves the loyalty programme (as DELETE /customers/ID/membership); "
+        "their number is kept.",
+    )
 )
 
 COMMANDS = [customers]
