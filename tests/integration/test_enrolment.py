@@ -107,3 +107,17 @@ def test_the_cli_enrols_and_records_leaving(stage, ws, cli_on):
     assert refused.exit_code == 2 and "not a member" in refused.output and "not_a_member" in refused.output
     trail = DynamoEnrolmentStore(stage.container.crm).audit(ws.workspace_id, cid)
     assert [(a.kind, a.by, a.reason) for a in trail] == [("enrol", "cli", "VIP list"), ("leave", "cli", None)]
+
+
+def test_erasing_a_customer_erases_their_enrolment_audit(stage, ws):
+    # Given a member enrolled with a reason (free text) in the audit
+    cid = storefront_member(stage, ws)
+    call(stage, ws, "delete", f"/customers/{cid}/membership", {"reason": "moved to Lyon"})
+    audits = DynamoEnrolmentStore(stage.container.crm)
+    assert len(audits.audit(ws.workspace_id, cid)) == 1
+    # When the customer is erased
+    assert call(stage, ws, "delete", f"/customers/{cid}").status_code == 202
+    stage.drain()
+    # Then the profile and its audit entries are gone
+    assert stage.get(ws, f"/customers/{cid}").status_code == 404
+    assert audits.audit(ws.workspace_id, cid) == []

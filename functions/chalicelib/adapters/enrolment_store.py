@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.adapters.codec import from_item, to_av, to_item
+from chalicelib.adapters.codec import batch_write, from_item, to_av, to_item
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.adapters.profile_items import profile_item, profile_pk
 from chalicelib.domain.customer_profile import CustomerProfile, EnrolmentAudit
@@ -86,19 +86,36 @@ class DynamoEnrolmentStore:
             raise Conflict("profile changed") from exc
 
     def audit(self, workspace_id: str, customer_id: str) -> list[EnrolmentAudit]:
-        kwargs: dict[str, Any] = {
-            "TableName": self.t.table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :p)",
-            "ExpressionAttributeValues": {
-                ":pk": {"S": profile_pk(workspace_id, customer_id)},
-                ":p": {"S": AUDIT},
-            },
-            "ConsistentRead": True,
-        }
-        found: list[EnrolmentAudit] = []
-        while True:
-            page = self.t.client.query(**kwargs)
-            found.extend(audit_of(from_item(i) or {}) for i in page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return found
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        """The profile's audit entries, oldest first."""
+        return [audit_of(i) for i in audit_items(self.t.client, self.t.table, workspace_id, customer_id)]
+
+
+def audit_items(client: Any, table: str, workspace_id: str, customer_id: str) -> list[dict[str, Any]]:
+    """Every audit entry item under one customer id's partition (consistent reads)."""
+    kwargs: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :p)",
+        "ExpressionAttributeValues": {
+            ":pk": {"S": profile_pk(workspace_id, customer_id)},
+            ":p": {"S": AUDIT},
+        },
+        "ConsistentRead": True,
+    }
+    found: list[dict[str, Any]] = []
+    while True:
+        page = client.query(**kwargs)
+        found.extend(from_item(i) or {} for i in page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return found
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def delete_audit(client: Any, table: str, workspace_id: str, customer_id: str) -> int:
+    """Erase the audit entries under one customer id's partition (its reasons are free
+    text); returns how many."""
+    keys = [
+        {"pk": {"S": i["pk"]}, "sk": {"S": i["sk"]}}
+        for i in audit_items(client, table, workspace_id, customer_id)
+    ]
+    batch_write(client, table, [{"DeleteRequest": {"Key": k}} for k in keys])
+    return len(keys)

@@ -11,6 +11,7 @@ from typing import Any
 from chalicelib.adapters import records
 from chalicelib.adapters.codec import to_av
 from chalicelib.adapters.crm_table import CrmTable
+from chalicelib.adapters.enrolment_store import delete_audit
 from chalicelib.adapters.entry_store import EntryItems
 from chalicelib.adapters.ingest_store import order_keys
 from chalicelib.adapters.profile_items import profile_pk
@@ -61,6 +62,7 @@ class DynamoPrivacyStore:
         entries = EntryItems(client, self.t.table)
         for entry_id in dict.fromkeys([customer_id, *pointer_ids]):
             deleted += entries.delete_all(workspace_id, entry_id)
+            deleted += delete_audit(client, self.t.table, workspace_id, entry_id)  # loyalty enrolments
         client.delete_item(
             TableName=self.t.table, Key={"pk": {"S": profile_pk(workspace_id, customer_id)}, "sk": {"S": "P"}}
         )
