@@ -94,3 +94,31 @@ def test_the_audit_item_round_trips():
         item = audit_item(entry)
         assert audit_of(item) == entry
         assert item["sk"] == f"MS#{entry.at}#{entry.kind}" and ("why" in item) == (entry.reason is not None)
+
+
+def test_concurrent_enrolments_issue_unique_numbers_and_one_wins_per_customer(moto_stage):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from chalicelib.domain.enrolment import Actor, EnrolmentService, MembershipRefused
+
+    # Given 6 guests on the stage's table
+    side = DynamoSide(moto_stage)
+    for n in range(6):
+        side.put(CustomerProfile("ws_a", f"c_{n}", rev=1))
+    service = EnrolmentService(side.profiles, side)
+
+    def enrol(cid: str) -> str:
+        try:
+            return service.enrol("ws_a", cid, Actor("api", "key:test")).number or ""
+        except MembershipRefused as refused:
+            return refused.reason
+
+    # When 4 threads enrol each guest at once (24 calls)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(enrol, [f"c_{n}" for n in range(6) for _ in range(4)]))
+    # Then each guest is enrolled once (the others refused), each with a number of its own
+    numbers = [o for o in outcomes if o.startswith("M")]
+    assert len(numbers) == 6 and len(set(numbers)) == 6
+    assert outcomes.count("already_member") == 18
+    for n in range(6):
+        assert len(side.audit("ws_a", f"c_{n}")) == 1

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import chalicelib.domain as domain
-from chalicelib.domain import backfill, membership, nightly, privacy, segment_service
+from chalicelib.domain import backfill, enrolment, membership, nightly, privacy, segment_service
 
 DOMAIN = Path(domain.__file__).parent
 # customers.EngagementReader speaks messaging's EngagementView: the ports module imports
@@ -48,6 +48,8 @@ def test_every_protocol_of_the_domain_outside_messaging_is_in_ports():
         (nightly.ScoringService, "membership"),
         (nightly.ScoringService, "fitter"),
         (segment_service.SegmentService, "workspaces"),
+        (enrolment.EnrolmentService, "profiles"),
+        (enrolment.EnrolmentService, "store"),
     ],
 )
 def test_services_take_typed_collaborators(service, parameter):
