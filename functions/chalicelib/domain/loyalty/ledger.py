@@ -18,6 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from chalicelib.domain.errors import NotFound
 from chalicelib.domain.ingest_images import IngestChange, OrderImage
 from chalicelib.domain.loyalty.model import (
     CANCEL,
@@ -34,7 +35,8 @@ from chalicelib.domain.loyalty.model import (
 from chalicelib.domain.loyalty.ports import LoyaltySettings, PointsLedger
 from chalicelib.domain.models import OrderStatus
 from chalicelib.domain.order_snapshot import OrderRefund, public_order_id
-from chalicelib.domain.timemath import parse_iso
+from chalicelib.domain.ports import ProfileReader
+from chalicelib.domain.timemath import iso, parse_iso
 
 PAID = {OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED}
 ATTEMPTS = 5  # compare-and-set retries against a concurrent writer of the same order
@@ -67,9 +69,12 @@ def _cancelled_at(order: OrderImage, now: datetime) -> datetime:
 
 
 class PointsService:
-    def __init__(self, ledger: PointsLedger, workspaces: LoyaltySettings) -> None:
+    def __init__(
+        self, ledger: PointsLedger, workspaces: LoyaltySettings, profiles: ProfileReader | None = None
+    ) -> None:
         self.ledger = ledger
         self.workspaces = workspaces
+        self.profiles = profiles  # the API's reads: an unknown customer is 404
 
     def on_order(self, change: IngestChange, now: datetime, customer_id: str | None) -> list[Any]:
         """The entries this state of a live order wrote (none for a replay)."""
@@ -155,9 +160,39 @@ class PointsService:
     def page(
         self, workspace_id: str, customer_id: str, today: date, limit: int = 50, cursor: str | None = None
     ) -> PointsPage:
+        if self.profiles is not None:  # a merged-away id reads the surviving profile's ledger
+            profile = self.profiles.load(workspace_id, customer_id)
+            if profile is None:
+                raise NotFound("customer not found")
+            customer_id = profile.customer_id
         balance = self.ledger.balance(workspace_id, customer_id)
         entries, next_cursor = self.ledger.entries(workspace_id, customer_id, limit, cursor)
         return PointsPage(balance.view(today), balance.total, entries, next_cursor)
+
+
+def page_json(page: PointsPage) -> dict[str, Any]:
+    """`GET /customers/{id}/points`: the balance and a page of the ledger."""
+    return {
+        "available": page.view.available,
+        "pending": page.view.pending,
+        "debt": page.view.debt,
+        "total": page.total,
+        "entries": [
+            {
+                "source": e.key.source,
+                "external_id": e.key.external_id,
+                "kind": e.key.kind,
+                "points": e.points,
+                "at": iso(e.at),
+                "order_id": e.order_id,
+                "rate": None if e.rate is None else str(e.rate),
+                "available_on": e.available_on.isoformat() if e.available_on else None,
+                "reversed": e.reversed if e.rate is not None else None,
+            }
+            for e in page.entries
+        ],
+        "next_cursor": page.cursor,
+    }
 
 
 def _before(at: datetime, day: date | None) -> bool:
