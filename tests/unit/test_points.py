@@ -121,3 +121,37 @@ def test_points_spent_then_reversed_show_as_debt():
     # Then the balance is -80: a visible debt, nothing available
     view = points.page(WS, CID, date(2026, 12, 11)).view
     assert (view.available, view.pending, view.debt) == (0, 0, 80)
+
+
+class Interleaved(FakePointsLedger):
+    """A ledger where another instance reverses refund r2 between this one's read and write."""
+
+    def __init__(self, other: PointsService) -> None:
+        super().__init__()
+        self.other, self.raced = other, False
+
+    def reverse(self, earning, reversal, refunded, reversed_points):
+        if not self.raced and reversal.key.external_id.endswith(".r1"):
+            self.raced = True
+            self.other.on_order(order("100.00", OrderStatus.PARTIALLY_REFUNDED, (R2,)), NOW, CID)
+        return super().reverse(earning, reversal, refunded, reversed_points)
+
+
+R1 = ("r1", "30.00", PAID_AT + timedelta(days=40))
+R2 = ("r2", "30.00", PAID_AT + timedelta(days=40))
+
+
+def test_two_instances_reversing_refunds_at_once_retry_from_what_they_read():
+    # Given 100 points, and two consumers sharing one ledger (two Lambda instances)
+    racer = PointsService(FakePointsLedger(), Settings())
+    ledger = Interleaved(racer)
+    racer.ledger = ledger
+    points = PointsService(ledger, Settings())
+    points.on_order(order(), NOW, CID)
+    # When one reverses r1 while the other reverses r2 between its read and its write
+    points.on_order(order("100.00", OrderStatus.PARTIALLY_REFUNDED, (R1,)), NOW, CID)
+    # Then the first one's stale write is refused, it reads again, and both refunds count once
+    earning = ledger.entry(WS, CID, EARNING)
+    assert ledger.raced and (earning.refunded, earning.reversed) == (Decimal("60.00"), 60)
+    assert sorted(e.points for e in points.page(WS, CID, date(2027, 1, 1)).entries) == [-30, -30, 100]
+    assert points.page(WS, CID, date(2027, 1, 1)).total == 40

@@ -108,7 +108,9 @@ class PointsService:
                 )
                 if self.ledger.earn(entry):
                     written.append(entry)
-                earning = self.ledger.entry(snap.workspace_id, customer_id, entry.key)
+                    earning = entry  # as stored: nothing reversed yet
+                else:  # written meanwhile by another delivery of the order
+                    earning = self.ledger.entry(snap.workspace_id, customer_id, entry.key)
         if earning is None:
             return written
         for refund in sorted(order.refunds, key=lambda r: r.refund_id):
