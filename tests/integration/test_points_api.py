@@ -9,6 +9,7 @@ from decimal import Decimal
 from urllib.parse import quote
 
 from chalicelib.domain.workspace_settings import LoyaltyRules
+from tests.cli_runs import run
 from tests.conftest import load_event
 
 
@@ -78,3 +79,26 @@ def test_loyalty_off_earns_nothing_and_unknown_customers_and_bad_limits_are_refu
     assert bad.status_code == 400 and json.loads(bad.body)["details"] == [
         {"field": "limit", "error": "not a number"}
     ]
+
+
+def test_the_cli_switches_loyalty_on_and_shows_a_customers_points(stage, ws, cli_on):
+    # Given a workspace with loyalty off
+    # When the operator switches it on at 3 points per dollar, and refuses a bad rate
+    done = run("workspace", "loyalty", "-w", ws.workspace_id, "--on", "--points-per-unit", "3")
+    bad = run("workspace", "loyalty", "-w", ws.workspace_id, "--points-per-unit", "-1")
+    # Then the rules are shown, stored, and the bad rate changed nothing
+    assert done.exit_code == 0, done.stderr
+    assert json.loads(done.stdout) == {"enabled": True, "points_per_unit": "3", "return_window_days": 30}
+    assert bad.exit_code == 2 and "points-per-unit" in bad.stderr
+    assert stage.container.workspaces.settings(ws.workspace_id).loyalty.points_per_unit == 3
+    # When Jane's order of 122.00 arrives, and her points are asked for on the command line
+    assert (
+        stage.send(ws, "shopify", "orders/create", load_event("shopify/orders_create.json")).status_code
+        == 200
+    )
+    stage.drain()
+    shown = run("customers", "points", "-w", ws.workspace_id, _customer_id(stage, ws), "--json")
+    # Then they are what the API shows: 366 points, one entry
+    assert shown.exit_code == 0, shown.stderr
+    body = json.loads(shown.stdout)
+    assert body["total"] == 366 and [e["points"] for e in body["entries"]] == [366]
