@@ -154,3 +154,14 @@ def test_the_entry_and_balance_items_round_trip():
         "pd20261204": 0,
     }
     assert balance_from_item(item).lots == {LOT: 20} and balance_from_item(None).total == 0
+
+
+def test_an_orders_earning_is_found_by_the_order_whichever_ledger_holds_it(ledger):
+    # Given an order's earning in customer c_1's ledger, and a reversal entry elsewhere
+    ledger.earn(earning())
+    ledger.earn(replace(reversal(5, xid="s1.9.r1"), customer_id="c_2"))
+    # When the earning is looked up by its order, and an order never earned
+    found, missing = ledger.earning_of(WS, "s1.1001"), ledger.earning_of(WS, "s1.9")
+    # Then the order's earning comes back with its customer, the other is None
+    assert (found.customer_id, found.points) == (CID, 100)
+    assert missing is None and ledger.earning_of("ws_other", "s1.1001") is None

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-from chalicelib.domain.loyalty.model import EntryKey, LedgerEntry, PointsBalance
+from chalicelib.domain.loyalty.model import EARN, EntryKey, LedgerEntry, PointsBalance
 
 
 class FakePointsLedger:
@@ -14,6 +14,7 @@ class FakePointsLedger:
         # (ws, cid) -> {key: entry}; (ws, cid) -> [total, {day: pending}]
         self.ledgers: dict[tuple[str, str], dict[EntryKey, LedgerEntry]] = {}
         self.balances: dict[tuple[str, str], tuple[int, dict[date, int]]] = {}
+        self.earnings: dict[tuple[str, str], str] = {}  # (ws, order id) -> the customer holding it
 
     def _add(self, entry: LedgerEntry, lot: date | None) -> None:
         total, lots = self.balances.get((entry.workspace_id, entry.customer_id), (0, {}))
@@ -25,11 +26,21 @@ class FakePointsLedger:
     def entry(self, workspace_id: str, customer_id: str, key: EntryKey) -> LedgerEntry | None:
         return self.ledgers.get((workspace_id, customer_id), {}).get(key)
 
+    def earning_of(self, workspace_id: str, order_id: str) -> LedgerEntry | None:
+        customer_id = self.earnings.get((workspace_id, order_id))
+        return (
+            None
+            if customer_id is None
+            else self.entry(workspace_id, customer_id, EntryKey("order", order_id, EARN))
+        )
+
     def earn(self, entry: LedgerEntry) -> bool:
         ledger = self.ledgers.setdefault((entry.workspace_id, entry.customer_id), {})
         if entry.key in ledger:
             return False
         ledger[entry.key] = entry
+        if entry.key.kind == EARN and entry.order_id:
+            self.earnings[(entry.workspace_id, entry.order_id)] = entry.customer_id
         self._add(entry, entry.available_on)
         return True
 

@@ -155,3 +155,29 @@ def test_two_instances_reversing_refunds_at_once_retry_from_what_they_read():
     assert ledger.raced and (earning.refunded, earning.reversed) == (Decimal("60.00"), 60)
     assert sorted(e.points for e in points.page(WS, CID, date(2027, 1, 1)).entries) == [-30, -30, 100]
     assert points.page(WS, CID, date(2027, 1, 1)).total == 40
+
+
+def test_a_refund_after_the_profile_merged_still_reverses_the_earning():
+    # Given 100 points earned by guest c_1
+    points, ledger, _ = service()
+    points.on_order(order(), NOW, CID)
+    # When the refund arrives once the order's profile is c_2 (c_1 was merged into it)
+    refund = (("r1", "50.00", PAID_AT + timedelta(days=40)),)
+    points.on_order(order("100.00", OrderStatus.PARTIALLY_REFUNDED, refund), NOW, "c_2")
+    # Then the earning is found by its order and half is reversed where it was earned
+    assert ledger.entry(WS, CID, EARNING).reversed == 50
+    assert (points.page(WS, CID, date(2027, 1, 1)).total, points.page(WS, "c_2", date(2027, 1, 1)).total) == (
+        50,
+        0,
+    )
+
+
+def test_a_deleted_order_earns_nothing():
+    # Given a paid order first seen deleted (WooCommerce order.deleted)
+    points, ledger, _ = service()
+    change = order()
+    deleted = replace(change.order, snapshot=replace(change.order.snapshot, deleted=True))
+    # When it is applied
+    written = points.on_order(type(change)(after=deleted), NOW, CID)
+    # Then nothing is written
+    assert written == [] and ledger.ledgers == {}

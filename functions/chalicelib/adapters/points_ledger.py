@@ -3,7 +3,8 @@
 `W#<ws>#PTS#<cid>` holds a customer's entries, `E#<source>#<external id>#<kind>` each (the
 idempotency key is the sort key, so two entries of the same second never collide), and the
 balance item `BAL`: `pts` the sum of every entry, `pd<yyyymmdd>` the points pending until
-that day. Each entry is written with `attribute_not_exists` in one `TransactWriteItems`
+that day. `W#<ws>#PTSO#<order id>` / `O` names the customer whose ledger holds the
+order's earning. Each entry is written with `attribute_not_exists` in one `TransactWriteItems`
 with the balance's atomic `ADD` (and, for a reversal, the earning entry's compare-and-set).
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 
 from chalicelib.adapters.codec import from_item, to_av, to_item
 from chalicelib.adapters.crm_table import CrmTable
-from chalicelib.domain.loyalty.model import EntryKey, LedgerEntry, PointsBalance
+from chalicelib.domain.loyalty.model import EARN, EntryKey, LedgerEntry, PointsBalance
 from chalicelib.domain.timemath import iso, parse_iso
 
 BALANCE_SK = "BAL"
@@ -28,6 +29,11 @@ def ledger_pk(workspace_id: str, customer_id: str) -> str:
 
 def entry_sk(key: EntryKey) -> str:
     return f"E#{key.source}#{key.external_id}#{key.kind}"
+
+
+def order_pointer_pk(workspace_id: str, order_id: str) -> str:
+    """An order's earning, found by the order: one small item per order (no hot partition)."""
+    return f"W#{workspace_id}#PTSO#{order_id}"
 
 
 def lot_attribute(day: date) -> str:
@@ -145,8 +151,22 @@ class DynamoPointsLedger:
         item = self.t.get(ledger_pk(workspace_id, customer_id), entry_sk(key), consistent=True)
         return None if item is None else entry_from_item(item)
 
+    def earning_of(self, workspace_id: str, order_id: str) -> LedgerEntry | None:
+        pointer = self.t.get(order_pointer_pk(workspace_id, order_id), "O", consistent=True)
+        if pointer is None:
+            return None
+        return self.entry(workspace_id, str(pointer["cid"]), EntryKey("order", order_id, EARN))
+
     def earn(self, entry: LedgerEntry) -> bool:
-        return self._transact([self._put_new(entry), self._balance_add(entry, entry.available_on)])
+        actions = [self._put_new(entry), self._balance_add(entry, entry.available_on)]
+        if entry.key.kind == EARN and entry.order_id:
+            pointer = {
+                "pk": order_pointer_pk(entry.workspace_id, entry.order_id),
+                "sk": "O",
+                "cid": entry.customer_id,
+            }
+            actions.append({"Put": {"TableName": self.t.table, "Item": to_item(pointer)}})
+        return self._transact(actions)
 
     def reverse(
         self, earning: LedgerEntry, reversal: LedgerEntry, refunded: Decimal, reversed_points: int

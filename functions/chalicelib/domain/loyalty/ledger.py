@@ -8,6 +8,8 @@ the entry's `refunded` and `reversed` totals with a compare-and-set in the same
 transaction (so the reversals of an order never add up to more than it earned, and a
 concurrent writer retries from what it reads); a cancellation reverses what is left.
 A reversal dated before the points become available takes them from their pending lot.
+The earning is found by its order (a pointer written with it), so a refund after the
+customer's profile was merged into another still finds and reverses it.
 A history import's states earn nothing (its states never reach this consumer).
 """
 
@@ -87,9 +89,10 @@ class PointsService:
         snap = order.snapshot
         order_id = public_order_id(snap.source_id, snap.order_id)
         written: list[LedgerEntry] = []
-        earning = self.ledger.entry(snap.workspace_id, customer_id, EntryKey("order", order_id, EARN))
+        # by the order, not the customer: a profile merged since keeps the earning where it is
+        earning = self.ledger.earning_of(snap.workspace_id, order_id)
         paid_at = _paid_at(order)
-        if earning is None and paid_at is not None and snap.status is not OrderStatus.CANCELLED:
+        if earning is None and paid_at is not None and snap.counted:  # not cancelled nor deleted
             base_here = settings.convert(snap.total, snap.currency)
             rate = settings.loyalty.rate()
             points = earned_points(base_here, rate) if base_here is not None else 0
@@ -110,7 +113,7 @@ class PointsService:
                     written.append(entry)
                     earning = entry  # as stored: nothing reversed yet
                 else:  # written meanwhile by another delivery of the order
-                    earning = self.ledger.entry(snap.workspace_id, customer_id, entry.key)
+                    earning = self.ledger.earning_of(snap.workspace_id, order_id)
         if earning is None:
             return written
         for refund in sorted(order.refunds, key=lambda r: r.refund_id):

@@ -17,9 +17,14 @@ class PointsLedger(Protocol):
 
     def entry(self, workspace_id: str, customer_id: str, key: EntryKey) -> LedgerEntry | None: ...
 
+    def earning_of(self, workspace_id: str, order_id: str) -> LedgerEntry | None:
+        """An order's earning entry, whichever customer's ledger holds it."""
+        ...
+
     def earn(self, entry: LedgerEntry) -> bool:
         """Writes the entry if its key is new, adding its points to the balance and its
-        pending lot, in one transaction; False (nothing written) when the key exists."""
+        pending lot (and, for an order's earning, its pointer from the order), in one
+        transaction; False (nothing written) when the key exists."""
         ...
 
     def reverse(
