@@ -83,9 +83,18 @@ def test_a_refund_reverses_its_share_at_the_stored_rate_not_the_current_rule():
     assert (page.total, page.view.pending) == (100, 100)
 
 
+class Counting(FakePointsLedger):
+    reversals = 0
+
+    def reverse(self, earning, reversal, refunded, reversed_points):
+        self.reversals += 1
+        return super().reverse(earning, reversal, refunded, reversed_points)
+
+
 def test_refunds_never_reverse_more_than_was_earned():
-    # Given 10 points earned on 30 EUR (0.34 per euro)
-    points, ledger, _ = service(on("0.34"))
+    # Given 10 points earned on 30 EUR (0.34 per euro), on a ledger counting its writes
+    ledger = Counting()
+    points = PointsService(ledger, Settings(on("0.34")))
     points.on_order(order("30.00"), NOW, CID)
     # When three refunds of 10 EUR come (each 3.33 points' share), and a fourth over-refund
     at = PAID_AT + timedelta(days=40)
@@ -93,6 +102,7 @@ def test_refunds_never_reverse_more_than_was_earned():
     points.on_order(order("30.00", OrderStatus.REFUNDED, refunds), NOW, CID)
     # Then 3 + 4 + 3 + 0 = all 10 points are reversed, no more, after availability
     assert ledger.entry(WS, CID, EARNING).reversed == 10
+    assert ledger.reversals == 4  # one write each: no conflict with its own earlier reversal
     assert sorted(e.points for e in points.page(WS, CID, date(2026, 12, 20)).entries) == [-4, -3, -3, 0, 10]
     assert points.page(WS, CID, date(2026, 12, 20)).total == 0
 

@@ -4,12 +4,14 @@ the ledger (hypothesis)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chalicelib.domain.ingest_images import IngestChange
 from chalicelib.domain.loyalty.ledger import PointsService
 from chalicelib.domain.loyalty.model import reversed_target
 from chalicelib.domain.models import OrderStatus
@@ -43,11 +45,10 @@ def stored_states(deliveries: list[str], refunds: dict[str, str]):
         yield state
 
 
-def _cancelled_unpaid(change):
-    from dataclasses import replace
-
+def _cancelled_unpaid(change: IngestChange) -> IngestChange:
     image = change.order
-    return type(change)(after=replace(image, snapshot=replace(image.snapshot, status=OrderStatus.CANCELLED)))
+    assert image is not None
+    return IngestChange(after=replace(image, snapshot=replace(image.snapshot, status=OrderStatus.CANCELLED)))
 
 
 def run(deliveries: list[str], refunds: dict[str, str]) -> FakePointsLedger:

@@ -117,19 +117,20 @@ class PointsService:
         if earning is None:
             return written
         for refund in sorted(order.refunds, key=lambda r: r.refund_id):
-            got = self._reverse(earning, refund, None, now)
+            got, earning = self._reverse(earning, refund, None, now)
             if got is not None:
                 written.append(got)
         if snap.status is OrderStatus.CANCELLED or snap.deleted:
-            got = self._reverse(earning, None, _cancelled_at(order, now), now)
+            got, earning = self._reverse(earning, None, _cancelled_at(order, now), now)
             if got is not None:
                 written.append(got)
         return written
 
     def _reverse(
         self, earning: LedgerEntry, refund: OrderRefund | None, cancelled_at: datetime | None, now: datetime
-    ) -> LedgerEntry | None:
-        """One refund's reversal (or the cancellation's), once; None when it was written before."""
+    ) -> tuple[LedgerEntry | None, LedgerEntry]:
+        """One refund's reversal (or the cancellation's), once (None when it was written
+        before), and the earning as it now stands."""
         order_id = earning.order_id or earning.key.external_id
         key = (
             EntryKey("refund", f"{order_id}.{refund.refund_id}", REVERSE)
@@ -139,8 +140,10 @@ class PointsService:
         ws, cid = earning.workspace_id, earning.customer_id
         current: LedgerEntry | None = earning
         for _ in range(ATTEMPTS):
-            if current is None or self.ledger.entry(ws, cid, key) is not None:
-                return None
+            if current is None:
+                return None, earning
+            if self.ledger.entry(ws, cid, key) is not None:
+                return None, current
             at = cancelled_at or (parse_iso(refund.created_at) if refund else None) or now
             refunded = current.refunded + (refund.amount if refund else Decimal(0))
             cancelled = current.cancelled or refund is None
@@ -158,7 +161,7 @@ class PointsService:
                 pending_lot=lot,
             )
             if self.ledger.reverse(replace(current, cancelled=cancelled), reversal, refunded, target):
-                return reversal
+                return reversal, replace(current, refunded=refunded, reversed=target, cancelled=cancelled)
             current = self.ledger.entry(ws, cid, earning.key)  # a concurrent writer: read again
         raise RuntimeError(f"points reversal of {order_id} kept conflicting")
 
