@@ -13,6 +13,7 @@ from chalicelib.handlers import (
     flows_api,
     jobs,
     messaging_api,
+    points_api,
     segments_api,
     streams,
     templates_api,
@@ -34,6 +35,7 @@ app.register_blueprint(flows_api.bp)
 app.register_blueprint(unsubscribe_api.bp)
 app.register_blueprint(messaging_api.bp)
 app.register_blueprint(campaigns_api.bp)
+app.register_blueprint(points_api.bp)
 app.register_blueprint(streams.bp)
 app.register_blueprint(jobs.bp)
 

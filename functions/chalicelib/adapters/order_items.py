@@ -45,6 +45,14 @@ def order_image(item: dict[str, Any]) -> OrderImage:
         first_product=_first_product(lines),
         imported=bool(item.get("imp")),
         discount_codes=tuple(str(d["c"]) for d in item.get("dcs") or [] if d.get("c")),
+        refunds=_refunds(item),
+    )
+
+
+def _refunds(item: dict[str, Any]) -> tuple[OrderRefund, ...]:
+    return tuple(
+        OrderRefund(refund_id=refund_id, amount=Decimal(str(v["a"])), created_at=v.get("at"))
+        for refund_id, v in records.refunds(item)
     )
 
 
@@ -71,10 +79,7 @@ def order_detail(item: dict[str, Any]) -> OrderDetail:
             )
             for li in item.get("li") or []
         ),
-        refunds=tuple(
-            OrderRefund(refund_id=refund_id, amount=Decimal(str(v["a"])), created_at=v.get("at"))
-            for refund_id, v in records.refunds(item)
-        ),
+        refunds=_refunds(item),
         tracking=tuple(item.get("trk") or []),
         discount_codes=tuple((str(d["c"]), _decimal(d.get("a"))) for d in item.get("dcs") or []),
         events=tuple(

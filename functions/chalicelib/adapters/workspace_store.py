@@ -24,7 +24,7 @@ from chalicelib.domain.models import Platform, Source, now_utc
 from chalicelib.domain.predict import ModelParams
 from chalicelib.domain.scoring import RfmEdges
 from chalicelib.domain.timemath import iso
-from chalicelib.domain.workspace_settings import WorkspaceSettings
+from chalicelib.domain.workspace_settings import LoyaltyRules, WorkspaceSettings
 
 if TYPE_CHECKING:  # the sending rules import the messaging core: not at cold start
     from chalicelib.domain.messaging.sending import SendingChanges
@@ -53,6 +53,28 @@ def _workspace_settings(workspace_id: str, item: dict[str, Any]) -> WorkspaceSet
         daily_caps={k: int(v) for k, v in (item.get("caps") or {}).items()},
         low_every_days=int(item.get("lowd") or 3),
         default_timezone=item.get("dtz") or "UTC",
+        loyalty=loyalty_from_item(item.get("loy")),
+    )
+
+
+def loyalty_item(rules: LoyaltyRules) -> dict[str, Any]:
+    """The workspace item's `loy` map; `loyalty_from_item` reads it back."""
+    return {
+        "on": rules.enabled,
+        "ppu": rules.points_per_unit,
+        "rwd": rules.return_window_days,
+        "tm": dict(rules.tier_multipliers),
+    }
+
+
+def loyalty_from_item(value: dict[str, Any] | None) -> LoyaltyRules:
+    if not value:
+        return LoyaltyRules()  # off
+    return LoyaltyRules(
+        enabled=bool(value.get("on")),
+        points_per_unit=Decimal(str(value.get("ppu", 1))),
+        return_window_days=int(value.get("rwd", 30)),
+        tier_multipliers={k: Decimal(str(v)) for k, v in (value.get("tm") or {}).items()},
     )
 
 
@@ -167,6 +189,17 @@ class DynamoWorkspaceStore:
         if values:
             kwargs["ExpressionAttributeValues"] = values
         self.t.client.update_item(**kwargs)
+        self._settings.invalidate(workspace_id)
+
+    def set_loyalty(self, workspace_id: str, rules: LoyaltyRules) -> None:
+        """The points rules (`loy`, replaced whole: docs/loyalty.md)."""
+        self.t.client.update_item(
+            TableName=self.t.table,
+            Key={"pk": {"S": f"WS#{workspace_id}"}, "sk": {"S": "WS"}},
+            UpdateExpression="SET loy = :l",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":l": to_av(loyalty_item(rules))},
+        )
         self._settings.invalidate(workspace_id)
 
     def set_engagement(

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.enrolment import EnrolmentService
     from chalicelib.domain.ingest import IngestService
     from chalicelib.domain.limits import RequestLimits
+    from chalicelib.domain.loyalty.ledger import PointsService
     from chalicelib.domain.membership import MembershipService
     from chalicelib.domain.messaging.attribution import AttributionService
     from chalicelib.domain.messaging.campaigns import CampaignService
@@ -142,6 +143,7 @@ class Container(Adapters):
             later=self.held_notifications,
             orders=self.order_reader,
             coupons=self.coupon_redemptions,
+            points=self.points,
         )
 
     @cached_property
@@ -374,6 +376,15 @@ class Container(Adapters):
             clicks=self.engagement,
             store=self.attributions,
             profiles=self.profile_store,
+        )
+
+    @cached_property
+    def points(self) -> PointsService:
+        """Loyalty points: earned and reversed from orders, the ledger read."""
+        from chalicelib.domain.loyalty.ledger import PointsService
+
+        return PointsService(
+            ledger=self.points_ledger, workspaces=self.workspaces, profiles=self.profile_store
         )
 
     @cached_property

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         DynamoTemplates,
     )
     from chalicelib.adapters.nightly_store import DynamoNightlyStore
+    from chalicelib.adapters.points_ledger import DynamoPointsLedger
     from chalicelib.adapters.privacy_store import DynamoPrivacyStore
     from chalicelib.adapters.profile_store import DynamoProfileStore
     from chalicelib.adapters.quarantine import DynamoQuarantinePages
@@ -262,6 +263,13 @@ class Adapters:
         from chalicelib.adapters.coupon_ledger import DynamoCouponLedger
 
         return DynamoCouponLedger(table=self.crm)
+
+    @cached_property
+    def points_ledger(self) -> DynamoPointsLedger:
+        """Customers' points ledgers and balances."""
+        from chalicelib.adapters.points_ledger import DynamoPointsLedger
+
+        return DynamoPointsLedger(table=self.crm)
 
     @cached_property
     def coupons(self) -> DynamoCoupons:

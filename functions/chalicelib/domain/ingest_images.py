@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.domain.models import Person
-from chalicelib.domain.order_snapshot import OrderSnapshot
+from chalicelib.domain.order_snapshot import OrderRefund, OrderSnapshot
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class OrderImage:
     redacted: bool = False  # erased on request
     imported: bool = False  # stored by a history import: quiet (no notification, flow, attribution)
     discount_codes: tuple[str, ...] = ()  # the codes the buyer entered, as stored
+    refunds: tuple[OrderRefund, ...] = ()  # each counted refund, by id (points reverse by it)
 
     @property
     def workspace_id(self) -> str:

@@ -3,7 +3,8 @@
 Each ingest-table change updates the customer's profile first, then sends the
 transactional notifications it implies, starts or ends flow runs, and attributes a new
 order to a recent click, then marks the coupons its discount codes used as redeemed
-(`messaging/coupons.py`). A state a history import stored (`IngestChange.quiet`) is
+(`messaging/coupons.py`), then writes the order's points (earned, reversed: loyalty/ledger.py,
+for workspaces with loyalty on). A state a history import stored (`IngestChange.quiet`) is
 skipped whole: the import's batch engine built its profile (domain/batch_import.py), and
 historical orders notify no one and start no flow. One
 consumer, not two reading the same stream, halves the invocations per order
@@ -25,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.ingest_images import IngestChange
+from chalicelib.domain.loyalty.ports import OrderPoints
 from chalicelib.domain.messaging.model import InFlight, Throttled
 from chalicelib.domain.outcomes import ApplyResult
 from chalicelib.domain.ports import (
@@ -48,6 +50,7 @@ class IngestOutcome:
     attributed: bool = False
     held: bool = False  # the notifications wait for the minute job (the provider refused for now)
     redeemed: list[Any] = field(default_factory=list)  # coupons the order's codes redeemed (or gave back)
+    points: list[Any] = field(default_factory=list)  # points entries the order wrote
 
 
 class IngestPipeline:
@@ -60,6 +63,7 @@ class IngestPipeline:
         later: HeldNotifications | None = None,
         orders: OrderItems | None = None,
         coupons: OrderCoupons | None = None,
+        points: OrderPoints | None = None,
     ) -> None:
         self.profiles = profiles
         self.notifications = notifications
@@ -68,6 +72,7 @@ class IngestPipeline:
         self.later = later
         self.orders = orders
         self.coupons = coupons
+        self.points = points
 
     def apply(self, change: IngestChange, now: datetime) -> IngestOutcome:
         if change.quiet:  # a history import's state: its batch engine built the profile
@@ -88,6 +93,8 @@ class IngestPipeline:
         outcome.attributed = self.attribution.on_order(change, now, customer_id=customer_id) is not None
         if self.coupons is not None:  # the order's discount codes redeem Patron's coupons
             outcome.redeemed = self.coupons.on_order(change, now)
+        if self.points is not None and change.order is not None:  # earned, reversed (keyed: replay-safe)
+            outcome.points = self.points.on_order(change, now, customer_id)
         return outcome
 
     def retry_held(self, now: datetime, limit: int = 100) -> dict[str, Any]:

@@ -38,6 +38,8 @@ class WorkspaceSettings:
     daily_caps: dict[str, int] = field(default_factory=dict)
     low_every_days: int = 3
     default_timezone: str = "UTC"
+    # Points (chalicelib.domain.loyalty; `loyalty` block, off by default)
+    loyalty: LoyaltyRules = field(default_factory=lambda: LoyaltyRules())
 
     def convert(self, amount: Decimal, currency: str | None) -> Decimal | None:
         if currency is None or currency == self.currency:
@@ -46,3 +48,25 @@ class WorkspaceSettings:
         if rate is None:
             return None
         return round_money(amount * rate, self.currency)
+
+
+@dataclass(frozen=True)
+class LoyaltyRules:
+    """A workspace's points rules (`loyalty` in its settings; docs/loyalty.md). Off by
+    default: nothing is earned until a workspace switches it on.
+
+    Earning: floor(earning base x points_per_unit x the tier's multiplier) whole points for a
+    paid live order, where the earning base is the order's total as paid (after discounts,
+    shipping and tax included, as the storefront reports it) in the workspace currency.
+    Points stay pending until the start of the UTC day after payment + return_window_days.
+    """
+
+    enabled: bool = False
+    points_per_unit: Decimal = Decimal(1)  # points per 1 unit of the workspace currency
+    return_window_days: int = 30
+    # tiers come later: a customer without a tier earns at multiplier 1
+    tier_multipliers: dict[str, Decimal] = field(default_factory=dict)
+
+    def rate(self, tier: str | None = None) -> Decimal:
+        """Points per unit of net spend for a customer of `tier`."""
+        return self.points_per_unit * self.tier_multipliers.get(tier or "", Decimal(1))

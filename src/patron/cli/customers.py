@@ -13,6 +13,7 @@ from patron.cli.base import (
     workspace_container,
     workspace_option,
 )
+from patron.cli.loyalty import points
 
 
 @click.group("customers")
@@ -62,6 +63,7 @@ customers.add_command(
 customers.add_command(
     _request("export", "Export the customer's data (as customers/data_request); see `patron privacy export`.")
 )
+customers.add_command(points)
 
 
 def _membership(action: str, about: str) -> click.Command:

@@ -18,6 +18,7 @@ from patron.cli.base import (
     stage_option,
     workspace_option,
 )
+from patron.cli.loyalty import loyalty
 from patron.cli.workspace_settings import messaging, sending
 
 
@@ -141,5 +142,6 @@ def sender_state(found: Any, email: str) -> dict[str, Any]:
 
 workspace.add_command(sending)
 workspace.add_command(messaging)
+workspace.add_command(loyalty)
 
 COMMANDS = [workspace]

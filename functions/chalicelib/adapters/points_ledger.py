@@ -1,0 +1,218 @@
+"""The points ledger on the CRM table (docs/data-model.md#points-ledger).
+
+`W#<ws>#PTS#<cid>` holds a customer's entries, `E#<source>#<external id>#<kind>` each (the
+idempotency key is the sort key, so two entries of the same second never collide), and the
+balance item `BAL`: `pts` the sum of every entry, `pd<yyyymmdd>` the points pending until
+that day. `W#<ws>#PTSO#<order id>` / `O` names the customer whose ledger holds the
+order's earning. Each entry is written with `attribute_not_exists` in one `TransactWriteItems`
+with the balance's atomic `ADD` (and, for a reversal, the earning entry's compare-and-set).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.adapters.codec import from_item, to_av, to_item
+from chalicelib.adapters.crm_table import CrmTable
+from chalicelib.domain.loyalty.model import EARN, EntryKey, LedgerEntry, PointsBalance
+from chalicelib.domain.timemath import iso, parse_iso
+
+BALANCE_SK = "BAL"
+LOT_PREFIX = "pd"
+
+
+def ledger_pk(workspace_id: str, customer_id: str) -> str:
+    return f"W#{workspace_id}#PTS#{customer_id}"
+
+
+def entry_sk(key: EntryKey) -> str:
+    return f"E#{key.source}#{key.external_id}#{key.kind}"
+
+
+def order_pointer_pk(workspace_id: str, order_id: str) -> str:
+    """An order's earning, found by the order: one small item per order (no hot partition)."""
+    return f"W#{workspace_id}#PTSO#{order_id}"
+
+
+def lot_attribute(day: date) -> str:
+    return f"{LOT_PREFIX}{day:%Y%m%d}"
+
+
+def entry_item(entry: LedgerEntry) -> dict[str, Any]:
+    """The stored entry (short attributes); `entry_from_item` reads it back."""
+    item: dict[str, Any] = {
+        "pk": ledger_pk(entry.workspace_id, entry.customer_id),
+        "sk": entry_sk(entry.key),
+        "t": "pts",
+        "src": entry.key.source,
+        "xid": entry.key.external_id,
+        "k": entry.key.kind,
+        "p": entry.points,
+        "at": iso(entry.at),
+    }
+    optional = {
+        "oid": entry.order_id,
+        "rate": entry.rate,
+        "base": entry.base,
+        "cur": entry.currency,
+        "av": entry.available_on.isoformat() if entry.available_on else None,
+        "amt": entry.amount,
+        "lot": entry.pending_lot.isoformat() if entry.pending_lot else None,
+    }
+    item.update({k: v for k, v in optional.items() if v is not None})
+    if entry.rate is not None:  # an earning entry: its reversals move these
+        item.update({"ref": entry.refunded, "rev": entry.reversed, "cx": entry.cancelled})
+    return item
+
+
+def entry_from_item(item: dict[str, Any]) -> LedgerEntry:
+    workspace_id, customer_id = str(item["pk"]).split("#", 1)[1].split("#PTS#", 1)
+    return LedgerEntry(
+        workspace_id=workspace_id,
+        customer_id=customer_id,
+        key=EntryKey(str(item["src"]), str(item["xid"]), str(item["k"])),
+        points=int(item["p"]),
+        at=parse_iso(item["at"]),  # type: ignore[arg-type]
+        order_id=item.get("oid"),
+        rate=_decimal(item.get("rate")),
+        base=_decimal(item.get("base")),
+        currency=item.get("cur"),
+        available_on=date.fromisoformat(item["av"]) if item.get("av") else None,
+        refunded=Decimal(str(item.get("ref", 0))),
+        reversed=int(item.get("rev", 0)),
+        cancelled=bool(item.get("cx", False)),
+        amount=_decimal(item.get("amt")),
+        pending_lot=date.fromisoformat(item["lot"]) if item.get("lot") else None,
+    )
+
+
+def balance_from_item(item: dict[str, Any] | None) -> PointsBalance:
+    if item is None:
+        return PointsBalance()
+    lots = {
+        date(int(k[2:6]), int(k[6:8]), int(k[8:10])): int(v)
+        for k, v in item.items()
+        if k.startswith(LOT_PREFIX) and len(k) == 10 and k[2:].isdigit() and int(v)
+    }
+    return PointsBalance(total=int(item.get("pts", 0)), lots=lots)
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+class DynamoPointsLedger:
+    def __init__(self, table: CrmTable) -> None:
+        self.t = table
+
+    def _balance_add(self, entry: LedgerEntry, lot: date | None) -> dict[str, Any]:
+        names = {"#p": "pts"}
+        values: dict[str, Any] = {":n": to_av(entry.points), ":t": {"S": "ptsbal"}}
+        adds = "#p :n"
+        if lot is not None:
+            names["#l"] = lot_attribute(lot)
+            adds += ", #l :n"
+        return {
+            "Update": {
+                "TableName": self.t.table,
+                "Key": {
+                    "pk": {"S": ledger_pk(entry.workspace_id, entry.customer_id)},
+                    "sk": {"S": BALANCE_SK},
+                },
+                "UpdateExpression": f"SET t = :t ADD {adds}",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        }
+
+    def _put_new(self, entry: LedgerEntry) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": self.t.table,
+                "Item": to_item(entry_item(entry)),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
+    def _transact(self, actions: list[dict[str, Any]]) -> bool:
+        """All or nothing; False when a condition failed (a replay, or a concurrent writer)."""
+        try:
+            self.t.client.transact_write_items(TransactItems=actions)
+        except self.t.client.exceptions.TransactionCanceledException as exc:
+            reasons = exc.response.get("CancellationReasons") or []
+            if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
+                return False
+            raise
+        return True
+
+    def entry(self, workspace_id: str, customer_id: str, key: EntryKey) -> LedgerEntry | None:
+        item = self.t.get(ledger_pk(workspace_id, customer_id), entry_sk(key), consistent=True)
+        return None if item is None else entry_from_item(item)
+
+    def earning_of(self, workspace_id: str, order_id: str) -> LedgerEntry | None:
+        pointer = self.t.get(order_pointer_pk(workspace_id, order_id), "O", consistent=True)
+        if pointer is None:
+            return None
+        return self.entry(workspace_id, str(pointer["cid"]), EntryKey("order", order_id, EARN))
+
+    def earn(self, entry: LedgerEntry) -> bool:
+        actions = [self._put_new(entry), self._balance_add(entry, entry.available_on)]
+        if entry.key.kind == EARN and entry.order_id:
+            pointer = {
+                "pk": order_pointer_pk(entry.workspace_id, entry.order_id),
+                "sk": "O",
+                "cid": entry.customer_id,
+            }
+            actions.append({"Put": {"TableName": self.t.table, "Item": to_item(pointer)}})
+        return self._transact(actions)
+
+    def reverse(
+        self, earning: LedgerEntry, reversal: LedgerEntry, refunded: Decimal, reversed_points: int
+    ) -> bool:
+        guard = {
+            "Update": {
+                "TableName": self.t.table,
+                "Key": {
+                    "pk": {"S": ledger_pk(earning.workspace_id, earning.customer_id)},
+                    "sk": {"S": entry_sk(earning.key)},
+                },
+                "UpdateExpression": "SET #ref = :ref, rev = :rev, cx = :cx",
+                "ConditionExpression": "#ref = :was_ref AND rev = :was_rev",
+                "ExpressionAttributeNames": {"#ref": "ref"},
+                "ExpressionAttributeValues": {
+                    ":ref": to_av(refunded),
+                    ":rev": to_av(reversed_points),
+                    ":cx": to_av(earning.cancelled),
+                    ":was_ref": to_av(earning.refunded),
+                    ":was_rev": to_av(earning.reversed),
+                },
+            }
+        }
+        actions = [guard, self._put_new(reversal)]
+        if reversal.points:
+            actions.append(self._balance_add(reversal, reversal.pending_lot))
+        return self._transact(actions)
+
+    def balance(self, workspace_id: str, customer_id: str) -> PointsBalance:
+        return balance_from_item(
+            self.t.get(ledger_pk(workspace_id, customer_id), BALANCE_SK, consistent=True)
+        )
+
+    def entries(
+        self, workspace_id: str, customer_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[LedgerEntry], str | None]:
+        pk = ledger_pk(workspace_id, customer_id)
+        kwargs: dict[str, Any] = {
+            "TableName": self.t.table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :e)",
+            "ExpressionAttributeValues": {":pk": {"S": pk}, ":e": {"S": "E#"}},
+            "Limit": limit,
+        }
+        if cursor:
+            kwargs["ExclusiveStartKey"] = {"pk": {"S": pk}, "sk": {"S": cursor}}
+        response = self.t.client.query(**kwargs)
+        entries = [entry_from_item(from_item(i) or {}) for i in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return entries, (last["sk"]["S"] if last else None)

@@ -1,0 +1,207 @@
+"""Points earned from live orders and reversed by their refunds and cancellation.
+
+The ingest stream's consumer calls `on_order` with each stored state of an order and the
+customer its profile write named. Every step is keyed, so any replay, in any order, adds
+nothing: the earning entry is written once per order; each refund (by its id) reverses
+its share of the earned points at the rate and base stored on the earning entry, moving
+the entry's `refunded` and `reversed` totals with a compare-and-set in the same
+transaction (so the reversals of an order never add up to more than it earned, and a
+concurrent writer retries from what it reads); a cancellation reverses what is left.
+A reversal dated before the points become available takes them from their pending lot.
+The earning is found by its order (a pointer written with it), so a refund after the
+customer's profile was merged into another still finds and reverses it.
+A history import's states earn nothing (its states never reach this consumer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.domain.errors import NotFound
+from chalicelib.domain.ingest_images import IngestChange, OrderImage
+from chalicelib.domain.loyalty.model import (
+    CANCEL,
+    EARN,
+    REVERSE,
+    EntryKey,
+    LedgerEntry,
+    PointsView,
+    available_on,
+    day_start,
+    earned_points,
+    reversed_target,
+)
+from chalicelib.domain.loyalty.ports import LoyaltySettings, PointsLedger
+from chalicelib.domain.models import OrderStatus
+from chalicelib.domain.order_snapshot import OrderRefund, public_order_id
+from chalicelib.domain.ports import ProfileReader
+from chalicelib.domain.timemath import iso, parse_iso
+
+PAID = {OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED}
+ATTEMPTS = 5  # compare-and-set retries against a concurrent writer of the same order
+
+
+@dataclass(frozen=True)
+class PointsPage:
+    view: PointsView
+    total: int
+    entries: list[LedgerEntry]
+    cursor: str | None
+
+
+def _paid_at(order: OrderImage) -> datetime | None:
+    """When the order was paid: its first paid state, else its creation if it is paid."""
+    for status, at in order.history:
+        if status in PAID:
+            when = parse_iso(at)
+            if when is not None:
+                return when
+    snap = order.snapshot
+    return snap.created_at if snap.status in PAID else None
+
+
+def _cancelled_at(order: OrderImage, now: datetime) -> datetime:
+    for status, at in order.history:
+        if status == OrderStatus.CANCELLED and parse_iso(at) is not None:
+            return parse_iso(at) or now
+    return order.updated_at or now
+
+
+class PointsService:
+    def __init__(
+        self, ledger: PointsLedger, workspaces: LoyaltySettings, profiles: ProfileReader | None = None
+    ) -> None:
+        self.ledger = ledger
+        self.workspaces = workspaces
+        self.profiles = profiles  # the API's reads: an unknown customer is 404
+
+    def on_order(self, change: IngestChange, now: datetime, customer_id: str | None) -> list[Any]:
+        """The entries this state of a live order wrote (none for a replay)."""
+        order = change.order
+        if order is None or order.imported or order.redacted or customer_id is None:
+            return []
+        settings = self.workspaces.settings(order.workspace_id)
+        if settings is None or not settings.loyalty.enabled or not order.snapshot.is_order:
+            return []
+        snap = order.snapshot
+        order_id = public_order_id(snap.source_id, snap.order_id)
+        written: list[LedgerEntry] = []
+        # by the order, not the customer: a profile merged since keeps the earning where it is
+        earning = self.ledger.earning_of(snap.workspace_id, order_id)
+        paid_at = _paid_at(order)
+        if earning is None and paid_at is not None and snap.counted:  # not cancelled nor deleted
+            base_here = settings.convert(snap.total, snap.currency)
+            rate = settings.loyalty.rate()
+            points = earned_points(base_here, rate) if base_here is not None else 0
+            if points > 0:
+                entry = LedgerEntry(
+                    workspace_id=snap.workspace_id,
+                    customer_id=customer_id,
+                    key=EntryKey("order", order_id, EARN),
+                    points=points,
+                    at=paid_at,
+                    order_id=order_id,
+                    rate=rate,
+                    base=snap.total,
+                    currency=snap.currency,
+                    available_on=available_on(paid_at, settings.loyalty.return_window_days),
+                )
+                if self.ledger.earn(entry):
+                    written.append(entry)
+                    earning = entry  # as stored: nothing reversed yet
+                else:  # written meanwhile by another delivery of the order
+                    earning = self.ledger.earning_of(snap.workspace_id, order_id)
+        if earning is None:
+            return written
+        for refund in sorted(order.refunds, key=lambda r: r.refund_id):
+            got, earning = self._reverse(earning, refund, None, now)
+            if got is not None:
+                written.append(got)
+        if snap.status is OrderStatus.CANCELLED or snap.deleted:
+            got, earning = self._reverse(earning, None, _cancelled_at(order, now), now)
+            if got is not None:
+                written.append(got)
+        return written
+
+    def _reverse(
+        self, earning: LedgerEntry, refund: OrderRefund | None, cancelled_at: datetime | None, now: datetime
+    ) -> tuple[LedgerEntry | None, LedgerEntry]:
+        """One refund's reversal (or the cancellation's), once (None when it was written
+        before), and the earning as it now stands."""
+        order_id = earning.order_id or earning.key.external_id
+        key = (
+            EntryKey("refund", f"{order_id}.{refund.refund_id}", REVERSE)
+            if refund is not None
+            else EntryKey("order", order_id, CANCEL)
+        )
+        ws, cid = earning.workspace_id, earning.customer_id
+        current: LedgerEntry | None = earning
+        for _ in range(ATTEMPTS):
+            if current is None:
+                return None, earning
+            if self.ledger.entry(ws, cid, key) is not None:
+                return None, current
+            at = cancelled_at or (parse_iso(refund.created_at) if refund else None) or now
+            refunded = current.refunded + (refund.amount if refund else Decimal(0))
+            cancelled = current.cancelled or refund is None
+            target = reversed_target(current.points, current.base or Decimal(0), refunded, cancelled)
+            points = target - current.reversed
+            lot = current.available_on if _before(at, current.available_on) and points else None
+            reversal = LedgerEntry(
+                workspace_id=ws,
+                customer_id=cid,
+                key=key,
+                points=-points,
+                at=at,
+                order_id=order_id,
+                amount=refund.amount if refund else None,
+                pending_lot=lot,
+            )
+            if self.ledger.reverse(replace(current, cancelled=cancelled), reversal, refunded, target):
+                return reversal, replace(current, refunded=refunded, reversed=target, cancelled=cancelled)
+            current = self.ledger.entry(ws, cid, earning.key)  # a concurrent writer: read again
+        raise RuntimeError(f"points reversal of {order_id} kept conflicting")
+
+    def page(
+        self, workspace_id: str, customer_id: str, today: date, limit: int = 50, cursor: str | None = None
+    ) -> PointsPage:
+        if self.profiles is not None:  # a merged-away id reads the surviving profile's ledger
+            profile = self.profiles.load(workspace_id, customer_id)
+            if profile is None:
+                raise NotFound("customer not found")
+            customer_id = profile.customer_id
+        balance = self.ledger.balance(workspace_id, customer_id)
+        entries, next_cursor = self.ledger.entries(workspace_id, customer_id, limit, cursor)
+        return PointsPage(balance.view(today), balance.total, entries, next_cursor)
+
+
+def page_json(page: PointsPage) -> dict[str, Any]:
+    """`GET /customers/{id}/points`: the balance and a page of the ledger."""
+    return {
+        "available": page.view.available,
+        "pending": page.view.pending,
+        "debt": page.view.debt,
+        "total": page.total,
+        "entries": [
+            {
+                "source": e.key.source,
+                "external_id": e.key.external_id,
+                "kind": e.key.kind,
+                "points": e.points,
+                "at": iso(e.at),
+                "order_id": e.order_id,
+                "rate": None if e.rate is None else str(e.rate),
+                "available_on": e.available_on.isoformat() if e.available_on else None,
+                "reversed": e.reversed if e.rate is not None else None,
+            }
+            for e in page.entries
+        ],
+        "next_cursor": page.cursor,
+    }
+
+
+def _before(at: datetime, day: date | None) -> bool:
+    return day is not None and at < day_start(day)

@@ -1,0 +1,93 @@
+"""The points ledger's values: entries keyed by their idempotency key, and the balance.
+
+An entry is written once, by its key (source, external id, kind): a replay finds it and
+adds nothing. The balance is the sum of the entries, kept by atomic additions in the same
+transaction as each entry (docs/data-model.md#points-ledger); the part still pending is
+kept as dated lots, read lazily against the day asked about.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+
+EARN = "earn"
+CANCEL = "cancel"
+REVERSE = "reverse"
+
+
+@dataclass(frozen=True)
+class EntryKey:
+    """What makes an entry happen once: ("order", order id, "earn" | "cancel") or
+    ("refund", order id + "." + refund id, "reverse")."""
+
+    source: str
+    external_id: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    workspace_id: str
+    customer_id: str
+    key: EntryKey
+    points: int  # signed: earned > 0, reversed < 0
+    at: datetime  # when what it records happened (payment, refund, cancellation)
+    order_id: str | None = None  # the public order id (`SOURCE.ORDER`)
+    # an earning entry: the rate and base it earned at (a reversal reads these, never the
+    # current rule), the order's currency, the day its points become available
+    rate: Decimal | None = None
+    base: Decimal | None = None  # the order's total as paid, in the order's currency
+    currency: str | None = None
+    available_on: date | None = None
+    refunded: Decimal = Decimal(0)  # refunds reversed so far (order currency)
+    reversed: int = 0  # points reversed so far (>= 0, never above `points`)
+    cancelled: bool = False
+    # a reversal: the refunded amount it answers; `pending_lot` the lot it took points from
+    amount: Decimal | None = None
+    pending_lot: date | None = None
+
+
+@dataclass(frozen=True)
+class PointsView:
+    available: int
+    pending: int
+    debt: int  # points reversed after they were spent: shown, blocks redemption, never dropped
+
+
+@dataclass(frozen=True)
+class PointsBalance:
+    """The balance item: `total` = the sum of every entry; `lots` the pending points by the
+    day they become available."""
+
+    total: int = 0
+    lots: dict[date, int] = field(default_factory=dict)
+
+    def view(self, today: date) -> PointsView:
+        pending = sum(n for day, n in self.lots.items() if day > today)
+        spendable = self.total - pending
+        return PointsView(available=max(spendable, 0), pending=pending, debt=max(-spendable, 0))
+
+
+def earned_points(base: Decimal, rate: Decimal) -> int:
+    """Whole points for an earning base at a rate, rounded down (never a fraction)."""
+    return int((base * rate).to_integral_value(rounding=ROUND_FLOOR)) if base > 0 else 0
+
+
+def reversed_target(points: int, base: Decimal, refunded: Decimal, cancelled: bool) -> int:
+    """Points reversed in all once `refunded` of `base` is refunded: the refunded share of the
+    earned points, rounded half up, never more than were earned (all of them if cancelled)."""
+    if cancelled or base <= 0:
+        return points
+    share = min(refunded, base) / base
+    return min(points, int((points * share).to_integral_value(rounding=ROUND_HALF_UP)))
+
+
+def available_on(paid_at: datetime, window_days: int) -> date:
+    """Pending until the start of the UTC day after payment + the return window."""
+    return (paid_at.astimezone(UTC) + timedelta(days=window_days)).date() + timedelta(days=1)
+
+
+def day_start(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)

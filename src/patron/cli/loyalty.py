@@ -1,0 +1,88 @@
+"""`patron workspace loyalty` (a workspace's points rules) and `patron customers points` (a
+customer's balance and ledger, as GET /customers/ID/points). docs/loyalty.md."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+import click
+
+from patron.cli.base import (
+    CliError,
+    container,
+    existing_workspace,
+    json_option,
+    print_json,
+    stage_option,
+    workspace_container,
+    workspace_option,
+)
+
+MAX_WINDOW_DAYS = 365
+
+
+@click.command("loyalty")
+@workspace_option()
+@click.option("--on/--off", "enabled", default=None, help="earn points from orders (off by default)")
+@click.option("--points-per-unit", metavar="N", help="points per 1 unit of the workspace currency (1)")
+@click.option(
+    "--return-window-days", type=int, metavar="N", help="points stay pending this long after payment (30)"
+)
+@stage_option
+def loyalty(
+    workspace: str,
+    enabled: bool | None,
+    points_per_unit: str | None,
+    return_window_days: int | None,
+    stage: str | None,
+) -> None:
+    """The workspace's points rules: shown, or changed by the options given."""
+    from dataclasses import replace
+
+    found = container()
+    rules = existing_workspace(found, workspace).loyalty
+    changes: dict[str, object] = {}
+    if enabled is not None:
+        changes["enabled"] = enabled
+    if points_per_unit is not None:
+        try:
+            rate = Decimal(points_per_unit)
+        except InvalidOperation as exc:
+            raise CliError("--points-per-unit is a number, like 1 or 0.5", 2) from exc
+        if not (rate.is_finite() and 0 < rate <= 1000):
+            raise CliError("--points-per-unit is above 0 and at most 1000", 2)
+        changes["points_per_unit"] = rate
+    if return_window_days is not None:
+        if not 0 <= return_window_days <= MAX_WINDOW_DAYS:
+            raise CliError(f"--return-window-days is between 0 and {MAX_WINDOW_DAYS}", 2)
+        changes["return_window_days"] = return_window_days
+    if changes:
+        rules = replace(rules, **changes)
+        found.workspaces.set_loyalty(workspace, rules)
+    print_json(
+        {
+            "enabled": rules.enabled,
+            "points_per_unit": str(rules.points_per_unit),
+            "return_window_days": rules.return_window_days,
+        }
+    )
+
+
+@click.command("points")
+@workspace_option()
+@click.argument("customer_id")
+@click.option("--limit", type=click.IntRange(1, 200), default=50, show_default=True, help="entries per page")
+@click.option("--cursor", metavar="C", help="the next_cursor of the page before")
+@json_option
+@stage_option
+def points(
+    workspace: str, customer_id: str, limit: int, cursor: str | None, as_json: bool, stage: str | None
+) -> None:
+    """A customer's points (available, pending, debt) and a page of their ledger."""
+    from chalicelib.domain.loyalty.ledger import page_json
+    from chalicelib.domain.models import now_utc
+
+    service = workspace_container(workspace).points
+    print_json(
+        page_json(service.page(workspace, customer_id, now_utc().date(), limit, cursor)), compact=as_json
+    )

@@ -1,0 +1,77 @@
+"""The points ledger in memory (the PointsLedger port), for unit tests and the contract suite."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+from chalicelib.domain.loyalty.model import EARN, EntryKey, LedgerEntry, PointsBalance
+
+
+class FakePointsLedger:
+    def __init__(self) -> None:
+        # (ws, cid) -> {key: entry}; (ws, cid) -> [total, {day: pending}]
+        self.ledgers: dict[tuple[str, str], dict[EntryKey, LedgerEntry]] = {}
+        self.balances: dict[tuple[str, str], tuple[int, dict[date, int]]] = {}
+        self.earnings: dict[tuple[str, str], str] = {}  # (ws, order id) -> the customer holding it
+
+    def _add(self, entry: LedgerEntry, lot: date | None) -> None:
+        total, lots = self.balances.get((entry.workspace_id, entry.customer_id), (0, {}))
+        lots = dict(lots)
+        if lot is not None:
+            lots[lot] = lots.get(lot, 0) + entry.points
+        self.balances[(entry.workspace_id, entry.customer_id)] = (total + entry.points, lots)
+
+    def entry(self, workspace_id: str, customer_id: str, key: EntryKey) -> LedgerEntry | None:
+        return self.ledgers.get((workspace_id, customer_id), {}).get(key)
+
+    def earning_of(self, workspace_id: str, order_id: str) -> LedgerEntry | None:
+        customer_id = self.earnings.get((workspace_id, order_id))
+        return (
+            None
+            if customer_id is None
+            else self.entry(workspace_id, customer_id, EntryKey("order", order_id, EARN))
+        )
+
+    def earn(self, entry: LedgerEntry) -> bool:
+        ledger = self.ledgers.setdefault((entry.workspace_id, entry.customer_id), {})
+        if entry.key in ledger:
+            return False
+        ledger[entry.key] = entry
+        if entry.key.kind == EARN and entry.order_id:
+            self.earnings[(entry.workspace_id, entry.order_id)] = entry.customer_id
+        self._add(entry, entry.available_on)
+        return True
+
+    def reverse(
+        self, earning: LedgerEntry, reversal: LedgerEntry, refunded: Decimal, reversed_points: int
+    ) -> bool:
+        ledger = self.ledgers.setdefault((earning.workspace_id, earning.customer_id), {})
+        stored = ledger.get(earning.key)
+        if stored is None or reversal.key in ledger:
+            return False
+        if stored.refunded != earning.refunded or stored.reversed != earning.reversed:
+            return False
+        ledger[earning.key] = replace(
+            stored, refunded=refunded, reversed=reversed_points, cancelled=earning.cancelled
+        )
+        ledger[reversal.key] = reversal
+        if reversal.points:
+            self._add(reversal, reversal.pending_lot)
+        return True
+
+    def balance(self, workspace_id: str, customer_id: str) -> PointsBalance:
+        total, lots = self.balances.get((workspace_id, customer_id), (0, {}))
+        return PointsBalance(total=total, lots={d: n for d, n in lots.items() if n})
+
+    def entries(
+        self, workspace_id: str, customer_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[LedgerEntry], str | None]:
+        def sk(key: EntryKey) -> str:
+            return f"E#{key.source}#{key.external_id}#{key.kind}"
+
+        ordered = sorted(self.ledgers.get((workspace_id, customer_id), {}).values(), key=lambda e: sk(e.key))
+        after = [e for e in ordered if cursor is None or sk(e.key) > cursor]
+        page = after[:limit]
+        return page, (sk(page[-1].key) if len(after) > limit else None)
