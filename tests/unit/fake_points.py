@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -15,6 +16,7 @@ class FakePointsLedger:
         self.ledgers: dict[tuple[str, str], dict[EntryKey, LedgerEntry]] = {}
         self.balances: dict[tuple[str, str], tuple[int, dict[date, int]]] = {}
         self.earnings: dict[tuple[str, str], str] = {}  # (ws, order id) -> the customer holding it
+        self.lock = threading.Lock()
 
     def _add(self, entry: LedgerEntry, lot: date | None) -> None:
         total, lots = self.balances.get((entry.workspace_id, entry.customer_id), (0, {}))
@@ -60,6 +62,16 @@ class FakePointsLedger:
         if reversal.points:
             self._add(reversal, reversal.pending_lot)
         return True
+
+    def adjust(self, entry: LedgerEntry, min_total: int | None) -> bool:
+        with self.lock:  # the contract's concurrent deductions: one check-and-write at a time
+            ledger = self.ledgers.setdefault((entry.workspace_id, entry.customer_id), {})
+            total, _ = self.balances.get((entry.workspace_id, entry.customer_id), (0, {}))
+            if entry.key in ledger or (min_total is not None and total < min_total):
+                return False
+            ledger[entry.key] = entry
+            self._add(entry, None)
+            return True
 
     def balance(self, workspace_id: str, customer_id: str) -> PointsBalance:
         total, lots = self.balances.get((workspace_id, customer_id), (0, {}))

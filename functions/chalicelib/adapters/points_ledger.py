@@ -60,6 +60,8 @@ def entry_item(entry: LedgerEntry) -> dict[str, Any]:
         "av": entry.available_on.isoformat() if entry.available_on else None,
         "amt": entry.amount,
         "lot": entry.pending_lot.isoformat() if entry.pending_lot else None,
+        "rsn": entry.reason,
+        "by": entry.actor,
     }
     item.update({k: v for k, v in optional.items() if v is not None})
     if entry.rate is not None:  # an earning entry: its reversals move these
@@ -85,6 +87,8 @@ def entry_from_item(item: dict[str, Any]) -> LedgerEntry:
         cancelled=bool(item.get("cx", False)),
         amount=_decimal(item.get("amt")),
         pending_lot=date.fromisoformat(item["lot"]) if item.get("lot") else None,
+        reason=item.get("rsn"),
+        actor=item.get("by"),
     )
 
 
@@ -194,6 +198,13 @@ class DynamoPointsLedger:
         if reversal.points:
             actions.append(self._balance_add(reversal, reversal.pending_lot))
         return self._transact(actions)
+
+    def adjust(self, entry: LedgerEntry, min_total: int | None) -> bool:
+        add = self._balance_add(entry, None)
+        if min_total is not None:  # a deduction: never below what the caller read as spendable
+            add["Update"]["ConditionExpression"] = "#p >= :min"
+            add["Update"]["ExpressionAttributeValues"][":min"] = to_av(min_total)
+        return self._transact([self._put_new(entry), add])
 
     def balance(self, workspace_id: str, customer_id: str) -> PointsBalance:
         return balance_from_item(

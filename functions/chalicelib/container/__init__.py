@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.enrolment import EnrolmentService
     from chalicelib.domain.ingest import IngestService
     from chalicelib.domain.limits import RequestLimits
+    from chalicelib.domain.loyalty.adjust import PointsAdjustments
     from chalicelib.domain.loyalty.ledger import PointsService
     from chalicelib.domain.membership import MembershipService
     from chalicelib.domain.messaging.attribution import AttributionService
@@ -384,6 +385,15 @@ class Container(Adapters):
         from chalicelib.domain.loyalty.ledger import PointsService
 
         return PointsService(
+            ledger=self.points_ledger, workspaces=self.workspaces, profiles=self.profile_store
+        )
+
+    @cached_property
+    def points_adjustments(self) -> PointsAdjustments:
+        """Loyalty points: an operator's manual adjustments (docs/loyalty.md)."""
+        from chalicelib.domain.loyalty.adjust import PointsAdjustments
+
+        return PointsAdjustments(
             ledger=self.points_ledger, workspaces=self.workspaces, profiles=self.profile_store
         )
 

@@ -1,15 +1,16 @@
-"""Admin API: a customer's points (balance and ledger, docs/loyalty.md)."""
+"""Admin API: a customer's points (balance and ledger) and an operator's manual adjustments
+(docs/loyalty.md)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 
 from chalicelib.container import container
 from chalicelib.domain.errors import BadRequest
 from chalicelib.handlers.admin import workspace_id
-from chalicelib.handlers.http import api, logger
+from chalicelib.handlers.http import api, bearer_key_hash, json_response, logger
 
 bp = Blueprint(__name__)
 MAX_CURSOR = 600
@@ -34,3 +35,34 @@ def get_points(customer_id: str) -> dict[str, Any]:
         raise BadRequest("cursor is not one this API gave", [{"field": "cursor", "error": "invalid"}])
     page = container().points.page(ws, customer_id, now_utc().date(), limit=limit, cursor=cursor)
     return page_json(page)
+
+
+@bp.route("/customers/{customer_id}/points/adjustments", methods=["POST"])
+@api
+def adjust_points(customer_id: str) -> Response:
+    """`{"points": N, "reason": "..."}` with an `Idempotency-Key` header: the ledger entry."""
+    from pydantic import ValidationError
+
+    from chalicelib.domain.enrolment import Actor
+    from chalicelib.domain.loyalty.adjust import MAX_KEY, AdjustmentIn
+    from chalicelib.domain.loyalty.ledger import entry_json
+    from chalicelib.domain.models import now_utc
+    from chalicelib.parsers import field_errors
+
+    ws = workspace_id()
+    logger.append_keys(customer_id=customer_id)
+    request = bp.current_request
+    key = request.headers.get("idempotency-key") or ""
+    if not key or len(key) > MAX_KEY or not key.isprintable():
+        error = "missing" if not key else "invalid"
+        raise BadRequest(
+            f"the Idempotency-Key header is required (1 to {MAX_KEY} printable characters)",
+            [{"field": "Idempotency-Key", "error": error}],
+        )
+    try:
+        body = AdjustmentIn.model_validate_json(request.raw_body or b"")
+    except ValidationError as exc:
+        raise BadRequest("invalid adjustment", field_errors(exc)) from exc
+    actor = Actor("api", "key:" + bearer_key_hash(request.headers.get("authorization"))[:12])
+    entry = container().points_adjustments.adjust(ws, customer_id, body, key, actor, now_utc())
+    return json_response(entry_json(entry), 200)

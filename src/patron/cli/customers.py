@@ -13,7 +13,7 @@ from patron.cli.base import (
     workspace_container,
     workspace_option,
 )
-from patron.cli.loyalty import points
+from patron.cli.loyalty import adjust_points, points
 
 
 @click.group("customers")
@@ -64,6 +64,7 @@ customers.add_command(
     _request("export", "Export the customer's data (as customers/data_request); see `patron privacy export`.")
 )
 customers.add_command(points)
+customers.add_command(adjust_points)
 
 
 def _membership(action: str, about: str) -> click.Command:

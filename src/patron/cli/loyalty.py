@@ -86,3 +86,37 @@ def points(
     print_json(
         page_json(service.page(workspace, customer_id, now_utc().date(), limit, cursor)), compact=as_json
     )
+
+
+@click.command("adjust-points")
+@workspace_option()
+@click.argument("customer_id")
+@click.option("--points", type=int, required=True, metavar="N", help="points to add (negative: deduct)")
+@click.option("--reason", required=True, metavar="TEXT", help="why, kept on the entry (1 to 200 characters)")
+@click.option("--key", metavar="K", help="the idempotency key (one is made and printed if not given)")
+@stage_option
+def adjust_points(
+    workspace: str, customer_id: str, points: int, reason: str, key: str | None, stage: str | None
+) -> None:
+    """Adjust a customer's points by hand (as POST /customers/ID/points/adjustments)."""
+    import uuid
+
+    from pydantic import ValidationError
+
+    from chalicelib.domain.enrolment import Actor
+    from chalicelib.domain.loyalty.adjust import MAX_KEY, AdjustmentIn
+    from chalicelib.domain.loyalty.ledger import entry_json
+    from chalicelib.domain.models import now_utc
+
+    try:
+        body = AdjustmentIn(points=points, reason=reason)
+    except ValidationError as exc:
+        raise CliError(
+            "--points is a non-zero whole number up to 1000000 either way; --reason 1 to 200 characters", 2
+        ) from exc
+    key = key or uuid.uuid4().hex
+    if len(key) > MAX_KEY or not key.isprintable():
+        raise CliError(f"--key takes 1 to {MAX_KEY} printable characters", 2)
+    service = workspace_container(workspace).points_adjustments
+    entry = service.adjust(workspace, customer_id, body, key, Actor("cli", "cli"), now_utc())
+    print_json({"idempotency_key": key, "entry": entry_json(entry)})

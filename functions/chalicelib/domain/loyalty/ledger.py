@@ -185,21 +185,25 @@ def page_json(page: PointsPage) -> dict[str, Any]:
         "pending": page.view.pending,
         "debt": page.view.debt,
         "total": page.total,
-        "entries": [
-            {
-                "source": e.key.source,
-                "external_id": e.key.external_id,
-                "kind": e.key.kind,
-                "points": e.points,
-                "at": iso(e.at),
-                "order_id": e.order_id,
-                "rate": None if e.rate is None else str(e.rate),
-                "available_on": e.available_on.isoformat() if e.available_on else None,
-                "reversed": e.reversed if e.rate is not None else None,
-            }
-            for e in page.entries
-        ],
+        "entries": [entry_json(e) for e in page.entries],
         "next_cursor": page.cursor,
+    }
+
+
+def entry_json(e: LedgerEntry) -> dict[str, Any]:
+    """One ledger entry as the API shows it (a manual adjustment's `reason` and `by` too)."""
+    return {
+        "source": e.key.source,
+        "external_id": e.key.external_id,
+        "kind": e.key.kind,
+        "points": e.points,
+        "at": iso(e.at),
+        "order_id": e.order_id,
+        "rate": None if e.rate is None else str(e.rate),
+        "available_on": e.available_on.isoformat() if e.available_on else None,
+        "reversed": e.reversed if e.rate is not None else None,
+        "reason": e.reason,
+        "by": e.actor,
     }
 
 

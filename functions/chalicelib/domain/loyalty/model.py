@@ -15,6 +15,8 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 EARN = "earn"
 CANCEL = "cancel"
 REVERSE = "reverse"
+MANUAL = "manual"  # the source of an operator's adjustment (its key: the Idempotency-Key)
+ADJUSTMENT = "adjustment"
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,9 @@ class LedgerEntry:
     # a reversal: the refunded amount it answers; `pending_lot` the lot it took points from
     amount: Decimal | None = None
     pending_lot: date | None = None
+    # a manual adjustment: the operator's reason and who made it (`cli` or `key:<hash prefix>`)
+    reason: str | None = None
+    actor: str | None = None
 
 
 @dataclass(frozen=True)

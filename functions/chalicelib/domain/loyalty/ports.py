@@ -36,6 +36,13 @@ class PointsLedger(Protocol):
         it has one: all or nothing. False when either condition failed."""
         ...
 
+    def adjust(self, entry: LedgerEntry, min_total: int | None) -> bool:
+        """Writes the entry if its key is new, adding its points to the balance, in one
+        transaction; when `min_total` is given, only if the balance's total is at least that
+        (checked on the balance item in the transaction). False (nothing written) when the
+        key exists or the balance was short."""
+        ...
+
     def balance(self, workspace_id: str, customer_id: str) -> PointsBalance: ...
 
     def entries(

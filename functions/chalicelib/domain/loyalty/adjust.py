@@ -1,0 +1,105 @@
+"""Manual points adjustments by an operator: a ledger entry with a reason and an actor.
+
+An adjustment is the entry (`manual`, Idempotency-Key, `adjustment`): written once, with
+the balance's atomic `ADD`, in one transaction. A replay with the same key and the same
+points and reason adds nothing and answers the stored entry; the same key with another
+body is refused (`idempotency_key_reused`). A deduction never takes the *available*
+points below zero (pending points do not count): the transaction's condition on the
+balance item is `total >= pending + deduction`, so two deductions racing for the same
+points cannot both pass (docs/loyalty.md#manual-adjustments).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+
+from chalicelib.domain.enrolment import Actor
+from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.loyalty.model import ADJUSTMENT, MANUAL, EntryKey, LedgerEntry
+from chalicelib.domain.loyalty.ports import LoyaltySettings, PointsLedger
+from chalicelib.domain.ports import ProfileReader
+
+MAX_POINTS = 1_000_000  # one adjustment's bound, either way
+MAX_REASON = 200
+MAX_KEY = 128
+ATTEMPTS = 5  # a deduction's condition failed because the balance moved meanwhile: read again
+
+
+class AdjustmentIn(BaseModel):
+    """The body of `POST /customers/{id}/points/adjustments`."""
+
+    model_config = ConfigDict(extra="forbid")
+    points: StrictInt = Field(ge=-MAX_POINTS, le=MAX_POINTS)
+    reason: str = Field(min_length=1, max_length=MAX_REASON)
+
+    @field_validator("points")
+    @classmethod
+    def _not_zero(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("an adjustment moves at least one point")
+        return value
+
+
+class PointsRefused(Conflict):
+    """A business rule refuses the adjustment (409 with its `reason`)."""
+
+    code = "points_refused"
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message, {"reason": reason})
+        self.reason = reason
+
+
+class PointsAdjustments:
+    def __init__(self, ledger: PointsLedger, workspaces: LoyaltySettings, profiles: ProfileReader) -> None:
+        self.ledger = ledger
+        self.workspaces = workspaces
+        self.profiles = profiles
+
+    def adjust(
+        self,
+        workspace_id: str,
+        customer_id: str,
+        body: AdjustmentIn,
+        idempotency_key: str,
+        actor: Actor,
+        now: datetime,
+    ) -> LedgerEntry:
+        """The adjustment's entry: written now, or the one a replay of the key wrote."""
+        settings = self.workspaces.settings(workspace_id)
+        if settings is None or not settings.loyalty.enabled:
+            raise PointsRefused("loyalty is off in this workspace", "loyalty_off")
+        profile = self.profiles.load(workspace_id, customer_id)
+        if profile is None:
+            raise NotFound("customer not found")
+        entry = LedgerEntry(
+            workspace_id=workspace_id,
+            customer_id=profile.customer_id,  # a merged-away id adjusts the surviving profile
+            key=EntryKey(MANUAL, idempotency_key, ADJUSTMENT),
+            points=body.points,
+            at=now,
+            reason=body.reason,
+            actor=actor.by,
+        )
+        for _ in range(ATTEMPTS):
+            stored = self.ledger.entry(workspace_id, entry.customer_id, entry.key)
+            if stored is not None:
+                return _replayed(stored, body)
+            min_total = None
+            if body.points < 0:
+                balance = self.ledger.balance(workspace_id, entry.customer_id)
+                view = balance.view(now.date())
+                if view.available < -body.points:
+                    raise PointsRefused(f"only {view.available} points are available", "insufficient_points")
+                min_total = view.pending - body.points
+            if self.ledger.adjust(entry, min_total):
+                return entry
+        raise Conflict("the balance kept changing; try again with the same Idempotency-Key")
+
+
+def _replayed(stored: LedgerEntry, body: AdjustmentIn) -> LedgerEntry:
+    if stored.points != body.points or stored.reason != body.reason:
+        raise PointsRefused("this Idempotency-Key was used for another adjustment", "idempotency_key_reused")
+    return stored
