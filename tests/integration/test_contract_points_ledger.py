@@ -4,6 +4,8 @@ and the entry and balance items' layout round-trips."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -14,7 +16,15 @@ from chalicelib.adapters.points_ledger import (
     entry_from_item,
     entry_item,
 )
-from chalicelib.domain.loyalty.model import CANCEL, EARN, REVERSE, EntryKey, LedgerEntry
+from chalicelib.domain.loyalty.model import (
+    ADJUSTMENT,
+    CANCEL,
+    EARN,
+    MANUAL,
+    REVERSE,
+    EntryKey,
+    LedgerEntry,
+)
 from tests.contract import MotoStage, moto_stage, port_fixture
 from tests.unit.fake_points import FakePointsLedger
 
@@ -165,3 +175,64 @@ def test_an_orders_earning_is_found_by_the_order_whichever_ledger_holds_it(ledge
     # Then the order's earning comes back with its customer, the other is None
     assert (found.customer_id, found.points) == (CID, 100)
     assert missing is None and ledger.earning_of("ws_other", "s1.1001") is None
+
+
+def adjustment(points: int, key: str) -> LedgerEntry:
+    return LedgerEntry(
+        WS, CID, EntryKey(MANUAL, key, ADJUSTMENT), points, PAID, reason="goodwill", actor="cli"
+    )
+
+
+def test_an_adjustment_is_written_once_and_a_deduction_only_from_enough_points(ledger):
+    # Given 100 points added by hand (replayed: written once)
+    assert [ledger.adjust(adjustment(100, "k-1"), None) for _ in range(2)] == [True, False]
+    # When 101 are deducted, conditioned on a total of at least 101
+    short = ledger.adjust(adjustment(-101, "k-2"), 101)
+    # Then nothing is written; 60 (needing 60) is, with its reason and actor
+    assert short is False and ledger.entry(WS, CID, EntryKey(MANUAL, "k-2", ADJUSTMENT)) is None
+    assert ledger.adjust(adjustment(-60, "k-3"), 60) is True
+    stored = ledger.entry(WS, CID, EntryKey(MANUAL, "k-3", ADJUSTMENT))
+    assert (stored.points, stored.reason, stored.actor) == (-60, "goodwill", "cli")
+    assert ledger.balance(WS, CID).total == 40
+
+
+def test_a_deduction_from_a_customer_without_a_balance_is_refused(ledger):
+    # Given a customer who never had points
+    # When 1 point is deducted (needing a total of 1)
+    done = ledger.adjust(adjustment(-1, "k-1"), 1)
+    # Then nothing is written
+    assert done is False and ledger.balance(WS, CID).total == 0
+
+
+def test_two_concurrent_deductions_that_together_exceed_the_balance_one_succeeds(ledger):
+    # Given 100 points
+    ledger.adjust(adjustment(100, "k-0"), None)
+    # When two deductions of 70, each read 100 and need 70, run at once (8 rounds)
+    for round_ in range(8):
+        if round_:
+            ledger.adjust(adjustment(70, f"top-{round_}"), None)  # back to 100
+        barrier = threading.Barrier(2)
+
+        def deduct(n: int, r: int = round_, gate: threading.Barrier = barrier) -> bool:
+            gate.wait()
+            return ledger.adjust(adjustment(-70, f"d-{r}-{n}"), 70)
+
+        with ThreadPoolExecutor(2) as pool:
+            results = list(pool.map(deduct, range(2)))
+        # Then exactly one is written, and the balance never goes below zero
+        assert sorted(results) == [False, True]
+        assert ledger.balance(WS, CID).total == 30
+
+
+def test_an_adjustments_reason_and_actor_round_trip():
+    # Given an adjustment entry
+    entry = replace(adjustment(-5, "k-9"), actor="key:0123456789ab")
+    # When it is stored and read back
+    item = entry_item(entry)
+    # Then it is the same, under short attributes
+    assert entry_from_item(item) == entry
+    assert (item["rsn"], item["by"], item["sk"]) == (
+        "goodwill",
+        "key:0123456789ab",
+        "E#manual#k-9#adjustment",
+    )
