@@ -111,3 +111,22 @@ def test_the_cli_adjusts_points_and_makes_a_key_when_none_is_given(stage, ws, cl
     assert (shown["entry"]["points"], shown["entry"]["by"], shown["entry"]["reason"]) == (20, "cli", "gift")
     assert refused.exit_code == 2 and "insufficient_points" in refused.output
     assert json.loads(stage.get(ws, f"/customers/{cid}/points").body)["total"] == 20
+
+
+def test_erasing_a_customer_removes_the_reasons_operators_wrote_and_keeps_the_points(stage, ws):
+    # Given an adjustment whose reason (free text) names the person
+    cid = customer(stage, ws)
+    assert (
+        adjust(stage, ws, cid, {"points": 30, "reason": "Jane's birthday call"}, "k-erase").status_code == 200
+    )
+    ledger = stage.container.points_ledger
+    assert [e.reason for e in ledger.entries(ws.workspace_id, cid, 50, None)[0]] == ["Jane's birthday call"]
+    # When the customer is erased
+    headers = {"Authorization": f"Bearer {ws.api_key}"}
+    assert stage.http.http.delete(f"/customers/{cid}", headers=headers).status_code == 202
+    stage.drain()
+    # Then the profile is gone, the entry keeps its points, and its reason is gone
+    assert stage.get(ws, f"/customers/{cid}").status_code == 404
+    entries = ledger.entries(ws.workspace_id, cid, 50, None)[0]
+    assert [(e.points, e.reason) for e in entries] == [(30, None)]
+    assert ledger.balance(ws.workspace_id, cid).total == 30

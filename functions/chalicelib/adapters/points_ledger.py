@@ -227,3 +227,26 @@ class DynamoPointsLedger:
         entries = [entry_from_item(from_item(i) or {}) for i in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
         return entries, (last["sk"]["S"] if last else None)
+
+
+def erase_reasons(client: Any, table: str, workspace_id: str, customer_id: str) -> int:
+    """Remove the free-text reasons (`rsn`) of one customer id's ledger entries, on their
+    erasure: the entries and their points stay, so the ledger still adds up; what an
+    operator wrote about the person goes. Returns how many entries held one."""
+    kwargs: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "pk = :pk",
+        "FilterExpression": "attribute_exists(rsn)",
+        "ExpressionAttributeValues": {":pk": {"S": ledger_pk(workspace_id, customer_id)}},
+        "ProjectionExpression": "pk, sk",
+        "ConsistentRead": True,
+    }
+    erased = 0
+    while True:
+        page = client.query(**kwargs)
+        for key in page.get("Items", []):
+            client.update_item(TableName=table, Key=key, UpdateExpression="REMOVE rsn")
+            erased += 1
+        if "LastEvaluatedKey" not in page:
+            return erased
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
