@@ -60,17 +60,16 @@ class CatalogueImport:
         if parse is None:
             raise AdminApiError(f"a {source.platform} source has no Admin API to import products from")
         summary = ImportSummary(source_id=source.source_id)
-        received = self.clock()
+        base = Delivery(  # one delivery for the whole import: each record is stamped from it
+            workspace_id=source.workspace_id,
+            source_id=source.source_id,
+            platform=source.platform,
+            topic=TOPIC,
+            received_at=self.clock(),
+            shop_domain=source.shop_domain,
+        )
         for record in records:
             summary.read += 1
-            base = Delivery(
-                workspace_id=source.workspace_id,
-                source_id=source.source_id,
-                platform=source.platform,
-                topic=TOPIC,
-                received_at=received,
-                shop_domain=source.shop_domain,
-            )
             try:
                 product = parse(record, base)
             except ValueError as exc:  # pydantic's ValidationError included

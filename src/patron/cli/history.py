@@ -116,10 +116,7 @@ def pull(
     from chalicelib.parsers.history import reader_for
     from chalicelib.parsers.woocommerce_rest import records_of
 
-    found = workspace_container(workspace)
-    known = found.workspaces.source(workspace, source)
-    if known is None:
-        raise CliError(f"source {source} not found in {workspace} (patron source list -w {workspace})")
+    found, known = _known_source(workspace, source)
     after = since.replace(tzinfo=UTC) if since is not None else None
     first, start = _resume_point(resume_from, WHAT)
     results: dict[str, Any] = {}
@@ -142,6 +139,15 @@ def pull(
         _show(result, False)
 
 
+def _known_source(workspace: str, source: str) -> tuple[Any, Any]:
+    """The workspace's container and its source, or a one-line error."""
+    found = workspace_container(workspace)
+    known = found.workspaces.source(workspace, source)
+    if known is None:
+        raise CliError(f"source {source} not found in {workspace} (patron source list -w {workspace})")
+    return found, known
+
+
 def _resume_point(value: str | None, parts: tuple[str, ...]) -> tuple[str, int]:
     """`--resume-from PART:ROW` of a pull: the part to go on with and the last row done."""
     if value is None:
@@ -157,10 +163,7 @@ def _import_file(file: Path, workspace: str, source: str, fmt: str, resume_from:
 
     if not file.is_file():
         raise CliError(f"{file}: no such file")
-    found = workspace_container(workspace)
-    known = found.workspaces.source(workspace, source)
-    if known is None:
-        raise CliError(f"source {source} not found in {workspace} (patron source list -w {workspace})")
+    found, known = _known_source(workspace, source)
     data = file.read_bytes()
     # a JSON pages file's lines are not its records: its bar counts records without a total
     total = None if fmt.endswith("-json") else len(data.splitlines())
