@@ -83,7 +83,9 @@ def test_concurrent_moves_from_one_version_exactly_one_wins(store):
     store.save(TierState(WS, CID), None)
     # When eight writers move it from version 1 at once
     with ThreadPoolExecutor(8) as pool:
-        results = list(pool.map(lambda n: store.save(TierState(WS, CID, f"t{n}", AT, version=1), UP), range(8)))
+        results = list(
+            pool.map(lambda n: store.save(TierState(WS, CID, f"t{n}", AT, version=1), UP), range(8))
+        )
     # Then exactly one succeeds, and one audit entry is written
     assert results.count(True) == 1
     assert len(store.changes(WS, CID)) == 1

@@ -117,7 +117,9 @@ class DynamoTierStore:
             put["ExpressionAttributeValues"] = {":v": {"N": str(state.version)}}
         actions: list[dict[str, Any]] = [{"Put": put}]
         if change is not None:
-            actions.append({"Put": {"TableName": self.t.table, "Item": to_item(change_item(change, new_version))}})
+            actions.append(
+                {"Put": {"TableName": self.t.table, "Item": to_item(change_item(change, new_version))}}
+            )
         try:
             self.t.client.transact_write_items(TransactItems=actions)
         except self.t.client.exceptions.TransactionCanceledException as exc:

@@ -99,7 +99,8 @@ class PointsService:
         paid_at = _paid_at(order)
         if earning is None and paid_at is not None and snap.counted:  # not cancelled nor deleted
             base_here = settings.convert(snap.total, snap.currency)
-            tier = self.tiers.tier_of(snap.workspace_id, customer_id) if self.tiers else None
+            tiered = self.tiers is not None and settings.tiers.tiers  # no tiers: no read
+            tier = self.tiers.tier_of(snap.workspace_id, customer_id) if self.tiers and tiered else None
             rate = settings.loyalty.rate(tier)
             points = earned_points(base_here, rate) if base_here is not None else 0
             if points > 0:

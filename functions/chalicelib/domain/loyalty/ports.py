@@ -64,6 +64,12 @@ class OrderPoints(Protocol):
     def on_order(self, change: IngestChange, now: datetime, customer_id: str | None) -> list[Any]: ...
 
 
+class OrderTiers(Protocol):
+    """The ingest consumer's collaborator after the points: a customer's tier, up at once."""
+
+    def on_order(self, change: IngestChange, now: datetime, customer_id: str | None) -> Any: ...
+
+
 class TierReader(Protocol):
     """A customer's current tier (None: no tier), for the earning rate's multiplier."""
 

@@ -86,11 +86,21 @@ class TierService:
         if settings is None:
             return counts
         for state in self._all_states(workspace_id):
+            if state.tier is None:  # without a tier only an order moves it (up): no ledger read
+                continue
             counts["evaluated"] += 1
             change = self._apply(settings, state.customer_id, now, "evaluation")
             if change is not None:
                 counts["upgraded" if change.kind == "upgrade" else "downgraded"] += 1
         return counts
+
+    def evaluate_all(self, workspace_ids: list[str], now: datetime) -> dict[str, int]:
+        """The daily job: every workspace with tiers (a second run the same day moves nothing)."""
+        totals = {"evaluated": 0, "upgraded": 0, "downgraded": 0}
+        for workspace_id in workspace_ids:
+            for name, n in self.evaluate(workspace_id, now).items():
+                totals[name] += n
+        return totals
 
     def _apply(
         self, settings: WorkspaceSettings, customer_id: str, now: datetime, kind: str
