@@ -20,10 +20,10 @@ from chalicelib.adapters.source_settings import (
     update_consent_keys,
 )
 from chalicelib.domain.errors import Conflict
-from chalicelib.domain.loyalty.tiers import Tier, TierRules
 from chalicelib.domain.models import Platform, Source, now_utc
 from chalicelib.domain.predict import ModelParams
 from chalicelib.domain.scoring import RfmEdges
+from chalicelib.domain.tier_rules import Tier, TierRules
 from chalicelib.domain.timemath import iso
 from chalicelib.domain.workspace_settings import LoyaltyRules, WorkspaceSettings
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from chalicelib.domain.loyalty.tiers import TierRules
 from chalicelib.domain.model_params import ModelParams
 from chalicelib.domain.money import round_money
 from chalicelib.domain.scoring import RfmEdges
+from chalicelib.domain.tier_rules import TierRules
 
 
 @dataclass(frozen=True)
