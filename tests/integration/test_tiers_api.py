@@ -126,3 +126,26 @@ def test_the_preview_shows_who_would_move_and_changes_nothing(stage, ws, cli_on,
     assert stage.container.tier_store.get(ws.workspace_id, cid) == state
     assert stage.container.workspaces.settings(ws.workspace_id).tiers.tiers[1].enter == Decimal(500)
     assert state is not None and state.tier == "silver"
+
+
+def test_erasing_a_customer_deletes_their_tier_state_and_its_audit(stage, ws):
+    # Given Jane, silver from her order, then moved to gold by hand with a reason naming her
+    stage.container.workspaces.set_loyalty(ws.workspace_id, LoyaltyRules(enabled=True))
+    stage.container.workspaces.set_tiers(ws.workspace_id, rules_from_json(RULES))
+    assert (
+        stage.send(ws, "shopify", "orders/create", load_event("shopify/orders_create.json")).status_code
+        == 200
+    )
+    stage.drain()
+    cid = _customer_id(stage, ws)
+    moved = _post(stage, ws, f"/customers/{cid}/tier", {"tier": "gold", "reason": "Jane's complaint call"})
+    assert moved.status_code == 200, moved.body
+    tiers = stage.container.tier_store
+    assert len(tiers.changes(ws.workspace_id, cid)) == 2
+    # When the customer is erased
+    headers = {"Authorization": f"Bearer {ws.api_key}"}
+    assert stage.http.http.delete(f"/customers/{cid}", headers=headers).status_code == 202
+    stage.drain()
+    # Then her tier state and every audit entry (with the reason) are gone
+    assert tiers.get(ws.workspace_id, cid) is None
+    assert tiers.changes(ws.workspace_id, cid) == []

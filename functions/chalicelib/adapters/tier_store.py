@@ -158,3 +158,30 @@ def _versioned(state: TierState, version: int) -> TierState:
     from dataclasses import replace
 
     return replace(state, version=version)
+
+
+def erase_tiers(client: Any, table: str, workspace_id: str, customer_id: str) -> int:
+    """Delete one customer id's tier state and its audit (a manual move's reason is free text
+    an operator wrote about the person), on their erasure. Returns how many items went."""
+    deleted = 0
+    kwargs: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "pk = :pk",
+        "ExpressionAttributeValues": {":pk": {"S": audit_pk(workspace_id, customer_id)}},
+        "ProjectionExpression": "pk, sk",
+        "ConsistentRead": True,
+    }
+    while True:
+        page = client.query(**kwargs)
+        for key in page.get("Items", []):
+            client.delete_item(TableName=table, Key=key)
+            deleted += 1
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    state = client.delete_item(
+        TableName=table,
+        Key={"pk": {"S": states_pk(workspace_id)}, "sk": {"S": STATE_PREFIX + customer_id}},
+        ReturnValues="ALL_OLD",
+    )
+    return deleted + (1 if state.get("Attributes") else 0)
