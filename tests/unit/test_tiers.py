@@ -296,3 +296,58 @@ def test_a_calendar_year_window_starts_again_on_1_january():
     # Then the new year's value is 0 and, with no grace, the tier lapses
     assert rig.tier() is None
     assert date(2027, 1, 1) == rig.store.changes(WS, CID)[-1].at.date()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 60), st.sampled_from(["20.00", "75.00", "130.00", "260.00"])), max_size=8
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_paid_orders_delivered_in_any_order_and_replayed_end_in_the_same_tier(orders, rnd):
+    # Given paid orders on several days, delivered after the last of them in a shuffled
+    # order, each up to three times
+    end = PAID_AT + timedelta(days=61)
+    changes = [paid(total, PAID_AT + timedelta(days=day), str(n)) for n, (day, total) in enumerate(orders)]
+    deliveries = [c for c in changes for _ in range(rnd.randint(1, 3))]
+    rnd.shuffle(deliveries)
+    rig = Rig()
+    # When each is applied
+    for change in deliveries:
+        rig.apply(change, end)
+    # Then the tier is the one their total enters, upgraded once per tier crossed at most,
+    # and the same as in time order
+    total = sum((Decimal(t) for _, t in orders), Decimal(0))
+    assert rig.tier() == RULES.entered(total)
+    ups = [c for c in rig.store.changes(WS, CID) if c.kind == "upgrade"]
+    assert len(ups) <= len(RULES.tiers) and len({c.after for c in ups}) == len(ups)
+    in_order = Rig()
+    for change in sorted(changes, key=lambda c: c.order.snapshot.created_at if c.order else PAID_AT):
+        in_order.apply(change, end)
+    assert in_order.tier() == rig.tier()
+
+
+def test_concurrent_deliveries_upgrade_once():
+    # Given a customer whose paid order is already in the ledger
+    import threading
+
+    rig = Rig()
+    change = paid("600.00", PAID_AT, "1")
+    rig.points.on_order(change, PAID_AT, CID)
+    barrier = threading.Barrier(8)
+
+    def deliver() -> None:
+        barrier.wait()
+        rig.tiers.on_order(change, PAID_AT, CID)
+
+    # When eight consumers apply it at once
+    threads = [threading.Thread(target=deliver) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Then the customer is gold with one audit entry, the state at version 1
+    state = rig.store.get(WS, CID)
+    assert state is not None and (state.tier, state.version) == ("gold", 1)
+    assert [c.after for c in rig.store.changes(WS, CID)] == ["gold"]
