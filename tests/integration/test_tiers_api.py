@@ -92,11 +92,12 @@ def test_tiers_from_the_cli_upgrade_at_once_and_move_by_hand_with_an_audit(stage
         "customers", "set-tier", "-w", ws.workspace_id, cid, "--tier", "silver", "--reason", "test over"
     )
     result = jobs.tiers_evaluate(load_event("eventbridge/scheduled_event.json"), LambdaContext("tiers"))
-    # Then she is silver, audited as the CLI's, and the job evaluated her without moving her
+    # Then she is silver, audited as the CLI's, and the job skipped her without reading her
+    # ledger (lifetime window, above silver's keep: nothing but an order or a refund moves her)
     assert back.exit_code == 0, back.stderr
     assert json.loads(run("customers", "tier", "-w", ws.workspace_id, cid).stdout)["tier"] == "silver"
     assert stage.container.tier_store.changes(ws.workspace_id, cid)[-1].actor == "cli"
-    assert (result["evaluated"], result["downgraded"]) == (1, 0)
+    assert (result["evaluated"], result["skipped"], result["downgraded"]) == (0, 1, 0)
 
 
 def test_the_preview_shows_who_would_move_and_changes_nothing(stage, ws, cli_on, tmp_path):

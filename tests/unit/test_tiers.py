@@ -351,3 +351,24 @@ def test_concurrent_deliveries_upgrade_once():
     state = rig.store.get(WS, CID)
     assert state is not None and (state.tier, state.version) == ("gold", 1)
     assert [c.after for c in rig.store.changes(WS, CID)] == ["gold"]
+
+
+def test_the_evaluation_reads_a_ledger_only_from_the_day_the_tier_could_move():
+    # Given a silver customer from one order (trailing 365 days), so the tier can move only
+    # when that order leaves the window
+    rig = Rig()
+    rig.apply(paid("120.00", PAID_AT, "1"), PAID_AT)
+    state = rig.store.get(WS, CID)
+    assert state is not None and state.check_on == (PAID_AT + timedelta(days=365)).date()
+    reads: list[str] = []
+    entries = rig.ledger.entries
+    rig.ledger.entries = lambda ws, cid, limit, cursor: reads.append(cid) or entries(ws, cid, limit, cursor)  # type: ignore[method-assign]
+    # When the job runs on day 100 and on the day the order leaves the window
+    early = rig.tiers.evaluate(WS, PAID_AT + timedelta(days=100))
+    due = rig.tiers.evaluate(WS, PAID_AT + timedelta(days=365, hours=1))
+    # Then the first skips her without reading her ledger, the second reads it and starts
+    # the grace period (her value is now 0)
+    assert (early["skipped"], early["evaluated"]) == (1, 0)
+    assert (due["skipped"], due["evaluated"]) == (0, 1) and reads == [CID]
+    state = rig.store.get(WS, CID)
+    assert state is not None and state.below_since == (PAID_AT + timedelta(days=365)).date()

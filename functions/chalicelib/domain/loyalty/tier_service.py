@@ -8,8 +8,8 @@ one transaction (TierStore.save); a lost race reads again and re-applies the sam
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +26,7 @@ from chalicelib.domain.loyalty.tiers import (
     TierRules,
     TierState,
     manual_move,
+    next_check,
     on_evaluation,
     on_order,
     preview,
@@ -82,11 +83,13 @@ class TierService:
     def evaluate(self, workspace_id: str, now: datetime) -> dict[str, int]:
         """The scheduled evaluation of every recorded tier state of the workspace."""
         settings = self._tiered(workspace_id)
-        counts = {"evaluated": 0, "upgraded": 0, "downgraded": 0}
+        counts = {"evaluated": 0, "skipped": 0, "upgraded": 0, "downgraded": 0}
         if settings is None:
             return counts
+        today = now.astimezone(UTC).date()
         for state in self._all_states(workspace_id):
-            if state.tier is None:  # without a tier only an order moves it (up): no ledger read
+            if state.check_on is None or state.check_on > today:  # nothing can move it yet
+                counts["skipped"] += 1  # (without a tier only an order moves it): no ledger read
                 continue
             counts["evaluated"] += 1
             change = self._apply(settings, state.customer_id, now, "evaluation")
@@ -96,7 +99,7 @@ class TierService:
 
     def evaluate_all(self, workspace_ids: list[str], now: datetime) -> dict[str, int]:
         """The daily job: every workspace with tiers (a second run the same day moves nothing)."""
-        totals = {"evaluated": 0, "upgraded": 0, "downgraded": 0}
+        totals = {"evaluated": 0, "skipped": 0, "upgraded": 0, "downgraded": 0}
         for workspace_id in workspace_ids:
             for name, n in self.evaluate(workspace_id, now).items():
                 totals[name] += n
@@ -106,13 +109,17 @@ class TierService:
         self, settings: WorkspaceSettings, customer_id: str, now: datetime, kind: str
     ) -> TierChange | None:
         ws = settings.workspace_id
-        value = qualifying_value(self._entries(ws, customer_id), settings.tiers, now, settings.convert)
+        entries = self._entries(ws, customer_id)
+        value = qualifying_value(entries, settings.tiers, now, settings.convert)
         for _ in range(ATTEMPTS):
             state = self.store.get(ws, customer_id) or TierState(ws, customer_id)
             step = (on_order if kind == "order" else on_evaluation)(state, value, now, settings.tiers)
-            if step.state == state and state.version > 0:
+            after = replace(
+                step.state, check_on=next_check(step.state, entries, settings.tiers, settings.convert, now)
+            )
+            if after == state and state.version > 0:
                 return None  # nothing moved: nothing written
-            if self.store.save(step.state, step.change):
+            if self.store.save(after, step.change):
                 return step.change
         raise RuntimeError("the tier state kept changing")
 
@@ -124,16 +131,17 @@ class TierService:
         customer_id = self._customer(workspace_id, customer_id)
         if body.tier is not None and settings.tiers.rank(body.tier) == 0:
             raise PointsRefused(f"no tier named {body.tier!r} in this workspace", "unknown_tier")
-        value = qualifying_value(
-            self._entries(workspace_id, customer_id), settings.tiers, now, settings.convert
-        )
+        entries = self._entries(workspace_id, customer_id)
+        value = qualifying_value(entries, settings.tiers, now, settings.convert)
         for _ in range(ATTEMPTS):
             state = self.store.get(workspace_id, customer_id) or TierState(workspace_id, customer_id)
             if state.tier == body.tier:
                 raise PointsRefused(f"the customer's tier is already {body.tier}", "same_tier")
             step: Step = manual_move(state, body.tier, value, now, actor, body.reason, body.hold_days)
-            if self.store.save(step.state, step.change):
-                return TierView(step.state, value, settings.tiers)
+            check = next_check(step.state, entries, settings.tiers, settings.convert, now)
+            after = replace(step.state, check_on=check)
+            if self.store.save(after, step.change):
+                return TierView(after, value, settings.tiers)
         raise RuntimeError("the tier state kept changing")
 
     def view(self, workspace_id: str, customer_id: str, now: datetime) -> TierView:

@@ -43,6 +43,9 @@ class TierState:
     value: Decimal = Decimal(0)  # the qualifying value when the state was last recorded
     below_since: date | None = None  # the evaluation day the value fell below `keep` (grace)
     held_until: date | None = None  # a manual move holds its tier against downgrades until then
+    # the first day an evaluation could move it (None: only an order can): the daily job
+    # reads the ledger of a customer holding a tier only from that day (`next_check`)
+    check_on: date | None = None
     version: int = 0  # 0: never stored
 
 
@@ -159,6 +162,36 @@ def manual_move(
         state.workspace_id, state.customer_id, at, state.tier, tier, "manual", value, actor, reason
     )
     return Step(after, change)
+
+
+def next_check(
+    state: TierState, entries: Sequence[LedgerEntry], rules: TierRules, convert: Convert, at: datetime
+) -> date | None:
+    """The first day an evaluation could change `state`, as recorded at `at`: today while
+    the value is below the keep threshold (grace running, or to start it; a manual hold's
+    last day instead), else the day the value can first fall without a new ledger entry
+    (the oldest counted order leaves a trailing window; 1 January for a calendar year;
+    never for lifetime). A refund or cancellation comes through the ingest consumer, which
+    records the state again. Without a tier: None (only an order moves it)."""
+    if state.tier is None:
+        return None
+    today = at.astimezone(UTC).date()
+    current = rules.tier(state.tier)
+    if current is None or state.below_since is not None:
+        return today
+    if qualifying_value(entries, rules, at, convert) < current.keep:
+        return state.held_until if state.held_until is not None and state.held_until > today else today
+    if rules.window == "calendar_year":
+        return date(today.year + 1, 1, 1)
+    if rules.window == "lifetime":
+        return None
+    start = rules.since(at)
+    counted = [
+        e.at
+        for e in entries
+        if e.key.kind == EARN and e.rate is not None and start is not None and start <= e.at <= at
+    ]
+    return (min(counted) + timedelta(days=rules.window_days)).astimezone(UTC).date() if counted else today
 
 
 def recompute(
