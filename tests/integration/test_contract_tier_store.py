@@ -32,7 +32,16 @@ store = port_fixture(FakeTierStore, _on_moto)
 __all__ = ["moto_stage"]  # the fixture the moto side asks for
 
 SILVER = TierState(
-    WS, CID, "silver", AT, Decimal("120.50"), date(2026, 11, 5), date(2026, 12, 1), date(2026, 11, 6), 3
+    WS,
+    CID,
+    "silver",
+    AT,
+    Decimal("120.50"),
+    date(2026, 11, 5),
+    date(2026, 12, 1),
+    date(2026, 11, 6),
+    "abc123",
+    3,
 )
 UP = TierChange(WS, CID, AT, None, "silver", "manual", Decimal("120.50"), "key:abc", "VIP")
 

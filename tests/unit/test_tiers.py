@@ -372,3 +372,21 @@ def test_the_evaluation_reads_a_ledger_only_from_the_day_the_tier_could_move():
     assert (due["skipped"], due["evaluated"]) == (0, 1) and reads == [CID]
     state = rig.store.get(WS, CID)
     assert state is not None and state.below_since == (PAID_AT + timedelta(days=365)).date()
+
+
+def test_new_rules_make_everyone_due_at_the_next_evaluation():
+    # Given a silver customer at 120 and one without a tier at 60, skipped by the job
+    rig = Rig()
+    rig.apply(paid("120.00", PAID_AT, "1"), PAID_AT)
+    rig.points.on_order(paid("60.00", PAID_AT, "2"), PAID_AT, "c_2")
+    rig.tiers.on_order(paid("60.00", PAID_AT, "2"), PAID_AT, "c_2")
+    assert rig.tiers.evaluate(WS, PAID_AT + timedelta(days=1))["evaluated"] == 0
+    # When the rules change (silver from 50, no gold) and the job runs
+    lower = replace(RULES, tiers=(Tier("silver", Decimal(50), Decimal(50)),))
+    rig.settings.value = replace(rig.settings.value, tiers=lower)
+    counts = rig.tiers.evaluate(WS, PAID_AT + timedelta(days=2))
+    # Then both are read again under the new rules: the customer without a tier goes up
+    assert counts["evaluated"] == 2 and counts["upgraded"] == 1
+    assert rig.store.tier_of(WS, "c_2") == "silver"
+    # And the next run, under the same rules, skips them again
+    assert rig.tiers.evaluate(WS, PAID_AT + timedelta(days=3))["evaluated"] == 0

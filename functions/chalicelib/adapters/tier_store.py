@@ -43,6 +43,7 @@ def state_item(state: TierState) -> dict[str, Any]:
         "bks": state.below_since.isoformat() if state.below_since else None,
         "hold": state.held_until.isoformat() if state.held_until else None,
         "chk": state.check_on.isoformat() if state.check_on else None,
+        "rid": state.rules_id or None,
     }
     item.update({k: v for k, v in optional.items() if v is not None})
     return item
@@ -59,6 +60,7 @@ def state_from_item(item: dict[str, Any]) -> TierState:
         below_since=date.fromisoformat(item["bks"]) if item.get("bks") else None,
         held_until=date.fromisoformat(item["hold"]) if item.get("hold") else None,
         check_on=date.fromisoformat(item["chk"]) if item.get("chk") else None,
+        rules_id=str(item.get("rid", "")),
         version=int(item["v"]),
     )
 

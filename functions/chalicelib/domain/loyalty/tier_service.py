@@ -25,6 +25,7 @@ from chalicelib.domain.loyalty.tiers import (
     TierChange,
     TierRules,
     TierState,
+    fingerprint,
     manual_move,
     next_check,
     on_evaluation,
@@ -86,9 +87,10 @@ class TierService:
         counts = {"evaluated": 0, "skipped": 0, "upgraded": 0, "downgraded": 0}
         if settings is None:
             return counts
-        today = now.astimezone(UTC).date()
+        today, rules_id = now.astimezone(UTC).date(), fingerprint(settings.tiers)
         for state in self._all_states(workspace_id):
-            if state.check_on is None or state.check_on > today:  # nothing can move it yet
+            # nothing can move it yet (under the same rules)
+            if state.rules_id == rules_id and (state.check_on is None or state.check_on > today):
                 counts["skipped"] += 1  # (without a tier only an order moves it): no ledger read
                 continue
             counts["evaluated"] += 1
@@ -115,7 +117,9 @@ class TierService:
             state = self.store.get(ws, customer_id) or TierState(ws, customer_id)
             step = (on_order if kind == "order" else on_evaluation)(state, value, now, settings.tiers)
             after = replace(
-                step.state, check_on=next_check(step.state, entries, settings.tiers, settings.convert, now)
+                step.state,
+                check_on=next_check(step.state, entries, settings.tiers, settings.convert, now),
+                rules_id=fingerprint(settings.tiers),
             )
             if after == state and state.version > 0:
                 return None  # nothing moved: nothing written
@@ -139,7 +143,7 @@ class TierService:
                 raise PointsRefused(f"the customer's tier is already {body.tier}", "same_tier")
             step: Step = manual_move(state, body.tier, value, now, actor, body.reason, body.hold_days)
             check = next_check(step.state, entries, settings.tiers, settings.convert, now)
-            after = replace(step.state, check_on=check)
+            after = replace(step.state, check_on=check, rules_id=fingerprint(settings.tiers))
             if self.store.save(after, step.change):
                 return TierView(after, value, settings.tiers)
         raise RuntimeError("the tier state kept changing")

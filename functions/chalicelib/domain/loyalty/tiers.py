@@ -20,6 +20,8 @@ order: the tier the incremental path recorded (docs/loyalty.md#tiers).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -46,6 +48,7 @@ class TierState:
     # the first day an evaluation could move it (None: only an order can): the daily job
     # reads the ledger of a customer holding a tier only from that day (`next_check`)
     check_on: date | None = None
+    rules_id: str = ""  # the rules `check_on` was computed under (`fingerprint`): others, due now
     version: int = 0  # 0: never stored
 
 
@@ -167,9 +170,10 @@ def manual_move(
 def next_check(
     state: TierState, entries: Sequence[LedgerEntry], rules: TierRules, convert: Convert, at: datetime
 ) -> date | None:
-    """The first day an evaluation could change `state`, as recorded at `at`: today while
-    the value is below the keep threshold (grace running, or to start it; a manual hold's
-    last day instead), else the day the value can first fall without a new ledger entry
+    """The first day an evaluation could change `state`, as recorded at `at`: under the keep
+    threshold, today to start the grace, the grace's last day once it runs (a manual hold's
+    last day while it holds); back at or over it while the grace runs, today (to end it);
+    else the day the value can first fall without a new ledger entry
     (the oldest counted order leaves a trailing window; 1 January for a calendar year;
     never for lifetime). A refund or cancellation comes through the ingest consumer, which
     records the state again. Without a tier: None (only an order moves it)."""
@@ -177,9 +181,12 @@ def next_check(
         return None
     today = at.astimezone(UTC).date()
     current = rules.tier(state.tier)
-    if current is None or state.below_since is not None:
+    if current is None:
         return today
-    if qualifying_value(entries, rules, at, convert) < current.keep:
+    below = qualifying_value(entries, rules, at, convert) < current.keep
+    if state.below_since is not None:
+        return max(state.below_since + timedelta(days=rules.grace_days), today) if below else today
+    if below:
         return state.held_until if state.held_until is not None and state.held_until > today else today
     if rules.window == "calendar_year":
         return date(today.year + 1, 1, 1)
@@ -282,6 +289,12 @@ def rules_from_json(value: dict[str, Any]) -> TierRules:
         window_days=int(value.get("window_days", 365)),
         grace_days=int(value.get("grace_days", 30)),
     )
+
+
+def fingerprint(rules: TierRules) -> str:
+    """A short, stable digest of the rules: a state recorded under other rules is due."""
+    text = json.dumps(rules_json(rules), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def rules_json(rules: TierRules) -> dict[str, Any]:
