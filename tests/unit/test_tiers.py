@@ -390,3 +390,17 @@ def test_new_rules_make_everyone_due_at_the_next_evaluation():
     assert rig.store.tier_of(WS, "c_2") == "silver"
     # And the next run, under the same rules, skips them again
     assert rig.tiers.evaluate(WS, PAID_AT + timedelta(days=3))["evaluated"] == 0
+
+
+def test_a_checkout_or_an_order_that_earned_nothing_writes_no_tier_state():
+    # Given a tiered workspace
+    rig = Rig()
+    checkout = paid("120.00", PAID_AT, "1")
+    image = checkout.order
+    assert image is not None
+    checkout = IngestChange(after=replace(image, snapshot=replace(image.snapshot, is_order=False)))
+    # When a checkout and a pending (unpaid) order arrive
+    rig.apply(checkout, PAID_AT)
+    rig.apply(paid("120.00", PAID_AT, "2", status=OrderStatus.PENDING), PAID_AT)
+    # Then no tier state is written for them
+    assert rig.store.states_ == {}

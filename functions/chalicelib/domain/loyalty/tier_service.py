@@ -74,8 +74,8 @@ class TierService:
     # the ingest consumer's step, after the order's points
     def on_order(self, change: IngestChange, now: datetime, customer_id: str | None) -> TierChange | None:
         order = change.order
-        if order is None or customer_id is None or order.imported:
-            return None
+        if order is None or customer_id is None or order.imported or not order.snapshot.is_order:
+            return None  # (a checkout is no order)
         settings = self._tiered(order.workspace_id)
         if settings is None:
             return None
@@ -121,8 +121,10 @@ class TierService:
                 check_on=next_check(step.state, entries, settings.tiers, settings.convert, now),
                 rules_id=fingerprint(settings.tiers),
             )
-            if after == state and state.version > 0:
-                return None  # nothing moved: nothing written
+            if (after == state and state.version > 0) or (
+                state.version == 0 and step.change is None and not entries
+            ):
+                return None  # nothing moved (or nothing earned yet): nothing written
             if self.store.save(after, step.change):
                 return step.change
         raise RuntimeError("the tier state kept changing")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -71,7 +71,6 @@ class TierChange:
 class Step:
     state: TierState
     change: TierChange | None = None
-    written: bool = field(default=False)
 
 
 def qualifying_value(
