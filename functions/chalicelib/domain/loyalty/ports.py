@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from chalicelib.domain.ingest_images import IngestChange
 from chalicelib.domain.loyalty.model import EntryKey, LedgerEntry, PointsBalance
+from chalicelib.domain.loyalty.tally import PointsTally
 from chalicelib.domain.workspace_settings import WorkspaceSettings
 
 
@@ -61,3 +62,18 @@ class OrderPoints(Protocol):
     """The ingest consumer's collaborator: a live order's points (earned, reversed)."""
 
     def on_order(self, change: IngestChange, now: datetime, customer_id: str | None) -> list[Any]: ...
+
+
+class LedgerEraser(Protocol):
+    """Erasure's side of the ledger: a customer's entries folded into the workspace's
+    anonymous tally (domain/loyalty/tally.py), then their balance deleted."""
+
+    def fold(self, workspace_id: str, customer_id: str) -> int:
+        """Moves every entry of the customer's ledger into the tally, a page at a time:
+        each page's entries (and their earnings' order pointers) deleted, subtracted from
+        the balance and added to the tally, all or nothing, each entry only if it is still
+        there (a retry folds none twice); then deletes the balance once it is 0. Returns
+        the entries this call folded."""
+        ...
+
+    def tally(self, workspace_id: str) -> PointsTally: ...
