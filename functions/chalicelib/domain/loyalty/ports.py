@@ -3,11 +3,12 @@ fake in tests/unit/fake_points.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from chalicelib.domain.ingest_images import IngestChange
+from chalicelib.domain.ingest_images import IngestChange, OrderImage
 from chalicelib.domain.loyalty.model import EntryKey, LedgerEntry, PointsBalance
 from chalicelib.domain.loyalty.tally import PointsTally
 from chalicelib.domain.workspace_settings import WorkspaceSettings
@@ -77,3 +78,26 @@ class LedgerEraser(Protocol):
         ...
 
     def tally(self, workspace_id: str) -> PointsTally: ...
+
+
+class HistoricalLedger(Protocol):
+    """A customer's one historical entry (domain/loyalty/history.py), written or moved."""
+
+    def set_historical(self, stored: LedgerEntry | None, entry: LedgerEntry) -> bool:
+        """Writes `entry` (no order pointer, no pending lot): if `stored` is None, only if
+        none is there; else only if the stored entry still has `stored`'s points, moving
+        them (and its base and date) to the entry's; the balance's `ADD` of the difference
+        in the same transaction. False (nothing written) when the condition failed."""
+        ...
+
+
+class HistoricalOrders(Protocol):
+    def order_images_of(self, workspace_id: str, order_ids: list[str]) -> list[OrderImage]:
+        """The stored orders of these public ids (`source.order`), decoded."""
+        ...
+
+
+class ImportPoints(Protocol):
+    """The history import's end-of-run points (domain/loyalty/history.py)."""
+
+    def apply(self, workspace_id: str, customer_ids: Sequence[str], now: datetime) -> dict[str, Any]: ...
