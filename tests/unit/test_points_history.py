@@ -109,9 +109,7 @@ def test_a_later_import_moves_the_entry_at_the_rate_it_first_earned_at():
     bring(orders, profiles, imported("1", "30.00", OrderStatus.PAID))
     service.apply(WS, [CID], PAID_AT)
     # When the rule changes to 5, and a later import brings another paid order of 10
-    settings.value = replace(
-        settings.value, loyalty=replace(settings.value.loyalty, points_per_unit=Decimal(5))
-    )
+    rules.value = replace(rules.value, loyalty=replace(rules.value.loyalty, points_per_unit=Decimal(5)))
     bring(orders, profiles, imported("5", "10.00", OrderStatus.PAID, days=90))
     written = service.apply(WS, [CID], PAID_AT)["entries_written"]
     # Then the one entry is 40 x 2 = 80 (its own rate), dated at the new order, the balance 80
