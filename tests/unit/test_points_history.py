@@ -117,6 +117,12 @@ def test_a_later_import_moves_the_entry_at_the_rate_it_first_earned_at():
     assert written == 1 and entry is not None
     assert (entry.points, entry.at, ledger.balance(WS, CID).total) == (80, PAID_AT + timedelta(days=90), 80)
     assert len(ledger.entries(WS, CID, 50, None)[0]) == 1
+    # When both orders turn out cancelled (a later import's states)
+    bring(orders, profiles, imported("1", "30.00", OrderStatus.CANCELLED))
+    bring(orders, profiles, imported("5", "10.00", OrderStatus.CANCELLED, days=90))
+    service.apply(WS, [CID], PAID_AT)
+    # Then the entry holds 0 points, and so does the balance
+    assert (ledger.entry(WS, CID, HISTORICAL).points, ledger.balance(WS, CID).total) == (0, 0)
 
 
 ORDERS = [

@@ -23,6 +23,7 @@ the same transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -111,6 +112,8 @@ class HistoricalPoints:
             # the rate the entry first earned at, never a later rule's
             rate = stored.rate if stored is not None and stored.rate is not None else settings.loyalty.rate()
             entry = self.target(settings, profile.customer_id, orders, rate)
+            if entry is None and stored is not None:  # every historical order since cancelled
+                entry = replace(stored, points=0, base=Decimal(0))
             if entry is None or (stored is not None and _same(stored, entry)):
                 return 0
             if stored is None and entry.points == 0:
