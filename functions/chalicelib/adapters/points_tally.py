@@ -99,11 +99,11 @@ class DynamoPointsTally:
                 else:  # an entry went (a concurrent retry) or came meanwhile: read again
                     conflicts += 1
                 continue
-            if self._close(workspace_id, customer_id):
-                return folded
             if not self.t.get(ledger_pk(workspace_id, customer_id), BALANCE_SK, consistent=True):
                 return folded  # no balance (nothing earned, or closed by a concurrent retry)
-            conflicts += 1
+            if self._close(workspace_id, customer_id):
+                return folded
+            conflicts += 1  # an entry came meanwhile (the balance is not 0), or it just went
         raise RuntimeError("the ledger kept changing while it was being erased; retry the erasure")
 
     def _page(self, workspace_id: str, customer_id: str) -> list[LedgerEntry]:
