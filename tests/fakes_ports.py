@@ -133,6 +133,7 @@ class FakeIngestStore:
     def _state(self, delivery: Delivery, order: Order) -> WriteOutcome:
         ver = self._version(delivery, order.updated_at, order.progress)
         values = records.header_fields(delivery, "order") | records.order_fields(order)
+        values |= records.historical_mark(delivery, order)
         values["ver"] = ver
         values["h"] = delivery.body_hash
         for refund in order.refunds:

@@ -319,6 +319,8 @@ def test_an_imported_state_is_marked_once_and_a_webhooks_state_takes_the_mark_of
     assert (first, again, hooked, after) == ("stored", "duplicate", "stored", "stale")
     item = ingest.read(ORDER)
     assert item is not None and "imp" not in item and item["v"] == 2 and item["wh"] == "wh-2"
+    # And the import stored it past payment: historical for points (`ih`), kept by the webhook
+    assert marked["ih"] is True and item["ih"] is True
 
 
 def test_an_imported_state_after_its_webhook_changes_nothing(ingest: Subject):

@@ -113,20 +113,24 @@ def test_the_cli_adjusts_points_and_makes_a_key_when_none_is_given(stage, ws, cl
     assert json.loads(stage.get(ws, f"/customers/{cid}/points").body)["total"] == 20
 
 
-def test_erasing_a_customer_removes_the_reasons_operators_wrote_and_keeps_the_points(stage, ws):
-    # Given an adjustment whose reason (free text) names the person
+def test_erasing_a_customer_folds_their_points_into_the_anonymous_tally(stage, ws):
+    # Given an earning customer with an adjustment whose reason (free text) names the person
     cid = customer(stage, ws)
     assert (
         adjust(stage, ws, cid, {"points": 30, "reason": "Jane's birthday call"}, "k-erase").status_code == 200
     )
     ledger = stage.container.points_ledger
     assert [e.reason for e in ledger.entries(ws.workspace_id, cid, 50, None)[0]] == ["Jane's birthday call"]
-    # When the customer is erased
+    # When the customer is erased, and the erasure request is delivered again
     headers = {"Authorization": f"Bearer {ws.api_key}"}
     assert stage.http.http.delete(f"/customers/{cid}", headers=headers).status_code == 202
     stage.drain()
-    # Then the profile is gone, the entry keeps its points, and its reason is gone
+    assert stage.http.http.delete(f"/customers/{cid}", headers=headers).status_code in (202, 404)
+    stage.drain()
+    # Then the profile and its ledger are gone (no entry, no reason, no balance), and the
+    # workspace's anonymous tally holds its points once
     assert stage.get(ws, f"/customers/{cid}").status_code == 404
-    entries = ledger.entries(ws.workspace_id, cid, 50, None)[0]
-    assert [(e.points, e.reason) for e in entries] == [(30, None)]
-    assert ledger.balance(ws.workspace_id, cid).total == 30
+    assert ledger.entries(ws.workspace_id, cid, 50, None)[0] == []
+    assert ledger.balance(ws.workspace_id, cid).total == 0
+    tally = stage.container.points_tally.tally(ws.workspace_id)
+    assert (tally.total, tally.by_kind, tally.entries, tally.customers) == (30, {"adjustment": 30}, 1, 1)

@@ -28,7 +28,7 @@ WEBHOOKS = [json.loads(line) for line in (EVENTS / "shopify_bulk_webhooks.jsonl"
 
 
 # What an item says of the delivery that wrote it rather than of the state
-DELIVERY_MARKS = {"h", "wh", "imp", "ver", "v", "hist"}
+DELIVERY_MARKS = {"h", "wh", "imp", "ih", "ver", "v", "hist"}
 
 
 def run(stage: Stage, data: bytes, resume_from: int = 0) -> ImportSummary:

@@ -239,8 +239,10 @@ def test_the_incremental_tier_equals_a_recomputation_from_scratch(events, window
     paid_on: dict[str, datetime] = {}
     refunds: dict[str, list] = {}
     evaluations: list[datetime] = []
-    for day, kind, n, total in sorted(events, key=lambda e: e[0]):
-        at = PAID_AT + timedelta(days=day, hours=1)
+    # (each event at its own minute: two at the same instant have no order the ledger could
+    # replay, so a recomputation could not tell which came first)
+    for i, (day, kind, n, total) in enumerate(sorted(events, key=lambda e: e[0])):
+        at = PAID_AT + timedelta(days=day, hours=1, minutes=i)
         oid = str(n)
         if kind == "evaluate":
             evaluations.append(at)

@@ -85,6 +85,7 @@ class DynamoIngestStore:
     def _order_values(self, delivery: Delivery, order: Order) -> tuple[str, dict[str, Any], list[Any]]:
         """An order state's key, the attributes it sets (None: removes) and its `hist` entry."""
         values = records.header_fields(delivery, "order") | records.order_fields(order)
+        values |= records.historical_mark(delivery, order)
         values["ver"] = self._version(delivery, order.updated_at, order.progress)
         values["h"] = delivery.body_hash
         for refund in order.refunds:
@@ -338,3 +339,10 @@ class DynamoOrderReader:
     def order_images(self, keys: list[str]) -> list[OrderImage]:
         """The orders stored under these keys, decoded (adapters/order_items.py)."""
         return [order_image(i) for i in self.get_orders(keys) if i.get("t") == "order"]
+
+    def order_images_of(self, workspace_id: str, order_ids: list[str]) -> list[OrderImage]:
+        """The stored orders of these public ids, decoded, read consistently (the historical
+        points' reads, just after the import wrote them)."""
+        keys = list(dict.fromkeys(order_keys(workspace_id, order_ids)))
+        items = batch_get(self._client, self.table, [{"pk": {"S": k}} for k in keys], True) if keys else []
+        return [order_image(i) for i in items if i.get("t") == "order"]

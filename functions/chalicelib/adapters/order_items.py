@@ -44,6 +44,7 @@ def order_image(item: dict[str, Any]) -> OrderImage:
         redacted=bool(item.get("rdx")),
         first_product=_first_product(lines),
         imported=bool(item.get("imp")),
+        historical=bool(item.get("ih")),
         discount_codes=tuple(str(d["c"]) for d in item.get("dcs") or [] if d.get("c")),
         refunds=_refunds(item),
     )

@@ -14,7 +14,7 @@ from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.adapters.enrolment_store import delete_audit
 from chalicelib.adapters.entry_store import EntryItems
 from chalicelib.adapters.ingest_store import order_keys
-from chalicelib.adapters.points_ledger import erase_reasons
+from chalicelib.adapters.points_tally import DynamoPointsTally
 from chalicelib.adapters.profile_items import profile_pk
 from chalicelib.adapters.profile_store import ERASED_SK
 from chalicelib.adapters.tier_store import erase_tiers
@@ -65,8 +65,9 @@ class DynamoPrivacyStore:
         for entry_id in dict.fromkeys([customer_id, *pointer_ids]):
             deleted += entries.delete_all(workspace_id, entry_id)
             deleted += delete_audit(client, self.t.table, workspace_id, entry_id)  # loyalty enrolments
-            deleted += erase_reasons(client, self.t.table, workspace_id, entry_id)  # points adjustments
             deleted += erase_tiers(client, self.t.table, workspace_id, entry_id)  # tier state and audit
+            # the points ledger, folded into the workspace's anonymous tally (the books add up)
+            deleted += DynamoPointsTally(self.t).fold(workspace_id, entry_id)
         client.delete_item(
             TableName=self.t.table, Key={"pk": {"S": profile_pk(workspace_id, customer_id)}, "sk": {"S": "P"}}
         )

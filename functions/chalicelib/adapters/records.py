@@ -139,6 +139,12 @@ def header_fields(delivery: Delivery, kind: str) -> dict[str, Any]:
     }
 
 
+def historical_mark(delivery: Delivery, order: Order) -> dict[str, Any]:
+    """`ih`: an import stored the order past payment. Only ever set (a webhook's state leaves
+    it), so its points follow the workspace's import policy for good (docs/loyalty.md)."""
+    return {"ih": True} if delivery.imported and order.status is not OrderStatus.PENDING else {}
+
+
 def order_fields(order: Order) -> dict[str, Any]:
     """Order attributes set on every accepted version (refunds are stored separately)."""
     values: dict[str, Any] = {

@@ -66,6 +66,7 @@ def loyalty_item(rules: LoyaltyRules) -> dict[str, Any]:
         "ppu": rules.points_per_unit,
         "rwd": rules.return_window_days,
         "tm": dict(rules.tier_multipliers),
+        "imp": rules.import_policy,
     }
 
 
@@ -77,6 +78,7 @@ def loyalty_from_item(value: dict[str, Any] | None) -> LoyaltyRules:
         points_per_unit=Decimal(str(value.get("ppu", 1))),
         return_window_days=int(value.get("rwd", 30)),
         tier_multipliers={k: Decimal(str(v)) for k, v in (value.get("tm") or {}).items()},
+        import_policy=str(value.get("imp", "none")),
     )
 
 

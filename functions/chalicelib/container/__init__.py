@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.ingest import IngestService
     from chalicelib.domain.limits import RequestLimits
     from chalicelib.domain.loyalty.adjust import PointsAdjustments
+    from chalicelib.domain.loyalty.history import HistoricalPoints
     from chalicelib.domain.loyalty.ledger import PointsService
     from chalicelib.domain.loyalty.tier_service import TierService
     from chalicelib.domain.membership import MembershipService
@@ -106,9 +107,26 @@ class Container(Adapters):
             profiles=self.profile_store,
             workspaces=self.workspaces,
             recompute=WorkspaceRecompute(
-                membership=self.membership, profiles=self.profile_store, scoring=self.scoring
+                membership=self.membership,
+                profiles=self.profile_store,
+                scoring=self.scoring,
+                points=self.historical_points,
             ),
             privacy=self.privacy,
+        )
+
+    @cached_property
+    def historical_points(self) -> HistoricalPoints:
+        """A history import's points, by the workspace's import policy (docs/loyalty.md)."""
+        from chalicelib.adapters.points_history import DynamoHistoricalPoints
+        from chalicelib.domain.loyalty.history import HistoricalPoints
+
+        return HistoricalPoints(
+            ledger=self.points_ledger,
+            history=DynamoHistoricalPoints(self.crm),
+            orders=self.order_reader,
+            profiles=self.profile_store,
+            workspaces=self.workspaces,
         )
 
     @cached_property

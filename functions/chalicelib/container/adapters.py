@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     )
     from chalicelib.adapters.nightly_store import DynamoNightlyStore
     from chalicelib.adapters.points_ledger import DynamoPointsLedger
+    from chalicelib.adapters.points_tally import DynamoPointsTally
     from chalicelib.adapters.privacy_store import DynamoPrivacyStore
     from chalicelib.adapters.profile_store import DynamoProfileStore
     from chalicelib.adapters.quarantine import DynamoQuarantinePages
@@ -284,6 +285,13 @@ class Adapters:
         from chalicelib.adapters.flows import DynamoCoupons
 
         return DynamoCoupons(table=self.crm)
+
+    @cached_property
+    def points_tally(self) -> DynamoPointsTally:
+        """The workspace's anonymous points: erased customers' ledgers folded (docs/loyalty.md)."""
+        from chalicelib.adapters.points_tally import DynamoPointsTally
+
+        return DynamoPointsTally(table=self.crm)
 
     @cached_property
     def store_discounts(self) -> AdminStoreDiscounts:

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.customer_profile import CustomerProfile
+from chalicelib.domain.loyalty.ports import ImportPoints
 from chalicelib.domain.ports import MembershipApplier, ProfilePages, Rescorer
 
 PAGE = 100
@@ -26,11 +27,16 @@ PAGE = 100
 
 class WorkspaceRecompute:
     def __init__(
-        self, membership: MembershipApplier, profiles: ProfilePages, scoring: Rescorer | None = None
+        self,
+        membership: MembershipApplier,
+        profiles: ProfilePages,
+        scoring: Rescorer | None = None,
+        points: ImportPoints | None = None,
     ) -> None:
         self.membership = membership
         self.profiles = profiles
         self.scoring = scoring
+        self.points = points  # the workspace's import policy for points (domain/loyalty/history.py)
 
     def recompute(self, workspace_id: str, customer_ids: Sequence[str], now: datetime) -> dict[str, Any]:
         ids = list(dict.fromkeys(customer_ids))
@@ -43,7 +49,10 @@ class WorkspaceRecompute:
             live = self.profiles.load_many(workspace_id, page)
             for cid in page:  # absent: merged away since (its memberships go)
                 written += self.membership.apply(workspace_id, cid, live.get(cid), now).written
-        return {"customers": len(ids), "memberships_written": written, "scores": scores}
+        result = {"customers": len(ids), "memberships_written": written, "scores": scores}
+        if self.points is not None:
+            result["points"] = self.points.apply(workspace_id, ids, now)
+        return result
 
     def _live(self, workspace_id: str, ids: list[str]) -> Iterator[CustomerProfile]:
         for start in range(0, len(ids), PAGE):

@@ -31,6 +31,9 @@ class OrderImage:
     first_product: str | None = None  # the first line's product id: `{{ product.title }}`
     redacted: bool = False  # erased on request
     imported: bool = False  # stored by a history import: quiet (no notification, flow, attribution)
+    # an import stored it past payment (`ih`, kept when a webhook's state follows): its points
+    # follow the workspace's import policy, never earned live (docs/loyalty.md)
+    historical: bool = False
     discount_codes: tuple[str, ...] = ()  # the codes the buyer entered, as stored
     refunds: tuple[OrderRefund, ...] = ()  # each counted refund, by id (points reverse by it)
 

@@ -59,6 +59,9 @@ class WorkspaceSettings:
         return round_money(amount * rate, self.currency)
 
 
+IMPORT_POLICIES = ("none", "historical")  # LoyaltyRules.import_policy
+
+
 @dataclass(frozen=True)
 class LoyaltyRules:
     """A workspace's points rules (`loyalty` in its settings; docs/loyalty.md). Off by
@@ -75,6 +78,9 @@ class LoyaltyRules:
     return_window_days: int = 30
     # tiers come later: a customer without a tier earns at multiplier 1
     tier_multipliers: dict[str, Decimal] = field(default_factory=dict)
+    # a history import's orders: "none" earn nothing, "historical" one dated entry per
+    # customer at the import's end (domain/loyalty/history.py; docs/loyalty.md)
+    import_policy: str = "none"
 
     def rate(self, tier: str | None = None) -> Decimal:
         """Points per unit of net spend for a customer of `tier`."""

@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 import click
 
+from chalicelib.domain.workspace_settings import IMPORT_POLICIES
 from patron.cli.base import (
     CliError,
     container,
@@ -28,6 +29,11 @@ MAX_WINDOW_DAYS = 365
 @click.option(
     "--return-window-days", type=int, metavar="N", help="points stay pending this long after payment (30)"
 )
+@click.option(
+    "--import-policy",
+    type=click.Choice(IMPORT_POLICIES),
+    help="a history import's orders: none (no points) or historical (one dated entry per customer)",
+)
 @stage_option
 def loyalty(
     workspace: str,
@@ -35,6 +41,7 @@ def loyalty(
     points_per_unit: str | None,
     return_window_days: int | None,
     stage: str | None,
+    import_policy: str | None = None,
 ) -> None:
     """The workspace's points rules: shown, or changed by the options given."""
     from dataclasses import replace
@@ -56,6 +63,8 @@ def loyalty(
         if not 0 <= return_window_days <= MAX_WINDOW_DAYS:
             raise CliError(f"--return-window-days is between 0 and {MAX_WINDOW_DAYS}", 2)
         changes["return_window_days"] = return_window_days
+    if import_policy is not None:
+        changes["import_policy"] = import_policy
     if changes:
         rules = replace(rules, **changes)
         found.workspaces.set_loyalty(workspace, rules)
@@ -64,6 +73,7 @@ def loyalty(
             "enabled": rules.enabled,
             "points_per_unit": str(rules.points_per_unit),
             "return_window_days": rules.return_window_days,
+            "import_policy": rules.import_policy,
         }
     )
 

@@ -86,7 +86,7 @@ class PointsService:
     def on_order(self, change: IngestChange, now: datetime, customer_id: str | None) -> list[Any]:
         """The entries this state of a live order wrote (none for a replay)."""
         order = change.order
-        if order is None or order.imported or order.redacted or customer_id is None:
+        if order is None or order.imported or order.historical or order.redacted or customer_id is None:
             return []
         settings = self.workspaces.settings(order.workspace_id)
         if settings is None or not settings.loyalty.enabled or not order.snapshot.is_order:

@@ -3,12 +3,14 @@ fake in tests/unit/fake_points.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from chalicelib.domain.ingest_images import IngestChange
+from chalicelib.domain.ingest_images import IngestChange, OrderImage
 from chalicelib.domain.loyalty.model import EntryKey, LedgerEntry, PointsBalance
+from chalicelib.domain.loyalty.tally import PointsTally
 from chalicelib.domain.loyalty.tiers import TierChange, TierState
 from chalicelib.domain.workspace_settings import WorkspaceSettings
 
@@ -94,3 +96,41 @@ class TierStore(TierReader, Protocol):
     def changes(self, workspace_id: str, customer_id: str) -> list[TierChange]:
         """A customer's audit entries, oldest first."""
         ...
+
+
+class LedgerEraser(Protocol):
+    """Erasure's side of the ledger: a customer's entries folded into the workspace's
+    anonymous tally (domain/loyalty/tally.py), then their balance deleted."""
+
+    def fold(self, workspace_id: str, customer_id: str) -> int:
+        """Moves every entry of the customer's ledger into the tally, a page at a time:
+        each page's entries (and their earnings' order pointers) deleted, subtracted from
+        the balance and added to the tally, all or nothing, each entry only if it is still
+        there (a retry folds none twice); then deletes the balance once it is 0. Returns
+        the entries this call folded."""
+        ...
+
+    def tally(self, workspace_id: str) -> PointsTally: ...
+
+
+class HistoricalLedger(Protocol):
+    """A customer's one historical entry (domain/loyalty/history.py), written or moved."""
+
+    def set_historical(self, stored: LedgerEntry | None, entry: LedgerEntry) -> bool:
+        """Writes `entry` (no order pointer, no pending lot): if `stored` is None, only if
+        none is there; else only if the stored entry still has `stored`'s points, moving
+        them (and its base and date) to the entry's; the balance's `ADD` of the difference
+        in the same transaction. False (nothing written) when the condition failed."""
+        ...
+
+
+class HistoricalOrders(Protocol):
+    def order_images_of(self, workspace_id: str, order_ids: list[str]) -> list[OrderImage]:
+        """The stored orders of these public ids (`source.order`), decoded."""
+        ...
+
+
+class ImportPoints(Protocol):
+    """The history import's end-of-run points (domain/loyalty/history.py)."""
+
+    def apply(self, workspace_id: str, customer_ids: Sequence[str], now: datetime) -> dict[str, Any]: ...

@@ -1,0 +1,127 @@
+"""A history import's points, by the workspace's import policy (docs/loyalty.md, "Historical
+orders from an import").
+
+An order an import stored past payment is *historical* (`OrderImage.historical`): it never
+earns live, even when its webhooks follow. With the policy "none" (the default) it earns
+nothing. With "historical", the import's end-of-run recompute gives each touched customer
+one ledger entry, ("import", "historical", "earn"):
+
+- points = floor(the sum of the customer's historical paid orders' net earning base (the
+  total as paid less its refunds, in the workspace currency; cancelled and deleted orders
+  count nothing) x the current rate);
+- dated at the latest of those orders' payments, available at once (no pending lot), and
+  quiet: a ledger item reaches no flow, message or segment (the CRM stream's consumer
+  reads profiles only).
+
+The entry is computed from all of the customer's historical orders as stored, not from
+one run's rows: re-running or resuming an import writes nothing new, and a later import
+that brings more orders (or a refund of an imported order) moves the one entry to the new
+sum, by compare-and-set on the points read, with the balance's `ADD` of the difference in
+the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from chalicelib.domain.customer_profile import CustomerProfile
+from chalicelib.domain.ingest_images import OrderImage
+from chalicelib.domain.loyalty.ledger import _paid_at as paid_at
+from chalicelib.domain.loyalty.model import EARN, EntryKey, LedgerEntry, earned_points
+from chalicelib.domain.loyalty.ports import HistoricalLedger, HistoricalOrders, LoyaltySettings, PointsLedger
+from chalicelib.domain.order_entries import all_entries
+from chalicelib.domain.order_snapshot import split_public_order_id
+from chalicelib.domain.ports import MovedEntries, ProfilePages
+from chalicelib.domain.workspace_settings import WorkspaceSettings
+
+HISTORICAL = EntryKey("import", "historical", EARN)
+PAGE = 100
+ATTEMPTS = 5  # compare-and-set retries against a concurrent run of the same recompute
+
+
+class HistoryProfiles(ProfilePages, MovedEntries, Protocol):
+    """What the recompute reads of the touched customers (the profile store)."""
+
+
+class HistoricalPoints:
+    def __init__(
+        self,
+        ledger: PointsLedger,
+        history: HistoricalLedger,
+        orders: HistoricalOrders,
+        profiles: HistoryProfiles,
+        workspaces: LoyaltySettings,
+    ) -> None:
+        self.ledger = ledger
+        self.history = history
+        self.orders = orders
+        self.profiles = profiles
+        self.workspaces = workspaces
+
+    def apply(self, workspace_id: str, customer_ids: Sequence[str], now: datetime) -> dict[str, Any]:
+        """Each touched customer's historical entry brought to their historical orders."""
+        settings = self.workspaces.settings(workspace_id)
+        if settings is None or not settings.loyalty.enabled or settings.loyalty.import_policy != "historical":
+            return {"policy": "none", "entries_written": 0}
+        ids = list(dict.fromkeys(customer_ids))
+        written = 0
+        for start in range(0, len(ids), PAGE):
+            live = self.profiles.load_many(workspace_id, ids[start : start + PAGE])
+            for profile in dict((p.customer_id, p) for p in live.values()).values():
+                written += self._customer(settings, profile)
+        return {"policy": "historical", "entries_written": written}
+
+    def target(
+        self, settings: WorkspaceSettings, customer_id: str, orders: list[OrderImage], rate: Decimal
+    ) -> LedgerEntry | None:
+        """The customer's historical entry as their historical orders make it at `rate`
+        (None: they have none)."""
+        base, latest = Decimal(0), None
+        for order in orders:
+            snap, at = order.snapshot, paid_at(order)
+            if not order.historical or not snap.counted or at is None:
+                continue
+            net = settings.convert(max(snap.total - snap.refunded, Decimal(0)), snap.currency)
+            if net is None:
+                continue  # no rate for its currency: it earns nothing, as a live order
+            base += net
+            latest = at if latest is None else max(latest, at)
+        if latest is None:
+            return None
+        return LedgerEntry(
+            workspace_id=settings.workspace_id,
+            customer_id=customer_id,
+            key=HISTORICAL,
+            points=earned_points(base, rate),
+            at=latest,
+            rate=rate,
+            base=base,
+            currency=settings.currency,
+        )
+
+    def _customer(self, settings: WorkspaceSettings, profile: CustomerProfile) -> int:
+        ws = settings.workspace_id
+        order_ids = [k for k in all_entries(self.profiles, ws, profile) if split_public_order_id(k)]
+        orders = self.orders.order_images_of(ws, order_ids)
+        for _ in range(ATTEMPTS):
+            stored = self.ledger.entry(ws, profile.customer_id, HISTORICAL)
+            # the rate the entry first earned at, never a later rule's
+            rate = stored.rate if stored is not None and stored.rate is not None else settings.loyalty.rate()
+            entry = self.target(settings, profile.customer_id, orders, rate)
+            if entry is None and stored is not None:  # every historical order since cancelled
+                entry = replace(stored, points=0, base=Decimal(0))
+            if entry is None or (stored is not None and _same(stored, entry)):
+                return 0
+            if stored is None and entry.points == 0:
+                return 0  # nothing to earn yet: no entry
+            if self.history.set_historical(stored, entry):
+                return 1
+        raise RuntimeError("the historical points entry kept changing")
+
+
+def _same(stored: LedgerEntry, entry: LedgerEntry) -> bool:
+    return (stored.points, stored.base, stored.at) == (entry.points, entry.base, entry.at)
