@@ -64,6 +64,7 @@ def loyalty_item(rules: LoyaltyRules) -> dict[str, Any]:
         "ppu": rules.points_per_unit,
         "rwd": rules.return_window_days,
         "tm": dict(rules.tier_multipliers),
+        **({"bo": dict(rules.bonuses)} if rules.bonuses else {}),
     }
 
 
@@ -75,6 +76,7 @@ def loyalty_from_item(value: dict[str, Any] | None) -> LoyaltyRules:
         points_per_unit=Decimal(str(value.get("ppu", 1))),
         return_window_days=int(value.get("rwd", 30)),
         tier_multipliers={k: Decimal(str(v)) for k, v in (value.get("tm") or {}).items()},
+        bonuses={k: int(v) for k, v in (value.get("bo") or {}).items()},
     )
 
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.ingest import IngestService
     from chalicelib.domain.limits import RequestLimits
     from chalicelib.domain.loyalty.adjust import PointsAdjustments
+    from chalicelib.domain.loyalty.bonuses import PointsActions
     from chalicelib.domain.loyalty.ledger import PointsService
     from chalicelib.domain.membership import MembershipService
     from chalicelib.domain.messaging.attribution import AttributionService
@@ -394,6 +395,15 @@ class Container(Adapters):
         from chalicelib.domain.loyalty.adjust import PointsAdjustments
 
         return PointsAdjustments(
+            ledger=self.points_ledger, workspaces=self.workspaces, profiles=self.profile_store
+        )
+
+    @cached_property
+    def points_actions(self) -> PointsActions:
+        """Loyalty points: bonuses for custom actions (docs/loyalty.md#bonuses)."""
+        from chalicelib.domain.loyalty.bonuses import PointsActions
+
+        return PointsActions(
             ledger=self.points_ledger, workspaces=self.workspaces, profiles=self.profile_store
         )
 

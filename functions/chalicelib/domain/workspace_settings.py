@@ -66,6 +66,9 @@ class LoyaltyRules:
     return_window_days: int = 30
     # tiers come later: a customer without a tier earns at multiplier 1
     tier_multipliers: dict[str, Decimal] = field(default_factory=dict)
+    # Bonuses for actions (chalicelib.domain.loyalty.rules, checked there): points per action,
+    # available at once; an action without a bonus earns nothing
+    bonuses: dict[str, int] = field(default_factory=dict)
 
     def rate(self, tier: str | None = None) -> Decimal:
         """Points per unit of net spend for a customer of `tier`."""

@@ -66,3 +66,24 @@ def adjust_points(customer_id: str) -> Response:
     actor = Actor("api", "key:" + bearer_key_hash(request.headers.get("authorization"))[:12])
     entry = container().points_adjustments.adjust(ws, customer_id, body, key, actor, now_utc())
     return json_response(entry_json(entry), 200)
+
+
+@bp.route("/customers/{customer_id}/points/actions", methods=["POST"])
+@api
+def award_action(customer_id: str) -> Response:
+    """`{"action": "review", "id": "<external id>"}`: the action's bonus entry, once per id."""
+    from pydantic import ValidationError
+
+    from chalicelib.domain.loyalty.bonuses import ActionIn
+    from chalicelib.domain.loyalty.ledger import entry_json
+    from chalicelib.domain.models import now_utc
+    from chalicelib.parsers import field_errors
+
+    ws = workspace_id()
+    logger.append_keys(customer_id=customer_id)
+    try:
+        body = ActionIn.model_validate_json(bp.current_request.raw_body or b"")
+    except ValidationError as exc:
+        raise BadRequest("invalid action", field_errors(exc)) from exc
+    entry = container().points_actions.award(ws, customer_id, body, now_utc())
+    return json_response(entry_json(entry), 200)

@@ -1,0 +1,75 @@
+"""Bonus points for actions (docs/loyalty.md#bonuses).
+
+A custom action (a review, a referral: any name with a bonus in the workspace's rules)
+credits its bonus once per (action, external id): the entry (action, id, "bonus") is
+written with `PointsLedger.earn`, so a replay adds nothing and answers the stored entry.
+Bonus points are available at once (no pending lot). The automatic actions
+(`first_order`, `birthday`, `enrolment`) are keyed by Patron, never through this call.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from chalicelib.domain.errors import NotFound
+from chalicelib.domain.loyalty.adjust import PointsRefused
+from chalicelib.domain.loyalty.model import EntryKey, LedgerEntry
+from chalicelib.domain.loyalty.ports import LoyaltySettings, PointsLedger
+from chalicelib.domain.loyalty.rules import ACTION, AUTOMATIC, BONUS
+from chalicelib.domain.ports import ProfileReader
+
+MAX_ID = 128
+
+
+class ActionIn(BaseModel):
+    """The body of `POST /customers/{id}/points/actions`."""
+
+    model_config = ConfigDict(extra="forbid")
+    action: str = Field(min_length=1, max_length=32)
+    id: str = Field(min_length=1, max_length=MAX_ID)
+
+    @field_validator("action")
+    @classmethod
+    def _action_name(cls, value: str) -> str:
+        if not ACTION.fullmatch(value):
+            raise ValueError("an action is a-z, 0-9 and _, starting with a letter")
+        return value
+
+    @field_validator("id")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        if not value.isprintable() or "#" in value:
+            raise ValueError("an id is printable, without #")
+        return value
+
+
+class PointsActions:
+    def __init__(self, ledger: PointsLedger, workspaces: LoyaltySettings, profiles: ProfileReader) -> None:
+        self.ledger = ledger
+        self.workspaces = workspaces
+        self.profiles = profiles
+
+    def award(self, workspace_id: str, customer_id: str, body: ActionIn, now: datetime) -> LedgerEntry:
+        """The action's bonus entry: written now, or the one an earlier delivery wrote."""
+        settings = self.workspaces.settings(workspace_id)
+        if settings is None or not settings.loyalty.enabled:
+            raise PointsRefused("loyalty is off in this workspace", "loyalty_off")
+        if body.action in AUTOMATIC:
+            raise PointsRefused(f"{body.action} is credited by Patron itself", "automatic_action")
+        points = settings.loyalty.bonuses.get(body.action)
+        if points is None:
+            raise PointsRefused(f"no bonus is set for {body.action}", "unknown_action")
+        profile = self.profiles.load(workspace_id, customer_id)
+        if profile is None:
+            raise NotFound("customer not found")
+        key = EntryKey(body.action, body.id, BONUS)
+        cid = profile.customer_id  # a merged-away id credits the surviving profile
+        stored = self.ledger.entry(workspace_id, cid, key)
+        if stored is not None:
+            return stored
+        entry = LedgerEntry(workspace_id=workspace_id, customer_id=cid, key=key, points=points, at=now)
+        if self.ledger.earn(entry):
+            return entry
+        return self.ledger.entry(workspace_id, cid, key) or entry  # written meanwhile

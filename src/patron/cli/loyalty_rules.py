@@ -1,0 +1,71 @@
+"""`patron workspace loyalty-bonuses` (bonus points per action) and `patron customers award`
+(an action's bonus, as POST /customers/ID/points/actions). docs/loyalty.md#bonuses."""
+
+from __future__ import annotations
+
+import click
+
+from patron.cli.base import (
+    CliError,
+    container,
+    existing_workspace,
+    print_json,
+    stage_option,
+    workspace_option,
+)
+
+
+@click.command("loyalty-bonuses")
+@workspace_option()
+@click.option(
+    "--bonus",
+    "bonuses",
+    multiple=True,
+    metavar="ACTION=POINTS",
+    help="bonus points for an action (repeatable; ACTION=0 removes it)",
+)
+@stage_option
+def loyalty_bonuses(workspace: str, bonuses: tuple[str, ...], stage: str | None) -> None:
+    """The workspace's bonus points per action: shown, or changed by the options given."""
+    from dataclasses import replace
+
+    from chalicelib.domain.loyalty.rules import RulesError, parse_bonuses
+
+    found = container()
+    rules = existing_workspace(found, workspace).loyalty
+    if bonuses:
+        try:
+            rules = replace(rules, bonuses=parse_bonuses(bonuses, rules.bonuses))
+        except RulesError as exc:
+            raise CliError(f"--bonus: {exc}", 2) from exc
+        found.workspaces.set_loyalty(workspace, rules)
+    print_json({"bonuses": dict(sorted(rules.bonuses.items()))})
+
+
+@click.command("award")
+@workspace_option()
+@click.argument("customer_id")
+@click.option(
+    "--action", required=True, metavar="A", help="the action (its bonus: patron workspace loyalty-bonuses)"
+)
+@click.option(
+    "--id", "external_id", required=True, metavar="X", help="the action's external id (credited once)"
+)
+@stage_option
+def award(workspace: str, customer_id: str, action: str, external_id: str, stage: str | None) -> None:
+    """Credit an action's bonus points once per id (as POST /customers/ID/points/actions)."""
+    from pydantic import ValidationError
+
+    from chalicelib.domain.loyalty.bonuses import ActionIn
+    from chalicelib.domain.loyalty.ledger import entry_json
+    from chalicelib.domain.models import now_utc
+    from patron.cli.base import workspace_container
+
+    try:
+        body = ActionIn(action=action, id=external_id)
+    except ValidationError as exc:
+        raise CliError(
+            "--action is a-z, 0-9 and _ (a letter first); --id 1 to 128 printable characters, no #", 2
+        ) from exc
+    entry = workspace_container(workspace).points_actions.award(workspace, customer_id, body, now_utc())
+    print_json(entry_json(entry))

@@ -1,0 +1,93 @@
+"""Bonus points for custom actions through the Admin API and the CLI, on the stage (moto):
+the workspace's bonuses round-trip through its item, an action's entry is written once per
+id, refusals answer 409 with their reason (unknown action, loyalty off), 404, 400."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+from chalicelib.domain.workspace_settings import LoyaltyRules
+from patron.harness import Harness, Workspace
+from tests.cli_runs import run
+from tests.conftest import event_bytes
+
+
+def act(stage: Harness, ws: Workspace, cid: str, body: Any) -> Any:
+    headers = {"Authorization": f"Bearer {ws.api_key}", "Content-Type": "application/json"}
+    return stage.http.http.post(f"/customers/{cid}/points/actions", headers=headers, body=json.dumps(body))
+
+
+def customer(stage: Harness, ws: Workspace, rules: LoyaltyRules) -> str:
+    # Jane's order arrives while loyalty is off (it earns nothing), then the rules are set
+    stage.send(ws, "shopify", "orders/create", event_bytes("shopify/orders_create.json"))
+    stage.drain()
+    (found,) = json.loads(stage.get(ws, "/customers?email=jane.doe@example.com").body)["customers"]
+    stage.container.workspaces.set_loyalty(ws.workspace_id, rules)
+    return str(found["customer_id"])
+
+
+def refusal(answer: Any) -> tuple[int, str, Any]:
+    body = json.loads(answer.body)
+    return answer.status_code, body["error"], (body.get("details") or {}).get("reason")
+
+
+def test_an_action_credits_its_bonus_once_and_the_rules_round_trip(stage, ws):
+    # Given a workspace whose reviews earn 50 points
+    rules = LoyaltyRules(enabled=True, bonuses={"review": 50, "referral": 200})
+    cid = customer(stage, ws, rules)
+    # When review r-1 is posted three times, and referral f-1 once
+    answers = [act(stage, ws, cid, {"action": "review", "id": "r-1"}) for _ in range(3)]
+    act(stage, ws, cid, {"action": "referral", "id": "f-1"})
+    # Then the rules read back as set, one entry per action and id, available at once
+    assert stage.container.workspaces.settings(ws.workspace_id).loyalty == rules
+    assert answers[0].status_code == 200, answers[0].body
+    assert all(json.loads(a.body) == json.loads(answers[0].body) for a in answers)
+    shown = json.loads(stage.get(ws, f"/customers/{cid}/points").body)
+    assert (shown["total"], shown["available"], shown["pending"]) == (250, 250, 0)
+    keys = sorted((e["source"], e["external_id"], e["kind"], e["points"]) for e in shown["entries"])
+    assert keys == [("referral", "f-1", "bonus", 200), ("review", "r-1", "bonus", 50)]
+
+
+def test_unknown_actions_loyalty_off_unknown_customers_and_bad_bodies_are_refused(stage, ws):
+    # Given a workspace with a review bonus but loyalty off
+    cid = customer(stage, ws, LoyaltyRules(enabled=False, bonuses={"review": 50}))
+    off = act(stage, ws, cid, {"action": "review", "id": "r-1"})
+    # When loyalty is on: an action without a bonus, an unknown customer, bad bodies
+    stage.container.workspaces.set_loyalty(
+        ws.workspace_id, LoyaltyRules(enabled=True, bonuses={"review": 50})
+    )
+    unknown = act(stage, ws, cid, {"action": "quiz", "id": "q-1"})
+    nobody = act(stage, ws, "c_nobody", {"action": "review", "id": "r-1"})
+    bad = [act(stage, ws, cid, b) for b in ({"action": "review"}, {"action": "review", "id": "x", "n": 1})]
+    # Then 409 with the reason, 404, 400, and no points
+    assert refusal(off) == (409, "points_refused", "loyalty_off")
+    assert refusal(unknown) == (409, "points_refused", "unknown_action")
+    assert nobody.status_code == 404
+    assert [b.status_code for b in bad] == [400, 400]
+    assert json.loads(stage.get(ws, f"/customers/{cid}/points").body)["total"] == 0
+
+
+def test_the_cli_sets_bonuses_and_awards_an_action(stage, ws, cli_on):
+    # Given a customer in a workspace with loyalty on and no bonuses
+    cid = customer(stage, ws, LoyaltyRules(enabled=True))
+    # When the CLI sets a review bonus (and a bad one), then awards review r-9 twice
+    set_ = run("workspace", "loyalty-bonuses", "-w", ws.workspace_id, "--bonus", "review=40")
+    bad = run("workspace", "loyalty-bonuses", "-w", ws.workspace_id, "--bonus", "review=-4")
+    awards = [
+        run("customers", "award", cid, "-w", ws.workspace_id, "--action", "review", "--id", "r-9")
+        for _ in range(2)
+    ]
+    refused = run("customers", "award", cid, "-w", ws.workspace_id, "--action", "quiz", "--id", "q")
+    # Then the bonus is stored, the bad one refused, one entry of 40 points, the quiz refused
+    assert set_.exit_code == 0, set_.output
+    assert json.loads(set_.output) == {"bonuses": {"review": 40}}
+    assert bad.exit_code == 2
+    assert stage.container.workspaces.settings(ws.workspace_id).loyalty == replace(
+        LoyaltyRules(enabled=True), bonuses={"review": 40}
+    )
+    assert [a.exit_code for a in awards] == [0, 0], awards[0].output
+    assert json.loads(awards[0].output)["points"] == 40
+    assert refused.exit_code == 2 and "unknown_action" in refused.output
+    assert json.loads(stage.get(ws, f"/customers/{cid}/points").body)["total"] == 40

@@ -1,0 +1,123 @@
+"""Bonus points for custom actions on the fakes: credited once per (action, id) however often
+and in whatever order the actions are replayed, available at once, refused (409 reason) for
+an action without a bonus, an automatic action and loyalty off; the rules check bonuses."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from chalicelib.domain.errors import NotFound
+from chalicelib.domain.loyalty.adjust import PointsRefused
+from chalicelib.domain.loyalty.bonuses import ActionIn, PointsActions
+from chalicelib.domain.loyalty.model import EntryKey
+from chalicelib.domain.loyalty.rules import RulesError, check_bonuses, parse_bonuses
+from chalicelib.domain.workspace_settings import LoyaltyRules
+from tests.unit.fake_points import FakePointsLedger
+from tests.unit.points_orders import CID, PAID_AT, WS, Settings, on
+
+NOW = PAID_AT
+
+
+class Profiles:
+    def load(self, workspace_id: str, customer_id: str) -> Any:
+        return SimpleNamespace(customer_id=CID) if customer_id in (CID, "c_merged") else None
+
+
+def setup(rules: LoyaltyRules | None = None) -> tuple[PointsActions, FakePointsLedger]:
+    rules = rules or replace(on(), bonuses={"review": 50, "referral": 200})
+    ledger = FakePointsLedger()
+    return PointsActions(ledger, Settings(rules), Profiles()), ledger  # type: ignore[arg-type]
+
+
+def award(service: PointsActions, action: str, external_id: str, cid: str = CID) -> Any:
+    return service.award(WS, cid, ActionIn(action=action, id=external_id), NOW)
+
+
+def test_an_action_credits_its_bonus_once_available_at_once():
+    # Given a workspace whose review earns 50 points
+    service, ledger = setup()
+    # When review r-1 is delivered three times (once through a merged-away id)
+    answers = [
+        award(service, "review", "r-1"),
+        award(service, "review", "r-1"),
+        award(service, "review", "r-1", "c_merged"),
+    ]
+    # Then one entry (review, r-1, bonus) of 50 points, available now, answers every delivery
+    (entry,) = ledger.entries(WS, CID, 10, None)[0]
+    assert entry.key == EntryKey("review", "r-1", "bonus")
+    assert (entry.points, entry.at, entry.available_on) == (50, NOW, None)
+    assert all(a == entry for a in answers)
+    view = ledger.balance(WS, CID).view(NOW.date())
+    assert (view.available, view.pending) == (50, 0)
+
+
+@given(st.lists(st.sampled_from([("review", "r-1"), ("review", "r-2"), ("referral", "f-1")]), max_size=12))
+def test_any_replay_in_any_order_gives_one_bonus_per_action_and_id(deliveries):
+    # Given a workspace with bonuses for reviews (50) and referrals (200)
+    service, ledger = setup()
+    # When the deliveries arrive, each any number of times, in any order
+    for action, external_id in deliveries:
+        award(service, action, external_id)
+    # Then the balance is the sum of one bonus per distinct (action, id), and the ledger too
+    expected = sum({"review": 50, "referral": 200}[a] for a, _ in set(deliveries))
+    entries = ledger.entries(WS, CID, 100, None)[0]
+    assert len(entries) == len(set(deliveries))
+    assert ledger.balance(WS, CID).total == sum(e.points for e in entries) == expected
+
+
+@pytest.mark.parametrize(
+    ("rules", "action", "reason"),
+    [
+        (replace(on(), bonuses={"review": 50}), "referral", "unknown_action"),
+        (replace(on(), bonuses={"first_order": 50}), "first_order", "automatic_action"),
+        (LoyaltyRules(enabled=False, bonuses={"review": 50}), "review", "loyalty_off"),
+    ],
+)
+def test_refused_actions_write_nothing(rules, action, reason):
+    # Given a workspace's rules
+    service, ledger = setup(rules)
+    # When an action without a bonus, an automatic one, or any with loyalty off is delivered
+    with pytest.raises(PointsRefused) as refused:
+        award(service, action, "x-1")
+    # Then it is refused with its reason and nothing is written
+    assert refused.value.reason == reason
+    assert ledger.entries(WS, CID, 10, None)[0] == [] and ledger.balance(WS, CID).total == 0
+
+
+def test_an_unknown_customer_is_not_found_and_bad_bodies_are_invalid():
+    # Given a workspace with a review bonus
+    service, ledger = setup()
+    # When an unknown customer's review is delivered, or a body with a bad action or id
+    with pytest.raises(NotFound):
+        award(service, "review", "r-1", cid="c_nobody")
+    # Then nothing is written, and the bodies do not validate
+    assert ledger.ledgers == {}
+    for body in (
+        {"action": "Review", "id": "r"},
+        {"action": "review", "id": "a#b"},
+        {"action": "review", "id": ""},
+    ):
+        with pytest.raises(ValidationError):
+            ActionIn.model_validate(body)
+
+
+def test_bonus_rules_are_checked_and_edited_by_action():
+    # Given a review bonus of 50
+    current = {"review": 50}
+    # When options add a referral, change the review, and remove it
+    added = parse_bonuses(["referral=200", "review=60"], current)
+    removed = parse_bonuses(["review=0"], added)
+    # Then the bonuses follow, and a bad name, a negative or huge bonus, a bad option are refused
+    assert added == {"review": 60, "referral": 200} and removed == {"referral": 200}
+    for bad in ({"Review": 5}, {"review": -1}, {"review": 10**9}, {"review": True}):
+        with pytest.raises(RulesError):
+            check_bonuses(bad)
+    with pytest.raises(RulesError):
+        parse_bonuses(["review"], current)
