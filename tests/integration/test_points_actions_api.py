@@ -8,7 +8,7 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from chalicelib.domain.workspace_settings import LoyaltyRules
+from chalicelib.domain.workspace_settings import ActionCap, LoyaltyRules
 from patron.harness import Harness, Workspace
 from tests.cli_runs import run
 from tests.conftest import event_bytes
@@ -35,12 +35,17 @@ def refusal(answer: Any) -> tuple[int, str, Any]:
 
 def test_an_action_credits_its_bonus_once_and_the_rules_round_trip(stage, ws):
     # Given a workspace whose reviews earn 50 points
-    rules = LoyaltyRules(enabled=True, bonuses={"review": 50, "referral": 200})
+    rules = LoyaltyRules(
+        enabled=True, bonuses={"review": 50, "referral": 200}, caps={"referral": ActionCap(1, "year")}
+    )
     cid = customer(stage, ws, rules)
-    # When review r-1 is posted three times, and referral f-1 once
+    # When review r-1 is posted three times, referral f-1 twice, and referral f-2 (over its cap)
     answers = [act(stage, ws, cid, {"action": "review", "id": "r-1"}) for _ in range(3)]
-    act(stage, ws, cid, {"action": "referral", "id": "f-1"})
-    # Then the rules read back as set, one entry per action and id, available at once
+    referrals = [act(stage, ws, cid, {"action": "referral", "id": f}) for f in ("f-1", "f-1", "f-2")]
+    # Then the rules read back as set, one entry per action and id, available at once;
+    # the replayed referral answers its entry, the one over the cap is 409 cap_reached
+    assert [r.status_code for r in referrals[:2]] == [200, 200]
+    assert refusal(referrals[2]) == (409, "points_refused", "cap_reached")
     assert stage.container.workspaces.settings(ws.workspace_id).loyalty == rules
     assert answers[0].status_code == 200, answers[0].body
     assert all(json.loads(a.body) == json.loads(answers[0].body) for a in answers)
@@ -73,7 +78,16 @@ def test_the_cli_sets_bonuses_and_awards_an_action(stage, ws, cli_on):
     # Given a customer in a workspace with loyalty on and no bonuses
     cid = customer(stage, ws, LoyaltyRules(enabled=True))
     # When the CLI sets a review bonus (and a bad one), then awards review r-9 twice
-    set_ = run("workspace", "loyalty-bonuses", "-w", ws.workspace_id, "--bonus", "review=40")
+    set_ = run(
+        "workspace",
+        "loyalty-bonuses",
+        "-w",
+        ws.workspace_id,
+        "--bonus",
+        "review=40",
+        "--cap",
+        "review=5/month",
+    )
     bad = run("workspace", "loyalty-bonuses", "-w", ws.workspace_id, "--bonus", "review=-4")
     awards = [
         run("customers", "award", cid, "-w", ws.workspace_id, "--action", "review", "--id", "r-9")
@@ -82,10 +96,13 @@ def test_the_cli_sets_bonuses_and_awards_an_action(stage, ws, cli_on):
     refused = run("customers", "award", cid, "-w", ws.workspace_id, "--action", "quiz", "--id", "q")
     # Then the bonus is stored, the bad one refused, one entry of 40 points, the quiz refused
     assert set_.exit_code == 0, set_.output
-    assert json.loads(set_.output) == {"bonuses": {"review": 40}}
+    assert json.loads(set_.output) == {
+        "bonuses": {"review": 40},
+        "caps": {"review": {"max": 5, "period": "month"}},
+    }
     assert bad.exit_code == 2
     assert stage.container.workspaces.settings(ws.workspace_id).loyalty == replace(
-        LoyaltyRules(enabled=True), bonuses={"review": 40}
+        LoyaltyRules(enabled=True), bonuses={"review": 40}, caps={"review": ActionCap(5, "month")}
     )
     assert [a.exit_code for a in awards] == [0, 0], awards[0].output
     assert json.loads(awards[0].output)["points"] == 40

@@ -5,6 +5,7 @@ an action without a bonus, an automatic action and loyalty off; the rules check 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -17,8 +18,8 @@ from chalicelib.domain.errors import NotFound
 from chalicelib.domain.loyalty.adjust import PointsRefused
 from chalicelib.domain.loyalty.bonuses import ActionIn, PointsActions
 from chalicelib.domain.loyalty.model import EntryKey
-from chalicelib.domain.loyalty.rules import RulesError, check_bonuses, parse_bonuses
-from chalicelib.domain.workspace_settings import LoyaltyRules
+from chalicelib.domain.loyalty.rules import RulesError, check_bonuses, parse_bonuses, parse_caps, period_key
+from chalicelib.domain.workspace_settings import ActionCap, LoyaltyRules
 from tests.unit.fake_points import FakePointsLedger
 from tests.unit.points_orders import CID, PAID_AT, WS, Settings, on
 
@@ -121,3 +122,57 @@ def test_bonus_rules_are_checked_and_edited_by_action():
             check_bonuses(bad)
     with pytest.raises(RulesError):
         parse_bonuses(["review"], current)
+
+
+def capped(max_: int = 2, period: str = "day") -> LoyaltyRules:
+    return replace(on(), bonuses={"review": 50}, caps={"review": ActionCap(max_, period)})
+
+
+def test_a_capped_action_stops_at_its_cap_per_period_and_replays_never_count():
+    # Given reviews capped at 2 a day
+    service, ledger = setup(capped())
+    # When reviews r-1 (three times), r-2 and r-3 arrive on one day, r-4 the next day
+    for _ in range(3):
+        award(service, "review", "r-1")
+    award(service, "review", "r-2")
+    with pytest.raises(PointsRefused) as refused:
+        award(service, "review", "r-3")
+    next_day = service.award(WS, CID, ActionIn(action="review", id="r-4"), NOW + timedelta(days=1))
+    # Then r-1 and r-2 earn, r-3 is refused (cap_reached) and writes nothing, r-4 earns
+    assert refused.value.reason == "cap_reached"
+    ids = [e.key.external_id for e in ledger.entries(WS, CID, 10, None)[0]]
+    assert ids == ["r-1", "r-2", "r-4"] and next_day.points == 50
+    assert ledger.balance(WS, CID).total == 150
+
+
+@given(
+    st.lists(st.sampled_from(["r-1", "r-2", "r-3", "r-4"]), max_size=12),
+    st.integers(min_value=1, max_value=3),
+)
+def test_any_replays_in_any_order_never_exceed_the_cap(ids, max_):
+    # Given reviews capped at max_ for the customer's lifetime
+    service, ledger = setup(capped(max_, "lifetime"))
+    # When the reviews arrive, each any number of times, in any order
+    for external_id in ids:
+        try:
+            award(service, "review", external_id)
+        except PointsRefused as refused:
+            assert refused.reason == "cap_reached"
+    # Then the first max_ distinct reviews earn, once each; the balance is their sum
+    first = list(dict.fromkeys(ids))[:max_]
+    assert [e.key.external_id for e in ledger.entries(WS, CID, 10, None)[0]] == sorted(first)
+    assert ledger.balance(WS, CID).total == 50 * len(first)
+
+
+def test_periods_are_utc_calendar_days_months_years_or_lifetime():
+    # Given a moment late on 31 December, UTC
+    at = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
+    # When its period keys are asked for
+    keys = [period_key(p, at) for p in ("day", "month", "year", "lifetime")]
+    # Then they are the UTC calendar's, and caps are checked
+    assert keys == ["2026-12-31", "2026-12", "2026", "all"]
+    assert parse_caps(["review=3/month"], {}) == {"review": ActionCap(3, "month")}
+    assert parse_caps(["review=0"], {"review": ActionCap(3, "month")}) == {}
+    for bad in (["review=3/week"], ["review=0/day"], ["review=3"], ["Bad=3/day"]):
+        with pytest.raises(RulesError):
+            parse_caps(bad, {})

@@ -51,6 +51,15 @@ class WorkspaceSettings:
 
 
 @dataclass(frozen=True)
+class ActionCap:
+    """At most `max` bonuses of an action per customer and period (`day`, `month`, `year`
+    of the UTC calendar, or `lifetime`)."""
+
+    max: int
+    period: str
+
+
+@dataclass(frozen=True)
 class LoyaltyRules:
     """A workspace's points rules (`loyalty` in its settings; docs/loyalty.md). Off by
     default: nothing is earned until a workspace switches it on.
@@ -69,6 +78,8 @@ class LoyaltyRules:
     # Bonuses for actions (chalicelib.domain.loyalty.rules, checked there): points per action,
     # available at once; an action without a bonus earns nothing
     bonuses: dict[str, int] = field(default_factory=dict)
+    # caps per action and period (an action without a cap has none)
+    caps: dict[str, ActionCap] = field(default_factory=dict)
 
     def rate(self, tier: str | None = None) -> Decimal:
         """Points per unit of net spend for a customer of `tier`."""

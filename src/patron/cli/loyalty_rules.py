@@ -24,22 +24,40 @@ from patron.cli.base import (
     metavar="ACTION=POINTS",
     help="bonus points for an action (repeatable; ACTION=0 removes it)",
 )
+@click.option(
+    "--cap",
+    "caps",
+    multiple=True,
+    metavar="ACTION=MAX/PERIOD",
+    help="at most MAX bonuses of an action per customer and day, month, year or lifetime (ACTION=0: none)",
+)
 @stage_option
-def loyalty_bonuses(workspace: str, bonuses: tuple[str, ...], stage: str | None) -> None:
-    """The workspace's bonus points per action: shown, or changed by the options given."""
+def loyalty_bonuses(
+    workspace: str, bonuses: tuple[str, ...], caps: tuple[str, ...], stage: str | None
+) -> None:
+    """The workspace's bonus points per action and their caps: shown, or changed by the options given."""
     from dataclasses import replace
 
-    from chalicelib.domain.loyalty.rules import RulesError, parse_bonuses
+    from chalicelib.domain.loyalty.rules import RulesError, parse_bonuses, parse_caps
 
     found = container()
     rules = existing_workspace(found, workspace).loyalty
-    if bonuses:
+    if bonuses or caps:
         try:
-            rules = replace(rules, bonuses=parse_bonuses(bonuses, rules.bonuses))
+            rules = replace(
+                rules,
+                bonuses=parse_bonuses(bonuses, rules.bonuses),
+                caps=parse_caps(caps, rules.caps),
+            )
         except RulesError as exc:
-            raise CliError(f"--bonus: {exc}", 2) from exc
+            raise CliError(f"--bonus/--cap: {exc}", 2) from exc
         found.workspaces.set_loyalty(workspace, rules)
-    print_json({"bonuses": dict(sorted(rules.bonuses.items()))})
+    print_json(
+        {
+            "bonuses": dict(sorted(rules.bonuses.items())),
+            "caps": {a: {"max": c.max, "period": c.period} for a, c in sorted(rules.caps.items())},
+        }
+    )
 
 
 @click.command("award")

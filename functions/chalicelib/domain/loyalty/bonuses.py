@@ -3,7 +3,9 @@
 A custom action (a review, a referral: any name with a bonus in the workspace's rules)
 credits its bonus once per (action, external id): the entry (action, id, "bonus") is
 written with `PointsLedger.earn`, so a replay adds nothing and answers the stored entry.
-Bonus points are available at once (no pending lot). The automatic actions
+Bonus points are available at once (no pending lot). A capped action's entry moves its
+counter (per customer, action and period) in the same transaction, only while it is below
+the cap: over it, 409 `cap_reached` and nothing written; a replay never counts twice. The automatic actions
 (`first_order`, `birthday`, `enrolment`) are keyed by Patron, never through this call.
 """
 
@@ -16,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.loyalty.adjust import PointsRefused
 from chalicelib.domain.loyalty.model import EntryKey, LedgerEntry
-from chalicelib.domain.loyalty.ports import LoyaltySettings, PointsLedger
-from chalicelib.domain.loyalty.rules import ACTION, AUTOMATIC, BONUS
+from chalicelib.domain.loyalty.ports import BonusLedger, LoyaltySettings
+from chalicelib.domain.loyalty.rules import ACTION, AUTOMATIC, BONUS, cap_counter
 from chalicelib.domain.ports import ProfileReader
 
 MAX_ID = 128
@@ -46,7 +48,7 @@ class ActionIn(BaseModel):
 
 
 class PointsActions:
-    def __init__(self, ledger: PointsLedger, workspaces: LoyaltySettings, profiles: ProfileReader) -> None:
+    def __init__(self, ledger: BonusLedger, workspaces: LoyaltySettings, profiles: ProfileReader) -> None:
         self.ledger = ledger
         self.workspaces = workspaces
         self.profiles = profiles
@@ -70,6 +72,12 @@ class PointsActions:
         if stored is not None:
             return stored
         entry = LedgerEntry(workspace_id=workspace_id, customer_id=cid, key=key, points=points, at=now)
-        if self.ledger.earn(entry):
+        cap = cap_counter(body.action, settings.loyalty.caps.get(body.action), now)
+        if self.ledger.earn(entry) if cap is None else self.ledger.earn_capped(entry, cap):
             return entry
-        return self.ledger.entry(workspace_id, cid, key) or entry  # written meanwhile
+        stored = self.ledger.entry(workspace_id, cid, key)  # written meanwhile, or over the cap
+        if stored is None:
+            raise PointsRefused(
+                f"{body.action} reached its cap of {cap.max if cap else 0} this period", "cap_reached"
+            )
+        return stored

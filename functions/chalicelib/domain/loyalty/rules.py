@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from chalicelib.domain.workspace_settings import ActionCap
 
 BONUS = "bonus"  # the kind of an action's entry: (action, external id, "bonus")
 ACTION = re.compile(r"[a-z][a-z0-9_]{0,31}")
 AUTOMATIC = frozenset({"first_order", "birthday", "enrolment"})
 MAX_BONUS = 100_000  # one action's points
 MAX_ACTIONS = 50
+PERIODS = ("day", "month", "year", "lifetime")
+MAX_CAP = 100_000
 
 
 class RulesError(ValueError):
@@ -47,3 +53,55 @@ def parse_bonuses(values: Iterable[str], current: Mapping[str, int]) -> dict[str
         else:
             bonuses[action.strip()] = int(points)
     return check_bonuses(bonuses)
+
+
+@dataclass(frozen=True)
+class CapCounter:
+    """The counter a capped bonus moves in its entry's transaction: one per customer, action
+    and period (`period_key`), at most `max`."""
+
+    action: str
+    period_key: str
+    max: int
+
+
+def period_key(period: str, at: datetime) -> str:
+    """The period `at` falls in, on the UTC calendar: `2026-12-06`, `2026-12`, `2026`, `all`."""
+    day = at.astimezone(UTC)
+    return {"day": day.strftime("%Y-%m-%d"), "month": day.strftime("%Y-%m"), "year": day.strftime("%Y")}.get(
+        period, "all"
+    )
+
+
+def cap_counter(action: str, cap: ActionCap | None, at: datetime) -> CapCounter | None:
+    return None if cap is None else CapCounter(action, period_key(cap.period, at), cap.max)
+
+
+def check_caps(caps: Mapping[str, ActionCap]) -> dict[str, ActionCap]:
+    """The caps, valid: known-shaped action names, 1 to MAX_CAP per period, a known period."""
+    if len(caps) > MAX_ACTIONS:
+        raise RulesError(f"at most {MAX_ACTIONS} actions have a cap")
+    for action, cap in caps.items():
+        if not ACTION.fullmatch(action):
+            raise RulesError(f"action {action!r} is not 1 to 32 of a-z, 0-9 and _, starting with a letter")
+        if cap.period not in PERIODS:
+            raise RulesError(f"the cap's period of {action} is one of {', '.join(PERIODS)}")
+        if isinstance(cap.max, bool) or not isinstance(cap.max, int) or not 1 <= cap.max <= MAX_CAP:
+            raise RulesError(f"the cap of {action} is a whole number from 1 to {MAX_CAP}")
+    return dict(caps)
+
+
+def parse_caps(values: Iterable[str], current: Mapping[str, ActionCap]) -> dict[str, ActionCap]:
+    """`ACTION=MAX/PERIOD` options over the current caps (`ACTION=0` removes one)."""
+    caps = dict(current)
+    for value in values:
+        action, sep, rest = value.partition("=")
+        action = action.strip()
+        if rest.strip() == "0":
+            caps.pop(action, None)
+            continue
+        most, slash, period = rest.partition("/")
+        if not sep or not slash or not most.strip().isdigit():
+            raise RulesError(f"{value!r} is not ACTION=MAX/PERIOD (day, month, year, lifetime)")
+        caps[action] = ActionCap(int(most), period.strip())
+    return check_caps(caps)
