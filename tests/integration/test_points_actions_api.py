@@ -108,3 +108,22 @@ def test_the_cli_sets_bonuses_and_awards_an_action(stage, ws, cli_on):
     assert json.loads(awards[0].output)["points"] == 40
     assert refused.exit_code == 2 and "unknown_action" in refused.output
     assert json.loads(stage.get(ws, f"/customers/{cid}/points").body)["total"] == 40
+
+
+def test_a_first_paid_order_through_the_webhook_credits_the_first_order_bonus_once(stage, ws):
+    # Given a workspace with a first-order bonus of 30 points, 1 point per unit
+    rules = LoyaltyRules(enabled=True, bonuses={"first_order": 30})
+    stage.container.workspaces.set_loyalty(ws.workspace_id, rules)
+    # When Jane's paid order of 122.00 is delivered three times
+    for n in range(3):
+        sent = stage.send(
+            ws, "shopify", "orders/create", event_bytes("shopify/orders_create.json"), delivery_id=f"o-{n}"
+        )
+        assert sent.status_code == 200
+    stage.drain()
+    # Then her ledger holds the order's 122 points and the bonus once, available at once
+    (found,) = json.loads(stage.get(ws, "/customers?email=jane.doe@example.com").body)["customers"]
+    shown = json.loads(stage.get(ws, f"/customers/{found['customer_id']}/points").body)
+    kinds = sorted((e["source"], e["kind"], e["points"]) for e in shown["entries"])
+    assert kinds == [("bonus", "bonus", 30), ("order", "earn", 122)]
+    assert shown["total"] == 152

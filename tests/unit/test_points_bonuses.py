@@ -16,12 +16,13 @@ from pydantic import ValidationError
 
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.loyalty.adjust import PointsRefused
-from chalicelib.domain.loyalty.bonuses import ActionIn, PointsActions
+from chalicelib.domain.loyalty.bonuses import ActionIn, FirstOrderBonus, PointsActions
+from chalicelib.domain.loyalty.ledger import PointsService
 from chalicelib.domain.loyalty.model import EntryKey
 from chalicelib.domain.loyalty.rules import RulesError, check_bonuses, parse_bonuses, parse_caps, period_key
 from chalicelib.domain.workspace_settings import ActionCap, LoyaltyRules
 from tests.unit.fake_points import FakePointsLedger
-from tests.unit.points_orders import CID, PAID_AT, WS, Settings, on
+from tests.unit.points_orders import CID, PAID_AT, WS, Settings, on, order
 
 NOW = PAID_AT
 
@@ -176,3 +177,36 @@ def test_periods_are_utc_calendar_days_months_years_or_lifetime():
     for bad in (["review=3/week"], ["review=0/day"], ["review=3"], ["Bad=3/day"]):
         with pytest.raises(RulesError):
             parse_caps(bad, {})
+
+
+def first_order_setup(rules: LoyaltyRules) -> tuple[FirstOrderBonus, FakePointsLedger]:
+    ledger, settings = FakePointsLedger(), Settings(rules)
+    points = PointsService(ledger, settings)  # type: ignore[arg-type]
+    actions = PointsActions(ledger, settings, Profiles())  # type: ignore[arg-type]
+    return FirstOrderBonus(points, actions), ledger
+
+
+@given(st.permutations(["1001", "1001", "1002", "1003", "1002"]))
+def test_the_first_order_bonus_is_credited_once_ever_whatever_the_orders_and_replays(order_ids):
+    # Given a first-order bonus of 25 points
+    service, ledger = first_order_setup(replace(on(), bonuses={"first_order": 25}))
+    # When a customer's orders (100.00 each) arrive, replayed, in any order
+    for order_id in order_ids:
+        service.on_order(order(order_id=order_id), NOW, CID)
+    # Then each order earns once and the bonus ("bonus", "first_order", "bonus") is there once
+    entries = ledger.entries(WS, CID, 20, None)[0]
+    bonuses = [e for e in entries if e.key.kind == "bonus"]
+    assert [(b.key.source, b.key.external_id, b.points) for b in bonuses] == [("bonus", "first_order", 25)]
+    assert ledger.balance(WS, CID).total == 3 * 100 + 25
+
+
+def test_no_first_order_bonus_without_the_rule_or_an_earning():
+    # Given a workspace without a first-order bonus, and one with it but loyalty off
+    without, ledger = first_order_setup(on())
+    off, off_ledger = first_order_setup(LoyaltyRules(enabled=False, bonuses={"first_order": 25}))
+    # When an order arrives in each
+    written = without.on_order(order(), NOW, CID)
+    nothing = off.on_order(order(), NOW, CID)
+    # Then the first earns its points only, the second nothing
+    assert [e.key.kind for e in written] == ["earn"] and ledger.balance(WS, CID).total == 100
+    assert nothing == [] and off_ledger.ledgers == {}

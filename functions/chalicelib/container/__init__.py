@@ -135,6 +135,7 @@ class Container(Adapters):
 
     @cached_property
     def ingest_pipeline(self) -> IngestPipeline:
+        from chalicelib.domain.loyalty.bonuses import FirstOrderBonus
         from chalicelib.domain.pipeline import IngestPipeline
 
         return IngestPipeline(
@@ -145,7 +146,7 @@ class Container(Adapters):
             later=self.held_notifications,
             orders=self.order_reader,
             coupons=self.coupon_redemptions,
-            points=self.points,
+            points=FirstOrderBonus(self.points, self.points_actions),
         )
 
     @cached_property

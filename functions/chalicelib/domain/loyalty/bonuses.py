@@ -12,14 +12,16 @@ the cap: over it, 409 `cap_reached` and nothing written; a replay never counts t
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib.domain.errors import NotFound
+from chalicelib.domain.ingest_images import IngestChange
 from chalicelib.domain.loyalty.adjust import PointsRefused
-from chalicelib.domain.loyalty.model import EntryKey, LedgerEntry
-from chalicelib.domain.loyalty.ports import BonusLedger, LoyaltySettings
-from chalicelib.domain.loyalty.rules import ACTION, AUTOMATIC, BONUS, cap_counter
+from chalicelib.domain.loyalty.model import EARN, EntryKey, LedgerEntry
+from chalicelib.domain.loyalty.ports import BonusLedger, LoyaltySettings, OrderPoints
+from chalicelib.domain.loyalty.rules import ACTION, AUTOMATIC, BONUS, FIRST_ORDER, CapCounter, cap_counter
 from chalicelib.domain.ports import ProfileReader
 
 MAX_ID = 128
@@ -73,7 +75,7 @@ class PointsActions:
             return stored
         entry = LedgerEntry(workspace_id=workspace_id, customer_id=cid, key=key, points=points, at=now)
         cap = cap_counter(body.action, settings.loyalty.caps.get(body.action), now)
-        if self.ledger.earn(entry) if cap is None else self.ledger.earn_capped(entry, cap):
+        if self._write(entry, cap):
             return entry
         stored = self.ledger.entry(workspace_id, cid, key)  # written meanwhile, or over the cap
         if stored is None:
@@ -81,3 +83,42 @@ class PointsActions:
                 f"{body.action} reached its cap of {cap.max if cap else 0} this period", "cap_reached"
             )
         return stored
+
+    def credit(self, workspace_id: str, customer_id: str, action: str, at: datetime) -> LedgerEntry | None:
+        """An automatic action's bonus, once per customer ever (the entry ("bonus", action,
+        "bonus")): the entry written now, or None (no bonus set, loyalty off, written before,
+        over its cap: nothing written)."""
+        settings = self.workspaces.settings(workspace_id)
+        if settings is None or not settings.loyalty.enabled:
+            return None
+        points = settings.loyalty.bonuses.get(action)
+        if points is None:
+            return None
+        key = EntryKey(BONUS, action, BONUS)
+        if self.ledger.entry(workspace_id, customer_id, key) is not None:
+            return None
+        entry = LedgerEntry(workspace_id=workspace_id, customer_id=customer_id, key=key, points=points, at=at)
+        return (
+            entry if self._write(entry, cap_counter(action, settings.loyalty.caps.get(action), at)) else None
+        )
+
+    def _write(self, entry: LedgerEntry, cap: CapCounter | None) -> bool:
+        return self.ledger.earn(entry) if cap is None else self.ledger.earn_capped(entry, cap)
+
+
+class FirstOrderBonus:
+    """The ingest consumer's OrderPoints with the `first_order` bonus: credited once per
+    customer, ever, when an order's earning is first written to their ledger."""
+
+    def __init__(self, points: OrderPoints, bonuses: PointsActions) -> None:
+        self.points = points
+        self.bonuses = bonuses
+
+    def on_order(self, change: IngestChange, now: datetime, customer_id: str | None) -> list[Any]:
+        written = self.points.on_order(change, now, customer_id)
+        for entry in list(written):
+            if isinstance(entry, LedgerEntry) and entry.key.source == "order" and entry.key.kind == EARN:
+                bonus = self.bonuses.credit(entry.workspace_id, entry.customer_id, FIRST_ORDER, entry.at)
+                if bonus is not None:
+                    written.append(bonus)
+        return written

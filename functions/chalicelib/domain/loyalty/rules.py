@@ -16,7 +16,8 @@ from chalicelib.domain.workspace_settings import ActionCap
 
 BONUS = "bonus"  # the kind of an action's entry: (action, external id, "bonus")
 ACTION = re.compile(r"[a-z][a-z0-9_]{0,31}")
-AUTOMATIC = frozenset({"first_order", "birthday", "enrolment"})
+FIRST_ORDER, BIRTHDAY, ENROLMENT = "first_order", "birthday", "enrolment"
+AUTOMATIC = frozenset({FIRST_ORDER, BIRTHDAY, ENROLMENT})
 MAX_BONUS = 100_000  # one action's points
 MAX_ACTIONS = 50
 PERIODS = ("day", "month", "year", "lifetime")
