@@ -177,9 +177,11 @@ class Container(Adapters):
     @cached_property
     def enrolments(self) -> EnrolmentService:
         """Loyalty membership: enrol, leave, member numbers (docs/loyalty.md#membership)."""
-        from chalicelib.domain.enrolment import EnrolmentService
+        from chalicelib.domain.loyalty.bonuses import EnrolmentWithBonus
 
-        return EnrolmentService(profiles=self.profile_store, store=self.enrolment_store)
+        return EnrolmentWithBonus(
+            profiles=self.profile_store, store=self.enrolment_store, bonuses=self.points_actions
+        )
 
     @cached_property
     def customer_walk(self) -> CustomerWalk:

@@ -11,18 +11,29 @@ the cap: over it, 409 `cap_reached` and nothing written; a replay never counts t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from chalicelib.domain.enrolment import Actor, EnrolmentService, MembershipView
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.ingest_images import IngestChange
 from chalicelib.domain.loyalty.adjust import PointsRefused
 from chalicelib.domain.loyalty.model import EARN, EntryKey, LedgerEntry
 from chalicelib.domain.loyalty.ports import BonusLedger, LoyaltySettings, OrderPoints
-from chalicelib.domain.loyalty.rules import ACTION, AUTOMATIC, BONUS, FIRST_ORDER, CapCounter, cap_counter
-from chalicelib.domain.ports import ProfileReader
+from chalicelib.domain.loyalty.rules import (
+    ACTION,
+    AUTOMATIC,
+    BONUS,
+    ENROLMENT,
+    FIRST_ORDER,
+    CapCounter,
+    cap_counter,
+)
+from chalicelib.domain.models import now_utc
+from chalicelib.domain.ports import EnrolmentStore, ProfileReader
 
 MAX_ID = 128
 
@@ -122,3 +133,27 @@ class FirstOrderBonus:
                 if bonus is not None:
                     written.append(bonus)
         return written
+
+
+class EnrolmentWithBonus(EnrolmentService):
+    """Enrolment (domain/enrolment.py) with the `enrolment` bonus: credited once per customer,
+    ever, when an enrolment through the API or the CLI makes them a member."""
+
+    def __init__(
+        self,
+        profiles: ProfileReader,
+        store: EnrolmentStore,
+        bonuses: PointsActions,
+        now: Callable[[], datetime] = now_utc,
+    ) -> None:
+        super().__init__(profiles, store, now)
+        self.bonuses = bonuses
+
+    def enrol(
+        self, workspace_id: str, customer_id: str, actor: Actor, reason: str | None = None
+    ) -> MembershipView:
+        view = super().enrol(workspace_id, customer_id, actor, reason)
+        profile = self.profiles.load(workspace_id, customer_id) if view.member else None
+        if profile is not None:  # the surviving profile of a merged-away id
+            self.bonuses.credit(workspace_id, profile.customer_id, ENROLMENT, self.now())
+        return view
