@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.limits import RequestLimits
     from chalicelib.domain.loyalty.adjust import PointsAdjustments
     from chalicelib.domain.loyalty.bonuses import PointsActions
+    from chalicelib.domain.loyalty.dry_run import LoyaltyDryRun
     from chalicelib.domain.loyalty.ledger import PointsService
     from chalicelib.domain.membership import MembershipService
     from chalicelib.domain.messaging.attribution import AttributionService
@@ -400,6 +401,13 @@ class Container(Adapters):
         return PointsAdjustments(
             ledger=self.points_ledger, workspaces=self.workspaces, profiles=self.profile_store
         )
+
+    @cached_property
+    def loyalty_dry_run(self) -> LoyaltyDryRun:
+        """Proposed points rules against recent orders, writing nothing (docs/loyalty.md#dry-run)."""
+        from chalicelib.domain.loyalty.dry_run import LoyaltyDryRun
+
+        return LoyaltyDryRun(customers=self.customer_walk, workspaces=self.workspaces)
 
     @cached_property
     def points_actions(self) -> PointsActions:

@@ -87,3 +87,63 @@ def award(workspace: str, customer_id: str, action: str, external_id: str, stage
         ) from exc
     entry = workspace_container(workspace).points_actions.award(workspace, customer_id, body, now_utc())
     print_json(entry_json(entry))
+
+
+@click.command("loyalty-dry-run")
+@workspace_option()
+@click.option("--on/--off", "enabled", default=None, help="the proposed switch (default: as now)")
+@click.option("--points-per-unit", metavar="N", help="the proposed points per unit of the workspace currency")
+@click.option(
+    "--bonus", "bonuses", multiple=True, metavar="ACTION=POINTS", help="a proposed bonus (repeatable)"
+)
+@click.option(
+    "--days", type=click.IntRange(1, 365), default=30, show_default=True, help="orders placed this recently"
+)
+@click.option(
+    "--customers",
+    type=click.IntRange(1, 1000),
+    default=200,
+    show_default=True,
+    help="at most this many customers",
+)
+@click.option("--at", metavar="ISO", help="the moment to look back from (default: now)")
+@stage_option
+def loyalty_dry_run(
+    workspace: str,
+    enabled: bool | None,
+    points_per_unit: str | None,
+    bonuses: tuple[str, ...],
+    days: int,
+    customers: int,
+    at: str | None,
+    stage: str | None,
+) -> None:
+    """Points the proposed rules would give recent orders, beside the current rules; writes nothing."""
+    from dataclasses import replace
+    from decimal import Decimal, InvalidOperation
+
+    from chalicelib.domain.loyalty.rules import RulesError, parse_bonuses
+    from chalicelib.domain.models import now_utc
+    from chalicelib.domain.timemath import parse_iso
+
+    found = container()
+    rules = existing_workspace(found, workspace).loyalty
+    try:
+        rate = rules.points_per_unit if points_per_unit is None else Decimal(points_per_unit)
+        proposed = replace(
+            rules,
+            enabled=rules.enabled if enabled is None else enabled,
+            points_per_unit=rate,
+            bonuses=parse_bonuses(bonuses, rules.bonuses),
+        )
+    except (InvalidOperation, RulesError) as exc:
+        raise CliError(f"the proposed rules: {exc}", 2) from exc
+    if not (rate.is_finite() and 0 < rate <= 1000):
+        raise CliError("--points-per-unit is above 0 and at most 1000", 2)
+    try:
+        when = now_utc() if at is None else parse_iso(at)
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        raise CliError("--at is an ISO 8601 time with its offset, like 2026-12-01T00:00:00Z", 2)
+    print_json(found.loyalty_dry_run.run(workspace, proposed, when, days, customers))

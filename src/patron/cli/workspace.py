@@ -19,7 +19,7 @@ from patron.cli.base import (
     workspace_option,
 )
 from patron.cli.loyalty import loyalty
-from patron.cli.loyalty_rules import loyalty_bonuses
+from patron.cli.loyalty_rules import loyalty_bonuses, loyalty_dry_run
 from patron.cli.workspace_settings import messaging, sending
 
 
@@ -145,5 +145,6 @@ workspace.add_command(sending)
 workspace.add_command(messaging)
 workspace.add_command(loyalty)
 workspace.add_command(loyalty_bonuses)
+workspace.add_command(loyalty_dry_run)
 
 COMMANDS = [workspace]
