@@ -80,7 +80,7 @@ def test_the_cli_sets_bonuses_and_awards_an_action(stage, ws, cli_on):
     # When the CLI sets a review bonus (and a bad one), then awards review r-9 twice
     set_ = run(
         "workspace",
-        "loyalty-bonuses",
+        "loyalty-rules",
         "-w",
         ws.workspace_id,
         "--bonus",
@@ -88,7 +88,7 @@ def test_the_cli_sets_bonuses_and_awards_an_action(stage, ws, cli_on):
         "--cap",
         "review=5/month",
     )
-    bad = run("workspace", "loyalty-bonuses", "-w", ws.workspace_id, "--bonus", "review=-4")
+    bad = run("workspace", "loyalty-rules", "-w", ws.workspace_id, "--bonus", "review=-4")
     awards = [
         run("customers", "award", cid, "-w", ws.workspace_id, "--action", "review", "--id", "r-9")
         for _ in range(2)
@@ -97,6 +97,7 @@ def test_the_cli_sets_bonuses_and_awards_an_action(stage, ws, cli_on):
     # Then the bonus is stored, the bad one refused, one entry of 40 points, the quiz refused
     assert set_.exit_code == 0, set_.output
     assert json.loads(set_.output) == {
+        "earn_on": "total",
         "bonuses": {"review": 40},
         "caps": {"review": {"max": 5, "period": "month"}},
     }

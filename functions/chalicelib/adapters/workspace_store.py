@@ -65,6 +65,7 @@ def loyalty_item(rules: LoyaltyRules) -> dict[str, Any]:
         "rwd": rules.return_window_days,
         "tm": dict(rules.tier_multipliers),
         **({"bo": dict(rules.bonuses)} if rules.bonuses else {}),
+        **({"eo": rules.earn_on} if rules.earn_on != "total" else {}),
         **({"ca": {a: {"m": c.max, "p": c.period} for a, c in rules.caps.items()}} if rules.caps else {}),
     }
 
@@ -78,6 +79,7 @@ def loyalty_from_item(value: dict[str, Any] | None) -> LoyaltyRules:
         return_window_days=int(value.get("rwd", 30)),
         tier_multipliers={k: Decimal(str(v)) for k, v in (value.get("tm") or {}).items()},
         bonuses={k: int(v) for k, v in (value.get("bo") or {}).items()},
+        earn_on=str(value.get("eo") or "total"),
         caps={k: ActionCap(int(v["m"]), str(v["p"])) for k, v in (value.get("ca") or {}).items()},
     )
 

@@ -80,6 +80,9 @@ class LoyaltyRules:
     bonuses: dict[str, int] = field(default_factory=dict)
     # caps per action and period (an action without a cap has none)
     caps: dict[str, ActionCap] = field(default_factory=dict)
+    # what an order earns on (chalicelib.domain.loyalty.rules.earning_base): "total" (as
+    # paid), "subtotal" (after discounts), "subtotal_shipping", "subtotal_tax"
+    earn_on: str = "total"
 
     def rate(self, tier: str | None = None) -> Decimal:
         """Points per unit of net spend for a customer of `tier`."""

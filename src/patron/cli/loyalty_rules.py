@@ -1,4 +1,4 @@
-"""`patron workspace loyalty-bonuses` (bonus points per action) and `patron customers award`
+"""`patron workspace loyalty-rules` (bonus points per action) and `patron customers award`
 (an action's bonus, as POST /customers/ID/points/actions). docs/loyalty.md#bonuses."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from patron.cli.base import (
 )
 
 
-@click.command("loyalty-bonuses")
+@click.command("loyalty-rules")
 @workspace_option()
 @click.option(
     "--bonus",
@@ -31,29 +31,38 @@ from patron.cli.base import (
     metavar="ACTION=MAX/PERIOD",
     help="at most MAX bonuses of an action per customer and day, month, year or lifetime (ACTION=0: none)",
 )
+@click.option(
+    "--earn-on",
+    type=click.Choice(["total", "subtotal", "subtotal_shipping", "subtotal_tax"]),
+    help="what an order earns on: its total as paid (the default), or its subtotal after discounts, "
+    "with its shipping or its tax",
+)
 @stage_option
-def loyalty_bonuses(
-    workspace: str, bonuses: tuple[str, ...], caps: tuple[str, ...], stage: str | None
+def loyalty_rules(
+    workspace: str, bonuses: tuple[str, ...], caps: tuple[str, ...], earn_on: str | None, stage: str | None
 ) -> None:
-    """The workspace's bonus points per action and their caps: shown, or changed by the options given."""
+    """The workspace's earning base, bonus points per action and their caps: shown, or
+    changed by the options given."""
     from dataclasses import replace
 
     from chalicelib.domain.loyalty.rules import RulesError, parse_bonuses, parse_caps
 
     found = container()
     rules = existing_workspace(found, workspace).loyalty
-    if bonuses or caps:
+    if bonuses or caps or earn_on:
         try:
             rules = replace(
                 rules,
                 bonuses=parse_bonuses(bonuses, rules.bonuses),
                 caps=parse_caps(caps, rules.caps),
+                earn_on=earn_on or rules.earn_on,
             )
         except RulesError as exc:
             raise CliError(f"--bonus/--cap: {exc}", 2) from exc
         found.workspaces.set_loyalty(workspace, rules)
     print_json(
         {
+            "earn_on": rules.earn_on,
             "bonuses": dict(sorted(rules.bonuses.items())),
             "caps": {a: {"max": c.max, "period": c.period} for a, c in sorted(rules.caps.items())},
         }
@@ -64,7 +73,7 @@ def loyalty_bonuses(
 @workspace_option()
 @click.argument("customer_id")
 @click.option(
-    "--action", required=True, metavar="A", help="the action (its bonus: patron workspace loyalty-bonuses)"
+    "--action", required=True, metavar="A", help="the action (its bonus: patron workspace loyalty-rules)"
 )
 @click.option(
     "--id", "external_id", required=True, metavar="X", help="the action's external id (credited once)"

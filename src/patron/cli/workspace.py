@@ -19,7 +19,7 @@ from patron.cli.base import (
     workspace_option,
 )
 from patron.cli.loyalty import loyalty
-from patron.cli.loyalty_rules import loyalty_bonuses, loyalty_dry_run
+from patron.cli.loyalty_rules import loyalty_dry_run, loyalty_rules
 from patron.cli.workspace_settings import messaging, sending
 
 
@@ -144,7 +144,7 @@ def sender_state(found: Any, email: str) -> dict[str, Any]:
 workspace.add_command(sending)
 workspace.add_command(messaging)
 workspace.add_command(loyalty)
-workspace.add_command(loyalty_bonuses)
+workspace.add_command(loyalty_rules)
 workspace.add_command(loyalty_dry_run)
 
 COMMANDS = [workspace]

@@ -35,6 +35,7 @@ from chalicelib.domain.loyalty.model import (
     reversed_target,
 )
 from chalicelib.domain.loyalty.ports import LoyaltySettings, PointsLedger
+from chalicelib.domain.loyalty.rules import earning_base
 from chalicelib.domain.models import OrderStatus
 from chalicelib.domain.order_snapshot import OrderRefund, public_order_id
 from chalicelib.domain.ports import ProfileReader
@@ -93,7 +94,8 @@ class PointsService:
         earning = self.ledger.earning_of(snap.workspace_id, order_id)
         paid_at = _paid_at(order)
         if earning is None and paid_at is not None and snap.counted:  # not cancelled nor deleted
-            base_here = settings.convert(snap.total, snap.currency)
+            base = earning_base(snap, settings.loyalty.earn_on)  # in the order's currency
+            base_here = settings.convert(base, snap.currency)
             rate = settings.loyalty.rate()
             points = earned_points(base_here, rate) if base_here is not None else 0
             if points > 0:
@@ -105,7 +107,7 @@ class PointsService:
                     at=paid_at,
                     order_id=order_id,
                     rate=rate,
-                    base=snap.total,
+                    base=snap.total,  # refunds are shares of what was paid, whatever earn_on
                     currency=snap.currency,
                     available_on=available_on(paid_at, settings.loyalty.return_window_days),
                 )

@@ -11,7 +11,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 
+from chalicelib.domain.order_snapshot import OrderSnapshot
 from chalicelib.domain.workspace_settings import ActionCap
 
 BONUS = "bonus"  # the kind of an action's entry: (action, external id, "bonus")
@@ -22,6 +24,25 @@ MAX_BONUS = 100_000  # one action's points
 MAX_ACTIONS = 50
 PERIODS = ("day", "month", "year", "lifetime")
 MAX_CAP = 100_000
+
+
+EARN_ON = ("total", "subtotal", "subtotal_shipping", "subtotal_tax")
+
+
+def earning_base(snapshot: OrderSnapshot, earn_on: str) -> Decimal:
+    """What an order earns on, in its currency: its total as paid, or its subtotal after
+    discounts (as reported, else the total less the shipping and tax reported), with its
+    shipping or its tax if asked; never below zero nor above the total."""
+    if earn_on not in EARN_ON[1:]:
+        return snapshot.total
+    shipping, tax = snapshot.shipping or Decimal(0), snapshot.tax or Decimal(0)
+    subtotal = snapshot.subtotal if snapshot.subtotal is not None else snapshot.total - shipping - tax
+    base = (
+        subtotal
+        + (shipping if earn_on == "subtotal_shipping" else 0)
+        + (tax if earn_on == "subtotal_tax" else 0)
+    )
+    return min(max(base, Decimal(0)), snapshot.total)
 
 
 class RulesError(ValueError):
