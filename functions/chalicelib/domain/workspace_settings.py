@@ -65,8 +65,8 @@ class LoyaltyRules:
     default: nothing is earned until a workspace switches it on.
 
     Earning: floor(earning base x points_per_unit x the tier's multiplier) whole points for a
-    paid live order, where the earning base is the order's total as paid (after discounts,
-    shipping and tax included, as the storefront reports it) in the workspace currency.
+    paid live order, where the earning base is the part of the order `earn_on` names (by
+    default its total as paid, shipping and tax included) in the workspace currency.
     Points stay pending until the start of the UTC day after payment + return_window_days.
     """
 
