@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.domain.workspace_settings import ActionCap, LoyaltyRules
@@ -151,3 +152,23 @@ def test_an_enrolment_credits_the_enrolment_bonus_once_ever(stage, ws):
         100,
     )
     assert (shown["total"], shown["available"]) == (100, 100)
+
+
+def test_the_nightly_job_credits_the_birthday_bonus_once_on_the_day(stage, ws):
+    # Given a customer born on 6 December in Sydney (UTC+11), and a birthday bonus of 40
+    body = json.loads(event_bytes("generic/order.json"))
+    body["customer"] |= {"email": "bday@example.com", "birthday": "12-06", "timezone": "Australia/Sydney"}
+    assert stage.send(ws, "generic", "order", body).status_code == 200
+    stage.drain()
+    stage.container.workspaces.set_loyalty(
+        ws.workspace_id, LoyaltyRules(enabled=True, bonuses={"birthday": 40})
+    )
+    (found,) = json.loads(stage.get(ws, "/customers?email=bday@example.com").body)["customers"]
+    # When the nightly job runs at 15:00 UTC on 5 December (the 6th in Sydney), twice
+    at = datetime(2026, 12, 5, 15, 0, tzinfo=UTC)
+    runs = [stage.container.scoring.nightly(at), stage.container.scoring.nightly(at)]
+    # Then her ledger holds the bonus ("bonus", "birthday:2026", "bonus") once
+    assert runs[0]["profiles_read"] >= 1
+    shown = json.loads(stage.get(ws, f"/customers/{found['customer_id']}/points").body)
+    keys = [(e["source"], e["external_id"], e["kind"], e["points"]) for e in shown["entries"]]
+    assert keys == [("bonus", "birthday:2026", "bonus", 40)]

@@ -5,7 +5,7 @@ an action without a bonus, an automatic action and loyalty off; the rules check 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -14,9 +14,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.loyalty.adjust import PointsRefused
-from chalicelib.domain.loyalty.bonuses import ActionIn, FirstOrderBonus, PointsActions
+from chalicelib.domain.loyalty.bonuses import ActionIn, BirthdayBonus, FirstOrderBonus, PointsActions
 from chalicelib.domain.loyalty.ledger import PointsService
 from chalicelib.domain.loyalty.model import EntryKey
 from chalicelib.domain.loyalty.rules import RulesError, check_bonuses, parse_bonuses, parse_caps, period_key
@@ -210,3 +211,51 @@ def test_no_first_order_bonus_without_the_rule_or_an_earning():
     # Then the first earns its points only, the second nothing
     assert [e.key.kind for e in written] == ["earn"] and ledger.balance(WS, CID).total == 100
     assert nothing == [] and off_ledger.ledgers == {}
+
+
+def birthday_setup(rules: LoyaltyRules | None = None) -> tuple[BirthdayBonus, FakePointsLedger]:
+    rules = rules or replace(on(), bonuses={"birthday": 40})
+    ledger = FakePointsLedger()
+    return BirthdayBonus(PointsActions(ledger, Settings(rules), Profiles())), ledger  # type: ignore[arg-type]
+
+
+def jane(birthday: str = "12-06", zone: str | None = "America/New_York") -> CustomerProfile:
+    return CustomerProfile(WS, CID, birthday=birthday, timezone=zone)
+
+
+def test_the_birthday_bonus_is_credited_on_the_day_in_the_customers_zone_once_a_year():
+    # Given Jane, born on 6 December, in New York (UTC-5), and a birthday bonus of 40
+    service, ledger = birthday_setup()
+    # When the nightly walk sees her at 02:00 UTC on 6 December (the 5th in New York), then
+    # at 02:00 UTC on 7 December (the 6th there) three times, and a year later
+    before = service.on_profiles(WS, [jane()], datetime(2026, 12, 6, 2, 0, tzinfo=UTC))
+    on_the_day = [
+        service.on_profiles(WS, [jane()], datetime(2026, 12, 7, 2, 0, tzinfo=UTC)) for _ in range(3)
+    ]
+    next_year = service.on_profiles(WS, [jane()], datetime(2027, 12, 7, 2, 0, tzinfo=UTC))
+    # Then one bonus a year, keyed by the year, available at once
+    assert (before, on_the_day, next_year) == (0, [1, 0, 0], 1)
+    keys = [e.key for e in ledger.entries(WS, CID, 10, None)[0]]
+    assert keys == [EntryKey("bonus", "birthday:2026", "bonus"), EntryKey("bonus", "birthday:2027", "bonus")]
+    assert ledger.balance(WS, CID).view(date(2027, 12, 7)).available == 80
+
+
+def test_no_birthday_bonus_without_the_rule_a_birthday_or_a_known_day():
+    # Given a workspace without a birthday bonus, and one with it
+    without, without_ledger = birthday_setup(on())
+    service, ledger = birthday_setup()
+    at = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    # When the walk sees customers with no birthday, another day, a bad one, or (with the
+    # zone unknown: the workspace's default, UTC) 29 February in a common year on the 28th
+    counts = [
+        without.on_profiles(WS, [jane(zone=None)], at),
+        service.on_profiles(WS, [jane(birthday=None)], at),
+        service.on_profiles(WS, [jane(birthday="12-07")], at),
+        service.on_profiles(WS, [jane(birthday="banana")], at),
+        service.on_profiles(
+            WS, [jane(birthday="02-29", zone=None)], datetime(2027, 2, 28, 12, 0, tzinfo=UTC)
+        ),
+    ]
+    # Then only the last is credited
+    assert counts == [0, 0, 0, 0, 1]
+    assert without_ledger.ledgers == {} and ledger.balance(WS, CID).total == 40

@@ -245,6 +245,7 @@ class Container(Adapters):
 
     @cached_property
     def scoring(self) -> ScoringService:
+        from chalicelib.domain.loyalty.bonuses import BirthdayBonus
         from chalicelib.domain.nightly import ScoringService
 
         return ScoringService(
@@ -253,6 +254,7 @@ class Container(Adapters):
             store=self.nightly_store,
             membership=self.membership,
             fitter=_fit_workspace,
+            birthdays=BirthdayBonus(self.points_actions).on_profiles,
         )
 
     # -- privacy ----------------------------------------------------------------------

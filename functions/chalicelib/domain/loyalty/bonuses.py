@@ -11,12 +11,15 @@ the cap: over it, 409 `cap_reached` and nothing written; a replay never counts t
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.enrolment import Actor, EnrolmentService, MembershipView
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.ingest_images import IngestChange
@@ -26,6 +29,7 @@ from chalicelib.domain.loyalty.ports import BonusLedger, LoyaltySettings, OrderP
 from chalicelib.domain.loyalty.rules import (
     ACTION,
     AUTOMATIC,
+    BIRTHDAY,
     BONUS,
     ENROLMENT,
     FIRST_ORDER,
@@ -34,6 +38,7 @@ from chalicelib.domain.loyalty.rules import (
 )
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.ports import EnrolmentStore, ProfileReader
+from chalicelib.domain.timezones import zone_for_phone
 
 MAX_ID = 128
 
@@ -95,17 +100,19 @@ class PointsActions:
             )
         return stored
 
-    def credit(self, workspace_id: str, customer_id: str, action: str, at: datetime) -> LedgerEntry | None:
+    def credit(
+        self, workspace_id: str, customer_id: str, action: str, at: datetime, once: str | None = None
+    ) -> LedgerEntry | None:
         """An automatic action's bonus, once per customer ever (the entry ("bonus", action,
-        "bonus")): the entry written now, or None (no bonus set, loyalty off, written before,
-        over its cap: nothing written)."""
+        "bonus"); `once` instead of the action: `birthday:2026`): the entry written now, or
+        None (no bonus set, loyalty off, written before, over its cap: nothing written)."""
         settings = self.workspaces.settings(workspace_id)
         if settings is None or not settings.loyalty.enabled:
             return None
         points = settings.loyalty.bonuses.get(action)
         if points is None:
             return None
-        key = EntryKey(BONUS, action, BONUS)
+        key = EntryKey(BONUS, once or action, BONUS)
         if self.ledger.entry(workspace_id, customer_id, key) is not None:
             return None
         entry = LedgerEntry(workspace_id=workspace_id, customer_id=customer_id, key=key, points=points, at=at)
@@ -157,3 +164,47 @@ class EnrolmentWithBonus(EnrolmentService):
         if profile is not None:  # the surviving profile of a merged-away id
             self.bonuses.credit(workspace_id, profile.customer_id, ENROLMENT, self.now())
         return view
+
+
+class BirthdayBonus:
+    """The `birthday` bonus, once a year (the entry ("bonus", "birthday:<year>", "bonus")), on
+    the customer's birthday in their zone (their own, else their phone country's, else the
+    workspace's default zone). The nightly job hands it each page of its walk: its runs are a
+    day apart, so every customer's local day is seen once a day, on that run."""
+
+    def __init__(self, bonuses: PointsActions) -> None:
+        self.bonuses = bonuses
+
+    def on_profiles(self, workspace_id: str, profiles: list[CustomerProfile], now: datetime) -> int:
+        """The bonuses credited for this page (nothing read when loyalty is off or no bonus is set
+        beyond the workspace's settings)."""
+        settings = self.bonuses.workspaces.settings(workspace_id)
+        if settings is None or not settings.loyalty.enabled or BIRTHDAY not in settings.loyalty.bonuses:
+            return 0
+        credited = 0
+        for profile in profiles:
+            today = _local_day(profile, now, settings.default_timezone)
+            if today is None or not _is_birthday(profile.birthday, today):
+                continue
+            once = f"{BIRTHDAY}:{today.year}"
+            if self.bonuses.credit(workspace_id, profile.customer_id, BIRTHDAY, now, once) is not None:
+                credited += 1
+        return credited
+
+
+def _local_day(profile: CustomerProfile, now: datetime, default_zone: str) -> date | None:
+    try:
+        zone = ZoneInfo(profile.timezone or zone_for_phone(profile.phone) or default_zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return now.astimezone(zone).date()
+
+
+def _is_birthday(birthday: str | None, today: date) -> bool:
+    """`MM-DD` (or `YYYY-MM-DD`) falls on `today`; 29 February on the 28th in a common year."""
+    try:
+        month, day = (int(x) for x in (birthday or "").split("-")[-2:])
+        last = calendar.monthrange(today.year, month)[1]
+    except ValueError:
+        return False
+    return (today.month, today.day) == (month, min(day, last))
