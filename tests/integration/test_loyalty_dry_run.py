@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from chalicelib.domain.workspace_settings import LoyaltyRules
 from patron.harness import Harness
@@ -58,3 +59,27 @@ def test_the_service_runs_with_an_injected_clock_and_caps_the_customers(stage, w
     )
     # Then the current rules (off) give nothing, the proposed floor(122 x 0.5) = 61
     assert (got["current"]["points"], got["proposed"]["points"], got["difference"]) == (0, 61, 61)
+
+
+def test_the_api_dry_run_answers_the_same_and_writes_nothing(stage, ws):
+    # Given loyalty on at 1 point per unit, and Jane's paid order of 122.00 on 20 November
+    stage.container.workspaces.set_loyalty(ws.workspace_id, LoyaltyRules(enabled=True))
+    stage.send(ws, "shopify", "orders/create", event_bytes("shopify/orders_create.json"))
+    stage.drain()
+    before = every_item(stage)
+    headers = {"Authorization": f"Bearer {ws.api_key}", "Content-Type": "application/json"}
+
+    def post(body: dict) -> Any:
+        return stage.http.http.post("/workspace/loyalty/dry-run", headers=headers, body=json.dumps(body))
+
+    # When 2 points per unit and a first-order bonus of 10 are dry-run from 1 December,
+    # and bodies with an unknown field, a zero rate, a bad bonus
+    done = post({"points_per_unit": "2", "bonuses": {"first_order": 10}, "at": "2026-12-01T00:00:00Z"})
+    bad = [post(b) for b in ({"rate": 2}, {"points_per_unit": "0"}, {"bonuses": {"Bad": 1}})]
+    # Then the answer compares the current and proposed points, the bad bodies are 400
+    assert done.status_code == 200, done.body
+    shown = json.loads(done.body)
+    assert (shown["current"]["points"], shown["proposed"]["points"], shown["difference"]) == (122, 254, 132)
+    assert [b.status_code for b in bad] == [400, 400, 400]
+    # And nothing was written (but the API's own per-minute request counter)
+    assert [i for i in every_item(stage) if not i["pk"]["S"].endswith("#RATE")] == before

@@ -11,15 +11,18 @@ no ledger, no rules.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, Protocol
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.loyalty.model import earned_points
 from chalicelib.domain.loyalty.ports import LoyaltySettings
-from chalicelib.domain.loyalty.rules import FIRST_ORDER
+from chalicelib.domain.loyalty.rules import FIRST_ORDER, check_bonuses
 from chalicelib.domain.workspace_settings import LoyaltyRules
 
 MAX_CUSTOMERS = 1000
@@ -97,3 +100,25 @@ class LoyaltyDryRun:
             "proposed": after.json(),
             "difference": after.json()["points"] - current.json()["points"],
         }
+
+
+class DryRunIn(BaseModel):
+    """The body of `POST /workspace/loyalty/dry-run`: the rules to change (the others as
+    they are), how far back and how many customers."""
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: StrictBool | None = None
+    points_per_unit: Decimal | None = Field(default=None, gt=0, le=1000, allow_inf_nan=False)
+    bonuses: dict[str, StrictInt] | None = None
+    days: StrictInt = Field(default=30, ge=1, le=365)
+    customers: StrictInt = Field(default=200, ge=1, le=MAX_CUSTOMERS)
+    at: AwareDatetime | None = None
+
+    def proposed(self, rules: LoyaltyRules) -> LoyaltyRules:
+        """The current rules with this body's changes (RulesError: a bonus is not valid)."""
+        return replace(
+            rules,
+            enabled=rules.enabled if self.enabled is None else self.enabled,
+            points_per_unit=rules.points_per_unit if self.points_per_unit is None else self.points_per_unit,
+            bonuses=rules.bonuses if self.bonuses is None else check_bonuses(self.bonuses),
+        )
