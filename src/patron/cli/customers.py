@@ -15,6 +15,7 @@ from patron.cli.base import (
 )
 from patron.cli.loyalty import adjust_points, points
 from patron.cli.loyalty_rules import award
+from patron.cli.tiers import set_tier, tier
 
 
 @click.group("customers")
@@ -66,6 +67,8 @@ customers.add_command(
 )
 customers.add_command(points)
 customers.add_command(adjust_points)
+customers.add_command(tier)
+customers.add_command(set_tier)
 customers.add_command(award)
 
 

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from chalicelib.domain.ingest_images import IngestChange
 from chalicelib.domain.loyalty.model import EntryKey, LedgerEntry, PointsBalance
 from chalicelib.domain.loyalty.rules import CapCounter
+from chalicelib.domain.loyalty.tiers import TierChange, TierState
 from chalicelib.domain.workspace_settings import WorkspaceSettings
 
 
@@ -71,4 +72,36 @@ class BonusLedger(PointsLedger, Protocol):
         """As `earn`, and in the same transaction adds 1 to the cap's counter, only while it
         is below `cap.max`: all or nothing. False (nothing written, nothing counted) when the
         key exists or the cap is reached."""
+        ...
+
+
+class OrderTiers(Protocol):
+    """The ingest consumer's collaborator after the points: a customer's tier, up at once."""
+
+    def on_order(self, change: IngestChange, now: datetime, customer_id: str | None) -> Any: ...
+
+
+class TierReader(Protocol):
+    """A customer's current tier (None: no tier), for the earning rate's multiplier."""
+
+    def tier_of(self, workspace_id: str, customer_id: str) -> str | None: ...
+
+
+class TierStore(TierReader, Protocol):
+    """Customers' tier states and their audit (adapters/tier_store.py, tests/unit/fake_tiers.py)."""
+
+    def get(self, workspace_id: str, customer_id: str) -> TierState | None: ...
+
+    def save(self, state: TierState, change: TierChange | None) -> bool:
+        """Writes `state` as version `state.version + 1` if the stored version is still
+        `state.version` (0: none stored), with the audit entry `change`, in one transaction;
+        False (nothing written) when another writer got there first."""
+        ...
+
+    def states(self, workspace_id: str, limit: int, cursor: str | None) -> tuple[list[TierState], str | None]:
+        """A page of the workspace's recorded tier states (a Query, never a scan)."""
+        ...
+
+    def changes(self, workspace_id: str, customer_id: str) -> list[TierChange]:
+        """A customer's audit entries, oldest first."""
         ...
