@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from chalicelib.domain.loyalty.model import EARN, EntryKey, LedgerEntry, PointsBalance
+from chalicelib.domain.loyalty.rules import CapCounter
 
 
 class FakePointsLedger:
@@ -87,3 +88,16 @@ class FakePointsLedger:
         after = [e for e in ordered if cursor is None or sk(e.key) > cursor]
         page = after[:limit]
         return page, (sk(page[-1].key) if len(after) > limit else None)
+
+    _cap_lock = threading.Lock()  # its own (earn may take self.lock): check, count and write at once
+
+    def earn_capped(self, entry: LedgerEntry, cap: CapCounter) -> bool:
+        with self._cap_lock:
+            counts: dict[tuple[str, str, str, str], int] = self.__dict__.setdefault("cap_counts", {})
+            counted = (entry.workspace_id, entry.customer_id, cap.action, cap.period_key)
+            if self.entry(entry.workspace_id, entry.customer_id, entry.key) is not None:
+                return False
+            if counts.get(counted, 0) >= cap.max:
+                return False
+            counts[counted] = counts.get(counted, 0) + 1
+            return self.earn(entry)

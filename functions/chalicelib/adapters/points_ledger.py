@@ -17,6 +17,7 @@ from typing import Any
 from chalicelib.adapters.codec import from_item, to_av, to_item
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.domain.loyalty.model import EARN, EntryKey, LedgerEntry, PointsBalance
+from chalicelib.domain.loyalty.rules import CapCounter
 from chalicelib.domain.timemath import iso, parse_iso
 
 BALANCE_SK = "BAL"
@@ -34,6 +35,11 @@ def entry_sk(key: EntryKey) -> str:
 def order_pointer_pk(workspace_id: str, order_id: str) -> str:
     """An order's earning, found by the order: one small item per order (no hot partition)."""
     return f"W#{workspace_id}#PTSO#{order_id}"
+
+
+def cap_sk(cap: CapCounter) -> str:
+    """A capped action's counter for one customer and period (beside the ledger's `E#`)."""
+    return f"CAP#{cap.action}#{cap.period_key}"
 
 
 def lot_attribute(day: date) -> str:
@@ -227,6 +233,27 @@ class DynamoPointsLedger:
         entries = [entry_from_item(from_item(i) or {}) for i in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
         return entries, (last["sk"]["S"] if last else None)
+
+    def earn_capped(self, entry: LedgerEntry, cap: CapCounter) -> bool:
+        """As `earn` (a bonus: no order pointer), with the cap's counter moved in the same
+        transaction: `ADD n :1` only while `n < max` (docs/data-model.md#points-ledger)."""
+        counter = {
+            "Update": {
+                "TableName": self.t.table,
+                "Key": {
+                    "pk": {"S": ledger_pk(entry.workspace_id, entry.customer_id)},
+                    "sk": {"S": cap_sk(cap)},
+                },
+                "UpdateExpression": "SET t = :t ADD n :one",
+                "ConditionExpression": "attribute_not_exists(n) OR n < :max",
+                "ExpressionAttributeValues": {
+                    ":t": {"S": "ptscap"},
+                    ":one": to_av(1),
+                    ":max": to_av(cap.max),
+                },
+            }
+        }
+        return self._transact([self._put_new(entry), self._balance_add(entry, entry.available_on), counter])
 
 
 def erase_reasons(client: Any, table: str, workspace_id: str, customer_id: str) -> int:

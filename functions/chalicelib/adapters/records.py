@@ -252,4 +252,11 @@ def snapshot(item: dict[str, Any]) -> OrderSnapshot:
         history=tuple((str(h[0]), str(h[1])) for h in item.get("hist") or []),
         titles=tuple(str(li["t"]) for li in lines if li.get("t"))[:3],
         deleted=is_deleted(item),
+        subtotal=_part(item.get("sub")),
+        shipping=_part(item.get("shp")),
+        tax=_part(item.get("tax")),
     )
+
+
+def _part(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))

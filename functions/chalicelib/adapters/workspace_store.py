@@ -25,7 +25,7 @@ from chalicelib.domain.predict import ModelParams
 from chalicelib.domain.scoring import RfmEdges
 from chalicelib.domain.tier_rules import Tier, TierRules
 from chalicelib.domain.timemath import iso
-from chalicelib.domain.workspace_settings import LoyaltyRules, WorkspaceSettings
+from chalicelib.domain.workspace_settings import ActionCap, LoyaltyRules, WorkspaceSettings
 
 if TYPE_CHECKING:  # the sending rules import the messaging core: not at cold start
     from chalicelib.domain.messaging.sending import SendingChanges
@@ -67,6 +67,9 @@ def loyalty_item(rules: LoyaltyRules) -> dict[str, Any]:
         "rwd": rules.return_window_days,
         "tm": dict(rules.tier_multipliers),
         "imp": rules.import_policy,
+        **({"bo": dict(rules.bonuses)} if rules.bonuses else {}),
+        **({"eo": rules.earn_on} if rules.earn_on != "total" else {}),
+        **({"ca": {a: {"m": c.max, "p": c.period} for a, c in rules.caps.items()}} if rules.caps else {}),
     }
 
 
@@ -79,6 +82,9 @@ def loyalty_from_item(value: dict[str, Any] | None) -> LoyaltyRules:
         return_window_days=int(value.get("rwd", 30)),
         tier_multipliers={k: Decimal(str(v)) for k, v in (value.get("tm") or {}).items()},
         import_policy=str(value.get("imp", "none")),
+        bonuses={k: int(v) for k, v in (value.get("bo") or {}).items()},
+        earn_on=str(value.get("eo") or "total"),
+        caps={k: ActionCap(int(v["m"]), str(v["p"])) for k, v in (value.get("ca") or {}).items()},
     )
 
 

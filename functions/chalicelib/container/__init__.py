@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from chalicelib.domain.ingest import IngestService
     from chalicelib.domain.limits import RequestLimits
     from chalicelib.domain.loyalty.adjust import PointsAdjustments
+    from chalicelib.domain.loyalty.bonuses import PointsActions
+    from chalicelib.domain.loyalty.dry_run import LoyaltyDryRun
     from chalicelib.domain.loyalty.history import HistoricalPoints
     from chalicelib.domain.loyalty.ledger import PointsService
     from chalicelib.domain.loyalty.tier_service import TierService
@@ -153,6 +155,7 @@ class Container(Adapters):
 
     @cached_property
     def ingest_pipeline(self) -> IngestPipeline:
+        from chalicelib.domain.loyalty.bonuses import FirstOrderBonus
         from chalicelib.domain.pipeline import IngestPipeline
 
         return IngestPipeline(
@@ -163,7 +166,7 @@ class Container(Adapters):
             later=self.held_notifications,
             orders=self.order_reader,
             coupons=self.coupon_redemptions,
-            points=self.points,
+            points=FirstOrderBonus(self.points, self.points_actions),
             tiers=self.tiers,
         )
 
@@ -195,9 +198,11 @@ class Container(Adapters):
     @cached_property
     def enrolments(self) -> EnrolmentService:
         """Loyalty membership: enrol, leave, member numbers (docs/loyalty.md#membership)."""
-        from chalicelib.domain.enrolment import EnrolmentService
+        from chalicelib.domain.loyalty.bonuses import EnrolmentWithBonus
 
-        return EnrolmentService(profiles=self.profile_store, store=self.enrolment_store)
+        return EnrolmentWithBonus(
+            profiles=self.profile_store, store=self.enrolment_store, bonuses=self.points_actions
+        )
 
     @cached_property
     def customer_walk(self) -> CustomerWalk:
@@ -260,6 +265,7 @@ class Container(Adapters):
 
     @cached_property
     def scoring(self) -> ScoringService:
+        from chalicelib.domain.loyalty.bonuses import BirthdayBonus
         from chalicelib.domain.nightly import ScoringService
 
         return ScoringService(
@@ -268,6 +274,7 @@ class Container(Adapters):
             store=self.nightly_store,
             membership=self.membership,
             fitter=_fit_workspace,
+            birthdays=BirthdayBonus(self.points_actions).on_profiles,
         )
 
     # -- privacy ----------------------------------------------------------------------
@@ -429,6 +436,22 @@ class Container(Adapters):
         from chalicelib.domain.loyalty.adjust import PointsAdjustments
 
         return PointsAdjustments(
+            ledger=self.points_ledger, workspaces=self.workspaces, profiles=self.profile_store
+        )
+
+    @cached_property
+    def loyalty_dry_run(self) -> LoyaltyDryRun:
+        """Proposed points rules against recent orders, writing nothing (docs/loyalty.md#dry-run)."""
+        from chalicelib.domain.loyalty.dry_run import LoyaltyDryRun
+
+        return LoyaltyDryRun(customers=self.customer_walk, workspaces=self.workspaces)
+
+    @cached_property
+    def points_actions(self) -> PointsActions:
+        """Loyalty points: bonuses for custom actions (docs/loyalty.md#bonuses)."""
+        from chalicelib.domain.loyalty.bonuses import PointsActions
+
+        return PointsActions(
             ledger=self.points_ledger, workspaces=self.workspaces, profiles=self.profile_store
         )
 

@@ -87,12 +87,14 @@ class ScoringService:
         store: NightlyStore,
         membership: MembershipApplier | None = None,
         fitter: Callable[..., ModelParams] | None = None,
+        birthdays: Callable[[str, list[CustomerProfile], datetime], object] | None = None,
     ) -> None:
         self.workspaces = workspaces
         self.walk = walk
         self.store = store
         self.membership = membership
         self.fitter = fitter  # (x, tx, T, m, fitted_at) -> ModelParams; numpy/scipy, so injected
+        self.birthdays = birthdays  # each page's profiles: the points' birthday bonus (loyalty)
 
     def nightly(self, now: datetime, time_left: Callable[[], float] | None = None) -> dict[str, Any]:
         """Advance every workspace's run for `now`'s UTC day while time is left."""
@@ -200,6 +202,8 @@ class ScoringService:
                     rows.append(row)
             if rows:
                 self.store.put_rows(workspace_id, day, cursor.pages, rows)
+            if self.birthdays is not None:  # keyed once a year: a page done again adds nothing
+                self.birthdays(workspace_id, live, now)
             moved = self.store.advance(
                 cursor,
                 position=page.after.dumps(),

@@ -44,6 +44,11 @@ class OrderSnapshot:
     history: tuple[tuple[str, str], ...] = field(default=())
     titles: tuple[str, ...] = ()  # the line items' titles, for messages ("last product")
     deleted: bool = False  # more deletions than restorations seen (WooCommerce order.deleted)
+    # the parts of `total` as the storefront reported them (None: not reported): subtotal
+    # after discounts, shipping, tax; the points' earning base reads them (`earn_on`)
+    subtotal: Decimal | None = None
+    shipping: Decimal | None = None
+    tax: Decimal | None = None
 
     @property
     def counted(self) -> bool:

@@ -63,13 +63,22 @@ IMPORT_POLICIES = ("none", "historical")  # LoyaltyRules.import_policy
 
 
 @dataclass(frozen=True)
+class ActionCap:
+    """At most `max` bonuses of an action per customer and period (`day`, `month`, `year`
+    of the UTC calendar, or `lifetime`)."""
+
+    max: int
+    period: str
+
+
+@dataclass(frozen=True)
 class LoyaltyRules:
     """A workspace's points rules (`loyalty` in its settings; docs/loyalty.md). Off by
     default: nothing is earned until a workspace switches it on.
 
     Earning: floor(earning base x points_per_unit x the tier's multiplier) whole points for a
-    paid live order, where the earning base is the order's total as paid (after discounts,
-    shipping and tax included, as the storefront reports it) in the workspace currency.
+    paid live order, where the earning base is the part of the order `earn_on` names (by
+    default its total as paid, shipping and tax included) in the workspace currency.
     Points stay pending until the start of the UTC day after payment + return_window_days.
     """
 
@@ -81,6 +90,14 @@ class LoyaltyRules:
     # a history import's orders: "none" earn nothing, "historical" one dated entry per
     # customer at the import's end (domain/loyalty/history.py; docs/loyalty.md)
     import_policy: str = "none"
+    # Bonuses for actions (chalicelib.domain.loyalty.rules, checked there): points per action,
+    # available at once; an action without a bonus earns nothing
+    bonuses: dict[str, int] = field(default_factory=dict)
+    # caps per action and period (an action without a cap has none)
+    caps: dict[str, ActionCap] = field(default_factory=dict)
+    # what an order earns on (chalicelib.domain.loyalty.rules.earning_base): "total" (as
+    # paid), "subtotal" (after discounts), "subtotal_shipping", "subtotal_tax"
+    earn_on: str = "total"
 
     def rate(self, tier: str | None = None) -> Decimal:
         """Points per unit of net spend for a customer of `tier`."""

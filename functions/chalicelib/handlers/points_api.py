@@ -117,3 +117,52 @@ def preview_tiers() -> dict[str, Any]:
     except (ValueError, TypeError, AttributeError) as exc:
         raise BadRequest("invalid tier rules", [{"field": "body", "error": str(exc)[:200]}]) from exc
     return container().tiers.preview(ws, rules, now_utc())
+
+
+@bp.route("/customers/{customer_id}/points/actions", methods=["POST"])
+@api
+def award_action(customer_id: str) -> Response:
+    """`{"action": "review", "id": "<external id>"}`: the action's bonus entry, once per id."""
+    from pydantic import ValidationError
+
+    from chalicelib.domain.loyalty.bonuses import ActionIn
+    from chalicelib.domain.loyalty.ledger import entry_json
+    from chalicelib.domain.models import now_utc
+    from chalicelib.parsers import field_errors
+
+    ws = workspace_id()
+    logger.append_keys(customer_id=customer_id)
+    try:
+        body = ActionIn.model_validate_json(bp.current_request.raw_body or b"")
+    except ValidationError as exc:
+        raise BadRequest("invalid action", field_errors(exc)) from exc
+    entry = container().points_actions.award(ws, customer_id, body, now_utc())
+    return json_response(entry_json(entry), 200)
+
+
+@bp.route("/workspace/loyalty/dry-run", methods=["POST"])
+@api
+def loyalty_dry_run() -> dict[str, Any]:
+    """Proposed points rules against the workspace's recent orders, beside the current rules;
+    writes nothing (docs/loyalty.md#dry-run)."""
+    from pydantic import ValidationError
+
+    from chalicelib.domain.loyalty.dry_run import DryRunIn
+    from chalicelib.domain.loyalty.rules import RulesError
+    from chalicelib.domain.models import now_utc
+    from chalicelib.parsers import field_errors
+
+    ws = workspace_id()
+    try:
+        body = DryRunIn.model_validate_json(bp.current_request.raw_body or b"{}")
+    except ValidationError as exc:
+        raise BadRequest("invalid dry-run", field_errors(exc)) from exc
+    found = container()
+    settings = found.workspaces.settings(ws)
+    if settings is None:
+        raise BadRequest("the workspace has no settings", [])
+    try:
+        proposed = body.proposed(settings.loyalty)
+    except RulesError as exc:
+        raise BadRequest(str(exc), [{"field": "bonuses", "error": str(exc)}]) from exc
+    return found.loyalty_dry_run.run(ws, proposed, body.at or now_utc(), body.days, body.customers)

@@ -96,6 +96,10 @@ class GenericOrder(_M):
     number: str | None = None
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     total: MoneyStr
+    # optional parts of `total` (the points' earning base, docs/loyalty.md): after discounts
+    subtotal: MoneyStr | None = None
+    shipping: MoneyStr | None = None
+    tax: MoneyStr | None = None
     status: OrderStatus
     channel: str = "web"
     created_at: AwareStamp
@@ -181,6 +185,10 @@ def _person(delivery: Delivery, c: GenericCustomerRef) -> Person:
     )
 
 
+def _money(value: str | None) -> Decimal | None:
+    return Decimal(value) if value is not None else None
+
+
 def parse_order(body: bytes, delivery: Delivery) -> IngestPayload:
     o = GenericOrder.model_validate_json(body, context=window(delivery))
     return Order(
@@ -188,6 +196,9 @@ def parse_order(body: bytes, delivery: Delivery) -> IngestPayload:
         number=o.number,
         currency=o.currency,
         total=Decimal(o.total),
+        subtotal=_money(o.subtotal),
+        shipping=_money(o.shipping),
+        tax=_money(o.tax),
         status=o.status,
         cancelled_at=o.updated_at if o.status is OrderStatus.CANCELLED else None,
         created_at=o.created_at,

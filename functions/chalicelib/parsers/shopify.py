@@ -98,6 +98,19 @@ class ShopifyRefund(_M):
         return sum((r.subtotal + r.total_tax for r in self.refund_line_items), Decimal(0))
 
 
+class ShopifyMoney(_M):
+    amount: Decimal
+
+
+class ShopifyMoneySet(_M):
+    shop_money: ShopifyMoney | None = None
+
+
+class ShopifyShippingLine(_M):
+    price: Decimal | None = None
+    discounted_price: Decimal | None = None
+
+
 class ShopifyAddress(_M):
     phone: str | None = None
     country_code: str | None = None
@@ -127,6 +140,8 @@ class ShopifyOrder(_M):
     subtotal_price: Decimal | None = None
     total_tax: Decimal | None = None
     total_discounts: Decimal | None = None
+    total_shipping_price_set: ShopifyMoneySet | None = None
+    shipping_lines: list[ShopifyShippingLine] = []
     financial_status: str | None = None
     fulfillment_status: str | None = None
     cancelled_at: Stamp | None = None
@@ -265,6 +280,18 @@ def _status(o: ShopifyOrder) -> OrderStatus:
     return OrderStatus.PENDING
 
 
+def _shipping(o: ShopifyOrder) -> Decimal | None:
+    """The order's shipping (shop money), kept only when not zero (it is stored)."""
+    money = o.total_shipping_price_set.shop_money if o.total_shipping_price_set else None
+    if money is not None:
+        amount = money.amount
+    else:
+        amount = sum(
+            (line.discounted_price or line.price or Decimal(0) for line in o.shipping_lines), Decimal(0)
+        )
+    return amount or None
+
+
 def parse_order(body: bytes, delivery: Delivery) -> IngestPayload:
     o = ShopifyOrder.model_validate_json(body, context=window(delivery))
     phone = o.phone or (o.billing_address.phone if o.billing_address else None)
@@ -275,6 +302,7 @@ def parse_order(body: bytes, delivery: Delivery) -> IngestPayload:
         total=o.total_price,
         subtotal=o.subtotal_price,
         tax=o.total_tax,
+        shipping=_shipping(o),
         discounts=o.total_discounts,
         status=_status(o),
         financial_status=o.financial_status,

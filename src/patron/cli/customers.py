@@ -14,6 +14,7 @@ from patron.cli.base import (
     workspace_option,
 )
 from patron.cli.loyalty import adjust_points, points
+from patron.cli.loyalty_rules import award
 from patron.cli.tiers import set_tier, tier
 
 
@@ -68,6 +69,7 @@ customers.add_command(points)
 customers.add_command(adjust_points)
 customers.add_command(tier)
 customers.add_command(set_tier)
+customers.add_command(award)
 
 
 def _membership(action: str, about: str) -> click.Command:

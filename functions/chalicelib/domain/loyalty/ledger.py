@@ -35,6 +35,7 @@ from chalicelib.domain.loyalty.model import (
     reversed_target,
 )
 from chalicelib.domain.loyalty.ports import LoyaltySettings, PointsLedger, TierReader
+from chalicelib.domain.loyalty.rules import earning_base
 from chalicelib.domain.models import OrderStatus
 from chalicelib.domain.order_snapshot import OrderRefund, public_order_id
 from chalicelib.domain.ports import ProfileReader
@@ -98,7 +99,8 @@ class PointsService:
         earning = self.ledger.earning_of(snap.workspace_id, order_id)
         paid_at = _paid_at(order)
         if earning is None and paid_at is not None and snap.counted:  # not cancelled nor deleted
-            base_here = settings.convert(snap.total, snap.currency)
+            base = earning_base(snap, settings.loyalty.earn_on)  # in the order's currency
+            base_here = settings.convert(base, snap.currency)
             tiered = self.tiers is not None and settings.tiers.tiers  # no tiers: no read
             tier = self.tiers.tier_of(snap.workspace_id, customer_id) if self.tiers and tiered else None
             rate = settings.loyalty.rate(tier)
@@ -112,7 +114,7 @@ class PointsService:
                     at=paid_at,
                     order_id=order_id,
                     rate=rate,
-                    base=snap.total,
+                    base=snap.total,  # refunds are shares of what was paid, whatever earn_on
                     currency=snap.currency,
                     available_on=available_on(paid_at, settings.loyalty.return_window_days),
                 )

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from chalicelib.domain.ingest_images import IngestChange, OrderImage
 from chalicelib.domain.loyalty.model import EntryKey, LedgerEntry, PointsBalance
+from chalicelib.domain.loyalty.rules import CapCounter
 from chalicelib.domain.loyalty.tally import PointsTally
 from chalicelib.domain.loyalty.tiers import TierChange, TierState
 from chalicelib.domain.workspace_settings import WorkspaceSettings
@@ -64,6 +65,16 @@ class OrderPoints(Protocol):
     """The ingest consumer's collaborator: a live order's points (earned, reversed)."""
 
     def on_order(self, change: IngestChange, now: datetime, customer_id: str | None) -> list[Any]: ...
+
+
+class BonusLedger(PointsLedger, Protocol):
+    """The ledger as action bonuses write it: an entry counted against its cap."""
+
+    def earn_capped(self, entry: LedgerEntry, cap: CapCounter) -> bool:
+        """As `earn`, and in the same transaction adds 1 to the cap's counter, only while it
+        is below `cap.max`: all or nothing. False (nothing written, nothing counted) when the
+        key exists or the cap is reached."""
+        ...
 
 
 class OrderTiers(Protocol):

@@ -1,0 +1,210 @@
+"""Bonus points for actions (docs/loyalty.md#bonuses).
+
+A custom action (a review, a referral: any name with a bonus in the workspace's rules)
+credits its bonus once per (action, external id): the entry (action, id, "bonus") is
+written with `PointsLedger.earn`, so a replay adds nothing and answers the stored entry.
+Bonus points are available at once (no pending lot). A capped action's entry moves its
+counter (per customer, action and period) in the same transaction, only while it is below
+the cap: over it, 409 `cap_reached` and nothing written; a replay never counts twice. The automatic actions
+(`first_order`, `birthday`, `enrolment`) are keyed by Patron, never through this call.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from chalicelib.domain.customer_profile import CustomerProfile
+from chalicelib.domain.enrolment import Actor, EnrolmentService, MembershipView
+from chalicelib.domain.errors import NotFound
+from chalicelib.domain.ingest_images import IngestChange
+from chalicelib.domain.loyalty.adjust import PointsRefused
+from chalicelib.domain.loyalty.model import EARN, EntryKey, LedgerEntry
+from chalicelib.domain.loyalty.ports import BonusLedger, LoyaltySettings, OrderPoints
+from chalicelib.domain.loyalty.rules import (
+    ACTION,
+    AUTOMATIC,
+    BIRTHDAY,
+    BONUS,
+    ENROLMENT,
+    FIRST_ORDER,
+    CapCounter,
+    cap_counter,
+)
+from chalicelib.domain.models import now_utc
+from chalicelib.domain.ports import EnrolmentStore, ProfileReader
+from chalicelib.domain.timezones import zone_for_phone
+
+MAX_ID = 128
+
+
+class ActionIn(BaseModel):
+    """The body of `POST /customers/{id}/points/actions`."""
+
+    model_config = ConfigDict(extra="forbid")
+    action: str = Field(min_length=1, max_length=32)
+    id: str = Field(min_length=1, max_length=MAX_ID)
+
+    @field_validator("action")
+    @classmethod
+    def _action_name(cls, value: str) -> str:
+        if not ACTION.fullmatch(value):
+            raise ValueError("an action is a-z, 0-9 and _, starting with a letter")
+        return value
+
+    @field_validator("id")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        if not value.isprintable() or "#" in value:
+            raise ValueError("an id is printable, without #")
+        return value
+
+
+class PointsActions:
+    def __init__(self, ledger: BonusLedger, workspaces: LoyaltySettings, profiles: ProfileReader) -> None:
+        self.ledger = ledger
+        self.workspaces = workspaces
+        self.profiles = profiles
+
+    def award(self, workspace_id: str, customer_id: str, body: ActionIn, now: datetime) -> LedgerEntry:
+        """The action's bonus entry: written now, or the one an earlier delivery wrote."""
+        settings = self.workspaces.settings(workspace_id)
+        if settings is None or not settings.loyalty.enabled:
+            raise PointsRefused("loyalty is off in this workspace", "loyalty_off")
+        if body.action in AUTOMATIC:
+            raise PointsRefused(f"{body.action} is credited by Patron itself", "automatic_action")
+        points = settings.loyalty.bonuses.get(body.action)
+        if points is None:
+            raise PointsRefused(f"no bonus is set for {body.action}", "unknown_action")
+        profile = self.profiles.load(workspace_id, customer_id)
+        if profile is None:
+            raise NotFound("customer not found")
+        key = EntryKey(body.action, body.id, BONUS)
+        cid = profile.customer_id  # a merged-away id credits the surviving profile
+        stored = self.ledger.entry(workspace_id, cid, key)
+        if stored is not None:
+            return stored
+        entry = LedgerEntry(workspace_id=workspace_id, customer_id=cid, key=key, points=points, at=now)
+        cap = cap_counter(body.action, settings.loyalty.caps.get(body.action), now)
+        if self._write(entry, cap):
+            return entry
+        stored = self.ledger.entry(workspace_id, cid, key)  # written meanwhile, or over the cap
+        if stored is None:
+            raise PointsRefused(
+                f"{body.action} reached its cap of {cap.max if cap else 0} this period", "cap_reached"
+            )
+        return stored
+
+    def credit(
+        self, workspace_id: str, customer_id: str, action: str, at: datetime, once: str | None = None
+    ) -> LedgerEntry | None:
+        """An automatic action's bonus, once per customer ever (the entry ("bonus", action,
+        "bonus"); `once` instead of the action: `birthday:2026`): the entry written now, or
+        None (no bonus set, loyalty off, written before, over its cap: nothing written)."""
+        settings = self.workspaces.settings(workspace_id)
+        if settings is None or not settings.loyalty.enabled:
+            return None
+        points = settings.loyalty.bonuses.get(action)
+        if points is None:
+            return None
+        key = EntryKey(BONUS, once or action, BONUS)
+        if self.ledger.entry(workspace_id, customer_id, key) is not None:
+            return None
+        entry = LedgerEntry(workspace_id=workspace_id, customer_id=customer_id, key=key, points=points, at=at)
+        return (
+            entry if self._write(entry, cap_counter(action, settings.loyalty.caps.get(action), at)) else None
+        )
+
+    def _write(self, entry: LedgerEntry, cap: CapCounter | None) -> bool:
+        return self.ledger.earn(entry) if cap is None else self.ledger.earn_capped(entry, cap)
+
+
+class FirstOrderBonus:
+    """The ingest consumer's OrderPoints with the `first_order` bonus: credited once per
+    customer, ever, when an order's earning is first written to their ledger."""
+
+    def __init__(self, points: OrderPoints, bonuses: PointsActions) -> None:
+        self.points = points
+        self.bonuses = bonuses
+
+    def on_order(self, change: IngestChange, now: datetime, customer_id: str | None) -> list[Any]:
+        written = self.points.on_order(change, now, customer_id)
+        for entry in list(written):
+            if isinstance(entry, LedgerEntry) and entry.key.source == "order" and entry.key.kind == EARN:
+                bonus = self.bonuses.credit(entry.workspace_id, entry.customer_id, FIRST_ORDER, entry.at)
+                if bonus is not None:
+                    written.append(bonus)
+        return written
+
+
+class EnrolmentWithBonus(EnrolmentService):
+    """Enrolment (domain/enrolment.py) with the `enrolment` bonus: credited once per customer,
+    ever, when an enrolment through the API or the CLI makes them a member."""
+
+    def __init__(
+        self,
+        profiles: ProfileReader,
+        store: EnrolmentStore,
+        bonuses: PointsActions,
+        now: Callable[[], datetime] = now_utc,
+    ) -> None:
+        super().__init__(profiles, store, now)
+        self.bonuses = bonuses
+
+    def enrol(
+        self, workspace_id: str, customer_id: str, actor: Actor, reason: str | None = None
+    ) -> MembershipView:
+        view = super().enrol(workspace_id, customer_id, actor, reason)
+        profile = self.profiles.load(workspace_id, customer_id) if view.member else None
+        if profile is not None:  # the surviving profile of a merged-away id
+            self.bonuses.credit(workspace_id, profile.customer_id, ENROLMENT, self.now())
+        return view
+
+
+class BirthdayBonus:
+    """The `birthday` bonus, once a year (the entry ("bonus", "birthday:<year>", "bonus")), on
+    the customer's birthday in their zone (their own, else their phone country's, else the
+    workspace's default zone). The nightly job hands it each page of its walk: its runs are a
+    day apart, so every customer's local day is seen once a day, on that run."""
+
+    def __init__(self, bonuses: PointsActions) -> None:
+        self.bonuses = bonuses
+
+    def on_profiles(self, workspace_id: str, profiles: list[CustomerProfile], now: datetime) -> int:
+        """The bonuses credited for this page (nothing read when loyalty is off or no bonus is set
+        beyond the workspace's settings)."""
+        settings = self.bonuses.workspaces.settings(workspace_id)
+        if settings is None or not settings.loyalty.enabled or BIRTHDAY not in settings.loyalty.bonuses:
+            return 0
+        credited = 0
+        for profile in profiles:
+            today = _local_day(profile, now, settings.default_timezone)
+            if today is None or not _is_birthday(profile.birthday, today):
+                continue
+            once = f"{BIRTHDAY}:{today.year}"
+            if self.bonuses.credit(workspace_id, profile.customer_id, BIRTHDAY, now, once) is not None:
+                credited += 1
+        return credited
+
+
+def _local_day(profile: CustomerProfile, now: datetime, default_zone: str) -> date | None:
+    try:
+        zone = ZoneInfo(profile.timezone or zone_for_phone(profile.phone) or default_zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return now.astimezone(zone).date()
+
+
+def _is_birthday(birthday: str | None, today: date) -> bool:
+    """`MM-DD` (or `YYYY-MM-DD`) falls on `today`; 29 February on the 28th in a common year."""
+    try:
+        month, day = (int(x) for x in (birthday or "").split("-")[-2:])
+        last = calendar.monthrange(today.year, month)[1]
+    except ValueError:
+        return False
+    return (today.month, today.day) == (month, min(day, last))
