@@ -66,6 +66,8 @@ def entry_item(entry: LedgerEntry) -> dict[str, Any]:
         "dbt": entry.debt or None,
         "rsn": entry.reason,
         "by": entry.actor,
+        "code": entry.code,
+        "sid": entry.store_source,
     }
     item.update({k: v for k, v in optional.items() if v is not None})
     if entry.rate is not None:  # an earning entry: its reversals move these
@@ -94,6 +96,8 @@ def entry_from_item(item: dict[str, Any]) -> LedgerEntry:
         debt=int(item.get("dbt", 0)),
         reason=item.get("rsn"),
         actor=item.get("by"),
+        code=item.get("code"),
+        store_source=item.get("sid"),
     )
 
 

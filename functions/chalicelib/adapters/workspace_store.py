@@ -64,6 +64,10 @@ def loyalty_item(rules: LoyaltyRules) -> dict[str, Any]:
         "ppu": rules.points_per_unit,
         "rwd": rules.return_window_days,
         "tm": dict(rules.tier_multipliers),
+        "rvp": rules.redeem_value_per_point,
+        "rmin": rules.redeem_min_points,
+        "ras": rules.redeem_as,
+        "rcd": rules.redeem_code_valid_days,
     }
 
 
@@ -75,6 +79,10 @@ def loyalty_from_item(value: dict[str, Any] | None) -> LoyaltyRules:
         points_per_unit=Decimal(str(value.get("ppu", 1))),
         return_window_days=int(value.get("rwd", 30)),
         tier_multipliers={k: Decimal(str(v)) for k, v in (value.get("tm") or {}).items()},
+        redeem_value_per_point=Decimal(str(value.get("rvp", "0.01"))),
+        redeem_min_points=int(value.get("rmin", 100)),
+        redeem_as=str(value.get("ras", "code")),
+        redeem_code_valid_days=int(value.get("rcd", 90)),
     )
 
 

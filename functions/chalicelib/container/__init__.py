@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.limits import RequestLimits
     from chalicelib.domain.loyalty.adjust import PointsAdjustments
     from chalicelib.domain.loyalty.ledger import PointsService
+    from chalicelib.domain.loyalty.redeem import PointsRedemptions
     from chalicelib.domain.membership import MembershipService
     from chalicelib.domain.messaging.attribution import AttributionService
     from chalicelib.domain.messaging.campaigns import CampaignService
@@ -395,6 +396,19 @@ class Container(Adapters):
 
         return PointsAdjustments(
             ledger=self.points_ledger, workspaces=self.workspaces, profiles=self.profile_store
+        )
+
+    @cached_property
+    def points_redemptions(self) -> PointsRedemptions:
+        """Loyalty points redeemed for a code in the customer's store or store credit."""
+        from chalicelib.domain.loyalty.redeem import PointsRedemptions
+
+        return PointsRedemptions(
+            ledger=self.points_ledger,
+            workspaces=self.workspaces,
+            profiles=self.profile_store,
+            sources=self.workspaces,
+            discounts=self.store_discounts,
         )
 
     @cached_property

@@ -66,6 +66,12 @@ class LoyaltyRules:
     return_window_days: int = 30
     # tiers come later: a customer without a tier earns at multiplier 1
     tier_multipliers: dict[str, Decimal] = field(default_factory=dict)
+    # redemption (docs/loyalty.md#redemption): money per point in the workspace currency, the
+    # fewest points one redemption spends, a store code or store credit, a code's validity
+    redeem_value_per_point: Decimal = Decimal("0.01")
+    redeem_min_points: int = 100
+    redeem_as: str = "code"  # "code" | "store_credit"
+    redeem_code_valid_days: int = 90
 
     def rate(self, tier: str | None = None) -> Decimal:
         """Points per unit of net spend for a customer of `tier`."""

@@ -209,4 +209,8 @@ def entry_json(e: LedgerEntry) -> dict[str, Any]:
         "by": e.actor,
         "lots": {day.isoformat(): n for day, n in e.lots},
         "debt": e.debt,
+        "amount": None if e.amount is None else str(e.amount),
+        "currency": e.currency,
+        "code": e.code,
+        "source_id": e.store_source,
     }

@@ -17,6 +17,8 @@ CANCEL = "cancel"
 REVERSE = "reverse"
 MANUAL = "manual"  # the source of an operator's adjustment (its key: the Idempotency-Key)
 ADJUSTMENT = "adjustment"
+REDEEM = "redeem"  # a redemption's source and kind (its key: the Idempotency-Key)
+RESTORE = "restore"  # the give-back of a redemption the store could not make
 
 Lots = tuple[tuple[date, int], ...]  # (day, signed points) by day
 
@@ -58,6 +60,10 @@ class LedgerEntry:
     # a manual adjustment: the operator's reason and who made it (`cli` or `key:<hash prefix>`)
     reason: str | None = None
     actor: str | None = None
+    # a redemption: the code made in the store (None: store credit), from which source;
+    # its money value is `amount` in `currency`
+    code: str | None = None
+    store_source: str | None = None
 
 
 @dataclass(frozen=True)
