@@ -1,0 +1,76 @@
+"""Redemption through the Admin API on the stage (moto), its code made in the customer's
+Shopify store (the local stand-in of discountCodeBasicCreate): once per key, the amount the
+points are worth, a store that refuses gives the points back (502), refusals 409."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tests.integration.test_flow_store_coupons import TOKEN, VERSION, connect, creations
+from tests.integration.test_points_adjust_api import adjust, customer, refusal
+from tests.storefront_servers import ShopifyServer, user_errors
+
+
+def redeem(stage: Any, ws: Any, cid: str, body: dict[str, Any], key: str) -> Any:
+    headers = {"Authorization": f"Bearer {ws.api_key}", "Content-Type": "application/json"}
+    headers["Idempotency-Key"] = key
+    return stage.http.http.post(f"/customers/{cid}/points/redeem", headers=headers, body=json.dumps(body))
+
+
+@pytest.fixture
+def shop(stage, ws, monkeypatch) -> Iterator[ShopifyServer]:
+    with ShopifyServer(TOKEN, VERSION, products=0).running() as server:
+        connect(stage, ws, monkeypatch, server)
+        yield server
+
+
+def test_points_are_redeemed_once_for_a_code_in_the_customers_store(stage, ws, shop):
+    # Given Jane (an order from the connected Shopify source) with 500 points, 1 cent a point
+    cid = customer(stage, ws)
+    assert adjust(stage, ws, cid, {"points": 500, "reason": "welcome"}, "k-0").status_code == 200
+    # When she redeems 250 points, and the request is replayed
+    first = redeem(stage, ws, cid, {"points": 250}, "r-1")
+    again = redeem(stage, ws, cid, {"points": 250}, "r-1")
+    # Then one entry answers both, worth 2.50 in the workspace currency, with its code
+    assert first.status_code == 200, first.body
+    entry = json.loads(first.body)
+    assert json.loads(again.body) == entry
+    assert (entry["kind"], entry["points"], Decimal(entry["amount"])) == ("redeem", -250, Decimal("2.50"))
+    # And the store has that one single-use code for 2.50 off (a replay found it taken)
+    (made,) = shop.discounts
+    assert made["code"] == entry["code"] and made["usageLimit"] == 1
+    assert made["customerGets"]["value"]["discountAmount"]["amount"] == "2.50"
+    assert creations(shop) == 2 and entry["source_id"] == ws.sources["shopify"]["source_id"]
+    shown = json.loads(stage.get(ws, f"/customers/{cid}/points").body)
+    assert (shown["total"], shown["available"]) == (250, 250)
+    # When the key is reused with another body, too many points are asked, or too few
+    reused = redeem(stage, ws, cid, {"points": 260}, "r-1")
+    short = redeem(stage, ws, cid, {"points": 251}, "r-2")
+    small = redeem(stage, ws, cid, {"points": 99}, "r-3")
+    # Then each is refused with its reason
+    assert refusal(reused) == (409, "points_refused", "idempotency_key_reused")
+    assert refusal(short) == (409, "points_refused", "insufficient_points")
+    assert refusal(small) == (409, "points_refused", "below_minimum")
+
+
+def test_a_store_that_refuses_the_code_gives_the_points_back(stage, ws, shop):
+    # Given Jane with 500 points, and a store that refuses the next discount
+    cid = customer(stage, ws)
+    adjust(stage, ws, cid, {"points": 500, "reason": "welcome"}, "k-0")
+    shop.then(user_errors("discountCodeBasicCreate", (["basicCodeDiscount"], "Shop is frozen", "INVALID")))
+    # When she redeems 300 points
+    failed = redeem(stage, ws, cid, {"points": 300}, "r-1")
+    # Then 502 in the error shape, the points restored by a keyed entry, no code made
+    body = json.loads(failed.body)
+    assert failed.status_code == 502 and body["error"] == "store_failed"
+    assert body["details"] == {"reason": "store_failed", "restored_points": 300}
+    shown = json.loads(stage.get(ws, f"/customers/{cid}/points").body)
+    assert (shown["total"], shown["available"]) == (500, 500)
+    kinds = sorted((e["source"], e["kind"], e["points"]) for e in shown["entries"])
+    assert kinds == [("manual", "adjustment", 500), ("redeem", "redeem", -300), ("redeem", "restore", 300)]
+    assert shop.discounts == []
