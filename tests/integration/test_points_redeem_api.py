@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.cli_runs import run
 from tests.integration.test_flow_store_coupons import TOKEN, VERSION, connect, creations
 from tests.integration.test_points_adjust_api import adjust, customer, refusal
 from tests.storefront_servers import ShopifyServer, user_errors
@@ -74,3 +75,30 @@ def test_a_store_that_refuses_the_code_gives_the_points_back(stage, ws, shop):
     kinds = sorted((e["source"], e["kind"], e["points"]) for e in shown["entries"])
     assert kinds == [("manual", "adjustment", 500), ("redeem", "redeem", -300), ("redeem", "restore", 300)]
     assert shop.discounts == []
+
+
+def test_the_cli_sets_the_redemption_rules_and_redeems_as_store_credit(stage, ws, cli_on):
+    # Given Jane with 500 points
+    cid = customer(stage, ws)
+    adjust(stage, ws, cid, {"points": 500, "reason": "welcome"}, "k-0")
+    # When the workspace redeems as store credit at 2 cents a point from 50 points (CLI)
+    rules = run(
+        "workspace", "loyalty", "-w", ws.workspace_id, "--redeem-as", "store_credit",
+        "--redeem-value-per-point", "0.02", "--redeem-min-points", "50",
+    )  # fmt: skip
+    # And the CLI redeems 60 points without a key, then 600 with one
+    done = run("customers", "redeem", cid, "-w", ws.workspace_id, "--points", "60")
+    short = run("customers", "redeem", cid, "-w", ws.workspace_id, "--points", "600", "--key", "k")
+    # Then the rules are shown, the entry records 1.20 of credit (no code), the key it made
+    assert rules.exit_code == 0, rules.output
+    shown = json.loads(rules.output)
+    assert (shown["redeem_as"], shown["redeem_value_per_point"], shown["redeem_min_points"]) == (
+        "store_credit",
+        "0.02",
+        50,
+    )
+    assert done.exit_code == 0, done.output
+    entry = json.loads(done.output)["entry"]
+    assert (entry["points"], entry["amount"], entry["code"]) == (-60, "1.20", None)
+    assert short.exit_code == 2 and "insufficient_points" in short.output
+    assert json.loads(stage.get(ws, f"/customers/{cid}/points").body)["total"] == 440

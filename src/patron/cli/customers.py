@@ -13,7 +13,7 @@ from patron.cli.base import (
     workspace_container,
     workspace_option,
 )
-from patron.cli.loyalty import adjust_points, points
+from patron.cli.loyalty import adjust_points, points, redeem
 
 
 @click.group("customers")
@@ -65,6 +65,7 @@ customers.add_command(
 )
 customers.add_command(points)
 customers.add_command(adjust_points)
+customers.add_command(redeem)
 
 
 def _membership(action: str, about: str) -> click.Command:
