@@ -49,6 +49,10 @@ def test_points_are_redeemed_once_for_a_code_in_the_customers_store(stage, ws, s
     assert creations(shop) == 2 and entry["source_id"] == ws.sources["shopify"]["source_id"]
     shown = json.loads(stage.get(ws, f"/customers/{cid}/points").body)
     assert (shown["total"], shown["available"]) == (250, 250)
+    # And the code is listed with the coupons, so an order that uses it is tracked
+    listed = stage.container.coupons.get(ws.workspace_id, entry["code"])
+    assert listed is not None and (listed.store_id, listed.amount_off) == (made["id"], Decimal("2.50"))
+    assert listed.customer_id == cid and listed.message_key == "redeem:r-1"
     # When the key is reused with another body, too many points are asked, or too few
     reused = redeem(stage, ws, cid, {"points": 260}, "r-1")
     short = redeem(stage, ws, cid, {"points": 251}, "r-2")

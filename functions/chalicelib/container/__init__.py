@@ -409,6 +409,7 @@ class Container(Adapters):
             profiles=self.profile_store,
             sources=self.workspaces,
             discounts=self.store_discounts,
+            coupons=self.coupons,
         )
 
     @cached_property

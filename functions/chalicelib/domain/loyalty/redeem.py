@@ -28,7 +28,7 @@ from chalicelib.domain.loyalty.model import REDEEM, RESTORE, EntryKey, LedgerEnt
 from chalicelib.domain.loyalty.ports import LoyaltySettings, PointsLedger
 from chalicelib.domain.messaging.flow_definition import IssuedCoupon
 from chalicelib.domain.messaging.flow_engine import coupon_code
-from chalicelib.domain.messaging.ports import SourceReader, StoreDiscounts
+from chalicelib.domain.messaging.ports import CouponStore, SourceReader, StoreDiscounts
 from chalicelib.domain.models import Source
 from chalicelib.domain.money import round_money
 from chalicelib.domain.ports import ProfileReader
@@ -56,12 +56,14 @@ class PointsRedemptions:
         profiles: ProfileReader,
         sources: SourceReader | None = None,
         discounts: StoreDiscounts | None = None,
+        coupons: CouponStore | None = None,
     ) -> None:
         self.ledger = ledger
         self.workspaces = workspaces
         self.profiles = profiles
         self.sources = sources
         self.discounts = discounts
+        self.coupons = coupons  # a code made is listed, so an order using it is tracked
 
     def redeem(
         self, workspace_id: str, customer_id: str, body: RedeemIn, idempotency_key: str, now: datetime
@@ -140,13 +142,17 @@ class PointsRedemptions:
             source_id=source.source_id,
         )
         try:
-            self.discounts.create(source, coupon, _store_customer(profile, source), profile.email)
+            made = self.discounts.create(source, coupon, _store_customer(profile, source), profile.email)
         except AdminApiError as exc:
             self._give_back(entry, now)
             raise StoreFailed(
                 f"the store did not make the code; the points were given back: {exc.message}",
                 {"reason": "store_failed", "restored_points": -entry.points},
             ) from exc
+        if self.coupons is not None:  # written once (a replay gets the first)
+            self.coupons.issue(
+                entry.workspace_id, replace(coupon, store_id=made.store_id or "exists", registered=True)
+            )
         return entry
 
     def _give_back(self, entry: LedgerEntry, now: datetime) -> None:
