@@ -192,3 +192,20 @@ def test_store_credit_and_the_store_choice():
     with pytest.raises(NotFound):
         coded.redeem(WS, "c_nobody", RedeemIn(points=100), "r-y", NOW)
     assert ledger.balance(WS, CID).total == 225
+
+
+def test_the_redemption_rules_round_trip_through_the_workspace_item():
+    from chalicelib.adapters.workspace_store import loyalty_from_item, loyalty_item
+
+    # Given rules with every redemption field away from its default
+    rules = replace(
+        on(),
+        redeem_value_per_point=Decimal("0.025"),
+        redeem_min_points=250,
+        redeem_as="store_credit",
+        redeem_code_valid_days=30,
+    )
+    # When they are mapped to the workspace item's `loy` map and back
+    # Then they are the same (and an item without them reads the defaults)
+    assert loyalty_from_item(loyalty_item(rules)) == rules
+    assert loyalty_from_item({"on": True}).redeem_min_points == 100
