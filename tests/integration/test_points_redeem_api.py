@@ -11,10 +11,20 @@ from typing import Any
 
 import pytest
 
+from chalicelib.domain.errors import StoreFailed
+from chalicelib.domain.loyalty.model import EntryKey, LedgerEntry
+from chalicelib.domain.loyalty.redeem import PointsRedemptions, RedeemIn
+from chalicelib.domain.models import Platform, Source
+from chalicelib.domain.store_admin import WooCommerceCredentials
 from tests.cli_runs import run
 from tests.integration.test_flow_store_coupons import TOKEN, VERSION, connect, creations
 from tests.integration.test_points_adjust_api import adjust, customer, refusal
-from tests.storefront_servers import ShopifyServer, user_errors
+from tests.integration.test_store_discounts import discounts as held_discounts
+from tests.integration.test_store_discounts import source as woo_source
+from tests.storefront_servers import Answer, ShopifyServer, WooCommerceServer, user_errors
+from tests.unit.fake_points import FakePointsLedger
+from tests.unit.points_orders import CID, PAID_AT, WS, Settings, on
+from tests.unit.test_points_redeem import D1, D2, NOW, Profiles
 
 
 def redeem(stage: Any, ws: Any, cid: str, body: dict[str, Any], key: str) -> Any:
@@ -106,3 +116,42 @@ def test_the_cli_sets_the_redemption_rules_and_redeems_as_store_credit(stage, ws
     assert (entry["points"], entry["amount"], entry["code"]) == (-60, "1.20", None)
     assert short.exit_code == 2 and "insufficient_points" in short.output
     assert json.loads(stage.get(ws, f"/customers/{cid}/points").body)["total"] == 440
+
+
+class WooSource:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def source(self, workspace_id: str, source_id: str) -> Source:
+        return woo_source(Platform.WOOCOMMERCE, self.url)  # src_1, in ws_1
+
+
+def test_a_woocommerce_store_gets_one_fixed_cart_coupon_and_a_failing_one_gives_back():
+    # Given Jane's profile (a WooCommerce order), 350 points, and the WooCommerce stand-in
+    with WooCommerceServer("ck", "cs", orders=0).running() as woo:
+        ledger = FakePointsLedger()
+        service = PointsRedemptions(
+            ledger,
+            Settings(on()),
+            Profiles(),  # type: ignore[arg-type]
+            WooSource(woo.url),
+            held_discounts(WooCommerceCredentials(consumer_key="ck", consumer_secret="cs")),
+        )
+        for day, n, key in ((D1, 150, "c1"), (D2, 200, "c2")):
+            credit = LedgerEntry(WS, CID, EntryKey("manual", key, "adjustment"), n, PAID_AT, lots=((day, n),))
+            ledger.adjust(credit)
+        # When 200 points are redeemed twice with one key (named store), then 100 with another
+        # key while the store fails on every try
+        first = service.redeem(WS, CID, RedeemIn(points=200, source="src_1"), "r-1", NOW)
+        again = service.redeem(WS, CID, RedeemIn(points=200, source="src_1"), "r-1", NOW)
+        woo.then(*[Answer(500, {"code": "internal_server_error"})] * 2)
+        with pytest.raises(StoreFailed):
+            service.redeem(WS, CID, RedeemIn(points=100, source="src_1"), "r-2", NOW)
+    # Then WooCommerce holds one single-use fixed_cart coupon of 2.00 for her email
+    assert first == again
+    (held,) = woo.coupons
+    assert (held["code"], held["discount_type"], held["amount"]) == (first.code, "fixed_cart", "2.00")
+    assert held["usage_limit"] == 1 and held["email_restrictions"] == ["jane@example.com"]
+    # And the failed redemption's points came back to their lot: 150 left
+    balance = ledger.balance(WS, CID)
+    assert (balance.total, balance.lots) == (150, {D2: 150})
