@@ -1,16 +1,21 @@
 """Dated lots and debt (domain/loyalty/lots.py): which lots a spend and a reversal take, and
 the balance's invariant `total == sum(lots) - debt` (no lot, nor the debt, below zero) over
-any interleaving of earnings, refunds, cancellations, credits and spends, each replayed
+any interleaving of earnings, refunds, cancellations, credits, spends and redemptions (some
+given back by a failing store), each replayed
 (hypothesis, on the fake ledger)."""
 
 from __future__ import annotations
 
+import contextlib
+from dataclasses import replace
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chalicelib.domain.errors import StoreFailed
 from chalicelib.domain.loyalty.adjust import AdjustmentIn, PointsAdjustments, PointsRefused
 from chalicelib.domain.loyalty.ledger import PointsService
 from chalicelib.domain.loyalty.lots import (
@@ -22,10 +27,14 @@ from chalicelib.domain.loyalty.lots import (
     spend_refusal,
 )
 from chalicelib.domain.loyalty.model import LedgerEntry
-from chalicelib.domain.models import OrderStatus
+from chalicelib.domain.loyalty.redeem import PointsRedemptions, RedeemIn
+from chalicelib.domain.messaging.flow_definition import StoreCode
+from chalicelib.domain.models import OrderStatus, Platform, Source
+from chalicelib.domain.store_admin import AdminApiError
 from tests.unit.fake_points import FakePointsLedger
 from tests.unit.points_orders import CID, PAID_AT, WS, Settings, cancelled, on, order
 from tests.unit.test_points_adjust import OPERATOR, Profiles
+from tests.unit.test_points_redeem import Profiles as Customers
 
 D1, D2, D3 = date(2026, 11, 1), date(2026, 11, 5), date(2026, 12, 9)
 
@@ -79,12 +88,37 @@ def _key():
 
 
 ORDERS = ("1001", "1002", "1003")
+
+
+class Sources:
+    def source(self, workspace_id: str, source_id: str) -> Source:
+        return Source(
+            workspace_id=WS,
+            source_id=source_id,
+            platform=Platform.SHOPIFY,
+            shop_domain="s1.example",
+            secret_ref="x",
+            admin_ref="ref",
+        )
+
+
+class Store:
+    def __init__(self, fails: bool) -> None:
+        self.fails = fails
+
+    def create(self, source: Source, coupon: Any, store_customer_id: Any, email: Any) -> StoreCode:
+        if self.fails:
+            raise AdminApiError("down", 503)
+        return StoreCode("gid://1")
+
+
 step = st.one_of(
     st.tuples(st.just("pay"), st.sampled_from(ORDERS), st.integers(0, 3)),
     st.tuples(st.just("refund"), st.sampled_from(ORDERS), st.integers(1, 60)),
     st.tuples(st.just("cancel"), st.sampled_from(ORDERS), st.just(0)),
     st.tuples(st.just("credit"), st.integers(1, 40), st.integers(0, 80)),
     st.tuples(st.just("spend"), st.integers(1, 80), st.integers(0, 80)),
+    st.tuples(st.sampled_from(["redeem", "redeem_fails"]), st.integers(1, 80), st.integers(0, 80)),
 )
 
 
@@ -100,6 +134,12 @@ def check(ledger: FakePointsLedger) -> None:
             by_day[day] = by_day.get(day, 0) + n
     assert {d: n for d, n in by_day.items() if n} == balance.lots
     assert sum(e.debt for e in entries) == balance.debt
+    # a give-back returns exactly what its redemption took
+    keyed = {(e.key.external_id, e.key.kind): e for e in entries}
+    for (xid, kind), back in keyed.items():
+        if kind == "restore":
+            taken = keyed[(xid, "redeem")]
+            assert back.lots == tuple((d, -n) for d, n in taken.lots) and back.points == -taken.points
 
 
 @settings(max_examples=150, deadline=None)
@@ -109,6 +149,11 @@ def test_any_interleaving_replayed_keeps_total_equal_to_lots_minus_debt(steps):
     ledger, rules = FakePointsLedger(), Settings(on("1", window=10))
     points = PointsService(ledger, rules)
     adjustments = PointsAdjustments(ledger, rules, Profiles())  # type: ignore[arg-type]
+    redeem_rules = Settings(replace(on("1", window=10), redeem_min_points=1))
+    stores = {
+        fails: PointsRedemptions(ledger, redeem_rules, Customers(), Sources(), Store(fails))  # type: ignore[arg-type]
+        for fails in (False, True)
+    }
     refunds: dict[str, list[tuple[str, str, object]]] = {o: [] for o in ORDERS}
     gone: set[str] = set()
     # When each step (earning, refund, cancellation, credit, spend) runs, replayed 1 to 3 times
@@ -124,6 +169,10 @@ def test_any_interleaving_replayed_keeps_total_equal_to_lots_minus_debt(steps):
                     gone.add(oid)
                     state = cancelled(state, now)
                 points.on_order(state, now, CID)
+            elif kind.startswith("redeem"):
+                # refused, or made and given back (a replay answers the same)
+                with contextlib.suppress(PointsRefused, StoreFailed):
+                    stores[kind == "redeem_fails"].redeem(WS, CID, RedeemIn(points=int(what)), f"k{i}", now)
             else:
                 body = AdjustmentIn(points=int(what) if kind == "credit" else -int(what), reason="r")
                 try:
