@@ -204,6 +204,7 @@ def test_the_scheduled_jobs_call_only_what_their_roles_grant(stage: Harness, ws:
         ("SegmentRecheck", jobs.segment_recheck),
         ("NightlyScores", jobs.nightly_scores),
         ("SmsStopSync", jobs.sms_stop_sync),
+        ("TiersEvaluate", jobs.tiers_evaluate),
     ):
         calls.now = function
         job(scheduled, LambdaContext(function))
@@ -221,6 +222,7 @@ def test_the_scheduled_jobs_call_only_what_their_roles_grant(stage: Harness, ws:
         "SegmentRecheck",
         "NightlyScores",
         "SmsStopSync",
+        "TiersEvaluate",
     )
 
 

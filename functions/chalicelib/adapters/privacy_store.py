@@ -17,6 +17,7 @@ from chalicelib.adapters.ingest_store import order_keys
 from chalicelib.adapters.points_ledger import erase_reasons
 from chalicelib.adapters.profile_items import profile_pk
 from chalicelib.adapters.profile_store import ERASED_SK
+from chalicelib.adapters.tier_store import erase_tiers
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.timemath import iso
 
@@ -65,6 +66,7 @@ class DynamoPrivacyStore:
             deleted += entries.delete_all(workspace_id, entry_id)
             deleted += delete_audit(client, self.t.table, workspace_id, entry_id)  # loyalty enrolments
             deleted += erase_reasons(client, self.t.table, workspace_id, entry_id)  # points adjustments
+            deleted += erase_tiers(client, self.t.table, workspace_id, entry_id)  # tier state and audit
         client.delete_item(
             TableName=self.t.table, Key={"pk": {"S": profile_pk(workspace_id, customer_id)}, "sk": {"S": "P"}}
         )

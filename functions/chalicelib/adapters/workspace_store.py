@@ -23,6 +23,7 @@ from chalicelib.domain.errors import Conflict
 from chalicelib.domain.models import Platform, Source, now_utc
 from chalicelib.domain.predict import ModelParams
 from chalicelib.domain.scoring import RfmEdges
+from chalicelib.domain.tier_rules import Tier, TierRules
 from chalicelib.domain.timemath import iso
 from chalicelib.domain.workspace_settings import LoyaltyRules, WorkspaceSettings
 
@@ -54,6 +55,7 @@ def _workspace_settings(workspace_id: str, item: dict[str, Any]) -> WorkspaceSet
         low_every_days=int(item.get("lowd") or 3),
         default_timezone=item.get("dtz") or "UTC",
         loyalty=loyalty_from_item(item.get("loy")),
+        tiers=tiers_from_item(item.get("tie")),
     )
 
 
@@ -83,6 +85,49 @@ def loyalty_from_item(value: dict[str, Any] | None) -> LoyaltyRules:
         redeem_min_points=int(value.get("rmin", 100)),
         redeem_as=str(value.get("ras", "code")),
         redeem_code_valid_days=int(value.get("rcd", 90)),
+    )
+
+
+def tiers_item(rules: TierRules) -> dict[str, Any]:
+    """The workspace item's `tie` map; `tiers_from_item` reads it back."""
+    return {
+        "ms": rules.measure,
+        "w": rules.window,
+        "wd": rules.window_days,
+        "gd": rules.grace_days,
+        "ts": [
+            {
+                "n": t.name,
+                "e": t.enter,
+                "k": t.keep,
+                "m": t.multiplier,
+                "fs": t.free_shipping,
+                "dp": t.discount_percent,
+            }
+            for t in rules.tiers
+        ],
+    }
+
+
+def tiers_from_item(value: dict[str, Any] | None) -> TierRules:
+    if not value:
+        return TierRules()  # no tiers
+    return TierRules(
+        tiers=tuple(
+            Tier(
+                name=str(t["n"]),
+                enter=Decimal(str(t["e"])),
+                keep=Decimal(str(t["k"])),
+                multiplier=Decimal(str(t.get("m", 1))),
+                free_shipping=bool(t.get("fs", False)),
+                discount_percent=Decimal(str(t.get("dp", 0))),
+            )
+            for t in value.get("ts") or []
+        ),
+        measure=str(value.get("ms", "net_spend")),
+        window=str(value.get("w", "trailing")),
+        window_days=int(value.get("wd", 365)),
+        grace_days=int(value.get("gd", 30)),
     )
 
 
@@ -207,6 +252,17 @@ class DynamoWorkspaceStore:
             UpdateExpression="SET loy = :l",
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeValues={":l": to_av(loyalty_item(rules))},
+        )
+        self._settings.invalidate(workspace_id)
+
+    def set_tiers(self, workspace_id: str, rules: TierRules) -> None:
+        """The tier rules (`tie`, replaced whole: docs/loyalty.md#tiers)."""
+        self.t.client.update_item(
+            TableName=self.t.table,
+            Key={"pk": {"S": f"WS#{workspace_id}"}, "sk": {"S": "WS"}},
+            UpdateExpression="SET tie = :t",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":t": to_av(tiers_item(rules))},
         )
         self._settings.invalidate(workspace_id)
 

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.loyalty.adjust import PointsAdjustments
     from chalicelib.domain.loyalty.ledger import PointsService
     from chalicelib.domain.loyalty.redeem import PointsRedemptions
+    from chalicelib.domain.loyalty.tier_service import TierService
     from chalicelib.domain.membership import MembershipService
     from chalicelib.domain.messaging.attribution import AttributionService
     from chalicelib.domain.messaging.campaigns import CampaignService
@@ -146,6 +147,7 @@ class Container(Adapters):
             orders=self.order_reader,
             coupons=self.coupon_redemptions,
             points=self.points,
+            tiers=self.tiers,
         )
 
     @cached_property
@@ -386,7 +388,22 @@ class Container(Adapters):
         from chalicelib.domain.loyalty.ledger import PointsService
 
         return PointsService(
-            ledger=self.points_ledger, workspaces=self.workspaces, profiles=self.profile_store
+            ledger=self.points_ledger,
+            workspaces=self.workspaces,
+            profiles=self.profile_store,
+            tiers=self.tier_store,
+        )
+
+    @cached_property
+    def tiers(self) -> TierService:
+        """Loyalty tiers: up after an order's points, down on the daily evaluation, moves, preview."""
+        from chalicelib.domain.loyalty.tier_service import TierService
+
+        return TierService(
+            store=self.tier_store,
+            ledger=self.points_ledger,
+            workspaces=self.workspaces,
+            profiles=self.profile_store,
         )
 
     @cached_property

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.source_erasure_store import DynamoSourceErasureStore
     from chalicelib.adapters.storefront_admin.discounts import AdminStoreDiscounts
     from chalicelib.adapters.sweep_store import DynamoSweepStore
+    from chalicelib.adapters.tier_store import DynamoTierStore
     from chalicelib.adapters.window_counter import DynamoWindowCounter
     from chalicelib.adapters.workspace_store import DynamoWorkspaceStore
     from chalicelib.settings import Settings
@@ -270,6 +271,13 @@ class Adapters:
         from chalicelib.adapters.points_ledger import DynamoPointsLedger
 
         return DynamoPointsLedger(table=self.crm)
+
+    @cached_property
+    def tier_store(self) -> DynamoTierStore:
+        """Customers' tier states and their audit."""
+        from chalicelib.adapters.tier_store import DynamoTierStore
+
+        return DynamoTierStore(table=self.crm)
 
     @cached_property
     def coupons(self) -> DynamoCoupons:

@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.ingest_images import IngestChange
-from chalicelib.domain.loyalty.ports import OrderPoints
+from chalicelib.domain.loyalty.ports import OrderPoints, OrderTiers
 from chalicelib.domain.messaging.model import InFlight, Throttled
 from chalicelib.domain.outcomes import ApplyResult
 from chalicelib.domain.ports import (
@@ -51,6 +51,7 @@ class IngestOutcome:
     held: bool = False  # the notifications wait for the minute job (the provider refused for now)
     redeemed: list[Any] = field(default_factory=list)  # coupons the order's codes redeemed (or gave back)
     points: list[Any] = field(default_factory=list)  # points entries the order wrote
+    tier: Any = None  # the tier change the order made (an upgrade), if any
 
 
 class IngestPipeline:
@@ -64,6 +65,7 @@ class IngestPipeline:
         orders: OrderItems | None = None,
         coupons: OrderCoupons | None = None,
         points: OrderPoints | None = None,
+        tiers: OrderTiers | None = None,
     ) -> None:
         self.profiles = profiles
         self.notifications = notifications
@@ -73,6 +75,7 @@ class IngestPipeline:
         self.orders = orders
         self.coupons = coupons
         self.points = points
+        self.tiers = tiers
 
     def apply(self, change: IngestChange, now: datetime) -> IngestOutcome:
         if change.quiet:  # a history import's state: its batch engine built the profile
@@ -95,6 +98,8 @@ class IngestPipeline:
             outcome.redeemed = self.coupons.on_order(change, now)
         if self.points is not None and change.order is not None:  # earned, reversed (keyed: replay-safe)
             outcome.points = self.points.on_order(change, now, customer_id)
+        if self.tiers is not None and change.order is not None:  # up at once, after the points
+            outcome.tier = self.tiers.on_order(change, now, customer_id)
         return outcome
 
     def retry_held(self, now: datetime, limit: int = 100) -> dict[str, Any]:

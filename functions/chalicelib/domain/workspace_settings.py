@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from chalicelib.domain.model_params import ModelParams
 from chalicelib.domain.money import round_money
 from chalicelib.domain.scoring import RfmEdges
+from chalicelib.domain.tier_rules import TierRules
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,14 @@ class WorkspaceSettings:
     default_timezone: str = "UTC"
     # Points (chalicelib.domain.loyalty; `loyalty` block, off by default)
     loyalty: LoyaltyRules = field(default_factory=lambda: LoyaltyRules())
+    # Tiers (chalicelib.domain.loyalty.tiers; `tiers` block, none by default). Their
+    # multipliers are the one source of `loyalty.tier_multipliers` (the store fills it).
+    tiers: TierRules = field(default_factory=lambda: TierRules())
+
+    def __post_init__(self) -> None:
+        if self.tiers.tiers:  # the tiers' multipliers are the earning's, whatever `loy` holds
+            loyalty = replace(self.loyalty, tier_multipliers=self.tiers.multipliers())
+            object.__setattr__(self, "loyalty", loyalty)
 
     def convert(self, amount: Decimal, currency: str | None) -> Decimal | None:
         if currency is None or currency == self.currency:

@@ -99,6 +99,18 @@ def sms_stop_sync(event: Any) -> dict[str, Any]:
     return result
 
 
+@bp.schedule(Rate(1, unit=Rate.DAYS), name="tiers_evaluate")
+def tiers_evaluate(event: Any) -> dict[str, Any]:
+    """Loyalty tiers' daily evaluation: grace periods start and end, downgrades once a grace
+    has passed (docs/loyalty.md#tiers). A second run the same day moves nothing."""
+    from chalicelib.domain.models import now_utc
+
+    found = container()
+    result: dict[str, Any] = found.tiers.evaluate_all(found.workspaces.workspace_ids(), now_utc())
+    count("TiersDowngraded", result["downgraded"])
+    return result
+
+
 def _report_skipped(job: str, result: dict[str, Any]) -> None:
     """Records a job skipped (domain/failures.py): a metric to alarm on, a log line with
     their ids and reasons (no personal data) to act on."""

@@ -68,6 +68,57 @@ def adjust_points(customer_id: str) -> Response:
     return json_response(entry_json(entry), 200)
 
 
+@bp.route("/customers/{customer_id}/tier", methods=["GET"])
+@api
+def get_tier(customer_id: str) -> dict[str, Any]:
+    """The customer's tier, since, benefits and progress to the next (docs/loyalty.md#tiers)."""
+    from chalicelib.domain.loyalty.tier_service import view_json
+    from chalicelib.domain.models import now_utc
+
+    ws = workspace_id()
+    logger.append_keys(customer_id=customer_id)
+    return view_json(container().tiers.view(ws, customer_id, now_utc()))
+
+
+@bp.route("/customers/{customer_id}/tier", methods=["POST"])
+@api
+def move_tier(customer_id: str) -> dict[str, Any]:
+    """`{"tier": "gold" | null, "reason": "...", "hold_days": N}`: a manual move, audited."""
+    from pydantic import ValidationError
+
+    from chalicelib.domain.loyalty.tier_service import TierMoveIn, view_json
+    from chalicelib.domain.models import now_utc
+    from chalicelib.parsers import field_errors
+
+    ws = workspace_id()
+    logger.append_keys(customer_id=customer_id)
+    request = bp.current_request
+    try:
+        body = TierMoveIn.model_validate_json(request.raw_body or b"")
+    except ValidationError as exc:
+        raise BadRequest("invalid tier move", field_errors(exc)) from exc
+    actor = "key:" + bearer_key_hash(request.headers.get("authorization"))[:12]
+    return view_json(container().tiers.move(ws, customer_id, body, actor, now_utc()))
+
+
+@bp.route("/tiers/preview", methods=["POST"])
+@api
+def preview_tiers() -> dict[str, Any]:
+    """Tier rules as `patron workspace tiers` takes them: who would move (nothing written)."""
+    import json
+
+    from chalicelib.domain.loyalty.tiers import rules_from_json
+    from chalicelib.domain.models import now_utc
+
+    ws = workspace_id()
+    try:
+        raw = json.loads(bp.current_request.raw_body or b"")
+        rules = rules_from_json(raw if isinstance(raw, dict) else {"_": raw})
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise BadRequest("invalid tier rules", [{"field": "body", "error": str(exc)[:200]}]) from exc
+    return container().tiers.preview(ws, rules, now_utc())
+
+
 @bp.route("/customers/{customer_id}/points/redeem", methods=["POST"])
 @api
 def redeem_points(customer_id: str) -> Response:

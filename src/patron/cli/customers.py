@@ -14,6 +14,7 @@ from patron.cli.base import (
     workspace_option,
 )
 from patron.cli.loyalty import adjust_points, points, redeem
+from patron.cli.tiers import set_tier, tier
 
 
 @click.group("customers")
@@ -66,6 +67,8 @@ customers.add_command(
 customers.add_command(points)
 customers.add_command(adjust_points)
 customers.add_command(redeem)
+customers.add_command(tier)
+customers.add_command(set_tier)
 
 
 def _membership(action: str, about: str) -> click.Command:

@@ -19,6 +19,7 @@ from patron.cli.base import (
     workspace_option,
 )
 from patron.cli.loyalty import loyalty
+from patron.cli.tiers import tiers
 from patron.cli.workspace_settings import messaging, sending
 
 
@@ -143,5 +144,6 @@ def sender_state(found: Any, email: str) -> dict[str, Any]:
 workspace.add_command(sending)
 workspace.add_command(messaging)
 workspace.add_command(loyalty)
+workspace.add_command(tiers)
 
 COMMANDS = [workspace]

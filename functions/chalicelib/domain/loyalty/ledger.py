@@ -35,7 +35,7 @@ from chalicelib.domain.loyalty.model import (
     earned_points,
     reversed_target,
 )
-from chalicelib.domain.loyalty.ports import LoyaltySettings, PointsLedger
+from chalicelib.domain.loyalty.ports import LoyaltySettings, PointsLedger, TierReader
 from chalicelib.domain.models import OrderStatus
 from chalicelib.domain.order_snapshot import OrderRefund, public_order_id
 from chalicelib.domain.ports import ProfileReader
@@ -73,11 +73,16 @@ def _cancelled_at(order: OrderImage, now: datetime) -> datetime:
 
 class PointsService:
     def __init__(
-        self, ledger: PointsLedger, workspaces: LoyaltySettings, profiles: ProfileReader | None = None
+        self,
+        ledger: PointsLedger,
+        workspaces: LoyaltySettings,
+        profiles: ProfileReader | None = None,
+        tiers: TierReader | None = None,
     ) -> None:
         self.ledger = ledger
         self.workspaces = workspaces
         self.profiles = profiles  # the API's reads: an unknown customer is 404
+        self.tiers = tiers  # the customer's tier sets the multiplier (none: 1)
 
     def on_order(self, change: IngestChange, now: datetime, customer_id: str | None) -> list[Any]:
         """The entries this state of a live order wrote (none for a replay)."""
@@ -95,7 +100,9 @@ class PointsService:
         paid_at = _paid_at(order)
         if earning is None and paid_at is not None and snap.counted:  # not cancelled nor deleted
             base_here = settings.convert(snap.total, snap.currency)
-            rate = settings.loyalty.rate()
+            tiered = self.tiers is not None and settings.tiers.tiers  # no tiers: no read
+            tier = self.tiers.tier_of(snap.workspace_id, customer_id) if self.tiers and tiered else None
+            rate = settings.loyalty.rate(tier)
             points = earned_points(base_here, rate) if base_here is not None else 0
             if points > 0:
                 entry = LedgerEntry(

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from chalicelib.domain.ingest_images import IngestChange
 from chalicelib.domain.loyalty.model import EntryKey, LedgerEntry, PointsBalance
+from chalicelib.domain.loyalty.tiers import TierChange, TierState
 from chalicelib.domain.workspace_settings import WorkspaceSettings
 
 
@@ -64,3 +65,35 @@ class OrderPoints(Protocol):
     """The ingest consumer's collaborator: a live order's points (earned, reversed)."""
 
     def on_order(self, change: IngestChange, now: datetime, customer_id: str | None) -> list[Any]: ...
+
+
+class OrderTiers(Protocol):
+    """The ingest consumer's collaborator after the points: a customer's tier, up at once."""
+
+    def on_order(self, change: IngestChange, now: datetime, customer_id: str | None) -> Any: ...
+
+
+class TierReader(Protocol):
+    """A customer's current tier (None: no tier), for the earning rate's multiplier."""
+
+    def tier_of(self, workspace_id: str, customer_id: str) -> str | None: ...
+
+
+class TierStore(TierReader, Protocol):
+    """Customers' tier states and their audit (adapters/tier_store.py, tests/unit/fake_tiers.py)."""
+
+    def get(self, workspace_id: str, customer_id: str) -> TierState | None: ...
+
+    def save(self, state: TierState, change: TierChange | None) -> bool:
+        """Writes `state` as version `state.version + 1` if the stored version is still
+        `state.version` (0: none stored), with the audit entry `change`, in one transaction;
+        False (nothing written) when another writer got there first."""
+        ...
+
+    def states(self, workspace_id: str, limit: int, cursor: str | None) -> tuple[list[TierState], str | None]:
+        """A page of the workspace's recorded tier states (a Query, never a scan)."""
+        ...
+
+    def changes(self, workspace_id: str, customer_id: str) -> list[TierChange]:
+        """A customer's audit entries, oldest first."""
+        ...
