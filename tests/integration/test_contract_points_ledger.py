@@ -9,6 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
+
+import pytest
 
 from chalicelib.adapters.points_ledger import (
     DynamoPointsLedger,
@@ -24,6 +27,7 @@ from chalicelib.domain.loyalty.model import (
     REVERSE,
     EntryKey,
     LedgerEntry,
+    Lots,
 )
 from tests.contract import MotoStage, moto_stage, port_fixture
 from tests.unit.fake_points import FakePointsLedger
@@ -31,6 +35,8 @@ from tests.unit.fake_points import FakePointsLedger
 WS, CID = "ws_1", "c_1"
 PAID = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 LOT = date(2026, 12, 3)
+LATER = date(2026, 12, 20)
+PAID_DAY = PAID.date()
 
 
 def _on_moto(stage: MotoStage) -> DynamoPointsLedger:
@@ -38,6 +44,25 @@ def _on_moto(stage: MotoStage) -> DynamoPointsLedger:
 
 
 ledger = port_fixture(FakePointsLedger, _on_moto)
+
+
+@pytest.fixture(autouse=True)
+def atomic_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DynamoDB runs each transaction atomically; moto, called from threads, does not (it
+    checks and writes item by item, and rolls a failed one back from a snapshot of the
+    table): one lock gives the stand-in the service's guarantee, as `patron local` does."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    original = DynamoDBBackend.transact_write_items
+    lock = threading.Lock()
+
+    def atomic(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        with lock:
+            original(self, transact_items)
+
+    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", atomic)
+
+
 __all__ = ["moto_stage"]  # the fixture the moto side asks for
 
 
@@ -57,7 +82,7 @@ def earning(points: int = 100, order: str = "s1.1001") -> LedgerEntry:
 
 
 def reversal(
-    points: int, kind: str = REVERSE, xid: str = "s1.1001.r1", lot: date | None = None
+    points: int, kind: str = REVERSE, xid: str = "s1.1001.r1", lots: Lots = (), debt: int = 0
 ) -> LedgerEntry:
     source = "refund" if kind == REVERSE else "order"
     return LedgerEntry(
@@ -68,7 +93,8 @@ def reversal(
         PAID,
         order_id="s1.1001",
         amount=Decimal("10.00"),
-        pending_lot=lot,
+        lots=lots,
+        debt=debt,
     )
 
 
@@ -89,15 +115,15 @@ def test_a_reversal_moves_the_earning_entry_once_and_only_from_what_was_read(led
     # Given an earning of 100 points
     ledger.earn(earning())
     read = ledger.entry(WS, CID, EntryKey("order", "s1.1001", EARN))
-    # When a refund reverses 15 of them, from its pending lot, conditioned on what was read
-    done = ledger.reverse(read, reversal(15, lot=LOT), Decimal("10.00"), 15)
+    # When a refund reverses 15 of them, from its lot, conditioned on what was read
+    done = ledger.reverse(read, reversal(15, lots=((LOT, -15),)), Decimal("10.00"), 15)
     # Then the earning entry holds the totals, and the balance and the lot lost 15
     after = ledger.entry(WS, CID, read.key)
     assert done is True
     assert (after.refunded, after.reversed, after.cancelled) == (Decimal("10.00"), 15, False)
     assert (ledger.balance(WS, CID).total, ledger.balance(WS, CID).lots) == (85, {LOT: 85})
     # When the same refund is replayed from a fresh read, or another from the stale read
-    replay = ledger.reverse(after, reversal(15, lot=LOT), Decimal("20.00"), 30)
+    replay = ledger.reverse(after, reversal(15, lots=((LOT, -15),)), Decimal("20.00"), 30)
     stale = ledger.reverse(read, reversal(15, xid="s1.1001.r2"), Decimal("10.00"), 15)
     # Then neither writes anything
     assert (replay, stale) == (False, False)
@@ -106,11 +132,12 @@ def test_a_reversal_moves_the_earning_entry_once_and_only_from_what_was_read(led
 
 
 def test_a_cancellation_marks_the_earning_and_reverses_all_of_it(ledger):
-    # Given 100 points available (no lot: reversed after the lot's day)
+    # Given 100 points earned in their lot
     ledger.earn(earning())
     read = ledger.entry(WS, CID, EntryKey("order", "s1.1001", EARN))
-    # When the cancellation reverses them all after availability, and a second order's are pending
-    ledger.reverse(replace(read, cancelled=True), reversal(100, kind=CANCEL, xid="s1.1001"), Decimal(0), 100)
+    # When the cancellation reverses them all from the lot, and a second order's are pending
+    cancel = reversal(100, kind=CANCEL, xid="s1.1001", lots=((LOT, -100),))
+    ledger.reverse(replace(read, cancelled=True), cancel, Decimal(0), 100)
     ledger.earn(replace(earning(points=40, order="s1.1002"), available_on=date(2026, 12, 20)))
     # Then the sum is 40 - 100 + 100 = 40, all pending; nothing available, no debt yet
     view = ledger.balance(WS, CID).view(date(2026, 12, 10))
@@ -118,23 +145,27 @@ def test_a_cancellation_marks_the_earning_and_reverses_all_of_it(ledger):
     assert ledger.entry(WS, CID, read.key).cancelled is True
 
 
-def test_reversed_points_taken_from_the_available_balance_show_as_debt(ledger):
-    # Given 100 points earned, cancelled after availability with no lot, then 30 more pending
+def test_reversed_points_already_spent_are_debt_and_a_spend_settles_it_once(ledger):
+    # Given 100 points earned, all spent, then the order cancelled (nothing left: 100 of debt)
     ledger.earn(earning())
+    assert ledger.adjust(spend(100, "k-1", LOT)) is True
     read = ledger.entry(WS, CID, EntryKey("order", "s1.1001", EARN))
-    ledger.reverse(read, reversal(100, kind=CANCEL, xid="s1.1001"), Decimal(0), 100)
-    ledger.earn(replace(earning(points=30, order="s1.1002"), available_on=date(2026, 12, 20)))
-    # When 50 points are spent (an entry of -50, as a redemption will write one)
-    ledger.earn(
-        LedgerEntry(WS, CID, EntryKey("order", "s1.1003", EARN), -50, PAID, rate=Decimal(1), base=Decimal(1))
-    )
-    before, after = (
-        ledger.balance(WS, CID).view(date(2026, 12, 10)),
-        ledger.balance(WS, CID).view(LOT.replace(day=25)),
-    )
-    # Then the debt is what the entries sum to below zero, and pending points do not hide it
-    assert (before.available, before.pending, before.debt) == (0, 30, 50)
-    assert (after.available, after.pending, after.debt) == (0, 0, 20)
+    ledger.reverse(read, reversal(100, kind=CANCEL, xid="s1.1001", debt=100), Decimal(0), 100)
+    # When 130 more are earned (available on the 20th)
+    ledger.earn(replace(earning(points=130, order="s1.1002"), available_on=LATER))
+    balance = ledger.balance(WS, CID)
+    before, after = balance.view(date(2026, 12, 10)), balance.view(LATER)
+    # Then the debt is visible, and pending points do not hide it
+    assert (balance.total, balance.debt, balance.lots) == (30, 100, {LATER: 130})
+    assert (before.available, before.pending, before.debt) == (0, 130, 100)
+    assert (after.available, after.pending, after.debt) == (30, 0, 0)
+    # When a spend of 30 settles the debt from the lot (conditioned on dbt >= 100), twice
+    settle = replace(spend(30, "k-2", LATER), lots=((LATER, -130),), debt=-100)
+    again = replace(settle, key=EntryKey(MANUAL, "k-3", ADJUSTMENT))
+    # Then the first is written, the second finds no debt (nor lot) to take: refused
+    assert (ledger.adjust(settle), ledger.adjust(again)) == (True, False)
+    final = ledger.balance(WS, CID)
+    assert (final.total, final.debt, final.lots) == (0, 0, {})
 
 
 def test_the_ledger_pages_in_key_order(ledger):
@@ -151,8 +182,12 @@ def test_the_ledger_pages_in_key_order(ledger):
 
 
 def test_the_entry_and_balance_items_round_trip():
-    # Given an earning entry with everything set, and a reversal with its lot
-    entries = [replace(earning(), refunded=Decimal("5.5"), reversed=8, cancelled=True), reversal(8, lot=LOT)]
+    # Given an earning entry with everything set, a reversal with its lots and debt, a spend
+    entries = [
+        replace(earning(), refunded=Decimal("5.5"), reversed=8, cancelled=True, lots=((LOT, 100),)),
+        reversal(8, lots=((LOT, -3), (LATER, -2)), debt=3),
+        replace(spend(5, "k-1", LOT), debt=-2),
+    ]
     # When each is mapped to its item and back, Then it is the same value
     assert [entry_from_item(entry_item(e)) for e in entries] == entries
     # And the balance item's lots are read by their day, empty lots left out
@@ -160,10 +195,12 @@ def test_the_entry_and_balance_items_round_trip():
         "pk": "W#ws_1#PTS#c_1",
         "sk": "BAL",
         "pts": Decimal(70),
-        "pd20261203": Decimal(20),
-        "pd20261204": 0,
+        "lt20261203": Decimal(20),
+        "lt20261204": 0,
+        "dbt": Decimal(5),
     }
-    assert balance_from_item(item).lots == {LOT: 20} and balance_from_item(None).total == 0
+    assert (balance_from_item(item).lots, balance_from_item(item).debt) == ({LOT: 20}, 5)
+    assert balance_from_item(None).total == 0
 
 
 def test_an_orders_earning_is_found_by_the_order_whichever_ledger_holds_it(ledger):
@@ -183,45 +220,51 @@ def adjustment(points: int, key: str) -> LedgerEntry:
     )
 
 
+def spend(points: int, key: str, day: date = PAID_DAY) -> LedgerEntry:
+    """A deduction taking `points` from the lot of `day` (as the adjustment service plans it)."""
+    return replace(adjustment(-points, key), lots=((day, -points),))
+
+
 def test_an_adjustment_is_written_once_and_a_deduction_only_from_enough_points(ledger):
-    # Given 100 points added by hand (replayed: written once)
-    assert [ledger.adjust(adjustment(100, "k-1"), None) for _ in range(2)] == [True, False]
-    # When 101 are deducted, conditioned on a total of at least 101
-    short = ledger.adjust(adjustment(-101, "k-2"), 101)
-    # Then nothing is written; 60 (needing 60) is, with its reason and actor
+    # Given 100 points added by hand (replayed: written once), in the lot of their day
+    assert [ledger.adjust(adjustment(100, "k-1")) for _ in range(2)] == [True, False]
+    assert ledger.balance(WS, CID).lots == {PAID.date(): 100}
+    # When 101 are deducted from that lot (conditioned on it holding 101)
+    short = ledger.adjust(spend(101, "k-2"))
+    # Then nothing is written; 60 are, with their reason and actor
     assert short is False and ledger.entry(WS, CID, EntryKey(MANUAL, "k-2", ADJUSTMENT)) is None
-    assert ledger.adjust(adjustment(-60, "k-3"), 60) is True
+    assert ledger.adjust(spend(60, "k-3")) is True
     stored = ledger.entry(WS, CID, EntryKey(MANUAL, "k-3", ADJUSTMENT))
     assert (stored.points, stored.reason, stored.actor) == (-60, "goodwill", "cli")
-    assert ledger.balance(WS, CID).total == 40
+    assert (ledger.balance(WS, CID).total, ledger.balance(WS, CID).lots) == (40, {PAID.date(): 40})
 
 
 def test_a_deduction_from_a_customer_without_a_balance_is_refused(ledger):
     # Given a customer who never had points
-    # When 1 point is deducted (needing a total of 1)
-    done = ledger.adjust(adjustment(-1, "k-1"), 1)
+    # When 1 point is deducted from a lot
+    done = ledger.adjust(spend(1, "k-1"))
     # Then nothing is written
     assert done is False and ledger.balance(WS, CID).total == 0
 
 
 def test_two_concurrent_deductions_that_together_exceed_the_balance_one_succeeds(ledger):
     # Given 100 points
-    ledger.adjust(adjustment(100, "k-0"), None)
-    # When two deductions of 70, each read 100 and need 70, run at once (8 rounds)
+    ledger.adjust(adjustment(100, "k-0"))
+    # When two deductions of 70 from the same lot, each read 100, run at once (8 rounds)
     for round_ in range(8):
         if round_:
-            ledger.adjust(adjustment(70, f"top-{round_}"), None)  # back to 100
+            ledger.adjust(adjustment(70, f"top-{round_}"))  # back to 100
         barrier = threading.Barrier(2)
 
         def deduct(n: int, r: int = round_, gate: threading.Barrier = barrier) -> bool:
             gate.wait()
-            return ledger.adjust(adjustment(-70, f"d-{r}-{n}"), 70)
+            return ledger.adjust(spend(70, f"d-{r}-{n}"))
 
         with ThreadPoolExecutor(2) as pool:
             results = list(pool.map(deduct, range(2)))
         # Then exactly one is written, and the balance never goes below zero
         assert sorted(results) == [False, True]
-        assert ledger.balance(WS, CID).total == 30
+        assert (ledger.balance(WS, CID).total, ledger.balance(WS, CID).lots) == (30, {PAID.date(): 30})
 
 
 def test_an_adjustments_reason_and_actor_round_trip():

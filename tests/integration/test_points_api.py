@@ -88,12 +88,14 @@ def test_the_cli_switches_loyalty_on_and_shows_a_customers_points(stage, ws, cli
     bad = run("workspace", "loyalty", "-w", ws.workspace_id, "--points-per-unit", "-1")
     # Then the rules are shown, stored, and the bad rate changed nothing
     assert done.exit_code == 0, done.stderr
-    assert json.loads(done.stdout) == {
+    shown = json.loads(done.stdout)  # (and the redemption rules' defaults)
+    assert {k: shown[k] for k in ("enabled", "points_per_unit", "return_window_days")} == {
         "enabled": True,
         "points_per_unit": "3",
         "return_window_days": 30,
-        "import_policy": "none",
     }
+    assert (shown["redeem_min_points"], shown["redeem_as"]) == (100, "code")
+    assert shown["import_policy"] == "none"
     assert bad.exit_code == 2 and "points-per-unit" in bad.stderr
     assert stage.container.workspaces.settings(ws.workspace_id).loyalty.points_per_unit == 3
     # When Jane's order of 122.00 arrives, and her points are asked for on the command line

@@ -7,24 +7,33 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
+from chalicelib.domain.loyalty.lots import with_credit_lot
 from chalicelib.domain.loyalty.model import EARN, EntryKey, LedgerEntry, PointsBalance
 from chalicelib.domain.loyalty.rules import CapCounter
 
 
 class FakePointsLedger:
     def __init__(self) -> None:
-        # (ws, cid) -> {key: entry}; (ws, cid) -> [total, {day: pending}]
+        # (ws, cid) -> {key: entry}; (ws, cid) -> (total, {day: lot}, debt)
         self.ledgers: dict[tuple[str, str], dict[EntryKey, LedgerEntry]] = {}
-        self.balances: dict[tuple[str, str], tuple[int, dict[date, int]]] = {}
+        self.balances: dict[tuple[str, str], tuple[int, dict[date, int], int]] = {}  # total, lots, debt
         self.earnings: dict[tuple[str, str], str] = {}  # (ws, order id) -> the customer holding it
         self.lock = threading.Lock()
 
-    def _add(self, entry: LedgerEntry, lot: date | None) -> None:
-        total, lots = self.balances.get((entry.workspace_id, entry.customer_id), (0, {}))
+    def _add(self, entry: LedgerEntry) -> bool:
+        """The balance's ADDs, each taken lot and settled debt conditioned (as the adapter)."""
+        total, lots, debt = self.balances.get((entry.workspace_id, entry.customer_id), (0, {}, 0))
+        if any(n < 0 and lots.get(day, 0) < -n for day, n in entry.lots) or debt < -entry.debt:
+            return False
         lots = dict(lots)
-        if lot is not None:
-            lots[lot] = lots.get(lot, 0) + entry.points
-        self.balances[(entry.workspace_id, entry.customer_id)] = (total + entry.points, lots)
+        for day, n in entry.lots:
+            lots[day] = lots.get(day, 0) + n
+        self.balances[(entry.workspace_id, entry.customer_id)] = (
+            total + entry.points,
+            lots,
+            debt + entry.debt,
+        )
+        return True
 
     def entry(self, workspace_id: str, customer_id: str, key: EntryKey) -> LedgerEntry | None:
         return self.ledgers.get((workspace_id, customer_id), {}).get(key)
@@ -38,45 +47,46 @@ class FakePointsLedger:
         )
 
     def earn(self, entry: LedgerEntry) -> bool:
-        ledger = self.ledgers.setdefault((entry.workspace_id, entry.customer_id), {})
-        if entry.key in ledger:
-            return False
-        ledger[entry.key] = entry
-        if entry.key.kind == EARN and entry.order_id:
-            self.earnings[(entry.workspace_id, entry.order_id)] = entry.customer_id
-        self._add(entry, entry.available_on)
-        return True
+        entry = with_credit_lot(entry)
+        with self.lock:
+            ledger = self.ledgers.setdefault((entry.workspace_id, entry.customer_id), {})
+            if entry.key in ledger or not self._add(entry):
+                return False
+            ledger[entry.key] = entry
+            if entry.key.kind == EARN and entry.order_id:
+                self.earnings[(entry.workspace_id, entry.order_id)] = entry.customer_id
+            return True
 
     def reverse(
         self, earning: LedgerEntry, reversal: LedgerEntry, refunded: Decimal, reversed_points: int
     ) -> bool:
-        ledger = self.ledgers.setdefault((earning.workspace_id, earning.customer_id), {})
-        stored = ledger.get(earning.key)
-        if stored is None or reversal.key in ledger:
-            return False
-        if stored.refunded != earning.refunded or stored.reversed != earning.reversed:
-            return False
-        ledger[earning.key] = replace(
-            stored, refunded=refunded, reversed=reversed_points, cancelled=earning.cancelled
-        )
-        ledger[reversal.key] = reversal
-        if reversal.points:
-            self._add(reversal, reversal.pending_lot)
-        return True
+        with self.lock:
+            ledger = self.ledgers.setdefault((earning.workspace_id, earning.customer_id), {})
+            stored = ledger.get(earning.key)
+            if stored is None or reversal.key in ledger:
+                return False
+            if stored.refunded != earning.refunded or stored.reversed != earning.reversed:
+                return False
+            if reversal.points and not self._add(reversal):
+                return False
+            ledger[earning.key] = replace(
+                stored, refunded=refunded, reversed=reversed_points, cancelled=earning.cancelled
+            )
+            ledger[reversal.key] = reversal
+            return True
 
-    def adjust(self, entry: LedgerEntry, min_total: int | None) -> bool:
-        with self.lock:  # the contract's concurrent deductions: one check-and-write at a time
+    def adjust(self, entry: LedgerEntry) -> bool:
+        entry = with_credit_lot(entry)
+        with self.lock:  # the contract's concurrent spends: one check-and-write at a time
             ledger = self.ledgers.setdefault((entry.workspace_id, entry.customer_id), {})
-            total, _ = self.balances.get((entry.workspace_id, entry.customer_id), (0, {}))
-            if entry.key in ledger or (min_total is not None and total < min_total):
+            if entry.key in ledger or not self._add(entry):
                 return False
             ledger[entry.key] = entry
-            self._add(entry, None)
             return True
 
     def balance(self, workspace_id: str, customer_id: str) -> PointsBalance:
-        total, lots = self.balances.get((workspace_id, customer_id), (0, {}))
-        return PointsBalance(total=total, lots={d: n for d, n in lots.items() if n})
+        total, lots, debt = self.balances.get((workspace_id, customer_id), (0, {}, 0))
+        return PointsBalance(total=total, lots={d: n for d, n in lots.items() if n}, debt=debt)
 
     def entries(
         self, workspace_id: str, customer_id: str, limit: int, cursor: str | None

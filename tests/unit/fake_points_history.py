@@ -15,18 +15,21 @@ class FakeHistoricalPoints:
     def __init__(self, ledger: FakePointsLedger | None = None) -> None:
         self.ledger = ledger or FakePointsLedger()
 
-    def set_historical(self, stored: LedgerEntry | None, entry: LedgerEntry) -> bool:
+    def set_historical(self, stored: LedgerEntry | None, entry: LedgerEntry, change: LedgerEntry) -> bool:
         with self.ledger.lock:
             ledger = self.ledger.ledgers.setdefault((entry.workspace_id, entry.customer_id), {})
             now = ledger.get(entry.key)
             if (stored is None) != (now is None) or (now and stored and now.points != stored.points):
                 return False
+            if not self.ledger._add(change):  # the balance's ADDs, taken lots conditioned
+                return False
             ledger[entry.key] = (
-                entry if now is None else replace(now, points=entry.points, base=entry.base, at=entry.at)
+                entry
+                if now is None
+                else replace(
+                    now, points=entry.points, base=entry.base, at=entry.at, lots=entry.lots, debt=entry.debt
+                )
             )
-            delta = entry.points - (stored.points if stored is not None else 0)
-            total, lots = self.ledger.balances.get((entry.workspace_id, entry.customer_id), (0, {}))
-            self.ledger.balances[(entry.workspace_id, entry.customer_id)] = (total + delta, lots)
             return True
 
 

@@ -4,7 +4,7 @@ unit tests and the contract suite."""
 from __future__ import annotations
 
 from chalicelib.domain.loyalty.model import EARN
-from chalicelib.domain.loyalty.tally import PointsTally, entry_lot, fold
+from chalicelib.domain.loyalty.tally import PointsTally, fold
 from tests.unit.fake_points import FakePointsLedger
 
 PAGE = 40
@@ -40,11 +40,15 @@ class FakePointsTally:
                     del ledger[entry.key]
                     if entry.key.kind == EARN and entry.order_id:
                         self.ledger.earnings.pop((workspace_id, entry.order_id), None)
-                    total, lots = self.ledger.balances[(workspace_id, customer_id)]
+                    total, lots, debt = self.ledger.balances[(workspace_id, customer_id)]
                     lots = dict(lots)
-                    if (lot := entry_lot(entry)) is not None:
-                        lots[lot] = lots.get(lot, 0) - entry.points
-                    self.ledger.balances[(workspace_id, customer_id)] = (total - entry.points, lots)
+                    for day, n in entry.lots:
+                        lots[day] = lots.get(day, 0) - n
+                    self.ledger.balances[(workspace_id, customer_id)] = (
+                        total - entry.points,
+                        lots,
+                        debt - entry.debt,
+                    )
                 self.tallies[workspace_id] = self.tally(workspace_id).plus(fold(page))
                 folded += len(page)
         balance = self.ledger.balances.get((workspace_id, customer_id))

@@ -88,7 +88,8 @@ def test_one_entry_of_the_net_paid_history_dated_at_the_latest_payment():
     )
     assert entry.available_on is None and entry.rate == 2
     balance = ledger.balance(WS, CID)
-    assert (balance.total, balance.lots) == (132, {})
+    # (available at once: in the lot of its date)
+    assert (balance.total, balance.lots) == (132, {entry.at.date(): 132})
 
 
 def test_the_none_policy_and_loyalty_off_write_nothing():

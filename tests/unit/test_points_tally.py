@@ -24,7 +24,7 @@ entries = st.lists(
         st.sampled_from(CUSTOMERS),
         st.sampled_from(["earn", "reverse", "adjustment", "redeem"]),
         st.integers(-500, 500),
-        st.one_of(st.none(), st.integers(0, 3)),  # the lot's day, if pending
+        st.one_of(st.none(), st.integers(0, 3)),  # an earning's lot's day
     ),
     max_size=30,
 )
@@ -42,7 +42,8 @@ def _books(rows: list[tuple[str, str, int, int | None]]) -> FakePointsTally:
             PAID_AT,
             order_id=f"s1.{i}" if kind == EARN else None,
             available_on=day if kind == EARN else None,
-            pending_lot=day if kind != EARN else None,
+            # a credit adds to its lot (the ledger gives one); a debit here is a debt
+            debt=-points if points < 0 else 0,
         )
         assert eraser.ledger.earn(entry)
     return eraser
@@ -52,7 +53,9 @@ def _everything(eraser: FakePointsTally) -> PointsTally:
     """The tally plus every remaining ledger, as one tally (ledger counts aside)."""
     rest = fold(e for ledger in eraser.ledger.ledgers.values() for e in ledger.values())
     whole = eraser.tally(WS).plus(rest)
-    return PointsTally(whole.total, {k: n for k, n in whole.by_kind.items() if n}, _nonzero(whole.lots))
+    return PointsTally(
+        whole.total, {k: n for k, n in whole.by_kind.items() if n}, _nonzero(whole.lots), debt=whole.debt
+    )
 
 
 def _nonzero(lots: dict[date, int]) -> dict[date, int]:

@@ -2,7 +2,8 @@
 `W#<ws>#PTS#<cid>` / `E#import#historical#earn`, written with `attribute_not_exists`, or
 moved by compare-and-set on its points (`p`), with the balance's `ADD` of the difference
 in the same `TransactWriteItems` (docs/data-model.md#points-ledger). No order pointer and
-no pending lot: its points are available at once."""
+no pending lot: its points are available at once, in its own lot (`lt`); a fall
+takes them back as a reversal would (that lot first, then the oldest, the rest is debt)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 from chalicelib.adapters.codec import to_av, to_item
 from chalicelib.adapters.crm_table import CrmTable
-from chalicelib.adapters.points_ledger import BALANCE_SK, entry_item, entry_sk, ledger_pk
+from chalicelib.adapters.points_ledger import DynamoPointsLedger, entry_item, entry_sk, ledger_pk
 from chalicelib.domain.loyalty.model import LedgerEntry
 from chalicelib.domain.timemath import iso
 
@@ -19,7 +20,7 @@ class DynamoHistoricalPoints:
     def __init__(self, table: CrmTable) -> None:
         self.t = table
 
-    def set_historical(self, stored: LedgerEntry | None, entry: LedgerEntry) -> bool:
+    def set_historical(self, stored: LedgerEntry | None, entry: LedgerEntry, change: LedgerEntry) -> bool:
         pk = ledger_pk(entry.workspace_id, entry.customer_id)
         if stored is None:
             write: dict[str, Any] = {
@@ -30,30 +31,25 @@ class DynamoHistoricalPoints:
                 }
             }
         else:
+            as_stored = entry_item(entry)  # its lots as stored (a map by day)
             write = {
                 "Update": {
                     "TableName": self.t.table,
                     "Key": {"pk": {"S": pk}, "sk": {"S": entry_sk(entry.key)}},
-                    "UpdateExpression": "SET p = :p, #base = :base, #at = :at",
+                    "UpdateExpression": "SET p = :p, #base = :base, #at = :at, lt = :lt, dbt = :dbt",
                     "ConditionExpression": "p = :was",
                     "ExpressionAttributeNames": {"#base": "base", "#at": "at"},
                     "ExpressionAttributeValues": {
                         ":p": to_av(entry.points),
                         ":base": to_av(entry.base),
                         ":at": to_av(iso(entry.at)),
+                        ":lt": to_av(as_stored.get("lt", {})),
+                        ":dbt": to_av(entry.debt),
                         ":was": to_av(stored.points),
                     },
                 }
             }
-        delta = entry.points - (stored.points if stored is not None else 0)
-        add = {
-            "Update": {
-                "TableName": self.t.table,
-                "Key": {"pk": {"S": pk}, "sk": {"S": BALANCE_SK}},
-                "UpdateExpression": "SET t = :t ADD pts :n",
-                "ExpressionAttributeValues": {":n": to_av(delta), ":t": {"S": "ptsbal"}},
-            }
-        }
+        add = DynamoPointsLedger(self.t).balance_update(change)
         try:
             self.t.client.transact_write_items(TransactItems=[write, add])
         except self.t.client.exceptions.TransactionCanceledException as exc:

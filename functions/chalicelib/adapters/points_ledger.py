@@ -2,8 +2,9 @@
 
 `W#<ws>#PTS#<cid>` holds a customer's entries, `E#<source>#<external id>#<kind>` each (the
 idempotency key is the sort key, so two entries of the same second never collide), and the
-balance item `BAL`: `pts` the sum of every entry, `pd<yyyymmdd>` the points pending until
-that day. `W#<ws>#PTSO#<order id>` / `O` names the customer whose ledger holds the
+balance item `BAL`: `pts` the sum of every entry, `lt<yyyymmdd>` the earned lot of that
+day (its points not yet spent nor reversed; pending while the day is ahead), `dbt` the
+debt (`pts == sum(lt*) - dbt`). `W#<ws>#PTSO#<order id>` / `O` names the customer whose ledger holds the
 order's earning. Each entry is written with `attribute_not_exists` in one `TransactWriteItems`
 with the balance's atomic `ADD` (and, for a reversal, the earning entry's compare-and-set).
 """
@@ -16,12 +17,14 @@ from typing import Any
 
 from chalicelib.adapters.codec import from_item, to_av, to_item
 from chalicelib.adapters.crm_table import CrmTable
+from chalicelib.domain.loyalty.lots import with_credit_lot
 from chalicelib.domain.loyalty.model import EARN, EntryKey, LedgerEntry, PointsBalance
 from chalicelib.domain.loyalty.rules import CapCounter
 from chalicelib.domain.timemath import iso, parse_iso
 
 BALANCE_SK = "BAL"
-LOT_PREFIX = "pd"
+LOT_PREFIX = "lt"
+DEBT = "dbt"
 
 
 def ledger_pk(workspace_id: str, customer_id: str) -> str:
@@ -65,9 +68,12 @@ def entry_item(entry: LedgerEntry) -> dict[str, Any]:
         "cur": entry.currency,
         "av": entry.available_on.isoformat() if entry.available_on else None,
         "amt": entry.amount,
-        "lot": entry.pending_lot.isoformat() if entry.pending_lot else None,
+        "lt": {f"{day:%Y%m%d}": n for day, n in entry.lots} or None,
+        "dbt": entry.debt or None,
         "rsn": entry.reason,
         "by": entry.actor,
+        "code": entry.code,
+        "sid": entry.store_source,
     }
     item.update({k: v for k, v in optional.items() if v is not None})
     if entry.rate is not None:  # an earning entry: its reversals move these
@@ -92,9 +98,12 @@ def entry_from_item(item: dict[str, Any]) -> LedgerEntry:
         reversed=int(item.get("rev", 0)),
         cancelled=bool(item.get("cx", False)),
         amount=_decimal(item.get("amt")),
-        pending_lot=date.fromisoformat(item["lot"]) if item.get("lot") else None,
+        lots=tuple(sorted((_day(k), int(v)) for k, v in (item.get("lt") or {}).items())),
+        debt=int(item.get("dbt", 0)),
         reason=item.get("rsn"),
         actor=item.get("by"),
+        code=item.get("code"),
+        store_source=item.get("sid"),
     )
 
 
@@ -102,11 +111,15 @@ def balance_from_item(item: dict[str, Any] | None) -> PointsBalance:
     if item is None:
         return PointsBalance()
     lots = {
-        date(int(k[2:6]), int(k[6:8]), int(k[8:10])): int(v)
+        _day(k[2:]): int(v)
         for k, v in item.items()
         if k.startswith(LOT_PREFIX) and len(k) == 10 and k[2:].isdigit() and int(v)
     }
-    return PointsBalance(total=int(item.get("pts", 0)), lots=lots)
+    return PointsBalance(total=int(item.get("pts", 0)), lots=lots, debt=int(item.get(DEBT, 0)))
+
+
+def _day(yyyymmdd: str) -> date:
+    return date(int(yyyymmdd[0:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -117,25 +130,44 @@ class DynamoPointsLedger:
     def __init__(self, table: CrmTable) -> None:
         self.t = table
 
-    def _balance_add(self, entry: LedgerEntry, lot: date | None) -> dict[str, Any]:
+    def balance_update(self, entry: LedgerEntry) -> dict[str, Any]:
+        """The balance's `Update` for a transaction writing `entry` elsewhere (another
+        adapter's item: the historical entry)."""
+        return self._balance_add(entry)
+
+    def _balance_add(self, entry: LedgerEntry) -> dict[str, Any]:
+        """`ADD` the entry's points to `pts` and its changes to its lots and the debt; each lot
+        it takes from, and the debt it settles, conditioned on holding enough."""
         names = {"#p": "pts"}
         values: dict[str, Any] = {":n": to_av(entry.points), ":t": {"S": "ptsbal"}}
-        adds = "#p :n"
-        if lot is not None:
-            names["#l"] = lot_attribute(lot)
-            adds += ", #l :n"
-        return {
-            "Update": {
-                "TableName": self.t.table,
-                "Key": {
-                    "pk": {"S": ledger_pk(entry.workspace_id, entry.customer_id)},
-                    "sk": {"S": BALANCE_SK},
-                },
-                "UpdateExpression": f"SET t = :t ADD {adds}",
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": values,
-            }
+        adds, conds = ["#p :n"], []
+        for i, (day, change) in enumerate(entry.lots):
+            names[f"#l{i}"] = lot_attribute(day)
+            values[f":l{i}"] = to_av(change)
+            adds.append(f"#l{i} :l{i}")
+            if change < 0:
+                values[f":m{i}"] = to_av(-change)
+                conds.append(f"#l{i} >= :m{i}")
+        if entry.debt:
+            names["#d"] = DEBT
+            values[":d"] = to_av(entry.debt)
+            adds.append("#d :d")
+            if entry.debt < 0:
+                values[":md"] = to_av(-entry.debt)
+                conds.append("#d >= :md")
+        update: dict[str, Any] = {
+            "TableName": self.t.table,
+            "Key": {
+                "pk": {"S": ledger_pk(entry.workspace_id, entry.customer_id)},
+                "sk": {"S": BALANCE_SK},
+            },
+            "UpdateExpression": f"SET t = :t ADD {', '.join(adds)}",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
         }
+        if conds:
+            update["ConditionExpression"] = " AND ".join(conds)
+        return {"Update": update}
 
     def _put_new(self, entry: LedgerEntry) -> dict[str, Any]:
         return {
@@ -168,7 +200,8 @@ class DynamoPointsLedger:
         return self.entry(workspace_id, str(pointer["cid"]), EntryKey("order", order_id, EARN))
 
     def earn(self, entry: LedgerEntry) -> bool:
-        actions = [self._put_new(entry), self._balance_add(entry, entry.available_on)]
+        entry = with_credit_lot(entry)
+        actions = [self._put_new(entry), self._balance_add(entry)]
         if entry.key.kind == EARN and entry.order_id:
             pointer = {
                 "pk": order_pointer_pk(entry.workspace_id, entry.order_id),
@@ -202,15 +235,12 @@ class DynamoPointsLedger:
         }
         actions = [guard, self._put_new(reversal)]
         if reversal.points:
-            actions.append(self._balance_add(reversal, reversal.pending_lot))
+            actions.append(self._balance_add(reversal))
         return self._transact(actions)
 
-    def adjust(self, entry: LedgerEntry, min_total: int | None) -> bool:
-        add = self._balance_add(entry, None)
-        if min_total is not None:  # a deduction: never below what the caller read as spendable
-            add["Update"]["ConditionExpression"] = "#p >= :min"
-            add["Update"]["ExpressionAttributeValues"][":min"] = to_av(min_total)
-        return self._transact([self._put_new(entry), add])
+    def adjust(self, entry: LedgerEntry) -> bool:
+        entry = with_credit_lot(entry)
+        return self._transact([self._put_new(entry), self._balance_add(entry)])
 
     def balance(self, workspace_id: str, customer_id: str) -> PointsBalance:
         return balance_from_item(
@@ -237,6 +267,7 @@ class DynamoPointsLedger:
     def earn_capped(self, entry: LedgerEntry, cap: CapCounter) -> bool:
         """As `earn` (a bonus: no order pointer), with the cap's counter moved in the same
         transaction: `ADD n :1` only while `n < max` (docs/data-model.md#points-ledger)."""
+        entry = with_credit_lot(entry)
         counter = {
             "Update": {
                 "TableName": self.t.table,
@@ -253,27 +284,4 @@ class DynamoPointsLedger:
                 },
             }
         }
-        return self._transact([self._put_new(entry), self._balance_add(entry, entry.available_on), counter])
-
-
-def erase_reasons(client: Any, table: str, workspace_id: str, customer_id: str) -> int:
-    """Remove the free-text reasons (`rsn`) of one customer id's ledger entries, on their
-    erasure: the entries and their points stay, so the ledger still adds up; what an
-    operator wrote about the person goes. Returns how many entries held one."""
-    kwargs: dict[str, Any] = {
-        "TableName": table,
-        "KeyConditionExpression": "pk = :pk",
-        "FilterExpression": "attribute_exists(rsn)",
-        "ExpressionAttributeValues": {":pk": {"S": ledger_pk(workspace_id, customer_id)}},
-        "ProjectionExpression": "pk, sk",
-        "ConsistentRead": True,
-    }
-    erased = 0
-    while True:
-        page = client.query(**kwargs)
-        for key in page.get("Items", []):
-            client.update_item(TableName=table, Key=key, UpdateExpression="REMOVE rsn")
-            erased += 1
-        if "LastEvaluatedKey" not in page:
-            return erased
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return self._transact([self._put_new(entry), self._balance_add(entry), counter])

@@ -2,7 +2,7 @@
 (docs/data-model.md#erasure-folds-a-ledger-into-the-tally).
 
 `W#<ws>#PTSANON` / `T`: `pts` the sum of the folded entries, `k_<kind>` the signed points
-per entry kind, `pd<yyyymmdd>` their pending lots, `ne` entries folded, `nc` ledgers
+per entry kind, `lt<yyyymmdd>` their lots and `dbt` their debt, `ne` entries folded, `nc` ledgers
 closed; changed only by `ADD`. A page of a customer's entries leaves in one
 `TransactWriteItems`: each entry's `Delete` (conditioned on it being there) and its
 earning's pointer, `ADD` of minus their points to the balance, `ADD` of them to the tally.
@@ -17,6 +17,7 @@ from chalicelib.adapters.codec import from_item, to_av
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.adapters.points_ledger import (
     BALANCE_SK,
+    DEBT,
     LOT_PREFIX,
     entry_from_item,
     entry_sk,
@@ -45,6 +46,9 @@ def tally_adds(delta: PointsTally, sign: int) -> tuple[str, dict[str, str], dict
     for i, (day, n) in enumerate(sorted(delta.lots.items())):
         names[f"#l{i}"], values[f":l{i}"] = lot_attribute(day), to_av(sign * n)
         clauses.append(f"#l{i} :l{i}")
+    if delta.debt:
+        names["#d"], values[":d"] = DEBT, to_av(sign * delta.debt)
+        clauses.append("#d :d")
     if sign > 0:
         for i, (kind, n) in enumerate(sorted(delta.by_kind.items())):
             names[f"#k{i}"], values[f":k{i}"] = f"{KIND_PREFIX}{kind}", to_av(n)
@@ -70,6 +74,7 @@ def tally_from_item(item: dict[str, Any] | None) -> PointsTally:
         lots=lots,
         entries=int(item.get("ne", 0)),
         customers=int(item.get("nc", 0)),
+        debt=int(item.get(DEBT, 0)),
     )
 
 
@@ -77,6 +82,7 @@ def tally_item(workspace_id: str, tally: PointsTally) -> dict[str, Any]:
     """The tally as stored (what `tally_adds` builds up from nothing); `tally_from_item` reads it."""
     item: dict[str, Any] = {"pk": tally_pk(workspace_id), "sk": TALLY_SK, "t": "ptsanon"}
     item |= {"pts": tally.total, "ne": tally.entries, "nc": tally.customers}
+    item |= {DEBT: tally.debt} if tally.debt else {}
     item |= {lot_attribute(d): n for d, n in tally.lots.items()}
     item |= {f"{KIND_PREFIX}{k}": n for k, n in tally.by_kind.items()}
     return item

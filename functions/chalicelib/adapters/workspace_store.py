@@ -70,6 +70,10 @@ def loyalty_item(rules: LoyaltyRules) -> dict[str, Any]:
         **({"bo": dict(rules.bonuses)} if rules.bonuses else {}),
         **({"eo": rules.earn_on} if rules.earn_on != "total" else {}),
         **({"ca": {a: {"m": c.max, "p": c.period} for a, c in rules.caps.items()}} if rules.caps else {}),
+        "rvp": rules.redeem_value_per_point,
+        "rmin": rules.redeem_min_points,
+        "ras": rules.redeem_as,
+        "rcd": rules.redeem_code_valid_days,
     }
 
 
@@ -85,6 +89,10 @@ def loyalty_from_item(value: dict[str, Any] | None) -> LoyaltyRules:
         bonuses={k: int(v) for k, v in (value.get("bo") or {}).items()},
         earn_on=str(value.get("eo") or "total"),
         caps={k: ActionCap(int(v["m"]), str(v["p"])) for k, v in (value.get("ca") or {}).items()},
+        redeem_value_per_point=Decimal(str(value.get("rvp", "0.01"))),
+        redeem_min_points=int(value.get("rmin", 100)),
+        redeem_as=str(value.get("ras", "code")),
+        redeem_code_valid_days=int(value.get("rcd", 90)),
     )
 
 

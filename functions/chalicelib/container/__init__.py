@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.loyalty.dry_run import LoyaltyDryRun
     from chalicelib.domain.loyalty.history import HistoricalPoints
     from chalicelib.domain.loyalty.ledger import PointsService
+    from chalicelib.domain.loyalty.redeem import PointsRedemptions
     from chalicelib.domain.loyalty.tier_service import TierService
     from chalicelib.domain.membership import MembershipService
     from chalicelib.domain.messaging.attribution import AttributionService
@@ -453,6 +454,20 @@ class Container(Adapters):
 
         return PointsActions(
             ledger=self.points_ledger, workspaces=self.workspaces, profiles=self.profile_store
+        )
+
+    @cached_property
+    def points_redemptions(self) -> PointsRedemptions:
+        """Loyalty points redeemed for a code in the customer's store or store credit."""
+        from chalicelib.domain.loyalty.redeem import PointsRedemptions
+
+        return PointsRedemptions(
+            ledger=self.points_ledger,
+            workspaces=self.workspaces,
+            profiles=self.profile_store,
+            sources=self.workspaces,
+            discounts=self.store_discounts,
+            coupons=self.coupons,
         )
 
     @cached_property

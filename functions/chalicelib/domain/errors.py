@@ -52,6 +52,12 @@ class TooManyRequests(PatronError):
         self.retry_after = retry_after
 
 
+class StoreFailed(PatronError):
+    """A store did not do what was asked (its Admin API failed for good): 502."""
+
+    code = "store_failed"
+
+
 class Conflict(PatronError):
     """Optimistic-lock conflict; the caller retries."""
 

@@ -98,6 +98,12 @@ class LoyaltyRules:
     # what an order earns on (chalicelib.domain.loyalty.rules.earning_base): "total" (as
     # paid), "subtotal" (after discounts), "subtotal_shipping", "subtotal_tax"
     earn_on: str = "total"
+    # redemption (docs/loyalty.md#redemption): money per point in the workspace currency, the
+    # fewest points one redemption spends, a store code or store credit, a code's validity
+    redeem_value_per_point: Decimal = Decimal("0.01")
+    redeem_min_points: int = 100
+    redeem_as: str = "code"  # "code" | "store_credit"
+    redeem_code_valid_days: int = 90
 
     def rate(self, tier: str | None = None) -> Decimal:
         """Points per unit of net spend for a customer of `tier`."""

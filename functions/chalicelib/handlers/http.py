@@ -26,6 +26,7 @@ STATUS: dict[type[errors.PatronError], int] = {
     errors.Conflict: 409,
     errors.PayloadTooLarge: 413,
     errors.TooManyRequests: 429,
+    errors.StoreFailed: 502,
 }
 
 

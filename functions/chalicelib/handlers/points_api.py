@@ -166,3 +166,34 @@ def loyalty_dry_run() -> dict[str, Any]:
     except RulesError as exc:
         raise BadRequest(str(exc), [{"field": "bonuses", "error": str(exc)}]) from exc
     return found.loyalty_dry_run.run(ws, proposed, body.at or now_utc(), body.days, body.customers)
+
+
+@bp.route("/customers/{customer_id}/points/redeem", methods=["POST"])
+@api
+def redeem_points(customer_id: str) -> Response:
+    """`{"points": N, "source": "..."?}` with an `Idempotency-Key` header: the redemption's
+    entry (its code, or the store credit's amount)."""
+    from pydantic import ValidationError
+
+    from chalicelib.domain.loyalty.adjust import MAX_KEY
+    from chalicelib.domain.loyalty.ledger import entry_json
+    from chalicelib.domain.loyalty.redeem import RedeemIn
+    from chalicelib.domain.models import now_utc
+    from chalicelib.parsers import field_errors
+
+    ws = workspace_id()
+    logger.append_keys(customer_id=customer_id)
+    request = bp.current_request
+    key = request.headers.get("idempotency-key") or ""
+    if not key or len(key) > MAX_KEY or not key.isprintable():
+        error = "missing" if not key else "invalid"
+        raise BadRequest(
+            f"the Idempotency-Key header is required (1 to {MAX_KEY} printable characters)",
+            [{"field": "Idempotency-Key", "error": error}],
+        )
+    try:
+        body = RedeemIn.model_validate_json(request.raw_body or b"")
+    except ValidationError as exc:
+        raise BadRequest("invalid redemption", field_errors(exc)) from exc
+    entry = container().points_redemptions.redeem(ws, customer_id, body, key, now_utc())
+    return json_response(entry_json(entry), 200)

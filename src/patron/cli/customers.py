@@ -13,7 +13,7 @@ from patron.cli.base import (
     workspace_container,
     workspace_option,
 )
-from patron.cli.loyalty import adjust_points, points
+from patron.cli.loyalty import adjust_points, points, redeem
 from patron.cli.loyalty_rules import award
 from patron.cli.tiers import set_tier, tier
 
@@ -67,6 +67,7 @@ customers.add_command(
 )
 customers.add_command(points)
 customers.add_command(adjust_points)
+customers.add_command(redeem)
 customers.add_command(tier)
 customers.add_command(set_tier)
 customers.add_command(award)

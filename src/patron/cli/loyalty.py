@@ -34,6 +34,18 @@ MAX_WINDOW_DAYS = 365
     type=click.Choice(IMPORT_POLICIES),
     help="a history import's orders: none (no points) or historical (one dated entry per customer)",
 )
+@click.option(
+    "--redeem-value-per-point", metavar="MONEY", help="a point's worth in the workspace currency (0.01)"
+)
+@click.option(
+    "--redeem-min-points", type=click.IntRange(1, 1_000_000), metavar="N", help="fewest points (100)"
+)
+@click.option(
+    "--redeem-as", type=click.Choice(["code", "store_credit"]), help="a store code or store credit (code)"
+)
+@click.option(
+    "--redeem-code-valid-days", type=click.IntRange(1, 3650), metavar="N", help="a code's validity (90)"
+)
 @stage_option
 def loyalty(
     workspace: str,
@@ -42,6 +54,7 @@ def loyalty(
     return_window_days: int | None,
     stage: str | None,
     import_policy: str | None = None,
+    **redeem: str | int | None,
 ) -> None:
     """The workspace's points rules: shown, or changed by the options given."""
     from dataclasses import replace
@@ -65,6 +78,7 @@ def loyalty(
         changes["return_window_days"] = return_window_days
     if import_policy is not None:
         changes["import_policy"] = import_policy
+    changes.update(_redeem_changes(redeem))
     if changes:
         rules = replace(rules, **changes)
         found.workspaces.set_loyalty(workspace, rules)
@@ -74,8 +88,26 @@ def loyalty(
             "points_per_unit": str(rules.points_per_unit),
             "return_window_days": rules.return_window_days,
             "import_policy": rules.import_policy,
+            "redeem_value_per_point": str(rules.redeem_value_per_point),
+            "redeem_min_points": rules.redeem_min_points,
+            "redeem_as": rules.redeem_as,
+            "redeem_code_valid_days": rules.redeem_code_valid_days,
         }
     )
+
+
+def _redeem_changes(given: dict[str, str | int | None]) -> dict[str, object]:
+    """The redemption options given, checked (the value per point: money above 0)."""
+    changes: dict[str, object] = {k: v for k, v in given.items() if v is not None}
+    if "redeem_value_per_point" in changes:
+        try:
+            value = Decimal(str(changes["redeem_value_per_point"]))
+        except InvalidOperation as exc:
+            raise CliError("--redeem-value-per-point is an amount, like 0.01", 2) from exc
+        if not (value.is_finite() and 0 < value <= 1000):
+            raise CliError("--redeem-value-per-point is above 0 and at most 1000", 2)
+        changes["redeem_value_per_point"] = value
+    return changes
 
 
 @click.command("points")
@@ -129,4 +161,36 @@ def adjust_points(
         raise CliError(f"--key takes 1 to {MAX_KEY} printable characters", 2)
     service = workspace_container(workspace).points_adjustments
     entry = service.adjust(workspace, customer_id, body, key, Actor("cli", "cli"), now_utc())
+    print_json({"idempotency_key": key, "entry": entry_json(entry)})
+
+
+@click.command("redeem")
+@workspace_option()
+@click.argument("customer_id")
+@click.option("--points", type=int, required=True, metavar="N", help="points to redeem")
+@click.option("--source", metavar="SOURCE", help="the store to make the code in (the latest order's)")
+@click.option("--key", metavar="K", help="the idempotency key (one is made and printed if not given)")
+@stage_option
+def redeem(
+    workspace: str, customer_id: str, points: int, source: str | None, key: str | None, stage: str | None
+) -> None:
+    """Redeem a customer's points (as POST /customers/ID/points/redeem)."""
+    import uuid
+
+    from pydantic import ValidationError
+
+    from chalicelib.domain.loyalty.adjust import MAX_KEY
+    from chalicelib.domain.loyalty.ledger import entry_json
+    from chalicelib.domain.loyalty.redeem import RedeemIn
+    from chalicelib.domain.models import now_utc
+
+    try:
+        body = RedeemIn(points=points, source=source)
+    except ValidationError as exc:
+        raise CliError("--points is a whole number from 1 to 1000000", 2) from exc
+    key = key or uuid.uuid4().hex
+    if len(key) > MAX_KEY or not key.isprintable():
+        raise CliError(f"--key takes 1 to {MAX_KEY} printable characters", 2)
+    service = workspace_container(workspace).points_redemptions
+    entry = service.redeem(workspace, customer_id, body, key, now_utc())
     print_json({"idempotency_key": key, "entry": entry_json(entry)})

@@ -3,20 +3,23 @@
 An adjustment is the entry (`manual`, Idempotency-Key, `adjustment`): written once, with
 the balance's atomic `ADD`, in one transaction. A replay with the same key and the same
 points and reason adds nothing and answers the stored entry; the same key with another
-body is refused (`idempotency_key_reused`). A deduction never takes the *available*
-points below zero (pending points do not count): the transaction's condition on the
-balance item is `total >= pending + deduction`, so two deductions racing for the same
-points cannot both pass (docs/loyalty.md#manual-adjustments).
+body is refused (`idempotency_key_reused`). A credit adds to the lot of its day; a
+deduction is a spend: it settles any debt and takes the oldest *available* lots (pending
+points are in later lots, so they cannot be taken), each lot conditioned on holding what it
+takes, so two deductions racing for the same points cannot both pass
+(docs/loyalty.md#lots-and-debt).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 from chalicelib.domain.enrolment import Actor
 from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.loyalty.lots import plan_spend, spend_refusal, with_credit_lot
 from chalicelib.domain.loyalty.model import ADJUSTMENT, MANUAL, EntryKey, LedgerEntry
 from chalicelib.domain.loyalty.ports import LoyaltySettings, PointsLedger
 from chalicelib.domain.ports import ProfileReader
@@ -87,16 +90,28 @@ class PointsAdjustments:
             stored = self.ledger.entry(workspace_id, entry.customer_id, entry.key)
             if stored is not None:
                 return _replayed(stored, body)
-            min_total = None
             if body.points < 0:
-                balance = self.ledger.balance(workspace_id, entry.customer_id)
-                view = balance.view(now.date())
-                if view.available < -body.points:
-                    raise PointsRefused(f"only {view.available} points are available", "insufficient_points")
-                min_total = view.pending - body.points
-            if self.ledger.adjust(entry, min_total):
+                entry = spend_entry(self.ledger, entry, -body.points, now.date())
+            else:
+                entry = with_credit_lot(entry)
+            if self.ledger.adjust(entry):
                 return entry
         raise Conflict("the balance kept changing; try again with the same Idempotency-Key")
+
+
+def spend_entry(ledger: PointsLedger, entry: LedgerEntry, points: int, today: date) -> LedgerEntry:
+    """`entry` as a spend of `points` from the balance as it stands: the oldest available lots,
+    the debt settled first; refused (409) when the available points do not cover it."""
+    balance = ledger.balance(entry.workspace_id, entry.customer_id)
+    refusal = spend_refusal(balance.lots, balance.debt, today, points)
+    if refusal is not None:
+        reason, have = refusal
+        message = (
+            "the customer owes points (debt)" if reason == "debt" else f"only {have} points are available"
+        )
+        raise PointsRefused(message, reason)
+    plan = plan_spend(balance.lots, balance.debt, today, points)
+    return replace(entry, points=-points, lots=plan.lots, debt=plan.debt)
 
 
 def _replayed(stored: LedgerEntry, body: AdjustmentIn) -> LedgerEntry:

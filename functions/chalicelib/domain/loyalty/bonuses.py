@@ -24,6 +24,7 @@ from chalicelib.domain.enrolment import Actor, EnrolmentService, MembershipView
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.ingest_images import IngestChange
 from chalicelib.domain.loyalty.adjust import PointsRefused
+from chalicelib.domain.loyalty.lots import with_credit_lot
 from chalicelib.domain.loyalty.model import EARN, EntryKey, LedgerEntry
 from chalicelib.domain.loyalty.ports import BonusLedger, LoyaltySettings, OrderPoints
 from chalicelib.domain.loyalty.rules import (
@@ -89,7 +90,9 @@ class PointsActions:
         stored = self.ledger.entry(workspace_id, cid, key)
         if stored is not None:
             return stored
-        entry = LedgerEntry(workspace_id=workspace_id, customer_id=cid, key=key, points=points, at=now)
+        entry = with_credit_lot(  # as stored: its points in the lot of today
+            LedgerEntry(workspace_id=workspace_id, customer_id=cid, key=key, points=points, at=now)
+        )
         cap = cap_counter(body.action, settings.loyalty.caps.get(body.action), now)
         if self._write(entry, cap):
             return entry
@@ -115,7 +118,9 @@ class PointsActions:
         key = EntryKey(BONUS, once or action, BONUS)
         if self.ledger.entry(workspace_id, customer_id, key) is not None:
             return None
-        entry = LedgerEntry(workspace_id=workspace_id, customer_id=customer_id, key=key, points=points, at=at)
+        entry = with_credit_lot(
+            LedgerEntry(workspace_id=workspace_id, customer_id=customer_id, key=key, points=points, at=at)
+        )
         return (
             entry if self._write(entry, cap_counter(action, settings.loyalty.caps.get(action), at)) else None
         )

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.ingest_images import OrderImage
 from chalicelib.domain.loyalty.ledger import _paid_at as paid_at
+from chalicelib.domain.loyalty.lots import Plan, credit_day, plan_reversal
 from chalicelib.domain.loyalty.model import EARN, EntryKey, LedgerEntry, earned_points
 from chalicelib.domain.loyalty.ports import HistoricalLedger, HistoricalOrders, LoyaltySettings, PointsLedger
 from chalicelib.domain.order_entries import all_entries
@@ -118,9 +119,31 @@ class HistoricalPoints:
                 return 0
             if stored is None and entry.points == 0:
                 return 0  # nothing to earn yet: no entry
-            if self.history.set_historical(stored, entry):
+            entry, change = self._moved(stored, entry)
+            if self.history.set_historical(stored, entry, change):
                 return 1
         raise RuntimeError("the historical points entry kept changing")
+
+    def _moved(self, stored: LedgerEntry | None, entry: LedgerEntry) -> tuple[LedgerEntry, LedgerEntry]:
+        """The entry with the lots and debt it holds in all, and the change to write now: a
+        rise adds to the entry's own lot (available at once: the day of its first date); a
+        fall takes that lot first, then the oldest, the rest is debt (as a reversal)."""
+        day = credit_day(stored or entry)
+        delta = entry.points - (stored.points if stored is not None else 0)
+        if delta >= 0:
+            plan = Plan(((day, delta),) if delta else (), 0)
+        else:
+            balance = self.ledger.balance(entry.workspace_id, entry.customer_id)
+            plan = plan_reversal(balance.lots, day, -delta)
+        held: dict[Any, int] = dict(stored.lots) if stored is not None else {}
+        for lot, n in plan.lots:
+            held[lot] = held.get(lot, 0) + n
+        total = replace(
+            entry,
+            lots=tuple(sorted((d, n) for d, n in held.items() if n)),
+            debt=(stored.debt if stored is not None else 0) + plan.debt,
+        )
+        return total, replace(entry, points=delta, lots=plan.lots, debt=plan.debt)
 
 
 def _same(stored: LedgerEntry, entry: LedgerEntry) -> bool:

@@ -7,7 +7,8 @@ its share of the earned points at the rate and base stored on the earning entry,
 the entry's `refunded` and `reversed` totals with a compare-and-set in the same
 transaction (so the reversals of an order never add up to more than it earned, and a
 concurrent writer retries from what it reads); a cancellation reverses what is left.
-A reversal dated before the points become available takes them from their pending lot.
+A reversal takes its points from the earning's lot first, then the oldest others; what it
+cannot find (spent already) is debt (domain/loyalty/lots.py).
 The earning is found by its order (a pointer written with it), so a refund after the
 customer's profile was merged into another still finds and reverses it.
 A history import's states earn nothing (its states never reach this consumer).
@@ -22,6 +23,7 @@ from typing import Any
 
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.ingest_images import IngestChange, OrderImage
+from chalicelib.domain.loyalty.lots import plan_reversal
 from chalicelib.domain.loyalty.model import (
     CANCEL,
     EARN,
@@ -30,7 +32,6 @@ from chalicelib.domain.loyalty.model import (
     LedgerEntry,
     PointsView,
     available_on,
-    day_start,
     earned_points,
     reversed_target,
 )
@@ -158,7 +159,8 @@ class PointsService:
             cancelled = current.cancelled or refund is None
             target = reversed_target(current.points, current.base or Decimal(0), refunded, cancelled)
             points = target - current.reversed
-            lot = current.available_on if _before(at, current.available_on) and points else None
+            balance = self.ledger.balance(ws, cid)
+            plan = plan_reversal(balance.lots, current.available_on, points)
             reversal = LedgerEntry(
                 workspace_id=ws,
                 customer_id=cid,
@@ -167,11 +169,12 @@ class PointsService:
                 at=at,
                 order_id=order_id,
                 amount=refund.amount if refund else None,
-                pending_lot=lot,
+                lots=plan.lots,
+                debt=plan.debt,
             )
             if self.ledger.reverse(replace(current, cancelled=cancelled), reversal, refunded, target):
                 return reversal, replace(current, refunded=refunded, reversed=target, cancelled=cancelled)
-            current = self.ledger.entry(ws, cid, earning.key)  # a concurrent writer: read again
+            current = self.ledger.entry(ws, cid, earning.key)  # a concurrent writer (or spender): read again
         raise RuntimeError(f"points reversal of {order_id} kept conflicting")
 
     def page(
@@ -213,8 +216,10 @@ def entry_json(e: LedgerEntry) -> dict[str, Any]:
         "reversed": e.reversed if e.rate is not None else None,
         "reason": e.reason,
         "by": e.actor,
+        "lots": {day.isoformat(): n for day, n in e.lots},
+        "debt": e.debt,
+        "amount": None if e.amount is None else str(e.amount),
+        "currency": e.currency,
+        "code": e.code,
+        "source_id": e.store_source,
     }
-
-
-def _before(at: datetime, day: date | None) -> bool:
-    return day is not None and at < day_start(day)

@@ -17,6 +17,10 @@ CANCEL = "cancel"
 REVERSE = "reverse"
 MANUAL = "manual"  # the source of an operator's adjustment (its key: the Idempotency-Key)
 ADJUSTMENT = "adjustment"
+REDEEM = "redeem"  # a redemption's source and kind (its key: the Idempotency-Key)
+RESTORE = "restore"  # the give-back of a redemption the store could not make
+
+Lots = tuple[tuple[date, int], ...]  # (day, signed points) by day
 
 
 @dataclass(frozen=True)
@@ -46,12 +50,20 @@ class LedgerEntry:
     refunded: Decimal = Decimal(0)  # refunds reversed so far (order currency)
     reversed: int = 0  # points reversed so far (>= 0, never above `points`)
     cancelled: bool = False
-    # a reversal: the refunded amount it answers; `pending_lot` the lot it took points from
+    # a reversal: the refunded amount it answers
     amount: Decimal | None = None
-    pending_lot: date | None = None
+    # the balance's lots and debt this entry moved (docs/loyalty.md#lots-and-debt): a credit
+    # adds to its lot, a spend takes oldest first and settles debt (`debt` < 0), a
+    # reversal takes its earning's lot first and what it cannot find is debt (`debt` > 0)
+    lots: Lots = ()
+    debt: int = 0
     # a manual adjustment: the operator's reason and who made it (`cli` or `key:<hash prefix>`)
     reason: str | None = None
     actor: str | None = None
+    # a redemption: the code made in the store (None: store credit), from which source;
+    # its money value is `amount` in `currency`
+    code: str | None = None
+    store_source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,11 +75,13 @@ class PointsView:
 
 @dataclass(frozen=True)
 class PointsBalance:
-    """The balance item: `total` = the sum of every entry; `lots` the pending points by the
-    day they become available."""
+    """The balance item: `total` = the sum of every entry; `lots` the earned points not yet
+    spent nor reversed, by the day they become available (later than today: pending);
+    `debt` points reversed after they were spent. `total == sum(lots) - debt`."""
 
     total: int = 0
     lots: dict[date, int] = field(default_factory=dict)
+    debt: int = 0
 
     def view(self, today: date) -> PointsView:
         pending = sum(n for day, n in self.lots.items() if day > today)

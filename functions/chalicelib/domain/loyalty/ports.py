@@ -26,9 +26,10 @@ class PointsLedger(Protocol):
         ...
 
     def earn(self, entry: LedgerEntry) -> bool:
-        """Writes the entry if its key is new, adding its points to the balance and its
-        pending lot (and, for an order's earning, its pointer from the order), in one
-        transaction; False (nothing written) when the key exists."""
+        """Writes the entry if its key is new, adding its points to the balance and to its
+        earned lot (its `lots`, else `available_on` or the day of `at`: any credit, an
+        order's earning or a bonus), and, for an order's earning, its pointer from the order,
+        in one transaction; False (nothing written) when the key exists."""
         ...
 
     def reverse(
@@ -36,15 +37,17 @@ class PointsLedger(Protocol):
     ) -> bool:
         """Writes `reversal` if its key is new and `earning` still has the `refunded` and
         `reversed` read, moving them to the new values (and `cancelled` if the reversal is a
-        cancellation), adding its (negative) points to the balance and to its pending lot if
-        it has one: all or nothing. False when either condition failed."""
+        cancellation), adding its (negative) points to the balance and its `lots` / `debt`
+        changes, each lot it takes from holding enough: all or nothing. False when any
+        condition failed."""
         ...
 
-    def adjust(self, entry: LedgerEntry, min_total: int | None) -> bool:
-        """Writes the entry if its key is new, adding its points to the balance, in one
-        transaction; when `min_total` is given, only if the balance's total is at least that
-        (checked on the balance item in the transaction). False (nothing written) when the
-        key exists or the balance was short."""
+    def adjust(self, entry: LedgerEntry) -> bool:
+        """Writes any other entry (an adjustment, a redemption, its give-back) if its key is
+        new, adding its points to the balance and its `lots` / `debt` changes (a credit
+        without lots: to its earned lot), in one transaction, each lot it takes from and the
+        debt it settles conditioned on holding enough. False (nothing written) when the key
+        exists or a lot or the debt was short (a concurrent spender: read again)."""
         ...
 
     def balance(self, workspace_id: str, customer_id: str) -> PointsBalance: ...
@@ -127,11 +130,13 @@ class LedgerEraser(Protocol):
 class HistoricalLedger(Protocol):
     """A customer's one historical entry (domain/loyalty/history.py), written or moved."""
 
-    def set_historical(self, stored: LedgerEntry | None, entry: LedgerEntry) -> bool:
-        """Writes `entry` (no order pointer, no pending lot): if `stored` is None, only if
-        none is there; else only if the stored entry still has `stored`'s points, moving
-        them (and its base and date) to the entry's; the balance's `ADD` of the difference
-        in the same transaction. False (nothing written) when the condition failed."""
+    def set_historical(self, stored: LedgerEntry | None, entry: LedgerEntry, change: LedgerEntry) -> bool:
+        """Writes `entry` (no order pointer, no pending lot; its `lots`/`debt` all it moved):
+        if `stored` is None, only if none is there; else only if the stored entry still has
+        `stored`'s points, moving them (and its base, date, lots and debt) to the entry's;
+        with the balance's `ADD` of `change` (the difference: its points, lots and debt, each
+        lot taken conditioned as a reversal's) in the same transaction. False (nothing
+        written) when a condition failed."""
         ...
 
 

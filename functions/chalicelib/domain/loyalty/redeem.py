@@ -1,0 +1,208 @@
+"""Redemption: points spent, oldest lots first, for a single-use code in the customer's
+store or for store credit (docs/loyalty.md#redemption).
+
+The redemption is the entry (`redeem`, Idempotency-Key, `redeem`), written once in one
+transaction with the spend of its lots (domain/loyalty/lots.py): the entry records the
+points, the lots it took, the money value (`amount` in `currency`, the points x the rule's
+value per point rounded to the currency's minor units) and, for a code, the code and its
+source. The code is derived from the workspace's salt and the key, so a retry after a
+crash asks the store for the same code (the client treats "code taken" as created): one
+code per key. If the store fails for good, a compensating entry (`redeem`, key, `restore`)
+gives back the same lots (and any debt it settled), once; the answer is 502 `store_failed`
+with the points restored. A replay of the key answers the same result; the same key with
+another body is refused (`idempotency_key_reused`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from chalicelib.domain.customer_profile import CustomerProfile, entry_source
+from chalicelib.domain.errors import Conflict, NotFound, StoreFailed
+from chalicelib.domain.loyalty.adjust import MAX_POINTS, PointsRefused, spend_entry
+from chalicelib.domain.loyalty.lots import restore
+from chalicelib.domain.loyalty.model import REDEEM, RESTORE, EntryKey, LedgerEntry
+from chalicelib.domain.loyalty.ports import LoyaltySettings, PointsLedger
+from chalicelib.domain.messaging.flow_definition import IssuedCoupon
+from chalicelib.domain.messaging.flow_engine import coupon_code
+from chalicelib.domain.messaging.ports import CouponStore, SourceReader, StoreDiscounts
+from chalicelib.domain.models import Source
+from chalicelib.domain.money import round_money
+from chalicelib.domain.ports import ProfileReader
+from chalicelib.domain.store_admin import AdminApiError
+from chalicelib.domain.timemath import iso
+
+ATTEMPTS = 5  # a lot or the debt moved between the read and the spend: read again
+CODE_PREFIX = "PTS-"
+STORE_CREDIT = "store_credit"
+
+
+class RedeemIn(BaseModel):
+    """The body of `POST /customers/{id}/points/redeem`: whole points (not money)."""
+
+    model_config = ConfigDict(extra="forbid")
+    points: StrictInt = Field(ge=1, le=MAX_POINTS)
+    source: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class PointsRedemptions:
+    def __init__(
+        self,
+        ledger: PointsLedger,
+        workspaces: LoyaltySettings,
+        profiles: ProfileReader,
+        sources: SourceReader | None = None,
+        discounts: StoreDiscounts | None = None,
+        coupons: CouponStore | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.workspaces = workspaces
+        self.profiles = profiles
+        self.sources = sources
+        self.discounts = discounts
+        self.coupons = coupons  # a code made is listed, so an order using it is tracked
+
+    def redeem(
+        self, workspace_id: str, customer_id: str, body: RedeemIn, idempotency_key: str, now: datetime
+    ) -> LedgerEntry:
+        """The redemption's entry: written now, or the one a replay of the key wrote."""
+        settings = self.workspaces.settings(workspace_id)
+        if settings is None or not settings.loyalty.enabled:
+            raise PointsRefused("loyalty is off in this workspace", "loyalty_off")
+        rules = settings.loyalty
+        profile = self.profiles.load(workspace_id, customer_id)
+        if profile is None:
+            raise NotFound("customer not found")
+        cid = profile.customer_id  # a merged-away id redeems from the surviving profile
+        key = EntryKey(REDEEM, idempotency_key, REDEEM)
+        stored = self.ledger.entry(workspace_id, cid, key)
+        if stored is not None:
+            return self._replayed(stored, body, profile, now)
+        if body.points < rules.redeem_min_points:
+            raise PointsRefused(
+                f"a redemption spends at least {rules.redeem_min_points} points", "below_minimum"
+            )
+        source = None
+        if rules.redeem_as != STORE_CREDIT:
+            source = self._store(workspace_id, body.source, profile)
+        amount = round_money(body.points * rules.redeem_value_per_point, settings.currency)
+        entry = LedgerEntry(
+            workspace_id=workspace_id,
+            customer_id=cid,
+            key=key,
+            points=-body.points,
+            at=now,
+            amount=amount,
+            currency=settings.currency,
+            code=None
+            if source is None
+            else coupon_code(settings.id_salt, f"{workspace_id}|{key}", CODE_PREFIX),
+            store_source=None if source is None else source.source_id,
+            available_on=None
+            if source is None
+            else (now + timedelta(days=rules.redeem_code_valid_days)).date(),  # the code's last day
+        )
+        for _ in range(ATTEMPTS):
+            planned = spend_entry(self.ledger, entry, body.points, now.date())
+            if self.ledger.adjust(planned):
+                return self._in_store(planned, profile, source, now)
+            stored = self.ledger.entry(workspace_id, cid, key)
+            if stored is not None:  # a concurrent request with the same key
+                return self._replayed(stored, body, profile, now)
+        raise Conflict("the balance kept changing; try again with the same Idempotency-Key")
+
+    def _store(self, workspace_id: str, named: str | None, profile: CustomerProfile) -> Source:
+        """The store the code is made in: the one named, else the customer's latest order's."""
+        source_id = named or _latest_source(profile)
+        source = None
+        if source_id and self.sources is not None:
+            source = self.sources.source(workspace_id, source_id)
+        if source is None or not source.admin_ref or self.discounts is None:
+            raise PointsRefused("no connected store to make the code in", "no_store")
+        return source
+
+    def _in_store(
+        self, entry: LedgerEntry, profile: CustomerProfile, source: Source | None, now: datetime
+    ) -> LedgerEntry:
+        """Make the entry's code in the store (again, on a replay: the store answers "taken");
+        on a failure for good, give the points back and answer 502."""
+        if entry.code is None or source is None or self.discounts is None:
+            return entry
+        coupon = IssuedCoupon(
+            code=entry.code,
+            customer_id=entry.customer_id,
+            message_key=f"redeem:{entry.key.external_id}",
+            expires_at=f"{(entry.available_on or entry.at.date()).isoformat()}T23:59:59Z",  # UTC
+            amount_off=entry.amount,
+            currency=entry.currency,
+            issued_at=iso(entry.at),
+            source_id=source.source_id,
+        )
+        try:
+            made = self.discounts.create(source, coupon, _store_customer(profile, source), profile.email)
+        except AdminApiError as exc:
+            self._give_back(entry, now)
+            raise StoreFailed(
+                f"the store did not make the code; the points were given back: {exc.message}",
+                {"reason": "store_failed", "restored_points": -entry.points},
+            ) from exc
+        if self.coupons is not None:  # written once (a replay gets the first)
+            self.coupons.issue(
+                entry.workspace_id, replace(coupon, store_id=made.store_id or "exists", registered=True)
+            )
+        return entry
+
+    def _give_back(self, entry: LedgerEntry, now: datetime) -> None:
+        """The keyed compensating entry: the same lots back, once (a replay adds nothing)."""
+        plan = restore(entry)
+        back = replace(
+            entry,
+            key=EntryKey(REDEEM, entry.key.external_id, RESTORE),
+            points=-entry.points,
+            at=now,
+            lots=plan.lots,
+            debt=plan.debt,
+        )
+        self.ledger.adjust(back)
+
+    def _replayed(
+        self, stored: LedgerEntry, body: RedeemIn, profile: CustomerProfile, now: datetime
+    ) -> LedgerEntry:
+        if -stored.points != body.points or (body.source and body.source != stored.store_source):
+            raise PointsRefused(
+                "this Idempotency-Key was used for another redemption", "idempotency_key_reused"
+            )
+        restored = self.ledger.entry(
+            stored.workspace_id, stored.customer_id, replace(stored.key, kind=RESTORE)
+        )
+        if restored is not None:
+            raise StoreFailed(
+                "the store did not make the code; the points were given back",
+                {"reason": "store_failed", "restored_points": restored.points},
+            )
+        source = None
+        if stored.store_source and self.sources is not None:
+            source = self.sources.source(stored.workspace_id, stored.store_source)
+        return self._in_store(stored, profile, source, now)
+
+
+def _latest_source(profile: CustomerProfile) -> str | None:
+    """The source of the customer's most recent order (by when it was placed)."""
+    if not profile.orders:
+        known = sorted(profile.order_sources())
+        return known[0] if known else None
+    latest = max(profile.orders.items(), key=lambda kv: (kv[1].placed_at or 0, kv[0]))
+    return entry_source(latest[0])
+
+
+def _store_customer(profile: CustomerProfile, source: Source) -> str | None:
+    """The store's own id of the customer (`<platform>:<source>:<id>`), when known."""
+    ids = sorted(
+        x.split(":", 2)[2]
+        for x in profile.external_ids
+        if x.count(":") >= 2 and x.split(":", 2)[1] == source.source_id
+    )
+    return ids[0] if ids else None
