@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.limits import RequestLimits
     from chalicelib.domain.loyalty.adjust import PointsAdjustments
     from chalicelib.domain.loyalty.ledger import PointsService
+    from chalicelib.domain.loyalty.membership_audit import MembershipAudit
     from chalicelib.domain.membership import MembershipService
     from chalicelib.domain.messaging.attribution import AttributionService
     from chalicelib.domain.messaging.campaigns import CampaignService
@@ -178,6 +179,13 @@ class Container(Adapters):
         from chalicelib.domain.enrolment import EnrolmentService
 
         return EnrolmentService(profiles=self.profile_store, store=self.enrolment_store)
+
+    @cached_property
+    def membership_audit(self) -> MembershipAudit:
+        """A customer's membership and its audit, newest first (docs/loyalty.md)."""
+        from chalicelib.domain.loyalty.membership_audit import MembershipAudit
+
+        return MembershipAudit(profiles=self.profile_store, audit=self.enrolment_store)
 
     @cached_property
     def customer_walk(self) -> CustomerWalk:

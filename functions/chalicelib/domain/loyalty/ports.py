@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from chalicelib.domain.customer_profile import EnrolmentAudit
 from chalicelib.domain.ingest_images import IngestChange
 from chalicelib.domain.loyalty.model import EntryKey, LedgerEntry, PointsBalance
 from chalicelib.domain.workspace_settings import WorkspaceSettings
@@ -61,3 +62,14 @@ class OrderPoints(Protocol):
     """The ingest consumer's collaborator: a live order's points (earned, reversed)."""
 
     def on_order(self, change: IngestChange, now: datetime, customer_id: str | None) -> list[Any]: ...
+
+
+class EnrolmentAuditReader(Protocol):
+    """The enrolment audit of one customer id, read a page at a time (adapters/enrolment_store.py)."""
+
+    def audit_page(
+        self, workspace_id: str, customer_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[EnrolmentAudit], str | None]:
+        """Up to `limit` entries, newest first, after `cursor`; and the next page's cursor
+        (None: the last)."""
+        ...
