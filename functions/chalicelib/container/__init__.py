@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.ingest import IngestService
     from chalicelib.domain.limits import RequestLimits
     from chalicelib.domain.loyalty.adjust import PointsAdjustments
+    from chalicelib.domain.loyalty.invite import InviteService
     from chalicelib.domain.loyalty.ledger import PointsService
     from chalicelib.domain.loyalty.membership_audit import MembershipAudit
     from chalicelib.domain.membership import MembershipService
@@ -181,6 +182,15 @@ class Container(Adapters):
         return EnrolmentService(profiles=self.profile_store, store=self.enrolment_store)
 
     @cached_property
+    def invites(self) -> InviteService:
+        """Guests' signed join links, and joining through one (docs/loyalty.md#invitations)."""
+        from chalicelib.domain.loyalty.invite import InviteService
+
+        return InviteService(
+            workspaces=self.workspaces, enrolments=self.enrolments, public_url=self.settings.public_url
+        )
+
+    @cached_property
     def membership_audit(self) -> MembershipAudit:
         """A customer's membership and its audit, newest first (docs/loyalty.md)."""
         from chalicelib.domain.loyalty.membership_audit import MembershipAudit
@@ -315,6 +325,7 @@ class Container(Adapters):
             templates=self.template_defaults,
             unsubscribe_link=self.unsubscribe.link,
             engagement=self.engagement,
+            join_link=self.invites.link,
         )
 
     @cached_property

@@ -30,7 +30,7 @@ ENROL, LEAVE = "enrol", "leave"
 # A number issued to a storefront member who has no explicit fact (`number_account`): it
 # records that an account was seen, so any explicit fact outranks it, whatever its time.
 ACCOUNT = "account"
-CHANNELS = ("storefront", "api", "cli")  # a flow invite comes later
+CHANNELS = ("storefront", "api", "cli", "invite")  # invite: a join link a flow sent (loyalty/invite.py)
 ATTEMPTS = 5  # optimistic-lock retries against concurrent profile writers
 MAX_REASON = 200
 
