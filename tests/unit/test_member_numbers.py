@@ -187,3 +187,27 @@ def test_two_numbered_storefront_profiles_merging_keep_the_smaller_number():
     # When they merge, Then one member, with the smaller (older) number
     mine.merge_from(theirs)
     assert (mine.state.is_member, mine.state.enrolment.number) == (True, "M000004")
+
+
+def test_the_joined_hook_runs_once_for_each_guest_who_becomes_a_member(store):
+    # Given the hook an enrolment bonus would use
+    joined: list[tuple[str, str, str | None]] = []
+    hooked = EnrolmentService(
+        store, store, now=lambda: T0, on_joined=lambda w, c, v: joined.append((w, c, v.number))
+    )
+    store.put(profile("c_g", member=False))
+    store.put(profile("c_s"))
+    store.put(profile("c_n"))
+    # When a guest enrols, is enrolled again (refused), leaves and comes back
+    hooked.enrol("ws_a", "c_g", API)
+    with pytest.raises(MembershipRefused):
+        hooked.enrol("ws_a", "c_g", API)
+    hooked.leave("ws_a", "c_g", API)
+    hooked.enrol("ws_a", "c_g", API)
+    # And a storefront member is enrolled explicitly (a member already: no join)
+    hooked.enrol("ws_a", "c_s", API)
+    # And a profile first becomes a storefront member (numbered), then its change is replayed
+    hooked.number_account(profile("c_n", member=None), profile("c_n"))
+    hooked.number_account(profile("c_n", member=None), profile("c_n"))
+    # Then the hook ran for each becoming a member: twice for the guest, once for the new account
+    assert joined == [("ws_a", "c_g", "M000001"), ("ws_a", "c_g", "M000001"), ("ws_a", "c_n", "M000003")]

@@ -113,11 +113,21 @@ def _after(now: datetime, current: Enrolment | None) -> str:
 
 class EnrolmentService:
     def __init__(
-        self, profiles: ProfileReader, store: EnrolmentStore, now: Callable[[], datetime] = now_utc
+        self,
+        profiles: ProfileReader,
+        store: EnrolmentStore,
+        now: Callable[[], datetime] = now_utc,
+        on_joined: Callable[[str, str, MembershipView], None] | None = None,
     ) -> None:
         self.profiles = profiles
         self.store = store
         self.now = now
+        # Called (workspace, customer, membership) once a change is recorded that made a
+        # guest (or a former member) a member: an enrolment, a join link, a storefront
+        # member's first number. Not for a leaving or a storefront member enrolled. The
+        # hook for an enrolment bonus; it runs after the write (a retry of a failed hook
+        # finds the member and does not call it again: make the bonus keyed, not counted).
+        self.on_joined = on_joined
 
     def enrol(
         self, workspace_id: str, customer_id: str, actor: Actor, reason: str | None = None
@@ -148,7 +158,8 @@ class EnrolmentService:
             if kind == ENROL and number is None:
                 issued = issued or member_number(self.store.next_number(ws))
                 number = issued
-            channel = "storefront" if kind == ENROL and profile.is_member else actor.channel
+            was_member = profile.is_member
+            channel = "storefront" if kind == ENROL and was_member else actor.channel
             at = _after(self.now(), current)
             fact = Enrolment(kind, at, channel, number)
             expected = profile.rev
@@ -161,7 +172,10 @@ class EnrolmentService:
                 self.store.record(profile, expected, audit)
             except Conflict:
                 continue
-            return MembershipView.of(profile)
+            view = MembershipView.of(profile)
+            if kind == ENROL and not was_member and self.on_joined:
+                self.on_joined(ws, profile.customer_id, view)
+            return view
         raise Conflict("the profile kept changing; try again")
 
     def number_account(self, before: CustomerProfile | None, after: CustomerProfile) -> MembershipView | None:
@@ -194,5 +208,8 @@ class EnrolmentService:
                 self.store.record(profile, expected, audit)
             except Conflict:
                 continue
-            return MembershipView.of(profile)
+            view = MembershipView.of(profile)
+            if first_seen and self.on_joined:
+                self.on_joined(ws, cid, view)
+            return view
         raise Conflict("the profile kept changing; the stream retries the record")
