@@ -12,6 +12,7 @@ from chalicelib.handlers import (
     campaigns_api,
     flows_api,
     jobs,
+    join_api,
     messaging_api,
     points_api,
     segments_api,
@@ -33,6 +34,7 @@ app.register_blueprint(analytics_api.bp)
 app.register_blueprint(templates_api.bp)
 app.register_blueprint(flows_api.bp)
 app.register_blueprint(unsubscribe_api.bp)
+app.register_blueprint(join_api.bp)
 app.register_blueprint(messaging_api.bp)
 app.register_blueprint(campaigns_api.bp)
 app.register_blueprint(points_api.bp)

@@ -50,3 +50,11 @@ class FakeEnrolmentStore:
     def audit(self, workspace_id: str, customer_id: str) -> list[EnrolmentAudit]:
         entries = self.audits[(workspace_id, customer_id)]
         return [audit_of(entries[sk]) for sk in sorted(entries)]
+
+    def audit_page(
+        self, workspace_id: str, customer_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[EnrolmentAudit], str | None]:
+        entries = self.audits[(workspace_id, customer_id)]
+        keys = [sk for sk in sorted(entries, reverse=True) if cursor is None or sk < cursor]
+        page = keys[:limit]
+        return [audit_of(entries[sk]) for sk in page], (page[-1] if len(keys) > limit else None)

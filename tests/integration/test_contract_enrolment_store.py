@@ -122,3 +122,22 @@ def test_concurrent_enrolments_issue_unique_numbers_and_one_wins_per_customer(mo
     assert outcomes.count("already_member") == 18
     for n in range(6):
         assert len(side.audit("ws_a", f"c_{n}")) == 1
+
+
+def test_the_audit_pages_newest_first(store):
+    # Given a profile enrolled, left and enrolled again (three audit entries)
+    store.put(CustomerProfile("ws_a", "c_1", rev=1))
+    times = ["2026-03-01T12:00:00.000000Z", "2026-03-02T08:00:00.000000Z", "2026-03-03T09:30:00.000000Z"]
+    for rev, (kind, at) in enumerate(zip(["enrol", "leave", "enrol"], times, strict=True), start=2):
+        changed = enrolled(rev)
+        changed.enrolment = Enrolment(kind, at, "api", "M000001")
+        store.record(changed, rev - 1, audit(kind, at))
+    # When the audit is read two entries at a time
+    first, cursor = store.audit_page("ws_a", "c_1", 2, None)
+    assert cursor is not None
+    second, last = store.audit_page("ws_a", "c_1", 2, cursor)
+    # Then newest first, each entry once, and the second page is the last
+    assert [a.at for a in first + second] == list(reversed(times))
+    assert last is None
+    # And another customer's audit is empty
+    assert store.audit_page("ws_a", "c_2", 2, None) == ([], None)

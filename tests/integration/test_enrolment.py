@@ -33,15 +33,17 @@ def membership(stage: Harness, ws: Workspace, cid: str) -> dict[str, Any]:
 
 
 def test_a_member_leaves_stays_a_guest_through_later_orders_and_enrols_again(stage, ws):
-    # Given a storefront member (the order's customer has an account)
+    # Given a storefront member (the order's customer has an account), numbered by the CRM stream
     cid = storefront_member(stage, ws)
-    assert membership(stage, ws, cid) == {
+    first = membership(stage, ws, cid)
+    assert first | {"since": None} == {
         "member": True,
-        "number": None,
+        "number": "M000001",
         "since": None,
         "channel": "storefront",
         "left_at": None,
     }
+    assert first["since"] is not None
     # When they leave through the API
     left = call(stage, ws, "delete", f"/customers/{cid}/membership", {"reason": "asked by email"})
     assert left.status_code == 200, left.body
@@ -74,7 +76,8 @@ def test_a_member_leaves_stays_a_guest_through_later_orders_and_enrols_again(sta
     key = "key:" + hashlib.sha256(ws.api_key.encode()).hexdigest()[:12]
     trail = DynamoEnrolmentStore(stage.container.crm).audit(ws.workspace_id, cid)
     assert [(a.kind, a.by, a.number, a.reason) for a in trail] == [
-        ("leave", key, None, "asked by email"),
+        ("account", "storefront", "M000001", None),
+        ("leave", key, "M000001", "asked by email"),
         ("enrol", key, "M000001", None),
     ]
 
@@ -86,19 +89,18 @@ def test_bad_requests_and_unknown_customers(stage, ws):
     assert call(stage, ws, "post", f"/customers/{cid}/membership", {"reason": "x" * 201}).status_code == 400
     # When the customer does not exist, Then 404
     assert call(stage, ws, "post", "/customers/c_missing/membership").status_code == 404
-    # And nothing was recorded
-    assert membership(stage, ws, cid)["number"] is None
+    # And nothing was recorded beyond the storefront member's number
+    assert membership(stage, ws, cid)["number"] == "M000001"
+    assert [a.kind for a in DynamoEnrolmentStore(stage.container.crm).audit(ws.workspace_id, cid)] == [
+        "account"
+    ]
 
 
 def test_the_cli_enrols_and_records_leaving(stage, ws, cli_on):
     cid = storefront_member(stage, ws)
-    # When the CLI enrols the storefront member, Then a number, channel storefront
-    enrolled = run("customers", "enrol", cid, "-w", ws.workspace_id, "--reason", "VIP list")
-    assert enrolled.exit_code == 0, enrolled.output
-    assert (json.loads(enrolled.output)["number"], json.loads(enrolled.output)["channel"]) == (
-        "M000001",
-        "storefront",
-    )
+    # When the CLI enrols the storefront member (numbered by the CRM stream), Then refused
+    refused_enrol = run("customers", "enrol", cid, "-w", ws.workspace_id, "--reason", "VIP list")
+    assert refused_enrol.exit_code == 2 and "already_member" in refused_enrol.output
     # When the CLI records the leaving, twice
     left = run("customers", "leave", cid, "-w", ws.workspace_id)
     refused = run("customers", "leave", cid, "-w", ws.workspace_id)
@@ -106,7 +108,13 @@ def test_the_cli_enrols_and_records_leaving(stage, ws, cli_on):
     assert left.exit_code == 0 and json.loads(left.output)["member"] is False
     assert refused.exit_code == 2 and "not a member" in refused.output and "not_a_member" in refused.output
     trail = DynamoEnrolmentStore(stage.container.crm).audit(ws.workspace_id, cid)
-    assert [(a.kind, a.by, a.reason) for a in trail] == [("enrol", "cli", "VIP list"), ("leave", "cli", None)]
+    assert [(a.kind, a.by, a.reason) for a in trail] == [
+        ("account", "storefront", None),
+        ("leave", "cli", None),
+    ]
+    # When the CLI enrols them again, Then the same number, channel cli
+    back = json.loads(run("customers", "enrol", cid, "-w", ws.workspace_id, "--reason", "VIP list").output)
+    assert (back["number"], back["channel"]) == ("M000001", "cli")
 
 
 def test_erasing_a_customer_erases_their_enrolment_audit(stage, ws):
@@ -114,7 +122,7 @@ def test_erasing_a_customer_erases_their_enrolment_audit(stage, ws):
     cid = storefront_member(stage, ws)
     call(stage, ws, "delete", f"/customers/{cid}/membership", {"reason": "moved to Lyon"})
     audits = DynamoEnrolmentStore(stage.container.crm)
-    assert len(audits.audit(ws.workspace_id, cid)) == 1
+    assert len(audits.audit(ws.workspace_id, cid)) == 2  # the storefront number's, the leaving
     # When the customer is erased
     assert call(stage, ws, "delete", f"/customers/{cid}").status_code == 202
     stage.drain()

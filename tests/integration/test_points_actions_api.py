@@ -132,17 +132,19 @@ def test_a_first_paid_order_through_the_webhook_credits_the_first_order_bonus_on
 
 
 def test_an_enrolment_credits_the_enrolment_bonus_once_ever(stage, ws):
-    # Given a guest in a workspace with an enrolment bonus of 100 points
+    # Given Jane, a storefront member numbered while loyalty was off (no bonus then), in a
+    # workspace with an enrolment bonus of 100 points
     cid = customer(stage, ws, LoyaltyRules(enabled=True, bonuses={"enrolment": 100}))
     headers = {"Authorization": f"Bearer {ws.api_key}"}
-    # When she is enrolled, leaves, and is enrolled again
+    # When she leaves, is enrolled, leaves and is enrolled again
     answers = [
+        stage.http.http.delete(f"/customers/{cid}/membership", headers=headers),
         stage.http.http.post(f"/customers/{cid}/membership", headers=headers),
         stage.http.http.delete(f"/customers/{cid}/membership", headers=headers),
         stage.http.http.post(f"/customers/{cid}/membership", headers=headers),
     ]
     # Then the bonus ("bonus", "enrolment", "bonus") was credited once, available at once
-    assert [a.status_code for a in answers] == [200, 200, 200], answers[0].body
+    assert [a.status_code for a in answers] == [200, 200, 200, 200], answers[0].body
     shown = json.loads(stage.get(ws, f"/customers/{cid}/points").body)
     (entry,) = shown["entries"]
     assert (entry["source"], entry["external_id"], entry["kind"], entry["points"]) == (

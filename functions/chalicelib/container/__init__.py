@@ -14,7 +14,7 @@ import threading
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.container.adapters import Adapters
+from chalicelib.container.loyalty import LoyaltyServices
 
 if TYPE_CHECKING:
     from chalicelib.domain.audience import AudienceService
@@ -22,16 +22,9 @@ if TYPE_CHECKING:
     from chalicelib.domain.batch_import import BatchImport
     from chalicelib.domain.catalogue_import import CatalogueImport
     from chalicelib.domain.customers import CustomerService
-    from chalicelib.domain.enrolment import EnrolmentService
     from chalicelib.domain.ingest import IngestService
     from chalicelib.domain.limits import RequestLimits
-    from chalicelib.domain.loyalty.adjust import PointsAdjustments
-    from chalicelib.domain.loyalty.bonuses import PointsActions
     from chalicelib.domain.loyalty.dry_run import LoyaltyDryRun
-    from chalicelib.domain.loyalty.history import HistoricalPoints
-    from chalicelib.domain.loyalty.ledger import PointsService
-    from chalicelib.domain.loyalty.redeem import PointsRedemptions
-    from chalicelib.domain.loyalty.tier_service import TierService
     from chalicelib.domain.membership import MembershipService
     from chalicelib.domain.messaging.attribution import AttributionService
     from chalicelib.domain.messaging.campaigns import CampaignService
@@ -61,7 +54,7 @@ if TYPE_CHECKING:
 __all__ = ["Adapters", "Container", "container", "set_container"]
 
 
-class Container(Adapters):
+class Container(LoyaltyServices):
     """The services the handlers, the CLI and the jobs use (the adapters: `Adapters`)."""
 
     # -- workspaces, ingest and operations -------------------------------------------
@@ -116,20 +109,6 @@ class Container(Adapters):
                 points=self.historical_points,
             ),
             privacy=self.privacy,
-        )
-
-    @cached_property
-    def historical_points(self) -> HistoricalPoints:
-        """A history import's points, by the workspace's import policy (docs/loyalty.md)."""
-        from chalicelib.adapters.points_history import DynamoHistoricalPoints
-        from chalicelib.domain.loyalty.history import HistoricalPoints
-
-        return HistoricalPoints(
-            ledger=self.points_ledger,
-            history=DynamoHistoricalPoints(self.crm),
-            orders=self.order_reader,
-            profiles=self.profile_store,
-            workspaces=self.workspaces,
         )
 
     @cached_property
@@ -194,15 +173,6 @@ class Container(Adapters):
             workspaces=self.workspaces,
             engagement=self.engagement,
             catalogue=self.catalogue,
-        )
-
-    @cached_property
-    def enrolments(self) -> EnrolmentService:
-        """Loyalty membership: enrol, leave, member numbers (docs/loyalty.md#membership)."""
-        from chalicelib.domain.loyalty.bonuses import EnrolmentWithBonus
-
-        return EnrolmentWithBonus(
-            profiles=self.profile_store, store=self.enrolment_store, bonuses=self.points_actions
         )
 
     @cached_property
@@ -335,6 +305,7 @@ class Container(Adapters):
             templates=self.template_defaults,
             unsubscribe_link=self.unsubscribe.link,
             engagement=self.engagement,
+            join_link=self.invites.link,
         )
 
     @cached_property
@@ -408,67 +379,11 @@ class Container(Adapters):
         )
 
     @cached_property
-    def points(self) -> PointsService:
-        """Loyalty points: earned and reversed from orders, the ledger read."""
-        from chalicelib.domain.loyalty.ledger import PointsService
-
-        return PointsService(
-            ledger=self.points_ledger,
-            workspaces=self.workspaces,
-            profiles=self.profile_store,
-            tiers=self.tier_store,
-        )
-
-    @cached_property
-    def tiers(self) -> TierService:
-        """Loyalty tiers: up after an order's points, down on the daily evaluation, moves, preview."""
-        from chalicelib.domain.loyalty.tier_service import TierService
-
-        return TierService(
-            store=self.tier_store,
-            ledger=self.points_ledger,
-            workspaces=self.workspaces,
-            profiles=self.profile_store,
-        )
-
-    @cached_property
-    def points_adjustments(self) -> PointsAdjustments:
-        """Loyalty points: an operator's manual adjustments (docs/loyalty.md)."""
-        from chalicelib.domain.loyalty.adjust import PointsAdjustments
-
-        return PointsAdjustments(
-            ledger=self.points_ledger, workspaces=self.workspaces, profiles=self.profile_store
-        )
-
-    @cached_property
     def loyalty_dry_run(self) -> LoyaltyDryRun:
         """Proposed points rules against recent orders, writing nothing (docs/loyalty.md#dry-run)."""
         from chalicelib.domain.loyalty.dry_run import LoyaltyDryRun
 
         return LoyaltyDryRun(customers=self.customer_walk, workspaces=self.workspaces)
-
-    @cached_property
-    def points_actions(self) -> PointsActions:
-        """Loyalty points: bonuses for custom actions (docs/loyalty.md#bonuses)."""
-        from chalicelib.domain.loyalty.bonuses import PointsActions
-
-        return PointsActions(
-            ledger=self.points_ledger, workspaces=self.workspaces, profiles=self.profile_store
-        )
-
-    @cached_property
-    def points_redemptions(self) -> PointsRedemptions:
-        """Loyalty points redeemed for a code in the customer's store or store credit."""
-        from chalicelib.domain.loyalty.redeem import PointsRedemptions
-
-        return PointsRedemptions(
-            ledger=self.points_ledger,
-            workspaces=self.workspaces,
-            profiles=self.profile_store,
-            sources=self.workspaces,
-            discounts=self.store_discounts,
-            coupons=self.coupons,
-        )
 
     @cached_property
     def coupon_redemptions(self) -> CouponRedemptions:

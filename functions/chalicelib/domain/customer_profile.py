@@ -70,7 +70,7 @@ class Enrolment:
     """Membership as last recorded explicitly (an enrolment or a leaving through the API or
     the CLI; a flow invite later): the latest such fact wins (docs/loyalty.md#membership)."""
 
-    kind: str  # "enrol" or "leave": the latest explicit fact
+    kind: str  # "enrol" or "leave": the latest explicit fact; "account": a storefront member numbered
     at: str  # ISO UTC text of when it was recorded (compared as text: fixed width)
     channel: str  # the enrolment's channel (storefront, api, cli); a leaving's: who recorded it
     number: str | None = None  # the member number, kept after leaving (never reused)
@@ -176,7 +176,7 @@ class CustomerProfile:
     def is_member(self) -> bool:
         """The latest explicit fact decides; without one, a storefront account seen."""
         if self.enrolment is not None:
-            return self.enrolment.kind == "enrol"
+            return self.enrolment.kind != "leave"  # enrol, or account (a storefront member numbered)
         return bool(self.member)
 
     @property

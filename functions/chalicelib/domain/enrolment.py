@@ -27,7 +27,10 @@ from chalicelib.domain.models import now_utc
 from chalicelib.domain.ports import EnrolmentStore, ProfileReader
 
 ENROL, LEAVE = "enrol", "leave"
-CHANNELS = ("storefront", "api", "cli")  # a flow invite comes later
+# A number issued to a storefront member who has no explicit fact (`number_account`): it
+# records that an account was seen, so any explicit fact outranks it, whatever its time.
+ACCOUNT = "account"
+CHANNELS = ("storefront", "api", "cli", "invite")  # invite: a join link a flow sent (loyalty/invite.py)
 ATTEMPTS = 5  # optimistic-lock retries against concurrent profile writers
 MAX_REASON = 200
 
@@ -37,13 +40,14 @@ def member_number(n: int) -> str:
     return f"M{n:06d}"
 
 
-def _order(fact: Enrolment) -> tuple[str, int]:
-    return (fact.at, 1 if fact.kind == LEAVE else 0)
+def _order(fact: Enrolment) -> tuple[int, str, int]:
+    return (0 if fact.kind == ACCOUNT else 1, fact.at, 1 if fact.kind == LEAVE else 0)
 
 
 def join(a: Enrolment | None, b: Enrolment | None) -> Enrolment | None:
     """The state two sets of explicit facts give together: the latest fact (a leaving wins a
-    tie), with the smaller of their member numbers. Commutative, associative, idempotent."""
+    tie; any explicit fact wins over an `account` one), with the smaller of their member
+    numbers. Commutative, associative, idempotent."""
     if a is None or b is None:
         return a or b
     latest = max(a, b, key=_order)
@@ -66,7 +70,7 @@ class MembershipView(BaseModel):
         if fact is None:
             member = profile.is_member
             return cls(member=member, channel="storefront" if member else None)
-        if fact.kind == ENROL:
+        if fact.kind in (ENROL, ACCOUNT):
             return cls(member=True, number=fact.number, since=fact.at, channel=fact.channel)
         return cls(member=False, number=fact.number, left_at=fact.at)
 
@@ -109,11 +113,21 @@ def _after(now: datetime, current: Enrolment | None) -> str:
 
 class EnrolmentService:
     def __init__(
-        self, profiles: ProfileReader, store: EnrolmentStore, now: Callable[[], datetime] = now_utc
+        self,
+        profiles: ProfileReader,
+        store: EnrolmentStore,
+        now: Callable[[], datetime] = now_utc,
+        on_joined: Callable[[str, str, MembershipView], None] | None = None,
     ) -> None:
         self.profiles = profiles
         self.store = store
         self.now = now
+        # Called (workspace, customer, membership) once a change is recorded that made a
+        # guest (or a former member) a member: an enrolment, a join link, a storefront
+        # member's first number. Not for a leaving or a storefront member enrolled. The
+        # hook for an enrolment bonus; it runs after the write (a retry of a failed hook
+        # finds the member and does not call it again: make the bonus keyed, not counted).
+        self.on_joined = on_joined
 
     def enrol(
         self, workspace_id: str, customer_id: str, actor: Actor, reason: str | None = None
@@ -144,7 +158,8 @@ class EnrolmentService:
             if kind == ENROL and number is None:
                 issued = issued or member_number(self.store.next_number(ws))
                 number = issued
-            channel = "storefront" if kind == ENROL and profile.is_member else actor.channel
+            was_member = profile.is_member
+            channel = "storefront" if kind == ENROL and was_member else actor.channel
             at = _after(self.now(), current)
             fact = Enrolment(kind, at, channel, number)
             expected = profile.rev
@@ -157,5 +172,44 @@ class EnrolmentService:
                 self.store.record(profile, expected, audit)
             except Conflict:
                 continue
-            return MembershipView.of(profile)
+            view = MembershipView.of(profile)
+            if kind == ENROL and not was_member and self.on_joined:
+                self.on_joined(ws, profile.customer_id, view)
+            return view
         raise Conflict("the profile kept changing; try again")
+
+    def number_account(self, before: CustomerProfile | None, after: CustomerProfile) -> MembershipView | None:
+        """The CRM stream's hook: a storefront member without any membership fact (`ms`)
+        gets a number, as an `account` fact (channel `storefront`, `since` the change in
+        which the account was first seen; for a profile that was a storefront member before
+        numbers existed, its creation), audited (by `storefront`). A profile with a fact,
+        or a guest, reads and writes nothing: the common case costs nothing. Replays find
+        the fact and do nothing; a race with an explicit change re-reads and yields to it.
+        Returns the membership when it numbered the profile (the enrolment bonus's hook)."""
+        if after.enrolment is not None or not after.member:
+            return None
+        first_seen = before is None or not before.member
+        since = (after.updated_at if first_seen else after.created_at) or after.updated_at
+        ws, cid = after.workspace_id, after.customer_id
+        issued: str | None = None
+        for _ in range(ATTEMPTS):
+            profile = self.profiles.load(ws, cid)
+            if profile is None or profile.enrolment is not None or not profile.member:
+                return None
+            if profile.customer_id != cid:
+                return None  # merged away since: the survivor's own change numbers it
+            issued = issued or member_number(self.store.next_number(ws))
+            at = since or timemath.iso(self.now()) or ""
+            expected = profile.rev
+            profile.enrolment = Enrolment(ACCOUNT, at, "storefront", issued)
+            profile.rev = (profile.rev or 0) + 1
+            audit = EnrolmentAudit(ws, cid, ACCOUNT, at, "storefront", "storefront", issued, None)
+            try:
+                self.store.record(profile, expected, audit)
+            except Conflict:
+                continue
+            view = MembershipView.of(profile)
+            if first_seen and self.on_joined:
+                self.on_joined(ws, cid, view)
+            return view
+        raise Conflict("the profile kept changing; the stream retries the record")

@@ -90,6 +90,23 @@ def remove_membership(customer_id: str) -> Response:
     return _membership(customer_id, "leave")
 
 
+@bp.route("/customers/{customer_id}/membership", methods=["GET"])
+@api
+def get_membership(customer_id: str) -> Any:
+    """`?limit=50&cursor=`: the membership and its audit entries, newest first."""
+    ws = workspace_id()
+    logger.append_keys(customer_id=customer_id)
+    params: dict[str, str] = dict(bp.current_request.query_params or {})
+    try:
+        limit = int(params.get("limit", "50"))
+    except ValueError as exc:
+        raise BadRequest("limit must be a number", [{"field": "limit", "error": "not a number"}]) from exc
+    cursor = params.get("cursor") or None
+    if cursor is not None and (len(cursor) > 200 or not cursor.startswith("MS#")):
+        raise BadRequest("cursor is not one this API gave", [{"field": "cursor", "error": "invalid"}])
+    return container().membership_audit.listing(ws, customer_id, limit, cursor)
+
+
 def _membership(customer_id: str, kind: str) -> Response:
     from pydantic import ValidationError
 

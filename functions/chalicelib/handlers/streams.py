@@ -152,11 +152,15 @@ def _profile_record(record: DynamoDBRecord) -> str:
     started = container().flow_triggers.on_profile_change(decoded, now_utc())
     if started:
         count("FlowRunsStarted", len(started))
-    result = container().membership.apply(
-        current["ws"], current["cid"], profile_of(profile) if profile else None
-    )
+    after = profile_of(profile) if profile else None
+    result = container().membership.apply(current["ws"], current["cid"], after)
     if result.entered or result.exited:
         count("SegmentChanges", len(result.entered) + len(result.exited))
+    if after is not None and after.member and after.enrolment is None:
+        # a storefront member without a number (docs/loyalty.md#member-numbers)
+        before = profile_of(old) if old.get("t") == "profile" else None
+        if container().enrolments.number_account(before, after) is not None:
+            count("MemberNumbersIssued")
     return "changed" if result.written else "unchanged"
 
 

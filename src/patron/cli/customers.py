@@ -109,4 +109,20 @@ customers.add_command(
     )
 )
 
+
+@customers.command("membership")
+@workspace_option()
+@click.argument("customer_id")
+@click.option("--limit", type=click.IntRange(1, 200), default=50, show_default=True, help="entries per page")
+@click.option("--cursor", metavar="C", help="the next_cursor of the page before")
+@json_option
+@stage_option
+def membership(
+    workspace: str, customer_id: str, limit: int, cursor: str | None, as_json: bool, stage: str | None
+) -> None:
+    """The customer's membership and its audit, newest first (as GET /customers/ID/membership)."""
+    listing = workspace_container(workspace).membership_audit.listing(workspace, customer_id, limit, cursor)
+    print_json(listing, compact=as_json)
+
+
 COMMANDS = [customers]

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib.domain.customer_profile import CustomerProfile
-from chalicelib.domain.enrolment import Actor, EnrolmentService, MembershipView
+from chalicelib.domain.enrolment import MembershipView
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.ingest_images import IngestChange
 from chalicelib.domain.loyalty.adjust import PointsRefused
@@ -38,7 +38,7 @@ from chalicelib.domain.loyalty.rules import (
     cap_counter,
 )
 from chalicelib.domain.models import now_utc
-from chalicelib.domain.ports import EnrolmentStore, ProfileReader
+from chalicelib.domain.ports import ProfileReader
 from chalicelib.domain.timezones import zone_for_phone
 
 MAX_ID = 128
@@ -147,28 +147,18 @@ class FirstOrderBonus:
         return written
 
 
-class EnrolmentWithBonus(EnrolmentService):
-    """Enrolment (domain/enrolment.py) with the `enrolment` bonus: credited once per customer,
-    ever, when an enrolment through the API or the CLI makes them a member."""
+class EnrolmentBonus:
+    """The `enrolment` bonus: credited once per customer, ever, when they become a member
+    (the enrolment service's `on_joined`: an enrolment through the API or the CLI, a join
+    link, or a storefront account first numbered)."""
 
-    def __init__(
-        self,
-        profiles: ProfileReader,
-        store: EnrolmentStore,
-        bonuses: PointsActions,
-        now: Callable[[], datetime] = now_utc,
-    ) -> None:
-        super().__init__(profiles, store, now)
+    def __init__(self, bonuses: PointsActions, now: Callable[[], datetime] = now_utc) -> None:
         self.bonuses = bonuses
+        self.now = now
 
-    def enrol(
-        self, workspace_id: str, customer_id: str, actor: Actor, reason: str | None = None
-    ) -> MembershipView:
-        view = super().enrol(workspace_id, customer_id, actor, reason)
-        profile = self.profiles.load(workspace_id, customer_id) if view.member else None
-        if profile is not None:  # the surviving profile of a merged-away id
-            self.bonuses.credit(workspace_id, profile.customer_id, ENROLMENT, self.now())
-        return view
+    def __call__(self, workspace_id: str, customer_id: str, view: MembershipView) -> None:
+        if view.member:
+            self.bonuses.credit(workspace_id, customer_id, ENROLMENT, self.now())
 
 
 class BirthdayBonus:

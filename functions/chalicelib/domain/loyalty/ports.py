@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from chalicelib.domain.customer_profile import EnrolmentAudit
 from chalicelib.domain.ingest_images import IngestChange, OrderImage
 from chalicelib.domain.loyalty.model import EntryKey, LedgerEntry, PointsBalance
 from chalicelib.domain.loyalty.rules import CapCounter
@@ -150,3 +151,14 @@ class ImportPoints(Protocol):
     """The history import's end-of-run points (domain/loyalty/history.py)."""
 
     def apply(self, workspace_id: str, customer_ids: Sequence[str], now: datetime) -> dict[str, Any]: ...
+
+
+class EnrolmentAuditReader(Protocol):
+    """The enrolment audit of one customer id, read a page at a time (adapters/enrolment_store.py)."""
+
+    def audit_page(
+        self, workspace_id: str, customer_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[EnrolmentAudit], str | None]:
+        """Up to `limit` entries, newest first, after `cursor`; and the next page's cursor
+        (None: the last)."""
+        ...

@@ -34,6 +34,7 @@ VARIABLES: dict[str, str] = {
     "coupon_code": "a unique coupon code for this message",
     "coupon_expires": "when the coupon expires, in the customer's local time",
     "unsubscribe_url": "the signed one-click unsubscribe link",
+    "join_url": "a guest's signed one-tap link to join the loyalty programme (empty for a member)",
     "checkout_url": "the link back to an abandoned checkout",
     "checkout_total": "an abandoned checkout's total with its currency",
     "product.title": "the message's product by its catalogue name (a campaign's featured one; "

@@ -85,6 +85,7 @@ class MessagingService:
         templates: TemplateReader,
         unsubscribe_link: Callable[..., str | None] | None = None,
         engagement: EngagementTiers | None = None,
+        join_link: Callable[[str, str], str | None] | None = None,
     ) -> None:
         self.ledger = ledger
         self.limits = limits
@@ -93,6 +94,7 @@ class MessagingService:
         # (workspace, customer, channel, scope, variant) -> signed URL
         self.unsubscribe_link = unsubscribe_link
         self.engagement = engagement  # the customer's tier, from opens and clicks
+        self.join_link = join_link  # a guest's signed join link (domain/loyalty/invite.py)
 
     def sender_verified(self, sender: str) -> bool:
         """Whether the email provider sends from this address (it, or its domain, is verified)."""
@@ -252,6 +254,8 @@ class MessagingService:
             values["unsubscribe_url"] = self.unsubscribe_link(
                 ws, cid, message.channel.value, scope_of(message.key), message.tags.get("v")
             )
+        if self.join_link and not profile.is_member and not values.get("join_url"):
+            values["join_url"] = self.join_link(ws, cid)
         return values
 
     def _tags(self, message: Outgoing) -> dict[str, str]:

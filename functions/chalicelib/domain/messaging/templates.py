@@ -112,6 +112,7 @@ class TemplateService:
             **profile_values(profile, settings.name if settings else ""),
             "coupon_code": "PREVIEW-CODE",
             "unsubscribe_url": "https://example.invalid/unsubscribe/preview",
+            "join_url": "https://example.invalid/join/preview",
             **{k: v for k, v in values.items() if k in render.VARIABLES},
         }
         sms_text = render.render(view.sms, known) if view.sms else ""
