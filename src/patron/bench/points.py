@@ -188,23 +188,20 @@ def deliveries(states: list[list[Any]], rng: random.Random) -> list[tuple[int, A
     its version order, interleaved with other orders'; each replay anywhere later."""
     firsts: list[tuple[int, Any]] = []
     cursors = [0] * len(states)
-    open_ = [i for i in range(len(states))]
+    open_ = list(range(len(states)))
     n = 0
-    ids: dict[tuple[int, int], int] = {}
     while open_:
         i = rng.choice(open_)
-        ids[(i, cursors[i])] = n
         firsts.append((n, states[i][cursors[i]]))
         n += 1
         cursors[i] += 1
         if cursors[i] == len(states[i]):
             open_.remove(i)
-    out = list(firsts)
-    for position, (delivery, state) in enumerate(firsts):
-        for _ in range(DELIVERIES - 1):
-            at = rng.randint(position + 1, len(out))
-            out.insert(at, (delivery, state))
-    return out
+    # each first delivery at its position, each replay at a random point after it
+    timed = [(float(position), first) for position, first in enumerate(firsts)]
+    for position, first in enumerate(firsts):
+        timed += [(rng.uniform(position + 0.5, len(firsts)), first) for _ in range(DELIVERIES - 1)]
+    return [first for _, first in sorted(timed, key=lambda t: t[0])]
 
 
 def _check(ledger: Any, workspace_id: str, customers: list[str]) -> dict[str, Any]:
