@@ -167,6 +167,7 @@ class WriteCounter:
     # write units by the label the writing thread set (`label`): what each kind of event costs
     wcu_by_label: Counter[str] = field(default_factory=Counter)
     failed_by_label: Counter[str] = field(default_factory=Counter)  # writes whose condition failed
+    failed_wcu_by_label: Counter[str] = field(default_factory=Counter)  # and the units they cost
     enabled: bool = True
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _local: threading.local = field(default_factory=threading.local)
@@ -257,4 +258,6 @@ class WriteCounter:
             label = getattr(self._local, "label", None)
             if label is not None:
                 self.wcu_by_label[label] += sum(parts.values())
-                self.failed_by_label[label] += 1 if failed else 0
+                if failed:
+                    self.failed_by_label[label] += 1
+                    self.failed_wcu_by_label[label] += sum(parts.values())

@@ -28,7 +28,9 @@ Figures (all from the ledger as stored at the end, read through uncounted client
   and entries beyond the distinct ones written; must be 0;
 - `wcu_per_points_event`: DynamoDB write units (bench/capacity.py: transactions double,
   failed conditions billed) of the ledger's writes, over the entries written; `by_kind` the
-  same per event kind (earn, reverse, cancel, redeem, expiry).
+  same per event kind (earn, reverse, cancel, redeem, expiry), with the writes whose
+  condition failed (a concurrent spender took the lot first: read again) and their units;
+  `wcu_per_points_event_written` without those.
 """
 
 from __future__ import annotations
@@ -346,12 +348,14 @@ def run(
     events = sum(written.values())
     kinds = sorted(set(written) | set(writes.wcu_by_label))
     wcu = sum(writes.wcu_by_label[k] for k in kinds)
+    failed = sum(writes.failed_wcu_by_label[k] for k in kinds)
     by_kind = {
         k: {
             "events": written[k],
             "wcu": writes.wcu_by_label[k],
             "wcu_per_event": round(writes.wcu_by_label[k] / written[k], 3) if written[k] else None,
             "failed_writes": writes.failed_by_label[k],
+            "failed_wcu": writes.failed_wcu_by_label[k],
         }
         for k in kinds
     }
@@ -376,6 +380,8 @@ def run(
         "ledger_entries": checked["entries"],
         "points_events": events,
         "wcu_per_points_event": round(wcu / events, 3) if events else None,
+        # the units of the writes that landed alone: what an uncontended event costs
+        "wcu_per_points_event_written": round((wcu - failed) / events, 3) if events else None,
         "by_kind": by_kind,
         "targets": {
             "redemptions_attempted>=100": sum(outcomes.values()) >= 100,
