@@ -4,8 +4,12 @@ and its checks see a broken ledger (so the zeros it prints mean something)."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from datetime import UTC, date, datetime
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.domain.loyalty.model import EARN, REDEEM, EntryKey, LedgerEntry
 from patron.bench.points import _check, deliveries
@@ -68,19 +72,22 @@ def test_the_checks_count_a_balance_that_is_not_its_ledger_and_an_overdrawing_re
     assert checked["ledger_mismatches"] >= 2 and checked["overdrafts"] == 1
 
 
-def test_every_state_is_delivered_three_times_its_first_deliveries_in_version_order():
-    import random
-
-    # Given three orders of one, two and three states
-    states = [["a1"], ["b1", "b2"], ["c1", "c2", "c3"]]
+@settings(max_examples=100, deadline=None)
+@given(
+    shape=st.lists(st.integers(min_value=1, max_value=4), min_size=1, max_size=8), seed=st.integers(0, 10**6)
+)
+def test_every_state_is_delivered_three_times_its_first_deliveries_in_version_order(shape, seed):
+    # Given orders of any number of states
+    states = [[f"o{i}.{v}" for v in range(n)] for i, n in enumerate(shape)]
     # When they are interleaved with their replays
-    feed = deliveries(states, random.Random(1))
-    # Then each state comes three times under one delivery id, and an order's states first come in order
+    feed = deliveries(states, random.Random(seed))
+    # Then each state comes three times under one delivery id, and never a replay before its first
     assert sorted(s for _, s in feed) == sorted(s for order in states for s in order for _ in range(3))
     assert all(len({d for d, s in feed if s == x}) == 1 for order in states for x in order)
     firsts: list[str] = []
     for _, s in feed:
         if s not in firsts:
             firsts.append(s)
+    # And an order's states first come in version order
     for order in states:
         assert [s for s in firsts if s in order] == order
