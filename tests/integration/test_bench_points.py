@@ -28,6 +28,7 @@ def test_the_points_bench_keeps_every_ledger_exact_under_eight_redeemers():
     # Then no redemption overdrew a balance, every ledger adds up, no replay wrote an entry
     assert (result["overdrafts"], result["ledger_mismatches"], result["duplicate_entries"]) == (0, 0, 0)
     assert result["redemptions_attempted"] == 48 and result["redemptions_succeeded"] > 0
+    assert result["redemptions_errors"] == 0
     assert result["ledger_entries"] == result["points_events"] > 24
     # And each kind of event is billed as DynamoDB bills it: an earning's transaction of three
     # items (entry, balance, order pointer), an expiry's (adjustment's) of two, twice each, and

@@ -325,6 +325,8 @@ def run(
                     outcome = "refused"
                 except Conflict:
                     outcome = "conflicted"
+                except Exception:  # noqa: BLE001 - counted, not lost with the thread: the run shows it
+                    outcome = "errors"
                 else:
                     outcome = "succeeded"
                     again = container.points_redemptions.redeem(wid, cid, body, key, NOW)
@@ -372,6 +374,7 @@ def run(
         "redemptions_succeeded": outcomes["succeeded"],
         "redemptions_refused": outcomes["refused"],
         "redemptions_conflicted": outcomes["conflicted"],
+        "redemptions_errors": outcomes["errors"],
         "expiry_sweeps": expiry["swept"],
         "expiry_refused": expiry["refused"],
         "overdrafts": checked["overdrafts"] + seen_overdrafts[0],
