@@ -22,7 +22,7 @@ from chalicelib.domain.loyalty.ledger import PointsService
 from chalicelib.domain.loyalty.liability import lot_days
 from chalicelib.domain.loyalty.tiers import TierState
 from chalicelib.domain.models import OrderStatus
-from chalicelib.domain.workspace_analytics import AnalyticsService
+from chalicelib.domain.workspace_analytics import AnalyticsService, LoyaltyOff
 from chalicelib.domain.workspace_settings import LoyaltyRules, WorkspaceSettings
 from tests.unit.fake_loyalty_books import FakeLoyaltyBooks
 from tests.unit.fake_points_tally import FakePointsTally
@@ -246,3 +246,19 @@ def test_any_history_in_any_order_gives_a_liability_equal_to_the_ledgers(steps):
     assert total["outstanding"] == ledger_sum(books)
     assert total["available"] + total["pending"] - total["debt"] == total["outstanding"]
     assert 0 <= total["expiring_30d"] <= total["available"] + total["debt"]
+
+
+def test_the_liability_alone_is_the_report_s_section_and_refused_while_off():
+    # Given the customers of several states
+    rules = ExpiringRules(enabled=True, redeem_value_per_point=Decimal("0.0133"))
+    books, profiles = books_of_several_states(rules, "EUR")
+    service = AnalyticsService(Walk(profiles), workspaces=Workspaces("EUR", rules), loyalty=books)  # type: ignore[arg-type]
+    # When the liability is asked alone, and the whole report
+    alone = service.liability(WS, None, NOW)
+    # Then it is the report's section
+    assert alone == service.report(WS, None, NOW)["loyalty"]
+    # And while the programme is off it is refused with a reason
+    off = AnalyticsService(Walk(profiles), workspaces=Workspaces("EUR", LoyaltyRules()), loyalty=books)  # type: ignore[arg-type]
+    with pytest.raises(LoyaltyOff) as refused:
+        off.liability(WS, None, NOW)
+    assert refused.value.details == {"reason": "loyalty_off"}

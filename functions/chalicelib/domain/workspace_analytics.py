@@ -19,7 +19,7 @@ from typing import Any
 from chalicelib.domain import scoring, timemath
 from chalicelib.domain.catalogue import named_products, source_lookups
 from chalicelib.domain.customer_profile import CustomerProfile, OrderEntry, entry_source
-from chalicelib.domain.errors import BadRequest
+from chalicelib.domain.errors import BadRequest, Conflict
 from chalicelib.domain.loyalty.liability import Liability, lot_days
 from chalicelib.domain.loyalty.ports import LoyaltyBooks
 from chalicelib.domain.money import round_money
@@ -293,6 +293,12 @@ def parse_date(name: str, value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+class LoyaltyOff(Conflict):
+    """The liability asked of a workspace whose points are off (409, `reason` `loyalty_off`)."""
+
+    code = "loyalty_off"
+
+
 class AnalyticsService:
     """Reports over a workspace's profiles, read through the workspace's own customer lists
     (`domain/walk.py`): the cost is the workspace's size, whatever else the table holds."""
@@ -330,6 +336,23 @@ class AnalyticsService:
         if liability is not None and self.loyalty is not None and rules is not None:
             report["loyalty"] = liability.section(rules, currency, self.loyalty.tally(workspace_id))
         return report
+
+    def liability(self, workspace_id: str, start: datetime | None, end: datetime | None) -> dict[str, Any]:
+        """The report's `loyalty` section alone (`patron loyalty liability`, `GET
+        /analytics/loyalty`): the same walk and batch reads, nothing else computed. Refused
+        (409 `loyalty_off`) while the workspace's points are off."""
+        end = end or now_utc()
+        start = start or _year_before(end)
+        if start >= end:
+            raise BadRequest("'from' must be before 'to'", {"field": "from"})
+        settings = self.workspaces.settings(workspace_id) if self.workspaces is not None else None
+        if settings is None or not settings.loyalty.enabled or self.loyalty is None:
+            raise LoyaltyOff("loyalty is off in this workspace", {"reason": "loyalty_off"})
+        liability = Liability(end.date(), start, end, lot_days(settings.loyalty))
+        profiles = self._with_moved(workspace_id, self.walk.customers_of(workspace_id))
+        for _ in self._with_books(workspace_id, profiles, self.loyalty, liability):
+            pass
+        return liability.section(settings.loyalty, settings.currency, self.loyalty.tally(workspace_id))
 
     @staticmethod
     def _with_books(
