@@ -9,6 +9,7 @@ from chalicelib.domain.workspace_settings import LoyaltyRules
 from patron.harness import Harness, Workspace
 from tests.cli_runs import run
 from tests.conftest import event_bytes
+from tests.integration.test_no_scans import recording
 
 
 def customer_with_points(stage: Harness, ws: Workspace, loyalty: bool = True) -> str:
@@ -60,3 +61,18 @@ def test_the_liability_is_refused_while_loyalty_is_off(stage, ws):
     assert answer.status_code == 409
     assert json.loads(answer.body)["details"] == {"reason": "loyalty_off"}
     assert "loyalty" not in json.loads(stage.get(ws, "/analytics/report").body)
+
+
+def test_the_liability_reads_batches_of_its_own_workspace_and_never_scans(stage, ws):
+    # Given a customer with points, and the stage's DynamoDB calls recorded
+    customer_with_points(stage, ws)
+    reads = recording(stage)
+    # When the liability is asked
+    answer = stage.get(ws, "/analytics/loyalty")
+    # Then no Scan: a page of ids, its profiles, its balances and its tiers in one batch each
+    assert answer.status_code == 200, answer.body
+    assert reads.operations["Scan"] == 0
+    assert reads.operations["BatchGetItem"] == 3
+    # And every key read or returned is our workspace's (or the API key that names it)
+    own = (f"W#{ws.workspace_id}#", f"WS#{ws.workspace_id}", "KEY#")
+    assert reads.keys and all(key.startswith(own) for key in reads.keys), reads.keys
