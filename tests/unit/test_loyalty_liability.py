@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +19,8 @@ from chalicelib.domain.customer_profile import CustomerProfile, OrderEntry
 from chalicelib.domain.enrolment import Actor
 from chalicelib.domain.loyalty.adjust import AdjustmentIn, PointsAdjustments, PointsRefused
 from chalicelib.domain.loyalty.ledger import PointsService
-from chalicelib.domain.loyalty.liability import lot_days
+from chalicelib.domain.loyalty.liability import Liability, lot_days
+from chalicelib.domain.loyalty.model import PointsBalance
 from chalicelib.domain.loyalty.tiers import TierState
 from chalicelib.domain.models import OrderStatus
 from chalicelib.domain.workspace_analytics import AnalyticsService, LoyaltyOff
@@ -278,3 +279,13 @@ def test_a_report_to_the_calendar_s_end_counts_the_expiring_points():
     total = service.liability(WS, None, end)["liability"]["total"]["points"]
     # Then every lot is available and long expired: all available points count as expiring
     assert total["pending"] == 0 and total["expiring_30d"] == total["available"] == 380
+
+
+def test_a_debt_is_settled_before_lots_can_count_as_expiring():
+    # Given a balance with 30 points in an old lot and 50 of debt (net: 20 of debt)
+    owed = PointsBalance(total=-20, lots={date(2026, 1, 1): 30}, debt=50)
+    liability = Liability(NOW.date(), NOW - timedelta(days=365), NOW, 365)
+    # When the page holding it is added
+    liability.add_page([CustomerProfile(WS, "c_1", member=True)], {"c_1": owed}, {})
+    # Then the lot's 30 points do not count as expiring: nothing is available
+    assert (liability.live.available, liability.live.debt, liability.live.expiring_30d) == (0, 20, 0)
