@@ -173,6 +173,7 @@ class Container(LoyaltyServices):
             workspaces=self.workspaces,
             engagement=self.engagement,
             catalogue=self.catalogue,
+            loyalty=self.loyalty_summaries,
         )
 
     @cached_property
@@ -306,6 +307,7 @@ class Container(LoyaltyServices):
             unsubscribe_link=self.unsubscribe.link,
             engagement=self.engagement,
             join_link=self.invites.link,
+            loyalty_values=self.loyalty_summaries.template_values,
         )
 
     @cached_property

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.loyalty.ledger import PointsService
     from chalicelib.domain.loyalty.membership_audit import MembershipAudit
     from chalicelib.domain.loyalty.redeem import PointsRedemptions
+    from chalicelib.domain.loyalty.summary import LoyaltySummaries
     from chalicelib.domain.loyalty.tier_service import TierService
 
 
@@ -119,3 +120,10 @@ class LoyaltyServices(Adapters):
             discounts=self.store_discounts,
             coupons=self.coupons,
         )
+
+    @cached_property
+    def loyalty_summaries(self) -> LoyaltySummaries:
+        """A customer's points and tier for the profile and for templates (docs/loyalty.md)."""
+        from chalicelib.domain.loyalty.summary import LoyaltySummaries
+
+        return LoyaltySummaries(ledger=self.points_ledger, tiers=self.tier_store, workspaces=self.workspaces)

@@ -22,6 +22,7 @@ from chalicelib.domain.customer_profile import ChannelConsent, CustomerProfile
 from chalicelib.domain.enrolment import MembershipView
 from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.identity import customer_id_for, normalize_email
+from chalicelib.domain.loyalty.summary import LoyaltySummary
 from chalicelib.domain.messaging.engagement import EngagementView
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.money import round_money
@@ -136,9 +137,14 @@ class TimelineEvent(BaseModel):
     products: list[ProductView] = []
 
 
+class LoyaltyReader(Protocol):
+    def summary(self, workspace_id: str, customer_id: str) -> LoyaltySummary | None: ...
+
+
 class CustomerDetail(ProfileView):
     timeline: list[TimelineEvent]
     engagement: EngagementView | None = None  # tier and score from opens and clicks
+    loyalty: LoyaltySummary | None = None  # points and tier (None: no loyalty in the workspace)
 
 
 class LineItemView(BaseModel):
@@ -277,7 +283,9 @@ class CustomerService:
         workspaces: WorkspaceReader,
         engagement: EngagementReader | None = None,
         catalogue: CatalogueReader | None = None,
+        loyalty: LoyaltyReader | None = None,
     ) -> None:
+        self.loyalty = loyalty
         self.profiles = profiles
         self.orders = orders
         self.workspaces = workspaces
@@ -319,8 +327,12 @@ class CustomerService:
         engagement = (
             self.engagement.view(workspace_id, profile.customer_id, now_utc()) if self.engagement else None
         )
+        loyalty = self.loyalty.summary(workspace_id, profile.customer_id) if self.loyalty else None
         return CustomerDetail(
-            **self._view(workspace_id, profile).model_dump(), timeline=timeline, engagement=engagement
+            **self._view(workspace_id, profile).model_dump(),
+            timeline=timeline,
+            engagement=engagement,
+            loyalty=loyalty,
         )
 
     def _line_products(self, workspace_id: str, orders: Sequence[OrderDetail]) -> list[CatalogueEntry]:

@@ -1,0 +1,124 @@
+"""A customer's loyalty at a glance: the `loyalty` block of `GET /customers/{id}` and the
+loyalty template variables (`points`, `points_pending`, `tier`, `tier_benefits`) of the
+messages flows and campaigns send (docs/loyalty.md#everywhere-else).
+
+It reads two items, the points balance and the tier state (one `GetItem` each), and only
+for a workspace with loyalty on or tiers defined: anywhere else it reads nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from chalicelib.domain.loyalty.ports import LoyaltySettings, PointsLedger, TierStore
+from chalicelib.domain.tier_rules import Tier, TierRules
+from chalicelib.domain.timemath import now_utc
+
+# the template variables this module fills (domain/messaging/render.py lists them)
+TEMPLATE_VARIABLES = ("points", "points_pending", "tier", "tier_benefits")
+
+
+class PointsSummary(BaseModel):
+    available: int  # spendable today (pending lots and debt left out)
+    pending: int  # earned, still inside the return window
+    debt: int  # reversed after being spent: blocks redemption until earned back
+    next_available_on: str | None = None  # the day the next pending points become available
+
+
+class TierSummary(BaseModel):
+    name: str | None  # None: no tier (below the lowest)
+    since: str | None = None  # when the current tier was entered
+    benefits: dict[str, Any] = {}  # points_multiplier, free_shipping, discount_percent
+
+
+class LoyaltySummary(BaseModel):
+    points: PointsSummary
+    tier: TierSummary | None = None  # None: the workspace has no tiers
+
+
+def _stamp(at: datetime | None) -> str | None:
+    return None if at is None else at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def benefits_text(tier: Tier | None) -> str:
+    """A tier's benefits in a few words for a message: `2x points, free shipping, 10% off`."""
+    if tier is None:
+        return ""
+    parts = []
+    if tier.multiplier != 1:
+        parts.append(f"{tier.multiplier.normalize():f}x points")
+    if tier.free_shipping:
+        parts.append("free shipping")
+    if tier.discount_percent > 0:
+        parts.append(f"{tier.discount_percent.normalize():f}% off")
+    return ", ".join(parts)
+
+
+class LoyaltySummaries:
+    def __init__(
+        self,
+        ledger: PointsLedger,
+        tiers: TierStore,
+        workspaces: LoyaltySettings,
+        clock: Callable[[], datetime] = now_utc,
+    ) -> None:
+        self.ledger = ledger
+        self.tiers = tiers
+        self.workspaces = workspaces
+        self.clock = clock  # the day pending lots are read against (injected in tests)
+
+    def summary(
+        self, workspace_id: str, customer_id: str, today: date | None = None
+    ) -> LoyaltySummary | None:
+        """The customer's points and tier; None when the workspace has neither loyalty on nor
+        tiers (nothing read)."""
+        return self._read(workspace_id, customer_id, today)[1]
+
+    def _read(
+        self, workspace_id: str, customer_id: str, today: date | None
+    ) -> tuple[TierRules | None, LoyaltySummary | None]:
+        settings = self.workspaces.settings(workspace_id)
+        if settings is None or not (settings.loyalty.enabled or settings.tiers.tiers):
+            return None, None
+        day = today or self.clock().astimezone(UTC).date()
+        balance = self.ledger.balance(workspace_id, customer_id)
+        view = balance.view(day)
+        ahead = sorted(d for d, n in balance.lots.items() if d > day and n > 0)
+        points = PointsSummary(
+            available=view.available,
+            pending=view.pending,
+            debt=view.debt,
+            next_available_on=ahead[0].isoformat() if ahead else None,
+        )
+        if not settings.tiers.tiers:
+            return settings.tiers, LoyaltySummary(points=points)
+        state = self.tiers.get(workspace_id, customer_id)
+        name = state.tier if state else None
+        tier = settings.tiers.tier(name)
+        return settings.tiers, LoyaltySummary(
+            points=points,
+            tier=TierSummary(
+                name=name if tier else None,
+                since=_stamp(state.since) if state and tier else None,
+                benefits=tier.benefits() if tier else {},
+            ),
+        )
+
+    def template_values(self, workspace_id: str, customer_id: str) -> dict[str, Any]:
+        """`points`, `points_pending`, `tier`, `tier_benefits` for a message (empty when the
+        workspace has no loyalty: a template's defaults show)."""
+        rules, found = self._read(workspace_id, customer_id, None)
+        if rules is None or found is None:
+            return {}
+        values: dict[str, Any] = {
+            "points": str(found.points.available),
+            "points_pending": str(found.points.pending),
+        }
+        if found.tier and found.tier.name:
+            values["tier"] = found.tier.name
+            values["tier_benefits"] = benefits_text(rules.tier(found.tier.name))
+        return {k: v for k, v in values.items() if v != ""}
