@@ -81,6 +81,11 @@ def change_item(change: TierChange, version: int) -> dict[str, Any]:
     return item
 
 
+def change_version(item: dict[str, Any]) -> int:
+    """The state's version an audit entry's change wrote (its `sk`'s tail)."""
+    return int(str(item["sk"]).rsplit("#", 1)[1])
+
+
 def change_from_item(item: dict[str, Any]) -> TierChange:
     workspace_id, customer_id = str(item["pk"])[2:].split("#TIERLOG#", 1)
     return TierChange(

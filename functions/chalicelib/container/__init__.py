@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.ingest import IngestService
     from chalicelib.domain.limits import RequestLimits
     from chalicelib.domain.loyalty.dry_run import LoyaltyDryRun
+    from chalicelib.domain.loyalty.flow_events import LoyaltyTriggers
     from chalicelib.domain.membership import MembershipService
     from chalicelib.domain.messaging.attribution import AttributionService
     from chalicelib.domain.messaging.campaigns import CampaignService
@@ -436,6 +437,13 @@ class Container(LoyaltyServices):
         from chalicelib.domain.messaging.triggers import FlowTriggers
 
         return FlowTriggers(flows=self.flows, workspaces=self.workspaces, profiles=self.profile_store)
+
+    @cached_property
+    def loyalty_triggers(self) -> LoyaltyTriggers:
+        """`tier.changed` and `points.earned` flows, from the CRM stream (docs/loyalty.md)."""
+        from chalicelib.domain.loyalty.flow_events import LoyaltyTriggers
+
+        return LoyaltyTriggers(flows=self.flows)
 
     @cached_property
     def campaigns(self) -> CampaignService:

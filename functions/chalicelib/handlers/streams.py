@@ -137,6 +137,8 @@ def _profile_record(record: DynamoDBRecord) -> str:
     change = record.raw_event["dynamodb"]
     old = from_item(change.get("OldImage")) or {}
     new = from_item(change.get("NewImage"))
+    if new is not None and not old and new.get("t") in LOYALTY_INSERTS:
+        return _loyalty_insert(new)
     current = new or old
     if current.get("t") not in ("profile", "pointer") and old.get("t") != "profile":
         return "skipped"
@@ -162,6 +164,24 @@ def _profile_record(record: DynamoDBRecord) -> str:
         if container().enrolments.number_account(before, after) is not None:
             count("MemberNumbersIssued")
     return "changed" if result.written else "unchanged"
+
+
+# a new ledger entry, a new tier audit entry: loyalty's flow triggers (docs/loyalty.md)
+LOYALTY_INSERTS = ("pts", "tier_change")
+
+
+def _loyalty_insert(item: dict[str, Any]) -> str:
+    from chalicelib.adapters.points_ledger import entry_from_item
+    from chalicelib.adapters.tier_store import change_from_item, change_version
+
+    triggers = container().loyalty_triggers
+    if item["t"] == "tier_change":
+        started = triggers.on_tier_change(change_from_item(item), change_version(item))
+    else:
+        started = triggers.on_entry(entry_from_item(item))
+    if started:
+        count("FlowRunsStarted", len(started))
+    return "loyalty"
 
 
 @bp.lambda_function(name="profile_stream")
