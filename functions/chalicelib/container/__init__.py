@@ -193,6 +193,7 @@ class Container(LoyaltyServices):
             profiles=self.profile_store,
             workspaces=self.workspaces,
             sweeps=self.sweeps,
+            loyalty=self.loyalty_summaries,
         )
 
     @cached_property

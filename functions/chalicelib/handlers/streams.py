@@ -139,6 +139,8 @@ def _profile_record(record: DynamoDBRecord) -> str:
     new = from_item(change.get("NewImage"))
     if new is not None and not old and new.get("t") in LOYALTY_INSERTS:
         return _loyalty_insert(new)
+    if new is not None and new.get("t") in LOYALTY_STATES:
+        return _loyalty_state(new)
     current = new or old
     if current.get("t") not in ("profile", "pointer") and old.get("t") != "profile":
         return "skipped"
@@ -168,6 +170,22 @@ def _profile_record(record: DynamoDBRecord) -> str:
 
 # a new ledger entry, a new tier audit entry: loyalty's flow triggers (docs/loyalty.md)
 LOYALTY_INSERTS = ("pts", "tier_change")
+# a points balance, a tier state written: segments using loyalty fields (docs/loyalty.md)
+LOYALTY_STATES = ("ptsbal", "tier")
+
+
+def _loyalty_state(item: dict[str, Any]) -> str:
+    from chalicelib.adapters.points_ledger import balance_owner
+    from chalicelib.adapters.tier_store import state_owner
+    from chalicelib.domain.models import now_utc
+
+    workspace_id, customer_id = balance_owner(item) if item["t"] == "ptsbal" else state_owner(item)
+    result = container().membership.on_loyalty_change(workspace_id, customer_id, now_utc())
+    if result is None:
+        return "skipped"
+    if result.entered or result.exited:
+        count("SegmentChanges", len(result.entered) + len(result.exited))
+    return "changed" if result.written else "unchanged"
 
 
 def _loyalty_insert(item: dict[str, Any]) -> str:

@@ -14,7 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from chalicelib.domain.loyalty.model import day_start
 from chalicelib.domain.loyalty.ports import LoyaltySettings, PointsLedger, TierStore
+from chalicelib.domain.segments import LoyaltyFacts
 from chalicelib.domain.tier_rules import Tier, TierRules
 from chalicelib.domain.timemath import now_utc
 
@@ -122,3 +124,20 @@ class LoyaltySummaries:
             values["tier"] = found.tier.name
             values["tier_benefits"] = benefits_text(rules.tier(found.tier.name))
         return {k: v for k, v in values.items() if v != ""}
+
+    def loyalty_facts(self, workspace_id: str, customer_id: str, at: datetime) -> LoyaltyFacts:
+        """What segments see (`points_balance`, `points_pending`, `tier`, `tier_since_days`)
+        at `at`, and the days pending lots become available (rechecks): the balance item,
+        and the tier state when the workspace has tiers."""
+        settings = self.workspaces.settings(workspace_id)
+        day = at.astimezone(UTC).date()
+        balance = self.ledger.balance(workspace_id, customer_id)
+        view = balance.view(day)
+        state = self.tiers.get(workspace_id, customer_id) if settings and settings.tiers.tiers else None
+        return LoyaltyFacts(
+            balance=view.available,
+            pending=view.pending,
+            tier=state.tier if state else None,
+            tier_since=state.since if state else None,
+            points_changes=tuple(day_start(d) for d, n in sorted(balance.lots.items()) if d > day and n > 0),
+        )
