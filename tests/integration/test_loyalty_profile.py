@@ -66,6 +66,15 @@ def test_the_profile_shows_pending_then_available_points_and_the_tier(stage, ws,
         "free_shipping": True,
         "discount_percent": "0",
     }
+    # And the timeline merges her points entry and her tier change with her order's events
+    timeline = json.loads(before.body)["timeline"]
+    kinds = [e["type"] for e in timeline]
+    assert "order_placed" in kinds
+    (earned,) = [e for e in timeline if e["type"] == "points_earned"]
+    assert (earned["points"], earned["order_id"]) == (entry["points"], entry["order_id"])
+    (tiered,) = [e for e in timeline if e["type"] == "tier_changed"]
+    assert (tiered["tier_from"], tiered["tier_to"], tiered["order_id"]) == (None, "silver", None)
+    assert [e["at"] for e in timeline] == sorted((e["at"] for e in timeline), reverse=True)
     assert shown.exit_code == 0, shown.stderr
     cli = json.loads(shown.stdout)["loyalty"]
     assert cli["tier"] == loyalty["tier"]
@@ -77,6 +86,8 @@ def test_a_workspace_without_loyalty_shows_no_loyalty_block(stage, ws):
     cid = _jane(stage, ws)
     # When her profile is read
     answer = stage.get(ws, f"/customers/{cid}")
-    # Then it has no loyalty block
+    # Then it has no loyalty block, and no loyalty events in the timeline
     assert answer.status_code == 200, answer.body
-    assert json.loads(answer.body)["loyalty"] is None
+    body = json.loads(answer.body)
+    assert body["loyalty"] is None
+    assert body["timeline"] and all(e["type"].startswith(("order_", "refund")) for e in body["timeline"])

@@ -22,7 +22,7 @@ from chalicelib.domain.customer_profile import ChannelConsent, CustomerProfile
 from chalicelib.domain.enrolment import MembershipView
 from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.identity import customer_id_for, normalize_email
-from chalicelib.domain.loyalty.summary import LoyaltySummary
+from chalicelib.domain.loyalty.summary import LoyaltyEvent, LoyaltySummary
 from chalicelib.domain.messaging.engagement import EngagementView
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.money import round_money
@@ -129,16 +129,22 @@ class ProfileView(BaseModel):
 class TimelineEvent(BaseModel):
     at: str
     type: str
-    order_id: str
+    order_id: str | None = None  # None: a tier change, a points entry not about an order
     order_number: str | None = None
     amount: str | None = None
     currency: str | None = None
     # order_placed: the order's lines, titled from the catalogue when it knows them
     products: list[ProductView] = []
+    # loyalty (docs/loyalty.md#on-the-profile): a ledger entry's signed points, a tier change
+    points: int | None = None
+    tier_from: str | None = None
+    tier_to: str | None = None
 
 
 class LoyaltyReader(Protocol):
     def summary(self, workspace_id: str, customer_id: str) -> LoyaltySummary | None: ...
+
+    def timeline(self, workspace_id: str, customer_id: str) -> list[LoyaltyEvent]: ...
 
 
 class CustomerDetail(ProfileView):
@@ -323,6 +329,9 @@ class CustomerService:
         orders = self.orders.order_details(workspace_id, ids)
         found = self._line_products(workspace_id, orders)
         timeline = [e for order in orders for e in history(order, found)]
+        if self.loyalty is not None:
+            events = self.loyalty.timeline(workspace_id, profile.customer_id)
+            timeline += [TimelineEvent(**e.model_dump(exclude_none=True)) for e in events]
         timeline.sort(key=lambda e: e.at, reverse=True)
         engagement = (
             self.engagement.view(workspace_id, profile.customer_id, now_utc()) if self.engagement else None

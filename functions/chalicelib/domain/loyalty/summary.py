@@ -18,7 +18,7 @@ from chalicelib.domain.loyalty.model import day_start
 from chalicelib.domain.loyalty.ports import LoyaltySettings, PointsLedger, TierStore
 from chalicelib.domain.segments import LoyaltyFacts
 from chalicelib.domain.tier_rules import Tier, TierRules
-from chalicelib.domain.timemath import now_utc
+from chalicelib.domain.timemath import iso, now_utc
 
 # the template variables this module fills (domain/messaging/render.py lists them)
 TEMPLATE_VARIABLES = ("points", "points_pending", "tier", "tier_benefits")
@@ -35,6 +35,32 @@ class TierSummary(BaseModel):
     name: str | None  # None: no tier (below the lowest)
     since: str | None = None  # when the current tier was entered
     benefits: dict[str, Any] = {}  # points_multiplier, free_shipping, discount_percent
+
+
+class LoyaltyEvent(BaseModel):
+    """A ledger entry or a tier change, as the profile's timeline shows it."""
+
+    at: str
+    type: str  # points_earned, points_reversed, points_redeemed, points_adjusted, points_bonus, ...
+    points: int | None = None  # signed
+    order_id: str | None = None
+    tier_from: str | None = None
+    tier_to: str | None = None
+
+
+ENTRY_TYPES = {
+    "earn": "points_earned",
+    "cancel": "points_reversed",
+    "reverse": "points_reversed",
+    "redeem": "points_redeemed",
+    "restore": "points_restored",  # a redemption the store could not make, given back
+    "adjustment": "points_adjusted",
+    "bonus": "points_bonus",
+    "expire": "points_expired",
+    "expiry": "points_expired",
+}
+TIMELINE_PAGES = 2  # ledger pages of 100 read for the timeline (the newest 100 shown)
+TIMELINE_ENTRIES = 100
 
 
 class LoyaltySummary(BaseModel):
@@ -124,6 +150,36 @@ class LoyaltySummaries:
             values["tier"] = found.tier.name
             values["tier_benefits"] = benefits_text(rules.tier(found.tier.name))
         return {k: v for k, v in values.items() if v != ""}
+
+    def timeline(self, workspace_id: str, customer_id: str) -> list[LoyaltyEvent]:
+        """The customer's ledger entries and tier changes, newest first (at most 100 entries
+        of the first 200 in key order: a Query page or two, and one Query of the tier audit);
+        nothing read in a workspace without loyalty or tiers."""
+        settings = self.workspaces.settings(workspace_id)
+        if settings is None or not (settings.loyalty.enabled or settings.tiers.tiers):
+            return []
+        events: list[LoyaltyEvent] = []
+        cursor: str | None = None
+        for _ in range(TIMELINE_PAGES):
+            page, cursor = self.ledger.entries(workspace_id, customer_id, TIMELINE_ENTRIES, cursor)
+            events += [
+                LoyaltyEvent(
+                    at=iso(e.at) or "",
+                    type=ENTRY_TYPES.get(e.key.kind, f"points_{e.key.kind}"),
+                    points=e.points,
+                    order_id=e.order_id,
+                )
+                for e in page
+            ]
+            if cursor is None:
+                break
+        events = sorted(events, key=lambda e: e.at, reverse=True)[:TIMELINE_ENTRIES]
+        if settings.tiers.tiers:
+            events += [
+                LoyaltyEvent(at=iso(c.at) or "", type="tier_changed", tier_from=c.before, tier_to=c.after)
+                for c in self.tiers.changes(workspace_id, customer_id)
+            ]
+        return sorted(events, key=lambda e: e.at, reverse=True)
 
     def loyalty_facts(self, workspace_id: str, customer_id: str, at: datetime) -> LoyaltyFacts:
         """What segments see (`points_balance`, `points_pending`, `tier`, `tier_since_days`)
