@@ -124,6 +124,12 @@ class LoyaltyServices(Adapters):
     @cached_property
     def loyalty_summaries(self) -> LoyaltySummaries:
         """A customer's points and tier for the profile and for templates (docs/loyalty.md)."""
+        from chalicelib.adapters.loyalty_items import DynamoLoyaltyItems
         from chalicelib.domain.loyalty.summary import LoyaltySummaries
 
-        return LoyaltySummaries(ledger=self.points_ledger, tiers=self.tier_store, workspaces=self.workspaces)
+        return LoyaltySummaries(
+            ledger=self.points_ledger,
+            tiers=self.tier_store,
+            workspaces=self.workspaces,
+            items=DynamoLoyaltyItems(self.crm),
+        )

@@ -61,6 +61,15 @@ class PointsLedger(Protocol):
         ...
 
 
+class LoyaltyItems(Protocol):
+    """A customer's points balance and (`with_tier`) tier state in one read
+    (adapters/loyalty_items.py: one `BatchGetItem`)."""
+
+    def balance_and_tier(
+        self, workspace_id: str, customer_id: str, with_tier: bool
+    ) -> tuple[PointsBalance, TierState | None]: ...
+
+
 class LoyaltySettings(Protocol):
     def settings(self, workspace_id: str) -> WorkspaceSettings | None: ...
 

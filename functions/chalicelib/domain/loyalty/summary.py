@@ -14,8 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from chalicelib.domain.loyalty.model import day_start
-from chalicelib.domain.loyalty.ports import LoyaltySettings, PointsLedger, TierStore
+from chalicelib.domain.loyalty.model import PointsBalance, day_start
+from chalicelib.domain.loyalty.ports import LoyaltyItems, LoyaltySettings, PointsLedger, TierStore
+from chalicelib.domain.loyalty.tiers import TierState
 from chalicelib.domain.segments import LoyaltyFacts
 from chalicelib.domain.tier_rules import Tier, TierRules
 from chalicelib.domain.timemath import iso, now_utc
@@ -93,7 +94,9 @@ class LoyaltySummaries:
         tiers: TierStore,
         workspaces: LoyaltySettings,
         clock: Callable[[], datetime] = now_utc,
+        items: LoyaltyItems | None = None,
     ) -> None:
+        self.items = items  # both items in one read (else one GetItem each)
         self.ledger = ledger
         self.tiers = tiers
         self.workspaces = workspaces
@@ -113,7 +116,7 @@ class LoyaltySummaries:
         if settings is None or not (settings.loyalty.enabled or settings.tiers.tiers):
             return None, None
         day = today or self.clock().astimezone(UTC).date()
-        balance = self.ledger.balance(workspace_id, customer_id)
+        balance, state = self._items(workspace_id, customer_id, bool(settings.tiers.tiers))
         view = balance.view(day)
         ahead = sorted(d for d, n in balance.lots.items() if d > day and n > 0)
         points = PointsSummary(
@@ -124,7 +127,6 @@ class LoyaltySummaries:
         )
         if not settings.tiers.tiers:
             return settings.tiers, LoyaltySummary(points=points)
-        state = self.tiers.get(workspace_id, customer_id)
         name = state.tier if state else None
         tier = settings.tiers.tier(name)
         return settings.tiers, LoyaltySummary(
@@ -150,6 +152,14 @@ class LoyaltySummaries:
             values["tier"] = found.tier.name
             values["tier_benefits"] = benefits_text(rules.tier(found.tier.name))
         return {k: v for k, v in values.items() if v != ""}
+
+    def _items(
+        self, workspace_id: str, customer_id: str, with_tier: bool
+    ) -> tuple[PointsBalance, TierState | None]:
+        if self.items is not None:
+            return self.items.balance_and_tier(workspace_id, customer_id, with_tier)
+        balance = self.ledger.balance(workspace_id, customer_id)
+        return balance, self.tiers.get(workspace_id, customer_id) if with_tier else None
 
     def timeline(self, workspace_id: str, customer_id: str) -> list[LoyaltyEvent]:
         """The customer's ledger entries and tier changes, newest first (at most 100 entries
@@ -187,9 +197,8 @@ class LoyaltySummaries:
         and the tier state when the workspace has tiers."""
         settings = self.workspaces.settings(workspace_id)
         day = at.astimezone(UTC).date()
-        balance = self.ledger.balance(workspace_id, customer_id)
+        balance, state = self._items(workspace_id, customer_id, bool(settings and settings.tiers.tiers))
         view = balance.view(day)
-        state = self.tiers.get(workspace_id, customer_id) if settings and settings.tiers.tiers else None
         return LoyaltyFacts(
             balance=view.available,
             pending=view.pending,
