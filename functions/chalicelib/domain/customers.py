@@ -22,7 +22,8 @@ from chalicelib.domain.customer_profile import ChannelConsent, CustomerProfile
 from chalicelib.domain.enrolment import MembershipView
 from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.identity import customer_id_for, normalize_email
-from chalicelib.domain.loyalty.summary import LoyaltyEvent, LoyaltySummary
+from chalicelib.domain.loyalty.ports import ProfileLoyalty
+from chalicelib.domain.loyalty.views import LoyaltySummary
 from chalicelib.domain.messaging.engagement import EngagementView
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.money import round_money
@@ -139,12 +140,6 @@ class TimelineEvent(BaseModel):
     points: int | None = None
     tier_from: str | None = None
     tier_to: str | None = None
-
-
-class LoyaltyReader(Protocol):
-    def summary(self, workspace_id: str, customer_id: str) -> LoyaltySummary | None: ...
-
-    def timeline(self, workspace_id: str, customer_id: str) -> list[LoyaltyEvent]: ...
 
 
 class CustomerDetail(ProfileView):
@@ -289,7 +284,7 @@ class CustomerService:
         workspaces: WorkspaceReader,
         engagement: EngagementReader | None = None,
         catalogue: CatalogueReader | None = None,
-        loyalty: LoyaltyReader | None = None,
+        loyalty: ProfileLoyalty | None = None,
     ) -> None:
         self.loyalty = loyalty
         self.profiles = profiles

@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel
 
 from chalicelib.domain import backfill, predict, profile_facts, scoring, segments, timemath
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import BadRequest, NotFound
+from chalicelib.domain.loyalty.ports import LoyaltyFactsReader
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.ports import ProfileReader, SegmentStore, SweepStore, WorkspaceReader
 from chalicelib.domain.segment_values import SegmentDefinition
@@ -50,13 +51,6 @@ class CustomerSegments(BaseModel):
     lifecycle_next_change: str | None
     scores: dict[str, Any] | None  # model scores (None until the workspace has a model)
     segments: list[Membership]
-
-
-class LoyaltyFactsReader(Protocol):
-    """A customer's points and tier for segments (domain/loyalty/summary.py): read once per
-    evaluation, and only when a segment of the workspace uses a loyalty field."""
-
-    def loyalty_facts(self, workspace_id: str, customer_id: str, at: datetime) -> segments.LoyaltyFacts: ...
 
 
 def _view(segment: SegmentDefinition) -> SegmentView:

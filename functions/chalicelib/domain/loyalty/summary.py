@@ -12,41 +12,16 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from pydantic import BaseModel
-
 from chalicelib.domain.loyalty.model import PointsBalance, day_start
 from chalicelib.domain.loyalty.ports import LoyaltyItems, LoyaltySettings, PointsLedger, TierStore
 from chalicelib.domain.loyalty.tiers import TierState
+from chalicelib.domain.loyalty.views import LoyaltyEvent, LoyaltySummary, PointsSummary, TierSummary
 from chalicelib.domain.segments import LoyaltyFacts
 from chalicelib.domain.tier_rules import Tier, TierRules
 from chalicelib.domain.timemath import iso, now_utc
 
 # the template variables this module fills (domain/messaging/render.py lists them)
 TEMPLATE_VARIABLES = ("points", "points_pending", "tier", "tier_benefits")
-
-
-class PointsSummary(BaseModel):
-    available: int  # spendable today (pending lots and debt left out)
-    pending: int  # earned, still inside the return window
-    debt: int  # reversed after being spent: blocks redemption until earned back
-    next_available_on: str | None = None  # the day the next pending points become available
-
-
-class TierSummary(BaseModel):
-    name: str | None  # None: no tier (below the lowest)
-    since: str | None = None  # when the current tier was entered
-    benefits: dict[str, Any] = {}  # points_multiplier, free_shipping, discount_percent
-
-
-class LoyaltyEvent(BaseModel):
-    """A ledger entry or a tier change, as the profile's timeline shows it."""
-
-    at: str
-    type: str  # points_earned, points_reversed, points_redeemed, points_adjusted, points_bonus, ...
-    points: int | None = None  # signed
-    order_id: str | None = None
-    tier_from: str | None = None
-    tier_to: str | None = None
 
 
 ENTRY_TYPES = {
@@ -62,11 +37,6 @@ ENTRY_TYPES = {
 }
 TIMELINE_PAGES = 2  # ledger pages of 100 read for the timeline (the newest 100 shown)
 TIMELINE_ENTRIES = 100
-
-
-class LoyaltySummary(BaseModel):
-    points: PointsSummary
-    tier: TierSummary | None = None  # None: the workspace has no tiers
 
 
 def _stamp(at: datetime | None) -> str | None:
