@@ -2,8 +2,9 @@
 loyalty template variables (`points`, `points_pending`, `tier`, `tier_benefits`) of the
 messages flows and campaigns send (docs/loyalty.md#everywhere-else).
 
-It reads two items, the points balance and the tier state (one `GetItem` each), and only
-for a workspace with loyalty on or tiers defined: anywhere else it reads nothing.
+It reads two items, the points balance and the tier state (one `BatchGetItem`), and only
+for a workspace with loyalty on or tiers defined: anywhere else it reads nothing. The same
+items give segments their loyalty facts, and the ledger and tier audit the timeline.
 """
 
 from __future__ import annotations
