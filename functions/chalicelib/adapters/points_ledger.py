@@ -49,6 +49,12 @@ def lot_attribute(day: date) -> str:
     return f"{LOT_PREFIX}{day:%Y%m%d}"
 
 
+def balance_owner(item: dict[str, Any]) -> tuple[str, str]:
+    """(workspace, customer) of a balance item (the CRM stream's record of it)."""
+    workspace_id, customer_id = str(item["pk"]).split("#", 1)[1].split("#PTS#", 1)
+    return workspace_id, customer_id
+
+
 def entry_item(entry: LedgerEntry) -> dict[str, Any]:
     """The stored entry (short attributes); `entry_from_item` reads it back."""
     item: dict[str, Any] = {

@@ -81,6 +81,16 @@ def change_item(change: TierChange, version: int) -> dict[str, Any]:
     return item
 
 
+def state_owner(item: dict[str, Any]) -> tuple[str, str]:
+    """(workspace, customer) of a tier state item (the CRM stream's record of it)."""
+    return str(item["pk"])[2:].rsplit("#TIER", 1)[0], str(item["sk"])[len(STATE_PREFIX) :]
+
+
+def change_version(item: dict[str, Any]) -> int:
+    """The state's version an audit entry's change wrote (its `sk`'s tail)."""
+    return int(str(item["sk"]).rsplit("#", 1)[1])
+
+
 def change_from_item(item: dict[str, Any]) -> TierChange:
     workspace_id, customer_id = str(item["pk"])[2:].split("#TIERLOG#", 1)
     return TierChange(

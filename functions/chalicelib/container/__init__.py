@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.ingest import IngestService
     from chalicelib.domain.limits import RequestLimits
     from chalicelib.domain.loyalty.dry_run import LoyaltyDryRun
+    from chalicelib.domain.loyalty.flow_events import LoyaltyTriggers
     from chalicelib.domain.membership import MembershipService
     from chalicelib.domain.messaging.attribution import AttributionService
     from chalicelib.domain.messaging.campaigns import CampaignService
@@ -173,6 +174,7 @@ class Container(LoyaltyServices):
             workspaces=self.workspaces,
             engagement=self.engagement,
             catalogue=self.catalogue,
+            loyalty=self.loyalty_summaries,
         )
 
     @cached_property
@@ -191,6 +193,7 @@ class Container(LoyaltyServices):
             profiles=self.profile_store,
             workspaces=self.workspaces,
             sweeps=self.sweeps,
+            loyalty=self.loyalty_summaries,
         )
 
     @cached_property
@@ -307,6 +310,7 @@ class Container(LoyaltyServices):
             unsubscribe_link=self.unsubscribe.link,
             engagement=self.engagement,
             join_link=self.invites.link,
+            loyalty_values=self.loyalty_summaries.template_values,
         )
 
     @cached_property
@@ -435,6 +439,13 @@ class Container(LoyaltyServices):
         from chalicelib.domain.messaging.triggers import FlowTriggers
 
         return FlowTriggers(flows=self.flows, workspaces=self.workspaces, profiles=self.profile_store)
+
+    @cached_property
+    def loyalty_triggers(self) -> LoyaltyTriggers:
+        """`tier.changed` and `points.earned` flows, from the CRM stream (docs/loyalty.md)."""
+        from chalicelib.domain.loyalty.flow_events import LoyaltyTriggers
+
+        return LoyaltyTriggers(flows=self.flows)
 
     @cached_property
     def campaigns(self) -> CampaignService:

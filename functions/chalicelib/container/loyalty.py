@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.loyalty.ledger import PointsService
     from chalicelib.domain.loyalty.membership_audit import MembershipAudit
     from chalicelib.domain.loyalty.redeem import PointsRedemptions
+    from chalicelib.domain.loyalty.summary import LoyaltySummaries
     from chalicelib.domain.loyalty.tier_service import TierService
 
 
@@ -118,4 +119,17 @@ class LoyaltyServices(Adapters):
             sources=self.workspaces,
             discounts=self.store_discounts,
             coupons=self.coupons,
+        )
+
+    @cached_property
+    def loyalty_summaries(self) -> LoyaltySummaries:
+        """A customer's points and tier for the profile and for templates (docs/loyalty.md)."""
+        from chalicelib.adapters.loyalty_items import DynamoLoyaltyItems
+        from chalicelib.domain.loyalty.summary import LoyaltySummaries
+
+        return LoyaltySummaries(
+            ledger=self.points_ledger,
+            tiers=self.tier_store,
+            workspaces=self.workspaces,
+            items=DynamoLoyaltyItems(self.crm),
         )

@@ -156,7 +156,9 @@ class AudienceService:
             self.walk.customers_of(workspace_id),
             segments.parse(segment.definition),
             at,
-            lambda profile: self.segments.facts(workspace_id, profile, at)[0],
+            lambda profile: self.segments.facts(
+                workspace_id, profile, at, None, segments.uses_loyalty(segments.parse(segment.definition))
+            )[0],
             withdrawals(self.lists, workspace_id) if self.lists is not None else None,
             exported,
         )

@@ -22,6 +22,8 @@ from chalicelib.domain.customer_profile import ChannelConsent, CustomerProfile
 from chalicelib.domain.enrolment import MembershipView
 from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.identity import customer_id_for, normalize_email
+from chalicelib.domain.loyalty.ports import ProfileLoyalty
+from chalicelib.domain.loyalty.views import LoyaltySummary
 from chalicelib.domain.messaging.engagement import EngagementView
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.money import round_money
@@ -128,17 +130,22 @@ class ProfileView(BaseModel):
 class TimelineEvent(BaseModel):
     at: str
     type: str
-    order_id: str
+    order_id: str | None = None  # None: a tier change, a points entry not about an order
     order_number: str | None = None
     amount: str | None = None
     currency: str | None = None
     # order_placed: the order's lines, titled from the catalogue when it knows them
     products: list[ProductView] = []
+    # loyalty (docs/loyalty.md#on-the-profile): a ledger entry's signed points, a tier change
+    points: int | None = None
+    tier_from: str | None = None
+    tier_to: str | None = None
 
 
 class CustomerDetail(ProfileView):
     timeline: list[TimelineEvent]
     engagement: EngagementView | None = None  # tier and score from opens and clicks
+    loyalty: LoyaltySummary | None = None  # points and tier (None: no loyalty in the workspace)
 
 
 class LineItemView(BaseModel):
@@ -277,7 +284,9 @@ class CustomerService:
         workspaces: WorkspaceReader,
         engagement: EngagementReader | None = None,
         catalogue: CatalogueReader | None = None,
+        loyalty: ProfileLoyalty | None = None,
     ) -> None:
+        self.loyalty = loyalty
         self.profiles = profiles
         self.orders = orders
         self.workspaces = workspaces
@@ -315,12 +324,19 @@ class CustomerService:
         orders = self.orders.order_details(workspace_id, ids)
         found = self._line_products(workspace_id, orders)
         timeline = [e for order in orders for e in history(order, found)]
+        if self.loyalty is not None:
+            events = self.loyalty.timeline(workspace_id, profile.customer_id)
+            timeline += [TimelineEvent(**e.model_dump(exclude_none=True)) for e in events]
         timeline.sort(key=lambda e: e.at, reverse=True)
         engagement = (
             self.engagement.view(workspace_id, profile.customer_id, now_utc()) if self.engagement else None
         )
+        loyalty = self.loyalty.summary(workspace_id, profile.customer_id) if self.loyalty else None
         return CustomerDetail(
-            **self._view(workspace_id, profile).model_dump(), timeline=timeline, engagement=engagement
+            **self._view(workspace_id, profile).model_dump(),
+            timeline=timeline,
+            engagement=engagement,
+            loyalty=loyalty,
         )
 
     def _line_products(self, workspace_id: str, orders: Sequence[OrderDetail]) -> list[CatalogueEntry]:

@@ -86,7 +86,9 @@ class MembershipService:
 
         `settings` overrides the stored workspace settings (edges, rhythm, model)."""
         settings = settings or self.segments.workspaces.settings(workspace_id)
-        facts, stage = self.segments.facts(workspace_id, profile, now, settings)
+        definitions = self.segments.definitions(workspace_id)
+        loyalty = self.segments.uses_loyalty(definitions)
+        facts, stage = self.segments.facts(workspace_id, profile, now, settings, loyalty)
         account = "account:member" if facts.values.get("is_member") else "account:guest"
         members: set[str] = {f"lifecycle:{stage.stage}", account}
         checks = [stage.next_change] if stage.next_change else []
@@ -98,7 +100,7 @@ class MembershipService:
                 change = scoring.rfm_next_change(last, settings.rfm_edges, now)
                 if change:
                     checks.append(change)
-        for definition in self.segments.definitions(workspace_id):
+        for definition in definitions:
             verdict = segments.evaluate(segments.parse(definition.definition), facts, now)
             if verdict.member:
                 members.add(definition.segment_id)
@@ -157,6 +159,18 @@ class MembershipService:
             change.written = True
             return change
         raise Conflict("membership record kept changing; retry the record")
+
+    def on_loyalty_change(
+        self, workspace_id: str, customer_id: str, now: datetime | None = None
+    ) -> MembershipChange | None:
+        """A customer's points balance or tier state changed: their memberships again, only
+        when a segment of the workspace uses a loyalty field (else nothing is read)."""
+        if not self.segments.uses_loyalty(self.segments.definitions(workspace_id)):
+            return None
+        profile = self.profiles.load(workspace_id, customer_id)
+        if profile is None or profile.imported:
+            return None  # erased or merged away (its profile's record did it), or quiet
+        return self.apply(workspace_id, customer_id, profile, now)
 
     def recheck(self, now: datetime | None = None) -> dict[str, Any]:
         """Re-evaluate the customers whose answer may have changed by time.

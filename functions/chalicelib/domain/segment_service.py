@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from chalicelib.domain import backfill, predict, profile_facts, scoring, segments, timemath
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import BadRequest, NotFound
+from chalicelib.domain.loyalty.ports import LoyaltyFactsReader
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.ports import ProfileReader, SegmentStore, SweepStore, WorkspaceReader
 from chalicelib.domain.segment_values import SegmentDefinition
@@ -71,7 +72,9 @@ class SegmentService:
         profiles: ProfileReader,
         workspaces: WorkspaceReader,
         sweeps: SweepStore | None = None,
+        loyalty: LoyaltyFactsReader | None = None,
     ) -> None:
+        self.loyalty = loyalty
         self.store = store
         self.profiles = profiles
         self.workspaces = workspaces
@@ -83,11 +86,30 @@ class SegmentService:
         profile: CustomerProfile,
         at: datetime,
         settings: WorkspaceSettings | None = None,
+        with_loyalty: bool = False,
     ) -> tuple[segments.Facts, scoring.Stage]:
-        """A profile's segment facts now: RFM scores, lifecycle stage and model scores.
+        """A profile's segment facts now: RFM scores, lifecycle stage and model scores, and
+        with `with_loyalty` its points and tier (one more read).
 
         `settings` overrides the stored workspace settings (the nightly job compares the
         answers under yesterday's and today's edges and models)."""
+        facts, stage = self._facts(workspace_id, profile, at, settings)
+        if with_loyalty and self.loyalty is not None:
+            facts = segments.with_loyalty(
+                facts, self.loyalty.loyalty_facts(workspace_id, profile.customer_id, at)
+            )
+        return facts, stage
+
+    def uses_loyalty(self, definitions: list[SegmentDefinition]) -> bool:
+        return any(segments.uses_loyalty(segments.parse(d.definition)) for d in definitions)
+
+    def _facts(
+        self,
+        workspace_id: str,
+        profile: CustomerProfile,
+        at: datetime,
+        settings: WorkspaceSettings | None,
+    ) -> tuple[segments.Facts, scoring.Stage]:
         settings = settings or self.workspaces.settings(workspace_id)
         edges = settings.rfm_edges if settings else None
         rhythm = settings.rhythm_days if settings else None
@@ -161,9 +183,10 @@ class SegmentService:
             raise NotFound("customer not found")
         at = now or now_utc()
         settings = self.workspaces.settings(workspace_id)
-        facts, stage = self.facts(workspace_id, profile, at, settings)
+        definitions = self.store.list_segments(workspace_id)
+        facts, stage = self.facts(workspace_id, profile, at, settings, self.uses_loyalty(definitions))
         results = []
-        for definition in self.store.list_segments(workspace_id):
+        for definition in definitions:
             verdict = segments.evaluate(segments.parse(definition.definition), facts, at)
             results.append(
                 Membership(

@@ -25,7 +25,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -81,6 +81,7 @@ class FieldSpec:
     choices: tuple[str, ...] = ()
     since: str | None = None  # for *_days fields: the timestamp the days count from
     decays: bool = False  # a model score: falls, day by day, while no order comes
+    loyalty: bool = False  # read from the points balance and the tier state, not the profile
 
 
 FIELDS: dict[str, FieldSpec] = {
@@ -106,7 +107,14 @@ FIELDS: dict[str, FieldSpec] = {
     "p_alive": FieldSpec(FieldType.NUMBER, "probability of still being active (BG/NBD)", decays=True),
     "expected_purchases_90": FieldSpec(FieldType.NUMBER, "expected purchases in 90 days", decays=True),
     "clv": FieldSpec(FieldType.NUMBER, "expected value over the next 365 days", decays=True),
+    "points_balance": FieldSpec(FieldType.NUMBER, "loyalty points available today", loyalty=True),
+    "points_pending": FieldSpec(FieldType.NUMBER, "loyalty points still pending", loyalty=True),
+    "tier": FieldSpec(FieldType.TEXT, "the loyalty tier's name ('' without one)", loyalty=True),
+    "tier_since_days": FieldSpec(
+        FieldType.NUMBER, "whole days in the current tier", since="tier_since", loyalty=True
+    ),
 }
+LOYALTY_FIELDS = frozenset(name for name, spec in FIELDS.items() if spec.loyalty)
 FUNCTIONS: dict[str, str] = {
     "bought_product": "bought any of these product ids or SKUs",
     "bought_category": "bought in any of these categories",
@@ -402,6 +410,34 @@ class Facts:
     times: dict[str, datetime | None] | None = None  # last_order_at, first_order_at, created_at
     # model scores as they will be n whole days from today with no new order
     projection: Callable[[int], dict[str, Any]] | None = None
+    # when pending points become available (the points fields change by time alone then)
+    points_changes: tuple[datetime, ...] = ()
+
+
+@dataclass(frozen=True)
+class LoyaltyFacts:
+    """A customer's loyalty as segments see it (domain/loyalty/summary.py reads it)."""
+
+    balance: int = 0  # available today
+    pending: int = 0
+    tier: str | None = None
+    tier_since: datetime | None = None
+    points_changes: tuple[datetime, ...] = ()  # the starts of the days pending lots become available
+
+
+def with_loyalty(facts: Facts, loyalty: LoyaltyFacts) -> Facts:
+    values = {
+        **facts.values,
+        "points_balance": Decimal(loyalty.balance),
+        "points_pending": Decimal(loyalty.pending),
+        "tier": loyalty.tier or "",
+    }
+    times = {**(facts.times or {}), "tier_since": loyalty.tier_since if loyalty.tier else None}
+    return replace(facts, values=values, times=times, points_changes=loyalty.points_changes)
+
+
+def uses_loyalty(condition: Condition) -> bool:
+    return bool(fields_used(condition) & LOYALTY_FIELDS)
 
 
 DECAY_HORIZON_DAYS = 180  # a model-score condition is rechecked at least this often
@@ -479,6 +515,8 @@ def _eval(condition: Condition, facts: Facts, now: datetime, flips: list[datetim
                 flips.append(_decay_flip(condition, facts, now, result))
             return result
         if spec.since is None:
+            if spec.loyalty:
+                flips.extend(facts.points_changes)  # pending points become available by time
             return _compare(condition.op, facts.values.get(condition.field), condition.value)
         days, stamp = _days(facts, condition.field, now)
         if stamp is not None:
@@ -521,5 +559,7 @@ def is_time_based(condition: Condition) -> bool:
         "lifecycle",
         "r_score",
         "rfm_group",
+        "points_balance",
+        "points_pending",
     }
     return bool(fields_used(condition) & time_fields)

@@ -137,6 +137,10 @@ def _profile_record(record: DynamoDBRecord) -> str:
     change = record.raw_event["dynamodb"]
     old = from_item(change.get("OldImage")) or {}
     new = from_item(change.get("NewImage"))
+    if new is not None and not old and new.get("t") in LOYALTY_INSERTS:
+        return _loyalty_insert(new)
+    if new is not None and new.get("t") in LOYALTY_STATES:
+        return _loyalty_state(new)
     current = new or old
     if current.get("t") not in ("profile", "pointer") and old.get("t") != "profile":
         return "skipped"
@@ -162,6 +166,43 @@ def _profile_record(record: DynamoDBRecord) -> str:
         if container().enrolments.number_account(before, after) is not None:
             count("MemberNumbersIssued")
     return "changed" if result.written else "unchanged"
+
+
+# a new ledger entry, a new tier audit entry: loyalty's flow triggers (docs/loyalty.md)
+LOYALTY_INSERTS = ("pts", "tier_change")
+# a points balance, a tier state written: segments using loyalty fields (docs/loyalty.md)
+LOYALTY_STATES = ("ptsbal", "tier")
+
+
+def _loyalty_state(item: dict[str, Any]) -> str:
+    from chalicelib.adapters.points_ledger import balance_owner
+    from chalicelib.adapters.tier_store import state_owner
+    from chalicelib.domain.models import now_utc
+
+    workspace_id, customer_id = balance_owner(item) if item["t"] == "ptsbal" else state_owner(item)
+    result = container().membership.on_loyalty_change(workspace_id, customer_id, now_utc())
+    if result is None:
+        return "skipped"
+    if result.entered or result.exited:
+        count("SegmentChanges", len(result.entered) + len(result.exited))
+    return "changed" if result.written else "unchanged"
+
+
+def _loyalty_insert(item: dict[str, Any]) -> str:
+    from chalicelib.adapters.points_ledger import entry_from_item
+    from chalicelib.adapters.tier_store import change_from_item, change_version
+    from chalicelib.domain.loyalty.flow_events import earned
+
+    if item["t"] == "tier_change":
+        started = container().loyalty_triggers.on_tier_change(change_from_item(item), change_version(item))
+    else:
+        entry = entry_from_item(item)
+        if not earned(entry):
+            return "skipped"  # a reversal, a spend, an adjustment, the historical entry
+        started = container().loyalty_triggers.on_entry(entry)
+    if started:
+        count("FlowRunsStarted", len(started))
+    return "loyalty"
 
 
 @bp.lambda_function(name="profile_stream")

@@ -14,6 +14,8 @@ from chalicelib.domain.loyalty.model import EntryKey, LedgerEntry, PointsBalance
 from chalicelib.domain.loyalty.rules import CapCounter
 from chalicelib.domain.loyalty.tally import PointsTally
 from chalicelib.domain.loyalty.tiers import TierChange, TierState
+from chalicelib.domain.loyalty.views import LoyaltyEvent, LoyaltySummary
+from chalicelib.domain.segments import LoyaltyFacts
 from chalicelib.domain.workspace_settings import WorkspaceSettings
 
 
@@ -59,6 +61,30 @@ class PointsLedger(Protocol):
         """A page of the ledger in key order (by source, external id, kind), and the cursor
         of the next page (None: the last)."""
         ...
+
+
+class LoyaltyItems(Protocol):
+    """A customer's points balance and (`with_tier`) tier state in one read
+    (adapters/loyalty_items.py: one `BatchGetItem`)."""
+
+    def balance_and_tier(
+        self, workspace_id: str, customer_id: str, with_tier: bool
+    ) -> tuple[PointsBalance, TierState | None]: ...
+
+
+class ProfileLoyalty(Protocol):
+    """The profile's `loyalty` block and its timeline events (domain/loyalty/summary.py)."""
+
+    def summary(self, workspace_id: str, customer_id: str) -> LoyaltySummary | None: ...
+
+    def timeline(self, workspace_id: str, customer_id: str) -> list[LoyaltyEvent]: ...
+
+
+class LoyaltyFactsReader(Protocol):
+    """A customer's points and tier for segments (domain/loyalty/summary.py): read once per
+    evaluation, and only when a segment of the workspace uses a loyalty field."""
+
+    def loyalty_facts(self, workspace_id: str, customer_id: str, at: datetime) -> LoyaltyFacts: ...
 
 
 class LoyaltySettings(Protocol):

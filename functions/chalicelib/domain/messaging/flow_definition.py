@@ -32,6 +32,8 @@ TRIGGERS = (
     "checkout.started",  # a checkout not completed (abandoned checkout); key: the checkout
     "birthday",  # the customer's birthday, in their time zone; key: the year
     "segment.entered",  # the customer entered `trigger.segment` (win-back); key: the day
+    "tier.changed",  # the customer's loyalty tier changed (domain/loyalty/flow_events.py); key: its version
+    "points.earned",  # loyalty points earned by an order or an action's bonus; key: the ledger entry
 )
 EXITS = ("ordered", "checkout.completed", "segment.exited")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -159,7 +161,14 @@ class Step(_Strict):
 
 class Trigger(_Strict):
     event: Literal[
-        "order.first", "member.joined", "order.placed", "checkout.started", "birthday", "segment.entered"
+        "order.first",
+        "member.joined",
+        "order.placed",
+        "checkout.started",
+        "birthday",
+        "segment.entered",
+        "tier.changed",
+        "points.earned",
     ]
     segment: str | None = None  # for segment.entered
 

@@ -231,8 +231,9 @@ class FlowEngine:
         return None
 
     def holds(self, workspace_id: str, condition: str, profile: CustomerProfile, now: datetime) -> bool:
-        facts, _ = self.segments.facts(workspace_id, profile, now)
-        return segments.evaluate(segments.parse(condition), facts, now).member
+        tree = segments.parse(condition)
+        facts, _ = self.segments.facts(workspace_id, profile, now, None, segments.uses_loyalty(tree))
+        return segments.evaluate(tree, facts, now).member
 
     def _send(
         self,

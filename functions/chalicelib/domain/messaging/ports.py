@@ -90,7 +90,14 @@ class SegmentReader(Protocol):
 
 
 class SegmentFacts(Protocol):
-    def facts(self, workspace_id: str, profile: CustomerProfile, at: datetime) -> tuple[Any, Any]: ...
+    def facts(
+        self,
+        workspace_id: str,
+        profile: CustomerProfile,
+        at: datetime,
+        settings: Any = None,
+        with_loyalty: bool = False,
+    ) -> tuple[Any, Any]: ...
 
 
 class MemberPages(Protocol):

@@ -55,6 +55,13 @@ from chalicelib.domain.messaging.stats import scope_of
 from chalicelib.domain.timezones import zone_for_phone
 
 LEASE = timedelta(minutes=5)
+LOYALTY_VARIABLES = frozenset({"points", "points_pending", "tier", "tier_benefits"})
+
+
+def _uses(template: Template, names: set[str] | frozenset[str]) -> bool:
+    """Whether any of the template's texts has a placeholder among `names`."""
+    texts = (template.subject, template.html, template.text, template.sms)
+    return bool(names) and bool(render.variables_used(*(t for t in texts if t)) & names)
 
 
 def local_zone(profile: CustomerProfile, policy: Policy) -> ZoneInfo:
@@ -86,6 +93,7 @@ class MessagingService:
         unsubscribe_link: Callable[..., str | None] | None = None,
         engagement: EngagementTiers | None = None,
         join_link: Callable[[str, str], str | None] | None = None,
+        loyalty_values: Callable[[str, str], dict[str, Any]] | None = None,
     ) -> None:
         self.ledger = ledger
         self.limits = limits
@@ -95,6 +103,9 @@ class MessagingService:
         self.unsubscribe_link = unsubscribe_link
         self.engagement = engagement  # the customer's tier, from opens and clicks
         self.join_link = join_link  # a guest's signed join link (domain/loyalty/invite.py)
+        # (workspace, customer) -> points, points_pending, tier, tier_benefits
+        # (domain/loyalty/summary.py): read only for a template that uses one of them
+        self.loyalty_values = loyalty_values
 
     def sender_verified(self, sender: str) -> bool:
         """Whether the email provider sends from this address (it, or its domain, is verified)."""
@@ -243,9 +254,13 @@ class MessagingService:
         )
         return Decision("deferred", "frequency cap", tomorrow.astimezone(now.tzinfo))
 
-    def _values(self, message: Outgoing, profile: CustomerProfile, policy: Policy) -> dict[str, Any]:
+    def _values(
+        self, message: Outgoing, profile: CustomerProfile, policy: Policy, template: Template
+    ) -> dict[str, Any]:
         ws, cid = message.workspace_id, message.customer_id
         values = {**profile_values(profile, policy.store_name), **message.values}
+        if self.loyalty_values and _uses(template, LOYALTY_VARIABLES - values.keys()):
+            values = {**self.loyalty_values(ws, cid), **values}
         if (
             message.purpose is Purpose.MARKETING
             and not values.get("unsubscribe_url")
@@ -276,7 +291,7 @@ class MessagingService:
     ) -> Decision:
         ws, cid, key = message.workspace_id, message.customer_id, message.key
         template = self.templates.latest(ws, message.template_id)
-        values = self._values(message, profile, policy)
+        values = self._values(message, profile, policy, template)
         tags = self._tags(message)
         if message.channel is Channel.SMS:
             text = render.render(template.sms or template.text, values, field="sms")
@@ -478,7 +493,7 @@ class MessagingService:
         if message.template_id not in templates:
             templates[message.template_id] = self.templates.latest(message.workspace_id, message.template_id)
         template = templates[message.template_id]
-        values = self._values(message, profile, policy)
+        values = self._values(message, profile, policy, template)
         html_body, text_body = self._bodies(message, template, values)
         return BulkEmail(
             to=address,
