@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -19,6 +20,7 @@ class FakePointsLedger:
         self.balances: dict[tuple[str, str], tuple[int, dict[date, int], int]] = {}  # total, lots, debt
         self.earnings: dict[tuple[str, str], str] = {}  # (ws, order id) -> the customer holding it
         self.lock = threading.Lock()
+        self.lot_days: dict[tuple[str, date], set[str]] = {}  # (ws, lot day) -> customers credited
 
     def _add(self, entry: LedgerEntry) -> bool:
         """The balance's ADDs, each taken lot and settled debt conditioned (as the adapter)."""
@@ -33,7 +35,13 @@ class FakePointsLedger:
             lots,
             debt + entry.debt,
         )
+        for day, n in entry.lots:
+            if n > 0:
+                self.lot_days.setdefault((entry.workspace_id, day), set()).add(entry.customer_id)
         return True
+
+    def customers_with_lot(self, workspace_id: str, lot_day: date) -> Iterator[str]:
+        yield from sorted(self.lot_days.get((workspace_id, lot_day), set()))
 
     def entry(self, workspace_id: str, customer_id: str, key: EntryKey) -> LedgerEntry | None:
         return self.ledgers.get((workspace_id, customer_id), {}).get(key)

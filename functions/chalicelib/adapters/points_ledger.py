@@ -11,6 +11,8 @@ with the balance's atomic `ADD` (and, for a reversal, the earning entry's compar
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -23,6 +25,7 @@ from chalicelib.domain.loyalty.rules import CapCounter
 from chalicelib.domain.timemath import iso, parse_iso
 
 BALANCE_SK = "BAL"
+LOT_SHARDS = 16  # the lot-day buckets' shards (docs/data-model.md#points-ledger)
 LOT_PREFIX = "lt"
 DEBT = "dbt"
 
@@ -43,6 +46,20 @@ def order_pointer_pk(workspace_id: str, order_id: str) -> str:
 def cap_sk(cap: CapCounter) -> str:
     """A capped action's counter for one customer and period (beside the ledger's `E#`)."""
     return f"CAP#{cap.action}#{cap.period_key}"
+
+
+def lot_shard(customer_id: str) -> int:
+    return zlib.crc32(customer_id.encode()) % LOT_SHARDS
+
+
+def lot_bucket_key(workspace_id: str, day: date, customer_id: str) -> tuple[str, str]:
+    """The lot-day bucket item's key: the customer has a lot of `day` (the expiry sweep's
+    index); `lot_bucket_customer` reads the customer back from it."""
+    return f"W#{workspace_id}#PEXP#{day:%Y%m%d}#{lot_shard(customer_id):02d}", f"C#{customer_id}"
+
+
+def lot_bucket_customer(sk: str) -> str:
+    return sk[2:]
 
 
 def lot_attribute(day: date) -> str:
@@ -169,6 +186,34 @@ class DynamoPointsLedger:
             update["ConditionExpression"] = " AND ".join(conds)
         return {"Update": update}
 
+    def _lot_marks(self, entry: LedgerEntry) -> list[dict[str, Any]]:
+        """A `Put` of the lot-day bucket of each lot the entry adds to (idempotent)."""
+        marks = []
+        for day, change in entry.lots:
+            if change > 0:
+                pk, sk = lot_bucket_key(entry.workspace_id, day, entry.customer_id)
+                item = {"pk": {"S": pk}, "sk": {"S": sk}, "t": {"S": "ptslot"}}
+                marks.append({"Put": {"TableName": self.t.table, "Item": item}})
+        return marks
+
+    def customers_with_lot(self, workspace_id: str, lot_day: date) -> Iterator[str]:
+        for shard in range(LOT_SHARDS):
+            pk = f"W#{workspace_id}#PEXP#{lot_day:%Y%m%d}#{shard:02d}"
+            kwargs: dict[str, Any] = {
+                "TableName": self.t.table,
+                "KeyConditionExpression": "pk = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": pk}},
+                "ProjectionExpression": "sk",
+            }
+            while True:
+                response = self.t.client.query(**kwargs)
+                for item in response.get("Items", []):
+                    yield lot_bucket_customer(item["sk"]["S"])
+                last = response.get("LastEvaluatedKey")
+                if not last:
+                    break
+                kwargs["ExclusiveStartKey"] = last
+
     def _put_new(self, entry: LedgerEntry) -> dict[str, Any]:
         return {
             "Put": {
@@ -201,7 +246,7 @@ class DynamoPointsLedger:
 
     def earn(self, entry: LedgerEntry) -> bool:
         entry = with_credit_lot(entry)
-        actions = [self._put_new(entry), self._balance_add(entry)]
+        actions = [self._put_new(entry), self._balance_add(entry), *self._lot_marks(entry)]
         if entry.key.kind == EARN and entry.order_id:
             pointer = {
                 "pk": order_pointer_pk(entry.workspace_id, entry.order_id),
@@ -240,7 +285,7 @@ class DynamoPointsLedger:
 
     def adjust(self, entry: LedgerEntry) -> bool:
         entry = with_credit_lot(entry)
-        return self._transact([self._put_new(entry), self._balance_add(entry)])
+        return self._transact([self._put_new(entry), self._balance_add(entry), *self._lot_marks(entry)])
 
     def balance(self, workspace_id: str, customer_id: str) -> PointsBalance:
         return balance_from_item(
@@ -284,4 +329,6 @@ class DynamoPointsLedger:
                 },
             }
         }
-        return self._transact([self._put_new(entry), self._balance_add(entry), counter])
+        return self._transact(
+            [self._put_new(entry), self._balance_add(entry), counter, *self._lot_marks(entry)]
+        )

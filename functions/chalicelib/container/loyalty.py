@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.enrolment import EnrolmentService
     from chalicelib.domain.loyalty.adjust import PointsAdjustments
     from chalicelib.domain.loyalty.bonuses import PointsActions
+    from chalicelib.domain.loyalty.expiry import PointsExpiry
     from chalicelib.domain.loyalty.history import HistoricalPoints
     from chalicelib.domain.loyalty.invite import InviteService
     from chalicelib.domain.loyalty.ledger import PointsService
@@ -87,6 +88,13 @@ class LoyaltyServices(Adapters):
             workspaces=self.workspaces,
             profiles=self.profile_store,
         )
+
+    @cached_property
+    def points_expiry(self) -> PointsExpiry:
+        """Loyalty points: the daily expiry of dated lots (docs/loyalty.md#expiry)."""
+        from chalicelib.domain.loyalty.expiry import PointsExpiry
+
+        return PointsExpiry(ledger=self.points_ledger, workspaces=self.workspaces)
 
     @cached_property
     def points_adjustments(self) -> PointsAdjustments:

@@ -111,6 +111,20 @@ def tiers_evaluate(event: Any) -> dict[str, Any]:
     return result
 
 
+@bp.schedule(Rate(1, unit=Rate.DAYS), name="points_expire")
+def points_expire(event: Any) -> dict[str, Any]:
+    """Loyalty points' daily expiry: each workspace's lots due today (UTC), once each
+    (docs/loyalty.md#expiry). A second run the same day writes nothing."""
+    from chalicelib.domain.models import now_utc
+
+    found = container()
+    result: dict[str, Any] = found.points_expiry.expire_all(
+        found.workspaces.workspace_ids(), now_utc().date()
+    )
+    count("PointsExpired", result["points_expired"])
+    return result
+
+
 def _report_skipped(job: str, result: dict[str, Any]) -> None:
     """Records a job skipped (domain/failures.py): a metric to alarm on, a log line with
     their ids and reasons (no personal data) to act on."""

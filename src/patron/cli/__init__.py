@@ -110,6 +110,7 @@ def _register() -> None:
         flow,
         history,
         import_products,
+        loyalty_expiry,
         messaging,
         operations,
         privacy,
@@ -138,6 +139,7 @@ def _register() -> None:
         operations,
         bench,
         import_products,
+        loyalty_expiry,
     ):
         for command in module.COMMANDS:
             cli.add_command(command)

@@ -3,8 +3,8 @@ fake in tests/unit/fake_points.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -58,6 +58,16 @@ class PointsLedger(Protocol):
     ) -> tuple[list[LedgerEntry], str | None]:
         """A page of the ledger in key order (by source, external id, kind), and the cursor
         of the next page (None: the last)."""
+        ...
+
+
+class ExpiringLedger(PointsLedger, Protocol):
+    """The ledger as the expiry sweep reads it (docs/loyalty.md#expiry): every write that adds
+    to a lot also records, in its transaction, that the customer has a lot of that day."""
+
+    def customers_with_lot(self, workspace_id: str, lot_day: date) -> Iterator[str]:
+        """The customers whose ledger credited the lot of `lot_day` (a keyed read per shard,
+        never a scan; each id once; their lot may since be spent)."""
         ...
 
 

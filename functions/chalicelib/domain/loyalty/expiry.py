@@ -1,0 +1,113 @@
+"""Expiry by dated lots (docs/loyalty.md#expiry): each earned lot expires on its own,
+`expiry_days` after the day its points became available.
+
+The daily sweep finds the customers with a lot of a day through the ledger's lot-day
+buckets (written with the credit, never a scan) and writes, per due lot, one keyed entry
+(`expiry`, `<lot day>`, `expire`) in one transaction with the balance's `ADD`s. The lot
+first settles the debt, as a spend does (lot -= m, debt -= m: no points change), and the
+rest is expired: the entry's points are `-(lot - m)`, its `lots` `{day: -lot}`, its `debt`
+`-m`, so `total == sum(lots) - debt` holds. The lot's `ADD` is conditioned on it holding
+what was read, so a concurrent redemption that took from it makes the write fail and the
+sweep read again: points already spent are never expired, and a lot never goes negative.
+A replay finds the entry (or an empty lot) and writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from chalicelib.domain.loyalty.model import EntryKey, LedgerEntry, day_start
+from chalicelib.domain.loyalty.ports import ExpiringLedger, LoyaltySettings
+
+EXPIRY = "expiry"  # the entry's source; its kind is EXPIRE, its external id the lot's day
+EXPIRE = "expire"
+POLICIES = ("none", "lots")
+CATCH_UP_DAYS = 3  # lot days before today's due one swept again: a missed run is caught up
+ATTEMPTS = 5  # the lot or the debt moved between the read and the write: read again
+
+
+def expiry_key(lot_day: date) -> EntryKey:
+    return EntryKey(EXPIRY, lot_day.isoformat(), EXPIRE)
+
+
+@dataclass(frozen=True)
+class LotExpiry:
+    """What expiring a lot moves: the whole lot, the debt it settles, the points expired."""
+
+    lot: int
+    settled: int
+
+    @property
+    def points(self) -> int:
+        return self.lot - self.settled
+
+
+def plan_lot_expiry(lot: int, debt: int) -> LotExpiry | None:
+    """A lot of `lot` points expiring with `debt` owed: the debt is settled first (as a spend
+    does); None when the lot is empty (spent, reversed or expired already)."""
+    if lot <= 0:
+        return None
+    return LotExpiry(lot=lot, settled=min(lot, max(debt, 0)))
+
+
+class PointsExpiry:
+    def __init__(self, ledger: ExpiringLedger, workspaces: LoyaltySettings) -> None:
+        self.ledger = ledger
+        self.workspaces = workspaces
+
+    def expire_all(self, workspace_ids: Iterable[str], today: date) -> dict[str, Any]:
+        """The daily job: every workspace's due lots."""
+        totals = {"workspaces": 0, "lots_expired": 0, "points_expired": 0}
+        for workspace_id in workspace_ids:
+            result = self.expire(workspace_id, today)
+            if result["policy"] != "none":
+                totals["workspaces"] += 1
+            totals["lots_expired"] += result["lots_expired"]
+            totals["points_expired"] += result["points_expired"]
+        return totals
+
+    def expire(self, workspace_id: str, today: date) -> dict[str, Any]:
+        """The lots of `workspace_id` due by `today` (UTC day), expired once each."""
+        settings = self.workspaces.settings(workspace_id)
+        rules = settings.loyalty if settings is not None else None
+        if rules is None or not rules.enabled or rules.expiry != "lots":
+            return {"policy": "none", "lots_expired": 0, "points_expired": 0, "settled_debt": 0}
+        due = today - timedelta(days=rules.expiry_days)
+        lots = points = settled = 0
+        for back in range(CATCH_UP_DAYS, -1, -1):
+            lot_day = due - timedelta(days=back)
+            for customer_id in self.ledger.customers_with_lot(workspace_id, lot_day):
+                entry = self.expire_lot(workspace_id, customer_id, lot_day, rules.expiry_days)
+                if entry is not None:
+                    lots += 1
+                    points -= entry.points
+                    settled -= entry.debt
+        return {"policy": "lots", "lots_expired": lots, "points_expired": points, "settled_debt": settled}
+
+    def expire_lot(self, workspace_id: str, customer_id: str, lot_day: date, days: int) -> LedgerEntry | None:
+        """The expiry entry of one lot, written now; None when there is nothing to expire or
+        it was written before (a replay)."""
+        key = expiry_key(lot_day)
+        at: datetime = day_start(lot_day + timedelta(days=days))  # the same on every replay
+        for _ in range(ATTEMPTS):
+            if self.ledger.entry(workspace_id, customer_id, key) is not None:
+                return None
+            balance = self.ledger.balance(workspace_id, customer_id)
+            plan = plan_lot_expiry(balance.lots.get(lot_day, 0), balance.debt)
+            if plan is None:
+                return None
+            entry = LedgerEntry(
+                workspace_id=workspace_id,
+                customer_id=customer_id,
+                key=key,
+                points=-plan.points,
+                at=at,
+                lots=((lot_day, -plan.lot),),
+                debt=-plan.settled,
+            )
+            if self.ledger.adjust(entry):
+                return entry
+        raise RuntimeError("points expiry kept conflicting with concurrent spends")
