@@ -55,7 +55,11 @@ def lot_shard(customer_id: str) -> int:
 def lot_bucket_key(workspace_id: str, day: date, customer_id: str) -> tuple[str, str]:
     """The lot-day bucket item's key: the customer has a lot of `day` (the expiry sweep's
     index); `lot_bucket_customer` reads the customer back from it."""
-    return f"W#{workspace_id}#PEXP#{day:%Y%m%d}#{lot_shard(customer_id):02d}", f"C#{customer_id}"
+    return lot_bucket_pk(workspace_id, day, lot_shard(customer_id)), f"C#{customer_id}"
+
+
+def lot_bucket_pk(workspace_id: str, day: date, shard: int) -> str:
+    return f"W#{workspace_id}#PEXP#{day:%Y%m%d}#{shard:02d}"
 
 
 def lot_bucket_customer(sk: str) -> str:
@@ -186,19 +190,18 @@ class DynamoPointsLedger:
             update["ConditionExpression"] = " AND ".join(conds)
         return {"Update": update}
 
-    def _lot_marks(self, entry: LedgerEntry) -> list[dict[str, Any]]:
-        """A `Put` of the lot-day bucket of each lot the entry adds to (idempotent)."""
-        marks = []
+    def _mark_lots(self, entry: LedgerEntry) -> None:
+        """Puts the lot-day bucket of each lot the entry adds to, just before its transaction
+        (1 write unit each; in the transaction it would cost 2): idempotent, and harmless when
+        the transaction then fails (the sweep finds no lot there)."""
         for day, change in entry.lots:
             if change > 0:
                 pk, sk = lot_bucket_key(entry.workspace_id, day, entry.customer_id)
-                item = {"pk": {"S": pk}, "sk": {"S": sk}, "t": {"S": "ptslot"}}
-                marks.append({"Put": {"TableName": self.t.table, "Item": item}})
-        return marks
+                self.t.put({"pk": pk, "sk": sk, "t": "ptslot"})
 
     def customers_with_lot(self, workspace_id: str, lot_day: date) -> Iterator[str]:
         for shard in range(LOT_SHARDS):
-            pk = f"W#{workspace_id}#PEXP#{lot_day:%Y%m%d}#{shard:02d}"
+            pk = lot_bucket_pk(workspace_id, lot_day, shard)
             kwargs: dict[str, Any] = {
                 "TableName": self.t.table,
                 "KeyConditionExpression": "pk = :pk",
@@ -246,7 +249,8 @@ class DynamoPointsLedger:
 
     def earn(self, entry: LedgerEntry) -> bool:
         entry = with_credit_lot(entry)
-        actions = [self._put_new(entry), self._balance_add(entry), *self._lot_marks(entry)]
+        self._mark_lots(entry)
+        actions = [self._put_new(entry), self._balance_add(entry)]
         if entry.key.kind == EARN and entry.order_id:
             pointer = {
                 "pk": order_pointer_pk(entry.workspace_id, entry.order_id),
@@ -285,7 +289,8 @@ class DynamoPointsLedger:
 
     def adjust(self, entry: LedgerEntry) -> bool:
         entry = with_credit_lot(entry)
-        return self._transact([self._put_new(entry), self._balance_add(entry), *self._lot_marks(entry)])
+        self._mark_lots(entry)
+        return self._transact([self._put_new(entry), self._balance_add(entry)])
 
     def balance(self, workspace_id: str, customer_id: str) -> PointsBalance:
         return balance_from_item(
@@ -329,6 +334,5 @@ class DynamoPointsLedger:
                 },
             }
         }
-        return self._transact(
-            [self._put_new(entry), self._balance_add(entry), counter, *self._lot_marks(entry)]
-        )
+        self._mark_lots(entry)
+        return self._transact([self._put_new(entry), self._balance_add(entry), counter])
