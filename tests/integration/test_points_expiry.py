@@ -125,3 +125,35 @@ def test_the_cli_sweeps_a_chosen_day_once(stage, ws, cli_on):
     assert json.loads(first.stdout)["points_expired"] == 120
     assert json.loads(second.stdout)["points_expired"] == 0
     assert stage.container.points_ledger.balance(ws.workspace_id, CID).total == 0
+
+
+def test_the_last_activity_moves_with_earnings_adjustments_and_redemptions_only(ledger):
+    # Given a credit adjustment at NOW (activity)
+    credit(ledger, D1, 100, "c")
+    after_credit = ledger.balance(WS, CID).last_activity
+    # When a reversal of spent points (debt) and the lot's expiry are written later
+    later = datetime(2026, 10, 31, 12, tzinfo=UTC)  # the lot of 1 Oct is due
+    reversal = LedgerEntry(WS, CID, EntryKey("refund", "o.r", "reverse"), -10, later, debt=10)
+    assert ledger.adjust(reversal)
+    PointsExpiry(ledger, Settings(replace(on(), expiry="lots", expiry_days=30))).expire(WS, later.date())
+    after_expiry = ledger.balance(WS, CID)
+    # and then a redemption-like spend of a new credit
+    credit(ledger, later.date(), 50, "c2")
+    spend = LedgerEntry(WS, CID, EntryKey("redeem", "k", "redeem"), -20, later + timedelta(hours=1))
+    assert ledger.adjust(spend_entry(ledger, spend, 20, later.date()))
+    # Then only the credits and the redemption moved it; the reversal and the expiry did not
+    assert after_credit == NOW
+    assert after_expiry.last_activity == NOW and (after_expiry.total, after_expiry.debt) == (0, 0)
+    assert ledger.balance(WS, CID).last_activity == later + timedelta(hours=1)
+
+
+def test_the_last_activity_is_one_attribute_of_the_balance_item(moto_stage):
+    # Given the ledger on DynamoDB
+    store = DynamoPointsLedger(moto_stage.crm)
+    # When a credit is written
+    credit(store, D1, 100, "c")
+    # Then the balance item holds exactly its sum, its lot, its type and `la` (nothing else)
+    item = moto_stage.crm.get(f"W#{WS}#PTS#{CID}", "BAL", consistent=True)
+    assert item is not None
+    assert set(item) == {"pk", "sk", "t", "pts", "lt20261001", "la"}
+    assert item["la"] == "2026-10-20T12:00:00.000000Z"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from chalicelib.domain.loyalty.lots import with_credit_lot
-from chalicelib.domain.loyalty.model import EARN, EntryKey, LedgerEntry, PointsBalance
+from chalicelib.domain.loyalty.model import EARN, EntryKey, LedgerEntry, PointsBalance, is_activity
 from chalicelib.domain.loyalty.rules import CapCounter
 
 
@@ -21,6 +21,7 @@ class FakePointsLedger:
         self.earnings: dict[tuple[str, str], str] = {}  # (ws, order id) -> the customer holding it
         self.lock = threading.Lock()
         self.lot_days: dict[tuple[str, date], set[str]] = {}  # (ws, lot day) -> customers credited
+        self.last_activity: dict[tuple[str, str], datetime] = {}  # the balance's `la`
 
     def _add(self, entry: LedgerEntry) -> bool:
         """The balance's ADDs, each taken lot and settled debt conditioned (as the adapter)."""
@@ -35,6 +36,8 @@ class FakePointsLedger:
             lots,
             debt + entry.debt,
         )
+        if is_activity(entry):
+            self.last_activity[(entry.workspace_id, entry.customer_id)] = entry.at
         for day, n in entry.lots:
             if n > 0:
                 self.lot_days.setdefault((entry.workspace_id, day), set()).add(entry.customer_id)
@@ -94,7 +97,12 @@ class FakePointsLedger:
 
     def balance(self, workspace_id: str, customer_id: str) -> PointsBalance:
         total, lots, debt = self.balances.get((workspace_id, customer_id), (0, {}, 0))
-        return PointsBalance(total=total, lots={d: n for d, n in lots.items() if n}, debt=debt)
+        return PointsBalance(
+            total=total,
+            lots={d: n for d, n in lots.items() if n},
+            debt=debt,
+            last_activity=self.last_activity.get((workspace_id, customer_id)),
+        )
 
     def entries(
         self, workspace_id: str, customer_id: str, limit: int, cursor: str | None

@@ -20,7 +20,7 @@ from typing import Any
 from chalicelib.adapters.codec import from_item, to_av, to_item
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.domain.loyalty.lots import with_credit_lot
-from chalicelib.domain.loyalty.model import EARN, EntryKey, LedgerEntry, PointsBalance
+from chalicelib.domain.loyalty.model import EARN, EntryKey, LedgerEntry, PointsBalance, is_activity
 from chalicelib.domain.loyalty.rules import CapCounter
 from chalicelib.domain.timemath import iso, parse_iso
 
@@ -28,6 +28,7 @@ BALANCE_SK = "BAL"
 LOT_SHARDS = 16  # the lot-day buckets' shards (docs/data-model.md#points-ledger)
 LOT_PREFIX = "lt"
 DEBT = "dbt"
+LAST_ACTIVITY = "la"
 
 
 def ledger_pk(workspace_id: str, customer_id: str) -> str:
@@ -136,7 +137,12 @@ def balance_from_item(item: dict[str, Any] | None) -> PointsBalance:
         for k, v in item.items()
         if k.startswith(LOT_PREFIX) and len(k) == 10 and k[2:].isdigit() and int(v)
     }
-    return PointsBalance(total=int(item.get("pts", 0)), lots=lots, debt=int(item.get(DEBT, 0)))
+    return PointsBalance(
+        total=int(item.get("pts", 0)),
+        lots=lots,
+        debt=int(item.get(DEBT, 0)),
+        last_activity=parse_iso(item.get(LAST_ACTIVITY)),
+    )
 
 
 def _day(yyyymmdd: str) -> date:
@@ -176,13 +182,18 @@ class DynamoPointsLedger:
             if entry.debt < 0:
                 values[":md"] = to_av(-entry.debt)
                 conds.append("#d >= :md")
+        sets = "t = :t"
+        if is_activity(entry):  # the inactivity policy's clock: one attribute, no extra item
+            names["#la"] = LAST_ACTIVITY
+            values[":la"] = {"S": iso(entry.at)}
+            sets += ", #la = :la"
         update: dict[str, Any] = {
             "TableName": self.t.table,
             "Key": {
                 "pk": {"S": ledger_pk(entry.workspace_id, entry.customer_id)},
                 "sk": {"S": BALANCE_SK},
             },
-            "UpdateExpression": f"SET t = :t ADD {', '.join(adds)}",
+            "UpdateExpression": f"SET {sets} ADD {', '.join(adds)}",
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
         }
