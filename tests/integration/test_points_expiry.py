@@ -157,3 +157,23 @@ def test_the_last_activity_is_one_attribute_of_the_balance_item(moto_stage):
     assert item is not None
     assert set(item) == {"pk", "sk", "t", "pts", "lt20261001", "la"}
     assert item["la"] == "2026-10-20T12:00:00.000000Z"
+
+
+def test_an_inactivity_expiry_is_written_only_while_the_last_activity_is_the_one_read(ledger):
+    # Given a balance of 100 whose last activity is NOW, and an expiry entry for it
+    credit(ledger, D1, 100, "c")
+    read = ledger.balance(WS, CID).last_activity
+    entry = LedgerEntry(
+        WS, CID, EntryKey("expiry", "inactive:2026-10-20", "expire"), -100, NOW, lots=((D1, -100),)
+    )
+    # When a redemption lands first, then the expiry is tried against the stale and the new reading
+    spend = LedgerEntry(WS, CID, EntryKey("redeem", "k", "redeem"), -10, NOW + timedelta(hours=1))
+    assert ledger.adjust(spend_entry(ledger, spend, 10, D2))
+    stale = ledger.expire_inactive(entry, read)
+    fresh = ledger.balance(WS, CID).last_activity
+    written = ledger.expire_inactive(replace(entry, points=-90, lots=((D1, -90),)), fresh)
+    replayed = ledger.expire_inactive(replace(entry, points=-90, lots=((D1, -90),)), fresh)
+    # Then the stale one writes nothing; the fresh one expires the rest, once
+    assert (stale, written, replayed) == (False, True, False)
+    balance = ledger.balance(WS, CID)
+    assert (balance.total, balance.lots, balance.last_activity) == (0, {}, fresh)

@@ -43,6 +43,19 @@ class FakePointsLedger:
                 self.lot_days.setdefault((entry.workspace_id, day), set()).add(entry.customer_id)
         return True
 
+    def mark_lot_day(self, workspace_id: str, customer_id: str, day: date) -> None:
+        self.lot_days.setdefault((workspace_id, day), set()).add(customer_id)
+
+    def expire_inactive(self, entry: LedgerEntry, last_activity: datetime) -> bool:
+        with self.lock:
+            if self.last_activity.get((entry.workspace_id, entry.customer_id)) != last_activity:
+                return False
+            ledger = self.ledgers.setdefault((entry.workspace_id, entry.customer_id), {})
+            if entry.key in ledger or not self._add(entry):
+                return False
+            ledger[entry.key] = entry
+            return True
+
     def customers_with_lot(self, workspace_id: str, lot_day: date) -> Iterator[str]:
         yield from sorted(self.lot_days.get((workspace_id, lot_day), set()))
 

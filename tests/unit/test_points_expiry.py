@@ -167,3 +167,45 @@ def test_any_interleaving_keeps_the_invariant_and_expires_each_lot_once(ops):
             if c.key.source == MANUAL and c.lots == ((e.lots[0][0], c.points),)
         )
         assert 0 <= -e.points <= credited
+
+
+def inactive_rules(days: int = DAYS):  # type: ignore[no-untyped-def]
+    return replace(on(), expiry="inactivity", expiry_days=days)
+
+
+def test_inactivity_expires_the_whole_available_balance_once_and_a_redemption_resets_it():
+    # Given credits on 10 Jan (100) and 20 Jan (50), a pending lot (1 Apr, 70), and a spend on 1 Feb
+    ledger = FakePointsLedger()
+    credit(ledger, D1, 100, "a")
+    credit(ledger, D2, 50, "b")
+    pending = LedgerEntry(WS, CID, EntryKey("order", "o1", "earn"), 70, datetime(2026, 1, 20, tzinfo=UTC))
+    assert ledger.earn(replace(pending, available_on=date(2026, 4, 1)))
+    assert spend(ledger, 30, date(2026, 2, 1), "s1")  # activity: 1 Feb
+    expiry = PointsExpiry(ledger, Settings(inactive_rules()))
+    # When the sweep runs 30 days after the first credit (activity since), then 30 days after the spend, twice
+    early = expiry.expire(WS, D1 + timedelta(days=DAYS))
+    due = expiry.expire(WS, date(2026, 3, 3))
+    again = expiry.expire(WS, date(2026, 3, 3))
+    # Then nothing before the deadline; on it the 120 available points expire, once; the pending lot stays
+    assert early["points_expired"] == 0 and again["points_expired"] == 0
+    assert due["points_expired"] == 120
+    stored = ledger.entry(WS, CID, EntryKey("expiry", "inactive:2026-02-01", "expire"))
+    assert stored is not None and stored.points == -120
+    balance = ledger.balance(WS, CID)
+    assert (balance.total, balance.lots, balance.debt) == (70, {date(2026, 4, 1): 70}, 0)
+
+
+def test_inactivity_is_cancelled_by_activity_after_the_read():
+    # Given a balance of 100 whose last activity was on 10 Jan
+    ledger = FakePointsLedger()
+    credit(ledger, D1, 100, "a")
+    read = ledger.balance(WS, CID).last_activity
+    assert read is not None
+    # When a redemption lands between the sweep's read and its write
+    assert spend(ledger, 10, D2, "s1")
+    entry = LedgerEntry(
+        WS, CID, EntryKey("expiry", "inactive:2026-01-10", "expire"), -90, read, lots=((D1, -90),)
+    )
+    # Then the expiry's write is refused (nothing written)
+    assert ledger.expire_inactive(entry, read) is False
+    assert ledger.balance(WS, CID).total == 90

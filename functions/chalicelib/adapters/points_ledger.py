@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -207,8 +207,21 @@ class DynamoPointsLedger:
         the transaction then fails (the sweep finds no lot there)."""
         for day, change in entry.lots:
             if change > 0:
-                pk, sk = lot_bucket_key(entry.workspace_id, day, entry.customer_id)
-                self.t.put({"pk": pk, "sk": sk, "t": "ptslot"})
+                self.mark_lot_day(entry.workspace_id, entry.customer_id, day)
+
+    def mark_lot_day(self, workspace_id: str, customer_id: str, day: date) -> None:
+        pk, sk = lot_bucket_key(workspace_id, day, customer_id)
+        self.t.put({"pk": pk, "sk": sk, "t": "ptslot"})
+
+    def expire_inactive(self, entry: LedgerEntry, last_activity: datetime) -> bool:
+        """The inactivity expiry's transaction: the balance's update also conditioned on `la`."""
+        add = self._balance_add(entry)
+        update = add["Update"]
+        update["ExpressionAttributeNames"]["#la"] = LAST_ACTIVITY
+        update["ExpressionAttributeValues"][":was_la"] = {"S": iso(last_activity)}
+        conds = [c for c in [update.get("ConditionExpression"), "#la = :was_la"] if c]
+        update["ConditionExpression"] = " AND ".join(conds)
+        return self._transact([self._put_new(entry), add])
 
     def customers_with_lot(self, workspace_id: str, lot_day: date) -> Iterator[str]:
         for shard in range(LOT_SHARDS):

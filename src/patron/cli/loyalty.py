@@ -47,13 +47,15 @@ MAX_WINDOW_DAYS = 365
     "--redeem-code-valid-days", type=click.IntRange(1, 3650), metavar="N", help="a code's validity (90)"
 )
 @click.option(
-    "--expiry", type=click.Choice(["none", "lots"]), help="points expiry: none, or each lot on its own (none)"
+    "--expiry",
+    type=click.Choice(["none", "lots", "inactivity"]),
+    help="points expiry: none, each lot on its own, or the whole balance after no activity (none)",
 )
 @click.option(
     "--expiry-days",
     type=click.IntRange(1, 3650),
     metavar="N",
-    help="a lot expires N days after it became available (365)",
+    help="a lot expires N days after it became available; inactivity: N days without activity (365)",
 )
 @stage_option
 def loyalty(

@@ -10,21 +10,30 @@ rest is expired: the entry's points are `-(lot - m)`, its `lots` `{day: -lot}`, 
 what was read, so a concurrent redemption that took from it makes the write fail and the
 sweep read again: points already spent are never expired, and a lot never goes negative.
 A replay finds the entry (or an empty lot) and writes nothing.
+
+Policy `inactivity`: the whole available balance expires `expiry_days` after the balance's
+last activity (`PointsBalance.last_activity`: an earning, a bonus, an adjustment, a
+redemption). The sweep visits the same lot-day buckets; a customer whose deadline has not
+come is listed again under their last activity's day (so that day's sweep, N days later,
+looks again); one whose deadline came gets one entry (`expiry`, `inactive:<last activity
+day>`, `expire`) taking every available lot (the debt settled first), conditioned on the
+last activity being still the one read: any activity since cancels it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from chalicelib.domain.loyalty.lots import available_lots
 from chalicelib.domain.loyalty.model import EntryKey, LedgerEntry, day_start
 from chalicelib.domain.loyalty.ports import ExpiringLedger, LoyaltySettings
 
 EXPIRY = "expiry"  # the entry's source; its kind is EXPIRE, its external id the lot's day
 EXPIRE = "expire"
-POLICIES = ("none", "lots")
+POLICIES = ("none", "lots", "inactivity")
 CATCH_UP_DAYS = 3  # lot days before today's due one swept again: a missed run is caught up
 ATTEMPTS = 5  # the lot or the debt moved between the read and the write: read again
 
@@ -73,19 +82,27 @@ class PointsExpiry:
         """The lots of `workspace_id` due by `today` (UTC day), expired once each."""
         settings = self.workspaces.settings(workspace_id)
         rules = settings.loyalty if settings is not None else None
-        if rules is None or not rules.enabled or rules.expiry != "lots":
+        if rules is None or not rules.enabled or rules.expiry not in POLICIES[1:]:
             return {"policy": "none", "lots_expired": 0, "points_expired": 0, "settled_debt": 0}
         due = today - timedelta(days=rules.expiry_days)
         lots = points = settled = 0
         for back in range(CATCH_UP_DAYS, -1, -1):
             lot_day = due - timedelta(days=back)
             for customer_id in self.ledger.customers_with_lot(workspace_id, lot_day):
-                entry = self.expire_lot(workspace_id, customer_id, lot_day, rules.expiry_days)
+                if rules.expiry == "inactivity":
+                    entry = self.expire_inactive(workspace_id, customer_id, today, rules.expiry_days)
+                else:
+                    entry = self.expire_lot(workspace_id, customer_id, lot_day, rules.expiry_days)
                 if entry is not None:
                     lots += 1
                     points -= entry.points
                     settled -= entry.debt
-        return {"policy": "lots", "lots_expired": lots, "points_expired": points, "settled_debt": settled}
+        return {
+            "policy": rules.expiry,
+            "lots_expired": lots,
+            "points_expired": points,
+            "settled_debt": settled,
+        }
 
     def expire_lot(self, workspace_id: str, customer_id: str, lot_day: date, days: int) -> LedgerEntry | None:
         """The expiry entry of one lot, written now; None when there is nothing to expire or
@@ -111,3 +128,38 @@ class PointsExpiry:
             if self.ledger.adjust(entry):
                 return entry
         raise RuntimeError("points expiry kept conflicting with concurrent spends")
+
+    def expire_inactive(
+        self, workspace_id: str, customer_id: str, today: date, days: int
+    ) -> LedgerEntry | None:
+        """The customer's whole available balance, expired if `days` have passed since their
+        last activity with none since; otherwise listed under that day for a later look."""
+        for _ in range(ATTEMPTS):
+            balance = self.ledger.balance(workspace_id, customer_id)
+            last = balance.last_activity
+            if last is None:
+                return None
+            last_day = last.astimezone(UTC).date()
+            if last_day + timedelta(days=days) > today:
+                self.ledger.mark_lot_day(workspace_id, customer_id, last_day)
+                return None
+            key = EntryKey(EXPIRY, f"inactive:{last_day.isoformat()}", EXPIRE)
+            if self.ledger.entry(workspace_id, customer_id, key) is not None:
+                return None
+            lots = available_lots(balance.lots, today)
+            have = sum(lots.values())
+            if have <= 0:
+                return None
+            settled = min(have, max(balance.debt, 0))
+            entry = LedgerEntry(
+                workspace_id=workspace_id,
+                customer_id=customer_id,
+                key=key,
+                points=-(have - settled),
+                at=day_start(last_day + timedelta(days=days)),
+                lots=tuple(sorted((day, -n) for day, n in lots.items())),
+                debt=-settled,
+            )
+            if self.ledger.expire_inactive(entry, last):
+                return entry
+        raise RuntimeError("points expiry kept conflicting with concurrent writes")

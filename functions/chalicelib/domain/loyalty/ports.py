@@ -70,6 +70,17 @@ class ExpiringLedger(PointsLedger, Protocol):
         never a scan; each id once; their lot may since be spent)."""
         ...
 
+    def mark_lot_day(self, workspace_id: str, customer_id: str, day: date) -> None:
+        """Lists the customer under `day` (idempotent): the sweep of that day's lots visits
+        them (the inactivity policy's next look)."""
+        ...
+
+    def expire_inactive(self, entry: LedgerEntry, last_activity: datetime) -> bool:
+        """As `adjust`, and only while the balance's last activity is still `last_activity`:
+        False (nothing written) when the key exists, a lot or the debt was short, or there
+        was activity since."""
+        ...
+
 
 class LoyaltySettings(Protocol):
     def settings(self, workspace_id: str) -> WorkspaceSettings | None: ...
