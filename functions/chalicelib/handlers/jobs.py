@@ -113,14 +113,16 @@ def tiers_evaluate(event: Any) -> dict[str, Any]:
 
 @bp.schedule(Rate(1, unit=Rate.DAYS), name="points_expire")
 def points_expire(event: Any) -> dict[str, Any]:
-    """Loyalty points' daily expiry: each workspace's lots due today (UTC), once each
-    (docs/loyalty.md#expiry). A second run the same day writes nothing."""
+    """Loyalty points' daily expiry: each workspace's lots due today (UTC), once each, and
+    the `points.expiring` warnings of the customers' local day (docs/loyalty.md#expiry). A
+    second run the same day writes nothing and enrolls no one again."""
     from chalicelib.domain.models import now_utc
 
     found = container()
-    result: dict[str, Any] = found.points_expiry.expire_all(
-        found.workspaces.workspace_ids(), now_utc().date()
-    )
+    now = now_utc()
+    workspace_ids = list(found.workspaces.workspace_ids())
+    result: dict[str, Any] = found.points_expiry.expire_all(workspace_ids, now.date())
+    result["warnings"] = sum(found.points_expiry_warnings.warn(ws, now) for ws in workspace_ids)
     count("PointsExpired", result["points_expired"])
     return result
 

@@ -3,7 +3,7 @@ local run or a chosen day). docs/loyalty.md#expiry."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import click
 
@@ -25,13 +25,16 @@ def loyalty_group() -> None:
 )
 @stage_option
 def expire(workspace: str, today: datetime | None, stage: str | None) -> None:
-    """Expire the workspace's lots due by the day (policy `lots`): each once, so a second
-    run writes nothing."""
+    """Expire the workspace's points due by the day (each once, so a second run writes
+    nothing) and start the `points.expiring` warnings of the customers' local day (noon UTC
+    of a chosen day)."""
     from chalicelib.domain.models import now_utc
 
     found = workspace_container(workspace)
-    day = today.date() if today is not None else now_utc().date()
-    print_json(found.points_expiry.expire(workspace, day))
+    now = now_utc() if today is None else today.replace(hour=12, tzinfo=UTC)  # a chosen day: its noon
+    result = found.points_expiry.expire(workspace, now.date())
+    result["warnings"] = found.points_expiry_warnings.warn(workspace, now)
+    print_json(result)
 
 
 COMMANDS: list[click.Command] = [loyalty_group]

@@ -32,6 +32,7 @@ TRIGGERS = (
     "checkout.started",  # a checkout not completed (abandoned checkout); key: the checkout
     "birthday",  # the customer's birthday, in their time zone; key: the year
     "segment.entered",  # the customer entered `trigger.segment` (win-back); key: the day
+    "points.expiring",  # a lot of points expires in 30 or 7 days; key: "<lot day>:30" / ":7"
 )
 EXITS = ("ordered", "checkout.completed", "segment.exited")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")

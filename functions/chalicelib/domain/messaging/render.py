@@ -31,6 +31,8 @@ VARIABLES: dict[str, str] = {
     "recommended_products": "products recommended for the customer, comma-separated",
     "tier": "the customer's loyalty tier",
     "points": "the customer's loyalty points",
+    "points_expiring": "the points about to expire (a `points.expiring` flow)",
+    "points_expiry_date": "the day they expire, YYYY-MM-DD (a `points.expiring` flow)",
     "coupon_code": "a unique coupon code for this message",
     "coupon_expires": "when the coupon expires, in the customer's local time",
     "unsubscribe_url": "the signed one-click unsubscribe link",
