@@ -160,7 +160,13 @@ class Step(_Strict):
 
 class Trigger(_Strict):
     event: Literal[
-        "order.first", "member.joined", "order.placed", "checkout.started", "birthday", "segment.entered"
+        "order.first",
+        "member.joined",
+        "order.placed",
+        "checkout.started",
+        "birthday",
+        "segment.entered",
+        "points.expiring",
     ]
     segment: str | None = None  # for segment.entered
 
