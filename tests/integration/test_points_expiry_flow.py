@@ -32,7 +32,7 @@ FLOW = {
         "flow_points_expiring": {
             "name": "Points expiring",
             "subject": "{{ points_expiring }} points expire on {{ points_expiry_date }}",
-            "html": '<p>Use them at {{ store_name }}.</p><p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>',
+            "html": '<p>Use them at {{ store_name }}.</p><a href="{{ unsubscribe_url }}">Unsubscribe</a>',
             "text": "Use them at {{ store_name }}. Unsubscribe: {{ unsubscribe_url }}",
         }
     },
