@@ -49,6 +49,7 @@ READ_COMMANDS = [
     "bench campaign",
     "bench report",
     "bench cost",
+    "bench points",
 ]
 
 

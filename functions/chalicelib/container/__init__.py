@@ -232,6 +232,7 @@ class Container(LoyaltyServices):
             entries=self.profile_store,
             workspaces=self.workspaces,
             catalogue=self.catalogue,
+            loyalty=self.loyalty_books,
         )
 
     @cached_property

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.failures import DynamoStreamFailures
     from chalicelib.adapters.flows import DynamoCoupons, DynamoFlowStore
     from chalicelib.adapters.ingest_store import DynamoIngestStore, DynamoOrderReader
+    from chalicelib.adapters.loyalty_books import DynamoLoyaltyBooks
     from chalicelib.adapters.membership_store import DynamoMembershipStore
     from chalicelib.adapters.messaging import (
         AwsChannels,
@@ -292,6 +293,13 @@ class Adapters:
         from chalicelib.adapters.points_tally import DynamoPointsTally
 
         return DynamoPointsTally(table=self.crm)
+
+    @cached_property
+    def loyalty_books(self) -> DynamoLoyaltyBooks:
+        """The analytics report's batch reads of balances, tiers and the tally (docs/analytics.md)."""
+        from chalicelib.adapters.loyalty_books import DynamoLoyaltyBooks
+
+        return DynamoLoyaltyBooks(table=self.crm)
 
     @cached_property
     def store_discounts(self) -> AdminStoreDiscounts:

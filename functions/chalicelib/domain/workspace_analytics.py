@@ -19,12 +19,14 @@ from typing import Any
 from chalicelib.domain import scoring, timemath
 from chalicelib.domain.catalogue import named_products, source_lookups
 from chalicelib.domain.customer_profile import CustomerProfile, OrderEntry, entry_source
-from chalicelib.domain.errors import BadRequest
+from chalicelib.domain.errors import BadRequest, Conflict
+from chalicelib.domain.loyalty.liability import Liability, lot_days
+from chalicelib.domain.loyalty.ports import LoyaltyBooks
 from chalicelib.domain.money import round_money
 from chalicelib.domain.order_entries import all_entries
 from chalicelib.domain.ports import CatalogueReader, MovedEntries, WorkspaceReader
 from chalicelib.domain.timemath import now_utc
-from chalicelib.domain.walk import CustomerWalk
+from chalicelib.domain.walk import PAGE, CustomerWalk
 
 GAP_BUCKETS = (
     (7, "0-7"),
@@ -291,6 +293,12 @@ def parse_date(name: str, value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+class LoyaltyOff(Conflict):
+    """The liability asked of a workspace whose points are off (409, `reason` `loyalty_off`)."""
+
+    code = "loyalty_off"
+
+
 class AnalyticsService:
     """Reports over a workspace's profiles, read through the workspace's own customer lists
     (`domain/walk.py`): the cost is the workspace's size, whatever else the table holds."""
@@ -301,11 +309,13 @@ class AnalyticsService:
         entries: MovedEntries | None = None,
         workspaces: WorkspaceReader | None = None,
         catalogue: CatalogueReader | None = None,
+        loyalty: LoyaltyBooks | None = None,
     ) -> None:
         self.walk = walk
         self.entries = entries  # a customer's older order entries (chalicelib.domain.profiles)
         self.workspaces = workspaces  # the workspace's currency (one GetItem)
         self.catalogue = catalogue  # names the report's products (one BatchGetItem a report)
+        self.loyalty = loyalty  # balances and tiers, one BatchGetItem each per page of the walk
 
     def report(self, workspace_id: str, start: datetime | None, end: datetime | None) -> dict[str, Any]:
         end = end or now_utc()
@@ -315,9 +325,46 @@ class AnalyticsService:
         settings = self.workspaces.settings(workspace_id) if self.workspaces is not None else None
         currency = settings.currency if settings is not None else None
         profiles = self._with_moved(workspace_id, self.walk.customers_of(workspace_id))
-        return build_report(
+        rules = settings.loyalty if settings is not None else None
+        liability = None
+        if self.loyalty is not None and rules is not None and rules.enabled:
+            liability = Liability(end.date(), start, end, lot_days(rules))
+            profiles = self._with_books(workspace_id, profiles, self.loyalty, liability)
+        report = build_report(
             profiles, start, end, currency=currency, workspace_id=workspace_id, catalogue=self.catalogue
         )
+        if liability is not None and self.loyalty is not None and rules is not None:
+            report["loyalty"] = liability.section(rules, currency, self.loyalty.tally(workspace_id))
+        return report
+
+    def liability(self, workspace_id: str, start: datetime | None, end: datetime | None) -> dict[str, Any]:
+        """The report's `loyalty` section alone (`patron loyalty liability`, `GET
+        /analytics/loyalty`): the same walk and batch reads, nothing else computed. Refused
+        (409 `loyalty_off`) while the workspace's points are off."""
+        end = end or now_utc()
+        start = start or _year_before(end)
+        if start >= end:
+            raise BadRequest("'from' must be before 'to'", {"field": "from"})
+        settings = self.workspaces.settings(workspace_id) if self.workspaces is not None else None
+        if settings is None or not settings.loyalty.enabled or self.loyalty is None:
+            raise LoyaltyOff("loyalty is off in this workspace", {"reason": "loyalty_off"})
+        liability = Liability(end.date(), start, end, lot_days(settings.loyalty))
+        profiles = self._with_moved(workspace_id, self.walk.customers_of(workspace_id))
+        for _ in self._with_books(workspace_id, profiles, self.loyalty, liability):
+            pass
+        return liability.section(settings.loyalty, settings.currency, self.loyalty.tally(workspace_id))
+
+    @staticmethod
+    def _with_books(
+        workspace_id: str, profiles: Iterable[CustomerProfile], books: LoyaltyBooks, into: Liability
+    ) -> Iterable[CustomerProfile]:
+        """The profiles as they come, each page of them (PAGE) adding its customers' balances
+        and tiers to `into` (docs/analytics.md#loyalty)."""
+        found = iter(profiles)
+        while page := list(itertools.islice(found, PAGE)):
+            ids = [p.customer_id for p in page]
+            into.add_page(page, books.balances_of(workspace_id, ids), books.tiers_of(workspace_id, ids))
+            yield from page
 
     def unconverted(self, workspace_id: str) -> dict[str, Unconverted]:
         """Orders without a rate, per currency: one walk of the workspace, as a report."""

@@ -1,4 +1,5 @@
-"""Admin API for analytics: GET /analytics/report?from=&to= (ISO dates, UTC by default)."""
+"""Admin API for analytics: GET /analytics/report?from=&to= (ISO dates, UTC by default), and
+GET /analytics/loyalty?from=&to= (the report's loyalty section alone)."""
 
 from __future__ import annotations
 
@@ -21,4 +22,15 @@ def report() -> dict[str, Any]:
     start = parse_date("from", params.get("from"))
     end = parse_date("to", params.get("to"))
     result: dict[str, Any] = container().analytics.report(workspace_id(), start, end)
+    return result
+
+
+@bp.route("/analytics/loyalty", methods=["GET"])
+@api
+def loyalty() -> dict[str, Any]:
+    """The points liability and members by tier (docs/analytics.md#loyalty); 409 while off."""
+    params: dict[str, str] = dict(bp.current_request.query_params or {})
+    start = parse_date("from", params.get("from"))
+    end = parse_date("to", params.get("to"))
+    result: dict[str, Any] = container().analytics.liability(workspace_id(), start, end)
     return result

@@ -164,6 +164,10 @@ class WriteCounter:
     wcu: float = 0.0
     wcu_by: Counter[str] = field(default_factory=Counter)  # per table, and GSI entries
     profile_writes: int = 0  # profile and pointer items (sk "P") written: the CRM stream's records
+    # write units by the label the writing thread set (`label`): what each kind of event costs
+    wcu_by_label: Counter[str] = field(default_factory=Counter)
+    failed_by_label: Counter[str] = field(default_factory=Counter)  # writes whose condition failed
+    failed_wcu_by_label: Counter[str] = field(default_factory=Counter)  # and the units they cost
     enabled: bool = True
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _local: threading.local = field(default_factory=threading.local)
@@ -171,6 +175,10 @@ class WriteCounter:
     def install(self, session: Any) -> None:
         session.events.register("before-parameter-build", self._before)
         session.events.register("after-call", self._after)
+
+    def label(self, name: str | None) -> None:
+        """The label this thread's next writes are billed under (None: none)."""
+        self._local.label = name
 
     @property
     def total_requests(self) -> int:
@@ -247,3 +255,9 @@ class WriteCounter:
             self.wcu += sum(parts.values())
             self.wcu_by.update(parts)
             self.profile_writes += profiles
+            label = getattr(self._local, "label", None)
+            if label is not None:
+                self.wcu_by_label[label] += sum(parts.values())
+                if failed:
+                    self.failed_by_label[label] += 1
+                    self.failed_wcu_by_label[label] += sum(parts.values())

@@ -111,6 +111,7 @@ def _register() -> None:
         history,
         import_products,
         loyalty_expiry,
+        loyalty_liability,
         messaging,
         operations,
         privacy,
@@ -140,6 +141,7 @@ def _register() -> None:
         bench,
         import_products,
         loyalty_expiry,
+        loyalty_liability,
     ):
         for command in module.COMMANDS:
             cli.add_command(command)

@@ -102,6 +102,21 @@ def campaign(recipients: int, seed: int, as_json: bool) -> None:
     print_json(run(recipients=recipients, seed=seed), compact=as_json)
 
 
+@bench.command("points")
+@click.option("--redeemers", type=int, default=8, show_default=True, help="concurrent redeemers (threads)")
+@click.option("--customers", type=int, default=4, show_default=True, help="customers sharing the balances")
+@click.option("--orders", type=int, default=60, show_default=True, help="live orders, some refunded")
+@click.option("--attempts", type=int, default=128, show_default=True, help="redemptions asked in all")
+@click.option("--seed", type=int, default=5, show_default=True, help="seed of the simulation")
+@json_option
+def points(redeemers: int, customers: int, orders: int, attempts: int, seed: int, as_json: bool) -> None:
+    """Concurrent redeemers on shared balances: overdrafts, ledger mismatches, duplicates, WCU per event."""
+    from patron.bench.points import run
+
+    result = run(redeemers=redeemers, customers=customers, orders=orders, attempts=attempts, seed=seed)
+    print_json(result, compact=as_json)
+
+
 @bench.command("report")
 @click.option("--profiles", type=int, default=100_000, show_default=True, help="profiles per workspace")
 @click.option(

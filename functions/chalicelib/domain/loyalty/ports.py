@@ -183,3 +183,19 @@ class EnrolmentAuditReader(Protocol):
         """Up to `limit` entries, newest first, after `cursor`; and the next page's cursor
         (None: the last)."""
         ...
+
+
+class LoyaltyBooks(Protocol):
+    """The analytics report's reads of the points liability (domain/loyalty/liability.py):
+    a page of customers' balances and tiers in one batch read each, and the anonymous tally
+    (adapters/loyalty_books.py, tests/unit/fake_loyalty_books.py)."""
+
+    def balances_of(self, workspace_id: str, customer_ids: Sequence[str]) -> dict[str, PointsBalance]:
+        """The balance of each listed customer who has a balance item (absent: none)."""
+        ...
+
+    def tiers_of(self, workspace_id: str, customer_ids: Sequence[str]) -> dict[str, str | None]:
+        """The tier of each listed customer who has a tier state (absent: none recorded)."""
+        ...
+
+    def tally(self, workspace_id: str) -> PointsTally: ...
