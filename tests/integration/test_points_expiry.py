@@ -177,3 +177,16 @@ def test_an_inactivity_expiry_is_written_only_while_the_last_activity_is_the_one
     assert (stale, written, replayed) == (False, True, False)
     balance = ledger.balance(WS, CID)
     assert (balance.total, balance.lots, balance.last_activity) == (0, {}, fresh)
+
+
+def test_erasing_a_ledger_deletes_the_lot_day_buckets_naming_the_customer(moto_stage):
+    # Given a customer with lots on two days
+    from chalicelib.adapters.points_tally import DynamoPointsTally
+
+    store = DynamoPointsLedger(moto_stage.crm)
+    credit(store, D1, 100, "a")
+    credit(store, D2, 50, "b")
+    # When their ledger is folded into the anonymous tally (erasure)
+    DynamoPointsTally(moto_stage.crm).fold(WS, CID)
+    # Then no bucket names them any more
+    assert list(store.customers_with_lot(WS, D1)) == [] and list(store.customers_with_lot(WS, D2)) == []
