@@ -205,6 +205,7 @@ def test_the_scheduled_jobs_call_only_what_their_roles_grant(stage: Harness, ws:
         ("NightlyScores", jobs.nightly_scores),
         ("SmsStopSync", jobs.sms_stop_sync),
         ("TiersEvaluate", jobs.tiers_evaluate),
+        ("PointsExpire", jobs.points_expire),
     ):
         calls.now = function
         job(scheduled, LambdaContext(function))
@@ -223,6 +224,7 @@ def test_the_scheduled_jobs_call_only_what_their_roles_grant(stage: Harness, ws:
         "NightlyScores",
         "SmsStopSync",
         "TiersEvaluate",
+        "PointsExpire",
     )
 
 

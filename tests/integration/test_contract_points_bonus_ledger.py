@@ -12,6 +12,7 @@ from chalicelib.adapters.points_ledger import DynamoPointsLedger
 from chalicelib.domain.loyalty.model import EntryKey, LedgerEntry
 from chalicelib.domain.loyalty.rules import BONUS, CapCounter
 from tests.contract import MotoStage, moto_stage, port_fixture
+from tests.integration.test_contract_points_ledger import atomic_transactions
 from tests.unit.fake_points import FakePointsLedger
 
 WS, CID = "ws_1", "c_1"
@@ -23,7 +24,7 @@ def _on_moto(stage: MotoStage) -> DynamoPointsLedger:
 
 
 ledger = port_fixture(FakePointsLedger, _on_moto)
-__all__ = ["moto_stage"]  # the fixture the moto side asks for
+__all__ = ["atomic_transactions", "moto_stage"]  # the fixtures the moto side asks for
 
 
 def bonus(external_id: str, points: int = 50, cid: str = CID) -> LedgerEntry:
@@ -55,7 +56,7 @@ def test_caps_count_per_period_and_per_customer(ledger):
     assert (ledger.balance(WS, CID).total, ledger.balance(WS, "c_2").total) == (100, 50)
 
 
-def test_two_concurrent_bonuses_for_the_last_place_under_the_cap_one_succeeds(ledger):
+def test_two_concurrent_bonuses_for_the_last_place_under_the_cap_one_succeeds(ledger, atomic_transactions):
     # Given a review cap of 2 a day, each day with one review already counted (8 days)
     for day in range(1, 9):
         cap = CapCounter("review", f"2026-12-{day:02d}", 2)

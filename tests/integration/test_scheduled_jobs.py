@@ -70,4 +70,5 @@ def test_the_local_scheduler_knows_every_job_and_its_rate():
     assert jobs["segment_recheck"] == 3600 and jobs["quarantine_report"] == 3600
     assert jobs["sms_stop_sync"] == 3600
     assert jobs["tiers_evaluate"] == 86400  # the tiers' daily evaluation
+    assert jobs["points_expire"] == 86400  # the points' daily expiry
     assert jobs["nightly_scores"] == 3600  # a day's run resumes hourly until done

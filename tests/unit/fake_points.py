@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from chalicelib.domain.loyalty.lots import with_credit_lot
-from chalicelib.domain.loyalty.model import EARN, EntryKey, LedgerEntry, PointsBalance
+from chalicelib.domain.loyalty.model import EARN, EntryKey, LedgerEntry, PointsBalance, is_activity
 from chalicelib.domain.loyalty.rules import CapCounter
 
 
@@ -19,6 +20,8 @@ class FakePointsLedger:
         self.balances: dict[tuple[str, str], tuple[int, dict[date, int], int]] = {}  # total, lots, debt
         self.earnings: dict[tuple[str, str], str] = {}  # (ws, order id) -> the customer holding it
         self.lock = threading.Lock()
+        self.lot_days: dict[tuple[str, date], set[str]] = {}  # (ws, lot day) -> customers credited
+        self.last_activity: dict[tuple[str, str], datetime] = {}  # the balance's `la`
 
     def _add(self, entry: LedgerEntry) -> bool:
         """The balance's ADDs, each taken lot and settled debt conditioned (as the adapter)."""
@@ -33,7 +36,28 @@ class FakePointsLedger:
             lots,
             debt + entry.debt,
         )
+        if is_activity(entry):
+            self.last_activity[(entry.workspace_id, entry.customer_id)] = entry.at
+        for day, n in entry.lots:
+            if n > 0:
+                self.lot_days.setdefault((entry.workspace_id, day), set()).add(entry.customer_id)
         return True
+
+    def mark_lot_day(self, workspace_id: str, customer_id: str, day: date) -> None:
+        self.lot_days.setdefault((workspace_id, day), set()).add(customer_id)
+
+    def expire_inactive(self, entry: LedgerEntry, last_activity: datetime) -> bool:
+        with self.lock:
+            if self.last_activity.get((entry.workspace_id, entry.customer_id)) != last_activity:
+                return False
+            ledger = self.ledgers.setdefault((entry.workspace_id, entry.customer_id), {})
+            if entry.key in ledger or not self._add(entry):
+                return False
+            ledger[entry.key] = entry
+            return True
+
+    def customers_with_lot(self, workspace_id: str, lot_day: date) -> Iterator[str]:
+        yield from sorted(self.lot_days.get((workspace_id, lot_day), set()))
 
     def entry(self, workspace_id: str, customer_id: str, key: EntryKey) -> LedgerEntry | None:
         return self.ledgers.get((workspace_id, customer_id), {}).get(key)
@@ -86,7 +110,12 @@ class FakePointsLedger:
 
     def balance(self, workspace_id: str, customer_id: str) -> PointsBalance:
         total, lots, debt = self.balances.get((workspace_id, customer_id), (0, {}, 0))
-        return PointsBalance(total=total, lots={d: n for d, n in lots.items() if n}, debt=debt)
+        return PointsBalance(
+            total=total,
+            lots={d: n for d, n in lots.items() if n},
+            debt=debt,
+            last_activity=self.last_activity.get((workspace_id, customer_id)),
+        )
 
     def entries(
         self, workspace_id: str, customer_id: str, limit: int, cursor: str | None

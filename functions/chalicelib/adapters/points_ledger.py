@@ -11,20 +11,24 @@ with the balance's atomic `ADD` (and, for a reversal, the earning entry's compar
 
 from __future__ import annotations
 
-from datetime import date
+import zlib
+from collections.abc import Iterator
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from chalicelib.adapters.codec import from_item, to_av, to_item
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.domain.loyalty.lots import with_credit_lot
-from chalicelib.domain.loyalty.model import EARN, EntryKey, LedgerEntry, PointsBalance
+from chalicelib.domain.loyalty.model import EARN, EntryKey, LedgerEntry, PointsBalance, is_activity
 from chalicelib.domain.loyalty.rules import CapCounter
 from chalicelib.domain.timemath import iso, parse_iso
 
 BALANCE_SK = "BAL"
+LOT_SHARDS = 16  # the lot-day buckets' shards (docs/data-model.md#points-ledger)
 LOT_PREFIX = "lt"
 DEBT = "dbt"
+LAST_ACTIVITY = "la"
 
 
 def ledger_pk(workspace_id: str, customer_id: str) -> str:
@@ -43,6 +47,24 @@ def order_pointer_pk(workspace_id: str, order_id: str) -> str:
 def cap_sk(cap: CapCounter) -> str:
     """A capped action's counter for one customer and period (beside the ledger's `E#`)."""
     return f"CAP#{cap.action}#{cap.period_key}"
+
+
+def lot_shard(customer_id: str) -> int:
+    return zlib.crc32(customer_id.encode()) % LOT_SHARDS
+
+
+def lot_bucket_key(workspace_id: str, day: date, customer_id: str) -> tuple[str, str]:
+    """The lot-day bucket item's key: the customer has a lot of `day` (the expiry sweep's
+    index); `lot_bucket_customer` reads the customer back from it."""
+    return lot_bucket_pk(workspace_id, day, lot_shard(customer_id)), f"C#{customer_id}"
+
+
+def lot_bucket_pk(workspace_id: str, day: date, shard: int) -> str:
+    return f"W#{workspace_id}#PEXP#{day:%Y%m%d}#{shard:02d}"
+
+
+def lot_bucket_customer(sk: str) -> str:
+    return sk[2:]
 
 
 def lot_attribute(day: date) -> str:
@@ -121,7 +143,12 @@ def balance_from_item(item: dict[str, Any] | None) -> PointsBalance:
         for k, v in item.items()
         if k.startswith(LOT_PREFIX) and len(k) == 10 and k[2:].isdigit() and int(v)
     }
-    return PointsBalance(total=int(item.get("pts", 0)), lots=lots, debt=int(item.get(DEBT, 0)))
+    return PointsBalance(
+        total=int(item.get("pts", 0)),
+        lots=lots,
+        debt=int(item.get(DEBT, 0)),
+        last_activity=parse_iso(item.get(LAST_ACTIVITY)),
+    )
 
 
 def _day(yyyymmdd: str) -> date:
@@ -161,19 +188,64 @@ class DynamoPointsLedger:
             if entry.debt < 0:
                 values[":md"] = to_av(-entry.debt)
                 conds.append("#d >= :md")
+        sets = "t = :t"
+        if is_activity(entry):  # the inactivity policy's clock: one attribute, no extra item
+            names["#la"] = LAST_ACTIVITY
+            values[":la"] = {"S": iso(entry.at)}
+            sets += ", #la = :la"
         update: dict[str, Any] = {
             "TableName": self.t.table,
             "Key": {
                 "pk": {"S": ledger_pk(entry.workspace_id, entry.customer_id)},
                 "sk": {"S": BALANCE_SK},
             },
-            "UpdateExpression": f"SET t = :t ADD {', '.join(adds)}",
+            "UpdateExpression": f"SET {sets} ADD {', '.join(adds)}",
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
         }
         if conds:
             update["ConditionExpression"] = " AND ".join(conds)
         return {"Update": update}
+
+    def _mark_lots(self, entry: LedgerEntry) -> None:
+        """Puts the lot-day bucket of each lot the entry adds to, just before its transaction
+        (1 write unit each; in the transaction it would cost 2): idempotent, and harmless when
+        the transaction then fails (the sweep finds no lot there)."""
+        for day, change in entry.lots:
+            if change > 0:
+                self.mark_lot_day(entry.workspace_id, entry.customer_id, day)
+
+    def mark_lot_day(self, workspace_id: str, customer_id: str, day: date) -> None:
+        pk, sk = lot_bucket_key(workspace_id, day, customer_id)
+        self.t.put({"pk": pk, "sk": sk, "t": "ptslot"})
+
+    def expire_inactive(self, entry: LedgerEntry, last_activity: datetime) -> bool:
+        """The inactivity expiry's transaction: the balance's update also conditioned on `la`."""
+        add = self._balance_add(entry)
+        update = add["Update"]
+        update["ExpressionAttributeNames"]["#la"] = LAST_ACTIVITY
+        update["ExpressionAttributeValues"][":was_la"] = {"S": iso(last_activity)}
+        conds = [c for c in [update.get("ConditionExpression"), "#la = :was_la"] if c]
+        update["ConditionExpression"] = " AND ".join(conds)
+        return self._transact([self._put_new(entry), add])
+
+    def customers_with_lot(self, workspace_id: str, lot_day: date) -> Iterator[str]:
+        for shard in range(LOT_SHARDS):
+            pk = lot_bucket_pk(workspace_id, lot_day, shard)
+            kwargs: dict[str, Any] = {
+                "TableName": self.t.table,
+                "KeyConditionExpression": "pk = :pk",
+                "ExpressionAttributeValues": {":pk": {"S": pk}},
+                "ProjectionExpression": "sk",
+            }
+            while True:
+                response = self.t.client.query(**kwargs)
+                for item in response.get("Items", []):
+                    yield lot_bucket_customer(item["sk"]["S"])
+                last = response.get("LastEvaluatedKey")
+                if not last:
+                    break
+                kwargs["ExclusiveStartKey"] = last
 
     def _put_new(self, entry: LedgerEntry) -> dict[str, Any]:
         return {
@@ -207,6 +279,7 @@ class DynamoPointsLedger:
 
     def earn(self, entry: LedgerEntry) -> bool:
         entry = with_credit_lot(entry)
+        self._mark_lots(entry)
         actions = [self._put_new(entry), self._balance_add(entry)]
         if entry.key.kind == EARN and entry.order_id:
             pointer = {
@@ -246,6 +319,7 @@ class DynamoPointsLedger:
 
     def adjust(self, entry: LedgerEntry) -> bool:
         entry = with_credit_lot(entry)
+        self._mark_lots(entry)
         return self._transact([self._put_new(entry), self._balance_add(entry)])
 
     def balance(self, workspace_id: str, customer_id: str) -> PointsBalance:
@@ -290,4 +364,5 @@ class DynamoPointsLedger:
                 },
             }
         }
+        self._mark_lots(entry)
         return self._transact([self._put_new(entry), self._balance_add(entry), counter])

@@ -23,6 +23,7 @@ from chalicelib.adapters.points_ledger import (
     entry_sk,
     ledger_pk,
     lot_attribute,
+    lot_bucket_key,
     order_pointer_pk,
 )
 from chalicelib.domain.loyalty.model import EARN, LedgerEntry
@@ -124,6 +125,13 @@ class DynamoPointsTally:
 
     def _fold_page(self, workspace_id: str, customer_id: str, page: list[LedgerEntry]) -> bool:
         delta = fold(page)
+        # the lot-day buckets naming the customer (docs/loyalty.md#expiry): deleted first,
+        # idempotently, so a crash after the transaction leaves none behind
+        for day in sorted({d for e in page for d, n in e.lots if n > 0}):
+            bucket_pk, bucket_sk = lot_bucket_key(workspace_id, day, customer_id)
+            self.t.client.delete_item(
+                TableName=self.t.table, Key={"pk": {"S": bucket_pk}, "sk": {"S": bucket_sk}}
+            )
         pk = ledger_pk(workspace_id, customer_id)
         actions: list[dict[str, Any]] = []
         for entry in page:

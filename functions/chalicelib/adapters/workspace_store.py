@@ -74,6 +74,7 @@ def loyalty_item(rules: LoyaltyRules) -> dict[str, Any]:
         "rmin": rules.redeem_min_points,
         "ras": rules.redeem_as,
         "rcd": rules.redeem_code_valid_days,
+        **({"xp": rules.expiry, "xpd": rules.expiry_days} if rules.expiry != "none" else {}),
     }
 
 
@@ -93,6 +94,8 @@ def loyalty_from_item(value: dict[str, Any] | None) -> LoyaltyRules:
         redeem_min_points=int(value.get("rmin", 100)),
         redeem_as=str(value.get("ras", "code")),
         redeem_code_valid_days=int(value.get("rcd", 90)),
+        expiry=str(value.get("xp") or "none"),
+        expiry_days=int(value.get("xpd", 365)),
     )
 
 

@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from chalicelib.domain.enrolment import EnrolmentService
     from chalicelib.domain.loyalty.adjust import PointsAdjustments
     from chalicelib.domain.loyalty.bonuses import PointsActions
+    from chalicelib.domain.loyalty.expiry import PointsExpiry
+    from chalicelib.domain.loyalty.expiry_warnings import ExpiryWarnings
     from chalicelib.domain.loyalty.history import HistoricalPoints
     from chalicelib.domain.loyalty.invite import InviteService
     from chalicelib.domain.loyalty.ledger import PointsService
@@ -87,6 +89,25 @@ class LoyaltyServices(Adapters):
             ledger=self.points_ledger,
             workspaces=self.workspaces,
             profiles=self.profile_store,
+        )
+
+    @cached_property
+    def points_expiry(self) -> PointsExpiry:
+        """Loyalty points: the daily expiry of dated lots (docs/loyalty.md#expiry)."""
+        from chalicelib.domain.loyalty.expiry import PointsExpiry
+
+        return PointsExpiry(ledger=self.points_ledger, workspaces=self.workspaces)
+
+    @cached_property
+    def points_expiry_warnings(self) -> ExpiryWarnings:
+        """Loyalty points: the `points.expiring` flows' warnings, 30 and 7 days before."""
+        from chalicelib.domain.loyalty.expiry_warnings import ExpiryWarnings
+
+        return ExpiryWarnings(
+            ledger=self.points_ledger,
+            workspaces=self.workspaces,
+            profiles=self.profile_store,
+            flows=self.flows,  # type: ignore[attr-defined]  # Container's (container/__init__.py)
         )
 
     @cached_property

@@ -104,6 +104,10 @@ class LoyaltyRules:
     redeem_min_points: int = 100
     redeem_as: str = "code"  # "code" | "store_credit"
     redeem_code_valid_days: int = 90
+    # expiry (docs/loyalty.md#expiry): "none", or "lots" (each earned lot expires
+    # expiry_days after the day its points became available)
+    expiry: str = "none"
+    expiry_days: int = 365
 
     def rate(self, tier: str | None = None) -> Decimal:
         """Points per unit of net spend for a customer of `tier`."""

@@ -111,6 +111,22 @@ def tiers_evaluate(event: Any) -> dict[str, Any]:
     return result
 
 
+@bp.schedule(Rate(1, unit=Rate.DAYS), name="points_expire")
+def points_expire(event: Any) -> dict[str, Any]:
+    """Loyalty points' daily expiry: each workspace's lots due today (UTC), once each, and
+    the `points.expiring` warnings of the customers' local day (docs/loyalty.md#expiry). A
+    second run the same day writes nothing and enrolls no one again."""
+    from chalicelib.domain.models import now_utc
+
+    found = container()
+    now = now_utc()
+    workspace_ids = list(found.workspaces.workspace_ids())
+    result: dict[str, Any] = found.points_expiry.expire_all(workspace_ids, now.date())
+    result["warnings"] = sum(found.points_expiry_warnings.warn(ws, now) for ws in workspace_ids)
+    count("PointsExpired", result["points_expired"])
+    return result
+
+
 def _report_skipped(job: str, result: dict[str, Any]) -> None:
     """Records a job skipped (domain/failures.py): a metric to alarm on, a log line with
     their ids and reasons (no personal data) to act on."""

@@ -110,6 +110,7 @@ def _register() -> None:
         flow,
         history,
         import_products,
+        loyalty_expiry,
         loyalty_liability,
         messaging,
         operations,
@@ -139,6 +140,7 @@ def _register() -> None:
         operations,
         bench,
         import_products,
+        loyalty_expiry,
         loyalty_liability,
     ):
         for command in module.COMMANDS:

@@ -46,6 +46,17 @@ MAX_WINDOW_DAYS = 365
 @click.option(
     "--redeem-code-valid-days", type=click.IntRange(1, 3650), metavar="N", help="a code's validity (90)"
 )
+@click.option(
+    "--expiry",
+    type=click.Choice(["none", "lots", "inactivity"]),
+    help="points expiry: none, each lot on its own, or the whole balance after no activity (none)",
+)
+@click.option(
+    "--expiry-days",
+    type=click.IntRange(1, 3650),
+    metavar="N",
+    help="a lot expires N days after it became available; inactivity: N days without activity (365)",
+)
 @stage_option
 def loyalty(
     workspace: str,
@@ -92,6 +103,8 @@ def loyalty(
             "redeem_min_points": rules.redeem_min_points,
             "redeem_as": rules.redeem_as,
             "redeem_code_valid_days": rules.redeem_code_valid_days,
+            "expiry": rules.expiry,
+            "expiry_days": rules.expiry_days,
         }
     )
 

@@ -82,11 +82,23 @@ class PointsBalance:
     total: int = 0
     lots: dict[date, int] = field(default_factory=dict)
     debt: int = 0
+    # the `at` of the latest write that counts as activity (an earning, a bonus, an
+    # adjustment, a redemption: `is_activity`), for the inactivity policy; None: none yet
+    last_activity: datetime | None = None
 
     def view(self, today: date) -> PointsView:
         pending = sum(n for day, n in self.lots.items() if day > today)
         spendable = self.total - pending
         return PointsView(available=max(spendable, 0), pending=pending, debt=max(-spendable, 0))
+
+
+ACTIVITY_KINDS = frozenset({EARN, "bonus", ADJUSTMENT, REDEEM})
+
+
+def is_activity(entry: LedgerEntry) -> bool:
+    """An entry that counts as the customer's activity (docs/loyalty.md#expiry): an earning,
+    a bonus, an adjustment or a redemption; never a reversal, an expiry or a give-back."""
+    return entry.points != 0 and entry.key.kind in ACTIVITY_KINDS
 
 
 def earned_points(base: Decimal, rate: Decimal) -> int:

@@ -3,8 +3,8 @@ fake in tests/unit/fake_points.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -85,6 +85,27 @@ class LoyaltyFactsReader(Protocol):
     evaluation, and only when a segment of the workspace uses a loyalty field."""
 
     def loyalty_facts(self, workspace_id: str, customer_id: str, at: datetime) -> LoyaltyFacts: ...
+
+
+class ExpiringLedger(PointsLedger, Protocol):
+    """The ledger as the expiry sweep reads it (docs/loyalty.md#expiry): every write that adds
+    to a lot also records, in its transaction, that the customer has a lot of that day."""
+
+    def customers_with_lot(self, workspace_id: str, lot_day: date) -> Iterator[str]:
+        """The customers whose ledger credited the lot of `lot_day` (a keyed read per shard,
+        never a scan; each id once; their lot may since be spent)."""
+        ...
+
+    def mark_lot_day(self, workspace_id: str, customer_id: str, day: date) -> None:
+        """Lists the customer under `day` (idempotent): the sweep of that day's lots visits
+        them (the inactivity policy's next look)."""
+        ...
+
+    def expire_inactive(self, entry: LedgerEntry, last_activity: datetime) -> bool:
+        """As `adjust`, and only while the balance's last activity is still `last_activity`:
+        False (nothing written) when the key exists, a lot or the debt was short, or there
+        was activity since."""
+        ...
 
 
 class LoyaltySettings(Protocol):

@@ -34,6 +34,7 @@ TRIGGERS = (
     "segment.entered",  # the customer entered `trigger.segment` (win-back); key: the day
     "tier.changed",  # the customer's loyalty tier changed (domain/loyalty/flow_events.py); key: its version
     "points.earned",  # loyalty points earned by an order or an action's bonus; key: the ledger entry
+    "points.expiring",  # a lot of points expires in 30 or 7 days; key: "<lot day>:30" / ":7"
 )
 EXITS = ("ordered", "checkout.completed", "segment.exited")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -169,6 +170,7 @@ class Trigger(_Strict):
         "segment.entered",
         "tier.changed",
         "points.earned",
+        "points.expiring",
     ]
     segment: str | None = None  # for segment.entered
 

@@ -305,6 +305,9 @@ class FlowEngine:
             values["checkout_total"] = f"{total} {ctx.currency or ''}".strip()
         if ctx.order_number:
             values["order_number"] = ctx.order_number
+        for name in ("points_expiring", "points_expiry_date"):  # a `points.expiring` run
+            if ctx.extra.get(name) is not None:
+                values[name] = str(ctx.extra[name])
         return values
 
     def _coupon(

@@ -33,6 +33,8 @@ VARIABLES: dict[str, str] = {
     "tier_benefits": "the tier's benefits in a few words, e.g. `2x points, free shipping, 10% off`",
     "points": "the customer's loyalty points available today",
     "points_pending": "the customer's loyalty points still pending (inside the return window)",
+    "points_expiring": "the points about to expire (a `points.expiring` flow)",
+    "points_expiry_date": "the day they expire, YYYY-MM-DD (a `points.expiring` flow)",
     "coupon_code": "a unique coupon code for this message",
     "coupon_expires": "when the coupon expires, in the customer's local time",
     "unsubscribe_url": "the signed one-click unsubscribe link",
