@@ -25,6 +25,7 @@ from chalicelib.domain.timemath import iso, parse_iso
 BALANCE_SK = "BAL"
 LOT_PREFIX = "lt"
 DEBT = "dbt"
+INTO = "into"  # a merge moved the balance to this customer id: closed
 
 
 def ledger_pk(workspace_id: str, customer_id: str) -> str:
@@ -115,7 +116,13 @@ def balance_from_item(item: dict[str, Any] | None) -> PointsBalance:
         for k, v in item.items()
         if k.startswith(LOT_PREFIX) and len(k) == 10 and k[2:].isdigit() and int(v)
     }
-    return PointsBalance(total=int(item.get("pts", 0)), lots=lots, debt=int(item.get(DEBT, 0)))
+    return PointsBalance(
+        total=int(item.get("pts", 0)),
+        lots=lots,
+        debt=int(item.get(DEBT, 0)),
+        moved_to=item.get(INTO),
+        recorded=True,
+    )
 
 
 def _day(yyyymmdd: str) -> date:
@@ -165,8 +172,8 @@ class DynamoPointsLedger:
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
         }
-        if conds:
-            update["ConditionExpression"] = " AND ".join(conds)
+        names["#into"] = INTO  # a balance a merge moved away is closed (docs/data-model.md)
+        update["ConditionExpression"] = " AND ".join(["attribute_not_exists(#into)", *conds])
         return {"Update": update}
 
     def _put_new(self, entry: LedgerEntry) -> dict[str, Any]:
@@ -241,6 +248,33 @@ class DynamoPointsLedger:
     def adjust(self, entry: LedgerEntry) -> bool:
         entry = with_credit_lot(entry)
         return self._transact([self._put_new(entry), self._balance_add(entry)])
+
+    def transfer(self, out: LedgerEntry, into: LedgerEntry, read: PointsBalance) -> bool:
+        """A merge's transfer (docs/data-model.md#merged-ledgers-one-balance): both entries, the
+        merged-away balance emptied and closed (each lot, the debt and the total exactly as
+        `read`), the survivor's balance given the same, all or nothing."""
+        closed = self._balance_add(out)["Update"]
+        names, values = closed["ExpressionAttributeNames"], closed["ExpressionAttributeValues"]
+        for unused in [k for k in values if k.startswith(":m")]:  # its "holds enough": exact instead
+            del values[unused]
+        conds = ["attribute_not_exists(#into)", "#p = :was"]
+        values[":was"] = to_av(read.total)
+        for i, (_, n) in enumerate(out.lots):
+            values[f":w{i}"] = to_av(-n)  # the lot as read (the entry takes all of it)
+            conds.append(f"#l{i} = :w{i}")
+        if read.debt:
+            names["#d"], values[":wd"] = DEBT, to_av(read.debt)
+            conds.append("#d = :wd")
+        else:
+            names["#d"], values[":z"] = DEBT, to_av(0)
+            conds.append("(attribute_not_exists(#d) OR #d = :z)")
+        values[":into"] = {"S": into.customer_id}
+        closed["UpdateExpression"] = closed["UpdateExpression"].replace(
+            "SET t = :t", "SET t = :t, #into = :into"
+        )
+        closed["ConditionExpression"] = " AND ".join(conds)
+        actions = [self._put_new(out), {"Update": closed}, self._put_new(into), self._balance_add(into)]
+        return self._transact(actions)
 
     def balance(self, workspace_id: str, customer_id: str) -> PointsBalance:
         return balance_from_item(

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.loyalty.invite import InviteService
     from chalicelib.domain.loyalty.ledger import PointsService
     from chalicelib.domain.loyalty.membership_audit import MembershipAudit
+    from chalicelib.domain.loyalty.merge import LedgerMerges
     from chalicelib.domain.loyalty.redeem import PointsRedemptions
     from chalicelib.domain.loyalty.tier_service import TierService
 
@@ -119,3 +120,10 @@ class LoyaltyServices(Adapters):
             discounts=self.store_discounts,
             coupons=self.coupons,
         )
+
+    @cached_property
+    def ledger_merges(self) -> LedgerMerges:
+        """Merged profiles' balances moved to the survivor (docs/loyalty.md#merged-profiles-one-balance)."""
+        from chalicelib.domain.loyalty.merge import LedgerMerges
+
+        return LedgerMerges(ledger=self.points_ledger)
