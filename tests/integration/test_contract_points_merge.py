@@ -3,12 +3,13 @@ unit tests' fake and the DynamoDB adapter on moto; the balance's `into` round-tr
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from chalicelib.adapters.points_ledger import DynamoPointsLedger, balance_from_item
-from chalicelib.domain.loyalty.merge import LedgerMerges
+from chalicelib.domain.loyalty.merge import LedgerMerges, open_balance
 from chalicelib.domain.loyalty.model import (
     ADJUSTMENT,
     EARN,
@@ -21,6 +22,7 @@ from chalicelib.domain.loyalty.model import (
     LedgerEntry,
 )
 from tests.contract import MotoStage, moto_stage, port_fixture
+from tests.integration.test_contract_points_ledger import atomic_transactions
 from tests.unit.fake_points import FakePointsLedger
 
 WS, X, S = "ws_1", "c_gone", "c_kept"
@@ -33,7 +35,7 @@ def _on_moto(stage: MotoStage) -> DynamoPointsLedger:
 
 
 ledger = port_fixture(FakePointsLedger, _on_moto)
-__all__ = ["moto_stage"]  # the fixture the moto side asks for
+__all__ = ["atomic_transactions", "moto_stage"]  # moto's side; transactions atomic across threads
 
 
 def earning(cid: str, points: int, order: str, day: date) -> LedgerEntry:
@@ -123,3 +125,31 @@ def test_the_balance_items_into_round_trips():
     assert (balance_from_item(closed).moved_to, balance_from_item(closed).recorded) == (S, True)
     assert balance_from_item({"pk": "p", "sk": "BAL", "pts": Decimal(3)}).moved_to is None
     assert balance_from_item(None).recorded is False
+
+
+def test_earnings_racing_the_transfer_each_land_once_and_no_point_is_lost(ledger):
+    # Given X with 100 points
+    ledger.earn(earning(X, 100, "s1.0", LOT))
+
+    def earn(n: int) -> bool:
+        entry = earning(X, n, f"s1.{n}", OLD if n % 2 else LOT)
+        for _ in range(5):  # as the service: a closed balance is followed to the survivor
+            if ledger.earn(entry):
+                return True
+            entry = replace(entry, customer_id=open_balance(ledger, WS, entry.customer_id)[0][-1])
+        return False
+
+    # When 8 earnings on X run in threads while X is merged into S
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        earned = [pool.submit(earn, n) for n in range(1, 9)]
+        moved = pool.submit(LedgerMerges(ledger).transfer, WS, X, S, AT)
+        done = [f.result() for f in earned]
+        transfer = moved.result()
+    # Then every earning landed once, X is closed at 0, and S holds every point
+    assert all(done) and transfer is not None
+    gone, kept = ledger.balance(WS, X), ledger.balance(WS, S)
+    assert (gone.total, gone.moved_to) == (0, S)
+    assert kept.total == 100 + sum(range(1, 9)) == sum(kept.lots.values())
+    entries = ledger.entries(WS, X, 100, None)[0] + ledger.entries(WS, S, 100, None)[0]
+    assert sum(e.points for e in entries) == kept.total
+    assert sorted(e.key.external_id for e in entries if e.key.kind == EARN) == [f"s1.{n}" for n in range(9)]
