@@ -255,8 +255,8 @@ class DynamoPointsLedger:
         `read`), the survivor's balance given the same, all or nothing."""
         closed = self._balance_add(out)["Update"]
         names, values = closed["ExpressionAttributeNames"], closed["ExpressionAttributeValues"]
-        for unused in [k for k in values if k.startswith(":m")]:  # its "holds enough": exact instead
-            del values[unused]
+        for unused in [k for k in values if k == ":md" or (k[:2] == ":m" and k[2:].isdigit())]:
+            del values[unused]  # its "holds enough" conditions: exactly as read instead
         conds = ["attribute_not_exists(#into)", "#p = :was"]
         values[":was"] = to_av(read.total)
         for i, (_, n) in enumerate(out.lots):
@@ -269,9 +269,7 @@ class DynamoPointsLedger:
             names["#d"], values[":z"] = DEBT, to_av(0)
             conds.append("(attribute_not_exists(#d) OR #d = :z)")
         values[":into"] = {"S": into.customer_id}
-        closed["UpdateExpression"] = closed["UpdateExpression"].replace(
-            "SET t = :t", "SET t = :t, #into = :into"
-        )
+        closed["UpdateExpression"] = closed["UpdateExpression"].replace("SET ", "SET #into = :into, ", 1)
         closed["ConditionExpression"] = " AND ".join(conds)
         actions = [self._put_new(out), {"Update": closed}, self._put_new(into), self._balance_add(into)]
         return self._transact(actions)
