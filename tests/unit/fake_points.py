@@ -136,5 +136,7 @@ class FakePointsLedger:
                 return False
             if counts.get(counted, 0) >= cap.max:
                 return False
+            if not self.earn(entry):  # (a closed balance: nothing written, nothing counted)
+                return False
             counts[counted] = counts.get(counted, 0) + 1
-            return self.earn(entry)
+            return True

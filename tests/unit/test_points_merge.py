@@ -254,3 +254,20 @@ def test_any_interleaving_with_the_merge_replayed_loses_and_doubles_no_point(ste
     assert kept.total == 100 * len(earned) - 40 * len(reversals) - sum(
         -e.points for cid in (X, S) for k, e in everything(ledger, cid).items() if k.kind == ADJUSTMENT
     )
+
+
+def test_a_bonus_that_meets_a_closed_balance_lands_on_the_survivor_once():
+    # Given X merged into S (X had 100 points), an enrolment bonus of 25, capped at 1 a day
+    from chalicelib.domain.loyalty.bonuses import PointsActions
+    from chalicelib.domain.workspace_settings import ActionCap
+
+    ledger = FakePointsLedger()
+    rules = replace(on("1"), bonuses={"enrolment": 25}, caps={"enrolment": ActionCap(1, "day")})
+    PointsService(ledger, Settings(rules)).on_order(order("100.00", order_id="1"), NOW, X)
+    LedgerMerges(ledger).transfer(WS, X, S, NOW)
+    actions = PointsActions(ledger, Settings(rules), MergedProfiles())  # type: ignore[arg-type]
+    # When the bonus is credited to X (a stale id), three times
+    credited = [actions.credit(WS, X, "enrolment", NOW) for _ in range(3)]
+    # Then it was written once, on S; X stays closed at 0
+    assert credited[0] is not None and credited[0].customer_id == S and credited[1:] == [None, None]
+    assert (ledger.balance(WS, S).total, ledger.balance(WS, X).total) == (125, 0)
