@@ -12,6 +12,7 @@ from chalicelib.adapters.points_ledger import DynamoPointsLedger
 from chalicelib.domain.loyalty.model import EntryKey, LedgerEntry
 from chalicelib.domain.loyalty.rules import BONUS, CapCounter
 from tests.contract import MotoStage, moto_stage, port_fixture
+from tests.integration.test_contract_points_ledger import atomic_transactions
 from tests.unit.fake_points import FakePointsLedger
 
 WS, CID = "ws_1", "c_1"
@@ -23,7 +24,9 @@ def _on_moto(stage: MotoStage) -> DynamoPointsLedger:
 
 
 ledger = port_fixture(FakePointsLedger, _on_moto)
-__all__ = ["moto_stage"]  # the fixture the moto side asks for
+# moto's side, its transactions made atomic across threads as DynamoDB's are: with every
+# balance `ADD` conditioned (a merge's `into`), two racing bonuses often both passed moto's cap
+__all__ = ["atomic_transactions", "moto_stage"]
 
 
 def bonus(external_id: str, points: int = 50, cid: str = CID) -> LedgerEntry:
