@@ -24,7 +24,9 @@ def _on_moto(stage: MotoStage) -> DynamoPointsLedger:
 
 
 ledger = port_fixture(FakePointsLedger, _on_moto)
-__all__ = ["atomic_transactions", "moto_stage"]  # the fixtures the moto side asks for
+# moto's side, its transactions made atomic across threads as DynamoDB's are: with every
+# balance `ADD` conditioned (a merge's `into`), two racing bonuses often both passed moto's cap
+__all__ = ["atomic_transactions", "moto_stage"]
 
 
 def bonus(external_id: str, points: int = 50, cid: str = CID) -> LedgerEntry:

@@ -19,6 +19,7 @@ class FakePointsLedger:
         self.ledgers: dict[tuple[str, str], dict[EntryKey, LedgerEntry]] = {}
         self.balances: dict[tuple[str, str], tuple[int, dict[date, int], int]] = {}  # total, lots, debt
         self.earnings: dict[tuple[str, str], str] = {}  # (ws, order id) -> the customer holding it
+        self.into: dict[tuple[str, str], str] = {}  # a merge closed the balance: moved to this id
         self.lock = threading.Lock()
         self.lot_days: dict[tuple[str, date], set[str]] = {}  # (ws, lot day) -> customers credited
         self.last_activity: dict[tuple[str, str], datetime] = {}  # the balance's `la`
@@ -26,6 +27,8 @@ class FakePointsLedger:
     def _add(self, entry: LedgerEntry) -> bool:
         """The balance's ADDs, each taken lot and settled debt conditioned (as the adapter)."""
         total, lots, debt = self.balances.get((entry.workspace_id, entry.customer_id), (0, {}, 0))
+        if (entry.workspace_id, entry.customer_id) in self.into:
+            return False
         if any(n < 0 and lots.get(day, 0) < -n for day, n in entry.lots) or debt < -entry.debt:
             return False
         lots = dict(lots)
@@ -86,8 +89,10 @@ class FakePointsLedger:
     ) -> bool:
         with self.lock:
             ledger = self.ledgers.setdefault((earning.workspace_id, earning.customer_id), {})
+            # the reversal's own ledger: the earning's, or a merge's survivor's
+            into = self.ledgers.setdefault((reversal.workspace_id, reversal.customer_id), {})
             stored = ledger.get(earning.key)
-            if stored is None or reversal.key in ledger:
+            if stored is None or reversal.key in into:
                 return False
             if stored.refunded != earning.refunded or stored.reversed != earning.reversed:
                 return False
@@ -96,7 +101,7 @@ class FakePointsLedger:
             ledger[earning.key] = replace(
                 stored, refunded=refunded, reversed=reversed_points, cancelled=earning.cancelled
             )
-            ledger[reversal.key] = reversal
+            into[reversal.key] = reversal
             return True
 
     def adjust(self, entry: LedgerEntry) -> bool:
@@ -115,7 +120,25 @@ class FakePointsLedger:
             lots={d: n for d, n in lots.items() if n},
             debt=debt,
             last_activity=self.last_activity.get((workspace_id, customer_id)),
+            moved_to=self.into.get((workspace_id, customer_id)),
+            recorded=(workspace_id, customer_id) in self.balances,
         )
+
+    def transfer(self, out: LedgerEntry, into: LedgerEntry, read: PointsBalance) -> bool:
+        with self.lock:
+            gone, kept = (out.workspace_id, out.customer_id), (into.workspace_id, into.customer_id)
+            total, lots, debt = self.balances.get(gone, (0, {}, 0))
+            exact = (total, {d: n for d, n in lots.items() if n}, debt) == (read.total, read.lots, read.debt)
+            ledger, survivor = self.ledgers.setdefault(gone, {}), self.ledgers.setdefault(kept, {})
+            if not exact or gone in self.into or kept in self.into:
+                return False
+            if out.key in ledger or into.key in survivor:
+                return False
+            self._add(out)
+            self._add(into)
+            self.into[gone] = into.customer_id
+            ledger[out.key], survivor[into.key] = out, into
+            return True
 
     def entries(
         self, workspace_id: str, customer_id: str, limit: int, cursor: str | None
@@ -138,5 +161,7 @@ class FakePointsLedger:
                 return False
             if counts.get(counted, 0) >= cap.max:
                 return False
+            if not self.earn(entry):  # (a closed balance: nothing written, nothing counted)
+                return False
             counts[counted] = counts.get(counted, 0) + 1
-            return self.earn(entry)
+            return True

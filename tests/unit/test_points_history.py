@@ -196,3 +196,26 @@ def test_the_crm_stream_consumer_skips_ledger_items(monkeypatch):
     outcome = streams.handle_profile_record(record)
     # Then it is skipped: no flow trigger, membership or message follows
     assert outcome == "skipped" and calls == []
+
+
+def test_a_merged_ids_historical_points_are_not_counted_twice_after_the_merge():
+    # Given X's imported order of 30.00 (60 points, its own entry), then X merged into S,
+    # whose profile now holds X's order and its own of 56.00
+    from chalicelib.domain.loyalty.merge import LedgerMerges
+
+    service, ledger, orders, profiles = setup(historical())
+    x, s = "c_gone", "c_kept"
+    orders.put(imported("1", "30.00", OrderStatus.PAID))
+    orders.put(imported("2", "56.00", OrderStatus.PAID, days=3))
+    profiles.add_order(x, "s1.1")
+    service.apply(WS, [x], PAID_AT)
+    profiles.add_order(s, "s1.1")
+    profiles.add_order(s, "s1.2")
+    profiles.profiles[s] = replace(profiles.profiles[s], merged_ids=[x])
+    LedgerMerges(ledger).transfer(WS, x, s, PAID_AT)
+    # When the import's recompute runs for S, twice
+    service.apply(WS, [s], PAID_AT)
+    service.apply(WS, [s], PAID_AT)
+    # Then S holds floor(86 x 2) = 172 in all: X's 60 moved in, and its own entry of 112
+    assert ledger.entry(WS, s, HISTORICAL).points == 112
+    assert (ledger.balance(WS, s).total, ledger.balance(WS, x).total) == (172, 0)

@@ -29,6 +29,7 @@ LOT_SHARDS = 16  # the lot-day buckets' shards (docs/data-model.md#points-ledger
 LOT_PREFIX = "lt"
 DEBT = "dbt"
 LAST_ACTIVITY = "la"
+INTO = "into"  # a merge moved the balance to this customer id: closed
 
 
 def ledger_pk(workspace_id: str, customer_id: str) -> str:
@@ -148,6 +149,8 @@ def balance_from_item(item: dict[str, Any] | None) -> PointsBalance:
         lots=lots,
         debt=int(item.get(DEBT, 0)),
         last_activity=parse_iso(item.get(LAST_ACTIVITY)),
+        moved_to=item.get(INTO),
+        recorded=True,
     )
 
 
@@ -203,8 +206,8 @@ class DynamoPointsLedger:
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
         }
-        if conds:
-            update["ConditionExpression"] = " AND ".join(conds)
+        names["#into"] = INTO  # a balance a merge moved away is closed (docs/data-model.md)
+        update["ConditionExpression"] = " AND ".join(["attribute_not_exists(#into)", *conds])
         return {"Update": update}
 
     def _mark_lots(self, entry: LedgerEntry) -> None:
@@ -321,6 +324,31 @@ class DynamoPointsLedger:
         entry = with_credit_lot(entry)
         self._mark_lots(entry)
         return self._transact([self._put_new(entry), self._balance_add(entry)])
+
+    def transfer(self, out: LedgerEntry, into: LedgerEntry, read: PointsBalance) -> bool:
+        """A merge's transfer (docs/data-model.md#merged-ledgers-one-balance): both entries, the
+        merged-away balance emptied and closed (each lot, the debt and the total exactly as
+        `read`), the survivor's balance given the same, all or nothing."""
+        closed = self._balance_add(out)["Update"]
+        names, values = closed["ExpressionAttributeNames"], closed["ExpressionAttributeValues"]
+        for unused in [k for k in values if k == ":md" or (k[:2] == ":m" and k[2:].isdigit())]:
+            del values[unused]  # its "holds enough" conditions: exactly as read instead
+        conds = ["attribute_not_exists(#into)", "#p = :was"]
+        values[":was"] = to_av(read.total)
+        for i, (_, n) in enumerate(out.lots):
+            values[f":w{i}"] = to_av(-n)  # the lot as read (the entry takes all of it)
+            conds.append(f"#l{i} = :w{i}")
+        if read.debt:
+            names["#d"], values[":wd"] = DEBT, to_av(read.debt)
+            conds.append("#d = :wd")
+        else:
+            names["#d"], values[":z"] = DEBT, to_av(0)
+            conds.append("(attribute_not_exists(#d) OR #d = :z)")
+        values[":into"] = {"S": into.customer_id}
+        closed["UpdateExpression"] = closed["UpdateExpression"].replace("SET ", "SET #into = :into, ", 1)
+        closed["ConditionExpression"] = " AND ".join(conds)
+        actions = [self._put_new(out), {"Update": closed}, self._put_new(into), self._balance_add(into)]
+        return self._transact(actions)
 
     def balance(self, workspace_id: str, customer_id: str) -> PointsBalance:
         return balance_from_item(

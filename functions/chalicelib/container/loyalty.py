@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.loyalty.invite import InviteService
     from chalicelib.domain.loyalty.ledger import PointsService
     from chalicelib.domain.loyalty.membership_audit import MembershipAudit
+    from chalicelib.domain.loyalty.merge import LedgerMerges
     from chalicelib.domain.loyalty.redeem import PointsRedemptions
     from chalicelib.domain.loyalty.summary import LoyaltySummaries
     from chalicelib.domain.loyalty.tier_service import TierService
@@ -154,3 +155,10 @@ class LoyaltyServices(Adapters):
             workspaces=self.workspaces,
             items=DynamoLoyaltyItems(self.crm),
         )
+
+    @cached_property
+    def ledger_merges(self) -> LedgerMerges:
+        """Merged profiles' balances moved to the survivor (docs/loyalty.md#merged-profiles-one-balance)."""
+        from chalicelib.domain.loyalty.merge import LedgerMerges
+
+        return LedgerMerges(ledger=self.points_ledger)

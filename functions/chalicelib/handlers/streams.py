@@ -160,6 +160,12 @@ def _profile_record(record: DynamoDBRecord) -> str:
     result = container().membership.apply(current["ws"], current["cid"], after)
     if result.entered or result.exited:
         count("SegmentChanges", len(result.entered) + len(result.exited))
+    if (
+        after is not None
+        and after.merged_ids
+        and _merged_points(profile_of(old) if old.get("t") == "profile" else None, after)
+    ):
+        count("PointsBalancesMerged")
     if after is not None and after.member and after.enrolment is None:
         # a storefront member without a number (docs/loyalty.md#member-numbers)
         before = profile_of(old) if old.get("t") == "profile" else None
@@ -203,6 +209,16 @@ def _loyalty_insert(item: dict[str, Any]) -> str:
     if started:
         count("FlowRunsStarted", len(started))
     return "loyalty"
+
+
+def _merged_points(before: Any, after: Any) -> bool:
+    """Ids newly merged into the profile: their points balances join the survivor's
+    (docs/loyalty.md#merged-profiles-one-balance). No read when nothing was merged."""
+    from chalicelib.domain.models import now_utc
+
+    if before is not None and before.merged_ids == after.merged_ids:
+        return False
+    return bool(container().ledger_merges.on_profile(before, after, now_utc()))
 
 
 @bp.lambda_function(name="profile_stream")

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 from chalicelib.domain.enrolment import Actor
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.loyalty.lots import plan_spend, spend_refusal, with_credit_lot
+from chalicelib.domain.loyalty.merge import open_balance
 from chalicelib.domain.loyalty.model import ADJUSTMENT, MANUAL, EntryKey, LedgerEntry
 from chalicelib.domain.loyalty.ports import LoyaltySettings, PointsLedger
 from chalicelib.domain.ports import ProfileReader
@@ -102,7 +103,7 @@ class PointsAdjustments:
 def spend_entry(ledger: PointsLedger, entry: LedgerEntry, points: int, today: date) -> LedgerEntry:
     """`entry` as a spend of `points` from the balance as it stands: the oldest available lots,
     the debt settled first; refused (409) when the available points do not cover it."""
-    balance = ledger.balance(entry.workspace_id, entry.customer_id)
+    ids, balance = open_balance(ledger, entry.workspace_id, entry.customer_id)  # a merge: its survivor's
     refusal = spend_refusal(balance.lots, balance.debt, today, points)
     if refusal is not None:
         reason, have = refusal
@@ -111,7 +112,7 @@ def spend_entry(ledger: PointsLedger, entry: LedgerEntry, points: int, today: da
         )
         raise PointsRefused(message, reason)
     plan = plan_spend(balance.lots, balance.debt, today, points)
-    return replace(entry, points=-points, lots=plan.lots, debt=plan.debt)
+    return replace(entry, customer_id=ids[-1], points=-points, lots=plan.lots, debt=plan.debt)
 
 
 def _replayed(stored: LedgerEntry, body: AdjustmentIn) -> LedgerEntry:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -25,6 +26,7 @@ from chalicelib.domain.errors import NotFound
 from chalicelib.domain.ingest_images import IngestChange
 from chalicelib.domain.loyalty.adjust import PointsRefused
 from chalicelib.domain.loyalty.lots import with_credit_lot
+from chalicelib.domain.loyalty.merge import HOPS, open_balance
 from chalicelib.domain.loyalty.model import EARN, EntryKey, LedgerEntry
 from chalicelib.domain.loyalty.ports import BonusLedger, LoyaltySettings, OrderPoints
 from chalicelib.domain.loyalty.rules import (
@@ -94,8 +96,9 @@ class PointsActions:
             LedgerEntry(workspace_id=workspace_id, customer_id=cid, key=key, points=points, at=now)
         )
         cap = cap_counter(body.action, settings.loyalty.caps.get(body.action), now)
-        if self._write(entry, cap):
-            return entry
+        written = self._write(entry, cap)
+        if written is not None:
+            return written
         stored = self.ledger.entry(workspace_id, cid, key)  # written meanwhile, or over the cap
         if stored is None:
             raise PointsRefused(
@@ -121,12 +124,19 @@ class PointsActions:
         entry = with_credit_lot(
             LedgerEntry(workspace_id=workspace_id, customer_id=customer_id, key=key, points=points, at=at)
         )
-        return (
-            entry if self._write(entry, cap_counter(action, settings.loyalty.caps.get(action), at)) else None
-        )
+        return self._write(entry, cap_counter(action, settings.loyalty.caps.get(action), at))
 
-    def _write(self, entry: LedgerEntry, cap: CapCounter | None) -> bool:
-        return self.ledger.earn(entry) if cap is None else self.ledger.earn_capped(entry, cap)
+    def _write(self, entry: LedgerEntry, cap: CapCounter | None) -> LedgerEntry | None:
+        """The entry as written, or None (written before, over its cap); a balance a merge
+        closed meanwhile: on the survivor's (domain/loyalty/merge.py)."""
+        for _ in range(HOPS):
+            if self.ledger.earn(entry) if cap is None else self.ledger.earn_capped(entry, cap):
+                return entry
+            ids, _ = open_balance(self.ledger, entry.workspace_id, entry.customer_id)
+            if ids[-1] == entry.customer_id or self.ledger.entry(entry.workspace_id, ids[-1], entry.key):
+                return None
+            entry = replace(entry, customer_id=ids[-1])
+        return None
 
 
 class FirstOrderBonus:

@@ -17,7 +17,9 @@ The entry is computed from all of the customer's historical orders as stored, no
 one run's rows: re-running or resuming an import writes nothing new, and a later import
 that brings more orders (or a refund of an imported order) moves the one entry to the new
 sum, by compare-and-set on the points read, with the balance's `ADD` of the difference in
-the same transaction.
+the same transaction. A customer into whom other profiles were merged counts their orders
+too, less the historical points the merged ids' own entries hold (the merge moved those into
+this balance: docs/loyalty.md#merged-profiles-one-balance), so none is counted twice.
 """
 
 from __future__ import annotations
@@ -108,6 +110,13 @@ class HistoricalPoints:
         ws = settings.workspace_id
         order_ids = [k for k in all_entries(self.profiles, ws, profile) if split_public_order_id(k)]
         orders = self.orders.order_images_of(ws, order_ids)
+        # the historical points of ids merged into this one: a merge moves them into this
+        # balance (domain/loyalty/merge.py), and this entry counts their orders too
+        moved_in = sum(
+            e.points
+            for x in profile.merged_ids or ()
+            if (e := self.ledger.entry(ws, x, HISTORICAL)) is not None
+        )
         for _ in range(ATTEMPTS):
             stored = self.ledger.entry(ws, profile.customer_id, HISTORICAL)
             # the rate the entry first earned at, never a later rule's
@@ -115,6 +124,8 @@ class HistoricalPoints:
             entry = self.target(settings, profile.customer_id, orders, rate)
             if entry is None and stored is not None:  # every historical order since cancelled
                 entry = replace(stored, points=0, base=Decimal(0))
+            if entry is not None and moved_in:
+                entry = replace(entry, points=entry.points - moved_in)
             if entry is None or (stored is not None and _same(stored, entry)):
                 return 0
             if stored is None and entry.points == 0:

@@ -24,6 +24,7 @@ from typing import Any
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.ingest_images import IngestChange, OrderImage
 from chalicelib.domain.loyalty.lots import plan_reversal
+from chalicelib.domain.loyalty.merge import open_balance
 from chalicelib.domain.loyalty.model import (
     CANCEL,
     EARN,
@@ -119,11 +120,7 @@ class PointsService:
                     currency=snap.currency,
                     available_on=available_on(paid_at, settings.loyalty.return_window_days),
                 )
-                if self.ledger.earn(entry):
-                    written.append(entry)
-                    earning = entry  # as stored: nothing reversed yet
-                else:  # written meanwhile by another delivery of the order
-                    earning = self.ledger.earning_of(snap.workspace_id, order_id)
+                earning = self._earn(entry, written)
         if earning is None:
             return written
         for refund in sorted(order.refunds, key=lambda r: r.refund_id):
@@ -135,6 +132,22 @@ class PointsService:
             if got is not None:
                 written.append(got)
         return written
+
+    def _earn(self, entry: LedgerEntry, written: list[LedgerEntry]) -> LedgerEntry | None:
+        """The order's earning: written now (on the customer's balance, or where a merge
+        moved it), or by another delivery of the order meanwhile."""
+        for _ in range(ATTEMPTS):
+            if self.ledger.earn(entry):
+                written.append(entry)
+                return entry  # as stored: nothing reversed yet
+            earning = self.ledger.earning_of(entry.workspace_id, entry.order_id or "")
+            if earning is not None:  # written meanwhile by another delivery of the order
+                return earning
+            ids, _ = open_balance(self.ledger, entry.workspace_id, entry.customer_id)
+            if ids[-1] == entry.customer_id:
+                return None
+            entry = replace(entry, customer_id=ids[-1])  # a merge closed the balance: its survivor
+        raise RuntimeError(f"points earning of {entry.order_id} kept conflicting")
 
     def _reverse(
         self, earning: LedgerEntry, refund: OrderRefund | None, cancelled_at: datetime | None, now: datetime
@@ -152,18 +165,22 @@ class PointsService:
         for _ in range(ATTEMPTS):
             if current is None:
                 return None, earning
+            # the earning's balance, or where merges moved it: the reversal's entry and
+            # balance change go there (its earning stays, moved by compare-and-set where it is)
             if self.ledger.entry(ws, cid, key) is not None:
+                return None, current
+            ids, balance = open_balance(self.ledger, ws, cid)
+            if any(self.ledger.entry(ws, c, key) is not None for c in ids[1:]):
                 return None, current
             at = cancelled_at or (parse_iso(refund.created_at) if refund else None) or now
             refunded = current.refunded + (refund.amount if refund else Decimal(0))
             cancelled = current.cancelled or refund is None
             target = reversed_target(current.points, current.base or Decimal(0), refunded, cancelled)
             points = target - current.reversed
-            balance = self.ledger.balance(ws, cid)
             plan = plan_reversal(balance.lots, current.available_on, points)
             reversal = LedgerEntry(
                 workspace_id=ws,
-                customer_id=cid,
+                customer_id=ids[-1],
                 key=key,
                 points=-points,
                 at=at,

@@ -19,6 +19,11 @@ MANUAL = "manual"  # the source of an operator's adjustment (its key: the Idempo
 ADJUSTMENT = "adjustment"
 REDEEM = "redeem"  # a redemption's source and kind (its key: the Idempotency-Key)
 RESTORE = "restore"  # the give-back of a redemption the store could not make
+MERGE = (
+    "merge"  # a merge's transfer: ("merge", survivor, "transfer_out"), ("merge", merged id, "transfer_in")
+)
+TRANSFER_OUT = "transfer_out"
+TRANSFER_IN = "transfer_in"
 
 Lots = tuple[tuple[date, int], ...]  # (day, signed points) by day
 
@@ -77,7 +82,9 @@ class PointsView:
 class PointsBalance:
     """The balance item: `total` = the sum of every entry; `lots` the earned points not yet
     spent nor reversed, by the day they become available (later than today: pending);
-    `debt` points reversed after they were spent. `total == sum(lots) - debt`."""
+    `debt` points reversed after they were spent. `total == sum(lots) - debt`.
+    `moved_to`: the survivor a merge moved the balance to (docs/loyalty.md#merged-profiles-one-balance):
+    the balance is closed (all 0), every write goes there instead. `recorded`: a stored item."""
 
     total: int = 0
     lots: dict[date, int] = field(default_factory=dict)
@@ -85,6 +92,8 @@ class PointsBalance:
     # the `at` of the latest write that counts as activity (an earning, a bonus, an
     # adjustment, a redemption: `is_activity`), for the inactivity policy; None: none yet
     last_activity: datetime | None = None
+    moved_to: str | None = None
+    recorded: bool = False
 
     def view(self, today: date) -> PointsView:
         pending = sum(n for day, n in self.lots.items() if day > today)

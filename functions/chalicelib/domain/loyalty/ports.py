@@ -29,7 +29,8 @@ class PointsLedger(Protocol):
         ...
 
     def earn(self, entry: LedgerEntry) -> bool:
-        """Writes the entry if its key is new, adding its points to the balance and to its
+        """Writes the entry if its key is new (and the balance is open: no `moved_to`; so for
+        every write below), adding its points to the balance and to its
         earned lot (its `lots`, else `available_on` or the day of `at`: any credit, an
         order's earning or a bonus), and, for an order's earning, its pointer from the order,
         in one transaction; False (nothing written) when the key exists."""
@@ -105,6 +106,17 @@ class ExpiringLedger(PointsLedger, Protocol):
         """As `adjust`, and only while the balance's last activity is still `last_activity`:
         False (nothing written) when the key exists, a lot or the debt was short, or there
         was activity since."""
+
+
+class MergeLedger(PointsLedger, Protocol):
+    """The ledger as a merge's transfer writes it (domain/loyalty/merge.py)."""
+
+    def transfer(self, out: LedgerEntry, into: LedgerEntry, read: PointsBalance) -> bool:
+        """Writes `out` on the merged-away ledger and `into` on the survivor's (each if its
+        key is new), adds `out`'s points, lots and debt to the merged-away balance and closes
+        it (`moved_to` = `into.customer_id`) only if it is still open and its total, every
+        lot and the debt are exactly `read`'s, and adds `into`'s to the survivor's balance
+        (open): all or nothing. False when any condition failed."""
         ...
 
 

@@ -192,13 +192,22 @@ class TierService:
         return profile.customer_id  # a merged-away id: the surviving profile
 
     def _entries(self, workspace_id: str, customer_id: str) -> list[LedgerEntry]:
+        """The customer's entries and those of every id merged into it: a merge moves the
+        balance, never the entries (docs/loyalty.md#merged-profiles-one-balance)."""
+        ids = [customer_id]
+        if self.profiles is not None:
+            profile = self.profiles.load(workspace_id, customer_id)
+            if profile is not None and profile.customer_id == customer_id:
+                ids = profile.entry_partitions()
         found: list[LedgerEntry] = []
-        cursor: str | None = None
-        while True:
-            page, cursor = self.ledger.entries(workspace_id, customer_id, PAGE, cursor)
-            found += page
-            if cursor is None:
-                return found
+        for cid in ids:
+            cursor: str | None = None
+            while True:
+                page, cursor = self.ledger.entries(workspace_id, cid, PAGE, cursor)
+                found += page
+                if cursor is None:
+                    break
+        return found
 
     def _all_states(self, workspace_id: str) -> Iterator[TierState]:
         cursor: str | None = None

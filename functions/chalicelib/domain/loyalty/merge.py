@@ -1,0 +1,101 @@
+"""Merged profiles' ledgers become one balance (docs/loyalty.md#merged-profiles-one-balance).
+
+When a profile X is merged into S (S's profile lists X in `merged_ids`), the CRM stream's
+profile consumer calls `LedgerMerges.on_profile`: for each newly merged id with a balance
+item, one transaction writes X's entry (`merge`, S, `transfer_out`: minus its total, its
+lots and debt), empties X's balance and closes it (`moved_to` = S; conditioned on every lot
+and the debt being exactly as read), and writes S's entry (`merge`, X, `transfer_in`) with
+the same total, lots (the same days: pending stays pending) and debt on S's balance. A
+replay finds X closed and does nothing; a lost race (X's balance moved) reads again.
+
+X's entries stay where they were written: an order's pointer still finds its earning in
+X. Every later write to X's balance fails on its closure, and the writer follows
+`moved_to` (`open_balance`): an earning or a spend lands on S; a reversal of an earning in
+X moves that earning by compare-and-set in X and writes its entry and balance change on S,
+planned on S's lots. The tiers read the entries of S and of every id merged into it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from chalicelib.domain.customer_profile import CustomerProfile
+from chalicelib.domain.loyalty.model import (
+    MERGE,
+    TRANSFER_IN,
+    TRANSFER_OUT,
+    EntryKey,
+    LedgerEntry,
+    PointsBalance,
+)
+from chalicelib.domain.loyalty.ports import MergeLedger, PointsLedger
+
+HOPS = 8  # merges chained X -> S -> T ...: at most this many closed balances followed
+ATTEMPTS = 5  # the merged-away balance moved between the read and the transfer: read again
+
+
+def open_balance(
+    ledger: PointsLedger, workspace_id: str, customer_id: str
+) -> tuple[list[str], PointsBalance]:
+    """The ids from `customer_id` along the merges that closed their balances (the last one
+    open), and the open balance. One read for a customer never merged away."""
+    ids = [customer_id]
+    balance = ledger.balance(workspace_id, customer_id)
+    while balance.moved_to is not None:
+        if len(ids) > HOPS or balance.moved_to in ids:
+            raise RuntimeError("the merged balances do not end in an open one")
+        ids.append(balance.moved_to)
+        balance = ledger.balance(workspace_id, balance.moved_to)
+    return ids, balance
+
+
+class LedgerMerges:
+    def __init__(self, ledger: MergeLedger) -> None:
+        self.ledger = ledger
+
+    def on_profile(
+        self, before: CustomerProfile | None, after: CustomerProfile, now: datetime
+    ) -> list[LedgerEntry]:
+        """The CRM stream's hook: the transfers of the ids newly merged into `after` (none
+        for a change that merged nothing: no read)."""
+        known = set(before.merged_ids or ()) if before is not None else set()
+        new = [x for x in dict.fromkeys(after.merged_ids or ()) if x not in known and x != after.customer_id]
+        moved = [self.transfer(after.workspace_id, x, after.customer_id, now) for x in new]
+        return [entry for entry in moved if entry is not None]
+
+    def transfer(
+        self, workspace_id: str, merged_id: str, survivor_id: str, now: datetime
+    ) -> LedgerEntry | None:
+        """Moves `merged_id`'s balance to the survivor (or where the survivor's own balance
+        moved since): the survivor's `transfer_in` entry, or None when there is nothing to
+        move (no balance item) or it was moved before."""
+        for _ in range(ATTEMPTS):
+            read = self.ledger.balance(workspace_id, merged_id)
+            if not read.recorded or read.moved_to is not None:
+                return None
+            ids, _ = open_balance(self.ledger, workspace_id, survivor_id)
+            target = ids[-1]
+            if target == merged_id:
+                return None  # (the survivor's balance was moved into this id: nothing to join)
+            lots = tuple(sorted((day, n) for day, n in read.lots.items() if n))
+            out = LedgerEntry(
+                workspace_id=workspace_id,
+                customer_id=merged_id,
+                key=EntryKey(MERGE, target, TRANSFER_OUT),
+                points=-read.total,
+                at=now,
+                lots=tuple((day, -n) for day, n in lots),
+                debt=-read.debt,
+            )
+            into = LedgerEntry(
+                workspace_id=workspace_id,
+                customer_id=target,
+                key=EntryKey(MERGE, merged_id, TRANSFER_IN),
+                points=read.total,
+                at=now,
+                lots=lots,
+                debt=read.debt,
+            )
+            if self.ledger.transfer(out, into, read):
+                return into
+        raise RuntimeError("the merged-away balance kept changing; the stream retries the record")
