@@ -25,6 +25,7 @@ REDEEM_VALUE_PER_POINT = Decimal("0.05")
 # keep == enter and no grace: after the evaluation each tier is the one the value enters,
 # whatever order the deliveries came in (docs/loyalty.md#up-at-once-down-on-the-evaluation)
 WINDOW_DAYS = 365
+EDGE = timedelta(days=1, hours=1)  # payment after creation, and the minutes the run takes
 TIER_LIST: list[dict[str, Any]] = [
     {"name": "silver", "enter": 150, "keep": 150, "multiplier": 1.5},
     {"name": "gold", "enter": 400, "keep": 400, "multiplier": 2, "free_shipping": True},
@@ -71,6 +72,7 @@ class Truth:
     live: dict[str, SimOrder] = field(default_factory=dict)  # public order id -> the order
     member: bool = False
     spend: Decimal = Decimal(0)  # net spend in USD of the live orders inside the tier window
+    edge: Decimal = Decimal(0)  # that of orders at the window's start (paid then or a day later)
 
 
 def truths(
@@ -93,7 +95,12 @@ def truths(
                 historical[o.person.email] = historical.get(o.person.email, Decimal(0)) + o.total - o.refund
             continue
         truth.live[f"{sources[o.platform]}.{o.order_id}"] = o
-        if not o.cancelled and o.created >= start:
+        # an order is paid on its creation, or a day later when its fulfilment is seen first
+        if o.cancelled or o.created + EDGE < start:
+            continue
+        if o.created < start + timedelta(hours=1):
+            truth.edge += _usd(o.total - o.refund, o.platform)
+        else:
             truth.spend += _usd(o.total - o.refund, o.platform)
     for email, base in historical.items():
         out[email].historical = int((base * POINTS_PER_UNIT).to_integral_value(rounding=ROUND_FLOOR))
@@ -118,6 +125,11 @@ def expected_order_points(order: SimOrder, rate: Decimal) -> int:
 def tier_of(spend: Decimal) -> str | None:
     entered = [t["name"] for t in TIER_LIST if spend >= Decimal(str(t["enter"]))]
     return entered[-1] if entered else None
+
+
+def tiers_for(truth: Truth) -> list[str | None]:
+    """The tiers the rules give: one, or two when orders at the window's start decide."""
+    return list(dict.fromkeys([tier_of(truth.spend), tier_of(truth.spend + truth.edge)]))
 
 
 @dataclass
@@ -151,10 +163,10 @@ def check(local: Any, ws: Any, truth: dict[str, Truth], today: date, now: dateti
         problems = _customer(want, entries, page.total, page.view.pending, rates, today)
         view = container.tiers.view(ws.workspace_id, cid, now)
         tier = view.state.tier
-        if tier != tier_of(want.spend):
+        if tier not in tiers_for(want):
             problems.append(
                 f"tier {tier} since {view.state.since} (check on {view.state.check_on}, its value "
-                f"{view.value}), expected {tier_of(want.spend)} (net spend {want.spend})"
+                f"{view.value}), expected {tiers_for(want)} (net spend {want.spend} + {want.edge})"
             )
         books.mismatches += [f"customer {cid}: {p}" for p in problems]
         books.members += want.member
