@@ -53,3 +53,17 @@ def test_the_truth_splits_history_from_live_orders_and_leaves_the_window_edge_op
     assert (ann_truth.spend, ann_truth.edge) == (Decimal("120.00"), Decimal("40.00"))
     assert loyalty.tiers_for(ann_truth) == [None, "silver"]
     assert loyalty.tier_of(Decimal("400")) == "gold" and loyalty.tier_of(Decimal("149.99")) is None
+
+
+def test_a_refund_counts_against_the_tier_from_its_date():
+    # Given two orders refunded in full 4 days after them: one 10 days ago, one 2 days ago (its
+    # refund dated 2 days ahead), and one whose refund falls in the hour around now
+    ann = person(1)
+    past = order(ann, 1, "100.00", 10, refund=Decimal("100.00"))
+    ahead = order(ann, 2, "160.00", 2, refund=Decimal("160.00"))
+    now_ish = order(ann, 3, "30.00", 4, refund=Decimal("10.00"))
+    # When the truth is computed at AT
+    (truth,) = loyalty.truths([ann], [past, ahead, now_ish], [], SOURCES, AT).values()
+    # Then the past refund counts, the one ahead does not yet, the one at now may or may not
+    assert (truth.spend, truth.edge) == (Decimal("180.00"), Decimal("10.00"))
+    assert loyalty.tiers_for(truth) == ["silver"]

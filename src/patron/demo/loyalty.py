@@ -25,6 +25,7 @@ REDEEM_VALUE_PER_POINT = Decimal("0.05")
 # keep == enter and no grace: after the evaluation each tier is the one the value enters,
 # whatever order the deliveries came in (docs/loyalty.md#up-at-once-down-on-the-evaluation)
 WINDOW_DAYS = 365
+REFUNDED_AFTER = timedelta(days=4)  # patron.synthetic.store.simulate's refunds
 EDGE = timedelta(days=1, hours=1)  # payment after creation, and the minutes the run takes
 TIER_LIST: list[dict[str, Any]] = [
     {"name": "silver", "enter": 150, "keep": 150, "multiplier": 1.5},
@@ -98,13 +99,27 @@ def truths(
         # an order is paid on its creation, or a day later when its fulfilment is seen first
         if o.cancelled or o.created + EDGE < start:
             continue
+        counted, maybe = _net_at(o, at)
         if o.created < start + timedelta(hours=1):
-            truth.edge += _usd(o.total - o.refund, o.platform)
+            truth.edge += counted + maybe
         else:
-            truth.spend += _usd(o.total - o.refund, o.platform)
+            truth.spend, truth.edge = truth.spend + counted, truth.edge + maybe
     for email, base in historical.items():
         out[email].historical = int((base * POINTS_PER_UNIT).to_integral_value(rounding=ROUND_FLOOR))
     return out
+
+
+def _net_at(order: SimOrder, at: datetime) -> tuple[Decimal, Decimal]:
+    """(the order's net spend in USD at `at`, what its refund's date leaves open): a refund
+    counts from its date, which the simulation puts 4 days after the order, so possibly
+    after `at`; within the hour around `at` either may hold."""
+    paid, net = _usd(order.total, order.platform), _usd(order.total - order.refund, order.platform)
+    refunded_at = order.created + REFUNDED_AFTER
+    if refunded_at <= at - timedelta(hours=1):
+        return net, Decimal(0)
+    if refunded_at >= at + timedelta(hours=1):
+        return paid, Decimal(0)
+    return net, paid - net
 
 
 def _usd(amount: Decimal, platform: str) -> Decimal:
