@@ -166,7 +166,7 @@ def _run(
     today = datetime.now(UTC)
     sources = {"shopify": shop.source_id, "woocommerce": woo.source_id}
     truth = loyalty.truths(people, orders, exported, sources, today)
-    books = loyalty.check(local, ws, truth, today.date(), today)
+    books = loyalty.check(local, ws, truth, totals["ids"], today.date(), today)
     redeemed, ok = loyalty.redeem(local, ws, store, shop.source_id, books, today.date())
     for line in [*programme, *loyalty.summary_lines(books), redeemed]:
         print(line)
