@@ -59,7 +59,7 @@ def test_the_demo_matches_the_simulated_store_and_logs_no_personal_data(
     out = capsys.readouterr().out
     # Then the summary says every profile matches, and no record was given up on
     assert code == 0, out
-    assert "all profiles, segment totals and messages match the simulated truth" in out
+    assert "all profiles, segment totals, messages and loyalty points match the simulated truth" in out
     assert "nightly job" in out and "segment 'Slipping away'" in out
     assert "(0 to the failure queue)" in out
     assert "duplicate" in out and "stale" in out
@@ -77,6 +77,19 @@ def test_the_demo_matches_the_simulated_store_and_logs_no_personal_data(
     assert "campaign 'Weekly news'        to the Prospects segment: sent " in out
     sent = re.search(r"Outbox: (\d+) email", out)
     assert sent is not None and int(sent[1]) >= 19
+    # And loyalty was on before the live orders (the history import's policy: historical); every
+    # balance is its ledger's sum and the orders' points, pending by the return window, tiers as
+    # the rules give; one customer redeemed points for a code the shop's stand-in made once
+    assert "history import policy: historical" in out
+    assert re.search(
+        r"loyalty +\d+ members, \d+ points outstanding \(\d+ pending\), customers per tier: ", out
+    )
+    redeemed = re.search(
+        r"redemption +customer \S+: 100 points for code (PTS-\w+) .*balance (\d+) -> (\d+)", out
+    )
+    assert redeemed is not None, out
+    assert int(redeemed[2]) - int(redeemed[3]) == 100
+    assert "MISMATCH" not in out
     # And, the stack stopping with the run, the summary gives the command that keeps it up
     assert "to keep exploring, run `.venv/bin/patron demo --keep-running`" in out
     # And of all the log lines that whole run wrote, none holds an email, a phone or a name

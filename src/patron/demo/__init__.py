@@ -4,7 +4,9 @@
 - `day_one`: what a user runs on day one (`patron source connect` to the Shopify Admin API
   stand-in, the shop's older orders as its orders export through `patron import orders`);
 - `scenarios`: abandoned checkouts through the flows, a campaign through the queue;
-- `summary`: every profile, segment total and message checked against the simulated truth.
+- `summary`: every profile, segment total and message checked against the simulated truth;
+- `loyalty`: the points programme switched on first, every balance, pending point and tier
+  checked against the simulated truth, a redemption into a code the shop's stand-in made.
 
 The store itself (people, orders, deliveries, the truth) is `patron.synthetic.store`, the
 generator the benchmarks' stores live beside; its names are re-exported here for the tests

@@ -19,12 +19,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from patron import http
-from patron.demo import day_one, scenarios, summary
+from patron.demo import day_one, loyalty, scenarios, summary
 from patron.standins import ShopifyServer
 from patron.storefront import shopify_headers, woocommerce_headers
 from patron.synthetic.store import EUR_RATE, SHOP, SITE, simulate
 
-PHASES = 5
+PHASES = 6
 STORE_TOKEN = "shpat_demo_admin_token_0000"  # noqa: S105 - the stand-in's, not a real store's
 STORE_API_VERSION = "2025-07"
 EXPORT_AGE = timedelta(days=120)  # the export file holds the shop's orders older than this
@@ -110,7 +110,7 @@ def _run(
     tenancy.set_rate(ws.workspace_id, "EUR", str(EUR_RATE))
     shop_secret, woo_secret = f"shpss_demo_{seed:08d}_secret", f"wc_demo_{seed:08d}_secret__"
     shop = tenancy.add_source(ws.workspace_id, "shopify", SHOP, shop_secret)
-    tenancy.add_source(ws.workspace_id, "woocommerce", SITE, woo_secret)
+    woo = tenancy.add_source(ws.workspace_id, "woocommerce", SITE, woo_secret)
     # as a user connects a shop: the CLI against the running local stack
     day_one.patron(
         "source", "connect", "-w", ws.workspace_id, shop.source_id, "--access-token", STORE_TOKEN,
@@ -120,6 +120,10 @@ def _run(
         f"[bold]2/{PHASES}[/] workspace {ws.workspace_id} with a Shopify shop (its Admin API "
         f"connected: a stand-in at {store.url}) and a WooCommerce site"
     )
+
+    # the loyalty programme, on before the history import and the live orders
+    programme = loyalty.switch_on(ws.workspace_id)
+    console.print(f"  {programme[0]}; {programme[1]}")
 
     segments = local.harness.container.segments
     slipping = segments.create(ws.workspace_id, "Slipping away", "p_alive < 0.3 AND orders_count >= 2")
@@ -158,6 +162,15 @@ def _run(
     for line in campaign_lines:
         print(line)
     mismatches += campaign_failures
+    console.print(f"[bold]6/{PHASES}[/] loyalty: every balance, pending point and tier; a redemption")
+    today = datetime.now(UTC)
+    sources = {"shopify": shop.source_id, "woocommerce": woo.source_id}
+    truth = loyalty.truths(people, orders, exported, sources, today)
+    books = loyalty.check(local, ws, truth, totals["ids"], today.date(), today)
+    redeemed, ok = loyalty.redeem(local, ws, store, shop.source_id, books, today.date())
+    for line in [*programme, *loyalty.summary_lines(books), redeemed]:
+        print(line)
+    mismatches += len(books.mismatches) + (not ok)
     summary.print_close(local, totals["top"], mismatches)
     if keep_running:
         print(

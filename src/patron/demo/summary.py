@@ -65,6 +65,7 @@ def check_profiles(
     expected = expected_profiles(people, orders)
     mismatches, members, guests, spent, refunded, merged = 0, 0, 0, Decimal(0), Decimal(0), 0
     top: list[tuple[Decimal, str, int]] = []
+    ids: dict[str, str] = {}  # email -> the customer id the API found
     for person in people:
         _, answer = http.get(f"{local.api_url}/customers?email={person.email}", ws.api_key)
         found = answer["customers"]
@@ -87,9 +88,10 @@ def check_profiles(
         spent += Decimal(got["total_spent"])
         refunded += Decimal(got["total_refunded"])
         merged += len(got["sources"]) > 1
+        ids[person.email] = got["customer_id"]
         top.append((Decimal(got["total_spent"]), got["customer_id"], got["orders_count"]))
     totals = {"members": members, "guests": guests, "spent": spent, "refunded": refunded}
-    return mismatches, totals | {"merged": merged, "top": top}
+    return mismatches, totals | {"merged": merged, "top": top, "ids": ids}
 
 
 def print_store(
@@ -154,7 +156,7 @@ def print_close(local: Any, top: list[tuple[Decimal, str, int]], mismatches: int
     for value, cid, n in sorted(top, reverse=True)[:5]:
         print(f"  {cid}  {n} orders  {value:.2f} USD")
     verdict = (
-        "all profiles, segment totals and messages match the simulated truth"
+        "all profiles, segment totals, messages and loyalty points match the simulated truth"
         if mismatches == 0
         else f"{mismatches} MISMATCHES"
     )
