@@ -39,6 +39,18 @@ class CrmTable:
         self.client = client
         self.table = table
 
+    def transact(self, actions: list[dict[str, Any]]) -> bool:
+        """`TransactWriteItems`, all or nothing; False when any condition failed (a replay,
+        a lost race), any other cancellation raised."""
+        try:
+            self.client.transact_write_items(TransactItems=actions)
+        except self.client.exceptions.TransactionCanceledException as exc:
+            reasons = exc.response.get("CancellationReasons") or []
+            if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
+                return False
+            raise
+        return True
+
     def get(self, pk: str, sk: str, consistent: bool = False) -> dict[str, Any] | None:
         response = self.client.get_item(
             TableName=self.table, Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=consistent

@@ -50,11 +50,4 @@ class DynamoHistoricalPoints:
                 }
             }
         add = DynamoPointsLedger(self.t).balance_update(change)
-        try:
-            self.t.client.transact_write_items(TransactItems=[write, add])
-        except self.t.client.exceptions.TransactionCanceledException as exc:
-            reasons = exc.response.get("CancellationReasons") or []
-            if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
-                return False
-            raise
-        return True
+        return self.t.transact([write, add])

@@ -261,14 +261,7 @@ class DynamoPointsLedger:
 
     def _transact(self, actions: list[dict[str, Any]]) -> bool:
         """All or nothing; False when a condition failed (a replay, or a concurrent writer)."""
-        try:
-            self.t.client.transact_write_items(TransactItems=actions)
-        except self.t.client.exceptions.TransactionCanceledException as exc:
-            reasons = exc.response.get("CancellationReasons") or []
-            if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
-                return False
-            raise
-        return True
+        return self.t.transact(actions)
 
     def entry(self, workspace_id: str, customer_id: str, key: EntryKey) -> LedgerEntry | None:
         item = self.t.get(ledger_pk(workspace_id, customer_id), entry_sk(key), consistent=True)

@@ -181,11 +181,4 @@ class DynamoPointsTally:
         }
 
     def _transact(self, actions: list[dict[str, Any]]) -> bool:
-        try:
-            self.t.client.transact_write_items(TransactItems=actions)
-        except self.t.client.exceptions.TransactionCanceledException as exc:
-            reasons = exc.response.get("CancellationReasons") or []
-            if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
-                return False
-            raise
-        return True
+        return self.t.transact(actions)

@@ -134,14 +134,7 @@ class DynamoTierStore:
             actions.append(
                 {"Put": {"TableName": self.t.table, "Item": to_item(change_item(change, new_version))}}
             )
-        try:
-            self.t.client.transact_write_items(TransactItems=actions)
-        except self.t.client.exceptions.TransactionCanceledException as exc:
-            reasons = exc.response.get("CancellationReasons") or []
-            if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons):
-                return False
-            raise
-        return True
+        return self.t.transact(actions)
 
     def states(self, workspace_id: str, limit: int, cursor: str | None) -> tuple[list[TierState], str | None]:
         pk = states_pk(workspace_id)

@@ -14,19 +14,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain import scoring, timemath
 from chalicelib.domain.catalogue import named_products, source_lookups
 from chalicelib.domain.customer_profile import CustomerProfile, OrderEntry, entry_source
 from chalicelib.domain.errors import BadRequest, Conflict
 from chalicelib.domain.loyalty.liability import Liability, lot_days
-from chalicelib.domain.loyalty.ports import LoyaltyBooks
 from chalicelib.domain.money import round_money
 from chalicelib.domain.order_entries import all_entries
 from chalicelib.domain.ports import CatalogueReader, MovedEntries, WorkspaceReader
 from chalicelib.domain.timemath import now_utc
 from chalicelib.domain.walk import PAGE, CustomerWalk
+
+if TYPE_CHECKING:  # (the ports pull the ingest images: not at the app's load)
+    from chalicelib.domain.loyalty.ports import LoyaltyBooks
 
 GAP_BUCKETS = (
     (7, "0-7"),

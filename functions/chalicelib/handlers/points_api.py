@@ -44,7 +44,7 @@ def adjust_points(customer_id: str) -> Response:
     from pydantic import ValidationError
 
     from chalicelib.domain.enrolment import Actor
-    from chalicelib.domain.loyalty.adjust import MAX_KEY, AdjustmentIn
+    from chalicelib.domain.loyalty.adjust import AdjustmentIn
     from chalicelib.domain.loyalty.ledger import entry_json
     from chalicelib.domain.models import now_utc
     from chalicelib.parsers import field_errors
@@ -52,13 +52,7 @@ def adjust_points(customer_id: str) -> Response:
     ws = workspace_id()
     logger.append_keys(customer_id=customer_id)
     request = bp.current_request
-    key = request.headers.get("idempotency-key") or ""
-    if not key or len(key) > MAX_KEY or not key.isprintable():
-        error = "missing" if not key else "invalid"
-        raise BadRequest(
-            f"the Idempotency-Key header is required (1 to {MAX_KEY} printable characters)",
-            [{"field": "Idempotency-Key", "error": error}],
-        )
+    key = idempotency_key(request.headers.get("idempotency-key"))
     try:
         body = AdjustmentIn.model_validate_json(request.raw_body or b"")
     except ValidationError as exc:
@@ -175,7 +169,6 @@ def redeem_points(customer_id: str) -> Response:
     entry (its code, or the store credit's amount)."""
     from pydantic import ValidationError
 
-    from chalicelib.domain.loyalty.adjust import MAX_KEY
     from chalicelib.domain.loyalty.ledger import entry_json
     from chalicelib.domain.loyalty.redeem import RedeemIn
     from chalicelib.domain.models import now_utc
@@ -184,16 +177,24 @@ def redeem_points(customer_id: str) -> Response:
     ws = workspace_id()
     logger.append_keys(customer_id=customer_id)
     request = bp.current_request
-    key = request.headers.get("idempotency-key") or ""
-    if not key or len(key) > MAX_KEY or not key.isprintable():
-        error = "missing" if not key else "invalid"
-        raise BadRequest(
-            f"the Idempotency-Key header is required (1 to {MAX_KEY} printable characters)",
-            [{"field": "Idempotency-Key", "error": error}],
-        )
+    key = idempotency_key(request.headers.get("idempotency-key"))
     try:
         body = RedeemIn.model_validate_json(request.raw_body or b"")
     except ValidationError as exc:
         raise BadRequest("invalid redemption", field_errors(exc)) from exc
     entry = container().points_redemptions.redeem(ws, customer_id, body, key, now_utc())
     return json_response(entry_json(entry), 200)
+
+
+def idempotency_key(header: str | None) -> str:
+    """The `Idempotency-Key` header a points write requires: 1 to MAX_KEY printable characters."""
+    from chalicelib.domain.loyalty.adjust import MAX_KEY
+
+    key = header or ""
+    if not key or len(key) > MAX_KEY or not key.isprintable():
+        error = "missing" if not key else "invalid"
+        raise BadRequest(
+            f"the Idempotency-Key header is required (1 to {MAX_KEY} printable characters)",
+            [{"field": "Idempotency-Key", "error": error}],
+        )
+    return key
