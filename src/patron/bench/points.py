@@ -96,15 +96,15 @@ class LabelledLedger:
                 self.written[kind] += 1
         return done
 
-    def earn(self, entry: Any) -> bool:
-        return self._run(entry.key.kind, self.ledger.earn, entry)
+    def earn(self, entry: Any, list_lots: bool = True) -> bool:
+        return self._run(entry.key.kind, self.ledger.earn, entry, list_lots)
 
     def reverse(self, earning: Any, reversal: Any, refunded: Decimal, reversed_points: int) -> bool:
         return self._run(reversal.key.kind, self.ledger.reverse, earning, reversal, refunded, reversed_points)
 
-    def adjust(self, entry: Any) -> bool:
+    def adjust(self, entry: Any, list_lots: bool = True) -> bool:
         kind = "expiry" if entry.key.external_id.startswith("expire-") else entry.key.kind
-        return self._run(kind, self.ledger.adjust, entry)
+        return self._run(kind, self.ledger.adjust, entry, list_lots)
 
 
 def expire_by_adjustment(
