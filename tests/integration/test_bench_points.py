@@ -30,13 +30,16 @@ def test_the_points_bench_keeps_every_ledger_exact_under_eight_redeemers():
     assert result["redemptions_attempted"] == 48 and result["redemptions_succeeded"] > 0
     assert result["redemptions_errors"] == 0
     assert result["ledger_entries"] == result["points_events"] > 24
+    # And the real sweep ran under the lots policy, a day further each time
+    assert result["expiry"] == "lots" and result["expiry_sweeps"] > 0
     # And each kind of event is billed as DynamoDB bills it: an earning's transaction of three
-    # items (entry, balance, order pointer), an expiry's (adjustment's) of two, twice each, and
-    # a write whose condition failed (a redeemer took the lot first) billed on top; an
+    # items (entry, balance, order pointer), an expiry's of two, twice each, and a write whose
+    # condition failed (a redeemer took the lot first) billed on top; with expiry on, an
     # earning also puts its lot-day bucket (1 unit, docs/loyalty.md#expiry)
     kinds = result["by_kind"]
     assert kinds["earn"]["wcu_per_event"] == 7.0 and kinds["earn"]["failed_writes"] == 0
-    expiry = kinds["expiry"]
+    expiry = kinds.get("expire", {"events": 0, "wcu": 0, "failed_writes": 0})
+    assert expiry["events"] == result["lots_expired"]
     assert (
         expiry["wcu"] == 4 * expiry["events"]
         if not expiry["failed_writes"]
@@ -48,6 +51,17 @@ def test_the_points_bench_keeps_every_ledger_exact_under_eight_redeemers():
     landed = total - sum(k["failed_wcu"] for k in kinds.values())
     assert result["wcu_per_points_event_written"] == round(landed / result["points_events"], 3)
     assert all(k["failed_wcu"] >= 2 * k["failed_writes"] for k in kinds.values())
+
+
+def test_without_expiry_an_earning_puts_no_lot_day_bucket():
+    from patron.bench.points import run
+
+    # When the bench runs tiny in a workspace whose expiry policy is none
+    result = run(redeemers=2, customers=1, orders=6, attempts=4, seed=1, expiry="none")
+    # Then no sweep ran, and an earning costs its transaction of three items only (6 units)
+    assert result["expiry_sweeps"] == 0 and "expire" not in result["by_kind"]
+    assert result["by_kind"]["earn"]["wcu_per_event"] == 6.0
+    assert (result["overdrafts"], result["ledger_mismatches"], result["duplicate_entries"]) == (0, 0, 0)
 
 
 def _earning(points: int = 100) -> LedgerEntry:

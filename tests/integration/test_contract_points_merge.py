@@ -153,3 +153,17 @@ def test_earnings_racing_the_transfer_each_land_once_and_no_point_is_lost(ledger
     entries = ledger.entries(WS, X, 100, None)[0] + ledger.entries(WS, S, 100, None)[0]
     assert sum(e.points for e in entries) == kept.total
     assert sorted(e.key.external_id for e in entries if e.key.kind == EARN) == [f"s1.{n}" for n in range(9)]
+
+
+def test_with_expiry_on_a_transfer_lists_the_survivor_under_the_moved_lots_days(ledger):
+    from tests.unit.points_orders import Settings, on
+
+    # Given X's lot of LOT, earned while expiry was off (no bucket), and a workspace now
+    # expiring by lots
+    ledger.earn(earning(X, 100, "s1.1", LOT), False)
+    assert list(ledger.customers_with_lot(WS, LOT)) == []
+    workspaces = Settings(replace(on(), expiry="lots", expiry_days=30))
+    # When X is transferred to S
+    assert LedgerMerges(ledger, workspaces).transfer(WS, X, S, AT) is not None
+    # Then S is listed under the moved lot's day: that day's sweep finds the lot on S
+    assert list(ledger.customers_with_lot(WS, LOT)) == [S]

@@ -58,6 +58,8 @@ def test_the_profile_shows_pending_then_available_points_and_the_tier(stage, ws,
         "pending": entry["points"],
         "debt": 0,
         "next_available_on": lot_day.isoformat(),
+        "expiring_within_30": 0,  # expiry off (the default): nothing expires
+        "next_expiry_on": None,
     }
     assert after["points"]["available"] == entry["points"] and after["points"]["pending"] == 0
     assert loyalty["tier"]["name"] == "silver" and loyalty["tier"]["since"]

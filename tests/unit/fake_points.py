@@ -41,10 +41,13 @@ class FakePointsLedger:
         )
         if is_activity(entry):
             self.last_activity[(entry.workspace_id, entry.customer_id)] = entry.at
-        for day, n in entry.lots:
-            if n > 0:
-                self.lot_days.setdefault((entry.workspace_id, day), set()).add(entry.customer_id)
         return True
+
+    def _list(self, entry: LedgerEntry, list_lots: bool) -> None:
+        """The lot-day buckets of the lots a credit adds to (as the adapter: not for a transfer)."""
+        for day, n in entry.lots if list_lots else ():
+            if n > 0:
+                self.mark_lot_day(entry.workspace_id, entry.customer_id, day)
 
     def mark_lot_day(self, workspace_id: str, customer_id: str, day: date) -> None:
         self.lot_days.setdefault((workspace_id, day), set()).add(customer_id)
@@ -73,8 +76,9 @@ class FakePointsLedger:
             else self.entry(workspace_id, customer_id, EntryKey("order", order_id, EARN))
         )
 
-    def earn(self, entry: LedgerEntry) -> bool:
+    def earn(self, entry: LedgerEntry, list_lots: bool = True) -> bool:
         entry = with_credit_lot(entry)
+        self._list(entry, list_lots)
         with self.lock:
             ledger = self.ledgers.setdefault((entry.workspace_id, entry.customer_id), {})
             if entry.key in ledger or not self._add(entry):
@@ -104,8 +108,9 @@ class FakePointsLedger:
             into[reversal.key] = reversal
             return True
 
-    def adjust(self, entry: LedgerEntry) -> bool:
+    def adjust(self, entry: LedgerEntry, list_lots: bool = True) -> bool:
         entry = with_credit_lot(entry)
+        self._list(entry, list_lots)
         with self.lock:  # the contract's concurrent spends: one check-and-write at a time
             ledger = self.ledgers.setdefault((entry.workspace_id, entry.customer_id), {})
             if entry.key in ledger or not self._add(entry):
@@ -153,7 +158,7 @@ class FakePointsLedger:
 
     _cap_lock = threading.Lock()  # its own (earn may take self.lock): check, count and write at once
 
-    def earn_capped(self, entry: LedgerEntry, cap: CapCounter) -> bool:
+    def earn_capped(self, entry: LedgerEntry, cap: CapCounter, list_lots: bool = True) -> bool:
         with self._cap_lock:
             counts: dict[tuple[str, str, str, str], int] = self.__dict__.setdefault("cap_counts", {})
             counted = (entry.workspace_id, entry.customer_id, cap.action, cap.period_key)
@@ -161,7 +166,7 @@ class FakePointsLedger:
                 return False
             if counts.get(counted, 0) >= cap.max:
                 return False
-            if not self.earn(entry):  # (a closed balance: nothing written, nothing counted)
+            if not self.earn(entry, list_lots):  # (a closed balance: nothing written, nothing counted)
                 return False
             counts[counted] = counts.get(counted, 0) + 1
             return True

@@ -6,7 +6,7 @@ Balances and tiers are read a page of the walk at a time (one batch each)."""
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -33,14 +33,6 @@ NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)  # the report's end: "today" for 
 OLD = datetime(2025, 12, 1, 9, 0, tzinfo=UTC)  # lot 2026-01-01: expires 2027-01-01, within 30 days
 MID = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)  # lot 2026-07-02: expires 2027-07-02
 RECENT = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # lot 2026-12-31: pending today
-
-
-@dataclass(frozen=True)
-class ExpiringRules(LoyaltyRules):
-    """The rules with lot expiry (the expiry rules' fields, `expiry` and `expiry_days`)."""
-
-    expiry: str = "lots"
-    expiry_days: int = 365
 
 
 class Workspaces:
@@ -133,7 +125,9 @@ def ledger_sum(books: FakeLoyaltyBooks) -> int:
 )
 def test_the_liability_is_the_sum_of_the_ledgers_in_money_at_the_redemption_rate(currency, per_point, money):
     # Given customers pending, available (expiring), in debt, erased and without points
-    rules = ExpiringRules(enabled=True, redeem_value_per_point=Decimal(per_point))
+    rules = LoyaltyRules(
+        expiry="lots", expiry_days=365, enabled=True, redeem_value_per_point=Decimal(per_point)
+    )
     books, profiles = books_of_several_states(rules, currency)
     service = AnalyticsService(Walk(profiles), workspaces=Workspaces(currency, rules), loyalty=books)  # type: ignore[arg-type]
     # When the report is made
@@ -163,7 +157,7 @@ def test_the_liability_is_the_sum_of_the_ledgers_in_money_at_the_redemption_rate
 
 def test_members_and_non_members_by_tier_count_customers_revenue_and_orders():
     # Given a gold member, two members without a tier and a guest
-    rules = ExpiringRules(enabled=True)
+    rules = LoyaltyRules(expiry="lots", expiry_days=365, enabled=True)
     books, profiles = books_of_several_states(rules, "EUR")
     service = AnalyticsService(Walk(profiles), workspaces=Workspaces("EUR", rules), loyalty=books)  # type: ignore[arg-type]
     # When the report is made over the year to NOW (OLD is before it)
@@ -188,7 +182,9 @@ def test_members_and_non_members_by_tier_count_customers_revenue_and_orders():
 
 def test_no_loyalty_section_while_the_programme_is_off():
     # Given a workspace with points, whose programme is then switched off
-    books, profiles = books_of_several_states(ExpiringRules(enabled=True), "EUR")
+    books, profiles = books_of_several_states(
+        LoyaltyRules(expiry="lots", expiry_days=365, enabled=True), "EUR"
+    )
     service = AnalyticsService(Walk(profiles), workspaces=Workspaces("EUR", LoyaltyRules()), loyalty=books)  # type: ignore[arg-type]
     # When the report is made
     report = service.report(WS, None, NOW)
@@ -200,8 +196,9 @@ def test_only_lot_expiry_gives_expiring_points():
     # Given the rules without expiry, with lot expiry, and with inactivity expiry
     # Then only lot expiry names the lots' lifetime
     assert lot_days(LoyaltyRules()) is None
-    assert lot_days(ExpiringRules()) == 365
-    assert lot_days(ExpiringRules(expiry="inactivity")) is None
+    assert lot_days(LoyaltyRules(expiry="lots", expiry_days=365)) == 365
+    assert lot_days(LoyaltyRules(expiry="lots", expiry_days=30)) == 30
+    assert lot_days(LoyaltyRules(expiry="inactivity", expiry_days=365)) is None
 
 
 @settings(max_examples=40, deadline=None)
@@ -219,7 +216,7 @@ def test_only_lot_expiry_gives_expiring_points():
 )
 def test_any_history_in_any_order_gives_a_liability_equal_to_the_ledgers(steps):
     # Given any interleaving of earnings (old or recent), refunds, spends and erasures, any replayed
-    rules = ExpiringRules(enabled=True)
+    rules = LoyaltyRules(expiry="lots", expiry_days=365, enabled=True)
     eraser = FakePointsTally()
     books = FakeLoyaltyBooks(eraser=eraser)
     workspaces = Workspaces("EUR", rules)
@@ -255,7 +252,9 @@ def test_any_history_in_any_order_gives_a_liability_equal_to_the_ledgers(steps):
 
 def test_the_liability_alone_is_the_report_s_section_and_refused_while_off():
     # Given the customers of several states
-    rules = ExpiringRules(enabled=True, redeem_value_per_point=Decimal("0.0133"))
+    rules = LoyaltyRules(
+        expiry="lots", expiry_days=365, enabled=True, redeem_value_per_point=Decimal("0.0133")
+    )
     books, profiles = books_of_several_states(rules, "EUR")
     service = AnalyticsService(Walk(profiles), workspaces=Workspaces("EUR", rules), loyalty=books)  # type: ignore[arg-type]
     # When the liability is asked alone, and the whole report
@@ -271,7 +270,7 @@ def test_the_liability_alone_is_the_report_s_section_and_refused_while_off():
 
 def test_a_report_to_the_calendar_s_end_counts_the_expiring_points():
     # Given the customers of several states, and a report to the last day there is
-    rules = ExpiringRules(enabled=True)
+    rules = LoyaltyRules(expiry="lots", expiry_days=365, enabled=True)
     books, profiles = books_of_several_states(rules, "EUR")
     service = AnalyticsService(Walk(profiles), workspaces=Workspaces("EUR", rules), loyalty=books)  # type: ignore[arg-type]
     end = datetime(9999, 12, 31, 23, 59, tzinfo=UTC)

@@ -210,11 +210,11 @@ class DynamoPointsLedger:
         update["ConditionExpression"] = " AND ".join(["attribute_not_exists(#into)", *conds])
         return {"Update": update}
 
-    def _mark_lots(self, entry: LedgerEntry) -> None:
+    def _mark_lots(self, entry: LedgerEntry, list_lots: bool) -> None:
         """Puts the lot-day bucket of each lot the entry adds to, just before its transaction
         (1 write unit each; in the transaction it would cost 2): idempotent, and harmless when
         the transaction then fails (the sweep finds no lot there)."""
-        for day, change in entry.lots:
+        for day, change in entry.lots if list_lots else ():
             if change > 0:
                 self.mark_lot_day(entry.workspace_id, entry.customer_id, day)
 
@@ -273,9 +273,9 @@ class DynamoPointsLedger:
             return None
         return self.entry(workspace_id, str(pointer["cid"]), EntryKey("order", order_id, EARN))
 
-    def earn(self, entry: LedgerEntry) -> bool:
+    def earn(self, entry: LedgerEntry, list_lots: bool = True) -> bool:
         entry = with_credit_lot(entry)
-        self._mark_lots(entry)
+        self._mark_lots(entry, list_lots)
         actions = [self._put_new(entry), self._balance_add(entry)]
         if entry.key.kind == EARN and entry.order_id:
             pointer = {
@@ -313,9 +313,9 @@ class DynamoPointsLedger:
             actions.append(self._balance_add(reversal))
         return self._transact(actions)
 
-    def adjust(self, entry: LedgerEntry) -> bool:
+    def adjust(self, entry: LedgerEntry, list_lots: bool = True) -> bool:
         entry = with_credit_lot(entry)
-        self._mark_lots(entry)
+        self._mark_lots(entry, list_lots)
         return self._transact([self._put_new(entry), self._balance_add(entry)])
 
     def transfer(self, out: LedgerEntry, into: LedgerEntry, read: PointsBalance) -> bool:
@@ -365,7 +365,7 @@ class DynamoPointsLedger:
         last = response.get("LastEvaluatedKey")
         return entries, (last["sk"]["S"] if last else None)
 
-    def earn_capped(self, entry: LedgerEntry, cap: CapCounter) -> bool:
+    def earn_capped(self, entry: LedgerEntry, cap: CapCounter, list_lots: bool = True) -> bool:
         """As `earn` (a bonus: no order pointer), with the cap's counter moved in the same
         transaction: `ADD n :1` only while `n < max` (docs/data-model.md#points-ledger)."""
         entry = with_credit_lot(entry)
@@ -385,5 +385,5 @@ class DynamoPointsLedger:
                 },
             }
         }
-        self._mark_lots(entry)
+        self._mark_lots(entry, list_lots)
         return self._transact([self._put_new(entry), self._balance_add(entry), counter])

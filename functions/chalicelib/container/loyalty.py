@@ -161,4 +161,4 @@ class LoyaltyServices(Adapters):
         """Merged profiles' balances moved to the survivor (docs/loyalty.md#merged-profiles-one-balance)."""
         from chalicelib.domain.loyalty.merge import LedgerMerges
 
-        return LedgerMerges(ledger=self.points_ledger)
+        return LedgerMerges(ledger=self.points_ledger, workspaces=self.workspaces)

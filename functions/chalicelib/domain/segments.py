@@ -26,7 +26,7 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -120,7 +120,9 @@ FUNCTIONS: dict[str, str] = {
     "bought_category": "bought in any of these categories",
     "bought_from_source": "ordered from any of these sources",
     "used_channel": "ordered through any of these channels (web, pos, app, ...)",
+    "points_expiring_within": "points expiring within N days: points_expiring_within(30) >= 100",
 }
+MEASURES = frozenset({"points_expiring_within"})  # a number of one whole-days argument, compared
 OPERATORS = ("=", "!=", "<", "<=", ">", ">=")
 
 
@@ -152,6 +154,8 @@ class Call(_Node):
     kind: Literal["call"] = "call"
     function: str
     args: tuple[str, ...] = Field(min_length=1)
+    op: Literal["=", "!=", "<", "<=", ">", ">="] | None = None  # a measure's comparison
+    value: Decimal | None = None
 
 
 class And(_Node):
@@ -303,11 +307,23 @@ class _Parser:
             args.append(_unquote(arg.text) if arg.kind == "string" else arg.text)
             separator = self.take()
             if separator.kind == "rparen":
-                return Call(function=name, args=tuple(args))
+                call = Call(function=name, args=tuple(args))
+                return self.measure(call, token) if name in MEASURES else call
             if separator.kind != "comma":
                 raise SegmentSyntaxError(
                     "expected ',' or ')'", separator.position, separator.text, [",", ")"]
                 )
+
+    def measure(self, call: Call, token: Token) -> Call:
+        """`points_expiring_within(days) >= n`: one whole number of days, then a comparison."""
+        if len(call.args) != 1 or not call.args[0].isdigit() or int(call.args[0]) > 3660:
+            raise SegmentSyntaxError(f"{call.function} takes whole days", token.position, token.text)
+        op = self.take()
+        if op.kind != "op":
+            raise SegmentSyntaxError("expected a comparison", op.position, op.text, list(OPERATORS))
+        if (literal := self.take()).kind != "number":
+            raise SegmentSyntaxError("expected a number", literal.position, literal.text)
+        return call.model_copy(update={"op": op.text, "value": Decimal(literal.text)})
 
     def comparison(self, name: str, token: Token) -> Compare:
         spec = FIELDS.get(name)
@@ -381,6 +397,8 @@ def to_text(condition: Condition) -> str:
         else:
             shown = "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
         return f"{condition.field} {condition.op} {shown}"
+    if isinstance(condition, Call) and condition.op is not None:
+        return f"{condition.function}({condition.args[0]}) {condition.op} {condition.value}"
     if isinstance(condition, Call):
         args = ", ".join("'" + a.replace("\\", "\\\\").replace("'", "\\'") + "'" for a in condition.args)
         return f"{condition.function}({args})"
@@ -412,6 +430,7 @@ class Facts:
     projection: Callable[[int], dict[str, Any]] | None = None
     # when pending points become available (the points fields change by time alone then)
     points_changes: tuple[datetime, ...] = ()
+    expiring: tuple[tuple[date, int], ...] = ()  # (the day they expire, available points)
 
 
 @dataclass(frozen=True)
@@ -423,6 +442,7 @@ class LoyaltyFacts:
     tier: str | None = None
     tier_since: datetime | None = None
     points_changes: tuple[datetime, ...] = ()  # the starts of the days pending lots become available
+    expiring: tuple[tuple[date, int], ...] = ()  # (the day they expire, points): lots.expiry_schedule
 
 
 def with_loyalty(facts: Facts, loyalty: LoyaltyFacts) -> Facts:
@@ -433,11 +453,23 @@ def with_loyalty(facts: Facts, loyalty: LoyaltyFacts) -> Facts:
         "tier": loyalty.tier or "",
     }
     times = {**(facts.times or {}), "tier_since": loyalty.tier_since if loyalty.tier else None}
-    return replace(facts, values=values, times=times, points_changes=loyalty.points_changes)
+    return replace(
+        facts, values=values, times=times, points_changes=loyalty.points_changes, expiring=loyalty.expiring
+    )
 
 
 def uses_loyalty(condition: Condition) -> bool:
-    return bool(fields_used(condition) & LOYALTY_FIELDS)
+    return bool(fields_used(condition) & (LOYALTY_FIELDS | MEASURES))
+
+
+def _expiring(condition: Call, facts: Facts, now: datetime, flips: list[datetime]) -> bool:
+    """Available points (at most the balance) expiring by today + days; rechecked as each enters."""
+    days = timedelta(days=int(condition.args[0]))
+    within = sum(n for day, n in facts.expiring if day <= now.astimezone(UTC).date() + days)
+    flips.extend([datetime.combine(d - days, time(0), tzinfo=UTC) for d, _ in facts.expiring])
+    flips.extend(facts.points_changes)
+    value = Decimal(min(within, facts.values.get("points_balance", 0)))
+    return _compare(condition.op or "=", value, condition.value)
 
 
 DECAY_HORIZON_DAYS = 180  # a model-score condition is rechecked at least this often
@@ -527,6 +559,8 @@ def _eval(condition: Condition, facts: Facts, now: datetime, flips: list[datetim
             # (a flip past the end of the calendar never comes)
             flips.extend(t for k in (bound, bound + 1) if k >= 0 and (t := later(stamp, span(k))) is not None)
         return _compare(condition.op, days, condition.value)
+    if isinstance(condition, Call) and condition.op is not None:
+        return _expiring(condition, facts, now, flips)
     if isinstance(condition, Call):
         pool = {
             "bought_product": facts.products,
@@ -561,5 +595,6 @@ def is_time_based(condition: Condition) -> bool:
         "rfm_group",
         "points_balance",
         "points_pending",
+        "points_expiring_within",
     }
     return bool(fields_used(condition) & time_fields)

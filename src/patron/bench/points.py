@@ -9,9 +9,12 @@ the main thread feeds live orders through the ingest consumer's points step
 state and the customer its profile write named): paid, partly refunded (once or twice),
 cancelled. Every state is delivered 3 times; the first delivery of each state comes in
 version order (as the stream gives an item's records), the two replays at any later point,
-so an older state is often replayed after a newer one. Between orders an expiry sweep takes
-points: `EXPIRY_SWEEP` (a negative adjustment until the expiry sweep lands; the lead wires the
-real sweep there). Each redemption key is replayed once.
+so an older state is often replayed after a newer one. Between orders the real expiry sweep
+(`PointsExpiry.expire`, domain/loyalty/expiry.py) runs under the `lots` policy with a short
+`expiry_days` (`EXPIRY_DAYS`), one sweep day further each time, from 15 days before the
+redemptions' day up to it: the lots of the oldest orders expire while the redeemers spend
+from them (`--expiry none`: no sweep, no lot-day buckets). Each redemption key is replayed
+once.
 
 Figures (all from the ledger as stored at the end, read through uncounted clients):
 
@@ -28,7 +31,7 @@ Figures (all from the ledger as stored at the end, read through uncounted client
   and entries beyond the distinct ones written; must be 0;
 - `wcu_per_points_event`: DynamoDB write units (bench/capacity.py: transactions double,
   failed conditions billed) of the ledger's writes, over the entries written; `by_kind` the
-  same per event kind (earn, reverse, cancel, redeem, expiry), with the writes whose
+  same per event kind (earn, reverse, cancel, redeem, expire), with the writes whose
   condition failed (a concurrent spender took the lot first: read again) and their units;
   `wcu_per_points_event_written` without those.
 """
@@ -50,6 +53,8 @@ NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 WINDOW_DAYS = 14  # the return window: the last two weeks' orders are pending
 SOURCE = "s1"
 DELIVERIES = 3  # each state of an order, delivered this many times
+EXPIRY_DAYS = 30  # each lot expires 30 days after its day: the oldest orders' lots, in the run
+SWEEP_FROM = 15  # the first sweep's day: this many days before NOW (lots of NOW - 45 .. NOW - 30)
 
 
 @contextmanager
@@ -96,36 +101,14 @@ class LabelledLedger:
                 self.written[kind] += 1
         return done
 
-    def earn(self, entry: Any) -> bool:
-        return self._run(entry.key.kind, self.ledger.earn, entry)
+    def earn(self, entry: Any, list_lots: bool = True) -> bool:
+        return self._run(entry.key.kind, self.ledger.earn, entry, list_lots)
 
     def reverse(self, earning: Any, reversal: Any, refunded: Decimal, reversed_points: int) -> bool:
         return self._run(reversal.key.kind, self.ledger.reverse, earning, reversal, refunded, reversed_points)
 
-    def adjust(self, entry: Any) -> bool:
-        kind = "expiry" if entry.key.external_id.startswith("expire-") else entry.key.kind
-        return self._run(kind, self.ledger.adjust, entry)
-
-
-def expire_by_adjustment(
-    container: Any, workspace_id: str, customer_id: str, n: int, rng: random.Random
-) -> bool:
-    """The expiry sweep's stand-in: a negative adjustment of a few points (refused when they are
-    not available). Replace `EXPIRY_SWEEP` with the real sweep once it is on main."""
-    from chalicelib.domain.enrolment import Actor
-    from chalicelib.domain.loyalty.adjust import AdjustmentIn, PointsRefused
-
-    body = AdjustmentIn(points=-rng.randint(5, 40), reason="expiry sweep (bench stand-in)")
-    try:
-        container.points_adjustments.adjust(
-            workspace_id, customer_id, body, f"expire-{n}", Actor("cli", "bench"), NOW
-        )
-    except PointsRefused:
-        return False
-    return True
-
-
-EXPIRY_SWEEP: Callable[[Any, str, str, int, random.Random], bool] = expire_by_adjustment
+    def adjust(self, entry: Any, list_lots: bool = True) -> bool:
+        return self._run(entry.key.kind, self.ledger.adjust, entry, list_lots)
 
 
 def order_states(workspace_id: str, customer_id: str, n: int, rng: random.Random) -> list[Any]:
@@ -246,7 +229,12 @@ def _check(ledger: Any, workspace_id: str, customers: list[str]) -> dict[str, An
 
 
 def run(
-    redeemers: int = 8, customers: int = 4, orders: int = 60, attempts: int = 128, seed: int = 5
+    redeemers: int = 8,
+    customers: int = 4,
+    orders: int = 60,
+    attempts: int = 128,
+    seed: int = 5,
+    expiry: str = "lots",
 ) -> dict[str, Any]:
     from moto import mock_aws
 
@@ -271,7 +259,12 @@ def run(
         ws = harness.create_workspace("Bench Points", "USD")
         wid = ws.workspace_id
         rules = LoyaltyRules(
-            enabled=True, return_window_days=WINDOW_DAYS, redeem_as="store_credit", redeem_min_points=1
+            enabled=True,
+            return_window_days=WINDOW_DAYS,
+            redeem_as="store_credit",
+            redeem_min_points=1,
+            expiry=expiry,
+            expiry_days=EXPIRY_DAYS,
         )
         harness.container.workspaces.set_loyalty(wid, rules)
         people = [customer(n) for n in range(customers)]
@@ -289,7 +282,8 @@ def run(
         feed = deliveries(states, rng)
         seen: set[int] = set()
         replay_writes = 0
-        expiry = {"swept": 0, "refused": 0}
+        swept = {"sweeps": 0, "lots_expired": 0, "points_expired": 0}
+        sweep_day = [NOW.date() - timedelta(days=SWEEP_FROM)]
 
         def deliver(upto: int) -> None:
             nonlocal replay_writes
@@ -299,10 +293,12 @@ def run(
                 if delivery in seen:
                     replay_writes += len(written)
                 seen.add(delivery)
-                if rng.random() < 0.08:
-                    n = expiry["swept"] + expiry["refused"]
-                    swept = EXPIRY_SWEEP(container, wid, rng.choice(cids), n, rng)
-                    expiry["swept" if swept else "refused"] += 1
+                if rng.random() < 0.08 and expiry != "none":  # the daily sweep, a day further
+                    result = container.points_expiry.expire(wid, sweep_day[0])
+                    sweep_day[0] = min(sweep_day[0] + timedelta(days=1), NOW.date())
+                    swept["sweeps"] += 1
+                    swept["lots_expired"] += result["lots_expired"]
+                    swept["points_expired"] += result["points_expired"]
 
         deliver(upto=len(feed) * 2 // 3)  # a third first: balances to redeem from
         outcomes: Counter[str] = Counter()
@@ -375,8 +371,11 @@ def run(
         "redemptions_refused": outcomes["refused"],
         "redemptions_conflicted": outcomes["conflicted"],
         "redemptions_errors": outcomes["errors"],
-        "expiry_sweeps": expiry["swept"],
-        "expiry_refused": expiry["refused"],
+        "expiry": expiry,
+        "expiry_days": EXPIRY_DAYS,
+        "expiry_sweeps": swept["sweeps"],
+        "lots_expired": swept["lots_expired"],
+        "points_expired": swept["points_expired"],
         "overdrafts": checked["overdrafts"] + seen_overdrafts[0],
         "ledger_mismatches": checked["ledger_mismatches"],
         "duplicate_entries": duplicates,

@@ -108,12 +108,23 @@ def campaign(recipients: int, seed: int, as_json: bool) -> None:
 @click.option("--orders", type=int, default=60, show_default=True, help="live orders, some refunded")
 @click.option("--attempts", type=int, default=128, show_default=True, help="redemptions asked in all")
 @click.option("--seed", type=int, default=5, show_default=True, help="seed of the simulation")
+@click.option(
+    "--expiry",
+    type=click.Choice(["lots", "none"]),
+    default="lots",
+    show_default=True,
+    help="the workspace's expiry policy (lots: the real sweep runs; none: no lot-day buckets)",
+)
 @json_option
-def points(redeemers: int, customers: int, orders: int, attempts: int, seed: int, as_json: bool) -> None:
+def points(
+    redeemers: int, customers: int, orders: int, attempts: int, seed: int, expiry: str, as_json: bool
+) -> None:
     """Concurrent redeemers on shared balances: overdrafts, ledger mismatches, duplicates, WCU per event."""
     from patron.bench.points import run
 
-    result = run(redeemers=redeemers, customers=customers, orders=orders, attempts=attempts, seed=seed)
+    result = run(
+        redeemers=redeemers, customers=customers, orders=orders, attempts=attempts, seed=seed, expiry=expiry
+    )
     print_json(result, compact=as_json)
 
 

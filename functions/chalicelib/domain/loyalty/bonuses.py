@@ -96,7 +96,7 @@ class PointsActions:
             LedgerEntry(workspace_id=workspace_id, customer_id=cid, key=key, points=points, at=now)
         )
         cap = cap_counter(body.action, settings.loyalty.caps.get(body.action), now)
-        written = self._write(entry, cap)
+        written = self._write(entry, cap, settings.loyalty.expiry != "none")
         if written is not None:
             return written
         stored = self.ledger.entry(workspace_id, cid, key)  # written meanwhile, or over the cap
@@ -124,13 +124,19 @@ class PointsActions:
         entry = with_credit_lot(
             LedgerEntry(workspace_id=workspace_id, customer_id=customer_id, key=key, points=points, at=at)
         )
-        return self._write(entry, cap_counter(action, settings.loyalty.caps.get(action), at))
+        cap = cap_counter(action, settings.loyalty.caps.get(action), at)
+        return self._write(entry, cap, settings.loyalty.expiry != "none")
 
-    def _write(self, entry: LedgerEntry, cap: CapCounter | None) -> LedgerEntry | None:
+    def _write(self, entry: LedgerEntry, cap: CapCounter | None, list_lots: bool) -> LedgerEntry | None:
         """The entry as written, or None (written before, over its cap); a balance a merge
-        closed meanwhile: on the survivor's (domain/loyalty/merge.py)."""
+        closed meanwhile: on the survivor's (domain/loyalty/merge.py). Its lot day is listed
+        only when the workspace expires points (`list_lots`)."""
         for _ in range(HOPS):
-            if self.ledger.earn(entry) if cap is None else self.ledger.earn_capped(entry, cap):
+            if (
+                self.ledger.earn(entry, list_lots)
+                if cap is None
+                else self.ledger.earn_capped(entry, cap, list_lots)
+            ):
                 return entry
             ids, _ = open_balance(self.ledger, entry.workspace_id, entry.customer_id)
             if ids[-1] == entry.customer_id or self.ledger.entry(entry.workspace_id, ids[-1], entry.key):

@@ -120,7 +120,7 @@ class PointsService:
                     currency=snap.currency,
                     available_on=available_on(paid_at, settings.loyalty.return_window_days),
                 )
-                earning = self._earn(entry, written)
+                earning = self._earn(entry, written, settings.loyalty.expiry != "none")
         if earning is None:
             return written
         for refund in sorted(order.refunds, key=lambda r: r.refund_id):
@@ -133,11 +133,12 @@ class PointsService:
                 written.append(got)
         return written
 
-    def _earn(self, entry: LedgerEntry, written: list[LedgerEntry]) -> LedgerEntry | None:
+    def _earn(self, entry: LedgerEntry, written: list[LedgerEntry], list_lots: bool) -> LedgerEntry | None:
         """The order's earning: written now (on the customer's balance, or where a merge
-        moved it), or by another delivery of the order meanwhile."""
+        moved it), or by another delivery of the order meanwhile. Its lot day is listed
+        only when the workspace expires points (`list_lots`: docs/loyalty.md#expiry)."""
         for _ in range(ATTEMPTS):
-            if self.ledger.earn(entry):
+            if self.ledger.earn(entry, list_lots):
                 written.append(entry)
                 return entry  # as stored: nothing reversed yet
             earning = self.ledger.earning_of(entry.workspace_id, entry.order_id or "")

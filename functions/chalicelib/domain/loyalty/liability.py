@@ -168,6 +168,4 @@ def lot_days(rules: LoyaltyRules) -> int | None:
     """Days after which each lot expires, when the workspace expires points by lots
     (`expiry` "lots", `expiry_days`); None otherwise (no expiry, or by inactivity: its
     deadline is the customer's last activity, not a lot's day)."""
-    policy = getattr(rules, "expiry", "none")  # the expiry rules (docs/loyalty.md#expiry)
-    days = getattr(rules, "expiry_days", None)
-    return int(days) if policy == "lots" and isinstance(days, int) and days > 0 else None
+    return rules.expiry_days if rules.expiry == "lots" and rules.expiry_days > 0 else None

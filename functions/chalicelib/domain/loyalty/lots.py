@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, timedelta
 
-from chalicelib.domain.loyalty.model import LedgerEntry, Lots
+from chalicelib.domain.loyalty.model import LedgerEntry, Lots, PointsBalance
 
 
 def credit_day(entry: LedgerEntry) -> date:
@@ -95,3 +95,19 @@ def expiring_within(lots: Mapping[date, int], today: date, days: int, lot_days: 
     """Available points whose lot expires (`lot_days` after its day) within `days` of today."""
     last = today + timedelta(days=days)
     return sum(n for day, n in available_lots(lots, today).items() if day + timedelta(days=lot_days) <= last)
+
+
+def expiry_schedule(
+    balance: PointsBalance, today: date, policy: str, days: int
+) -> tuple[tuple[date, int], ...]:
+    """(the day they expire, points) of the points available today: under `lots` each lot
+    `days` after its day; under `inactivity` the whole available balance `days` after the
+    last activity's UTC day; nothing under `none` (docs/loyalty.md#expiry)."""
+    if policy == "lots":
+        return tuple(
+            (day + timedelta(days=days), n) for day, n in sorted(available_lots(balance.lots, today).items())
+        )
+    available = balance.view(today).available
+    if policy == "inactivity" and balance.last_activity is not None and available > 0:
+        return ((balance.last_activity.astimezone(UTC).date() + timedelta(days=days), available),)
+    return ()

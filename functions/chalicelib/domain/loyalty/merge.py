@@ -6,7 +6,9 @@ item, one transaction writes X's entry (`merge`, S, `transfer_out`: minus its to
 lots and debt), empties X's balance and closes it (`moved_to` = S; conditioned on every lot
 and the debt being exactly as read), and writes S's entry (`merge`, X, `transfer_in`) with
 the same total, lots (the same days: pending stays pending) and debt on S's balance. A
-replay finds X closed and does nothing; a lost race (X's balance moved) reads again.
+replay finds X closed and does nothing; a lost race (X's balance moved) reads again. When
+the workspace expires points, S is first listed under each moved lot's day (`mark_lot_day`,
+idempotent), so the sweep of that day finds the lot on S's balance.
 
 X's entries stay where they were written: an order's pointer still finds its earning in
 X. Every later write to X's balance fails on its closure, and the writer follows
@@ -28,7 +30,7 @@ from chalicelib.domain.loyalty.model import (
     LedgerEntry,
     PointsBalance,
 )
-from chalicelib.domain.loyalty.ports import MergeLedger, PointsLedger
+from chalicelib.domain.loyalty.ports import LoyaltySettings, MergeLedger, PointsLedger
 
 HOPS = 8  # merges chained X -> S -> T ...: at most this many closed balances followed
 ATTEMPTS = 5  # the merged-away balance moved between the read and the transfer: read again
@@ -50,8 +52,13 @@ def open_balance(
 
 
 class LedgerMerges:
-    def __init__(self, ledger: MergeLedger) -> None:
+    def __init__(self, ledger: MergeLedger, workspaces: LoyaltySettings | None = None) -> None:
         self.ledger = ledger
+        self.workspaces = workspaces  # the expiry policy: list the survivor under moved lots
+
+    def _expires(self, workspace_id: str) -> bool:
+        settings = self.workspaces.settings(workspace_id) if self.workspaces is not None else None
+        return settings is not None and settings.loyalty.expiry != "none"
 
     def on_profile(
         self, before: CustomerProfile | None, after: CustomerProfile, now: datetime
@@ -96,6 +103,10 @@ class LedgerMerges:
                 lots=lots,
                 debt=read.debt,
             )
+            if self._expires(workspace_id):  # before the transaction, as a credit's buckets
+                for day, n in lots:
+                    if n > 0:
+                        self.ledger.mark_lot_day(workspace_id, target, day)
             if self.ledger.transfer(out, into, read):
                 return into
         raise RuntimeError("the merged-away balance kept changing; the stream retries the record")

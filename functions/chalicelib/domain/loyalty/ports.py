@@ -28,12 +28,14 @@ class PointsLedger(Protocol):
         """An order's earning entry, whichever customer's ledger holds it."""
         ...
 
-    def earn(self, entry: LedgerEntry) -> bool:
+    def earn(self, entry: LedgerEntry, list_lots: bool = True) -> bool:
         """Writes the entry if its key is new (and the balance is open: no `moved_to`; so for
         every write below), adding its points to the balance and to its
         earned lot (its `lots`, else `available_on` or the day of `at`: any credit, an
         order's earning or a bonus), and, for an order's earning, its pointer from the order,
-        in one transaction; False (nothing written) when the key exists."""
+        in one transaction; False (nothing written) when the key exists. With `list_lots`
+        (the workspace expires points), first lists the customer under each lot day it adds
+        to (`mark_lot_day`; so `adjust` and `earn_capped`)."""
         ...
 
     def reverse(
@@ -46,7 +48,7 @@ class PointsLedger(Protocol):
         condition failed."""
         ...
 
-    def adjust(self, entry: LedgerEntry) -> bool:
+    def adjust(self, entry: LedgerEntry, list_lots: bool = True) -> bool:
         """Writes any other entry (an adjustment, a redemption, its give-back) if its key is
         new, adding its points to the balance and its `lots` / `debt` changes (a credit
         without lots: to its earned lot), in one transaction, each lot it takes from and the
@@ -119,6 +121,10 @@ class MergeLedger(PointsLedger, Protocol):
         (open): all or nothing. False when any condition failed."""
         ...
 
+    def mark_lot_day(self, workspace_id: str, customer_id: str, day: date) -> None:
+        """Lists the customer under `day` (idempotent): the survivor under a moved lot's day."""
+        ...
+
 
 class LoyaltySettings(Protocol):
     def settings(self, workspace_id: str) -> WorkspaceSettings | None: ...
@@ -133,7 +139,7 @@ class OrderPoints(Protocol):
 class BonusLedger(PointsLedger, Protocol):
     """The ledger as action bonuses write it: an entry counted against its cap."""
 
-    def earn_capped(self, entry: LedgerEntry, cap: CapCounter) -> bool:
+    def earn_capped(self, entry: LedgerEntry, cap: CapCounter, list_lots: bool = True) -> bool:
         """As `earn`, and in the same transaction adds 1 to the cap's counter, only while it
         is below `cap.max`: all or nothing. False (nothing written, nothing counted) when the
         key exists or the cap is reached."""

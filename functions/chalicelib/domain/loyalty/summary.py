@@ -10,9 +10,10 @@ items give segments their loyalty facts, and the ledger and tier audit the timel
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from chalicelib.domain.loyalty.lots import expiry_schedule
 from chalicelib.domain.loyalty.model import PointsBalance, day_start
 from chalicelib.domain.loyalty.ports import LoyaltyItems, LoyaltySettings, PointsLedger, TierStore
 from chalicelib.domain.loyalty.tiers import TierState
@@ -20,6 +21,7 @@ from chalicelib.domain.loyalty.views import LoyaltyEvent, LoyaltySummary, Points
 from chalicelib.domain.segments import LoyaltyFacts
 from chalicelib.domain.tier_rules import Tier, TierRules
 from chalicelib.domain.timemath import iso, now_utc
+from chalicelib.domain.workspace_settings import WorkspaceSettings
 
 # the template variables this module fills (domain/messaging/render.py lists them)
 TEMPLATE_VARIABLES = ("points", "points_pending", "tier", "tier_benefits")
@@ -36,12 +38,22 @@ ENTRY_TYPES = {
     "expire": "points_expired",
     "expiry": "points_expired",
 }
+EXPIRING_SOON = timedelta(days=30)  # the profile's `expiring_within_30`
 TIMELINE_PAGES = 2  # ledger pages of 100 read for the timeline (the newest 100 shown)
 TIMELINE_ENTRIES = 100
 
 
 def _stamp(at: datetime | None) -> str | None:
     return None if at is None else at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _schedule(
+    settings: WorkspaceSettings | None, balance: PointsBalance, day: date
+) -> tuple[tuple[date, int], ...]:
+    """When the available points expire under the workspace's policy (none while loyalty is off)."""
+    if settings is None or not settings.loyalty.enabled:
+        return ()
+    return expiry_schedule(balance, day, settings.loyalty.expiry, settings.loyalty.expiry_days)
 
 
 def benefits_text(tier: Tier | None) -> str:
@@ -90,11 +102,14 @@ class LoyaltySummaries:
         balance, state = self._items(workspace_id, customer_id, bool(settings.tiers.tiers))
         view = balance.view(day)
         ahead = sorted(d for d, n in balance.lots.items() if d > day and n > 0)
+        expiring = _schedule(settings, balance, day)
         points = PointsSummary(
             available=view.available,
             pending=view.pending,
             debt=view.debt,
             next_available_on=ahead[0].isoformat() if ahead else None,
+            expiring_within_30=min(view.available, sum(n for d, n in expiring if d <= day + EXPIRING_SOON)),
+            next_expiry_on=expiring[0][0].isoformat() if expiring else None,
         )
         if not settings.tiers.tiers:
             return settings.tiers, LoyaltySummary(points=points)
@@ -163,9 +178,10 @@ class LoyaltySummaries:
         return sorted(events, key=lambda e: e.at, reverse=True)
 
     def loyalty_facts(self, workspace_id: str, customer_id: str, at: datetime) -> LoyaltyFacts:
-        """What segments see (`points_balance`, `points_pending`, `tier`, `tier_since_days`)
-        at `at`, and the days pending lots become available (rechecks): the balance item,
-        and the tier state when the workspace has tiers."""
+        """What segments see (`points_balance`, `points_pending`, `tier`, `tier_since_days`,
+        `points_expiring_within(days)`: when the available points expire) at `at`, and the
+        days pending lots become available (rechecks): the balance item, and the tier state
+        when the workspace has tiers."""
         settings = self.workspaces.settings(workspace_id)
         day = at.astimezone(UTC).date()
         balance, state = self._items(workspace_id, customer_id, bool(settings and settings.tiers.tiers))
@@ -176,4 +192,5 @@ class LoyaltySummaries:
             tier=state.tier if state else None,
             tier_since=state.since if state else None,
             points_changes=tuple(day_start(d) for d, n in sorted(balance.lots.items()) if d > day and n > 0),
+            expiring=_schedule(settings, balance, day),
         )

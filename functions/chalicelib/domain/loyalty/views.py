@@ -13,6 +13,8 @@ class PointsSummary(BaseModel):
     pending: int  # earned, still inside the return window
     debt: int  # reversed after being spent: blocks redemption until earned back
     next_available_on: str | None = None  # the day the next pending points become available
+    expiring_within_30: int = 0  # available points expiring in the next 30 days (by the policy)
+    next_expiry_on: str | None = None  # the day the next available points expire (None: never)
 
 
 class TierSummary(BaseModel):
