@@ -179,15 +179,18 @@ def test_a_refund_reversed_twice(stage, ws):
     stage.drain()
     first = refund(1019283746011, "42.93", "2026-11-24T09:30:12-05:00")
     # When the refund webhook is delivered three times, and the order's partially refunded
-    # state (carrying that same refund) twice, before and after a day passes
+    # state (carrying that same refund) twice; then, a day late, the refund again and a
+    # later state of the order (fulfilled) still carrying it: the ledger sees it again
     refunded = order(updated_at="2026-11-24T09:31:00-05:00", financial_status="partially_refunded")
     refunded["refunds"] = [first]
     for n in range(2):
         deliver(stage, ws, "refunds/create", first, f"r-{n}")
         deliver(stage, ws, "orders/updated", refunded, f"u-{n}")
         stage.drain()
+    later = {**refunded, "updated_at": "2026-11-25T10:00:00-05:00", "fulfillment_status": "fulfilled"}
     with time_machine.travel(NOW + timedelta(days=1), tick=True):
         deliver(stage, ws, "refunds/create", first, "r-late")
+        deliver(stage, ws, "orders/updated", later, "u-late")
         stage.drain()
     # Then round(122 x 42.93 / 122) = 43 points are reversed once
     body = points(stage, ws, customer_of(stage, ws))
@@ -233,6 +236,7 @@ def test_expiry_that_collapses_balances(stage, ws, cli_on):
     stage.drain()
     before = points(stage, ws, jane)
     assert (before["total"], before["debt"]) == (80 + 64 - 43, 0)  # the debt is covered by the lots
+    assert stage.container.points_ledger.balance(ws.workspace_id, jane).debt == 43
     # When the sweep runs on the first lot's due day, then on the second's (each twice)
     swept = [
         json.loads(run("loyalty", "expire", "-w", ws.workspace_id, "--today", day).stdout)
