@@ -163,13 +163,19 @@ def test_a_refund_that_does_not_reverse_points(stage, ws):
     loyalty(stage, ws, points_per_unit=Decimal(2), return_window_days=14)
     deliver(stage, ws, "orders/create", order(), "c")
     stage.drain()
-    # When the store refunds 42.93 of it (refunds/create)
+    # When the store refunds 42.93 of it (refunds/create); and the refund of 20.00 of her
+    # second order, of 50.00, arrives before that order does
     deliver(stage, ws, "refunds/create", refund(1, "42.93", "2026-11-24T09:30:12-05:00"), "r")
+    early = refund(2, "20.00", "2026-11-25T10:00:00Z", order_id=704)
+    deliver(stage, ws, "refunds/create", early, "r-early")
     stage.drain()
-    # Then round(244 x 42.93 / 122) = 86 points are reversed; the balance is the ledger's sum
+    deliver(stage, ws, "orders/create", order(704, "2026-11-24T10:00:00Z", total_price="50.00"), "c-2")
+    stage.drain()
+    # Then round(244 x 42.93 / 122) = 86 points are reversed, and round(100 x 20 / 50) = 40
+    # of the second order's 100, whichever came first; the balance is the ledger's sum
     body = points(stage, ws, customer_of(stage, ws))
-    assert [e["points"] for e in body["entries"] if e["kind"] == "reverse"] == [-86]
-    assert body["total"] == sum(e["points"] for e in body["entries"]) == 244 - 86
+    assert sorted(e["points"] for e in body["entries"] if e["kind"] == "reverse") == [-86, -40]
+    assert body["total"] == sum(e["points"] for e in body["entries"]) == 244 - 86 + 100 - 40
 
 
 def test_a_refund_reversed_twice(stage, ws):
