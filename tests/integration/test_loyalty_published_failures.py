@@ -199,9 +199,19 @@ def test_a_refund_reversed_twice(stage, ws):
         deliver(stage, ws, "orders/updated", later, "u-late")
         stage.drain()
     # Then round(122 x 42.93 / 122) = 43 points are reversed once
-    body = points(stage, ws, customer_of(stage, ws))
+    jane = customer_of(stage, ws)
+    body = points(stage, ws, jane)
     assert [e["points"] for e in body["entries"] if e["kind"] == "reverse"] == [-43]
     assert body["total"] == sum(e["points"] for e in body["entries"]) == 122 - 43
+    # When the order is cancelled and refunded in full (that refund and one of 79.07), twice
+    for n in range(2):
+        deliver(stage, ws, "orders/cancelled", load_event("shopify/orders_cancelled.json"), f"x-{n}")
+        stage.drain()
+    # Then the second refund reverses the other 79, once, and nothing is reversed beyond the 122
+    body = points(stage, ws, jane)
+    reversals = [e for e in body["entries"] if e["points"] < 0]
+    assert sorted(e["points"] for e in reversals) == [-79, -43]
+    assert body["total"] == sum(e["points"] for e in body["entries"]) == 0
 
 
 def test_a_reversal_computed_with_todays_rule(stage, ws):
