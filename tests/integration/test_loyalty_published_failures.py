@@ -86,7 +86,8 @@ def test_points_paid_twice_on_a_replayed_order(stage, ws):
     loyalty(stage, ws, return_window_days=14)
     created = order()
     paid = order(updated_at="2026-11-21T14:02:11-05:00")  # the same order, its paid state a day on
-    # When the paid state arrives before the creation, each three times, the last round a day late
+    # When the paid state arrives before the creation, each three times, the last round a day
+    # late with the order's later (delivered) state, so the ledger sees the order again then
     for n in range(2):
         deliver(stage, ws, "orders/paid", paid, f"p-{n}")
         deliver(stage, ws, "orders/create", created, f"c-{n}")
@@ -94,6 +95,7 @@ def test_points_paid_twice_on_a_replayed_order(stage, ws):
     with time_machine.travel(NOW + timedelta(days=1), tick=True):
         deliver(stage, ws, "orders/create", created, "c-late")
         deliver(stage, ws, "orders/paid", paid, "p-late")
+        deliver(stage, ws, "orders/updated", load_event("shopify/orders_updated_delivered.json"), "d-late")
         stage.drain()
     # Then one earning of 122, dated by the first paid state Patron saw (the paid delivery,
     # which came first: the stale creation changes nothing); the balance is the ledger's sum
