@@ -1,4 +1,4 @@
-"""The loyalty plug-ins' published failures (issue 15), one test each, end to end on the
+"""The loyalty plug-ins' published failures, one test each, end to end on the
 stage (moto): the webhooks as a store sends them, the stream consumers, the Admin API and
 the CLI's expiry sweep (docs/loyalty.md#published-failures-tested).
 
