@@ -59,6 +59,14 @@ def stage_option(f: F) -> F:
     )(f)
 
 
+def page_options(f: F) -> F:
+    """`--limit` and `--cursor` of a command that prints one page of a ledger or an audit."""
+    limit = click.option(
+        "--limit", type=click.IntRange(1, 200), default=50, show_default=True, help="entries per page"
+    )
+    return limit(click.option("--cursor", metavar="C", help="the next_cursor of the page before")(f))
+
+
 def json_option(f: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="print JSON on one line (for scripts)")(f)
 

@@ -7,6 +7,7 @@ import click
 
 from patron.cli.base import (
     json_option,
+    page_options,
     plain,
     print_json,
     stage_option,
@@ -113,8 +114,7 @@ customers.add_command(
 @customers.command("membership")
 @workspace_option()
 @click.argument("customer_id")
-@click.option("--limit", type=click.IntRange(1, 200), default=50, show_default=True, help="entries per page")
-@click.option("--cursor", metavar="C", help="the next_cursor of the page before")
+@page_options
 @json_option
 @stage_option
 def membership(

@@ -13,6 +13,7 @@ from patron.cli.base import (
     container,
     existing_workspace,
     json_option,
+    page_options,
     print_json,
     stage_option,
     workspace_container,
@@ -126,8 +127,7 @@ def _redeem_changes(given: dict[str, str | int | None]) -> dict[str, object]:
 @click.command("points")
 @workspace_option()
 @click.argument("customer_id")
-@click.option("--limit", type=click.IntRange(1, 200), default=50, show_default=True, help="entries per page")
-@click.option("--cursor", metavar="C", help="the next_cursor of the page before")
+@page_options
 @json_option
 @stage_option
 def points(
