@@ -6,9 +6,11 @@ cancellation's reversal taking points back; replays in any order start nothing m
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -168,3 +170,18 @@ def test_the_redeemed_flow_sends_the_redemptions_code():
     triggers.flows.tick(NOON)
     # Then one email carries the redemption's own code (not a new coupon)
     assert [m["html"] for m in channels.sent] == ["<p>PTS-ABCD2345</p>"]
+
+
+def test_the_crm_streams_filter_passes_redemptions_and_reversals_to_the_triggers():
+    # Given the regional stack's wiring
+    wiring = json.loads((Path(__file__).parents[2] / "infra" / "wiring.json").read_text())
+    (source,) = wiring["Resources"]["ProfileStream"]["Properties"]["Events"].values()
+    patterns = [json.loads(f["Pattern"]) for f in source["Properties"]["FilterCriteria"]["Filters"]]
+    # When the ledger entries' pattern is read
+    images = [p["dynamodb"].get("NewImage", {}) for p in patterns]
+    (ledger,) = [image for image in images if image.get("t", {}).get("S") == ["pts"]]
+    # Then it passes the inserts of earnings, bonuses, redemptions and reversals, of either
+    # sign but not zero, and stays within Lambda's five filters per mapping
+    assert set(ledger["k"]["S"]) == {"earn", "bonus", "redeem", "reverse", "cancel"}
+    assert ledger["p"]["N"] == [{"numeric": [">", 0]}, {"numeric": ["<", 0]}]
+    assert len(patterns) <= 5
