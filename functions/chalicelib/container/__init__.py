@@ -442,10 +442,11 @@ class Container(LoyaltyServices):
 
     @cached_property
     def loyalty_triggers(self) -> LoyaltyTriggers:
-        """`tier.changed` and `points.earned` flows, from the CRM stream (docs/loyalty.md)."""
+        """`tier.changed` and `points.earned` / `.redeemed` / `.reversed` flows, from the CRM
+        stream (docs/loyalty.md#flow-triggers)."""
         from chalicelib.domain.loyalty.flow_events import LoyaltyTriggers
 
-        return LoyaltyTriggers(flows=self.flows)
+        return LoyaltyTriggers(flows=self.flows, ledger=self.points_ledger)
 
     @cached_property
     def campaigns(self) -> CampaignService:

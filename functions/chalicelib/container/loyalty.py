@@ -12,6 +12,7 @@ from chalicelib.container.adapters import Adapters
 if TYPE_CHECKING:
     from chalicelib.domain.enrolment import EnrolmentService
     from chalicelib.domain.loyalty.adjust import PointsAdjustments
+    from chalicelib.domain.loyalty.available import AvailableMessages
     from chalicelib.domain.loyalty.bonuses import PointsActions
     from chalicelib.domain.loyalty.expiry import PointsExpiry
     from chalicelib.domain.loyalty.expiry_warnings import ExpiryWarnings
@@ -108,6 +109,17 @@ class LoyaltyServices(Adapters):
             ledger=self.points_ledger,
             workspaces=self.workspaces,
             profiles=self.profile_store,
+            flows=self.flows,  # type: ignore[attr-defined]  # Container's (container/__init__.py)
+        )
+
+    @cached_property
+    def points_available(self) -> AvailableMessages:
+        """Loyalty points: the `points.available` flows, the day a lot becomes available."""
+        from chalicelib.domain.loyalty.available import AvailableMessages
+
+        return AvailableMessages(
+            ledger=self.points_ledger,
+            workspaces=self.workspaces,
             flows=self.flows,  # type: ignore[attr-defined]  # Container's (container/__init__.py)
         )
 

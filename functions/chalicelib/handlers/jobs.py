@@ -114,7 +114,8 @@ def tiers_evaluate(event: Any) -> dict[str, Any]:
 @bp.schedule(Rate(1, unit=Rate.DAYS), name="points_expire")
 def points_expire(event: Any) -> dict[str, Any]:
     """Loyalty points' daily expiry: each workspace's lots due today (UTC), once each, and
-    the `points.expiring` warnings of the customers' local day (docs/loyalty.md#expiry). A
+    the `points.expiring` warnings of the customers' local day (docs/loyalty.md#expiry), the
+    `points.available` runs of the lots available today (docs/loyalty.md#flow-triggers). A
     second run the same day writes nothing and enrolls no one again."""
     from chalicelib.domain.models import now_utc
 
@@ -123,6 +124,7 @@ def points_expire(event: Any) -> dict[str, Any]:
     workspace_ids = list(found.workspaces.workspace_ids())
     result: dict[str, Any] = found.points_expiry.expire_all(workspace_ids, now.date())
     result["warnings"] = sum(found.points_expiry_warnings.warn(ws, now) for ws in workspace_ids)
+    result["available"] = sum(found.points_available.announce(ws, now.date()) for ws in workspace_ids)
     count("PointsExpired", result["points_expired"])
     return result
 

@@ -197,14 +197,14 @@ def _loyalty_state(item: dict[str, Any]) -> str:
 def _loyalty_insert(item: dict[str, Any]) -> str:
     from chalicelib.adapters.points_ledger import entry_from_item
     from chalicelib.adapters.tier_store import change_from_item, change_version
-    from chalicelib.domain.loyalty.flow_events import earned
+    from chalicelib.domain.loyalty.flow_events import messaged
 
     if item["t"] == "tier_change":
         started = container().loyalty_triggers.on_tier_change(change_from_item(item), change_version(item))
     else:
         entry = entry_from_item(item)
-        if not earned(entry):
-            return "skipped"  # a reversal, a spend, an adjustment, the historical entry
+        if not messaged(entry):
+            return "skipped"  # an adjustment, a give-back, an expiry, the historical entry
         started = container().loyalty_triggers.on_entry(entry)
     if started:
         count("FlowRunsStarted", len(started))

@@ -27,13 +27,14 @@ def loyalty_group() -> None:
 def expire(workspace: str, today: datetime | None, stage: str | None) -> None:
     """Expire the workspace's points due by the day (each once, so a second run writes
     nothing) and start the `points.expiring` warnings of the customers' local day (noon UTC
-    of a chosen day)."""
+    of a chosen day) and the `points.available` runs of the lots available that day."""
     from chalicelib.domain.models import now_utc
 
     found = workspace_container(workspace)
     now = now_utc() if today is None else today.replace(hour=12, tzinfo=UTC)  # a chosen day: its noon
     result = found.points_expiry.expire(workspace, now.date())
     result["warnings"] = found.points_expiry_warnings.warn(workspace, now)
+    result["available"] = found.points_available.announce(workspace, now.date())
     print_json(result)
 
 

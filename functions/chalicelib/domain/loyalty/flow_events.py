@@ -5,7 +5,13 @@
   starts nothing more; the run's context carries `tier_from` and `tier_to` (`""`: none);
 - `points.earned`: a ledger entry crediting earned points (an order's earning, an action's
   bonus; not an operator's adjustment, a give-back nor a history import's entry); key: the
-  entry's key, once per entry whatever the replays.
+  entry's key, once per entry whatever the replays;
+- `points.redeemed`: a redemption entry (not its give-back); key: the entry's key; the
+  context carries `coupon_code` (the code made in the store; none for store credit),
+  `points_redeemed` and `redeemed_value` (the money value with its currency); a redemption
+  already given back (the store failed) starts nothing;
+- `points.reversed`: a refund's or a cancellation's reversal entry taking points back
+  (points != 0); key: the entry's key; the context carries `points_reversed` (> 0).
 
 Runs are keyed by flow and trigger key (domain/messaging/flows.py), so the at-least-once
 stream enrols each customer once per change or entry.
@@ -13,7 +19,10 @@ stream enrols each customer once per change or entry.
 
 from __future__ import annotations
 
-from chalicelib.domain.loyalty.model import EARN, LedgerEntry
+from dataclasses import replace
+
+from chalicelib.domain.loyalty.model import CANCEL, EARN, REDEEM, RESTORE, REVERSE, LedgerEntry
+from chalicelib.domain.loyalty.ports import PointsLedger
 from chalicelib.domain.loyalty.rules import BONUS
 from chalicelib.domain.loyalty.tiers import TierChange
 from chalicelib.domain.messaging.flow_definition import TriggerEvent
@@ -22,6 +31,9 @@ from chalicelib.domain.messaging.model import RunContext
 
 TIER_CHANGED = "tier.changed"
 POINTS_EARNED = "points.earned"
+POINTS_REDEEMED = "points.redeemed"
+POINTS_REVERSED = "points.reversed"
+REVERSAL_KINDS = (REVERSE, CANCEL)
 EARNED_KINDS = (EARN, BONUS)
 QUIET_SOURCES = ("import",)  # the historical entry (domain/loyalty/history.py): never messages
 
@@ -30,9 +42,39 @@ def earned(entry: LedgerEntry) -> bool:
     return entry.points > 0 and entry.key.kind in EARNED_KINDS and entry.key.source not in QUIET_SOURCES
 
 
+def redeemed(entry: LedgerEntry) -> bool:
+    return entry.points < 0 and entry.key.source == REDEEM and entry.key.kind == REDEEM
+
+
+def reversed_points(entry: LedgerEntry) -> bool:
+    return entry.points != 0 and entry.key.kind in REVERSAL_KINDS
+
+
+def messaged(entry: LedgerEntry) -> bool:
+    """A ledger entry that may start a flow: earned, redeemed or reversed points."""
+    return earned(entry) or redeemed(entry) or reversed_points(entry)
+
+
+def entry_context(entry: LedgerEntry) -> tuple[str, dict[str, object]] | None:
+    """The trigger an entry starts and its run's context values; None: none."""
+    if earned(entry):
+        return POINTS_EARNED, {"points": entry.points}
+    if redeemed(entry):
+        extra: dict[str, object] = {"points_redeemed": -entry.points}
+        if entry.amount is not None:
+            extra["redeemed_value"] = f"{entry.amount} {entry.currency or ''}".strip()
+        if entry.code:
+            extra["coupon_code"] = entry.code
+        return POINTS_REDEEMED, extra
+    if reversed_points(entry):
+        return POINTS_REVERSED, {"points_reversed": abs(entry.points)}
+    return None
+
+
 class LoyaltyTriggers:
-    def __init__(self, flows: FlowService) -> None:
+    def __init__(self, flows: FlowService, ledger: PointsLedger | None = None) -> None:
         self.flows = flows
+        self.ledger = ledger  # a redemption's give-back is looked for (one read per redemption)
 
     def on_tier_change(self, change: TierChange, version: int) -> list[str]:
         """`version`: the state's version this change wrote (its audit entry's)."""
@@ -46,13 +88,17 @@ class LoyaltyTriggers:
         )
 
     def on_entry(self, entry: LedgerEntry) -> list[str]:
-        if not earned(entry) or not self.flows.has_flows(entry.workspace_id):
+        found = entry_context(entry)
+        if found is None or not self.flows.has_flows(entry.workspace_id):
             return []
+        event, extra = found
+        if event == POINTS_REDEEMED and self._given_back(entry):
+            return []  # the store did not make the code: nothing was redeemed
         k = entry.key
-        context = RunContext("order", extra={"points": entry.points})
+        context = RunContext("order", extra=extra)
         return self.flows.trigger(
             TriggerEvent(
-                POINTS_EARNED,
+                event,
                 entry.workspace_id,
                 entry.customer_id,
                 f"{k.source}#{k.external_id}#{k.kind}",
@@ -60,3 +106,9 @@ class LoyaltyTriggers:
                 context,
             )
         )
+
+    def _given_back(self, entry: LedgerEntry) -> bool:
+        if self.ledger is None:
+            return False
+        back = replace(entry.key, kind=RESTORE)
+        return self.ledger.entry(entry.workspace_id, entry.customer_id, back) is not None

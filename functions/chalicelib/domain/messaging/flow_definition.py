@@ -34,6 +34,9 @@ TRIGGERS = (
     "segment.entered",  # the customer entered `trigger.segment` (win-back); key: the day
     "tier.changed",  # the customer's loyalty tier changed (domain/loyalty/flow_events.py); key: its version
     "points.earned",  # loyalty points earned by an order or an action's bonus; key: the ledger entry
+    "points.redeemed",  # points redeemed for a code or store credit; key: the ledger entry
+    "points.reversed",  # points taken back by a refund or cancellation; key: the ledger entry
+    "points.available",  # a lot of pending points became available (expiry on); key: "<lot day>:available"
     "points.expiring",  # a lot of points expires in 30 or 7 days; key: "<lot day>:30" / ":7"
 )
 EXITS = ("ordered", "checkout.completed", "segment.exited")
@@ -170,6 +173,9 @@ class Trigger(_Strict):
         "segment.entered",
         "tier.changed",
         "points.earned",
+        "points.redeemed",
+        "points.reversed",
+        "points.available",
         "points.expiring",
     ]
     segment: str | None = None  # for segment.entered

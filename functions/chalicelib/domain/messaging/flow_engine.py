@@ -74,6 +74,16 @@ LOOKBACK_DAYS = 2  # the first tick (no watermark yet) looks this far back for d
 MAX_ATTEMPTS = 8  # a run whose step fails this often is parked as `failed` (replayable)
 
 
+LOYALTY_VALUES = (
+    "points_expiring",
+    "points_expiry_date",
+    "points_redeemed",
+    "redeemed_value",
+    "coupon_code",
+    "points_reversed",
+)
+
+
 def coupon_code(salt: str, message_key: str, prefix: str) -> str:
     """Unique per message, unguessable, and the same on every retry of that message."""
     digest = hmac.new(salt.encode(), message_key.encode(), hashlib.sha256).digest()
@@ -305,7 +315,8 @@ class FlowEngine:
             values["checkout_total"] = f"{total} {ctx.currency or ''}".strip()
         if ctx.order_number:
             values["order_number"] = ctx.order_number
-        for name in ("points_expiring", "points_expiry_date"):  # a `points.expiring` run
+        # a `points.expiring`, `points.redeemed` (its code) or `points.reversed` run
+        for name in LOYALTY_VALUES:
             if ctx.extra.get(name) is not None:
                 values[name] = str(ctx.extra[name])
         return values
