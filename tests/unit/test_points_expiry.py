@@ -66,6 +66,32 @@ def test_each_lot_expires_on_its_own_day_once():
     assert (balance.total, balance.lots, balance.debt) == (50, {D2: 50}, 0)
 
 
+def test_a_customer_whose_balance_keeps_moving_is_left_to_the_next_run_not_the_workspace():
+    # Given two customers' lots due today, and a ledger on which one customer's balance
+    # moves under every expiry write (a spender always landing first)
+    class Contended(FakePointsLedger):
+        busy = True
+
+        def adjust(self, entry: LedgerEntry, list_lots: bool = True) -> bool:
+            if self.busy and entry.key.source == "expiry" and entry.customer_id == "c_busy":
+                return False
+            return super().adjust(entry, list_lots)
+
+    ledger = Contended()
+    credit(ledger, D1, 100, "a")
+    credit(ledger, D1, 70, "b", cid="c_busy")
+    expiry = PointsExpiry(ledger, Settings(lots_rules()))
+    # When the sweep runs on the lots' day
+    ran = expiry.expire(WS, D1 + timedelta(days=DAYS))
+    # Then the other customer's lot expired, the contended one is counted deferred (no
+    # crash), and a later run with the contention gone expires it, once
+    assert (ran["lots_expired"], ran["points_expired"], ran["deferred"]) == (1, 100, 1)
+    assert ledger.balance(WS, "c_busy").total == 70
+    ledger.busy = False
+    caught_up = expiry.expire(WS, D1 + timedelta(days=DAYS + 1))
+    assert (caught_up["lots_expired"], caught_up["points_expired"], caught_up["deferred"]) == (1, 70, 0)
+
+
 def test_an_expiring_lot_settles_the_debt_first_and_expires_the_rest():
     # Given a lot of 100 and a debt of 30 (a refund of points already spent elsewhere)
     ledger = FakePointsLedger()
@@ -107,7 +133,13 @@ def test_a_missed_day_is_caught_up_and_no_policy_expires_nothing():
     none = PointsExpiry(ledger, Settings(on())).expire(WS, late)
     lots = PointsExpiry(ledger, Settings(lots_rules())).expire(WS, late)
     # Then nothing expires without a policy, and the late sweep expires the lot
-    assert none == {"policy": "none", "lots_expired": 0, "points_expired": 0, "settled_debt": 0}
+    assert none == {
+        "policy": "none",
+        "lots_expired": 0,
+        "points_expired": 0,
+        "settled_debt": 0,
+        "deferred": 0,
+    }
     assert lots["points_expired"] == 100
 
 

@@ -35,7 +35,11 @@ EXPIRY = "expiry"  # the entry's source; its kind is EXPIRE, its external id the
 EXPIRE = "expire"
 POLICIES = ("none", "lots", "inactivity")
 CATCH_UP_DAYS = 3  # lot days before today's due one swept again: a missed run is caught up
-ATTEMPTS = 5  # the lot or the debt moved between the read and the write: read again
+# the lot or the debt moved between the read and the write: read again. Each failed write
+# means another write to this balance landed meanwhile (a spend, a credit), so the sweep
+# gives way to them and tries again; a customer still contended after this many is left
+# to the next run (its look back covers missed days) and counted `deferred`.
+ATTEMPTS = 64
 
 
 def expiry_key(lot_day: date) -> EntryKey:
@@ -62,6 +66,10 @@ def plan_lot_expiry(lot: int, debt: int) -> LotExpiry | None:
     return LotExpiry(lot=lot, settled=min(lot, max(debt, 0)))
 
 
+class Contended(RuntimeError):
+    """A customer's balance kept moving under the sweep: left to the next run."""
+
+
 class PointsExpiry:
     def __init__(self, ledger: ExpiringLedger, workspaces: LoyaltySettings) -> None:
         self.ledger = ledger
@@ -83,16 +91,26 @@ class PointsExpiry:
         settings = self.workspaces.settings(workspace_id)
         rules = settings.loyalty if settings is not None else None
         if rules is None or not rules.enabled or rules.expiry not in POLICIES[1:]:
-            return {"policy": "none", "lots_expired": 0, "points_expired": 0, "settled_debt": 0}
+            return {
+                "policy": "none",
+                "lots_expired": 0,
+                "points_expired": 0,
+                "settled_debt": 0,
+                "deferred": 0,
+            }
         due = today - timedelta(days=rules.expiry_days)
-        lots = points = settled = 0
+        lots = points = settled = deferred = 0
         for back in range(CATCH_UP_DAYS, -1, -1):
             lot_day = due - timedelta(days=back)
             for customer_id in self.ledger.customers_with_lot(workspace_id, lot_day):
-                if rules.expiry == "inactivity":
-                    entry = self.expire_inactive(workspace_id, customer_id, today, rules.expiry_days)
-                else:
-                    entry = self.expire_lot(workspace_id, customer_id, lot_day, rules.expiry_days)
+                try:
+                    if rules.expiry == "inactivity":
+                        entry = self.expire_inactive(workspace_id, customer_id, today, rules.expiry_days)
+                    else:
+                        entry = self.expire_lot(workspace_id, customer_id, lot_day, rules.expiry_days)
+                except Contended:
+                    deferred += 1
+                    continue
                 if entry is not None:
                     lots += 1
                     points -= entry.points
@@ -102,6 +120,7 @@ class PointsExpiry:
             "lots_expired": lots,
             "points_expired": points,
             "settled_debt": settled,
+            "deferred": deferred,
         }
 
     def expire_lot(self, workspace_id: str, customer_id: str, lot_day: date, days: int) -> LedgerEntry | None:
@@ -127,7 +146,7 @@ class PointsExpiry:
             )
             if self.ledger.adjust(entry):
                 return entry
-        raise RuntimeError("points expiry kept conflicting with concurrent spends")
+        raise Contended("points expiry kept conflicting with concurrent spends")
 
     def expire_inactive(
         self, workspace_id: str, customer_id: str, today: date, days: int
@@ -162,4 +181,4 @@ class PointsExpiry:
             )
             if self.ledger.expire_inactive(entry, last):
                 return entry
-        raise RuntimeError("points expiry kept conflicting with concurrent writes")
+        raise Contended("points expiry kept conflicting with concurrent writes")
