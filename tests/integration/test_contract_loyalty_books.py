@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from chalicelib.adapters.loyalty_books import DynamoLoyaltyBooks, balance_owner
-from chalicelib.adapters.points_ledger import DynamoPointsLedger, ledger_pk
+from chalicelib.adapters.loyalty_books import DynamoLoyaltyBooks
+from chalicelib.adapters.points_ledger import DynamoPointsLedger, ledger_owner, ledger_pk
 from chalicelib.adapters.points_tally import DynamoPointsTally
 from chalicelib.adapters.tier_store import DynamoTierStore
 from chalicelib.domain.loyalty.ledger import PointsService
@@ -102,4 +102,4 @@ def test_a_balance_key_gives_back_its_customer():
     # Given customer ids, some with the key's separators
     for cid in ("c_1", "c#2", "PTS"):
         # Then the balance item's key names its customer again
-        assert balance_owner(ledger_pk(WS, cid)) == cid
+        assert ledger_owner(ledger_pk(WS, cid)) == (WS, cid)

@@ -11,16 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from chalicelib.adapters.crm_table import CrmTable
-from chalicelib.adapters.points_ledger import BALANCE_SK, balance_from_item, ledger_pk
+from chalicelib.adapters.points_ledger import BALANCE_SK, balance_from_item, balance_owner, ledger_pk
 from chalicelib.adapters.points_tally import TALLY_SK, tally_from_item, tally_pk
 from chalicelib.adapters.tier_store import STATE_PREFIX, state_from_item, states_pk
 from chalicelib.domain.loyalty.model import PointsBalance
 from chalicelib.domain.loyalty.tally import PointsTally
-
-
-def balance_owner(pk: str) -> str:
-    """The customer id of a balance item's partition key (`ledger_pk`'s inverse)."""
-    return pk.split("#PTS#", 1)[1]
 
 
 class DynamoLoyaltyBooks:
@@ -30,7 +25,7 @@ class DynamoLoyaltyBooks:
     def balances_of(self, workspace_id: str, customer_ids: Sequence[str]) -> dict[str, PointsBalance]:
         keys = [(ledger_pk(workspace_id, cid), BALANCE_SK) for cid in customer_ids]
         items = self.t.batch_get(keys, consistent=False) if keys else []
-        return {balance_owner(str(item["pk"])): balance_from_item(item) for item in items}
+        return {balance_owner(item)[1]: balance_from_item(item) for item in items}
 
     def tiers_of(self, workspace_id: str, customer_ids: Sequence[str]) -> dict[str, str | None]:
         keys = [(states_pk(workspace_id), STATE_PREFIX + cid) for cid in customer_ids]

@@ -72,10 +72,24 @@ def lot_attribute(day: date) -> str:
     return f"{LOT_PREFIX}{day:%Y%m%d}"
 
 
+def ledger_owner(pk: str) -> tuple[str, str]:
+    """(workspace, customer) of a ledger partition key (`ledger_pk`'s inverse)."""
+    workspace_id, customer_id = pk.split("#", 1)[1].split("#PTS#", 1)
+    return workspace_id, customer_id
+
+
 def balance_owner(item: dict[str, Any]) -> tuple[str, str]:
     """(workspace, customer) of a balance item (the CRM stream's record of it)."""
-    workspace_id, customer_id = str(item["pk"]).split("#", 1)[1].split("#PTS#", 1)
-    return workspace_id, customer_id
+    return ledger_owner(str(item["pk"]))
+
+
+def lots_from_item(item: dict[str, Any]) -> dict[date, int]:
+    """The non-zero `lt<yyyymmdd>` lots of a balance (or the tally) item, by day."""
+    return {
+        _day(k[2:]): int(v)
+        for k, v in item.items()
+        if k.startswith(LOT_PREFIX) and len(k) == 10 and k[2:].isdigit() and int(v)
+    }
 
 
 def entry_item(entry: LedgerEntry) -> dict[str, Any]:
@@ -111,7 +125,7 @@ def entry_item(entry: LedgerEntry) -> dict[str, Any]:
 
 
 def entry_from_item(item: dict[str, Any]) -> LedgerEntry:
-    workspace_id, customer_id = str(item["pk"]).split("#", 1)[1].split("#PTS#", 1)
+    workspace_id, customer_id = ledger_owner(str(item["pk"]))
     return LedgerEntry(
         workspace_id=workspace_id,
         customer_id=customer_id,
@@ -139,14 +153,9 @@ def entry_from_item(item: dict[str, Any]) -> LedgerEntry:
 def balance_from_item(item: dict[str, Any] | None) -> PointsBalance:
     if item is None:
         return PointsBalance()
-    lots = {
-        _day(k[2:]): int(v)
-        for k, v in item.items()
-        if k.startswith(LOT_PREFIX) and len(k) == 10 and k[2:].isdigit() and int(v)
-    }
     return PointsBalance(
         total=int(item.get("pts", 0)),
-        lots=lots,
+        lots=lots_from_item(item),
         debt=int(item.get(DEBT, 0)),
         last_activity=parse_iso(item.get(LAST_ACTIVITY)),
         moved_to=item.get(INTO),
@@ -167,13 +176,10 @@ class DynamoPointsLedger:
         self.t = table
 
     def balance_update(self, entry: LedgerEntry) -> dict[str, Any]:
-        """The balance's `Update` for a transaction writing `entry` elsewhere (another
-        adapter's item: the historical entry)."""
-        return self._balance_add(entry)
-
-    def _balance_add(self, entry: LedgerEntry) -> dict[str, Any]:
-        """`ADD` the entry's points to `pts` and its changes to its lots and the debt; each lot
-        it takes from, and the debt it settles, conditioned on holding enough."""
+        """The balance's `Update` in the transaction that writes `entry` (here, or in another
+        adapter: the historical entry): `ADD` the entry's points to `pts` and its changes to
+        its lots and the debt; each lot it takes from, and the debt it settles, conditioned on
+        holding enough."""
         names = {"#p": "pts"}
         values: dict[str, Any] = {":n": to_av(entry.points), ":t": {"S": "ptsbal"}}
         adds, conds = ["#p :n"], []
@@ -224,7 +230,7 @@ class DynamoPointsLedger:
 
     def expire_inactive(self, entry: LedgerEntry, last_activity: datetime) -> bool:
         """The inactivity expiry's transaction: the balance's update also conditioned on `la`."""
-        add = self._balance_add(entry)
+        add = self.balance_update(entry)
         update = add["Update"]
         update["ExpressionAttributeNames"]["#la"] = LAST_ACTIVITY
         update["ExpressionAttributeValues"][":was_la"] = {"S": iso(last_activity)}
@@ -276,7 +282,7 @@ class DynamoPointsLedger:
     def earn(self, entry: LedgerEntry, list_lots: bool = True) -> bool:
         entry = with_credit_lot(entry)
         self._mark_lots(entry, list_lots)
-        actions = [self._put_new(entry), self._balance_add(entry)]
+        actions = [self._put_new(entry), self.balance_update(entry)]
         if entry.key.kind == EARN and entry.order_id:
             pointer = {
                 "pk": order_pointer_pk(entry.workspace_id, entry.order_id),
@@ -310,19 +316,19 @@ class DynamoPointsLedger:
         }
         actions = [guard, self._put_new(reversal)]
         if reversal.points:
-            actions.append(self._balance_add(reversal))
+            actions.append(self.balance_update(reversal))
         return self._transact(actions)
 
     def adjust(self, entry: LedgerEntry, list_lots: bool = True) -> bool:
         entry = with_credit_lot(entry)
         self._mark_lots(entry, list_lots)
-        return self._transact([self._put_new(entry), self._balance_add(entry)])
+        return self._transact([self._put_new(entry), self.balance_update(entry)])
 
     def transfer(self, out: LedgerEntry, into: LedgerEntry, read: PointsBalance) -> bool:
         """A merge's transfer (docs/data-model.md#merged-ledgers-one-balance): both entries, the
         merged-away balance emptied and closed (each lot, the debt and the total exactly as
         `read`), the survivor's balance given the same, all or nothing."""
-        closed = self._balance_add(out)["Update"]
+        closed = self.balance_update(out)["Update"]
         names, values = closed["ExpressionAttributeNames"], closed["ExpressionAttributeValues"]
         for unused in [k for k in values if k == ":md" or (k[:2] == ":m" and k[2:].isdigit())]:
             del values[unused]  # its "holds enough" conditions: exactly as read instead
@@ -340,7 +346,7 @@ class DynamoPointsLedger:
         values[":into"] = {"S": into.customer_id}
         closed["UpdateExpression"] = closed["UpdateExpression"].replace("SET ", "SET #into = :into, ", 1)
         closed["ConditionExpression"] = " AND ".join(conds)
-        actions = [self._put_new(out), {"Update": closed}, self._put_new(into), self._balance_add(into)]
+        actions = [self._put_new(out), {"Update": closed}, self._put_new(into), self.balance_update(into)]
         return self._transact(actions)
 
     def balance(self, workspace_id: str, customer_id: str) -> PointsBalance:
@@ -386,4 +392,4 @@ class DynamoPointsLedger:
             }
         }
         self._mark_lots(entry, list_lots)
-        return self._transact([self._put_new(entry), self._balance_add(entry), counter])
+        return self._transact([self._put_new(entry), self.balance_update(entry), counter])

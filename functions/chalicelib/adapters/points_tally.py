@@ -10,7 +10,6 @@ earning's pointer, `ADD` of minus their points to the balance, `ADD` of them to 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from chalicelib.adapters.codec import from_item, to_av
@@ -18,12 +17,12 @@ from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.adapters.points_ledger import (
     BALANCE_SK,
     DEBT,
-    LOT_PREFIX,
     entry_from_item,
     entry_sk,
     ledger_pk,
     lot_attribute,
     lot_bucket_key,
+    lots_from_item,
     order_pointer_pk,
 )
 from chalicelib.domain.loyalty.model import EARN, LedgerEntry
@@ -63,11 +62,7 @@ def tally_adds(delta: PointsTally, sign: int) -> tuple[str, dict[str, str], dict
 def tally_from_item(item: dict[str, Any] | None) -> PointsTally:
     if item is None:
         return PointsTally()
-    lots = {
-        date(int(k[2:6]), int(k[6:8]), int(k[8:10])): int(v)
-        for k, v in item.items()
-        if k.startswith(LOT_PREFIX) and len(k) == 10 and k[2:].isdigit() and int(v)
-    }
+    lots = lots_from_item(item)
     kinds = {k[len(KIND_PREFIX) :]: int(v) for k, v in item.items() if k.startswith(KIND_PREFIX)}
     return PointsTally(
         total=int(item.get("pts", 0)),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -122,18 +122,9 @@ class Liability:
                     group.revenue += entry.amount - (entry.refunded or Decimal(0))
 
     def _expiring(self, lots: Mapping[date, int]) -> int:
-        """`lots.expiring_within` in day numbers: a report's `to` at the calendar's end
-        (9999-12-31) counts, where a date 30 days later does not exist."""
         if self.lot_days is None:
             return 0
-        if self.today <= date.max - timedelta(days=EXPIRING_DAYS + self.lot_days):
-            return expiring_within(lots, self.today, EXPIRING_DAYS, self.lot_days)
-        last = self.today.toordinal() + EXPIRING_DAYS
-        return sum(
-            n
-            for day, n in lots.items()
-            if n > 0 and day <= self.today and day.toordinal() + self.lot_days <= last
-        )
+        return expiring_within(lots, self.today, EXPIRING_DAYS, self.lot_days)
 
     def section(self, rules: LoyaltyRules, currency: str | None, tally: PointsTally) -> dict[str, Any]:
         erased = Points(customers=tally.customers)

@@ -92,9 +92,11 @@ def restore(entry: LedgerEntry) -> Plan:
 
 
 def expiring_within(lots: Mapping[date, int], today: date, days: int, lot_days: int) -> int:
-    """Available points whose lot expires (`lot_days` after its day) within `days` of today."""
-    last = today + timedelta(days=days)
-    return sum(n for day, n in available_lots(lots, today).items() if day + timedelta(days=lot_days) <= last)
+    """Available points whose lot expires (`lot_days` after its day) within `days` of today.
+    In day numbers, so a `today` at the calendar's end (9999-12-31, a report's open `to`)
+    counts where a date `days` later does not exist."""
+    last = today.toordinal() + days
+    return sum(n for day, n in available_lots(lots, today).items() if day.toordinal() + lot_days <= last)
 
 
 def expiry_schedule(

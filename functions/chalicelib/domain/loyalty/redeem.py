@@ -27,7 +27,7 @@ from chalicelib.domain.loyalty.lots import restore
 from chalicelib.domain.loyalty.model import REDEEM, RESTORE, EntryKey, LedgerEntry
 from chalicelib.domain.loyalty.ports import LoyaltySettings, PointsLedger
 from chalicelib.domain.messaging.flow_definition import IssuedCoupon
-from chalicelib.domain.messaging.flow_engine import coupon_code
+from chalicelib.domain.messaging.flow_engine import coupon_code, store_customer
 from chalicelib.domain.messaging.ports import CouponStore, SourceReader, StoreDiscounts
 from chalicelib.domain.models import Source
 from chalicelib.domain.money import round_money
@@ -142,7 +142,7 @@ class PointsRedemptions:
             source_id=source.source_id,
         )
         try:
-            made = self.discounts.create(source, coupon, _store_customer(profile, source), profile.email)
+            made = self.discounts.create(source, coupon, store_customer(profile, source), profile.email)
         except AdminApiError as exc:
             self._give_back(entry, now)
             raise StoreFailed(
@@ -196,13 +196,3 @@ def _latest_source(profile: CustomerProfile) -> str | None:
         return known[0] if known else None
     latest = max(profile.orders.items(), key=lambda kv: (kv[1].placed_at or 0, kv[0]))
     return entry_source(latest[0])
-
-
-def _store_customer(profile: CustomerProfile, source: Source) -> str | None:
-    """The store's own id of the customer (`<platform>:<source>:<id>`), when known."""
-    ids = sorted(
-        x.split(":", 2)[2]
-        for x in profile.external_ids
-        if x.count(":") >= 2 and x.split(":", 2)[1] == source.source_id
-    )
-    return ids[0] if ids else None

@@ -352,7 +352,7 @@ class FlowEngine:
             return coupon if coupon.store_id else replace(coupon, registered=False)
         try:
             made: StoreCode = self.discounts.create(
-                source, coupon, _store_customer(profile, source), profile.email or _guest_email(profile)
+                source, coupon, store_customer(profile, source), profile.email or _guest_email(profile)
             )
         except AdminApiError as exc:
             raise CouponNotInStore(f"the store did not create the coupon: {exc.message}") from exc
@@ -423,7 +423,7 @@ def _ext_source(ext: str) -> tuple[str, str]:
     return source_id, customer_id
 
 
-def _store_customer(profile: CustomerProfile, source: Source) -> str | None:
+def store_customer(profile: CustomerProfile, source: Source) -> str | None:
     """The store's own id of the customer, when the profile holds one from this source."""
     ids = sorted(c for s, c in map(_ext_source, profile.external_ids) if s == source.source_id and c)
     return ids[0] if ids else None
