@@ -132,7 +132,7 @@ def handle_profile_record(record: DynamoDBRecord) -> str:
 
 def _profile_record(record: DynamoDBRecord) -> str:
     from chalicelib.adapters.codec import from_item
-    from chalicelib.adapters.profile_items import profile_change, profile_of
+    from chalicelib.adapters.profile_items import profile_change
 
     change = record.raw_event["dynamodb"]
     old = from_item(change.get("OldImage")) or {}
@@ -146,7 +146,6 @@ def _profile_record(record: DynamoDBRecord) -> str:
         return "skipped"
     if (new or {}).get("t") == "pointer" and old.get("t") != "profile":
         return "skipped"  # an identity pointer: no customer of its own
-    profile = new if new and new.get("t") == "profile" else None
     from chalicelib.domain.models import now_utc
 
     # decoded where it enters: the flow triggers read a ProfileChange
@@ -156,21 +155,22 @@ def _profile_record(record: DynamoDBRecord) -> str:
     started = container().flow_triggers.on_profile_change(decoded, now_utc())
     if started:
         count("FlowRunsStarted", len(started))
-    after = profile_of(profile) if profile else None
+    # the profiles as `profile_change` decoded them (once per record)
+    before = decoded.before.profile if decoded.before is not None else None
+    after = decoded.after.profile if decoded.after is not None else None
     result = container().membership.apply(current["ws"], current["cid"], after)
     if result.entered or result.exited:
         count("SegmentChanges", len(result.entered) + len(result.exited))
+    if after is not None and after.merged_ids and _merged_points(before, after):
+        count("PointsBalancesMerged")
+    # a storefront member without a number (docs/loyalty.md#member-numbers)
     if (
         after is not None
-        and after.merged_ids
-        and _merged_points(profile_of(old) if old.get("t") == "profile" else None, after)
+        and after.member
+        and after.enrolment is None
+        and container().enrolments.number_account(before, after) is not None
     ):
-        count("PointsBalancesMerged")
-    if after is not None and after.member and after.enrolment is None:
-        # a storefront member without a number (docs/loyalty.md#member-numbers)
-        before = profile_of(old) if old.get("t") == "profile" else None
-        if container().enrolments.number_account(before, after) is not None:
-            count("MemberNumbersIssued")
+        count("MemberNumbersIssued")
     return "changed" if result.written else "unchanged"
 
 
