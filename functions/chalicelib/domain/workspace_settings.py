@@ -109,6 +109,12 @@ class LoyaltyRules:
     expiry: str = "none"
     expiry_days: int = 365
 
+    @property
+    def lists_lot_days(self) -> bool:
+        """Whether credits list their lot days (the expiry sweep's and `points.available`'s
+        index, docs/loyalty.md#expiry): only while points expire."""
+        return self.expiry != "none"
+
     def rate(self, tier: str | None = None) -> Decimal:
         """Points per unit of net spend for a customer of `tier`."""
         return self.points_per_unit * self.tier_multipliers.get(tier or "", Decimal(1))

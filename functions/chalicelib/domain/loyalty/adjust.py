@@ -95,7 +95,7 @@ class PointsAdjustments:
                 entry = spend_entry(self.ledger, entry, -body.points, now.date())
             else:
                 entry = with_credit_lot(entry)
-            if self.ledger.adjust(entry, settings.loyalty.expiry != "none"):
+            if self.ledger.adjust(entry, settings.loyalty.lists_lot_days):
                 return entry
         raise Conflict("the balance kept changing; try again with the same Idempotency-Key")
 

@@ -40,7 +40,7 @@ class AvailableMessages:
     def announce(self, workspace_id: str, today: date) -> int:
         """The runs started for the lots becoming available by `today` (UTC day)."""
         settings = self.workspaces.settings(workspace_id)
-        if settings is None or not settings.loyalty.enabled or settings.loyalty.expiry == "none":
+        if settings is None or not settings.loyalty.enabled or not settings.loyalty.lists_lot_days:
             return 0  # no lot-day buckets to read
         if not self.flows.has_flows(workspace_id):
             return 0

@@ -96,7 +96,7 @@ class PointsActions:
             LedgerEntry(workspace_id=workspace_id, customer_id=cid, key=key, points=points, at=now)
         )
         cap = cap_counter(body.action, settings.loyalty.caps.get(body.action), now)
-        written = self._write(entry, cap, settings.loyalty.expiry != "none")
+        written = self._write(entry, cap, settings.loyalty.lists_lot_days)
         if written is not None:
             return written
         stored = self.ledger.entry(workspace_id, cid, key)  # written meanwhile, or over the cap
@@ -125,7 +125,7 @@ class PointsActions:
             LedgerEntry(workspace_id=workspace_id, customer_id=customer_id, key=key, points=points, at=at)
         )
         cap = cap_counter(action, settings.loyalty.caps.get(action), at)
-        return self._write(entry, cap, settings.loyalty.expiry != "none")
+        return self._write(entry, cap, settings.loyalty.lists_lot_days)
 
     def _write(self, entry: LedgerEntry, cap: CapCounter | None, list_lots: bool) -> LedgerEntry | None:
         """The entry as written, or None (written before, over its cap); a balance a merge

@@ -120,7 +120,7 @@ class PointsService:
                     currency=snap.currency,
                     available_on=available_on(paid_at, settings.loyalty.return_window_days),
                 )
-                earning = self._earn(entry, written, settings.loyalty.expiry != "none")
+                earning = self._earn(entry, written, settings.loyalty.lists_lot_days)
         if earning is None:
             return written
         for refund in sorted(order.refunds, key=lambda r: r.refund_id):

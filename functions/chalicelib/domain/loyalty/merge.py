@@ -58,7 +58,7 @@ class LedgerMerges:
 
     def _expires(self, workspace_id: str) -> bool:
         settings = self.workspaces.settings(workspace_id) if self.workspaces is not None else None
-        return settings is not None and settings.loyalty.expiry != "none"
+        return settings is not None and settings.loyalty.lists_lot_days
 
     def on_profile(
         self, before: CustomerProfile | None, after: CustomerProfile, now: datetime
