@@ -11,12 +11,11 @@ the cap: over it, 409 `cap_reached` and nothing written; a replay never counts t
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -39,9 +38,12 @@ from chalicelib.domain.loyalty.rules import (
     CapCounter,
     cap_counter,
 )
+from chalicelib.domain.messaging.flow_definition import next_birthday
+from chalicelib.domain.messaging.model import policy_for
+from chalicelib.domain.messaging.service import local_zone
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.ports import ProfileReader
-from chalicelib.domain.timezones import zone_for_phone
+from chalicelib.domain.workspace_settings import WorkspaceSettings
 
 MAX_ID = 128
 
@@ -194,7 +196,7 @@ class BirthdayBonus:
             return 0
         credited = 0
         for profile in profiles:
-            today = _local_day(profile, now, settings.default_timezone)
+            today = _local_day(profile, now, settings)
             if today is None or not _is_birthday(profile.birthday, today):
                 continue
             once = f"{BIRTHDAY}:{today.year}"
@@ -203,19 +205,20 @@ class BirthdayBonus:
         return credited
 
 
-def _local_day(profile: CustomerProfile, now: datetime, default_zone: str) -> date | None:
+def _local_day(profile: CustomerProfile, now: datetime, settings: WorkspaceSettings) -> date | None:
+    """The customer's day at `now` in their zone, as messages see it (`local_zone`); None
+    when the profile names a zone that does not exist."""
     try:
-        zone = ZoneInfo(profile.timezone or zone_for_phone(profile.phone) or default_zone or "UTC")
+        zone = local_zone(profile, policy_for(settings))
     except (ZoneInfoNotFoundError, ValueError):
         return None
     return now.astimezone(zone).date()
 
 
 def _is_birthday(birthday: str | None, today: date) -> bool:
-    """`MM-DD` (or `YYYY-MM-DD`) falls on `today`; 29 February on the 28th in a common year."""
+    """`MM-DD` (or `YYYY-MM-DD`) falls on `today`; 29 February on the 28th in a common year
+    (the flows' `next_birthday`)."""
     try:
-        month, day = (int(x) for x in (birthday or "").split("-")[-2:])
-        last = calendar.monthrange(today.year, month)[1]
+        return next_birthday("-".join((birthday or "").split("-")[-2:]), today) == today
     except ValueError:
         return False
-    return (today.month, today.day) == (month, min(day, last))
