@@ -13,9 +13,6 @@ unknown (404).
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -24,6 +21,7 @@ from chalicelib.domain.enrolment import Actor, EnrolmentService, MembershipRefus
 from chalicelib.domain.errors import BadRequest, Conflict, NotFound
 from chalicelib.domain.loyalty.ports import LoyaltySettings
 from chalicelib.domain.models import now_utc
+from chalicelib.domain.signed_links import sign, signed_fields
 
 INVITE_DAYS = 30  # a join link is valid this many days from the day it was sent (UTC)
 MAX_TOKEN = 400
@@ -47,41 +45,25 @@ class JoinClaims:
     valid_until: date  # the last UTC day the link enrols
 
 
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _key(salt: str) -> bytes:
-    return hmac.new(salt.encode(), b"patron-join-v1", hashlib.sha256).digest()
+PURPOSE = b"patron-join-v1"
 
 
 def make_join_token(workspace_id: str, customer_id: str, valid_until: date, salt: str) -> str:
-    payload = f"{workspace_id}|{customer_id}|{valid_until.isoformat()}".encode()
-    signature = hmac.new(_key(salt), payload, hashlib.sha256).digest()[:16]
-    return f"{_b64(payload)}.{_b64(signature)}"
+    return sign([workspace_id, customer_id, valid_until.isoformat()], salt, PURPOSE)
 
 
 def read_join_token(token: str, salt_for: Callable[[str], str | None]) -> JoinClaims:
     """What a token whose signature holds names; else NotFound (tampered, unknown)."""
     if len(token) > MAX_TOKEN:
         raise BadRequest("join link too long")
+    fields = signed_fields(token, PURPOSE, salt_for)
     try:
-        payload_text, signature_text = token.split(".", 1)
-        payload = _unb64(payload_text)
-        ws, cid, until = payload.decode().split("|")
-        signature = _unb64(signature_text)
-        valid_until = date.fromisoformat(until)
-    except (ValueError, UnicodeDecodeError) as exc:
+        if fields is None:
+            raise ValueError("unknown join link")
+        ws, cid, until = fields
+        return JoinClaims(ws, cid, date.fromisoformat(until))
+    except ValueError as exc:
         raise NotFound("unknown join link") from exc
-    salt = salt_for(ws)
-    expected = hmac.new(_key(salt or ""), payload, hashlib.sha256).digest()[:16]
-    if salt is None or not hmac.compare_digest(signature, expected):
-        raise NotFound("unknown join link")
-    return JoinClaims(ws, cid, valid_until)
 
 
 class InviteService:

@@ -18,9 +18,6 @@ transactional messages) still work and count nowhere.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +29,7 @@ from chalicelib.domain.messaging.ports import CountedOptOuts, OptOutStore, Profi
 from chalicelib.domain.messaging.render import variables_used
 from chalicelib.domain.messaging.stats import variant_scope
 from chalicelib.domain.models import now_utc
+from chalicelib.domain.signed_links import sign, signed_fields
 from chalicelib.domain.timemath import iso
 
 CHANNELS = ("email", "sms")
@@ -72,43 +70,24 @@ class TokenClaims:
     variant: str = ""
 
 
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _key(salt: str) -> bytes:
-    return hmac.new(salt.encode(), b"patron-unsubscribe-v1", hashlib.sha256).digest()
+PURPOSE = b"patron-unsubscribe-v1"
 
 
 def make_token(
     workspace_id: str, customer_id: str, channel: str, salt: str, scope: str = "", variant: str = ""
 ) -> str:
     fields = [workspace_id, customer_id, channel] + ([scope, variant] if scope else [])
-    payload = "|".join(fields).encode()
-    signature = hmac.new(_key(salt), payload, hashlib.sha256).digest()[:16]
-    return f"{_b64(payload)}.{_b64(signature)}"
+    return sign(fields, salt, PURPOSE)
 
 
 def read_token(token: str, salt_for: Any) -> TokenClaims:
     """What a token whose signature holds names; else a 404. Three fields (older links) or
     five (with the message's scope and variant)."""
-    try:
-        payload_text, signature_text = token.split(".", 1)
-        payload = _unb64(payload_text)
-        fields = payload.decode().split("|")
-        signature = _unb64(signature_text)
-        if len(fields) not in (3, 5):
-            raise ValueError("unknown token layout")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise NotFound("unknown unsubscribe link") from exc
+    fields = signed_fields(token, PURPOSE, salt_for)
+    if fields is None or len(fields) not in (3, 5):
+        raise NotFound("unknown unsubscribe link")
     claims = TokenClaims(*fields)
-    salt = salt_for(claims.workspace_id)
-    expected = hmac.new(_key(salt or ""), payload, hashlib.sha256).digest()[:16]
-    if salt is None or claims.channel not in CHANNELS or not hmac.compare_digest(signature, expected):
+    if claims.channel not in CHANNELS:
         raise NotFound("unknown unsubscribe link")
     return claims
 
