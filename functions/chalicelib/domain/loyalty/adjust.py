@@ -24,6 +24,7 @@ from chalicelib.domain.loyalty.merge import open_balance
 from chalicelib.domain.loyalty.model import ADJUSTMENT, MANUAL, EntryKey, LedgerEntry
 from chalicelib.domain.loyalty.ports import LoyaltySettings, PointsLedger
 from chalicelib.domain.ports import ProfileReader
+from chalicelib.domain.workspace_settings import WorkspaceSettings
 
 MAX_POINTS = 1_000_000  # one adjustment's bound, either way
 MAX_REASON = 200
@@ -56,6 +57,14 @@ class PointsRefused(Conflict):
         self.reason = reason
 
 
+def loyalty_on(workspaces: LoyaltySettings, workspace_id: str) -> WorkspaceSettings:
+    """The workspace's settings while its loyalty is on; else refused (409 `loyalty_off`)."""
+    settings = workspaces.settings(workspace_id)
+    if settings is None or not settings.loyalty.enabled:
+        raise PointsRefused("loyalty is off in this workspace", "loyalty_off")
+    return settings
+
+
 class PointsAdjustments:
     def __init__(self, ledger: PointsLedger, workspaces: LoyaltySettings, profiles: ProfileReader) -> None:
         self.ledger = ledger
@@ -72,9 +81,7 @@ class PointsAdjustments:
         now: datetime,
     ) -> LedgerEntry:
         """The adjustment's entry: written now, or the one a replay of the key wrote."""
-        settings = self.workspaces.settings(workspace_id)
-        if settings is None or not settings.loyalty.enabled:
-            raise PointsRefused("loyalty is off in this workspace", "loyalty_off")
+        settings = loyalty_on(self.workspaces, workspace_id)
         profile = self.profiles.load(workspace_id, customer_id)
         if profile is None:
             raise NotFound("customer not found")

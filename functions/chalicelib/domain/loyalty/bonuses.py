@@ -23,7 +23,7 @@ from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.enrolment import MembershipView
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.ingest_images import IngestChange
-from chalicelib.domain.loyalty.adjust import PointsRefused
+from chalicelib.domain.loyalty.adjust import PointsRefused, loyalty_on
 from chalicelib.domain.loyalty.lots import with_credit_lot
 from chalicelib.domain.loyalty.merge import HOPS, open_balance
 from chalicelib.domain.loyalty.model import EARN, EntryKey, LedgerEntry
@@ -78,9 +78,7 @@ class PointsActions:
 
     def award(self, workspace_id: str, customer_id: str, body: ActionIn, now: datetime) -> LedgerEntry:
         """The action's bonus entry: written now, or the one an earlier delivery wrote."""
-        settings = self.workspaces.settings(workspace_id)
-        if settings is None or not settings.loyalty.enabled:
-            raise PointsRefused("loyalty is off in this workspace", "loyalty_off")
+        settings = loyalty_on(self.workspaces, workspace_id)
         if body.action in AUTOMATIC:
             raise PointsRefused(f"{body.action} is credited by Patron itself", "automatic_action")
         points = settings.loyalty.bonuses.get(body.action)

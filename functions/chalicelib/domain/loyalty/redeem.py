@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from chalicelib.domain.customer_profile import CustomerProfile, entry_source
 from chalicelib.domain.errors import Conflict, NotFound, StoreFailed
-from chalicelib.domain.loyalty.adjust import MAX_POINTS, PointsRefused, spend_entry
+from chalicelib.domain.loyalty.adjust import MAX_POINTS, PointsRefused, loyalty_on, spend_entry
 from chalicelib.domain.loyalty.lots import restore
 from chalicelib.domain.loyalty.model import REDEEM, RESTORE, EntryKey, LedgerEntry
 from chalicelib.domain.loyalty.ports import LoyaltySettings, PointsLedger
@@ -69,9 +69,7 @@ class PointsRedemptions:
         self, workspace_id: str, customer_id: str, body: RedeemIn, idempotency_key: str, now: datetime
     ) -> LedgerEntry:
         """The redemption's entry: written now, or the one a replay of the key wrote."""
-        settings = self.workspaces.settings(workspace_id)
-        if settings is None or not settings.loyalty.enabled:
-            raise PointsRefused("loyalty is off in this workspace", "loyalty_off")
+        settings = loyalty_on(self.workspaces, workspace_id)
         rules = settings.loyalty
         profile = self.profiles.load(workspace_id, customer_id)
         if profile is None:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.ingest_images import IngestChange
-from chalicelib.domain.loyalty.adjust import PointsRefused
+from chalicelib.domain.loyalty.adjust import PointsRefused, loyalty_on
 from chalicelib.domain.loyalty.model import LedgerEntry
 from chalicelib.domain.loyalty.ports import LoyaltySettings, PointsLedger, TierStore
 from chalicelib.domain.loyalty.tiers import (
@@ -176,9 +176,7 @@ class TierService:
         return settings
 
     def _settings(self, workspace_id: str) -> WorkspaceSettings:
-        settings = self.workspaces.settings(workspace_id)
-        if settings is None or not settings.loyalty.enabled:
-            raise PointsRefused("loyalty is off in this workspace", "loyalty_off")
+        settings = loyalty_on(self.workspaces, workspace_id)
         if not settings.tiers.tiers:
             raise PointsRefused("this workspace has no tiers", "no_tiers")
         return settings
