@@ -8,7 +8,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.container import container
 from chalicelib.domain.errors import BadRequest, Unauthorized
-from chalicelib.handlers.http import api, bearer_key_hash, json_response, logger
+from chalicelib.handlers.http import api, bearer_key_hash, json_response, logger, model_body
 
 # Domain modules are imported in the handler that uses them: cold start (handlers/__init__.py).
 bp = Blueprint(__name__)
@@ -108,18 +108,12 @@ def get_membership(customer_id: str) -> Any:
 
 
 def _membership(customer_id: str, kind: str) -> Response:
-    from pydantic import ValidationError
 
     from chalicelib.domain.enrolment import Actor, MembershipIn
-    from chalicelib.parsers import field_errors
 
     ws = workspace_id()
     logger.append_keys(customer_id=customer_id)
-    raw = bp.current_request.raw_body
-    try:
-        body = MembershipIn.model_validate_json(raw) if raw else MembershipIn()
-    except ValidationError as exc:
-        raise BadRequest("invalid membership request", field_errors(exc)) from exc
+    body = model_body(MembershipIn, bp.current_request.raw_body, "membership request", empty=b"{}")
     key = bearer_key_hash(bp.current_request.headers.get("authorization"))
     actor = Actor("api", "key:" + key[:12])  # the key's hash names it; the key is never kept
     service = container().enrolments

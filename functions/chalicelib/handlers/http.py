@@ -7,13 +7,16 @@ import hashlib
 import json
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from chalice import Response
 
 from chalicelib.domain import errors
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 logger = Logger(service="patron")
 metrics = Metrics(namespace="Patron", service="patron")
@@ -88,6 +91,22 @@ def json_object(blueprint: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise errors.BadRequest("expected a JSON object")
     return body
+
+
+M = TypeVar("M", bound="BaseModel")
+
+
+def model_body(model: type[M], raw: str | bytes | None, what: str, empty: bytes = b"") -> M:
+    """The request body as the pydantic `model` (an empty body read as `empty`); a body it
+    refuses is a 400 naming each field (`invalid <what>`)."""
+    from pydantic import ValidationError
+
+    from chalicelib.parsers import field_errors
+
+    try:
+        return model.model_validate_json(raw or empty)
+    except ValidationError as exc:
+        raise errors.BadRequest(f"invalid {what}", field_errors(exc)) from exc
 
 
 def required_text(body: dict[str, Any], name: str) -> str:

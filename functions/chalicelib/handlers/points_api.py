@@ -10,7 +10,7 @@ from chalice import Blueprint, Response
 from chalicelib.container import container
 from chalicelib.domain.errors import BadRequest
 from chalicelib.handlers.admin import workspace_id
-from chalicelib.handlers.http import api, bearer_key_hash, json_response, logger
+from chalicelib.handlers.http import api, bearer_key_hash, json_response, logger, model_body
 
 bp = Blueprint(__name__)
 MAX_CURSOR = 600
@@ -41,22 +41,16 @@ def get_points(customer_id: str) -> dict[str, Any]:
 @api
 def adjust_points(customer_id: str) -> Response:
     """`{"points": N, "reason": "..."}` with an `Idempotency-Key` header: the ledger entry."""
-    from pydantic import ValidationError
-
     from chalicelib.domain.enrolment import Actor
     from chalicelib.domain.loyalty.adjust import AdjustmentIn
     from chalicelib.domain.loyalty.ledger import entry_json
     from chalicelib.domain.models import now_utc
-    from chalicelib.parsers import field_errors
 
     ws = workspace_id()
     logger.append_keys(customer_id=customer_id)
     request = bp.current_request
     key = idempotency_key(request.headers.get("idempotency-key"))
-    try:
-        body = AdjustmentIn.model_validate_json(request.raw_body or b"")
-    except ValidationError as exc:
-        raise BadRequest("invalid adjustment", field_errors(exc)) from exc
+    body = model_body(AdjustmentIn, request.raw_body, "adjustment")
     actor = Actor("api", "key:" + bearer_key_hash(request.headers.get("authorization"))[:12])
     entry = container().points_adjustments.adjust(ws, customer_id, body, key, actor, now_utc())
     return json_response(entry_json(entry), 200)
@@ -78,19 +72,13 @@ def get_tier(customer_id: str) -> dict[str, Any]:
 @api
 def move_tier(customer_id: str) -> dict[str, Any]:
     """`{"tier": "gold" | null, "reason": "...", "hold_days": N}`: a manual move, audited."""
-    from pydantic import ValidationError
-
     from chalicelib.domain.loyalty.tier_service import TierMoveIn, view_json
     from chalicelib.domain.models import now_utc
-    from chalicelib.parsers import field_errors
 
     ws = workspace_id()
     logger.append_keys(customer_id=customer_id)
     request = bp.current_request
-    try:
-        body = TierMoveIn.model_validate_json(request.raw_body or b"")
-    except ValidationError as exc:
-        raise BadRequest("invalid tier move", field_errors(exc)) from exc
+    body = model_body(TierMoveIn, request.raw_body, "tier move")
     actor = "key:" + bearer_key_hash(request.headers.get("authorization"))[:12]
     return view_json(container().tiers.move(ws, customer_id, body, actor, now_utc()))
 
@@ -117,19 +105,13 @@ def preview_tiers() -> dict[str, Any]:
 @api
 def award_action(customer_id: str) -> Response:
     """`{"action": "review", "id": "<external id>"}`: the action's bonus entry, once per id."""
-    from pydantic import ValidationError
-
     from chalicelib.domain.loyalty.bonuses import ActionIn
     from chalicelib.domain.loyalty.ledger import entry_json
     from chalicelib.domain.models import now_utc
-    from chalicelib.parsers import field_errors
 
     ws = workspace_id()
     logger.append_keys(customer_id=customer_id)
-    try:
-        body = ActionIn.model_validate_json(bp.current_request.raw_body or b"")
-    except ValidationError as exc:
-        raise BadRequest("invalid action", field_errors(exc)) from exc
+    body = model_body(ActionIn, bp.current_request.raw_body, "action")
     entry = container().points_actions.award(ws, customer_id, body, now_utc())
     return json_response(entry_json(entry), 200)
 
@@ -139,18 +121,12 @@ def award_action(customer_id: str) -> Response:
 def loyalty_dry_run() -> dict[str, Any]:
     """Proposed points rules against the workspace's recent orders, beside the current rules;
     writes nothing (docs/loyalty.md#dry-run)."""
-    from pydantic import ValidationError
-
     from chalicelib.domain.loyalty.dry_run import DryRunIn
     from chalicelib.domain.loyalty.rules import RulesError
     from chalicelib.domain.models import now_utc
-    from chalicelib.parsers import field_errors
 
     ws = workspace_id()
-    try:
-        body = DryRunIn.model_validate_json(bp.current_request.raw_body or b"{}")
-    except ValidationError as exc:
-        raise BadRequest("invalid dry-run", field_errors(exc)) from exc
+    body = model_body(DryRunIn, bp.current_request.raw_body, "dry-run", empty=b"{}")
     found = container()
     settings = found.workspaces.settings(ws)
     if settings is None:
@@ -167,21 +143,15 @@ def loyalty_dry_run() -> dict[str, Any]:
 def redeem_points(customer_id: str) -> Response:
     """`{"points": N, "source": "..."?}` with an `Idempotency-Key` header: the redemption's
     entry (its code, or the store credit's amount)."""
-    from pydantic import ValidationError
-
     from chalicelib.domain.loyalty.ledger import entry_json
     from chalicelib.domain.loyalty.redeem import RedeemIn
     from chalicelib.domain.models import now_utc
-    from chalicelib.parsers import field_errors
 
     ws = workspace_id()
     logger.append_keys(customer_id=customer_id)
     request = bp.current_request
     key = idempotency_key(request.headers.get("idempotency-key"))
-    try:
-        body = RedeemIn.model_validate_json(request.raw_body or b"")
-    except ValidationError as exc:
-        raise BadRequest("invalid redemption", field_errors(exc)) from exc
+    body = model_body(RedeemIn, request.raw_body, "redemption")
     entry = container().points_redemptions.redeem(ws, customer_id, body, key, now_utc())
     return json_response(entry_json(entry), 200)
 
