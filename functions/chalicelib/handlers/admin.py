@@ -8,7 +8,15 @@ from chalice import Blueprint, Response
 
 from chalicelib.container import container
 from chalicelib.domain.errors import BadRequest, Unauthorized
-from chalicelib.handlers.http import api, bearer_key_hash, json_response, logger, model_body
+from chalicelib.handlers.http import (
+    api,
+    bearer_key_hash,
+    json_response,
+    logger,
+    model_body,
+    query_cursor,
+    query_limit,
+)
 
 # Domain modules are imported in the handler that uses them: cold start (handlers/__init__.py).
 bp = Blueprint(__name__)
@@ -97,13 +105,7 @@ def get_membership(customer_id: str) -> Any:
     ws = workspace_id()
     logger.append_keys(customer_id=customer_id)
     params: dict[str, str] = dict(bp.current_request.query_params or {})
-    try:
-        limit = int(params.get("limit", "50"))
-    except ValueError as exc:
-        raise BadRequest("limit must be a number", [{"field": "limit", "error": "not a number"}]) from exc
-    cursor = params.get("cursor") or None
-    if cursor is not None and (len(cursor) > 200 or not cursor.startswith("MS#")):
-        raise BadRequest("cursor is not one this API gave", [{"field": "cursor", "error": "invalid"}])
+    limit, cursor = query_limit(params, 50), query_cursor(params, "MS#", 200)
     return container().membership_audit.listing(ws, customer_id, limit, cursor)
 
 

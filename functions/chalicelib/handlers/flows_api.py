@@ -11,7 +11,7 @@ from chalicelib.container import container
 from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.timemath import parse_iso
 from chalicelib.handlers.admin import workspace_id
-from chalicelib.handlers.http import api, json_object, json_response, required_text
+from chalicelib.handlers.http import api, json_object, json_response, query_limit, required_text
 
 # Domain modules are imported in the handler that uses them: cold start (handlers/__init__.py).
 bp = Blueprint(__name__)
@@ -72,10 +72,7 @@ def list_coupons() -> dict[str, Any]:
     from chalicelib.domain.models import now_utc
 
     params: dict[str, str] = dict(bp.current_request.query_params or {})
-    try:
-        limit = max(1, min(int(params.get("limit", "100")), 1000))
-    except ValueError as exc:
-        raise BadRequest("limit must be a number", [{"field": "limit", "error": "not a number"}]) from exc
+    limit = query_limit(params, 100, 1000)
     return container().coupon_queries.list(
         workspace_id(),
         now_utc(),

@@ -96,6 +96,25 @@ def json_object(blueprint: Any) -> dict[str, Any]:
 M = TypeVar("M", bound="BaseModel")
 
 
+def query_limit(params: dict[str, str], default: int, most: int | None = None) -> int:
+    """`?limit=`: a whole number (400 otherwise), kept between 1 and `most` when given."""
+    try:
+        limit = int(params.get("limit", str(default)))
+    except ValueError as exc:
+        raise errors.BadRequest(
+            "limit must be a number", [{"field": "limit", "error": "not a number"}]
+        ) from exc
+    return limit if most is None else max(1, min(limit, most))
+
+
+def query_cursor(params: dict[str, str], prefix: str, longest: int) -> str | None:
+    """`?cursor=`: one this API gave (its sort-key prefix, at most `longest` characters), or None."""
+    cursor = params.get("cursor") or None
+    if cursor is not None and (len(cursor) > longest or not cursor.startswith(prefix)):
+        raise errors.BadRequest("cursor is not one this API gave", [{"field": "cursor", "error": "invalid"}])
+    return cursor
+
+
 def model_body(model: type[M], raw: str | bytes | None, what: str, empty: bytes = b"") -> M:
     """The request body as the pydantic `model` (an empty body read as `empty`); a body it
     refuses is a 400 naming each field (`invalid <what>`)."""

@@ -10,7 +10,15 @@ from chalice import Blueprint, Response
 from chalicelib.container import container
 from chalicelib.domain.errors import BadRequest
 from chalicelib.handlers.admin import workspace_id
-from chalicelib.handlers.http import api, bearer_key_hash, json_response, logger, model_body
+from chalicelib.handlers.http import (
+    api,
+    bearer_key_hash,
+    json_response,
+    logger,
+    model_body,
+    query_cursor,
+    query_limit,
+)
 
 bp = Blueprint(__name__)
 MAX_CURSOR = 600
@@ -26,13 +34,7 @@ def get_points(customer_id: str) -> dict[str, Any]:
     ws = workspace_id()
     logger.append_keys(customer_id=customer_id)
     params: dict[str, str] = dict(bp.current_request.query_params or {})
-    try:
-        limit = max(1, min(int(params.get("limit", "50")), 200))
-    except ValueError as exc:
-        raise BadRequest("limit must be a number", [{"field": "limit", "error": "not a number"}]) from exc
-    cursor = params.get("cursor") or None
-    if cursor is not None and (len(cursor) > MAX_CURSOR or not cursor.startswith("E#")):
-        raise BadRequest("cursor is not one this API gave", [{"field": "cursor", "error": "invalid"}])
+    limit, cursor = query_limit(params, 50, 200), query_cursor(params, "E#", MAX_CURSOR)
     page = container().points.page(ws, customer_id, now_utc().date(), limit=limit, cursor=cursor)
     return page_json(page)
 

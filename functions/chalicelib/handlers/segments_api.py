@@ -9,7 +9,7 @@ from chalice import Blueprint, Response
 from chalicelib.container import container
 from chalicelib.domain.errors import BadRequest
 from chalicelib.handlers.admin import workspace_id
-from chalicelib.handlers.http import api, json_response
+from chalicelib.handlers.http import api, json_response, query_limit
 
 # Domain modules are imported in the handler that uses them: cold start (handlers/__init__.py).
 bp = Blueprint(__name__)
@@ -53,10 +53,7 @@ def get_segment_members(segment_id: str) -> Any:
     from chalicelib.domain.membership import segment_members
 
     params: dict[str, str] = dict(bp.current_request.query_params or {})
-    try:
-        limit = max(1, min(int(params.get("limit", "100")), 1000))
-    except ValueError as exc:
-        raise BadRequest("limit must be a number", [{"field": "limit", "error": "not a number"}]) from exc
+    limit = query_limit(params, 100, 1000)
     return segment_members(container().membership, workspace_id(), segment_id, limit, params.get("cursor"))
 
 
