@@ -12,7 +12,6 @@ the cap: over it, 409 `cap_reached` and nothing written; a replay never counts t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfoNotFoundError
@@ -24,8 +23,9 @@ from chalicelib.domain.enrolment import MembershipView
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.ingest_images import IngestChange
 from chalicelib.domain.loyalty.adjust import PointsRefused, loyalty_on
+from chalicelib.domain.loyalty.follow import BalanceKeptMoving, write_followed
 from chalicelib.domain.loyalty.lots import with_credit_lot
-from chalicelib.domain.loyalty.merge import HOPS, open_balance
+from chalicelib.domain.loyalty.merge import HOPS
 from chalicelib.domain.loyalty.model import EARN, EntryKey, LedgerEntry
 from chalicelib.domain.loyalty.ports import BonusLedger, LoyaltySettings, OrderPoints
 from chalicelib.domain.loyalty.rules import (
@@ -131,18 +131,15 @@ class PointsActions:
         """The entry as written, or None (written before, over its cap); a balance a merge
         closed meanwhile: on the survivor's (domain/loyalty/merge.py). Its lot day is listed
         only when the workspace expires points (`list_lots`)."""
-        for _ in range(HOPS):
-            if (
-                self.ledger.earn(entry, list_lots)
-                if cap is None
-                else self.ledger.earn_capped(entry, cap, list_lots)
-            ):
-                return entry
-            ids, _ = open_balance(self.ledger, entry.workspace_id, entry.customer_id)
-            if ids[-1] == entry.customer_id or self.ledger.entry(entry.workspace_id, ids[-1], entry.key):
-                return None
-            entry = replace(entry, customer_id=ids[-1])
-        return None
+        def write(tried: LedgerEntry) -> bool:
+            if cap is None:
+                return self.ledger.earn(tried, list_lots)
+            return self.ledger.earn_capped(tried, cap, list_lots)
+
+        try:
+            return write_followed(self.ledger, entry, write, HOPS, on_survivor=True)
+        except BalanceKeptMoving:
+            return None
 
 
 class FirstOrderBonus:

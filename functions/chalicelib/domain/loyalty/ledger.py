@@ -23,6 +23,7 @@ from typing import Any
 
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.ingest_images import IngestChange, OrderImage
+from chalicelib.domain.loyalty.follow import BalanceKeptMoving, write_followed
 from chalicelib.domain.loyalty.lots import plan_reversal
 from chalicelib.domain.loyalty.merge import open_balance
 from chalicelib.domain.loyalty.model import (
@@ -137,18 +138,23 @@ class PointsService:
         """The order's earning: written now (on the customer's balance, or where a merge
         moved it), or by another delivery of the order meanwhile. Its lot day is listed
         only when the workspace expires points (`list_lots`: docs/loyalty.md#expiry)."""
-        for _ in range(ATTEMPTS):
-            if self.ledger.earn(entry, list_lots):
-                written.append(entry)
-                return entry  # as stored: nothing reversed yet
-            earning = self.ledger.earning_of(entry.workspace_id, entry.order_id or "")
-            if earning is not None:  # written meanwhile by another delivery of the order
-                return earning
-            ids, _ = open_balance(self.ledger, entry.workspace_id, entry.customer_id)
-            if ids[-1] == entry.customer_id:
-                return None
-            entry = replace(entry, customer_id=ids[-1])  # a merge closed the balance: its survivor
-        raise RuntimeError(f"points earning of {entry.order_id} kept conflicting")
+        found: list[LedgerEntry] = []
+
+        def meanwhile(tried: LedgerEntry) -> bool:  # written by another delivery of the order
+            earning = self.ledger.earning_of(tried.workspace_id, tried.order_id or "")
+            found.extend([earning] if earning is not None else [])
+            return earning is not None
+
+        try:
+            made = write_followed(
+                self.ledger, entry, lambda e: self.ledger.earn(e, list_lots), ATTEMPTS, meanwhile
+            )
+        except BalanceKeptMoving as exc:
+            raise RuntimeError(f"points earning of {entry.order_id} kept conflicting") from exc
+        if made is not None:
+            written.append(made)
+            return made  # as stored: nothing reversed yet
+        return found[0] if found else None
 
     def _reverse(
         self, earning: LedgerEntry, refund: OrderRefund | None, cancelled_at: datetime | None, now: datetime
