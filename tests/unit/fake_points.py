@@ -9,7 +9,16 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from chalicelib.domain.loyalty.lots import with_credit_lot
-from chalicelib.domain.loyalty.model import EARN, EntryKey, LedgerEntry, PointsBalance, is_activity
+from chalicelib.domain.loyalty.model import (
+    EARN,
+    GIVEN_BACK,
+    MADE,
+    PENDING,
+    EntryKey,
+    LedgerEntry,
+    PointsBalance,
+    is_activity,
+)
 from chalicelib.domain.loyalty.rules import CapCounter
 
 
@@ -117,6 +126,30 @@ class FakePointsLedger:
                 return False
             ledger[entry.key] = entry
             return True
+
+    def _settle(self, entry: LedgerEntry, state: str) -> bool:
+        ledger = self.ledgers.get((entry.workspace_id, entry.customer_id), {})
+        stored = ledger.get(entry.key)
+        if stored is None or stored.state not in (None, PENDING):
+            return False
+        ledger[entry.key] = replace(stored, state=state)
+        return True
+
+    def confirm(self, entry: LedgerEntry) -> bool:
+        with self.lock:
+            return self._settle(entry, MADE)
+
+    def give_back(self, entry: LedgerEntry, back: LedgerEntry) -> bool:
+        back = with_credit_lot(back)
+        with self.lock:  # all or nothing, as the adapter's transaction
+            ledger = self.ledgers.setdefault((back.workspace_id, back.customer_id), {})
+            stored = self.ledgers.get((entry.workspace_id, entry.customer_id), {}).get(entry.key)
+            if stored is None or stored.state not in (None, PENDING) or back.key in ledger:
+                return False
+            if not self._add(back):
+                return False
+            ledger[back.key] = back
+            return self._settle(entry, GIVEN_BACK)
 
     def balance(self, workspace_id: str, customer_id: str) -> PointsBalance:
         total, lots, debt = self.balances.get((workspace_id, customer_id), (0, {}, 0))

@@ -20,7 +20,16 @@ from typing import Any
 from chalicelib.adapters.codec import from_item, to_av, to_item
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.domain.loyalty.lots import with_credit_lot
-from chalicelib.domain.loyalty.model import EARN, EntryKey, LedgerEntry, PointsBalance, is_activity
+from chalicelib.domain.loyalty.model import (
+    EARN,
+    GIVEN_BACK,
+    MADE,
+    PENDING,
+    EntryKey,
+    LedgerEntry,
+    PointsBalance,
+    is_activity,
+)
 from chalicelib.domain.loyalty.rules import CapCounter
 from chalicelib.domain.timemath import iso, parse_iso
 
@@ -117,6 +126,7 @@ def entry_item(entry: LedgerEntry) -> dict[str, Any]:
         "by": entry.actor,
         "code": entry.code,
         "sid": entry.store_source,
+        "rs": entry.state,
     }
     item.update({k: v for k, v in optional.items() if v is not None})
     if entry.rate is not None:  # an earning entry: its reversals move these
@@ -147,6 +157,7 @@ def entry_from_item(item: dict[str, Any]) -> LedgerEntry:
         actor=item.get("by"),
         code=item.get("code"),
         store_source=item.get("sid"),
+        state=item.get("rs"),
     )
 
 
@@ -323,6 +334,35 @@ class DynamoPointsLedger:
         entry = with_credit_lot(entry)
         self._mark_lots(entry, list_lots)
         return self._transact([self._put_new(entry), self.balance_update(entry)])
+
+    def _settle(self, entry: LedgerEntry, state: str) -> dict[str, Any]:
+        """A code redemption's state moved from `pending` (or none) to `state`, once."""
+        return {
+            "Update": {
+                "TableName": self.t.table,
+                "Key": {
+                    "pk": {"S": ledger_pk(entry.workspace_id, entry.customer_id)},
+                    "sk": {"S": entry_sk(entry.key)},
+                },
+                "UpdateExpression": "SET rs = :to",
+                "ConditionExpression": "attribute_exists(pk) AND (attribute_not_exists(rs) OR rs = :p)",
+                "ExpressionAttributeValues": {":to": {"S": state}, ":p": {"S": PENDING}},
+            }
+        }
+
+    def confirm(self, entry: LedgerEntry) -> bool:
+        """One conditioned UpdateItem (1 write unit)."""
+        try:
+            self.t.client.update_item(**self._settle(entry, MADE)["Update"])
+        except self.t.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def give_back(self, entry: LedgerEntry, back: LedgerEntry) -> bool:
+        back = with_credit_lot(back)
+        return self._transact(
+            [self._settle(entry, GIVEN_BACK), self._put_new(back), self.balance_update(back)]
+        )
 
     def transfer(self, out: LedgerEntry, into: LedgerEntry, read: PointsBalance) -> bool:
         """A merge's transfer (docs/data-model.md#merged-ledgers-one-balance): both entries, the

@@ -153,6 +153,7 @@ class LoyaltyServices(Adapters):
             sources=self.workspaces,
             discounts=self.store_discounts,
             coupons=self.coupons,
+            announce=self.loyalty_triggers,  # type: ignore[attr-defined]  # Container's (container/__init__.py)
         )
 
     @cached_property

@@ -131,6 +131,7 @@ class PointsActions:
         """The entry as written, or None (written before, over its cap); a balance a merge
         closed meanwhile: on the survivor's (domain/loyalty/merge.py). Its lot day is listed
         only when the workspace expires points (`list_lots`)."""
+
         def write(tried: LedgerEntry) -> bool:
             if cap is None:
                 return self.ledger.earn(tried, list_lots)

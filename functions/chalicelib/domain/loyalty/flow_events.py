@@ -6,10 +6,12 @@
 - `points.earned`: a ledger entry crediting earned points (an order's earning, an action's
   bonus; not an operator's adjustment, a give-back nor a history import's entry); key: the
   entry's key, once per entry whatever the replays;
-- `points.redeemed`: a redemption entry (not its give-back); key: the entry's key; the
+- `points.redeemed`: a redemption once final (not its give-back); key: the entry's key; the
   context carries `coupon_code` (the code made in the store; none for store credit),
-  `points_redeemed` and `redeemed_value` (the money value with its currency); a redemption
-  already given back (the store failed) starts nothing;
+  `points_redeemed` and `redeemed_value` (the money value with its currency). A store-credit
+  redemption is final when written (its insert on the stream); a code redemption is written
+  `pending` (its insert starts nothing) and announced by the redemption service once the
+  store made the code (`made`); one given back (the store failed) never starts anything;
 - `points.reversed`: a refund's or a cancellation's reversal entry taking points back
   (points != 0); key: the entry's key; the context carries `points_reversed` (> 0).
 
@@ -21,7 +23,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from chalicelib.domain.loyalty.model import CANCEL, EARN, REDEEM, RESTORE, REVERSE, LedgerEntry
+from chalicelib.domain.loyalty.model import (
+    CANCEL,
+    EARN,
+    GIVEN_BACK,
+    PENDING,
+    REDEEM,
+    RESTORE,
+    REVERSE,
+    LedgerEntry,
+)
 from chalicelib.domain.loyalty.ports import PointsLedger
 from chalicelib.domain.loyalty.rules import BONUS
 from chalicelib.domain.loyalty.tiers import TierChange
@@ -43,7 +54,8 @@ def earned(entry: LedgerEntry) -> bool:
 
 
 def redeemed(entry: LedgerEntry) -> bool:
-    return entry.points < 0 and entry.key.source == REDEEM and entry.key.kind == REDEEM
+    final = entry.state not in (PENDING, GIVEN_BACK)  # a code not made (yet): nothing redeemed
+    return entry.points < 0 and entry.key.source == REDEEM and entry.key.kind == REDEEM and final
 
 
 def reversed_points(entry: LedgerEntry) -> bool:
@@ -108,7 +120,8 @@ class LoyaltyTriggers:
         )
 
     def _given_back(self, entry: LedgerEntry) -> bool:
-        if self.ledger is None:
+        """A code redemption written before redemptions had states: its give-back looked for."""
+        if self.ledger is None or entry.state is not None or entry.code is None:
             return False
         back = replace(entry.key, kind=RESTORE)
         return self.ledger.entry(entry.workspace_id, entry.customer_id, back) is not None

@@ -19,6 +19,12 @@ MANUAL = "manual"  # the source of an operator's adjustment (its key: the Idempo
 ADJUSTMENT = "adjustment"
 REDEEM = "redeem"  # a redemption's source and kind (its key: the Idempotency-Key)
 RESTORE = "restore"  # the give-back of a redemption the store could not make
+# a code redemption's state (`LedgerEntry.state`; docs/loyalty.md#redemption): written
+# `pending`, then `made` once the store made the code, or `given_back` (RESTORE written):
+# never both. A store-credit redemption (and one written before states) has none: final.
+PENDING = "pending"
+MADE = "made"
+GIVEN_BACK = "given_back"
 MERGE = (
     "merge"  # a merge's transfer: ("merge", survivor, "transfer_out"), ("merge", merged id, "transfer_in")
 )
@@ -69,6 +75,7 @@ class LedgerEntry:
     # its money value is `amount` in `currency`
     code: str | None = None
     store_source: str | None = None
+    state: str | None = None  # a code redemption's: PENDING, MADE or GIVEN_BACK
 
 
 @dataclass(frozen=True)

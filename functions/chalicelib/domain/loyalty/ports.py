@@ -66,6 +66,28 @@ class PointsLedger(Protocol):
         ...
 
 
+class RedemptionLedger(PointsLedger, Protocol):
+    """A code redemption settled once: made in the store or given back, never both."""
+
+    def confirm(self, entry: LedgerEntry) -> bool:
+        """Marks the redemption `made` (the store made its code), only while it is `pending`
+        (or has no state); False when it was given back or already made."""
+        ...
+
+    def give_back(self, entry: LedgerEntry, back: LedgerEntry) -> bool:
+        """Writes `back` (its RESTORE entry, as `adjust`) and marks the redemption
+        `given_back`, only while it is `pending` (or has no state), in one transaction; False
+        (nothing written) when it was made, given back already, or the balance refused."""
+        ...
+
+
+class RedemptionAnnouncer(Protocol):
+    """Loyalty's flow triggers as the redemption service starts `points.redeemed` once the
+    code is made (domain/loyalty/flow_events.py)."""
+
+    def on_entry(self, entry: LedgerEntry) -> list[str]: ...
+
+
 class LoyaltyItems(Protocol):
     """A customer's points balance and (`with_tier`) tier state in one read
     (adapters/loyalty_items.py: one `BatchGetItem`)."""

@@ -7,9 +7,12 @@ points, the lots it took, the money value (`amount` in `currency`, the points x 
 value per point rounded to the currency's minor units) and, for a code, the code and its
 source. The code is derived from the workspace's salt and the key, so a retry after a
 crash asks the store for the same code (the client treats "code taken" as created): one
-code per key. If the store fails for good, a compensating entry (`redeem`, key, `restore`)
-gives back the same lots (and any debt it settled), once; the answer is 502 `store_failed`
-with the points restored. A replay of the key answers the same result; the same key with
+code per key. A code redemption is written `pending`; once the store made the code it is
+marked `made` and only then announced (`points.redeemed`, domain/loyalty/flow_events.py). If
+the store fails for good, a compensating entry (`redeem`, key, `restore`) gives back the
+same lots (and any debt it settled), once, marking it `given_back`: `made` and
+`given_back` exclude each other. The answer is then 502 `store_failed` with the points
+restored. A replay of the key answers the same result; the same key with
 another body is refused (`idempotency_key_reused`).
 """
 
@@ -24,8 +27,8 @@ from chalicelib.domain.customer_profile import CustomerProfile, entry_source
 from chalicelib.domain.errors import Conflict, NotFound, StoreFailed
 from chalicelib.domain.loyalty.adjust import MAX_POINTS, PointsRefused, loyalty_on, spend_entry
 from chalicelib.domain.loyalty.lots import restore
-from chalicelib.domain.loyalty.model import REDEEM, RESTORE, EntryKey, LedgerEntry
-from chalicelib.domain.loyalty.ports import LoyaltySettings, PointsLedger
+from chalicelib.domain.loyalty.model import GIVEN_BACK, MADE, PENDING, REDEEM, RESTORE, EntryKey, LedgerEntry
+from chalicelib.domain.loyalty.ports import LoyaltySettings, RedemptionAnnouncer, RedemptionLedger
 from chalicelib.domain.messaging.flow_definition import IssuedCoupon
 from chalicelib.domain.messaging.flow_engine import coupon_code, store_customer
 from chalicelib.domain.messaging.ports import CouponStore, SourceReader, StoreDiscounts
@@ -51,12 +54,13 @@ class RedeemIn(BaseModel):
 class PointsRedemptions:
     def __init__(
         self,
-        ledger: PointsLedger,
+        ledger: RedemptionLedger,
         workspaces: LoyaltySettings,
         profiles: ProfileReader,
         sources: SourceReader | None = None,
         discounts: StoreDiscounts | None = None,
         coupons: CouponStore | None = None,
+        announce: RedemptionAnnouncer | None = None,
     ) -> None:
         self.ledger = ledger
         self.workspaces = workspaces
@@ -64,6 +68,7 @@ class PointsRedemptions:
         self.sources = sources
         self.discounts = discounts
         self.coupons = coupons  # a code made is listed, so an order using it is tracked
+        self.announce = announce  # `points.redeemed` once the code is made (store credit: the stream)
 
     def redeem(
         self, workspace_id: str, customer_id: str, body: RedeemIn, idempotency_key: str, now: datetime
@@ -102,6 +107,7 @@ class PointsRedemptions:
             available_on=None
             if source is None
             else (now + timedelta(days=rules.redeem_code_valid_days)).date(),  # the code's last day
+            state=None if source is None else PENDING,  # final once the store made the code
         )
         for _ in range(ATTEMPTS):
             planned = spend_entry(self.ledger, entry, body.points, now.date())
@@ -142,7 +148,10 @@ class PointsRedemptions:
         try:
             made = self.discounts.create(source, coupon, store_customer(profile, source), profile.email)
         except AdminApiError as exc:
-            self._give_back(entry, now)
+            if not self._give_back(entry, now):
+                settled = self.ledger.entry(entry.workspace_id, entry.customer_id, entry.key)
+                if settled is not None and settled.state == MADE:  # another request made it
+                    return self._made(settled)
             raise StoreFailed(
                 f"the store did not make the code; the points were given back: {exc.message}",
                 {"reason": "store_failed", "restored_points": -entry.points},
@@ -151,10 +160,28 @@ class PointsRedemptions:
             self.coupons.issue(
                 entry.workspace_id, replace(coupon, store_id=made.store_id or "exists", registered=True)
             )
-        return entry
+        return self._made(entry)
 
-    def _give_back(self, entry: LedgerEntry, now: datetime) -> None:
-        """The keyed compensating entry: the same lots back, once (a replay adds nothing)."""
+    def _made(self, entry: LedgerEntry) -> LedgerEntry:
+        """The code exists: the entry marked `made` (once, whichever request does it), then
+        announced (a replay announces again: the flow's run is keyed, so it starts once).
+        Given back meanwhile (a concurrent request saw the store fail): 502."""
+        if not self.ledger.confirm(entry):
+            stored = self.ledger.entry(entry.workspace_id, entry.customer_id, entry.key)
+            if stored is None or stored.state == GIVEN_BACK:
+                raise StoreFailed(
+                    "the store did not make the code; the points were given back",
+                    {"reason": "store_failed", "restored_points": -entry.points},
+                )
+        made = replace(entry, state=MADE)
+        if self.announce is not None:
+            self.announce.on_entry(made)
+        return made
+
+    def _give_back(self, entry: LedgerEntry, now: datetime) -> bool:
+        """The keyed compensating entry: the same lots back, once (a replay adds nothing),
+        the redemption marked `given_back`; False when it was made meanwhile (or the balance
+        refused)."""
         plan = restore(entry)
         back = replace(
             entry,
@@ -163,8 +190,9 @@ class PointsRedemptions:
             at=now,
             lots=plan.lots,
             debt=plan.debt,
+            state=None,
         )
-        self.ledger.adjust(back)
+        return self.ledger.give_back(entry, back)
 
     def _replayed(
         self, stored: LedgerEntry, body: RedeemIn, profile: CustomerProfile, now: datetime
