@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
+from datetime import date
 
+from chalicelib.domain.loyalty.tier_run import TierRun
 from chalicelib.domain.loyalty.tiers import TierChange, TierState
 
 
@@ -41,3 +43,26 @@ class FakeTierStore:
 
     def changes(self, workspace_id: str, customer_id: str) -> list[TierChange]:
         return list(self.audit.get((workspace_id, customer_id), []))
+
+
+class FakeTierRunStore:
+    """The daily tier evaluation's progress in memory (the TierRunStore port)."""
+
+    def __init__(self) -> None:
+        self.runs: dict[str, TierRun] = {}
+        self.lock = threading.Lock()
+
+    def progress(self, workspace_id: str, day: date) -> TierRun:
+        stored = self.runs.get(workspace_id)
+        if stored is None:
+            return TierRun(workspace_id, day)
+        return stored if stored.day == day else TierRun(workspace_id, day, version=stored.version)
+
+    def advance(self, run: TierRun, cursor: str | None, done: bool) -> TierRun | None:
+        with self.lock:
+            stored = self.runs.get(run.workspace_id)
+            if (stored.version if stored else 0) != run.version:
+                return None
+            moved = replace(run, cursor=cursor, done=done, version=run.version + 1)
+            self.runs[run.workspace_id] = moved
+            return moved

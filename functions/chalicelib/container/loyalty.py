@@ -84,6 +84,7 @@ class LoyaltyServices(Adapters):
     @cached_property
     def tiers(self) -> TierService:
         """Loyalty tiers: up after an order's points, down on the daily evaluation, moves, preview."""
+        from chalicelib.adapters.tier_run_store import DynamoTierRunStore
         from chalicelib.domain.loyalty.tier_service import TierService
 
         return TierService(
@@ -91,6 +92,7 @@ class LoyaltyServices(Adapters):
             ledger=self.points_ledger,
             workspaces=self.workspaces,
             profiles=self.profile_store,
+            runs=DynamoTierRunStore(self.crm),  # the daily job resumes where it stopped
         )
 
     @cached_property

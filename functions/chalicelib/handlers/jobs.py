@@ -99,15 +99,19 @@ def sms_stop_sync(event: Any) -> dict[str, Any]:
     return result
 
 
-@bp.schedule(Rate(1, unit=Rate.DAYS), name="tiers_evaluate")
+@bp.schedule(Rate(1, unit=Rate.HOURS), name="tiers_evaluate")
 def tiers_evaluate(event: Any) -> dict[str, Any]:
     """Loyalty tiers' daily evaluation: grace periods start and end, downgrades once a grace
-    has passed (docs/loyalty.md#tiers). A second run the same day moves nothing."""
+    has passed (docs/loyalty.md#tiers). Runs hourly: the first run of a UTC day walks each
+    workspace's tier states, a run out of time stops and the next one resumes after the last
+    customer evaluated; a finished day costs one read per workspace. Nobody moves twice."""
     from chalicelib.domain.models import now_utc
 
     found = container()
-    result: dict[str, Any] = found.tiers.evaluate_all(found.workspaces.workspace_ids(), now_utc())
+    ids = list(found.workspaces.workspace_ids())
+    result: dict[str, Any] = found.tiers.evaluate_all(ids, now_utc(), _time_left(event))
     count("TiersDowngraded", result["downgraded"])
+    count("TiersWorkspacesPending", result["workspaces_pending"])  # resumed by the next hourly run
     return result
 
 

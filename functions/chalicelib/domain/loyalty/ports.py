@@ -192,7 +192,9 @@ class TierStore(TierReader, Protocol):
         ...
 
     def states(self, workspace_id: str, limit: int, cursor: str | None) -> tuple[list[TierState], str | None]:
-        """A page of the workspace's recorded tier states (a Query, never a scan)."""
+        """A page of the workspace's recorded tier states (a Query, never a scan), in
+        customer-id order; the cursor is the page's last customer id, and any customer id
+        given as `cursor` starts after it (the daily evaluation resumes there)."""
         ...
 
     def changes(self, workspace_id: str, customer_id: str) -> list[TierChange]:

@@ -3,13 +3,16 @@ manual moves, the preview of new rules and a customer's tier read (docs/loyalty.
 
 Every write is the tier state's compare-and-set on its version, with its audit entry, in
 one transaction (TierStore.save); a lost race reads again and re-applies the same step.
+The daily job's walk keeps its progress per workspace and day (domain/loyalty/tier_run.py):
+a run out of time stops, and the next run of the day resumes after the last customer it
+evaluated; a finished day is not walked again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +23,7 @@ from chalicelib.domain.ingest_images import IngestChange
 from chalicelib.domain.loyalty.adjust import PointsRefused, loyalty_on
 from chalicelib.domain.loyalty.model import LedgerEntry
 from chalicelib.domain.loyalty.ports import LoyaltySettings, PointsLedger, TierStore
+from chalicelib.domain.loyalty.tier_run import TierRun, TierRunStore
 from chalicelib.domain.loyalty.tiers import (
     Step,
     TierChange,
@@ -40,6 +44,8 @@ from chalicelib.domain.workspace_settings import WorkspaceSettings
 
 ATTEMPTS = 5
 PAGE = 200
+MARGIN = 30.0  # seconds an invocation keeps to commit its progress before it ends
+COUNTS = ("evaluated", "skipped", "upgraded", "downgraded")
 
 
 class TierMoveIn(BaseModel):
@@ -65,11 +71,13 @@ class TierService:
         ledger: PointsLedger,
         workspaces: LoyaltySettings,
         profiles: ProfileReader | None = None,
+        runs: TierRunStore | None = None,
     ) -> None:
         self.store = store
         self.ledger = ledger
         self.workspaces = workspaces
         self.profiles = profiles
+        self.runs = runs  # the daily job's progress (None: every evaluation walks everyone)
 
     # the ingest consumer's step, after the order's points
     def on_order(self, change: IngestChange, now: datetime, customer_id: str | None) -> TierChange | None:
@@ -81,30 +89,74 @@ class TierService:
             return None
         return self._apply(settings, customer_id, now, "order")
 
-    def evaluate(self, workspace_id: str, now: datetime) -> dict[str, int]:
-        """The scheduled evaluation of every recorded tier state of the workspace."""
+    def evaluate(
+        self, workspace_id: str, now: datetime, time_left: Callable[[], float] | None = None
+    ) -> dict[str, int]:
+        """The scheduled evaluation of every recorded tier state of the workspace; with the
+        job's progress (`runs`), only those the day's earlier runs did not reach, stopping
+        (`stopped` 1) when `time_left()` falls under the margin."""
         settings = self._tiered(workspace_id)
-        counts = {"evaluated": 0, "skipped": 0, "upgraded": 0, "downgraded": 0}
+        counts = dict.fromkeys(COUNTS, 0)
         if settings is None:
             return counts
         today, rules_id = now.astimezone(UTC).date(), fingerprint(settings.tiers)
-        for state in self._all_states(workspace_id):
-            # nothing can move it yet (under the same rules)
-            if state.rules_id == rules_id and (state.check_on is None or state.check_on > today):
-                counts["skipped"] += 1  # (without a tier only an order moves it): no ledger read
-                continue
-            counts["evaluated"] += 1
-            change = self._apply(settings, state.customer_id, now, "evaluation")
-            if change is not None:
-                counts["upgraded" if change.kind == "upgrade" else "downgraded"] += 1
-        return counts
+        run = self.runs.progress(workspace_id, today) if self.runs is not None else None
+        if run is not None and run.done:
+            return counts  # the day's walk is finished
+        cursor = run.cursor if run is not None else None
+        while True:
+            page, next_cursor = self.store.states(workspace_id, PAGE, cursor)
+            for state in page:
+                if time_left is not None and time_left() < MARGIN:
+                    self._commit(run, cursor, False)
+                    return {**counts, "stopped": 1}
+                self._evaluate_one(settings, state, today, rules_id, now, counts)
+                cursor = state.customer_id
+            if next_cursor is None:
+                self._commit(run, cursor, True)
+                return counts
+            run = self._commit(run, cursor, False)
+            if run is None and self.runs is not None:
+                return {**counts, "stopped": 1}  # another run of the day moved on: it goes on
+            cursor = next_cursor
 
-    def evaluate_all(self, workspace_ids: list[str], now: datetime) -> dict[str, int]:
-        """The daily job: every workspace with tiers (a second run the same day moves nothing)."""
-        totals = {"evaluated": 0, "skipped": 0, "upgraded": 0, "downgraded": 0}
+    def _evaluate_one(
+        self,
+        settings: WorkspaceSettings,
+        state: TierState,
+        today: date,
+        rules_id: str,
+        now: datetime,
+        counts: dict[str, int],
+    ) -> None:
+        # nothing can move it yet (under the same rules)
+        if state.rules_id == rules_id and (state.check_on is None or state.check_on > today):
+            counts["skipped"] += 1  # (without a tier only an order moves it): no ledger read
+            return
+        counts["evaluated"] += 1
+        change = self._apply(settings, state.customer_id, now, "evaluation")
+        if change is not None:
+            counts["upgraded" if change.kind == "upgrade" else "downgraded"] += 1
+
+    def _commit(self, run: TierRun | None, cursor: str | None, done: bool) -> TierRun | None:
+        if run is None or self.runs is None:
+            return None
+        return self.runs.advance(run, cursor, done)
+
+    def evaluate_all(
+        self, workspace_ids: list[str], now: datetime, time_left: Callable[[], float] | None = None
+    ) -> dict[str, int]:
+        """The daily job: every workspace with tiers (a second run the same day moves nothing;
+        with the job's progress it walks only what the day's earlier runs left)."""
+        totals = {**dict.fromkeys(COUNTS, 0), "workspaces_pending": 0}
         for workspace_id in workspace_ids:
-            for name, n in self.evaluate(workspace_id, now).items():
-                totals[name] += n
+            if time_left is not None and time_left() < MARGIN:
+                totals["workspaces_pending"] += 1
+                continue
+            counts = self.evaluate(workspace_id, now, time_left)
+            for name in COUNTS:
+                totals[name] += counts[name]
+            totals["workspaces_pending"] += counts.get("stopped", 0)
         return totals
 
     def _apply(
