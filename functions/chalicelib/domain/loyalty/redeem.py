@@ -8,7 +8,8 @@ value per point rounded to the currency's minor units) and, for a code, the code
 source. The code is derived from the workspace's salt and the key, so a retry after a
 crash asks the store for the same code (the client treats "code taken" as created): one
 code per key. If the store fails for good, a compensating entry (`redeem`, key, `restore`)
-gives back the same lots (and any debt it settled), once; the answer is 502 `store_failed`
+gives back the same lots (and any debt it settled), once (a lot due meanwhile listed for the
+expiry sweep still to run: domain/loyalty/expiry.py); the answer is 502 `store_failed`
 with the points restored. A replay of the key answers the same result; the same key with
 another body is refused (`idempotency_key_reused`).
 """
@@ -23,9 +24,10 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from chalicelib.domain.customer_profile import CustomerProfile, entry_source
 from chalicelib.domain.errors import Conflict, NotFound, StoreFailed
 from chalicelib.domain.loyalty.adjust import MAX_POINTS, PointsRefused, loyalty_on, spend_entry
+from chalicelib.domain.loyalty.expiry import list_credited_lots
 from chalicelib.domain.loyalty.lots import restore
 from chalicelib.domain.loyalty.model import REDEEM, RESTORE, EntryKey, LedgerEntry
-from chalicelib.domain.loyalty.ports import LoyaltySettings, PointsLedger
+from chalicelib.domain.loyalty.ports import ExpiringLedger, LoyaltySettings
 from chalicelib.domain.messaging.flow_definition import IssuedCoupon
 from chalicelib.domain.messaging.flow_engine import coupon_code, store_customer
 from chalicelib.domain.messaging.ports import CouponStore, SourceReader, StoreDiscounts
@@ -51,7 +53,7 @@ class RedeemIn(BaseModel):
 class PointsRedemptions:
     def __init__(
         self,
-        ledger: PointsLedger,
+        ledger: ExpiringLedger,
         workspaces: LoyaltySettings,
         profiles: ProfileReader,
         sources: SourceReader | None = None,
@@ -164,7 +166,10 @@ class PointsRedemptions:
             lots=plan.lots,
             debt=plan.debt,
         )
-        self.ledger.adjust(back)
+        settings = self.workspaces.settings(entry.workspace_id)
+        if settings is not None:  # a lot due already is listed where a sweep still reads it
+            list_credited_lots(self.ledger, settings.loyalty, back, now.date())
+        self.ledger.adjust(back, list_lots=False)
 
     def _replayed(
         self, stored: LedgerEntry, body: RedeemIn, profile: CustomerProfile, now: datetime
