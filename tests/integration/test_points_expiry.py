@@ -14,7 +14,7 @@ from typing import Any
 from chalicelib.adapters.points_ledger import DynamoPointsLedger, lot_bucket_customer, lot_bucket_key
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.loyalty.adjust import PointsRefused, spend_entry
-from chalicelib.domain.loyalty.expiry import PointsExpiry, expiry_key
+from chalicelib.domain.loyalty.expiry import PointsExpiry, expiry_key, listing_day
 from chalicelib.domain.loyalty.model import ADJUSTMENT, MANUAL, EntryKey, LedgerEntry
 from chalicelib.domain.loyalty.redeem import PointsRedemptions, RedeemIn
 from tests.cli_runs import run
@@ -190,3 +190,24 @@ def test_erasing_a_ledger_deletes_the_lot_day_buckets_naming_the_customer(moto_s
     DynamoPointsTally(moto_stage.crm).fold(WS, CID)
     # Then no bucket names them any more
     assert list(store.customers_with_lot(WS, D1)) == [] and list(store.customers_with_lot(WS, D2)) == []
+
+
+def test_a_lot_given_back_after_its_expiry_expires_again_under_its_next_key(ledger):
+    # Given a lot of 100 on 1 Oct, 60 of it spent, and the 40 left expired on its day (30 days)
+    credit(ledger, D1, 100, "a")
+    spent = LedgerEntry(WS, CID, EntryKey("redeem", "k1", "redeem"), -60, NOW)
+    taken = spend_entry(ledger, spent, 60, D1)
+    assert ledger.adjust(taken)
+    expiry = PointsExpiry(ledger, Settings(replace(on(), expiry="lots", expiry_days=30)))
+    assert expiry.expire(WS, D1 + timedelta(days=30))["points_expired"] == 40
+    # When the 60 are given back to the same lot on 20 Nov (listed under the day due then)
+    today = date(2026, 11, 20)
+    back = replace(taken, key=EntryKey("redeem", "k1", "restore"), points=60, lots=((D1, 60),), at=NOW)
+    ledger.mark_lot_day(WS, CID, listing_day(D1, today, 30))
+    assert ledger.adjust(back, list_lots=False)
+    swept = [expiry.expire(WS, today)["points_expired"] for _ in range(2)]
+    # Then that day's sweep expires them once, under the lot's second key
+    assert swept == [60, 0]
+    again = ledger.entry(WS, CID, expiry_key(D1, 2))
+    assert again is not None and (again.points, again.lots) == (-60, ((D1, -60),))
+    assert ledger.balance(WS, CID).total == 0

@@ -72,11 +72,13 @@ class LoyaltyServices(Adapters):
     @cached_property
     def points(self) -> PointsService:
         """Loyalty points: earned and reversed from orders, the ledger read."""
+        from chalicelib.domain.loyalty.available import AvailableListing
         from chalicelib.domain.loyalty.ledger import PointsService
 
         return PointsService(
             ledger=self.points_ledger,
-            workspaces=self.workspaces,
+            # policy none: lot days listed while a flow starts on points.available
+            workspaces=AvailableListing(self.workspaces, self.flows),  # type: ignore[attr-defined]
             profiles=self.profile_store,
             tiers=self.tier_store,
         )
@@ -117,12 +119,13 @@ class LoyaltyServices(Adapters):
     @cached_property
     def points_available(self) -> AvailableMessages:
         """Loyalty points: the `points.available` flows, the day a lot becomes available."""
-        from chalicelib.domain.loyalty.available import AvailableMessages
+        from chalicelib.domain.loyalty.available import AvailableListing, AvailableMessages
 
         return AvailableMessages(
             ledger=self.points_ledger,
-            workspaces=self.workspaces,
+            workspaces=AvailableListing(self.workspaces, self.flows),  # type: ignore[attr-defined]
             flows=self.flows,  # type: ignore[attr-defined]  # Container's (container/__init__.py)
+            profiles=self.profile_store,
         )
 
     @cached_property

@@ -108,12 +108,16 @@ class LoyaltyRules:
     # expiry_days after the day its points became available)
     expiry: str = "none"
     expiry_days: int = 365
+    # not stored: set on the settings the earning reads while an enabled flow's trigger is
+    # `points.available` (domain/loyalty/available.py, AvailableListing)
+    announces_available: bool = False
 
     @property
     def lists_lot_days(self) -> bool:
         """Whether credits list their lot days (the expiry sweep's and `points.available`'s
-        index, docs/loyalty.md#expiry): only while points expire."""
-        return self.expiry != "none"
+        index, docs/loyalty.md#expiry): while points expire, or while a flow announces
+        points becoming available."""
+        return self.expiry != "none" or self.announces_available
 
     def rate(self, tier: str | None = None) -> Decimal:
         """Points per unit of net spend for a customer of `tier`."""

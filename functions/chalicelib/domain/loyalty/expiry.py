@@ -9,7 +9,14 @@ rest is expired: the entry's points are `-(lot - m)`, its `lots` `{day: -lot}`, 
 `-m`, so `total == sum(lots) - debt` holds. The lot's `ADD` is conditioned on it holding
 what was read, so a concurrent redemption that took from it makes the write fail and the
 sweep read again: points already spent are never expired, and a lot never goes negative.
-A replay finds the entry (or an empty lot) and writes nothing.
+A replay finds the lot empty and writes nothing.
+
+A visit expires every due lot of the customer, not only the bucket's: a lot given back
+after its day was swept (a redemption's `restore`) or credited late (the historical
+import's lot) is listed under `listing_day` (the day a sweep still to run reads) and expires
+there. A lot that already has an expiry entry and holds points again (given back after it)
+gets the next free key, `<lot day>#2`, `#3`...: the lot's conditioned `ADD` (not the key)
+keeps two sweeps from expiring the same points.
 
 Policy `inactivity`: the whole available balance expires `expiry_days` after the balance's
 last activity (`PointsBalance.last_activity`: an earning, a bonus, an adjustment, a
@@ -25,11 +32,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from chalicelib.domain.loyalty.lots import available_lots
-from chalicelib.domain.loyalty.model import EntryKey, LedgerEntry, day_start
+from chalicelib.domain.loyalty.model import EntryKey, LedgerEntry, PointsBalance, day_start
 from chalicelib.domain.loyalty.ports import ExpiringLedger, LoyaltySettings
+from chalicelib.domain.workspace_settings import LoyaltyRules
 
 EXPIRY = "expiry"  # the entry's source; its kind is EXPIRE, its external id the lot's day
 EXPIRE = "expire"
@@ -42,8 +50,34 @@ CATCH_UP_DAYS = 3  # lot days before today's due one swept again: a missed run i
 ATTEMPTS = 64
 
 
-def expiry_key(lot_day: date) -> EntryKey:
-    return EntryKey(EXPIRY, lot_day.isoformat(), EXPIRE)
+def expiry_key(lot_day: date, nth: int = 1) -> EntryKey:
+    """The `nth` expiry of a lot (a lot given back after its first expiry expires again)."""
+    return EntryKey(EXPIRY, lot_day.isoformat() + (f"#{nth}" if nth > 1 else ""), EXPIRE)
+
+
+def inactive_key(last_day: date, nth: int = 1) -> EntryKey:
+    return EntryKey(EXPIRY, f"inactive:{last_day.isoformat()}" + (f"#{nth}" if nth > 1 else ""), EXPIRE)
+
+
+def listing_day(lot_day: date, today: date, days: int) -> date:
+    """The lot-day bucket that lists a lot of `lot_day` credited on `today` so that a sweep
+    still to run visits it: its own day while not due, else the day due today (today's
+    sweep, or the next runs' look back, reads it)."""
+    return max(lot_day, today - timedelta(days=days))
+
+
+class LotLister(Protocol):
+    def mark_lot_day(self, workspace_id: str, customer_id: str, day: date) -> None: ...
+
+
+def list_credited_lots(ledger: LotLister, rules: LoyaltyRules, entry: LedgerEntry, today: date) -> None:
+    """Lists the customer for each lot `entry` adds to (a give-back, the historical entry)
+    under its `listing_day`, before the entry's write; nothing while points do not expire."""
+    if not rules.enabled or not rules.lists_lot_days:
+        return
+    days = {listing_day(day, today, rules.expiry_days) for day, n in entry.lots if n > 0}
+    for day in sorted(days):
+        ledger.mark_lot_day(entry.workspace_id, entry.customer_id, day)
 
 
 @dataclass(frozen=True)
@@ -105,13 +139,14 @@ class PointsExpiry:
             for customer_id in self.ledger.customers_with_lot(workspace_id, lot_day):
                 try:
                     if rules.expiry == "inactivity":
-                        entry = self.expire_inactive(workspace_id, customer_id, today, rules.expiry_days)
+                        inactive = self.expire_inactive(workspace_id, customer_id, today, rules.expiry_days)
+                        entries = [] if inactive is None else [inactive]
                     else:
-                        entry = self.expire_lot(workspace_id, customer_id, lot_day, rules.expiry_days)
+                        entries = self.expire_due_lots(workspace_id, customer_id, lot_day, rules.expiry_days)
                 except Contended:
                     deferred += 1
                     continue
-                if entry is not None:
+                for entry in entries:
                     lots += 1
                     points -= entry.points
                     settled -= entry.debt
@@ -123,18 +158,43 @@ class PointsExpiry:
             "deferred": deferred,
         }
 
-    def expire_lot(self, workspace_id: str, customer_id: str, lot_day: date, days: int) -> LedgerEntry | None:
-        """The expiry entry of one lot, written now; None when there is nothing to expire or
-        it was written before (a replay)."""
-        key = expiry_key(lot_day)
-        at: datetime = day_start(lot_day + timedelta(days=days))  # the same on every replay
+    def expire_due_lots(
+        self, workspace_id: str, customer_id: str, visited: date, days: int
+    ) -> list[LedgerEntry]:
+        """The customer's lots of `visited` and before (all due), expired now, oldest first."""
+        balance = self.ledger.balance(workspace_id, customer_id)
+        read: PointsBalance | None = balance
+        expired = []
+        for day in [*sorted(d for d, n in balance.lots.items() if d < visited and n > 0), visited]:
+            entry = self.expire_lot(workspace_id, customer_id, day, days, visited, read)
+            read = None  # the first lot's write moved the debt: the next reads again
+            if entry is not None:
+                expired.append(entry)
+        return expired
+
+    def expire_lot(
+        self,
+        workspace_id: str,
+        customer_id: str,
+        lot_day: date,
+        days: int,
+        visited: date | None = None,
+        read: PointsBalance | None = None,
+    ) -> LedgerEntry | None:
+        """The expiry entry of one lot, written now; None when there is nothing to expire
+        (spent, or expired before: a replay). Found under a later bucket (`visited`), it is
+        dated that bucket's due day."""
+        at: datetime = day_start(max(lot_day, visited or lot_day) + timedelta(days=days))
         for _ in range(ATTEMPTS):
-            if self.ledger.entry(workspace_id, customer_id, key) is not None:
-                return None
-            balance = self.ledger.balance(workspace_id, customer_id)
+            balance = read or self.ledger.balance(workspace_id, customer_id)
+            read = None
             plan = plan_lot_expiry(balance.lots.get(lot_day, 0), balance.debt)
             if plan is None:
                 return None
+            nth = 1
+            while self.ledger.entry(workspace_id, customer_id, expiry_key(lot_day, nth)) is not None:
+                nth += 1  # expired before, and given back since
+            key = expiry_key(lot_day, nth)
             entry = LedgerEntry(
                 workspace_id=workspace_id,
                 customer_id=customer_id,
@@ -162,13 +222,13 @@ class PointsExpiry:
             if last_day + timedelta(days=days) > today:
                 self.ledger.mark_lot_day(workspace_id, customer_id, last_day)
                 return None
-            key = EntryKey(EXPIRY, f"inactive:{last_day.isoformat()}", EXPIRE)
-            if self.ledger.entry(workspace_id, customer_id, key) is not None:
-                return None
             lots = available_lots(balance.lots, today)
             have = sum(lots.values())
             if have <= 0:
-                return None
+                return None  # nothing available, or expired already (a replay)
+            nth, key = 1, inactive_key(last_day)
+            while self.ledger.entry(workspace_id, customer_id, key) is not None:
+                nth, key = nth + 1, inactive_key(last_day, nth + 1)  # points given back since
             settled = min(have, max(balance.debt, 0))
             entry = LedgerEntry(
                 workspace_id=workspace_id,

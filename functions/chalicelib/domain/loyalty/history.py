@@ -9,9 +9,10 @@ one ledger entry, ("import", "historical", "earn"):
 - points = floor(the sum of the customer's historical paid orders' net earning base (the
   total as paid less its refunds, in the workspace currency; cancelled and deleted orders
   count nothing) x the current rate);
-- dated at the latest of those orders' payments, available at once (no pending lot), and
-  quiet: a ledger item reaches no flow, message or segment (the CRM stream's consumer
-  reads profiles only).
+- dated at the latest of those orders' payments, available at once (no pending lot, its lot
+  the day of that payment, which expires as any lot: listed for the expiry sweep, under
+  the day due today when it is older than the expiry's days), and quiet: a ledger item
+  reaches no flow, message or segment (the CRM stream's consumer reads profiles only).
 
 The entry is computed from all of the customer's historical orders as stored, not from
 one run's rows: re-running or resuming an import writes nothing new, and a later import
@@ -32,10 +33,16 @@ from typing import Any, Protocol
 
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.ingest_images import OrderImage
+from chalicelib.domain.loyalty.expiry import list_credited_lots
 from chalicelib.domain.loyalty.ledger import _paid_at as paid_at
 from chalicelib.domain.loyalty.lots import Plan, credit_day, plan_reversal
 from chalicelib.domain.loyalty.model import EARN, EntryKey, LedgerEntry, earned_points
-from chalicelib.domain.loyalty.ports import HistoricalLedger, HistoricalOrders, LoyaltySettings, PointsLedger
+from chalicelib.domain.loyalty.ports import (
+    ExpiringLedger,
+    HistoricalLedger,
+    HistoricalOrders,
+    LoyaltySettings,
+)
 from chalicelib.domain.order_entries import all_entries
 from chalicelib.domain.order_snapshot import split_public_order_id
 from chalicelib.domain.ports import MovedEntries, ProfilePages
@@ -53,7 +60,7 @@ class HistoryProfiles(ProfilePages, MovedEntries, Protocol):
 class HistoricalPoints:
     def __init__(
         self,
-        ledger: PointsLedger,
+        ledger: ExpiringLedger,
         history: HistoricalLedger,
         orders: HistoricalOrders,
         profiles: HistoryProfiles,
@@ -75,7 +82,7 @@ class HistoricalPoints:
         for start in range(0, len(ids), PAGE):
             live = self.profiles.load_many(workspace_id, ids[start : start + PAGE])
             for profile in dict((p.customer_id, p) for p in live.values()).values():
-                written += self._customer(settings, profile)
+                written += self._customer(settings, profile, now)
         return {"policy": "historical", "entries_written": written}
 
     def target(
@@ -106,7 +113,7 @@ class HistoricalPoints:
             currency=settings.currency,
         )
 
-    def _customer(self, settings: WorkspaceSettings, profile: CustomerProfile) -> int:
+    def _customer(self, settings: WorkspaceSettings, profile: CustomerProfile, now: datetime) -> int:
         ws = settings.workspace_id
         order_ids = [k for k in all_entries(self.profiles, ws, profile) if split_public_order_id(k)]
         orders = self.orders.order_images_of(ws, order_ids)
@@ -131,6 +138,8 @@ class HistoricalPoints:
             if stored is None and entry.points == 0:
                 return 0  # nothing to earn yet: no entry
             entry, change = self._moved(stored, entry)
+            # its lot expires as any: listed where a sweep still to run reads it
+            list_credited_lots(self.ledger, settings.loyalty, change, now.date())
             if self.history.set_historical(stored, entry, change):
                 return 1
         raise RuntimeError("the historical points entry kept changing")

@@ -66,21 +66,6 @@ class PointsLedger(Protocol):
         ...
 
 
-class RedemptionLedger(PointsLedger, Protocol):
-    """A code redemption settled once: made in the store or given back, never both."""
-
-    def confirm(self, entry: LedgerEntry) -> bool:
-        """Marks the redemption `made` (the store made its code), only while it is `pending`
-        (or has no state); False when it was given back or already made."""
-        ...
-
-    def give_back(self, entry: LedgerEntry, back: LedgerEntry) -> bool:
-        """Writes `back` (its RESTORE entry, as `adjust`) and marks the redemption
-        `given_back`, only while it is `pending` (or has no state), in one transaction; False
-        (nothing written) when it was made, given back already, or the balance refused."""
-        ...
-
-
 class RedemptionAnnouncer(Protocol):
     """Loyalty's flow triggers as the redemption service starts `points.redeemed` once the
     code is made (domain/loyalty/flow_events.py)."""
@@ -130,6 +115,22 @@ class ExpiringLedger(PointsLedger, Protocol):
         """As `adjust`, and only while the balance's last activity is still `last_activity`:
         False (nothing written) when the key exists, a lot or the debt was short, or there
         was activity since."""
+
+
+class RedemptionLedger(ExpiringLedger, Protocol):
+    """A code redemption settled once: made in the store or given back, never both (a lot
+    given back after its day is listed for the expiry sweep)."""
+
+    def confirm(self, entry: LedgerEntry) -> bool:
+        """Marks the redemption `made` (the store made its code), only while it is `pending`
+        (or has no state); False when it was given back or already made."""
+        ...
+
+    def give_back(self, entry: LedgerEntry, back: LedgerEntry) -> bool:
+        """Writes `back` (its RESTORE entry, as `adjust`) and marks the redemption
+        `given_back`, only while it is `pending` (or has no state), in one transaction; False
+        (nothing written) when it was made, given back already, or the balance refused."""
+        ...
 
 
 class MergeLedger(PointsLedger, Protocol):

@@ -10,7 +10,8 @@ crash asks the store for the same code (the client treats "code taken" as create
 code per key. A code redemption is written `pending`; once the store made the code it is
 marked `made` and only then announced (`points.redeemed`, domain/loyalty/flow_events.py). If
 the store fails for good, a compensating entry (`redeem`, key, `restore`) gives back the
-same lots (and any debt it settled), once, marking it `given_back`: `made` and
+same lots (and any debt it settled), once, marking it `given_back` (a lot due meanwhile is
+listed for the expiry sweep still to run: domain/loyalty/expiry.py): `made` and
 `given_back` exclude each other. The answer is then 502 `store_failed` with the points
 restored. A replay of the key answers the same result; the same key with
 another body is refused (`idempotency_key_reused`).
@@ -26,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from chalicelib.domain.customer_profile import CustomerProfile, entry_source
 from chalicelib.domain.errors import Conflict, NotFound, StoreFailed
 from chalicelib.domain.loyalty.adjust import MAX_POINTS, PointsRefused, loyalty_on, spend_entry
+from chalicelib.domain.loyalty.expiry import list_credited_lots
 from chalicelib.domain.loyalty.lots import restore
 from chalicelib.domain.loyalty.model import GIVEN_BACK, MADE, PENDING, REDEEM, RESTORE, EntryKey, LedgerEntry
 from chalicelib.domain.loyalty.ports import LoyaltySettings, RedemptionAnnouncer, RedemptionLedger
@@ -192,6 +194,9 @@ class PointsRedemptions:
             debt=plan.debt,
             state=None,
         )
+        settings = self.workspaces.settings(entry.workspace_id)
+        if settings is not None:  # a lot due already is listed where a sweep still reads it
+            list_credited_lots(self.ledger, settings.loyalty, back, now.date())
         return self.ledger.give_back(entry, back)
 
     def _replayed(

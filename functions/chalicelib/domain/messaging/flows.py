@@ -153,6 +153,10 @@ class FlowService:
             views.append(view)
         return views
 
+    def uses_trigger(self, workspace_id: str, trigger: str) -> bool:
+        """Whether an enabled flow starts on `trigger` (the cached list: no read of its own)."""
+        return bool(self._flows(workspace_id, trigger))
+
     def _flows(self, workspace_id: str, trigger: str) -> list[FlowDef]:
         return [f.flow for f in self.store.flows(workspace_id) if f.enabled and f.trigger == trigger]
 
