@@ -125,6 +125,11 @@ class MergeLedger(PointsLedger, Protocol):
         """Lists the customer under `day` (idempotent): the survivor under a moved lot's day."""
         ...
 
+    def close(self, workspace_id: str, customer_id: str, into: str) -> bool:
+        """Puts an empty balance closed into `into` for a merged id that has none, only if
+        it still has none: False (nothing written) when a balance item exists."""
+        ...
+
 
 class LoyaltySettings(Protocol):
     def settings(self, workspace_id: str) -> WorkspaceSettings | None: ...

@@ -37,6 +37,7 @@ ENTRY_TYPES = {
     "bonus": "points_bonus",
     "expire": "points_expired",
     "expiry": "points_expired",
+    "duplicate": "points_reversed",  # a merged id's once-ever bonus taken back (merge)
 }
 EXPIRING_SOON = timedelta(days=30)  # the profile's `expiring_within_30`
 TIMELINE_PAGES = 2  # ledger pages of 100 read for the timeline (the newest 100 shown)
