@@ -80,7 +80,9 @@ class ProfileLoyalty(Protocol):
 
     def summary(self, workspace_id: str, customer_id: str) -> LoyaltySummary | None: ...
 
-    def timeline(self, workspace_id: str, customer_id: str) -> list[LoyaltyEvent]: ...
+    def timeline(
+        self, workspace_id: str, customer_id: str, merged_ids: Sequence[str] = ()
+    ) -> list[LoyaltyEvent]: ...
 
 
 class LoyaltyFactsReader(Protocol):
