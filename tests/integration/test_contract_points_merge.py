@@ -201,3 +201,22 @@ def test_a_once_ever_bonus_of_both_merged_ids_is_taken_back_once_on_the_survivor
     stored = ledger.entry(WS, S, settled[0][0].key)
     assert (stored.points, stored.lots) == (-50, ((AT.date(), -50),))
     assert ledger.balance(WS, S).total == 50 and ledger.balance(WS, S).lots == {AT.date(): 50}
+
+
+def test_a_merged_ids_once_ever_bonus_becomes_the_survivors_claim_and_blocks_a_second(ledger):
+    from chalicelib.domain.loyalty.once_ever import OnceEverBonuses, claim_points
+    from chalicelib.domain.loyalty.rules import BONUS
+
+    # Given X with an enrolment bonus of 25, S without one, X merged into S
+    key = EntryKey(BONUS, "enrolment", BONUS)
+    ledger.earn(LedgerEntry(WS, X, key, 25, AT))
+    LedgerMerges(ledger).transfer(WS, X, S, AT)
+    # When the once-ever bonuses are settled, twice
+    settled = [OnceEverBonuses(ledger).settle(WS, X, AT) for _ in range(2)]
+    # Then S holds a claim of 0 points standing for X's 25, written once
+    claim = ledger.entry(WS, S, key)
+    assert [e.key for e in settled[0]] == [key] and settled[1] == []
+    assert (claim.points, claim_points(claim), claim.reason) == (0, 25, f"merge:{X}")
+    # And S's own enrolment bonus then finds the key: nothing written, the balance X's 25
+    assert ledger.earn(LedgerEntry(WS, S, key, 25, AT)) is False
+    assert ledger.balance(WS, S).total == 25
