@@ -160,3 +160,20 @@ def test_any_order_of_merge_earnings_and_enrolments_replayed_keeps_one_bonus_per
     assert bonus_points(ledger, "first_order") == (FIRST if ordered else 0)
     assert bonus_points(ledger, "enrolment") == (JOINED if enrolled else 0)
     assert kept.total == 100 * len(ordered) + (FIRST if ordered else 0) + (JOINED if enrolled else 0)
+
+
+def test_a_birthday_bonus_of_the_same_year_on_both_profiles_is_kept_once():
+    # Given X and S each credited the birthday bonus of 2026 (and X that of 2025)
+    ledger = FakePointsLedger()
+    rules = replace(RULES, bonuses={**RULES.bonuses, "birthday": 10})
+    actions = PointsActions(ledger, Settings(rules), None)  # type: ignore[arg-type]
+    for cid, year in ((X, 2025), (X, 2026), (S, 2026)):
+        assert actions.credit(WS, cid, "birthday", NOW, f"birthday:{year}") is not None
+    # When X is merged into S (and the merge replayed)
+    for _ in range(2):
+        LedgerMerges(ledger).on_profile(*profiles(merged=True), NOW)
+    # Then 2026's is held once (X's taken back), 2025's becomes S's claim: 2026's and
+    # 2025's birthdays credit S nothing more
+    assert bonus_points(ledger, "birthday:2026") == 10 and bonus_points(ledger, "birthday:2025") == 10
+    assert actions.credit(WS, S, "birthday", NOW, "birthday:2025") is None
+    assert ledger.balance(WS, S).total == 20 == ledger_total(ledger)

@@ -1,13 +1,15 @@
-"""Once-ever bonuses across a merge (docs/loyalty.md#merged-profiles-one-balance).
+"""Once-per-person bonuses across a merge (docs/loyalty.md#merged-profiles-one-balance).
 
-The `first_order` and `enrolment` bonuses are once per person, ever: the entry ("bonus",
-action, "bonus") is written at most once in a ledger. Two profiles merged are one person,
-so after X's balance moved to S (domain/loyalty/merge.py) the bonus is settled by key,
-append-only, on S's balance (the open end of X's merges):
+The automatic bonuses are once per person: `first_order` and `enrolment` ever, `birthday`
+once a year (`birthday:<year>`); the entry ("bonus", action, "bonus") is written at most
+once in a ledger. Two profiles merged are one person, so after X's balance moved to S
+(domain/loyalty/merge.py) each bonus of X is settled by key, append-only, on S's balance
+(the open end of X's merges):
 
 - X holds the bonus and S none: S gets a *claim*, the same key with 0 points (`amount`:
-  the bonus's points it stands for, `reason`: `merge:X`), so a later first order or
-  enrolment of S finds the key and credits nothing (the points came with X's balance);
+  the bonus's points it stands for, `reason`: `merge:X`), so S's later first order,
+  enrolment or birthday that year finds the key and credits nothing (the points came
+  with X's balance);
 - both hold it: X's points are taken back on S by one keyed entry
   ("merge", "<X>.<action>", "duplicate"), planned as a reversal (the bonus's lot first,
   then the oldest; what was spent already is debt);
@@ -27,9 +29,9 @@ from chalicelib.domain.loyalty.chain import open_balance
 from chalicelib.domain.loyalty.lots import plan_reversal
 from chalicelib.domain.loyalty.model import MERGE, EntryKey, LedgerEntry
 from chalicelib.domain.loyalty.ports import MergeLedger
-from chalicelib.domain.loyalty.rules import BONUS, ENROLMENT, FIRST_ORDER
+from chalicelib.domain.loyalty.rules import BONUS
 
-ONCE_EVER = (FIRST_ORDER, ENROLMENT)
+PAGE = 100  # the merged id's ledger, read a page at a time
 DUPLICATE = "duplicate"  # the kind of the entry taking a merged id's duplicate bonus back
 CLAIM = "merge:"  # a claim's `reason`: the merged id whose bonus it stands for
 ATTEMPTS = 5
@@ -49,22 +51,28 @@ class OnceEverBonuses:
         self.ledger = ledger
 
     def settle(self, workspace_id: str, merged_id: str, now: datetime) -> list[LedgerEntry]:
-        """The claims and reversals written for `merged_id`'s once-ever bonuses (none on a
-        replay, or when its balance is not closed into another)."""
+        """The claims and reversals written for `merged_id`'s once-per-person bonuses (none
+        on a replay, or when its balance is not closed into another). Its ledger is read a
+        page at a time (closed: it takes no new entry); its automatic bonuses are the entries
+        ("bonus", <action>, "bonus"): `first_order`, `enrolment`, `birthday:<year>`."""
+        held: list[LedgerEntry] = []
+        cursor: str | None = None
+        while True:
+            page, cursor = self.ledger.entries(workspace_id, merged_id, PAGE, cursor)
+            held += [e for e in page if e.key.source == BONUS and e.key.kind == BONUS and claim_points(e)]
+            if cursor is None:
+                break
         written: list[LedgerEntry] = []
-        for action in ONCE_EVER:
-            entry = self._settle(workspace_id, merged_id, EntryKey(BONUS, action, BONUS), action, now)
-            if entry is not None:
-                written.append(entry)
+        for entry in held:
+            done = self._settle(workspace_id, merged_id, entry, now)
+            if done is not None:
+                written.append(done)
         return written
 
     def _settle(
-        self, workspace_id: str, merged_id: str, key: EntryKey, action: str, now: datetime
+        self, workspace_id: str, merged_id: str, held: LedgerEntry, now: datetime
     ) -> LedgerEntry | None:
-        held = self.ledger.entry(workspace_id, merged_id, key)
-        if held is None or not claim_points(held):
-            return None
-        points = claim_points(held)
+        key, action, points = held.key, held.key.external_id, claim_points(held)
         for _ in range(ATTEMPTS):
             ids, balance = open_balance(self.ledger, workspace_id, merged_id)
             target = ids[-1]
