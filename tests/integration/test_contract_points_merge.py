@@ -167,3 +167,56 @@ def test_with_expiry_on_a_transfer_lists_the_survivor_under_the_moved_lots_days(
     assert LedgerMerges(ledger, workspaces).transfer(WS, X, S, AT) is not None
     # Then S is listed under the moved lot's day: that day's sweep finds the lot on S
     assert list(ledger.customers_with_lot(WS, LOT)) == [S]
+
+
+def test_a_merged_id_without_a_balance_is_closed_once_and_takes_no_write(ledger):
+    # Given X without a balance item
+    assert ledger.balance(WS, X).recorded is False
+    # When it is closed into S, and again
+    done = [ledger.close(WS, X, S) for _ in range(2)]
+    # Then the first put an empty balance closed into S, the second found it; X takes no earning
+    gone = ledger.balance(WS, X)
+    assert done == [True, False]
+    assert (gone.recorded, gone.moved_to, gone.total, gone.lots, gone.debt) == (True, S, 0, {}, 0)
+    assert ledger.earn(earning(X, 7, "s1.4", LOT)) is False
+    # And a balance that exists is never closed this way (a transfer moves it)
+    ledger.earn(earning(S, 5, "s1.5", LOT))
+    assert ledger.close(WS, S, X) is False and ledger.balance(WS, S).moved_to is None
+
+
+def test_a_once_ever_bonus_of_both_merged_ids_is_taken_back_once_on_the_survivor(ledger):
+    from chalicelib.domain.loyalty.once_ever import DUPLICATE, OnceEverBonuses
+    from chalicelib.domain.loyalty.rules import BONUS
+
+    # Given X and S each with a first-order bonus of 50, X merged into S
+    key = EntryKey(BONUS, "first_order", BONUS)
+    for cid in (X, S):
+        ledger.earn(LedgerEntry(WS, cid, key, 50, AT))
+    LedgerMerges(ledger).transfer(WS, X, S, AT)
+    # When the once-ever bonuses are settled, three times
+    settled = [OnceEverBonuses(ledger).settle(WS, X, AT) for _ in range(3)]
+    # Then one keyed entry took X's 50 back on S, from the bonus's lot; the replays wrote nothing
+    assert [e.key for e in settled[0]] == [EntryKey(MERGE, f"{X}.first_order", DUPLICATE)]
+    assert settled[1:] == [[], []]
+    stored = ledger.entry(WS, S, settled[0][0].key)
+    assert (stored.points, stored.lots) == (-50, ((AT.date(), -50),))
+    assert ledger.balance(WS, S).total == 50 and ledger.balance(WS, S).lots == {AT.date(): 50}
+
+
+def test_a_merged_ids_once_ever_bonus_becomes_the_survivors_claim_and_blocks_a_second(ledger):
+    from chalicelib.domain.loyalty.once_ever import OnceEverBonuses, claim_points
+    from chalicelib.domain.loyalty.rules import BONUS
+
+    # Given X with an enrolment bonus of 25, S without one, X merged into S
+    key = EntryKey(BONUS, "enrolment", BONUS)
+    ledger.earn(LedgerEntry(WS, X, key, 25, AT))
+    LedgerMerges(ledger).transfer(WS, X, S, AT)
+    # When the once-ever bonuses are settled, twice
+    settled = [OnceEverBonuses(ledger).settle(WS, X, AT) for _ in range(2)]
+    # Then S holds a claim of 0 points standing for X's 25, written once
+    claim = ledger.entry(WS, S, key)
+    assert [e.key for e in settled[0]] == [key] and settled[1] == []
+    assert (claim.points, claim_points(claim), claim.reason) == (0, 25, f"merge:{X}")
+    # And S's own enrolment bonus then finds the key: nothing written, the balance X's 25
+    assert ledger.earn(LedgerEntry(WS, S, key, 25, AT)) is False
+    assert ledger.balance(WS, S).total == 25

@@ -1,7 +1,8 @@
 """Merged profiles' points on moto, through the webhooks: a POS order known by phone and a
 web order known by email earn on two profiles; a customer record linking them merges the
-profiles, and the CRM stream moves the merged-away balance to the survivor, once; a refund
-of an order earned before the merge then reverses once, on the survivor."""
+profiles, and the CRM stream moves the merged-away balance to the survivor, once (the
+survivor's points and timeline list both ledgers' entries); a refund of an order earned
+before the merge then reverses once, on the survivor."""
 
 from __future__ import annotations
 
@@ -52,8 +53,16 @@ def test_two_profiles_merged_by_a_webhook_have_one_balance_and_a_later_refund_re
     body = _points(stage, ws, survivor)
     assert (body["total"], body["available"] + body["pending"], body["debt"]) == (186, 186, 0)
     assert _points(stage, ws, gone)["total"] == 186
-    transfers = [e for e in body["entries"] if e["source"] == MERGE]
+    transfers = [e for e in body["entries"] if e["source"] == MERGE and e["customer_id"] == survivor]
     assert [(e["kind"], e["external_id"]) for e in transfers] == [(TRANSFER_IN, gone)]
+    # And the survivor's points list the merged-away ledger's entries too, each with its id,
+    # adding up to the balance; so does the profile's timeline
+    listed = sorted((e["customer_id"] == gone, e["kind"]) for e in body["entries"])
+    assert listed == [(False, "earn"), (False, TRANSFER_IN), (True, "earn"), (True, "transfer_out")]
+    assert sum(e["points"] for e in body["entries"]) == 186
+    profile = json.loads(stage.get(ws, f"/customers/{survivor}").body)
+    earned = [e for e in profile["timeline"] if e["type"] == "points_earned"]
+    assert sorted(e["customer_id"] for e in earned) == sorted([survivor, gone])
     closed = ledger.balance(ws.workspace_id, gone)
     assert (closed.total, closed.moved_to) == (0, survivor)
     assert ledger.entry(ws.workspace_id, survivor, EntryKey(MERGE, gone, TRANSFER_IN)).points in (64, 122)

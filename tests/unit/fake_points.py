@@ -178,6 +178,14 @@ class FakePointsLedger:
             ledger[out.key], survivor[into.key] = out, into
             return True
 
+    def close(self, workspace_id: str, customer_id: str, into: str) -> bool:
+        with self.lock:
+            if (workspace_id, customer_id) in self.balances:
+                return False
+            self.balances[(workspace_id, customer_id)] = (0, {}, 0)
+            self.into[(workspace_id, customer_id)] = into
+            return True
+
     def entries(
         self, workspace_id: str, customer_id: str, limit: int, cursor: str | None
     ) -> tuple[list[LedgerEntry], str | None]:

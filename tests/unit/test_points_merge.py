@@ -153,7 +153,7 @@ def test_a_transfer_that_lost_a_race_reads_again_and_moves_what_is_there():
     assert (ledger.balance(WS, S).total, ledger.balance(WS, X).total) == (120, 0)
 
 
-def test_the_profile_hook_transfers_only_newly_merged_ids_and_a_merge_without_points_writes_nothing():
+def test_the_profile_hook_transfers_only_newly_merged_ids_and_closes_an_id_without_points():
     # Given S's profile before and after it absorbed X (with points) and Y (without)
     ledger = FakePointsLedger()
     PointsService(ledger, Settings(on("1"))).on_order(order("100.00", order_id="1"), NOW, X)
@@ -162,9 +162,10 @@ def test_the_profile_hook_transfers_only_newly_merged_ids_and_a_merge_without_po
     # When the CRM stream hands the change over (and again)
     first = LedgerMerges(ledger).on_profile(before, after, NOW)  # type: ignore[arg-type]
     again = LedgerMerges(ledger).on_profile(before, after, NOW)  # type: ignore[arg-type]
-    # Then X's points moved once; Y has no balance item (none made)
+    # Then X's points moved once; Y (no balance item) is closed into S, empty
     assert [e.key for e in first] == [EntryKey(MERGE, X, TRANSFER_IN)] and again == []
-    assert ledger.balance(WS, S).total == 100 and (WS, "c_none") not in ledger.balances
+    assert ledger.balance(WS, S).total == 100
+    assert ledger.balances[(WS, "c_none")] == (0, {}, 0) and ledger.into[(WS, "c_none")] == S
 
 
 class MergedProfiles:
@@ -211,12 +212,12 @@ def test_any_interleaving_with_the_merge_replayed_loses_and_doubles_no_point(ste
     ledger = FakePointsLedger()
     points = PointsService(ledger, Settings(on("1", window=0)))
     merges = LedgerMerges(ledger)
-    merged, closed = False, False
+    merged = False
     steps = [*steps, ("merge", "", False)]  # the merge happens (at the end at the latest)
-    # When each step runs one to three times (after the merge, a stale step still names X,
-    # unless X had no balance to close: then only the profile's survivor is named)
+    # When each step runs one to three times (after the merge, a stale step still names X:
+    # X is closed even when it had no balance to move)
     for n, (kind, arg, on_x) in enumerate(steps):
-        cid = X if (on_x or arg == "1") and (closed or not merged) else S
+        cid = X if on_x or arg == "1" else S
         for _ in range(replays[n % len(replays)]):
             if kind == "earn":
                 points.on_order(order("100.00", order_id=str(arg)), NOW, cid)
@@ -226,20 +227,12 @@ def test_any_interleaving_with_the_merge_replayed_loses_and_doubles_no_point(ste
                 with contextlib.suppress(PointsRefused):
                     spend(ledger, cid, int(arg), f"k{n}", LATER.date())
             else:
-                closed = closed or (not merged and ledger.balance(WS, X).recorded)
                 merges.transfer(WS, X, S, NOW)
                 merged = True
     assert merged
-    # Then X is closed at 0 (or never had a balance), and each balance is the sum of its
-    # ledger, lots minus debt
+    # Then X is closed at 0, and each balance is the sum of its ledger, lots minus debt
     gone, kept = ledger.balance(WS, X), ledger.balance(WS, S)
-    assert (gone.total, gone.lots, gone.debt, gone.moved_to, gone.recorded) == (
-        0,
-        {},
-        0,
-        S if closed else None,
-        closed,
-    )
+    assert (gone.total, gone.lots, gone.debt, gone.moved_to, gone.recorded) == (0, {}, 0, S, True)
     assert kept.total == ledger_sum(ledger, S) and ledger_sum(ledger, X) == 0
     assert kept.total == sum(kept.lots.values()) - kept.debt and kept.debt >= 0
     assert all(n >= 0 for n in kept.lots.values())

@@ -389,6 +389,17 @@ class DynamoPointsLedger:
         actions = [self._put_new(out), {"Update": closed}, self._put_new(into), self.balance_update(into)]
         return self._transact(actions)
 
+    def close(self, workspace_id: str, customer_id: str, into: str) -> bool:
+        """A merged id without a balance: an empty balance closed into the survivor, only if
+        none is there (docs/data-model.md#merged-ledgers-one-balance)."""
+        pk = ledger_pk(workspace_id, customer_id)
+        item = {"pk": pk, "sk": BALANCE_SK, "t": "ptsbal", "pts": 0, INTO: into}
+        try:  # one PutItem (1 write unit), not a transaction of one (2)
+            self.t.put(item, "attribute_not_exists(pk)")
+        except self.t.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
     def balance(self, workspace_id: str, customer_id: str) -> PointsBalance:
         return balance_from_item(
             self.t.get(ledger_pk(workspace_id, customer_id), BALANCE_SK, consistent=True)

@@ -140,6 +140,7 @@ class TimelineEvent(BaseModel):
     points: int | None = None
     tier_from: str | None = None
     tier_to: str | None = None
+    customer_id: str | None = None  # a ledger entry: whose ledger holds it (a merged id's, or the profile's)
 
 
 class CustomerDetail(ProfileView):
@@ -325,7 +326,7 @@ class CustomerService:
         found = self._line_products(workspace_id, orders)
         timeline = [e for order in orders for e in history(order, found)]
         if self.loyalty is not None:
-            events = self.loyalty.timeline(workspace_id, profile.customer_id)
+            events = self.loyalty.timeline(workspace_id, profile.customer_id, profile.merged_ids or ())
             timeline += [TimelineEvent(**e.model_dump(exclude_none=True)) for e in events]
         timeline.sort(key=lambda e: e.at, reverse=True)
         engagement = (

@@ -21,7 +21,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.domain.errors import NotFound
+from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.ingest_images import IngestChange, OrderImage
 from chalicelib.domain.loyalty.follow import BalanceKeptMoving, write_followed
 from chalicelib.domain.loyalty.lots import plan_reversal
@@ -204,14 +204,45 @@ class PointsService:
     def page(
         self, workspace_id: str, customer_id: str, today: date, limit: int = 50, cursor: str | None = None
     ) -> PointsPage:
+        ids = [customer_id]
         if self.profiles is not None:  # a merged-away id reads the surviving profile's ledger
             profile = self.profiles.load(workspace_id, customer_id)
             if profile is None:
                 raise NotFound("customer not found")
-            customer_id = profile.customer_id
+            customer_id, ids = profile.customer_id, profile.entry_partitions()
         balance = self.ledger.balance(workspace_id, customer_id)
-        entries, next_cursor = self.ledger.entries(workspace_id, customer_id, limit, cursor)
+        entries, next_cursor = merged_page(self.ledger, workspace_id, ids, limit, cursor)
         return PointsPage(balance.view(today), balance.total, entries, next_cursor)
+
+
+MERGED_CURSOR = "E#@"  # a cursor in the n-th merged id's ledger: `E#@<n>#<its sort key>`
+
+
+def merged_page(
+    ledger: PointsLedger, workspace_id: str, ids: list[str], limit: int, cursor: str | None
+) -> tuple[list[LedgerEntry], str | None]:
+    """A page of the person's ledgers (docs/loyalty.md#merged-profiles-one-balance): the
+    survivor's (`ids[0]`) in key order, then each merged id's in turn, the page filled from
+    the next ledger when one ends; each entry names the id whose ledger holds it. The
+    cursor: the ledger's own (the survivor's), or `E#@<n>#<the ledger's own>` (a merged id's)."""
+    at, inner = 0, cursor
+    if cursor is not None and cursor.startswith(MERGED_CURSOR):
+        n, _, rest = cursor[len(MERGED_CURSOR) :].partition("#")
+        if not n.isdigit() or not 0 < int(n) < len(ids):
+            raise BadRequest("cursor is not one this API gave", [{"field": "cursor", "error": "invalid"}])
+        at, inner = int(n), rest or None
+    entries: list[LedgerEntry] = []
+    while True:
+        page, inner = ledger.entries(workspace_id, ids[at], limit - len(entries), inner)
+        entries += page
+        if inner is not None:
+            break
+        if at + 1 >= len(ids):
+            return entries, None
+        at += 1
+        if len(entries) >= limit:
+            return entries, f"{MERGED_CURSOR}{at}#"
+    return entries, inner if at == 0 else f"{MERGED_CURSOR}{at}#{inner}"
 
 
 def page_json(page: PointsPage) -> dict[str, Any]:
@@ -229,6 +260,7 @@ def page_json(page: PointsPage) -> dict[str, Any]:
 def entry_json(e: LedgerEntry) -> dict[str, Any]:
     """One ledger entry as the API shows it (a manual adjustment's `reason` and `by` too)."""
     return {
+        "customer_id": e.customer_id,  # whose ledger holds it (the profile's or a merged id's)
         "source": e.key.source,
         "external_id": e.key.external_id,
         "kind": e.key.kind,

@@ -87,7 +87,9 @@ class ProfileLoyalty(Protocol):
 
     def summary(self, workspace_id: str, customer_id: str) -> LoyaltySummary | None: ...
 
-    def timeline(self, workspace_id: str, customer_id: str) -> list[LoyaltyEvent]: ...
+    def timeline(
+        self, workspace_id: str, customer_id: str, merged_ids: Sequence[str] = ()
+    ) -> list[LoyaltyEvent]: ...
 
 
 class LoyaltyFactsReader(Protocol):
@@ -146,6 +148,11 @@ class MergeLedger(PointsLedger, Protocol):
 
     def mark_lot_day(self, workspace_id: str, customer_id: str, day: date) -> None:
         """Lists the customer under `day` (idempotent): the survivor under a moved lot's day."""
+        ...
+
+    def close(self, workspace_id: str, customer_id: str, into: str) -> bool:
+        """Puts an empty balance closed into `into` for a merged id that has none, only if
+        it still has none: False (nothing written) when a balance item exists."""
         ...
 
 

@@ -9,7 +9,7 @@ items give segments their loyalty facts, and the ledger and tier audit the timel
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -37,6 +37,7 @@ ENTRY_TYPES = {
     "bonus": "points_bonus",
     "expire": "points_expired",
     "expiry": "points_expired",
+    "duplicate": "points_reversed",  # a merged id's once-ever bonus taken back (merge)
 }
 EXPIRING_SOON = timedelta(days=30)  # the profile's `expiring_within_30`
 TIMELINE_PAGES = 2  # ledger pages of 100 read for the timeline (the newest 100 shown)
@@ -147,28 +148,33 @@ class LoyaltySummaries:
         balance = self.ledger.balance(workspace_id, customer_id)
         return balance, self.tiers.get(workspace_id, customer_id) if with_tier else None
 
-    def timeline(self, workspace_id: str, customer_id: str) -> list[LoyaltyEvent]:
-        """The customer's ledger entries and tier changes, newest first (at most 100 entries
-        of the first 200 in key order: a Query page or two, and one Query of the tier audit);
-        nothing read in a workspace without loyalty or tiers."""
+    def timeline(
+        self, workspace_id: str, customer_id: str, merged_ids: Sequence[str] = ()
+    ) -> list[LoyaltyEvent]:
+        """The customer's ledger entries (and those of the ids merged into it, each naming
+        the id whose ledger holds it) and tier changes, newest first (at most 100 entries of
+        the first 200 in key order of each ledger: a Query page or two each, and one Query
+        of the tier audit); nothing read in a workspace without loyalty or tiers."""
         settings = self.workspaces.settings(workspace_id)
         if settings is None or not (settings.loyalty.enabled or settings.tiers.tiers):
             return []
         events: list[LoyaltyEvent] = []
-        cursor: str | None = None
-        for _ in range(TIMELINE_PAGES):
-            page, cursor = self.ledger.entries(workspace_id, customer_id, TIMELINE_ENTRIES, cursor)
-            events += [
-                LoyaltyEvent(
-                    at=iso(e.at) or "",
-                    type=ENTRY_TYPES.get(e.key.kind, f"points_{e.key.kind}"),
-                    points=e.points,
-                    order_id=e.order_id,
-                )
-                for e in page
-            ]
-            if cursor is None:
-                break
+        for cid in dict.fromkeys([customer_id, *merged_ids]):
+            cursor: str | None = None
+            for _ in range(TIMELINE_PAGES):
+                page, cursor = self.ledger.entries(workspace_id, cid, TIMELINE_ENTRIES, cursor)
+                events += [
+                    LoyaltyEvent(
+                        at=iso(e.at) or "",
+                        type=ENTRY_TYPES.get(e.key.kind, f"points_{e.key.kind}"),
+                        points=e.points,
+                        order_id=e.order_id,
+                        customer_id=e.customer_id,
+                    )
+                    for e in page
+                ]
+                if cursor is None:
+                    break
         events = sorted(events, key=lambda e: e.at, reverse=True)[:TIMELINE_ENTRIES]
         if settings.tiers.tiers:
             events += [

@@ -32,6 +32,7 @@ class LoyaltyEvent(BaseModel):
     order_id: str | None = None
     tier_from: str | None = None
     tier_to: str | None = None
+    customer_id: str | None = None  # a ledger entry: whose ledger holds it (a merged id's, or the profile's)
 
 
 class LoyaltySummary(BaseModel):
