@@ -10,12 +10,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.handlers.http import ErrorBody, logger
-from chalicelib.handlers.not_found import CATCH_ALL
+from chalicelib.handlers.http import ErrorBody, is_public, logger
 
-# The routes anyone may call: webhooks are signed, the join and unsubscribe links carry a
-# signed token. /openapi.json and /console join them when they exist.
-PUBLIC = re.compile(r"^/(webhooks/|join/|unsubscribe/|openapi\.json$|console)")
 WRONG_KEYS = [None, "Bearer", "Bearer pk_not_a_key", "Basic dXNlcjpwYXNz"]
 
 
@@ -61,14 +57,29 @@ def test_a_webhook_with_a_wrong_content_type_is_a_415_in_the_one_shape(stage, ws
     }
 
 
-def test_a_known_path_with_a_wrong_method_is_a_405_in_the_one_shape(stage, ws):
+def test_a_known_path_with_a_wrong_method_is_a_405_in_the_one_shape_after_the_key(stage, ws):
     # Given a path the API has, for GET only
-    # When it is PUT
+    # When it is PUT with the key, and without it
     answer = stage.http.http.put("/messaging/stats", headers=bearer(ws), body=b"{}")
-    # Then it is a 405 method_not_allowed that names the allowed methods
+    anonymous = stage.http.http.put(
+        "/messaging/stats", headers={"Content-Type": "application/json"}, body=b"{}"
+    )
+    # Then the caller with the key gets a 405 method_not_allowed naming the allowed methods,
+    # the one without it a 401 (the key is checked first)
     assert answer.status_code == 405
     assert shape(answer)["error"] == "method_not_allowed"
     assert answer.headers["Allow"] == "GET"
+    assert anonymous.status_code == 401 and shape(anonymous)["error"] == "unauthorized"
+
+
+def test_a_route_given_a_content_type_it_does_not_take_is_a_415_in_the_one_shape(stage, ws):
+    # Given an authenticated caller sending XML to a JSON route
+    headers = {**bearer(ws), "Content-Type": "application/xml"}
+    # When it posts
+    answer = stage.http.http.post("/segments", headers=headers, body=b"<segment/>")
+    # Then it is a 415 unsupported_media_type in the one shape
+    assert answer.status_code == 415
+    assert shape(answer)["error"] == "unsupported_media_type"
 
 
 def test_an_uncaught_exception_is_a_500_internal_error_without_trace_or_personal_data(stage, ws, monkeypatch):
@@ -150,10 +161,7 @@ def test_an_unknown_one_segment_path_is_a_404_through_the_test_client(stage, ws)
 
 def authenticated_routes(app: Any) -> list[tuple[str, str]]:
     return sorted(
-        (path, method)
-        for path, methods in app.routes.items()
-        for method in methods
-        if not PUBLIC.match(path) and path not in CATCH_ALL
+        (path, method) for path, methods in app.routes.items() for method in methods if not is_public(path)
     )
 
 
@@ -165,15 +173,19 @@ def test_every_authenticated_route_answers_401_first_whatever_the_body(stage, ws
     for path, method in routes:
         concrete = re.sub(r"\{[^}]+\}", "x", path)
         for key in WRONG_KEYS:
-            headers = {"Content-Type": "application/json", "Idempotency-Key": "k"}
-            if key is not None:
-                headers["Authorization"] = key
-            for body in (b"{garbage", b'{"points": "many", "name": 7}'):
+            for media, body in (
+                ("application/json", b"{garbage"),
+                ("application/json", b'{"points": "many", "name": 7}'),
+                ("text/xml", b"<garbage/>"),  # a Content-Type Chalice refuses before any view
+            ):
+                headers = {"Content-Type": media, "Idempotency-Key": "k"}
+                if key is not None:
+                    headers["Authorization"] = key
                 # When it is called without a valid key and with a body no route accepts
                 answer = stage.http.http.request(
                     method, concrete + "?limit=x&cursor=zz", headers=headers, body=body
                 )
-                refused[(method, path, key, body.decode())] = (answer.status_code, shape(answer))
+                refused[(method, path, key, media)] = (answer.status_code, shape(answer))
     # Then every one is a 401 unauthorized in the one shape, never a 400 with field details
     wrong = {
         k: v

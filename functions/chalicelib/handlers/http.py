@@ -119,29 +119,53 @@ def _chalice_code(code: str, message: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", code.removesuffix("Error")).lower() or "error"
 
 
-def one_error_shape(request: Request, get_response: Callable[[Request], Response]) -> Response:
-    """App middleware ("http"): whatever answers, an error leaves in the ErrorBody shape.
+# The routes anyone may call (signed webhooks, signed links; the spec and the console when
+# they exist) and the catch-all routes (not_found.py); every other route needs the key.
+PUBLIC_ROUTES = re.compile(r"^/(webhooks/|join/|unsubscribe/|openapi\.json$|console)")
+CATCH_ALL = ("/", "/{proxy+}")
+
+
+def is_public(resource_path: str) -> bool:
+    return resource_path in CATCH_ALL or PUBLIC_ROUTES.match(resource_path) is not None
+
+
+Middleware = Callable[["Request", Callable[["Request"], Response]], Response]
+
+
+def error_shape(authenticate: Callable[[], object]) -> Middleware:
+    """The app's "http" middleware: whatever answers, an error leaves in the ErrorBody shape.
     Chalice's own refusals (405, 415, a body that is not JSON, a 500 it caught) are reshaped;
-    an exception that reaches here is a 500 `internal_error`."""
-    try:
-        response = get_response(request)
-    except Exception as exc:  # noqa: BLE001 - nothing escapes in Chalice's shape
-        return internal_error(exc)
-    status, body = response.status_code, response.body
-    if status < 400:
-        return response
-    chalice = isinstance(body, dict) and "Code" in body
-    if status >= 500 and (chalice or not _in_error_shape(body)):  # a stack trace in debug mode too
-        shaped = error_body(status, "internal_error", "an internal error occurred")
-    elif chalice:
-        message = str(body.get("Message", ""))
-        shaped = error_body(status, _chalice_code(str(body.get("Code", "")), message), message)
-    else:
-        return response
-    for name, value in response.headers.items():
-        if name.lower() != "content-type":  # Allow (405) and CORS headers are kept
-            shaped.headers[name] = value
-    return shaped
+    an exception that reaches here is a 500 `internal_error`. Chalice refuses a method or a
+    Content-Type before any view runs: on a route that needs the key, `authenticate` (the
+    views' own check) runs first, so an unauthenticated caller gets its 401 instead."""
+
+    def one_error_shape(request: Request, get_response: Callable[[Request], Response]) -> Response:
+        try:
+            response = get_response(request)
+        except Exception as exc:  # noqa: BLE001 - nothing escapes in Chalice's shape
+            return internal_error(exc)
+        status, body = response.status_code, response.body
+        if status < 400:
+            return response
+        chalice = isinstance(body, dict) and "Code" in body
+        if status >= 500 and (chalice or not _in_error_shape(body)):  # a stack trace in debug mode too
+            shaped = error_body(status, "internal_error", "an internal error occurred")
+        elif chalice:
+            if status in (405, 415) and request is not None and not is_public(request.path):
+                try:
+                    authenticate()
+                except errors.PatronError as exc:
+                    return error_response(exc)
+            message = str(body.get("Message", ""))
+            shaped = error_body(status, _chalice_code(str(body.get("Code", "")), message), message)
+        else:
+            return response
+        for name, value in response.headers.items():
+            if name.lower() != "content-type":  # Allow (405) and CORS headers are kept
+                shaped.headers[name] = value
+        return shaped
+
+    return one_error_shape
 
 
 def _in_error_shape(body: Any) -> bool:

@@ -11,8 +11,8 @@ bp = Blueprint(__name__)
 
 # API Gateway sends every path that no other resource matches to a greedy `{proxy+}`
 # resource; the root is not under it, so it has its own. Any method: a caller probing with
-# PUT or DELETE gets the same answer. Not part of the documented API (OpenAPI skips them).
-CATCH_ALL = ("/", "/{proxy+}")
+# PUT or DELETE gets the same answer. Not part of the documented API (OpenAPI skips
+# http.CATCH_ALL).
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
