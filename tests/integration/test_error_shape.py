@@ -207,3 +207,16 @@ def test_every_route_is_wrapped_by_the_api_guard(stage):
     ]
     # Then every one goes through http.api (an exception is a 500 logged without personal data)
     assert unguarded == []
+
+
+def test_a_failing_key_check_before_a_405_is_a_500_in_the_one_shape(stage, ws, monkeypatch):
+    # Given the key store failing
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the table is gone")
+
+    monkeypatch.setattr(stage.container.workspaces, "workspace_for_key", broken)
+    # When a known path is called with a method it lacks (the key is checked first)
+    answer = stage.http.http.put("/messaging/stats", headers=bearer(ws), body=b"{}")
+    # Then it is a 500 internal_error in the one shape, not Chalice's
+    assert answer.status_code == 500
+    assert shape(answer) == {"error": "internal_error", "message": "an internal error occurred"}

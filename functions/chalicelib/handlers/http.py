@@ -156,6 +156,8 @@ def error_shape(authenticate: Callable[[], object]) -> Middleware:
                     authenticate()
                 except errors.PatronError as exc:
                     return error_response(exc)
+                except Exception as exc:  # noqa: BLE001 - the key's store failing, say
+                    return internal_error(exc)
             message = str(body.get("Message", ""))
             shaped = error_body(status, _chalice_code(str(body.get("Code", "")), message), message)
         else:
