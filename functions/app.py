@@ -14,6 +14,7 @@ from chalicelib.handlers import (
     jobs,
     join_api,
     messaging_api,
+    not_found,
     points_api,
     segments_api,
     streams,
@@ -22,7 +23,7 @@ from chalicelib.handlers import (
     unsubscribe_api,
     webhooks,
 )
-from chalicelib.handlers.http import logger, metrics
+from chalicelib.handlers.http import error_shape, logger, metrics
 
 # Powertools owns the "patron" logger (JSON, correlation ids); Chalice must not reset it
 # to ERROR, which would drop the security and quarantine warnings.
@@ -40,6 +41,9 @@ app.register_blueprint(campaigns_api.bp)
 app.register_blueprint(points_api.bp)
 app.register_blueprint(streams.bp)
 app.register_blueprint(jobs.bp)
+app.register_blueprint(not_found.bp)  # last: `/` and `/{proxy+}`, a 404 for any path no route matches
+# Every error in the one shape (http.ErrorBody); the key checked before Chalice's 405 and 415.
+app.register_middleware(error_shape(authenticate=admin.workspace_id), "http")
 
 
 CORRELATION_KEYS = ("workspace_id", "customer_id", "order_id", "webhook_id", "campaign_id")

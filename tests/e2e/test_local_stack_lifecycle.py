@@ -150,6 +150,34 @@ def test_an_unknown_api_path_answers_404_in_the_apps_shape_without_echoing_the_k
     assert KEY.encode() not in raw and KEY not in str(answer.value.headers)
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "status", "error"),
+    [
+        ("GET", "/nothing-here", 404, "not_found"),  # one segment: the app's own catch-all
+        ("DELETE", "/", 404, "not_found"),
+        ("PUT", "/messaging/stats", 401, "unauthorized"),  # a wrong method, but the key first
+        ("POST", "/segments", 401, "unauthorized"),  # a body that is not JSON, but the key first
+    ],
+)
+def test_the_local_stack_answers_in_the_one_error_shape(running, method, path, status, error):
+    # Given a caller with an unknown key and a body that is not JSON
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{running['port']}{path}",
+        data=b"{garbage",
+        method=method,
+        headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"},
+    )
+    # When it calls the local stack over HTTP
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.urlopen(request, timeout=30)
+    raw = answer.value.read()
+    # Then the answer is the status in the one error shape, and the key is nowhere in it
+    assert answer.value.code == status
+    body = json.loads(raw)
+    assert set(body) <= {"error", "message", "details"} and body["error"] == error
+    assert KEY.encode() not in raw and KEY not in str(answer.value.headers)
+
+
 def dead_pid() -> int:
     """The pid of a process that has exited (and been reaped)."""
     child = subprocess.Popen([sys.executable, "-c", "pass"])

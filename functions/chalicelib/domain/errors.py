@@ -62,3 +62,10 @@ class Conflict(PatronError):
     """Optimistic-lock conflict; the caller retries."""
 
     code = "conflict"
+
+
+class InvalidJson(BadRequest):
+    """A body that is not JSON at all (a body that is JSON but not what the route takes is a
+    BadRequest naming its fields)."""
+
+    code = "invalid_json"

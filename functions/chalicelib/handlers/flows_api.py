@@ -24,10 +24,11 @@ def _json() -> dict[str, Any]:
 @bp.route("/flows/{flow_id}", methods=["PUT"])
 @api
 def apply_flow(flow_id: str) -> Response:
+    ws = workspace_id()  # authentication before validation
     body = _json()
     if body.get("id", flow_id) != flow_id:
         raise BadRequest("the body's id differs from the path's", [{"field": "id", "error": "mismatch"}])
-    view = container().flows.apply(workspace_id(), {**body, "id": flow_id})
+    view = container().flows.apply(ws, {**body, "id": flow_id})
     return json_response(view, 201 if view["version"] == 1 and not view.get("unchanged") else 200)
 
 
@@ -48,6 +49,7 @@ def get_flow(flow_id: str) -> Any:
 def dry_run(flow_id: str) -> Any:
     from chalicelib.domain.models import now_utc
 
+    ws = workspace_id()  # authentication before validation
     body = _json()
     customer_id = required_text(body, "customer_id")
     try:
@@ -56,7 +58,7 @@ def dry_run(flow_id: str) -> Any:
         at = None
     if at is None or at.tzinfo is None:
         raise BadRequest("at must be an ISO time with its offset", [{"field": "at", "error": "invalid"}])
-    return container().flows.dry_run(workspace_id(), flow_id, customer_id, at)
+    return container().flows.dry_run(ws, flow_id, customer_id, at)
 
 
 @bp.route("/customers/{customer_id}/flows", methods=["GET"])
@@ -71,10 +73,11 @@ def list_coupons() -> dict[str, Any]:
     """Flows' coupons: `?status=issued|redeemed|expired&flow=&campaign=&limit=&cursor=`."""
     from chalicelib.domain.models import now_utc
 
+    ws = workspace_id()  # authentication before validation
     params: dict[str, str] = dict(bp.current_request.query_params or {})
     limit = query_limit(params, 100, 1000)
     return container().coupon_queries.list(
-        workspace_id(),
+        ws,
         now_utc(),
         status=params.get("status") or None,
         flow=params.get("flow") or None,

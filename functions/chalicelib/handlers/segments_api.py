@@ -52,9 +52,10 @@ def get_segment(segment_id: str) -> Any:
 def get_segment_members(segment_id: str) -> Any:
     from chalicelib.domain.membership import segment_members
 
+    ws = workspace_id()  # authentication before validation
     params: dict[str, str] = dict(bp.current_request.query_params or {})
     limit = query_limit(params, 100, 1000)
-    return segment_members(container().membership, workspace_id(), segment_id, limit, params.get("cursor"))
+    return segment_members(container().membership, ws, segment_id, limit, params.get("cursor"))
 
 
 @bp.route("/segments/{segment_id}", methods=["DELETE"])

@@ -26,11 +26,12 @@ def save_template(template_id: str) -> Response:
     from chalicelib.domain.messaging.templates import TemplateIn
     from chalicelib.parsers import field_errors
 
+    ws = workspace_id()  # authentication before validation
     try:
         body = TemplateIn.model_validate(_json())
     except ValidationError as exc:
         raise BadRequest("invalid template", field_errors(exc)) from exc
-    view = container().template_service.save(workspace_id(), template_id, body)
+    view = container().template_service.save(ws, template_id, body)
     return json_response(view, 201 if view.version == 1 else 200)
 
 
@@ -49,9 +50,10 @@ def get_template(template_id: str) -> Any:
 @bp.route("/templates/{template_id}/preview", methods=["POST"])
 @api
 def preview_template(template_id: str) -> Any:
+    ws = workspace_id()  # authentication before validation
     body = _json()
     customer_id = required_text(body, "customer_id")
     values = body.get("values") or {}
     if not isinstance(values, dict):
         raise BadRequest("values must be an object", [{"field": "values", "error": "not an object"}])
-    return container().template_service.preview(workspace_id(), template_id, customer_id, values)
+    return container().template_service.preview(ws, template_id, customer_id, values)

@@ -17,7 +17,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.container import container
 from chalicelib.domain.errors import InvalidPayload, PatronError
-from chalicelib.handlers.http import count, error_response, json_response, logger
+from chalicelib.handlers.http import api, count, error_response, json_response, logger
 
 # Domain modules are imported in the handler that uses them: cold start (handlers/__init__.py).
 bp = Blueprint(__name__)
@@ -69,16 +69,19 @@ def _receive(platform_name: str) -> Response:
 
 
 @bp.route("/webhooks/shopify", methods=["POST"], content_types=CONTENT_TYPES)
+@api
 def shopify() -> Response:
     return _receive("shopify")
 
 
 @bp.route("/webhooks/woocommerce", methods=["POST"], content_types=CONTENT_TYPES)
+@api
 def woocommerce() -> Response:
     return _receive("woocommerce")
 
 
 @bp.route("/webhooks/generic", methods=["POST"], content_types=CONTENT_TYPES)
+@api
 def generic() -> Response:
     return _receive("generic")
 
