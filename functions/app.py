@@ -21,6 +21,7 @@ from chalicelib.handlers import (
     tracing,
     unsubscribe_api,
     webhooks,
+    workspace_api,
 )
 from chalicelib.handlers.http import logger, metrics
 
@@ -38,6 +39,7 @@ app.register_blueprint(join_api.bp)
 app.register_blueprint(messaging_api.bp)
 app.register_blueprint(campaigns_api.bp)
 app.register_blueprint(points_api.bp)
+app.register_blueprint(workspace_api.bp)
 app.register_blueprint(streams.bp)
 app.register_blueprint(jobs.bp)
 

@@ -7,6 +7,7 @@ import secrets
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.adapters.api_key_store import first_key_items
 from chalicelib.adapters.cache import TtlCache
 from chalicelib.adapters.codec import to_av
 from chalicelib.adapters.crm_table import CrmTable
@@ -150,10 +151,14 @@ class DynamoWorkspaceStore:
         self._settings: TtlCache[WorkspaceSettings | None] = TtlCache(min(cache_seconds, 60))
         # Unknown shops and keys are remembered briefly: a flood of them costs few reads.
         self._sources: TtlCache[Source | None] = TtlCache(cache_seconds, negative_seconds=5)
-        self._keys: TtlCache[str | None] = TtlCache(cache_seconds, negative_seconds=5)
+        # A key found is read again on every request (one GetItem): revoked or rotated, it is
+        # refused at once by every warm Lambda (docs/workspace-api.md).
+        self._keys: TtlCache[str | None] = TtlCache(0, negative_seconds=5)
 
     # workspaces
-    def create_workspace(self, workspace_id: str, name: str, currency: str | None, api_key_hash: str) -> None:
+    def create_workspace(
+        self, workspace_id: str, name: str, currency: str | None, api_key_hash: str, key_tail: str = ""
+    ) -> None:
         at = iso(now_utc())
         item = {
             "pk": f"WS#{workspace_id}",
@@ -171,10 +176,9 @@ class DynamoWorkspaceStore:
         self.t.put(item, "attribute_not_exists(pk)")
         # The directory of workspaces: scheduled jobs and ops list it without a scan.
         self.t.put({"pk": "WSLIST", "sk": workspace_id, "t": "workspace_ref", "name": name, "ca": at})
-        self.t.put(
-            {"pk": f"KEY#{api_key_hash}", "sk": "KEY", "t": "api_key", "ws": workspace_id, "ca": at},
-            "attribute_not_exists(pk)",
-        )
+        # Its first key: the lookup, the listed key and the live count (adapters/api_key_store.py).
+        for key_item in first_key_items(workspace_id, api_key_hash, key_tail, now_utc()):
+            self.t.put(key_item, "attribute_not_exists(pk)")
 
     def settings(self, workspace_id: str) -> WorkspaceSettings | None:
         def load() -> WorkspaceSettings | None:

@@ -1,0 +1,28 @@
+"""The workspace API's services of the composition root: API keys (docs/workspace-api.md) and
+the settings read and written through the API. `Container` inherits them."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from chalicelib.container.adapters import Adapters
+
+if TYPE_CHECKING:
+    from chalicelib.adapters.api_key_store import DynamoApiKeyStore
+    from chalicelib.domain.api_keys import ApiKeyService
+
+
+class WorkspaceApi(Adapters):
+    @cached_property
+    def api_key_store(self) -> DynamoApiKeyStore:
+        from chalicelib.adapters.api_key_store import DynamoApiKeyStore
+
+        return DynamoApiKeyStore(table=self.crm)
+
+    @cached_property
+    def api_keys(self) -> ApiKeyService:
+        """A workspace's keys: create, list, rotate, revoke (`/workspace/keys`)."""
+        from chalicelib.domain.api_keys import ApiKeyService
+
+        return ApiKeyService(store=self.api_key_store)
