@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from patron.harness import Harness, Workspace
+from tests.cli_runs import run
 
 
 def call(stage: Harness, key: str, method: str, path: str, body: Any = None) -> Any:
@@ -130,3 +131,29 @@ def test_a_key_made_before_keys_had_ids_keeps_working(stage):
     by = "key:" + hashlib.sha256(legacy.encode()).hexdigest()[:12]
     assert json.loads(made.body)["key"]["created_by"] == by
     assert [k["name"] for k in listing(stage, legacy)] == ["default", "new"]
+
+
+def test_the_cli_creates_lists_rotates_and_revokes_keys_as_the_api_does(stage, ws, cli_on):
+    # Given a workspace
+    w = ws.workspace_id
+    # When the CLI creates a key, lists the keys, rotates the new one and revokes the first
+    created = run("workspace", "keys", "create", "-w", w, "--name", "backup", "--json")
+    assert created.exit_code == 0, created.output
+    made = json.loads(created.output)
+    listed = json.loads(run("workspace", "keys", "list", "-w", w, "--json").output)["keys"]
+    rotated = json.loads(run("workspace", "keys", "rotate", "-w", w, made["key"]["key_id"], "--json").output)
+    first = listed[0]["key_id"]
+    revoked = run("workspace", "keys", "revoke", "-w", w, first)
+    # Then the secret was printed once, never listed; the rotation took the old secret away
+    assert made["key"]["created_by"] == "cli" and made["api_key"] not in json.dumps(listed)
+    assert [k["name"] for k in listed] == ["default", "backup"]
+    assert call(stage, made["api_key"], "get", "/workspace/keys").status_code == 401
+    assert call(stage, rotated["api_key"], "get", "/workspace/keys").status_code == 200
+    # And the first key is revoked by `cli`, refused at once
+    assert revoked.exit_code == 0, revoked.output
+    assert call(stage, ws.api_key, "get", "/workspace/keys").status_code == 401
+    shown = {k["key_id"]: k for k in listing(stage, rotated["api_key"])}
+    assert shown[first]["revoked_by"] == "cli"
+    # When the CLI revokes the last live key, Then it is refused in one line, exit 2
+    last = run("workspace", "keys", "revoke", "-w", w, made["key"]["key_id"])
+    assert last.exit_code != 0 and "last live key" in last.output

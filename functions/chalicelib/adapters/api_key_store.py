@@ -8,9 +8,9 @@ from typing import Any
 
 from chalicelib.adapters.codec import from_item, to_item
 from chalicelib.adapters.crm_table import CrmTable
-from chalicelib.domain.api_keys import ApiKey, KeyRefused
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.timemath import iso, parse_iso
+from chalicelib.domain.workspace_api.model import ApiKey, KeyRefused
 
 COUNT_SK = "N"
 

@@ -10,7 +10,7 @@ from chalicelib.container.adapters import Adapters
 
 if TYPE_CHECKING:
     from chalicelib.adapters.api_key_store import DynamoApiKeyStore
-    from chalicelib.domain.api_keys import ApiKeyService
+    from chalicelib.domain.workspace_api.api_keys import ApiKeyService
 
 
 class WorkspaceApi(Adapters):
@@ -23,6 +23,6 @@ class WorkspaceApi(Adapters):
     @cached_property
     def api_keys(self) -> ApiKeyService:
         """A workspace's keys: create, list, rotate, revoke (`/workspace/keys`)."""
-        from chalicelib.domain.api_keys import ApiKeyService
+        from chalicelib.domain.workspace_api.api_keys import ApiKeyService
 
         return ApiKeyService(store=self.api_key_store)

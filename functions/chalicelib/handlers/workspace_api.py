@@ -20,7 +20,7 @@ def _actor() -> str:
 @api
 def create_key() -> Response:
     """`{"name": "..."}`: 201 with the key and its secret, shown this once."""
-    from chalicelib.domain.api_keys import ApiKeyIn
+    from chalicelib.domain.workspace_api.api_keys import ApiKeyIn
 
     ws = workspace_id()
     body = model_body(ApiKeyIn, bp.current_request.raw_body, "API key")

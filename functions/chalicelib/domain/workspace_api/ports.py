@@ -1,11 +1,10 @@
-"""The ports of a workspace's API keys (domain/api_keys.py): domain/ports.py is full."""
+"""The ports of the workspace API (api_keys.py): domain/ports.py is full."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from chalicelib.domain.api_keys import ApiKey
+from chalicelib.domain.workspace_api.model import ApiKey
 
 
 class ApiKeyStore(Protocol):

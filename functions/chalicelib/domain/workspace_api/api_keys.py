@@ -7,14 +7,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.domain.errors import Conflict, NotFound
-from chalicelib.domain.key_ports import ApiKeyStore
+from chalicelib.domain.errors import NotFound
 from chalicelib.domain.models import now_utc
+from chalicelib.domain.workspace_api.model import ApiKey, KeyRefused
+from chalicelib.domain.workspace_api.ports import ApiKeyStore
 
 MAX_KEYS = 50  # live keys per workspace
 MAX_NAME = 80
@@ -31,35 +32,6 @@ def hash_secret(secret: str) -> str:
 
 def new_key_id() -> str:
     return "key_" + secrets.token_hex(6)
-
-
-@dataclass(frozen=True)
-class ApiKey:
-    """One key of a workspace. `key_hash` is the SHA-256 of its current secret, `tail` its
-    last 4 characters (shown so a person can tell keys apart; "" for a migrated key)."""
-
-    workspace_id: str
-    key_id: str
-    name: str
-    key_hash: str
-    tail: str
-    created_at: datetime
-    created_by: str
-    rotated_at: datetime | None = None
-    rotated_by: str | None = None
-    revoked_at: datetime | None = None
-    revoked_by: str | None = None
-
-    @property
-    def live(self) -> bool:
-        return self.revoked_at is None
-
-
-class KeyRefused(Conflict):
-    """A business rule refused the change: 409 with the `reason`."""
-
-    def __init__(self, message: str, reason: str) -> None:
-        super().__init__(message, {"reason": reason})
 
 
 class ApiKeyIn(BaseModel):
