@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from chalicelib.domain.errors import Conflict
-from chalicelib.domain.workspace_api.model import ApiKey, KeyRefused
+from chalicelib.domain.workspace_api.model import ApiKey, Refused
 
 
 @dataclass
@@ -17,7 +17,7 @@ class FakeApiKeyStore:
 
     def add(self, key: ApiKey, most: int) -> None:
         if self.live.get(key.workspace_id, 0) >= most:
-            raise KeyRefused(f"a workspace has at most {most} live API keys", "too_many_keys")
+            raise Refused(f"a workspace has at most {most} live API keys", "too_many_keys")
         if key.key_hash in self.lookup or (key.workspace_id, key.key_id) in self.listed:
             raise Conflict("the API key could not be stored; try again")
         self.live[key.workspace_id] = self.live.get(key.workspace_id, 0) + 1
@@ -38,16 +38,16 @@ class FakeApiKeyStore:
 
     def rotate(self, key: ApiKey, rotated: ApiKey) -> None:
         if not self._as_read(key) or rotated.key_hash in self.lookup:
-            raise KeyRefused(f"API key {key.key_id} changed meanwhile; read it again", "changed")
+            raise Refused(f"API key {key.key_id} changed meanwhile; read it again", "changed")
         del self.lookup[key.key_hash]
         self.lookup[rotated.key_hash] = (rotated.workspace_id, rotated.key_id)
         self.listed[(key.workspace_id, key.key_id)] = rotated
 
     def revoke(self, key: ApiKey, revoked: ApiKey) -> None:
         if not self._as_read(key):
-            raise KeyRefused(f"API key {key.key_id} changed meanwhile; read it again", "changed")
+            raise Refused(f"API key {key.key_id} changed meanwhile; read it again", "changed")
         if self.live.get(key.workspace_id, 0) <= 1:
-            raise KeyRefused(f"API key {key.key_id} is the workspace's last live key", "last_key")
+            raise Refused(f"API key {key.key_id} is the workspace's last live key", "last_key")
         self.live[key.workspace_id] -= 1
         del self.lookup[key.key_hash]
         self.listed[(key.workspace_id, key.key_id)] = revoked

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib.adapters.api_key_store import DynamoApiKeyStore
-from chalicelib.domain.workspace_api.model import ApiKey, KeyRefused
+from chalicelib.domain.workspace_api.model import ApiKey, Refused
 from tests.contract import moto_stage, port_fixture  # noqa: F401 (the fixture)
 from tests.fakes_api_keys import FakeApiKeyStore
 
@@ -25,7 +25,7 @@ def key(key_id: str, secret_hash: str, ws: str = WS, minutes: int = 0) -> ApiKey
     )
 
 
-def reason(refused: pytest.ExceptionInfo[KeyRefused]) -> str:
+def reason(refused: pytest.ExceptionInfo[Refused]) -> str:
     return str(refused.value.details["reason"])
 
 
@@ -49,7 +49,7 @@ def test_no_more_than_the_most_live_keys(store):
     store.add(key("key_a", "a" * 64), 2)
     store.add(key("key_b", "b" * 64), 2)
     # When a third is added, Then it is refused as too many, and nothing of it is stored
-    with pytest.raises(KeyRefused) as refused:
+    with pytest.raises(Refused) as refused:
         store.add(key("key_c", "c" * 64), 2)
     assert reason(refused) == "too_many_keys"
     assert store.key_id_for("c" * 64) is None and store.get(WS, "key_c") is None
@@ -66,7 +66,7 @@ def test_a_rotation_moves_the_lookup_only_from_the_key_as_read(store):
     assert (store.key_id_for("d" * 64), store.key_id_for("a" * 64)) == ("key_a", None)
     assert store.get(WS, "key_a") == rotated
     # And a second rotation from the stale read is refused as changed
-    with pytest.raises(KeyRefused) as refused:
+    with pytest.raises(Refused) as refused:
         store.rotate(first, replace(rotated, key_hash="e" * 64))
     assert reason(refused) == "changed"
     assert store.key_id_for("e" * 64) is None
@@ -83,11 +83,11 @@ def test_revoking_drops_the_lookup_but_never_the_last_live_key(store):
     assert store.key_id_for("a" * 64) is None
     assert store.get(WS, "key_a").revoked_by == "key:key_b"
     # When the other, now the last live key, is revoked, Then that is refused and it still works
-    with pytest.raises(KeyRefused) as refused:
+    with pytest.raises(Refused) as refused:
         store.revoke(b, replace(b, revoked_at=AT, revoked_by="cli"))
     assert reason(refused) == "last_key"
     assert store.key_id_for("b" * 64) == "key_b" and store.get(WS, "key_b").live
     # And revoking the revoked one again is refused as changed
-    with pytest.raises(KeyRefused) as again:
+    with pytest.raises(Refused) as again:
         store.revoke(a, replace(a, revoked_at=AT, revoked_by="cli"))
     assert reason(again) == "changed"

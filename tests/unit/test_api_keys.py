@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from chalicelib.adapters.api_key_store import key_of, listed_item, lookup_item
 from chalicelib.domain.errors import NotFound
-from chalicelib.domain.workspace_api.api_keys import ApiKey, ApiKeyService, KeyRefused, hash_secret
+from chalicelib.domain.workspace_api.api_keys import ApiKey, ApiKeyService, Refused, hash_secret
 from tests.fakes_api_keys import FakeApiKeyStore
 
 WS = "ws_unit"
@@ -73,7 +73,7 @@ def test_whatever_the_order_of_changes_a_workspace_keeps_a_live_key_and_its_coun
                 keys.revoke(WS, target, "cli")
             else:
                 keys.rotate(WS, target, "cli")
-        except KeyRefused as refused:
+        except Refused as refused:
             assert refused.details["reason"] in {"revoked", "last_key"}
     # Then at least one key is live, the count is the live keys, and only live keys are found
     live = [k for k in store.keys(WS) if k.live]

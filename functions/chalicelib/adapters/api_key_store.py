@@ -10,7 +10,7 @@ from chalicelib.adapters.codec import from_item, to_item
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.timemath import iso, parse_iso
-from chalicelib.domain.workspace_api.model import ApiKey, KeyRefused
+from chalicelib.domain.workspace_api.model import ApiKey, Refused
 
 COUNT_SK = "N"
 
@@ -133,7 +133,7 @@ class DynamoApiKeyStore:
             ]
         )
         if codes and codes[0] == "ConditionalCheckFailed":
-            raise KeyRefused(f"a workspace has at most {most} live API keys", "too_many_keys")
+            raise Refused(f"a workspace has at most {most} live API keys", "too_many_keys")
         if codes:
             raise Conflict("the API key could not be stored; try again")
 
@@ -189,7 +189,7 @@ class DynamoApiKeyStore:
             }
         }
         if self._transact([self._as_read(key, sets), self._drop_lookup(key), new_lookup]):
-            raise KeyRefused(f"API key {key.key_id} changed meanwhile; read it again", "changed")
+            raise Refused(f"API key {key.key_id} changed meanwhile; read it again", "changed")
 
     def revoke(self, key: ApiKey, revoked: ApiKey) -> None:
         listed = listed_item(revoked)
@@ -205,11 +205,11 @@ class DynamoApiKeyStore:
         sets = {a: str(listed[a]) for a in ("xa", "xb")}
         codes = self._transact([self._as_read(key, sets), self._drop_lookup(key), count])
         if codes and codes[2] == "ConditionalCheckFailed" and codes[0] != "ConditionalCheckFailed":
-            raise KeyRefused(
+            raise Refused(
                 f"API key {key.key_id} is the workspace's last live key: create another first", "last_key"
             )
         if codes:
-            raise KeyRefused(f"API key {key.key_id} changed meanwhile; read it again", "changed")
+            raise Refused(f"API key {key.key_id} changed meanwhile; read it again", "changed")
 
     def key_id_for(self, key_hash: str) -> str | None:
         item = self.t.get(f"KEY#{key_hash}", "KEY")

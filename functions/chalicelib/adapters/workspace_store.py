@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # the sending rules import the messaging core: not at cold st
 FREE_SMS = 50  # a new workspace's SMS credits
 
 
-def _workspace_settings(workspace_id: str, item: dict[str, Any]) -> WorkspaceSettings:
+def workspace_settings_of(workspace_id: str, item: dict[str, Any]) -> WorkspaceSettings:
     edges = item.get("rfm")
     return WorkspaceSettings(
         workspace_id=workspace_id,
@@ -183,7 +183,7 @@ class DynamoWorkspaceStore:
     def settings(self, workspace_id: str) -> WorkspaceSettings | None:
         def load() -> WorkspaceSettings | None:
             item = self.t.get(f"WS#{workspace_id}", "WS")
-            return None if item is None else _workspace_settings(workspace_id, item)
+            return None if item is None else workspace_settings_of(workspace_id, item)
 
         return self._settings.get(workspace_id, load)
 
@@ -194,7 +194,7 @@ class DynamoWorkspaceStore:
         item = self.t.get(f"WS#{workspace_id}", "WS", consistent=True)
         if item is None:
             raise LookupError(f"workspace {workspace_id} not found")
-        return _workspace_settings(workspace_id, item)
+        return workspace_settings_of(workspace_id, item)
 
     def save_scores(
         self,
@@ -246,6 +246,8 @@ class DynamoWorkspaceStore:
         clauses = ["SET " + ", ".join(sets)] if sets else []
         if not notifications:
             clauses.append("REMOVE #n")
+        clauses.append("ADD sv :one")  # the settings' version (adapters/workspace_settings_store.py)
+        values[":one"] = {"N": "1"}
         expression = " ".join(clauses)
         kwargs: dict[str, Any] = {
             "TableName": self.t.table,
@@ -254,8 +256,7 @@ class DynamoWorkspaceStore:
             "ConditionExpression": "attribute_exists(pk)",
             "ExpressionAttributeNames": names,
         }
-        if values:
-            kwargs["ExpressionAttributeValues"] = values
+        kwargs["ExpressionAttributeValues"] = values
         self.t.client.update_item(**kwargs)
         self._settings.invalidate(workspace_id)
 
@@ -299,9 +300,9 @@ class DynamoWorkspaceStore:
         self.t.client.update_item(
             TableName=self.t.table,
             Key={"pk": {"S": f"WS#{workspace_id}"}, "sk": {"S": "WS"}},
-            UpdateExpression="SET " + ", ".join(sets),
+            UpdateExpression="SET " + ", ".join(sets) + " ADD sv :one",  # sv: the settings' version
             ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues=values,
+            ExpressionAttributeValues=values | {":one": {"N": "1"}},
         )
         self._settings.invalidate(workspace_id)
 
@@ -322,11 +323,15 @@ class DynamoWorkspaceStore:
         self.t.client.update_item(
             TableName=self.t.table,
             Key={"pk": {"S": f"WS#{workspace_id}"}, "sk": {"S": "WS"}},
-            UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in values),
+            UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in values) + " ADD sv :one",
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeNames=names,
-            ExpressionAttributeValues={f":{k}": to_av(v) for k, v in values.items()},
+            ExpressionAttributeValues={f":{k}": to_av(v) for k, v in values.items()} | {":one": {"N": "1"}},
         )
+        self._settings.invalidate(workspace_id)
+
+    def forget_settings(self, workspace_id: str) -> None:
+        """Drop the cached settings (after a write of adapters/workspace_settings_store.py)."""
         self._settings.invalidate(workspace_id)
 
     def adopt_default_zone(self, workspace_id: str, zone: str) -> None:

@@ -10,7 +10,9 @@ from chalicelib.container.adapters import Adapters
 
 if TYPE_CHECKING:
     from chalicelib.adapters.api_key_store import DynamoApiKeyStore
+    from chalicelib.adapters.workspace_settings_store import DynamoSettingsStore
     from chalicelib.domain.workspace_api.api_keys import ApiKeyService
+    from chalicelib.domain.workspace_api.settings import SettingsService
 
 
 class WorkspaceApi(Adapters):
@@ -26,3 +28,16 @@ class WorkspaceApi(Adapters):
         from chalicelib.domain.workspace_api.api_keys import ApiKeyService
 
         return ApiKeyService(store=self.api_key_store)
+
+    @cached_property
+    def settings_store(self) -> DynamoSettingsStore:
+        from chalicelib.adapters.workspace_settings_store import DynamoSettingsStore
+
+        return DynamoSettingsStore(table=self.crm, workspaces=self.workspaces)
+
+    @cached_property
+    def workspace_settings(self) -> SettingsService:
+        """The settings read and written with their version (`/workspace/settings`, the CLI)."""
+        from chalicelib.domain.workspace_api.settings import SettingsService
+
+        return SettingsService(store=self.settings_store)

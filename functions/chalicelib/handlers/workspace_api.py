@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from chalicelib.container import container
+from chalicelib.domain.errors import BadRequest
 from chalicelib.handlers.admin import workspace_id
 from chalicelib.handlers.http import api, bearer_key_hash, json_response, logger, model_body
 
@@ -51,3 +52,38 @@ def revoke_key(key_id: str) -> Response:
     ws = workspace_id()
     logger.append_keys(key_id=key_id)
     return json_response(container().api_keys.revoke(ws, key_id, _actor()))
+
+
+def _etag(version: int) -> str:
+    return f'"{version}"'
+
+
+@bp.route("/workspace/settings", methods=["GET"])
+@api
+def get_settings() -> Response:
+    """The workspace's settings (secrets masked) with their version, also as the ETag."""
+    shown = container().workspace_settings.read(workspace_id())
+    response = json_response(shown)
+    response.headers["ETag"] = _etag(shown.version)
+    return response
+
+
+@bp.route("/workspace/settings", methods=["PATCH"])
+@api
+def patch_settings() -> Response:
+    """The fields given change, if `If-Match` is still the version (409 `stale_version`)."""
+    from chalicelib.domain.workspace_api.settings import SettingsPatch
+
+    ws = workspace_id()
+    request = bp.current_request
+    match = (request.headers.get("if-match") or "").strip().removeprefix("W/").strip('"')
+    if not match.isdigit():
+        raise BadRequest(
+            "If-Match is required: the version (ETag) of GET /workspace/settings",
+            [{"field": "If-Match", "error": "missing"}],
+        )
+    body = model_body(SettingsPatch, request.raw_body, "settings")
+    shown = container().workspace_settings.update(ws, body, int(match))
+    response = json_response(shown)
+    response.headers["ETag"] = _etag(shown.version)
+    return response

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.models import now_utc
-from chalicelib.domain.workspace_api.model import ApiKey, KeyRefused
+from chalicelib.domain.workspace_api.model import ApiKey, Refused
 from chalicelib.domain.workspace_api.ports import ApiKeyStore
 
 MAX_KEYS = 50  # live keys per workspace
@@ -141,5 +141,5 @@ class ApiKeyService:
         if key is None:
             raise NotFound(f"API key {key_id} not found")
         if not key.live:
-            raise KeyRefused(f"API key {key_id} is revoked", "revoked")
+            raise Refused(f"API key {key_id} is revoked", "revoked")
         return key

@@ -30,8 +30,25 @@ class ApiKey:
         return self.revoked_at is None
 
 
-class KeyRefused(Conflict):
-    """A business rule refused the change: 409 with the `reason`."""
+class Refused(Conflict):
+    """A business rule refused the change (a key, the settings): 409 with the `reason`."""
 
     def __init__(self, message: str, reason: str) -> None:
         super().__init__(message, {"reason": reason})
+
+
+@dataclass(frozen=True)
+class SettingsChanges:
+    """The settings a caller changes, checked (None: unchanged); `notifications` replaces
+    the kinds switched on, `engagement` and `daily_caps` are merged into the stored ones."""
+
+    notifications: frozenset[str] | None = None
+    sender_email: str | None = None
+    sms_sender_id: str | None = None
+    attribution_days: int | None = None
+    engagement: dict[str, int] | None = None
+    quiet_start: int | None = None
+    quiet_end: int | None = None
+    daily_caps: dict[str, int] | None = None
+    low_every_days: int | None = None
+    default_timezone: str | None = None

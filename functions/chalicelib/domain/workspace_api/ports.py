@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from chalicelib.domain.workspace_api.model import ApiKey
+from chalicelib.domain.models import Source
+from chalicelib.domain.workspace_api.model import ApiKey, SettingsChanges
+from chalicelib.domain.workspace_settings import WorkspaceSettings
 
 
 class ApiKeyStore(Protocol):
     def add(self, key: ApiKey, most: int) -> None:
-        """The key, its lookup by hash and the live count, at once; KeyRefused
+        """The key, its lookup by hash and the live count, at once; Refused
         `too_many_keys` when `most` keys are live."""
 
     def get(self, workspace_id: str, key_id: str) -> ApiKey | None: ...
@@ -18,10 +20,21 @@ class ApiKeyStore(Protocol):
 
     def rotate(self, key: ApiKey, rotated: ApiKey) -> None:
         """Swap the lookup from `key`'s hash to `rotated`'s, if `key` is still as read;
-        KeyRefused `changed` otherwise."""
+        Refused `changed` otherwise."""
 
     def revoke(self, key: ApiKey, revoked: ApiKey) -> None:
-        """Drop the lookup and mark the key, if it is still as read (KeyRefused `changed`)
-        and not the workspace's last live key (KeyRefused `last_key`)."""
+        """Drop the lookup and mark the key, if it is still as read (Refused `changed`)
+        and not the workspace's last live key (Refused `last_key`)."""
 
     def key_id_for(self, key_hash: str) -> str | None: ...
+
+
+class SettingsStore(Protocol):
+    def current(self, workspace_id: str) -> tuple[WorkspaceSettings, int] | None:
+        """The workspace's settings and their version (a consistent read, not cached)."""
+
+    def sources(self, workspace_id: str) -> list[Source]: ...
+
+    def update(self, workspace_id: str, changes: SettingsChanges, expected: int | None) -> bool:
+        """Write the changes and move the version by one, in one conditional write; False (and
+        nothing written) when `expected` is given and the version is no longer it."""
