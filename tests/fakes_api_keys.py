@@ -24,6 +24,15 @@ class FakeApiKeyStore:
         self.lookup[key.key_hash] = (key.workspace_id, key.key_id)
         self.listed[(key.workspace_id, key.key_id)] = key
 
+    def adopt(self, key: ApiKey, most: int) -> None:
+        if self.live.get(key.workspace_id, 0) >= most:
+            raise Refused(f"a workspace has at most {most} live API keys", "too_many_keys")
+        if self.lookup.get(key.key_hash) != (key.workspace_id, None):
+            raise Refused("that key is not an unlisted key of this workspace", "not_adoptable")
+        self.live[key.workspace_id] = self.live.get(key.workspace_id, 0) + 1
+        self.lookup[key.key_hash] = (key.workspace_id, key.key_id)
+        self.listed[(key.workspace_id, key.key_id)] = key
+
     def get(self, workspace_id: str, key_id: str) -> ApiKey | None:
         return self.listed.get((workspace_id, key_id))
 

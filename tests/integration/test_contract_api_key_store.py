@@ -91,3 +91,29 @@ def test_revoking_drops_the_lookup_but_never_the_last_live_key(store):
     with pytest.raises(Refused) as again:
         store.revoke(a, replace(a, revoked_at=AT, revoked_by="cli"))
     assert reason(again) == "changed"
+
+
+def legacy(store, key_hash: str, ws: str = WS) -> None:
+    """A key made before keys had ids: its lookup item alone, with no key id."""
+    if isinstance(store, FakeApiKeyStore):
+        store.lookup[key_hash] = (ws, None)
+    else:
+        store.t.put({"pk": f"KEY#{key_hash}", "sk": "KEY", "t": "api_key", "ws": ws, "ca": "2026-01-01"})
+
+
+def test_a_key_made_before_keys_had_ids_is_adopted_once_by_its_own_workspace(store):
+    # Given an unlisted key of the workspace and one of another workspace
+    legacy(store, "f" * 64)
+    legacy(store, "9" * 64, ws="ws_other")
+    # When the workspace adopts its own
+    store.add(key("key_new", "a" * 64), 50)
+    store.adopt(key("key_old", "f" * 64), 50)
+    # Then it is listed, counted (so the other can now be revoked) and named by its hash
+    assert store.key_id_for("f" * 64) == "key_old" and store.get(WS, "key_old").name == "name key_old"
+    new = store.get(WS, "key_new")
+    store.revoke(new, replace(new, revoked_at=AT, revoked_by="cli"))
+    # And adopting it again, or another workspace's key, is refused, and nothing is listed for it
+    for key_id, key_hash in (("key_again", "f" * 64), ("key_theirs", "9" * 64)):
+        with pytest.raises(Refused) as refused:
+            store.adopt(key(key_id, key_hash), 50)
+        assert reason(refused) == "not_adoptable" and store.get(WS, key_id) is None

@@ -8,6 +8,9 @@ import hashlib
 import json
 from typing import Any
 
+from click.testing import CliRunner
+
+import patron.cli
 from patron.harness import Harness, Workspace
 from tests.cli_runs import run
 
@@ -157,3 +160,34 @@ def test_the_cli_creates_lists_rotates_and_revokes_keys_as_the_api_does(stage, w
     # When the CLI revokes the last live key, Then it is refused in one line, exit 2
     last = run("workspace", "keys", "revoke", "-w", w, made["key"]["key_id"])
     assert last.exit_code != 0 and "last live key" in last.output
+
+
+def test_the_cli_adopts_a_key_made_before_keys_had_ids_so_it_can_be_revoked(stage, cli_on):
+    # Given a workspace whose old key is stored as before keys had ids
+    ws: Workspace = stage.create_workspace("Legacy Brand")
+    legacy = "pk_legacy_key_made_by_an_older_release"
+    stage.container.crm.put(
+        {
+            "pk": "KEY#" + hashlib.sha256(legacy.encode()).hexdigest(),
+            "sk": "KEY",
+            "t": "api_key",
+            "ws": ws.workspace_id,
+            "ca": "2026-01-01T00:00:00.000000Z",
+        }
+    )
+    # When the CLI adopts it (the secret typed at the hidden prompt)
+    adopted = CliRunner().invoke(
+        patron.cli.cli, ["workspace", "keys", "adopt", "-w", ws.workspace_id, "--json"], input=legacy + "\n"
+    )
+    # Then it is listed by its tail, still works, and can now be revoked by id
+    assert adopted.exit_code == 0, adopted.output
+    key = json.loads(adopted.output.splitlines()[-1])
+    assert (key["name"], key["last4"]) == ("legacy", legacy[-4:]) and legacy not in adopted.output
+    assert call(stage, legacy, "get", "/workspace/keys").status_code == 200
+    assert call(stage, ws.api_key, "delete", f"/workspace/keys/{key['key_id']}").status_code == 200
+    assert call(stage, legacy, "get", "/workspace/keys").status_code == 401
+    # And adopting a key again is refused
+    again = CliRunner().invoke(
+        patron.cli.cli, ["workspace", "keys", "adopt", "-w", ws.workspace_id], input=ws.api_key + "\n"
+    )
+    assert again.exit_code != 0 and "not_adoptable" in again.output

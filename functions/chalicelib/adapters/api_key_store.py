@@ -98,11 +98,12 @@ class DynamoApiKeyStore:
             return codes
         return []
 
-    def add(self, key: ApiKey, most: int) -> None:
-        count = {
+    def _count_up(self, workspace_id: str, most: int) -> dict[str, Any]:
+        """A transaction's Update adding one live key, while fewer than `most` are live."""
+        return {
             "Update": {
                 "TableName": self.t.table,
-                "Key": self._key(listed_pk(key.workspace_id), COUNT_SK),
+                "Key": self._key(listed_pk(workspace_id), COUNT_SK),
                 "UpdateExpression": "SET t = :t ADD live :one",
                 "ConditionExpression": "attribute_not_exists(live) OR live < :most",
                 "ExpressionAttributeValues": {
@@ -112,6 +113,9 @@ class DynamoApiKeyStore:
                 },
             }
         }
+
+    def add(self, key: ApiKey, most: int) -> None:
+        count = self._count_up(key.workspace_id, most)
         new = "attribute_not_exists(pk)"
         codes = self._transact(
             [
@@ -136,6 +140,30 @@ class DynamoApiKeyStore:
             raise Refused(f"a workspace has at most {most} live API keys", "too_many_keys")
         if codes:
             raise Conflict("the API key could not be stored; try again")
+
+    def adopt(self, key: ApiKey, most: int) -> None:
+        count = self._count_up(key.workspace_id, most)
+        lookup = {
+            "Update": {
+                "TableName": self.t.table,
+                "Key": self._key(f"KEY#{key.key_hash}", "KEY"),
+                "UpdateExpression": "SET kid = :kid",
+                "ConditionExpression": "ws = :ws AND attribute_not_exists(kid)",
+                "ExpressionAttributeValues": {":kid": {"S": key.key_id}, ":ws": {"S": key.workspace_id}},
+            }
+        }
+        listed = {
+            "Put": {
+                "TableName": self.t.table,
+                "Item": to_item(listed_item(key)),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        codes = self._transact([count, lookup, listed])
+        if codes and codes[0] == "ConditionalCheckFailed":
+            raise Refused(f"a workspace has at most {most} live API keys", "too_many_keys")
+        if codes:
+            raise Refused("that key is not an unlisted key of this workspace", "not_adoptable")
 
     def get(self, workspace_id: str, key_id: str) -> ApiKey | None:
         item = self.t.get(listed_pk(workspace_id), f"K#{key_id}", consistent=True)

@@ -76,3 +76,25 @@ def revoke(workspace: str, key_id: str, as_json: bool, stage: str | None) -> Non
         print_json(revoked, compact=True)
         return
     click.echo(f"API key {revoked.key_id} ({revoked.name}) revoked")
+
+
+@keys.command("adopt")
+@workspace_option()
+@click.option("--name", default="legacy", show_default=True, metavar="NAME", help="the name to list it by")
+@click.option(
+    "--secret",
+    prompt="the key's secret (pk_...)",
+    hide_input=True,
+    envvar="PATRON_ADOPT_KEY",
+    help="the key made before keys had ids (asked for, hidden; or PATRON_ADOPT_KEY)",
+)
+@json_option
+@stage_option
+def adopt(workspace: str, name: str, secret: str, as_json: bool, stage: str | None) -> None:
+    """List a key made before keys had ids, so it can be rotated and revoked (once; the
+    secret is only hashed)."""
+    adopted = workspace_container(workspace).api_keys.adopt(workspace, secret, name, "cli")
+    if as_json:
+        print_json(adopted, compact=True)
+        return
+    click.echo(f"API key {adopted.key_id} ({adopted.name}) listed")

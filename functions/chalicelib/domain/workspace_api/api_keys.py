@@ -108,6 +108,21 @@ class ApiKeyService:
         self.store.add(key, MAX_KEYS)
         return ApiKeySecret(key=ApiKeyOut.of(key), api_key=secret)
 
+    def adopt(self, workspace_id: str, secret: str, name: str, by: str) -> ApiKeyOut:
+        """List a key made before keys had ids, from its secret (the migration: then it can be
+        rotated and revoked by id, and counts as live); 409 `not_adoptable` for any other."""
+        key = ApiKey(
+            workspace_id=workspace_id,
+            key_id=new_key_id(),
+            name=ApiKeyIn(name=name).name.strip(),
+            key_hash=hash_secret(secret.strip()),
+            tail=secret.strip()[-4:],
+            created_at=self.clock(),
+            created_by=by,
+        )
+        self.store.adopt(key, MAX_KEYS)
+        return ApiKeyOut.of(key)
+
     def listing(self, workspace_id: str) -> ApiKeyList:
         """Every key, live and revoked, oldest first."""
         keys = sorted(self.store.keys(workspace_id), key=lambda k: (k.created_at, k.key_id))

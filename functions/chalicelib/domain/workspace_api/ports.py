@@ -14,6 +14,11 @@ class ApiKeyStore(Protocol):
         """The key, its lookup by hash and the live count, at once; Refused
         `too_many_keys` when `most` keys are live."""
 
+    def adopt(self, key: ApiKey, most: int) -> None:
+        """List a key made before keys had ids (its lookup has no key id): its lookup gets
+        `key`'s id, the key is listed and counted, at once; Refused `not_adoptable` when the
+        hash is no unlisted key of the workspace."""
+
     def get(self, workspace_id: str, key_id: str) -> ApiKey | None: ...
 
     def keys(self, workspace_id: str) -> list[ApiKey]: ...
