@@ -7,7 +7,7 @@ from chalice import Blueprint, Response
 from chalicelib.container import container
 from chalicelib.domain.errors import BadRequest
 from chalicelib.handlers.admin import workspace_id
-from chalicelib.handlers.http import api, bearer_key_hash, json_response, logger, model_body
+from chalicelib.handlers.http import api, bearer_key_hash, json_response, model_body
 
 bp = Blueprint(__name__)
 
@@ -41,7 +41,6 @@ def list_keys() -> Response:
 def rotate_key(key_id: str) -> Response:
     """A new secret for the key (shown this once); the old one is refused from now on."""
     ws = workspace_id()
-    logger.append_keys(key_id=key_id)
     return json_response(container().api_keys.rotate(ws, key_id, _actor()))
 
 
@@ -50,7 +49,6 @@ def rotate_key(key_id: str) -> Response:
 def revoke_key(key_id: str) -> Response:
     """Revoke the key: refused from now on; 409 `last_key` for the workspace's last live key."""
     ws = workspace_id()
-    logger.append_keys(key_id=key_id)
     return json_response(container().api_keys.revoke(ws, key_id, _actor()))
 
 
