@@ -10,6 +10,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.errors import BadRequest, NotFound
+from chalicelib.domain.messaging import sending
+from chalicelib.domain.messaging.engagement import Rules
+from chalicelib.domain.messaging.notifications import KINDS
 from chalicelib.domain.timezones import is_zone
 from chalicelib.domain.workspace_api.model import Refused, SettingsChanges
 from chalicelib.domain.workspace_api.ports import SettingsStore
@@ -93,10 +96,6 @@ class SettingsService:
     @staticmethod
     def changes(settings: WorkspaceSettings, patch: SettingsPatch) -> SettingsChanges:
         """The patch checked by the rules the CLI has always applied."""
-        from chalicelib.domain.messaging import sending
-        from chalicelib.domain.messaging.engagement import Rules
-        from chalicelib.domain.messaging.notifications import KINDS
-
         kinds = None
         if patch.notifications is not None:
             unknown = sorted(set(patch.notifications) - set(KINDS))
@@ -133,8 +132,6 @@ class SettingsService:
         )
 
     def _shown(self, settings: WorkspaceSettings, version: int, workspace_id: str) -> SettingsOut:
-        from chalicelib.domain.messaging import sending
-        from chalicelib.domain.messaging.engagement import Rules
 
         rules: dict[str, Any] = sending.shown(settings)
         return SettingsOut(
