@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalicelib.domain.errors import BadRequest
-from chalicelib.domain.workspace_api.model import Refused
+from chalicelib.domain.workspace_api.model import Refused, SettingsChanges
 from chalicelib.domain.workspace_api.settings import SettingsPatch, SettingsService
 from tests.fakes_settings import FakeSettingsStore
 
@@ -64,3 +64,23 @@ def test_a_patch_is_checked_by_the_rules_the_cli_applies():
     )
     assert shown.daily_caps == {"high": 4, "medium": 1}
     assert shown.engagement["recent_days"] == 14 and shown.engagement["high_opens"] == 2
+
+
+def test_a_cli_write_racing_another_is_merged_into_it_not_over_it():
+    # Given a store where another editor sets the medium cap between the CLI's read and write
+    store = FakeSettingsStore()
+    store.create(WS)
+    real_update = store.update
+    raced = []
+
+    def update(workspace_id, changes, expected):
+        if not raced:
+            raced.append(True)
+            assert real_update(workspace_id, SettingsChanges(daily_caps={"medium": 5}), None)
+        return real_update(workspace_id, changes, expected)
+
+    store.update = update
+    # When the CLI (no version) sets the high cap
+    shown = SettingsService(store).update(WS, SettingsPatch(daily_caps={"high": 4}), None)
+    # Then both caps stand: the CLI's write was read again and merged, at the new version
+    assert shown.daily_caps == {"high": 4, "medium": 5} and shown.version == 2

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.domain.errors import BadRequest, NotFound
+from chalicelib.domain.errors import BadRequest, Conflict, NotFound
 from chalicelib.domain.messaging import sending
 from chalicelib.domain.messaging.engagement import Rules
 from chalicelib.domain.messaging.notifications import KINDS
@@ -19,6 +19,7 @@ from chalicelib.domain.workspace_api.ports import SettingsStore
 from chalicelib.domain.workspace_settings import WorkspaceSettings
 
 MASK = "********"
+ATTEMPTS = 5  # an unconditional (CLI) write, retried while other writes come first
 
 
 class SettingsPatch(BaseModel):
@@ -81,17 +82,21 @@ class SettingsService:
 
     def update(self, workspace_id: str, patch: SettingsPatch, expected: int | None) -> SettingsOut:
         """Check the patch against the current settings, write it if the version is still
-        `expected` (None: whatever it is, for the CLI), and answer the settings written."""
-        found = self.store.current(workspace_id)
-        if found is None:
-            raise NotFound(f"workspace {workspace_id} not found")
-        settings, version = found
-        if expected is not None and expected != version:
-            raise _stale(version)
-        changes = self.changes(settings, patch)
-        if not self.store.update(workspace_id, changes, expected):
-            raise _stale(None)
-        return self.read(workspace_id)
+        `expected`, and answer the settings written. With `expected` None (the CLI) it is
+        written at the version just read, read again and retried if another write came first:
+        the merged caps and thresholds never overwrite a change made meanwhile."""
+        for _ in range(ATTEMPTS):
+            found = self.store.current(workspace_id)
+            if found is None:
+                raise NotFound(f"workspace {workspace_id} not found")
+            settings, version = found
+            if expected is not None and expected != version:
+                raise _stale(version)
+            if self.store.update(workspace_id, self.changes(settings, patch), version):
+                return self.read(workspace_id)
+            if expected is not None:
+                raise _stale(None)
+        raise Conflict("the settings kept changing; try again")
 
     @staticmethod
     def changes(settings: WorkspaceSettings, patch: SettingsPatch) -> SettingsChanges:
