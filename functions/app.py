@@ -22,6 +22,7 @@ from chalicelib.handlers import (
     tracing,
     unsubscribe_api,
     webhooks,
+    workspace_api,
 )
 from chalicelib.handlers.http import error_shape, logger, metrics
 
@@ -39,6 +40,7 @@ app.register_blueprint(join_api.bp)
 app.register_blueprint(messaging_api.bp)
 app.register_blueprint(campaigns_api.bp)
 app.register_blueprint(points_api.bp)
+app.register_blueprint(workspace_api.bp)
 app.register_blueprint(streams.bp)
 app.register_blueprint(jobs.bp)
 app.register_blueprint(not_found.bp)  # last: `/` and `/{proxy+}`, a 404 for any path no route matches

@@ -7,6 +7,7 @@ import secrets
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.adapters.api_key_store import first_key_items
 from chalicelib.adapters.cache import TtlCache
 from chalicelib.adapters.codec import to_av
 from chalicelib.adapters.crm_table import CrmTable
@@ -33,7 +34,7 @@ if TYPE_CHECKING:  # the sending rules import the messaging core: not at cold st
 FREE_SMS = 50  # a new workspace's SMS credits
 
 
-def _workspace_settings(workspace_id: str, item: dict[str, Any]) -> WorkspaceSettings:
+def workspace_settings_of(workspace_id: str, item: dict[str, Any]) -> WorkspaceSettings:
     edges = item.get("rfm")
     return WorkspaceSettings(
         workspace_id=workspace_id,
@@ -150,10 +151,14 @@ class DynamoWorkspaceStore:
         self._settings: TtlCache[WorkspaceSettings | None] = TtlCache(min(cache_seconds, 60))
         # Unknown shops and keys are remembered briefly: a flood of them costs few reads.
         self._sources: TtlCache[Source | None] = TtlCache(cache_seconds, negative_seconds=5)
-        self._keys: TtlCache[str | None] = TtlCache(cache_seconds, negative_seconds=5)
+        # A key found is read again on every request (one GetItem): revoked or rotated, it is
+        # refused at once by every warm Lambda (docs/workspace-api.md).
+        self._keys: TtlCache[str | None] = TtlCache(0, negative_seconds=5)
 
     # workspaces
-    def create_workspace(self, workspace_id: str, name: str, currency: str | None, api_key_hash: str) -> None:
+    def create_workspace(
+        self, workspace_id: str, name: str, currency: str | None, api_key_hash: str, key_tail: str = ""
+    ) -> None:
         at = iso(now_utc())
         item = {
             "pk": f"WS#{workspace_id}",
@@ -171,15 +176,14 @@ class DynamoWorkspaceStore:
         self.t.put(item, "attribute_not_exists(pk)")
         # The directory of workspaces: scheduled jobs and ops list it without a scan.
         self.t.put({"pk": "WSLIST", "sk": workspace_id, "t": "workspace_ref", "name": name, "ca": at})
-        self.t.put(
-            {"pk": f"KEY#{api_key_hash}", "sk": "KEY", "t": "api_key", "ws": workspace_id, "ca": at},
-            "attribute_not_exists(pk)",
-        )
+        # Its first key: the lookup, the listed key and the live count (adapters/api_key_store.py).
+        for key_item in first_key_items(workspace_id, api_key_hash, key_tail, now_utc()):
+            self.t.put(key_item, "attribute_not_exists(pk)")
 
     def settings(self, workspace_id: str) -> WorkspaceSettings | None:
         def load() -> WorkspaceSettings | None:
             item = self.t.get(f"WS#{workspace_id}", "WS")
-            return None if item is None else _workspace_settings(workspace_id, item)
+            return None if item is None else workspace_settings_of(workspace_id, item)
 
         return self._settings.get(workspace_id, load)
 
@@ -190,7 +194,7 @@ class DynamoWorkspaceStore:
         item = self.t.get(f"WS#{workspace_id}", "WS", consistent=True)
         if item is None:
             raise LookupError(f"workspace {workspace_id} not found")
-        return _workspace_settings(workspace_id, item)
+        return workspace_settings_of(workspace_id, item)
 
     def save_scores(
         self,
@@ -242,6 +246,8 @@ class DynamoWorkspaceStore:
         clauses = ["SET " + ", ".join(sets)] if sets else []
         if not notifications:
             clauses.append("REMOVE #n")
+        clauses.append("ADD sv :one")  # the settings' version (adapters/workspace_settings_store.py)
+        values[":one"] = {"N": "1"}
         expression = " ".join(clauses)
         kwargs: dict[str, Any] = {
             "TableName": self.t.table,
@@ -250,8 +256,7 @@ class DynamoWorkspaceStore:
             "ConditionExpression": "attribute_exists(pk)",
             "ExpressionAttributeNames": names,
         }
-        if values:
-            kwargs["ExpressionAttributeValues"] = values
+        kwargs["ExpressionAttributeValues"] = values
         self.t.client.update_item(**kwargs)
         self._settings.invalidate(workspace_id)
 
@@ -295,9 +300,9 @@ class DynamoWorkspaceStore:
         self.t.client.update_item(
             TableName=self.t.table,
             Key={"pk": {"S": f"WS#{workspace_id}"}, "sk": {"S": "WS"}},
-            UpdateExpression="SET " + ", ".join(sets),
+            UpdateExpression="SET " + ", ".join(sets) + " ADD sv :one",  # sv: the settings' version
             ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeValues=values,
+            ExpressionAttributeValues=values | {":one": {"N": "1"}},
         )
         self._settings.invalidate(workspace_id)
 
@@ -318,11 +323,15 @@ class DynamoWorkspaceStore:
         self.t.client.update_item(
             TableName=self.t.table,
             Key={"pk": {"S": f"WS#{workspace_id}"}, "sk": {"S": "WS"}},
-            UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in values),
+            UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in values) + " ADD sv :one",
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeNames=names,
-            ExpressionAttributeValues={f":{k}": to_av(v) for k, v in values.items()},
+            ExpressionAttributeValues={f":{k}": to_av(v) for k, v in values.items()} | {":one": {"N": "1"}},
         )
+        self._settings.invalidate(workspace_id)
+
+    def forget_settings(self, workspace_id: str) -> None:
+        """Drop the cached settings (after a write of adapters/workspace_settings_store.py)."""
         self._settings.invalidate(workspace_id)
 
     def adopt_default_zone(self, workspace_id: str, zone: str) -> None:

@@ -86,7 +86,7 @@ class TenancyService:
         workspace_id = "ws_" + secrets.token_hex(8)
         api_key = "pk_" + secrets.token_urlsafe(32)
         # Only the hash is stored; the key is shown once.
-        self.store.create_workspace(workspace_id, name, currency, hash_api_key(api_key))
+        self.store.create_workspace(workspace_id, name, currency, hash_api_key(api_key), api_key[-4:])
         return NewWorkspace(workspace_id=workspace_id, api_key=api_key, name=name, currency=currency)
 
     def add_source(

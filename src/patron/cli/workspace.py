@@ -18,6 +18,7 @@ from patron.cli.base import (
     stage_option,
     workspace_option,
 )
+from patron.cli.keys import keys
 from patron.cli.loyalty import loyalty
 from patron.cli.loyalty_rules import loyalty_dry_run, loyalty_rules
 from patron.cli.tiers import tiers
@@ -148,5 +149,6 @@ workspace.add_command(loyalty)
 workspace.add_command(loyalty_rules)
 workspace.add_command(loyalty_dry_run)
 workspace.add_command(tiers)
+workspace.add_command(keys)
 
 COMMANDS = [workspace]

@@ -124,13 +124,45 @@ def sending(
     default_timezone: str | None,
     stage: str | None,
 ) -> None:
-    """Quiet hours, daily caps by engagement tier, low-engagement spacing, the default zone."""
+    """Quiet hours, daily caps by engagement tier, low-engagement spacing, the default zone
+    (the settings' model and service of `PATCH /workspace/settings`, docs/workspace-api.md)."""
     from chalicelib.domain.messaging import sending as rules
 
     found = container()
-    settings = existing_workspace(found, workspace)
-    values = rules.changes(settings, quiet_hours, caps, low_every_days, default_timezone)
-    if values:
-        found.workspaces.set_sending(workspace, values)
-        settings = found.workspaces.settings(workspace)
-    print_json(rules.shown(settings))
+    existing_workspace(found, workspace)
+    given = {
+        "quiet_hours": quiet_hours,
+        "daily_caps": _caps(caps),
+        "low_every_days": low_every_days,
+        "default_timezone": default_timezone,
+    }
+    if any(v is not None for v in given.values()):
+        found.workspace_settings.update(workspace, _patch(given), None)
+    print_json(rules.shown(found.workspaces.settings(workspace)))
+
+
+def _caps(caps: str | None) -> dict[str, int] | None:
+    """`--caps high=2,medium=1` as the settings' `daily_caps` (checked by the service)."""
+    from chalicelib.domain.errors import BadRequest
+
+    if caps is None:
+        return None
+    pairs = [p.strip().partition("=") for p in caps.split(",") if p.strip()]
+    if not pairs or not all(value.strip().isdigit() for _, _, value in pairs):
+        raise BadRequest("--caps takes tier=messages-a-day pairs (1-50) of high, medium")
+    return {tier.strip(): int(value) for tier, _, value in pairs}
+
+
+def _patch(given: dict[str, Any]) -> Any:
+    """The settings' patch model (chalicelib.domain.workspace_api.settings), its field errors
+    reported as the API reports them."""
+    from pydantic import ValidationError
+
+    from chalicelib.domain.errors import BadRequest
+    from chalicelib.domain.workspace_api.settings import SettingsPatch
+    from chalicelib.parsers import field_errors
+
+    try:
+        return SettingsPatch.model_validate({k: v for k, v in given.items() if v is not None})
+    except ValidationError as exc:
+        raise BadRequest("invalid settings", field_errors(exc)) from exc
