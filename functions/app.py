@@ -10,6 +10,7 @@ from chalicelib.handlers import (
     admin,
     analytics_api,
     campaigns_api,
+    console_api,
     flows_api,
     jobs,
     join_api,
@@ -40,6 +41,7 @@ app.register_blueprint(campaigns_api.bp)
 app.register_blueprint(points_api.bp)
 app.register_blueprint(streams.bp)
 app.register_blueprint(jobs.bp)
+app.register_blueprint(console_api.bp)
 
 
 CORRELATION_KEYS = ("workspace_id", "customer_id", "order_id", "webhook_id", "campaign_id")
