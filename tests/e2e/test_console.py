@@ -126,8 +126,10 @@ class Tab:
 
     def blue_pixels(self, name: str) -> int:
         """Pixels of the figure's canvas in the charts' blue (axes and grid are grey)."""
+        canvas = self.page.locator(f'figure[data-chart="{name}"] canvas')
+        assert canvas.count() >= 1, f"no chart drawn for {name}"
         return int(
-            self.page.locator(f'figure[data-chart="{name}"] canvas').first.evaluate(
+            canvas.first.evaluate(
                 """(c) => {
                   const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
                   let n = 0;
