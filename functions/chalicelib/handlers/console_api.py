@@ -61,7 +61,7 @@ def _serve(relative: str) -> Response:
         raise NotFound(f"no console file {relative}")
     text, kind, etag = found
     name = relative.rpartition("/")[2]
-    headers = {
+    headers: dict[str, str | list[str]] = {
         "Content-Type": kind,
         "Cache-Control": FOREVER if name.startswith("uplot-") else REVALIDATE,
         "ETag": etag,
@@ -69,7 +69,7 @@ def _serve(relative: str) -> Response:
     }
     if kind.startswith("text/html"):
         headers["Content-Security-Policy"] = POLICY
-    if (bp.current_request.headers or {}).get("if-none-match") == etag:
+    if bp.current_request.headers.get("if-none-match") == etag:
         return Response(body="", status_code=304, headers=headers)
     return Response(body=text, status_code=200, headers=headers)
 
