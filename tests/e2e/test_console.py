@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import csv
 import json
-import queue
-import threading
+import os
+import signal
+import subprocess
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -18,9 +19,7 @@ from typing import Any
 import pytest
 
 from patron import http
-from patron.demo import run_demo
-from tests.cli_runs import run
-from tests.e2e.test_local_stack import free_port
+from tests.e2e.test_local_stack import PATRON, free_port
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,37 +41,42 @@ PAGES = ["overview", "members", "cohorts", "churn", "loyalty"]
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """A small demo run whose stack stays up while this module's tests use it: the demo's
-    `then` hook waits for them, then the demo ends and stops its stack."""
-    ready: queue.Queue[tuple[str, str] | None] = queue.Queue()
-    finished = threading.Event()
-    outcome: dict[str, Any] = {}
+    """A small `patron demo --keep-running` (its own process: the embedded AWS is per
+    process), up while this module's tests use it, then stopped as a user does (SIGTERM)."""
+    home = tmp_path_factory.mktemp("patron-state")
+    env = {**os.environ, "PATRON_STATE_DIR": str(home), "PYTHONUNBUFFERED": "1"}
+    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        env.pop(name, None)
+    port, aws_port = free_port(), free_port()
+    command = [PATRON, "demo", "--customers", "40", "--seed", "3", "--keep-running"]
+    with open(home / "demo-progress.log", "w") as progress:
+        process = subprocess.Popen(
+            [*command, "--port", str(port), "--aws-port", str(aws_port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=progress,
+            text=True,
+        )
+        assert process.stdout is not None
+        printed = []
+        for line in process.stdout:  # the summary, the console line, then "ready URL"
+            printed.append(line)
+            if line.startswith("ready "):
+                break
+        summary = "".join(printed)
+        assert f"ready http://127.0.0.1:{port}" in summary, summary[-2000:]
+        assert "match the simulated truth" in summary, summary[-2000:]
 
-    def then(api_url: str, api_key: str) -> None:
-        ready.put((api_url, api_key))
-        finished.wait()
+        def cli(*args: str) -> str:
+            done = subprocess.run([PATRON, *args], env=env, capture_output=True, text=True, timeout=120)
+            assert done.returncode == 0, done.stderr
+            return done.stdout
 
-    def demo_run() -> None:
-        try:
-            outcome["code"] = run_demo(
-                customers=40, seed=3, port=free_port(), aws_port=free_port(), then=then
-            )
-        except BaseException as exc:  # noqa: BLE001 - handed to the fixture, which fails with it
-            outcome["error"] = exc
-            ready.put(None)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PATRON_STATE_DIR", str(tmp_path_factory.mktemp("patron-state")))
-        thread = threading.Thread(target=demo_run, name="demo", daemon=True)
-        thread.start()
-        started = ready.get()
-        assert started is not None, outcome.get("error")
-        printed = run("console", "--json")  # what a user types to sign in
-        assert printed.exit_code == 0, printed.output
-        yield {"api_url": started[0], "demo_key": started[1], "console": json.loads(printed.output)}
-        finished.set()
-        thread.join()
-    assert outcome.get("code") == 0, outcome
+        console = json.loads(cli("console", "--json"))  # what a user types to sign in
+        yield {"api_url": f"http://127.0.0.1:{port}", "summary": summary, "console": console, "cli": cli}
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=60)
+    assert process.returncode == 0
 
 
 @pytest.fixture(scope="module")
@@ -173,26 +177,29 @@ def rows_equal(got: list[list[str]], want: list[list[Any]]) -> bool:
 def period(demo: dict[str, Any]) -> str:
     """The API's default period as whole days, given to the console and the API alike so both
     read the same report."""
-    _, report = http.get(f"{demo['api_url']}/analytics/report", demo["demo_key"])
+    _, report = http.get(f"{demo['api_url']}/analytics/report", demo["console"]["api_key"])
     return f"?from={report['period']['from'][:10]}&to={report['period']['to'][:10]}"
 
 
-def test_patron_console_prints_the_url_and_the_demos_key(demo):
-    # Given the demo's stack running
+def test_the_demo_and_patron_console_print_the_url_and_a_key(demo):
+    # Given the demo's stack running, whose summary ended with the console's line
     printed = demo["console"]
-    # Then `patron console` names its console and the demo workspace's key
+    line = f"console: {demo['api_url']}/console  (sign in with the API key {printed['api_key']})"
+    assert line in demo["summary"]
+    # Then `patron console` names the same console and the demo workspace's key
     assert printed["url"] == f"{demo['api_url']}/console"
-    assert printed["api_key"] == demo["demo_key"] and printed["workspace_id"].startswith("ws_")
-    # And its text form says the same in one line
-    text = run("console").output
-    assert f"console: {demo['api_url']}/console  (sign in with the API key {demo['demo_key']})" in text
+    assert printed["api_key"].startswith("pk_") and printed["workspace_id"].startswith("ws_")
+    assert line in demo["cli"]("console")
+    # And that key reads the workspace's report
+    status, report = http.get(f"{demo['api_url']}/analytics/report", printed["api_key"])
+    assert status == 200 and report["kpis"]["orders"] > 0
 
 
 def test_every_figure_shown_equals_the_apis(tab, demo):
     # Given the report and the loyalty section the API gives for one period
     query = period(demo)
-    _, report = http.get(f"{demo['api_url']}/analytics/report{query}", demo["demo_key"])
-    _, books = http.get(f"{demo['api_url']}/analytics/loyalty{query}", demo["demo_key"])
+    _, report = http.get(f"{demo['api_url']}/analytics/report{query}", demo["console"]["api_key"])
+    _, books = http.get(f"{demo['api_url']}/analytics/loyalty{query}", demo["console"]["api_key"])
     k, groups = report["kpis"], report["members_vs_guests"]
     # When a person signs in with the key `patron console` printed and opens each page
     tab.sign_in(demo["console"]["api_key"])
@@ -314,9 +321,7 @@ def test_each_page_draws_its_charts_and_downloads_its_tables_on_a_laptop_and_a_p
 
 def test_loyalty_is_a_note_where_points_are_off_and_a_wrong_key_is_refused(browser, demo):
     # Given a new workspace, whose points are off
-    created = run("workspace", "create", "Console without points", "--currency", "EUR", "--json")
-    assert created.exit_code == 0, created.output
-    key = json.loads(created.output)["api_key"]
+    key = json.loads(demo["cli"]("workspace", "create", "Console without points", "--json"))["api_key"]
     tab = Tab(browser, demo["api_url"], LAPTOP)
     try:
         # When a wrong key is typed

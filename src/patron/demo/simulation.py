@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,14 +32,8 @@ KEEP_COMMAND = ".venv/bin/patron demo --keep-running"
 
 
 def run_demo(
-    customers: int = 300,
-    seed: int = 7,
-    port: int = 8000,
-    aws_port: int = 5000,
-    keep_running: bool = False,
-    then: Callable[[str, str], Any] | None = None,
+    customers: int = 300, seed: int = 7, port: int = 8000, aws_port: int = 5000, keep_running: bool = False
 ) -> int:
-    """The demo; `then(api_url, api_key)` runs on its workspace before the stack stops (tests)."""
     from patron.local import MEMORY_NOTE, LocalStack, record_console, serve_until_stopped
 
     console = Console(stderr=True, highlight=False)
@@ -55,8 +48,6 @@ def run_demo(
             code, ws = _run(local, store, customers, seed, keep_running, console)
             record_console(ws.workspace_id, ws.api_key)  # `patron console` prints it
             print(console_line(local.api_url, ws.api_key))
-            if then is not None:
-                then(local.api_url, ws.api_key)
             if keep_running:
                 print(f"ready {local.api_url} ({MEMORY_NOTE}; Ctrl-C stops)", flush=True)
                 serve_until_stopped(local)
