@@ -114,6 +114,11 @@ function number(value) {
   return Number.isFinite(n) ? n : null;
 }
 
+function slant(labels, width) {
+  const longest = Math.max(...labels.map((l) => l.length));
+  return longest * 7 * labels.length > width - 80 ? { rotate: -45, size: 30 + longest * 5 } : {};
+}
+
 // uPlot bars (one series) or lines: one x category per row (spec.x: {key}), one series per
 // spec.series.
 function plot(box, spec) {
@@ -138,9 +143,14 @@ function plot(box, spec) {
     width,
     height: spec.height || 260,
     series,
-    scales: { x: { time: false, range: [-0.6, Math.max(0.6, xs.length - 0.4)] } },
+    scales: {
+      x: { time: false, range: [-0.6, Math.max(0.6, xs.length - 0.4)] },
+      // from zero (bars that start elsewhere mislead), a little headroom above the highest
+      y: { range: (u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] },
+    },
     axes: [
-      { splits: () => xs, values: (_, ticks) => ticks.map((t) => labels[t] ?? "") },
+      // category labels; slanted when they would not fit side by side (a phone)
+      { splits: () => xs, values: (_, ticks) => ticks.map((t) => labels[t] ?? ""), ...slant(labels, width) },
       { values: spec.yFormat ? (_, ticks) => ticks.map(spec.yFormat) : undefined },
     ],
     legend: { show: n > 1 },
