@@ -7,6 +7,7 @@ phone. Screenshots go to test-artefacts/console/ (not committed)."""
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import os
 import signal
@@ -198,8 +199,9 @@ def test_the_demo_and_patron_console_print_the_url_and_a_key(demo):
 def test_every_figure_shown_equals_the_apis(tab, demo):
     # Given the report and the loyalty section the API gives for one period
     query = period(demo)
-    _, report = http.get(f"{demo['api_url']}/analytics/report{query}", demo["console"]["api_key"])
-    _, books = http.get(f"{demo['api_url']}/analytics/loyalty{query}", demo["console"]["api_key"])
+    api_key = demo["console"]["api_key"]
+    _, report = http.get(f"{demo['api_url']}/analytics/report{query}", api_key)
+    _, books = http.get(f"{demo['api_url']}/analytics/loyalty{query}", api_key)
     k, groups = report["kpis"], report["members_vs_guests"]
     # When a person signs in with the key `patron console` printed and opens each page
     tab.sign_in(demo["console"]["api_key"])
@@ -217,6 +219,20 @@ def test_every_figure_shown_equals_the_apis(tab, demo):
     assert same(tab.kpi("active_members"), groups["members"]["active_customers"])
     gaps = tab.figure("days-between-orders.csv")
     assert rows_equal(gaps[1], [[d, n] for d, n in report["days_between_orders"].items()])
+    # And the trend: each of the last 6 calendar months up to the period's end, as its own report
+    year, month = map(int, report["period"]["to"][:7].split("-"))
+    months = [divmod(year * 12 + month - 1 - back, 12) for back in range(5, -2, -1)]
+    bounds = [f"{y}-{m + 1:02d}" for y, m in months]
+    trend = []
+    for start, end in itertools.pairwise(bounds):
+        status, monthly = http.get(f"{demo['api_url']}/analytics/report?from={start}-01&to={end}-01", api_key)
+        assert status == 200, (start, end, monthly)
+        kpi = monthly["kpis"]
+        trend.append(
+            [start, kpi["revenue"], kpi["orders"], kpi["average_order_value"], kpi["active_customers"]]
+        )
+    assert len(trend) == 6 and sum(row[2] for row in trend) > 0
+    assert rows_equal(tab.figure("revenue-by-month.csv")[1], trend)
     # And members vs guests, side by side
     tab.show("members", query)
     head, rows = tab.figure("members-vs-guests.csv")
@@ -275,7 +291,7 @@ def test_every_figure_shown_equals_the_apis(tab, demo):
 
 
 CHARTS = {
-    "overview": ["days-between-orders.csv"],
+    "overview": ["days-between-orders.csv", "revenue-by-month.csv"],
     "members": ["members-vs-guests-net-revenue.csv", "members-vs-guests-repeat-purchase-rate.csv"],
     "cohorts": ["cohort-retention.csv"],
     "churn": ["churn-after-orders.csv"],
