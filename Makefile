@@ -13,7 +13,18 @@ $(STAMP):
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-setup: $(STAMP)
+# The console's browser tests (tests/e2e/test_console.py) drive Debian's chromium with Playwright
+# (no browser download): installed here when missing, as root (CI runs as root on a fresh machine).
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	else \
+		echo "note: $(CHROMIUM) is missing; as root: apt-get install -y --no-install-recommends chromium (the console's browser tests need it)"; \
+	fi
+
+setup: $(STAMP) $(CHROMIUM)
 
 # In a terminal the demo's stack stays up after the summary until Ctrl-C (its curl hint
 # works); anywhere else (CI, a pipe) it ends, printing the command that keeps it up.

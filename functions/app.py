@@ -10,6 +10,7 @@ from chalicelib.handlers import (
     admin,
     analytics_api,
     campaigns_api,
+    console_api,
     flows_api,
     jobs,
     join_api,
@@ -43,6 +44,7 @@ app.register_blueprint(points_api.bp)
 app.register_blueprint(workspace_api.bp)
 app.register_blueprint(streams.bp)
 app.register_blueprint(jobs.bp)
+app.register_blueprint(console_api.bp)
 app.register_blueprint(not_found.bp)  # last: `/` and `/{proxy+}`, a 404 for any path no route matches
 # Every error in the one shape (http.ErrorBody); the key checked before Chalice's 405 and 415.
 app.register_middleware(error_shape(authenticate=admin.workspace_id), "http")

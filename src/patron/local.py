@@ -500,3 +500,17 @@ def serve_until_stopped(local: LocalStack) -> None:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         local.stop()
+
+
+def record_console(workspace_id: str, api_key: str) -> None:
+    """Add the demo workspace's key to this process's stack record (only its owner reads it:
+    0600), so `patron console` can print a key that signs in; the key dies with the stack."""
+    path = state_file()
+    state = _read_state(path)
+    if not state or state.get("pid") != os.getpid():
+        return
+    written = path.with_name(f".{path.name}.{os.getpid()}")
+    written.touch(mode=0o600)
+    written.chmod(0o600)
+    written.write_text(json.dumps({**state, "console": {"workspace_id": workspace_id, "api_key": api_key}}))
+    written.replace(path)

@@ -182,3 +182,17 @@ def test_layer_requirements_match_the_project_pins():
     for requirement in requirements:
         assert "==" in requirement, f"{requirement} is not pinned"
         assert f'"{requirement}"' in pyproject, f"{requirement} differs from pyproject.toml"
+
+
+@pytest.mark.slow
+def test_package_holds_the_web_console(package: Path):
+    # Given the deployment zip Chalice built
+    names = set(zipfile.ZipFile(package / "build" / "deployment.zip").namelist())
+    # Then the console's page, scripts, styles, pages and vendored chart library are in it
+    # (GET /console reads them from chalicelib/console/ in the function's package)
+    console = stack.FUNCTIONS / "chalicelib" / "console"
+    files = {
+        f"chalicelib/console/{p.relative_to(console).as_posix()}" for p in console.rglob("*") if p.is_file()
+    }
+    assert {"chalicelib/console/index.html", "chalicelib/console/pages/overview.js"} <= files
+    assert files <= names, sorted(files - names)

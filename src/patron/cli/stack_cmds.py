@@ -1,4 +1,4 @@
-"""`patron local` and `patron demo`: thin calls into patron.local and patron.demo."""
+"""`patron local`, `patron demo` and `patron console`: thin calls into patron.local and patron.demo."""
 
 from __future__ import annotations
 
@@ -30,4 +30,35 @@ def demo(customers: int, seed: int, port: int, aws_port: int, keep_running: bool
     return run_demo(customers=customers, seed=seed, port=port, aws_port=aws_port, keep_running=keep_running)
 
 
-COMMANDS = [local, demo]
+@click.command("console")
+@click.option("--json", "as_json", is_flag=True, help="one line of JSON: url, workspace_id, api_key")
+def console(as_json: bool) -> int:
+    """Print the running local stack's web console URL and an API key that signs in to it
+    (the demo's workspace; docs/console.md)."""
+    import json
+
+    from patron.demo.simulation import console_line
+    from patron.local import running_stack
+
+    state = running_stack()
+    url = f"{state['api_url']}/console"
+    found = state.get("console") or {}
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"url": url, "workspace_id": found.get("workspace_id"), "api_key": found.get("api_key")}
+            )
+        )
+    elif found.get("api_key"):
+        click.echo(console_line(state["api_url"], found["api_key"]))
+        click.echo(f"workspace: {found.get('workspace_id')}")
+    else:
+        click.echo(f"console: {url}")
+        click.echo(
+            "no demo workspace on this stack: sign in with the api_key that "
+            "`patron workspace create NAME --json` prints"
+        )
+    return 0
+
+
+COMMANDS = [local, demo, console]

@@ -34,7 +34,7 @@ KEEP_COMMAND = ".venv/bin/patron demo --keep-running"
 def run_demo(
     customers: int = 300, seed: int = 7, port: int = 8000, aws_port: int = 5000, keep_running: bool = False
 ) -> int:
-    from patron.local import MEMORY_NOTE, LocalStack, serve_until_stopped
+    from patron.local import MEMORY_NOTE, LocalStack, record_console, serve_until_stopped
 
     console = Console(stderr=True, highlight=False)
     local = LocalStack(port=port, aws_port=aws_port)
@@ -45,7 +45,9 @@ def run_demo(
     store = ShopifyServer(STORE_TOKEN, STORE_API_VERSION, products=0)
     try:
         with store.running():
-            code = _run(local, store, customers, seed, keep_running, console)
+            code, ws = _run(local, store, customers, seed, keep_running, console)
+            record_console(ws.workspace_id, ws.api_key)  # `patron console` prints it
+            print(console_line(local.api_url, ws.api_key))
             if keep_running:
                 print(f"ready {local.api_url} ({MEMORY_NOTE}; Ctrl-C stops)", flush=True)
                 serve_until_stopped(local)
@@ -102,9 +104,14 @@ def _send(local: Any, deliveries: list[Any], secrets: tuple[str, str], console: 
     return {"deliveries": len(deliveries), "outcomes": outcomes, "latencies": latencies, "seconds": seconds}
 
 
+def console_line(api_url: str, api_key: str) -> str:
+    """Where the web console is and the key that signs in to it (docs/console.md)."""
+    return f"console: {api_url}/console  (sign in with the API key {api_key})"
+
+
 def _run(
     local: Any, store: ShopifyServer, customers: int, seed: int, keep_running: bool, console: Console
-) -> int:
+) -> tuple[int, Any]:
     tenancy = local.harness.container.tenancy
     ws = tenancy.create_workspace("Demo Books & Co", "USD")
     tenancy.set_rate(ws.workspace_id, "EUR", str(EUR_RATE))
@@ -182,4 +189,4 @@ def _run(
             f"the stack stops now, and its data with it: to keep exploring, run `{KEEP_COMMAND}` "
             "(or `make demo` in a terminal): the stack stays up until Ctrl-C, with a curl command to try"
         )
-    return 0 if mismatches == 0 else 1
+    return (0 if mismatches == 0 else 1), ws

@@ -1,0 +1,104 @@
+// Overview: the store's health over the period (GET /analytics/report): revenue, orders,
+// average order value, repeat rate, active members; the gaps between orders; the trend of
+// the last months (one report per calendar month).
+import { chart, el, kpis, periodQuery } from "../lib.js";
+
+export const percent = (value) => (value === null || value === undefined ? "" : `${(Number(value) * 100).toFixed(2)}%`);
+
+// The period the report covers, stated on every report page (UTC days).
+export function statePeriod(root, period) {
+  const day = (text) => String(text).slice(0, 10);
+  root.append(el("p", { class: "period", "data-period": "" }, `Period ${day(period.from)} to ${day(period.to)} (UTC); amounts in the workspace currency, cancelled orders excluded.`));
+}
+
+// A form that changes the period (the hash's from and to).
+export function periodForm(root, params, path) {
+  const from = el("input", { type: "date", name: "from", value: params.get("from") || "" });
+  const to = el("input", { type: "date", name: "to", value: params.get("to") || "" });
+  const form = el("form", { class: "period-form" }, el("label", {}, "From ", from), el("label", {}, " to ", to), el("button", { type: "submit" }, "Show"));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const query = new URLSearchParams();
+    if (from.value) query.set("from", from.value);
+    if (to.value) query.set("to", to.value);
+    location.hash = `${path}?${query}`;
+  });
+  root.append(form);
+}
+
+export const TREND_MONTHS = 6;
+
+// "YYYY-MM" plus n months (n may be negative), by arithmetic on the text: no time zone.
+export function addMonths(month, n) {
+  const [year, m] = month.split("-").map(Number);
+  const index = year * 12 + (m - 1) + n;
+  return `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, "0")}`;
+}
+
+// The KPIs of each of the `count` calendar months (UTC) up to `last`, one report each.
+async function monthly(ctx, last, count) {
+  const months = Array.from({ length: count }, (_, i) => addMonths(last, i - count + 1));
+  return Promise.all(
+    months.map(async (month) => {
+      const { kpis: k } = await ctx.api(`/analytics/report?from=${month}-01&to=${addMonths(month, 1)}-01`);
+      return { month, revenue: k.revenue, orders: k.orders, average_order_value: k.average_order_value, active_customers: k.active_customers };
+    }),
+  );
+}
+
+export default {
+  title: "Overview",
+  path: "/overview",
+  async render(root, ctx) {
+    const report = await ctx.api(`/analytics/report${periodQuery(ctx.params)}`);
+    const k = report.kpis;
+    const currency = (report.loyalty && report.loyalty.currency) || "";
+    statePeriod(root, report.period);
+    periodForm(root, ctx.params, "/overview");
+    kpis(root, [
+      { key: "revenue", label: `Revenue ${currency}`.trim(), value: k.revenue },
+      { key: "net_revenue", label: "Net of refunds", value: k.net_revenue },
+      { key: "orders", label: "Orders", value: k.orders },
+      { key: "average_order_value", label: "Average order value", value: k.average_order_value },
+      { key: "repeat_purchase_rate", label: "Repeat rate", value: percent(k.repeat_purchase_rate) },
+      { key: "active_members", label: "Active members", value: report.members_vs_guests.members.active_customers },
+      { key: "active_customers", label: "Active customers", value: k.active_customers },
+      { key: "churn_rate", label: "Churn rate", value: percent(k.churn_rate) },
+    ]);
+    root.append(
+      el("p", { class: "note", "data-attribution": "" }, "Revenue counts every order of the period, whatever brought it. Revenue attributed to a message counts orders within the workspace's attribution window after a click (`patron workspace messaging --attribution-days`, 5 days by default), reported per flow and campaign by GET /messaging/stats."),
+    );
+    const gaps = Object.entries(report.days_between_orders).map(([days, orders]) => ({ days, orders }));
+    const charts = el("div", { class: "charts" });
+    root.append(charts);
+    chart(charts, {
+      title: "Days between a customer's orders",
+      type: "bar",
+      filename: "days-between-orders.csv",
+      columns: [{ key: "days", label: "days" }, { key: "orders", label: "orders" }],
+      rows: gaps,
+      x: { key: "days", label: "days" },
+      series: [{ key: "orders", label: "orders" }],
+    });
+    const trend = await monthly(ctx, String(report.period.to).slice(0, 7), TREND_MONTHS);
+    chart(charts, {
+      title: `Revenue by month (the last ${TREND_MONTHS})`,
+      type: "bar",
+      filename: "revenue-by-month.csv",
+      columns: [
+        { key: "month", label: "month" },
+        { key: "revenue", label: "revenue" },
+        { key: "orders", label: "orders" },
+        { key: "average_order_value", label: "average order value" },
+        { key: "active_customers", label: "active customers" },
+      ],
+      rows: trend,
+      x: { key: "month", label: "month" },
+      series: [{ key: "revenue", label: "revenue" }],
+    });
+    if (report.warnings.length) {
+      root.append(el("h2", {}, "Orders without a rate"));
+      for (const w of report.warnings) root.append(el("p", { class: "error" }, `${w.message} (${w.command})`));
+    }
+  },
+};

@@ -1,0 +1,363 @@
+"""The web console in headless Chromium (Debian's, driven by Playwright; no downloaded
+browser) against the local stack after a small demo run, as a person uses it: signed in with
+the key `patron console` prints, each page loads with no console error, every figure shown
+equals the API's, charts are drawn, each CSV download equals its table, on a laptop and a
+phone. Screenshots go to test-artefacts/console/ (not committed)."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import os
+import signal
+import subprocess
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from patron import http
+from tests.e2e.test_local_stack import PATRON, free_port
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+ARTEFACTS = ROOT / "test-artefacts" / "console"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LAPTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+PAGES = ["overview", "members", "cohorts", "churn", "loyalty"]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A small `patron demo --keep-running` (its own process: the embedded AWS is per
+    process), up while this module's tests use it, then stopped as a user does (SIGTERM)."""
+    home = tmp_path_factory.mktemp("patron-state")
+    env = {**os.environ, "PATRON_STATE_DIR": str(home), "PYTHONUNBUFFERED": "1"}
+    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        env.pop(name, None)
+    port, aws_port = free_port(), free_port()
+    command = [PATRON, "demo", "--customers", "40", "--seed", "3", "--keep-running"]
+    with open(home / "demo-progress.log", "w") as progress:
+        process = subprocess.Popen(
+            [*command, "--port", str(port), "--aws-port", str(aws_port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=progress,
+            text=True,
+        )
+        assert process.stdout is not None
+        printed = []
+        for line in process.stdout:  # the summary, the console line, then "ready URL"
+            printed.append(line)
+            if line.startswith("ready "):
+                break
+        summary = "".join(printed)
+        assert f"ready http://127.0.0.1:{port}" in summary, summary[-2000:]
+        assert "match the simulated truth" in summary, summary[-2000:]
+
+        def cli(*args: str) -> str:
+            done = subprocess.run([PATRON, *args], env=env, capture_output=True, text=True, timeout=120)
+            assert done.returncode == 0, done.stderr
+            return done.stdout
+
+        console = json.loads(cli("console", "--json"))  # what a user types to sign in
+        yield {"api_url": f"http://127.0.0.1:{port}", "summary": summary, "console": console, "cli": cli}
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=60)
+    assert process.returncode == 0
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "chromium is missing: `make setup` installs it (as root)"
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+class Tab:
+    """A browser tab on the console that records every console error and page error."""
+
+    def __init__(self, browser: Any, base: str, viewport: dict[str, int]) -> None:
+        self.context = browser.new_context(viewport=viewport, accept_downloads=True)
+        self.page = self.context.new_page()
+        self.base = base
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+
+    def sign_in(self, key: str) -> None:
+        self.page.goto(f"{self.base}/console")
+        self.page.fill("#api-key", key)
+        self.page.click("form.sign-in button[type=submit]")
+
+    def show(self, page: str, query: str = "") -> Any:
+        self.page.goto(f"{self.base}/console#/{page}{query}")
+        self.page.wait_for_selector(f'section.page[data-page="/{page}"][aria-busy="false"]')
+        return self.page
+
+    def kpi(self, key: str) -> str:
+        return str(self.page.text_content(f'[data-kpi="{key}"] dd'))
+
+    def figure(self, name: str) -> tuple[list[str], list[list[str]]]:
+        """The header and the cells of the table in the figure whose CSV is `name`."""
+        figure = self.page.locator(f'figure[data-chart="{name}"]')
+        head = figure.locator("thead th").all_text_contents()
+        rows = [row.locator("td").all_text_contents() for row in figure.locator("tbody tr").all()]
+        return head, rows
+
+    def download(self, name: str) -> list[list[str]]:
+        with self.page.expect_download() as info:
+            self.page.locator(f'figure[data-chart="{name}"] a.csv').click()
+        assert info.value.suggested_filename == name
+        with open(info.value.path(), newline="", encoding="utf-8") as file:
+            return list(csv.reader(file))
+
+    def blue_pixels(self, name: str) -> int:
+        """Pixels of the figure's canvas in the charts' blue (axes and grid are grey)."""
+        canvas = self.page.locator(f'figure[data-chart="{name}"] canvas')
+        assert canvas.count() >= 1, f"no chart drawn for {name}"
+        return int(
+            canvas.first.evaluate(
+                """(c) => {
+                  const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+                  let n = 0;
+                  for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && d[i + 2] - d[i] > 60) n++;
+                  return n;
+                }"""
+            )
+        )
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def tab(browser: Any, demo: dict[str, Any]) -> Iterator[Tab]:
+    opened = Tab(browser, demo["api_url"], LAPTOP)
+    yield opened
+    opened.close()
+
+
+def same(text: str, value: Any) -> bool:
+    """A cell's text is the API's value: strings as they came, numbers equal as decimals."""
+    if value is None:
+        return text == ""
+    if isinstance(value, str):
+        return text == value
+    return Decimal(text) == Decimal(str(value))
+
+
+def percent(value: Any) -> str:
+    return f"{Decimal(str(value)) * 100:.2f}%"
+
+
+def rows_equal(got: list[list[str]], want: list[list[Any]]) -> bool:
+    return len(got) == len(want) and all(
+        len(g) == len(w) and all(same(t, v) for t, v in zip(g, w, strict=True))
+        for g, w in zip(got, want, strict=True)
+    )
+
+
+def period(demo: dict[str, Any]) -> str:
+    """The API's default period as whole days, given to the console and the API alike so both
+    read the same report."""
+    _, report = http.get(f"{demo['api_url']}/analytics/report", demo["console"]["api_key"])
+    return f"?from={report['period']['from'][:10]}&to={report['period']['to'][:10]}"
+
+
+def test_the_demo_and_patron_console_print_the_url_and_a_key(demo):
+    # Given the demo's stack running, whose summary ended with the console's line
+    printed = demo["console"]
+    line = f"console: {demo['api_url']}/console  (sign in with the API key {printed['api_key']})"
+    assert line in demo["summary"]
+    # Then `patron console` names the same console and the demo workspace's key
+    assert printed["url"] == f"{demo['api_url']}/console"
+    assert printed["api_key"].startswith("pk_") and printed["workspace_id"].startswith("ws_")
+    assert line in demo["cli"]("console")
+    # And that key reads the workspace's report
+    status, report = http.get(f"{demo['api_url']}/analytics/report", printed["api_key"])
+    assert status == 200 and report["kpis"]["orders"] > 0
+
+
+def test_every_figure_shown_equals_the_apis(tab, demo):
+    # Given the report and the loyalty section the API gives for one period
+    query = period(demo)
+    api_key = demo["console"]["api_key"]
+    _, report = http.get(f"{demo['api_url']}/analytics/report{query}", api_key)
+    _, books = http.get(f"{demo['api_url']}/analytics/loyalty{query}", api_key)
+    k, groups = report["kpis"], report["members_vs_guests"]
+    # When a person signs in with the key `patron console` printed and opens each page
+    tab.sign_in(demo["console"]["api_key"])
+    tab.page.wait_for_selector('section.page[aria-busy="false"]')
+    page = tab.show("overview", query)
+    # Then the overview states the period and shows the KPIs as the API gives them
+    assert f"Period {report['period']['from'][:10]} to {report['period']['to'][:10]} (UTC)" in str(
+        page.text_content("[data-period]")
+    )
+    assert "attribution window" in str(page.text_content("[data-attribution]"))
+    for key in ("revenue", "net_revenue", "orders", "average_order_value", "active_customers"):
+        assert same(tab.kpi(key), k[key]), key
+    assert tab.kpi("repeat_purchase_rate") == percent(k["repeat_purchase_rate"])
+    assert tab.kpi("churn_rate") == percent(k["churn_rate"])
+    assert same(tab.kpi("active_members"), groups["members"]["active_customers"])
+    gaps = tab.figure("days-between-orders.csv")
+    assert rows_equal(gaps[1], [[d, n] for d, n in report["days_between_orders"].items()])
+    # And the trend: each of the last 6 calendar months up to the period's end, as its own report
+    year, month = map(int, report["period"]["to"][:7].split("-"))
+    months = [divmod(year * 12 + month - 1 - back, 12) for back in range(5, -2, -1)]
+    bounds = [f"{y}-{m + 1:02d}" for y, m in months]
+    trend = []
+    for start, end in itertools.pairwise(bounds):
+        status, monthly = http.get(f"{demo['api_url']}/analytics/report?from={start}-01&to={end}-01", api_key)
+        assert status == 200, (start, end, monthly)
+        kpi = monthly["kpis"]
+        trend.append(
+            [start, kpi["revenue"], kpi["orders"], kpi["average_order_value"], kpi["active_customers"]]
+        )
+    assert len(trend) == 6 and sum(row[2] for row in trend) > 0
+    assert rows_equal(tab.figure("revenue-by-month.csv")[1], trend)
+    # And members vs guests, side by side
+    tab.show("members", query)
+    head, rows = tab.figure("members-vs-guests.csv")
+    assert head == ["measure", "members", "guests"] and len(rows) == 11
+    for measure, members, guests in rows:
+        key = measure.replace(" ", "_")
+        assert same(members, groups["members"][key]) and same(guests, groups["guests"][key]), measure
+    # And the cohorts' retention, month by month
+    tab.show("cohorts", query)
+    cohorts = sorted(report["cohort_retention"].items())
+    want = [[month, c["customers"], *c["retention"]] for month, c in cohorts]
+    _, rows = tab.figure("cohort-retention.csv")
+    assert rows_equal([r[: len(w)] for r, w in zip(rows, want, strict=True)], want)
+    assert all(cell == "" for r, w in zip(rows, want, strict=True) for cell in r[len(w) :])
+    # And the churn points
+    tab.show("churn", query)
+    churn = report["churn_points"]
+    assert same(tab.kpi("lost_customers"), churn["lost_customers"])
+    assert rows_equal(
+        tab.figure("churn-after-orders.csv")[1], [[n, c] for n, c in churn["after_orders"].items()]
+    )
+    products = [
+        [p["product"], p["title"], p["last_order_of_lost_customers"], p["buyers"], p["share"]]
+        for p in churn["after_products"]
+    ]
+    assert products and rows_equal(tab.figure("churn-products.csv")[1], products)
+    # And the loyalty liability and the tiers
+    tab.show("loyalty", query)
+    total = books["liability"]["total"]
+    for key in ("outstanding", "available", "pending", "expiring_30d"):
+        assert same(tab.kpi(key), total["points"][key]), key
+    assert same(tab.kpi("outstanding_money"), total["money"]["outstanding"])
+    assert same(tab.kpi("customers"), total["customers"])
+    parts = ("available", "pending", "debt", "expiring_30d", "outstanding")
+    liability = [
+        [
+            part,
+            *[
+                x
+                for p in parts
+                for x in (books["liability"][part]["points"][p], books["liability"][part]["money"][p])
+            ],
+            books["liability"][part]["customers"],
+        ]
+        for part in ("customers", "erased", "total")
+    ]
+    assert rows_equal(tab.figure("loyalty-liability.csv")[1], liability)
+    tiers = [
+        [group.replace("_", "-"), tier, t["customers"], t["orders"], t["revenue"], t["orders_per_customer"]]
+        for group in ("members", "non_members")
+        for tier, t in books["by_tier"][group].items()
+    ]
+    assert rows_equal(tab.figure("loyalty-by-tier.csv")[1], tiers)
+    # And nothing went wrong in the browser
+    assert tab.errors == []
+
+
+CHARTS = {
+    "overview": ["days-between-orders.csv", "revenue-by-month.csv"],
+    "members": ["members-vs-guests-net-revenue.csv", "members-vs-guests-repeat-purchase-rate.csv"],
+    "cohorts": ["cohort-retention.csv"],
+    "churn": ["churn-after-orders.csv"],
+    "loyalty": ["loyalty-by-tier.csv"],
+}
+TABLES = {
+    "members": ["members-vs-guests.csv"],
+    "churn": ["churn-products.csv"],
+    "loyalty": ["loyalty-liability.csv"],
+}
+
+
+@pytest.mark.parametrize(("viewport", "name"), [(LAPTOP, "laptop"), (PHONE, "phone")])
+def test_each_page_draws_its_charts_and_downloads_its_tables_on_a_laptop_and_a_phone(
+    browser, demo, viewport, name
+):
+    # Given a signed-in tab of the viewport's size
+    tab = Tab(browser, demo["api_url"], viewport)
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    try:
+        tab.sign_in(demo["console"]["api_key"])
+        tab.page.wait_for_selector('section.page[aria-busy="false"]')
+        for page in PAGES:
+            # When each page is opened
+            shown = tab.show(page)
+            shown.screenshot(path=str(ARTEFACTS / f"{name}-{page}.png"), full_page=True)
+            # Then its charts are drawn (the series' blue on the canvas) beside their tables
+            for chart in CHARTS[page]:
+                assert tab.blue_pixels(chart) > 100, (page, chart)
+            # And each CSV downloaded holds exactly the table's header and cells
+            for figure in CHARTS[page] + TABLES.get(page, []):
+                head, rows = tab.figure(figure)
+                assert rows, (page, figure)
+                assert tab.download(figure) == [head, *rows], (page, figure)
+            # And the page fits the screen's width (wide tables scroll inside their box)
+            overflow = shown.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 1, (page, overflow)
+        # And no page logged a console error
+        assert tab.errors == []
+    finally:
+        tab.close()
+
+
+def test_loyalty_is_a_note_where_points_are_off_and_a_wrong_key_is_refused(browser, demo):
+    # Given a new workspace, whose points are off
+    key = json.loads(demo["cli"]("workspace", "create", "Console without points", "--json"))["api_key"]
+    tab = Tab(browser, demo["api_url"], LAPTOP)
+    try:
+        # When a wrong key is typed
+        tab.sign_in("pk_not_a_key")
+        # Then the sign-in says so and stays
+        tab.page.wait_for_selector("text=That key is not a workspace's API key.")
+        # When the workspace's key is typed and its loyalty page opened
+        tab.page.fill("#api-key", key)
+        tab.page.click("form.sign-in button[type=submit]")
+        tab.page.wait_for_selector('section.page[aria-busy="false"]')
+        page = tab.show("loyalty")
+        # Then the page is a note saying loyalty is off, with no figures
+        assert "Loyalty is off" in str(page.text_content("[data-loyalty-off]"))
+        assert page.locator("[data-kpi]").count() == 0
+        # And the only console errors are the browser's notes of the two refusals (401, 409)
+        assert len(tab.errors) == 2, tab.errors
+        assert "401" in tab.errors[0] and "409" in tab.errors[1], tab.errors
+        # And signing out forgets the key
+        page.click("#account button")
+        page.wait_for_selector("#api-key")
+        assert page.evaluate("sessionStorage.length") == 0
+    finally:
+        tab.close()
