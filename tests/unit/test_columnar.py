@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from chalicelib.analytics import columnar
-from chalicelib.domain import scoring, segments
+from chalicelib.domain import scoring, segment_eval, segments
 from patron.bench import segments as bench
 
 N = 3000
@@ -25,7 +25,7 @@ def data():
     return cols, edges, built
 
 
-def scalar_facts(cols: columnar.Columns, i: int) -> segments.Facts:
+def scalar_facts(cols: columnar.Columns, i: int) -> segment_eval.Facts:
     def num(value: float) -> Decimal | None:
         return None if np.isnan(value) else Decimal(repr(float(value)))
 
@@ -41,7 +41,7 @@ def scalar_facts(cols: columnar.Columns, i: int) -> segments.Facts:
         name: None if np.isnan(col[i]) else datetime.fromtimestamp(col[i], UTC)
         for name, col in cols.times.items()
     }
-    return segments.Facts(values=values, times=times, **sets)
+    return segment_eval.Facts(values=values, times=times, **sets)
 
 
 @pytest.mark.parametrize("text", bench.CUSTOM)
@@ -50,7 +50,7 @@ def test_every_benchmark_segment_agrees_with_the_scalar_evaluator(data, text):
     tree = segments.parse(text)
     mask = columnar.compile_condition(tree)(cols, bench.NOW)
     now = datetime.fromtimestamp(bench.NOW, UTC)
-    expected = np.array([segments.evaluate(tree, scalar_facts(cols, i), now).member for i in range(N)])
+    expected = np.array([segment_eval.evaluate(tree, scalar_facts(cols, i), now).member for i in range(N)])
     assert mask.sum() > 0 or expected.sum() == 0
     np.testing.assert_array_equal(mask, expected)
 

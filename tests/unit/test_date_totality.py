@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from chalicelib.adapters import records
 from chalicelib.adapters.profile_items import profile_item, profile_of
-from chalicelib.domain import predict, profile_facts, scoring, segments, timemath
+from chalicelib.domain import predict, profile_facts, scoring, segment_eval, segments, timemath
 from chalicelib.domain import workspace_analytics as report
 from chalicelib.domain.messaging.flow_definition import Wait, next_birthday
 from chalicelib.domain.messaging.model import Policy
@@ -97,11 +97,11 @@ DAY_CONDITIONS = st.sampled_from(
 def test_a_days_since_condition_is_total_for_any_stamp_and_bound(stamp, now, text, bound):
     # Given a condition on whole days since a stored time, with any bound
     condition = segments.parse(text.rsplit(" ", 1)[0] + f" {bound}")
-    facts = segments.Facts(
+    facts = segment_eval.Facts(
         values={}, times={"last_order_at": stamp, "first_order_at": stamp, "created_at": stamp}
     )
     # When it is evaluated
-    verdict = segments.evaluate(condition, facts, now)
+    verdict = segment_eval.evaluate(condition, facts, now)
     # Then there is an answer, and a recheck time only in the future
     assert isinstance(verdict.member, bool)
     assert verdict.next_check is None or verdict.next_check > now

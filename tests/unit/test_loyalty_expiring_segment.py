@@ -12,9 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.domain import segments
+from chalicelib.domain import segment_eval, segments
 from chalicelib.domain.loyalty.model import day_start
-from chalicelib.domain.segments import Facts, LoyaltyFacts, SegmentSyntaxError, evaluate, parse, with_loyalty
+from chalicelib.domain.segment_eval import Facts, LoyaltyFacts, evaluate, with_loyalty
+from chalicelib.domain.segments import SegmentSyntaxError, parse
 from chalicelib.domain.workspace_settings import LoyaltyRules
 from tests.unit.points_orders import CID, WS, on
 from tests.unit.test_loyalty_summary import RULES, Rig
@@ -38,7 +39,7 @@ def test_the_function_parses_compared_and_round_trips():
     # Then it reads back as written, uses loyalty and can change by time alone
     assert segments.to_text(tree) == f"{CONDITION} AND tier = 'gold'"
     assert parse(segments.to_text(tree)) == tree
-    assert segments.uses_loyalty(parse(CONDITION)) and segments.is_time_based(parse(CONDITION))
+    assert segment_eval.uses_loyalty(parse(CONDITION)) and segments.is_time_based(parse(CONDITION))
     assert "points_expiring_within" in segments.FUNCTIONS
 
 

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.domain import segments
-from chalicelib.domain.segments import Facts, LoyaltyFacts, SegmentSyntaxError, evaluate, parse, with_loyalty
+from chalicelib.domain import segment_eval, segments
+from chalicelib.domain.segment_eval import Facts, LoyaltyFacts, evaluate, with_loyalty
+from chalicelib.domain.segments import SegmentSyntaxError, parse
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 LOT_DAY = datetime(2026, 12, 21, tzinfo=UTC)
@@ -48,8 +49,8 @@ def test_only_segments_with_loyalty_fields_read_it_and_the_fields_are_typed():
     # Given segments with and without loyalty fields
     # When their fields are asked for
     # Then only those naming one use loyalty, and a text for a number is refused
-    assert segments.uses_loyalty(parse("orders_count > 1 OR points_pending > 0"))
-    assert not segments.uses_loyalty(parse("orders_count > 1"))
+    assert segment_eval.uses_loyalty(parse("orders_count > 1 OR points_pending > 0"))
+    assert not segment_eval.uses_loyalty(parse("orders_count > 1"))
     assert segments.is_time_based(parse("points_balance >= 100"))
     with pytest.raises(SegmentSyntaxError):
         parse("points_balance >= 'lots'")

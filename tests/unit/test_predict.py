@@ -14,7 +14,7 @@ from lifetimes.datasets import load_cdnow_summary_data_with_monetary_value
 
 from chalicelib.adapters.profile_items import profile_of
 from chalicelib.analytics import btyd
-from chalicelib.domain import predict, profile_facts, segments, timemath
+from chalicelib.domain import predict, profile_facts, segment_eval, segments, timemath
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.membership import check_still_good
 from chalicelib.domain.segment_values import MembershipRecord
@@ -111,7 +111,7 @@ def test_scores_fall_while_no_order_comes(cdnow_params):
     assert later["p_alive"] < today["p_alive"]
 
 
-def facts_for(params: predict.ModelParams, item: dict, at: datetime = NOW) -> segments.Facts:
+def facts_for(params: predict.ModelParams, item: dict, at: datetime = NOW) -> segment_eval.Facts:
     s = predict.summary(typed(item), at)
     assert s is not None
     return profile_facts.profile_facts(
@@ -126,7 +126,7 @@ def test_a_model_score_segment_knows_the_day_it_flips(cdnow_params):
     facts = facts_for(params, item)
     tree = segments.parse("p_alive < 0.3")
     # When the segment is evaluated today
-    verdict = segments.evaluate(tree, facts, NOW)
+    verdict = segment_eval.evaluate(tree, facts, NOW)
     # Then the customer is not in it yet, and the next check is the first day p_alive < 0.3
     assert verdict.member is False and verdict.next_check is not None
     days = (verdict.next_check - NOW.replace(hour=0, minute=0, second=0, microsecond=0)).days
@@ -135,16 +135,16 @@ def test_a_model_score_segment_knows_the_day_it_flips(cdnow_params):
     assert predict.values(params, s, days - 1)["p_alive"] >= Decimal("0.3")
     # And on that day, with no new order, the customer is in it (but not the day before)
     later = verdict.next_check + timedelta(hours=1)
-    assert segments.evaluate(tree, facts_for(params, item, later), later).member is True
+    assert segment_eval.evaluate(tree, facts_for(params, item, later), later).member is True
     before = verdict.next_check - timedelta(hours=1)
-    assert segments.evaluate(tree, facts_for(params, item, before), before).member is False
+    assert segment_eval.evaluate(tree, facts_for(params, item, before), before).member is False
 
 
 def test_without_a_model_a_score_condition_matches_nothing_and_never_rechecks():
     item = profile_with_orders((10, "30", False))
     facts = profile_facts.profile_facts(typed(item))
-    verdict = segments.evaluate(segments.parse("p_alive < 0.3"), facts, NOW)
-    assert verdict == segments.Verdict(False, None)
+    verdict = segment_eval.evaluate(segments.parse("p_alive < 0.3"), facts, NOW)
+    assert verdict == segment_eval.Verdict(False, None)
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from chalicelib.adapters import profile_items
-from chalicelib.domain import profile_facts, segments
+from chalicelib.domain import profile_facts, segment_eval, segments
 from chalicelib.domain.customer_profile import CustomerProfile, OrderEntry, ProfileFigures
 from chalicelib.domain.customers import ProfileView
 from chalicelib.domain.order_entries import Summary
@@ -83,7 +83,7 @@ def test_segment_facts_and_the_api_view_read_the_same_orders():
     facts = profile_facts.profile_facts(profile)
     view = ProfileView.of(profile)
     # Then the segment language sees the moved orders too
-    check = lambda text: segments.evaluate(segments.parse(text), facts, NOW).member  # noqa: E731
+    check = lambda text: segment_eval.evaluate(segments.parse(text), facts, NOW).member  # noqa: E731
     assert check("bought_product('mug') AND NOT bought_product('lamp') AND used_channel('pos')")
     assert check("bought_from_source('shop_b') AND orders_count = 2 AND net_spent = 45")
     # And the API view lists the same products and categories

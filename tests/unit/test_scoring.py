@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from chalicelib.adapters.profile_items import profile_of
-from chalicelib.domain import profile_facts, scoring, segments
+from chalicelib.domain import profile_facts, scoring, segment_eval, segments
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
@@ -110,7 +110,7 @@ def test_profile_facts_feed_the_segment_language():
     }
     profile = profile_of({"ws": "ws_1", **item})
     facts = profile_facts.profile_facts(profile, scoring.Rfm(5, 3, 3, "loyal"), scoring.Stage("active", None))
-    check = lambda text: segments.evaluate(segments.parse(text), facts, NOW).member  # noqa: E731
+    check = lambda text: segment_eval.evaluate(segments.parse(text), facts, NOW).member  # noqa: E731
     assert check("is_member = true AND email_consent = 'subscribed' AND rfm_group = 'loyal'")
     assert check("bought_product('sku-2') AND NOT bought_product('sku-9') AND used_channel('pos')")
     assert check("bought_from_source('src_a') AND last_order_days = 21 AND lifecycle = 'active'")

@@ -7,8 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.domain import segments
-from chalicelib.domain.segments import And, Call, Compare, Facts, Not, Or, SegmentSyntaxError
+from chalicelib.domain import segment_eval, segments
+from chalicelib.domain.segment_eval import Facts
+from chalicelib.domain.segments import And, Call, Compare, Not, Or, SegmentSyntaxError
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -100,23 +101,23 @@ def facts(**overrides):
     ],
 )
 def test_evaluation(text, expected):
-    assert segments.evaluate(segments.parse(text), facts(), NOW).member is expected
+    assert segment_eval.evaluate(segments.parse(text), facts(), NOW).member is expected
 
 
 def test_time_based_conditions_say_when_they_can_flip():
     # Given a last order 30 days and 2 hours ago
     tree = segments.parse("last_order_days <= 90")
-    verdict = segments.evaluate(tree, facts(), NOW)
+    verdict = segment_eval.evaluate(tree, facts(), NOW)
     # Then membership holds now and is next checked when 91 whole days have passed
     last = NOW - timedelta(days=30, hours=2)
     assert verdict.member is True
     assert verdict.next_check == last + timedelta(days=90)
-    later = segments.evaluate(tree, facts(), last + timedelta(days=91))
+    later = segment_eval.evaluate(tree, facts(), last + timedelta(days=91))
     assert later.member is False and later.next_check is None
 
 
 def test_conditions_without_time_never_need_a_recheck():
-    verdict = segments.evaluate(segments.parse("total_spent > 500"), facts(), NOW)
+    verdict = segment_eval.evaluate(segments.parse("total_spent > 500"), facts(), NOW)
     assert verdict.next_check is None
     assert segments.is_time_based(segments.parse("last_order_days > 5 OR total_spent > 1"))
     assert not segments.is_time_based(segments.parse("total_spent > 1"))

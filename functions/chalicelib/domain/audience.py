@@ -21,7 +21,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from chalicelib.domain import segments
+from chalicelib.domain import segment_eval, segments
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.erasure_values import HeldBy, Holding
 from chalicelib.domain.errors import BadRequest
@@ -72,7 +72,7 @@ def build_rows(
     profiles: Iterable[CustomerProfile],
     condition: segments.Condition,
     now: datetime,
-    facts: Callable[[CustomerProfile], segments.Facts],
+    facts: Callable[[CustomerProfile], segment_eval.Facts],
     withdrawn: Callable[[list[CustomerProfile]], dict[str, frozenset[str]]] | None = None,
     exported: list[str] | None = None,
 ) -> tuple[list[tuple[str, str]], int, int, int]:
@@ -98,7 +98,7 @@ def build_rows(
 
     for profile in profiles:
         scanned += 1
-        if not segments.evaluate(condition, facts(profile), now).member:
+        if not segment_eval.evaluate(condition, facts(profile), now).member:
             continue
         members += 1
         batch.append(profile)
@@ -157,7 +157,7 @@ class AudienceService:
             segments.parse(segment.definition),
             at,
             lambda profile: self.segments.facts(
-                workspace_id, profile, at, None, segments.uses_loyalty(segments.parse(segment.definition))
+                workspace_id, profile, at, None, segment_eval.uses_loyalty(segments.parse(segment.definition))
             )[0],
             withdrawals(self.lists, workspace_id) if self.lists is not None else None,
             exported,

@@ -16,7 +16,7 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.domain import scoring, segments, timemath
+from chalicelib.domain import scoring, segment_eval, segments, timemath
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.failures import Skipped
@@ -101,7 +101,7 @@ class MembershipService:
                 if change:
                     checks.append(change)
         for definition in definitions:
-            verdict = segments.evaluate(segments.parse(definition.definition), facts, now)
+            verdict = segment_eval.evaluate(segments.parse(definition.definition), facts, now)
             if verdict.member:
                 members.add(definition.segment_id)
             if verdict.next_check:

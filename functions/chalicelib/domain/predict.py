@@ -9,7 +9,7 @@ is now, never a day old.
 Time is in whole UTC days, as the fit: x is the number of repeat purchase days, t_x the
 days from the first to the last purchase day, T the days from the first purchase day to
 today. All three scores fall as days pass without a purchase, which lets a segment such
-as `p_alive < 0.3` know the day it will flip (see `segments.evaluate`).
+as `p_alive < 0.3` know the day it will flip (see `segment_eval.evaluate`).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from typing import Any
 
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.scoring import DAY, Rfm, RfmEdges, Stage, lifecycle, rfm
-from chalicelib.domain.segments import Facts
+from chalicelib.domain.segment_eval import Facts
 
 
 def facts_from_profile(profile: CustomerProfile) -> dict[str, Any]:

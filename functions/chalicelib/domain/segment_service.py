@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from chalicelib.domain import backfill, predict, profile_facts, scoring, segments, timemath
+from chalicelib.domain import backfill, predict, profile_facts, scoring, segment_eval, segments, timemath
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import BadRequest, NotFound
 from chalicelib.domain.loyalty.ports import LoyaltyFactsReader
@@ -87,7 +87,7 @@ class SegmentService:
         at: datetime,
         settings: WorkspaceSettings | None = None,
         with_loyalty: bool = False,
-    ) -> tuple[segments.Facts, scoring.Stage]:
+    ) -> tuple[segment_eval.Facts, scoring.Stage]:
         """A profile's segment facts now: RFM scores, lifecycle stage and model scores, and
         with `with_loyalty` its points and tier (one more read).
 
@@ -95,13 +95,13 @@ class SegmentService:
         answers under yesterday's and today's edges and models)."""
         facts, stage = self._facts(workspace_id, profile, at, settings)
         if with_loyalty and self.loyalty is not None:
-            facts = segments.with_loyalty(
+            facts = segment_eval.with_loyalty(
                 facts, self.loyalty.loyalty_facts(workspace_id, profile.customer_id, at)
             )
         return facts, stage
 
     def uses_loyalty(self, definitions: list[SegmentDefinition]) -> bool:
-        return any(segments.uses_loyalty(segments.parse(d.definition)) for d in definitions)
+        return any(segment_eval.uses_loyalty(segments.parse(d.definition)) for d in definitions)
 
     def _facts(
         self,
@@ -109,7 +109,7 @@ class SegmentService:
         profile: CustomerProfile,
         at: datetime,
         settings: WorkspaceSettings | None,
-    ) -> tuple[segments.Facts, scoring.Stage]:
+    ) -> tuple[segment_eval.Facts, scoring.Stage]:
         settings = settings or self.workspaces.settings(workspace_id)
         edges = settings.rfm_edges if settings else None
         rhythm = settings.rhythm_days if settings else None
@@ -187,7 +187,7 @@ class SegmentService:
         facts, stage = self.facts(workspace_id, profile, at, settings, self.uses_loyalty(definitions))
         results = []
         for definition in definitions:
-            verdict = segments.evaluate(segments.parse(definition.definition), facts, at)
+            verdict = segment_eval.evaluate(segments.parse(definition.definition), facts, at)
             results.append(
                 Membership(
                     segment_id=definition.segment_id,

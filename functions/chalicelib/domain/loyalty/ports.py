@@ -15,7 +15,7 @@ from chalicelib.domain.loyalty.rules import CapCounter
 from chalicelib.domain.loyalty.tally import PointsTally
 from chalicelib.domain.loyalty.tiers import TierChange, TierState
 from chalicelib.domain.loyalty.views import LoyaltyEvent, LoyaltySummary
-from chalicelib.domain.segments import LoyaltyFacts
+from chalicelib.domain.segment_eval import LoyaltyFacts
 from chalicelib.domain.workspace_settings import WorkspaceSettings
 
 

@@ -18,7 +18,7 @@ from chalicelib.domain.loyalty.model import PointsBalance, day_start
 from chalicelib.domain.loyalty.ports import LoyaltyItems, LoyaltySettings, PointsLedger, TierStore
 from chalicelib.domain.loyalty.tiers import TierState
 from chalicelib.domain.loyalty.views import LoyaltyEvent, LoyaltySummary, PointsSummary, TierSummary
-from chalicelib.domain.segments import LoyaltyFacts
+from chalicelib.domain.segment_eval import LoyaltyFacts
 from chalicelib.domain.tier_rules import Tier, TierRules
 from chalicelib.domain.timemath import iso, now_utc
 from chalicelib.domain.workspace_settings import WorkspaceSettings

@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from chalicelib.domain import segments, timemath
+from chalicelib.domain import segment_eval, segments, timemath
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.messaging.flow_definition import (
     Coupon,
@@ -242,8 +242,8 @@ class FlowEngine:
 
     def holds(self, workspace_id: str, condition: str, profile: CustomerProfile, now: datetime) -> bool:
         tree = segments.parse(condition)
-        facts, _ = self.segments.facts(workspace_id, profile, now, None, segments.uses_loyalty(tree))
-        return segments.evaluate(tree, facts, now).member
+        facts, _ = self.segments.facts(workspace_id, profile, now, None, segment_eval.uses_loyalty(tree))
+        return segment_eval.evaluate(tree, facts, now).member
 
     def _send(
         self,
