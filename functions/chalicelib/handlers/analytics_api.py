@@ -11,11 +11,15 @@ from chalicelib.container import container
 from chalicelib.domain.workspace_analytics import parse_date
 from chalicelib.handlers.admin import workspace_id
 from chalicelib.handlers.http import api
+from chalicelib.handlers.openapi import FREEFORM, operation
 
 bp = Blueprint(__name__)
 
 
 @bp.route("/analytics/report", methods=["GET"])
+@operation(
+    "The workspace report", "analytics", {200: FREEFORM}, query="chalicelib.handlers.api_models:DateRangeQuery", errors=(400,)
+)
 @api
 def report() -> dict[str, Any]:
     params: dict[str, str] = dict(bp.current_request.query_params or {})
@@ -26,6 +30,13 @@ def report() -> dict[str, Any]:
 
 
 @bp.route("/analytics/loyalty", methods=["GET"])
+@operation(
+    "The points liability and members by tier",
+    "analytics",
+    {200: FREEFORM},
+    query="chalicelib.handlers.api_models:DateRangeQuery",
+    errors=(400, 409),
+)
 @api
 def loyalty() -> dict[str, Any]:
     """The points liability and members by tier (docs/analytics.md#loyalty); 409 while off."""

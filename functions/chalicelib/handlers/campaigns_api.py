@@ -11,6 +11,7 @@ from chalicelib.container import container
 from chalicelib.domain.errors import BadRequest
 from chalicelib.handlers.admin import workspace_id
 from chalicelib.handlers.http import api, json_response
+from chalicelib.handlers.openapi import FREEFORM, operation
 
 # Domain modules are imported in the handler that uses them: cold start (handlers/__init__.py).
 bp = Blueprint(__name__)
@@ -18,6 +19,13 @@ ACTIONS = ("start", "pause", "resume", "cancel")
 
 
 @bp.route("/campaigns", methods=["POST"])
+@operation(
+    "Create a campaign to a segment",
+    "campaigns",
+    {201: FREEFORM},
+    body="chalicelib.domain.messaging.campaign_model:CampaignIn",
+    errors=(400, 404, 409),
+)
 @api
 def create_campaign() -> Response:
     from chalicelib.domain.messaging.campaign_model import CampaignIn
@@ -35,6 +43,7 @@ def create_campaign() -> Response:
 
 
 @bp.route("/campaigns/{campaign_id}", methods=["GET"])
+@operation("A campaign and its progress", "campaigns", {200: FREEFORM}, errors=(404,))
 @api
 def get_campaign(campaign_id: str) -> dict[str, Any]:
     result: dict[str, Any] = container().campaigns.progress(workspace_id(), campaign_id)
@@ -42,6 +51,13 @@ def get_campaign(campaign_id: str) -> dict[str, Any]:
 
 
 @bp.route("/campaigns/{campaign_id}/{action}", methods=["POST"])
+@operation(
+    "Start, pause, resume or cancel a campaign",
+    "campaigns",
+    {200: FREEFORM},
+    errors=(400, 404, 409),
+    description="`action` is one of start, pause, resume, cancel.",
+)
 @api
 def campaign_action(campaign_id: str, action: str) -> dict[str, Any]:
     ws = workspace_id()

@@ -12,6 +12,7 @@ from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.timemath import parse_iso
 from chalicelib.handlers.admin import workspace_id
 from chalicelib.handlers.http import api, json_object, json_response, query_limit, required_text
+from chalicelib.handlers.openapi import FREEFORM, operation
 
 # Domain modules are imported in the handler that uses them: cold start (handlers/__init__.py).
 bp = Blueprint(__name__)
@@ -22,6 +23,13 @@ def _json() -> dict[str, Any]:
 
 
 @bp.route("/flows/{flow_id}", methods=["PUT"])
+@operation(
+    "Apply a flow definition (a new version when it changes)",
+    "messaging",
+    {200: FREEFORM, 201: FREEFORM},
+    body=FREEFORM,
+    errors=(400,),
+)
 @api
 def apply_flow(flow_id: str) -> Response:
     body = _json()
@@ -32,18 +40,27 @@ def apply_flow(flow_id: str) -> Response:
 
 
 @bp.route("/flows", methods=["GET"])
+@operation("The workspace's flows", "messaging", {200: FREEFORM})
 @api
 def list_flows() -> dict[str, Any]:
     return {"flows": container().flows.all(workspace_id())}
 
 
 @bp.route("/flows/{flow_id}", methods=["GET"])
+@operation("A flow", "messaging", {200: FREEFORM}, errors=(404,))
 @api
 def get_flow(flow_id: str) -> Any:
     return container().flows.get(workspace_id(), flow_id)
 
 
 @bp.route("/flows/{flow_id}/dry-run", methods=["POST"])
+@operation(
+    "What a flow would do for a customer, writing nothing",
+    "messaging",
+    {200: FREEFORM},
+    body="chalicelib.handlers.api_models:FlowDryRunIn",
+    errors=(400, 404),
+)
 @api
 def dry_run(flow_id: str) -> Any:
     from chalicelib.domain.models import now_utc
@@ -60,12 +77,16 @@ def dry_run(flow_id: str) -> Any:
 
 
 @bp.route("/customers/{customer_id}/flows", methods=["GET"])
+@operation("A customer's flow runs", "messaging", {200: FREEFORM})
 @api
 def customer_runs(customer_id: str) -> dict[str, Any]:
     return {"customer_id": customer_id, "runs": container().flows.runs(workspace_id(), customer_id)}
 
 
 @bp.route("/coupons", methods=["GET"])
+@operation(
+    "The coupons flows issued", "messaging", {200: FREEFORM}, query="chalicelib.handlers.api_models:CouponQuery", errors=(400,)
+)
 @api
 def list_coupons() -> dict[str, Any]:
     """Flows' coupons: `?status=issued|redeemed|expired&flow=&campaign=&limit=&cursor=`."""

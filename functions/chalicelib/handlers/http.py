@@ -7,16 +7,14 @@ import hashlib
 import json
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from chalice import Response
+from pydantic import BaseModel
 
 from chalicelib.domain import errors
-
-if TYPE_CHECKING:
-    from pydantic import BaseModel
 
 logger = Logger(service="patron")
 metrics = Metrics(namespace="Patron", service="patron")
@@ -31,6 +29,14 @@ STATUS: dict[type[errors.PatronError], int] = {
     errors.TooManyRequests: 429,
     errors.StoreFailed: 502,
 }
+
+
+class ErrorBody(BaseModel):
+    """The one error shape every route answers with (its OpenAPI schema too)."""
+
+    error: str
+    message: str
+    details: Any | None = None
 
 
 def json_response(body: Any, status: int = 200) -> Response:

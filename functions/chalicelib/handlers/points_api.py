@@ -19,12 +19,20 @@ from chalicelib.handlers.http import (
     query_cursor,
     query_limit,
 )
+from chalicelib.handlers.openapi import FREEFORM, operation
 
 bp = Blueprint(__name__)
 MAX_CURSOR = 600
 
 
 @bp.route("/customers/{customer_id}/points", methods=["GET"])
+@operation(
+    "A customer's points and a page of their ledger",
+    "loyalty",
+    {200: FREEFORM},
+    query="chalicelib.handlers.api_models:PageQuery",
+    errors=(400, 404),
+)
 @api
 def get_points(customer_id: str) -> dict[str, Any]:
     """`?limit=50&cursor=`: available, pending, debt, the ledger's sum and a page of entries."""
@@ -40,6 +48,14 @@ def get_points(customer_id: str) -> dict[str, Any]:
 
 
 @bp.route("/customers/{customer_id}/points/adjustments", methods=["POST"])
+@operation(
+    "An operator's manual points adjustment",
+    "loyalty",
+    {200: FREEFORM},
+    body="chalicelib.domain.loyalty.adjust:AdjustmentIn",
+    headers=("Idempotency-Key",),
+    errors=(404, 409),
+)
 @api
 def adjust_points(customer_id: str) -> Response:
     """`{"points": N, "reason": "..."}` with an `Idempotency-Key` header: the ledger entry."""
@@ -59,6 +75,7 @@ def adjust_points(customer_id: str) -> Response:
 
 
 @bp.route("/customers/{customer_id}/tier", methods=["GET"])
+@operation("A customer's tier and progress to the next", "loyalty", {200: FREEFORM}, errors=(404, 409))
 @api
 def get_tier(customer_id: str) -> dict[str, Any]:
     """The customer's tier, since, benefits and progress to the next (docs/loyalty.md#tiers)."""
@@ -71,6 +88,13 @@ def get_tier(customer_id: str) -> dict[str, Any]:
 
 
 @bp.route("/customers/{customer_id}/tier", methods=["POST"])
+@operation(
+    "Move a customer's tier by hand, audited",
+    "loyalty",
+    {200: FREEFORM},
+    body="chalicelib.domain.loyalty.tier_service:TierMoveIn",
+    errors=(404, 409),
+)
 @api
 def move_tier(customer_id: str) -> dict[str, Any]:
     """`{"tier": "gold" | null, "reason": "...", "hold_days": N}`: a manual move, audited."""
@@ -86,6 +110,7 @@ def move_tier(customer_id: str) -> dict[str, Any]:
 
 
 @bp.route("/tiers/preview", methods=["POST"])
+@operation("Who proposed tier rules would move, writing nothing", "loyalty", {200: FREEFORM}, body=FREEFORM)
 @api
 def preview_tiers() -> dict[str, Any]:
     """Tier rules as `patron workspace tiers` takes them: who would move (nothing written)."""
@@ -104,6 +129,13 @@ def preview_tiers() -> dict[str, Any]:
 
 
 @bp.route("/customers/{customer_id}/points/actions", methods=["POST"])
+@operation(
+    "An action's bonus points, once per id",
+    "loyalty",
+    {200: FREEFORM},
+    body="chalicelib.domain.loyalty.bonuses:ActionIn",
+    errors=(404, 409),
+)
 @api
 def award_action(customer_id: str) -> Response:
     """`{"action": "review", "id": "<external id>"}`: the action's bonus entry, once per id."""
@@ -119,6 +151,12 @@ def award_action(customer_id: str) -> Response:
 
 
 @bp.route("/workspace/loyalty/dry-run", methods=["POST"])
+@operation(
+    "Proposed points rules against recent orders, writing nothing",
+    "loyalty",
+    {200: FREEFORM},
+    body="chalicelib.domain.loyalty.dry_run:DryRunIn",
+)
 @api
 def loyalty_dry_run() -> dict[str, Any]:
     """Proposed points rules against the workspace's recent orders, beside the current rules;
@@ -141,6 +179,14 @@ def loyalty_dry_run() -> dict[str, Any]:
 
 
 @bp.route("/customers/{customer_id}/points/redeem", methods=["POST"])
+@operation(
+    "Redeem points for a store code or store credit",
+    "loyalty",
+    {200: FREEFORM},
+    body="chalicelib.domain.loyalty.redeem:RedeemIn",
+    headers=("Idempotency-Key",),
+    errors=(404, 409, 502),
+)
 @api
 def redeem_points(customer_id: str) -> Response:
     """`{"points": N, "source": "..."?}` with an `Idempotency-Key` header: the redemption's

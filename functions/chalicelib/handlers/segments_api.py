@@ -10,6 +10,7 @@ from chalicelib.container import container
 from chalicelib.domain.errors import BadRequest
 from chalicelib.handlers.admin import workspace_id
 from chalicelib.handlers.http import api, json_response, query_limit
+from chalicelib.handlers.openapi import FREEFORM, operation
 
 # Domain modules are imported in the handler that uses them: cold start (handlers/__init__.py).
 bp = Blueprint(__name__)
@@ -26,6 +27,13 @@ def _body() -> dict[str, Any]:
 
 
 @bp.route("/segments", methods=["POST"])
+@operation(
+    "Create a segment",
+    "segments",
+    {201: "chalicelib.domain.segment_service:SegmentView"},
+    body="chalicelib.handlers.api_models:SegmentIn",
+    errors=(400,),
+)
 @api
 def create_segment() -> Response:
     ws = workspace_id()
@@ -34,12 +42,16 @@ def create_segment() -> Response:
 
 
 @bp.route("/segments", methods=["GET"])
+@operation("The workspace's segments", "segments", {200: "chalicelib.handlers.api_models:SegmentList"})
 @api
-def list_segments() -> dict[str, Any]:
-    return {"segments": [s.model_dump() for s in container().segments.list(workspace_id())]}
+def list_segments() -> Any:
+    from chalicelib.handlers.api_models import SegmentList
+
+    return SegmentList(segments=container().segments.list(workspace_id()))
 
 
 @bp.route("/segments/{segment_id}", methods=["GET"])
+@operation("A segment with its size and a sample", "segments", {200: FREEFORM}, errors=(404,))
 @api
 def get_segment(segment_id: str) -> Any:
     from chalicelib.domain.membership import segment_detail
@@ -48,6 +60,13 @@ def get_segment(segment_id: str) -> Any:
 
 
 @bp.route("/segments/{segment_id}/members", methods=["GET"])
+@operation(
+    "A page of a segment's members",
+    "segments",
+    {200: FREEFORM},
+    query="chalicelib.handlers.api_models:PageQuery",
+    errors=(400, 404),
+)
 @api
 def get_segment_members(segment_id: str) -> Any:
     from chalicelib.domain.membership import segment_members
@@ -58,6 +77,7 @@ def get_segment_members(segment_id: str) -> Any:
 
 
 @bp.route("/segments/{segment_id}", methods=["DELETE"])
+@operation("Delete a segment", "segments", {204: None}, errors=(404,))
 @api
 def delete_segment(segment_id: str) -> Response:
     container().segments.delete(workspace_id(), segment_id)
@@ -65,6 +85,12 @@ def delete_segment(segment_id: str) -> Response:
 
 
 @bp.route("/customers/{customer_id}/segments", methods=["GET"])
+@operation(
+    "A customer's segments, evaluated now, with model scores",
+    "segments",
+    {200: "chalicelib.domain.segment_service:CustomerSegments"},
+    errors=(404,),
+)
 @api
 def customer_segments(customer_id: str) -> Any:
     return container().segments.for_customer(workspace_id(), customer_id)

@@ -9,6 +9,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.container import container
 from chalicelib.handlers.http import api, count
+from chalicelib.handlers.openapi import FREEFORM, HTML, operation
 
 bp = Blueprint(__name__)
 
@@ -24,6 +25,7 @@ PAGE = """<!doctype html><html lang="en"><meta charset="utf-8"><title>Unsubscrib
     methods=["POST"],
     content_types=["application/x-www-form-urlencoded", "application/json", "text/plain"],
 )
+@operation("One-click unsubscribe (RFC 8058)", "public", {200: FREEFORM}, errors=(400, 404), public=True)
 @api
 def unsubscribe(token: str) -> dict[str, Any]:
     """One click from the mail client (List-Unsubscribe-Post) or the page's button."""
@@ -33,6 +35,7 @@ def unsubscribe(token: str) -> dict[str, Any]:
 
 
 @bp.route("/unsubscribe/{token}", methods=["GET"])
+@operation("The unsubscribe page", "public", {200: None}, errors=(400, 404), public=True, media=HTML)
 @api
 def unsubscribe_page(token: str) -> Response:
     """A page whose button posts: following the link alone unsubscribes nobody."""

@@ -1,0 +1,72 @@
+"""The admin API's own request and response models: the query strings the handlers read, and the
+answers that wrap domain views (a list, a privacy request's receipt). The handlers return these,
+so the OpenAPI document (handlers/openapi.py) states what they send. Imported by the handlers
+that use them, inside the handler (cold start, handlers/__init__.py)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.domain.customers import ProfileView
+from chalicelib.domain.messaging.templates import TemplateView
+from chalicelib.domain.segment_service import SegmentView
+
+
+class EmailQuery(BaseModel):
+    email: str = Field(max_length=320, description="An email address, trimmed and lower-cased first")
+
+
+class PageQuery(BaseModel):
+    limit: int | None = Field(None, ge=1, description="Items on a page (kept within the route's bounds)")
+    cursor: str | None = Field(None, description="The `next_cursor` of the page before (URL-encoded)")
+
+
+class DateRangeQuery(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: str | None = Field(None, alias="from", description="First day, ISO date or time (UTC unless offset)")
+    to: str | None = Field(None, description="Day after the last, ISO date or time (UTC unless offset)")
+
+
+class ScopeQuery(BaseModel):
+    scope: str | None = Field(None, max_length=200, description="`camp#ID`, `flow#ID` or `...#v#VARIANT`")
+
+
+class CouponQuery(PageQuery):
+    status: Literal["issued", "redeemed", "expired"] | None = None
+    flow: str | None = Field(None, description="A flow's id")
+    campaign: str | None = Field(None, description="A campaign's id")
+
+
+class SegmentIn(BaseModel):
+    name: str
+    definition: str = Field(description="The segment language (docs/segments.md)")
+
+
+class PreviewIn(BaseModel):
+    customer_id: str
+    values: dict[str, Any] = Field(default_factory=dict, description="Extra template values")
+
+
+class FlowDryRunIn(BaseModel):
+    customer_id: str
+    at: str | None = Field(None, description="ISO time with its offset (default: now)")
+
+
+class CustomersFound(BaseModel):
+    customers: list[ProfileView]
+
+
+class PrivacyAccepted(BaseModel):
+    request_id: str
+    state: Literal["accepted"] = "accepted"
+
+
+class SegmentList(BaseModel):
+    segments: list[SegmentView]
+
+
+class TemplateList(BaseModel):
+    templates: list[TemplateView]
