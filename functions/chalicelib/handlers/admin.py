@@ -65,7 +65,10 @@ def find_customers() -> Any:
 
 @bp.route("/customers/{customer_id}", methods=["GET"])
 @operation(
-    "A customer's profile and timeline", "customers", {200: "chalicelib.domain.customers:CustomerDetail"}, errors=(404,)
+    "A customer's profile and timeline",
+    "customers",
+    {200: "chalicelib.domain.customers:CustomerDetail"},
+    errors=(404,),
 )
 @api
 def get_customer(customer_id: str) -> Any:
@@ -75,7 +78,12 @@ def get_customer(customer_id: str) -> Any:
 
 
 @bp.route("/customers/{customer_id}", methods=["DELETE"])
-@operation("Erase the customer everywhere", "privacy", {202: "chalicelib.handlers.api_models:PrivacyAccepted"}, errors=(404,))
+@operation(
+    "Erase the customer everywhere",
+    "privacy",
+    {202: "chalicelib.handlers.api_models:PrivacyAccepted"},
+    errors=(404,),
+)
 @api
 def erase_customer(customer_id: str) -> Response:
     """Erase the customer everywhere, whatever their source: carried out by the ingest stream
@@ -84,7 +92,12 @@ def erase_customer(customer_id: str) -> Response:
 
 
 @bp.route("/customers/{customer_id}/export", methods=["POST"])
-@operation("Export the customer's data", "privacy", {202: "chalicelib.handlers.api_models:PrivacyAccepted"}, errors=(404,))
+@operation(
+    "Export the customer's data",
+    "privacy",
+    {202: "chalicelib.handlers.api_models:PrivacyAccepted"},
+    errors=(404,),
+)
 @api
 def export_customer(customer_id: str) -> Response:
     """A data export of the customer, made by the ingest stream as for customers/data_request."""
@@ -180,7 +193,9 @@ def get_order(order_id: str) -> Any:
 
 
 @bp.route("/products/{product_id}", methods=["GET"])
-@operation("One catalogue product", "customers", {200: "chalicelib.domain.catalogue:ProductDetail"}, errors=(404,))
+@operation(
+    "One catalogue product", "customers", {200: "chalicelib.domain.catalogue:ProductDetail"}, errors=(404,)
+)
 @api
 def get_product(product_id: str) -> Any:
     """One catalogue product by `SOURCE_ID.PLATFORM_PRODUCT_ID`."""

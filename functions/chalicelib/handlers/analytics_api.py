@@ -18,7 +18,11 @@ bp = Blueprint(__name__)
 
 @bp.route("/analytics/report", methods=["GET"])
 @operation(
-    "The workspace report", "analytics", {200: FREEFORM}, query="chalicelib.handlers.api_models:DateRangeQuery", errors=(400,)
+    "The workspace report",
+    "analytics",
+    {200: FREEFORM},
+    query="chalicelib.handlers.api_models:DateRangeQuery",
+    errors=(400,),
 )
 @api
 def report() -> dict[str, Any]:

@@ -26,7 +26,9 @@ class PageQuery(BaseModel):
 class DateRangeQuery(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
-    from_: str | None = Field(None, alias="from", description="First day, ISO date or time (UTC unless offset)")
+    from_: str | None = Field(
+        None, alias="from", description="First day, ISO date or time (UTC unless offset)"
+    )
     to: str | None = Field(None, description="Day after the last, ISO date or time (UTC unless offset)")
 
 

@@ -85,7 +85,11 @@ def customer_runs(customer_id: str) -> dict[str, Any]:
 
 @bp.route("/coupons", methods=["GET"])
 @operation(
-    "The coupons flows issued", "messaging", {200: FREEFORM}, query="chalicelib.handlers.api_models:CouponQuery", errors=(400,)
+    "The coupons flows issued",
+    "messaging",
+    {200: FREEFORM},
+    query="chalicelib.handlers.api_models:CouponQuery",
+    errors=(400,),
 )
 @api
 def list_coupons() -> dict[str, Any]:

@@ -29,7 +29,9 @@ def _page(title: str, body: str, status: int = 200) -> Response:
 
 
 @bp.route("/join/{token}", methods=["GET"])
-@operation("A guest's invitation page", "public", {200: None}, errors=(400, 404, 409), public=True, media=HTML)
+@operation(
+    "A guest's invitation page", "public", {200: None}, errors=(400, 404, 409), public=True, media=HTML
+)
 @api
 def join_page(token: str) -> Response:
     """A page whose button posts: following the link alone enrols nobody (link scanners)."""

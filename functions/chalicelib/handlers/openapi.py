@@ -204,16 +204,14 @@ def document(routes: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     from pydantic.json_schema import models_json_schema
 
     entries = [(path, method, entry) for path, methods in routes.items() for method, entry in methods.items()]
-    missing = sorted(f"{m} {p}" for p, m, e in entries if declared(e.view_function) is None)
-    if missing:
-        raise Undeclared(missing)
-    ops = [(p, m, e.view_function, declared(e.view_function)) for p, m, e in entries]
+    found = [(p, m, e.view_function, declared(e.view_function)) for p, m, e in entries]
+    ops = [(p, m, view, op) for p, m, view, op in found if op is not None]
+    if len(ops) < len(found):
+        raise Undeclared(sorted(f"{m} {p}" for p, m, _, op in found if op is None))
     pairs = sorted({pair for *_, op in ops for pair in _named(op)})
-    refs, defs = models_json_schema(
-        [(_model(name), mode) for name, mode in pairs],  # type: ignore[misc]
-        ref_template="#/components/schemas/{model}",
-    )
-    by_name = {pair: refs[(_model(pair[0]), pair[1])] for pair in pairs}
+    models: list[tuple[Any, Any]] = [(_model(name), mode) for name, mode in pairs]
+    refs, defs = models_json_schema(models, ref_template="#/components/schemas/{model}")
+    by_name = {pair: refs[model] for pair, model in zip(pairs, models, strict=True)}
     paths: dict[str, Any] = {}
     for path, method, view, op in sorted(ops, key=lambda o: (o[0], o[1])):
         paths.setdefault(path, {})[method.lower()] = _operation(path, method, view, op, by_name)

@@ -25,7 +25,10 @@ def _json() -> dict[str, Any]:
 @operation(
     "Save a template (a new version each time)",
     "messaging",
-    {200: "chalicelib.domain.messaging.templates:TemplateView", 201: "chalicelib.domain.messaging.templates:TemplateView"},
+    {
+        200: "chalicelib.domain.messaging.templates:TemplateView",
+        201: "chalicelib.domain.messaging.templates:TemplateView",
+    },
     body="chalicelib.domain.messaging.templates:TemplateIn",
     errors=(400,),
 )
@@ -53,7 +56,10 @@ def list_templates() -> Any:
 
 @bp.route("/templates/{template_id}", methods=["GET"])
 @operation(
-    "A template's latest version", "messaging", {200: "chalicelib.domain.messaging.templates:TemplateView"}, errors=(404,)
+    "A template's latest version",
+    "messaging",
+    {200: "chalicelib.domain.messaging.templates:TemplateView"},
+    errors=(404,),
 )
 @api
 def get_template(template_id: str) -> Any:

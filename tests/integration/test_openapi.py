@@ -1,0 +1,185 @@
+"""The API's OpenAPI 3.1 description: built from the routes' declarations and pydantic models,
+valid, committed (docs/openapi.json), served at GET /openapi.json, and covering every route."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema
+import pytest
+from chalice import Chalice
+from openapi_spec_validator import validate
+
+from chalicelib.handlers.openapi import Undeclared, document, dumps, operation
+from patron.cli.openapi import COMMITTED, openapi_text
+from patron.stack import load_app
+
+METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+@pytest.fixture(scope="module")
+def app() -> Any:
+    return load_app()
+
+
+@pytest.fixture(scope="module")
+def doc(app: Any) -> dict[str, Any]:
+    return document(app.routes)
+
+
+def _operations(doc: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {
+        (method.upper(), path): op
+        for path, item in doc["paths"].items()
+        for method, op in item.items()
+        if method in METHODS
+    }
+
+
+def test_the_document_is_valid_openapi_3_1(doc):
+    # Given the document built from the app's routes
+    # When the OpenAPI specification's validator reads it
+    validate(doc)
+
+    # Then it is an OpenAPI 3.1 document (validate raised nothing) with components it refers to
+    assert doc["openapi"].startswith("3.1")
+    text = dumps(doc)
+    refs = {part.split('"')[0] for part in text.split('"$ref": "#/components/schemas/')[1:]}
+    assert refs and refs <= set(doc["components"]["schemas"])
+
+
+def test_the_committed_copy_is_the_document_byte_for_byte():
+    # Given the committed docs/openapi.json
+    committed = COMMITTED.read_text()
+
+    # When the document is built from today's routes and models
+    built = openapi_text()
+
+    # Then they are the same text: a change to the API is a visible diff
+    assert built == committed, "docs/openapi.json is stale: run `make openapi` and commit it"
+
+
+def test_every_route_is_documented_and_every_documented_operation_is_a_route(app, doc):
+    # Given the app's routes and the document's operations
+    routes = {(method, path) for path, methods in app.routes.items() for method in methods}
+
+    # When they are compared
+    documented = set(_operations(doc))
+
+    # Then they are the same set
+    assert sorted(routes - documented) == []
+    assert sorted(documented - routes) == []
+    assert len(routes) >= 48
+
+
+def test_every_operation_declares_401_unless_it_is_public(doc):
+    # Given every operation of the document
+    ops = _operations(doc)
+
+    # When those without their own (empty) security are looked at
+    authenticated = {key: op for key, op in ops.items() if op.get("security") != []}
+    missing = sorted(f"{m} {p}" for (m, p), op in authenticated.items() if "401" not in op["responses"])
+
+    # Then each declares its 401 in the one error shape, and bearer is the default security
+    assert missing == []
+    assert doc["security"] == [{"bearer": []}]
+    assert doc["components"]["securitySchemes"]["bearer"] == {"type": "http", "scheme": "bearer"}
+    error = {"$ref": "#/components/schemas/ErrorBody"}
+    assert all(
+        op["responses"]["401"]["content"]["application/json"]["schema"] == error
+        for op in authenticated.values()
+    )
+    # And the public ones are the pages, the webhooks (signed instead) and this document
+    public = sorted(f"{m} {p}" for (m, p), op in ops.items() if op.get("security") == [])
+    assert public == [
+        "GET /join/{token}",
+        "GET /openapi.json",
+        "GET /unsubscribe/{token}",
+        "POST /join/{token}",
+        "POST /unsubscribe/{token}",
+        "POST /webhooks/generic",
+        "POST /webhooks/shopify",
+        "POST /webhooks/woocommerce",
+    ]
+
+
+def test_every_operation_has_its_path_parameters_a_tag_and_an_error_schema(doc):
+    # Given every operation
+    for (method, path), op in _operations(doc).items():
+        # When its path parameters and responses are read
+        in_path = {p["name"] for p in op.get("parameters", []) if p["in"] == "path"}
+        named = {part.split("}")[0] for part in path.split("{")[1:]}
+
+        # Then each path parameter is declared, the operation is tagged, and its errors use ErrorBody
+        assert in_path == named, (method, path)
+        assert op["tags"], (method, path)
+        for status, answer in op["responses"].items():
+            if int(status) >= 400 and "application/json" in answer.get("content", {}):
+                schema = answer["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (method, path, status)
+
+
+def test_a_route_without_a_declaration_fails_naming_it():
+    # Given an app with a declared route and one a helper added without its declaration
+    app = Chalice(app_name="undeclared")
+
+    @app.route("/declared", methods=["GET"])
+    @operation("declared", "meta", {204: None})
+    def declared_view() -> None:
+        return None
+
+    @app.route("/new/{thing}", methods=["POST"])
+    def new_view(thing: str) -> None:
+        return None
+
+    # When the document is built
+    with pytest.raises(Undeclared) as refused:
+        document(app.routes)
+
+    # Then the error names the route and says what to do
+    assert refused.value.routes == ["POST /new/{thing}"]
+    assert "@operation" in str(refused.value) and "make openapi" in str(refused.value)
+
+
+def test_get_openapi_json_serves_the_committed_document_without_a_key(stage):
+    # Given the app, and no API key
+    # When /openapi.json is fetched
+    response = stage.http.http.get("/openapi.json")
+
+    # Then it is the committed document
+    assert response.status_code == 200, response.body
+    assert response.headers["Content-Type"] == "application/json"
+    body = response.body.decode() if isinstance(response.body, bytes) else response.body
+    assert body == COMMITTED.read_text()
+
+
+def _response_schema(doc: dict[str, Any], method: str, path: str, status: str) -> dict[str, Any]:
+    schema = doc["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
+    return {**schema, "components": doc["components"]}
+
+
+def test_answers_match_their_documented_schemas(stage, ws, doc):
+    # Given a workspace with a segment and a customer's privacy request
+    post = {"Authorization": f"Bearer {ws.api_key}", "Content-Type": "application/json"}
+    created = stage.http.http.post(
+        "/segments", body=json.dumps({"name": "Big", "definition": "total_spent > 100"}), headers=post
+    )
+    erased = stage.http.http.delete("/customers/c_nobody", headers=post)
+
+    # When the lists, the created segment and a refusal are read
+    answers = {
+        ("get", "/segments", "200"): stage.get(ws, "/segments"),
+        ("get", "/templates", "200"): stage.get(ws, "/templates"),
+        ("get", "/customers", "200"): stage.get(ws, "/customers?email=nobody@example.com"),
+        ("post", "/segments", "201"): created,
+        ("delete", "/customers/{customer_id}", "404"): erased,
+        ("get", "/segments", "401"): stage.http.http.get("/segments"),
+    }
+
+    # Then each answer has its documented status and validates against its documented schema
+    for (method, path, status), response in answers.items():
+        assert str(response.status_code) == status, (method, path, response.body)
+        body = json.loads(response.body)
+        jsonschema.validate(body, _response_schema(doc, method, path, status))
+    assert json.loads(answers[("get", "/segments", "200")].body)["segments"][0]["name"] == "Big"
