@@ -146,7 +146,7 @@ def remove_membership(customer_id: str) -> Response:
 @operation(
     "The membership and a page of its audit",
     "loyalty",
-    {200: FREEFORM},
+    {200: "chalicelib.handlers.api_models:MembershipAuditPage"},
     query="chalicelib.handlers.api_models:PageQuery",
     errors=(400, 404),
 )
@@ -157,7 +157,11 @@ def get_membership(customer_id: str) -> Any:
     logger.append_keys(customer_id=customer_id)
     params: dict[str, str] = dict(bp.current_request.query_params or {})
     limit, cursor = query_limit(params, 50), query_cursor(params, "MS#", 200)
-    return container().membership_audit.listing(ws, customer_id, limit, cursor)
+    from chalicelib.handlers.api_models import MembershipAuditPage
+
+    return MembershipAuditPage.model_validate(
+        container().membership_audit.listing(ws, customer_id, limit, cursor)
+    )
 
 
 def _membership(customer_id: str, kind: str) -> Response:

@@ -29,29 +29,30 @@ MAX_CURSOR = 600
 @operation(
     "A customer's points and a page of their ledger",
     "loyalty",
-    {200: FREEFORM},
+    {200: "chalicelib.handlers.api_models:PointsPageOut"},
     query="chalicelib.handlers.api_models:PageQuery",
     errors=(400, 404),
 )
 @api
-def get_points(customer_id: str) -> dict[str, Any]:
+def get_points(customer_id: str) -> Any:
     """`?limit=50&cursor=`: available, pending, debt, the ledger's sum and a page of entries."""
     from chalicelib.domain.loyalty.ledger import page_json
     from chalicelib.domain.models import now_utc
+    from chalicelib.handlers.api_models import PointsPageOut
 
     ws = workspace_id()
     logger.append_keys(customer_id=customer_id)
     params: dict[str, str] = dict(bp.current_request.query_params or {})
     limit, cursor = query_limit(params, 50, 200), query_cursor(params, "E#", MAX_CURSOR)
     page = container().points.page(ws, customer_id, now_utc().date(), limit=limit, cursor=cursor)
-    return page_json(page)
+    return PointsPageOut.model_validate(page_json(page))
 
 
 @bp.route("/customers/{customer_id}/points/adjustments", methods=["POST"])
 @operation(
     "An operator's manual points adjustment",
     "loyalty",
-    {200: FREEFORM},
+    {200: "chalicelib.handlers.api_models:LedgerEntryOut"},
     body="chalicelib.domain.loyalty.adjust:AdjustmentIn",
     headers=("Idempotency-Key",),
     errors=(404, 409),
@@ -63,6 +64,7 @@ def adjust_points(customer_id: str) -> Response:
     from chalicelib.domain.loyalty.adjust import AdjustmentIn
     from chalicelib.domain.loyalty.ledger import entry_json
     from chalicelib.domain.models import now_utc
+    from chalicelib.handlers.api_models import LedgerEntryOut
 
     ws = workspace_id()
     logger.append_keys(customer_id=customer_id)
@@ -71,7 +73,7 @@ def adjust_points(customer_id: str) -> Response:
     body = model_body(AdjustmentIn, request.raw_body, "adjustment")
     actor = Actor("api", "key:" + bearer_key_hash(request.headers.get("authorization"))[:12])
     entry = container().points_adjustments.adjust(ws, customer_id, body, key, actor, now_utc())
-    return json_response(entry_json(entry), 200)
+    return json_response(LedgerEntryOut.model_validate(entry_json(entry)), 200)
 
 
 @bp.route("/customers/{customer_id}/tier", methods=["GET"])
@@ -132,7 +134,7 @@ def preview_tiers() -> dict[str, Any]:
 @operation(
     "An action's bonus points, once per id",
     "loyalty",
-    {200: FREEFORM},
+    {200: "chalicelib.handlers.api_models:LedgerEntryOut"},
     body="chalicelib.domain.loyalty.bonuses:ActionIn",
     errors=(404, 409),
 )
@@ -142,12 +144,13 @@ def award_action(customer_id: str) -> Response:
     from chalicelib.domain.loyalty.bonuses import ActionIn
     from chalicelib.domain.loyalty.ledger import entry_json
     from chalicelib.domain.models import now_utc
+    from chalicelib.handlers.api_models import LedgerEntryOut
 
     ws = workspace_id()
     logger.append_keys(customer_id=customer_id)
     body = model_body(ActionIn, bp.current_request.raw_body, "action")
     entry = container().points_actions.award(ws, customer_id, body, now_utc())
-    return json_response(entry_json(entry), 200)
+    return json_response(LedgerEntryOut.model_validate(entry_json(entry)), 200)
 
 
 @bp.route("/workspace/loyalty/dry-run", methods=["POST"])
@@ -182,7 +185,7 @@ def loyalty_dry_run() -> dict[str, Any]:
 @operation(
     "Redeem points for a store code or store credit",
     "loyalty",
-    {200: FREEFORM},
+    {200: "chalicelib.handlers.api_models:LedgerEntryOut"},
     body="chalicelib.domain.loyalty.redeem:RedeemIn",
     headers=("Idempotency-Key",),
     errors=(404, 409, 502),
@@ -194,6 +197,7 @@ def redeem_points(customer_id: str) -> Response:
     from chalicelib.domain.loyalty.ledger import entry_json
     from chalicelib.domain.loyalty.redeem import RedeemIn
     from chalicelib.domain.models import now_utc
+    from chalicelib.handlers.api_models import LedgerEntryOut
 
     ws = workspace_id()
     logger.append_keys(customer_id=customer_id)
@@ -201,7 +205,7 @@ def redeem_points(customer_id: str) -> Response:
     key = idempotency_key(request.headers.get("idempotency-key"))
     body = model_body(RedeemIn, request.raw_body, "redemption")
     entry = container().points_redemptions.redeem(ws, customer_id, body, key, now_utc())
-    return json_response(entry_json(entry), 200)
+    return json_response(LedgerEntryOut.model_validate(entry_json(entry)), 200)
 
 
 def idempotency_key(header: str | None) -> str:

@@ -63,17 +63,19 @@ def get_segment(segment_id: str) -> Any:
 @operation(
     "A page of a segment's members",
     "segments",
-    {200: FREEFORM},
+    {200: "chalicelib.handlers.api_models:SegmentMembersPage"},
     query="chalicelib.handlers.api_models:PageQuery",
     errors=(400, 404),
 )
 @api
 def get_segment_members(segment_id: str) -> Any:
     from chalicelib.domain.membership import segment_members
+    from chalicelib.handlers.api_models import SegmentMembersPage
 
     params: dict[str, str] = dict(bp.current_request.query_params or {})
     limit = query_limit(params, 100, 1000)
-    return segment_members(container().membership, workspace_id(), segment_id, limit, params.get("cursor"))
+    found = segment_members(container().membership, workspace_id(), segment_id, limit, params.get("cursor"))
+    return SegmentMembersPage.model_validate(found)
 
 
 @bp.route("/segments/{segment_id}", methods=["DELETE"])
