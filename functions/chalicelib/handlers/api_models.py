@@ -137,3 +137,28 @@ class SegmentMembersPage(_Answer):
 class Unsubscribed(_Answer):
     status: Literal["unsubscribed"]
     channel: str
+
+
+class TierBenefits(_Answer):
+    points_multiplier: str = Field(description="A decimal string")
+    free_shipping: bool
+    discount_percent: str = Field(description="A decimal string")
+
+
+class TierProgress(_Answer):
+    next_tier: str
+    needed: str = Field(description="Qualifying value still needed, a decimal string")
+    value: str = Field(description="The qualifying value now, a decimal string")
+
+
+class TierViewOut(_Answer):
+    """A customer's tier (domain/loyalty/tier_service.py's view_json)."""
+
+    tier: str | None
+    since: str | None
+    benefits: TierBenefits | None
+    value: str = Field(description="The qualifying value, a decimal string")
+    measure: str
+    below_keep_since: str | None = Field(description="ISO day the value fell below the keep threshold")
+    held_until: str | None = Field(description="ISO day a manual move holds the tier until")
+    progress: TierProgress | None

@@ -77,38 +77,47 @@ def adjust_points(customer_id: str) -> Response:
 
 
 @bp.route("/customers/{customer_id}/tier", methods=["GET"])
-@operation("A customer's tier and progress to the next", "loyalty", {200: FREEFORM}, errors=(404, 409))
+@operation(
+    "A customer's tier and progress to the next",
+    "loyalty",
+    {200: "chalicelib.handlers.api_models:TierViewOut"},
+    errors=(404, 409),
+)
 @api
-def get_tier(customer_id: str) -> dict[str, Any]:
+def get_tier(customer_id: str) -> Any:
     """The customer's tier, since, benefits and progress to the next (docs/loyalty.md#tiers)."""
     from chalicelib.domain.loyalty.tier_service import view_json
     from chalicelib.domain.models import now_utc
+    from chalicelib.handlers.api_models import TierViewOut
 
     ws = workspace_id()
     logger.append_keys(customer_id=customer_id)
-    return view_json(container().tiers.view(ws, customer_id, now_utc()))
+    return TierViewOut.model_validate(view_json(container().tiers.view(ws, customer_id, now_utc())))
 
 
 @bp.route("/customers/{customer_id}/tier", methods=["POST"])
 @operation(
     "Move a customer's tier by hand, audited",
     "loyalty",
-    {200: FREEFORM},
+    {200: "chalicelib.handlers.api_models:TierViewOut"},
     body="chalicelib.domain.loyalty.tier_service:TierMoveIn",
     errors=(404, 409),
 )
 @api
-def move_tier(customer_id: str) -> dict[str, Any]:
+def move_tier(customer_id: str) -> Any:
     """`{"tier": "gold" | null, "reason": "...", "hold_days": N}`: a manual move, audited."""
     from chalicelib.domain.loyalty.tier_service import TierMoveIn, view_json
     from chalicelib.domain.models import now_utc
+    from chalicelib.handlers.api_models import TierViewOut
 
     ws = workspace_id()
     logger.append_keys(customer_id=customer_id)
     request = bp.current_request
     body = model_body(TierMoveIn, request.raw_body, "tier move")
     actor = "key:" + bearer_key_hash(request.headers.get("authorization"))[:12]
-    return view_json(container().tiers.move(ws, customer_id, body, actor, now_utc()))
+    return TierViewOut.model_validate(
+        view_json(container().tiers.move(ws, customer_id, body, actor, now_utc()))
+    )
 
 
 @bp.route("/tiers/preview", methods=["POST"])
