@@ -162,3 +162,26 @@ class TierViewOut(_Answer):
     below_keep_since: str | None = Field(description="ISO day the value fell below the keep threshold")
     held_until: str | None = Field(description="ISO day a manual move holds the tier until")
     progress: TierProgress | None
+
+
+class CouponOut(_Answer):
+    """A coupon a flow or campaign issued (domain/messaging/coupons.py's coupon_view)."""
+
+    code: str
+    status: Literal["issued", "redeemed", "expired"]
+    customer_id: str | None
+    flow: str | None
+    campaign: str | None
+    step: int | None
+    registered: bool = Field(description="False: its source has no Admin API, the code exists only here")
+    source_id: str | None
+    issued_at: str | None
+    expires_at: str
+    redeemed_at: str | None
+    order_key: str | None
+    revenue: str | None = Field(description="The redeeming order's net revenue, a decimal string")
+
+
+class CouponPage(_Answer):
+    coupons: list[CouponOut]
+    cursor: str | None

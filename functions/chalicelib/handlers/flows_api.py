@@ -87,18 +87,19 @@ def customer_runs(customer_id: str) -> dict[str, Any]:
 @operation(
     "The coupons flows issued",
     "messaging",
-    {200: FREEFORM},
+    {200: "chalicelib.handlers.api_models:CouponPage"},
     query="chalicelib.handlers.api_models:CouponQuery",
     errors=(400,),
 )
 @api
-def list_coupons() -> dict[str, Any]:
+def list_coupons() -> Any:
     """Flows' coupons: `?status=issued|redeemed|expired&flow=&campaign=&limit=&cursor=`."""
     from chalicelib.domain.models import now_utc
+    from chalicelib.handlers.api_models import CouponPage
 
     params: dict[str, str] = dict(bp.current_request.query_params or {})
     limit = query_limit(params, 100, 1000)
-    return container().coupon_queries.list(
+    found = container().coupon_queries.list(
         workspace_id(),
         now_utc(),
         status=params.get("status") or None,
@@ -107,3 +108,4 @@ def list_coupons() -> dict[str, Any]:
         limit=limit,
         cursor=params.get("cursor") or None,
     )
+    return CouponPage.model_validate(found)
