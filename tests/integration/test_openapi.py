@@ -13,7 +13,8 @@ from openapi_spec_validator import validate
 
 from chalicelib.handlers.openapi import Undeclared, document, dumps, operation
 from patron.cli.openapi import COMMITTED, openapi_text
-from patron.stack import load_app
+from patron.stack import ROOT, load_app
+from tests.conftest import event_bytes
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
@@ -191,10 +192,8 @@ UNTYPED = {
     "GET /analytics/loyalty",
     "GET /analytics/report",
     "GET /campaigns/{campaign_id}",
-    "GET /customers/{customer_id}/flows",
     "GET /exports/{request_id}",
     "GET /flows",
-    "GET /flows/{flow_id}",
     "GET /openapi.json",  # the document itself
     "GET /segments/{segment_id}",
     "POST /campaigns",
@@ -220,3 +219,27 @@ def test_only_the_listed_operations_answer_an_untyped_object(doc):
     # Then no other answers an untyped object
     assert sorted(untyped - UNTYPED) == [], "return a response model (handlers/api_models.py)"
     assert sorted(UNTYPED - untyped) == [], "modelled now: take it off UNTYPED"
+
+
+def test_a_flow_its_runs_and_the_coupons_match_their_documented_schemas(stage, ws, doc):
+    # Given the shipped welcome flow, applied, and Jane's first order
+    headers = {"Authorization": f"Bearer {ws.api_key}", "Content-Type": "application/json"}
+    welcome = (ROOT / "flows" / "welcome.json").read_text()
+    assert stage.http.http.put("/flows/welcome", body=welcome, headers=headers).status_code == 201
+    stage.send(ws, "shopify", "orders/create", event_bytes("shopify/orders_create.json"))
+    stage.drain()
+    (jane,) = json.loads(stage.get(ws, "/customers?email=jane.doe@example.com").body)["customers"]
+
+    # When the flow, her runs and the coupons are read
+    answers = {
+        "/flows/{flow_id}": stage.get(ws, "/flows/welcome"),
+        "/customers/{customer_id}/flows": stage.get(ws, f"/customers/{jane['customer_id']}/flows"),
+        "/coupons": stage.get(ws, "/coupons"),
+    }
+
+    # Then each is a 200 that validates against its documented schema
+    for path, response in answers.items():
+        assert response.status_code == 200, (path, response.body)
+        jsonschema.validate(json.loads(response.body), _response_schema(doc, "get", path, "200"))
+    runs = json.loads(answers["/customers/{customer_id}/flows"].body)["runs"]
+    assert [run["flow_id"] for run in runs] == ["welcome"]

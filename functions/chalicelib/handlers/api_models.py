@@ -185,3 +185,32 @@ class CouponOut(_Answer):
 class CouponPage(_Answer):
     coupons: list[CouponOut]
     cursor: str | None
+
+
+class FlowOut(_Answer):
+    """A flow as stored (domain/messaging/flows.py's _flow_view): its definition as applied."""
+
+    flow_id: str
+    name: str
+    version: int
+    enabled: bool
+    trigger: Any = Field(description="The definition's trigger")
+    definition: dict[str, Any] = Field(description="The flow definition (docs/messaging.md#flows)")
+
+
+class FlowRunOut(_Answer):
+    run_id: str
+    flow_id: str
+    status: str = Field(description="active, done, exited or failed")
+    step: int = Field(description="The next step to take")
+    due: str | None
+    started: str | None
+    reason: str | None = Field(description="Why it ended")
+    log: list[dict[str, Any]] = Field(description="The last send decisions")
+    tries: int = Field(description="Failed attempts of the current step so far")
+    error: str | None = Field(description="The last failure")
+
+
+class CustomerRuns(_Answer):
+    customer_id: str
+    runs: list[FlowRunOut]

@@ -47,10 +47,12 @@ def list_flows() -> dict[str, Any]:
 
 
 @bp.route("/flows/{flow_id}", methods=["GET"])
-@operation("A flow", "messaging", {200: FREEFORM}, errors=(404,))
+@operation("A flow", "messaging", {200: "chalicelib.handlers.api_models:FlowOut"}, errors=(404,))
 @api
 def get_flow(flow_id: str) -> Any:
-    return container().flows.get(workspace_id(), flow_id)
+    from chalicelib.handlers.api_models import FlowOut
+
+    return FlowOut.model_validate(container().flows.get(workspace_id(), flow_id))
 
 
 @bp.route("/flows/{flow_id}/dry-run", methods=["POST"])
@@ -77,10 +79,15 @@ def dry_run(flow_id: str) -> Any:
 
 
 @bp.route("/customers/{customer_id}/flows", methods=["GET"])
-@operation("A customer's flow runs", "messaging", {200: FREEFORM})
+@operation(
+    "A customer's flow runs", "messaging", {200: "chalicelib.handlers.api_models:CustomerRuns"}, errors=(404,)
+)
 @api
-def customer_runs(customer_id: str) -> dict[str, Any]:
-    return {"customer_id": customer_id, "runs": container().flows.runs(workspace_id(), customer_id)}
+def customer_runs(customer_id: str) -> Any:
+    from chalicelib.handlers.api_models import CustomerRuns
+
+    runs = container().flows.runs(workspace_id(), customer_id)
+    return CustomerRuns.model_validate({"customer_id": customer_id, "runs": runs})
 
 
 @bp.route("/coupons", methods=["GET"])
