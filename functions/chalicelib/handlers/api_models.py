@@ -214,3 +214,52 @@ class FlowRunOut(_Answer):
 class CustomerRuns(_Answer):
     customer_id: str
     runs: list[FlowRunOut]
+
+
+Figure = int | str  # a counter, or a decimal string for money (revenue)
+
+
+class CampaignVariantOut(_Answer):
+    id: str
+    template_id: str
+
+
+class AbDecision(_Answer):
+    outcome: Literal["winner", "no_winner"]
+    winner: str | None
+    reason: str | None
+    leader: str | None = Field(description="The best rate, significant or not")
+    p_value: float | None = Field(description="Bonferroni-corrected, the largest over the comparisons")
+    rule: str
+    samples: dict[str, dict[str, Figure]]
+
+
+class CampaignProgress(_Answer):
+    """A campaign and where it stands (domain/messaging/campaigns.py's progress)."""
+
+    campaign_id: str
+    name: str
+    status: Literal["draft", "scheduled", "sending", "paused", "cancelled", "sent"]
+    phase: str = Field(description="all (no test), test, wait (for the decision), rest, done")
+    segment_id: str
+    channel: Literal["email", "sms"]
+    product: str | None
+    variants: list[CampaignVariantOut]
+    test_share: float | None
+    winner_metric: Literal["clicks", "revenue"]
+    winner: str | None
+    min_sample_per_variant: int | None
+    decision: AbDecision | None
+    send_at: str | None
+    decide_at: str | None
+    enqueued: int
+    skipped: int = Field(description="No consent or no address, seen when enqueuing")
+    sent: int
+    deferred: int
+    dropped: int
+    duplicates: int
+    failed: int
+    cancelled: int
+    remaining: int
+    stats: dict[str, Figure]
+    variant_stats: dict[str, dict[str, Figure]]
