@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from chalicelib.domain.customers import ProfileView
 from chalicelib.domain.enrolment import MembershipView
@@ -263,3 +263,40 @@ class CampaignProgress(_Answer):
     remaining: int
     stats: dict[str, Figure]
     variant_stats: dict[str, dict[str, Figure]]
+
+
+class BackfillDone(_Answer):
+    state: Literal["complete"]
+
+
+class BackfillRunning(_Answer):
+    state: Literal["queued", "running"]
+    processed: int = Field(description="Profiles evaluated so far")
+
+
+class StoredSegmentDetail(_Answer):
+    """A stored segment with its size, a sample and its backfill (domain/membership.py)."""
+
+    segment_id: str
+    name: str
+    definition: str
+    time_based: bool
+    fields: list[str]
+    created_at: str
+    builtin: Literal[False]
+    backfill: BackfillDone | BackfillRunning
+    size: int
+    sample: list[str] = Field(description="Up to 10 members' customer ids")
+
+
+class BuiltinSegmentDetail(_Answer):
+    """A built-in segment (`lifecycle:at_risk`, `rfm:champions`, `account:guest`...)."""
+
+    segment_id: str
+    builtin: Literal[True]
+    size: int
+    sample: list[str] = Field(description="Up to 10 members' customer ids")
+
+
+class SegmentDetail(RootModel[StoredSegmentDetail | BuiltinSegmentDetail]):
+    pass

@@ -10,7 +10,7 @@ from chalicelib.container import container
 from chalicelib.domain.errors import BadRequest
 from chalicelib.handlers.admin import workspace_id
 from chalicelib.handlers.http import api, json_response, query_limit
-from chalicelib.handlers.openapi import FREEFORM, operation
+from chalicelib.handlers.openapi import operation
 
 # Domain modules are imported in the handler that uses them: cold start (handlers/__init__.py).
 bp = Blueprint(__name__)
@@ -51,12 +51,18 @@ def list_segments() -> Any:
 
 
 @bp.route("/segments/{segment_id}", methods=["GET"])
-@operation("A segment with its size and a sample", "segments", {200: FREEFORM}, errors=(404,))
+@operation(
+    "A segment with its size and a sample",
+    "segments",
+    {200: "chalicelib.handlers.api_models:SegmentDetail"},
+    errors=(404,),
+)
 @api
 def get_segment(segment_id: str) -> Any:
     from chalicelib.domain.membership import segment_detail
+    from chalicelib.handlers.api_models import SegmentDetail
 
-    return segment_detail(container().membership, workspace_id(), segment_id)
+    return SegmentDetail.model_validate(segment_detail(container().membership, workspace_id(), segment_id))
 
 
 @bp.route("/segments/{segment_id}/members", methods=["GET"])
