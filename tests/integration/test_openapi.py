@@ -198,12 +198,10 @@ UNTYPED = {
     "GET /analytics/loyalty",
     "GET /analytics/report",
     "GET /exports/{request_id}",
-    "GET /flows",
     "GET /openapi.json",  # the document itself
     "POST /flows/{flow_id}/dry-run",
     "POST /tiers/preview",
     "POST /workspace/loyalty/dry-run",
-    "PUT /flows/{flow_id}",
 }
 
 
@@ -226,8 +224,18 @@ def test_only_the_listed_operations_answer_an_untyped_object(doc):
 def test_a_flow_its_runs_and_the_coupons_match_their_documented_schemas(stage, ws, doc):
     # Given the shipped welcome flow, applied, and Jane's first order
     headers = {"Authorization": f"Bearer {ws.api_key}", "Content-Type": "application/json"}
-    welcome = (ROOT / "flows" / "welcome.json").read_text()
-    assert stage.http.http.put("/flows/welcome", body=welcome, headers=headers).status_code == 201
+    applied = {
+        name: stage.http.http.put(
+            f"/flows/{name}",
+            body=(ROOT / "flows" / f"{name.replace('-', '_')}.json").read_text(),
+            headers=headers,
+        )
+        for name in ("welcome", "abandoned-checkout")
+    }
+    assert {name: r.status_code for name, r in applied.items()} == {"welcome": 201, "abandoned-checkout": 201}
+    again = stage.http.http.put(
+        "/flows/welcome", body=(ROOT / "flows" / "welcome.json").read_text(), headers=headers
+    )
     stage.send(ws, "shopify", "orders/create", event_bytes("shopify/orders_create.json"))
     stage.drain()
     (jane,) = json.loads(stage.get(ws, "/customers?email=jane.doe@example.com").body)["customers"]
@@ -237,11 +245,22 @@ def test_a_flow_its_runs_and_the_coupons_match_their_documented_schemas(stage, w
         "/flows/{flow_id}": stage.get(ws, "/flows/welcome"),
         "/customers/{customer_id}/flows": stage.get(ws, f"/customers/{jane['customer_id']}/flows"),
         "/coupons": stage.get(ws, "/coupons"),
+        "/flows": stage.get(ws, "/flows"),
     }
+    answers_put = {"201": applied["welcome"], "200": again}
 
     # Then each is a 200 that validates against its documented schema
     for path, response in answers.items():
         assert response.status_code == 200, (path, response.body)
         jsonschema.validate(json.loads(response.body), _response_schema(doc, "get", path, "200"))
+    for status, response in answers_put.items():
+        assert str(response.status_code) == status, response.body
+        jsonschema.validate(
+            json.loads(response.body), _response_schema(doc, "put", "/flows/{flow_id}", status)
+        )
+    assert json.loads(again.body)["unchanged"] is True
+    flows = json.loads(answers["/flows"].body)["flows"]
+    assert sorted(f["flow_id"] for f in flows) == ["abandoned-checkout", "welcome"]
+    assert [f["codes_issued"] for f in flows if f["flow_id"] == "abandoned-checkout"] == [0]
     runs = json.loads(answers["/customers/{customer_id}/flows"].body)["runs"]
     assert [run["flow_id"] for run in runs] == ["welcome"]

@@ -300,3 +300,27 @@ class BuiltinSegmentDetail(_Answer):
 
 class SegmentDetail(RootModel[StoredSegmentDetail | BuiltinSegmentDetail]):
     pass
+
+
+class FlowUnchanged(FlowOut):
+    unchanged: Literal[True] = Field(description="The same definition was applied again: no new version")
+
+
+class FlowApplied(RootModel[FlowOut | FlowUnchanged]):
+    pass
+
+
+class CouponFlowOut(FlowOut):
+    """A flow that issues coupons, with its codes' figures (domain/messaging/coupons.py)."""
+
+    codes_issued: int
+    codes_registered: int
+    codes_unregistered: int = Field(description="Codes its source's store does not know (no Admin API)")
+    codes_redeemed: int
+    redemption_rate: float | None
+    coupon_revenue: str = Field(description="The redeeming orders' net revenue, a decimal string")
+    codes_note: str | None
+
+
+class FlowList(_Answer):
+    flows: list[FlowOut | CouponFlowOut]

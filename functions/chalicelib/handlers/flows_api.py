@@ -26,24 +26,29 @@ def _json() -> dict[str, Any]:
 @operation(
     "Apply a flow definition (a new version when it changes)",
     "messaging",
-    {200: FREEFORM, 201: FREEFORM},
+    {200: "chalicelib.handlers.api_models:FlowApplied", 201: "chalicelib.handlers.api_models:FlowApplied"},
     body=FREEFORM,
     errors=(400,),
 )
 @api
 def apply_flow(flow_id: str) -> Response:
+    from chalicelib.handlers.api_models import FlowApplied
+
     body = _json()
     if body.get("id", flow_id) != flow_id:
         raise BadRequest("the body's id differs from the path's", [{"field": "id", "error": "mismatch"}])
     view = container().flows.apply(workspace_id(), {**body, "id": flow_id})
-    return json_response(view, 201 if view["version"] == 1 and not view.get("unchanged") else 200)
+    status = 201 if view["version"] == 1 and not view.get("unchanged") else 200
+    return json_response(FlowApplied.model_validate(view), status)
 
 
 @bp.route("/flows", methods=["GET"])
-@operation("The workspace's flows", "messaging", {200: FREEFORM})
+@operation("The workspace's flows", "messaging", {200: "chalicelib.handlers.api_models:FlowList"})
 @api
-def list_flows() -> dict[str, Any]:
-    return {"flows": container().flows.all(workspace_id())}
+def list_flows() -> Any:
+    from chalicelib.handlers.api_models import FlowList
+
+    return FlowList.model_validate({"flows": container().flows.all(workspace_id())})
 
 
 @bp.route("/flows/{flow_id}", methods=["GET"])
