@@ -199,7 +199,6 @@ UNTYPED = {
     "GET /analytics/report",
     "GET /exports/{request_id}",
     "GET /openapi.json",  # the document itself
-    "POST /flows/{flow_id}/dry-run",
     "POST /tiers/preview",
     "POST /workspace/loyalty/dry-run",
 }

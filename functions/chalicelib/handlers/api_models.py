@@ -324,3 +324,28 @@ class CouponFlowOut(FlowOut):
 
 class FlowList(_Answer):
     flows: list[FlowOut | CouponFlowOut]
+
+
+class DryRunWait(_Answer):
+    step: int
+    wait_until: str | None
+
+
+class DryRunSend(_Answer):
+    step: int
+    send_at: str | None
+    send_at_local: str = Field(description="In the customer's zone, `YYYY-MM-DD HH:MM ZONE`")
+    template: str
+    channel: Literal["email", "sms"]
+    outcome: str = Field(description="`would send`, `would be <status>`, `would exit` or `would skip`")
+    reason: str | None
+    coupon: bool
+
+
+class FlowDryRun(_Answer):
+    """What a flow would do for a customer (domain/messaging/flows.py's dry_run)."""
+
+    flow: str
+    customer_id: str
+    trigger_at: str | None
+    steps: list[DryRunWait | DryRunSend]

@@ -64,13 +64,14 @@ def get_flow(flow_id: str) -> Any:
 @operation(
     "What a flow would do for a customer, writing nothing",
     "messaging",
-    {200: FREEFORM},
+    {200: "chalicelib.handlers.api_models:FlowDryRun"},
     body="chalicelib.handlers.api_models:FlowDryRunIn",
     errors=(400, 404),
 )
 @api
 def dry_run(flow_id: str) -> Any:
     from chalicelib.domain.models import now_utc
+    from chalicelib.handlers.api_models import FlowDryRun
 
     body = _json()
     customer_id = required_text(body, "customer_id")
@@ -80,7 +81,7 @@ def dry_run(flow_id: str) -> Any:
         at = None
     if at is None or at.tzinfo is None:
         raise BadRequest("at must be an ISO time with its offset", [{"field": "at", "error": "invalid"}])
-    return container().flows.dry_run(workspace_id(), flow_id, customer_id, at)
+    return FlowDryRun.model_validate(container().flows.dry_run(workspace_id(), flow_id, customer_id, at))
 
 
 @bp.route("/customers/{customer_id}/flows", methods=["GET"])
