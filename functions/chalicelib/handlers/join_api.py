@@ -30,7 +30,13 @@ def _page(title: str, body: str, status: int = 200) -> Response:
 
 @bp.route("/join/{token}", methods=["GET"])
 @operation(
-    "A guest's invitation page", "public", {200: None}, errors=(400, 404, 409), public=True, media=HTML
+    "A guest's invitation page",
+    "public",
+    {200: None},
+    errors=(400, 404, 409),
+    public=True,
+    media=HTML,
+    page_errors=True,
 )
 @api
 def join_page(token: str) -> Response:

@@ -19,7 +19,7 @@ import importlib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 ATTRIBUTE = "__patron_openapi__"
@@ -56,8 +56,8 @@ class Operation:
     public: bool = False
     media: str = "application/json"
     headers: tuple[str, ...] = ()
+    page_errors: bool = False  # its declared errors are HTML pages, not the JSON error body
     description: str = ""
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Undeclared(Exception):
@@ -84,11 +84,22 @@ def operation(
     public: bool = False,
     media: str = "application/json",
     headers: Iterable[str] = (),
+    page_errors: bool = False,
     description: str = "",
 ) -> Callable[[F], F]:
     """Declare the route's operation on its view function (read back by `document`)."""
     declared = Operation(
-        summary, tag, dict(responses), body, query, tuple(errors), public, media, tuple(headers), description
+        summary,
+        tag,
+        dict(responses),
+        body,
+        query,
+        tuple(errors),
+        public,
+        media,
+        tuple(headers),
+        page_errors,
+        description,
     )
 
     def mark(view: F) -> F:
@@ -188,7 +199,7 @@ def _operation(path: str, method: str, view: Callable[..., Any], op: Operation, 
         }
         if status == 429:
             error["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
-        if op.media == HTML and status in op.errors:  # a page refuses with a page
+        if op.page_errors and status in op.errors:  # a page refuses with a page
             error["content"] = {HTML: {"schema": {"type": "string"}}}
         responses.setdefault(str(status), error)
     found["responses"] = dict(sorted(responses.items()))
