@@ -88,7 +88,7 @@ def test_every_operation_declares_401_unless_it_is_public(doc):
     assert doc["components"]["securitySchemes"]["bearer"] == {"type": "http", "scheme": "bearer"}
     error = {"$ref": "#/components/schemas/ErrorBody"}
     assert all(
-        op["responses"]["401"]["content"]["application/json"]["schema"] == error
+        _answer(doc, op["responses"]["401"])["content"]["application/json"]["schema"] == error
         for op in authenticated.values()
     )
     # And the public ones are the pages, the webhooks (signed instead) and this document
@@ -115,7 +115,8 @@ def test_every_operation_has_its_path_parameters_a_tag_and_an_error_schema(doc):
         # Then each path parameter is declared, the operation is tagged, and its errors use ErrorBody
         assert in_path == named, (method, path)
         assert op["tags"], (method, path)
-        for status, answer in op["responses"].items():
+        for status, shared in op["responses"].items():
+            answer = _answer(doc, shared)
             if int(status) >= 400 and "application/json" in answer.get("content", {}):
                 schema = answer["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (method, path, status)
@@ -155,8 +156,15 @@ def test_get_openapi_json_serves_the_committed_document_without_a_key(stage):
     assert body == COMMITTED.read_text()
 
 
+def _answer(doc: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
+    """A response, or the shared one (components.responses) it refers to."""
+    ref = response.get("$ref", "")
+    return doc["components"]["responses"][ref.rsplit("/", 1)[1]] if ref else response
+
+
 def _response_schema(doc: dict[str, Any], method: str, path: str, status: str) -> dict[str, Any]:
-    schema = doc["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
+    answer = _answer(doc, doc["paths"][path][method]["responses"][status])
+    schema = answer["content"]["application/json"]["schema"]
     return {**schema, "components": doc["components"]}
 
 

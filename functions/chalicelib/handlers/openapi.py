@@ -28,16 +28,16 @@ HTML = "text/html"
 ERROR_BODY = "chalicelib.handlers.http:ErrorBody"
 TITLE = "Patron admin API"
 VERSION = "1"
-ERROR_TEXT = {
-    400: "The request is invalid: the details name each field",
-    401: "No bearer API key, or an unknown one",
-    404: "No such resource in this workspace",
-    409: "A business rule refuses the request: `details.reason` says which",
-    413: "The body is too large",
-    415: "The request's content type is not accepted",
-    422: "The request is well formed but cannot be processed",
-    429: "Over the workspace's requests per minute: retry after `Retry-After` seconds",
-    502: "The store (its Admin API) failed",
+ERRORS = {  # status: (its shared response's name in components.responses, what it means)
+    400: ("BadRequest", "The request is invalid: the details name each field"),
+    401: ("Unauthorized", "No bearer API key, or an unknown one"),
+    404: ("NotFound", "No such resource in this workspace"),
+    409: ("Conflict", "A business rule refuses the request: `details.reason` says which"),
+    413: ("PayloadTooLarge", "The body is too large"),
+    415: ("UnsupportedMediaType", "The request's content type is not accepted"),
+    422: ("UnprocessableEntity", "The request is well formed but cannot be processed"),
+    429: ("TooManyRequests", "Over the workspace's requests per minute: retry after `Retry-After` seconds"),
+    502: ("StoreFailed", "The store (its Admin API) failed"),
 }
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -126,8 +126,6 @@ def _named(op: Operation) -> Iterable[tuple[str, str]]:
     for model in op.responses.values():
         if model not in (None, FREEFORM) and op.media != HTML:
             yield str(model), "serialization"
-    if op.errors or not op.public:
-        yield ERROR_BODY, "serialization"
 
 
 def _schema(name: str | None, mode: str, refs: Mapping[tuple[str, str], Any]) -> dict[str, Any]:
@@ -193,17 +191,24 @@ def _operation(path: str, method: str, view: Callable[..., Any], op: Operation, 
             answer["content"] = {op.media: {"schema": _schema(model, "serialization", refs)}}
         responses[str(status)] = answer
     for status in _statuses(op):
-        error: dict[str, Any] = {
-            "description": ERROR_TEXT.get(status, "An error"),
-            "content": {"application/json": {"schema": _schema(ERROR_BODY, "serialization", refs)}},
-        }
-        if status == 429:
-            error["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
+        name, text = ERRORS[status]
+        error: dict[str, Any] = {"$ref": f"#/components/responses/{name}"}
         if op.page_errors and status in op.errors:  # a page refuses with a page
-            error["content"] = {HTML: {"schema": {"type": "string"}}}
+            error = {"description": text, "content": {HTML: {"schema": {"type": "string"}}}}
         responses.setdefault(str(status), error)
     found["responses"] = dict(sorted(responses.items()))
     return found
+
+
+def _error_responses(refs: Mapping[tuple[str, str], Any]) -> dict[str, Any]:
+    """The shared error responses, each the one error body."""
+    shared: dict[str, Any] = {}
+    for status, (name, text) in sorted(ERRORS.items()):
+        schema = _schema(ERROR_BODY, "serialization", refs)
+        shared[name] = {"description": text, "content": {"application/json": {"schema": schema}}}
+        if status == 429:
+            shared[name]["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
+    return shared
 
 
 def _success_text(status: int) -> str:
@@ -219,7 +224,7 @@ def document(routes: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     ops = [(p, m, view, op) for p, m, view, op in found if op is not None]
     if len(ops) < len(found):
         raise Undeclared(sorted(f"{m} {p}" for p, m, _, op in found if op is None))
-    pairs = sorted({pair for *_, op in ops for pair in _named(op)})
+    pairs = sorted({(ERROR_BODY, "serialization")} | {pair for *_, op in ops for pair in _named(op)})
     models: list[tuple[Any, Any]] = [(_model(name), mode) for name, mode in pairs]
     refs, defs = models_json_schema(models, ref_template="#/components/schemas/{model}")
     by_name = {pair: refs[model] for pair, model in zip(pairs, models, strict=True)}
@@ -239,6 +244,7 @@ def document(routes: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": defs.get("$defs", {}),
+            "responses": _error_responses(by_name),
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }
