@@ -195,6 +195,12 @@ def _operation(path: str, method: str, view: Callable[..., Any], op: Operation, 
         error: dict[str, Any] = {"$ref": f"#/components/responses/{name}"}
         if op.page_errors and status in op.errors:  # a page refuses with a page
             error = {"description": text, "content": {HTML: {"schema": {"type": "string"}}}}
+        elif op.public and status == 401:  # no key to refuse: a signature (the webhooks)
+            body = {"application/json": {"schema": _schema(ERROR_BODY, "serialization", refs)}}
+            error = {
+                "description": "The signature is missing or wrong, or its source unknown",
+                "content": body,
+            }
         responses.setdefault(str(status), error)
     found["responses"] = dict(sorted(responses.items()))
     return found
