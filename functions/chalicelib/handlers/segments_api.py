@@ -7,23 +7,12 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from chalicelib.container import container
-from chalicelib.domain.errors import BadRequest
 from chalicelib.handlers.admin import workspace_id
-from chalicelib.handlers.http import api, json_response, query_limit
+from chalicelib.handlers.http import api, json_response, model_body, query_limit
 from chalicelib.handlers.openapi import operation
 
 # Domain modules are imported in the handler that uses them: cold start (handlers/__init__.py).
 bp = Blueprint(__name__)
-
-
-def _body() -> dict[str, Any]:
-    body = bp.current_request.json_body
-    if not isinstance(body, dict):
-        raise BadRequest("expected a JSON object with name and definition")
-    for key in ("name", "definition"):
-        if not isinstance(body.get(key), str):
-            raise BadRequest(f"{key} is required and must be a string", [{"field": key, "error": "missing"}])
-    return body
 
 
 @bp.route("/segments", methods=["POST"])
@@ -36,9 +25,11 @@ def _body() -> dict[str, Any]:
 )
 @api
 def create_segment() -> Response:
+    from chalicelib.handlers.api_models import SegmentIn
+
     ws = workspace_id()
-    body = _body()
-    return json_response(container().segments.create(ws, body["name"], body["definition"]), 201)
+    body = model_body(SegmentIn, bp.current_request.raw_body, "segment")
+    return json_response(container().segments.create(ws, body.name, body.definition), 201)
 
 
 @bp.route("/segments", methods=["GET"])
