@@ -185,6 +185,7 @@ def test_answers_match_their_documented_schemas(stage, ws, doc):
         ("delete", "/customers/{customer_id}", "404"): erased,
         ("get", "/segments", "401"): stage.http.http.get("/segments"),
         ("get", "/segments/{segment_id}", "200"): stage.get(ws, "/segments/rfm:champions"),
+        ("get", "/analytics/report", "200"): stage.get(ws, "/analytics/report"),
     }
 
     # Then each answer has its documented status and validates against its documented schema
@@ -204,7 +205,6 @@ def test_answers_match_their_documented_schemas(stage, ws, doc):
 # route returns a model (handlers/api_models.py) so its documented schema is what it sends.
 UNTYPED = {
     "GET /analytics/loyalty",
-    "GET /analytics/report",
     "GET /exports/{request_id}",  # the customer's data as the export collected it
     "GET /openapi.json",  # the document itself
     "POST /tiers/preview",
@@ -271,3 +271,20 @@ def test_a_flow_its_runs_and_the_coupons_match_their_documented_schemas(stage, w
     assert [f["codes_issued"] for f in flows if f["flow_id"] == "abandoned-checkout"] == [0]
     runs = json.loads(answers["/customers/{customer_id}/flows"].body)["runs"]
     assert [run["flow_id"] for run in runs] == ["welcome"]
+
+
+def test_a_report_with_every_section_filled_is_its_documented_model():
+    # Given a report whose churn points name products (titled or not) and whose cohorts are filled
+    from chalicelib.domain.workspace_analytics import build_report
+    from chalicelib.handlers.api_models import WorkspaceReport
+    from tests.integration.test_report_product_names import END, START, lost_buyer
+
+    profiles = [*[lost_buyer(n, "shop", "tee") for n in range(6)], lost_buyer(7, "woo", "mug")]
+    report = build_report(profiles, START, END, currency="USD", workspace_id="ws_1")
+
+    # When it is read as the route's answer model
+    answer = WorkspaceReport.model_validate(report)
+
+    # Then nothing is lost or renamed on the way
+    assert json.loads(answer.model_dump_json()) == json.loads(json.dumps(report))
+    assert report["churn_points"]["after_products"][0]["product"] == "tee" and report["cohort_retention"]

@@ -20,17 +20,18 @@ bp = Blueprint(__name__)
 @operation(
     "The workspace report",
     "analytics",
-    {200: FREEFORM},
+    {200: "chalicelib.handlers.api_models:WorkspaceReport"},
     query="chalicelib.handlers.api_models:DateRangeQuery",
     errors=(400,),
 )
 @api
-def report() -> dict[str, Any]:
+def report() -> Any:
+    from chalicelib.handlers.api_models import WorkspaceReport
+
     params: dict[str, str] = dict(bp.current_request.query_params or {})
     start = parse_date("from", params.get("from"))
     end = parse_date("to", params.get("to"))
-    result: dict[str, Any] = container().analytics.report(workspace_id(), start, end)
-    return result
+    return WorkspaceReport.model_validate(container().analytics.report(workspace_id(), start, end))
 
 
 @bp.route("/analytics/loyalty", methods=["GET"])

@@ -349,3 +349,82 @@ class FlowDryRun(_Answer):
     customer_id: str
     trigger_at: str | None
     steps: list[DryRunWait | DryRunSend]
+
+
+Money = str  # a decimal string, rounded to the currency's minor units
+
+
+class Period(_Answer):
+    model_config = ConfigDict(extra="forbid", serialize_by_alias=True)
+
+    from_: str = Field(alias="from")
+    to: str
+
+
+class Kpis(_Answer):
+    customers: int
+    buyers: int
+    active_customers: int
+    orders: int
+    revenue: Money
+    refunds: Money
+    net_revenue: Money
+    average_order_value: Money | None
+    orders_per_active_customer: float | None
+    repeat_purchase_rate: float | None
+    churn_rate: float | None
+    unconverted_orders: int = Field(description="Orders in a currency without a rate: left out of money")
+
+
+class MembersVsGuests(_Answer):
+    members: Kpis
+    guests: Kpis
+
+
+class Cohort(_Answer):
+    customers: int
+    retention: list[float] = Field(description="Share ordering k months after their first month, k = 0...")
+
+
+class ChurnProduct(_Answer):
+    product: str
+    last_order_of_lost_customers: int
+    buyers: int
+    share: float
+    title: str | None
+    url: str | None
+
+
+class ChurnPoints(_Answer):
+    lost_customers: int
+    after_orders: dict[str, int] = Field(description="Lost customers by their orders count (`5+`)")
+    after_products: list[ChurnProduct]
+
+
+class CurrencyWarning(_Answer):
+    kind: Literal["unconverted_currency"]
+    currency: str
+    orders: int
+    amount: Money
+    message: str
+    command: str
+
+
+class Report(_Answer):
+    """The workspace report (domain/workspace_analytics.py's build_report)."""
+
+    period: Period
+    kpis: Kpis
+    members_vs_guests: MembersVsGuests
+    cohort_retention: dict[str, Cohort] = Field(description="By first-order month, `YYYY-MM`")
+    days_between_orders: dict[str, int] = Field(description="Consecutive orders' gaps by bucket of days")
+    churn_points: ChurnPoints
+    warnings: list[CurrencyWarning]
+
+
+class ReportWithLoyalty(Report):
+    loyalty: dict[str, Any] = Field(description="The loyalty section, as GET /analytics/loyalty answers it")
+
+
+class WorkspaceReport(RootModel[Report | ReportWithLoyalty]):
+    pass
