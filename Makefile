@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: setup demo local test lint unit bench clean
+.PHONY: setup demo local test lint unit bench clean openapi
 
 $(STAMP):
 	$(PY) -m venv $(VENV)
@@ -45,6 +45,10 @@ test: lint
 
 unit: setup
 	$(BIN)/python -m pytest -q tests/unit
+
+# The API's OpenAPI 3.1 description, committed: a test compares it with the routes.
+openapi: setup
+	$(BIN)/patron openapi
 
 bench: setup
 	$(BIN)/patron bench ingest --orders 1000 --json

@@ -16,6 +16,7 @@ from chalicelib.handlers import (
     join_api,
     messaging_api,
     not_found,
+    openapi_api,
     points_api,
     segments_api,
     streams,
@@ -44,6 +45,7 @@ app.register_blueprint(points_api.bp)
 app.register_blueprint(workspace_api.bp)
 app.register_blueprint(streams.bp)
 app.register_blueprint(jobs.bp)
+app.register_blueprint(openapi_api.bp)
 app.register_blueprint(console_api.bp)
 app.register_blueprint(not_found.bp)  # last: `/` and `/{proxy+}`, a 404 for any path no route matches
 # Every error in the one shape (http.ErrorBody); the key checked before Chalice's 405 and 415.

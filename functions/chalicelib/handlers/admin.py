@@ -17,6 +17,7 @@ from chalicelib.handlers.http import (
     query_cursor,
     query_limit,
 )
+from chalicelib.handlers.openapi import FREEFORM, operation
 
 # Domain modules are imported in the handler that uses them: cold start (handlers/__init__.py).
 bp = Blueprint(__name__)
@@ -46,14 +47,29 @@ def _param(name: str, max_length: int) -> str:
 
 
 @bp.route("/customers", methods=["GET"])
+@operation(
+    "The customers with an email address",
+    "customers",
+    {200: "chalicelib.handlers.api_models:CustomersFound"},
+    query="chalicelib.handlers.api_models:EmailQuery",
+    errors=(400,),
+)
 @api
-def find_customers() -> dict[str, Any]:
+def find_customers() -> Any:
+    from chalicelib.handlers.api_models import CustomersFound
+
     ws = workspace_id()
     found = container().customers.find_by_email(ws, _param("email", MAX_EMAIL))
-    return {"customers": [p.model_dump(mode="json") for p in found]}
+    return CustomersFound(customers=found)
 
 
 @bp.route("/customers/{customer_id}", methods=["GET"])
+@operation(
+    "A customer's profile and timeline",
+    "customers",
+    {200: "chalicelib.domain.customers:CustomerDetail"},
+    errors=(404,),
+)
 @api
 def get_customer(customer_id: str) -> Any:
     ws = workspace_id()
@@ -62,6 +78,12 @@ def get_customer(customer_id: str) -> Any:
 
 
 @bp.route("/customers/{customer_id}", methods=["DELETE"])
+@operation(
+    "Erase the customer everywhere",
+    "privacy",
+    {202: "chalicelib.handlers.api_models:PrivacyAccepted"},
+    errors=(404,),
+)
 @api
 def erase_customer(customer_id: str) -> Response:
     """Erase the customer everywhere, whatever their source: carried out by the ingest stream
@@ -70,6 +92,12 @@ def erase_customer(customer_id: str) -> Response:
 
 
 @bp.route("/customers/{customer_id}/export", methods=["POST"])
+@operation(
+    "Export the customer's data",
+    "privacy",
+    {202: "chalicelib.handlers.api_models:PrivacyAccepted"},
+    errors=(404,),
+)
 @api
 def export_customer(customer_id: str) -> Response:
     """A data export of the customer, made by the ingest stream as for customers/data_request."""
@@ -80,11 +108,20 @@ def _privacy_request(customer_id: str, request: str) -> Response:
     """Store the request for the ingest stream; 202 with the id to follow it by."""
     ws = workspace_id()
     logger.append_keys(customer_id=customer_id)
+    from chalicelib.handlers.api_models import PrivacyAccepted
+
     request_id = container().privacy_requests.request(ws, customer_id, request)
-    return json_response({"request_id": request_id, "state": "accepted"}, 202)
+    return json_response(PrivacyAccepted(request_id=request_id), 202)
 
 
 @bp.route("/customers/{customer_id}/membership", methods=["POST"])
+@operation(
+    "Enrol the customer in the loyalty programme",
+    "loyalty",
+    {200: "chalicelib.domain.enrolment:MembershipView"},
+    body="chalicelib.domain.enrolment:MembershipIn",
+    errors=(404, 409),
+)
 @api
 def enrol_customer(customer_id: str) -> Response:
     """Enrol the customer in the loyalty programme (docs/loyalty.md#membership)."""
@@ -92,6 +129,13 @@ def enrol_customer(customer_id: str) -> Response:
 
 
 @bp.route("/customers/{customer_id}/membership", methods=["DELETE"])
+@operation(
+    "The customer leaves the loyalty programme",
+    "loyalty",
+    {200: "chalicelib.domain.enrolment:MembershipView"},
+    body="chalicelib.domain.enrolment:MembershipIn",
+    errors=(404, 409),
+)
 @api
 def remove_membership(customer_id: str) -> Response:
     """The customer leaves the loyalty programme; their number is kept, never reused."""
@@ -99,6 +143,13 @@ def remove_membership(customer_id: str) -> Response:
 
 
 @bp.route("/customers/{customer_id}/membership", methods=["GET"])
+@operation(
+    "The membership and a page of its audit",
+    "loyalty",
+    {200: "chalicelib.handlers.api_models:MembershipAuditPage"},
+    query="chalicelib.handlers.api_models:PageQuery",
+    errors=(400, 404),
+)
 @api
 def get_membership(customer_id: str) -> Any:
     """`?limit=50&cursor=`: the membership and its audit entries, newest first."""
@@ -106,7 +157,11 @@ def get_membership(customer_id: str) -> Any:
     logger.append_keys(customer_id=customer_id)
     params: dict[str, str] = dict(bp.current_request.query_params or {})
     limit, cursor = query_limit(params, 50), query_cursor(params, "MS#", 200)
-    return container().membership_audit.listing(ws, customer_id, limit, cursor)
+    from chalicelib.handlers.api_models import MembershipAuditPage
+
+    return MembershipAuditPage.model_validate(
+        container().membership_audit.listing(ws, customer_id, limit, cursor)
+    )
 
 
 def _membership(customer_id: str, kind: str) -> Response:
@@ -125,6 +180,7 @@ def _membership(customer_id: str, kind: str) -> Response:
 
 
 @bp.route("/exports/{request_id}", methods=["GET"])
+@operation("A data request's export, once made", "privacy", {200: FREEFORM}, errors=(404,))
 @api
 def get_export(request_id: str) -> Any:
     """The export a data request made (404 until it is ready)."""
@@ -132,6 +188,7 @@ def get_export(request_id: str) -> Any:
 
 
 @bp.route("/orders/{order_id}", methods=["GET"])
+@operation("One order", "customers", {200: "chalicelib.domain.customers:OrderView"}, errors=(404,))
 @api
 def get_order(order_id: str) -> Any:
     ws = workspace_id()
@@ -140,6 +197,9 @@ def get_order(order_id: str) -> Any:
 
 
 @bp.route("/products/{product_id}", methods=["GET"])
+@operation(
+    "One catalogue product", "customers", {200: "chalicelib.domain.catalogue:ProductDetail"}, errors=(404,)
+)
 @api
 def get_product(product_id: str) -> Any:
     """One catalogue product by `SOURCE_ID.PLATFORM_PRODUCT_ID`."""

@@ -11,21 +11,37 @@ from chalicelib.container import container
 from chalicelib.domain.workspace_analytics import parse_date
 from chalicelib.handlers.admin import workspace_id
 from chalicelib.handlers.http import api
+from chalicelib.handlers.openapi import FREEFORM, operation
 
 bp = Blueprint(__name__)
 
 
 @bp.route("/analytics/report", methods=["GET"])
+@operation(
+    "The workspace report",
+    "analytics",
+    {200: "chalicelib.handlers.api_models:WorkspaceReport"},
+    query="chalicelib.handlers.api_models:DateRangeQuery",
+    errors=(400,),
+)
 @api
-def report() -> dict[str, Any]:
+def report() -> Any:
+    from chalicelib.handlers.api_models import WorkspaceReport
+
     params: dict[str, str] = dict(bp.current_request.query_params or {})
     start = parse_date("from", params.get("from"))
     end = parse_date("to", params.get("to"))
-    result: dict[str, Any] = container().analytics.report(workspace_id(), start, end)
-    return result
+    return WorkspaceReport.model_validate(container().analytics.report(workspace_id(), start, end))
 
 
 @bp.route("/analytics/loyalty", methods=["GET"])
+@operation(
+    "The points liability and members by tier",
+    "analytics",
+    {200: FREEFORM},
+    query="chalicelib.handlers.api_models:DateRangeQuery",
+    errors=(400, 409),
+)
 @api
 def loyalty() -> dict[str, Any]:
     """The points liability and members by tier (docs/analytics.md#loyalty); 409 while off."""

@@ -11,6 +11,7 @@ from chalicelib.container import container
 from chalicelib.domain.errors import BadRequest
 from chalicelib.handlers.admin import workspace_id
 from chalicelib.handlers.http import api, json_response
+from chalicelib.handlers.openapi import operation
 
 # Domain modules are imported in the handler that uses them: cold start (handlers/__init__.py).
 bp = Blueprint(__name__)
@@ -18,9 +19,17 @@ ACTIONS = ("start", "pause", "resume", "cancel")
 
 
 @bp.route("/campaigns", methods=["POST"])
+@operation(
+    "Create a campaign to a segment",
+    "campaigns",
+    {201: "chalicelib.handlers.api_models:CampaignProgress"},
+    body="chalicelib.domain.messaging.campaign_model:CampaignIn",
+    errors=(400, 404, 409),
+)
 @api
 def create_campaign() -> Response:
     from chalicelib.domain.messaging.campaign_model import CampaignIn
+    from chalicelib.handlers.api_models import CampaignProgress
     from chalicelib.parsers import field_errors
 
     ws = workspace_id()
@@ -31,21 +40,36 @@ def create_campaign() -> Response:
         campaign = CampaignIn.model_validate(body)
     except ValidationError as exc:
         raise BadRequest("invalid campaign", field_errors(exc)) from exc
-    return json_response(container().campaigns.create(ws, campaign), 201)
+    return json_response(CampaignProgress.model_validate(container().campaigns.create(ws, campaign)), 201)
 
 
 @bp.route("/campaigns/{campaign_id}", methods=["GET"])
+@operation(
+    "A campaign and its progress",
+    "campaigns",
+    {200: "chalicelib.handlers.api_models:CampaignProgress"},
+    errors=(404,),
+)
 @api
-def get_campaign(campaign_id: str) -> dict[str, Any]:
-    result: dict[str, Any] = container().campaigns.progress(workspace_id(), campaign_id)
-    return result
+def get_campaign(campaign_id: str) -> Any:
+    from chalicelib.handlers.api_models import CampaignProgress
+
+    return CampaignProgress.model_validate(container().campaigns.progress(workspace_id(), campaign_id))
 
 
 @bp.route("/campaigns/{campaign_id}/{action}", methods=["POST"])
+@operation(
+    "Start, pause, resume or cancel a campaign",
+    "campaigns",
+    {200: "chalicelib.handlers.api_models:CampaignProgress"},
+    errors=(400, 404, 409),
+    description="`action` is one of start, pause, resume, cancel.",
+)
 @api
-def campaign_action(campaign_id: str, action: str) -> dict[str, Any]:
+def campaign_action(campaign_id: str, action: str) -> Any:
+    from chalicelib.handlers.api_models import CampaignProgress
+
     ws = workspace_id()
     if action not in ACTIONS:
         raise BadRequest(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
-    result: dict[str, Any] = getattr(container().campaigns, action)(ws, campaign_id)
-    return result
+    return CampaignProgress.model_validate(getattr(container().campaigns, action)(ws, campaign_id))

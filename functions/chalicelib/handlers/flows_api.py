@@ -12,6 +12,7 @@ from chalicelib.domain.errors import BadRequest
 from chalicelib.domain.timemath import parse_iso
 from chalicelib.handlers.admin import workspace_id
 from chalicelib.handlers.http import api, json_object, json_response, query_limit, required_text
+from chalicelib.handlers.openapi import FREEFORM, operation
 
 # Domain modules are imported in the handler that uses them: cold start (handlers/__init__.py).
 bp = Blueprint(__name__)
@@ -22,32 +23,56 @@ def _json() -> dict[str, Any]:
 
 
 @bp.route("/flows/{flow_id}", methods=["PUT"])
+@operation(
+    "Apply a flow definition (a new version when it changes)",
+    "messaging",
+    {200: "chalicelib.handlers.api_models:FlowApplied", 201: "chalicelib.handlers.api_models:FlowApplied"},
+    body=FREEFORM,
+    errors=(400,),
+)
 @api
 def apply_flow(flow_id: str) -> Response:
+    from chalicelib.handlers.api_models import FlowApplied
+
     ws = workspace_id()  # authentication before validation
     body = _json()
     if body.get("id", flow_id) != flow_id:
         raise BadRequest("the body's id differs from the path's", [{"field": "id", "error": "mismatch"}])
     view = container().flows.apply(ws, {**body, "id": flow_id})
-    return json_response(view, 201 if view["version"] == 1 and not view.get("unchanged") else 200)
+    status = 201 if view["version"] == 1 and not view.get("unchanged") else 200
+    return json_response(FlowApplied.model_validate(view), status)
 
 
 @bp.route("/flows", methods=["GET"])
+@operation("The workspace's flows", "messaging", {200: "chalicelib.handlers.api_models:FlowList"})
 @api
-def list_flows() -> dict[str, Any]:
-    return {"flows": container().flows.all(workspace_id())}
+def list_flows() -> Any:
+    from chalicelib.handlers.api_models import FlowList
+
+    return FlowList.model_validate({"flows": container().flows.all(workspace_id())})
 
 
 @bp.route("/flows/{flow_id}", methods=["GET"])
+@operation("A flow", "messaging", {200: "chalicelib.handlers.api_models:FlowOut"}, errors=(404,))
 @api
 def get_flow(flow_id: str) -> Any:
-    return container().flows.get(workspace_id(), flow_id)
+    from chalicelib.handlers.api_models import FlowOut
+
+    return FlowOut.model_validate(container().flows.get(workspace_id(), flow_id))
 
 
 @bp.route("/flows/{flow_id}/dry-run", methods=["POST"])
+@operation(
+    "What a flow would do for a customer, writing nothing",
+    "messaging",
+    {200: "chalicelib.handlers.api_models:FlowDryRun"},
+    body="chalicelib.handlers.api_models:FlowDryRunIn",
+    errors=(400, 404),
+)
 @api
 def dry_run(flow_id: str) -> Any:
     from chalicelib.domain.models import now_utc
+    from chalicelib.handlers.api_models import FlowDryRun
 
     ws = workspace_id()  # authentication before validation
     body = _json()
@@ -58,25 +83,39 @@ def dry_run(flow_id: str) -> Any:
         at = None
     if at is None or at.tzinfo is None:
         raise BadRequest("at must be an ISO time with its offset", [{"field": "at", "error": "invalid"}])
-    return container().flows.dry_run(ws, flow_id, customer_id, at)
+    return FlowDryRun.model_validate(container().flows.dry_run(ws, flow_id, customer_id, at))
 
 
 @bp.route("/customers/{customer_id}/flows", methods=["GET"])
+@operation(
+    "A customer's flow runs", "messaging", {200: "chalicelib.handlers.api_models:CustomerRuns"}, errors=(404,)
+)
 @api
-def customer_runs(customer_id: str) -> dict[str, Any]:
-    return {"customer_id": customer_id, "runs": container().flows.runs(workspace_id(), customer_id)}
+def customer_runs(customer_id: str) -> Any:
+    from chalicelib.handlers.api_models import CustomerRuns
+
+    runs = container().flows.runs(workspace_id(), customer_id)
+    return CustomerRuns.model_validate({"customer_id": customer_id, "runs": runs})
 
 
 @bp.route("/coupons", methods=["GET"])
+@operation(
+    "The coupons flows issued",
+    "messaging",
+    {200: "chalicelib.handlers.api_models:CouponPage"},
+    query="chalicelib.handlers.api_models:CouponQuery",
+    errors=(400,),
+)
 @api
-def list_coupons() -> dict[str, Any]:
+def list_coupons() -> Any:
     """Flows' coupons: `?status=issued|redeemed|expired&flow=&campaign=&limit=&cursor=`."""
     from chalicelib.domain.models import now_utc
+    from chalicelib.handlers.api_models import CouponPage
 
     ws = workspace_id()  # authentication before validation
     params: dict[str, str] = dict(bp.current_request.query_params or {})
     limit = query_limit(params, 100, 1000)
-    return container().coupon_queries.list(
+    found = container().coupon_queries.list(
         ws,
         now_utc(),
         status=params.get("status") or None,
@@ -85,3 +124,4 @@ def list_coupons() -> dict[str, Any]:
         limit=limit,
         cursor=params.get("cursor") or None,
     )
+    return CouponPage.model_validate(found)

@@ -10,6 +10,7 @@ from chalice import Blueprint, Response
 from chalicelib.container import container
 from chalicelib.domain.errors import PatronError
 from chalicelib.handlers.http import STATUS, api, count
+from chalicelib.handlers.openapi import HTML, operation
 
 bp = Blueprint(__name__)
 
@@ -28,6 +29,15 @@ def _page(title: str, body: str, status: int = 200) -> Response:
 
 
 @bp.route("/join/{token}", methods=["GET"])
+@operation(
+    "A guest's invitation page",
+    "public",
+    {200: None},
+    errors=(400, 404, 409),
+    public=True,
+    media=HTML,
+    page_errors=True,
+)
 @api
 def join_page(token: str) -> Response:
     """A page whose button posts: following the link alone enrols nobody (link scanners)."""
@@ -46,6 +56,7 @@ def join_page(token: str) -> Response:
     methods=["POST"],
     content_types=["application/x-www-form-urlencoded", "application/json", "text/plain"],
 )
+@operation("Join from an invitation", "public", {200: None}, errors=(400, 404, 409), public=True, media=HTML)
 @api
 def join(token: str) -> Response:
     """The tap: enrols the link's customer (channel invite); a member again changes nothing."""

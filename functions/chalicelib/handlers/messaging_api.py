@@ -10,12 +10,20 @@ from chalicelib.container import container
 from chalicelib.domain.errors import BadRequest
 from chalicelib.handlers.admin import workspace_id
 from chalicelib.handlers.http import api
+from chalicelib.handlers.openapi import operation
 
 bp = Blueprint(__name__)
 MAX_SCOPE = 200
 
 
 @bp.route("/messaging/stats", methods=["GET"])
+@operation(
+    "Each campaign's and flow's statistics",
+    "messaging",
+    {200: "chalicelib.domain.messaging.performance:StatsReport"},
+    query="chalicelib.handlers.api_models:ScopeQuery",
+    errors=(400, 404),
+)
 @api
 def messaging_stats() -> Any:
     """All scopes of the workspace (`camp#<id>`, `flow#<id>`, and `...#v#<variant>`), or

@@ -19,27 +19,44 @@ from chalicelib.handlers.http import (
     query_cursor,
     query_limit,
 )
+from chalicelib.handlers.openapi import FREEFORM, operation
 
 bp = Blueprint(__name__)
 MAX_CURSOR = 600
 
 
 @bp.route("/customers/{customer_id}/points", methods=["GET"])
+@operation(
+    "A customer's points and a page of their ledger",
+    "loyalty",
+    {200: "chalicelib.handlers.api_models:PointsPageOut"},
+    query="chalicelib.handlers.api_models:PageQuery",
+    errors=(400, 404),
+)
 @api
-def get_points(customer_id: str) -> dict[str, Any]:
+def get_points(customer_id: str) -> Any:
     """`?limit=50&cursor=`: available, pending, debt, the ledger's sum and a page of entries."""
     from chalicelib.domain.loyalty.ledger import page_json
     from chalicelib.domain.models import now_utc
+    from chalicelib.handlers.api_models import PointsPageOut
 
     ws = workspace_id()
     logger.append_keys(customer_id=customer_id)
     params: dict[str, str] = dict(bp.current_request.query_params or {})
     limit, cursor = query_limit(params, 50, 200), query_cursor(params, "E#", MAX_CURSOR)
     page = container().points.page(ws, customer_id, now_utc().date(), limit=limit, cursor=cursor)
-    return page_json(page)
+    return PointsPageOut.model_validate(page_json(page))
 
 
 @bp.route("/customers/{customer_id}/points/adjustments", methods=["POST"])
+@operation(
+    "An operator's manual points adjustment",
+    "loyalty",
+    {200: "chalicelib.handlers.api_models:LedgerEntryOut"},
+    body="chalicelib.domain.loyalty.adjust:AdjustmentIn",
+    headers=("Idempotency-Key",),
+    errors=(404, 409),
+)
 @api
 def adjust_points(customer_id: str) -> Response:
     """`{"points": N, "reason": "..."}` with an `Idempotency-Key` header: the ledger entry."""
@@ -47,6 +64,7 @@ def adjust_points(customer_id: str) -> Response:
     from chalicelib.domain.loyalty.adjust import AdjustmentIn
     from chalicelib.domain.loyalty.ledger import entry_json
     from chalicelib.domain.models import now_utc
+    from chalicelib.handlers.api_models import LedgerEntryOut
 
     ws = workspace_id()
     logger.append_keys(customer_id=customer_id)
@@ -55,37 +73,55 @@ def adjust_points(customer_id: str) -> Response:
     body = model_body(AdjustmentIn, request.raw_body, "adjustment")
     actor = Actor("api", "key:" + bearer_key_hash(request.headers.get("authorization"))[:12])
     entry = container().points_adjustments.adjust(ws, customer_id, body, key, actor, now_utc())
-    return json_response(entry_json(entry), 200)
+    return json_response(LedgerEntryOut.model_validate(entry_json(entry)), 200)
 
 
 @bp.route("/customers/{customer_id}/tier", methods=["GET"])
+@operation(
+    "A customer's tier and progress to the next",
+    "loyalty",
+    {200: "chalicelib.handlers.api_models:TierViewOut"},
+    errors=(404, 409),
+)
 @api
-def get_tier(customer_id: str) -> dict[str, Any]:
+def get_tier(customer_id: str) -> Any:
     """The customer's tier, since, benefits and progress to the next (docs/loyalty.md#tiers)."""
     from chalicelib.domain.loyalty.tier_service import view_json
     from chalicelib.domain.models import now_utc
+    from chalicelib.handlers.api_models import TierViewOut
 
     ws = workspace_id()
     logger.append_keys(customer_id=customer_id)
-    return view_json(container().tiers.view(ws, customer_id, now_utc()))
+    return TierViewOut.model_validate(view_json(container().tiers.view(ws, customer_id, now_utc())))
 
 
 @bp.route("/customers/{customer_id}/tier", methods=["POST"])
+@operation(
+    "Move a customer's tier by hand, audited",
+    "loyalty",
+    {200: "chalicelib.handlers.api_models:TierViewOut"},
+    body="chalicelib.domain.loyalty.tier_service:TierMoveIn",
+    errors=(404, 409),
+)
 @api
-def move_tier(customer_id: str) -> dict[str, Any]:
+def move_tier(customer_id: str) -> Any:
     """`{"tier": "gold" | null, "reason": "...", "hold_days": N}`: a manual move, audited."""
     from chalicelib.domain.loyalty.tier_service import TierMoveIn, view_json
     from chalicelib.domain.models import now_utc
+    from chalicelib.handlers.api_models import TierViewOut
 
     ws = workspace_id()
     logger.append_keys(customer_id=customer_id)
     request = bp.current_request
     body = model_body(TierMoveIn, request.raw_body, "tier move")
     actor = "key:" + bearer_key_hash(request.headers.get("authorization"))[:12]
-    return view_json(container().tiers.move(ws, customer_id, body, actor, now_utc()))
+    return TierViewOut.model_validate(
+        view_json(container().tiers.move(ws, customer_id, body, actor, now_utc()))
+    )
 
 
 @bp.route("/tiers/preview", methods=["POST"])
+@operation("Who proposed tier rules would move, writing nothing", "loyalty", {200: FREEFORM}, body=FREEFORM)
 @api
 def preview_tiers() -> dict[str, Any]:
     """Tier rules as `patron workspace tiers` takes them: who would move (nothing written)."""
@@ -104,21 +140,35 @@ def preview_tiers() -> dict[str, Any]:
 
 
 @bp.route("/customers/{customer_id}/points/actions", methods=["POST"])
+@operation(
+    "An action's bonus points, once per id",
+    "loyalty",
+    {200: "chalicelib.handlers.api_models:LedgerEntryOut"},
+    body="chalicelib.domain.loyalty.bonuses:ActionIn",
+    errors=(404, 409),
+)
 @api
 def award_action(customer_id: str) -> Response:
     """`{"action": "review", "id": "<external id>"}`: the action's bonus entry, once per id."""
     from chalicelib.domain.loyalty.bonuses import ActionIn
     from chalicelib.domain.loyalty.ledger import entry_json
     from chalicelib.domain.models import now_utc
+    from chalicelib.handlers.api_models import LedgerEntryOut
 
     ws = workspace_id()
     logger.append_keys(customer_id=customer_id)
     body = model_body(ActionIn, bp.current_request.raw_body, "action")
     entry = container().points_actions.award(ws, customer_id, body, now_utc())
-    return json_response(entry_json(entry), 200)
+    return json_response(LedgerEntryOut.model_validate(entry_json(entry)), 200)
 
 
 @bp.route("/workspace/loyalty/dry-run", methods=["POST"])
+@operation(
+    "Proposed points rules against recent orders, writing nothing",
+    "loyalty",
+    {200: FREEFORM},
+    body="chalicelib.domain.loyalty.dry_run:DryRunIn",
+)
 @api
 def loyalty_dry_run() -> dict[str, Any]:
     """Proposed points rules against the workspace's recent orders, beside the current rules;
@@ -141,6 +191,14 @@ def loyalty_dry_run() -> dict[str, Any]:
 
 
 @bp.route("/customers/{customer_id}/points/redeem", methods=["POST"])
+@operation(
+    "Redeem points for a store code or store credit",
+    "loyalty",
+    {200: "chalicelib.handlers.api_models:LedgerEntryOut"},
+    body="chalicelib.domain.loyalty.redeem:RedeemIn",
+    headers=("Idempotency-Key",),
+    errors=(404, 409, 502),
+)
 @api
 def redeem_points(customer_id: str) -> Response:
     """`{"points": N, "source": "..."?}` with an `Idempotency-Key` header: the redemption's
@@ -148,6 +206,7 @@ def redeem_points(customer_id: str) -> Response:
     from chalicelib.domain.loyalty.ledger import entry_json
     from chalicelib.domain.loyalty.redeem import RedeemIn
     from chalicelib.domain.models import now_utc
+    from chalicelib.handlers.api_models import LedgerEntryOut
 
     ws = workspace_id()
     logger.append_keys(customer_id=customer_id)
@@ -155,7 +214,7 @@ def redeem_points(customer_id: str) -> Response:
     key = idempotency_key(request.headers.get("idempotency-key"))
     body = model_body(RedeemIn, request.raw_body, "redemption")
     entry = container().points_redemptions.redeem(ws, customer_id, body, key, now_utc())
-    return json_response(entry_json(entry), 200)
+    return json_response(LedgerEntryOut.model_validate(entry_json(entry)), 200)
 
 
 def idempotency_key(header: str | None) -> str:

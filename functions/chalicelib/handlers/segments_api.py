@@ -7,58 +7,77 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from chalicelib.container import container
-from chalicelib.domain.errors import BadRequest
 from chalicelib.handlers.admin import workspace_id
-from chalicelib.handlers.http import api, json_response, query_limit
+from chalicelib.handlers.http import api, json_response, model_body, query_limit
+from chalicelib.handlers.openapi import operation
 
 # Domain modules are imported in the handler that uses them: cold start (handlers/__init__.py).
 bp = Blueprint(__name__)
 
 
-def _body() -> dict[str, Any]:
-    body = bp.current_request.json_body
-    if not isinstance(body, dict):
-        raise BadRequest("expected a JSON object with name and definition")
-    for key in ("name", "definition"):
-        if not isinstance(body.get(key), str):
-            raise BadRequest(f"{key} is required and must be a string", [{"field": key, "error": "missing"}])
-    return body
-
-
 @bp.route("/segments", methods=["POST"])
+@operation(
+    "Create a segment",
+    "segments",
+    {201: "chalicelib.domain.segment_service:SegmentView"},
+    body="chalicelib.handlers.api_models:SegmentIn",
+    errors=(400,),
+)
 @api
 def create_segment() -> Response:
+    from chalicelib.handlers.api_models import SegmentIn
+
     ws = workspace_id()
-    body = _body()
-    return json_response(container().segments.create(ws, body["name"], body["definition"]), 201)
+    body = model_body(SegmentIn, bp.current_request.raw_body, "segment")
+    return json_response(container().segments.create(ws, body.name, body.definition), 201)
 
 
 @bp.route("/segments", methods=["GET"])
+@operation("The workspace's segments", "segments", {200: "chalicelib.handlers.api_models:SegmentList"})
 @api
-def list_segments() -> dict[str, Any]:
-    return {"segments": [s.model_dump() for s in container().segments.list(workspace_id())]}
+def list_segments() -> Any:
+    from chalicelib.handlers.api_models import SegmentList
+
+    return SegmentList(segments=container().segments.list(workspace_id()))
 
 
 @bp.route("/segments/{segment_id}", methods=["GET"])
+@operation(
+    "A segment with its size and a sample",
+    "segments",
+    {200: "chalicelib.handlers.api_models:SegmentDetail"},
+    errors=(404,),
+)
 @api
 def get_segment(segment_id: str) -> Any:
     from chalicelib.domain.membership import segment_detail
+    from chalicelib.handlers.api_models import SegmentDetail
 
-    return segment_detail(container().membership, workspace_id(), segment_id)
+    return SegmentDetail.model_validate(segment_detail(container().membership, workspace_id(), segment_id))
 
 
 @bp.route("/segments/{segment_id}/members", methods=["GET"])
+@operation(
+    "A page of a segment's members",
+    "segments",
+    {200: "chalicelib.handlers.api_models:SegmentMembersPage"},
+    query="chalicelib.handlers.api_models:PageQuery",
+    errors=(400, 404),
+)
 @api
 def get_segment_members(segment_id: str) -> Any:
     from chalicelib.domain.membership import segment_members
+    from chalicelib.handlers.api_models import SegmentMembersPage
 
     ws = workspace_id()  # authentication before validation
     params: dict[str, str] = dict(bp.current_request.query_params or {})
     limit = query_limit(params, 100, 1000)
-    return segment_members(container().membership, ws, segment_id, limit, params.get("cursor"))
+    found = segment_members(container().membership, ws, segment_id, limit, params.get("cursor"))
+    return SegmentMembersPage.model_validate(found)
 
 
 @bp.route("/segments/{segment_id}", methods=["DELETE"])
+@operation("Delete a segment", "segments", {204: None}, errors=(404,))
 @api
 def delete_segment(segment_id: str) -> Response:
     container().segments.delete(workspace_id(), segment_id)
@@ -66,6 +85,12 @@ def delete_segment(segment_id: str) -> Response:
 
 
 @bp.route("/customers/{customer_id}/segments", methods=["GET"])
+@operation(
+    "A customer's segments, evaluated now, with model scores",
+    "segments",
+    {200: "chalicelib.domain.segment_service:CustomerSegments"},
+    errors=(404,),
+)
 @api
 def customer_segments(customer_id: str) -> Any:
     return container().segments.for_customer(workspace_id(), customer_id)

@@ -11,6 +11,7 @@ from chalicelib.container import container
 from chalicelib.domain.errors import BadRequest
 from chalicelib.handlers.admin import workspace_id
 from chalicelib.handlers.http import api, json_object, json_response, required_text
+from chalicelib.handlers.openapi import operation
 
 # Domain modules are imported in the handler that uses them: cold start (handlers/__init__.py).
 bp = Blueprint(__name__)
@@ -21,6 +22,16 @@ def _json() -> dict[str, Any]:
 
 
 @bp.route("/templates/{template_id}", methods=["PUT"])
+@operation(
+    "Save a template (a new version each time)",
+    "messaging",
+    {
+        200: "chalicelib.domain.messaging.templates:TemplateView",
+        201: "chalicelib.domain.messaging.templates:TemplateView",
+    },
+    body="chalicelib.domain.messaging.templates:TemplateIn",
+    errors=(400,),
+)
 @api
 def save_template(template_id: str) -> Response:
     from chalicelib.domain.messaging.templates import TemplateIn
@@ -36,18 +47,34 @@ def save_template(template_id: str) -> Response:
 
 
 @bp.route("/templates", methods=["GET"])
+@operation("The workspace's templates", "messaging", {200: "chalicelib.handlers.api_models:TemplateList"})
 @api
-def list_templates() -> dict[str, Any]:
-    return {"templates": [t.model_dump() for t in container().template_service.list(workspace_id())]}
+def list_templates() -> Any:
+    from chalicelib.handlers.api_models import TemplateList
+
+    return TemplateList(templates=container().template_service.list(workspace_id()))
 
 
 @bp.route("/templates/{template_id}", methods=["GET"])
+@operation(
+    "A template's latest version",
+    "messaging",
+    {200: "chalicelib.domain.messaging.templates:TemplateView"},
+    errors=(404,),
+)
 @api
 def get_template(template_id: str) -> Any:
     return container().template_service.get(workspace_id(), template_id)
 
 
 @bp.route("/templates/{template_id}/preview", methods=["POST"])
+@operation(
+    "A template rendered for a customer",
+    "messaging",
+    {200: "chalicelib.domain.messaging.templates:Preview"},
+    body="chalicelib.handlers.api_models:PreviewIn",
+    errors=(400, 404),
+)
 @api
 def preview_template(template_id: str) -> Any:
     ws = workspace_id()  # authentication before validation

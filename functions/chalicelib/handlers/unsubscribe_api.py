@@ -9,6 +9,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.container import container
 from chalicelib.handlers.http import api, count
+from chalicelib.handlers.openapi import HTML, operation
 
 bp = Blueprint(__name__)
 
@@ -24,15 +25,25 @@ PAGE = """<!doctype html><html lang="en"><meta charset="utf-8"><title>Unsubscrib
     methods=["POST"],
     content_types=["application/x-www-form-urlencoded", "application/json", "text/plain"],
 )
+@operation(
+    "One-click unsubscribe (RFC 8058)",
+    "public",
+    {200: "chalicelib.handlers.api_models:Unsubscribed"},
+    errors=(400, 404),
+    public=True,
+)
 @api
-def unsubscribe(token: str) -> dict[str, Any]:
+def unsubscribe(token: str) -> Any:
     """One click from the mail client (List-Unsubscribe-Post) or the page's button."""
+    from chalicelib.handlers.api_models import Unsubscribed
+
     result = container().unsubscribe.unsubscribe(token)
     count("Unsubscribes")
-    return result
+    return Unsubscribed.model_validate(result)
 
 
 @bp.route("/unsubscribe/{token}", methods=["GET"])
+@operation("The unsubscribe page", "public", {200: None}, errors=(400, 404), public=True, media=HTML)
 @api
 def unsubscribe_page(token: str) -> Response:
     """A page whose button posts: following the link alone unsubscribes nobody."""

@@ -18,6 +18,7 @@ from chalice import Blueprint, Response
 from chalicelib.container import container
 from chalicelib.domain.errors import InvalidPayload, PatronError
 from chalicelib.handlers.http import api, count, error_response, json_response, logger
+from chalicelib.handlers.openapi import FREEFORM, operation
 
 # Domain modules are imported in the handler that uses them: cold start (handlers/__init__.py).
 bp = Blueprint(__name__)
@@ -68,19 +69,34 @@ def _receive(platform_name: str) -> Response:
     return deliver(platform_name, headers, body)
 
 
+def _delivery(platform: str) -> Any:
+    return operation(
+        f"A signed {platform} webhook delivery",
+        "webhooks",
+        {200: "chalicelib.domain.ingest:IngestResult"},
+        body=FREEFORM,
+        errors=(400, 401, 413, 415),
+        public=True,
+        description="Signed with the source's secret (base64 HMAC-SHA256 of the raw body), no API key.",
+    )
+
+
 @bp.route("/webhooks/shopify", methods=["POST"], content_types=CONTENT_TYPES)
+@_delivery("shopify")
 @api
 def shopify() -> Response:
     return _receive("shopify")
 
 
 @bp.route("/webhooks/woocommerce", methods=["POST"], content_types=CONTENT_TYPES)
+@_delivery("woocommerce")
 @api
 def woocommerce() -> Response:
     return _receive("woocommerce")
 
 
 @bp.route("/webhooks/generic", methods=["POST"], content_types=CONTENT_TYPES)
+@_delivery("generic")
 @api
 def generic() -> Response:
     return _receive("generic")
