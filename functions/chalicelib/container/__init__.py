@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.loyalty.flow_events import LoyaltyTriggers
     from chalicelib.domain.membership import MembershipService
     from chalicelib.domain.messaging.attribution import AttributionService
+    from chalicelib.domain.messaging.campaign_list import CampaignList
     from chalicelib.domain.messaging.campaigns import CampaignService
     from chalicelib.domain.messaging.coupons import CouponQueries, CouponRedemptions
     from chalicelib.domain.messaging.engagement import EngagementService
@@ -468,6 +469,13 @@ class Container(LoyaltyServices):
             clock=now_utc,
             catalogue=self.catalogue,
         )
+
+    @cached_property
+    def campaign_list(self) -> CampaignList:
+        """The campaigns page by page, with their statistics (`GET /campaigns`)."""
+        from chalicelib.domain.messaging.campaign_list import CampaignList
+
+        return CampaignList(self.campaign_store, self.stats)
 
     def _send_rate(self) -> float:
         """Recipients per second campaigns are paced to: the setting, else SES's MaxSendRate
