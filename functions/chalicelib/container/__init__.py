@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.backfill import BackfillService
     from chalicelib.domain.batch_import import BatchImport
     from chalicelib.domain.catalogue_import import CatalogueImport
+    from chalicelib.domain.customer_list import CustomerList
     from chalicelib.domain.customers import CustomerService
     from chalicelib.domain.ingest import IngestService
     from chalicelib.domain.limits import RequestLimits
@@ -468,6 +469,18 @@ class Container(LoyaltyServices):
             rate=self._send_rate,
             clock=now_utc,
             catalogue=self.catalogue,
+        )
+
+    @cached_property
+    def customer_list(self) -> CustomerList:
+        """The customer list: all, a prefix search, a segment's or a tier's (`GET /customers`)."""
+        from chalicelib.domain.customer_list import CustomerList
+
+        return CustomerList(
+            members=self.membership_store,
+            profiles=self.profile_store,
+            index=self.customer_index,
+            segments=self.segments,
         )
 
     @cached_property
