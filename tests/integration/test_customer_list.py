@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from click.testing import CliRunner
 
+import patron.cli
 from chalicelib.adapters.tier_store import states_pk
 from chalicelib.domain.customer_profile import CustomerProfile
 
@@ -110,3 +112,17 @@ def test_the_list_refuses_what_it_cannot_answer(people):
     assert stage.http.http.get("/customers?q=ja").status_code == 401
     exact = stage.get(ws, "/customers?email=nobody@example.com")
     assert exact.status_code == 200 and json.loads(exact.body) == {"customers": []}
+
+
+def test_the_cli_lists_what_the_api_lists(people, monkeypatch):
+    stage, ws = people
+    # Given five customers, and the CLI on the same stage
+    monkeypatch.setattr(patron.cli, "_container", lambda args: stage.container)
+    # When `patron customers list --q ja` runs
+    args = ["customers", "list", "-w", ws.workspace_id, "--q", "ja", "--json"]
+    done = CliRunner().invoke(patron.cli.cli, args, prog_name="patron")
+    # Then it prints the API's page
+    assert done.exit_code == 0, done.output
+    printed = json.loads(done.output)
+    assert printed == json.loads(stage.get(ws, "/customers?q=ja").body)
+    assert [c["customer_id"] for c in printed["customers"]] == ["c_00000003", "c_00000001", "c_00000004"]

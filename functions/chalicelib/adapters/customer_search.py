@@ -1,7 +1,8 @@
 """The customer list's indexes (docs/data-model.md#the-customer-list): three sparse,
-KEYS_ONLY GSIs on the profile item, all partitioned on `qk` = the workspace id: `q_name`
-sorted on `qn` (the normalised name), `q_email` on `qe` (the email, lower case) and
-`q_phone` on `ph` (the profile's own E.164 phone: no copy); and the tier states of one tier."""
+KEYS_ONLY GSIs on the profile item, all partitioned on the profile's own `ws` (the
+workspace id: no copy), sorted on `qn` (`q_name`: the normalised name), `qe` (`q_email`: the
+email, lower case) and `qp` (`q_phone`: the E.164 phone); only profiles carry those three.
+And the tier states of one tier."""
 
 from __future__ import annotations
 
@@ -14,19 +15,18 @@ from chalicelib.adapters.tier_store import STATE_PREFIX, states_pk
 from chalicelib.domain.customer_list import SearchKind, bad_cursor, search_keys
 from chalicelib.domain.customer_profile import CustomerProfile
 
-PARTITION = "qk"
-SORTS: dict[SearchKind, str] = {"name": "qn", "email": "qe", "phone": "ph"}
+PARTITION = "ws"  # on every profile item already
+SORTS: dict[SearchKind, str] = {"name": "qn", "email": "qe", "phone": "qp"}
 INDEXES: dict[SearchKind, str] = {"name": "q_name", "email": "q_email", "phone": "q_phone"}
-NAMES = frozenset({PARTITION, "qn", "qe"})  # `ph` is the profile's phone, mapped with it
+NAMES = frozenset(SORTS.values())
 
 
 def search_attributes(profile: CustomerProfile) -> dict[str, str]:
-    """The profile item's index attributes (a profile without a name, email or phone has
-    no entry in that index; one with none of them, no `qk`)."""
-    keys = search_keys(profile)
-    found: dict[str, str] = {SORTS[kind]: value for kind, value in keys.items() if kind != "phone"}
-    if keys:
-        found[PARTITION] = profile.workspace_id
+    """The profile item's index attributes: a profile without a name, email or phone has
+    no entry in that index."""
+    found = {SORTS[kind]: value for kind, value in search_keys(profile).items()}
+    if "qp" in found:
+        found["qp"] = phone_prefix(found["qp"])
     return found
 
 
