@@ -227,3 +227,24 @@ def test_held_batches_come_due_in_time_order_until_released(store: CampaignStore
     store.release(due[0][0])
     assert [b.batch_id for _, b in store.due(NOW, 10)] == ["b_now"]
     assert [b.batch_id for _, b in store.due(NOW + timedelta(hours=3), 10)] == ["b_now", "b_late"]
+
+
+def test_campaigns_page_by_id_with_a_cursor_only_when_more_follow(store: CampaignStore):
+    # Given five campaigns in one workspace, created out of id order, and one in another
+    for campaign_id in ("cmp3", "cmp1", "cmp5", "cmp2", "cmp4"):
+        store.create(a_campaign(campaign_id))
+    store.create(a_campaign("cmp0", workspace_id="ws_2"))
+    # When the workspace's campaigns are read two at a time
+    pages: list[list[str]] = []
+    cursor = None
+    while True:
+        found, cursor = store.page("ws_1", 2, cursor)
+        pages.append([c.id for c in found])
+        if cursor is None:
+            break
+    # Then every campaign comes once, in id order, and the last page gives no cursor
+    assert pages == [["cmp1", "cmp2"], ["cmp3", "cmp4"], ["cmp5"]]
+    # And a page that holds exactly the rest gives no cursor either
+    assert store.page("ws_1", 5, None)[1] is None
+    assert [c.id for c in store.page("ws_1", 4, "cmp1")[0]] == ["cmp2", "cmp3", "cmp4", "cmp5"]
+    assert store.page("ws_3", 10, None) == ([], None)

@@ -35,6 +35,10 @@ class FakeCampaignStore:
     def all(self, workspace_id: str) -> list[Campaign]:
         return [dataclasses.replace(self.items[k]) for k in sorted(self.items) if k[0] == workspace_id]
 
+    def page(self, workspace_id: str, limit: int, cursor: str | None) -> tuple[list[Campaign], str | None]:
+        after = [c for c in self.all(workspace_id) if cursor is None or c.id > cursor]
+        return after[:limit], (after[limit - 1].id if len(after) > limit else None)
+
     def transition(self, workspace_id: str, campaign_id: str, allowed: tuple[str, ...], status: str) -> bool:
         campaign = self.items.get((workspace_id, campaign_id))
         if campaign is None or campaign.status not in allowed:

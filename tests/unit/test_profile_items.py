@@ -108,6 +108,9 @@ def test_a_profile_with_moved_entries_consent_withdrawn_and_unknown_attributes_r
         "srcx": {"src_9"},
         "phone_k": "ws_1#+33612345678",
         "legacy": "kept as it was",
+        # the customer list's index entries (adapters/customer_search.py), derived on each write
+        "qe": "a@example.com",
+        "qp": "+33612345678",
     }
     # When it is read and written back
     profile = profile_of(item)

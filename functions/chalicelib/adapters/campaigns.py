@@ -318,6 +318,13 @@ class DynamoCampaigns:
             if cursor is None:
                 return found
 
+    def page(self, workspace_id: str, limit: int, cursor: str | None) -> tuple[list[Campaign], str | None]:
+        """`limit` campaigns after `cursor` in id order (`GET /campaigns`): one Query of
+        `limit + 1` items, so a cursor is given only when another campaign follows."""
+        page, _ = self.t.query(self._pk(workspace_id), limit=limit + 1, start=cursor, newest_first=False)
+        found = [campaign_from_item(item) for item in page[:limit]]
+        return found, (found[-1].id if len(page) > limit else None)
+
     def active(self) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
         cursor = None

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.backfill import BackfillService
     from chalicelib.domain.batch_import import BatchImport
     from chalicelib.domain.catalogue_import import CatalogueImport
+    from chalicelib.domain.customer_list import CustomerList
     from chalicelib.domain.customers import CustomerService
     from chalicelib.domain.ingest import IngestService
     from chalicelib.domain.limits import RequestLimits
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.loyalty.flow_events import LoyaltyTriggers
     from chalicelib.domain.membership import MembershipService
     from chalicelib.domain.messaging.attribution import AttributionService
+    from chalicelib.domain.messaging.campaign_list import CampaignList
     from chalicelib.domain.messaging.campaigns import CampaignService
     from chalicelib.domain.messaging.coupons import CouponQueries, CouponRedemptions
     from chalicelib.domain.messaging.engagement import EngagementService
@@ -469,6 +471,25 @@ class Container(LoyaltyServices, WorkspaceApi):
             clock=now_utc,
             catalogue=self.catalogue,
         )
+
+    @cached_property
+    def customer_list(self) -> CustomerList:
+        """The customer list: all, a prefix search, a segment's or a tier's (`GET /customers`)."""
+        from chalicelib.domain.customer_list import CustomerList
+
+        return CustomerList(
+            members=self.membership_store,
+            profiles=self.profile_store,
+            index=self.customer_index,
+            segments=self.segments,
+        )
+
+    @cached_property
+    def campaign_list(self) -> CampaignList:
+        """The campaigns page by page, with their statistics (`GET /campaigns`)."""
+        from chalicelib.domain.messaging.campaign_list import CampaignList
+
+        return CampaignList(self.campaign_store, self.stats)
 
     def _send_rate(self) -> float:
         """Recipients per second campaigns are paced to: the setting, else SES's MaxSendRate

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.consent import DynamoProfileConsent
     from chalicelib.adapters.coupon_ledger import DynamoCouponLedger
     from chalicelib.adapters.crm_table import CrmTable
+    from chalicelib.adapters.customer_search import DynamoCustomerIndex
     from chalicelib.adapters.engagement import (
         DynamoAttributions,
         DynamoEngagement,
@@ -273,6 +274,13 @@ class Adapters:
         from chalicelib.adapters.points_ledger import DynamoPointsLedger
 
         return DynamoPointsLedger(table=self.crm)
+
+    @cached_property
+    def customer_index(self) -> DynamoCustomerIndex:
+        """The customer list's search indexes and tier lists (`GET /customers`)."""
+        from chalicelib.adapters.customer_search import DynamoCustomerIndex
+
+        return DynamoCustomerIndex(table=self.crm)
 
     @cached_property
     def tier_store(self) -> DynamoTierStore:

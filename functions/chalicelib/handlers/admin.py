@@ -48,19 +48,34 @@ def _param(name: str, max_length: int) -> str:
 
 @bp.route("/customers", methods=["GET"])
 @operation(
-    "The customers with an email address",
+    "The customer list and search (or the customers with an exact email)",
     "customers",
-    {200: "chalicelib.handlers.api_models:CustomersFound"},
-    query="chalicelib.handlers.api_models:EmailQuery",
-    errors=(400,),
+    {200: "chalicelib.domain.customer_list:CustomerPage"},
+    query="chalicelib.handlers.api_models:CustomerListQuery",
+    errors=(400, 404),
 )
 @api
 def find_customers() -> Any:
-    from chalicelib.handlers.api_models import CustomersFound
-
+    """`?email=` the profiles with that exact email; otherwise the customer list: `?q=` (name,
+    email or phone prefix), `?segment=` or `?tier=`, `?limit=` (1-100, 50) and `?cursor=`."""
     ws = workspace_id()
-    found = container().customers.find_by_email(ws, _param("email", MAX_EMAIL))
-    return CustomersFound(customers=found)
+    params: dict[str, str] = dict(bp.current_request.query_params or {})
+    if "email" in params:
+        from chalicelib.domain.customer_list import CustomerPage
+
+        found = container().customers.find_by_email(ws, _param("email", MAX_EMAIL))
+        return CustomerPage(customers=found, next_cursor=None)
+    from pydantic import ValidationError
+
+    from chalicelib.domain.customer_list import CustomerQuery
+    from chalicelib.parsers import field_errors
+
+    try:
+        query = CustomerQuery.model_validate({k: v for k, v in params.items() if v})
+    except ValidationError as exc:
+        raise BadRequest("invalid customer query", field_errors(exc)) from exc
+    limit, cursor = query_limit(params, 50, 100), query_cursor(params, "", 2000)
+    return container().customer_list.page(ws, query, limit, cursor)
 
 
 @bp.route("/customers/{customer_id}", methods=["GET"])

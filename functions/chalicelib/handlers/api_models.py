@@ -9,14 +9,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from chalicelib.domain.customers import ProfileView
 from chalicelib.domain.enrolment import MembershipView
 from chalicelib.domain.messaging.templates import TemplateView
 from chalicelib.domain.segment_service import SegmentView
-
-
-class EmailQuery(BaseModel):
-    email: str = Field(max_length=320, description="An email address, trimmed and lower-cased first")
 
 
 class PageQuery(BaseModel):
@@ -58,8 +53,14 @@ class FlowDryRunIn(BaseModel):
     at: str | None = Field(None, description="ISO time with its offset (default: now)")
 
 
-class CustomersFound(BaseModel):
-    customers: list[ProfileView]
+class CustomerListQuery(PageQuery):
+    """`GET /customers`: `email` (exact; then the others are ignored) or one of `q`, `segment`,
+    `tier` (docs/data-model.md#the-customer-list)."""
+
+    email: str | None = Field(None, max_length=320, description="An exact email address")
+    q: str | None = Field(None, max_length=100, description="A name, email or phone prefix")
+    segment: str | None = Field(None, max_length=200, description="A segment id: its members")
+    tier: str | None = Field(None, max_length=100, description="A tier name: its members")
 
 
 class PrivacyAccepted(BaseModel):

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from chalicelib.container import container
 from chalicelib.domain.errors import BadRequest
 from chalicelib.handlers.admin import workspace_id
-from chalicelib.handlers.http import api, json_response
+from chalicelib.handlers.http import api, json_response, query_cursor, query_limit
 from chalicelib.handlers.openapi import operation
 
 # Domain modules are imported in the handler that uses them: cold start (handlers/__init__.py).
@@ -41,6 +41,24 @@ def create_campaign() -> Response:
     except ValidationError as exc:
         raise BadRequest("invalid campaign", field_errors(exc)) from exc
     return json_response(CampaignProgress.model_validate(container().campaigns.create(ws, campaign)), 201)
+
+
+@bp.route("/campaigns", methods=["GET"])
+@operation(
+    "The campaigns with their state and statistics",
+    "campaigns",
+    {200: "chalicelib.domain.messaging.campaign_list:CampaignPage"},
+    query="chalicelib.handlers.api_models:PageQuery",
+    errors=(400,),
+)
+@api
+def list_campaigns() -> Any:
+    """The campaigns with their state and statistics, by id: `?limit=` (1-100, default 50)
+    and `?cursor=` (the `next_cursor` of the page before)."""
+    ws = workspace_id()
+    params: dict[str, str] = dict(bp.current_request.query_params or {})
+    limit, cursor = query_limit(params, 50, 100), query_cursor(params, "cmp", 40)
+    return container().campaign_list.page(ws, limit, cursor)
 
 
 @bp.route("/campaigns/{campaign_id}", methods=["GET"])

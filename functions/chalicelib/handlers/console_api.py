@@ -13,6 +13,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.domain.errors import NotFound
 from chalicelib.handlers.http import api
+from chalicelib.handlers.openapi import HTML, operation
 
 bp = Blueprint(__name__)
 
@@ -75,12 +76,23 @@ def _serve(relative: str) -> Response:
 
 
 @bp.route("/console", methods=["GET"])
+@operation(
+    "The web console (signs in with an API key)", "console", {200: None, 304: None}, public=True, media=HTML
+)
 @api
 def console_page() -> Response:
     return _serve("index.html")
 
 
 @bp.route("/console/{asset}", methods=["GET"])
+@operation(
+    "A console file (script, style sheet)",
+    "console",
+    {200: None, 304: None},
+    errors=(404,),
+    public=True,
+    media="text/plain",
+)
 @api
 def console_asset(asset: str) -> Response:
     if asset == "index.html":  # the page is /console (its relative links resolve from there)
@@ -89,6 +101,14 @@ def console_asset(asset: str) -> Response:
 
 
 @bp.route("/console/pages/{asset}", methods=["GET"])
+@operation(
+    "A console page's script",
+    "console",
+    {200: None, 304: None},
+    errors=(404,),
+    public=True,
+    media="text/javascript",
+)
 @api
 def console_page_module(asset: str) -> Response:
     return _serve(f"pages/{asset}")

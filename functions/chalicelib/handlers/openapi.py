@@ -225,7 +225,14 @@ def document(routes: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """The OpenAPI 3.1 document of Chalice's `app.routes` (path -> method -> RouteEntry)."""
     from pydantic.json_schema import models_json_schema
 
-    entries = [(path, method, entry) for path, methods in routes.items() for method, entry in methods.items()]
+    from chalicelib.handlers.http import CATCH_ALL  # the unknown paths' 404: no operation of its own
+
+    entries = [
+        (path, method, entry)
+        for path, methods in routes.items()
+        if path not in CATCH_ALL
+        for method, entry in methods.items()
+    ]
     found = [(p, m, e.view_function, declared(e.view_function)) for p, m, e in entries]
     ops = [(p, m, view, op) for p, m, view, op in found if op is not None]
     if len(ops) < len(found):

@@ -76,6 +76,38 @@ def get_segment_members(segment_id: str) -> Any:
     return SegmentMembersPage.model_validate(found)
 
 
+@bp.route("/segments/{segment_id}/members.csv", methods=["GET"])
+@operation(
+    "A segment's members as CSV (the next page's cursor in X-Next-Cursor)",
+    "segments",
+    {200: None},
+    query="chalicelib.handlers.api_models:PageQuery",
+    errors=(400, 404),
+    media="text/csv",
+)
+@api
+def get_segment_members_csv(segment_id: str) -> Response:
+    """The members as CSV, `?limit=` rows (1-5000, default 1000) from `?cursor=`; the next
+    page's cursor in `X-Next-Cursor` (absent after the last), the header row on the first."""
+    from chalicelib.domain.segment_csv import members_csv
+
+    ws = workspace_id()
+    params: dict[str, str] = dict(bp.current_request.query_params or {})
+    limit = query_limit(params, 1000, 5000)
+    text, cursor = members_csv(container().membership, ws, segment_id, limit, params.get("cursor") or None)
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{_filename(segment_id)}.csv"',
+    }
+    if cursor is not None:
+        headers["X-Next-Cursor"] = cursor
+    return Response(body=text, status_code=200, headers=headers)
+
+
+def _filename(segment_id: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in segment_id)[:100] or "segment"
+
+
 @bp.route("/segments/{segment_id}", methods=["DELETE"])
 @operation("Delete a segment", "segments", {204: None}, errors=(404,))
 @api

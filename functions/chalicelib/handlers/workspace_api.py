@@ -8,6 +8,7 @@ from chalicelib.container import container
 from chalicelib.domain.errors import BadRequest
 from chalicelib.handlers.admin import workspace_id
 from chalicelib.handlers.http import api, bearer_key_hash, json_response, model_body
+from chalicelib.handlers.openapi import operation
 
 bp = Blueprint(__name__)
 
@@ -18,6 +19,13 @@ def _actor() -> str:
 
 
 @bp.route("/workspace/keys", methods=["POST"])
+@operation(
+    "Create an API key (its secret shown once)",
+    "workspace",
+    {201: "chalicelib.domain.workspace_api.api_keys:ApiKeySecret"},
+    body="chalicelib.domain.workspace_api.api_keys:ApiKeyIn",
+    errors=(400, 409),
+)
 @api
 def create_key() -> Response:
     """`{"name": "..."}`: 201 with the key and its secret, shown this once."""
@@ -30,6 +38,11 @@ def create_key() -> Response:
 
 
 @bp.route("/workspace/keys", methods=["GET"])
+@operation(
+    "The workspace's API keys (never a secret)",
+    "workspace",
+    {200: "chalicelib.domain.workspace_api.api_keys:ApiKeyList"},
+)
 @api
 def list_keys() -> Response:
     """Every key of the workspace, live and revoked: never a secret."""
@@ -37,6 +50,12 @@ def list_keys() -> Response:
 
 
 @bp.route("/workspace/keys/{key_id}/rotate", methods=["POST"])
+@operation(
+    "Give an API key a new secret (the old one refused at once)",
+    "workspace",
+    {200: "chalicelib.domain.workspace_api.api_keys:ApiKeySecret"},
+    errors=(404, 409),
+)
 @api
 def rotate_key(key_id: str) -> Response:
     """A new secret for the key (shown this once); the old one is refused from now on."""
@@ -45,6 +64,12 @@ def rotate_key(key_id: str) -> Response:
 
 
 @bp.route("/workspace/keys/{key_id}", methods=["DELETE"])
+@operation(
+    "Revoke an API key (409 `last_key` for the last live one)",
+    "workspace",
+    {200: "chalicelib.domain.workspace_api.api_keys:ApiKeyOut"},
+    errors=(404, 409),
+)
 @api
 def revoke_key(key_id: str) -> Response:
     """Revoke the key: refused from now on; 409 `last_key` for the workspace's last live key."""
@@ -57,6 +82,11 @@ def _etag(version: int) -> str:
 
 
 @bp.route("/workspace/settings", methods=["GET"])
+@operation(
+    "The workspace's settings, secrets masked; its version is the ETag",
+    "workspace",
+    {200: "chalicelib.domain.workspace_api.settings:SettingsOut"},
+)
 @api
 def get_settings() -> Response:
     """The workspace's settings (secrets masked) with their version, also as the ETag."""
@@ -67,6 +97,14 @@ def get_settings() -> Response:
 
 
 @bp.route("/workspace/settings", methods=["PATCH"])
+@operation(
+    "Change settings at a version (If-Match; 409 `stale_version`)",
+    "workspace",
+    {200: "chalicelib.domain.workspace_api.settings:SettingsOut"},
+    body="chalicelib.domain.workspace_api.settings:SettingsPatch",
+    errors=(400, 409),
+    headers=("If-Match",),
+)
 @api
 def patch_settings() -> Response:
     """The fields given change, if `If-Match` is still the version (409 `stale_version`)."""

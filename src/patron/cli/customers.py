@@ -125,4 +125,30 @@ def membership(
     print_json(listing, compact=as_json)
 
 
+@customers.command("list")
+@workspace_option()
+@click.option("--q", "q", metavar="TEXT", help="a name, email or phone prefix")
+@click.option("--segment", metavar="SEGMENT_ID", help="a segment's members (built-ins too)")
+@click.option("--tier", metavar="NAME", help="the customers in a tier")
+@page_options
+@json_option
+@stage_option
+def list_(
+    workspace: str,
+    q: str | None,
+    segment: str | None,
+    tier: str | None,
+    limit: int,
+    cursor: str | None,
+    as_json: bool,
+    stage: str | None,
+) -> None:
+    """A page of customers, one filter at a time (as GET /customers?q=|segment=|tier=)."""
+    from chalicelib.domain.customer_list import CustomerQuery
+
+    query = CustomerQuery(q=q or None, segment=segment or None, tier=tier or None)
+    page = workspace_container(workspace).customer_list.page(workspace, query, limit, cursor)
+    print_json(page.model_dump(mode="json"), compact=as_json)
+
+
 COMMANDS = [customers]

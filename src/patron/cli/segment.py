@@ -52,15 +52,35 @@ def show(workspace: str, segment_id: str, as_json: bool, stage: str | None) -> N
     "--limit", type=click.IntRange(min=1), default=100, show_default=True, help="customers per page"
 )
 @click.option("--cursor", metavar="C", help="the cursor the previous page returned")
+@click.option(
+    "--csv",
+    "as_csv",
+    is_flag=True,
+    help="every member from the cursor on, as CSV (the API's members.csv)",
+)
 @json_option
 @stage_option
 def members(
-    workspace: str, segment_id: str, limit: int, cursor: str | None, as_json: bool, stage: str | None
+    workspace: str,
+    segment_id: str,
+    limit: int,
+    cursor: str | None,
+    as_csv: bool,
+    as_json: bool,
+    stage: str | None,
 ) -> None:
     """A page of member customer ids (built-ins too: lifecycle:at_risk)."""
     from chalicelib.domain.membership import segment_members
 
     found = workspace_container(workspace)
+    if as_csv:
+        from chalicelib.domain.segment_csv import MOST, members_csv
+
+        while True:
+            text, cursor = members_csv(found.membership, workspace, segment_id, MOST, cursor)
+            click.echo(text, nl=False)
+            if cursor is None:
+                return
     print_json(segment_members(found.membership, workspace, segment_id, limit, cursor), compact=as_json)
 
 

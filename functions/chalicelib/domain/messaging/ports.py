@@ -226,6 +226,9 @@ class CampaignStore(Protocol):
     def create(self, campaign: Campaign) -> None: ...
     def get(self, workspace_id: str, campaign_id: str) -> Campaign | None: ...
     def all(self, workspace_id: str) -> list[Campaign]: ...
+    def page(
+        self, workspace_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[Campaign], str | None]: ...  # by id, after `cursor`; the next cursor only when more
     def transition(
         self, workspace_id: str, campaign_id: str, allowed: tuple[str, ...], status: str
     ) -> bool: ...  # conditional on the current status
