@@ -86,6 +86,7 @@ class _Answer(BaseModel):
 class LedgerEntryOut(_Answer):
     """One points ledger entry (domain/loyalty/ledger.py's entry_json)."""
 
+    customer_id: str = Field(description="Whose ledger holds it: the customer's, or an id merged into them")
     source: str
     external_id: str
     kind: str
