@@ -12,10 +12,12 @@ import json
 import os
 import signal
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -37,7 +39,7 @@ CHROMIUM_ARGS = [
 ]
 LAPTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
-PAGES = ["overview", "members", "cohorts", "churn", "loyalty"]
+PAGES = ["overview", "members", "cohorts", "churn", "loyalty", "customers", "segments", "campaigns"]
 
 
 @pytest.fixture(scope="module")
@@ -118,8 +120,8 @@ class Tab:
     def figure(self, name: str) -> tuple[list[str], list[list[str]]]:
         """The header and the cells of the table in the figure whose CSV is `name`."""
         figure = self.page.locator(f'figure[data-chart="{name}"]')
-        head = figure.locator("thead th").all_text_contents()
-        rows = [row.locator("td").all_text_contents() for row in figure.locator("tbody tr").all()]
+        head = figure.locator(".table-wrap thead th").all_text_contents()  # not a chart's legend
+        rows = [row.locator("td").all_text_contents() for row in figure.locator(".table-wrap tbody tr").all()]
         return head, rows
 
     def download(self, name: str) -> list[list[str]]:
@@ -296,11 +298,15 @@ CHARTS = {
     "cohorts": ["cohort-retention.csv"],
     "churn": ["churn-after-orders.csv"],
     "loyalty": ["loyalty-by-tier.csv"],
+    "customers": [],
+    "segments": ["segment-sizes.csv"],
+    "campaigns": ["campaigns.csv", "flows.csv"],
 }
 TABLES = {
     "members": ["members-vs-guests.csv"],
     "churn": ["churn-products.csv"],
     "loyalty": ["loyalty-liability.csv"],
+    "customers": ["customers.csv"],
 }
 
 
@@ -361,3 +367,145 @@ def test_loyalty_is_a_note_where_points_are_off_and_a_wrong_key_is_refused(brows
         assert page.evaluate("sessionStorage.length") == 0
     finally:
         tab.close()
+
+
+def api(demo: dict[str, Any], path: str) -> Any:
+    """The API's JSON answer to the console's key (200 or the test fails)."""
+    status, body = http.get(f"{demo['api_url']}{path}", demo["console"]["api_key"])
+    assert status == 200, (path, body)
+    return body
+
+
+def api_text(demo: dict[str, Any], path: str) -> tuple[str, str | None]:
+    """A text answer (CSV) and its X-Next-Cursor header."""
+    request = urllib.request.Request(
+        f"{demo['api_url']}{path}", headers={"Authorization": f"Bearer {demo['console']['api_key']}"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # the demo's stack: loopback
+        return response.read().decode(), response.headers.get("X-Next-Cursor")
+
+
+def test_a_search_finds_a_demo_customer_and_opens_their_360(tab, demo):
+    # Given a demo customer with orders, and what the API says of them
+    listed = api(demo, "/customers?limit=100")["customers"]
+    chosen = next(c for c in listed if c["orders_count"] >= 2 and c["email"] and c["last_name"])
+    cid = quote(chosen["customer_id"])
+    prefix = chosen["email"][:6]
+    found = api(demo, f"/customers?q={quote(prefix)}&limit=25")
+    detail = api(demo, f"/customers/{cid}")
+    points = api(demo, f"/customers/{cid}/points?limit=50")
+    tier = api(demo, f"/customers/{cid}/tier")
+    segments = api(demo, f"/customers/{cid}/segments")
+    runs = api(demo, f"/customers/{cid}/flows")
+    # When a person searches the customers for the start of their email
+    tab.sign_in(demo["console"]["api_key"])
+    tab.page.wait_for_selector('section.page[aria-busy="false"]')
+    page = tab.show("customers")
+    page.fill("form.search input[name=q]", prefix)
+    page.click("form.search button[type=submit]")
+    page.wait_for_selector('section.page[data-page="/customers"][aria-busy="false"] table')
+    # Then the results are the API's answer for that search, the customer among them
+    _, rows = tab.figure("customers.csv")
+    assert [r[0] for r in rows] == [c["customer_id"] for c in found["customers"]]
+    assert chosen["customer_id"] in [r[0] for r in rows]
+    # When their row is opened
+    page.click(f'a[data-customer="{chosen["customer_id"]}"]')
+    page.wait_for_selector('section.page[aria-busy="false"] [data-kpi="orders_count"]')
+    # Then the 360 shows their figures as the API gives them
+    for key in ("orders_count", "total_spent", "net_spent", "average_order_value"):
+        assert same(tab.kpi(key), detail[key]), key
+    assert same(tab.kpi("points_available"), points["available"])
+    assert same(tab.kpi("points_pending"), points["pending"])
+    assert tab.kpi("tier") == (tier["tier"] or "none")
+    assert tab.kpi("lifecycle") == segments["lifecycle"]
+    profile = dict(tab.figure("profile.csv")[1])
+    assert profile["email"] == detail["email"] and profile["customer"] == detail["customer_id"]
+    assert profile["email consent"].startswith(detail["email_consent"]["state"])
+    # And their timeline of orders and points, their segments, flow runs and ledger
+    keys = ("at", "type", "order_number", "amount", "currency", "points", "tier_to")
+    timeline = [[e.get(k) for k in keys] for e in detail["timeline"]]
+    assert timeline and rows_equal(tab.figure("timeline.csv")[1], timeline)
+    member_of = [[s["segment_id"], s["name"]] for s in segments["segments"] if s["member"]]
+    assert rows_equal(tab.figure("segments.csv")[1], member_of)
+    flow_keys = ("flow_id", "status", "step", "started", "reason")
+    assert rows_equal(tab.figure("flow-runs.csv")[1], [[r.get(k) for k in flow_keys] for r in runs["runs"]])
+    ledger_keys = ("at", "kind", "points", "order_id", "reason")
+    ledger = [[e.get(k) for k in ledger_keys] for e in points["entries"]]
+    assert rows_equal(tab.figure("points.csv")[1], ledger)
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / "laptop-customer-360.png"), full_page=True)
+    assert tab.errors == []
+
+
+def test_segments_show_their_sizes_and_a_segments_csv_download_equals_the_apis(tab, demo):
+    # Given the workspace's segments and the built-in ones, with their sizes from the API
+    stored = api(demo, "/segments")["segments"]
+    builtin = [f"lifecycle:{s}" for s in ("prospect", "new", "active", "at_risk", "lapsed", "churned")]
+    sizes = {s["segment_id"]: api(demo, f"/segments/{quote(s['segment_id'])}")["size"] for s in stored}
+    sizes |= {s: api(demo, f"/segments/{quote(s, safe=':')}")["size"] for s in builtin}
+    # When the segments page is opened
+    tab.sign_in(demo["console"]["api_key"])
+    tab.page.wait_for_selector('section.page[aria-busy="false"]')
+    page = tab.show("segments")
+    # Then every segment is listed with the API's size, and the chart is drawn
+    shown = {row[0]: row[2] for row in tab.figure("segment-sizes.csv")[1]}
+    assert all(same(shown[s], size) for s, size in sizes.items()), (shown, sizes)
+    assert tab.blue_pixels("segment-sizes.csv") > 100
+    # When the largest built-in stage is opened
+    chosen = max(builtin, key=lambda s: sizes[s])
+    assert sizes[chosen] > 0
+    page.click(f'a[data-segment="{chosen}"]')
+    page.wait_for_selector('section.page[data-page="/segments"][aria-busy="false"] [data-kpi="size"]')
+    # Then its size and its first page of members are the API's
+    assert same(tab.kpi("size"), sizes[chosen])
+    members = api(demo, f"/segments/{quote(chosen, safe=':')}/members?limit=50")["customers"]
+    assert [r[0] for r in tab.figure("segment-members")[1]] == members
+    # And the CSV it downloads is the API's file, every page joined
+    text, cursor, pages = "", None, 0
+    while pages == 0 or cursor:
+        query = f"?limit=5000&cursor={quote(cursor)}" if cursor else "?limit=5000"
+        part, cursor = api_text(demo, f"/segments/{quote(chosen, safe=':')}/members.csv{query}")
+        text, pages = text + part, pages + 1
+    with page.expect_download() as info:
+        page.click("[data-download]")
+    assert info.value.suggested_filename == chosen.replace(":", "_") + ".csv"
+    assert Path(info.value.path()).read_bytes().decode("utf-8") == text
+    assert len(list(csv.reader(text.splitlines()))) == sizes[chosen] + 1
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / "laptop-segment-members.png"), full_page=True)
+    assert tab.errors == []
+
+
+RESULTS = ("sent", "delivered", "opened", "clicked", "unsubscribed", "orders", "revenue")
+
+
+def test_campaigns_and_flows_show_the_apis_results(tab, demo):
+    # Given the campaigns, the flows and the messaging statistics the API gives
+    campaigns = api(demo, "/campaigns?limit=100")["campaigns"]
+    flows = api(demo, "/flows")["flows"]
+    scopes = {s["scope"]: s for s in api(demo, "/messaging/stats")["scopes"]}
+    # When the campaigns page is opened
+    tab.sign_in(demo["console"]["api_key"])
+    tab.page.wait_for_selector('section.page[aria-busy="false"]')
+    tab.show("campaigns")
+    # Then each campaign's results are the API's, the demo's campaign among them with sends
+    want = [
+        [c["campaign_id"], c["name"], c["status"], c["channel"], c["segment_id"]]
+        + [c["stats"][k] for k in RESULTS]
+        + [c["winner"]]
+        for c in campaigns
+    ]
+    assert want and rows_equal(tab.figure("campaigns.csv")[1], want)
+    assert sum(c["stats"]["sent"] for c in campaigns) > 0
+    # And each flow's results are its scope's statistics (zero before its first send)
+    zero = dict.fromkeys(RESULTS, 0)
+    want = [
+        [f["flow_id"], f["name"], f["version"], "yes" if f["enabled"] else "no"]
+        + [scopes.get(f"flow#{f['flow_id']}", zero)[k] for k in RESULTS]
+        for f in flows
+    ]
+    assert want and rows_equal(tab.figure("flows.csv")[1], want)
+    # And the A/B variants are the scopes with a variant
+    variants = [s for s in scopes.values() if s["variant"]]
+    assert len(tab.figure("ab-variants.csv")[1]) == len(variants)
+    assert tab.errors == []

@@ -7,8 +7,11 @@ import members from "./pages/members.js";
 import cohorts from "./pages/cohorts.js";
 import churn from "./pages/churn.js";
 import loyalty from "./pages/loyalty.js";
+import customers from "./pages/customers.js";
+import segments from "./pages/segments.js";
+import campaigns from "./pages/campaigns.js";
 
-export const PAGES = [overview, members, cohorts, churn, loyalty];
+export const PAGES = [overview, members, cohorts, churn, loyalty, customers, segments, campaigns];
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
@@ -21,7 +24,10 @@ function route() {
 }
 
 function drawNav(current, params) {
-  const query = params.toString();
+  // the report's period goes from page to page; a page's own parameters (?id=, ?q=) do not
+  const kept = new URLSearchParams();
+  for (const key of ["from", "to"]) if (params.get(key)) kept.set(key, params.get(key));
+  const query = kept.toString();
   nav.replaceChildren(
     ...PAGES.map((page) =>
       el("a", { href: `#${page.path}${query ? `?${query}` : ""}`, "aria-current": page === current ? "page" : null }, page.title),

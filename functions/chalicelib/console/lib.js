@@ -27,11 +27,14 @@ export class ApiError extends Error {
   }
 }
 
+// The signed-in key as the API's Authorization header (for reads that are not JSON).
+export function tokenHeader() {
+  return { Authorization: `Bearer ${sessionStorage.getItem(KEY) || ""}` };
+}
+
 // GET an API path with the signed-in key: the parsed JSON, or an ApiError.
 export async function api(path) {
-  const response = await fetch(apiRoot + path, {
-    headers: { Authorization: `Bearer ${sessionStorage.getItem(KEY) || ""}` },
-  });
+  const response = await fetch(apiRoot + path, { headers: tokenHeader() });
   const text = await response.text();
   let body;
   try {
