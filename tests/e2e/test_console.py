@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
 
@@ -397,13 +397,21 @@ def test_a_search_finds_a_demo_customer_and_opens_their_360(tab, demo):
     tier = api(demo, f"/customers/{cid}/tier")
     segments = api(demo, f"/customers/{cid}/segments")
     runs = api(demo, f"/customers/{cid}/flows")
-    # When a person searches the customers for the start of their email
+    first = api(demo, "/customers?limit=25")
+    second = api(demo, f"/customers?limit=25&cursor={quote(first['next_cursor'])}")
+    # When a person opens the customers and the next page
     tab.sign_in(demo["console"]["api_key"])
     tab.page.wait_for_selector('section.page[aria-busy="false"]')
     page = tab.show("customers")
+    # Then the pages are the API's, a cursor apart
+    assert [r[0] for r in tab.figure("customers.csv")[1]] == [c["customer_id"] for c in first["customers"]]
+    page.click("a[data-next]")
+    page.wait_for_selector('figure[data-query^="cursor="]')
+    assert [r[0] for r in tab.figure("customers.csv")[1]] == [c["customer_id"] for c in second["customers"]]
+    # When they search the customers for the start of their email
     page.fill("form.search input[name=q]", prefix)
     page.click("form.search button[type=submit]")
-    page.wait_for_selector('section.page[data-page="/customers"][aria-busy="false"] table')
+    page.wait_for_selector(f'figure[data-query="{urlencode({"q": prefix, "limit": 25})}"]')
     # Then the results are the API's answer for that search, the customer among them
     _, rows = tab.figure("customers.csv")
     assert [r[0] for r in rows] == [c["customer_id"] for c in found["customers"]]

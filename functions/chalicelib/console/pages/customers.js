@@ -53,7 +53,7 @@ async function search(root, ctx) {
   for (const key of ["q", "segment", "tier", "cursor"]) if (params.get(key)) query.set(key, params.get(key));
   query.set("limit", String(PAGE));
   const page = await ctx.api(`/customers?${query}`);
-  const box = el("figure", { class: "chart", "data-chart": "customers.csv" }, el("figcaption", {}, `${page.customers.length} customers on this page`));
+  const box = el("figure", { class: "chart", "data-chart": "customers.csv", "data-query": query.toString() }, el("figcaption", {}, `${page.customers.length} customers on this page`));
   root.append(box);
   const node = table(box, LIST, page.customers);
   // the id cells open the 360
