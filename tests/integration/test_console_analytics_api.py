@@ -1,0 +1,32 @@
+"""The analytics the console reads, through the API (docs/analytics.md#trends): the report's
+trends, RFM grid and lifecycle funnel, the ops health."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import event_bytes
+
+
+def test_the_report_carries_trends_the_rfm_grid_and_the_lifecycle_funnel(stage, ws):
+    # Given a workspace with one order in November 2026, refunded in part
+    stage.send(ws, "shopify", "orders/create", event_bytes("shopify/orders_create.json"))
+    stage.send(ws, "shopify", "refunds/create", event_bytes("shopify/refunds_create.json"))
+    stage.drain()
+    # When the report of November is read (30 days: weeks)
+    report = json.loads(stage.get(ws, "/analytics/report?from=2026-11-01&to=2026-12-01").body)
+    # Then its trends are weekly and hold the order, as the KPIs do
+    trends = report["trends"]
+    assert trends["grain"] == "week"
+    assert trends["buckets"][0]["start"] == "2026-11-01T00:00:00Z"
+    assert trends["buckets"][-1]["end"] == "2026-12-01T00:00:00Z"
+    assert sum(b["orders"] for b in trends["buckets"]) == report["kpis"]["orders"] == 1
+    (week,) = [b for b in trends["buckets"] if b["orders"]]
+    assert (week["revenue"], week["net_revenue"], week["new_buyers"]) == ("122.00", "79.07", 1)
+    # And the funnel counts the buyer, each step with the definition that opens it
+    steps = {s["step"]: s for s in report["lifecycle_funnel"]["steps"]}
+    assert (steps["customers"]["customers"], steps["buyers"]["customers"]) == (1, 1)
+    assert steps["repeat_buyers"]["customers"] == 0 and steps["buyers"]["conversion"] == 1.0
+    assert sum(s["customers"] for s in report["lifecycle_funnel"]["stages"]) == 1
+    # And the grid waits for the nightly job's edges
+    assert report["rfm_grid"]["scored"] is False and report["rfm_grid"]["cells"] == []
