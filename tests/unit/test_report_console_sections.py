@@ -9,6 +9,7 @@ from decimal import Decimal
 from chalicelib.adapters.profile_items import profile_of
 from chalicelib.domain import segments
 from chalicelib.domain.customer_profile import CustomerProfile, ProfileFigures
+from chalicelib.domain.messaging.performance import Results, results
 from chalicelib.domain.profile_facts import profile_facts, score_profile
 from chalicelib.domain.report_standing import Standing
 from chalicelib.domain.scoring import RfmEdges
@@ -166,3 +167,18 @@ def test_the_lifecycle_funnel_in_stage_order_with_conversion_between_steps():
             rfm, stage = score_profile(customer, EDGES, 30.0, NOW)
             matched += segments.evaluate(tree, profile_facts(customer, rfm, stage), NOW).member
         assert matched == step.customers
+
+
+def test_a_campaigns_results_are_its_totals_and_each_variants_with_rates_and_rounded_money():
+    # Given a campaign's counters and its two variants' (revenue in yen, as the attribution adds it)
+    totals = {"sent": 10, "delivered": 8, "opened": 4, "clicked": 2, "unsubscribed": 1, "orders": 2}
+    totals["revenue"] = Decimal("1234.5")
+    variants = {"a": {"sent": 6, "delivered": 5, "clicked": 2}, "b": None}
+    # When they are read as results
+    shown = Results.model_validate(results("camp#c1", totals, variants, "JPY"))
+    # Then the totals carry the rates per delivered message and the money in whole yen, half up
+    assert (shown.total.kind, shown.total.id, shown.total.orders) == ("campaign", "c1", 2)
+    assert (shown.total.open_rate, shown.total.click_rate, shown.total.unsubscribe_rate) == (0.5, 0.25, 0.125)
+    assert shown.total.revenue == "1235"
+    # And each variant has its own figures, a variant without any yet at zero
+    assert [(v.variant, v.sent, v.click_rate) for v in shown.variants] == [("a", 6, 0.4), ("b", 0, None)]

@@ -64,6 +64,7 @@ from chalicelib.domain.messaging.model import (
     SenderNotVerified,
     policy_for,
 )
+from chalicelib.domain.messaging.performance import results, workspace_currency
 from chalicelib.domain.messaging.ports import (
     Blocklist,
     CampaignQueue,
@@ -179,6 +180,9 @@ class CampaignService:
             for c in campaigns
         ]
 
+    def _currency(self, workspace_id: str) -> str | None:
+        return workspace_currency(self.workspaces, workspace_id)
+
     def _get(self, workspace_id: str, campaign_id: str) -> Campaign:
         campaign = self.store.get(workspace_id, campaign_id)
         if campaign is None:
@@ -284,6 +288,7 @@ class CampaignService:
             "remaining": remaining,
             "stats": {k: _plain(totals.get(k, 0)) for k in COUNTERS},
             "variant_stats": {v: {k: _plain(s.get(k, 0)) for k in COUNTERS} for v, s in by_variant.items()},
+            "results": results(campaign_scope(campaign_id), totals, by_variant, self._currency(workspace_id)),
         }
 
     # -- the dispatcher (every minute) --------------------------------------------------------
