@@ -14,6 +14,7 @@ from chalicelib.handlers import (
     jobs,
     join_api,
     messaging_api,
+    ops_api,
     points_api,
     segments_api,
     streams,
@@ -40,6 +41,7 @@ app.register_blueprint(campaigns_api.bp)
 app.register_blueprint(points_api.bp)
 app.register_blueprint(streams.bp)
 app.register_blueprint(jobs.bp)
+app.register_blueprint(ops_api.bp)
 
 
 CORRELATION_KEYS = ("workspace_id", "customer_id", "order_id", "webhook_id", "campaign_id")

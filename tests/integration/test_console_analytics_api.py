@@ -30,3 +30,35 @@ def test_the_report_carries_trends_the_rfm_grid_and_the_lifecycle_funnel(stage, 
     assert sum(s["customers"] for s in report["lifecycle_funnel"]["stages"]) == 1
     # And the grid waits for the nightly job's edges
     assert report["rfm_grid"]["scored"] is False and report["rfm_grid"]["cells"] == []
+
+
+def test_ops_health_shows_what_the_operator_commands_show(stage, ws):
+    # Given an order in a currency without a rate, a delivery kept in quarantine and a
+    # campaign batch on the dead-letter queue
+    body = json.loads(event_bytes("shopify/orders_create.json"))
+    body["currency"] = body["presentment_currency"] = "CHF"
+    stage.send(ws, "shopify", "orders/create", json.dumps(body).encode())
+    broken = json.loads(event_bytes("shopify/orders_create.json"))
+    broken["line_items"][0]["quantity"] = "many"
+    assert stage.send(ws, "shopify", "orders/create", json.dumps(broken).encode()).status_code == 400
+    stage.drain()
+    sqs = stage.client("sqs")
+    sqs.send_message(QueueUrl=stage.info.campaign_dlq_url, MessageBody="{}")
+    # When the console reads the ops health
+    response = stage.get(ws, "/ops/health")
+    # Then it has the open quarantine entry, each dead-letter queue's depth, and the currency
+    assert response.status_code == 200, response.body
+    health = json.loads(response.body)
+    assert health["quarantine_open"] == 1
+    assert {q["queue"]: q["messages"] for q in health["dead_letters"]} == {
+        "stream_failures": 0,
+        "campaign_batches": 1,
+    }
+    (chf,) = health["unconverted_currencies"]
+    assert (chf["currency"], chf["orders"]) == ("CHF", 1)
+    assert chf["command"] == f"patron workspace set-rate -w {ws.workspace_id} CHF RATE"
+    # And the figures are the ones the CLI's own reads give
+    assert stage.container.quarantine.count_open(ws.workspace_id) == 1
+    assert stage.container.analytics.unconverted(ws.workspace_id)["CHF"].orders == 1
+    # And another key's caller is refused before anything is read
+    assert stage.http.http.get("/ops/health", headers={"Authorization": "Bearer pk_nope"}).status_code == 401

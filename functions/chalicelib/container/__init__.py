@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.messaging.triggers import FlowTriggers
     from chalicelib.domain.messaging.unsubscribe import UnsubscribeService
     from chalicelib.domain.nightly import ScoringService
+    from chalicelib.domain.ops_health import OpsHealthService
     from chalicelib.domain.ops_report import ReportService
     from chalicelib.domain.pipeline import IngestPipeline
     from chalicelib.domain.privacy import PrivacyRequests, PrivacyService
@@ -156,6 +157,18 @@ class Container(LoyaltyServices):
         from chalicelib.domain.ops_report import ReportService
 
         return ReportService(workspaces=self.workspaces, quarantine=self.quarantine)
+
+    @cached_property
+    def ops_health(self) -> OpsHealthService:
+        """The console's ops health (GET /ops/health): the stage's dead-letter queues."""
+        from chalicelib.domain.ops_health import OpsHealthService
+
+        queues = {
+            "stream_failures": self.settings.stream_failure_queue_url,
+            "campaign_batches": self.settings.campaign_dlq_url,
+            "ses_events": self.settings.ses_events_dlq_url,
+        }
+        return OpsHealthService(self.quarantine, self.queue_depths, queues, self.analytics)
 
     # -- customers, segments and analytics -------------------------------------------
     @cached_property

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.privacy_store import DynamoPrivacyStore
     from chalicelib.adapters.profile_store import DynamoProfileStore
     from chalicelib.adapters.quarantine import DynamoQuarantinePages
+    from chalicelib.adapters.queue_depths import SqsQueueDepths
     from chalicelib.adapters.secrets import SecretsManagerStore
     from chalicelib.adapters.segment_store import DynamoSegmentStore
     from chalicelib.adapters.sms_stop import DynamoStopLedger, SnsOptedOutNumbers
@@ -116,6 +117,12 @@ class Adapters:
         from chalicelib.adapters.workspace_store import DynamoWorkspaceStore
 
         return DynamoWorkspaceStore(table=self.crm, cache_seconds=self.settings.cache_seconds)
+
+    @cached_property
+    def queue_depths(self) -> SqsQueueDepths:
+        from chalicelib.adapters.queue_depths import SqsQueueDepths
+
+        return SqsQueueDepths(self.client("sqs"))
 
     @cached_property
     def quarantine(self) -> DynamoQuarantinePages:

@@ -15,7 +15,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Protocol
 
 from chalicelib.domain.analytics_views import TrendBucket, Trends
 from chalicelib.domain.money import round_money
@@ -24,20 +23,9 @@ from chalicelib.domain.timemath import later
 WEEKLY_UNDER_DAYS = 90
 
 
-class Sale(Protocol):
-    @property
-    def at(self) -> datetime: ...
-    @property
-    def amount(self) -> Decimal | None: ...
-    @property
-    def refunded(self) -> Decimal: ...
-
-
-class Buyer(Protocol):
-    @property
-    def member(self) -> bool: ...
-    @property
-    def orders(self) -> Sequence[Sale]: ...  # counted orders, oldest first
+# a buyer: whether a member, and their counted orders, oldest first: (placed at, converted
+# amount or None without a rate, refunded)
+Buyer = tuple[bool, Sequence[tuple[datetime, Decimal | None, Decimal]]]
 
 
 def grain(start: datetime, end: datetime) -> str:
@@ -83,22 +71,22 @@ def trends(buyers: Iterable[Buyer], start: datetime, end: datetime, currency: st
     """The period's buckets, oldest first, each with its figures (module docstring)."""
     unit = grain(start, end)
     tallies: dict[datetime, _Tally] = {}
-    for index, buyer in enumerate(buyers):
-        if not buyer.orders:
+    for index, (member, orders) in enumerate(buyers):
+        if not orders:
             continue
-        first = buyer.orders[0].at
-        for order in buyer.orders:
-            if not start <= order.at < end:
+        first = orders[0][0]
+        for placed, amount, refunded in orders:
+            if not start <= placed < end:
                 continue
-            tally = tallies.setdefault(bucket_start(order.at, unit), _Tally())
+            tally = tallies.setdefault(bucket_start(placed, unit), _Tally())
             tally.orders += 1
-            if order.amount is not None:
+            if amount is not None:
                 tally.converted += 1
-                tally.revenue += order.amount
-                tally.refunds += order.refunded
-            fresh = bucket_start(first, unit) == bucket_start(order.at, unit)
+                tally.revenue += amount
+                tally.refunds += refunded
+            fresh = bucket_start(first, unit) == bucket_start(placed, unit)
             (tally.new if fresh else tally.returning).add(index)
-            if buyer.member:
+            if member:
                 tally.members.add(index)
     rows = []
     at: datetime | None = bucket_start(start, unit)

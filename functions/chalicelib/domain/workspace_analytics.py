@@ -281,7 +281,12 @@ def build_report(
             "after_products": churn_products,
         },
         "warnings": currency_warnings(unconverted, workspace_id, currency),
-        "trends": trends(customers, start, end, currency).model_dump(mode="json"),
+        "trends": trends(
+            ((c.member, [(o.at, o.amount, o.refunded) for o in c.orders]) for c in customers),
+            start,
+            end,
+            currency,
+        ).model_dump(mode="json"),
     }
 
 

@@ -1,0 +1,19 @@
+"""Admin API for the console's ops page: GET /ops/health (docs/analytics.md#ops-health)."""
+
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from chalicelib.container import container
+from chalicelib.domain.analytics_views import OpsHealth
+from chalicelib.handlers.admin import workspace_id
+from chalicelib.handlers.http import api
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/ops/health", methods=["GET"])
+@api
+def health() -> OpsHealth:
+    """Open quarantine entries, dead-letter queue depths, currencies without a rate."""
+    return container().ops_health.health(workspace_id())
