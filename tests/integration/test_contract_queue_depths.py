@@ -3,30 +3,13 @@ count the messages waiting on a dead-letter queue, each queue apart, in-flight o
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from chalicelib.adapters.queue_depths import SqsQueueDepths
 from tests.contract import MotoStage, moto_stage, port_fixture
+from tests.fakes_console import FakeQueueDepths
 
 __all__ = ["moto_stage"]
-
-
-class FakeQueueDepths:
-    """Queues as counters of waiting messages (the fake the ops health's unit tests can use)."""
-
-    def __init__(self) -> None:
-        self.waiting: Counter[str] = Counter()
-        self.urls = {"campaign_batches": "fake://campaign-dlq", "stream_failures": "fake://stream-failures"}
-
-    def put(self, url: str) -> None:
-        self.waiting[url] += 1
-
-    def take(self, url: str) -> None:
-        self.waiting[url] -= 1  # received: in flight, not waiting
-
-    def depth(self, queue_url: str) -> int:
-        return self.waiting[queue_url]
 
 
 class SqsDepthsOnMoto(SqsQueueDepths):

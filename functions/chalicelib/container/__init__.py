@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.privacy import PrivacyRequests, PrivacyService
     from chalicelib.domain.profiles import ProfileService
     from chalicelib.domain.segment_service import SegmentService
+    from chalicelib.domain.segment_sizes import SegmentSizesService
     from chalicelib.domain.source_erasure import SourceErasure
     from chalicelib.domain.tenancy import TenancyService
     from chalicelib.domain.walk import CustomerWalk
@@ -219,6 +220,14 @@ class Container(LoyaltyServices):
             segment_service=self.segments,
             profiles=self.profile_store,
             events=FanOutSink(self.segment_events, self.flow_triggers),
+        )
+
+    @cached_property
+    def segment_sizes(self) -> SegmentSizesService:
+        from chalicelib.domain.segment_sizes import SegmentSizesService
+
+        return SegmentSizesService(
+            self.workspaces, self.segment_store, self.membership_store, self.segment_size_log
         )
 
     @cached_property

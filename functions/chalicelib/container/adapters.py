@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.quarantine import DynamoQuarantinePages
     from chalicelib.adapters.queue_depths import SqsQueueDepths
     from chalicelib.adapters.secrets import SecretsManagerStore
+    from chalicelib.adapters.segment_size_store import DynamoSegmentSizeLog
     from chalicelib.adapters.segment_store import DynamoSegmentStore
     from chalicelib.adapters.sms_stop import DynamoStopLedger, SnsOptedOutNumbers
     from chalicelib.adapters.source_erasure_store import DynamoSourceErasureStore
@@ -147,6 +148,12 @@ class Adapters:
         from chalicelib.adapters.membership_store import DynamoMembershipStore
 
         return DynamoMembershipStore(table=self.crm)
+
+    @cached_property
+    def segment_size_log(self) -> DynamoSegmentSizeLog:
+        from chalicelib.adapters.segment_size_store import DynamoSegmentSizeLog
+
+        return DynamoSegmentSizeLog(self.crm)
 
     @cached_property
     def segment_store(self) -> DynamoSegmentStore:

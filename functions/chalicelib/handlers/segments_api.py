@@ -57,6 +57,21 @@ def get_segment_members(segment_id: str) -> Any:
     return segment_members(container().membership, workspace_id(), segment_id, limit, params.get("cursor"))
 
 
+@bp.route("/segments/{segment_id}/sizes", methods=["GET"])
+@api
+def get_segment_sizes(segment_id: str) -> Any:
+    """The segment's daily sizes, `?from=&to=` ISO days (default: the 90 days to today)."""
+    from chalicelib.domain.models import now_utc
+    from chalicelib.domain.workspace_analytics import parse_date
+
+    params: dict[str, str] = dict(bp.current_request.query_params or {})
+    first, last = parse_date("from", params.get("from")), parse_date("to", params.get("to"))
+    ws = workspace_id()
+    return container().segment_sizes.sizes(
+        ws, segment_id, first.date() if first else None, last.date() if last else None, now_utc().date()
+    )
+
+
 @bp.route("/segments/{segment_id}", methods=["DELETE"])
 @api
 def delete_segment(segment_id: str) -> Response:
