@@ -4,8 +4,11 @@ trends, RFM grid and lifecycle funnel, the ops health."""
 from __future__ import annotations
 
 import json
+from datetime import UTC
 
-from tests.conftest import event_bytes
+from chalicelib.handlers import jobs
+from patron.poller import LambdaContext
+from tests.conftest import event_bytes, load_event
 
 
 def test_the_report_carries_trends_the_rfm_grid_and_the_lifecycle_funnel(stage, ws):
@@ -62,3 +65,32 @@ def test_ops_health_shows_what_the_operator_commands_show(stage, ws):
     assert stage.container.analytics.unconverted(ws.workspace_id)["CHF"].orders == 1
     # And another key's caller is refused before anything is read
     assert stage.http.http.get("/ops/health", headers={"Authorization": "Bearer pk_nope"}).status_code == 401
+
+
+def test_the_hourly_job_keeps_a_daily_size_per_segment_that_the_api_reads(frozen_now, stage, ws):
+    # Given a segment, and a customer who enters it with her first order
+    created = stage.http.http.post(
+        "/segments",
+        body=json.dumps({"name": "Buyers", "definition": "orders_count >= 1"}),
+        headers={"Authorization": f"Bearer {ws.api_key}", "Content-Type": "application/json"},
+    )
+    segment_id = json.loads(created.body)["segment_id"]
+    stage.send(ws, "shopify", "orders/create", event_bytes("shopify/orders_create.json"))
+    stage.drain()
+    assert json.loads(stage.get(ws, f"/segments/{segment_id}").body)["size"] == 1
+    # When the hourly segment_recheck job runs, twice
+    event = load_event("eventbridge/scheduled_event.json")
+    first = jobs.segment_recheck(event, LambdaContext("segment_recheck"))
+    second = jobs.segment_recheck(event, LambdaContext("segment_recheck"))
+    # Then the day's points were written by the first run only
+    assert first["size_points"] >= 20 and second["size_points"] == 0
+    # And the API gives today's point for the segment and for the built-ins
+    today = frozen_now.astimezone(UTC).date().isoformat()
+    shown = json.loads(stage.get(ws, f"/segments/{segment_id}/sizes?from={today}&to={today}").body)
+    assert shown == {"segment_id": segment_id, "points": [{"day": today, "size": 1}]}
+    guests = json.loads(stage.get(ws, f"/segments/account:guest/sizes?to={today}").body)
+    members = json.loads(stage.get(ws, f"/segments/account:member/sizes?to={today}").body)
+    assert [p["size"] for p in guests["points"] + members["points"]] in ([1, 0], [0, 1])
+    # And an unknown segment is a 404, a bad range a 400
+    assert stage.get(ws, "/segments/seg_nope/sizes").status_code == 404
+    assert stage.get(ws, f"/segments/{segment_id}/sizes?from=2026-03-02&to=2026-03-01").status_code == 400

@@ -336,7 +336,7 @@ class AnalyticsService:
         currency = settings.currency if settings is not None else None
         profiles = self._with_moved(workspace_id, self.walk.customers_of(workspace_id))
         standing = Standing(
-            now_utc(),
+            end,
             settings.rfm_edges if settings is not None else None,
             settings.rhythm_days if settings is not None else None,
             currency,
