@@ -64,7 +64,7 @@ from chalicelib.domain.messaging.model import (
     SenderNotVerified,
     policy_for,
 )
-from chalicelib.domain.messaging.performance import results, workspace_currency
+from chalicelib.domain.messaging.performance import workspace_results
 from chalicelib.domain.messaging.ports import (
     Blocklist,
     CampaignQueue,
@@ -180,9 +180,6 @@ class CampaignService:
             for c in campaigns
         ]
 
-    def _currency(self, workspace_id: str) -> str | None:
-        return workspace_currency(self.workspaces, workspace_id)
-
     def _get(self, workspace_id: str, campaign_id: str) -> Campaign:
         campaign = self.store.get(workspace_id, campaign_id)
         if campaign is None:
@@ -288,7 +285,9 @@ class CampaignService:
             "remaining": remaining,
             "stats": {k: _plain(totals.get(k, 0)) for k in COUNTERS},
             "variant_stats": {v: {k: _plain(s.get(k, 0)) for k in COUNTERS} for v, s in by_variant.items()},
-            "results": results(campaign_scope(campaign_id), totals, by_variant, self._currency(workspace_id)),
+            "results": workspace_results(
+                self.workspaces, workspace_id, campaign_scope(campaign_id), totals, by_variant
+            ),
         }
 
     # -- the dispatcher (every minute) --------------------------------------------------------

@@ -27,7 +27,7 @@ from chalicelib.domain.messaging.flow_engine import (
     Outcome,
 )
 from chalicelib.domain.messaging.model import Channel, FlowRun, Purpose, policy_for
-from chalicelib.domain.messaging.performance import results, workspace_currency
+from chalicelib.domain.messaging.performance import workspace_results
 from chalicelib.domain.messaging.ports import (
     CouponStore,
     FlowStore,
@@ -135,8 +135,8 @@ class FlowService:
         if stored is None:
             raise NotFound("flow not found")
         scope = f"flow#{stored.id}"
-        found = results(
-            scope, self.stats.get(workspace_id, scope), {}, workspace_currency(self.workspaces, workspace_id)
+        found = workspace_results(
+            self.workspaces, workspace_id, scope, self.stats.get(workspace_id, scope), {}
         )
         return _flow_view(stored) | {"results": found}
 

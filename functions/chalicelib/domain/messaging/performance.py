@@ -109,9 +109,16 @@ def results(
     ).model_dump(mode="json")
 
 
-def workspace_currency(workspaces: WorkspaceReader, workspace_id: str) -> str | None:
+def workspace_results(
+    workspaces: WorkspaceReader,
+    workspace_id: str,
+    scope: str,
+    totals: Mapping[str, Any] | None,
+    variants: Mapping[str, Mapping[str, Any] | None],
+) -> dict[str, Any]:
+    """`results` in the workspace's currency (its settings: one cached read)."""
     settings = workspaces.settings(workspace_id)
-    return settings.currency if settings is not None else None
+    return results(scope, totals, variants, settings.currency if settings is not None else None)
 
 
 class StatsReport(BaseModel):
