@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC
 
+from chalicelib.domain.scoring import RfmEdges
 from chalicelib.handlers import jobs
 from patron.poller import LambdaContext
 from tests.conftest import event_bytes, load_event
@@ -33,6 +34,16 @@ def test_the_report_carries_trends_the_rfm_grid_and_the_lifecycle_funnel(stage, 
     assert sum(s["customers"] for s in report["lifecycle_funnel"]["stages"]) == 1
     # And the grid waits for the nightly job's edges
     assert report["rfm_grid"]["scored"] is False and report["rfm_grid"]["cells"] == []
+    # When the nightly job has stored the workspace's RFM edges
+    edges = RfmEdges((10.0, 30.0, 60.0, 120.0), (1.0, 1.0, 2.0, 4.0), (20.0, 50.0, 100.0, 200.0))
+    stage.container.workspaces.save_scores(ws.workspace_id, edges, 30.0)
+    report = json.loads(stage.get(ws, "/analytics/report?from=2026-11-01&to=2026-12-01").body)
+    # Then the buyer is in one cell of frequency 1 with her net spend, as the KPIs have it
+    grid = report["rfm_grid"]
+    (cell,) = [c for c in grid["cells"] if c["customers"]]
+    assert grid["scored"] is True and len(grid["cells"]) == 25 and grid["customers"] == 1
+    assert (cell["f_score"], cell["revenue"]) == (1, report["kpis"]["net_revenue"])
+    assert cell["definition"] == f"r_score = {cell['r_score']} AND f_score = 1"
 
 
 def test_ops_health_shows_what_the_operator_commands_show(stage, ws):
