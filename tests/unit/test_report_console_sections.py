@@ -3,8 +3,12 @@ worked out by hand from small fixtures."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.adapters.profile_items import profile_of
 from chalicelib.domain import segments
@@ -182,3 +186,33 @@ def test_a_campaigns_results_are_its_totals_and_each_variants_with_rates_and_rou
     assert shown.total.revenue == "1235"
     # And each variant has its own figures, a variant without any yet at zero
     assert [(v.variant, v.sent, v.click_rate) for v in shown.variants] == [("a", 6, 0.4), ("b", 0, None)]
+
+
+ORDER_TIMES = st.integers(min_value=ts(1) - 400 * 86400, max_value=ts(1) + 500 * 86400)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    customers=st.lists(
+        st.tuples(st.booleans(), st.lists(st.tuples(ORDER_TIMES, st.integers(0, 50_000)), max_size=6)),
+        max_size=8,
+    ),
+    start=ORDER_TIMES,
+    days=st.integers(min_value=1, max_value=400),
+)
+def test_the_trends_add_up_to_the_kpis_for_any_orders_and_period(customers, start, days):
+    # Given any customers' orders (amounts in cents) and any period, weeks or months
+    items = [profile(m, *[(t, str(Decimal(c) / 100), "0") for t, c in orders]) for m, orders in customers]
+    begin = datetime.fromtimestamp(start, UTC)
+    shown = build_report(items, begin, begin + timedelta(days=days))
+    buckets, kpis = shown["trends"]["buckets"], shown["kpis"]
+    # Then the buckets tile the period, in order, and add up to its KPIs
+    assert buckets[0]["start"] == shown["period"]["from"].replace("+00:00", "Z")
+    assert all(a["end"] == b["start"] for a, b in itertools.pairwise(buckets))
+    assert sum(b["orders"] for b in buckets) == kpis["orders"]
+    assert sum(Decimal(b["revenue"]) for b in buckets) == Decimal(kpis["revenue"])
+    # And a buyer is new in one bucket at most, and every active customer is counted somewhere
+    assert sum(b["new_buyers"] for b in buckets) <= kpis["buyers"]
+    assert (
+        max((b["new_buyers"] + b["returning_buyers"] for b in buckets), default=0) <= kpis["active_customers"]
+    )
