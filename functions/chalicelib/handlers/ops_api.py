@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalice import Blueprint
 
 from chalicelib.container import container
-from chalicelib.domain.analytics_views import OpsHealth
 from chalicelib.handlers.admin import workspace_id
 from chalicelib.handlers.http import api
+
+if TYPE_CHECKING:
+    from chalicelib.domain.analytics_views import OpsHealth
 
 bp = Blueprint(__name__)
 

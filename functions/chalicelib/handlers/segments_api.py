@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
@@ -10,6 +10,9 @@ from chalicelib.container import container
 from chalicelib.domain.errors import BadRequest
 from chalicelib.handlers.admin import workspace_id
 from chalicelib.handlers.http import api, json_response, query_limit
+
+if TYPE_CHECKING:
+    from chalicelib.domain.analytics_views import SegmentSizes
 
 # Domain modules are imported in the handler that uses them: cold start (handlers/__init__.py).
 bp = Blueprint(__name__)
@@ -59,7 +62,7 @@ def get_segment_members(segment_id: str) -> Any:
 
 @bp.route("/segments/{segment_id}/sizes", methods=["GET"])
 @api
-def get_segment_sizes(segment_id: str) -> Any:
+def get_segment_sizes(segment_id: str) -> SegmentSizes:
     """The segment's daily sizes, `?from=&to=` ISO days (default: the 90 days to today)."""
     from chalicelib.domain.models import now_utc
     from chalicelib.domain.workspace_analytics import parse_date
