@@ -17,6 +17,7 @@ from chalicelib.handlers import (
     messaging_api,
     not_found,
     openapi_api,
+    ops_api,
     points_api,
     segments_api,
     streams,
@@ -45,6 +46,7 @@ app.register_blueprint(points_api.bp)
 app.register_blueprint(workspace_api.bp)
 app.register_blueprint(streams.bp)
 app.register_blueprint(jobs.bp)
+app.register_blueprint(ops_api.bp)
 app.register_blueprint(openapi_api.bp)
 app.register_blueprint(console_api.bp)
 app.register_blueprint(not_found.bp)  # last: `/` and `/{proxy+}`, a 404 for any path no route matches

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     campaign_send_rate: float | None = Field(default=None, gt=0)
     campaign_max_delay_seconds: int = Field(default=900, ge=0, le=900)
     ses_bulk_template: str = "patron-passthrough-v1"  # the pass-through SES template of bulk sends
+    # Ops health (GET /ops/health): the dead-letter queues whose depths it shows
+    stream_failure_queue_url: str | None = None
+    campaign_dlq_url: str | None = None
+    ses_events_dlq_url: str | None = None  # a region's only (infra/wiring.json)
 
 
 class StackOutputs(Protocol):
@@ -63,6 +67,10 @@ class StackOutputs(Protocol):
     def segment_events_queue_url(self) -> str | None: ...
     @property
     def campaign_queue_url(self) -> str | None: ...
+    @property
+    def stream_failure_queue_url(self) -> str: ...
+    @property
+    def campaign_dlq_url(self) -> str | None: ...
 
 
 # On the embedded AWS (moto server), which answers one request at a time, so a call in a
@@ -89,6 +97,8 @@ def load_settings(
             export_bucket=stack.export_bucket,
             segment_events_queue_url=stack.segment_events_queue_url,
             campaign_queue_url=stack.campaign_queue_url,
+            stream_failure_queue_url=stack.stream_failure_queue_url,
+            campaign_dlq_url=stack.campaign_dlq_url,
         )
     values.update(overrides)
     # A field read from another variable (region: AWS_REGION) is given under that name:

@@ -165,6 +165,7 @@ def test_the_campaign_and_ses_event_functions_call_only_what_their_roles_grant(s
     calls.now = "APIHandler"
     campaign_id = create(stage, ws)
     assert post(stage, ws, f"/campaigns/{campaign_id}/start").status_code == 200
+    assert stage.get(ws, "/ops/health").status_code == 200  # the dead-letter queues' depths
     # When the minute dispatcher runs, the sender takes the queue, and SES reports a delivery
     calls.now = "CampaignDispatch"
     campaigns.dispatch()

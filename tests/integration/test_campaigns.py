@@ -181,6 +181,11 @@ def test_ab_test_share_first_then_the_winner_to_the_rest(world):
     decision = view["decision"]
     assert decision["outcome"] == "winner" and decision["p_value"] < 0.05
     assert decision["samples"]["b"] == {"sent": sent_b, "clicked": sent_b}
+    # And its results give each variant's figures with the rates derived, as /messaging/stats does
+    results = {v["variant"]: v for v in view["results"]["variants"]}
+    assert results["b"]["clicked"] == sent_b and results["a"]["clicked"] == 0
+    assert results["b"]["sent"] == view["variant_stats"]["b"]["sent"]
+    assert view["results"]["total"]["sent"] == 100 and view["results"]["total"]["kind"] == "campaign"
 
 
 def test_ab_tie_is_reported_and_the_rest_is_split_across_the_variants(world):

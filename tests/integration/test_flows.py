@@ -73,6 +73,10 @@ def test_abandoned_checkout_gets_one_reminder_with_a_coupon(stage, flows_ws):
     assert email["List-Unsubscribe"]
     stats = stage.container.flows.stats.get(ws.workspace_id, "flow#abandoned-checkout")
     assert stats["sent"] == 1 and stats["dropped"] == 0
+    # And the flow's results through the API say so, with its coupon issued
+    shown = json.loads(stage.get(ws, "/flows/abandoned-checkout").body)["results"]
+    assert (shown["total"]["kind"], shown["total"]["sent"], shown["total"]["codes_issued"]) == ("flow", 1, 1)
+    assert shown["total"]["revenue"] == "0.00" and shown["variants"] == []
     finished = runs(stage, ws, jane(stage, ws))["abandoned-checkout"]
     assert finished["status"] == "done" and [e["status"] for e in finished["log"]] == ["sent"]
 

@@ -45,11 +45,13 @@ if TYPE_CHECKING:
     from chalicelib.domain.messaging.triggers import FlowTriggers
     from chalicelib.domain.messaging.unsubscribe import UnsubscribeService
     from chalicelib.domain.nightly import ScoringService
+    from chalicelib.domain.ops_health import OpsHealthService
     from chalicelib.domain.ops_report import ReportService
     from chalicelib.domain.pipeline import IngestPipeline
     from chalicelib.domain.privacy import PrivacyRequests, PrivacyService
     from chalicelib.domain.profiles import ProfileService
     from chalicelib.domain.segment_service import SegmentService
+    from chalicelib.domain.segment_sizes import SegmentSizesService
     from chalicelib.domain.source_erasure import SourceErasure
     from chalicelib.domain.tenancy import TenancyService
     from chalicelib.domain.walk import CustomerWalk
@@ -160,6 +162,18 @@ class Container(LoyaltyServices, WorkspaceApi):
 
         return ReportService(workspaces=self.workspaces, quarantine=self.quarantine)
 
+    @cached_property
+    def ops_health(self) -> OpsHealthService:
+        """The console's ops health (GET /ops/health): the stage's dead-letter queues."""
+        from chalicelib.domain.ops_health import OpsHealthService
+
+        queues = {
+            "stream_failures": self.settings.stream_failure_queue_url,
+            "campaign_batches": self.settings.campaign_dlq_url,
+            "ses_events": self.settings.ses_events_dlq_url,
+        }
+        return OpsHealthService(self.quarantine, self.queue_depths, queues, self.analytics)
+
     # -- customers, segments and analytics -------------------------------------------
     @cached_property
     def profiles(self) -> ProfileService:
@@ -209,6 +223,14 @@ class Container(LoyaltyServices, WorkspaceApi):
             segment_service=self.segments,
             profiles=self.profile_store,
             events=FanOutSink(self.segment_events, self.flow_triggers),
+        )
+
+    @cached_property
+    def segment_sizes(self) -> SegmentSizesService:
+        from chalicelib.domain.segment_sizes import SegmentSizesService
+
+        return SegmentSizesService(
+            self.workspaces, self.segment_store, self.membership_store, self.segment_size_log
         )
 
     @cached_property

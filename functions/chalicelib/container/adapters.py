@@ -48,7 +48,9 @@ if TYPE_CHECKING:
     from chalicelib.adapters.privacy_store import DynamoPrivacyStore
     from chalicelib.adapters.profile_store import DynamoProfileStore
     from chalicelib.adapters.quarantine import DynamoQuarantinePages
+    from chalicelib.adapters.queue_depths import SqsQueueDepths
     from chalicelib.adapters.secrets import SecretsManagerStore
+    from chalicelib.adapters.segment_size_store import DynamoSegmentSizeLog
     from chalicelib.adapters.segment_store import DynamoSegmentStore
     from chalicelib.adapters.sms_stop import DynamoStopLedger, SnsOptedOutNumbers
     from chalicelib.adapters.source_erasure_store import DynamoSourceErasureStore
@@ -119,6 +121,12 @@ class Adapters:
         return DynamoWorkspaceStore(table=self.crm, cache_seconds=self.settings.cache_seconds)
 
     @cached_property
+    def queue_depths(self) -> SqsQueueDepths:
+        from chalicelib.adapters.queue_depths import SqsQueueDepths
+
+        return SqsQueueDepths(self.client("sqs"))
+
+    @cached_property
     def quarantine(self) -> DynamoQuarantinePages:
         from chalicelib.adapters.quarantine import DynamoQuarantinePages
 
@@ -141,6 +149,12 @@ class Adapters:
         from chalicelib.adapters.membership_store import DynamoMembershipStore
 
         return DynamoMembershipStore(table=self.crm)
+
+    @cached_property
+    def segment_size_log(self) -> DynamoSegmentSizeLog:
+        from chalicelib.adapters.segment_size_store import DynamoSegmentSizeLog
+
+        return DynamoSegmentSizeLog(self.crm)
 
     @cached_property
     def segment_store(self) -> DynamoSegmentStore:

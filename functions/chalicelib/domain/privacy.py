@@ -28,14 +28,8 @@ from chalicelib.domain.models import Person, now_utc
 from chalicelib.domain.order_entries import all_entries
 from chalicelib.domain.order_snapshot import public_order_id, split_public_order_id
 from chalicelib.domain.outcomes import ApplyResult
-from chalicelib.domain.ports import (
-    ErasureStore,
-    PrivacyStore,
-    ProfileReader,
-    RequestSink,
-    SourceEraser,
-    WorkspaceReader,
-)
+from chalicelib.domain.ports import ProfileReader, SourceEraser, WorkspaceReader
+from chalicelib.domain.privacy_ports import ErasureStore, PrivacyStore, RequestSink
 
 EXPORT_TTL_DAYS = 30
 

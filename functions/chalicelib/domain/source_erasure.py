@@ -31,14 +31,8 @@ from chalicelib.domain.messaging.ports import FlowStore
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.order_entries import all_entries
 from chalicelib.domain.outcomes import ApplyResult
-from chalicelib.domain.ports import (
-    ErasureAudit,
-    ExportFiles,
-    ProfileStore,
-    SecretEraser,
-    SettingsReader,
-    SourceErasureStore,
-)
+from chalicelib.domain.ports import ProfileStore, SecretEraser, SettingsReader
+from chalicelib.domain.privacy_ports import ErasureAudit, ExportFiles, SourceErasureStore
 from chalicelib.domain.profile_model import Profile
 from chalicelib.domain.profiles import MAX_ATTEMPTS
 from chalicelib.domain.walk import CustomerWalk, Position

@@ -24,6 +24,8 @@ from chalicelib.domain.loyalty.liability import Liability, lot_days
 from chalicelib.domain.money import round_money
 from chalicelib.domain.order_entries import all_entries
 from chalicelib.domain.ports import CatalogueReader, MovedEntries, WorkspaceReader
+from chalicelib.domain.report_standing import Standing
+from chalicelib.domain.report_trends import trends
 from chalicelib.domain.timemath import now_utc
 from chalicelib.domain.walk import PAGE, CustomerWalk
 
@@ -279,6 +281,12 @@ def build_report(
             "after_products": churn_products,
         },
         "warnings": currency_warnings(unconverted, workspace_id, currency),
+        "trends": trends(
+            ((c.member, [(o.at, o.amount, o.refunded) for o in c.orders]) for c in customers),
+            start,
+            end,
+            currency,
+        ).model_dump(mode="json"),
     }
 
 
@@ -327,6 +335,13 @@ class AnalyticsService:
         settings = self.workspaces.settings(workspace_id) if self.workspaces is not None else None
         currency = settings.currency if settings is not None else None
         profiles = self._with_moved(workspace_id, self.walk.customers_of(workspace_id))
+        standing = Standing(
+            end,
+            settings.rfm_edges if settings is not None else None,
+            settings.rhythm_days if settings is not None else None,
+            currency,
+        )
+        profiles = _adding(profiles, standing)
         rules = settings.loyalty if settings is not None else None
         liability = None
         if self.loyalty is not None and rules is not None and rules.enabled:
@@ -335,6 +350,8 @@ class AnalyticsService:
         report = build_report(
             profiles, start, end, currency=currency, workspace_id=workspace_id, catalogue=self.catalogue
         )
+        report["rfm_grid"] = standing.rfm_grid().model_dump(mode="json")
+        report["lifecycle_funnel"] = standing.funnel().model_dump(mode="json")
         if liability is not None and self.loyalty is not None and rules is not None:
             report["loyalty"] = liability.section(rules, currency, self.loyalty.tally(workspace_id))
         return report
@@ -384,6 +401,13 @@ class AnalyticsService:
             if profile.moved is not None and self.entries is not None:
                 profile = replace(profile, orders=all_entries(self.entries, workspace_id, profile))
             yield profile
+
+
+def _adding(profiles: Iterable[CustomerProfile], standing: Standing) -> Iterable[CustomerProfile]:
+    """The profiles as they come, each added to `standing` (the RFM grid, the funnel)."""
+    for profile in profiles:
+        standing.add(profile)
+        yield profile
 
 
 def _year_before(at: datetime) -> datetime:

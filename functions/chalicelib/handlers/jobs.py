@@ -52,8 +52,12 @@ def segment_backfill(event: Any) -> dict[str, Any]:
 @bp.schedule(Rate(1, unit=Rate.HOURS), name="segment_recheck")
 def segment_recheck(event: Any) -> dict[str, Any]:
     """Customers whose segments may have changed by the passage of time alone, and only them."""
+    from chalicelib.domain.models import now_utc
+
     result: dict[str, Any] = container().membership.recheck()
     count("SegmentRechecks", result["rechecked"])
+    # then, on the day's first run, a size point per segment (docs/segments.md#sizes-over-time)
+    result |= container().segment_sizes.record(now_utc(), _time_left(event))
     _report_skipped("segment recheck", result)
     return result
 

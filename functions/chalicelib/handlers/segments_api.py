@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
@@ -10,6 +10,9 @@ from chalicelib.container import container
 from chalicelib.handlers.admin import workspace_id
 from chalicelib.handlers.http import api, json_response, model_body, query_limit
 from chalicelib.handlers.openapi import operation
+
+if TYPE_CHECKING:
+    from chalicelib.domain.analytics_views import SegmentSizes
 
 # Domain modules are imported in the handler that uses them: cold start (handlers/__init__.py).
 bp = Blueprint(__name__)
@@ -106,6 +109,28 @@ def get_segment_members_csv(segment_id: str) -> Response:
 
 def _filename(segment_id: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in segment_id)[:100] or "segment"
+
+
+@bp.route("/segments/{segment_id}/sizes", methods=["GET"])
+@operation(
+    "A segment's size on each day (default the 90 days to today, at most 400)",
+    "segments",
+    {200: "chalicelib.domain.analytics_views:SegmentSizes"},
+    query="chalicelib.handlers.api_models:DateRangeQuery",
+    errors=(400, 404),
+)
+@api
+def get_segment_sizes(segment_id: str) -> SegmentSizes:
+    """The segment's daily sizes, `?from=&to=` ISO days (default: the 90 days to today)."""
+    from chalicelib.domain.models import now_utc
+    from chalicelib.domain.workspace_analytics import parse_date
+
+    ws = workspace_id()  # authentication before validation
+    params: dict[str, str] = dict(bp.current_request.query_params or {})
+    first, last = parse_date("from", params.get("from")), parse_date("to", params.get("to"))
+    return container().segment_sizes.sizes(
+        ws, segment_id, first.date() if first else None, last.date() if last else None, now_utc().date()
+    )
 
 
 @bp.route("/segments/{segment_id}", methods=["DELETE"])

@@ -64,6 +64,7 @@ from chalicelib.domain.messaging.model import (
     SenderNotVerified,
     policy_for,
 )
+from chalicelib.domain.messaging.performance import workspace_results
 from chalicelib.domain.messaging.ports import (
     Blocklist,
     CampaignQueue,
@@ -284,6 +285,9 @@ class CampaignService:
             "remaining": remaining,
             "stats": {k: _plain(totals.get(k, 0)) for k in COUNTERS},
             "variant_stats": {v: {k: _plain(s.get(k, 0)) for k in COUNTERS} for v, s in by_variant.items()},
+            "results": workspace_results(
+                self.workspaces, workspace_id, campaign_scope(campaign_id), totals, by_variant
+            ),
         }
 
     # -- the dispatcher (every minute) --------------------------------------------------------

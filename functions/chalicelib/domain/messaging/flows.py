@@ -27,6 +27,7 @@ from chalicelib.domain.messaging.flow_engine import (
     Outcome,
 )
 from chalicelib.domain.messaging.model import Channel, FlowRun, Purpose, policy_for
+from chalicelib.domain.messaging.performance import workspace_results
 from chalicelib.domain.messaging.ports import (
     CouponStore,
     FlowStore,
@@ -133,7 +134,11 @@ class FlowService:
         stored = self.store.flow(workspace_id, flow_id)
         if stored is None:
             raise NotFound("flow not found")
-        return _flow_view(stored)
+        scope = f"flow#{stored.id}"
+        found = workspace_results(
+            self.workspaces, workspace_id, scope, self.stats.get(workspace_id, scope), {}
+        )
+        return _flow_view(stored) | {"results": found}
 
     def has_flows(self, workspace_id: str) -> bool:
         """Whether any flow is defined (cached): events of a workspace without flows cost nothing."""

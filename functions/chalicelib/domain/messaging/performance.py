@@ -14,6 +14,7 @@ A rate whose denominator is 0 is null.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -56,7 +57,7 @@ class ScopeStats(BaseModel):
     unsubscribe_rate: float | None = None
 
     @classmethod
-    def of(cls, scope: str, counters: dict[str, Any], currency: str | None = None) -> ScopeStats:
+    def of(cls, scope: str, counters: Mapping[str, Any], currency: str | None = None) -> ScopeStats:
         base, _, variant = scope.partition("#v#")
         kind, _, name = base.partition("#")
         n = {k: int(counters.get(k) or 0) for k in cls.model_fields if k in counters and k not in MONEY}
@@ -81,6 +82,43 @@ class ScopeStats(BaseModel):
             bounce_rate=rate(bounced, sent or delivered + bounced),
             unsubscribe_rate=rate(n.get("unsubscribed", 0), delivered),
         )
+
+
+class Results(BaseModel):
+    """One campaign's or flow's results, as `GET /campaigns/{id}` and `GET /flows/{id}` give
+    them: the totals and each A/B variant's, with the rates and rounded money of
+    `GET /messaging/stats` (attributed `orders` and `revenue` within the attribution window)."""
+
+    currency: str | None
+    total: ScopeStats
+    variants: list[ScopeStats]
+
+
+def results(
+    scope: str,
+    totals: Mapping[str, Any] | None,
+    variants: Mapping[str, Mapping[str, Any] | None],
+    currency: str | None,
+) -> dict[str, Any]:
+    """`scope`'s counters and its variants' (`<scope>#v#<id>`) as Results, in JSON form
+    (the views they join are plain dicts)."""
+    return Results(
+        currency=currency,
+        total=ScopeStats.of(scope, totals or {}, currency),
+        variants=[ScopeStats.of(f"{scope}#v#{v}", found or {}, currency) for v, found in variants.items()],
+    ).model_dump(mode="json")
+
+
+def workspace_results(
+    workspaces: WorkspaceReader,
+    workspace_id: str,
+    scope: str,
+    totals: Mapping[str, Any] | None,
+    variants: Mapping[str, Mapping[str, Any] | None],
+) -> dict[str, Any]:
+    """`results` in the workspace's currency (its settings: one cached read)."""
+    settings = workspaces.settings(workspace_id)
+    return results(scope, totals, variants, settings.currency if settings is not None else None)
 
 
 class StatsReport(BaseModel):
