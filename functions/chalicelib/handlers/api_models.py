@@ -9,7 +9,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
+from chalicelib.domain.analytics_views import LifecycleFunnel, RfmGrid, Trends
 from chalicelib.domain.enrolment import MembershipView
+from chalicelib.domain.messaging.performance import Results
 from chalicelib.domain.messaging.templates import TemplateView
 from chalicelib.domain.segment_service import SegmentView
 
@@ -200,6 +202,12 @@ class FlowOut(_Answer):
     definition: dict[str, Any] = Field(description="The flow definition (docs/messaging.md#flows)")
 
 
+class FlowDetail(FlowOut):
+    """One flow with its results (`GET /flows/{id}`)."""
+
+    results: Results = Field(description="Its scope's figures, as GET /messaging/stats reads them")
+
+
 class FlowRunOut(_Answer):
     run_id: str
     flow_id: str
@@ -265,6 +273,7 @@ class CampaignProgress(_Answer):
     remaining: int
     stats: dict[str, Figure]
     variant_stats: dict[str, dict[str, Figure]]
+    results: Results = Field(description="The totals and each variant's, as GET /messaging/stats reads them")
 
 
 class BackfillDone(_Answer):
@@ -422,6 +431,9 @@ class Report(_Answer):
     days_between_orders: dict[str, int] = Field(description="Consecutive orders' gaps by bucket of days")
     churn_points: ChurnPoints
     warnings: list[CurrencyWarning]
+    trends: Trends = Field(description="The period by month, or by ISO week under 90 days")
+    rfm_grid: RfmGrid = Field(description="Recency by frequency score, each cell's segment definition")
+    lifecycle_funnel: LifecycleFunnel = Field(description="Customers by stage, the steps to repeat buyers")
 
 
 class ReportWithLoyalty(Report):
