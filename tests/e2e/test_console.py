@@ -7,7 +7,6 @@ phone. Screenshots go to test-artefacts/console/ (not committed)."""
 from __future__ import annotations
 
 import csv
-import itertools
 import json
 import os
 import signal
@@ -39,7 +38,8 @@ CHROMIUM_ARGS = [
 ]
 LAPTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
-PAGES = ["overview", "members", "cohorts", "churn", "loyalty", "customers", "segments", "campaigns"]
+PAGES = ["overview", "members", "rfm", "lifecycle", "cohorts", "churn", "loyalty"]
+PAGES += ["customers", "segments", "campaigns", "ops"]
 
 
 @pytest.fixture(scope="module")
@@ -221,20 +221,12 @@ def test_every_figure_shown_equals_the_apis(tab, demo):
     assert same(tab.kpi("active_members"), groups["members"]["active_customers"])
     gaps = tab.figure("days-between-orders.csv")
     assert rows_equal(gaps[1], [[d, n] for d, n in report["days_between_orders"].items()])
-    # And the trend: each of the last 6 calendar months up to the period's end, as its own report
-    year, month = map(int, report["period"]["to"][:7].split("-"))
-    months = [divmod(year * 12 + month - 1 - back, 12) for back in range(5, -2, -1)]
-    bounds = [f"{y}-{m + 1:02d}" for y, m in months]
-    trend = []
-    for start, end in itertools.pairwise(bounds):
-        status, monthly = http.get(f"{demo['api_url']}/analytics/report?from={start}-01&to={end}-01", api_key)
-        assert status == 200, (start, end, monthly)
-        kpi = monthly["kpis"]
-        trend.append(
-            [start, kpi["revenue"], kpi["orders"], kpi["average_order_value"], kpi["active_customers"]]
-        )
-    assert len(trend) == 6 and sum(row[2] for row in trend) > 0
-    assert rows_equal(tab.figure("revenue-by-month.csv")[1], trend)
+    # And the trend over the period: the report's own buckets (months, or weeks), one call
+    keys = ("label", "revenue", "net_revenue", "orders", "average_order_value")
+    keys += ("new_buyers", "returning_buyers", "active_members")
+    trend = [[bucket[name] for name in keys] for bucket in report["trends"]["buckets"]]
+    assert trend and sum(row[3] for row in trend) == k["orders"]
+    assert rows_equal(tab.figure("trends.csv")[1], trend)
     # And members vs guests, side by side
     tab.show("members", query)
     head, rows = tab.figure("members-vs-guests.csv")
@@ -293,7 +285,7 @@ def test_every_figure_shown_equals_the_apis(tab, demo):
 
 
 CHARTS = {
-    "overview": ["days-between-orders.csv", "revenue-by-month.csv"],
+    "overview": ["days-between-orders.csv", "trends.csv"],
     "members": ["members-vs-guests-net-revenue.csv", "members-vs-guests-repeat-purchase-rate.csv"],
     "cohorts": ["cohort-retention.csv"],
     "churn": ["churn-after-orders.csv"],
@@ -301,12 +293,17 @@ CHARTS = {
     "customers": [],
     "segments": ["segment-sizes.csv"],
     "campaigns": ["campaigns.csv", "flows.csv"],
+    "rfm": ["rfm-grid.csv"],
+    "lifecycle": ["lifecycle-stages.csv", "lifecycle-funnel.csv"],
+    "ops": [],
 }
 TABLES = {
     "members": ["members-vs-guests.csv"],
     "churn": ["churn-products.csv"],
     "loyalty": ["loyalty-liability.csv"],
     "customers": ["customers.csv"],
+    "rfm": ["rfm-cells.csv"],
+    "ops": ["dead-letters.csv"],
 }
 
 
@@ -468,6 +465,10 @@ def test_segments_show_their_sizes_and_a_segments_csv_download_equals_the_apis(t
     assert same(tab.kpi("size"), sizes[chosen])
     members = api(demo, f"/segments/{quote(chosen, safe=':')}/members?limit=50")["customers"]
     assert [r[0] for r in tab.figure("segment-members")[1]] == members
+    # And its size on each day is the API's record (the day's first job run)
+    points = api(demo, f"/segments/{quote(chosen, safe=':')}/sizes")["points"]
+    got = tab.figure("segment-sizes-over-time.csv")[1]
+    assert rows_equal(got, [[p["day"], p["size"]] for p in points])
     # And the CSV it downloads is the API's file, every page joined
     text, cursor, pages = "", None, 0
     while pages == 0 or cursor:
@@ -516,4 +517,54 @@ def test_campaigns_and_flows_show_the_apis_results(tab, demo):
     # And the A/B variants are the scopes with a variant
     variants = [s for s in scopes.values() if s["variant"]]
     assert len(tab.figure("ab-variants.csv")[1]) == len(variants)
+    assert tab.errors == []
+
+
+def test_the_rfm_grid_lifecycle_and_ops_pages_show_the_apis_figures_and_open_segments(tab, demo):
+    # Given the report's RFM grid and lifecycle funnel, and the ops health, from the API
+    report = api(demo, "/analytics/report")
+    grid, funnel = report["rfm_grid"], report["lifecycle_funnel"]
+    health = api(demo, "/ops/health")
+    assert grid["scored"] and grid["customers"] > 0
+    # When the RFM grid is opened
+    tab.sign_in(demo["console"]["api_key"])
+    tab.page.wait_for_selector('section.page[aria-busy="false"]')
+    page = tab.show("rfm")
+    # Then each cell is the API's, in the grid (R5 first, F1 to F5) and in the list
+    cells = {(c["r_score"], c["f_score"]): c["customers"] for c in grid["cells"]}
+    want = [[f"R{r}", *[cells.get((r, f), 0) for f in range(1, 6)]] for r in range(5, 0, -1)]
+    assert rows_equal(tab.figure("rfm-grid.csv")[1], want)
+    keys = ("r_score", "f_score", "customers", "revenue")
+    want = [[*[c[k] for k in keys], percent(c["share"]), c["definition"]] for c in grid["cells"]]
+    assert rows_equal(tab.figure("rfm-cells.csv")[1], want)
+    assert same(tab.kpi("rfm_customers"), grid["customers"])
+    # When the fullest cell is opened
+    cell = max(grid["cells"], key=lambda c: c["customers"])
+    page.click(f'figure[data-chart="rfm-cells.csv"] [data-open-cell="{cell["r_score"]}-{cell["f_score"]}"]')
+    page.wait_for_selector('section.page[data-page="/segments"][aria-busy="false"] [data-kpi="size"]')
+    # Then it is the workspace's segment of the cell's definition, created once
+    made = [s for s in api(demo, "/segments")["segments"] if s["definition"] == cell["definition"]]
+    assert len(made) == 1 and f"id={made[0]['segment_id']}" in page.url
+    # When the lifecycle page is opened
+    page = tab.show("lifecycle")
+    # Then its stages and funnel steps are the API's
+    stages = [[s["stage"], s["customers"], percent(s["share"]), s["segment"]] for s in funnel["stages"]]
+    assert rows_equal(tab.figure("lifecycle-stages.csv")[1], stages)
+    rate = lambda value: "" if value is None else percent(value)  # noqa: E731
+    steps = [
+        [s["step"], s["customers"], rate(s["conversion"]), rate(s["of_customers"]), s["definition"]]
+        for s in funnel["steps"]
+    ]
+    assert rows_equal(tab.figure("lifecycle-funnel.csv")[1], steps)
+    # When a stage is opened, its built-in segment shows the API's size
+    page.click('a[data-segment="lifecycle:active"]')
+    page.wait_for_selector('section.page[data-page="/segments"][aria-busy="false"] [data-kpi="size"]')
+    assert same(tab.kpi("size"), api(demo, "/segments/lifecycle:active")["size"])
+    # When the ops page is opened, its figures are the API's
+    tab.show("ops")
+    assert same(tab.kpi("quarantine_open"), health["quarantine_open"])
+    assert same(tab.kpi("dead_letters"), sum(q["messages"] for q in health["dead_letters"]))
+    want = [[q["queue"], q["messages"]] for q in health["dead_letters"]]
+    assert want and rows_equal(tab.figure("dead-letters.csv")[1], want)
+    assert len(tab.figure("unconverted-currencies.csv")[1]) == len(health["unconverted_currencies"])
     assert tab.errors == []

@@ -10,8 +10,11 @@ import loyalty from "./pages/loyalty.js";
 import customers from "./pages/customers.js";
 import segments from "./pages/segments.js";
 import campaigns from "./pages/campaigns.js";
+import rfm from "./pages/rfm.js";
+import lifecycle from "./pages/lifecycle.js";
+import ops from "./pages/ops.js";
 
-export const PAGES = [overview, members, cohorts, churn, loyalty, customers, segments, campaigns];
+export const PAGES = [overview, members, rfm, lifecycle, cohorts, churn, loyalty, customers, segments, campaigns, ops];
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");

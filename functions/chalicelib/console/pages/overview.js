@@ -1,6 +1,6 @@
 // Overview: the store's health over the period (GET /analytics/report): revenue, orders,
-// average order value, repeat rate, active members; the gaps between orders; the trend of
-// the last months (one report per calendar month).
+// average order value, repeat rate, active members; the gaps between orders; the trend over
+// the period (the report's trends: months, or weeks for a period under 90 days).
 import { chart, el, kpis, periodQuery } from "../lib.js";
 
 export const percent = (value) => (value === null || value === undefined ? "" : `${(Number(value) * 100).toFixed(2)}%`);
@@ -24,26 +24,6 @@ export function periodForm(root, params, path) {
     location.hash = `${path}?${query}`;
   });
   root.append(form);
-}
-
-export const TREND_MONTHS = 6;
-
-// "YYYY-MM" plus n months (n may be negative), by arithmetic on the text: no time zone.
-export function addMonths(month, n) {
-  const [year, m] = month.split("-").map(Number);
-  const index = year * 12 + (m - 1) + n;
-  return `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, "0")}`;
-}
-
-// The KPIs of each of the `count` calendar months (UTC) up to `last`, one report each.
-async function monthly(ctx, last, count) {
-  const months = Array.from({ length: count }, (_, i) => addMonths(last, i - count + 1));
-  return Promise.all(
-    months.map(async (month) => {
-      const { kpis: k } = await ctx.api(`/analytics/report?from=${month}-01&to=${addMonths(month, 1)}-01`);
-      return { month, revenue: k.revenue, orders: k.orders, average_order_value: k.average_order_value, active_customers: k.active_customers };
-    }),
-  );
 }
 
 export default {
@@ -80,20 +60,23 @@ export default {
       x: { key: "days", label: "days" },
       series: [{ key: "orders", label: "orders" }],
     });
-    const trend = await monthly(ctx, String(report.period.to).slice(0, 7), TREND_MONTHS);
+    const trends = report.trends;
     chart(charts, {
-      title: `Revenue by month (the last ${TREND_MONTHS})`,
+      title: `Revenue by ${trends.grain} over the period`,
       type: "bar",
-      filename: "revenue-by-month.csv",
+      filename: "trends.csv",
       columns: [
-        { key: "month", label: "month" },
+        { key: "label", label: trends.grain },
         { key: "revenue", label: "revenue" },
+        { key: "net_revenue", label: "net revenue" },
         { key: "orders", label: "orders" },
         { key: "average_order_value", label: "average order value" },
-        { key: "active_customers", label: "active customers" },
+        { key: "new_buyers", label: "new buyers" },
+        { key: "returning_buyers", label: "returning buyers" },
+        { key: "active_members", label: "active members" },
       ],
-      rows: trend,
-      x: { key: "month", label: "month" },
+      rows: trends.buckets,
+      x: { key: "label", label: trends.grain },
       series: [{ key: "revenue", label: "revenue" }],
     });
     if (report.warnings.length) {

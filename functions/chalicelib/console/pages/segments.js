@@ -1,6 +1,7 @@
 // Segments: the workspace's segments (GET /segments) and the built-in ones
 // (docs/segments.md) with their sizes (GET /segments/{id}); with ?id=, a segment's members
-// (GET /segments/{id}/members, a page at a time) and its CSV (GET /segments/{id}/members.csv,
+// (GET /segments/{id}/members, a page at a time), its size on each day (GET
+// /segments/{id}/sizes) and its CSV (GET /segments/{id}/members.csv,
 // every page joined: the file the API gives).
 import { apiRoot, chart, el, kpis, showError, table, tokenHeader } from "../lib.js";
 import { customerLink } from "./customers.js";
@@ -62,7 +63,7 @@ async function members(root, ctx, id) {
   const query = new URLSearchParams({ limit: "50" });
   if (ctx.params.get("cursor")) query.set("cursor", ctx.params.get("cursor"));
   const path = segmentPath(id);
-  const [detail, page] = await Promise.all([ctx.api(path), ctx.api(`${path}/members?${query}`)]);
+  const [detail, page, sizes] = await Promise.all([ctx.api(path), ctx.api(`${path}/members?${query}`), ctx.api(`${path}/sizes`)]);
   root.querySelector("h1").textContent = `Segment ${detail.name || detail.segment_id}`;
   root.append(el("p", {}, el("a", { href: "#/segments" }, "← Segments")));
   kpis(root, [{ key: "size", label: "Members", value: detail.size }]);
@@ -79,6 +80,15 @@ async function members(root, ctx, id) {
     } catch (error) {
       showError(root, error);
     }
+  });
+  chart(root, {
+    title: "Size on each day (the last 90 days, recorded just after midnight UTC)",
+    type: "bar",
+    filename: "segment-sizes-over-time.csv",
+    columns: [{ key: "day", label: "day" }, { key: "size", label: "size" }],
+    rows: sizes.points,
+    x: { key: "day", label: "day" },
+    series: [{ key: "size", label: "customers" }],
   });
   const box = el("figure", { class: "chart", "data-chart": "segment-members" }, el("figcaption", {}, `${page.customers.length} members on this page`));
   root.append(box);
