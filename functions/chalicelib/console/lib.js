@@ -180,7 +180,7 @@ function heat(box, spec) {
   g.fillRect(0, 0, canvas.width, canvas.height);
   g.font = "11px system-ui, sans-serif";
   g.fillStyle = "#334155";
-  for (let j = 0; j < widest; j += 1) g.fillText(String(j), label + j * size + 3, 14);
+  for (let j = 0; j < widest; j += 1) g.fillText((spec.xLabels || [])[j] ?? String(j), label + j * size + 3, 14);
   rows.forEach((row, i) => {
     g.fillStyle = "#334155";
     g.fillText(String(row[spec.y.key]), 2, 22 + i * size + size / 2 + 4);
@@ -197,7 +197,8 @@ function heat(box, spec) {
 
 // A chart with its table fallback and its CSV export, all three from spec.columns and
 // spec.rows. spec: {title, type: "bar" | "line" | "heat", filename, columns, rows,
-// x: {key, label} and series: [{key, label}] (bar, line), y: {key} and cells(row) (heat)}.
+// x: {key, label} and series: [{key, label}] (bar, line), y: {key}, cells(row) and the
+// columns' xLabels (heat; their index without)}.
 export function chart(root, spec) {
   const figure = el("figure", { class: "chart", "data-chart": spec.filename });
   figure.append(el("figcaption", {}, spec.title));

@@ -46,6 +46,7 @@ export default {
       rows,
       y: { key: "recency" },
       cells: (row) => [1, 2, 3, 4, 5].map((f) => row[`f${f}`] / most),
+      xLabels: ["F1", "F2", "F3", "F4", "F5"],
     });
     figure.querySelector("details").open = true;
     const columns = [
