@@ -170,6 +170,11 @@ def percent(value: Any) -> str:
     return f"{Decimal(str(value)) * 100:.2f}%"
 
 
+def rate(value: Any) -> str:
+    """A share as the console shows it, or nothing for none."""
+    return "" if value is None else percent(value)
+
+
 def rows_equal(got: list[list[str]], want: list[list[Any]]) -> bool:
     return len(got) == len(want) and all(
         len(g) == len(w) and all(same(t, v) for t, v in zip(g, w, strict=True))
@@ -425,7 +430,9 @@ def test_a_search_finds_a_demo_customer_and_opens_their_360(tab, demo):
     assert tab.kpi("lifecycle") == segments["lifecycle"]
     profile = dict(tab.figure("profile.csv")[1])
     assert profile["email"] == detail["email"] and profile["customer"] == detail["customer_id"]
-    assert profile["email consent"].startswith(detail["email_consent"]["state"])
+    for channel, label in (("email_consent", "email consent"), ("sms_consent", "SMS consent")):
+        consent = detail[channel]
+        assert profile[label].startswith(consent["state"]) if consent else profile[label] == "unknown"
     # And their timeline of orders and points, their segments, flow runs and ledger
     keys = ("at", "type", "order_number", "amount", "currency", "points", "tier_to")
     timeline = [[e.get(k) for k in keys] for e in detail["timeline"]]
@@ -516,7 +523,18 @@ def test_campaigns_and_flows_show_the_apis_results(tab, demo):
     assert want and rows_equal(tab.figure("flows.csv")[1], want)
     # And the A/B variants are the scopes with a variant
     variants = [s for s in scopes.values() if s["variant"]]
-    assert len(tab.figure("ab-variants.csv")[1]) == len(variants)
+    keys = ("kind", "id", "variant", *RESULTS)
+    want = [[*[s[k] for k in keys], rate(s["open_rate"]), rate(s["click_rate"])] for s in variants]
+    assert rows_equal(tab.figure("ab-variants.csv")[1], want)
+    # And each campaign's A/B decision where the API has made one
+    decided = [api(demo, f"/campaigns/{c['campaign_id']}") for c in campaigns]
+    keys = ("outcome", "winner", "leader", "p_value", "reason", "rule")
+    want = [
+        [c["campaign_id"], c["winner_metric"], *[c["decision"][k] for k in keys]]
+        for c in decided
+        if c["decision"]
+    ]
+    assert rows_equal(tab.figure("ab-decisions.csv")[1], want)
     assert tab.errors == []
 
 
@@ -550,7 +568,6 @@ def test_the_rfm_grid_lifecycle_and_ops_pages_show_the_apis_figures_and_open_seg
     # Then its stages and funnel steps are the API's
     stages = [[s["stage"], s["customers"], percent(s["share"]), s["segment"]] for s in funnel["stages"]]
     assert rows_equal(tab.figure("lifecycle-stages.csv")[1], stages)
-    rate = lambda value: "" if value is None else percent(value)  # noqa: E731
     steps = [
         [s["step"], s["customers"], rate(s["conversion"]), rate(s["of_customers"]), s["definition"]]
         for s in funnel["steps"]

@@ -1,6 +1,7 @@
 // Campaigns and flows: each campaign (GET /campaigns, every page) and each flow (GET /flows)
 // with its results (GET /messaging/stats: sent, delivered, opened, clicked, unsubscribed,
-// attributed orders and revenue), and the A/B variants' results where a message had them.
+// attributed orders and revenue), the A/B variants' results where a message had them, and
+// each A/B test's decision (GET /campaigns/{id}).
 import { chart, el, table, csvLink } from "../lib.js";
 import { percent } from "./overview.js";
 
@@ -82,5 +83,23 @@ export default {
     if (variants.length === 0) box.append(el("p", { class: "note" }, "No campaign or flow has sent A/B variants yet."));
     table(box, columns, variants);
     csvLink(box, "ab-variants.csv", columns, variants);
+    // each A/B test's decision (GET /campaigns/{id}): the winner, or why there is none yet
+    const progress = await Promise.all(campaigns.map((c) => ctx.api(`/campaigns/${encodeURIComponent(c.campaign_id)}`)));
+    const decisions = progress.filter((p) => p.decision).map((p) => ({ campaign_id: p.campaign_id, metric: p.winner_metric, ...p.decision }));
+    const decided = [
+      { key: "campaign_id", label: "campaign" },
+      { key: "metric", label: "metric" },
+      { key: "outcome", label: "outcome" },
+      { key: "winner", label: "winner" },
+      { key: "leader", label: "leader" },
+      { key: "p_value", label: "p-value" },
+      { key: "reason", label: "reason" },
+      { key: "rule", label: "rule" },
+    ];
+    const tests = el("figure", { class: "chart", "data-chart": "ab-decisions.csv" }, el("figcaption", {}, "A/B decisions"));
+    root.append(tests);
+    if (decisions.length === 0) tests.append(el("p", { class: "note" }, "No A/B test has been decided yet."));
+    table(tests, decided, decisions);
+    csvLink(tests, "ab-decisions.csv", decided, decisions);
   },
 };
