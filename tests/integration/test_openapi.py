@@ -281,12 +281,18 @@ def test_a_flow_its_runs_and_the_coupons_match_their_documented_schemas(stage, w
 
 def test_a_report_with_every_section_filled_is_its_documented_model():
     # Given a report whose churn points name products (titled or not) and whose cohorts are filled
+    from chalicelib.domain.report_standing import Standing
     from chalicelib.domain.workspace_analytics import build_report
     from chalicelib.handlers.api_models import WorkspaceReport
     from tests.integration.test_report_product_names import END, START, lost_buyer
 
     profiles = [*[lost_buyer(n, "shop", "tee") for n in range(6)], lost_buyer(7, "woo", "mug")]
     report = build_report(profiles, START, END, currency="USD", workspace_id="ws_1")
+    standing = Standing(END, None, None, "USD")  # the service adds the grid and the funnel
+    for profile in profiles:
+        standing.add(profile)
+    report["rfm_grid"] = standing.rfm_grid().model_dump(mode="json")
+    report["lifecycle_funnel"] = standing.funnel().model_dump(mode="json")
 
     # When it is read as the route's answer model
     answer = WorkspaceReport.model_validate(report)

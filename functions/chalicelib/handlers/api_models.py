@@ -9,7 +9,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
+from chalicelib.domain.analytics_views import LifecycleFunnel, RfmGrid, Trends
 from chalicelib.domain.enrolment import MembershipView
+from chalicelib.domain.messaging.performance import Results
 from chalicelib.domain.messaging.templates import TemplateView
 from chalicelib.domain.segment_service import SegmentView
 
@@ -200,6 +202,14 @@ class FlowOut(_Answer):
     definition: dict[str, Any] = Field(description="The flow definition (docs/messaging.md#flows)")
 
 
+class FlowDetail(FlowOut):
+    """One flow with its results (`GET /flows/{id}`)."""
+
+    results: Results = Field(
+        description="Totals and each A/B variant's, rated and rounded as /messaging/stats"
+    )
+
+
 class FlowRunOut(_Answer):
     run_id: str
     flow_id: str
@@ -265,6 +275,9 @@ class CampaignProgress(_Answer):
     remaining: int
     stats: dict[str, Figure]
     variant_stats: dict[str, dict[str, Figure]]
+    results: Results = Field(
+        description="Totals and each A/B variant's, rated and rounded as /messaging/stats"
+    )
 
 
 class BackfillDone(_Answer):
@@ -422,6 +435,9 @@ class Report(_Answer):
     days_between_orders: dict[str, int] = Field(description="Consecutive orders' gaps by bucket of days")
     churn_points: ChurnPoints
     warnings: list[CurrencyWarning]
+    trends: Trends
+    rfm_grid: RfmGrid
+    lifecycle_funnel: LifecycleFunnel
 
 
 class ReportWithLoyalty(Report):

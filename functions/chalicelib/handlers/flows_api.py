@@ -53,12 +53,14 @@ def list_flows() -> Any:
 
 
 @bp.route("/flows/{flow_id}", methods=["GET"])
-@operation("A flow", "messaging", {200: "chalicelib.handlers.api_models:FlowOut"}, errors=(404,))
+@operation(
+    "A flow and its results", "messaging", {200: "chalicelib.handlers.api_models:FlowDetail"}, errors=(404,)
+)
 @api
 def get_flow(flow_id: str) -> Any:
-    from chalicelib.handlers.api_models import FlowOut
+    from chalicelib.handlers.api_models import FlowDetail
 
-    return FlowOut.model_validate(container().flows.get(workspace_id(), flow_id))
+    return FlowDetail.model_validate(container().flows.get(workspace_id(), flow_id))
 
 
 @bp.route("/flows/{flow_id}/dry-run", methods=["POST"])
