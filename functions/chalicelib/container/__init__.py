@@ -336,6 +336,7 @@ class Container(LoyaltyServices, WorkspaceApi):
             engagement=self.engagement,
             join_link=self.invites.link,
             loyalty_values=self.loyalty_summaries.template_values,
+            loyalty_values_of=self.loyalty_summaries.template_values_of,
         )
 
     @cached_property
