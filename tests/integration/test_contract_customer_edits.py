@@ -64,6 +64,17 @@ def test_the_last_tag_removed_leaves_no_tags(store):
     assert store.load("ws_a", "c_1").tags == set()
 
 
+def test_tags_already_there_or_absent_answer_the_set_unchanged(store):
+    # Given a profile tagged vip
+    store.put(CustomerProfile("ws_a", "c_1", rev=1, tags={"vip"}))
+    # When vip is added again and an absent tag removed
+    added = store.add_tags("ws_a", "c_1", {"vip"}, 100)
+    removed = store.remove_tags("ws_a", "c_1", {"absent"})
+    # Then both answer the set as it was, before and after
+    assert added == removed == ({"vip"}, {"vip"})
+    assert store.load("ws_a", "c_1").tags == {"vip"}
+
+
 def test_tags_beyond_the_most_are_refused_and_nothing_is_added(store):
     # Given a profile holding 3 tags, the most being 4
     store.put(CustomerProfile("ws_a", "c_1", rev=1, tags={"a", "b", "c"}))

@@ -113,7 +113,7 @@ class DynamoCustomerEdits:
             condition="attribute_not_exists(#tg) OR size(#tg) <= :room",
             names={"#tg": "tg"},
             values={":tags": to_av(set(tags)), ":room": {"N": str(most - len(tags))}},
-            ReturnValues="UPDATED_OLD",
+            ReturnValues="ALL_OLD",
         )
         if old is None:
             if self._live(workspace_id, customer_id) is None:
@@ -129,7 +129,7 @@ class DynamoCustomerEdits:
             UpdateExpression="DELETE #tg :tags ADD rev :one",
             names={"#tg": "tg"},
             values={":tags": to_av(set(tags))},
-            ReturnValues="UPDATED_OLD",
+            ReturnValues="ALL_OLD",
         )
         if old is None:
             return None

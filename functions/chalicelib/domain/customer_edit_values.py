@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from chalicelib.domain.errors import Conflict
 
 MAX_TAGS = 100  # Patron's tags a customer holds at most
@@ -63,3 +65,16 @@ class TooManyTags(EditRefused):
 class NewerConsent(EditRefused):
     def __init__(self) -> None:
         super().__init__("the customer's consent was reported after this edit", "newer_consent")
+
+
+class NoteView(BaseModel):
+    id: str
+    text: str
+    created_at: str
+    created_by: str
+    updated_at: str | None = None
+    updated_by: str | None = None
+
+    @classmethod
+    def of(cls, note: Note) -> NoteView:
+        return cls(**note.__dict__)

@@ -20,8 +20,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from chalicelib.domain import timemath
 from chalicelib.domain.customer_edit_ports import CustomerEditStore
-from chalicelib.domain.customer_edit_values import MAX_TAGS, Change, CustomerAudit, Note
+from chalicelib.domain.customer_edit_values import MAX_TAGS, Change, CustomerAudit, Note, NoteView
 from chalicelib.domain.customer_profile import ChannelConsent, CustomerProfile
+from chalicelib.domain.customers import CustomerDetail
 from chalicelib.domain.enrolment import Actor
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.ports import ProfileReader
@@ -131,19 +132,6 @@ class CustomerAuditPage(BaseModel):
     next_cursor: str | None
 
 
-class NoteView(BaseModel):
-    id: str
-    text: str
-    created_at: str
-    created_by: str
-    updated_at: str | None = None
-    updated_by: str | None = None
-
-    @classmethod
-    def of(cls, note: Note) -> NoteView:
-        return cls(**note.__dict__)
-
-
 def _hex() -> str:
     return secrets.token_hex(3)
 
@@ -235,10 +223,13 @@ class CustomerEdits:
             changes.append(Change(f"note:{note.id}", None, note.text))
         return changes
 
-    def notes(self, workspace_id: str, profile: CustomerProfile) -> list[NoteView]:
-        """The profile's notes and those of the profiles merged into it, oldest first."""
-        ids = [profile.customer_id, *(profile.merged_ids or [])]
-        return [NoteView.of(n) for n in self.store.notes(workspace_id, ids)]
+    def with_notes(self, workspace_id: str, detail: CustomerDetail) -> CustomerDetail:
+        """`GET /customers/{id}` with the profile's notes and those of the profiles merged
+        into it, oldest first."""
+        ids = [detail.customer_id, *detail.merged_from]
+        return detail.model_copy(
+            update={"notes": [NoteView.of(n) for n in self.store.notes(workspace_id, ids)]}
+        )
 
     def audit(self, workspace_id: str, customer_id: str, limit: int, cursor: str | None) -> CustomerAuditPage:
         cid = self._profile(workspace_id, customer_id).customer_id
