@@ -1,4 +1,4 @@
-"""An in-memory CustomerEditStore (chalicelib.domain.customer_edit_ports): profiles kept as
+"""An in-memory CustomerEditStore (chalicelib.domain.edits.ports): profiles kept as
 their stored items, notes and the audit through the adapter's mapping, like the DynamoDB one.
 It also loads profiles (pointers followed), so a service can take it as its ProfileReader."""
 

@@ -1,4 +1,4 @@
-"""CustomerEditStore contract (customer_edit_ports.CustomerEditStore): DynamoCustomerEdits on
+"""CustomerEditStore contract (edits.ports.CustomerEditStore): DynamoCustomerEdits on
 moto and the fake (tests/fakes_customer_edits.py) keep tags, consent, notes and the audit alike."""
 
 from __future__ import annotations

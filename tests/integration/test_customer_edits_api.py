@@ -17,6 +17,7 @@ from chalicelib.domain.errors import Conflict
 from chalicelib.domain.messaging.model import Channel, Purpose
 from chalicelib.domain.models import now_utc
 from patron.harness import Harness, Workspace
+from tests.cli_runs import run
 from tests.integration.test_consent import (
     _policy,
     exported,
@@ -199,3 +200,29 @@ def test_erasing_the_customer_erases_notes_and_audit(stage, ws, jane):
         ExpressionAttributeValues={":pk": {"S": profile_pk(ws.workspace_id, jane["cid"])}},
     )["Items"]
     assert [i["sk"]["S"] for i in left if i["sk"]["S"][:3] in ("NT#", "CE#")] == []
+
+
+def test_the_cli_twins_edit_and_list_the_audit(stage, ws, jane, cli_on):
+    cid, w = jane["cid"], ws.workspace_id
+    # When the CLI tags, untags, notes, edits the note and sets consent
+    assert run("customers", "tag", cid, "VIP", "gold", "-w", w).exit_code == 0
+    assert run("customers", "untag", cid, "gold", "-w", w).exit_code == 0
+    noted = run("customers", "note", cid, "prefers SMS", "-w", w)
+    assert noted.exit_code == 0, noted.output
+    (field,) = [c["field"] for c in json.loads(noted.output)["edit"]["changes"]]
+    note_id = field.removeprefix("note:")
+    assert run("customers", "note", cid, "prefers email", "--edit", note_id, "-w", w).exit_code == 0
+    assert run("customers", "consent", cid, "--email", "not_subscribed", "-w", w).exit_code == 0
+    # Then the profile shows them (as the API does), and the audit lists five edits by `cli`
+    shown = json.loads(run("customers", "show", cid, "-w", w).output)
+    assert (shown["tags"], [n["text"] for n in shown["notes"]]) == (["vip"], ["prefers email"])
+    assert shown["email_consent"]["state"] == "not_subscribed"
+    listed = json.loads(run("customers", "audit", cid, "-w", w, "--json").output)
+    assert [e["by"] for e in listed["entries"]] == ["cli"] * 5
+    assert listed["entries"][0]["changes"] == [
+        {"field": "email_consent", "old": "subscribed", "new": "not_subscribed"}
+    ]
+    # When an edit is invalid or empty, Then one line and exit code 2
+    bad = run("customers", "tag", cid, " ", "-w", w)
+    assert bad.exit_code == 2 and "invalid edit" in bad.output
+    assert run("customers", "consent", cid, "-w", w).exit_code == 2

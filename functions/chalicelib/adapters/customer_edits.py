@@ -77,7 +77,7 @@ def _consent_of(stored: Any) -> ChannelConsent | None:
 
 
 class DynamoCustomerEdits:
-    """customer_edit_ports.CustomerEditStore on the CRM table."""
+    """edits.ports.CustomerEditStore on the CRM table."""
 
     def __init__(self, table: CrmTable) -> None:
         self.t = table

@@ -19,10 +19,10 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from chalicelib.domain import timemath
-from chalicelib.domain.customer_edit_ports import CustomerEditStore
 from chalicelib.domain.customer_edit_values import MAX_TAGS, Change, CustomerAudit, Note, NoteView
 from chalicelib.domain.customer_profile import ChannelConsent, CustomerProfile
 from chalicelib.domain.customers import CustomerDetail
+from chalicelib.domain.edits.ports import CustomerEditStore
 from chalicelib.domain.enrolment import Actor
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.ports import ProfileReader
@@ -157,12 +157,12 @@ class CustomerEdits:
         at = timemath.iso(now) or ""
         for _ in range(RESOLVE_TRIES):
             profile = self._profile(workspace_id, customer_id)
-            changes = self._profile_changes(workspace_id, profile, body, at)
-            if changes is not None:
+            done = self._profile_changes(workspace_id, profile, body, at)
+            if done is not None:
                 break
         else:
             raise NotFound("customer not found")
-        tags, changes = changes
+        tags, changes = done
         cid = profile.customer_id
         missing: list[str] = []
         changes += self._note_changes(workspace_id, cid, body, at, actor.by, missing)
