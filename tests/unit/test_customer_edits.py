@@ -140,3 +140,14 @@ def test_two_consoles_interleaved_lose_no_edit_and_the_audit_chains(steps):
     for before, after in pairwise(changes):
         assert after.old == before.new
     assert (changes[-1].new if changes else []) == sorted(expected)
+
+
+def test_a_merge_keeps_both_profiles_tags():
+    from chalicelib.domain.profile_model import Profile
+
+    # Given two profiles of one person, each tagged
+    mine = Profile.load(CustomerProfile("ws", "c_1", tags={"vip"}))
+    theirs = Profile.load(CustomerProfile("ws", "c_2", tags={"wholesale", "vip"}))
+    # When they merge, Then the survivor holds both profiles' tags
+    mine.merge_from(theirs)
+    assert mine.state.tags == {"vip", "wholesale"}
