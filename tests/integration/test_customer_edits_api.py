@@ -15,6 +15,7 @@ import pytest
 from chalicelib.adapters.profile_items import profile_pk
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.messaging.model import Channel, Purpose
+from chalicelib.domain.messaging.unsubscribe import make_token
 from chalicelib.domain.models import now_utc
 from patron.harness import Harness, Workspace
 from tests.cli_runs import run
@@ -26,6 +27,7 @@ from tests.integration.test_consent import (
     members,
     sha,
 )
+from tests.integration.test_unsubscribe import one_click
 
 __all__ = ["jane"]
 
@@ -226,3 +228,14 @@ def test_the_cli_twins_edit_and_list_the_audit(stage, ws, jane, cli_on):
     bad = run("customers", "tag", cid, " ", "-w", w)
     assert bad.exit_code == 2 and "invalid edit" in bad.output
     assert run("customers", "consent", cid, "-w", w).exit_code == 2
+
+
+def test_subscribing_after_an_unsubscribe_through_patron_is_refused(stage, ws, jane):
+    # Given Jane unsubscribed from email with one click
+    token = make_token(ws.workspace_id, jane["cid"], "email", jane["salt"])
+    assert one_click(stage, token).status_code == 200
+    # When an operator subscribes her email again
+    status, body = patch(stage, ws, jane["cid"], {"consent": {"email": "subscribed"}})
+    # Then 409 opted_out, and the profile stays unsubscribed
+    assert (status, body["details"]["reason"]) == (409, "opted_out")
+    assert detail(stage, ws, jane["cid"])["email_consent"]["state"] == "unsubscribed"

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from chalicelib.domain.customer_edit_values import EditRefused
 from chalicelib.domain.customer_edits import CustomerEditIn, CustomerEdits
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.enrolment import Actor
@@ -151,3 +152,35 @@ def test_a_merge_keeps_both_profiles_tags():
     # When they merge, Then the survivor holds both profiles' tags
     mine.merge_from(theirs)
     assert mine.state.tags == {"vip", "wholesale"}
+
+
+class Lists:
+    """ConsentLists: the customers who opted out of email and the email addresses suppressed."""
+
+    def __init__(self, opted: set[str], suppressed: set[str]) -> None:
+        self.opted, self.suppressed = opted, suppressed
+
+    def listed(self, workspace_id, channel, customer_ids, addresses):
+        if channel != "email":
+            return set(), set()
+        return self.opted & set(customer_ids), self.suppressed & set(addresses)
+
+
+@pytest.mark.parametrize(
+    ("opted", "suppressed", "reason"),
+    [({"c_0"}, set(), "opted_out"), (set(), {"jane@example.com"}, "suppressed")],
+)
+def test_subscribing_a_channel_patron_blocks_is_refused_and_writes_nothing(opted, suppressed, reason):
+    # Given a customer (merged with c_0) who opted out through Patron, or whose address bounced
+    store = FakeCustomerEdits()
+    store.put(CustomerProfile("ws", "c_1", rev=1, email="jane@example.com", merged_ids=["c_0"]))
+    edits = CustomerEdits(profiles=store, store=store, lists=Lists(opted, suppressed))
+    # When an operator subscribes her email and tags her
+    with pytest.raises(EditRefused) as refused:
+        edits.edit("ws", "c_1", edit(tags_add=["vip"], consent={"email": "subscribed"}), CONSOLE_A, T0)
+    # Then 409 with the reason, and nothing is written
+    assert refused.value.details == {"reason": reason}
+    assert (store.load("ws", "c_1").tags, store.load("ws", "c_1").email_consent) == (set(), None)
+    # When she is unsubscribed instead, or her SMS subscribed, Then it is taken
+    edits.edit("ws", "c_1", edit(consent={"email": "unsubscribed", "sms": "subscribed"}), CONSOLE_A, T0)
+    assert store.load("ws", "c_1").email_consent.state == "unsubscribed"

@@ -173,7 +173,7 @@ class Container(LoyaltyServices, WorkspaceApi):
         """A customer's tags, notes and consent edited, audited (docs/data-model.md)."""
         from chalicelib.domain.customer_edits import CustomerEdits
 
-        return CustomerEdits(profiles=self.profile_store, store=self.customer_edit_store)
+        return CustomerEdits(profiles=self.profile_store, store=self.customer_edit_store, lists=self.limits)
 
     @cached_property
     def customers(self) -> CustomerService:

@@ -19,13 +19,20 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from chalicelib.domain import timemath
-from chalicelib.domain.customer_edit_values import MAX_TAGS, Change, CustomerAudit, Note, NoteView
+from chalicelib.domain.customer_edit_values import (
+    MAX_TAGS,
+    Change,
+    CustomerAudit,
+    EditRefused,
+    Note,
+    NoteView,
+)
 from chalicelib.domain.customer_profile import ChannelConsent, CustomerProfile
 from chalicelib.domain.customers import CustomerDetail
 from chalicelib.domain.edits.ports import CustomerEditStore
 from chalicelib.domain.enrolment import Actor
 from chalicelib.domain.errors import NotFound
-from chalicelib.domain.ports import ProfileReader
+from chalicelib.domain.ports import ConsentLists, ProfileReader
 
 OPERATOR = "operator"  # the consent's `src`: set by an operator (docs/data-model.md)
 NOTE_ID = r"^n_[0-9]{20}[0-9a-f]{6}$"
@@ -138,11 +145,33 @@ def _hex() -> str:
 
 class CustomerEdits:
     def __init__(
-        self, profiles: ProfileReader, store: CustomerEditStore, random_hex: Callable[[], str] = _hex
+        self,
+        profiles: ProfileReader,
+        store: CustomerEditStore,
+        lists: ConsentLists | None = None,
+        random_hex: Callable[[], str] = _hex,
     ) -> None:
         self.profiles = profiles
         self.store = store
+        self.lists = lists  # opt-outs and suppressions: a subscription they would block is refused
         self.random_hex = random_hex  # 6 hex digits: note ids and audit entries
+
+    def _may_subscribe(self, workspace_id: str, profile: CustomerProfile, body: CustomerEditIn) -> None:
+        """409 when an operator subscribes a channel that the customer's own unsubscribe
+        through Patron (`opted_out`) or a bounce or complaint (`suppressed`) still blocks:
+        the consent would show on the profile while no message could go."""
+        if self.lists is None:
+            return
+        ids = [profile.customer_id, *(profile.merged_ids or [])]
+        for channel, state in body._consents().items():
+            if state is not EditableConsent.SUBSCRIBED:
+                continue
+            address = profile.address(channel)
+            opted, suppressed = self.lists.listed(workspace_id, channel, ids, [address] if address else [])
+            if opted:
+                raise EditRefused(f"the customer unsubscribed from {channel} through Patron", "opted_out")
+            if suppressed:
+                raise EditRefused(f"the customer's {channel} address is suppressed", "suppressed")
 
     def _profile(self, workspace_id: str, customer_id: str) -> CustomerProfile:
         profile = self.profiles.load(workspace_id, customer_id)
@@ -157,6 +186,7 @@ class CustomerEdits:
         at = timemath.iso(now) or ""
         for _ in range(RESOLVE_TRIES):
             profile = self._profile(workspace_id, customer_id)
+            self._may_subscribe(workspace_id, profile, body)
             done = self._profile_changes(workspace_id, profile, body, at)
             if done is not None:
                 break
