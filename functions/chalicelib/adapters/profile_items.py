@@ -86,7 +86,7 @@ _CONSENT_KEYS = ("s", "at", "src")
 _ENTRY_KEYS = ("v", "t", "x", "a", "r", "cur", "oa", "or", "ch", "p", "k", "n")
 _KNOWN = frozenset(
     {"pk", "sk", "t", "ws", "cid", "rev", "m", "ms", "ce", "cs", "mrg", "lpt", "o", "so", "srcx"}
-    | {"phone_k", "ext_k", "imp"}
+    | {"phone_k", "ext_k", "imp", "tg"}
     | SEARCH_ATTRIBUTES
     | {a for a, _ in _PERSON_TEXT}
     | {a for a, _ in _SETS}
@@ -276,6 +276,7 @@ def profile_of(item: dict[str, Any]) -> CustomerProfile:
         indexed_phone=_index_value(item.get("phone_k")),
         indexed_external_id=_index_value(item.get("ext_k")),
         imported=bool(item.get("imp")),
+        tags=set(item.get("tg") or ()),
         unknown={k: v for k, v in item.items() if k not in _KNOWN},
     )
     for attr, name in _PERSON_TEXT:
@@ -329,6 +330,7 @@ def profile_item(profile: CustomerProfile) -> dict[str, Any]:
         "phone_k": f"{ws}#{profile.indexed_phone}" if profile.indexed_phone is not None else None,
         "ext_k": f"{ws}#{profile.indexed_external_id}" if profile.indexed_external_id is not None else None,
         "imp": True if profile.imported else None,
+        "tg": set(profile.tags) if profile.tags else None,  # a string set: ADD/DELETE only (customer_edits)
     }
     for attr, name in _PERSON_TEXT:
         item[attr] = getattr(profile, name)

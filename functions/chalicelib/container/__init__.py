@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.backfill import BackfillService
     from chalicelib.domain.batch_import import BatchImport
     from chalicelib.domain.catalogue_import import CatalogueImport
+    from chalicelib.domain.customer_edits import CustomerEdits
     from chalicelib.domain.customer_list import CustomerList
     from chalicelib.domain.customers import CustomerService
     from chalicelib.domain.ingest import IngestService
@@ -180,6 +181,13 @@ class Container(LoyaltyServices, WorkspaceApi):
         from chalicelib.domain.profiles import ProfileService
 
         return ProfileService(store=self.profile_store, workspaces=self.workspaces, privacy=self.privacy)
+
+    @cached_property
+    def customer_edits(self) -> CustomerEdits:
+        """A customer's tags, notes and consent edited, audited (docs/data-model.md)."""
+        from chalicelib.domain.customer_edits import CustomerEdits
+
+        return CustomerEdits(profiles=self.profile_store, store=self.customer_edit_store, lists=self.limits)
 
     @cached_property
     def customers(self) -> CustomerService:

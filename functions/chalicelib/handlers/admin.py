@@ -89,7 +89,7 @@ def find_customers() -> Any:
 def get_customer(customer_id: str) -> Any:
     ws = workspace_id()
     logger.append_keys(customer_id=customer_id)
-    return container().customers.get(ws, customer_id)
+    return container().customer_edits.with_notes(ws, container().customers.get(ws, customer_id))
 
 
 @bp.route("/customers/{customer_id}", methods=["DELETE"])

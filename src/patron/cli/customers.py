@@ -14,6 +14,7 @@ from patron.cli.base import (
     workspace_container,
     workspace_option,
 )
+from patron.cli.customer_edits import EDIT_COMMANDS
 from patron.cli.loyalty import adjust_points, points, redeem
 from patron.cli.loyalty_rules import award
 from patron.cli.tiers import set_tier, tier
@@ -42,7 +43,8 @@ def show(
     if email:
         shown = {"customers": [plain(p) for p in found.find_by_email(workspace, email)]}
     else:
-        shown = plain(found.get(workspace, customer_id))
+        edits = workspace_container(workspace).customer_edits
+        shown = plain(edits.with_notes(workspace, found.get(workspace, customer_id)))
     print_json(shown, compact=as_json)
 
 
@@ -72,6 +74,8 @@ customers.add_command(redeem)
 customers.add_command(tier)
 customers.add_command(set_tier)
 customers.add_command(award)
+for edit_command in EDIT_COMMANDS:  # tag, untag, note, consent, audit (cli/customer_edits.py)
+    customers.add_command(edit_command)
 
 
 def _membership(action: str, about: str) -> click.Command:
