@@ -130,6 +130,7 @@ class CustomerProfile:
     emails: set[str] = field(default_factory=set)
     phones: set[str] = field(default_factory=set)
     external_ids: set[str] = field(default_factory=set)
+    tags: set[str] = field(default_factory=set)  # the customer list's tag filter finds them
     email: str | None = None
     phone: str | None = None
     phone_as_written: str | None = None  # a phone not valid for its country, as given
