@@ -263,3 +263,18 @@ def test_reindex_backfills_profiles_saved_before_the_entries_resumably_and_idemp
         patron.cli.cli, ["customers", "reindex", "-w", ws.workspace_id, "--cursor", "nope"]
     )
     assert bad.exit_code == 2
+
+
+def test_an_erased_customer_leaves_no_search_entry(people):
+    stage, ws = people
+    # Given Jane, found by her name, email and phone
+    assert ids(stage, ws, "q=jane")[0] == ["c_00000001"]
+    assert any(sk.endswith("#c_00000001") for _, sk in search_entries(stage))
+    # When she is erased through the API and the streams run
+    headers = {"Authorization": f"Bearer {ws.api_key}"}
+    assert stage.http.http.delete("/customers/c_00000001", headers=headers).status_code == 202
+    stage.drain()
+    # Then none of her entries is left, and the others' are untouched
+    left = search_entries(stage)
+    assert not any(sk.endswith("#c_00000001") for _, sk in left) and len(left) == 9
+    assert ids(stage, ws, "q=jane")[0] == []
