@@ -4,6 +4,8 @@ again after later ones were applied) (domain/search_entries.py, the fake store).
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -37,7 +39,7 @@ def test_the_entries_end_as_the_last_revision_has_them_whatever_the_retries(stat
     profiles: list[CustomerProfile | None] = [None, *revisions(states)]
     if erased:
         profiles.append(None)
-    records = list(zip(profiles, profiles[1:], strict=False))
+    records = list(pairwise(profiles))
     # When they are applied in order, a failed batch now and then retried from an earlier record
     store = FakeCustomerIndex()
     entries = SearchEntries(store, None)  # type: ignore[arg-type]
