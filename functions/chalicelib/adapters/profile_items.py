@@ -12,8 +12,6 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.adapters.customer_search import NAMES as SEARCH_ATTRIBUTES
-from chalicelib.adapters.customer_search import search_attributes
 from chalicelib.domain.customer_profile import (
     ChannelConsent,
     CustomerProfile,
@@ -67,7 +65,8 @@ _PERSON_TEXT = (
     ("bd", "birthday"),
     ("tz", "timezone"),
 )
-_SETS = (("ems", "emails"), ("phs", "phones"), ("xs", "external_ids"))
+# `tg`: Patron's tags, a string set moved by ADD/DELETE only (adapters/customer_edits.py)
+_SETS = (("ems", "emails"), ("phs", "phones"), ("xs", "external_ids"), ("tg", "tags"))
 _FIGURES = (
     ("n", "orders"),
     ("cur", "currency"),
@@ -86,8 +85,7 @@ _CONSENT_KEYS = ("s", "at", "src")
 _ENTRY_KEYS = ("v", "t", "x", "a", "r", "cur", "oa", "or", "ch", "p", "k", "n")
 _KNOWN = frozenset(
     {"pk", "sk", "t", "ws", "cid", "rev", "m", "ms", "ce", "cs", "mrg", "lpt", "o", "so", "srcx"}
-    | {"phone_k", "ext_k", "imp", "tg"}
-    | SEARCH_ATTRIBUTES
+    | {"phone_k", "ext_k", "imp"}
     | {a for a, _ in _PERSON_TEXT}
     | {a for a, _ in _SETS}
     | {a for a, _ in _FIGURES}
@@ -276,7 +274,6 @@ def profile_of(item: dict[str, Any]) -> CustomerProfile:
         indexed_phone=_index_value(item.get("phone_k")),
         indexed_external_id=_index_value(item.get("ext_k")),
         imported=bool(item.get("imp")),
-        tags=set(item.get("tg") or ()),
         unknown={k: v for k, v in item.items() if k not in _KNOWN},
     )
     for attr, name in _PERSON_TEXT:
@@ -330,7 +327,6 @@ def profile_item(profile: CustomerProfile) -> dict[str, Any]:
         "phone_k": f"{ws}#{profile.indexed_phone}" if profile.indexed_phone is not None else None,
         "ext_k": f"{ws}#{profile.indexed_external_id}" if profile.indexed_external_id is not None else None,
         "imp": True if profile.imported else None,
-        "tg": set(profile.tags) if profile.tags else None,  # a string set: ADD/DELETE only (customer_edits)
     }
     for attr, name in _PERSON_TEXT:
         item[attr] = getattr(profile, name)
@@ -343,7 +339,6 @@ def profile_item(profile: CustomerProfile) -> dict[str, Any]:
             value = type(value)(value)  # a copy: the item never shares the profile's values
         item[attr] = value
     item.update(profile.unknown)
-    item.update(search_attributes(profile))  # the customer list's indexes (adapters/customer_search.py)
     return {k: v for k, v in item.items() if v is not None}
 
 

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.pipeline import IngestPipeline
     from chalicelib.domain.privacy import PrivacyRequests, PrivacyService
     from chalicelib.domain.profiles import ProfileService
+    from chalicelib.domain.search_entries import SearchEntries
     from chalicelib.domain.segment_service import SegmentService
     from chalicelib.domain.segment_sizes import SegmentSizesService
     from chalicelib.domain.source_erasure import SourceErasure
@@ -514,6 +515,13 @@ class Container(LoyaltyServices, WorkspaceApi):
             index=self.customer_index,
             segments=self.segments,
         )
+
+    @cached_property
+    def search_entries(self) -> SearchEntries:
+        """The customer list's search entries, kept by the CRM stream and `customers reindex`."""
+        from chalicelib.domain.search_entries import SearchEntries
+
+        return SearchEntries(store=self.customer_index, walk=self.customer_walk)
 
     @cached_property
     def campaign_list(self) -> CampaignList:

@@ -57,7 +57,7 @@ def _param(name: str, max_length: int) -> str:
 @api
 def find_customers() -> Any:
     """`?email=` the profiles with that exact email; otherwise the customer list: `?q=` (name,
-    email or phone prefix), `?segment=` or `?tier=`, `?limit=` (1-100, 50) and `?cursor=`."""
+    email or phone prefix), `?segment=`, `?tier=` or `?tag=`, `?limit=` (1-100, 50) and `?cursor=`."""
     ws = workspace_id()
     params: dict[str, str] = dict(bp.current_request.query_params or {})
     if "email" in params:

@@ -57,12 +57,13 @@ class FlowDryRunIn(BaseModel):
 
 class CustomerListQuery(PageQuery):
     """`GET /customers`: `email` (exact; then the others are ignored) or one of `q`, `segment`,
-    `tier` (docs/data-model.md#the-customer-list)."""
+    `tier`, `tag` (docs/data-model.md#the-customer-list)."""
 
     email: str | None = Field(None, max_length=320, description="An exact email address")
     q: str | None = Field(None, max_length=100, description="A name, email or phone prefix")
     segment: str | None = Field(None, max_length=200, description="A segment id: its members")
     tier: str | None = Field(None, max_length=100, description="A tier name: its members")
+    tag: str | None = Field(None, max_length=100, description="A tag: the customers with it (any case)")
 
 
 class PrivacyAccepted(BaseModel):
