@@ -11,6 +11,7 @@ from chalicelib.handlers import (
     analytics_api,
     campaigns_api,
     console_api,
+    customer_edits_api,
     flows_api,
     jobs,
     join_api,
@@ -43,6 +44,7 @@ app.register_blueprint(join_api.bp)
 app.register_blueprint(messaging_api.bp)
 app.register_blueprint(campaigns_api.bp)
 app.register_blueprint(points_api.bp)
+app.register_blueprint(customer_edits_api.bp)
 app.register_blueprint(workspace_api.bp)
 app.register_blueprint(streams.bp)
 app.register_blueprint(jobs.bp)

@@ -1,42 +1,75 @@
-"""An in-memory CustomerIndex (domain/customer_list.py): the search indexes over the
-profiles it is given, and the tier states."""
+"""An in-memory CustomerIndex and SearchEntryStore (domain/customer_list.py,
+domain/search_entries.py): the search entries as the CRM stream writes them, each at a
+profile revision, and the tier states."""
 
 from __future__ import annotations
 
-import json
-
-from chalicelib.domain.customer_list import SearchKind, bad_cursor, search_keys
+from chalicelib.domain.customer_list import bad_cursor
 from chalicelib.domain.customer_profile import CustomerProfile
+from chalicelib.domain.search.ports import EntryKind, SearchKind
+from chalicelib.domain.search_entries import SearchEntries
+
+
+class _NoWalk:
+    def pages(self, *args: object, **kwargs: object) -> list[object]:
+        return []
 
 
 class FakeCustomerIndex:
     def __init__(self) -> None:
-        self.profiles: dict[tuple[str, str], CustomerProfile] = {}
+        # (workspace, kind, value, customer id) -> the revision that wrote it
+        self.entries: dict[tuple[str, str, str, str], int] = {}
         self.tiers: dict[tuple[str, str], str] = {}
 
     def given_profile(self, profile: CustomerProfile) -> None:
-        self.profiles[(profile.workspace_id, profile.customer_id)] = profile
+        """The profile as the CRM stream's consumer indexes a new one."""
+        SearchEntries(self, _NoWalk()).on_change(None, profile)  # type: ignore[arg-type]
 
     def given_tier(self, workspace_id: str, customer_id: str, tier: str) -> None:
         self.tiers[(workspace_id, customer_id)] = tier
 
+    def put_entry(self, workspace_id: str, customer_id: str, kind: EntryKind, value: str, rev: int) -> bool:
+        key = (workspace_id, kind, value, customer_id)
+        if self.entries.get(key, rev) > rev:
+            return False
+        self.entries[key] = rev
+        return True
+
+    def delete_entry(
+        self, workspace_id: str, customer_id: str, kind: EntryKind, value: str, rev: int
+    ) -> bool:
+        key = (workspace_id, kind, value, customer_id)
+        if self.entries.get(key, rev) > rev:
+            return False
+        self.entries.pop(key, None)
+        return True
+
     def prefix(
         self, workspace_id: str, kind: SearchKind, prefix: str, limit: int, cursor: str | None
     ) -> tuple[list[str], str | None]:
-        entries = sorted(
-            (value, cid)
-            for (ws, cid), profile in self.profiles.items()
-            if ws == workspace_id and (value := search_keys(profile).get(kind)) and value.startswith(prefix)
+        if cursor is not None and not cursor.startswith(prefix):
+            raise bad_cursor()
+        keys = sorted(
+            f"{value}#{cid}"
+            for (ws, k, value, cid) in self.entries
+            if ws == workspace_id and k == kind and value.startswith(prefix)
         )
+        return self._page([(key, key.rsplit("#", 1)[1]) for key in keys], limit, cursor)
+
+    def tagged(
+        self, workspace_id: str, tag: str, limit: int, cursor: str | None
+    ) -> tuple[list[str], str | None]:
+        ids = sorted(
+            cid for (ws, k, value, cid) in self.entries if ws == workspace_id and (k, value) == ("tag", tag)
+        )
+        return self._page([(cid, cid) for cid in ids], limit, cursor)
+
+    @staticmethod
+    def _page(keyed: list[tuple[str, str]], limit: int, cursor: str | None) -> tuple[list[str], str | None]:
         if cursor:
-            try:
-                after = tuple(json.loads(cursor))
-            except ValueError as exc:
-                raise bad_cursor() from exc
-            entries = [e for e in entries if e > after]
-        page = entries[:limit]
-        more = json.dumps(list(page[-1])) if len(entries) > limit else None
-        return [cid for _, cid in page], more
+            keyed = [(key, cid) for key, cid in keyed if key > cursor]
+        page = keyed[:limit]
+        return [cid for _, cid in page], (page[-1][0] if len(keyed) > limit else None)
 
     def in_tier(
         self, workspace_id: str, tier: str, limit: int, cursor: str | None

@@ -68,3 +68,27 @@ def test_a_redemptions_state_round_trips():
         replace(redemption("r"), state=s, lots=((LOT, -60),)) for s in (PENDING, MADE, GIVEN_BACK, None)
     ]
     assert [entry_from_item(entry_item(e)) for e in entries] == entries
+
+
+def test_a_give_back_on_a_closed_balance_is_refused_and_on_the_survivors_settles_the_redemption(ledger):
+    # Given a pending redemption of 60 on CID's ledger, then CID's balance closed into c_s
+    from chalicelib.domain.loyalty.model import MERGE, TRANSFER_IN, TRANSFER_OUT
+
+    assert ledger.adjust(adjustment(200, "k-0"))
+    entry = redemption("r-1")
+    assert ledger.adjust(entry)
+    read = ledger.balance(WS, CID)
+    out = LedgerEntry(WS, CID, EntryKey(MERGE, "c_s", TRANSFER_OUT), -read.total, PAID,
+                      lots=tuple((d, -n) for d, n in sorted(read.lots.items())))  # fmt: skip
+    into = replace(out, customer_id="c_s", key=EntryKey(MERGE, CID, TRANSFER_IN), points=read.total,
+                   lots=tuple(sorted(read.lots.items())))  # fmt: skip
+    assert ledger.transfer(out, into, read)
+    # When it is given back on CID's (closed) balance, then on the survivor's, twice
+    on_closed = ledger.give_back(entry, give_back(entry))
+    on_survivor = [ledger.give_back(entry, replace(give_back(entry), customer_id="c_s")) for _ in range(2)]
+    # Then the closed balance refused it (nothing written), the survivor's took it once
+    assert (on_closed, on_survivor) == (False, [True, False])
+    assert ledger.entry(WS, CID, entry.key).state == GIVEN_BACK
+    assert ledger.entry(WS, CID, give_back(entry).key) is None
+    assert ledger.entry(WS, "c_s", give_back(entry).key).points == 60
+    assert (ledger.balance(WS, CID).total, ledger.balance(WS, "c_s").total) == (0, 200)

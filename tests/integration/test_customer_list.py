@@ -126,3 +126,155 @@ def test_the_cli_lists_what_the_api_lists(people, monkeypatch):
     printed = json.loads(done.output)
     assert printed == json.loads(stage.get(ws, "/customers?q=ja").body)
     assert [c["customer_id"] for c in printed["customers"]] == ["c_00000003", "c_00000001", "c_00000004"]
+
+
+def search_entries(stage) -> set[tuple[str, str]]:
+    """The search entries the CRM table holds (a test may scan moto; the code never does)."""
+    items = stage.client("dynamodb").scan(
+        TableName=stage.info.crm_table,
+        FilterExpression="t = :t",
+        ExpressionAttributeValues={":t": {"S": "srch"}},
+    )["Items"]
+    return {(i["pk"]["S"], i["sk"]["S"]) for i in items}
+
+
+def test_the_order_path_writes_no_search_entry_the_profile_stream_does(stage, ws):
+    # Given a new customer's profile written as the order path writes it
+    profile = CustomerProfile(
+        workspace_id=ws.workspace_id,
+        customer_id="c_00000009",
+        first_name="Zoe",
+        email="zoe@example.com",
+        emails={"zoe@example.com"},
+        tags={"VIP"},
+    )
+    stage.container.profile_store.save(profile, None, [], [])
+    # When the CRM stream has not run yet
+    # Then the profile item carries no search attribute and no entry exists
+    item = stage.container.crm.get(f"W#{ws.workspace_id}#P#c_00000009", "P")
+    assert item is not None and not {"qn", "qe", "qp"} & set(item)
+    assert search_entries(stage) == set()
+    # When the profile stream's consumer takes the change
+    stage.drain()
+    # Then the name, email and tag entries are there, and the search finds the customer
+    w = ws.workspace_id
+    assert search_entries(stage) == {
+        (f"W#{w}#SRCH#n#z", "zoe#c_00000009"),
+        (f"W#{w}#SRCH#e#z", "zoe@example.com#c_00000009"),
+        (f"W#{w}#SRCH#t#vip", "c_00000009"),
+    }
+    assert ids(stage, ws, "q=zo")[0] == ["c_00000009"]
+
+
+@pytest.fixture
+def tagged_people(stage, ws):
+    """Four customers, three of them tagged, saved as the order pipeline saves them."""
+    tags = {
+        "c_00000001": {"VIP", "wholesale"},
+        "c_00000002": {"vip"},
+        "c_00000003": set(),
+        "c_00000004": {"vip"},
+    }
+    for cid, tagset in tags.items():
+        profile = CustomerProfile(
+            workspace_id=ws.workspace_id, customer_id=cid, rev=1, first_name="T" + cid, tags=tagset
+        )
+        stage.container.profile_store.save(profile, None, [], [])
+    stage.drain()
+    return stage, ws
+
+
+def test_the_tag_filter_lists_a_tags_customers_page_by_page(tagged_people, monkeypatch):
+    stage, ws = tagged_people
+    # Given customers tagged vip (in any case), one wholesale, one untagged
+    # When the list is filtered by a tag, one customer a page
+    # Then it lists each customer with that tag once, by id
+    assert ids(stage, ws, "tag=vip&limit=1") == (["c_00000001", "c_00000002", "c_00000004"], 3)
+    assert ids(stage, ws, "tag=VIP")[0] == ["c_00000001", "c_00000002", "c_00000004"]
+    assert ids(stage, ws, "tag=wholesale")[0] == ["c_00000001"]
+    assert ids(stage, ws, "tag=nobody")[0] == []
+    # And a tag with another filter, or a cursor of another filter, is a 400
+    two = stage.get(ws, "/customers?tag=vip&q=t")
+    assert two.status_code == 400 and {d["field"] for d in json.loads(two.body)["details"]} == {"q", "tag"}
+    assert stage.get(ws, "/customers?tag=vip&cursor=s.abc").status_code == 400
+    # And the CLI lists what the API lists
+    monkeypatch.setattr(patron.cli, "_container", lambda args: stage.container)
+    args = ["customers", "list", "-w", ws.workspace_id, "--tag", "vip", "--json"]
+    done = CliRunner().invoke(patron.cli.cli, args, prog_name="patron")
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output) == json.loads(stage.get(ws, "/customers?tag=vip").body)
+
+
+def test_a_changed_tag_or_name_moves_the_entries_and_a_stale_entry_is_not_listed(tagged_people):
+    stage, ws = tagged_people
+    # Given a vip customer named Tc_00000002
+    store = stage.container.profile_store
+    profile = store.load(ws.workspace_id, "c_00000002")
+    assert profile is not None
+    # When the profile loses its tag and changes its name, and the stream takes the change
+    profile.tags = {"gold"}
+    profile.first_name = "Renamed"
+    profile.rev = 2
+    store.save(profile, 1, [], [])
+    stage.drain()
+    # Then the old tag and name find it no more, the new ones do
+    assert ids(stage, ws, "tag=vip")[0] == ["c_00000001", "c_00000004"]
+    assert ids(stage, ws, "tag=gold")[0] == ["c_00000002"]
+    assert ids(stage, ws, "q=renamed")[0] == ["c_00000002"]
+    assert "c_00000002" not in ids(stage, ws, "q=tc")[0]
+    # When a stale entry is left behind (an old record re-applied after the change)
+    from chalicelib.adapters.customer_search import entry_item
+
+    stage.container.crm.put(entry_item(ws.workspace_id, "c_00000002", "tag", "vip", 1))
+    stage.container.crm.put(entry_item(ws.workspace_id, "c_00000002", "name", "tc_00000002", 1))
+    # Then the list leaves the customer out: the profile no longer matches
+    assert ids(stage, ws, "tag=vip")[0] == ["c_00000001", "c_00000004"]
+    assert "c_00000002" not in ids(stage, ws, "q=tc")[0]
+
+
+def test_reindex_backfills_profiles_saved_before_the_entries_resumably_and_idempotently(people, monkeypatch):
+    stage, ws = people
+    # Given five customers whose search entries are not there (saved before the entries existed)
+    client = stage.client("dynamodb")
+    before = search_entries(stage)
+    assert len(before) == 12  # 4 names, 4 emails, 4 phones
+    for pk, sk in before:
+        client.delete_item(TableName=stage.info.crm_table, Key={"pk": {"S": pk}, "sk": {"S": sk}})
+    assert ids(stage, ws, "q=ja")[0] == []
+    # When `patron customers reindex` runs a page at a time, resumed from the cursor it prints
+    monkeypatch.setattr(patron.cli, "_container", lambda args: stage.container)
+    cursor, runs, profiles = None, 0, 0
+    while True:
+        args = ["customers", "reindex", "-w", ws.workspace_id, "--pages", "1", "--json"]
+        done = CliRunner().invoke(patron.cli.cli, args + (["--cursor", cursor] if cursor else []))
+        assert done.exit_code == 0, done.output
+        printed = json.loads(done.output)
+        runs, profiles, cursor = runs + 1, profiles + printed["profiles"], printed["cursor"]
+        if cursor is None:
+            break
+    # Then every entry is back, and the search finds what it found before
+    assert search_entries(stage) == before and profiles == 5 and runs > 1
+    assert ids(stage, ws, "q=ja&limit=1") == (["c_00000003", "c_00000001", "c_00000004"], 4)
+    # And running it again changes nothing; a cursor it never printed is refused
+    again = CliRunner().invoke(patron.cli.cli, ["customers", "reindex", "-w", ws.workspace_id, "--json"])
+    assert again.exit_code == 0 and json.loads(again.output)["cursor"] is None
+    assert search_entries(stage) == before
+    bad = CliRunner().invoke(
+        patron.cli.cli, ["customers", "reindex", "-w", ws.workspace_id, "--cursor", "nope"]
+    )
+    assert bad.exit_code == 2
+
+
+def test_an_erased_customer_leaves_no_search_entry(people):
+    stage, ws = people
+    # Given Jane, found by her name, email and phone
+    assert ids(stage, ws, "q=jane")[0] == ["c_00000001"]
+    assert any(sk.endswith("#c_00000001") for _, sk in search_entries(stage))
+    # When she is erased through the API and the streams run
+    headers = {"Authorization": f"Bearer {ws.api_key}"}
+    assert stage.http.http.delete("/customers/c_00000001", headers=headers).status_code == 202
+    stage.drain()
+    # Then none of her entries is left, and the others' are untouched
+    left = search_entries(stage)
+    assert not any(sk.endswith("#c_00000001") for _, sk in left) and len(left) == 9
+    assert ids(stage, ws, "q=jane")[0] == []

@@ -8,10 +8,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 from chalicelib.adapters.points_ledger import DynamoPointsLedger, lot_bucket_customer, lot_bucket_key
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.loyalty.adjust import PointsRefused, spend_entry
 from chalicelib.domain.loyalty.expiry import PointsExpiry, expiry_key, listing_day
@@ -67,7 +67,7 @@ def test_the_lot_bucket_key_round_trips():
 
 class Profiles:
     def load(self, workspace_id: str, customer_id: str) -> Any:
-        return SimpleNamespace(customer_id=CID)
+        return CustomerProfile(WS, CID)  # (a redemption also reads its merged ids)
 
 
 def test_expiry_racing_redemptions_never_expires_spent_points(moto_stage, atomic_transactions):

@@ -9,10 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from types import SimpleNamespace
 from typing import Any
 
 from chalicelib.adapters.points_ledger import DynamoPointsLedger
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.loyalty.adjust import PointsRefused
 from chalicelib.domain.loyalty.model import REDEEM, EntryKey, LedgerEntry
@@ -28,7 +28,7 @@ LOTS = {date(2026, 10, 1): 900, date(2026, 11, 1): 700, date(2026, 12, 1): 600, 
 
 class Profiles:
     def load(self, workspace_id: str, customer_id: str) -> Any:
-        return SimpleNamespace(customer_id=CID)
+        return CustomerProfile(WS, CID)  # (a redemption also reads its merged ids)
 
 
 def test_eight_concurrent_redeemers_never_overdraw_one_balance(moto_stage, atomic_transactions):

@@ -203,13 +203,20 @@ def test_a_buffered_save_at_another_rev_is_a_conflict():
 
 # -- the CRM stream's consumer -------------------------------------------------------
 class Recorder:
-    """The container's side the profile stream calls: flow triggers and memberships."""
+    """The container's side the profile stream calls: search entries, flow triggers and memberships."""
 
     def __init__(self) -> None:
         self.calls: list[str] = []
         self.flow_triggers = self
         self.membership = self
         self.stream_failures = self
+        self.search_entries = self
+
+    def on_change(self, before: Any, after: Any) -> Any:
+        from chalicelib.domain.search_entries import EntryChange
+
+        self.calls.append("search")
+        return EntryChange()
 
     def on_profile_change(self, change: Any, now: datetime) -> list[str]:
         self.calls.append("triggers")
@@ -240,11 +247,12 @@ def test_the_crm_stream_consumer_skips_imported_profiles(monkeypatch, imported):
     monkeypatch.setattr(streams, "container", lambda: recorder)
     # When the CRM stream's consumer handles it
     outcome = streams.handle_profile_record(record)
-    # Then the imported one is skipped (the import's recompute keeps its memberships), the live one is not
+    # Then the imported one is skipped (the import's recompute keeps its memberships), the live one is not;
+    # both get their customer-list search entries (docs/data-model.md#the-customer-list)
     if imported:
-        assert outcome == "imported" and recorder.calls == []
+        assert outcome == "imported" and recorder.calls == ["search"]
     else:
-        assert recorder.calls == ["triggers", "membership"]
+        assert recorder.calls == ["search", "triggers", "membership"]
 
 
 def test_a_resumed_import_recomputes_the_customers_of_the_rows_before_its_cursor_too():

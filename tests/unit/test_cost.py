@@ -148,9 +148,9 @@ def test_provisioned_capacity_costs_its_minimum_at_low_volume_and_its_use_at_hig
     result = cost.compute(measured)
     prices = cost.provisioned_prices()
     # Given one unit of each kind held on every table and index all month
-    assert cost.scaled_capacities() == 8  # ingest, crm and the crm table's 6 indexes
+    assert cost.scaled_capacities() == 5  # ingest, crm and the crm table's 3 indexes
     floor = prices["dynamodb_floor_usd_per_month"]
-    assert floor == pytest.approx(8 * cost.HOURS_PER_MONTH * (0.00065 + 0.00013), abs=0.01)
+    assert floor == pytest.approx(5 * cost.HOURS_PER_MONTH * (0.00065 + 0.00013), abs=0.01)
     # Then at a million orders a month the floor is what DynamoDB costs (more than is used)
     low = result["orders_provisioned"]["1x"]
     assert low["dynamodb"] == pytest.approx(floor, abs=0.001)

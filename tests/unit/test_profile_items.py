@@ -108,9 +108,8 @@ def test_a_profile_with_moved_entries_consent_withdrawn_and_unknown_attributes_r
         "srcx": {"src_9"},
         "phone_k": "ws_1#+33612345678",
         "legacy": "kept as it was",
-        # the customer list's index entries (adapters/customer_search.py), derived on each write
-        "qe": "a@example.com",
-        "qp": "+33612345678",
+        # the tags the customer list's tag filter finds (docs/data-model.md#the-customer-list)
+        "tg": {"vip", "Wholesale"},
     }
     # When it is read and written back
     profile = profile_of(item)
@@ -120,6 +119,7 @@ def test_a_profile_with_moved_entries_consent_withdrawn_and_unknown_attributes_r
     assert profile.moved.day0 == 1_700_000_000 // 86400
     assert profile.email_consent is not None and profile.email_consent.withdrawn_by == "stop"
     assert profile.indexed_phone == "+33612345678" and profile.indexed_external_id is None
+    assert profile.tags == {"vip", "Wholesale"}
     assert profile.unknown == {"legacy": "kept as it was"} and profile.member is False
     assert [order_entry(e) for e in entries.values()][1].counted is False
     # And the titles: each entry's, the moved ones' latest, and an older release's lpt

@@ -1,74 +1,103 @@
-"""The customer list's indexes (docs/data-model.md#the-customer-list): three sparse,
-KEYS_ONLY GSIs on the profile item, all partitioned on the profile's own `ws` (the
-workspace id: no copy), sorted on `qn` (`q_name`: the normalised name), `qe` (`q_email`: the
-email, lower case) and `qp` (`q_phone`: the E.164 phone); only profiles carry those three.
-And the tier states of one tier."""
+"""The customer list's search entries (docs/data-model.md#the-customer-list): small items
+in the CRM table, `W#<ws>#SRCH#<kind>#<first character>` / `<value>#<customer id>` for a
+name (`n`), an email (`e`) or a phone's digits (`p`), and `W#<ws>#SRCH#t#<tag>` /
+`<customer id>` for a tag, each with the profile revision `v` that wrote it. The CRM
+stream's profile consumer writes them (`domain/search_entries.py`); the order path never
+does. And the tier states of one tier."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from chalicelib.adapters.codec import from_item
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.adapters.tier_store import STATE_PREFIX, states_pk
-from chalicelib.domain.customer_list import SearchKind, bad_cursor, search_keys
-from chalicelib.domain.customer_profile import CustomerProfile
+from chalicelib.domain.customer_list import bad_cursor
+from chalicelib.domain.search.ports import EntryKind, SearchKind
 
-PARTITION = "ws"  # on every profile item already
-SORTS: dict[SearchKind, str] = {"name": "qn", "email": "qe", "phone": "qp"}
-INDEXES: dict[SearchKind, str] = {"name": "q_name", "email": "q_email", "phone": "q_phone"}
-NAMES = frozenset(SORTS.values())
-
-
-def search_attributes(profile: CustomerProfile) -> dict[str, str]:
-    """The profile item's index attributes: a profile without a name, email or phone has
-    no entry in that index."""
-    found = {SORTS[kind]: value for kind, value in search_keys(profile).items()}
-    if "qp" in found:
-        found["qp"] = phone_prefix(found["qp"])
-    return found
+KINDS: dict[EntryKind, str] = {"name": "n", "email": "e", "phone": "p", "tag": "t"}
+_KIND_OF = {short: kind for kind, short in KINDS.items()}
+NEWER_WINS = "attribute_not_exists(pk) OR v <= :v"
 
 
-def phone_prefix(digits: str) -> str:
-    """The index's phone values are E.164: a prefix of digits is `+` and them."""
-    return "+" + digits
+# -- the entry item, both ways --------------------------------------------------------
+def entry_key(workspace_id: str, customer_id: str, kind: EntryKind, value: str) -> tuple[str, str]:
+    if kind == "tag":
+        return f"W#{workspace_id}#SRCH#t#{value}", customer_id
+    return f"W#{workspace_id}#SRCH#{KINDS[kind]}#{value[0]}", f"{value}#{customer_id}"
+
+
+def entry_item(workspace_id: str, customer_id: str, kind: EntryKind, value: str, rev: int) -> dict[str, Any]:
+    pk, sk = entry_key(workspace_id, customer_id, kind, value)
+    return {"pk": pk, "sk": sk, "t": "srch", "v": rev}
+
+
+def entry_of(item: dict[str, Any]) -> tuple[str, str, EntryKind, str, int]:
+    """(workspace id, customer id, kind, value, revision) of an entry item."""
+    _, workspace_id, _, short, rest = str(item["pk"]).split("#", 4)
+    kind = _KIND_OF[short]
+    if kind == "tag":
+        return workspace_id, str(item["sk"]), kind, rest, int(item["v"])
+    value, customer_id = str(item["sk"]).rsplit("#", 1)
+    return workspace_id, customer_id, kind, value, int(item["v"])
 
 
 class DynamoCustomerIndex:
     def __init__(self, table: CrmTable) -> None:
         self.t = table
 
+    # -- the writer's side (SearchEntryStore) --------------------------------------------
+    def put_entry(self, workspace_id: str, customer_id: str, kind: EntryKind, value: str, rev: int) -> bool:
+        try:
+            self.t.put(entry_item(workspace_id, customer_id, kind, value, rev), NEWER_WINS, {":v": rev})
+        except self.t.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def delete_entry(
+        self, workspace_id: str, customer_id: str, kind: EntryKind, value: str, rev: int
+    ) -> bool:
+        pk, sk = entry_key(workspace_id, customer_id, kind, value)
+        try:
+            self.t.client.delete_item(
+                TableName=self.t.table,
+                Key={"pk": {"S": pk}, "sk": {"S": sk}},
+                ConditionExpression=NEWER_WINS,
+                ExpressionAttributeValues={":v": {"N": str(rev)}},
+            )
+        except self.t.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    # -- the list's side (CustomerIndex) ---------------------------------------------------
     def prefix(
         self, workspace_id: str, kind: SearchKind, prefix: str, limit: int, cursor: str | None
     ) -> tuple[list[str], str | None]:
-        sort = SORTS[kind]
-        if kind == "phone":
-            prefix = phone_prefix(prefix)
+        pk, _ = entry_key(workspace_id, "", kind, prefix)
+        if cursor is not None and not cursor.startswith(prefix):
+            raise bad_cursor()
+        return self._page(pk, prefix, limit, cursor, lambda sk: sk.rsplit("#", 1)[1])
+
+    def tagged(
+        self, workspace_id: str, tag: str, limit: int, cursor: str | None
+    ) -> tuple[list[str], str | None]:
+        pk, _ = entry_key(workspace_id, "", "tag", tag)
+        return self._page(pk, "", limit, cursor, lambda sk: sk)
+
+    def _page(
+        self, pk: str, prefix: str, limit: int, cursor: str | None, customer_of: Any
+    ) -> tuple[list[str], str | None]:
         kwargs: dict[str, Any] = {
             "TableName": self.t.table,
-            "IndexName": INDEXES[kind],
-            "KeyConditionExpression": "#k = :k AND begins_with(#s, :p)",
-            "ExpressionAttributeNames": {"#k": PARTITION, "#s": sort},
-            "ExpressionAttributeValues": {":k": {"S": workspace_id}, ":p": {"S": prefix}},
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :p)" if prefix else "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}} | ({":p": {"S": prefix}} if prefix else {}),
+            "ProjectionExpression": "sk",
             "Limit": limit + 1,
         }
         if cursor:
-            value, customer_id = _position(cursor)
-            if not value.startswith(prefix):
-                raise bad_cursor()
-            kwargs["ExclusiveStartKey"] = {
-                PARTITION: {"S": workspace_id},
-                sort: {"S": value},
-                "pk": {"S": _profile_pk(workspace_id, customer_id)},
-                "sk": {"S": "P"},
-            }
-        items = [from_item(i) or {} for i in self.t.client.query(**kwargs).get("Items", [])]
-        ids = [str(i["pk"]).rsplit("#P#", 1)[1] for i in items[:limit]]
-        if len(items) <= limit:
-            return ids, None
-        last = items[limit - 1]
-        return ids, json.dumps([last[sort], ids[-1]])
+            kwargs["ExclusiveStartKey"] = {"pk": {"S": pk}, "sk": {"S": cursor}}
+        keys = [str(i["sk"]["S"]) for i in self.t.client.query(**kwargs).get("Items", [])]
+        ids = [customer_of(sk) for sk in keys[:limit]]
+        return ids, (keys[limit - 1] if len(keys) > limit else None)
 
     def in_tier(
         self, workspace_id: str, tier: str, limit: int, cursor: str | None
@@ -93,19 +122,3 @@ class DynamoCustomerIndex:
         ids = [str(i["sk"]["S"])[len(STATE_PREFIX) :] for i in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
         return ids, (str(last["sk"]["S"]) if last else None)
-
-
-def _profile_pk(workspace_id: str, customer_id: str) -> str:
-    from chalicelib.adapters.profile_items import profile_pk  # it imports this module
-
-    return profile_pk(workspace_id, customer_id)
-
-
-def _position(cursor: str) -> tuple[str, str]:
-    try:
-        value, customer_id = json.loads(cursor)
-    except (ValueError, TypeError) as exc:
-        raise bad_cursor() from exc
-    if not isinstance(value, str) or not isinstance(customer_id, str) or not value:
-        raise bad_cursor()
-    return value, customer_id

@@ -11,6 +11,7 @@ from typing import Any
 from chalicelib.adapters import records
 from chalicelib.adapters.codec import to_av
 from chalicelib.adapters.crm_table import CrmTable
+from chalicelib.adapters.customer_edits import erase_edits
 from chalicelib.adapters.enrolment_store import delete_audit
 from chalicelib.adapters.entry_store import EntryItems
 from chalicelib.adapters.ingest_store import order_keys
@@ -65,6 +66,7 @@ class DynamoPrivacyStore:
         for entry_id in dict.fromkeys([customer_id, *pointer_ids]):
             deleted += entries.delete_all(workspace_id, entry_id)
             deleted += delete_audit(client, self.t.table, workspace_id, entry_id)  # loyalty enrolments
+            deleted += erase_edits(self.t, workspace_id, entry_id)  # notes and the customer's edit audit
             deleted += erase_tiers(client, self.t.table, workspace_id, entry_id)  # tier state and audit
             # the points ledger, folded into the workspace's anonymous tally (the books add up)
             deleted += DynamoPointsTally(self.t).fold(workspace_id, entry_id)

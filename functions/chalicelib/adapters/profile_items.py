@@ -12,8 +12,6 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from chalicelib.adapters.customer_search import NAMES as SEARCH_ATTRIBUTES
-from chalicelib.adapters.customer_search import search_attributes
 from chalicelib.domain.customer_profile import (
     ChannelConsent,
     CustomerProfile,
@@ -67,7 +65,8 @@ _PERSON_TEXT = (
     ("bd", "birthday"),
     ("tz", "timezone"),
 )
-_SETS = (("ems", "emails"), ("phs", "phones"), ("xs", "external_ids"))
+# `tg`: Patron's tags, a string set moved by ADD/DELETE only (adapters/customer_edits.py)
+_SETS = (("ems", "emails"), ("phs", "phones"), ("xs", "external_ids"), ("tg", "tags"))
 _FIGURES = (
     ("n", "orders"),
     ("cur", "currency"),
@@ -87,7 +86,6 @@ _ENTRY_KEYS = ("v", "t", "x", "a", "r", "cur", "oa", "or", "ch", "p", "k", "n")
 _KNOWN = frozenset(
     {"pk", "sk", "t", "ws", "cid", "rev", "m", "ms", "ce", "cs", "mrg", "lpt", "o", "so", "srcx"}
     | {"phone_k", "ext_k", "imp"}
-    | SEARCH_ATTRIBUTES
     | {a for a, _ in _PERSON_TEXT}
     | {a for a, _ in _SETS}
     | {a for a, _ in _FIGURES}
@@ -341,7 +339,6 @@ def profile_item(profile: CustomerProfile) -> dict[str, Any]:
             value = type(value)(value)  # a copy: the item never shares the profile's values
         item[attr] = value
     item.update(profile.unknown)
-    item.update(search_attributes(profile))  # the customer list's indexes (adapters/customer_search.py)
     return {k: v for k, v in item.items() if v is not None}
 
 

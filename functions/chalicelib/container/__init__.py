@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.backfill import BackfillService
     from chalicelib.domain.batch_import import BatchImport
     from chalicelib.domain.catalogue_import import CatalogueImport
+    from chalicelib.domain.customer_edits import CustomerEdits
     from chalicelib.domain.customer_list import CustomerList
     from chalicelib.domain.customers import CustomerService
     from chalicelib.domain.ingest import IngestService
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.pipeline import IngestPipeline
     from chalicelib.domain.privacy import PrivacyRequests, PrivacyService
     from chalicelib.domain.profiles import ProfileService
+    from chalicelib.domain.search_entries import SearchEntries
     from chalicelib.domain.segment_service import SegmentService
     from chalicelib.domain.segment_sizes import SegmentSizesService
     from chalicelib.domain.source_erasure import SourceErasure
@@ -180,6 +182,13 @@ class Container(LoyaltyServices, WorkspaceApi):
         from chalicelib.domain.profiles import ProfileService
 
         return ProfileService(store=self.profile_store, workspaces=self.workspaces, privacy=self.privacy)
+
+    @cached_property
+    def customer_edits(self) -> CustomerEdits:
+        """A customer's tags, notes and consent edited, audited (docs/data-model.md)."""
+        from chalicelib.domain.customer_edits import CustomerEdits
+
+        return CustomerEdits(profiles=self.profile_store, store=self.customer_edit_store, lists=self.limits)
 
     @cached_property
     def customers(self) -> CustomerService:
@@ -336,6 +345,7 @@ class Container(LoyaltyServices, WorkspaceApi):
             engagement=self.engagement,
             join_link=self.invites.link,
             loyalty_values=self.loyalty_summaries.template_values,
+            loyalty_values_of=self.loyalty_summaries.template_values_of,
         )
 
     @cached_property
@@ -505,6 +515,13 @@ class Container(LoyaltyServices, WorkspaceApi):
             index=self.customer_index,
             segments=self.segments,
         )
+
+    @cached_property
+    def search_entries(self) -> SearchEntries:
+        """The customer list's search entries, kept by the CRM stream and `customers reindex`."""
+        from chalicelib.domain.search_entries import SearchEntries
+
+        return SearchEntries(store=self.customer_index, walk=self.customer_walk)
 
     @cached_property
     def campaign_list(self) -> CampaignList:

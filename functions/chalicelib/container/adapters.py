@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.consent import DynamoProfileConsent
     from chalicelib.adapters.coupon_ledger import DynamoCouponLedger
     from chalicelib.adapters.crm_table import CrmTable
+    from chalicelib.adapters.customer_edits import DynamoCustomerEdits
     from chalicelib.adapters.customer_search import DynamoCustomerIndex
     from chalicelib.adapters.engagement import (
         DynamoAttributions,
@@ -137,6 +138,12 @@ class Adapters:
         from chalicelib.adapters.profile_store import DynamoProfileStore
 
         return DynamoProfileStore(table=self.crm)
+
+    @cached_property
+    def customer_edit_store(self) -> DynamoCustomerEdits:
+        from chalicelib.adapters.customer_edits import DynamoCustomerEdits
+
+        return DynamoCustomerEdits(table=self.crm)
 
     @cached_property
     def enrolment_store(self) -> DynamoEnrolmentStore:

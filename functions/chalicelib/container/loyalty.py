@@ -172,6 +172,7 @@ class LoyaltyServices(Adapters):
             tiers=self.tier_store,
             workspaces=self.workspaces,
             items=DynamoLoyaltyItems(self.crm),
+            books=self.loyalty_books,  # a campaign batch's recipients in batched reads
         )
 
     @cached_property

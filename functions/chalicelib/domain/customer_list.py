@@ -1,14 +1,18 @@
 """The customer list (`GET /customers`, `patron customers list`): every live customer, or
-those whose name, email or phone starts with `q`, or a segment's members, or a tier's
-customers; page by page with a cursor, in a stable order, never a scan
+those whose name, email or phone starts with `q`, or those with a tag, or a segment's members,
+or a tier's customers; page by page with a cursor, in a stable order, never a scan
 (docs/data-model.md#the-customer-list).
 
 - no filter: the lifecycle member lists, in stage order then customer id (`domain/walk.py`);
 - `segment`: the segment's member list, by customer id;
 - `tier`: the tier states of that tier, by customer id;
-- `q`: the search indexes, in the order of the normalised value: with `@`, the email
-  index; digits (a `+`, spaces, dots and dashes allowed), the phone index; otherwise the
-  name index, then the email index (a customer both find is listed once, with the names).
+- `tag`: the tag's entries, by customer id;
+- `q`: the search entries, in the order of the normalised value: with `@`, the emails;
+  digits (a `+`, spaces, dots and dashes allowed), the phones; otherwise the names, then
+  the emails (a customer both find is listed once, with the names).
+
+The entries are kept by the CRM stream (`domain/search_entries.py`), so one can lag its
+profile or outlive a change for a moment: a profile that no longer matches is left out.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ SEARCH_READS = 8  # index reads one page makes at most (emails found by name are
 _PHONE_QUERY = re.compile(r"^\+?[0-9][0-9 .\-()]*$")
 
 
-# -- the normalised values the search indexes hold (the adapter writes them) --------------
+# -- the normalised values the search entries hold (domain/search_entries.py) --------------
 def name_key(first: str | None, last: str | None) -> str | None:
     """`first last`, lower case, accents and punctuation dropped, spaces collapsed."""
     return text_key(" ".join(p for p in (first, last) if p))
@@ -52,12 +56,17 @@ def phone_key(phone: str | None) -> str | None:
     return digits or None
 
 
+def tag_key(tag: str | None) -> str | None:
+    """A tag as the list finds it: lower case, spaces collapsed, at most 100 characters."""
+    return " ".join((tag or "").lower().split())[:100] or None
+
+
 def search_keys(profile: CustomerProfile) -> dict[SearchKind, str]:
     """The values the search indexes find a profile by (absent ones left out)."""
     found: dict[SearchKind, str | None] = {
         "name": name_key(profile.first_name, profile.last_name),
         "email": (profile.email or "").strip().lower()[:200] or None,
-        "phone": phone_key(profile.phone),  # the index holds the E.164 phone itself
+        "phone": phone_key(profile.phone),  # the digits of the E.164 phone
     }
     return {k: v for k, v in found.items() if v}
 
@@ -75,6 +84,7 @@ class CustomerQuery(BaseModel):
     q: str | None = Field(default=None, max_length=100)
     segment: str | None = Field(default=None, max_length=200)
     tier: str | None = Field(default=None, max_length=100)
+    tag: str | None = Field(default=None, max_length=100)
 
 
 def _pack(mode: str, inner: str | None) -> str | None:
@@ -117,15 +127,15 @@ class CustomerList:
         self.segments = segments
 
     def page(self, workspace_id: str, query: CustomerQuery, limit: int, cursor: str | None) -> CustomerPage:
-        given = [name for name in ("q", "segment", "tier") if getattr(query, name)]
+        given = [name for name in ("q", "segment", "tier", "tag") if getattr(query, name)]
         if len(given) > 1:
             raise BadRequest(
-                "filter by one of q, segment and tier at a time",
+                "filter by one of q, segment, tier and tag at a time",
                 [{"field": name, "error": "one filter at a time"} for name in given],
             )
         limit = max(1, min(limit, MOST))
         mode, inner = _unpack(cursor)
-        expected = {"segment": ("s",), "tier": ("t",), "q": ("qn", "qe")}.get(
+        expected = {"segment": ("s",), "tier": ("t",), "tag": ("g",), "q": ("qn", "qe")}.get(
             given[0] if given else "", ("a",)
         )
         if mode is not None and mode not in expected:
@@ -136,6 +146,12 @@ class CustomerList:
         if query.tier:
             ids, after = self.index.in_tier(workspace_id, query.tier, limit, inner)
             return self._answer(workspace_id, ids, _pack("t", after))
+        if query.tag:
+            tag = tag_key(query.tag) or ""
+            ids, after = self.index.tagged(workspace_id, tag, limit, inner)
+            found = self.profiles.load_many(workspace_id, ids) if ids else {}
+            kept = [found[i] for i in ids if i in found and tag in {tag_key(t) for t in found[i].tags}]
+            return CustomerPage(customers=[ProfileView.of(p) for p in kept], next_cursor=_pack("g", after))
         if query.q:
             return self._search(workspace_id, query.q, limit, mode, inner)
         return self._all(workspace_id, limit, inner)
@@ -189,7 +205,9 @@ class CustomerList:
                 listed += [
                     found[i]
                     for i in ids
-                    if i in found and not (kind == "email" and _named(found[i], name_prefix, phases))
+                    if i in found
+                    and search_keys(found[i]).get(kind, "").startswith(prefix)  # not a stale entry
+                    and not (kind == "email" and _named(found[i], name_prefix, phases))
                 ]
                 if after is None:
                     break  # this phase is done

@@ -151,6 +151,8 @@ class CustomerProfile:
     indexed_external_id: str | None = None  # the platform id the by-ext index finds it by
     # its last write came from a history import: its flow triggers and segment events stay quiet
     imported: bool = False
+    # Patron's tags (the API, the CLI), never the ingest's; the customer list's tag filter finds them
+    tags: set[str] = field(default_factory=set)
     unknown: Mapping[str, Any] = field(default_factory=dict)  # attributes not named here
 
     def identity_keys(self) -> set[str]:

@@ -18,6 +18,7 @@ from chalicelib.domain.catalogue import (
     lookups,
     product_views,
 )
+from chalicelib.domain.customer_edit_values import NoteView
 from chalicelib.domain.customer_profile import ChannelConsent, CustomerProfile
 from chalicelib.domain.enrolment import MembershipView
 from chalicelib.domain.errors import BadRequest, NotFound
@@ -81,6 +82,7 @@ class ProfileView(BaseModel):
     merged_from: list[str]
     created_at: str | None
     updated_at: str | None
+    tags: list[str] = []  # Patron's tags (PATCH /customers/{id}), sorted
 
     @classmethod
     def of(cls, profile: CustomerProfile) -> ProfileView:
@@ -124,6 +126,7 @@ class ProfileView(BaseModel):
             merged_from=list(profile.merged_ids or []),
             created_at=profile.created_at,
             updated_at=profile.updated_at,
+            tags=sorted(profile.tags),
         )
 
 
@@ -147,6 +150,7 @@ class CustomerDetail(ProfileView):
     timeline: list[TimelineEvent]
     engagement: EngagementView | None = None  # tier and score from opens and clicks
     loyalty: LoyaltySummary | None = None  # points and tier (None: no loyalty in the workspace)
+    notes: list[NoteView] = []  # notes about the customer, oldest first (PATCH /customers/{id})
 
 
 class LineItemView(BaseModel):

@@ -177,6 +177,7 @@ class Profile:
         mine.emails |= theirs.emails
         mine.phones |= theirs.phones
         mine.external_ids |= theirs.external_ids
+        mine.tags |= theirs.tags  # Patron's tags: both profiles' (customer_edits)
         if theirs.member:
             mine.member = True
         mine.enrolment = enrolment.join(mine.enrolment, theirs.enrolment)

@@ -57,7 +57,7 @@ def _param(name: str, max_length: int) -> str:
 @api
 def find_customers() -> Any:
     """`?email=` the profiles with that exact email; otherwise the customer list: `?q=` (name,
-    email or phone prefix), `?segment=` or `?tier=`, `?limit=` (1-100, 50) and `?cursor=`."""
+    email or phone prefix), `?segment=`, `?tier=` or `?tag=`, `?limit=` (1-100, 50) and `?cursor=`."""
     ws = workspace_id()
     params: dict[str, str] = dict(bp.current_request.query_params or {})
     if "email" in params:
@@ -89,7 +89,7 @@ def find_customers() -> Any:
 def get_customer(customer_id: str) -> Any:
     ws = workspace_id()
     logger.append_keys(customer_id=customer_id)
-    return container().customers.get(ws, customer_id)
+    return container().customer_edits.with_notes(ws, container().customers.get(ws, customer_id))
 
 
 @bp.route("/customers/{customer_id}", methods=["DELETE"])

@@ -57,12 +57,13 @@ class FlowDryRunIn(BaseModel):
 
 class CustomerListQuery(PageQuery):
     """`GET /customers`: `email` (exact; then the others are ignored) or one of `q`, `segment`,
-    `tier` (docs/data-model.md#the-customer-list)."""
+    `tier`, `tag` (docs/data-model.md#the-customer-list)."""
 
     email: str | None = Field(None, max_length=320, description="An exact email address")
     q: str | None = Field(None, max_length=100, description="A name, email or phone prefix")
     segment: str | None = Field(None, max_length=200, description="A segment id: its members")
     tier: str | None = Field(None, max_length=100, description="A tier name: its members")
+    tag: str | None = Field(None, max_length=100, description="A tag: the customers with it (any case)")
 
 
 class PrivacyAccepted(BaseModel):
@@ -205,7 +206,9 @@ class FlowOut(_Answer):
 class FlowDetail(FlowOut):
     """One flow with its results (`GET /flows/{id}`)."""
 
-    results: Results = Field(description="Its scope's figures, as GET /messaging/stats reads them")
+    results: Results = Field(
+        description="Totals and each A/B variant's, rated and rounded as /messaging/stats"
+    )
 
 
 class FlowRunOut(_Answer):
@@ -273,7 +276,9 @@ class CampaignProgress(_Answer):
     remaining: int
     stats: dict[str, Figure]
     variant_stats: dict[str, dict[str, Figure]]
-    results: Results = Field(description="The totals and each variant's, as GET /messaging/stats reads them")
+    results: Results = Field(
+        description="Totals and each A/B variant's, rated and rounded as /messaging/stats"
+    )
 
 
 class BackfillDone(_Answer):
@@ -431,9 +436,9 @@ class Report(_Answer):
     days_between_orders: dict[str, int] = Field(description="Consecutive orders' gaps by bucket of days")
     churn_points: ChurnPoints
     warnings: list[CurrencyWarning]
-    trends: Trends = Field(description="The period by month, or by ISO week under 90 days")
-    rfm_grid: RfmGrid = Field(description="Recency by frequency score, each cell's segment definition")
-    lifecycle_funnel: LifecycleFunnel = Field(description="Customers by stage, the steps to repeat buyers")
+    trends: Trends
+    rfm_grid: RfmGrid
+    lifecycle_funnel: LifecycleFunnel
 
 
 class ReportWithLoyalty(Report):

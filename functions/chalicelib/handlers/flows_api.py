@@ -53,7 +53,9 @@ def list_flows() -> Any:
 
 
 @bp.route("/flows/{flow_id}", methods=["GET"])
-@operation("A flow", "messaging", {200: "chalicelib.handlers.api_models:FlowDetail"}, errors=(404,))
+@operation(
+    "A flow and its results", "messaging", {200: "chalicelib.handlers.api_models:FlowDetail"}, errors=(404,)
+)
 @api
 def get_flow(flow_id: str) -> Any:
     from chalicelib.handlers.api_models import FlowDetail

@@ -150,6 +150,7 @@ def _profile_record(record: DynamoDBRecord) -> str:
 
     # decoded where it enters: the flow triggers read a ProfileChange
     decoded = profile_change(old, new)
+    _search_entries(decoded)
     if decoded.quiet:
         return "imported"  # the import's recompute does its memberships, once (docs/import.md)
     started = container().flow_triggers.on_profile_change(decoded, now_utc())
@@ -172,6 +173,16 @@ def _profile_record(record: DynamoDBRecord) -> str:
     ):
         count("MemberNumbersIssued")
     return "changed" if result.written else "unchanged"
+
+
+def _search_entries(decoded: Any) -> None:
+    """The customer list's entries, when the name, email, phone or tags changed (imports
+    too): off the order path (docs/data-model.md#the-customer-list)."""
+    before = decoded.before.profile if decoded.before is not None else None
+    after = decoded.after.profile if decoded.after is not None else None
+    change = container().search_entries.on_change(before, after)
+    if change.written or change.deleted:
+        count("SearchEntriesWritten", change.written + change.deleted)
 
 
 # a new ledger entry, a new tier audit entry: loyalty's flow triggers (docs/loyalty.md)

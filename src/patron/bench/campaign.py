@@ -28,6 +28,13 @@ counters:
   The bench's own calls are not counted: the seeding, the simulated unsubscribes, and the
   progress and held-batch checks after each run go through the harness's container, whose
   clients the counters do not see (`counted`).
+- `dynamodb_read_requests_per_recipient`: the read requests alone (GetItem, BatchGetItem,
+  Query) over the recipients sent.
+
+With `loyalty=True` (`--loyalty`), the workspace has points and tiers on, a third of the
+customers hold points (a sixth a tier), and both variants' templates use the `points` and
+`tier` variables (`LOYALTY_LINE`): the sender reads the recipients' balances and tier
+states (docs/benchmarks.md#loyalty-variables-in-a-campaign).
 """
 
 from __future__ import annotations
@@ -70,16 +77,46 @@ TEMPLATES = {
 }
 
 
-def prepare(harness: Any, workspace_id: str) -> None:
-    """The verified sender and the campaign's templates."""
+LOYALTY_LINE = "You have {{ points }} points ({{ tier | default: 'member' }}). "
+
+
+def prepare(harness: Any, workspace_id: str, loyalty: bool = False) -> None:
+    """The verified sender and the campaign's templates (with `LOYALTY_LINE`: loyalty's)."""
     from chalicelib.domain.messaging.templates import TemplateIn
 
     harness.client("ses").verify_email_identity(EmailAddress=SENDER)
     harness.container.workspaces.set_messaging(workspace_id, [], SENDER, None)
     for template_id, body in TEMPLATES.items():
+        if loyalty:
+            body = {
+                **body,
+                "html": f"<p>{LOYALTY_LINE}</p>{body['html']}",
+                "text": LOYALTY_LINE + body["text"],
+            }
         harness.container.template_service.save(
             workspace_id, template_id, TemplateIn(name=template_id, **body)
         )
+
+
+def put_loyalty(harness: Any, workspace_id: str, customer_ids: list[str]) -> None:
+    """Points and tiers on; a third of the customers hold points, a sixth the silver tier."""
+    from decimal import Decimal
+
+    from chalicelib.domain.loyalty.model import EntryKey, LedgerEntry
+    from chalicelib.domain.loyalty.tiers import TierState
+    from chalicelib.domain.tier_rules import Tier, TierRules
+    from chalicelib.domain.workspace_settings import LoyaltyRules
+
+    own = harness.container
+    own.workspaces.set_loyalty(workspace_id, LoyaltyRules(enabled=True))
+    silver = Tier("silver", Decimal(100), Decimal(80), Decimal("1.5"), free_shipping=True)
+    own.workspaces.set_tiers(workspace_id, TierRules(tiers=(silver,)))
+    for n, cid in enumerate(customer_ids):
+        if n % 3 == 0:
+            key = EntryKey("manual", "bench", "adjustment")
+            own.points_ledger.adjust(LedgerEntry(workspace_id, cid, key, 10 + n % 400, START, reason="bench"))
+        if n % 6 == 0:
+            own.tier_store.save(TierState(workspace_id, cid, "silver", START, Decimal(120)), None)
 
 
 def put_customers(
@@ -155,7 +192,7 @@ def _totals(writes: Any, reads: Any) -> tuple[float, float, float]:
     return read_requests + write_requests, read_units, writes.wcu
 
 
-def run(recipients: int = 2000, seed: int = 7) -> dict[str, Any]:
+def run(recipients: int = 2000, seed: int = 7, loyalty: bool = False) -> dict[str, Any]:
     from moto import mock_aws
 
     from patron.bench.ingest import BENCH_ENV
@@ -178,13 +215,15 @@ def run(recipients: int = 2000, seed: int = 7) -> dict[str, Any]:
         assert poller is not None, "the bench stage has a campaign queue"
         harness.campaign_poller = poller
         ws = harness.create_workspace("Bench Brand", "USD")
-        prepare(harness, ws.workspace_id)
+        prepare(harness, ws.workspace_id, loyalty)
         customers = []
         for n in range(recipients):
             roll = rng.random()
             consent = "subscribed" if roll < 0.9 else rng.choice(["unsubscribed", "not_subscribed"])
             customers.append(customer(n, rng.choice(ZONES), consent, email=rng.random() > 0.01))
         put_customers(harness, ws.workspace_id, customers)
+        if loyalty:
+            put_loyalty(harness, ws.workspace_id, [c["cid"] for c in customers])
         limits = DynamoLimits(harness.container.crm)
         blocked = {c["cid"] for c in customers if c["ce"]["s"] != "subscribed" or "e" not in c}
         for c in customers:
@@ -212,6 +251,7 @@ def run(recipients: int = 2000, seed: int = 7) -> dict[str, Any]:
         campaign_id = created["campaign_id"]
         own.campaigns.start(ws.workspace_id, campaign_id)
         start = _totals(writes, reads)
+        start_reads = reads.snapshot()[0]
         second = [0.0, 0.0, 0.0]  # what the second deliveries took
         delivered: set[str] = set()
         handler = poller.handler
@@ -286,7 +326,9 @@ def run(recipients: int = 2000, seed: int = 7) -> dict[str, Any]:
             "sent_in_quiet_hours": in_quiet,
             "eligible_at_start": recipients - len(blocked),
             "queue_deliveries_per_message": 2,
+            "loyalty_variables": loyalty,
             "dynamodb_requests_per_recipient": per(total[0]),
+            "dynamodb_read_requests_per_recipient": per(reads.snapshot()[0] - start_reads),
             "dynamodb_read_units_per_recipient": per(total[1]),
             "dynamodb_write_units_per_recipient": per(total[2]),
             "second_delivery_per_recipient": {

@@ -38,7 +38,7 @@ WRITE_OPERATIONS = {
     "events": {"PutEvents"},
 }
 # The CRM table's sparse KEYS_ONLY indexes, by their key attributes: by_phone, by_ext, by_recheck.
-INDEX_KEYS = (("phone_k",), ("ext_k",), ("rk", "nchk"), ("ws", "qn"), ("ws", "qe"), ("ws", "qp"))
+INDEX_KEYS = (("phone_k",), ("ext_k",), ("rk", "nchk"))
 
 
 def av_size(av: dict[str, Any]) -> int:

@@ -94,12 +94,13 @@ def freshness(
 @bench.command("campaign")
 @click.option("--recipients", type=int, default=20_000, show_default=True, help="recipients of the campaign")
 @click.option("--seed", type=int, default=7, show_default=True, help="seed of the simulation")
+@click.option("--loyalty", is_flag=True, help="points and tiers on, templates using `points` and `tier`")
 @json_option
-def campaign(recipients: int, seed: int, as_json: bool) -> None:
+def campaign(recipients: int, seed: int, loyalty: bool, as_json: bool) -> None:
     """A campaign with every queue message delivered twice: SES calls, duplicates."""
     from patron.bench.campaign import run
 
-    print_json(run(recipients=recipients, seed=seed), compact=as_json)
+    print_json(run(recipients=recipients, seed=seed, loyalty=loyalty), compact=as_json)
 
 
 @bench.command("points")

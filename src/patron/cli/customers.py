@@ -14,6 +14,7 @@ from patron.cli.base import (
     workspace_container,
     workspace_option,
 )
+from patron.cli.customer_edits import EDIT_COMMANDS
 from patron.cli.loyalty import adjust_points, points, redeem
 from patron.cli.loyalty_rules import award
 from patron.cli.tiers import set_tier, tier
@@ -42,7 +43,8 @@ def show(
     if email:
         shown = {"customers": [plain(p) for p in found.find_by_email(workspace, email)]}
     else:
-        shown = plain(found.get(workspace, customer_id))
+        edits = workspace_container(workspace).customer_edits
+        shown = plain(edits.with_notes(workspace, found.get(workspace, customer_id)))
     print_json(shown, compact=as_json)
 
 
@@ -72,6 +74,8 @@ customers.add_command(redeem)
 customers.add_command(tier)
 customers.add_command(set_tier)
 customers.add_command(award)
+for edit_command in EDIT_COMMANDS:  # tag, untag, note, consent, audit (cli/customer_edits.py)
+    customers.add_command(edit_command)
 
 
 def _membership(action: str, about: str) -> click.Command:
@@ -130,6 +134,7 @@ def membership(
 @click.option("--q", "q", metavar="TEXT", help="a name, email or phone prefix")
 @click.option("--segment", metavar="SEGMENT_ID", help="a segment's members (built-ins too)")
 @click.option("--tier", metavar="NAME", help="the customers in a tier")
+@click.option("--tag", metavar="TAG", help="the customers with a tag")
 @page_options
 @json_option
 @stage_option
@@ -138,17 +143,38 @@ def list_(
     q: str | None,
     segment: str | None,
     tier: str | None,
+    tag: str | None,
     limit: int,
     cursor: str | None,
     as_json: bool,
     stage: str | None,
 ) -> None:
-    """A page of customers, one filter at a time (as GET /customers?q=|segment=|tier=)."""
+    """A page of customers, one filter at a time (as GET /customers?q=|segment=|tier=|tag=)."""
     from chalicelib.domain.customer_list import CustomerQuery
 
-    query = CustomerQuery(q=q or None, segment=segment or None, tier=tier or None)
+    query = CustomerQuery(q=q or None, segment=segment or None, tier=tier or None, tag=tag or None)
     page = workspace_container(workspace).customer_list.page(workspace, query, limit, cursor)
     print_json(page.model_dump(mode="json"), compact=as_json)
+
+
+@customers.command("reindex")
+@workspace_option()
+@click.option("--cursor", metavar="C", help="the cursor a cut-short run printed")
+@click.option(
+    "--pages", type=click.IntRange(min=1), metavar="N", help="stop after this many pages of 100 customers"
+)
+@json_option
+@stage_option
+def reindex(workspace: str, cursor: str | None, pages: int | None, as_json: bool, stage: str | None) -> None:
+    """Writes the customer list's search entries of the workspace's profiles saved before them:
+    a resumable walk of its customers (never a table scan); running it again changes nothing."""
+    from patron.cli.base import CliError
+
+    try:
+        done = workspace_container(workspace).search_entries.reindex(workspace, cursor, pages)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CliError("--cursor is not one reindex printed", 2) from exc
+    print_json({"profiles": done.profiles, "entries": done.written, "cursor": done.cursor}, compact=as_json)
 
 
 COMMANDS = [customers]

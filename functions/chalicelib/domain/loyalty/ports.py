@@ -129,9 +129,11 @@ class RedemptionLedger(ExpiringLedger, Protocol):
         ...
 
     def give_back(self, entry: LedgerEntry, back: LedgerEntry) -> bool:
-        """Writes `back` (its RESTORE entry, as `adjust`) and marks the redemption
-        `given_back`, only while it is `pending` (or has no state), in one transaction; False
-        (nothing written) when it was made, given back already, or the balance refused."""
+        """Writes `back` (its RESTORE entry, as `adjust`, on `back.customer_id`'s ledger and
+        balance: the redemption's own, or a merge's survivor's) and marks the redemption
+        `given_back` on its ledger, only while it is `pending` (or has no state), in one
+        transaction; False (nothing written) when it was made, given back already, or the
+        balance refused (closed by a merge: follow it)."""
         ...
 
 

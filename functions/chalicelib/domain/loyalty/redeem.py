@@ -28,6 +28,7 @@ from chalicelib.domain.customer_profile import CustomerProfile, entry_source
 from chalicelib.domain.errors import Conflict, NotFound, StoreFailed
 from chalicelib.domain.loyalty.adjust import MAX_POINTS, PointsRefused, loyalty_on, spend_entry
 from chalicelib.domain.loyalty.expiry import list_credited_lots
+from chalicelib.domain.loyalty.follow import write_followed
 from chalicelib.domain.loyalty.lots import restore
 from chalicelib.domain.loyalty.model import GIVEN_BACK, MADE, PENDING, REDEEM, RESTORE, EntryKey, LedgerEntry
 from chalicelib.domain.loyalty.ports import LoyaltySettings, RedemptionAnnouncer, RedemptionLedger
@@ -83,7 +84,7 @@ class PointsRedemptions:
             raise NotFound("customer not found")
         cid = profile.customer_id  # a merged-away id redeems from the surviving profile
         key = EntryKey(REDEEM, idempotency_key, REDEEM)
-        stored = self.ledger.entry(workspace_id, cid, key)
+        stored = self._stored(profile, key)
         if stored is not None:
             return self._replayed(stored, body, profile, now)
         if body.points < rules.redeem_min_points:
@@ -119,6 +120,15 @@ class PointsRedemptions:
             if stored is not None:  # a concurrent request with the same key
                 return self._replayed(stored, body, profile, now)
         raise Conflict("the balance kept changing; try again with the same Idempotency-Key")
+
+    def _stored(self, profile: CustomerProfile, key: EntryKey) -> LedgerEntry | None:
+        """The key's redemption: on the customer's ledger, or on the ledger of an id merged
+        into them since (a replay after a merge: its entries stay where they were written)."""
+        for cid in profile.person_ids():
+            stored = self.ledger.entry(profile.workspace_id, cid, key)
+            if stored is not None:
+                return stored
+        return None
 
     def _store(self, workspace_id: str, named: str | None, profile: CustomerProfile) -> Source:
         """The store the code is made in: the one named, else the customer's latest order's."""
@@ -182,8 +192,9 @@ class PointsRedemptions:
 
     def _give_back(self, entry: LedgerEntry, now: datetime) -> bool:
         """The keyed compensating entry: the same lots back, once (a replay adds nothing),
-        the redemption marked `given_back`; False when it was made meanwhile (or the balance
-        refused)."""
+        the redemption marked `given_back`; False when it was made meanwhile. When a merge
+        closed the balance meanwhile, the entry follows it to the survivor (follow.py): the
+        RESTORE on the open balance's ledger, the redemption marked on its own, at once."""
         plan = restore(entry)
         back = replace(
             entry,
@@ -195,9 +206,17 @@ class PointsRedemptions:
             state=None,
         )
         settings = self.workspaces.settings(entry.workspace_id)
-        if settings is not None:  # a lot due already is listed where a sweep still reads it
-            list_credited_lots(self.ledger, settings.loyalty, back, now.date())
-        return self.ledger.give_back(entry, back)
+
+        def write(restored: LedgerEntry) -> bool:
+            if settings is not None:  # a lot due already is listed where a sweep still reads it
+                list_credited_lots(self.ledger, settings.loyalty, restored, now.date())
+            return self.ledger.give_back(entry, restored)
+
+        def settled(_: LedgerEntry) -> bool:  # made or given back by another request
+            stored = self.ledger.entry(entry.workspace_id, entry.customer_id, entry.key)
+            return stored is None or stored.state not in (None, PENDING)
+
+        return write_followed(self.ledger, back, write, ATTEMPTS, meanwhile=settled) is not None
 
     def _replayed(
         self, stored: LedgerEntry, body: RedeemIn, profile: CustomerProfile, now: datetime
@@ -206,13 +225,13 @@ class PointsRedemptions:
             raise PointsRefused(
                 "this Idempotency-Key was used for another redemption", "idempotency_key_reused"
             )
-        restored = self.ledger.entry(
-            stored.workspace_id, stored.customer_id, replace(stored.key, kind=RESTORE)
-        )
-        if restored is not None:
+        if stored.state == GIVEN_BACK or (  # (its RESTORE may be on a merge's survivor)
+            stored.state is None  # (written before redemptions had a state: the RESTORE read)
+            and self.ledger.entry(stored.workspace_id, stored.customer_id, replace(stored.key, kind=RESTORE))
+        ):
             raise StoreFailed(
                 "the store did not make the code; the points were given back",
-                {"reason": "store_failed", "restored_points": restored.points},
+                {"reason": "store_failed", "restored_points": -stored.points},
             )
         source = None
         if stored.store_source and self.sources is not None:

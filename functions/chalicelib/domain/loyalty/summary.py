@@ -3,7 +3,9 @@ loyalty template variables (`points`, `points_pending`, `tier`, `tier_benefits`)
 messages flows and campaigns send (docs/loyalty.md#everywhere-else).
 
 It reads two items, the points balance and the tier state (one `BatchGetItem`), and only
-for a workspace with loyalty on or tiers defined: anywhere else it reads nothing. The same
+for a workspace with loyalty on or tiers defined: anywhere else it reads nothing. A
+campaign's batch of recipients reads theirs together (`template_values_of`: one batched
+read of the balances and one of the tier states, through the report's LoyaltyBooks). The same
 items give segments their loyalty facts, and the ledger and tier audit the timeline.
 """
 
@@ -15,7 +17,13 @@ from typing import Any
 
 from chalicelib.domain.loyalty.lots import expiry_schedule
 from chalicelib.domain.loyalty.model import PointsBalance, day_start
-from chalicelib.domain.loyalty.ports import LoyaltyItems, LoyaltySettings, PointsLedger, TierStore
+from chalicelib.domain.loyalty.ports import (
+    LoyaltyBooks,
+    LoyaltyItems,
+    LoyaltySettings,
+    PointsLedger,
+    TierStore,
+)
 from chalicelib.domain.loyalty.tiers import TierState
 from chalicelib.domain.loyalty.views import LoyaltyEvent, LoyaltySummary, PointsSummary, TierSummary
 from chalicelib.domain.segment_eval import LoyaltyFacts
@@ -71,6 +79,20 @@ def benefits_text(tier: Tier | None) -> str:
     return ", ".join(parts)
 
 
+def loyalty_values(
+    settings: WorkspaceSettings, balance: PointsBalance, tier_name: str | None, day: date
+) -> dict[str, Any]:
+    """`points`, `points_pending` and, for a tier the workspace defines, `tier` and
+    `tier_benefits` (an empty value left out: a template's default shows)."""
+    view = balance.view(day)
+    values: dict[str, Any] = {"points": str(view.available), "points_pending": str(view.pending)}
+    tier = settings.tiers.tier(tier_name) if settings.tiers.tiers and tier_name else None
+    if tier is not None and tier_name:
+        values["tier"] = tier_name
+        values["tier_benefits"] = benefits_text(tier)
+    return {k: v for k, v in values.items() if v != ""}
+
+
 class LoyaltySummaries:
     def __init__(
         self,
@@ -79,8 +101,10 @@ class LoyaltySummaries:
         workspaces: LoyaltySettings,
         clock: Callable[[], datetime] = now_utc,
         items: LoyaltyItems | None = None,
+        books: LoyaltyBooks | None = None,
     ) -> None:
         self.items = items  # both items in one read (else one GetItem each)
+        self.books = books  # many customers' items in batches (a campaign's recipients)
         self.ledger = ledger
         self.tiers = tiers
         self.workspaces = workspaces
@@ -128,17 +152,32 @@ class LoyaltySummaries:
     def template_values(self, workspace_id: str, customer_id: str) -> dict[str, Any]:
         """`points`, `points_pending`, `tier`, `tier_benefits` for a message (empty when the
         workspace has no loyalty: a template's defaults show)."""
-        rules, found = self._read(workspace_id, customer_id, None)
-        if rules is None or found is None:
+        settings = self.workspaces.settings(workspace_id)
+        if settings is None or not (settings.loyalty.enabled or settings.tiers.tiers):
             return {}
-        values: dict[str, Any] = {
-            "points": str(found.points.available),
-            "points_pending": str(found.points.pending),
+        balance, state = self._items(workspace_id, customer_id, bool(settings.tiers.tiers))
+        return loyalty_values(settings, balance, state.tier if state else None, self._today())
+
+    def template_values_of(self, workspace_id: str, customer_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """`template_values` of each customer, their balances read in one batch (and their
+        tier states in another, when the workspace has tiers; pages of 100 keys); nothing
+        read without loyalty. Without the batch reader: one customer at a time."""
+        ids = list(dict.fromkeys(customer_ids))
+        settings = self.workspaces.settings(workspace_id)
+        if settings is None or not (settings.loyalty.enabled or settings.tiers.tiers) or not ids:
+            return {cid: {} for cid in ids}
+        if self.books is None:
+            return {cid: self.template_values(workspace_id, cid) for cid in ids}
+        balances = self.books.balances_of(workspace_id, ids)
+        tiers = self.books.tiers_of(workspace_id, ids) if settings.tiers.tiers else {}
+        day = self._today()
+        return {
+            cid: loyalty_values(settings, balances.get(cid, PointsBalance()), tiers.get(cid), day)
+            for cid in ids
         }
-        if found.tier and found.tier.name:
-            values["tier"] = found.tier.name
-            values["tier_benefits"] = benefits_text(rules.tier(found.tier.name))
-        return {k: v for k, v in values.items() if v != ""}
+
+    def _today(self) -> date:
+        return self.clock().astimezone(UTC).date()
 
     def _items(
         self, workspace_id: str, customer_id: str, with_tier: bool

@@ -94,6 +94,7 @@ class MessagingService:
         engagement: EngagementTiers | None = None,
         join_link: Callable[[str, str], str | None] | None = None,
         loyalty_values: Callable[[str, str], dict[str, Any]] | None = None,
+        loyalty_values_of: Callable[[str, list[str]], dict[str, dict[str, Any]]] | None = None,
     ) -> None:
         self.ledger = ledger
         self.limits = limits
@@ -106,6 +107,7 @@ class MessagingService:
         # (workspace, customer) -> points, points_pending, tier, tier_benefits
         # (domain/loyalty/summary.py): read only for a template that uses one of them
         self.loyalty_values = loyalty_values
+        self.loyalty_values_of = loyalty_values_of  # a bulk batch's recipients at once
 
     def sender_verified(self, sender: str) -> bool:
         """Whether the email provider sends from this address (it, or its domain, is verified)."""
@@ -255,12 +257,18 @@ class MessagingService:
         return Decision("deferred", "frequency cap", tomorrow.astimezone(now.tzinfo))
 
     def _values(
-        self, message: Outgoing, profile: CustomerProfile, policy: Policy, template: Template
+        self,
+        message: Outgoing,
+        profile: CustomerProfile,
+        policy: Policy,
+        template: Template,
+        loyalty: Callable[[str, str], dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         ws, cid = message.workspace_id, message.customer_id
         values = {**profile_values(profile, policy.store_name), **message.values}
-        if self.loyalty_values and _uses(template, LOYALTY_VARIABLES - values.keys()):
-            values = {**self.loyalty_values(ws, cid), **values}
+        read = loyalty or self.loyalty_values
+        if read and _uses(template, LOYALTY_VARIABLES - values.keys()):
+            values = {**read(ws, cid), **values}
         if (
             message.purpose is Purpose.MARKETING
             and not values.get("unsubscribe_url")
@@ -339,6 +347,29 @@ class MessagingService:
         addresses = [e for m in emails if (e := profiles[m.customer_id].email)]
         return self.limits.listed(emails[0].workspace_id, Channel.EMAIL.value, marketing, addresses)
 
+    def _batch_loyalty(
+        self, messages: list[Outgoing], profiles: dict[str, CustomerProfile]
+    ) -> Callable[[str, str], dict[str, Any]] | None:
+        """The loyalty values of a batch's email recipients, read together when the first
+        message whose template uses them is rendered (batched reads, not one per recipient);
+        nothing read when no template uses them."""
+        many = self.loyalty_values_of
+        if many is None:
+            return None
+        read: dict[str, dict[str, Any]] = {}
+
+        def values(ws: str, cid: str) -> dict[str, Any]:
+            if cid not in read:
+                ids = [
+                    m.customer_id
+                    for m in messages
+                    if m.workspace_id == ws and m.channel is Channel.EMAIL and m.customer_id in profiles
+                ]
+                read.update(many(ws, [c for c in dict.fromkeys([cid, *ids]) if c not in read]))
+            return read.get(cid, {})
+
+        return values
+
     def _tier(self, message: Outgoing, tier: str | None, now: datetime) -> str:
         """The tier the caller gave wins; else the engagement port's; else medium."""
         if tier:
@@ -381,6 +412,7 @@ class MessagingService:
         """
         tiers = {**self._tiers(messages, profiles, now), **(tiers or {})}
         lists = self._lists(messages, profiles)
+        loyalty = self._batch_loyalty(messages, profiles)
         decisions: dict[int, Decision] = {}
         ready: list[tuple[int, Outgoing, BulkEmail, list[Callable[[], None]]]] = []
         templates: dict[str, Template] = {}
@@ -412,7 +444,7 @@ class MessagingService:
                     if over is not None:
                         decisions[i] = over
                         continue
-                    email = self._render_bulk(message, profile, policy, address, templates)
+                    email = self._render_bulk(message, profile, policy, address, templates, loyalty)
                 except Exception:
                     self._give_back([(message, taken)])
                     raise
@@ -489,11 +521,12 @@ class MessagingService:
         policy: Policy,
         address: str,
         templates: dict[str, Template],
+        loyalty: Callable[[str, str], dict[str, Any]] | None = None,
     ) -> BulkEmail:
         if message.template_id not in templates:
             templates[message.template_id] = self.templates.latest(message.workspace_id, message.template_id)
         template = templates[message.template_id]
-        values = self._values(message, profile, policy, template)
+        values = self._values(message, profile, policy, template, loyalty)
         html_body, text_body = self._bodies(message, template, values)
         return BulkEmail(
             to=address,
