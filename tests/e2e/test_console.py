@@ -392,6 +392,15 @@ def test_a_search_finds_a_demo_customer_and_opens_their_360(tab, demo):
     listed = api(demo, "/customers?limit=100")["customers"]
     chosen = next(c for c in listed if c["orders_count"] >= 2 and c["email"] and c["last_name"])
     cid = quote(chosen["customer_id"])
+    edit = {"tags_add": ["console-vip"], "note": "Prefers paperbacks."}
+    request = urllib.request.Request(
+        f"{demo['api_url']}/customers/{cid}",
+        data=json.dumps(edit).encode(),
+        method="PATCH",
+        headers={"Authorization": f"Bearer {demo['console']['api_key']}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # the demo's stack: loopback
+        assert response.status == 200
     prefix = chosen["email"][:6]
     found = api(demo, f"/customers?q={quote(prefix)}&limit=25")
     detail = api(demo, f"/customers/{cid}")
@@ -429,6 +438,9 @@ def test_a_search_finds_a_demo_customer_and_opens_their_360(tab, demo):
     assert tab.kpi("tier") == (tier["tier"] or "none")
     assert tab.kpi("lifecycle") == segments["lifecycle"]
     profile = dict(tab.figure("profile.csv")[1])
+    assert profile["tags"] == ", ".join(detail["tags"]) and "console-vip" in detail["tags"]
+    notes = [[n["created_at"], n["created_by"], n["text"]] for n in detail["notes"]]
+    assert rows_equal(tab.figure("notes.csv")[1], notes) and notes[-1][2] == edit["note"]
     assert profile["email"] == detail["email"] and profile["customer"] == detail["customer_id"]
     for channel, label in (("email_consent", "email consent"), ("sms_consent", "SMS consent")):
         consent = detail[channel]

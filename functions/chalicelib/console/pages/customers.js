@@ -1,6 +1,7 @@
-// Customers: the search (GET /customers?q=&segment=&tier=, a page at a time by its cursor)
-// and, with ?id=, one customer's 360 (GET /customers/{id}, its points, tier, segments and
-// flow runs). Every figure is the API's value as it came.
+// Customers: the search (GET /customers?q=&segment=&tier=&tag=, a page at a time by its
+// cursor) and, with ?id=, one customer's 360 (GET /customers/{id} with its tags and notes,
+// its points, tier, segments and flow runs; read only: edits are PATCH /customers/{id}).
+// Every figure is the API's value as it came.
 import { ApiError, csvLink, el, kpis, table } from "../lib.js";
 
 const PAGE = 25;
@@ -21,12 +22,13 @@ function searchForm(root, params) {
     field("q", "Name, email or phone", "jane, jane@…, +1555…"),
     field("segment", "Segment", "lifecycle:active"),
     field("tier", "Tier", "gold"),
+    field("tag", "Tag", "vip"),
     el("button", { type: "submit" }, "Search"),
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const query = new URLSearchParams();
-    for (const key of ["q", "segment", "tier"]) {
+    for (const key of ["q", "segment", "tier", "tag"]) {
       const value = form.elements[key].value.trim();
       if (value) query.set(key, value);
     }
@@ -44,13 +46,14 @@ const LIST = [
   { key: "orders_count", label: "orders" },
   { key: "net_spent", label: "net spent" },
   { key: "last_order_at", label: "last order", format: day },
+  { key: "tags", label: "tags", format: (v) => (v || []).join(" ") },
 ];
 
 async function search(root, ctx) {
   const params = ctx.params;
   searchForm(root, params);
   const query = new URLSearchParams();
-  for (const key of ["q", "segment", "tier", "cursor"]) if (params.get(key)) query.set(key, params.get(key));
+  for (const key of ["q", "segment", "tier", "tag", "cursor"]) if (params.get(key)) query.set(key, params.get(key));
   query.set("limit", String(PAGE));
   const page = await ctx.api(`/customers?${query}`);
   const box = el("figure", { class: "chart", "data-chart": "customers.csv", "data-query": query.toString() }, el("figcaption", {}, `${page.customers.length} customers on this page`));
@@ -125,6 +128,11 @@ async function profile360(root, ctx, id) {
     ["customer since", day(c.created_at)],
   ].map(([fact, value]) => ({ fact, value }));
   section(root, "Profile and consent", "profile.csv", [{ key: "fact", label: "fact" }, { key: "value", label: "value" }], facts);
+  section(root, "Notes", "notes.csv", [
+    { key: "created_at", label: "at" },
+    { key: "created_by", label: "by" },
+    { key: "text", label: "note" },
+  ], c.notes || []);
   section(root, "Segments", "segments.csv", [
     { key: "segment_id", label: "segment" },
     { key: "name", label: "name" },
