@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalicelib.adapters.profile_items import profile_of
-from chalicelib.domain import segments
+from chalicelib.domain import segment_eval, segments
 from chalicelib.domain.customer_profile import CustomerProfile, ProfileFigures
 from chalicelib.domain.messaging.performance import Results, results
 from chalicelib.domain.profile_facts import profile_facts, score_profile
@@ -128,7 +128,7 @@ def test_the_rfm_grid_counts_each_cell_and_its_revenue_and_opens_the_same_custom
         members = []
         for customer in CUSTOMERS:
             rfm, stage = score_profile(customer, EDGES, 30.0, NOW)
-            if segments.evaluate(tree, profile_facts(customer, rfm, stage), NOW).member:
+            if segment_eval.evaluate(tree, profile_facts(customer, rfm, stage), NOW).member:
                 members.append(customer.customer_id)
         assert len(members) == cell.customers
 
@@ -169,7 +169,7 @@ def test_the_lifecycle_funnel_in_stage_order_with_conversion_between_steps():
         matched = 0
         for customer in CUSTOMERS:
             rfm, stage = score_profile(customer, EDGES, 30.0, NOW)
-            matched += segments.evaluate(tree, profile_facts(customer, rfm, stage), NOW).member
+            matched += segment_eval.evaluate(tree, profile_facts(customer, rfm, stage), NOW).member
         assert matched == step.customers
 
 
