@@ -28,10 +28,11 @@ bp = Blueprint(__name__)
 def report() -> Any:
     from chalicelib.handlers.api_models import WorkspaceReport
 
+    workspace = workspace_id()  # the key first: an unauthenticated caller learns nothing of the query
     params: dict[str, str] = dict(bp.current_request.query_params or {})
     start = parse_date("from", params.get("from"))
     end = parse_date("to", params.get("to"))
-    return WorkspaceReport.model_validate(container().analytics.report(workspace_id(), start, end))
+    return WorkspaceReport.model_validate(container().analytics.report(workspace, start, end))
 
 
 @bp.route("/analytics/loyalty", methods=["GET"])
@@ -45,8 +46,9 @@ def report() -> Any:
 @api
 def loyalty() -> dict[str, Any]:
     """The points liability and members by tier (docs/analytics.md#loyalty); 409 while off."""
+    workspace = workspace_id()  # the key first: an unauthenticated caller learns nothing of the query
     params: dict[str, str] = dict(bp.current_request.query_params or {})
     start = parse_date("from", params.get("from"))
     end = parse_date("to", params.get("to"))
-    result: dict[str, Any] = container().analytics.liability(workspace_id(), start, end)
+    result: dict[str, Any] = container().analytics.liability(workspace, start, end)
     return result
