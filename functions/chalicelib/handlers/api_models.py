@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 from chalicelib.domain.enrolment import MembershipView
 from chalicelib.domain.messaging.templates import TemplateView
 from chalicelib.domain.segment_service import SegmentView
+from chalicelib.handlers.loyalty_models import LoyaltySection
 
 
 class PageQuery(BaseModel):
@@ -425,7 +426,7 @@ class Report(_Answer):
 
 
 class ReportWithLoyalty(Report):
-    loyalty: dict[str, Any] = Field(description="The loyalty section, as GET /analytics/loyalty answers it")
+    loyalty: LoyaltySection = Field(description="The loyalty section, as GET /analytics/loyalty answers it")
 
 
 class WorkspaceReport(RootModel[Report | ReportWithLoyalty]):
