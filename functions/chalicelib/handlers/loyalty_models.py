@@ -68,3 +68,32 @@ class LoyaltySection(_Answer):
     lot_expiry_days: int | None = Field(description="Days a lot of points lives, when points expire by lot")
     liability: LiabilityParts
     by_tier: ByTier
+
+
+class Movers(_Answer):
+    count: int
+    sample: list[str] = Field(description="Up to 10 of their customer ids, sorted")
+
+
+class TierPreview(_Answer):
+    """Who proposed tier rules would move (domain/loyalty/tiers.py's `preview`)."""
+
+    up: Movers = Field(description="Up at once: their value enters a higher tier")
+    down: Movers = Field(description="Down at the next evaluations after grace")
+
+
+class PointsTally(_Answer):
+    orders: int
+    order_points: int
+    bonus_points: int
+    points: int
+
+
+class DryRunResult(_Answer):
+    """Proposed points rules against recent orders (domain/loyalty/dry_run.py)."""
+
+    customers: int = Field(description="Customers whose orders were read")
+    since: str = Field(description="The start of the orders read, ISO time")
+    current: PointsTally
+    proposed: PointsTally
+    difference: int = Field(description="Proposed points minus current points")
