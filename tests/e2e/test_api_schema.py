@@ -18,6 +18,7 @@ import os
 import re
 import signal
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -91,12 +92,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                 break
         summary = "".join(printed)
         assert f"ready http://127.0.0.1:{port}" in summary, summary[-2000:]
-        done = subprocess.run(
-            [PATRON, "console", "--json"], env=env, capture_output=True, text=True, timeout=120
-        )
-        assert done.returncode == 0, done.stderr
-        url, key = f"http://127.0.0.1:{port}", json.loads(done.stdout)["api_key"]
-        yield {"url": url, "key": key, "ids": seeded_ids(url, key)}
+
+        def cli(*args: str) -> Any:
+            done = subprocess.run([PATRON, *args], env=env, capture_output=True, text=True, timeout=120)
+            assert done.returncode == 0, done.stderr
+            return json.loads(done.stdout)
+
+        signed_in = cli("console", "--json")
+        url, key = f"http://127.0.0.1:{port}", signed_in["api_key"]
+        ids = seeded_ids(url, key)
+        ids["product_id"] = catalogued(cli, signed_in["workspace_id"], ids.pop("bought"))
+        yield {"url": url, "key": key, "ids": ids}
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=60)
     assert process.returncode == 0
@@ -118,7 +124,7 @@ def _post(url: str, key: str, path: str, body: dict[str, Any], expected: int) ->
     return answer
 
 
-def seeded_ids(url: str, key: str) -> dict[str, str]:
+def seeded_ids(url: str, key: str) -> dict[str, Any]:
     """Real ids of the demo store, read through the API, and throwaway ones for what a
     generated case may destroy."""
     customers = _get(url, key, "/customers?limit=50")["customers"]
@@ -137,7 +143,10 @@ def seeded_ids(url: str, key: str) -> dict[str, str]:
     return {
         "customer_id": buyer["customer_id"],
         "order_id": order,
-        "product_id": buyer["products"][0],
+        "bought": {  # for the catalogue's one product (catalogued)
+            "sources": sorted({src for c in buyers for src in c["sources"]}),
+            "products": sorted({pid for c in buyers for pid in c["products"]}),
+        },
         "segment_id": segments[0]["segment_id"],
         "campaign_id": campaign["campaign_id"],
         "flow_id": flow["flow_id"],
@@ -150,6 +159,34 @@ def seeded_ids(url: str, key: str) -> dict[str, str]:
     }
 
 
+def catalogued(cli: Callable[..., Any], workspace: str, bought: dict[str, list[str]]) -> str:
+    """A product the store's customers bought, put in the demo's empty catalogue under its
+    Shopify source as a store's bulk export would (`patron import products`): SOURCE.PRODUCT."""
+    source = next(
+        s for s in bought["sources"] if cli("source", "show", "-w", workspace, s)["platform"] == "shopify"
+    )
+    product = next(p for p in bought["products"] if p.isdigit())  # Shopify's ids are numbers
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as file:
+        node = {"id": f"gid://shopify/Product/{product}", "title": "Demo product", "handle": "demo-product"}
+        file.write(json.dumps({**node, "status": "ACTIVE", "updatedAt": "2026-11-20T10:00:00Z"}) + "\n")
+    imported = cli(
+        "import", "products", file.name, "--format", "shopify-bulk-jsonl", "-w", workspace, "--source", source
+    )
+    os.unlink(file.name)
+    assert imported["stored"] == 1, imported
+    return f"{source}.{product}"
+
+
+READS = [  # one read per seeded id
+    "/customers/{customer_id}",
+    "/orders/{order_id}",
+    "/products/{product_id}",
+    "/segments/{segment_id}",
+    "/campaigns/{campaign_id}",
+    "/flows/{flow_id}",
+    "/templates/{template_id}",
+    "/exports/{request_id}",
+]
 SPARE = {  # what an erasure, a revocation, a rotation and a deletion destroy: throwaway ids
     ("DELETE", "/customers/{customer_id}"): {"customer_id": "erased_customer_id"},
     ("DELETE", "/workspace/keys/{key_id}"): {"key_id": "spare_key_id"},
@@ -200,13 +237,19 @@ def test_every_operation_answers_as_documented(stack):
     # Given the demo store, its key, and requests generated from each operation's document
     headers = {"Authorization": f"Bearer {stack['key']}"}
 
+    answered: dict[str, set[int]] = {}
+
     # When each is sent to the local stack
     def documented(case: Any) -> None:
-        case.call_and_validate(headers=headers, checks=CHECKS)
+        response = case.call_and_validate(headers=headers, checks=CHECKS)
+        answered.setdefault(f"{case.method.upper()} {case.operation.path}", set()).add(response.status_code)
 
     failed = run_each(stack, documented, [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
     # Then no answer is a 5xx, and its status, content type, headers and body are documented
     assert not failed, "\n".join(failed)
+    # And the seeded ids reached real resources: each one's read answered 200 at least once
+    reads = [f"GET {path}" for path in READS]
+    assert [read for read in reads if 200 not in answered.get(read, set())] == [], answered
 
 
 def test_without_a_key_every_operation_but_the_public_ones_answers_401(stack):
