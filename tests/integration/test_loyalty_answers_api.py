@@ -1,5 +1,6 @@
 """Issue 16: loyalty's answers typed in the OpenAPI document (handlers/loyalty_models.py) and
-every status they can return declared: the tier preview, the points rules' dry-run."""
+every status they can return declared: the tier preview, the points rules' dry-run, and
+a data request's export (handlers/privacy_models.py)."""
 
 from __future__ import annotations
 
@@ -73,3 +74,23 @@ def test_the_preview_and_the_dry_run_answer_their_documented_models(stage, ws, d
     assert json.loads(preview.body)["up"]["count"] == 1
     ran = json.loads(dry_run.body)
     assert (ran["current"]["points"], ran["proposed"]["points"]) == (122, 244)
+
+
+def test_a_data_requests_export_answers_its_documented_model(stage, ws, doc):
+    # Given Lena, who ordered on the WooCommerce store, and her data asked for through the API
+    stage.send(ws, "woocommerce", "order.created", event_bytes("woocommerce/order_created.json"))
+    stage.drain()
+    (lena,) = json.loads(stage.get(ws, "/customers?email=lena.hofer@example.org").body)["customers"]
+    auth = {"Authorization": f"Bearer {ws.api_key}"}
+    asked = stage.http.http.post(f"/customers/{lena['customer_id']}/export", headers=auth)
+    stage.drain()
+    # When the export is fetched
+    answer = stage.get(ws, f"/exports/{json.loads(asked.body)['request_id']}")
+    # Then it is a 200 whose body validates against the documented ExportOut, not an untyped object
+    assert answer.status_code == 200, answer.body
+    operation = doc["paths"]["/exports/{request_id}"]["get"]
+    schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert schema != {"type": "object"}
+    export = json.loads(answer.body)
+    jsonschema.validate(export, {**schema, "components": doc["components"]})
+    assert [o["total"] for o in export["orders"]] == ["104.88"]
