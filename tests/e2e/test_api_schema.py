@@ -84,27 +84,29 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             stderr=progress,
             text=True,
         )
-        assert process.stdout is not None
-        printed = []
-        for line in process.stdout:  # the summary, the console line, then "ready URL"
-            printed.append(line)
-            if line.startswith("ready "):
-                break
-        summary = "".join(printed)
-        assert f"ready http://127.0.0.1:{port}" in summary, summary[-2000:]
+        try:  # stopped whatever happens, a failed start or seeding included
+            assert process.stdout is not None
+            printed = []
+            for line in process.stdout:  # the summary, the console line, then "ready URL"
+                printed.append(line)
+                if line.startswith("ready "):
+                    break
+            summary = "".join(printed)
+            assert f"ready http://127.0.0.1:{port}" in summary, summary[-2000:]
 
-        def cli(*args: str) -> Any:
-            done = subprocess.run([PATRON, *args], env=env, capture_output=True, text=True, timeout=120)
-            assert done.returncode == 0, done.stderr
-            return json.loads(done.stdout)
+            def cli(*args: str) -> Any:
+                done = subprocess.run([PATRON, *args], env=env, capture_output=True, text=True, timeout=120)
+                assert done.returncode == 0, done.stderr
+                return json.loads(done.stdout)
 
-        signed_in = cli("console", "--json")
-        url, key = f"http://127.0.0.1:{port}", signed_in["api_key"]
-        ids = seeded_ids(url, key)
-        ids["product_id"] = catalogued(cli, signed_in["workspace_id"], ids.pop("bought"))
-        yield {"url": url, "key": key, "ids": ids}
-        process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=60)
+            signed_in = cli("console", "--json")
+            url, key = f"http://127.0.0.1:{port}", signed_in["api_key"]
+            ids = seeded_ids(url, key)
+            ids["product_id"] = catalogued(cli, signed_in["workspace_id"], ids.pop("bought"))
+            yield {"url": url, "key": key, "ids": ids}
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.communicate(timeout=60)
     assert process.returncode == 0
 
 
