@@ -183,7 +183,7 @@ def test_every_authenticated_route_answers_401_first_whatever_the_body(stage, ws
                     headers["Authorization"] = key
                 # When it is called without a valid key and with a body no route accepts
                 answer = stage.http.http.request(
-                    method, concrete + "?limit=x&cursor=zz", headers=headers, body=body
+                    method, concrete + "?limit=x&cursor=zz&from=x&to=x", headers=headers, body=body
                 )
                 refused[(method, path, key, media)] = (answer.status_code, shape(answer))
     # Then every one is a 401 unauthorized in the one shape, never a 400 with field details

@@ -17,7 +17,7 @@ from chalicelib.handlers.http import (
     query_cursor,
     query_limit,
 )
-from chalicelib.handlers.openapi import FREEFORM, operation
+from chalicelib.handlers.openapi import operation
 
 # Domain modules are imported in the handler that uses them: cold start (handlers/__init__.py).
 bp = Blueprint(__name__)
@@ -195,11 +195,18 @@ def _membership(customer_id: str, kind: str) -> Response:
 
 
 @bp.route("/exports/{request_id}", methods=["GET"])
-@operation("A data request's export, once made", "privacy", {200: FREEFORM}, errors=(404,))
+@operation(
+    "A data request's export, once made",
+    "privacy",
+    {200: "chalicelib.handlers.privacy_models:ExportOut"},
+    errors=(404,),
+)
 @api
 def get_export(request_id: str) -> Any:
     """The export a data request made (404 until it is ready)."""
-    return container().privacy_requests.export(workspace_id(), request_id)
+    from chalicelib.handlers.privacy_models import ExportOut
+
+    return ExportOut.model_validate(container().privacy_requests.export(workspace_id(), request_id))
 
 
 @bp.route("/orders/{order_id}", methods=["GET"])

@@ -11,7 +11,7 @@ from chalicelib.container import container
 from chalicelib.domain.workspace_analytics import parse_date
 from chalicelib.handlers.admin import workspace_id
 from chalicelib.handlers.http import api
-from chalicelib.handlers.openapi import FREEFORM, operation
+from chalicelib.handlers.openapi import operation
 
 bp = Blueprint(__name__)
 
@@ -28,25 +28,28 @@ bp = Blueprint(__name__)
 def report() -> Any:
     from chalicelib.handlers.api_models import WorkspaceReport
 
+    workspace = workspace_id()  # the key first: an unauthenticated caller learns nothing of the query
     params: dict[str, str] = dict(bp.current_request.query_params or {})
     start = parse_date("from", params.get("from"))
     end = parse_date("to", params.get("to"))
-    return WorkspaceReport.model_validate(container().analytics.report(workspace_id(), start, end))
+    return WorkspaceReport.model_validate(container().analytics.report(workspace, start, end))
 
 
 @bp.route("/analytics/loyalty", methods=["GET"])
 @operation(
     "The points liability and members by tier",
     "analytics",
-    {200: FREEFORM},
+    {200: "chalicelib.handlers.loyalty_models:LoyaltySection"},
     query="chalicelib.handlers.api_models:DateRangeQuery",
     errors=(400, 409),
 )
 @api
-def loyalty() -> dict[str, Any]:
+def loyalty() -> Any:
     """The points liability and members by tier (docs/analytics.md#loyalty); 409 while off."""
+    workspace = workspace_id()  # the key first: an unauthenticated caller learns nothing of the query
     params: dict[str, str] = dict(bp.current_request.query_params or {})
     start = parse_date("from", params.get("from"))
     end = parse_date("to", params.get("to"))
-    result: dict[str, Any] = container().analytics.liability(workspace_id(), start, end)
-    return result
+    from chalicelib.handlers.loyalty_models import LoyaltySection
+
+    return LoyaltySection.model_validate(container().analytics.liability(workspace, start, end))

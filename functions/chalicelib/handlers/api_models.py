@@ -14,6 +14,7 @@ from chalicelib.domain.enrolment import MembershipView
 from chalicelib.domain.messaging.performance import Results
 from chalicelib.domain.messaging.templates import TemplateView
 from chalicelib.domain.segment_service import SegmentView
+from chalicelib.handlers.loyalty_models import LoyaltySection
 
 
 class PageQuery(BaseModel):
@@ -442,7 +443,7 @@ class Report(_Answer):
 
 
 class ReportWithLoyalty(Report):
-    loyalty: dict[str, Any] = Field(description="The loyalty section, as GET /analytics/loyalty answers it")
+    loyalty: LoyaltySection = Field(description="The loyalty section, as GET /analytics/loyalty answers it")
 
 
 class WorkspaceReport(RootModel[Report | ReportWithLoyalty]):

@@ -121,9 +121,15 @@ def move_tier(customer_id: str) -> Any:
 
 
 @bp.route("/tiers/preview", methods=["POST"])
-@operation("Who proposed tier rules would move, writing nothing", "loyalty", {200: FREEFORM}, body=FREEFORM)
+@operation(
+    "Who proposed tier rules would move, writing nothing",
+    "loyalty",
+    {200: "chalicelib.handlers.loyalty_models:TierPreview"},
+    body=FREEFORM,
+    errors=(409,),  # loyalty off, or no tiers
+)
 @api
-def preview_tiers() -> dict[str, Any]:
+def preview_tiers() -> Any:
     """Tier rules as `patron workspace tiers` takes them: who would move (nothing written)."""
     import json
 
@@ -136,7 +142,9 @@ def preview_tiers() -> dict[str, Any]:
         rules = rules_from_json(raw if isinstance(raw, dict) else {"_": raw})
     except (ValueError, TypeError, AttributeError) as exc:
         raise BadRequest("invalid tier rules", [{"field": "body", "error": str(exc)[:200]}]) from exc
-    return container().tiers.preview(ws, rules, now_utc())
+    from chalicelib.handlers.loyalty_models import TierPreview
+
+    return TierPreview.model_validate(container().tiers.preview(ws, rules, now_utc()))
 
 
 @bp.route("/customers/{customer_id}/points/actions", methods=["POST"])
@@ -166,11 +174,11 @@ def award_action(customer_id: str) -> Response:
 @operation(
     "Proposed points rules against recent orders, writing nothing",
     "loyalty",
-    {200: FREEFORM},
+    {200: "chalicelib.handlers.loyalty_models:DryRunResult"},
     body="chalicelib.domain.loyalty.dry_run:DryRunIn",
 )
 @api
-def loyalty_dry_run() -> dict[str, Any]:
+def loyalty_dry_run() -> Any:
     """Proposed points rules against the workspace's recent orders, beside the current rules;
     writes nothing (docs/loyalty.md#dry-run)."""
     from chalicelib.domain.loyalty.dry_run import DryRunIn
@@ -187,7 +195,10 @@ def loyalty_dry_run() -> dict[str, Any]:
         proposed = body.proposed(settings.loyalty)
     except RulesError as exc:
         raise BadRequest(str(exc), [{"field": "bonuses", "error": str(exc)}]) from exc
-    return found.loyalty_dry_run.run(ws, proposed, body.at or now_utc(), body.days, body.customers)
+    from chalicelib.handlers.loyalty_models import DryRunResult
+
+    ran = found.loyalty_dry_run.run(ws, proposed, body.at or now_utc(), body.days, body.customers)
+    return DryRunResult.model_validate(ran)
 
 
 @bp.route("/customers/{customer_id}/points/redeem", methods=["POST"])
