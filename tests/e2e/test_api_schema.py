@@ -16,8 +16,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -36,7 +34,7 @@ from schemathesis.checks import (
 )
 
 from patron import http
-from tests.e2e.test_local_stack import PATRON, free_port
+from tests.e2e.demo_process import demo_process
 
 pytestmark = pytest.mark.e2e
 EXAMPLES = 6  # generated cases per operation, on top of the document's own examples
@@ -65,49 +63,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     The per-workspace request limit is raised: hundreds of generated calls in a minute would
     otherwise meet the 429 that guards it (documented, so allowed, but then nothing else is
     reached)."""
-    home = tmp_path_factory.mktemp("patron-state")
-    env = {
-        **os.environ,
-        "PATRON_STATE_DIR": str(home),
-        "PYTHONUNBUFFERED": "1",
-        "PATRON_ADMIN_REQUESTS_PER_MINUTE": "1000000",
-    }
-    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        env.pop(name, None)
-    port, aws_port = free_port(), free_port()
-    command = [PATRON, "demo", "--customers", "40", "--seed", "3", "--keep-running"]
-    with open(home / "demo-progress.log", "w") as progress:
-        process = subprocess.Popen(
-            [*command, "--port", str(port), "--aws-port", str(aws_port)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=progress,
-            text=True,
-        )
-        try:  # stopped whatever happens, a failed start or seeding included
-            assert process.stdout is not None
-            printed = []
-            for line in process.stdout:  # the summary, the console line, then "ready URL"
-                printed.append(line)
-                if line.startswith("ready "):
-                    break
-            summary = "".join(printed)
-            assert f"ready http://127.0.0.1:{port}" in summary, summary[-2000:]
+    limit = {"PATRON_ADMIN_REQUESTS_PER_MINUTE": "1000000"}
+    with demo_process(tmp_path_factory.mktemp("patron-state"), limit) as running:
 
-            def cli(*args: str) -> Any:
-                done = subprocess.run([PATRON, *args], env=env, capture_output=True, text=True, timeout=120)
-                assert done.returncode == 0, done.stderr
-                return json.loads(done.stdout)
+        def cli(*args: str) -> Any:
+            return json.loads(running.cli(*args))
 
-            signed_in = cli("console", "--json")
-            url, key = f"http://127.0.0.1:{port}", signed_in["api_key"]
-            ids = seeded_ids(url, key)
-            ids["product_id"] = catalogued(cli, signed_in["workspace_id"], ids.pop("bought"))
-            yield {"url": url, "key": key, "ids": ids}
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.communicate(timeout=60)
-    assert process.returncode == 0
+        signed_in = cli("console", "--json")
+        url, key = running.url, signed_in["api_key"]
+        ids = seeded_ids(url, key)
+        ids["product_id"] = catalogued(cli, signed_in["workspace_id"], ids.pop("bought"))
+        yield {"url": url, "key": key, "ids": ids}
 
 
 def _get(url: str, key: str, path: str) -> Any:

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import signal
-import subprocess
 import urllib.request
 from collections.abc import Iterator
 from decimal import Decimal
@@ -21,7 +18,7 @@ from urllib.parse import quote, urlencode
 import pytest
 
 from patron import http
-from tests.e2e.test_local_stack import PATRON, free_port
+from tests.e2e.demo_process import demo_process
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,42 +41,10 @@ PAGES += ["customers", "segments", "campaigns", "ops"]
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """A small `patron demo --keep-running` (its own process: the embedded AWS is per
-    process), up while this module's tests use it, then stopped as a user does (SIGTERM)."""
-    home = tmp_path_factory.mktemp("patron-state")
-    env = {**os.environ, "PATRON_STATE_DIR": str(home), "PYTHONUNBUFFERED": "1"}
-    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        env.pop(name, None)
-    port, aws_port = free_port(), free_port()
-    command = [PATRON, "demo", "--customers", "40", "--seed", "3", "--keep-running"]
-    with open(home / "demo-progress.log", "w") as progress:
-        process = subprocess.Popen(
-            [*command, "--port", str(port), "--aws-port", str(aws_port)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=progress,
-            text=True,
-        )
-        assert process.stdout is not None
-        printed = []
-        for line in process.stdout:  # the summary, the console line, then "ready URL"
-            printed.append(line)
-            if line.startswith("ready "):
-                break
-        summary = "".join(printed)
-        assert f"ready http://127.0.0.1:{port}" in summary, summary[-2000:]
-        assert "match the simulated truth" in summary, summary[-2000:]
-
-        def cli(*args: str) -> str:
-            done = subprocess.run([PATRON, *args], env=env, capture_output=True, text=True, timeout=120)
-            assert done.returncode == 0, done.stderr
-            return done.stdout
-
-        console = json.loads(cli("console", "--json"))  # what a user types to sign in
-        yield {"api_url": f"http://127.0.0.1:{port}", "summary": summary, "console": console, "cli": cli}
-        process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=60)
-    assert process.returncode == 0
+    """A small `patron demo --keep-running`, up while this module's tests use it."""
+    with demo_process(tmp_path_factory.mktemp("patron-state")) as running:
+        console = json.loads(running.cli("console", "--json"))  # what a user types to sign in
+        yield {"api_url": running.url, "summary": running.summary, "console": console, "cli": running.cli}
 
 
 @pytest.fixture(scope="module")
