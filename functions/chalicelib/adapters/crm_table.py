@@ -80,15 +80,25 @@ class CrmTable:
         self.client.put_item(**kwargs)
 
     def query(
-        self, pk: str, limit: int = 50, start: str | None = None, newest_first: bool = True
+        self,
+        pk: str,
+        limit: int = 50,
+        start: str | None = None,
+        newest_first: bool = True,
+        prefix: str | None = None,
+        consistent: bool = False,
     ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of a partition (its sort keys beginning with `prefix`, if given), from
+        after `start`; the next page's start (the last sort key read) or None."""
         kwargs: dict[str, Any] = {
             "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": pk}},
+            "KeyConditionExpression": "pk = :pk" + (" AND begins_with(sk, :p)" if prefix else ""),
+            "ExpressionAttributeValues": {":pk": {"S": pk}} | ({":p": {"S": prefix}} if prefix else {}),
             "Limit": limit,
             "ScanIndexForward": not newest_first,
         }
+        if consistent:
+            kwargs["ConsistentRead"] = True
         if start:
             kwargs["ExclusiveStartKey"] = {"pk": {"S": pk}, "sk": {"S": start}}
         response = self.client.query(**kwargs)

@@ -95,20 +95,8 @@ class DynamoEnrolmentStore:
         """loyalty.ports.EnrolmentAuditReader: a page of the audit, newest first (one Query,
         backwards over the `MS#` sort keys); the cursor is the last entry's sort key."""
         pk = profile_pk(workspace_id, customer_id)
-        kwargs: dict[str, Any] = {
-            "TableName": self.t.table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :p)",
-            "ExpressionAttributeValues": {":pk": {"S": pk}, ":p": {"S": AUDIT}},
-            "ScanIndexForward": False,
-            "Limit": limit,
-            "ConsistentRead": True,
-        }
-        if cursor:
-            kwargs["ExclusiveStartKey"] = {"pk": {"S": pk}, "sk": {"S": cursor}}
-        page = self.t.client.query(**kwargs)
-        entries = [audit_of(from_item(i) or {}) for i in page.get("Items", [])]
-        last = page.get("LastEvaluatedKey")
-        return entries, (last["sk"]["S"] if last else None)
+        items, last = self.t.query(pk, limit, cursor, newest_first=True, prefix=AUDIT, consistent=True)
+        return [audit_of(i) for i in items], last
 
 
 def audit_items(client: Any, table: str, workspace_id: str, customer_id: str) -> list[dict[str, Any]]:
