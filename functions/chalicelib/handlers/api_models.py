@@ -291,15 +291,9 @@ class BackfillRunning(_Answer):
     processed: int = Field(description="Profiles evaluated so far")
 
 
-class StoredSegmentDetail(_Answer):
-    """A stored segment with its size, a sample and its backfill (domain/membership.py)."""
+class StoredSegmentDetail(_Answer, SegmentView):
+    """A stored segment (its view) with its size, a sample and its backfill (domain/membership.py)."""
 
-    segment_id: str
-    name: str
-    definition: str
-    time_based: bool
-    fields: list[str]
-    created_at: str
     builtin: Literal[False]
     backfill: BackfillDone | BackfillRunning
     size: int
