@@ -183,7 +183,9 @@ def test_every_figure_shown_equals_the_apis(tab, demo):
     assert f"Period {report['period']['from'][:10]} to {report['period']['to'][:10]} (UTC)" in str(
         page.text_content("[data-period]")
     )
-    assert "attribution window" in str(page.text_content("[data-attribution]"))
+    _, settings = http.get(f"{demo['api_url']}/workspace/settings", api_key)
+    window = f"attribution window, {settings['attribution_days']} days after a click"
+    assert window in str(page.text_content("[data-attribution]"))
     for key in ("revenue", "net_revenue", "orders", "average_order_value", "active_customers"):
         assert same(tab.kpi(key), k[key]), key
     assert tab.kpi("repeat_purchase_rate") == percent(k["repeat_purchase_rate"])

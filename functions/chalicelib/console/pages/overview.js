@@ -30,7 +30,10 @@ export default {
   title: "Overview",
   path: "/overview",
   async render(root, ctx) {
-    const report = await ctx.api(`/analytics/report${periodQuery(ctx.params)}`);
+    const [report, settings] = await Promise.all([
+      ctx.api(`/analytics/report${periodQuery(ctx.params)}`),
+      ctx.api("/workspace/settings"),
+    ]);
     const k = report.kpis;
     const currency = (report.loyalty && report.loyalty.currency) || "";
     statePeriod(root, report.period);
@@ -46,7 +49,7 @@ export default {
       { key: "churn_rate", label: "Churn rate", value: percent(k.churn_rate) },
     ]);
     root.append(
-      el("p", { class: "note", "data-attribution": "" }, "Revenue counts every order of the period, whatever brought it. Revenue attributed to a message counts orders within the workspace's attribution window after a click (`patron workspace messaging --attribution-days`, 5 days by default), reported per flow and campaign by GET /messaging/stats."),
+      el("p", { class: "note", "data-attribution": "" }, `Revenue counts every order of the period, whatever brought it. Revenue attributed to a message counts orders within the workspace's attribution window, ${settings.attribution_days} days after a click (PATCH /workspace/settings changes it), reported per flow and campaign by GET /messaging/stats.`),
     );
     const gaps = Object.entries(report.days_between_orders).map(([days, orders]) => ({ days, orders }));
     const charts = el("div", { class: "charts" });
