@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from chalicelib.domain.service.calendar import BusinessCalendar
+from chalicelib.domain.service.calendar import BusinessCalendar, Interval
 
 CALENDARS = json.loads(
     (Path(__file__).resolve().parents[2] / "events" / "service" / "calendars.json").read_text()
@@ -265,3 +265,19 @@ def test_adding_more_business_time_never_ends_earlier(name, start, seconds):
     assert desk.add_business_time(desk.add_business_time(start, less), more - less) == desk.add_business_time(
         start, more
     )
+
+
+def test_a_copy_with_other_hours_measures_its_own_hours():
+    # Given the Tokyo office, measured once (its days are remembered)
+    office = calendar("tokyo_office")
+    day = (local(TOKYO, 2026, 12, 7, 0), local(TOKYO, 2026, 12, 8, 0))
+    assert office.business_seconds(*day) == 8 * HOUR
+
+    # When a copy opens Mondays 09:00-10:00 only, and Christmas is added as a holiday
+    short = office.model_copy(update={"week": {"mon": [Interval(start="09:00", end="10:00")]}})
+    closed = BusinessCalendar.model_validate({**office.model_dump(), "holidays": [{"date": "2026-12-07"}]})
+
+    # Then each measures its own hours, not the remembered ones
+    assert short.business_seconds(*day) == HOUR
+    assert closed.business_seconds(*day) == 0
+    assert office.business_seconds(*day) == 8 * HOUR

@@ -18,10 +18,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from itertools import pairwise
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
@@ -89,10 +90,11 @@ class Holiday(BaseModel):
 class BusinessCalendar(BaseModel):
     """A store's business hours: `zone` (IANA), `week` (weekday -> intervals), `holidays`."""
 
+    model_config = ConfigDict(frozen=True)
+
     zone: str
     week: dict[str, list[Interval]]
     holidays: list[Holiday] = Field(default_factory=list)
-    _days: dict[date, tuple[Piece, ...]] = PrivateAttr(default_factory=dict)
 
     @field_validator("zone")
     @classmethod
@@ -133,26 +135,7 @@ class BusinessCalendar(BaseModel):
         return self.week.get(WEEKDAYS[day.weekday()], [])
 
     def _pieces_of(self, day: date) -> tuple[Piece, ...]:
-        """The UTC spans whose wall-clock reading is open on local date `day`, in order."""
-        cached = self._days.get(day)
-        if cached is not None:
-            return cached
-        hours = self.hours_on(day)
-        pieces: list[Piece] = []
-        if hours:
-            midnight = datetime.combine(day, time(), tzinfo=UTC)  # the wall clock read as UTC
-            for seg_start, seg_end, offset in _offset_segments(
-                ZoneInfo(self.zone), midnight - _AHEAD, midnight + _ONE_DAY + _BEHIND
-            ):
-                for interval in hours:
-                    first, last = interval.minutes
-                    start = max(midnight + timedelta(minutes=first) - offset, seg_start)
-                    end = min(midnight + timedelta(minutes=last) - offset, seg_end)
-                    if start < end:
-                        pieces.append((start, end))
-        result = tuple(sorted(pieces))
-        self._days[day] = result
-        return result
+        return _open_pieces(self.zone, tuple(self.hours_on(day)), day)
 
     def _pieces_from(self, start: datetime) -> Iterator[Piece]:
         """Open spans after `start` (clipped to it), in time order, without end."""
@@ -207,6 +190,24 @@ class BusinessCalendar(BaseModel):
         for piece_start, _end in self._pieces_from(at):
             return piece_start == at
         return False  # pragma: no cover
+
+
+@lru_cache(maxsize=8192)
+def _open_pieces(zone: str, hours: tuple[Interval, ...], day: date) -> tuple[Piece, ...]:
+    """The UTC spans whose wall-clock reading in `zone` is within `hours` on local date `day`,
+    in order (a value of its arguments alone, so it is cached)."""
+    pieces: list[Piece] = []
+    if hours:
+        midnight = datetime.combine(day, time(), tzinfo=UTC)  # the wall clock read as UTC
+        segments = _offset_segments(ZoneInfo(zone), midnight - _AHEAD, midnight + _ONE_DAY + _BEHIND)
+        for seg_start, seg_end, offset in segments:
+            for interval in hours:
+                first, last = interval.minutes
+                start = max(midnight + timedelta(minutes=first) - offset, seg_start)
+                end = min(midnight + timedelta(minutes=last) - offset, seg_end)
+                if start < end:
+                    pieces.append((start, end))
+    return tuple(sorted(pieces))
 
 
 def _utc(at: datetime) -> datetime:
