@@ -194,6 +194,18 @@ def test_the_night_desk_across_spring_forward():
     assert target(late, "first_reply").breached_at == utc("2026-03-08T09:00:00Z")
 
 
+def test_a_holiday_and_a_half_day_stretch_the_due_time():
+    # Given a question on Christmas Eve 12:00 (open until 13:00 that day, Christmas closed)
+    # When its state is computed on Christmas Day, and on Monday 28th at 17:00
+    christmas = state("holiday", "2026-12-25T17:00:00Z")
+    monday = state("holiday", "2026-12-28T22:00:00Z")
+
+    # Then one hour is used by Christmas, and the 8 hours end Monday 16:00 (21:00 UTC)
+    first = target(christmas, "first_reply")
+    assert (first.status, first.used, first.due_at) == ("running", HOURS, utc("2026-12-28T21:00:00Z"))
+    assert target(monday, "first_reply").breached_at == utc("2026-12-28T21:00:00Z")
+
+
 def test_no_policy_matches_no_targets():
     # Given policies with no catch-all
     data = policies_data()
@@ -244,7 +256,7 @@ def test_the_report_gives_the_share_met_per_policy_period_and_target():
         ReportRow("gold", december, "first_reply", 1, 0),
         ReportRow("gold", december, "resolution", 1, 0),
         ReportRow("night-sms", date(2026, 3, 1), "first_reply", 0, 1),
-        ReportRow("standard", december, "first_reply", 2, 0),
+        ReportRow("standard", december, "first_reply", 2, 1),
         ReportRow("standard", december, "next_reply", 1, 0),
         ReportRow("standard", december, "resolution", 1, 1),
         ReportRow("urgent-complaints", december, "first_reply", 0, 2),
