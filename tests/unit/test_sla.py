@@ -169,6 +169,22 @@ def test_on_hold_pauses_when_the_policy_says_so_and_near_breach_warns():
     assert late.alerts() == [("first_reply", "breach")]
 
 
+def test_a_paused_clock_does_not_warn():
+    # Given an urgent complaint open 09:00 to 09:50, then pending (waiting on the customer)
+    events = [
+        *log("on_hold")[:1],
+        Event("status_changed", utc("2026-12-07T14:50:00Z"), "key:ab12", {"to": "pending"}),
+    ]
+
+    # When its state is computed at 10:00, 50 of its 60 minutes used
+    found = sla_state(events, POLICIES, utc("2026-12-07T15:00:00Z"))
+
+    # Then it is paused, not near breach, and nothing is alerted
+    first = target(found, "first_reply")
+    assert (first.status, first.used, first.near_breach) == ("paused", timedelta(minutes=50), False)
+    assert found.alerts() == []
+
+
 def test_on_hold_counts_when_the_policy_does_not_pause():
     # Given the same ticket under policies whose urgent policy keeps counting on hold
     data = policies_data()

@@ -255,7 +255,7 @@ def _measure(
         return TargetState(target, minutes, start, "breached", used, breached_at, None, breached_at)
     clock_runs = bool(spans) and spans[-1][1] == now and spans[-1][1] > start
     due = calendar.add_business_time(now, allowed - used) if clock_runs else None
-    near = used >= allowed * float(share)
+    near = clock_runs and used >= allowed * float(share)  # a paused clock warns nobody
     return TargetState(
         target, minutes, start, "running" if clock_runs else "paused", used, due, near_breach=near
     )
