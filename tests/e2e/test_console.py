@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode
 import pytest
 
 from patron import http
-from tests.e2e.demo_process import demo_process
+from tests.e2e.demo_process import Demo
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,11 +40,15 @@ PAGES += ["customers", "segments", "campaigns", "ops"]
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """A small `patron demo --keep-running`, up while this module's tests use it."""
-    with demo_process(tmp_path_factory.mktemp("patron-state")) as running:
-        console = json.loads(running.cli("console", "--json"))  # what a user types to sign in
-        yield {"api_url": running.url, "summary": running.summary, "console": console, "cli": running.cli}
+def demo(shared_demo: Demo) -> dict[str, Any]:
+    """The session's small `patron demo --keep-running` (tests/e2e/conftest.py)."""
+    console = json.loads(shared_demo.cli("console", "--json"))  # what a user types to sign in
+    return {
+        "api_url": shared_demo.url,
+        "summary": shared_demo.summary,
+        "console": console,
+        "cli": shared_demo.cli,
+    }
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -34,7 +34,7 @@ from schemathesis.checks import (
 )
 
 from patron import http
-from tests.e2e.demo_process import demo_process
+from tests.e2e.demo_process import Demo
 
 pytestmark = pytest.mark.e2e
 EXAMPLES = 6  # generated cases per operation, on top of the document's own examples
@@ -57,23 +57,18 @@ HYPOTHESIS = settings(
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """The demo store on the local stack, up for the module, stopped as a user does (SIGTERM).
+def stack(shared_demo: Demo) -> dict[str, Any]:
+    """The session's demo store (tests/e2e/conftest.py, its request limit raised: hundreds of
+    generated calls a minute would otherwise meet the 429 that guards it), with its ids."""
 
-    The per-workspace request limit is raised: hundreds of generated calls in a minute would
-    otherwise meet the 429 that guards it (documented, so allowed, but then nothing else is
-    reached)."""
-    limit = {"PATRON_ADMIN_REQUESTS_PER_MINUTE": "1000000"}
-    with demo_process(tmp_path_factory.mktemp("patron-state"), limit) as running:
+    def cli(*args: str) -> Any:
+        return json.loads(shared_demo.cli(*args))
 
-        def cli(*args: str) -> Any:
-            return json.loads(running.cli(*args))
-
-        signed_in = cli("console", "--json")
-        url, key = running.url, signed_in["api_key"]
-        ids = seeded_ids(url, key)
-        ids["product_id"] = catalogued(cli, signed_in["workspace_id"], ids.pop("bought"))
-        yield {"url": url, "key": key, "ids": ids}
+    signed_in = cli("console", "--json")
+    url, key = shared_demo.url, signed_in["api_key"]
+    ids = seeded_ids(url, key)
+    ids["product_id"] = catalogued(cli, signed_in["workspace_id"], ids.pop("bought"))
+    return {"url": url, "key": key, "ids": ids}
 
 
 def _get(url: str, key: str, path: str) -> Any:
