@@ -1,0 +1,1 @@
+"""The service desk: tickets linked to the customer (docs/service.md)."""

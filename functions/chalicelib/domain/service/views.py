@@ -1,0 +1,105 @@
+"""The tickets' request and answer models (the API's and the CLI's; docs/service.md)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.domain.service.model import Channel, Priority, Ticket, TicketEvent, TicketKind, TicketStatus
+from chalicelib.domain.timemath import iso
+
+Tag = Field(min_length=1, max_length=40)
+
+
+class TicketIn(BaseModel):
+    """`POST /tickets`: a ticket for a known customer, optionally about an order's lines."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: str = Field(min_length=1, max_length=64)
+    subject: str = Field(min_length=1, max_length=200)
+    kind: TicketKind
+    body: str = Field(default="", max_length=10_000)
+    priority: Priority = Priority.NORMAL
+    channel: Channel = Channel.API
+    assignee: str | None = Field(default=None, min_length=1, max_length=100)
+    tags: list[str] = Field(default_factory=list, max_length=20)
+    order_id: str | None = Field(default=None, min_length=1, max_length=64)
+    line_ids: list[str] = Field(default_factory=list, max_length=100)
+
+
+class TicketEventIn(BaseModel):
+    """`POST /tickets/{id}/events`: one change. `reply` and `note` take `body`; `status`,
+    `priority`, `kind` and `assign` take `to` (`assign` with no `to` unassigns); `tag`
+    takes `add` and `remove`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["reply", "note", "status", "priority", "kind", "assign", "tag"]
+    body: str | None = Field(default=None, min_length=1, max_length=10_000)
+    to: str | None = Field(default=None, min_length=1, max_length=100)
+    add: list[str] = Field(default_factory=list, max_length=20)
+    remove: list[str] = Field(default_factory=list, max_length=20)
+
+
+class TicketEventView(BaseModel):
+    kind: str
+    at: str
+    by: str
+    data: dict[str, Any]
+
+
+class TicketView(BaseModel):
+    id: str
+    customer_id: str
+    subject: str
+    kind: TicketKind
+    status: TicketStatus
+    priority: Priority
+    channel: Channel
+    assignee: str | None
+    tags: list[str]
+    order_id: str | None
+    line_ids: list[str]
+    created_at: str
+    updated_at: str
+
+
+class TicketDetail(TicketView):
+    events: list[TicketEventView]
+
+
+class TicketPage(BaseModel):
+    tickets: list[TicketView]
+    next_cursor: str | None
+
+
+def event_view(event: TicketEvent) -> TicketEventView:
+    return TicketEventView(kind=event.kind.value, at=iso(event.at) or "", by=event.by, data=dict(event.data))
+
+
+def ticket_view(ticket: Ticket) -> TicketView:
+    return TicketView(**_fields(ticket))
+
+
+def ticket_detail(ticket: Ticket, events: list[TicketEvent]) -> TicketDetail:
+    return TicketDetail(**_fields(ticket), events=[event_view(e) for e in events])
+
+
+def _fields(t: Ticket) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "customer_id": t.customer_id,
+        "subject": t.subject,
+        "kind": t.kind,
+        "status": t.status,
+        "priority": t.priority,
+        "channel": t.channel,
+        "assignee": t.assignee,
+        "tags": list(t.tags),
+        "order_id": t.order_id,
+        "line_ids": list(t.line_ids),
+        "created_at": iso(t.created_at) or "",
+        "updated_at": iso(t.updated_at) or "",
+    }
