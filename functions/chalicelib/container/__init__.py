@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.search_entries import SearchEntries
     from chalicelib.domain.segment_service import SegmentService
     from chalicelib.domain.segment_sizes import SegmentSizesService
+    from chalicelib.domain.service.tickets import TicketService
     from chalicelib.domain.source_erasure import SourceErasure
     from chalicelib.domain.tenancy import TenancyService
     from chalicelib.domain.walk import CustomerWalk
@@ -189,6 +190,13 @@ class Container(LoyaltyServices, WorkspaceApi):
         from chalicelib.domain.customer_edits import CustomerEdits
 
         return CustomerEdits(profiles=self.profile_store, store=self.customer_edit_store, lists=self.limits)
+
+    @cached_property
+    def tickets(self) -> TicketService:
+        """The service desk's tickets (docs/service.md)."""
+        from chalicelib.domain.service.tickets import TicketService
+
+        return TicketService(store=self.ticket_store, profiles=self.profile_store)
 
     @cached_property
     def customers(self) -> CustomerService:

@@ -103,3 +103,17 @@ def _fields(t: Ticket) -> dict[str, Any]:
         "created_at": iso(t.created_at) or "",
         "updated_at": iso(t.updated_at) or "",
     }
+
+
+class TicketQuery(BaseModel):
+    """`GET /tickets`: the queue of one status (`open` when not given)."""
+
+    status: Literal["open", "pending", "on_hold", "solved", "closed"] | None = Field(
+        None, description="The queue's status (default `open`)"
+    )
+    assignee: str | None = Field(None, max_length=100, description="Only this assignee's tickets")
+    kind: Literal["pre_sale", "order_issue", "complaint", "suggestion", "return_request"] | None = Field(
+        None, description="Only this kind of ticket"
+    )
+    limit: int | None = Field(None, ge=1, description="Items on a page (kept within 1 to 100)")
+    cursor: str | None = Field(None, description="The `next_cursor` of the page before (URL-encoded)")
