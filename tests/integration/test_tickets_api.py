@@ -1,0 +1,82 @@
+"""Tickets through the Admin API, on the stage (moto): a ticket opened for a customer,
+changed through its events, in the queue and on the customer's tickets; 409 with a reason
+when the ticket's state refuses a change (docs/service.md)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from patron.harness import Harness, Workspace
+from tests.integration.test_consent import jane
+
+__all__ = ["jane"]
+
+
+def post(stage: Harness, ws: Workspace, path: str, body: Any) -> tuple[int, Any]:
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {ws.api_key}"}
+    answer = stage.http.http.post(path, headers=headers, body=json.dumps(body))
+    return answer.status_code, json.loads(answer.body)
+
+
+def get(stage: Harness, ws: Workspace, path: str) -> tuple[int, Any]:
+    answer = stage.get(ws, path)
+    return answer.status_code, json.loads(answer.body)
+
+
+def test_a_ticket_is_opened_worked_and_closed_through_the_api(stage, ws, jane):
+    cid = jane["cid"]
+    # When the desk opens an order issue for Jane about one line of an order
+    status, made = post(
+        stage,
+        ws,
+        "/tickets",
+        {
+            "customer_id": cid,
+            "subject": "Parcel late",
+            "kind": "order_issue",
+            "order_id": "o_1",
+            "line_ids": ["l_1"],
+        },
+    )
+    # Then it is open, hers, with its `created` event by the key
+    assert status == 201, made
+    assert (made["status"], made["customer_id"], made["line_ids"]) == ("open", cid, ["l_1"])
+    assert [e["kind"] for e in made["events"]] == ["created"] and made["events"][0]["by"].startswith("key:")
+    tid = made["id"]
+    # When an agent takes it, replies and solves it
+    for change in ({"type": "assign", "to": "ana"}, {"type": "reply", "body": "On its way"}):
+        status, after = post(stage, ws, f"/tickets/{tid}/events", change)
+        assert status == 200, after
+    # Then ana's open queue holds it, and the complaints' does not
+    assert [t["id"] for t in get(stage, ws, "/tickets?assignee=ana")[1]["tickets"]] == [tid]
+    assert get(stage, ws, "/tickets?status=open&kind=complaint")[1]["tickets"] == []
+    # When it is solved then closed, and an agent replies again
+    post(stage, ws, f"/tickets/{tid}/events", {"type": "status", "to": "solved"})
+    post(stage, ws, f"/tickets/{tid}/events", {"type": "status", "to": "closed"})
+    status, refused = post(stage, ws, f"/tickets/{tid}/events", {"type": "reply", "body": "Anything else?"})
+    # Then 409 ticket_closed; the ticket shows five events, in the closed queue and on Jane's tickets
+    assert (status, refused["error"], refused["details"]) == (409, "conflict", {"reason": "ticket_closed"})
+    status, shown = get(stage, ws, f"/tickets/{tid}")
+    assert status == 200
+    assert [e["kind"] for e in shown["events"]] == [
+        "created", "assigned", "public_reply", "status_changed", "status_changed",
+    ]  # fmt: skip
+    assert [t["id"] for t in get(stage, ws, "/tickets?status=closed")[1]["tickets"]] == [tid]
+    assert [(t["id"], t["status"]) for t in get(stage, ws, f"/customers/{cid}/tickets")[1]["tickets"]] == [
+        (tid, "closed")
+    ]
+
+
+def test_unknown_tickets_customers_and_values_are_refused_in_the_error_shape(stage, ws, jane):
+    # When a ticket names an unknown customer, a queue an unknown status, a change an unknown ticket
+    unknown_customer = post(
+        stage, ws, "/tickets", {"customer_id": "c_none", "subject": "x", "kind": "complaint"}
+    )
+    bad_kind = post(stage, ws, "/tickets", {"customer_id": jane["cid"], "subject": "x", "kind": "rant"})
+    bad_status = get(stage, ws, "/tickets?status=done")
+    unknown_ticket = post(stage, ws, "/tickets/tk_none/events", {"type": "note", "body": "x"})
+    # Then 404, 400, 400, 404, each in the one error shape
+    assert [(s, b["error"]) for s, b in (unknown_customer, bad_kind, bad_status, unknown_ticket)] == [
+        (404, "not_found"), (400, "bad_request"), (400, "bad_request"), (404, "not_found"),
+    ]  # fmt: skip
