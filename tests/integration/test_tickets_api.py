@@ -80,3 +80,31 @@ def test_unknown_tickets_customers_and_values_are_refused_in_the_error_shape(sta
     assert [(s, b["error"]) for s, b in (unknown_customer, bad_kind, bad_status, unknown_ticket)] == [
         (404, "not_found"), (400, "bad_request"), (400, "bad_request"), (404, "not_found"),
     ]  # fmt: skip
+
+
+def test_the_cli_twins_open_list_reply_note_and_solve_a_ticket(stage, ws, jane, cli_on):
+    from tests.cli_runs import run
+
+    cid, w = jane["cid"], ws.workspace_id
+    # When the CLI opens a complaint for Jane, replies, notes and solves it
+    made = run(
+        "tickets", "create", cid, "Broken zip", "--kind", "complaint", "--tag", "Zip", "--json", "-w", w
+    )
+    assert made.exit_code == 0, made.output
+    tid = json.loads(made.output)["id"]
+    for args in (("reply", tid, "Sorry!"), ("note", tid, "sent a new one"), ("status", tid, "solved")):
+        done = run("tickets", *args, "-w", w)
+        assert done.exit_code == 0, done.output
+    # Then its log holds each change by `cli`, it sits in the solved queue, and on Jane's tickets
+    shown = json.loads(run("tickets", "show", tid, "--json", "-w", w).output)
+    assert [(e["kind"], e["by"]) for e in shown["events"]] == [
+        ("created", "cli"), ("public_reply", "cli"), ("internal_note", "cli"), ("status_changed", "cli"),
+    ]  # fmt: skip
+    assert (shown["channel"], shown["tags"]) == ("cli", ["zip"])
+    solved = json.loads(run("tickets", "list", "--status", "solved", "--json", "-w", w).output)
+    assert [t["id"] for t in solved["tickets"]] == [tid]
+    hers = json.loads(run("tickets", "list", "--customer", cid, "--json", "-w", w).output)
+    assert [t["status"] for t in hers["tickets"]] == ["solved"]
+    # And a change the ticket refuses exits non-zero, with the reason
+    again = run("tickets", "status", tid, "solved", "-w", w)
+    assert again.exit_code != 0
