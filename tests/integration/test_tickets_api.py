@@ -108,3 +108,34 @@ def test_the_cli_twins_open_list_reply_note_and_solve_a_ticket(stage, ws, jane, 
     # And a change the ticket refuses exits non-zero, with the reason
     again = run("tickets", "status", tid, "solved", "-w", w)
     assert again.exit_code != 0
+
+
+def test_erasing_the_customer_erases_their_tickets_free_text(stage, ws, jane):
+    cid = jane["cid"]
+    # Given a ticket of Jane's with a message, a reply and a note
+    made = post(
+        stage,
+        ws,
+        "/tickets",
+        {"customer_id": cid, "subject": "My address", "kind": "pre_sale", "body": "12 Elm St"},
+    )[1]
+    post(stage, ws, f"/tickets/{made['id']}/events", {"type": "reply", "body": "Dear Jane"})
+    post(stage, ws, f"/tickets/{made['id']}/events", {"type": "note", "body": "Jane called"})
+    # When she is erased
+    answer = stage.http.http.delete(f"/customers/{cid}", headers={"Authorization": f"Bearer {ws.api_key}"})
+    assert answer.status_code == 202
+    stage.drain()
+    # Then the ticket keeps its events (who, when, what) without subject or bodies, and is not hers any more
+    status, shown = get(stage, ws, f"/tickets/{made['id']}")
+    assert status == 200
+    assert shown["subject"] == ""
+    assert [(e["kind"], sorted(e["data"])) for e in shown["events"]] == [
+        (
+            "created",
+            ["assignee", "channel", "customer_id", "kind", "line_ids", "order_id", "priority", "tags"],
+        ),
+        ("public_reply", ["delivery"]),
+        ("internal_note", []),
+    ]
+    assert "Jane" not in json.dumps(shown) and "Elm" not in json.dumps(shown)
+    assert stage.container.ticket_store.of_customer(ws.workspace_id, cid, 10, None) == ([], None)

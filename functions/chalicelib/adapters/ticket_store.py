@@ -70,7 +70,7 @@ def ticket_of(item: dict[str, Any]) -> Ticket:
         workspace_id=str(item["ws"]),
         id=str(item["tid"]),
         customer_id=str(item["cid"]),
-        subject=str(item["sub"]),
+        subject=str(item.get("sub") or ""),
         kind=TicketKind(item["k"]),
         status=TicketStatus(item["st"]),
         priority=Priority(item["pr"]),
@@ -232,3 +232,56 @@ class DynamoTicketStore:
             for i in self.t.batch_get([(ticket_pk(workspace_id, tid), HEAD) for tid in ids], consistent=False)
         }
         return [found[tid] for tid in ids if tid in found]
+
+
+def redact_tickets(table: CrmTable, workspace_id: str, customer_id: str) -> int:
+    """A customer erased: each of their tickets loses its free text (the subject, the
+    bodies of its messages, replies and notes) and its link to them; the events stay (who,
+    when, what kind) for the reports and SLAs. Only what is still there is removed, so a
+    retry counts nothing twice: the number of tickets changed."""
+    changed = 0
+    client = table.client
+    for link in _all(table, customer_pk(workspace_id, customer_id)):
+        pk = ticket_pk(workspace_id, str(link["tid"]))
+        touched = False
+        for item in _all(table, pk):
+            if item["sk"] == HEAD:
+                update, names = "SET #s = :x, rdx = :yes", {"#s": "sub"}
+                values = {":x": {"S": ""}, ":yes": {"BOOL": True}}
+                if not item.get("sub"):
+                    continue
+            elif "body" in (item.get("d") or {}) or "subject" in (item.get("d") or {}):
+                update, names, values = (
+                    "REMOVE d.body, d.subject SET rdx = :yes",
+                    {},
+                    {":yes": {"BOOL": True}},
+                )
+            else:
+                continue
+            kwargs: dict[str, Any] = {
+                "TableName": table.table,
+                "Key": {"pk": {"S": pk}, "sk": {"S": str(item["sk"])}},
+                "UpdateExpression": update,
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": values,
+            }
+            if names:
+                kwargs["ExpressionAttributeNames"] = names
+            try:
+                client.update_item(**kwargs)
+            except client.exceptions.ConditionalCheckFailedException:
+                continue
+            touched = True
+        client.delete_item(TableName=table.table, Key={"pk": {"S": link["pk"]}, "sk": {"S": link["sk"]}})
+        changed += touched
+    return changed
+
+
+def _all(table: CrmTable, pk: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    start: str | None = None
+    while True:
+        page, start = table.query(pk, 1000, start, newest_first=False, consistent=True)
+        items.extend(page)
+        if start is None:
+            return items
