@@ -139,3 +139,17 @@ def test_erasing_the_customer_erases_their_tickets_free_text(stage, ws, jane):
     ]
     assert "Jane" not in json.dumps(shown) and "Elm" not in json.dumps(shown)
     assert stage.container.ticket_store.of_customer(ws.workspace_id, cid, 10, None) == ([], None)
+
+
+def test_the_tickets_events_are_on_the_customers_timeline(stage, ws, jane):
+    cid = jane["cid"]
+    # Given a ticket of Jane's, replied to
+    made = post(stage, ws, "/tickets", {"customer_id": cid, "subject": "Gift wrap?", "kind": "pre_sale"})[1]
+    post(stage, ws, f"/tickets/{made['id']}/events", {"type": "reply", "body": "Yes"})
+    # When her profile is read
+    status, shown = get(stage, ws, f"/customers/{cid}")
+    # Then her timeline holds both events of the ticket, newest first, beside her order
+    assert status == 200
+    tickets = [(e["type"], e["ticket_id"]) for e in shown["timeline"] if e.get("ticket_id")]
+    assert tickets == [("ticket_public_reply", made["id"]), ("ticket_created", made["id"])]
+    assert any(e["type"] == "order_placed" for e in shown["timeline"])

@@ -209,6 +209,7 @@ class Container(LoyaltyServices, WorkspaceApi):
             engagement=self.engagement,
             catalogue=self.catalogue,
             loyalty=self.loyalty_summaries,
+            tickets=self.tickets,
         )
 
     @cached_property

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from chalicelib.domain.service.model import Ticket, TicketEvent, TicketKind, TicketStatus
+from chalicelib.domain.service.views import TicketTimelineEntry
 
 
 class TicketStore(Protocol):
@@ -42,3 +44,11 @@ class TicketStore(Protocol):
     ) -> tuple[list[Ticket], str | None]:
         """A page of the customer's tickets, newest first."""
         ...
+
+
+class TicketTimeline(Protocol):
+    """The customer's ticket events for their timeline (domain/customers.py)."""
+
+    def timeline(
+        self, workspace_id: str, customer_id: str, merged_ids: Sequence[str]
+    ) -> list[TicketTimelineEntry]: ...

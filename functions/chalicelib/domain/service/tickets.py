@@ -4,7 +4,7 @@ lines), changed only by appending events the ticket's state allows (docs/service
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -27,10 +27,13 @@ from chalicelib.domain.service.views import (
     TicketEventIn,
     TicketIn,
     TicketPage,
+    TicketTimelineEntry,
     ticket_detail,
     ticket_view,
 )
+from chalicelib.domain.timemath import iso
 
+TIMELINE_TICKETS = 10  # a customer's latest tickets whose events the timeline shows
 ATTEMPTS = 3  # appends retried from a fresh read when another append came first
 
 
@@ -110,6 +113,22 @@ class TicketService:
             raise NotFound("no such customer")
         tickets, next_cursor = self.store.of_customer(workspace_id, profile.customer_id, limit, cursor)
         return TicketPage(tickets=[ticket_view(t) for t in tickets], next_cursor=next_cursor)
+
+    def timeline(
+        self, workspace_id: str, customer_id: str, merged_ids: Sequence[str]
+    ) -> list[TicketTimelineEntry]:
+        """The events of the customer's latest tickets (TIMELINE_TICKETS under each id)."""
+        entries: list[TicketTimelineEntry] = []
+        for cid in dict.fromkeys([customer_id, *merged_ids]):
+            tickets, _ = self.store.of_customer(workspace_id, cid, TIMELINE_TICKETS, None)
+            for ticket in tickets:
+                found = self.store.load(workspace_id, ticket.id)
+                for event in found[1] if found else ():
+                    at = iso(event.at) or ""
+                    entries.append(
+                        TicketTimelineEntry(at=at, type=f"ticket_{event.kind}", ticket_id=ticket.id)
+                    )
+        return entries
 
     def _load(self, workspace_id: str, ticket_id: str) -> tuple[Ticket, list[TicketEvent]]:
         found = self.store.load(workspace_id, ticket_id)

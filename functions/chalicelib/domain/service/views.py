@@ -105,6 +105,15 @@ def _fields(t: Ticket) -> dict[str, Any]:
     }
 
 
+class TicketTimelineEntry(BaseModel):
+    """One ticket event on the customer's timeline (`GET /customers/{id}`): `type` is
+    `ticket_` and the event's kind (`ticket_created`, `ticket_public_reply`...)."""
+
+    at: str
+    type: str
+    ticket_id: str
+
+
 class TicketQuery(BaseModel):
     """`GET /tickets`: the queue of one status (`open` when not given)."""
 
