@@ -24,24 +24,23 @@ def get(stage: Harness, ws: Workspace, path: str) -> tuple[int, Any]:
     return answer.status_code, json.loads(answer.body)
 
 
+def jane_order(stage: Harness, ws: Workspace, cid: str) -> tuple[str, str]:
+    """Jane's order's public id and one of its lines' product id (or SKU)."""
+    shown = get(stage, ws, f"/customers/{cid}")[1]
+    (order_id,) = [e["order_id"] for e in shown["timeline"] if e["type"] == "order_placed"]
+    (order,) = stage.container.order_reader.order_details(ws.workspace_id, [order_id])
+    return order_id, order.lines[0].product_id or order.lines[0].sku or ""
+
+
 def test_a_ticket_is_opened_worked_and_closed_through_the_api(stage, ws, jane):
     cid = jane["cid"]
-    # When the desk opens an order issue for Jane about one line of an order
-    status, made = post(
-        stage,
-        ws,
-        "/tickets",
-        {
-            "customer_id": cid,
-            "subject": "Parcel late",
-            "kind": "order_issue",
-            "order_id": "o_1",
-            "line_ids": ["l_1"],
-        },
-    )
+    order_id, line = jane_order(stage, ws, cid)
+    # When the desk opens an order issue for Jane about one line of her order
+    body = {"customer_id": cid, "subject": "Parcel late", "kind": "order_issue", "order_id": order_id}
+    status, made = post(stage, ws, "/tickets", body | {"line_ids": [line]})
     # Then it is open, hers, with its `created` event by the key
     assert status == 201, made
-    assert (made["status"], made["customer_id"], made["line_ids"]) == ("open", cid, ["l_1"])
+    assert (made["status"], made["customer_id"], made["line_ids"]) == ("open", cid, [line])
     assert [e["kind"] for e in made["events"]] == ["created"] and made["events"][0]["by"].startswith("key:")
     tid = made["id"]
     # When an agent takes it, replies and solves it
@@ -76,6 +75,13 @@ def test_unknown_tickets_customers_and_values_are_refused_in_the_error_shape(sta
     bad_kind = post(stage, ws, "/tickets", {"customer_id": jane["cid"], "subject": "x", "kind": "rant"})
     bad_status = get(stage, ws, "/tickets?status=done")
     unknown_ticket = post(stage, ws, "/tickets/tk_none/events", {"type": "note", "body": "x"})
+    # And when a ticket names an order not hers, or a line not in her order: 409 with the reason
+    order_id, _ = jane_order(stage, ws, jane["cid"])
+    about = {"customer_id": jane["cid"], "subject": "x", "kind": "order_issue"}
+    not_hers = post(stage, ws, "/tickets", about | {"order_id": "shop.999"})
+    no_such_line = post(stage, ws, "/tickets", about | {"order_id": order_id, "line_ids": ["nope"]})
+    assert (not_hers[0], not_hers[1]["details"]) == (409, {"reason": "not_the_customers_order"})
+    assert (no_such_line[0], no_such_line[1]["details"]) == (409, {"reason": "unknown_line"})
     # Then 404, 400, 400, 404, each in the one error shape
     assert [(s, b["error"]) for s, b in (unknown_customer, bad_kind, bad_status, unknown_ticket)] == [
         (404, "not_found"), (400, "bad_request"), (400, "bad_request"), (404, "not_found"),

@@ -196,7 +196,7 @@ class Container(LoyaltyServices, WorkspaceApi):
         """The service desk's tickets (docs/service.md)."""
         from chalicelib.domain.service.tickets import TicketService
 
-        return TicketService(store=self.ticket_store, profiles=self.profile_store)
+        return TicketService(store=self.ticket_store, profiles=self.profile_store, orders=self.order_reader)
 
     @cached_property
     def customers(self) -> CustomerService:

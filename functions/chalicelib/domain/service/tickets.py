@@ -8,14 +8,17 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import BadRequest, Conflict, NotFound
-from chalicelib.domain.ports import ProfileReader
+from chalicelib.domain.order_entries import all_entries
+from chalicelib.domain.ports import OrderReader, ProfileReader
 from chalicelib.domain.service.model import (
     EventKind,
     Priority,
     Ticket,
     TicketEvent,
     TicketKind,
+    TicketRefused,
     TicketStatus,
     apply,
     check,
@@ -50,9 +53,12 @@ def _tags(values: list[str]) -> list[str]:
 
 
 class TicketService:
-    def __init__(self, store: TicketStore, profiles: ProfileReader) -> None:
+    def __init__(
+        self, store: TicketStore, profiles: ProfileReader, orders: OrderReader | None = None
+    ) -> None:
         self.store = store
         self.profiles = profiles
+        self.orders = orders
 
     def create(self, workspace_id: str, body: TicketIn, by: str, at: datetime) -> TicketDetail:
         """A new open ticket for the customer (its surviving id, merges followed)."""
@@ -61,6 +67,8 @@ class TicketService:
             raise NotFound("no such customer")
         if body.line_ids and not body.order_id:
             raise BadRequest("line_ids need an order_id", [{"field": "line_ids", "error": "needs_order_id"}])
+        if body.order_id:
+            self._check_order(workspace_id, profile, body.order_id, body.line_ids)
         data: dict[str, Any] = {
             "subject": body.subject,
             "kind": body.kind.value,
@@ -129,6 +137,20 @@ class TicketService:
                         TicketTimelineEntry(at=at, type=f"ticket_{event.kind}", ticket_id=ticket.id)
                     )
         return entries
+
+    def _check_order(
+        self, workspace_id: str, profile: CustomerProfile, order_id: str, lines: list[str]
+    ) -> None:
+        """The order is one of the customer's (merged ids' too), and each line names one of
+        its lines by product id or SKU (Patron keeps no line ids of its own)."""
+        if order_id not in all_entries(self.profiles, workspace_id, profile):
+            raise TicketRefused("the order is not one of the customer's", "not_the_customers_order")
+        if not lines or self.orders is None:
+            return
+        found = self.orders.order_details(workspace_id, [order_id])
+        known = {ref for o in found for line in o.lines for ref in (line.product_id, line.sku) if ref}
+        if set(lines) - known:
+            raise TicketRefused("a line is not one of the order's", "unknown_line")
 
     def _load(self, workspace_id: str, ticket_id: str) -> tuple[Ticket, list[TicketEvent]]:
         found = self.store.load(workspace_id, ticket_id)
