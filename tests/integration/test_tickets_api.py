@@ -159,3 +159,16 @@ def test_the_tickets_events_are_on_the_customers_timeline(stage, ws, jane):
     tickets = [(e["type"], e["ticket_id"]) for e in shown["timeline"] if e.get("ticket_id")]
     assert tickets == [("ticket_public_reply", made["id"]), ("ticket_created", made["id"])]
     assert any(e["type"] == "order_placed" for e in shown["timeline"])
+
+
+def test_a_ticket_finds_its_customer_by_email_or_phone_as_orders_do(stage, ws, jane):
+    # When tickets name Jane by her email (any case), her phone (international, any spacing), an unknown email
+    about = {"subject": "Hello", "kind": "suggestion"}
+    by_email = post(stage, ws, "/tickets", about | {"email": " Jane.Doe@Example.com"})
+    by_phone = post(stage, ws, "/tickets", about | {"phone": "+1 (212) 555-0147"})
+    stranger = post(stage, ws, "/tickets", about | {"email": "nobody@example.com"})
+    nobody = post(stage, ws, "/tickets", about)
+    # Then the first two are hers, the unknown email is 404, no customer at all is 400
+    assert (by_email[0], by_email[1]["customer_id"]) == (201, jane["cid"])
+    assert (by_phone[0], by_phone[1]["customer_id"]) == (201, jane["cid"])
+    assert (stranger[0], nobody[0]) == (404, 400)

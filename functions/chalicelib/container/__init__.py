@@ -196,7 +196,12 @@ class Container(LoyaltyServices, WorkspaceApi):
         """The service desk's tickets (docs/service.md)."""
         from chalicelib.domain.service.tickets import TicketService
 
-        return TicketService(store=self.ticket_store, profiles=self.profile_store, orders=self.order_reader)
+        return TicketService(
+            store=self.ticket_store,
+            profiles=self.profile_store,
+            orders=self.order_reader,
+            workspaces=self.workspaces,
+        )
 
     @cached_property
     def customers(self) -> CustomerService:

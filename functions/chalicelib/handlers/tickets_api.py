@@ -38,7 +38,8 @@ def create_ticket() -> Any:
 
     ws = workspace_id()
     body = model_body(TicketIn, bp.current_request.raw_body, "ticket")
-    logger.append_keys(customer_id=body.customer_id)
+    if body.customer_id:
+        logger.append_keys(customer_id=body.customer_id)
     return json_response(container().tickets.create(ws, body, _actor(), now_utc()), 201)
 
 

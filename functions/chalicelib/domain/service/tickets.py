@@ -10,8 +10,9 @@ from typing import Any
 
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import BadRequest, Conflict, NotFound
+from chalicelib.domain.identity import identity_keys, normalize_email, normalize_phone
 from chalicelib.domain.order_entries import all_entries
-from chalicelib.domain.ports import OrderReader, ProfileReader
+from chalicelib.domain.ports import OrderReader, ProfileReader, WorkspaceReader
 from chalicelib.domain.service.model import (
     EventKind,
     Priority,
@@ -54,17 +55,20 @@ def _tags(values: list[str]) -> list[str]:
 
 class TicketService:
     def __init__(
-        self, store: TicketStore, profiles: ProfileReader, orders: OrderReader | None = None
+        self,
+        store: TicketStore,
+        profiles: ProfileReader,
+        orders: OrderReader | None = None,
+        workspaces: WorkspaceReader | None = None,
     ) -> None:
         self.store = store
         self.profiles = profiles
         self.orders = orders
+        self.workspaces = workspaces
 
     def create(self, workspace_id: str, body: TicketIn, by: str, at: datetime) -> TicketDetail:
         """A new open ticket for the customer (its surviving id, merges followed)."""
-        profile = self.profiles.load(workspace_id, body.customer_id)
-        if profile is None:
-            raise NotFound("no such customer")
+        profile = self._customer(workspace_id, body)
         if body.line_ids and not body.order_id:
             raise BadRequest("line_ids need an order_id", [{"field": "line_ids", "error": "needs_order_id"}])
         if body.order_id:
@@ -137,6 +141,30 @@ class TicketService:
                         TicketTimelineEntry(at=at, type=f"ticket_{event.kind}", ticket_id=ticket.id)
                     )
         return entries
+
+    def _customer(self, workspace_id: str, body: TicketIn) -> CustomerProfile:
+        """The customer by id (merges followed), or by email then phone as orders resolve
+        them (identity keys, the workspace's salt, the phone index)."""
+        if body.customer_id:
+            profile = self.profiles.load(workspace_id, body.customer_id)
+            if profile is None:
+                raise NotFound("no such customer")
+            return profile
+        keys = identity_keys(normalize_email(body.email), normalize_phone(body.phone), None)
+        if not keys:
+            problem = [{"field": "customer_id", "error": "give customer_id, email or phone"}]
+            raise BadRequest("the ticket names no customer", problem)
+        settings = self.workspaces.settings(workspace_id) if self.workspaces else None
+        if settings is None:
+            raise NotFound("workspace not found")
+        found = {p.customer_id: p for p in self.profiles.find_profiles(workspace_id, settings.id_salt, keys)}
+        for key in keys:  # email first, as orders resolve
+            for profile in found.values():
+                if key in profile.identity_keys():
+                    return profile
+        if found:
+            return next(iter(found.values()))
+        raise NotFound("no customer with that email or phone")
 
     def _check_order(
         self, workspace_id: str, profile: CustomerProfile, order_id: str, lines: list[str]

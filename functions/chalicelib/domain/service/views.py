@@ -13,11 +13,14 @@ Tag = Field(min_length=1, max_length=40)
 
 
 class TicketIn(BaseModel):
-    """`POST /tickets`: a ticket for a known customer, optionally about an order's lines."""
+    """`POST /tickets`: a ticket for a known customer (by id, or by email or phone through
+    the identity rules), optionally about an order's lines."""
 
     model_config = ConfigDict(extra="forbid")
 
-    customer_id: str = Field(min_length=1, max_length=64)
+    customer_id: str | None = Field(default=None, min_length=1, max_length=64)
+    email: str | None = Field(default=None, min_length=3, max_length=320)
+    phone: str | None = Field(default=None, min_length=3, max_length=40)
     subject: str = Field(min_length=1, max_length=200)
     kind: TicketKind
     body: str = Field(default="", max_length=10_000)
