@@ -26,11 +26,11 @@ def _actor() -> str:
     "tickets",
     {201: f"{VIEWS}:TicketDetail"},
     body=f"{VIEWS}:TicketIn",
-    errors=(400, 404),
+    errors=(400, 404, 409),
 )
 @api
 def create_ticket() -> Any:
-    """`{"customer_id", "subject", "kind", "body", "priority", "channel", "assignee", "tags",
+    """`{"customer_id" | "email" | "phone", "subject", "kind", "body", "priority", "channel", "assignee", "tags",
     "order_id", "line_ids"}`: an open ticket and its `created` event."""
     from chalicelib.domain.models import now_utc
     from chalicelib.domain.service.views import TicketIn
