@@ -30,8 +30,8 @@ def _actor() -> str:
 )
 @api
 def create_ticket() -> Any:
-    """`{"customer_id" | "email" | "phone", "subject", "kind", "body", "priority", "channel", "assignee", "tags",
-    "order_id", "line_ids"}`: an open ticket and its `created` event."""
+    """`{"customer_id" | "email" | "phone", "subject", "kind", "body", "priority", "channel",
+    "assignee", "tags", "order_id", "line_ids"}`: an open ticket and its `created` event."""
     from chalicelib.domain.models import now_utc
     from chalicelib.domain.service.views import TicketIn
     from chalicelib.handlers.http import json_response
