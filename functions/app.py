@@ -23,6 +23,7 @@ from chalicelib.handlers import (
     segments_api,
     streams,
     templates_api,
+    tickets_api,
     tracing,
     unsubscribe_api,
     webhooks,
@@ -45,6 +46,7 @@ app.register_blueprint(messaging_api.bp)
 app.register_blueprint(campaigns_api.bp)
 app.register_blueprint(points_api.bp)
 app.register_blueprint(customer_edits_api.bp)
+app.register_blueprint(tickets_api.bp)
 app.register_blueprint(workspace_api.bp)
 app.register_blueprint(streams.bp)
 app.register_blueprint(jobs.bp)

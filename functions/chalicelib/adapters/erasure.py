@@ -24,6 +24,7 @@ from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.adapters.ingest_store import order_keys
 from chalicelib.adapters.person_index import holding_refs, index_items, index_pk
 from chalicelib.adapters.records import privacy_pk
+from chalicelib.adapters.ticket_store import redact_tickets
 from chalicelib.domain.erasure_values import Holding
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.models import now_utc
@@ -118,6 +119,8 @@ class DynamoErasure:
                     tally(name)
         if self._delete(f"W#{workspace_id}#ENG#{person_id}", "E"):
             tally("engagement_deleted")
+        if tickets := redact_tickets(self.t, workspace_id, person_id):
+            tally("tickets_redacted", tickets)
         for item in self._keys(index_pk(workspace_id, person_id)):
             kind, _, ref = item["sk"].partition("#")
             if self._follow(workspace_id, kind, ref, hashes):

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.search_entries import SearchEntries
     from chalicelib.domain.segment_service import SegmentService
     from chalicelib.domain.segment_sizes import SegmentSizesService
+    from chalicelib.domain.service.tickets import TicketService
     from chalicelib.domain.source_erasure import SourceErasure
     from chalicelib.domain.tenancy import TenancyService
     from chalicelib.domain.walk import CustomerWalk
@@ -191,6 +192,18 @@ class Container(LoyaltyServices, WorkspaceApi):
         return CustomerEdits(profiles=self.profile_store, store=self.customer_edit_store, lists=self.limits)
 
     @cached_property
+    def tickets(self) -> TicketService:
+        """The service desk's tickets (docs/service.md)."""
+        from chalicelib.domain.service.tickets import TicketService
+
+        return TicketService(
+            store=self.ticket_store,
+            profiles=self.profile_store,
+            orders=self.order_reader,
+            workspaces=self.workspaces,
+        )
+
+    @cached_property
     def customers(self) -> CustomerService:
         from chalicelib.domain.customers import CustomerService
 
@@ -201,6 +214,7 @@ class Container(LoyaltyServices, WorkspaceApi):
             engagement=self.engagement,
             catalogue=self.catalogue,
             loyalty=self.loyalty_summaries,
+            tickets=self.tickets,
         )
 
     @cached_property

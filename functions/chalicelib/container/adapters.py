@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.source_erasure_store import DynamoSourceErasureStore
     from chalicelib.adapters.storefront_admin.discounts import AdminStoreDiscounts
     from chalicelib.adapters.sweep_store import DynamoSweepStore
+    from chalicelib.adapters.ticket_store import DynamoTicketStore
     from chalicelib.adapters.tier_store import DynamoTierStore
     from chalicelib.adapters.window_counter import DynamoWindowCounter
     from chalicelib.adapters.workspace_store import DynamoWorkspaceStore
@@ -144,6 +145,12 @@ class Adapters:
         from chalicelib.adapters.customer_edits import DynamoCustomerEdits
 
         return DynamoCustomerEdits(table=self.crm)
+
+    @cached_property
+    def ticket_store(self) -> DynamoTicketStore:
+        from chalicelib.adapters.ticket_store import DynamoTicketStore
+
+        return DynamoTicketStore(table=self.crm)
 
     @cached_property
     def enrolment_store(self) -> DynamoEnrolmentStore:

@@ -31,6 +31,7 @@ from chalicelib.domain.money import round_money
 from chalicelib.domain.order_entries import all_entries
 from chalicelib.domain.order_snapshot import OrderDetail, public_order_id, split_public_order_id
 from chalicelib.domain.ports import CatalogueReader, OrderReader, ProfileReader, WorkspaceReader
+from chalicelib.domain.service.ports import TicketTimeline
 
 TIMELINE_ORDERS = 100
 
@@ -144,6 +145,7 @@ class TimelineEvent(BaseModel):
     tier_from: str | None = None
     tier_to: str | None = None
     customer_id: str | None = None  # a ledger entry: whose ledger holds it (a merged id's, or the profile's)
+    ticket_id: str | None = None  # a ticket's event (`ticket_created`, ...: docs/service.md)
 
 
 class CustomerDetail(ProfileView):
@@ -290,8 +292,10 @@ class CustomerService:
         engagement: EngagementReader | None = None,
         catalogue: CatalogueReader | None = None,
         loyalty: ProfileLoyalty | None = None,
+        tickets: TicketTimeline | None = None,
     ) -> None:
         self.loyalty = loyalty
+        self.tickets = tickets
         self.profiles = profiles
         self.orders = orders
         self.workspaces = workspaces
@@ -332,6 +336,9 @@ class CustomerService:
         if self.loyalty is not None:
             events = self.loyalty.timeline(workspace_id, profile.customer_id, profile.merged_ids or ())
             timeline += [TimelineEvent(**e.model_dump(exclude_none=True)) for e in events]
+        if self.tickets is not None:
+            ticket_events = self.tickets.timeline(workspace_id, profile.customer_id, profile.merged_ids or ())
+            timeline += [TimelineEvent(**e.model_dump()) for e in ticket_events]
         timeline.sort(key=lambda e: e.at, reverse=True)
         engagement = (
             self.engagement.view(workspace_id, profile.customer_id, now_utc()) if self.engagement else None

@@ -121,6 +121,7 @@ def _register() -> None:
         source,
         stack_cmds,
         template,
+        tickets,
         workspace,
     )
 
@@ -144,6 +145,7 @@ def _register() -> None:
         import_products,
         loyalty_expiry,
         loyalty_liability,
+        tickets,
     ):
         for command in module.COMMANDS:
             cli.add_command(command)
