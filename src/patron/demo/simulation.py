@@ -47,7 +47,8 @@ def run_demo(
         with store.running():
             code, ws = _run(local, store, customers, seed, keep_running, console)
             record_console(ws.workspace_id, ws.api_key)  # `patron console` prints it
-            print(console_line(local.api_url, ws.api_key))
+            line = console_line(local.api_url, ws.api_key)
+            print(line if keep_running else f"{line}; it is up while the stack is: `{KEEP_COMMAND}`")
             if keep_running:
                 print(f"ready {local.api_url} ({MEMORY_NOTE}; Ctrl-C stops)", flush=True)
                 serve_until_stopped(local)
