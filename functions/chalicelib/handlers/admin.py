@@ -12,6 +12,7 @@ from chalicelib.handlers.http import (
     api,
     bearer_key_hash,
     json_response,
+    key_actor,
     logger,
     model_body,
     query_cursor,
@@ -186,8 +187,7 @@ def _membership(customer_id: str, kind: str) -> Response:
     ws = workspace_id()
     logger.append_keys(customer_id=customer_id)
     body = model_body(MembershipIn, bp.current_request.raw_body, "membership request", empty=b"{}")
-    key = bearer_key_hash(bp.current_request.headers.get("authorization"))
-    actor = Actor("api", "key:" + key[:12])  # the key's hash names it; the key is never kept
+    actor = Actor("api", key_actor(bp.current_request.headers.get("authorization")))
     service = container().enrolments
     change = service.enrol if kind == "enrol" else service.leave
     view = change(ws, customer_id, actor, body.reason)

@@ -9,7 +9,7 @@ from chalice import Blueprint
 
 from chalicelib.container import container
 from chalicelib.handlers.admin import workspace_id
-from chalicelib.handlers.http import api, bearer_key_hash, logger, model_body, query_cursor, query_limit
+from chalicelib.handlers.http import api, key_actor, logger, model_body, query_cursor, query_limit
 from chalicelib.handlers.openapi import operation
 
 bp = Blueprint(__name__)
@@ -36,7 +36,7 @@ def edit_customer(customer_id: str) -> Any:
     logger.append_keys(customer_id=customer_id)
     request = bp.current_request
     body = model_body(CustomerEditIn, request.raw_body, "customer edit")
-    actor = Actor("api", "key:" + bearer_key_hash(request.headers.get("authorization"))[:12])
+    actor = Actor("api", key_actor(request.headers.get("authorization")))
     return container().customer_edits.edit(ws, customer_id, body, actor, now_utc())
 
 

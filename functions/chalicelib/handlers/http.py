@@ -187,6 +187,12 @@ def bearer_key_hash(authorization: str | None) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def key_actor(authorization: str | None) -> str:
+    """Who an API request is, for the audits: `key:` and its key's hash's first 12 hex digits
+    (the key itself is never kept)."""
+    return "key:" + bearer_key_hash(authorization)[:12]
+
+
 def count(name: str, value: float = 1, **dimensions: str) -> None:
     if os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() == "true":
         return

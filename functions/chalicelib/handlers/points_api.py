@@ -12,8 +12,8 @@ from chalicelib.domain.errors import BadRequest
 from chalicelib.handlers.admin import workspace_id
 from chalicelib.handlers.http import (
     api,
-    bearer_key_hash,
     json_response,
+    key_actor,
     logger,
     model_body,
     query_cursor,
@@ -71,7 +71,7 @@ def adjust_points(customer_id: str) -> Response:
     request = bp.current_request
     key = idempotency_key(request.headers.get("idempotency-key"))
     body = model_body(AdjustmentIn, request.raw_body, "adjustment")
-    actor = Actor("api", "key:" + bearer_key_hash(request.headers.get("authorization"))[:12])
+    actor = Actor("api", key_actor(request.headers.get("authorization")))
     entry = container().points_adjustments.adjust(ws, customer_id, body, key, actor, now_utc())
     return json_response(LedgerEntryOut.model_validate(entry_json(entry)), 200)
 
@@ -114,7 +114,7 @@ def move_tier(customer_id: str) -> Any:
     logger.append_keys(customer_id=customer_id)
     request = bp.current_request
     body = model_body(TierMoveIn, request.raw_body, "tier move")
-    actor = "key:" + bearer_key_hash(request.headers.get("authorization"))[:12]
+    actor = key_actor(request.headers.get("authorization"))
     return TierViewOut.model_validate(
         view_json(container().tiers.move(ws, customer_id, body, actor, now_utc()))
     )

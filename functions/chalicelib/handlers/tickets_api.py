@@ -8,7 +8,7 @@ from chalice import Blueprint
 
 from chalicelib.container import container
 from chalicelib.handlers.admin import workspace_id
-from chalicelib.handlers.http import api, bearer_key_hash, logger, model_body, query_cursor, query_limit
+from chalicelib.handlers.http import api, key_actor, logger, model_body, query_cursor, query_limit
 from chalicelib.handlers.openapi import operation
 
 bp = Blueprint(__name__)
@@ -17,7 +17,7 @@ VIEWS = "chalicelib.domain.service.views"
 
 
 def _actor() -> str:
-    return "key:" + bearer_key_hash(bp.current_request.headers.get("authorization"))[:12]
+    return key_actor(bp.current_request.headers.get("authorization"))
 
 
 @bp.route("/tickets", methods=["POST"])
