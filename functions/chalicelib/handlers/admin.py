@@ -15,6 +15,7 @@ from chalicelib.handlers.http import (
     key_actor,
     logger,
     model_body,
+    model_query,
     query_cursor,
     query_limit,
 )
@@ -66,15 +67,9 @@ def find_customers() -> Any:
 
         found = container().customers.find_by_email(ws, _param("email", MAX_EMAIL))
         return CustomerPage(customers=found, next_cursor=None)
-    from pydantic import ValidationError
-
     from chalicelib.domain.customer_list import CustomerQuery
-    from chalicelib.parsers import field_errors
 
-    try:
-        query = CustomerQuery.model_validate({k: v for k, v in params.items() if v})
-    except ValidationError as exc:
-        raise BadRequest("invalid customer query", field_errors(exc)) from exc
+    query = model_query(CustomerQuery, {k: v for k, v in params.items() if v}, "customer query")
     limit, cursor = query_limit(params, 50, 100), query_cursor(params, "", 2000)
     return container().customer_list.page(ws, query, limit, cursor)
 

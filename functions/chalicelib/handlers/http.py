@@ -254,6 +254,19 @@ def model_body(model: type[M], raw: str | bytes | None, what: str, empty: bytes 
         raise errors.BadRequest(f"invalid {what}", field_errors(exc)) from exc
 
 
+def model_query(model: type[M], params: dict[str, str], what: str) -> M:
+    """Query parameters as the pydantic `model`; ones it refuses are a 400 naming each field
+    (`invalid <what>`), as `model_body` answers for a body."""
+    from pydantic import ValidationError
+
+    from chalicelib.parsers import field_errors
+
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        raise errors.BadRequest(f"invalid {what}", field_errors(exc)) from exc
+
+
 def required_text(body: dict[str, Any], name: str) -> str:
     value = body.get(name)
     if not isinstance(value, str) or not value:

@@ -8,7 +8,15 @@ from chalice import Blueprint
 
 from chalicelib.container import container
 from chalicelib.handlers.admin import workspace_id
-from chalicelib.handlers.http import api, key_actor, logger, model_body, query_cursor, query_limit
+from chalicelib.handlers.http import (
+    api,
+    key_actor,
+    logger,
+    model_body,
+    model_query,
+    query_cursor,
+    query_limit,
+)
 from chalicelib.handlers.openapi import operation
 
 bp = Blueprint(__name__)
@@ -54,22 +62,14 @@ def create_ticket() -> Any:
 @api
 def ticket_queue() -> Any:
     """`?status=open&assignee=&kind=&limit=50&cursor=`"""
-    from pydantic import ValidationError
-
-    from chalicelib.domain.errors import BadRequest
     from chalicelib.domain.service.model import TicketKind, TicketStatus
     from chalicelib.domain.service.views import TicketQuery
-    from chalicelib.parsers import field_errors
 
     ws = workspace_id()
     params: dict[str, str] = dict(bp.current_request.query_params or {})
     limit, cursor = query_limit(params, 50, 100), query_cursor(params, "", MAX_CURSOR)
-    try:
-        query = TicketQuery.model_validate(
-            {k: v for k, v in params.items() if k in ("status", "assignee", "kind")}
-        )
-    except ValidationError as exc:
-        raise BadRequest("invalid ticket query", field_errors(exc)) from exc
+    filters = {k: v for k, v in params.items() if k in ("status", "assignee", "kind")}
+    query = model_query(TicketQuery, filters, "ticket query")
     status, kind = TicketStatus(query.status or "open"), query.kind and TicketKind(query.kind)
     return container().tickets.queue(ws, status, limit, cursor, query.assignee, kind)
 
