@@ -21,6 +21,7 @@ from chalicelib.handlers import (
     ops_api,
     points_api,
     segments_api,
+    sla_api,
     streams,
     templates_api,
     tickets_api,
@@ -47,6 +48,7 @@ app.register_blueprint(campaigns_api.bp)
 app.register_blueprint(points_api.bp)
 app.register_blueprint(customer_edits_api.bp)
 app.register_blueprint(tickets_api.bp)
+app.register_blueprint(sla_api.bp)
 app.register_blueprint(workspace_api.bp)
 app.register_blueprint(streams.bp)
 app.register_blueprint(jobs.bp)

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     stream_failure_queue_url: str | None = None
     campaign_dlq_url: str | None = None
     ses_events_dlq_url: str | None = None  # a region's only (infra/wiring.json)
+    # The SLA check's near breaches and breaches (docs/service.md, "SLA operations")
+    service_alerts_topic_arn: str | None = None
 
 
 class StackOutputs(Protocol):
@@ -71,6 +73,8 @@ class StackOutputs(Protocol):
     def stream_failure_queue_url(self) -> str: ...
     @property
     def campaign_dlq_url(self) -> str | None: ...
+    @property
+    def service_alerts_topic_arn(self) -> str | None: ...
 
 
 # On the embedded AWS (moto server), which answers one request at a time, so a call in a
@@ -99,6 +103,7 @@ def load_settings(
             campaign_queue_url=stack.campaign_queue_url,
             stream_failure_queue_url=stack.stream_failure_queue_url,
             campaign_dlq_url=stack.campaign_dlq_url,
+            service_alerts_topic_arn=stack.service_alerts_topic_arn,
         )
     values.update(overrides)
     # A field read from another variable (region: AWS_REGION) is given under that name:

@@ -31,6 +31,7 @@ class StackInfo:
     campaign_queue_url: str | None = None
     campaign_queue_arn: str | None = None
     campaign_dlq_url: str | None = None
+    service_alerts_topic_arn: str | None = None
 
     @classmethod
     def from_outputs(cls, stage: str, region: str, outputs: dict[str, str]) -> StackInfo:
@@ -47,6 +48,7 @@ class StackInfo:
             campaign_queue_url=outputs.get("CampaignQueueUrl"),
             campaign_queue_arn=outputs.get("CampaignQueueArn"),
             campaign_dlq_url=outputs.get("CampaignDlqUrl"),
+            service_alerts_topic_arn=outputs.get("ServiceAlertsTopicArn"),
         )
 
     def environment(self) -> dict[str, str]:

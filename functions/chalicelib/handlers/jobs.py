@@ -137,6 +137,19 @@ def points_expire(event: Any) -> dict[str, Any]:
     return result
 
 
+@bp.schedule(Rate(5, unit=Rate.MINUTES), name="sla_check")
+def sla_check(event: Any) -> dict[str, Any]:
+    """Near breaches and breaches of the open, pending and on-hold tickets: an `sla_alert`
+    event on the ticket and a message on the ServiceAlerts topic, once each, only within the
+    workspace's business hours (docs/service.md, "SLA operations")."""
+    from chalicelib.domain.models import now_utc
+
+    result: dict[str, Any] = container().sla_check.run(now_utc(), _time_left(event))
+    count("SlaAlertsPublished", result["alerts"] + result["republished"])
+    count("SlaTicketsChecked", result["tickets"])
+    return result
+
+
 def _report_skipped(job: str, result: dict[str, Any]) -> None:
     """Records a job skipped (domain/failures.py): a metric to alarm on, a log line with
     their ids and reasons (no personal data) to act on."""

@@ -75,10 +75,18 @@ def ticket_queue() -> Any:
 
 
 @bp.route("/tickets/{ticket_id}", methods=["GET"])
-@operation("A ticket with its events, oldest first", "tickets", {200: f"{VIEWS}:TicketDetail"}, errors=(404,))
+@operation(
+    "A ticket with its events, oldest first, and its SLA as of now",
+    "tickets",
+    {200: f"{VIEWS}:TicketDetail"},
+    errors=(404,),
+)
 @api
 def show_ticket(ticket_id: str) -> Any:
-    return container().tickets.show(workspace_id(), ticket_id)
+    """The ticket, its events and `sla` (each target's state, computed on this read)."""
+    from chalicelib.domain.models import now_utc
+
+    return container().sla.show(workspace_id(), ticket_id, now_utc())
 
 
 @bp.route("/tickets/{ticket_id}/events", methods=["POST"])

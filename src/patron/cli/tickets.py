@@ -132,8 +132,10 @@ def list_tickets(
 @json_option
 @stage_option
 def show(workspace: str, ticket_id: str, as_json: bool, stage: str | None) -> None:
-    """The ticket and its events (as GET /tickets/ID)."""
-    print_json(workspace_container(workspace).tickets.show(workspace, ticket_id), compact=as_json)
+    """The ticket, its events and its SLA as of now (as GET /tickets/ID)."""
+    from chalicelib.domain.models import now_utc
+
+    print_json(workspace_container(workspace).sla.show(workspace, ticket_id, now_utc()), compact=as_json)
 
 
 @tickets.command("reply")

@@ -8,6 +8,8 @@ Event kinds and their `data`:
 - `status_changed`: `from`, `to`; `priority_changed`: `from`, `to`; `kind_changed`: `from`, `to`
 - `assigned`: `from`, `to` (None when unassigned); `tagged`: `added`, `removed`
 - `public_reply`: `body`, `delivery` (`queued`); `internal_note`: `body`
+- `sla_alert`: `target` (first_reply, next_reply, resolution), `level` (near, breach),
+  `policy_id`, `due_at` (the scheduled check's, domain/service/sla_check.py)
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class EventKind(StrEnum):
     PUBLIC_REPLY = "public_reply"
     INTERNAL_NOTE = "internal_note"
     KIND_CHANGED = "kind_changed"
+    SLA_ALERT = "sla_alert"
 
 
 @dataclass(frozen=True)
@@ -144,7 +147,7 @@ def apply(ticket: Ticket, event: TicketEvent) -> Ticket:
     if event.kind == EventKind.TAGGED:
         tags = (set(ticket.tags) | set(d.get("added") or ())) - set(d.get("removed") or ())
         return replace(moved, tags=tuple(sorted(tags)))
-    return moved  # replies and notes change no state but the time and the count
+    return moved  # replies, notes and SLA alerts change no state but the time and the count
 
 
 def reduce(workspace_id: str, ticket_id: str, events: Iterable[TicketEvent]) -> Ticket:

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.service.model import Channel, Priority, Ticket, TicketEvent, TicketKind, TicketStatus
+from chalicelib.domain.service.sla_views import SlaView
 from chalicelib.domain.timemath import iso
 
 Tag = Field(min_length=1, max_length=40)
@@ -71,6 +72,7 @@ class TicketView(BaseModel):
 
 class TicketDetail(TicketView):
     events: list[TicketEventView]
+    sla: SlaView | None = None  # GET /tickets/{id}: computed as of the request (docs/service.md)
 
 
 class TicketPage(BaseModel):
