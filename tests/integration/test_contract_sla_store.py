@@ -42,7 +42,9 @@ def stores(request: pytest.FixtureRequest) -> Stores:
         tickets = FakeTicketStore()
         return Stores(tickets, FakeSlaSettingsStore(), FakeSlaAlertLog(tickets), FakeTicketsCreated(tickets))
     crm = request.getfixturevalue("moto_stage").crm
-    return Stores(DynamoTicketStore(crm), DynamoSlaSettingsStore(crm), DynamoSlaAlertLog(crm), DynamoTicketsCreated(crm))
+    return Stores(
+        DynamoTicketStore(crm), DynamoSlaSettingsStore(crm), DynamoSlaAlertLog(crm), DynamoTicketsCreated(crm)
+    )
 
 
 def open_ticket(stores: Stores, ticket_id: str, at: datetime = T0) -> Ticket:
@@ -101,7 +103,10 @@ def test_an_alert_over_a_moved_head_is_a_conflict_and_writes_nothing(stores):
     # Then a conflict: no marker, no event
     assert outcome == "conflict"
     assert stores.alerts.unpublished(WS, "tk_2", T0 + timedelta(days=1)) == []
-    assert [e.kind for e in stores.tickets.load(WS, "tk_2")[1]] == [EventKind.CREATED, EventKind.INTERNAL_NOTE]
+    assert [e.kind for e in stores.tickets.load(WS, "tk_2")[1]] == [
+        EventKind.CREATED,
+        EventKind.INTERNAL_NOTE,
+    ]
 
 
 def test_an_unpublished_alert_is_claimed_once_after_its_claim_lapses(stores):
@@ -127,7 +132,9 @@ def test_tickets_created_in_a_period_in_any_status_oldest_first(stores):
     for hour, tid in ((9, "tk_a"), (10, "tk_b"), (11, "tk_c"), (12, "tk_d")):
         open_ticket(stores, tid, T0.replace(hour=hour))
     head, _ = stores.tickets.load(WS, "tk_b")
-    solved = TicketEvent(EventKind.STATUS_CHANGED, T0.replace(hour=13), "key:abc", {"from": "open", "to": "solved"})
+    solved = TicketEvent(
+        EventKind.STATUS_CHANGED, T0.replace(hour=13), "key:abc", {"from": "open", "to": "solved"}
+    )
     stores.tickets.append(head, solved, apply(head, solved))
     # When the tickets created from 10:00 (included) to 12:00 (excluded) are asked for
     found = stores.created.created_between(WS, T0.replace(hour=10), T0.replace(hour=12), 10)

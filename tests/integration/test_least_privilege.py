@@ -185,10 +185,24 @@ def test_sms_is_granted_only_to_the_functions_that_send(template):
     senders = {
         function
         for function in functions(template)
-        if any("sns:Publish" in as_list(s["Action"]) for s in policy(template, function))
+        if any(
+            "sns:Publish" in as_list(s["Action"]) and s["Resource"] == "*" for s in policy(template, function)
+        )
     }
     # notifications (the ingest stream's consumer), the flow tick and the campaign sender send; nothing else
     assert senders == {"IngestStream", "FlowTick", "CampaignSender"}
+
+
+def test_the_sla_alerts_are_published_to_their_topic_only(template):
+    # Given the functions allowed to publish to a named topic (SMS is published to no topic)
+    publishers = {
+        function: [s["Resource"] for s in policy(template, function) if "sns:Publish" in as_list(s["Action"])]
+        for function in functions(template)
+    }
+    to_topics = {f: r for f, r in publishers.items() if r and all(x != "*" for x in r)}
+    # Then only the SLA check, and only to the ServiceAlerts topic
+    assert list(to_topics) == ["SlaCheck"]
+    assert "ServiceAlertsTopic" in json.dumps(to_topics["SlaCheck"])
 
 
 def test_every_event_source_and_queue_the_function_names_is_granted(template):

@@ -66,7 +66,9 @@ def test_a_ticket_shows_its_sla_computed_on_each_read(stage, ws, jane):
     # Given the default settings (UTC weekdays 09:00-17:00) and a ticket opened on a Monday 09:00
     monday = next_monday(9)
     with time_machine.travel(monday, tick=False):
-        status, made = post(stage, ws, "/tickets", {"customer_id": jane["cid"], "subject": "Late", "kind": "order_issue"})
+        status, made = post(
+            stage, ws, "/tickets", {"customer_id": jane["cid"], "subject": "Late", "kind": "order_issue"}
+        )
         assert status == 201, made
     # When it is read at 10:00, then at 16:00
     with time_machine.travel(monday + timedelta(hours=1), tick=False):
@@ -75,8 +77,16 @@ def test_a_ticket_shows_its_sla_computed_on_each_read(stage, ws, jane):
         late = get(stage, ws, f"/tickets/{made['id']}")[1]["sla"]
     # Then the first reply (8 business hours) runs, due at 17:00, its time left shrinking
     first = {t["target"]: t for t in early["targets"]}["first_reply"]
-    assert (early["policy_id"], first["status"], first["due_at"]) == ("default", "running", iso(monday.replace(hour=17)))
-    assert (first["used_seconds"], first["remaining_seconds"], first["near_breach"]) == (3600, 7 * 3600, False)
+    assert (early["policy_id"], first["status"], first["due_at"]) == (
+        "default",
+        "running",
+        iso(monday.replace(hour=17)),
+    )
+    assert (first["used_seconds"], first["remaining_seconds"], first["near_breach"]) == (
+        3600,
+        7 * 3600,
+        False,
+    )
     later = {t["target"]: t for t in late["targets"]}["first_reply"]
     assert (later["remaining_seconds"], later["near_breach"]) == (3600, True)
 
@@ -90,13 +100,22 @@ def test_the_check_publishes_a_breach_once_on_the_topic_and_the_timeline(stage, 
     # And a ticket opened on a Monday 09:00 (UTC calendar), its first reply due at 17:00
     monday = next_monday(9)
     with time_machine.travel(monday, tick=False):
-        made = post(stage, ws, "/tickets", {"customer_id": jane["cid"], "subject": "Late", "kind": "complaint"})[1]
+        made = post(
+            stage, ws, "/tickets", {"customer_id": jane["cid"], "subject": "Late", "kind": "complaint"}
+        )[1]
     # When the check runs at 18:00 (closed), at 02:00 (closed), twice at Tuesday 09:00
-    runs = [stage.container.sla_check.run(at) for at in (monday.replace(hour=18), monday + timedelta(hours=17))]
+    runs = [
+        stage.container.sla_check.run(at) for at in (monday.replace(hour=18), monday + timedelta(hours=17))
+    ]
     tuesday = monday + timedelta(days=1)
-    runs += [stage.container.sla_check.run(tuesday), stage.container.sla_check.run(tuesday + timedelta(minutes=5))]
+    runs += [
+        stage.container.sla_check.run(tuesday),
+        stage.container.sla_check.run(tuesday + timedelta(minutes=5)),
+    ]
     # Then one message: the breach, no personal data
-    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+        "Messages", []
+    )
     bodies = [json.loads(json.loads(m["Body"])["Message"]) for m in messages]
     assert [r["alerts"] for r in runs] == [0, 0, 1, 0] and [r["closed"] for r in runs][:2] == [1, 1]
     assert bodies == [
@@ -115,7 +134,12 @@ def test_the_check_publishes_a_breach_once_on_the_topic_and_the_timeline(stage, 
         shown = get(stage, ws, f"/tickets/{made['id']}")[1]
         timeline = get(stage, ws, f"/customers/{jane['cid']}")[1]["timeline"]
     (alert,) = [e for e in shown["events"] if e["kind"] == "sla_alert"]
-    assert alert["data"] == {"target": "first_reply", "level": "breach", "policy_id": "default", "due_at": bodies[0]["due_at"]}
+    assert alert["data"] == {
+        "target": "first_reply",
+        "level": "breach",
+        "policy_id": "default",
+        "due_at": bodies[0]["due_at"],
+    }
     assert "ticket_sla_alert" in [e["type"] for e in timeline]
 
 
@@ -123,7 +147,9 @@ def test_the_report_gives_the_share_met_per_policy_and_target(stage, ws, jane):
     # Given two tickets on a Monday: one answered at 10:00, one never answered
     monday = next_monday(9)
     with time_machine.travel(monday, tick=False):
-        answered = post(stage, ws, "/tickets", {"customer_id": jane["cid"], "subject": "A", "kind": "pre_sale"})[1]
+        answered = post(
+            stage, ws, "/tickets", {"customer_id": jane["cid"], "subject": "A", "kind": "pre_sale"}
+        )[1]
         post(stage, ws, "/tickets", {"customer_id": jane["cid"], "subject": "B", "kind": "pre_sale"})
     with time_machine.travel(monday + timedelta(hours=1), tick=False):
         post(stage, ws, f"/tickets/{answered['id']}/events", {"type": "reply", "body": "Yes, in blue"})
