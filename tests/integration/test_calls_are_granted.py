@@ -286,3 +286,38 @@ def test_a_source_erasure_calls_only_what_the_roles_grant(stage: Harness, ws: Wo
     assert ("secretsmanager:DeleteSecret", "*") in calls.made["IngestStream"]
     assert stage.container.source_erasure.status(ws.workspace_id, source_id)["removed"]["products"] == 1
     assert_granted(stage, calls, "APIHandler", "IngestStream")
+
+
+def test_the_sla_check_calls_only_what_its_role_grants(stage: Harness, ws: Workspace):
+    from datetime import UTC, timedelta
+
+    from chalicelib.domain.service.calendar import BusinessCalendar, Interval
+    from chalicelib.domain.service.sla import SlaTargets
+    from chalicelib.domain.service.sla_settings import SlaPolicyIn, SlaSettingsIn
+    from chalicelib.domain.service.views import TicketIn
+    from chalicelib.handlers import jobs
+    from tests.integration.test_consent import jane_order
+
+    # Given a desk open around the clock whose tickets are answered within a minute, and a
+    # ticket opened two hours ago (so the check finds a breach whenever it runs)
+    stage.send(ws, "shopify", "orders/create", jane_order())
+    stage.drain()
+    always = {
+        day: [Interval(start="00:00", end="24:00")]
+        for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    }
+    fast = SlaSettingsIn(
+        calendar=BusinessCalendar(zone="UTC", week=always),
+        policies=[SlaPolicyIn(id="fast", targets=SlaTargets(first_reply=1))],
+    )
+    stage.container.sla_settings.replace(ws.workspace_id, fast, 0, "cli")
+    body = TicketIn(email="jane.doe@example.com", subject="Late", kind="order_issue")
+    stage.container.tickets.create(ws.workspace_id, body, "cli", datetime.now(UTC) - timedelta(hours=2))
+    calls = recording(stage)
+    # When the check runs on its scheduled event
+    calls.now = "SlaCheck"
+    result = jobs.sla_check(load_event("eventbridge/scheduled_event.json"), LambdaContext("SlaCheck"))
+    # Then it published the breach, and every call it made is in its role
+    assert result["alerts"] == 1
+    assert ("sns:Publish", "*") in calls.made["SlaCheck"]
+    assert_granted(stage, calls, "SlaCheck")
