@@ -5,9 +5,11 @@ change making a new alert, a failed publish taken up by a later run."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chalicelib.domain.service.model import EventKind
 from chalicelib.domain.timemath import iso
@@ -171,9 +173,9 @@ def test_a_failed_publish_is_published_by_a_later_run_once(world):
     # Given a breached ticket and a topic refusing messages
     tid = world.open_ticket(paris("2026-12-07 09:00"), priority="urgent")
     world.topic.fail = True
-    # When the check runs: the alert is recorded, the publish fails
-    with pytest.raises(RuntimeError):
-        world.check.run(paris("2026-12-07 10:30"))
+    # When the check runs: the alert is recorded, the publish fails (counted, the run goes on)
+    failed = world.check.run(paris("2026-12-07 10:30"))
+    assert (failed["alerts"], failed["unpublished"]) == (0, 1)
     assert (len(world.alert_events(tid)), world.published()) == (1, [])
     # And the topic is back: a run within the first run's claim leaves it, a later one sends it
     world.topic.fail = False
@@ -194,3 +196,34 @@ def test_a_run_out_of_time_leaves_the_rest_to_the_next(world):
     full = world.check.run(paris("2026-12-07 10:35"), lambda: 60.0)
     # Then the first stops before the workspace, the next one publishes
     assert (short["pending"], short["alerts"], full["alerts"]) == (True, 0, 1)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    opened=st.integers(min_value=0, max_value=7 * 24 * 12 - 1),  # 5-minute steps in the week
+    priority=st.sampled_from(["normal", "high", "urgent"]),
+    steps=st.lists(st.integers(min_value=1, max_value=36), min_size=1, max_size=40),
+    replay=st.lists(st.booleans(), min_size=40, max_size=40),
+)
+def test_whatever_the_runs_each_alert_goes_out_once_and_only_within_business_hours(
+    opened, priority, steps, replay
+):
+    # Given a ticket opened at any 5-minute instant of a week in December
+    world = World(settings_fixture())
+    start = paris("2026-12-07 00:00") + timedelta(minutes=5 * opened)
+    tid = world.open_ticket(start, priority=priority)
+    calendar = world.settings.policies(WS)[1]
+    # When the check runs at increasing instants, some of them twice
+    at, sent_at = start, []
+    for step, again in zip(steps, replay, strict=False):
+        at += timedelta(minutes=5 * step)
+        for _ in range(2 if again else 1):
+            before = len(world.topic.messages)
+            world.check.run(at)
+            sent_at += [at] * (len(world.topic.messages) - before)
+    # Then no (target, level, due at) is published twice, none outside business hours, and
+    # the ticket's sla_alert events are exactly the messages
+    assert len(set(world.published())) == len(world.published())
+    assert all(calendar.is_open(when) for when in sent_at)
+    logged = [(e["target"], e["level"], e["due_at"]) for e in world.alert_events(tid)]
+    assert logged == world.published()

@@ -147,6 +147,10 @@ def sla_check(event: Any) -> dict[str, Any]:
     result: dict[str, Any] = container().sla_check.run(now_utc(), _time_left(event))
     count("SlaAlertsPublished", result["alerts"] + result["republished"])
     count("SlaTicketsChecked", result["tickets"])
+    if result["unpublished"]:
+        # recorded on the tickets; the next runs publish them once the topic takes them
+        logger.warning("SLA alerts not published", extra={"unpublished": result["unpublished"]})
+        count("SlaAlertsUnpublished", result["unpublished"])
     return result
 
 

@@ -6,8 +6,9 @@ hours nothing is published; the alert goes out at the next opening).
 
 Exactly once per (ticket, target, level, due at): the alert's marker is written with the
 event in the ticket's transaction before anything is published; a rerun or a concurrent
-run finds it and publishes nothing. A marker whose publish failed is published by a later
-run once its claim lapsed. A change that moves `due_at` (a priority raised) is a new alert."""
+run finds it and publishes nothing. A marker whose publish failed (counted `unpublished`,
+the run goes on) is published by a later run once its claim lapsed. A change that moves
+`due_at` (a priority raised) is a new alert."""
 
 from __future__ import annotations
 
@@ -94,6 +95,7 @@ class SlaCheck:
             "alerts": 0,  # recorded and published by this run
             "republished": 0,  # recorded by an earlier run whose publish failed
             "already": 0,  # recorded by another run (or an earlier one)
+            "unpublished": 0,  # recorded, the topic refused it: a later run publishes it
             "pending": False,  # out of time: the next run does the rest
         }
         for workspace_id in self.workspace_ids():
@@ -154,15 +156,23 @@ class SlaCheck:
             if outcome == "exists":
                 result["already"] += 1
                 continue
-            self.publisher.publish(alert)
-            self.alerts.published(alert, now)
-            result["alerts"] += 1
             ticket = after
+            if self._publish(alert, now, result):
+                result["alerts"] += 1
         return True
 
     def _republish(self, workspace_id: str, ticket_id: str, now: datetime, result: dict[str, Any]) -> None:
         for alert in self.alerts.unpublished(workspace_id, ticket_id, now):
-            if self.alerts.claim(alert, now, now + CLAIM):
-                self.publisher.publish(alert)
-                self.alerts.published(alert, now)
+            if self.alerts.claim(alert, now, now + CLAIM) and self._publish(alert, now, result):
                 result["republished"] += 1
+
+    def _publish(self, alert: SlaAlert, now: datetime, result: dict[str, Any]) -> bool:
+        """Publish a recorded alert; a refusal is counted and left to a later run (the
+        marker stays unpublished), and the run goes on with the other tickets."""
+        try:
+            self.publisher.publish(alert)
+        except Exception:  # noqa: BLE001 - any failure of the topic: the marker keeps it for later
+            result["unpublished"] += 1
+            return False
+        self.alerts.published(alert, now)
+        return True
