@@ -120,3 +120,5 @@ def test_a_report_period_is_checked():
         world.ops.report(WS, date(2026, 12, 8), date(2026, 12, 7), now)
     with pytest.raises(BadRequest):
         world.ops.report(WS, date(2026, 1, 1), date(2026, 1, 1) + timedelta(days=92), now)
+    with pytest.raises(BadRequest):
+        world.ops.report(WS, date(9999, 12, 31), date(9999, 12, 31), now)

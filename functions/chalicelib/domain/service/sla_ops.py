@@ -93,8 +93,13 @@ class SlaOperations:
             )
         policies, calendar = self.settings.policies(workspace_id)
         zone = ZoneInfo(calendar.zone)
-        start = datetime.combine(first, time(), tzinfo=zone).astimezone(UTC)
-        end = datetime.combine(last + timedelta(days=1), time(), tzinfo=zone).astimezone(UTC)
+        try:
+            start = datetime.combine(first, time(), tzinfo=zone).astimezone(UTC)
+            end = datetime.combine(last + timedelta(days=1), time(), tzinfo=zone).astimezone(UTC)
+        except OverflowError:  # year 1 or 9999 at the edge of what a datetime holds
+            raise BadRequest(
+                "the period is out of range", [{"field": "to", "error": "out_of_range"}]
+            ) from None
         ids, truncated = self.created.created_between(workspace_id, start, end, MAX_TICKETS)
         logs: list[TicketLog] = []
         without = 0
