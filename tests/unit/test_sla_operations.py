@@ -9,6 +9,7 @@ import pytest
 
 from chalicelib.domain.errors import BadRequest, Conflict, NotFound
 from chalicelib.domain.service.model import EventKind
+from chalicelib.domain.service.sla import SlaFilter, SlaTargets
 from chalicelib.domain.timemath import iso
 from tests.unit.sla_world import WS, World, paris, settings_fixture
 
@@ -122,3 +123,37 @@ def test_a_report_period_is_checked():
         world.ops.report(WS, date(2026, 1, 1), date(2026, 1, 1) + timedelta(days=92), now)
     with pytest.raises(BadRequest):
         world.ops.report(WS, date(9999, 12, 31), date(9999, 12, 31), now)
+
+
+class GoldCustomers:
+    """A TierReader: c_1 is gold; it counts its reads."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def tier_of(self, workspace_id: str, customer_id: str) -> str | None:
+        self.reads += 1
+        return "gold" if customer_id == "c_1" else None
+
+
+def test_a_tier_policy_applies_to_the_customers_tier_read_only_when_a_policy_needs_it():
+    # Given the Paris settings with a first policy for gold members (first reply in 30 minutes)
+    settings = settings_fixture()
+    gold = settings.policies[2].model_copy(update={"id": "gold", "filter": SlaFilter(tiers=["gold"])})
+    gold = gold.model_copy(update={"targets": SlaTargets(first_reply=30)})
+    tiers = GoldCustomers()
+    world = World(settings.model_copy(update={"policies": [gold, *settings.policies]}))
+    world.ops.tiers = tiers
+    tid = world.open_ticket(paris("2026-12-07 09:00"))
+    # When the ticket of c_1 (gold) is read at 09:20
+    shown = world.ops.show(WS, tid, paris("2026-12-07 09:20")).sla
+    # Then the gold policy applies, due at 09:30 (20 of 30 minutes used: not near breach yet)
+    assert shown is not None and shown.policy_id == "gold"
+    assert (shown.targets[0].due_at, shown.targets[0].near_breach) == (iso(paris("2026-12-07 09:30")), False)
+    assert tiers.reads == 1
+    # And with no tier filter among the policies, the tier is never read
+    plain = World(settings_fixture())
+    plain.ops.tiers = tiers
+    other = plain.open_ticket(paris("2026-12-07 09:00"))
+    assert plain.ops.show(WS, other, paris("2026-12-07 09:20")).sla.policy_id == "standard"  # type: ignore[union-attr]
+    assert tiers.reads == 1
