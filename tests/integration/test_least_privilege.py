@@ -187,8 +187,9 @@ def test_sms_is_granted_only_to_the_functions_that_send(template):
         for function in functions(template)
         if any("sns:Publish" in as_list(s["Action"]) for s in policy(template, function))
     }
-    # notifications (the ingest stream's consumer), the flow tick and the campaign sender send; nothing else
-    assert senders == {"IngestStream", "FlowTick", "CampaignSender"}
+    # notifications (the ingest stream's consumer), the flow tick, the campaign sender and the
+    # API (a ticket's public reply, docs/service.md) send; nothing else
+    assert senders == {"IngestStream", "FlowTick", "CampaignSender", "APIHandler"}
 
 
 def test_every_event_source_and_queue_the_function_names_is_granted(template):

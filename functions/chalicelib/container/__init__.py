@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.container.loyalty import LoyaltyServices
+from chalicelib.container.service_intake import ServiceIntake
 from chalicelib.container.workspace_api import WorkspaceApi
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ if TYPE_CHECKING:
 __all__ = ["Adapters", "Container", "container", "set_container"]
 
 
-class Container(LoyaltyServices, WorkspaceApi):
+class Container(LoyaltyServices, WorkspaceApi, ServiceIntake):
     """The services the handlers, the CLI and the jobs use (the adapters: `Adapters`)."""
 
     # -- workspaces, ingest and operations -------------------------------------------
@@ -201,6 +202,8 @@ class Container(LoyaltyServices, WorkspaceApi):
             profiles=self.profile_store,
             orders=self.order_reader,
             workspaces=self.workspaces,
+            guests=self.ticket_guests,
+            replies=self.ticket_replies,
         )
 
     @cached_property

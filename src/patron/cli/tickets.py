@@ -50,9 +50,10 @@ def tickets() -> None:
 
 @tickets.command("create")
 @workspace_option()
-@click.argument("customer_id")
+@click.argument("customer")
 @click.argument("subject")
 @click.option("--kind", type=KINDS, required=True, help="the ticket's kind")
+@click.option("--name", help="a guest's name (when CUSTOMER is an email or phone no profile holds)")
 @click.option("--body", default="", help="the customer's message")
 @click.option("--priority", type=PRIORITIES, default="normal", show_default=True, help="the priority")
 @click.option("--assignee", help="the agent who takes it")
@@ -65,9 +66,10 @@ def tickets() -> None:
 @stage_option
 def create(
     workspace: str,
-    customer_id: str,
+    customer: str,
     subject: str,
     kind: str,
+    name: str | None,
     body: str,
     priority: str,
     assignee: str | None,
@@ -77,12 +79,15 @@ def create(
     as_json: bool,
     stage: str | None,
 ) -> None:
-    """Open a ticket for CUSTOMER_ID (as POST /tickets, channel `cli`)."""
+    """Open a ticket for CUSTOMER (as POST /tickets, channel `cli`): a customer id, an email
+    (with `@`) or a phone (`+` and digits); an email or phone no profile holds makes one."""
     from chalicelib.domain.models import now_utc
     from chalicelib.domain.service.views import TicketIn
 
+    who = "email" if "@" in customer else "phone" if customer.startswith("+") else "customer_id"
     values: dict[str, Any] = {
-        "customer_id": customer_id,
+        who: customer,
+        "name": name,
         "subject": subject,
         "kind": kind,
         "body": body,

@@ -8,6 +8,8 @@ Event kinds and their `data`:
 - `status_changed`: `from`, `to`; `priority_changed`: `from`, `to`; `kind_changed`: `from`, `to`
 - `assigned`: `from`, `to` (None when unassigned); `tagged`: `added`, `removed`
 - `public_reply`: `body`, `delivery` (`queued`); `internal_note`: `body`
+- `reply_delivery`: `reply_seq` (the reply's event number), `delivery` (`sent`, `suppressed`,
+  `failed`), `reason`, `channel` (`email`, `sms`), `provider_id`: what became of a public reply
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class EventKind(StrEnum):
     PUBLIC_REPLY = "public_reply"
     INTERNAL_NOTE = "internal_note"
     KIND_CHANGED = "kind_changed"
+    REPLY_DELIVERY = "reply_delivery"
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,8 @@ TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
 
 def check(ticket: Ticket, event: TicketEvent) -> None:
     """Refuse an event the ticket's state does not allow (TicketRefused, its reason)."""
+    if event.kind == EventKind.REPLY_DELIVERY:
+        return  # what became of a reply already made: recorded whatever the status now
     if ticket.status == TicketStatus.CLOSED:
         raise TicketRefused("the ticket is closed", "ticket_closed")
     d = event.data

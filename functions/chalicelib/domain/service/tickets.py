@@ -13,6 +13,7 @@ from chalicelib.domain.errors import BadRequest, Conflict, NotFound
 from chalicelib.domain.identity import identity_keys, normalize_email, normalize_phone
 from chalicelib.domain.order_entries import all_entries
 from chalicelib.domain.ports import OrderReader, ProfileReader, WorkspaceReader
+from chalicelib.domain.service.intake import guest_person
 from chalicelib.domain.service.model import (
     EventKind,
     Priority,
@@ -25,7 +26,7 @@ from chalicelib.domain.service.model import (
     check,
     reduce,
 )
-from chalicelib.domain.service.ports import TicketStore
+from chalicelib.domain.service.ports import GuestProfiles, ReplyDelivery, TicketStore
 from chalicelib.domain.service.views import (
     TicketDetail,
     TicketEventIn,
@@ -60,15 +61,19 @@ class TicketService:
         profiles: ProfileReader,
         orders: OrderReader | None = None,
         workspaces: WorkspaceReader | None = None,
+        guests: GuestProfiles | None = None,
+        replies: ReplyDelivery | None = None,
     ) -> None:
         self.store = store
         self.profiles = profiles
         self.orders = orders
         self.workspaces = workspaces
+        self.guests = guests  # an unknown email or phone becomes a profile (else 404)
+        self.replies = replies  # public replies sent to the customer (else left `queued`)
 
     def create(self, workspace_id: str, body: TicketIn, by: str, at: datetime) -> TicketDetail:
         """A new open ticket for the customer (its surviving id, merges followed)."""
-        profile = self._customer(workspace_id, body)
+        profile = self._customer(workspace_id, body, at)
         if body.line_ids and not body.order_id:
             raise BadRequest("line_ids need an order_id", [{"field": "line_ids", "error": "needs_order_id"}])
         if body.order_id:
@@ -101,7 +106,30 @@ class TicketService:
             check(ticket, event)
             after = apply(ticket, event)
             if self.store.append(ticket, event, after):
+                if kind == EventKind.PUBLIC_REPLY and self.replies is not None:
+                    return self.deliver(workspace_id, ticket_id, after.seq, at)
                 return ticket_detail(after, [*events, event])
+        raise Conflict("the ticket changed meanwhile; try again")
+
+    def deliver(self, workspace_id: str, ticket_id: str, reply_seq: int, at: datetime) -> TicketDetail:
+        """Send the public reply at event `reply_seq` (once: a retry finds it sent) and append
+        its outcome (`reply_delivery`); the reply itself is in the log already, never lost."""
+        ticket, events = self._load(workspace_id, ticket_id)
+        if reply_seq > len(events) or events[reply_seq - 1].kind != EventKind.PUBLIC_REPLY:
+            raise NotFound("no such reply on the ticket")
+        if self.replies is None:
+            return ticket_detail(ticket, events)
+        body = str(events[reply_seq - 1].data.get("body") or "")
+        outcome = self.replies.deliver(ticket, reply_seq, body, at)
+        if outcome is None:  # another attempt is sending it
+            return ticket_detail(ticket, events)
+        data = {"reply_seq": reply_seq, **outcome}
+        for _ in range(ATTEMPTS):
+            event = TicketEvent(EventKind.REPLY_DELIVERY, max(at, ticket.updated_at), "patron", data)
+            after = apply(ticket, event)
+            if self.store.append(ticket, event, after):
+                return ticket_detail(after, [*events, event])
+            ticket, events = self._load(workspace_id, ticket_id)
         raise Conflict("the ticket changed meanwhile; try again")
 
     def show(self, workspace_id: str, ticket_id: str) -> TicketDetail:
@@ -142,15 +170,17 @@ class TicketService:
                     )
         return entries
 
-    def _customer(self, workspace_id: str, body: TicketIn) -> CustomerProfile:
+    def _customer(self, workspace_id: str, body: TicketIn, at: datetime) -> CustomerProfile:
         """The customer by id (merges followed), or by email then phone as orders resolve
-        them (identity keys, the workspace's salt, the phone index)."""
+        them (identity keys, the workspace's salt, the phone index); a guest no profile
+        holds becomes one (`guests`)."""
         if body.customer_id:
             profile = self.profiles.load(workspace_id, body.customer_id)
             if profile is None:
                 raise NotFound("no such customer")
             return profile
-        keys = identity_keys(normalize_email(body.email), normalize_phone(body.phone), None)
+        email, phone = normalize_email(body.email), normalize_phone(body.phone)
+        keys = identity_keys(email, phone, None)
         if not keys:
             problem = [{"field": "customer_id", "error": "give customer_id, email or phone"}]
             raise BadRequest("the ticket names no customer", problem)
@@ -164,7 +194,15 @@ class TicketService:
                     return profile
         if found:
             return next(iter(found.values()))
-        raise NotFound("no customer with that email or phone")
+        made = (
+            self.guests.profile_for(workspace_id, guest_person(email, phone, body.name), at)
+            if self.guests
+            else None
+        )
+        profile = self.profiles.load(workspace_id, made) if made else None
+        if profile is None:
+            raise NotFound("no customer with that email or phone")
+        return profile
 
     def _check_order(
         self, workspace_id: str, profile: CustomerProfile, order_id: str, lines: list[str]
