@@ -99,6 +99,7 @@ class Container(LoyaltyServices, WorkspaceApi, ServiceIntake):
             max_body_bytes=self.settings.max_body_bytes,
             people=self._people_in,
             catalogue=self.catalogue,
+            contact_forms=self.tickets,
         )
 
     @cached_property

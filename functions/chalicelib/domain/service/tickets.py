@@ -3,15 +3,18 @@ lines), changed only by appending events the ticket's state allows (docs/service
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import BadRequest, Conflict, NotFound
 from chalicelib.domain.identity import identity_keys, normalize_email, normalize_phone
+from chalicelib.domain.models import ContactForm
 from chalicelib.domain.order_entries import all_entries
+from chalicelib.domain.order_snapshot import public_order_id
 from chalicelib.domain.ports import OrderReader, ProfileReader, WorkspaceReader
 from chalicelib.domain.service.intake import guest_person
 from chalicelib.domain.service.model import (
@@ -71,8 +74,11 @@ class TicketService:
         self.guests = guests  # an unknown email or phone becomes a profile (else 404)
         self.replies = replies  # public replies sent to the customer (else left `queued`)
 
-    def create(self, workspace_id: str, body: TicketIn, by: str, at: datetime) -> TicketDetail:
-        """A new open ticket for the customer (its surviving id, merges followed)."""
+    def create(
+        self, workspace_id: str, body: TicketIn, by: str, at: datetime, ticket_id: str | None = None
+    ) -> TicketDetail:
+        """A new open ticket for the customer (its surviving id, merges followed); `ticket_id`:
+        one the caller derived (a contact form's, from its id), else a new one."""
         profile = self._customer(workspace_id, body, at)
         if body.line_ids and not body.order_id:
             raise BadRequest("line_ids need an order_id", [{"field": "line_ids", "error": "needs_order_id"}])
@@ -91,9 +97,44 @@ class TicketService:
             "body": body.body,
         }
         event = TicketEvent(EventKind.CREATED, at, by, data)
-        ticket = reduce(workspace_id, ticket_id_at(at), [event])
+        ticket = reduce(workspace_id, ticket_id or ticket_id_at(at), [event])
         self.store.create(ticket, event)
         return ticket_detail(ticket, [event])
+
+    def contact_form(
+        self, workspace_id: str, source_id: str, form: ContactForm
+    ) -> Literal["stored", "duplicate"]:
+        """A storefront contact form's ticket (channel `web_form`, `by` `customer`, at its
+        submission), once per form: its id is derived from the source and the form's id, so a
+        redelivery finds it (`duplicate`). The order is linked when it is one of the
+        customer's; the message keeps the order id as the customer gave it either way."""
+        digest = hashlib.sha256(f"{source_id}\n{form.form_id}".encode()).hexdigest()
+        ticket_id = ticket_id_at(form.submitted_at, lambda: digest[:6])
+        if self.store.load(workspace_id, ticket_id) is not None:
+            return "duplicate"
+        message = form.message + (f"\n\nOrder: {form.order_id}" if form.order_id else "")
+        values: dict[str, Any] = {
+            "email": form.person.email,
+            "phone": form.person.phone,
+            "name": " ".join(n for n in (form.person.first_name, form.person.last_name) if n) or None,
+            "subject": form.subject,
+            "kind": form.ticket_kind,
+            "body": message,
+            "channel": "web_form",
+        }
+        order = public_order_id(source_id, form.order_id) if form.order_id else None
+        for linked in [order, None] if order else [None]:
+            body = TicketIn.model_validate(values | {"order_id": linked})
+            try:
+                self.create(workspace_id, body, "customer", form.submitted_at, ticket_id)
+                return "stored"
+            except TicketRefused:
+                continue  # not one of the customer's orders: the ticket without the link
+            except RuntimeError:  # the id taken meanwhile: a redelivery at the same moment
+                if self.store.load(workspace_id, ticket_id) is not None:
+                    return "duplicate"
+                raise
+        raise Conflict("the contact form's ticket could not be opened")
 
     def record(
         self, workspace_id: str, ticket_id: str, body: TicketEventIn, by: str, at: datetime
