@@ -74,3 +74,34 @@ def test_a_form_naming_nobody_is_400_quarantined_and_replayable(stage, ws):
     # Then the ticket opens
     assert result.status == "stored"
     assert len(tickets_of(stage, ws, "lea.roy@example.com")) == 1
+
+
+def test_a_contact_form_and_a_reply_call_only_what_the_roles_grant(stage, ws):
+    from chalicelib.handlers import webhooks
+    from patron.storefront import headers_for
+    from tests.integration.test_calls_are_granted import assert_granted, recording
+    from tests.integration.test_tickets_api import post
+
+    stage.client("ses").verify_email_identity(EmailAddress="help@demo-brand.example")
+    stage.container.workspaces.set_messaging(ws.workspace_id, [], "help@demo-brand.example", None)
+    calls = recording(stage)
+    # When a contact form comes through the Function URL (a Function URL event, signed)
+    calls.now = "WebhookUrl"
+    raw = event_bytes("generic/contact_form.json")
+    src = ws.sources["generic"]
+    event = load_event("function_url/shopify_orders_create.json")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/webhooks/generic"
+    event["headers"] = {
+        k.lower(): v
+        for k, v in headers_for("generic", src["shop"], "contact_form", src["secret"], raw).items()
+    }
+    event["body"], event["isBase64Encoded"] = raw.decode(), False
+    assert webhooks.webhook_url(event, None)["statusCode"] == 200
+    # and an agent replies to it through the API (the reply emailed)
+    calls.now = "APIHandler"
+    (ticket,) = tickets_of(stage, ws, "lea.roy@example.com")
+    status, after = post(stage, ws, f"/tickets/{ticket['id']}/events", {"type": "reply", "body": "Take an S"})
+    assert status == 200 and after["events"][-1]["data"]["delivery"] == "sent"
+    # Then each function's role grants every call it made
+    assert {a for a, _ in calls.made["APIHandler"]} & {"ses:SendEmail", "ses:SendRawEmail"}
+    assert_granted(stage, calls, "WebhookUrl", "APIHandler")
