@@ -149,3 +149,26 @@ def test_the_cli_opens_a_ticket_for_a_guest_by_email_or_phone(stage, desk, cli_o
     )
     shown = stage.container.profile_store.load(w, json.loads(by_email.output)["customer_id"])
     assert shown is not None and shown.first_name == "Lea"
+
+
+def test_the_cli_retries_a_failed_reply_delivery_once(stage, desk, cli_on):
+    import json
+
+    from tests.cli_runs import run
+
+    ws, w = desk, desk.workspace_id
+    tid = post(stage, ws, "/tickets", {"email": GUEST, "subject": "Size?", "kind": "pre_sale"})[1]["id"]
+    # Given a reply whose delivery failed (the sender not verified any more)
+    stage.client("ses").delete_identity(Identity=SENDER)
+    failed = post(stage, ws, f"/tickets/{tid}/events", {"type": "reply", "body": "Take an M"})[1]
+    assert failed["events"][-1]["data"]["delivery"] == "failed" and sent_emails(stage) == []
+    # When the sender is verified again and the CLI retries the delivery, twice
+    stage.client("ses").verify_email_identity(EmailAddress=SENDER)
+    runs = [run("tickets", "deliver", tid, "2", "--json", "-w", w) for _ in range(2)]
+    # Then the reply went out once, and the ticket shows failed, then sent
+    assert [r.exit_code for r in runs] == [0, 0], runs[0].output
+    assert len(sent_emails(stage)) == 1
+    shown = json.loads(runs[-1].output)
+    assert [e["data"]["delivery"] for e in shown["events"] if e["kind"] == "reply_delivery"] == [
+        "failed", "sent", "sent",
+    ]  # fmt: skip

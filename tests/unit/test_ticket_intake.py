@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from chalicelib.domain.identity import customer_id_for
 from chalicelib.domain.messaging.service import MessagingService
 from chalicelib.domain.profiles import ProfileService
@@ -181,3 +184,44 @@ def test_the_built_in_reply_template_uses_only_listed_variables():
     for text in (DEFAULT_REPLY.subject, DEFAULT_REPLY.html, DEFAULT_REPLY.text, DEFAULT_REPLY.sms):
         assert render.variables_used(text) <= set(render.VARIABLES)
     assert "<script>" not in render.render(DEFAULT_REPLY.html, {"reply_body": "<script>"}, escape_html=True)
+
+
+# -- exactly once, whatever the retries ----------------------------------------------------
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.just("reply"), st.booleans()),  # a reply, the provider throttling it or not
+            st.tuples(st.just("retry"), st.integers(min_value=0, max_value=5)),  # retry the n-th reply
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_each_reply_is_sent_at_most_once_and_once_when_its_last_outcome_is_sent(steps):
+    # Given a guest's ticket
+    world = World()
+    tid = world.open(email=GUEST)
+    replies: list[int] = []  # the replies' event numbers
+    # When replies and retries of their delivery come in any order, some throttled
+    for i, (action, arg) in enumerate(steps):
+        at = T0 + timedelta(minutes=i)
+        if action == "reply":
+            world.channels.throttle = 1 if arg else 0
+            events = world.desk.record(WS, tid, TicketEventIn(type="reply", body=f"r{i}"), "cli", at).events
+            replies.append(max(i for i, e in enumerate(events, 1) if e.kind == "public_reply"))
+        elif replies:
+            world.channels.throttle = 0
+            world.desk.deliver(WS, tid, replies[arg % len(replies)], at)
+    # Then no reply went out twice, and a reply whose last outcome is `sent` went out once
+    sent = [m["html"] for m in world.channels.sent]
+    assert len(sent) == len(set(sent))
+    outcomes = {}
+    for e in world.desk.show(WS, tid).events:
+        if e.kind == "reply_delivery":
+            outcomes[e.data["reply_seq"]] = e.data["delivery"]
+    assert set(outcomes) == set(replies)  # every reply has an outcome
+    bodies = {seq: world.desk.show(WS, tid).events[seq - 1].data["body"] for seq in replies}
+    for seq, outcome in outcomes.items():
+        times = sum(f">{bodies[seq]}<" in html for html in sent)
+        assert times == (1 if outcome == "sent" else 0)

@@ -174,4 +174,19 @@ def status(workspace: str, ticket_id: str, status: str, as_json: bool, stage: st
     _change(workspace, ticket_id, {"type": "status", "to": status}, as_json)
 
 
+@tickets.command("deliver")
+@workspace_option()
+@click.argument("ticket_id")
+@click.argument("reply_seq", type=click.IntRange(min=2))
+@json_option
+@stage_option
+def deliver(workspace: str, ticket_id: str, reply_seq: int, as_json: bool, stage: str | None) -> None:
+    """Send the public reply at event REPLY_SEQ again (after a `failed` delivery): once, a
+    reply sent already is not sent twice; its outcome is appended as `reply_delivery`."""
+    from chalicelib.domain.models import now_utc
+
+    done = workspace_container(workspace).tickets.deliver(workspace, ticket_id, reply_seq, now_utc())
+    print_json(done, compact=as_json)
+
+
 COMMANDS = [tickets]
