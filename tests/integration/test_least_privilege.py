@@ -189,8 +189,9 @@ def test_sms_is_granted_only_to_the_functions_that_send(template):
             "sns:Publish" in as_list(s["Action"]) and s["Resource"] == "*" for s in policy(template, function)
         )
     }
-    # notifications (the ingest stream's consumer), the flow tick and the campaign sender send; nothing else
-    assert senders == {"IngestStream", "FlowTick", "CampaignSender"}
+    # notifications (the ingest stream's consumer), the flow tick, the campaign sender and the
+    # API (a ticket's public reply, docs/service.md) send; nothing else
+    assert senders == {"IngestStream", "FlowTick", "CampaignSender", "APIHandler"}
 
 
 def test_the_sla_alerts_are_published_to_their_topic_only(template):

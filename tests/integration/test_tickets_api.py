@@ -59,7 +59,7 @@ def test_a_ticket_is_opened_worked_and_closed_through_the_api(stage, ws, jane):
     status, shown = get(stage, ws, f"/tickets/{tid}")
     assert status == 200
     assert [e["kind"] for e in shown["events"]] == [
-        "created", "assigned", "public_reply", "status_changed", "status_changed",
+        "created", "assigned", "public_reply", "reply_delivery", "status_changed", "status_changed",
     ]  # fmt: skip
     assert [t["id"] for t in get(stage, ws, "/tickets?status=closed")[1]["tickets"]] == [tid]
     assert [(t["id"], t["status"]) for t in get(stage, ws, f"/customers/{cid}/tickets")[1]["tickets"]] == [
@@ -104,7 +104,8 @@ def test_the_cli_twins_open_list_reply_note_and_solve_a_ticket(stage, ws, jane, 
     # Then its log holds each change by `cli`, it sits in the solved queue, and on Jane's tickets
     shown = json.loads(run("tickets", "show", tid, "--json", "-w", w).output)
     assert [(e["kind"], e["by"]) for e in shown["events"]] == [
-        ("created", "cli"), ("public_reply", "cli"), ("internal_note", "cli"), ("status_changed", "cli"),
+        ("created", "cli"), ("public_reply", "cli"), ("reply_delivery", "patron"), ("internal_note", "cli"),
+        ("status_changed", "cli"),
     ]  # fmt: skip
     assert (shown["channel"], shown["tags"]) == ("cli", ["zip"])
     solved = json.loads(run("tickets", "list", "--status", "solved", "--json", "-w", w).output)
@@ -141,6 +142,7 @@ def test_erasing_the_customer_erases_their_tickets_free_text(stage, ws, jane):
             ["assignee", "channel", "customer_id", "kind", "line_ids", "order_id", "priority", "tags"],
         ),
         ("public_reply", ["delivery"]),
+        ("reply_delivery", ["channel", "delivery", "reason", "reply_seq"]),
         ("internal_note", []),
     ]
     assert "Jane" not in json.dumps(shown) and "Elm" not in json.dumps(shown)
@@ -154,10 +156,11 @@ def test_the_tickets_events_are_on_the_customers_timeline(stage, ws, jane):
     post(stage, ws, f"/tickets/{made['id']}/events", {"type": "reply", "body": "Yes"})
     # When her profile is read
     status, shown = get(stage, ws, f"/customers/{cid}")
-    # Then her timeline holds both events of the ticket, newest first, beside her order
+    # Then her timeline holds the ticket's events (the reply's delivery too), newest first, beside her order
     assert status == 200
     tickets = [(e["type"], e["ticket_id"]) for e in shown["timeline"] if e.get("ticket_id")]
-    assert tickets == [("ticket_public_reply", made["id"]), ("ticket_created", made["id"])]
+    tid = made["id"]
+    assert tickets == [("ticket_public_reply", tid), ("ticket_reply_delivery", tid), ("ticket_created", tid)]
     assert any(e["type"] == "order_placed" for e in shown["timeline"])
 
 
@@ -168,7 +171,8 @@ def test_a_ticket_finds_its_customer_by_email_or_phone_as_orders_do(stage, ws, j
     by_phone = post(stage, ws, "/tickets", about | {"phone": "+1 (212) 555-0147"})
     stranger = post(stage, ws, "/tickets", about | {"email": "nobody@example.com"})
     nobody = post(stage, ws, "/tickets", about)
-    # Then the first two are hers, the unknown email is 404, no customer at all is 400
+    # Then the first two are hers, the unknown email a new profile's (a guest), no customer at all is 400
     assert (by_email[0], by_email[1]["customer_id"]) == (201, jane["cid"])
     assert (by_phone[0], by_phone[1]["customer_id"]) == (201, jane["cid"])
-    assert (stranger[0], nobody[0]) == (404, 400)
+    assert (stranger[0], nobody[0]) == (201, 400)
+    assert stranger[1]["customer_id"] not in (jane["cid"], None)

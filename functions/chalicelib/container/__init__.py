@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.container.loyalty import LoyaltyServices
+from chalicelib.container.service_intake import ServiceIntake
 from chalicelib.container.service_sla import SlaServices
 from chalicelib.container.workspace_api import WorkspaceApi
 
@@ -64,7 +65,7 @@ if TYPE_CHECKING:
 __all__ = ["Adapters", "Container", "container", "set_container"]
 
 
-class Container(LoyaltyServices, WorkspaceApi, SlaServices):
+class Container(LoyaltyServices, WorkspaceApi, SlaServices, ServiceIntake):
     """The services the handlers, the CLI and the jobs use (the adapters: `Adapters`)."""
 
     # -- workspaces, ingest and operations -------------------------------------------
@@ -99,6 +100,7 @@ class Container(LoyaltyServices, WorkspaceApi, SlaServices):
             max_body_bytes=self.settings.max_body_bytes,
             people=self._people_in,
             catalogue=self.catalogue,
+            contact_forms=self.tickets,
         )
 
     @cached_property
@@ -202,6 +204,8 @@ class Container(LoyaltyServices, WorkspaceApi, SlaServices):
             profiles=self.profile_store,
             orders=self.order_reader,
             workspaces=self.workspaces,
+            guests=self.ticket_guests,
+            replies=self.ticket_replies,
         )
 
     @cached_property

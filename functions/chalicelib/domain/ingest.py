@@ -2,7 +2,8 @@
 
 The synchronous path does reads that are cached across invocations (source,
 secret) and exactly one conditional write; everything else happens in the
-stream processor.
+stream processor. (A storefront contact form is the exception: it opens its ticket, and
+makes a guest's profile, on the request: docs/service.md.)
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
 from chalicelib.domain import signatures
 from chalicelib.domain.errors import InvalidPayload, PayloadTooLarge, Unauthorized
 from chalicelib.domain.models import (
+    ContactForm,
     Delivery,
     Platform,
     Product,
@@ -116,6 +118,16 @@ def _parse_time(value: str | None) -> datetime | None:
         return None
 
 
+class ContactForms(Protocol):
+    """The service desk, for a storefront contact form (domain/service/tickets.py)."""
+
+    def contact_form(
+        self, workspace_id: str, source_id: str, form: ContactForm
+    ) -> Literal["stored", "duplicate"]:
+        """Open the form's ticket once per form id: `stored`, or `duplicate` when it has one."""
+        ...
+
+
 class IngestService:
     def __init__(
         self,
@@ -127,6 +139,7 @@ class IngestService:
         max_body_bytes: int = 256 * 1024,
         people: Callable[[str, bytes], list[str]] | None = None,
         catalogue: CatalogueStore | None = None,
+        contact_forms: ContactForms | None = None,
     ) -> None:
         self.sources = sources
         self.secrets = secrets
@@ -136,6 +149,7 @@ class IngestService:
         self.max_body_bytes = max_body_bytes
         self.people = people  # (workspace, raw body) -> the customer ids of the emails in it
         self.catalogue = catalogue  # products: kept apart from orders, they reach no profile
+        self.contact_forms = contact_forms  # storefront contact forms: tickets (docs/service.md)
 
     def receive(self, platform: Platform, headers: Mapping[str, str], body: bytes) -> IngestResult:
         """Handle one delivery. `headers` must have lower-cased names."""
@@ -232,6 +246,11 @@ class IngestService:
             )
         if isinstance(payload, Product | ProductDeletion):
             return self._catalogue(delivery, payload)
+        if isinstance(payload, ContactForm):  # opens a ticket; not a record of the store's
+            if self.contact_forms is None:
+                raise TypeError("a contact form needs the service desk")
+            status = self.contact_forms.contact_form(delivery.workspace_id, delivery.source_id, payload)
+            return IngestResult(status=status, topic=delivery.topic, webhook_id=delivery.webhook_id)
         outcome: WriteOutcome = self.store.apply(delivery, payload)
         return IngestResult(status=outcome, topic=delivery.topic, webhook_id=delivery.webhook_id)
 

@@ -253,6 +253,20 @@ class ProductDeletion(Frozen):
     at: UtcDatetime  # when it was deleted: the trigger time, else the receipt
 
 
+class ContactForm(Frozen):
+    """A storefront contact form's submission (the generic `contact_form` record): it opens a
+    ticket, never stored as a record (docs/service.md, "The storefront contact form")."""
+
+    kind: Literal["contact_form"] = "contact_form"
+    form_id: str  # the record's id: a redelivery opens no second ticket
+    person: Person  # email and/or a valid phone, the name; never any consent
+    subject: str
+    message: str
+    ticket_kind: str = "pre_sale"
+    order_id: str | None = None  # the storefront's order id, as the customer gave it
+    submitted_at: UtcDatetime
+
+
 IngestPayload = (
     Order
     | RefundEvent
@@ -263,6 +277,7 @@ IngestPayload = (
     | ShopSettings
     | Product
     | ProductDeletion
+    | ContactForm
 )
 
 

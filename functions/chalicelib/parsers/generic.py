@@ -18,6 +18,7 @@ from chalicelib.domain.models import (
     Checkout,
     Consent,
     ConsentState,
+    ContactForm,
     Customer,
     Delivery,
     DiscountCode,
@@ -164,6 +165,22 @@ class GenericPrivacy(_M):
     orders: list[str] = []
 
 
+class GenericContactForm(_M):
+    """A storefront contact form: who (email and/or phone, name), what, and when."""
+
+    type: Literal["contact_form"]
+    id: str = Field(min_length=1, max_length=128)  # the submission's id: a repeat is a duplicate
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=40)
+    country: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")  # reads a national phone number
+    name: str | None = Field(default=None, max_length=200)
+    subject: str = Field(min_length=1, max_length=200)
+    message: str = Field(min_length=1, max_length=10_000)
+    order_id: str | None = Field(default=None, min_length=1, max_length=128)
+    kind: Literal["pre_sale", "order_issue", "complaint", "suggestion", "return_request"] = "pre_sale"
+    submitted_at: AwareStamp
+
+
 def _consent(state: ConsentState | None, at: datetime | None) -> Consent | None:
     return Consent(state=state, updated_at=at) if state else None
 
@@ -282,6 +299,25 @@ def parse_privacy(body: bytes, delivery: Delivery) -> IngestPayload:
     )
 
 
+def parse_contact_form(body: bytes, delivery: Delivery) -> IngestPayload:
+    f = GenericContactForm.model_validate_json(body, context=window(delivery))
+    email = normalize_email(f.email)
+    phone, _ = read_phone(f.phone, f.country or delivery.default_region)
+    if email is None and phone is None:
+        problem = {"field": "email", "error": "an email or a valid phone is required", "type": "missing"}
+        raise PayloadError("invalid contact_form payload", [problem])
+    first, _, last = " ".join((f.name or "").split()).partition(" ")
+    return ContactForm(
+        form_id=f.id,
+        person=Person(email=email, phone=phone, first_name=first or None, last_name=last or None),
+        subject=" ".join(f.subject.split()) or f.subject,
+        message=f.message,
+        ticket_kind=f.kind,
+        order_id=f.order_id,
+        submitted_at=f.submitted_at,
+    )
+
+
 PARSERS: dict[str, Parser] = {
     "order": parse_order,
     "customer": parse_customer,
@@ -290,4 +326,5 @@ PARSERS: dict[str, Parser] = {
     "customer_redact": parse_privacy,
     "customer_data_request": parse_privacy,
     "shop_redact": parse_privacy,
+    "contact_form": parse_contact_form,
 }

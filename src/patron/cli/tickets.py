@@ -50,9 +50,10 @@ def tickets() -> None:
 
 @tickets.command("create")
 @workspace_option()
-@click.argument("customer_id")
+@click.argument("customer")
 @click.argument("subject")
 @click.option("--kind", type=KINDS, required=True, help="the ticket's kind")
+@click.option("--name", help="a guest's name (when CUSTOMER is an email or phone no profile holds)")
 @click.option("--body", default="", help="the customer's message")
 @click.option("--priority", type=PRIORITIES, default="normal", show_default=True, help="the priority")
 @click.option("--assignee", help="the agent who takes it")
@@ -65,9 +66,10 @@ def tickets() -> None:
 @stage_option
 def create(
     workspace: str,
-    customer_id: str,
+    customer: str,
     subject: str,
     kind: str,
+    name: str | None,
     body: str,
     priority: str,
     assignee: str | None,
@@ -77,12 +79,15 @@ def create(
     as_json: bool,
     stage: str | None,
 ) -> None:
-    """Open a ticket for CUSTOMER_ID (as POST /tickets, channel `cli`)."""
+    """Open a ticket for CUSTOMER (as POST /tickets, channel `cli`): a customer id, an email
+    (with `@`) or a phone (`+` and digits); an email or phone no profile holds makes one."""
     from chalicelib.domain.models import now_utc
     from chalicelib.domain.service.views import TicketIn
 
+    who = "email" if "@" in customer else "phone" if customer.startswith("+") else "customer_id"
     values: dict[str, Any] = {
-        "customer_id": customer_id,
+        who: customer,
+        "name": name,
         "subject": subject,
         "kind": kind,
         "body": body,
@@ -169,6 +174,21 @@ def note(workspace: str, ticket_id: str, text: str, as_json: bool, stage: str | 
 def status(workspace: str, ticket_id: str, status: str, as_json: bool, stage: str | None) -> None:
     """Move the ticket to STATUS (closed is final; solved may reopen)."""
     _change(workspace, ticket_id, {"type": "status", "to": status}, as_json)
+
+
+@tickets.command("deliver")
+@workspace_option()
+@click.argument("ticket_id")
+@click.argument("reply_seq", type=click.IntRange(min=2))
+@json_option
+@stage_option
+def deliver(workspace: str, ticket_id: str, reply_seq: int, as_json: bool, stage: str | None) -> None:
+    """Send the public reply at event REPLY_SEQ again (after a `failed` delivery): once, a
+    reply sent already is not sent twice; its outcome is appended as `reply_delivery`."""
+    from chalicelib.domain.models import now_utc
+
+    done = workspace_container(workspace).tickets.deliver(workspace, ticket_id, reply_seq, now_utc())
+    print_json(done, compact=as_json)
 
 
 COMMANDS = [tickets]

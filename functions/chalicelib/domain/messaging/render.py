@@ -44,6 +44,8 @@ VARIABLES: dict[str, str] = {
     "join_url": "a guest's signed one-tap link to join the loyalty programme (empty for a member)",
     "checkout_url": "the link back to an abandoned checkout",
     "checkout_total": "an abandoned checkout's total with its currency",
+    "reply_body": "a service desk reply's text (the `txn_ticket_reply` template)",
+    "ticket_subject": "the ticket's subject (the `txn_ticket_reply` template)",
     "product.title": "the message's product by its catalogue name (a campaign's featured one; "
     "in flows the checkout's or latest order's first)",
     "product.url": "that product's storefront page",

@@ -10,6 +10,8 @@ Event kinds and their `data`:
 - `public_reply`: `body`, `delivery` (`queued`); `internal_note`: `body`
 - `sla_alert`: `target` (first_reply, next_reply, resolution), `level` (near, breach),
   `policy_id`, `due_at` (the scheduled check's, domain/service/sla_check.py)
+- `reply_delivery`: `reply_seq` (the reply's event number), `delivery` (`sent`, `suppressed`,
+  `failed`), `reason`, `channel` (`email`, `sms`), `provider_id`: what became of a public reply
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ class EventKind(StrEnum):
     INTERNAL_NOTE = "internal_note"
     KIND_CHANGED = "kind_changed"
     SLA_ALERT = "sla_alert"
+    REPLY_DELIVERY = "reply_delivery"
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,8 @@ TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
 
 def check(ticket: Ticket, event: TicketEvent) -> None:
     """Refuse an event the ticket's state does not allow (TicketRefused, its reason)."""
+    if event.kind == EventKind.REPLY_DELIVERY:
+        return  # what became of a reply already made: recorded whatever the status now
     if ticket.status == TicketStatus.CLOSED:
         raise TicketRefused("the ticket is closed", "ticket_closed")
     d = event.data

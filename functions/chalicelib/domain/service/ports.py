@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
 
+from chalicelib.domain.models import Person
 from chalicelib.domain.service.model import Ticket, TicketEvent, TicketKind, TicketStatus
 from chalicelib.domain.service.views import TicketTimelineEntry
 
@@ -52,3 +54,22 @@ class TicketTimeline(Protocol):
     def timeline(
         self, workspace_id: str, customer_id: str, merged_ids: Sequence[str]
     ) -> list[TicketTimelineEntry]: ...
+
+
+class GuestProfiles(Protocol):
+    """A guest's profile made through the identity path orders take (domain/service/intake.py)."""
+
+    def profile_for(self, workspace_id: str, person: Person, at: datetime) -> str | None:
+        """The id of the profile holding the person's identities, made when none does (once,
+        however many callers at once); None when the person was erased after `at`."""
+        ...
+
+
+class ReplyDelivery(Protocol):
+    """Public replies sent to the customer (domain/service/replies.py)."""
+
+    def deliver(self, ticket: Ticket, reply_seq: int, body: str, now: datetime) -> Mapping[str, Any] | None:
+        """Send the reply once (keyed by the ticket and `reply_seq`): the `reply_delivery`
+        event's data (`delivery`, `reason`, `channel`, `provider_id`), or None when another
+        attempt is sending it right now."""
+        ...

@@ -3,16 +3,20 @@ lines), changed only by appending events the ticket's state allows (docs/service
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import BadRequest, Conflict, NotFound
 from chalicelib.domain.identity import identity_keys, normalize_email, normalize_phone
+from chalicelib.domain.models import ContactForm
 from chalicelib.domain.order_entries import all_entries
+from chalicelib.domain.order_snapshot import public_order_id
 from chalicelib.domain.ports import OrderReader, ProfileReader, WorkspaceReader
+from chalicelib.domain.service.intake import guest_person
 from chalicelib.domain.service.model import (
     EventKind,
     Priority,
@@ -25,7 +29,7 @@ from chalicelib.domain.service.model import (
     check,
     reduce,
 )
-from chalicelib.domain.service.ports import TicketStore
+from chalicelib.domain.service.ports import GuestProfiles, ReplyDelivery, TicketStore
 from chalicelib.domain.service.views import (
     TicketDetail,
     TicketEventIn,
@@ -60,15 +64,22 @@ class TicketService:
         profiles: ProfileReader,
         orders: OrderReader | None = None,
         workspaces: WorkspaceReader | None = None,
+        guests: GuestProfiles | None = None,
+        replies: ReplyDelivery | None = None,
     ) -> None:
         self.store = store
         self.profiles = profiles
         self.orders = orders
         self.workspaces = workspaces
+        self.guests = guests  # an unknown email or phone becomes a profile (else 404)
+        self.replies = replies  # public replies sent to the customer (else left `queued`)
 
-    def create(self, workspace_id: str, body: TicketIn, by: str, at: datetime) -> TicketDetail:
-        """A new open ticket for the customer (its surviving id, merges followed)."""
-        profile = self._customer(workspace_id, body)
+    def create(
+        self, workspace_id: str, body: TicketIn, by: str, at: datetime, ticket_id: str | None = None
+    ) -> TicketDetail:
+        """A new open ticket for the customer (its surviving id, merges followed); `ticket_id`:
+        one the caller derived (a contact form's, from its id), else a new one."""
+        profile = self._customer(workspace_id, body, at)
         if body.line_ids and not body.order_id:
             raise BadRequest("line_ids need an order_id", [{"field": "line_ids", "error": "needs_order_id"}])
         if body.order_id:
@@ -86,9 +97,44 @@ class TicketService:
             "body": body.body,
         }
         event = TicketEvent(EventKind.CREATED, at, by, data)
-        ticket = reduce(workspace_id, ticket_id_at(at), [event])
+        ticket = reduce(workspace_id, ticket_id or ticket_id_at(at), [event])
         self.store.create(ticket, event)
         return ticket_detail(ticket, [event])
+
+    def contact_form(
+        self, workspace_id: str, source_id: str, form: ContactForm
+    ) -> Literal["stored", "duplicate"]:
+        """A storefront contact form's ticket (channel `web_form`, `by` `customer`, at its
+        submission), once per form: its id is derived from the source and the form's id, so a
+        redelivery finds it (`duplicate`). The order is linked when it is one of the
+        customer's; the message keeps the order id as the customer gave it either way."""
+        digest = hashlib.sha256(f"{source_id}\n{form.form_id}".encode()).hexdigest()
+        ticket_id = ticket_id_at(form.submitted_at, lambda: digest[:6])
+        if self.store.load(workspace_id, ticket_id) is not None:
+            return "duplicate"
+        message = form.message + (f"\n\nOrder: {form.order_id}" if form.order_id else "")
+        values: dict[str, Any] = {
+            "email": form.person.email,
+            "phone": form.person.phone,
+            "name": " ".join(n for n in (form.person.first_name, form.person.last_name) if n) or None,
+            "subject": form.subject,
+            "kind": form.ticket_kind,
+            "body": message,
+            "channel": "web_form",
+        }
+        order = public_order_id(source_id, form.order_id) if form.order_id else None
+        for linked in [order, None] if order else [None]:
+            body = TicketIn.model_validate(values | {"order_id": linked})
+            try:
+                self.create(workspace_id, body, "customer", form.submitted_at, ticket_id)
+                return "stored"
+            except TicketRefused:
+                continue  # not one of the customer's orders: the ticket without the link
+            except RuntimeError:  # the id taken meanwhile: a redelivery at the same moment
+                if self.store.load(workspace_id, ticket_id) is not None:
+                    return "duplicate"
+                raise
+        raise Conflict("the contact form's ticket could not be opened")
 
     def record(
         self, workspace_id: str, ticket_id: str, body: TicketEventIn, by: str, at: datetime
@@ -101,7 +147,30 @@ class TicketService:
             check(ticket, event)
             after = apply(ticket, event)
             if self.store.append(ticket, event, after):
+                if kind == EventKind.PUBLIC_REPLY and self.replies is not None:
+                    return self.deliver(workspace_id, ticket_id, after.seq, at)
                 return ticket_detail(after, [*events, event])
+        raise Conflict("the ticket changed meanwhile; try again")
+
+    def deliver(self, workspace_id: str, ticket_id: str, reply_seq: int, at: datetime) -> TicketDetail:
+        """Send the public reply at event `reply_seq` (once: a retry finds it sent) and append
+        its outcome (`reply_delivery`); the reply itself is in the log already, never lost."""
+        ticket, events = self._load(workspace_id, ticket_id)
+        if reply_seq > len(events) or events[reply_seq - 1].kind != EventKind.PUBLIC_REPLY:
+            raise NotFound("no such reply on the ticket")
+        if self.replies is None:
+            return ticket_detail(ticket, events)
+        body = str(events[reply_seq - 1].data.get("body") or "")
+        outcome = self.replies.deliver(ticket, reply_seq, body, at)
+        if outcome is None:  # another attempt is sending it
+            return ticket_detail(ticket, events)
+        data = {"reply_seq": reply_seq, **outcome}
+        for _ in range(ATTEMPTS):
+            event = TicketEvent(EventKind.REPLY_DELIVERY, max(at, ticket.updated_at), "patron", data)
+            after = apply(ticket, event)
+            if self.store.append(ticket, event, after):
+                return ticket_detail(after, [*events, event])
+            ticket, events = self._load(workspace_id, ticket_id)
         raise Conflict("the ticket changed meanwhile; try again")
 
     def show(self, workspace_id: str, ticket_id: str) -> TicketDetail:
@@ -142,15 +211,17 @@ class TicketService:
                     )
         return entries
 
-    def _customer(self, workspace_id: str, body: TicketIn) -> CustomerProfile:
+    def _customer(self, workspace_id: str, body: TicketIn, at: datetime) -> CustomerProfile:
         """The customer by id (merges followed), or by email then phone as orders resolve
-        them (identity keys, the workspace's salt, the phone index)."""
+        them (identity keys, the workspace's salt, the phone index); a guest no profile
+        holds becomes one (`guests`)."""
         if body.customer_id:
             profile = self.profiles.load(workspace_id, body.customer_id)
             if profile is None:
                 raise NotFound("no such customer")
             return profile
-        keys = identity_keys(normalize_email(body.email), normalize_phone(body.phone), None)
+        email, phone = normalize_email(body.email), normalize_phone(body.phone)
+        keys = identity_keys(email, phone, None)
         if not keys:
             problem = [{"field": "customer_id", "error": "give customer_id, email or phone"}]
             raise BadRequest("the ticket names no customer", problem)
@@ -164,7 +235,15 @@ class TicketService:
                     return profile
         if found:
             return next(iter(found.values()))
-        raise NotFound("no customer with that email or phone")
+        made = (
+            self.guests.profile_for(workspace_id, guest_person(email, phone, body.name), at)
+            if self.guests
+            else None
+        )
+        profile = self.profiles.load(workspace_id, made) if made else None
+        if profile is None:
+            raise NotFound("no customer with that email or phone")
+        return profile
 
     def _check_order(
         self, workspace_id: str, profile: CustomerProfile, order_id: str, lines: list[str]

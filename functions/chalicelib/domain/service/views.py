@@ -14,14 +14,21 @@ Tag = Field(min_length=1, max_length=40)
 
 
 class TicketIn(BaseModel):
-    """`POST /tickets`: a ticket for a known customer (by id, or by email or phone through
-    the identity rules), optionally about an order's lines."""
+    """`POST /tickets`: a ticket for a customer (by id, or by email or phone through the
+    identity rules: one no profile holds becomes a profile, named `name`), optionally about
+    an order's lines."""
 
     model_config = ConfigDict(extra="forbid")
 
     customer_id: str | None = Field(default=None, min_length=1, max_length=64)
     email: str | None = Field(default=None, min_length=3, max_length=320)
     phone: str | None = Field(default=None, min_length=3, max_length=40)
+    name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="A guest's name, for the profile a new email or phone makes",
+    )
     subject: str = Field(min_length=1, max_length=200)
     kind: TicketKind
     body: str = Field(default="", max_length=10_000)
