@@ -14,6 +14,7 @@ import threading
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.container.csat import CsatServices
 from chalicelib.container.loyalty import LoyaltyServices
 from chalicelib.container.workspace_api import WorkspaceApi
 
@@ -63,7 +64,7 @@ if TYPE_CHECKING:
 __all__ = ["Adapters", "Container", "container", "set_container"]
 
 
-class Container(LoyaltyServices, WorkspaceApi):
+class Container(LoyaltyServices, WorkspaceApi, CsatServices):
     """The services the handlers, the CLI and the jobs use (the adapters: `Adapters`)."""
 
     # -- workspaces, ingest and operations -------------------------------------------
@@ -201,6 +202,7 @@ class Container(LoyaltyServices, WorkspaceApi):
             profiles=self.profile_store,
             orders=self.order_reader,
             workspaces=self.workspaces,
+            hooks=(self.csat,),
         )
 
     @cached_property

@@ -25,7 +25,7 @@ from chalicelib.domain.service.model import (
     check,
     reduce,
 )
-from chalicelib.domain.service.ports import TicketStore
+from chalicelib.domain.service.ports import TicketHook, TicketStore
 from chalicelib.domain.service.views import (
     TicketDetail,
     TicketEventIn,
@@ -60,11 +60,13 @@ class TicketService:
         profiles: ProfileReader,
         orders: OrderReader | None = None,
         workspaces: WorkspaceReader | None = None,
+        hooks: Sequence[TicketHook] = (),
     ) -> None:
         self.store = store
         self.profiles = profiles
         self.orders = orders
         self.workspaces = workspaces
+        self.hooks = hooks  # what follows a change (the CSAT survey: domain/service/csat_service.py)
 
     def create(self, workspace_id: str, body: TicketIn, by: str, at: datetime) -> TicketDetail:
         """A new open ticket for the customer (its surviving id, merges followed)."""
@@ -100,7 +102,11 @@ class TicketService:
             event = TicketEvent(kind, max(at, ticket.updated_at), by, data)
             check(ticket, event)
             after = apply(ticket, event)
+            for hook in self.hooks:
+                hook.before_append(after, [*events, event])
             if self.store.append(ticket, event, after):
+                for hook in self.hooks:
+                    hook.after_append(after, [*events, event])
                 return ticket_detail(after, [*events, event])
         raise Conflict("the ticket changed meanwhile; try again")
 
