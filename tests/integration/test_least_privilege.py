@@ -188,7 +188,8 @@ def test_sms_is_granted_only_to_the_functions_that_send(template):
         if any("sns:Publish" in as_list(s["Action"]) for s in policy(template, function))
     }
     # notifications (the ingest stream's consumer), the flow tick and the campaign sender send; nothing else
-    assert senders == {"IngestStream", "FlowTick", "CampaignSender"}
+    # (and the CSAT tick, which sends the satisfaction surveys)
+    assert senders == {"IngestStream", "FlowTick", "CampaignSender", "CsatTick"}
 
 
 def test_every_event_source_and_queue_the_function_names_is_granted(template):
