@@ -118,6 +118,7 @@ def _register() -> None:
         privacy,
         quarantine,
         segment,
+        service,
         source,
         stack_cmds,
         template,
@@ -146,6 +147,7 @@ def _register() -> None:
         loyalty_expiry,
         loyalty_liability,
         tickets,
+        service,
     ):
         for command in module.COMMANDS:
             cli.add_command(command)
