@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import BadRequest
+from chalicelib.domain.messaging.model import InFlight
 from chalicelib.domain.service import csat
 from chalicelib.domain.service.csat import CsatSettings, SurveyFact, SurveyLink
 from chalicelib.domain.service.csat_service import CsatAnswerIn, CsatService
@@ -363,3 +364,25 @@ def test_never_two_surveys_per_resolution_and_a_withdrawn_one_never_counts(steps
     expected = {(tid, r.number): r for r in rs if r.sent_at is not None and not r.withdrawn}
     assert set(counted) == set(expected)
     assert all(counted[k].score == expected[k].score for k in counted)
+
+
+def test_a_send_held_elsewhere_stays_queued_and_goes_out_on_the_next_run():
+    # Given a survey due while another attempt holds its message (the ledger's lease)
+    d = Desk(delay_minutes=0)
+    tid = d.ticket()
+    d.status(tid, "solved", T0)
+    real = d.sender
+
+    def busy(*args: object) -> object:
+        raise InFlight(f"csat:{tid}:1")
+
+    d.csat.send = busy
+    # When the job runs
+    counts = d.csat.run(T0 + timedelta(minutes=1))
+    # Then nothing is recorded and the survey stays in the queue
+    assert counts == {"failed": 1} and d.kinds(tid) == []
+    # When the next run finds the claim free
+    d.csat.send = real
+    assert d.csat.run(T0 + timedelta(minutes=6)) == {"sent": 1}
+    # Then it goes out once
+    assert len(real.sent) == 1 and d.kinds(tid) == ["csat_sent"]
