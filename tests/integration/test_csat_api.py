@@ -136,3 +136,35 @@ def test_a_reopened_ticket_withdraws_its_survey_and_tampered_links_are_refused(s
     assert report["groups"] == [] and report["total"]["sent"] == 0
     # And a report range that is not one is a 400
     assert get(stage, ws, "/service/reports/csat?from=2026-02-01&to=2026-01-01")[0] == 400
+
+
+def test_the_cli_sets_the_survey_runs_the_job_and_reports(stage, ws, jane, cli_on):
+    from tests.cli_runs import run
+
+    w = ws.workspace_id
+    stage.client("ses").verify_email_identity(EmailAddress=SENDER)
+    stage.container.workspaces.set_messaging(w, [], SENDER, None)
+    # When surveys are switched on from the CLI with no delay and two reasons
+    done = run(
+        "service", "csat", "set", "--on", "--delay", "0", "--reason", "Late", "--reason", "rude", "-w", w
+    )
+    assert done.exit_code == 0, done.output
+    # Then the API reads them back, the other settings as they were
+    shown = get(stage, ws, "/service/csat")[1]
+    assert (shown["enabled"], shown["delay_minutes"], shown["reasons"], shown["expiry_days"]) == (
+        True, 0, ["late", "rude"], 7,
+    )  # fmt: skip
+    assert run("service", "csat", "set", "--delay", "-5", "-w", w).exit_code == 2
+    # When a ticket is solved, the job run from the CLI (a minute on), and Jane taps 4
+    solved_ticket(stage, ws, jane["cid"])
+    assert run_job(stage).get("sent") == 1
+    (email,) = [e for e in sent_emails(stage) if e["Subject"].startswith("How did we do?")]
+    assert stage.http.http.get(links(email)[4]).status_code == 200
+    assert json.loads(run("service", "csat", "tick", "--json").output) == {}
+    # Then the CLI's report says one survey, answered, satisfied, by kind
+    today = now_utc().date().isoformat()
+    args = ("--from", today, "--to", today, "--by", "kind", "--json", "-w", w)
+    report = json.loads(run("service", "report", "csat", *args).output)
+    assert [(g["group"], g["sent"], g["answered"], g["csat"]) for g in report["groups"]] == [
+        ("order_issue", 1, 1, "1.0000")
+    ]

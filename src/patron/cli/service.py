@@ -7,7 +7,15 @@ from typing import Any
 
 import click
 
-from patron.cli.base import CliError, json_option, print_json, print_table, stage_option, workspace_container
+from patron.cli.base import (
+    CliError,
+    container,
+    json_option,
+    print_json,
+    print_table,
+    stage_option,
+    workspace_container,
+)
 from patron.cli.base import workspace_option as workspace_opt
 
 
@@ -59,7 +67,6 @@ def set_settings(workspace: str, as_json: bool, stage: str | None, **changes: An
 @stage_option
 def tick(as_json: bool, stage: str | None) -> None:
     """Run the `csat_tick` job now: due surveys sent, withdrawn or expired (all workspaces)."""
-    from chalicelib.container import container
     from chalicelib.domain.models import now_utc
 
     print_json(container().csat.run(now_utc()), compact=as_json)
@@ -74,8 +81,16 @@ def report() -> None:
 @workspace_opt()
 @click.option("--from", "since", required=True, type=click.DateTime(["%Y-%m-%d"]), help="first day (UTC)")
 @click.option("--to", "until", required=True, type=click.DateTime(["%Y-%m-%d"]), help="last day (UTC)")
-@click.option("--by", type=click.Choice(["agent", "kind", "period"]), default="agent", show_default=True)
-@click.option("--period", type=click.Choice(["day", "week", "month"]), default="day", show_default=True)
+@click.option(
+    "--by", type=click.Choice(["agent", "kind", "period"]), default="agent", show_default=True, help="groups"
+)
+@click.option(
+    "--period",
+    type=click.Choice(["day", "week", "month"]),
+    default="day",
+    show_default=True,
+    help="with --by period",
+)
 @json_option
 @stage_option
 def csat_report(
