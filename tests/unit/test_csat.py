@@ -386,3 +386,67 @@ def test_a_send_held_elsewhere_stays_queued_and_goes_out_on_the_next_run():
     assert d.csat.run(T0 + timedelta(minutes=6)) == {"sent": 1}
     # Then it goes out once
     assert len(real.sent) == 1 and d.kinds(tid) == ["csat_sent"]
+
+
+def test_two_jobs_at_once_send_one_survey_and_record_it_once():
+    # Given a survey due, and a second job run starting while the first is sending
+    d = Desk(delay_minutes=0)
+    tid = d.ticket()
+    d.status(tid, "solved", T0)
+    other = CsatService(
+        d.tickets, d.store, d.csat.profiles, Workspaces(), d.sender, "https://crm.example/api"
+    )
+    real = d.sender
+    results: list[dict[str, int]] = []
+
+    def racing(*args: object) -> object:
+        decision = real(*args)  # type: ignore[arg-type]
+        if not results:
+            results.append(other.run(T0 + timedelta(minutes=1)))  # claims the same survey meanwhile
+        return decision
+
+    d.csat.send = racing
+    # When both runs finish
+    first = d.csat.run(T0 + timedelta(minutes=1))
+    # Then one message, one `csat_sent`, one fact, and the queue holds only its expiry
+    assert len(real.sent) == 1 and d.kinds(tid) == ["csat_sent"]
+    assert results == [{"sent": 1}] and first == {"already_sent": 1}
+    assert len(d.store.facts("ws_a", T0.date())) == 1
+    assert [e.action for hour in d.store.queue.values() for e in hour.values()] == ["expire"]
+
+
+def test_a_reopen_while_the_survey_is_sent_records_it_then_withdraws_it():
+    # Given a survey being sent when an agent reopens the ticket
+    d = Desk(delay_minutes=0)
+    tid = d.ticket()
+    d.status(tid, "solved", T0)
+    real = d.sender
+
+    def reopened_meanwhile(*args: object) -> object:
+        decision = real(*args)  # type: ignore[arg-type]
+        d.status(tid, "open", T0 + timedelta(seconds=30))
+        return decision
+
+    d.csat.send = reopened_meanwhile
+    # When the job runs
+    assert d.csat.run(T0 + timedelta(minutes=1)) == {"withdrawn": 1}
+    # Then the log says it was sent, then withdrawn; the report does not count it
+    assert d.kinds(tid) == ["csat_sent", "csat_withdrawn"]
+    assert d.store.facts("ws_a", T0.date()) == []
+
+
+def test_a_withdrawal_that_did_not_land_at_the_reopen_is_recorded_by_the_expiry():
+    # Given a sent survey whose ticket was reopened while the withdrawal failed
+    d = Desk(delay_minutes=0, expiry_days=1)
+    tid = d.ticket()
+    d.status(tid, "solved", T0)
+    d.csat.run(T0 + timedelta(minutes=1))
+    d.desk.hooks = ()
+    d.status(tid, "open", T0 + timedelta(minutes=5))
+    assert d.kinds(tid) == ["csat_sent"]
+    # When its expiry comes
+    d.csat.run(T0 + timedelta(days=1, minutes=5))
+    # Then it is withdrawn, not expired, and out of the report
+    assert d.kinds(tid) == ["csat_sent", "csat_withdrawn"]
+    (fact,) = d.store.facts("ws_a", T0.date())
+    assert fact.withdrawn

@@ -113,7 +113,10 @@ class CsatService:
         if reopened and last.data.get("to") == TicketStatus.OPEN:
             found = csat.resolutions(after.customer_id, events)
             if found and found[-1].withdrawn and found[-1].sent_at is not None:
-                self._withdraw(after.workspace_id, after.id, found[-1].number, last.at)
+                try:
+                    self._withdraw(after.workspace_id, after.id, found[-1].number, last.at)
+                except Conflict:  # the reopen stands; the expiry entry records the withdrawal
+                    log.warning("a survey's withdrawal is left to its expiry entry")
 
     # -- the job -----------------------------------------------------------------------
     def run(self, now: datetime, time_left: Callable[[], float] | None = None) -> dict[str, int]:
@@ -185,7 +188,13 @@ class CsatService:
             "reason": decision.reason or None,
             "expires_at": iso(expires),
         }
-        after = self._append(ws, ticket.id, lambda _t, rs: None if rs[r.number - 1].sent_at else data, now)
+        mine: list[bool] = []  # whether this run's `csat_sent` is the one in the log
+
+        def sent_once(_t: Ticket, rs: list[Resolution]) -> dict[str, Any] | None:
+            mine[:] = [rs[r.number - 1].sent_at is None]
+            return data if mine[0] else None
+
+        after = self._append(ws, ticket.id, sent_once, now)
         if after is None:
             return "gone"
         r = csat.resolutions(ticket.customer_id, after[1])[r.number - 1]
@@ -196,7 +205,7 @@ class CsatService:
             return "undelivered"
         self.store.fact_sent(SurveyFact(ws, ticket.id, r.number, r.sent_at, r.agent, r.kind))
         self.store.file(DueSurvey(ws, ticket.id, r.number, r.expires_at, "expire"))
-        return "sent"
+        return "sent" if mine[0] else "already_sent"
 
     def _deliver(
         self, ticket: Ticket, r: Resolution, settings: CsatSettings, expires: datetime, now: datetime
@@ -221,6 +230,9 @@ class CsatService:
         return self.send(message, profile, policy_for(workspace), now), channel.value
 
     def _expire(self, due: DueSurvey, r: Resolution, now: datetime) -> str:
+        if r.withdrawn and r.withdrawn_at is None:  # its withdrawal at the reopen did not land
+            self._withdraw(due.workspace_id, due.ticket_id, r.number, now)
+            return "withdrawn"
         if r.answers or r.withdrawn or r.expired_at is not None or r.expires_at is None:
             return "closed"
         if now < r.expires_at:
