@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from chalicelib.domain.models import now_utc
 from patron.harness import Harness, Workspace
+from tests.conftest import load_event
 from tests.integration.test_consent import jane
 from tests.integration.test_notifications import SENDER, sent_emails
 from tests.integration.test_tickets_api import get, post
@@ -29,7 +30,8 @@ def put(stage: Harness, ws: Workspace, path: str, body: Any) -> tuple[int, Any]:
 def surveys_on(stage: Harness, ws: Workspace, **settings: Any) -> dict[str, Any]:
     stage.client("ses").verify_email_identity(EmailAddress=SENDER)
     stage.container.workspaces.set_messaging(ws.workspace_id, [], SENDER, None)
-    status, saved = put(stage, ws, "/service/csat", {"enabled": True, "delay_minutes": 0} | settings)
+    body = load_event("service/csat_settings.json") | settings
+    status, saved = put(stage, ws, "/service/csat", body)
     assert status == 200, saved
     return dict(saved)
 
