@@ -450,3 +450,17 @@ def test_a_withdrawal_that_did_not_land_at_the_reopen_is_recorded_by_the_expiry(
     assert d.kinds(tid) == ["csat_sent", "csat_withdrawn"]
     (fact,) = d.store.facts("ws_a", T0.date())
     assert fact.withdrawn
+
+
+def test_a_survey_filed_for_a_solve_that_never_landed_is_dropped_after_a_while():
+    # Given a survey filed for a second resolution the log does not have (its append lost)
+    d = Desk(delay_minutes=0)
+    tid = d.ticket()
+    d.status(tid, "solved", T0)
+    d.store.file(DueSurvey("ws_a", tid, 2, T0, "send"))
+    # When the job runs at once, then 10 minutes later
+    first = d.csat.run(T0 + timedelta(minutes=1))
+    later = d.csat.run(T0 + timedelta(minutes=10))
+    # Then it waits for the solve at first, then is dropped; the real resolution was sent
+    assert first == {"sent": 1, "waiting": 1} and later == {"gone": 1}
+    assert [m.key for m in d.sender.sent] == [f"csat:{tid}:1"]

@@ -39,6 +39,7 @@ FIRST_LOOKBACK = timedelta(days=2)  # a first run reads the queues of the two da
 MAX_HOURS = 24 * 7  # hours of queue one run reads at most (a long outage: the next runs go on)
 PAGE = 100
 MAX_DAYS = 366  # a report's days
+LANDING = timedelta(minutes=5)  # how long a survey filed before its solve waits for the solve
 
 
 class CsatAnswerIn(BaseModel):
@@ -150,6 +151,8 @@ class CsatService:
             ticket, events = found if found else (None, [])
             rs = csat.resolutions(ticket.customer_id, events) if ticket else []
             if ticket is None or due.resolution > len(rs):
+                if ticket is not None and now - due.due_at < LANDING:
+                    return "waiting"  # filed before its solve's append, which may land still
                 self.store.done(due)  # no such ticket or resolution (a solve that did not land)
                 return "gone"
             r = rs[due.resolution - 1]
@@ -204,7 +207,8 @@ class CsatService:
         if r.delivery not in csat.DELIVERED or r.sent_at is None or r.expires_at is None:
             return "undelivered"
         self.store.fact_sent(SurveyFact(ws, ticket.id, r.number, r.sent_at, r.agent, r.kind))
-        self.store.file(DueSurvey(ws, ticket.id, r.number, r.expires_at, "expire"))
+        # (never before now: the watermark may have passed an hour already gone by)
+        self.store.file(DueSurvey(ws, ticket.id, r.number, max(r.expires_at, now), "expire"))
         return "sent" if mine[0] else "already_sent"
 
     def _deliver(
