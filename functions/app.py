@@ -11,6 +11,7 @@ from chalicelib.handlers import (
     analytics_api,
     campaigns_api,
     console_api,
+    csat_api,
     customer_edits_api,
     flows_api,
     jobs,
@@ -43,6 +44,7 @@ app.register_blueprint(templates_api.bp)
 app.register_blueprint(flows_api.bp)
 app.register_blueprint(unsubscribe_api.bp)
 app.register_blueprint(join_api.bp)
+app.register_blueprint(csat_api.bp)  # the survey links are public, the rest needs the key
 app.register_blueprint(messaging_api.bp)
 app.register_blueprint(campaigns_api.bp)
 app.register_blueprint(points_api.bp)

@@ -205,6 +205,7 @@ def test_the_scheduled_jobs_call_only_what_their_roles_grant(stage: Harness, ws:
         ("SegmentRecheck", jobs.segment_recheck),
         ("NightlyScores", jobs.nightly_scores),
         ("SmsStopSync", jobs.sms_stop_sync),
+        ("CsatTick", jobs.csat_tick),
         ("TiersEvaluate", jobs.tiers_evaluate),
         ("PointsExpire", jobs.points_expire),
     ):
@@ -224,6 +225,7 @@ def test_the_scheduled_jobs_call_only_what_their_roles_grant(stage: Harness, ws:
         "SegmentRecheck",
         "NightlyScores",
         "SmsStopSync",
+        "CsatTick",
         "TiersEvaluate",
         "PointsExpire",
     )

@@ -115,8 +115,9 @@ def test_ses_events_reach_their_function_through_sns_and_sqs(built):
 def test_every_function_that_sends_marketing_knows_its_configuration_set_and_public_url(built):
     _, template = built
     resources = template["Resources"]
-    # flows send from the minute tick; notifications from the ingest stream's consumer
-    for name in ("FlowTick", "IngestStream"):
+    # flows send from the minute tick; notifications from the ingest stream's consumer; surveys
+    # from the CSAT tick (its links point at the API)
+    for name in ("FlowTick", "IngestStream", "CsatTick"):
         env = resources[name]["Properties"]["Environment"]["Variables"]
         assert env["PATRON_SES_CONFIGURATION_SET"] == {"Ref": "SesConfigurationSet"}, name
         assert "RestAPI" in env["PATRON_PUBLIC_URL"]["Fn::Sub"], name

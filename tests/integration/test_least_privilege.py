@@ -190,8 +190,8 @@ def test_sms_is_granted_only_to_the_functions_that_send(template):
         )
     }
     # notifications (the ingest stream's consumer), the flow tick, the campaign sender and the
-    # API (a ticket's public reply, docs/service.md) send; nothing else
-    assert senders == {"IngestStream", "FlowTick", "CampaignSender", "APIHandler"}
+    # API (a ticket's public reply, docs/service.md) and the CSAT tick (the surveys) send; nothing else
+    assert senders == {"IngestStream", "FlowTick", "CampaignSender", "APIHandler", "CsatTick"}
 
 
 def test_the_sla_alerts_are_published_to_their_topic_only(template):

@@ -69,6 +69,7 @@ def test_the_local_scheduler_knows_every_job_and_its_rate():
     assert jobs["flow_tick"] == 60 and jobs["segment_backfill"] == 60
     assert jobs["segment_recheck"] == 3600 and jobs["quarantine_report"] == 3600
     assert jobs["sms_stop_sync"] == 3600
+    assert jobs["csat_tick"] == 300  # satisfaction surveys due: every five minutes
     assert jobs["tiers_evaluate"] == 3600  # the tiers' daily evaluation: resumes hourly until done
     assert jobs["points_expire"] == 86400  # the points' daily expiry
     assert jobs["nightly_scores"] == 3600  # a day's run resumes hourly until done

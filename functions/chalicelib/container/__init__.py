@@ -14,6 +14,7 @@ import threading
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.container.csat import CsatServices
 from chalicelib.container.loyalty import LoyaltyServices
 from chalicelib.container.service_intake import ServiceIntake
 from chalicelib.container.service_sla import SlaServices
@@ -65,7 +66,7 @@ if TYPE_CHECKING:
 __all__ = ["Adapters", "Container", "container", "set_container"]
 
 
-class Container(LoyaltyServices, WorkspaceApi, SlaServices, ServiceIntake):
+class Container(LoyaltyServices, WorkspaceApi, SlaServices, ServiceIntake, CsatServices):
     """The services the handlers, the CLI and the jobs use (the adapters: `Adapters`)."""
 
     # -- workspaces, ingest and operations -------------------------------------------
@@ -206,6 +207,7 @@ class Container(LoyaltyServices, WorkspaceApi, SlaServices, ServiceIntake):
             workspaces=self.workspaces,
             guests=self.ticket_guests,
             replies=self.ticket_replies,
+            hooks=(self.csat,),
         )
 
     @cached_property

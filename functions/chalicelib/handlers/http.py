@@ -121,7 +121,7 @@ def _chalice_code(code: str, message: str) -> str:
 
 # The routes anyone may call (signed webhooks, signed links; the spec and the console when
 # they exist) and the catch-all routes (not_found.py); every other route needs the key.
-PUBLIC_ROUTES = re.compile(r"^/(webhooks/|join/|unsubscribe/|openapi\.json$|console)")
+PUBLIC_ROUTES = re.compile(r"^/(webhooks/|join/|unsubscribe/|csat/|openapi\.json$|console)")
 CATCH_ALL = ("/", "/{proxy+}")
 
 

@@ -93,6 +93,19 @@ def campaign_dispatch(event: Any) -> dict[str, Any]:
     return result
 
 
+@bp.schedule(Rate(5, unit=Rate.MINUTES), name="csat_tick")
+def csat_tick(event: Any) -> dict[str, Any]:
+    """Satisfaction surveys due: sent (one per resolution), withdrawn or expired, from the
+    hourly due queues since the watermark (domain/service/csat_service.py)."""
+    from chalicelib.domain.models import now_utc
+
+    result: dict[str, Any] = container().csat.run(now_utc(), _time_left(event))
+    count("CsatSurveysSent", result.get("sent", 0))
+    if result.get("failed"):
+        logger.warning("surveys failed, kept for the next run", extra={"failed": result["failed"]})
+    return result
+
+
 @bp.schedule(Rate(1, unit=Rate.HOURS), name="sms_stop_sync")
 def sms_stop_sync(event: Any) -> dict[str, Any]:
     """Numbers that replied STOP (SNS's opted-out list) onto the profiles: the SMS opt-out

@@ -119,6 +119,7 @@ def _register() -> None:
         quarantine,
         segment,
         service,
+        service_csat,
         source,
         stack_cmds,
         template,
@@ -147,6 +148,7 @@ def _register() -> None:
         loyalty_expiry,
         loyalty_liability,
         tickets,
+        service_csat,
         service,
     ):
         for command in module.COMMANDS:

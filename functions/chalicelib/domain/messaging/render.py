@@ -42,6 +42,11 @@ VARIABLES: dict[str, str] = {
     "coupon_expires": "when the coupon expires, in the customer's local time",
     "unsubscribe_url": "the signed one-click unsubscribe link",
     "join_url": "a guest's signed one-tap link to join the loyalty programme (empty for a member)",
+    "csat_url": "a satisfaction survey's signed link to a page with the five scores (its SMS)",
+    **{
+        f"csat_url_{s}": f"a satisfaction survey's signed one-tap link answering {s} (of 5)"
+        for s in range(1, 6)
+    },
     "checkout_url": "the link back to an abandoned checkout",
     "checkout_total": "an abandoned checkout's total with its currency",
     "reply_body": "a service desk reply's text (the `txn_ticket_reply` template)",

@@ -12,6 +12,9 @@ Event kinds and their `data`:
   `policy_id`, `due_at` (the scheduled check's, domain/service/sla_check.py)
 - `reply_delivery`: `reply_seq` (the reply's event number), `delivery` (`sent`, `suppressed`,
   `failed`), `reason`, `channel` (`email`, `sms`), `provider_id`: what became of a public reply
+- `csat_sent`: `resolution`, `channel`, `delivery` (the messaging decision), `expires_at`;
+  `csat_withdrawn`, `csat_expired`: `resolution`; `csat_answered`: `resolution`, `score`
+  (1-5), `comment`, `reason` (domain/service/csat.py)
 """
 
 from __future__ import annotations
@@ -67,6 +70,16 @@ class EventKind(StrEnum):
     KIND_CHANGED = "kind_changed"
     SLA_ALERT = "sla_alert"
     REPLY_DELIVERY = "reply_delivery"
+    CSAT_SENT = "csat_sent"
+    CSAT_WITHDRAWN = "csat_withdrawn"
+    CSAT_ANSWERED = "csat_answered"
+    CSAT_EXPIRED = "csat_expired"
+
+
+# The satisfaction survey's events: recorded on a closed ticket too (domain/service/csat.py)
+CSAT_KINDS = frozenset(
+    {EventKind.CSAT_SENT, EventKind.CSAT_WITHDRAWN, EventKind.CSAT_ANSWERED, EventKind.CSAT_EXPIRED}
+)
 
 
 @dataclass(frozen=True)
@@ -103,6 +116,8 @@ class Ticket:
     order_id: str | None = None
     line_ids: tuple[str, ...] = ()
     seq: int = 0  # the number of events reduced
+    csat_score: int | None = None
+    csat_answered_at: datetime | None = None
 
 
 class TicketRefused(Conflict):
@@ -150,6 +165,8 @@ def apply(ticket: Ticket, event: TicketEvent) -> Ticket:
     if event.kind == EventKind.TAGGED:
         tags = (set(ticket.tags) | set(d.get("added") or ())) - set(d.get("removed") or ())
         return replace(moved, tags=tuple(sorted(tags)))
+    if event.kind == EventKind.CSAT_ANSWERED:  # the latest answer is the ticket's CSAT
+        return replace(moved, csat_score=int(d["score"]), csat_answered_at=event.at)
     return moved  # replies, notes and SLA alerts change no state but the time and the count
 
 
@@ -182,7 +199,7 @@ def check(ticket: Ticket, event: TicketEvent) -> None:
     """Refuse an event the ticket's state does not allow (TicketRefused, its reason)."""
     if event.kind == EventKind.REPLY_DELIVERY:
         return  # what became of a reply already made: recorded whatever the status now
-    if ticket.status == TicketStatus.CLOSED:
+    if ticket.status == TicketStatus.CLOSED and event.kind not in CSAT_KINDS:
         raise TicketRefused("the ticket is closed", "ticket_closed")
     d = event.data
     if event.kind == EventKind.CREATED:

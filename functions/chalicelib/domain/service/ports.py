@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
-from typing import Any, Protocol
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal, Protocol
 
 from chalicelib.domain.models import Person
+from chalicelib.domain.service.csat import CsatSettings, SurveyFact
 from chalicelib.domain.service.model import Ticket, TicketEvent, TicketKind, TicketStatus
 from chalicelib.domain.service.views import TicketTimelineEntry
 
@@ -72,4 +74,82 @@ class ReplyDelivery(Protocol):
         """Send the reply once (keyed by the ticket and `reply_seq`): the `reply_delivery`
         event's data (`delivery`, `reason`, `channel`, `provider_id`), or None when another
         attempt is sending it right now."""
+        ...
+
+
+class TicketHook(Protocol):
+    """What follows a change recorded through the desk (TicketService.record)."""
+
+    def before_append(self, after: Ticket, events: Sequence[TicketEvent]) -> None:
+        """Before the append (`events` ends with the new one): what must not be lost if the
+        append succeeds, written so that it is harmless if it does not (idempotent)."""
+        ...
+
+    def after_append(self, after: Ticket, events: Sequence[TicketEvent]) -> None:
+        """After the append succeeded."""
+        ...
+
+
+@dataclass(frozen=True)
+class DueSurvey:
+    """A survey to act on at `due_at`: `send` it, or `expire` it (csat_service.py)."""
+
+    workspace_id: str
+    ticket_id: str
+    resolution: int
+    due_at: datetime
+    action: Literal["send", "expire"]
+
+
+class CsatStore(Protocol):
+    """The surveys' settings, due queue and report facts (docs/data-model.md, "CSAT")."""
+
+    def settings(self, workspace_id: str) -> CsatSettings | None: ...
+
+    def save_settings(self, workspace_id: str, settings: CsatSettings) -> None: ...
+
+    def file(self, due: DueSurvey) -> None:
+        """Put it in the queue of its due hour (the same survey and time twice: once)."""
+        ...
+
+    def due(self, hour: datetime, until: datetime, limit: int) -> list[DueSurvey]:
+        """The hour's surveys due by `until`, earliest first (at most `limit`)."""
+        ...
+
+    def done(self, due: DueSurvey) -> None:
+        """Out of the queue (gone already: nothing)."""
+        ...
+
+    def watermark(self) -> datetime | None:
+        """The first hour whose queue may still hold a survey (None: never run)."""
+        ...
+
+    def set_watermark(self, hour: datetime) -> None:
+        """Moves forward only."""
+        ...
+
+    def fact_sent(self, fact: SurveyFact) -> None:
+        """A delivered survey in its sending day's partition, only if absent (a survey
+        withdrawn meanwhile stays withdrawn)."""
+        ...
+
+    def fact_answered(
+        self,
+        workspace_id: str,
+        sent_at: datetime,
+        ticket_id: str,
+        resolution: int,
+        score: int,
+        reason: str | None,
+    ) -> bool:
+        """The survey's latest score (and reason), only on a delivered survey not withdrawn:
+        False when there is none."""
+        ...
+
+    def fact_withdrawn(self, workspace_id: str, sent_at: datetime, ticket_id: str, resolution: int) -> None:
+        """Never counted from now on (marked even before the survey's fact is written)."""
+        ...
+
+    def facts(self, workspace_id: str, day: date) -> list[SurveyFact]:
+        """The surveys sent on a UTC day, withdrawn ones included (marked)."""
         ...

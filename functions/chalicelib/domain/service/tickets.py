@@ -29,7 +29,7 @@ from chalicelib.domain.service.model import (
     check,
     reduce,
 )
-from chalicelib.domain.service.ports import GuestProfiles, ReplyDelivery, TicketStore
+from chalicelib.domain.service.ports import GuestProfiles, ReplyDelivery, TicketHook, TicketStore
 from chalicelib.domain.service.views import (
     TicketDetail,
     TicketEventIn,
@@ -66,6 +66,7 @@ class TicketService:
         workspaces: WorkspaceReader | None = None,
         guests: GuestProfiles | None = None,
         replies: ReplyDelivery | None = None,
+        hooks: Sequence[TicketHook] = (),
     ) -> None:
         self.store = store
         self.profiles = profiles
@@ -73,6 +74,7 @@ class TicketService:
         self.workspaces = workspaces
         self.guests = guests  # an unknown email or phone becomes a profile (else 404)
         self.replies = replies  # public replies sent to the customer (else left `queued`)
+        self.hooks = hooks  # what follows a change (the CSAT survey: domain/service/csat_service.py)
 
     def create(
         self, workspace_id: str, body: TicketIn, by: str, at: datetime, ticket_id: str | None = None
@@ -146,7 +148,11 @@ class TicketService:
             event = TicketEvent(kind, max(at, ticket.updated_at), by, data)
             check(ticket, event)
             after = apply(ticket, event)
+            for hook in self.hooks:
+                hook.before_append(after, [*events, event])
             if self.store.append(ticket, event, after):
+                for hook in self.hooks:
+                    hook.after_append(after, [*events, event])
                 if kind == EventKind.PUBLIC_REPLY and self.replies is not None:
                     return self.deliver(workspace_id, ticket_id, after.seq, at)
                 return ticket_detail(after, [*events, event])
