@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.container.loyalty import LoyaltyServices
+from chalicelib.container.sales import SalesServices
 from chalicelib.container.workspace_api import WorkspaceApi
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ if TYPE_CHECKING:
 __all__ = ["Adapters", "Container", "container", "set_container"]
 
 
-class Container(LoyaltyServices, WorkspaceApi):
+class Container(LoyaltyServices, WorkspaceApi, SalesServices):
     """The services the handlers, the CLI and the jobs use (the adapters: `Adapters`)."""
 
     # -- workspaces, ingest and operations -------------------------------------------
@@ -146,11 +147,12 @@ class Container(LoyaltyServices, WorkspaceApi):
     def ingest_pipeline(self) -> IngestPipeline:
         from chalicelib.domain.loyalty.bonuses import FirstOrderBonus
         from chalicelib.domain.pipeline import IngestPipeline
+        from chalicelib.domain.sales.rules import IngestFanOut
 
         return IngestPipeline(
             profiles=self.profiles,
             notifications=self.notifications,
-            triggers=self.flow_triggers,
+            triggers=IngestFanOut(self.flow_triggers, self.sales_triggers),
             attribution=self.attribution,
             later=self.held_notifications,
             orders=self.order_reader,
@@ -245,7 +247,7 @@ class Container(LoyaltyServices, WorkspaceApi):
             store=self.membership_store,
             segment_service=self.segments,
             profiles=self.profile_store,
-            events=FanOutSink(self.segment_events, self.flow_triggers),
+            events=FanOutSink(self.segment_events, self.flow_triggers, self.sales_triggers),
         )
 
     @cached_property

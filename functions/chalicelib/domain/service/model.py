@@ -8,6 +8,7 @@ Event kinds and their `data`:
 - `status_changed`: `from`, `to`; `priority_changed`: `from`, `to`; `kind_changed`: `from`, `to`
 - `assigned`: `from`, `to` (None when unassigned); `tagged`: `added`, `removed`
 - `public_reply`: `body`, `delivery` (`queued`); `internal_note`: `body`
+- `opportunity_linked`: `opportunity_id` (domain/sales: an opportunity opened from it)
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class EventKind(StrEnum):
     PUBLIC_REPLY = "public_reply"
     INTERNAL_NOTE = "internal_note"
     KIND_CHANGED = "kind_changed"
+    OPPORTUNITY_LINKED = "opportunity_linked"  # a sales opportunity opened from it (docs/sales.md)
 
 
 @dataclass(frozen=True)
