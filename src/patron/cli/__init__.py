@@ -117,6 +117,7 @@ def _register() -> None:
         operations,
         privacy,
         quarantine,
+        sales,
         segment,
         source,
         stack_cmds,
@@ -146,6 +147,7 @@ def _register() -> None:
         loyalty_expiry,
         loyalty_liability,
         tickets,
+        sales,
     ):
         for command in module.COMMANDS:
             cli.add_command(command)
