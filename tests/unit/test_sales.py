@@ -362,3 +362,49 @@ def test_replaying_the_log_gives_the_stored_head_whatever_changes_were_refused(p
     for n in range(1, len(events) + 1):
         state = reduce("ws_a", oid, events[:n])
         assert (state.closed_at is None) == (state.outcome == Outcome.OPEN)
+
+
+class RacingStore(FakeSalesStore):
+    """A store where another writer acts just before this one's first write."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.before_write: list[Any] = []
+
+    def guarded(self, workspace_id: str, guard: str) -> str | None:
+        if self.before_write:
+            self.before_write.pop()()
+            return None  # this reader saw no guard: the other writer came in between
+        return super().guarded(workspace_id, guard)
+
+    def append(self, before: Any, events: Any, after: Any, release: Any = None, wait: Any = None) -> bool:
+        while self.before_write:
+            self.before_write.pop()()
+        return super().append(before, events, after, release, wait)
+
+
+def test_concurrent_writers_lose_no_event_and_open_one_opportunity_per_ticket():
+    store, tickets = RacingStore(), FakeTicketStore()
+    event = TicketEvent(
+        EventKind.CREATED, T0, "cli", {"subject": "Bulk?", "kind": "pre_sale", "customer_id": "c_9"}
+    )
+    tickets.create(ticket_reduce("ws_a", "tk_1", [event]), event)
+    sales = SalesService(store, store, Customers(), Orders(), Workspaces(), tickets)
+    oid = opened(sales)
+    # Given another agent notes the opportunity between this agent's read and write
+    store.before_write.append(lambda: patch(sales, oid, T0, note="from bob"))
+    # When this agent moves it
+    moved = patch(sales, oid, T0 + timedelta(minutes=1), stage="qualified")
+    # Then both events are in the log, this one checked again after the other
+    assert [e.kind for e in moved.events] == ["created", "noted", "stage_changed"]
+    # Given another request opens the ticket's opportunity between this one's check and write
+    other: list[str] = []
+    store.before_write.append(
+        lambda: other.append(sales.from_ticket("ws_a", "tk_1", FromTicketIn(), "key:b", T0).id)
+    )
+    # When this request opens it too
+    mine = sales.from_ticket("ws_a", "tk_1", FromTicketIn(), "key:a", T0)
+    # Then both answer the one opportunity, and the ticket names it once
+    assert other == [mine.id]
+    found = tickets.load("ws_a", "tk_1")
+    assert found is not None and [e.kind for e in found[1]].count(EventKind.OPPORTUNITY_LINKED) == 1

@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -59,6 +59,7 @@ from chalicelib.domain.service.model import EventKind, TicketEvent, TicketKind, 
 from chalicelib.domain.service.model import apply as ticket_apply
 from chalicelib.domain.service.model import check as ticket_check
 from chalicelib.domain.service.ports import TicketStore
+from chalicelib.domain.timemath import iso
 
 ATTEMPTS = 3  # appends retried from a fresh read when another append came first
 
@@ -156,7 +157,13 @@ class SalesService:
                 "source": "ticket",
                 "ticket_id": ticket_id,
             }
-            made, events = self._open(workspace_id, data, by, at, guard)
+            try:
+                made, events = self._open(workspace_id, data, by, at, guard)
+            except Conflict:  # a concurrent request opened it first: answer that one
+                existing = self.store.guarded(workspace_id, guard)
+                if existing is None:
+                    raise
+                made, events = self._load(workspace_id, existing)
         else:
             made, events = self._load(workspace_id, existing)
         self._link_ticket(workspace_id, ticket_id, made.id, by, at)
@@ -352,21 +359,22 @@ class SalesService:
         if profile is None:
             return None
         opened = o.created_at.timestamp()
+        entries = all_entries(self.orders, workspace_id, profile)
         placed = [
             (entry.placed_at, key)
-            for key, entry in all_entries(self.orders, workspace_id, profile).items()
+            for key, entry in entries.items()
             if entry.counted and entry.placed_at is not None and entry.placed_at >= opened
         ]
         if not placed:
             return None
         placed_at, key = min(placed)
-        entry = all_entries(self.orders, workspace_id, profile)[key]
+        entry = entries[key]
         ws = self._workspace(workspace_id)
         forecast = in_currency(o.value, o.currency, ws.currency, ws.rates)
         actual = None if entry.amount is None else round_money(entry.amount, ws.currency)
         data: dict[str, Any] = {
             "order_id": key,
-            "placed_at": datetime.fromtimestamp(placed_at, tz=at.tzinfo).isoformat(),
+            "placed_at": iso(datetime.fromtimestamp(placed_at, UTC)),
             "actual_value": None if actual is None else str(actual),
             "forecast_value": None if forecast is None else str(round_money(forecast, ws.currency)),
             "currency": ws.currency,
