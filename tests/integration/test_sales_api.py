@@ -9,6 +9,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from chalicelib.adapters.sales_store import redact_opportunities
 from chalicelib.domain.identity import customer_id_for
 from patron.harness import Harness, Workspace
 from tests.conftest import event_bytes
@@ -233,3 +234,22 @@ def test_the_cli_twins_open_move_and_forecast(stage, ws, jane, cli_on, tmp_path)
     listed = json.loads(run("sales", "list", "--owner", "ana", "--json", "-w", wsid).output)
     assert [o["id"] for o in listed["opportunities"]] == [oid]
     assert run("sales", "update", oid, "--to", "nowhere", "-w", wsid).exit_code != 0
+
+
+def test_erasing_the_customer_erases_their_opportunities_free_text(stage, ws, jane):
+    cid = jane["cid"]
+    # Given an opportunity of Jane's with notes, and a note added later
+    body = {"customer_id": cid, "title": "Jane's café", "value": "300", "notes": "Jane: 12 Elm St"}
+    made = call(stage, ws, "post", "/opportunities", body)[1]
+    call(stage, ws, "patch", f"/opportunities/{made['id']}", {"note": "Jane called", "stage": "qualified"})
+    # When she is erased
+    answer = stage.http.http.delete(f"/customers/{cid}", headers={"Authorization": f"Bearer {ws.api_key}"})
+    assert answer.status_code == 202
+    stage.drain()
+    # And the redaction runs again (a retried stream record): it changes nothing more
+    assert redact_opportunities(stage.container.crm, ws.workspace_id, cid) == 0
+    # Then the opportunity keeps its events and figures without its title or any note
+    status, shown = call(stage, ws, "get", f"/opportunities/{made['id']}")
+    assert status == 200 and shown["title"] == "" and shown["value"] == "300.00"
+    assert [e["kind"] for e in shown["events"]] == ["created", "noted", "stage_changed"]
+    assert "Jane" not in json.dumps(shown) and "Elm" not in json.dumps(shown)

@@ -283,3 +283,66 @@ def _all(
         items.extend(page)
         if start is None:
             return items
+
+
+TEXT = ("title", "notes", "body")  # the free text an opportunity's events may hold
+
+
+def redact_opportunities(table: CrmTable, workspace_id: str, customer_id: str) -> int:
+    """A customer erased: each of their opportunities loses its free text (its title, the
+    notes of its `created` event, its notes' bodies); the events stay (who, when, what
+    kind, the values) for the pipeline's figures. The customer's are found by a `Query` of
+    the workspace's opportunities filtered on `cid` (no scan); only what is still there is
+    changed, so a retry counts nothing twice: the number of opportunities changed."""
+    client, changed = table.client, 0
+    kwargs: dict[str, Any] = {
+        "TableName": table.table,
+        "KeyConditionExpression": "pk = :pk",
+        "FilterExpression": "cid = :cid",
+        "ExpressionAttributeValues": {":pk": {"S": heads_pk(workspace_id)}, ":cid": {"S": customer_id}},
+    }
+    heads: list[str] = []
+    while True:
+        page = client.query(**kwargs)
+        heads.extend(i["sk"]["S"] for i in page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    yes = {":yes": {"BOOL": True}}
+    for opportunity_id in heads:
+        touched = _update(
+            table,
+            heads_pk(workspace_id),
+            opportunity_id,
+            "SET ti = :x, rdx = :yes",
+            {":x": {"S": ""}} | yes,
+            "attribute_exists(pk) AND ti <> :x",
+        )
+        for item in _all(table, events_pk(workspace_id, opportunity_id), consistent=True):
+            held = [k for k in TEXT if k in (item.get("d") or {})]
+            if held:
+                removes = ", ".join(f"d.{k}" for k in held)
+                touched |= _update(table, item["pk"], item["sk"], f"REMOVE {removes} SET rdx = :yes", yes)
+        changed += touched
+    return changed
+
+
+def _update(
+    table: CrmTable,
+    pk: str,
+    sk: str,
+    update: str,
+    values: dict[str, Any],
+    condition: str = "attribute_exists(pk)",
+) -> bool:
+    try:
+        table.client.update_item(
+            TableName=table.table,
+            Key={"pk": {"S": pk}, "sk": {"S": sk}},
+            UpdateExpression=update,
+            ConditionExpression=condition,
+            ExpressionAttributeValues=values,
+        )
+    except table.client.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
