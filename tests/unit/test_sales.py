@@ -408,3 +408,30 @@ def test_concurrent_writers_lose_no_event_and_open_one_opportunity_per_ticket():
     assert other == [mine.id]
     found = tickets.load("ws_a", "tk_1")
     assert found is not None and [e.kind for e in found[1]].count(EventKind.OPPORTUNITY_LINKED) == 1
+
+
+class PendingWorkspace(Workspaces):
+    def settings(self, workspace_id: str) -> WorkspaceSettings | None:
+        return WorkspaceSettings(workspace_id, "", "salt")  # no currency yet
+
+
+def test_segment_events_open_a_rules_opportunity_and_a_setting_gone_wrong_holds_nothing_back():
+    from chalicelib.domain.sales.rules import SalesTriggers
+
+    rules = RulesIn(rules=[Rule(id="vip", trigger="segment_entered", segment="seg_vip", owner="bob")])
+    entered = {
+        "type": "segment.entered",
+        "workspace_id": "ws_a",
+        "customer_id": "c_1",
+        "at": "2026-03-02T09:00:00Z",
+    }
+    for workspaces, opened_count in ((Workspaces(), 1), (PendingWorkspace(), 0)):
+        store = FakeSalesStore()
+        sales = SalesService(store, store, Customers(), Orders(), workspaces, FakeTicketStore())
+        sales.put_rules("ws_a", rules)
+        triggers = SalesTriggers(sales, store, workspaces, profiles=None)  # type: ignore[arg-type]
+        # When the customer enters the rule's segment (delivered twice) and another segment
+        vip = entered | {"segment_id": "seg_vip"}
+        triggers.publish([vip, vip, entered | {"segment_id": "seg_other"}, vip | {"type": "segment.exited"}])
+        # Then one opportunity, or none (and no error) while the workspace has no currency
+        assert [(o.source, o.owner) for o in store.all("ws_a")] == [("rule:vip", "bob")] * opened_count

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain import timemath
+from chalicelib.domain.errors import PatronError
 from chalicelib.domain.identity import customer_id_for, identity_keys
 from chalicelib.domain.ingest_images import CheckoutImage, IngestChange, OrderImage
 from chalicelib.domain.ports import IngestTriggers, ProfileReader, WorkspaceReader
@@ -96,11 +97,23 @@ class SalesTriggers:
         customer_id = found[0].customer_id if found else customer_id_for(ws.id_salt, keys[0])
         at = checkout.created_at or now
         for rule in due:
-            made = self.sales.open_from_rule(
+            self._open(
                 checkout.workspace_id, rule, customer_id, f"checkout:{checkout.checkout_id}", total, at
             )
-            if made:
-                log.info("opportunity opened by a rule", extra={"rule": rule.id, "opportunity": made})
+
+    def _open(
+        self, workspace_id: str, rule: Any, customer_id: str, key: str, value: Any, at: datetime
+    ) -> None:
+        """A rule the settings let go wrong (a stage or currency missing) is logged and
+        skipped: it must not hold back the stream behind it. AWS failures still raise (the
+        record is retried; every effect is keyed)."""
+        try:
+            made = self.sales.open_from_rule(workspace_id, rule, customer_id, key, value, at)
+        except PatronError as exc:
+            log.warning("a pipeline rule opened nothing", extra={"rule": rule.id, "error": exc.message})
+            return
+        if made:
+            log.info("opportunity opened by a rule", extra={"rule": rule.id, "opportunity": made})
 
     # -- segment events (an EventSink of MembershipService) -----------------------------
     def publish(self, events: list[dict[str, Any]]) -> None:
@@ -115,6 +128,4 @@ class SalesTriggers:
             for rule in settings.rules:
                 if rule.trigger == "segment_entered" and rule.segment == event["segment_id"]:
                     customer_id = event["customer_id"]
-                    self.sales.open_from_rule(
-                        workspace_id, rule, customer_id, f"customer:{customer_id}", None, at
-                    )
+                    self._open(workspace_id, rule, customer_id, f"customer:{customer_id}", None, at)
