@@ -24,6 +24,7 @@ from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.adapters.ingest_store import order_keys
 from chalicelib.adapters.person_index import holding_refs, index_items, index_pk
 from chalicelib.adapters.records import privacy_pk
+from chalicelib.adapters.sales_store import redact_opportunities
 from chalicelib.adapters.ticket_store import redact_tickets
 from chalicelib.domain.erasure_values import Holding
 from chalicelib.domain.errors import Conflict
@@ -121,6 +122,8 @@ class DynamoErasure:
             tally("engagement_deleted")
         if tickets := redact_tickets(self.t, workspace_id, person_id):
             tally("tickets_redacted", tickets)
+        if opportunities := redact_opportunities(self.t, workspace_id, person_id):
+            tally("opportunities_redacted", opportunities)
         for item in self._keys(index_pk(workspace_id, person_id)):
             kind, _, ref = item["sk"].partition("#")
             if self._follow(workspace_id, kind, ref, hashes):

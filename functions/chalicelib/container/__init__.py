@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.container.csat import CsatServices
 from chalicelib.container.loyalty import LoyaltyServices
+from chalicelib.container.sales import SalesServices
 from chalicelib.container.service_intake import ServiceIntake
 from chalicelib.container.service_sla import SlaServices
 from chalicelib.container.workspace_api import WorkspaceApi
@@ -66,7 +67,7 @@ if TYPE_CHECKING:
 __all__ = ["Adapters", "Container", "container", "set_container"]
 
 
-class Container(LoyaltyServices, WorkspaceApi, SlaServices, ServiceIntake, CsatServices):
+class Container(LoyaltyServices, WorkspaceApi, SlaServices, ServiceIntake, CsatServices, SalesServices):
     """The services the handlers, the CLI and the jobs use (the adapters: `Adapters`)."""
 
     # -- workspaces, ingest and operations -------------------------------------------
@@ -150,11 +151,12 @@ class Container(LoyaltyServices, WorkspaceApi, SlaServices, ServiceIntake, CsatS
     def ingest_pipeline(self) -> IngestPipeline:
         from chalicelib.domain.loyalty.bonuses import FirstOrderBonus
         from chalicelib.domain.pipeline import IngestPipeline
+        from chalicelib.domain.sales.rules import IngestFanOut
 
         return IngestPipeline(
             profiles=self.profiles,
             notifications=self.notifications,
-            triggers=self.flow_triggers,
+            triggers=IngestFanOut(self.flow_triggers, self.sales_triggers),
             attribution=self.attribution,
             later=self.held_notifications,
             orders=self.order_reader,
@@ -252,7 +254,7 @@ class Container(LoyaltyServices, WorkspaceApi, SlaServices, ServiceIntake, CsatS
             store=self.membership_store,
             segment_service=self.segments,
             profiles=self.profile_store,
-            events=FanOutSink(self.segment_events, self.flow_triggers),
+            events=FanOutSink(self.segment_events, self.flow_triggers, self.sales_triggers),
         )
 
     @cached_property

@@ -117,6 +117,7 @@ def _register() -> None:
         operations,
         privacy,
         quarantine,
+        sales,
         segment,
         service,
         service_csat,
@@ -150,6 +151,7 @@ def _register() -> None:
         tickets,
         service_csat,
         service,
+        sales,
     ):
         for command in module.COMMANDS:
             cli.add_command(command)

@@ -15,6 +15,7 @@ Event kinds and their `data`:
 - `csat_sent`: `resolution`, `channel`, `delivery` (the messaging decision), `expires_at`;
   `csat_withdrawn`, `csat_expired`: `resolution`; `csat_answered`: `resolution`, `score`
   (1-5), `comment`, `reason` (domain/service/csat.py)
+- `opportunity_linked`: `opportunity_id` (domain/sales: an opportunity opened from it)
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ class EventKind(StrEnum):
     CSAT_WITHDRAWN = "csat_withdrawn"
     CSAT_ANSWERED = "csat_answered"
     CSAT_EXPIRED = "csat_expired"
+    OPPORTUNITY_LINKED = "opportunity_linked"  # a sales opportunity opened from it (docs/sales.md)
 
 
 # The satisfaction survey's events: recorded on a closed ticket too (domain/service/csat.py)

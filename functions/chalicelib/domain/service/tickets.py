@@ -217,6 +217,16 @@ class TicketService:
                     )
         return entries
 
+    def resolve_customer(
+        self, workspace_id: str, customer_id: str | None, email: str | None, phone: str | None, at: datetime
+    ) -> str:
+        """The surviving profile's id as a ticket resolves its customer (a guest becomes one):
+        the sales pipeline's prospects (domain/sales) are resolved the same way."""
+        asked = TicketIn(
+            customer_id=customer_id, email=email, phone=phone, subject="-", kind=TicketKind.PRE_SALE
+        )
+        return self._customer(workspace_id, asked, at).customer_id
+
     def _customer(self, workspace_id: str, body: TicketIn, at: datetime) -> CustomerProfile:
         """The customer by id (merges followed), or by email then phone as orders resolve
         them (identity keys, the workspace's salt, the phone index); a guest no profile

@@ -1,0 +1,1 @@
+"""The light sales pipeline: opportunities, stages, targets and rules (docs/sales.md)."""
