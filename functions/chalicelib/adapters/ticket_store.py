@@ -61,6 +61,8 @@ def head_item(t: Ticket) -> dict[str, Any]:
         "ca": iso(t.created_at),
         "ua": iso(t.updated_at),
         "seq": t.seq,
+        "cs": t.csat_score,
+        "csa": iso(t.csat_answered_at),
     }
     return {k: v for k, v in item.items() if v is not None}
 
@@ -82,6 +84,8 @@ def ticket_of(item: dict[str, Any]) -> Ticket:
         order_id=None if item.get("oid") is None else str(item["oid"]),
         line_ids=tuple(str(x) for x in item.get("lid") or ()),
         seq=int(item["seq"]),
+        csat_score=None if item.get("cs") is None else int(item["cs"]),
+        csat_answered_at=parse_iso(str(item["csa"])) if item.get("csa") else None,
     )
 
 

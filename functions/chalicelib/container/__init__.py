@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.container.loyalty import LoyaltyServices
+from chalicelib.container.service_facts import TicketFactsServices
 from chalicelib.container.workspace_api import WorkspaceApi
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ if TYPE_CHECKING:
 __all__ = ["Adapters", "Container", "container", "set_container"]
 
 
-class Container(LoyaltyServices, WorkspaceApi):
+class Container(LoyaltyServices, TicketFactsServices, WorkspaceApi):
     """The services the handlers, the CLI and the jobs use (the adapters: `Adapters`)."""
 
     # -- workspaces, ingest and operations -------------------------------------------
@@ -234,6 +235,7 @@ class Container(LoyaltyServices, WorkspaceApi):
             workspaces=self.workspaces,
             sweeps=self.sweeps,
             loyalty=self.loyalty_summaries,
+            tickets=self.ticket_facts,
         )
 
     @cached_property

@@ -97,6 +97,8 @@ class Ticket:
     order_id: str | None = None
     line_ids: tuple[str, ...] = ()
     seq: int = 0  # the number of events reduced
+    csat_score: int | None = None
+    csat_answered_at: datetime | None = None
 
 
 class TicketRefused(Conflict):
