@@ -362,6 +362,7 @@ class Container(LoyaltyServices, TicketFactsServices, WorkspaceApi):
             join_link=self.invites.link,
             loyalty_values=self.loyalty_summaries.template_values,
             loyalty_values_of=self.loyalty_summaries.template_values_of,
+            open_complaints=self.ticket_facts.with_open_complaints,
         )
 
     @cached_property
