@@ -87,6 +87,18 @@ class FakeTicketStore:
         page, more = keys[:limit], len(keys) > limit
         return self._heads(workspace_id, [partition[sk]["tid"] for sk in page]), (page[-1] if more else None)
 
+    def of_customers(
+        self, workspace_id: str, customer_ids: Sequence[str], limit: int, cursor: str | None
+    ) -> tuple[list[Ticket], str | None]:
+        links = {
+            sk: link
+            for cid in dict.fromkeys(customer_ids)
+            for sk, link in (self.items.get(customer_pk(workspace_id, cid)) or {}).items()
+        }
+        keys = [sk for sk in sorted(links, reverse=True) if cursor is None or sk < cursor]
+        page, more = keys[:limit], len(keys) > limit
+        return self._heads(workspace_id, [links[sk]["tid"] for sk in page]), (page[-1] if more else None)
+
     def _heads(self, workspace_id: str, ids: list[str]) -> list[Ticket]:
         heads = [(self.items.get(ticket_pk(workspace_id, tid)) or {}).get(HEAD) for tid in ids]
         return [ticket_of(h) for h in heads if h is not None]

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chalicelib.adapters.ticket_store import head_item, ticket_of
 from chalicelib.domain.service.facts import (
     MAX_COMPLAINTS,
     TicketFacts,
@@ -99,6 +100,16 @@ def test_complaints_are_kept_within_the_documented_bounds():
     assert summary.complaints[0] == now - timedelta(days=1)
     assert list(summary.complaints) == sorted(summary.complaints, reverse=True)
     assert all(at > now - timedelta(days=365) for at in summary.complaints)
+
+
+def test_the_head_item_keeps_the_csat_answer():
+    # Given a head answered 4 (as the CSAT part's reducer leaves it)
+    head = answered(opened("tk_1"), 4, T0 + timedelta(days=1))
+    # When it is mapped to its item and back
+    back = ticket_of(head_item(head))
+    # Then the answer and its time come back, and the fact reads them
+    assert back == head
+    assert (fact_of(back).csat_score, fact_of(back).csat_answered_at) == (4, T0 + timedelta(days=1))
 
 
 # -- order-independence under redelivery ------------------------------------------------------
