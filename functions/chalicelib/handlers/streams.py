@@ -189,7 +189,7 @@ def _search_entries(decoded: Any) -> None:
 
 def _ticket_head(old: dict[str, Any], new: dict[str, Any] | None) -> str:
     """A ticket head written: the customer's ticket facts when what they say moved, then
-    the customer's memberships when a segment uses them (docs/service.md#ticket-facts-in-segments-flows-and-campaigns)."""
+    the customer's memberships when a segment uses them (docs/service.md, "Ticket facts")."""
     from chalicelib.adapters.ticket_store import ticket_of
     from chalicelib.domain.models import now_utc
 
