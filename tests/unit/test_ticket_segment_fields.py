@@ -4,13 +4,21 @@ CSAT and the days since the last ticket."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from chalicelib.domain import segment_eval, segments
+from chalicelib.domain.customer_profile import CustomerProfile
+from chalicelib.domain.membership import MembershipService
 from chalicelib.domain.segment_eval import Facts, evaluate, with_tickets
+from chalicelib.domain.segment_service import SegmentService
 from chalicelib.domain.segments import SegmentSyntaxError, parse, to_text
+from chalicelib.domain.service.facts import TicketFact, TicketFacts
+from tests.fakes_customer_edits import FakeCustomerEdits
+from tests.fakes_tickets import FakeTicketFacts
+from tests.unit.fakes import FakeMembershipStore, FakeSegmentStore, FakeWorkspaces
 
 NOW = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
 
@@ -83,3 +91,34 @@ def test_complaints_take_whole_days_up_to_a_year(bad):
     with pytest.raises(SegmentSyntaxError) as caught:
         parse(bad)
     assert caught.value.position == 0
+
+
+def test_a_merged_away_ids_ticket_change_re_evaluates_the_survivor():
+    # Given c_2 into which c_old was merged, a segment on open complaints, and a complaint
+    # opened under c_old (before the merge)
+    profiles = FakeCustomerEdits()
+    profiles.put(CustomerProfile("ws_a", "c_2", rev=2, merged_ids=["c_old"]))
+    profiles.merge("ws_a", "c_old", "c_2")
+    store = FakeTicketFacts()
+    service = SegmentService(FakeSegmentStore(), profiles, FakeWorkspaces("ws_a"), tickets=TicketFacts(store))
+    upset = service.create("ws_a", "Upset", "open_complaints > 0").segment_id
+    membership = MembershipService(FakeMembershipStore(), service, profiles, None)
+    fact = TicketFact("ws_a", "c_old", "tk_1", 1, True, True, NOW - timedelta(days=1))
+    store.put(fact)
+    # When the stream reports the change under c_old
+    change = membership.on_ticket_change("ws_a", "c_old", NOW)
+    # Then the survivor c_2 was evaluated, and entered the segment
+    assert change is not None and change.customer_id == "c_2" and upset in change.entered
+    # When the complaint is solved, Then c_2 leaves it
+    store.put(dataclasses.replace(fact, seq=2, open=False))
+    assert membership.on_ticket_change("ws_a", "c_old", NOW).exited == [upset]
+
+
+def test_a_workspace_without_a_ticket_segment_reads_nothing_on_a_ticket_change():
+    # Given a workspace whose only segment is on orders
+    profiles = FakeCustomerEdits()
+    service = SegmentService(FakeSegmentStore(), profiles, FakeWorkspaces("ws_a"))
+    service.create("ws_a", "Buyers", "orders_count >= 1")
+    membership = MembershipService(FakeMembershipStore(), service, profiles, None)
+    # When a ticket changes, Then nothing is evaluated
+    assert membership.on_ticket_change("ws_a", "c_1", NOW) is None
