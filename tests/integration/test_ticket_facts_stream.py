@@ -5,8 +5,12 @@ counted on the client: docs/data-model.md#ticket-facts)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import time_machine
+
+from chalicelib.domain import timemath
 from chalicelib.domain.models import now_utc
 from tests.integration.test_consent import jane
 from tests.integration.test_membership import create_segment
@@ -64,3 +68,25 @@ def test_an_open_complaint_moves_jane_in_and_out_of_a_segment_through_the_stream
     # Then one update, and she left the segment
     assert writes == ["UpdateItem", "PutItem", "UpdateItem"]
     assert upset not in segments_of(stage, ws, cid)
+
+
+def test_complaints_in_the_last_day_flip_out_by_the_recheck_when_the_complaint_ages(stage, ws, jane):
+    # Given a segment of customers with a complaint opened in the last day
+    recent = create_segment(stage, ws, "Recent complaint", "complaints_in_last_days(1) >= 1")
+    cid = jane["cid"]
+    opened = datetime(2031, 3, 4, 10, 0, tzinfo=UTC)
+    # When a complaint is opened for Jane, solved at once, and the stream is processed
+    with time_machine.travel(opened, tick=False):
+        made = post(stage, ws, "/tickets", {"customer_id": cid, "subject": "Late", "kind": "complaint"})[1]
+        post(stage, ws, f"/tickets/{made['id']}/events", {"type": "status", "to": "solved"})
+        stage.drain()
+    # Then she is in it, with a recheck due when the complaint is a day old
+    record = stage.container.membership.store.get_record(ws.workspace_id, cid)
+    assert recent in record.segments
+    assert timemath.parse_iso(record.next_check) == opened + timedelta(days=1)
+    # When the hourly recheck runs just before, then just after
+    stage.container.membership.recheck(opened + timedelta(hours=23))
+    before = segments_of(stage, ws, cid)
+    stage.container.membership.recheck(opened + timedelta(days=1, minutes=5))
+    # Then she leaves it only then
+    assert recent in before and recent not in segments_of(stage, ws, cid)
