@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -23,17 +22,11 @@ from chalicelib.domain.loyalty.ports import LoyaltyFactsReader
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.ports import ProfileReader, SegmentStore, SweepStore, WorkspaceReader
 from chalicelib.domain.segment_values import SegmentDefinition
-from chalicelib.domain.service.facts import TicketSummary
+from chalicelib.domain.service.facts import TicketSummaries
 from chalicelib.domain.workspace_settings import WorkspaceSettings
 
 MAX_SEGMENTS = 200
 _NAME = re.compile(r"^[\w .,'&()-]{1,80}$")
-
-
-class TicketSummaries(Protocol):
-    def summary(
-        self, workspace_id: str, customer_id: str, merged_ids: Sequence[str], now: datetime
-    ) -> TicketSummary: ...
 
 
 class SegmentView(BaseModel):

@@ -116,6 +116,14 @@ class TicketFactStore(Protocol):
         ...
 
 
+class TicketSummaries(Protocol):
+    """What segments read (SegmentService): `TicketFacts.summary`."""
+
+    def summary(
+        self, workspace_id: str, customer_id: str, merged_ids: Sequence[str], now: datetime
+    ) -> TicketSummary: ...
+
+
 @dataclass(frozen=True)
 class FactChange:
     changed: bool  # the projection differs between the old and the new head
