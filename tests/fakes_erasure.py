@@ -33,6 +33,7 @@ from chalicelib.adapters.source_erasure_store import (
     source_record_keys,
 )
 from chalicelib.adapters.source_settings import source_keys
+from chalicelib.adapters.ticket_store import HEAD, customer_pk, ticket_pk
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.erasure_values import (
     ErasureProgress,
@@ -183,6 +184,8 @@ class FakeErasure:
                     tally(name)
         if self.tables.delete(f"W#{workspace_id}#ENG#{person_id}", "E"):
             tally("engagement_deleted")
+        if tickets := self.redact_tickets(workspace_id, person_id):
+            counts["tickets_redacted"] = tickets
         for item in self.tables.partition(index_pk(workspace_id, person_id)):
             kind, _, ref = item["sk"].partition("#")
             if self._follow(workspace_id, kind, ref):
@@ -190,6 +193,28 @@ class FakeErasure:
             if self.tables.delete(item["pk"], item["sk"]):
                 tally("index_items_deleted")
         return counts
+
+    def redact_tickets(self, workspace_id: str, customer_id: str) -> int:
+        """As adapters/ticket_store.py's `redact_tickets`: each of the customer's tickets loses
+        its subject and its events' `body` and `subject` (marked `rdx`), then its link to
+        them; the number of tickets changed (a retry: 0)."""
+        changed = 0
+        for link in self.tables.partition(customer_pk(workspace_id, customer_id)):
+            touched = False
+            for item in self.tables.partition(ticket_pk(workspace_id, str(link["tid"]))):
+                held = self.tables.crm[(item["pk"], item["sk"])]
+                if item["sk"] == HEAD and item.get("sub"):
+                    held.update(sub="", rdx=True)
+                elif item["sk"] != HEAD and ({"body", "subject"} & set(item.get("d") or {})):
+                    for name in ("body", "subject"):
+                        held["d"].pop(name, None)
+                    held["rdx"] = True
+                else:
+                    continue
+                touched = True
+            self.tables.delete(link["pk"], link["sk"])
+            changed += touched
+        return changed
 
     def _follow(self, workspace_id: str, kind: str, ref: str) -> bool:
         targets = {

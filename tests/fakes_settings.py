@@ -41,6 +41,7 @@ class FakeSettingsStore:
             "daily_caps": changes.daily_caps,
             "low_every_days": changes.low_every_days,
             "default_timezone": changes.default_timezone,
+            "no_marketing_on_open_complaint": changes.no_marketing_on_open_complaint,
         }
         self.held[workspace_id] = (
             replace(settings, **{k: v for k, v in given.items() if v is not None}),

@@ -1,9 +1,11 @@
 """An in-memory TicketStore (chalicelib.domain.service.ports): items kept as the adapter
-maps them (adapters/ticket_store.py), partitions as sorted dicts, like the DynamoDB one."""
+maps them (adapters/ticket_store.py), partitions as sorted dicts, like the DynamoDB one;
+and an in-memory TicketFactStore (domain/service/facts.py)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from chalicelib.adapters.ticket_store import (
@@ -18,6 +20,7 @@ from chalicelib.adapters.ticket_store import (
     ticket_of,
     ticket_pk,
 )
+from chalicelib.domain.service.facts import TicketFact
 from chalicelib.domain.service.model import Ticket, TicketEvent, TicketKind, TicketStatus
 
 
@@ -84,6 +87,43 @@ class FakeTicketStore:
         page, more = keys[:limit], len(keys) > limit
         return self._heads(workspace_id, [partition[sk]["tid"] for sk in page]), (page[-1] if more else None)
 
+    def of_customers(
+        self, workspace_id: str, customer_ids: Sequence[str], limit: int, cursor: str | None
+    ) -> tuple[list[Ticket], str | None]:
+        links = {
+            sk: link
+            for cid in dict.fromkeys(customer_ids)
+            for sk, link in (self.items.get(customer_pk(workspace_id, cid)) or {}).items()
+        }
+        keys = [sk for sk in sorted(links, reverse=True) if cursor is None or sk < cursor]
+        page, more = keys[:limit], len(keys) > limit
+        return self._heads(workspace_id, [links[sk]["tid"] for sk in page]), (page[-1] if more else None)
+
     def _heads(self, workspace_id: str, ids: list[str]) -> list[Ticket]:
         heads = [(self.items.get(ticket_pk(workspace_id, tid)) or {}).get(HEAD) for tid in ids]
         return [ticket_of(h) for h in heads if h is not None]
+
+
+class FakeTicketFacts:
+    """An in-memory TicketFactStore (chalicelib.domain.service.facts): one map of facts per
+    customer id, each set only over an older `seq`, as adapters/ticket_facts.py does."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], dict[str, TicketFact]] = defaultdict(dict)
+        self.writes = 0  # successful writes (a measure of cost in tests)
+
+    def put(self, fact: TicketFact) -> bool:
+        held = self.items[(fact.workspace_id, fact.customer_id)]
+        there = held.get(fact.ticket_id)
+        if there is not None and there.seq >= fact.seq:
+            return False
+        held[fact.ticket_id] = fact
+        self.writes += 1
+        return True
+
+    def of_customers(self, workspace_id: str, customer_ids: Sequence[str]) -> list[TicketFact]:
+        return [
+            f
+            for cid in dict.fromkeys(customer_ids)
+            for _, f in sorted(self.items.get((workspace_id, cid), {}).items())
+        ]

@@ -12,7 +12,9 @@ from chalicelib.adapters import records
 from chalicelib.adapters.erasure import DynamoErasure
 from chalicelib.adapters.privacy_store import DynamoPrivacyStore
 from chalicelib.adapters.profile_items import profile_pk
+from chalicelib.adapters.ticket_store import customer_item, event_item, head_item, ticket_pk
 from chalicelib.domain.erasure_values import HeldBy, Holding
+from chalicelib.domain.service.model import EventKind, TicketEvent, reduce
 from tests.contract import MotoStage, moto_stage
 from tests.fakes_erasure import FakeErasure, FakePrivacyStore
 from tests.integration.erasure_tables import side_fixture
@@ -176,3 +178,39 @@ def test_attributions_and_ingest_items_lose_the_person_once(erasure):
     # And an item that is not there is not made
     assert store.redact_ingest(records.privacy_pk(WS, "api", "api_gone")) is False
     assert tables.get_ingest(records.privacy_pk(WS, "api", "api_gone")) is None
+
+
+def test_erasing_a_person_redacts_their_tickets_text_once_on_both_sides(erasure):
+    store, tables = erasure.port, erasure.tables
+    # Given a ticket of pid_1 with a subject, a created event with a body, a reply and a
+    # status change (no text), linked to pid_1, and another customer's ticket
+    at = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    created = {"subject": "Broken lamp", "kind": "complaint", "customer_id": "pid_1", "body": "It broke"}
+    ticket = reduce(WS, "tk_1", [TicketEvent(EventKind.CREATED, at, "cli", created)])
+    other = reduce(
+        WS, "tk_2", [TicketEvent(EventKind.CREATED, at, "cli", created | {"customer_id": "pid_2"})]
+    )
+    events = [
+        TicketEvent(EventKind.CREATED, at, "cli", created),
+        TicketEvent(EventKind.PUBLIC_REPLY, at, "key:abc", {"body": "Sorry", "delivery": "queued"}),
+        TicketEvent(EventKind.STATUS_CHANGED, at, "cli", {"from": "open", "to": "solved"}),
+    ]
+    for item in (head_item(ticket), customer_item(ticket), head_item(other), customer_item(other)):
+        tables.put_crm(item)
+    for seq, event in enumerate(events, start=1):
+        tables.put_crm(event_item(WS, "tk_1", seq, event))
+    # When pid_1 is erased, twice
+    first = store.erase_person(WS, "pid_1", set())
+    second = store.erase_person(WS, "pid_1", set())
+    # Then the ticket counts once, its text is gone, its events stay, the link went
+    assert first == {"tickets_redacted": 1} and second == {}
+    head = tables.get_crm(ticket_pk(WS, "tk_1"), "T")
+    assert (head["sub"], head["rdx"], head["k"]) == ("", True, "complaint")
+    one, two, three = (tables.get_crm(ticket_pk(WS, "tk_1"), f"E#{n:06d}") for n in (1, 2, 3))
+    assert "body" not in one["d"] and "subject" not in one["d"] and one["d"]["kind"] == "complaint"
+    assert two["d"] == {"delivery": "queued"} and two["rdx"] is True
+    assert three["d"] == {"from": "open", "to": "solved"} and "rdx" not in three
+    link = customer_item(ticket)
+    assert tables.get_crm(link["pk"], link["sk"]) is None
+    # And the other customer's ticket is untouched
+    assert tables.get_crm(ticket_pk(WS, "tk_2"), "T")["sub"] == "Broken lamp"

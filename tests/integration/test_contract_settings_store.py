@@ -60,3 +60,16 @@ def test_an_empty_set_of_notifications_switches_them_all_off(store):
     # When they are set to none, Then none is on
     assert store.update(WS, SettingsChanges(notifications=frozenset()), 1)
     assert store.current(WS)[0].notifications == frozenset()
+
+
+def test_the_open_complaint_guardrail_is_on_by_default_and_can_be_switched_off_and_on(store):
+    # Given a new workspace: the guardrail is on
+    assert store.current(WS)[0].no_marketing_on_open_complaint is True
+    # When it is switched off, Then it reads back off (False is written, not skipped)
+    assert store.update(WS, SettingsChanges(no_marketing_on_open_complaint=False), None)
+    assert store.current(WS)[0].no_marketing_on_open_complaint is False
+    # When another setting changes, Then it stays off; switched on again, it is on
+    assert store.update(WS, SettingsChanges(low_every_days=5), None)
+    assert store.current(WS)[0].no_marketing_on_open_complaint is False
+    assert store.update(WS, SettingsChanges(no_marketing_on_open_complaint=True), None)
+    assert store.current(WS)[0].no_marketing_on_open_complaint is True

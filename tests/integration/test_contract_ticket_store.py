@@ -141,6 +141,20 @@ def test_a_customers_tickets_newest_first_with_their_current_status(store):
     assert newest[0].status == TicketStatus.SOLVED
 
 
+def test_the_tickets_of_a_customer_and_their_merged_ids_page_as_one_list(store):
+    # Given five tickets, interleaved in time, of c_1 and of c_old (merged into c_1), and c_2's
+    for n, customer in enumerate(["c_1", "c_old", "c_old", "c_1", "c_old"]):
+        ticket, event = created(f"tk_{n}", customer=customer, at=T0 + timedelta(hours=n))
+        store.create(ticket, event)
+    ticket, event = created("tk_x", customer="c_2", at=T0 + timedelta(hours=9))
+    store.create(ticket, event)
+    # When c_1's and c_old's tickets are read two at a time
+    read = lambda **kw: store.of_customers("ws_a", ["c_1", "c_old"], **kw)  # noqa: E731
+    # Then all five come, newest first, once each, and not c_2's
+    assert page_all(read) == ["tk_4", "tk_3", "tk_2", "tk_1", "tk_0"]
+    assert [t.id for t in store.of_customers("ws_a", ["c_1"], 10, None)[0]] == ["tk_3", "tk_0"]
+
+
 def test_the_mapping_round_trips():
     # Given a ticket with every field set and an event with data
     ticket = Ticket(

@@ -67,6 +67,7 @@ def test_workspace_settings_override_the_default_sending_rules(frozen_now, stage
         "daily_caps": {"high": 2, "medium": 1},
         "low_every_days": 3,
         "default_timezone": "UTC",
+        "no_marketing_on_open_complaint": True,
         "defaults": None,
     }
     # When the operator sets quiet hours, caps, spacing and the default zone

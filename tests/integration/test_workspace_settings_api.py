@@ -94,3 +94,19 @@ def test_a_patch_is_validated_as_the_cli_validates_it(stage, ws, cli_on):
     # And a patch without If-Match is 400, without a key 401
     assert patch(stage, ws, {"low_every_days": 5}, None).status_code == 400
     assert stage.http.http.get("/workspace/settings").status_code == 401
+
+
+def test_the_open_complaint_hold_is_on_by_default_and_switched_by_the_api_and_the_cli(stage, ws, cli_on):
+    # Given a new workspace: the hold is on
+    shown = json.loads(get(stage, ws).body)
+    assert shown["no_marketing_on_open_complaint"] is True
+    # When the API switches it off
+    answer = patch(stage, ws, {"no_marketing_on_open_complaint": False}, shown["version"])
+    # Then it reads off, and the sending policy follows
+    assert answer.status_code == 200, answer.body
+    assert json.loads(get(stage, ws).body)["no_marketing_on_open_complaint"] is False
+    assert stage.container.workspaces.settings(ws.workspace_id).no_marketing_on_open_complaint is False
+    # When the CLI switches it on again, Then it prints and reads on
+    ran = run("workspace", "sending", "-w", ws.workspace_id, "--open-complaint-hold")
+    assert ran.exit_code == 0 and json.loads(ran.output)["no_marketing_on_open_complaint"] is True
+    assert json.loads(get(stage, ws).body)["no_marketing_on_open_complaint"] is True

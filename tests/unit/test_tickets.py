@@ -188,3 +188,22 @@ def test_the_ticket_is_its_log_replayed_whatever_the_steps(steps):
     assert replayed == ticket and replayed.seq == len(log)
     if TicketStatus.CLOSED in [TicketStatus(e.data["to"]) for e in log if e.kind == EventKind.STATUS_CHANGED]:
         assert replayed.status == TicketStatus.CLOSED
+
+
+def test_a_customers_tickets_list_those_opened_under_an_id_since_merged_into_them():
+    # Given c_3, into which c_old3 was merged after a ticket was opened under c_old3
+    profiles = FakeCustomerEdits()
+    profiles.put(CustomerProfile("ws_a", "c_3", rev=2, merged_ids=["c_old3"]))
+    profiles.merge("ws_a", "c_old3", "c_3")
+    store = FakeTicketStore()
+    desk = TicketService(store=store, profiles=profiles)
+    before = {"subject": "Size?", "kind": "pre_sale", "customer_id": "c_old3"}
+    opened = TicketEvent(EventKind.CREATED, T0 - timedelta(days=1), "cli", before)
+    store.create(reduce("ws_a", "tk_old", [opened]), opened)
+    later = desk.create("ws_a", TicketIn(customer_id="c_3", subject="Late", kind="order_issue"), "cli", T0)
+    # When c_3's tickets are listed (and through the merged-away id)
+    listed = desk.of_customer("ws_a", "c_3", 10, None)
+    through = desk.of_customer("ws_a", "c_old3", 10, None)
+    # Then both tickets are there, newest first, either way
+    assert [t.id for t in listed.tickets] == [later.id, "tk_old"] == [t.id for t in through.tickets]
+    assert listed.next_cursor is None

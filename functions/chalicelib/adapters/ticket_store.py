@@ -5,6 +5,7 @@ conditioned on the head's `seq`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from chalicelib.adapters.codec import to_av, to_item
@@ -229,6 +230,23 @@ class DynamoTicketStore:
     ) -> tuple[list[Ticket], str | None]:
         items, next_cursor = self.t.query(customer_pk(workspace_id, customer_id), limit, cursor)
         return self._heads(workspace_id, [str(i["tid"]) for i in items]), next_cursor
+
+    def of_customers(
+        self, workspace_id: str, customer_ids: Sequence[str], limit: int, cursor: str | None
+    ) -> tuple[list[Ticket], str | None]:
+        """Each id's partition read from the cursor (a sort key: `<created at>#<ticket id>`,
+        comparable across them), the newest `limit` of all kept: one query per id."""
+        links: list[dict[str, Any]] = []
+        more = False
+        for cid in dict.fromkeys(customer_ids):
+            items, next_start = self.t.query(customer_pk(workspace_id, cid), limit, cursor)
+            links.extend(items)
+            more = more or next_start is not None
+        links.sort(key=lambda i: str(i["sk"]), reverse=True)
+        page = links[:limit]
+        more = more or len(links) > limit
+        ids = [str(i["tid"]) for i in page]
+        return self._heads(workspace_id, ids), (str(page[-1]["sk"]) if more and page else None)
 
     def _heads(self, workspace_id: str, ids: list[str]) -> list[Ticket]:
         found = {

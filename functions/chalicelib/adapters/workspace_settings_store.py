@@ -27,6 +27,7 @@ def settings_update(changes: SettingsChanges, expected: int | None) -> dict[str,
         "caps": changes.daily_caps,
         "lowd": changes.low_every_days,
         "dtz": changes.default_timezone,
+        "noc": changes.no_marketing_on_open_complaint,
     }
     sets = {k: v for k, v in values.items() if v is not None}
     names = {f"#{k}": k for k in sets} | {"#sv": "sv"}

@@ -55,6 +55,7 @@ def workspace_settings_of(workspace_id: str, item: dict[str, Any]) -> WorkspaceS
         daily_caps={k: int(v) for k, v in (item.get("caps") or {}).items()},
         low_every_days=int(item.get("lowd") or 3),
         default_timezone=item.get("dtz") or "UTC",
+        no_marketing_on_open_complaint=bool(item.get("noc", True)),
         loyalty=loyalty_from_item(item.get("loy")),
         tiers=tiers_from_item(item.get("tie")),
     )

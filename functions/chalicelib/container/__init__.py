@@ -14,10 +14,10 @@ import threading
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.container.csat import CsatServices
 from chalicelib.container.loyalty import LoyaltyServices
 from chalicelib.container.sales import SalesServices
-from chalicelib.container.service_intake import ServiceIntake
+from chalicelib.container.service_desk import ServiceDesk
+from chalicelib.container.service_facts import TicketFactsServices
 from chalicelib.container.service_sla import SlaServices
 from chalicelib.container.workspace_api import WorkspaceApi
 
@@ -58,7 +58,6 @@ if TYPE_CHECKING:
     from chalicelib.domain.search_entries import SearchEntries
     from chalicelib.domain.segment_service import SegmentService
     from chalicelib.domain.segment_sizes import SegmentSizesService
-    from chalicelib.domain.service.tickets import TicketService
     from chalicelib.domain.source_erasure import SourceErasure
     from chalicelib.domain.tenancy import TenancyService
     from chalicelib.domain.walk import CustomerWalk
@@ -67,7 +66,14 @@ if TYPE_CHECKING:
 __all__ = ["Adapters", "Container", "container", "set_container"]
 
 
-class Container(LoyaltyServices, WorkspaceApi, SlaServices, ServiceIntake, CsatServices, SalesServices):
+class Container(
+    LoyaltyServices,
+    TicketFactsServices,
+    WorkspaceApi,
+    SlaServices,
+    ServiceDesk,
+    SalesServices,
+):
     """The services the handlers, the CLI and the jobs use (the adapters: `Adapters`)."""
 
     # -- workspaces, ingest and operations -------------------------------------------
@@ -198,21 +204,6 @@ class Container(LoyaltyServices, WorkspaceApi, SlaServices, ServiceIntake, CsatS
         return CustomerEdits(profiles=self.profile_store, store=self.customer_edit_store, lists=self.limits)
 
     @cached_property
-    def tickets(self) -> TicketService:
-        """The service desk's tickets (docs/service.md)."""
-        from chalicelib.domain.service.tickets import TicketService
-
-        return TicketService(
-            store=self.ticket_store,
-            profiles=self.profile_store,
-            orders=self.order_reader,
-            workspaces=self.workspaces,
-            guests=self.ticket_guests,
-            replies=self.ticket_replies,
-            hooks=(self.csat,),
-        )
-
-    @cached_property
     def customers(self) -> CustomerService:
         from chalicelib.domain.customers import CustomerService
 
@@ -243,6 +234,7 @@ class Container(LoyaltyServices, WorkspaceApi, SlaServices, ServiceIntake, CsatS
             workspaces=self.workspaces,
             sweeps=self.sweeps,
             loyalty=self.loyalty_summaries,
+            tickets=self.ticket_facts,
         )
 
     @cached_property
@@ -369,6 +361,7 @@ class Container(LoyaltyServices, WorkspaceApi, SlaServices, ServiceIntake, CsatS
             join_link=self.invites.link,
             loyalty_values=self.loyalty_summaries.template_values,
             loyalty_values_of=self.loyalty_summaries.template_values_of,
+            open_complaints=self.ticket_facts.with_open_complaints,
         )
 
     @cached_property

@@ -172,6 +172,19 @@ class MembershipService:
             return None  # erased or merged away (its profile's record did it), or quiet
         return self.apply(workspace_id, customer_id, profile, now)
 
+    def on_ticket_change(
+        self, workspace_id: str, customer_id: str, now: datetime | None = None
+    ) -> MembershipChange | None:
+        """A customer's ticket facts changed: their memberships again, only when a segment of
+        the workspace uses a ticket field (else nothing is read). A merged-away id's ticket
+        is the survivor's: its profile is loaded through the pointer."""
+        if not self.segments.uses_tickets(self.segments.definitions(workspace_id)):
+            return None
+        profile = self.profiles.load(workspace_id, customer_id)
+        if profile is None or profile.imported:
+            return None  # erased (the erasure did it), or quiet
+        return self.apply(workspace_id, profile.customer_id, profile, now)
+
     def recheck(self, now: datetime | None = None) -> dict[str, Any]:
         """Re-evaluate the customers whose answer may have changed by time.
 

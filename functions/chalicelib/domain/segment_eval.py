@@ -14,6 +14,7 @@ from chalicelib.domain.segments import (
     FIELDS,
     LOYALTY_FIELDS,
     MEASURES,
+    TICKET_FIELDS,
     And,
     Call,
     Compare,
@@ -41,6 +42,7 @@ class Facts:
     # when pending points become available (the points fields change by time alone then)
     points_changes: tuple[datetime, ...] = ()
     expiring: tuple[tuple[date, int], ...] = ()  # (the day they expire, available points)
+    complaints: tuple[datetime, ...] = ()  # when the latest complaints were opened, newest first
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,42 @@ def with_loyalty(facts: Facts, loyalty: LoyaltyFacts) -> Facts:
     )
 
 
+def with_tickets(
+    facts: Facts,
+    open_tickets: int,
+    open_complaints: int,
+    last_csat: int | None,
+    last_ticket_at: datetime | None,
+    complaints: tuple[datetime, ...],
+) -> Facts:
+    """The customer's ticket facts (domain/service/facts.py's summary) added."""
+    values = {
+        **facts.values,
+        "open_tickets": Decimal(open_tickets),
+        "open_complaints": Decimal(open_complaints),
+        "last_csat": None if last_csat is None else Decimal(last_csat),
+    }
+    times = {**(facts.times or {}), "last_ticket_at": last_ticket_at}
+    return replace(facts, values=values, times=times, complaints=complaints)
+
+
 def uses_loyalty(condition: Condition) -> bool:
-    return bool(fields_used(condition) & (LOYALTY_FIELDS | MEASURES))
+    """Whether the condition reads facts kept beside the profile: loyalty's (points, tier)
+    or the ticket facts (one read each, only then)."""
+    return bool(fields_used(condition) & (LOYALTY_FIELDS | MEASURES | TICKET_FIELDS))
+
+
+def uses_tickets(condition: Condition) -> bool:
+    return bool(fields_used(condition) & TICKET_FIELDS)
+
+
+def _complaints(condition: Call, facts: Facts, now: datetime, flips: list[datetime]) -> bool:
+    """Complaints opened in the last N days (N x 24 hours before now, exclusive); the answer
+    can flip when one of them ages out, rechecked then."""
+    days = timedelta(days=int(condition.args[0]))
+    flips.extend(at + days for at in facts.complaints)
+    value = Decimal(sum(1 for at in facts.complaints if at > now - days))
+    return _compare(condition.op or "=", value, condition.value)
 
 
 def _expiring(condition: Call, facts: Facts, now: datetime, flips: list[datetime]) -> bool:
@@ -169,6 +205,8 @@ def _eval(condition: Condition, facts: Facts, now: datetime, flips: list[datetim
             # (a flip past the end of the calendar never comes)
             flips.extend(t for k in (bound, bound + 1) if k >= 0 and (t := later(stamp, span(k))) is not None)
         return _compare(condition.op, days, condition.value)
+    if isinstance(condition, Call) and condition.function == "complaints_in_last_days":
+        return _complaints(condition, facts, now, flips)
     if isinstance(condition, Call) and condition.op is not None:
         return _expiring(condition, facts, now, flips)
     if isinstance(condition, Call):

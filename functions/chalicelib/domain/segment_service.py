@@ -22,6 +22,7 @@ from chalicelib.domain.loyalty.ports import LoyaltyFactsReader
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.ports import ProfileReader, SegmentStore, SweepStore, WorkspaceReader
 from chalicelib.domain.segment_values import SegmentDefinition
+from chalicelib.domain.service.facts import TicketSummaries
 from chalicelib.domain.workspace_settings import WorkspaceSettings
 
 MAX_SEGMENTS = 200
@@ -73,8 +74,10 @@ class SegmentService:
         workspaces: WorkspaceReader,
         sweeps: SweepStore | None = None,
         loyalty: LoyaltyFactsReader | None = None,
+        tickets: TicketSummaries | None = None,
     ) -> None:
         self.loyalty = loyalty
+        self.tickets = tickets  # the customer's ticket facts (domain/service/facts.py)
         self.store = store
         self.profiles = profiles
         self.workspaces = workspaces
@@ -89,7 +92,8 @@ class SegmentService:
         with_loyalty: bool = False,
     ) -> tuple[segment_eval.Facts, scoring.Stage]:
         """A profile's segment facts now: RFM scores, lifecycle stage and model scores, and
-        with `with_loyalty` its points and tier (one more read).
+        with `with_loyalty` the facts kept beside the profile: its points and tier, and its
+        ticket facts over its id and merged ids (one more read each).
 
         `settings` overrides the stored workspace settings (the nightly job compares the
         answers under yesterday's and today's edges and models)."""
@@ -98,7 +102,15 @@ class SegmentService:
             facts = segment_eval.with_loyalty(
                 facts, self.loyalty.loyalty_facts(workspace_id, profile.customer_id, at)
             )
+        if with_loyalty and self.tickets is not None:
+            s = self.tickets.summary(workspace_id, profile.customer_id, profile.merged_ids or [], at)
+            facts = segment_eval.with_tickets(
+                facts, s.open_tickets, s.open_complaints, s.last_csat, s.last_ticket_at, s.complaints
+            )
         return facts, stage
+
+    def uses_tickets(self, definitions: list[SegmentDefinition]) -> bool:
+        return any(segment_eval.uses_tickets(segments.parse(d.definition)) for d in definitions)
 
     def uses_loyalty(self, definitions: list[SegmentDefinition]) -> bool:
         return any(segment_eval.uses_loyalty(segments.parse(d.definition)) for d in definitions)

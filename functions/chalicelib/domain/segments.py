@@ -79,6 +79,7 @@ class FieldSpec:
     since: str | None = None  # for *_days fields: the timestamp the days count from
     decays: bool = False  # a model score: falls, day by day, while no order comes
     loyalty: bool = False  # read from the points balance and the tier state, not the profile
+    tickets: bool = False  # read from the customer's ticket facts (domain/service/facts.py)
 
 
 FIELDS: dict[str, FieldSpec] = {
@@ -110,6 +111,17 @@ FIELDS: dict[str, FieldSpec] = {
     "tier_since_days": FieldSpec(
         FieldType.NUMBER, "whole days in the current tier", since="tier_since", loyalty=True
     ),
+    "open_tickets": FieldSpec(FieldType.NUMBER, "tickets not solved nor closed", tickets=True),
+    "open_complaints": FieldSpec(FieldType.NUMBER, "complaints not solved nor closed", tickets=True),
+    "last_csat": FieldSpec(
+        FieldType.NUMBER, "the latest CSAT answer's score 1-5 (none: never)", tickets=True
+    ),
+    "last_ticket_days": FieldSpec(
+        FieldType.NUMBER,
+        "whole days since the latest ticket was opened",
+        since="last_ticket_at",
+        tickets=True,
+    ),
 }
 LOYALTY_FIELDS = frozenset(name for name, spec in FIELDS.items() if spec.loyalty)
 FUNCTIONS: dict[str, str] = {
@@ -118,8 +130,14 @@ FUNCTIONS: dict[str, str] = {
     "bought_from_source": "ordered from any of these sources",
     "used_channel": "ordered through any of these channels (web, pos, app, ...)",
     "points_expiring_within": "points expiring within N days: points_expiring_within(30) >= 100",
+    "complaints_in_last_days": "complaints opened in the last N days (N up to 365): "
+    "complaints_in_last_days(30) >= 1",
 }
-MEASURES = frozenset({"points_expiring_within"})  # a number of one whole-days argument, compared
+MEASURES = frozenset({"points_expiring_within", "complaints_in_last_days"})  # one whole-days argument
+MEASURE_MAX_DAYS = {"points_expiring_within": 3660, "complaints_in_last_days": 365}
+TICKET_FIELDS = frozenset(
+    {name for name, spec in FIELDS.items() if spec.tickets} | {"complaints_in_last_days"}
+)
 OPERATORS = ("=", "!=", "<", "<=", ">", ">=")
 
 
@@ -313,8 +331,11 @@ class _Parser:
 
     def measure(self, call: Call, token: Token) -> Call:
         """`points_expiring_within(days) >= n`: one whole number of days, then a comparison."""
-        if len(call.args) != 1 or not call.args[0].isdigit() or int(call.args[0]) > 3660:
-            raise SegmentSyntaxError(f"{call.function} takes whole days", token.position, token.text)
+        most = MEASURE_MAX_DAYS[call.function]
+        if len(call.args) != 1 or not call.args[0].isdigit() or int(call.args[0]) > most:
+            raise SegmentSyntaxError(
+                f"{call.function} takes whole days (at most {most})", token.position, token.text
+            )
         op = self.take()
         if op.kind != "op":
             raise SegmentSyntaxError("expected a comparison", op.position, op.text, list(OPERATORS))
@@ -427,5 +448,6 @@ def is_time_based(condition: Condition) -> bool:
         "points_balance",
         "points_pending",
         "points_expiring_within",
+        "complaints_in_last_days",
     }
     return bool(fields_used(condition) & time_fields)

@@ -44,6 +44,8 @@ class WorkspaceSettings:
     # Tiers (chalicelib.domain.loyalty.tiers; `tiers` block, none by default). Their
     # multipliers are the one source of `loyalty.tier_multipliers` (the store fills it).
     tiers: TierRules = field(default_factory=lambda: TierRules())
+    # No marketing (campaigns, flows) to a customer with an open complaint (docs/service.md)
+    no_marketing_on_open_complaint: bool = True
 
     def __post_init__(self) -> None:
         if self.tiers.tiers:  # the tiers' multipliers are the earning's, whatever `loy` holds

@@ -142,6 +142,8 @@ def _profile_record(record: DynamoDBRecord) -> str:
     if new is not None and new.get("t") in LOYALTY_STATES:
         return _loyalty_state(new)
     current = new or old
+    if current.get("t") == "ticket":
+        return _ticket_head(old, new)
     if current.get("t") not in ("profile", "pointer") and old.get("t") != "profile":
         return "skipped"
     if (new or {}).get("t") == "pointer" and old.get("t") != "profile":
@@ -183,6 +185,25 @@ def _search_entries(decoded: Any) -> None:
     change = container().search_entries.on_change(before, after)
     if change.written or change.deleted:
         count("SearchEntriesWritten", change.written + change.deleted)
+
+
+def _ticket_head(old: dict[str, Any], new: dict[str, Any] | None) -> str:
+    """A ticket head written: the customer's ticket facts when what they say moved, then
+    the customer's memberships when a segment uses them (docs/service.md, "Ticket facts")."""
+    from chalicelib.adapters.ticket_store import ticket_of
+    from chalicelib.domain.models import now_utc
+
+    before = ticket_of(old) if old.get("t") == "ticket" else None
+    after = ticket_of(new) if new else None
+    change = container().ticket_facts.on_head_change(before, after)
+    if not change.changed:
+        return "unchanged"  # a reply, a note, a tag: no fact moved, nothing written
+    if change.written:
+        count("TicketFactsWritten")
+    result = container().membership.on_ticket_change(change.workspace_id, change.customer_id, now_utc())
+    if result is not None and (result.entered or result.exited):
+        count("SegmentChanges", len(result.entered) + len(result.exited))
+    return "ticket_facts"
 
 
 # a new ledger entry, a new tier audit entry: loyalty's flow triggers (docs/loyalty.md)

@@ -115,6 +115,11 @@ def _set_engagement(found: Any, workspace: str, engagement: str | None, attribut
     "--low-every-days", type=int, metavar="N", help="a low-engagement customer: one message in N days (3)"
 )
 @click.option("--default-timezone", metavar="ZONE", help="IANA zone of customers without one (UTC)")
+@click.option(
+    "--open-complaint-hold/--no-open-complaint-hold",
+    default=None,
+    help="no marketing to a customer with an open complaint (on)",
+)
 @stage_option
 def sending(
     workspace: str,
@@ -122,9 +127,11 @@ def sending(
     caps: str | None,
     low_every_days: int | None,
     default_timezone: str | None,
+    open_complaint_hold: bool | None,
     stage: str | None,
 ) -> None:
-    """Quiet hours, daily caps by engagement tier, low-engagement spacing, the default zone
+    """Quiet hours, daily caps by engagement tier, low-engagement spacing, the default zone,
+    the open-complaint hold
     (the settings' model and service of `PATCH /workspace/settings`, docs/workspace-api.md)."""
     from chalicelib.domain.messaging import sending as rules
 
@@ -135,6 +142,7 @@ def sending(
         "daily_caps": _caps(caps),
         "low_every_days": low_every_days,
         "default_timezone": default_timezone,
+        "no_marketing_on_open_complaint": open_complaint_hold,
     }
     if any(v is not None for v in given.values()):
         found.workspace_settings.update(workspace, _patch(given), None)

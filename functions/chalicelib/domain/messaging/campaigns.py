@@ -77,7 +77,7 @@ from chalicelib.domain.messaging.ports import (
     WorkspaceReader,
 )
 from chalicelib.domain.messaging.service import MessagingService, local_zone, quiet_until
-from chalicelib.domain.messaging.stats import COUNTERS
+from chalicelib.domain.messaging.stats import COUNTERS, counted
 from chalicelib.domain.ports import CatalogueReader
 from chalicelib.domain.segments import BUILTIN_PREFIXES, check_builtin
 from chalicelib.domain.timemath import iso
@@ -542,7 +542,7 @@ class CampaignService:
         for (customer_id, variant), decision in zip(recipients, decisions, strict=True):
             outcome[decision.status] += 1
             if decision.status in ("sent", "dropped", "deferred"):
-                per_variant.setdefault(variant, Counter())[decision.status] += 1
+                per_variant.setdefault(variant, Counter()).update(counted(decision.status, decision.reason))
             if decision.status == "deferred" and decision.until is not None:
                 later.setdefault(decision.until, []).append((customer_id, variant))
             elif decision.status in ("busy", "retry"):

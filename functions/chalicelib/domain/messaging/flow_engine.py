@@ -65,6 +65,7 @@ from chalicelib.domain.messaging.ports import (
     WorkspaceReader,
 )
 from chalicelib.domain.messaging.service import MessagingService, local_zone
+from chalicelib.domain.messaging.stats import counted
 from chalicelib.domain.models import Source
 from chalicelib.domain.money import round_money
 from chalicelib.domain.ports import CatalogueReader
@@ -216,7 +217,9 @@ class FlowEngine:
             _log(run, index, decision, now, values.get("registered"))
             decided.append(decision.status)
             if decision.status in ("sent", "deferred", "dropped"):
-                self.stats.add(ws, f"flow#{flow.id}", {decision.status: 1})
+                self.stats.add(
+                    ws, f"flow#{flow.id}", dict.fromkeys(counted(decision.status, decision.reason), 1)
+                )
             if decision.status == "sent" and "registered" in values:
                 registered = "codes_registered" if values["registered"] else "codes_unregistered"
                 self.stats.add(ws, f"flow#{flow.id}", {"codes_issued": 1, registered: 1})

@@ -141,8 +141,13 @@ class Outgoing:
     tags: dict[str, str] = field(default_factory=dict)  # extra provider tags, e.g. {"v": variant}
 
 
+OPEN_COMPLAINT = "open complaint"  # a marketing message's drop reason (stats: `open_complaint`)
+
+
 @dataclass(frozen=True)
 class Decision:
+    """`reason` OPEN_COMPLAINT: held by the open-complaint guardrail (counted apart)."""
+
     status: str  # sent, duplicate, deferred, dropped, refused (flows: skipped; checks: ok)
     reason: str = ""
     until: datetime | None = None
@@ -162,6 +167,7 @@ class Policy:
     sms_sender_id: str = ""
     default_timezone: str = "UTC"
     store_name: str = ""  # every message's {{ store_name }}
+    hold_on_open_complaint: bool = True  # no marketing to a customer with an open complaint
 
 
 def policy_for(settings: Any) -> Policy:
@@ -179,6 +185,7 @@ def policy_for(settings: Any) -> Policy:
         sms_sender_id=settings.sms_sender_id,
         default_timezone=settings.default_timezone,
         store_name=settings.name,
+        hold_on_open_complaint=settings.no_marketing_on_open_complaint,
     )
 
 

@@ -39,6 +39,7 @@ def shown(settings: Any) -> dict[str, Any]:
         "daily_caps": {tier: policy.daily_caps[tier] for tier in TIERS},
         "low_every_days": policy.low_every_days,
         "default_timezone": policy.default_timezone,
+        "no_marketing_on_open_complaint": policy.hold_on_open_complaint,
         "defaults": _defaults(),
     }
 
@@ -50,6 +51,7 @@ def _defaults() -> dict[str, Any]:
         "daily_caps": dict(policy.daily_caps),
         "low_every_days": policy.low_every_days,
         "default_timezone": policy.default_timezone,
+        "no_marketing_on_open_complaint": policy.hold_on_open_complaint,
     }
 
 

@@ -3,7 +3,8 @@
 `MessagingService.send` takes one message for one customer and decides, in this order:
 
 1. **consent** (marketing only): the channel's consent on the profile must be `subscribed`,
-   and the customer must not have unsubscribed through Patron (link, one-click, STOP);
+   and the customer must not have unsubscribed through Patron (link, one-click, STOP), nor
+   have an open complaint (the workspace's `no_marketing_on_open_complaint`, on by default);
 2. **address**: the profile has an email, or an E.164 phone;
 3. **suppression**: the address has not hard-bounced or complained in this workspace, and a
    phone has not replied STOP (the SMS provider's opt-out list, for every kind of SMS);
@@ -39,6 +40,7 @@ from chalicelib.domain.identity import normalize_phone
 from chalicelib.domain.messaging import feedback, render, sms, unsubscribe
 from chalicelib.domain.messaging.model import (
     BULK_MAX,
+    OPEN_COMPLAINT,
     AlreadySent,
     BulkEmail,
     Channel,
@@ -95,6 +97,7 @@ class MessagingService:
         join_link: Callable[[str, str], str | None] | None = None,
         loyalty_values: Callable[[str, str], dict[str, Any]] | None = None,
         loyalty_values_of: Callable[[str, list[str]], dict[str, dict[str, Any]]] | None = None,
+        open_complaints: Callable[[str, list[tuple[str, list[str]]]], set[str]] | None = None,
     ) -> None:
         self.ledger = ledger
         self.limits = limits
@@ -108,6 +111,8 @@ class MessagingService:
         # (domain/loyalty/summary.py): read only for a template that uses one of them
         self.loyalty_values = loyalty_values
         self.loyalty_values_of = loyalty_values_of  # a bulk batch's recipients at once
+        # (workspace, [(customer, merged ids)]) -> those with an open complaint (one read)
+        self.open_complaints = open_complaints
 
     def sender_verified(self, sender: str) -> bool:
         """Whether the email provider sends from this address (it, or its domain, is verified)."""
@@ -165,11 +170,12 @@ class MessagingService:
         policy: Policy,
         now: datetime,
         lists: tuple[set[str], set[str]] | None = None,
+        held: set[str] | None = None,
     ) -> Decision | tuple[ZoneInfo, str]:
         """Guardrails 1 to 4 (consent, opt-out, address, suppression, STOP, quiet hours): a
         Decision that stops the message, or the customer's zone and address to go on with.
         `lists`: the opt-outs and suppressions read for a whole batch (`_lists`); without
-        it, each is read for this message."""
+        it, each is read for this message; `held`, the batch's customers with an open complaint."""
         marketing = message.purpose is Purpose.MARKETING
         if marketing and not profile.subscribed(message.channel.value):
             return Decision("dropped", f"no {message.channel.value} marketing consent")
@@ -180,6 +186,8 @@ class MessagingService:
             else self.limits.is_opted_out(ws, channel, message.customer_id)
         ):
             return Decision("dropped", "unsubscribed (link, one-click or STOP)")
+        if marketing and (message.customer_id in held if held is not None else self._held([profile], policy)):
+            return Decision("dropped", OPEN_COMPLAINT)
         address = profile.address(message.channel.value)
         if not address:
             return Decision("dropped", f"no {message.channel.value} address")
@@ -347,6 +355,14 @@ class MessagingService:
         addresses = [e for m in emails if (e := profiles[m.customer_id].email)]
         return self.limits.listed(emails[0].workspace_id, Channel.EMAIL.value, marketing, addresses)
 
+    def _held(self, profiles: list[CustomerProfile], policy: Policy) -> set[str]:
+        """Of these profiles, those with an open complaint (their merged ids' tickets too),
+        when the workspace holds marketing for them; one read for all."""
+        if not (policy.hold_on_open_complaint and self.open_complaints and profiles):
+            return set()
+        pairs = [(p.customer_id, list(p.merged_ids or ())) for p in profiles]
+        return self.open_complaints(profiles[0].workspace_id, pairs)
+
     def _batch_loyalty(
         self, messages: list[Outgoing], profiles: dict[str, CustomerProfile]
     ) -> Callable[[str, str], dict[str, Any]] | None:
@@ -412,6 +428,8 @@ class MessagingService:
         """
         tiers = {**self._tiers(messages, profiles, now), **(tiers or {})}
         lists = self._lists(messages, profiles)
+        marketing = [m for m in messages if m.purpose is Purpose.MARKETING and m.customer_id in profiles]
+        held = self._held([profiles[m.customer_id] for m in marketing], policy)
         loyalty = self._batch_loyalty(messages, profiles)
         decisions: dict[int, Decision] = {}
         ready: list[tuple[int, Outgoing, BulkEmail, list[Callable[[], None]]]] = []
@@ -427,7 +445,7 @@ class MessagingService:
                 if profile is None:
                     decisions[i] = self._record_drop(message, now, "no profile (erased or merged)")
                     continue
-                screened = self._screen(message, profile, policy, now, lists)
+                screened = self._screen(message, profile, policy, now, lists, held)
                 if isinstance(screened, Decision):
                     if screened.status == "dropped":
                         screened = self._record_drop(message, now, screened.reason)

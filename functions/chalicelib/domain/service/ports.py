@@ -49,6 +49,13 @@ class TicketStore(Protocol):
         """A page of the customer's tickets, newest first."""
         ...
 
+    def of_customers(
+        self, workspace_id: str, customer_ids: Sequence[str], limit: int, cursor: str | None
+    ) -> tuple[list[Ticket], str | None]:
+        """A page of the tickets of several customer ids at once (a profile's and those
+        merged into it), newest first, as if they were one customer's."""
+        ...
+
 
 class TicketTimeline(Protocol):
     """The customer's ticket events for their timeline (domain/customers.py)."""

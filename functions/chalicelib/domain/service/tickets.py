@@ -198,7 +198,8 @@ class TicketService:
         profile = self.profiles.load(workspace_id, customer_id)
         if profile is None:
             raise NotFound("no such customer")
-        tickets, next_cursor = self.store.of_customer(workspace_id, profile.customer_id, limit, cursor)
+        ids = [profile.customer_id, *(profile.merged_ids or ())]  # merged ids' tickets are theirs
+        tickets, next_cursor = self.store.of_customers(workspace_id, ids, limit, cursor)
         return TicketPage(tickets=[ticket_view(t) for t in tickets], next_cursor=next_cursor)
 
     def timeline(

@@ -52,3 +52,4 @@ class SettingsChanges:
     daily_caps: dict[str, int] | None = None
     low_every_days: int | None = None
     default_timezone: str | None = None
+    no_marketing_on_open_complaint: bool | None = None

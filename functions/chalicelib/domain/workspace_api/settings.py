@@ -35,6 +35,7 @@ class SettingsPatch(BaseModel):
     daily_caps: dict[str, int] | None = None
     low_every_days: int | None = Field(default=None, ge=1, le=90)
     default_timezone: str | None = Field(default=None, max_length=64)
+    no_marketing_on_open_complaint: bool | None = None
 
 
 class SourceSettings(BaseModel):
@@ -62,6 +63,7 @@ class SettingsOut(BaseModel):
     daily_caps: dict[str, int]
     low_every_days: int
     default_timezone: str
+    no_marketing_on_open_complaint: bool
     sources: list[SourceSettings]
 
 
@@ -134,6 +136,7 @@ class SettingsService:
             daily_caps=checked.daily_caps,
             low_every_days=checked.low_every_days,
             default_timezone=checked.default_timezone,
+            no_marketing_on_open_complaint=patch.no_marketing_on_open_complaint,
         )
 
     def _shown(self, settings: WorkspaceSettings, version: int, workspace_id: str) -> SettingsOut:
@@ -154,6 +157,7 @@ class SettingsService:
             daily_caps=rules["daily_caps"],
             low_every_days=rules["low_every_days"],
             default_timezone=rules["default_timezone"],
+            no_marketing_on_open_complaint=settings.no_marketing_on_open_complaint,
             sources=[
                 SourceSettings(
                     source_id=s.source_id,
