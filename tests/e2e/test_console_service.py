@@ -39,8 +39,9 @@ def queue(demo: dict[str, Any], query: str) -> list[dict[str, Any]]:
 
 
 def shown_queue(tab: Tab) -> list[list[str]]:
-    """The queue's rows: ticket, subject, customer, kind, priority, assignee (age and SLA aside)."""
-    return [row[:6] for row in tab.figure("tickets")[1]]
+    """The queue's rows: ticket (the last column), subject, customer, kind, priority, assignee
+    (age and SLA aside)."""
+    return [[row[-1], *row[:5]] for row in tab.figure("tickets")[1]]
 
 
 def want_queue(demo: dict[str, Any], tickets: list[dict[str, Any]]) -> list[list[Any]]:

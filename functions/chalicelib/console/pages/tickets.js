@@ -67,7 +67,6 @@ function queueForm(root, params) {
 }
 
 const QUEUE = [
-  { key: "id", label: "ticket" },
   { key: "subject", label: "subject" },
   { key: "customer", label: "customer" },
   { key: "kind", label: "kind", format: words },
@@ -75,6 +74,7 @@ const QUEUE = [
   { key: "assignee", label: "assignee" },
   { key: "age", label: "age" },
   { key: "sla", label: "SLA", format: slaText },
+  { key: "id", label: "ticket" },
 ];
 
 async function queue(root, ctx) {
