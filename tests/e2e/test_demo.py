@@ -59,7 +59,8 @@ def test_the_demo_matches_the_simulated_store_and_logs_no_personal_data(
     out = capsys.readouterr().out
     # Then the summary says every profile matches, and no record was given up on
     assert code == 0, out
-    assert "all profiles, segment totals, messages and loyalty points match the simulated truth" in out
+    verdict = "all profiles, segment totals, messages, loyalty points and tickets match the simulated truth"
+    assert verdict in out
     assert "nightly job" in out and "segment 'Slipping away'" in out
     assert "(0 to the failure queue)" in out
     assert "duplicate" in out and "stale" in out
@@ -89,6 +90,9 @@ def test_the_demo_matches_the_simulated_store_and_logs_no_personal_data(
     )
     assert redeemed is not None, out
     assert int(redeemed[2]) - int(redeemed[3]) == 100
+    # And the service desk's tickets, opened and worked through the API, are as planned
+    desk = r"tickets +6 for 6 customers \(open 3, pending 1, on hold 1, solved 1\), 19 events"
+    assert re.search(desk, out), out
     assert "MISMATCH" not in out
     # And, the stack stopping with the run, the summary gives the command that keeps it up
     assert "to keep exploring, run `.venv/bin/patron demo --keep-running`" in out

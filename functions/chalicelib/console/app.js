@@ -13,8 +13,9 @@ import campaigns from "./pages/campaigns.js";
 import rfm from "./pages/rfm.js";
 import lifecycle from "./pages/lifecycle.js";
 import ops from "./pages/ops.js";
+import tickets from "./pages/tickets.js";
 
-export const PAGES = [overview, members, rfm, lifecycle, cohorts, churn, loyalty, customers, segments, campaigns, ops];
+export const PAGES = [overview, members, rfm, lifecycle, cohorts, churn, loyalty, customers, tickets, segments, campaigns, ops];
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");

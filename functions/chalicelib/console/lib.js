@@ -32,9 +32,15 @@ export function tokenHeader() {
   return { Authorization: `Bearer ${sessionStorage.getItem(KEY) || ""}` };
 }
 
-// GET an API path with the signed-in key: the parsed JSON, or an ApiError.
-export async function api(path) {
-  const response = await fetch(apiRoot + path, { headers: tokenHeader() });
+// GET an API path with the signed-in key (or send a JSON body with another method): the
+// parsed JSON, or an ApiError.
+export async function api(path, method = "GET", payload = undefined) {
+  const init = { method, headers: tokenHeader() };
+  if (payload !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(payload);
+  }
+  const response = await fetch(apiRoot + path, init);
   const text = await response.text();
   let body;
   try {

@@ -19,12 +19,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from patron import http
-from patron.demo import day_one, loyalty, scenarios, summary
+from patron.demo import day_one, loyalty, scenarios, summary, tickets
 from patron.standins import ShopifyServer
 from patron.storefront import shopify_headers, woocommerce_headers
 from patron.synthetic.store import EUR_RATE, SHOP, SITE, simulate
 
-PHASES = 6
+PHASES = 7
 STORE_TOKEN = "shpat_demo_admin_token_0000"  # noqa: S105 - the stand-in's, not a real store's
 STORE_API_VERSION = "2025-07"
 EXPORT_AGE = timedelta(days=120)  # the export file holds the shop's orders older than this
@@ -179,6 +179,11 @@ def _run(
     for line in [*programme, *loyalty.summary_lines(books), redeemed]:
         print(line)
     mismatches += len(books.mismatches) + (not ok)
+    console.print(f"[bold]7/{PHASES}[/] the service desk: tickets opened and worked through the API")
+    desk_lines, desk_failures = tickets.run(local, ws, people, orders, totals["ids"], seed)
+    for line in desk_lines:
+        print(line)
+    mismatches += desk_failures
     summary.print_close(local, totals["top"], mismatches)
     if keep_running:
         print(

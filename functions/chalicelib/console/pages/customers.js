@@ -3,6 +3,7 @@
 // its points, tier, segments and flow runs; read only: edits are PATCH /customers/{id}).
 // Every figure is the API's value as it came.
 import { ApiError, csvLink, el, kpis, table } from "../lib.js";
+import { ticketLink } from "./tickets.js";
 
 const PAGE = 25;
 
@@ -92,12 +93,13 @@ async function loyaltyRead(ctx, path) {
 
 async function profile360(root, ctx, id) {
   const path = `/customers/${encodeURIComponent(id)}`;
-  const [c, points, tier, segments, runs] = await Promise.all([
+  const [c, points, tier, segments, runs, tickets] = await Promise.all([
     ctx.api(path),
     ctx.api(`${path}/points?limit=50`),
     loyaltyRead(ctx, `${path}/tier`),
     ctx.api(`${path}/segments`),
     ctx.api(`${path}/flows`),
+    ctx.api(`${path}/tickets?limit=50`),
   ]);
   root.querySelector("h1").textContent = `Customer ${name(c) || c.customer_id}`;
   root.append(el("p", {}, el("a", { href: "#/customers" }, "← Search")));
@@ -137,6 +139,15 @@ async function profile360(root, ctx, id) {
     { key: "segment_id", label: "segment" },
     { key: "name", label: "name" },
   ], segments.segments.filter((s) => s.member));
+  // their tickets (newest first), each opening the ticket with this panel beside it
+  section(root, "Tickets (latest 50)", "tickets.csv", [
+    { key: "id", label: "ticket" },
+    { key: "subject", label: "subject" },
+    { key: "kind", label: "kind" },
+    { key: "status", label: "status" },
+    { key: "priority", label: "priority" },
+    { key: "created_at", label: "opened" },
+  ], tickets.tickets).querySelectorAll('td[data-key="id"]').forEach((cell) => cell.replaceChildren(ticketLink(cell.textContent)));
   section(root, "Timeline: orders, refunds and points", "timeline.csv", [
     { key: "at", label: "at" },
     { key: "type", label: "event" },
