@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.container.loyalty import LoyaltyServices
+from chalicelib.container.returns import ReturnServices
 from chalicelib.container.workspace_api import WorkspaceApi
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ if TYPE_CHECKING:
 __all__ = ["Adapters", "Container", "container", "set_container"]
 
 
-class Container(LoyaltyServices, WorkspaceApi):
+class Container(LoyaltyServices, WorkspaceApi, ReturnServices):
     """The services the handlers, the CLI and the jobs use (the adapters: `Adapters`)."""
 
     # -- workspaces, ingest and operations -------------------------------------------
@@ -98,6 +99,7 @@ class Container(LoyaltyServices, WorkspaceApi):
             max_body_bytes=self.settings.max_body_bytes,
             people=self._people_in,
             catalogue=self.catalogue,
+            returns=self.returns,  # ReturnServices' (container/returns.py)
         )
 
     @cached_property

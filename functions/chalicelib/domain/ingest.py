@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
@@ -23,6 +23,7 @@ from chalicelib.domain.models import (
     Platform,
     Product,
     ProductDeletion,
+    ReturnUpdate,
     ShopSettings,
     Source,
     now_utc,
@@ -116,6 +117,12 @@ def _parse_time(value: str | None) -> datetime | None:
         return None
 
 
+class ReturnReceiver(Protocol):
+    """The service desk's returns (domain/service/returns.py): `stored` or `duplicate`."""
+
+    def receive(self, delivery: Delivery, update: ReturnUpdate) -> str: ...
+
+
 class IngestService:
     def __init__(
         self,
@@ -127,6 +134,7 @@ class IngestService:
         max_body_bytes: int = 256 * 1024,
         people: Callable[[str, bytes], list[str]] | None = None,
         catalogue: CatalogueStore | None = None,
+        returns: ReturnReceiver | None = None,
     ) -> None:
         self.sources = sources
         self.secrets = secrets
@@ -136,6 +144,7 @@ class IngestService:
         self.max_body_bytes = max_body_bytes
         self.people = people  # (workspace, raw body) -> the customer ids of the emails in it
         self.catalogue = catalogue  # products: kept apart from orders, they reach no profile
+        self.returns = returns  # a storefront's returns: the service desk's, not a record
 
     def receive(self, platform: Platform, headers: Mapping[str, str], body: bytes) -> IngestResult:
         """Handle one delivery. `headers` must have lower-cased names."""
@@ -232,6 +241,11 @@ class IngestService:
             )
         if isinstance(payload, Product | ProductDeletion):
             return self._catalogue(delivery, payload)
+        if isinstance(payload, ReturnUpdate):
+            if self.returns is None:
+                raise TypeError("a return delivery needs the returns service")
+            status = self.returns.receive(delivery, payload)
+            return IngestResult(status=status, topic=delivery.topic, webhook_id=delivery.webhook_id)
         outcome: WriteOutcome = self.store.apply(delivery, payload)
         return IngestResult(status=outcome, topic=delivery.topic, webhook_id=delivery.webhook_id)
 

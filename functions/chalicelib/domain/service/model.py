@@ -8,6 +8,8 @@ Event kinds and their `data`:
 - `status_changed`: `from`, `to`; `priority_changed`: `from`, `to`; `kind_changed`: `from`, `to`
 - `assigned`: `from`, `to` (None when unassigned); `tagged`: `added`, `removed`
 - `public_reply`: `body`, `delivery` (`queued`); `internal_note`: `body`
+- `return_status`: `from` (None when the return is new), `to`, `return_id`
+  (domain/service/returns.py)
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class EventKind(StrEnum):
     PUBLIC_REPLY = "public_reply"
     INTERNAL_NOTE = "internal_note"
     KIND_CHANGED = "kind_changed"
+    RETURN_STATUS = "return_status"  # a return's status moved: `from`, `to`, `return_id`
 
 
 @dataclass(frozen=True)
