@@ -271,3 +271,25 @@ def test_a_storefront_return_is_not_moved_by_hand():
     # Then 409 storefront_return: Shopify moves it
     assert refused.value.reason == "storefront_return"
     assert PAID_AT < T0
+
+
+def test_a_short_close_first_takes_its_lines_from_the_later_approval():
+    # Given the close delivered first, in its short shape (no lines, no name)
+    w = world()
+    short = ReturnUpdate(return_id="7001", status="closed", order_id="1001")
+    w.returns.receive(delivery("returns/close", T0), short)
+    assert _reversed(w) == 0  # no lines known: no amount yet
+    # When the approval (with its lines) arrives a day late
+    late = w.returns.receive(
+        delivery("returns/approve", T0 - timedelta(days=1), late=timedelta(days=1)), update("OPEN")
+    )
+    # Then the return stays closed, takes the lines and name, and their 22 points are reversed
+    ret = w.store.get(WS, KEY)
+    assert ret is not None
+    assert (late, ret.status, ret.lines, ret.name) == (
+        "duplicate",
+        ReturnStatus.CLOSED,
+        (ReturnLine("9002", 1),),
+        "#1001-R1",
+    )
+    assert _reversed(w) == 22

@@ -105,28 +105,26 @@ DEFAULT_TEMPLATES = {
         "txn_return_approved",
         0,
         subject="Your return {{ return_name }} is approved",
-        html="<p>We approved your return {{ return_name }} for order {{ order_number }}. "
+        html="<p>We approved your return {{ return_name }}. "
         "Please send the items back.</p><p>{{ store_name }}</p>",
-        text="We approved your return {{ return_name }} for order {{ order_number }}. "
-        "Please send the items back.",
+        text="We approved your return {{ return_name }}. Please send the items back.",
         sms="{{ store_name }}: return {{ return_name }} approved. Please send the items back.",
     ),
     "return_declined": Template(
         "txn_return_declined",
         0,
         subject="Your return request {{ return_name }}",
-        html="<p>We could not accept your return request {{ return_name }} for order "
-        "{{ order_number }}. Reply to this message if you have a question.</p><p>{{ store_name }}</p>",
-        text="We could not accept your return request {{ return_name }} for order {{ order_number }}.",
+        html="<p>We could not accept your return request {{ return_name }}. "
+        "Reply to this message if you have a question.</p><p>{{ store_name }}</p>",
+        text="We could not accept your return request {{ return_name }}.",
         sms="{{ store_name }}: we could not accept return request {{ return_name }}.",
     ),
     "return_closed": Template(
         "txn_return_closed",
         0,
         subject="Your return {{ return_name }} is complete",
-        html="<p>Your return {{ return_name }} for order {{ order_number }} is complete.</p>"
-        "<p>{{ store_name }}</p>",
-        text="Your return {{ return_name }} for order {{ order_number }} is complete.",
+        html="<p>Your return {{ return_name }} is complete.</p><p>{{ store_name }}</p>",
+        text="Your return {{ return_name }} is complete.",
         sms="{{ store_name }}: return {{ return_name }} is complete.",
     ),
 }

@@ -38,7 +38,9 @@ class ReturnMessages:
             return None
         found = self.orders.order_details(ret.workspace_id, [ret.order_id])
         number = (found[0].number if found else None) or ret.order_id.partition(".")[2]
-        values = {"store_name": settings.name, "order_number": number, "return_name": ret.name or ret.key}
+        # the storefront's name (`#1001-R1`), else (a short payload came first) by the order
+        name = ret.name or f"for order {number}"
+        values = {"store_name": settings.name, "order_number": number, "return_name": name}
         message = Outgoing(
             ret.workspace_id,
             profile.customer_id,

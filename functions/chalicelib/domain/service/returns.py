@@ -124,6 +124,11 @@ class ReturnService:
                     continue  # another delivery created it meanwhile: move it instead
                 self._effects(made, delivery.received_at, at)
                 return "stored"
+            if not stored.lines and update.lines:  # a short payload (close, cancel) came first
+                filled = self._fill(stored, update)
+                if filled is None:
+                    continue
+                stored = filled
             outcome, now = self._move(stored, status, at, STOREFRONT)
             if outcome == LOST:
                 continue
@@ -258,6 +263,20 @@ class ReturnService:
         )
         ticket = reduce(ws, ticket_id, [created, moved])
         return ret if self.store.create(ret, ticket, [created, moved]) else None
+
+    def _fill(self, stored: StoredReturn, update: ReturnUpdate) -> StoredReturn | None:
+        """The lines (and their amount, the name) a later delivery brings to a return first
+        known from a short payload; None when a concurrent write came first."""
+        detail = self._order(stored.workspace_id, stored.order_id)
+        lines = tuple(ReturnLine(li.line_item_id, li.quantity) for li in update.lines)
+        snap = detail.snapshot
+        after = replace(
+            stored,
+            lines=lines,
+            amount=returned_amount(snap.total, snap.currency, detail.lines, lines),
+            name=stored.name or update.name,
+        )
+        return after if self.store.move(stored, after, None, None, None) else None
 
     def _customer(self, workspace_id: str, detail: OrderDetail) -> CustomerProfile:
         """The order's customer as the profiles resolved it (merges followed)."""
