@@ -5,6 +5,7 @@ transaction (adapters/return_store.py)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from chalicelib.adapters.return_store import RETURN_SK, return_item, return_of, return_pk
@@ -73,3 +74,19 @@ class FakeReturnStore:
         self.items[item["pk"]][RETURN_SK] = item
         self.writes += 1
         return True
+
+
+class FakeReturnOutbox:
+    """The messages due, by (workspace, key, kind), in key order like the `RETMSG` partition."""
+
+    def __init__(self) -> None:
+        self.waiting: dict[tuple[str, str, str], datetime] = {}
+
+    def put(self, workspace_id: str, key: str, kind: str, at: datetime) -> None:
+        self.waiting[(workspace_id, key, kind)] = at
+
+    def due(self, limit: int) -> list[tuple[str, str, str, datetime]]:
+        return [(*k, at) for k, at in sorted(self.waiting.items())][:limit]
+
+    def done(self, workspace_id: str, key: str, kind: str) -> None:
+        self.waiting.pop((workspace_id, key, kind), None)

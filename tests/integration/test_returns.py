@@ -15,7 +15,9 @@ import pytest
 import time_machine
 
 from chalicelib.domain.workspace_settings import LoyaltyRules
+from chalicelib.handlers import jobs
 from patron.harness import Harness, Workspace
+from patron.poller import LambdaContext
 from tests.conftest import load_event
 from tests.integration.test_notifications import sent_emails
 from tests.integration.test_tickets_api import get, post
@@ -56,6 +58,14 @@ def deliver(stage: Harness, ws: Workspace, topic: str, fixture: str, delivery: s
     return body
 
 
+def tick() -> dict[str, Any]:
+    """The minute job (`flow_tick`) on its scheduled event: it sends the returns' messages."""
+    result: dict[str, Any] = jobs.flow_tick(
+        load_event("eventbridge/scheduled_event.json"), LambdaContext("FlowTick")
+    )
+    return result
+
+
 def ledger(stage: Harness, ws: Workspace, cid: str) -> dict[str, Any]:
     body: dict[str, Any] = json.loads(stage.get(ws, f"/customers/{cid}/points?limit=200").body)
     return body
@@ -68,9 +78,12 @@ def test_a_return_approved_refunded_and_closed_reverses_its_lines_points_once(st
     assert deliver(stage, ws, "returns/request", "returns_request", "r-1")["status"] == "stored"
     assert deliver(stage, ws, "returns/approve", "returns_approve", "r-2")["status"] == "stored"
     assert deliver(stage, ws, "returns/approve", "returns_approve", "r-3")["status"] == "duplicate"
+    assert sent_emails(stage) == []  # the webhook sends nothing itself: the minute job does
+    assert tick()["return_messages"]["sent"] == 1
     assert deliver(stage, ws, "refunds/create", "refunds_create", "f-1")["status"] == "stored"
     stage.drain()
     assert deliver(stage, ws, "returns/close", "returns_close", "r-4")["status"] == "stored"
+    assert (tick()["return_messages"]["sent"], tick()["return_messages"]["sent"]) == (1, 0)
     # Then 46 points are reversed (122 x 45.94 / 122), by the return, and the refund adds none
     body = ledger(stage, ws, cid)
     entries = sorted((e["source"], e["kind"], e["points"]) for e in body["entries"])
@@ -114,8 +127,9 @@ def test_out_of_order_and_late_deliveries_converge(stage, ws, store):
     assert [e["data"]["to"] for e in shown["events"] if e["kind"] == "return_status"] == ["closed"]
     entries = sorted((e["source"], e["points"]) for e in ledger(stage, ws, cid)["entries"])
     assert entries == [("order", 122), ("refund", -43), ("return", -3)]
-    # the close came first, without the return's name
-    assert [e["Subject"] for e in sent_emails(stage)] == ["Your return for order #1001 is complete"]
+    tick()
+    # the minute job sends the close's message with the name a later delivery brought
+    assert [e["Subject"] for e in sent_emails(stage)] == ["Your return #1001-R1 is complete"]
 
 
 def test_a_declined_request_tells_the_customer_and_reverses_nothing(stage, ws, store):
@@ -123,6 +137,7 @@ def test_a_declined_request_tells_the_customer_and_reverses_nothing(stage, ws, s
     # When the request is declined
     deliver(stage, ws, "returns/request", "returns_request", "r-1")
     deliver(stage, ws, "returns/decline", "returns_decline", "r-2")
+    tick()
     # Then no point moves, and Jane is told once
     assert ledger(stage, ws, cid)["total"] == 122
     assert [e["Subject"] for e in sent_emails(stage)] == ["Your return request #1001-R1"]

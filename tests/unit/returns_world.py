@@ -15,7 +15,7 @@ from chalicelib.domain.order_snapshot import OrderDetail, OrderLine
 from chalicelib.domain.service.return_model import StoredReturn
 from chalicelib.domain.service.returns import ReturnService
 from chalicelib.domain.workspace_settings import WorkspaceSettings
-from tests.fakes_returns import FakeReturnStore
+from tests.fakes_returns import FakeReturnOutbox, FakeReturnStore
 from tests.fakes_tickets import FakeTicketStore
 from tests.unit.fake_points import FakePointsLedger
 from tests.unit.points_orders import CID, PAID_AT, WS, Settings, on, order
@@ -100,7 +100,14 @@ def world(notifications: frozenset[str] = frozenset()) -> World:
     points.on_order(order(TOTAL), PAID_AT, CID)
     messages = Messages()
     returns = ReturnService(
-        store, tickets, Orders(), Profiles(), Workspaces(notifications), points=points, notify=messages
+        store,
+        tickets,
+        Orders(),
+        Profiles(),
+        Workspaces(notifications),
+        points=points,
+        outbox=FakeReturnOutbox(),
+        notify=messages,
     )
     return World(returns, tickets, store, ledger, points, messages)
 

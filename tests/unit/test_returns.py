@@ -212,16 +212,21 @@ def test_total_reversed_is_the_refunded_or_returned_lines_points_never_twice(del
     assert w.ledger.balance(WS, CID).total == sum(e.points for e in entries) == 77 - expected
 
 
-def test_the_customer_gets_the_approved_and_closed_messages_once_and_none_stale():
+def test_the_customer_gets_the_approved_and_closed_messages_once():
     # Given a workspace sending the return messages
     w = world(frozenset({"return_approved", "return_declined", "return_closed"}))
-    # When the return is requested, approved (twice), closed, then a late approval arrives
+    # When the return is requested, approved (twice), then closed, the minute job running
+    # after each (twice after the close)
     w.returns.receive(delivery("returns/request", T0), update("REQUESTED"))
     for _ in range(2):
         w.returns.receive(delivery("returns/approve", T0 + timedelta(hours=1)), update("OPEN"))
+    approved = w.returns.send_due(T0 + timedelta(hours=1, minutes=1))
     w.returns.receive(delivery("returns/close", T0 + timedelta(days=3)), update("CLOSED"))
-    # Then approved and closed, once each
+    closed = w.returns.send_due(T0 + timedelta(days=3, minutes=1))
+    again = w.returns.send_due(T0 + timedelta(days=3, minutes=2))
+    # Then approved and closed are sent, once each
     assert [k for _, k in w.messages.sent] == ["return_approved", "return_closed"]
+    assert (approved["sent"], closed["sent"], again["sent"]) == (1, 1, 0)
 
 
 def test_a_status_delivered_after_48_hours_sends_no_message():
@@ -229,10 +234,22 @@ def test_a_status_delivered_after_48_hours_sends_no_message():
     w = world(frozenset({"return_declined"}))
     # When the decline is delivered three days late
     w.returns.receive(delivery("returns/decline", T0, late=timedelta(days=3)), update("DECLINED"))
+    w.returns.send_due(T0 + timedelta(days=3, minutes=1))
     # Then the return is declined, and no message is sent
     ret = w.store.get(WS, KEY)
     assert ret is not None and ret.status == ReturnStatus.DECLINED
     assert w.messages.sent == []
+
+
+def test_a_message_the_minute_job_finds_too_late_is_dropped():
+    # Given an approval delivered on time, its message waiting
+    w = world(frozenset({"return_approved"}))
+    w.returns.receive(delivery("returns/approve", T0), update("OPEN"))
+    # When the minute job only runs three days later
+    result = w.returns.send_due(T0 + timedelta(days=3))
+    # Then it is dropped, not sent, and no longer waits
+    assert (result["sent"], result["dropped"], w.messages.sent) == (0, 1, [])
+    assert w.returns.send_due(T0 + timedelta(days=3, minutes=1))["dropped"] == 0
 
 
 def test_a_return_through_patron_is_moved_by_hand():
@@ -244,6 +261,7 @@ def test_a_return_through_patron_is_moved_by_hand():
     w.tickets.create(made, created)
     # When an agent approves it, then tries to approve it again and to reopen it as requested
     ret = w.returns.by_hand(WS, made.id, "open", "key:abc", T0 + timedelta(hours=1))
+    w.returns.send_due(T0 + timedelta(hours=1, minutes=1))
     # Then it is open, the shirt's 33 points (33.00 of 77.00) are reversed, the customer is told
     assert (ret.status, ret.amount, _reversed(w)) == (ReturnStatus.OPEN, Decimal("33.00"), 33)
     assert [k for _, k in w.messages.sent] == ["return_approved"]

@@ -4,6 +4,7 @@ items as adapters/ticket_store.py lays them out)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -114,3 +115,39 @@ class DynamoReturnStore:
             if queue_item(ticket) != queue_item(ticket_after):  # the queue entry's `as`, `pr`, `k` unchanged
                 actions.append(_put(name, queue_item(ticket_after)))
         return self.t.transact(actions)
+
+
+OUTBOX_PK = "RETMSG"  # one partition for all workspaces: returns are few (docs/data-model.md)
+
+
+class DynamoReturnOutbox:
+    """service.return_ports.ReturnOutbox on the CRM table: `RETMSG` / `<ws>#<key>#<kind>`."""
+
+    def __init__(self, table: CrmTable) -> None:
+        self.t = table
+
+    def put(self, workspace_id: str, key: str, kind: str, at: datetime) -> None:
+        item = {
+            "pk": OUTBOX_PK,
+            "sk": f"{workspace_id}#{key}#{kind}",
+            "t": "return_message",
+            "ws": workspace_id,
+            "rk": key,
+            "kd": kind,
+            "at": iso(at),
+        }
+        self.t.client.put_item(TableName=self.t.table, Item=to_item(item))
+
+    def due(self, limit: int) -> list[tuple[str, str, str, datetime]]:
+        items, _ = self.t.query(OUTBOX_PK, limit, None, newest_first=False, consistent=True)
+        out = []
+        for i in items:
+            at = parse_iso(str(i["at"]))
+            assert at is not None
+            out.append((str(i["ws"]), str(i["rk"]), str(i["kd"]), at))
+        return out
+
+    def done(self, workspace_id: str, key: str, kind: str) -> None:
+        self.t.client.delete_item(
+            TableName=self.t.table, Key={"pk": {"S": OUTBOX_PK}, "sk": {"S": f"{workspace_id}#{key}#{kind}"}}
+        )

@@ -24,6 +24,7 @@ class ReturnServices(Adapters):
     @cached_property
     def returns(self) -> ReturnService:
         """Returns: their tickets, the points of their lines, the customer's messages."""
+        from chalicelib.adapters.return_store import DynamoReturnOutbox
         from chalicelib.domain.service.return_messages import ReturnMessages
         from chalicelib.domain.service.returns import ReturnService
 
@@ -34,6 +35,7 @@ class ReturnServices(Adapters):
             profiles=self.profile_store,
             workspaces=self.workspaces,
             points=self.points,  # type: ignore[attr-defined]  # LoyaltyServices' (container/loyalty.py)
+            outbox=DynamoReturnOutbox(self.crm),
             notify=ReturnMessages(
                 messaging=self.messaging,  # type: ignore[attr-defined]  # Container's (container/__init__.py)
                 workspaces=self.workspaces,

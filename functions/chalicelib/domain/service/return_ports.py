@@ -44,6 +44,21 @@ class ReturnPoints(Protocol):
     ) -> Any: ...
 
 
+class ReturnOutbox(Protocol):
+    """The customer's return messages waiting for the minute job (`flow_tick`), which sends
+    them through the messaging service: the webhook functions send nothing themselves."""
+
+    def put(self, workspace_id: str, key: str, kind: str, at: datetime) -> None:
+        """The message `kind` of the return `key` due (idempotent: the same again is one)."""
+        ...
+
+    def due(self, limit: int) -> list[tuple[str, str, str, datetime]]:
+        """Up to `limit` waiting messages: (workspace, return key, kind, status time)."""
+        ...
+
+    def done(self, workspace_id: str, key: str, kind: str) -> None: ...
+
+
 class ReturnNotices(Protocol):
     """The customer's message on a return's status (domain/service/return_messages.py)."""
 

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.errors import Conflict, NotFound
@@ -54,7 +55,7 @@ from chalicelib.domain.service.return_model import (
     join,
     status_of,
 )
-from chalicelib.domain.service.return_ports import ReturnNotices, ReturnPoints, ReturnStore
+from chalicelib.domain.service.return_ports import ReturnNotices, ReturnOutbox, ReturnPoints, ReturnStore
 from chalicelib.domain.service.tickets import ticket_id_at
 
 ATTEMPTS = 5  # a concurrent delivery of the same return, or an agent's change to its ticket
@@ -101,6 +102,7 @@ class ReturnService:
         profiles: ProfileReader,
         workspaces: WorkspaceReader,
         points: ReturnPoints | None = None,
+        outbox: ReturnOutbox | None = None,
         notify: ReturnNotices | None = None,
     ) -> None:
         self.store = store
@@ -109,6 +111,7 @@ class ReturnService:
         self.profiles = profiles
         self.workspaces = workspaces
         self.points = points
+        self.outbox = outbox  # the messages due, sent by the minute job (`send_due`)
         self.notify = notify
 
     def receive(self, delivery: Delivery, update: ReturnUpdate) -> str:
@@ -320,6 +323,27 @@ class ReturnService:
             approved = ret.status in COVERED  # declined or cancelled: given back if it was approved
             self.points.on_return(ret.workspace_id, ret.order_id, ret.key, ret.amount, approved, at)
         kind = NOTICES.get(ret.status)
-        if kind is None or self.notify is None or now - at > FRESH:
+        if kind is None or self.outbox is None or now - at > FRESH:
             return
-        self.notify.send(ret, kind, now)
+        self.outbox.put(ret.workspace_id, ret.key, kind, at)
+
+    def send_due(self, now: datetime, limit: int = 100) -> dict[str, Any]:
+        """The minute job's (`flow_tick`): each waiting message sent through the messaging
+        service (keyed: a message sent before is a duplicate), or dropped when its status is
+        older than FRESH or its return gone; then removed. A failure stays for the next run."""
+        result: dict[str, Any] = {"sent": 0, "dropped": 0, "errors": []}
+        if self.outbox is None or self.notify is None:
+            return result
+        for ws, key, kind, at in self.outbox.due(limit):
+            ret = self.store.get(ws, key)
+            try:
+                if ret is None or now - at > FRESH:
+                    result["dropped"] += 1
+                else:
+                    self.notify.send(ret, kind, now)
+                    result["sent"] += 1
+            except Exception as exc:  # noqa: BLE001  # the next run retries it; the others go on
+                result["errors"].append({"return": key, "kind": kind, "error": type(exc).__name__})
+                continue
+            self.outbox.done(ws, key, kind)
+        return result
