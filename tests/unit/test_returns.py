@@ -175,7 +175,8 @@ def test_a_cancelled_approved_return_gives_the_points_back():
     assert w.ledger.balance(WS, CID).total == 77
 
 
-EVENTS = ["approve", "refund", "cancel", "close", "other_refund"]
+EVENTS = ["approve", "refund", "cancel", "close", "decline", "other_refund"]
+TOPIC_STATUS = {"approve": "OPEN", "cancel": "CANCELED", "close": "CLOSED", "decline": "DECLINED"}
 
 
 @settings(max_examples=60, deadline=None)
@@ -188,8 +189,8 @@ def test_total_reversed_is_the_refunded_or_returned_lines_points_never_twice(del
     statuses: set[ReturnStatus] = set()
     for n, what in enumerate(deliveries):
         at = T0 + timedelta(hours=n)
-        if what in ("approve", "cancel", "close"):
-            status = {"approve": "OPEN", "cancel": "CANCELED", "close": "CLOSED"}[what]
+        if what in TOPIC_STATUS:
+            status = TOPIC_STATUS[what]
             statuses.add(status_of(status))
             w.returns.receive(delivery(f"returns/{what}", at), update(status))
         else:
