@@ -159,3 +159,39 @@ def test_an_agent_moves_a_return_requested_through_patron(stage, ws, store):
     assert [e["data"]["to"] for e in approved["events"] if e["kind"] == "return_status"] == ["open"]
     assert ledger(stage, ws, cid)["total"] == 76
     assert (status_2, refused["details"]) == (409, {"reason": "invalid_transition"})
+
+
+def test_the_cli_moves_a_woocommerce_style_return_by_hand(stage, ws, store, cli_on):
+    from tests.cli_runs import run
+
+    cid, src, w = store["cid"], store["source"], ws.workspace_id
+    # Given a return_request ticket for the hangers, opened through the CLI
+    order = f"{src}.5829104638011"
+    made = run(
+        "tickets",
+        "create",
+        cid,
+        "Wrong size",
+        "--kind",
+        "return_request",
+        "--order",
+        order,
+        "--json",
+        "-w",
+        w,
+    )
+    assert made.exit_code == 0, made.output
+    tid = json.loads(made.output)["id"]
+    # When the agent declines its return, then tries to approve it
+    declined = run("tickets", "return", tid, "declined", "--json", "-w", w)
+    again = run("tickets", "return", tid, "open", "-w", w)
+    # Then it is declined by `cli` (its log shows the move), and the approval is refused
+    assert declined.exit_code == 0, declined.output
+    moves = [
+        (e["by"], e["data"]["to"])
+        for e in json.loads(declined.output)["events"]
+        if e["kind"] == "return_status"
+    ]
+    assert moves == [("cli", "declined")]
+    assert again.exit_code != 0
+    assert ledger(stage, ws, cid)["total"] == 122
