@@ -3,10 +3,12 @@ converge, and the stored return (docs/service.md#returns-and-exchanges).
 
 Shopify delivers a return's webhooks late and out of order, so a return's status is the
 join of every status seen: statuses are totally ordered (`RANK`) and the stored status only
-ever moves up. `requested` < `open` (approved) < `declined` < `cancelled` < `closed`: a
-return is declined or cancelled only from requested or open, and a closed one (refunded,
-done) is never cancelled, so the order of real moves is kept, and any order of deliveries of
-the same moves ends in the same status.
+ever moves up. `requested` < `open` (approved) < `closed` < `declined` < `cancelled`: the
+real moves (requested -> open -> closed, requested -> declined, requested or open ->
+cancelled) all go up, so any order of deliveries of the same moves ends in the same status.
+The statuses whose lines count for the points (`COVERED`: open, closed) are all below those
+that do not count after them (declined, cancelled): once a return stops counting it never
+counts again, so its points are given back at most once.
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ class ReturnStatus(StrEnum):
 RANK = {
     ReturnStatus.REQUESTED: 0,
     ReturnStatus.OPEN: 1,
-    ReturnStatus.DECLINED: 2,
-    ReturnStatus.CANCELLED: 3,
-    ReturnStatus.CLOSED: 4,
+    ReturnStatus.CLOSED: 2,
+    ReturnStatus.DECLINED: 3,
+    ReturnStatus.CANCELLED: 4,
 }
 # the statuses whose lines count as returned for the points (approved, then done)
 COVERED = frozenset({ReturnStatus.OPEN, ReturnStatus.CLOSED})
