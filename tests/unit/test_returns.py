@@ -179,7 +179,7 @@ EVENTS = ["approve", "refund", "cancel", "close", "decline", "other_refund"]
 TOPIC_STATUS = {"approve": "OPEN", "cancel": "CANCELED", "close": "CLOSED", "decline": "DECLINED"}
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(EVENTS), min_size=1, max_size=7))
 def test_total_reversed_is_the_refunded_or_returned_lines_points_never_twice(deliveries: list[str]):
     # Given 77 points, a return of one sock (22.00) and its refund (22.00), an unrelated
