@@ -79,6 +79,7 @@ def test_the_lines_share_of_the_total_paid():
     assert returned_amount(Decimal("10"), "JPY", LINES, (ReturnLine("p1", 1),)) == Decimal("4")
 
 
+@settings(deadline=None)  # each example builds two stores: no deadline on a shared machine
 @given(st.lists(st.sampled_from(STATUSES), min_size=1, max_size=4))
 def test_the_status_converges_whatever_the_order_of_deliveries(sent: list[ReturnStatus]):
     # Given a return's statuses in the lifecycle's order, as the storefront moved it
