@@ -98,7 +98,12 @@ class FakePointsLedger:
             return True
 
     def reverse(
-        self, earning: LedgerEntry, reversal: LedgerEntry, refunded: Decimal, reversed_points: int
+        self,
+        earning: LedgerEntry,
+        reversal: LedgerEntry,
+        refunded: Decimal,
+        reversed_points: int,
+        returned: Decimal | None = None,
     ) -> bool:
         with self.lock:
             ledger = self.ledgers.setdefault((earning.workspace_id, earning.customer_id), {})
@@ -109,10 +114,16 @@ class FakePointsLedger:
                 return False
             if stored.refunded != earning.refunded or stored.reversed != earning.reversed:
                 return False
+            if stored.returned != earning.returned:
+                return False
             if reversal.points and not self._add(reversal):
                 return False
             ledger[earning.key] = replace(
-                stored, refunded=refunded, reversed=reversed_points, cancelled=earning.cancelled
+                stored,
+                refunded=refunded,
+                reversed=reversed_points,
+                cancelled=earning.cancelled,
+                returned=earning.returned if returned is None else returned,
             )
             into[reversal.key] = reversal
             return True

@@ -77,6 +77,7 @@ def order_detail(item: dict[str, Any]) -> OrderDetail:
                 quantity=int(li.get("q", 0)),
                 price=Decimal(str(li.get("a", 0))),
                 category=li.get("c"),
+                line_id=li.get("i"),
             )
             for li in item.get("li") or []
         ),

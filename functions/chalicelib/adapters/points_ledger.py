@@ -131,6 +131,8 @@ def entry_item(entry: LedgerEntry) -> dict[str, Any]:
     item.update({k: v for k, v in optional.items() if v is not None})
     if entry.rate is not None:  # an earning entry: its reversals move these
         item.update({"ref": entry.refunded, "rev": entry.reversed, "cx": entry.cancelled})
+        if entry.returned:
+            item["ret"] = entry.returned
     return item
 
 
@@ -148,6 +150,7 @@ def entry_from_item(item: dict[str, Any]) -> LedgerEntry:
         currency=item.get("cur"),
         available_on=date.fromisoformat(item["av"]) if item.get("av") else None,
         refunded=Decimal(str(item.get("ref", 0))),
+        returned=Decimal(str(item.get("ret", 0))),
         reversed=int(item.get("rev", 0)),
         cancelled=bool(item.get("cx", False)),
         amount=_decimal(item.get("amt")),
@@ -304,8 +307,15 @@ class DynamoPointsLedger:
         return self._transact(actions)
 
     def reverse(
-        self, earning: LedgerEntry, reversal: LedgerEntry, refunded: Decimal, reversed_points: int
+        self,
+        earning: LedgerEntry,
+        reversal: LedgerEntry,
+        refunded: Decimal,
+        reversed_points: int,
+        returned: Decimal | None = None,
     ) -> bool:
+        returned = earning.returned if returned is None else returned
+        was_ret = "attribute_not_exists(ret) OR ret = :was_ret" if not earning.returned else "ret = :was_ret"
         guard = {
             "Update": {
                 "TableName": self.t.table,
@@ -313,15 +323,17 @@ class DynamoPointsLedger:
                     "pk": {"S": ledger_pk(earning.workspace_id, earning.customer_id)},
                     "sk": {"S": entry_sk(earning.key)},
                 },
-                "UpdateExpression": "SET #ref = :ref, rev = :rev, cx = :cx",
-                "ConditionExpression": "#ref = :was_ref AND rev = :was_rev",
+                "UpdateExpression": "SET #ref = :ref, rev = :rev, cx = :cx, ret = :ret",
+                "ConditionExpression": f"#ref = :was_ref AND rev = :was_rev AND ({was_ret})",
                 "ExpressionAttributeNames": {"#ref": "ref"},
                 "ExpressionAttributeValues": {
                     ":ref": to_av(refunded),
                     ":rev": to_av(reversed_points),
                     ":cx": to_av(earning.cancelled),
+                    ":ret": to_av(returned),
                     ":was_ref": to_av(earning.refunded),
                     ":was_rev": to_av(earning.reversed),
+                    ":was_ret": to_av(earning.returned),
                 },
             }
         }

@@ -115,6 +115,7 @@ def person_from(values: dict[str, Any] | None) -> Person:
 
 def _line(li: LineItem) -> dict[str, Any]:
     values = {
+        "i": li.line_id,
         "p": li.product_id,
         "s": li.sku,
         "t": li.title,

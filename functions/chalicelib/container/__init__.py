@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.container.loyalty import LoyaltyServices
+from chalicelib.container.returns import ReturnServices
 from chalicelib.container.sales import SalesServices
 from chalicelib.container.service_desk import ServiceDesk
 from chalicelib.container.service_facts import TicketFactsServices
@@ -73,6 +74,7 @@ class Container(
     SlaServices,
     ServiceDesk,
     SalesServices,
+    ReturnServices,
 ):
     """The services the handlers, the CLI and the jobs use (the adapters: `Adapters`)."""
 
@@ -109,6 +111,7 @@ class Container(
             people=self._people_in,
             catalogue=self.catalogue,
             contact_forms=self.tickets,
+            returns=self.returns,  # ReturnServices' (container/returns.py)
         )
 
     @cached_property

@@ -25,6 +25,7 @@ from chalicelib.domain.models import (
     Platform,
     Product,
     ProductDeletion,
+    ReturnUpdate,
     ShopSettings,
     Source,
     now_utc,
@@ -128,6 +129,12 @@ class ContactForms(Protocol):
         ...
 
 
+class ReturnReceiver(Protocol):
+    """The service desk's returns (domain/service/returns.py): `stored` or `duplicate`."""
+
+    def receive(self, delivery: Delivery, update: ReturnUpdate) -> Literal["stored", "duplicate"]: ...
+
+
 class IngestService:
     def __init__(
         self,
@@ -140,6 +147,7 @@ class IngestService:
         people: Callable[[str, bytes], list[str]] | None = None,
         catalogue: CatalogueStore | None = None,
         contact_forms: ContactForms | None = None,
+        returns: ReturnReceiver | None = None,
     ) -> None:
         self.sources = sources
         self.secrets = secrets
@@ -150,6 +158,7 @@ class IngestService:
         self.people = people  # (workspace, raw body) -> the customer ids of the emails in it
         self.catalogue = catalogue  # products: kept apart from orders, they reach no profile
         self.contact_forms = contact_forms  # storefront contact forms: tickets (docs/service.md)
+        self.returns = returns  # a storefront's returns: the service desk's, not a record
 
     def receive(self, platform: Platform, headers: Mapping[str, str], body: bytes) -> IngestResult:
         """Handle one delivery. `headers` must have lower-cased names."""
@@ -250,6 +259,11 @@ class IngestService:
             if self.contact_forms is None:
                 raise TypeError("a contact form needs the service desk")
             status = self.contact_forms.contact_form(delivery.workspace_id, delivery.source_id, payload)
+            return IngestResult(status=status, topic=delivery.topic, webhook_id=delivery.webhook_id)
+        if isinstance(payload, ReturnUpdate):
+            if self.returns is None:
+                raise TypeError("a return delivery needs the returns service")
+            status = self.returns.receive(delivery, payload)
             return IngestResult(status=status, topic=delivery.topic, webhook_id=delivery.webhook_id)
         outcome: WriteOutcome = self.store.apply(delivery, payload)
         return IngestResult(status=outcome, topic=delivery.topic, webhook_id=delivery.webhook_id)

@@ -83,6 +83,7 @@ class Person(Frozen):
 
 
 class LineItem(Frozen):
+    line_id: str | None = Field(default=None, max_length=64)  # the platform's line item id (returns name it)
     product_id: str | None = None
     variant_id: str | None = None
     sku: str | None = None
@@ -267,6 +268,26 @@ class ContactForm(Frozen):
     submitted_at: UtcDatetime
 
 
+class ReturnLineIn(Frozen):
+    """One line of a storefront return: the order's line item (its platform id) and how
+    many of its units come back."""
+
+    line_item_id: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(ge=1, le=100_000)
+
+
+class ReturnUpdate(Frozen):
+    """A storefront return's state as one webhook reports it (Shopify `returns/*`:
+    docs/service.md#returns-and-exchanges). `status` is one of the Return lifecycle's:
+    requested, open, closed, declined, cancelled."""
+
+    return_id: str = Field(min_length=1, max_length=64)
+    status: str
+    order_id: str | None = None  # the platform's order id (some topics send none)
+    name: str | None = Field(default=None, max_length=64)
+    lines: tuple[ReturnLineIn, ...] = ()
+
+
 IngestPayload = (
     Order
     | RefundEvent
@@ -278,6 +299,7 @@ IngestPayload = (
     | Product
     | ProductDeletion
     | ContactForm
+    | ReturnUpdate
 )
 
 

@@ -64,6 +64,7 @@ class OrderLine:
     quantity: int
     price: Decimal
     category: str | None
+    line_id: str | None = None  # the platform's line item id (a return names its lines by it)
 
 
 @dataclass(frozen=True)

@@ -65,12 +65,14 @@ def segment_recheck(event: Any) -> dict[str, Any]:
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="flow_tick")
 def flow_tick(event: Any) -> dict[str, Any]:
     """Advance the flow runs that are due: waits that ended, sends deferred to now; then send
-    the transactional notifications the provider refused for now (domain/pipeline.py)."""
+    the transactional notifications the provider refused for now (domain/pipeline.py), and
+    the returns' messages (domain/service/returns.py)."""
     from chalicelib.domain.models import now_utc
 
     result: dict[str, Any] = container().flows.tick(now_utc(), _time_left(event))
     held = container().ingest_pipeline.retry_held(now_utc())
     result["held_notifications"] = held
+    result["return_messages"] = container().returns.send_due(now_utc())  # docs/service.md#notifications
     if held["released"]:
         count("HeldNotificationsSent", held["released"])
     if held["errors"]:

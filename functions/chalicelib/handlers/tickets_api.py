@@ -91,7 +91,7 @@ def show_ticket(ticket_id: str) -> Any:
 
 @bp.route("/tickets/{ticket_id}/events", methods=["POST"])
 @operation(
-    "Change a ticket: reply, note, status, priority, kind, assign or tag (one event)",
+    "Change a ticket: reply, note, status, priority, kind, assign, tag or return (one event)",
     "tickets",
     {200: f"{VIEWS}:TicketDetail"},
     body=f"{VIEWS}:TicketEventIn",
@@ -100,13 +100,17 @@ def show_ticket(ticket_id: str) -> Any:
 @api
 def ticket_event(ticket_id: str) -> Any:
     """`{"type": "reply"|"note", "body"}`, `{"type": "status"|"priority"|"kind"|"assign", "to"}`,
-    `{"type": "tag", "add": [...], "remove": [...]}`: 409 with a `reason` when the ticket's
-    state refuses it (`ticket_closed`, `invalid_transition`, `no_change`)."""
+    `{"type": "tag", "add": [...], "remove": [...]}`, `{"type": "return", "to"}` (a return
+    request's return status): 409 with a `reason` when the ticket's state refuses it
+    (`ticket_closed`, `invalid_transition`, `no_change`, `storefront_return`)."""
     from chalicelib.domain.models import now_utc
     from chalicelib.domain.service.views import TicketEventIn
 
     ws = workspace_id()
     body = model_body(TicketEventIn, bp.current_request.raw_body, "ticket event")
+    if body.type == "return":
+        container().returns.by_hand(ws, ticket_id, body.to or "", _actor(), now_utc())
+        return container().tickets.show(ws, ticket_id)
     return container().tickets.record(ws, ticket_id, body, _actor(), now_utc())
 
 

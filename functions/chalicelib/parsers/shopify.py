@@ -26,7 +26,7 @@ from chalicelib.domain.models import (
     ShopSettings,
 )
 from chalicelib.domain.timezones import is_zone, zone_for_address
-from chalicelib.parsers import Parser, products
+from chalicelib.parsers import Parser, products, shopify_returns
 from chalicelib.parsers.dates import AwareStamp, Stamp, month_day_or_none, window
 
 
@@ -254,6 +254,7 @@ def _birthday(c: ShopifyCustomer | None, delivery: Delivery) -> str | None:
 def _lines(items: list[ShopifyLineItem]) -> tuple[LineItem, ...]:
     return tuple(
         LineItem(
+            line_id=str(li.id) if li.id is not None else None,
             product_id=str(li.product_id) if li.product_id is not None else None,
             variant_id=str(li.variant_id) if li.variant_id is not None else None,
             sku=li.sku or None,
@@ -439,4 +440,5 @@ PARSERS: dict[str, Parser] = {
     "products/create": products.parse_shopify_product,
     "products/update": products.parse_shopify_product,
     "products/delete": products.parse_deleted,
+    **{topic: shopify_returns.parse_return for topic in (*shopify_returns.STATUS_BY_TOPIC, "returns/update")},
 }

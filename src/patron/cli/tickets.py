@@ -1,5 +1,5 @@
-"""`patron tickets create|list|show|reply|note|status`: the CLI twins of the tickets API
-(docs/service.md), recorded in a ticket's log as `cli`."""
+"""`patron tickets create|list|show|reply|note|status|return`: the CLI twins of the tickets
+API (docs/service.md), recorded in a ticket's log as `cli`."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from patron.cli.base import (
 KINDS = click.Choice(["pre_sale", "order_issue", "complaint", "suggestion", "return_request"])
 STATUSES = click.Choice(["open", "pending", "on_hold", "solved", "closed"])
 PRIORITIES = click.Choice(["low", "normal", "high", "urgent"])
+RETURN_STATUSES = click.Choice(["open", "declined", "cancelled", "closed"])
 
 
 def _valid(model: Any, body: dict[str, Any], what: str) -> Any:
@@ -189,6 +190,22 @@ def deliver(workspace: str, ticket_id: str, reply_seq: int, as_json: bool, stage
 
     done = workspace_container(workspace).tickets.deliver(workspace, ticket_id, reply_seq, now_utc())
     print_json(done, compact=as_json)
+
+
+@tickets.command("return")
+@workspace_option()
+@click.argument("ticket_id")
+@click.argument("status", type=RETURN_STATUSES)
+@json_option
+@stage_option
+def return_status(workspace: str, ticket_id: str, status: str, as_json: bool, stage: str | None) -> None:
+    """Move the return of a return_request ticket with no storefront return behind it
+    (WooCommerce, Patron) to STATUS (docs/service.md#returns-and-exchanges)."""
+    from chalicelib.domain.models import now_utc
+
+    container = workspace_container(workspace)
+    container.returns.by_hand(workspace, ticket_id, status, "cli", now_utc())
+    print_json(container.tickets.show(workspace, ticket_id), compact=as_json)
 
 
 COMMANDS = [tickets]

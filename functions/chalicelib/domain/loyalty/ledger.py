@@ -29,11 +29,13 @@ from chalicelib.domain.loyalty.merge import open_balance
 from chalicelib.domain.loyalty.model import (
     CANCEL,
     EARN,
+    RESTORE,
     REVERSE,
     EntryKey,
     LedgerEntry,
     PointsView,
     available_on,
+    covered,
     earned_points,
     reversed_target,
 )
@@ -167,7 +169,51 @@ class PointsService:
             if refund is not None
             else EntryKey("order", order_id, CANCEL)
         )
+        at = cancelled_at or (parse_iso(refund.created_at) if refund else None) or now
+        return self._settle(earning, key, at, refund.amount if refund else None, Decimal(0), refund is None)
+
+    def on_return(
+        self, workspace_id: str, order_id: str, return_id: str, amount: Decimal, approved: bool, at: datetime
+    ) -> LedgerEntry | None:
+        """A return approved (`approved`: its lines' `amount` of the order's total paid now
+        counts as returned) or, after its approval, cancelled (given back): the entry written,
+        None when there is no earning or it was written before (docs/service.md#points)."""
+        earning = self.ledger.earning_of(workspace_id, order_id)
+        if earning is None:
+            return None
+        approve = EntryKey("return", f"{order_id}.{return_id}", REVERSE)
+        if approved:
+            return self._settle(earning, approve, at, amount, amount, False)[0]
+        # given back only after its approval was counted, once
+        if self._found(earning, approve) is None:
+            return None
+        key = EntryKey("return", f"{order_id}.{return_id}", RESTORE)
+        return self._settle(earning, key, at, amount, -amount, False)[0]
+
+    def _found(self, earning: LedgerEntry, key: EntryKey) -> LedgerEntry | None:
         ws, cid = earning.workspace_id, earning.customer_id
+        ids, _ = open_balance(self.ledger, ws, cid)
+        for c in dict.fromkeys([cid, *ids]):
+            found = self.ledger.entry(ws, c, key)
+            if found is not None:
+                return found
+        return None
+
+    def _settle(
+        self,
+        earning: LedgerEntry,
+        key: EntryKey,
+        at: datetime,
+        amount: Decimal | None,
+        returned: Decimal,
+        cancel: bool,
+    ) -> tuple[LedgerEntry | None, LedgerEntry]:
+        """The entry under `key`, once: the earning's reversed points moved to the target its
+        refunds (a refund's `amount`), approved returns (`returned`, signed) and
+        cancellation give, by compare-and-set on the earning."""
+        order_id = earning.order_id or earning.key.external_id
+        ws, cid = earning.workspace_id, earning.customer_id
+        is_refund = key.source == "refund"
         current: LedgerEntry | None = earning
         for _ in range(ATTEMPTS):
             if current is None:
@@ -179,12 +225,18 @@ class PointsService:
             ids, balance = open_balance(self.ledger, ws, cid)
             if any(self.ledger.entry(ws, c, key) is not None for c in ids[1:]):
                 return None, current
-            at = cancelled_at or (parse_iso(refund.created_at) if refund else None) or now
-            refunded = current.refunded + (refund.amount if refund else Decimal(0))
-            cancelled = current.cancelled or refund is None
-            target = reversed_target(current.points, current.base or Decimal(0), refunded, cancelled)
+            refunded = current.refunded + (amount or Decimal(0) if is_refund else Decimal(0))
+            now_returned = max(current.returned + returned, Decimal(0))
+            cancelled = current.cancelled or cancel
+            target = reversed_target(
+                current.points, current.base or Decimal(0), covered(refunded, now_returned), cancelled
+            )
             points = target - current.reversed
-            plan = plan_reversal(balance.lots, current.available_on, points)
+            if points >= 0:
+                plan = plan_reversal(balance.lots, current.available_on, points)
+                lots, debt = plan.lots, plan.debt
+            else:  # a give-back: the points return to the earning's lot
+                lots, debt = (((current.available_on or at.date()), -points),), 0
             reversal = LedgerEntry(
                 workspace_id=ws,
                 customer_id=ids[-1],
@@ -192,12 +244,16 @@ class PointsService:
                 points=-points,
                 at=at,
                 order_id=order_id,
-                amount=refund.amount if refund else None,
-                lots=plan.lots,
-                debt=plan.debt,
+                amount=amount,
+                lots=lots,
+                debt=debt,
             )
-            if self.ledger.reverse(replace(current, cancelled=cancelled), reversal, refunded, target):
-                return reversal, replace(current, refunded=refunded, reversed=target, cancelled=cancelled)
+            moved = replace(current, cancelled=cancelled)
+            extra = {"returned": now_returned} if now_returned != current.returned else {}
+            if self.ledger.reverse(moved, reversal, refunded, target, **extra):
+                return reversal, replace(
+                    current, refunded=refunded, reversed=target, cancelled=cancelled, returned=now_returned
+                )
             current = self.ledger.entry(ws, cid, earning.key)  # a concurrent writer (or spender): read again
         raise RuntimeError(f"points reversal of {order_id} kept conflicting")
 

@@ -59,6 +59,9 @@ class LedgerEntry:
     currency: str | None = None
     available_on: date | None = None
     refunded: Decimal = Decimal(0)  # refunds reversed so far (order currency)
+    # approved returns' share of `base` covered so far (docs/service.md#returns-and-exchanges):
+    # the refunds that follow cover the same units, so the reversal follows the larger sum
+    returned: Decimal = Decimal(0)
     reversed: int = 0  # points reversed so far (>= 0, never above `points`)
     cancelled: bool = False
     # a reversal: the refunded amount it answers
@@ -129,6 +132,12 @@ def reversed_target(points: int, base: Decimal, refunded: Decimal, cancelled: bo
         return points
     share = min(refunded, base) / base
     return min(points, int((points * share).to_integral_value(rounding=ROUND_HALF_UP)))
+
+
+def covered(refunded: Decimal, returned: Decimal) -> Decimal:
+    """The amount of an earning's base its reversals answer: the refunds, or the approved
+    returns' lines when more (a return's refund covers the units the return covered)."""
+    return max(refunded, returned)
 
 
 def available_on(paid_at: datetime, window_days: int) -> date:

@@ -39,12 +39,18 @@ class PointsLedger(Protocol):
         ...
 
     def reverse(
-        self, earning: LedgerEntry, reversal: LedgerEntry, refunded: Decimal, reversed_points: int
+        self,
+        earning: LedgerEntry,
+        reversal: LedgerEntry,
+        refunded: Decimal,
+        reversed_points: int,
+        returned: Decimal | None = None,
     ) -> bool:
-        """Writes `reversal` if its key is new and `earning` still has the `refunded` and
-        `reversed` read, moving them to the new values (and `cancelled` if the reversal is a
-        cancellation), adding its (negative) points to the balance and its `lots` / `debt`
-        changes, each lot it takes from holding enough: all or nothing. False when any
+        """Writes `reversal` if its key is new and `earning` still has the `refunded`,
+        `returned` and `reversed` read, moving them to the new values (`returned` None: kept;
+        and `cancelled` if the reversal is a cancellation), adding its points (negative, or
+        positive for a return given back) to the balance and its `lots` / `debt` changes,
+        each lot it takes from holding enough: all or nothing. False when any
         condition failed."""
         ...
 

@@ -37,7 +37,18 @@ KIND_BY_STATUS = {
     "partially_refunded": "refund_processed",
     "refund": "refund_processed",  # a refund delivered on its own (Shopify refunds/create)
 }
-KINDS = ("order_confirmation", "payment_received", "shipped", "delivered", "cancellation", "refund_processed")
+KINDS = (
+    "order_confirmation",
+    "payment_received",
+    "shipped",
+    "delivered",
+    "cancellation",
+    "refund_processed",
+    # a return's (domain/service/returns.py; docs/service.md#returns-and-exchanges)
+    "return_approved",
+    "return_declined",
+    "return_closed",
+)
 DEFAULT_TEMPLATES = {
     "order_confirmation": Template(
         "txn_order_confirmation",
@@ -89,6 +100,32 @@ DEFAULT_TEMPLATES = {
         html="<p>We refunded {{ refund_amount }} for order {{ order_number }}.</p>",
         text="We refunded {{ refund_amount }} for order {{ order_number }}.",
         sms="{{ store_name }}: refunded {{ refund_amount }} for {{ order_number }}.",
+    ),
+    "return_approved": Template(
+        "txn_return_approved",
+        0,
+        subject="Your return {{ return_name }} is approved",
+        html="<p>We approved your return {{ return_name }}. "
+        "Please send the items back.</p><p>{{ store_name }}</p>",
+        text="We approved your return {{ return_name }}. Please send the items back.",
+        sms="{{ store_name }}: return {{ return_name }} approved. Please send the items back.",
+    ),
+    "return_declined": Template(
+        "txn_return_declined",
+        0,
+        subject="Your return request {{ return_name }}",
+        html="<p>We could not accept your return request {{ return_name }}. "
+        "Reply to this message if you have a question.</p><p>{{ store_name }}</p>",
+        text="We could not accept your return request {{ return_name }}.",
+        sms="{{ store_name }}: we could not accept return request {{ return_name }}.",
+    ),
+    "return_closed": Template(
+        "txn_return_closed",
+        0,
+        subject="Your return {{ return_name }} is complete",
+        html="<p>Your return {{ return_name }} is complete.</p><p>{{ store_name }}</p>",
+        text="Your return {{ return_name }} is complete.",
+        sms="{{ store_name }}: return {{ return_name }} is complete.",
     ),
 }
 

@@ -27,6 +27,7 @@ VARIABLES: dict[str, str] = {
     "order_total": "the order's total with its currency",
     "tracking_url": "the shipment's tracking link or number",
     "refund_amount": "the refunded amount with its currency",
+    "return_name": "a return's name as the storefront shows it (`#1001-R1`), else `for order` and its number",
     "last_product": "the last product the customer bought",
     "recommended_products": "products recommended for the customer, comma-separated",
     "tier": "the customer's loyalty tier (empty without one)",

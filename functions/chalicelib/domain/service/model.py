@@ -16,6 +16,8 @@ Event kinds and their `data`:
   `csat_withdrawn`, `csat_expired`: `resolution`; `csat_answered`: `resolution`, `score`
   (1-5), `comment`, `reason` (domain/service/csat.py)
 - `opportunity_linked`: `opportunity_id` (domain/sales: an opportunity opened from it)
+- `return_status`: `from` (None when the return is new), `to`, `return_id`
+  (domain/service/returns.py)
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ class EventKind(StrEnum):
     CSAT_WITHDRAWN = "csat_withdrawn"
     CSAT_ANSWERED = "csat_answered"
     CSAT_EXPIRED = "csat_expired"
+    RETURN_STATUS = "return_status"  # a return's status moved: `from`, `to`, `return_id`
     OPPORTUNITY_LINKED = "opportunity_linked"  # a sales opportunity opened from it (docs/sales.md)
 
 

@@ -317,6 +317,9 @@ def _event_of(ticket: Ticket, body: TicketEventIn) -> tuple[EventKind, dict[str,
         return EventKind.KIND_CHANGED, {"from": ticket.kind.value, "to": _enum(TicketKind, body.to).value}
     if body.type == "assign":
         return EventKind.ASSIGNED, {"from": ticket.assignee, "to": body.to}
+    if body.type == "return":  # the returns service's (domain/service/returns.py `by_hand`)
+        problem = [{"field": "type", "error": "invalid"}]
+        raise BadRequest("a return moves through the returns service", problem)
     added, removed = _tags(body.add), _tags(body.remove)
     if not added and not removed:
         raise BadRequest("`add` or `remove` is required", [{"field": "add", "error": "missing"}])

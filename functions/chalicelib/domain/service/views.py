@@ -43,11 +43,12 @@ class TicketIn(BaseModel):
 class TicketEventIn(BaseModel):
     """`POST /tickets/{id}/events`: one change. `reply` and `note` take `body`; `status`,
     `priority`, `kind` and `assign` take `to` (`assign` with no `to` unassigns); `tag`
-    takes `add` and `remove`."""
+    takes `add` and `remove`; `return` takes `to` (a return request's return status, moved by
+    hand when no storefront return is behind it: docs/service.md#returns-and-exchanges)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    type: Literal["reply", "note", "status", "priority", "kind", "assign", "tag"]
+    type: Literal["reply", "note", "status", "priority", "kind", "assign", "tag", "return"]
     body: str | None = Field(default=None, min_length=1, max_length=10_000)
     to: str | None = Field(default=None, min_length=1, max_length=100)
     add: list[str] = Field(default_factory=list, max_length=20)
