@@ -125,3 +125,38 @@ def aws() -> Iterator[None]:
     motofast.install()
     with mock_aws():
         yield
+
+
+# `make test` runs the suite on every core (pytest-xdist, `-n auto --dist loadgroup`). A test
+# runs alone on its worker unless it shares something with other tests; those go to one
+# worker together (an xdist_group, in collection order):
+# - the session's demo stack (tests/e2e/conftest.py `shared_demo`): started once, the
+#   console's browser tests before the schemathesis run;
+# - the Chalice package builds (the `slow` marker): chalice writes its dependency cache under
+#   functions/.chalice/deployments without a lock, so two builds at once could read a half
+#   written zip;
+# - a module's (or class's) shared fixture, such as a local stack: built once, not per worker.
+# Without xdist (`pytest tests/...`) the groups are plain marks and change nothing.
+SHARED_DEMO_GROUP = "shared-demo"
+CHALICE_PACKAGE_GROUP = "chalice-package"
+
+
+def xdist_group_of(item: pytest.Item) -> str | None:
+    fixtures = getattr(item, "fixturenames", ())
+    if "shared_demo" in fixtures:
+        return SHARED_DEMO_GROUP
+    if item.get_closest_marker("slow") is not None:
+        return CHALICE_PACKAGE_GROUP
+    info = getattr(item, "_fixtureinfo", None)
+    definitions = info.name2fixturedefs.values() if info is not None else ()
+    if any(d.scope in ("module", "class", "package") for defs in definitions for d in defs):
+        return item.nodeid.split("::", 1)[0]
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks (its hook names the groups)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        group = xdist_group_of(item)
+        if group is not None and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(group))
