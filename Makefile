@@ -47,7 +47,7 @@ lint: setup
 PYTEST_WORKERS ?= auto
 
 test: lint
-	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadgroup --durations=25
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=25
 
 unit: setup
 	$(BIN)/python -m pytest -q tests/unit

@@ -136,7 +136,8 @@ def aws() -> Iterator[None]:
 #   functions/.chalice/deployments without a lock, so two builds at once could read a half
 #   written zip;
 # - a module's (or class's) shared fixture, such as a local stack: built once, not per worker.
-# Without xdist (`pytest tests/...`) the groups are plain marks and change nothing.
+# Without xdist (`pytest tests/...`) the groups are plain marks and change nothing: test ids
+# stay as they are.
 SHARED_DEMO_GROUP = "shared-demo"
 CHALICE_PACKAGE_GROUP = "chalice-package"
 
@@ -154,9 +155,23 @@ def xdist_group_of(item: pytest.Item) -> str | None:
     return None
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks (its hook names the groups)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         group = xdist_group_of(item)
-        if group is not None and item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(group))
+        if group is None or item.get_closest_marker("xdist_group") is not None:
+            continue
+        item.add_marker(pytest.mark.xdist_group(group))
+        if getattr(config.option, "loadgroup", False):  # an xdist worker, run with --dist loadgroup
+            _name_group(item, group)
+
+
+def _name_group(item: pytest.Item, group: str) -> None:
+    """xdist's loadgroup schedules by the "@group" suffix of a test's id. xdist 3.8 adds it by
+    setting `item._nodeid`, which pytest 9 no longer reads (the id is `item._id`, a NodeId):
+    the suffix is added here, and checked, so that a change of either fails loudly instead of
+    starting the demo stack twice or running two Chalice builds at once."""
+    from _pytest.nodeid import NodeId
+
+    item._id = NodeId.parse(f"{item.nodeid}@{group}")  # type: ignore[attr-defined]
+    assert item.nodeid.rsplit("@", 1)[-1] == group, item.nodeid
