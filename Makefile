@@ -40,8 +40,14 @@ lint: setup
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
+# The tests run on every core (pytest-xdist): tests that share a stack, a Chalice build or a
+# module's fixture run together on one worker, the rest one by one wherever a worker is free
+# (tests/conftest.py); the 25 slowest are listed at the end. `make test PYTEST_WORKERS=0` runs
+# them all in this one process.
+PYTEST_WORKERS ?= auto
+
 test: lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=25
 
 unit: setup
 	$(BIN)/python -m pytest -q tests/unit

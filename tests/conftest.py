@@ -125,3 +125,53 @@ def aws() -> Iterator[None]:
     motofast.install()
     with mock_aws():
         yield
+
+
+# `make test` runs the suite on every core (pytest-xdist, `-n auto --dist loadgroup`). A test
+# runs alone on its worker unless it shares something with other tests; those go to one
+# worker together (an xdist_group, in collection order):
+# - the session's demo stack (tests/e2e/conftest.py `shared_demo`): started once, the
+#   console's browser tests before the schemathesis run;
+# - the Chalice package builds (the `slow` marker): chalice writes its dependency cache under
+#   functions/.chalice/deployments without a lock, so two builds at once could read a half
+#   written zip;
+# - a module's (or class's) shared fixture, such as a local stack: built once, not per worker.
+# Without xdist (`pytest tests/...`) the groups are plain marks and change nothing: test ids
+# stay as they are.
+SHARED_DEMO_GROUP = "shared-demo"
+CHALICE_PACKAGE_GROUP = "chalice-package"
+
+
+def xdist_group_of(item: pytest.Item) -> str | None:
+    fixtures = getattr(item, "fixturenames", ())
+    if "shared_demo" in fixtures:
+        return SHARED_DEMO_GROUP
+    if item.get_closest_marker("slow") is not None:
+        return CHALICE_PACKAGE_GROUP
+    info = getattr(item, "_fixtureinfo", None)
+    definitions = info.name2fixturedefs.values() if info is not None else ()
+    if any(d.scope in ("module", "class", "package") for defs in definitions for d in defs):
+        return item.nodeid.split("::", 1)[0]
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        group = xdist_group_of(item)
+        if group is None or item.get_closest_marker("xdist_group") is not None:
+            continue
+        item.add_marker(pytest.mark.xdist_group(group))
+        if getattr(config.option, "loadgroup", False):  # an xdist worker, run with --dist loadgroup
+            _name_group(item, group)
+
+
+def _name_group(item: pytest.Item, group: str) -> None:
+    """xdist's loadgroup schedules by the "@group" suffix of a test's id. xdist 3.8 adds it by
+    setting `item._nodeid`, which pytest 9 no longer reads (the id is `item._id`, a NodeId):
+    the suffix is added here, and checked, so that a change of either fails loudly instead of
+    starting the demo stack twice or running two Chalice builds at once."""
+    from _pytest.nodeid import NodeId
+
+    item._id = NodeId.parse(f"{item.nodeid}@{group}")  # type: ignore[attr-defined]
+    assert item.nodeid.rsplit("@", 1)[-1] == group, item.nodeid
