@@ -213,7 +213,7 @@ def _running(
         if status in running and at > since:
             spans.append((since, at))
         status, since = str(_data(event)["to"]), at
-    if status in running and now > since:
+    if status in running and now >= since:  # running from this very instant too
         spans.append((since, now))
     return spans
 
@@ -253,7 +253,7 @@ def _measure(
         )
     if breached_at is not None:
         return TargetState(target, minutes, start, "breached", used, breached_at, None, breached_at)
-    clock_runs = bool(spans) and spans[-1][1] == now and spans[-1][1] > start
+    clock_runs = bool(spans) and spans[-1][1] == now and spans[-1][1] >= start  # at its very start too
     due = calendar.add_business_time(now, allowed - used) if clock_runs else None
     near = clock_runs and used >= allowed * float(share)  # a paused clock warns nobody
     return TargetState(
