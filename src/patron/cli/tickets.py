@@ -1,4 +1,4 @@
-"""`patron tickets create|list|show|reply|note|status`: the CLI twins of the tickets API
+"""`patron tickets create|list|show|reply|note|status|deliver|facts-rebuild`: the CLI twins of the tickets API
 (docs/service.md), recorded in a ticket's log as `cli`."""
 
 from __future__ import annotations
@@ -189,6 +189,25 @@ def deliver(workspace: str, ticket_id: str, reply_seq: int, as_json: bool, stage
 
     done = workspace_container(workspace).tickets.deliver(workspace, ticket_id, reply_seq, now_utc())
     print_json(done, compact=as_json)
+
+
+@tickets.command("facts-rebuild")
+@workspace_option()
+@click.option("--cursor", help="resume a cut-short run from its next_cursor")
+@click.option("--pages", type=click.IntRange(min=1), help="stop after N queue pages of 100 tickets")
+@json_option
+@stage_option
+def facts_rebuild(
+    workspace: str, cursor: str | None, pages: int | None, as_json: bool, stage: str | None
+) -> None:
+    """Write the ticket facts (segments, flows, the open-complaint hold) of every ticket of the
+    workspace from its head: for tickets last written before the facts existed. Walks the
+    status queues (no scan); running it again writes nothing."""
+    from chalicelib.domain.models import now_utc
+
+    found = workspace_container(workspace)
+    done = found.ticket_facts_rebuild.run(workspace, now_utc(), cursor, pages)
+    print_json(done.as_dict(), compact=as_json)
 
 
 COMMANDS = [tickets]
