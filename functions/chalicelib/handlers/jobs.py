@@ -109,6 +109,8 @@ def csat_tick(event: Any) -> dict[str, Any]:
     result["queued_replies"] = swept.as_dict()
     if swept.delivered:
         count("QueuedRepliesDelivered", swept.delivered)
+    if swept.failed:  # ids only: kept queued, the next run tries again
+        logger.warning("queued replies failed", extra={"failed": swept.failed})
     return result
 
 

@@ -34,6 +34,7 @@ class SweepResult:
     settled: int = 0  # entries whose outcome was in the log already
     waiting: int = 0  # younger than AFTER, or being sent by another attempt
     outcomes: dict[str, int] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)  # `<ticket id>#<seq>`, kept for the next run
     stopped: bool = False  # out of time: the next run resumes
 
     def as_dict(self) -> dict[str, object]:
@@ -42,6 +43,7 @@ class SweepResult:
             "settled": self.settled,
             "waiting": self.waiting,
             "outcomes": dict(self.outcomes),
+            "failed": list(self.failed),
             "stopped": self.stopped,
         }
 
@@ -87,6 +89,9 @@ class ReplySweep:
             return
         except Conflict:  # the ticket kept changing: the entry stays for the next run
             result.waiting += 1
+            return
+        except Exception:  # noqa: BLE001 - one reply's failure (a store error) stops no other
+            result.failed.append(f"{ticket_id}#{reply_seq}")
             return
         outcome = next(
             (
