@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import time_machine
 
@@ -113,3 +114,18 @@ def test_the_job_sends_a_reply_left_queued_once(stage: Harness, desk: Workspace)
     assert outcome["data"]["reply_seq"] == 2 and outcome["data"]["delivery"] == "sent"
     assert stage.container.ticket_store.queued_replies(ws.workspace_id) == []
     assert json.dumps(later[0]).count(GUEST) == 0  # no personal data in the job's result
+
+
+def test_an_idle_sweep_costs_one_query_per_workspace(stage: Harness, ws: Workspace):
+    # Given a workspace with no reply in flight, and the CRM table's requests counted
+    calls: list[str] = []
+
+    def seen(params: dict[str, Any], model: Any, **_: Any) -> None:
+        calls.append(f"{model.name} {params.get('ExpressionAttributeValues', {}).get(':pk', {}).get('S')}")
+
+    stage.container.crm.client.meta.events.register("provide-client-params.dynamodb.*", seen)
+    # When the sweep runs
+    result = stage.container.reply_sweep.run(datetime.now(UTC))
+    # Then it read the workspace list and the workspace's queued replies, nothing else
+    assert calls == ["Query WSLIST", f"Query W#{ws.workspace_id}#TRQ"]
+    assert (result.delivered, result.waiting, result.settled) == (0, 0, 0)
