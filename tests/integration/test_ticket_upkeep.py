@@ -129,3 +129,19 @@ def test_an_idle_sweep_costs_one_query_per_workspace(stage: Harness, ws: Workspa
     # Then it read the workspace list and the workspace's queued replies, nothing else
     assert calls == ["Query WSLIST", f"Query W#{ws.workspace_id}#TRQ"]
     assert (result.delivered, result.waiting, result.settled) == (0, 0, 0)
+
+
+def test_the_cli_twins_answer_the_sla_too(stage, ws, jane, cli_on):
+    from tests.cli_runs import run
+
+    w = ws.workspace_id
+    # When the CLI opens a complaint for Jane and sets it pending
+    made = run("tickets", "create", jane["cid"], "Broken zip", "--kind", "complaint", "--json", "-w", w)
+    assert made.exit_code == 0, made.output
+    tid = json.loads(made.output)["id"]
+    raised = run("tickets", "status", tid, "pending", "--json", "-w", w)
+    # Then both answers carry the SLA: running from creation, paused while pending
+    assert raised.exit_code == 0, raised.output
+    first = {t["target"]: t for t in json.loads(made.output)["sla"]["targets"]}["first_reply"]
+    paused = {t["target"]: t for t in json.loads(raised.output)["sla"]["targets"]}["first_reply"]
+    assert (first["status"], paused["status"], paused["due_at"]) == ("running", "paused", None)

@@ -51,3 +51,18 @@ def test_a_change_answers_the_sla_under_the_policy_it_moves_to():
     later = world.ops.show(WS, tid, at + timedelta(hours=1)).sla
     assert later is not None
     assert {t.target: t for t in later.targets}["first_reply"].breached_at == iso(paris("2026-12-08 11:00"))
+
+
+def test_a_ticket_set_pending_is_paused_at_that_very_instant():
+    # Given a ticket opened Tuesday 10:00
+    world = World(settings_fixture())
+    tid = world.open_ticket(paris("2026-12-08 10:00"))
+    desk = desk_of(world)
+    # When it is set pending at 11:00 and the answer is computed at that instant
+    at = paris("2026-12-08 11:00")
+    answered = desk.record(WS, tid, TicketEventIn(type="status", to="pending"), "key:abc", at)
+    # Then its targets are paused (no due time), an hour used, as a read says
+    assert answered.sla is not None
+    first = {t.target: t for t in answered.sla.targets}["first_reply"]
+    assert (first.status, first.due_at, first.used_seconds) == ("paused", None, 3600)
+    assert answered.sla == world.ops.show(WS, tid, at).sla

@@ -39,7 +39,7 @@ def _change(workspace: str, ticket_id: str, body: dict[str, Any], as_json: bool)
     from chalicelib.domain.service.views import TicketEventIn
 
     change = _valid(TicketEventIn, body, "change")
-    done = workspace_container(workspace).tickets.record(workspace, ticket_id, change, "cli", now_utc())
+    done = workspace_container(workspace).desk.record(workspace, ticket_id, change, "cli", now_utc())
     print_json(done, compact=as_json)
 
 
@@ -94,7 +94,7 @@ def create(
         "priority": priority,
     }
     values |= {"channel": "cli", "assignee": assignee, "tags": list(tags), "order_id": order_id}
-    made = workspace_container(workspace).tickets.create(
+    made = workspace_container(workspace).desk.create(
         workspace, _valid(TicketIn, values | {"line_ids": list(line_ids)}, "ticket"), "cli", now_utc()
     )
     print_json(made, compact=as_json)
@@ -187,7 +187,7 @@ def deliver(workspace: str, ticket_id: str, reply_seq: int, as_json: bool, stage
     reply sent already is not sent twice; its outcome is appended as `reply_delivery`."""
     from chalicelib.domain.models import now_utc
 
-    done = workspace_container(workspace).tickets.deliver(workspace, ticket_id, reply_seq, now_utc())
+    done = workspace_container(workspace).desk.deliver(workspace, ticket_id, reply_seq, now_utc())
     print_json(done, compact=as_json)
 
 
