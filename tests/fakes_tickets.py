@@ -17,11 +17,15 @@ from chalicelib.adapters.ticket_store import (
     head_item,
     queue_item,
     queue_pk,
+    queued_moves,
+    queued_pk,
+    queued_reply_of,
     ticket_of,
     ticket_pk,
 )
 from chalicelib.domain.service.facts import TicketFact
 from chalicelib.domain.service.model import Ticket, TicketEvent, TicketKind, TicketStatus
+from chalicelib.domain.service.ports import QueuedReply
 
 
 class FakeTicketStore:
@@ -50,7 +54,19 @@ class FakeTicketStore:
         self.items[old["pk"]].pop(old["sk"], None)
         self._put(queue_item(after))
         self._put(customer_item(after))
+        move, queued = queued_moves(after.workspace_id, after.id, after.seq, event)
+        if move == "put":
+            self._put(queued)
+        elif move == "delete":
+            self.items[queued["pk"]].pop(queued["sk"], None)
         return True
+
+    def queued_replies(self, workspace_id: str) -> list[QueuedReply]:
+        partition = self.items.get(queued_pk(workspace_id)) or {}
+        return [queued_reply_of(workspace_id, partition[sk]) for sk in sorted(partition)]
+
+    def drop_queued(self, workspace_id: str, ticket_id: str, reply_seq: int) -> None:
+        (self.items.get(queued_pk(workspace_id)) or {}).pop(f"{ticket_id}#{reply_seq:06d}", None)
 
     def load(self, workspace_id: str, ticket_id: str) -> tuple[Ticket, list[TicketEvent]] | None:
         partition = self.items.get(ticket_pk(workspace_id, ticket_id)) or {}

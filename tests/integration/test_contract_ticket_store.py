@@ -168,3 +168,43 @@ def test_the_mapping_round_trips():
     assert ticket_of(head_item(ticket)) == ticket
     assert ticket_of(head_item(replace(ticket, assignee=None, order_id=None))).assignee is None
     assert event_of(event_item("ws_a", "tk_1", 3, event)) == event
+
+
+def test_a_queued_reply_is_listed_until_its_delivery_is_appended(store):
+    # Given an open ticket
+    ticket, first = created("tk_q")
+    store.create(ticket, first)
+    # When a reply is appended `queued`, and a note after it
+    reply = TicketEvent(
+        EventKind.PUBLIC_REPLY, T0 + timedelta(minutes=1), "key:a", {"body": "Hi", "delivery": "queued"}
+    )
+    replied = apply(ticket, reply)
+    assert store.append(ticket, reply, replied)
+    note = TicketEvent(EventKind.INTERNAL_NOTE, T0 + timedelta(minutes=2), "key:a", {"body": "fyi"})
+    noted = apply(replied, note)
+    assert store.append(replied, note, noted)
+    # Then the reply (and only it) is listed as queued, with its seq and time
+    (queued,) = store.queued_replies("ws_a")
+    assert (queued.ticket_id, queued.reply_seq, queued.at) == ("tk_q", 2, T0 + timedelta(minutes=1))
+    assert store.queued_replies("ws_other") == []
+    # When its outcome is appended
+    outcome = TicketEvent(
+        EventKind.REPLY_DELIVERY, T0 + timedelta(minutes=3), "patron", {"reply_seq": 2, "delivery": "sent"}
+    )
+    assert store.append(noted, outcome, apply(noted, outcome))
+    # Then nothing is queued any more
+    assert store.queued_replies("ws_a") == []
+
+
+def test_a_queued_entry_dropped_is_gone_and_dropping_again_is_harmless(store):
+    # Given a ticket with a queued reply
+    ticket, first = created("tk_d")
+    store.create(ticket, first)
+    reply = TicketEvent(EventKind.PUBLIC_REPLY, T0, "key:a", {"body": "Hi", "delivery": "queued"})
+    assert store.append(ticket, reply, apply(ticket, reply))
+    # When its entry is dropped twice
+    store.drop_queued("ws_a", "tk_d", 2)
+    store.drop_queued("ws_a", "tk_d", 2)
+    # Then it is no longer listed, and the log still holds the reply
+    assert store.queued_replies("ws_a") == []
+    assert [e.kind for e in store.load("ws_a", "tk_d")[1]] == [EventKind.CREATED, EventKind.PUBLIC_REPLY]

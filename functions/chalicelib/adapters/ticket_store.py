@@ -19,6 +19,7 @@ from chalicelib.domain.service.model import (
     TicketKind,
     TicketStatus,
 )
+from chalicelib.domain.service.ports import QueuedReply
 from chalicelib.domain.timemath import iso, parse_iso
 
 HEAD, EVENTS = "T", "E#"
@@ -130,6 +131,40 @@ def customer_item(t: Ticket) -> dict[str, Any]:
     }
 
 
+def queued_pk(workspace_id: str) -> str:
+    return f"W#{workspace_id}#TRQ"
+
+
+def queued_item(workspace_id: str, ticket_id: str, seq: int, event: TicketEvent) -> dict[str, Any]:
+    """A reply recorded `queued`, until its `reply_delivery` is appended (the sweep's list)."""
+    return {
+        "pk": queued_pk(workspace_id),
+        "sk": f"{ticket_id}#{seq:06d}",
+        "t": "ticket_reply_queued",
+        "tid": ticket_id,
+        "n": seq,
+        "at": iso(event.at),
+    }
+
+
+def queued_key(workspace_id: str, ticket_id: str, seq: int) -> dict[str, str]:
+    return {"pk": queued_pk(workspace_id), "sk": f"{ticket_id}#{seq:06d}"}
+
+
+def queued_moves(workspace_id: str, ticket_id: str, seq: int, event: TicketEvent) -> tuple[str, Any]:
+    """What an append does to the queued replies: `put` the entry of a reply recorded
+    `queued`, `delete` the entry its `reply_delivery` names, or nothing."""
+    if event.kind == EventKind.PUBLIC_REPLY and event.data.get("delivery") == "queued":
+        return "put", queued_item(workspace_id, ticket_id, seq, event)
+    if event.kind == EventKind.REPLY_DELIVERY and isinstance(event.data.get("reply_seq"), int):
+        return "delete", queued_key(workspace_id, ticket_id, int(event.data["reply_seq"]))
+    return "", None
+
+
+def queued_reply_of(workspace_id: str, item: dict[str, Any]) -> QueuedReply:
+    return QueuedReply(workspace_id, str(item["tid"]), int(item["n"]), _at(item["at"]))
+
+
 def _put(table: str, item: dict[str, Any], condition: str | None = None) -> dict[str, Any]:
     put: dict[str, Any] = {"TableName": table, "Item": to_item(item)}
     if condition:
@@ -173,7 +208,25 @@ class DynamoTicketStore:
             actions.append(_put(name, queue_item(after)))
         if before.status != after.status:
             actions.append(_put(name, customer_item(after)))
+        move, queued = queued_moves(after.workspace_id, after.id, after.seq, event)
+        if move == "put":
+            actions.append(_put(name, queued))
+        elif move == "delete":
+            actions.append({"Delete": {"TableName": name, "Key": to_item(queued)}})
         return self.t.transact(actions)
+
+    def queued_replies(self, workspace_id: str) -> list[QueuedReply]:
+        found: list[QueuedReply] = []
+        start: str | None = None
+        while True:
+            page, start = self.t.query(queued_pk(workspace_id), 1000, start, newest_first=False)
+            found.extend(queued_reply_of(workspace_id, i) for i in page)
+            if start is None:
+                return found
+
+    def drop_queued(self, workspace_id: str, ticket_id: str, reply_seq: int) -> None:
+        key = to_item(queued_key(workspace_id, ticket_id, reply_seq))
+        self.t.client.delete_item(TableName=self.t.table, Key=key)
 
     def load(self, workspace_id: str, ticket_id: str) -> tuple[Ticket, list[TicketEvent]] | None:
         pk = ticket_pk(workspace_id, ticket_id)

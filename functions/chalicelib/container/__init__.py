@@ -20,6 +20,7 @@ from chalicelib.container.sales import SalesServices
 from chalicelib.container.service_desk import ServiceDesk
 from chalicelib.container.service_facts import TicketFactsServices
 from chalicelib.container.service_sla import SlaServices
+from chalicelib.container.service_upkeep import ServiceUpkeep
 from chalicelib.container.workspace_api import WorkspaceApi
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ __all__ = ["Adapters", "Container", "container", "set_container"]
 
 
 class Container(
+    ServiceUpkeep,
     LoyaltyServices,
     TicketFactsServices,
     WorkspaceApi,

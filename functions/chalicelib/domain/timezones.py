@@ -17,7 +17,7 @@ import json
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import phonenumbers
 
@@ -113,3 +113,12 @@ def is_zone(name: str) -> bool:
 @cache
 def _known() -> frozenset[str]:
     return frozenset(available_timezones())
+
+
+def store_zone(name: str | None) -> ZoneInfo:
+    """The store's zone for reports' days and periods (the workspace's `default_timezone`),
+    UTC when unset or unknown."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")

@@ -98,13 +98,21 @@ def campaign_dispatch(event: Any) -> dict[str, Any]:
 @bp.schedule(Rate(5, unit=Rate.MINUTES), name="csat_tick")
 def csat_tick(event: Any) -> dict[str, Any]:
     """Satisfaction surveys due: sent (one per resolution), withdrawn or expired, from the
-    hourly due queues since the watermark (domain/service/csat_service.py)."""
+    hourly due queues since the watermark (domain/service/csat_service.py); then the public
+    replies queued more than 5 minutes ago with no outcome (domain/service/reply_sweep.py)."""
     from chalicelib.domain.models import now_utc
 
     result: dict[str, Any] = container().csat.run(now_utc(), _time_left(event))
     count("CsatSurveysSent", result.get("sent", 0))
     if result.get("failed"):
         logger.warning("surveys failed, kept for the next run", extra={"failed": result["failed"]})
+    # then the public replies left `queued` (the process died before sending them): sent once
+    swept = container().reply_sweep.run(now_utc(), _time_left(event))
+    result["queued_replies"] = swept.as_dict()
+    if swept.delivered:
+        count("QueuedRepliesDelivered", swept.delivered)
+    if swept.failed:  # ids only: kept queued, the next run tries again
+        logger.warning("queued replies failed", extra={"failed": swept.failed})
     return result
 
 

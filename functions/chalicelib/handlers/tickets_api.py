@@ -48,7 +48,7 @@ def create_ticket() -> Any:
     body = model_body(TicketIn, bp.current_request.raw_body, "ticket")
     if body.customer_id:
         logger.append_keys(customer_id=body.customer_id)
-    return json_response(container().tickets.create(ws, body, _actor(), now_utc()), 201)
+    return json_response(container().desk.create(ws, body, _actor(), now_utc()), 201)
 
 
 @bp.route("/tickets", methods=["GET"])
@@ -110,8 +110,28 @@ def ticket_event(ticket_id: str) -> Any:
     body = model_body(TicketEventIn, bp.current_request.raw_body, "ticket event")
     if body.type == "return":
         container().returns.by_hand(ws, ticket_id, body.to or "", _actor(), now_utc())
-        return container().tickets.show(ws, ticket_id)
-    return container().tickets.record(ws, ticket_id, body, _actor(), now_utc())
+        return container().sla.show(ws, ticket_id, now_utc())
+    return container().desk.record(ws, ticket_id, body, _actor(), now_utc())
+
+
+@bp.route("/tickets/{ticket_id}/events/{seq}/deliver", methods=["POST"])
+@operation(
+    "Send a public reply again (a failed or queued delivery); never twice once sent",
+    "tickets",
+    {200: f"{VIEWS}:TicketDetail"},
+    errors=(400, 404, 409),
+)
+@api
+def deliver_reply(ticket_id: str, seq: str) -> Any:
+    """The reply at event `seq` sent through the messaging guardrails (keyed by the ticket and
+    `seq`: a reply sent already sends nothing) and its `reply_delivery` outcome appended."""
+    from chalicelib.domain.errors import BadRequest
+    from chalicelib.domain.models import now_utc
+
+    ws = workspace_id()
+    if not seq.isdigit() or not 0 < int(seq) < 1_000_000:
+        raise BadRequest("`seq` is an event number", [{"field": "seq", "error": "invalid"}])
+    return container().desk.deliver(ws, ticket_id, int(seq), now_utc())
 
 
 @bp.route("/customers/{customer_id}/tickets", methods=["GET"])

@@ -1,5 +1,5 @@
-"""`patron tickets create|list|show|reply|note|status|return`: the CLI twins of the tickets
-API (docs/service.md), recorded in a ticket's log as `cli`."""
+"""`patron tickets create|list|show|reply|note|status|return|deliver|facts-rebuild`: the CLI
+twins of the tickets API (docs/service.md), recorded in a ticket's log as `cli`."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def _change(workspace: str, ticket_id: str, body: dict[str, Any], as_json: bool)
     from chalicelib.domain.service.views import TicketEventIn
 
     change = _valid(TicketEventIn, body, "change")
-    done = workspace_container(workspace).tickets.record(workspace, ticket_id, change, "cli", now_utc())
+    done = workspace_container(workspace).desk.record(workspace, ticket_id, change, "cli", now_utc())
     print_json(done, compact=as_json)
 
 
@@ -95,7 +95,7 @@ def create(
         "priority": priority,
     }
     values |= {"channel": "cli", "assignee": assignee, "tags": list(tags), "order_id": order_id}
-    made = workspace_container(workspace).tickets.create(
+    made = workspace_container(workspace).desk.create(
         workspace, _valid(TicketIn, values | {"line_ids": list(line_ids)}, "ticket"), "cli", now_utc()
     )
     print_json(made, compact=as_json)
@@ -188,7 +188,7 @@ def deliver(workspace: str, ticket_id: str, reply_seq: int, as_json: bool, stage
     reply sent already is not sent twice; its outcome is appended as `reply_delivery`."""
     from chalicelib.domain.models import now_utc
 
-    done = workspace_container(workspace).tickets.deliver(workspace, ticket_id, reply_seq, now_utc())
+    done = workspace_container(workspace).desk.deliver(workspace, ticket_id, reply_seq, now_utc())
     print_json(done, compact=as_json)
 
 
@@ -205,7 +205,26 @@ def return_status(workspace: str, ticket_id: str, status: str, as_json: bool, st
 
     container = workspace_container(workspace)
     container.returns.by_hand(workspace, ticket_id, status, "cli", now_utc())
-    print_json(container.tickets.show(workspace, ticket_id), compact=as_json)
+    print_json(container.sla.show(workspace, ticket_id, now_utc()), compact=as_json)
+
+
+@tickets.command("facts-rebuild")
+@workspace_option()
+@click.option("--cursor", help="resume a cut-short run from its next_cursor")
+@click.option("--pages", type=click.IntRange(min=1), help="stop after N queue pages of 100 tickets")
+@json_option
+@stage_option
+def facts_rebuild(
+    workspace: str, cursor: str | None, pages: int | None, as_json: bool, stage: str | None
+) -> None:
+    """Write the ticket facts (segments, flows, the open-complaint hold) of every ticket of the
+    workspace from its head: for tickets last written before the facts existed. Walks the
+    status queues (no scan); running it again writes nothing."""
+    from chalicelib.domain.models import now_utc
+
+    found = workspace_container(workspace)
+    done = found.ticket_facts_rebuild.run(workspace, now_utc(), cursor, pages)
+    print_json(done.as_dict(), compact=as_json)
 
 
 COMMANDS = [tickets]

@@ -6,8 +6,9 @@ target (docs/sales.md)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from chalicelib.domain.money import round_money
 from chalicelib.domain.sales.model import Opportunity, Outcome
@@ -39,12 +40,14 @@ def pipeline_figures(
     rates: Mapping[str, Decimal],
     period: str,
     now: datetime,
+    zone: ZoneInfo | None = None,
 ) -> PipelineView:
     """Open stages count every open opportunity in them; won and lost stages count those
-    closed within the period (UTC days)."""
+    closed within the period: from local midnight of its first day to local midnight after
+    its last in the store's `zone` (UTC when None), whatever daylight saving does between."""
     first, after = period_bounds(period)
-    start = datetime(first.year, first.month, first.day, tzinfo=UTC)
-    end = datetime(after.year, after.month, after.day, tzinfo=UTC)
+    start = datetime.combine(first, time(), tzinfo=zone or UTC).astimezone(UTC)
+    end = datetime.combine(after, time(), tzinfo=zone or UTC).astimezone(UTC)
     stages: dict[str, Stage] = {s.name: s for s in settings.stages}
     counts = {name: 0 for name in stages}
     values = {name: Decimal(0) for name in stages}
@@ -102,6 +105,7 @@ def pipeline_figures(
     return PipelineView(
         currency=currency,
         period=period,
+        zone=str(zone or UTC),
         stages=rows,
         forecast=str(round_money(forecast, currency)),
         owners=owners,

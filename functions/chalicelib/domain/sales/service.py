@@ -60,6 +60,7 @@ from chalicelib.domain.service.model import apply as ticket_apply
 from chalicelib.domain.service.model import check as ticket_check
 from chalicelib.domain.service.ports import TicketStore
 from chalicelib.domain.timemath import iso
+from chalicelib.domain.timezones import store_zone
 
 ATTEMPTS = 3  # appends retried from a fresh read when another append came first
 
@@ -264,15 +265,18 @@ class SalesService:
         return OpportunityList(opportunities=views)
 
     def pipeline(self, workspace_id: str, period: str | None, now: datetime) -> PipelineView:
-        chosen = period or period_of(now)
+        """The figures of a month or quarter of the store's zone (the workspace's
+        `default_timezone`): by default the one `now` falls in there."""
+        ws = self._workspace(workspace_id)
+        zone = store_zone(ws.default_timezone)
+        chosen = period or period_of(now.astimezone(zone))
         try:
             period_bounds(chosen)
         except ValueError as exc:
             raise BadRequest(str(exc), [{"field": "period", "error": "invalid"}]) from None
-        ws = self._workspace(workspace_id)
         settings = self.settings_store.sales_settings(workspace_id)
         opportunities = self.store.all(workspace_id)
-        return pipeline_figures(opportunities, settings, ws.currency, ws.rates, chosen, now)
+        return pipeline_figures(opportunities, settings, ws.currency, ws.rates, chosen, now, zone)
 
     # -- helpers ----------------------------------------------------------------------
     def _workspace(self, workspace_id: str) -> Any:

@@ -139,6 +139,7 @@ class PipelineView(BaseModel):
 
     currency: str
     period: str
+    zone: str = Field("UTC", description="the store's time zone the period's bounds are read in")
     stages: list[StageFigures]
     forecast: str = Field(description="the open stages' weighted value")
     owners: list[OwnerFigures]
@@ -147,7 +148,9 @@ class PipelineView(BaseModel):
 
 
 class PipelineQuery(BaseModel):
-    period: str | None = Field(None, description="`YYYY-MM` or `YYYY-Qn` (default: this month)")
+    period: str | None = Field(
+        None, description="`YYYY-MM` or `YYYY-Qn` in the store's time zone (default: this month there)"
+    )
 
 
 def event_view(event: OpportunityEvent) -> OpportunityEventView:

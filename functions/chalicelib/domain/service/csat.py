@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -267,17 +268,18 @@ class CsatGroup(BaseModel):
 
 
 class CsatQuery(BaseModel):
-    """`GET /service/reports/csat`: the surveys sent from `from` to `to` (UTC days)."""
+    """`GET /service/reports/csat`: the surveys sent from `from` to `to` (the store's days)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    since: date = Field(alias="from", description="The first day (YYYY-MM-DD, UTC), included")
-    until: date = Field(alias="to", description="The last day (YYYY-MM-DD, UTC), included")
+    since: date = Field(alias="from", description="The first day (YYYY-MM-DD, the store's zone), included")
+    until: date = Field(alias="to", description="The last day (YYYY-MM-DD, the store's zone), included")
     by: Literal["agent", "kind", "period"] = Field("agent", description="How the surveys are grouped")
     period: Literal["day", "week", "month"] = Field("day", description="With `by=period`")
 
 
 class CsatReport(BaseModel):
+    zone: str = Field(description="The store's time zone the days and periods are read in")
     since: str
     until: str
     by: Literal["agent", "kind", "period"]
@@ -328,12 +330,25 @@ class _Tally:
         )
 
 
+def local_span(since: date, until: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The instants from local midnight of `since` to local midnight after `until` (a day of
+    23 or 25 hours on a daylight-saving change counts as it is)."""
+    start = datetime.combine(since, time(), tzinfo=zone).astimezone(UTC)
+    return start, datetime.combine(until + timedelta(days=1), time(), tzinfo=zone).astimezone(UTC)
+
+
 def csat_report(
-    facts: Sequence[SurveyFact], since: date, until: date, by: str, period: str = "day"
+    facts: Sequence[SurveyFact],
+    since: date,
+    until: date,
+    by: str,
+    period: str = "day",
+    zone: ZoneInfo | None = None,
 ) -> CsatReport:
     """CSAT (answers of 4 or 5 among answers) and the response rate (answers among delivered
-    surveys) per agent, kind or period of sending; each survey counts once (its latest
-    score), a withdrawn one never."""
+    surveys) per agent, kind or period of sending (the local day, week from Monday, or month
+    in `zone`, UTC when None); each survey counts once (its latest score), a withdrawn one
+    never."""
     total, groups = _Tally(), dict[str, _Tally]()
     for fact in facts:
         if fact.withdrawn:
@@ -343,10 +358,11 @@ def csat_report(
         elif by == "kind":
             name = fact.kind
         else:
-            name = period_of(fact.sent_at.astimezone(UTC).date(), period)
+            name = period_of(fact.sent_at.astimezone(zone or UTC).date(), period)
         total.add(fact)
         groups.setdefault(name, _Tally()).add(fact)
     return CsatReport(
+        zone=str(zone or UTC),
         since=since.isoformat(),
         until=until.isoformat(),
         by=by,

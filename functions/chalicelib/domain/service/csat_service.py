@@ -31,6 +31,7 @@ from chalicelib.domain.service.csat import CsatReport, CsatSettings, Resolution,
 from chalicelib.domain.service.model import EventKind, Ticket, TicketEvent, TicketStatus, apply
 from chalicelib.domain.service.ports import CsatStore, DueSurvey, TicketStore
 from chalicelib.domain.timemath import iso
+from chalicelib.domain.timezones import store_zone
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 3
@@ -344,14 +345,20 @@ class CsatService:
 
     # -- the report --------------------------------------------------------------------
     def report(self, workspace_id: str, since: date, until: date, by: str, period: str = "day") -> CsatReport:
-        """Surveys sent from `since` to `until` (UTC days, both included; at most 366)."""
+        """Surveys sent from `since` to `until` (the store's local days, both included; at
+        most 366): the UTC day partitions that cover them, the facts sent within them."""
         if until < since or (until - since).days >= MAX_DAYS:
             problem = [{"field": "from", "error": f"from <= to, at most {MAX_DAYS} days"}]
             raise BadRequest("invalid report range", problem)
+        workspace = self.workspaces.settings(workspace_id)
+        zone = store_zone(workspace.default_timezone if workspace else None)
+        start, end = csat.local_span(since, until, zone)
         facts: list[SurveyFact] = []
-        for i in range((until - since).days + 1):
-            facts.extend(self.store.facts(workspace_id, since + timedelta(days=i)))
-        return csat.csat_report(facts, since, until, by, period)
+        first, last = start.astimezone(UTC).date(), (end - timedelta(microseconds=1)).astimezone(UTC).date()
+        for i in range((last - first).days + 1):
+            found = self.store.facts(workspace_id, first + timedelta(days=i))
+            facts.extend(f for f in found if start <= f.sent_at < end)
+        return csat.csat_report(facts, since, until, by, period, zone)
 
 
 def _closed(r: Resolution) -> bool:

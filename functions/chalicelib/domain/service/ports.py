@@ -57,6 +57,30 @@ class TicketStore(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class QueuedReply:
+    """A public reply recorded `queued` whose `reply_delivery` outcome is not in yet."""
+
+    workspace_id: str
+    ticket_id: str
+    reply_seq: int
+    at: datetime
+
+
+class QueuedReplies(Protocol):
+    """The replies awaiting their outcome (docs/data-model.md, "Tickets"): an entry written
+    with the reply (`TicketStore.append` of a `public_reply` `queued`) and removed with its
+    `reply_delivery`, so a reply whose send never reported is found without a scan."""
+
+    def queued_replies(self, workspace_id: str) -> list[QueuedReply]:
+        """The workspace's replies awaiting an outcome, oldest ticket first."""
+        ...
+
+    def drop_queued(self, workspace_id: str, ticket_id: str, reply_seq: int) -> None:
+        """Forget the entry (its outcome is in the log already); gone already: nothing."""
+        ...
+
+
 class TicketTimeline(Protocol):
     """The customer's ticket events for their timeline (domain/customers.py)."""
 

@@ -201,8 +201,9 @@ def facts_at(log: Iterable[LogEvent], now: datetime, tier: str | None = None) ->
 
 def _running(
     events: Sequence[LogEvent], now: datetime, pause_on_hold: bool
-) -> list[tuple[datetime, datetime]]:
-    """The spans (up to `now`) in which the clock runs: open, and on hold unless it pauses."""
+) -> tuple[list[tuple[datetime, datetime]], bool]:
+    """The spans (up to `now`) in which the clock runs: open, and on hold unless it pauses;
+    and whether it runs at `now` (a span ending at `now` may be one a pause just ended)."""
     running = {"open"} if pause_on_hold else {"open", "on_hold"}
     spans: list[tuple[datetime, datetime]] = []
     status, since = "open", _utc(events[0].at)
@@ -213,9 +214,10 @@ def _running(
         if status in running and at > since:
             spans.append((since, at))
         status, since = str(_data(event)["to"]), at
-    if status in running and now > since:
+    runs_now = status in running and now >= since  # running from this very instant too
+    if runs_now:
         spans.append((since, now))
-    return spans
+    return spans, runs_now
 
 
 def _measure(
@@ -224,6 +226,7 @@ def _measure(
     start: datetime,
     stop: datetime | None,
     spans: Sequence[tuple[datetime, datetime]],
+    runs_now: bool,
     calendar: BusinessCalendar,
     now: datetime,
     share: Decimal,
@@ -253,7 +256,7 @@ def _measure(
         )
     if breached_at is not None:
         return TargetState(target, minutes, start, "breached", used, breached_at, None, breached_at)
-    clock_runs = bool(spans) and spans[-1][1] == now and spans[-1][1] > start
+    clock_runs = runs_now and bool(spans) and spans[-1][1] >= start  # at its very start too
     due = calendar.add_business_time(now, allowed - used) if clock_runs else None
     near = clock_runs and used >= allowed * float(share)  # a paused clock warns nobody
     return TargetState(
@@ -303,23 +306,27 @@ def sla_state(
     if policy is None:
         return SlaState(None, facts)
     created = _utc(events[0].at)
-    spans = _running(events, now, policy.pause_on_hold)
+    spans, runs_now = _running(events, now, policy.pause_on_hold)
     share, calendar, targets = policies.near_breach_share, policy.calendar, policy.targets
     states: list[TargetState] = []
     first, waits = _reply_waits(events)
     if targets.first_reply is not None:
         states.append(
-            _measure("first_reply", targets.first_reply, created, first, spans, calendar, now, share)
+            _measure(
+                "first_reply", targets.first_reply, created, first, spans, runs_now, calendar, now, share
+            )
         )
     if targets.next_reply is not None:
         for start, stop in waits:
             states.append(
-                _measure("next_reply", targets.next_reply, start, stop, spans, calendar, now, share)
+                _measure("next_reply", targets.next_reply, start, stop, spans, runs_now, calendar, now, share)
             )
     if targets.resolution is not None:
         resolved = _resolved_at(events)
         states.append(
-            _measure("resolution", targets.resolution, created, resolved, spans, calendar, now, share)
+            _measure(
+                "resolution", targets.resolution, created, resolved, spans, runs_now, calendar, now, share
+            )
         )
     return SlaState(policy.id, facts, tuple(states))
 
