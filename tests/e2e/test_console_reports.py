@@ -166,7 +166,14 @@ def test_the_pipeline_equals_the_apis_and_an_opportunity_shows_its_log(tab, demo
     assert page.text_content('[data-fact="value"]') == f"{detail['value']} {detail['currency']}"
     log = tab.figure("opportunity-log.csv")[1]
     assert [[r[0], r[1], r[2]] for r in log] == [[e["at"], e["kind"], e["by"]] for e in detail["events"]]
-    assert [e["kind"] for e in detail["events"]][-1] == "stage_changed" and "to: won" in log[-1][3]
+    # with the move to won and the order it was reconciled with (the demo's restock order)
+    kinds = [e["kind"] for e in detail["events"]]
+    assert any(r[1] == "stage_changed" and "to: won" in r[3] for r in log)
+    linked = log[kinds.index("order_linked")][3]
+    assert detail["order_id"] and f"order id: {detail['order_id']}" in linked
+    assert page.text_content('[data-fact="order_id"]') == detail["order_id"]
+    assert same(str(page.text_content('[data-fact="actual_value"]')), detail["actual_value"])
+    assert same(str(page.text_content('[data-fact="difference"]')), detail["difference"])
     assert tab.download("opportunity-log.csv") == [tab.figure("opportunity-log.csv")[0], *log]
     assert tab.errors == []
 

@@ -99,7 +99,7 @@ def test_the_demo_matches_the_simulated_store_and_logs_no_personal_data(
     # And the solved tickets' surveys were answered by their links, the SLA report counts the
     # replies and resolutions, and the pipeline's forecast is its open stages' weighted values
     assert "SLA: 7 targets met over 8 tickets; CSAT: 3 surveys sent, 2 answered (CSAT 0.5000)" in out
-    assert "sales pipeline                5 opportunities, forecast 3220.00 USD" in out
+    assert "sales pipeline                5 opportunities, forecast 3220.00 USD; 1 won and reconciled" in out
     assert "MISMATCH" not in out
     # And, the stack stopping with the run, the summary gives the command that keeps it up
     assert "to keep exploring, run `.venv/bin/patron demo --keep-running`" in out

@@ -5,6 +5,7 @@ and tests/e2e/test_console_reports.py)."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -130,3 +131,50 @@ def test_the_pipeline_must_weigh_the_open_stages_and_count_the_won_against_targe
     # Then only a wrong forecast or a wrong owner's won value is reported
     assert len(problems) == found, problems
     assert figures == {"deals": 5, "forecast": Decimal("3220.00"), "currency": "USD"}
+
+
+class FakeLocal:
+    webhook_url = "http://127.0.0.1:1"
+    api_url = "http://127.0.0.1:2"
+
+    def __init__(self) -> None:
+        self.idle = 0
+
+    def wait_idle(self) -> None:
+        self.idle += 1
+
+
+@pytest.mark.parametrize(("difference", "found"), [("120.00", 0), ("0.00", 1)])
+def test_the_won_deal_must_link_the_restock_order_with_its_value_and_difference(
+    monkeypatch, difference, found
+):
+    # Given the won deal (1500 forecast) of a simulated Shopify customer
+    people, _, _ = simulate_people()
+    person = next(p for p in people if "shopify" in p.platforms)
+    posted: list[tuple[str, dict[str, Any], dict[str, str]]] = []
+
+    def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
+        posted.append((url, json.loads(body), headers))
+        return 200, {}
+
+    detail = {"order_id": "o_1", "actual_value": "1620.00", "difference": difference}
+    monkeypatch.setattr(reports.http, "post", post)
+    monkeypatch.setattr(reports, "_get", FakeApi({"/opportunities/op_3": detail}))
+    local = FakeLocal()
+    # When the customer's restock order is sent and the deal read again
+    problems = reports.reconcile(local, None, Deal("op_3", "bob", Decimal("1500"), "won"), person, "s")
+    # Then one signed orders/create of 60 x 27.00 went to the Shopify webhook, the stream drained
+    [(url, body, headers)] = posted
+    assert url.endswith("/webhooks/shopify") and headers["X-Shopify-Topic"] == "orders/create"
+    assert body["contact_email"] == person.email and Decimal(body["total_price"]) == Decimal("1620.00")
+    assert local.idle == 1
+    # And only a link with the order's value and the difference from 1500 passes
+    assert len(problems) == found, problems
+
+
+def simulate_people() -> Any:
+    from datetime import UTC, datetime
+
+    from patron.synthetic.store import simulate
+
+    return simulate(3, 40, datetime(2031, 12, 31, 23, 30, tzinfo=UTC))

@@ -40,6 +40,8 @@ DEALS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
 )
 FROM_TICKET = ("ana", "1200")  # the pre-sale ticket's opportunity: owner, value (stage `new`)
 TARGETS = {"ana": "10000", "bob": "2000"}
+# the won deal's customer then orders: a restock of 60 copies, which the won deal links to
+RESTOCK = ("series-1-vol-1", "Series 1, volume 1", Decimal("27.00"), 60)
 # the default stages' probabilities (docs/sales.md): the forecast's truth
 PROBABILITY = {"new": "0.10", "qualified": "0.25", "proposal": "0.50", "negotiation": "0.75"}
 PROBABILITY |= {"won": "1", "lost": "0"}
@@ -170,6 +172,33 @@ def open_deals(
     return deals, problems
 
 
+def reconcile(local: Any, ws: Any, won: Deal, person: Person, shop_secret: str) -> list[str]:
+    """The won deal's customer orders through the shop (a signed `orders/create`); the deal
+    links that order with its actual value and the difference from the forecast."""
+    import random
+
+    from patron.storefront import shopify_headers
+    from patron.synthetic.store import SHOP, SimOrder
+    from patron.synthetic.storefront_bodies import shopify_order
+
+    now = datetime.now(UTC)
+    _, _, price, qty = RESTOCK
+    order = SimOrder(person, "shopify", 9_000_000 + person.index, now, [RESTOCK], price * qty)
+    body = shopify_order(random.Random(person.index), order, "create", now)
+    raw = json.dumps(body).encode()
+    headers = shopify_headers(SHOP, "orders/create", shop_secret, raw)
+    status, answer = http.post(f"{local.webhook_url}/webhooks/shopify", raw, headers)
+    if status != 200:
+        return [f"restock order webhook: {status} {answer}"]
+    local.wait_idle()
+    got = _get(local, ws, f"/opportunities/{quote(won.id)}")
+    actual = price * qty
+    want = (f"{actual:.2f}", f"{actual - won.value:.2f}")
+    if got["order_id"] is None or (got["actual_value"], got["difference"]) != want:
+        return [f"won {won.id}: expected an order of {want[0]} (difference {want[1]}), got {got}"]
+    return []
+
+
 def _dec(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
@@ -239,16 +268,20 @@ def check_pipeline(local: Any, ws: Any, deals: list[Deal]) -> tuple[list[str], d
 
 
 def run(
-    local: Any, ws: Any, opened: list[Opened], people: list[Person], ids: dict[str, str]
+    local: Any, ws: Any, opened: list[Opened], people: list[Person], ids: dict[str, str], shop_secret: str
 ) -> tuple[list[str], int]:
     """After the desk: the surveys answered, the deals opened, the three reports checked."""
     today = datetime.now(UTC).date()
     solved = [t for t in opened if t.plan.status == "solved"]
     problems = answer_surveys(local, ws, solved)
     pre_sale = next((t for t in solved if t.plan.kind == "pre_sale"), None)
-    takers = [p for p in people if p.email in ids][: len(DEALS)]  # the first with a profile
+    # the first simulated customers with a profile and a Shopify account (the restock's shop)
+    takers = [p for p in people if p.email in ids and "shopify" in p.platforms][: len(DEALS)]
     deals, more = open_deals(local, ws, takers, pre_sale)
     problems += more
+    won = [(d, p) for d, p in zip(deals[-len(takers) :], takers, strict=False) if d.stage == "won"]
+    for deal, person in won:
+        problems += reconcile(local, ws, deal, person, shop_secret)
     sla_problems, sla = check_sla(local, ws, opened, today)
     csat_problems, csat = check_csat(local, ws, solved, today)
     pipe_problems, pipe = check_pipeline(local, ws, deals)
@@ -257,7 +290,7 @@ def run(
         f"service reports               SLA: {sla['met']} targets met over {sla['tickets']} tickets; "
         f"CSAT: {csat['sent']} surveys sent, {csat['answered']} answered (CSAT {csat['csat']})",
         f"sales pipeline                {pipe['deals']} opportunities, forecast {pipe['forecast']} "
-        f"{pipe['currency']}; each report checked",
+        f"{pipe['currency']}; {len(won)} won and reconciled with its order; each report checked",
         *[f"  MISMATCH {p}" for p in problems[:10]],
     ]
     return lines, len(problems)

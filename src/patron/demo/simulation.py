@@ -186,7 +186,7 @@ def _run(
         print(line)
     mismatches += desk_failures + len(switched)
     console.print(f"[bold]8/{PHASES}[/] surveys answered by their links, a sales pipeline; the reports")
-    report_lines, report_failures = service_reports.run(local, ws, opened, people, totals["ids"])
+    report_lines, report_failures = service_reports.run(local, ws, opened, people, totals["ids"], shop_secret)
     for line in [*report_lines, *[f"  MISMATCH {p}" for p in switched]]:
         print(line)
     mismatches += report_failures
