@@ -161,7 +161,8 @@ function plot(box, spec) {
     axes: [
       // category labels; slanted when they would not fit side by side (a phone)
       { splits: () => xs, values: (_, ticks) => ticks.map((t) => labels[t] ?? ""), ...slant(labels, width) },
-      { values: spec.yFormat ? (_, ticks) => ticks.map(spec.yFormat) : undefined },
+      // wide enough for the longest label (10,000 would lose its first digit at the default)
+      { values: spec.yFormat ? (_, ticks) => ticks.map(spec.yFormat) : undefined, size: (_, values) => Math.max(50, 12 + 7 * Math.max(0, ...(values || []).map((v) => String(v).length))) },
     ],
     legend: { show: n > 1 },
   };

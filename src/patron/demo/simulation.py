@@ -132,6 +132,7 @@ def _run(
     # the loyalty programme, on before the history import and the live orders
     programme = loyalty.switch_on(ws.workspace_id)
     console.print(f"  {programme[0]}; {programme[1]}")
+    targeted = service_reports.set_targets(local, ws)  # the pipeline's, before any order
 
     segments = local.harness.container.segments
     slipping = segments.create(ws.workspace_id, "Slipping away", "p_alive < 0.3 AND orders_count >= 2")
@@ -184,10 +185,10 @@ def _run(
     desk_lines, desk_failures, opened = tickets.run(local, ws, people, orders, totals["ids"], seed)
     for line in desk_lines:
         print(line)
-    mismatches += desk_failures + len(switched)
+    mismatches += desk_failures + len(switched) + len(targeted)
     console.print(f"[bold]8/{PHASES}[/] surveys answered by their links, a sales pipeline; the reports")
     report_lines, report_failures = service_reports.run(local, ws, opened, people, totals["ids"], shop_secret)
-    for line in [*report_lines, *[f"  MISMATCH {p}" for p in switched]]:
+    for line in [*report_lines, *[f"  MISMATCH {p}" for p in switched + targeted]]:
         print(line)
     mismatches += report_failures
     summary.print_close(local, totals["top"], mismatches)
