@@ -59,7 +59,10 @@ def test_the_demo_matches_the_simulated_store_and_logs_no_personal_data(
     out = capsys.readouterr().out
     # Then the summary says every profile matches, and no record was given up on
     assert code == 0, out
-    verdict = "all profiles, segment totals, messages, loyalty points and tickets match the simulated truth"
+    verdict = (
+        "all profiles, segment totals, messages, loyalty points, tickets, service reports and the "
+        "pipeline match the simulated truth"
+    )
     assert verdict in out
     assert "nightly job" in out and "segment 'Slipping away'" in out
     assert "(0 to the failure queue)" in out
@@ -91,8 +94,12 @@ def test_the_demo_matches_the_simulated_store_and_logs_no_personal_data(
     assert redeemed is not None, out
     assert int(redeemed[2]) - int(redeemed[3]) == 100
     # And the service desk's tickets, opened and worked through the API, are as planned
-    desk = r"tickets +6 for 6 customers \(open 3, pending 1, on hold 1, solved 1\), 19 events"
+    desk = r"tickets +8 for 8 customers \(open 3, pending 1, on hold 1, solved 3\), 27 events"
     assert re.search(desk, out), out
+    # And the solved tickets' surveys were answered by their links, the SLA report counts the
+    # replies and resolutions, and the pipeline's forecast is its open stages' weighted values
+    assert "SLA: 7 targets met over 8 tickets; CSAT: 3 surveys sent, 2 answered (CSAT 0.5000)" in out
+    assert "sales pipeline                5 opportunities, forecast 3220.00 USD; 1 won and reconciled" in out
     assert "MISMATCH" not in out
     # And, the stack stopping with the run, the summary gives the command that keeps it up
     assert "to keep exploring, run `.venv/bin/patron demo --keep-running`" in out

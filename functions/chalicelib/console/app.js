@@ -14,8 +14,10 @@ import rfm from "./pages/rfm.js";
 import lifecycle from "./pages/lifecycle.js";
 import ops from "./pages/ops.js";
 import tickets from "./pages/tickets.js";
+import service from "./pages/service.js";
+import pipeline from "./pages/pipeline.js";
 
-export const PAGES = [overview, members, rfm, lifecycle, cohorts, churn, loyalty, customers, tickets, segments, campaigns, ops];
+export const PAGES = [overview, members, rfm, lifecycle, cohorts, churn, loyalty, customers, tickets, service, pipeline, segments, campaigns, ops];
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");

@@ -128,7 +128,7 @@ function slant(labels, width) {
   return longest * 7 * labels.length > width - 80 ? { rotate: -45, size: 30 + longest * 5 } : {};
 }
 
-// uPlot bars (one series) or lines: one x category per row (spec.x: {key}), one series per
+// uPlot bars (one series, or two side by side with spec.grouped) or lines: one x category per row (spec.x: {key}), one series per
 // spec.series.
 function plot(box, spec) {
   const uPlot = globalThis.uPlot;
@@ -141,7 +141,8 @@ function plot(box, spec) {
     const entry = { label: s.label, stroke: PALETTE[i % PALETTE.length], width: 2 };
     if (bars) {
       entry.fill = PALETTE[i % PALETTE.length];
-      entry.paths = uPlot.paths.bars({ size: [0.7, 80] });
+      // several series side by side (spec.grouped): each a narrower bar, one left, one right
+      entry.paths = uPlot.paths.bars(spec.grouped && n === 2 ? { size: [0.35, 40], align: i ? 1 : -1 } : { size: [0.7, 80] });
       entry.points = { show: false };
     }
     series.push(entry);
@@ -160,7 +161,8 @@ function plot(box, spec) {
     axes: [
       // category labels; slanted when they would not fit side by side (a phone)
       { splits: () => xs, values: (_, ticks) => ticks.map((t) => labels[t] ?? ""), ...slant(labels, width) },
-      { values: spec.yFormat ? (_, ticks) => ticks.map(spec.yFormat) : undefined },
+      // wide enough for the longest label (10,000 would lose its first digit at the default)
+      { values: spec.yFormat ? (_, ticks) => ticks.map(spec.yFormat) : undefined, size: (_, values) => Math.max(50, 12 + 7 * Math.max(0, ...(values || []).map((v) => String(v).length))) },
     ],
     legend: { show: n > 1 },
   };

@@ -19,12 +19,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from patron import http
-from patron.demo import day_one, loyalty, scenarios, summary, tickets
+from patron.demo import day_one, loyalty, scenarios, service_reports, summary, tickets
 from patron.standins import ShopifyServer
 from patron.storefront import shopify_headers, woocommerce_headers
 from patron.synthetic.store import EUR_RATE, SHOP, SITE, simulate
 
-PHASES = 7
+PHASES = 8
 STORE_TOKEN = "shpat_demo_admin_token_0000"  # noqa: S105 - the stand-in's, not a real store's
 STORE_API_VERSION = "2025-07"
 EXPORT_AGE = timedelta(days=120)  # the export file holds the shop's orders older than this
@@ -132,6 +132,7 @@ def _run(
     # the loyalty programme, on before the history import and the live orders
     programme = loyalty.switch_on(ws.workspace_id)
     console.print(f"  {programme[0]}; {programme[1]}")
+    targeted = service_reports.set_targets(local, ws)  # the pipeline's, before any order
 
     segments = local.harness.container.segments
     slipping = segments.create(ws.workspace_id, "Slipping away", "p_alive < 0.3 AND orders_count >= 2")
@@ -180,10 +181,16 @@ def _run(
         print(line)
     mismatches += len(books.mismatches) + (not ok)
     console.print(f"[bold]7/{PHASES}[/] the service desk: tickets opened and worked through the API")
-    desk_lines, desk_failures = tickets.run(local, ws, people, orders, totals["ids"], seed)
+    switched = service_reports.switch_on(local, ws)  # SLA policies and surveys before the desk
+    desk_lines, desk_failures, opened = tickets.run(local, ws, people, orders, totals["ids"], seed)
     for line in desk_lines:
         print(line)
-    mismatches += desk_failures
+    mismatches += desk_failures + len(switched) + len(targeted)
+    console.print(f"[bold]8/{PHASES}[/] surveys answered by their links, a sales pipeline; the reports")
+    report_lines, report_failures = service_reports.run(local, ws, opened, people, totals["ids"], shop_secret)
+    for line in [*report_lines, *[f"  MISMATCH {p}" for p in switched + targeted]]:
+        print(line)
+    mismatches += report_failures
     summary.print_close(local, totals["top"], mismatches)
     if keep_running:
         print(

@@ -120,6 +120,30 @@ PLANS = (
         ),
     ),
     Plan(
+        "Pages missing from volume 2",
+        "complaint",
+        "Pages 40 to 56 are blank.",
+        "normal",
+        True,
+        (
+            {"type": "assign", "to": "alex"},
+            {"type": "reply", "body": "A new copy is on its way; keep the faulty one."},
+            {"type": "status", "to": "solved"},
+        ),
+    ),
+    Plan(
+        "Fifty copies for our school?",
+        "pre_sale",
+        "We would like a class set of volume 1.",
+        "normal",
+        False,
+        (
+            {"type": "assign", "to": "alex"},
+            {"type": "reply", "body": "Yes: our wholesale desk will send you an offer."},
+            {"type": "status", "to": "solved"},
+        ),
+    ),
+    Plan(
         "Invoice with my company name",
         "order_issue",
         "Please put the company on the invoice.",
@@ -228,8 +252,9 @@ def check(local: Any, ws: Any, opened: list[Opened]) -> list[str]:
 
 def run(
     local: Any, ws: Any, people: list[Person], orders: list[SimOrder], ids: dict[str, str], seed: int
-) -> tuple[list[str], int]:
-    """Open and work the tickets, check them: (the summary lines, the number of mismatches)."""
+) -> tuple[list[str], int, list[Opened]]:
+    """Open and work the tickets, check them: (the summary lines, the number of mismatches,
+    the tickets opened)."""
     opened, problems = open_tickets(local, ws, choose(people, orders, seed), ids)
     problems += check(local, ws, opened)
     counts = {s.replace("_", " "): sum(t.plan.status == s for t in opened) for s in STATUSES}
@@ -240,4 +265,4 @@ def run(
         f"({by_status}), {events} events; each queue and customer's list checked",
         *[f"  MISMATCH {p}" for p in problems[:10]],
     ]
-    return lines, len(problems)
+    return lines, len(problems), opened
