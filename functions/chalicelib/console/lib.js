@@ -81,6 +81,16 @@ export function showError(root, error) {
 
 // A cell's text: the API's value as it came (money and shares are already decimal strings
 // or numbers), or the column's own format. Tables and CSV files both use this.
+// A loyalty read: null when the workspace's loyalty is off (409), else the answer.
+export async function loyaltyRead(ctx, path) {
+  try {
+    return await ctx.api(path);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 409) return null;
+    throw error;
+  }
+}
+
 export function cellText(column, row) {
   const value = row[column.key];
   if (column.format) return column.format(value, row);

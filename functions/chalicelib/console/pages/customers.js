@@ -2,7 +2,7 @@
 // cursor) and, with ?id=, one customer's 360 (GET /customers/{id} with its tags and notes,
 // its points, tier, segments and flow runs; read only: edits are PATCH /customers/{id}).
 // Every figure is the API's value as it came.
-import { ApiError, csvLink, el, kpis, table } from "../lib.js";
+import { csvLink, el, kpis, loyaltyRead, table } from "../lib.js";
 import { ticketLink } from "./tickets.js";
 
 const PAGE = 25;
@@ -82,15 +82,6 @@ function section(root, title, filename, columns, rows) {
 }
 
 // A loyalty read that answers 409 while points are off: null then.
-async function loyaltyRead(ctx, path) {
-  try {
-    return await ctx.api(path);
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 409) return null;
-    throw error;
-  }
-}
-
 async function profile360(root, ctx, id) {
   const path = `/customers/${encodeURIComponent(id)}`;
   const [c, points, tier, segments, runs, tickets] = await Promise.all([

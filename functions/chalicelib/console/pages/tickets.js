@@ -3,7 +3,7 @@
 // rendered the same way (kinds added later show too), the actions (POST /tickets/{id}/events)
 // and beside it the customer panel (GET /customers/{id}, /points, /tier, /segments' scores,
 // /tickets and each recent order's GET /orders/{id}). Every figure is the API's value.
-import { ApiError, el, kpis, showError, table } from "../lib.js";
+import { ApiError, el, kpis, loyaltyRead, showError, table } from "../lib.js";
 
 const PAGE = 20;
 const STATUSES = ["open", "pending", "on_hold", "solved", "closed"];
@@ -178,15 +178,6 @@ function payloadOf(type, form) {
 }
 
 // A loyalty read that answers 409 while points are off: null then.
-async function loyaltyRead(ctx, path) {
-  try {
-    return await ctx.api(path);
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 409) return null;
-    throw error;
-  }
-}
-
 // The customer beside the ticket: who, how to reach them, their orders with statuses and
 // totals, points and tier, predicted CLV and churn, their open tickets.
 async function customerPanel(root, ctx, t) {
