@@ -13,12 +13,13 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import Any
 
 from pydantic import BaseModel
 
 from chalicelib.domain import signatures
 from chalicelib.domain.errors import InvalidPayload, PayloadTooLarge, Unauthorized
+from chalicelib.domain.ingest_ports import ContactForms, ReturnReceiver
 from chalicelib.domain.models import (
     ContactForm,
     Delivery,
@@ -117,22 +118,6 @@ def _parse_time(value: str | None) -> datetime | None:
         return parsed.astimezone(UTC) if parsed.tzinfo else None
     except (ValueError, OverflowError):
         return None
-
-
-class ContactForms(Protocol):
-    """The service desk, for a storefront contact form (domain/service/tickets.py)."""
-
-    def contact_form(
-        self, workspace_id: str, source_id: str, form: ContactForm
-    ) -> Literal["stored", "duplicate"]:
-        """Open the form's ticket once per form id: `stored`, or `duplicate` when it has one."""
-        ...
-
-
-class ReturnReceiver(Protocol):
-    """The service desk's returns (domain/service/returns.py): `stored` or `duplicate`."""
-
-    def receive(self, delivery: Delivery, update: ReturnUpdate) -> Literal["stored", "duplicate"]: ...
 
 
 class IngestService:
