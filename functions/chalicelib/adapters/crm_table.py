@@ -32,6 +32,14 @@ def counter_update(
     }
 
 
+def put_action(table: str, item: dict[str, Any], condition: str | None = None) -> dict[str, Any]:
+    """A transaction's `Put` of `item`, under `condition` when one is given."""
+    put: dict[str, Any] = {"TableName": table, "Item": to_item(item)}
+    if condition:
+        put["ConditionExpression"] = condition
+    return {"Put": put}
+
+
 class CrmTable:
     """Shared low-level access to the CRM table."""
 

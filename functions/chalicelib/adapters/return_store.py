@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.adapters.codec import to_av, to_item
-from chalicelib.adapters.crm_table import CrmTable
+from chalicelib.adapters.crm_table import CrmTable, put_action
 from chalicelib.adapters.ticket_store import (
     customer_item,
     event_item,
@@ -65,13 +65,6 @@ def return_of(item: dict[str, Any]) -> StoredReturn:
     )
 
 
-def _put(table: str, item: dict[str, Any], condition: str | None = None) -> dict[str, Any]:
-    put: dict[str, Any] = {"TableName": table, "Item": to_item(item)}
-    if condition:
-        put["ConditionExpression"] = condition
-    return {"Put": put}
-
-
 class DynamoReturnStore:
     """service.return_ports.ReturnStore on the CRM table."""
 
@@ -84,12 +77,12 @@ class DynamoReturnStore:
 
     def create(self, ret: StoredReturn, ticket: Ticket | None, events: list[TicketEvent]) -> bool:
         name, new = self.t.table, "attribute_not_exists(pk)"
-        actions = [_put(name, return_item(ret), new)]
+        actions = [put_action(name, return_item(ret), new)]
         if ticket is not None:
             ws, tid = ticket.workspace_id, ticket.id
-            actions.append(_put(name, head_item(ticket), new))
-            actions += [_put(name, event_item(ws, tid, n, e), new) for n, e in enumerate(events, 1)]
-            actions += [_put(name, queue_item(ticket)), _put(name, customer_item(ticket))]
+            actions.append(put_action(name, head_item(ticket), new))
+            actions += [put_action(name, event_item(ws, tid, n, e), new) for n, e in enumerate(events, 1)]
+            actions += [put_action(name, queue_item(ticket)), put_action(name, customer_item(ticket))]
         return self.t.transact(actions)
 
     def move(
@@ -101,19 +94,19 @@ class DynamoReturnStore:
         ticket_after: Ticket | None,
     ) -> bool:
         name = self.t.table
-        moved = _put(name, return_item(after), "st = :was")
+        moved = put_action(name, return_item(after), "st = :was")
         moved["Put"]["ExpressionAttributeValues"] = {":was": {"S": before.status.value}}
         actions = [moved]
         if ticket is not None and event is not None and ticket_after is not None:
-            head = _put(name, head_item(ticket_after), "seq = :seq")
+            head = put_action(name, head_item(ticket_after), "seq = :seq")
             head["Put"]["ExpressionAttributeValues"] = {":seq": to_av(ticket.seq)}
             ws, tid = ticket_after.workspace_id, ticket_after.id
             actions += [
-                _put(name, event_item(ws, tid, ticket_after.seq, event), "attribute_not_exists(pk)"),
+                put_action(name, event_item(ws, tid, ticket_after.seq, event), "attribute_not_exists(pk)"),
                 head,
             ]
             if queue_item(ticket) != queue_item(ticket_after):  # the queue entry's `as`, `pr`, `k` unchanged
-                actions.append(_put(name, queue_item(ticket_after)))
+                actions.append(put_action(name, queue_item(ticket_after)))
         return self.t.transact(actions)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from chalicelib.adapters.cache import TtlCache
 from chalicelib.adapters.codec import to_av, to_item
-from chalicelib.adapters.crm_table import CrmTable
+from chalicelib.adapters.crm_table import CrmTable, put_action
 from chalicelib.domain.sales.model import Opportunity, OpportunityEvent, OpportunityEventKind, Outcome
 from chalicelib.domain.sales.settings import Rule, SalesSettings, Stage, Target
 from chalicelib.domain.timemath import iso, parse_iso
@@ -181,13 +181,6 @@ def settings_of(item: dict[str, Any]) -> SalesSettings:
     )
 
 
-def _put(table: str, item: dict[str, Any], condition: str | None = None) -> dict[str, Any]:
-    put: dict[str, Any] = {"TableName": table, "Item": to_item(item)}
-    if condition:
-        put["ConditionExpression"] = condition
-    return {"Put": put}
-
-
 def _delete(table: str, item: dict[str, Any]) -> dict[str, Any]:
     return {"Delete": {"TableName": table, "Key": to_item({"pk": item["pk"], "sk": item["sk"]})}}
 
@@ -220,9 +213,12 @@ class DynamoSalesStore:
     def create(self, opportunity: Opportunity, event: OpportunityEvent, guard: str | None = None) -> bool:
         name, new = self.t.table, "attribute_not_exists(pk)"
         o = opportunity
-        actions = [_put(name, head_item(o), new), _put(name, event_item(o.workspace_id, o.id, 1, event), new)]
+        actions = [
+            put_action(name, head_item(o), new),
+            put_action(name, event_item(o.workspace_id, o.id, 1, event), new),
+        ]
         if guard:
-            actions.append(_put(name, guard_item(o.workspace_id, guard, o.id), new))
+            actions.append(put_action(name, guard_item(o.workspace_id, guard, o.id), new))
         return self.t.transact(actions)
 
     def guarded(self, workspace_id: str, guard: str) -> str | None:
@@ -238,10 +234,10 @@ class DynamoSalesStore:
         wait: bool | None = None,
     ) -> bool:
         name = self.t.table
-        head = _put(name, head_item(after), "seq = :seq")
+        head = put_action(name, head_item(after), "seq = :seq")
         head["Put"]["ExpressionAttributeValues"] = {":seq": to_av(before.seq)}
         actions = [
-            _put(
+            put_action(
                 name, event_item(after.workspace_id, after.id, before.seq + n, e), "attribute_not_exists(pk)"
             )
             for n, e in enumerate(events, start=1)
@@ -250,7 +246,7 @@ class DynamoSalesStore:
         if release:
             actions.append(_delete(name, {"pk": guards_pk(after.workspace_id), "sk": release}))
         if wait is True:
-            actions.append(_put(name, wait_item(after)))
+            actions.append(put_action(name, wait_item(after)))
         elif wait is False:
             actions.append(_delete(name, wait_item(after)))
         return self.t.transact(actions)

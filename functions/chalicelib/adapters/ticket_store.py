@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from chalicelib.adapters.codec import to_av, to_item
-from chalicelib.adapters.crm_table import CrmTable
+from chalicelib.adapters.crm_table import CrmTable, put_action
 from chalicelib.domain.service.model import (
     Channel,
     EventKind,
@@ -165,13 +165,6 @@ def queued_reply_of(workspace_id: str, item: dict[str, Any]) -> QueuedReply:
     return QueuedReply(workspace_id, str(item["tid"]), int(item["n"]), _at(item["at"]))
 
 
-def _put(table: str, item: dict[str, Any], condition: str | None = None) -> dict[str, Any]:
-    put: dict[str, Any] = {"TableName": table, "Item": to_item(item)}
-    if condition:
-        put["ConditionExpression"] = condition
-    return {"Put": put}
-
-
 class DynamoTicketStore:
     """service.ports.TicketStore on the CRM table."""
 
@@ -181,20 +174,20 @@ class DynamoTicketStore:
     def create(self, ticket: Ticket, event: TicketEvent) -> None:
         name, new = self.t.table, "attribute_not_exists(pk)"
         actions = [
-            _put(name, head_item(ticket), new),
-            _put(name, event_item(ticket.workspace_id, ticket.id, 1, event), new),
-            _put(name, queue_item(ticket)),
-            _put(name, customer_item(ticket)),
+            put_action(name, head_item(ticket), new),
+            put_action(name, event_item(ticket.workspace_id, ticket.id, 1, event), new),
+            put_action(name, queue_item(ticket)),
+            put_action(name, customer_item(ticket)),
         ]
         if not self.t.transact(actions):
             raise RuntimeError("a new ticket's id was taken")  # 6 random hex digits at the same microsecond
 
     def append(self, before: Ticket, event: TicketEvent, after: Ticket) -> bool:
         name = self.t.table
-        head = _put(name, head_item(after), "seq = :seq")
+        head = put_action(name, head_item(after), "seq = :seq")
         head["Put"]["ExpressionAttributeValues"] = {":seq": to_av(before.seq)}
         actions = [
-            _put(
+            put_action(
                 name, event_item(after.workspace_id, after.id, after.seq, event), "attribute_not_exists(pk)"
             ),
             head,
@@ -205,12 +198,12 @@ class DynamoTicketStore:
                 {"Delete": {"TableName": name, "Key": to_item({"pk": old["pk"], "sk": old["sk"]})}}
             )
         if before.status != after.status or queue_item(before) != queue_item(after):
-            actions.append(_put(name, queue_item(after)))
+            actions.append(put_action(name, queue_item(after)))
         if before.status != after.status:
-            actions.append(_put(name, customer_item(after)))
+            actions.append(put_action(name, customer_item(after)))
         move, queued = queued_moves(after.workspace_id, after.id, after.seq, event)
         if move == "put":
-            actions.append(_put(name, queued))
+            actions.append(put_action(name, queued))
         elif move == "delete":
             actions.append({"Delete": {"TableName": name, "Key": to_item(queued)}})
         return self.t.transact(actions)
