@@ -56,6 +56,13 @@ def links(email: Any) -> dict[int, str]:
     return {int(s): path for s, path in found}
 
 
+def days_around_now() -> tuple[str, str]:
+    """The report's range: yesterday to tomorrow, so a run across midnight still holds the
+    surveys it just sent (they are sent a minute after the clock)."""
+    today = now_utc().date()
+    return (today - timedelta(days=1)).isoformat(), (today + timedelta(days=1)).isoformat()
+
+
 def test_a_solved_ticket_gets_one_survey_answered_by_one_tap_and_reported(stage, ws, jane):
     cid = jane["cid"]
     # Given surveys on (the defaults otherwise) and Jane's ticket solved by ana
@@ -89,8 +96,8 @@ def test_a_solved_ticket_gets_one_survey_answered_by_one_tap_and_reported(stage,
     head = stage.container.ticket_store.load(ws.workspace_id, tid)[0]
     assert head.csat_score == 2 and head.csat_answered_at is not None
     # And the report counts one survey sent, answered, not satisfied, per agent
-    today = now_utc().date().isoformat()
-    status, report = get(stage, ws, f"/service/reports/csat?from={today}&to={today}&by=agent")
+    first, last = days_around_now()
+    status, report = get(stage, ws, f"/service/reports/csat?from={first}&to={last}&by=agent")
     assert status == 200, report
     (ana,) = report["groups"]
     assert (ana["group"], ana["sent"], ana["answered"], ana["satisfied"]) == ("ana", 1, 1, 0)
@@ -101,7 +108,7 @@ def test_a_solved_ticket_gets_one_survey_answered_by_one_tap_and_reported(stage,
     # When she changes her mind: a 5
     assert stage.http.http.get(taps[5]).status_code == 200
     # Then the report counts her once, satisfied
-    ana = get(stage, ws, f"/service/reports/csat?from={today}&to={today}")[1]["groups"][0]
+    ana = get(stage, ws, f"/service/reports/csat?from={first}&to={last}")[1]["groups"][0]
     assert (ana["sent"], ana["answered"], ana["satisfied"], ana["csat"]) == (1, 1, 1, "1.0000")
     # When she is erased, her comment goes with her ticket's other texts
     erased = stage.http.http.delete(f"/customers/{cid}", headers={"Authorization": f"Bearer {ws.api_key}"})
@@ -133,8 +140,8 @@ def test_a_reopened_ticket_withdraws_its_survey_and_tampered_links_are_refused(s
     events = get(stage, ws, f"/tickets/{tid}")[1]["events"]
     kinds = [e["kind"] for e in events if e["kind"].startswith("csat")]
     assert kinds == ["csat_sent", "csat_withdrawn"]
-    today = now_utc().date().isoformat()
-    report = get(stage, ws, f"/service/reports/csat?from={today}&to={today}&by=kind")[1]
+    first, last = days_around_now()
+    report = get(stage, ws, f"/service/reports/csat?from={first}&to={last}&by=kind")[1]
     assert report["groups"] == [] and report["total"]["sent"] == 0
     # And a report range that is not one is a 400
     assert get(stage, ws, "/service/reports/csat?from=2026-02-01&to=2026-01-01")[0] == 400
@@ -164,8 +171,8 @@ def test_the_cli_sets_the_survey_runs_the_job_and_reports(stage, ws, jane, cli_o
     assert stage.http.http.get(links(email)[4]).status_code == 200
     assert json.loads(run("service", "csat", "tick", "--json").output) == {}
     # Then the CLI's report says one survey, answered, satisfied, by kind
-    today = now_utc().date().isoformat()
-    args = ("--from", today, "--to", today, "--by", "kind", "--json", "-w", w)
+    first, last = days_around_now()
+    args = ("--from", first, "--to", last, "--by", "kind", "--json", "-w", w)
     report = json.loads(run("service", "report", "csat", *args).output)
     assert [(g["group"], g["sent"], g["answered"], g["csat"]) for g in report["groups"]] == [
         ("order_issue", 1, 1, "1.0000")
