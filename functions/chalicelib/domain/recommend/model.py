@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal
 
 DAY = 86400
@@ -125,3 +126,20 @@ class Recommendation:
     product_id: str
     score: float
     reason: Reason
+
+
+@dataclass(frozen=True)
+class RecommendedProduct:
+    """A recommendation as a message or the API shows it: the catalogue's title, page,
+    picture and price (None when the catalogue does not know them), and the reason."""
+
+    product_id: str
+    score: float
+    reason: Reason
+    reason_text: str
+    source_id: str | None = None
+    title: str | None = None
+    url: str | None = None
+    image: str | None = None
+    price: Decimal | None = None  # rounded to the currency's minor units
+    currency: str | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from chalicelib.domain.recommend.model import Popular, ProductSignals, RecommenderModel
+from chalicelib.domain.recommend.model import Popular, ProductSignals, RecommendedProduct, RecommenderModel
 
 
 class RecommenderModels(Protocol):
@@ -25,4 +25,23 @@ class RecommenderModels(Protocol):
 
     def popular(self, workspace_id: str) -> tuple[Popular, ...]:
         """The stored popular list, best first (empty before the first training)."""
+        ...
+
+
+class Recommender(Protocol):
+    """What messages and the API ask of the recommender (domain/recommend/service.py)."""
+
+    def for_customer(
+        self,
+        workspace_id: str,
+        customer_id: str,
+        *,
+        placement: str | None = None,
+        limit: int = 10,
+        exclude: Sequence[str] = (),
+    ) -> list[RecommendedProduct]:
+        """The customer's recommendations, best first, filtered for the placement (its
+        category rules), never a product in `exclude` (the triggering event's), nor one the
+        customer bought unless due again, nor a deleted, unpublished or out-of-stock one.
+        Empty when the workspace has no trained model and nothing is popular."""
         ...
