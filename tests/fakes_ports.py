@@ -137,9 +137,7 @@ class FakeIngestStore:
         values["ver"] = ver
         values["h"] = delivery.body_hash
         for refund in order.refunds:
-            values[records.REFUND_PREFIX + refund.refund_id] = records.refund_value(
-                refund.amount, refund.created_at
-            )
+            values[records.REFUND_PREFIX + refund.refund_id] = records.refund_value(refund)
         pk = records.order_pk(delivery.workspace_id, delivery.source_id, order.order_id)
         stored = self.items.get(pk, {})
         known = self._settled(stored, ver, delivery.body_hash)
@@ -158,7 +156,7 @@ class FakeIngestStore:
             return "duplicate"
         values = records.header_fields(delivery, "order") | {
             "oid": event.order_id,
-            name: records.refund_value(event.refund.amount, event.refund.created_at),
+            name: records.refund_value(event.refund),
         }
         entry = ["refund", timemath.iso(event.refund.created_at), str(event.refund.amount)]
         return self._update(pk, values, entry)

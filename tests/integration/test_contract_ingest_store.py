@@ -157,6 +157,33 @@ def test_a_refund_is_stored_once_and_survives_the_orders_own_write_even_arriving
     assert item is not None and "rf_1019283746011" in item and item["v"] == 2 and "ver" in item
 
 
+def test_a_refunds_products_are_kept_on_its_map_in_the_same_writes(ingest: Subject):
+    # Given a refund of two lines that overtakes its order, then the order
+    two_lines = ("shopify", "refunds/create", "shopify/refunds_create_two_lines.json")
+    outcomes = [
+        ingest.store.apply(*parsed(*two_lines)),
+        ingest.store.apply(*parsed(*CREATE, webhook_id="wh-2")),
+    ]
+    # When the cancelled state arrives with the order's refunds (its lines named in them)
+    outcomes.append(ingest.store.apply(*parsed(*CANCELLED, webhook_id="wh-3")))
+    # Then each refund's map keeps its products, written by the same three writes
+    assert outcomes == ["stored"] * 3
+    item = ingest.read(ORDER)
+    assert item is not None and item["v"] == 3
+    assert item["rf_1019283746022"]["p"] == ["8012345678901", "8012345679122"]
+    assert item["rf_1019283746011"]["p"] == ["8012345679011"]
+    assert item["rf_1019283747122"]["p"] == ["8012345678901", "8012345679122"]
+    # And the snapshot's refunded products are the three products with their SKUs
+    assert records.snapshot(item).refunded_products == (
+        "8012345678901",
+        "8012345679011",
+        "8012345679122",
+        "CPS-WHT-01",
+        "OCT-HGR-M",
+        "SOC-ETH-340",
+    )
+
+
 def test_a_deletion_counts_once_per_delivery_id_whatever_the_orders_version(ingest: Subject):
     # Given a WooCommerce order stored
     shipped = ("woocommerce", "order.updated", "woocommerce/order_updated_shipped.json")

@@ -272,9 +272,7 @@ def order_item(
     values["v"] = v
     values["hist"] = [[order.status.value, timemath.iso(order.updated_at)]]
     for refund in order.refunds:
-        values[records.REFUND_PREFIX + refund.refund_id] = records.refund_value(
-            refund.amount, refund.created_at
-        )
+        values[records.REFUND_PREFIX + refund.refund_id] = records.refund_value(refund)
     return stored(values)
 
 
@@ -290,9 +288,7 @@ def with_refund(
     assert isinstance(event, RefundEvent)
     assert event.order_id == item["oid"]
     values = dict(item) | records.header_fields(delivery, "order")
-    values[records.REFUND_PREFIX + event.refund.refund_id] = records.refund_value(
-        event.refund.amount, event.refund.created_at
-    )
+    values[records.REFUND_PREFIX + event.refund.refund_id] = records.refund_value(event.refund)
     values["v"] = int(item["v"]) + 1
     values["hist"] = [
         *item.get("hist", []),

@@ -89,9 +89,7 @@ class DynamoIngestStore:
         values["ver"] = self._version(delivery, order.updated_at, order.progress)
         values["h"] = delivery.body_hash
         for refund in order.refunds:
-            values[records.REFUND_PREFIX + refund.refund_id] = records.refund_value(
-                refund.amount, refund.created_at
-            )
+            values[records.REFUND_PREFIX + refund.refund_id] = records.refund_value(refund)
         event = [order.status.value, timemath.iso(order.updated_at)]
         return records.order_pk(delivery.workspace_id, delivery.source_id, order.order_id), values, event
 
@@ -164,7 +162,7 @@ class DynamoIngestStore:
         name = records.REFUND_PREFIX + event.refund.refund_id
         values = records.header_fields(delivery, "order") | {
             "oid": event.order_id,
-            name: records.refund_value(event.refund.amount, event.refund.created_at),
+            name: records.refund_value(event.refund),
         }
         entry = ["refund", timemath.iso(event.refund.created_at), str(event.refund.amount)]
         pk = records.order_pk(delivery.workspace_id, delivery.source_id, event.order_id)

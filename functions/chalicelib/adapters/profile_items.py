@@ -82,7 +82,7 @@ _FIGURES = (
     ("srcs", "sources"),
 )
 _CONSENT_KEYS = ("s", "at", "src")
-_ENTRY_KEYS = ("v", "t", "x", "a", "r", "cur", "oa", "or", "ch", "p", "k", "n")
+_ENTRY_KEYS = ("v", "t", "x", "a", "r", "cur", "oa", "or", "ch", "p", "k", "n", "rp")
 _KNOWN = frozenset(
     {"pk", "sk", "t", "ws", "cid", "rev", "m", "ms", "ce", "cs", "mrg", "lpt", "o", "so", "srcx"}
     | {"phone_k", "ext_k", "imp"}
@@ -115,6 +115,7 @@ def order_entry(stored: dict[str, Any]) -> OrderEntry:
         products=list(stored["p"]) if stored.get("p") is not None else None,
         categories=list(stored["k"]) if stored.get("k") is not None else None,
         title=str(stored["n"]) if stored.get("n") is not None else None,
+        refunded_products=list(stored["rp"]) if stored.get("rp") is not None else None,
     )
 
 
@@ -132,6 +133,7 @@ def order_entry_item(entry: OrderEntry) -> dict[str, Any]:
         entry.products,
         entry.categories,
         entry.title,
+        entry.refunded_products,
     )
     return {k: v for k, v in zip(_ENTRY_KEYS, values, strict=True) if v is not None}
 

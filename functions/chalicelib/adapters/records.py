@@ -6,7 +6,6 @@ See docs/data-model.md.
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +22,7 @@ from chalicelib.domain.models import (
     OrderStatus,
     Person,
     PrivacyRequest,
+    Refund,
     RefundEvent,
 )
 from chalicelib.domain.order_snapshot import (  # noqa: F401 - domain values, read from here by adapters
@@ -177,8 +177,11 @@ def _code(d: DiscountCode) -> dict[str, Any]:
     return {"c": d.code} | ({"a": d.amount} if d.amount is not None else {})
 
 
-def refund_value(amount: Decimal, at: datetime) -> dict[str, Any]:
-    return {"a": amount, "at": iso(at)}
+def refund_value(refund: Refund) -> dict[str, Any]:
+    """A refund's `rf_<id>` map: amount, time and, when the payload named them, `p` the
+    products whose lines it took back."""
+    value: dict[str, Any] = {"a": refund.amount, "at": iso(refund.created_at)}
+    return value | ({"p": list(refund.products)} if refund.products else {})
 
 
 def refunds(item: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -229,6 +232,18 @@ def is_deleted(item: dict[str, Any]) -> bool:
     return len(item.get(DELETIONS) or ()) > len(item.get(RESTORATIONS) or ())
 
 
+def refunded_products(item: dict[str, Any]) -> tuple[str, ...]:
+    """The products the order's counted refunds took back (their `p`), with the SKUs of
+    the order's lines of those products: an entry's products hold both (`snapshot`)."""
+    taken = {str(p) for _, v in refunds(item) for p in v.get("p") or ()}
+    skus = {
+        str(li["s"])
+        for li in item.get("li") or []
+        if li.get("s") and li.get("p") is not None and str(li["p"]) in taken
+    }
+    return tuple(sorted(taken | skus))
+
+
 def snapshot(item: dict[str, Any]) -> OrderSnapshot:
     refunded = sum((Decimal(v["a"]) for _, v in refunds(item)), Decimal(0))
     lines = item.get("li") or []
@@ -250,6 +265,7 @@ def snapshot(item: dict[str, Any]) -> OrderSnapshot:
         person=person_from(item.get("p")),
         products=products,
         categories=categories,
+        refunded_products=refunded_products(item),
         history=tuple((str(h[0]), str(h[1])) for h in item.get("hist") or []),
         titles=tuple(str(li["t"]) for li in lines if li.get("t"))[:3],
         deleted=is_deleted(item),

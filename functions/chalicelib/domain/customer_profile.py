@@ -44,6 +44,7 @@ class OrderEntry:
     products: list[str] | None = None
     categories: list[str] | None = None
     title: str | None = None  # a counted order's first line-item title (`last_product`)
+    refunded_products: list[str] | None = None  # of `products`, those its refunds took back
 
     @property
     def channel_name(self) -> str:

@@ -53,6 +53,14 @@ Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6, allow_in
 SignedMoney = Annotated[Decimal, Field(max_digits=18, decimal_places=6, allow_inf_nan=False)]
 
 
+def distinct_ids(values: tuple[str, ...]) -> tuple[str, ...]:
+    """Distinct non-blank ids, sorted: the same set is the same stored value."""
+    return tuple(sorted({v for v in values if v.strip()}))
+
+
+ProductIds = Annotated[tuple[str, ...], AfterValidator(distinct_ids)]
+
+
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -104,6 +112,9 @@ class Refund(Frozen):
     refund_id: str
     amount: Money
     created_at: UtcDatetime
+    # the product ids whose lines the refund took back, when the payload names them (a
+    # refunded product is no sign of liking: docs/recommendations.md#refunds)
+    products: ProductIds = ()
 
 
 # The one refund a Shopify orders CSV import makes of `Refunded Amount`: it stands in for the

@@ -49,6 +49,8 @@ class OrderSnapshot:
     subtotal: Decimal | None = None
     shipping: Decimal | None = None
     tax: Decimal | None = None
+    # what its counted refunds took back: their product ids and those lines' SKUs (sorted)
+    refunded_products: tuple[str, ...] = ()
 
     @property
     def counted(self) -> bool:

@@ -134,7 +134,8 @@ class Profile:
 
         Its time, whether it counts (not when cancelled, or only a refund seen so far),
         amount and refunds in the workspace currency, the original currency and amounts
-        when they differ, its channel, products and categories.
+        when they differ, its channel, products and categories, and the products its
+        refunds took back.
         """
         entry = OrderEntry(snap.version, counted=snap.counted)
         if snap.created_at:
@@ -159,6 +160,8 @@ class Profile:
                 entry.products = list(snap.products)
             if snap.categories:
                 entry.categories = list(snap.categories)
+            if snap.counted and snap.refunded_products:
+                entry.refunded_products = list(snap.refunded_products)
         self.state.orders[key] = entry
 
     def merge_from(self, other: Profile) -> None:

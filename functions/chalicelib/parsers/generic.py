@@ -85,10 +85,24 @@ class GenericLineItem(_M):
     category: str | None = None
 
 
+class GenericRefundLine(_M):
+    """A product the refund took back (`quantity` 0: none of it)."""
+
+    product_id: str = Field(min_length=1, max_length=128)
+    quantity: int | None = Field(default=None, ge=0)
+
+
 class GenericRefund(_M):
     id: str
     amount: MoneyStr
     created_at: AwareStamp
+    line_items: list[GenericRefundLine] = Field(default=[], max_length=250)
+
+    def refund(self) -> Refund:
+        products = tuple(li.product_id for li in self.line_items if li.quantity != 0)
+        return Refund(
+            refund_id=self.id, amount=Decimal(self.amount), created_at=self.created_at, products=products
+        )
 
 
 class GenericOrder(_M):
@@ -223,9 +237,7 @@ def parse_order(body: bytes, delivery: Delivery) -> IngestPayload:
         channel=o.channel,
         person=_person(delivery, o.customer),
         line_items=_lines(o.line_items),
-        refunds=tuple(
-            Refund(refund_id=r.id, amount=Decimal(r.amount), created_at=r.created_at) for r in o.refunds
-        ),
+        refunds=tuple(r.refund() for r in o.refunds),
         tracking=tuple(o.tracking),
         delivered_at=o.delivered_at,
         discount_codes=tuple(DiscountCode(code=c[:120]) for c in o.discount_codes if c.strip()),
@@ -270,10 +282,7 @@ def parse_checkout(body: bytes, delivery: Delivery) -> IngestPayload:
 
 def parse_refund(body: bytes, delivery: Delivery) -> IngestPayload:
     r = GenericRefundEvent.model_validate_json(body, context=window(delivery))
-    return RefundEvent(
-        order_id=r.order_id,
-        refund=Refund(refund_id=r.id, amount=Decimal(r.amount), created_at=r.created_at),
-    )
+    return RefundEvent(order_id=r.order_id, refund=r.refund())
 
 
 def parse_privacy(body: bytes, delivery: Delivery) -> IngestPayload:

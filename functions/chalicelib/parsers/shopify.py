@@ -79,9 +79,15 @@ class ShopifyTransaction(_M):
     amount: Decimal
 
 
+class ShopifyRefundedItem(_M):
+    product_id: int | None = None
+
+
 class ShopifyRefundLine(_M):
     subtotal: Decimal = Decimal(0)
     total_tax: Decimal = Decimal(0)
+    quantity: int | None = None
+    line_item: ShopifyRefundedItem | None = None
 
 
 class ShopifyRefund(_M):
@@ -96,6 +102,18 @@ class ShopifyRefund(_M):
         if paid:
             return sum(paid, Decimal(0))
         return sum((r.subtotal + r.total_tax for r in self.refund_line_items), Decimal(0))
+
+    def refund(self) -> Refund:
+        """The refund, with the products of the lines it took back (a line of quantity 0
+        takes nothing back; a line item without a product, a custom one, names none)."""
+        products = tuple(
+            str(r.line_item.product_id)
+            for r in self.refund_line_items
+            if r.line_item is not None and r.line_item.product_id is not None and r.quantity != 0
+        )
+        return Refund(
+            refund_id=str(self.id), amount=self.amount(), created_at=self.created_at, products=products
+        )
 
 
 class ShopifyMoney(_M):
@@ -322,9 +340,7 @@ def parse_order(body: bytes, delivery: Delivery) -> IngestPayload:
             o.shipping_address or o.billing_address,
         ),
         line_items=_lines(o.line_items),
-        refunds=tuple(
-            Refund(refund_id=str(r.id), amount=r.amount(), created_at=r.created_at) for r in o.refunds
-        ),
+        refunds=tuple(r.refund() for r in o.refunds),
         tracking=tuple(f.tracking_number for f in o.fulfillments if f.tracking_number),
         delivered_at=_delivered(o),
         discount_codes=tuple(
@@ -342,10 +358,7 @@ def _delivered(o: ShopifyOrder) -> datetime | None:
 
 def parse_refund(body: bytes, delivery: Delivery) -> IngestPayload:
     r = ShopifyRefund.model_validate_json(body, context=window(delivery))
-    return RefundEvent(
-        order_id=str(r.order_id),
-        refund=Refund(refund_id=str(r.id), amount=r.amount(), created_at=r.created_at),
-    )
+    return RefundEvent(order_id=str(r.order_id), refund=r.refund())
 
 
 def parse_customer(body: bytes, delivery: Delivery) -> IngestPayload:

@@ -54,9 +54,21 @@ class WooLineItem(_M):
     subtotal: Decimal | None = None
 
 
+class WooRefundLine(_M):
+    product_id: int | None = None
+    quantity: int | None = None  # negative: what it took back
+
+
 class WooRefund(_M):
+    """An order's refund: `id` and `total` in webhooks and REST order lists; a REST refund
+    (`GET /orders/<id>/refunds`) may also carry its `line_items`."""
+
     id: int
     total: Decimal
+    line_items: list[WooRefundLine] = []
+
+    def products(self) -> tuple[str, ...]:
+        return tuple(str(li.product_id) for li in self.line_items if li.product_id and li.quantity != 0)
 
 
 class WooCoupon(_M):
@@ -203,7 +215,8 @@ def parse_order(body: bytes, delivery: Delivery) -> IngestPayload:
         ),
         # Woo reports refunds as negative totals without their own timestamps.
         refunds=tuple(
-            Refund(refund_id=str(r.id), amount=abs(r.total), created_at=modified) for r in o.refunds
+            Refund(refund_id=str(r.id), amount=abs(r.total), created_at=modified, products=r.products())
+            for r in o.refunds
         ),
         tracking=tracking,
         discount_codes=tuple(

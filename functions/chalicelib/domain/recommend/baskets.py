@@ -10,13 +10,18 @@ from chalicelib.domain.recommend.model import Basket
 
 def baskets_of(customer_id: str, entries: Mapping[str, OrderEntry]) -> list[Basket]:
     """The customer's counted, timed orders with products, oldest first. A cancelled order
-    counts for nothing, and a fully refunded one is no sign of liking: both are left out."""
+    counts for nothing, and a refunded product is no sign of liking: a fully refunded order
+    is left out, and a partially refunded one keeps only the products its refunds did not
+    take back (`refunded_products`; a basket left empty is no basket)."""
     out = []
     for entry in entries.values():
         if not entry.counted or entry.placed_at is None or not entry.products:
             continue
         if entry.amount is not None and entry.refunded is not None and entry.refunded >= entry.amount > 0:
             continue
-        out.append(Basket(customer_id, int(entry.placed_at), tuple(dict.fromkeys(entry.products))))
+        refunded = set(entry.refunded_products or ())
+        kept = tuple(p for p in dict.fromkeys(entry.products) if p not in refunded)
+        if kept:
+            out.append(Basket(customer_id, int(entry.placed_at), kept))
     out.sort(key=lambda b: b.at)
     return out
