@@ -390,3 +390,35 @@ def test_a_template_preview_shows_the_customers_recommendations():
     assert shown.subject == "For you: Rod" and "patron-recommendations" in shown.html
     assert shown.sms.endswith("Rod — 12.50 EUR — https://shop.example/products/p-1")
     assert [c["customer_id"] for c in recommender.calls] == ["c_1"]
+
+
+# -- the trigger's products ------------------------------------------------------------------
+def test_an_orders_and_a_checkouts_images_carry_every_lines_product_id_and_sku():
+    from chalicelib.adapters.order_items import checkout_image, order_image
+    from chalicelib.domain.models import Platform
+    from tests.unit.fakes import order_item
+    from tests.unit.test_order_items import checkout_item
+
+    # Given the stored Shopify order and checkout of the fixtures
+    ordered = order_image(order_item(Platform.SHOPIFY, "orders/create", "shopify/orders_create.json"))
+    body = json.loads((ROOT / "events/shopify/orders_create.json").read_text())
+    # Then the order's image has each line's product id and SKU, once
+    expected = [str(v) for li in body["line_items"] for v in (li["product_id"], li.get("sku")) if v]
+    assert list(ordered.product_ids) == expected
+    checkout = checkout_image(checkout_item())
+    assert checkout.first_product is not None and checkout.first_product in checkout.product_ids
+
+
+def test_a_runs_product_ids_are_stored_and_read_back_and_old_runs_have_none():
+    from chalicelib.adapters.flows import context_item, context_of
+
+    # Given an order run's context with its lines' products
+    context = RunContext("order", products=["Rod"], order_number="1001", product_ids=("p-1", "SKU-1"))
+    # When stored and read back
+    stored = context_item(context)
+    assert stored is not None and stored["pids"] == ["p-1", "SKU-1"]
+    back = context_of(stored)
+    assert back is not None and back.product_ids == ("p-1", "SKU-1") and "pids" not in back.extra
+    # and a run stored before `pids` existed reads as excluding nothing, and is written back as it was
+    old = {"num": "1002", "products": ["Mug"]}
+    assert context_of(old).product_ids == () and context_item(context_of(old)) == old  # type: ignore[union-attr]

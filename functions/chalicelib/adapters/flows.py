@@ -228,7 +228,7 @@ def run_from_item(item: dict[str, Any]) -> FlowRun:
 # a run's context (`ctx`): an order's `num` and `products`; a checkout's `url`, `total`,
 # `cur`, `products` and `p` (the guest's contact, as the checkout stores it); both `prd`, the
 # first line's [source id, product id] when it has one, `src`, the source it came from, and
-# `pids`, every line's product id (never recommended in the run's messages)
+# `pids`, every line's product id and SKU (never recommended in the run's messages)
 _ORDER_CONTEXT = ("num", "products", "prd", "src", "pids")
 _CHECKOUT_CONTEXT = ("url", "total", "cur", "products", "p", "prd", "src", "pids")
 

@@ -31,7 +31,8 @@ def _first_product(lines: list[dict[str, Any]]) -> str | None:
 
 
 def _product_ids(lines: list[dict[str, Any]]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(str(li["p"]) for li in lines if li.get("p")))
+    """Every line's product id and SKU, once each (as a profile's products hold both)."""
+    return tuple(dict.fromkeys(str(v) for li in lines for v in (li.get("p"), li.get("s")) if v))
 
 
 def order_image(item: dict[str, Any]) -> OrderImage:

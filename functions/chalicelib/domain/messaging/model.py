@@ -48,7 +48,7 @@ class RunContext:
     guest: Mapping[str, Any] | None = None  # the checkout's contact as stored (ProfileReader.guest reads it)
     product: tuple[str, str] | None = None  # (source id, product id) of the first line: `product.*`
     source_id: str | None = None  # the source of the checkout or order (its store makes the coupons)
-    product_ids: tuple[str, ...] = ()  # every line's product id: never recommended in its messages
+    product_ids: tuple[str, ...] = ()  # every line's product id and SKU: never recommended in its messages
     extra: Mapping[str, Any] = field(default_factory=dict)  # stored values not named here
 
 
