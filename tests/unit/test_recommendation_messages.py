@@ -422,3 +422,17 @@ def test_a_runs_product_ids_are_stored_and_read_back_and_old_runs_have_none():
     # and a run stored before `pids` existed reads as excluding nothing, and is written back as it was
     old = {"num": "1002", "products": ["Mug"]}
     assert context_of(old).product_ids == () and context_item(context_of(old)) == old  # type: ignore[union-attr]
+
+
+def test_a_customer_without_consent_costs_no_recommendation():
+    # Given a customer who has not consented to email marketing
+    recommender = FakeRecommender(product("rod", "Fishing rod"))
+    flows, channels, store = flow_world(recommender, ["hook"])
+    flows.profiles.items["c_000a"]["ce"] = {"s": "unsubscribed"}
+    flows.apply("ws_1", cross_sell())
+    order(flows, ("hook",))
+    flows.tick(NOON + timedelta(minutes=1))
+    # Then the send is dropped for consent and the recommender was never asked
+    log = store.item("ws_1", "c_000a", "xsell#o1")["log"][0]
+    assert (log["status"], log["reason"]) == ("dropped", "no email marketing consent")
+    assert channels.sent == [] and recommender.calls == []

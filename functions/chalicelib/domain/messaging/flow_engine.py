@@ -275,7 +275,9 @@ class FlowEngine:
         values.update(self._product(ws, run, profile, send.template))
         exclude = run.context.product_ids if run.context is not None else ()
         if send.recommendations is not None:
-            picked = self._recommended(run, send, profile, exclude)
+            # without consent the send is dropped below: the recommender is not asked
+            consented = profile.subscribed(send.channel.value)
+            picked = self._recommended(run, send, profile, exclude) if consented else []
             if isinstance(picked, Decision):
                 return picked
             values.update(recommendation_values(picked))
