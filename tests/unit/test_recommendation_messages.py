@@ -436,3 +436,13 @@ def test_a_customer_without_consent_costs_no_recommendation():
     log = store.item("ws_1", "c_000a", "xsell#o1")["log"][0]
     assert (log["status"], log["reason"]) == ("dropped", "no email marketing consent")
     assert channels.sent == [] and recommender.calls == []
+
+
+def test_a_title_with_line_breaks_stays_on_its_line_in_text_and_subject():
+    values = recommendation_values([product("p-1", "Rod\nBcc: x@example.com"), product("p-2", "Reel")])
+    assert (
+        render.render("{{ recommendations }}", values, field="text")
+        .split("\n")[0]
+        .startswith("Rod Bcc: x@example.com — ")
+    )
+    assert render.render("{{ recommendations }}", values, field="subject") == "Rod Bcc: x@example.com, Reel"

@@ -88,8 +88,14 @@ def block(products: Sequence[RecommendedProduct]) -> SafeHtml:
         '<table role="presentation" class="patron-recommendations" cellpadding="0" cellspacing="0" '
         f'border="0">{cards}</table>'
     )
-    text = "\n".join(" — ".join(x for x in (p.title, price_text(p), _link(p.url)) if x) for p in products)
-    return SafeHtml(markup, text, ", ".join(p.title or "" for p in products))
+    lines = ((_flat(p.title), price_text(p), _link(p.url)) for p in products)
+    text = "\n".join(" — ".join(x for x in line if x) for line in lines)
+    return SafeHtml(markup, text, ", ".join(_flat(p.title) for p in products))
+
+
+def _flat(text: str | None) -> str:
+    """On one line: a title's line breaks would break the one-line-per-product text."""
+    return " ".join((text or "").split())
 
 
 def recommendation_values(products: Iterable[RecommendedProduct]) -> dict[str, Any]:
