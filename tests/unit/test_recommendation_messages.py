@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.domain.messaging import render
+from chalicelib.domain.messaging import render, sms
 from chalicelib.domain.messaging.flow_definition import TriggerEvent, parse_flow
 from chalicelib.domain.messaging.flows import FlowService
 from chalicelib.domain.messaging.model import Channel, Outgoing, Policy, Purpose, RunContext, Template
@@ -127,6 +127,10 @@ def test_text_and_sms_show_one_line_per_product_and_a_subject_the_titles():
     assert render.render("For you: {{ recommendations }}", values, field="subject") == (
         "For you: Fishing rod, Reel"
     )
+    assert render.render("{{ recommendations }}", values, field="sms").split("\n") == [
+        "Fishing rod - 12.50 EUR - https://shop.example/products/p-1",
+        "Reel - https://shop.example/products/p-2",
+    ]
     assert values["recommended_products"] == "Fishing rod, Reel"
 
 
@@ -188,15 +192,16 @@ def test_a_template_with_the_block_asks_once_for_the_channels_placement():
     # Then each asked once, for its channel's placement, with the exclusion passed
     assert [(c["placement"], c["exclude"], c["limit"]) for c in recommender.calls] == [
         ("email", ("p-2",), 6),
-        ("sms", (), 6),
+        ("sms", (), 3),
     ]
     email, sms_message = channels.sent
     assert email["subject"] == "For you: Rod" and "patron-recommendations" in email["html"]
     assert email["text"] == "Picked for you:\nRod — 12.50 EUR — https://shop.example/products/p-1"
     assert sms_message["text"].split("\n")[1:] == [
-        "Rod — 12.50 EUR — https://shop.example/products/p-1",
-        "Reel — 12.50 EUR — https://shop.example/products/p-2",
+        "Rod - 12.50 EUR - https://shop.example/products/p-1",
+        "Reel - 12.50 EUR - https://shop.example/products/p-2",
     ]
+    assert sms.measure(sms_message["text"]).encoding == "GSM-7"  # hyphens: no em dash in SMS
 
 
 def test_without_a_recommender_the_variables_render_empty_or_their_default():
@@ -388,7 +393,7 @@ def test_a_template_preview_shows_the_customers_recommendations():
     shown = previews.preview("ws_1", "tpl_recs", "c_1", {})
     # Then it shows that customer's products, asked once
     assert shown.subject == "For you: Rod" and "patron-recommendations" in shown.html
-    assert shown.sms.endswith("Rod — 12.50 EUR — https://shop.example/products/p-1")
+    assert shown.sms.endswith("Rod - 12.50 EUR - https://shop.example/products/p-1")
     assert [c["customer_id"] for c in recommender.calls] == ["c_1"]
 
 

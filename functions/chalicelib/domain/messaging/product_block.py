@@ -6,8 +6,10 @@
 - `recommendations`: a `SafeHtml` block. In HTML, one small card per product (picture,
   linked title, price with its currency, the reason in small text), built here from
   escaped parts: a title, a reason or a URL can never add markup, and only `http(s)` URLs
-  become links or pictures. In text and SMS, one line per product, `Title — price — URL`;
-  in a subject, the titles comma-separated.
+  become links or pictures. In text, one line per product, `Title — price — URL`; in an
+  SMS the same with hyphens (`Title - price - URL`: an em dash is not in the GSM-7 set,
+  and one would make the whole SMS UCS-2, 70 characters a part instead of 160); in a
+  subject, the titles comma-separated.
 - `recommendation_<n>_title`, `_url`, `_image`, `_price`, `_reason` for n in 1..6: plain
   values for a layout of one's own (the renderer escapes them in HTML like any value).
 - `recommended_products`: the titles, comma-separated.
@@ -27,6 +29,7 @@ from chalicelib.domain.messaging.render import SafeHtml
 from chalicelib.domain.recommend.model import Reason, RecommendedProduct
 
 MAX_SHOWN = 6  # products a message shows at most (and the indexed variables' range)
+SMS_SHOWN = 3  # asked for an SMS whose step names no limit: each product is a line of ~100 characters
 FIELDS = ("title", "url", "image", "price", "reason")
 INDEXED = tuple(f"recommendation_{i}_{f}" for i in range(1, MAX_SHOWN + 1) for f in FIELDS)
 RECOMMENDATION_VARIABLES = frozenset({"recommendations", "recommended_products", *INDEXED})
@@ -88,9 +91,10 @@ def block(products: Sequence[RecommendedProduct]) -> SafeHtml:
         '<table role="presentation" class="patron-recommendations" cellpadding="0" cellspacing="0" '
         f'border="0">{cards}</table>'
     )
-    lines = ((_flat(p.title), price_text(p), _link(p.url)) for p in products)
-    text = "\n".join(" — ".join(x for x in line if x) for line in lines)
-    return SafeHtml(markup, text, ", ".join(_flat(p.title) for p in products))
+    lines = [[x for x in (_flat(p.title), price_text(p), _link(p.url)) if x] for p in products]
+    text = "\n".join(" — ".join(line) for line in lines)
+    sms = "\n".join(" - ".join(line) for line in lines)  # GSM-7: an em dash would make it UCS-2
+    return SafeHtml(markup, text, ", ".join(_flat(p.title) for p in products), sms)
 
 
 def _flat(text: str | None) -> str:

@@ -11,8 +11,8 @@ text. In HTML bodies every value is HTML-escaped; text and SMS bodies are left a
 
 One kind of value is not escaped: `SafeHtml`, markup Patron builds itself from escaped
 parts (the `recommendations` block, product_block.py), never from a marketer's or a
-customer's text. It carries its own HTML, text and one-line forms, and the renderer picks
-the one the body needs.
+customer's text. It carries its own HTML, text, SMS and one-line forms, and the renderer
+picks the one the body needs (by the `field` it renders: `subject`, `sms`, else text).
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ VARIABLES: dict[str, str] = {
     "last_product": "the last product the customer bought",
     "recommended_products": "products recommended for the customer, their names comma-separated",
     "recommendations": "the customer's recommended products as a block: in HTML small product cards "
-    "(picture, linked title, price, the reason in small text), in text and SMS one line per product "
-    "(`Title — price — URL`), in a subject the titles comma-separated",
+    "(picture, linked title, price, the reason in small text), in text one line per product "
+    "(`Title — price — URL`; in SMS with hyphens), in a subject the titles comma-separated",
     **{
         f"recommendation_{i}_{field}": f"the {ordinal} recommended product's {what}"
         for i, ordinal in enumerate(("first", "second", "third", "fourth", "fifth", "sixth"), start=1)
@@ -87,11 +87,12 @@ _OPEN = re.compile(r"\{\{|\}\}")
 class SafeHtml:
     """Markup the renderer prints as it is in an HTML body: built only by
     product_block.block from escaped parts (a test holds every other module to that).
-    `text` is what a text or SMS body prints, `inline` what a subject prints."""
+    `text` is what a text body prints, `sms` an SMS body, `inline` a subject."""
 
     html: str
     text: str
     inline: str
+    sms: str = ""
 
     def __bool__(self) -> bool:
         return bool(self.html or self.text)
@@ -142,7 +143,8 @@ def render(text: str, values: dict[str, Any], escape_html: bool = False, field: 
             continue
         value = values.get(part.name)
         if isinstance(value, SafeHtml) and value:
-            out.append(value.html if escape_html else value.inline if field == "subject" else value.text)
+            forms = {"subject": value.inline, "sms": value.sms or value.text}
+            out.append(value.html if escape_html else forms.get(field, value.text))
             continue
         empty = value is None or value == "" or isinstance(value, SafeHtml)
         shown = part.default if empty else str(value)

@@ -284,8 +284,9 @@ class MessagingService:
             values = {**read(ws, cid), **values}
         if self.recommender and _uses(template, product_block.RECOMMENDATION_VARIABLES - values.keys()):
             placement = message.placement or message.channel.value
+            limit = product_block.SMS_SHOWN if message.channel is Channel.SMS else product_block.MAX_SHOWN
             found = self.recommender.for_customer(
-                ws, cid, placement=placement, limit=product_block.MAX_SHOWN, exclude=message.exclude
+                ws, cid, placement=placement, limit=limit, exclude=message.exclude
             )
             values = {**product_block.recommendation_values(found), **values}
         if (

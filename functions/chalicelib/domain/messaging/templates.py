@@ -124,15 +124,15 @@ class TemplateService:
                 workspace_id, customer_id, placement="email", limit=product_block.MAX_SHOWN
             )
             known = {**product_block.recommendation_values(found), **known}
-        sms_text = render.render(view.sms, known) if view.sms else ""
+        sms_text = render.render(view.sms, known, field="sms") if view.sms else ""
         length = sms.measure(sms_text) if sms_text else None
         return Preview(
             template_id=template_id,
             version=view.version,
             customer_id=customer_id,
             subject=render.render(view.subject, known, field="subject"),
-            html=render.render(view.html, known, escape_html=True),
-            text=render.render(view.text, known),
+            html=render.render(view.html, known, escape_html=True, field="html"),
+            text=render.render(view.text, known, field="text"),
             sms=sms_text,
             sms_encoding=length.encoding if length else None,
             sms_parts=length.parts if length else None,
