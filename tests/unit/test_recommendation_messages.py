@@ -19,7 +19,7 @@ from chalicelib.domain.messaging import render, sms
 from chalicelib.domain.messaging.flow_definition import TriggerEvent, parse_flow
 from chalicelib.domain.messaging.flows import FlowService
 from chalicelib.domain.messaging.model import Channel, Outgoing, Policy, Purpose, RunContext, Template
-from chalicelib.domain.messaging.product_block import INDEXED, block, recommendation_values
+from chalicelib.domain.messaging.product_block import INDEXED, block, override, recommendation_values, shown
 from chalicelib.domain.messaging.service import MessagingService
 from chalicelib.domain.recommend.model import Reason
 from chalicelib.domain.segment_service import SegmentService
@@ -451,3 +451,23 @@ def test_a_title_with_line_breaks_stays_on_its_line_in_text_and_subject():
         .startswith("Rod Bcc: x@example.com — ")
     )
     assert render.render("{{ recommendations }}", values, field="subject") == "Rod Bcc: x@example.com, Reel"
+
+
+@given(
+    pairs=st.lists(st.sampled_from("abcdef"), max_size=4),
+    found=st.lists(st.sampled_from("abcdefgh"), max_size=8),
+    untitled=st.sets(st.sampled_from("abcdefgh")),
+    limit=st.integers(min_value=1, max_value=6),
+)
+def test_overrides_lead_then_the_recommenders_order_once_each_within_the_limit(pairs, found, untitled, limit):
+    # Given matching hand-written pairs and the recommender's list (some unknown to the catalogue)
+    overrides = [override(x, "anchor", f"Pair {x}", {}) for x in pairs]
+    ranked = [product(x, None if x in untitled else f"Product {x}") for x in found]
+    # When the step's products are chosen
+    ids = [p.product_id for p in shown([*overrides, *ranked], limit)]
+    # Then each product once, at most `limit`, every one with a title
+    assert len(ids) == len(set(ids)) <= limit
+    # the pairs first, in their order, then the recommender's in its order
+    first = list(dict.fromkeys(pairs))[:limit]
+    rest = [x for x in dict.fromkeys(found) if x not in untitled and x not in first]
+    assert ids == (first + rest)[:limit]
