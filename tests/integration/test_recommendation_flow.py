@@ -1,7 +1,8 @@
 """The shipped cross-sell flow end to end in the embedded AWS, with no hand-written pair
 matching: a Shopify order starts the run (keeping its lines' product ids), and 14 days
 later the message carries the recommender's products (a fake recommender injected: the
-real one is the recommendation service's) and never the order's own."""
+real one is the recommendation service's) and never the order's own. And a campaign whose
+template shows the block, with every queue message delivered twice, asks once per recipient."""
 
 from __future__ import annotations
 
@@ -66,3 +67,43 @@ def test_the_cross_sell_flow_sends_the_recommenders_products_without_the_orders_
     assert set(call["exclude"]) == {*LINES, *SKUS} and SKUS
     log = runs(stage, ws, jane(stage, ws))["cross-sell"]["log"]
     assert [e["status"] for e in log] == ["sent"]
+
+
+def test_a_campaign_asks_once_per_recipient_though_every_queue_message_comes_twice(stage, ws):
+    from chalicelib.domain.messaging.campaign_model import CampaignIn
+    from chalicelib.domain.messaging.templates import TemplateIn
+    from patron.bench.campaign import START, bulk_destinations, prepare, put_customers
+    from patron.synthetic.audience import customer
+    from tests.conftest import load_event
+
+    # Given a campaign template with the block, three subscribed customers and a recommender
+    prepare(stage, ws.workspace_id)
+    picks = TemplateIn(
+        name="Picks",
+        subject="Picked for you",
+        html="<p>Hi</p>{{ recommendations }}",
+        text="{{ recommendations }}",
+    )
+    stage.container.template_service.save(ws.workspace_id, "picks", picks)
+    people = [customer(n) for n in range(3)]
+    put_customers(stage, ws.workspace_id, people)
+    recommender = FakeRecommender(product("rod", "Fishing rod"))
+    stage.container.messaging.recommender = recommender
+    campaigns = stage.container.campaigns
+    campaigns.clock, campaigns.rate = (lambda: START), (lambda: 100.0)
+    stage.campaign_poller = stage.new_campaign_poller(duplicate_deliveries=True)
+    # When the campaign runs, each queue message delivered twice
+    body = {
+        **load_event("campaigns/create_one_variant.json"),
+        "variants": [{"id": "a", "template_id": "picks"}],
+    }
+    campaign = campaigns.create(ws.workspace_id, CampaignIn(**body))
+    campaigns.start(ws.workspace_id, campaign["campaign_id"])
+    campaigns.dispatch()
+    stage.drain_campaigns()
+    # Then each recipient got the product's card, and the recommender was asked once each
+    sent = bulk_destinations(stage)
+    assert sorted(d["to"] for d in sent) == sorted(p["e"] for p in people)
+    assert all("https://shop.example/products/rod" in d["data"]["html"] for d in sent)
+    assert sorted(c["customer_id"] for c in recommender.calls) == sorted(p["cid"] for p in people)
+    assert {c["placement"] for c in recommender.calls} == {"email"}
