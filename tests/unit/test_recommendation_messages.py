@@ -471,3 +471,17 @@ def test_overrides_lead_then_the_recommenders_order_once_each_within_the_limit(p
     first = list(dict.fromkeys(pairs))[:limit]
     rest = [x for x in dict.fromkeys(found) if x not in untitled and x not in first]
     assert ids == (first + rest)[:limit]
+
+
+def test_a_flow_send_without_the_step_gets_them_lazily_without_the_triggers_products():
+    # Given a flow whose template shows the block but whose send names no step
+    recommender = FakeRecommender(product("hook", "Hook"), product("rod", "Fishing rod"))
+    flows, channels, _ = flow_world(recommender, ["hook"])
+    flows.apply("ws_1", {**cross_sell(), "steps": [{"send": {"template": "tpl_flow"}}]})
+    order(flows, ("hook", "HK-1"))
+    flows.tick(NOON + timedelta(minutes=1))
+    # Then the messaging service asked for the channel's placement, without the order's products
+    assert [(c["placement"], c["exclude"], c["limit"]) for c in recommender.calls] == [
+        ("email", ("hook", "HK-1"), 6)
+    ]
+    assert channels.sent[0]["subject"] == "Fishing rod"
