@@ -227,9 +227,10 @@ def run_from_item(item: dict[str, Any]) -> FlowRun:
 
 # a run's context (`ctx`): an order's `num` and `products`; a checkout's `url`, `total`,
 # `cur`, `products` and `p` (the guest's contact, as the checkout stores it); both `prd`, the
-# first line's [source id, product id] when it has one, and `src`, the source it came from
-_ORDER_CONTEXT = ("num", "products", "prd", "src")
-_CHECKOUT_CONTEXT = ("url", "total", "cur", "products", "p", "prd", "src")
+# first line's [source id, product id] when it has one, `src`, the source it came from, and
+# `pids`, every line's product id and SKU (never recommended in the run's messages)
+_ORDER_CONTEXT = ("num", "products", "prd", "src", "pids")
+_CHECKOUT_CONTEXT = ("url", "total", "cur", "products", "p", "prd", "src", "pids")
 
 
 def context_item(context: RunContext | None) -> dict[str, Any] | None:
@@ -250,6 +251,8 @@ def context_item(context: RunContext | None) -> dict[str, Any] | None:
         item["prd"] = list(context.product)
     if context.source_id is not None:
         item["src"] = context.source_id  # runs started before it was kept have none
+    if context.product_ids:
+        item["pids"] = list(context.product_ids)  # runs started before it was kept have none
     return item | dict(context.extra)
 
 
@@ -278,7 +281,10 @@ def context_of(stored: dict[str, Any] | None) -> RunContext | None:
     prd = stored.get("prd")
     product = (str(prd[0]), str(prd[1])) if isinstance(prd, list | tuple) and len(prd) == 2 else None
     return dataclasses.replace(
-        context, product=product, extra={k: v for k, v in stored.items() if k not in named}
+        context,
+        product=product,
+        product_ids=tuple(str(p) for p in stored.get("pids") or ()),
+        extra={k: v for k, v in stored.items() if k not in named},
     )
 
 

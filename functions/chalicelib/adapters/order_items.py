@@ -30,6 +30,11 @@ def _first_product(lines: list[dict[str, Any]]) -> str | None:
     return next((str(li["p"]) for li in lines if li.get("p")), None)
 
 
+def _product_ids(lines: list[dict[str, Any]]) -> tuple[str, ...]:
+    """Every line's product id and SKU, once each (as a profile's products hold both)."""
+    return tuple(dict.fromkeys(str(v) for li in lines for v in (li.get("p"), li.get("s")) if v))
+
+
 def order_image(item: dict[str, Any]) -> OrderImage:
     lines = item.get("li") or []
     return OrderImage(
@@ -43,6 +48,7 @@ def order_image(item: dict[str, Any]) -> OrderImage:
         line_names=tuple(str(li.get("t") or li.get("p")) for li in lines if li.get("t") or li.get("p")),
         redacted=bool(item.get("rdx")),
         first_product=_first_product(lines),
+        product_ids=_product_ids(lines),
         imported=bool(item.get("imp")),
         historical=bool(item.get("ih")),
         discount_codes=tuple(str(d["c"]) for d in item.get("dcs") or [] if d.get("c")),
@@ -107,6 +113,7 @@ def checkout_image(item: dict[str, Any]) -> CheckoutImage:
         redacted=bool(item.get("rdx")),
         source_id=item.get("src"),
         first_product=_first_product(item.get("li") or []),
+        product_ids=_product_ids(item.get("li") or []),
         imported=bool(item.get("imp")),
     )
 

@@ -29,6 +29,7 @@ class OrderImage:
     tracking: tuple[str, ...] = ()
     line_names: tuple[str, ...] = ()  # each line's title, else its product id
     first_product: str | None = None  # the first line's product id: `{{ product.title }}`
+    product_ids: tuple[str, ...] = ()  # every line's product id and SKU: never recommended with it
     redacted: bool = False  # erased on request
     imported: bool = False  # stored by a history import: quiet (no notification, flow, attribution)
     # an import stored it past payment (`ih`, kept when a webhook's state follows): its points
@@ -75,6 +76,7 @@ class CheckoutImage:
     redacted: bool = False
     source_id: str | None = None  # the source it came from (its store makes a recovery's coupon)
     first_product: str | None = None  # the first line's product id: `{{ product.title }}`
+    product_ids: tuple[str, ...] = ()  # every line's product id and SKU: never recommended with it
     imported: bool = False
 
 

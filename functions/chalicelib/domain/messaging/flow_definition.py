@@ -137,13 +137,33 @@ class Offer(_Strict):
     name: str = Field(min_length=1, max_length=200)
 
 
+class RecommendationsStep(_Strict):
+    """A send's recommended products (`{{ recommendations }}` and the like), asked of the
+    recommender for the run's customer: up to `limit`, for `placement` (None: the send's
+    channel's), never the trigger's own products. The send's `recommend` pairs that match
+    come first (reason `override`); the step is skipped when fewer than `min` are left."""
+
+    placement: str | None = Field(default=None, pattern=_ID.pattern)
+    limit: int = Field(default=4, ge=1, le=6)
+    min: int = Field(default=1, ge=1, le=6)
+
+    @model_validator(mode="after")
+    def _min_within_limit(self) -> RecommendationsStep:
+        if self.min > self.limit:
+            raise ValueError("min cannot be more than limit")
+        return self
+
+
 class Send(_Strict):
     template: str = Field(pattern=_ID.pattern)
     channel: Channel = Channel.EMAIL
     over_cap: Literal["defer", "drop"] = "defer"
     when: str | None = None  # a segment condition: the step is skipped when false
     coupon: Coupon | None = None
-    recommend: tuple[Offer, ...] = ()  # the step is skipped when nothing is left to offer
+    # hand-written pairs; alone, the step is skipped when nothing is left to offer; with
+    # `recommendations`, those that match come first (overrides)
+    recommend: tuple[Offer, ...] = ()
+    recommendations: RecommendationsStep | None = None
     skip_if_late_hours: int | None = Field(default=None, ge=1)  # e.g. a birthday a day late
 
     @field_validator("when")

@@ -37,6 +37,7 @@ from chalicelib.domain.messaging.flow_definition import (
     Coupon,
     FlowDef,
     IssuedCoupon,
+    Offer,
     Send,
     StoreCode,
     TriggerEvent,
@@ -64,11 +65,13 @@ from chalicelib.domain.messaging.ports import (
     StoreDiscounts,
     WorkspaceReader,
 )
+from chalicelib.domain.messaging.product_block import override, recommendation_values, shown
 from chalicelib.domain.messaging.service import MessagingService, local_zone
 from chalicelib.domain.messaging.stats import counted
 from chalicelib.domain.models import Source
 from chalicelib.domain.money import round_money
 from chalicelib.domain.ports import CatalogueReader
+from chalicelib.domain.recommend.model import RecommendedProduct
 from chalicelib.domain.store_admin import AdminApiError
 
 LOOKBACK_DAYS = 2  # the first tick (no watermark yet) looks this far back for due runs
@@ -270,7 +273,15 @@ class FlowEngine:
         key = f"flow:{flow.id}:{run.key}:{index}"
         values = self._values(run)
         values.update(self._product(ws, run, profile, send.template))
-        if send.recommend:
+        exclude = run.context.product_ids if run.context is not None else ()
+        if send.recommendations is not None:
+            # without consent the send is dropped below: the recommender is not asked
+            consented = profile.subscribed(send.channel.value)
+            picked = self._recommended(run, send, profile, exclude) if consented else []
+            if isinstance(picked, Decision):
+                return picked
+            values.update(recommendation_values(picked))
+        elif send.recommend:
             have = set(profile.products_bought())
             offers = [o.name for o in send.recommend if o.after in have and o.offer not in have]
             if not offers:
@@ -286,9 +297,65 @@ class FlowEngine:
             values["coupon_code"] = coupon.code
             values["coupon_expires"] = f"{timemath.local(expires, zone):%Y-%m-%d %H:%M %Z}"
         message = Outgoing(
-            ws, cid, key, send.channel, Purpose.MARKETING, send.template, values, send.over_cap
+            ws,
+            cid,
+            key,
+            send.channel,
+            Purpose.MARKETING,
+            send.template,
+            values,
+            send.over_cap,
+            placement=send.recommendations.placement if send.recommendations is not None else None,
+            exclude=exclude,
         )
         return self.messaging.send(message, profile, policy, now)
+
+    def _recommended(
+        self, run: FlowRun, send: Send, profile: CustomerProfile, exclude: tuple[str, ...]
+    ) -> list[RecommendedProduct] | Decision:
+        """A `recommendations` step's products: the matching hand-written pairs first (reason
+        `override`), then the recommender's for the placement, never the trigger's products;
+        a skip Decision when fewer than the step's `min` are left."""
+        step = send.recommendations
+        assert step is not None
+        have = set(profile.products_bought())
+        gone = have | set(exclude)
+        pairs = [o for o in send.recommend if o.after in have and o.offer not in gone][: step.limit]
+        overrides = self._overrides(run, send, pairs)
+        found: list[RecommendedProduct] = []
+        recommender = self.messaging.recommender
+        if recommender is not None and len(overrides) < step.limit:
+            found = recommender.for_customer(
+                run.workspace_id,
+                run.customer_id,
+                placement=step.placement or send.channel.value,
+                limit=step.limit,
+                exclude=(*exclude, *(o.offer for o in pairs)),
+            )
+        picked = shown([*overrides, *found], step.limit)
+        if len(picked) < step.min:
+            return Decision("skipped", "no recommender" if recommender is None else "nothing to recommend")
+        return picked
+
+    def _overrides(self, run: FlowRun, send: Send, pairs: list[Offer]) -> list[RecommendedProduct]:
+        """The matching pairs as recommendations, with the catalogue's page and picture of
+        each offer and its anchor's title, when the trigger's store is known (one batch read);
+        an offer the catalogue has as deleted is left out."""
+        names = {o.offer: o.name for o in send.recommend}
+        pages: dict[str, dict[str, str | None]] = {}
+        deleted: set[str] = set()
+        ctx = run.context
+        source_id = (ctx.source_id or (ctx.product[0] if ctx.product else None)) if ctx is not None else None
+        if pairs and self.catalogue is not None and source_id:
+            wanted = dict.fromkeys(p for o in pairs for p in (o.offer, o.after))
+            for entry in self.catalogue.products(run.workspace_id, [(source_id, p) for p in wanted]):
+                pages[entry.product_id] = {"url": entry.url, "image": entry.image}
+                if entry.deleted:
+                    deleted.add(entry.product_id)
+                if entry.title:
+                    names.setdefault(entry.product_id, entry.title)
+        kept = [o for o in pairs if o.offer not in deleted]
+        return [override(o.offer, o.after, o.name, names, pages.get(o.offer)) for o in kept]
 
     def _product(self, ws: str, run: FlowRun, profile: CustomerProfile, template: str) -> dict[str, Any]:
         """`product.*`: the checkout's or order's first product, else the profile's latest

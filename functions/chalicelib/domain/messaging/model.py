@@ -48,6 +48,7 @@ class RunContext:
     guest: Mapping[str, Any] | None = None  # the checkout's contact as stored (ProfileReader.guest reads it)
     product: tuple[str, str] | None = None  # (source id, product id) of the first line: `product.*`
     source_id: str | None = None  # the source of the checkout or order (its store makes the coupons)
+    product_ids: tuple[str, ...] = ()  # every line's product id and SKU: never recommended in its messages
     extra: Mapping[str, Any] = field(default_factory=dict)  # stored values not named here
 
 
@@ -139,6 +140,10 @@ class Outgoing:
     values: dict[str, Any] = field(default_factory=dict)
     over_cap: str = "defer"  # or "drop"
     tags: dict[str, str] = field(default_factory=dict)  # extra provider tags, e.g. {"v": variant}
+    # `{{ recommendations }}` and the like (product_block.py): the placement asked for (None:
+    # the channel's, `email` or `sms`) and the products never to show (the trigger's)
+    placement: str | None = None
+    exclude: tuple[str, ...] = ()
 
 
 OPEN_COMPLAINT = "open complaint"  # a marketing message's drop reason (stats: `open_complaint`)

@@ -8,6 +8,11 @@ any other, not an attribute): template text written by a
 marketer can only ever print the listed variables. Unknown variables and malformed
 placeholders are refused when the template is saved, with the position of the offending
 text. In HTML bodies every value is HTML-escaped; text and SMS bodies are left as is.
+
+One kind of value is not escaped: `SafeHtml`, markup Patron builds itself from escaped
+parts (the `recommendations` block, product_block.py), never from a marketer's or a
+customer's text. It carries its own HTML, text, SMS and one-line forms, and the renderer
+picks the one the body needs (by the `field` it renders: `subject`, `sms`, else text).
 """
 
 from __future__ import annotations
@@ -29,7 +34,21 @@ VARIABLES: dict[str, str] = {
     "refund_amount": "the refunded amount with its currency",
     "return_name": "a return's name as the storefront shows it (`#1001-R1`), else `for order` and its number",
     "last_product": "the last product the customer bought",
-    "recommended_products": "products recommended for the customer, comma-separated",
+    "recommended_products": "products recommended for the customer, their names comma-separated",
+    "recommendations": "the customer's recommended products as a block: in HTML small product cards "
+    "(picture, linked title, price, the reason in small text), in text one line per product "
+    "(`Title — price — URL`; in SMS with hyphens), in a subject the titles comma-separated",
+    **{
+        f"recommendation_{i}_{field}": f"the {ordinal} recommended product's {what}"
+        for i, ordinal in enumerate(("first", "second", "third", "fourth", "fifth", "sixth"), start=1)
+        for field, what in (
+            ("title", "title"),
+            ("url", "page"),
+            ("image", "main image URL"),
+            ("price", "price with its currency"),
+            ("reason", "reason, e.g. `bought together with X`"),
+        )
+    },
     "tier": "the customer's loyalty tier (empty without one)",
     "tier_benefits": "the tier's benefits in a few words, e.g. `2x points, free shipping, 10% off`",
     "points": "the customer's loyalty points available today",
@@ -62,6 +81,21 @@ _PLACEHOLDER = re.compile(
     r"(?:\|\s*default\s*:\s*'(?P<default>[^'{}]*)'\s*)?\}\}"
 )
 _OPEN = re.compile(r"\{\{|\}\}")
+
+
+@dataclass(frozen=True)
+class SafeHtml:
+    """Markup the renderer prints as it is in an HTML body: built only by
+    product_block.block from escaped parts (a test holds every other module to that).
+    `text` is what a text body prints, `sms` an SMS body, `inline` a subject."""
+
+    html: str
+    text: str
+    inline: str
+    sms: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.html or self.text)
 
 
 @dataclass(frozen=True)
@@ -108,7 +142,12 @@ def render(text: str, values: dict[str, Any], escape_html: bool = False, field: 
             out.append(part.literal)
             continue
         value = values.get(part.name)
-        shown = part.default if value is None or value == "" else str(value)
+        if isinstance(value, SafeHtml) and value:
+            forms = {"subject": value.inline, "sms": value.sms or value.text}
+            out.append(value.html if escape_html else forms.get(field, value.text))
+            continue
+        empty = value is None or value == "" or isinstance(value, SafeHtml)
+        shown = part.default if empty else str(value)
         out.append(html.escape(shown) if escape_html else shown)
     return "".join(out)
 

@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 from chalicelib.domain import timemath
 from chalicelib.domain.customer_profile import CustomerProfile
 from chalicelib.domain.identity import normalize_phone
-from chalicelib.domain.messaging import feedback, render, sms, unsubscribe
+from chalicelib.domain.messaging import feedback, product_block, render, sms, unsubscribe
 from chalicelib.domain.messaging.model import (
     BULK_MAX,
     OPEN_COMPLAINT,
@@ -54,6 +54,7 @@ from chalicelib.domain.messaging.model import (
 from chalicelib.domain.messaging.personalize import profile_values
 from chalicelib.domain.messaging.ports import Channels, EngagementTiers, Ledger, Limits, TemplateReader
 from chalicelib.domain.messaging.stats import scope_of
+from chalicelib.domain.recommend.ports import Recommender
 from chalicelib.domain.timezones import zone_for_phone
 
 LEASE = timedelta(minutes=5)
@@ -98,6 +99,7 @@ class MessagingService:
         loyalty_values: Callable[[str, str], dict[str, Any]] | None = None,
         loyalty_values_of: Callable[[str, list[str]], dict[str, dict[str, Any]]] | None = None,
         open_complaints: Callable[[str, list[tuple[str, list[str]]]], set[str]] | None = None,
+        recommender: Recommender | None = None,
     ) -> None:
         self.ledger = ledger
         self.limits = limits
@@ -113,6 +115,9 @@ class MessagingService:
         self.loyalty_values_of = loyalty_values_of  # a bulk batch's recipients at once
         # (workspace, [(customer, merged ids)]) -> those with an open complaint (one read)
         self.open_complaints = open_complaints
+        # `{{ recommendations }}` and the like, asked only for a template that uses them
+        # (None: they render empty, and a flow's `recommendations` step is skipped)
+        self.recommender = recommender
 
     def sender_verified(self, sender: str) -> bool:
         """Whether the email provider sends from this address (it, or its domain, is verified)."""
@@ -277,6 +282,13 @@ class MessagingService:
         read = loyalty or self.loyalty_values
         if read and _uses(template, LOYALTY_VARIABLES - values.keys()):
             values = {**read(ws, cid), **values}
+        if self.recommender and _uses(template, product_block.RECOMMENDATION_VARIABLES - values.keys()):
+            placement = message.placement or message.channel.value
+            limit = product_block.SMS_SHOWN if message.channel is Channel.SMS else product_block.MAX_SHOWN
+            found = self.recommender.for_customer(
+                ws, cid, placement=placement, limit=limit, exclude=message.exclude
+            )
+            values = {**product_block.recommendation_values(found), **values}
         if (
             message.purpose is Purpose.MARKETING
             and not values.get("unsubscribe_url")

@@ -8,10 +8,11 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from chalicelib.domain.errors import BadRequest, NotFound
-from chalicelib.domain.messaging import feedback, render, sms
+from chalicelib.domain.messaging import feedback, product_block, render, sms
 from chalicelib.domain.messaging.model import Template
 from chalicelib.domain.messaging.personalize import profile_values
 from chalicelib.domain.messaging.ports import Channels, ProfileReader, TemplateStore, WorkspaceReader
+from chalicelib.domain.recommend.ports import Recommender
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -68,11 +69,13 @@ class TemplateService:
         profiles: ProfileReader,
         workspaces: WorkspaceReader,
         channels: Channels | None = None,
+        recommender: Recommender | None = None,
     ) -> None:
         self.store = store
         self.profiles = profiles
         self.workspaces = workspaces
         self.channels = channels  # for test sends (chalicelib.domain.messaging.service.Channels)
+        self.recommender = recommender  # the customer's recommendations, when the template shows them
 
     def save(self, workspace_id: str, template_id: str, body: TemplateIn) -> TemplateView:
         """Create the template, or add a version; every text is checked first."""
@@ -115,15 +118,21 @@ class TemplateService:
             "join_url": "https://example.invalid/join/preview",
             **{k: v for k, v in values.items() if k in render.VARIABLES},
         }
-        sms_text = render.render(view.sms, known) if view.sms else ""
+        texts = (view.subject, view.html, view.text, view.sms)
+        if self.recommender and render.variables_used(*texts) & product_block.RECOMMENDATION_VARIABLES:
+            found = self.recommender.for_customer(
+                workspace_id, customer_id, placement="email", limit=product_block.MAX_SHOWN
+            )
+            known = {**product_block.recommendation_values(found), **known}
+        sms_text = render.render(view.sms, known, field="sms") if view.sms else ""
         length = sms.measure(sms_text) if sms_text else None
         return Preview(
             template_id=template_id,
             version=view.version,
             customer_id=customer_id,
-            subject=render.render(view.subject, known),
-            html=render.render(view.html, known, escape_html=True),
-            text=render.render(view.text, known),
+            subject=render.render(view.subject, known, field="subject"),
+            html=render.render(view.html, known, escape_html=True, field="html"),
+            text=render.render(view.text, known, field="text"),
             sms=sms_text,
             sms_encoding=length.encoding if length else None,
             sms_parts=length.parts if length else None,

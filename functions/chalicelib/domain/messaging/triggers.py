@@ -63,6 +63,7 @@ class FlowTriggers:
             order_number=after.number or after.order_id,
             product=(after.snapshot.source_id, after.first_product) if after.first_product else None,
             source_id=after.snapshot.source_id,
+            product_ids=after.product_ids,
         )
         started = self.flows.trigger(
             TriggerEvent("order.placed", workspace_id, customer_id, str(after.order_id), placed, context)
@@ -89,6 +90,7 @@ class FlowTriggers:
             if checkout.source_id and checkout.first_product
             else None,
             source_id=checkout.source_id,
+            product_ids=checkout.product_ids,
         )
         started_at = checkout.created_at or now
         return self.flows.trigger(
