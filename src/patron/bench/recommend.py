@@ -96,12 +96,12 @@ def run(
     return {"benchmark": "recommend", **data, **evaluate_all(loaded)}
 
 
-def run_scale(orders: int, seed: int = 7) -> dict[str, Any]:
-    """Training time and memory on about `orders` simulated orders (the store grows with
-    customers until it has them)."""
+def run_scale(orders: int, seed: int = 7, long_tail: int = 1250) -> dict[str, Any]:
+    """Training time and memory on `orders` simulated orders, of a catalogue with `long_tail`
+    long-tail products per category (eight categories; about 10,000 products by default)."""
     t0 = time.perf_counter()
-    sample = len(from_simulation(simulate(2000, seed)).baskets) / 2000
-    loaded = from_simulation(simulate(int(orders / sample * 1.05) + 10, seed))
+    sample = len(from_simulation(simulate(2000, seed, noise_per_category=long_tail)).baskets) / 2000
+    loaded = from_simulation(simulate(int(orders / sample * 1.05) + 10, seed, noise_per_category=long_tail))
     baskets = loaded.baskets[:orders]
     generate_seconds = time.perf_counter() - t0
     rss_before = peak_rss_mb()

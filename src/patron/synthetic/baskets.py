@@ -52,7 +52,7 @@ class SimStore:
 
 
 class _Catalogue:
-    def __init__(self, rnd: random.Random) -> None:
+    def __init__(self, rnd: random.Random, noise_per_category: int) -> None:
         self.categories: dict[str, str] = {}
         self.series = [[f"book-s{s:02d}-v{v}" for v in (1, 2, 3)] for s in range(12)]
         for vols in self.series:
@@ -72,7 +72,7 @@ class _Catalogue:
         self.noise: dict[str, list[str]] = {}
         self.noise_weights: dict[str, list[float]] = {}
         for cat in CATEGORIES:
-            items = [f"{cat}-item-{i:03d}" for i in range(NOISE_PER_CATEGORY)]
+            items = [f"{cat}-item-{i:05d}" for i in range(noise_per_category)]
             rnd.shuffle(items)
             self.noise[cat] = items
             self.noise_weights[cat] = list(accumulate(1 / (r + 1) ** 1.1 for r in range(len(items))))
@@ -132,11 +132,17 @@ def _customer_events(
         yield t, rnd.choices(cat.seasonal, weights)[0]
 
 
-def simulate(customers: int = 2000, seed: int = 7, now: datetime | None = None) -> SimStore:
+def simulate(
+    customers: int = 2000,
+    seed: int = 7,
+    now: datetime | None = None,
+    noise_per_category: int = NOISE_PER_CATEGORY,
+) -> SimStore:
     """The simulated store of `customers` customers, from `seed`, timed before `now`
-    (default: 2026-06-01 UTC, a fixed instant)."""
+    (default: 2026-06-01 UTC, a fixed instant), with `noise_per_category` long-tail
+    products in each of its eight categories."""
     rnd = random.Random(seed)
-    cat = _Catalogue(rnd)
+    cat = _Catalogue(rnd, noise_per_category)
     end_ts = int((now or datetime.fromisoformat("2026-06-01T00:00:00+00:00")).timestamp())
     orders: list[SimOrder] = []
     for c in range(customers):
