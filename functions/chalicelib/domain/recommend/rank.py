@@ -20,8 +20,19 @@ import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from chalicelib.domain.recommend.model import DAY, Basket, Popular, ProductSignals, Reason, Recommendation
+from chalicelib.domain.recommend.model import (
+    DAY,
+    Basket,
+    Popular,
+    ProductSignals,
+    Reason,
+    ReasonKind,
+    Recommendation,
+)
+
+_Why = tuple[ReasonKind, str | None, int | None, str | None]  # a Reason's fields, built once chosen
 
 
 @dataclass(frozen=True)
@@ -91,11 +102,22 @@ def rank(
             n, first, _ = bought.get(p, (0, b.at, 0))
             bought[p] = (n + 1, first, b.at)
     orders = len(history)
-    scores: dict[str, list[tuple[float, Reason]]] = {}
+    # per candidate: [the product of 1 - each score, the best score, its reason, the due reason]
+    acc: dict[str, list[Any]] = {}
 
-    def add(p: str, s: float, why: Reason) -> None:
-        if s > 0 and p not in exclude:
-            scores.setdefault(p, []).append((min(s, 0.999), why))
+    def add(p: str, s: float, why: _Why) -> None:
+        if s <= 0 or p in exclude:
+            return
+        s = min(s, 0.999)
+        cur = acc.get(p)
+        if cur is None:
+            acc[p] = [1 - s, s, why, why if why[0] == "repeat_due" else None]
+            return
+        cur[0] *= 1 - s
+        if s > cur[1]:
+            cur[1], cur[2] = s, why
+        if cur[3] is None and why[0] == "repeat_due":
+            cur[3] = why
 
     for p, (times, first, last) in bought.items():
         sig = signals.get(p)
@@ -107,7 +129,7 @@ def rank(
         due = _due((t - last) / DAY, gap, params)
         if due > 0:
             personal = (times - 1) / max(orders - 1, 1) if times >= 2 else 0.0
-            add(p, due * max(sig.repeat_share, personal), Reason("repeat_due", days=gap))
+            add(p, due * max(sig.repeat_share, personal), ("repeat_due", None, gap, None))
     for a, (w, when) in anchors(history, params).items():
         sig = signals.get(a)
         if sig is None or w <= 0:
@@ -115,29 +137,25 @@ def rank(
         since = (t - when) / DAY
         for link in sig.next:
             fit = _gap_fit(since, link.gap_days, params)
-            add(link.product_id, w * fit * link.score, Reason("bought_next", a, days=link.gap_days))
+            add(link.product_id, w * fit * link.score, ("bought_next", a, link.gap_days, None))
         for link in sig.together:
-            add(link.product_id, w * params.together_weight * link.score, Reason("bought_together", a))
+            add(link.product_id, w * params.together_weight * link.score, ("bought_together", a, None, None))
         for link in sig.similar:
-            add(link.product_id, w * params.similar_weight * link.score, Reason("similar", a))
+            add(link.product_id, w * params.similar_weight * link.score, ("similar", a, None, None))
     top = popular[0].score if popular else 0.0
     liked = {signals[p].category for p in bought if p in signals and signals[p].category}
     for item in popular:
         s = params.popular_weight * item.score / top if top else 0.0
         if item.category and item.category in liked:
-            add(item.product_id, 2 * s, Reason("popular_in_category", category=item.category))
+            add(item.product_id, 2 * s, ("popular_in_category", None, None, item.category))
         else:
-            add(item.product_id, s, Reason("popular"))
+            add(item.product_id, s, ("popular", None, None, None))
     out = []
-    for p, parts in scores.items():
-        due_again = [why for _, why in parts if why.kind == "repeat_due"]
-        if p in bought and not due_again:
+    for p, (miss, _, best, due_again) in acc.items():
+        if p in bought and due_again is None:
             continue
-        miss = 1.0
-        for s, _ in parts:
-            miss *= 1 - s
         # a product bought before is offered because it is due again: that is its reason
-        best = due_again[0] if due_again else max(parts, key=lambda sw: sw[0])[1]
-        out.append(Recommendation(p, round(1 - miss, 6), best))
+        kind, anchor, days, category = due_again or best
+        out.append(Recommendation(p, round(1 - miss, 6), Reason(kind, anchor, days, category)))
     out.sort(key=lambda r: (-r.score, r.product_id))
     return out[: params.limit]
