@@ -4,12 +4,16 @@ against every baseline on a small simulated store (figures, never times)."""
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
+from click.testing import CliRunner
 
+import patron.cli
 from chalicelib.domain.recommend.model import DAY, Basket
 from patron.bench.recommend import evaluate_all
 from patron.bench.recommend_eval import (
@@ -258,3 +262,18 @@ def test_the_recommender_beats_every_baseline_on_a_small_simulated_store():
     # and popularity by a clear margin
     assert mine["ndcg_at_10"] > 1.5 * result["baselines"]["popularity"]["ndcg_at_10"]
     assert result["baseline"]["name"] in result["baselines"]
+
+
+def test_the_cli_runs_the_benchmark_on_a_file_of_orders():
+    # Given the loader's fixture, in a time its dates are inside the import's window
+    path = str(ROOT / "events/import/recommend_orders.jsonl")
+    with time_machine.travel(datetime(2025, 6, 1, tzinfo=UTC), tick=False):
+        # When `patron bench recommend --orders FILE --json` runs
+        done = CliRunner().invoke(patron.cli.cli, ["bench", "recommend", "--orders", path, "--json"])
+    # Then it prints the recommender, the best baseline, each baseline, the protocol and compute
+    assert done.exit_code == 0, done.output
+    printed = json.loads(done.output)
+    assert set(printed) >= {"recommender", "baseline", "baselines", "protocol", "compute"}
+    assert printed["protocol"]["held_out_customers"] == 2
+    assert printed["protocol"]["baskets"] == 5
+    assert set(printed["compute"]) == {"train_seconds", "rank_seconds", "peak_memory_mb"}

@@ -191,12 +191,17 @@ def baselines(split: Split, window_days: int) -> tuple[dict[str, dict[str, Any]]
     }
     variant = max(pop, key=lambda v: (pop[v][0]["ndcg_at_10"], v == "all_time"))
     result, top = pop[variant]
-    out = {"popularity": {**result, "variant": variant}}
+    tried = {v: r["ndcg_at_10"] for v, (r, _) in pop.items()}
+    out = {"popularity": {**result, "variant": variant, "variants_ndcg_at_10": tried}}
     out["personal_top"] = evaluate(split, personal_top())
     out["personal_then_popular"] = {**evaluate(split, personal_then_popular(top)), "variant": variant}
     co = {s: evaluate(split, cooccurrence(split.train, top, s)) for s in ("order", "customer")}
     scope = max(co, key=lambda s: co[s]["ndcg_at_10"])
-    out["item_cooccurrence"] = {**co[scope], "variant": f"same_{scope}"}
+    out["item_cooccurrence"] = {
+        **co[scope],
+        "variant": f"same_{scope}",
+        "variants_ndcg_at_10": {f"same_{s}": r["ndcg_at_10"] for s, r in co.items()},
+    }
     return out, top
 
 
