@@ -10,6 +10,8 @@
 - `audience`: campaign recipients' profile attributes: `bench campaign`.
 - `columns`: a million profiles as numpy columns: `bench segments`.
 - `histories`: BG/NBD purchase histories: `bench model`, and the segments bench's fit.
+- `baskets`: orders with planted purchase patterns (series, accessories, consumables,
+  seasonal products, a long tail, refunds): `bench recommend`.
 
 Each is seeded: the same seed and size give the same store, so the benchmark figures
 compare from run to run. Nothing is imported here (the ingest bench times cold imports).
