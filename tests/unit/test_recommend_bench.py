@@ -277,3 +277,21 @@ def test_the_cli_runs_the_benchmark_on_a_file_of_orders():
     assert printed["protocol"]["held_out_customers"] == 2
     assert printed["protocol"]["baskets"] == 5
     assert set(printed["compute"]) == {"train_seconds", "rank_seconds", "peak_memory_mb"}
+
+
+def test_lead_days_ranks_each_held_out_customer_that_long_before_their_order():
+    # Given a customer with two baskets (the second held out)
+    t = int(datetime(2026, 3, 1, tzinfo=UTC).timestamp())
+    split = split_last([Basket("a", t, ("x",)), Basket("a", t + 30 * DAY, ("y",))])
+    seen: list[datetime] = []
+
+    def ranker(history, now):
+        seen.append(now)
+        return ["y"]
+
+    # When evaluated at once and 7 days early
+    evaluate(split, ranker)
+    evaluate(split, ranker, lead_days=7)
+    # Then the ranking moments are one second, and 7 days and one second, before the order
+    held = datetime.fromtimestamp(t + 30 * DAY, UTC)
+    assert seen == [held - timedelta(seconds=1), held - timedelta(days=7, seconds=1)]

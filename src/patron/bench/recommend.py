@@ -39,13 +39,13 @@ def recommender(split: Split, categories: dict[str, str]) -> tuple[Ranker, float
     return ranker, seconds
 
 
-def evaluate_all(loaded: Loaded) -> dict[str, Any]:
+def evaluate_all(loaded: Loaded, lead_days: int = 0) -> dict[str, Any]:
     split = split_last(loaded.baskets)
     ranker, train_seconds = recommender(split, loaded.categories)
     t0 = time.perf_counter()
-    mine = evaluate(split, ranker)
+    mine = evaluate(split, ranker, lead_days=lead_days)
     rank_seconds = time.perf_counter() - t0
-    ladder, _ = baselines(split, TrainParams().window_days)
+    ladder, _ = baselines(split, TrainParams().window_days, lead_days)
     top = best(ladder)
     return {
         "recommender": mine,
@@ -62,7 +62,9 @@ def evaluate_all(loaded: Loaded) -> dict[str, Any]:
             "training_baskets": len(split.train),
             "training_now": split.now.isoformat(),
             "held_out": "each customer's last basket (customers with at least two)",
-            "ranked_at": "one second before the held-out order",
+            "ranked_at": "one second before the held-out order"
+            + (f", less {lead_days} days" if lead_days else ""),
+            "lead_days": lead_days,
             **loaded.summary(),
         },
         "compute": {
@@ -82,6 +84,7 @@ def run(
     seed: int = 7,
     orders_file: bytes | None = None,
     received_at: datetime | None = None,
+    lead_days: int = 0,
 ) -> dict[str, Any]:
     """The benchmark on the simulated store (`customers`, `seed`), or on a generic JSON-lines
     export's orders (`orders_file`, dates bounded by `received_at`)."""
@@ -93,7 +96,7 @@ def run(
     else:
         loaded = from_simulation(simulate(customers, seed))
         data = {"data": "simulated", "customers": customers, "seed": seed}
-    return {"benchmark": "recommend", **data, **evaluate_all(loaded)}
+    return {"benchmark": "recommend", **data, **evaluate_all(loaded, lead_days)}
 
 
 def run_scale(orders: int, seed: int = 7, long_tail: int = 1250) -> dict[str, Any]:

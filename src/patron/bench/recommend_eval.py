@@ -50,9 +50,10 @@ def split_last(baskets: Iterable[Basket]) -> Split:
     return Split(train, held, history, datetime.fromtimestamp(latest, UTC))
 
 
-def rank_now(held_out: Basket) -> datetime:
-    """A held-out customer is ranked one second before their held-out order."""
-    return datetime.fromtimestamp(held_out.at - 1, UTC)
+def rank_now(held_out: Basket, lead_days: int = 0) -> datetime:
+    """A held-out customer is ranked one second before their held-out order, or `lead_days`
+    before it (a message sent that long before the customer orders)."""
+    return datetime.fromtimestamp(held_out.at - 1 - lead_days * 86400, UTC)
 
 
 def hits_at(ranked: Sequence[str], relevant: Iterable[str], k: int = K) -> list[str]:
@@ -76,15 +77,16 @@ def ndcg_at(ranked: Sequence[str], relevant: Iterable[str], k: int = K) -> float
     return dcg / ideal
 
 
-def evaluate(split: Split, ranker: Ranker, k: int = K) -> dict[str, Any]:
-    """The metrics at `k` of one ranker over the held-out customers."""
+def evaluate(split: Split, ranker: Ranker, k: int = K, lead_days: int = 0) -> dict[str, Any]:
+    """The metrics at `k` of one ranker over the held-out customers, each ranked `lead_days`
+    before their held-out order (the history stays the baskets before that order)."""
     catalogue = {p for b in split.train for p in b.products}
     shown: set[str] = set()
     hit = recall = ndcg = 0.0
     repeat = new = 0
     for cid, held in split.held_out.items():
         history = split.history[cid]
-        ranked = list(dict.fromkeys(ranker(history, rank_now(held))))[:k]
+        ranked = list(dict.fromkeys(ranker(history, rank_now(held, lead_days))))[:k]
         shown.update(ranked)
         relevant = set(held.products)
         found = hits_at(ranked, relevant, k)
@@ -180,22 +182,30 @@ def cooccurrence(train: Iterable[Basket], top: list[str], scope: str = "order", 
     return rank
 
 
-def baselines(split: Split, window_days: int) -> tuple[dict[str, dict[str, Any]], list[str]]:
+def baselines(
+    split: Split, window_days: int, lead_days: int = 0
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """Each baseline's metrics, in its best simple version (the better popularity, recent or
     all time, by nDCG; the better co-purchase scope), and the popular list chosen."""
     recent = popular_list(split.train, split.now, window_days)
     ever = popular_list(split.train, split.now, None)
     pop: dict[str, tuple[dict[str, Any], list[str]]] = {
-        f"recent_{window_days}_days": (evaluate(split, popularity(recent)), recent),
-        "all_time": (evaluate(split, popularity(ever)), ever),
+        f"recent_{window_days}_days": (evaluate(split, popularity(recent), lead_days=lead_days), recent),
+        "all_time": (evaluate(split, popularity(ever), lead_days=lead_days), ever),
     }
     variant = max(pop, key=lambda v: (pop[v][0]["ndcg_at_10"], v == "all_time"))
     result, top = pop[variant]
     tried = {v: r["ndcg_at_10"] for v, (r, _) in pop.items()}
     out = {"popularity": {**result, "variant": variant, "variants_ndcg_at_10": tried}}
-    out["personal_top"] = evaluate(split, personal_top())
-    out["personal_then_popular"] = {**evaluate(split, personal_then_popular(top)), "variant": variant}
-    co = {s: evaluate(split, cooccurrence(split.train, top, s)) for s in ("order", "customer")}
+    out["personal_top"] = evaluate(split, personal_top(), lead_days=lead_days)
+    out["personal_then_popular"] = {
+        **evaluate(split, personal_then_popular(top), lead_days=lead_days),
+        "variant": variant,
+    }
+    co = {
+        s: evaluate(split, cooccurrence(split.train, top, s), lead_days=lead_days)
+        for s in ("order", "customer")
+    }
     scope = max(co, key=lambda s: co[s]["ndcg_at_10"])
     out["item_cooccurrence"] = {
         **co[scope],

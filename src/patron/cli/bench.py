@@ -194,9 +194,21 @@ def cost(
     metavar="N",
     help="instead: train on N simulated orders; the training's time and peak memory",
 )
+@click.option(
+    "--lead-days",
+    type=click.IntRange(0, 365),
+    default=0,
+    show_default=True,
+    help="rank each held-out customer this many days before their order (a message sent early)",
+)
 @json_option
 def recommend(
-    orders_file: str | None, customers: int, seed: int, scale_orders: int | None, as_json: bool
+    orders_file: str | None,
+    customers: int,
+    seed: int,
+    scale_orders: int | None,
+    lead_days: int,
+    as_json: bool,
 ) -> None:
     """The recommender against popularity, personal top, both, and co-purchase: hit rate, recall,
     nDCG at 10, coverage (docs/recommendations.md)."""
@@ -211,9 +223,9 @@ def recommend(
         from chalicelib.domain.timemath import now_utc
 
         data = read_file(orders_file)
-        print_json(run(orders_file=data, received_at=now_utc()), compact=as_json)
+        print_json(run(orders_file=data, received_at=now_utc(), lead_days=lead_days), compact=as_json)
         return
-    print_json(run(customers=customers, seed=seed), compact=as_json)
+    print_json(run(customers=customers, seed=seed, lead_days=lead_days), compact=as_json)
 
 
 COMMANDS = [bench]
