@@ -201,3 +201,22 @@ def test_the_cli_shows_a_customers_and_a_products_recommendations(stage, ws, sho
     assert json.loads(capsys.readouterr().out)["version"] == 1
     assert main(["recommend", "settings", "get", "-w", wid, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["placements"]["email"]["limit"] == 2
+
+
+def test_a_warm_request_costs_a_handful_of_reads_and_no_write(stage, ws, shop):
+    # Given a first request (the popular list, the summary and the source ids kept a minute)
+    path = f"/customers/{shop['cid']}/recommendations?placement=email"
+    assert stage.get(ws, path).status_code == 200
+    calls: list[str] = []
+    client = stage.container.client("dynamodb")
+    client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
+    try:
+        # When the same customer's recommendations are asked again
+        again = stage.get(ws, path)
+    finally:
+        client.meta.events.unregister("before-call.dynamodb.*")
+    # Then the key, the request limit, the profile, the placements, one model slice and one catalogue read
+    assert again.status_code == 200
+    assert sorted(calls) == sorted(
+        ["GetItem", "UpdateItem", "GetItem", "GetItem", "BatchGetItem", "BatchGetItem"]
+    ), calls
