@@ -369,7 +369,7 @@ class Container(
             loyalty_values=self.loyalty_summaries.template_values,
             loyalty_values_of=self.loyalty_summaries.template_values_of,
             open_complaints=self.ticket_facts.with_open_complaints,
-            recommender=getattr(self, "recommender", None),  # RECOMMENDER: self.recommender once merged
+            recommender=self.recommender,
         )
 
     @cached_property
@@ -387,7 +387,7 @@ class Container(
             profiles=self.profile_store,
             workspaces=self.workspaces,
             channels=self.channels,
-            recommender=getattr(self, "recommender", None),  # RECOMMENDER: self.recommender once merged
+            recommender=self.recommender,
         )
 
     @cached_property
