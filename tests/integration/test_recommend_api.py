@@ -50,7 +50,7 @@ def model() -> RecommenderModel:
         category="T-Shirts",
         together=(Link(SOCKS, 0.5, 20), Link(GONE, 0.4, 10)),
         next=(Link(HOODIE, 0.8, 30, gap_days=30),),
-        similar=(Link(CAP, 0.4, 12),),
+        similar=(Link(CAP, 0.9, 12),),
     )
     return RecommenderModel(
         trained_at=NOW - timedelta(hours=2),

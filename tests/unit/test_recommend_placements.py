@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from chalicelib.domain.errors import Conflict
 from chalicelib.domain.recommend.placements import (
     Placement,
     RecommendationSettings,
     RecommendationSettingsIn,
 )
-from chalicelib.domain.workspace_api.model import Refused
 from tests.unit.recommend_world import WS, FakePlacementStore
 
 
@@ -30,7 +30,7 @@ def test_settings_are_written_at_their_version_and_keep_the_built_in_placements(
     )
     # When written at version 0, then again at version 0
     written = settings.replace(WS, body, 0, "key:abc")
-    with pytest.raises(Refused) as stale:
+    with pytest.raises(Conflict) as stale:
         settings.replace(WS, body, 0, "cli")
     # Then version 1 holds both, sms and web keep their defaults; the second write is stale
     assert (written.version, written.default) == (1, False)
@@ -46,7 +46,7 @@ def test_a_write_that_loses_a_race_is_stale():
     settings = RecommendationSettings(store)
     body = RecommendationSettingsIn(placements={})
     store.write = lambda *_: False  # type: ignore[method-assign]  # another write came first
-    with pytest.raises(Refused):
+    with pytest.raises(Conflict):
         settings.replace(WS, body, 0, "cli")
 
 

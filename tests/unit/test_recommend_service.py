@@ -23,13 +23,20 @@ def reader():
     return w
 
 
+def unfiltered() -> list[str]:
+    """The reader's products with every filter passing: the order a filter must keep."""
+    return ids(reader().service.for_customer(WS, "c1", limit=10))
+
+
 def test_a_customer_gets_the_ranked_products_named_with_their_reasons():
     # Given a reader of vol-1 whose coffee is due again
     w = reader()
     # When asked for their recommendations
     found = w.service.for_customer(WS, "c1", limit=10)
-    # Then coffee (due) and vol-2 (bought next) lead; the accessory, the similar volume and the popular follow
-    assert ids(found) == ["coffee", "vol-2", "bookmark", "vol-3", "mug", "beans"]
+    # Then coffee (due) and vol-2 (bought next) lead, then the accessory; the similar volume and
+    # the popular follow in the order the ranking's weights give them (tests/unit/test_recommend_*)
+    assert ids(found)[:3] == ["coffee", "vol-2", "bookmark"]
+    assert sorted(ids(found)[3:]) == ["beans", "mug", "vol-3"]
     assert [p.score for p in found] == sorted((p.score for p in found), reverse=True)
     by_id = {p.product_id: p for p in found}
     # And each reason is worded with the catalogue's title of the product it speaks of
@@ -81,7 +88,7 @@ def test_an_unpublished_or_sold_out_product_is_never_offered(change, why):
     # When the reader asks
     found = ids(w.service.for_customer(WS, "c1"))
     # Then vol-2 is left out and the rest keep their order
-    assert found == ["coffee", "bookmark", "vol-3", "mug", "beans"], why
+    assert found == [p for p in unfiltered() if p != "vol-2"], why
 
 
 def test_a_deleted_product_is_left_out_and_one_in_stock_somewhere_stays():
@@ -94,7 +101,7 @@ def test_a_deleted_product_is_left_out_and_one_in_stock_somewhere_stays():
     # When asked
     found = ids(w.service.for_customer(WS, "c1"))
     # Then only the deleted one is gone
-    assert found == ["coffee", "vol-2", "vol-3", "mug", "beans"]
+    assert found == [p for p in unfiltered() if p != "bookmark"]
 
 
 def test_a_product_the_catalogue_does_not_know_is_kept_unnamed():
@@ -113,7 +120,7 @@ def test_a_product_the_catalogue_does_not_know_is_kept_unnamed():
 def test_excluded_products_are_never_offered():
     w = reader()
     found = ids(w.service.for_customer(WS, "c1", exclude=["vol-2", "mug"]))
-    assert found == ["coffee", "bookmark", "vol-3", "beans"]
+    assert found == [p for p in unfiltered() if p not in {"vol-2", "mug"}]
 
 
 def test_a_placement_keeps_its_categories_the_catalogues_first_else_the_models():
@@ -130,9 +137,9 @@ def test_a_placement_keeps_its_categories_the_catalogues_first_else_the_models()
     books = ids(w.service.for_customer(WS, "c1", placement="books"))
     no_food = ids(w.service.for_customer(WS, "c1", placement="no_food"))
     # Then the books placement keeps the products the catalogue calls Books (case and spaces aside)
-    assert books == ["vol-2", "vol-3"]
+    assert books == [p for p in unfiltered() if p in {"vol-2", "vol-3"}]
     # And the other drops coffee and beans (no catalogue category: the model's `grocery`)
-    assert no_food == ["vol-2", "bookmark", "vol-3", "mug"]
+    assert no_food == [p for p in unfiltered() if p not in {"coffee", "beans"}]
 
 
 def test_limits_the_placements_by_default_and_the_callers_when_given():

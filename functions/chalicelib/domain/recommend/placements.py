@@ -14,8 +14,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from chalicelib.domain.errors import BadRequest
-from chalicelib.domain.workspace_api.model import Refused
+from chalicelib.domain.errors import BadRequest, Conflict
 
 NAME = r"^[a-z0-9][a-z0-9_-]{0,31}$"
 MAX_PLACEMENTS = 20
@@ -137,8 +136,11 @@ class RecommendationSettings:
         return self.current(workspace_id)
 
 
-def _stale(version: int | None) -> Refused:
+def _stale(version: int | None) -> Conflict:
+    """409 with `reason` as every settings conflict answers (workspace_api's `Refused`, not
+    imported: the workspace API's modules reach messaging, which reaches the recommender)."""
     now = f" (now {version})" if version is not None else ""
-    return Refused(
-        f"the recommendation settings changed since they were read{now}: read them again", "stale_version"
+    return Conflict(
+        f"the recommendation settings changed since they were read{now}: read them again",
+        {"reason": "stale_version"},
     )
