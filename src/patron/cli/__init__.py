@@ -117,6 +117,7 @@ def _register() -> None:
         operations,
         privacy,
         quarantine,
+        recommend,
         sales,
         segment,
         service,
@@ -152,6 +153,7 @@ def _register() -> None:
         service_csat,
         service,
         sales,
+        recommend,
     ):
         for command in module.COMMANDS:
             cli.add_command(command)
