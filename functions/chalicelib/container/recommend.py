@@ -1,5 +1,5 @@
 """The recommendations' services of the composition root (docs/recommendations.md): the
-stored model, the placements and the service that serves them (the `Recommender` port
+stored model, its daily training, the placements and the service that serves them (the `Recommender` port
 messages use, and the API's routes). `Container` inherits them."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.recommend_store import DynamoRecommenderModels
     from chalicelib.domain.recommend.placements import RecommendationSettings
     from chalicelib.domain.recommend.service import RecommendationService
+    from chalicelib.domain.recommend.training import RecommenderTraining
 
 
 class RecommendServices(Adapters):
@@ -46,4 +47,20 @@ class RecommendServices(Adapters):
             workspaces=self.workspaces,
             settings=self.recommendation_settings,
             clock=now_utc,
+        )
+
+    @cached_property
+    def recommend_training(self) -> RecommenderTraining:
+        """The daily training of every workspace's model (the `recommend_train` job)."""
+        from chalicelib.adapters.recommend_train_store import DynamoProductCategories, DynamoTrainingStore
+        from chalicelib.domain.recommend.training import RecommenderTraining
+        from chalicelib.domain.walk import CustomerWalk
+
+        return RecommenderTraining(
+            workspaces=self.workspaces,
+            walk=CustomerWalk(members=self.membership_store, profiles=self.profile_store),
+            entries=self.profile_store,
+            store=DynamoTrainingStore(self.crm),
+            models=self.recommender_models,
+            categories=DynamoProductCategories(self.crm),
         )
