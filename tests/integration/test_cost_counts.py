@@ -42,7 +42,9 @@ def test_a_heavy_customers_later_orders_cost_the_same_writes_and_keep_the_profil
     # however many orders came before (before this change it grew by a unit every few orders)
     assert counts["heavy_customer_wcu_last_order"] == 4
     assert counts["heavy_customer_write_units_ratio"] <= 1.5
-    assert counts["heavy_customer_write_units_ratio_vs_orders_21_40"] == 1.0
+    # (orders 41-60 against 21-40: at most one more unit on one write in twenty; the entries'
+    # `ni`, a few bytes each, brings the profile at its bound to 2 KB a little sooner)
+    assert counts["heavy_customer_write_units_ratio_vs_orders_21_40"] <= 1.05
     # and the profile item stays near its size at the bound, far from DynamoDB's 400 KB
     assert counts["max_profile_item_bytes"] < 2500
     assert counts["profile_item_bytes_last_order"] > counts["profile_item_bytes_first_order"]

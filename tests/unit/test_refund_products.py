@@ -194,9 +194,9 @@ def test_a_partial_refund_by_line_reaches_the_profile_entry_and_leaves_the_baske
     stored = profile_entry(stage, "src_2.POS-20261121-0042")
     assert stored["rp"] == ["BK-S1-V2", "book-series-2"]
     assert stored["r"] == Decimal("40.00") and stored["a"] == Decimal("64.00")
-    # And the recommender's basket of that order holds only the kept book
+    # And the recommender's basket of that order holds only the kept book, by its product id
     (basket,) = baskets_of("c1", {"src_2.POS-20261121-0042": order_entry(stored)})
-    assert set(basket.products) == {"BK-S1-V1", "book-series-1"}
+    assert basket.products == ("book-series-1",)
 
 
 # -- baskets ---------------------------------------------------------------------------
@@ -271,3 +271,37 @@ def test_refunds_in_any_order_give_the_same_refunded_products(refunds: list[list
     union = {p for ps in refunds for p in ps}
     assert set(snap.refunded_products) == union | {SKUS[p] for p in union}
     assert snap.is_order
+
+
+def test_a_basket_holds_the_lines_product_ids_not_their_skus_beside_them():
+    # Given an order of two lines with product ids and SKUs, and a line with a SKU only
+    item = {
+        "pk": "W#ws#O#src#1",
+        "ws": "ws",
+        "src": "src",
+        "oid": "1",
+        "ver": "x",
+        "st": "paid",
+        "tot": "30",
+        "ca": "2026-03-01T10:00:00.000000Z",
+        "li": [
+            {"p": "111", "s": "TEE-M", "q": 1, "a": "10"},
+            {"p": "222", "s": "MUG-1", "q": 1, "a": "10"},
+            {"s": "GIFT-CARD", "q": 1, "a": "10"},
+        ],
+    }
+    snap = records.snapshot(item)
+    # When the profile's entry is made from it and read back as a basket
+    entry = OrderEntry(1, placed_at=1_700_000_000, products=list(snap.products), item_count=snap.item_count)
+    stored = order_entry(order_entry_item(entry))
+    (basket,) = baskets_of("c1", {"k": stored})
+    # Then segments still match ids and SKUs, and the basket holds each line once, by its id
+    assert set(snap.products) == {"111", "TEE-M", "222", "MUG-1", "GIFT-CARD"}
+    assert basket.products == ("111", "222", "GIFT-CARD")
+    assert stored.item_count == 3
+
+
+def test_an_entry_written_before_the_item_count_was_kept_stands_in_with_its_products():
+    entry = OrderEntry(1, placed_at=1_700_000_000, products=["111", "222"])
+    (basket,) = baskets_of("c1", {"k": entry})
+    assert basket.products == ("111", "222")

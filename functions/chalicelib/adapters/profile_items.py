@@ -82,7 +82,7 @@ _FIGURES = (
     ("srcs", "sources"),
 )
 _CONSENT_KEYS = ("s", "at", "src")
-_ENTRY_KEYS = ("v", "t", "x", "a", "r", "cur", "oa", "or", "ch", "p", "k", "n", "rp")
+_ENTRY_KEYS = ("v", "t", "x", "a", "r", "cur", "oa", "or", "ch", "p", "k", "n", "rp", "ni")
 _KNOWN = frozenset(
     {"pk", "sk", "t", "ws", "cid", "rev", "m", "ms", "ce", "cs", "mrg", "lpt", "o", "so", "srcx"}
     | {"phone_k", "ext_k", "imp"}
@@ -116,6 +116,7 @@ def order_entry(stored: dict[str, Any]) -> OrderEntry:
         categories=list(stored["k"]) if stored.get("k") is not None else None,
         title=str(stored["n"]) if stored.get("n") is not None else None,
         refunded_products=list(stored["rp"]) if stored.get("rp") is not None else None,
+        item_count=_int(stored.get("ni")),
     )
 
 
@@ -134,6 +135,7 @@ def order_entry_item(entry: OrderEntry) -> dict[str, Any]:
         entry.categories,
         entry.title,
         entry.refunded_products,
+        entry.item_count,
     )
     return {k: v for k, v in zip(_ENTRY_KEYS, values, strict=True) if v is not None}
 

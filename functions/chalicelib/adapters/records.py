@@ -247,8 +247,11 @@ def refunded_products(item: dict[str, Any]) -> tuple[str, ...]:
 def snapshot(item: dict[str, Any]) -> OrderSnapshot:
     refunded = sum((Decimal(v["a"]) for _, v in refunds(item)), Decimal(0))
     lines = item.get("li") or []
-    # both the product id and the SKU, so `bought_product('id or sku')` matches either
-    products = tuple(sorted({str(v) for li in lines for v in (li.get("p"), li.get("s")) if v}))
+    # both the product id and the SKU, so `bought_product('id or sku')` matches either: first
+    # each line's own id (its product id, else its SKU), then the other SKUs, each part sorted
+    items = sorted({str(li.get("p") or li["s"]) for li in lines if li.get("p") or li.get("s")})
+    skus = sorted({str(li["s"]) for li in lines if li.get("s")} - set(items))
+    products = (*items, *skus)
     categories = tuple(sorted({str(li["c"]) for li in lines if li.get("c")}))
     return OrderSnapshot(
         workspace_id=item["ws"],
@@ -266,6 +269,7 @@ def snapshot(item: dict[str, Any]) -> OrderSnapshot:
         products=products,
         categories=categories,
         refunded_products=refunded_products(item),
+        item_count=len(items),
         history=tuple((str(h[0]), str(h[1])) for h in item.get("hist") or []),
         titles=tuple(str(li["t"]) for li in lines if li.get("t"))[:3],
         deleted=is_deleted(item),

@@ -45,6 +45,9 @@ class OrderEntry:
     categories: list[str] | None = None
     title: str | None = None  # a counted order's first line-item title (`last_product`)
     refunded_products: list[str] | None = None  # of `products`, those its refunds took back
+    # how many of `products` are the lines' own ids (the rest: SKUs beside them); None when
+    # all are (or on an entry written before it was kept: then all stand in)
+    item_count: int | None = None
 
     @property
     def channel_name(self) -> str:

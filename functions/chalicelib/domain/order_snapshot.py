@@ -51,6 +51,9 @@ class OrderSnapshot:
     tax: Decimal | None = None
     # what its counted refunds took back: their product ids and those lines' SKUs (sorted)
     refunded_products: tuple[str, ...] = ()
+    # how many of `products` come first as the lines' own ids (a line's product id, its SKU
+    # when it has none); the SKUs beside the ids follow (the recommender's baskets skip them)
+    item_count: int = 0
 
     @property
     def counted(self) -> bool:

@@ -162,6 +162,8 @@ class Profile:
                 entry.categories = list(snap.categories)
             if snap.counted and snap.refunded_products:
                 entry.refunded_products = list(snap.refunded_products)
+            if snap.products and snap.item_count < len(snap.products):
+                entry.item_count = snap.item_count
         self.state.orders[key] = entry
 
     def merge_from(self, other: Profile) -> None:

@@ -12,7 +12,9 @@ def baskets_of(customer_id: str, entries: Mapping[str, OrderEntry]) -> list[Bask
     """The customer's counted, timed orders with products, oldest first. A cancelled order
     counts for nothing, and a refunded product is no sign of liking: a fully refunded order
     is left out, and a partially refunded one keeps only the products its refunds did not
-    take back (`refunded_products`; a basket left empty is no basket)."""
+    take back (`refunded_products`; a basket left empty is no basket). The products are the
+    lines' own ids: the first `item_count` of `products` (the SKUs beside them follow); an
+    entry written before that count was kept stands in with all of them."""
     out = []
     for entry in entries.values():
         if not entry.counted or entry.placed_at is None or not entry.products:
@@ -20,7 +22,8 @@ def baskets_of(customer_id: str, entries: Mapping[str, OrderEntry]) -> list[Bask
         if entry.amount is not None and entry.refunded is not None and entry.refunded >= entry.amount > 0:
             continue
         refunded = set(entry.refunded_products or ())
-        kept = tuple(p for p in dict.fromkeys(entry.products) if p not in refunded)
+        bought = entry.products if entry.item_count is None else entry.products[: entry.item_count]
+        kept = tuple(p for p in dict.fromkeys(bought) if p not in refunded)
         if kept:
             out.append(Basket(customer_id, int(entry.placed_at), kept))
     out.sort(key=lambda b: b.at)
