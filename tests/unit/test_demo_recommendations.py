@@ -82,6 +82,16 @@ def test_a_planted_order_is_the_shops_webhook_for_one_book_without_marketing_con
     assert body["customer"]["email_marketing_consent"]["state"] == "not_subscribed"
 
 
+def test_a_book_of_the_catalogue_is_the_shops_product_webhook_with_its_price_and_stock():
+    # When Vol. 2 is made into the shop's products/create body
+    body = rec.product_body(rec.VOL_2, NOW)
+    # Then it has the id orders name it by, its title, price, SKU and stock, and no picture
+    assert (body["id"], body["title"], body["status"]) == (int(VOL_2_ID), "The Long Road, Vol. 2", "active")
+    variant = body["variants"][0]
+    assert (variant["sku"], variant["price"], variant["inventory_quantity"]) == (rec.VOL_2, "16.00", 50)
+    assert body["images"] == [] and body["updated_at"] == "2031-12-31T18:30:00-05:00"
+
+
 @pytest.mark.parametrize("vol_2", [VOL_2_ID, "series-1-vol-2"])
 def test_vol_2_bought_next_after_vol_1_matches_the_planted_truth(vol_2):
     # Given the API's answer: Vol. 2, usually bought 21 days after Vol. 1, second of three
@@ -167,12 +177,14 @@ def test_the_run_plants_trains_through_the_scheduled_job_and_asks_the_api(monkey
     stack = FakeStack({"recommend_train": {"workspaces": 1, "orders": 71}})
     # When the demo's phase runs
     lines, failures = rec.run(stack, Workspace(), "shpss_secret", 3, NOW)
-    # Then every planted order went to the shop's webhook, signed, before the job ran once
-    assert len(fake.posted) == 2 * rec.READERS + 1
+    # Then the catalogue's books, then every planted order went to the shop's webhook, signed,
+    # before the job ran once
+    topics = [h["X-Shopify-Topic"] for _, _, h in fake.posted]
+    assert topics == ["products/create"] * len(rec.TITLES) + ["orders/create"] * (2 * rec.READERS + 1)
     assert all(url == "http://127.0.0.1:2/webhooks/shopify" for url, _, _ in fake.posted)
-    assert all(
-        h["X-Shopify-Topic"] == "orders/create" and h["X-Shopify-Hmac-Sha256"] for _, _, h in fake.posted
-    )
+    assert all(h["X-Shopify-Hmac-Sha256"] for _, _, h in fake.posted)
+    books = {b["id"]: b["title"] for _, b, h in fake.posted if h["X-Shopify-Topic"] == "products/create"}
+    assert books[int(VOL_2_ID)] == "The Long Road, Vol. 2"
     assert stack.ran == ["recommend_train"] and stack.waits == 2
     # And the newcomer's recommendations were read for the web placement, and matched
     assert fake.asked[-1] == "/customers/c_new/recommendations?placement=web&limit=10"

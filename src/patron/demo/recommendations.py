@@ -3,7 +3,8 @@ recommender trained by its scheduled job, and the answer of the HTTP API checked
 
 The simulated store's products are bought at random, so a pattern is planted beside it
 (small and deterministic): `READERS` readers each bought The Long Road, Vol. 1 and, `GAP_DAYS`
-days later, Vol. 2; a newcomer bought Vol. 1 only, a few days ago. After the `recommend_train`
+days later, Vol. 2; a newcomer bought Vol. 1 only, a few days ago; the shop's catalogue
+sends its books (titles, prices, stock) first. After the `recommend_train`
 job (the same path the local stack runs it on its schedule), the newcomer's recommendations
 must hold Vol. 2 with the reason `bought_next` after Vol. 1, and never Vol. 1 again (a book is
 no repeat purchase). The readers are new customers after every other check of the demo, so
@@ -23,7 +24,7 @@ from typing import Any
 from patron import http
 from patron.storefront import shopify_headers
 from patron.synthetic.store import CATALOG, SHOP, Person, SimOrder
-from patron.synthetic.storefront_bodies import shopify_order
+from patron.synthetic.storefront_bodies import shopify_order, timestamp
 
 READERS = 10
 GAP_DAYS = 21
@@ -97,17 +98,42 @@ def order_body(rng: random.Random, order: Planted) -> dict[str, Any]:
     return body
 
 
+def product_body(sku: str, at: datetime) -> dict[str, Any]:
+    """A book as the shop's `products/create` webhook: the id its orders name it by, title,
+    price and stock (no picture: the console would fetch it from another host)."""
+    product_id = zlib.crc32(sku.encode())
+    return {
+        "id": product_id,
+        "title": TITLES[sku],
+        "handle": sku,
+        "vendor": "Demo Books & Co",
+        "product_type": "Books",
+        "status": "active",
+        "tags": sku.rsplit("-vol-", 1)[0],
+        "updated_at": timestamp(at),
+        "variants": [
+            {"id": product_id * 10 + 1, "sku": sku, "price": str(PRICES[sku]), "inventory_quantity": 50}
+        ],
+        "images": [],
+    }
+
+
 def plant(local: Any, shop_secret: str, seed: int, now: datetime) -> Person:
-    """Send the planted orders as the shop's signed webhooks; returns the newcomer."""
+    """Send the catalogue's books and the planted orders as the shop's signed webhooks;
+    returns the newcomer."""
     orders, newcomer = planted(seed, now)
     rng = random.Random(seed)
-    for order in orders:
-        raw = json.dumps(order_body(rng, order)).encode()
-        at = order.created + timedelta(seconds=5)
-        headers = shopify_headers(SHOP, "orders/create", shop_secret, raw, f"demo-rec-{order.order_id}", at)
+    sent = [("products/create", product_body(sku, now), f"demo-rec-{sku}", now) for sku in TITLES]
+    sent += [
+        ("orders/create", order_body(rng, o), f"demo-rec-{o.order_id}", o.created + timedelta(seconds=5))
+        for o in orders
+    ]
+    for topic, body, delivery_id, at in sent:
+        raw = json.dumps(body).encode()
+        headers = shopify_headers(SHOP, topic, shop_secret, raw, delivery_id, at)
         status, answer = http.post(f"{local.webhook_url}/webhooks/shopify", raw, headers)
         if status != 200:
-            raise RuntimeError(f"demo webhook orders/create answered {status}: {answer}")
+            raise RuntimeError(f"demo webhook {topic} answered {status}: {answer}")
     local.wait_idle()
     return newcomer
 
