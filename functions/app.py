@@ -21,6 +21,7 @@ from chalicelib.handlers import (
     openapi_api,
     ops_api,
     points_api,
+    recommend_api,
     sales_api,
     segments_api,
     sla_api,
@@ -52,6 +53,7 @@ app.register_blueprint(points_api.bp)
 app.register_blueprint(customer_edits_api.bp)
 app.register_blueprint(tickets_api.bp)
 app.register_blueprint(sla_api.bp)
+app.register_blueprint(recommend_api.bp)
 app.register_blueprint(sales_api.bp)
 app.register_blueprint(workspace_api.bp)
 app.register_blueprint(streams.bp)

@@ -137,6 +137,15 @@ class DynamoCatalogueStore:
         items = self.t.batch_get(keys, consistent=False)
         return [entry_of(i) for i in items if i.get("t") == "product"]
 
+    def stored_products(self, workspace_id: str, refs: Sequence[tuple[str, str]]) -> list[StoredProduct]:
+        """The products of these (source, product id) pairs whole, deleted ones too: one
+        `BatchGetItem` (eventually consistent, at most 100 keys: the recommendations)."""
+        if not refs:
+            return []
+        keys = [(k["pk"]["S"], k["sk"]["S"]) for k in (product_key(workspace_id, s, p) for s, p in refs)]
+        items = self.t.batch_get(keys, consistent=False)
+        return [stored_product(i) for i in items if i.get("t") == "product"]
+
     def product(self, workspace_id: str, source_id: str, product_id: str) -> StoredProduct | None:
         key = product_key(workspace_id, source_id, product_id)
         item = self.t.get(key["pk"]["S"], key["sk"]["S"])

@@ -461,6 +461,10 @@ class DynamoWorkspaceStore:
         items, _ = self.t.query(f"W#{workspace_id}#SRC", limit=100, newest_first=False)
         return items
 
+    def source_ids(self, workspace_id: str) -> list[str]:
+        """The workspace's source ids, in id order (its sources' partition, one Query)."""
+        return [str(item["sid"]) for item in self.sources(workspace_id)]
+
     def source(self, workspace_id: str, source_id: str) -> Source | None:
         """One of the workspace's sources by its id (its listed item, one GetItem)."""
         item = self.t.get(f"W#{workspace_id}#SRC", source_id)

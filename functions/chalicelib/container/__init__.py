@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.container.loyalty import LoyaltyServices
+from chalicelib.container.recommend import RecommendServices
 from chalicelib.container.returns import ReturnServices
 from chalicelib.container.sales import SalesServices
 from chalicelib.container.service_desk import ServiceDesk
@@ -77,6 +78,7 @@ class Container(
     ServiceDesk,
     SalesServices,
     ReturnServices,
+    RecommendServices,
 ):
     """The services the handlers, the CLI and the jobs use (the adapters: `Adapters`)."""
 

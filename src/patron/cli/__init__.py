@@ -117,6 +117,8 @@ def _register() -> None:
         operations,
         privacy,
         quarantine,
+        recommend,
+        recommend_api,
         sales,
         segment,
         service,
@@ -152,6 +154,8 @@ def _register() -> None:
         service_csat,
         service,
         sales,
+        recommend,
+        recommend_api,
     ):
         for command in module.COMMANDS:
             cli.add_command(command)

@@ -143,3 +143,18 @@ class RecommendedProduct:
     image: str | None = None
     price: Decimal | None = None  # rounded to the currency's minor units
     currency: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    """What a stored model was trained on, and when (the store's `META` item)."""
+
+    trained_at: datetime
+    orders: int
+    customers: int
+    window_days: int
+    products: int
+
+    @classmethod
+    def of(cls, model: RecommenderModel) -> ModelSummary:
+        return cls(model.trained_at, model.orders, model.customers, model.window_days, len(model.products))

@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from chalicelib.domain.recommend.model import Popular, ProductSignals, RecommendedProduct, RecommenderModel
+from chalicelib.domain.recommend.model import (
+    ModelSummary,
+    Popular,
+    ProductSignals,
+    RecommendedProduct,
+    RecommenderModel,
+)
 
 
 class RecommenderModels(Protocol):
@@ -25,6 +31,10 @@ class RecommenderModels(Protocol):
 
     def popular(self, workspace_id: str) -> tuple[Popular, ...]:
         """The stored popular list, best first (empty before the first training)."""
+        ...
+
+    def summary(self, workspace_id: str) -> ModelSummary | None:
+        """When the stored model was trained and on what (None before the first training)."""
         ...
 
 
