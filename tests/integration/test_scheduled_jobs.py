@@ -73,3 +73,4 @@ def test_the_local_scheduler_knows_every_job_and_its_rate():
     assert jobs["tiers_evaluate"] == 3600  # the tiers' daily evaluation: resumes hourly until done
     assert jobs["points_expire"] == 86400  # the points' daily expiry
     assert jobs["nightly_scores"] == 3600  # a day's run resumes hourly until done
+    assert jobs["recommend_train"] == 3600  # the recommender's daily training, resumed hourly

@@ -131,7 +131,8 @@ class DynamoRecommenderModels:
             "TableName": self.t.table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :p)",
             "ExpressionAttributeValues": {":pk": {"S": pk}, ":p": {"S": SK}},
-            "ProjectionExpression": "sk, h",
+            "ProjectionExpression": "#s, #h",
+            "ExpressionAttributeNames": {"#s": "sk", "#h": "h"},
         }
         while True:
             page = self.t.client.query(**kwargs)

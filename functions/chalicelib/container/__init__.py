@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.container.loyalty import LoyaltyServices
 from chalicelib.container.recommend import RecommendServices
+from chalicelib.container.recommend_train import RecommendTraining
 from chalicelib.container.returns import ReturnServices
 from chalicelib.container.sales import SalesServices
 from chalicelib.container.service_desk import ServiceDesk
@@ -79,6 +80,7 @@ class Container(
     SalesServices,
     ReturnServices,
     RecommendServices,
+    RecommendTraining,
 ):
     """The services the handlers, the CLI and the jobs use (the adapters: `Adapters`)."""
 

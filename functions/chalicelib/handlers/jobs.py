@@ -40,6 +40,23 @@ def nightly_scores(event: Any) -> dict[str, Any]:
     return result
 
 
+@bp.schedule(Rate(1, unit=Rate.HOURS), name="recommend_train")
+def recommend_train(event: Any) -> dict[str, Any]:
+    """Each workspace's product recommendations, trained once a day from its orders.
+
+    Runs hourly: the first run of a UTC day starts the day's training, the next ones resume
+    the workspaces it had no time for (domain/recommend/training.py); a finished day costs
+    one query."""
+    from chalicelib.domain.models import now_utc
+
+    result: dict[str, Any] = container().recommend_training.run(now_utc(), _time_left(event))
+    count("RecommenderWorkspacesTrained", result["workspaces_trained"])
+    count("RecommenderItemsWritten", result["items_written"])
+    count("RecommenderWorkspacesPending", result["workspaces_pending"])  # resumed by the next hourly run
+    _report_skipped("recommend train", result)
+    return result
+
+
 @bp.schedule(Rate(1, unit=Rate.MINUTES), name="segment_backfill")
 def segment_backfill(event: Any) -> dict[str, Any]:
     """Fill newly created segments from the existing customers, resuming where it stopped."""
