@@ -139,7 +139,9 @@ def test_a_recommended_products_page_shows_the_apis_related_and_complementary(ta
     # Then the page is the catalogue's book with the API's related and complementary products
     assert page.text_content("section.page h1") == "The Long Road, Vol. 2"
     product = api(demo, f"/products/{quote(ref)}")
-    assert page.text_content('[data-fact="price"]') == f"{product['price']} {product['currency']}"
+    assert (
+        page.text_content('[data-fact="price"]') == f"{product['price']} {product['currency'] or ''}".strip()
+    )
     assert shown(tab, "related") == [card(i) for i in related["related"]]
     assert shown(tab, "complementary") == [card(i) for i in related["complementary"]]
     # When Vol. 1's page is opened through the form
@@ -191,7 +193,8 @@ def test_a_workspace_with_no_model_yet_shows_the_empty_state(browser, demo):
         # Then the panel says the model has not trained yet, and the rest of the 360 is there
         assert page.text_content('figure[data-list="recommendations"] [data-empty]') == NOT_YET
         assert page.locator('figure[data-chart="timeline.csv"] tbody tr').count() > 0
-        assert tab.errors == []
+        # And the only console errors are the browser's notes of the tier's 409 (loyalty is off)
+        assert all("409" in e for e in tab.errors), tab.errors
     finally:
         tab.close()
 

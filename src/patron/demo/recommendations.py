@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -170,9 +171,12 @@ def check(answer: dict[str, Any] | None, customer_id: str) -> tuple[list[str], i
 
 def run(local: Any, ws: Any, shop_secret: str, seed: int, now: datetime) -> tuple[list[str], int]:
     """Plant, train through the scheduled job, and check the API's answer for the newcomer."""
+    started = time.perf_counter()
     newcomer = plant(local, shop_secret, seed, now)
+    training = time.perf_counter()
     try:
         trained = local.run_schedule(JOB)
+        training = time.perf_counter() - training
     except KeyError:
         return [f"  MISMATCH recommendations: no `{JOB}` scheduled job in this stack"], 1
     local.wait_idle()
@@ -186,7 +190,8 @@ def run(local: Any, ws: Any, shop_secret: str, seed: int, now: datetime) -> tupl
     if status != 200:
         return [f"  MISMATCH recommendations: GET /customers/{{id}}/recommendations answered {status}"], 1
     lines, failures = check(answer, customer_id)
-    return [*lines, f"  trained by the {JOB} job: {_job_text(trained)}"], failures
+    took = f"in {training:.1f} s, the phase {time.perf_counter() - started:.1f} s"
+    return [*lines, f"  trained by the {JOB} job {took}: {_job_text(trained)}"], failures
 
 
 def _job_text(result: Any) -> str:
