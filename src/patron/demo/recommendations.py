@@ -17,6 +17,7 @@ import json
 import random
 import time
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -129,12 +130,17 @@ def plant(local: Any, shop_secret: str, seed: int, now: datetime) -> Person:
         ("orders/create", order_body(rng, o), f"demo-rec-{o.order_id}", o.created + timedelta(seconds=5))
         for o in orders
     ]
-    for topic, body, delivery_id, at in sent:
+
+    def deliver(item: tuple[str, dict[str, Any], str, datetime]) -> None:
+        topic, body, delivery_id, at = item
         raw = json.dumps(body).encode()
         headers = shopify_headers(SHOP, topic, shop_secret, raw, delivery_id, at)
         status, answer = http.post(f"{local.webhook_url}/webhooks/shopify", raw, headers)
         if status != 200:
             raise RuntimeError(f"demo webhook {topic} answered {status}: {answer}")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # two at a time, as the store's deliveries
+        list(pool.map(deliver, sent))
     local.wait_idle()
     return newcomer
 
