@@ -129,3 +129,24 @@ def test_one_product_is_read_whole_deleted_or_not(catalogue):
     # And an unknown product, or one of another workspace, is not found
     assert catalogue.product("ws_1", "src_1", "404") is None
     assert catalogue.product("ws_2", "src_1", "42") is None
+
+
+def test_stored_products_are_read_whole_in_one_batch_deleted_ones_too(catalogue):
+    # Given a product in two sources, one deleted, and another only in one
+    catalogue.save(delivery("b1"), product("Mug", T0))
+    catalogue.save(delivery("b2", source="src_2"), product("Mug two", T0))
+    catalogue.delete(
+        delivery("d1", source="src_2"), ProductDeletion(product_id="42", at=T0 + timedelta(hours=1))
+    )
+    catalogue.save(delivery("b3"), product("Cup", T0, pid="43"))
+    # When read whole for the pairs, an unknown one among them
+    refs = [("src_1", "42"), ("src_2", "42"), ("src_1", "43"), ("src_2", "43"), ("src_1", "42")]
+    found = {(s.source_id, s.product_id): s for s in catalogue.stored_products("ws_1", refs)}
+    # Then each known pair once, with its product, price, status and stock; the deletion marked
+    assert sorted(found) == [("src_1", "42"), ("src_1", "43"), ("src_2", "42")]
+    mug = found[("src_1", "42")]
+    assert mug.product == product("Mug", T0) and mug.deleted_at is None
+    assert found[("src_2", "42")].deleted_at is not None
+    assert found[("src_2", "42")].product is not None and found[("src_2", "42")].product.title == "Mug two"
+    assert catalogue.stored_products("ws_1", []) == []
+    assert catalogue.stored_products("ws_other", refs) == []

@@ -40,6 +40,12 @@ class FakeCatalogue:
             deleted_at=item.get("deleted_at"),
         )
 
+    def stored_products(self, workspace_id: str, refs: Sequence[tuple[str, str]]) -> list[StoredProduct]:
+        if len(set(refs)) > 100:
+            raise ValueError("at most 100 keys per BatchGetItem")
+        found = (self.product(workspace_id, s, p) for s, p in dict.fromkeys(refs))
+        return [f for f in found if f is not None]
+
     def products(self, workspace_id: str, refs: Sequence[tuple[str, str]]) -> list[CatalogueEntry]:
         found = [(s, p, self.items.get((workspace_id, s, p))) for s, p in dict.fromkeys(refs)]
         return [

@@ -34,14 +34,15 @@ class RecommendServices(Adapters):
     @cached_property
     def recommender(self) -> RecommendationService:
         """A customer's and a product's recommendations (domain.recommend.ports.Recommender)."""
+        from chalicelib.adapters.recommend_cache import CachedRecommenderModels, CachedSourceIds
         from chalicelib.domain.recommend.service import RecommendationService
         from chalicelib.domain.timemath import now_utc
 
         return RecommendationService(
-            models=self.recommender_models,
+            models=CachedRecommenderModels(self.recommender_models),
             customers=self.profile_store,
             catalogue=self.catalogue,
-            sources=self.workspaces,
+            sources=CachedSourceIds(self.workspaces),
             workspaces=self.workspaces,
             settings=self.recommendation_settings,
             clock=now_utc,

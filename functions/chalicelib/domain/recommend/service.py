@@ -153,7 +153,7 @@ class RecommendationService:
             return profile.customer_id, []
         categories = {p: s.category for p, s in signals.items() if s.category}
         categories |= {item.product_id: item.category for item in popular if item.category}
-        own = sorted({entry_source(k) for k in entries}, key=lambda s: s)
+        own = sorted({entry_source(k) for k in entries})  # the customer's own sources first
         sources = list(dict.fromkeys([*own, *self.sources.source_ids(workspace_id)]))
         shown = self._shown(workspace_id, [ranked], (), sources, limit)
         return profile.customer_id, shown.kept(ranked, categories, rules, limit, excluded)
