@@ -8,6 +8,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from chalicelib.domain.customer_profile import CustomerProfile, OrderEntry
 from chalicelib.domain.failures import Skipped
 from chalicelib.domain.order_summary import Summary
@@ -280,3 +283,34 @@ def test_an_invocation_that_lost_the_cursor_stops():
     result = training._run(started, NOW, lambda: 900.0, Counter(), Skipped())
     # Then it stops without saving
     assert result is None and models.summary(WS) is None
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    orders=st.lists(
+        st.tuples(st.integers(0, 149), st.integers(1, 120), st.sets(st.sampled_from("abcdefgh"), min_size=1)),
+        min_size=1,
+        max_size=300,
+    ),
+    cuts=st.lists(st.integers(1, 8), max_size=4),
+)
+def test_where_the_invocations_are_cut_never_changes_the_model(orders, cuts):
+    # Given a shop of up to 150 customers (two walk pages) with random orders
+    shop = Shop()
+    by_customer: dict[int, list[OrderEntry]] = {}
+    for customer, days_ago, products in orders:
+        by_customer.setdefault(customer, []).append(entry(days_ago, *sorted(products)))
+    for customer, entries in by_customer.items():
+        shop.add(f"c_{customer:03d}", *entries)
+    whole = FakeRecommenderModels()
+    service(shop, whole, FakeTrainingStore()).run(NOW)
+    # When the day's training runs in invocations each cut after a few budget checks
+    models, store = FakeRecommenderModels(), FakeTrainingStore()
+    training = service(shop, models, store)
+    for checks in cuts:  # (at one clock: a model trained later decays its popularity further)
+        training.run(NOW, budget_of(checks))
+    training.run(NOW)
+    # Then the saved model is the one an uncut run saves
+    assert store.cursors()[WS].phase == "done"
+    assert models.products == whole.products and models.popular_lists == whole.popular_lists
+    assert models.summary(WS) == whole.summary(WS)

@@ -34,7 +34,7 @@ from chalicelib.domain.recommend.training_ports import ProductCategories, Row, T
 from chalicelib.domain.walk import PAGE, CustomerWalk, Position
 
 RESERVE_SECONDS = 20.0  # no new page with less than this left in the invocation
-TRAIN_SECONDS = 120.0  # the training and the save start only with this much left
+TRAIN_SECONDS = 300.0  # the training and the save start only with this much left (1M orders: ~2 min of CPU)
 
 
 def baskets_from_rows(rows: list[Row]) -> list[Basket]:
