@@ -28,7 +28,7 @@ from patron.storefront import shopify_headers
 from patron.synthetic.store import CATALOG, SHOP, Person, SimOrder
 from patron.synthetic.storefront_bodies import shopify_order, timestamp
 
-READERS = 10
+READERS = 6
 GAP_DAYS = 21
 NEWCOMER_DAYS = 6  # the newcomer's Vol. 1, this many days ago
 JOB = "recommend_train"
