@@ -60,8 +60,8 @@ def test_the_demo_matches_the_simulated_store_and_logs_no_personal_data(
     # Then the summary says every profile matches, and no record was given up on
     assert code == 0, out
     verdict = (
-        "all profiles, segment totals, messages, loyalty points, tickets, service reports and the "
-        "pipeline match the simulated truth"
+        "all profiles, segment totals, messages, loyalty points, tickets, service reports, the "
+        "pipeline and recommendations match the simulated truth"
     )
     assert verdict in out
     assert "nightly job" in out and "segment 'Slipping away'" in out

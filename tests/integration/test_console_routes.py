@@ -24,7 +24,11 @@ def test_the_page_is_served_without_a_key_with_its_security_headers(http):
     assert answer.status_code == 200
     assert answer.headers["Content-Type"] == "text/html; charset=utf-8"
     assert answer.headers["Cache-Control"] == "no-cache"
-    assert "default-src 'self'" in answer.headers["Content-Security-Policy"]
+    policy = dict(d.strip().split(" ", 1) for d in answer.headers["Content-Security-Policy"].split(";"))
+    assert policy["default-src"] == "'self'" and policy["script-src"] == "'self'"
+    # pictures only may come from another host, over https (the catalogue's product images)
+    assert policy["img-src"] == "'self' data: blob: https:"
+    assert policy["connect-src"] == "'self'"
     assert answer.headers["X-Content-Type-Options"] == "nosniff"
     page = answer.body.decode()
     assert '<script type="module" src="console/app.js">' in page

@@ -16,8 +16,9 @@ import ops from "./pages/ops.js";
 import tickets from "./pages/tickets.js";
 import service from "./pages/service.js";
 import pipeline from "./pages/pipeline.js";
+import products from "./pages/products.js";
 
-export const PAGES = [overview, members, rfm, lifecycle, cohorts, churn, loyalty, customers, tickets, service, pipeline, segments, campaigns, ops];
+export const PAGES = [overview, members, rfm, lifecycle, cohorts, churn, loyalty, customers, products, tickets, service, pipeline, segments, campaigns, ops];
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");

@@ -29,10 +29,12 @@ _NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,80}$")
 # are revalidated on every load (their ETag answers 304 while they are unchanged).
 FOREVER = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
-# The page loads only its own files and calls only its own API.
+# The page loads only its own files and calls only its own API; pictures may also come from
+# any https host (the catalogue's product images live on the shop's CDN).
 POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob: https:; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
 
 

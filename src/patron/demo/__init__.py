@@ -7,6 +7,8 @@
 - `summary`: every profile, segment total and message checked against the simulated truth;
 - `loyalty`: the points programme switched on first, every balance, pending point and tier
   checked against the simulated truth, a redemption into a code the shop's stand-in made.
+- `recommendations`: a planted series (Vol. 2 bought three weeks after Vol. 1), the
+  recommender trained by its scheduled job, a newcomer's recommendations checked through the API.
 
 The store itself (people, orders, deliveries, the truth) is `patron.synthetic.store`, the
 generator the benchmarks' stores live beside; its names are re-exported here for the tests

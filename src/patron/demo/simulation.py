@@ -1,6 +1,6 @@
 """`patron demo`'s run: the local stack, a workspace with a Shopify shop and a WooCommerce
 site, the simulated store (`patron.synthetic.store`) sent as signed webhooks over HTTP,
-then the scenarios and the checked summary.
+then the scenarios, a planted series for the recommender, and the checked summary.
 
 Progress goes to stderr with rich (phases, deliveries sent, the stream's lag), the summary
 to stdout. With `keep_running` the stack stays up after the summary until Ctrl-C, so its
@@ -19,12 +19,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from patron import http
-from patron.demo import day_one, loyalty, scenarios, service_reports, summary, tickets
+from patron.demo import day_one, loyalty, recommendations, scenarios, service_reports, summary, tickets
 from patron.standins import ShopifyServer
 from patron.storefront import shopify_headers, woocommerce_headers
 from patron.synthetic.store import EUR_RATE, SHOP, SITE, simulate
 
-PHASES = 8
+PHASES = 9
 STORE_TOKEN = "shpat_demo_admin_token_0000"  # noqa: S105 - the stand-in's, not a real store's
 STORE_API_VERSION = "2025-07"
 EXPORT_AGE = timedelta(days=120)  # the export file holds the shop's orders older than this
@@ -191,6 +191,13 @@ def _run(
     for line in [*report_lines, *[f"  MISMATCH {p}" for p in switched + targeted]]:
         print(line)
     mismatches += report_failures
+    console.print(
+        f"[bold]9/{PHASES}[/] recommendations: a planted series, the training job, the API's answer"
+    )
+    recommended, recommend_failures = recommendations.run(local, ws, shop_secret, seed, datetime.now(UTC))
+    for line in recommended:
+        print(line)
+    mismatches += recommend_failures
     summary.print_close(local, totals["top"], mismatches)
     if keep_running:
         print(

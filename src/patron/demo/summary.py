@@ -156,8 +156,8 @@ def print_close(local: Any, top: list[tuple[Decimal, str, int]], mismatches: int
     for value, cid, n in sorted(top, reverse=True)[:5]:
         print(f"  {cid}  {n} orders  {value:.2f} USD")
     verdict = (
-        "all profiles, segment totals, messages, loyalty points, tickets, service reports and the "
-        "pipeline match the simulated truth"
+        "all profiles, segment totals, messages, loyalty points, tickets, service reports, the "
+        "pipeline and recommendations match the simulated truth"
         if mismatches == 0
         else f"{mismatches} MISMATCHES"
     )

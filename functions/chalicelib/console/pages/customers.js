@@ -3,6 +3,7 @@
 // its points, tier, segments and flow runs; read only: edits are PATCH /customers/{id}).
 // Every figure is the API's value as it came.
 import { csvLink, el, kpis, loyaltyRead, table } from "../lib.js";
+import { recommendedPanel } from "./products.js";
 import { ticketLink } from "./tickets.js";
 
 const PAGE = 25;
@@ -84,6 +85,10 @@ function section(root, title, filename, columns, rows) {
 // A loyalty read that answers 409 while points are off: null then.
 async function profile360(root, ctx, id) {
   const path = `/customers/${encodeURIComponent(id)}`;
+  // the recommendations are read beside the rest and drawn under the profile
+  const recommended = el("div", { class: "recommended-holder" });
+  const drawing = recommendedPanel(recommended, ctx, id);
+  drawing.catch(() => {}); // awaited below (a 401 signs out there)
   const [c, points, tier, segments, runs, tickets] = await Promise.all([
     ctx.api(path),
     ctx.api(`${path}/points?limit=50`),
@@ -121,6 +126,7 @@ async function profile360(root, ctx, id) {
     ["customer since", day(c.created_at)],
   ].map(([fact, value]) => ({ fact, value }));
   section(root, "Profile and consent", "profile.csv", [{ key: "fact", label: "fact" }, { key: "value", label: "value" }], facts);
+  root.append(recommended);
   section(root, "Notes", "notes.csv", [
     { key: "created_at", label: "at" },
     { key: "created_by", label: "by" },
@@ -171,6 +177,7 @@ async function profile360(root, ctx, id) {
     { key: "order_id", label: "order" },
     { key: "reason", label: "reason" },
   ], points.entries);
+  await drawing;
 }
 
 export default {
