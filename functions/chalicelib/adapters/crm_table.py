@@ -114,6 +114,22 @@ class CrmTable:
         last = response.get("LastEvaluatedKey")
         return items, (last["sk"]["S"] if last else None)
 
+    def partition(self, pk: str, consistent: bool = False) -> list[dict[str, Any]]:
+        """Every item of a small partition (a job's cursors), page after page."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+            "ConsistentRead": consistent,
+        }
+        found: list[dict[str, Any]] = []
+        while True:
+            page = self.client.query(**kwargs)
+            found.extend(from_item(raw) or {} for raw in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return found
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def count(self, **query: Any) -> int:
         """Items a query matches (Select=COUNT), over all its pages."""
         kwargs: dict[str, Any] = {"TableName": self.table, "Select": "COUNT", **query}

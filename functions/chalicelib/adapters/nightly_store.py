@@ -18,7 +18,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from chalicelib.adapters.codec import from_item, to_av
+from chalicelib.adapters.codec import to_av
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.nightly_cursor import NightlyCursor
@@ -64,20 +64,9 @@ class DynamoNightlyStore:
     def cursors(self) -> dict[str, NightlyCursor]:
         """Every workspace's cursor (consistent: a resumed run sees the last commit)."""
         found: dict[str, NightlyCursor] = {}
-        kwargs: dict[str, Any] = {
-            "TableName": self.t.table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": CURSORS}},
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self.t.client.query(**kwargs)
-            for raw in page.get("Items", []):
-                item = from_item(raw) or {}
-                found[item["sk"]] = cursor_of(item)
-            if "LastEvaluatedKey" not in page:
-                return found
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for item in self.t.partition(CURSORS, consistent=True):
+            found[item["sk"]] = cursor_of(item)
+        return found
 
     def start(self, workspace_id: str, day: str) -> NightlyCursor | None:
         """A new day's run for the workspace; None when another invocation started it."""

@@ -71,20 +71,9 @@ class DynamoTrainingStore:
 
     def cursors(self) -> dict[str, TrainCursor]:
         found: dict[str, TrainCursor] = {}
-        kwargs: dict[str, Any] = {
-            "TableName": self.t.table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": CURSORS}},
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self.t.client.query(**kwargs)
-            for raw in page.get("Items", []):
-                item = from_item(raw) or {}
-                found[item["sk"]] = cursor_of(item)
-            if "LastEvaluatedKey" not in page:
-                return found
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for item in self.t.partition(CURSORS, consistent=True):
+            found[item["sk"]] = cursor_of(item)
+        return found
 
     def start(self, workspace_id: str, day: str) -> TrainCursor | None:
         item = {"ws": workspace_id, "day": day, "ph": "gather", "cur": "", "pg": 0, "n": 0, "o": 0, "v": 0}

@@ -177,7 +177,7 @@ def woo_order(rng: random.Random, o: SimOrder, state: str, at: datetime) -> dict
         {
             "id": o.order_id * 10 + k,
             "name": title,
-            "product_id": 500 + k,
+            "product_id": zlib.crc32(sku.encode()),  # one id per product, as the Shopify bodies
             "variation_id": 0,
             "quantity": qty,
             "subtotal": str(price * qty),
