@@ -114,14 +114,24 @@ class CrmTable:
         last = response.get("LastEvaluatedKey")
         return items, (last["sk"]["S"] if last else None)
 
-    def partition(self, pk: str, consistent: bool = False) -> list[dict[str, Any]]:
-        """Every item of a small partition (a job's cursors), page after page."""
+    def partition(
+        self,
+        pk: str,
+        consistent: bool = False,
+        prefix: str | None = None,
+        attributes: list[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every item of a partition (its sort keys beginning with `prefix`, if given; only
+        `attributes`, if given), page after page: for jobs, never a request path."""
         kwargs: dict[str, Any] = {
             "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": {"S": pk}},
+            "KeyConditionExpression": "pk = :pk" + (" AND begins_with(sk, :p)" if prefix else ""),
+            "ExpressionAttributeValues": {":pk": {"S": pk}} | ({":p": {"S": prefix}} if prefix else {}),
             "ConsistentRead": consistent,
         }
+        if attributes:
+            kwargs["ProjectionExpression"] = ", ".join(f"#p{i}" for i in range(len(attributes)))
+            kwargs["ExpressionAttributeNames"] = {f"#p{i}": a for i, a in enumerate(attributes)}
         found: list[dict[str, Any]] = []
         while True:
             page = self.client.query(**kwargs)
@@ -129,6 +139,34 @@ class CrmTable:
             if "LastEvaluatedKey" not in page:
                 return found
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def advance_version(
+        self, pk: str, sk: str, changes: dict[str, Any], version: int, day: str | None = None
+    ) -> bool:
+        """SET the attributes `changes` names and move the item's `v` past `version`, only
+        while `v` is still `version` (and its `day` is `day`, if given): False when another
+        writer moved it first (a job's cursor committing its progress)."""
+        names = {f"#a{i}": name for i, name in enumerate(changes)}
+        values = {f":a{i}": to_av(value) for i, value in enumerate(changes.values())}
+        sets = "".join(f"#a{i} = :a{i}, " for i in range(len(changes)))
+        condition = "#v = :v" + (" AND #d = :day" if day is not None else "")
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={"pk": {"S": pk}, "sk": {"S": sk}},
+                UpdateExpression=f"SET {sets}#v = :next",
+                ConditionExpression=condition,
+                ExpressionAttributeNames={**names, "#v": "v"} | ({"#d": "day"} if day is not None else {}),
+                ExpressionAttributeValues={
+                    **values,
+                    ":v": {"N": str(version)},
+                    ":next": {"N": str(version + 1)},
+                }
+                | ({":day": {"S": day}} if day is not None else {}),
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def count(self, **query: Any) -> int:
         """Items a query matches (Select=COUNT), over all its pages."""

@@ -18,7 +18,6 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from chalicelib.adapters.codec import to_av
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.nightly_cursor import NightlyCursor
@@ -93,26 +92,10 @@ class DynamoNightlyStore:
 
     def advance(self, cursor: NightlyCursor, **changes: Any) -> NightlyCursor | None:
         """Commit progress at the version read; None when another invocation moved it."""
-        names = {f"#a{i}": ATTRIBUTES[name] for i, name in enumerate(changes)}
-        values = {f":a{i}": to_av(value) for i, value in enumerate(changes.values())}
-        sets = ", ".join(f"#a{i} = :a{i}" for i in range(len(changes)))
-        version = cursor.version
-        try:
-            self.t.client.update_item(
-                TableName=self.t.table,
-                Key={"pk": {"S": CURSORS}, "sk": {"S": cursor.workspace_id}},
-                UpdateExpression=f"SET {sets + ', ' if sets else ''}#v = :next",
-                ConditionExpression="#v = :v",
-                ExpressionAttributeNames={**names, "#v": "v"},
-                ExpressionAttributeValues={
-                    **values,
-                    ":v": {"N": str(version)},
-                    ":next": {"N": str(version + 1)},
-                },
-            )
-        except self.t.client.exceptions.ConditionalCheckFailedException:
+        stored = {ATTRIBUTES[name]: value for name, value in changes.items()}
+        if not self.t.advance_version(CURSORS, cursor.workspace_id, stored, cursor.version):
             return None
-        return dataclasses.replace(cursor, **changes, version=version + 1)
+        return dataclasses.replace(cursor, **changes, version=cursor.version + 1)
 
     def put_rows(self, workspace_id: str, day: str, page: int, rows: list[list[Any]]) -> None:
         """A page's numbers (rewritten whole when a page is redone: the same key)."""
@@ -130,16 +113,6 @@ class DynamoNightlyStore:
     def rows(self, workspace_id: str, day: str) -> list[list[Any]]:
         """Every row the day's gather stored for the workspace, in page order."""
         out: list[list[Any]] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self.t.table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :day)",
-            "ExpressionAttributeValues": {":pk": {"S": f"W#{workspace_id}#NIGHT"}, ":day": {"S": f"{day}#"}},
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self.t.client.query(**kwargs)
-            for raw in page.get("Items", []):
-                out.extend(json.loads(gzip.decompress(raw["rows"]["B"])))
-            if "LastEvaluatedKey" not in page:
-                return out
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for item in self.t.partition(f"W#{workspace_id}#NIGHT", consistent=True, prefix=f"{day}#"):
+            out.extend(json.loads(gzip.decompress(item["rows"])))
+        return out

@@ -18,7 +18,6 @@ from datetime import timedelta
 from typing import Any
 
 from chalicelib.adapters.catalogue_store import catalogue_partition
-from chalicelib.adapters.codec import from_item, to_av
 from chalicelib.adapters.crm_table import CrmTable
 from chalicelib.domain.models import now_utc
 from chalicelib.domain.recommend.training_ports import Row, TrainCursor
@@ -89,27 +88,10 @@ class DynamoTrainingStore:
         return cursor_of(item)
 
     def advance(self, cursor: TrainCursor, **changes: Any) -> TrainCursor | None:
-        names = {f"#a{i}": ATTRIBUTES[name] for i, name in enumerate(changes)}
-        values = {f":a{i}": to_av(value) for i, value in enumerate(changes.values())}
-        sets = "".join(f"#a{i} = :a{i}, " for i in range(len(changes)))
-        version = cursor.version
-        try:
-            self.t.client.update_item(
-                TableName=self.t.table,
-                Key={"pk": {"S": CURSORS}, "sk": {"S": cursor.workspace_id}},
-                UpdateExpression=f"SET {sets}#v = :next",
-                ConditionExpression="#v = :v AND #d = :day",
-                ExpressionAttributeNames={**names, "#v": "v", "#d": "day"},
-                ExpressionAttributeValues={
-                    **values,
-                    ":v": {"N": str(version)},
-                    ":next": {"N": str(version + 1)},
-                    ":day": {"S": cursor.day},
-                },
-            )
-        except self.t.client.exceptions.ConditionalCheckFailedException:
+        stored = {ATTRIBUTES[name]: value for name, value in changes.items()}
+        if not self.t.advance_version(CURSORS, cursor.workspace_id, stored, cursor.version, cursor.day):
             return None
-        return dataclasses.replace(cursor, **changes, version=version + 1)
+        return dataclasses.replace(cursor, **changes, version=cursor.version + 1)
 
     def put_rows(self, workspace_id: str, day: str, first_item: int, rows: list[Row]) -> int:
         bodies = _bodies(rows)
@@ -128,19 +110,9 @@ class DynamoTrainingStore:
 
     def rows(self, workspace_id: str, day: str) -> list[Row]:
         out: list[Row] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self.t.table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :day)",
-            "ExpressionAttributeValues": {":pk": {"S": f"W#{workspace_id}#RECG"}, ":day": {"S": f"{day}#"}},
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self.t.client.query(**kwargs)
-            for raw in page.get("Items", []):
-                out.extend(json.loads(gzip.decompress(raw["rows"]["B"])))
-            if "LastEvaluatedKey" not in page:
-                return out
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for item in self.t.partition(f"W#{workspace_id}#RECG", consistent=True, prefix=f"{day}#"):
+            out.extend(json.loads(gzip.decompress(item["rows"])))
+        return out
 
 
 class DynamoProductCategories:
@@ -151,28 +123,11 @@ class DynamoProductCategories:
 
     def categories(self, workspace_id: str) -> dict[str, str]:
         out: dict[str, str] = {}
-        for source in self._items(f"W#{workspace_id}#SRC", ["sk"], None):
-            for item in self._items(
-                catalogue_partition(workspace_id, source["sk"]), ["pid", "cat", "ty"], "P#"
+        for source in self.t.partition(f"W#{workspace_id}#SRC", attributes=["sk"]):
+            for item in self.t.partition(
+                catalogue_partition(workspace_id, source["sk"]), prefix="P#", attributes=["pid", "cat", "ty"]
             ):
                 category = (item.get("cat") or [None])[0] or item.get("ty")
                 if item.get("pid") is not None and category:
                     out.setdefault(str(item["pid"]), str(category))
         return out
-
-    def _items(self, pk: str, attributes: list[str], prefix: str | None) -> list[dict[str, Any]]:
-        """Every item of a partition (a sort key prefix, if given), projected."""
-        out: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "TableName": self.t.table,
-            "KeyConditionExpression": "pk = :pk" + (" AND begins_with(sk, :p)" if prefix else ""),
-            "ExpressionAttributeValues": {":pk": {"S": pk}} | ({":p": {"S": prefix}} if prefix else {}),
-            "ProjectionExpression": ", ".join(f"#p{i}" for i in range(len(attributes))),
-            "ExpressionAttributeNames": {f"#p{i}": a for i, a in enumerate(attributes)},
-        }
-        while True:
-            page = self.t.client.query(**kwargs)
-            out.extend(from_item(i) or {} for i in page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return out
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
