@@ -67,7 +67,7 @@ def stack(shared_demo: Demo) -> dict[str, Any]:
     signed_in = cli("console", "--json")
     url, key = shared_demo.url, signed_in["api_key"]
     ids = seeded_ids(url, key)
-    ids["product_id"] = catalogued(cli, signed_in["workspace_id"], ids.pop("bought"))
+    ids["product_id"] = catalogued(cli, url, key, signed_in["workspace_id"], ids.pop("bought"))
     return {"url": url, "key": key, "ids": ids}
 
 
@@ -122,13 +122,18 @@ def seeded_ids(url: str, key: str) -> dict[str, Any]:
     }
 
 
-def catalogued(cli: Callable[..., Any], workspace: str, bought: dict[str, list[str]]) -> str:
-    """A product the store's customers bought, put in the demo's empty catalogue under its
-    Shopify source as a store's bulk export would (`patron import products`): SOURCE.PRODUCT."""
+def catalogued(
+    cli: Callable[..., Any], url: str, key: str, workspace: str, bought: dict[str, list[str]]
+) -> str:
+    """A product the store's customers bought, in the catalogue under its Shopify source:
+    SOURCE.PRODUCT. The demo's shop sends its books (the recommendations phase); any other
+    product is put in the catalogue as a store's bulk export would (`patron import products`)."""
     source = next(
         s for s in bought["sources"] if cli("source", "show", "-w", workspace, s)["platform"] == "shopify"
     )
     product = next(p for p in bought["products"] if p.isdigit())  # Shopify's ids are numbers
+    if http.get(f"{url}/products/{source}.{product}", key)[0] == 200:
+        return f"{source}.{product}"
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as file:
         node = {"id": f"gid://shopify/Product/{product}", "title": "Demo product", "handle": "demo-product"}
         file.write(json.dumps({**node, "status": "ACTIVE", "updatedAt": "2026-11-20T10:00:00Z"}) + "\n")
