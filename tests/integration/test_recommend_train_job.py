@@ -93,8 +93,11 @@ def test_the_job_trains_the_workspace_once_a_day(stage, ws):
     (link,) = hook.next
     assert (link.product_id, link.count, link.gap_days) == (ROD, 6, 10)
     assert hook.category == "Tackle"
-    # and the popular list holds the rod alone (the hooks were bought before the 30-day window)
-    assert [(p.product_id, p.category) for p in models.popular(ws.workspace_id)] == [(ROD, None)]
+    # and the popular list holds the rod first (the hooks were bought before the 30-day
+    # window: they follow, as an all-time favourite, scored below it)
+    popular = models.popular(ws.workspace_id)
+    assert [(p.product_id, p.category) for p in popular] == [(ROD, None), (HOOK, "Tackle")]
+    assert popular[1].score < popular[0].score
     # And the second run that day does nothing
     assert second["workspaces_trained"] == 0 and second["profiles_read"] == 0
 

@@ -68,10 +68,23 @@ def test_a_consumable_comes_back_when_due_and_not_before():
     assert early == []
 
 
-def test_popularity_counts_the_recent_window_only():
+def test_popularity_ranks_the_recent_window_first_then_the_all_time_favourites():
+    # Given an old favourite (50 buyers 100 days ago) and a new product (3 buyers this week)
     baskets = [Basket(f"o{i}", at(100), ("old",)) for i in range(50)]
     baskets += [Basket(f"n{i}", at(3), ("new",)) for i in range(3)]
+    # When trained
     model = train(baskets, NOW)
-    assert [p.product_id for p in model.popular] == ["new"]
+    # Then the recent window's product leads, and the favourite fills in below it
+    assert [p.product_id for p in model.popular] == ["new", "old"]
+    assert model.popular[1].score < model.popular[0].score
     assert model.orders == 53 and model.customers == 53
     assert all(b.at <= NOW.timestamp() for b in baskets) and DAY == 86400
+
+
+def test_a_quiet_store_still_has_its_all_time_favourites():
+    # Given orders only long before the recent window
+    baskets = [Basket(f"o{i}", at(200), ("a", "b") if i < 5 else ("a",)) for i in range(8)]
+    # When trained
+    model = train(baskets, NOW)
+    # Then the popular list is the all-time one, by buyers, the best scored 1
+    assert [(p.product_id, p.score) for p in model.popular] == [("a", 1.0), ("b", 0.625)]

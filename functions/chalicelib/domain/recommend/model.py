@@ -116,7 +116,7 @@ class Reason:
             case "popular_in_category":
                 return f"popular in {self.category}"
             case _:
-                return "popular right now"
+                return "popular with this store's customers"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ One pass over each customer's baskets in time order counts, per product:
 - repeat purchase: of its buyers with a later order, the share who bought it again, and the
   median days between two purchases of it.
 Popularity counts the distinct buyers over the last `window_days`, each weighted down with
-its age (half-life `half_life_days`).
+its age (half-life `half_life_days`); the store's all-time favourites fill the list after
+them when the window holds fewer than `top_popular` products.
 """
 
 from __future__ import annotations
@@ -134,6 +135,7 @@ def train(
             repeat_gap_days=int(median(repeat_gaps[p])) if repeat_gaps[p] else None,
         )
     popular = sorted(recent.items(), key=lambda ps: (-ps[1], ps[0]))[: params.top_popular]
+    popular += _all_time_fill(buyers, dict(popular), params.top_popular)
     return RecommenderModel(
         trained_at=now,
         orders=orders,
@@ -142,6 +144,21 @@ def train(
         products=signals,
         popular=tuple(Popular(p, round(s, 6), cats.get(p)) for p, s in popular),
     )
+
+
+def _all_time_fill(
+    buyers: Mapping[str, int], recent: Mapping[str, float], top: int
+) -> list[tuple[str, float]]:
+    """When the recent window holds fewer than `top` products (a quiet store, a new season),
+    the store's all-time favourites (distinct buyers) fill the list, each below every recent
+    one: a customer is never left without a fallback."""
+    room = top - len(recent)
+    if room <= 0 or not buyers:
+        return []
+    floor = min(recent.values()) / 2 if recent else 1.0
+    most = max(buyers.values())
+    ranked = sorted(((p, n) for p, n in buyers.items() if p not in recent), key=lambda pn: (-pn[1], pn[0]))
+    return [(p, floor * n / most) for p, n in ranked[:room] if round(floor * n / most, 6) > 0]
 
 
 def _co_buyers(
