@@ -256,3 +256,20 @@ def test_related_of_an_unknown_product_is_not_found_and_of_a_known_one_without_l
         w.service.related(WS, "no-dot", 10)
     shown = w.service.related(WS, f"{SHOP}.mug", 10)  # in the catalogue, no links in the model
     assert (shown.related, shown.complementary) == ([], [])
+
+
+def test_a_product_bought_under_its_id_is_not_offered_again_under_its_sku():
+    # Given a model whose popular list names a book by its SKU (orders imported without
+    # product ids), and a customer whose order names it by id with the SKU beside it
+    from chalicelib.domain.customer_profile import CustomerProfile, OrderEntry
+    from chalicelib.domain.recommend.model import Popular
+
+    w = stocked(world())
+    w.models.popular_lists[WS] = (Popular("BK-VOL1", 9.0, "books"), *w.models.popular_lists[WS])
+    entry = OrderEntry(version=1, placed_at=1, products=["vol-1", "BK-VOL1"], item_count=1)
+    w.orders.profiles["c7"] = CustomerProfile(workspace_id=WS, customer_id="c7", orders={"s.1": entry})
+    # When asked
+    found = ids(w.service.for_customer(WS, "c7", limit=10))
+    # Then the SKU is not offered, while the others popular are
+    assert "BK-VOL1" not in found and "vol-1" not in found
+    assert "mug" in found

@@ -8,6 +8,14 @@ from chalicelib.domain.customer_profile import OrderEntry
 from chalicelib.domain.recommend.model import Basket
 
 
+def skus_of(entries: Mapping[str, OrderEntry]) -> set[str]:
+    """The SKUs the entries keep beside their lines' own ids (`products` after the first
+    `item_count`): the names another order may give the same products."""
+    return {
+        p for e in entries.values() if e.item_count is not None for p in (e.products or ())[e.item_count :]
+    }
+
+
 def baskets_of(customer_id: str, entries: Mapping[str, OrderEntry]) -> list[Basket]:
     """The customer's counted, timed orders with products, oldest first. A cancelled order
     counts for nothing, and a refunded product is no sign of liking: a fully refunded order

@@ -29,7 +29,7 @@ from chalicelib.domain.money import round_money
 from chalicelib.domain.order_entries import all_entries
 from chalicelib.domain.order_snapshot import split_public_order_id
 from chalicelib.domain.ports import WorkspaceReader
-from chalicelib.domain.recommend.baskets import baskets_of
+from chalicelib.domain.recommend.baskets import baskets_of, skus_of
 from chalicelib.domain.recommend.model import Link, ProductSignals, Reason, Recommendation, RecommendedProduct
 from chalicelib.domain.recommend.placements import Placement, RecommendationSettings
 from chalicelib.domain.recommend.ports import RecommenderModels
@@ -147,7 +147,9 @@ class RecommendationService:
         ids = list(dict.fromkeys([*anchors(history, self.params), *bought]))[:MAX_KEYS]
         signals = self.models.signals(workspace_id, ids) if ids else {}
         popular = self.models.popular(workspace_id)
-        excluded = set(exclude)
+        # and never a product the customer bought under its SKU (an order imported without
+        # product ids names it so, beside the same product's id from a webhook)
+        excluded = set(exclude) | skus_of(entries)
         ranked = rank(history, signals, popular, self.clock(), excluded, replace(self.params, limit=MAX_KEYS))
         if not ranked:
             return profile.customer_id, []
