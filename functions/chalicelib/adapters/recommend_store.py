@@ -126,21 +126,8 @@ class DynamoRecommenderModels:
 
     def _stored_hashes(self, pk: str) -> dict[str, str]:
         """Every stored product's hash: one paginated Query of the partition's products."""
-        found: dict[str, str] = {}
-        kwargs: dict[str, Any] = {
-            "TableName": self.t.table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :p)",
-            "ExpressionAttributeValues": {":pk": {"S": pk}, ":p": {"S": SK}},
-            "ProjectionExpression": "#s, #h",
-            "ExpressionAttributeNames": {"#s": "sk", "#h": "h"},
-        }
-        while True:
-            page = self.t.client.query(**kwargs)
-            for raw in page.get("Items", []):
-                found[raw["sk"]["S"][len(SK) :]] = raw.get("h", {}).get("S", "")
-            if "LastEvaluatedKey" not in page:
-                return found
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = self.t.partition(pk, prefix=SK, attributes=["sk", "h"])
+        return {str(i["sk"])[len(SK) :]: str(i.get("h", "")) for i in items}
 
     def signals(self, workspace_id: str, product_ids: Sequence[str]) -> dict[str, ProductSignals]:
         wanted = list(dict.fromkeys(product_ids))
